@@ -1,0 +1,20 @@
+//! Types every layer of Stratus shares: the request context, AWS errors,
+//! identifiers, time formats, the injectable clock and the background runner.
+
+pub mod clock;
+pub mod context;
+pub mod error;
+pub mod identity;
+pub mod ids;
+pub mod tasks;
+pub mod time;
+
+pub use clock::Clock;
+pub use context::RequestContext;
+pub use error::{AwsError, Fault};
+pub use identity::{Identities, Identity, IdentityKind};
+
+/// The account that unknown access keys belong to, unless configured otherwise.
+pub const DEFAULT_ACCOUNT: &str = "000000000000";
+/// The region used when a request does not name one.
+pub const DEFAULT_REGION: &str = "us-east-1";

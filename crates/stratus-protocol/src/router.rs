@@ -1,0 +1,284 @@
+//! Which service and operation a request is for, on the one shared port:
+//! by `smithy-protocol` path, `X-Amz-Target`, form `Action`/`Version`, or
+//! REST path, narrowed by the SigV4 credential scope and the Host name.
+
+use std::sync::Arc;
+
+use stratus_core::AwsError;
+
+use crate::codec::rest::{match_uri, specificity};
+use crate::codec::{Protocol, Request, query};
+use crate::model::{self, IndexEntry, ServiceModel};
+use crate::sigv4;
+
+/// Where a request goes.
+pub struct Route {
+    pub model: Arc<ServiceModel>,
+    pub protocol: Protocol,
+    /// `None` when the service is known but the operation is not one of its own.
+    pub operation: Option<String>,
+    /// The name the client asked for, for the error when the operation is unknown.
+    pub requested: String,
+}
+
+/// What the request says about its caller: from the credential scope.
+#[derive(Debug, Clone, Default)]
+pub struct Caller {
+    pub access_key: Option<String>,
+    pub region: Option<String>,
+    pub signing_service: Option<String>,
+}
+
+pub fn caller(req: &Request) -> Caller {
+    let cred = req
+        .header("authorization")
+        .and_then(sigv4::credential_scope_from_header)
+        .or_else(|| {
+            sigv4::parse_presigned_query(&req.query_pairs())
+                .ok()
+                .flatten()
+                .map(|s| s.credential)
+        });
+    match cred {
+        Some(c) => Caller {
+            access_key: Some(c.access_key),
+            region: Some(c.region),
+            signing_service: Some(c.service),
+        },
+        None => Caller::default(),
+    }
+}
+
+/// `(endpoint prefix, region)` from Host names such as
+/// `sqs.us-east-1.localhost:4566` or `sts.amazonaws.com`.
+pub fn host_hint(host: &str) -> (Option<String>, Option<String>) {
+    let host = host.rsplit_once(':').map_or(host, |(h, p)| {
+        if p.bytes().all(|b| b.is_ascii_digit()) {
+            h
+        } else {
+            host
+        }
+    });
+    let base = ["localhost.localstack.cloud", "localhost", "amazonaws.com"]
+        .iter()
+        .find_map(|sfx| host.strip_suffix(sfx)?.strip_suffix('.'));
+    let Some(base) = base else {
+        return (None, None);
+    };
+    let parts: Vec<&str> = base.split('.').collect();
+    let is_region =
+        |s: &str| s.split('-').count() >= 3 && s.ends_with(|c: char| c.is_ascii_digit());
+    match parts.as_slice() {
+        [svc, region] if is_region(region) => (Some(svc.to_string()), Some(region.to_string())),
+        [.., svc, region] if is_region(region) => (Some(svc.to_string()), Some(region.to_string())),
+        [svc] => (Some(svc.to_string()), None),
+        _ => (None, None),
+    }
+}
+
+fn unroutable() -> AwsError {
+    AwsError::bad_request(
+        "UnrecognizedClientException",
+        "Stratus could not tell which AWS service this request is for: sign it with SigV4 or use the service's host name",
+    )
+}
+
+fn candidates<'a>(
+    caller: &Caller,
+    host_prefix: Option<&str>,
+    speaks: &'a [&'a str],
+) -> Vec<(&'static String, &'static IndexEntry)> {
+    let idx = model::index();
+    let by = |pred: &dyn Fn(&IndexEntry) -> bool| -> Vec<(&'static String, &'static IndexEntry)> {
+        idx.iter()
+            .filter(|(_, e)| speaks.iter().any(|p| e.speaks(p)) && pred(e))
+            .collect()
+    };
+    if let Some(svc) = &caller.signing_service {
+        let c = by(&|e| e.signing_name() == svc);
+        if !c.is_empty() {
+            return c;
+        }
+        let c = by(&|e| e.endpoint_prefix == *svc);
+        if !c.is_empty() {
+            return c;
+        }
+    }
+    if let Some(h) = host_prefix {
+        return by(&|e| e.endpoint_prefix == h || e.signing_name() == h);
+    }
+    Vec::new()
+}
+
+pub fn route(req: &Request, caller: &Caller) -> Result<Route, AwsError> {
+    let (host_prefix, _) = host_hint(req.header("host").unwrap_or(""));
+    let host_prefix = host_prefix.as_deref();
+
+    // smithy-rpc-v2-cbor: /service/{ServiceName}/operation/{Operation}
+    if req.header("smithy-protocol").is_some() || req.path.starts_with("/service/") {
+        let mut it = req.path.trim_start_matches('/').split('/');
+        if let (Some("service"), Some(svc), Some("operation"), Some(op)) =
+            (it.next(), it.next(), it.next(), it.next())
+        {
+            let svc_name = svc.rsplit('.').next().unwrap_or(svc);
+            let found = model::index().iter().find(|(_, e)| {
+                e.target_prefix.as_deref() == Some(svc_name) && e.speaks("smithy-rpc-v2-cbor")
+            });
+            if let Some((name, _)) = found {
+                return finish(name, Protocol::Cbor, op);
+            }
+        }
+    }
+
+    if let Some(target) = req.header("x-amz-target") {
+        let (prefix, op) = target.rsplit_once('.').unwrap_or(("", target));
+        let idx = model::index();
+        let mut matches: Vec<_> = idx
+            .iter()
+            .filter(|(_, e)| e.target_prefix.as_deref() == Some(prefix) && e.speaks("json"))
+            .collect();
+        if matches.len() > 1 {
+            if let Some(svc) = &caller.signing_service {
+                matches.retain(|(_, e)| e.signing_name() == svc);
+            }
+        }
+        if let Some((name, _)) = matches.first() {
+            return finish(name, Protocol::Json, op);
+        }
+        return Err(AwsError::bad_request(
+            "UnknownOperationException",
+            format!("Unknown target: {target}"),
+        ));
+    }
+
+    let form = query::form_params(req);
+    if let Some(action) = form.get("Action") {
+        let version = form.get("Version").map(String::as_str).unwrap_or("");
+        let mut c = candidates(caller, host_prefix, &["query", "ec2"]);
+        if c.is_empty() {
+            // Unsigned calls (e.g. AssumeRoleWithWebIdentity): find the API by version.
+            c = model::index()
+                .iter()
+                .filter(|(_, e)| (e.speaks("query") || e.speaks("ec2")) && e.api_version == version)
+                .collect();
+            if c.len() > 1 {
+                c.retain(|(n, _)| model::load(n).is_some_and(|m| m.operation(action).is_some()));
+            }
+        }
+        let chosen = c
+            .iter()
+            .find(|(_, e)| e.api_version == version)
+            .or(c.first())
+            .copied();
+        if let Some((name, e)) = chosen {
+            let protocol = if e.speaks("ec2") {
+                Protocol::Ec2
+            } else {
+                Protocol::Query
+            };
+            return finish(name, protocol, action);
+        }
+        return Err(unroutable());
+    }
+
+    // REST: the operation whose URI template fits best among the candidates.
+    let c = candidates(caller, host_prefix, &["rest-json", "rest-xml"]);
+    if c.is_empty() {
+        return Err(unroutable());
+    }
+    let qp = req.query_pairs();
+    let mut best: Option<((usize, usize, usize), Arc<ServiceModel>, String)> = None;
+    let mut first_model = None;
+    for (name, _) in c {
+        let Some(m) = model::load(name) else { continue };
+        for (op_name, op) in &m.operations {
+            if !op.http.method.eq_ignore_ascii_case(&req.method) {
+                continue;
+            }
+            if match_uri(&op.http.request_uri, &req.path, &qp).is_some() {
+                let spec = specificity(&op.http.request_uri);
+                if best.as_ref().is_none_or(|(s, _, _)| spec > *s) {
+                    best = Some((spec, m.clone(), op_name.clone()));
+                }
+            }
+        }
+        first_model.get_or_insert(m);
+    }
+    if let Some((_, m, op)) = best {
+        let protocol = rest_protocol(&m);
+        return Ok(Route {
+            model: m,
+            protocol,
+            operation: Some(op.clone()),
+            requested: op,
+        });
+    }
+    let m = first_model.ok_or_else(unroutable)?;
+    let protocol = rest_protocol(&m);
+    Ok(Route {
+        model: m,
+        protocol,
+        operation: None,
+        requested: format!("{} {}", req.method, req.path),
+    })
+}
+
+fn rest_protocol(m: &ServiceModel) -> Protocol {
+    if m.metadata.all_protocols().contains(&"rest-xml") {
+        Protocol::RestXml
+    } else {
+        Protocol::RestJson
+    }
+}
+
+fn finish(name: &str, protocol: Protocol, op: &str) -> Result<Route, AwsError> {
+    let m = model::load(name)
+        .ok_or_else(|| AwsError::internal(format!("model {name} failed to load")))?;
+    let operation = m.operation(op).map(|o| o.name.clone());
+    Ok(Route {
+        model: m,
+        protocol,
+        operation,
+        requested: op.to_string(),
+    })
+}
+
+/// AWS's answer for an operation name the service does not have.
+pub fn unknown_operation(route: &Route) -> AwsError {
+    match route.protocol {
+        Protocol::Query | Protocol::Ec2 => AwsError::bad_request(
+            "InvalidAction",
+            format!(
+                "The action {} is not valid for this web service.",
+                route.requested
+            ),
+        ),
+        Protocol::RestJson | Protocol::RestXml => AwsError::not_found(
+            "UnknownOperationException",
+            format!("No operation matches {}", route.requested),
+        ),
+        _ => AwsError::bad_request(
+            "UnknownOperationException",
+            format!("Unknown operation {}", route.requested),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_hints() {
+        assert_eq!(
+            host_hint("sqs.us-east-1.localhost:4566"),
+            (Some("sqs".into()), Some("us-east-1".into()))
+        );
+        assert_eq!(host_hint("sts.amazonaws.com"), (Some("sts".into()), None));
+        assert_eq!(
+            host_hint("ec2.eu-west-2.amazonaws.com"),
+            (Some("ec2".into()), Some("eu-west-2".into()))
+        );
+        assert_eq!(host_hint("127.0.0.1:4566"), (None, None));
+    }
+}
