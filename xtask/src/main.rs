@@ -2,6 +2,7 @@
 //!
 //! These regenerate committed files; building Stratus itself never runs them.
 
+mod codegen;
 mod models;
 
 use std::fmt::Display;
@@ -14,7 +15,9 @@ usage: cargo xtask <command>
 commands:
   models [--botocore-version X.Y.Z]
       Regenerate crates/stratus-protocol/{models,src/embedded.rs,tests/botocore}
-      from botocore's wheel and sdist on PyPI (needs curl, python3 and tar).";
+      from botocore's wheel and sdist on PyPI (needs curl, python3 and tar).
+  codegen
+      Regenerate src/generated.rs of every service crate from its operations.txt.";
 
 type Result<T, E = String> = std::result::Result<T, E>;
 
@@ -22,6 +25,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("models") => models::run(&args[1..]),
+        Some("codegen") => codegen::run(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;

@@ -61,6 +61,11 @@ pub fn hex(len: usize) -> String {
         .collect()
 }
 
+pub fn random_bytes(n: usize) -> Vec<u8> {
+    let mut rng = rand::rng();
+    (0..n).map(|_| rng.random()).collect()
+}
+
 /// True for a 12-digit AWS account id.
 pub fn is_account_id(s: &str) -> bool {
     s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())

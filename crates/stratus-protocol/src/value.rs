@@ -263,3 +263,36 @@ pub fn members(v: Value) -> Result<BTreeMap<String, Value>, AwsError> {
         other => Err(type_error("structure", &other)),
     }
 }
+
+/// Takes a required member; validation has already refused inputs without
+/// it, so a miss here is a handler bug or an output built wrong.
+pub fn required<T: FromValue + Default>(
+    m: &mut BTreeMap<String, Value>,
+    name: &str,
+) -> Result<T, AwsError> {
+    Ok(take(m, name)?.unwrap_or_default())
+}
+
+impl FromValue for () {
+    fn from_value(_: Value) -> Result<Self, AwsError> {
+        Ok(())
+    }
+}
+
+impl ToValue for () {
+    fn to_value(self) -> Value {
+        Value::map()
+    }
+}
+
+impl<T: FromValue> FromValue for Box<T> {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        T::from_value(v).map(Box::new)
+    }
+}
+
+impl<T: ToValue> ToValue for Box<T> {
+    fn to_value(self) -> Value {
+        (*self).to_value()
+    }
+}

@@ -1,0 +1,272 @@
+//! Persistence: a narrow ordered key-value interface ([`Engine`]) with an
+//! in-memory engine for `--ephemeral` and an embedded, crash-safe one (redb)
+//! by default. A PostgreSQL engine can implement the same trait later.
+//!
+//! Services keep their working state in memory and write through to a
+//! [`Store`]; at start they load what the store holds. Keys are partitioned by
+//! account and region with [`scope_key`].
+
+mod memory;
+mod redb_engine;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub use memory::MemoryEngine;
+pub use redb_engine::RedbEngine;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreError(pub String);
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "store: {}", self.0)
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// One change in a batch.
+#[derive(Debug, Clone)]
+pub enum Op {
+    Put {
+        table: String,
+        key: Vec<u8>,
+        value: Vec<u8>,
+    },
+    Delete {
+        table: String,
+        key: Vec<u8>,
+    },
+    /// Removes every key of `table` starting with `prefix` (all of it when empty).
+    DeletePrefix {
+        table: String,
+        prefix: Vec<u8>,
+    },
+}
+
+/// Changes applied together: all of them or none, even across a crash.
+#[derive(Debug, Clone, Default)]
+pub struct Batch {
+    pub ops: Vec<Op>,
+}
+
+impl Batch {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn put(
+        &mut self,
+        table: &str,
+        key: impl Into<Vec<u8>>,
+        value: impl Into<Vec<u8>>,
+    ) -> &mut Self {
+        self.ops.push(Op::Put {
+            table: table.to_string(),
+            key: key.into(),
+            value: value.into(),
+        });
+        self
+    }
+
+    /// Serialises `value` as JSON.
+    pub fn put_json<T: Serialize>(
+        &mut self,
+        table: &str,
+        key: impl Into<Vec<u8>>,
+        value: &T,
+    ) -> Result<&mut Self> {
+        let v = serde_json::to_vec(value).map_err(|e| StoreError(e.to_string()))?;
+        Ok(self.put(table, key, v))
+    }
+
+    pub fn delete(&mut self, table: &str, key: impl Into<Vec<u8>>) -> &mut Self {
+        self.ops.push(Op::Delete {
+            table: table.to_string(),
+            key: key.into(),
+        });
+        self
+    }
+
+    pub fn delete_prefix(&mut self, table: &str, prefix: impl Into<Vec<u8>>) -> &mut Self {
+        self.ops.push(Op::DeletePrefix {
+            table: table.to_string(),
+            prefix: prefix.into(),
+        });
+        self
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+}
+
+/// The storage engine interface: ordered keys per table, atomic batches.
+pub trait Engine: Send + Sync + 'static {
+    fn get(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>>;
+    /// Every entry whose key starts with `prefix`, in key order.
+    fn scan(&self, table: &str, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
+    /// Applies the batch atomically; once it returns the changes are durable
+    /// (for engines that persist).
+    fn commit(&self, batch: Batch) -> Result<()>;
+    fn name(&self) -> &'static str;
+}
+
+/// A handle services hold: an engine and, when persistent, the data directory
+/// where large bytes live as files.
+#[derive(Clone)]
+pub struct Store {
+    engine: Arc<dyn Engine>,
+    data_dir: Option<PathBuf>,
+}
+
+impl Store {
+    /// An in-memory store: nothing survives the process.
+    pub fn ephemeral() -> Store {
+        Store {
+            engine: Arc::new(MemoryEngine::default()),
+            data_dir: None,
+        }
+    }
+
+    /// A persistent store under `dir` (created if missing).
+    pub fn open(dir: &Path) -> Result<Store> {
+        std::fs::create_dir_all(dir).map_err(|e| StoreError(format!("{}: {e}", dir.display())))?;
+        let engine = RedbEngine::open(&dir.join("state.redb"))?;
+        Ok(Store {
+            engine: Arc::new(engine),
+            data_dir: Some(dir.to_path_buf()),
+        })
+    }
+
+    pub fn with_engine(engine: Arc<dyn Engine>, data_dir: Option<PathBuf>) -> Store {
+        Store { engine, data_dir }
+    }
+
+    pub fn engine_name(&self) -> &'static str {
+        self.engine.name()
+    }
+
+    /// Where a service keeps files (objects, code bundles); `None` when ephemeral.
+    pub fn files_dir(&self, service: &str) -> Option<PathBuf> {
+        self.data_dir
+            .as_ref()
+            .map(|d| d.join("files").join(service))
+    }
+
+    pub fn get(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.engine.get(table, key)
+    }
+
+    pub fn get_json<T: DeserializeOwned>(&self, table: &str, key: &[u8]) -> Result<Option<T>> {
+        match self.engine.get(table, key)? {
+            Some(v) => serde_json::from_slice(&v)
+                .map(Some)
+                .map_err(|e| StoreError(format!("corrupt entry in {table}: {e}"))),
+            None => Ok(None),
+        }
+    }
+
+    pub fn scan(&self, table: &str, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        self.engine.scan(table, prefix)
+    }
+
+    /// Every value under `prefix`, decoded from JSON.
+    pub fn scan_json<T: DeserializeOwned>(&self, table: &str, prefix: &[u8]) -> Result<Vec<T>> {
+        self.engine
+            .scan(table, prefix)?
+            .into_iter()
+            .map(|(_, v)| {
+                serde_json::from_slice(&v)
+                    .map_err(|e| StoreError(format!("corrupt entry in {table}: {e}")))
+            })
+            .collect()
+    }
+
+    pub fn commit(&self, batch: Batch) -> Result<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        self.engine.commit(batch)
+    }
+
+    /// Drops a whole table (a service's reset).
+    pub fn clear(&self, table: &str) -> Result<()> {
+        let mut b = Batch::new();
+        b.delete_prefix(table, Vec::new());
+        self.engine.commit(b)
+    }
+}
+
+/// A key partitioned by account and region: `account/region/kind/id`.
+/// Global services pass `""` for the region.
+pub fn scope_key(account: &str, region: &str, kind: &str, id: &str) -> Vec<u8> {
+    format!("{account}/{region}/{kind}/{id}").into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exercise(store: &Store) {
+        let mut b = Batch::new();
+        b.put("t", "a/1", "one")
+            .put("t", "a/2", "two")
+            .put("t", "b/1", "three");
+        store.commit(b).unwrap();
+        assert_eq!(store.get("t", b"a/1").unwrap(), Some(b"one".to_vec()));
+        assert_eq!(store.get("missing", b"x").unwrap(), None);
+        let a: Vec<_> = store
+            .scan("t", b"a/")
+            .unwrap()
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(a, vec![b"a/1".to_vec(), b"a/2".to_vec()]);
+        let mut b = Batch::new();
+        b.delete("t", "a/1").delete_prefix("t", "b/");
+        store.commit(b).unwrap();
+        assert_eq!(store.scan("t", b"").unwrap().len(), 1);
+        store.clear("t").unwrap();
+        assert!(store.scan("t", b"").unwrap().is_empty());
+        assert!(store.scan("never-created", b"").unwrap().is_empty());
+    }
+
+    #[test]
+    fn memory_engine() {
+        exercise(&Store::ephemeral());
+    }
+
+    #[test]
+    fn redb_engine_persists() {
+        let dir = std::env::temp_dir().join(format!("stratus-store-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        {
+            let s = Store::open(&dir).unwrap();
+            exercise(&s);
+            let mut b = Batch::new();
+            b.put_json("j", "k", &vec![1, 2, 3]).unwrap();
+            s.commit(b).unwrap();
+        }
+        let s = Store::open(&dir).unwrap();
+        assert_eq!(
+            s.get_json::<Vec<i32>>("j", b"k").unwrap(),
+            Some(vec![1, 2, 3])
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn scope_keys() {
+        assert_eq!(
+            scope_key("123456789012", "us-east-1", "vpc", "vpc-1"),
+            b"123456789012/us-east-1/vpc/vpc-1".to_vec()
+        );
+    }
+}

@@ -1,0 +1,347 @@
+//! Operations that issue temporary credentials.
+
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD as B64, URL_SAFE_NO_PAD as B64URL};
+use sha2::{Digest, Sha256};
+use stratus_core::{AwsError, Identity, IdentityKind, RequestContext, ids};
+use stratus_protocol::Timestamp;
+
+use crate::Sts;
+use crate::generated::*;
+
+/// AWS's session-policy budget: packed policies are reported as a percentage of it.
+const PACKED_POLICY_LIMIT: usize = 2048;
+/// Account root users get at most one hour of session, whatever they ask.
+const ROOT_MAX_SECONDS: i64 = 3600;
+
+struct RoleArn {
+    account: String,
+    partition: String,
+    /// The role's name, without its path.
+    name: String,
+    /// The ARN as given.
+    arn: String,
+}
+
+fn parse_role_arn(arn: &str) -> Result<RoleArn, AwsError> {
+    let invalid = || AwsError::bad_request("ValidationError", format!("{arn} is invalid"));
+    let mut parts = arn.splitn(6, ':');
+    let (Some("arn"), Some(partition), Some("iam"), Some(""), Some(account), Some(resource)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return Err(invalid());
+    };
+    let Some(path_name) = resource.strip_prefix("role/") else {
+        return Err(invalid());
+    };
+    let name = path_name.rsplit('/').next().unwrap_or(path_name);
+    if !ids::is_account_id(account) || name.is_empty() {
+        return Err(invalid());
+    }
+    Ok(RoleArn {
+        account: account.to_string(),
+        partition: partition.to_string(),
+        name: name.to_string(),
+        arn: arn.to_string(),
+    })
+}
+
+/// A role's unique id (`AROA` + 17 characters), stable for the same role ARN
+/// until IAM holds real roles with their own ids.
+fn role_id(role_arn: &str) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let digest = Sha256::digest(role_arn.as_bytes());
+    let tail: String = digest
+        .iter()
+        .take(17)
+        .map(|b| ALPHABET[(*b as usize) % 32] as char)
+        .collect();
+    format!("AROA{tail}")
+}
+
+fn new_session_token() -> String {
+    format!("IQoJb3JpZ2luX2VjE{}", B64.encode(ids::random_bytes(280)))
+}
+
+fn packed_policy_size(policy: Option<&str>, arns: usize) -> Result<Option<i32>, AwsError> {
+    if policy.is_none() && arns == 0 {
+        return Ok(None);
+    }
+    let packed = policy
+        .map(|p| p.split_whitespace().collect::<String>().len())
+        .unwrap_or(0)
+        + arns * 40;
+    let percent = (packed * 100).div_ceil(PACKED_POLICY_LIMIT).max(1);
+    if percent > 100 {
+        return Err(AwsError::bad_request(
+            "PackedPolicyTooLarge",
+            format!(
+                "Packed size of consumed session policies exceeds 2048 by {}%.",
+                percent - 100
+            ),
+        ));
+    }
+    Ok(Some(percent as i32))
+}
+
+fn check_policy_json(policy: Option<&str>) -> Result<(), AwsError> {
+    if let Some(p) = policy {
+        if serde_json::from_str::<serde_json::Value>(p)
+            .map(|v| !v.is_object())
+            .unwrap_or(true)
+        {
+            return Err(AwsError::bad_request(
+                "MalformedPolicyDocument",
+                "The policy is not in the valid JSON format.",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Issues a session for `template` (arn, user id, kind) lasting `seconds`.
+fn issue(
+    sts: &Sts,
+    ctx: &RequestContext,
+    mut template: Identity,
+    seconds: i64,
+) -> Result<Credentials, AwsError> {
+    let expires = ctx.clock.now_millis() / 1000 * 1000 + seconds * 1000;
+    template.access_key = ids::key_id("ASIA", 16);
+    template.secret_key = Some(ids::secret(40));
+    template.session_token = Some(new_session_token());
+    template.expires_ms = Some(expires);
+    let creds = Credentials {
+        access_key_id: template.access_key.clone(),
+        secret_access_key: template.secret_key.clone().unwrap_or_default(),
+        session_token: template.session_token.clone().unwrap_or_default(),
+        expiration: Timestamp(expires),
+    };
+    sts.sessions.issue(template)?;
+    Ok(creds)
+}
+
+fn assumed_role_identity(
+    role: &RoleArn,
+    session: &str,
+    source_identity: Option<String>,
+) -> (Identity, AssumedRoleUser) {
+    let arn = format!(
+        "arn:{}:sts::{}:assumed-role/{}/{session}",
+        role.partition, role.account, role.name
+    );
+    let user_id = format!("{}:{session}", role_id(&role.arn));
+    let id = Identity {
+        account_id: role.account.clone(),
+        arn: arn.clone(),
+        user_id: user_id.clone(),
+        kind: IdentityKind::AssumedRole,
+        access_key: String::new(),
+        secret_key: None,
+        session_token: None,
+        expires_ms: None,
+        role_arn: Some(role.arn.clone()),
+        source_identity,
+    };
+    (
+        id,
+        AssumedRoleUser {
+            assumed_role_id: user_id,
+            arn,
+        },
+    )
+}
+
+pub fn assume_role(
+    sts: &Sts,
+    ctx: &RequestContext,
+    input: AssumeRoleRequest,
+) -> Result<AssumeRoleResponse, AwsError> {
+    let role = parse_role_arn(&input.role_arn)?;
+    check_policy_json(input.policy.as_deref())?;
+    let packed = packed_policy_size(
+        input.policy.as_deref(),
+        input.policy_arns.as_ref().map_or(0, Vec::len),
+    )?;
+    let seconds = input.duration_seconds.map_or(3600, i64::from);
+    let source = input
+        .source_identity
+        .clone()
+        .or_else(|| ctx.identity.source_identity.clone());
+    let (id, user) = assumed_role_identity(&role, &input.role_session_name, source.clone());
+    let creds = issue(sts, ctx, id, seconds)?;
+    Ok(AssumeRoleResponse {
+        credentials: Some(creds),
+        assumed_role_user: Some(user),
+        packed_policy_size: packed,
+        source_identity: source,
+        ..Default::default()
+    })
+}
+
+/// The claims of a JWT, when the token is one; any token is accepted, as no
+/// identity provider is configured to check signatures against.
+fn jwt_claims(token: &str) -> serde_json::Value {
+    token
+        .split('.')
+        .nth(1)
+        .and_then(|p| B64URL.decode(p.trim_end_matches('=')).ok())
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or(serde_json::Value::Null)
+}
+
+pub fn assume_role_with_web_identity(
+    sts: &Sts,
+    ctx: &RequestContext,
+    input: AssumeRoleWithWebIdentityRequest,
+) -> Result<AssumeRoleWithWebIdentityResponse, AwsError> {
+    let role = parse_role_arn(&input.role_arn)?;
+    check_policy_json(input.policy.as_deref())?;
+    let packed = packed_policy_size(
+        input.policy.as_deref(),
+        input.policy_arns.as_ref().map_or(0, Vec::len),
+    )?;
+    let claims = jwt_claims(&input.web_identity_token);
+    let claim = |k: &str| claims.get(k).and_then(|v| v.as_str()).map(str::to_string);
+    let audience = claim("aud").or_else(|| {
+        claims
+            .get("aud")?
+            .as_array()?
+            .first()?
+            .as_str()
+            .map(str::to_string)
+    });
+    let seconds = input.duration_seconds.map_or(3600, i64::from);
+    let (id, user) = assumed_role_identity(&role, &input.role_session_name, None);
+    let creds = issue(sts, ctx, id, seconds)?;
+    Ok(AssumeRoleWithWebIdentityResponse {
+        credentials: Some(creds),
+        subject_from_web_identity_token: Some(
+            claim("sub").unwrap_or_else(|| input.role_session_name.clone()),
+        ),
+        assumed_role_user: Some(user),
+        packed_policy_size: packed,
+        provider: input.provider_id.clone().or_else(|| claim("iss")),
+        audience,
+        ..Default::default()
+    })
+}
+
+fn refuse_session_credentials(ctx: &RequestContext, op: &str) -> Result<(), AwsError> {
+    if ctx.identity.expires_ms.is_some() {
+        return Err(AwsError::access_denied(format!(
+            "Cannot call {op} with session credentials"
+        )));
+    }
+    Ok(())
+}
+
+fn capped(ctx: &RequestContext, asked: Option<i32>, default: i64) -> i64 {
+    let s = asked.map_or(default, i64::from);
+    if ctx.identity.kind == IdentityKind::Root {
+        s.min(ROOT_MAX_SECONDS)
+    } else {
+        s
+    }
+}
+
+pub fn session_token(
+    sts: &Sts,
+    ctx: &RequestContext,
+    input: GetSessionTokenRequest,
+) -> Result<GetSessionTokenResponse, AwsError> {
+    refuse_session_credentials(ctx, "GetSessionToken")?;
+    let seconds = capped(ctx, input.duration_seconds, 43_200);
+    let mut id = ctx.identity.clone();
+    id.role_arn = None;
+    let creds = issue(sts, ctx, id, seconds)?;
+    Ok(GetSessionTokenResponse {
+        credentials: Some(creds),
+        ..Default::default()
+    })
+}
+
+pub fn federation_token(
+    sts: &Sts,
+    ctx: &RequestContext,
+    input: GetFederationTokenRequest,
+) -> Result<GetFederationTokenResponse, AwsError> {
+    refuse_session_credentials(ctx, "GetFederationToken")?;
+    check_policy_json(input.policy.as_deref())?;
+    let packed = packed_policy_size(
+        input.policy.as_deref(),
+        input.policy_arns.as_ref().map_or(0, Vec::len),
+    )?;
+    let seconds = capped(ctx, input.duration_seconds, 43_200);
+    let account = ctx.account_id().to_string();
+    let arn = format!("arn:aws:sts::{account}:federated-user/{}", input.name);
+    let user_id = format!("{account}:{}", input.name);
+    let id = Identity {
+        account_id: account,
+        arn: arn.clone(),
+        user_id: user_id.clone(),
+        kind: IdentityKind::FederatedUser,
+        access_key: String::new(),
+        secret_key: None,
+        session_token: None,
+        expires_ms: None,
+        role_arn: None,
+        source_identity: None,
+    };
+    let creds = issue(sts, ctx, id, seconds)?;
+    Ok(GetFederationTokenResponse {
+        credentials: Some(creds),
+        federated_user: Some(FederatedUser {
+            federated_user_id: user_id,
+            arn,
+        }),
+        packed_policy_size: packed,
+        ..Default::default()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_arns() {
+        let r = parse_role_arn("arn:aws:iam::123456789012:role/path/to/web").unwrap();
+        assert_eq!(
+            (r.account.as_str(), r.name.as_str()),
+            ("123456789012", "web")
+        );
+        assert!(parse_role_arn("arn:aws:iam::123456789012:user/bob").is_err());
+        assert!(parse_role_arn("arn:aws:iam::12345:role/x").is_err());
+        assert!(parse_role_arn("not an arn at all").is_err());
+    }
+
+    #[test]
+    fn role_ids_are_stable_and_shaped() {
+        let a = role_id("arn:aws:iam::123456789012:role/web");
+        assert_eq!(a, role_id("arn:aws:iam::123456789012:role/web"));
+        assert_ne!(a, role_id("arn:aws:iam::123456789012:role/db"));
+        assert_eq!(a.len(), 21);
+        assert!(a.starts_with("AROA"));
+    }
+
+    #[test]
+    fn packed_sizes() {
+        assert_eq!(packed_policy_size(None, 0).unwrap(), None);
+        assert_eq!(packed_policy_size(Some("{}"), 0).unwrap(), Some(1));
+        assert!(packed_policy_size(Some(&"x".repeat(5000)), 0).is_err());
+    }
+
+    #[test]
+    fn jwt_claims_are_read() {
+        let payload = B64URL.encode(br#"{"sub":"alice","aud":"app","iss":"https://idp"}"#);
+        let c = jwt_claims(&format!("e30.{payload}.sig"));
+        assert_eq!(c["sub"], "alice");
+        assert!(jwt_claims("opaque-token").is_null());
+    }
+}

@@ -1,0 +1,79 @@
+//! Server settings: flags, each with an environment variable.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on. Anything but loopback exposes every service to the network.
+    #[arg(long, env = "STRATUS_HOST", default_value = "127.0.0.1")]
+    host: IpAddr,
+    #[arg(long, env = "STRATUS_PORT", default_value_t = 4566)]
+    port: u16,
+    /// Where state lives [default: $XDG_DATA_HOME/stratus or ~/.local/share/stratus].
+    #[arg(long, env = "STRATUS_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Keep all state in memory; nothing is written to disk.
+    #[arg(long, env = "STRATUS_EPHEMERAL", value_parser = clap::builder::FalseyValueParser::new())]
+    ephemeral: bool,
+    /// error, warn, info, debug or trace (or a tracing filter such as `stratus=debug`).
+    #[arg(long, env = "STRATUS_LOG_LEVEL", default_value = "info")]
+    log_level: String,
+    #[arg(long, env = "STRATUS_LOG_FORMAT", value_enum, default_value = "text")]
+    log_format: LogFormat,
+    /// The account that access keys which are not 12-digit account ids belong to.
+    #[arg(long, env = "STRATUS_DEFAULT_ACCOUNT", default_value = stratus_core::DEFAULT_ACCOUNT)]
+    default_account: String,
+    /// Check SigV4 signatures of requests signed with keys Stratus issued.
+    #[arg(long, env = "STRATUS_VERIFY_SIGNATURES", value_parser = clap::builder::FalseyValueParser::new())]
+    verify_signatures: bool,
+    /// Enable test controls such as moving the clock (`POST /_stratus/clock`).
+    #[arg(long, env = "STRATUS_TEST_MODE", value_parser = clap::builder::FalseyValueParser::new())]
+    test_mode: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub host: IpAddr,
+    pub port: u16,
+    /// `None` when ephemeral.
+    pub data_dir: Option<PathBuf>,
+    pub log_level: String,
+    pub log_format: LogFormat,
+    pub default_account: String,
+    pub verify_signatures: bool,
+    pub test_mode: bool,
+}
+
+fn default_data_dir() -> PathBuf {
+    if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
+        return PathBuf::from(x).join("stratus");
+    }
+    match std::env::var_os("HOME") {
+        Some(h) => PathBuf::from(h).join(".local/share/stratus"),
+        None => PathBuf::from(".stratus"),
+    }
+}
+
+impl ServeArgs {
+    pub fn into_config(self) -> Config {
+        Config {
+            host: self.host,
+            port: self.port,
+            data_dir: (!self.ephemeral).then(|| self.data_dir.unwrap_or_else(default_data_dir)),
+            log_level: self.log_level,
+            log_format: self.log_format,
+            default_account: self.default_account,
+            verify_signatures: self.verify_signatures,
+            test_mode: self.test_mode,
+        }
+    }
+}

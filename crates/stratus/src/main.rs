@@ -1,0 +1,33 @@
+//! `stratus`: a local AWS cloud on one port.
+
+mod app;
+mod config;
+mod ops;
+mod pipeline;
+mod server;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::ServeArgs;
+
+#[derive(Parser)]
+#[command(name = "stratus", version, about = "A local AWS cloud in one binary")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (all services on one port).
+    Serve(ServeArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => server::run(args.into_config()),
+    }
+}

@@ -1,0 +1,89 @@
+//! Operational endpoints: health, reset and the test clock, plus the
+//! LocalStack and moto paths that existing tooling waits on.
+
+use bytes::Bytes;
+use serde_json::json;
+use stratus_core::time::iso8601;
+use stratus_protocol::codec::{Request, Response};
+
+use crate::app::App;
+
+fn json_response(status: u16, body: serde_json::Value) -> Response {
+    Response {
+        status,
+        headers: vec![("Content-Type".into(), "application/json".into())],
+        body: Bytes::from(body.to_string()),
+    }
+}
+
+/// Answers operational paths; `None` for everything else.
+pub fn handle(app: &App, req: &Request) -> Option<Response> {
+    let path = req.path.as_str();
+    let m = req.method.as_str();
+    Some(match (m, path) {
+        ("GET" | "HEAD", "/_stratus/health" | "/_localstack/health" | "/health") => health(app),
+        ("POST", "/_stratus/reset" | "/_localstack/state/reset" | "/moto-api/reset") => {
+            let only = req
+                .query_pairs()
+                .into_iter()
+                .find(|(k, _)| k == "service")
+                .map(|(_, v)| v);
+            match app.reset(only.as_deref()) {
+                Ok(done) => json_response(200, json!({ "reset": done })),
+                Err(e) => json_response(e.status, json!({ "error": e.message })),
+            }
+        }
+        ("GET", "/_stratus/clock") => clock(app),
+        ("POST", "/_stratus/clock") => {
+            if !app.config.test_mode {
+                return Some(json_response(
+                    403,
+                    json!({ "error": "moving the clock needs the server to run with --test-mode" }),
+                ));
+            }
+            let q = req.query_pairs();
+            let secs = q
+                .iter()
+                .find(|(k, _)| k == "advance")
+                .map(|(_, v)| v.parse::<f64>());
+            match secs {
+                Some(Ok(s)) if s >= 0.0 && s.is_finite() => {
+                    app.clock.advance_millis((s * 1000.0) as i64);
+                    clock(app)
+                }
+                _ => json_response(
+                    400,
+                    json!({ "error": "give ?advance=SECONDS, a non-negative number" }),
+                ),
+            }
+        }
+        (_, p) if p.starts_with("/_stratus/") => {
+            json_response(404, json!({ "error": format!("no such endpoint {p}") }))
+        }
+        _ => return None,
+    })
+}
+
+fn health(app: &App) -> Response {
+    let services: serde_json::Map<String, serde_json::Value> = app
+        .service_names()
+        .into_iter()
+        .map(|n| (n.to_string(), json!("running")))
+        .collect();
+    json_response(
+        200,
+        json!({
+            "version": env!("CARGO_PKG_VERSION"),
+            "edition": "stratus",
+            "services": services,
+            "state": if app.config.data_dir.is_some() { app.store.engine_name() } else { "memory" },
+        }),
+    )
+}
+
+fn clock(app: &App) -> Response {
+    json_response(
+        200,
+        json!({ "now": iso8601(app.clock.now_millis()), "offset_ms": app.clock.offset_millis() }),
+    )
+}

@@ -1,0 +1,159 @@
+//! The path of an AWS API call: route, identify, decode, validate, handle,
+//! encode. Every failure on the way is an AWS error in the request's protocol.
+
+use sha2::{Digest, Sha256};
+use stratus_core::{AwsError, Identity, RequestContext, ids};
+use stratus_protocol::codec::{self, Protocol, Request, Response};
+use stratus_protocol::router::{self, Caller};
+use stratus_protocol::{sigv4, validate};
+
+use crate::app::App;
+
+/// Handles one AWS API request.
+pub async fn handle(app: &App, req: Request) -> Response {
+    let request_id = ids::request_id();
+    let caller = router::caller(&req);
+    let route = match router::route(&req, &caller) {
+        Ok(r) => r,
+        Err(e) => return codec::encode_error(guess_protocol(&req), None, &e, &request_id),
+    };
+    let model = route.model.clone();
+    let protocol = route.protocol;
+    let fail = |e: AwsError| codec::encode_error(protocol, Some(&model), &e, &request_id);
+
+    let identity = match identify(app, &req, &caller, protocol) {
+        Ok(i) => i,
+        Err(e) => return fail(e),
+    };
+    let Some(op_name) = route.operation.clone() else {
+        return fail(router::unknown_operation(&route));
+    };
+    let Some(service) = app.service(&model.name).cloned() else {
+        return fail(AwsError::not_implemented(&model.name, &op_name));
+    };
+    if !service.operations().contains(&op_name.as_str()) {
+        return fail(AwsError::not_implemented(&model.name, &op_name));
+    }
+    let Some(op) = model.operation(&op_name) else {
+        return fail(router::unknown_operation(&route));
+    };
+    let input = match codec::decode_input(protocol, &model, op, &req) {
+        Ok(v) => v,
+        Err(e) => return fail(e),
+    };
+    if let Some(r) = &op.input {
+        if let Err(e) = validate::validate(protocol, &model, r, &input) {
+            return fail(e);
+        }
+    }
+    let (_, host_region) = router::host_hint(req.header("host").unwrap_or(""));
+    let ctx = RequestContext {
+        request_id: request_id.clone(),
+        service: model.name.clone(),
+        operation: op_name.clone(),
+        region: caller
+            .region
+            .clone()
+            .or(host_region)
+            .unwrap_or_else(|| stratus_core::DEFAULT_REGION.to_string()),
+        identity,
+        clock: app.clock.clone(),
+        host: req.header("host").unwrap_or("").to_string(),
+    };
+    match service.call(&ctx, &op_name, input).await {
+        Ok(out) => codec::encode_output(protocol, &model, op, &out, &request_id),
+        Err(e) => {
+            if e.status >= 500 {
+                tracing::error!(service = %model.name, operation = %op_name, error = %e, "request failed");
+            }
+            fail(e)
+        }
+    }
+}
+
+/// The protocol to answer in when the request could not be routed.
+fn guess_protocol(req: &Request) -> Protocol {
+    if req.header("smithy-protocol").is_some() {
+        Protocol::Cbor
+    } else if req.header("x-amz-target").is_some() {
+        Protocol::Json
+    } else if req
+        .header("content-type")
+        .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"))
+    {
+        Protocol::Query
+    } else {
+        Protocol::RestJson
+    }
+}
+
+fn expired(protocol: Protocol) -> AwsError {
+    let code = match protocol {
+        Protocol::Query | Protocol::Ec2 | Protocol::RestXml => "ExpiredToken",
+        _ => "ExpiredTokenException",
+    };
+    AwsError::bad_request(
+        code,
+        "The security token included in the request is expired",
+    )
+}
+
+/// Resolves the caller; checks expiry, and the signature when asked to.
+fn identify(
+    app: &App,
+    req: &Request,
+    caller: &Caller,
+    protocol: Protocol,
+) -> Result<Identity, AwsError> {
+    let Some(key) = caller.access_key.as_deref() else {
+        return Ok(app.identities.resolve(""));
+    };
+    let identity = app.identities.resolve(key);
+    if identity
+        .expires_ms
+        .is_some_and(|t| t <= app.clock.now_millis())
+    {
+        return Err(expired(protocol));
+    }
+    if app.config.verify_signatures {
+        if let Some(secret) = identity.secret_key.as_deref() {
+            verify_signature(app, req, secret)?;
+        }
+    }
+    Ok(identity)
+}
+
+fn verify_signature(app: &App, req: &Request, secret: &str) -> Result<(), AwsError> {
+    let sig_err = |e: sigv4::SigError| AwsError::new(e.status(), e.code(), e.message());
+    let signed = match req.header("authorization") {
+        Some(h) => sigv4::parse_authorization_header(h).map_err(sig_err)?,
+        None => match sigv4::parse_presigned_query(&req.query_pairs()).map_err(sig_err)? {
+            Some(s) => s,
+            None => return Ok(()),
+        },
+    };
+    let s3 = signed.credential.service.starts_with("s3");
+    let headers: Vec<(String, String)> = req
+        .headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let payload = match req.header("x-amz-content-sha256") {
+        Some(h) => h.to_string(),
+        None if signed.presigned && s3 => "UNSIGNED-PAYLOAD".to_string(),
+        None => hex::encode(Sha256::digest(&req.body)),
+    };
+    let parts = sigv4::RequestParts {
+        method: &req.method,
+        path: &req.path,
+        query: &req.query,
+        headers: &headers,
+        payload_sha256: &payload,
+    };
+    sigv4::verify(&parts, &signed, secret, app.clock.now_secs(), s3).map_err(sig_err)
+}
