@@ -3,6 +3,7 @@
 //! These regenerate committed files; building Stratus itself never runs them.
 
 mod codegen;
+mod coverage;
 mod models;
 
 use std::fmt::Display;
@@ -17,7 +18,9 @@ commands:
       Regenerate crates/stratus-protocol/{models,src/embedded.rs,tests/botocore}
       from botocore's wheel and sdist on PyPI (needs curl, python3 and tar).
   codegen
-      Regenerate src/generated.rs of every service crate from its operations.txt.";
+      Regenerate src/generated.rs of every service crate from its operations.txt.
+  coverage
+      Regenerate docs/coverage/ from the models and each crate's operations.txt.";
 
 type Result<T, E = String> = std::result::Result<T, E>;
 
@@ -26,6 +29,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("models") => models::run(&args[1..]),
         Some("codegen") => codegen::run(&args[1..]),
+        Some("coverage") => coverage::run(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;

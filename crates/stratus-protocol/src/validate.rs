@@ -50,9 +50,10 @@ fn show(v: &Value, sensitive: bool) -> String {
     match v {
         Value::Null => "null".into(),
         Value::String(s) => format!("'{s}'"),
-        Value::Int(i) => i.to_string(),
-        Value::Float(f) => f.to_string(),
-        Value::Bool(b) => b.to_string(),
+        // AWS quotes every scalar in these messages, numbers included.
+        Value::Int(i) => format!("'{i}'"),
+        Value::Float(f) => format!("'{f}'"),
+        Value::Bool(b) => format!("'{b}'"),
         Value::List(l) => format!(
             "[{}]",
             l.iter()
@@ -263,7 +264,7 @@ mod tests {
             e.message
         );
         assert!(e.message.contains(
-            "Value 10 at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900"
+            "Value '10' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900"
         ));
         assert!(e.message.contains("Value 'a b' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*"));
     }

@@ -679,6 +679,45 @@ fn report(t: &Tally) {
     }
 }
 
+/// With `STRATUS_WRITE_PROTOCOL_REPORT=1`, the tallies and the known
+/// failures with their reasons are written to docs/protocol-tests.md.
+fn write_report(name: &str, t: &Tally) {
+    if std::env::var_os("STRATUS_WRITE_PROTOCOL_REPORT").is_none() {
+        return;
+    }
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs");
+    let part = docs.join(format!(".protocol-tests-{name}.md"));
+    let mut md = format!("## {name} cases\n\n| Suite | Passed | Failed (known) | Not applicable to a server |\n|---|---:|---:|---:|\n");
+    let mut keys: Vec<&String> = t.passed.keys().chain(t.failed.keys()).chain(t.ignored.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    for k in keys {
+        md.push_str(&format!(
+            "| {k} | {} | {} | {} |\n",
+            t.passed.get(k).unwrap_or(&0),
+            t.failed.get(k).unwrap_or(&0),
+            t.ignored.get(k).unwrap_or(&0)
+        ));
+    }
+    std::fs::write(&part, md).unwrap();
+    let input = std::fs::read_to_string(docs.join(".protocol-tests-input.md")).unwrap_or_default();
+    let output = std::fs::read_to_string(docs.join(".protocol-tests-output.md")).unwrap_or_default();
+    let mut known = String::from("## Known failures\n\n| Case | Reason |\n|---|---|\n");
+    for (k, why) in KNOWN {
+        known.push_str(&format!("| `{k}` | {why} |\n"));
+    }
+    let doc = format!(
+        "# botocore protocol tests\n\n\
+         botocore's protocol test cases (botocore {}), used in reverse against Stratus's codecs: each serialized \
+         request must decode to the case's params, and each result must encode to a body that decodes to the same \
+         data as AWS's body (which our reader must also understand). Cases botocore itself lists as not applicable \
+         (client-side behaviour such as idempotency-token autofill) are counted separately. Regenerate with \
+         `STRATUS_WRITE_PROTOCOL_REPORT=1 cargo test -p stratus-protocol --test botocore_protocols`.\n\n{input}\n{output}\n{known}",
+        stratus_protocol::embedded::BOTOCORE_VERSION
+    );
+    std::fs::write(docs.join("protocol-tests.md"), doc).unwrap();
+}
+
 #[test]
 fn input_cases() {
     let mut t = run("input", check_input);
@@ -689,6 +728,7 @@ fn input_cases() {
     t.unexpected.extend(legacy.unexpected);
     t.known_passing.extend(legacy.known_passing);
     report(&t);
+    write_report("input", &t);
     assert!(t.unexpected.is_empty() && t.known_passing.is_empty());
 }
 
@@ -702,5 +742,6 @@ fn output_cases() {
     t.unexpected.extend(legacy.unexpected);
     t.known_passing.extend(legacy.known_passing);
     report(&t);
+    write_report("output", &t);
     assert!(t.unexpected.is_empty() && t.known_passing.is_empty());
 }

@@ -28,15 +28,11 @@ pub async fn handle(app: &App, req: Request) -> Response {
     let Some(op_name) = route.operation.clone() else {
         return fail(router::unknown_operation(&route));
     };
-    let Some(service) = app.service(&model.name).cloned() else {
-        return fail(AwsError::not_implemented(&model.name, &op_name));
-    };
-    if !service.operations().contains(&op_name.as_str()) {
-        return fail(AwsError::not_implemented(&model.name, &op_name));
-    }
     let Some(op) = model.operation(&op_name) else {
         return fail(router::unknown_operation(&route));
     };
+    // Decoding and validation need only the model, so bad input gets its
+    // 4xx even for operations no handler implements yet.
     let input = match codec::decode_input(protocol, &model, op, &req) {
         Ok(v) => v,
         Err(e) => return fail(e),
@@ -46,6 +42,10 @@ pub async fn handle(app: &App, req: Request) -> Response {
             return fail(e);
         }
     }
+    let service = match app.service(&model.name) {
+        Some(s) if s.operations().contains(&op_name.as_str()) => s.clone(),
+        _ => return fail(AwsError::not_implemented(&model.name, &op_name)),
+    };
     let (_, host_region) = router::host_hint(req.header("host").unwrap_or(""));
     let ctx = RequestContext {
         request_id: request_id.clone(),

@@ -23,8 +23,10 @@ use crate::{ops, pipeline};
 
 /// The largest request body an API call may carry.
 const MAX_BODY: usize = 64 << 20;
-/// Bounds request headers; larger ones get 431.
+/// Bounds the connection's read buffer (and so the request head).
 const MAX_HEADER_BUF: usize = 64 << 10;
+/// The most header bytes a request may carry; AWS's front ends refuse more.
+const MAX_HEADER_BYTES: usize = 32 << 10;
 /// How long in-flight requests get to finish on shutdown.
 const DRAIN: Duration = Duration::from_secs(2);
 
@@ -143,6 +145,11 @@ async fn shutdown_signal() {
 
 async fn dispatch(app: &App, req: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
+    let header_bytes: usize = parts.headers.iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum();
+    if header_bytes > MAX_HEADER_BYTES {
+        let err = AwsError::new(431, "RequestHeaderSectionTooLarge", "Your request header section exceeds the maximum allowed size.");
+        return to_hyper(codec::encode_error(Protocol::RestJson, None, &err, &ids::request_id()));
+    }
     let path = parts.uri.path().to_string();
     let query = parts.uri.query().unwrap_or("").to_string();
     let body = match Limited::new(body, MAX_BODY).collect().await {
