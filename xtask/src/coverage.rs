@@ -14,9 +14,30 @@ use crate::{Context, Result, sorted_entries, workspace_root, write_if_changed};
 /// Services of the course material: they get a page even before any of
 /// their operations exist, so users see at a glance what is missing.
 const COURSE_SERVICES: &[&str] = &[
-    "acm", "autoscaling", "cloudformation", "cloudfront", "cloudtrail", "cloudwatch", "dynamodb", "dynamodbstreams",
-    "ec2", "efs", "elb", "elbv2", "iam", "kms", "lambda", "logs", "rds", "route53", "s3", "secretsmanager", "sns",
-    "sqs", "ssm", "sts",
+    "acm",
+    "autoscaling",
+    "cloudformation",
+    "cloudfront",
+    "cloudtrail",
+    "cloudwatch",
+    "dynamodb",
+    "dynamodbstreams",
+    "ec2",
+    "efs",
+    "elb",
+    "elbv2",
+    "iam",
+    "kms",
+    "lambda",
+    "logs",
+    "rds",
+    "route53",
+    "s3",
+    "secretsmanager",
+    "sns",
+    "sqs",
+    "ssm",
+    "sts",
 ];
 
 struct Implemented {
@@ -32,7 +53,10 @@ fn implemented() -> Result<BTreeMap<String, Implemented>> {
             continue;
         }
         let text = std::fs::read_to_string(&list).context(|| list.display().to_string())?;
-        let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#'));
+        let mut lines = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'));
         let Some(service) = lines.next().and_then(|l| l.strip_prefix("service ")) else {
             continue;
         };
@@ -64,7 +88,11 @@ pub fn run(_args: &[String]) -> Result<()> {
         let imp = done.get(name.as_str());
         let n_imp = imp.map_or(0, |i| i.ops.len());
         let with_page = imp.is_some() || COURSE_SERVICES.contains(&name.as_str());
-        let link = if with_page { format!("[{name}]({name}.md)") } else { String::new() };
+        let link = if with_page {
+            format!("[{name}]({name}.md)")
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             index,
             "| {} (`{name}`) | {} | {n_imp} | {} | {link} |",
@@ -91,7 +119,15 @@ pub fn run(_args: &[String]) -> Result<()> {
         page.push_str("## Operations\n\n| Operation | Status |\n|---|---|\n");
         for op in m.operations.keys() {
             let yes = imp.is_some_and(|i| i.ops.iter().any(|o| o == op));
-            let _ = writeln!(page, "| {op} | {} |", if yes { "implemented" } else { "501 Not Implemented" });
+            let _ = writeln!(
+                page,
+                "| {op} | {} |",
+                if yes {
+                    "implemented"
+                } else {
+                    "501 Not Implemented"
+                }
+            );
         }
         write_if_changed(&docs.join(format!("{name}.md")), page.as_bytes())?;
         pages += 1;

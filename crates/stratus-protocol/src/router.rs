@@ -282,3 +282,144 @@ mod tests {
         assert_eq!(host_hint("127.0.0.1:4566"), (None, None));
     }
 }
+
+#[cfg(test)]
+mod shared_signing_names {
+    use super::*;
+
+    fn req(method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Request {
+        let mut h = http::HeaderMap::new();
+        for (k, v) in headers {
+            h.insert(
+                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                http::HeaderValue::from_str(v).unwrap(),
+            );
+        }
+        let (path, query) = path.split_once('?').unwrap_or((path, ""));
+        Request {
+            method: method.into(),
+            path: path.into(),
+            query: query.into(),
+            headers: h,
+            body: body.to_string().into(),
+        }
+    }
+
+    fn auth(service: &str) -> String {
+        format!(
+            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20250101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=0"
+        )
+    }
+
+    fn routed(r: &Request) -> (String, Option<String>) {
+        let c = caller(r);
+        let route = route(r, &c).unwrap_or_else(|e| panic!("{e}"));
+        (route.model.name.clone(), route.operation)
+    }
+
+    const FORM: (&str, &str) = ("content-type", "application/x-www-form-urlencoded");
+
+    #[test]
+    fn elb_versions_by_api_version() {
+        let a = auth("elasticloadbalancing");
+        let v1 = req(
+            "POST",
+            "/",
+            &[("authorization", &a), FORM],
+            "Action=DescribeLoadBalancers&Version=2012-06-01",
+        );
+        let v2 = req(
+            "POST",
+            "/",
+            &[("authorization", &a), FORM],
+            "Action=DescribeLoadBalancers&Version=2015-12-01",
+        );
+        assert_eq!(
+            routed(&v1),
+            ("elb".into(), Some("DescribeLoadBalancers".into()))
+        );
+        assert_eq!(
+            routed(&v2),
+            ("elbv2".into(), Some("DescribeLoadBalancers".into()))
+        );
+    }
+
+    #[test]
+    fn ses_versions_by_protocol_and_path() {
+        let a = auth("ses");
+        let v1 = req(
+            "POST",
+            "/",
+            &[("authorization", &a), FORM],
+            "Action=ListIdentities&Version=2010-12-01",
+        );
+        let v2 = req("GET", "/v2/email/account", &[("authorization", &a)], "");
+        assert_eq!(routed(&v1), ("ses".into(), Some("ListIdentities".into())));
+        assert_eq!(routed(&v2), ("sesv2".into(), Some("GetAccount".into())));
+    }
+
+    #[test]
+    fn api_gateway_versions_by_path() {
+        let a = auth("apigateway");
+        let v1 = req("GET", "/restapis", &[("authorization", &a)], "");
+        let v2 = req("GET", "/v2/apis", &[("authorization", &a)], "");
+        assert_eq!(
+            routed(&v1),
+            ("apigateway".into(), Some("GetRestApis".into()))
+        );
+        assert_eq!(routed(&v2), ("apigatewayv2".into(), Some("GetApis".into())));
+    }
+
+    #[test]
+    fn json_cbor_and_host_routing() {
+        let t = req(
+            "POST",
+            "/",
+            &[("x-amz-target", "DynamoDB_20120810.ListTables")],
+            "{}",
+        );
+        assert_eq!(routed(&t), ("dynamodb".into(), Some("ListTables".into())));
+        let c = req(
+            "POST",
+            "/service/GraniteServiceVersion20100801/operation/ListMetrics",
+            &[("smithy-protocol", "rpc-v2-cbor")],
+            "",
+        );
+        assert_eq!(
+            routed(&c),
+            ("cloudwatch".into(), Some("ListMetrics".into()))
+        );
+        let h = req(
+            "GET",
+            "/2015-03-31/functions/",
+            &[("host", "lambda.us-east-1.localhost:4566")],
+            "",
+        );
+        assert_eq!(routed(&h), ("lambda".into(), Some("ListFunctions".into())));
+        let unsigned = req(
+            "POST",
+            "/",
+            &[FORM],
+            "Action=AssumeRoleWithWebIdentity&Version=2011-06-15",
+        );
+        assert_eq!(
+            routed(&unsigned),
+            ("sts".into(), Some("AssumeRoleWithWebIdentity".into()))
+        );
+    }
+
+    #[test]
+    fn unknown_action_is_known_service_without_operation() {
+        let a = auth("sts");
+        let r = req(
+            "POST",
+            "/",
+            &[("authorization", &a), FORM],
+            "Action=NoSuchThing&Version=2011-06-15",
+        );
+        let route = route(&r, &caller(&r)).unwrap();
+        assert_eq!(route.model.name, "sts");
+        assert!(route.operation.is_none());
+        assert_eq!(unknown_operation(&route).code, "InvalidAction");
+    }
+}

@@ -687,8 +687,15 @@ fn write_report(name: &str, t: &Tally) {
     }
     let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs");
     let part = docs.join(format!(".protocol-tests-{name}.md"));
-    let mut md = format!("## {name} cases\n\n| Suite | Passed | Failed (known) | Not applicable to a server |\n|---|---:|---:|---:|\n");
-    let mut keys: Vec<&String> = t.passed.keys().chain(t.failed.keys()).chain(t.ignored.keys()).collect();
+    let mut md = format!(
+        "## {name} cases\n\n| Suite | Passed | Failed (known) | Not applicable to a server |\n|---|---:|---:|---:|\n"
+    );
+    let mut keys: Vec<&String> = t
+        .passed
+        .keys()
+        .chain(t.failed.keys())
+        .chain(t.ignored.keys())
+        .collect();
     keys.sort();
     keys.dedup();
     for k in keys {
@@ -701,7 +708,8 @@ fn write_report(name: &str, t: &Tally) {
     }
     std::fs::write(&part, md).unwrap();
     let input = std::fs::read_to_string(docs.join(".protocol-tests-input.md")).unwrap_or_default();
-    let output = std::fs::read_to_string(docs.join(".protocol-tests-output.md")).unwrap_or_default();
+    let output =
+        std::fs::read_to_string(docs.join(".protocol-tests-output.md")).unwrap_or_default();
     let mut known = String::from("## Known failures\n\n| Case | Reason |\n|---|---|\n");
     for (k, why) in KNOWN {
         known.push_str(&format!("| `{k}` | {why} |\n"));

@@ -145,10 +145,23 @@ async fn shutdown_signal() {
 
 async fn dispatch(app: &App, req: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
-    let header_bytes: usize = parts.headers.iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum();
+    let header_bytes: usize = parts
+        .headers
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.len() + 4)
+        .sum();
     if header_bytes > MAX_HEADER_BYTES {
-        let err = AwsError::new(431, "RequestHeaderSectionTooLarge", "Your request header section exceeds the maximum allowed size.");
-        return to_hyper(codec::encode_error(Protocol::RestJson, None, &err, &ids::request_id()));
+        let err = AwsError::new(
+            431,
+            "RequestHeaderSectionTooLarge",
+            "Your request header section exceeds the maximum allowed size.",
+        );
+        return to_hyper(codec::encode_error(
+            Protocol::RestJson,
+            None,
+            &err,
+            &ids::request_id(),
+        ));
     }
     let path = parts.uri.path().to_string();
     let query = parts.uri.query().unwrap_or("").to_string();
