@@ -30,11 +30,20 @@ pub struct Caller {
 }
 
 pub fn caller(req: &Request) -> Caller {
-    let cred = req
-        .header("authorization")
+    caller_from(&req.headers, &req.query)
+}
+
+/// The caller as the request head shows it (header or presigned query).
+pub fn caller_from(headers: &http::HeaderMap, query: &str) -> Caller {
+    let cred = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
         .and_then(sigv4::credential_scope_from_header)
         .or_else(|| {
-            sigv4::parse_presigned_query(&req.query_pairs())
+            if !query.contains("X-Amz-Credential") {
+                return None;
+            }
+            sigv4::parse_presigned_query(&crate::codec::parse_form(query.as_bytes()))
                 .ok()
                 .flatten()
                 .map(|s| s.credential)

@@ -3,8 +3,10 @@
 use std::future::Future;
 use std::pin::Pin;
 
+use bytes::Bytes;
 use stratus_core::{AwsError, RequestContext};
 
+use crate::router::Caller;
 use crate::value::Value;
 
 pub type HandlerFuture<'a> = Pin<Box<dyn Future<Output = Result<Value, AwsError>> + Send + 'a>>;
@@ -23,5 +25,25 @@ pub trait Service: Send + Sync + 'static {
         input: Value,
     ) -> HandlerFuture<'a>;
     /// Drops all state and restores each region's default resources.
+    fn reset(&self) -> Result<(), AwsError>;
+}
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+/// A streaming HTTP body, as raw handlers receive and answer them.
+pub type Body = http_body_util::combinators::UnsyncBoxBody<Bytes, BoxError>;
+pub type HttpFuture<'a> = Pin<Box<dyn Future<Output = http::Response<Body>> + Send + 'a>>;
+
+/// A service that takes whole HTTP requests and streams its bodies itself:
+/// S3's wire format, and data planes reached by host name (websites, load
+/// balancers). The server asks each one, by the request head alone, whether
+/// it claims the request, before any body is read.
+pub trait HttpHandler: Send + Sync + 'static {
+    /// The model name it answers for (`s3`), or the data plane's name.
+    fn name(&self) -> &'static str;
+    fn claims(&self, head: &http::request::Parts, caller: &Caller) -> bool;
+    /// `ctx` carries the resolved caller, region, request id and clock;
+    /// `service` and `operation` are left for the handler to fill in.
+    fn handle<'a>(&'a self, ctx: RequestContext, req: http::Request<Body>) -> HttpFuture<'a>;
+    /// Drops all state, as [`Service::reset`].
     fn reset(&self) -> Result<(), AwsError>;
 }

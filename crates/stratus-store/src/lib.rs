@@ -149,6 +149,12 @@ impl Store {
         Store { engine, data_dir }
     }
 
+    /// False for `--ephemeral`: services may then skip writing what their
+    /// in-memory state already holds.
+    pub fn is_persistent(&self) -> bool {
+        self.data_dir.is_some()
+    }
+
     pub fn engine_name(&self) -> &'static str {
         self.engine.name()
     }

@@ -8,6 +8,8 @@ use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, TableErro
 
 use crate::{Batch, Engine, Op, Result, StoreError};
 
+const CACHE_BYTES: usize = 16 << 20;
+
 pub struct RedbEngine {
     db: Database,
 }
@@ -22,8 +24,12 @@ fn def(name: &str) -> TableDefinition<'_, &'static [u8], &'static [u8]> {
 
 impl RedbEngine {
     pub fn open(path: &Path) -> Result<RedbEngine> {
-        let db =
-            Database::create(path).map_err(|e| StoreError(format!("{}: {e}", path.display())))?;
+        // redb's default page cache may grow to 1 GiB; Stratus keeps its
+        // working state in memory already, so a small cache is enough.
+        let db: Database = redb::Builder::new()
+            .set_cache_size(CACHE_BYTES)
+            .create(path)
+            .map_err(|e| StoreError(format!("{}: {e}", path.display())))?;
         Ok(RedbEngine { db })
     }
 }

@@ -15,7 +15,6 @@ struct Record {
     kind: String,
     access_key: String,
     secret_key: String,
-    session_token: String,
     expires_ms: i64,
     role_arn: Option<String>,
     source_identity: Option<String>,
@@ -48,7 +47,8 @@ impl Record {
             kind: kind_of(&self.kind),
             access_key: self.access_key.clone(),
             secret_key: Some(self.secret_key.clone()),
-            session_token: Some(self.session_token.clone()),
+            // The token is derived from the secret when needed, never stored.
+            session_token: None,
             expires_ms: Some(self.expires_ms),
             role_arn: self.role_arn.clone(),
             source_identity: self.source_identity.clone(),
@@ -63,7 +63,6 @@ impl Record {
             kind: kind_name(id.kind).to_string(),
             access_key: id.access_key.clone(),
             secret_key: id.secret_key.clone().unwrap_or_default(),
-            session_token: id.session_token.clone().unwrap_or_default(),
             expires_ms: id.expires_ms.unwrap_or(i64::MAX),
             role_arn: id.role_arn.clone(),
             source_identity: id.source_identity.clone(),
@@ -90,27 +89,23 @@ impl Sessions {
     }
 
     /// Persists, then publishes: a key is usable only once it is durable.
-    pub fn issue(&self, id: Identity) -> Result<(), AwsError> {
-        let mut b = Batch::new();
-        b.put_json(TABLE, id.access_key.as_bytes().to_vec(), &Record::of(&id))
-            .map_err(store_err)?;
-        self.store.commit(b).map_err(store_err)?;
+    /// With an in-memory store the identity registry itself is the state.
+    pub fn issue(&self, mut id: Identity) -> Result<(), AwsError> {
+        id.session_token = None;
+        if self.store.is_persistent() {
+            let mut b = Batch::new();
+            b.put_json(TABLE, id.access_key.as_bytes().to_vec(), &Record::of(&id))
+                .map_err(store_err)?;
+            self.store.commit(b).map_err(store_err)?;
+        }
         self.identities.register(id);
         Ok(())
     }
 
     pub fn reset(&self) -> Result<(), AwsError> {
-        let keys: Vec<String> = self
-            .store
-            .scan_json::<Record>(TABLE, b"")
-            .map_err(store_err)?
-            .into_iter()
-            .map(|r| r.access_key)
-            .collect();
         self.store.clear(TABLE).map_err(store_err)?;
-        for k in keys {
-            self.identities.revoke(&k);
-        }
+        // Every temporary key is a session STS issued.
+        self.identities.retain(|id| id.expires_ms.is_none());
         Ok(())
     }
 }

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use stratus_core::{AwsError, Clock, Identities};
-use stratus_protocol::Service;
+use stratus_protocol::{HttpHandler, Service};
 use stratus_store::Store;
 
 use crate::config::Config;
@@ -15,6 +15,8 @@ pub struct App {
     pub identities: Identities,
     pub store: Store,
     services: HashMap<&'static str, Arc<dyn Service>>,
+    /// Services and data planes that take whole HTTP requests, asked in order.
+    http_handlers: Vec<Arc<dyn HttpHandler>>,
 }
 
 impl App {
@@ -30,6 +32,7 @@ impl App {
             identities: identities.clone(),
             store: store.clone(),
             services: HashMap::new(),
+            http_handlers: Vec::new(),
         };
         let sts = stratus_sts::Sts::new(store, identities).map_err(|e| e.to_string())?;
         app.register(Arc::new(sts));
@@ -40,14 +43,25 @@ impl App {
         self.services.insert(s.name(), s);
     }
 
+    #[allow(dead_code)]
+    fn register_http(&mut self, h: Arc<dyn HttpHandler>) {
+        self.http_handlers.push(h);
+    }
+
+    pub fn http_handlers(&self) -> &[Arc<dyn HttpHandler>] {
+        &self.http_handlers
+    }
+
     pub fn service(&self, name: &str) -> Option<&Arc<dyn Service>> {
         self.services.get(name)
     }
 
-    /// Service names, sorted.
+    /// Service names (both kinds), sorted.
     pub fn service_names(&self) -> Vec<&'static str> {
         let mut v: Vec<_> = self.services.keys().copied().collect();
+        v.extend(self.http_handlers.iter().map(|h| h.name()));
         v.sort_unstable();
+        v.dedup();
         v
     }
 
@@ -58,7 +72,12 @@ impl App {
             if only.is_some_and(|o| o != name) {
                 continue;
             }
-            self.services[name].reset()?;
+            if let Some(s) = self.services.get(name) {
+                s.reset()?;
+            }
+            for h in self.http_handlers.iter().filter(|h| h.name() == name) {
+                h.reset()?;
+            }
             done.push(name);
         }
         if let Some(o) = only {

@@ -98,6 +98,34 @@ fn expired(protocol: Protocol) -> AwsError {
     )
 }
 
+/// The context a raw HTTP handler gets: the caller resolved and checked for
+/// expiry (signatures of streamed bodies are the handler's to check).
+pub fn raw_context(app: &App, caller: &Caller, host: &str) -> Result<RequestContext, AwsError> {
+    let identity = app
+        .identities
+        .resolve(caller.access_key.as_deref().unwrap_or(""));
+    if identity
+        .expires_ms
+        .is_some_and(|t| t <= app.clock.now_millis())
+    {
+        return Err(expired(Protocol::RestXml));
+    }
+    let (_, host_region) = router::host_hint(host);
+    Ok(RequestContext {
+        request_id: ids::request_id(),
+        service: String::new(),
+        operation: String::new(),
+        region: caller
+            .region
+            .clone()
+            .or(host_region)
+            .unwrap_or_else(|| stratus_core::DEFAULT_REGION.to_string()),
+        identity,
+        clock: app.clock.clone(),
+        host: host.to_string(),
+    })
+}
+
 /// Resolves the caller; checks expiry, and the signature when asked to.
 fn identify(
     app: &App,

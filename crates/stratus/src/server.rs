@@ -15,6 +15,8 @@ use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use stratus_core::{AwsError, ids};
 use stratus_protocol::codec::{self, Protocol, Request};
+use stratus_protocol::router;
+use stratus_protocol::{Body, BoxError};
 use tokio::net::TcpListener;
 
 use crate::app::App;
@@ -143,7 +145,7 @@ async fn shutdown_signal() {
     let _ = ctrl_c.await;
 }
 
-async fn dispatch(app: &App, req: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
+async fn dispatch(app: &App, req: hyper::Request<Incoming>) -> hyper::Response<Body> {
     let (parts, body) = req.into_parts();
     let header_bytes: usize = parts
         .headers
@@ -165,6 +167,32 @@ async fn dispatch(app: &App, req: hyper::Request<Incoming>) -> hyper::Response<F
     }
     let path = parts.uri.path().to_string();
     let query = parts.uri.query().unwrap_or("").to_string();
+    // Services that stream their own bodies (S3) and data planes claim
+    // requests by their head, before anything is read.
+    let caller = router::caller_from(&parts.headers, &query);
+    if let Some(h) = app
+        .http_handlers()
+        .iter()
+        .find(|h| h.claims(&parts, &caller))
+    {
+        let host = parts
+            .headers
+            .get(http::header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        return match pipeline::raw_context(app, &caller, host) {
+            Ok(ctx) => {
+                let body: Body = body.map_err(|e| -> BoxError { Box::new(e) }).boxed_unsync();
+                h.handle(ctx, hyper::Request::from_parts(parts, body)).await
+            }
+            Err(e) => to_hyper(codec::encode_error(
+                Protocol::RestXml,
+                None,
+                &e,
+                &ids::request_id(),
+            )),
+        };
+    }
     let body = match Limited::new(body, MAX_BODY).collect().await {
         Ok(b) => b.to_bytes(),
         Err(e) => {
@@ -208,13 +236,17 @@ async fn dispatch(app: &App, req: hyper::Request<Incoming>) -> hyper::Response<F
     to_hyper(pipeline::handle(app, req).await)
 }
 
-fn to_hyper(resp: codec::Response) -> hyper::Response<Full<Bytes>> {
+fn full(b: Bytes) -> Body {
+    Full::new(b).map_err(|never| match never {}).boxed_unsync()
+}
+
+fn to_hyper(resp: codec::Response) -> hyper::Response<Body> {
     let mut b = hyper::Response::builder().status(resp.status);
     for (k, v) in &resp.headers {
         b = b.header(k.as_str(), v.as_str());
     }
-    b.body(Full::new(resp.body)).unwrap_or_else(|_| {
-        let mut r = hyper::Response::new(Full::new(Bytes::from_static(b"invalid response header")));
+    b.body(full(resp.body)).unwrap_or_else(|_| {
+        let mut r = hyper::Response::new(full(Bytes::from_static(b"invalid response header")));
         *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
         r
     })

@@ -64,8 +64,16 @@ fn role_id(role_arn: &str) -> String {
     format!("AROA{tail}")
 }
 
-fn new_session_token() -> String {
-    format!("IQoJb3JpZ2luX2VjE{}", B64.encode(ids::random_bytes(280)))
+/// A session token shaped like AWS's, derived from the key pair so it needs
+/// no storage of its own.
+fn session_token_for(access_key: &str, secret: &str) -> String {
+    let mut bytes = Vec::with_capacity(288);
+    let mut block = Sha256::digest(format!("{access_key}:{secret}").as_bytes()).to_vec();
+    while bytes.len() < 288 {
+        bytes.extend_from_slice(&block);
+        block = Sha256::digest(&block).to_vec();
+    }
+    format!("IQoJb3JpZ2luX2VjE{}", B64.encode(&bytes))
 }
 
 fn packed_policy_size(policy: Option<&str>, arns: usize) -> Result<Option<i32>, AwsError> {
@@ -112,16 +120,16 @@ fn issue(
     seconds: i64,
 ) -> Result<Credentials, AwsError> {
     let expires = ctx.clock.now_millis() / 1000 * 1000 + seconds * 1000;
+    let secret = ids::secret(40);
     template.access_key = ids::key_id("ASIA", 16);
-    template.secret_key = Some(ids::secret(40));
-    template.session_token = Some(new_session_token());
     template.expires_ms = Some(expires);
     let creds = Credentials {
+        session_token: session_token_for(&template.access_key, &secret),
         access_key_id: template.access_key.clone(),
-        secret_access_key: template.secret_key.clone().unwrap_or_default(),
-        session_token: template.session_token.clone().unwrap_or_default(),
+        secret_access_key: secret.clone(),
         expiration: Timestamp(expires),
     };
+    template.secret_key = Some(secret);
     sts.sessions.issue(template)?;
     Ok(creds)
 }
