@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import importlib.metadata
+import http.client
 import json
 import os
 import platform
@@ -40,6 +41,8 @@ TARGETS = [
     ("first_answer_ms", "Time to first answer (ephemeral)", "≤ 10 ms", "ms"),
     ("idle_rss_mib", "Idle RSS 1 s after first answer", "≤ 8 MiB", "MiB"),
     ("rss_after_mixed_mib", "RSS after sustained mixed load", "≤ 40 MiB", "MiB"),
+    ("reset_after_load_ms", "Reset (well under 10 ms), right after the load", "< 10 ms", "ms"),
+    ("reset_median_ms", "Reset (well under 10 ms), empty server", "< 10 ms", "ms"),
 ]
 
 # How long a server may take to answer its first request before we give up.
@@ -396,7 +399,37 @@ def measure_load(label: str, server: Server, generator: LoadGenerator, plan: dic
     result["rss_after_mixed_mib"] = tree_mib(server.pid)
     result["peak_rss_mib"] = tree_mib(server.pid, "VmHWM")
     log(f"{label}: mixed: {result['mixed']['rps']:.0f} req/s, RSS after {result['rss_after_mixed_mib']:.1f} MiB")
+
+    # Test suites reset before every test: time it on the state the mixed load
+    # left (the worst case), then on an empty server.
+    path = "/moto-api/reset" if label.startswith("moto") else "/_stratus/reset"
+    times = time_resets(server.port, path, RESET_SAMPLES)
+    server.ensure_alive("the resets")
+    result["reset_after_load_ms"] = times[0]
+    result["reset_median_ms"] = statistics.median(times[1:])
+    result["rss_after_reset_mib"] = tree_mib(server.pid)
+    log(f"{label}: reset {times[0]:.2f} ms after the load, median {result['reset_median_ms']:.2f} ms empty")
     return result
+
+
+RESET_SAMPLES = 21
+
+
+def time_resets(port: int, path: str, n: int) -> list[float]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    times = []
+    try:
+        for _ in range(n):
+            t0 = time.perf_counter()
+            conn.request("POST", path)
+            resp = conn.getresponse()
+            resp.read()
+            if resp.status != 200:
+                raise RuntimeError(f"reset answered HTTP {resp.status}")
+            times.append((time.perf_counter() - t0) * 1000)
+    finally:
+        conn.close()
+    return times
 
 
 def measure_server(label: str, argv_for_port, generator: LoadGenerator, plan: dict, log_dir: Path) -> dict:
@@ -536,6 +569,12 @@ def build_rows(s: dict | None, d: dict | None, m: dict | None, plan: dict) -> li
          _get(s, "rss_after_mixed_mib"), _get(m, "rss_after_mixed_mib")),
         ("Peak RSS (VmHWM) over the server's life", "MiB", 1, "lower",
          _get(s, "peak_rss_mib"), _get(m, "peak_rss_mib")),
+        ("Reset right after the mixed load (state full of sessions)", "ms", 2, "lower",
+         _get(s, "reset_after_load_ms"), _get(m, "reset_after_load_ms")),
+        (f"Reset of an empty server (median of {RESET_SAMPLES - 1})", "ms", 3, "lower",
+         _get(s, "reset_median_ms"), _get(m, "reset_median_ms")),
+        ("RSS after the reset", "MiB", 1, "lower",
+         _get(s, "rss_after_reset_mib"), _get(m, "rss_after_reset_mib")),
     ]
 
     def failed(result):

@@ -45,3 +45,42 @@ impl Tasks {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicI64, Ordering};
+
+    use super::*;
+
+    struct Seen(AtomicI64);
+
+    impl Task for Seen {
+        fn name(&self) -> &str {
+            "seen"
+        }
+        fn tick(&self, now_ms: i64) {
+            self.0.store(now_ms, Ordering::SeqCst);
+        }
+    }
+
+    #[tokio::test]
+    async fn moving_the_clock_runs_tasks_at_once() {
+        let clock = Clock::new();
+        // A period long enough that only the clock move can cause the tick.
+        let tasks = Tasks::new(clock.clone(), Duration::from_secs(3600));
+        let seen = Arc::new(Seen(AtomicI64::new(0)));
+        let h = tasks.spawn(seen.clone());
+        tokio::task::yield_now().await;
+        let target = clock.now_millis() + 86_400_000;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while seen.0.load(Ordering::SeqCst) < target && tokio::time::Instant::now() < deadline {
+            clock.advance_millis(86_400_000);
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(
+            seen.0.load(Ordering::SeqCst) >= target,
+            "the task never saw the moved clock"
+        );
+        h.abort();
+    }
+}

@@ -105,7 +105,7 @@ impl Sessions {
     pub fn reset(&self) -> Result<(), AwsError> {
         self.store.clear(TABLE).map_err(store_err)?;
         // Every temporary key is a session STS issued.
-        self.identities.retain(|id| id.expires_ms.is_none());
+        self.identities.forget_temporary();
         Ok(())
     }
 }
