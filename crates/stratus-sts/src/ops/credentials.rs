@@ -97,6 +97,16 @@ fn packed_policy_size(policy: Option<&str>, arns: usize) -> Result<Option<i32>, 
     Ok(Some(percent as i32))
 }
 
+/// Checks the session policies a request passes and reports their packed
+/// size, as AssumeRole, AssumeRoleWithWebIdentity and GetFederationToken do.
+fn session_policies(
+    policy: Option<&str>,
+    arns: Option<&[PolicyDescriptorType]>,
+) -> Result<Option<i32>, AwsError> {
+    check_policy_json(policy)?;
+    packed_policy_size(policy, arns.map_or(0, <[_]>::len))
+}
+
 fn check_policy_json(policy: Option<&str>) -> Result<(), AwsError> {
     if let Some(p) = policy {
         if serde_json::from_str::<serde_json::Value>(p)
@@ -171,11 +181,7 @@ pub fn assume_role(
     input: AssumeRoleRequest,
 ) -> Result<AssumeRoleResponse, AwsError> {
     let role = parse_role_arn(&input.role_arn)?;
-    check_policy_json(input.policy.as_deref())?;
-    let packed = packed_policy_size(
-        input.policy.as_deref(),
-        input.policy_arns.as_ref().map_or(0, Vec::len),
-    )?;
+    let packed = session_policies(input.policy.as_deref(), input.policy_arns.as_deref())?;
     let seconds = input.duration_seconds.map_or(3600, i64::from);
     let source = input
         .source_identity
@@ -209,11 +215,7 @@ pub fn assume_role_with_web_identity(
     input: AssumeRoleWithWebIdentityRequest,
 ) -> Result<AssumeRoleWithWebIdentityResponse, AwsError> {
     let role = parse_role_arn(&input.role_arn)?;
-    check_policy_json(input.policy.as_deref())?;
-    let packed = packed_policy_size(
-        input.policy.as_deref(),
-        input.policy_arns.as_ref().map_or(0, Vec::len),
-    )?;
+    let packed = session_policies(input.policy.as_deref(), input.policy_arns.as_deref())?;
     let claims = jwt_claims(&input.web_identity_token);
     let claim = |k: &str| claims.get(k).and_then(|v| v.as_str()).map(str::to_string);
     let audience = claim("aud").or_else(|| {
@@ -280,11 +282,7 @@ pub fn federation_token(
     input: GetFederationTokenRequest,
 ) -> Result<GetFederationTokenResponse, AwsError> {
     refuse_session_credentials(ctx, "GetFederationToken")?;
-    check_policy_json(input.policy.as_deref())?;
-    let packed = packed_policy_size(
-        input.policy.as_deref(),
-        input.policy_arns.as_ref().map_or(0, Vec::len),
-    )?;
+    let packed = session_policies(input.policy.as_deref(), input.policy_arns.as_deref())?;
     let seconds = capped(ctx, input.duration_seconds, 43_200);
     let account = ctx.account_id().to_string();
     let arn = format!("arn:aws:sts::{account}:federated-user/{}", input.name);
