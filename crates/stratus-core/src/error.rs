@@ -21,6 +21,9 @@ pub struct AwsError {
     pub fields: BTreeMap<String, String>,
     /// Headers some errors carry (e.g. `x-amz-bucket-region`).
     pub headers: Vec<(String, String)>,
+    /// Structured members (e.g. DynamoDB's `CancellationReasons`) as JSON
+    /// text; JSON and CBOR encoders embed them as values.
+    pub json_fields: Vec<(String, String)>,
 }
 
 impl AwsError {
@@ -37,6 +40,7 @@ impl AwsError {
             fault,
             fields: BTreeMap::new(),
             headers: Vec::new(),
+            json_fields: Vec::new(),
         }
     }
 
@@ -67,6 +71,11 @@ impl AwsError {
 
     pub fn with_field(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.fields.insert(name.into(), value.into());
+        self
+    }
+
+    pub fn with_json_field(mut self, name: impl Into<String>, json: impl Into<String>) -> Self {
+        self.json_fields.push((name.into(), json.into()));
         self
     }
 

@@ -117,6 +117,11 @@ pub fn encode_json_error(model: Option<&ServiceModel>, err: &AwsError) -> Respon
     for (k, v) in &err.fields {
         obj.insert(k.clone(), v.clone().into());
     }
+    for (k, raw) in &err.json_fields {
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(raw) {
+            obj.insert(k.clone(), v);
+        }
+    }
     let mut headers = vec![("Content-Type".into(), json_content_type(model))];
     if let Some(q) = query {
         headers.push(("x-amzn-query-error".into(), q));
@@ -142,6 +147,14 @@ pub fn encode_cbor_error(model: Option<&ServiceModel>, err: &AwsError) -> Respon
     ];
     for (k, v) in &err.fields {
         entries.push((cbor::Item::Text(k.clone()), cbor::Item::Text(v.clone())));
+    }
+    for (k, raw) in &err.json_fields {
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(raw) {
+            entries.push((
+                cbor::Item::Text(k.clone()),
+                cbor::scalar(&crate::Value::Document(v)),
+            ));
+        }
     }
     let mut buf = Vec::new();
     cbor::encode(&cbor::Item::Map(entries), &mut buf);

@@ -1,0 +1,421 @@
+//! Single-item operations: PutItem, GetItem, UpdateItem, DeleteItem, and the
+//! checks they share with batches and transactions.
+
+use std::collections::BTreeMap;
+
+use stratus_core::{AwsError, RequestContext};
+
+use crate::DynamoDb;
+use crate::attr::{
+    Attr, Item, KeyVal, MAX_ITEM_BYTES, item_from_wire, item_size, item_to_wire, validation,
+};
+use crate::expr::{self, Kind, Names, Values};
+use crate::generated::*;
+use crate::state::{ItemKey, TableMeta};
+
+/// Placeholders of one request, shared by all its expressions so unused
+/// ones can be reported.
+pub struct Exprs {
+    pub names: Names,
+    pub values: Values,
+}
+
+impl Exprs {
+    pub fn new(
+        names: Option<BTreeMap<String, String>>,
+        values: Option<BTreeMap<String, AttributeValue>>,
+    ) -> Result<Exprs, AwsError> {
+        let values = match values {
+            Some(v) => Some(item_from_wire(v)?),
+            None => None,
+        };
+        Ok(Exprs {
+            names: Names::new(names),
+            values: Values::new(values),
+        })
+    }
+
+    pub fn condition(
+        &mut self,
+        kind: Kind,
+        text: Option<&str>,
+    ) -> Result<Option<expr::Cond>, AwsError> {
+        let Some(t) = text else { return Ok(None) };
+        let mut c = expr::parse_condition(kind, t)?;
+        self.values.resolve(&mut self.names, kind, &mut c)?;
+        Ok(Some(c))
+    }
+
+    pub fn projection(&mut self, text: Option<&str>) -> Result<Option<Vec<expr::Path>>, AwsError> {
+        let Some(t) = text else { return Ok(None) };
+        let mut p = expr::parse_projection(t)?;
+        Values::resolve_paths(&mut self.names, Kind::Projection, &mut p)?;
+        Ok(Some(p))
+    }
+
+    pub fn finish(&self) -> Result<(), AwsError> {
+        self.names.check_unused()?;
+        self.values.check_unused()
+    }
+}
+
+fn mismatch() -> AwsError {
+    validation("The provided key element does not match the schema")
+}
+
+/// The primary key a request names: exactly the key attributes, typed right.
+pub fn key_from(
+    meta: &TableMeta,
+    key: BTreeMap<String, AttributeValue>,
+) -> Result<ItemKey, AwsError> {
+    let key = item_from_wire(key)?;
+    if key.len() != meta.key_names().len() {
+        return Err(mismatch());
+    }
+    let part = |def: &crate::state::KeyDef| -> Result<KeyVal, AwsError> {
+        let a = key.get(&def.name).ok_or_else(mismatch)?;
+        let kv = KeyVal::of(a).ok_or_else(mismatch)?;
+        if kv.type_name() != def.typ {
+            return Err(mismatch());
+        }
+        if matches!(&kv, KeyVal::S(s) if s.is_empty())
+            || matches!(&kv, KeyVal::B(b) if b.is_empty())
+        {
+            return Err(validation(format!(
+                "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty {} value. Key: {}",
+                if def.typ == "S" { "string" } else { "binary" },
+                def.name
+            )));
+        }
+        Ok(kv)
+    };
+    let h = part(&meta.hash)?;
+    let r = match &meta.range {
+        Some(r) => Some(part(r)?),
+        None => None,
+    };
+    Ok((h, r))
+}
+
+/// Checks an item to be written: its key, index key types, and size.
+pub fn check_item(meta: &TableMeta, item: &Item) -> Result<ItemKey, AwsError> {
+    let key_attr = |def: &crate::state::KeyDef| -> Result<KeyVal, AwsError> {
+        let a = item.get(&def.name).ok_or_else(|| {
+            validation(format!(
+                "One or more parameter values were invalid: Missing the key {} in the item",
+                def.name
+            ))
+        })?;
+        let kv = KeyVal::of(a).filter(|k| k.type_name() == def.typ).ok_or_else(|| {
+            validation(format!(
+                "One or more parameter values were invalid: Type mismatch for key {} expected: {} actual: {}",
+                def.name,
+                def.typ,
+                a.type_name()
+            ))
+        })?;
+        if matches!(&kv, KeyVal::S(s) if s.is_empty())
+            || matches!(&kv, KeyVal::B(b) if b.is_empty())
+        {
+            return Err(validation(format!(
+                "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty {} value. Key: {}",
+                if def.typ == "S" { "string" } else { "binary" },
+                def.name
+            )));
+        }
+        Ok(kv)
+    };
+    let h = key_attr(&meta.hash)?;
+    let r = match &meta.range {
+        Some(r) => Some(key_attr(r)?),
+        None => None,
+    };
+    for idx in &meta.indexes {
+        for def in std::iter::once(&idx.hash).chain(idx.range.iter()) {
+            if let Some(a) = item.get(&def.name) {
+                if a.type_name() != def.typ {
+                    return Err(validation(format!(
+                        "One or more parameter values were invalid: Type mismatch for Index Key {} Expected: {} Actual: {} IndexName: {}",
+                        def.name,
+                        def.typ,
+                        a.type_name(),
+                        idx.name
+                    )));
+                }
+            }
+        }
+    }
+    if item_size(item) > MAX_ITEM_BYTES {
+        return Err(validation(
+            "Item size has exceeded the maximum allowed size",
+        ));
+    }
+    Ok((h, r))
+}
+
+pub fn conditional_failed() -> AwsError {
+    AwsError::bad_request(
+        "ConditionalCheckFailedException",
+        "The conditional request failed",
+    )
+}
+
+fn check(cond: &Option<expr::Cond>, item: Option<&Item>) -> Result<bool, AwsError> {
+    let empty = Item::new();
+    match cond {
+        Some(c) => expr::evaluate(Kind::Condition, c, item.unwrap_or(&empty)),
+        None => Ok(true),
+    }
+}
+
+fn capacity(table: &str, units: f64, mode: Option<&str>) -> Option<ConsumedCapacity> {
+    mode.filter(|m| *m != "NONE").map(|_| ConsumedCapacity {
+        table_name: Some(table.to_string()),
+        capacity_units: Some(units),
+        ..Default::default()
+    })
+}
+
+/// Write units: one per KB, rounded up, at least one.
+pub fn write_units(size: usize) -> f64 {
+    (size.div_ceil(1024)).max(1) as f64
+}
+
+/// Read units: one per 4 KB strongly consistent, half that eventually.
+pub fn read_units(size: usize, consistent: bool) -> f64 {
+    let u = size.div_ceil(4096).max(1) as f64;
+    if consistent { u } else { u / 2.0 }
+}
+
+fn refuse_legacy(used: bool, name: &str) -> Result<(), AwsError> {
+    if used {
+        return Err(validation(format!(
+            "{name} is not supported by Stratus yet; use the expression parameters instead"
+        )));
+    }
+    Ok(())
+}
+
+pub fn put_item(
+    db: &DynamoDb,
+    ctx: &RequestContext,
+    input: PutItemInput,
+) -> Result<PutItemOutput, AwsError> {
+    refuse_legacy(input.expected.is_some(), "Expected")?;
+    let table = db.table(ctx, &input.table_name)?;
+    let mut ex = Exprs::new(
+        input.expression_attribute_names,
+        input.expression_attribute_values,
+    )?;
+    let cond = ex.condition(Kind::Condition, input.condition_expression.as_deref())?;
+    ex.finish()?;
+    let rv = input.return_values.as_deref().unwrap_or("NONE");
+    if !["NONE", "ALL_OLD"].contains(&rv) {
+        return Err(validation("Return values set to invalid value"));
+    }
+    let item = item_from_wire(input.item)?;
+    let meta = table.meta.read().clone();
+    let key = check_item(&meta, &item)?;
+    let size = item_size(&item);
+    let old = {
+        let mut items = table.items.lock();
+        let old = items.get(&key);
+        if !check(&cond, old)? {
+            return Err(conditional_failed());
+        }
+        db.tables
+            .write_items(&[(&meta, key.clone(), Some(&item))])?;
+        items.insert(key, item)
+    };
+    Ok(PutItemOutput {
+        attributes: if rv == "ALL_OLD" {
+            old.as_ref().map(item_to_wire)
+        } else {
+            None
+        },
+        consumed_capacity: capacity(
+            &meta.name,
+            write_units(size),
+            input.return_consumed_capacity.as_deref(),
+        ),
+        item_collection_metrics: None,
+    })
+}
+
+pub fn get_item(
+    db: &DynamoDb,
+    ctx: &RequestContext,
+    input: GetItemInput,
+) -> Result<GetItemOutput, AwsError> {
+    refuse_legacy(input.attributes_to_get.is_some(), "AttributesToGet")?;
+    let table = db.table(ctx, &input.table_name)?;
+    let mut ex = Exprs::new(input.expression_attribute_names, None)?;
+    let proj = ex.projection(input.projection_expression.as_deref())?;
+    ex.finish()?;
+    let meta = table.meta.read();
+    let key = key_from(&meta, input.key)?;
+    let found = table.items.lock().get(&key).cloned();
+    let size = found.as_ref().map_or(0, item_size);
+    let item = found.map(|i| match &proj {
+        Some(p) => expr::project(&i, p),
+        None => i,
+    });
+    Ok(GetItemOutput {
+        item: item.as_ref().map(item_to_wire),
+        consumed_capacity: capacity(
+            &meta.name,
+            read_units(size, input.consistent_read.unwrap_or(false)),
+            input.return_consumed_capacity.as_deref(),
+        ),
+    })
+}
+
+pub fn delete_item(
+    db: &DynamoDb,
+    ctx: &RequestContext,
+    input: DeleteItemInput,
+) -> Result<DeleteItemOutput, AwsError> {
+    refuse_legacy(input.expected.is_some(), "Expected")?;
+    let table = db.table(ctx, &input.table_name)?;
+    let mut ex = Exprs::new(
+        input.expression_attribute_names,
+        input.expression_attribute_values,
+    )?;
+    let cond = ex.condition(Kind::Condition, input.condition_expression.as_deref())?;
+    ex.finish()?;
+    let rv = input.return_values.as_deref().unwrap_or("NONE");
+    if !["NONE", "ALL_OLD"].contains(&rv) {
+        return Err(validation("Return values set to invalid value"));
+    }
+    let meta = table.meta.read().clone();
+    let key = key_from(&meta, input.key)?;
+    let old = {
+        let mut items = table.items.lock();
+        if !check(&cond, items.get(&key))? {
+            return Err(conditional_failed());
+        }
+        if items.contains_key(&key) {
+            db.tables.write_items(&[(&meta, key.clone(), None)])?;
+        }
+        items.remove(&key)
+    };
+    Ok(DeleteItemOutput {
+        consumed_capacity: capacity(
+            &meta.name,
+            write_units(old.as_ref().map_or(0, item_size)),
+            input.return_consumed_capacity.as_deref(),
+        ),
+        attributes: if rv == "ALL_OLD" {
+            old.as_ref().map(item_to_wire)
+        } else {
+            None
+        },
+        item_collection_metrics: None,
+    })
+}
+
+/// The attributes an update changed, old or new values (UPDATED_OLD / UPDATED_NEW).
+fn changed(before: &Item, after: &Item, take_from: &Item) -> Item {
+    let mut names: Vec<&String> = before.keys().chain(after.keys()).collect();
+    names.sort();
+    names.dedup();
+    names
+        .into_iter()
+        .filter(|n| before.get(*n) != after.get(*n))
+        .filter_map(|n| take_from.get(n).map(|v| (n.clone(), v.clone())))
+        .collect()
+}
+
+pub fn update_item(
+    db: &DynamoDb,
+    ctx: &RequestContext,
+    input: UpdateItemInput,
+) -> Result<UpdateItemOutput, AwsError> {
+    refuse_legacy(input.expected.is_some(), "Expected")?;
+    refuse_legacy(input.attribute_updates.is_some(), "AttributeUpdates")?;
+    let table = db.table(ctx, &input.table_name)?;
+    let mut ex = Exprs::new(
+        input.expression_attribute_names,
+        input.expression_attribute_values,
+    )?;
+    let mut actions = match &input.update_expression {
+        Some(u) => expr::parse_update(u)?,
+        None => Vec::new(),
+    };
+    ex.values.resolve_update(&mut ex.names, &mut actions)?;
+    let cond = ex.condition(Kind::Condition, input.condition_expression.as_deref())?;
+    ex.finish()?;
+    let rv = input.return_values.as_deref().unwrap_or("NONE");
+    if !["NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"].contains(&rv) {
+        return Err(validation("Return values set to invalid value"));
+    }
+    let meta = table.meta.read().clone();
+    let key = key_from(&meta, input.key)?;
+    let (before, after) = {
+        let mut items = table.items.lock();
+        let existing = items.get(&key).cloned();
+        if !check(&cond, existing.as_ref())? {
+            return Err(conditional_failed());
+        }
+        // A missing item is created from its key.
+        let base = existing.clone().unwrap_or_else(|| {
+            let mut i = Item::new();
+            i.insert(meta.hash.name.clone(), key.0.to_attr());
+            if let (Some(r), Some(v)) = (&meta.range, &key.1) {
+                i.insert(r.name.clone(), v.to_attr());
+            }
+            i
+        });
+        let after = expr::apply_update(&actions, &base, &meta.key_names())?;
+        check_item(&meta, &after)?;
+        db.tables
+            .write_items(&[(&meta, key.clone(), Some(&after))])?;
+        items.insert(key, after.clone());
+        (existing.unwrap_or_default(), after)
+    };
+    let attributes = match rv {
+        "ALL_OLD" => (!before.is_empty()).then(|| before.clone()),
+        "ALL_NEW" => Some(after.clone()),
+        "UPDATED_OLD" => Some(changed(&before, &after, &before)).filter(|m| !m.is_empty()),
+        "UPDATED_NEW" => Some(changed(&before, &after, &after)).filter(|m| !m.is_empty()),
+        _ => None,
+    };
+    Ok(UpdateItemOutput {
+        attributes: attributes.as_ref().map(item_to_wire),
+        consumed_capacity: capacity(
+            &meta.name,
+            write_units(item_size(&after).max(item_size(&before))),
+            input.return_consumed_capacity.as_deref(),
+        ),
+        item_collection_metrics: None,
+    })
+}
+
+/// Keeps only the attributes an index projects.
+pub fn index_projection(meta: &TableMeta, idx: &crate::state::IndexMeta, item: &Item) -> Item {
+    match idx.projection.as_str() {
+        "ALL" => item.clone(),
+        other => {
+            let mut keep: Vec<&str> = meta.key_names();
+            keep.push(&idx.hash.name);
+            if let Some(r) = &idx.range {
+                keep.push(&r.name);
+            }
+            if other == "INCLUDE" {
+                keep.extend(idx.non_key.iter().map(String::as_str));
+            }
+            item.iter()
+                .filter(|(k, _)| keep.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        }
+    }
+}
+
+/// Values of key attributes as a wire key map.
+pub fn key_map(pairs: &[(&str, &Attr)]) -> BTreeMap<String, AttributeValue> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_wire()))
+        .collect()
+}

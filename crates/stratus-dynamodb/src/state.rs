@@ -1,0 +1,372 @@
+//! Tables and their items: held in memory, written through to the store.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use parking_lot::{Mutex, RwLock};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value as Json};
+use stratus_core::AwsError;
+use stratus_store::{Batch, Store};
+
+use crate::attr::{Attr, Item, KeyVal};
+use crate::number::Number;
+
+const TABLES: &str = "dynamodb.tables";
+const ITEMS: &str = "dynamodb.items";
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct KeyDef {
+    pub name: String,
+    /// `S`, `N` or `B`.
+    pub typ: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IndexMeta {
+    pub name: String,
+    pub hash: KeyDef,
+    pub range: Option<KeyDef>,
+    pub projection: String,
+    pub non_key: Vec<String>,
+    pub rcu: i64,
+    pub wcu: i64,
+    pub global: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TableMeta {
+    pub account: String,
+    pub region: String,
+    pub name: String,
+    pub id: String,
+    pub created_ms: i64,
+    pub hash: KeyDef,
+    pub range: Option<KeyDef>,
+    pub attribute_definitions: Vec<(String, String)>,
+    pub billing_mode: String,
+    pub rcu: i64,
+    pub wcu: i64,
+    pub indexes: Vec<IndexMeta>,
+    pub stream: Option<String>,
+    pub stream_label: Option<String>,
+    pub tags: Vec<(String, String)>,
+    pub deletion_protection: bool,
+    pub table_class: String,
+    pub ttl_attribute: Option<String>,
+    pub sse: bool,
+}
+
+impl TableMeta {
+    pub fn arn(&self) -> String {
+        format!(
+            "arn:aws:dynamodb:{}:{}:table/{}",
+            self.region, self.account, self.name
+        )
+    }
+
+    pub fn key_names(&self) -> Vec<&str> {
+        let mut v = vec![self.hash.name.as_str()];
+        if let Some(r) = &self.range {
+            v.push(r.name.as_str());
+        }
+        v
+    }
+
+    pub fn index(&self, name: &str) -> Option<&IndexMeta> {
+        self.indexes.iter().find(|i| i.name == name)
+    }
+}
+
+/// A table's primary key value: partition key, then sort key.
+pub type ItemKey = (KeyVal, Option<KeyVal>);
+
+pub struct Table {
+    pub meta: RwLock<TableMeta>,
+    pub items: Mutex<BTreeMap<ItemKey, Item>>,
+}
+
+/// Every table of every account and region.
+pub struct Tables {
+    store: Store,
+    tables: RwLock<HashMap<(String, String, String), Arc<Table>>>,
+}
+
+fn store_err(e: stratus_store::StoreError) -> AwsError {
+    AwsError::internal(e.to_string())
+}
+
+fn table_key(account: &str, region: &str, name: &str) -> Vec<u8> {
+    stratus_store::scope_key(account, region, "table", name)
+}
+
+fn item_prefix(meta: &TableMeta) -> Vec<u8> {
+    // The table id keeps a recreated table from seeing its predecessor's items.
+    format!(
+        "{}/{}/{}/{}/",
+        meta.account, meta.region, meta.name, meta.id
+    )
+    .into_bytes()
+}
+
+fn item_key(meta: &TableMeta, key: &ItemKey) -> Vec<u8> {
+    let mut k = item_prefix(meta);
+    let enc = |kv: &KeyVal| match kv {
+        KeyVal::S(s) => format!("S{s}"),
+        KeyVal::N(n) => format!("N{n}"),
+        KeyVal::B(b) => format!("B{}", B64.encode(b)),
+    };
+    k.extend(enc(&key.0).into_bytes());
+    if let Some(r) = &key.1 {
+        k.push(0);
+        k.extend(enc(r).into_bytes());
+    }
+    k
+}
+
+impl Tables {
+    pub fn load(store: Store) -> Result<Tables, AwsError> {
+        let t = Tables {
+            store,
+            tables: RwLock::new(HashMap::new()),
+        };
+        for meta in t
+            .store
+            .scan_json::<TableMeta>(TABLES, b"")
+            .map_err(store_err)?
+        {
+            let mut items = BTreeMap::new();
+            for (_, raw) in t
+                .store
+                .scan(ITEMS, &item_prefix(&meta))
+                .map_err(store_err)?
+            {
+                let Ok(j) = serde_json::from_slice::<Json>(&raw) else {
+                    continue;
+                };
+                let Some(item) = item_from_json(&j) else {
+                    continue;
+                };
+                if let Some(k) = key_of(&meta, &item) {
+                    items.insert(k, item);
+                }
+            }
+            let key = (meta.account.clone(), meta.region.clone(), meta.name.clone());
+            t.tables.write().insert(
+                key,
+                Arc::new(Table {
+                    meta: RwLock::new(meta),
+                    items: Mutex::new(items),
+                }),
+            );
+        }
+        Ok(t)
+    }
+
+    pub fn get(&self, account: &str, region: &str, name: &str) -> Option<Arc<Table>> {
+        self.tables
+            .read()
+            .get(&(account.to_string(), region.to_string(), name.to_string()))
+            .cloned()
+    }
+
+    pub fn list(&self, account: &str, region: &str) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .tables
+            .read()
+            .keys()
+            .filter(|(a, r, _)| a == account && r == region)
+            .map(|(_, _, n)| n.clone())
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// Adds a table unless one of that name exists; `false` when it does.
+    pub fn create(&self, meta: TableMeta) -> Result<bool, AwsError> {
+        let key = (meta.account.clone(), meta.region.clone(), meta.name.clone());
+        let mut tables = self.tables.write();
+        if tables.contains_key(&key) {
+            return Ok(false);
+        }
+        self.save_meta(&meta)?;
+        tables.insert(
+            key,
+            Arc::new(Table {
+                meta: RwLock::new(meta),
+                items: Mutex::new(BTreeMap::new()),
+            }),
+        );
+        Ok(true)
+    }
+
+    pub fn save_meta(&self, meta: &TableMeta) -> Result<(), AwsError> {
+        if !self.store.is_persistent() {
+            return Ok(());
+        }
+        let mut b = Batch::new();
+        b.put_json(
+            TABLES,
+            table_key(&meta.account, &meta.region, &meta.name),
+            meta,
+        )
+        .map_err(store_err)?;
+        self.store.commit(b).map_err(store_err)
+    }
+
+    pub fn delete(&self, meta: &TableMeta) -> Result<(), AwsError> {
+        if self.store.is_persistent() {
+            let mut b = Batch::new();
+            b.delete(TABLES, table_key(&meta.account, &meta.region, &meta.name))
+                .delete_prefix(ITEMS, item_prefix(meta));
+            self.store.commit(b).map_err(store_err)?;
+        }
+        self.tables
+            .write()
+            .remove(&(meta.account.clone(), meta.region.clone(), meta.name.clone()));
+        Ok(())
+    }
+
+    /// Persists item changes of one request atomically: `Some` puts, `None` deletes.
+    pub fn write_items(
+        &self,
+        changes: &[(&TableMeta, ItemKey, Option<&Item>)],
+    ) -> Result<(), AwsError> {
+        if !self.store.is_persistent() || changes.is_empty() {
+            return Ok(());
+        }
+        let mut b = Batch::new();
+        for (meta, key, item) in changes {
+            match item {
+                Some(i) => {
+                    b.put(
+                        ITEMS,
+                        item_key(meta, key),
+                        serde_json::to_vec(&item_to_json(i)).unwrap_or_default(),
+                    );
+                }
+                None => {
+                    b.delete(ITEMS, item_key(meta, key));
+                }
+            }
+        }
+        self.store.commit(b).map_err(store_err)
+    }
+
+    pub fn reset(&self) -> Result<(), AwsError> {
+        self.store.clear(TABLES).map_err(store_err)?;
+        self.store.clear(ITEMS).map_err(store_err)?;
+        self.tables.write().clear();
+        Ok(())
+    }
+}
+
+/// The primary key of an item, if it carries both key attributes with the
+/// declared types.
+pub fn key_of(meta: &TableMeta, item: &Item) -> Option<ItemKey> {
+    let h = KeyVal::of(item.get(&meta.hash.name)?)?;
+    let r = match &meta.range {
+        Some(r) => Some(KeyVal::of(item.get(&r.name)?)?),
+        None => None,
+    };
+    Some((h, r))
+}
+
+/// DynamoDB's JSON form of an item, for storage.
+pub fn item_to_json(item: &Item) -> Json {
+    Json::Object(
+        item.iter()
+            .map(|(k, v)| (k.clone(), attr_to_json(v)))
+            .collect(),
+    )
+}
+
+fn attr_to_json(a: &Attr) -> Json {
+    let mut m = Map::new();
+    let (t, v) = match a {
+        Attr::S(s) => ("S", Json::String(s.clone())),
+        Attr::N(n) => ("N", Json::String(n.to_string())),
+        Attr::B(b) => ("B", Json::String(B64.encode(b))),
+        Attr::Bool(b) => ("BOOL", Json::Bool(*b)),
+        Attr::Null => ("NULL", Json::Bool(true)),
+        Attr::M(x) => ("M", item_to_json(x)),
+        Attr::L(l) => ("L", Json::Array(l.iter().map(attr_to_json).collect())),
+        Attr::Ss(s) => (
+            "SS",
+            Json::Array(s.iter().cloned().map(Json::String).collect()),
+        ),
+        Attr::Ns(n) => (
+            "NS",
+            Json::Array(n.iter().map(|x| Json::String(x.to_string())).collect()),
+        ),
+        Attr::Bs(b) => (
+            "BS",
+            Json::Array(b.iter().map(|x| Json::String(B64.encode(x))).collect()),
+        ),
+    };
+    m.insert(t.to_string(), v);
+    Json::Object(m)
+}
+
+pub fn item_from_json(j: &Json) -> Option<Item> {
+    j.as_object()?
+        .iter()
+        .map(|(k, v)| Some((k.clone(), attr_from_json(v)?)))
+        .collect()
+}
+
+fn attr_from_json(j: &Json) -> Option<Attr> {
+    let (t, v) = j.as_object()?.iter().next()?;
+    let strs = |v: &Json| -> Option<Vec<String>> {
+        v.as_array()?
+            .iter()
+            .map(|x| x.as_str().map(str::to_string))
+            .collect()
+    };
+    Some(match t.as_str() {
+        "S" => Attr::S(v.as_str()?.to_string()),
+        "N" => Attr::N(Number::parse(v.as_str()?).ok()?),
+        "B" => Attr::B(B64.decode(v.as_str()?).ok()?),
+        "BOOL" => Attr::Bool(v.as_bool()?),
+        "NULL" => Attr::Null,
+        "M" => Attr::M(item_from_json(v)?),
+        "L" => Attr::L(
+            v.as_array()?
+                .iter()
+                .map(attr_from_json)
+                .collect::<Option<_>>()?,
+        ),
+        "SS" => Attr::Ss(strs(v)?),
+        "NS" => Attr::Ns(
+            strs(v)?
+                .iter()
+                .map(|s| Number::parse(s).ok())
+                .collect::<Option<_>>()?,
+        ),
+        "BS" => Attr::Bs(
+            strs(v)?
+                .iter()
+                .map(|s| B64.decode(s).ok())
+                .collect::<Option<_>>()?,
+        ),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn items_round_trip_through_json() {
+        let mut item = Item::new();
+        item.insert("s".into(), Attr::S("x".into()));
+        item.insert("n".into(), Attr::N(Number::parse("-1.5").unwrap()));
+        item.insert("b".into(), Attr::B(vec![0, 1, 255]));
+        item.insert("l".into(), Attr::L(vec![Attr::Null, Attr::Bool(false)]));
+        item.insert("ns".into(), Attr::Ns(vec![Number::parse("1").unwrap()]));
+        assert_eq!(item_from_json(&item_to_json(&item)), Some(item));
+    }
+}

@@ -1,0 +1,324 @@
+"""DynamoDB through boto3 and the aws CLI: tables, items, expressions,
+queries, indexes, batches and transactions, with DynamoDB's errors."""
+
+from __future__ import annotations
+
+import decimal
+
+import pytest
+from boto3.dynamodb.conditions import Attr, Key
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+NO_VALIDATION = Config(parameter_validation=False)
+
+
+def error(excinfo) -> tuple[str, str, int]:
+    e = excinfo.value.response
+    return e["Error"]["Code"], e["Error"]["Message"], e["ResponseMetadata"]["HTTPStatusCode"]
+
+
+@pytest.fixture
+def ddb(server):
+    return server.client("dynamodb")
+
+
+@pytest.fixture
+def table(server, ddb):
+    ddb.create_table(
+        TableName="orders",
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "N"},
+            {"AttributeName": "status_code", "AttributeType": "S"},
+        ],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by_status",
+                "KeySchema": [{"AttributeName": "status_code", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    boto = __import__("boto3").session.Session()
+    res = boto.resource(
+        "dynamodb",
+        endpoint_url=server.url,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+    return res.Table("orders")
+
+
+def test_create_describe_list_delete(ddb, table):
+    d = ddb.describe_table(TableName="orders")["Table"]
+    assert d["TableStatus"] == "ACTIVE"
+    assert d["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}]
+    assert d["TableArn"] == "arn:aws:dynamodb:us-east-1:000000000000:table/orders"
+    assert d["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    assert d["GlobalSecondaryIndexes"][0]["IndexName"] == "by_status"
+    assert ddb.list_tables()["TableNames"] == ["orders"]
+    with pytest.raises(ClientError) as e:
+        ddb.create_table(
+            TableName="orders",
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+    assert error(e)[:2] == ("ResourceInUseException", "Table already exists: orders")
+    ddb.delete_table(TableName="orders")
+    with pytest.raises(ClientError) as e:
+        ddb.describe_table(TableName="orders")
+    assert error(e) == ("ResourceNotFoundException", "Requested resource not found: Table: orders not found", 400)
+
+
+def test_create_table_validation(ddb):
+    with pytest.raises(ClientError) as e:
+        ddb.create_table(
+            TableName="t",
+            AttributeDefinitions=[{"AttributeName": "a", "AttributeType": "S"}, {"AttributeName": "extra", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "a", "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+    assert error(e)[0] == "ValidationException"
+    assert "unused attribute" in error(e)[1] or "AttributeDefinitions" in error(e)[1]
+    with pytest.raises(ClientError) as e:
+        ddb.create_table(
+            TableName="t",
+            AttributeDefinitions=[{"AttributeName": "a", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "a", "KeyType": "HASH"}],
+        )
+    assert error(e)[0] == "ValidationException"
+
+
+def test_put_get_update_delete_with_conditions(table):
+    table.put_item(Item={"pk": "u1", "sk": 1, "qty": 2, "tags": {"a", "b"}, "addr": {"city": "Seoul"}})
+    got = table.get_item(Key={"pk": "u1", "sk": 1})["Item"]
+    assert got == {"pk": "u1", "sk": 1, "qty": 2, "tags": {"a", "b"}, "addr": {"city": "Seoul"}}
+
+    with pytest.raises(ClientError) as e:
+        table.put_item(Item={"pk": "u1", "sk": 1}, ConditionExpression="attribute_not_exists(pk)")
+    assert error(e) == ("ConditionalCheckFailedException", "The conditional request failed", 400)
+
+    out = table.update_item(
+        Key={"pk": "u1", "sk": 1},
+        UpdateExpression="SET qty = qty + :inc, addr.zip = :z, notes = list_append(if_not_exists(notes, :empty), :n) ADD tags :t REMOVE missing_attr",
+        ExpressionAttributeValues={":inc": 3, ":z": "04524", ":empty": [], ":n": ["first"], ":t": {"c"}},
+        ReturnValues="ALL_NEW",
+    )["Attributes"]
+    assert out["qty"] == 5
+    assert out["addr"] == {"city": "Seoul", "zip": "04524"}
+    assert out["notes"] == ["first"]
+    assert out["tags"] == {"a", "b", "c"}
+
+    old = table.update_item(
+        Key={"pk": "u1", "sk": 1},
+        UpdateExpression="SET qty = :q",
+        ExpressionAttributeValues={":q": 9},
+        ReturnValues="UPDATED_OLD",
+    )["Attributes"]
+    assert old == {"qty": 5}
+
+    with pytest.raises(ClientError) as e:
+        table.delete_item(Key={"pk": "u1", "sk": 1}, ConditionExpression=Attr("qty").lt(3))
+    assert error(e)[0] == "ConditionalCheckFailedException"
+    gone = table.delete_item(Key={"pk": "u1", "sk": 1}, ReturnValues="ALL_OLD")["Attributes"]
+    assert gone["qty"] == 9
+    assert "Item" not in table.get_item(Key={"pk": "u1", "sk": 1})
+
+
+def test_numbers_keep_their_precision(table):
+    big = decimal.Decimal("12345678901234567890.123456789012345678")
+    table.put_item(Item={"pk": "n", "sk": 1, "v": big})
+    assert table.get_item(Key={"pk": "n", "sk": 1})["Item"]["v"] == big
+    out = table.update_item(
+        Key={"pk": "n", "sk": 1},
+        UpdateExpression="SET v = v + :d",
+        ExpressionAttributeValues={":d": decimal.Decimal("0.000000000000000001")},
+        ReturnValues="UPDATED_NEW",
+    )["Attributes"]
+    # DynamoDB keeps 38 digits; Python's default context would round to 28.
+    assert out["v"] == decimal.Context(prec=38).add(big, decimal.Decimal("0.000000000000000001"))
+    assert str(out["v"]) == "12345678901234567890.123456789012345679"
+
+
+def test_key_and_item_errors(server, table):
+    ddb = server.client("dynamodb", config=NO_VALIDATION)
+    with pytest.raises(ClientError) as e:
+        ddb.get_item(TableName="orders", Key={"pk": {"S": "x"}})
+    assert error(e)[:2] == ("ValidationException", "The provided key element does not match the schema")
+    with pytest.raises(ClientError) as e:
+        ddb.put_item(TableName="orders", Item={"pk": {"S": "x"}})
+    assert error(e)[1] == "One or more parameter values were invalid: Missing the key sk in the item"
+    with pytest.raises(ClientError) as e:
+        ddb.put_item(TableName="orders", Item={"pk": {"N": "1"}, "sk": {"N": "1"}})
+    assert error(e)[1] == "One or more parameter values were invalid: Type mismatch for key pk expected: S actual: N"
+    with pytest.raises(ClientError) as e:
+        ddb.get_item(TableName="nope", Key={"pk": {"S": "x"}})
+    assert error(e)[:2] == ("ResourceNotFoundException", "Requested resource not found")
+    with pytest.raises(ClientError) as e:
+        ddb.put_item(TableName="orders", Item={"pk": {"S": "x"}, "sk": {"N": "1"}, "big": {"S": "x" * 410_000}})
+    assert error(e)[1] == "Item size has exceeded the maximum allowed size"
+    with pytest.raises(ClientError) as e:
+        ddb.put_item(TableName="orders", Item={"pk": {"S": "x"}, "sk": {"N": "1"}, "s": {"SS": ["a", "a"]}})
+    assert "contains duplicates" in error(e)[1]
+
+
+def test_expression_errors(server, table):
+    ddb = server.client("dynamodb")
+    key = {"pk": {"S": "a"}, "sk": {"N": "1"}}
+    ddb.put_item(TableName="orders", Item=key)
+    cases = [
+        (dict(UpdateExpression="SET = :v", ExpressionAttributeValues={":v": {"S": "x"}}),
+         'Invalid UpdateExpression: Syntax error; token: "=", near: "SET = :v"'),
+        (dict(UpdateExpression="SET #a = :v", ExpressionAttributeValues={":v": {"S": "x"}}),
+         "Invalid UpdateExpression: An expression attribute name used in the document path is not defined; attribute name: #a"),
+        (dict(UpdateExpression="SET a = :v", ExpressionAttributeValues={":v": {"S": "x"}, ":w": {"S": "y"}}),
+         "Value provided in ExpressionAttributeValues unused in expressions: keys: {:w}"),
+        (dict(UpdateExpression="SET status = :v", ExpressionAttributeValues={":v": {"S": "x"}}),
+         "Invalid UpdateExpression: Attribute name is a reserved keyword; reserved keyword: status"),
+        (dict(UpdateExpression="SET pk = :v", ExpressionAttributeValues={":v": {"S": "x"}}),
+         "One or more parameter values were invalid: Cannot update attribute pk. This attribute is part of the key"),
+        (dict(UpdateExpression="SET a = :v REMOVE a", ExpressionAttributeValues={":v": {"S": "x"}}),
+         "Invalid UpdateExpression: Two document paths overlap with each other; must remove or rewrite one of these paths; path one: [a], path two: [a]"),
+        (dict(UpdateExpression="ADD a :v", ExpressionAttributeValues={":v": {"S": "x"}}),
+         "Invalid UpdateExpression: Incorrect operand type for operator or function; operator: ADD, operand type: STRING"),
+    ]
+    for kwargs, message in cases:
+        with pytest.raises(ClientError) as e:
+            ddb.update_item(TableName="orders", Key=key, **kwargs)
+        assert error(e) == ("ValidationException", message, 400), kwargs
+
+
+def test_query_with_sort_conditions_order_and_pages(table):
+    with table.batch_writer() as w:
+        for i in range(1, 26):
+            w.put_item(Item={"pk": "p", "sk": i, "status_code": "open" if i % 2 else "done", "n": i})
+        w.put_item(Item={"pk": "other", "sk": 1})
+    r = table.query(KeyConditionExpression=Key("pk").eq("p") & Key("sk").between(5, 9))
+    assert [i["sk"] for i in r["Items"]] == [5, 6, 7, 8, 9]
+    r = table.query(KeyConditionExpression=Key("pk").eq("p"), ScanIndexForward=False, Limit=3)
+    assert [i["sk"] for i in r["Items"]] == [25, 24, 23]
+    assert r["LastEvaluatedKey"] == {"pk": "p", "sk": 23}
+    r2 = table.query(KeyConditionExpression=Key("pk").eq("p"), ScanIndexForward=False, Limit=3, ExclusiveStartKey=r["LastEvaluatedKey"])
+    assert [i["sk"] for i in r2["Items"]] == [22, 21, 20]
+    r = table.query(KeyConditionExpression=Key("pk").eq("p"), FilterExpression=Attr("n").gt(20))
+    assert r["Count"] == 5 and r["ScannedCount"] == 25
+    r = table.query(KeyConditionExpression=Key("pk").eq("p"), Select="COUNT")
+    assert r["Count"] == 25 and "Items" not in r
+    r = table.query(IndexName="by_status", KeyConditionExpression=Key("status_code").eq("done") & Key("sk").lt(7))
+    assert r["Items"] == [{"pk": "p", "sk": 2, "status_code": "done"}, {"pk": "p", "sk": 4, "status_code": "done"}, {"pk": "p", "sk": 6, "status_code": "done"}]
+    r = table.query(KeyConditionExpression="pk = :p AND sk >= :s", ExpressionAttributeValues={":p": "p", ":s": 24}, ProjectionExpression="sk")
+    assert r["Items"] == [{"sk": 24}, {"sk": 25}]
+
+
+def test_query_key_condition_errors(server, table):
+    ddb = server.client("dynamodb")
+    with pytest.raises(ClientError) as e:
+        ddb.query(TableName="orders", KeyConditionExpression="sk = :s", ExpressionAttributeValues={":s": {"N": "1"}})
+    assert error(e)[1] == "Query condition missed key schema element: pk"
+    with pytest.raises(ClientError) as e:
+        ddb.query(TableName="orders", IndexName="nope", KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "a"}})
+    assert error(e)[1] == "The table does not have the specified index: nope"
+
+
+def test_scan_segments_cover_the_table_once(table):
+    with table.batch_writer() as w:
+        for i in range(60):
+            w.put_item(Item={"pk": f"k{i}", "sk": i})
+    seen = []
+    for seg in range(4):
+        seen += [i["pk"] for i in table.scan(Segment=seg, TotalSegments=4)["Items"]]
+    assert sorted(seen) == sorted(f"k{i}" for i in range(60))
+    assert table.scan(FilterExpression=Attr("sk").lt(10))["Count"] == 10
+
+
+def test_batch_get_and_write(ddb, table):
+    ddb.batch_write_item(
+        RequestItems={"orders": [{"PutRequest": {"Item": {"pk": {"S": "b"}, "sk": {"N": str(i)}}}} for i in range(5)]}
+    )
+    r = ddb.batch_get_item(RequestItems={"orders": {"Keys": [{"pk": {"S": "b"}, "sk": {"N": str(i)}} for i in (0, 3, 9)]}})
+    assert sorted(int(i["sk"]["N"]) for i in r["Responses"]["orders"]) == [0, 3]
+    assert r["UnprocessedKeys"] == {}
+    with pytest.raises(ClientError) as e:
+        ddb.batch_get_item(RequestItems={"orders": {"Keys": [{"pk": {"S": "b"}, "sk": {"N": "1"}}] * 2}})
+    assert error(e)[1] == "Provided list of item keys contains duplicates"
+
+
+def test_transactions_are_all_or_nothing(ddb, table):
+    ddb.put_item(TableName="orders", Item={"pk": {"S": "acct"}, "sk": {"N": "1"}, "bal": {"N": "10"}})
+    with pytest.raises(ClientError) as e:
+        ddb.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": "orders", "Item": {"pk": {"S": "acct"}, "sk": {"N": "2"}}}},
+                {"Update": {
+                    "TableName": "orders",
+                    "Key": {"pk": {"S": "acct"}, "sk": {"N": "1"}},
+                    "UpdateExpression": "SET bal = bal - :a",
+                    "ConditionExpression": "bal >= :a",
+                    "ExpressionAttributeValues": {":a": {"N": "50"}},
+                }},
+            ]
+        )
+    code, message, _ = error(e)
+    assert code == "TransactionCanceledException"
+    assert message == "Transaction cancelled, please refer cancellation reasons for specific reasons [None, ConditionalCheckFailed]"
+    reasons = e.value.response["CancellationReasons"]
+    assert [r["Code"] for r in reasons] == ["None", "ConditionalCheckFailed"]
+    assert "Item" not in ddb.get_item(TableName="orders", Key={"pk": {"S": "acct"}, "sk": {"N": "2"}})
+    ddb.transact_write_items(
+        TransactItems=[
+            {"Put": {"TableName": "orders", "Item": {"pk": {"S": "acct"}, "sk": {"N": "2"}}}},
+            {"ConditionCheck": {
+                "TableName": "orders",
+                "Key": {"pk": {"S": "acct"}, "sk": {"N": "1"}},
+                "ConditionExpression": "bal = :b",
+                "ExpressionAttributeValues": {":b": {"N": "10"}},
+            }},
+        ]
+    )
+    got = ddb.transact_get_items(TransactItems=[{"Get": {"TableName": "orders", "Key": {"pk": {"S": "acct"}, "sk": {"N": "2"}}}}])
+    assert got["Responses"][0]["Item"]["pk"] == {"S": "acct"}
+
+
+def test_tags_and_ttl(ddb, table):
+    arn = ddb.describe_table(TableName="orders")["Table"]["TableArn"]
+    ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": "team", "Value": "web"}])
+    assert ddb.list_tags_of_resource(ResourceArn=arn)["Tags"] == [{"Key": "team", "Value": "web"}]
+    ddb.untag_resource(ResourceArn=arn, TagKeys=["team"])
+    assert ddb.list_tags_of_resource(ResourceArn=arn)["Tags"] == []
+    ddb.update_time_to_live(TableName="orders", TimeToLiveSpecification={"Enabled": True, "AttributeName": "exp"})
+    d = ddb.describe_time_to_live(TableName="orders")["TimeToLiveDescription"]
+    assert d == {"TimeToLiveStatus": "ENABLED", "AttributeName": "exp"}
+
+
+def test_items_survive_a_restart(server_factory):
+    srv = server_factory()
+    ddb = srv.client("dynamodb")
+    ddb.create_table(
+        TableName="keep",
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for i in range(20):
+        ddb.put_item(TableName="keep", Item={"id": {"S": f"i{i}"}, "v": {"N": str(i)}})
+    ddb.delete_item(TableName="keep", Key={"id": {"S": "i3"}})
+    srv.restart()
+    ddb = srv.client("dynamodb")
+    assert ddb.scan(TableName="keep")["Count"] == 19
+    assert ddb.get_item(TableName="keep", Key={"id": {"S": "i7"}})["Item"]["v"] == {"N": "7"}
+
+
+def test_cli_flow(aws):
+    aws("dynamodb", "create-table", "--table-name", "cli",
+        "--attribute-definitions", "AttributeName=id,AttributeType=S",
+        "--key-schema", "AttributeName=id,KeyType=HASH",
+        "--billing-mode", "PAY_PER_REQUEST")
+    aws("dynamodb", "put-item", "--table-name", "cli", "--item", '{"id": {"S": "1"}, "name": {"S": "Ann"}}')
+    got = aws("dynamodb", "get-item", "--table-name", "cli", "--key", '{"id": {"S": "1"}}')
+    assert got["Item"]["name"] == {"S": "Ann"}
+    assert aws("dynamodb", "scan", "--table-name", "cli")["Count"] == 1
