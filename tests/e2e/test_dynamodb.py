@@ -322,3 +322,104 @@ def test_cli_flow(aws):
     got = aws("dynamodb", "get-item", "--table-name", "cli", "--key", '{"id": {"S": "1"}}')
     assert got["Item"]["name"] == {"S": "Ann"}
     assert aws("dynamodb", "scan", "--table-name", "cli")["Count"] == 1
+
+
+def test_ttl_expires_items_when_the_clock_passes_them(server, ddb, table):
+    ddb.update_time_to_live(TableName="orders", TimeToLiveSpecification={"Enabled": True, "AttributeName": "exp"})
+    now = int(server.now().timestamp())
+    table.put_item(Item={"pk": "t", "sk": 1, "exp": now + 3600})
+    table.put_item(Item={"pk": "t", "sk": 2, "exp": now + 7200})
+    table.put_item(Item={"pk": "t", "sk": 3, "exp": "not a number"})
+    server.advance(3700)
+    deadline = __import__("time").monotonic() + 10
+    while __import__("time").monotonic() < deadline:
+        left = [i["sk"] for i in table.query(KeyConditionExpression=Key("pk").eq("t"))["Items"]]
+        if left == [2, 3]:
+            break
+        __import__("time").sleep(0.05)
+    assert left == [2, 3]
+
+
+def test_legacy_parameters_still_work(ddb, table):
+    ddb.put_item(TableName="orders", Item={"pk": {"S": "L"}, "sk": {"N": "1"}, "v": {"N": "1"}},
+                 Expected={"pk": {"Exists": False}})
+    with pytest.raises(ClientError) as e:
+        ddb.put_item(TableName="orders", Item={"pk": {"S": "L"}, "sk": {"N": "1"}}, Expected={"pk": {"Exists": False}})
+    assert error(e)[0] == "ConditionalCheckFailedException"
+    ddb.update_item(TableName="orders", Key={"pk": {"S": "L"}, "sk": {"N": "1"}},
+                    AttributeUpdates={"v": {"Value": {"N": "4"}, "Action": "ADD"}, "w": {"Value": {"S": "x"}, "Action": "PUT"}})
+    got = ddb.get_item(TableName="orders", Key={"pk": {"S": "L"}, "sk": {"N": "1"}}, AttributesToGet=["v", "w"])["Item"]
+    assert got == {"v": {"N": "5"}, "w": {"S": "x"}}
+    r = ddb.query(TableName="orders", KeyConditions={
+        "pk": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "L"}]},
+        "sk": {"ComparisonOperator": "BETWEEN", "AttributeValueList": [{"N": "0"}, {"N": "3"}]},
+    }, QueryFilter={"w": {"ComparisonOperator": "BEGINS_WITH", "AttributeValueList": [{"S": "x"}]}})
+    assert r["Count"] == 1
+    r = ddb.scan(TableName="orders", ScanFilter={"v": {"ComparisonOperator": "GT", "AttributeValueList": [{"N": "9"}]}})
+    assert r["Count"] == 0 and r["ScannedCount"] == 1
+    with pytest.raises(ClientError) as e:
+        ddb.get_item(TableName="orders", Key={"pk": {"S": "L"}, "sk": {"N": "1"}}, AttributesToGet=["v"], ProjectionExpression="v")
+    assert error(e)[1].startswith("Can not use both expression and non-expression parameters in the same request")
+
+
+def test_condition_failure_can_return_the_item(ddb, table):
+    ddb.put_item(TableName="orders", Item={"pk": {"S": "r"}, "sk": {"N": "1"}, "v": {"N": "7"}})
+    with pytest.raises(ClientError) as e:
+        ddb.put_item(TableName="orders", Item={"pk": {"S": "r"}, "sk": {"N": "1"}},
+                     ConditionExpression="attribute_not_exists(pk)",
+                     ReturnValuesOnConditionCheckFailure="ALL_OLD")
+    assert error(e)[0] == "ConditionalCheckFailedException"
+    assert e.value.response["Item"] == {"pk": {"S": "r"}, "sk": {"N": "1"}, "v": {"N": "7"}}
+
+
+def test_sigkill_loses_no_acknowledged_write(server_factory):
+    import threading
+
+    srv = server_factory()
+    ddb = srv.client("dynamodb")
+    ddb.create_table(
+        TableName="crash",
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    acked: list[str] = []
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def writer(w: int):
+        client = srv.client("dynamodb")
+        i = 0
+        while not stop.is_set():
+            key = f"w{w}-{i}"
+            try:
+                client.put_item(TableName="crash", Item={"id": {"S": key}, "n": {"N": str(i)}})
+            except Exception:
+                return
+            with lock:
+                acked.append(key)
+            i += 1
+
+    threads = [threading.Thread(target=writer, args=(w,)) for w in range(4)]
+    for t in threads:
+        t.start()
+    deadline = __import__("time").monotonic() + 10
+    while len(acked) < 200 and __import__("time").monotonic() < deadline:
+        __import__("time").sleep(0.01)
+    srv.kill()
+    stop.set()
+    for t in threads:
+        t.join()
+    assert len(acked) >= 200, f"only {len(acked)} writes acknowledged before the kill"
+    srv.start()
+    ddb = srv.client("dynamodb")
+    stored = set()
+    kwargs = {}
+    while True:
+        page = ddb.scan(TableName="crash", **kwargs)
+        stored |= {i["id"]["S"] for i in page["Items"]}
+        if "LastEvaluatedKey" not in page:
+            break
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    missing = [k for k in acked if k not in stored]
+    assert not missing, f"{len(missing)} acknowledged writes lost, e.g. {missing[:5]}"

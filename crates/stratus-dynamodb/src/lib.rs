@@ -5,10 +5,12 @@ mod attr;
 mod expr;
 #[rustfmt::skip]
 mod generated;
+mod legacy;
 mod number;
 mod ops;
 mod reserved;
 mod state;
+mod ttl;
 
 use std::sync::Arc;
 
@@ -19,14 +21,21 @@ use stratus_store::Store;
 use crate::state::{Table, Tables};
 
 pub struct DynamoDb {
-    tables: Tables,
+    tables: Arc<Tables>,
 }
 
 impl DynamoDb {
     /// Loads every table and item the store holds.
     pub fn new(store: Store) -> Result<DynamoDb, AwsError> {
         Ok(DynamoDb {
-            tables: Tables::load(store)?,
+            tables: Arc::new(Tables::load(store)?),
+        })
+    }
+
+    /// The background work that expires items by their TTL attribute.
+    pub fn ttl_task(&self) -> Arc<dyn stratus_core::tasks::Task> {
+        Arc::new(ttl::TtlSweeper {
+            tables: self.tables.clone(),
         })
     }
 

@@ -172,6 +172,11 @@ impl Tables {
             .cloned()
     }
 
+    /// Every table of every account and region.
+    pub fn all(&self) -> Vec<Arc<Table>> {
+        self.tables.read().values().cloned().collect()
+    }
+
     pub fn list(&self, account: &str, region: &str) -> Vec<String> {
         let mut v: Vec<String> = self
             .tables

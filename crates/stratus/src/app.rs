@@ -3,15 +3,22 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use stratus_core::tasks::Tasks;
 use stratus_core::{AwsError, Clock, Identities};
 use stratus_protocol::{HttpHandler, Service};
 use stratus_store::Store;
 
 use crate::config::Config;
 
+/// How often background tasks run on their own (they also run whenever the
+/// test clock moves).
+const TASK_PERIOD: std::time::Duration = std::time::Duration::from_secs(1);
+
 pub struct App {
     pub config: Config,
     pub clock: Clock,
+    /// Runs background work on the clock (expiry, state changes).
+    pub tasks: Tasks,
     pub identities: Identities,
     pub store: Store,
     services: HashMap<&'static str, Arc<dyn Service>>,
@@ -26,9 +33,11 @@ impl App {
             None => Store::ephemeral(),
         };
         let identities = Identities::new(&config.default_account);
+        let clock = Clock::new();
         let mut app = App {
             config,
-            clock: Clock::new(),
+            tasks: Tasks::new(clock.clone(), TASK_PERIOD),
+            clock,
             identities: identities.clone(),
             store: store.clone(),
             services: HashMap::new(),
@@ -37,6 +46,7 @@ impl App {
         let sts = stratus_sts::Sts::new(store.clone(), identities).map_err(|e| e.to_string())?;
         app.register(Arc::new(sts));
         let dynamodb = stratus_dynamodb::DynamoDb::new(store).map_err(|e| e.to_string())?;
+        app.tasks.spawn(dynamodb.ttl_task());
         app.register(Arc::new(dynamodb));
         Ok(app)
     }

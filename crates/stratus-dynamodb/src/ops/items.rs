@@ -11,6 +11,7 @@ use crate::attr::{
 };
 use crate::expr::{self, Kind, Names, Values};
 use crate::generated::*;
+use crate::legacy;
 use crate::state::{ItemKey, TableMeta};
 
 /// Placeholders of one request, shared by all its expressions so unused
@@ -53,10 +54,33 @@ impl Exprs {
         Ok(Some(p))
     }
 
+    /// An expression, or the legacy parameter it replaces; never both.
+    pub fn either(
+        &mut self,
+        kind: Kind,
+        text: Option<&str>,
+        legacy: Option<expr::Cond>,
+        legacy_name: &str,
+    ) -> Result<Option<expr::Cond>, AwsError> {
+        if text.is_some() && legacy.is_some() {
+            return Err(both(legacy_name, kind.name()));
+        }
+        match legacy {
+            Some(c) => Ok(Some(c)),
+            None => self.condition(kind, text),
+        }
+    }
+
     pub fn finish(&self) -> Result<(), AwsError> {
         self.names.check_unused()?;
         self.values.check_unused()
     }
+}
+
+pub fn both(legacy: &str, expression: &str) -> AwsError {
+    validation(format!(
+        "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {{{legacy}}} Expression parameters: {{{expression}}}"
+    ))
 }
 
 fn mismatch() -> AwsError {
@@ -160,6 +184,21 @@ pub fn conditional_failed() -> AwsError {
     )
 }
 
+/// The failure, carrying the item when the caller asked for it
+/// (`ReturnValuesOnConditionCheckFailure: ALL_OLD`).
+fn failed_with(item: Option<&Item>) -> AwsError {
+    let e = conditional_failed();
+    match item {
+        Some(i) => e.with_json_field("Item", item_json(i).to_string()),
+        None => e,
+    }
+}
+
+/// An item in DynamoDB's wire JSON, for error members.
+pub fn item_json(item: &Item) -> serde_json::Value {
+    crate::state::item_to_json(item)
+}
+
 fn check(cond: &Option<expr::Cond>, item: Option<&Item>) -> Result<bool, AwsError> {
     let empty = Item::new();
     match cond {
@@ -187,32 +226,32 @@ pub fn read_units(size: usize, consistent: bool) -> f64 {
     if consistent { u } else { u / 2.0 }
 }
 
-fn refuse_legacy(used: bool, name: &str) -> Result<(), AwsError> {
-    if used {
-        return Err(validation(format!(
-            "{name} is not supported by Stratus yet; use the expression parameters instead"
-        )));
-    }
-    Ok(())
-}
-
 pub fn put_item(
     db: &DynamoDb,
     ctx: &RequestContext,
     input: PutItemInput,
 ) -> Result<PutItemOutput, AwsError> {
-    refuse_legacy(input.expected.is_some(), "Expected")?;
     let table = db.table(ctx, &input.table_name)?;
+    let legacy = match input.expected {
+        Some(e) => legacy::expected(e, input.conditional_operator.as_deref())?,
+        None => None,
+    };
     let mut ex = Exprs::new(
         input.expression_attribute_names,
         input.expression_attribute_values,
     )?;
-    let cond = ex.condition(Kind::Condition, input.condition_expression.as_deref())?;
+    let cond = ex.either(
+        Kind::Condition,
+        input.condition_expression.as_deref(),
+        legacy,
+        "Expected",
+    )?;
     ex.finish()?;
     let rv = input.return_values.as_deref().unwrap_or("NONE");
     if !["NONE", "ALL_OLD"].contains(&rv) {
         return Err(validation("Return values set to invalid value"));
     }
+    let on_fail = input.return_values_on_condition_check_failure.as_deref() == Some("ALL_OLD");
     let item = item_from_wire(input.item)?;
     let meta = table.meta.read().clone();
     let key = check_item(&meta, &item)?;
@@ -221,7 +260,7 @@ pub fn put_item(
         let mut items = table.items.lock();
         let old = items.get(&key);
         if !check(&cond, old)? {
-            return Err(conditional_failed());
+            return Err(failed_with(old.filter(|_| on_fail)));
         }
         db.tables
             .write_items(&[(&meta, key.clone(), Some(&item))])?;
@@ -247,10 +286,15 @@ pub fn get_item(
     ctx: &RequestContext,
     input: GetItemInput,
 ) -> Result<GetItemOutput, AwsError> {
-    refuse_legacy(input.attributes_to_get.is_some(), "AttributesToGet")?;
     let table = db.table(ctx, &input.table_name)?;
     let mut ex = Exprs::new(input.expression_attribute_names, None)?;
-    let proj = ex.projection(input.projection_expression.as_deref())?;
+    let proj = match input.attributes_to_get {
+        Some(_) if input.projection_expression.is_some() => {
+            return Err(both("AttributesToGet", "ProjectionExpression"));
+        }
+        Some(names) => Some(legacy::attributes_to_get(names)),
+        None => ex.projection(input.projection_expression.as_deref())?,
+    };
     ex.finish()?;
     let meta = table.meta.read();
     let key = key_from(&meta, input.key)?;
@@ -275,24 +319,33 @@ pub fn delete_item(
     ctx: &RequestContext,
     input: DeleteItemInput,
 ) -> Result<DeleteItemOutput, AwsError> {
-    refuse_legacy(input.expected.is_some(), "Expected")?;
     let table = db.table(ctx, &input.table_name)?;
+    let legacy = match input.expected {
+        Some(e) => legacy::expected(e, input.conditional_operator.as_deref())?,
+        None => None,
+    };
     let mut ex = Exprs::new(
         input.expression_attribute_names,
         input.expression_attribute_values,
     )?;
-    let cond = ex.condition(Kind::Condition, input.condition_expression.as_deref())?;
+    let cond = ex.either(
+        Kind::Condition,
+        input.condition_expression.as_deref(),
+        legacy,
+        "Expected",
+    )?;
     ex.finish()?;
     let rv = input.return_values.as_deref().unwrap_or("NONE");
     if !["NONE", "ALL_OLD"].contains(&rv) {
         return Err(validation("Return values set to invalid value"));
     }
+    let on_fail = input.return_values_on_condition_check_failure.as_deref() == Some("ALL_OLD");
     let meta = table.meta.read().clone();
     let key = key_from(&meta, input.key)?;
     let old = {
         let mut items = table.items.lock();
         if !check(&cond, items.get(&key))? {
-            return Err(conditional_failed());
+            return Err(failed_with(items.get(&key).filter(|_| on_fail)));
         }
         if items.contains_key(&key) {
             db.tables.write_items(&[(&meta, key.clone(), None)])?;
@@ -331,31 +384,41 @@ pub fn update_item(
     ctx: &RequestContext,
     input: UpdateItemInput,
 ) -> Result<UpdateItemOutput, AwsError> {
-    refuse_legacy(input.expected.is_some(), "Expected")?;
-    refuse_legacy(input.attribute_updates.is_some(), "AttributeUpdates")?;
     let table = db.table(ctx, &input.table_name)?;
+    let legacy = match input.expected {
+        Some(e) => legacy::expected(e, input.conditional_operator.as_deref())?,
+        None => None,
+    };
     let mut ex = Exprs::new(
         input.expression_attribute_names,
         input.expression_attribute_values,
     )?;
-    let mut actions = match &input.update_expression {
-        Some(u) => expr::parse_update(u)?,
-        None => Vec::new(),
+    let mut actions = match (&input.update_expression, input.attribute_updates) {
+        (Some(_), Some(_)) => return Err(both("AttributeUpdates", "UpdateExpression")),
+        (Some(u), None) => expr::parse_update(u)?,
+        (None, Some(a)) => legacy::attribute_updates(a)?,
+        (None, None) => Vec::new(),
     };
     ex.values.resolve_update(&mut ex.names, &mut actions)?;
-    let cond = ex.condition(Kind::Condition, input.condition_expression.as_deref())?;
+    let cond = ex.either(
+        Kind::Condition,
+        input.condition_expression.as_deref(),
+        legacy,
+        "Expected",
+    )?;
     ex.finish()?;
     let rv = input.return_values.as_deref().unwrap_or("NONE");
     if !["NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"].contains(&rv) {
         return Err(validation("Return values set to invalid value"));
     }
+    let on_fail = input.return_values_on_condition_check_failure.as_deref() == Some("ALL_OLD");
     let meta = table.meta.read().clone();
     let key = key_from(&meta, input.key)?;
     let (before, after) = {
         let mut items = table.items.lock();
         let existing = items.get(&key).cloned();
         if !check(&cond, existing.as_ref())? {
-            return Err(conditional_failed());
+            return Err(failed_with(existing.as_ref().filter(|_| on_fail)));
         }
         // A missing item is created from its key.
         let base = existing.clone().unwrap_or_else(|| {

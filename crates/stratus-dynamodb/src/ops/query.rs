@@ -4,11 +4,12 @@ use std::collections::BTreeMap;
 
 use stratus_core::{AwsError, RequestContext};
 
-use super::items::{Exprs, index_projection, key_map, read_units};
+use super::items::{Exprs, both, index_projection, key_map, read_units};
 use crate::DynamoDb;
 use crate::attr::{Attr, Item, KeyVal, item_from_wire, item_size, item_to_wire, validation};
 use crate::expr::{self, Cmp, Cond, Kind, Operand, Path, Step};
 use crate::generated::*;
+use crate::legacy;
 use crate::state::{IndexMeta, ItemKey, KeyDef, TableMeta, key_of};
 
 /// What a Query or Scan returns at most in one page.
@@ -332,24 +333,36 @@ pub fn query(
     ctx: &RequestContext,
     input: QueryInput,
 ) -> Result<QueryOutput, AwsError> {
-    if input.key_conditions.is_some()
-        || input.query_filter.is_some()
-        || input.attributes_to_get.is_some()
-    {
-        return Err(validation(
-            "KeyConditions, QueryFilter and AttributesToGet are not supported by Stratus yet; use the expression parameters instead",
-        ));
-    }
     let table = db.table(ctx, &input.table_name)?;
+    let op = input.conditional_operator.as_deref();
+    let legacy_keys = match input.key_conditions {
+        Some(k) => legacy::conditions(k, None)?,
+        None => None,
+    };
+    let legacy_filter = match input.query_filter {
+        Some(f) => legacy::conditions(f, op)?,
+        None => None,
+    };
     let mut ex = Exprs::new(
         input.expression_attribute_names,
         input.expression_attribute_values,
     )?;
     let kc = ex
-        .condition(Kind::KeyCondition, input.key_condition_expression.as_deref())?
+        .either(Kind::KeyCondition, input.key_condition_expression.as_deref(), legacy_keys, "KeyConditions")?
         .ok_or_else(|| validation("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request."))?;
-    let filter = ex.condition(Kind::Filter, input.filter_expression.as_deref())?;
-    let proj = ex.projection(input.projection_expression.as_deref())?;
+    let filter = ex.either(
+        Kind::Filter,
+        input.filter_expression.as_deref(),
+        legacy_filter,
+        "QueryFilter",
+    )?;
+    let proj = match input.attributes_to_get {
+        Some(_) if input.projection_expression.is_some() => {
+            return Err(both("AttributesToGet", "ProjectionExpression"));
+        }
+        Some(names) => Some(legacy::attributes_to_get(names)),
+        None => ex.projection(input.projection_expression.as_deref())?,
+    };
     ex.finish()?;
     let select = check_select(input.select.as_deref(), proj.is_some())?;
     let meta = table.meta.read().clone();
@@ -443,11 +456,6 @@ fn segment_of(k: &KeyVal, total: usize) -> usize {
 }
 
 pub fn scan(db: &DynamoDb, ctx: &RequestContext, input: ScanInput) -> Result<ScanOutput, AwsError> {
-    if input.scan_filter.is_some() || input.attributes_to_get.is_some() {
-        return Err(validation(
-            "ScanFilter and AttributesToGet are not supported by Stratus yet; use the expression parameters instead",
-        ));
-    }
     let segment = match (input.segment, input.total_segments) {
         (None, None) => None,
         (Some(_), None) => {
@@ -470,12 +478,27 @@ pub fn scan(db: &DynamoDb, ctx: &RequestContext, input: ScanInput) -> Result<Sca
         }
     };
     let table = db.table(ctx, &input.table_name)?;
+    let legacy_filter = match input.scan_filter {
+        Some(f) => legacy::conditions(f, input.conditional_operator.as_deref())?,
+        None => None,
+    };
     let mut ex = Exprs::new(
         input.expression_attribute_names,
         input.expression_attribute_values,
     )?;
-    let filter = ex.condition(Kind::Filter, input.filter_expression.as_deref())?;
-    let proj = ex.projection(input.projection_expression.as_deref())?;
+    let filter = ex.either(
+        Kind::Filter,
+        input.filter_expression.as_deref(),
+        legacy_filter,
+        "ScanFilter",
+    )?;
+    let proj = match input.attributes_to_get {
+        Some(_) if input.projection_expression.is_some() => {
+            return Err(both("AttributesToGet", "ProjectionExpression"));
+        }
+        Some(names) => Some(legacy::attributes_to_get(names)),
+        None => ex.projection(input.projection_expression.as_deref())?,
+    };
     ex.finish()?;
     let select = check_select(input.select.as_deref(), proj.is_some())?;
     let meta = table.meta.read().clone();
