@@ -423,3 +423,42 @@ def test_sigkill_loses_no_acknowledged_write(server_factory):
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
     missing = [k for k in acked if k not in stored]
     assert not missing, f"{len(missing)} acknowledged writes lost, e.g. {missing[:5]}"
+
+
+def test_streams_record_every_change(server, ddb):
+    ddb.create_table(
+        TableName="events",
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )
+    arn = ddb.describe_table(TableName="events")["Table"]["LatestStreamArn"]
+    streams = server.client("dynamodbstreams")
+    assert [s["StreamArn"] for s in streams.list_streams(TableName="events")["Streams"]] == [arn]
+    ddb.put_item(TableName="events", Item={"id": {"S": "a"}, "v": {"N": "1"}})
+    ddb.update_item(TableName="events", Key={"id": {"S": "a"}}, UpdateExpression="SET v = :v", ExpressionAttributeValues={":v": {"N": "2"}})
+    ddb.update_item(TableName="events", Key={"id": {"S": "a"}}, UpdateExpression="SET v = :v", ExpressionAttributeValues={":v": {"N": "2"}})
+    ddb.delete_item(TableName="events", Key={"id": {"S": "a"}})
+    desc = streams.describe_stream(StreamArn=arn)["StreamDescription"]
+    assert desc["StreamStatus"] == "ENABLED" and desc["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+    shard = desc["Shards"][0]["ShardId"]
+    it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    page = streams.get_records(ShardIterator=it)
+    events = [(r["eventName"], r["dynamodb"].get("OldImage"), r["dynamodb"].get("NewImage")) for r in page["Records"]]
+    assert events == [
+        ("INSERT", None, {"id": {"S": "a"}, "v": {"N": "1"}}),
+        ("MODIFY", {"id": {"S": "a"}, "v": {"N": "1"}}, {"id": {"S": "a"}, "v": {"N": "2"}}),
+        ("REMOVE", {"id": {"S": "a"}, "v": {"N": "2"}}, None),
+    ], "an update that changes nothing writes no record"
+    seqs = [int(r["dynamodb"]["SequenceNumber"]) for r in page["Records"]]
+    assert seqs == sorted(seqs)
+    assert all(r["dynamodb"]["Keys"] == {"id": {"S": "a"}} for r in page["Records"])
+    # Nothing new after the last record; a LATEST iterator sees only later changes.
+    assert streams.get_records(ShardIterator=page["NextShardIterator"])["Records"] == []
+    latest = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="LATEST")["ShardIterator"]
+    ddb.put_item(TableName="events", Item={"id": {"S": "b"}})
+    assert [r["eventName"] for r in streams.get_records(ShardIterator=latest)["Records"]] == ["INSERT"]
+    with pytest.raises(ClientError) as e:
+        streams.describe_stream(StreamArn=arn + "x")
+    assert error(e)[0] == "ResourceNotFoundException"

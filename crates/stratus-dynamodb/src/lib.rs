@@ -10,6 +10,7 @@ mod number;
 mod ops;
 mod reserved;
 mod state;
+mod stream;
 mod ttl;
 
 use std::sync::Arc;
@@ -30,6 +31,12 @@ impl DynamoDb {
         Ok(DynamoDb {
             tables: Arc::new(Tables::load(store)?),
         })
+    }
+
+    pub fn streams(&self) -> StreamsApi {
+        StreamsApi {
+            tables: self.tables.clone(),
+        }
     }
 
     /// The background work that expires items by their TTL attribute.
@@ -53,6 +60,146 @@ impl DynamoDb {
         self.tables
             .get(ctx.account_id(), &ctx.region, name)
             .ok_or_else(|| ops::tables::not_found_table(name))
+    }
+}
+
+/// What the DynamoDB Streams service reads: table streams and their records.
+#[derive(Clone)]
+pub struct StreamsApi {
+    tables: Arc<Tables>,
+}
+
+/// A table's stream as DescribeStream and ListStreams report it.
+#[derive(Debug, Clone)]
+pub struct StreamInfo {
+    pub arn: String,
+    pub table_name: String,
+    pub label: String,
+    pub view: String,
+    pub hash_key: String,
+    pub range_key: Option<String>,
+    pub created_ms: i64,
+    pub shard_id: String,
+}
+
+/// One change record, with its images as wire values.
+#[derive(Debug, Clone)]
+pub struct ChangeRecord {
+    pub sequence_number: String,
+    pub event_id: String,
+    pub event_name: String,
+    pub created_ms: i64,
+    pub keys: Value,
+    pub new_image: Option<Value>,
+    pub old_image: Option<Value>,
+    pub size: i64,
+    pub view: String,
+    pub by_service: bool,
+}
+
+fn item_value(item: &attr::Item) -> Value {
+    stratus_protocol::ToValue::to_value(attr::item_to_wire(item))
+}
+
+impl StreamsApi {
+    fn info(t: &Table) -> Option<StreamInfo> {
+        let m = t.meta.read();
+        let label = m.stream_label.clone()?;
+        m.stream.as_ref()?;
+        Some(StreamInfo {
+            arn: format!("{}/stream/{label}", m.arn()),
+            table_name: m.name.clone(),
+            view: m.stream.clone().unwrap_or_default(),
+            hash_key: m.hash.name.clone(),
+            range_key: m.range.as_ref().map(|r| r.name.clone()),
+            created_ms: m.created_ms,
+            shard_id: format!(
+                "shardId-{:020}-{}",
+                m.created_ms,
+                &m.id.replace('-', "")[..8]
+            ),
+            label,
+        })
+    }
+
+    /// Streams of the account and region, optionally of one table.
+    pub fn list(&self, account: &str, region: &str, table: Option<&str>) -> Vec<StreamInfo> {
+        self.tables
+            .list(account, region)
+            .iter()
+            .filter(|n| table.is_none_or(|t| t == n.as_str()))
+            .filter_map(|n| self.tables.get(account, region, n))
+            .filter_map(|t| Self::info(&t))
+            .collect()
+    }
+
+    pub fn describe(
+        &self,
+        account: &str,
+        region: &str,
+        arn: &str,
+    ) -> Option<(StreamInfo, Option<String>)> {
+        let s = self
+            .list(account, region, None)
+            .into_iter()
+            .find(|s| s.arn == arn)?;
+        let t = self.tables.get(account, region, &s.table_name)?;
+        let first = t
+            .stream
+            .lock()
+            .records
+            .front()
+            .map(|r| stream::seq_text(r.seq));
+        Some((s, first))
+    }
+
+    /// The sequence number of the newest record (0 when none).
+    pub fn latest(&self, account: &str, region: &str, arn: &str) -> Option<u64> {
+        let (s, _) = self.describe(account, region, arn)?;
+        let t = self.tables.get(account, region, &s.table_name)?;
+        let latest = t.stream.lock().records.back().map_or(0, |r| r.seq);
+        Some(latest)
+    }
+
+    /// Up to `limit` records after sequence number `after`.
+    pub fn read(
+        &self,
+        account: &str,
+        region: &str,
+        arn: &str,
+        after: u64,
+        limit: usize,
+    ) -> Option<Vec<ChangeRecord>> {
+        let (s, _) = self.describe(account, region, arn)?;
+        let t = self.tables.get(account, region, &s.table_name)?;
+        let log = t.stream.lock();
+        Some(
+            log.records
+                .iter()
+                .filter(|r| r.seq > after)
+                .take(limit)
+                .map(|r| ChangeRecord {
+                    sequence_number: stream::seq_text(r.seq),
+                    event_id: r.event_id.clone(),
+                    event_name: r.event_name.to_string(),
+                    created_ms: r.created_ms,
+                    keys: item_value(&r.keys),
+                    new_image: r.new_image.as_ref().map(item_value),
+                    old_image: r.old_image.as_ref().map(item_value),
+                    size: r.size as i64,
+                    view: r.view.clone(),
+                    by_service: r.by_service,
+                })
+                .collect(),
+        )
+    }
+
+    pub fn parse_sequence(s: &str) -> Option<u64> {
+        stream::seq_parse(s)
+    }
+
+    pub fn sequence_text(seq: u64) -> String {
+        stream::seq_text(seq)
     }
 }
 

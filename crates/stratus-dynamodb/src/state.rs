@@ -86,6 +86,33 @@ pub type ItemKey = (KeyVal, Option<KeyVal>);
 pub struct Table {
     pub meta: RwLock<TableMeta>,
     pub items: Mutex<BTreeMap<ItemKey, Item>>,
+    pub stream: Mutex<crate::stream::Log>,
+}
+
+impl Table {
+    fn new(meta: TableMeta, items: BTreeMap<ItemKey, Item>) -> Table {
+        Table {
+            meta: RwLock::new(meta),
+            items: Mutex::new(items),
+            stream: Mutex::new(crate::stream::Log::default()),
+        }
+    }
+
+    /// Records a change on the table's stream, if it has one.
+    pub fn changed(
+        &self,
+        meta: &TableMeta,
+        key: &ItemKey,
+        old: Option<&Item>,
+        new: Option<&Item>,
+        now_ms: i64,
+    ) {
+        if meta.stream.is_some() {
+            self.stream
+                .lock()
+                .record(meta, key, old, new, now_ms, false);
+        }
+    }
 }
 
 /// Every table of every account and region.
@@ -154,13 +181,9 @@ impl Tables {
                 }
             }
             let key = (meta.account.clone(), meta.region.clone(), meta.name.clone());
-            t.tables.write().insert(
-                key,
-                Arc::new(Table {
-                    meta: RwLock::new(meta),
-                    items: Mutex::new(items),
-                }),
-            );
+            t.tables
+                .write()
+                .insert(key, Arc::new(Table::new(meta, items)));
         }
         Ok(t)
     }
@@ -197,13 +220,7 @@ impl Tables {
             return Ok(false);
         }
         self.save_meta(&meta)?;
-        tables.insert(
-            key,
-            Arc::new(Table {
-                meta: RwLock::new(meta),
-                items: Mutex::new(BTreeMap::new()),
-            }),
-        );
+        tables.insert(key, Arc::new(Table::new(meta, BTreeMap::new())));
         Ok(true)
     }
 

@@ -50,7 +50,14 @@ impl Task for TtlSweeper {
                 continue;
             }
             for k in expired {
-                items.remove(&k);
+                if let Some(old) = items.remove(&k) {
+                    if meta.stream.is_some() {
+                        table
+                            .stream
+                            .lock()
+                            .record(&meta, &k, Some(&old), None, now_ms, true);
+                    }
+                }
             }
         }
     }

@@ -47,7 +47,9 @@ impl App {
         app.register(Arc::new(sts));
         let dynamodb = stratus_dynamodb::DynamoDb::new(store).map_err(|e| e.to_string())?;
         app.tasks.spawn(dynamodb.ttl_task());
+        let streams = stratus_dynamodbstreams::DynamoDbStreams::new(dynamodb.streams());
         app.register(Arc::new(dynamodb));
+        app.register(Arc::new(streams));
         Ok(app)
     }
 

@@ -103,16 +103,14 @@ pub fn batch_write(
         .map(|(_, m, k, i)| (m, k.clone(), i.as_ref()))
         .collect();
     db.tables.write_items(&changes)?;
-    for (table, _, key, item) in plan {
+    let now = ctx.clock.now_millis();
+    for (table, meta, key, item) in plan {
         let mut items = table.items.lock();
-        match item {
-            Some(i) => {
-                items.insert(key, i);
-            }
-            None => {
-                items.remove(&key);
-            }
-        }
+        let old = match &item {
+            Some(i) => items.insert(key.clone(), i.clone()),
+            None => items.remove(&key),
+        };
+        table.changed(&meta, &key, old.as_ref(), item.as_ref(), now);
     }
     Ok(BatchWriteItemOutput {
         unprocessed_items: Some(BTreeMap::new()),
@@ -290,12 +288,13 @@ pub fn transact_write(
             return_old: r.return_old,
         });
     }
-    apply_transaction(db, steps)
+    apply_transaction(db, steps, ctx.clock.now_millis())
 }
 
 fn apply_transaction(
     db: &DynamoDb,
     steps: Vec<Step>,
+    now: i64,
 ) -> Result<TransactWriteItemsOutput, AwsError> {
     // Lock every table involved, in one order, so transactions cannot deadlock.
     let mut tables: Vec<&Arc<Table>> = steps.iter().map(|s| &s.table).collect();
@@ -378,14 +377,12 @@ fn apply_transaction(
             continue;
         }
         let gi = guard_of(&mut guards, &s.table);
-        match r {
-            Some(i) => {
-                guards[gi].1.insert(s.key.clone(), i);
-            }
-            None => {
-                guards[gi].1.remove(&s.key);
-            }
-        }
+        let old = match &r {
+            Some(i) => guards[gi].1.insert(s.key.clone(), i.clone()),
+            None => guards[gi].1.remove(&s.key),
+        };
+        s.table
+            .changed(&s.meta, &s.key, old.as_ref(), r.as_ref(), now);
     }
     Ok(TransactWriteItemsOutput::default())
 }

@@ -264,7 +264,15 @@ pub fn put_item(
         }
         db.tables
             .write_items(&[(&meta, key.clone(), Some(&item))])?;
-        items.insert(key, item)
+        let old = items.insert(key.clone(), item.clone());
+        table.changed(
+            &meta,
+            &key,
+            old.as_ref(),
+            Some(&item),
+            ctx.clock.now_millis(),
+        );
+        old
     };
     Ok(PutItemOutput {
         attributes: if rv == "ALL_OLD" {
@@ -350,7 +358,9 @@ pub fn delete_item(
         if items.contains_key(&key) {
             db.tables.write_items(&[(&meta, key.clone(), None)])?;
         }
-        items.remove(&key)
+        let old = items.remove(&key);
+        table.changed(&meta, &key, old.as_ref(), None, ctx.clock.now_millis());
+        old
     };
     Ok(DeleteItemOutput {
         consumed_capacity: capacity(
@@ -433,7 +443,14 @@ pub fn update_item(
         check_item(&meta, &after)?;
         db.tables
             .write_items(&[(&meta, key.clone(), Some(&after))])?;
-        items.insert(key, after.clone());
+        items.insert(key.clone(), after.clone());
+        table.changed(
+            &meta,
+            &key,
+            existing.as_ref(),
+            Some(&after),
+            ctx.clock.now_millis(),
+        );
         (existing.unwrap_or_default(), after)
     };
     let attributes = match rv {
