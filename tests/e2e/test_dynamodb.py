@@ -462,3 +462,33 @@ def test_streams_record_every_change(server, ddb):
     with pytest.raises(ClientError) as e:
         streams.describe_stream(StreamArn=arn + "x")
     assert error(e)[0] == "ResourceNotFoundException"
+
+
+def test_transaction_tokens_make_retries_idempotent(ddb, table):
+    put = [{"Update": {
+        "TableName": "orders",
+        "Key": {"pk": {"S": "tok"}, "sk": {"N": "1"}},
+        "UpdateExpression": "ADD n :one",
+        "ExpressionAttributeValues": {":one": {"N": "1"}},
+    }}]
+    ddb.transact_write_items(TransactItems=put, ClientRequestToken="t-1")
+    ddb.transact_write_items(TransactItems=put, ClientRequestToken="t-1")
+    item = ddb.get_item(TableName="orders", Key={"pk": {"S": "tok"}, "sk": {"N": "1"}})["Item"]
+    assert item["n"] == {"N": "1"}, "the retry must not apply twice"
+    put[0]["Update"]["ExpressionAttributeValues"][":one"] = {"N": "5"}
+    with pytest.raises(ClientError) as e:
+        ddb.transact_write_items(TransactItems=put, ClientRequestToken="t-1")
+    assert error(e)[0] == "IdempotentParameterMismatchException"
+
+
+def test_point_in_time_recovery_settings(ddb, table):
+    d = ddb.describe_continuous_backups(TableName="orders")["ContinuousBackupsDescription"]
+    assert d["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "DISABLED"
+    d = ddb.update_continuous_backups(
+        TableName="orders", PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+    )["ContinuousBackupsDescription"]
+    assert d["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
+    assert d["PointInTimeRecoveryDescription"]["RecoveryPeriodInDays"] == 35
+    with pytest.raises(ClientError) as e:
+        ddb.describe_continuous_backups(TableName="nope")
+    assert error(e)[0] == "TableNotFoundException"

@@ -14,6 +14,7 @@ pub const OPERATIONS: &[&str] = &[
     "CreateTable",
     "DeleteItem",
     "DeleteTable",
+    "DescribeContinuousBackups",
     "DescribeTable",
     "DescribeTimeToLive",
     "GetItem",
@@ -26,6 +27,7 @@ pub const OPERATIONS: &[&str] = &[
     "TransactGetItems",
     "TransactWriteItems",
     "UntagResource",
+    "UpdateContinuousBackups",
     "UpdateItem",
     "UpdateTable",
     "UpdateTimeToLive",
@@ -421,6 +423,31 @@ impl ToValue for ConsumedCapacity {
         put(&mut m, "LocalSecondaryIndexes", self.local_secondary_indexes);
         put(&mut m, "GlobalSecondaryIndexes", self.global_secondary_indexes);
         put(&mut m, "VectorIndexes", self.vector_indexes);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ContinuousBackupsDescription {
+    pub continuous_backups_status: String,
+    pub point_in_time_recovery_description: Option<PointInTimeRecoveryDescription>,
+}
+
+impl FromValue for ContinuousBackupsDescription {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            continuous_backups_status: required(&mut m, "ContinuousBackupsStatus")?,
+            point_in_time_recovery_description: take(&mut m, "PointInTimeRecoveryDescription")?,
+        })
+    }
+}
+
+impl ToValue for ContinuousBackupsDescription {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "ContinuousBackupsStatus", Some(self.continuous_backups_status));
+        put(&mut m, "PointInTimeRecoveryDescription", self.point_in_time_recovery_description);
         Value::Map(m)
     }
 }
@@ -920,6 +947,50 @@ impl ToValue for DeleteVectorIndexAction {
     fn to_value(self) -> Value {
         let mut m = BTreeMap::new();
         put(&mut m, "IndexName", Some(self.index_name));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeContinuousBackupsInput {
+    pub table_name: String,
+}
+
+impl FromValue for DescribeContinuousBackupsInput {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            table_name: required(&mut m, "TableName")?,
+        })
+    }
+}
+
+impl ToValue for DescribeContinuousBackupsInput {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "TableName", Some(self.table_name));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeContinuousBackupsOutput {
+    pub continuous_backups_description: Option<ContinuousBackupsDescription>,
+}
+
+impl FromValue for DescribeContinuousBackupsOutput {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            continuous_backups_description: take(&mut m, "ContinuousBackupsDescription")?,
+        })
+    }
+}
+
+impl ToValue for DescribeContinuousBackupsOutput {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "ContinuousBackupsDescription", self.continuous_backups_description);
         Value::Map(m)
     }
 }
@@ -1673,6 +1744,62 @@ impl ToValue for OnDemandThroughputOverride {
     fn to_value(self) -> Value {
         let mut m = BTreeMap::new();
         put(&mut m, "MaxReadRequestUnits", self.max_read_request_units);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PointInTimeRecoveryDescription {
+    pub point_in_time_recovery_status: Option<String>,
+    pub recovery_period_in_days: Option<i32>,
+    pub earliest_restorable_date_time: Option<Timestamp>,
+    pub latest_restorable_date_time: Option<Timestamp>,
+}
+
+impl FromValue for PointInTimeRecoveryDescription {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            point_in_time_recovery_status: take(&mut m, "PointInTimeRecoveryStatus")?,
+            recovery_period_in_days: take(&mut m, "RecoveryPeriodInDays")?,
+            earliest_restorable_date_time: take(&mut m, "EarliestRestorableDateTime")?,
+            latest_restorable_date_time: take(&mut m, "LatestRestorableDateTime")?,
+        })
+    }
+}
+
+impl ToValue for PointInTimeRecoveryDescription {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "PointInTimeRecoveryStatus", self.point_in_time_recovery_status);
+        put(&mut m, "RecoveryPeriodInDays", self.recovery_period_in_days);
+        put(&mut m, "EarliestRestorableDateTime", self.earliest_restorable_date_time);
+        put(&mut m, "LatestRestorableDateTime", self.latest_restorable_date_time);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PointInTimeRecoverySpecification {
+    pub point_in_time_recovery_enabled: bool,
+    pub recovery_period_in_days: Option<i32>,
+}
+
+impl FromValue for PointInTimeRecoverySpecification {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            point_in_time_recovery_enabled: required(&mut m, "PointInTimeRecoveryEnabled")?,
+            recovery_period_in_days: take(&mut m, "RecoveryPeriodInDays")?,
+        })
+    }
+}
+
+impl ToValue for PointInTimeRecoverySpecification {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "PointInTimeRecoveryEnabled", Some(self.point_in_time_recovery_enabled));
+        put(&mut m, "RecoveryPeriodInDays", self.recovery_period_in_days);
         Value::Map(m)
     }
 }
@@ -2902,6 +3029,53 @@ impl ToValue for Update {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct UpdateContinuousBackupsInput {
+    pub table_name: String,
+    pub point_in_time_recovery_specification: PointInTimeRecoverySpecification,
+}
+
+impl FromValue for UpdateContinuousBackupsInput {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            table_name: required(&mut m, "TableName")?,
+            point_in_time_recovery_specification: required(&mut m, "PointInTimeRecoverySpecification")?,
+        })
+    }
+}
+
+impl ToValue for UpdateContinuousBackupsInput {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "TableName", Some(self.table_name));
+        put(&mut m, "PointInTimeRecoverySpecification", Some(self.point_in_time_recovery_specification));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UpdateContinuousBackupsOutput {
+    pub continuous_backups_description: Option<ContinuousBackupsDescription>,
+}
+
+impl FromValue for UpdateContinuousBackupsOutput {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            continuous_backups_description: take(&mut m, "ContinuousBackupsDescription")?,
+        })
+    }
+}
+
+impl ToValue for UpdateContinuousBackupsOutput {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "ContinuousBackupsDescription", self.continuous_backups_description);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct UpdateGlobalSecondaryIndexAction {
     pub index_name: String,
     pub provisioned_throughput: Option<ProvisionedThroughput>,
@@ -3412,6 +3586,7 @@ pub trait Handlers: Send + Sync {
     fn create_table(&self, ctx: &RequestContext, input: CreateTableInput) -> impl Future<Output = Result<CreateTableOutput, AwsError>> + Send;
     fn delete_item(&self, ctx: &RequestContext, input: DeleteItemInput) -> impl Future<Output = Result<DeleteItemOutput, AwsError>> + Send;
     fn delete_table(&self, ctx: &RequestContext, input: DeleteTableInput) -> impl Future<Output = Result<DeleteTableOutput, AwsError>> + Send;
+    fn describe_continuous_backups(&self, ctx: &RequestContext, input: DescribeContinuousBackupsInput) -> impl Future<Output = Result<DescribeContinuousBackupsOutput, AwsError>> + Send;
     fn describe_table(&self, ctx: &RequestContext, input: DescribeTableInput) -> impl Future<Output = Result<DescribeTableOutput, AwsError>> + Send;
     fn describe_time_to_live(&self, ctx: &RequestContext, input: DescribeTimeToLiveInput) -> impl Future<Output = Result<DescribeTimeToLiveOutput, AwsError>> + Send;
     fn get_item(&self, ctx: &RequestContext, input: GetItemInput) -> impl Future<Output = Result<GetItemOutput, AwsError>> + Send;
@@ -3424,6 +3599,7 @@ pub trait Handlers: Send + Sync {
     fn transact_get_items(&self, ctx: &RequestContext, input: TransactGetItemsInput) -> impl Future<Output = Result<TransactGetItemsOutput, AwsError>> + Send;
     fn transact_write_items(&self, ctx: &RequestContext, input: TransactWriteItemsInput) -> impl Future<Output = Result<TransactWriteItemsOutput, AwsError>> + Send;
     fn untag_resource(&self, ctx: &RequestContext, input: UntagResourceInput) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn update_continuous_backups(&self, ctx: &RequestContext, input: UpdateContinuousBackupsInput) -> impl Future<Output = Result<UpdateContinuousBackupsOutput, AwsError>> + Send;
     fn update_item(&self, ctx: &RequestContext, input: UpdateItemInput) -> impl Future<Output = Result<UpdateItemOutput, AwsError>> + Send;
     fn update_table(&self, ctx: &RequestContext, input: UpdateTableInput) -> impl Future<Output = Result<UpdateTableOutput, AwsError>> + Send;
     fn update_time_to_live(&self, ctx: &RequestContext, input: UpdateTimeToLiveInput) -> impl Future<Output = Result<UpdateTimeToLiveOutput, AwsError>> + Send;
@@ -3443,6 +3619,7 @@ pub fn dispatch<'a, H: Handlers>(
             "CreateTable" => h.create_table(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteItem" => h.delete_item(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteTable" => h.delete_table(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DescribeContinuousBackups" => h.describe_continuous_backups(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeTable" => h.describe_table(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeTimeToLive" => h.describe_time_to_live(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "GetItem" => h.get_item(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
@@ -3455,6 +3632,7 @@ pub fn dispatch<'a, H: Handlers>(
             "TransactGetItems" => h.transact_get_items(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "TransactWriteItems" => h.transact_write_items(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "UntagResource" => h.untag_resource(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "UpdateContinuousBackups" => h.update_continuous_backups(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "UpdateItem" => h.update_item(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "UpdateTable" => h.update_table(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "UpdateTimeToLive" => h.update_time_to_live(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),

@@ -23,6 +23,9 @@ use crate::state::{Table, Tables};
 
 pub struct DynamoDb {
     tables: Arc<Tables>,
+    /// TransactWriteItems client tokens seen in the last 10 minutes:
+    /// (account, token) -> (request fingerprint, when).
+    tokens: parking_lot::Mutex<std::collections::HashMap<(String, String), (String, i64)>>,
 }
 
 impl DynamoDb {
@@ -30,6 +33,7 @@ impl DynamoDb {
     pub fn new(store: Store) -> Result<DynamoDb, AwsError> {
         Ok(DynamoDb {
             tables: Arc::new(Tables::load(store)?),
+            tokens: Default::default(),
         })
     }
 
@@ -52,6 +56,15 @@ impl DynamoDb {
             .get(ctx.account_id(), &ctx.region, name)
             .ok_or_else(|| {
                 AwsError::bad_request("ResourceNotFoundException", "Requested resource not found")
+            })
+    }
+
+    /// Backup operations name the table in their own error.
+    fn table_for_backups(&self, ctx: &RequestContext, name: &str) -> Result<Arc<Table>, AwsError> {
+        self.tables
+            .get(ctx.account_id(), &ctx.region, name)
+            .ok_or_else(|| {
+                AwsError::bad_request("TableNotFoundException", format!("Table not found: {name}"))
             })
     }
 

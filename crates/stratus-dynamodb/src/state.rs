@@ -17,7 +17,7 @@ use crate::number::Number;
 const TABLES: &str = "dynamodb.tables";
 const ITEMS: &str = "dynamodb.items";
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct KeyDef {
     pub name: String,
     /// `S`, `N` or `B`.
@@ -36,7 +36,8 @@ pub struct IndexMeta {
     pub global: bool,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default)]
 pub struct TableMeta {
     pub account: String,
     pub region: String,
@@ -57,6 +58,9 @@ pub struct TableMeta {
     pub table_class: String,
     pub ttl_attribute: Option<String>,
     pub sse: bool,
+    /// Point-in-time recovery: the recovery period in days when enabled.
+    pub pitr_days: Option<i32>,
+    pub pitr_enabled_ms: i64,
 }
 
 impl TableMeta {

@@ -239,6 +239,26 @@ pub fn transact_write(
             "Member must have length less than or equal to 100",
         ));
     }
+    // A retried request with the same token succeeds without applying twice.
+    let now = ctx.clock.now_millis();
+    let token = input
+        .client_request_token
+        .clone()
+        .map(|t| (ctx.account_id().to_string(), t));
+    let fingerprint = format!("{:?}", input.transact_items);
+    if let Some(t) = &token {
+        let mut tokens = db.tokens.lock();
+        tokens.retain(|_, (_, at)| now - *at < TOKEN_WINDOW_MS);
+        if let Some((seen_fp, _)) = tokens.get(t) {
+            if *seen_fp == fingerprint {
+                return Ok(TransactWriteItemsOutput::default());
+            }
+            return Err(AwsError::bad_request(
+                "IdempotentParameterMismatchException",
+                "Request has a different set of parameters than the original request",
+            ));
+        }
+    }
     let mut steps = Vec::new();
     let mut seen: HashSet<(String, ItemKey)> = HashSet::new();
     for t in input.transact_items {
@@ -288,8 +308,15 @@ pub fn transact_write(
             return_old: r.return_old,
         });
     }
-    apply_transaction(db, steps, ctx.clock.now_millis())
+    let out = apply_transaction(db, steps, now)?;
+    if let Some(t) = token {
+        db.tokens.lock().insert(t, (fingerprint, now));
+    }
+    Ok(out)
 }
+
+/// How long a client request token is remembered.
+const TOKEN_WINDOW_MS: i64 = 10 * 60 * 1000;
 
 fn apply_transaction(
     db: &DynamoDb,

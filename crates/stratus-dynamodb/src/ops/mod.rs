@@ -46,6 +46,20 @@ impl Handlers for DynamoDb {
     ) -> Result<DeleteTableOutput, AwsError> {
         tables::delete_table(self, ctx, input)
     }
+    async fn describe_continuous_backups(
+        &self,
+        ctx: &RequestContext,
+        input: DescribeContinuousBackupsInput,
+    ) -> Result<DescribeContinuousBackupsOutput, AwsError> {
+        tables::describe_backups(self, ctx, input)
+    }
+    async fn update_continuous_backups(
+        &self,
+        ctx: &RequestContext,
+        input: UpdateContinuousBackupsInput,
+    ) -> Result<UpdateContinuousBackupsOutput, AwsError> {
+        tables::update_backups(self, ctx, input)
+    }
     async fn describe_table(
         &self,
         ctx: &RequestContext,
