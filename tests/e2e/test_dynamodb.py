@@ -492,3 +492,36 @@ def test_point_in_time_recovery_settings(ddb, table):
     with pytest.raises(ClientError) as e:
         ddb.describe_continuous_backups(TableName="nope")
     assert error(e)[0] == "TableNotFoundException"
+
+
+def test_partiql_statements(ddb, table):
+    ddb.execute_statement(Statement="INSERT INTO \"orders\" VALUE {'pk': ?, 'sk': 1, 'n': 1, 'tags': <<'a'>>}", Parameters=[{"S": "q"}])
+    with pytest.raises(ClientError) as e:
+        ddb.execute_statement(Statement="INSERT INTO orders VALUE {'pk': 'q', 'sk': 1}")
+    assert error(e)[:2] == ("DuplicateItemException", "Duplicate primary key exists in table")
+    out = ddb.execute_statement(
+        Statement="UPDATE orders SET n = n + 1 SET tags = set_add(tags, <<'b'>>) WHERE pk = 'q' AND sk = 1 RETURNING ALL NEW *"
+    )["Items"][0]
+    assert out["n"] == {"N": "2"} and sorted(out["tags"]["SS"]) == ["a", "b"]
+    r = ddb.execute_statement(Statement="SELECT pk, n FROM orders WHERE pk = ? AND n >= 2", Parameters=[{"S": "q"}])
+    assert r["Items"] == [{"pk": {"S": "q"}, "n": {"N": "2"}}]
+    with pytest.raises(ClientError) as e:
+        ddb.execute_statement(Statement="UPDATE orders SET n = 5 WHERE pk = 'q'")
+    assert error(e)[1] == "Where clause does not contain a mandatory equality on all key attributes"
+    with pytest.raises(ClientError) as e:
+        ddb.execute_statement(Statement="UPDATE orders SET n = 5 WHERE pk = 'q' AND sk = 1 AND n = 99")
+    assert error(e)[0] == "ConditionalCheckFailedException"
+    batch = ddb.batch_execute_statement(Statements=[
+        {"Statement": "INSERT INTO orders VALUE {'pk': 'q', 'sk': 2}"},
+        {"Statement": "INSERT INTO orders VALUE {'pk': 'q', 'sk': 1}"},
+    ])["Responses"]
+    assert "Error" not in batch[0] and batch[1]["Error"]["Code"] == "DuplicateItem"
+    ddb.execute_transaction(TransactStatements=[
+        {"Statement": "DELETE FROM orders WHERE pk = 'q' AND sk = 2"},
+        {"Statement": "UPDATE orders SET n = 10 WHERE pk = 'q' AND sk = 1"},
+    ])
+    rows = ddb.execute_statement(Statement="SELECT * FROM orders WHERE pk = 'q'")["Items"]
+    assert [(r["sk"]["N"], r["n"]["N"]) for r in rows] == [("1", "10")]
+    with pytest.raises(ClientError) as e:
+        ddb.execute_statement(Statement="SELEC * FROM orders")
+    assert error(e)[0] == "ValidationException"

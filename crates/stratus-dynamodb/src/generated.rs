@@ -9,6 +9,7 @@ use stratus_protocol::{Blob, FromValue, HandlerFuture, Timestamp, ToValue, Value
 
 /// The operations this crate implements.
 pub const OPERATIONS: &[&str] = &[
+    "BatchExecuteStatement",
     "BatchGetItem",
     "BatchWriteItem",
     "CreateTable",
@@ -17,6 +18,8 @@ pub const OPERATIONS: &[&str] = &[
     "DescribeContinuousBackups",
     "DescribeTable",
     "DescribeTimeToLive",
+    "ExecuteStatement",
+    "ExecuteTransaction",
     "GetItem",
     "ListTables",
     "ListTagsOfResource",
@@ -161,6 +164,56 @@ impl ToValue for AttributeValueUpdate {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct BatchExecuteStatementInput {
+    pub statements: Vec<BatchStatementRequest>,
+    pub return_consumed_capacity: Option<String>,
+}
+
+impl FromValue for BatchExecuteStatementInput {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            statements: required(&mut m, "Statements")?,
+            return_consumed_capacity: take(&mut m, "ReturnConsumedCapacity")?,
+        })
+    }
+}
+
+impl ToValue for BatchExecuteStatementInput {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Statements", Some(self.statements));
+        put(&mut m, "ReturnConsumedCapacity", self.return_consumed_capacity);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BatchExecuteStatementOutput {
+    pub responses: Option<Vec<BatchStatementResponse>>,
+    pub consumed_capacity: Option<Vec<ConsumedCapacity>>,
+}
+
+impl FromValue for BatchExecuteStatementOutput {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            responses: take(&mut m, "Responses")?,
+            consumed_capacity: take(&mut m, "ConsumedCapacity")?,
+        })
+    }
+}
+
+impl ToValue for BatchExecuteStatementOutput {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Responses", self.responses);
+        put(&mut m, "ConsumedCapacity", self.consumed_capacity);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct BatchGetItemInput {
     pub request_items: BTreeMap<String, KeysAndAttributes>,
     pub return_consumed_capacity: Option<String>,
@@ -209,6 +262,93 @@ impl ToValue for BatchGetItemOutput {
         put(&mut m, "Responses", self.responses);
         put(&mut m, "UnprocessedKeys", self.unprocessed_keys);
         put(&mut m, "ConsumedCapacity", self.consumed_capacity);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BatchStatementError {
+    pub code: Option<String>,
+    pub message: Option<String>,
+    pub item: Option<BTreeMap<String, AttributeValue>>,
+}
+
+impl FromValue for BatchStatementError {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            code: take(&mut m, "Code")?,
+            message: take(&mut m, "Message")?,
+            item: take(&mut m, "Item")?,
+        })
+    }
+}
+
+impl ToValue for BatchStatementError {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Code", self.code);
+        put(&mut m, "Message", self.message);
+        put(&mut m, "Item", self.item);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BatchStatementRequest {
+    pub statement: String,
+    pub parameters: Option<Vec<AttributeValue>>,
+    pub consistent_read: Option<bool>,
+    pub return_values_on_condition_check_failure: Option<String>,
+}
+
+impl FromValue for BatchStatementRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            statement: required(&mut m, "Statement")?,
+            parameters: take(&mut m, "Parameters")?,
+            consistent_read: take(&mut m, "ConsistentRead")?,
+            return_values_on_condition_check_failure: take(&mut m, "ReturnValuesOnConditionCheckFailure")?,
+        })
+    }
+}
+
+impl ToValue for BatchStatementRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Statement", Some(self.statement));
+        put(&mut m, "Parameters", self.parameters);
+        put(&mut m, "ConsistentRead", self.consistent_read);
+        put(&mut m, "ReturnValuesOnConditionCheckFailure", self.return_values_on_condition_check_failure);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BatchStatementResponse {
+    pub error: Option<BatchStatementError>,
+    pub table_name: Option<String>,
+    pub item: Option<BTreeMap<String, AttributeValue>>,
+}
+
+impl FromValue for BatchStatementResponse {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            error: take(&mut m, "Error")?,
+            table_name: take(&mut m, "TableName")?,
+            item: take(&mut m, "Item")?,
+        })
+    }
+}
+
+impl ToValue for BatchStatementResponse {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Error", self.error);
+        put(&mut m, "TableName", self.table_name);
+        put(&mut m, "Item", self.item);
         Value::Map(m)
     }
 }
@@ -1109,6 +1249,130 @@ impl ToValue for DisassociateReplicationGroupMemberAction {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExecuteStatementInput {
+    pub statement: String,
+    pub parameters: Option<Vec<AttributeValue>>,
+    pub consistent_read: Option<bool>,
+    pub next_token: Option<String>,
+    pub return_consumed_capacity: Option<String>,
+    pub limit: Option<i32>,
+    pub return_values_on_condition_check_failure: Option<String>,
+}
+
+impl FromValue for ExecuteStatementInput {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            statement: required(&mut m, "Statement")?,
+            parameters: take(&mut m, "Parameters")?,
+            consistent_read: take(&mut m, "ConsistentRead")?,
+            next_token: take(&mut m, "NextToken")?,
+            return_consumed_capacity: take(&mut m, "ReturnConsumedCapacity")?,
+            limit: take(&mut m, "Limit")?,
+            return_values_on_condition_check_failure: take(&mut m, "ReturnValuesOnConditionCheckFailure")?,
+        })
+    }
+}
+
+impl ToValue for ExecuteStatementInput {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Statement", Some(self.statement));
+        put(&mut m, "Parameters", self.parameters);
+        put(&mut m, "ConsistentRead", self.consistent_read);
+        put(&mut m, "NextToken", self.next_token);
+        put(&mut m, "ReturnConsumedCapacity", self.return_consumed_capacity);
+        put(&mut m, "Limit", self.limit);
+        put(&mut m, "ReturnValuesOnConditionCheckFailure", self.return_values_on_condition_check_failure);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExecuteStatementOutput {
+    pub items: Option<Vec<BTreeMap<String, AttributeValue>>>,
+    pub next_token: Option<String>,
+    pub consumed_capacity: Option<ConsumedCapacity>,
+    pub last_evaluated_key: Option<BTreeMap<String, AttributeValue>>,
+}
+
+impl FromValue for ExecuteStatementOutput {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            items: take(&mut m, "Items")?,
+            next_token: take(&mut m, "NextToken")?,
+            consumed_capacity: take(&mut m, "ConsumedCapacity")?,
+            last_evaluated_key: take(&mut m, "LastEvaluatedKey")?,
+        })
+    }
+}
+
+impl ToValue for ExecuteStatementOutput {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Items", self.items);
+        put(&mut m, "NextToken", self.next_token);
+        put(&mut m, "ConsumedCapacity", self.consumed_capacity);
+        put(&mut m, "LastEvaluatedKey", self.last_evaluated_key);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExecuteTransactionInput {
+    pub transact_statements: Vec<ParameterizedStatement>,
+    pub client_request_token: Option<String>,
+    pub return_consumed_capacity: Option<String>,
+}
+
+impl FromValue for ExecuteTransactionInput {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            transact_statements: required(&mut m, "TransactStatements")?,
+            client_request_token: take(&mut m, "ClientRequestToken")?,
+            return_consumed_capacity: take(&mut m, "ReturnConsumedCapacity")?,
+        })
+    }
+}
+
+impl ToValue for ExecuteTransactionInput {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "TransactStatements", Some(self.transact_statements));
+        put(&mut m, "ClientRequestToken", self.client_request_token);
+        put(&mut m, "ReturnConsumedCapacity", self.return_consumed_capacity);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExecuteTransactionOutput {
+    pub responses: Option<Vec<ItemResponse>>,
+    pub consumed_capacity: Option<Vec<ConsumedCapacity>>,
+}
+
+impl FromValue for ExecuteTransactionOutput {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            responses: take(&mut m, "Responses")?,
+            consumed_capacity: take(&mut m, "ConsumedCapacity")?,
+        })
+    }
+}
+
+impl ToValue for ExecuteTransactionOutput {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Responses", self.responses);
+        put(&mut m, "ConsumedCapacity", self.consumed_capacity);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ExpectedAttributeValue {
     pub value: Option<AttributeValue>,
     pub exists: Option<bool>,
@@ -1744,6 +2008,34 @@ impl ToValue for OnDemandThroughputOverride {
     fn to_value(self) -> Value {
         let mut m = BTreeMap::new();
         put(&mut m, "MaxReadRequestUnits", self.max_read_request_units);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ParameterizedStatement {
+    pub statement: String,
+    pub parameters: Option<Vec<AttributeValue>>,
+    pub return_values_on_condition_check_failure: Option<String>,
+}
+
+impl FromValue for ParameterizedStatement {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            statement: required(&mut m, "Statement")?,
+            parameters: take(&mut m, "Parameters")?,
+            return_values_on_condition_check_failure: take(&mut m, "ReturnValuesOnConditionCheckFailure")?,
+        })
+    }
+}
+
+impl ToValue for ParameterizedStatement {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Statement", Some(self.statement));
+        put(&mut m, "Parameters", self.parameters);
+        put(&mut m, "ReturnValuesOnConditionCheckFailure", self.return_values_on_condition_check_failure);
         Value::Map(m)
     }
 }
@@ -3581,6 +3873,7 @@ impl ToValue for WriteRequest {
 
 /// One method per implemented operation.
 pub trait Handlers: Send + Sync {
+    fn batch_execute_statement(&self, ctx: &RequestContext, input: BatchExecuteStatementInput) -> impl Future<Output = Result<BatchExecuteStatementOutput, AwsError>> + Send;
     fn batch_get_item(&self, ctx: &RequestContext, input: BatchGetItemInput) -> impl Future<Output = Result<BatchGetItemOutput, AwsError>> + Send;
     fn batch_write_item(&self, ctx: &RequestContext, input: BatchWriteItemInput) -> impl Future<Output = Result<BatchWriteItemOutput, AwsError>> + Send;
     fn create_table(&self, ctx: &RequestContext, input: CreateTableInput) -> impl Future<Output = Result<CreateTableOutput, AwsError>> + Send;
@@ -3589,6 +3882,8 @@ pub trait Handlers: Send + Sync {
     fn describe_continuous_backups(&self, ctx: &RequestContext, input: DescribeContinuousBackupsInput) -> impl Future<Output = Result<DescribeContinuousBackupsOutput, AwsError>> + Send;
     fn describe_table(&self, ctx: &RequestContext, input: DescribeTableInput) -> impl Future<Output = Result<DescribeTableOutput, AwsError>> + Send;
     fn describe_time_to_live(&self, ctx: &RequestContext, input: DescribeTimeToLiveInput) -> impl Future<Output = Result<DescribeTimeToLiveOutput, AwsError>> + Send;
+    fn execute_statement(&self, ctx: &RequestContext, input: ExecuteStatementInput) -> impl Future<Output = Result<ExecuteStatementOutput, AwsError>> + Send;
+    fn execute_transaction(&self, ctx: &RequestContext, input: ExecuteTransactionInput) -> impl Future<Output = Result<ExecuteTransactionOutput, AwsError>> + Send;
     fn get_item(&self, ctx: &RequestContext, input: GetItemInput) -> impl Future<Output = Result<GetItemOutput, AwsError>> + Send;
     fn list_tables(&self, ctx: &RequestContext, input: ListTablesInput) -> impl Future<Output = Result<ListTablesOutput, AwsError>> + Send;
     fn list_tags_of_resource(&self, ctx: &RequestContext, input: ListTagsOfResourceInput) -> impl Future<Output = Result<ListTagsOfResourceOutput, AwsError>> + Send;
@@ -3614,6 +3909,7 @@ pub fn dispatch<'a, H: Handlers>(
 ) -> HandlerFuture<'a> {
     Box::pin(async move {
         match operation {
+            "BatchExecuteStatement" => h.batch_execute_statement(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "BatchGetItem" => h.batch_get_item(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "BatchWriteItem" => h.batch_write_item(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateTable" => h.create_table(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
@@ -3622,6 +3918,8 @@ pub fn dispatch<'a, H: Handlers>(
             "DescribeContinuousBackups" => h.describe_continuous_backups(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeTable" => h.describe_table(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeTimeToLive" => h.describe_time_to_live(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "ExecuteStatement" => h.execute_statement(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "ExecuteTransaction" => h.execute_transaction(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "GetItem" => h.get_item(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ListTables" => h.list_tables(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ListTagsOfResource" => h.list_tags_of_resource(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),

@@ -8,6 +8,7 @@ mod generated;
 mod legacy;
 mod number;
 mod ops;
+mod partiql;
 mod reserved;
 mod state;
 mod stream;

@@ -120,16 +120,16 @@ pub fn batch_write(
 }
 
 /// One step of a transaction, checked and ready to apply.
-struct Step {
-    table: Arc<Table>,
-    meta: TableMeta,
-    key: ItemKey,
-    cond: Option<expr::Cond>,
-    write: Write,
-    return_old: bool,
+pub(crate) struct Step {
+    pub table: Arc<Table>,
+    pub meta: TableMeta,
+    pub key: ItemKey,
+    pub cond: Option<expr::Cond>,
+    pub write: Write,
+    pub return_old: bool,
 }
 
-enum Write {
+pub(crate) enum Write {
     Check,
     Put(Item),
     Delete,
@@ -318,7 +318,7 @@ pub fn transact_write(
 /// How long a client request token is remembered.
 const TOKEN_WINDOW_MS: i64 = 10 * 60 * 1000;
 
-fn apply_transaction(
+pub(crate) fn apply_transaction(
     db: &DynamoDb,
     steps: Vec<Step>,
     now: i64,

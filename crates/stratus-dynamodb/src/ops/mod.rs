@@ -1,8 +1,9 @@
 //! The DynamoDB operations; the trait impl only routes.
 
-mod batch;
+pub(crate) mod batch;
 pub mod items;
 mod query;
+mod statements;
 pub mod tables;
 
 use stratus_core::{AwsError, RequestContext};
@@ -59,6 +60,27 @@ impl Handlers for DynamoDb {
         input: UpdateContinuousBackupsInput,
     ) -> Result<UpdateContinuousBackupsOutput, AwsError> {
         tables::update_backups(self, ctx, input)
+    }
+    async fn execute_statement(
+        &self,
+        ctx: &RequestContext,
+        input: ExecuteStatementInput,
+    ) -> Result<ExecuteStatementOutput, AwsError> {
+        statements::execute(self, ctx, input)
+    }
+    async fn batch_execute_statement(
+        &self,
+        ctx: &RequestContext,
+        input: BatchExecuteStatementInput,
+    ) -> Result<BatchExecuteStatementOutput, AwsError> {
+        statements::batch(self, ctx, input)
+    }
+    async fn execute_transaction(
+        &self,
+        ctx: &RequestContext,
+        input: ExecuteTransactionInput,
+    ) -> Result<ExecuteTransactionOutput, AwsError> {
+        statements::transaction(self, ctx, input)
     }
     async fn describe_table(
         &self,
