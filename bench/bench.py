@@ -1,6 +1,10 @@
 #!/usr/bin/env python3
 """Stratus vs moto: startup, memory, throughput and CPU per request.
 
+Two suites: STS (startup, memory, GetCallerIdentity/AssumeRole load, reset)
+and DynamoDB (PutItem, GetItem and Query load on Stratus durable, Stratus
+--ephemeral and moto; the workload itself is in ddb_workload.py).
+
 Run through bench/run.sh, which picks the Python environment, installs the
 pinned moto and the load generator, then calls this file. Everything here only
 measures and reports: there are no thresholds and no pass/fail, because a
@@ -30,6 +34,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import ddb_workload
 import loadgen
 from loadgen import BODY_ASSUME_ROLE, BODY_GET_CALLER_IDENTITY, HOST
 
@@ -257,11 +262,14 @@ def stop_all() -> None:
 # Load generation
 
 
-def run_wrk(port: int, script: str, connections: int, threads: int, duration_s: int) -> dict:
+def run_wrk(port: int, script: str, connections: int, threads: int, duration_s: int,
+            script_args: list[str] | None = None) -> dict:
     cmd = [
         "wrk", f"-t{threads}", f"-c{connections}", f"-d{duration_s}s", "--timeout", "5s",
         "-s", str(WRK_DIR / script), f"http://{HOST}:{port}/",
     ]
+    if script_args:
+        cmd += ["--", *script_args]
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=duration_s + 60)
     match = re.search(r"^WRK_JSON (\{.*\})$", result.stdout, re.MULTILINE)
     if not match:
@@ -270,13 +278,16 @@ def run_wrk(port: int, script: str, connections: int, threads: int, duration_s: 
         )
     raw = json.loads(match.group(1))
     seconds = raw["duration_us"] / 1e6
-    return {
+    result = {
         "requests": raw["requests"],
         "duration_s": seconds,
         "rps": raw["requests"] / seconds if seconds > 0 else 0.0,
         "errors": raw["errors"],
         "latency_ms": {k: v / 1000.0 for k, v in raw["latency_us"].items() if k != "mean"},
     }
+    if "built" in raw:  # ddb_put.lua: requests built per thread
+        result["built"] = raw["built"]
+    return result
 
 
 class LoadGenerator:
@@ -297,6 +308,23 @@ class LoadGenerator:
             bodies = [BODY_GET_CALLER_IDENTITY, BODY_ASSUME_ROLE] if mixed else [BODY_GET_CALLER_IDENTITY]
             result = loadgen.run(port, bodies, connections, threads, duration_s)
         result["errors_total"] = sum(result["errors"].values())
+        result["connections"] = connections
+        result["threads"] = threads
+        return result
+
+    def run_ddb(self, port: int, operation: str, run: str, connections: int, threads: int,
+                duration_s: int) -> dict:
+        """One DynamoDB load run. `ok_rps` counts only 2xx/3xx answers: an
+        error answer is never throughput."""
+        if self.kind == "wrk":
+            result = run_wrk(port, ddb_workload.WRK_SCRIPTS[operation], connections, threads, duration_s,
+                             script_args=ddb_workload.wrk_args(operation, run))
+        else:
+            result = loadgen.run(port, None, connections, threads, duration_s,
+                                 source=ddb_workload.Requests(operation, run))
+        result["errors_total"] = sum(result["errors"].values())
+        result["ok"] = result["requests"] - result["errors"]["status"]
+        result["ok_rps"] = result["ok"] / result["duration_s"] if result["duration_s"] > 0 else 0.0
         result["connections"] = connections
         result["threads"] = threads
         return result
@@ -470,6 +498,106 @@ def measure_durable(stratus_bin: str, log_dir: Path) -> dict:
 
 
 # --------------------------------------------------------------------------
+# DynamoDB: PutItem, GetItem and Query under load (workload in ddb_workload.py)
+
+DDB_CONNECTIONS = ((1, 1), (16, 2))  # (connections, wrk threads), as for STS
+
+
+def _dir_mib(path: Path) -> float:
+    total = 0
+    for entry in path.rglob("*"):
+        try:
+            if entry.is_file():
+                total += entry.stat().st_size
+        except OSError:
+            pass
+    return total / 1024 / 1024
+
+
+def _fs_type(path: Path) -> str:
+    try:
+        out = subprocess.run(["df", "--output=fstype", str(path)], capture_output=True, text=True, timeout=10)
+        lines = out.stdout.split()
+        return lines[-1] if out.returncode == 0 and len(lines) > 1 else "unknown"
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+
+
+def measure_ddb_server(label: str, argv_for_port, generator: LoadGenerator, plan: dict, log_dir: Path,
+                       data_dir: Path | None = None) -> dict:
+    """One start, then: create the table and pre-load it (boto3), check each
+    request type (boto3), then PutItem, GetItem and Query with 1 and 16
+    connections, server CPU around each 16-connection run, RSS after."""
+    result: dict = {"measured": False}
+    port = free_port()
+    server = Server(label, argv_for_port(port), port, log_dir)
+    server.spawn()
+    try:
+        result["first_answer_ms"] = server.wait_first_200()
+        result["rss_before_load_mib"] = tree_mib(server.pid)
+        ddb = ddb_workload.client(port)
+        t0 = time.perf_counter()
+        result["preload"] = ddb_workload.create_and_load(ddb)
+        result["preload"]["seconds"] = time.perf_counter() - t0
+        result["sanity"] = ddb_workload.check(ddb)
+        server.ensure_alive("the boto3 set-up and checks")
+        log(f"{label}: pre-loaded {result['preload']['items']} items in "
+            f"{result['preload']['seconds']:.2f} s; checks {result['sanity']}")
+
+        for operation in ddb_workload.OPERATIONS:
+            runs: dict = {}
+            for connections, threads in DDB_CONNECTIONS:
+                run = f"c{connections}"
+                cpu_before = tree_cpu_s(server.pid)
+                r = generator.run_ddb(port, operation, run, connections, threads, plan["run_s"])
+                server.ensure_alive(f"the {operation} {connections}-connection run")
+                r["server_cpu_s"] = tree_cpu_s(server.pid) - cpu_before
+                r["cpu_us_per_request"] = r["server_cpu_s"] / r["requests"] * 1e6 if r["requests"] else None
+                r["rss_after_mib"] = tree_mib(server.pid)
+                if operation == "PutItem":
+                    # Did the writes land? Count the partitions this run wrote.
+                    partitions = [ddb_workload.put_partition(run, t + 1) for t in range(threads)]
+                    r["items_stored"] = sum(ddb_workload.count_partition(ddb, pk) for pk in partitions)
+                runs[run] = r
+                extra = f", {r['items_stored']} items stored" if "items_stored" in r else ""
+                log(f"{label}: {operation} {connections} conn: {r['ok_rps']:.0f} ok/s, "
+                    f"p99 {r['latency_ms']['p99']:.3f} ms, non-2xx {r['errors']['status']}, "
+                    f"socket errors {r['errors_total'] - r['errors']['status']}, "
+                    f"CPU {r['server_cpu_s']:.2f} s{extra}")
+            result[operation] = runs
+
+        result["rss_after_mib"] = tree_mib(server.pid)
+        result["peak_rss_mib"] = tree_mib(server.pid, "VmHWM")
+        # What the RSS holds: pre-load + the check item + what the PutItem load stored.
+        result["items_held"] = (result["preload"]["items"] + 1
+                                + sum(r["items_stored"] for r in result["PutItem"].values()))
+        if data_dir is not None:
+            result["data_dir_mib"] = _dir_mib(data_dir)
+            result["data_dir_fs"] = _fs_type(data_dir)
+        result["measured"] = True
+    except Exception as error:  # report it and go on to the next server
+        result["error"] = str(error)
+        log(f"{label}: FAILED: {error}")
+    finally:
+        server.stop()
+        result["sigterm_exit_ms"] = server.sigterm_exit_ms
+        result["needed_sigkill"] = server.needed_sigkill
+    return result
+
+
+def measure_ddb_durable(stratus_bin: str, generator: LoadGenerator, plan: dict, log_dir: Path) -> dict:
+    data_dir = Path(tempfile.mkdtemp(prefix="stratus-bench-ddb-data-"))
+    try:
+        return measure_ddb_server(
+            "stratus-durable-ddb",
+            lambda port: [stratus_bin, "serve", "--port", str(port), "--data-dir", str(data_dir)],
+            generator, plan, log_dir, data_dir=data_dir,
+        )
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------
 # Environment description
 
 
@@ -608,25 +736,49 @@ def _fmt(value, decimals: int) -> str:
     return f"{value:,.{decimals}f}"
 
 
+RATIO_NOTE = ("Ratio: > 1 means Stratus is better. For rates it is Stratus/moto; for times, memory and "
+              "CPU (lower is better) it is moto/Stratus.")
+
+
 def render_markdown(report: dict) -> str:
     mach, ver, plan = report["machine"], report["versions"], report["plan"]
-    servers = report["servers"]
+    suites = report["suites"]
+    parts = []
+    if "sts" in suites:
+        parts.append(f"STS {plan['starts']} starts, {plan['run_s']} s per throughput run, "
+                     f"{plan['mixed_s']} s mixed load")
+    if "dynamodb" in suites:
+        parts.append(f"DynamoDB {plan['run_s']} s per load run")
     lines = [
         f"# Stratus benchmark — {report['date']}",
         "",
         f"- Machine: nproc {mach['nproc']}, {mach['cpu_model']}, {mach['mem_total_gib']} GiB RAM, "
-        f"Linux {mach['kernel']}; load average at start {mach['loadavg_at_start']}",
+        f"Linux {mach['kernel']}; load average at start {mach['loadavg_at_start']}, "
+        f"at end {mach.get('loadavg_at_end', '?')}",
         f"- Stratus: {ver['stratus']} (binary {ver['stratus_binary_mib']:.1f} MiB, tree {ver['git']})",
         f"- moto: {ver['moto'] or 'not measured'}; boto3 {ver['boto3'] or 'not installed'}; "
         f"Python {ver['python']}",
         f"- Load generator: {report['generator']}",
         f"- Mode: {'quick (smoke run, numbers are rough)' if plan['quick'] else 'full'} — "
-        f"{plan['starts']} starts, {plan['run_s']} s per throughput run, {plan['mixed_s']} s mixed load",
+        f"suites {', '.join(suites)}: " + "; ".join(parts),
         "- Client and servers share the same cores; every server is measured in the same run, "
-        "one after the other.",
+        "one after the other. A load average near or above the core count means other work "
+        "competed for the CPU: treat the numbers as noisy.",
         "",
-        "Ratio: > 1 means Stratus is better. For rates it is Stratus/moto; for times, memory and "
-        "CPU (lower is better) it is moto/Stratus.",
+    ]
+    if "sts" in suites:
+        lines += render_sts(report)
+    if "dynamodb" in suites:
+        lines += render_ddb(report)
+    return "\n".join(lines)
+
+
+def render_sts(report: dict) -> list[str]:
+    plan, servers = report["plan"], report["servers"]
+    lines = [
+        "## STS",
+        "",
+        RATIO_NOTE,
         "",
         "| Metric | Unit | Stratus | moto | Ratio | Ratio is |",
         "| --- | --- | ---: | ---: | ---: | --- |",
@@ -644,7 +796,7 @@ def render_markdown(report: dict) -> str:
                       "numbers may count answers that are not valid STS responses."]
     lines += [
         "",
-        "## Spec targets (information only, not a verdict)",
+        "### STS spec targets (information only, not a verdict)",
         "",
         "| Target | Spec | Stratus measured |",
         "| --- | --- | ---: |",
@@ -657,7 +809,7 @@ def render_markdown(report: dict) -> str:
         lines.append("")
         lines.append(f"(quick mode: the mixed load ran {plan['mixed_s']} s, not the ~10 s the spec means.)")
 
-    lines += ["", "## Details", ""]
+    lines += ["", "### STS details", ""]
     for name, result in servers.items():
         if result is None:
             lines.append(f"- {name}: not measured ({report['skipped'].get(name, 'skipped')})")
@@ -684,7 +836,184 @@ def render_markdown(report: dict) -> str:
         elif result.get("sigterm_exit_ms") is not None:
             lines.append(f"- {name}: exited {result['sigterm_exit_ms']:.1f} ms after SIGTERM")
     lines.append("")
-    return "\n".join(lines)
+    return lines
+
+
+# DynamoDB report: three measured servers, so two ratio columns.
+
+DDB_SERVERS = ("stratus_durable", "stratus", "moto")  # keys of report["dynamodb"]["servers"]
+
+
+def _ratio(value, baseline, better: str | None):
+    if not better or not value or not baseline:
+        return None
+    return value / baseline if better == "higher" else baseline / value
+
+
+def build_ddb_rows(servers: dict, plan: dict) -> list[dict]:
+    r = plan["run_s"]
+    spec = []  # (label, unit, decimals, better, path)
+    for operation in ddb_workload.OPERATIONS:
+        what = {"PutItem": "new key each", "GetItem": f"random of {ddb_workload.GET_ITEMS:,} items",
+                "Query": f"{ddb_workload.QUERY_LIMIT} items per page"}[operation]
+        for connections, _ in DDB_CONNECTIONS:
+            run = f"c{connections}"
+            conn = "1 connection" if connections == 1 else f"{connections} connections"
+            spec += [
+                (f"{operation} ({what}), {conn} ({r} s), 2xx answers", "req/s", 0, "higher",
+                 (operation, run, "ok_rps")),
+                (f"  latency p50, {conn}", "ms", 3, "lower", (operation, run, "latency_ms", "p50")),
+                (f"  latency p99, {conn}", "ms", 3, "lower", (operation, run, "latency_ms", "p99")),
+            ]
+            if connections > 1:
+                spec.append((f"  server CPU per request, {conn}", "µs", 1, "lower",
+                             (operation, run, "cpu_us_per_request")))
+    spec += [
+        ("Items in the table after the runs (pre-load + PutItem load)", "count", 0, None, ("items_held",)),
+        ("RSS after all DynamoDB runs (holds the items above)", "MiB", 1, "lower", ("rss_after_mib",)),
+        ("Peak RSS (VmHWM) over the server's life", "MiB", 1, "lower", ("peak_rss_mib",)),
+    ]
+    rows = []
+    for label, unit, decimals, better, path in spec:
+        values = {name: _get(servers.get(name), *path) for name in DDB_SERVERS}
+        rows.append({
+            "metric": label, "unit": unit, "decimals": decimals, "better": better,
+            **values,
+            "ratio_durable": _ratio(values["stratus_durable"], values["moto"], better),
+            "ratio_ephemeral": _ratio(values["stratus"], values["moto"], better),
+            "ratio_is": None if not better else ("Stratus/moto" if better == "higher" else "moto/Stratus"),
+        })
+
+    def failed(result, kind):
+        if not result or not result.get("measured"):
+            return None
+        total = 0
+        for operation in ddb_workload.OPERATIONS:
+            for run in (result.get(operation) or {}).values():
+                total += run["errors"]["status"] if kind == "status" else run["errors_total"] - run["errors"]["status"]
+        return total
+
+    for kind, label in (("status", "Non-2xx answers (HTTP ≥ 400), all DynamoDB load runs"),
+                        ("socket", "Socket errors and timeouts, all DynamoDB load runs")):
+        rows.append({
+            "metric": label, "unit": "count", "decimals": 0, "better": None,
+            **{name: failed(servers.get(name), kind) for name in DDB_SERVERS},
+            "ratio_durable": None, "ratio_ephemeral": None, "ratio_is": None,
+        })
+    return rows
+
+
+def ddb_targets(servers: dict) -> list[dict]:
+    """The spec's DynamoDB targets beside what was measured; no verdict."""
+    d, e, m = (servers.get(name) for name in DDB_SERVERS)
+
+    def ratios(result, operation):
+        parts = []
+        for connections, _ in DDB_CONNECTIONS:
+            ratio = _ratio(_get(result, operation, f"c{connections}", "ok_rps"),
+                           _get(m, operation, f"c{connections}", "ok_rps"), "higher")
+            parts.append(f"{connections} conn {'—' if ratio is None else f'{ratio:,.1f}×'}")
+        return ", ".join(parts)
+
+    def p99(result):
+        parts = []
+        for connections, _ in DDB_CONNECTIONS:
+            value = _get(result, "GetItem", f"c{connections}", "latency_ms", "p99")
+            parts.append(f"{connections} conn {'—' if value is None else f'{value:.3f} ms'}")
+        return ", ".join(parts)
+
+    return [
+        {"target": "PutItem throughput vs moto, durable", "spec": "≥ 12×", "measured": ratios(d, "PutItem")},
+        {"target": "PutItem throughput vs moto, --ephemeral", "spec": "≥ 50×", "measured": ratios(e, "PutItem")},
+        {"target": "GetItem throughput vs moto, durable", "spec": "≥ 80×", "measured": ratios(d, "GetItem")},
+        {"target": "GetItem throughput vs moto, --ephemeral", "spec": "≥ 80×", "measured": ratios(e, "GetItem")},
+        {"target": "GetItem p99 on loopback, durable", "spec": "< 1 ms", "measured": p99(d)},
+        {"target": "GetItem p99 on loopback, --ephemeral", "spec": "< 1 ms", "measured": p99(e)},
+    ]
+
+
+def render_ddb(report: dict) -> list[str]:
+    section, plan = report["dynamodb"], report["plan"]
+    servers = section["servers"]
+    w = ddb_workload
+    lines = [
+        "## DynamoDB",
+        "",
+        f"Table `{w.TABLE}` (pk string, sk number, PAY_PER_REQUEST), created and pre-loaded with boto3 "
+        f"BatchWriteItem ({w.GET_ITEMS:,} GetItem items + {w.QUERY_ITEMS} items in partition "
+        f"`{w.QUERY_PARTITION}`, ~{w.ITEM_BYTES} bytes each) before the load. Stratus durable runs on a "
+        "fresh temp `--data-dir`. Throughput counts 2xx answers only.",
+        "",
+        RATIO_NOTE + " \"Ratio durable\" compares Stratus durable with moto, \"Ratio ephemeral\" "
+        "Stratus `--ephemeral` with moto.",
+        "",
+        "| Metric | Unit | Stratus durable | Stratus ephemeral | moto | Ratio durable | Ratio ephemeral "
+        "| Ratio is |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for row in section["rows"]:
+        cells = [_fmt(row[name], row["decimals"]) for name in DDB_SERVERS]
+        cells += ["—" if row[k] is None else f"{row[k]:,.2f}×" for k in ("ratio_durable", "ratio_ephemeral")]
+        lines.append(f"| {row['metric']} | {row['unit']} | {' | '.join(cells)} | {row['ratio_is'] or '—'} |")
+
+    for name in DDB_SERVERS:
+        if any(str(v).startswith("error") for v in (_get(servers.get(name), "sanity") or {}).values()):
+            lines += ["", f"**Note:** {name} failed a boto3 DynamoDB check (see details), so its load "
+                      "numbers may not be valid DynamoDB answers."]
+    lines += [
+        "",
+        "### DynamoDB spec targets (information only, not a verdict)",
+        "",
+        "| Target | Spec | Stratus measured |",
+        "| --- | --- | --- |",
+    ]
+    for target in section["targets"]:
+        lines.append(f"| {target['target']} | {target['spec']} | {target['measured']} |")
+    if plan["quick"]:
+        lines += ["", f"(quick mode: {plan['run_s']} s runs; rough numbers.)"]
+
+    lines += ["", "### DynamoDB details", ""]
+    for name in DDB_SERVERS:
+        result = servers.get(name)
+        if result is None:
+            lines.append(f"- {name}: not measured ({section['skipped'].get(name, 'skipped')})")
+            continue
+        if result.get("error"):
+            first, *rest = result["error"].splitlines()
+            lines.append(f"- {name}: FAILED: {first}")
+            if rest:
+                lines += ["", "  ```", *(f"  {line}" for line in rest), "  ```", ""]
+        if result.get("first_answer_ms") is not None:
+            lines.append(f"- {name}: first answer {result['first_answer_ms']:.2f} ms, RSS before the pre-load "
+                         f"{result['rss_before_load_mib']:.1f} MiB")
+        if result.get("preload"):
+            p = result["preload"]
+            lines.append(f"- {name}: pre-load {p['items']:,} items in {p['batch_write_calls']} BatchWriteItem "
+                         f"calls, {p['seconds']:.2f} s (boto3, untimed for the report)")
+        if result.get("sanity"):
+            checks = "; ".join(f"{call} {outcome}" for call, outcome in result["sanity"].items())
+            lines.append(f"- {name}: boto3 check: {checks}")
+        for run, r in (result.get("PutItem") or {}).items():
+            lines.append(
+                f"- {name}: PutItem {run}: {r['ok']:,} 2xx answers, {r.get('items_stored', 0):,} items found in the "
+                f"run's partitions afterwards, {sum(r.get('built') or []):,} requests built by the client "
+                "(built also counts requests still in flight at the end, and the one wrk builds before "
+                "the run to check the script)")
+        errors = {
+            f"{op} {run}": r["errors"] for op in ddb_workload.OPERATIONS
+            for run, r in (result.get(op) or {}).items() if r.get("errors_total")
+        }
+        if errors:
+            lines.append(f"- {name}: failed requests by run: {errors}")
+        if result.get("data_dir_mib") is not None:
+            lines.append(f"- {name}: data dir ({result['data_dir_fs']}) held {result['data_dir_mib']:.1f} MiB "
+                         "after the runs")
+        if result.get("needed_sigkill"):
+            lines.append(f"- {name}: did not exit within {STOP_GRACE_S:.0f} s of SIGTERM and was killed")
+        elif result.get("sigterm_exit_ms") is not None:
+            lines.append(f"- {name}: exited {result['sigterm_exit_ms']:.1f} ms after SIGTERM")
+    lines.append("")
+    return lines
 
 
 # --------------------------------------------------------------------------
@@ -697,7 +1026,10 @@ def main() -> int:
     parser.add_argument("--moto-server", default="", help="path to moto_server; empty skips moto")
     parser.add_argument("--generator", choices=["wrk", "python"], default="wrk")
     parser.add_argument("--out-dir", default=str(BENCH_DIR / "results"))
+    parser.add_argument("--suite", choices=["sts", "dynamodb", "all"], default="all",
+                        help="which services to load (default: all)")
     args = parser.parse_args()
+    suites = ["sts", "dynamodb"] if args.suite == "all" else [args.suite]
 
     plan = {
         "quick": args.quick,
@@ -722,21 +1054,29 @@ def main() -> int:
     log_dir = Path(tempfile.mkdtemp(prefix="stratus-bench-logs-"))
     servers: dict[str, dict | None] = {"stratus": None, "stratus_durable": None, "moto": None}
     skipped: dict[str, str] = {}
+    ddb_servers: dict[str, dict | None] = {name: None for name in DDB_SERVERS}
+    ddb_skipped: dict[str, str] = {}
+    no_moto = "no moto_server given (BENCH_SKIP_MOTO=1, or install failed: see run.sh output)"
     keep_logs = False
+    stratus = args.stratus_bin
+    moto = args.moto_server
+    ephemeral_argv = lambda port: [stratus, "serve", "--port", str(port), "--ephemeral"]  # noqa: E731
+    moto_argv = lambda port: [moto, "-H", HOST, "-p", str(port)]  # noqa: E731
     try:
-        stratus = args.stratus_bin
-        servers["stratus"] = measure_server(
-            "stratus", lambda port: [stratus, "serve", "--port", str(port), "--ephemeral"],
-            generator, plan, log_dir,
-        )
-        servers["stratus_durable"] = measure_durable(stratus, log_dir)
-        if args.moto_server:
-            moto = args.moto_server
-            servers["moto"] = measure_server(
-                "moto", lambda port: [moto, "-H", HOST, "-p", str(port)], generator, plan, log_dir,
-            )
-        else:
-            skipped["moto"] = "no moto_server given (BENCH_SKIP_MOTO=1, or install failed: see run.sh output)"
+        if "sts" in suites:
+            servers["stratus"] = measure_server("stratus", ephemeral_argv, generator, plan, log_dir)
+            servers["stratus_durable"] = measure_durable(stratus, log_dir)
+            if moto:
+                servers["moto"] = measure_server("moto", moto_argv, generator, plan, log_dir)
+            else:
+                skipped["moto"] = no_moto
+        if "dynamodb" in suites:
+            ddb_servers["stratus_durable"] = measure_ddb_durable(stratus, generator, plan, log_dir)
+            ddb_servers["stratus"] = measure_ddb_server("stratus-ddb", ephemeral_argv, generator, plan, log_dir)
+            if moto:
+                ddb_servers["moto"] = measure_ddb_server("moto-ddb", moto_argv, generator, plan, log_dir)
+            else:
+                ddb_skipped["moto"] = no_moto
     except (KeyboardInterrupt, SystemExit):
         log("interrupted: stopping servers, no report written")
         raise
@@ -744,17 +1084,20 @@ def main() -> int:
         # A second Ctrl-C must not interrupt the cleanup itself.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         stop_all()
-        keep_logs = any(r and r.get("error") for r in servers.values())
+        keep_logs = any(r and r.get("error") for r in [*servers.values(), *ddb_servers.values()])
         if keep_logs:
             log(f"server logs kept in {log_dir}")
         else:
             shutil.rmtree(log_dir, ignore_errors=True)
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
+    load_at_end = Path("/proc/loadavg").read_text().split()[:3]
     report = {
-        "schema": 1,
+        "schema": 2,
+        "suites": suites,
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "machine": {**machine_info(), "loadavg_at_start": " ".join(load_at_start)},
+        "machine": {**machine_info(), "loadavg_at_start": " ".join(load_at_start),
+                    "loadavg_at_end": " ".join(load_at_end)},
         "versions": {
             "stratus": stratus_version(args.stratus_bin),
             "stratus_binary_mib": os.path.getsize(args.stratus_bin) / 1024 / 1024,
@@ -765,11 +1108,25 @@ def main() -> int:
         },
         "generator": generator.describe(),
         "plan": plan,
-        "targets": {key: target for key, _, target, _ in TARGETS},
-        "servers": servers,
-        "skipped": skipped,
     }
-    report["rows"] = build_rows(servers["stratus"], servers["stratus_durable"], servers["moto"], plan)
+    if "sts" in suites:
+        report["targets"] = {key: target for key, _, target, _ in TARGETS}
+        report["servers"] = servers
+        report["skipped"] = skipped
+        report["rows"] = build_rows(servers["stratus"], servers["stratus_durable"], servers["moto"], plan)
+    if "dynamodb" in suites:
+        report["dynamodb"] = {
+            "workload": {
+                "table": ddb_workload.TABLE, "get_items": ddb_workload.GET_ITEMS,
+                "query_partition": ddb_workload.QUERY_PARTITION, "query_items": ddb_workload.QUERY_ITEMS,
+                "query_limit": ddb_workload.QUERY_LIMIT, "item_bytes": ddb_workload.ITEM_BYTES,
+                "connections": [c for c, _ in DDB_CONNECTIONS],
+            },
+            "servers": ddb_servers,
+            "skipped": ddb_skipped,
+            "rows": build_ddb_rows(ddb_servers, plan),
+            "targets": ddb_targets(ddb_servers),
+        }
 
     markdown = render_markdown(report)
     out_dir = Path(args.out_dir)
@@ -781,7 +1138,12 @@ def main() -> int:
 
     # Non-zero only when Stratus itself could not be measured: a slow number is
     # still a result, a missing one is not.
-    return 0 if servers["stratus"] and servers["stratus"].get("measured") else 1
+    wanted = []
+    if "sts" in suites:
+        wanted.append(servers["stratus"])
+    if "dynamodb" in suites:
+        wanted += [ddb_servers["stratus"], ddb_servers["stratus_durable"]]
+    return 0 if all(r and r.get("measured") for r in wanted) else 1
 
 
 if __name__ == "__main__":

@@ -1,5 +1,8 @@
 """STS request constants and the fallback load generator.
 
+The DynamoDB requests are in ddb_workload.py; they reach run() as a request
+source (an object with prepare(port, worker) -> next_request(connection)).
+
 The fallback exists only for machines where wrk cannot be installed. It is a
 keep-alive HTTP/1.1 client on asyncio, one process per "thread" like wrk's -t,
 so the two generators are driven with the same (connections, threads,
@@ -37,14 +40,14 @@ MAX_REQUESTS_PER_WORKER = 5_000_000
 DRAIN_S = 5.0
 
 
-def build_request(port: int, body: bytes, keep_alive: bool = True) -> bytes:
-    lines = [
-        "POST / HTTP/1.1",
-        f"Host: {HOST}:{port}",
-        "Content-Type: application/x-www-form-urlencoded",
-        f"Authorization: {AUTHORIZATION}",
-        f"Content-Length: {len(body)}",
-    ]
+STS_HEADERS = {"Content-Type": "application/x-www-form-urlencoded", "Authorization": AUTHORIZATION}
+
+
+def build_request(port: int, body: bytes, keep_alive: bool = True, headers: dict | None = None) -> bytes:
+    """POST / with the STS headers, or with `headers` when given."""
+    lines = ["POST / HTTP/1.1", f"Host: {HOST}:{port}"]
+    lines += [f"{name}: {value}" for name, value in (headers or STS_HEADERS).items()]
+    lines.append(f"Content-Length: {len(body)}")
     if not keep_alive:
         lines.append("Connection: close")
     return ("\r\n".join(lines) + "\r\n\r\n").encode("ascii") + body
@@ -81,10 +84,27 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
     return status, close
 
 
-async def _connection(port: int, requests: list[bytes], deadline: float, stats: dict) -> None:
+class Cycle:
+    """Request source: the given STS bodies in turn, on every connection."""
+
+    def __init__(self, bodies: list[bytes]):
+        self.bodies = bodies
+
+    def prepare(self, port: int, worker: int):
+        requests = [build_request(port, body) for body in self.bodies]
+        counters: dict[int, int] = {}
+
+        def next_request(connection: int) -> bytes:
+            i = counters.get(connection, 0)
+            counters[connection] = i + 1
+            return requests[i % len(requests)]
+
+        return next_request
+
+
+async def _connection(port: int, next_request, connection: int, deadline: float, stats: dict) -> None:
     errors = stats["errors"]
     writer = None
-    i = 0
     try:
         while time.perf_counter() < deadline and stats["requests"] < MAX_REQUESTS_PER_WORKER:
             if writer is None:
@@ -94,8 +114,7 @@ async def _connection(port: int, requests: list[bytes], deadline: float, stats: 
                     errors["connect"] += 1
                     await asyncio.sleep(0.01)  # don't spin on a refusing port
                     continue
-            request = requests[i % len(requests)]
-            i += 1
+            request = next_request(connection)
             started = time.perf_counter()
             try:
                 writer.write(request)
@@ -117,8 +136,8 @@ async def _connection(port: int, requests: list[bytes], deadline: float, stats: 
             writer.close()
 
 
-async def _worker_main(port: int, bodies: list[bytes], connections: int, duration_s: float) -> dict:
-    requests = [build_request(port, body) for body in bodies]
+async def _worker_main(port: int, source, worker: int, connections: int, duration_s: float) -> dict:
+    next_request = source.prepare(port, worker)
     stats = {
         "requests": 0,
         "latencies": [],
@@ -126,17 +145,21 @@ async def _worker_main(port: int, bodies: list[bytes], connections: int, duratio
     }
     started = time.perf_counter()
     deadline = started + duration_s
-    tasks = [asyncio.create_task(_connection(port, requests, deadline, stats)) for _ in range(connections)]
+    tasks = [
+        asyncio.create_task(_connection(port, next_request, c, deadline, stats)) for c in range(connections)
+    ]
     _, pending = await asyncio.wait(tasks, timeout=duration_s + DRAIN_S)
     for task in pending:  # a server that stopped answering
         task.cancel()
         stats["errors"]["timeout"] += 1
     stats["elapsed_s"] = time.perf_counter() - started
+    built = getattr(next_request, "built", None)  # PutItem: keys generated
+    stats["built"] = built[0] if built else None
     return stats
 
 
-def _worker(port: int, bodies: list[bytes], connections: int, duration_s: float) -> dict:
-    return asyncio.run(_worker_main(port, bodies, connections, duration_s))
+def _worker(port: int, source, worker: int, connections: int, duration_s: float) -> dict:
+    return asyncio.run(_worker_main(port, source, worker, connections, duration_s))
 
 
 def _percentile(sorted_values: list[float], pct: float) -> float | None:
@@ -146,14 +169,17 @@ def _percentile(sorted_values: list[float], pct: float) -> float | None:
     return sorted_values[index]
 
 
-def run(port: int, bodies: list[bytes], connections: int, threads: int, duration_s: float) -> dict:
-    """Same result shape as bench.run_wrk()."""
+def run(port: int, bodies: list[bytes] | None, connections: int, threads: int, duration_s: float,
+        source=None) -> dict:
+    """Same result shape as bench.run_wrk(). Sends `bodies` (STS) in turn, or
+    what `source` builds."""
+    source = source or Cycle(bodies)
     threads = max(1, min(threads, connections))
     split = [connections // threads + (1 if i < connections % threads else 0) for i in range(threads)]
     # fork: workers inherit the module without re-importing it by path.
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=threads, mp_context=context) as pool:
-        futures = [pool.submit(_worker, port, bodies, n, duration_s) for n in split]
+        futures = [pool.submit(_worker, port, source, w + 1, n, duration_s) for w, n in enumerate(split)]
         parts = [f.result(timeout=duration_s + DRAIN_S + 30) for f in futures]
 
     latencies = sorted(x for part in parts for x in part["latencies"])
@@ -164,7 +190,7 @@ def run(port: int, bodies: list[bytes], connections: int, threads: int, duration
     def ms(value: float | None) -> float | None:
         return None if value is None else value * 1000.0
 
-    return {
+    result = {
         "requests": requests,
         "duration_s": elapsed,
         "rps": requests / elapsed if elapsed > 0 else 0.0,
@@ -176,3 +202,6 @@ def run(port: int, bodies: list[bytes], connections: int, threads: int, duration
             "max": ms(latencies[-1] if latencies else None),
         },
     }
+    if any(part["built"] is not None for part in parts):
+        result["built"] = [part["built"] or 0 for part in parts]
+    return result

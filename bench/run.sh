@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark Stratus against moto's server on this machine.
 #
-#   bench/run.sh [--quick]
+#   bench/run.sh [--quick] [sts|dynamodb|all]     (default: all)
 #
 # Prepares what the measurement needs (a Python venv with the pinned moto and
 # boto3, and wrk), then hands over to bench/bench.py, which starts the servers,
@@ -19,11 +19,13 @@ ROOT="$(dirname "$BENCH_DIR")"
 log() { echo "run.sh: $*" >&2; }
 
 quick=()
+suite=all
 for arg in "$@"; do
   case "$arg" in
     --quick) quick=(--quick) ;;
+    sts|dynamodb|all) suite="$arg" ;;
     -h|--help) sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) log "unknown argument: $arg (usage: bench/run.sh [--quick])"; exit 2 ;;
+    *) log "unknown argument: $arg (usage: bench/run.sh [--quick] [sts|dynamodb|all])"; exit 2 ;;
   esac
 done
 
@@ -98,6 +100,7 @@ fi
 
 # exec: bench.py becomes the process that owns the servers and gets the signals.
 exec "$py" "$BENCH_DIR/bench.py" ${quick[@]+"${quick[@]}"} \
+  --suite "$suite" \
   --stratus-bin "$STRATUS_BIN" \
   --moto-server "$moto_server" \
   --generator "$generator" \

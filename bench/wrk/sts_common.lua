@@ -1,6 +1,7 @@
--- Shared by gci.lua and mixed.lua: the STS request parts and the summary that
--- bench.py parses. The summary goes out as one JSON line so the harness never
--- has to scrape wrk's human-readable text (whose units change with magnitude).
+-- Shared by gci.lua and mixed.lua: the STS request parts. The summary that
+-- bench.py parses (done()) comes from summary.lua.
+local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+dofile(here .. "summary.lua")
 
 sts = {}
 sts.content_type = "application/x-www-form-urlencoded"
@@ -15,16 +16,4 @@ sts.assume_role = "Action=AssumeRole&Version=2011-06-15"
 
 function sts.headers()
   return { ["Content-Type"] = sts.content_type, ["Authorization"] = sts.authorization }
-end
-
-function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    'WRK_JSON {"requests":%d,"duration_us":%d,"bytes":%d,'
-      .. '"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d},'
-      .. '"latency_us":{"p50":%d,"p90":%d,"p99":%d,"max":%d,"mean":%.1f}}\n',
-    summary.requests, summary.duration, summary.bytes,
-    e.connect, e.read, e.write, e.status, e.timeout,
-    latency:percentile(50), latency:percentile(90), latency:percentile(99),
-    latency.max, latency.mean))
 end

@@ -45,6 +45,8 @@ impl App {
         };
         let sts = stratus_sts::Sts::new(store.clone(), identities).map_err(|e| e.to_string())?;
         app.register(Arc::new(sts));
+        let ec2 = stratus_ec2::Ec2::new(store.clone()).map_err(|e| e.to_string())?;
+        app.register(Arc::new(ec2));
         let dynamodb = stratus_dynamodb::DynamoDb::new(store).map_err(|e| e.to_string())?;
         app.tasks.spawn(dynamodb.ttl_task());
         let streams = stratus_dynamodbstreams::DynamoDbStreams::new(dynamodb.streams());
