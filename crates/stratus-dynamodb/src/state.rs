@@ -9,7 +9,7 @@ use parking_lot::{Mutex, RwLock};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 use stratus_core::AwsError;
-use stratus_store::{Batch, Store};
+use stratus_store::{Batch, Store, Ticket};
 
 use crate::attr::{Attr, Item, KeyVal};
 use crate::number::Number;
@@ -255,13 +255,17 @@ impl Tables {
         Ok(())
     }
 
-    /// Persists item changes of one request atomically: `Some` puts, `None` deletes.
+    /// Queues the item changes of one request as one atomic batch: `Some`
+    /// puts, `None` deletes. Callers submit while holding the table lock (so
+    /// writes keep their order) and wait on the ticket after releasing it, so
+    /// concurrent writers share fsyncs; nothing is acknowledged before it is
+    /// durable.
     pub fn write_items(
         &self,
         changes: &[(&TableMeta, ItemKey, Option<&Item>)],
-    ) -> Result<(), AwsError> {
+    ) -> Result<Ticket, AwsError> {
         if !self.store.is_persistent() || changes.is_empty() {
-            return Ok(());
+            return Ok(Ticket::done());
         }
         let mut b = Batch::new();
         for (meta, key, item) in changes {
@@ -278,7 +282,7 @@ impl Tables {
                 }
             }
         }
-        self.store.commit(b).map_err(store_err)
+        self.store.submit(b).map_err(store_err)
     }
 
     pub fn reset(&self) -> Result<(), AwsError> {
@@ -287,6 +291,11 @@ impl Tables {
         self.tables.write().clear();
         Ok(())
     }
+}
+
+/// Waits for queued item changes to be durable.
+pub fn durable(t: Ticket) -> Result<(), AwsError> {
+    t.wait().map_err(store_err)
 }
 
 /// The primary key of an item, if it carries both key attributes with the

@@ -45,7 +45,11 @@ impl Task for TtlSweeper {
                 continue;
             }
             let changes: Vec<_> = expired.iter().map(|k| (&meta, k.clone(), None)).collect();
-            if let Err(e) = self.tables.write_items(&changes) {
+            if let Err(e) = self
+                .tables
+                .write_items(&changes)
+                .and_then(crate::state::durable)
+            {
                 tracing::warn!(table = %meta.name, error = %e, "TTL deletion failed; will retry");
                 continue;
             }

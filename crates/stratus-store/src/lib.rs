@@ -107,6 +107,39 @@ impl Batch {
     }
 }
 
+/// A commit on its way to disk: `wait` returns once it is durable.
+/// Submitting under a lock and waiting after releasing it lets concurrent
+/// requests share one fsync while keeping their order.
+#[must_use = "a commit is durable only once its ticket is waited on"]
+pub struct Ticket(Option<std::sync::mpsc::Receiver<Result<()>>>);
+
+impl Ticket {
+    /// A commit that is already durable (or needs no disk).
+    pub fn done() -> Ticket {
+        Ticket(None)
+    }
+
+    pub fn pending(rx: std::sync::mpsc::Receiver<Result<()>>) -> Ticket {
+        Ticket(Some(rx))
+    }
+
+    /// Blocks until the commit is durable; inside the server's runtime the
+    /// worker's other tasks move on meanwhile.
+    pub fn wait(self) -> Result<()> {
+        let Some(rx) = self.0 else { return Ok(()) };
+        let recv = move || {
+            rx.recv()
+                .map_err(|_| StoreError("the store writer stopped".into()))?
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+                tokio::task::block_in_place(recv)
+            }
+            _ => recv(),
+        }
+    }
+}
+
 /// The storage engine interface: ordered keys per table, atomic batches.
 pub trait Engine: Send + Sync + 'static {
     fn get(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>>;
@@ -115,6 +148,11 @@ pub trait Engine: Send + Sync + 'static {
     /// Applies the batch atomically; once it returns the changes are durable
     /// (for engines that persist).
     fn commit(&self, batch: Batch) -> Result<()>;
+    /// Queues the batch, keeping submission order, and returns at once.
+    fn submit(&self, batch: Batch) -> Result<Ticket> {
+        self.commit(batch)?;
+        Ok(Ticket::done())
+    }
     fn name(&self) -> &'static str;
 }
 
@@ -202,15 +240,16 @@ impl Store {
         if batch.is_empty() {
             return Ok(());
         }
-        if !self.is_persistent() {
-            return self.engine.commit(batch);
+        self.engine.submit(batch)?.wait()
+    }
+
+    /// Queues a batch to commit in submission order; the returned ticket
+    /// waits for durability. Use it to hold a lock only while ordering writes.
+    pub fn submit(&self, batch: Batch) -> Result<Ticket> {
+        if batch.is_empty() {
+            return Ok(Ticket::done());
         }
-        match tokio::runtime::Handle::try_current() {
-            Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
-                tokio::task::block_in_place(|| self.engine.commit(batch))
-            }
-            _ => self.engine.commit(batch),
-        }
+        self.engine.submit(batch)
     }
 
     /// Drops a whole table (a service's reset).

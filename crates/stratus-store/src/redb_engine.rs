@@ -16,7 +16,7 @@ use parking_lot::Mutex;
 
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, TableError};
 
-use crate::{Batch, Engine, Op, Result, StoreError};
+use crate::{Batch, Engine, Op, Result, StoreError, Ticket};
 
 const CACHE_BYTES: usize = 16 << 20;
 /// The most batches one group commit takes.
@@ -170,6 +170,10 @@ impl Engine for RedbEngine {
     }
 
     fn commit(&self, batch: Batch) -> Result<()> {
+        self.submit(batch)?.wait()
+    }
+
+    fn submit(&self, batch: Batch) -> Result<Ticket> {
         let (done, wait) = mpsc::sync_channel(1);
         self.writer
             .lock()
@@ -177,8 +181,7 @@ impl Engine for RedbEngine {
             .ok_or_else(|| StoreError("the store is closed".into()))?
             .send(Pending { batch, done })
             .map_err(|_| StoreError("the store writer stopped".into()))?;
-        wait.recv()
-            .map_err(|_| StoreError("the store writer stopped".into()))?
+        Ok(Ticket::pending(wait))
     }
 
     fn name(&self) -> &'static str {

@@ -10,7 +10,7 @@ use crate::DynamoDb;
 use crate::attr::{Item, item_from_wire, item_to_wire, validation};
 use crate::expr::{self, Kind};
 use crate::generated::*;
-use crate::state::{ItemKey, Table, TableMeta};
+use crate::state::{ItemKey, Table, TableMeta, durable};
 
 pub fn batch_get(
     db: &DynamoDb,
@@ -102,7 +102,7 @@ pub fn batch_write(
         .iter()
         .map(|(_, m, k, i)| (m, k.clone(), i.as_ref()))
         .collect();
-    db.tables.write_items(&changes)?;
+    durable(db.tables.write_items(&changes)?)?;
     let now = ctx.clock.now_millis();
     for (table, meta, key, item) in plan {
         let mut items = table.items.lock();
@@ -398,7 +398,7 @@ pub(crate) fn apply_transaction(
         .filter(|(s, _)| !matches!(s.write, Write::Check))
         .map(|(s, r)| (&s.meta, s.key.clone(), r.as_ref()))
         .collect();
-    db.tables.write_items(&changes)?;
+    let ticket = db.tables.write_items(&changes)?;
     for (s, r) in steps.iter().zip(results) {
         if matches!(s.write, Write::Check) {
             continue;
@@ -411,6 +411,8 @@ pub(crate) fn apply_transaction(
         s.table
             .changed(&s.meta, &s.key, old.as_ref(), r.as_ref(), now);
     }
+    drop(guards);
+    durable(ticket)?;
     Ok(TransactWriteItemsOutput::default())
 }
 

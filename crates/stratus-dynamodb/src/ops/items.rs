@@ -12,7 +12,7 @@ use crate::attr::{
 use crate::expr::{self, Kind, Names, Values};
 use crate::generated::*;
 use crate::legacy;
-use crate::state::{ItemKey, TableMeta};
+use crate::state::{ItemKey, TableMeta, durable};
 
 /// Placeholders of one request, shared by all its expressions so unused
 /// ones can be reported.
@@ -256,13 +256,14 @@ pub fn put_item(
     let meta = table.meta.read().clone();
     let key = check_item(&meta, &item)?;
     let size = item_size(&item);
-    let old = {
+    let (old, ticket) = {
         let mut items = table.items.lock();
         let old = items.get(&key);
         if !check(&cond, old)? {
             return Err(failed_with(old.filter(|_| on_fail)));
         }
-        db.tables
+        let ticket = db
+            .tables
             .write_items(&[(&meta, key.clone(), Some(&item))])?;
         let old = items.insert(key.clone(), item.clone());
         table.changed(
@@ -272,8 +273,9 @@ pub fn put_item(
             Some(&item),
             ctx.clock.now_millis(),
         );
-        old
+        (old, ticket)
     };
+    durable(ticket)?;
     Ok(PutItemOutput {
         attributes: if rv == "ALL_OLD" {
             old.as_ref().map(item_to_wire)
@@ -350,18 +352,22 @@ pub fn delete_item(
     let on_fail = input.return_values_on_condition_check_failure.as_deref() == Some("ALL_OLD");
     let meta = table.meta.read().clone();
     let key = key_from(&meta, input.key)?;
-    let old = {
+    let (old, ticket) = {
         let mut items = table.items.lock();
         if !check(&cond, items.get(&key))? {
             return Err(failed_with(items.get(&key).filter(|_| on_fail)));
         }
-        if items.contains_key(&key) {
-            db.tables.write_items(&[(&meta, key.clone(), None)])?;
-        }
+        let ticket = match items.contains_key(&key) {
+            true => Some(db.tables.write_items(&[(&meta, key.clone(), None)])?),
+            false => None,
+        };
         let old = items.remove(&key);
         table.changed(&meta, &key, old.as_ref(), None, ctx.clock.now_millis());
-        old
+        (old, ticket)
     };
+    if let Some(t) = ticket {
+        durable(t)?;
+    }
     Ok(DeleteItemOutput {
         consumed_capacity: capacity(
             &meta.name,
@@ -424,7 +430,7 @@ pub fn update_item(
     let on_fail = input.return_values_on_condition_check_failure.as_deref() == Some("ALL_OLD");
     let meta = table.meta.read().clone();
     let key = key_from(&meta, input.key)?;
-    let (before, after) = {
+    let (before, after, ticket) = {
         let mut items = table.items.lock();
         let existing = items.get(&key).cloned();
         if !check(&cond, existing.as_ref())? {
@@ -441,7 +447,8 @@ pub fn update_item(
         });
         let after = expr::apply_update(&actions, &base, &meta.key_names())?;
         check_item(&meta, &after)?;
-        db.tables
+        let ticket = db
+            .tables
             .write_items(&[(&meta, key.clone(), Some(&after))])?;
         items.insert(key.clone(), after.clone());
         table.changed(
@@ -451,8 +458,9 @@ pub fn update_item(
             Some(&after),
             ctx.clock.now_millis(),
         );
-        (existing.unwrap_or_default(), after)
+        (existing.unwrap_or_default(), after, ticket)
     };
+    durable(ticket)?;
     let attributes = match rv {
         "ALL_OLD" => (!before.is_empty()).then(|| before.clone()),
         "ALL_NEW" => Some(after.clone()),
