@@ -25,14 +25,10 @@ pub fn batch_get(
     }
     let mut responses = BTreeMap::new();
     for (name, ka) in input.request_items {
-        if ka.attributes_to_get.is_some() {
-            return Err(validation(
-                "AttributesToGet is not supported by Stratus yet; use ProjectionExpression",
-            ));
-        }
         let table = db.table(ctx, &name)?;
         let mut ex = Exprs::new(ka.expression_attribute_names, None)?;
-        let proj = ex.projection(ka.projection_expression.as_deref())?;
+        let proj =
+            ex.projection_or_legacy(ka.projection_expression.as_deref(), ka.attributes_to_get)?;
         ex.finish()?;
         let meta = table.meta.read().clone();
         let mut seen = HashSet::new();

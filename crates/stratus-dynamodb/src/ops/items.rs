@@ -71,6 +71,19 @@ impl Exprs {
         }
     }
 
+    /// A ProjectionExpression, or the legacy AttributesToGet; never both.
+    pub fn projection_or_legacy(
+        &mut self,
+        text: Option<&str>,
+        attributes_to_get: Option<Vec<String>>,
+    ) -> Result<Option<Vec<expr::Path>>, AwsError> {
+        match attributes_to_get {
+            Some(_) if text.is_some() => Err(both("AttributesToGet", "ProjectionExpression")),
+            Some(names) => Ok(Some(legacy::attributes_to_get(names))),
+            None => self.projection(text),
+        }
+    }
+
     pub fn finish(&self) -> Result<(), AwsError> {
         self.names.check_unused()?;
         self.values.check_unused()
@@ -226,32 +239,47 @@ pub fn read_units(size: usize, consistent: bool) -> f64 {
     if consistent { u } else { u / 2.0 }
 }
 
+/// The condition of a PutItem or DeleteItem (expression or legacy
+/// `Expected`), its ReturnValues (NONE or ALL_OLD), and whether a failed
+/// condition returns the item.
+fn write_condition(
+    expected: Option<BTreeMap<String, ExpectedAttributeValue>>,
+    operator: Option<&str>,
+    mut ex: Exprs,
+    text: Option<&str>,
+    return_values: Option<&str>,
+    on_failure: Option<&str>,
+) -> Result<(Option<expr::Cond>, String, bool), AwsError> {
+    let legacy = match expected {
+        Some(e) => legacy::expected(e, operator)?,
+        None => None,
+    };
+    let cond = ex.either(Kind::Condition, text, legacy, "Expected")?;
+    ex.finish()?;
+    let rv = return_values.unwrap_or("NONE");
+    if !["NONE", "ALL_OLD"].contains(&rv) {
+        return Err(validation("Return values set to invalid value"));
+    }
+    Ok((cond, rv.to_string(), on_failure == Some("ALL_OLD")))
+}
+
 pub fn put_item(
     db: &DynamoDb,
     ctx: &RequestContext,
     input: PutItemInput,
 ) -> Result<PutItemOutput, AwsError> {
     let table = db.table(ctx, &input.table_name)?;
-    let legacy = match input.expected {
-        Some(e) => legacy::expected(e, input.conditional_operator.as_deref())?,
-        None => None,
-    };
-    let mut ex = Exprs::new(
-        input.expression_attribute_names,
-        input.expression_attribute_values,
-    )?;
-    let cond = ex.either(
-        Kind::Condition,
+    let (cond, rv, on_fail) = write_condition(
+        input.expected,
+        input.conditional_operator.as_deref(),
+        Exprs::new(
+            input.expression_attribute_names,
+            input.expression_attribute_values,
+        )?,
         input.condition_expression.as_deref(),
-        legacy,
-        "Expected",
+        input.return_values.as_deref(),
+        input.return_values_on_condition_check_failure.as_deref(),
     )?;
-    ex.finish()?;
-    let rv = input.return_values.as_deref().unwrap_or("NONE");
-    if !["NONE", "ALL_OLD"].contains(&rv) {
-        return Err(validation("Return values set to invalid value"));
-    }
-    let on_fail = input.return_values_on_condition_check_failure.as_deref() == Some("ALL_OLD");
     let item = item_from_wire(input.item)?;
     let meta = table.meta.read().clone();
     let key = check_item(&meta, &item)?;
@@ -277,7 +305,7 @@ pub fn put_item(
     };
     durable(ticket)?;
     Ok(PutItemOutput {
-        attributes: if rv == "ALL_OLD" {
+        attributes: if rv.as_str() == "ALL_OLD" {
             old.as_ref().map(item_to_wire)
         } else {
             None
@@ -298,13 +326,10 @@ pub fn get_item(
 ) -> Result<GetItemOutput, AwsError> {
     let table = db.table(ctx, &input.table_name)?;
     let mut ex = Exprs::new(input.expression_attribute_names, None)?;
-    let proj = match input.attributes_to_get {
-        Some(_) if input.projection_expression.is_some() => {
-            return Err(both("AttributesToGet", "ProjectionExpression"));
-        }
-        Some(names) => Some(legacy::attributes_to_get(names)),
-        None => ex.projection(input.projection_expression.as_deref())?,
-    };
+    let proj = ex.projection_or_legacy(
+        input.projection_expression.as_deref(),
+        input.attributes_to_get,
+    )?;
     ex.finish()?;
     let meta = table.meta.read();
     let key = key_from(&meta, input.key)?;
@@ -330,26 +355,17 @@ pub fn delete_item(
     input: DeleteItemInput,
 ) -> Result<DeleteItemOutput, AwsError> {
     let table = db.table(ctx, &input.table_name)?;
-    let legacy = match input.expected {
-        Some(e) => legacy::expected(e, input.conditional_operator.as_deref())?,
-        None => None,
-    };
-    let mut ex = Exprs::new(
-        input.expression_attribute_names,
-        input.expression_attribute_values,
-    )?;
-    let cond = ex.either(
-        Kind::Condition,
+    let (cond, rv, on_fail) = write_condition(
+        input.expected,
+        input.conditional_operator.as_deref(),
+        Exprs::new(
+            input.expression_attribute_names,
+            input.expression_attribute_values,
+        )?,
         input.condition_expression.as_deref(),
-        legacy,
-        "Expected",
+        input.return_values.as_deref(),
+        input.return_values_on_condition_check_failure.as_deref(),
     )?;
-    ex.finish()?;
-    let rv = input.return_values.as_deref().unwrap_or("NONE");
-    if !["NONE", "ALL_OLD"].contains(&rv) {
-        return Err(validation("Return values set to invalid value"));
-    }
-    let on_fail = input.return_values_on_condition_check_failure.as_deref() == Some("ALL_OLD");
     let meta = table.meta.read().clone();
     let key = key_from(&meta, input.key)?;
     let (old, ticket) = {
@@ -374,7 +390,7 @@ pub fn delete_item(
             write_units(old.as_ref().map_or(0, item_size)),
             input.return_consumed_capacity.as_deref(),
         ),
-        attributes: if rv == "ALL_OLD" {
+        attributes: if rv.as_str() == "ALL_OLD" {
             old.as_ref().map(item_to_wire)
         } else {
             None

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use stratus_core::{AwsError, RequestContext};
 
-use super::items::{Exprs, both, index_projection, key_map, read_units};
+use super::items::{Exprs, index_projection, key_map, read_units};
 use crate::DynamoDb;
 use crate::attr::{Attr, Item, KeyVal, item_from_wire, item_size, item_to_wire, validation};
 use crate::expr::{self, Cmp, Cond, Kind, Operand, Path, Step};
@@ -328,6 +328,47 @@ fn capacity_for(
     })
 }
 
+/// What Query and Scan both answer.
+struct Answer {
+    items: Option<Vec<BTreeMap<String, AttributeValue>>>,
+    count: i32,
+    scanned: i32,
+    last: Option<BTreeMap<String, AttributeValue>>,
+    capacity: Option<ConsumedCapacity>,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn respond(
+    meta: &TableMeta,
+    idx: Option<&IndexMeta>,
+    candidates: Vec<(ItemKey, Item)>,
+    esk: &Option<BTreeMap<String, AttributeValue>>,
+    limit: Option<i32>,
+    filter: Option<&Cond>,
+    proj: Option<&Vec<Path>>,
+    select: &str,
+    consistent: Option<bool>,
+    capacity_mode: Option<&str>,
+) -> Result<Answer, AwsError> {
+    let limit = limit.map(|l| l.max(1) as usize);
+    let p = page(
+        meta,
+        idx,
+        candidates,
+        start_key(meta, esk.clone())?,
+        limit,
+        filter,
+        Kind::Filter,
+    )?;
+    Ok(Answer {
+        capacity: capacity_for(meta, p.bytes, consistent.unwrap_or(false), capacity_mode),
+        count: p.items.len() as i32,
+        scanned: p.scanned as i32,
+        items: shape_items(meta, idx, p.items, proj, select),
+        last: p.last,
+    })
+}
+
 pub fn query(
     db: &DynamoDb,
     ctx: &RequestContext,
@@ -356,13 +397,10 @@ pub fn query(
         legacy_filter,
         "QueryFilter",
     )?;
-    let proj = match input.attributes_to_get {
-        Some(_) if input.projection_expression.is_some() => {
-            return Err(both("AttributesToGet", "ProjectionExpression"));
-        }
-        Some(names) => Some(legacy::attributes_to_get(names)),
-        None => ex.projection(input.projection_expression.as_deref())?,
-    };
+    let proj = ex.projection_or_legacy(
+        input.projection_expression.as_deref(),
+        input.attributes_to_get,
+    )?;
     ex.finish()?;
     let select = check_select(input.select.as_deref(), proj.is_some())?;
     let meta = table.meta.read().clone();
@@ -423,28 +461,24 @@ pub fn query(
     if input.scan_index_forward == Some(false) {
         candidates.reverse();
     }
-    let limit = input.limit.map(|l| l.max(1) as usize);
-    let p = page(
+    let r = respond(
         &meta,
         idx.as_ref(),
         candidates,
-        start_key(&meta, input.exclusive_start_key)?,
-        limit,
+        &input.exclusive_start_key,
+        input.limit,
         filter.as_ref(),
-        Kind::Filter,
+        proj.as_ref(),
+        &select,
+        input.consistent_read,
+        input.return_consumed_capacity.as_deref(),
     )?;
-    let count = p.items.len() as i32;
     Ok(QueryOutput {
-        consumed_capacity: capacity_for(
-            &meta,
-            p.bytes,
-            input.consistent_read.unwrap_or(false),
-            input.return_consumed_capacity.as_deref(),
-        ),
-        items: shape_items(&meta, idx.as_ref(), p.items, proj.as_ref(), &select),
-        count: Some(count),
-        scanned_count: Some(p.scanned as i32),
-        last_evaluated_key: p.last,
+        consumed_capacity: r.capacity,
+        items: r.items,
+        count: Some(r.count),
+        scanned_count: Some(r.scanned),
+        last_evaluated_key: r.last,
     })
 }
 
@@ -492,13 +526,10 @@ pub fn scan(db: &DynamoDb, ctx: &RequestContext, input: ScanInput) -> Result<Sca
         legacy_filter,
         "ScanFilter",
     )?;
-    let proj = match input.attributes_to_get {
-        Some(_) if input.projection_expression.is_some() => {
-            return Err(both("AttributesToGet", "ProjectionExpression"));
-        }
-        Some(names) => Some(legacy::attributes_to_get(names)),
-        None => ex.projection(input.projection_expression.as_deref())?,
-    };
+    let proj = ex.projection_or_legacy(
+        input.projection_expression.as_deref(),
+        input.attributes_to_get,
+    )?;
     ex.finish()?;
     let select = check_select(input.select.as_deref(), proj.is_some())?;
     let meta = table.meta.read().clone();
@@ -521,27 +552,23 @@ pub fn scan(db: &DynamoDb, ctx: &RequestContext, input: ScanInput) -> Result<Sca
         })
         .map(|(k, i)| (k.clone(), i.clone()))
         .collect();
-    let limit = input.limit.map(|l| l.max(1) as usize);
-    let p = page(
+    let r = respond(
         &meta,
         idx.as_ref(),
         candidates,
-        start_key(&meta, input.exclusive_start_key)?,
-        limit,
+        &input.exclusive_start_key,
+        input.limit,
         filter.as_ref(),
-        Kind::Filter,
+        proj.as_ref(),
+        &select,
+        input.consistent_read,
+        input.return_consumed_capacity.as_deref(),
     )?;
-    let count = p.items.len() as i32;
     Ok(ScanOutput {
-        consumed_capacity: capacity_for(
-            &meta,
-            p.bytes,
-            input.consistent_read.unwrap_or(false),
-            input.return_consumed_capacity.as_deref(),
-        ),
-        items: shape_items(&meta, idx.as_ref(), p.items, proj.as_ref(), &select),
-        count: Some(count),
-        scanned_count: Some(p.scanned as i32),
-        last_evaluated_key: p.last,
+        consumed_capacity: r.capacity,
+        items: r.items,
+        count: Some(r.count),
+        scanned_count: Some(r.scanned),
+        last_evaluated_key: r.last,
     })
 }
