@@ -34,8 +34,10 @@ impl App {
             services: HashMap::new(),
             http_handlers: Vec::new(),
         };
-        let sts = stratus_sts::Sts::new(store, identities).map_err(|e| e.to_string())?;
+        let sts = stratus_sts::Sts::new(store.clone(), identities).map_err(|e| e.to_string())?;
         app.register(Arc::new(sts));
+        let sqs = stratus_sqs::Sqs::new(store).map_err(|e| e.to_string())?;
+        app.register(Arc::new(sqs));
         Ok(app)
     }
 

@@ -42,14 +42,17 @@ pub async fn handle(app: &App, req: Request) -> Response {
             return fail(e);
         }
     }
-    let service = match app.service(&model.name) {
+    // A legacy model (an older protocol of a service) is served by the
+    // service's handlers.
+    let service_name = model.serves().to_string();
+    let service = match app.service(&service_name) {
         Some(s) if s.operations().contains(&op_name.as_str()) => s.clone(),
-        _ => return fail(AwsError::not_implemented(&model.name, &op_name)),
+        _ => return fail(AwsError::not_implemented(&service_name, &op_name)),
     };
     let (_, host_region) = router::host_hint(req.header("host").unwrap_or(""));
     let ctx = RequestContext {
         request_id: request_id.clone(),
-        service: model.name.clone(),
+        service: service_name.clone(),
         operation: op_name.clone(),
         region: caller
             .region

@@ -296,7 +296,9 @@ pub fn encode_error(model: Option<&ServiceModel>, err: &AwsError, request_id: &s
         Fault::Receiver => "Receiver",
     });
     x.push_str("</Type><Code>");
-    escape(&err.code, &mut x);
+    // Handlers raise errors by shape name; query clients know some by an older code.
+    let code = model.and_then(|m| m.query_code(&err.code));
+    escape(code.as_deref().unwrap_or(&err.code), &mut x);
     x.push_str("</Code><Message>");
     escape(&err.message, &mut x);
     x.push_str("</Message>");

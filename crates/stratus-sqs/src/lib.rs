@@ -1,0 +1,58 @@
+//! Amazon SQS: standard and FIFO queues, visibility and delays, long polling,
+//! dead-letter queues and message moves, all timed by the shared clock.
+
+mod attributes;
+mod digest;
+mod errors;
+#[rustfmt::skip]
+mod generated;
+mod message;
+mod moves;
+mod ops;
+mod queue;
+mod receipt;
+mod state;
+mod url;
+
+use stratus_core::{AwsError, RequestContext};
+use stratus_protocol::{HandlerFuture, Service, Value};
+use stratus_store::Store;
+
+use crate::state::State;
+
+/// The SQS service over its queues.
+pub struct Sqs {
+    state: State,
+}
+
+impl Sqs {
+    /// Loads every queue and message stored before a restart.
+    pub fn new(store: Store) -> Result<Sqs, AwsError> {
+        Ok(Sqs {
+            state: State::load(store)?,
+        })
+    }
+}
+
+impl Service for Sqs {
+    fn name(&self) -> &'static str {
+        "sqs"
+    }
+
+    fn operations(&self) -> &'static [&'static str] {
+        generated::OPERATIONS
+    }
+
+    fn call<'a>(
+        &'a self,
+        ctx: &'a RequestContext,
+        operation: &'a str,
+        input: Value,
+    ) -> HandlerFuture<'a> {
+        generated::dispatch(self, ctx, operation, input)
+    }
+
+    fn reset(&self) -> Result<(), AwsError> {
+        self.state.reset()
+    }
+}
