@@ -36,8 +36,11 @@ impl App {
         };
         let sts = stratus_sts::Sts::new(store.clone(), identities).map_err(|e| e.to_string())?;
         app.register(Arc::new(sts));
-        let sqs = stratus_sqs::Sqs::new(store).map_err(|e| e.to_string())?;
-        app.register(Arc::new(sqs));
+        let sqs = Arc::new(stratus_sqs::Sqs::new(store.clone()).map_err(|e| e.to_string())?);
+        app.register(sqs.clone());
+        // SNS reaches queues only through the delivery interface.
+        let sns = stratus_sns::Sns::new(store, sqs).map_err(|e| e.to_string())?;
+        app.register(Arc::new(sns));
         Ok(app)
     }
 

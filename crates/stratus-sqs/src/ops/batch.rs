@@ -97,6 +97,7 @@ pub fn send_message_batch(
             ),
         ));
     }
+    let now = ctx.clock.now_millis();
     let mut txn = s.state.begin();
     txn.inner.queue(&k)?;
     let (mut successful, mut failed) = (Vec::new(), Vec::new());
@@ -109,7 +110,14 @@ pub fn send_message_batch(
             dedup_id: e.message_deduplication_id,
             group_id: e.message_group_id,
         };
-        match send_one(&mut txn.inner, &mut txn.changes, ctx, &k, out) {
+        match send_one(
+            &mut txn.inner,
+            &mut txn.changes,
+            now,
+            &ctx.identity.user_id,
+            &k,
+            out,
+        ) {
             Ok(r) => successful.push(SendMessageBatchResultEntry {
                 id: e.id,
                 message_id: r.message_id.unwrap_or_default(),

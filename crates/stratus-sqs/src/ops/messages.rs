@@ -82,11 +82,11 @@ fn system_attributes(
 pub fn send_one(
     inner: &mut Inner,
     changes: &mut Changes,
-    ctx: &RequestContext,
+    now: i64,
+    sender_id: &str,
     key: &str,
     out: Outgoing,
 ) -> Result<SendMessageResult, AwsError> {
-    let now = ctx.clock.now_millis();
     let q = inner.queue_mut(key)?;
     q.expire(now);
     if out.body.is_empty() {
@@ -177,7 +177,7 @@ pub fn send_one(
         md5_attributes: md5_attributes.clone(),
         trace_header: system.map(|(t, _)| t),
         md5_system: md5_system.clone(),
-        sender_id: ctx.identity.user_id.clone(),
+        sender_id: sender_id.to_string(),
         sent_ms: now,
         visible_at_ms: now + delay * 1000,
         in_flight: false,
@@ -226,7 +226,15 @@ pub fn send_message(
         dedup_id: input.message_deduplication_id,
         group_id: input.message_group_id,
     };
-    let res = send_one(&mut txn.inner, &mut txn.changes, ctx, &k, out)?;
+    let now = ctx.clock.now_millis();
+    let res = send_one(
+        &mut txn.inner,
+        &mut txn.changes,
+        now,
+        &ctx.identity.user_id,
+        &k,
+        out,
+    )?;
     let notify = txn.inner.queue(&k)?.notify.clone();
     txn.commit()?;
     notify.notify_waiters();

@@ -1,6 +1,7 @@
 //! The SQS operations, one module per concern; the trait impl only routes.
 
 mod batch;
+mod deliveries;
 mod messages;
 mod moves;
 mod policies;
