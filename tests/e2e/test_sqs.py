@@ -50,6 +50,9 @@ def test_create_queue_url_and_default_attributes(server, sqs):
     assert int(a["CreatedTimestamp"]) == pytest.approx(server.now().timestamp(), abs=60)
     assert "FifoQueue" not in a and "RedrivePolicy" not in a
     assert attrs_of(sqs, url, "VisibilityTimeout") == {"VisibilityTimeout": "30"}
+    with pytest.raises(ClientError) as e:
+        attrs_of(sqs, url, "Bogus")
+    assert error_of(e.value) == ("InvalidAttributeName", "Unknown Attribute Bogus.", 400)
 
 
 def test_create_is_idempotent_but_refuses_different_attributes(sqs):
@@ -226,8 +229,11 @@ def test_message_attribute_selection(sqs):
     assert m["MessageAttributes"]["bin"]["BinaryValue"] == b"\x00\x01"
     [m] = receive(sqs, url, VisibilityTimeout=0)
     assert "MessageAttributes" not in m and "Attributes" not in m
-    [m] = receive(sqs, url, MessageSystemAttributeNames=["ApproximateReceiveCount"])
+    [m] = receive(sqs, url, MessageSystemAttributeNames=["ApproximateReceiveCount"], VisibilityTimeout=0)
     assert m["Attributes"] == {"ApproximateReceiveCount": "3"}
+    # The deprecated AttributeNames takes message attribute names too, as on AWS.
+    [m] = receive(sqs, url, AttributeNames=["ApproximateReceiveCount", "SentTimestamp"])
+    assert sorted(m["Attributes"]) == ["ApproximateReceiveCount", "SentTimestamp"]
 
 
 def test_bad_messages_get_aws_errors(sqs):

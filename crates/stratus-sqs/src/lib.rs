@@ -55,4 +55,10 @@ impl Service for Sqs {
     fn reset(&self) -> Result<(), AwsError> {
         self.state.reset()
     }
+
+    /// SQS answers unknown attribute names with `InvalidAttributeName`, and
+    /// receives accept any name in the deprecated `AttributeNames`.
+    fn checks_enums_itself(&self) -> bool {
+        true
+    }
 }

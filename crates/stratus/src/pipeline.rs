@@ -38,7 +38,12 @@ pub async fn handle(app: &App, req: Request) -> Response {
         Err(e) => return fail(e),
     };
     if let Some(r) = &op.input {
-        if let Err(e) = validate::validate(protocol, &model, r, &input) {
+        let rules = validate::Rules {
+            enums: !app
+                .service(model.serves())
+                .is_some_and(|s| s.checks_enums_itself()),
+        };
+        if let Err(e) = validate::validate_with(protocol, &model, r, &input, rules) {
             return fail(e);
         }
     }

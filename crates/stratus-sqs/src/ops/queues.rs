@@ -19,6 +19,32 @@ const RECREATE_WAIT_MS: i64 = 60_000;
 const PURGE_INTERVAL_MS: i64 = 60_000;
 const MAX_TAGS: usize = 50;
 
+/// The names GetQueueAttributes knows (the model's QueueAttributeName).
+const ATTRIBUTE_NAMES: &[&str] = &[
+    "All",
+    "Policy",
+    "VisibilityTimeout",
+    "MaximumMessageSize",
+    "MessageRetentionPeriod",
+    "ApproximateNumberOfMessages",
+    "ApproximateNumberOfMessagesNotVisible",
+    "CreatedTimestamp",
+    "LastModifiedTimestamp",
+    "QueueArn",
+    "ApproximateNumberOfMessagesDelayed",
+    "DelaySeconds",
+    "ReceiveMessageWaitTimeSeconds",
+    "RedrivePolicy",
+    "FifoQueue",
+    "ContentBasedDeduplication",
+    "KmsMasterKeyId",
+    "KmsDataKeyReusePeriodSeconds",
+    "DeduplicationScope",
+    "FifoThroughputLimit",
+    "RedriveAllowPolicy",
+    "SqsManagedSseEnabled",
+];
+
 fn check_name(name: &str, fifo_attr: bool) -> Result<(), AwsError> {
     let fifo = name.ends_with(".fifo");
     let base = name.strip_suffix(".fifo").unwrap_or(name);
@@ -339,6 +365,12 @@ pub fn get_queue_attributes(
 ) -> Result<GetQueueAttributesResult, AwsError> {
     let k = queue_key(ctx, &input.queue_url)?;
     let names = input.attribute_names.unwrap_or_default();
+    if let Some(bad) = names
+        .iter()
+        .find(|n| !ATTRIBUTE_NAMES.contains(&n.as_str()))
+    {
+        return Err(crate::errors::invalid_attribute_name(bad));
+    }
     if names.is_empty() {
         return Ok(GetQueueAttributesResult { attributes: None });
     }
