@@ -223,3 +223,22 @@ def test_cli_publish_to_queue(aws, clients):
     out = aws("sns", "publish", "--topic-arn", topic, "--message", "from the cli")
     [m] = bodies(sqs, url)
     assert json.loads(m["Body"])["MessageId"] == out["MessageId"]
+
+
+def test_topics_and_subscriptions_survive_a_restart(server_factory):
+    srv = server_factory()
+    sns, sqs = srv.client("sns"), srv.client("sqs")
+    topic = sns.create_topic(Name="kept", Tags=[{"Key": "k", "Value": "v"}])["TopicArn"]
+    url, arn = queue_with_arn(sqs, "kept-q")
+    sub = sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn,
+                        Attributes={"RawMessageDelivery": "true", "FilterPolicy": '{"k": ["yes"]}'})["SubscriptionArn"]
+
+    srv.restart()
+
+    sns, sqs = srv.client("sns"), srv.client("sqs")
+    assert [t["TopicArn"] for t in sns.list_topics()["Topics"]] == [topic]
+    assert sns.list_tags_for_resource(ResourceArn=topic)["Tags"] == [{"Key": "k", "Value": "v"}]
+    assert sns.get_subscription_attributes(SubscriptionArn=sub)["Attributes"]["RawMessageDelivery"] == "true"
+    sns.publish(TopicArn=topic, Message="filtered out", MessageAttributes={"k": {"DataType": "String", "StringValue": "no"}})
+    sns.publish(TopicArn=topic, Message="delivered", MessageAttributes={"k": {"DataType": "String", "StringValue": "yes"}})
+    assert [m["Body"] for m in bodies(sqs, url)] == ["delivered"]

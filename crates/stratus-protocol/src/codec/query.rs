@@ -330,3 +330,35 @@ pub fn encode_ec2_error(err: &AwsError, request_id: &str) -> Response {
         body: Bytes::from(x),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flattened_list_items_take_their_member_name() {
+        // SQS's query model: QueueUrls is a flattened list whose member is named QueueUrl.
+        let m = crate::model::load("sqs-query").expect("sqs-query is embedded");
+        let op = m.operation("ListQueues").unwrap();
+        let mut out = Value::map();
+        out.insert(
+            "QueueUrls",
+            Value::List(vec![Value::String("u1".into()), Value::String("u2".into())]),
+        );
+        let r = encode(Protocol::Query, &m, op, &out, "rid");
+        let body = String::from_utf8_lossy(&r.body);
+        assert!(
+            body.contains("<ListQueuesResult><QueueUrl>u1</QueueUrl><QueueUrl>u2</QueueUrl></ListQueuesResult>"),
+            "{body}"
+        );
+    }
+
+    #[test]
+    fn error_codes_come_from_the_model() {
+        let m = crate::model::load("sqs-query").unwrap();
+        let e = AwsError::bad_request("QueueDoesNotExist", "The specified queue does not exist.");
+        let r = encode_error(Some(&m), &e, "rid");
+        let body = String::from_utf8_lossy(&r.body);
+        assert!(body.contains("<Code>AWS.SimpleQueueService.NonExistentQueue</Code>"), "{body}");
+    }
+}
