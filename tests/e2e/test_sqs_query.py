@@ -4,7 +4,11 @@ SDKs speak it, and a few aws CLI flows."""
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import subprocess
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
@@ -103,3 +107,36 @@ def test_cli_queue_flow(aws, fresh):
     got = aws("sqs", "receive-message", "--queue-url", url, "--attribute-names", "All")
     [m] = got["Messages"]
     assert m["Body"] == "hello from the cli" and m["Attributes"]["ApproximateReceiveCount"] == "1"
+
+
+LEGACY_CLI = Path("/usr/bin/aws")
+
+
+def _legacy_cli_version() -> str:
+    if not LEGACY_CLI.exists():
+        return ""
+    return subprocess.run([str(LEGACY_CLI), "--version"], capture_output=True, text=True, timeout=30).stdout
+
+
+@pytest.mark.skipif(not _legacy_cli_version().startswith("aws-cli/2.9"), reason="needs Debian's awscli 2.9 (apt-get install awscli), which speaks query to SQS")
+def test_query_speaking_cli_flow(fresh):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION="us-east-1",
+               AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull, AWS_PAGER="")
+
+    def cli(*args, check=True):
+        p = subprocess.run([str(LEGACY_CLI), "--endpoint-url", fresh.url, "--output", "json", *args],
+                           capture_output=True, text=True, env=env, timeout=60)
+        if check:
+            assert p.returncode == 0, p.stderr
+            return json.loads(p.stdout) if p.stdout.strip() else {}
+        return p
+
+    url = cli("sqs", "create-queue", "--queue-name", "old-cli")["QueueUrl"]
+    cli("sqs", "send-message", "--queue-url", url, "--message-body", "hi",
+        "--message-attributes", '{"a":{"DataType":"String","StringValue":"b"}}')
+    [m] = cli("sqs", "receive-message", "--queue-url", url, "--attribute-names", "All", "--message-attribute-names", "All")["Messages"]
+    assert m["Body"] == "hi" and m["MessageAttributes"]["a"]["StringValue"] == "b"
+    assert m["Attributes"]["ApproximateReceiveCount"] == "1"
+    p = cli("sqs", "get-queue-url", "--queue-name", "nope", check=False)
+    assert p.returncode != 0 and "AWS.SimpleQueueService.NonExistentQueue" in p.stderr
