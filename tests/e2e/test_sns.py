@@ -242,3 +242,26 @@ def test_topics_and_subscriptions_survive_a_restart(server_factory):
     sns.publish(TopicArn=topic, Message="filtered out", MessageAttributes={"k": {"DataType": "String", "StringValue": "no"}})
     sns.publish(TopicArn=topic, Message="delivered", MessageAttributes={"k": {"DataType": "String", "StringValue": "yes"}})
     assert [m["Body"] for m in bodies(sqs, url)] == ["delivered"]
+
+
+def test_email_and_sms_land_in_the_outbox(server, clients):
+    sns, _ = clients
+    topic = sns.create_topic(Name="mail")["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="ops@example.com")
+    sns.subscribe(TopicArn=topic, Protocol="email-json", Endpoint="bot@example.com")
+    inbox = server.get("/_stratus/sns/outbox", params={"endpoint": "ops@example.com"}).json()["messages"]
+    [confirm] = inbox
+    assert confirm["subject"] == "AWS Notification - Subscription Confirmation"
+    link = next(w for w in confirm["body"].split() if "Action=ConfirmSubscription" in w)
+    assert requests.get(link, timeout=10).status_code == 200
+    sns.publish(TopicArn=topic, Message="disk full", Subject="Alarm")
+    inbox = server.get("/_stratus/sns/outbox", params={"endpoint": "ops@example.com"}).json()["messages"]
+    assert len(inbox) == 2
+    assert inbox[1]["subject"] == "Alarm" and inbox[1]["body"].startswith("disk full\n\n--\n")
+    # email-json was never confirmed, so it only got the confirmation.
+    assert len(server.get("/_stratus/sns/outbox", params={"endpoint": "bot@example.com"}).json()["messages"]) == 1
+    sns.publish(PhoneNumber="+15555550100", Message="code 1234")
+    [sms] = server.get("/_stratus/sns/outbox", params={"protocol": "sms"}).json()["messages"]
+    assert (sms["endpoint"], sms["body"]) == ("+15555550100", "code 1234")
+    server.reset("sns")
+    assert server.get("/_stratus/sns/outbox").json()["messages"] == []

@@ -9,30 +9,40 @@ mod filter;
 mod generated;
 mod http;
 mod ops;
+mod outbox;
 mod state;
 
 use std::sync::Arc;
 
 use stratus_core::delivery::QueueSink;
 use stratus_core::{AwsError, RequestContext};
-use stratus_protocol::{HandlerFuture, Service, Value};
+use stratus_protocol::{HandlerFuture, HttpHandler, Service, Value};
 use stratus_store::Store;
 
+use crate::outbox::{Outbox, OutboxHandler};
 use crate::state::State;
 
 pub struct Sns {
     state: State,
     /// Where sqs subscriptions deliver.
     queues: Arc<dyn QueueSink>,
+    /// Email and SMS sent, for users to read.
+    outbox: Arc<Outbox>,
 }
 
 impl Sns {
     /// Loads the topics and subscriptions stored before a restart.
     pub fn new(store: Store, queues: Arc<dyn QueueSink>) -> Result<Sns, AwsError> {
         Ok(Sns {
-            state: State::load(store)?,
+            state: State::load(store.clone())?,
             queues,
+            outbox: Arc::new(Outbox::load(store)?),
         })
+    }
+
+    /// Serves the outbox (`GET /_stratus/sns/outbox`).
+    pub fn outbox_handler(&self) -> Arc<dyn HttpHandler> {
+        Arc::new(OutboxHandler(self.outbox.clone()))
     }
 
     /// The wire code of an error raised by shape name, for batch results.

@@ -40,6 +40,7 @@ impl App {
         app.register(sqs.clone());
         // SNS reaches queues only through the delivery interface.
         let sns = stratus_sns::Sns::new(store, sqs).map_err(|e| e.to_string())?;
+        app.register_http(sns.outbox_handler());
         app.register(Arc::new(sns));
         Ok(app)
     }
@@ -48,7 +49,6 @@ impl App {
         self.services.insert(s.name(), s);
     }
 
-    #[allow(dead_code)]
     fn register_http(&mut self, h: Arc<dyn HttpHandler>) {
         self.http_handlers.push(h);
     }

@@ -333,7 +333,33 @@ pub fn publish_one(
                     }
                 });
             }
-            // Recorded as delivered; these endpoints are not reachable from here.
+            "email" | "email-json" | "sms" => {
+                let (subject, text) = match sub.protocol.as_str() {
+                    "email-json" => (None, wrapped()),
+                    "sms" => (None, body.clone()),
+                    _ => (
+                        Some(
+                            out.subject
+                                .clone()
+                                .unwrap_or_else(|| "AWS Notification Message".into()),
+                        ),
+                        format!(
+                            "{body}\n\n--\nIf you wish to stop receiving notifications from this topic, please click or visit the link below to unsubscribe:\n{base}/?Action=Unsubscribe&Version=2010-03-31&SubscriptionArn={}",
+                            sub.arn
+                        ),
+                    ),
+                };
+                s.outbox.record(crate::outbox::Entry {
+                    protocol: sub.protocol.clone(),
+                    endpoint: sub.endpoint.clone(),
+                    topic_arn: Some(topic_arn.to_string()),
+                    message_id: message_id.clone(),
+                    subject,
+                    body: text,
+                    timestamp: timestamp.clone(),
+                });
+            }
+            // Accepted; these endpoints are not reachable from here.
             _ => {}
         }
     }
@@ -346,12 +372,22 @@ pub fn publish(
     input: PublishInput,
 ) -> Result<PublishResponse, AwsError> {
     if input.phone_number.is_some() && input.topic_arn.is_none() && input.target_arn.is_none() {
-        // SMS to a phone number is accepted and recorded only.
+        // SMS to a phone number is recorded in the outbox.
         if input.message.is_empty() {
             return Err(invalid("Invalid parameter: Empty message"));
         }
+        let message_id = ids::uuid_v4();
+        s.outbox.record(crate::outbox::Entry {
+            protocol: "sms".into(),
+            endpoint: input.phone_number.unwrap_or_default(),
+            topic_arn: None,
+            message_id: message_id.clone(),
+            subject: None,
+            body: input.message,
+            timestamp: time::iso8601_millis(ctx.clock.now_millis()),
+        });
         return Ok(PublishResponse {
-            message_id: Some(ids::uuid_v4()),
+            message_id: Some(message_id),
             sequence_number: None,
         });
     }

@@ -167,10 +167,32 @@ pub fn subscribe(
             ("x-amz-sns-message-id", message_id),
             ("x-amz-sns-topic-arn", input.topic_arn.clone()),
         ];
+        let target = endpoint.clone();
         tokio::spawn(async move {
-            if !http::post(&endpoint, &headers, &body).await {
-                tracing::warn!(endpoint = %endpoint, "subscription confirmation was not delivered");
+            if !http::post(&target, &headers, &body).await {
+                tracing::warn!(endpoint = %target, "subscription confirmation was not delivered");
             }
+        });
+    }
+    if protocol == "email" || protocol == "email-json" {
+        let (_, subscribe_url) = envelope::confirmation(
+            &ids::uuid_v4(),
+            &token,
+            &input.topic_arn,
+            &time::iso8601_millis(ctx.clock.now_millis()),
+            &base_url(ctx),
+        );
+        s.outbox.record(crate::outbox::Entry {
+            protocol: protocol.clone(),
+            endpoint,
+            topic_arn: Some(input.topic_arn.clone()),
+            message_id: ids::uuid_v4(),
+            subject: Some("AWS Notification - Subscription Confirmation".into()),
+            body: format!(
+                "You have chosen to subscribe to the topic:\n{}\n\nTo confirm this subscription, click or visit the link below (If this was in error no action is necessary):\n{subscribe_url}",
+                input.topic_arn
+            ),
+            timestamp: time::iso8601_millis(ctx.clock.now_millis()),
         });
     }
     let shown = if needs_confirmation && input.return_subscription_arn != Some(true) {
