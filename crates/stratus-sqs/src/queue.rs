@@ -31,6 +31,8 @@ pub struct Dedup {
 }
 
 pub const DEDUP_WINDOW_MS: i64 = 5 * 60 * 1000;
+/// Deduplication entries are swept when this many have piled up.
+const DEDUP_SWEEP_AT: usize = 4096;
 
 pub struct Queue {
     pub rec: QueueRecord,
@@ -39,6 +41,8 @@ pub struct Queue {
     pub last_purge_ms: Option<i64>,
     /// Woken on every send so long polls return at once.
     pub notify: Arc<Notify>,
+    /// No message expires before this instant, so most calls skip the scan.
+    pub expiry_check_ms: i64,
 }
 
 impl Queue {
@@ -49,6 +53,7 @@ impl Queue {
             dedup: HashMap::new(),
             last_purge_ms: None,
             notify: Arc::new(Notify::new()),
+            expiry_check_ms: 0,
         }
     }
 
@@ -89,9 +94,25 @@ impl Queue {
         (visible, in_flight, delayed)
     }
 
+    fn retention_ms(&self) -> i64 {
+        self.int_attr("MessageRetentionPeriod", 345_600) * 1000
+    }
+
+    /// Adds a message, noting when it will expire.
+    pub fn insert(&mut self, m: Message) {
+        self.expiry_check_ms = self.expiry_check_ms.min(m.sent_ms + self.retention_ms());
+        self.messages.insert(m.seq, m);
+    }
+
     /// Drops messages past the retention period; returns their positions.
     pub fn expire(&mut self, now_ms: i64) -> Vec<u64> {
-        let keep_ms = self.int_attr("MessageRetentionPeriod", 345_600) * 1000;
+        if self.dedup.len() > DEDUP_SWEEP_AT {
+            self.dedup.retain(|_, d| d.expires_ms > now_ms);
+        }
+        if now_ms < self.expiry_check_ms {
+            return Vec::new();
+        }
+        let keep_ms = self.retention_ms();
         let gone: Vec<u64> = self
             .messages
             .values()
@@ -102,6 +123,12 @@ impl Queue {
             self.messages.remove(s);
         }
         self.dedup.retain(|_, d| d.expires_ms > now_ms);
+        self.expiry_check_ms = self
+            .messages
+            .values()
+            .map(|m| m.sent_ms + keep_ms)
+            .min()
+            .unwrap_or(i64::MAX);
         gone
     }
 

@@ -132,7 +132,7 @@ impl State {
             };
             next_seq = next_seq.max(m.seq);
             if let Some(q) = queues.get_mut(qkey) {
-                q.messages.insert(m.seq, m);
+                q.insert(m);
             }
         }
         Ok(State {

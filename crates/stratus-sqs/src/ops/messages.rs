@@ -88,7 +88,9 @@ pub fn send_one(
     out: Outgoing,
 ) -> Result<SendMessageResult, AwsError> {
     let q = inner.queue_mut(key)?;
-    q.expire(now);
+    for seq in q.expire(now) {
+        changes.delete_message(key, seq);
+    }
     if out.body.is_empty() {
         return Err(missing_parameter("MessageBody"));
     }
@@ -201,7 +203,7 @@ pub fn send_one(
     }
     changes.put_message(key, &m)?;
     let message_id = m.id.clone();
-    q.messages.insert(seq, m);
+    q.insert(m);
     Ok(SendMessageResult {
         md5_of_message_body: Some(md5_body),
         md5_of_message_attributes: md5_attributes,
@@ -395,7 +397,7 @@ fn dead_letter(
         let moved = relocate(inner, m, &dlq_key, Some(&source_arn), now);
         let dlq = inner.queue_mut(&dlq_key)?;
         changes.put_message(&dlq_key, &moved)?;
-        dlq.messages.insert(moved.seq, moved);
+        dlq.insert(moved);
     }
     inner.queue(&dlq_key)?.notify.notify_waiters();
     Ok(())

@@ -88,7 +88,7 @@ pub fn start_message_move_task(
         m.dead_letter_source = None;
         txn.changes.put_message(&target, &m)?;
         let q = inner.queue_mut(&target)?;
-        q.messages.insert(m.seq, m);
+        q.insert(m);
         q.notify.notify_waiters();
         moved += 1;
     }

@@ -445,6 +445,8 @@ pub fn set_queue_attributes(
     attributes::check_combination(&attrs)?;
     q.rec.attributes = attrs;
     q.rec.modified_ms = ctx.clock.now_millis();
+    // A new retention period changes when messages expire.
+    q.expiry_check_ms = 0;
     // A shorter delay or longer wait may let pending long polls proceed.
     q.notify.notify_waiters();
     let q = txn.inner.queue(&k)?;
