@@ -300,7 +300,8 @@ pub async fn receive_message(
         let notified = notify.notified();
         tokio::pin!(notified);
         notified.as_mut().enable();
-        let (messages, next_visible) = receive_now(s, ctx, &k, &wanted)?;
+        let waiting = ctx.clock.now_millis() < deadline;
+        let (messages, next_visible) = receive_now(s, ctx, &k, &wanted, waiting)?;
         let now = ctx.clock.now_millis();
         if !messages.is_empty() || now >= deadline {
             return Ok(ReceiveMessageResult {
@@ -323,6 +324,7 @@ fn receive_now(
     ctx: &RequestContext,
     k: &str,
     wanted: &Wanted,
+    long_poll: bool,
 ) -> Result<(Vec<crate::generated::Message>, Option<i64>), AwsError> {
     let now = ctx.clock.now_millis();
     let mut txn = s.state.begin();
@@ -356,7 +358,12 @@ fn receive_now(
             wanted,
         ));
     }
-    let next = q.next_visible_ms(now);
+    // Only a long poll that got nothing needs to know when to look again.
+    let next = if out.is_empty() && long_poll {
+        q.next_visible_ms(now)
+    } else {
+        None
+    };
     txn.commit()?;
     Ok((out, next))
 }
