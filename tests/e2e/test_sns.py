@@ -265,3 +265,25 @@ def test_email_and_sms_land_in_the_outbox(server, clients):
     assert (sms["endpoint"], sms["body"]) == ("+15555550100", "code 1234")
     server.reset("sns")
     assert server.get("/_stratus/sns/outbox").json()["messages"] == []
+
+
+def test_undeliverable_messages_go_to_the_subscription_dead_letter_queue(clients):
+    sns, sqs = clients
+    topic = sns.create_topic(Name="fragile")["TopicArn"]
+    dlq_url, dlq_arn = queue_with_arn(sqs, "sns-dlq")
+    gone_url, gone_arn = queue_with_arn(sqs, "gone")
+    redrive = json.dumps({"deadLetterTargetArn": dlq_arn})
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=gone_arn,
+                  Attributes={"RawMessageDelivery": "true", "RedrivePolicy": redrive})
+    with HTTPServer(("127.0.0.1", 0), _Hook) as closed:
+        dead_port = closed.server_port  # closed again at once: nothing listens there
+    sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=f"http://127.0.0.1:{dead_port}/x",
+                  Attributes={"RedrivePolicy": redrive}, ReturnSubscriptionArn=True)
+    pending = [s for s in sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"] if s["Protocol"] == "http"]
+    assert pending[0]["SubscriptionArn"] == "PendingConfirmation"
+    sqs.delete_queue(QueueUrl=gone_url)
+    sns.publish(TopicArn=topic, Message="nobody home")
+    [m] = sqs.receive_message(QueueUrl=dlq_url, WaitTimeSeconds=5).get("Messages", [])
+    assert m["Body"] == "nobody home"
+    with pytest.raises(sns.exceptions.InvalidParameterException):
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=dlq_arn, Attributes={"RedrivePolicy": '{"deadLetterTargetArn": "nope"}'})

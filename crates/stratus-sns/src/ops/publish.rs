@@ -7,7 +7,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::{Map, Value as Json};
 use sha2::{Digest, Sha256};
-use stratus_core::delivery::{MessageAttribute, QueueMessage};
+use stratus_core::delivery::{MessageAttribute, QueueMessage, QueueSink};
 use stratus_core::{AwsError, RequestContext, ids, time};
 
 use super::subscriptions::base_url;
@@ -188,6 +188,21 @@ fn passes(sub: &Subscription, view: &Map<String, Json>, body: &str) -> bool {
     filter::matches(&parsed, scope, view, body)
 }
 
+/// A message no retry could deliver goes to the subscription's dead-letter
+/// queue, when its RedrivePolicy names one.
+fn dead_letter(queues: &dyn QueueSink, sub: &Subscription, msg: QueueMessage) {
+    let target = sub
+        .attributes
+        .get("RedrivePolicy")
+        .and_then(|p| serde_json::from_str::<Json>(p).ok())
+        .and_then(|p| p.get("deadLetterTargetArn")?.as_str().map(String::from));
+    if let Some(arn) = target {
+        if let Err(e) = queues.send(&arn, msg) {
+            tracing::warn!(subscription = %sub.arn, error = %e, "dead-letter queue refused the message");
+        }
+    }
+}
+
 pub fn publish_one(
     s: &Sns,
     ctx: &RequestContext,
@@ -314,8 +329,9 @@ pub fn publish_one(
                     sender_id: ctx.identity.user_id.clone(),
                     now_ms: now,
                 };
-                if let Err(e) = s.queues.send(&sub.endpoint, msg) {
+                if let Err(e) = s.queues.send(&sub.endpoint, msg.clone()) {
                     tracing::warn!(subscription = %sub.arn, error = %e, "delivery to SQS failed");
+                    dead_letter(s.queues.as_ref(), &sub, msg);
                 }
             }
             "http" => {
@@ -327,9 +343,18 @@ pub fn publish_one(
                     ("x-amz-sns-subscription-arn", sub.arn.clone()),
                 ];
                 let endpoint = sub.endpoint.clone();
+                let queues = s.queues.clone();
+                let failed = QueueMessage {
+                    body: payload.clone(),
+                    sender_id: ctx.identity.user_id.clone(),
+                    now_ms: now,
+                    ..Default::default()
+                };
+                let sub = sub.clone();
                 tokio::spawn(async move {
                     if !http::post(&endpoint, &headers, &payload).await {
                         tracing::warn!(endpoint = %endpoint, "notification was not delivered");
+                        dead_letter(queues.as_ref(), &sub, failed);
                     }
                 });
             }

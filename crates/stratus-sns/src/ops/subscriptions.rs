@@ -75,6 +75,17 @@ fn check_attribute(name: &str, value: &str) -> Result<String, AwsError> {
         "FilterPolicy" => filter::parse(value)
             .map(|_| value.to_string())
             .map_err(|r| invalid(format!("Invalid parameter: FilterPolicy: {r}"))),
+        "RedrivePolicy" if !value.is_empty() => {
+            let target = serde_json::from_str::<serde_json::Value>(value)
+                .ok()
+                .and_then(|p| p.get("deadLetterTargetArn")?.as_str().map(String::from));
+            match target {
+                Some(arn) if arn.starts_with("arn:aws:sqs:") => Ok(value.to_string()),
+                _ => Err(invalid(
+                    "Invalid parameter: RedrivePolicy: deadLetterTargetArn is not a valid SQS queue ARN",
+                )),
+            }
+        }
         "FilterPolicyScope" => match value {
             "MessageAttributes" | "MessageBody" => Ok(value.to_string()),
             _ => Err(invalid(
