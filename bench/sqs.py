@@ -99,6 +99,7 @@ def main() -> int:
     p.add_argument("--duration", type=int, default=5)
     p.add_argument("--out", default=str(bench.BENCH_DIR / "results" / "sqs-latest.md"))
     args = p.parse_args()
+    load_at_start = os.getloadavg()[0]
     log_dir = Path(tempfile.mkdtemp(prefix="stratus-sqs-bench-"))
     data_dir = Path(tempfile.mkdtemp(prefix="stratus-sqs-bench-data-"))
     results, failures = {}, {}
@@ -129,6 +130,8 @@ def main() -> int:
     ]
     labels = list(results)
     lines = [f"# SQS benchmark ({args.duration} s runs, wrk)", "",
+             f"{os.cpu_count()} cores, load average {load_at_start:.2f} at start: the load generator "
+             "shares the cores, and other work on the machine skews every row.", "",
              "| Metric | " + " | ".join(labels) + (" | ephemeral / moto | durable / moto |" if moto else " |"),
              "|---|" + "---:|" * (len(labels) + (2 if moto else 0))]
     for name, get, higher_better in rows:
@@ -141,7 +144,7 @@ def main() -> int:
                 ratio = None
                 if s and m:
                     ratio = s / m if higher_better else m / s
-                line += f" {fmt(ratio, 1)}x |"
+                line += f" {fmt(ratio, 1)}x |" if ratio is not None else " n/a |"
         lines.append(line)
     lines.append("")
     lines.append("Ratios: > 1 means Stratus is better (rates: Stratus/moto; CPU: moto/Stratus).")
