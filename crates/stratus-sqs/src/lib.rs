@@ -26,6 +26,19 @@ pub struct Sqs {
 }
 
 impl Sqs {
+    /// Runs work that may wait for a group commit without holding up the
+    /// runtime's other tasks; in memory nothing ever waits.
+    fn blocking<R>(&self, f: impl FnOnce() -> R) -> R {
+        use tokio::runtime::{Handle, RuntimeFlavor};
+        let multi =
+            Handle::try_current().is_ok_and(|h| h.runtime_flavor() == RuntimeFlavor::MultiThread);
+        if multi && self.state.is_persistent() {
+            tokio::task::block_in_place(f)
+        } else {
+            f()
+        }
+    }
+
     /// Loads every queue and message stored before a restart.
     pub fn new(store: Store) -> Result<Sqs, AwsError> {
         Ok(Sqs {

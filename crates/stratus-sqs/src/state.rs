@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use parking_lot::{Mutex, MutexGuard};
+use parking_lot::{Condvar, Mutex, MutexGuard};
 use stratus_core::AwsError;
 use stratus_store::{Batch, Store};
 
@@ -41,6 +41,22 @@ impl Inner {
 pub struct State {
     store: Store,
     inner: Mutex<Inner>,
+    commits: Mutex<CommitQueue>,
+    committed: Condvar,
+}
+
+/// Group commit: batches queue up in the order their changes were made in
+/// memory; whoever finds no commit running writes every queued batch in one
+/// store transaction, and each caller answers once its own batch is durable.
+#[derive(Default)]
+struct CommitQueue {
+    pending: Vec<Batch>,
+    /// Tickets handed out and tickets made durable (or failed), in order.
+    queued: u64,
+    durable: u64,
+    committing: bool,
+    /// (after, up to, error) of ticket ranges whose commit failed.
+    failed: Vec<(u64, u64, String)>,
 }
 
 /// Store changes gathered under the lock and committed before it is released,
@@ -92,22 +108,30 @@ fn message_key(queue_key: &str, seq: u64) -> Vec<u8> {
 pub struct Txn<'a> {
     pub inner: MutexGuard<'a, Inner>,
     pub changes: Changes,
-    store: &'a Store,
+    state: &'a State,
 }
 
 impl Txn<'_> {
-    /// Makes the changes durable; call before answering.
+    /// Makes the changes durable; call before answering. The batch is queued
+    /// under the lock (so the store sees changes in memory's order), and the
+    /// wait for durability happens after the lock is released.
     pub fn commit(self) -> Result<(), AwsError> {
         let Txn {
             inner,
             changes,
-            store,
+            state,
         } = self;
-        if !changes.batch.is_empty() {
-            store.commit(changes.batch).map_err(errors::store)?;
+        if changes.batch.is_empty() {
+            return Ok(());
         }
+        let ticket = {
+            let mut q = state.commits.lock();
+            q.pending.push(changes.batch);
+            q.queued += 1;
+            q.queued
+        };
         drop(inner);
-        Ok(())
+        state.wait_durable(ticket)
     }
 }
 
@@ -143,6 +167,8 @@ impl State {
                 next_seq,
                 tasks: Vec::new(),
             }),
+            commits: Mutex::new(CommitQueue::default()),
+            committed: Condvar::new(),
         })
     }
 
@@ -153,12 +179,57 @@ impl State {
                 batch: Batch::new(),
                 persistent: self.store.is_persistent(),
             },
-            store: &self.store,
+            state: self,
+        }
+    }
+
+    pub fn is_persistent(&self) -> bool {
+        self.store.is_persistent()
+    }
+
+    /// Returns once the batch with `ticket` is in the store, committing every
+    /// queued batch itself when no other caller is doing so.
+    fn wait_durable(&self, ticket: u64) -> Result<(), AwsError> {
+        let mut q = self.commits.lock();
+        loop {
+            if q.durable >= ticket {
+                let failed = q
+                    .failed
+                    .iter()
+                    .find(|(after, upto, _)| ticket > *after && ticket <= *upto);
+                return match failed {
+                    Some((_, _, e)) => Err(AwsError::internal(e.clone())),
+                    None => Ok(()),
+                };
+            }
+            if q.committing {
+                self.committed.wait(&mut q);
+                continue;
+            }
+            q.committing = true;
+            let batches = std::mem::take(&mut q.pending);
+            let (after, upto) = (q.durable, q.queued);
+            drop(q);
+            let mut merged = Batch::new();
+            for b in batches {
+                merged.ops.extend(b.ops);
+            }
+            let res = self.store.commit(merged);
+            q = self.commits.lock();
+            q.committing = false;
+            q.durable = upto;
+            if let Err(e) = res {
+                q.failed.push((after, upto, e.to_string()));
+            }
+            self.committed.notify_all();
         }
     }
 
     pub fn reset(&self) -> Result<(), AwsError> {
         let mut inner = self.inner.lock();
+        // Nothing queued before the reset may land after it.
+        let queued = self.commits.lock().queued;
+        self.wait_durable(queued)?;
         self.store.clear(QUEUES).map_err(errors::store)?;
         self.store.clear(MESSAGES).map_err(errors::store)?;
         for q in inner.queues.values() {
@@ -168,5 +239,56 @@ impl State {
         inner.deleted.clear();
         inner.tasks.clear();
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn concurrent_commits_all_become_durable_in_order() {
+        let dir = std::env::temp_dir().join(format!("stratus-sqs-group-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = Store::open(&dir).unwrap();
+        let state = Arc::new(State::load(store.clone()).unwrap());
+        let threads: Vec<_> = (0..8)
+            .map(|t| {
+                let state = state.clone();
+                std::thread::spawn(move || {
+                    for i in 0..50 {
+                        let mut txn = state.begin();
+                        let key = format!("k/{t}/{i:03}");
+                        txn.changes.batch.put(MESSAGES, key.clone(), b"v1".to_vec());
+                        // A later change to the same key in the same batch wins.
+                        txn.changes.batch.put(MESSAGES, key, b"v2".to_vec());
+                        txn.commit().unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let rows = store.scan(MESSAGES, b"k/").unwrap();
+        assert_eq!(rows.len(), 400);
+        assert!(rows.iter().all(|(_, v)| v == b"v2"));
+        // A put then a delete of the same key, queued in that order, leaves nothing.
+        let mut txn = state.begin();
+        txn.changes
+            .batch
+            .put(MESSAGES, "k/x".as_bytes().to_vec(), b"v".to_vec());
+        txn.commit().unwrap();
+        let mut txn = state.begin();
+        txn.changes
+            .batch
+            .delete(MESSAGES, "k/x".as_bytes().to_vec());
+        txn.commit().unwrap();
+        assert!(store.get(MESSAGES, b"k/x").unwrap().is_none());
+        drop(state);
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

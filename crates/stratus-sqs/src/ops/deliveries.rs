@@ -12,6 +12,12 @@ use crate::generated::MessageAttributeValue;
 
 impl QueueSink for Sqs {
     fn send(&self, queue_arn: &str, message: QueueMessage) -> Result<String, AwsError> {
+        self.blocking(|| self.enqueue(queue_arn, message))
+    }
+}
+
+impl Sqs {
+    fn enqueue(&self, queue_arn: &str, message: QueueMessage) -> Result<String, AwsError> {
         let (region, account, name) = crate::url::parse_arn(queue_arn).ok_or_else(no_queue)?;
         let k = crate::queue::key(&account, &region, &name);
         let attributes = message

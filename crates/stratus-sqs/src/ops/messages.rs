@@ -301,7 +301,7 @@ pub async fn receive_message(
         tokio::pin!(notified);
         notified.as_mut().enable();
         let waiting = ctx.clock.now_millis() < deadline;
-        let (messages, next_visible) = receive_now(s, ctx, &k, &wanted, waiting)?;
+        let (messages, next_visible) = s.blocking(|| receive_now(s, ctx, &k, &wanted, waiting))?;
         let now = ctx.clock.now_millis();
         if !messages.is_empty() || now >= deadline {
             return Ok(ReceiveMessageResult {

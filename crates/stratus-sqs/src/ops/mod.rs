@@ -25,7 +25,7 @@ impl Handlers for Sqs {
         ctx: &RequestContext,
         input: AddPermissionRequest,
     ) -> Result<(), AwsError> {
-        queues::add_permission(self, ctx, input)
+        self.blocking(|| queues::add_permission(self, ctx, input))
     }
 
     async fn cancel_message_move_task(
@@ -33,7 +33,7 @@ impl Handlers for Sqs {
         ctx: &RequestContext,
         input: CancelMessageMoveTaskRequest,
     ) -> Result<CancelMessageMoveTaskResult, AwsError> {
-        moves::cancel_message_move_task(self, ctx, input)
+        self.blocking(|| moves::cancel_message_move_task(self, ctx, input))
     }
 
     async fn change_message_visibility(
@@ -41,7 +41,7 @@ impl Handlers for Sqs {
         ctx: &RequestContext,
         input: ChangeMessageVisibilityRequest,
     ) -> Result<(), AwsError> {
-        messages::change_message_visibility(self, ctx, input)
+        self.blocking(|| messages::change_message_visibility(self, ctx, input))
     }
 
     async fn change_message_visibility_batch(
@@ -49,7 +49,7 @@ impl Handlers for Sqs {
         ctx: &RequestContext,
         input: ChangeMessageVisibilityBatchRequest,
     ) -> Result<ChangeMessageVisibilityBatchResult, AwsError> {
-        batch::change_message_visibility_batch(self, ctx, input)
+        self.blocking(|| batch::change_message_visibility_batch(self, ctx, input))
     }
 
     async fn create_queue(
@@ -57,7 +57,7 @@ impl Handlers for Sqs {
         ctx: &RequestContext,
         input: CreateQueueRequest,
     ) -> Result<CreateQueueResult, AwsError> {
-        queues::create_queue(self, ctx, input)
+        self.blocking(|| queues::create_queue(self, ctx, input))
     }
 
     async fn delete_message(
@@ -65,7 +65,7 @@ impl Handlers for Sqs {
         ctx: &RequestContext,
         input: DeleteMessageRequest,
     ) -> Result<(), AwsError> {
-        messages::delete_message(self, ctx, input)
+        self.blocking(|| messages::delete_message(self, ctx, input))
     }
 
     async fn delete_message_batch(
@@ -73,7 +73,7 @@ impl Handlers for Sqs {
         ctx: &RequestContext,
         input: DeleteMessageBatchRequest,
     ) -> Result<DeleteMessageBatchResult, AwsError> {
-        batch::delete_message_batch(self, ctx, input)
+        self.blocking(|| batch::delete_message_batch(self, ctx, input))
     }
 
     async fn delete_queue(
@@ -81,7 +81,7 @@ impl Handlers for Sqs {
         ctx: &RequestContext,
         input: DeleteQueueRequest,
     ) -> Result<(), AwsError> {
-        queues::delete_queue(self, ctx, input)
+        self.blocking(|| queues::delete_queue(self, ctx, input))
     }
 
     async fn get_queue_attributes(
@@ -89,7 +89,7 @@ impl Handlers for Sqs {
         ctx: &RequestContext,
         input: GetQueueAttributesRequest,
     ) -> Result<GetQueueAttributesResult, AwsError> {
-        queues::get_queue_attributes(self, ctx, input)
+        self.blocking(|| queues::get_queue_attributes(self, ctx, input))
     }
 
     async fn get_queue_url(
@@ -97,7 +97,7 @@ impl Handlers for Sqs {
         ctx: &RequestContext,
         input: GetQueueUrlRequest,
     ) -> Result<GetQueueUrlResult, AwsError> {
-        queues::get_queue_url(self, ctx, input)
+        self.blocking(|| queues::get_queue_url(self, ctx, input))
     }
 
     async fn list_dead_letter_source_queues(
@@ -105,7 +105,7 @@ impl Handlers for Sqs {
         ctx: &RequestContext,
         input: ListDeadLetterSourceQueuesRequest,
     ) -> Result<ListDeadLetterSourceQueuesResult, AwsError> {
-        queues::list_dead_letter_source_queues(self, ctx, input)
+        self.blocking(|| queues::list_dead_letter_source_queues(self, ctx, input))
     }
 
     async fn list_message_move_tasks(
@@ -113,7 +113,7 @@ impl Handlers for Sqs {
         ctx: &RequestContext,
         input: ListMessageMoveTasksRequest,
     ) -> Result<ListMessageMoveTasksResult, AwsError> {
-        moves::list_message_move_tasks(self, ctx, input)
+        self.blocking(|| moves::list_message_move_tasks(self, ctx, input))
     }
 
     async fn list_queue_tags(
@@ -121,7 +121,7 @@ impl Handlers for Sqs {
         ctx: &RequestContext,
         input: ListQueueTagsRequest,
     ) -> Result<ListQueueTagsResult, AwsError> {
-        queues::list_queue_tags(self, ctx, input)
+        self.blocking(|| queues::list_queue_tags(self, ctx, input))
     }
 
     async fn list_queues(
@@ -129,7 +129,7 @@ impl Handlers for Sqs {
         ctx: &RequestContext,
         input: ListQueuesRequest,
     ) -> Result<ListQueuesResult, AwsError> {
-        queues::list_queues(self, ctx, input)
+        self.blocking(|| queues::list_queues(self, ctx, input))
     }
 
     async fn purge_queue(
@@ -137,7 +137,7 @@ impl Handlers for Sqs {
         ctx: &RequestContext,
         input: PurgeQueueRequest,
     ) -> Result<(), AwsError> {
-        queues::purge_queue(self, ctx, input)
+        self.blocking(|| queues::purge_queue(self, ctx, input))
     }
 
     async fn receive_message(
@@ -153,7 +153,7 @@ impl Handlers for Sqs {
         ctx: &RequestContext,
         input: RemovePermissionRequest,
     ) -> Result<(), AwsError> {
-        queues::remove_permission(self, ctx, input)
+        self.blocking(|| queues::remove_permission(self, ctx, input))
     }
 
     async fn send_message(
@@ -161,7 +161,7 @@ impl Handlers for Sqs {
         ctx: &RequestContext,
         input: SendMessageRequest,
     ) -> Result<SendMessageResult, AwsError> {
-        messages::send_message(self, ctx, input)
+        self.blocking(|| messages::send_message(self, ctx, input))
     }
 
     async fn send_message_batch(
@@ -169,7 +169,7 @@ impl Handlers for Sqs {
         ctx: &RequestContext,
         input: SendMessageBatchRequest,
     ) -> Result<SendMessageBatchResult, AwsError> {
-        batch::send_message_batch(self, ctx, input)
+        self.blocking(|| batch::send_message_batch(self, ctx, input))
     }
 
     async fn set_queue_attributes(
@@ -177,7 +177,7 @@ impl Handlers for Sqs {
         ctx: &RequestContext,
         input: SetQueueAttributesRequest,
     ) -> Result<(), AwsError> {
-        queues::set_queue_attributes(self, ctx, input)
+        self.blocking(|| queues::set_queue_attributes(self, ctx, input))
     }
 
     async fn start_message_move_task(
@@ -185,7 +185,7 @@ impl Handlers for Sqs {
         ctx: &RequestContext,
         input: StartMessageMoveTaskRequest,
     ) -> Result<StartMessageMoveTaskResult, AwsError> {
-        moves::start_message_move_task(self, ctx, input)
+        self.blocking(|| moves::start_message_move_task(self, ctx, input))
     }
 
     async fn tag_queue(
@@ -193,7 +193,7 @@ impl Handlers for Sqs {
         ctx: &RequestContext,
         input: TagQueueRequest,
     ) -> Result<(), AwsError> {
-        queues::tag_queue(self, ctx, input)
+        self.blocking(|| queues::tag_queue(self, ctx, input))
     }
 
     async fn untag_queue(
@@ -201,6 +201,6 @@ impl Handlers for Sqs {
         ctx: &RequestContext,
         input: UntagQueueRequest,
     ) -> Result<(), AwsError> {
-        queues::untag_queue(self, ctx, input)
+        self.blocking(|| queues::untag_queue(self, ctx, input))
     }
 }
