@@ -84,6 +84,22 @@ unit_tests() {
   cargo test --release --workspace
 }
 
+# Debian's awscli 2.9 is the query-speaking client older users still run
+# (for SQS); the end-to-end suite drives it, so install it when missing.
+ensure_legacy_cli() {
+  if /usr/bin/aws --version 2>&1 | grep -q '^aws-cli/2\.9'; then
+    return
+  fi
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    section "installing Debian's awscli (query-protocol client)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq awscli >/dev/null 2>&1 || {
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq awscli
+    }
+  else
+    fail "Debian's awscli 2.9 is needed at /usr/bin/aws (apt-get install awscli)"
+  fi
+}
+
 e2e_tests() {
   export STRATUS_BIN="${STRATUS_BIN:-$TARGET_DIR/release/stratus}"
   section "end-to-end tests (pytest tests/e2e, STRATUS_BIN=$STRATUS_BIN)"
@@ -97,10 +113,12 @@ case "$MODE" in
     ;;
   e2e)
     ensure_venv
+    ensure_legacy_cli
     e2e_tests "$@"
     ;;
   all)
     ensure_venv
+    ensure_legacy_cli
     build
     unit_tests
     e2e_tests "$@"

@@ -22,6 +22,13 @@ pub const BOTOCORE_VERSION: &str = "1.44.5";
 
 const SIMPLE_INDEX: &str = "https://pypi.org/simple/botocore/";
 
+/// Older models embedded beside the current ones, for services whose current
+/// model dropped a protocol that older clients still speak: (embedded name,
+/// botocore service, botocore release). The index marks each `legacyOf` its
+/// service, so the router decodes those clients' requests with it and hands
+/// them to the same handlers. SQS was query-only up to botocore 1.31.80.
+const LEGACY_MODELS: [(&str, &str, &str); 1] = [("sqs-query", "sqs", "1.31.80")];
+
 /// Human-facing text nobody serves or parses; dropping it shrinks the models severalfold.
 const DROPPED_KEYS: [&str; 4] = [
     "documentation",
@@ -55,13 +62,26 @@ pub fn run(args: &[String]) -> Result<()> {
     let (wheel, sdist) = download(&cache, &version)?;
     let (wheel_dir, sdist_dir) = unpack(&cache, &version, &wheel, &sdist)?;
 
-    let services = latest_models(&wheel_dir.join("botocore/data"))?;
+    let mut services = latest_models(&wheel_dir.join("botocore/data"))?;
+    let legacy = legacy_models(&cache)?;
+    services.extend(
+        legacy
+            .iter()
+            .map(|(name, _, path)| (name.clone(), path.clone())),
+    );
+    services.sort();
     let mut index = Map::new();
     let (mut json_bytes, mut gz_bytes, mut changed) = (0, 0, 0);
     for (name, path) in &services {
-        let mut model: Value = serde_json::from_slice(&gunzip_file(path)?)
+        let mut model: Value = serde_json::from_slice(&read_model(path)?)
             .context(|| format!("parsing {}", path.display()))?;
-        index.insert(name.clone(), index_entry(&model));
+        let mut entry = index_entry(&model);
+        if let Some((_, of, _)) = legacy.iter().find(|(n, _, _)| n == name) {
+            if let Value::Object(m) = &mut entry {
+                m.insert("legacyOf".into(), Value::String(of.clone()));
+            }
+        }
+        index.insert(name.clone(), entry);
         strip_docs(&mut model);
         let json = python_json(&model, false);
         let out = models_dir.join(format!("{name}.json.gz"));
@@ -123,15 +143,24 @@ fn parse_args(args: &[String]) -> Result<String> {
 /// Fetches the wheel (gzipped models) and the sdist (the only one carrying the
 /// protocol tests) into the cache, checking each against PyPI's sha256.
 fn download(cache: &Path, version: &str) -> Result<(PathBuf, PathBuf)> {
-    let wheel = cache.join(format!("botocore-{version}-py3-none-any.whl"));
-    let sdist = cache.join(format!("botocore-{version}.tar.gz"));
+    let mut files = download_files(
+        cache,
+        &[
+            format!("botocore-{version}-py3-none-any.whl"),
+            format!("botocore-{version}.tar.gz"),
+        ],
+    )?;
+    let sdist = files.remove(1);
+    Ok((files.remove(0), sdist))
+}
+
+/// Fetches the named release files into the cache unless already there.
+fn download_files(cache: &Path, names: &[String]) -> Result<Vec<PathBuf>> {
+    let paths: Vec<PathBuf> = names.iter().map(|n| cache.join(n)).collect();
     std::fs::create_dir_all(cache).context(|| format!("creating {}", cache.display()))?;
-    let missing: Vec<&PathBuf> = [&wheel, &sdist]
-        .into_iter()
-        .filter(|p| !p.is_file())
-        .collect();
+    let missing: Vec<&PathBuf> = paths.iter().filter(|p| !p.is_file()).collect();
     if missing.is_empty() {
-        return Ok((wheel, sdist));
+        return Ok(paths);
     }
 
     let index = String::from_utf8_lossy(&command_output(
@@ -166,7 +195,7 @@ fn download(cache: &Path, version: &str) -> Result<(PathBuf, PathBuf)> {
         std::fs::rename(&partial, path)
             .context(|| format!("moving {} into place", partial.display()))?;
     }
-    Ok((wheel, sdist))
+    Ok(paths)
 }
 
 /// Finds `href="<url>#sha256=<hex>"` whose URL ends in `/file_name` in PyPI's simple index.
@@ -253,6 +282,48 @@ fn latest_models(data: &Path) -> Result<Vec<(String, PathBuf)>> {
         return Err(format!("no service models under {}", data.display()));
     }
     Ok(services)
+}
+
+/// Fetches each legacy model's wheel and returns (embedded name, service, model path).
+fn legacy_models(cache: &Path) -> Result<Vec<(String, String, PathBuf)>> {
+    let mut out = Vec::new();
+    for (name, service, version) in LEGACY_MODELS {
+        let wheel =
+            download_files(cache, &[format!("botocore-{version}-py3-none-any.whl")])?.remove(0);
+        let dir = cache.join(format!("botocore-{version}-wheel"));
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).context(|| format!("removing {}", dir.display()))?;
+        }
+        command_output(
+            Command::new("python3")
+                .args(["-m", "zipfile", "-e"])
+                .arg(&wheel)
+                .arg(&dir),
+        )?;
+        let versions: Vec<PathBuf> = sorted_entries(&dir.join("botocore/data").join(service))?
+            .into_iter()
+            .filter(|p| p.is_dir())
+            .collect();
+        let latest = versions
+            .last()
+            .ok_or_else(|| format!("botocore {version} has no {service} model"))?;
+        // Older wheels ship the models uncompressed.
+        let path = ["service-2.json.gz", "service-2.json"]
+            .into_iter()
+            .map(|f| latest.join(f))
+            .find(|p| p.is_file())
+            .ok_or_else(|| format!("no service-2.json under {}", latest.display()))?;
+        out.push((name.to_string(), service.to_string(), path));
+    }
+    Ok(out)
+}
+
+fn read_model(path: &Path) -> Result<Vec<u8>> {
+    if path.extension().is_some_and(|e| e == "gz") {
+        gunzip_file(path)
+    } else {
+        std::fs::read(path).context(|| format!("reading {}", path.display()))
+    }
 }
 
 fn gunzip_file(path: &Path) -> Result<Vec<u8>> {

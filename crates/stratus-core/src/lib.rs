@@ -3,6 +3,7 @@
 
 pub mod clock;
 pub mod context;
+pub mod delivery;
 pub mod error;
 pub mod identity;
 pub mod ids;

@@ -203,6 +203,34 @@ impl ServiceModel {
         self.operations.get(name)
     }
 
+    /// The service whose handlers answer this model's operations: its own
+    /// name, or for a legacy model the service it is an older form of.
+    pub fn serves(&self) -> &str {
+        index()
+            .get(&self.name)
+            .and_then(|e| e.legacy_of.as_deref())
+            .unwrap_or(&self.name)
+    }
+
+    /// The code query clients know an error by: the `error.code` of its
+    /// shape here, else of the same shape in a legacy model of this service
+    /// (current models of query-compatible services may no longer carry it).
+    pub fn query_code(&self, code: &str) -> Option<String> {
+        let own = self.error_shape(code);
+        if let Some(c) = own.and_then(|(_, s)| s.error.as_ref()?.code.clone()) {
+            return Some(c);
+        }
+        let shape_name = own.map_or(code, |(n, _)| n);
+        index()
+            .iter()
+            .filter(|(_, e)| e.legacy_of.as_deref() == Some(self.name.as_str()))
+            .filter_map(|(n, _)| load(n))
+            .find_map(|m| {
+                let (_, s) = m.error_shape(shape_name)?;
+                s.error.as_ref()?.code.clone()
+            })
+    }
+
     /// The error shape (and its trait) a code names, if the model has one.
     pub fn error_shape(&self, code: &str) -> Option<(&str, &Shape)> {
         self.shapes.iter().find_map(|(n, s)| {
@@ -232,6 +260,9 @@ pub struct IndexEntry {
     pub protocol: String,
     pub protocols: Vec<String>,
     pub global_endpoint: Option<String>,
+    /// For an older model kept for clients of a protocol the current model
+    /// dropped (`sqs-query`): the service whose handlers serve it.
+    pub legacy_of: Option<String>,
 }
 
 impl IndexEntry {
@@ -291,5 +322,24 @@ mod tests {
             assert!(!m.operations.is_empty() || m.shapes.is_empty(), "{name}");
         }
         assert!(index().len() >= 400);
+    }
+
+    #[test]
+    fn legacy_models_serve_their_service_and_name_query_codes() {
+        let legacy = load("sqs-query").expect("sqs-query is embedded");
+        assert_eq!(legacy.metadata.protocol, "query");
+        assert_eq!(legacy.serves(), "sqs");
+        let current = load("sqs").expect("sqs is embedded");
+        assert_eq!(current.serves(), "sqs");
+        // The current JSON model has no legacy codes; the old one supplies them.
+        assert_eq!(
+            current.query_code("QueueDoesNotExist").as_deref(),
+            Some("AWS.SimpleQueueService.NonExistentQueue")
+        );
+        assert_eq!(
+            legacy.query_code("QueueNameExists").as_deref(),
+            Some("QueueAlreadyExists")
+        );
+        assert_eq!(current.query_code("InvalidParameterValue"), None);
     }
 }

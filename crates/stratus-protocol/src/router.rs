@@ -98,9 +98,15 @@ fn candidates<'a>(
     speaks: &'a [&'a str],
 ) -> Vec<(&'static String, &'static IndexEntry)> {
     let idx = model::index();
+    // A legacy model stands in only where its service's current model does
+    // not speak the protocol at all.
+    let usable = |e: &IndexEntry| match e.legacy_of.as_deref().and_then(|s| idx.get(s)) {
+        Some(current) => !speaks.iter().any(|p| current.speaks(p)),
+        None => true,
+    };
     let by = |pred: &dyn Fn(&IndexEntry) -> bool| -> Vec<(&'static String, &'static IndexEntry)> {
         idx.iter()
-            .filter(|(_, e)| speaks.iter().any(|p| e.speaks(p)) && pred(e))
+            .filter(|(_, e)| speaks.iter().any(|p| e.speaks(p)) && usable(e) && pred(e))
             .collect()
     };
     if let Some(svc) = &caller.signing_service {
@@ -415,6 +421,39 @@ mod shared_signing_names {
             routed(&unsigned),
             ("sts".into(), Some("AssumeRoleWithWebIdentity".into()))
         );
+    }
+
+    #[test]
+    fn legacy_query_model_serves_form_requests_of_json_services() {
+        let a = auth("sqs");
+        let form = req(
+            "POST",
+            "/",
+            &[FORM, ("authorization", &a)],
+            "Action=ListQueues&Version=2012-11-05",
+        );
+        let r = route(&form, &caller(&form)).unwrap();
+        assert_eq!(r.model.name, "sqs-query");
+        assert_eq!(r.protocol, Protocol::Query);
+        assert_eq!(r.model.serves(), "sqs");
+        let json = req(
+            "POST",
+            "/",
+            &[
+                ("x-amz-target", "AmazonSQS.ListQueues"),
+                ("authorization", &a),
+            ],
+            "{}",
+        );
+        assert_eq!(routed(&json), ("sqs".into(), Some("ListQueues".into())));
+        // Services whose current model speaks query never use a legacy one.
+        let sts = req(
+            "POST",
+            "/",
+            &[FORM, ("authorization", &auth("sts"))],
+            "Action=GetCallerIdentity&Version=2011-06-15",
+        );
+        assert_eq!(routed(&sts).0, "sts");
     }
 
     #[test]

@@ -26,6 +26,11 @@ pub trait Service: Send + Sync + 'static {
     ) -> HandlerFuture<'a>;
     /// Drops all state and restores each region's default resources.
     fn reset(&self) -> Result<(), AwsError>;
+    /// True for services that check enum-typed members themselves (with
+    /// their own errors, or accepting values the model does not list).
+    fn checks_enums_itself(&self) -> bool {
+        false
+    }
 }
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;

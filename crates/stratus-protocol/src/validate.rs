@@ -14,14 +14,38 @@ use crate::value::Value;
 /// AWS reports at most this many violations in one message.
 const MAX_REPORTED: usize = 10;
 
+/// Which of the model's constraints to check. Some services (SQS) never
+/// refused unknown enum values and answer them with their own errors, so
+/// they check those members themselves.
+#[derive(Debug, Clone, Copy)]
+pub struct Rules {
+    pub enums: bool,
+}
+
+impl Default for Rules {
+    fn default() -> Self {
+        Rules { enums: true }
+    }
+}
+
 pub fn validate(
     protocol: Protocol,
     model: &ServiceModel,
     input: &ShapeRef,
     v: &Value,
 ) -> Result<(), AwsError> {
+    validate_with(protocol, model, input, v, Rules::default())
+}
+
+pub fn validate_with(
+    protocol: Protocol,
+    model: &ServiceModel,
+    input: &ShapeRef,
+    v: &Value,
+    rules: Rules,
+) -> Result<(), AwsError> {
     let mut errs = Vec::new();
-    check(model, model.shape(&input.shape), v, "", &mut errs);
+    check(model, rules, model.shape(&input.shape), v, "", &mut errs);
     if errs.is_empty() {
         return Ok(());
     }
@@ -80,7 +104,14 @@ fn join(path: &str, name: &str) -> String {
     }
 }
 
-fn check(model: &ServiceModel, s: &Shape, v: &Value, path: &str, errs: &mut Vec<String>) {
+fn check(
+    model: &ServiceModel,
+    rules: Rules,
+    s: &Shape,
+    v: &Value,
+    path: &str,
+    errs: &mut Vec<String>,
+) {
     match (s.kind.as_str(), v) {
         ("structure", Value::Map(m)) => {
             for req in &s.required {
@@ -101,7 +132,14 @@ fn check(model: &ServiceModel, s: &Shape, v: &Value, path: &str, errs: &mut Vec<
             }
             for (name, mr) in &s.members {
                 if let Some(mv) = m.get(name) {
-                    check(model, model.shape(&mr.shape), mv, &join(path, name), errs);
+                    check(
+                        model,
+                        rules,
+                        model.shape(&mr.shape),
+                        mv,
+                        &join(path, name),
+                        errs,
+                    );
                 }
             }
         }
@@ -110,7 +148,14 @@ fn check(model: &ServiceModel, s: &Shape, v: &Value, path: &str, errs: &mut Vec<
             if let Some(mr) = &s.member {
                 let ms = model.shape(&mr.shape);
                 for (i, item) in items.iter().enumerate() {
-                    check(model, ms, item, &format!("{path}.{}.member", i + 1), errs);
+                    check(
+                        model,
+                        rules,
+                        ms,
+                        item,
+                        &format!("{path}.{}.member", i + 1),
+                        errs,
+                    );
                 }
             }
         }
@@ -119,13 +164,13 @@ fn check(model: &ServiceModel, s: &Shape, v: &Value, path: &str, errs: &mut Vec<
             if let Some(vr) = &s.value {
                 let vs = model.shape(&vr.shape);
                 for (k, item) in m {
-                    check(model, vs, item, &format!("{path}.{k}.member"), errs);
+                    check(model, rules, vs, item, &format!("{path}.{k}.member"), errs);
                 }
             }
         }
         ("string", Value::String(t)) => {
             length(s, t.chars().count(), v, path, errs);
-            if !s.enum_values.is_empty() && !s.enum_values.iter().any(|e| e == t) {
+            if rules.enums && !s.enum_values.is_empty() && !s.enum_values.iter().any(|e| e == t) {
                 fail(
                     errs,
                     v,
@@ -231,6 +276,26 @@ mod tests {
 
     fn input(op: &str) -> ShapeRef {
         sts().operation(op).unwrap().input.clone().unwrap()
+    }
+
+    #[test]
+    fn enum_checks_can_be_left_to_the_service() {
+        let sqs = crate::model::load("sqs").unwrap();
+        let input = sqs
+            .operation("ReceiveMessage")
+            .unwrap()
+            .input
+            .clone()
+            .unwrap();
+        let mut v = Value::map();
+        v.insert("QueueUrl", Value::String("http://q".into()));
+        v.insert(
+            "AttributeNames",
+            Value::List(vec![Value::String("ApproximateReceiveCount".into())]),
+        );
+        let e = validate(Protocol::Json, &sqs, &input, &v).unwrap_err();
+        assert!(e.message.contains("enum value set"), "{}", e.message);
+        assert!(validate_with(Protocol::Json, &sqs, &input, &v, Rules { enums: false }).is_ok());
     }
 
     #[test]

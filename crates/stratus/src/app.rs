@@ -47,11 +47,17 @@ impl App {
         app.register(Arc::new(sts));
         let ec2 = stratus_ec2::Ec2::new(store.clone()).map_err(|e| e.to_string())?;
         app.register(Arc::new(ec2));
-        let dynamodb = stratus_dynamodb::DynamoDb::new(store).map_err(|e| e.to_string())?;
+        let dynamodb = stratus_dynamodb::DynamoDb::new(store.clone()).map_err(|e| e.to_string())?;
         app.tasks.spawn(dynamodb.ttl_task());
         let streams = stratus_dynamodbstreams::DynamoDbStreams::new(dynamodb.streams());
         app.register(Arc::new(dynamodb));
         app.register(Arc::new(streams));
+        let sqs = Arc::new(stratus_sqs::Sqs::new(store.clone()).map_err(|e| e.to_string())?);
+        app.register(sqs.clone());
+        // SNS reaches queues only through the delivery interface.
+        let sns = stratus_sns::Sns::new(store, sqs).map_err(|e| e.to_string())?;
+        app.register_http(sns.outbox_handler());
+        app.register(Arc::new(sns));
         Ok(app)
     }
 
@@ -59,7 +65,6 @@ impl App {
         self.services.insert(s.name(), s);
     }
 
-    #[allow(dead_code)]
     fn register_http(&mut self, h: Arc<dyn HttpHandler>) {
         self.http_handlers.push(h);
     }

@@ -38,18 +38,26 @@ pub async fn handle(app: &App, req: Request) -> Response {
         Err(e) => return fail(e),
     };
     if let Some(r) = &op.input {
-        if let Err(e) = validate::validate(protocol, &model, r, &input) {
+        let rules = validate::Rules {
+            enums: !app
+                .service(model.serves())
+                .is_some_and(|s| s.checks_enums_itself()),
+        };
+        if let Err(e) = validate::validate_with(protocol, &model, r, &input, rules) {
             return fail(e);
         }
     }
-    let service = match app.service(&model.name) {
+    // A legacy model (an older protocol of a service) is served by the
+    // service's handlers.
+    let service_name = model.serves().to_string();
+    let service = match app.service(&service_name) {
         Some(s) if s.operations().contains(&op_name.as_str()) => s.clone(),
-        _ => return fail(AwsError::not_implemented(&model.name, &op_name)),
+        _ => return fail(AwsError::not_implemented(&service_name, &op_name)),
     };
     let (_, host_region) = router::host_hint(req.header("host").unwrap_or(""));
     let ctx = RequestContext {
         request_id: request_id.clone(),
-        service: model.name.clone(),
+        service: service_name.clone(),
         operation: op_name.clone(),
         region: caller
             .region

@@ -296,7 +296,9 @@ pub fn encode_error(model: Option<&ServiceModel>, err: &AwsError, request_id: &s
         Fault::Receiver => "Receiver",
     });
     x.push_str("</Type><Code>");
-    escape(&err.code, &mut x);
+    // Handlers raise errors by shape name; query clients know some by an older code.
+    let code = model.and_then(|m| m.query_code(&err.code));
+    escape(code.as_deref().unwrap_or(&err.code), &mut x);
     x.push_str("</Code><Message>");
     escape(&err.message, &mut x);
     x.push_str("</Message>");
@@ -326,5 +328,37 @@ pub fn encode_ec2_error(err: &AwsError, request_id: &str) -> Response {
         status: err.status,
         headers: vec![("Content-Type".into(), "text/xml;charset=UTF-8".into())],
         body: Bytes::from(x),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flattened_list_items_take_their_member_name() {
+        // SQS's query model: QueueUrls is a flattened list whose member is named QueueUrl.
+        let m = crate::model::load("sqs-query").expect("sqs-query is embedded");
+        let op = m.operation("ListQueues").unwrap();
+        let mut out = Value::map();
+        out.insert(
+            "QueueUrls",
+            Value::List(vec![Value::String("u1".into()), Value::String("u2".into())]),
+        );
+        let r = encode(Protocol::Query, &m, op, &out, "rid");
+        let body = String::from_utf8_lossy(&r.body);
+        assert!(
+            body.contains("<ListQueuesResult><QueueUrl>u1</QueueUrl><QueueUrl>u2</QueueUrl></ListQueuesResult>"),
+            "{body}"
+        );
+    }
+
+    #[test]
+    fn error_codes_come_from_the_model() {
+        let m = crate::model::load("sqs-query").unwrap();
+        let e = AwsError::bad_request("QueueDoesNotExist", "The specified queue does not exist.");
+        let r = encode_error(Some(&m), &e, "rid");
+        let body = String::from_utf8_lossy(&r.body);
+        assert!(body.contains("<Code>AWS.SimpleQueueService.NonExistentQueue</Code>"), "{body}");
     }
 }

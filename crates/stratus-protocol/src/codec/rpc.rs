@@ -96,10 +96,8 @@ fn error_identity(model: Option<&ServiceModel>, err: &AwsError) -> (String, Opti
     let type_name = shape
         .map(|(n, _)| n.to_string())
         .unwrap_or_else(|| err.code.clone());
-    let query = model.filter(|m| m.metadata.query_compatible()).map(|_| {
-        let code = shape
-            .and_then(|(_, s)| s.error.as_ref()?.code.clone())
-            .unwrap_or_else(|| err.code.clone());
+    let query = model.filter(|m| m.metadata.query_compatible()).map(|m| {
+        let code = m.query_code(&err.code).unwrap_or_else(|| err.code.clone());
         let fault = match err.fault {
             Fault::Sender => "Sender",
             Fault::Receiver => "Receiver",

@@ -85,8 +85,12 @@ pub fn write_element(model: &ServiceModel, name: &str, r: &ShapeRef, v: &Value, 
         ("list", Value::List(items)) => {
             let mr = s.member.as_deref().cloned().unwrap_or_default();
             if flattened(r, s) {
-                for item in items {
-                    write_element(model, name, &mr, item, out);
+                // As botocore reads it: a flattened list's items take the name
+                // its member carries (SQS `QueueUrl`, `Message`), else the
+                // structure member's.
+                let item = mr.location_name.as_deref().unwrap_or(name);
+                for v in items {
+                    write_element(model, item, &mr, v, out);
                 }
             } else {
                 open(

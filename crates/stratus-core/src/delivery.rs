@@ -1,0 +1,69 @@
+//! Narrow interfaces one service delivers through to another (SNS to SQS,
+//! later event sources), so no service reaches into another's state. The
+//! App wires the implementations at start.
+
+use std::collections::BTreeMap;
+
+use crate::error::AwsError;
+
+/// A message attribute as queues carry it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageAttribute {
+    pub data_type: String,
+    pub string_value: Option<String>,
+    pub binary_value: Option<Vec<u8>>,
+}
+
+/// One message handed to a queue by another service.
+#[derive(Debug, Clone, Default)]
+pub struct QueueMessage {
+    pub body: String,
+    pub attributes: BTreeMap<String, MessageAttribute>,
+    pub group_id: Option<String>,
+    pub dedup_id: Option<String>,
+    /// Who the queue reports as `SenderId`.
+    pub sender_id: String,
+    /// The sender's clock reading, so delays and retention start from it.
+    pub now_ms: i64,
+}
+
+/// Something that takes messages for queues named by ARN (SQS).
+pub trait QueueSink: Send + Sync + 'static {
+    /// Enqueues durably; returns the new message's id.
+    fn send(&self, queue_arn: &str, message: QueueMessage) -> Result<String, AwsError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use parking_lot::Mutex;
+
+    struct Recorder(Mutex<Vec<(String, String)>>);
+
+    impl QueueSink for Recorder {
+        fn send(&self, queue_arn: &str, message: QueueMessage) -> Result<String, AwsError> {
+            if queue_arn.is_empty() {
+                return Err(AwsError::not_found("QueueDoesNotExist", "no queue"));
+            }
+            self.0.lock().push((queue_arn.to_string(), message.body));
+            Ok("id-1".into())
+        }
+    }
+
+    #[test]
+    fn services_deliver_through_the_trait_object() {
+        let rec = std::sync::Arc::new(Recorder(Mutex::new(Vec::new())));
+        let sink: std::sync::Arc<dyn QueueSink> = rec.clone();
+        let msg = QueueMessage {
+            body: "hi".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            sink.send("arn:aws:sqs:us-east-1:000000000000:q", msg.clone())
+                .unwrap(),
+            "id-1"
+        );
+        assert!(sink.send("", msg).is_err());
+        assert_eq!(rec.0.lock()[0].1, "hi");
+    }
+}

@@ -1,0 +1,77 @@
+//! Amazon SNS: topics (standard and FIFO), subscriptions with filter
+//! policies, and fan-out to SQS queues (through a narrow queue interface)
+//! and to loopback http endpoints.
+
+mod envelope;
+mod errors;
+mod filter;
+#[rustfmt::skip]
+mod generated;
+mod http;
+mod ops;
+mod outbox;
+mod state;
+
+use std::sync::Arc;
+
+use stratus_core::delivery::QueueSink;
+use stratus_core::{AwsError, RequestContext};
+use stratus_protocol::{HandlerFuture, HttpHandler, Service, Value};
+use stratus_store::Store;
+
+use crate::outbox::{Outbox, OutboxHandler};
+use crate::state::State;
+
+pub struct Sns {
+    state: State,
+    /// Where sqs subscriptions deliver.
+    queues: Arc<dyn QueueSink>,
+    /// Email and SMS sent, for users to read.
+    outbox: Arc<Outbox>,
+}
+
+impl Sns {
+    /// Loads the topics and subscriptions stored before a restart.
+    pub fn new(store: Store, queues: Arc<dyn QueueSink>) -> Result<Sns, AwsError> {
+        Ok(Sns {
+            state: State::load(store.clone())?,
+            queues,
+            outbox: Arc::new(Outbox::load(store)?),
+        })
+    }
+
+    /// Serves the outbox (`GET /_stratus/sns/outbox`).
+    pub fn outbox_handler(&self) -> Arc<dyn HttpHandler> {
+        Arc::new(OutboxHandler(self.outbox.clone()))
+    }
+
+    /// The wire code of an error raised by shape name, for batch results.
+    fn query_code(&self, code: &str) -> String {
+        stratus_protocol::model::load("sns")
+            .and_then(|m| m.query_code(code))
+            .unwrap_or_else(|| code.to_string())
+    }
+}
+
+impl Service for Sns {
+    fn name(&self) -> &'static str {
+        "sns"
+    }
+
+    fn operations(&self) -> &'static [&'static str] {
+        generated::OPERATIONS
+    }
+
+    fn call<'a>(
+        &'a self,
+        ctx: &'a RequestContext,
+        operation: &'a str,
+        input: Value,
+    ) -> HandlerFuture<'a> {
+        generated::dispatch(self, ctx, operation, input)
+    }
+
+    fn reset(&self) -> Result<(), AwsError> {
+        self.state.reset()
+    }
+}

@@ -1,0 +1,58 @@
+//! Messages other services hand to SQS (SNS subscriptions), through the
+//! narrow `QueueSink` interface.
+
+use stratus_core::AwsError;
+use stratus_core::delivery::{QueueMessage, QueueSink};
+use stratus_protocol::Blob;
+
+use super::messages::{Outgoing, send_one};
+use crate::Sqs;
+use crate::errors::no_queue;
+use crate::generated::MessageAttributeValue;
+
+impl QueueSink for Sqs {
+    fn send(&self, queue_arn: &str, message: QueueMessage) -> Result<String, AwsError> {
+        self.blocking(|| self.enqueue(queue_arn, message))
+    }
+}
+
+impl Sqs {
+    fn enqueue(&self, queue_arn: &str, message: QueueMessage) -> Result<String, AwsError> {
+        let (region, account, name) = crate::url::parse_arn(queue_arn).ok_or_else(no_queue)?;
+        let k = crate::queue::key(&account, &region, &name);
+        let attributes = message
+            .attributes
+            .into_iter()
+            .map(|(n, a)| {
+                let v = MessageAttributeValue {
+                    data_type: a.data_type,
+                    string_value: a.string_value,
+                    binary_value: a.binary_value.map(Blob),
+                    ..Default::default()
+                };
+                (n, v)
+            })
+            .collect();
+        let out = Outgoing {
+            body: message.body,
+            delay_seconds: None,
+            attributes: Some(attributes),
+            system_attributes: None,
+            dedup_id: message.dedup_id,
+            group_id: message.group_id,
+        };
+        let mut txn = self.state.begin();
+        let res = send_one(
+            &mut txn.inner,
+            &mut txn.changes,
+            message.now_ms,
+            &message.sender_id,
+            &k,
+            out,
+        )?;
+        let notify = txn.inner.queue(&k)?.notify.clone();
+        txn.commit()?;
+        notify.notify_waiters();
+        Ok(res.message_id.unwrap_or_default())
+    }
+}

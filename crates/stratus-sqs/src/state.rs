@@ -1,0 +1,294 @@
+//! All queues, kept in memory and written through to the store before any
+//! answer: an acknowledged send or delete survives a crash.
+
+use std::collections::{BTreeMap, HashMap};
+
+use parking_lot::{Condvar, Mutex, MutexGuard};
+use stratus_core::AwsError;
+use stratus_store::{Batch, Store};
+
+use crate::errors::{self, no_queue};
+use crate::message::Message;
+use crate::moves::MoveTask;
+use crate::queue::{Queue, QueueRecord};
+
+const QUEUES: &str = "sqs.queues";
+const MESSAGES: &str = "sqs.messages";
+
+pub struct Inner {
+    pub queues: BTreeMap<String, Queue>,
+    /// Key -> when it was deleted, to refuse re-creation for 60 s.
+    pub deleted: HashMap<String, i64>,
+    pub next_seq: u64,
+    pub tasks: Vec<MoveTask>,
+}
+
+impl Inner {
+    pub fn queue(&self, key: &str) -> Result<&Queue, AwsError> {
+        self.queues.get(key).ok_or_else(no_queue)
+    }
+
+    pub fn queue_mut(&mut self, key: &str) -> Result<&mut Queue, AwsError> {
+        self.queues.get_mut(key).ok_or_else(no_queue)
+    }
+
+    pub fn take_seq(&mut self) -> u64 {
+        self.next_seq += 1;
+        self.next_seq
+    }
+}
+
+pub struct State {
+    store: Store,
+    inner: Mutex<Inner>,
+    commits: Mutex<CommitQueue>,
+    committed: Condvar,
+}
+
+/// Group commit: batches queue up in the order their changes were made in
+/// memory; whoever finds no commit running writes every queued batch in one
+/// store transaction, and each caller answers once its own batch is durable.
+#[derive(Default)]
+struct CommitQueue {
+    pending: Vec<Batch>,
+    /// Tickets handed out and tickets made durable (or failed), in order.
+    queued: u64,
+    durable: u64,
+    committing: bool,
+    /// (after, up to, error) of ticket ranges whose commit failed.
+    failed: Vec<(u64, u64, String)>,
+}
+
+/// Store changes gathered under the lock and committed before it is released,
+/// so the store sees changes in the order memory does.
+pub struct Changes {
+    batch: Batch,
+    persistent: bool,
+}
+
+impl Changes {
+    pub fn put_queue(&mut self, q: &Queue) -> Result<(), AwsError> {
+        if self.persistent {
+            self.batch
+                .put_json(QUEUES, q.key().into_bytes(), &q.rec)
+                .map_err(errors::store)?;
+        }
+        Ok(())
+    }
+
+    pub fn put_message(&mut self, queue_key: &str, m: &Message) -> Result<(), AwsError> {
+        if self.persistent {
+            self.batch
+                .put_json(MESSAGES, message_key(queue_key, m.seq), m)
+                .map_err(errors::store)?;
+        }
+        Ok(())
+    }
+
+    pub fn delete_message(&mut self, queue_key: &str, seq: u64) {
+        if self.persistent {
+            self.batch.delete(MESSAGES, message_key(queue_key, seq));
+        }
+    }
+
+    pub fn delete_queue(&mut self, queue_key: &str) {
+        if self.persistent {
+            self.batch.delete(QUEUES, queue_key.as_bytes().to_vec());
+            self.batch
+                .delete_prefix(MESSAGES, format!("{queue_key}/").into_bytes());
+        }
+    }
+}
+
+fn message_key(queue_key: &str, seq: u64) -> Vec<u8> {
+    format!("{queue_key}/{seq:020}").into_bytes()
+}
+
+/// The lock, plus the changes to commit when the work under it is done.
+pub struct Txn<'a> {
+    pub inner: MutexGuard<'a, Inner>,
+    pub changes: Changes,
+    state: &'a State,
+}
+
+impl Txn<'_> {
+    /// Makes the changes durable; call before answering. The batch is queued
+    /// under the lock (so the store sees changes in memory's order), and the
+    /// wait for durability happens after the lock is released.
+    pub fn commit(self) -> Result<(), AwsError> {
+        let Txn {
+            inner,
+            changes,
+            state,
+        } = self;
+        if changes.batch.is_empty() {
+            return Ok(());
+        }
+        let ticket = {
+            let mut q = state.commits.lock();
+            q.pending.push(changes.batch);
+            q.queued += 1;
+            q.queued
+        };
+        drop(inner);
+        state.wait_durable(ticket)
+    }
+}
+
+impl State {
+    pub fn load(store: Store) -> Result<State, AwsError> {
+        let mut queues = BTreeMap::new();
+        for rec in store
+            .scan_json::<QueueRecord>(QUEUES, b"")
+            .map_err(errors::store)?
+        {
+            let q = Queue::new(rec);
+            queues.insert(q.key(), q);
+        }
+        let mut next_seq = 0;
+        for (k, v) in store.scan(MESSAGES, b"").map_err(errors::store)? {
+            let Ok(m) = serde_json::from_slice::<Message>(&v) else {
+                continue;
+            };
+            let key = String::from_utf8_lossy(&k);
+            let Some((qkey, _)) = key.rsplit_once('/') else {
+                continue;
+            };
+            next_seq = next_seq.max(m.seq);
+            if let Some(q) = queues.get_mut(qkey) {
+                q.insert(m);
+            }
+        }
+        Ok(State {
+            store,
+            inner: Mutex::new(Inner {
+                queues,
+                deleted: HashMap::new(),
+                next_seq,
+                tasks: Vec::new(),
+            }),
+            commits: Mutex::new(CommitQueue::default()),
+            committed: Condvar::new(),
+        })
+    }
+
+    pub fn begin(&self) -> Txn<'_> {
+        Txn {
+            inner: self.inner.lock(),
+            changes: Changes {
+                batch: Batch::new(),
+                persistent: self.store.is_persistent(),
+            },
+            state: self,
+        }
+    }
+
+    pub fn is_persistent(&self) -> bool {
+        self.store.is_persistent()
+    }
+
+    /// Returns once the batch with `ticket` is in the store, committing every
+    /// queued batch itself when no other caller is doing so.
+    fn wait_durable(&self, ticket: u64) -> Result<(), AwsError> {
+        let mut q = self.commits.lock();
+        loop {
+            if q.durable >= ticket {
+                let failed = q
+                    .failed
+                    .iter()
+                    .find(|(after, upto, _)| ticket > *after && ticket <= *upto);
+                return match failed {
+                    Some((_, _, e)) => Err(AwsError::internal(e.clone())),
+                    None => Ok(()),
+                };
+            }
+            if q.committing {
+                self.committed.wait(&mut q);
+                continue;
+            }
+            q.committing = true;
+            let batches = std::mem::take(&mut q.pending);
+            let (after, upto) = (q.durable, q.queued);
+            drop(q);
+            let mut merged = Batch::new();
+            for b in batches {
+                merged.ops.extend(b.ops);
+            }
+            let res = self.store.commit(merged);
+            q = self.commits.lock();
+            q.committing = false;
+            q.durable = upto;
+            if let Err(e) = res {
+                q.failed.push((after, upto, e.to_string()));
+            }
+            self.committed.notify_all();
+        }
+    }
+
+    pub fn reset(&self) -> Result<(), AwsError> {
+        let mut inner = self.inner.lock();
+        // Nothing queued before the reset may land after it.
+        let queued = self.commits.lock().queued;
+        self.wait_durable(queued)?;
+        self.store.clear(QUEUES).map_err(errors::store)?;
+        self.store.clear(MESSAGES).map_err(errors::store)?;
+        for q in inner.queues.values() {
+            q.notify.notify_waiters();
+        }
+        inner.queues.clear();
+        inner.deleted.clear();
+        inner.tasks.clear();
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn concurrent_commits_all_become_durable_in_order() {
+        let dir = std::env::temp_dir().join(format!("stratus-sqs-group-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = Store::open(&dir).unwrap();
+        let state = Arc::new(State::load(store.clone()).unwrap());
+        let threads: Vec<_> = (0..8)
+            .map(|t| {
+                let state = state.clone();
+                std::thread::spawn(move || {
+                    for i in 0..50 {
+                        let mut txn = state.begin();
+                        let key = format!("k/{t}/{i:03}");
+                        txn.changes.batch.put(MESSAGES, key.clone(), b"v1".to_vec());
+                        // A later change to the same key in the same batch wins.
+                        txn.changes.batch.put(MESSAGES, key, b"v2".to_vec());
+                        txn.commit().unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let rows = store.scan(MESSAGES, b"k/").unwrap();
+        assert_eq!(rows.len(), 400);
+        assert!(rows.iter().all(|(_, v)| v == b"v2"));
+        // A put then a delete of the same key, queued in that order, leaves nothing.
+        let mut txn = state.begin();
+        txn.changes
+            .batch
+            .put(MESSAGES, "k/x".as_bytes().to_vec(), b"v".to_vec());
+        txn.commit().unwrap();
+        let mut txn = state.begin();
+        txn.changes
+            .batch
+            .delete(MESSAGES, "k/x".as_bytes().to_vec());
+        txn.commit().unwrap();
+        assert!(store.get(MESSAGES, b"k/x").unwrap().is_none());
+        drop(state);
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
