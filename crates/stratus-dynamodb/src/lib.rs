@@ -17,7 +17,7 @@ mod ttl;
 use std::sync::Arc;
 
 use stratus_core::{AwsError, RequestContext};
-use stratus_protocol::{HandlerFuture, Service, Value};
+use stratus_protocol::Value;
 use stratus_store::Store;
 
 use crate::state::{Table, Tables};
@@ -217,25 +217,4 @@ impl StreamsApi {
     }
 }
 
-impl Service for DynamoDb {
-    fn name(&self) -> &'static str {
-        "dynamodb"
-    }
-
-    fn operations(&self) -> &'static [&'static str] {
-        generated::OPERATIONS
-    }
-
-    fn call<'a>(
-        &'a self,
-        ctx: &'a RequestContext,
-        operation: &'a str,
-        input: Value,
-    ) -> HandlerFuture<'a> {
-        generated::dispatch(self, ctx, operation, input)
-    }
-
-    fn reset(&self) -> Result<(), AwsError> {
-        self.tables.reset()
-    }
-}
+stratus_protocol::service!(DynamoDb, "dynamodb", |me| me.tables.reset());

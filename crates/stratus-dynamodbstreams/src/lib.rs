@@ -10,7 +10,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use stratus_core::{AwsError, RequestContext};
 use stratus_dynamodb::{ChangeRecord, StreamInfo, StreamsApi};
-use stratus_protocol::{FromValue, HandlerFuture, Service, Timestamp, Value};
+use stratus_protocol::{FromValue, Timestamp, Value};
 
 use crate::generated::*;
 
@@ -230,29 +230,7 @@ impl Handlers for DynamoDbStreams {
     }
 }
 
-impl Service for DynamoDbStreams {
-    fn name(&self) -> &'static str {
-        "dynamodbstreams"
-    }
-
-    fn operations(&self) -> &'static [&'static str] {
-        generated::OPERATIONS
-    }
-
-    fn call<'a>(
-        &'a self,
-        ctx: &'a RequestContext,
-        operation: &'a str,
-        input: Value,
-    ) -> HandlerFuture<'a> {
-        generated::dispatch(self, ctx, operation, input)
-    }
-
-    /// Its records belong to the tables: a DynamoDB reset clears them.
-    fn reset(&self) -> Result<(), AwsError> {
-        Ok(())
-    }
-}
+stratus_protocol::service!(DynamoDbStreams, "dynamodbstreams", |_me| Ok(()));
 
 #[cfg(test)]
 mod tests {

@@ -9,8 +9,7 @@ mod generated;
 mod ops;
 mod state;
 
-use stratus_core::{AwsError, RequestContext};
-use stratus_protocol::{HandlerFuture, Service, Value};
+use stratus_core::AwsError;
 use stratus_store::Store;
 
 use crate::state::Regions;
@@ -27,25 +26,4 @@ impl Ec2 {
     }
 }
 
-impl Service for Ec2 {
-    fn name(&self) -> &'static str {
-        "ec2"
-    }
-
-    fn operations(&self) -> &'static [&'static str] {
-        generated::OPERATIONS
-    }
-
-    fn call<'a>(
-        &'a self,
-        ctx: &'a RequestContext,
-        operation: &'a str,
-        input: Value,
-    ) -> HandlerFuture<'a> {
-        generated::dispatch(self, ctx, operation, input)
-    }
-
-    fn reset(&self) -> Result<(), AwsError> {
-        self.regions.reset()
-    }
-}
+stratus_protocol::service!(Ec2, "ec2", |me| me.regions.reset());

@@ -52,3 +52,43 @@ pub trait HttpHandler: Send + Sync + 'static {
     /// Drops all state, as [`Service::reset`].
     fn reset(&self) -> Result<(), AwsError>;
 }
+
+/// Implements [`Service`] for a service crate's handler type, from the
+/// `generated` module at the crate root (`cargo xtask codegen`):
+///
+/// ```ignore
+/// stratus_protocol::service!(Sts, "sts", |sts| sts.sessions.reset());
+/// ```
+///
+/// Further trait items (overrides such as `checks_enums_itself`) may follow
+/// after a `;`.
+#[macro_export]
+macro_rules! service {
+    ($ty:ty, $name:literal, |$me:ident| $reset:expr $(; $($extra:tt)*)?) => {
+        impl $crate::Service for $ty {
+            fn name(&self) -> &'static str {
+                $name
+            }
+
+            fn operations(&self) -> &'static [&'static str] {
+                generated::OPERATIONS
+            }
+
+            fn call<'a>(
+                &'a self,
+                ctx: &'a ::stratus_core::RequestContext,
+                operation: &'a str,
+                input: $crate::Value,
+            ) -> $crate::HandlerFuture<'a> {
+                generated::dispatch(self, ctx, operation, input)
+            }
+
+            fn reset(&self) -> ::std::result::Result<(), ::stratus_core::AwsError> {
+                let $me = self;
+                $reset
+            }
+
+            $($($extra)*)?
+        }
+    };
+}

@@ -14,9 +14,9 @@ mod state;
 
 use std::sync::Arc;
 
+use stratus_core::AwsError;
 use stratus_core::delivery::QueueSink;
-use stratus_core::{AwsError, RequestContext};
-use stratus_protocol::{HandlerFuture, HttpHandler, Service, Value};
+use stratus_protocol::HttpHandler;
 use stratus_store::Store;
 
 use crate::outbox::{Outbox, OutboxHandler};
@@ -53,25 +53,4 @@ impl Sns {
     }
 }
 
-impl Service for Sns {
-    fn name(&self) -> &'static str {
-        "sns"
-    }
-
-    fn operations(&self) -> &'static [&'static str] {
-        generated::OPERATIONS
-    }
-
-    fn call<'a>(
-        &'a self,
-        ctx: &'a RequestContext,
-        operation: &'a str,
-        input: Value,
-    ) -> HandlerFuture<'a> {
-        generated::dispatch(self, ctx, operation, input)
-    }
-
-    fn reset(&self) -> Result<(), AwsError> {
-        self.state.reset()
-    }
-}
+stratus_protocol::service!(Sns, "sns", |me| me.state.reset());

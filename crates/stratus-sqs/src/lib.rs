@@ -14,8 +14,7 @@ mod receipt;
 mod state;
 mod url;
 
-use stratus_core::{AwsError, RequestContext};
-use stratus_protocol::{HandlerFuture, Service, Value};
+use stratus_core::AwsError;
 use stratus_store::Store;
 
 use crate::state::State;
@@ -47,31 +46,6 @@ impl Sqs {
     }
 }
 
-impl Service for Sqs {
-    fn name(&self) -> &'static str {
-        "sqs"
-    }
-
-    fn operations(&self) -> &'static [&'static str] {
-        generated::OPERATIONS
-    }
-
-    fn call<'a>(
-        &'a self,
-        ctx: &'a RequestContext,
-        operation: &'a str,
-        input: Value,
-    ) -> HandlerFuture<'a> {
-        generated::dispatch(self, ctx, operation, input)
-    }
-
-    fn reset(&self) -> Result<(), AwsError> {
-        self.state.reset()
-    }
-
-    /// SQS answers unknown attribute names with `InvalidAttributeName`, and
-    /// receives accept any name in the deprecated `AttributeNames`.
-    fn checks_enums_itself(&self) -> bool {
-        true
-    }
-}
+// SQS answers unknown attribute names with `InvalidAttributeName`, and
+// receives accept any name in the deprecated `AttributeNames`.
+stratus_protocol::service!(Sqs, "sqs", |me| me.state.reset(); fn checks_enums_itself(&self) -> bool { true });

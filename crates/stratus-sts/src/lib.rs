@@ -6,8 +6,7 @@ mod generated;
 mod ops;
 mod state;
 
-use stratus_core::{AwsError, Identities, RequestContext};
-use stratus_protocol::{HandlerFuture, Service, Value};
+use stratus_core::{AwsError, Identities};
 use stratus_store::Store;
 
 pub use state::Sessions;
@@ -28,25 +27,4 @@ impl Sts {
     }
 }
 
-impl Service for Sts {
-    fn name(&self) -> &'static str {
-        "sts"
-    }
-
-    fn operations(&self) -> &'static [&'static str] {
-        generated::OPERATIONS
-    }
-
-    fn call<'a>(
-        &'a self,
-        ctx: &'a RequestContext,
-        operation: &'a str,
-        input: Value,
-    ) -> HandlerFuture<'a> {
-        generated::dispatch(self, ctx, operation, input)
-    }
-
-    fn reset(&self) -> Result<(), AwsError> {
-        self.sessions.reset()
-    }
-}
+stratus_protocol::service!(Sts, "sts", |me| me.sessions.reset());

@@ -359,6 +359,9 @@ mod tests {
         let e = AwsError::bad_request("QueueDoesNotExist", "The specified queue does not exist.");
         let r = encode_error(Some(&m), &e, "rid");
         let body = String::from_utf8_lossy(&r.body);
-        assert!(body.contains("<Code>AWS.SimpleQueueService.NonExistentQueue</Code>"), "{body}");
+        assert!(
+            body.contains("<Code>AWS.SimpleQueueService.NonExistentQueue</Code>"),
+            "{body}"
+        );
     }
 }
