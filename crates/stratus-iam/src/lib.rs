@@ -1,0 +1,3 @@
+//! IAM: users, groups, roles, policies and the policy engine.
+
+pub mod policy;
