@@ -1,6 +1,7 @@
 //! Types every layer of Stratus shares: the request context, AWS errors,
 //! identifiers, time formats, the injectable clock and the background runner.
 
+pub mod authz;
 pub mod clock;
 pub mod context;
 pub mod error;
@@ -9,6 +10,7 @@ pub mod ids;
 pub mod tasks;
 pub mod time;
 
+pub use authz::{AccessRequest, Authorizer, Denial, RoleDirectory};
 pub use clock::Clock;
 pub use context::RequestContext;
 pub use error::{AwsError, Fault};

@@ -26,6 +26,13 @@ pub trait Service: Send + Sync + 'static {
     ) -> HandlerFuture<'a>;
     /// Drops all state and restores each region's default resources.
     fn reset(&self) -> Result<(), AwsError>;
+    /// The ARNs of the resources an operation acts on, for IAM authorization
+    /// (`account` is the caller's). Empty means the operation names no
+    /// resource and is authorized on `*`.
+    fn resource_arns(&self, account: &str, operation: &str, input: &Value) -> Vec<String> {
+        let _ = (account, operation, input);
+        Vec::new()
+    }
 }
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;

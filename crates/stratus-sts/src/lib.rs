@@ -6,7 +6,9 @@ mod generated;
 mod ops;
 mod state;
 
-use stratus_core::{AwsError, Identities, RequestContext};
+use std::sync::Arc;
+
+use stratus_core::{AwsError, Identities, RequestContext, RoleDirectory};
 use stratus_protocol::{HandlerFuture, Service, Value};
 use stratus_store::Store;
 
@@ -16,6 +18,8 @@ pub use state::Sessions;
 pub struct Sts {
     sessions: Sessions,
     identities: Identities,
+    /// IAM's roles, when IAM runs beside STS: trust policies, session limits, MFA.
+    roles: Option<Arc<dyn RoleDirectory>>,
 }
 
 impl Sts {
@@ -24,7 +28,14 @@ impl Sts {
         Ok(Sts {
             sessions: Sessions::load(store, identities.clone())?,
             identities,
+            roles: None,
         })
+    }
+
+    /// Consults `roles` on AssumeRole and MFA codes.
+    pub fn with_roles(mut self, roles: Arc<dyn RoleDirectory>) -> Sts {
+        self.roles = Some(roles);
+        self
     }
 }
 
@@ -48,5 +59,16 @@ impl Service for Sts {
 
     fn reset(&self) -> Result<(), AwsError> {
         self.sessions.reset()
+    }
+
+    /// Assuming a role is authorized on the role.
+    fn resource_arns(&self, _account: &str, operation: &str, input: &Value) -> Vec<String> {
+        match (operation, input) {
+            ("AssumeRole" | "AssumeRoleWithWebIdentity", Value::Map(m)) => match m.get("RoleArn") {
+                Some(Value::String(arn)) => vec![arn.clone()],
+                _ => Vec::new(),
+            },
+            _ => Vec::new(),
+        }
     }
 }

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use stratus_core::{AwsError, Clock, Identities};
+use stratus_core::{Authorizer, AwsError, Clock, Identities};
 use stratus_protocol::{HttpHandler, Service};
 use stratus_store::Store;
 
@@ -14,6 +14,8 @@ pub struct App {
     pub clock: Clock,
     pub identities: Identities,
     pub store: Store,
+    /// IAM: refuses disabled keys, and applies policies when enforcing.
+    pub authorizer: Option<Arc<dyn Authorizer>>,
     services: HashMap<&'static str, Arc<dyn Service>>,
     /// Services and data planes that take whole HTTP requests, asked in order.
     http_handlers: Vec<Arc<dyn HttpHandler>>,
@@ -31,10 +33,19 @@ impl App {
             clock: Clock::new(),
             identities: identities.clone(),
             store: store.clone(),
+            authorizer: None,
             services: HashMap::new(),
             http_handlers: Vec::new(),
         };
-        let sts = stratus_sts::Sts::new(store, identities).map_err(|e| e.to_string())?;
+        let iam = Arc::new(
+            stratus_iam::Iam::new(store.clone(), identities.clone(), app.config.enforce_iam)
+                .map_err(|e| e.to_string())?,
+        );
+        app.register(iam.clone());
+        app.authorizer = Some(iam.clone());
+        let sts = stratus_sts::Sts::new(store, identities)
+            .map_err(|e| e.to_string())?
+            .with_roles(iam);
         app.register(Arc::new(sts));
         Ok(app)
     }

@@ -136,6 +136,7 @@ fn issue(
 
 fn assumed_role_identity(
     role: &RoleArn,
+    role_unique_id: Option<String>,
     session: &str,
     source_identity: Option<String>,
 ) -> (Identity, AssumedRoleUser) {
@@ -143,7 +144,10 @@ fn assumed_role_identity(
         "arn:{}:sts::{}:assumed-role/{}/{session}",
         role.partition, role.account, role.name
     );
-    let user_id = format!("{}:{session}", role_id(&role.arn));
+    let user_id = format!(
+        "{}:{session}",
+        role_unique_id.unwrap_or_else(|| role_id(&role.arn))
+    );
     let id = Identity {
         account_id: role.account.clone(),
         arn: arn.clone(),
@@ -181,7 +185,19 @@ pub fn assume_role(
         .source_identity
         .clone()
         .or_else(|| ctx.identity.source_identity.clone());
-    let (id, user) = assumed_role_identity(&role, &input.role_session_name, source.clone());
+    let unique_id = match &sts.roles {
+        Some(dir) => {
+            check_mfa(sts, ctx, &input.serial_number, &input.token_code)?;
+            dir.assume(&ctx.identity, &role.arn, seconds, ctx.clock.now_millis())?
+        }
+        None => None,
+    };
+    let (id, user) = assumed_role_identity(
+        &role,
+        unique_id,
+        &input.role_session_name,
+        source.clone(),
+    );
     let creds = issue(sts, ctx, id, seconds)?;
     Ok(AssumeRoleResponse {
         credentials: Some(creds),
@@ -225,7 +241,11 @@ pub fn assume_role_with_web_identity(
             .map(str::to_string)
     });
     let seconds = input.duration_seconds.map_or(3600, i64::from);
-    let (id, user) = assumed_role_identity(&role, &input.role_session_name, None);
+    let unique_id = match &sts.roles {
+        Some(dir) => dir.assume(&ctx.identity, &role.arn, seconds, ctx.clock.now_millis())?,
+        None => None,
+    };
+    let (id, user) = assumed_role_identity(&role, unique_id, &input.role_session_name, None);
     let creds = issue(sts, ctx, id, seconds)?;
     Ok(AssumeRoleWithWebIdentityResponse {
         credentials: Some(creds),
@@ -238,6 +258,21 @@ pub fn assume_role_with_web_identity(
         audience,
         ..Default::default()
     })
+}
+
+/// A code given with a serial number must come from that MFA device.
+fn check_mfa(
+    sts: &Sts,
+    ctx: &RequestContext,
+    serial: &Option<String>,
+    code: &Option<String>,
+) -> Result<(), AwsError> {
+    match (&sts.roles, serial, code) {
+        (Some(dir), Some(serial), Some(code)) => {
+            dir.verify_mfa(&ctx.identity, serial, code, ctx.clock.now_millis())
+        }
+        _ => Ok(()),
+    }
 }
 
 fn refuse_session_credentials(ctx: &RequestContext, op: &str) -> Result<(), AwsError> {
@@ -264,6 +299,7 @@ pub fn session_token(
     input: GetSessionTokenRequest,
 ) -> Result<GetSessionTokenResponse, AwsError> {
     refuse_session_credentials(ctx, "GetSessionToken")?;
+    check_mfa(sts, ctx, &input.serial_number, &input.token_code)?;
     let seconds = capped(ctx, input.duration_seconds, 43_200);
     let mut id = ctx.identity.clone();
     id.role_arn = None;

@@ -1,0 +1,70 @@
+//! The hooks through which IAM reaches every request: an [`Authorizer`] that
+//! the server consults for each call (refusing disabled keys always, and
+//! applying policies when enforcement is on), and a [`RoleDirectory`] that
+//! STS asks about roles. Both are traits so that neither the server nor STS
+//! depends on the IAM crate; raw HTTP handlers (S3) call the same
+//! [`Authorizer`] with the action and resources they parse themselves.
+
+use crate::error::AwsError;
+use crate::identity::Identity;
+
+/// One authorization question: may `identity` do `action` on `resources`?
+pub struct AccessRequest<'a> {
+    pub identity: &'a Identity,
+    /// `service:Operation`, e.g. `iam:CreateUser`, `s3:PutObject`.
+    pub action: &'a str,
+    /// Resource ARNs, or `*` when the operation names none.
+    pub resources: &'a [String],
+    pub region: &'a str,
+    /// Whether the request arrived over TLS (`aws:SecureTransport`).
+    pub secure_transport: bool,
+    pub now_ms: i64,
+}
+
+/// The message of an AccessDenied error; its code depends on the protocol
+/// (`AccessDenied` for query and XML, `AccessDeniedException` for JSON).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Denial {
+    pub message: String,
+}
+
+impl Denial {
+    /// The error in the code style a protocol uses.
+    pub fn into_error(self, json_style: bool) -> AwsError {
+        let code = if json_style { "AccessDeniedException" } else { "AccessDenied" };
+        AwsError::new(403, code, self.message)
+    }
+}
+
+pub trait Authorizer: Send + Sync {
+    /// Runs for every request signed with a key Stratus issued: refuses
+    /// disabled keys and records their use.
+    fn authenticate(&self, identity: &Identity, service: &str, region: &str, now_ms: i64) -> Result<(), AwsError>;
+    /// Whether policies are enforced on every request.
+    fn enforcing(&self) -> bool;
+    /// Applies the policies that govern `req`.
+    fn authorize(&self, req: &AccessRequest) -> Result<(), Denial>;
+}
+
+/// What STS needs to know about roles.
+pub trait RoleDirectory: Send + Sync {
+    /// Checks that `caller` may assume `role_arn` for `duration_seconds`:
+    /// the role's unique id when the role exists, `None` when it does not
+    /// and enforcement is off.
+    fn assume(&self, caller: &Identity, role_arn: &str, duration_seconds: i64, now_ms: i64) -> Result<Option<String>, AwsError>;
+    /// Checks a one-time code from an MFA device of the caller's account.
+    fn verify_mfa(&self, caller: &Identity, serial: &str, code: &str, now_ms: i64) -> Result<(), AwsError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn denial_codes_follow_the_protocol() {
+        let d = Denial { message: "no".into() };
+        assert_eq!(d.clone().into_error(false).code, "AccessDenied");
+        let e = d.into_error(true);
+        assert_eq!((e.code.as_str(), e.status), ("AccessDeniedException", 403));
+    }
+}

@@ -1,0 +1,273 @@
+//! IAM as the server's authorizer and STS's role directory: collects the
+//! policies that govern a principal and asks the engine.
+
+use stratus_core::{AccessRequest, AwsError, Denial, Identity, IdentityKind, RoleDirectory};
+
+use crate::Iam;
+use crate::ops::policies::default_document;
+use crate::policy::evaluate::resource_policy_allows;
+use crate::policy::{Context, Decision, EvalRequest, PolicyDocument, PolicyKind, PolicySet, Principal, evaluate};
+use crate::state::{Account, LastUsed, Role, User};
+
+fn parse(text: &str) -> Option<PolicyDocument> {
+    PolicyDocument::parse(text, PolicyKind::Identity).ok()
+}
+
+fn managed_docs(a: &Account, arns: &[String]) -> Vec<PolicyDocument> {
+    arns.iter()
+        .filter_map(|arn| default_document(a, arn))
+        .filter_map(|d| parse(&d))
+        .collect()
+}
+
+/// The identity policies and boundary of a user (its own and its groups').
+pub fn user_policies(a: &Account, u: &User) -> PolicySet {
+    let mut docs: Vec<PolicyDocument> = u.inline.values().filter_map(|d| parse(d)).collect();
+    docs.extend(managed_docs(a, &u.attached));
+    for gname in &u.groups {
+        if let Some(gr) = a.groups.get(&gname.to_lowercase()) {
+            docs.extend(gr.inline.values().filter_map(|d| parse(d)));
+            docs.extend(managed_docs(a, &gr.attached));
+        }
+    }
+    PolicySet {
+        identity: docs,
+        boundary: u.boundary.as_ref().map(|b| managed_docs(a, std::slice::from_ref(b))),
+        ..Default::default()
+    }
+}
+
+pub fn role_policies(a: &Account, r: &Role) -> PolicySet {
+    let mut docs: Vec<PolicyDocument> = r.inline.values().filter_map(|d| parse(d)).collect();
+    docs.extend(managed_docs(a, &r.attached));
+    PolicySet {
+        identity: docs,
+        boundary: r.boundary.as_ref().map(|b| managed_docs(a, std::slice::from_ref(b))),
+        ..Default::default()
+    }
+}
+
+/// The name at the end of an ARN's path.
+fn last_segment(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
+
+/// Global condition keys every request carries.
+pub fn base_context(id: &Identity, region: &str, secure: bool, now_ms: i64) -> Context {
+    let mut c = Context::new();
+    c.set("aws:PrincipalArn", id.role_arn.clone().unwrap_or_else(|| id.arn.clone()));
+    c.set("aws:PrincipalAccount", id.account_id.clone());
+    c.set("aws:userid", id.user_id.clone());
+    c.set("aws:RequestedRegion", region);
+    c.set("aws:SecureTransport", secure.to_string());
+    // Stratus listens on loopback only.
+    c.set("aws:SourceIp", "127.0.0.1");
+    c.set("aws:CurrentTime", stratus_core::time::iso8601(now_ms));
+    c.set("aws:EpochTime", (now_ms / 1000).to_string());
+    let kind = match id.kind {
+        IdentityKind::Root => "Account",
+        IdentityKind::User => "User",
+        IdentityKind::AssumedRole => "AssumedRole",
+        IdentityKind::FederatedUser => "FederatedUser",
+    };
+    c.set("aws:PrincipalType", kind);
+    if id.kind == IdentityKind::User {
+        c.set("aws:username", last_segment(&id.arn));
+    }
+    if id.expires_ms.is_some() {
+        c.set("aws:MultiFactorAuthPresent", "false");
+    }
+    c
+}
+
+fn add_tags(c: &mut Context, tags: &crate::state::Tags) {
+    for (k, v) in &tags.0 {
+        c.set(&format!("aws:PrincipalTag/{k}"), v.clone());
+    }
+}
+
+fn principal(id: &Identity) -> Principal {
+    Principal {
+        arn: id.arn.clone(),
+        account: id.account_id.clone(),
+        role_arn: id.role_arn.clone(),
+        service: None,
+    }
+}
+
+impl Iam {
+    /// The policies that govern `id` and the context keys they bring, or
+    /// `None` when the principal no longer exists.
+    fn governing(&self, a: &Account, id: &Identity, ctx: &mut Context) -> Option<PolicySet> {
+        match id.kind {
+            IdentityKind::User => {
+                let u = a.users.get(&last_segment(&id.arn).to_lowercase())?;
+                add_tags(ctx, &u.tags);
+                Some(user_policies(a, u))
+            }
+            IdentityKind::AssumedRole => {
+                let role_arn = id.role_arn.as_deref()?;
+                let r = a.roles.get(&last_segment(role_arn).to_lowercase())?;
+                add_tags(ctx, &r.tags);
+                Some(role_policies(a, r))
+            }
+            _ => None,
+        }
+    }
+
+    /// Trust policies act as the resource policy of role ARNs for STS actions.
+    fn resource_policies(&self, a: &Account, action: &str, resource: &str) -> Vec<PolicyDocument> {
+        if !action.to_ascii_lowercase().starts_with("sts:assumerole") {
+            return Vec::new();
+        }
+        let Some(rest) = resource.split(":role/").nth(1) else {
+            return Vec::new();
+        };
+        a.roles
+            .get(&last_segment(rest).to_lowercase())
+            .and_then(|r| PolicyDocument::parse(&r.trust, PolicyKind::Trust).ok())
+            .into_iter()
+            .collect()
+    }
+
+    pub fn decide(&self, req: &AccessRequest) -> Result<(), Denial> {
+        let id = req.identity;
+        if id.kind == IdentityKind::Root || id.kind == IdentityKind::FederatedUser {
+            return Ok(());
+        }
+        let base = base_context(id, req.region, req.secure_transport, req.now_ms);
+        self.state.read(&id.account_id, |a| {
+            let mut ctx = base;
+            let set = self.governing(a, id, &mut ctx);
+            let p = principal(id);
+            for resource in req.resources {
+                let decision = match &set {
+                    Some(set) => {
+                        let mut set = set.clone();
+                        set.resource = self.resource_policies(a, req.action, resource);
+                        evaluate(
+                            &set,
+                            &EvalRequest {
+                                action: req.action,
+                                resource,
+                                principal: &p,
+                                context: &ctx,
+                            },
+                        )
+                    }
+                    None => Decision::ImplicitDeny(crate::policy::DenySource::Identity),
+                };
+                if !decision.allowed() {
+                    let on = if resource == "*" {
+                        String::new()
+                    } else {
+                        format!(" on resource: {resource}")
+                    };
+                    return Err(Denial {
+                        message: format!(
+                            "User: {} is not authorized to perform: {}{on} {}",
+                            id.arn,
+                            req.action,
+                            decision.reason(req.action)
+                        ),
+                    });
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// When a key was last used, if since the last persisted change.
+    pub fn last_used(&self, key: &str) -> Option<LastUsed> {
+        self.last_used.read().get(key).cloned()
+    }
+}
+
+impl stratus_core::Authorizer for Iam {
+    fn authenticate(&self, identity: &Identity, service: &str, region: &str, now_ms: i64) -> Result<(), AwsError> {
+        if identity.kind != IdentityKind::User || identity.expires_ms.is_some() {
+            if let Some(role_arn) = &identity.role_arn {
+                let name = last_segment(role_arn).to_lowercase();
+                let region = region.to_string();
+                self.state.touch(&identity.account_id, |a| {
+                    if let Some(r) = a.roles.get_mut(&name) {
+                        r.last_used = Some(LastUsed { at_ms: now_ms / 1000 * 1000, service: String::new(), region });
+                    }
+                });
+            }
+            return Ok(());
+        }
+        let key = &identity.access_key;
+        let active = self.state.read(&identity.account_id, |a| {
+            a.key_owner(key)
+                .and_then(|u| u.access_keys.iter().find(|k| k.id == *key))
+                .map(|k| k.active)
+        });
+        if active == Some(false) {
+            return Err(AwsError::new(
+                403,
+                "InvalidClientTokenId",
+                "The security token included in the request is invalid.",
+            ));
+        }
+        self.last_used.write().insert(
+            key.clone(),
+            LastUsed {
+                at_ms: now_ms / 60_000 * 60_000,
+                service: service.to_string(),
+                region: region.to_string(),
+            },
+        );
+        Ok(())
+    }
+
+    fn enforcing(&self) -> bool {
+        self.enforce
+    }
+
+    fn authorize(&self, req: &AccessRequest) -> Result<(), Denial> {
+        self.decide(req)
+    }
+}
+
+impl RoleDirectory for Iam {
+    fn assume(&self, caller: &Identity, role_arn: &str, duration: i64, now_ms: i64) -> Result<Option<String>, AwsError> {
+        let account = role_arn.split(':').nth(4).unwrap_or("");
+        let name = role_arn.split(":role/").nth(1).map(last_segment).unwrap_or("");
+        let role = self.state.read(account, |a| a.roles.get(&name.to_lowercase()).cloned());
+        let denied = || {
+            AwsError::access_denied(format!(
+                "User: {} is not authorized to perform: sts:AssumeRole on resource: {role_arn}",
+                caller.arn
+            ))
+        };
+        let Some(role) = role.filter(|r| r.arn == role_arn) else {
+            return if self.enforce { Err(denied()) } else { Ok(None) };
+        };
+        if duration > role.max_session as i64 {
+            return Err(AwsError::bad_request(
+                "ValidationError",
+                "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+            ));
+        }
+        if self.enforce {
+            let trust = PolicyDocument::parse(&role.trust, PolicyKind::Trust).map_err(|_| denied())?;
+            let ctx = base_context(caller, "us-east-1", false, now_ms);
+            let p = principal(caller);
+            let allowed = ["sts:AssumeRole"].iter().any(|action| {
+                resource_policy_allows(
+                    std::slice::from_ref(&trust),
+                    &EvalRequest { action, resource: role_arn, principal: &p, context: &ctx },
+                )
+            });
+            if !allowed {
+                return Err(denied());
+            }
+        }
+        Ok(Some(role.id))
+    }
+
+    fn verify_mfa(&self, caller: &Identity, serial: &str, code: &str, now_ms: i64) -> Result<(), AwsError> {
+        crate::ops::credentials::verify_mfa(self, &caller.account_id, serial, code, now_ms)
+    }
+}
