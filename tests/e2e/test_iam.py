@@ -512,3 +512,16 @@ def test_simulate_custom_policy_with_conditions_and_variables(iam):
     assert decide("ana", "203.0.113.9", "ana") == "allowed"
     assert decide("ana", "203.0.113.9", "bo") == "implicitDeny"
     assert decide("ana", "198.51.100.1", "ana") == "implicitDeny"
+
+
+def test_key_last_use_survives_restart(server_factory):
+    srv = server_factory(args=["--test-mode"])
+    iam = srv.client("iam")
+    iam.create_user(UserName="lu")
+    k = iam.create_access_key(UserName="lu")["AccessKey"]
+    srv.client("sts", access_key=k["AccessKeyId"], secret_key=k["SecretAccessKey"]).get_caller_identity()
+    iam.create_user(UserName="another-change")
+    srv.kill()
+    srv.start()
+    last = srv.client("iam").get_access_key_last_used(AccessKeyId=k["AccessKeyId"])["AccessKeyLastUsed"]
+    assert last["ServiceName"] == "sts" and last["Region"] == "us-east-1" and "LastUsedDate" in last

@@ -274,3 +274,50 @@ def test_cli_flow_create_user_key_policy_and_use_it(enforced, aws):
     proc = run(enforced, "iam", "create-user", "--user-name", "sneaky", creds=creds, check=False)
     assert proc.returncode != 0
     assert "AccessDenied" in proc.stderr and "iam:CreateUser" in proc.stderr
+
+
+def test_session_policy_narrows_an_assumed_role(enforced, root):
+    role = root.create_role(RoleName="broad", AssumeRolePolicyDocument=json.dumps(TRUST_ACCOUNT))["Role"]
+    root.attach_role_policy(RoleName="broad", PolicyArn="arn:aws:iam::aws:policy/IAMReadOnlyAccess")
+    sts = enforced.client("sts")
+    narrow = enforced.client("sts").assume_role(
+        RoleArn=role["Arn"], RoleSessionName="narrow", Policy=doc(allow("iam:ListRoles"))
+    )["Credentials"]
+    full = sts.assume_role(RoleArn=role["Arn"], RoleSessionName="full")["Credentials"]
+    assert enforced.client("iam", creds=full).list_users()["Users"] == []
+    assert [r["RoleName"] for r in enforced.client("iam", creds=narrow).list_roles()["Roles"]] == ["broad"]
+    with pytest.raises(ClientError) as e:
+        enforced.client("iam", creds=narrow).list_users()
+    assert err(e)[1].endswith("because no session policy allows the iam:ListUsers action")
+
+
+def totp(seed_b32: bytes, step: int) -> str:
+    import base64, hashlib, hmac, struct
+
+    s = seed_b32.decode()
+    key = base64.b32decode(s + "=" * (-len(s) % 8))
+    mac = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
+    off = mac[-1] & 0x0F
+    return "%06d" % ((struct.unpack(">I", mac[off : off + 4])[0] & 0x7FFFFFFF) % 1_000_000)
+
+
+def test_mfa_condition_needs_an_mfa_session(enforced, root):
+    mfa_only = doc(
+        {"Effect": "Allow", "Action": "sts:GetSessionToken", "Resource": "*"},
+        {"Effect": "Allow", "Action": "iam:ListUsers", "Resource": "*", "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}},
+    )
+    creds = user_with(enforced, root, "careful", inline=mfa_only)
+    d = root.create_virtual_mfa_device(VirtualMFADeviceName="careful")["VirtualMFADevice"]
+    step = int(enforced.now().timestamp()) // 30
+    root.enable_mfa_device(UserName="careful", SerialNumber=d["SerialNumber"],
+                           AuthenticationCode1=totp(d["Base32StringSeed"], step - 1),
+                           AuthenticationCode2=totp(d["Base32StringSeed"], step))
+    with pytest.raises(ClientError):
+        enforced.client("iam", creds=creds).list_users()
+    sts = enforced.client("sts", creds=creds)
+    plain = sts.get_session_token()["Credentials"]
+    with pytest.raises(ClientError):
+        enforced.client("iam", creds=plain).list_users()
+    enforced.advance(30)
+    with_mfa = sts.get_session_token(SerialNumber=d["SerialNumber"], TokenCode=totp(d["Base32StringSeed"], step + 1))["Credentials"]
+    assert [u["UserName"] for u in enforced.client("iam", creds=with_mfa).list_users()["Users"]] == ["careful"]

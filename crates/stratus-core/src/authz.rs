@@ -46,6 +46,21 @@ pub trait Authorizer: Send + Sync {
     fn authorize(&self, req: &AccessRequest) -> Result<(), Denial>;
 }
 
+/// What a session STS issued carries beyond its identity.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SessionGrant {
+    pub account_id: String,
+    pub access_key: String,
+    /// The inline session policy passed to AssumeRole.
+    pub policy: Option<String>,
+    /// Managed session policies (PolicyArns).
+    pub policy_arns: Vec<String>,
+    /// Whether the session was created with a valid MFA code.
+    pub mfa: bool,
+    pub issued_ms: i64,
+    pub expires_ms: i64,
+}
+
 /// What STS needs to know about roles.
 pub trait RoleDirectory: Send + Sync {
     /// Checks that `caller` may assume `role_arn` for `duration_seconds`:
@@ -54,6 +69,9 @@ pub trait RoleDirectory: Send + Sync {
     fn assume(&self, caller: &Identity, role_arn: &str, duration_seconds: i64, now_ms: i64) -> Result<Option<String>, AwsError>;
     /// Checks a one-time code from an MFA device of the caller's account.
     fn verify_mfa(&self, caller: &Identity, serial: &str, code: &str, now_ms: i64) -> Result<(), AwsError>;
+    /// Records a new session's session policies and MFA state, which later
+    /// authorization of its requests takes into account.
+    fn session_started(&self, grant: SessionGrant) -> Result<(), AwsError>;
 }
 
 #[cfg(test)]

@@ -1,13 +1,13 @@
 //! IAM as the server's authorizer and STS's role directory: collects the
 //! policies that govern a principal and asks the engine.
 
-use stratus_core::{AccessRequest, AwsError, Denial, Identity, IdentityKind, RoleDirectory};
+use stratus_core::{AccessRequest, AwsError, Denial, Identity, IdentityKind, RoleDirectory, SessionGrant};
 
 use crate::Iam;
 use crate::ops::policies::default_document;
 use crate::policy::evaluate::resource_policy_allows;
 use crate::policy::{Context, Decision, EvalRequest, PolicyDocument, PolicyKind, PolicySet, Principal, evaluate};
-use crate::state::{Account, LastUsed, Role, User};
+use crate::state::{Account, LastUsed, Role, Session, User};
 
 fn parse(text: &str) -> Option<PolicyDocument> {
     PolicyDocument::parse(text, PolicyKind::Identity).ok()
@@ -86,6 +86,23 @@ fn add_tags(c: &mut Context, tags: &crate::state::Tags) {
     }
 }
 
+/// Session policies narrow what the session may do; MFA shows in the context.
+fn apply_session(a: &Account, s: &Session, set: Option<&mut PolicySet>, ctx: &mut Context, now_ms: i64) {
+    if s.mfa {
+        ctx.set("aws:MultiFactorAuthPresent", "true");
+        ctx.set("aws:MultiFactorAuthAge", ((now_ms - s.issued_ms) / 1000).max(0).to_string());
+    }
+    ctx.set("aws:TokenIssueTime", stratus_core::time::iso8601(s.issued_ms));
+    let Some(set) = set else {
+        return;
+    };
+    if s.policy.is_some() || !s.policy_arns.is_empty() {
+        let mut docs: Vec<PolicyDocument> = s.policy.iter().filter_map(|p| parse(p)).collect();
+        docs.extend(managed_docs(a, &s.policy_arns));
+        set.session = Some(docs);
+    }
+}
+
 fn principal(id: &Identity) -> Principal {
     Principal {
         arn: id.arn.clone(),
@@ -142,7 +159,10 @@ impl Iam {
         let base = base_context(id, req.region, req.secure_transport, req.now_ms);
         self.state.read(&id.account_id, |a| {
             let mut ctx = base;
-            let set = self.governing(a, id, &mut ctx);
+            let mut set = self.governing(a, id, &mut ctx);
+            if let Some(s) = a.sessions.get(&id.access_key).filter(|s| s.expires_ms > req.now_ms) {
+                apply_session(a, s, set.as_mut(), &mut ctx, req.now_ms);
+            }
             let p = principal(id);
             for resource in req.resources {
                 let decision = match &set {
@@ -181,48 +201,58 @@ impl Iam {
         })
     }
 
-    /// When a key was last used, if since the last persisted change.
-    pub fn last_used(&self, key: &str) -> Option<LastUsed> {
-        self.last_used.read().get(key).cloned()
-    }
 }
 
 impl stratus_core::Authorizer for Iam {
     fn authenticate(&self, identity: &Identity, service: &str, region: &str, now_ms: i64) -> Result<(), AwsError> {
+        // Last-use stamps have minute precision, so most requests only read.
+        let stamp = LastUsed {
+            at_ms: now_ms / 60_000 * 60_000,
+            service: service.to_string(),
+            region: region.to_string(),
+        };
         if identity.kind != IdentityKind::User || identity.expires_ms.is_some() {
             if let Some(role_arn) = &identity.role_arn {
                 let name = last_segment(role_arn).to_lowercase();
-                let region = region.to_string();
-                self.state.touch(&identity.account_id, |a| {
-                    if let Some(r) = a.roles.get_mut(&name) {
-                        r.last_used = Some(LastUsed { at_ms: now_ms / 1000 * 1000, service: String::new(), region });
-                    }
+                let fresh = self.state.read(&identity.account_id, |a| {
+                    a.roles.get(&name).is_some_and(|r| r.last_used.as_ref() == Some(&stamp))
                 });
+                if !fresh {
+                    self.state.touch(&identity.account_id, |a| {
+                        if let Some(r) = a.roles.get_mut(&name) {
+                            r.last_used = Some(stamp);
+                        }
+                    });
+                }
             }
             return Ok(());
         }
         let key = &identity.access_key;
-        let active = self.state.read(&identity.account_id, |a| {
+        let found = self.state.read(&identity.account_id, |a| {
             a.key_owner(key)
                 .and_then(|u| u.access_keys.iter().find(|k| k.id == *key))
-                .map(|k| k.active)
+                .map(|k| (k.active, k.last_used.as_ref() == Some(&stamp)))
         });
-        if active == Some(false) {
-            return Err(AwsError::new(
+        match found {
+            Some((false, _)) => Err(AwsError::new(
                 403,
                 "InvalidClientTokenId",
                 "The security token included in the request is invalid.",
-            ));
+            )),
+            Some((true, false)) => {
+                self.state.touch(&identity.account_id, |a| {
+                    let owner = a
+                        .users
+                        .values_mut()
+                        .find(|u| u.access_keys.iter().any(|k| k.id == *key));
+                    if let Some(k) = owner.and_then(|u| u.access_keys.iter_mut().find(|k| k.id == *key)) {
+                        k.last_used = Some(stamp);
+                    }
+                });
+                Ok(())
+            }
+            _ => Ok(()),
         }
-        self.last_used.write().insert(
-            key.clone(),
-            LastUsed {
-                at_ms: now_ms / 60_000 * 60_000,
-                service: service.to_string(),
-                region: region.to_string(),
-            },
-        );
-        Ok(())
     }
 
     fn enforcing(&self) -> bool {
@@ -273,5 +303,26 @@ impl RoleDirectory for Iam {
 
     fn verify_mfa(&self, caller: &Identity, serial: &str, code: &str, now_ms: i64) -> Result<(), AwsError> {
         crate::ops::credentials::verify_mfa(self, &caller.account_id, serial, code, now_ms)
+    }
+
+    fn session_started(&self, g: SessionGrant) -> Result<(), AwsError> {
+        if let Some(p) = &g.policy {
+            PolicyDocument::parse(p, PolicyKind::Identity)?;
+        }
+        self.state.write(&g.account_id, |a| {
+            // Sessions that have ended need no memory.
+            a.sessions.retain(|_, s| s.expires_ms > g.issued_ms);
+            a.sessions.insert(
+                g.access_key.clone(),
+                Session {
+                    policy: g.policy.clone(),
+                    policy_arns: g.policy_arns.clone(),
+                    mfa: g.mfa,
+                    issued_ms: g.issued_ms,
+                    expires_ms: g.expires_ms,
+                },
+            );
+            Ok(())
+        })
     }
 }

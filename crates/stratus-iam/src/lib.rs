@@ -12,22 +12,17 @@ mod resources;
 mod state;
 mod totp;
 
-use std::collections::HashMap;
-
-use parking_lot::RwLock;
 use stratus_core::{AwsError, Identities, Identity, IdentityKind};
 use stratus_protocol::{HandlerFuture, Service, Value};
 use stratus_store::Store;
 
-use state::{LastUsed, State};
+use state::State;
 
 /// The IAM service; also the server's authorizer and STS's role directory.
 pub struct Iam {
     state: State,
     identities: Identities,
     enforce: bool,
-    /// Access keys' last use, kept in memory (it changes on every request).
-    last_used: RwLock<HashMap<String, LastUsed>>,
 }
 
 impl Iam {
@@ -37,7 +32,6 @@ impl Iam {
             state: State::load(store)?,
             identities,
             enforce,
-            last_used: RwLock::default(),
         };
         for (account, a) in iam.state.accounts() {
             for u in a.users.values() {
@@ -87,7 +81,6 @@ impl Service for Iam {
 
     fn reset(&self) -> Result<(), AwsError> {
         self.state.reset()?;
-        self.last_used.write().clear();
         // Long-term user keys are IAM's; session keys belong to STS.
         self.identities
             .retain(|id| !(id.kind == IdentityKind::User && id.expires_ms.is_none()));

@@ -24,7 +24,7 @@ pub struct AccessKey {
     pub last_used: Option<LastUsed>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LastUsed {
     pub at_ms: i64,
     pub service: String,
@@ -153,6 +153,16 @@ pub struct PasswordPolicy {
     pub hard_expiry: bool,
 }
 
+/// What an STS session carries for authorization (see RoleDirectory).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Session {
+    pub policy: Option<String>,
+    pub policy_arns: Vec<String>,
+    pub mfa: bool,
+    pub issued_ms: i64,
+    pub expires_ms: i64,
+}
+
 /// Everything IAM holds for one account. Maps are keyed by lower-cased name
 /// because IAM names are unique regardless of case.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -167,6 +177,9 @@ pub struct Account {
     pub password_policy: Option<PasswordPolicy>,
     pub alias: Option<String>,
     pub credential_report_ms: Option<i64>,
+    /// STS sessions with session policies or MFA, by access key.
+    #[serde(default)]
+    pub sessions: BTreeMap<String, Session>,
 }
 
 impl Account {

@@ -123,7 +123,7 @@ fn report_time(ms: i64) -> String {
 
 const REPORT_HEADER: &str = "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated";
 
-pub fn credential_report(iam: &Iam, account: &str, a: &Account, generated_ms: i64) -> String {
+pub fn credential_report(account: &str, a: &Account) -> String {
     let mut out = vec![REPORT_HEADER.to_string()];
     out.push(format!(
         "<root_account>,arn:aws:iam::{account}:root,{},not_supported,no_information,not_supported,not_supported,false,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A",
@@ -147,7 +147,7 @@ pub fn credential_report(iam: &Iam, account: &str, a: &Account, generated_ms: i6
         for n in 0..2 {
             match u.access_keys.get(n) {
                 Some(k) => {
-                    let last = iam.last_used(&k.id).or(k.last_used.clone());
+                    let last = k.last_used.clone();
                     row.push(k.active.to_string());
                     row.push(report_time(k.created_ms));
                     match last {
@@ -165,7 +165,6 @@ pub fn credential_report(iam: &Iam, account: &str, a: &Account, generated_ms: i6
         row.extend(["false", "N/A", "false", "N/A"].map(String::from));
         out.push(row.join(","));
     }
-    let _ = generated_ms;
     out.join("\n")
 }
 
@@ -173,7 +172,7 @@ pub fn get_credential_report(iam: &Iam, ctx: &RequestContext) -> Result<GetCrede
     let account = ctx.account_id();
     let (generated, csv) = iam.state.read(account, |a| {
         a.credential_report_ms
-            .map(|t| (t, credential_report(iam, account, a, t)))
+            .map(|t| (t, credential_report(account, a)))
             .ok_or_else(|| AwsError::new(410, "ReportNotPresent", "Credential report does not exist. Use GenerateCredentialReport to generate a report."))
     })?;
     Ok(GetCredentialReportResponse {

@@ -122,7 +122,7 @@ pub fn get_access_key_last_used(iam: &Iam, ctx: &RequestContext, i: GetAccessKey
             ctx.identity.arn, i.access_key_id
         )));
     };
-    let last = iam.last_used(&i.access_key_id).or(k.last_used);
+    let last = k.last_used;
     Ok(GetAccessKeyLastUsedResponse {
         user_name: Some(user),
         access_key_last_used: Some(match last {

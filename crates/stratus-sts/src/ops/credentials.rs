@@ -3,7 +3,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD as B64, URL_SAFE_NO_PAD as B64URL};
 use sha2::{Digest, Sha256};
-use stratus_core::{AwsError, Identity, IdentityKind, RequestContext, ids};
+use stratus_core::{AwsError, Identity, IdentityKind, RequestContext, SessionGrant, ids};
 use stratus_protocol::Timestamp;
 
 use crate::Sts;
@@ -185,11 +185,9 @@ pub fn assume_role(
         .source_identity
         .clone()
         .or_else(|| ctx.identity.source_identity.clone());
+    let mfa = check_mfa(sts, ctx, &input.serial_number, &input.token_code)?;
     let unique_id = match &sts.roles {
-        Some(dir) => {
-            check_mfa(sts, ctx, &input.serial_number, &input.token_code)?;
-            dir.assume(&ctx.identity, &role.arn, seconds, ctx.clock.now_millis())?
-        }
+        Some(dir) => dir.assume(&ctx.identity, &role.arn, seconds, ctx.clock.now_millis())?,
         None => None,
     };
     let (id, user) = assumed_role_identity(
@@ -199,6 +197,13 @@ pub fn assume_role(
         source.clone(),
     );
     let creds = issue(sts, ctx, id, seconds)?;
+    let arns = input
+        .policy_arns
+        .iter()
+        .flatten()
+        .filter_map(|p| p.arn.clone())
+        .collect();
+    grant(sts, ctx, &role.account, &creds, input.policy.clone(), arns, mfa)?;
     Ok(AssumeRoleResponse {
         credentials: Some(creds),
         assumed_role_user: Some(user),
@@ -260,16 +265,43 @@ pub fn assume_role_with_web_identity(
     })
 }
 
-/// A code given with a serial number must come from that MFA device.
+/// A code given with a serial number must come from that MFA device;
+/// true when one did.
 fn check_mfa(
     sts: &Sts,
     ctx: &RequestContext,
     serial: &Option<String>,
     code: &Option<String>,
-) -> Result<(), AwsError> {
+) -> Result<bool, AwsError> {
     match (&sts.roles, serial, code) {
-        (Some(dir), Some(serial), Some(code)) => {
-            dir.verify_mfa(&ctx.identity, serial, code, ctx.clock.now_millis())
+        (Some(dir), Some(serial), Some(code)) => dir
+            .verify_mfa(&ctx.identity, serial, code, ctx.clock.now_millis())
+            .map(|()| true),
+        _ => Ok(false),
+    }
+}
+
+/// Tells IAM about a session's policies and MFA, when there is anything to tell.
+fn grant(
+    sts: &Sts,
+    ctx: &RequestContext,
+    account: &str,
+    creds: &Credentials,
+    policy: Option<String>,
+    policy_arns: Vec<String>,
+    mfa: bool,
+) -> Result<(), AwsError> {
+    match &sts.roles {
+        Some(dir) if policy.is_some() || !policy_arns.is_empty() || mfa => {
+            dir.session_started(SessionGrant {
+                account_id: account.to_string(),
+                access_key: creds.access_key_id.clone(),
+                policy,
+                policy_arns,
+                mfa,
+                issued_ms: ctx.clock.now_millis(),
+                expires_ms: creds.expiration.0,
+            })
         }
         _ => Ok(()),
     }
@@ -299,11 +331,13 @@ pub fn session_token(
     input: GetSessionTokenRequest,
 ) -> Result<GetSessionTokenResponse, AwsError> {
     refuse_session_credentials(ctx, "GetSessionToken")?;
-    check_mfa(sts, ctx, &input.serial_number, &input.token_code)?;
+    let mfa = check_mfa(sts, ctx, &input.serial_number, &input.token_code)?;
     let seconds = capped(ctx, input.duration_seconds, 43_200);
     let mut id = ctx.identity.clone();
     id.role_arn = None;
+    let account = id.account_id.clone();
     let creds = issue(sts, ctx, id, seconds)?;
+    grant(sts, ctx, &account, &creds, None, Vec::new(), mfa)?;
     Ok(GetSessionTokenResponse {
         credentials: Some(creds),
         ..Default::default()
