@@ -330,7 +330,9 @@ def test_inactive_and_deleted_keys_are_refused(server, iam):
     iam.update_access_key(UserName="dev", AccessKeyId=k["AccessKeyId"], Status="Active")
     assert sts.get_caller_identity()["Arn"].endswith(":user/dev")
     iam.delete_access_key(UserName="dev", AccessKeyId=k["AccessKeyId"])
-    assert sts.get_caller_identity()["Arn"] == f"arn:aws:iam::{ACCOUNT}:root"
+    with pytest.raises(ClientError) as e:
+        sts.get_caller_identity()
+    assert err(e) == ("InvalidClientTokenId", "The security token included in the request is invalid.", 403)
 
 
 def test_user_can_manage_own_keys_without_naming_itself(server, iam):
@@ -365,6 +367,12 @@ def test_iam_state_and_keys_survive_restart(server_factory):
     assert [p["PolicyName"] for p in iam.list_policies(Scope="Local")["Policies"]] == ["p"]
     ident = srv.client("sts", access_key=k["AccessKeyId"], secret_key=k["SecretAccessKey"]).get_caller_identity()
     assert ident["Arn"].endswith(":user/keep")
+    iam.delete_access_key(UserName="keep", AccessKeyId=k["AccessKeyId"])
+    srv.kill()
+    srv.start()
+    with pytest.raises(ClientError) as e:
+        srv.client("sts", access_key=k["AccessKeyId"], secret_key=k["SecretAccessKey"]).get_caller_identity()
+    assert err(e)[0] == "InvalidClientTokenId"
 
 
 # -- login profiles and the password policy ------------------------------------

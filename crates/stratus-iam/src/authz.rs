@@ -234,7 +234,8 @@ impl stratus_core::Authorizer for Iam {
                 .map(|k| (k.active, k.last_used.as_ref() == Some(&stamp)))
         });
         match found {
-            Some((false, _)) => Err(AwsError::new(
+            // Disabled, or deleted (then no user holds the key).
+            Some((false, _)) | None => Err(AwsError::new(
                 403,
                 "InvalidClientTokenId",
                 "The security token included in the request is invalid.",
@@ -251,7 +252,7 @@ impl stratus_core::Authorizer for Iam {
                 });
                 Ok(())
             }
-            _ => Ok(()),
+            Some((true, true)) => Ok(()),
         }
     }
 

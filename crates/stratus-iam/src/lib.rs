@@ -37,6 +37,9 @@ impl Iam {
             for u in a.users.values() {
                 iam.register_keys(&account, u);
             }
+            for (key, arn) in &a.retired_keys {
+                iam.retire_key(&account, key, arn);
+            }
         }
         Ok(iam)
     }
@@ -58,6 +61,25 @@ impl Iam {
                 source_identity: None,
             });
         }
+    }
+}
+
+impl Iam {
+    /// Keeps a deleted key known as its former user's, with no usable
+    /// secret; the authorizer refuses it (`InvalidClientTokenId`).
+    fn retire_key(&self, account: &str, key: &str, user_arn: &str) {
+        self.identities.register(Identity {
+            account_id: account.to_string(),
+            arn: user_arn.to_string(),
+            user_id: String::new(),
+            kind: IdentityKind::User,
+            access_key: key.to_string(),
+            secret_key: Some(String::new()),
+            session_token: None,
+            expires_ms: None,
+            role_arn: None,
+            source_identity: None,
+        });
     }
 }
 

@@ -177,6 +177,11 @@ pub struct Account {
     pub password_policy: Option<PasswordPolicy>,
     pub alias: Option<String>,
     pub credential_report_ms: Option<i64>,
+    /// Deleted access keys (id -> the user ARN they belonged to): still
+    /// known, so that requests signed with them are refused rather than
+    /// taken for an unknown key.
+    #[serde(default)]
+    pub retired_keys: BTreeMap<String, String>,
     /// STS sessions with session policies or MFA, by access key.
     #[serde(default)]
     pub sessions: BTreeMap<String, Session>,

@@ -213,12 +213,13 @@ fn identify(
     {
         return Err(expired(protocol));
     }
+    // A disabled or deleted key is refused before its signature is looked at.
+    authenticate(app, &identity, caller.signing_service.as_deref().unwrap_or(""), caller.region.as_deref())?;
     if app.config.verify_signatures {
         if let Some(secret) = identity.secret_key.as_deref() {
             verify_signature(app, req, secret)?;
         }
     }
-    authenticate(app, &identity, caller.signing_service.as_deref().unwrap_or(""), caller.region.as_deref())?;
     Ok(identity)
 }
 

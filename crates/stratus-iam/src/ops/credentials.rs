@@ -72,16 +72,19 @@ pub fn update_access_key(iam: &Iam, ctx: &RequestContext, i: UpdateAccessKeyRequ
 
 pub fn delete_access_key(iam: &Iam, ctx: &RequestContext, i: DeleteAccessKeyRequest) -> Result<(), AwsError> {
     let name = user_for(ctx, i.user_name)?;
-    iam.state.write(ctx.account_id(), |a| {
+    let account = ctx.account_id().to_string();
+    let arn = iam.state.write(&account, |a| {
         let u = a.user_mut(&name)?;
         let before = u.access_keys.len();
         u.access_keys.retain(|k| k.id != i.access_key_id);
         if u.access_keys.len() == before {
             return Err(key_missing(&i.access_key_id));
         }
-        Ok(())
+        let arn = u.arn.clone();
+        a.retired_keys.insert(i.access_key_id.clone(), arn.clone());
+        Ok(arn)
     })?;
-    iam.identities.revoke(&i.access_key_id);
+    iam.retire_key(&account, &i.access_key_id, &arn);
     Ok(())
 }
 
