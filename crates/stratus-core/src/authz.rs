@@ -15,6 +15,9 @@ pub struct AccessRequest<'a> {
     pub action: &'a str,
     /// Resource ARNs, or `*` when the operation names none.
     pub resources: &'a [String],
+    /// Resource-based policies (JSON) attached to those resources: bucket,
+    /// queue or topic policies. Evaluated with the caller's own policies.
+    pub resource_policies: &'a [String],
     pub region: &'a str,
     /// Whether the request arrived over TLS (`aws:SecureTransport`).
     pub secure_transport: bool,

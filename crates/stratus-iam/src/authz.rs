@@ -169,6 +169,11 @@ impl Iam {
                     Some(set) => {
                         let mut set = set.clone();
                         set.resource = self.resource_policies(a, req.action, resource);
+                        set.resource.extend(
+                            req.resource_policies
+                                .iter()
+                                .filter_map(|p| PolicyDocument::parse(p, PolicyKind::Resource).ok()),
+                        );
                         evaluate(
                             &set,
                             &EvalRequest {
@@ -325,5 +330,157 @@ impl RoleDirectory for Iam {
             );
             Ok(())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::{AccessKey, Tags};
+    use stratus_core::Authorizer;
+
+    const ACCT: &str = "123456789012";
+
+    fn iam_with_user(inline: &str, boundary: Option<&str>) -> (Iam, Identity) {
+        let iam = Iam::new(stratus_store::Store::ephemeral(), stratus_core::Identities::new(ACCT), true).unwrap();
+        iam.state
+            .write(ACCT, |a| {
+                let mut inl = std::collections::BTreeMap::new();
+                inl.insert("p".to_string(), inline.to_string());
+                if let Some(b) = boundary {
+                    a.policies.insert(
+                        format!("arn:aws:iam::{ACCT}:policy/b"),
+                        crate::state::ManagedPolicy {
+                            name: "b".into(),
+                            path: "/".into(),
+                            id: "ANPAEXAMPLE".into(),
+                            arn: format!("arn:aws:iam::{ACCT}:policy/b"),
+                            created_ms: 0,
+                            updated_ms: 0,
+                            description: None,
+                            default_version: "v1".into(),
+                            versions: vec![crate::state::PolicyVersion { id: "v1".into(), document: b.into(), created_ms: 0 }],
+                            next_version: 2,
+                            tags: Tags::default(),
+                        },
+                    );
+                }
+                a.users.insert(
+                    "ana".into(),
+                    crate::state::User {
+                        name: "ana".into(),
+                        path: "/".into(),
+                        id: "AIDAEXAMPLE".into(),
+                        arn: format!("arn:aws:iam::{ACCT}:user/ana"),
+                        created_ms: 0,
+                        tags: Tags(vec![("team".into(), "blue".into())]),
+                        boundary: boundary.map(|_| format!("arn:aws:iam::{ACCT}:policy/b")),
+                        inline: inl,
+                        attached: Vec::new(),
+                        groups: Vec::new(),
+                        access_keys: vec![AccessKey { id: "AKIAANA".into(), secret: "s".into(), active: true, created_ms: 0, last_used: None }],
+                        login: None,
+                        mfa: Vec::new(),
+                        password_last_used_ms: None,
+                    },
+                );
+                Ok(())
+            })
+            .unwrap();
+        let user = iam.state.read(ACCT, |a| a.users["ana"].clone());
+        iam.register_keys(ACCT, &user);
+        let id = iam.identities.resolve("AKIAANA");
+        (iam, id)
+    }
+
+    fn ask(iam: &Iam, id: &Identity, action: &str, resource: &str, policies: &[String]) -> Result<(), Denial> {
+        iam.authorize(&AccessRequest {
+            identity: id,
+            action,
+            resources: &[resource.to_string()],
+            resource_policies: policies,
+            region: "us-east-1",
+            secure_transport: false,
+            now_ms: 0,
+        })
+    }
+
+    #[test]
+    fn registered_keys_resolve_to_the_user() {
+        let (_, id) = iam_with_user(r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#, None);
+        assert_eq!(id.arn, format!("arn:aws:iam::{ACCT}:user/ana"));
+        assert_eq!(id.kind, IdentityKind::User);
+    }
+
+    #[test]
+    fn denial_messages() {
+        let (iam, id) = iam_with_user(r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"iam:List*","Resource":"*"}}"#, None);
+        assert!(ask(&iam, &id, "iam:ListUsers", "*", &[]).is_ok());
+        let d = ask(&iam, &id, "iam:CreateUser", &format!("arn:aws:iam::{ACCT}:user/bo"), &[]).unwrap_err();
+        assert_eq!(
+            d.message,
+            format!("User: arn:aws:iam::{ACCT}:user/ana is not authorized to perform: iam:CreateUser on resource: arn:aws:iam::{ACCT}:user/bo because no identity-based policy allows the iam:CreateUser action")
+        );
+        let d = ask(&iam, &id, "sqs:SendMessage", "*", &[]).unwrap_err();
+        assert_eq!(
+            d.message,
+            format!("User: arn:aws:iam::{ACCT}:user/ana is not authorized to perform: sqs:SendMessage because no identity-based policy allows the sqs:SendMessage action")
+        );
+        // GetCallerIdentity is never denied.
+        assert!(ask(&iam, &id, "sts:GetCallerIdentity", "*", &[]).is_ok());
+    }
+
+    #[test]
+    fn principal_tags_reach_conditions() {
+        let (iam, id) = iam_with_user(
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::${aws:PrincipalTag/team}/*"}}"#,
+            None,
+        );
+        assert!(ask(&iam, &id, "s3:GetObject", "arn:aws:s3:::blue/k", &[]).is_ok());
+        assert!(ask(&iam, &id, "s3:GetObject", "arn:aws:s3:::red/k", &[]).is_err());
+    }
+
+    #[test]
+    fn resource_policies_from_other_services() {
+        let (iam, id) = iam_with_user(r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"iam:ListUsers","Resource":"*"}}"#, None);
+        let bucket = format!(
+            r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCT}:user/ana"}},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}}}}"#
+        );
+        assert!(ask(&iam, &id, "s3:GetObject", "arn:aws:s3:::b/k", &[]).is_err());
+        assert!(ask(&iam, &id, "s3:GetObject", "arn:aws:s3:::b/k", &[bucket]).is_ok());
+        let deny = r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Principal":"*","Action":"iam:*","Resource":"*"}}"#;
+        let d = ask(&iam, &id, "iam:ListUsers", "*", &[deny.to_string()]).unwrap_err();
+        assert!(d.message.ends_with("with an explicit deny in a resource-based policy"), "{}", d.message);
+    }
+
+    #[test]
+    fn boundaries_apply() {
+        let (iam, id) = iam_with_user(
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#,
+            Some(r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}"#),
+        );
+        assert!(ask(&iam, &id, "s3:PutObject", "*", &[]).is_ok());
+        let d = ask(&iam, &id, "iam:CreateUser", "*", &[]).unwrap_err();
+        assert!(d.message.ends_with("because no permissions boundary allows the iam:CreateUser action"));
+    }
+
+    #[test]
+    fn disabled_and_deleted_keys_are_refused() {
+        let (iam, id) = iam_with_user(r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#, None);
+        assert!(iam.authenticate(&id, "sts", "us-east-1", 60_000).is_ok());
+        iam.state
+            .write(ACCT, |a| {
+                a.users.get_mut("ana").unwrap().access_keys[0].active = false;
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(iam.authenticate(&id, "sts", "us-east-1", 0).unwrap_err().code, "InvalidClientTokenId");
+        iam.state
+            .write(ACCT, |a| {
+                a.users.get_mut("ana").unwrap().access_keys.clear();
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(iam.authenticate(&id, "sts", "us-east-1", 0).unwrap_err().code, "InvalidClientTokenId");
     }
 }

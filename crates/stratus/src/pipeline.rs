@@ -112,6 +112,7 @@ fn authorize(
         identity,
         action: &action,
         resources: &resources,
+        resource_policies: &[],
         region,
         secure_transport: false,
         now_ms: app.clock.now_millis(),
@@ -256,4 +257,23 @@ fn verify_signature(app: &App, req: &Request, secret: &str) -> Result<(), AwsErr
         payload_sha256: &payload,
     };
     sigv4::verify(&parts, &signed, secret, app.clock.now_secs(), s3).map_err(sig_err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iam_action_prefixes() {
+        let prefix = |svc: &str| {
+            let m = stratus_protocol::model::load(svc).unwrap();
+            action_prefix(&m).to_string()
+        };
+        assert_eq!(prefix("iam"), "iam");
+        assert_eq!(prefix("sts"), "sts");
+        assert_eq!(prefix("s3"), "s3");
+        assert_eq!(prefix("dynamodb"), "dynamodb");
+        assert_eq!(prefix("cloudwatch"), "cloudwatch");
+        assert_eq!(prefix("ses"), "ses");
+    }
 }
