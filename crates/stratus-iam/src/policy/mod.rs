@@ -1,6 +1,8 @@
 //! The policy engine: documents, their validation, and AWS's evaluation logic.
 //! Pure functions of a policy set and a request; nothing here touches state.
 
+#[cfg(test)]
+mod doc_examples;
 pub mod conditions;
 pub mod document;
 pub mod evaluate;
