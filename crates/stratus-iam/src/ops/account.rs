@@ -298,7 +298,7 @@ pub fn get_account_authorization_details(iam: &Iam, ctx: &RequestContext, i: Get
                         document: default_document(a, arn).map(|d| doc_out(&d)),
                         version_id: p.default_version_id.clone(),
                         is_default_version: Some(true),
-                        create_date: p.create_date.clone(),
+                        create_date: p.create_date,
                     }],
                 };
                 policies.push(ManagedPolicyDetail {

@@ -68,11 +68,10 @@ pub fn update_group(iam: &Iam, ctx: &RequestContext, i: UpdateGroupRequest) -> R
     let account = ctx.account_id().to_string();
     iam.state.write(&account, |a| {
         let mut gr = a.group(&i.group_name)?.clone();
-        if let Some(n) = &i.new_group_name {
-            if !n.eq_ignore_ascii_case(&gr.name) && a.groups.contains_key(&n.to_lowercase()) {
+        if let Some(n) = &i.new_group_name
+            && !n.eq_ignore_ascii_case(&gr.name) && a.groups.contains_key(&n.to_lowercase()) {
                 return Err(exists(format!("Group with name {n} already exists.")));
             }
-        }
         a.groups.remove(&gr.name.to_lowercase());
         let old = gr.name.clone();
         if let Some(p) = i.new_path {

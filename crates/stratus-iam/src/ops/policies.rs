@@ -419,7 +419,7 @@ pub fn list_entities_for_policy(iam: &Iam, ctx: &RequestContext, i: ListEntities
     let arn = i.policy_arn.clone();
     let usage = i.policy_usage_filter.clone();
     let want = |kind: &str| i.entity_filter.as_deref().is_none_or(|f| f == kind);
-    let as_policy = |attached: &[String]| usage.as_deref() != Some("PermissionsBoundary") && attached.iter().any(|a| *a == arn);
+    let as_policy = |attached: &[String]| usage.as_deref() != Some("PermissionsBoundary") && attached.contains(&arn);
     let as_boundary = |b: &Option<String>| usage.as_deref() != Some("PermissionsPolicy") && b.as_deref() == Some(arn.as_str());
     let (users, groups, roles) = iam.state.read(ctx.account_id(), |a| {
         if !policy_exists(a, &arn) {

@@ -94,11 +94,10 @@ pub fn update_user(iam: &Iam, ctx: &RequestContext, i: UpdateUserRequest) -> Res
     let account = ctx.account_id().to_string();
     let renamed = iam.state.write(&account, |a| {
         let mut u = a.user(&i.user_name)?.clone();
-        if let Some(n) = &i.new_user_name {
-            if !n.eq_ignore_ascii_case(&u.name) && a.users.contains_key(&n.to_lowercase()) {
+        if let Some(n) = &i.new_user_name
+            && !n.eq_ignore_ascii_case(&u.name) && a.users.contains_key(&n.to_lowercase()) {
                 return Err(exists(format!("User with name {n} already exists.")));
             }
-        }
         a.users.remove(&u.name.to_lowercase());
         if let Some(p) = i.new_path {
             u.path = p;

@@ -317,13 +317,12 @@ fn check_resource(r: &str) -> Result<(), AwsError> {
 fn check_semantics(statements: &[Statement], kind: PolicyKind) -> Result<(), AwsError> {
     let mut sids = HashSet::new();
     for s in statements {
-        if let Some(sid) = s.sid.as_deref().filter(|s| !s.is_empty()) {
-            if !sids.insert(sid) {
+        if let Some(sid) = s.sid.as_deref().filter(|s| !s.is_empty())
+            && !sids.insert(sid) {
                 return Err(malformed(
                     "Statement IDs (SID) in a single policy must be unique.",
                 ));
             }
-        }
     }
     for s in statements {
         if s.action.items.is_empty() {

@@ -198,7 +198,7 @@ fn direct_grant(docs: &[PolicyDocument], req: &EvalRequest) -> bool {
             s.effect == Effect::Allow
                 && statement_applies(s, req, vars)
                 && matches!(&s.principal, Some(b) if !b.negated && match &b.items {
-                    PrincipalSpec::Typed(m) => m.get("AWS").is_some_and(|ids| ids.iter().any(|i| *i == req.principal.arn)),
+                    PrincipalSpec::Typed(m) => m.get("AWS").is_some_and(|ids| ids.contains(&req.principal.arn)),
                     PrincipalSpec::Anyone => false,
                 })
         })
