@@ -533,3 +533,63 @@ def test_key_last_use_survives_restart(server_factory):
     srv.start()
     last = srv.client("iam").get_access_key_last_used(AccessKeyId=k["AccessKeyId"])["AccessKeyLastUsed"]
     assert last["ServiceName"] == "sts" and last["Region"] == "us-east-1" and "LastUsedDate" in last
+
+
+def test_tags_on_roles_policies_and_instance_profiles(iam):
+    iam.create_role(RoleName="tr", AssumeRolePolicyDocument=json.dumps(TRUST), Tags=[{"Key": "env", "Value": "dev"}])
+    iam.tag_role(RoleName="tr", Tags=[{"Key": "owner", "Value": "ana"}])
+    iam.untag_role(RoleName="tr", TagKeys=["env"])
+    assert iam.list_role_tags(RoleName="tr")["Tags"] == [{"Key": "owner", "Value": "ana"}]
+    arn = iam.create_policy(PolicyName="tp", PolicyDocument=json.dumps(S3_READ), Tags=[{"Key": "a", "Value": "1"}])["Policy"]["Arn"]
+    iam.tag_policy(PolicyArn=arn, Tags=[{"Key": "b", "Value": "2"}])
+    iam.untag_policy(PolicyArn=arn, TagKeys=["a"])
+    assert iam.list_policy_tags(PolicyArn=arn)["Tags"] == [{"Key": "b", "Value": "2"}]
+    assert iam.get_policy(PolicyArn=arn)["Policy"]["Tags"] == [{"Key": "b", "Value": "2"}]
+    iam.create_instance_profile(InstanceProfileName="tip", Path="/app/")
+    iam.tag_instance_profile(InstanceProfileName="tip", Tags=[{"Key": "x", "Value": "y"}, {"Key": "z", "Value": "w"}])
+    iam.untag_instance_profile(InstanceProfileName="tip", TagKeys=["z"])
+    assert iam.list_instance_profile_tags(InstanceProfileName="tip")["Tags"] == [{"Key": "x", "Value": "y"}]
+    assert [p["InstanceProfileName"] for p in iam.list_instance_profiles(PathPrefix="/app/")["InstanceProfiles"]] == ["tip"]
+    assert iam.list_instance_profiles(PathPrefix="/other/")["InstanceProfiles"] == []
+    with pytest.raises(ClientError) as e:
+        iam.tag_role(RoleName="tr", Tags=[{"Key": "k", "Value": "1"}, {"Key": "K", "Value": "2"}])
+    assert err(e)[0] == "InvalidInput"
+
+
+def test_role_description_listing_and_policy_attachments(iam):
+    iam.create_role(RoleName="d1", Path="/svc/", AssumeRolePolicyDocument=json.dumps(TRUST))
+    iam.create_role(RoleName="d2", AssumeRolePolicyDocument=json.dumps(TRUST))
+    role = iam.update_role_description(RoleName="d1", Description="batch jobs")["Role"]
+    assert role["Description"] == "batch jobs"
+    assert [r["RoleName"] for r in iam.list_roles(PathPrefix="/svc/")["Roles"]] == ["d1"]
+    assert [r["RoleName"] for r in iam.list_roles()["Roles"]] == ["d1", "d2"]
+    iam.attach_role_policy(RoleName="d1", PolicyArn="arn:aws:iam::aws:policy/AmazonSQSFullAccess")
+    iam.detach_role_policy(RoleName="d1", PolicyArn="arn:aws:iam::aws:policy/AmazonSQSFullAccess")
+    assert iam.list_attached_role_policies(RoleName="d1")["AttachedPolicies"] == []
+    with pytest.raises(ClientError) as e:
+        iam.detach_role_policy(RoleName="d1", PolicyArn="arn:aws:iam::aws:policy/AmazonSQSFullAccess")
+    assert err(e) == ("NoSuchEntity", "Policy arn:aws:iam::aws:policy/AmazonSQSFullAccess was not found.", 404)
+    iam.put_role_permissions_boundary(RoleName="d2", PermissionsBoundary="arn:aws:iam::aws:policy/ReadOnlyAccess")
+    iam.delete_role_permissions_boundary(RoleName="d2")
+    assert "PermissionsBoundary" not in iam.get_role(RoleName="d2")["Role"]
+
+
+def test_group_policies_and_user_inline_deletion(iam):
+    iam.create_group(GroupName="ops")
+    iam.attach_group_policy(GroupName="ops", PolicyArn="arn:aws:iam::aws:policy/CloudWatchFullAccess")
+    assert [p["PolicyName"] for p in iam.list_attached_group_policies(GroupName="ops")["AttachedPolicies"]] == ["CloudWatchFullAccess"]
+    iam.put_group_policy(GroupName="ops", PolicyName="extra", PolicyDocument=json.dumps(S3_READ))
+    assert iam.list_group_policies(GroupName="ops")["PolicyNames"] == ["extra"]
+    ents = iam.list_entities_for_policy(PolicyArn="arn:aws:iam::aws:policy/CloudWatchFullAccess", EntityFilter="Group")
+    assert [g["GroupName"] for g in ents["PolicyGroups"]] == ["ops"] and ents["PolicyUsers"] == []
+    iam.detach_group_policy(GroupName="ops", PolicyArn="arn:aws:iam::aws:policy/CloudWatchFullAccess")
+    assert iam.list_attached_group_policies(GroupName="ops")["AttachedPolicies"] == []
+    iam.create_user(UserName="inl")
+    iam.put_user_policy(UserName="inl", PolicyName="p", PolicyDocument=json.dumps(S3_READ))
+    iam.delete_user_policy(UserName="inl", PolicyName="p")
+    assert iam.list_user_policies(UserName="inl")["PolicyNames"] == []
+    iam.put_user_permissions_boundary(UserName="inl", PermissionsBoundary="arn:aws:iam::aws:policy/PowerUserAccess")
+    assert iam.get_user(UserName="inl")["User"]["PermissionsBoundary"]["PermissionsBoundaryArn"].endswith("/PowerUserAccess")
+    with pytest.raises(ClientError) as e:
+        iam.put_user_permissions_boundary(UserName="inl", PermissionsBoundary="arn:aws:iam::aws:policy/Nope")
+    assert err(e)[0] == "NoSuchEntity"
