@@ -321,3 +321,24 @@ def test_mfa_condition_needs_an_mfa_session(enforced, root):
     enforced.advance(30)
     with_mfa = sts.get_session_token(SerialNumber=d["SerialNumber"], TokenCode=totp(d["Base32StringSeed"], step + 1))["Credentials"]
     assert [u["UserName"] for u in enforced.client("iam", creds=with_mfa).list_users()["Users"]] == ["careful"]
+
+
+def test_federated_user_gets_the_intersection(enforced, root):
+    creds = user_with(
+        enforced, root, "broker",
+        managed=["arn:aws:iam::aws:policy/IAMReadOnlyAccess"],
+        inline=doc(allow("sts:GetFederationToken")),
+    )
+    sts = enforced.client("sts", creds=creds)
+    fed = sts.get_federation_token(Name="guest", Policy=doc(allow(["iam:ListUsers", "iam:CreateUser"])))["Credentials"]
+    iam = enforced.client("iam", creds=fed)
+    assert {u["UserName"] for u in iam.list_users()["Users"]} == {"broker"}
+    with pytest.raises(ClientError) as e:
+        iam.create_user(UserName="x")
+    assert err(e)[1].startswith(f"User: arn:aws:sts::{ACCOUNT}:federated-user/guest is not authorized to perform: iam:CreateUser")
+    with pytest.raises(ClientError) as e:
+        iam.list_roles()
+    assert err(e)[1].endswith("because no session policy allows the iam:ListRoles action")
+    bare = sts.get_federation_token(Name="bare")["Credentials"]
+    with pytest.raises(ClientError):
+        enforced.client("iam", creds=bare).list_users()

@@ -60,6 +60,9 @@ pub struct SessionGrant {
     pub policy_arns: Vec<String>,
     /// Whether the session was created with a valid MFA code.
     pub mfa: bool,
+    /// For federated users: the ARN of the principal that called
+    /// GetFederationToken, whose permissions the session policies narrow.
+    pub federated_by: Option<String>,
     pub issued_ms: i64,
     pub expires_ms: i64,
 }

@@ -96,7 +96,7 @@ fn apply_session(a: &Account, s: &Session, set: Option<&mut PolicySet>, ctx: &mu
     let Some(set) = set else {
         return;
     };
-    if s.policy.is_some() || !s.policy_arns.is_empty() {
+    if s.policy.is_some() || !s.policy_arns.is_empty() || s.federated_by.is_some() {
         let mut docs: Vec<PolicyDocument> = s.policy.iter().filter_map(|p| parse(p)).collect();
         docs.extend(managed_docs(a, &s.policy_arns));
         set.session = Some(docs);
@@ -128,7 +128,21 @@ impl Iam {
                 add_tags(ctx, &r.tags);
                 Some(role_policies(a, r))
             }
-            _ => None,
+            // A federated user has what its federating principal has, as far
+            // as the session policies allow (none given: nothing).
+            IdentityKind::FederatedUser => {
+                let by = a.sessions.get(&id.access_key)?.federated_by.as_deref()?;
+                let mut set = if by.ends_with(":root") {
+                    let all = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#;
+                    PolicySet { identity: parse(all).into_iter().collect(), ..Default::default() }
+                } else {
+                    let u = a.users.get(&last_segment(by).to_lowercase())?;
+                    user_policies(a, u)
+                };
+                set.session = Some(Vec::new());
+                Some(set)
+            }
+            IdentityKind::Root => None,
         }
     }
 
@@ -149,7 +163,7 @@ impl Iam {
 
     pub fn decide(&self, req: &AccessRequest) -> Result<(), Denial> {
         let id = req.identity;
-        if id.kind == IdentityKind::Root || id.kind == IdentityKind::FederatedUser {
+        if id.kind == IdentityKind::Root {
             return Ok(());
         }
         // AWS answers GetCallerIdentity whatever the policies say.
@@ -324,6 +338,7 @@ impl RoleDirectory for Iam {
                     policy: g.policy.clone(),
                     policy_arns: g.policy_arns.clone(),
                     mfa: g.mfa,
+                    federated_by: g.federated_by.clone(),
                     issued_ms: g.issued_ms,
                     expires_ms: g.expires_ms,
                 },

@@ -159,6 +159,8 @@ pub struct Session {
     pub policy: Option<String>,
     pub policy_arns: Vec<String>,
     pub mfa: bool,
+    #[serde(default)]
+    pub federated_by: Option<String>,
     pub issued_ms: i64,
     pub expires_ms: i64,
 }

@@ -203,7 +203,7 @@ pub fn assume_role(
         .flatten()
         .filter_map(|p| p.arn.clone())
         .collect();
-    grant(sts, ctx, &role.account, &creds, input.policy.clone(), arns, mfa)?;
+    grant(sts, ctx, &role.account, &creds, (input.policy.clone(), arns), mfa, None)?;
     Ok(AssumeRoleResponse {
         credentials: Some(creds),
         assumed_role_user: Some(user),
@@ -281,24 +281,28 @@ fn check_mfa(
     }
 }
 
-/// Tells IAM about a session's policies and MFA, when there is anything to tell.
+/// Tells IAM about a session's policies, MFA and federating principal, when
+/// there is anything to tell.
 fn grant(
     sts: &Sts,
     ctx: &RequestContext,
     account: &str,
     creds: &Credentials,
-    policy: Option<String>,
-    policy_arns: Vec<String>,
+    (policy, policy_arns): (Option<String>, Vec<String>),
     mfa: bool,
+    federated_by: Option<String>,
 ) -> Result<(), AwsError> {
     match &sts.roles {
-        Some(dir) if policy.is_some() || !policy_arns.is_empty() || mfa => {
+        Some(dir)
+            if policy.is_some() || !policy_arns.is_empty() || mfa || federated_by.is_some() =>
+        {
             dir.session_started(SessionGrant {
                 account_id: account.to_string(),
                 access_key: creds.access_key_id.clone(),
                 policy,
                 policy_arns,
                 mfa,
+                federated_by,
                 issued_ms: ctx.clock.now_millis(),
                 expires_ms: creds.expiration.0,
             })
@@ -337,7 +341,7 @@ pub fn session_token(
     id.role_arn = None;
     let account = id.account_id.clone();
     let creds = issue(sts, ctx, id, seconds)?;
-    grant(sts, ctx, &account, &creds, None, Vec::new(), mfa)?;
+    grant(sts, ctx, &account, &creds, (None, Vec::new()), mfa, None)?;
     Ok(GetSessionTokenResponse {
         credentials: Some(creds),
         ..Default::default()
@@ -372,6 +376,14 @@ pub fn federation_token(
         source_identity: None,
     };
     let creds = issue(sts, ctx, id, seconds)?;
+    let arns = input
+        .policy_arns
+        .iter()
+        .flatten()
+        .filter_map(|p| p.arn.clone())
+        .collect();
+    let by = Some(ctx.identity.arn.clone());
+    grant(sts, ctx, ctx.account_id(), &creds, (input.policy.clone(), arns), false, by)?;
     Ok(GetFederationTokenResponse {
         credentials: Some(creds),
         federated_user: Some(FederatedUser {
