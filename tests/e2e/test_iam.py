@@ -593,3 +593,56 @@ def test_group_policies_and_user_inline_deletion(iam):
     with pytest.raises(ClientError) as e:
         iam.put_user_permissions_boundary(UserName="inl", PermissionsBoundary="arn:aws:iam::aws:policy/Nope")
     assert err(e)[0] == "NoSuchEntity"
+
+
+def test_openid_connect_providers(iam):
+    arn = iam.create_open_id_connect_provider(
+        Url="https://token.actions.githubusercontent.com", ClientIDList=["sts.amazonaws.com"], ThumbprintList=["a" * 40],
+        Tags=[{"Key": "ci", "Value": "gh"}],
+    )["OpenIDConnectProviderArn"]
+    assert arn == f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
+    with pytest.raises(ClientError) as e:
+        iam.create_open_id_connect_provider(Url="https://token.actions.githubusercontent.com", ThumbprintList=["a" * 40])
+    assert err(e)[0] == "EntityAlreadyExists"
+    iam.add_client_id_to_open_id_connect_provider(OpenIDConnectProviderArn=arn, ClientID="my-app")
+    iam.remove_client_id_from_open_id_connect_provider(OpenIDConnectProviderArn=arn, ClientID="sts.amazonaws.com")
+    iam.update_open_id_connect_provider_thumbprint(OpenIDConnectProviderArn=arn, ThumbprintList=["b" * 40])
+    got = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)
+    assert got["Url"] == "token.actions.githubusercontent.com"
+    assert got["ClientIDList"] == ["my-app"] and got["ThumbprintList"] == ["b" * 40]
+    iam.tag_open_id_connect_provider(OpenIDConnectProviderArn=arn, Tags=[{"Key": "x", "Value": "1"}])
+    iam.untag_open_id_connect_provider(OpenIDConnectProviderArn=arn, TagKeys=["ci"])
+    assert iam.list_open_id_connect_provider_tags(OpenIDConnectProviderArn=arn)["Tags"] == [{"Key": "x", "Value": "1"}]
+    assert [p["Arn"] for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]] == [arn]
+    iam.delete_open_id_connect_provider(OpenIDConnectProviderArn=arn)
+    with pytest.raises(ClientError) as e:
+        iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)
+    assert err(e) == ("NoSuchEntity", f"OpenIDConnect Provider not found for arn {arn}", 404)
+
+
+def test_mfa_resync_and_tags(server, iam):
+    iam.create_user(UserName="rs")
+    d = iam.create_virtual_mfa_device(VirtualMFADeviceName="rs", Tags=[{"Key": "k", "Value": "v"}])["VirtualMFADevice"]
+    serial, seed = d["SerialNumber"], d["Base32StringSeed"]
+    step = int(server.now().timestamp()) // 30
+    iam.enable_mfa_device(UserName="rs", SerialNumber=serial, AuthenticationCode1=totp(seed, step - 3), AuthenticationCode2=totp(seed, step - 2))
+    iam.resync_mfa_device(UserName="rs", SerialNumber=serial, AuthenticationCode1=totp(seed, step - 1), AuthenticationCode2=totp(seed, step))
+    with pytest.raises(ClientError) as e:
+        iam.resync_mfa_device(UserName="rs", SerialNumber=serial, AuthenticationCode1="111111", AuthenticationCode2="222222")
+    assert err(e)[0] == "InvalidAuthenticationCode"
+    iam.tag_mfa_device(SerialNumber=serial, Tags=[{"Key": "k2", "Value": "v2"}])
+    iam.untag_mfa_device(SerialNumber=serial, TagKeys=["k"])
+    assert iam.list_mfa_device_tags(SerialNumber=serial)["Tags"] == [{"Key": "k2", "Value": "v2"}]
+
+
+def test_context_keys_for_policies(iam):
+    pol = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:*", "Resource": "*", "Condition": {"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}, "StringLike": {"s3:prefix": "home/*"}}},
+        {"Effect": "Deny", "Action": "ec2:*", "Resource": "*", "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "false"}}},
+    ]}
+    keys = iam.get_context_keys_for_custom_policy(PolicyInputList=[json.dumps(pol)])["ContextKeyNames"]
+    assert keys == ["aws:SourceIp", "s3:prefix", "aws:MultiFactorAuthPresent"]
+    iam.create_user(UserName="ck")
+    iam.put_user_policy(UserName="ck", PolicyName="p", PolicyDocument=json.dumps(pol))
+    arn = iam.get_user(UserName="ck")["User"]["Arn"]
+    assert iam.get_context_keys_for_principal_policy(PolicySourceArn=arn)["ContextKeyNames"] == keys

@@ -342,3 +342,39 @@ def test_federated_user_gets_the_intersection(enforced, root):
     bare = sts.get_federation_token(Name="bare")["Credentials"]
     with pytest.raises(ClientError):
         enforced.client("iam", creds=bare).list_users()
+
+
+def jwt(claims: dict) -> str:
+    import base64
+
+    enc = lambda d: base64.urlsafe_b64encode(json.dumps(d).encode()).rstrip(b"=").decode()
+    return f"{enc({'alg': 'RS256', 'typ': 'JWT'})}.{enc(claims)}.c2lnbmF0dXJl"
+
+
+def test_web_identity_needs_provider_and_trust(enforced, root):
+    host = "token.actions.githubusercontent.com"
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Federated": f"arn:aws:iam::{ACCOUNT}:oidc-provider/{host}"},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {
+                "StringEquals": {f"{host}:aud": "sts.amazonaws.com"},
+                "StringLike": {f"{host}:sub": "repo:octo-org/octo-repo:*"},
+            },
+        }],
+    }
+    role = root.create_role(RoleName="ci", AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+    sts = enforced.client("sts")
+    good = jwt({"iss": f"https://{host}", "aud": "sts.amazonaws.com", "sub": "repo:octo-org/octo-repo:ref:refs/heads/main"})
+    with pytest.raises(ClientError) as e:
+        sts.assume_role_with_web_identity(RoleArn=role["Arn"], RoleSessionName="gh", WebIdentityToken=good)
+    assert err(e)[0] == "InvalidIdentityToken"
+    root.create_open_id_connect_provider(Url=f"https://{host}", ClientIDList=["sts.amazonaws.com"], ThumbprintList=["a" * 40])
+    out = sts.assume_role_with_web_identity(RoleArn=role["Arn"], RoleSessionName="gh", WebIdentityToken=good)
+    assert out["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/ci/gh"
+    other_repo = jwt({"iss": f"https://{host}", "aud": "sts.amazonaws.com", "sub": "repo:evil/fork:ref:refs/heads/main"})
+    with pytest.raises(ClientError) as e:
+        sts.assume_role_with_web_identity(RoleArn=role["Arn"], RoleSessionName="gh", WebIdentityToken=other_repo)
+    assert err(e) == ("AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity", 403)

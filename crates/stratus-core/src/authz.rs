@@ -67,12 +67,32 @@ pub struct SessionGrant {
     pub expires_ms: i64,
 }
 
+/// An identity provider's token presented to AssumeRoleWithWebIdentity.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct WebIdentity {
+    /// `arn:aws:iam::ACCOUNT:oidc-provider/HOST/PATH`, from the token's issuer.
+    pub provider_arn: String,
+    /// Condition keys from the token (`HOST/PATH:sub`, `HOST/PATH:aud`, ...).
+    pub claims: Vec<(String, String)>,
+}
+
+/// One request to assume a role.
+pub struct AssumeRequest<'a> {
+    pub caller: &'a Identity,
+    pub role_arn: &'a str,
+    /// `sts:AssumeRole` or `sts:AssumeRoleWithWebIdentity`.
+    pub action: &'a str,
+    pub duration_seconds: i64,
+    pub web_identity: Option<WebIdentity>,
+    pub now_ms: i64,
+}
+
 /// What STS needs to know about roles.
 pub trait RoleDirectory: Send + Sync {
-    /// Checks that `caller` may assume `role_arn` for `duration_seconds`:
+    /// Checks that the caller may assume the role for the duration asked:
     /// the role's unique id when the role exists, `None` when it does not
     /// and enforcement is off.
-    fn assume(&self, caller: &Identity, role_arn: &str, duration_seconds: i64, now_ms: i64) -> Result<Option<String>, AwsError>;
+    fn assume(&self, req: &AssumeRequest) -> Result<Option<String>, AwsError>;
     /// Checks a one-time code from an MFA device of the caller's account.
     fn verify_mfa(&self, caller: &Identity, serial: &str, code: &str, now_ms: i64) -> Result<(), AwsError>;
     /// Records a new session's session policies and MFA state, which later

@@ -1,7 +1,7 @@
 //! IAM as the server's authorizer and STS's role directory: collects the
 //! policies that govern a principal and asks the engine.
 
-use stratus_core::{AccessRequest, AwsError, Denial, Identity, IdentityKind, RoleDirectory, SessionGrant};
+use stratus_core::{AccessRequest, AssumeRequest, AwsError, Denial, Identity, IdentityKind, RoleDirectory, SessionGrant};
 
 use crate::Iam;
 use crate::ops::policies::default_document;
@@ -109,6 +109,7 @@ fn principal(id: &Identity) -> Principal {
         account: id.account_id.clone(),
         role_arn: id.role_arn.clone(),
         service: None,
+        federated: None,
     }
 }
 
@@ -285,35 +286,60 @@ impl stratus_core::Authorizer for Iam {
 }
 
 impl RoleDirectory for Iam {
-    fn assume(&self, caller: &Identity, role_arn: &str, duration: i64, now_ms: i64) -> Result<Option<String>, AwsError> {
+    fn assume(&self, req: &AssumeRequest) -> Result<Option<String>, AwsError> {
+        let role_arn = req.role_arn;
         let account = role_arn.split(':').nth(4).unwrap_or("");
         let name = role_arn.split(":role/").nth(1).map(last_segment).unwrap_or("");
-        let role = self.state.read(account, |a| a.roles.get(&name.to_lowercase()).cloned());
-        let denied = || {
-            AwsError::access_denied(format!(
+        let (role, provider_known) = self.state.read(account, |a| {
+            let known = req
+                .web_identity
+                .as_ref()
+                .is_some_and(|w| a.oidc_providers.contains_key(&w.provider_arn));
+            (a.roles.get(&name.to_lowercase()).cloned(), known)
+        });
+        let denied = || match &req.web_identity {
+            Some(_) => AwsError::access_denied("Not authorized to perform sts:AssumeRoleWithWebIdentity"),
+            None => AwsError::access_denied(format!(
                 "User: {} is not authorized to perform: sts:AssumeRole on resource: {role_arn}",
-                caller.arn
-            ))
+                req.caller.arn
+            )),
         };
         let Some(role) = role.filter(|r| r.arn == role_arn) else {
             return if self.enforce { Err(denied()) } else { Ok(None) };
         };
-        if duration > role.max_session as i64 {
+        if req.duration_seconds > role.max_session as i64 {
             return Err(AwsError::bad_request(
                 "ValidationError",
                 "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
             ));
         }
         if self.enforce {
+            let mut ctx = base_context(req.caller, "us-east-1", false, req.now_ms);
+            let mut p = principal(req.caller);
+            if let Some(w) = &req.web_identity {
+                if !provider_known {
+                    let host = w.provider_arn.split(":oidc-provider/").nth(1).unwrap_or("");
+                    return Err(AwsError::bad_request(
+                        "InvalidIdentityToken",
+                        format!("No OpenIDConnect provider found in your account for https://{host}"),
+                    ));
+                }
+                p = Principal {
+                    arn: String::new(),
+                    account: String::new(),
+                    role_arn: None,
+                    service: None,
+                    federated: Some(w.provider_arn.clone()),
+                };
+                for (k, v) in &w.claims {
+                    ctx.set(k, v.clone());
+                }
+            }
             let trust = PolicyDocument::parse(&role.trust, PolicyKind::Trust).map_err(|_| denied())?;
-            let ctx = base_context(caller, "us-east-1", false, now_ms);
-            let p = principal(caller);
-            let allowed = ["sts:AssumeRole"].iter().any(|action| {
-                resource_policy_allows(
-                    std::slice::from_ref(&trust),
-                    &EvalRequest { action, resource: role_arn, principal: &p, context: &ctx },
-                )
-            });
+            let allowed = resource_policy_allows(
+                std::slice::from_ref(&trust),
+                &EvalRequest { action: req.action, resource: role_arn, principal: &p, context: &ctx },
+            );
             if !allowed {
                 return Err(denied());
             }

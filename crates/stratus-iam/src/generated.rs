@@ -9,6 +9,7 @@ use stratus_protocol::{Blob, FromValue, HandlerFuture, Timestamp, ToValue, Value
 
 /// The operations this crate implements.
 pub const OPERATIONS: &[&str] = &[
+    "AddClientIDToOpenIDConnectProvider",
     "AddRoleToInstanceProfile",
     "AddUserToGroup",
     "AttachGroupPolicy",
@@ -20,6 +21,7 @@ pub const OPERATIONS: &[&str] = &[
     "CreateGroup",
     "CreateInstanceProfile",
     "CreateLoginProfile",
+    "CreateOpenIDConnectProvider",
     "CreatePolicy",
     "CreatePolicyVersion",
     "CreateRole",
@@ -33,6 +35,7 @@ pub const OPERATIONS: &[&str] = &[
     "DeleteGroupPolicy",
     "DeleteInstanceProfile",
     "DeleteLoginProfile",
+    "DeleteOpenIDConnectProvider",
     "DeletePolicy",
     "DeletePolicyVersion",
     "DeleteRole",
@@ -51,11 +54,14 @@ pub const OPERATIONS: &[&str] = &[
     "GetAccountAuthorizationDetails",
     "GetAccountPasswordPolicy",
     "GetAccountSummary",
+    "GetContextKeysForCustomPolicy",
+    "GetContextKeysForPrincipalPolicy",
     "GetCredentialReport",
     "GetGroup",
     "GetGroupPolicy",
     "GetInstanceProfile",
     "GetLoginProfile",
+    "GetOpenIDConnectProvider",
     "GetPolicy",
     "GetPolicyVersion",
     "GetRole",
@@ -74,7 +80,10 @@ pub const OPERATIONS: &[&str] = &[
     "ListInstanceProfileTags",
     "ListInstanceProfiles",
     "ListInstanceProfilesForRole",
+    "ListMFADeviceTags",
     "ListMFADevices",
+    "ListOpenIDConnectProviderTags",
+    "ListOpenIDConnectProviders",
     "ListPolicies",
     "ListPolicyTags",
     "ListPolicyVersions",
@@ -90,16 +99,22 @@ pub const OPERATIONS: &[&str] = &[
     "PutRolePolicy",
     "PutUserPermissionsBoundary",
     "PutUserPolicy",
+    "RemoveClientIDFromOpenIDConnectProvider",
     "RemoveRoleFromInstanceProfile",
     "RemoveUserFromGroup",
+    "ResyncMFADevice",
     "SetDefaultPolicyVersion",
     "SimulateCustomPolicy",
     "SimulatePrincipalPolicy",
     "TagInstanceProfile",
+    "TagMFADevice",
+    "TagOpenIDConnectProvider",
     "TagPolicy",
     "TagRole",
     "TagUser",
     "UntagInstanceProfile",
+    "UntagMFADevice",
+    "UntagOpenIDConnectProvider",
     "UntagPolicy",
     "UntagRole",
     "UntagUser",
@@ -108,6 +123,7 @@ pub const OPERATIONS: &[&str] = &[
     "UpdateAssumeRolePolicy",
     "UpdateGroup",
     "UpdateLoginProfile",
+    "UpdateOpenIDConnectProviderThumbprint",
     "UpdateRole",
     "UpdateRoleDescription",
     "UpdateUser",
@@ -202,6 +218,31 @@ impl ToValue for AccessKeyMetadata {
         put(&mut m, "AccessKeyId", self.access_key_id);
         put(&mut m, "Status", self.status);
         put(&mut m, "CreateDate", self.create_date);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AddClientIDToOpenIDConnectProviderRequest {
+    pub open_id_connect_provider_arn: String,
+    pub client_id: String,
+}
+
+impl FromValue for AddClientIDToOpenIDConnectProviderRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            open_id_connect_provider_arn: required(&mut m, "OpenIDConnectProviderArn")?,
+            client_id: required(&mut m, "ClientID")?,
+        })
+    }
+}
+
+impl ToValue for AddClientIDToOpenIDConnectProviderRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "OpenIDConnectProviderArn", Some(self.open_id_connect_provider_arn));
+        put(&mut m, "ClientID", Some(self.client_id));
         Value::Map(m)
     }
 }
@@ -648,6 +689,62 @@ impl ToValue for CreateLoginProfileResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateOpenIDConnectProviderRequest {
+    pub url: String,
+    pub client_id_list: Option<Vec<String>>,
+    pub thumbprint_list: Option<Vec<String>>,
+    pub tags: Option<Vec<Tag>>,
+}
+
+impl FromValue for CreateOpenIDConnectProviderRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            url: required(&mut m, "Url")?,
+            client_id_list: take(&mut m, "ClientIDList")?,
+            thumbprint_list: take(&mut m, "ThumbprintList")?,
+            tags: take(&mut m, "Tags")?,
+        })
+    }
+}
+
+impl ToValue for CreateOpenIDConnectProviderRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Url", Some(self.url));
+        put(&mut m, "ClientIDList", self.client_id_list);
+        put(&mut m, "ThumbprintList", self.thumbprint_list);
+        put(&mut m, "Tags", self.tags);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateOpenIDConnectProviderResponse {
+    pub open_id_connect_provider_arn: Option<String>,
+    pub tags: Option<Vec<Tag>>,
+}
+
+impl FromValue for CreateOpenIDConnectProviderResponse {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            open_id_connect_provider_arn: take(&mut m, "OpenIDConnectProviderArn")?,
+            tags: take(&mut m, "Tags")?,
+        })
+    }
+}
+
+impl ToValue for CreateOpenIDConnectProviderResponse {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "OpenIDConnectProviderArn", self.open_id_connect_provider_arn);
+        put(&mut m, "Tags", self.tags);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreatePolicyRequest {
     pub policy_name: String,
     pub path: Option<String>,
@@ -1077,6 +1174,28 @@ impl ToValue for DeleteLoginProfileRequest {
     fn to_value(self) -> Value {
         let mut m = BTreeMap::new();
         put(&mut m, "UserName", self.user_name);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteOpenIDConnectProviderRequest {
+    pub open_id_connect_provider_arn: String,
+}
+
+impl FromValue for DeleteOpenIDConnectProviderRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            open_id_connect_provider_arn: required(&mut m, "OpenIDConnectProviderArn")?,
+        })
+    }
+}
+
+impl ToValue for DeleteOpenIDConnectProviderRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "OpenIDConnectProviderArn", Some(self.open_id_connect_provider_arn));
         Value::Map(m)
     }
 }
@@ -1622,6 +1741,75 @@ impl ToValue for GetAccountSummaryResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct GetContextKeysForCustomPolicyRequest {
+    pub policy_input_list: Vec<String>,
+}
+
+impl FromValue for GetContextKeysForCustomPolicyRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            policy_input_list: required(&mut m, "PolicyInputList")?,
+        })
+    }
+}
+
+impl ToValue for GetContextKeysForCustomPolicyRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "PolicyInputList", Some(self.policy_input_list));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GetContextKeysForPolicyResponse {
+    pub context_key_names: Option<Vec<String>>,
+}
+
+impl FromValue for GetContextKeysForPolicyResponse {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            context_key_names: take(&mut m, "ContextKeyNames")?,
+        })
+    }
+}
+
+impl ToValue for GetContextKeysForPolicyResponse {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "ContextKeyNames", self.context_key_names);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GetContextKeysForPrincipalPolicyRequest {
+    pub policy_source_arn: String,
+    pub policy_input_list: Option<Vec<String>>,
+}
+
+impl FromValue for GetContextKeysForPrincipalPolicyRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            policy_source_arn: required(&mut m, "PolicySourceArn")?,
+            policy_input_list: take(&mut m, "PolicyInputList")?,
+        })
+    }
+}
+
+impl ToValue for GetContextKeysForPrincipalPolicyRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "PolicySourceArn", Some(self.policy_source_arn));
+        put(&mut m, "PolicyInputList", self.policy_input_list);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetCredentialReportResponse {
     pub content: Option<Blob>,
     pub report_format: Option<String>,
@@ -1845,6 +2033,62 @@ impl ToValue for GetLoginProfileResponse {
     fn to_value(self) -> Value {
         let mut m = BTreeMap::new();
         put(&mut m, "LoginProfile", Some(self.login_profile));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GetOpenIDConnectProviderRequest {
+    pub open_id_connect_provider_arn: String,
+}
+
+impl FromValue for GetOpenIDConnectProviderRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            open_id_connect_provider_arn: required(&mut m, "OpenIDConnectProviderArn")?,
+        })
+    }
+}
+
+impl ToValue for GetOpenIDConnectProviderRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "OpenIDConnectProviderArn", Some(self.open_id_connect_provider_arn));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GetOpenIDConnectProviderResponse {
+    pub url: Option<String>,
+    pub client_id_list: Option<Vec<String>>,
+    pub thumbprint_list: Option<Vec<String>>,
+    pub create_date: Option<Timestamp>,
+    pub tags: Option<Vec<Tag>>,
+}
+
+impl FromValue for GetOpenIDConnectProviderResponse {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            url: take(&mut m, "Url")?,
+            client_id_list: take(&mut m, "ClientIDList")?,
+            thumbprint_list: take(&mut m, "ThumbprintList")?,
+            create_date: take(&mut m, "CreateDate")?,
+            tags: take(&mut m, "Tags")?,
+        })
+    }
+}
+
+impl ToValue for GetOpenIDConnectProviderResponse {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Url", self.url);
+        put(&mut m, "ClientIDList", self.client_id_list);
+        put(&mut m, "ThumbprintList", self.thumbprint_list);
+        put(&mut m, "CreateDate", self.create_date);
+        put(&mut m, "Tags", self.tags);
         Value::Map(m)
     }
 }
@@ -2970,6 +3214,62 @@ impl ToValue for ListInstanceProfilesResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListMFADeviceTagsRequest {
+    pub serial_number: String,
+    pub marker: Option<String>,
+    pub max_items: Option<i32>,
+}
+
+impl FromValue for ListMFADeviceTagsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            serial_number: required(&mut m, "SerialNumber")?,
+            marker: take(&mut m, "Marker")?,
+            max_items: take(&mut m, "MaxItems")?,
+        })
+    }
+}
+
+impl ToValue for ListMFADeviceTagsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "SerialNumber", Some(self.serial_number));
+        put(&mut m, "Marker", self.marker);
+        put(&mut m, "MaxItems", self.max_items);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListMFADeviceTagsResponse {
+    pub tags: Vec<Tag>,
+    pub is_truncated: Option<bool>,
+    pub marker: Option<String>,
+}
+
+impl FromValue for ListMFADeviceTagsResponse {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            tags: required(&mut m, "Tags")?,
+            is_truncated: take(&mut m, "IsTruncated")?,
+            marker: take(&mut m, "Marker")?,
+        })
+    }
+}
+
+impl ToValue for ListMFADeviceTagsResponse {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Tags", Some(self.tags));
+        put(&mut m, "IsTruncated", self.is_truncated);
+        put(&mut m, "Marker", self.marker);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListMFADevicesRequest {
     pub user_name: Option<String>,
     pub marker: Option<String>,
@@ -3021,6 +3321,101 @@ impl ToValue for ListMFADevicesResponse {
         put(&mut m, "MFADevices", Some(self.mfa_devices));
         put(&mut m, "IsTruncated", self.is_truncated);
         put(&mut m, "Marker", self.marker);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListOpenIDConnectProviderTagsRequest {
+    pub open_id_connect_provider_arn: String,
+    pub marker: Option<String>,
+    pub max_items: Option<i32>,
+}
+
+impl FromValue for ListOpenIDConnectProviderTagsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            open_id_connect_provider_arn: required(&mut m, "OpenIDConnectProviderArn")?,
+            marker: take(&mut m, "Marker")?,
+            max_items: take(&mut m, "MaxItems")?,
+        })
+    }
+}
+
+impl ToValue for ListOpenIDConnectProviderTagsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "OpenIDConnectProviderArn", Some(self.open_id_connect_provider_arn));
+        put(&mut m, "Marker", self.marker);
+        put(&mut m, "MaxItems", self.max_items);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListOpenIDConnectProviderTagsResponse {
+    pub tags: Vec<Tag>,
+    pub is_truncated: Option<bool>,
+    pub marker: Option<String>,
+}
+
+impl FromValue for ListOpenIDConnectProviderTagsResponse {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            tags: required(&mut m, "Tags")?,
+            is_truncated: take(&mut m, "IsTruncated")?,
+            marker: take(&mut m, "Marker")?,
+        })
+    }
+}
+
+impl ToValue for ListOpenIDConnectProviderTagsResponse {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Tags", Some(self.tags));
+        put(&mut m, "IsTruncated", self.is_truncated);
+        put(&mut m, "Marker", self.marker);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListOpenIDConnectProvidersRequest {
+}
+
+impl FromValue for ListOpenIDConnectProvidersRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let _ = members(v)?;
+        Ok(Self {})
+    }
+}
+
+impl ToValue for ListOpenIDConnectProvidersRequest {
+    fn to_value(self) -> Value {
+        Value::map()
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListOpenIDConnectProvidersResponse {
+    pub open_id_connect_provider_list: Option<Vec<OpenIDConnectProviderListEntry>>,
+}
+
+impl FromValue for ListOpenIDConnectProvidersResponse {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            open_id_connect_provider_list: take(&mut m, "OpenIDConnectProviderList")?,
+        })
+    }
+}
+
+impl ToValue for ListOpenIDConnectProvidersResponse {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "OpenIDConnectProviderList", self.open_id_connect_provider_list);
         Value::Map(m)
     }
 }
@@ -3706,6 +4101,28 @@ impl ToValue for ManagedPolicyDetail {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct OpenIDConnectProviderListEntry {
+    pub arn: Option<String>,
+}
+
+impl FromValue for OpenIDConnectProviderListEntry {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            arn: take(&mut m, "Arn")?,
+        })
+    }
+}
+
+impl ToValue for OpenIDConnectProviderListEntry {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Arn", self.arn);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct OrderedOrganizationPolicyType {
     pub service_control_policy_input_list: Option<Vec<String>>,
 }
@@ -4194,6 +4611,31 @@ impl ToValue for PutUserPolicyRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct RemoveClientIDFromOpenIDConnectProviderRequest {
+    pub open_id_connect_provider_arn: String,
+    pub client_id: String,
+}
+
+impl FromValue for RemoveClientIDFromOpenIDConnectProviderRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            open_id_connect_provider_arn: required(&mut m, "OpenIDConnectProviderArn")?,
+            client_id: required(&mut m, "ClientID")?,
+        })
+    }
+}
+
+impl ToValue for RemoveClientIDFromOpenIDConnectProviderRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "OpenIDConnectProviderArn", Some(self.open_id_connect_provider_arn));
+        put(&mut m, "ClientID", Some(self.client_id));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct RemoveRoleFromInstanceProfileRequest {
     pub instance_profile_name: String,
     pub role_name: String,
@@ -4276,6 +4718,37 @@ impl ToValue for ResourceSpecificResult {
         put(&mut m, "MissingContextValues", self.missing_context_values);
         put(&mut m, "EvalDecisionDetails", self.eval_decision_details);
         put(&mut m, "PermissionsBoundaryDecisionDetail", self.permissions_boundary_decision_detail);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ResyncMFADeviceRequest {
+    pub user_name: String,
+    pub serial_number: String,
+    pub authentication_code1: String,
+    pub authentication_code2: String,
+}
+
+impl FromValue for ResyncMFADeviceRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            user_name: required(&mut m, "UserName")?,
+            serial_number: required(&mut m, "SerialNumber")?,
+            authentication_code1: required(&mut m, "AuthenticationCode1")?,
+            authentication_code2: required(&mut m, "AuthenticationCode2")?,
+        })
+    }
+}
+
+impl ToValue for ResyncMFADeviceRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "UserName", Some(self.user_name));
+        put(&mut m, "SerialNumber", Some(self.serial_number));
+        put(&mut m, "AuthenticationCode1", Some(self.authentication_code1));
+        put(&mut m, "AuthenticationCode2", Some(self.authentication_code2));
         Value::Map(m)
     }
 }
@@ -4688,6 +5161,56 @@ impl ToValue for TagInstanceProfileRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct TagMFADeviceRequest {
+    pub serial_number: String,
+    pub tags: Vec<Tag>,
+}
+
+impl FromValue for TagMFADeviceRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            serial_number: required(&mut m, "SerialNumber")?,
+            tags: required(&mut m, "Tags")?,
+        })
+    }
+}
+
+impl ToValue for TagMFADeviceRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "SerialNumber", Some(self.serial_number));
+        put(&mut m, "Tags", Some(self.tags));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TagOpenIDConnectProviderRequest {
+    pub open_id_connect_provider_arn: String,
+    pub tags: Vec<Tag>,
+}
+
+impl FromValue for TagOpenIDConnectProviderRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            open_id_connect_provider_arn: required(&mut m, "OpenIDConnectProviderArn")?,
+            tags: required(&mut m, "Tags")?,
+        })
+    }
+}
+
+impl ToValue for TagOpenIDConnectProviderRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "OpenIDConnectProviderArn", Some(self.open_id_connect_provider_arn));
+        put(&mut m, "Tags", Some(self.tags));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TagPolicyRequest {
     pub policy_arn: String,
     pub tags: Vec<Tag>,
@@ -4782,6 +5305,56 @@ impl ToValue for UntagInstanceProfileRequest {
     fn to_value(self) -> Value {
         let mut m = BTreeMap::new();
         put(&mut m, "InstanceProfileName", Some(self.instance_profile_name));
+        put(&mut m, "TagKeys", Some(self.tag_keys));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UntagMFADeviceRequest {
+    pub serial_number: String,
+    pub tag_keys: Vec<String>,
+}
+
+impl FromValue for UntagMFADeviceRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            serial_number: required(&mut m, "SerialNumber")?,
+            tag_keys: required(&mut m, "TagKeys")?,
+        })
+    }
+}
+
+impl ToValue for UntagMFADeviceRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "SerialNumber", Some(self.serial_number));
+        put(&mut m, "TagKeys", Some(self.tag_keys));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UntagOpenIDConnectProviderRequest {
+    pub open_id_connect_provider_arn: String,
+    pub tag_keys: Vec<String>,
+}
+
+impl FromValue for UntagOpenIDConnectProviderRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            open_id_connect_provider_arn: required(&mut m, "OpenIDConnectProviderArn")?,
+            tag_keys: required(&mut m, "TagKeys")?,
+        })
+    }
+}
+
+impl ToValue for UntagOpenIDConnectProviderRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "OpenIDConnectProviderArn", Some(self.open_id_connect_provider_arn));
         put(&mut m, "TagKeys", Some(self.tag_keys));
         Value::Map(m)
     }
@@ -5013,6 +5586,31 @@ impl ToValue for UpdateLoginProfileRequest {
         put(&mut m, "UserName", Some(self.user_name));
         put(&mut m, "Password", self.password);
         put(&mut m, "PasswordResetRequired", self.password_reset_required);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UpdateOpenIDConnectProviderThumbprintRequest {
+    pub open_id_connect_provider_arn: String,
+    pub thumbprint_list: Vec<String>,
+}
+
+impl FromValue for UpdateOpenIDConnectProviderThumbprintRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            open_id_connect_provider_arn: required(&mut m, "OpenIDConnectProviderArn")?,
+            thumbprint_list: required(&mut m, "ThumbprintList")?,
+        })
+    }
+}
+
+impl ToValue for UpdateOpenIDConnectProviderThumbprintRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "OpenIDConnectProviderArn", Some(self.open_id_connect_provider_arn));
+        put(&mut m, "ThumbprintList", Some(self.thumbprint_list));
         Value::Map(m)
     }
 }
@@ -5268,6 +5866,7 @@ impl ToValue for VirtualMFADevice {
 
 /// One method per implemented operation.
 pub trait Handlers: Send + Sync {
+    fn add_client_id_to_open_id_connect_provider(&self, ctx: &RequestContext, input: AddClientIDToOpenIDConnectProviderRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn add_role_to_instance_profile(&self, ctx: &RequestContext, input: AddRoleToInstanceProfileRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn add_user_to_group(&self, ctx: &RequestContext, input: AddUserToGroupRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn attach_group_policy(&self, ctx: &RequestContext, input: AttachGroupPolicyRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
@@ -5279,6 +5878,7 @@ pub trait Handlers: Send + Sync {
     fn create_group(&self, ctx: &RequestContext, input: CreateGroupRequest) -> impl Future<Output = Result<CreateGroupResponse, AwsError>> + Send;
     fn create_instance_profile(&self, ctx: &RequestContext, input: CreateInstanceProfileRequest) -> impl Future<Output = Result<CreateInstanceProfileResponse, AwsError>> + Send;
     fn create_login_profile(&self, ctx: &RequestContext, input: CreateLoginProfileRequest) -> impl Future<Output = Result<CreateLoginProfileResponse, AwsError>> + Send;
+    fn create_open_id_connect_provider(&self, ctx: &RequestContext, input: CreateOpenIDConnectProviderRequest) -> impl Future<Output = Result<CreateOpenIDConnectProviderResponse, AwsError>> + Send;
     fn create_policy(&self, ctx: &RequestContext, input: CreatePolicyRequest) -> impl Future<Output = Result<CreatePolicyResponse, AwsError>> + Send;
     fn create_policy_version(&self, ctx: &RequestContext, input: CreatePolicyVersionRequest) -> impl Future<Output = Result<CreatePolicyVersionResponse, AwsError>> + Send;
     fn create_role(&self, ctx: &RequestContext, input: CreateRoleRequest) -> impl Future<Output = Result<CreateRoleResponse, AwsError>> + Send;
@@ -5292,6 +5892,7 @@ pub trait Handlers: Send + Sync {
     fn delete_group_policy(&self, ctx: &RequestContext, input: DeleteGroupPolicyRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn delete_instance_profile(&self, ctx: &RequestContext, input: DeleteInstanceProfileRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn delete_login_profile(&self, ctx: &RequestContext, input: DeleteLoginProfileRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn delete_open_id_connect_provider(&self, ctx: &RequestContext, input: DeleteOpenIDConnectProviderRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn delete_policy(&self, ctx: &RequestContext, input: DeletePolicyRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn delete_policy_version(&self, ctx: &RequestContext, input: DeletePolicyVersionRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn delete_role(&self, ctx: &RequestContext, input: DeleteRoleRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
@@ -5310,11 +5911,14 @@ pub trait Handlers: Send + Sync {
     fn get_account_authorization_details(&self, ctx: &RequestContext, input: GetAccountAuthorizationDetailsRequest) -> impl Future<Output = Result<GetAccountAuthorizationDetailsResponse, AwsError>> + Send;
     fn get_account_password_policy(&self, ctx: &RequestContext, input: ()) -> impl Future<Output = Result<GetAccountPasswordPolicyResponse, AwsError>> + Send;
     fn get_account_summary(&self, ctx: &RequestContext, input: ()) -> impl Future<Output = Result<GetAccountSummaryResponse, AwsError>> + Send;
+    fn get_context_keys_for_custom_policy(&self, ctx: &RequestContext, input: GetContextKeysForCustomPolicyRequest) -> impl Future<Output = Result<GetContextKeysForPolicyResponse, AwsError>> + Send;
+    fn get_context_keys_for_principal_policy(&self, ctx: &RequestContext, input: GetContextKeysForPrincipalPolicyRequest) -> impl Future<Output = Result<GetContextKeysForPolicyResponse, AwsError>> + Send;
     fn get_credential_report(&self, ctx: &RequestContext, input: ()) -> impl Future<Output = Result<GetCredentialReportResponse, AwsError>> + Send;
     fn get_group(&self, ctx: &RequestContext, input: GetGroupRequest) -> impl Future<Output = Result<GetGroupResponse, AwsError>> + Send;
     fn get_group_policy(&self, ctx: &RequestContext, input: GetGroupPolicyRequest) -> impl Future<Output = Result<GetGroupPolicyResponse, AwsError>> + Send;
     fn get_instance_profile(&self, ctx: &RequestContext, input: GetInstanceProfileRequest) -> impl Future<Output = Result<GetInstanceProfileResponse, AwsError>> + Send;
     fn get_login_profile(&self, ctx: &RequestContext, input: GetLoginProfileRequest) -> impl Future<Output = Result<GetLoginProfileResponse, AwsError>> + Send;
+    fn get_open_id_connect_provider(&self, ctx: &RequestContext, input: GetOpenIDConnectProviderRequest) -> impl Future<Output = Result<GetOpenIDConnectProviderResponse, AwsError>> + Send;
     fn get_policy(&self, ctx: &RequestContext, input: GetPolicyRequest) -> impl Future<Output = Result<GetPolicyResponse, AwsError>> + Send;
     fn get_policy_version(&self, ctx: &RequestContext, input: GetPolicyVersionRequest) -> impl Future<Output = Result<GetPolicyVersionResponse, AwsError>> + Send;
     fn get_role(&self, ctx: &RequestContext, input: GetRoleRequest) -> impl Future<Output = Result<GetRoleResponse, AwsError>> + Send;
@@ -5333,7 +5937,10 @@ pub trait Handlers: Send + Sync {
     fn list_instance_profile_tags(&self, ctx: &RequestContext, input: ListInstanceProfileTagsRequest) -> impl Future<Output = Result<ListInstanceProfileTagsResponse, AwsError>> + Send;
     fn list_instance_profiles(&self, ctx: &RequestContext, input: ListInstanceProfilesRequest) -> impl Future<Output = Result<ListInstanceProfilesResponse, AwsError>> + Send;
     fn list_instance_profiles_for_role(&self, ctx: &RequestContext, input: ListInstanceProfilesForRoleRequest) -> impl Future<Output = Result<ListInstanceProfilesForRoleResponse, AwsError>> + Send;
+    fn list_mfa_device_tags(&self, ctx: &RequestContext, input: ListMFADeviceTagsRequest) -> impl Future<Output = Result<ListMFADeviceTagsResponse, AwsError>> + Send;
     fn list_mfa_devices(&self, ctx: &RequestContext, input: ListMFADevicesRequest) -> impl Future<Output = Result<ListMFADevicesResponse, AwsError>> + Send;
+    fn list_open_id_connect_provider_tags(&self, ctx: &RequestContext, input: ListOpenIDConnectProviderTagsRequest) -> impl Future<Output = Result<ListOpenIDConnectProviderTagsResponse, AwsError>> + Send;
+    fn list_open_id_connect_providers(&self, ctx: &RequestContext, input: ListOpenIDConnectProvidersRequest) -> impl Future<Output = Result<ListOpenIDConnectProvidersResponse, AwsError>> + Send;
     fn list_policies(&self, ctx: &RequestContext, input: ListPoliciesRequest) -> impl Future<Output = Result<ListPoliciesResponse, AwsError>> + Send;
     fn list_policy_tags(&self, ctx: &RequestContext, input: ListPolicyTagsRequest) -> impl Future<Output = Result<ListPolicyTagsResponse, AwsError>> + Send;
     fn list_policy_versions(&self, ctx: &RequestContext, input: ListPolicyVersionsRequest) -> impl Future<Output = Result<ListPolicyVersionsResponse, AwsError>> + Send;
@@ -5349,16 +5956,22 @@ pub trait Handlers: Send + Sync {
     fn put_role_policy(&self, ctx: &RequestContext, input: PutRolePolicyRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn put_user_permissions_boundary(&self, ctx: &RequestContext, input: PutUserPermissionsBoundaryRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn put_user_policy(&self, ctx: &RequestContext, input: PutUserPolicyRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn remove_client_id_from_open_id_connect_provider(&self, ctx: &RequestContext, input: RemoveClientIDFromOpenIDConnectProviderRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn remove_role_from_instance_profile(&self, ctx: &RequestContext, input: RemoveRoleFromInstanceProfileRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn remove_user_from_group(&self, ctx: &RequestContext, input: RemoveUserFromGroupRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn resync_mfa_device(&self, ctx: &RequestContext, input: ResyncMFADeviceRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn set_default_policy_version(&self, ctx: &RequestContext, input: SetDefaultPolicyVersionRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn simulate_custom_policy(&self, ctx: &RequestContext, input: SimulateCustomPolicyRequest) -> impl Future<Output = Result<SimulatePolicyResponse, AwsError>> + Send;
     fn simulate_principal_policy(&self, ctx: &RequestContext, input: SimulatePrincipalPolicyRequest) -> impl Future<Output = Result<SimulatePolicyResponse, AwsError>> + Send;
     fn tag_instance_profile(&self, ctx: &RequestContext, input: TagInstanceProfileRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn tag_mfa_device(&self, ctx: &RequestContext, input: TagMFADeviceRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn tag_open_id_connect_provider(&self, ctx: &RequestContext, input: TagOpenIDConnectProviderRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn tag_policy(&self, ctx: &RequestContext, input: TagPolicyRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn tag_role(&self, ctx: &RequestContext, input: TagRoleRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn tag_user(&self, ctx: &RequestContext, input: TagUserRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn untag_instance_profile(&self, ctx: &RequestContext, input: UntagInstanceProfileRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn untag_mfa_device(&self, ctx: &RequestContext, input: UntagMFADeviceRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn untag_open_id_connect_provider(&self, ctx: &RequestContext, input: UntagOpenIDConnectProviderRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn untag_policy(&self, ctx: &RequestContext, input: UntagPolicyRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn untag_role(&self, ctx: &RequestContext, input: UntagRoleRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn untag_user(&self, ctx: &RequestContext, input: UntagUserRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
@@ -5367,6 +5980,7 @@ pub trait Handlers: Send + Sync {
     fn update_assume_role_policy(&self, ctx: &RequestContext, input: UpdateAssumeRolePolicyRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn update_group(&self, ctx: &RequestContext, input: UpdateGroupRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn update_login_profile(&self, ctx: &RequestContext, input: UpdateLoginProfileRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn update_open_id_connect_provider_thumbprint(&self, ctx: &RequestContext, input: UpdateOpenIDConnectProviderThumbprintRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn update_role(&self, ctx: &RequestContext, input: UpdateRoleRequest) -> impl Future<Output = Result<UpdateRoleResponse, AwsError>> + Send;
     fn update_role_description(&self, ctx: &RequestContext, input: UpdateRoleDescriptionRequest) -> impl Future<Output = Result<UpdateRoleDescriptionResponse, AwsError>> + Send;
     fn update_user(&self, ctx: &RequestContext, input: UpdateUserRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
@@ -5381,6 +5995,7 @@ pub fn dispatch<'a, H: Handlers>(
 ) -> HandlerFuture<'a> {
     Box::pin(async move {
         match operation {
+            "AddClientIDToOpenIDConnectProvider" => h.add_client_id_to_open_id_connect_provider(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "AddRoleToInstanceProfile" => h.add_role_to_instance_profile(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "AddUserToGroup" => h.add_user_to_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "AttachGroupPolicy" => h.attach_group_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
@@ -5392,6 +6007,7 @@ pub fn dispatch<'a, H: Handlers>(
             "CreateGroup" => h.create_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateInstanceProfile" => h.create_instance_profile(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateLoginProfile" => h.create_login_profile(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "CreateOpenIDConnectProvider" => h.create_open_id_connect_provider(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreatePolicy" => h.create_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreatePolicyVersion" => h.create_policy_version(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateRole" => h.create_role(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
@@ -5405,6 +6021,7 @@ pub fn dispatch<'a, H: Handlers>(
             "DeleteGroupPolicy" => h.delete_group_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteInstanceProfile" => h.delete_instance_profile(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteLoginProfile" => h.delete_login_profile(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DeleteOpenIDConnectProvider" => h.delete_open_id_connect_provider(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeletePolicy" => h.delete_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeletePolicyVersion" => h.delete_policy_version(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteRole" => h.delete_role(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
@@ -5423,11 +6040,14 @@ pub fn dispatch<'a, H: Handlers>(
             "GetAccountAuthorizationDetails" => h.get_account_authorization_details(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "GetAccountPasswordPolicy" => h.get_account_password_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "GetAccountSummary" => h.get_account_summary(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "GetContextKeysForCustomPolicy" => h.get_context_keys_for_custom_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "GetContextKeysForPrincipalPolicy" => h.get_context_keys_for_principal_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "GetCredentialReport" => h.get_credential_report(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "GetGroup" => h.get_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "GetGroupPolicy" => h.get_group_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "GetInstanceProfile" => h.get_instance_profile(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "GetLoginProfile" => h.get_login_profile(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "GetOpenIDConnectProvider" => h.get_open_id_connect_provider(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "GetPolicy" => h.get_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "GetPolicyVersion" => h.get_policy_version(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "GetRole" => h.get_role(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
@@ -5446,7 +6066,10 @@ pub fn dispatch<'a, H: Handlers>(
             "ListInstanceProfileTags" => h.list_instance_profile_tags(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ListInstanceProfiles" => h.list_instance_profiles(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ListInstanceProfilesForRole" => h.list_instance_profiles_for_role(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "ListMFADeviceTags" => h.list_mfa_device_tags(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ListMFADevices" => h.list_mfa_devices(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "ListOpenIDConnectProviderTags" => h.list_open_id_connect_provider_tags(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "ListOpenIDConnectProviders" => h.list_open_id_connect_providers(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ListPolicies" => h.list_policies(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ListPolicyTags" => h.list_policy_tags(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ListPolicyVersions" => h.list_policy_versions(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
@@ -5462,16 +6085,22 @@ pub fn dispatch<'a, H: Handlers>(
             "PutRolePolicy" => h.put_role_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "PutUserPermissionsBoundary" => h.put_user_permissions_boundary(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "PutUserPolicy" => h.put_user_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "RemoveClientIDFromOpenIDConnectProvider" => h.remove_client_id_from_open_id_connect_provider(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "RemoveRoleFromInstanceProfile" => h.remove_role_from_instance_profile(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "RemoveUserFromGroup" => h.remove_user_from_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "ResyncMFADevice" => h.resync_mfa_device(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "SetDefaultPolicyVersion" => h.set_default_policy_version(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "SimulateCustomPolicy" => h.simulate_custom_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "SimulatePrincipalPolicy" => h.simulate_principal_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "TagInstanceProfile" => h.tag_instance_profile(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "TagMFADevice" => h.tag_mfa_device(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "TagOpenIDConnectProvider" => h.tag_open_id_connect_provider(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "TagPolicy" => h.tag_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "TagRole" => h.tag_role(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "TagUser" => h.tag_user(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "UntagInstanceProfile" => h.untag_instance_profile(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "UntagMFADevice" => h.untag_mfa_device(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "UntagOpenIDConnectProvider" => h.untag_open_id_connect_provider(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "UntagPolicy" => h.untag_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "UntagRole" => h.untag_role(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "UntagUser" => h.untag_user(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
@@ -5480,6 +6109,7 @@ pub fn dispatch<'a, H: Handlers>(
             "UpdateAssumeRolePolicy" => h.update_assume_role_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "UpdateGroup" => h.update_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "UpdateLoginProfile" => h.update_login_profile(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "UpdateOpenIDConnectProviderThumbprint" => h.update_open_id_connect_provider_thumbprint(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "UpdateRole" => h.update_role(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "UpdateRoleDescription" => h.update_role_description(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "UpdateUser" => h.update_user(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),

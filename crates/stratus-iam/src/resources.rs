@@ -64,6 +64,8 @@ pub fn for_operation(iam: &Iam, account: &str, op: &str, input: &Value) -> Vec<S
         out.push(existing("instance-profile", p));
     } else if let Some(p) = member(input, "PolicyArn") {
         out.push(p.to_string());
+    } else if let Some(p) = member(input, "OpenIDConnectProviderArn") {
+        out.push(p.to_string());
     } else if let Some(s) = member(input, "SerialNumber") {
         out.push(s.to_string());
     } else if let Some(s) = member(input, "PolicySourceArn") {

@@ -165,6 +165,16 @@ pub struct Session {
     pub expires_ms: i64,
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OidcProvider {
+    /// Without its `https://` scheme, as AWS reports it.
+    pub url: String,
+    pub client_ids: Vec<String>,
+    pub thumbprints: Vec<String>,
+    pub created_ms: i64,
+    pub tags: Tags,
+}
+
 /// Everything IAM holds for one account. Maps are keyed by lower-cased name
 /// because IAM names are unique regardless of case.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -184,6 +194,9 @@ pub struct Account {
     /// taken for an unknown key.
     #[serde(default)]
     pub retired_keys: BTreeMap<String, String>,
+    /// OpenID Connect identity providers by ARN.
+    #[serde(default)]
+    pub oidc_providers: BTreeMap<String, OidcProvider>,
     /// STS sessions with session policies or MFA, by access key.
     #[serde(default)]
     pub sessions: BTreeMap<String, Session>,

@@ -531,3 +531,50 @@ pub fn verify_mfa(iam: &Iam, account: &str, serial: &str, code: &str, now_ms: i6
         Ok(())
     })
 }
+
+pub fn resync_mfa_device(iam: &Iam, ctx: &RequestContext, i: ResyncMFADeviceRequest) -> Result<(), AwsError> {
+    let now = now(ctx);
+    iam.state.write(ctx.account_id(), |a| {
+        let uname = a.user(&i.user_name)?.name.clone();
+        let d = a
+            .mfa_devices
+            .get_mut(&i.serial_number)
+            .filter(|d| d.user.as_deref() == Some(uname.as_str()))
+            .ok_or_else(|| device_missing(&i.serial_number))?;
+        let seed = totp::base32_decode(&d.seed).unwrap_or_default();
+        let step = totp::consecutive_step(&seed, now / 1000, &i.authentication_code1, &i.authentication_code2)
+            .ok_or_else(auth_code_invalid)?;
+        d.last_step = step + 1;
+        Ok(())
+    })
+}
+
+fn device_mut<'a>(a: &'a mut Account, serial: &str) -> Result<&'a mut state::MfaDevice, AwsError> {
+    a.mfa_devices.get_mut(serial).ok_or_else(|| device_missing(serial))
+}
+
+pub fn tag_mfa_device(iam: &Iam, ctx: &RequestContext, i: TagMFADeviceRequest) -> Result<(), AwsError> {
+    iam.state.write(ctx.account_id(), |a| tag(&mut device_mut(a, &i.serial_number)?.tags, i.tags))
+}
+
+pub fn untag_mfa_device(iam: &Iam, ctx: &RequestContext, i: UntagMFADeviceRequest) -> Result<(), AwsError> {
+    iam.state.write(ctx.account_id(), |a| {
+        untag(&mut device_mut(a, &i.serial_number)?.tags, &i.tag_keys);
+        Ok(())
+    })
+}
+
+pub fn list_mfa_device_tags(iam: &Iam, ctx: &RequestContext, i: ListMFADeviceTagsRequest) -> Result<ListMFADeviceTagsResponse, AwsError> {
+    let tags = iam.state.read(ctx.account_id(), |a| {
+        a.mfa_devices
+            .get(&i.serial_number)
+            .map(|d| tags_out(&d.tags))
+            .ok_or_else(|| device_missing(&i.serial_number))
+    })?;
+    let p = paginate(tags, i.marker, i.max_items)?;
+    Ok(ListMFADeviceTagsResponse {
+        is_truncated: p.truncated(),
+        marker: p.marker,
+        tags: p.items,
+    })
+}

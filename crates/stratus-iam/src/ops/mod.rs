@@ -4,6 +4,7 @@ pub mod account;
 pub mod common;
 pub mod credentials;
 pub mod groups;
+pub mod oidc;
 pub mod policies;
 pub mod roles;
 pub mod simulate;
@@ -15,6 +16,10 @@ use crate::Iam;
 use crate::generated::*;
 
 impl Handlers for Iam {
+    async fn add_client_id_to_open_id_connect_provider(&self, ctx: &RequestContext, input: AddClientIDToOpenIDConnectProviderRequest) -> Result<(), AwsError> {
+        oidc::add_client_id_to_open_id_connect_provider(self, ctx, input)
+    }
+
     async fn add_role_to_instance_profile(&self, ctx: &RequestContext, input: AddRoleToInstanceProfileRequest) -> Result<(), AwsError> {
         roles::add_role_to_instance_profile(self, ctx, input)
     }
@@ -57,6 +62,10 @@ impl Handlers for Iam {
 
     async fn create_login_profile(&self, ctx: &RequestContext, input: CreateLoginProfileRequest) -> Result<CreateLoginProfileResponse, AwsError> {
         credentials::create_login_profile(self, ctx, input)
+    }
+
+    async fn create_open_id_connect_provider(&self, ctx: &RequestContext, input: CreateOpenIDConnectProviderRequest) -> Result<CreateOpenIDConnectProviderResponse, AwsError> {
+        oidc::create_open_id_connect_provider(self, ctx, input)
     }
 
     async fn create_policy(&self, ctx: &RequestContext, input: CreatePolicyRequest) -> Result<CreatePolicyResponse, AwsError> {
@@ -109,6 +118,10 @@ impl Handlers for Iam {
 
     async fn delete_login_profile(&self, ctx: &RequestContext, input: DeleteLoginProfileRequest) -> Result<(), AwsError> {
         credentials::delete_login_profile(self, ctx, input)
+    }
+
+    async fn delete_open_id_connect_provider(&self, ctx: &RequestContext, input: DeleteOpenIDConnectProviderRequest) -> Result<(), AwsError> {
+        oidc::delete_open_id_connect_provider(self, ctx, input)
     }
 
     async fn delete_policy(&self, ctx: &RequestContext, input: DeletePolicyRequest) -> Result<(), AwsError> {
@@ -183,6 +196,14 @@ impl Handlers for Iam {
         account::get_account_summary(self, ctx)
     }
 
+    async fn get_context_keys_for_custom_policy(&self, ctx: &RequestContext, input: GetContextKeysForCustomPolicyRequest) -> Result<GetContextKeysForPolicyResponse, AwsError> {
+        simulate::get_context_keys_for_custom_policy(self, ctx, input)
+    }
+
+    async fn get_context_keys_for_principal_policy(&self, ctx: &RequestContext, input: GetContextKeysForPrincipalPolicyRequest) -> Result<GetContextKeysForPolicyResponse, AwsError> {
+        simulate::get_context_keys_for_principal_policy(self, ctx, input)
+    }
+
     async fn get_credential_report(&self, ctx: &RequestContext, _input: ()) -> Result<GetCredentialReportResponse, AwsError> {
         account::get_credential_report(self, ctx)
     }
@@ -201,6 +222,10 @@ impl Handlers for Iam {
 
     async fn get_login_profile(&self, ctx: &RequestContext, input: GetLoginProfileRequest) -> Result<GetLoginProfileResponse, AwsError> {
         credentials::get_login_profile(self, ctx, input)
+    }
+
+    async fn get_open_id_connect_provider(&self, ctx: &RequestContext, input: GetOpenIDConnectProviderRequest) -> Result<GetOpenIDConnectProviderResponse, AwsError> {
+        oidc::get_open_id_connect_provider(self, ctx, input)
     }
 
     async fn get_policy(&self, ctx: &RequestContext, input: GetPolicyRequest) -> Result<GetPolicyResponse, AwsError> {
@@ -275,8 +300,20 @@ impl Handlers for Iam {
         roles::list_instance_profiles_for_role(self, ctx, input)
     }
 
+    async fn list_mfa_device_tags(&self, ctx: &RequestContext, input: ListMFADeviceTagsRequest) -> Result<ListMFADeviceTagsResponse, AwsError> {
+        credentials::list_mfa_device_tags(self, ctx, input)
+    }
+
     async fn list_mfa_devices(&self, ctx: &RequestContext, input: ListMFADevicesRequest) -> Result<ListMFADevicesResponse, AwsError> {
         credentials::list_mfa_devices(self, ctx, input)
+    }
+
+    async fn list_open_id_connect_provider_tags(&self, ctx: &RequestContext, input: ListOpenIDConnectProviderTagsRequest) -> Result<ListOpenIDConnectProviderTagsResponse, AwsError> {
+        oidc::list_open_id_connect_provider_tags(self, ctx, input)
+    }
+
+    async fn list_open_id_connect_providers(&self, ctx: &RequestContext, input: ListOpenIDConnectProvidersRequest) -> Result<ListOpenIDConnectProvidersResponse, AwsError> {
+        oidc::list_open_id_connect_providers(self, ctx, input)
     }
 
     async fn list_policies(&self, ctx: &RequestContext, input: ListPoliciesRequest) -> Result<ListPoliciesResponse, AwsError> {
@@ -339,12 +376,20 @@ impl Handlers for Iam {
         policies::put_user_policy(self, ctx, input)
     }
 
+    async fn remove_client_id_from_open_id_connect_provider(&self, ctx: &RequestContext, input: RemoveClientIDFromOpenIDConnectProviderRequest) -> Result<(), AwsError> {
+        oidc::remove_client_id_from_open_id_connect_provider(self, ctx, input)
+    }
+
     async fn remove_role_from_instance_profile(&self, ctx: &RequestContext, input: RemoveRoleFromInstanceProfileRequest) -> Result<(), AwsError> {
         roles::remove_role_from_instance_profile(self, ctx, input)
     }
 
     async fn remove_user_from_group(&self, ctx: &RequestContext, input: RemoveUserFromGroupRequest) -> Result<(), AwsError> {
         groups::remove_user_from_group(self, ctx, input)
+    }
+
+    async fn resync_mfa_device(&self, ctx: &RequestContext, input: ResyncMFADeviceRequest) -> Result<(), AwsError> {
+        credentials::resync_mfa_device(self, ctx, input)
     }
 
     async fn set_default_policy_version(&self, ctx: &RequestContext, input: SetDefaultPolicyVersionRequest) -> Result<(), AwsError> {
@@ -363,6 +408,14 @@ impl Handlers for Iam {
         roles::tag_instance_profile(self, ctx, input)
     }
 
+    async fn tag_mfa_device(&self, ctx: &RequestContext, input: TagMFADeviceRequest) -> Result<(), AwsError> {
+        credentials::tag_mfa_device(self, ctx, input)
+    }
+
+    async fn tag_open_id_connect_provider(&self, ctx: &RequestContext, input: TagOpenIDConnectProviderRequest) -> Result<(), AwsError> {
+        oidc::tag_open_id_connect_provider(self, ctx, input)
+    }
+
     async fn tag_policy(&self, ctx: &RequestContext, input: TagPolicyRequest) -> Result<(), AwsError> {
         policies::tag_policy(self, ctx, input)
     }
@@ -377,6 +430,14 @@ impl Handlers for Iam {
 
     async fn untag_instance_profile(&self, ctx: &RequestContext, input: UntagInstanceProfileRequest) -> Result<(), AwsError> {
         roles::untag_instance_profile(self, ctx, input)
+    }
+
+    async fn untag_mfa_device(&self, ctx: &RequestContext, input: UntagMFADeviceRequest) -> Result<(), AwsError> {
+        credentials::untag_mfa_device(self, ctx, input)
+    }
+
+    async fn untag_open_id_connect_provider(&self, ctx: &RequestContext, input: UntagOpenIDConnectProviderRequest) -> Result<(), AwsError> {
+        oidc::untag_open_id_connect_provider(self, ctx, input)
     }
 
     async fn untag_policy(&self, ctx: &RequestContext, input: UntagPolicyRequest) -> Result<(), AwsError> {
@@ -409,6 +470,10 @@ impl Handlers for Iam {
 
     async fn update_login_profile(&self, ctx: &RequestContext, input: UpdateLoginProfileRequest) -> Result<(), AwsError> {
         credentials::update_login_profile(self, ctx, input)
+    }
+
+    async fn update_open_id_connect_provider_thumbprint(&self, ctx: &RequestContext, input: UpdateOpenIDConnectProviderThumbprintRequest) -> Result<(), AwsError> {
+        oidc::update_open_id_connect_provider_thumbprint(self, ctx, input)
     }
 
     async fn update_role(&self, ctx: &RequestContext, input: UpdateRoleRequest) -> Result<UpdateRoleResponse, AwsError> {

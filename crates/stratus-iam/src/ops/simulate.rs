@@ -89,6 +89,7 @@ fn source(a: &Account, arn: &str) -> Result<(PolicySet, Principal, Context), Aws
         account,
         role_arn: None,
         service: None,
+        federated: None,
     };
     if arn.contains(":user/") {
         let u = a.user(name)?;
@@ -177,6 +178,7 @@ pub fn simulate_custom_policy(_iam: &Iam, ctx: &RequestContext, i: SimulateCusto
         arn: caller,
         role_arn: None,
         service: None,
+        federated: None,
     };
     run(
         Simulation {
@@ -189,4 +191,36 @@ pub fn simulate_custom_policy(_iam: &Iam, ctx: &RequestContext, i: SimulateCusto
         i.marker,
         i.max_items,
     )
+}
+
+/// Condition keys the documents refer to, each once, in order of appearance.
+fn context_keys(docs: &[PolicyDocument]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for d in docs {
+        for s in &d.statements {
+            for c in &s.conditions {
+                if !out.iter().any(|k| k.eq_ignore_ascii_case(&c.key)) {
+                    out.push(c.key.clone());
+                }
+            }
+        }
+    }
+    out
+}
+
+pub fn get_context_keys_for_custom_policy(_iam: &Iam, _ctx: &RequestContext, i: GetContextKeysForCustomPolicyRequest) -> Result<GetContextKeysForPolicyResponse, AwsError> {
+    let d = docs(&i.policy_input_list, PolicyKind::Identity)?;
+    Ok(GetContextKeysForPolicyResponse {
+        context_key_names: Some(context_keys(&d)),
+    })
+}
+
+pub fn get_context_keys_for_principal_policy(iam: &Iam, ctx: &RequestContext, i: GetContextKeysForPrincipalPolicyRequest) -> Result<GetContextKeysForPolicyResponse, AwsError> {
+    let extra = docs(i.policy_input_list.as_deref().unwrap_or_default(), PolicyKind::Identity)?;
+    let (set, _, _) = iam.state.read(ctx.account_id(), |a| source(a, &i.policy_source_arn))?;
+    let mut all = set.identity;
+    all.extend(extra);
+    Ok(GetContextKeysForPolicyResponse {
+        context_key_names: Some(context_keys(&all)),
+    })
 }

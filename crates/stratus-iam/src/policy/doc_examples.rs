@@ -249,6 +249,7 @@ fn queue_policy_for_an_sns_topic() {
         account: String::new(),
         role_arn: None,
         service: Some("sns.amazonaws.com".into()),
+        federated: None,
     };
     let set = PolicySet {
         resource: vec![queue],

@@ -18,6 +18,8 @@ pub struct Principal {
     pub role_arn: Option<String>,
     /// For service principals (`ec2.amazonaws.com`).
     pub service: Option<String>,
+    /// For web identity federation: the identity provider's ARN.
+    pub federated: Option<String>,
 }
 
 pub struct EvalRequest<'a> {
@@ -116,6 +118,10 @@ fn principal_matches(s: &Statement, p: &Principal) -> bool {
                 .service
                 .as_deref()
                 .is_some_and(|svc| ids.iter().any(|i| i == svc)),
+            "Federated" => p
+                .federated
+                .as_deref()
+                .is_some_and(|f| ids.iter().any(|i| i == f)),
             _ => false,
         }),
     };

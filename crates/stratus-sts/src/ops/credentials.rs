@@ -3,7 +3,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD as B64, URL_SAFE_NO_PAD as B64URL};
 use sha2::{Digest, Sha256};
-use stratus_core::{AwsError, Identity, IdentityKind, RequestContext, SessionGrant, ids};
+use stratus_core::{AssumeRequest, AwsError, Identity, IdentityKind, RequestContext, SessionGrant, WebIdentity, ids};
 use stratus_protocol::Timestamp;
 
 use crate::Sts;
@@ -187,7 +187,14 @@ pub fn assume_role(
         .or_else(|| ctx.identity.source_identity.clone());
     let mfa = check_mfa(sts, ctx, &input.serial_number, &input.token_code)?;
     let unique_id = match &sts.roles {
-        Some(dir) => dir.assume(&ctx.identity, &role.arn, seconds, ctx.clock.now_millis())?,
+        Some(dir) => dir.assume(&AssumeRequest {
+            caller: &ctx.identity,
+            role_arn: &role.arn,
+            action: "sts:AssumeRole",
+            duration_seconds: seconds,
+            web_identity: None,
+            now_ms: ctx.clock.now_millis(),
+        })?,
         None => None,
     };
     let (id, user) = assumed_role_identity(
@@ -224,6 +231,25 @@ fn jwt_claims(token: &str) -> serde_json::Value {
         .unwrap_or(serde_json::Value::Null)
 }
 
+/// The provider a token names (its issuer) and the condition keys it brings.
+fn web_identity(account: &str, claims: &serde_json::Value, audience: &Option<String>) -> WebIdentity {
+    let iss = claims.get("iss").and_then(|v| v.as_str()).unwrap_or("");
+    let host = iss.strip_prefix("https://").unwrap_or(iss).trim_end_matches('/');
+    let mut keys = Vec::new();
+    for claim in ["sub", "amr", "azp", "oaud"] {
+        if let Some(v) = claims.get(claim).and_then(|v| v.as_str()) {
+            keys.push((format!("{host}:{claim}"), v.to_string()));
+        }
+    }
+    if let Some(aud) = audience {
+        keys.push((format!("{host}:aud"), aud.clone()));
+    }
+    WebIdentity {
+        provider_arn: format!("arn:aws:iam::{account}:oidc-provider/{host}"),
+        claims: keys,
+    }
+}
+
 pub fn assume_role_with_web_identity(
     sts: &Sts,
     ctx: &RequestContext,
@@ -247,7 +273,14 @@ pub fn assume_role_with_web_identity(
     });
     let seconds = input.duration_seconds.map_or(3600, i64::from);
     let unique_id = match &sts.roles {
-        Some(dir) => dir.assume(&ctx.identity, &role.arn, seconds, ctx.clock.now_millis())?,
+        Some(dir) => dir.assume(&AssumeRequest {
+            caller: &ctx.identity,
+            role_arn: &role.arn,
+            action: "sts:AssumeRoleWithWebIdentity",
+            duration_seconds: seconds,
+            web_identity: Some(web_identity(&role.account, &claims, &audience)),
+            now_ms: ctx.clock.now_millis(),
+        })?,
         None => None,
     };
     let (id, user) = assumed_role_identity(&role, unique_id, &input.role_session_name, None);
