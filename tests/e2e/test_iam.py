@@ -646,3 +646,22 @@ def test_context_keys_for_policies(iam):
     iam.put_user_policy(UserName="ck", PolicyName="p", PolicyDocument=json.dumps(pol))
     arn = iam.get_user(UserName="ck")["User"]["Arn"]
     assert iam.get_context_keys_for_principal_policy(PolicySourceArn=arn)["ContextKeyNames"] == keys
+
+
+def test_service_linked_roles(iam):
+    r = iam.create_service_linked_role(AWSServiceName="autoscaling.amazonaws.com", Description="asg")["Role"]
+    assert r["RoleName"] == "AWSServiceRoleForAutoScaling"
+    assert r["Path"] == "/aws-service-role/autoscaling.amazonaws.com/"
+    assert r["Arn"] == f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+    assert r["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": ["autoscaling.amazonaws.com"]}
+    with pytest.raises(ClientError) as e:
+        iam.create_service_linked_role(AWSServiceName="autoscaling.amazonaws.com")
+    assert err(e)[0] == "InvalidInput"
+    custom = iam.create_service_linked_role(AWSServiceName="autoscaling.amazonaws.com", CustomSuffix="web")["Role"]
+    assert custom["RoleName"] == "AWSServiceRoleForAutoScaling_web"
+    with pytest.raises(ClientError) as e:
+        iam.delete_role(RoleName="AWSServiceRoleForAutoScaling")
+    assert err(e)[0] == "UnmodifiableEntity"
+    task = iam.delete_service_linked_role(RoleName="AWSServiceRoleForAutoScaling")["DeletionTaskId"]
+    assert iam.get_service_linked_role_deletion_status(DeletionTaskId=task)["Status"] == "SUCCEEDED"
+    assert [x["RoleName"] for x in iam.list_roles(PathPrefix="/aws-service-role/")["Roles"]] == ["AWSServiceRoleForAutoScaling_web"]

@@ -25,6 +25,7 @@ pub const OPERATIONS: &[&str] = &[
     "CreatePolicy",
     "CreatePolicyVersion",
     "CreateRole",
+    "CreateServiceLinkedRole",
     "CreateUser",
     "CreateVirtualMFADevice",
     "DeactivateMFADevice",
@@ -41,6 +42,7 @@ pub const OPERATIONS: &[&str] = &[
     "DeleteRole",
     "DeleteRolePermissionsBoundary",
     "DeleteRolePolicy",
+    "DeleteServiceLinkedRole",
     "DeleteUser",
     "DeleteUserPermissionsBoundary",
     "DeleteUserPolicy",
@@ -66,6 +68,7 @@ pub const OPERATIONS: &[&str] = &[
     "GetPolicyVersion",
     "GetRole",
     "GetRolePolicy",
+    "GetServiceLinkedRoleDeletionStatus",
     "GetUser",
     "GetUserPolicy",
     "ListAccessKeys",
@@ -913,6 +916,56 @@ impl ToValue for CreateRoleResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateServiceLinkedRoleRequest {
+    pub aws_service_name: String,
+    pub description: Option<String>,
+    pub custom_suffix: Option<String>,
+}
+
+impl FromValue for CreateServiceLinkedRoleRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            aws_service_name: required(&mut m, "AWSServiceName")?,
+            description: take(&mut m, "Description")?,
+            custom_suffix: take(&mut m, "CustomSuffix")?,
+        })
+    }
+}
+
+impl ToValue for CreateServiceLinkedRoleRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "AWSServiceName", Some(self.aws_service_name));
+        put(&mut m, "Description", self.description);
+        put(&mut m, "CustomSuffix", self.custom_suffix);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateServiceLinkedRoleResponse {
+    pub role: Option<Role>,
+}
+
+impl FromValue for CreateServiceLinkedRoleResponse {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            role: take(&mut m, "Role")?,
+        })
+    }
+}
+
+impl ToValue for CreateServiceLinkedRoleResponse {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Role", self.role);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreateUserRequest {
     pub path: Option<String>,
     pub user_name: String,
@@ -1317,6 +1370,50 @@ impl ToValue for DeleteRoleRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteServiceLinkedRoleRequest {
+    pub role_name: String,
+}
+
+impl FromValue for DeleteServiceLinkedRoleRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            role_name: required(&mut m, "RoleName")?,
+        })
+    }
+}
+
+impl ToValue for DeleteServiceLinkedRoleRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "RoleName", Some(self.role_name));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteServiceLinkedRoleResponse {
+    pub deletion_task_id: String,
+}
+
+impl FromValue for DeleteServiceLinkedRoleResponse {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            deletion_task_id: required(&mut m, "DeletionTaskId")?,
+        })
+    }
+}
+
+impl ToValue for DeleteServiceLinkedRoleResponse {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DeletionTaskId", Some(self.deletion_task_id));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteUserPermissionsBoundaryRequest {
     pub user_name: String,
 }
@@ -1403,6 +1500,31 @@ impl ToValue for DeleteVirtualMFADeviceRequest {
     fn to_value(self) -> Value {
         let mut m = BTreeMap::new();
         put(&mut m, "SerialNumber", Some(self.serial_number));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeletionTaskFailureReasonType {
+    pub reason: Option<String>,
+    pub role_usage_list: Option<Vec<RoleUsageType>>,
+}
+
+impl FromValue for DeletionTaskFailureReasonType {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            reason: take(&mut m, "Reason")?,
+            role_usage_list: take(&mut m, "RoleUsageList")?,
+        })
+    }
+}
+
+impl ToValue for DeletionTaskFailureReasonType {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Reason", self.reason);
+        put(&mut m, "RoleUsageList", self.role_usage_list);
         Value::Map(m)
     }
 }
@@ -2277,6 +2399,53 @@ impl ToValue for GetRoleResponse {
     fn to_value(self) -> Value {
         let mut m = BTreeMap::new();
         put(&mut m, "Role", Some(self.role));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GetServiceLinkedRoleDeletionStatusRequest {
+    pub deletion_task_id: String,
+}
+
+impl FromValue for GetServiceLinkedRoleDeletionStatusRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            deletion_task_id: required(&mut m, "DeletionTaskId")?,
+        })
+    }
+}
+
+impl ToValue for GetServiceLinkedRoleDeletionStatusRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DeletionTaskId", Some(self.deletion_task_id));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GetServiceLinkedRoleDeletionStatusResponse {
+    pub status: String,
+    pub reason: Option<DeletionTaskFailureReasonType>,
+}
+
+impl FromValue for GetServiceLinkedRoleDeletionStatusResponse {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            status: required(&mut m, "Status")?,
+            reason: take(&mut m, "Reason")?,
+        })
+    }
+}
+
+impl ToValue for GetServiceLinkedRoleDeletionStatusResponse {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Status", Some(self.status));
+        put(&mut m, "Reason", self.reason);
         Value::Map(m)
     }
 }
@@ -4889,6 +5058,31 @@ impl ToValue for RoleLastUsed {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct RoleUsageType {
+    pub region: Option<String>,
+    pub resources: Option<Vec<String>>,
+}
+
+impl FromValue for RoleUsageType {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            region: take(&mut m, "Region")?,
+            resources: take(&mut m, "Resources")?,
+        })
+    }
+}
+
+impl ToValue for RoleUsageType {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Region", self.region);
+        put(&mut m, "Resources", self.resources);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct SetDefaultPolicyVersionRequest {
     pub policy_arn: String,
     pub version_id: String,
@@ -5882,6 +6076,7 @@ pub trait Handlers: Send + Sync {
     fn create_policy(&self, ctx: &RequestContext, input: CreatePolicyRequest) -> impl Future<Output = Result<CreatePolicyResponse, AwsError>> + Send;
     fn create_policy_version(&self, ctx: &RequestContext, input: CreatePolicyVersionRequest) -> impl Future<Output = Result<CreatePolicyVersionResponse, AwsError>> + Send;
     fn create_role(&self, ctx: &RequestContext, input: CreateRoleRequest) -> impl Future<Output = Result<CreateRoleResponse, AwsError>> + Send;
+    fn create_service_linked_role(&self, ctx: &RequestContext, input: CreateServiceLinkedRoleRequest) -> impl Future<Output = Result<CreateServiceLinkedRoleResponse, AwsError>> + Send;
     fn create_user(&self, ctx: &RequestContext, input: CreateUserRequest) -> impl Future<Output = Result<CreateUserResponse, AwsError>> + Send;
     fn create_virtual_mfa_device(&self, ctx: &RequestContext, input: CreateVirtualMFADeviceRequest) -> impl Future<Output = Result<CreateVirtualMFADeviceResponse, AwsError>> + Send;
     fn deactivate_mfa_device(&self, ctx: &RequestContext, input: DeactivateMFADeviceRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
@@ -5898,6 +6093,7 @@ pub trait Handlers: Send + Sync {
     fn delete_role(&self, ctx: &RequestContext, input: DeleteRoleRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn delete_role_permissions_boundary(&self, ctx: &RequestContext, input: DeleteRolePermissionsBoundaryRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn delete_role_policy(&self, ctx: &RequestContext, input: DeleteRolePolicyRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn delete_service_linked_role(&self, ctx: &RequestContext, input: DeleteServiceLinkedRoleRequest) -> impl Future<Output = Result<DeleteServiceLinkedRoleResponse, AwsError>> + Send;
     fn delete_user(&self, ctx: &RequestContext, input: DeleteUserRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn delete_user_permissions_boundary(&self, ctx: &RequestContext, input: DeleteUserPermissionsBoundaryRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn delete_user_policy(&self, ctx: &RequestContext, input: DeleteUserPolicyRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
@@ -5923,6 +6119,7 @@ pub trait Handlers: Send + Sync {
     fn get_policy_version(&self, ctx: &RequestContext, input: GetPolicyVersionRequest) -> impl Future<Output = Result<GetPolicyVersionResponse, AwsError>> + Send;
     fn get_role(&self, ctx: &RequestContext, input: GetRoleRequest) -> impl Future<Output = Result<GetRoleResponse, AwsError>> + Send;
     fn get_role_policy(&self, ctx: &RequestContext, input: GetRolePolicyRequest) -> impl Future<Output = Result<GetRolePolicyResponse, AwsError>> + Send;
+    fn get_service_linked_role_deletion_status(&self, ctx: &RequestContext, input: GetServiceLinkedRoleDeletionStatusRequest) -> impl Future<Output = Result<GetServiceLinkedRoleDeletionStatusResponse, AwsError>> + Send;
     fn get_user(&self, ctx: &RequestContext, input: GetUserRequest) -> impl Future<Output = Result<GetUserResponse, AwsError>> + Send;
     fn get_user_policy(&self, ctx: &RequestContext, input: GetUserPolicyRequest) -> impl Future<Output = Result<GetUserPolicyResponse, AwsError>> + Send;
     fn list_access_keys(&self, ctx: &RequestContext, input: ListAccessKeysRequest) -> impl Future<Output = Result<ListAccessKeysResponse, AwsError>> + Send;
@@ -6011,6 +6208,7 @@ pub fn dispatch<'a, H: Handlers>(
             "CreatePolicy" => h.create_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreatePolicyVersion" => h.create_policy_version(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateRole" => h.create_role(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "CreateServiceLinkedRole" => h.create_service_linked_role(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateUser" => h.create_user(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateVirtualMFADevice" => h.create_virtual_mfa_device(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeactivateMFADevice" => h.deactivate_mfa_device(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
@@ -6027,6 +6225,7 @@ pub fn dispatch<'a, H: Handlers>(
             "DeleteRole" => h.delete_role(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteRolePermissionsBoundary" => h.delete_role_permissions_boundary(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteRolePolicy" => h.delete_role_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DeleteServiceLinkedRole" => h.delete_service_linked_role(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteUser" => h.delete_user(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteUserPermissionsBoundary" => h.delete_user_permissions_boundary(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteUserPolicy" => h.delete_user_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
@@ -6052,6 +6251,7 @@ pub fn dispatch<'a, H: Handlers>(
             "GetPolicyVersion" => h.get_policy_version(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "GetRole" => h.get_role(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "GetRolePolicy" => h.get_role_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "GetServiceLinkedRoleDeletionStatus" => h.get_service_linked_role_deletion_status(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "GetUser" => h.get_user(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "GetUserPolicy" => h.get_user_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ListAccessKeys" => h.list_access_keys(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),

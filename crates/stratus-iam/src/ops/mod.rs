@@ -7,6 +7,7 @@ pub mod groups;
 pub mod oidc;
 pub mod policies;
 pub mod roles;
+pub mod service_roles;
 pub mod simulate;
 pub mod users;
 
@@ -80,6 +81,10 @@ impl Handlers for Iam {
         roles::create_role(self, ctx, input)
     }
 
+    async fn create_service_linked_role(&self, ctx: &RequestContext, input: CreateServiceLinkedRoleRequest) -> Result<CreateServiceLinkedRoleResponse, AwsError> {
+        service_roles::create_service_linked_role(self, ctx, input)
+    }
+
     async fn create_user(&self, ctx: &RequestContext, input: CreateUserRequest) -> Result<CreateUserResponse, AwsError> {
         users::create_user(self, ctx, input)
     }
@@ -142,6 +147,10 @@ impl Handlers for Iam {
 
     async fn delete_role_policy(&self, ctx: &RequestContext, input: DeleteRolePolicyRequest) -> Result<(), AwsError> {
         policies::delete_role_policy(self, ctx, input)
+    }
+
+    async fn delete_service_linked_role(&self, ctx: &RequestContext, input: DeleteServiceLinkedRoleRequest) -> Result<DeleteServiceLinkedRoleResponse, AwsError> {
+        service_roles::delete_service_linked_role(self, ctx, input)
     }
 
     async fn delete_user(&self, ctx: &RequestContext, input: DeleteUserRequest) -> Result<(), AwsError> {
@@ -242,6 +251,10 @@ impl Handlers for Iam {
 
     async fn get_role_policy(&self, ctx: &RequestContext, input: GetRolePolicyRequest) -> Result<GetRolePolicyResponse, AwsError> {
         policies::get_role_policy(self, ctx, input)
+    }
+
+    async fn get_service_linked_role_deletion_status(&self, ctx: &RequestContext, input: GetServiceLinkedRoleDeletionStatusRequest) -> Result<GetServiceLinkedRoleDeletionStatusResponse, AwsError> {
+        service_roles::get_service_linked_role_deletion_status(self, ctx, input)
     }
 
     async fn get_user(&self, ctx: &RequestContext, input: GetUserRequest) -> Result<GetUserResponse, AwsError> {

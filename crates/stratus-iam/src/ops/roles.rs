@@ -111,6 +111,12 @@ pub fn delete_role(iam: &Iam, ctx: &RequestContext, i: DeleteRoleRequest) -> Res
     iam.state.write(ctx.account_id(), |a| {
         let r = a.role(&i.role_name)?;
         let name = r.name.clone();
+        if r.path.starts_with("/aws-service-role/") {
+            return Err(AwsError::bad_request(
+                "UnmodifiableEntity",
+                format!("Cannot perform the operation on the protected role '{name}' - this role is only modifiable by AWS"),
+            ));
+        }
         if a
             .instance_profiles
             .values()
