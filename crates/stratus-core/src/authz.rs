@@ -24,6 +24,65 @@ pub struct AccessRequest<'a> {
     pub now_ms: i64,
 }
 
+/// Operations whose IAM action has another name than the operation.
+const RENAMED: &[(&str, &str, &str)] = &[
+    ("s3", "ListBuckets", "ListAllMyBuckets"),
+    ("s3", "ListDirectoryBuckets", "ListAllMyDirectoryBuckets"),
+    ("s3", "HeadBucket", "ListBucket"),
+    ("s3", "ListObjects", "ListBucket"),
+    ("s3", "ListObjectsV2", "ListBucket"),
+    ("s3", "ListObjectVersions", "ListBucketVersions"),
+    ("s3", "ListMultipartUploads", "ListBucketMultipartUploads"),
+    ("s3", "ListParts", "ListMultipartUploadParts"),
+    ("s3", "HeadObject", "GetObject"),
+    ("s3", "GetObjectAttributes", "GetObject"),
+    ("s3", "CopyObject", "PutObject"),
+    ("s3", "CreateMultipartUpload", "PutObject"),
+    ("s3", "UploadPart", "PutObject"),
+    ("s3", "UploadPartCopy", "PutObject"),
+    ("s3", "CompleteMultipartUpload", "PutObject"),
+    ("s3", "DeleteObjects", "DeleteObject"),
+    ("s3", "DeleteBucketCors", "PutBucketCORS"),
+    ("s3", "GetBucketCors", "GetBucketCORS"),
+    ("s3", "PutBucketCors", "PutBucketCORS"),
+    ("s3", "DeleteBucketLifecycle", "PutLifecycleConfiguration"),
+    ("s3", "GetBucketLifecycleConfiguration", "GetLifecycleConfiguration"),
+    ("s3", "PutBucketLifecycleConfiguration", "PutLifecycleConfiguration"),
+    ("s3", "DeleteBucketEncryption", "PutEncryptionConfiguration"),
+    ("s3", "GetBucketEncryption", "GetEncryptionConfiguration"),
+    ("s3", "PutBucketEncryption", "PutEncryptionConfiguration"),
+    ("s3", "DeleteBucketReplication", "PutReplicationConfiguration"),
+    ("s3", "GetBucketReplication", "GetReplicationConfiguration"),
+    ("s3", "PutBucketReplication", "PutReplicationConfiguration"),
+    ("s3", "GetBucketNotificationConfiguration", "GetBucketNotification"),
+    ("s3", "PutBucketNotificationConfiguration", "PutBucketNotification"),
+    ("s3", "DeleteBucketTagging", "PutBucketTagging"),
+    ("s3", "GetObjectLockConfiguration", "GetBucketObjectLockConfiguration"),
+    ("s3", "PutObjectLockConfiguration", "PutBucketObjectLockConfiguration"),
+    ("s3", "DeletePublicAccessBlock", "PutBucketPublicAccessBlock"),
+    ("s3", "GetPublicAccessBlock", "GetBucketPublicAccessBlock"),
+    ("s3", "PutPublicAccessBlock", "PutBucketPublicAccessBlock"),
+    ("s3", "DeleteBucketOwnershipControls", "PutBucketOwnershipControls"),
+    ("s3", "DeleteBucketAnalyticsConfiguration", "PutAnalyticsConfiguration"),
+    ("s3", "DeleteBucketMetricsConfiguration", "PutMetricsConfiguration"),
+    ("s3", "DeleteBucketInventoryConfiguration", "PutInventoryConfiguration"),
+    ("s3", "SelectObjectContent", "GetObject"),
+    ("lambda", "Invoke", "InvokeFunction"),
+    ("lambda", "InvokeWithResponseStream", "InvokeFunction"),
+    ("lambda", "InvokeAsync", "InvokeFunction"),
+];
+
+/// The IAM action an operation is authorized as: `prefix:Operation`, except
+/// where IAM names it differently (S3's ListBuckets is s3:ListAllMyBuckets).
+/// Raw handlers use the same mapping for the operations they parse.
+pub fn action_name(prefix: &str, operation: &str) -> String {
+    let name = RENAMED
+        .iter()
+        .find(|(p, op, _)| *p == prefix && *op == operation)
+        .map_or(operation, |(_, _, a)| a);
+    format!("{prefix}:{name}")
+}
+
 /// The message of an AccessDenied error; its code depends on the protocol
 /// (`AccessDenied` for query and XML, `AccessDeniedException` for JSON).
 #[derive(Debug, Clone, PartialEq)]
@@ -103,6 +162,16 @@ pub trait RoleDirectory: Send + Sync {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn action_names() {
+        assert_eq!(action_name("iam", "CreateUser"), "iam:CreateUser");
+        assert_eq!(action_name("s3", "ListBuckets"), "s3:ListAllMyBuckets");
+        assert_eq!(action_name("s3", "HeadObject"), "s3:GetObject");
+        assert_eq!(action_name("s3", "ListObjectsV2"), "s3:ListBucket");
+        assert_eq!(action_name("s3", "PutObject"), "s3:PutObject");
+        assert_eq!(action_name("lambda", "Invoke"), "lambda:InvokeFunction");
+    }
 
     #[test]
     fn denial_codes_follow_the_protocol() {

@@ -10,7 +10,7 @@ pub mod ids;
 pub mod tasks;
 pub mod time;
 
-pub use authz::{AccessRequest, AssumeRequest, Authorizer, Denial, RoleDirectory, SessionGrant, WebIdentity};
+pub use authz::{AccessRequest, action_name, AssumeRequest, Authorizer, Denial, RoleDirectory, SessionGrant, WebIdentity};
 pub use clock::Clock;
 pub use context::RequestContext;
 pub use error::{AwsError, Fault};

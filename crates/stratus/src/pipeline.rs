@@ -107,7 +107,7 @@ fn authorize(
     if resources.is_empty() {
         resources.push("*".to_string());
     }
-    let action = format!("{}:{operation}", action_prefix(model));
+    let action = stratus_core::action_name(action_prefix(model), operation);
     let req = AccessRequest {
         identity,
         action: &action,
