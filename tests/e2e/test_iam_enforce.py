@@ -378,3 +378,14 @@ def test_web_identity_needs_provider_and_trust(enforced, root):
     with pytest.raises(ClientError) as e:
         sts.assume_role_with_web_identity(RoleArn=role["Arn"], RoleSessionName="gh", WebIdentityToken=other_repo)
     assert err(e) == ("AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity", 403)
+
+
+def test_users_change_their_own_password_with_the_managed_policy(enforced, root):
+    creds = user_with(enforced, root, "learner", managed=["arn:aws:iam::aws:policy/IAMUserChangePassword"])
+    root.create_login_profile(UserName="learner", Password="First-Pass-1")
+    root.create_user(UserName="other")
+    iam = enforced.client("iam", creds=creds)
+    iam.change_password(OldPassword="First-Pass-1", NewPassword="Second-Pass-2")
+    with pytest.raises(ClientError) as e:
+        iam.update_login_profile(UserName="other", Password="Third-Pass-3")
+    assert err(e)[1].startswith(f"User: arn:aws:iam::{ACCOUNT}:user/learner is not authorized to perform: iam:UpdateLoginProfile on resource: arn:aws:iam::{ACCOUNT}:user/other")

@@ -109,7 +109,7 @@ impl Service for Iam {
         Ok(())
     }
 
-    fn resource_arns(&self, account: &str, operation: &str, input: &Value) -> Vec<String> {
-        resources::for_operation(self, account, operation, input)
+    fn resource_arns(&self, caller: &Identity, operation: &str, input: &Value) -> Vec<String> {
+        resources::for_operation(self, caller, operation, input)
     }
 }

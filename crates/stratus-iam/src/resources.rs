@@ -1,6 +1,7 @@
 //! The resource ARNs an IAM request acts on, as IAM authorizes them (users,
 //! groups, roles, policies, instance profiles, MFA devices).
 
+use stratus_core::{Identity, IdentityKind};
 use stratus_protocol::Value;
 
 use crate::Iam;
@@ -15,7 +16,29 @@ fn member<'a>(input: &'a Value, name: &str) -> Option<&'a str> {
     }
 }
 
-pub fn for_operation(iam: &Iam, account: &str, op: &str, input: &Value) -> Vec<String> {
+/// Operations whose UserName defaults to the calling user.
+const SELF_DEFAULTING: &[&str] = &[
+    "GetUser",
+    "CreateAccessKey",
+    "DeleteAccessKey",
+    "UpdateAccessKey",
+    "ListAccessKeys",
+    "CreateLoginProfile",
+    "GetLoginProfile",
+    "DeleteLoginProfile",
+    "ChangePassword",
+    "ListMFADevices",
+    "DeactivateMFADevice",
+];
+
+pub fn for_operation(iam: &Iam, caller: &Identity, op: &str, input: &Value) -> Vec<String> {
+    let account = caller.account_id.as_str();
+    if SELF_DEFAULTING.contains(&op)
+        && member(input, "UserName").is_none()
+        && caller.kind == IdentityKind::User
+    {
+        return vec![caller.arn.clone()];
+    }
     let arn = |kind: &str, path: &str, name: &str| format!("arn:aws:iam::{account}:{kind}{path}{name}");
     let path = member(input, "Path").unwrap_or("/");
     // Existing entities are named with their real path.

@@ -4,7 +4,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use bytes::Bytes;
-use stratus_core::{AwsError, RequestContext};
+use stratus_core::{AwsError, Identity, RequestContext};
 
 use crate::router::Caller;
 use crate::value::Value;
@@ -26,11 +26,10 @@ pub trait Service: Send + Sync + 'static {
     ) -> HandlerFuture<'a>;
     /// Drops all state and restores each region's default resources.
     fn reset(&self) -> Result<(), AwsError>;
-    /// The ARNs of the resources an operation acts on, for IAM authorization
-    /// (`account` is the caller's). Empty means the operation names no
-    /// resource and is authorized on `*`.
-    fn resource_arns(&self, account: &str, operation: &str, input: &Value) -> Vec<String> {
-        let _ = (account, operation, input);
+    /// The ARNs of the resources an operation acts on, for IAM authorization.
+    /// Empty means the operation names no resource and is authorized on `*`.
+    fn resource_arns(&self, caller: &Identity, operation: &str, input: &Value) -> Vec<String> {
+        let _ = (caller, operation, input);
         Vec::new()
     }
 }

@@ -8,7 +8,7 @@ mod state;
 
 use std::sync::Arc;
 
-use stratus_core::{AwsError, Identities, RequestContext, RoleDirectory};
+use stratus_core::{AwsError, Identities, Identity, RequestContext, RoleDirectory};
 use stratus_protocol::{HandlerFuture, Service, Value};
 use stratus_store::Store;
 
@@ -62,7 +62,7 @@ impl Service for Sts {
     }
 
     /// Assuming a role is authorized on the role.
-    fn resource_arns(&self, _account: &str, operation: &str, input: &Value) -> Vec<String> {
+    fn resource_arns(&self, _caller: &Identity, operation: &str, input: &Value) -> Vec<String> {
         match (operation, input) {
             ("AssumeRole" | "AssumeRoleWithWebIdentity", Value::Map(m)) => match m.get("RoleArn") {
                 Some(Value::String(arn)) => vec![arn.clone()],

@@ -102,7 +102,7 @@ fn authorize(
     };
     let mut resources = app
         .service(&model.name)
-        .map(|s| s.resource_arns(&identity.account_id, operation, input))
+        .map(|s| s.resource_arns(identity, operation, input))
         .unwrap_or_default();
     if resources.is_empty() {
         resources.push("*".to_string());
