@@ -665,3 +665,33 @@ def test_service_linked_roles(iam):
     task = iam.delete_service_linked_role(RoleName="AWSServiceRoleForAutoScaling")["DeletionTaskId"]
     assert iam.get_service_linked_role_deletion_status(DeletionTaskId=task)["Status"] == "SUCCEEDED"
     assert [x["RoleName"] for x in iam.list_roles(PathPrefix="/aws-service-role/")["Roles"]] == ["AWSServiceRoleForAutoScaling_web"]
+
+
+SAML_METADATA = (
+    '<?xml version="1.0"?><md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" '
+    'entityID="https://idp.example.com" validUntil="2035-06-01T00:00:00Z"><md:IDPSSODescriptor '
+    'protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">'
+    + "<!-- " + "signing certificate and endpoints elided " * 25 + "-->"
+    + "</md:IDPSSODescriptor></md:EntityDescriptor>"
+)
+
+
+def test_saml_providers(iam):
+    arn = iam.create_saml_provider(Name="corp-idp", SAMLMetadataDocument=SAML_METADATA, Tags=[{"Key": "a", "Value": "b"}])["SAMLProviderArn"]
+    assert arn == f"arn:aws:iam::{ACCOUNT}:saml-provider/corp-idp"
+    got = iam.get_saml_provider(SAMLProviderArn=arn)
+    assert got["SAMLMetadataDocument"] == SAML_METADATA
+    assert got["ValidUntil"].year == 2035
+    assert [p["Arn"] for p in iam.list_saml_providers()["SAMLProviderList"]] == [arn]
+    with pytest.raises(ClientError) as e:
+        iam.create_saml_provider(Name="bad", SAMLMetadataDocument="x" * 1000)
+    assert err(e)[0] == "InvalidInput"
+    iam.update_saml_provider(SAMLProviderArn=arn, SAMLMetadataDocument=SAML_METADATA.replace("2035", "2036"))
+    assert iam.get_saml_provider(SAMLProviderArn=arn)["ValidUntil"].year == 2036
+    iam.tag_saml_provider(SAMLProviderArn=arn, Tags=[{"Key": "c", "Value": "d"}])
+    iam.untag_saml_provider(SAMLProviderArn=arn, TagKeys=["a"])
+    assert iam.list_saml_provider_tags(SAMLProviderArn=arn)["Tags"] == [{"Key": "c", "Value": "d"}]
+    iam.delete_saml_provider(SAMLProviderArn=arn)
+    with pytest.raises(ClientError) as e:
+        iam.get_saml_provider(SAMLProviderArn=arn)
+    assert err(e)[0] == "NoSuchEntity"

@@ -25,6 +25,7 @@ pub const OPERATIONS: &[&str] = &[
     "CreatePolicy",
     "CreatePolicyVersion",
     "CreateRole",
+    "CreateSAMLProvider",
     "CreateServiceLinkedRole",
     "CreateUser",
     "CreateVirtualMFADevice",
@@ -42,6 +43,7 @@ pub const OPERATIONS: &[&str] = &[
     "DeleteRole",
     "DeleteRolePermissionsBoundary",
     "DeleteRolePolicy",
+    "DeleteSAMLProvider",
     "DeleteServiceLinkedRole",
     "DeleteUser",
     "DeleteUserPermissionsBoundary",
@@ -68,6 +70,7 @@ pub const OPERATIONS: &[&str] = &[
     "GetPolicyVersion",
     "GetRole",
     "GetRolePolicy",
+    "GetSAMLProvider",
     "GetServiceLinkedRoleDeletionStatus",
     "GetUser",
     "GetUserPolicy",
@@ -93,6 +96,8 @@ pub const OPERATIONS: &[&str] = &[
     "ListRolePolicies",
     "ListRoleTags",
     "ListRoles",
+    "ListSAMLProviderTags",
+    "ListSAMLProviders",
     "ListUserPolicies",
     "ListUserTags",
     "ListUsers",
@@ -114,12 +119,14 @@ pub const OPERATIONS: &[&str] = &[
     "TagOpenIDConnectProvider",
     "TagPolicy",
     "TagRole",
+    "TagSAMLProvider",
     "TagUser",
     "UntagInstanceProfile",
     "UntagMFADevice",
     "UntagOpenIDConnectProvider",
     "UntagPolicy",
     "UntagRole",
+    "UntagSAMLProvider",
     "UntagUser",
     "UpdateAccessKey",
     "UpdateAccountPasswordPolicy",
@@ -129,6 +136,7 @@ pub const OPERATIONS: &[&str] = &[
     "UpdateOpenIDConnectProviderThumbprint",
     "UpdateRole",
     "UpdateRoleDescription",
+    "UpdateSAMLProvider",
     "UpdateUser",
 ];
 
@@ -916,6 +924,65 @@ impl ToValue for CreateRoleResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateSAMLProviderRequest {
+    pub saml_metadata_document: String,
+    pub name: String,
+    pub tags: Option<Vec<Tag>>,
+    pub assertion_encryption_mode: Option<String>,
+    pub add_private_key: Option<String>,
+}
+
+impl FromValue for CreateSAMLProviderRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            saml_metadata_document: required(&mut m, "SAMLMetadataDocument")?,
+            name: required(&mut m, "Name")?,
+            tags: take(&mut m, "Tags")?,
+            assertion_encryption_mode: take(&mut m, "AssertionEncryptionMode")?,
+            add_private_key: take(&mut m, "AddPrivateKey")?,
+        })
+    }
+}
+
+impl ToValue for CreateSAMLProviderRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "SAMLMetadataDocument", Some(self.saml_metadata_document));
+        put(&mut m, "Name", Some(self.name));
+        put(&mut m, "Tags", self.tags);
+        put(&mut m, "AssertionEncryptionMode", self.assertion_encryption_mode);
+        put(&mut m, "AddPrivateKey", self.add_private_key);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateSAMLProviderResponse {
+    pub saml_provider_arn: Option<String>,
+    pub tags: Option<Vec<Tag>>,
+}
+
+impl FromValue for CreateSAMLProviderResponse {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            saml_provider_arn: take(&mut m, "SAMLProviderArn")?,
+            tags: take(&mut m, "Tags")?,
+        })
+    }
+}
+
+impl ToValue for CreateSAMLProviderResponse {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "SAMLProviderArn", self.saml_provider_arn);
+        put(&mut m, "Tags", self.tags);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreateServiceLinkedRoleRequest {
     pub aws_service_name: String,
     pub description: Option<String>,
@@ -1365,6 +1432,28 @@ impl ToValue for DeleteRoleRequest {
     fn to_value(self) -> Value {
         let mut m = BTreeMap::new();
         put(&mut m, "RoleName", Some(self.role_name));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteSAMLProviderRequest {
+    pub saml_provider_arn: String,
+}
+
+impl FromValue for DeleteSAMLProviderRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            saml_provider_arn: required(&mut m, "SAMLProviderArn")?,
+        })
+    }
+}
+
+impl ToValue for DeleteSAMLProviderRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "SAMLProviderArn", Some(self.saml_provider_arn));
         Value::Map(m)
     }
 }
@@ -2399,6 +2488,68 @@ impl ToValue for GetRoleResponse {
     fn to_value(self) -> Value {
         let mut m = BTreeMap::new();
         put(&mut m, "Role", Some(self.role));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GetSAMLProviderRequest {
+    pub saml_provider_arn: String,
+}
+
+impl FromValue for GetSAMLProviderRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            saml_provider_arn: required(&mut m, "SAMLProviderArn")?,
+        })
+    }
+}
+
+impl ToValue for GetSAMLProviderRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "SAMLProviderArn", Some(self.saml_provider_arn));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GetSAMLProviderResponse {
+    pub saml_provider_uuid: Option<String>,
+    pub saml_metadata_document: Option<String>,
+    pub create_date: Option<Timestamp>,
+    pub valid_until: Option<Timestamp>,
+    pub tags: Option<Vec<Tag>>,
+    pub assertion_encryption_mode: Option<String>,
+    pub private_key_list: Option<Vec<SAMLPrivateKey>>,
+}
+
+impl FromValue for GetSAMLProviderResponse {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            saml_provider_uuid: take(&mut m, "SAMLProviderUUID")?,
+            saml_metadata_document: take(&mut m, "SAMLMetadataDocument")?,
+            create_date: take(&mut m, "CreateDate")?,
+            valid_until: take(&mut m, "ValidUntil")?,
+            tags: take(&mut m, "Tags")?,
+            assertion_encryption_mode: take(&mut m, "AssertionEncryptionMode")?,
+            private_key_list: take(&mut m, "PrivateKeyList")?,
+        })
+    }
+}
+
+impl ToValue for GetSAMLProviderResponse {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "SAMLProviderUUID", self.saml_provider_uuid);
+        put(&mut m, "SAMLMetadataDocument", self.saml_metadata_document);
+        put(&mut m, "CreateDate", self.create_date);
+        put(&mut m, "ValidUntil", self.valid_until);
+        put(&mut m, "Tags", self.tags);
+        put(&mut m, "AssertionEncryptionMode", self.assertion_encryption_mode);
+        put(&mut m, "PrivateKeyList", self.private_key_list);
         Value::Map(m)
     }
 }
@@ -3935,6 +4086,101 @@ impl ToValue for ListRolesResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListSAMLProviderTagsRequest {
+    pub saml_provider_arn: String,
+    pub marker: Option<String>,
+    pub max_items: Option<i32>,
+}
+
+impl FromValue for ListSAMLProviderTagsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            saml_provider_arn: required(&mut m, "SAMLProviderArn")?,
+            marker: take(&mut m, "Marker")?,
+            max_items: take(&mut m, "MaxItems")?,
+        })
+    }
+}
+
+impl ToValue for ListSAMLProviderTagsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "SAMLProviderArn", Some(self.saml_provider_arn));
+        put(&mut m, "Marker", self.marker);
+        put(&mut m, "MaxItems", self.max_items);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListSAMLProviderTagsResponse {
+    pub tags: Vec<Tag>,
+    pub is_truncated: Option<bool>,
+    pub marker: Option<String>,
+}
+
+impl FromValue for ListSAMLProviderTagsResponse {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            tags: required(&mut m, "Tags")?,
+            is_truncated: take(&mut m, "IsTruncated")?,
+            marker: take(&mut m, "Marker")?,
+        })
+    }
+}
+
+impl ToValue for ListSAMLProviderTagsResponse {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Tags", Some(self.tags));
+        put(&mut m, "IsTruncated", self.is_truncated);
+        put(&mut m, "Marker", self.marker);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListSAMLProvidersRequest {
+}
+
+impl FromValue for ListSAMLProvidersRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let _ = members(v)?;
+        Ok(Self {})
+    }
+}
+
+impl ToValue for ListSAMLProvidersRequest {
+    fn to_value(self) -> Value {
+        Value::map()
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListSAMLProvidersResponse {
+    pub saml_provider_list: Option<Vec<SAMLProviderListEntry>>,
+}
+
+impl FromValue for ListSAMLProvidersResponse {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            saml_provider_list: take(&mut m, "SAMLProviderList")?,
+        })
+    }
+}
+
+impl ToValue for ListSAMLProvidersResponse {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "SAMLProviderList", self.saml_provider_list);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListUserPoliciesRequest {
     pub user_name: String,
     pub marker: Option<String>,
@@ -5083,6 +5329,59 @@ impl ToValue for RoleUsageType {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct SAMLPrivateKey {
+    pub key_id: Option<String>,
+    pub timestamp: Option<Timestamp>,
+}
+
+impl FromValue for SAMLPrivateKey {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            key_id: take(&mut m, "KeyId")?,
+            timestamp: take(&mut m, "Timestamp")?,
+        })
+    }
+}
+
+impl ToValue for SAMLPrivateKey {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "KeyId", self.key_id);
+        put(&mut m, "Timestamp", self.timestamp);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SAMLProviderListEntry {
+    pub arn: Option<String>,
+    pub valid_until: Option<Timestamp>,
+    pub create_date: Option<Timestamp>,
+}
+
+impl FromValue for SAMLProviderListEntry {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            arn: take(&mut m, "Arn")?,
+            valid_until: take(&mut m, "ValidUntil")?,
+            create_date: take(&mut m, "CreateDate")?,
+        })
+    }
+}
+
+impl ToValue for SAMLProviderListEntry {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Arn", self.arn);
+        put(&mut m, "ValidUntil", self.valid_until);
+        put(&mut m, "CreateDate", self.create_date);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct SetDefaultPolicyVersionRequest {
     pub policy_arn: String,
     pub version_id: String,
@@ -5455,6 +5754,31 @@ impl ToValue for TagRoleRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct TagSAMLProviderRequest {
+    pub saml_provider_arn: String,
+    pub tags: Vec<Tag>,
+}
+
+impl FromValue for TagSAMLProviderRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            saml_provider_arn: required(&mut m, "SAMLProviderArn")?,
+            tags: required(&mut m, "Tags")?,
+        })
+    }
+}
+
+impl ToValue for TagSAMLProviderRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "SAMLProviderArn", Some(self.saml_provider_arn));
+        put(&mut m, "Tags", Some(self.tags));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TagUserRequest {
     pub user_name: String,
     pub tags: Vec<Tag>,
@@ -5599,6 +5923,31 @@ impl ToValue for UntagRoleRequest {
     fn to_value(self) -> Value {
         let mut m = BTreeMap::new();
         put(&mut m, "RoleName", Some(self.role_name));
+        put(&mut m, "TagKeys", Some(self.tag_keys));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UntagSAMLProviderRequest {
+    pub saml_provider_arn: String,
+    pub tag_keys: Vec<String>,
+}
+
+impl FromValue for UntagSAMLProviderRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            saml_provider_arn: required(&mut m, "SAMLProviderArn")?,
+            tag_keys: required(&mut m, "TagKeys")?,
+        })
+    }
+}
+
+impl ToValue for UntagSAMLProviderRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "SAMLProviderArn", Some(self.saml_provider_arn));
         put(&mut m, "TagKeys", Some(self.tag_keys));
         Value::Map(m)
     }
@@ -5902,6 +6251,62 @@ impl ToValue for UpdateRoleResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct UpdateSAMLProviderRequest {
+    pub saml_metadata_document: Option<String>,
+    pub saml_provider_arn: String,
+    pub assertion_encryption_mode: Option<String>,
+    pub add_private_key: Option<String>,
+    pub remove_private_key: Option<String>,
+}
+
+impl FromValue for UpdateSAMLProviderRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            saml_metadata_document: take(&mut m, "SAMLMetadataDocument")?,
+            saml_provider_arn: required(&mut m, "SAMLProviderArn")?,
+            assertion_encryption_mode: take(&mut m, "AssertionEncryptionMode")?,
+            add_private_key: take(&mut m, "AddPrivateKey")?,
+            remove_private_key: take(&mut m, "RemovePrivateKey")?,
+        })
+    }
+}
+
+impl ToValue for UpdateSAMLProviderRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "SAMLMetadataDocument", self.saml_metadata_document);
+        put(&mut m, "SAMLProviderArn", Some(self.saml_provider_arn));
+        put(&mut m, "AssertionEncryptionMode", self.assertion_encryption_mode);
+        put(&mut m, "AddPrivateKey", self.add_private_key);
+        put(&mut m, "RemovePrivateKey", self.remove_private_key);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UpdateSAMLProviderResponse {
+    pub saml_provider_arn: Option<String>,
+}
+
+impl FromValue for UpdateSAMLProviderResponse {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            saml_provider_arn: take(&mut m, "SAMLProviderArn")?,
+        })
+    }
+}
+
+impl ToValue for UpdateSAMLProviderResponse {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "SAMLProviderArn", self.saml_provider_arn);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct UpdateUserRequest {
     pub user_name: String,
     pub new_path: Option<String>,
@@ -6076,6 +6481,7 @@ pub trait Handlers: Send + Sync {
     fn create_policy(&self, ctx: &RequestContext, input: CreatePolicyRequest) -> impl Future<Output = Result<CreatePolicyResponse, AwsError>> + Send;
     fn create_policy_version(&self, ctx: &RequestContext, input: CreatePolicyVersionRequest) -> impl Future<Output = Result<CreatePolicyVersionResponse, AwsError>> + Send;
     fn create_role(&self, ctx: &RequestContext, input: CreateRoleRequest) -> impl Future<Output = Result<CreateRoleResponse, AwsError>> + Send;
+    fn create_saml_provider(&self, ctx: &RequestContext, input: CreateSAMLProviderRequest) -> impl Future<Output = Result<CreateSAMLProviderResponse, AwsError>> + Send;
     fn create_service_linked_role(&self, ctx: &RequestContext, input: CreateServiceLinkedRoleRequest) -> impl Future<Output = Result<CreateServiceLinkedRoleResponse, AwsError>> + Send;
     fn create_user(&self, ctx: &RequestContext, input: CreateUserRequest) -> impl Future<Output = Result<CreateUserResponse, AwsError>> + Send;
     fn create_virtual_mfa_device(&self, ctx: &RequestContext, input: CreateVirtualMFADeviceRequest) -> impl Future<Output = Result<CreateVirtualMFADeviceResponse, AwsError>> + Send;
@@ -6093,6 +6499,7 @@ pub trait Handlers: Send + Sync {
     fn delete_role(&self, ctx: &RequestContext, input: DeleteRoleRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn delete_role_permissions_boundary(&self, ctx: &RequestContext, input: DeleteRolePermissionsBoundaryRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn delete_role_policy(&self, ctx: &RequestContext, input: DeleteRolePolicyRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn delete_saml_provider(&self, ctx: &RequestContext, input: DeleteSAMLProviderRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn delete_service_linked_role(&self, ctx: &RequestContext, input: DeleteServiceLinkedRoleRequest) -> impl Future<Output = Result<DeleteServiceLinkedRoleResponse, AwsError>> + Send;
     fn delete_user(&self, ctx: &RequestContext, input: DeleteUserRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn delete_user_permissions_boundary(&self, ctx: &RequestContext, input: DeleteUserPermissionsBoundaryRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
@@ -6119,6 +6526,7 @@ pub trait Handlers: Send + Sync {
     fn get_policy_version(&self, ctx: &RequestContext, input: GetPolicyVersionRequest) -> impl Future<Output = Result<GetPolicyVersionResponse, AwsError>> + Send;
     fn get_role(&self, ctx: &RequestContext, input: GetRoleRequest) -> impl Future<Output = Result<GetRoleResponse, AwsError>> + Send;
     fn get_role_policy(&self, ctx: &RequestContext, input: GetRolePolicyRequest) -> impl Future<Output = Result<GetRolePolicyResponse, AwsError>> + Send;
+    fn get_saml_provider(&self, ctx: &RequestContext, input: GetSAMLProviderRequest) -> impl Future<Output = Result<GetSAMLProviderResponse, AwsError>> + Send;
     fn get_service_linked_role_deletion_status(&self, ctx: &RequestContext, input: GetServiceLinkedRoleDeletionStatusRequest) -> impl Future<Output = Result<GetServiceLinkedRoleDeletionStatusResponse, AwsError>> + Send;
     fn get_user(&self, ctx: &RequestContext, input: GetUserRequest) -> impl Future<Output = Result<GetUserResponse, AwsError>> + Send;
     fn get_user_policy(&self, ctx: &RequestContext, input: GetUserPolicyRequest) -> impl Future<Output = Result<GetUserPolicyResponse, AwsError>> + Send;
@@ -6144,6 +6552,8 @@ pub trait Handlers: Send + Sync {
     fn list_role_policies(&self, ctx: &RequestContext, input: ListRolePoliciesRequest) -> impl Future<Output = Result<ListRolePoliciesResponse, AwsError>> + Send;
     fn list_role_tags(&self, ctx: &RequestContext, input: ListRoleTagsRequest) -> impl Future<Output = Result<ListRoleTagsResponse, AwsError>> + Send;
     fn list_roles(&self, ctx: &RequestContext, input: ListRolesRequest) -> impl Future<Output = Result<ListRolesResponse, AwsError>> + Send;
+    fn list_saml_provider_tags(&self, ctx: &RequestContext, input: ListSAMLProviderTagsRequest) -> impl Future<Output = Result<ListSAMLProviderTagsResponse, AwsError>> + Send;
+    fn list_saml_providers(&self, ctx: &RequestContext, input: ListSAMLProvidersRequest) -> impl Future<Output = Result<ListSAMLProvidersResponse, AwsError>> + Send;
     fn list_user_policies(&self, ctx: &RequestContext, input: ListUserPoliciesRequest) -> impl Future<Output = Result<ListUserPoliciesResponse, AwsError>> + Send;
     fn list_user_tags(&self, ctx: &RequestContext, input: ListUserTagsRequest) -> impl Future<Output = Result<ListUserTagsResponse, AwsError>> + Send;
     fn list_users(&self, ctx: &RequestContext, input: ListUsersRequest) -> impl Future<Output = Result<ListUsersResponse, AwsError>> + Send;
@@ -6165,12 +6575,14 @@ pub trait Handlers: Send + Sync {
     fn tag_open_id_connect_provider(&self, ctx: &RequestContext, input: TagOpenIDConnectProviderRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn tag_policy(&self, ctx: &RequestContext, input: TagPolicyRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn tag_role(&self, ctx: &RequestContext, input: TagRoleRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn tag_saml_provider(&self, ctx: &RequestContext, input: TagSAMLProviderRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn tag_user(&self, ctx: &RequestContext, input: TagUserRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn untag_instance_profile(&self, ctx: &RequestContext, input: UntagInstanceProfileRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn untag_mfa_device(&self, ctx: &RequestContext, input: UntagMFADeviceRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn untag_open_id_connect_provider(&self, ctx: &RequestContext, input: UntagOpenIDConnectProviderRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn untag_policy(&self, ctx: &RequestContext, input: UntagPolicyRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn untag_role(&self, ctx: &RequestContext, input: UntagRoleRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn untag_saml_provider(&self, ctx: &RequestContext, input: UntagSAMLProviderRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn untag_user(&self, ctx: &RequestContext, input: UntagUserRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn update_access_key(&self, ctx: &RequestContext, input: UpdateAccessKeyRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn update_account_password_policy(&self, ctx: &RequestContext, input: UpdateAccountPasswordPolicyRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
@@ -6180,6 +6592,7 @@ pub trait Handlers: Send + Sync {
     fn update_open_id_connect_provider_thumbprint(&self, ctx: &RequestContext, input: UpdateOpenIDConnectProviderThumbprintRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn update_role(&self, ctx: &RequestContext, input: UpdateRoleRequest) -> impl Future<Output = Result<UpdateRoleResponse, AwsError>> + Send;
     fn update_role_description(&self, ctx: &RequestContext, input: UpdateRoleDescriptionRequest) -> impl Future<Output = Result<UpdateRoleDescriptionResponse, AwsError>> + Send;
+    fn update_saml_provider(&self, ctx: &RequestContext, input: UpdateSAMLProviderRequest) -> impl Future<Output = Result<UpdateSAMLProviderResponse, AwsError>> + Send;
     fn update_user(&self, ctx: &RequestContext, input: UpdateUserRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
 }
 
@@ -6208,6 +6621,7 @@ pub fn dispatch<'a, H: Handlers>(
             "CreatePolicy" => h.create_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreatePolicyVersion" => h.create_policy_version(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateRole" => h.create_role(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "CreateSAMLProvider" => h.create_saml_provider(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateServiceLinkedRole" => h.create_service_linked_role(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateUser" => h.create_user(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateVirtualMFADevice" => h.create_virtual_mfa_device(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
@@ -6225,6 +6639,7 @@ pub fn dispatch<'a, H: Handlers>(
             "DeleteRole" => h.delete_role(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteRolePermissionsBoundary" => h.delete_role_permissions_boundary(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteRolePolicy" => h.delete_role_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DeleteSAMLProvider" => h.delete_saml_provider(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteServiceLinkedRole" => h.delete_service_linked_role(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteUser" => h.delete_user(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteUserPermissionsBoundary" => h.delete_user_permissions_boundary(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
@@ -6251,6 +6666,7 @@ pub fn dispatch<'a, H: Handlers>(
             "GetPolicyVersion" => h.get_policy_version(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "GetRole" => h.get_role(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "GetRolePolicy" => h.get_role_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "GetSAMLProvider" => h.get_saml_provider(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "GetServiceLinkedRoleDeletionStatus" => h.get_service_linked_role_deletion_status(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "GetUser" => h.get_user(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "GetUserPolicy" => h.get_user_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
@@ -6276,6 +6692,8 @@ pub fn dispatch<'a, H: Handlers>(
             "ListRolePolicies" => h.list_role_policies(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ListRoleTags" => h.list_role_tags(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ListRoles" => h.list_roles(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "ListSAMLProviderTags" => h.list_saml_provider_tags(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "ListSAMLProviders" => h.list_saml_providers(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ListUserPolicies" => h.list_user_policies(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ListUserTags" => h.list_user_tags(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ListUsers" => h.list_users(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
@@ -6297,12 +6715,14 @@ pub fn dispatch<'a, H: Handlers>(
             "TagOpenIDConnectProvider" => h.tag_open_id_connect_provider(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "TagPolicy" => h.tag_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "TagRole" => h.tag_role(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "TagSAMLProvider" => h.tag_saml_provider(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "TagUser" => h.tag_user(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "UntagInstanceProfile" => h.untag_instance_profile(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "UntagMFADevice" => h.untag_mfa_device(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "UntagOpenIDConnectProvider" => h.untag_open_id_connect_provider(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "UntagPolicy" => h.untag_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "UntagRole" => h.untag_role(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "UntagSAMLProvider" => h.untag_saml_provider(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "UntagUser" => h.untag_user(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "UpdateAccessKey" => h.update_access_key(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "UpdateAccountPasswordPolicy" => h.update_account_password_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
@@ -6312,6 +6732,7 @@ pub fn dispatch<'a, H: Handlers>(
             "UpdateOpenIDConnectProviderThumbprint" => h.update_open_id_connect_provider_thumbprint(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "UpdateRole" => h.update_role(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "UpdateRoleDescription" => h.update_role_description(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "UpdateSAMLProvider" => h.update_saml_provider(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "UpdateUser" => h.update_user(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             other => Err(AwsError::not_implemented("iam", other)),
         }

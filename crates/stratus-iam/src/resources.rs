@@ -87,6 +87,8 @@ pub fn for_operation(iam: &Iam, caller: &Identity, op: &str, input: &Value) -> V
         out.push(existing("instance-profile", p));
     } else if let Some(p) = member(input, "PolicyArn") {
         out.push(p.to_string());
+    } else if let Some(p) = member(input, "SAMLProviderArn") {
+        out.push(p.to_string());
     } else if let Some(p) = member(input, "OpenIDConnectProviderArn") {
         out.push(p.to_string());
     } else if let Some(s) = member(input, "SerialNumber") {

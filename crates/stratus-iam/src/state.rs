@@ -175,6 +175,15 @@ pub struct OidcProvider {
     pub tags: Tags,
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SamlProvider {
+    pub uuid: String,
+    pub metadata: String,
+    pub created_ms: i64,
+    pub valid_until_ms: i64,
+    pub tags: Tags,
+}
+
 /// Everything IAM holds for one account. Maps are keyed by lower-cased name
 /// because IAM names are unique regardless of case.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -197,6 +206,9 @@ pub struct Account {
     /// OpenID Connect identity providers by ARN.
     #[serde(default)]
     pub oidc_providers: BTreeMap<String, OidcProvider>,
+    /// SAML identity providers by ARN.
+    #[serde(default)]
+    pub saml_providers: BTreeMap<String, SamlProvider>,
     /// STS sessions with session policies or MFA, by access key.
     #[serde(default)]
     pub sessions: BTreeMap<String, Session>,

@@ -7,6 +7,7 @@ pub mod groups;
 pub mod oidc;
 pub mod policies;
 pub mod roles;
+pub mod saml;
 pub mod service_roles;
 pub mod simulate;
 pub mod users;
@@ -81,6 +82,10 @@ impl Handlers for Iam {
         roles::create_role(self, ctx, input)
     }
 
+    async fn create_saml_provider(&self, ctx: &RequestContext, input: CreateSAMLProviderRequest) -> Result<CreateSAMLProviderResponse, AwsError> {
+        saml::create_saml_provider(self, ctx, input)
+    }
+
     async fn create_service_linked_role(&self, ctx: &RequestContext, input: CreateServiceLinkedRoleRequest) -> Result<CreateServiceLinkedRoleResponse, AwsError> {
         service_roles::create_service_linked_role(self, ctx, input)
     }
@@ -147,6 +152,10 @@ impl Handlers for Iam {
 
     async fn delete_role_policy(&self, ctx: &RequestContext, input: DeleteRolePolicyRequest) -> Result<(), AwsError> {
         policies::delete_role_policy(self, ctx, input)
+    }
+
+    async fn delete_saml_provider(&self, ctx: &RequestContext, input: DeleteSAMLProviderRequest) -> Result<(), AwsError> {
+        saml::delete_saml_provider(self, ctx, input)
     }
 
     async fn delete_service_linked_role(&self, ctx: &RequestContext, input: DeleteServiceLinkedRoleRequest) -> Result<DeleteServiceLinkedRoleResponse, AwsError> {
@@ -253,6 +262,10 @@ impl Handlers for Iam {
         policies::get_role_policy(self, ctx, input)
     }
 
+    async fn get_saml_provider(&self, ctx: &RequestContext, input: GetSAMLProviderRequest) -> Result<GetSAMLProviderResponse, AwsError> {
+        saml::get_saml_provider(self, ctx, input)
+    }
+
     async fn get_service_linked_role_deletion_status(&self, ctx: &RequestContext, input: GetServiceLinkedRoleDeletionStatusRequest) -> Result<GetServiceLinkedRoleDeletionStatusResponse, AwsError> {
         service_roles::get_service_linked_role_deletion_status(self, ctx, input)
     }
@@ -353,6 +366,14 @@ impl Handlers for Iam {
         roles::list_roles(self, ctx, input)
     }
 
+    async fn list_saml_provider_tags(&self, ctx: &RequestContext, input: ListSAMLProviderTagsRequest) -> Result<ListSAMLProviderTagsResponse, AwsError> {
+        saml::list_saml_provider_tags(self, ctx, input)
+    }
+
+    async fn list_saml_providers(&self, ctx: &RequestContext, input: ListSAMLProvidersRequest) -> Result<ListSAMLProvidersResponse, AwsError> {
+        saml::list_saml_providers(self, ctx, input)
+    }
+
     async fn list_user_policies(&self, ctx: &RequestContext, input: ListUserPoliciesRequest) -> Result<ListUserPoliciesResponse, AwsError> {
         policies::list_user_policies(self, ctx, input)
     }
@@ -437,6 +458,10 @@ impl Handlers for Iam {
         roles::tag_role(self, ctx, input)
     }
 
+    async fn tag_saml_provider(&self, ctx: &RequestContext, input: TagSAMLProviderRequest) -> Result<(), AwsError> {
+        saml::tag_saml_provider(self, ctx, input)
+    }
+
     async fn tag_user(&self, ctx: &RequestContext, input: TagUserRequest) -> Result<(), AwsError> {
         users::tag_user(self, ctx, input)
     }
@@ -459,6 +484,10 @@ impl Handlers for Iam {
 
     async fn untag_role(&self, ctx: &RequestContext, input: UntagRoleRequest) -> Result<(), AwsError> {
         roles::untag_role(self, ctx, input)
+    }
+
+    async fn untag_saml_provider(&self, ctx: &RequestContext, input: UntagSAMLProviderRequest) -> Result<(), AwsError> {
+        saml::untag_saml_provider(self, ctx, input)
     }
 
     async fn untag_user(&self, ctx: &RequestContext, input: UntagUserRequest) -> Result<(), AwsError> {
@@ -495,6 +524,10 @@ impl Handlers for Iam {
 
     async fn update_role_description(&self, ctx: &RequestContext, input: UpdateRoleDescriptionRequest) -> Result<UpdateRoleDescriptionResponse, AwsError> {
         roles::update_role_description(self, ctx, input)
+    }
+
+    async fn update_saml_provider(&self, ctx: &RequestContext, input: UpdateSAMLProviderRequest) -> Result<UpdateSAMLProviderResponse, AwsError> {
+        saml::update_saml_provider(self, ctx, input)
     }
 
     async fn update_user(&self, ctx: &RequestContext, input: UpdateUserRequest) -> Result<(), AwsError> {

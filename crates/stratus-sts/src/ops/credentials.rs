@@ -461,6 +461,24 @@ mod tests {
     }
 
     #[test]
+    fn web_identity_names_the_issuers_provider() {
+        let claims = serde_json::json!({"iss": "https://token.actions.githubusercontent.com", "sub": "repo:o/r:ref:refs/heads/main"});
+        let w = web_identity("123456789012", &claims, &Some("sts.amazonaws.com".into()));
+        assert_eq!(
+            w.provider_arn,
+            "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+        );
+        assert!(w.claims.contains(&(
+            "token.actions.githubusercontent.com:aud".into(),
+            "sts.amazonaws.com".into()
+        )));
+        assert!(w.claims.contains(&(
+            "token.actions.githubusercontent.com:sub".into(),
+            "repo:o/r:ref:refs/heads/main".into()
+        )));
+    }
+
+    #[test]
     fn jwt_claims_are_read() {
         let payload = B64URL.encode(br#"{"sub":"alice","aud":"app","iss":"https://idp"}"#);
         let c = jwt_claims(&format!("e30.{payload}.sig"));
