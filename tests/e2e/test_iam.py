@@ -695,3 +695,23 @@ def test_saml_providers(iam):
     with pytest.raises(ClientError) as e:
         iam.get_saml_provider(SAMLProviderArn=arn)
     assert err(e)[0] == "NoSuchEntity"
+
+
+def test_paging_across_entities_and_authorization_details(iam):
+    arn = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+    for n in range(3):
+        iam.create_user(UserName=f"pu{n}")
+        iam.attach_user_policy(UserName=f"pu{n}", PolicyArn=arn)
+    iam.create_group(GroupName="pg")
+    iam.attach_group_policy(GroupName="pg", PolicyArn=arn)
+    first = iam.list_entities_for_policy(PolicyArn=arn, MaxItems=2)
+    assert first["IsTruncated"] is True and len(first["PolicyUsers"]) == 2 and first["PolicyGroups"] == []
+    rest = iam.list_entities_for_policy(PolicyArn=arn, MaxItems=2, Marker=first["Marker"])
+    assert rest["IsTruncated"] is False
+    assert [u["UserName"] for u in rest["PolicyUsers"]] == ["pu2"] and [g["GroupName"] for g in rest["PolicyGroups"]] == ["pg"]
+    users, groups, pages = [], [], 0
+    for page in iam.get_paginator("get_account_authorization_details").paginate(PaginationConfig={"PageSize": 2}):
+        pages += 1
+        users += [u["UserName"] for u in page["UserDetailList"]]
+        groups += [g["GroupName"] for g in page["GroupDetailList"]]
+    assert users == ["pu0", "pu1", "pu2"] and groups == ["pg"] and pages == 3

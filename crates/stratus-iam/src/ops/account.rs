@@ -331,13 +331,37 @@ pub fn get_account_authorization_details(iam: &Iam, ctx: &RequestContext, i: Get
                 }
             }
         }
-        Ok(GetAccountAuthorizationDetailsResponse {
-            user_detail_list: Some(users),
-            group_detail_list: Some(groups),
-            role_detail_list: Some(roles),
-            policies: Some(policies),
-            is_truncated: Some(false),
-            marker: None,
-        })
+        // One page runs across the four lists, in this order.
+        enum Entry {
+            U(UserDetail),
+            G(GroupDetail),
+            R(RoleDetail),
+            P(ManagedPolicyDetail),
+        }
+        let all: Vec<Entry> = users
+            .into_iter()
+            .map(Entry::U)
+            .chain(groups.into_iter().map(Entry::G))
+            .chain(roles.into_iter().map(Entry::R))
+            .chain(policies.into_iter().map(Entry::P))
+            .collect();
+        let page = paginate(all, i.marker.clone(), i.max_items)?;
+        let mut out = GetAccountAuthorizationDetailsResponse {
+            user_detail_list: Some(Vec::new()),
+            group_detail_list: Some(Vec::new()),
+            role_detail_list: Some(Vec::new()),
+            policies: Some(Vec::new()),
+            is_truncated: Some(page.truncated),
+            marker: page.marker,
+        };
+        for e in page.items {
+            match e {
+                Entry::U(u) => out.user_detail_list.get_or_insert_default().push(u),
+                Entry::G(g) => out.group_detail_list.get_or_insert_default().push(g),
+                Entry::R(r) => out.role_detail_list.get_or_insert_default().push(r),
+                Entry::P(p) => out.policies.get_or_insert_default().push(p),
+            }
+        }
+        Ok(out)
     })
 }

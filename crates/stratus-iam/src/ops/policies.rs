@@ -445,13 +445,34 @@ pub fn list_entities_for_policy(iam: &Iam, ctx: &RequestContext, i: ListEntities
             .collect();
         Ok((users, groups, roles))
     })?;
-    Ok(ListEntitiesForPolicyResponse {
-        policy_groups: Some(groups),
-        policy_users: Some(users),
-        policy_roles: Some(roles),
-        is_truncated: Some(false),
-        marker: None,
-    })
+    // One page runs across users, groups and roles, in this order.
+    enum Entity {
+        U(PolicyUser),
+        G(PolicyGroup),
+        R(PolicyRole),
+    }
+    let all: Vec<Entity> = users
+        .into_iter()
+        .map(Entity::U)
+        .chain(groups.into_iter().map(Entity::G))
+        .chain(roles.into_iter().map(Entity::R))
+        .collect();
+    let page = paginate(all, i.marker.clone(), i.max_items)?;
+    let mut out = ListEntitiesForPolicyResponse {
+        policy_groups: Some(Vec::new()),
+        policy_users: Some(Vec::new()),
+        policy_roles: Some(Vec::new()),
+        is_truncated: Some(page.truncated),
+        marker: page.marker,
+    };
+    for e in page.items {
+        match e {
+            Entity::U(u) => out.policy_users.get_or_insert_default().push(u),
+            Entity::G(g) => out.policy_groups.get_or_insert_default().push(g),
+            Entity::R(r) => out.policy_roles.get_or_insert_default().push(r),
+        }
+    }
+    Ok(out)
 }
 
 fn attach(iam: &Iam, ctx: &RequestContext, h: Holder, name: &str, arn: &str) -> Result<(), AwsError> {
