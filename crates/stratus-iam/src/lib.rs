@@ -7,6 +7,7 @@ mod generated;
 mod managed;
 mod ops;
 mod png;
+mod qr;
 pub mod policy;
 mod resources;
 mod state;

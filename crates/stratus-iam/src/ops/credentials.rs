@@ -10,7 +10,7 @@ use super::users::user_out;
 use crate::Iam;
 use crate::generated::{self as g, *};
 use crate::state::{self, Account, PasswordPolicy, Tags};
-use crate::{png, totp};
+use crate::{png, qr, totp};
 
 const KEYS_PER_USER: usize = 2;
 
@@ -369,11 +369,19 @@ fn device_missing(serial: &str) -> AwsError {
     state::no_such(format!("VirtualMFADevice with serial number {serial} doesn't exist."))
 }
 
+/// The QR code AWS hands out: `otpauth://totp/NAME@ACCOUNT?secret=SEED`.
+fn qr_code(a: &Account, account: &str, d: &state::MfaDevice) -> Vec<u8> {
+    let holder = a.alias.as_deref().unwrap_or(account);
+    let uri = format!("otpauth://totp/{}@{holder}?secret={}", d.name, d.seed);
+    qr::png(&uri).unwrap_or_else(|| png::blank(41))
+}
+
 fn device_out(a: &Account, d: &state::MfaDevice, with_seed: bool) -> VirtualMFADevice {
+    let account = d.serial.split(':').nth(4).unwrap_or("");
     VirtualMFADevice {
         serial_number: d.serial.clone(),
         base32_string_seed: with_seed.then(|| Blob(d.seed.clone().into_bytes())),
-        qr_code_png: with_seed.then(|| Blob(png::blank(41))),
+        qr_code_png: with_seed.then(|| Blob(qr_code(a, account, d))),
         user: d
             .user
             .as_deref()
