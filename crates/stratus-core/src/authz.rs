@@ -46,26 +46,74 @@ const RENAMED: &[(&str, &str, &str)] = &[
     ("s3", "GetBucketCors", "GetBucketCORS"),
     ("s3", "PutBucketCors", "PutBucketCORS"),
     ("s3", "DeleteBucketLifecycle", "PutLifecycleConfiguration"),
-    ("s3", "GetBucketLifecycleConfiguration", "GetLifecycleConfiguration"),
-    ("s3", "PutBucketLifecycleConfiguration", "PutLifecycleConfiguration"),
+    (
+        "s3",
+        "GetBucketLifecycleConfiguration",
+        "GetLifecycleConfiguration",
+    ),
+    (
+        "s3",
+        "PutBucketLifecycleConfiguration",
+        "PutLifecycleConfiguration",
+    ),
     ("s3", "DeleteBucketEncryption", "PutEncryptionConfiguration"),
     ("s3", "GetBucketEncryption", "GetEncryptionConfiguration"),
     ("s3", "PutBucketEncryption", "PutEncryptionConfiguration"),
-    ("s3", "DeleteBucketReplication", "PutReplicationConfiguration"),
+    (
+        "s3",
+        "DeleteBucketReplication",
+        "PutReplicationConfiguration",
+    ),
     ("s3", "GetBucketReplication", "GetReplicationConfiguration"),
     ("s3", "PutBucketReplication", "PutReplicationConfiguration"),
-    ("s3", "GetBucketNotificationConfiguration", "GetBucketNotification"),
-    ("s3", "PutBucketNotificationConfiguration", "PutBucketNotification"),
+    (
+        "s3",
+        "GetBucketNotificationConfiguration",
+        "GetBucketNotification",
+    ),
+    (
+        "s3",
+        "PutBucketNotificationConfiguration",
+        "PutBucketNotification",
+    ),
     ("s3", "DeleteBucketTagging", "PutBucketTagging"),
-    ("s3", "GetObjectLockConfiguration", "GetBucketObjectLockConfiguration"),
-    ("s3", "PutObjectLockConfiguration", "PutBucketObjectLockConfiguration"),
-    ("s3", "DeletePublicAccessBlock", "PutBucketPublicAccessBlock"),
+    (
+        "s3",
+        "GetObjectLockConfiguration",
+        "GetBucketObjectLockConfiguration",
+    ),
+    (
+        "s3",
+        "PutObjectLockConfiguration",
+        "PutBucketObjectLockConfiguration",
+    ),
+    (
+        "s3",
+        "DeletePublicAccessBlock",
+        "PutBucketPublicAccessBlock",
+    ),
     ("s3", "GetPublicAccessBlock", "GetBucketPublicAccessBlock"),
     ("s3", "PutPublicAccessBlock", "PutBucketPublicAccessBlock"),
-    ("s3", "DeleteBucketOwnershipControls", "PutBucketOwnershipControls"),
-    ("s3", "DeleteBucketAnalyticsConfiguration", "PutAnalyticsConfiguration"),
-    ("s3", "DeleteBucketMetricsConfiguration", "PutMetricsConfiguration"),
-    ("s3", "DeleteBucketInventoryConfiguration", "PutInventoryConfiguration"),
+    (
+        "s3",
+        "DeleteBucketOwnershipControls",
+        "PutBucketOwnershipControls",
+    ),
+    (
+        "s3",
+        "DeleteBucketAnalyticsConfiguration",
+        "PutAnalyticsConfiguration",
+    ),
+    (
+        "s3",
+        "DeleteBucketMetricsConfiguration",
+        "PutMetricsConfiguration",
+    ),
+    (
+        "s3",
+        "DeleteBucketInventoryConfiguration",
+        "PutInventoryConfiguration",
+    ),
     ("s3", "SelectObjectContent", "GetObject"),
     ("lambda", "Invoke", "InvokeFunction"),
     ("lambda", "InvokeWithResponseStream", "InvokeFunction"),
@@ -93,7 +141,11 @@ pub struct Denial {
 impl Denial {
     /// The error in the code style a protocol uses.
     pub fn into_error(self, json_style: bool) -> AwsError {
-        let code = if json_style { "AccessDeniedException" } else { "AccessDenied" };
+        let code = if json_style {
+            "AccessDeniedException"
+        } else {
+            "AccessDenied"
+        };
         AwsError::new(403, code, self.message)
     }
 }
@@ -101,7 +153,13 @@ impl Denial {
 pub trait Authorizer: Send + Sync {
     /// Runs for every request signed with a key Stratus issued: refuses
     /// disabled keys and records their use.
-    fn authenticate(&self, identity: &Identity, service: &str, region: &str, now_ms: i64) -> Result<(), AwsError>;
+    fn authenticate(
+        &self,
+        identity: &Identity,
+        service: &str,
+        region: &str,
+        now_ms: i64,
+    ) -> Result<(), AwsError>;
     /// Whether policies are enforced on every request.
     fn enforcing(&self) -> bool;
     /// Applies the policies that govern `req`.
@@ -153,7 +211,13 @@ pub trait RoleDirectory: Send + Sync {
     /// and enforcement is off.
     fn assume(&self, req: &AssumeRequest) -> Result<Option<String>, AwsError>;
     /// Checks a one-time code from an MFA device of the caller's account.
-    fn verify_mfa(&self, caller: &Identity, serial: &str, code: &str, now_ms: i64) -> Result<(), AwsError>;
+    fn verify_mfa(
+        &self,
+        caller: &Identity,
+        serial: &str,
+        code: &str,
+        now_ms: i64,
+    ) -> Result<(), AwsError>;
     /// Records a new session's session policies and MFA state, which later
     /// authorization of its requests takes into account.
     fn session_started(&self, grant: SessionGrant) -> Result<(), AwsError>;
@@ -175,7 +239,9 @@ mod tests {
 
     #[test]
     fn denial_codes_follow_the_protocol() {
-        let d = Denial { message: "no".into() };
+        let d = Denial {
+            message: "no".into(),
+        };
         assert_eq!(d.clone().into_error(false).code, "AccessDenied");
         let e = d.into_error(true);
         assert_eq!((e.code.as_str(), e.status), ("AccessDeniedException", 403));

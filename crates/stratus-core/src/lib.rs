@@ -10,7 +10,10 @@ pub mod ids;
 pub mod tasks;
 pub mod time;
 
-pub use authz::{AccessRequest, action_name, AssumeRequest, Authorizer, Denial, RoleDirectory, SessionGrant, WebIdentity};
+pub use authz::{
+    AccessRequest, AssumeRequest, Authorizer, Denial, RoleDirectory, SessionGrant, WebIdentity,
+    action_name,
+};
 pub use clock::Clock;
 pub use context::RequestContext;
 pub use error::{AwsError, Fault};

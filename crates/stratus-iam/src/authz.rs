@@ -1,12 +1,17 @@
 //! IAM as the server's authorizer and STS's role directory: collects the
 //! policies that govern a principal and asks the engine.
 
-use stratus_core::{AccessRequest, AssumeRequest, AwsError, Denial, Identity, IdentityKind, RoleDirectory, SessionGrant};
+use stratus_core::{
+    AccessRequest, AssumeRequest, AwsError, Denial, Identity, IdentityKind, RoleDirectory,
+    SessionGrant,
+};
 
 use crate::Iam;
 use crate::ops::policies::default_document;
 use crate::policy::evaluate::resource_policy_allows;
-use crate::policy::{Context, Decision, EvalRequest, PolicyDocument, PolicyKind, PolicySet, Principal, evaluate};
+use crate::policy::{
+    Context, Decision, EvalRequest, PolicyDocument, PolicyKind, PolicySet, Principal, evaluate,
+};
 use crate::state::{Account, LastUsed, Role, Session, User};
 
 fn parse(text: &str) -> Option<PolicyDocument> {
@@ -32,7 +37,10 @@ pub fn user_policies(a: &Account, u: &User) -> PolicySet {
     }
     PolicySet {
         identity: docs,
-        boundary: u.boundary.as_ref().map(|b| managed_docs(a, std::slice::from_ref(b))),
+        boundary: u
+            .boundary
+            .as_ref()
+            .map(|b| managed_docs(a, std::slice::from_ref(b))),
         ..Default::default()
     }
 }
@@ -42,7 +50,10 @@ pub fn role_policies(a: &Account, r: &Role) -> PolicySet {
     docs.extend(managed_docs(a, &r.attached));
     PolicySet {
         identity: docs,
-        boundary: r.boundary.as_ref().map(|b| managed_docs(a, std::slice::from_ref(b))),
+        boundary: r
+            .boundary
+            .as_ref()
+            .map(|b| managed_docs(a, std::slice::from_ref(b))),
         ..Default::default()
     }
 }
@@ -55,7 +66,10 @@ fn last_segment(arn: &str) -> &str {
 /// Global condition keys every request carries.
 pub fn base_context(id: &Identity, region: &str, secure: bool, now_ms: i64) -> Context {
     let mut c = Context::new();
-    c.set("aws:PrincipalArn", id.role_arn.clone().unwrap_or_else(|| id.arn.clone()));
+    c.set(
+        "aws:PrincipalArn",
+        id.role_arn.clone().unwrap_or_else(|| id.arn.clone()),
+    );
     c.set("aws:PrincipalAccount", id.account_id.clone());
     c.set("aws:userid", id.user_id.clone());
     c.set("aws:RequestedRegion", region);
@@ -87,12 +101,24 @@ fn add_tags(c: &mut Context, tags: &crate::state::Tags) {
 }
 
 /// Session policies narrow what the session may do; MFA shows in the context.
-fn apply_session(a: &Account, s: &Session, set: Option<&mut PolicySet>, ctx: &mut Context, now_ms: i64) {
+fn apply_session(
+    a: &Account,
+    s: &Session,
+    set: Option<&mut PolicySet>,
+    ctx: &mut Context,
+    now_ms: i64,
+) {
     if s.mfa {
         ctx.set("aws:MultiFactorAuthPresent", "true");
-        ctx.set("aws:MultiFactorAuthAge", ((now_ms - s.issued_ms) / 1000).max(0).to_string());
+        ctx.set(
+            "aws:MultiFactorAuthAge",
+            ((now_ms - s.issued_ms) / 1000).max(0).to_string(),
+        );
     }
-    ctx.set("aws:TokenIssueTime", stratus_core::time::iso8601(s.issued_ms));
+    ctx.set(
+        "aws:TokenIssueTime",
+        stratus_core::time::iso8601(s.issued_ms),
+    );
     let Some(set) = set else {
         return;
     };
@@ -135,7 +161,10 @@ impl Iam {
                 let by = a.sessions.get(&id.access_key)?.federated_by.as_deref()?;
                 let mut set = if by.ends_with(":root") {
                     let all = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#;
-                    PolicySet { identity: parse(all).into_iter().collect(), ..Default::default() }
+                    PolicySet {
+                        identity: parse(all).into_iter().collect(),
+                        ..Default::default()
+                    }
                 } else {
                     let u = a.users.get(&last_segment(by).to_lowercase())?;
                     user_policies(a, u)
@@ -175,7 +204,11 @@ impl Iam {
         self.state.read(&id.account_id, |a| {
             let mut ctx = base;
             let mut set = self.governing(a, id, &mut ctx);
-            if let Some(s) = a.sessions.get(&id.access_key).filter(|s| s.expires_ms > req.now_ms) {
+            if let Some(s) = a
+                .sessions
+                .get(&id.access_key)
+                .filter(|s| s.expires_ms > req.now_ms)
+            {
                 apply_session(a, s, set.as_mut(), &mut ctx, req.now_ms);
             }
             let p = principal(id);
@@ -185,9 +218,9 @@ impl Iam {
                         let mut set = set.clone();
                         set.resource = self.resource_policies(a, req.action, resource);
                         set.resource.extend(
-                            req.resource_policies
-                                .iter()
-                                .filter_map(|p| PolicyDocument::parse(p, PolicyKind::Resource).ok()),
+                            req.resource_policies.iter().filter_map(|p| {
+                                PolicyDocument::parse(p, PolicyKind::Resource).ok()
+                            }),
                         );
                         evaluate(
                             &set,
@@ -220,11 +253,16 @@ impl Iam {
             Ok(())
         })
     }
-
 }
 
 impl stratus_core::Authorizer for Iam {
-    fn authenticate(&self, identity: &Identity, service: &str, region: &str, now_ms: i64) -> Result<(), AwsError> {
+    fn authenticate(
+        &self,
+        identity: &Identity,
+        service: &str,
+        region: &str,
+        now_ms: i64,
+    ) -> Result<(), AwsError> {
         // Last-use stamps have minute precision, so most requests only read.
         let stamp = LastUsed {
             at_ms: now_ms / 60_000 * 60_000,
@@ -235,7 +273,9 @@ impl stratus_core::Authorizer for Iam {
             if let Some(role_arn) = &identity.role_arn {
                 let name = last_segment(role_arn).to_lowercase();
                 let fresh = self.state.read(&identity.account_id, |a| {
-                    a.roles.get(&name).is_some_and(|r| r.last_used.as_ref() == Some(&stamp))
+                    a.roles
+                        .get(&name)
+                        .is_some_and(|r| r.last_used.as_ref() == Some(&stamp))
                 });
                 if !fresh {
                     self.state.touch(&identity.account_id, |a| {
@@ -266,7 +306,9 @@ impl stratus_core::Authorizer for Iam {
                         .users
                         .values_mut()
                         .find(|u| u.access_keys.iter().any(|k| k.id == *key));
-                    if let Some(k) = owner.and_then(|u| u.access_keys.iter_mut().find(|k| k.id == *key)) {
+                    if let Some(k) =
+                        owner.and_then(|u| u.access_keys.iter_mut().find(|k| k.id == *key))
+                    {
                         k.last_used = Some(stamp);
                     }
                 });
@@ -289,7 +331,11 @@ impl RoleDirectory for Iam {
     fn assume(&self, req: &AssumeRequest) -> Result<Option<String>, AwsError> {
         let role_arn = req.role_arn;
         let account = role_arn.split(':').nth(4).unwrap_or("");
-        let name = role_arn.split(":role/").nth(1).map(last_segment).unwrap_or("");
+        let name = role_arn
+            .split(":role/")
+            .nth(1)
+            .map(last_segment)
+            .unwrap_or("");
         let (role, provider_known) = self.state.read(account, |a| {
             let known = req
                 .web_identity
@@ -298,14 +344,20 @@ impl RoleDirectory for Iam {
             (a.roles.get(&name.to_lowercase()).cloned(), known)
         });
         let denied = || match &req.web_identity {
-            Some(_) => AwsError::access_denied("Not authorized to perform sts:AssumeRoleWithWebIdentity"),
+            Some(_) => {
+                AwsError::access_denied("Not authorized to perform sts:AssumeRoleWithWebIdentity")
+            }
             None => AwsError::access_denied(format!(
                 "User: {} is not authorized to perform: sts:AssumeRole on resource: {role_arn}",
                 req.caller.arn
             )),
         };
         let Some(role) = role.filter(|r| r.arn == role_arn) else {
-            return if self.enforce { Err(denied()) } else { Ok(None) };
+            return if self.enforce {
+                Err(denied())
+            } else {
+                Ok(None)
+            };
         };
         if req.duration_seconds > role.max_session as i64 {
             return Err(AwsError::bad_request(
@@ -321,7 +373,9 @@ impl RoleDirectory for Iam {
                     let host = w.provider_arn.split(":oidc-provider/").nth(1).unwrap_or("");
                     return Err(AwsError::bad_request(
                         "InvalidIdentityToken",
-                        format!("No OpenIDConnect provider found in your account for https://{host}"),
+                        format!(
+                            "No OpenIDConnect provider found in your account for https://{host}"
+                        ),
                     ));
                 }
                 p = Principal {
@@ -335,10 +389,16 @@ impl RoleDirectory for Iam {
                     ctx.set(k, v.clone());
                 }
             }
-            let trust = PolicyDocument::parse(&role.trust, PolicyKind::Trust).map_err(|_| denied())?;
+            let trust =
+                PolicyDocument::parse(&role.trust, PolicyKind::Trust).map_err(|_| denied())?;
             let allowed = resource_policy_allows(
                 std::slice::from_ref(&trust),
-                &EvalRequest { action: req.action, resource: role_arn, principal: &p, context: &ctx },
+                &EvalRequest {
+                    action: req.action,
+                    resource: role_arn,
+                    principal: &p,
+                    context: &ctx,
+                },
             );
             if !allowed {
                 return Err(denied());
@@ -347,7 +407,13 @@ impl RoleDirectory for Iam {
         Ok(Some(role.id))
     }
 
-    fn verify_mfa(&self, caller: &Identity, serial: &str, code: &str, now_ms: i64) -> Result<(), AwsError> {
+    fn verify_mfa(
+        &self,
+        caller: &Identity,
+        serial: &str,
+        code: &str,
+        now_ms: i64,
+    ) -> Result<(), AwsError> {
         crate::ops::credentials::verify_mfa(self, &caller.account_id, serial, code, now_ms)
     }
 
@@ -383,7 +449,12 @@ mod tests {
     const ACCT: &str = "123456789012";
 
     fn iam_with_user(inline: &str, boundary: Option<&str>) -> (Iam, Identity) {
-        let iam = Iam::new(stratus_store::Store::ephemeral(), stratus_core::Identities::new(ACCT), true).unwrap();
+        let iam = Iam::new(
+            stratus_store::Store::ephemeral(),
+            stratus_core::Identities::new(ACCT),
+            true,
+        )
+        .unwrap();
         iam.state
             .write(ACCT, |a| {
                 let mut inl = std::collections::BTreeMap::new();
@@ -400,7 +471,11 @@ mod tests {
                             updated_ms: 0,
                             description: None,
                             default_version: "v1".into(),
-                            versions: vec![crate::state::PolicyVersion { id: "v1".into(), document: b.into(), created_ms: 0 }],
+                            versions: vec![crate::state::PolicyVersion {
+                                id: "v1".into(),
+                                document: b.into(),
+                                created_ms: 0,
+                            }],
                             next_version: 2,
                             tags: Tags::default(),
                         },
@@ -419,7 +494,13 @@ mod tests {
                         inline: inl,
                         attached: Vec::new(),
                         groups: Vec::new(),
-                        access_keys: vec![AccessKey { id: "AKIAANA".into(), secret: "s".into(), active: true, created_ms: 0, last_used: None }],
+                        access_keys: vec![AccessKey {
+                            id: "AKIAANA".into(),
+                            secret: "s".into(),
+                            active: true,
+                            created_ms: 0,
+                            last_used: None,
+                        }],
                         login: None,
                         mfa: Vec::new(),
                         password_last_used_ms: None,
@@ -434,7 +515,13 @@ mod tests {
         (iam, id)
     }
 
-    fn ask(iam: &Iam, id: &Identity, action: &str, resource: &str, policies: &[String]) -> Result<(), Denial> {
+    fn ask(
+        iam: &Iam,
+        id: &Identity,
+        action: &str,
+        resource: &str,
+        policies: &[String],
+    ) -> Result<(), Denial> {
         iam.authorize(&AccessRequest {
             identity: id,
             action,
@@ -448,24 +535,41 @@ mod tests {
 
     #[test]
     fn registered_keys_resolve_to_the_user() {
-        let (_, id) = iam_with_user(r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#, None);
+        let (_, id) = iam_with_user(
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#,
+            None,
+        );
         assert_eq!(id.arn, format!("arn:aws:iam::{ACCT}:user/ana"));
         assert_eq!(id.kind, IdentityKind::User);
     }
 
     #[test]
     fn denial_messages() {
-        let (iam, id) = iam_with_user(r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"iam:List*","Resource":"*"}}"#, None);
+        let (iam, id) = iam_with_user(
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"iam:List*","Resource":"*"}}"#,
+            None,
+        );
         assert!(ask(&iam, &id, "iam:ListUsers", "*", &[]).is_ok());
-        let d = ask(&iam, &id, "iam:CreateUser", &format!("arn:aws:iam::{ACCT}:user/bo"), &[]).unwrap_err();
+        let d = ask(
+            &iam,
+            &id,
+            "iam:CreateUser",
+            &format!("arn:aws:iam::{ACCT}:user/bo"),
+            &[],
+        )
+        .unwrap_err();
         assert_eq!(
             d.message,
-            format!("User: arn:aws:iam::{ACCT}:user/ana is not authorized to perform: iam:CreateUser on resource: arn:aws:iam::{ACCT}:user/bo because no identity-based policy allows the iam:CreateUser action")
+            format!(
+                "User: arn:aws:iam::{ACCT}:user/ana is not authorized to perform: iam:CreateUser on resource: arn:aws:iam::{ACCT}:user/bo because no identity-based policy allows the iam:CreateUser action"
+            )
         );
         let d = ask(&iam, &id, "sqs:SendMessage", "*", &[]).unwrap_err();
         assert_eq!(
             d.message,
-            format!("User: arn:aws:iam::{ACCT}:user/ana is not authorized to perform: sqs:SendMessage because no identity-based policy allows the sqs:SendMessage action")
+            format!(
+                "User: arn:aws:iam::{ACCT}:user/ana is not authorized to perform: sqs:SendMessage because no identity-based policy allows the sqs:SendMessage action"
+            )
         );
         // GetCallerIdentity is never denied.
         assert!(ask(&iam, &id, "sts:GetCallerIdentity", "*", &[]).is_ok());
@@ -483,7 +587,10 @@ mod tests {
 
     #[test]
     fn resource_policies_from_other_services() {
-        let (iam, id) = iam_with_user(r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"iam:ListUsers","Resource":"*"}}"#, None);
+        let (iam, id) = iam_with_user(
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"iam:ListUsers","Resource":"*"}}"#,
+            None,
+        );
         let bucket = format!(
             r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCT}:user/ana"}},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}}}}"#
         );
@@ -491,23 +598,36 @@ mod tests {
         assert!(ask(&iam, &id, "s3:GetObject", "arn:aws:s3:::b/k", &[bucket]).is_ok());
         let deny = r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Principal":"*","Action":"iam:*","Resource":"*"}}"#;
         let d = ask(&iam, &id, "iam:ListUsers", "*", &[deny.to_string()]).unwrap_err();
-        assert!(d.message.ends_with("with an explicit deny in a resource-based policy"), "{}", d.message);
+        assert!(
+            d.message
+                .ends_with("with an explicit deny in a resource-based policy"),
+            "{}",
+            d.message
+        );
     }
 
     #[test]
     fn boundaries_apply() {
         let (iam, id) = iam_with_user(
             r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#,
-            Some(r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}"#),
+            Some(
+                r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}"#,
+            ),
         );
         assert!(ask(&iam, &id, "s3:PutObject", "*", &[]).is_ok());
         let d = ask(&iam, &id, "iam:CreateUser", "*", &[]).unwrap_err();
-        assert!(d.message.ends_with("because no permissions boundary allows the iam:CreateUser action"));
+        assert!(
+            d.message
+                .ends_with("because no permissions boundary allows the iam:CreateUser action")
+        );
     }
 
     #[test]
     fn disabled_and_deleted_keys_are_refused() {
-        let (iam, id) = iam_with_user(r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#, None);
+        let (iam, id) = iam_with_user(
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#,
+            None,
+        );
         assert!(iam.authenticate(&id, "sts", "us-east-1", 60_000).is_ok());
         iam.state
             .write(ACCT, |a| {
@@ -515,13 +635,23 @@ mod tests {
                 Ok(())
             })
             .unwrap();
-        assert_eq!(iam.authenticate(&id, "sts", "us-east-1", 0).unwrap_err().code, "InvalidClientTokenId");
+        assert_eq!(
+            iam.authenticate(&id, "sts", "us-east-1", 0)
+                .unwrap_err()
+                .code,
+            "InvalidClientTokenId"
+        );
         iam.state
             .write(ACCT, |a| {
                 a.users.get_mut("ana").unwrap().access_keys.clear();
                 Ok(())
             })
             .unwrap();
-        assert_eq!(iam.authenticate(&id, "sts", "us-east-1", 0).unwrap_err().code, "InvalidClientTokenId");
+        assert_eq!(
+            iam.authenticate(&id, "sts", "us-east-1", 0)
+                .unwrap_err()
+                .code,
+            "InvalidClientTokenId"
+        );
     }
 }

@@ -39,7 +39,8 @@ pub fn for_operation(iam: &Iam, caller: &Identity, op: &str, input: &Value) -> V
     {
         return vec![caller.arn.clone()];
     }
-    let arn = |kind: &str, path: &str, name: &str| format!("arn:aws:iam::{account}:{kind}{path}{name}");
+    let arn =
+        |kind: &str, path: &str, name: &str| format!("arn:aws:iam::{account}:{kind}{path}{name}");
     let path = member(input, "Path").unwrap_or("/");
     // Existing entities are named with their real path.
     let existing = |kind: &str, name: &str| -> String {
@@ -48,10 +49,19 @@ pub fn for_operation(iam: &Iam, caller: &Identity, op: &str, input: &Value) -> V
                 "user" => a.users.get(&name.to_lowercase()).map(|u| u.arn.clone()),
                 "group" => a.groups.get(&name.to_lowercase()).map(|g| g.arn.clone()),
                 "role" => a.roles.get(&name.to_lowercase()).map(|r| r.arn.clone()),
-                "instance-profile" => a.instance_profiles.get(&name.to_lowercase()).map(|p| p.arn.clone()),
+                "instance-profile" => a
+                    .instance_profiles
+                    .get(&name.to_lowercase())
+                    .map(|p| p.arn.clone()),
                 _ => None,
             };
-            found.unwrap_or_else(|| arn(kind, if op.starts_with("Create") { path } else { "/" }, name))
+            found.unwrap_or_else(|| {
+                arn(
+                    kind,
+                    if op.starts_with("Create") { path } else { "/" },
+                    name,
+                )
+            })
         })
     };
     let mut out = Vec::new();

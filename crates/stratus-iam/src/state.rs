@@ -272,11 +272,31 @@ impl Account {
 
     /// Attachments of a managed policy: (users, groups, roles, as boundary).
     pub fn attachment_count(&self, arn: &str) -> (usize, usize) {
-        let attached = self.users.values().filter(|u| u.attached.iter().any(|a| a == arn)).count()
-            + self.groups.values().filter(|g| g.attached.iter().any(|a| a == arn)).count()
-            + self.roles.values().filter(|r| r.attached.iter().any(|a| a == arn)).count();
-        let boundary = self.users.values().filter(|u| u.boundary.as_deref() == Some(arn)).count()
-            + self.roles.values().filter(|r| r.boundary.as_deref() == Some(arn)).count();
+        let attached = self
+            .users
+            .values()
+            .filter(|u| u.attached.iter().any(|a| a == arn))
+            .count()
+            + self
+                .groups
+                .values()
+                .filter(|g| g.attached.iter().any(|a| a == arn))
+                .count()
+            + self
+                .roles
+                .values()
+                .filter(|r| r.attached.iter().any(|a| a == arn))
+                .count();
+        let boundary = self
+            .users
+            .values()
+            .filter(|u| u.boundary.as_deref() == Some(arn))
+            .count()
+            + self
+                .roles
+                .values()
+                .filter(|r| r.boundary.as_deref() == Some(arn))
+                .count();
         (attached, boundary)
     }
 }

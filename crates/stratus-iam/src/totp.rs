@@ -101,7 +101,9 @@ pub fn base32_decode(s: &str) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     let (mut buf, mut bits) = (0u32, 0u32);
     for c in s.trim_end_matches('=').chars() {
-        let v = B32.iter().position(|&x| x as char == c.to_ascii_uppercase())? as u32;
+        let v = B32
+            .iter()
+            .position(|&x| x as char == c.to_ascii_uppercase())? as u32;
         buf = (buf << 5) | v;
         bits += 5;
         if bits >= 8 {
@@ -131,8 +133,14 @@ mod tests {
 
     #[test]
     fn sha1_vectors() {
-        assert_eq!(hex::encode(sha1(b"abc")), "a9993e364706816aba3e25717850c26c9cd0d89d");
-        assert_eq!(hex::encode(sha1(b"")), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+        assert_eq!(
+            hex::encode(sha1(b"abc")),
+            "a9993e364706816aba3e25717850c26c9cd0d89d"
+        );
+        assert_eq!(
+            hex::encode(sha1(b"")),
+            "da39a3ee5e6b4b0d3255bfef95601890afd80709"
+        );
     }
 
     #[test]
@@ -162,8 +170,14 @@ mod tests {
 
     #[test]
     fn base32_round_trip() {
-        assert_eq!(base32_encode(b"12345678901234567890"), "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
-        assert_eq!(base32_decode("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ").unwrap(), b"12345678901234567890");
+        assert_eq!(
+            base32_encode(b"12345678901234567890"),
+            "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+        );
+        assert_eq!(
+            base32_decode("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ").unwrap(),
+            b"12345678901234567890"
+        );
         assert!(base32_decode("not base32!").is_none());
     }
 
@@ -172,7 +186,13 @@ mod tests {
         let s = b"12345678901234567890";
         let now = 1_700_000_000;
         let step = now / 30;
-        assert_eq!(consecutive_step(s, now, &code(s, step - 1), &code(s, step)), Some(step - 1));
-        assert_eq!(consecutive_step(s, now, &code(s, step), &code(s, step - 1)), None);
+        assert_eq!(
+            consecutive_step(s, now, &code(s, step - 1), &code(s, step)),
+            Some(step - 1)
+        );
+        assert_eq!(
+            consecutive_step(s, now, &code(s, step), &code(s, step - 1)),
+            None
+        );
     }
 }

@@ -121,7 +121,10 @@ fn authorize(
         Protocol::Ec2 => AwsError::new(
             403,
             "UnauthorizedOperation",
-            format!("You are not authorized to perform this operation. {}", d.message),
+            format!(
+                "You are not authorized to perform this operation. {}",
+                d.message
+            ),
         ),
         Protocol::Json | Protocol::RestJson | Protocol::Cbor => d.into_error(true),
         Protocol::Query | Protocol::RestXml => d.into_error(false),
@@ -167,7 +170,12 @@ pub fn raw_context(app: &App, caller: &Caller, host: &str) -> Result<RequestCont
     {
         return Err(expired(Protocol::RestXml));
     }
-    authenticate(app, &identity, caller.signing_service.as_deref().unwrap_or(""), caller.region.as_deref())?;
+    authenticate(
+        app,
+        &identity,
+        caller.signing_service.as_deref().unwrap_or(""),
+        caller.region.as_deref(),
+    )?;
     let (_, host_region) = router::host_hint(host);
     Ok(RequestContext {
         request_id: ids::request_id(),
@@ -185,7 +193,12 @@ pub fn raw_context(app: &App, caller: &Caller, host: &str) -> Result<RequestCont
 }
 
 /// Refuses disabled keys and records each key's use (through IAM).
-fn authenticate(app: &App, identity: &Identity, service: &str, region: Option<&str>) -> Result<(), AwsError> {
+fn authenticate(
+    app: &App,
+    identity: &Identity,
+    service: &str,
+    region: Option<&str>,
+) -> Result<(), AwsError> {
     match &app.authorizer {
         Some(a) if identity.secret_key.is_some() => a.authenticate(
             identity,
@@ -215,7 +228,12 @@ fn identify(
         return Err(expired(protocol));
     }
     // A disabled or deleted key is refused before its signature is looked at.
-    authenticate(app, &identity, caller.signing_service.as_deref().unwrap_or(""), caller.region.as_deref())?;
+    authenticate(
+        app,
+        &identity,
+        caller.signing_service.as_deref().unwrap_or(""),
+        caller.region.as_deref(),
+    )?;
     if app.config.verify_signatures {
         if let Some(secret) = identity.secret_key.as_deref() {
             verify_signature(app, req, secret)?;

@@ -15,14 +15,22 @@ use crate::generated::*;
 use crate::managed;
 use crate::state::Account;
 
-pub fn create_account_alias(iam: &Iam, ctx: &RequestContext, i: CreateAccountAliasRequest) -> Result<(), AwsError> {
+pub fn create_account_alias(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: CreateAccountAliasRequest,
+) -> Result<(), AwsError> {
     iam.state.write(ctx.account_id(), |a| {
         a.alias = Some(i.account_alias);
         Ok(())
     })
 }
 
-pub fn delete_account_alias(iam: &Iam, ctx: &RequestContext, i: DeleteAccountAliasRequest) -> Result<(), AwsError> {
+pub fn delete_account_alias(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: DeleteAccountAliasRequest,
+) -> Result<(), AwsError> {
     iam.state.write(ctx.account_id(), |a| {
         if a.alias.as_deref() != Some(i.account_alias.as_str()) {
             return Err(crate::state::no_such(format!(
@@ -35,8 +43,14 @@ pub fn delete_account_alias(iam: &Iam, ctx: &RequestContext, i: DeleteAccountAli
     })
 }
 
-pub fn list_account_aliases(iam: &Iam, ctx: &RequestContext, i: ListAccountAliasesRequest) -> Result<ListAccountAliasesResponse, AwsError> {
-    let aliases: Vec<String> = iam.state.read(ctx.account_id(), |a| a.alias.iter().cloned().collect());
+pub fn list_account_aliases(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: ListAccountAliasesRequest,
+) -> Result<ListAccountAliasesResponse, AwsError> {
+    let aliases: Vec<String> = iam
+        .state
+        .read(ctx.account_id(), |a| a.alias.iter().cloned().collect());
     let p = paginate(aliases, i.marker, i.max_items)?;
     Ok(ListAccountAliasesResponse {
         is_truncated: p.truncated(),
@@ -45,7 +59,10 @@ pub fn list_account_aliases(iam: &Iam, ctx: &RequestContext, i: ListAccountAlias
     })
 }
 
-pub fn get_account_summary(iam: &Iam, ctx: &RequestContext) -> Result<GetAccountSummaryResponse, AwsError> {
+pub fn get_account_summary(
+    iam: &Iam,
+    ctx: &RequestContext,
+) -> Result<GetAccountSummaryResponse, AwsError> {
     let m = iam.state.read(ctx.account_id(), |a| {
         let n = |x: usize| x as i32;
         let versions: usize = a.policies.values().map(|p| p.versions.len()).sum();
@@ -64,7 +81,10 @@ pub fn get_account_summary(iam: &Iam, ctx: &RequestContext) -> Result<GetAccount
             ("ServerCertificates", 0),
             ("ServerCertificatesQuota", 20),
             ("MFADevices", n(a.mfa_devices.len())),
-            ("MFADevicesInUse", n(a.mfa_devices.values().filter(|d| d.user.is_some()).count())),
+            (
+                "MFADevicesInUse",
+                n(a.mfa_devices.values().filter(|d| d.user.is_some()).count()),
+            ),
             ("AccountMFAEnabled", 0),
             ("AccountAccessKeysPresent", 0),
             ("AccountSigningCertificatesPresent", 0),
@@ -89,10 +109,15 @@ pub fn get_account_summary(iam: &Iam, ctx: &RequestContext) -> Result<GetAccount
         }
         m
     });
-    Ok(GetAccountSummaryResponse { summary_map: Some(m) })
+    Ok(GetAccountSummaryResponse {
+        summary_map: Some(m),
+    })
 }
 
-pub fn generate_credential_report(iam: &Iam, ctx: &RequestContext) -> Result<GenerateCredentialReportResponse, AwsError> {
+pub fn generate_credential_report(
+    iam: &Iam,
+    ctx: &RequestContext,
+) -> Result<GenerateCredentialReportResponse, AwsError> {
     let now = now(ctx);
     let first = iam.state.write(ctx.account_id(), |a| {
         let first = a.credential_report_ms.is_none();
@@ -135,9 +160,14 @@ pub fn credential_report(account: &str, a: &Account) -> String {
         match &u.login {
             Some(l) => {
                 row.push("true".into());
-                row.push(u.password_last_used_ms.map_or("no_information".into(), report_time));
+                row.push(
+                    u.password_last_used_ms
+                        .map_or("no_information".into(), report_time),
+                );
                 row.push(report_time(l.changed_ms.max(l.created_ms)));
-                row.push(max_age.map_or("N/A".into(), |d| report_time(l.changed_ms.max(l.created_ms) + d as i64 * 86_400_000)));
+                row.push(max_age.map_or("N/A".into(), |d| {
+                    report_time(l.changed_ms.max(l.created_ms) + d as i64 * 86_400_000)
+                }));
             }
             None => {
                 row.extend(["false", "N/A", "N/A", "N/A"].map(String::from));
@@ -168,7 +198,10 @@ pub fn credential_report(account: &str, a: &Account) -> String {
     out.join("\n")
 }
 
-pub fn get_credential_report(iam: &Iam, ctx: &RequestContext) -> Result<GetCredentialReportResponse, AwsError> {
+pub fn get_credential_report(
+    iam: &Iam,
+    ctx: &RequestContext,
+) -> Result<GetCredentialReportResponse, AwsError> {
     let account = ctx.account_id();
     let (generated, csv) = iam.state.read(account, |a| {
         a.credential_report_ms
@@ -200,7 +233,11 @@ fn attached(a: &Account, arns: &[String]) -> Vec<AttachedPolicy> {
         .collect()
 }
 
-pub fn get_account_authorization_details(iam: &Iam, ctx: &RequestContext, i: GetAccountAuthorizationDetailsRequest) -> Result<GetAccountAuthorizationDetailsResponse, AwsError> {
+pub fn get_account_authorization_details(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: GetAccountAuthorizationDetailsRequest,
+) -> Result<GetAccountAuthorizationDetailsResponse, AwsError> {
     let filter = i.filter.clone().unwrap_or_default();
     let want = |k: &str| filter.is_empty() || filter.iter().any(|f| f == k);
     iam.state.read(ctx.account_id(), |a| {

@@ -59,7 +59,9 @@ pub fn self_user(ctx: &RequestContext, given: Option<String>) -> Result<Option<S
         return Ok(given);
     }
     match ctx.identity.kind {
-        stratus_core::IdentityKind::User => Ok(ctx.identity.arn.rsplit('/').next().map(str::to_string)),
+        stratus_core::IdentityKind::User => {
+            Ok(ctx.identity.arn.rsplit('/').next().map(str::to_string))
+        }
         stratus_core::IdentityKind::Root => Ok(None),
         _ => Err(validation(
             "Must specify userName when calling with non-User credentials",
@@ -130,7 +132,11 @@ impl<T> Page<T> {
     }
 }
 
-pub fn paginate<T>(items: Vec<T>, marker: Option<String>, max_items: Option<i32>) -> Result<Page<T>, AwsError> {
+pub fn paginate<T>(
+    items: Vec<T>,
+    marker: Option<String>,
+    max_items: Option<i32>,
+) -> Result<Page<T>, AwsError> {
     let start = match marker {
         None => 0,
         Some(m) => B64
@@ -168,19 +174,24 @@ pub enum DocUse<'a> {
 /// Validates a document for storage, with AWS's limits and reasons.
 pub fn check_document(text: &str, usage: DocUse) -> Result<PolicyDocument, AwsError> {
     let size = packed_len(text);
-    let too_big = |quota: &str, max: usize| {
-        limit(format!("Cannot exceed quota for {quota}: {max}"))
-    };
+    let too_big =
+        |quota: &str, max: usize| limit(format!("Cannot exceed quota for {quota}: {max}"));
     match usage {
         DocUse::Managed if size > 6144 => return Err(too_big("PolicySize", 6144)),
         DocUse::UserInline(u) if size > 2048 => {
-            return Err(limit(format!("Maximum policy size of 2048 bytes exceeded for user {u}")));
+            return Err(limit(format!(
+                "Maximum policy size of 2048 bytes exceeded for user {u}"
+            )));
         }
         DocUse::GroupInline(g) if size > 5120 => {
-            return Err(limit(format!("Maximum policy size of 5120 bytes exceeded for group {g}")));
+            return Err(limit(format!(
+                "Maximum policy size of 5120 bytes exceeded for group {g}"
+            )));
         }
         DocUse::RoleInline(r) if size > 10240 => {
-            return Err(limit(format!("Maximum policy size of 10240 bytes exceeded for role {r}")));
+            return Err(limit(format!(
+                "Maximum policy size of 10240 bytes exceeded for role {r}"
+            )));
         }
         DocUse::Trust if size > 2048 => return Err(too_big("ACLSizePerRole", 2048)),
         _ => {}
@@ -191,7 +202,9 @@ pub fn check_document(text: &str, usage: DocUse) -> Result<PolicyDocument, AwsEr
     };
     let doc = PolicyDocument::parse(text, kind)?;
     if matches!(usage, DocUse::Managed) && doc.version.as_deref() != Some("2012-10-17") {
-        return Err(malformed("Policy document must be version 2012-10-17 or greater."));
+        return Err(malformed(
+            "Policy document must be version 2012-10-17 or greater.",
+        ));
     }
     Ok(doc)
 }
@@ -226,8 +239,22 @@ mod tests {
     #[test]
     fn tags_merge_case_insensitively() {
         let mut t = Tags::default();
-        tag(&mut t, vec![Tag { key: "Env".into(), value: "a".into() }]).unwrap();
-        tag(&mut t, vec![Tag { key: "env".into(), value: "b".into() }]).unwrap();
+        tag(
+            &mut t,
+            vec![Tag {
+                key: "Env".into(),
+                value: "a".into(),
+            }],
+        )
+        .unwrap();
+        tag(
+            &mut t,
+            vec![Tag {
+                key: "env".into(),
+                value: "b".into(),
+            }],
+        )
+        .unwrap();
         assert_eq!(t.0, vec![("env".to_string(), "b".to_string())]);
         untag(&mut t, &["ENV".into()]);
         assert!(t.0.is_empty());

@@ -20,19 +20,24 @@ fn key_missing(id: &str) -> AwsError {
 
 /// The user named, or the caller; root has no keys of its own here.
 fn user_for(ctx: &RequestContext, given: Option<String>) -> Result<String, AwsError> {
-    self_user(ctx, given)?.ok_or_else(|| {
-        validation("Must specify userName when calling with non-User credentials")
-    })
+    self_user(ctx, given)?
+        .ok_or_else(|| validation("Must specify userName when calling with non-User credentials"))
 }
 
-pub fn create_access_key(iam: &Iam, ctx: &RequestContext, i: CreateAccessKeyRequest) -> Result<CreateAccessKeyResponse, AwsError> {
+pub fn create_access_key(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: CreateAccessKeyRequest,
+) -> Result<CreateAccessKeyResponse, AwsError> {
     let name = user_for(ctx, i.user_name)?;
     let now = now(ctx);
     let account = ctx.account_id().to_string();
     let (user, key) = iam.state.write(&account, |a| {
         let u = a.user_mut(&name)?;
         if u.access_keys.len() >= KEYS_PER_USER {
-            return Err(limit(format!("Cannot exceed quota for AccessKeysPerUser: {KEYS_PER_USER}")));
+            return Err(limit(format!(
+                "Cannot exceed quota for AccessKeysPerUser: {KEYS_PER_USER}"
+            )));
         }
         let k = state::AccessKey {
             id: ids::key_id("AKIA", 16),
@@ -56,7 +61,11 @@ pub fn create_access_key(iam: &Iam, ctx: &RequestContext, i: CreateAccessKeyRequ
     })
 }
 
-pub fn update_access_key(iam: &Iam, ctx: &RequestContext, i: UpdateAccessKeyRequest) -> Result<(), AwsError> {
+pub fn update_access_key(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: UpdateAccessKeyRequest,
+) -> Result<(), AwsError> {
     let name = user_for(ctx, i.user_name)?;
     iam.state.write(ctx.account_id(), |a| {
         let u = a.user_mut(&name)?;
@@ -70,7 +79,11 @@ pub fn update_access_key(iam: &Iam, ctx: &RequestContext, i: UpdateAccessKeyRequ
     })
 }
 
-pub fn delete_access_key(iam: &Iam, ctx: &RequestContext, i: DeleteAccessKeyRequest) -> Result<(), AwsError> {
+pub fn delete_access_key(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: DeleteAccessKeyRequest,
+) -> Result<(), AwsError> {
     let name = user_for(ctx, i.user_name)?;
     let account = ctx.account_id().to_string();
     let arn = iam.state.write(&account, |a| {
@@ -88,7 +101,11 @@ pub fn delete_access_key(iam: &Iam, ctx: &RequestContext, i: DeleteAccessKeyRequ
     Ok(())
 }
 
-pub fn list_access_keys(iam: &Iam, ctx: &RequestContext, i: ListAccessKeysRequest) -> Result<ListAccessKeysResponse, AwsError> {
+pub fn list_access_keys(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: ListAccessKeysRequest,
+) -> Result<ListAccessKeysResponse, AwsError> {
     let name = user_for(ctx, i.user_name)?;
     let keys = iam.state.read(ctx.account_id(), |a| {
         let u = a.user(&name)?;
@@ -112,10 +129,18 @@ pub fn list_access_keys(iam: &Iam, ctx: &RequestContext, i: ListAccessKeysReques
     })
 }
 
-pub fn get_access_key_last_used(iam: &Iam, ctx: &RequestContext, i: GetAccessKeyLastUsedRequest) -> Result<GetAccessKeyLastUsedResponse, AwsError> {
+pub fn get_access_key_last_used(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: GetAccessKeyLastUsedRequest,
+) -> Result<GetAccessKeyLastUsedResponse, AwsError> {
     let found = iam.state.read(ctx.account_id(), |a| {
         a.key_owner(&i.access_key_id).map(|u| {
-            let k = u.access_keys.iter().find(|k| k.id == i.access_key_id).cloned();
+            let k = u
+                .access_keys
+                .iter()
+                .find(|k| k.id == i.access_key_id)
+                .cloned();
             (u.name.clone(), k)
         })
     });
@@ -151,7 +176,12 @@ const SYMBOLS: &str = "!@#$%^&*()_+-=[]{}|'";
 
 /// Checks a password against the account policy (or AWS's default policy),
 /// with the reason AWS gives.
-fn check_password(a: &Account, password: &str, previous: &[String], salt: &str) -> Result<(), AwsError> {
+fn check_password(
+    a: &Account,
+    password: &str,
+    previous: &[String],
+    salt: &str,
+) -> Result<(), AwsError> {
     let violation = |m: &str| AwsError::bad_request("PasswordPolicyViolation", m);
     let Some(p) = &a.password_policy else {
         let kinds = [
@@ -161,7 +191,9 @@ fn check_password(a: &Account, password: &str, previous: &[String], salt: &str) 
             password.chars().any(|c| SYMBOLS.contains(c)),
         ];
         if password.chars().count() < 8 || kinds.iter().filter(|k| **k).count() < 3 {
-            return Err(violation("Password does not conform to the account password policy."));
+            return Err(violation(
+                "Password does not conform to the account password policy.",
+            ));
         }
         return Ok(());
     };
@@ -172,10 +204,14 @@ fn check_password(a: &Account, password: &str, previous: &[String], salt: &str) 
         )));
     }
     if p.require_uppercase && !password.chars().any(|c| c.is_ascii_uppercase()) {
-        return Err(violation("Password should have at least one uppercase letter"));
+        return Err(violation(
+            "Password should have at least one uppercase letter",
+        ));
     }
     if p.require_lowercase && !password.chars().any(|c| c.is_ascii_lowercase()) {
-        return Err(violation("Password should have at least one lowercase letter"));
+        return Err(violation(
+            "Password should have at least one lowercase letter",
+        ));
     }
     if p.require_numbers && !password.chars().any(|c| c.is_ascii_digit()) {
         return Err(violation("Password should have at least one number"));
@@ -185,8 +221,15 @@ fn check_password(a: &Account, password: &str, previous: &[String], salt: &str) 
     }
     if let Some(n) = p.reuse_prevention {
         let h = hash(salt, password);
-        if previous.iter().rev().take(n.max(0) as usize).any(|x| *x == h) {
-            return Err(violation("Password was used previously and cannot be reused"));
+        if previous
+            .iter()
+            .rev()
+            .take(n.max(0) as usize)
+            .any(|x| *x == h)
+        {
+            return Err(violation(
+                "Password was used previously and cannot be reused",
+            ));
         }
     }
     Ok(())
@@ -204,7 +247,11 @@ fn login_out(user: &str, l: &state::LoginProfile) -> LoginProfile {
     }
 }
 
-pub fn create_login_profile(iam: &Iam, ctx: &RequestContext, i: CreateLoginProfileRequest) -> Result<CreateLoginProfileResponse, AwsError> {
+pub fn create_login_profile(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: CreateLoginProfileRequest,
+) -> Result<CreateLoginProfileResponse, AwsError> {
     let name = user_for(ctx, i.user_name)?;
     let password = i
         .password
@@ -216,7 +263,10 @@ pub fn create_login_profile(iam: &Iam, ctx: &RequestContext, i: CreateLoginProfi
         check_password(a, &password, &[], &salt)?;
         let u = a.user_mut(&name)?;
         if u.login.is_some() {
-            return Err(exists(format!("Login Profile for user {} already exists.", u.name)));
+            return Err(exists(format!(
+                "Login Profile for user {} already exists.",
+                u.name
+            )));
         }
         let h = hash(&salt, &password);
         let l = state::LoginProfile {
@@ -233,7 +283,11 @@ pub fn create_login_profile(iam: &Iam, ctx: &RequestContext, i: CreateLoginProfi
     })
 }
 
-pub fn get_login_profile(iam: &Iam, ctx: &RequestContext, i: GetLoginProfileRequest) -> Result<GetLoginProfileResponse, AwsError> {
+pub fn get_login_profile(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: GetLoginProfileRequest,
+) -> Result<GetLoginProfileResponse, AwsError> {
     let name = user_for(ctx, i.user_name)?;
     iam.state.read(ctx.account_id(), |a| {
         let u = a.user(&name)?;
@@ -263,7 +317,11 @@ fn set_password(a: &mut Account, name: &str, password: &str, now: i64) -> Result
     Ok(())
 }
 
-pub fn update_login_profile(iam: &Iam, ctx: &RequestContext, i: UpdateLoginProfileRequest) -> Result<(), AwsError> {
+pub fn update_login_profile(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: UpdateLoginProfileRequest,
+) -> Result<(), AwsError> {
     let now = now(ctx);
     iam.state.write(ctx.account_id(), |a| {
         if let Some(p) = &i.password {
@@ -279,7 +337,11 @@ pub fn update_login_profile(iam: &Iam, ctx: &RequestContext, i: UpdateLoginProfi
     })
 }
 
-pub fn delete_login_profile(iam: &Iam, ctx: &RequestContext, i: DeleteLoginProfileRequest) -> Result<(), AwsError> {
+pub fn delete_login_profile(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: DeleteLoginProfileRequest,
+) -> Result<(), AwsError> {
     let name = user_for(ctx, i.user_name)?;
     iam.state.write(ctx.account_id(), |a| {
         let u = a.user_mut(&name)?;
@@ -290,7 +352,11 @@ pub fn delete_login_profile(iam: &Iam, ctx: &RequestContext, i: DeleteLoginProfi
     })
 }
 
-pub fn change_password(iam: &Iam, ctx: &RequestContext, i: ChangePasswordRequest) -> Result<(), AwsError> {
+pub fn change_password(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: ChangePasswordRequest,
+) -> Result<(), AwsError> {
     if ctx.identity.kind != IdentityKind::User {
         return Err(AwsError::bad_request(
             "InvalidUserType",
@@ -313,7 +379,11 @@ pub fn change_password(iam: &Iam, ctx: &RequestContext, i: ChangePasswordRequest
     })
 }
 
-pub fn update_account_password_policy(iam: &Iam, ctx: &RequestContext, i: UpdateAccountPasswordPolicyRequest) -> Result<(), AwsError> {
+pub fn update_account_password_policy(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: UpdateAccountPasswordPolicyRequest,
+) -> Result<(), AwsError> {
     iam.state.write(ctx.account_id(), |a| {
         a.password_policy = Some(PasswordPolicy {
             minimum_length: i.minimum_password_length.unwrap_or(6),
@@ -336,9 +406,15 @@ fn no_policy(account: &str) -> AwsError {
     ))
 }
 
-pub fn get_account_password_policy(iam: &Iam, ctx: &RequestContext) -> Result<GetAccountPasswordPolicyResponse, AwsError> {
+pub fn get_account_password_policy(
+    iam: &Iam,
+    ctx: &RequestContext,
+) -> Result<GetAccountPasswordPolicyResponse, AwsError> {
     iam.state.read(ctx.account_id(), |a| {
-        let p = a.password_policy.as_ref().ok_or_else(|| no_policy(ctx.account_id()))?;
+        let p = a
+            .password_policy
+            .as_ref()
+            .ok_or_else(|| no_policy(ctx.account_id()))?;
         Ok(GetAccountPasswordPolicyResponse {
             password_policy: g::PasswordPolicy {
                 minimum_password_length: Some(p.minimum_length),
@@ -366,7 +442,9 @@ pub fn delete_account_password_policy(iam: &Iam, ctx: &RequestContext) -> Result
 }
 
 fn device_missing(serial: &str) -> AwsError {
-    state::no_such(format!("VirtualMFADevice with serial number {serial} doesn't exist."))
+    state::no_such(format!(
+        "VirtualMFADevice with serial number {serial} doesn't exist."
+    ))
 }
 
 /// The QR code AWS hands out: `otpauth://totp/NAME@ACCOUNT?secret=SEED`.
@@ -392,13 +470,19 @@ fn device_out(a: &Account, d: &state::MfaDevice, with_seed: bool) -> VirtualMFAD
     }
 }
 
-pub fn create_virtual_mfa_device(iam: &Iam, ctx: &RequestContext, i: CreateVirtualMFADeviceRequest) -> Result<CreateVirtualMFADeviceResponse, AwsError> {
+pub fn create_virtual_mfa_device(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: CreateVirtualMFADeviceRequest,
+) -> Result<CreateVirtualMFADeviceResponse, AwsError> {
     let account = ctx.account_id().to_string();
     iam.state.write(&account, |a| {
         let path = path_or_root(i.path);
         let serial = arn(&account, "mfa", &path, &i.virtual_mfa_device_name);
         if a.mfa_devices.contains_key(&serial) {
-            return Err(exists("MFADevice entity at the same path and name already exists."));
+            return Err(exists(
+                "MFADevice entity at the same path and name already exists.",
+            ));
         }
         let mut tags = Tags::default();
         tag(&mut tags, i.tags.unwrap_or_default())?;
@@ -421,10 +505,18 @@ pub fn create_virtual_mfa_device(iam: &Iam, ctx: &RequestContext, i: CreateVirtu
 }
 
 fn auth_code_invalid() -> AwsError {
-    AwsError::new(403, "InvalidAuthenticationCode", "Authentication code for device is not valid.")
+    AwsError::new(
+        403,
+        "InvalidAuthenticationCode",
+        "Authentication code for device is not valid.",
+    )
 }
 
-pub fn enable_mfa_device(iam: &Iam, ctx: &RequestContext, i: EnableMFADeviceRequest) -> Result<(), AwsError> {
+pub fn enable_mfa_device(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: EnableMFADeviceRequest,
+) -> Result<(), AwsError> {
     let now = now(ctx);
     iam.state.write(ctx.account_id(), |a| {
         let uname = a.user(&i.user_name)?.name.clone();
@@ -436,8 +528,13 @@ pub fn enable_mfa_device(iam: &Iam, ctx: &RequestContext, i: EnableMFADeviceRequ
             return Err(exists("MFA Device is already in use."));
         }
         let seed = totp::base32_decode(&d.seed).unwrap_or_default();
-        let step = totp::consecutive_step(&seed, now / 1000, &i.authentication_code1, &i.authentication_code2)
-            .ok_or_else(auth_code_invalid)?;
+        let step = totp::consecutive_step(
+            &seed,
+            now / 1000,
+            &i.authentication_code1,
+            &i.authentication_code2,
+        )
+        .ok_or_else(auth_code_invalid)?;
         d.user = Some(uname.clone());
         d.enabled_ms = Some(now);
         d.last_step = step + 1;
@@ -446,7 +543,11 @@ pub fn enable_mfa_device(iam: &Iam, ctx: &RequestContext, i: EnableMFADeviceRequ
     })
 }
 
-pub fn deactivate_mfa_device(iam: &Iam, ctx: &RequestContext, i: DeactivateMFADeviceRequest) -> Result<(), AwsError> {
+pub fn deactivate_mfa_device(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: DeactivateMFADeviceRequest,
+) -> Result<(), AwsError> {
     let name = user_for(ctx, i.user_name)?;
     iam.state.write(ctx.account_id(), |a| {
         let u = a.user_mut(&name)?;
@@ -466,21 +567,31 @@ pub fn deactivate_mfa_device(iam: &Iam, ctx: &RequestContext, i: DeactivateMFADe
     })
 }
 
-pub fn delete_virtual_mfa_device(iam: &Iam, ctx: &RequestContext, i: DeleteVirtualMFADeviceRequest) -> Result<(), AwsError> {
+pub fn delete_virtual_mfa_device(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: DeleteVirtualMFADeviceRequest,
+) -> Result<(), AwsError> {
     iam.state.write(ctx.account_id(), |a| {
         let d = a
             .mfa_devices
             .get(&i.serial_number)
             .ok_or_else(|| device_missing(&i.serial_number))?;
         if d.user.is_some() {
-            return Err(conflict("MFA VirtualMFADevice entity at the same path and name already exists."));
+            return Err(conflict(
+                "MFA VirtualMFADevice entity at the same path and name already exists.",
+            ));
         }
         a.mfa_devices.remove(&i.serial_number);
         Ok(())
     })
 }
 
-pub fn list_virtual_mfa_devices(iam: &Iam, ctx: &RequestContext, i: ListVirtualMFADevicesRequest) -> Result<ListVirtualMFADevicesResponse, AwsError> {
+pub fn list_virtual_mfa_devices(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: ListVirtualMFADevicesRequest,
+) -> Result<ListVirtualMFADevicesResponse, AwsError> {
     let status = i.assignment_status.clone().unwrap_or_else(|| "Any".into());
     let items = iam.state.read(ctx.account_id(), |a| {
         a.mfa_devices
@@ -501,7 +612,11 @@ pub fn list_virtual_mfa_devices(iam: &Iam, ctx: &RequestContext, i: ListVirtualM
     })
 }
 
-pub fn list_mfa_devices(iam: &Iam, ctx: &RequestContext, i: ListMFADevicesRequest) -> Result<ListMFADevicesResponse, AwsError> {
+pub fn list_mfa_devices(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: ListMFADevicesRequest,
+) -> Result<ListMFADevicesResponse, AwsError> {
     let name = user_for(ctx, i.user_name)?;
     let items = iam.state.read(ctx.account_id(), |a| {
         let u = a.user(&name)?;
@@ -526,10 +641,24 @@ pub fn list_mfa_devices(iam: &Iam, ctx: &RequestContext, i: ListMFADevicesReques
 }
 
 /// Checks a code from an MFA device the caller's account holds (for STS).
-pub fn verify_mfa(iam: &Iam, account: &str, serial: &str, code: &str, now_ms: i64) -> Result<(), AwsError> {
-    let denied = || AwsError::access_denied("MultiFactorAuthentication failed with invalid MFA one time pass code.");
+pub fn verify_mfa(
+    iam: &Iam,
+    account: &str,
+    serial: &str,
+    code: &str,
+    now_ms: i64,
+) -> Result<(), AwsError> {
+    let denied = || {
+        AwsError::access_denied(
+            "MultiFactorAuthentication failed with invalid MFA one time pass code.",
+        )
+    };
     iam.state.write(account, |a| {
-        let d = a.mfa_devices.get_mut(serial).filter(|d| d.user.is_some()).ok_or_else(denied)?;
+        let d = a
+            .mfa_devices
+            .get_mut(serial)
+            .filter(|d| d.user.is_some())
+            .ok_or_else(denied)?;
         let seed = totp::base32_decode(&d.seed).unwrap_or_default();
         let step = totp::current(&seed, now_ms / 1000, code).ok_or_else(denied)?;
         if step <= d.last_step {
@@ -540,7 +669,11 @@ pub fn verify_mfa(iam: &Iam, account: &str, serial: &str, code: &str, now_ms: i6
     })
 }
 
-pub fn resync_mfa_device(iam: &Iam, ctx: &RequestContext, i: ResyncMFADeviceRequest) -> Result<(), AwsError> {
+pub fn resync_mfa_device(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: ResyncMFADeviceRequest,
+) -> Result<(), AwsError> {
     let now = now(ctx);
     iam.state.write(ctx.account_id(), |a| {
         let uname = a.user(&i.user_name)?.name.clone();
@@ -550,29 +683,50 @@ pub fn resync_mfa_device(iam: &Iam, ctx: &RequestContext, i: ResyncMFADeviceRequ
             .filter(|d| d.user.as_deref() == Some(uname.as_str()))
             .ok_or_else(|| device_missing(&i.serial_number))?;
         let seed = totp::base32_decode(&d.seed).unwrap_or_default();
-        let step = totp::consecutive_step(&seed, now / 1000, &i.authentication_code1, &i.authentication_code2)
-            .ok_or_else(auth_code_invalid)?;
+        let step = totp::consecutive_step(
+            &seed,
+            now / 1000,
+            &i.authentication_code1,
+            &i.authentication_code2,
+        )
+        .ok_or_else(auth_code_invalid)?;
         d.last_step = step + 1;
         Ok(())
     })
 }
 
 fn device_mut<'a>(a: &'a mut Account, serial: &str) -> Result<&'a mut state::MfaDevice, AwsError> {
-    a.mfa_devices.get_mut(serial).ok_or_else(|| device_missing(serial))
+    a.mfa_devices
+        .get_mut(serial)
+        .ok_or_else(|| device_missing(serial))
 }
 
-pub fn tag_mfa_device(iam: &Iam, ctx: &RequestContext, i: TagMFADeviceRequest) -> Result<(), AwsError> {
-    iam.state.write(ctx.account_id(), |a| tag(&mut device_mut(a, &i.serial_number)?.tags, i.tags))
+pub fn tag_mfa_device(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: TagMFADeviceRequest,
+) -> Result<(), AwsError> {
+    iam.state.write(ctx.account_id(), |a| {
+        tag(&mut device_mut(a, &i.serial_number)?.tags, i.tags)
+    })
 }
 
-pub fn untag_mfa_device(iam: &Iam, ctx: &RequestContext, i: UntagMFADeviceRequest) -> Result<(), AwsError> {
+pub fn untag_mfa_device(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: UntagMFADeviceRequest,
+) -> Result<(), AwsError> {
     iam.state.write(ctx.account_id(), |a| {
         untag(&mut device_mut(a, &i.serial_number)?.tags, &i.tag_keys);
         Ok(())
     })
 }
 
-pub fn list_mfa_device_tags(iam: &Iam, ctx: &RequestContext, i: ListMFADeviceTagsRequest) -> Result<ListMFADeviceTagsResponse, AwsError> {
+pub fn list_mfa_device_tags(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: ListMFADeviceTagsRequest,
+) -> Result<ListMFADeviceTagsResponse, AwsError> {
     let tags = iam.state.read(ctx.account_id(), |a| {
         a.mfa_devices
             .get(&i.serial_number)

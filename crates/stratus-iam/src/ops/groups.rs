@@ -21,12 +21,19 @@ pub fn group_out(gr: &state::Group) -> g::Group {
     }
 }
 
-pub fn create_group(iam: &Iam, ctx: &RequestContext, i: CreateGroupRequest) -> Result<CreateGroupResponse, AwsError> {
+pub fn create_group(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: CreateGroupRequest,
+) -> Result<CreateGroupResponse, AwsError> {
     let account = ctx.account_id().to_string();
     let now = now(ctx);
     iam.state.write(&account, |a| {
         if a.groups.contains_key(&i.group_name.to_lowercase()) {
-            return Err(exists(format!("Group with name {} already exists.", i.group_name)));
+            return Err(exists(format!(
+                "Group with name {} already exists.",
+                i.group_name
+            )));
         }
         let path = path_or_root(i.path);
         let gr = state::Group {
@@ -44,7 +51,11 @@ pub fn create_group(iam: &Iam, ctx: &RequestContext, i: CreateGroupRequest) -> R
     })
 }
 
-pub fn get_group(iam: &Iam, ctx: &RequestContext, i: GetGroupRequest) -> Result<GetGroupResponse, AwsError> {
+pub fn get_group(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: GetGroupRequest,
+) -> Result<GetGroupResponse, AwsError> {
     let (group, users) = iam.state.read(ctx.account_id(), |a| {
         let gr = a.group(&i.group_name)?;
         let users: Vec<g::User> = a
@@ -64,14 +75,20 @@ pub fn get_group(iam: &Iam, ctx: &RequestContext, i: GetGroupRequest) -> Result<
     })
 }
 
-pub fn update_group(iam: &Iam, ctx: &RequestContext, i: UpdateGroupRequest) -> Result<(), AwsError> {
+pub fn update_group(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: UpdateGroupRequest,
+) -> Result<(), AwsError> {
     let account = ctx.account_id().to_string();
     iam.state.write(&account, |a| {
         let mut gr = a.group(&i.group_name)?.clone();
         if let Some(n) = &i.new_group_name
-            && !n.eq_ignore_ascii_case(&gr.name) && a.groups.contains_key(&n.to_lowercase()) {
-                return Err(exists(format!("Group with name {n} already exists.")));
-            }
+            && !n.eq_ignore_ascii_case(&gr.name)
+            && a.groups.contains_key(&n.to_lowercase())
+        {
+            return Err(exists(format!("Group with name {n} already exists.")));
+        }
         a.groups.remove(&gr.name.to_lowercase());
         let old = gr.name.clone();
         if let Some(p) = i.new_path {
@@ -93,25 +110,42 @@ pub fn update_group(iam: &Iam, ctx: &RequestContext, i: UpdateGroupRequest) -> R
     })
 }
 
-pub fn delete_group(iam: &Iam, ctx: &RequestContext, i: DeleteGroupRequest) -> Result<(), AwsError> {
+pub fn delete_group(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: DeleteGroupRequest,
+) -> Result<(), AwsError> {
     iam.state.write(ctx.account_id(), |a| {
         let gr = a.group(&i.group_name)?;
         let name = gr.name.clone();
-        if a.users.values().any(|u| u.groups.iter().any(|x| x.eq_ignore_ascii_case(&name))) {
-            return Err(conflict("Cannot delete entity, must remove users from group first."));
+        if a.users
+            .values()
+            .any(|u| u.groups.iter().any(|x| x.eq_ignore_ascii_case(&name)))
+        {
+            return Err(conflict(
+                "Cannot delete entity, must remove users from group first.",
+            ));
         }
         if !gr.inline.is_empty() {
-            return Err(conflict("Cannot delete entity, must delete policies first."));
+            return Err(conflict(
+                "Cannot delete entity, must delete policies first.",
+            ));
         }
         if !gr.attached.is_empty() {
-            return Err(conflict("Cannot delete entity, must detach all policies first."));
+            return Err(conflict(
+                "Cannot delete entity, must detach all policies first.",
+            ));
         }
         a.groups.remove(&name.to_lowercase());
         Ok(())
     })
 }
 
-pub fn list_groups(iam: &Iam, ctx: &RequestContext, i: ListGroupsRequest) -> Result<ListGroupsResponse, AwsError> {
+pub fn list_groups(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: ListGroupsRequest,
+) -> Result<ListGroupsResponse, AwsError> {
     let groups: Vec<g::Group> = iam.state.read(ctx.account_id(), |a| {
         a.groups
             .values()
@@ -127,7 +161,11 @@ pub fn list_groups(iam: &Iam, ctx: &RequestContext, i: ListGroupsRequest) -> Res
     })
 }
 
-pub fn add_user_to_group(iam: &Iam, ctx: &RequestContext, i: AddUserToGroupRequest) -> Result<(), AwsError> {
+pub fn add_user_to_group(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: AddUserToGroupRequest,
+) -> Result<(), AwsError> {
     iam.state.write(ctx.account_id(), |a| {
         let gname = a.group(&i.group_name)?.name.clone();
         let u = a.user_mut(&i.user_name)?;
@@ -135,14 +173,20 @@ pub fn add_user_to_group(iam: &Iam, ctx: &RequestContext, i: AddUserToGroupReque
             return Ok(());
         }
         if u.groups.len() >= GROUPS_PER_USER {
-            return Err(limit(format!("Cannot exceed quota for GroupsPerUser: {GROUPS_PER_USER}")));
+            return Err(limit(format!(
+                "Cannot exceed quota for GroupsPerUser: {GROUPS_PER_USER}"
+            )));
         }
         u.groups.push(gname);
         Ok(())
     })
 }
 
-pub fn remove_user_from_group(iam: &Iam, ctx: &RequestContext, i: RemoveUserFromGroupRequest) -> Result<(), AwsError> {
+pub fn remove_user_from_group(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: RemoveUserFromGroupRequest,
+) -> Result<(), AwsError> {
     iam.state.write(ctx.account_id(), |a| {
         let gname = a.group(&i.group_name)?.name.clone();
         let u = a.user_mut(&i.user_name)?;
@@ -158,7 +202,11 @@ pub fn remove_user_from_group(iam: &Iam, ctx: &RequestContext, i: RemoveUserFrom
     })
 }
 
-pub fn list_groups_for_user(iam: &Iam, ctx: &RequestContext, i: ListGroupsForUserRequest) -> Result<ListGroupsForUserResponse, AwsError> {
+pub fn list_groups_for_user(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: ListGroupsForUserRequest,
+) -> Result<ListGroupsForUserResponse, AwsError> {
     let groups = iam.state.read(ctx.account_id(), |a| {
         let u = a.user(&i.user_name)?;
         Ok::<_, AwsError>(

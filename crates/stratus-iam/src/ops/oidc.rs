@@ -22,19 +22,29 @@ fn provider_mut<'a>(a: &'a mut Account, arn: &str) -> Result<&'a mut OidcProvide
 
 fn check_thumbprints(t: &[String]) -> Result<(), AwsError> {
     if t.len() > MAX_THUMBPRINTS {
-        return Err(limit(format!("Cannot exceed quota for ThumbprintsPerIdentityProvider: {MAX_THUMBPRINTS}")));
+        return Err(limit(format!(
+            "Cannot exceed quota for ThumbprintsPerIdentityProvider: {MAX_THUMBPRINTS}"
+        )));
     }
     Ok(())
 }
 
-pub fn create_open_id_connect_provider(iam: &Iam, ctx: &RequestContext, i: CreateOpenIDConnectProviderRequest) -> Result<CreateOpenIDConnectProviderResponse, AwsError> {
+pub fn create_open_id_connect_provider(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: CreateOpenIDConnectProviderRequest,
+) -> Result<CreateOpenIDConnectProviderResponse, AwsError> {
     let Some(host_path) = i.url.strip_prefix("https://").filter(|h| !h.is_empty()) else {
-        return Err(invalid("Invalid IdentityProvider URL. It must begin with https://"));
+        return Err(invalid(
+            "Invalid IdentityProvider URL. It must begin with https://",
+        ));
     };
     let host_path = host_path.trim_end_matches('/').to_string();
     let client_ids = i.client_id_list.unwrap_or_default();
     if client_ids.len() > MAX_CLIENT_IDS {
-        return Err(limit(format!("Cannot exceed quota for ClientIdsPerOpenIdConnectProvider: {MAX_CLIENT_IDS}")));
+        return Err(limit(format!(
+            "Cannot exceed quota for ClientIdsPerOpenIdConnectProvider: {MAX_CLIENT_IDS}"
+        )));
     }
     let thumbprints = i.thumbprint_list.unwrap_or_default();
     check_thumbprints(&thumbprints)?;
@@ -43,10 +53,15 @@ pub fn create_open_id_connect_provider(iam: &Iam, ctx: &RequestContext, i: Creat
     iam.state.write(&account, |a| {
         let arn = format!("arn:aws:iam::{account}:oidc-provider/{host_path}");
         if a.oidc_providers.contains_key(&arn) {
-            return Err(exists(format!("Provider with url {} already exists.", i.url)));
+            return Err(exists(format!(
+                "Provider with url {} already exists.",
+                i.url
+            )));
         }
         if a.oidc_providers.len() >= MAX_PROVIDERS {
-            return Err(limit(format!("Cannot exceed quota for OpenIdConnectProvidersPerAccount: {MAX_PROVIDERS}")));
+            return Err(limit(format!(
+                "Cannot exceed quota for OpenIdConnectProvidersPerAccount: {MAX_PROVIDERS}"
+            )));
         }
         let mut tags = Tags::default();
         tag(&mut tags, i.tags.unwrap_or_default())?;
@@ -68,7 +83,11 @@ pub fn create_open_id_connect_provider(iam: &Iam, ctx: &RequestContext, i: Creat
     })
 }
 
-pub fn get_open_id_connect_provider(iam: &Iam, ctx: &RequestContext, i: GetOpenIDConnectProviderRequest) -> Result<GetOpenIDConnectProviderResponse, AwsError> {
+pub fn get_open_id_connect_provider(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: GetOpenIDConnectProviderRequest,
+) -> Result<GetOpenIDConnectProviderResponse, AwsError> {
     iam.state.read(ctx.account_id(), |a| {
         let p = a
             .oidc_providers
@@ -84,11 +103,17 @@ pub fn get_open_id_connect_provider(iam: &Iam, ctx: &RequestContext, i: GetOpenI
     })
 }
 
-pub fn list_open_id_connect_providers(iam: &Iam, ctx: &RequestContext, _i: ListOpenIDConnectProvidersRequest) -> Result<ListOpenIDConnectProvidersResponse, AwsError> {
+pub fn list_open_id_connect_providers(
+    iam: &Iam,
+    ctx: &RequestContext,
+    _i: ListOpenIDConnectProvidersRequest,
+) -> Result<ListOpenIDConnectProvidersResponse, AwsError> {
     let list = iam.state.read(ctx.account_id(), |a| {
         a.oidc_providers
             .keys()
-            .map(|arn| OpenIDConnectProviderListEntry { arn: Some(arn.clone()) })
+            .map(|arn| OpenIDConnectProviderListEntry {
+                arn: Some(arn.clone()),
+            })
             .collect()
     });
     Ok(ListOpenIDConnectProvidersResponse {
@@ -96,7 +121,11 @@ pub fn list_open_id_connect_providers(iam: &Iam, ctx: &RequestContext, _i: ListO
     })
 }
 
-pub fn delete_open_id_connect_provider(iam: &Iam, ctx: &RequestContext, i: DeleteOpenIDConnectProviderRequest) -> Result<(), AwsError> {
+pub fn delete_open_id_connect_provider(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: DeleteOpenIDConnectProviderRequest,
+) -> Result<(), AwsError> {
     iam.state.write(ctx.account_id(), |a| {
         a.oidc_providers
             .remove(&i.open_id_connect_provider_arn)
@@ -105,12 +134,18 @@ pub fn delete_open_id_connect_provider(iam: &Iam, ctx: &RequestContext, i: Delet
     })
 }
 
-pub fn add_client_id_to_open_id_connect_provider(iam: &Iam, ctx: &RequestContext, i: AddClientIDToOpenIDConnectProviderRequest) -> Result<(), AwsError> {
+pub fn add_client_id_to_open_id_connect_provider(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: AddClientIDToOpenIDConnectProviderRequest,
+) -> Result<(), AwsError> {
     iam.state.write(ctx.account_id(), |a| {
         let p = provider_mut(a, &i.open_id_connect_provider_arn)?;
         if !p.client_ids.contains(&i.client_id) {
             if p.client_ids.len() >= MAX_CLIENT_IDS {
-                return Err(limit(format!("Cannot exceed quota for ClientIdsPerOpenIdConnectProvider: {MAX_CLIENT_IDS}")));
+                return Err(limit(format!(
+                    "Cannot exceed quota for ClientIdsPerOpenIdConnectProvider: {MAX_CLIENT_IDS}"
+                )));
             }
             p.client_ids.push(i.client_id);
         }
@@ -118,7 +153,11 @@ pub fn add_client_id_to_open_id_connect_provider(iam: &Iam, ctx: &RequestContext
     })
 }
 
-pub fn remove_client_id_from_open_id_connect_provider(iam: &Iam, ctx: &RequestContext, i: RemoveClientIDFromOpenIDConnectProviderRequest) -> Result<(), AwsError> {
+pub fn remove_client_id_from_open_id_connect_provider(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: RemoveClientIDFromOpenIDConnectProviderRequest,
+) -> Result<(), AwsError> {
     iam.state.write(ctx.account_id(), |a| {
         provider_mut(a, &i.open_id_connect_provider_arn)?
             .client_ids
@@ -127,7 +166,11 @@ pub fn remove_client_id_from_open_id_connect_provider(iam: &Iam, ctx: &RequestCo
     })
 }
 
-pub fn update_open_id_connect_provider_thumbprint(iam: &Iam, ctx: &RequestContext, i: UpdateOpenIDConnectProviderThumbprintRequest) -> Result<(), AwsError> {
+pub fn update_open_id_connect_provider_thumbprint(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: UpdateOpenIDConnectProviderThumbprintRequest,
+) -> Result<(), AwsError> {
     check_thumbprints(&i.thumbprint_list)?;
     iam.state.write(ctx.account_id(), |a| {
         provider_mut(a, &i.open_id_connect_provider_arn)?.thumbprints = i.thumbprint_list;
@@ -135,18 +178,38 @@ pub fn update_open_id_connect_provider_thumbprint(iam: &Iam, ctx: &RequestContex
     })
 }
 
-pub fn tag_open_id_connect_provider(iam: &Iam, ctx: &RequestContext, i: TagOpenIDConnectProviderRequest) -> Result<(), AwsError> {
-    iam.state.write(ctx.account_id(), |a| tag(&mut provider_mut(a, &i.open_id_connect_provider_arn)?.tags, i.tags))
+pub fn tag_open_id_connect_provider(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: TagOpenIDConnectProviderRequest,
+) -> Result<(), AwsError> {
+    iam.state.write(ctx.account_id(), |a| {
+        tag(
+            &mut provider_mut(a, &i.open_id_connect_provider_arn)?.tags,
+            i.tags,
+        )
+    })
 }
 
-pub fn untag_open_id_connect_provider(iam: &Iam, ctx: &RequestContext, i: UntagOpenIDConnectProviderRequest) -> Result<(), AwsError> {
+pub fn untag_open_id_connect_provider(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: UntagOpenIDConnectProviderRequest,
+) -> Result<(), AwsError> {
     iam.state.write(ctx.account_id(), |a| {
-        untag(&mut provider_mut(a, &i.open_id_connect_provider_arn)?.tags, &i.tag_keys);
+        untag(
+            &mut provider_mut(a, &i.open_id_connect_provider_arn)?.tags,
+            &i.tag_keys,
+        );
         Ok(())
     })
 }
 
-pub fn list_open_id_connect_provider_tags(iam: &Iam, ctx: &RequestContext, i: ListOpenIDConnectProviderTagsRequest) -> Result<ListOpenIDConnectProviderTagsResponse, AwsError> {
+pub fn list_open_id_connect_provider_tags(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: ListOpenIDConnectProviderTagsRequest,
+) -> Result<ListOpenIDConnectProviderTagsResponse, AwsError> {
     let tags = iam.state.read(ctx.account_id(), |a| {
         a.oidc_providers
             .get(&i.open_id_connect_provider_arn)

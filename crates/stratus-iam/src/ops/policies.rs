@@ -41,7 +41,11 @@ impl Holder {
     }
 }
 
-fn holder<'a>(a: &'a Account, h: Holder, name: &str) -> Result<(&'a BTreeMap<String, String>, &'a Vec<String>), AwsError> {
+fn holder<'a>(
+    a: &'a Account,
+    h: Holder,
+    name: &str,
+) -> Result<(&'a BTreeMap<String, String>, &'a Vec<String>), AwsError> {
     Ok(match h {
         Holder::User => {
             let u = a.user(name)?;
@@ -58,7 +62,11 @@ fn holder<'a>(a: &'a Account, h: Holder, name: &str) -> Result<(&'a BTreeMap<Str
     })
 }
 
-fn holder_mut<'a>(a: &'a mut Account, h: Holder, name: &str) -> Result<(&'a mut BTreeMap<String, String>, &'a mut Vec<String>), AwsError> {
+fn holder_mut<'a>(
+    a: &'a mut Account,
+    h: Holder,
+    name: &str,
+) -> Result<(&'a mut BTreeMap<String, String>, &'a mut Vec<String>), AwsError> {
     Ok(match h {
         Holder::User => {
             let u = a.user_mut(name)?;
@@ -77,7 +85,11 @@ fn holder_mut<'a>(a: &'a mut Account, h: Holder, name: &str) -> Result<(&'a mut 
 
 fn check_arn(arn: &str) -> Result<(), AwsError> {
     let ok = arn.starts_with("arn:aws:iam::") && arn.contains(":policy/");
-    if ok { Ok(()) } else { Err(invalid(format!("ARN {arn} is not valid."))) }
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(format!("ARN {arn} is not valid.")))
+    }
 }
 
 fn not_attachable(arn: &str) -> AwsError {
@@ -169,12 +181,19 @@ fn aws_version(p: &AwsPolicy) -> state::PolicyVersion {
     }
 }
 
-pub fn create_policy(iam: &Iam, ctx: &RequestContext, i: CreatePolicyRequest) -> Result<CreatePolicyResponse, AwsError> {
+pub fn create_policy(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: CreatePolicyRequest,
+) -> Result<CreatePolicyResponse, AwsError> {
     check_document(&i.policy_document, DocUse::Managed)?;
     let account = ctx.account_id().to_string();
     let now = now(ctx);
     iam.state.write(&account, |a| {
-        if a.policies.values().any(|p| p.name.eq_ignore_ascii_case(&i.policy_name)) {
+        if a.policies
+            .values()
+            .any(|p| p.name.eq_ignore_ascii_case(&i.policy_name))
+        {
             return Err(exists(format!(
                 "A policy called {} already exists. Duplicate names are not allowed.",
                 i.policy_name
@@ -207,10 +226,15 @@ pub fn create_policy(iam: &Iam, ctx: &RequestContext, i: CreatePolicyRequest) ->
     })
 }
 
-pub fn get_policy(iam: &Iam, ctx: &RequestContext, i: GetPolicyRequest) -> Result<GetPolicyResponse, AwsError> {
+pub fn get_policy(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: GetPolicyRequest,
+) -> Result<GetPolicyResponse, AwsError> {
     check_arn(&i.policy_arn)?;
     iam.state.read(ctx.account_id(), |a| {
-        let p = policy_out(a, &i.policy_arn, true).ok_or_else(|| not_found_policy(&i.policy_arn))?;
+        let p =
+            policy_out(a, &i.policy_arn, true).ok_or_else(|| not_found_policy(&i.policy_arn))?;
         Ok(GetPolicyResponse { policy: Some(p) })
     })
 }
@@ -226,7 +250,11 @@ fn local_mut<'a>(a: &'a mut Account, arn: &str) -> Result<&'a mut state::Managed
     a.policies.get_mut(arn).ok_or_else(|| not_found_policy(arn))
 }
 
-pub fn delete_policy(iam: &Iam, ctx: &RequestContext, i: DeletePolicyRequest) -> Result<(), AwsError> {
+pub fn delete_policy(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: DeletePolicyRequest,
+) -> Result<(), AwsError> {
     check_arn(&i.policy_arn)?;
     iam.state.write(ctx.account_id(), |a| {
         let (attached, boundary) = a.attachment_count(&i.policy_arn);
@@ -242,12 +270,20 @@ pub fn delete_policy(iam: &Iam, ctx: &RequestContext, i: DeletePolicyRequest) ->
     })
 }
 
-pub fn list_policies(iam: &Iam, ctx: &RequestContext, i: ListPoliciesRequest) -> Result<ListPoliciesResponse, AwsError> {
+pub fn list_policies(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: ListPoliciesRequest,
+) -> Result<ListPoliciesResponse, AwsError> {
     let scope = i.scope.as_deref().unwrap_or("All");
     let items: Vec<g::Policy> = iam.state.read(ctx.account_id(), |a| {
         let mut out = Vec::new();
         if scope != "Local" {
-            out.extend(managed::POLICIES.iter().map(|p| aws_policy_out(a, p, false)));
+            out.extend(
+                managed::POLICIES
+                    .iter()
+                    .map(|p| aws_policy_out(a, p, false)),
+            );
         }
         if scope != "AWS" {
             out.extend(a.policies.values().map(|p| local_policy_out(a, p, false)));
@@ -255,9 +291,13 @@ pub fn list_policies(iam: &Iam, ctx: &RequestContext, i: ListPoliciesRequest) ->
         out.retain(|p| {
             under_prefix(p.path.as_deref().unwrap_or("/"), &i.path_prefix)
                 && (!i.only_attached.unwrap_or(false)
-                    || p.attachment_count.unwrap_or(0) + p.permissions_boundary_usage_count.unwrap_or(0) > 0)
+                    || p.attachment_count.unwrap_or(0)
+                        + p.permissions_boundary_usage_count.unwrap_or(0)
+                        > 0)
                 && match i.policy_usage_filter.as_deref() {
-                    Some("PermissionsPolicy") if i.only_attached == Some(true) => p.attachment_count.unwrap_or(0) > 0,
+                    Some("PermissionsPolicy") if i.only_attached == Some(true) => {
+                        p.attachment_count.unwrap_or(0) > 0
+                    }
                     Some("PermissionsBoundary") if i.only_attached == Some(true) => {
                         p.permissions_boundary_usage_count.unwrap_or(0) > 0
                     }
@@ -274,7 +314,11 @@ pub fn list_policies(iam: &Iam, ctx: &RequestContext, i: ListPoliciesRequest) ->
     })
 }
 
-pub fn create_policy_version(iam: &Iam, ctx: &RequestContext, i: CreatePolicyVersionRequest) -> Result<CreatePolicyVersionResponse, AwsError> {
+pub fn create_policy_version(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: CreatePolicyVersionRequest,
+) -> Result<CreatePolicyVersionResponse, AwsError> {
     check_arn(&i.policy_arn)?;
     check_document(&i.policy_document, DocUse::Managed)?;
     let now = now(ctx);
@@ -301,7 +345,11 @@ pub fn create_policy_version(iam: &Iam, ctx: &RequestContext, i: CreatePolicyVer
     })
 }
 
-pub fn get_policy_version(iam: &Iam, ctx: &RequestContext, i: GetPolicyVersionRequest) -> Result<GetPolicyVersionResponse, AwsError> {
+pub fn get_policy_version(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: GetPolicyVersionRequest,
+) -> Result<GetPolicyVersionResponse, AwsError> {
     check_arn(&i.policy_arn)?;
     let missing = || {
         state::no_such(format!(
@@ -318,15 +366,26 @@ pub fn get_policy_version(iam: &Iam, ctx: &RequestContext, i: GetPolicyVersionRe
         });
     }
     iam.state.read(ctx.account_id(), |a| {
-        let p = a.policies.get(&i.policy_arn).ok_or_else(|| not_attachable(&i.policy_arn))?;
-        let v = p.versions.iter().find(|v| v.id == i.version_id).ok_or_else(missing)?;
+        let p = a
+            .policies
+            .get(&i.policy_arn)
+            .ok_or_else(|| not_attachable(&i.policy_arn))?;
+        let v = p
+            .versions
+            .iter()
+            .find(|v| v.id == i.version_id)
+            .ok_or_else(missing)?;
         Ok(GetPolicyVersionResponse {
             policy_version: Some(version_out(v, &p.default_version, true)),
         })
     })
 }
 
-pub fn delete_policy_version(iam: &Iam, ctx: &RequestContext, i: DeletePolicyVersionRequest) -> Result<(), AwsError> {
+pub fn delete_policy_version(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: DeletePolicyVersionRequest,
+) -> Result<(), AwsError> {
     check_arn(&i.policy_arn)?;
     iam.state.write(ctx.account_id(), |a| {
         let p = local_mut(a, &i.policy_arn)?;
@@ -345,13 +404,24 @@ pub fn delete_policy_version(iam: &Iam, ctx: &RequestContext, i: DeletePolicyVer
     })
 }
 
-pub fn list_policy_versions(iam: &Iam, ctx: &RequestContext, i: ListPolicyVersionsRequest) -> Result<ListPolicyVersionsResponse, AwsError> {
+pub fn list_policy_versions(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: ListPolicyVersionsRequest,
+) -> Result<ListPolicyVersionsResponse, AwsError> {
     check_arn(&i.policy_arn)?;
     let items = match managed::find(&i.policy_arn) {
         Some(p) => vec![version_out(&aws_version(p), p.version, false)],
         None => iam.state.read(ctx.account_id(), |a| {
-            let p = a.policies.get(&i.policy_arn).ok_or_else(|| not_found_policy(&i.policy_arn))?;
-            let mut v: Vec<_> = p.versions.iter().map(|v| version_out(v, &p.default_version, false)).collect();
+            let p = a
+                .policies
+                .get(&i.policy_arn)
+                .ok_or_else(|| not_found_policy(&i.policy_arn))?;
+            let mut v: Vec<_> = p
+                .versions
+                .iter()
+                .map(|v| version_out(v, &p.default_version, false))
+                .collect();
             v.reverse();
             Ok::<_, AwsError>(v)
         })?,
@@ -364,7 +434,11 @@ pub fn list_policy_versions(iam: &Iam, ctx: &RequestContext, i: ListPolicyVersio
     })
 }
 
-pub fn set_default_policy_version(iam: &Iam, ctx: &RequestContext, i: SetDefaultPolicyVersionRequest) -> Result<(), AwsError> {
+pub fn set_default_policy_version(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: SetDefaultPolicyVersionRequest,
+) -> Result<(), AwsError> {
     check_arn(&i.policy_arn)?;
     let now = now(ctx);
     iam.state.write(ctx.account_id(), |a| {
@@ -383,10 +457,16 @@ pub fn set_default_policy_version(iam: &Iam, ctx: &RequestContext, i: SetDefault
 
 pub fn tag_policy(iam: &Iam, ctx: &RequestContext, i: TagPolicyRequest) -> Result<(), AwsError> {
     check_arn(&i.policy_arn)?;
-    iam.state.write(ctx.account_id(), |a| tag(&mut local_mut(a, &i.policy_arn)?.tags, i.tags))
+    iam.state.write(ctx.account_id(), |a| {
+        tag(&mut local_mut(a, &i.policy_arn)?.tags, i.tags)
+    })
 }
 
-pub fn untag_policy(iam: &Iam, ctx: &RequestContext, i: UntagPolicyRequest) -> Result<(), AwsError> {
+pub fn untag_policy(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: UntagPolicyRequest,
+) -> Result<(), AwsError> {
     check_arn(&i.policy_arn)?;
     iam.state.write(ctx.account_id(), |a| {
         untag(&mut local_mut(a, &i.policy_arn)?.tags, &i.tag_keys);
@@ -394,7 +474,11 @@ pub fn untag_policy(iam: &Iam, ctx: &RequestContext, i: UntagPolicyRequest) -> R
     })
 }
 
-pub fn list_policy_tags(iam: &Iam, ctx: &RequestContext, i: ListPolicyTagsRequest) -> Result<ListPolicyTagsResponse, AwsError> {
+pub fn list_policy_tags(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: ListPolicyTagsRequest,
+) -> Result<ListPolicyTagsResponse, AwsError> {
     check_arn(&i.policy_arn)?;
     let tags = if managed::find(&i.policy_arn).is_some() {
         Vec::new()
@@ -414,13 +498,21 @@ pub fn list_policy_tags(iam: &Iam, ctx: &RequestContext, i: ListPolicyTagsReques
     })
 }
 
-pub fn list_entities_for_policy(iam: &Iam, ctx: &RequestContext, i: ListEntitiesForPolicyRequest) -> Result<ListEntitiesForPolicyResponse, AwsError> {
+pub fn list_entities_for_policy(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: ListEntitiesForPolicyRequest,
+) -> Result<ListEntitiesForPolicyResponse, AwsError> {
     check_arn(&i.policy_arn)?;
     let arn = i.policy_arn.clone();
     let usage = i.policy_usage_filter.clone();
     let want = |kind: &str| i.entity_filter.as_deref().is_none_or(|f| f == kind);
-    let as_policy = |attached: &[String]| usage.as_deref() != Some("PermissionsBoundary") && attached.contains(&arn);
-    let as_boundary = |b: &Option<String>| usage.as_deref() != Some("PermissionsPolicy") && b.as_deref() == Some(arn.as_str());
+    let as_policy = |attached: &[String]| {
+        usage.as_deref() != Some("PermissionsBoundary") && attached.contains(&arn)
+    };
+    let as_boundary = |b: &Option<String>| {
+        usage.as_deref() != Some("PermissionsPolicy") && b.as_deref() == Some(arn.as_str())
+    };
     let (users, groups, roles) = iam.state.read(ctx.account_id(), |a| {
         if !policy_exists(a, &arn) {
             return Err(not_found_policy(&arn));
@@ -428,20 +520,39 @@ pub fn list_entities_for_policy(iam: &Iam, ctx: &RequestContext, i: ListEntities
         let users: Vec<PolicyUser> = a
             .users
             .values()
-            .filter(|u| want("User") && under_prefix(&u.path, &i.path_prefix) && (as_policy(&u.attached) || as_boundary(&u.boundary)))
-            .map(|u| PolicyUser { user_name: Some(u.name.clone()), user_id: Some(u.id.clone()) })
+            .filter(|u| {
+                want("User")
+                    && under_prefix(&u.path, &i.path_prefix)
+                    && (as_policy(&u.attached) || as_boundary(&u.boundary))
+            })
+            .map(|u| PolicyUser {
+                user_name: Some(u.name.clone()),
+                user_id: Some(u.id.clone()),
+            })
             .collect();
         let groups: Vec<PolicyGroup> = a
             .groups
             .values()
-            .filter(|gr| want("Group") && under_prefix(&gr.path, &i.path_prefix) && as_policy(&gr.attached))
-            .map(|gr| PolicyGroup { group_name: Some(gr.name.clone()), group_id: Some(gr.id.clone()) })
+            .filter(|gr| {
+                want("Group") && under_prefix(&gr.path, &i.path_prefix) && as_policy(&gr.attached)
+            })
+            .map(|gr| PolicyGroup {
+                group_name: Some(gr.name.clone()),
+                group_id: Some(gr.id.clone()),
+            })
             .collect();
         let roles: Vec<PolicyRole> = a
             .roles
             .values()
-            .filter(|r| want("Role") && under_prefix(&r.path, &i.path_prefix) && (as_policy(&r.attached) || as_boundary(&r.boundary)))
-            .map(|r| PolicyRole { role_name: Some(r.name.clone()), role_id: Some(r.id.clone()) })
+            .filter(|r| {
+                want("Role")
+                    && under_prefix(&r.path, &i.path_prefix)
+                    && (as_policy(&r.attached) || as_boundary(&r.boundary))
+            })
+            .map(|r| PolicyRole {
+                role_name: Some(r.name.clone()),
+                role_id: Some(r.id.clone()),
+            })
             .collect();
         Ok((users, groups, roles))
     })?;
@@ -475,7 +586,13 @@ pub fn list_entities_for_policy(iam: &Iam, ctx: &RequestContext, i: ListEntities
     Ok(out)
 }
 
-fn attach(iam: &Iam, ctx: &RequestContext, h: Holder, name: &str, arn: &str) -> Result<(), AwsError> {
+fn attach(
+    iam: &Iam,
+    ctx: &RequestContext,
+    h: Holder,
+    name: &str,
+    arn: &str,
+) -> Result<(), AwsError> {
     check_arn(arn)?;
     iam.state.write(ctx.account_id(), |a| {
         if !policy_exists(a, arn) {
@@ -486,14 +603,23 @@ fn attach(iam: &Iam, ctx: &RequestContext, h: Holder, name: &str, arn: &str) -> 
             return Ok(());
         }
         if attached.len() >= MAX_ATTACHED {
-            return Err(limit(format!("Cannot exceed quota for {}: {MAX_ATTACHED}", h.quota())));
+            return Err(limit(format!(
+                "Cannot exceed quota for {}: {MAX_ATTACHED}",
+                h.quota()
+            )));
         }
         attached.push(arn.to_string());
         Ok(())
     })
 }
 
-fn detach(iam: &Iam, ctx: &RequestContext, h: Holder, name: &str, arn: &str) -> Result<(), AwsError> {
+fn detach(
+    iam: &Iam,
+    ctx: &RequestContext,
+    h: Holder,
+    name: &str,
+    arn: &str,
+) -> Result<(), AwsError> {
     check_arn(arn)?;
     iam.state.write(ctx.account_id(), |a| {
         let (_, attached) = holder_mut(a, h, name)?;
@@ -506,14 +632,24 @@ fn detach(iam: &Iam, ctx: &RequestContext, h: Holder, name: &str, arn: &str) -> 
     })
 }
 
-fn list_attached(iam: &Iam, ctx: &RequestContext, h: Holder, name: &str, prefix: &Option<String>, marker: Option<String>, max: Option<i32>) -> Result<Page<AttachedPolicy>, AwsError> {
+fn list_attached(
+    iam: &Iam,
+    ctx: &RequestContext,
+    h: Holder,
+    name: &str,
+    prefix: &Option<String>,
+    marker: Option<String>,
+    max: Option<i32>,
+) -> Result<Page<AttachedPolicy>, AwsError> {
     let items = iam.state.read(ctx.account_id(), |a| {
         let (_, attached) = holder(a, h, name)?;
         Ok::<_, AwsError>(
             attached
                 .iter()
                 .filter(|arn| {
-                    let path = policy_out(a, arn, false).and_then(|p| p.path).unwrap_or_else(|| "/".into());
+                    let path = policy_out(a, arn, false)
+                        .and_then(|p| p.path)
+                        .unwrap_or_else(|| "/".into());
                     under_prefix(&path, prefix)
                 })
                 .map(|arn| AttachedPolicy {
@@ -526,39 +662,118 @@ fn list_attached(iam: &Iam, ctx: &RequestContext, h: Holder, name: &str, prefix:
     paginate(items, marker, max)
 }
 
-pub fn attach_user_policy(iam: &Iam, ctx: &RequestContext, i: AttachUserPolicyRequest) -> Result<(), AwsError> {
+pub fn attach_user_policy(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: AttachUserPolicyRequest,
+) -> Result<(), AwsError> {
     attach(iam, ctx, Holder::User, &i.user_name, &i.policy_arn)
 }
-pub fn attach_group_policy(iam: &Iam, ctx: &RequestContext, i: AttachGroupPolicyRequest) -> Result<(), AwsError> {
+pub fn attach_group_policy(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: AttachGroupPolicyRequest,
+) -> Result<(), AwsError> {
     attach(iam, ctx, Holder::Group, &i.group_name, &i.policy_arn)
 }
-pub fn attach_role_policy(iam: &Iam, ctx: &RequestContext, i: AttachRolePolicyRequest) -> Result<(), AwsError> {
+pub fn attach_role_policy(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: AttachRolePolicyRequest,
+) -> Result<(), AwsError> {
     attach(iam, ctx, Holder::Role, &i.role_name, &i.policy_arn)
 }
-pub fn detach_user_policy(iam: &Iam, ctx: &RequestContext, i: DetachUserPolicyRequest) -> Result<(), AwsError> {
+pub fn detach_user_policy(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: DetachUserPolicyRequest,
+) -> Result<(), AwsError> {
     detach(iam, ctx, Holder::User, &i.user_name, &i.policy_arn)
 }
-pub fn detach_group_policy(iam: &Iam, ctx: &RequestContext, i: DetachGroupPolicyRequest) -> Result<(), AwsError> {
+pub fn detach_group_policy(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: DetachGroupPolicyRequest,
+) -> Result<(), AwsError> {
     detach(iam, ctx, Holder::Group, &i.group_name, &i.policy_arn)
 }
-pub fn detach_role_policy(iam: &Iam, ctx: &RequestContext, i: DetachRolePolicyRequest) -> Result<(), AwsError> {
+pub fn detach_role_policy(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: DetachRolePolicyRequest,
+) -> Result<(), AwsError> {
     detach(iam, ctx, Holder::Role, &i.role_name, &i.policy_arn)
 }
 
-pub fn list_attached_user_policies(iam: &Iam, ctx: &RequestContext, i: ListAttachedUserPoliciesRequest) -> Result<ListAttachedUserPoliciesResponse, AwsError> {
-    let p = list_attached(iam, ctx, Holder::User, &i.user_name, &i.path_prefix, i.marker, i.max_items)?;
-    Ok(ListAttachedUserPoliciesResponse { is_truncated: p.truncated(), marker: p.marker, attached_policies: Some(p.items) })
+pub fn list_attached_user_policies(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: ListAttachedUserPoliciesRequest,
+) -> Result<ListAttachedUserPoliciesResponse, AwsError> {
+    let p = list_attached(
+        iam,
+        ctx,
+        Holder::User,
+        &i.user_name,
+        &i.path_prefix,
+        i.marker,
+        i.max_items,
+    )?;
+    Ok(ListAttachedUserPoliciesResponse {
+        is_truncated: p.truncated(),
+        marker: p.marker,
+        attached_policies: Some(p.items),
+    })
 }
-pub fn list_attached_group_policies(iam: &Iam, ctx: &RequestContext, i: ListAttachedGroupPoliciesRequest) -> Result<ListAttachedGroupPoliciesResponse, AwsError> {
-    let p = list_attached(iam, ctx, Holder::Group, &i.group_name, &i.path_prefix, i.marker, i.max_items)?;
-    Ok(ListAttachedGroupPoliciesResponse { is_truncated: p.truncated(), marker: p.marker, attached_policies: Some(p.items) })
+pub fn list_attached_group_policies(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: ListAttachedGroupPoliciesRequest,
+) -> Result<ListAttachedGroupPoliciesResponse, AwsError> {
+    let p = list_attached(
+        iam,
+        ctx,
+        Holder::Group,
+        &i.group_name,
+        &i.path_prefix,
+        i.marker,
+        i.max_items,
+    )?;
+    Ok(ListAttachedGroupPoliciesResponse {
+        is_truncated: p.truncated(),
+        marker: p.marker,
+        attached_policies: Some(p.items),
+    })
 }
-pub fn list_attached_role_policies(iam: &Iam, ctx: &RequestContext, i: ListAttachedRolePoliciesRequest) -> Result<ListAttachedRolePoliciesResponse, AwsError> {
-    let p = list_attached(iam, ctx, Holder::Role, &i.role_name, &i.path_prefix, i.marker, i.max_items)?;
-    Ok(ListAttachedRolePoliciesResponse { is_truncated: p.truncated(), marker: p.marker, attached_policies: Some(p.items) })
+pub fn list_attached_role_policies(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: ListAttachedRolePoliciesRequest,
+) -> Result<ListAttachedRolePoliciesResponse, AwsError> {
+    let p = list_attached(
+        iam,
+        ctx,
+        Holder::Role,
+        &i.role_name,
+        &i.path_prefix,
+        i.marker,
+        i.max_items,
+    )?;
+    Ok(ListAttachedRolePoliciesResponse {
+        is_truncated: p.truncated(),
+        marker: p.marker,
+        attached_policies: Some(p.items),
+    })
 }
 
-fn put_inline(iam: &Iam, ctx: &RequestContext, h: Holder, name: &str, policy: String, doc: String) -> Result<(), AwsError> {
+fn put_inline(
+    iam: &Iam,
+    ctx: &RequestContext,
+    h: Holder,
+    name: &str,
+    policy: String,
+    doc: String,
+) -> Result<(), AwsError> {
     let usage = match h {
         Holder::User => DocUse::UserInline(name),
         Holder::Group => DocUse::GroupInline(name),
@@ -573,93 +788,241 @@ fn put_inline(iam: &Iam, ctx: &RequestContext, h: Holder, name: &str, policy: St
 }
 
 fn inline_missing(h: Holder, policy: &str) -> AwsError {
-    state::no_such(format!("The {} policy with name {policy} cannot be found.", h.word()))
+    state::no_such(format!(
+        "The {} policy with name {policy} cannot be found.",
+        h.word()
+    ))
 }
 
-fn get_inline(iam: &Iam, ctx: &RequestContext, h: Holder, name: &str, policy: &str) -> Result<(String, String), AwsError> {
+fn get_inline(
+    iam: &Iam,
+    ctx: &RequestContext,
+    h: Holder,
+    name: &str,
+    policy: &str,
+) -> Result<(String, String), AwsError> {
     iam.state.read(ctx.account_id(), |a| {
         let (inline, _) = holder(a, h, name)?;
-        let (k, v) = inline.get_key_value(policy).ok_or_else(|| inline_missing(h, policy))?;
+        let (k, v) = inline
+            .get_key_value(policy)
+            .ok_or_else(|| inline_missing(h, policy))?;
         Ok((k.clone(), doc_out(v)))
     })
 }
 
-fn delete_inline(iam: &Iam, ctx: &RequestContext, h: Holder, name: &str, policy: &str) -> Result<(), AwsError> {
+fn delete_inline(
+    iam: &Iam,
+    ctx: &RequestContext,
+    h: Holder,
+    name: &str,
+    policy: &str,
+) -> Result<(), AwsError> {
     iam.state.write(ctx.account_id(), |a| {
         let (inline, _) = holder_mut(a, h, name)?;
-        inline.remove(policy).map(|_| ()).ok_or_else(|| inline_missing(h, policy))
+        inline
+            .remove(policy)
+            .map(|_| ())
+            .ok_or_else(|| inline_missing(h, policy))
     })
 }
 
-fn list_inline(iam: &Iam, ctx: &RequestContext, h: Holder, name: &str, marker: Option<String>, max: Option<i32>) -> Result<Page<String>, AwsError> {
-    let names = iam.state.read(ctx.account_id(), |a| holder(a, h, name).map(|(i, _)| i.keys().cloned().collect::<Vec<_>>()))?;
+fn list_inline(
+    iam: &Iam,
+    ctx: &RequestContext,
+    h: Holder,
+    name: &str,
+    marker: Option<String>,
+    max: Option<i32>,
+) -> Result<Page<String>, AwsError> {
+    let names = iam.state.read(ctx.account_id(), |a| {
+        holder(a, h, name).map(|(i, _)| i.keys().cloned().collect::<Vec<_>>())
+    })?;
     paginate(names, marker, max)
 }
 
-pub fn put_user_policy(iam: &Iam, ctx: &RequestContext, i: PutUserPolicyRequest) -> Result<(), AwsError> {
-    put_inline(iam, ctx, Holder::User, &i.user_name, i.policy_name, i.policy_document)
+pub fn put_user_policy(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: PutUserPolicyRequest,
+) -> Result<(), AwsError> {
+    put_inline(
+        iam,
+        ctx,
+        Holder::User,
+        &i.user_name,
+        i.policy_name,
+        i.policy_document,
+    )
 }
-pub fn put_group_policy(iam: &Iam, ctx: &RequestContext, i: PutGroupPolicyRequest) -> Result<(), AwsError> {
-    put_inline(iam, ctx, Holder::Group, &i.group_name, i.policy_name, i.policy_document)
+pub fn put_group_policy(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: PutGroupPolicyRequest,
+) -> Result<(), AwsError> {
+    put_inline(
+        iam,
+        ctx,
+        Holder::Group,
+        &i.group_name,
+        i.policy_name,
+        i.policy_document,
+    )
 }
-pub fn put_role_policy(iam: &Iam, ctx: &RequestContext, i: PutRolePolicyRequest) -> Result<(), AwsError> {
-    put_inline(iam, ctx, Holder::Role, &i.role_name, i.policy_name, i.policy_document)
+pub fn put_role_policy(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: PutRolePolicyRequest,
+) -> Result<(), AwsError> {
+    put_inline(
+        iam,
+        ctx,
+        Holder::Role,
+        &i.role_name,
+        i.policy_name,
+        i.policy_document,
+    )
 }
-pub fn get_user_policy(iam: &Iam, ctx: &RequestContext, i: GetUserPolicyRequest) -> Result<GetUserPolicyResponse, AwsError> {
-    let (policy_name, policy_document) = get_inline(iam, ctx, Holder::User, &i.user_name, &i.policy_name)?;
-    Ok(GetUserPolicyResponse { user_name: i.user_name, policy_name, policy_document })
+pub fn get_user_policy(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: GetUserPolicyRequest,
+) -> Result<GetUserPolicyResponse, AwsError> {
+    let (policy_name, policy_document) =
+        get_inline(iam, ctx, Holder::User, &i.user_name, &i.policy_name)?;
+    Ok(GetUserPolicyResponse {
+        user_name: i.user_name,
+        policy_name,
+        policy_document,
+    })
 }
-pub fn get_group_policy(iam: &Iam, ctx: &RequestContext, i: GetGroupPolicyRequest) -> Result<GetGroupPolicyResponse, AwsError> {
-    let (policy_name, policy_document) = get_inline(iam, ctx, Holder::Group, &i.group_name, &i.policy_name)?;
-    Ok(GetGroupPolicyResponse { group_name: i.group_name, policy_name, policy_document })
+pub fn get_group_policy(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: GetGroupPolicyRequest,
+) -> Result<GetGroupPolicyResponse, AwsError> {
+    let (policy_name, policy_document) =
+        get_inline(iam, ctx, Holder::Group, &i.group_name, &i.policy_name)?;
+    Ok(GetGroupPolicyResponse {
+        group_name: i.group_name,
+        policy_name,
+        policy_document,
+    })
 }
-pub fn get_role_policy(iam: &Iam, ctx: &RequestContext, i: GetRolePolicyRequest) -> Result<GetRolePolicyResponse, AwsError> {
-    let (policy_name, policy_document) = get_inline(iam, ctx, Holder::Role, &i.role_name, &i.policy_name)?;
-    Ok(GetRolePolicyResponse { role_name: i.role_name, policy_name, policy_document })
+pub fn get_role_policy(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: GetRolePolicyRequest,
+) -> Result<GetRolePolicyResponse, AwsError> {
+    let (policy_name, policy_document) =
+        get_inline(iam, ctx, Holder::Role, &i.role_name, &i.policy_name)?;
+    Ok(GetRolePolicyResponse {
+        role_name: i.role_name,
+        policy_name,
+        policy_document,
+    })
 }
-pub fn delete_user_policy(iam: &Iam, ctx: &RequestContext, i: DeleteUserPolicyRequest) -> Result<(), AwsError> {
+pub fn delete_user_policy(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: DeleteUserPolicyRequest,
+) -> Result<(), AwsError> {
     delete_inline(iam, ctx, Holder::User, &i.user_name, &i.policy_name)
 }
-pub fn delete_group_policy(iam: &Iam, ctx: &RequestContext, i: DeleteGroupPolicyRequest) -> Result<(), AwsError> {
+pub fn delete_group_policy(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: DeleteGroupPolicyRequest,
+) -> Result<(), AwsError> {
     delete_inline(iam, ctx, Holder::Group, &i.group_name, &i.policy_name)
 }
-pub fn delete_role_policy(iam: &Iam, ctx: &RequestContext, i: DeleteRolePolicyRequest) -> Result<(), AwsError> {
+pub fn delete_role_policy(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: DeleteRolePolicyRequest,
+) -> Result<(), AwsError> {
     delete_inline(iam, ctx, Holder::Role, &i.role_name, &i.policy_name)
 }
-pub fn list_user_policies(iam: &Iam, ctx: &RequestContext, i: ListUserPoliciesRequest) -> Result<ListUserPoliciesResponse, AwsError> {
+pub fn list_user_policies(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: ListUserPoliciesRequest,
+) -> Result<ListUserPoliciesResponse, AwsError> {
     let p = list_inline(iam, ctx, Holder::User, &i.user_name, i.marker, i.max_items)?;
-    Ok(ListUserPoliciesResponse { is_truncated: p.truncated(), marker: p.marker, policy_names: p.items })
+    Ok(ListUserPoliciesResponse {
+        is_truncated: p.truncated(),
+        marker: p.marker,
+        policy_names: p.items,
+    })
 }
-pub fn list_group_policies(iam: &Iam, ctx: &RequestContext, i: ListGroupPoliciesRequest) -> Result<ListGroupPoliciesResponse, AwsError> {
-    let p = list_inline(iam, ctx, Holder::Group, &i.group_name, i.marker, i.max_items)?;
-    Ok(ListGroupPoliciesResponse { is_truncated: p.truncated(), marker: p.marker, policy_names: p.items })
+pub fn list_group_policies(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: ListGroupPoliciesRequest,
+) -> Result<ListGroupPoliciesResponse, AwsError> {
+    let p = list_inline(
+        iam,
+        ctx,
+        Holder::Group,
+        &i.group_name,
+        i.marker,
+        i.max_items,
+    )?;
+    Ok(ListGroupPoliciesResponse {
+        is_truncated: p.truncated(),
+        marker: p.marker,
+        policy_names: p.items,
+    })
 }
-pub fn list_role_policies(iam: &Iam, ctx: &RequestContext, i: ListRolePoliciesRequest) -> Result<ListRolePoliciesResponse, AwsError> {
+pub fn list_role_policies(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: ListRolePoliciesRequest,
+) -> Result<ListRolePoliciesResponse, AwsError> {
     let p = list_inline(iam, ctx, Holder::Role, &i.role_name, i.marker, i.max_items)?;
-    Ok(ListRolePoliciesResponse { is_truncated: p.truncated(), marker: p.marker, policy_names: p.items })
+    Ok(ListRolePoliciesResponse {
+        is_truncated: p.truncated(),
+        marker: p.marker,
+        policy_names: p.items,
+    })
 }
 
-pub fn put_user_permissions_boundary(iam: &Iam, ctx: &RequestContext, i: PutUserPermissionsBoundaryRequest) -> Result<(), AwsError> {
+pub fn put_user_permissions_boundary(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: PutUserPermissionsBoundaryRequest,
+) -> Result<(), AwsError> {
     iam.state.write(ctx.account_id(), |a| {
         check_boundary(a, &i.permissions_boundary)?;
         a.user_mut(&i.user_name)?.boundary = Some(i.permissions_boundary);
         Ok(())
     })
 }
-pub fn put_role_permissions_boundary(iam: &Iam, ctx: &RequestContext, i: PutRolePermissionsBoundaryRequest) -> Result<(), AwsError> {
+pub fn put_role_permissions_boundary(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: PutRolePermissionsBoundaryRequest,
+) -> Result<(), AwsError> {
     iam.state.write(ctx.account_id(), |a| {
         check_boundary(a, &i.permissions_boundary)?;
         a.role_mut(&i.role_name)?.boundary = Some(i.permissions_boundary);
         Ok(())
     })
 }
-pub fn delete_user_permissions_boundary(iam: &Iam, ctx: &RequestContext, i: DeleteUserPermissionsBoundaryRequest) -> Result<(), AwsError> {
+pub fn delete_user_permissions_boundary(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: DeleteUserPermissionsBoundaryRequest,
+) -> Result<(), AwsError> {
     iam.state.write(ctx.account_id(), |a| {
         a.user_mut(&i.user_name)?.boundary = None;
         Ok(())
     })
 }
-pub fn delete_role_permissions_boundary(iam: &Iam, ctx: &RequestContext, i: DeleteRolePermissionsBoundaryRequest) -> Result<(), AwsError> {
+pub fn delete_role_permissions_boundary(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: DeleteRolePermissionsBoundaryRequest,
+) -> Result<(), AwsError> {
     iam.state.write(ctx.account_id(), |a| {
         a.role_mut(&i.role_name)?.boundary = None;
         Ok(())

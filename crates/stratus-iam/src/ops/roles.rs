@@ -18,7 +18,11 @@ pub fn role_out(r: &state::Role, full: bool) -> g::Role {
         assume_role_policy_document: Some(doc_out(&r.trust)),
         description: r.description.clone(),
         max_session_duration: Some(r.max_session),
-        permissions_boundary: if full { boundary_out(&r.boundary) } else { None },
+        permissions_boundary: if full {
+            boundary_out(&r.boundary)
+        } else {
+            None
+        },
         tags: if full { tags_opt(&r.tags) } else { None },
         role_last_used: if full {
             Some(RoleLastUsed {
@@ -32,13 +36,20 @@ pub fn role_out(r: &state::Role, full: bool) -> g::Role {
     }
 }
 
-pub fn create_role(iam: &Iam, ctx: &RequestContext, i: CreateRoleRequest) -> Result<CreateRoleResponse, AwsError> {
+pub fn create_role(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: CreateRoleRequest,
+) -> Result<CreateRoleResponse, AwsError> {
     let account = ctx.account_id().to_string();
     let now = now(ctx);
     check_document(&i.assume_role_policy_document, DocUse::Trust)?;
     iam.state.write(&account, |a| {
         if a.roles.contains_key(&i.role_name.to_lowercase()) {
-            return Err(exists(format!("Role with name {} already exists.", i.role_name)));
+            return Err(exists(format!(
+                "Role with name {} already exists.",
+                i.role_name
+            )));
         }
         if let Some(b) = &i.permissions_boundary {
             check_boundary(a, b)?;
@@ -68,7 +79,11 @@ pub fn create_role(iam: &Iam, ctx: &RequestContext, i: CreateRoleRequest) -> Res
     })
 }
 
-pub fn get_role(iam: &Iam, ctx: &RequestContext, i: GetRoleRequest) -> Result<GetRoleResponse, AwsError> {
+pub fn get_role(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: GetRoleRequest,
+) -> Result<GetRoleResponse, AwsError> {
     iam.state.read(ctx.account_id(), |a| {
         Ok(GetRoleResponse {
             role: role_out(a.role(&i.role_name)?, true),
@@ -76,7 +91,11 @@ pub fn get_role(iam: &Iam, ctx: &RequestContext, i: GetRoleRequest) -> Result<Ge
     })
 }
 
-pub fn update_role(iam: &Iam, ctx: &RequestContext, i: UpdateRoleRequest) -> Result<UpdateRoleResponse, AwsError> {
+pub fn update_role(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: UpdateRoleRequest,
+) -> Result<UpdateRoleResponse, AwsError> {
     iam.state.write(ctx.account_id(), |a| {
         let r = a.role_mut(&i.role_name)?;
         if let Some(d) = i.description {
@@ -89,7 +108,11 @@ pub fn update_role(iam: &Iam, ctx: &RequestContext, i: UpdateRoleRequest) -> Res
     })
 }
 
-pub fn update_role_description(iam: &Iam, ctx: &RequestContext, i: UpdateRoleDescriptionRequest) -> Result<UpdateRoleDescriptionResponse, AwsError> {
+pub fn update_role_description(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: UpdateRoleDescriptionRequest,
+) -> Result<UpdateRoleDescriptionResponse, AwsError> {
     iam.state.write(ctx.account_id(), |a| {
         let r = a.role_mut(&i.role_name)?;
         r.description = Some(i.description);
@@ -99,7 +122,11 @@ pub fn update_role_description(iam: &Iam, ctx: &RequestContext, i: UpdateRoleDes
     })
 }
 
-pub fn update_assume_role_policy(iam: &Iam, ctx: &RequestContext, i: UpdateAssumeRolePolicyRequest) -> Result<(), AwsError> {
+pub fn update_assume_role_policy(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: UpdateAssumeRolePolicyRequest,
+) -> Result<(), AwsError> {
     check_document(&i.policy_document, DocUse::Trust)?;
     iam.state.write(ctx.account_id(), |a| {
         a.role_mut(&i.role_name)?.trust = i.policy_document;
@@ -135,7 +162,11 @@ pub fn delete_role(iam: &Iam, ctx: &RequestContext, i: DeleteRoleRequest) -> Res
     })
 }
 
-pub fn list_roles(iam: &Iam, ctx: &RequestContext, i: ListRolesRequest) -> Result<ListRolesResponse, AwsError> {
+pub fn list_roles(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: ListRolesRequest,
+) -> Result<ListRolesResponse, AwsError> {
     let roles: Vec<g::Role> = iam.state.read(ctx.account_id(), |a| {
         a.roles
             .values()
@@ -152,7 +183,9 @@ pub fn list_roles(iam: &Iam, ctx: &RequestContext, i: ListRolesRequest) -> Resul
 }
 
 pub fn tag_role(iam: &Iam, ctx: &RequestContext, i: TagRoleRequest) -> Result<(), AwsError> {
-    iam.state.write(ctx.account_id(), |a| tag(&mut a.role_mut(&i.role_name)?.tags, i.tags))
+    iam.state.write(ctx.account_id(), |a| {
+        tag(&mut a.role_mut(&i.role_name)?.tags, i.tags)
+    })
 }
 
 pub fn untag_role(iam: &Iam, ctx: &RequestContext, i: UntagRoleRequest) -> Result<(), AwsError> {
@@ -162,8 +195,14 @@ pub fn untag_role(iam: &Iam, ctx: &RequestContext, i: UntagRoleRequest) -> Resul
     })
 }
 
-pub fn list_role_tags(iam: &Iam, ctx: &RequestContext, i: ListRoleTagsRequest) -> Result<ListRoleTagsResponse, AwsError> {
-    let tags = iam.state.read(ctx.account_id(), |a| a.role(&i.role_name).map(|r| tags_out(&r.tags)))?;
+pub fn list_role_tags(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: ListRoleTagsRequest,
+) -> Result<ListRoleTagsResponse, AwsError> {
+    let tags = iam.state.read(ctx.account_id(), |a| {
+        a.role(&i.role_name).map(|r| tags_out(&r.tags))
+    })?;
     let p = paginate(tags, i.marker, i.max_items)?;
     Ok(ListRoleTagsResponse {
         is_truncated: p.truncated(),
@@ -189,11 +228,17 @@ fn profile_out(a: &Account, p: &state::InstanceProfile) -> g::InstanceProfile {
     }
 }
 
-pub fn create_instance_profile(iam: &Iam, ctx: &RequestContext, i: CreateInstanceProfileRequest) -> Result<CreateInstanceProfileResponse, AwsError> {
+pub fn create_instance_profile(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: CreateInstanceProfileRequest,
+) -> Result<CreateInstanceProfileResponse, AwsError> {
     let account = ctx.account_id().to_string();
     let now = now(ctx);
     iam.state.write(&account, |a| {
-        if a.instance_profiles.contains_key(&i.instance_profile_name.to_lowercase()) {
+        if a.instance_profiles
+            .contains_key(&i.instance_profile_name.to_lowercase())
+        {
             return Err(exists(format!(
                 "Instance Profile {} already exists.",
                 i.instance_profile_name
@@ -203,7 +248,12 @@ pub fn create_instance_profile(iam: &Iam, ctx: &RequestContext, i: CreateInstanc
         let mut tags = Tags::default();
         tag(&mut tags, i.tags.unwrap_or_default())?;
         let p = state::InstanceProfile {
-            arn: arn(&account, "instance-profile", &path, &i.instance_profile_name),
+            arn: arn(
+                &account,
+                "instance-profile",
+                &path,
+                &i.instance_profile_name,
+            ),
             name: i.instance_profile_name.clone(),
             path,
             id: unique_id("AIPA"),
@@ -212,14 +262,19 @@ pub fn create_instance_profile(iam: &Iam, ctx: &RequestContext, i: CreateInstanc
             tags,
         };
         let out = profile_out(a, &p);
-        a.instance_profiles.insert(i.instance_profile_name.to_lowercase(), p);
+        a.instance_profiles
+            .insert(i.instance_profile_name.to_lowercase(), p);
         Ok(CreateInstanceProfileResponse {
             instance_profile: out,
         })
     })
 }
 
-pub fn get_instance_profile(iam: &Iam, ctx: &RequestContext, i: GetInstanceProfileRequest) -> Result<GetInstanceProfileResponse, AwsError> {
+pub fn get_instance_profile(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: GetInstanceProfileRequest,
+) -> Result<GetInstanceProfileResponse, AwsError> {
     iam.state.read(ctx.account_id(), |a| {
         Ok(GetInstanceProfileResponse {
             instance_profile: profile_out(a, a.profile(&i.instance_profile_name)?),
@@ -227,11 +282,17 @@ pub fn get_instance_profile(iam: &Iam, ctx: &RequestContext, i: GetInstanceProfi
     })
 }
 
-pub fn delete_instance_profile(iam: &Iam, ctx: &RequestContext, i: DeleteInstanceProfileRequest) -> Result<(), AwsError> {
+pub fn delete_instance_profile(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: DeleteInstanceProfileRequest,
+) -> Result<(), AwsError> {
     iam.state.write(ctx.account_id(), |a| {
         let p = a.profile(&i.instance_profile_name)?;
         if !p.roles.is_empty() {
-            return Err(conflict("Cannot delete entity, must remove roles from instance profile first."));
+            return Err(conflict(
+                "Cannot delete entity, must remove roles from instance profile first.",
+            ));
         }
         let key = p.name.to_lowercase();
         a.instance_profiles.remove(&key);
@@ -239,7 +300,11 @@ pub fn delete_instance_profile(iam: &Iam, ctx: &RequestContext, i: DeleteInstanc
     })
 }
 
-pub fn list_instance_profiles(iam: &Iam, ctx: &RequestContext, i: ListInstanceProfilesRequest) -> Result<ListInstanceProfilesResponse, AwsError> {
+pub fn list_instance_profiles(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: ListInstanceProfilesRequest,
+) -> Result<ListInstanceProfilesResponse, AwsError> {
     let items: Vec<g::InstanceProfile> = iam.state.read(ctx.account_id(), |a| {
         a.instance_profiles
             .values()
@@ -255,19 +320,29 @@ pub fn list_instance_profiles(iam: &Iam, ctx: &RequestContext, i: ListInstancePr
     })
 }
 
-pub fn add_role_to_instance_profile(iam: &Iam, ctx: &RequestContext, i: AddRoleToInstanceProfileRequest) -> Result<(), AwsError> {
+pub fn add_role_to_instance_profile(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: AddRoleToInstanceProfileRequest,
+) -> Result<(), AwsError> {
     iam.state.write(ctx.account_id(), |a| {
         let role = a.role(&i.role_name)?.name.clone();
         let p = a.profile_mut(&i.instance_profile_name)?;
         if !p.roles.is_empty() {
-            return Err(limit("Cannot exceed quota for InstanceSessionsPerInstanceProfile: 1"));
+            return Err(limit(
+                "Cannot exceed quota for InstanceSessionsPerInstanceProfile: 1",
+            ));
         }
         p.roles.push(role);
         Ok(())
     })
 }
 
-pub fn remove_role_from_instance_profile(iam: &Iam, ctx: &RequestContext, i: RemoveRoleFromInstanceProfileRequest) -> Result<(), AwsError> {
+pub fn remove_role_from_instance_profile(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: RemoveRoleFromInstanceProfileRequest,
+) -> Result<(), AwsError> {
     iam.state.write(ctx.account_id(), |a| {
         a.role(&i.role_name)?;
         let p = a.profile_mut(&i.instance_profile_name)?;
@@ -283,7 +358,11 @@ pub fn remove_role_from_instance_profile(iam: &Iam, ctx: &RequestContext, i: Rem
     })
 }
 
-pub fn list_instance_profiles_for_role(iam: &Iam, ctx: &RequestContext, i: ListInstanceProfilesForRoleRequest) -> Result<ListInstanceProfilesForRoleResponse, AwsError> {
+pub fn list_instance_profiles_for_role(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: ListInstanceProfilesForRoleRequest,
+) -> Result<ListInstanceProfilesForRoleResponse, AwsError> {
     let items = iam.state.read(ctx.account_id(), |a| {
         let r = a.role(&i.role_name)?;
         Ok::<_, AwsError>(
@@ -302,19 +381,39 @@ pub fn list_instance_profiles_for_role(iam: &Iam, ctx: &RequestContext, i: ListI
     })
 }
 
-pub fn tag_instance_profile(iam: &Iam, ctx: &RequestContext, i: TagInstanceProfileRequest) -> Result<(), AwsError> {
-    iam.state.write(ctx.account_id(), |a| tag(&mut a.profile_mut(&i.instance_profile_name)?.tags, i.tags))
+pub fn tag_instance_profile(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: TagInstanceProfileRequest,
+) -> Result<(), AwsError> {
+    iam.state.write(ctx.account_id(), |a| {
+        tag(&mut a.profile_mut(&i.instance_profile_name)?.tags, i.tags)
+    })
 }
 
-pub fn untag_instance_profile(iam: &Iam, ctx: &RequestContext, i: UntagInstanceProfileRequest) -> Result<(), AwsError> {
+pub fn untag_instance_profile(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: UntagInstanceProfileRequest,
+) -> Result<(), AwsError> {
     iam.state.write(ctx.account_id(), |a| {
-        untag(&mut a.profile_mut(&i.instance_profile_name)?.tags, &i.tag_keys);
+        untag(
+            &mut a.profile_mut(&i.instance_profile_name)?.tags,
+            &i.tag_keys,
+        );
         Ok(())
     })
 }
 
-pub fn list_instance_profile_tags(iam: &Iam, ctx: &RequestContext, i: ListInstanceProfileTagsRequest) -> Result<ListInstanceProfileTagsResponse, AwsError> {
-    let tags = iam.state.read(ctx.account_id(), |a| a.profile(&i.instance_profile_name).map(|p| tags_out(&p.tags)))?;
+pub fn list_instance_profile_tags(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: ListInstanceProfileTagsRequest,
+) -> Result<ListInstanceProfileTagsResponse, AwsError> {
+    let tags = iam.state.read(ctx.account_id(), |a| {
+        a.profile(&i.instance_profile_name)
+            .map(|p| tags_out(&p.tags))
+    })?;
     let p = paginate(tags, i.marker, i.max_items)?;
     Ok(ListInstanceProfileTagsResponse {
         is_truncated: p.truncated(),

@@ -21,7 +21,10 @@ fn valid_until(metadata: &str, created_ms: i64) -> Result<i64, AwsError> {
     if !metadata.contains("EntityDescriptor") {
         return Err(invalid("Could not parse metadata"));
     }
-    let attr = metadata.split("validUntil=\"").nth(1).and_then(|r| r.split('"').next());
+    let attr = metadata
+        .split("validUntil=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next());
     Ok(attr
         .and_then(stratus_core::time::parse_iso8601)
         .unwrap_or(created_ms + DEFAULT_VALIDITY_MS))
@@ -31,7 +34,11 @@ fn provider_mut<'a>(a: &'a mut Account, arn: &str) -> Result<&'a mut SamlProvide
     a.saml_providers.get_mut(arn).ok_or_else(|| missing(arn))
 }
 
-pub fn create_saml_provider(iam: &Iam, ctx: &RequestContext, i: CreateSAMLProviderRequest) -> Result<CreateSAMLProviderResponse, AwsError> {
+pub fn create_saml_provider(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: CreateSAMLProviderRequest,
+) -> Result<CreateSAMLProviderResponse, AwsError> {
     let now = now(ctx);
     let until = valid_until(&i.saml_metadata_document, now)?;
     let account = ctx.account_id().to_string();
@@ -41,7 +48,9 @@ pub fn create_saml_provider(iam: &Iam, ctx: &RequestContext, i: CreateSAMLProvid
             return Err(exists(format!("SAMLProvider {} already exists.", i.name)));
         }
         if a.saml_providers.len() >= MAX_PROVIDERS {
-            return Err(limit(format!("Cannot exceed quota for SAMLProvidersPerAccount: {MAX_PROVIDERS}")));
+            return Err(limit(format!(
+                "Cannot exceed quota for SAMLProvidersPerAccount: {MAX_PROVIDERS}"
+            )));
         }
         let mut tags = Tags::default();
         tag(&mut tags, i.tags.unwrap_or_default())?;
@@ -63,9 +72,16 @@ pub fn create_saml_provider(iam: &Iam, ctx: &RequestContext, i: CreateSAMLProvid
     })
 }
 
-pub fn get_saml_provider(iam: &Iam, ctx: &RequestContext, i: GetSAMLProviderRequest) -> Result<GetSAMLProviderResponse, AwsError> {
+pub fn get_saml_provider(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: GetSAMLProviderRequest,
+) -> Result<GetSAMLProviderResponse, AwsError> {
     iam.state.read(ctx.account_id(), |a| {
-        let p = a.saml_providers.get(&i.saml_provider_arn).ok_or_else(|| missing(&i.saml_provider_arn))?;
+        let p = a
+            .saml_providers
+            .get(&i.saml_provider_arn)
+            .ok_or_else(|| missing(&i.saml_provider_arn))?;
         Ok(GetSAMLProviderResponse {
             saml_provider_uuid: Some(p.uuid.clone()),
             saml_metadata_document: Some(p.metadata.clone()),
@@ -78,7 +94,11 @@ pub fn get_saml_provider(iam: &Iam, ctx: &RequestContext, i: GetSAMLProviderRequ
     })
 }
 
-pub fn list_saml_providers(iam: &Iam, ctx: &RequestContext, _i: ListSAMLProvidersRequest) -> Result<ListSAMLProvidersResponse, AwsError> {
+pub fn list_saml_providers(
+    iam: &Iam,
+    ctx: &RequestContext,
+    _i: ListSAMLProvidersRequest,
+) -> Result<ListSAMLProvidersResponse, AwsError> {
     let list = iam.state.read(ctx.account_id(), |a| {
         a.saml_providers
             .iter()
@@ -94,7 +114,11 @@ pub fn list_saml_providers(iam: &Iam, ctx: &RequestContext, _i: ListSAMLProvider
     })
 }
 
-pub fn update_saml_provider(iam: &Iam, ctx: &RequestContext, i: UpdateSAMLProviderRequest) -> Result<UpdateSAMLProviderResponse, AwsError> {
+pub fn update_saml_provider(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: UpdateSAMLProviderRequest,
+) -> Result<UpdateSAMLProviderResponse, AwsError> {
     iam.state.write(ctx.account_id(), |a| {
         let p = provider_mut(a, &i.saml_provider_arn)?;
         if let Some(m) = i.saml_metadata_document {
@@ -107,7 +131,11 @@ pub fn update_saml_provider(iam: &Iam, ctx: &RequestContext, i: UpdateSAMLProvid
     })
 }
 
-pub fn delete_saml_provider(iam: &Iam, ctx: &RequestContext, i: DeleteSAMLProviderRequest) -> Result<(), AwsError> {
+pub fn delete_saml_provider(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: DeleteSAMLProviderRequest,
+) -> Result<(), AwsError> {
     iam.state.write(ctx.account_id(), |a| {
         a.saml_providers
             .remove(&i.saml_provider_arn)
@@ -116,18 +144,35 @@ pub fn delete_saml_provider(iam: &Iam, ctx: &RequestContext, i: DeleteSAMLProvid
     })
 }
 
-pub fn tag_saml_provider(iam: &Iam, ctx: &RequestContext, i: TagSAMLProviderRequest) -> Result<(), AwsError> {
-    iam.state.write(ctx.account_id(), |a| tag(&mut provider_mut(a, &i.saml_provider_arn)?.tags, i.tags))
+pub fn tag_saml_provider(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: TagSAMLProviderRequest,
+) -> Result<(), AwsError> {
+    iam.state.write(ctx.account_id(), |a| {
+        tag(&mut provider_mut(a, &i.saml_provider_arn)?.tags, i.tags)
+    })
 }
 
-pub fn untag_saml_provider(iam: &Iam, ctx: &RequestContext, i: UntagSAMLProviderRequest) -> Result<(), AwsError> {
+pub fn untag_saml_provider(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: UntagSAMLProviderRequest,
+) -> Result<(), AwsError> {
     iam.state.write(ctx.account_id(), |a| {
-        untag(&mut provider_mut(a, &i.saml_provider_arn)?.tags, &i.tag_keys);
+        untag(
+            &mut provider_mut(a, &i.saml_provider_arn)?.tags,
+            &i.tag_keys,
+        );
         Ok(())
     })
 }
 
-pub fn list_saml_provider_tags(iam: &Iam, ctx: &RequestContext, i: ListSAMLProviderTagsRequest) -> Result<ListSAMLProviderTagsResponse, AwsError> {
+pub fn list_saml_provider_tags(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: ListSAMLProviderTagsRequest,
+) -> Result<ListSAMLProviderTagsResponse, AwsError> {
     let tags = iam.state.read(ctx.account_id(), |a| {
         a.saml_providers
             .get(&i.saml_provider_arn)
@@ -149,8 +194,14 @@ mod tests {
     #[test]
     fn validity_comes_from_the_metadata() {
         let m = r#"<md:EntityDescriptor validUntil="2030-01-01T00:00:00Z" entityID="x"/>"#;
-        assert_eq!(valid_until(m, 0).unwrap(), stratus_core::time::parse_iso8601("2030-01-01T00:00:00Z").unwrap());
-        assert_eq!(valid_until("<EntityDescriptor/>", 5).unwrap(), 5 + DEFAULT_VALIDITY_MS);
+        assert_eq!(
+            valid_until(m, 0).unwrap(),
+            stratus_core::time::parse_iso8601("2030-01-01T00:00:00Z").unwrap()
+        );
+        assert_eq!(
+            valid_until("<EntityDescriptor/>", 5).unwrap(),
+            5 + DEFAULT_VALIDITY_MS
+        );
         assert!(valid_until("not metadata", 0).is_err());
     }
 }

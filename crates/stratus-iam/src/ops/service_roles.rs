@@ -13,21 +13,45 @@ use crate::state::{self, Tags};
 const NAMES: &[(&str, &str)] = &[
     ("autoscaling.amazonaws.com", "AWSServiceRoleForAutoScaling"),
     ("ecs.amazonaws.com", "AWSServiceRoleForECS"),
-    ("elasticloadbalancing.amazonaws.com", "AWSServiceRoleForElasticLoadBalancing"),
+    (
+        "elasticloadbalancing.amazonaws.com",
+        "AWSServiceRoleForElasticLoadBalancing",
+    ),
     ("spot.amazonaws.com", "AWSServiceRoleForEC2Spot"),
     ("spotfleet.amazonaws.com", "AWSServiceRoleForEC2SpotFleet"),
     ("rds.amazonaws.com", "AWSServiceRoleForRDS"),
     ("eks.amazonaws.com", "AWSServiceRoleForAmazonEKS"),
-    ("eks-nodegroup.amazonaws.com", "AWSServiceRoleForAmazonEKSNodegroup"),
+    (
+        "eks-nodegroup.amazonaws.com",
+        "AWSServiceRoleForAmazonEKSNodegroup",
+    ),
     ("elasticache.amazonaws.com", "AWSServiceRoleForElastiCache"),
-    ("es.amazonaws.com", "AWSServiceRoleForAmazonOpenSearchService"),
-    ("opensearchservice.amazonaws.com", "AWSServiceRoleForAmazonOpenSearchService"),
-    ("organizations.amazonaws.com", "AWSServiceRoleForOrganizations"),
+    (
+        "es.amazonaws.com",
+        "AWSServiceRoleForAmazonOpenSearchService",
+    ),
+    (
+        "opensearchservice.amazonaws.com",
+        "AWSServiceRoleForAmazonOpenSearchService",
+    ),
+    (
+        "organizations.amazonaws.com",
+        "AWSServiceRoleForOrganizations",
+    ),
     ("config.amazonaws.com", "AWSServiceRoleForConfig"),
     ("events.amazonaws.com", "AWSServiceRoleForCloudWatchEvents"),
-    ("dynamodb.application-autoscaling.amazonaws.com", "AWSServiceRoleForApplicationAutoScaling_DynamoDBTable"),
-    ("ecs.application-autoscaling.amazonaws.com", "AWSServiceRoleForApplicationAutoScaling_ECSService"),
-    ("transitgateway.amazonaws.com", "AWSServiceRoleForVPCTransitGateway"),
+    (
+        "dynamodb.application-autoscaling.amazonaws.com",
+        "AWSServiceRoleForApplicationAutoScaling_DynamoDBTable",
+    ),
+    (
+        "ecs.application-autoscaling.amazonaws.com",
+        "AWSServiceRoleForApplicationAutoScaling_ECSService",
+    ),
+    (
+        "transitgateway.amazonaws.com",
+        "AWSServiceRoleForVPCTransitGateway",
+    ),
 ];
 
 /// AWS's name for a service's linked role; other services get the same
@@ -49,7 +73,11 @@ fn role_name(service: &str) -> String {
     format!("AWSServiceRoleFor{camel}")
 }
 
-pub fn create_service_linked_role(iam: &Iam, ctx: &RequestContext, i: CreateServiceLinkedRoleRequest) -> Result<CreateServiceLinkedRoleResponse, AwsError> {
+pub fn create_service_linked_role(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: CreateServiceLinkedRoleRequest,
+) -> Result<CreateServiceLinkedRoleResponse, AwsError> {
     let service = i.aws_service_name.clone();
     if !service.ends_with(".amazonaws.com") {
         return Err(invalid(format!("Service name {service} is not valid.")));
@@ -92,18 +120,37 @@ pub fn create_service_linked_role(iam: &Iam, ctx: &RequestContext, i: CreateServ
     })
 }
 
-pub fn delete_service_linked_role(iam: &Iam, ctx: &RequestContext, i: DeleteServiceLinkedRoleRequest) -> Result<DeleteServiceLinkedRoleResponse, AwsError> {
+pub fn delete_service_linked_role(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: DeleteServiceLinkedRoleRequest,
+) -> Result<DeleteServiceLinkedRoleResponse, AwsError> {
     let task = iam.state.write(ctx.account_id(), |a| {
         let r = a.role(&i.role_name)?;
-        let Some(service) = r.path.strip_prefix("/aws-service-role/").map(|s| s.trim_end_matches('/').to_string()) else {
-            return Err(validation(format!("Role {} is not a service-linked role.", r.name)));
+        let Some(service) = r
+            .path
+            .strip_prefix("/aws-service-role/")
+            .map(|s| s.trim_end_matches('/').to_string())
+        else {
+            return Err(validation(format!(
+                "Role {} is not a service-linked role.",
+                r.name
+            )));
         };
         let name = r.name.clone();
-        if a.instance_profiles.values().any(|p| p.roles.iter().any(|x| x.eq_ignore_ascii_case(&name))) {
-            return Err(conflict("Cannot delete entity, must remove roles from instance profile first."));
+        if a.instance_profiles
+            .values()
+            .any(|p| p.roles.iter().any(|x| x.eq_ignore_ascii_case(&name)))
+        {
+            return Err(conflict(
+                "Cannot delete entity, must remove roles from instance profile first.",
+            ));
         }
         a.roles.remove(&name.to_lowercase());
-        Ok(format!("task/aws-service-role/{service}/{name}/{}", ids::uuid_v4()))
+        Ok(format!(
+            "task/aws-service-role/{service}/{name}/{}",
+            ids::uuid_v4()
+        ))
     })?;
     Ok(DeleteServiceLinkedRoleResponse {
         deletion_task_id: task,
@@ -111,10 +158,17 @@ pub fn delete_service_linked_role(iam: &Iam, ctx: &RequestContext, i: DeleteServ
 }
 
 /// Deletion is immediate here, so every task Stratus handed out has succeeded.
-pub fn get_service_linked_role_deletion_status(_iam: &Iam, _ctx: &RequestContext, i: GetServiceLinkedRoleDeletionStatusRequest) -> Result<GetServiceLinkedRoleDeletionStatusResponse, AwsError> {
+pub fn get_service_linked_role_deletion_status(
+    _iam: &Iam,
+    _ctx: &RequestContext,
+    i: GetServiceLinkedRoleDeletionStatusRequest,
+) -> Result<GetServiceLinkedRoleDeletionStatusResponse, AwsError> {
     let parts: Vec<&str> = i.deletion_task_id.split('/').collect();
     if parts.len() < 5 || parts[0] != "task" || parts[1] != "aws-service-role" {
-        return Err(invalid(format!("Invalid deletion task id {}.", i.deletion_task_id)));
+        return Err(invalid(format!(
+            "Invalid deletion task id {}.",
+            i.deletion_task_id
+        )));
     }
     Ok(GetServiceLinkedRoleDeletionStatusResponse {
         status: "SUCCEEDED".into(),
@@ -128,9 +182,18 @@ mod tests {
 
     #[test]
     fn names_follow_aws() {
-        assert_eq!(role_name("autoscaling.amazonaws.com"), "AWSServiceRoleForAutoScaling");
+        assert_eq!(
+            role_name("autoscaling.amazonaws.com"),
+            "AWSServiceRoleForAutoScaling"
+        );
         assert_eq!(role_name("ecs.amazonaws.com"), "AWSServiceRoleForECS");
-        assert_eq!(role_name("replication.dynamodb.amazonaws.com"), "AWSServiceRoleForReplication");
-        assert_eq!(role_name("some-service.amazonaws.com"), "AWSServiceRoleForSomeService");
+        assert_eq!(
+            role_name("replication.dynamodb.amazonaws.com"),
+            "AWSServiceRoleForReplication"
+        );
+        assert_eq!(
+            role_name("some-service.amazonaws.com"),
+            "AWSServiceRoleForSomeService"
+        );
     }
 }

@@ -7,11 +7,15 @@ use super::common::*;
 use crate::Iam;
 use crate::authz::{role_policies, user_policies};
 use crate::generated::*;
-use crate::policy::{Context, Decision, EvalRequest, PolicyDocument, PolicyKind, PolicySet, Principal, evaluate};
+use crate::policy::{
+    Context, Decision, EvalRequest, PolicyDocument, PolicyKind, PolicySet, Principal, evaluate,
+};
 use crate::state::Account;
 
 fn docs(list: &[String], kind: PolicyKind) -> Result<Vec<PolicyDocument>, AwsError> {
-    list.iter().map(|d| PolicyDocument::parse(d, kind)).collect()
+    list.iter()
+        .map(|d| PolicyDocument::parse(d, kind))
+        .collect()
 }
 
 fn context(entries: &Option<Vec<ContextEntry>>) -> Context {
@@ -40,7 +44,11 @@ struct Simulation<'a> {
     resources: Vec<String>,
 }
 
-fn run(s: Simulation, marker: Option<String>, max: Option<i32>) -> Result<SimulatePolicyResponse, AwsError> {
+fn run(
+    s: Simulation,
+    marker: Option<String>,
+    max: Option<i32>,
+) -> Result<SimulatePolicyResponse, AwsError> {
     let mut out = Vec::new();
     for action in s.actions {
         for resource in &s.resources {
@@ -117,13 +125,29 @@ fn source(a: &Account, arn: &str) -> Result<(PolicySet, Principal, Context), Aws
                 docs.extend(PolicyDocument::parse(&d, PolicyKind::Identity).ok());
             }
         }
-        return Ok((PolicySet { identity: docs, ..Default::default() }, p, ctx));
+        return Ok((
+            PolicySet {
+                identity: docs,
+                ..Default::default()
+            },
+            p,
+            ctx,
+        ));
     }
-    Err(invalid(format!("Invalid Entity Arn: {arn} does not clearly define entity type.")))
+    Err(invalid(format!(
+        "Invalid Entity Arn: {arn} does not clearly define entity type."
+    )))
 }
 
-pub fn simulate_principal_policy(iam: &Iam, ctx: &RequestContext, i: SimulatePrincipalPolicyRequest) -> Result<SimulatePolicyResponse, AwsError> {
-    let extra = docs(i.policy_input_list.as_deref().unwrap_or_default(), PolicyKind::Identity)?;
+pub fn simulate_principal_policy(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: SimulatePrincipalPolicyRequest,
+) -> Result<SimulatePolicyResponse, AwsError> {
+    let extra = docs(
+        i.policy_input_list.as_deref().unwrap_or_default(),
+        PolicyKind::Identity,
+    )?;
     let boundary = match &i.permissions_boundary_policy_input_list {
         Some(b) => Some(docs(b, PolicyKind::Identity)?),
         None => None,
@@ -132,7 +156,9 @@ pub fn simulate_principal_policy(iam: &Iam, ctx: &RequestContext, i: SimulatePri
         Some(r) => vec![PolicyDocument::parse(r, PolicyKind::Resource)?],
         None => Vec::new(),
     };
-    let (mut set, principal, mut c) = iam.state.read(ctx.account_id(), |a| source(a, &i.policy_source_arn))?;
+    let (mut set, principal, mut c) = iam
+        .state
+        .read(ctx.account_id(), |a| source(a, &i.policy_source_arn))?;
     set.identity.extend(extra);
     if boundary.is_some() {
         set.boundary = boundary;
@@ -156,7 +182,11 @@ pub fn simulate_principal_policy(iam: &Iam, ctx: &RequestContext, i: SimulatePri
     )
 }
 
-pub fn simulate_custom_policy(_iam: &Iam, ctx: &RequestContext, i: SimulateCustomPolicyRequest) -> Result<SimulatePolicyResponse, AwsError> {
+pub fn simulate_custom_policy(
+    _iam: &Iam,
+    ctx: &RequestContext,
+    i: SimulateCustomPolicyRequest,
+) -> Result<SimulatePolicyResponse, AwsError> {
     let set = PolicySet {
         identity: docs(&i.policy_input_list, PolicyKind::Identity)?,
         boundary: match &i.permissions_boundary_policy_input_list {
@@ -208,16 +238,29 @@ fn context_keys(docs: &[PolicyDocument]) -> Vec<String> {
     out
 }
 
-pub fn get_context_keys_for_custom_policy(_iam: &Iam, _ctx: &RequestContext, i: GetContextKeysForCustomPolicyRequest) -> Result<GetContextKeysForPolicyResponse, AwsError> {
+pub fn get_context_keys_for_custom_policy(
+    _iam: &Iam,
+    _ctx: &RequestContext,
+    i: GetContextKeysForCustomPolicyRequest,
+) -> Result<GetContextKeysForPolicyResponse, AwsError> {
     let d = docs(&i.policy_input_list, PolicyKind::Identity)?;
     Ok(GetContextKeysForPolicyResponse {
         context_key_names: Some(context_keys(&d)),
     })
 }
 
-pub fn get_context_keys_for_principal_policy(iam: &Iam, ctx: &RequestContext, i: GetContextKeysForPrincipalPolicyRequest) -> Result<GetContextKeysForPolicyResponse, AwsError> {
-    let extra = docs(i.policy_input_list.as_deref().unwrap_or_default(), PolicyKind::Identity)?;
-    let (set, _, _) = iam.state.read(ctx.account_id(), |a| source(a, &i.policy_source_arn))?;
+pub fn get_context_keys_for_principal_policy(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: GetContextKeysForPrincipalPolicyRequest,
+) -> Result<GetContextKeysForPolicyResponse, AwsError> {
+    let extra = docs(
+        i.policy_input_list.as_deref().unwrap_or_default(),
+        PolicyKind::Identity,
+    )?;
+    let (set, _, _) = iam
+        .state
+        .read(ctx.account_id(), |a| source(a, &i.policy_source_arn))?;
     let mut all = set.identity;
     all.extend(extra);
     Ok(GetContextKeysForPolicyResponse {

@@ -33,12 +33,19 @@ pub fn check_boundary(a: &Account, arn: &str) -> Result<(), AwsError> {
     Ok(())
 }
 
-pub fn create_user(iam: &Iam, ctx: &RequestContext, i: CreateUserRequest) -> Result<CreateUserResponse, AwsError> {
+pub fn create_user(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: CreateUserRequest,
+) -> Result<CreateUserResponse, AwsError> {
     let account = ctx.account_id().to_string();
     let now = now(ctx);
     iam.state.write(&account, |a| {
         if a.users.contains_key(&i.user_name.to_lowercase()) {
-            return Err(exists(format!("User with name {} already exists.", i.user_name)));
+            return Err(exists(format!(
+                "User with name {} already exists.",
+                i.user_name
+            )));
         }
         if let Some(b) = &i.permissions_boundary {
             check_boundary(a, b)?;
@@ -68,7 +75,11 @@ pub fn create_user(iam: &Iam, ctx: &RequestContext, i: CreateUserRequest) -> Res
     })
 }
 
-pub fn get_user(iam: &Iam, ctx: &RequestContext, i: GetUserRequest) -> Result<GetUserResponse, AwsError> {
+pub fn get_user(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: GetUserRequest,
+) -> Result<GetUserResponse, AwsError> {
     let Some(name) = self_user(ctx, i.user_name)? else {
         // The root user describes itself.
         let acct = ctx.account_id();
@@ -95,9 +106,11 @@ pub fn update_user(iam: &Iam, ctx: &RequestContext, i: UpdateUserRequest) -> Res
     let renamed = iam.state.write(&account, |a| {
         let mut u = a.user(&i.user_name)?.clone();
         if let Some(n) = &i.new_user_name
-            && !n.eq_ignore_ascii_case(&u.name) && a.users.contains_key(&n.to_lowercase()) {
-                return Err(exists(format!("User with name {n} already exists.")));
-            }
+            && !n.eq_ignore_ascii_case(&u.name)
+            && a.users.contains_key(&n.to_lowercase())
+        {
+            return Err(exists(format!("User with name {n} already exists.")));
+        }
         a.users.remove(&u.name.to_lowercase());
         if let Some(p) = i.new_path {
             u.path = p;
@@ -124,22 +137,34 @@ pub fn delete_user(iam: &Iam, ctx: &RequestContext, i: DeleteUserRequest) -> Res
     let removed = iam.state.write(ctx.account_id(), |a| {
         let u = a.user(&i.user_name)?;
         if u.login.is_some() {
-            return Err(conflict("Cannot delete entity, must delete login profile first."));
+            return Err(conflict(
+                "Cannot delete entity, must delete login profile first.",
+            ));
         }
         if !u.access_keys.is_empty() {
-            return Err(conflict("Cannot delete entity, must delete access keys first."));
+            return Err(conflict(
+                "Cannot delete entity, must delete access keys first.",
+            ));
         }
         if !u.mfa.is_empty() {
-            return Err(conflict("Cannot delete entity, must delete MFA device first."));
+            return Err(conflict(
+                "Cannot delete entity, must delete MFA device first.",
+            ));
         }
         if !u.inline.is_empty() {
-            return Err(conflict("Cannot delete entity, must delete policies first."));
+            return Err(conflict(
+                "Cannot delete entity, must delete policies first.",
+            ));
         }
         if !u.attached.is_empty() {
-            return Err(conflict("Cannot delete entity, must detach all policies first."));
+            return Err(conflict(
+                "Cannot delete entity, must detach all policies first.",
+            ));
         }
         if !u.groups.is_empty() {
-            return Err(conflict("Cannot delete entity, must remove users from group first."));
+            return Err(conflict(
+                "Cannot delete entity, must remove users from group first.",
+            ));
         }
         let key = u.name.to_lowercase();
         Ok(a.users.remove(&key))
@@ -152,7 +177,11 @@ pub fn delete_user(iam: &Iam, ctx: &RequestContext, i: DeleteUserRequest) -> Res
     Ok(())
 }
 
-pub fn list_users(iam: &Iam, ctx: &RequestContext, i: ListUsersRequest) -> Result<ListUsersResponse, AwsError> {
+pub fn list_users(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: ListUsersRequest,
+) -> Result<ListUsersResponse, AwsError> {
     let users: Vec<g::User> = iam.state.read(ctx.account_id(), |a| {
         a.users
             .values()
@@ -169,7 +198,9 @@ pub fn list_users(iam: &Iam, ctx: &RequestContext, i: ListUsersRequest) -> Resul
 }
 
 pub fn tag_user(iam: &Iam, ctx: &RequestContext, i: TagUserRequest) -> Result<(), AwsError> {
-    iam.state.write(ctx.account_id(), |a| tag(&mut a.user_mut(&i.user_name)?.tags, i.tags))
+    iam.state.write(ctx.account_id(), |a| {
+        tag(&mut a.user_mut(&i.user_name)?.tags, i.tags)
+    })
 }
 
 pub fn untag_user(iam: &Iam, ctx: &RequestContext, i: UntagUserRequest) -> Result<(), AwsError> {
@@ -179,8 +210,14 @@ pub fn untag_user(iam: &Iam, ctx: &RequestContext, i: UntagUserRequest) -> Resul
     })
 }
 
-pub fn list_user_tags(iam: &Iam, ctx: &RequestContext, i: ListUserTagsRequest) -> Result<ListUserTagsResponse, AwsError> {
-    let tags = iam.state.read(ctx.account_id(), |a| a.user(&i.user_name).map(|u| tags_out(&u.tags)))?;
+pub fn list_user_tags(
+    iam: &Iam,
+    ctx: &RequestContext,
+    i: ListUserTagsRequest,
+) -> Result<ListUserTagsResponse, AwsError> {
+    let tags = iam.state.read(ctx.account_id(), |a| {
+        a.user(&i.user_name).map(|u| tags_out(&u.tags))
+    })?;
     let p = paginate(tags, i.marker, i.max_items)?;
     Ok(ListUserTagsResponse {
         is_truncated: p.truncated(),

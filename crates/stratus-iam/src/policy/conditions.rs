@@ -163,7 +163,11 @@ fn cidr_contains(cidr: &str, ip: &str) -> bool {
             if bits > 32 {
                 return false;
             }
-            let mask = if bits == 0 { 0 } else { u32::MAX << (32 - bits) };
+            let mask = if bits == 0 {
+                0
+            } else {
+                u32::MAX << (32 - bits)
+            };
             u32::from(n) & mask == u32::from(i) & mask
         }
         (IpAddr::V6(n), IpAddr::V6(i)) => {
@@ -171,7 +175,11 @@ fn cidr_contains(cidr: &str, ip: &str) -> bool {
             if bits > 128 {
                 return false;
             }
-            let mask = if bits == 0 { 0 } else { u128::MAX << (128 - bits) };
+            let mask = if bits == 0 {
+                0
+            } else {
+                u128::MAX << (128 - bits)
+            };
             u128::from(n) & mask == u128::from(i) & mask
         }
         _ => false,
@@ -258,11 +266,14 @@ pub fn clause_holds(c: &ConditionClause, ctx: &Context, vars: bool) -> bool {
     let op = &c.operator;
     let present = ctx.get(&c.key).filter(|v| !v.is_empty());
     if op.base == Base::Null {
-        return c.values.iter().any(|v| match v.to_ascii_lowercase().as_str() {
-            "true" => present.is_none(),
-            "false" => present.is_some(),
-            _ => false,
-        });
+        return c
+            .values
+            .iter()
+            .any(|v| match v.to_ascii_lowercase().as_str() {
+                "true" => present.is_none(),
+                "false" => present.is_some(),
+                _ => false,
+            });
     }
     // A value whose variables cannot be resolved matches nothing.
     let policy: Vec<Vec<glob::Tok>> = c
@@ -308,7 +319,10 @@ mod tests {
     #[test]
     fn operator_names() {
         let o = parse_operator("ForAnyValue:StringLikeIfExists").unwrap();
-        assert_eq!((o.base, o.set, o.if_exists), (Base::StringLike, SetQualifier::ForAnyValue, true));
+        assert_eq!(
+            (o.base, o.set, o.if_exists),
+            (Base::StringLike, SetQualifier::ForAnyValue, true)
+        );
         assert!(parse_operator("StringEqualz").is_none());
         assert!(parse_operator("NullIfExists").is_none());
         assert!(parse_operator("stringequals").is_none());
@@ -317,25 +331,79 @@ mod tests {
     #[test]
     fn string_operators() {
         let c = Context::new().with("aws:PrincipalTag/job-category", "iamuser-admin");
-        assert!(holds("StringEquals", "aws:PrincipalTag/job-category", &["iamuser-admin"], &c));
-        assert!(!holds("StringEquals", "aws:PrincipalTag/job-category", &["IAMUser-Admin"], &c));
-        assert!(holds("StringEqualsIgnoreCase", "aws:PrincipalTag/job-category", &["IAMUser-Admin"], &c));
-        assert!(holds("StringNotEquals", "aws:PrincipalTag/job-category", &["other"], &c));
-        assert!(holds("StringLike", "aws:PrincipalTag/job-category", &["iamuser-*"], &c));
-        assert!(!holds("StringNotLike", "aws:PrincipalTag/job-category", &["iamuser-*"], &c));
+        assert!(holds(
+            "StringEquals",
+            "aws:PrincipalTag/job-category",
+            &["iamuser-admin"],
+            &c
+        ));
+        assert!(!holds(
+            "StringEquals",
+            "aws:PrincipalTag/job-category",
+            &["IAMUser-Admin"],
+            &c
+        ));
+        assert!(holds(
+            "StringEqualsIgnoreCase",
+            "aws:PrincipalTag/job-category",
+            &["IAMUser-Admin"],
+            &c
+        ));
+        assert!(holds(
+            "StringNotEquals",
+            "aws:PrincipalTag/job-category",
+            &["other"],
+            &c
+        ));
+        assert!(holds(
+            "StringLike",
+            "aws:PrincipalTag/job-category",
+            &["iamuser-*"],
+            &c
+        ));
+        assert!(!holds(
+            "StringNotLike",
+            "aws:PrincipalTag/job-category",
+            &["iamuser-*"],
+            &c
+        ));
         // Missing key: positive operators fail, negated ones hold.
         assert!(!holds("StringEquals", "aws:PrincipalTag/dept", &["x"], &c));
-        assert!(holds("StringNotEquals", "aws:PrincipalTag/dept", &["x"], &c));
-        assert!(holds("StringEqualsIfExists", "aws:PrincipalTag/dept", &["x"], &c));
+        assert!(holds(
+            "StringNotEquals",
+            "aws:PrincipalTag/dept",
+            &["x"],
+            &c
+        ));
+        assert!(holds(
+            "StringEqualsIfExists",
+            "aws:PrincipalTag/dept",
+            &["x"],
+            &c
+        ));
     }
 
     #[test]
     fn string_like_with_variables() {
         // From the docs: s3:prefix like home/${aws:username}/*
-        let c = Context::new().with("aws:username", "David").with("s3:prefix", "home/David/photos");
-        assert!(holds("StringLike", "s3:prefix", &["", "home/", "home/${aws:username}/*"], &c));
-        let c2 = Context::new().with("aws:username", "Mary").with("s3:prefix", "home/David/photos");
-        assert!(!holds("StringLike", "s3:prefix", &["home/${aws:username}/*"], &c2));
+        let c = Context::new()
+            .with("aws:username", "David")
+            .with("s3:prefix", "home/David/photos");
+        assert!(holds(
+            "StringLike",
+            "s3:prefix",
+            &["", "home/", "home/${aws:username}/*"],
+            &c
+        ));
+        let c2 = Context::new()
+            .with("aws:username", "Mary")
+            .with("s3:prefix", "home/David/photos");
+        assert!(!holds(
+            "StringLike",
+            "s3:prefix",
+            &["home/${aws:username}/*"],
+            &c2
+        ));
     }
 
     #[test]
@@ -353,11 +421,31 @@ mod tests {
     fn date_operators() {
         // Docs example: access only between two dates.
         let c = Context::new().with("aws:CurrentTime", "2020-04-01T12:00:00Z");
-        assert!(holds("DateGreaterThan", "aws:CurrentTime", &["2020-04-01T00:00:00Z"], &c));
-        assert!(holds("DateLessThan", "aws:CurrentTime", &["2020-06-30T23:59:59Z"], &c));
-        assert!(!holds("DateLessThan", "aws:CurrentTime", &["2020-03-01"], &c));
+        assert!(holds(
+            "DateGreaterThan",
+            "aws:CurrentTime",
+            &["2020-04-01T00:00:00Z"],
+            &c
+        ));
+        assert!(holds(
+            "DateLessThan",
+            "aws:CurrentTime",
+            &["2020-06-30T23:59:59Z"],
+            &c
+        ));
+        assert!(!holds(
+            "DateLessThan",
+            "aws:CurrentTime",
+            &["2020-03-01"],
+            &c
+        ));
         let epoch = Context::new().with("aws:EpochTime", "1585742400");
-        assert!(holds("DateEquals", "aws:EpochTime", &["2020-04-01T12:00:00Z"], &epoch));
+        assert!(holds(
+            "DateEquals",
+            "aws:EpochTime",
+            &["2020-04-01T12:00:00Z"],
+            &epoch
+        ));
     }
 
     #[test]
@@ -366,7 +454,12 @@ mod tests {
         let c = Context::new().with("aws:SecureTransport", "false");
         assert!(holds("Bool", "aws:SecureTransport", &["false"], &c));
         assert!(!holds("Bool", "aws:SecureTransport", &["true"], &c));
-        assert!(holds("BoolIfExists", "aws:MultiFactorAuthPresent", &["false"], &c));
+        assert!(holds(
+            "BoolIfExists",
+            "aws:MultiFactorAuthPresent",
+            &["false"],
+            &c
+        ));
         // Docs example: Null true when the key is absent (long-term credentials).
         assert!(holds("Null", "aws:TokenIssueTime", &["true"], &c));
         assert!(!holds("Null", "aws:SecureTransport", &["true"], &c));
@@ -376,7 +469,12 @@ mod tests {
     #[test]
     fn binary_equals() {
         let c = Context::new().with("key", "QmluYXJ5VmFsdWVJbkJhc2U2NA==");
-        assert!(holds("BinaryEquals", "key", &["QmluYXJ5VmFsdWVJbkJhc2U2NA=="], &c));
+        assert!(holds(
+            "BinaryEquals",
+            "key",
+            &["QmluYXJ5VmFsdWVJbkJhc2U2NA=="],
+            &c
+        ));
         assert!(!holds("BinaryEquals", "key", &["QmluYXJ5"], &c));
     }
 
@@ -384,41 +482,127 @@ mod tests {
     fn ip_addresses() {
         // Docs example: allow from 203.0.113.0/24 and 2001:DB8:1234:5678::/64.
         let c = Context::new().with("aws:SourceIp", "203.0.113.7");
-        assert!(holds("IpAddress", "aws:SourceIp", &["203.0.113.0/24", "2001:DB8:1234:5678::/64"], &c));
-        assert!(!holds("NotIpAddress", "aws:SourceIp", &["203.0.113.0/24"], &c));
+        assert!(holds(
+            "IpAddress",
+            "aws:SourceIp",
+            &["203.0.113.0/24", "2001:DB8:1234:5678::/64"],
+            &c
+        ));
+        assert!(!holds(
+            "NotIpAddress",
+            "aws:SourceIp",
+            &["203.0.113.0/24"],
+            &c
+        ));
         assert!(holds("NotIpAddress", "aws:SourceIp", &["192.0.2.0/24"], &c));
         let v6 = Context::new().with("aws:SourceIp", "2001:db8:1234:5678::1");
-        assert!(holds("IpAddress", "aws:SourceIp", &["2001:DB8:1234:5678::/64"], &v6));
+        assert!(holds(
+            "IpAddress",
+            "aws:SourceIp",
+            &["2001:DB8:1234:5678::/64"],
+            &v6
+        ));
         assert!(holds("IpAddress", "aws:SourceIp", &["203.0.113.7"], &c));
     }
 
     #[test]
     fn arn_operators() {
         // Docs example: aws:SourceArn like arn:aws:sns:REGION:123456789012:TOPIC-ID
-        let c = Context::new().with("aws:SourceArn", "arn:aws:sns:us-east-1:123456789012:my-topic");
-        assert!(holds("ArnEquals", "aws:SourceArn", &["arn:aws:sns:us-east-1:123456789012:my-topic"], &c));
-        assert!(holds("ArnLike", "aws:SourceArn", &["arn:aws:sns:*:123456789012:*"], &c));
-        assert!(!holds("ArnLike", "aws:SourceArn", &["arn:aws:sns:*:111122223333:*"], &c));
-        assert!(holds("ArnNotLike", "aws:SourceArn", &["arn:aws:sqs:*:*:*"], &c));
+        let c = Context::new().with(
+            "aws:SourceArn",
+            "arn:aws:sns:us-east-1:123456789012:my-topic",
+        );
+        assert!(holds(
+            "ArnEquals",
+            "aws:SourceArn",
+            &["arn:aws:sns:us-east-1:123456789012:my-topic"],
+            &c
+        ));
+        assert!(holds(
+            "ArnLike",
+            "aws:SourceArn",
+            &["arn:aws:sns:*:123456789012:*"],
+            &c
+        ));
+        assert!(!holds(
+            "ArnLike",
+            "aws:SourceArn",
+            &["arn:aws:sns:*:111122223333:*"],
+            &c
+        ));
+        assert!(holds(
+            "ArnNotLike",
+            "aws:SourceArn",
+            &["arn:aws:sqs:*:*:*"],
+            &c
+        ));
         // A wildcard does not span segments.
-        assert!(!holds("ArnLike", "aws:SourceArn", &["arn:aws:*:my-topic"], &c));
+        assert!(!holds(
+            "ArnLike",
+            "aws:SourceArn",
+            &["arn:aws:*:my-topic"],
+            &c
+        ));
     }
 
     #[test]
     fn set_qualifiers() {
         // Docs example: ForAllValues:StringEquals aws:TagKeys [environment, cost-center]
         let mut c = Context::new();
-        c.set_many("aws:TagKeys", vec!["environment".into(), "cost-center".into()]);
-        assert!(holds("ForAllValues:StringEquals", "aws:TagKeys", &["environment", "cost-center"], &c));
-        assert!(!holds("ForAllValues:StringEquals", "aws:TagKeys", &["environment"], &c));
-        assert!(holds("ForAnyValue:StringEquals", "aws:TagKeys", &["environment"], &c));
-        assert!(!holds("ForAnyValue:StringEquals", "aws:TagKeys", &["owner"], &c));
+        c.set_many(
+            "aws:TagKeys",
+            vec!["environment".into(), "cost-center".into()],
+        );
+        assert!(holds(
+            "ForAllValues:StringEquals",
+            "aws:TagKeys",
+            &["environment", "cost-center"],
+            &c
+        ));
+        assert!(!holds(
+            "ForAllValues:StringEquals",
+            "aws:TagKeys",
+            &["environment"],
+            &c
+        ));
+        assert!(holds(
+            "ForAnyValue:StringEquals",
+            "aws:TagKeys",
+            &["environment"],
+            &c
+        ));
+        assert!(!holds(
+            "ForAnyValue:StringEquals",
+            "aws:TagKeys",
+            &["owner"],
+            &c
+        ));
         // Absent keys: ForAllValues holds vacuously, ForAnyValue does not.
         let empty = Context::new();
-        assert!(holds("ForAllValues:StringEquals", "aws:TagKeys", &["x"], &empty));
-        assert!(!holds("ForAnyValue:StringEquals", "aws:TagKeys", &["x"], &empty));
+        assert!(holds(
+            "ForAllValues:StringEquals",
+            "aws:TagKeys",
+            &["x"],
+            &empty
+        ));
+        assert!(!holds(
+            "ForAnyValue:StringEquals",
+            "aws:TagKeys",
+            &["x"],
+            &empty
+        ));
         // ForAnyValue:StringNotEquals: some key is outside the list.
-        assert!(holds("ForAnyValue:StringNotEquals", "aws:TagKeys", &["environment"], &c));
-        assert!(!holds("ForAllValues:StringNotEquals", "aws:TagKeys", &["environment"], &c));
+        assert!(holds(
+            "ForAnyValue:StringNotEquals",
+            "aws:TagKeys",
+            &["environment"],
+            &c
+        ));
+        assert!(!holds(
+            "ForAllValues:StringNotEquals",
+            "aws:TagKeys",
+            &["environment"],
+            &c
+        ));
     }
 }

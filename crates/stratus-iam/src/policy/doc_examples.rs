@@ -25,9 +25,10 @@ fn user(name: &str) -> Principal {
 }
 
 fn ctx_for(name: &str) -> Context {
-    Context::new()
-        .with("aws:username", name)
-        .with("aws:PrincipalArn", format!("arn:aws:iam::{ACCT}:user/{name}"))
+    Context::new().with("aws:username", name).with(
+        "aws:PrincipalArn",
+        format!("arn:aws:iam::{ACCT}:user/{name}"),
+    )
 }
 
 fn allowed(set: &PolicySet, p: &Principal, action: &str, resource: &str, c: &Context) -> bool {
@@ -70,19 +71,39 @@ fn self_managed_credentials_require_mfa() {
     let mfa = ctx_for("Mary").with("aws:MultiFactorAuthPresent", "true");
     assert!(allowed(&set, &p, "iam:CreateAccessKey", &own, &mfa));
     // Never someone else's keys.
-    assert!(!allowed(&set, &p, "iam:CreateAccessKey", &format!("arn:aws:iam::{ACCT}:user/Bob"), &mfa));
+    assert!(!allowed(
+        &set,
+        &p,
+        "iam:CreateAccessKey",
+        &format!("arn:aws:iam::{ACCT}:user/Bob"),
+        &mfa
+    ));
 }
 
 /// "AWS: Allows access based on date and time".
 #[test]
 fn access_within_dates() {
-    let set = identity(&[r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"service-prefix:action-name","Resource":"*",
-        "Condition":{"DateGreaterThan":{"aws:CurrentTime":"2020-04-01T00:00:00Z"},"DateLessThan":{"aws:CurrentTime":"2020-06-30T23:59:59Z"}}}]}"#]);
+    let set = identity(&[
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"service-prefix:action-name","Resource":"*",
+        "Condition":{"DateGreaterThan":{"aws:CurrentTime":"2020-04-01T00:00:00Z"},"DateLessThan":{"aws:CurrentTime":"2020-06-30T23:59:59Z"}}}]}"#,
+    ]);
     let p = user("a");
     let inside = ctx_for("a").with("aws:CurrentTime", "2020-05-15T10:00:00Z");
     let after = ctx_for("a").with("aws:CurrentTime", "2020-07-01T00:00:00Z");
-    assert!(allowed(&set, &p, "service-prefix:action-name", "*", &inside));
-    assert!(!allowed(&set, &p, "service-prefix:action-name", "*", &after));
+    assert!(allowed(
+        &set,
+        &p,
+        "service-prefix:action-name",
+        "*",
+        &inside
+    ));
+    assert!(!allowed(
+        &set,
+        &p,
+        "service-prefix:action-name",
+        "*",
+        &after
+    ));
 }
 
 /// "AWS: Denies access to AWS based on the requested Region", with global
@@ -112,24 +133,74 @@ fn s3_home_directory() {
         {"Sid":"AllowAllS3ActionsInUserFolder","Effect":"Allow","Action":["s3:*"],"Resource":["arn:aws:s3:::bucket-name/home/${aws:username}/*"]}]}"#]);
     let p = user("JohnDoe");
     let list = |prefix: &str| ctx_for("JohnDoe").with("s3:prefix", prefix);
-    assert!(allowed(&set, &p, "s3:ListBucket", "arn:aws:s3:::bucket-name", &list("home/")));
-    assert!(allowed(&set, &p, "s3:ListBucket", "arn:aws:s3:::bucket-name", &list("home/JohnDoe/photos")));
-    assert!(!allowed(&set, &p, "s3:ListBucket", "arn:aws:s3:::bucket-name", &list("home/Mary/")));
-    assert!(allowed(&set, &p, "s3:PutObject", "arn:aws:s3:::bucket-name/home/JohnDoe/a.txt", &ctx_for("JohnDoe")));
-    assert!(!allowed(&set, &p, "s3:PutObject", "arn:aws:s3:::bucket-name/home/Mary/a.txt", &ctx_for("JohnDoe")));
+    assert!(allowed(
+        &set,
+        &p,
+        "s3:ListBucket",
+        "arn:aws:s3:::bucket-name",
+        &list("home/")
+    ));
+    assert!(allowed(
+        &set,
+        &p,
+        "s3:ListBucket",
+        "arn:aws:s3:::bucket-name",
+        &list("home/JohnDoe/photos")
+    ));
+    assert!(!allowed(
+        &set,
+        &p,
+        "s3:ListBucket",
+        "arn:aws:s3:::bucket-name",
+        &list("home/Mary/")
+    ));
+    assert!(allowed(
+        &set,
+        &p,
+        "s3:PutObject",
+        "arn:aws:s3:::bucket-name/home/JohnDoe/a.txt",
+        &ctx_for("JohnDoe")
+    ));
+    assert!(!allowed(
+        &set,
+        &p,
+        "s3:PutObject",
+        "arn:aws:s3:::bucket-name/home/Mary/a.txt",
+        &ctx_for("JohnDoe")
+    ));
 }
 
 /// "Amazon EC2: Allows starting or stopping instances a user has tagged"
 /// (ABAC with the owner tag matching the user name).
 #[test]
 fn ec2_owner_tag_matches_user_name() {
-    let set = identity(&[r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ec2:StartInstances","ec2:StopInstances"],
-        "Resource":"arn:aws:ec2:*:*:instance/*","Condition":{"StringEquals":{"aws:ResourceTag/Owner":"${aws:username}"}}}]}"#]);
+    let set = identity(&[
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ec2:StartInstances","ec2:StopInstances"],
+        "Resource":"arn:aws:ec2:*:*:instance/*","Condition":{"StringEquals":{"aws:ResourceTag/Owner":"${aws:username}"}}}]}"#,
+    ]);
     let p = user("ana");
     let inst = format!("arn:aws:ec2:us-east-1:{ACCT}:instance/i-0123");
-    assert!(allowed(&set, &p, "ec2:StopInstances", &inst, &ctx_for("ana").with("aws:ResourceTag/Owner", "ana")));
-    assert!(!allowed(&set, &p, "ec2:StopInstances", &inst, &ctx_for("ana").with("aws:ResourceTag/Owner", "bob")));
-    assert!(!allowed(&set, &p, "ec2:TerminateInstances", &inst, &ctx_for("ana").with("aws:ResourceTag/Owner", "ana")));
+    assert!(allowed(
+        &set,
+        &p,
+        "ec2:StopInstances",
+        &inst,
+        &ctx_for("ana").with("aws:ResourceTag/Owner", "ana")
+    ));
+    assert!(!allowed(
+        &set,
+        &p,
+        "ec2:StopInstances",
+        &inst,
+        &ctx_for("ana").with("aws:ResourceTag/Owner", "bob")
+    ));
+    assert!(!allowed(
+        &set,
+        &p,
+        "ec2:TerminateInstances",
+        &inst,
+        &ctx_for("ana").with("aws:ResourceTag/Owner", "ana")
+    ));
 }
 
 /// "AWS: Denies access to AWS based on the source IP", except through AWS services.
@@ -141,9 +212,15 @@ fn deny_outside_source_ip() {
             "Condition":{"NotIpAddress":{"aws:SourceIp":["192.0.2.0/24","203.0.113.0/24"]},"Bool":{"aws:ViaAWSService":"false"}}}}"#,
     ]);
     let p = user("a");
-    let office = ctx_for("a").with("aws:SourceIp", "192.0.2.10").with("aws:ViaAWSService", "false");
-    let home = ctx_for("a").with("aws:SourceIp", "198.51.100.7").with("aws:ViaAWSService", "false");
-    let via = ctx_for("a").with("aws:SourceIp", "198.51.100.7").with("aws:ViaAWSService", "true");
+    let office = ctx_for("a")
+        .with("aws:SourceIp", "192.0.2.10")
+        .with("aws:ViaAWSService", "false");
+    let home = ctx_for("a")
+        .with("aws:SourceIp", "198.51.100.7")
+        .with("aws:ViaAWSService", "false");
+    let via = ctx_for("a")
+        .with("aws:SourceIp", "198.51.100.7")
+        .with("aws:ViaAWSService", "true");
     assert!(allowed(&set, &p, "s3:GetObject", "*", &office));
     assert!(!allowed(&set, &p, "s3:GetObject", "*", &home));
     assert!(allowed(&set, &p, "s3:GetObject", "*", &via));
@@ -152,15 +229,20 @@ fn deny_outside_source_ip() {
 /// Controlling tag keys in requests: ForAllValues over aws:TagKeys.
 #[test]
 fn only_allowed_tag_keys() {
-    let set = identity(&[r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:TagUser","Resource":"*",
-        "Condition":{"ForAllValues:StringEquals":{"aws:TagKeys":["Department","JobFunction"]},"StringEqualsIfExists":{"aws:RequestTag/Department":["Marketing","Sales"]}}}]}"#]);
+    let set = identity(&[
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:TagUser","Resource":"*",
+        "Condition":{"ForAllValues:StringEquals":{"aws:TagKeys":["Department","JobFunction"]},"StringEqualsIfExists":{"aws:RequestTag/Department":["Marketing","Sales"]}}}]}"#,
+    ]);
     let p = user("a");
     let mut ok = ctx_for("a");
     ok.set_many("aws:TagKeys", vec!["Department".into()]);
     ok.set("aws:RequestTag/Department", "Sales");
     assert!(allowed(&set, &p, "iam:TagUser", "*", &ok));
     let mut bad_key = ctx_for("a");
-    bad_key.set_many("aws:TagKeys", vec!["Department".into(), "CostCenter".into()]);
+    bad_key.set_many(
+        "aws:TagKeys",
+        vec!["Department".into(), "CostCenter".into()],
+    );
     assert!(!allowed(&set, &p, "iam:TagUser", "*", &bad_key));
     let mut bad_value = ctx_for("a");
     bad_value.set_many("aws:TagKeys", vec!["Department".into()]);
@@ -172,10 +254,12 @@ fn only_allowed_tag_keys() {
 /// taken from a web identity variable.
 #[test]
 fn dynamodb_fine_grained_access() {
-    let set = identity(&[r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["dynamodb:GetItem","dynamodb:Query"],
+    let set = identity(&[
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["dynamodb:GetItem","dynamodb:Query"],
         "Resource":["arn:aws:dynamodb:*:*:table/GameScores"],
         "Condition":{"ForAllValues:StringEquals":{"dynamodb:LeadingKeys":["${www.amazon.com:user_id}"],"dynamodb:Attributes":["UserId","GameTitle","Wins"]},
-                     "StringEqualsIfExists":{"dynamodb:Select":"SPECIFIC_ATTRIBUTES"}}}]}"#]);
+                     "StringEqualsIfExists":{"dynamodb:Select":"SPECIFIC_ATTRIBUTES"}}}]}"#,
+    ]);
     let p = user("a");
     let table = format!("arn:aws:dynamodb:us-east-1:{ACCT}:table/GameScores");
     let mut mine = Context::new().with("www.amazon.com:user_id", "amzn1.account.X");
@@ -187,18 +271,35 @@ fn dynamodb_fine_grained_access() {
     other.set_many("dynamodb:LeadingKeys", vec!["amzn1.account.Y".into()]);
     assert!(!allowed(&set, &p, "dynamodb:Query", &table, &other));
     let mut too_much = mine.clone();
-    too_much.set_many("dynamodb:Attributes", vec!["UserId".into(), "Secret".into()]);
+    too_much.set_many(
+        "dynamodb:Attributes",
+        vec!["UserId".into(), "Secret".into()],
+    );
     assert!(!allowed(&set, &p, "dynamodb:Query", &table, &too_much));
 }
 
 /// MFA age: allow only within an hour of authenticating.
 #[test]
 fn recent_mfa_only() {
-    let set = identity(&[r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"ec2:*","Resource":"*",
-        "Condition":{"NumericLessThan":{"aws:MultiFactorAuthAge":"3600"}}}}"#]);
+    let set = identity(&[
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"ec2:*","Resource":"*",
+        "Condition":{"NumericLessThan":{"aws:MultiFactorAuthAge":"3600"}}}}"#,
+    ]);
     let p = user("a");
-    assert!(allowed(&set, &p, "ec2:RunInstances", "*", &ctx_for("a").with("aws:MultiFactorAuthAge", "120")));
-    assert!(!allowed(&set, &p, "ec2:RunInstances", "*", &ctx_for("a").with("aws:MultiFactorAuthAge", "7200")));
+    assert!(allowed(
+        &set,
+        &p,
+        "ec2:RunInstances",
+        "*",
+        &ctx_for("a").with("aws:MultiFactorAuthAge", "120")
+    ));
+    assert!(!allowed(
+        &set,
+        &p,
+        "ec2:RunInstances",
+        "*",
+        &ctx_for("a").with("aws:MultiFactorAuthAge", "7200")
+    ));
     // Long-term keys carry no MFA age: the condition fails.
     assert!(!allowed(&set, &p, "ec2:RunInstances", "*", &ctx_for("a")));
 }
@@ -212,15 +313,29 @@ fn deny_long_term_credentials() {
         r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"Null":{"aws:TokenIssueTime":"true"}}}}"#,
     ]);
     let p = user("a");
-    assert!(!allowed(&set, &p, "s3:ListAllMyBuckets", "*", &ctx_for("a")));
-    assert!(allowed(&set, &p, "s3:ListAllMyBuckets", "*", &ctx_for("a").with("aws:TokenIssueTime", "2024-01-01T00:00:00Z")));
+    assert!(!allowed(
+        &set,
+        &p,
+        "s3:ListAllMyBuckets",
+        "*",
+        &ctx_for("a")
+    ));
+    assert!(allowed(
+        &set,
+        &p,
+        "s3:ListAllMyBuckets",
+        "*",
+        &ctx_for("a").with("aws:TokenIssueTime", "2024-01-01T00:00:00Z")
+    ));
 }
 
 /// "Permissions boundaries for IAM entities": effective permissions are the
 /// intersection of the boundary and the identity policy.
 #[test]
 fn boundary_intersection() {
-    let mut set = identity(&[r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"iam:CreateUser","Resource":"*"}}"#]);
+    let mut set = identity(&[
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"iam:CreateUser","Resource":"*"}}"#,
+    ]);
     set.boundary = Some(vec![PolicyDocument::parse(
         r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":["s3:*","cloudwatch:*","ec2:*"],"Resource":"*"}}"#,
         PolicyKind::Identity,
@@ -256,8 +371,20 @@ fn queue_policy_for_an_sns_topic() {
         ..Default::default()
     };
     let from = |arn: &str| Context::new().with("aws:SourceArn", arn);
-    assert!(allowed(&set, &sns, "sqs:SendMessage", "arn:aws:sqs:us-east-2:123456789012:MyQueue", &from("arn:aws:sns:us-east-2:123456789012:MyTopic")));
-    assert!(!allowed(&set, &sns, "sqs:SendMessage", "arn:aws:sqs:us-east-2:123456789012:MyQueue", &from("arn:aws:sns:us-east-2:123456789012:Other")));
+    assert!(allowed(
+        &set,
+        &sns,
+        "sqs:SendMessage",
+        "arn:aws:sqs:us-east-2:123456789012:MyQueue",
+        &from("arn:aws:sns:us-east-2:123456789012:MyTopic")
+    ));
+    assert!(!allowed(
+        &set,
+        &sns,
+        "sqs:SendMessage",
+        "arn:aws:sqs:us-east-2:123456789012:MyQueue",
+        &from("arn:aws:sns:us-east-2:123456789012:Other")
+    ));
 }
 
 /// NotPrincipal with Deny: everyone but the named user is refused.
@@ -269,13 +396,29 @@ fn not_principal_deny() {
         PolicyKind::Resource,
     )
     .unwrap();
-    let mut set = identity(&[r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}"#]);
+    let mut set = identity(&[
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}"#,
+    ]);
     set.resource = vec![bucket];
     let bob = user("Bob");
     let eve = user("Eve");
-    assert!(allowed(&set, &bob, "s3:GetObject", "arn:aws:s3:::BUCKETNAME/k", &ctx_for("Bob")));
+    assert!(allowed(
+        &set,
+        &bob,
+        "s3:GetObject",
+        "arn:aws:s3:::BUCKETNAME/k",
+        &ctx_for("Bob")
+    ));
     assert_eq!(
-        evaluate(&set, &EvalRequest { action: "s3:GetObject", resource: "arn:aws:s3:::BUCKETNAME/k", principal: &eve, context: &ctx_for("Eve") }),
+        evaluate(
+            &set,
+            &EvalRequest {
+                action: "s3:GetObject",
+                resource: "arn:aws:s3:::BUCKETNAME/k",
+                principal: &eve,
+                context: &ctx_for("Eve")
+            }
+        ),
         Decision::ExplicitDeny(super::DenySource::Resource)
     );
 }
@@ -283,19 +426,35 @@ fn not_principal_deny() {
 /// Special characters: `${*}` stands for a literal asterisk in a resource.
 #[test]
 fn literal_asterisk_in_a_resource() {
-    let set = identity(&[r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::amzn-s3-demo-bucket/${*}report${*}"}}"#]);
+    let set = identity(&[
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::amzn-s3-demo-bucket/${*}report${*}"}}"#,
+    ]);
     let p = user("a");
     let c = ctx_for("a");
-    assert!(allowed(&set, &p, "s3:GetObject", "arn:aws:s3:::amzn-s3-demo-bucket/*report*", &c));
-    assert!(!allowed(&set, &p, "s3:GetObject", "arn:aws:s3:::amzn-s3-demo-bucket/a-report-b", &c));
+    assert!(allowed(
+        &set,
+        &p,
+        "s3:GetObject",
+        "arn:aws:s3:::amzn-s3-demo-bucket/*report*",
+        &c
+    ));
+    assert!(!allowed(
+        &set,
+        &p,
+        "s3:GetObject",
+        "arn:aws:s3:::amzn-s3-demo-bucket/a-report-b",
+        &c
+    ));
 }
 
 /// Multiple values of one key are ORed; multiple keys and operators are ANDed.
 #[test]
 fn condition_logic() {
-    let set = identity(&[r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"iam:GetUser","Resource":"*",
+    let set = identity(&[
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"iam:GetUser","Resource":"*",
         "Condition":{"StringEquals":{"aws:PrincipalTag/department":["finance","hr","legal"],"aws:PrincipalTag/role":["audit","security"]},
-                     "ArnLike":{"aws:PrincipalArn":["arn:aws:iam::222222222222:user/Ana","arn:aws:iam::222222222222:user/Mary"]}}}}"#]);
+                     "ArnLike":{"aws:PrincipalArn":["arn:aws:iam::222222222222:user/Ana","arn:aws:iam::222222222222:user/Mary"]}}}}"#,
+    ]);
     let p = user("Ana");
     let c = |dept: &str, role: &str, arn: &str| {
         Context::new()
@@ -303,29 +462,75 @@ fn condition_logic() {
             .with("aws:PrincipalTag/role", role)
             .with("aws:PrincipalArn", arn)
     };
-    assert!(allowed(&set, &p, "iam:GetUser", "*", &c("hr", "audit", "arn:aws:iam::222222222222:user/Ana")));
-    assert!(!allowed(&set, &p, "iam:GetUser", "*", &c("sales", "audit", "arn:aws:iam::222222222222:user/Ana")));
-    assert!(!allowed(&set, &p, "iam:GetUser", "*", &c("hr", "dev", "arn:aws:iam::222222222222:user/Ana")));
-    assert!(!allowed(&set, &p, "iam:GetUser", "*", &c("hr", "audit", "arn:aws:iam::222222222222:user/Bob")));
+    assert!(allowed(
+        &set,
+        &p,
+        "iam:GetUser",
+        "*",
+        &c("hr", "audit", "arn:aws:iam::222222222222:user/Ana")
+    ));
+    assert!(!allowed(
+        &set,
+        &p,
+        "iam:GetUser",
+        "*",
+        &c("sales", "audit", "arn:aws:iam::222222222222:user/Ana")
+    ));
+    assert!(!allowed(
+        &set,
+        &p,
+        "iam:GetUser",
+        "*",
+        &c("hr", "dev", "arn:aws:iam::222222222222:user/Ana")
+    ));
+    assert!(!allowed(
+        &set,
+        &p,
+        "iam:GetUser",
+        "*",
+        &c("hr", "audit", "arn:aws:iam::222222222222:user/Bob")
+    ));
 }
 
 /// "IAM: Allows IAM users to change their own password": the managed policy
 /// IAMUserChangePassword, as published.
 #[test]
 fn change_own_password() {
-    let doc = crate::managed::find("arn:aws:iam::aws:policy/IAMUserChangePassword").unwrap().document;
+    let doc = crate::managed::find("arn:aws:iam::aws:policy/IAMUserChangePassword")
+        .unwrap()
+        .document;
     let set = identity(&[doc]);
     let p = user("ana");
-    assert!(allowed(&set, &p, "iam:ChangePassword", &format!("arn:aws:iam::{ACCT}:user/ana"), &ctx_for("ana")));
-    assert!(!allowed(&set, &p, "iam:ChangePassword", &format!("arn:aws:iam::{ACCT}:user/bob"), &ctx_for("ana")));
-    assert!(allowed(&set, &p, "iam:GetAccountPasswordPolicy", "*", &ctx_for("ana")));
+    assert!(allowed(
+        &set,
+        &p,
+        "iam:ChangePassword",
+        &format!("arn:aws:iam::{ACCT}:user/ana"),
+        &ctx_for("ana")
+    ));
+    assert!(!allowed(
+        &set,
+        &p,
+        "iam:ChangePassword",
+        &format!("arn:aws:iam::{ACCT}:user/bob"),
+        &ctx_for("ana")
+    ));
+    assert!(allowed(
+        &set,
+        &p,
+        "iam:GetAccountPasswordPolicy",
+        "*",
+        &ctx_for("ana")
+    ));
 }
 
 /// PowerUserAccess, as published: everything but IAM, Organizations and
 /// Account, plus the few IAM actions it lists.
 #[test]
 fn power_user_access() {
-    let doc = crate::managed::find("arn:aws:iam::aws:policy/PowerUserAccess").unwrap().document;
+    let doc = crate::managed::find("arn:aws:iam::aws:policy/PowerUserAccess")
+        .unwrap()
+        .document;
     let set = identity(&[doc]);
     let p = user("a");
     let c = ctx_for("a");

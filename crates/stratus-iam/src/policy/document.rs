@@ -176,7 +176,10 @@ fn parse_principal(v: &Json) -> Result<PrincipalSpec, AwsError> {
         Json::Object(m) => {
             let mut out = BTreeMap::new();
             for (k, v) in m {
-                if !matches!(k.as_str(), "AWS" | "Service" | "Federated" | "CanonicalUser") {
+                if !matches!(
+                    k.as_str(),
+                    "AWS" | "Service" | "Federated" | "CanonicalUser"
+                ) {
                     return Err(malformed(format!("Invalid principal in policy: \"{k}\"")));
                 }
                 out.insert(k.clone(), strings(v)?);
@@ -196,7 +199,9 @@ fn parse_statement(s: &Json) -> Result<Statement, AwsError> {
         Some(Json::String(e)) if e == "Allow" => Effect::Allow,
         Some(Json::String(e)) if e == "Deny" => Effect::Deny,
         // AWS takes other casings as syntax but fails them in its legacy parser.
-        Some(Json::String(e)) if e.eq_ignore_ascii_case("allow") || e.eq_ignore_ascii_case("deny") => {
+        Some(Json::String(e))
+            if e.eq_ignore_ascii_case("allow") || e.eq_ignore_ascii_case("deny") =>
+        {
             return Err(malformed("The policy failed legacy parsing"));
         }
         _ => return Err(syntax()),
@@ -318,11 +323,12 @@ fn check_semantics(statements: &[Statement], kind: PolicyKind) -> Result<(), Aws
     let mut sids = HashSet::new();
     for s in statements {
         if let Some(sid) = s.sid.as_deref().filter(|s| !s.is_empty())
-            && !sids.insert(sid) {
-                return Err(malformed(
-                    "Statement IDs (SID) in a single policy must be unique.",
-                ));
-            }
+            && !sids.insert(sid)
+        {
+            return Err(malformed(
+                "Statement IDs (SID) in a single policy must be unique.",
+            ));
+        }
     }
     for s in statements {
         if s.action.items.is_empty() {
@@ -403,26 +409,44 @@ mod tests {
     #[test]
     fn syntax_errors() {
         use PolicyKind::Identity as I;
-        assert_eq!(err("This is not a json document", I), "Syntax errors in policy.");
-        assert_eq!(err(r#"{"Version":"2012-10-17"}"#, I), "Syntax errors in policy.");
+        assert_eq!(
+            err("This is not a json document", I),
+            "Syntax errors in policy."
+        );
+        assert_eq!(
+            err(r#"{"Version":"2012-10-17"}"#, I),
+            "Syntax errors in policy."
+        );
         assert_eq!(
             err(r#"{"Version":"2012-10-17","Statement":[]}"#, I),
             "Syntax errors in policy."
         );
         assert_eq!(
-            err(r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Extra":1}}"#, I),
+            err(
+                r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Extra":1}}"#,
+                I
+            ),
             "Syntax errors in policy."
         );
         assert_eq!(
-            err(r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","NotAction":"s3:x","Resource":"*"}}"#, I),
+            err(
+                r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","NotAction":"s3:x","Resource":"*"}}"#,
+                I
+            ),
             "Syntax errors in policy."
         );
         assert_eq!(
-            err(r#"{"Version":"2012-10-18","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}"#, I),
+            err(
+                r#"{"Version":"2012-10-18","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}"#,
+                I
+            ),
             "Syntax errors in policy."
         );
         assert_eq!(
-            err(r#"{"Version":"2012-10-17","Statement":{"Effect":"Permit","Action":"s3:*","Resource":"*"}}"#, I),
+            err(
+                r#"{"Version":"2012-10-17","Statement":{"Effect":"Permit","Action":"s3:*","Resource":"*"}}"#,
+                I
+            ),
             "Syntax errors in policy."
         );
     }
@@ -431,47 +455,80 @@ mod tests {
     fn semantic_errors() {
         use PolicyKind::Identity as I;
         assert_eq!(
-            err(r#"{"Version":"2012-10-17","Statement":{"Effect":"allow","Action":"s3:*","Resource":"*"}}"#, I),
+            err(
+                r#"{"Version":"2012-10-17","Statement":{"Effect":"allow","Action":"s3:*","Resource":"*"}}"#,
+                I
+            ),
             "The policy failed legacy parsing"
         );
         assert_eq!(
-            err(r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Resource":"*"}}"#, I),
+            err(
+                r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Resource":"*"}}"#,
+                I
+            ),
             "Policy statement must contain actions."
         );
         assert_eq!(
-            err(r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*"}}"#, I),
+            err(
+                r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*"}}"#,
+                I
+            ),
             "Policy statement must contain resources."
         );
         assert_eq!(
-            err(r#"{"Version":"2012-10-17","Statement":[{"Sid":"A","Effect":"Allow","Action":"s3:*","Resource":"*"},{"Sid":"A","Effect":"Deny","Action":"s3:*","Resource":"*"}]}"#, I),
+            err(
+                r#"{"Version":"2012-10-17","Statement":[{"Sid":"A","Effect":"Allow","Action":"s3:*","Resource":"*"},{"Sid":"A","Effect":"Deny","Action":"s3:*","Resource":"*"}]}"#,
+                I
+            ),
             "Statement IDs (SID) in a single policy must be unique."
         );
         assert_eq!(
-            err(r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"invalid","Resource":"*"}}"#, I),
+            err(
+                r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"invalid","Resource":"*"}}"#,
+                I
+            ),
             "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc."
         );
         assert_eq!(
-            err(r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:a:b","Resource":"*"}}"#, I),
+            err(
+                r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:a:b","Resource":"*"}}"#,
+                I
+            ),
             "Actions/Condition can contain only one colon."
         );
         assert_eq!(
-            err(r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s 3:x","Resource":"*"}}"#, I),
+            err(
+                r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s 3:x","Resource":"*"}}"#,
+                I
+            ),
             "Vendor s 3 is not valid"
         );
         assert_eq!(
-            err(r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:x","Resource":"bucket"}}"#, I),
+            err(
+                r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:x","Resource":"bucket"}}"#,
+                I
+            ),
             "Resource bucket must be in ARN format or \"*\"."
         );
         assert_eq!(
-            err(r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"iam:x","Resource":"arn:aws:iam:us-east-1::user/x"}}"#, I),
+            err(
+                r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"iam:x","Resource":"arn:aws:iam:us-east-1::user/x"}}"#,
+                I
+            ),
             "IAM resource arn:aws:iam:us-east-1::user/x cannot contain region information."
         );
         assert_eq!(
-            err(r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":"*","Action":"s3:x","Resource":"*"}}"#, I),
+            err(
+                r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":"*","Action":"s3:x","Resource":"*"}}"#,
+                I
+            ),
             "Policy document should not specify a principal."
         );
         assert_eq!(
-            err(r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:x","Resource":"*","Condition":{"StringEqualz":{"a:b":"c"}}}}"#, I),
+            err(
+                r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:x","Resource":"*","Condition":{"StringEqualz":{"a:b":"c"}}}}"#,
+                I
+            ),
             "Invalid Condition type : StringEqualz"
         );
     }
@@ -482,15 +539,24 @@ mod tests {
         let ok = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
         assert!(PolicyDocument::parse(ok, T).is_ok());
         assert_eq!(
-            err(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole"}]}"#, T),
+            err(
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole"}]}"#,
+                T
+            ),
             "Missing required field Principal"
         );
         assert_eq!(
-            err(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Resource":"*"}]}"#, T),
+            err(
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Resource":"*"}]}"#,
+                T
+            ),
             "Has prohibited field Resource"
         );
         assert_eq!(
-            err(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"s3:GetObject"}]}"#, T),
+            err(
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"s3:GetObject"}]}"#,
+                T
+            ),
             "AssumeRole policy may only specify STS AssumeRole actions."
         );
     }

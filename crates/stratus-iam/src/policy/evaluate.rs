@@ -71,14 +71,22 @@ impl Decision {
         };
         match self {
             Decision::Allowed => String::new(),
-            Decision::ExplicitDeny(s) => format!("with an explicit deny in {} {}", article(kind(s)), kind(s)),
-            Decision::ImplicitDeny(s) => format!("because no {} allows the {action} action", kind(s)),
+            Decision::ExplicitDeny(s) => {
+                format!("with an explicit deny in {} {}", article(kind(s)), kind(s))
+            }
+            Decision::ImplicitDeny(s) => {
+                format!("because no {} allows the {action} action", kind(s))
+            }
         }
     }
 }
 
 fn article(word: &str) -> &'static str {
-    if word.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" }
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
 }
 
 fn action_matches(s: &Statement, action: &str) -> bool {
@@ -90,9 +98,10 @@ fn resource_matches(s: &Statement, resource: &str, ctx: &Context, vars: bool) ->
     let Some(r) = &s.resource else {
         return true;
     };
-    let any = r.items.iter().any(|p| {
-        expand(p, ctx, vars).is_some_and(|toks| glob::matches(&toks, resource, false))
-    });
+    let any = r
+        .items
+        .iter()
+        .any(|p| expand(p, ctx, vars).is_some_and(|toks| glob::matches(&toks, resource, false)));
     any != r.negated
 }
 
@@ -132,8 +141,7 @@ fn statement_applies(s: &Statement, req: &EvalRequest, vars: bool) -> bool {
     action_matches(s, req.action)
         && resource_matches(s, req.resource, req.context, vars)
         && principal_matches(s, req.principal)
-        && s
-            .conditions
+        && s.conditions
             .iter()
             .all(|c| clause_holds(c, req.context, vars))
 }
@@ -165,8 +173,14 @@ pub fn resource_policy_allows(docs: &[PolicyDocument], req: &EvalRequest) -> boo
 pub fn evaluate(set: &PolicySet, req: &EvalRequest) -> Decision {
     let (id_allow, id_deny) = scan(&set.identity, req);
     let (res_allow, res_deny) = scan(&set.resource, req);
-    let (b_allow, b_deny) = set.boundary.as_deref().map_or((true, false), |b| scan(b, req));
-    let (s_allow, s_deny) = set.session.as_deref().map_or((true, false), |s| scan(s, req));
+    let (b_allow, b_deny) = set
+        .boundary
+        .as_deref()
+        .map_or((true, false), |b| scan(b, req));
+    let (s_allow, s_deny) = set
+        .session
+        .as_deref()
+        .map_or((true, false), |s| scan(s, req));
     if id_deny {
         return Decision::ExplicitDeny(DenySource::Identity);
     }
@@ -294,7 +308,9 @@ mod tests {
     #[test]
     fn not_action_allows_everything_else() {
         // Docs example: NotAction iam:* with Allow grants all but IAM.
-        let set = identity(&[r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","NotAction":"iam:*","Resource":"*"}}"#]);
+        let set = identity(&[
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","NotAction":"iam:*","Resource":"*"}}"#,
+        ]);
         assert!(decide(&set, "ec2:RunInstances", "*").allowed());
         assert!(!decide(&set, "iam:CreateUser", "*").allowed());
     }
@@ -313,21 +329,27 @@ mod tests {
     #[test]
     fn variables_in_resources() {
         // Docs example: each user their own home folder.
-        let set = identity(&[r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::bucket/home/${aws:username}/*"}}"#]);
+        let set = identity(&[
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::bucket/home/${aws:username}/*"}}"#,
+        ]);
         assert!(decide(&set, "s3:PutObject", "arn:aws:s3:::bucket/home/alice/a.txt").allowed());
         assert!(!decide(&set, "s3:PutObject", "arn:aws:s3:::bucket/home/bob/a.txt").allowed());
     }
 
     #[test]
     fn version_2008_leaves_variables_literal() {
-        let set = identity(&[r#"{"Version":"2008-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::bucket/${aws:username}"}}"#]);
+        let set = identity(&[
+            r#"{"Version":"2008-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::bucket/${aws:username}"}}"#,
+        ]);
         assert!(!decide(&set, "s3:PutObject", "arn:aws:s3:::bucket/alice").allowed());
         assert!(decide(&set, "s3:PutObject", "arn:aws:s3:::bucket/${aws:username}").allowed());
     }
 
     #[test]
     fn boundary_limits_identity() {
-        let mut set = identity(&[r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#]);
+        let mut set = identity(&[
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#,
+        ]);
         set.boundary = Some(vec![doc(S3_READ)]);
         assert!(decide(&set, "s3:GetObject", "*").allowed());
         assert_eq!(
@@ -357,7 +379,9 @@ mod tests {
 
     #[test]
     fn session_policies_intersect() {
-        let mut set = identity(&[r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":["s3:*","sqs:*"],"Resource":"*"}}"#]);
+        let mut set = identity(&[
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":["s3:*","sqs:*"],"Resource":"*"}}"#,
+        ]);
         set.session = Some(vec![doc(S3_READ)]);
         assert!(decide(&set, "s3:GetObject", "*").allowed());
         assert_eq!(
@@ -369,7 +393,9 @@ mod tests {
     #[test]
     fn resource_policies() {
         let set = PolicySet {
-            resource: vec![res(r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:user/alice"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}}"#)],
+            resource: vec![res(
+                r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:user/alice"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}}"#,
+            )],
             boundary: Some(vec![]),
             ..Default::default()
         };
@@ -378,7 +404,9 @@ mod tests {
         assert!(!decide(&set, "s3:PutObject", "arn:aws:s3:::b/k").allowed());
         let deny = PolicySet {
             identity: vec![doc(S3_READ)],
-            resource: vec![res(r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::b/*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}}"#)],
+            resource: vec![res(
+                r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::b/*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}}"#,
+            )],
             ..Default::default()
         };
         let insecure = ctx().with("aws:SecureTransport", "false");
@@ -392,36 +420,78 @@ mod tests {
 
     #[test]
     fn account_principals() {
-        let docs = vec![res(r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"123456789012"},"Action":"s3:*","Resource":"*"}}"#)];
+        let docs = vec![res(
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"123456789012"},"Action":"s3:*","Resource":"*"}}"#,
+        )];
         let p = alice();
         let c = ctx();
-        let req = EvalRequest { action: "s3:GetObject", resource: "arn:aws:s3:::b", principal: &p, context: &c };
+        let req = EvalRequest {
+            action: "s3:GetObject",
+            resource: "arn:aws:s3:::b",
+            principal: &p,
+            context: &c,
+        };
         assert!(resource_policy_allows(&docs, &req));
-        let other = Principal { arn: "arn:aws:iam::111122223333:user/bob".into(), account: "111122223333".into(), ..Default::default() };
-        let req = EvalRequest { action: "s3:GetObject", resource: "arn:aws:s3:::b", principal: &other, context: &c };
+        let other = Principal {
+            arn: "arn:aws:iam::111122223333:user/bob".into(),
+            account: "111122223333".into(),
+            ..Default::default()
+        };
+        let req = EvalRequest {
+            action: "s3:GetObject",
+            resource: "arn:aws:s3:::b",
+            principal: &other,
+            context: &c,
+        };
         assert!(!resource_policy_allows(&docs, &req));
     }
 
     #[test]
     fn conditions_gate_statements() {
         // Docs example: require MFA for sensitive actions.
-        let set = identity(&[r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:*","Resource":"*"},{"Effect":"Deny","Action":["ec2:StopInstances","ec2:TerminateInstances"],"Resource":"*","Condition":{"BoolIfExists":{"aws:MultiFactorAuthPresent":"false"}}}]}"#]);
+        let set = identity(&[
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:*","Resource":"*"},{"Effect":"Deny","Action":["ec2:StopInstances","ec2:TerminateInstances"],"Resource":"*","Condition":{"BoolIfExists":{"aws:MultiFactorAuthPresent":"false"}}}]}"#,
+        ]);
         assert!(!decide(&set, "ec2:StopInstances", "*").allowed());
         let mfa = ctx().with("aws:MultiFactorAuthPresent", "true");
         assert!(decide_in(&set, "ec2:StopInstances", "*", &mfa).allowed());
         // Docs example: restrict by requested region.
-        let set = identity(&[r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"StringEquals":{"aws:RequestedRegion":["eu-central-1","eu-west-1"]}}}}"#]);
-        assert!(decide_in(&set, "ec2:RunInstances", "*", &ctx().with("aws:RequestedRegion", "eu-west-1")).allowed());
-        assert!(!decide_in(&set, "ec2:RunInstances", "*", &ctx().with("aws:RequestedRegion", "us-east-1")).allowed());
+        let set = identity(&[
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"StringEquals":{"aws:RequestedRegion":["eu-central-1","eu-west-1"]}}}}"#,
+        ]);
+        assert!(
+            decide_in(
+                &set,
+                "ec2:RunInstances",
+                "*",
+                &ctx().with("aws:RequestedRegion", "eu-west-1")
+            )
+            .allowed()
+        );
+        assert!(
+            !decide_in(
+                &set,
+                "ec2:RunInstances",
+                "*",
+                &ctx().with("aws:RequestedRegion", "us-east-1")
+            )
+            .allowed()
+        );
     }
 
     #[test]
     fn principal_tags_as_variables() {
         // Docs example: access resources whose tag matches the principal's tag.
-        let set = identity(&[r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"ec2:StartInstances","Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/project":"${aws:PrincipalTag/project}"}}}}"#]);
-        let c = ctx().with("aws:PrincipalTag/project", "blue").with("aws:ResourceTag/project", "blue");
+        let set = identity(&[
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"ec2:StartInstances","Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/project":"${aws:PrincipalTag/project}"}}}}"#,
+        ]);
+        let c = ctx()
+            .with("aws:PrincipalTag/project", "blue")
+            .with("aws:ResourceTag/project", "blue");
         assert!(decide_in(&set, "ec2:StartInstances", "*", &c).allowed());
-        let c = ctx().with("aws:PrincipalTag/project", "blue").with("aws:ResourceTag/project", "red");
+        let c = ctx()
+            .with("aws:PrincipalTag/project", "blue")
+            .with("aws:ResourceTag/project", "red");
         assert!(!decide_in(&set, "ec2:StartInstances", "*", &c).allowed());
         // No principal tag: the variable resolves to nothing and the statement fails.
         let c = ctx().with("aws:ResourceTag/project", "blue");

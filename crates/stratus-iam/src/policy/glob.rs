@@ -88,10 +88,22 @@ mod tests {
         assert!(like("s3:Get*", "s3:GetObject", false));
         assert!(!like("s3:Get*", "s3:PutObject", false));
         assert!(like("iam:*AccessKey*", "iam:CreateAccessKey", false));
-        assert!(like("ec2:Describe?nstances", "ec2:DescribeInstances", false));
+        assert!(like(
+            "ec2:Describe?nstances",
+            "ec2:DescribeInstances",
+            false
+        ));
         assert!(!like("a?c", "ac", false));
-        assert!(like("arn:aws:s3:::bucket/*/x", "arn:aws:s3:::bucket/a/b/x", false));
-        assert!(!like("arn:aws:s3:::bucket/*/x", "arn:aws:s3:::bucket/a/b/y", false));
+        assert!(like(
+            "arn:aws:s3:::bucket/*/x",
+            "arn:aws:s3:::bucket/a/b/x",
+            false
+        ));
+        assert!(!like(
+            "arn:aws:s3:::bucket/*/x",
+            "arn:aws:s3:::bucket/a/b/y",
+            false
+        ));
         assert!(like("*a*a*a*b", "aaaaaaaaaaaaaaaaaaab", false));
     }
 

@@ -34,9 +34,7 @@ impl Context {
     }
 
     pub fn get(&self, key: &str) -> Option<&[String]> {
-        self.keys
-            .get(&key.to_ascii_lowercase())
-            .map(Vec::as_slice)
+        self.keys.get(&key.to_ascii_lowercase()).map(Vec::as_slice)
     }
 
     /// The value of a single-valued key.
@@ -127,7 +125,10 @@ mod tests {
         let toks = expand("a${*}b*", &ctx(), true).unwrap();
         assert!(glob::matches(&toks, "a*bxyz", false));
         assert!(!glob::matches(&toks, "axbxyz", false));
-        assert_eq!(expand_text("${$}{x}${?}", &ctx(), true).as_deref(), Some("${x}?"));
+        assert_eq!(
+            expand_text("${$}{x}${?}", &ctx(), true).as_deref(),
+            Some("${x}?")
+        );
     }
 
     #[test]

@@ -3,7 +3,9 @@
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD as B64, URL_SAFE_NO_PAD as B64URL};
 use sha2::{Digest, Sha256};
-use stratus_core::{AssumeRequest, AwsError, Identity, IdentityKind, RequestContext, SessionGrant, WebIdentity, ids};
+use stratus_core::{
+    AssumeRequest, AwsError, Identity, IdentityKind, RequestContext, SessionGrant, WebIdentity, ids,
+};
 use stratus_protocol::Timestamp;
 
 use crate::Sts;
@@ -197,12 +199,8 @@ pub fn assume_role(
         })?,
         None => None,
     };
-    let (id, user) = assumed_role_identity(
-        &role,
-        unique_id,
-        &input.role_session_name,
-        source.clone(),
-    );
+    let (id, user) =
+        assumed_role_identity(&role, unique_id, &input.role_session_name, source.clone());
     let creds = issue(sts, ctx, id, seconds)?;
     let arns = input
         .policy_arns
@@ -210,7 +208,15 @@ pub fn assume_role(
         .flatten()
         .filter_map(|p| p.arn.clone())
         .collect();
-    grant(sts, ctx, &role.account, &creds, (input.policy.clone(), arns), mfa, None)?;
+    grant(
+        sts,
+        ctx,
+        &role.account,
+        &creds,
+        (input.policy.clone(), arns),
+        mfa,
+        None,
+    )?;
     Ok(AssumeRoleResponse {
         credentials: Some(creds),
         assumed_role_user: Some(user),
@@ -232,9 +238,16 @@ fn jwt_claims(token: &str) -> serde_json::Value {
 }
 
 /// The provider a token names (its issuer) and the condition keys it brings.
-fn web_identity(account: &str, claims: &serde_json::Value, audience: &Option<String>) -> WebIdentity {
+fn web_identity(
+    account: &str,
+    claims: &serde_json::Value,
+    audience: &Option<String>,
+) -> WebIdentity {
     let iss = claims.get("iss").and_then(|v| v.as_str()).unwrap_or("");
-    let host = iss.strip_prefix("https://").unwrap_or(iss).trim_end_matches('/');
+    let host = iss
+        .strip_prefix("https://")
+        .unwrap_or(iss)
+        .trim_end_matches('/');
     let mut keys = Vec::new();
     for claim in ["sub", "amr", "azp", "oaud"] {
         if let Some(v) = claims.get(claim).and_then(|v| v.as_str()) {
@@ -416,7 +429,15 @@ pub fn federation_token(
         .filter_map(|p| p.arn.clone())
         .collect();
     let by = Some(ctx.identity.arn.clone());
-    grant(sts, ctx, ctx.account_id(), &creds, (input.policy.clone(), arns), false, by)?;
+    grant(
+        sts,
+        ctx,
+        ctx.account_id(),
+        &creds,
+        (input.policy.clone(), arns),
+        false,
+        by,
+    )?;
     Ok(GetFederationTokenResponse {
         credentials: Some(creds),
         federated_user: Some(FederatedUser {
