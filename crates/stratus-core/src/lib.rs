@@ -1,6 +1,7 @@
 //! Types every layer of Stratus shares: the request context, AWS errors,
 //! identifiers, time formats, the injectable clock and the background runner.
 
+pub mod authz;
 pub mod clock;
 pub mod context;
 pub mod delivery;
@@ -10,6 +11,10 @@ pub mod ids;
 pub mod tasks;
 pub mod time;
 
+pub use authz::{
+    AccessRequest, AssumeRequest, Authorizer, Denial, RoleDirectory, SessionGrant, WebIdentity,
+    action_name,
+};
 pub use clock::Clock;
 pub use context::RequestContext;
 pub use error::{AwsError, Fault};

@@ -4,7 +4,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use bytes::Bytes;
-use stratus_core::{AwsError, RequestContext};
+use stratus_core::{AwsError, Identity, RequestContext};
 
 use crate::router::Caller;
 use crate::value::Value;
@@ -30,6 +30,13 @@ pub trait Service: Send + Sync + 'static {
     /// their own errors, or accepting values the model does not list).
     fn checks_enums_itself(&self) -> bool {
         false
+    }
+
+    /// The ARNs of the resources an operation acts on, for IAM authorization.
+    /// Empty means the operation names no resource and is authorized on `*`.
+    fn resource_arns(&self, caller: &Identity, operation: &str, input: &Value) -> Vec<String> {
+        let _ = (caller, operation, input);
+        Vec::new()
     }
 }
 

@@ -6,7 +6,10 @@ mod generated;
 mod ops;
 mod state;
 
-use stratus_core::{AwsError, Identities};
+use std::sync::Arc;
+
+use stratus_core::{AwsError, Identities, Identity, RoleDirectory};
+use stratus_protocol::Value;
 use stratus_store::Store;
 
 pub use state::Sessions;
@@ -15,6 +18,8 @@ pub use state::Sessions;
 pub struct Sts {
     sessions: Sessions,
     identities: Identities,
+    /// IAM's roles, when IAM runs beside STS: trust policies, session limits, MFA.
+    roles: Option<Arc<dyn RoleDirectory>>,
 }
 
 impl Sts {
@@ -23,8 +28,26 @@ impl Sts {
         Ok(Sts {
             sessions: Sessions::load(store, identities.clone())?,
             identities,
+            roles: None,
         })
+    }
+
+    /// Consults `roles` on AssumeRole and MFA codes.
+    pub fn with_roles(mut self, roles: Arc<dyn RoleDirectory>) -> Sts {
+        self.roles = Some(roles);
+        self
     }
 }
 
-stratus_protocol::service!(Sts, "sts", |me| me.sessions.reset());
+stratus_protocol::service!(Sts, "sts", |me| me.sessions.reset();
+    /// Assuming a role is authorized on the role.
+    fn resource_arns(&self, _caller: &Identity, operation: &str, input: &Value) -> Vec<String> {
+        match (operation, input) {
+            ("AssumeRole" | "AssumeRoleWithWebIdentity", Value::Map(m)) => match m.get("RoleArn") {
+                Some(Value::String(arn)) => vec![arn.clone()],
+                _ => Vec::new(),
+            },
+            _ => Vec::new(),
+        }
+    }
+);

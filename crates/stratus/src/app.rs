@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use stratus_core::tasks::Tasks;
-use stratus_core::{AwsError, Clock, Identities};
+use stratus_core::{Authorizer, AwsError, Clock, Identities};
 use stratus_protocol::{HttpHandler, Service};
 use stratus_store::Store;
 
@@ -21,6 +21,8 @@ pub struct App {
     pub tasks: Tasks,
     pub identities: Identities,
     pub store: Store,
+    /// IAM: refuses disabled keys, and applies policies when enforcing.
+    pub authorizer: Option<Arc<dyn Authorizer>>,
     services: HashMap<&'static str, Arc<dyn Service>>,
     /// Services and data planes that take whole HTTP requests, asked in order.
     http_handlers: Vec<Arc<dyn HttpHandler>>,
@@ -40,10 +42,19 @@ impl App {
             clock,
             identities: identities.clone(),
             store: store.clone(),
+            authorizer: None,
             services: HashMap::new(),
             http_handlers: Vec::new(),
         };
-        let sts = stratus_sts::Sts::new(store.clone(), identities).map_err(|e| e.to_string())?;
+        let iam = Arc::new(
+            stratus_iam::Iam::new(store.clone(), identities.clone(), app.config.enforce_iam)
+                .map_err(|e| e.to_string())?,
+        );
+        app.register(iam.clone());
+        app.authorizer = Some(iam.clone());
+        let sts = stratus_sts::Sts::new(store.clone(), identities)
+            .map_err(|e| e.to_string())?
+            .with_roles(iam);
         app.register(Arc::new(sts));
         let ec2 = stratus_ec2::Ec2::new(store.clone()).map_err(|e| e.to_string())?;
         app.register(Arc::new(ec2));

@@ -38,6 +38,9 @@ pub struct ServeArgs {
     /// Enable test controls such as moving the clock (`POST /_stratus/clock`).
     #[arg(long, env = "STRATUS_TEST_MODE", value_parser = clap::builder::FalseyValueParser::new())]
     test_mode: bool,
+    /// Apply IAM policies to every request (account root identities are always allowed).
+    #[arg(long, env = "STRATUS_ENFORCE_IAM", value_parser = clap::builder::FalseyValueParser::new())]
+    enforce_iam: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -51,6 +54,7 @@ pub struct Config {
     pub default_account: String,
     pub verify_signatures: bool,
     pub test_mode: bool,
+    pub enforce_iam: bool,
 }
 
 fn default_data_dir() -> PathBuf {
@@ -74,6 +78,7 @@ impl ServeArgs {
             default_account: self.default_account,
             verify_signatures: self.verify_signatures,
             test_mode: self.test_mode,
+            enforce_iam: self.enforce_iam,
         }
     }
 }

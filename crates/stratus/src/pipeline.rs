@@ -2,7 +2,7 @@
 //! encode. Every failure on the way is an AWS error in the request's protocol.
 
 use sha2::{Digest, Sha256};
-use stratus_core::{AwsError, Identity, RequestContext, ids};
+use stratus_core::{AccessRequest, AwsError, Identity, RequestContext, ids};
 use stratus_protocol::codec::{self, Protocol, Request, Response};
 use stratus_protocol::router::{self, Caller};
 use stratus_protocol::{sigv4, validate};
@@ -37,6 +37,15 @@ pub async fn handle(app: &App, req: Request) -> Response {
         Ok(v) => v,
         Err(e) => return fail(e),
     };
+    let (_, host_region) = router::host_hint(req.header("host").unwrap_or(""));
+    let region = caller
+        .region
+        .clone()
+        .or(host_region)
+        .unwrap_or_else(|| stratus_core::DEFAULT_REGION.to_string());
+    if let Err(e) = authorize(app, &identity, &model, protocol, &op_name, &input, &region) {
+        return fail(e);
+    }
     if let Some(r) = &op.input {
         let rules = validate::Rules {
             enums: !app
@@ -54,16 +63,11 @@ pub async fn handle(app: &App, req: Request) -> Response {
         Some(s) if s.operations().contains(&op_name.as_str()) => s.clone(),
         _ => return fail(AwsError::not_implemented(&service_name, &op_name)),
     };
-    let (_, host_region) = router::host_hint(req.header("host").unwrap_or(""));
     let ctx = RequestContext {
         request_id: request_id.clone(),
         service: service_name.clone(),
         operation: op_name.clone(),
-        region: caller
-            .region
-            .clone()
-            .or(host_region)
-            .unwrap_or_else(|| stratus_core::DEFAULT_REGION.to_string()),
+        region,
         identity,
         clock: app.clock.clone(),
         host: req.header("host").unwrap_or("").to_string(),
@@ -77,6 +81,62 @@ pub async fn handle(app: &App, req: Request) -> Response {
             fail(e)
         }
     }
+}
+
+/// The prefix of a service's IAM actions: its signing name, except where IAM
+/// names the service differently.
+pub fn action_prefix(model: &stratus_protocol::ServiceModel) -> &str {
+    match model.metadata.signing_name() {
+        "monitoring" => "cloudwatch",
+        "email" => "ses",
+        other => other,
+    }
+}
+
+/// Applies IAM policies when enforcement is on. Every operation is
+/// authorized as `prefix:Operation` on the resources its service names
+/// (`*` when it names none).
+fn authorize(
+    app: &App,
+    identity: &Identity,
+    model: &stratus_protocol::ServiceModel,
+    protocol: Protocol,
+    operation: &str,
+    input: &stratus_protocol::Value,
+    region: &str,
+) -> Result<(), AwsError> {
+    let Some(authz) = app.authorizer.as_ref().filter(|a| a.enforcing()) else {
+        return Ok(());
+    };
+    let mut resources = app
+        .service(&model.name)
+        .map(|s| s.resource_arns(identity, operation, input))
+        .unwrap_or_default();
+    if resources.is_empty() {
+        resources.push("*".to_string());
+    }
+    let action = stratus_core::action_name(action_prefix(model), operation);
+    let req = AccessRequest {
+        identity,
+        action: &action,
+        resources: &resources,
+        resource_policies: &[],
+        region,
+        secure_transport: false,
+        now_ms: app.clock.now_millis(),
+    };
+    authz.authorize(&req).map_err(|d| match protocol {
+        Protocol::Ec2 => AwsError::new(
+            403,
+            "UnauthorizedOperation",
+            format!(
+                "You are not authorized to perform this operation. {}",
+                d.message
+            ),
+        ),
+        Protocol::Json | Protocol::RestJson | Protocol::Cbor => d.into_error(true),
+        Protocol::Query | Protocol::RestXml => d.into_error(false),
+    })
 }
 
 /// The protocol to answer in when the request could not be routed.
@@ -118,6 +178,12 @@ pub fn raw_context(app: &App, caller: &Caller, host: &str) -> Result<RequestCont
     {
         return Err(expired(Protocol::RestXml));
     }
+    authenticate(
+        app,
+        &identity,
+        caller.signing_service.as_deref().unwrap_or(""),
+        caller.region.as_deref(),
+    )?;
     let (_, host_region) = router::host_hint(host);
     Ok(RequestContext {
         request_id: ids::request_id(),
@@ -132,6 +198,24 @@ pub fn raw_context(app: &App, caller: &Caller, host: &str) -> Result<RequestCont
         clock: app.clock.clone(),
         host: host.to_string(),
     })
+}
+
+/// Refuses disabled keys and records each key's use (through IAM).
+fn authenticate(
+    app: &App,
+    identity: &Identity,
+    service: &str,
+    region: Option<&str>,
+) -> Result<(), AwsError> {
+    match &app.authorizer {
+        Some(a) if identity.secret_key.is_some() => a.authenticate(
+            identity,
+            service,
+            region.unwrap_or(stratus_core::DEFAULT_REGION),
+            app.clock.now_millis(),
+        ),
+        _ => Ok(()),
+    }
 }
 
 /// Resolves the caller; checks expiry, and the signature when asked to.
@@ -151,6 +235,13 @@ fn identify(
     {
         return Err(expired(protocol));
     }
+    // A disabled or deleted key is refused before its signature is looked at.
+    authenticate(
+        app,
+        &identity,
+        caller.signing_service.as_deref().unwrap_or(""),
+        caller.region.as_deref(),
+    )?;
     if app.config.verify_signatures {
         if let Some(secret) = identity.secret_key.as_deref() {
             verify_signature(app, req, secret)?;
@@ -192,4 +283,23 @@ fn verify_signature(app: &App, req: &Request, secret: &str) -> Result<(), AwsErr
         payload_sha256: &payload,
     };
     sigv4::verify(&parts, &signed, secret, app.clock.now_secs(), s3).map_err(sig_err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iam_action_prefixes() {
+        let prefix = |svc: &str| {
+            let m = stratus_protocol::model::load(svc).unwrap();
+            action_prefix(&m).to_string()
+        };
+        assert_eq!(prefix("iam"), "iam");
+        assert_eq!(prefix("sts"), "sts");
+        assert_eq!(prefix("s3"), "s3");
+        assert_eq!(prefix("dynamodb"), "dynamodb");
+        assert_eq!(prefix("cloudwatch"), "cloudwatch");
+        assert_eq!(prefix("ses"), "ses");
+    }
 }

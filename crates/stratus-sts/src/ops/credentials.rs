@@ -3,7 +3,9 @@
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD as B64, URL_SAFE_NO_PAD as B64URL};
 use sha2::{Digest, Sha256};
-use stratus_core::{AwsError, Identity, IdentityKind, RequestContext, ids};
+use stratus_core::{
+    AssumeRequest, AwsError, Identity, IdentityKind, RequestContext, SessionGrant, WebIdentity, ids,
+};
 use stratus_protocol::Timestamp;
 
 use crate::Sts;
@@ -146,6 +148,7 @@ fn issue(
 
 fn assumed_role_identity(
     role: &RoleArn,
+    role_unique_id: Option<String>,
     session: &str,
     source_identity: Option<String>,
 ) -> (Identity, AssumedRoleUser) {
@@ -153,7 +156,10 @@ fn assumed_role_identity(
         "arn:{}:sts::{}:assumed-role/{}/{session}",
         role.partition, role.account, role.name
     );
-    let user_id = format!("{}:{session}", role_id(&role.arn));
+    let user_id = format!(
+        "{}:{session}",
+        role_unique_id.unwrap_or_else(|| role_id(&role.arn))
+    );
     let id = Identity {
         account_id: role.account.clone(),
         arn: arn.clone(),
@@ -187,8 +193,36 @@ pub fn assume_role(
         .source_identity
         .clone()
         .or_else(|| ctx.identity.source_identity.clone());
-    let (id, user) = assumed_role_identity(&role, &input.role_session_name, source.clone());
+    let mfa = check_mfa(sts, ctx, &input.serial_number, &input.token_code)?;
+    let unique_id = match &sts.roles {
+        Some(dir) => dir.assume(&AssumeRequest {
+            caller: &ctx.identity,
+            role_arn: &role.arn,
+            action: "sts:AssumeRole",
+            duration_seconds: seconds,
+            web_identity: None,
+            now_ms: ctx.clock.now_millis(),
+        })?,
+        None => None,
+    };
+    let (id, user) =
+        assumed_role_identity(&role, unique_id, &input.role_session_name, source.clone());
     let creds = issue(sts, ctx, id, seconds)?;
+    let arns = input
+        .policy_arns
+        .iter()
+        .flatten()
+        .filter_map(|p| p.arn.clone())
+        .collect();
+    grant(
+        sts,
+        ctx,
+        &role.account,
+        &creds,
+        (input.policy.clone(), arns),
+        mfa,
+        None,
+    )?;
     Ok(AssumeRoleResponse {
         credentials: Some(creds),
         assumed_role_user: Some(user),
@@ -209,6 +243,32 @@ fn jwt_claims(token: &str) -> serde_json::Value {
         .unwrap_or(serde_json::Value::Null)
 }
 
+/// The provider a token names (its issuer) and the condition keys it brings.
+fn web_identity(
+    account: &str,
+    claims: &serde_json::Value,
+    audience: &Option<String>,
+) -> WebIdentity {
+    let iss = claims.get("iss").and_then(|v| v.as_str()).unwrap_or("");
+    let host = iss
+        .strip_prefix("https://")
+        .unwrap_or(iss)
+        .trim_end_matches('/');
+    let mut keys = Vec::new();
+    for claim in ["sub", "amr", "azp", "oaud"] {
+        if let Some(v) = claims.get(claim).and_then(|v| v.as_str()) {
+            keys.push((format!("{host}:{claim}"), v.to_string()));
+        }
+    }
+    if let Some(aud) = audience {
+        keys.push((format!("{host}:aud"), aud.clone()));
+    }
+    WebIdentity {
+        provider_arn: format!("arn:aws:iam::{account}:oidc-provider/{host}"),
+        claims: keys,
+    }
+}
+
 pub fn assume_role_with_web_identity(
     sts: &Sts,
     ctx: &RequestContext,
@@ -227,7 +287,18 @@ pub fn assume_role_with_web_identity(
             .map(str::to_string)
     });
     let seconds = input.duration_seconds.map_or(3600, i64::from);
-    let (id, user) = assumed_role_identity(&role, &input.role_session_name, None);
+    let unique_id = match &sts.roles {
+        Some(dir) => dir.assume(&AssumeRequest {
+            caller: &ctx.identity,
+            role_arn: &role.arn,
+            action: "sts:AssumeRoleWithWebIdentity",
+            duration_seconds: seconds,
+            web_identity: Some(web_identity(&role.account, &claims, &audience)),
+            now_ms: ctx.clock.now_millis(),
+        })?,
+        None => None,
+    };
+    let (id, user) = assumed_role_identity(&role, unique_id, &input.role_session_name, None);
     let creds = issue(sts, ctx, id, seconds)?;
     Ok(AssumeRoleWithWebIdentityResponse {
         credentials: Some(creds),
@@ -240,6 +311,52 @@ pub fn assume_role_with_web_identity(
         audience,
         ..Default::default()
     })
+}
+
+/// A code given with a serial number must come from that MFA device;
+/// true when one did.
+fn check_mfa(
+    sts: &Sts,
+    ctx: &RequestContext,
+    serial: &Option<String>,
+    code: &Option<String>,
+) -> Result<bool, AwsError> {
+    match (&sts.roles, serial, code) {
+        (Some(dir), Some(serial), Some(code)) => dir
+            .verify_mfa(&ctx.identity, serial, code, ctx.clock.now_millis())
+            .map(|()| true),
+        _ => Ok(false),
+    }
+}
+
+/// Tells IAM about a session's policies, MFA and federating principal, when
+/// there is anything to tell.
+fn grant(
+    sts: &Sts,
+    ctx: &RequestContext,
+    account: &str,
+    creds: &Credentials,
+    (policy, policy_arns): (Option<String>, Vec<String>),
+    mfa: bool,
+    federated_by: Option<String>,
+) -> Result<(), AwsError> {
+    match &sts.roles {
+        Some(dir)
+            if policy.is_some() || !policy_arns.is_empty() || mfa || federated_by.is_some() =>
+        {
+            dir.session_started(SessionGrant {
+                account_id: account.to_string(),
+                access_key: creds.access_key_id.clone(),
+                policy,
+                policy_arns,
+                mfa,
+                federated_by,
+                issued_ms: ctx.clock.now_millis(),
+                expires_ms: creds.expiration.0,
+            })
+        }
+        _ => Ok(()),
+    }
 }
 
 fn refuse_session_credentials(ctx: &RequestContext, op: &str) -> Result<(), AwsError> {
@@ -266,10 +383,13 @@ pub fn session_token(
     input: GetSessionTokenRequest,
 ) -> Result<GetSessionTokenResponse, AwsError> {
     refuse_session_credentials(ctx, "GetSessionToken")?;
+    let mfa = check_mfa(sts, ctx, &input.serial_number, &input.token_code)?;
     let seconds = capped(ctx, input.duration_seconds, 43_200);
     let mut id = ctx.identity.clone();
     id.role_arn = None;
+    let account = id.account_id.clone();
     let creds = issue(sts, ctx, id, seconds)?;
+    grant(sts, ctx, &account, &creds, (None, Vec::new()), mfa, None)?;
     Ok(GetSessionTokenResponse {
         credentials: Some(creds),
         ..Default::default()
@@ -300,6 +420,22 @@ pub fn federation_token(
         source_identity: None,
     };
     let creds = issue(sts, ctx, id, seconds)?;
+    let arns = input
+        .policy_arns
+        .iter()
+        .flatten()
+        .filter_map(|p| p.arn.clone())
+        .collect();
+    let by = Some(ctx.identity.arn.clone());
+    grant(
+        sts,
+        ctx,
+        ctx.account_id(),
+        &creds,
+        (input.policy.clone(), arns),
+        false,
+        by,
+    )?;
     Ok(GetFederationTokenResponse {
         credentials: Some(creds),
         federated_user: Some(FederatedUser {
@@ -341,6 +477,24 @@ mod tests {
         assert_eq!(packed_policy_size(None, 0).unwrap(), None);
         assert_eq!(packed_policy_size(Some("{}"), 0).unwrap(), Some(1));
         assert!(packed_policy_size(Some(&"x".repeat(5000)), 0).is_err());
+    }
+
+    #[test]
+    fn web_identity_names_the_issuers_provider() {
+        let claims = serde_json::json!({"iss": "https://token.actions.githubusercontent.com", "sub": "repo:o/r:ref:refs/heads/main"});
+        let w = web_identity("123456789012", &claims, &Some("sts.amazonaws.com".into()));
+        assert_eq!(
+            w.provider_arn,
+            "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+        );
+        assert!(w.claims.contains(&(
+            "token.actions.githubusercontent.com:aud".into(),
+            "sts.amazonaws.com".into()
+        )));
+        assert!(w.claims.contains(&(
+            "token.actions.githubusercontent.com:sub".into(),
+            "repo:o/r:ref:refs/heads/main".into()
+        )));
     }
 
     #[test]
