@@ -63,7 +63,7 @@ pub trait HttpHandler: Send + Sync + 'static {
 /// Implements [`Service`] for a service crate's handler type, from the
 /// `generated` module at the crate root (`cargo xtask codegen`):
 ///
-/// ```ignore
+/// ```text
 /// stratus_protocol::service!(Sts, "sts", |sts| sts.sessions.reset());
 /// ```
 ///
