@@ -34,8 +34,10 @@ impl App {
             services: HashMap::new(),
             http_handlers: Vec::new(),
         };
-        let sts = stratus_sts::Sts::new(store, identities).map_err(|e| e.to_string())?;
+        let sts = stratus_sts::Sts::new(store.clone(), identities).map_err(|e| e.to_string())?;
         app.register(Arc::new(sts));
+        let s3 = stratus_s3::S3::new(store).map_err(|e| e.to_string())?;
+        app.register_http(Arc::new(s3));
         Ok(app)
     }
 
@@ -43,7 +45,6 @@ impl App {
         self.services.insert(s.name(), s);
     }
 
-    #[allow(dead_code)]
     fn register_http(&mut self, h: Arc<dyn HttpHandler>) {
         self.http_handlers.push(h);
     }

@@ -1,0 +1,224 @@
+//! Amazon S3: the REST API through s3s over our own storage, and the static
+//! website endpoint (`BUCKET.s3-website-REGION.localhost`).
+
+mod api;
+mod conditions;
+mod files;
+pub mod host;
+mod listing;
+pub mod names;
+pub mod policy;
+mod resign;
+mod state;
+mod website;
+
+use std::sync::Arc;
+
+use http_body_util::BodyExt;
+use s3s::service::{S3Service, S3ServiceBuilder};
+use stratus_core::{AwsError, RequestContext};
+use stratus_protocol::router::Caller;
+use stratus_protocol::{Body, HttpFuture, HttpHandler};
+use stratus_store::Store;
+
+use crate::api::Api;
+use crate::files::Files;
+use crate::host::HostKind;
+use crate::state::Db;
+
+/// What a handler learns about the caller, carried in request extensions.
+#[derive(Clone, Debug)]
+pub(crate) struct CallerInfo {
+    pub account: String,
+    pub region: String,
+    pub request_id: String,
+    pub now_ms: i64,
+}
+
+/// Shared by the API and the website endpoint.
+pub(crate) struct Engine {
+    pub db: Db,
+    pub files: Files,
+}
+
+impl Engine {
+    fn open(store: Store) -> Result<Engine, String> {
+        let files = Files::open(store.files_dir("s3")).map_err(|e| e.to_string())?;
+        let db = Db::load(store)?;
+        let removed = files.clean_orphans(&db.referenced_files());
+        if removed > 0 {
+            tracing::info!(removed, "removed unfinished S3 uploads");
+        }
+        Ok(Engine { db, files })
+    }
+}
+
+struct InternalAuth;
+
+#[async_trait::async_trait]
+impl s3s::auth::S3Auth for InternalAuth {
+    async fn get_secret_key(&self, _access_key: &str) -> s3s::S3Result<s3s::auth::SecretKey> {
+        Ok(resign::INTERNAL_SECRET.into())
+    }
+}
+
+/// Access is decided by the server, which resolved the caller already
+/// (an unsigned request acts as the default account, as elsewhere).
+struct AllowResolved;
+
+#[async_trait::async_trait]
+impl s3s::access::S3Access for AllowResolved {
+    async fn check(&self, _cx: &mut s3s::access::S3AccessContext<'_>) -> s3s::S3Result<()> {
+        Ok(())
+    }
+}
+
+/// Host parsing for s3s: ours knows `localhost:4566` and the region label.
+struct Hosts;
+
+impl s3s::host::S3Host for Hosts {
+    fn parse_host_header<'a>(
+        &'a self,
+        host: &'a str,
+    ) -> s3s::S3Result<s3s::host::VirtualHost<'a>> {
+        Ok(match host::classify(host) {
+            HostKind::Api { bucket, region } => {
+                let mut vh = s3s::host::VirtualHost::new(host);
+                if let Some(b) = bucket {
+                    vh = vh.with_bucket(b);
+                }
+                if let Some(r) = region {
+                    vh = vh.with_region(r);
+                }
+                vh
+            }
+            _ => s3s::host::VirtualHost::new(host),
+        })
+    }
+}
+
+/// Bucket names are checked by CreateBucket; other requests for a badly
+/// named bucket simply find no such bucket, as on AWS.
+struct AnyBucketName;
+
+impl s3s::validation::NameValidation for AnyBucketName {
+    fn validate_bucket_name(&self, name: &str) -> bool {
+        !name.is_empty() && name.len() <= 255
+    }
+}
+
+pub struct S3 {
+    engine: Arc<Engine>,
+    service: S3Service,
+}
+
+impl S3 {
+    pub fn new(store: Store) -> Result<S3, String> {
+        let engine = Arc::new(Engine::open(store)?);
+        let mut b = S3ServiceBuilder::new(Api {
+            engine: engine.clone(),
+        });
+        b.set_host(Hosts);
+        b.set_auth(InternalAuth);
+        b.set_access(AllowResolved);
+        b.set_validation(AnyBucketName);
+        Ok(S3 {
+            engine,
+            service: b.build(),
+        })
+    }
+
+}
+
+fn host_of(head: &http::request::Parts) -> &str {
+    head.headers
+        .get(http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
+impl HttpHandler for S3 {
+    fn name(&self) -> &'static str {
+        "s3"
+    }
+
+    fn claims(&self, head: &http::request::Parts, caller: &Caller) -> bool {
+        match host::classify(host_of(head)) {
+            HostKind::Website { .. } => true,
+            _ if caller.signing_service.is_some() => caller.signing_service.as_deref() == Some("s3"),
+            _ if resign::is_sigv2(head) => true,
+            HostKind::Api { .. } => true,
+            HostKind::Other => false,
+        }
+    }
+
+    fn handle<'a>(&'a self, ctx: RequestContext, req: http::Request<Body>) -> HttpFuture<'a> {
+        Box::pin(async move {
+            let (mut parts, body) = req.into_parts();
+            if let HostKind::Website { bucket, .. } = host::classify(host_of(&parts)) {
+                drop(body);
+                return self.engine.serve_website(&bucket, &parts, &ctx.request_id);
+            }
+            if let Err(e) = resign::resign(&mut parts, ctx.clock.now_secs()) {
+                return error_response(&e, &ctx.request_id);
+            }
+            parts.extensions.insert(CallerInfo {
+                account: ctx.account_id().to_string(),
+                region: ctx.region.clone(),
+                request_id: ctx.request_id.clone(),
+                now_ms: ctx.clock.now_millis(),
+            });
+            let req = http::Request::from_parts(parts, s3s::Body::http_body_unsync(body));
+            let resp = match self.service.call(req).await {
+                Ok(r) => r.map(|b| b.boxed_unsync()),
+                Err(e) => {
+                    tracing::error!(error = ?e, "s3 request failed");
+                    let mut r = http::Response::new(website::text_body(String::new()));
+                    *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+                    r
+                }
+            };
+            with_request_id(resp, &ctx.request_id)
+        })
+    }
+
+    fn reset(&self) -> Result<(), AwsError> {
+        let mut s = self.engine.db.state.write();
+        self.engine
+            .db
+            .store
+            .clear(state::TABLE)
+            .map_err(|e| AwsError::internal(e.to_string()))?;
+        s.buckets.clear();
+        self.engine.files.remove_all_data();
+        Ok(())
+    }
+}
+
+/// An error answered before s3s sees the request, in S3's XML shape.
+fn error_response(err: &AwsError, request_id: &str) -> http::Response<Body> {
+    use stratus_protocol::codec::{self, Protocol};
+    let r = codec::encode_error(Protocol::RestXml, None, err, request_id);
+    let mut resp = http::Response::new(website::text_body(String::new()));
+    *resp.body_mut() = http_body_util::Full::new(r.body)
+        .map_err(|never| match never {})
+        .boxed_unsync();
+    *resp.status_mut() = http::StatusCode::from_u16(r.status).unwrap_or(http::StatusCode::BAD_REQUEST);
+    for (k, v) in &r.headers {
+        if let (Ok(k), Ok(v)) = (
+            http::HeaderName::from_bytes(k.as_bytes()),
+            http::HeaderValue::from_str(v),
+        ) {
+            resp.headers_mut().insert(k, v);
+        }
+    }
+    with_request_id(resp, request_id)
+}
+
+pub(crate) fn with_request_id(mut resp: http::Response<Body>, id: &str) -> http::Response<Body> {
+    if let Ok(v) = http::HeaderValue::from_str(id) {
+        resp.headers_mut().insert("x-amz-request-id", v.clone());
+        resp.headers_mut().insert("x-amz-id-2", v);
+    }
+    resp
+}
