@@ -10,6 +10,7 @@ pub mod names;
 pub mod policy;
 mod resign;
 mod state;
+mod versions;
 mod website;
 
 use std::sync::Arc;

@@ -7,6 +7,8 @@ use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
 use stratus_store::{Batch, Store};
 
+pub use crate::versions::{KeyState, Mode};
+
 pub const TABLE: &str = "s3";
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq, Eq)]
@@ -33,6 +35,9 @@ pub struct BucketMeta {
     /// XML document the client sent, keyed by sub-resource name.
     #[serde(default)]
     pub configs: BTreeMap<String, String>,
+    /// `Enabled` or `Suspended` once versioning was ever configured.
+    #[serde(default)]
+    pub versioning: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -75,6 +80,11 @@ pub struct ObjectMeta {
     pub part_sizes: Vec<u64>,
     #[serde(default)]
     pub sse: Option<String>,
+    /// `None` is the null version.
+    #[serde(default)]
+    pub version_id: Option<String>,
+    #[serde(default)]
+    pub delete_marker: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -104,8 +114,77 @@ pub struct Upload {
 
 pub struct BucketEntry {
     pub meta: BucketMeta,
+    /// The current version of each key that has one.
     pub objects: BTreeMap<String, ObjectMeta>,
+    /// Noncurrent versions and delete markers, newest first.
+    pub history: BTreeMap<String, Vec<ObjectMeta>>,
     pub uploads: BTreeMap<String, Upload>,
+}
+
+impl BucketEntry {
+    pub fn new(meta: BucketMeta) -> BucketEntry {
+        BucketEntry {
+            meta,
+            objects: BTreeMap::new(),
+            history: BTreeMap::new(),
+            uploads: BTreeMap::new(),
+        }
+    }
+
+    pub fn key_state(&self, key: &str) -> KeyState {
+        KeyState {
+            current: self.objects.get(key).cloned(),
+            history: self.history.get(key).cloned().unwrap_or_default(),
+        }
+    }
+
+    /// Writes a key's versions to `batch` (to be committed before
+    /// [`BucketEntry::set_key_state`]).
+    pub fn persist_key(&self, batch: &mut Batch, key: &str, ks: &KeyState) -> Result<(), String> {
+        let bucket = &self.meta.name;
+        match &ks.current {
+            Some(c) => {
+                batch
+                    .put_json(TABLE, object_key(bucket, key), c)
+                    .map_err(|e| e.to_string())?;
+            }
+            None => {
+                batch.delete(TABLE, object_key(bucket, key));
+            }
+        }
+        if ks.history.is_empty() {
+            batch.delete(TABLE, history_key(bucket, key));
+        } else {
+            batch
+                .put_json(TABLE, history_key(bucket, key), &ks.history)
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+
+    pub fn set_key_state(&mut self, key: &str, ks: KeyState) {
+        match ks.current {
+            Some(c) => {
+                self.objects.insert(key.to_string(), c);
+            }
+            None => {
+                self.objects.remove(key);
+            }
+        }
+        if ks.history.is_empty() {
+            self.history.remove(key);
+        } else {
+            self.history.insert(key.to_string(), ks.history);
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.objects.is_empty() && self.history.is_empty()
+    }
+
+    pub fn mode(&self) -> Mode {
+        Mode::of(self.meta.versioning.as_deref())
+    }
 }
 
 #[derive(Default)]
@@ -119,6 +198,10 @@ pub fn bucket_key(name: &str) -> Vec<u8> {
 
 pub fn object_key(bucket: &str, key: &str) -> Vec<u8> {
     format!("o/{bucket}/{key}").into_bytes()
+}
+
+pub fn history_key(bucket: &str, key: &str) -> Vec<u8> {
+    format!("h/{bucket}/{key}").into_bytes()
 }
 
 pub fn upload_key(bucket: &str, id: &str) -> Vec<u8> {
@@ -135,14 +218,7 @@ impl Db {
         let mut state = State::default();
         let err = |e: stratus_store::StoreError| e.to_string();
         for b in store.scan_json::<BucketMeta>(TABLE, b"b/").map_err(err)? {
-            state.buckets.insert(
-                b.name.clone(),
-                BucketEntry {
-                    meta: b,
-                    objects: BTreeMap::new(),
-                    uploads: BTreeMap::new(),
-                },
-            );
+            state.buckets.insert(b.name.clone(), BucketEntry::new(b));
         }
         for (k, v) in store.scan(TABLE, b"o/").map_err(err)? {
             let Ok(o) = serde_json::from_slice::<ObjectMeta>(&v) else {
@@ -156,6 +232,21 @@ impl Db {
                 .to_string();
             if let Some(b) = state.buckets.get_mut(&bucket) {
                 b.objects.insert(o.key.clone(), o);
+            }
+        }
+        for (k, v) in store.scan(TABLE, b"h/").map_err(err)? {
+            let Ok(h) = serde_json::from_slice::<Vec<ObjectMeta>>(&v) else {
+                tracing::warn!(key = %String::from_utf8_lossy(&k), "skipping unreadable version entry");
+                continue;
+            };
+            let Some(first) = h.first() else { continue };
+            let bucket = String::from_utf8_lossy(&k[2..])
+                .split('/')
+                .next()
+                .unwrap_or("")
+                .to_string();
+            if let Some(b) = state.buckets.get_mut(&bucket) {
+                b.history.insert(first.key.clone(), h);
             }
         }
         for u in store.scan_json::<Upload>(TABLE, b"u/").map_err(err)? {
@@ -175,6 +266,7 @@ impl Db {
         let mut out = HashSet::new();
         for b in s.buckets.values() {
             out.extend(b.objects.values().map(|o| o.file.clone()));
+            out.extend(b.history.values().flatten().map(|o| o.file.clone()));
             for u in b.uploads.values() {
                 out.extend(u.parts.values().map(|p| p.file.clone()));
             }

@@ -308,6 +308,7 @@ mod tests {
             public_access_block: None,
             tags: None,
             configs: Default::default(),
+            versioning: None,
         };
         assert!(!anonymous_read(&b, "index.html"));
         b.policy = Some(r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::site/*"}]}"#.into());

@@ -96,20 +96,14 @@ impl Api {
             }),
             tags: None,
             configs: BTreeMap::new(),
+            versioning: None,
         };
         let mut batch = Batch::new();
         batch
             .put_json(TABLE, state::bucket_key(&name), &meta)
             .map_err(super::internal)?;
         self.persist(batch)?;
-        s.buckets.insert(
-            name.clone(),
-            BucketEntry {
-                meta,
-                objects: BTreeMap::new(),
-                uploads: BTreeMap::new(),
-            },
-        );
+        s.buckets.insert(name.clone(), BucketEntry::new(meta));
         let location = if region == "us-east-1" {
             format!("/{name}")
         } else {
@@ -202,7 +196,7 @@ impl Api {
         self.check_bucket(&c, name)?;
         let mut s = self.engine.db.state.write();
         let b = s.buckets.get(name).ok_or_else(no_such_bucket)?;
-        if !b.objects.is_empty() {
+        if !b.is_empty() {
             return Err(err(
                 S3ErrorCode::BucketNotEmpty,
                 "The bucket you tried to delete is not empty",

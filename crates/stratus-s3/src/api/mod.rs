@@ -7,6 +7,7 @@ mod config;
 mod list;
 mod multipart;
 mod object;
+mod versioning;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -159,4 +160,7 @@ delegate! {
     put_bucket_tagging: PutBucketTaggingInput => PutBucketTaggingOutput;
     get_bucket_tagging: GetBucketTaggingInput => GetBucketTaggingOutput;
     delete_bucket_tagging: DeleteBucketTaggingInput => DeleteBucketTaggingOutput;
+    put_bucket_versioning: PutBucketVersioningInput => PutBucketVersioningOutput;
+    get_bucket_versioning: GetBucketVersioningInput => GetBucketVersioningOutput;
+    list_object_versions: ListObjectVersionsInput => ListObjectVersionsOutput;
 }

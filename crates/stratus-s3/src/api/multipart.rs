@@ -327,7 +327,7 @@ impl Api {
         meta.checksum = checksum.clone();
         let if_match = i.if_match.as_ref().map(Tag::from_condition);
         let if_none_match = i.if_none_match.as_ref().map(Tag::from_condition);
-        self.commit_object(&i.bucket, meta, Some(written.tmp), if_match.as_ref(), if_none_match.as_ref()).await?;
+        let version_id = self.commit_object(&i.bucket, meta, Some(written.tmp), if_match.as_ref(), if_none_match.as_ref()).await?;
         let parts: Vec<String> = {
             let mut s = self.engine.db.state.write();
             let mut batch = Batch::new();
@@ -347,6 +347,7 @@ impl Api {
             key: Some(i.key.clone()),
             e_tag: Some(etag(&etag_hex)),
             location: Some(format!("/{}/{}", i.bucket, i.key)),
+            version_id,
             server_side_encryption: Some(ServerSideEncryption::from_static(ServerSideEncryption::AES256)),
             ..Default::default()
         };

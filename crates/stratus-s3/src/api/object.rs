@@ -96,6 +96,33 @@ fn storage_class_out(meta: &ObjectMeta) -> Option<StorageClass> {
         .map(|s| StorageClass::from(s.to_string()))
 }
 
+pub(crate) fn new_version_id() -> String {
+    stratus_core::ids::alnum(32)
+}
+
+#[derive(Default)]
+pub(crate) struct Deleted {
+    pub delete_marker: bool,
+    pub version_id: Option<String>,
+}
+
+/// Headers S3 adds when a delete marker answers a request.
+fn marker_headers(marker: Option<&ObjectMeta>) -> http::HeaderMap {
+    let mut h = http::HeaderMap::new();
+    h.insert("content-type", http::HeaderValue::from_static("application/xml"));
+    h.insert("x-amz-delete-marker", http::HeaderValue::from_static("true"));
+    if let Some(m) = marker {
+        let v = m.version_id.clone().unwrap_or_else(|| "null".into());
+        if let Ok(v) = http::HeaderValue::from_str(&v) {
+            h.insert("x-amz-version-id", v);
+        }
+        if let Ok(v) = http::HeaderValue::from_str(&stratus_core::time::http_date(m.last_modified_ms)) {
+            h.insert("last-modified", v);
+        }
+    }
+    h
+}
+
 /// A file read as a body, from its current position for `remaining` bytes.
 struct FileStream {
     file: tokio::fs::File,
@@ -163,12 +190,45 @@ impl Api {
     /// The object and an open handle on its bytes, taken under the lock so
     /// a concurrent overwrite cannot remove the file first.
     pub(crate) fn find(&self, account: &str, bucket: &str, key: &str, open: bool) -> S3Result<Found> {
+        self.find_version(account, bucket, key, None, open)
+    }
+
+    /// The current object, or the version asked for; a delete marker
+    /// answers as S3 does (404 for the latest, 405 when named).
+    pub(crate) fn find_version(&self, account: &str, bucket: &str, key: &str, version: Option<&str>, open: bool) -> S3Result<Found> {
         let s = self.engine.db.state.read();
         let b = s.buckets.get(bucket).ok_or_else(no_such_bucket)?;
         if b.meta.account != account {
             return Err(access_denied());
         }
-        let meta = b.objects.get(key).ok_or_else(no_such_key)?.clone();
+        let meta = match version {
+            None => match b.objects.get(key) {
+                Some(o) => o.clone(),
+                None => {
+                    let ks = b.key_state(key);
+                    let mut e = no_such_key();
+                    if ks.marker_is_latest() {
+                        e.set_headers(marker_headers(ks.history.first()));
+                    }
+                    return Err(e);
+                }
+            },
+            Some(v) => {
+                let ks = b.key_state(key);
+                let o = ks.find(v).cloned().ok_or_else(|| {
+                    err(S3ErrorCode::NoSuchVersion, "The specified version does not exist.")
+                })?;
+                if o.delete_marker {
+                    let mut e = err(
+                        S3ErrorCode::MethodNotAllowed,
+                        "The specified method is not allowed against this resource.",
+                    );
+                    e.set_headers(marker_headers(Some(&o)));
+                    return Err(e);
+                }
+                o
+            }
+        };
         let file = if open && !meta.file.is_empty() {
             Some(std::fs::File::open(self.engine.files.data_path(&meta.file)).map_err(internal)?)
         } else {
@@ -217,7 +277,7 @@ impl Api {
         tmp: Option<PathBuf>,
         if_match: Option<&Tag>,
         if_none_match: Option<&Tag>,
-    ) -> S3Result<()> {
+    ) -> S3Result<Option<String>> {
         if let Err(e) = self.check_write(bucket, &meta.key, if_match, if_none_match) {
             if let Some(t) = &tmp {
                 self.engine.files.discard(t).await;
@@ -232,7 +292,7 @@ impl Api {
             }
             None => meta.file,
         };
-        let old_file = {
+        let (dropped, version_id) = {
             let mut s = self.engine.db.state.write();
             let recheck = {
                 let b = s.buckets.get(bucket).ok_or_else(no_such_bucket);
@@ -256,27 +316,31 @@ impl Api {
                 }
                 return Err(e);
             }
+            let b = s.buckets.get_mut(bucket).ok_or_else(no_such_bucket)?;
+            let key = meta.key.clone();
+            let file = meta.file.clone();
+            let mut ks = b.key_state(&key);
+            let dropped = ks.put(meta, b.mode(), new_version_id());
+            let version_id = ks.current.as_ref().and_then(|c| c.version_id.clone());
             let mut batch = Batch::new();
-            batch
-                .put_json(TABLE, state::object_key(bucket, &meta.key), &meta)
-                .map_err(internal)?;
-            if let Err(e) = self.persist(batch) {
+            let saved = b
+                .persist_key(&mut batch, &key, &ks)
+                .map_err(internal)
+                .and_then(|()| self.persist(batch));
+            if let Err(e) = saved {
                 drop(s);
-                if !meta.file.is_empty() {
-                    self.engine.files.remove(&meta.file);
+                if !file.is_empty() {
+                    self.engine.files.remove(&file);
                 }
                 return Err(e);
             }
-            let b = s.buckets.get_mut(bucket).ok_or_else(no_such_bucket)?;
-            b.objects
-                .insert(meta.key.clone(), meta)
-                .map(|o| o.file)
-                .filter(|f| !f.is_empty())
+            b.set_key_state(&key, ks);
+            (dropped, version_id)
         };
-        if let Some(f) = old_file {
+        for f in dropped {
             self.engine.files.remove(&f);
         }
-        Ok(())
+        Ok(version_id)
     }
 
     pub(crate) async fn put_object(&self, req: S3Request<PutObjectInput>) -> S3Result<PutObjectOutput> {
@@ -359,10 +423,14 @@ impl Api {
             parts_count: None,
             part_sizes: Vec::new(),
             sse: Some("AES256".into()),
+            version_id: None,
+            delete_marker: false,
         };
-        self.commit_object(&input.bucket, meta, Some(written.tmp), if_match.as_ref(), if_none_match.as_ref())
+        let version_id = self
+            .commit_object(&input.bucket, meta, Some(written.tmp), if_match.as_ref(), if_none_match.as_ref())
             .await?;
         let mut out = PutObjectOutput {
+            version_id,
             e_tag: Some(etag(&etag_hex)),
             server_side_encryption: Some(ServerSideEncryption::from_static(ServerSideEncryption::AES256)),
             ..Default::default()
@@ -385,7 +453,7 @@ impl Api {
     pub(crate) async fn get_object(&self, req: S3Request<GetObjectInput>) -> S3Result<GetObjectOutput> {
         let c = caller(&req);
         let i = req.input;
-        let found = self.find(&c.account, &i.bucket, &i.key, true)?;
+        let found = self.find_version(&c.account, &i.bucket, &i.key, i.version_id.as_deref(), true)?;
         let meta = &found.meta;
         let cond = Conditions {
             if_match: i.if_match.as_ref().map(Tag::from_condition),
@@ -408,6 +476,7 @@ impl Api {
             ..Default::default()
         };
         fill_common(&mut out_common(&mut out), meta);
+        out.version_id = meta.version_id.clone();
         out.tag_count = (!meta.tags.is_empty()).then_some(meta.tags.len() as i32);
         out.parts_count = if i.part_number.is_some() { meta.parts_count.map(|n| n as i32) } else { None };
         if whole && i.checksum_mode.as_ref().is_some_and(|m| m.as_str() == "ENABLED") {
@@ -419,7 +488,7 @@ impl Api {
     pub(crate) async fn head_object(&self, req: S3Request<HeadObjectInput>) -> S3Result<HeadObjectOutput> {
         let c = caller(&req);
         let i = req.input;
-        let found = self.find(&c.account, &i.bucket, &i.key, false)?;
+        let found = self.find_version(&c.account, &i.bucket, &i.key, i.version_id.as_deref(), false)?;
         let meta = &found.meta;
         let cond = Conditions {
             if_match: i.if_match.as_ref().map(Tag::from_condition),
@@ -454,6 +523,7 @@ impl Api {
             server_side_encryption: &mut out.server_side_encryption,
         };
         fill_common(&mut common, meta);
+        out.version_id = meta.version_id.clone();
         out.parts_count = if i.part_number.is_some() { meta.parts_count.map(|n| n as i32) } else { None };
         if whole && i.checksum_mode.as_ref().is_some_and(|m| m.as_str() == "ENABLED") {
             set_checksums(&mut out.checksum_crc32, &mut out.checksum_crc32c, &mut out.checksum_crc64nvme, &mut out.checksum_sha1, &mut out.checksum_sha256, &mut out.checksum_type, meta);
@@ -473,37 +543,51 @@ impl Api {
                 return Err(precondition_failed());
             }
         }
-        self.remove_objects(&i.bucket, &[i.key])?;
-        Ok(DeleteObjectOutput::default())
+        let d = self.delete_key(&i.bucket, &i.key, i.version_id.as_deref(), c.now_ms)?;
+        Ok(DeleteObjectOutput {
+            delete_marker: d.delete_marker.then_some(true),
+            version_id: d.version_id,
+            ..Default::default()
+        })
     }
 
-    /// Deletes keys (missing ones are fine, as S3 has it) in one batch.
-    pub(crate) fn remove_objects(&self, bucket: &str, keys: &[String]) -> S3Result<()> {
-        let files: Vec<String> = {
+    /// One DELETE: the current object (leaving a marker when versioning),
+    /// or one version for good. Missing keys and versions are fine, as S3 has it.
+    pub(crate) fn delete_key(&self, bucket: &str, key: &str, version: Option<&str>, now_ms: i64) -> S3Result<Deleted> {
+        let (dropped, out) = {
             let mut s = self.engine.db.state.write();
-            let b = s.buckets.get(bucket).ok_or_else(no_such_bucket)?;
-            let mut batch = Batch::new();
-            let mut any = false;
-            for k in keys {
-                if b.objects.contains_key(k) {
-                    batch.delete(TABLE, state::object_key(bucket, k));
-                    any = true;
-                }
-            }
-            if any {
-                self.persist(batch)?;
-            }
             let b = s.buckets.get_mut(bucket).ok_or_else(no_such_bucket)?;
-            keys.iter()
-                .filter_map(|k| b.objects.remove(k))
-                .map(|o| o.file)
-                .filter(|f| !f.is_empty())
-                .collect()
+            let mut ks = b.key_state(key);
+            if ks.is_empty() {
+                return Ok(Deleted::default());
+            }
+            let (dropped, out) = match version {
+                None => {
+                    let (dropped, marker) = ks.delete(key, b.mode(), new_version_id(), now_ms);
+                    let out = Deleted {
+                        delete_marker: marker.is_some(),
+                        version_id: marker.and_then(|m| m.version_id.or(Some("null".into()))),
+                    };
+                    (dropped, out)
+                }
+                Some(v) => match ks.delete_version(v) {
+                    Some((removed, dropped)) => (dropped, Deleted {
+                        delete_marker: removed.delete_marker,
+                        version_id: Some(v.to_string()),
+                    }),
+                    None => return Ok(Deleted { delete_marker: false, version_id: Some(v.to_string()) }),
+                },
+            };
+            let mut batch = Batch::new();
+            b.persist_key(&mut batch, key, &ks).map_err(internal)?;
+            self.persist(batch)?;
+            b.set_key_state(key, ks);
+            (dropped, out)
         };
-        for f in files {
+        for f in dropped {
             self.engine.files.remove(&f);
         }
-        Ok(())
+        Ok(out)
     }
 
     pub(crate) async fn delete_objects(&self, req: S3Request<DeleteObjectsInput>) -> S3Result<DeleteObjectsOutput> {
@@ -517,21 +601,21 @@ impl Api {
                 "The XML you provided was not well-formed or did not validate against our published schema",
             ));
         }
-        let keys: Vec<String> = objects.iter().map(|o| o.key.clone()).collect();
-        self.remove_objects(&i.bucket, &keys)?;
         let quiet = i.delete.quiet.unwrap_or(false);
-        let deleted = if quiet {
-            Vec::new()
-        } else {
-            objects
-                .into_iter()
-                .map(|o| DeletedObject {
-                    key: Some(o.key),
-                    version_id: o.version_id,
-                    ..Default::default()
-                })
-                .collect()
-        };
+        let mut deleted = Vec::new();
+        for o in objects {
+            let d = self.delete_key(&i.bucket, &o.key, o.version_id.as_deref(), c.now_ms)?;
+            if quiet {
+                continue;
+            }
+            let marker_version = if o.version_id.is_none() { d.version_id.clone() } else { None };
+            deleted.push(DeletedObject {
+                key: Some(o.key),
+                version_id: o.version_id,
+                delete_marker: d.delete_marker.then_some(true),
+                delete_marker_version_id: if d.delete_marker { marker_version.or(d.version_id) } else { None },
+            });
+        }
         Ok(DeleteObjectsOutput {
             deleted: Some(deleted),
             errors: None,
@@ -542,11 +626,11 @@ impl Api {
     pub(crate) async fn copy_object(&self, req: S3Request<CopyObjectInput>) -> S3Result<CopyObjectOutput> {
         let c = caller(&req);
         let i = req.input;
-        let CopySource::Bucket { bucket: src_bucket, key: src_key, .. } = &i.copy_source else {
+        let CopySource::Bucket { bucket: src_bucket, key: src_key, version_id: src_version } = &i.copy_source else {
             return Err(err(S3ErrorCode::NotImplemented, "Copying from an access point is not implemented"));
         };
         self.check_bucket(&c, &i.bucket)?;
-        let found = self.find(&c.account, src_bucket, src_key, true)?;
+        let found = self.find_version(&c.account, src_bucket, src_key, src_version.as_deref(), true)?;
         let src = found.meta.clone();
         let cond = Conditions {
             if_match: i.copy_source_if_match.as_ref().map(Tag::from_condition),
@@ -625,7 +709,9 @@ impl Api {
         meta.sse = Some("AES256".into());
         meta.checksum = checksum::get(&written.checksum, &algo).map(|v| (algo.clone(), v, "FULL_OBJECT".into()));
         let checksum_out = meta.checksum.clone();
-        self.commit_object(&i.bucket, meta, Some(written.tmp), None, None).await?;
+        meta.version_id = None;
+        meta.delete_marker = false;
+        let version_id = self.commit_object(&i.bucket, meta, Some(written.tmp), None, None).await?;
         let mut result = CopyObjectResult {
             e_tag: Some(etag(&etag_hex)),
             last_modified: Some(ts(c.now_ms)),
@@ -643,6 +729,8 @@ impl Api {
         }
         Ok(CopyObjectOutput {
             copy_object_result: Some(result),
+            version_id,
+            copy_source_version_id: src.version_id.clone(),
             server_side_encryption: Some(ServerSideEncryption::from_static(ServerSideEncryption::AES256)),
             ..Default::default()
         })
