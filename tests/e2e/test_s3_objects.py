@@ -223,7 +223,10 @@ def test_invalid_storage_class(c):
 
 
 @pytest.mark.parametrize("sig", ["s3v4", "s3"])
-def test_presigned_urls(server, c, sig):
+def test_presigned_urls(server_factory, sig):
+    # A server of its own: other tests move the shared server's clock, which expires URLs.
+    server = server_factory(["--ephemeral", "--test-mode"])
+    s3(server).create_bucket(Bucket=BUCKET)
     signer = s3(server, signature_version=sig)
     put_url = signer.generate_presigned_url("put_object", Params={"Bucket": BUCKET, "Key": "pre"}, ExpiresIn=300)
     r = requests.put(put_url, data=b"presigned body", timeout=10)
@@ -231,3 +234,7 @@ def test_presigned_urls(server, c, sig):
     get_url = signer.generate_presigned_url("get_object", Params={"Bucket": BUCKET, "Key": "pre"}, ExpiresIn=300)
     r = requests.get(get_url, timeout=10)
     assert r.status_code == 200 and r.content == b"presigned body"
+    # Moving the server's clock past the expiry refuses the URL.
+    server.advance(301)
+    r = requests.get(get_url, timeout=10)
+    assert r.status_code == 403 and "<Code>AccessDenied</Code>" in r.text and "expired" in r.text

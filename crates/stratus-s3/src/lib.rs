@@ -3,8 +3,10 @@
 
 mod api;
 mod conditions;
+mod cors;
 mod files;
 pub mod host;
+mod lifecycle;
 mod listing;
 pub mod names;
 pub mod policy;
@@ -131,6 +133,57 @@ impl S3 {
 
 }
 
+impl S3 {
+    /// The bucket a REST request names, by virtual host or first path segment.
+    fn bucket_of(&self, head: &http::request::Parts) -> Option<String> {
+        if let HostKind::Api { bucket: Some(b), .. } = host::classify(host_of(head)) {
+            return Some(b);
+        }
+        let seg = head.uri.path().trim_start_matches('/').split('/').next()?;
+        let seg = percent_encoding::percent_decode_str(seg).decode_utf8().ok()?;
+        (!seg.is_empty()).then(|| seg.to_string())
+    }
+
+    /// A browser's CORS preflight (OPTIONS), answered from the bucket's rules.
+    fn preflight(&self, head: &http::request::Parts, request_id: &str) -> http::Response<Body> {
+        let header = |n: &str| head.headers.get(n).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let (Some(origin), Some(method)) = (header("origin"), header("access-control-request-method")) else {
+            return error_response(
+                &AwsError::bad_request("BadRequest", "Insufficient information. Origin request header needed."),
+                request_id,
+            );
+        };
+        let requested: Vec<String> = header("access-control-request-headers")
+            .map(|h| h.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect())
+            .unwrap_or_default();
+        let forbidden = |msg: &str| {
+            error_response(&AwsError::new(403, "AccessForbidden", msg), request_id)
+        };
+        let cfg: Option<s3s::dto::CORSConfiguration> = self.bucket_of(head).and_then(|b| {
+            let s = self.engine.db.state.read();
+            api::stored_config(&s.buckets.get(&b)?.meta, "cors")
+        });
+        let Some(cfg) = cfg else {
+            return forbidden("CORSResponse: CORS is not enabled for this bucket.");
+        };
+        match cors::evaluate(&cfg, &origin, &method, &requested) {
+            Some(a) => {
+                let mut resp = http::Response::new(website::text_body(String::new()));
+                cors::apply(resp.headers_mut(), &a);
+                with_request_id(resp, request_id)
+            }
+            None => forbidden(
+                "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.",
+            ),
+        }
+    }
+
+    /// The background work that applies lifecycle rules.
+    pub fn lifecycle_task(&self) -> Arc<dyn stratus_core::tasks::Task> {
+        Arc::new(lifecycle::LifecycleTask::new(self.engine.clone()))
+    }
+}
+
 fn host_of(head: &http::request::Parts) -> &str {
     head.headers
         .get(http::header::HOST)
@@ -144,6 +197,11 @@ impl HttpHandler for S3 {
     }
 
     fn claims(&self, head: &http::request::Parts, caller: &Caller) -> bool {
+        if head.method == http::Method::OPTIONS
+            && head.headers.contains_key("access-control-request-method")
+        {
+            return self.bucket_of(head).is_some_and(|b| self.engine.db.state.read().buckets.contains_key(&b));
+        }
         match host::classify(host_of(head)) {
             HostKind::Website { .. } => true,
             _ if caller.signing_service.is_some() => caller.signing_service.as_deref() == Some("s3"),
@@ -160,6 +218,21 @@ impl HttpHandler for S3 {
                 drop(body);
                 return self.engine.serve_website(&bucket, &parts, &ctx.request_id);
             }
+            if parts.method == http::Method::OPTIONS {
+                drop(body);
+                return self.preflight(&parts, &ctx.request_id);
+            }
+            let origin = parts
+                .headers
+                .get("origin")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            let cors = origin.and_then(|o| {
+                let bucket = self.bucket_of(&parts)?;
+                let s = self.engine.db.state.read();
+                let cfg: s3s::dto::CORSConfiguration = api::stored_config(&s.buckets.get(&bucket)?.meta, "cors")?;
+                cors::evaluate(&cfg, &o, parts.method.as_str(), &[])
+            });
             if let Err(e) = resign::resign(&mut parts, ctx.clock.now_secs()) {
                 return error_response(&e, &ctx.request_id);
             }
@@ -179,7 +252,11 @@ impl HttpHandler for S3 {
                     r
                 }
             };
-            with_request_id(resp, &ctx.request_id)
+            let mut resp = with_request_id(resp, &ctx.request_id);
+            if let Some(a) = cors {
+                cors::apply(resp.headers_mut(), &a);
+            }
+            resp
         })
     }
 
@@ -198,21 +275,23 @@ impl HttpHandler for S3 {
 
 /// An error answered before s3s sees the request, in S3's XML shape.
 fn error_response(err: &AwsError, request_id: &str) -> http::Response<Body> {
-    use stratus_protocol::codec::{self, Protocol};
-    let r = codec::encode_error(Protocol::RestXml, None, err, request_id);
-    let mut resp = http::Response::new(website::text_body(String::new()));
-    *resp.body_mut() = http_body_util::Full::new(r.body)
-        .map_err(|never| match never {})
-        .boxed_unsync();
-    *resp.status_mut() = http::StatusCode::from_u16(r.status).unwrap_or(http::StatusCode::BAD_REQUEST);
-    for (k, v) in &r.headers {
-        if let (Ok(k), Ok(v)) = (
-            http::HeaderName::from_bytes(k.as_bytes()),
-            http::HeaderValue::from_str(v),
-        ) {
-            resp.headers_mut().insert(k, v);
-        }
+    let mut e = s3s::S3Error::with_message(
+        s3s::S3ErrorCode::from_bytes(err.code.as_bytes())
+            .unwrap_or_else(|| s3s::S3ErrorCode::Custom(err.code.clone().into())),
+        err.message.clone(),
+    );
+    e.set_request_id(request_id);
+    if let Ok(status) = http::StatusCode::from_u16(err.status) {
+        e.set_status_code(status);
     }
+    let resp = match e.to_http_response() {
+        Ok(r) => r.map(|b| b.boxed_unsync()),
+        Err(_) => {
+            let mut r = http::Response::new(website::text_body(String::new()));
+            *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+            r
+        }
+    };
     with_request_id(resp, request_id)
 }
 

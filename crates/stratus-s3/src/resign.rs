@@ -64,6 +64,18 @@ pub fn resign(parts: &mut http::request::Parts, now_secs: i64) -> Result<(), Aws
         set_query(parts, &kept.join("&"));
         return Ok(());
     }
+    if query.contains("X-Amz-Signature=") {
+        let pairs = stratus_protocol::codec::parse_form(query.as_bytes());
+        let get = |n: &str| pairs.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
+        let start = get("X-Amz-Date").and_then(|d| stratus_core::time::parse_iso8601(d));
+        let expires = get("X-Amz-Expires").and_then(|e| e.parse::<i64>().ok());
+        // Checked on the server's clock too, so moving it expires URLs.
+        if let (Some(start), Some(expires)) = (start, expires) {
+            if start / 1000 + expires < now_secs {
+                return Err(AwsError::new(403, "AccessDenied", "Request has expired"));
+            }
+        }
+    }
     resign_v4(parts);
     Ok(())
 }

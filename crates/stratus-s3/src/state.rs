@@ -85,6 +85,9 @@ pub struct ObjectMeta {
     pub version_id: Option<String>,
     #[serde(default)]
     pub delete_marker: bool,
+    /// The object's ACL (an AccessControlPolicy document), if one was set.
+    #[serde(default)]
+    pub acl: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

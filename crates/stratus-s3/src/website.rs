@@ -49,16 +49,25 @@ pub(crate) fn text_body(s: String) -> Body {
 /// Whether an anonymous visitor may read `key`: the bucket policy must
 /// allow `s3:GetObject` to everyone, and the public access block must not
 /// restrict public buckets.
-pub fn anonymous_read(b: &BucketMeta, key: &str) -> bool {
-    if b.public_access_block
-        .as_ref()
-        .is_some_and(|p| p.restrict_public_buckets)
-    {
-        return false;
+/// A public-read object ACL also opens the object, unless the block
+/// ignores public ACLs or the bucket's ownership setting disables ACLs.
+pub fn anonymous_read(b: &BucketMeta, key: &str, object_acl: Option<&str>) -> bool {
+    let pab = b.public_access_block.clone().unwrap_or_default();
+    let decision = match &b.policy {
+        Some(doc) if !pab.restrict_public_buckets => {
+            policy::anonymous(doc, "s3:GetObject", &format!("arn:aws:s3:::{}/{key}", b.name))
+        }
+        _ => Decision::Implicit,
+    };
+    match decision {
+        Decision::Allow => true,
+        Decision::Deny => false,
+        Decision::Implicit => {
+            let acls_on = crate::api::stored_config::<s3s::dto::OwnershipControls>(b, "ownership")
+                .is_none_or(|o| o.rules.iter().all(|r| r.object_ownership.as_str() != "BucketOwnerEnforced"));
+            acls_on && !pab.ignore_public_acls && crate::api::grants_public_read(object_acl)
+        }
     }
-    let Some(doc) = &b.policy else { return false };
-    let resource = format!("arn:aws:s3:::{}/{key}", b.name);
-    policy::anonymous(doc, "s3:GetObject", &resource) == Decision::Allow
 }
 
 fn html_escape(s: &str) -> String {
@@ -179,8 +188,8 @@ impl Engine {
     /// it, else the HTML error page.
     fn error_answer(&self, r: &Req<'_>, b: &BucketMeta, cfg: &WebsiteConfig, status: StatusCode, code: &str, message: &str, extra: &[(&str, &str)]) -> http::Response<Body> {
         if let Some(k) = &cfg.error_key {
-            if anonymous_read(b, k) {
-                if let Some((o, f)) = self.open_object(&b.name, k) {
+            if let Some((o, f)) = self.open_object(&b.name, k) {
+                if anonymous_read(b, k, o.acl.as_deref()) {
                     return self.object_response(r, status, o, f);
                 }
             }
@@ -251,13 +260,14 @@ impl Engine {
                     && rule.key_prefix_equals.as_deref().is_none_or(|p| key.starts_with(p))
             }).map(|rule| rule_redirect(&r, rule, &key)).map(|x| (x, code.to_string()))
         };
-        if !anonymous_read(&b, &key) {
+        let found = self.open_object(bucket, &key);
+        if !anonymous_read(&b, &key, found.as_ref().and_then(|(o, _)| o.acl.as_deref())) {
             if let Some((resp, _)) = on_error(StatusCode::FORBIDDEN, "AccessDenied") {
                 return resp;
             }
             return self.error_answer(&r, &b, &cfg, StatusCode::FORBIDDEN, "AccessDenied", "Access Denied", &[]);
         }
-        match self.open_object(bucket, &key) {
+        match found {
             Some((o, _)) if o.website_redirect.is_some() => {
                 let loc = o.website_redirect.unwrap_or_default();
                 redirect(&r, StatusCode::MOVED_PERMANENTLY, loc)
@@ -310,13 +320,13 @@ mod tests {
             configs: Default::default(),
             versioning: None,
         };
-        assert!(!anonymous_read(&b, "index.html"));
+        assert!(!anonymous_read(&b, "index.html", None));
         b.policy = Some(r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::site/*"}]}"#.into());
-        assert!(anonymous_read(&b, "index.html"));
+        assert!(anonymous_read(&b, "index.html", None));
         b.public_access_block = Some(crate::state::PublicAccessBlock {
             restrict_public_buckets: true,
             ..Default::default()
         });
-        assert!(!anonymous_read(&b, "index.html"));
+        assert!(!anonymous_read(&b, "index.html", None));
     }
 }

@@ -36,8 +36,12 @@ impl App {
         };
         let sts = stratus_sts::Sts::new(store.clone(), identities).map_err(|e| e.to_string())?;
         app.register(Arc::new(sts));
-        let s3 = stratus_s3::S3::new(store).map_err(|e| e.to_string())?;
-        app.register_http(Arc::new(s3));
+        let s3 = Arc::new(stratus_s3::S3::new(store).map_err(|e| e.to_string())?);
+        if tokio::runtime::Handle::try_current().is_ok() {
+            stratus_core::tasks::Tasks::new(app.clock.clone(), std::time::Duration::from_secs(60))
+                .spawn(s3.lifecycle_task());
+        }
+        app.register_http(s3);
         Ok(app)
     }
 

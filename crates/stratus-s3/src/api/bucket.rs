@@ -61,6 +61,19 @@ impl Api {
             .and_then(|cfg| cfg.location_constraint.as_ref())
             .map(|l| l.as_str().to_string());
         let region = bucket_region(&c.region, constraint.as_deref())?;
+        let ownership = req
+            .input
+            .object_ownership
+            .as_ref()
+            .map_or(ObjectOwnership::BUCKET_OWNER_ENFORCED.to_string(), |o| o.as_str().to_string());
+        if !matches!(ownership.as_str(), "BucketOwnerEnforced" | "BucketOwnerPreferred" | "ObjectWriter") {
+            return Err(err(S3ErrorCode::InvalidArgument, "Invalid x-amz-object-ownership header"));
+        }
+        let ownership_xml = super::stored::to_xml(&OwnershipControls {
+            rules: vec![OwnershipControlsRule {
+                object_ownership: ObjectOwnership::from(ownership.clone()),
+            }],
+        })?;
         let mut s = self.engine.db.state.write();
         if let Some(existing) = s.buckets.get(&name) {
             if existing.meta.account != c.account {
@@ -98,6 +111,32 @@ impl Api {
             configs: BTreeMap::new(),
             versioning: None,
         };
+        let mut meta = meta;
+        meta.configs.insert("ownership".into(), ownership_xml);
+        let i = &req.input;
+        let acl = super::acl::resolve(&meta, &c.account, super::acl::AclInput {
+            canned: i.acl.as_ref().map(|a| a.as_str()),
+            policy: None,
+            full_control: &i.grant_full_control,
+            read: &i.grant_read,
+            read_acp: &i.grant_read_acp,
+            write: &i.grant_write,
+            write_acp: &i.grant_write_acp,
+        })
+        .map_err(|e| {
+            if e.code().as_str() == "AccessControlListNotSupported" {
+                custom(
+                    "InvalidBucketAclWithObjectOwnership",
+                    400,
+                    "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
+                )
+            } else {
+                e
+            }
+        })?;
+        if let Some(acl) = acl {
+            meta.configs.insert("acl".into(), acl);
+        }
         let mut batch = Batch::new();
         batch
             .put_json(TABLE, state::bucket_key(&name), &meta)

@@ -12,7 +12,7 @@ use crate::website::{RoutingRuleCfg, WebsiteConfig};
 
 impl Api {
     /// Applies `f` to the bucket's metadata and writes it through.
-    fn update_bucket<T>(&self, c: &CallerInfo, bucket: &str, f: impl FnOnce(&mut BucketMeta) -> S3Result<T>) -> S3Result<T> {
+    pub(crate) fn update_bucket<T>(&self, c: &CallerInfo, bucket: &str, f: impl FnOnce(&mut BucketMeta) -> S3Result<T>) -> S3Result<T> {
         let mut s = self.engine.db.state.write();
         let b = s.buckets.get_mut(bucket).ok_or_else(no_such_bucket)?;
         if b.meta.account != c.account {
@@ -27,7 +27,7 @@ impl Api {
         Ok(out)
     }
 
-    fn read_bucket<T>(&self, c: &CallerInfo, bucket: &str, f: impl FnOnce(&BucketMeta) -> S3Result<T>) -> S3Result<T> {
+    pub(crate) fn read_bucket<T>(&self, c: &CallerInfo, bucket: &str, f: impl FnOnce(&BucketMeta) -> S3Result<T>) -> S3Result<T> {
         let s = self.engine.db.state.read();
         let b = s.buckets.get(bucket).ok_or_else(no_such_bucket)?;
         if b.meta.account != c.account {

@@ -1,12 +1,14 @@
 //! The S3 REST API: s3s decodes each request into a typed input; these
 //! handlers answer it from our own storage.
 
+mod acl;
 mod bucket;
 mod checksum;
 mod config;
 mod list;
 mod multipart;
 mod object;
+mod stored;
 mod versioning;
 
 use std::sync::Arc;
@@ -17,7 +19,9 @@ use s3s::{S3, S3Error, S3ErrorCode, S3Request, S3Response, S3Result};
 
 use crate::{CallerInfo, Engine};
 
+pub(crate) use acl::grants_public_read;
 pub(crate) use object::body_of;
+pub(crate) use stored::config as stored_config;
 
 pub struct Api {
     pub(crate) engine: Arc<Engine>,
@@ -163,4 +167,27 @@ delegate! {
     put_bucket_versioning: PutBucketVersioningInput => PutBucketVersioningOutput;
     get_bucket_versioning: GetBucketVersioningInput => GetBucketVersioningOutput;
     list_object_versions: ListObjectVersionsInput => ListObjectVersionsOutput;
+    put_bucket_encryption: PutBucketEncryptionInput => PutBucketEncryptionOutput;
+    get_bucket_encryption: GetBucketEncryptionInput => GetBucketEncryptionOutput;
+    delete_bucket_encryption: DeleteBucketEncryptionInput => DeleteBucketEncryptionOutput;
+    put_bucket_ownership_controls: PutBucketOwnershipControlsInput => PutBucketOwnershipControlsOutput;
+    get_bucket_ownership_controls: GetBucketOwnershipControlsInput => GetBucketOwnershipControlsOutput;
+    delete_bucket_ownership_controls: DeleteBucketOwnershipControlsInput => DeleteBucketOwnershipControlsOutput;
+    put_bucket_logging: PutBucketLoggingInput => PutBucketLoggingOutput;
+    get_bucket_logging: GetBucketLoggingInput => GetBucketLoggingOutput;
+    put_bucket_notification_configuration: PutBucketNotificationConfigurationInput => PutBucketNotificationConfigurationOutput;
+    get_bucket_notification_configuration: GetBucketNotificationConfigurationInput => GetBucketNotificationConfigurationOutput;
+    put_bucket_replication: PutBucketReplicationInput => PutBucketReplicationOutput;
+    get_bucket_replication: GetBucketReplicationInput => GetBucketReplicationOutput;
+    delete_bucket_replication: DeleteBucketReplicationInput => DeleteBucketReplicationOutput;
+    put_bucket_cors: PutBucketCorsInput => PutBucketCorsOutput;
+    get_bucket_cors: GetBucketCorsInput => GetBucketCorsOutput;
+    delete_bucket_cors: DeleteBucketCorsInput => DeleteBucketCorsOutput;
+    put_bucket_lifecycle_configuration: PutBucketLifecycleConfigurationInput => PutBucketLifecycleConfigurationOutput;
+    get_bucket_lifecycle_configuration: GetBucketLifecycleConfigurationInput => GetBucketLifecycleConfigurationOutput;
+    delete_bucket_lifecycle: DeleteBucketLifecycleInput => DeleteBucketLifecycleOutput;
+    get_bucket_acl: GetBucketAclInput => GetBucketAclOutput;
+    put_bucket_acl: PutBucketAclInput => PutBucketAclOutput;
+    get_object_acl: GetObjectAclInput => GetObjectAclOutput;
+    put_object_acl: PutObjectAclInput => PutObjectAclOutput;
 }

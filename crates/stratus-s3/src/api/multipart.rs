@@ -369,21 +369,27 @@ impl Api {
         let i = req.input;
         self.check_bucket(&c, &i.bucket)?;
         self.upload_of(&i.bucket, &i.key, &i.upload_id)?;
+        self.drop_upload(&i.bucket, &i.upload_id)?;
+        Ok(AbortMultipartUploadOutput::default())
+    }
+
+    /// Forgets an upload and removes its parts' files.
+    pub(crate) fn drop_upload(&self, bucket: &str, id: &str) -> S3Result<()> {
         let files: Vec<String> = {
             let mut s = self.engine.db.state.write();
             let mut batch = Batch::new();
-            batch.delete(TABLE, state::upload_key(&i.bucket, &i.upload_id));
+            batch.delete(TABLE, state::upload_key(bucket, id));
             self.persist(batch)?;
             s.buckets
-                .get_mut(&i.bucket)
-                .and_then(|b| b.uploads.remove(&i.upload_id))
+                .get_mut(bucket)
+                .and_then(|b| b.uploads.remove(id))
                 .map(|u| u.parts.into_values().map(|p| p.file).collect())
                 .unwrap_or_default()
         };
         for f in files {
             self.engine.files.remove(&f);
         }
-        Ok(AbortMultipartUploadOutput::default())
+        Ok(())
     }
 
     pub(crate) async fn list_parts(&self, req: S3Request<ListPartsInput>) -> S3Result<ListPartsOutput> {

@@ -367,6 +367,16 @@ impl Api {
         };
         let storage_class = input.storage_class.as_ref().map(|s| s.as_str().to_string());
         check_storage_class(storage_class.as_deref())?;
+        let bucket_meta = self.read_bucket(&c, &input.bucket, |b| Ok(b.clone()))?;
+        let acl = super::acl::resolve(&bucket_meta, &c.account, super::acl::AclInput {
+            canned: input.acl.as_ref().map(|a| a.as_str()),
+            policy: None,
+            full_control: &input.grant_full_control,
+            read: &input.grant_read,
+            read_acp: &input.grant_read_acp,
+            write: &None,
+            write_acp: &input.grant_write_acp,
+        })?;
         let given = Checksum {
             checksum_crc32: input.checksum_crc32.clone(),
             checksum_crc32c: input.checksum_crc32c.clone(),
@@ -425,6 +435,7 @@ impl Api {
             sse: Some("AES256".into()),
             version_id: None,
             delete_marker: false,
+            acl,
         };
         let version_id = self
             .commit_object(&input.bucket, meta, Some(written.tmp), if_match.as_ref(), if_none_match.as_ref())
@@ -711,6 +722,16 @@ impl Api {
         let checksum_out = meta.checksum.clone();
         meta.version_id = None;
         meta.delete_marker = false;
+        let bucket_meta = self.read_bucket(&c, &i.bucket, |b| Ok(b.clone()))?;
+        meta.acl = super::acl::resolve(&bucket_meta, &c.account, super::acl::AclInput {
+            canned: i.acl.as_ref().map(|a| a.as_str()),
+            policy: None,
+            full_control: &i.grant_full_control,
+            read: &i.grant_read,
+            read_acp: &i.grant_read_acp,
+            write: &None,
+            write_acp: &i.grant_write_acp,
+        })?;
         let version_id = self.commit_object(&i.bucket, meta, Some(written.tmp), None, None).await?;
         let mut result = CopyObjectResult {
             e_tag: Some(etag(&etag_hex)),
@@ -745,7 +766,7 @@ impl Api {
         })
     }
 
-    fn update_object(&self, c: &crate::CallerInfo, bucket: &str, key: &str, f: impl FnOnce(&mut ObjectMeta)) -> S3Result<()> {
+    pub(crate) fn update_object(&self, c: &crate::CallerInfo, bucket: &str, key: &str, f: impl FnOnce(&mut ObjectMeta)) -> S3Result<()> {
         self.check_bucket(c, bucket)?;
         let mut s = self.engine.db.state.write();
         let b = s.buckets.get_mut(bucket).ok_or_else(no_such_bucket)?;
