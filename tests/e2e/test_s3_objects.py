@@ -238,3 +238,18 @@ def test_presigned_urls(server_factory, sig):
     server.advance(301)
     r = requests.get(get_url, timeout=10)
     assert r.status_code == 403 and "<Code>AccessDenied</Code>" in r.text and "expired" in r.text
+
+
+@pytest.mark.parametrize("sig", ["s3", "s3v4"])
+def test_browser_post_upload(server, c, sig):
+    post = s3(server, signature_version=sig).generate_presigned_post(
+        BUCKET, "uploads/${filename}", Fields={"Content-Type": "text/plain"},
+        Conditions=[{"Content-Type": "text/plain"}, ["starts-with", "$key", "uploads/"],
+                    ["content-length-range", 1, 1024]], ExpiresIn=300)
+    r = requests.post(post["url"], data=post["fields"], files={"file": ("note.txt", b"posted from a form")}, timeout=10)
+    assert r.status_code == 204, r.text
+    g = c.get_object(Bucket=BUCKET, Key="uploads/note.txt")
+    assert g["Body"].read() == b"posted from a form" and g["ContentType"] == "text/plain"
+    # The policy's conditions still hold.
+    r = requests.post(post["url"], data=post["fields"], files={"file": ("big.txt", b"x" * 2048)}, timeout=10)
+    assert r.status_code == 400, r.text

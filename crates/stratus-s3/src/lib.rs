@@ -10,6 +10,7 @@ mod lifecycle;
 mod listing;
 pub mod names;
 pub mod policy;
+mod post_form;
 mod resign;
 mod state;
 mod versions;
@@ -202,6 +203,13 @@ impl HttpHandler for S3 {
         {
             return self.bucket_of(head).is_some_and(|b| self.engine.db.state.read().buckets.contains_key(&b));
         }
+        // Browser form uploads carry no Authorization header: path-style
+        // ones are known by their bucket.
+        if post_form::is_form_upload(head) && caller.signing_service.is_none() {
+            if let HostKind::Other = host::classify(host_of(head)) {
+                return self.bucket_of(head).is_some_and(|b| self.engine.db.state.read().buckets.contains_key(&b));
+            }
+        }
         match host::classify(host_of(head)) {
             HostKind::Website { .. } => true,
             _ if caller.signing_service.is_some() => caller.signing_service.as_deref() == Some("s3"),
@@ -242,6 +250,13 @@ impl HttpHandler for S3 {
                 request_id: ctx.request_id.clone(),
                 now_ms: ctx.clock.now_millis(),
             });
+            let body = if post_form::is_form_upload(&parts) {
+                let filename = post_form::FormFilename::default();
+                parts.extensions.insert(filename.clone());
+                post_form::strip_signature(body, filename)
+            } else {
+                body
+            };
             let req = http::Request::from_parts(parts, s3s::Body::http_body_unsync(body));
             let resp = match self.service.call(req).await {
                 Ok(r) => r.map(|b| b.boxed_unsync()),

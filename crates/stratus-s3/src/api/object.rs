@@ -345,12 +345,19 @@ impl Api {
 
     pub(crate) async fn put_object(&self, req: S3Request<PutObjectInput>) -> S3Result<PutObjectOutput> {
         let c = caller(&req);
+        let form_filename = req
+            .extensions
+            .get::<crate::post_form::FormFilename>()
+            .and_then(|f| f.0.lock().clone());
         let S3Request {
-            input,
+            mut input,
             headers,
             trailing_headers,
             ..
         } = req;
+        if let Some(name) = form_filename {
+            input.key = input.key.replace("${filename}", &name);
+        }
         self.check_bucket(&c, &input.bucket)?;
         if input.content_length.is_some_and(|l| l > MAX_PUT) {
             return Err(err(
