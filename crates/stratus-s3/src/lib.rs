@@ -2,6 +2,7 @@
 //! website endpoint (`BUCKET.s3-website-REGION.localhost`).
 
 mod api;
+mod chunked;
 mod conditions;
 mod cors;
 mod files;
@@ -241,9 +242,14 @@ impl HttpHandler for S3 {
                 let cfg: s3s::dto::CORSConfiguration = api::stored_config(&s.buckets.get(&bucket)?.meta, "cors")?;
                 cors::evaluate(&cfg, &o, parts.method.as_str(), &[])
             });
-            if let Err(e) = resign::resign(&mut parts, ctx.clock.now_secs()) {
-                return error_response(&e, &ctx.request_id);
-            }
+            let chunk_signer = match resign::resign(&mut parts, ctx.clock.now_secs()) {
+                Ok(s) => s,
+                Err(e) => return error_response(&e, &ctx.request_id),
+            };
+            let body = match chunk_signer {
+                Some(s) => chunked::resign_body(body, s),
+                None => body,
+            };
             parts.extensions.insert(CallerInfo {
                 account: ctx.account_id().to_string(),
                 region: ctx.region.clone(),

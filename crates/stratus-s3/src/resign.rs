@@ -6,6 +6,8 @@
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use stratus_core::AwsError;
+
+use crate::chunked::ChunkSigner;
 use stratus_protocol::sigv4::{self, RequestParts, SignedRequest};
 
 /// The secret [`crate::InternalAuth`] hands s3s for every access key.
@@ -42,7 +44,7 @@ pub fn is_sigv2(head: &http::request::Parts) -> bool {
 /// Rewrites the signature of `parts` in place. Requests that cannot be
 /// re-signed are left alone (s3s then answers them as AWS would a bad
 /// signature); SigV2 requests become anonymous once their expiry is checked.
-pub fn resign(parts: &mut http::request::Parts, now_secs: i64) -> Result<(), AwsError> {
+pub fn resign(parts: &mut http::request::Parts, now_secs: i64) -> Result<Option<ChunkSigner>, AwsError> {
     let query = parts.uri.query().unwrap_or("").to_string();
     if query.contains("AWSAccessKeyId=") && query.contains("Signature=") {
         let pairs = stratus_protocol::codec::parse_form(query.as_bytes());
@@ -62,7 +64,7 @@ pub fn resign(parts: &mut http::request::Parts, now_secs: i64) -> Result<(), Aws
             })
             .collect();
         set_query(parts, &kept.join("&"));
-        return Ok(());
+        return Ok(None);
     }
     if query.contains("X-Amz-Signature=") {
         let pairs = stratus_protocol::codec::parse_form(query.as_bytes());
@@ -76,11 +78,10 @@ pub fn resign(parts: &mut http::request::Parts, now_secs: i64) -> Result<(), Aws
             }
         }
     }
-    resign_v4(parts);
-    Ok(())
+    Ok(resign_v4(parts))
 }
 
-fn resign_v4(parts: &mut http::request::Parts) {
+fn resign_v4(parts: &mut http::request::Parts) -> Option<ChunkSigner> {
     let auth = parts
         .headers
         .get(http::header::AUTHORIZATION)
@@ -89,10 +90,9 @@ fn resign_v4(parts: &mut http::request::Parts) {
     if let Some(auth) = auth {
         if auth.starts_with("AWS ") {
             parts.headers.remove(http::header::AUTHORIZATION);
-            return;
+            return None;
         }
-        resign_header(parts, &auth);
-        return;
+        return resign_header(parts, &auth);
     }
     if parts
         .uri
@@ -101,19 +101,18 @@ fn resign_v4(parts: &mut http::request::Parts) {
     {
         resign_query(parts);
     }
+    None
 }
 
-fn resign_header(parts: &mut http::request::Parts, auth: &str) {
-    let Ok(signed) = sigv4::parse_authorization_header(auth) else {
-        return;
-    };
+fn resign_header(parts: &mut http::request::Parts, auth: &str) -> Option<ChunkSigner> {
+    let signed = sigv4::parse_authorization_header(auth).ok()?;
     let Some(date) = parts
         .headers
         .get("x-amz-date")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string)
     else {
-        return;
+        return None;
     };
     let payload = parts
         .headers
@@ -131,12 +130,23 @@ fn resign_header(parts: &mut http::request::Parts, auth: &str) {
     };
     let canonical = sigv4::canonical_request(&req, &signed, true);
     let sig = sign(&date, &signed, &canonical);
-    let Some((head, _)) = auth.rsplit_once("Signature=") else {
-        return;
-    };
+    let (head, _) = auth.rsplit_once("Signature=")?;
     if let Ok(v) = http::HeaderValue::from_str(&format!("{head}Signature={sig}")) {
         parts.headers.insert(http::header::AUTHORIZATION, v);
     }
+    let trailer = match payload.as_str() {
+        "STREAMING-AWS4-HMAC-SHA256-PAYLOAD" => false,
+        "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER" => true,
+        _ => return None,
+    };
+    let c = &signed.credential;
+    Some(ChunkSigner {
+        key: sigv4::signing_key(INTERNAL_SECRET, &c.date, &c.region, &c.service),
+        amz_date: date,
+        scope: format!("{}/{}/{}/aws4_request", c.date, c.region, c.service),
+        prev: sig,
+        trailer,
+    })
 }
 
 fn resign_query(parts: &mut http::request::Parts) {
