@@ -37,7 +37,9 @@ impl Files {
     pub fn open(dir: Option<PathBuf>) -> io::Result<Files> {
         let (root, durable, owned) = match dir {
             Some(d) => (d, true, false),
-            None => (
+            None => {
+                remove_stale_ephemeral_dirs();
+                (
                 std::env::temp_dir().join(format!(
                     "stratus-s3-{}-{}",
                     std::process::id(),
@@ -45,7 +47,8 @@ impl Files {
                 )),
                 false,
                 true,
-            ),
+            )
+            }
         };
         for sub in ["tmp", "data"] {
             std::fs::create_dir_all(root.join(sub))?;
@@ -205,6 +208,28 @@ impl Files {
     pub fn remove_all_data(&self) {
         let _ = std::fs::remove_dir_all(self.root.join("data"));
         let _ = std::fs::create_dir_all(self.root.join("data"));
+    }
+}
+
+/// Ephemeral directories of servers that were killed before they could
+/// remove their own (the process id in the name is no longer running).
+fn remove_stale_ephemeral_dirs() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        let Some(pid) = name
+            .strip_prefix("stratus-s3-")
+            .and_then(|r| r.split('-').next())
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let alive = std::path::Path::new("/proc").join(pid.to_string()).exists();
+        if std::path::Path::new("/proc/self").exists() && !alive {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
     }
 }
 
