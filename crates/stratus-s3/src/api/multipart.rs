@@ -159,27 +159,38 @@ impl Api {
 
     pub(crate) async fn upload_part(&self, req: S3Request<UploadPartInput>) -> S3Result<UploadPartOutput> {
         let c = caller(&req);
-        let S3Request { input: i, headers, trailing_headers, .. } = req;
-        self.check_bucket(&c, &i.bucket)?;
-        let number = check_part_number(i.part_number)?;
-        let upload = self.upload_of(&i.bucket, &i.key, &i.upload_id)?;
-        if i.content_length.is_some_and(|l| l > MAX_PART) {
-            return Err(err(S3ErrorCode::EntityTooLarge, "Your proposed upload exceeds the maximum allowed size"));
-        }
-        let given = Checksum {
-            checksum_crc32: i.checksum_crc32.clone(),
-            checksum_crc32c: i.checksum_crc32c.clone(),
-            checksum_crc64nvme: i.checksum_crc64nvme.clone(),
-            checksum_sha1: i.checksum_sha1.clone(),
-            checksum_sha256: i.checksum_sha256.clone(),
-            ..Default::default()
+        let S3Request { input: mut i, headers, trailing_headers, .. } = req;
+        let body = i.body.take();
+        let checked = (|| {
+            self.check_bucket(&c, &i.bucket)?;
+            let number = check_part_number(i.part_number)?;
+            let upload = self.upload_of(&i.bucket, &i.key, &i.upload_id)?;
+            if i.content_length.is_some_and(|l| l > MAX_PART) {
+                return Err(err(S3ErrorCode::EntityTooLarge, "Your proposed upload exceeds the maximum allowed size"));
+            }
+            let given = Checksum {
+                checksum_crc32: i.checksum_crc32.clone(),
+                checksum_crc32c: i.checksum_crc32c.clone(),
+                checksum_crc64nvme: i.checksum_crc64nvme.clone(),
+                checksum_sha1: i.checksum_sha1.clone(),
+                checksum_sha256: i.checksum_sha256.clone(),
+                ..Default::default()
+            };
+            let algo_in = i.checksum_algorithm.as_ref().map(|a| a.as_str().to_string()).or(upload.checksum_algorithm.clone());
+            let wanted = checksum::wanted(&headers, algo_in.as_deref(), &given)?;
+            Ok((number, wanted))
+        })();
+        let (number, wanted) = match checked {
+            Ok(x) => x,
+            Err(e) => {
+                super::object::drain(body).await;
+                return Err(e);
+            }
         };
-        let algo_in = i.checksum_algorithm.as_ref().map(|a| a.as_str().to_string()).or(upload.checksum_algorithm.clone());
-        let wanted = checksum::wanted(&headers, algo_in.as_deref(), &given)?;
         let written = self
             .engine
             .files
-            .write(i.body, checksum::hasher(&wanted.algorithm))
+            .write(body, checksum::hasher(&wanted.algorithm))
             .await
             .map_err(write_error)?;
         let verified = checksum::verify_md5(i.content_md5.as_deref(), &written.md5)

@@ -96,6 +96,21 @@ fn storage_class_out(meta: &ObjectMeta) -> Option<StorageClass> {
         .map(|s| StorageClass::from(s.to_string()))
 }
 
+/// Reads and discards what is left of a refused upload (up to a bound), so
+/// the client sees the error rather than a connection closed mid-send.
+pub(crate) async fn drain(body: Option<StreamingBlob>) {
+    use futures::StreamExt;
+    const MAX_DRAIN: usize = 64 << 20;
+    let Some(mut body) = body else { return };
+    let mut seen = 0;
+    while let Some(Ok(chunk)) = body.next().await {
+        seen += chunk.len();
+        if seen > MAX_DRAIN {
+            break;
+        }
+    }
+}
+
 pub(crate) fn new_version_id() -> String {
     stratus_core::ids::alnum(32)
 }
@@ -343,22 +358,15 @@ impl Api {
         Ok(version_id)
     }
 
-    pub(crate) async fn put_object(&self, req: S3Request<PutObjectInput>) -> S3Result<PutObjectOutput> {
-        let c = caller(&req);
-        let form_filename = req
-            .extensions
-            .get::<crate::post_form::FormFilename>()
-            .and_then(|f| f.0.lock().clone());
-        let S3Request {
-            mut input,
-            headers,
-            trailing_headers,
-            ..
-        } = req;
-        if let Some(name) = form_filename {
-            input.key = input.key.replace("${filename}", &name);
-        }
-        self.check_bucket(&c, &input.bucket)?;
+    /// Everything PutObject checks before reading the body.
+    #[allow(clippy::type_complexity)]
+    fn check_put(
+        &self,
+        c: &crate::CallerInfo,
+        input: &PutObjectInput,
+        headers: &http::HeaderMap,
+    ) -> S3Result<(Option<Tag>, Option<Tag>, Vec<(String, String)>, Option<String>, Option<String>, checksum::Wanted)> {
+        self.check_bucket(c, &input.bucket)?;
         if input.content_length.is_some_and(|l| l > MAX_PUT) {
             return Err(err(
                 S3ErrorCode::EntityTooLarge,
@@ -374,7 +382,7 @@ impl Api {
         };
         let storage_class = input.storage_class.as_ref().map(|s| s.as_str().to_string());
         check_storage_class(storage_class.as_deref())?;
-        let bucket_meta = self.read_bucket(&c, &input.bucket, |b| Ok(b.clone()))?;
+        let bucket_meta = self.read_bucket(c, &input.bucket, |b| Ok(b.clone()))?;
         let acl = super::acl::resolve(&bucket_meta, &c.account, super::acl::AclInput {
             canned: input.acl.as_ref().map(|a| a.as_str()),
             policy: None,
@@ -393,14 +401,41 @@ impl Api {
             ..Default::default()
         };
         let wanted = checksum::wanted(
-            &headers,
+            headers,
             input.checksum_algorithm.as_ref().map(|a| a.as_str()),
             &given,
         )?;
+        Ok((if_match, if_none_match, tags, storage_class, acl, wanted))
+    }
+
+    pub(crate) async fn put_object(&self, req: S3Request<PutObjectInput>) -> S3Result<PutObjectOutput> {
+        let c = caller(&req);
+        let form_filename = req
+            .extensions
+            .get::<crate::post_form::FormFilename>()
+            .and_then(|f| f.0.lock().clone());
+        let S3Request {
+            mut input,
+            headers,
+            trailing_headers,
+            ..
+        } = req;
+        if let Some(name) = form_filename {
+            input.key = input.key.replace("${filename}", &name);
+        }
+        let body = input.body.take();
+        let checked = self.check_put(&c, &input, &headers);
+        let (if_match, if_none_match, tags, storage_class, acl, wanted) = match checked {
+            Ok(x) => x,
+            Err(e) => {
+                drain(body).await;
+                return Err(e);
+            }
+        };
         let written = self
             .engine
             .files
-            .write(input.body, checksum::hasher(&wanted.algorithm))
+            .write(body, checksum::hasher(&wanted.algorithm))
             .await
             .map_err(write_error)?;
         let verified = checksum::verify_md5(input.content_md5.as_deref(), &written.md5)
