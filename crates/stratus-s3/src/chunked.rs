@@ -73,7 +73,10 @@ enum Step {
 }
 
 fn bad(msg: &str) -> BoxError {
-    Box::new(std::io::Error::new(std::io::ErrorKind::InvalidData, msg.to_string()))
+    Box::new(std::io::Error::new(
+        std::io::ErrorKind::InvalidData,
+        msg.to_string(),
+    ))
 }
 
 /// One step over `buf`: a whole chunk (or the trailer section) re-signed.

@@ -46,8 +46,7 @@ pub fn evaluate(c: &Conditions, etag: &str, last_modified_ms: i64, now_ms: i64) 
         Some(t) if !t.matches(etag) => return Outcome::PreconditionFailed,
         Some(_) => {}
         None => {
-            if c
-                .if_unmodified_since_ms
+            if c.if_unmodified_since_ms
                 .is_some_and(|t| modified > t.div_euclid(1000))
             {
                 return Outcome::PreconditionFailed;
@@ -58,8 +57,7 @@ pub fn evaluate(c: &Conditions, etag: &str, last_modified_ms: i64, now_ms: i64) 
         Some(t) if t.matches(etag) => return Outcome::NotModified,
         Some(_) => {}
         None => {
-            if c
-                .if_modified_since_ms
+            if c.if_modified_since_ms
                 .is_some_and(|t| t <= now_ms && modified <= t.div_euclid(1000))
             {
                 return Outcome::NotModified;

@@ -16,16 +16,23 @@ pub struct Allowed {
     pub credentials: bool,
 }
 
-pub fn evaluate(cfg: &CORSConfiguration, origin: &str, method: &str, request_headers: &[String]) -> Option<Allowed> {
+pub fn evaluate(
+    cfg: &CORSConfiguration,
+    origin: &str,
+    method: &str,
+    request_headers: &[String],
+) -> Option<Allowed> {
     cfg.cors_rules.iter().find_map(|r| {
         let origin_rule = r.allowed_origins.iter().find(|o| glob(o, origin))?;
         if !r.allowed_methods.iter().any(|m| m == method) {
             return None;
         }
         let allowed = r.allowed_headers.as_deref().unwrap_or_default();
-        let headers_ok = request_headers
-            .iter()
-            .all(|h| allowed.iter().any(|a| glob(&a.to_ascii_lowercase(), &h.to_ascii_lowercase())));
+        let headers_ok = request_headers.iter().all(|h| {
+            allowed
+                .iter()
+                .any(|a| glob(&a.to_ascii_lowercase(), &h.to_ascii_lowercase()))
+        });
         if !headers_ok {
             return None;
         }
@@ -34,7 +41,11 @@ pub fn evaluate(cfg: &CORSConfiguration, origin: &str, method: &str, request_hea
             allow_origin: if any { "*".into() } else { origin.to_string() },
             allow_methods: r.allowed_methods.join(", "),
             allow_headers: (!request_headers.is_empty()).then(|| request_headers.join(", ")),
-            expose_headers: r.expose_headers.as_ref().filter(|e| !e.is_empty()).map(|e| e.join(", ")),
+            expose_headers: r
+                .expose_headers
+                .as_ref()
+                .filter(|e| !e.is_empty())
+                .map(|e| e.join(", ")),
             max_age: r.max_age_seconds,
             credentials: !any,
         })
@@ -61,7 +72,10 @@ pub fn apply(headers: &mut http::HeaderMap, a: &Allowed) {
     if a.credentials {
         set("access-control-allow-credentials", "true");
     }
-    set("vary", "Origin, Access-Control-Request-Headers, Access-Control-Request-Method");
+    set(
+        "vary",
+        "Origin, Access-Control-Request-Headers, Access-Control-Request-Method",
+    );
 }
 
 #[cfg(test)]
@@ -94,7 +108,13 @@ mod tests {
 
     #[test]
     fn first_matching_rule() {
-        let a = evaluate(&cfg(), "https://app.example.com", "PUT", &["Content-Type".into(), "x-amz-meta-a".into()]).unwrap();
+        let a = evaluate(
+            &cfg(),
+            "https://app.example.com",
+            "PUT",
+            &["Content-Type".into(), "x-amz-meta-a".into()],
+        )
+        .unwrap();
         assert_eq!(a.allow_origin, "https://app.example.com");
         assert_eq!(a.allow_methods, "GET, PUT");
         assert!(a.credentials);
@@ -108,6 +128,14 @@ mod tests {
     fn refusals() {
         assert!(evaluate(&cfg(), "http://other.org", "PUT", &[]).is_none());
         assert!(evaluate(&cfg(), "https://app.example.com", "DELETE", &[]).is_none());
-        assert!(evaluate(&cfg(), "https://app.example.com", "PUT", &["authorization".into()]).is_none());
+        assert!(
+            evaluate(
+                &cfg(),
+                "https://app.example.com",
+                "PUT",
+                &["authorization".into()]
+            )
+            .is_none()
+        );
     }
 }

@@ -40,14 +40,14 @@ impl Files {
             None => {
                 remove_stale_ephemeral_dirs();
                 (
-                std::env::temp_dir().join(format!(
-                    "stratus-s3-{}-{}",
-                    std::process::id(),
-                    stratus_core::ids::hex(8)
-                )),
-                false,
-                true,
-            )
+                    std::env::temp_dir().join(format!(
+                        "stratus-s3-{}-{}",
+                        std::process::id(),
+                        stratus_core::ids::hex(8)
+                    )),
+                    false,
+                    true,
+                )
             }
         };
         for sub in ["tmp", "data"] {
@@ -136,7 +136,10 @@ impl Files {
                     let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
                     let n = f.read(&mut buf[..want]).await?;
                     if n == 0 {
-                        return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "short data file"));
+                        return Err(io::Error::new(
+                            io::ErrorKind::UnexpectedEof,
+                            "short data file",
+                        ));
                     }
                     md5.update(&buf[..n]);
                     hasher.update(&buf[..n]);

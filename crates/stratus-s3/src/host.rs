@@ -45,7 +45,10 @@ pub fn classify(host: &str) -> HostKind {
         let label = labels[i];
         let after = &labels[i + 1..];
         let bucket = labels[..i].join(".");
-        let region = after.first().filter(|r| is_region(r)).map(|r| r.to_string());
+        let region = after
+            .first()
+            .filter(|r| is_region(r))
+            .map(|r| r.to_string());
         if label == "s3" && after.len() <= 1 && (after.is_empty() || region.is_some()) {
             return HostKind::Api {
                 bucket: (!bucket.is_empty()).then_some(bucket),
@@ -106,9 +109,15 @@ mod tests {
             classify("bkt.s3.us-west-2.amazonaws.com"),
             api(Some("bkt"), Some("us-west-2"))
         );
-        assert_eq!(classify("s3.us-west-2.amazonaws.com"), api(None, Some("us-west-2")));
+        assert_eq!(
+            classify("s3.us-west-2.amazonaws.com"),
+            api(None, Some("us-west-2"))
+        );
         assert_eq!(classify("s3.amazonaws.com"), api(None, None));
-        assert_eq!(classify("s3-us-west-2.amazonaws.com"), api(None, Some("us-west-2")));
+        assert_eq!(
+            classify("s3-us-west-2.amazonaws.com"),
+            api(None, Some("us-west-2"))
+        );
         assert_eq!(classify("S3.LOCALHOST"), api(None, None));
     }
 

@@ -82,10 +82,7 @@ impl s3s::access::S3Access for AllowResolved {
 struct Hosts;
 
 impl s3s::host::S3Host for Hosts {
-    fn parse_host_header<'a>(
-        &'a self,
-        host: &'a str,
-    ) -> s3s::S3Result<s3s::host::VirtualHost<'a>> {
+    fn parse_host_header<'a>(&'a self, host: &'a str) -> s3s::S3Result<s3s::host::VirtualHost<'a>> {
         Ok(match host::classify(host) {
             HostKind::Api { bucket, region } => {
                 let mut vh = s3s::host::VirtualHost::new(host);
@@ -132,35 +129,53 @@ impl S3 {
             service: b.build(),
         })
     }
-
 }
 
 impl S3 {
     /// The bucket a REST request names, by virtual host or first path segment.
     fn bucket_of(&self, head: &http::request::Parts) -> Option<String> {
-        if let HostKind::Api { bucket: Some(b), .. } = host::classify(host_of(head)) {
+        if let HostKind::Api {
+            bucket: Some(b), ..
+        } = host::classify(host_of(head))
+        {
             return Some(b);
         }
         let seg = head.uri.path().trim_start_matches('/').split('/').next()?;
-        let seg = percent_encoding::percent_decode_str(seg).decode_utf8().ok()?;
+        let seg = percent_encoding::percent_decode_str(seg)
+            .decode_utf8()
+            .ok()?;
         (!seg.is_empty()).then(|| seg.to_string())
     }
 
     /// A browser's CORS preflight (OPTIONS), answered from the bucket's rules.
     fn preflight(&self, head: &http::request::Parts, request_id: &str) -> http::Response<Body> {
-        let header = |n: &str| head.headers.get(n).and_then(|v| v.to_str().ok()).map(str::to_string);
-        let (Some(origin), Some(method)) = (header("origin"), header("access-control-request-method")) else {
+        let header = |n: &str| {
+            head.headers
+                .get(n)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let (Some(origin), Some(method)) =
+            (header("origin"), header("access-control-request-method"))
+        else {
             return error_response(
-                &AwsError::bad_request("BadRequest", "Insufficient information. Origin request header needed."),
+                &AwsError::bad_request(
+                    "BadRequest",
+                    "Insufficient information. Origin request header needed.",
+                ),
                 request_id,
             );
         };
         let requested: Vec<String> = header("access-control-request-headers")
-            .map(|h| h.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect())
+            .map(|h| {
+                h.split(',')
+                    .map(|x| x.trim().to_string())
+                    .filter(|x| !x.is_empty())
+                    .collect()
+            })
             .unwrap_or_default();
-        let forbidden = |msg: &str| {
-            error_response(&AwsError::new(403, "AccessForbidden", msg), request_id)
-        };
+        let forbidden =
+            |msg: &str| error_response(&AwsError::new(403, "AccessForbidden", msg), request_id);
         let cfg: Option<s3s::dto::CORSConfiguration> = self.bucket_of(head).and_then(|b| {
             let s = self.engine.db.state.read();
             api::stored_config(&s.buckets.get(&b)?.meta, "cors")
@@ -202,18 +217,24 @@ impl HttpHandler for S3 {
         if head.method == http::Method::OPTIONS
             && head.headers.contains_key("access-control-request-method")
         {
-            return self.bucket_of(head).is_some_and(|b| self.engine.db.state.read().buckets.contains_key(&b));
+            return self
+                .bucket_of(head)
+                .is_some_and(|b| self.engine.db.state.read().buckets.contains_key(&b));
         }
         // Browser form uploads carry no Authorization header: path-style
         // ones are known by their bucket.
         if post_form::is_form_upload(head) && caller.signing_service.is_none() {
             if let HostKind::Other = host::classify(host_of(head)) {
-                return self.bucket_of(head).is_some_and(|b| self.engine.db.state.read().buckets.contains_key(&b));
+                return self
+                    .bucket_of(head)
+                    .is_some_and(|b| self.engine.db.state.read().buckets.contains_key(&b));
             }
         }
         match host::classify(host_of(head)) {
             HostKind::Website { .. } => true,
-            _ if caller.signing_service.is_some() => caller.signing_service.as_deref() == Some("s3"),
+            _ if caller.signing_service.is_some() => {
+                caller.signing_service.as_deref() == Some("s3")
+            }
             _ if resign::is_sigv2(head) => true,
             HostKind::Api { .. } => true,
             HostKind::Other => false,
@@ -239,7 +260,8 @@ impl HttpHandler for S3 {
             let cors = origin.and_then(|o| {
                 let bucket = self.bucket_of(&parts)?;
                 let s = self.engine.db.state.read();
-                let cfg: s3s::dto::CORSConfiguration = api::stored_config(&s.buckets.get(&bucket)?.meta, "cors")?;
+                let cfg: s3s::dto::CORSConfiguration =
+                    api::stored_config(&s.buckets.get(&bucket)?.meta, "cors")?;
                 cors::evaluate(&cfg, &o, parts.method.as_str(), &[])
             });
             let chunk_signer = match resign::resign(&mut parts, ctx.clock.now_secs()) {

@@ -23,7 +23,9 @@ pub fn validate(cfg: &BucketLifecycleConfiguration) -> Result<(), String> {
             && r.noncurrent_version_expiration.is_none()
             && r.abort_incomplete_multipart_upload.is_none()
             && r.transitions.as_ref().is_none_or(|t| t.is_empty())
-            && r.noncurrent_version_transitions.as_ref().is_none_or(|t| t.is_empty())
+            && r.noncurrent_version_transitions
+                .as_ref()
+                .is_none_or(|t| t.is_empty())
         {
             return Err("At least one action needs to be specified in a rule".into());
         }
@@ -88,7 +90,9 @@ pub struct LifecycleTask {
 
 impl LifecycleTask {
     pub(crate) fn new(engine: Arc<Engine>) -> LifecycleTask {
-        LifecycleTask { api: Api { engine } }
+        LifecycleTask {
+            api: Api { engine },
+        }
     }
 
     fn run(&self, now_ms: i64) {
@@ -96,7 +100,9 @@ impl LifecycleTask {
             let s = self.api.engine.db.state.read();
             s.buckets
                 .values()
-                .filter_map(|b| api::stored_config(&b.meta, "lifecycle").map(|c| (b.meta.name.clone(), c)))
+                .filter_map(|b| {
+                    api::stored_config(&b.meta, "lifecycle").map(|c| (b.meta.name.clone(), c))
+                })
                 .collect()
         };
         for (bucket, cfg) in buckets {
@@ -112,7 +118,9 @@ impl LifecycleTask {
         let mut abort = Vec::new();
         {
             let s = self.api.engine.db.state.read();
-            let Some(b) = s.buckets.get(bucket) else { return };
+            let Some(b) = s.buckets.get(bucket) else {
+                return;
+            };
             if let Some(e) = &rule.expiration {
                 let date = e.date.as_ref().map(api::ms_of);
                 for (k, o) in &b.objects {
@@ -127,27 +135,46 @@ impl LifecycleTask {
                 }
                 if e.expired_object_delete_marker == Some(true) {
                     for (k, h) in &b.history {
-                        if !b.objects.contains_key(k) && h.len() == 1 && h[0].delete_marker && selects(rule, k, &h[0]) {
-                            expire_versions.push((k.clone(), h[0].version_id.clone().unwrap_or_else(|| "null".into())));
+                        if !b.objects.contains_key(k)
+                            && h.len() == 1
+                            && h[0].delete_marker
+                            && selects(rule, k, &h[0])
+                        {
+                            expire_versions.push((
+                                k.clone(),
+                                h[0].version_id.clone().unwrap_or_else(|| "null".into()),
+                            ));
                         }
                     }
                 }
             }
-            if let Some(days) = rule.noncurrent_version_expiration.as_ref().and_then(|n| n.noncurrent_days) {
+            if let Some(days) = rule
+                .noncurrent_version_expiration
+                .as_ref()
+                .and_then(|n| n.noncurrent_days)
+            {
                 for (k, h) in &b.history {
                     // A version became noncurrent when its successor was written.
                     let mut newer = b.objects.get(k).map(|o| o.last_modified_ms);
                     for o in h {
                         if let Some(since) = newer {
-                            if !o.delete_marker && now_ms >= due(since, days) && selects(rule, k, o) {
-                                expire_versions.push((k.clone(), o.version_id.clone().unwrap_or_else(|| "null".into())));
+                            if !o.delete_marker && now_ms >= due(since, days) && selects(rule, k, o)
+                            {
+                                expire_versions.push((
+                                    k.clone(),
+                                    o.version_id.clone().unwrap_or_else(|| "null".into()),
+                                ));
                             }
                         }
                         newer = Some(o.last_modified_ms);
                     }
                 }
             }
-            if let Some(days) = rule.abort_incomplete_multipart_upload.as_ref().and_then(|a| a.days_after_initiation) {
+            if let Some(days) = rule
+                .abort_incomplete_multipart_upload
+                .as_ref()
+                .and_then(|a| a.days_after_initiation)
+            {
                 for u in b.uploads.values() {
                     let prefix_ok = selects(rule, &u.key, &u.template);
                     if prefix_ok && now_ms >= due(u.initiated_ms, days) {

@@ -33,7 +33,13 @@ mod tests {
 
     #[test]
     fn accepts_valid_names() {
-        for n in ["abc", "my-bucket", "my.bucket.1", "1bucket", &"a".repeat(63)] {
+        for n in [
+            "abc",
+            "my-bucket",
+            "my.bucket.1",
+            "1bucket",
+            &"a".repeat(63),
+        ] {
             assert!(ok(n), "{n}");
         }
     }

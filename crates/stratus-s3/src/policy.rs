@@ -152,7 +152,11 @@ pub fn anonymous(doc: &str, action: &str, resource: &str) -> Decision {
             _ => {}
         }
     }
-    if allowed { Decision::Allow } else { Decision::Implicit }
+    if allowed {
+        Decision::Allow
+    } else {
+        Decision::Implicit
+    }
 }
 
 /// A policy is public when it allows anyone (`*`) without a narrowing condition.
@@ -226,7 +230,10 @@ mod tests {
         assert!(validate("not json", "site").is_err());
         assert!(validate(r#"{"Version":"2012-10-17"}"#, "site").is_err());
         let bad_action = PUBLIC_READ.replace("s3:GetObject", "ec2:RunInstances");
-        assert_eq!(validate(&bad_action, "site").unwrap_err(), "Policy has invalid action");
+        assert_eq!(
+            validate(&bad_action, "site").unwrap_err(),
+            "Policy has invalid action"
+        );
         assert_eq!(
             validate(PUBLIC_READ, "other").unwrap_err(),
             "Policy has invalid resource"
@@ -236,7 +243,10 @@ mod tests {
             validate(&no_principal, "site").unwrap_err(),
             "Missing required field Principal"
         );
-        let private = PUBLIC_READ.replace(r#""Principal":"*""#, r#""Principal":{"AWS":"arn:aws:iam::123456789012:root"}"#);
+        let private = PUBLIC_READ.replace(
+            r#""Principal":"*""#,
+            r#""Principal":{"AWS":"arn:aws:iam::123456789012:root"}"#,
+        );
         assert!(!is_public(&private));
     }
 }

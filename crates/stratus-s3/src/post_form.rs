@@ -7,9 +7,9 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use parking_lot::Mutex;
 use http_body::Frame;
 use http_body_util::{BodyExt, StreamBody};
+use parking_lot::Mutex;
 use stratus_protocol::Body;
 
 /// `x-ignore-` fields are exempt from the policy's conditions, as on S3.
@@ -52,7 +52,10 @@ fn capture_filename(buf: &[u8], into: &FormFilename) {
     if into.0.lock().is_some() {
         return;
     }
-    let Some(start) = buf.windows(MARK.len()).position(|w| w.eq_ignore_ascii_case(MARK)) else {
+    let Some(start) = buf
+        .windows(MARK.len())
+        .position(|w| w.eq_ignore_ascii_case(MARK))
+    else {
         return;
     };
     let rest = &buf[start + MARK.len()..];
@@ -62,33 +65,36 @@ fn capture_filename(buf: &[u8], into: &FormFilename) {
 }
 
 pub fn strip_signature(body: Body, filename: FormFilename) -> Body {
-    let stream = futures::stream::unfold((body, Vec::<u8>::new(), false), move |(mut body, mut carry, done)| {
-        let filename = filename.clone();
-        async move {
-        if done {
-            return None;
-        }
-        match body.frame().await {
-            Some(Ok(frame)) => match frame.into_data() {
-                Ok(data) => {
-                    carry.extend_from_slice(&data);
-                    rewrite(&mut carry);
-                    capture_filename(&carry, &filename);
-                    let emit = carry.len().saturating_sub(KEEP);
-                    let out: Vec<u8> = carry.drain(..emit).collect();
-                    Some((Ok(Frame::data(Bytes::from(out))), (body, carry, false)))
+    let stream = futures::stream::unfold(
+        (body, Vec::<u8>::new(), false),
+        move |(mut body, mut carry, done)| {
+            let filename = filename.clone();
+            async move {
+                if done {
+                    return None;
                 }
-                Err(other) => Some((Ok(other), (body, carry, false))),
-            },
-            Some(Err(e)) => Some((Err(e), (body, carry, true))),
-            None if carry.is_empty() => None,
-            None => {
-                let rest = std::mem::take(&mut carry);
-                Some((Ok(Frame::data(Bytes::from(rest))), (body, carry, true)))
+                match body.frame().await {
+                    Some(Ok(frame)) => match frame.into_data() {
+                        Ok(data) => {
+                            carry.extend_from_slice(&data);
+                            rewrite(&mut carry);
+                            capture_filename(&carry, &filename);
+                            let emit = carry.len().saturating_sub(KEEP);
+                            let out: Vec<u8> = carry.drain(..emit).collect();
+                            Some((Ok(Frame::data(Bytes::from(out))), (body, carry, false)))
+                        }
+                        Err(other) => Some((Ok(other), (body, carry, false))),
+                    },
+                    Some(Err(e)) => Some((Err(e), (body, carry, true))),
+                    None if carry.is_empty() => None,
+                    None => {
+                        let rest = std::mem::take(&mut carry);
+                        Some((Ok(Frame::data(Bytes::from(rest))), (body, carry, true)))
+                    }
+                }
             }
-        }
-        }
-    });
+        },
+    );
     StreamBody::new(stream).boxed_unsync()
 }
 

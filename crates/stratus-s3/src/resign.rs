@@ -44,7 +44,10 @@ pub fn is_sigv2(head: &http::request::Parts) -> bool {
 /// Rewrites the signature of `parts` in place. Requests that cannot be
 /// re-signed are left alone (s3s then answers them as AWS would a bad
 /// signature); SigV2 requests become anonymous once their expiry is checked.
-pub fn resign(parts: &mut http::request::Parts, now_secs: i64) -> Result<Option<ChunkSigner>, AwsError> {
+pub fn resign(
+    parts: &mut http::request::Parts,
+    now_secs: i64,
+) -> Result<Option<ChunkSigner>, AwsError> {
     let query = parts.uri.query().unwrap_or("").to_string();
     if query.contains("AWSAccessKeyId=") && query.contains("Signature=") {
         let pairs = stratus_protocol::codec::parse_form(query.as_bytes());

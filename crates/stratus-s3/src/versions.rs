@@ -92,7 +92,13 @@ impl KeyState {
 
     /// A DELETE without a version id. Returns the files to remove and the
     /// delete marker placed, if versioning put one.
-    pub fn delete(&mut self, key: &str, mode: Mode, new_id: String, now_ms: i64) -> (Vec<String>, Option<ObjectMeta>) {
+    pub fn delete(
+        &mut self,
+        key: &str,
+        mode: Mode,
+        new_id: String,
+        now_ms: i64,
+    ) -> (Vec<String>, Option<ObjectMeta>) {
         let mut dropped = Vec::new();
         self.retire_current(mode, &mut dropped);
         if mode == Mode::Unversioned {
@@ -113,10 +119,17 @@ impl KeyState {
     /// when the latest went. `None` when there is no such version.
     pub fn delete_version(&mut self, id: &str) -> Option<(ObjectMeta, Vec<String>)> {
         let want = (id != "null").then_some(id);
-        let removed = if self.current.as_ref().is_some_and(|c| c.version_id.as_deref() == want) {
+        let removed = if self
+            .current
+            .as_ref()
+            .is_some_and(|c| c.version_id.as_deref() == want)
+        {
             self.current.take()
         } else {
-            let i = self.history.iter().position(|o| o.version_id.as_deref() == want)?;
+            let i = self
+                .history
+                .iter()
+                .position(|o| o.version_id.as_deref() == want)?;
             let was_latest = i == 0 && self.current.is_none();
             let r = self.history.remove(i);
             if !was_latest {
@@ -168,7 +181,10 @@ mod tests {
         // Removing the marker restores the previous version.
         let (removed, files) = k.delete_version("m1").unwrap();
         assert!(removed.delete_marker && files.is_empty());
-        assert_eq!(k.current.as_ref().unwrap().version_id.as_deref(), Some("v2"));
+        assert_eq!(
+            k.current.as_ref().unwrap().version_id.as_deref(),
+            Some("v2")
+        );
         // Removing an old version drops only its file.
         let (_, files) = k.delete_version("v1").unwrap();
         assert_eq!(files, ["f1"]);

@@ -54,9 +54,11 @@ pub(crate) fn text_body(s: String) -> Body {
 pub fn anonymous_read(b: &BucketMeta, key: &str, object_acl: Option<&str>) -> bool {
     let pab = b.public_access_block.clone().unwrap_or_default();
     let decision = match &b.policy {
-        Some(doc) if !pab.restrict_public_buckets => {
-            policy::anonymous(doc, "s3:GetObject", &format!("arn:aws:s3:::{}/{key}", b.name))
-        }
+        Some(doc) if !pab.restrict_public_buckets => policy::anonymous(
+            doc,
+            "s3:GetObject",
+            &format!("arn:aws:s3:::{}/{key}", b.name),
+        ),
         _ => Decision::Implicit,
     };
     match decision {
@@ -64,7 +66,11 @@ pub fn anonymous_read(b: &BucketMeta, key: &str, object_acl: Option<&str>) -> bo
         Decision::Deny => false,
         Decision::Implicit => {
             let acls_on = crate::api::stored_config::<s3s::dto::OwnershipControls>(b, "ownership")
-                .is_none_or(|o| o.rules.iter().all(|r| r.object_ownership.as_str() != "BucketOwnerEnforced"));
+                .is_none_or(|o| {
+                    o.rules
+                        .iter()
+                        .all(|r| r.object_ownership.as_str() != "BucketOwnerEnforced")
+                });
             acls_on && !pab.ignore_public_acls && crate::api::grants_public_read(object_acl)
         }
     }
@@ -78,17 +84,29 @@ fn html_escape(s: &str) -> String {
 }
 
 /// AWS's website error page.
-pub fn error_page(status: StatusCode, code: &str, message: &str, extra: &[(&str, &str)], request_id: &str) -> String {
+pub fn error_page(
+    status: StatusCode,
+    code: &str,
+    message: &str,
+    extra: &[(&str, &str)],
+    request_id: &str,
+) -> String {
     let title = format!(
         "{} {}",
         status.as_u16(),
         status.canonical_reason().unwrap_or("Error")
     );
-    let mut items = format!("<li>Code: {}</li>\n<li>Message: {}</li>\n", html_escape(code), html_escape(message));
+    let mut items = format!(
+        "<li>Code: {}</li>\n<li>Message: {}</li>\n",
+        html_escape(code),
+        html_escape(message)
+    );
     for (k, v) in extra {
         items.push_str(&format!("<li>{k}: {}</li>\n", html_escape(v)));
     }
-    items.push_str(&format!("<li>RequestId: {request_id}</li>\n<li>HostId: {request_id}</li>\n"));
+    items.push_str(&format!(
+        "<li>RequestId: {request_id}</li>\n<li>HostId: {request_id}</li>\n"
+    ));
     format!(
         "<html>\n<head><title>{title}</title></head>\n<body>\n<h1>{title}</h1>\n<ul>\n{items}</ul>\n<hr/>\n</body>\n</html>\n"
     )
@@ -100,8 +118,17 @@ struct Req<'a> {
     request_id: &'a str,
 }
 
-fn respond(r: &Req<'_>, status: StatusCode, headers: Vec<(&'static str, String)>, body: Body) -> http::Response<Body> {
-    let body = if r.head { text_body(String::new()) } else { body };
+fn respond(
+    r: &Req<'_>,
+    status: StatusCode,
+    headers: Vec<(&'static str, String)>,
+    body: Body,
+) -> http::Response<Body> {
+    let body = if r.head {
+        text_body(String::new())
+    } else {
+        body
+    };
     let mut resp = http::Response::new(body);
     *resp.status_mut() = status;
     for (k, v) in headers {
@@ -112,19 +139,33 @@ fn respond(r: &Req<'_>, status: StatusCode, headers: Vec<(&'static str, String)>
     crate::with_request_id(resp, r.request_id)
 }
 
-fn error(r: &Req<'_>, status: StatusCode, code: &str, message: &str, extra: &[(&str, &str)]) -> http::Response<Body> {
+fn error(
+    r: &Req<'_>,
+    status: StatusCode,
+    code: &str,
+    message: &str,
+    extra: &[(&str, &str)],
+) -> http::Response<Body> {
     let page = error_page(status, code, message, extra, r.request_id);
     let len = page.len().to_string();
     respond(
         r,
         status,
-        vec![("content-type", "text/html; charset=utf-8".into()), ("content-length", len)],
+        vec![
+            ("content-type", "text/html; charset=utf-8".into()),
+            ("content-length", len),
+        ],
         text_body(page),
     )
 }
 
 fn redirect(r: &Req<'_>, status: StatusCode, location: String) -> http::Response<Body> {
-    respond(r, status, vec![("location", location), ("content-length", "0".into())], text_body(String::new()))
+    respond(
+        r,
+        status,
+        vec![("location", location), ("content-length", "0".into())],
+        text_body(String::new()),
+    )
 }
 
 fn rule_redirect(r: &Req<'_>, rule: &RoutingRuleCfg, key: &str) -> http::Response<Body> {
@@ -159,17 +200,39 @@ impl Engine {
         Some((o, f))
     }
 
-    fn object_response(&self, r: &Req<'_>, status: StatusCode, o: ObjectMeta, f: Option<std::fs::File>) -> http::Response<Body> {
+    fn object_response(
+        &self,
+        r: &Req<'_>,
+        status: StatusCode,
+        o: ObjectMeta,
+        f: Option<std::fs::File>,
+    ) -> http::Response<Body> {
         let blob = match crate::api::body_of(f, 0, o.size) {
             Ok(b) => b,
-            Err(_) => return error(r, StatusCode::INTERNAL_SERVER_ERROR, "InternalError", "We encountered an internal error. Please try again.", &[]),
+            Err(_) => {
+                return error(
+                    r,
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "InternalError",
+                    "We encountered an internal error. Please try again.",
+                    &[],
+                );
+            }
         };
         let body: Body = s3s::Body::from(blob).boxed_unsync();
         let mut headers = vec![
             ("content-length", o.size.to_string()),
             ("etag", format!("\"{}\"", o.etag)),
-            ("last-modified", stratus_core::time::http_date(o.last_modified_ms)),
-            ("content-type", o.content_type.clone().unwrap_or_else(|| "binary/octet-stream".into())),
+            (
+                "last-modified",
+                stratus_core::time::http_date(o.last_modified_ms),
+            ),
+            (
+                "content-type",
+                o.content_type
+                    .clone()
+                    .unwrap_or_else(|| "binary/octet-stream".into()),
+            ),
         ];
         for (k, v) in [
             ("cache-control", &o.cache_control),
@@ -186,7 +249,16 @@ impl Engine {
 
     /// A 4xx answer: the configured error document if the visitor may read
     /// it, else the HTML error page.
-    fn error_answer(&self, r: &Req<'_>, b: &BucketMeta, cfg: &WebsiteConfig, status: StatusCode, code: &str, message: &str, extra: &[(&str, &str)]) -> http::Response<Body> {
+    fn error_answer(
+        &self,
+        r: &Req<'_>,
+        b: &BucketMeta,
+        cfg: &WebsiteConfig,
+        status: StatusCode,
+        code: &str,
+        message: &str,
+        extra: &[(&str, &str)],
+    ) -> http::Response<Body> {
         if let Some(k) = &cfg.error_key {
             if let Some((o, f)) = self.open_object(&b.name, k) {
                 if anonymous_read(b, k, o.acl.as_deref()) {
@@ -197,7 +269,12 @@ impl Engine {
         error(r, status, code, message, extra)
     }
 
-    pub(crate) fn serve_website(&self, bucket: &str, parts: &http::request::Parts, request_id: &str) -> http::Response<Body> {
+    pub(crate) fn serve_website(
+        &self,
+        bucket: &str,
+        parts: &http::request::Parts,
+        request_id: &str,
+    ) -> http::Response<Body> {
         let host = parts
             .headers
             .get(http::header::HOST)
@@ -214,7 +291,10 @@ impl Engine {
                 StatusCode::METHOD_NOT_ALLOWED,
                 "MethodNotAllowed",
                 "The specified method is not allowed against this resource.",
-                &[("Method", parts.method.as_str()), ("ResourceType", "OBJECT")],
+                &[
+                    ("Method", parts.method.as_str()),
+                    ("ResourceType", "OBJECT"),
+                ],
             );
         }
         let meta = {
@@ -222,7 +302,13 @@ impl Engine {
             s.buckets.get(bucket).map(|b| b.meta.clone())
         };
         let Some(b) = meta else {
-            return error(&r, StatusCode::NOT_FOUND, "NoSuchBucket", "The specified bucket does not exist", &[("BucketName", bucket)]);
+            return error(
+                &r,
+                StatusCode::NOT_FOUND,
+                "NoSuchBucket",
+                "The specified bucket does not exist",
+                &[("BucketName", bucket)],
+            );
         };
         let Some(cfg) = WebsiteConfig::of(&b) else {
             return error(
@@ -235,10 +321,16 @@ impl Engine {
         };
         if let Some((to, proto)) = &cfg.redirect_all {
             let pq = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-            return redirect(&r, StatusCode::MOVED_PERMANENTLY, format!("{}://{to}{pq}", proto.as_deref().unwrap_or("http")));
+            return redirect(
+                &r,
+                StatusCode::MOVED_PERMANENTLY,
+                format!("{}://{to}{pq}", proto.as_deref().unwrap_or("http")),
+            );
         }
         let raw = parts.uri.path().trim_start_matches('/');
-        let requested = percent_encoding::percent_decode_str(raw).decode_utf8_lossy().to_string();
+        let requested = percent_encoding::percent_decode_str(raw)
+            .decode_utf8_lossy()
+            .to_string();
         for rule in &cfg.rules {
             if rule.error_code_equals.is_none() {
                 if let Some(p) = &rule.key_prefix_equals {
@@ -248,24 +340,42 @@ impl Engine {
                 }
             }
         }
-        let suffix = cfg.index_suffix.clone().unwrap_or_else(|| "index.html".into());
+        let suffix = cfg
+            .index_suffix
+            .clone()
+            .unwrap_or_else(|| "index.html".into());
         let key = if requested.is_empty() || requested.ends_with('/') {
             format!("{requested}{suffix}")
         } else {
             requested.clone()
         };
         let on_error = |status: StatusCode, code: &str| {
-            cfg.rules.iter().find(|rule| {
-                rule.error_code_equals.as_deref() == Some(status.as_str())
-                    && rule.key_prefix_equals.as_deref().is_none_or(|p| key.starts_with(p))
-            }).map(|rule| rule_redirect(&r, rule, &key)).map(|x| (x, code.to_string()))
+            cfg.rules
+                .iter()
+                .find(|rule| {
+                    rule.error_code_equals.as_deref() == Some(status.as_str())
+                        && rule
+                            .key_prefix_equals
+                            .as_deref()
+                            .is_none_or(|p| key.starts_with(p))
+                })
+                .map(|rule| rule_redirect(&r, rule, &key))
+                .map(|x| (x, code.to_string()))
         };
         let found = self.open_object(bucket, &key);
         if !anonymous_read(&b, &key, found.as_ref().and_then(|(o, _)| o.acl.as_deref())) {
             if let Some((resp, _)) = on_error(StatusCode::FORBIDDEN, "AccessDenied") {
                 return resp;
             }
-            return self.error_answer(&r, &b, &cfg, StatusCode::FORBIDDEN, "AccessDenied", "Access Denied", &[]);
+            return self.error_answer(
+                &r,
+                &b,
+                &cfg,
+                StatusCode::FORBIDDEN,
+                "AccessDenied",
+                "Access Denied",
+                &[],
+            );
         }
         match found {
             Some((o, _)) if o.website_redirect.is_some() => {
@@ -279,7 +389,9 @@ impl Engine {
                     let folder_index = format!("{key}/{suffix}");
                     let exists = {
                         let s = self.db.state.read();
-                        s.buckets.get(bucket).is_some_and(|bk| bk.objects.contains_key(&folder_index))
+                        s.buckets
+                            .get(bucket)
+                            .is_some_and(|bk| bk.objects.contains_key(&folder_index))
                     };
                     if exists {
                         return redirect(&r, StatusCode::FOUND, format!("/{raw}/"));
@@ -288,7 +400,15 @@ impl Engine {
                 if let Some((resp, _)) = on_error(StatusCode::NOT_FOUND, "NoSuchKey") {
                     return resp;
                 }
-                self.error_answer(&r, &b, &cfg, StatusCode::NOT_FOUND, "NoSuchKey", "The specified key does not exist.", &[("Key", &key)])
+                self.error_answer(
+                    &r,
+                    &b,
+                    &cfg,
+                    StatusCode::NOT_FOUND,
+                    "NoSuchKey",
+                    "The specified key does not exist.",
+                    &[("Key", &key)],
+                )
             }
         }
     }
@@ -300,7 +420,13 @@ mod tests {
 
     #[test]
     fn error_page_shape() {
-        let p = error_page(StatusCode::NOT_FOUND, "NoSuchKey", "The specified key does not exist.", &[("Key", "a<b")], "RID");
+        let p = error_page(
+            StatusCode::NOT_FOUND,
+            "NoSuchKey",
+            "The specified key does not exist.",
+            &[("Key", "a<b")],
+            "RID",
+        );
         assert!(p.contains("<title>404 Not Found</title>"));
         assert!(p.contains("<li>Code: NoSuchKey</li>"));
         assert!(p.contains("<li>Key: a&lt;b</li>"));

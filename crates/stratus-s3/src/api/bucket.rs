@@ -11,13 +11,43 @@ use crate::state::{self, BucketEntry, BucketMeta, PublicAccessBlock, TABLE};
 
 /// Regions a LocationConstraint may name.
 const REGIONS: &[&str] = &[
-    "af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
-    "ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3",
-    "ap-southeast-4", "ap-southeast-5", "ap-southeast-7", "ca-central-1", "ca-west-1",
-    "cn-north-1", "cn-northwest-1", "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1",
-    "eu-south-2", "eu-west-1", "eu-west-2", "eu-west-3", "il-central-1", "me-central-1",
-    "me-south-1", "mx-central-1", "sa-east-1", "us-east-1", "us-east-2", "us-gov-east-1",
-    "us-gov-west-1", "us-west-1", "us-west-2",
+    "af-south-1",
+    "ap-east-1",
+    "ap-east-2",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-south-1",
+    "ap-south-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ap-southeast-5",
+    "ap-southeast-7",
+    "ca-central-1",
+    "ca-west-1",
+    "cn-north-1",
+    "cn-northwest-1",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-north-1",
+    "eu-south-1",
+    "eu-south-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "il-central-1",
+    "me-central-1",
+    "me-south-1",
+    "mx-central-1",
+    "sa-east-1",
+    "us-east-1",
+    "us-east-2",
+    "us-gov-east-1",
+    "us-gov-west-1",
+    "us-west-1",
+    "us-west-2",
 ];
 
 /// The region a CreateBucket request creates its bucket in, or AWS's error.
@@ -52,7 +82,10 @@ impl Api {
         let c = caller(&req);
         let name = req.input.bucket.clone();
         if !crate::names::valid_bucket_name(&name) {
-            return Err(err(S3ErrorCode::InvalidBucketName, "The specified bucket is not valid."));
+            return Err(err(
+                S3ErrorCode::InvalidBucketName,
+                "The specified bucket is not valid.",
+            ));
         }
         let constraint = req
             .input
@@ -65,9 +98,17 @@ impl Api {
             .input
             .object_ownership
             .as_ref()
-            .map_or(ObjectOwnership::BUCKET_OWNER_ENFORCED.to_string(), |o| o.as_str().to_string());
-        if !matches!(ownership.as_str(), "BucketOwnerEnforced" | "BucketOwnerPreferred" | "ObjectWriter") {
-            return Err(err(S3ErrorCode::InvalidArgument, "Invalid x-amz-object-ownership header"));
+            .map_or(ObjectOwnership::BUCKET_OWNER_ENFORCED.to_string(), |o| {
+                o.as_str().to_string()
+            });
+        if !matches!(
+            ownership.as_str(),
+            "BucketOwnerEnforced" | "BucketOwnerPreferred" | "ObjectWriter"
+        ) {
+            return Err(err(
+                S3ErrorCode::InvalidArgument,
+                "Invalid x-amz-object-ownership header",
+            ));
         }
         let ownership_xml = super::stored::to_xml(&OwnershipControls {
             rules: vec![OwnershipControlsRule {
@@ -202,7 +243,10 @@ impl Api {
             if after.as_deref().is_some_and(|a| name.as_str() <= a) {
                 continue;
             }
-            if i.bucket_region.as_deref().is_some_and(|r| r != b.meta.region) {
+            if i.bucket_region
+                .as_deref()
+                .is_some_and(|r| r != b.meta.region)
+            {
                 continue;
             }
             if out.len() == max {
@@ -299,13 +343,32 @@ mod tests {
     #[test]
     fn location_constraints() {
         assert_eq!(bucket_region("us-east-1", None).unwrap(), "us-east-1");
-        assert_eq!(bucket_region("us-east-1", Some("eu-west-1")).unwrap(), "eu-west-1");
-        assert_eq!(bucket_region("eu-west-1", Some("eu-west-1")).unwrap(), "eu-west-1");
+        assert_eq!(
+            bucket_region("us-east-1", Some("eu-west-1")).unwrap(),
+            "eu-west-1"
+        );
+        assert_eq!(
+            bucket_region("eu-west-1", Some("eu-west-1")).unwrap(),
+            "eu-west-1"
+        );
         assert_eq!(bucket_region("us-east-1", Some("EU")).unwrap(), "eu-west-1");
-        let code = |r: &str, c: Option<&str>| bucket_region(r, c).unwrap_err().code().as_str().to_string();
-        assert_eq!(code("eu-west-1", None), "IllegalLocationConstraintException");
-        assert_eq!(code("eu-west-1", Some("us-west-2")), "IllegalLocationConstraintException");
-        assert_eq!(code("us-east-1", Some("us-east-1")), "InvalidLocationConstraint");
-        assert_eq!(code("us-east-1", Some("mars-1")), "InvalidLocationConstraint");
+        let code =
+            |r: &str, c: Option<&str>| bucket_region(r, c).unwrap_err().code().as_str().to_string();
+        assert_eq!(
+            code("eu-west-1", None),
+            "IllegalLocationConstraintException"
+        );
+        assert_eq!(
+            code("eu-west-1", Some("us-west-2")),
+            "IllegalLocationConstraintException"
+        );
+        assert_eq!(
+            code("us-east-1", Some("us-east-1")),
+            "InvalidLocationConstraint"
+        );
+        assert_eq!(
+            code("us-east-1", Some("mars-1")),
+            "InvalidLocationConstraint"
+        );
     }
 }

@@ -105,7 +105,10 @@ pub fn wanted(
         if a != s {
             return Err(err(
                 S3ErrorCode::InvalidRequest,
-                format!("Value for x-amz-checksum-{} header is invalid.", a.to_ascii_lowercase()),
+                format!(
+                    "Value for x-amz-checksum-{} header is invalid.",
+                    a.to_ascii_lowercase()
+                ),
             ));
         }
     }
@@ -124,11 +127,7 @@ pub fn wanted(
 }
 
 /// Compares what was computed with what the client sent (header or trailer).
-pub fn verify(
-    w: &Wanted,
-    computed: &Checksum,
-    trailers: Option<&TrailingHeaders>,
-) -> S3Result<()> {
+pub fn verify(w: &Wanted, computed: &Checksum, trailers: Option<&TrailingHeaders>) -> S3Result<()> {
     let expected = w.header_value.clone().or_else(|| {
         trailers.and_then(|t| {
             t.read(|h| {

@@ -21,7 +21,11 @@ fn max_keys(m: Option<i32>) -> S3Result<usize> {
 
 fn object(key: &str, o: &ObjectMeta, url: bool, with_owner: Option<&str>) -> Object {
     Object {
-        key: Some(if url { url_encode(key) } else { key.to_string() }),
+        key: Some(if url {
+            url_encode(key)
+        } else {
+            key.to_string()
+        }),
         e_tag: Some(etag(&o.etag)),
         last_modified: Some(ts(o.last_modified_ms)),
         size: Some(o.size as i64),
@@ -29,7 +33,10 @@ fn object(key: &str, o: &ObjectMeta, url: bool, with_owner: Option<&str>) -> Obj
             o.storage_class.clone().unwrap_or_else(|| "STANDARD".into()),
         )),
         owner: with_owner.map(owner),
-        checksum_algorithm: o.checksum.as_ref().map(|c| vec![ChecksumAlgorithm::from(c.0.clone())]),
+        checksum_algorithm: o
+            .checksum
+            .as_ref()
+            .map(|c| vec![ChecksumAlgorithm::from(c.0.clone())]),
         checksum_type: o.checksum.as_ref().map(|c| ChecksumType::from(c.2.clone())),
         ..Default::default()
     }
@@ -39,12 +46,18 @@ fn is_url(e: Option<&EncodingType>) -> S3Result<bool> {
     match e.map(|e| e.as_str()) {
         None => Ok(false),
         Some("url") => Ok(true),
-        Some(_) => Err(err(S3ErrorCode::InvalidArgument, "Invalid Encoding Method specified in Request")),
+        Some(_) => Err(err(
+            S3ErrorCode::InvalidArgument,
+            "Invalid Encoding Method specified in Request",
+        )),
     }
 }
 
 impl Api {
-    pub(crate) async fn list_objects(&self, req: S3Request<ListObjectsInput>) -> S3Result<ListObjectsOutput> {
+    pub(crate) async fn list_objects(
+        &self,
+        req: S3Request<ListObjectsInput>,
+    ) -> S3Result<ListObjectsOutput> {
         let c = caller(&req);
         let i = req.input;
         let url = is_url(i.encoding_type.as_ref())?;
@@ -55,7 +68,13 @@ impl Api {
         if b.meta.account != c.account {
             return Err(access_denied());
         }
-        let page = listing::page(&b.objects, &prefix, i.delimiter.as_deref(), i.marker.as_deref().filter(|m| !m.is_empty()), max);
+        let page = listing::page(
+            &b.objects,
+            &prefix,
+            i.delimiter.as_deref(),
+            i.marker.as_deref().filter(|m| !m.is_empty()),
+            max,
+        );
         let enc = |s: &str| if url { url_encode(s) } else { s.to_string() };
         let next_marker = (page.truncated && i.delimiter.is_some())
             .then(|| page.items.last().map(|x| enc(x.name())))
@@ -65,7 +84,9 @@ impl Api {
         for item in &page.items {
             match item {
                 Item::Key(k, o) => contents.push(object(k, o, url, Some(&b.meta.account))),
-                Item::Prefix(p) => prefixes.push(CommonPrefix { prefix: Some(enc(p)) }),
+                Item::Prefix(p) => prefixes.push(CommonPrefix {
+                    prefix: Some(enc(p)),
+                }),
             }
         }
         Ok(ListObjectsOutput {
@@ -83,7 +104,10 @@ impl Api {
         })
     }
 
-    pub(crate) async fn list_objects_v2(&self, req: S3Request<ListObjectsV2Input>) -> S3Result<ListObjectsV2Output> {
+    pub(crate) async fn list_objects_v2(
+        &self,
+        req: S3Request<ListObjectsV2Input>,
+    ) -> S3Result<ListObjectsV2Output> {
         let c = caller(&req);
         let i = req.input;
         let url = is_url(i.encoding_type.as_ref())?;
@@ -91,7 +115,10 @@ impl Api {
         let prefix = i.prefix.clone().unwrap_or_default();
         let after = match i.continuation_token.as_deref() {
             Some(t) => Some(decode_token(t).ok_or_else(|| {
-                err(S3ErrorCode::InvalidArgument, "The continuation token provided is incorrect")
+                err(
+                    S3ErrorCode::InvalidArgument,
+                    "The continuation token provided is incorrect",
+                )
             })?),
             None => i.start_after.clone().filter(|s| !s.is_empty()),
         };
@@ -100,15 +127,28 @@ impl Api {
         if b.meta.account != c.account {
             return Err(access_denied());
         }
-        let page = listing::page(&b.objects, &prefix, i.delimiter.as_deref(), after.as_deref(), max);
+        let page = listing::page(
+            &b.objects,
+            &prefix,
+            i.delimiter.as_deref(),
+            after.as_deref(),
+            max,
+        );
         let enc = |s: &str| if url { url_encode(s) } else { s.to_string() };
         let fetch_owner = i.fetch_owner.unwrap_or(false);
         let mut contents = Vec::new();
         let mut prefixes = Vec::new();
         for item in &page.items {
             match item {
-                Item::Key(k, o) => contents.push(object(k, o, url, fetch_owner.then_some(b.meta.account.as_str()))),
-                Item::Prefix(p) => prefixes.push(CommonPrefix { prefix: Some(enc(p)) }),
+                Item::Key(k, o) => contents.push(object(
+                    k,
+                    o,
+                    url,
+                    fetch_owner.then_some(b.meta.account.as_str()),
+                )),
+                Item::Prefix(p) => prefixes.push(CommonPrefix {
+                    prefix: Some(enc(p)),
+                }),
             }
         }
         let next = page

@@ -41,11 +41,17 @@ pub(crate) fn custom(code: &'static str, status: u16, msg: impl Into<String>) ->
 }
 
 pub(crate) fn internal(e: impl std::fmt::Display) -> S3Error {
-    err(S3ErrorCode::InternalError, format!("We encountered an internal error. Please try again. ({e})"))
+    err(
+        S3ErrorCode::InternalError,
+        format!("We encountered an internal error. Please try again. ({e})"),
+    )
 }
 
 pub(crate) fn no_such_bucket() -> S3Error {
-    err(S3ErrorCode::NoSuchBucket, "The specified bucket does not exist")
+    err(
+        S3ErrorCode::NoSuchBucket,
+        "The specified bucket does not exist",
+    )
 }
 
 pub(crate) fn no_such_key() -> S3Error {
@@ -84,12 +90,15 @@ pub(crate) fn owner(account: &str) -> Owner {
 }
 
 pub(crate) fn caller<T>(req: &S3Request<T>) -> CallerInfo {
-    req.extensions.get::<CallerInfo>().cloned().unwrap_or(CallerInfo {
-        account: stratus_core::DEFAULT_ACCOUNT.to_string(),
-        region: stratus_core::DEFAULT_REGION.to_string(),
-        request_id: String::new(),
-        now_ms: 0,
-    })
+    req.extensions
+        .get::<CallerInfo>()
+        .cloned()
+        .unwrap_or(CallerInfo {
+            account: stratus_core::DEFAULT_ACCOUNT.to_string(),
+            region: stratus_core::DEFAULT_REGION.to_string(),
+            request_id: String::new(),
+            now_ms: 0,
+        })
 }
 
 impl Api {

@@ -49,7 +49,10 @@ fn copy_range(r: Option<&str>, size: u64) -> S3Result<(u64, u64)> {
             "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy",
         )
     };
-    let (a, b) = r.strip_prefix("bytes=").and_then(|x| x.split_once('-')).ok_or_else(bad)?;
+    let (a, b) = r
+        .strip_prefix("bytes=")
+        .and_then(|x| x.split_once('-'))
+        .ok_or_else(bad)?;
     let (a, b): (u64, u64) = (a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?);
     if a > b {
         return Err(bad());
@@ -86,7 +89,9 @@ impl Api {
             let mut next = u.clone();
             let old = next.parts.insert(part.number, part);
             let mut batch = Batch::new();
-            batch.put_json(TABLE, state::upload_key(bucket, id), &next).map_err(internal)?;
+            batch
+                .put_json(TABLE, state::upload_key(bucket, id), &next)
+                .map_err(internal)?;
             self.persist(batch)?;
             *u = next;
             old
@@ -97,7 +102,10 @@ impl Api {
         Ok(())
     }
 
-    pub(crate) async fn create_multipart_upload(&self, req: S3Request<CreateMultipartUploadInput>) -> S3Result<CreateMultipartUploadOutput> {
+    pub(crate) async fn create_multipart_upload(
+        &self,
+        req: S3Request<CreateMultipartUploadInput>,
+    ) -> S3Result<CreateMultipartUploadOutput> {
         let c = caller(&req);
         let i = req.input;
         self.check_bucket(&c, &i.bucket)?;
@@ -107,12 +115,23 @@ impl Api {
             Some(t) => parse_tagging(t)?,
             None => Vec::new(),
         };
-        let algo = i.checksum_algorithm.as_ref().map(|a| a.as_str().to_ascii_uppercase());
+        let algo = i
+            .checksum_algorithm
+            .as_ref()
+            .map(|a| a.as_str().to_ascii_uppercase());
         let kind = i
             .checksum_type
             .as_ref()
             .map(|t| t.as_str().to_string())
-            .or_else(|| algo.as_ref().map(|a| if a == "CRC64NVME" { "FULL_OBJECT".into() } else { "COMPOSITE".into() }));
+            .or_else(|| {
+                algo.as_ref().map(|a| {
+                    if a == "CRC64NVME" {
+                        "FULL_OBJECT".into()
+                    } else {
+                        "COMPOSITE".into()
+                    }
+                })
+            });
         let id = new_upload_id();
         let upload = Upload {
             id: id.clone(),
@@ -121,7 +140,10 @@ impl Api {
             initiated_ms: c.now_ms,
             template: ObjectMeta {
                 key: i.key.clone(),
-                content_type: i.content_type.map(|m| m.to_string()).or(Some("binary/octet-stream".into())),
+                content_type: i
+                    .content_type
+                    .map(|m| m.to_string())
+                    .or(Some("binary/octet-stream".into())),
                 content_encoding: i.content_encoding,
                 content_disposition: i.content_disposition,
                 content_language: i.content_language,
@@ -131,7 +153,9 @@ impl Api {
                 storage_class,
                 tags,
                 website_redirect: i.website_redirect_location,
-                checksum: algo.clone().map(|a| (a, String::new(), kind.clone().unwrap_or_default())),
+                checksum: algo
+                    .clone()
+                    .map(|a| (a, String::new(), kind.clone().unwrap_or_default())),
                 sse: Some("AES256".into()),
                 ..Default::default()
             },
@@ -142,7 +166,9 @@ impl Api {
             let mut s = self.engine.db.state.write();
             let b = s.buckets.get_mut(&i.bucket).ok_or_else(no_such_bucket)?;
             let mut batch = Batch::new();
-            batch.put_json(TABLE, state::upload_key(&i.bucket, &id), &upload).map_err(internal)?;
+            batch
+                .put_json(TABLE, state::upload_key(&i.bucket, &id), &upload)
+                .map_err(internal)?;
             self.persist(batch)?;
             b.uploads.insert(id.clone(), upload);
         }
@@ -152,21 +178,34 @@ impl Api {
             upload_id: Some(id),
             checksum_algorithm: algo.map(ChecksumAlgorithm::from),
             checksum_type: kind.map(ChecksumType::from),
-            server_side_encryption: Some(ServerSideEncryption::from_static(ServerSideEncryption::AES256)),
+            server_side_encryption: Some(ServerSideEncryption::from_static(
+                ServerSideEncryption::AES256,
+            )),
             ..Default::default()
         })
     }
 
-    pub(crate) async fn upload_part(&self, req: S3Request<UploadPartInput>) -> S3Result<UploadPartOutput> {
+    pub(crate) async fn upload_part(
+        &self,
+        req: S3Request<UploadPartInput>,
+    ) -> S3Result<UploadPartOutput> {
         let c = caller(&req);
-        let S3Request { input: mut i, headers, trailing_headers, .. } = req;
+        let S3Request {
+            input: mut i,
+            headers,
+            trailing_headers,
+            ..
+        } = req;
         let body = i.body.take();
         let checked = (|| {
             self.check_bucket(&c, &i.bucket)?;
             let number = check_part_number(i.part_number)?;
             let upload = self.upload_of(&i.bucket, &i.key, &i.upload_id)?;
             if i.content_length.is_some_and(|l| l > MAX_PART) {
-                return Err(err(S3ErrorCode::EntityTooLarge, "Your proposed upload exceeds the maximum allowed size"));
+                return Err(err(
+                    S3ErrorCode::EntityTooLarge,
+                    "Your proposed upload exceeds the maximum allowed size",
+                ));
             }
             let given = Checksum {
                 checksum_crc32: i.checksum_crc32.clone(),
@@ -176,7 +215,11 @@ impl Api {
                 checksum_sha256: i.checksum_sha256.clone(),
                 ..Default::default()
             };
-            let algo_in = i.checksum_algorithm.as_ref().map(|a| a.as_str().to_string()).or(upload.checksum_algorithm.clone());
+            let algo_in = i
+                .checksum_algorithm
+                .as_ref()
+                .map(|a| a.as_str().to_string())
+                .or(upload.checksum_algorithm.clone());
             let wanted = checksum::wanted(&headers, algo_in.as_deref(), &given)?;
             Ok((number, wanted))
         })();
@@ -199,17 +242,26 @@ impl Api {
             self.engine.files.discard(&written.tmp).await;
             return Err(e);
         }
-        let file = self.engine.files.publish(&written.tmp).await.map_err(internal)?;
+        let file = self
+            .engine
+            .files
+            .publish(&written.tmp)
+            .await
+            .map_err(internal)?;
         let etag_hex = hex::encode(written.md5);
         let value = checksum::get(&written.checksum, &wanted.algorithm);
-        self.save_part(&i.bucket, &i.upload_id, Part {
-            number,
-            etag: etag_hex.clone(),
-            size: written.size,
-            file,
-            last_modified_ms: c.now_ms,
-            checksum: value.clone().map(|v| (wanted.algorithm.clone(), v)),
-        })?;
+        self.save_part(
+            &i.bucket,
+            &i.upload_id,
+            Part {
+                number,
+                etag: etag_hex.clone(),
+                size: written.size,
+                file,
+                last_modified_ms: c.now_ms,
+                checksum: value.clone().map(|v| (wanted.algorithm.clone(), v)),
+            },
+        )?;
         let mut cs = Checksum::default();
         if wanted.explicit {
             if let Some(v) = value {
@@ -223,45 +275,84 @@ impl Api {
             checksum_crc64nvme: cs.checksum_crc64nvme,
             checksum_sha1: cs.checksum_sha1,
             checksum_sha256: cs.checksum_sha256,
-            server_side_encryption: Some(ServerSideEncryption::from_static(ServerSideEncryption::AES256)),
+            server_side_encryption: Some(ServerSideEncryption::from_static(
+                ServerSideEncryption::AES256,
+            )),
             ..Default::default()
         })
     }
 
-    pub(crate) async fn upload_part_copy(&self, req: S3Request<UploadPartCopyInput>) -> S3Result<UploadPartCopyOutput> {
+    pub(crate) async fn upload_part_copy(
+        &self,
+        req: S3Request<UploadPartCopyInput>,
+    ) -> S3Result<UploadPartCopyOutput> {
         let c = caller(&req);
         let i = req.input;
         self.check_bucket(&c, &i.bucket)?;
         let number = check_part_number(i.part_number)?;
         let upload = self.upload_of(&i.bucket, &i.key, &i.upload_id)?;
-        let CopySource::Bucket { bucket: sb, key: sk, .. } = &i.copy_source else {
-            return Err(err(S3ErrorCode::NotImplemented, "Copying from an access point is not implemented"));
+        let CopySource::Bucket {
+            bucket: sb,
+            key: sk,
+            ..
+        } = &i.copy_source
+        else {
+            return Err(err(
+                S3ErrorCode::NotImplemented,
+                "Copying from an access point is not implemented",
+            ));
         };
         let found = self.find(&c.account, sb, sk, false)?;
         let src = found.meta;
         let cond = Conditions {
             if_match: i.copy_source_if_match.as_ref().map(Tag::from_condition),
-            if_none_match: i.copy_source_if_none_match.as_ref().map(Tag::from_condition),
+            if_none_match: i
+                .copy_source_if_none_match
+                .as_ref()
+                .map(Tag::from_condition),
             if_modified_since_ms: i.copy_source_if_modified_since.as_ref().map(ms_of),
             if_unmodified_since_ms: i.copy_source_if_unmodified_since.as_ref().map(ms_of),
         };
-        if conditions::evaluate(&cond, &src.etag, src.last_modified_ms, c.now_ms) != Outcome::Proceed {
+        if conditions::evaluate(&cond, &src.etag, src.last_modified_ms, c.now_ms)
+            != Outcome::Proceed
+        {
             return Err(precondition_failed());
         }
         let (start, len) = copy_range(i.copy_source_range.as_deref(), src.size)?;
-        let algo = upload.checksum_algorithm.clone().unwrap_or_else(|| "CRC64NVME".into());
-        let pieces = if len > 0 { vec![(src.file.clone(), start, len)] } else { Vec::new() };
-        let written = self.engine.files.concat(&pieces, checksum::hasher(&algo)).await.map_err(internal)?;
-        let file = self.engine.files.publish(&written.tmp).await.map_err(internal)?;
+        let algo = upload
+            .checksum_algorithm
+            .clone()
+            .unwrap_or_else(|| "CRC64NVME".into());
+        let pieces = if len > 0 {
+            vec![(src.file.clone(), start, len)]
+        } else {
+            Vec::new()
+        };
+        let written = self
+            .engine
+            .files
+            .concat(&pieces, checksum::hasher(&algo))
+            .await
+            .map_err(internal)?;
+        let file = self
+            .engine
+            .files
+            .publish(&written.tmp)
+            .await
+            .map_err(internal)?;
         let etag_hex = hex::encode(written.md5);
-        self.save_part(&i.bucket, &i.upload_id, Part {
-            number,
-            etag: etag_hex.clone(),
-            size: written.size,
-            file,
-            last_modified_ms: c.now_ms,
-            checksum: checksum::get(&written.checksum, &algo).map(|v| (algo.clone(), v)),
-        })?;
+        self.save_part(
+            &i.bucket,
+            &i.upload_id,
+            Part {
+                number,
+                etag: etag_hex.clone(),
+                size: written.size,
+                file,
+                last_modified_ms: c.now_ms,
+                checksum: checksum::get(&written.checksum, &algo).map(|v| (algo.clone(), v)),
+            },
+        )?;
         Ok(UploadPartCopyOutput {
             copy_part_result: Some(CopyPartResult {
                 e_tag: Some(etag(&etag_hex)),
@@ -272,7 +363,10 @@ impl Api {
         })
     }
 
-    pub(crate) async fn complete_multipart_upload(&self, req: S3Request<CompleteMultipartUploadInput>) -> S3Result<CompleteMultipartUploadOutput> {
+    pub(crate) async fn complete_multipart_upload(
+        &self,
+        req: S3Request<CompleteMultipartUploadInput>,
+    ) -> S3Result<CompleteMultipartUploadOutput> {
         let c = caller(&req);
         let i = req.input;
         self.check_bucket(&c, &i.bucket)?;
@@ -302,14 +396,20 @@ impl Api {
             }
             last = n;
             let stored = upload.parts.get(&(n as u32)).ok_or_else(invalid_part)?;
-            let given = p.e_tag.as_ref().map(|e| e.value().trim_matches('"').to_string());
+            let given = p
+                .e_tag
+                .as_ref()
+                .map(|e| e.value().trim_matches('"').to_string());
             if given.as_deref() != Some(stored.etag.as_str()) {
                 return Err(invalid_part());
             }
             chosen.push(stored);
         }
         if chosen[..chosen.len() - 1].iter().any(|p| p.size < MIN_PART) {
-            return Err(err(S3ErrorCode::EntityTooSmall, "Your proposed upload is smaller than the minimum allowed size"));
+            return Err(err(
+                S3ErrorCode::EntityTooSmall,
+                "Your proposed upload is smaller than the minimum allowed size",
+            ));
         }
         let mut md5s = Md5::new();
         for p in &chosen {
@@ -317,17 +417,34 @@ impl Api {
         }
         let etag_hex = format!("{}-{}", hex::encode(md5s.finalize()), chosen.len());
         let algo = upload.checksum_algorithm.clone();
-        let kind = upload.template.checksum.as_ref().map(|c| c.2.clone()).unwrap_or_default();
+        let kind = upload
+            .template
+            .checksum
+            .as_ref()
+            .map(|c| c.2.clone())
+            .unwrap_or_default();
         let full_algo = match (&algo, kind.as_str()) {
             (Some(a), "FULL_OBJECT") => a.clone(),
             (None, _) => "CRC64NVME".into(),
             _ => String::new(),
         };
-        let pieces: Vec<(String, u64, u64)> = chosen.iter().filter(|p| p.size > 0).map(|p| (p.file.clone(), 0, p.size)).collect();
-        let written = self.engine.files.concat(&pieces, checksum::hasher(&full_algo)).await.map_err(internal)?;
+        let pieces: Vec<(String, u64, u64)> = chosen
+            .iter()
+            .filter(|p| p.size > 0)
+            .map(|p| (p.file.clone(), 0, p.size))
+            .collect();
+        let written = self
+            .engine
+            .files
+            .concat(&pieces, checksum::hasher(&full_algo))
+            .await
+            .map_err(internal)?;
         let checksum = match &algo {
-            Some(a) if kind != "FULL_OBJECT" => composite(a, &chosen).map(|v| (a.clone(), v, "COMPOSITE".to_string())),
-            _ => checksum::get(&written.checksum, &full_algo).map(|v| (full_algo.clone(), v, "FULL_OBJECT".to_string())),
+            Some(a) if kind != "FULL_OBJECT" => {
+                composite(a, &chosen).map(|v| (a.clone(), v, "COMPOSITE".to_string()))
+            }
+            _ => checksum::get(&written.checksum, &full_algo)
+                .map(|v| (full_algo.clone(), v, "FULL_OBJECT".to_string())),
         };
         let mut meta = upload.template.clone();
         meta.size = written.size;
@@ -338,7 +455,15 @@ impl Api {
         meta.checksum = checksum.clone();
         let if_match = i.if_match.as_ref().map(Tag::from_condition);
         let if_none_match = i.if_none_match.as_ref().map(Tag::from_condition);
-        let version_id = self.commit_object(&i.bucket, meta, Some(written.tmp), if_match.as_ref(), if_none_match.as_ref()).await?;
+        let version_id = self
+            .commit_object(
+                &i.bucket,
+                meta,
+                Some(written.tmp),
+                if_match.as_ref(),
+                if_none_match.as_ref(),
+            )
+            .await?;
         let parts: Vec<String> = {
             let mut s = self.engine.db.state.write();
             let mut batch = Batch::new();
@@ -359,7 +484,9 @@ impl Api {
             e_tag: Some(etag(&etag_hex)),
             location: Some(format!("/{}/{}", i.bucket, i.key)),
             version_id,
-            server_side_encryption: Some(ServerSideEncryption::from_static(ServerSideEncryption::AES256)),
+            server_side_encryption: Some(ServerSideEncryption::from_static(
+                ServerSideEncryption::AES256,
+            )),
             ..Default::default()
         };
         if let (Some(_), Some((a, v, t))) = (&algo, checksum) {
@@ -375,7 +502,10 @@ impl Api {
         Ok(out)
     }
 
-    pub(crate) async fn abort_multipart_upload(&self, req: S3Request<AbortMultipartUploadInput>) -> S3Result<AbortMultipartUploadOutput> {
+    pub(crate) async fn abort_multipart_upload(
+        &self,
+        req: S3Request<AbortMultipartUploadInput>,
+    ) -> S3Result<AbortMultipartUploadOutput> {
         let c = caller(&req);
         let i = req.input;
         self.check_bucket(&c, &i.bucket)?;
@@ -403,14 +533,21 @@ impl Api {
         Ok(())
     }
 
-    pub(crate) async fn list_parts(&self, req: S3Request<ListPartsInput>) -> S3Result<ListPartsOutput> {
+    pub(crate) async fn list_parts(
+        &self,
+        req: S3Request<ListPartsInput>,
+    ) -> S3Result<ListPartsOutput> {
         let c = caller(&req);
         let i = req.input;
         self.check_bucket(&c, &i.bucket)?;
         let upload = self.upload_of(&i.bucket, &i.key, &i.upload_id)?;
         let max = i.max_parts.unwrap_or(1000).clamp(0, 1000) as usize;
         let marker = i.part_number_marker.unwrap_or(0).max(0) as u32;
-        let after: Vec<&Part> = upload.parts.values().filter(|p| p.number > marker).collect();
+        let after: Vec<&Part> = upload
+            .parts
+            .values()
+            .filter(|p| p.number > marker)
+            .collect();
         let truncated = after.len() > max;
         let page = &after[..after.len().min(max)];
         let parts: Vec<s3s::dto::Part> = page
@@ -445,15 +582,30 @@ impl Api {
             max_parts: Some(max as i32),
             is_truncated: Some(truncated),
             parts: Some(parts),
-            initiator: Some(Initiator { display_name: o.display_name.clone(), id: o.id.clone() }),
+            initiator: Some(Initiator {
+                display_name: o.display_name.clone(),
+                id: o.id.clone(),
+            }),
             owner: Some(o),
-            storage_class: Some(StorageClass::from(upload.template.storage_class.clone().unwrap_or_else(|| "STANDARD".into()))),
-            checksum_algorithm: upload.checksum_algorithm.clone().map(ChecksumAlgorithm::from),
+            storage_class: Some(StorageClass::from(
+                upload
+                    .template
+                    .storage_class
+                    .clone()
+                    .unwrap_or_else(|| "STANDARD".into()),
+            )),
+            checksum_algorithm: upload
+                .checksum_algorithm
+                .clone()
+                .map(ChecksumAlgorithm::from),
             ..Default::default()
         })
     }
 
-    pub(crate) async fn list_multipart_uploads(&self, req: S3Request<ListMultipartUploadsInput>) -> S3Result<ListMultipartUploadsOutput> {
+    pub(crate) async fn list_multipart_uploads(
+        &self,
+        req: S3Request<ListMultipartUploadsInput>,
+    ) -> S3Result<ListMultipartUploadsOutput> {
         let c = caller(&req);
         let i = req.input;
         self.check_bucket(&c, &i.bucket)?;
@@ -461,7 +613,11 @@ impl Api {
         let prefix = i.prefix.clone().unwrap_or_default();
         let s = self.engine.db.state.read();
         let b = s.buckets.get(&i.bucket).ok_or_else(no_such_bucket)?;
-        let mut all: Vec<&Upload> = b.uploads.values().filter(|u| u.key.starts_with(&prefix)).collect();
+        let mut all: Vec<&Upload> = b
+            .uploads
+            .values()
+            .filter(|u| u.key.starts_with(&prefix))
+            .collect();
         all.sort_by(|a, b| (&a.key, a.initiated_ms, &a.id).cmp(&(&b.key, b.initiated_ms, &b.id)));
         let key_marker = i.key_marker.clone().unwrap_or_default();
         let id_marker = i.upload_id_marker.clone();
@@ -503,10 +659,18 @@ impl Api {
             let o = owner(&b.meta.account);
             uploads.push(MultipartUpload {
                 initiated: Some(ts(u.initiated_ms)),
-                initiator: Some(Initiator { display_name: o.display_name.clone(), id: o.id.clone() }),
+                initiator: Some(Initiator {
+                    display_name: o.display_name.clone(),
+                    id: o.id.clone(),
+                }),
                 key: Some(u.key.clone()),
                 owner: Some(o),
-                storage_class: Some(StorageClass::from(u.template.storage_class.clone().unwrap_or_else(|| "STANDARD".into()))),
+                storage_class: Some(StorageClass::from(
+                    u.template
+                        .storage_class
+                        .clone()
+                        .unwrap_or_else(|| "STANDARD".into()),
+                )),
                 upload_id: Some(u.id.clone()),
                 checksum_algorithm: u.checksum_algorithm.clone().map(ChecksumAlgorithm::from),
                 ..Default::default()
@@ -518,12 +682,21 @@ impl Api {
             delimiter: i.delimiter,
             key_marker: Some(key_marker),
             upload_id_marker: Some(id_marker.unwrap_or_default()),
-            next_key_marker: if truncated { next.as_ref().map(|n| n.0.clone()) } else { None },
+            next_key_marker: if truncated {
+                next.as_ref().map(|n| n.0.clone())
+            } else {
+                None
+            },
             next_upload_id_marker: if truncated { next.map(|n| n.1) } else { None },
             max_uploads: Some(max as i32),
             is_truncated: Some(truncated),
             uploads: (!uploads.is_empty()).then_some(uploads),
-            common_prefixes: (!prefixes.is_empty()).then(|| prefixes.into_iter().map(|p| CommonPrefix { prefix: Some(p) }).collect()),
+            common_prefixes: (!prefixes.is_empty()).then(|| {
+                prefixes
+                    .into_iter()
+                    .map(|p| CommonPrefix { prefix: Some(p) })
+                    .collect()
+            }),
             encoding_type: i.encoding_type,
             ..Default::default()
         })

@@ -55,18 +55,30 @@ pub(crate) fn parse_tagging(s: &str) -> S3Result<Vec<(String, String)>> {
 
 pub(crate) fn validate_tags(tags: &[(String, String)]) -> S3Result<()> {
     if tags.len() > 10 {
-        return Err(err(S3ErrorCode::InvalidTag, "Object tags cannot be greater than 10"));
+        return Err(err(
+            S3ErrorCode::InvalidTag,
+            "Object tags cannot be greater than 10",
+        ));
     }
     let mut seen = std::collections::HashSet::new();
     for (k, v) in tags {
         if k.is_empty() || k.chars().count() > 128 {
-            return Err(err(S3ErrorCode::InvalidTag, "The TagKey you have provided is invalid"));
+            return Err(err(
+                S3ErrorCode::InvalidTag,
+                "The TagKey you have provided is invalid",
+            ));
         }
         if v.chars().count() > 256 {
-            return Err(err(S3ErrorCode::InvalidTag, "The TagValue you have provided is too long, max length is 256"));
+            return Err(err(
+                S3ErrorCode::InvalidTag,
+                "The TagValue you have provided is too long, max length is 256",
+            ));
         }
         if !seen.insert(k) {
-            return Err(err(S3ErrorCode::InvalidTag, "Cannot provide multiple Tags with the same key"));
+            return Err(err(
+                S3ErrorCode::InvalidTag,
+                "Cannot provide multiple Tags with the same key",
+            ));
         }
     }
     Ok(())
@@ -124,14 +136,22 @@ pub(crate) struct Deleted {
 /// Headers S3 adds when a delete marker answers a request.
 fn marker_headers(marker: Option<&ObjectMeta>) -> http::HeaderMap {
     let mut h = http::HeaderMap::new();
-    h.insert("content-type", http::HeaderValue::from_static("application/xml"));
-    h.insert("x-amz-delete-marker", http::HeaderValue::from_static("true"));
+    h.insert(
+        "content-type",
+        http::HeaderValue::from_static("application/xml"),
+    );
+    h.insert(
+        "x-amz-delete-marker",
+        http::HeaderValue::from_static("true"),
+    );
     if let Some(m) = marker {
         let v = m.version_id.clone().unwrap_or_else(|| "null".into());
         if let Ok(v) = http::HeaderValue::from_str(&v) {
             h.insert("x-amz-version-id", v);
         }
-        if let Ok(v) = http::HeaderValue::from_str(&stratus_core::time::http_date(m.last_modified_ms)) {
+        if let Ok(v) =
+            http::HeaderValue::from_str(&stratus_core::time::http_date(m.last_modified_ms))
+        {
             h.insert("last-modified", v);
         }
     }
@@ -175,10 +195,16 @@ impl futures::Stream for FileStream {
 }
 
 /// The object's bytes `[start, start+len)` as a body.
-pub(crate) fn body_of(file: Option<std::fs::File>, start: u64, len: u64) -> S3Result<StreamingBlob> {
+pub(crate) fn body_of(
+    file: Option<std::fs::File>,
+    start: u64,
+    len: u64,
+) -> S3Result<StreamingBlob> {
     use std::io::{Read, Seek, SeekFrom};
     let Some(mut f) = file else {
-        return Ok(StreamingBlob::wrap(futures::stream::empty::<io::Result<Bytes>>()));
+        return Ok(StreamingBlob::wrap(futures::stream::empty::<
+            io::Result<Bytes>,
+        >()));
     };
     if start > 0 {
         f.seek(SeekFrom::Start(start)).map_err(internal)?;
@@ -204,13 +230,26 @@ pub(crate) struct Found {
 impl Api {
     /// The object and an open handle on its bytes, taken under the lock so
     /// a concurrent overwrite cannot remove the file first.
-    pub(crate) fn find(&self, account: &str, bucket: &str, key: &str, open: bool) -> S3Result<Found> {
+    pub(crate) fn find(
+        &self,
+        account: &str,
+        bucket: &str,
+        key: &str,
+        open: bool,
+    ) -> S3Result<Found> {
         self.find_version(account, bucket, key, None, open)
     }
 
     /// The current object, or the version asked for; a delete marker
     /// answers as S3 does (404 for the latest, 405 when named).
-    pub(crate) fn find_version(&self, account: &str, bucket: &str, key: &str, version: Option<&str>, open: bool) -> S3Result<Found> {
+    pub(crate) fn find_version(
+        &self,
+        account: &str,
+        bucket: &str,
+        key: &str,
+        version: Option<&str>,
+        open: bool,
+    ) -> S3Result<Found> {
         let s = self.engine.db.state.read();
         let b = s.buckets.get(bucket).ok_or_else(no_such_bucket)?;
         if b.meta.account != account {
@@ -231,7 +270,10 @@ impl Api {
             Some(v) => {
                 let ks = b.key_state(key);
                 let o = ks.find(v).cloned().ok_or_else(|| {
-                    err(S3ErrorCode::NoSuchVersion, "The specified version does not exist.")
+                    err(
+                        S3ErrorCode::NoSuchVersion,
+                        "The specified version does not exist.",
+                    )
                 })?;
                 if o.delete_marker {
                     let mut e = err(
@@ -253,7 +295,13 @@ impl Api {
     }
 
     /// Conditional writes: `If-None-Match: *` and `If-Match: etag`.
-    fn check_write(&self, bucket: &str, key: &str, if_match: Option<&Tag>, if_none_match: Option<&Tag>) -> S3Result<()> {
+    fn check_write(
+        &self,
+        bucket: &str,
+        key: &str,
+        if_match: Option<&Tag>,
+        if_none_match: Option<&Tag>,
+    ) -> S3Result<()> {
         let s = self.engine.db.state.read();
         let b = s.buckets.get(bucket).ok_or_else(no_such_bucket)?;
         let existing = b.objects.get(key);
@@ -365,7 +413,14 @@ impl Api {
         c: &crate::CallerInfo,
         input: &PutObjectInput,
         headers: &http::HeaderMap,
-    ) -> S3Result<(Option<Tag>, Option<Tag>, Vec<(String, String)>, Option<String>, Option<String>, checksum::Wanted)> {
+    ) -> S3Result<(
+        Option<Tag>,
+        Option<Tag>,
+        Vec<(String, String)>,
+        Option<String>,
+        Option<String>,
+        checksum::Wanted,
+    )> {
         self.check_bucket(c, &input.bucket)?;
         if input.content_length.is_some_and(|l| l > MAX_PUT) {
             return Err(err(
@@ -375,7 +430,12 @@ impl Api {
         }
         let if_match = input.if_match.as_ref().map(Tag::from_condition);
         let if_none_match = input.if_none_match.as_ref().map(Tag::from_condition);
-        self.check_write(&input.bucket, &input.key, if_match.as_ref(), if_none_match.as_ref())?;
+        self.check_write(
+            &input.bucket,
+            &input.key,
+            if_match.as_ref(),
+            if_none_match.as_ref(),
+        )?;
         let tags = match &input.tagging {
             Some(t) => parse_tagging(t)?,
             None => Vec::new(),
@@ -383,15 +443,19 @@ impl Api {
         let storage_class = input.storage_class.as_ref().map(|s| s.as_str().to_string());
         check_storage_class(storage_class.as_deref())?;
         let bucket_meta = self.read_bucket(c, &input.bucket, |b| Ok(b.clone()))?;
-        let acl = super::acl::resolve(&bucket_meta, &c.account, super::acl::AclInput {
-            canned: input.acl.as_ref().map(|a| a.as_str()),
-            policy: None,
-            full_control: &input.grant_full_control,
-            read: &input.grant_read,
-            read_acp: &input.grant_read_acp,
-            write: &None,
-            write_acp: &input.grant_write_acp,
-        })?;
+        let acl = super::acl::resolve(
+            &bucket_meta,
+            &c.account,
+            super::acl::AclInput {
+                canned: input.acl.as_ref().map(|a| a.as_str()),
+                policy: None,
+                full_control: &input.grant_full_control,
+                read: &input.grant_read,
+                read_acp: &input.grant_read_acp,
+                write: &None,
+                write_acp: &input.grant_write_acp,
+            },
+        )?;
         let given = Checksum {
             checksum_crc32: input.checksum_crc32.clone(),
             checksum_crc32c: input.checksum_crc32c.clone(),
@@ -408,7 +472,10 @@ impl Api {
         Ok((if_match, if_none_match, tags, storage_class, acl, wanted))
     }
 
-    pub(crate) async fn put_object(&self, req: S3Request<PutObjectInput>) -> S3Result<PutObjectOutput> {
+    pub(crate) async fn put_object(
+        &self,
+        req: S3Request<PutObjectInput>,
+    ) -> S3Result<PutObjectOutput> {
         let c = caller(&req);
         let form_filename = req
             .extensions
@@ -459,8 +526,14 @@ impl Api {
             etag: etag_hex.clone(),
             last_modified_ms: c.now_ms,
             file: String::new(),
-            content_type: input.content_type.map(|m| m.to_string()).or(Some("binary/octet-stream".into())),
-            content_encoding: input.content_encoding.filter(|e| e != "aws-chunked").map(|e| e.replace("aws-chunked,", "").trim().to_string()),
+            content_type: input
+                .content_type
+                .map(|m| m.to_string())
+                .or(Some("binary/octet-stream".into())),
+            content_encoding: input
+                .content_encoding
+                .filter(|e| e != "aws-chunked")
+                .map(|e| e.replace("aws-chunked,", "").trim().to_string()),
             content_disposition: input.content_disposition,
             content_language: input.content_language,
             cache_control: input.cache_control,
@@ -480,12 +553,20 @@ impl Api {
             acl,
         };
         let version_id = self
-            .commit_object(&input.bucket, meta, Some(written.tmp), if_match.as_ref(), if_none_match.as_ref())
+            .commit_object(
+                &input.bucket,
+                meta,
+                Some(written.tmp),
+                if_match.as_ref(),
+                if_none_match.as_ref(),
+            )
             .await?;
         let mut out = PutObjectOutput {
             version_id,
             e_tag: Some(etag(&etag_hex)),
-            server_side_encryption: Some(ServerSideEncryption::from_static(ServerSideEncryption::AES256)),
+            server_side_encryption: Some(ServerSideEncryption::from_static(
+                ServerSideEncryption::AES256,
+            )),
             ..Default::default()
         };
         if wanted.explicit || checksum_value.is_some() {
@@ -503,10 +584,14 @@ impl Api {
         Ok(out)
     }
 
-    pub(crate) async fn get_object(&self, req: S3Request<GetObjectInput>) -> S3Result<GetObjectOutput> {
+    pub(crate) async fn get_object(
+        &self,
+        req: S3Request<GetObjectInput>,
+    ) -> S3Result<GetObjectOutput> {
         let c = caller(&req);
         let i = req.input;
-        let found = self.find_version(&c.account, &i.bucket, &i.key, i.version_id.as_deref(), true)?;
+        let found =
+            self.find_version(&c.account, &i.bucket, &i.key, i.version_id.as_deref(), true)?;
         let meta = &found.meta;
         let cond = Conditions {
             if_match: i.if_match.as_ref().map(Tag::from_condition),
@@ -519,7 +604,8 @@ impl Api {
             Outcome::NotModified => return Err(not_modified()),
             Outcome::PreconditionFailed => return Err(precondition_failed()),
         }
-        let (start, len, content_range, whole) = select_range(meta, i.range.as_ref(), i.part_number)?;
+        let (start, len, content_range, whole) =
+            select_range(meta, i.range.as_ref(), i.part_number)?;
         let body = body_of(found.file, start, len)?;
         let mut out = GetObjectOutput {
             body: Some(body),
@@ -531,17 +617,42 @@ impl Api {
         fill_common(&mut out_common(&mut out), meta);
         out.version_id = meta.version_id.clone();
         out.tag_count = (!meta.tags.is_empty()).then_some(meta.tags.len() as i32);
-        out.parts_count = if i.part_number.is_some() { meta.parts_count.map(|n| n as i32) } else { None };
-        if whole && i.checksum_mode.as_ref().is_some_and(|m| m.as_str() == "ENABLED") {
-            set_checksums(&mut out.checksum_crc32, &mut out.checksum_crc32c, &mut out.checksum_crc64nvme, &mut out.checksum_sha1, &mut out.checksum_sha256, &mut out.checksum_type, meta);
+        out.parts_count = if i.part_number.is_some() {
+            meta.parts_count.map(|n| n as i32)
+        } else {
+            None
+        };
+        if whole
+            && i.checksum_mode
+                .as_ref()
+                .is_some_and(|m| m.as_str() == "ENABLED")
+        {
+            set_checksums(
+                &mut out.checksum_crc32,
+                &mut out.checksum_crc32c,
+                &mut out.checksum_crc64nvme,
+                &mut out.checksum_sha1,
+                &mut out.checksum_sha256,
+                &mut out.checksum_type,
+                meta,
+            );
         }
         Ok(out)
     }
 
-    pub(crate) async fn head_object(&self, req: S3Request<HeadObjectInput>) -> S3Result<HeadObjectOutput> {
+    pub(crate) async fn head_object(
+        &self,
+        req: S3Request<HeadObjectInput>,
+    ) -> S3Result<HeadObjectOutput> {
         let c = caller(&req);
         let i = req.input;
-        let found = self.find_version(&c.account, &i.bucket, &i.key, i.version_id.as_deref(), false)?;
+        let found = self.find_version(
+            &c.account,
+            &i.bucket,
+            &i.key,
+            i.version_id.as_deref(),
+            false,
+        )?;
         let meta = &found.meta;
         let cond = Conditions {
             if_match: i.if_match.as_ref().map(Tag::from_condition),
@@ -577,22 +688,50 @@ impl Api {
         };
         fill_common(&mut common, meta);
         out.version_id = meta.version_id.clone();
-        out.parts_count = if i.part_number.is_some() { meta.parts_count.map(|n| n as i32) } else { None };
-        if whole && i.checksum_mode.as_ref().is_some_and(|m| m.as_str() == "ENABLED") {
-            set_checksums(&mut out.checksum_crc32, &mut out.checksum_crc32c, &mut out.checksum_crc64nvme, &mut out.checksum_sha1, &mut out.checksum_sha256, &mut out.checksum_type, meta);
+        out.parts_count = if i.part_number.is_some() {
+            meta.parts_count.map(|n| n as i32)
+        } else {
+            None
+        };
+        if whole
+            && i.checksum_mode
+                .as_ref()
+                .is_some_and(|m| m.as_str() == "ENABLED")
+        {
+            set_checksums(
+                &mut out.checksum_crc32,
+                &mut out.checksum_crc32c,
+                &mut out.checksum_crc64nvme,
+                &mut out.checksum_sha1,
+                &mut out.checksum_sha256,
+                &mut out.checksum_type,
+                meta,
+            );
         }
         Ok(out)
     }
 
-    pub(crate) async fn delete_object(&self, req: S3Request<DeleteObjectInput>) -> S3Result<DeleteObjectOutput> {
+    pub(crate) async fn delete_object(
+        &self,
+        req: S3Request<DeleteObjectInput>,
+    ) -> S3Result<DeleteObjectOutput> {
         let c = caller(&req);
         let i = req.input;
         self.check_bucket(&c, &i.bucket)?;
         if let Some(t) = i.if_match.as_ref().map(Tag::from_condition) {
             let s = self.engine.db.state.read();
-            let o = s.buckets.get(&i.bucket).and_then(|b| b.objects.get(&i.key)).ok_or_else(no_such_key)?;
-            let cond = Conditions { if_match: Some(t), ..Default::default() };
-            if conditions::evaluate(&cond, &o.etag, o.last_modified_ms, c.now_ms) != Outcome::Proceed {
+            let o = s
+                .buckets
+                .get(&i.bucket)
+                .and_then(|b| b.objects.get(&i.key))
+                .ok_or_else(no_such_key)?;
+            let cond = Conditions {
+                if_match: Some(t),
+                ..Default::default()
+            };
+            if conditions::evaluate(&cond, &o.etag, o.last_modified_ms, c.now_ms)
+                != Outcome::Proceed
+            {
                 return Err(precondition_failed());
             }
         }
@@ -606,7 +745,13 @@ impl Api {
 
     /// One DELETE: the current object (leaving a marker when versioning),
     /// or one version for good. Missing keys and versions are fine, as S3 has it.
-    pub(crate) fn delete_key(&self, bucket: &str, key: &str, version: Option<&str>, now_ms: i64) -> S3Result<Deleted> {
+    pub(crate) fn delete_key(
+        &self,
+        bucket: &str,
+        key: &str,
+        version: Option<&str>,
+        now_ms: i64,
+    ) -> S3Result<Deleted> {
         let (dropped, out) = {
             let mut s = self.engine.db.state.write();
             let b = s.buckets.get_mut(bucket).ok_or_else(no_such_bucket)?;
@@ -624,11 +769,19 @@ impl Api {
                     (dropped, out)
                 }
                 Some(v) => match ks.delete_version(v) {
-                    Some((removed, dropped)) => (dropped, Deleted {
-                        delete_marker: removed.delete_marker,
-                        version_id: Some(v.to_string()),
-                    }),
-                    None => return Ok(Deleted { delete_marker: false, version_id: Some(v.to_string()) }),
+                    Some((removed, dropped)) => (
+                        dropped,
+                        Deleted {
+                            delete_marker: removed.delete_marker,
+                            version_id: Some(v.to_string()),
+                        },
+                    ),
+                    None => {
+                        return Ok(Deleted {
+                            delete_marker: false,
+                            version_id: Some(v.to_string()),
+                        });
+                    }
                 },
             };
             let mut batch = Batch::new();
@@ -643,7 +796,10 @@ impl Api {
         Ok(out)
     }
 
-    pub(crate) async fn delete_objects(&self, req: S3Request<DeleteObjectsInput>) -> S3Result<DeleteObjectsOutput> {
+    pub(crate) async fn delete_objects(
+        &self,
+        req: S3Request<DeleteObjectsInput>,
+    ) -> S3Result<DeleteObjectsOutput> {
         let c = caller(&req);
         let i = req.input;
         self.check_bucket(&c, &i.bucket)?;
@@ -661,12 +817,20 @@ impl Api {
             if quiet {
                 continue;
             }
-            let marker_version = if o.version_id.is_none() { d.version_id.clone() } else { None };
+            let marker_version = if o.version_id.is_none() {
+                d.version_id.clone()
+            } else {
+                None
+            };
             deleted.push(DeletedObject {
                 key: Some(o.key),
                 version_id: o.version_id,
                 delete_marker: d.delete_marker.then_some(true),
-                delete_marker_version_id: if d.delete_marker { marker_version.or(d.version_id) } else { None },
+                delete_marker_version_id: if d.delete_marker {
+                    marker_version.or(d.version_id)
+                } else {
+                    None
+                },
             });
         }
         Ok(DeleteObjectsOutput {
@@ -676,34 +840,67 @@ impl Api {
         })
     }
 
-    pub(crate) async fn copy_object(&self, req: S3Request<CopyObjectInput>) -> S3Result<CopyObjectOutput> {
+    pub(crate) async fn copy_object(
+        &self,
+        req: S3Request<CopyObjectInput>,
+    ) -> S3Result<CopyObjectOutput> {
         let c = caller(&req);
         let i = req.input;
-        let CopySource::Bucket { bucket: src_bucket, key: src_key, version_id: src_version } = &i.copy_source else {
-            return Err(err(S3ErrorCode::NotImplemented, "Copying from an access point is not implemented"));
+        let CopySource::Bucket {
+            bucket: src_bucket,
+            key: src_key,
+            version_id: src_version,
+        } = &i.copy_source
+        else {
+            return Err(err(
+                S3ErrorCode::NotImplemented,
+                "Copying from an access point is not implemented",
+            ));
         };
         self.check_bucket(&c, &i.bucket)?;
-        let found = self.find_version(&c.account, src_bucket, src_key, src_version.as_deref(), true)?;
+        let found = self.find_version(
+            &c.account,
+            src_bucket,
+            src_key,
+            src_version.as_deref(),
+            true,
+        )?;
         let src = found.meta.clone();
         let cond = Conditions {
             if_match: i.copy_source_if_match.as_ref().map(Tag::from_condition),
-            if_none_match: i.copy_source_if_none_match.as_ref().map(Tag::from_condition),
+            if_none_match: i
+                .copy_source_if_none_match
+                .as_ref()
+                .map(Tag::from_condition),
             if_modified_since_ms: i.copy_source_if_modified_since.as_ref().map(ms_of),
             if_unmodified_since_ms: i.copy_source_if_unmodified_since.as_ref().map(ms_of),
         };
-        if conditions::evaluate(&cond, &src.etag, src.last_modified_ms, c.now_ms) != Outcome::Proceed {
+        if conditions::evaluate(&cond, &src.etag, src.last_modified_ms, c.now_ms)
+            != Outcome::Proceed
+        {
             return Err(precondition_failed());
         }
-        let replace = i.metadata_directive.as_ref().is_some_and(|d| d.as_str() == "REPLACE");
+        let replace = i
+            .metadata_directive
+            .as_ref()
+            .is_some_and(|d| d.as_str() == "REPLACE");
         if let Some(d) = &i.metadata_directive {
             if !matches!(d.as_str(), "COPY" | "REPLACE") {
-                return Err(err(S3ErrorCode::InvalidArgument, "Unknown metadata directive."));
+                return Err(err(
+                    S3ErrorCode::InvalidArgument,
+                    "Unknown metadata directive.",
+                ));
             }
         }
         let storage_class = i.storage_class.as_ref().map(|s| s.as_str().to_string());
         check_storage_class(storage_class.as_deref())?;
         let same = **src_bucket == *i.bucket && **src_key == *i.key;
-        if same && !replace && storage_class.is_none() && i.website_redirect_location.is_none() && i.server_side_encryption.is_none() {
+        if same
+            && !replace
+            && storage_class.is_none()
+            && i.website_redirect_location.is_none()
+            && i.server_side_encryption.is_none()
+        {
             return Err(err(
                 S3ErrorCode::InvalidRequest,
                 "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
@@ -736,7 +933,10 @@ impl Api {
         };
         let mut meta = if replace {
             ObjectMeta {
-                content_type: i.content_type.map(|m| m.to_string()).or(Some("binary/octet-stream".into())),
+                content_type: i
+                    .content_type
+                    .map(|m| m.to_string())
+                    .or(Some("binary/octet-stream".into())),
                 content_encoding: i.content_encoding,
                 content_disposition: i.content_disposition,
                 content_language: i.content_language,
@@ -754,27 +954,42 @@ impl Api {
         meta.etag = etag_hex.clone();
         meta.last_modified_ms = c.now_ms;
         meta.file = String::new();
-        meta.storage_class = storage_class.or(if replace { None } else { src.storage_class.clone() });
+        meta.storage_class = storage_class.or(if replace {
+            None
+        } else {
+            src.storage_class.clone()
+        });
         meta.tags = tags;
-        meta.website_redirect = i.website_redirect_location.or(if replace { None } else { src.website_redirect.clone() });
+        meta.website_redirect = i.website_redirect_location.or(if replace {
+            None
+        } else {
+            src.website_redirect.clone()
+        });
         meta.parts_count = None;
         meta.part_sizes = Vec::new();
         meta.sse = Some("AES256".into());
-        meta.checksum = checksum::get(&written.checksum, &algo).map(|v| (algo.clone(), v, "FULL_OBJECT".into()));
+        meta.checksum = checksum::get(&written.checksum, &algo)
+            .map(|v| (algo.clone(), v, "FULL_OBJECT".into()));
         let checksum_out = meta.checksum.clone();
         meta.version_id = None;
         meta.delete_marker = false;
         let bucket_meta = self.read_bucket(&c, &i.bucket, |b| Ok(b.clone()))?;
-        meta.acl = super::acl::resolve(&bucket_meta, &c.account, super::acl::AclInput {
-            canned: i.acl.as_ref().map(|a| a.as_str()),
-            policy: None,
-            full_control: &i.grant_full_control,
-            read: &i.grant_read,
-            read_acp: &i.grant_read_acp,
-            write: &None,
-            write_acp: &i.grant_write_acp,
-        })?;
-        let version_id = self.commit_object(&i.bucket, meta, Some(written.tmp), None, None).await?;
+        meta.acl = super::acl::resolve(
+            &bucket_meta,
+            &c.account,
+            super::acl::AclInput {
+                canned: i.acl.as_ref().map(|a| a.as_str()),
+                policy: None,
+                full_control: &i.grant_full_control,
+                read: &i.grant_read,
+                read_acp: &i.grant_read_acp,
+                write: &None,
+                write_acp: &i.grant_write_acp,
+            },
+        )?;
+        let version_id = self
+            .commit_object(&i.bucket, meta, Some(written.tmp), None, None)
+            .await?;
         let mut result = CopyObjectResult {
             e_tag: Some(etag(&etag_hex)),
             last_modified: Some(ts(c.now_ms)),
@@ -794,12 +1009,17 @@ impl Api {
             copy_object_result: Some(result),
             version_id,
             copy_source_version_id: src.version_id.clone(),
-            server_side_encryption: Some(ServerSideEncryption::from_static(ServerSideEncryption::AES256)),
+            server_side_encryption: Some(ServerSideEncryption::from_static(
+                ServerSideEncryption::AES256,
+            )),
             ..Default::default()
         })
     }
 
-    pub(crate) async fn get_object_tagging(&self, req: S3Request<GetObjectTaggingInput>) -> S3Result<GetObjectTaggingOutput> {
+    pub(crate) async fn get_object_tagging(
+        &self,
+        req: S3Request<GetObjectTaggingInput>,
+    ) -> S3Result<GetObjectTaggingOutput> {
         let c = caller(&req);
         let f = self.find(&c.account, &req.input.bucket, &req.input.key, false)?;
         Ok(GetObjectTaggingOutput {
@@ -808,7 +1028,13 @@ impl Api {
         })
     }
 
-    pub(crate) fn update_object(&self, c: &crate::CallerInfo, bucket: &str, key: &str, f: impl FnOnce(&mut ObjectMeta)) -> S3Result<()> {
+    pub(crate) fn update_object(
+        &self,
+        c: &crate::CallerInfo,
+        bucket: &str,
+        key: &str,
+        f: impl FnOnce(&mut ObjectMeta),
+    ) -> S3Result<()> {
         self.check_bucket(c, bucket)?;
         let mut s = self.engine.db.state.write();
         let b = s.buckets.get_mut(bucket).ok_or_else(no_such_bucket)?;
@@ -816,13 +1042,18 @@ impl Api {
         let mut next = o.clone();
         f(&mut next);
         let mut batch = Batch::new();
-        batch.put_json(TABLE, state::object_key(bucket, key), &next).map_err(internal)?;
+        batch
+            .put_json(TABLE, state::object_key(bucket, key), &next)
+            .map_err(internal)?;
         self.persist(batch)?;
         *o = next;
         Ok(())
     }
 
-    pub(crate) async fn put_object_tagging(&self, req: S3Request<PutObjectTaggingInput>) -> S3Result<PutObjectTaggingOutput> {
+    pub(crate) async fn put_object_tagging(
+        &self,
+        req: S3Request<PutObjectTaggingInput>,
+    ) -> S3Result<PutObjectTaggingOutput> {
         let c = caller(&req);
         let i = req.input;
         let tags: Vec<(String, String)> = i
@@ -836,7 +1067,10 @@ impl Api {
         Ok(PutObjectTaggingOutput::default())
     }
 
-    pub(crate) async fn delete_object_tagging(&self, req: S3Request<DeleteObjectTaggingInput>) -> S3Result<DeleteObjectTaggingOutput> {
+    pub(crate) async fn delete_object_tagging(
+        &self,
+        req: S3Request<DeleteObjectTaggingInput>,
+    ) -> S3Result<DeleteObjectTaggingOutput> {
         let c = caller(&req);
         let i = req.input;
         self.update_object(&c, &i.bucket, &i.key, |o| o.tags.clear())?;
@@ -846,8 +1080,16 @@ impl Api {
 
 pub(crate) fn check_storage_class(sc: Option<&str>) -> S3Result<()> {
     const CLASSES: [&str; 10] = [
-        "STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING",
-        "GLACIER", "DEEP_ARCHIVE", "OUTPOSTS", "GLACIER_IR", "SNOW",
+        "STANDARD",
+        "REDUCED_REDUNDANCY",
+        "STANDARD_IA",
+        "ONEZONE_IA",
+        "INTELLIGENT_TIERING",
+        "GLACIER",
+        "DEEP_ARCHIVE",
+        "OUTPOSTS",
+        "GLACIER_IR",
+        "SNOW",
     ];
     match sc {
         Some(s) if !CLASSES.contains(&s) && s != "EXPRESS_ONEZONE" => Err(err(
@@ -859,32 +1101,63 @@ pub(crate) fn check_storage_class(sc: Option<&str>) -> S3Result<()> {
 }
 
 /// `(start, length, Content-Range, whole object?)` for a GET or HEAD.
-fn select_range(meta: &ObjectMeta, range: Option<&Range>, part: Option<i32>) -> S3Result<(u64, u64, Option<String>, bool)> {
+fn select_range(
+    meta: &ObjectMeta,
+    range: Option<&Range>,
+    part: Option<i32>,
+) -> S3Result<(u64, u64, Option<String>, bool)> {
     let size = meta.size;
     if let Some(p) = part {
         if range.is_some() {
-            return Err(err(S3ErrorCode::InvalidRequest, "Cannot specify both Range header and partNumber query parameter"));
+            return Err(err(
+                S3ErrorCode::InvalidRequest,
+                "Cannot specify both Range header and partNumber query parameter",
+            ));
         }
-        let sizes = if meta.part_sizes.is_empty() { vec![size] } else { meta.part_sizes.clone() };
-        let idx = usize::try_from(p - 1).ok().filter(|i| *i < sizes.len()).ok_or_else(|| {
-            super::custom("InvalidPartNumber", 416, "The requested partnumber is not satisfiable")
-        })?;
+        let sizes = if meta.part_sizes.is_empty() {
+            vec![size]
+        } else {
+            meta.part_sizes.clone()
+        };
+        let idx = usize::try_from(p - 1)
+            .ok()
+            .filter(|i| *i < sizes.len())
+            .ok_or_else(|| {
+                super::custom(
+                    "InvalidPartNumber",
+                    416,
+                    "The requested partnumber is not satisfiable",
+                )
+            })?;
         let start: u64 = sizes[..idx].iter().sum();
         let len = sizes[idx];
         if meta.part_sizes.is_empty() {
             return Ok((0, size, None, true));
         }
         let end = (start + len).saturating_sub(1);
-        return Ok((start, len, Some(format!("bytes {start}-{end}/{size}")), false));
+        return Ok((
+            start,
+            len,
+            Some(format!("bytes {start}-{end}/{size}")),
+            false,
+        ));
     }
     let Some(r) = range else {
         return Ok((0, size, None, true));
     };
     let rr = r.check(size).map_err(|_| {
-        err(S3ErrorCode::InvalidRange, "The requested range is not satisfiable")
+        err(
+            S3ErrorCode::InvalidRange,
+            "The requested range is not satisfiable",
+        )
     })?;
     let len = rr.end - rr.start;
-    Ok((rr.start, len, Some(format!("bytes {}-{}/{size}", rr.start, rr.end - 1)), false))
+    Ok((
+        rr.start,
+        len,
+        Some(format!("bytes {}-{}/{size}", rr.start, rr.end - 1)),
+        false,
+    ))
 }
 
 /// The response headers GetObject and HeadObject share.
@@ -951,5 +1224,8 @@ fn set_checksums(
     *crc64 = cs.checksum_crc64nvme;
     *sha1 = cs.checksum_sha1;
     *sha256 = cs.checksum_sha256;
-    *kind = meta.checksum.as_ref().map(|c| ChecksumType::from(c.2.clone()));
+    *kind = meta
+        .checksum
+        .as_ref()
+        .map(|c| ChecksumType::from(c.2.clone()));
 }

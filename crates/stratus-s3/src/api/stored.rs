@@ -11,7 +11,8 @@ use crate::state::BucketMeta;
 
 pub(crate) fn to_xml<T: Serialize>(v: &T) -> S3Result<String> {
     let mut buf = Vec::new();
-    v.serialize(&mut Serializer::new(&mut buf)).map_err(internal)?;
+    v.serialize(&mut Serializer::new(&mut buf))
+        .map_err(internal)?;
     String::from_utf8(buf).map_err(internal)
 }
 
@@ -41,7 +42,13 @@ fn missing(code: S3ErrorCode, msg: &str) -> S3Error {
 }
 
 impl Api {
-    fn put_config<T: Serialize>(&self, req_caller: &crate::CallerInfo, bucket: &str, name: &str, v: &T) -> S3Result<()> {
+    fn put_config<T: Serialize>(
+        &self,
+        req_caller: &crate::CallerInfo,
+        bucket: &str,
+        name: &str,
+        v: &T,
+    ) -> S3Result<()> {
         let xml = to_xml(v)?;
         self.update_bucket(req_caller, bucket, |b| {
             b.configs.insert(name.to_string(), xml);
@@ -56,21 +63,35 @@ impl Api {
         })
     }
 
-    fn get_config<T: for<'x> Deserialize<'x>>(&self, c: &crate::CallerInfo, bucket: &str, name: &str) -> S3Result<Option<T>> {
+    fn get_config<T: for<'x> Deserialize<'x>>(
+        &self,
+        c: &crate::CallerInfo,
+        bucket: &str,
+        name: &str,
+    ) -> S3Result<Option<T>> {
         self.read_bucket(c, bucket, |b| Ok(config(b, name)))
     }
 
-    pub(crate) async fn put_bucket_encryption(&self, req: S3Request<PutBucketEncryptionInput>) -> S3Result<PutBucketEncryptionOutput> {
+    pub(crate) async fn put_bucket_encryption(
+        &self,
+        req: S3Request<PutBucketEncryptionInput>,
+    ) -> S3Result<PutBucketEncryptionOutput> {
         let c = caller(&req);
         let cfg = req.input.server_side_encryption_configuration;
         if cfg.rules.is_empty() {
-            return Err(err(S3ErrorCode::MalformedXML, "The XML you provided was not well-formed or did not validate against our published schema"));
+            return Err(err(
+                S3ErrorCode::MalformedXML,
+                "The XML you provided was not well-formed or did not validate against our published schema",
+            ));
         }
         self.put_config(&c, &req.input.bucket, "encryption", &cfg)?;
         Ok(PutBucketEncryptionOutput::default())
     }
 
-    pub(crate) async fn get_bucket_encryption(&self, req: S3Request<GetBucketEncryptionInput>) -> S3Result<GetBucketEncryptionOutput> {
+    pub(crate) async fn get_bucket_encryption(
+        &self,
+        req: S3Request<GetBucketEncryptionInput>,
+    ) -> S3Result<GetBucketEncryptionOutput> {
         let c = caller(&req);
         let cfg = self.get_config(&c, &req.input.bucket, "encryption")?;
         // Every bucket encrypts with SSE-S3 unless told otherwise.
@@ -79,65 +100,115 @@ impl Api {
         })
     }
 
-    pub(crate) async fn delete_bucket_encryption(&self, req: S3Request<DeleteBucketEncryptionInput>) -> S3Result<DeleteBucketEncryptionOutput> {
+    pub(crate) async fn delete_bucket_encryption(
+        &self,
+        req: S3Request<DeleteBucketEncryptionInput>,
+    ) -> S3Result<DeleteBucketEncryptionOutput> {
         let c = caller(&req);
         self.delete_config(&c, &req.input.bucket, "encryption")?;
         Ok(DeleteBucketEncryptionOutput::default())
     }
 
-    pub(crate) async fn put_bucket_ownership_controls(&self, req: S3Request<PutBucketOwnershipControlsInput>) -> S3Result<PutBucketOwnershipControlsOutput> {
+    pub(crate) async fn put_bucket_ownership_controls(
+        &self,
+        req: S3Request<PutBucketOwnershipControlsInput>,
+    ) -> S3Result<PutBucketOwnershipControlsOutput> {
         let c = caller(&req);
         let oc = req.input.ownership_controls;
         if oc.rules.len() != 1 {
-            return Err(err(S3ErrorCode::MalformedXML, "The XML you provided was not well-formed or did not validate against our published schema"));
+            return Err(err(
+                S3ErrorCode::MalformedXML,
+                "The XML you provided was not well-formed or did not validate against our published schema",
+            ));
         }
         self.put_config(&c, &req.input.bucket, "ownership", &oc)?;
         Ok(PutBucketOwnershipControlsOutput::default())
     }
 
-    pub(crate) async fn get_bucket_ownership_controls(&self, req: S3Request<GetBucketOwnershipControlsInput>) -> S3Result<GetBucketOwnershipControlsOutput> {
+    pub(crate) async fn get_bucket_ownership_controls(
+        &self,
+        req: S3Request<GetBucketOwnershipControlsInput>,
+    ) -> S3Result<GetBucketOwnershipControlsOutput> {
         let c = caller(&req);
         let oc: Option<OwnershipControls> = self.get_config(&c, &req.input.bucket, "ownership")?;
-        let oc = oc.ok_or_else(|| custom("OwnershipControlsNotFoundError", 404, "The bucket ownership controls were not found"))?;
-        Ok(GetBucketOwnershipControlsOutput { ownership_controls: Some(oc) })
+        let oc = oc.ok_or_else(|| {
+            custom(
+                "OwnershipControlsNotFoundError",
+                404,
+                "The bucket ownership controls were not found",
+            )
+        })?;
+        Ok(GetBucketOwnershipControlsOutput {
+            ownership_controls: Some(oc),
+        })
     }
 
-    pub(crate) async fn delete_bucket_ownership_controls(&self, req: S3Request<DeleteBucketOwnershipControlsInput>) -> S3Result<DeleteBucketOwnershipControlsOutput> {
+    pub(crate) async fn delete_bucket_ownership_controls(
+        &self,
+        req: S3Request<DeleteBucketOwnershipControlsInput>,
+    ) -> S3Result<DeleteBucketOwnershipControlsOutput> {
         let c = caller(&req);
         self.delete_config(&c, &req.input.bucket, "ownership")?;
         Ok(DeleteBucketOwnershipControlsOutput::default())
     }
 
-    pub(crate) async fn put_bucket_logging(&self, req: S3Request<PutBucketLoggingInput>) -> S3Result<PutBucketLoggingOutput> {
+    pub(crate) async fn put_bucket_logging(
+        &self,
+        req: S3Request<PutBucketLoggingInput>,
+    ) -> S3Result<PutBucketLoggingOutput> {
         let c = caller(&req);
         let status = req.input.bucket_logging_status;
-        if let Some(target) = status.logging_enabled.as_ref().map(|l| l.target_bucket.clone()) {
+        if let Some(target) = status
+            .logging_enabled
+            .as_ref()
+            .map(|l| l.target_bucket.clone())
+        {
             let exists = self.engine.db.state.read().buckets.contains_key(&target);
             if !exists {
-                return Err(custom("InvalidTargetBucketForLogging", 400, "The target bucket for logging does not exist"));
+                return Err(custom(
+                    "InvalidTargetBucketForLogging",
+                    400,
+                    "The target bucket for logging does not exist",
+                ));
             }
         }
         self.put_config(&c, &req.input.bucket, "logging", &status)?;
         Ok(PutBucketLoggingOutput::default())
     }
 
-    pub(crate) async fn get_bucket_logging(&self, req: S3Request<GetBucketLoggingInput>) -> S3Result<GetBucketLoggingOutput> {
+    pub(crate) async fn get_bucket_logging(
+        &self,
+        req: S3Request<GetBucketLoggingInput>,
+    ) -> S3Result<GetBucketLoggingOutput> {
         let c = caller(&req);
-        let status: Option<BucketLoggingStatus> = self.get_config(&c, &req.input.bucket, "logging")?;
+        let status: Option<BucketLoggingStatus> =
+            self.get_config(&c, &req.input.bucket, "logging")?;
         Ok(GetBucketLoggingOutput {
             logging_enabled: status.and_then(|s| s.logging_enabled),
         })
     }
 
-    pub(crate) async fn put_bucket_notification_configuration(&self, req: S3Request<PutBucketNotificationConfigurationInput>) -> S3Result<PutBucketNotificationConfigurationOutput> {
+    pub(crate) async fn put_bucket_notification_configuration(
+        &self,
+        req: S3Request<PutBucketNotificationConfigurationInput>,
+    ) -> S3Result<PutBucketNotificationConfigurationOutput> {
         let c = caller(&req);
-        self.put_config(&c, &req.input.bucket, "notification", &req.input.notification_configuration)?;
+        self.put_config(
+            &c,
+            &req.input.bucket,
+            "notification",
+            &req.input.notification_configuration,
+        )?;
         Ok(PutBucketNotificationConfigurationOutput::default())
     }
 
-    pub(crate) async fn get_bucket_notification_configuration(&self, req: S3Request<GetBucketNotificationConfigurationInput>) -> S3Result<GetBucketNotificationConfigurationOutput> {
+    pub(crate) async fn get_bucket_notification_configuration(
+        &self,
+        req: S3Request<GetBucketNotificationConfigurationInput>,
+    ) -> S3Result<GetBucketNotificationConfigurationOutput> {
         let c = caller(&req);
-        let n: Option<NotificationConfiguration> = self.get_config(&c, &req.input.bucket, "notification")?;
+        let n: Option<NotificationConfiguration> =
+            self.get_config(&c, &req.input.bucket, "notification")?;
         let n = n.unwrap_or_default();
         Ok(GetBucketNotificationConfigurationOutput {
             event_bridge_configuration: n.event_bridge_configuration,
@@ -147,39 +218,78 @@ impl Api {
         })
     }
 
-    pub(crate) async fn put_bucket_replication(&self, req: S3Request<PutBucketReplicationInput>) -> S3Result<PutBucketReplicationOutput> {
+    pub(crate) async fn put_bucket_replication(
+        &self,
+        req: S3Request<PutBucketReplicationInput>,
+    ) -> S3Result<PutBucketReplicationOutput> {
         let c = caller(&req);
-        let enabled = self.read_bucket(&c, &req.input.bucket, |b| Ok(b.versioning.as_deref() == Some("Enabled")))?;
+        let enabled = self.read_bucket(&c, &req.input.bucket, |b| {
+            Ok(b.versioning.as_deref() == Some("Enabled"))
+        })?;
         if !enabled {
-            return Err(err(S3ErrorCode::InvalidRequest, "Versioning must be 'Enabled' on the bucket to apply a replication configuration"));
+            return Err(err(
+                S3ErrorCode::InvalidRequest,
+                "Versioning must be 'Enabled' on the bucket to apply a replication configuration",
+            ));
         }
-        self.put_config(&c, &req.input.bucket, "replication", &req.input.replication_configuration)?;
+        self.put_config(
+            &c,
+            &req.input.bucket,
+            "replication",
+            &req.input.replication_configuration,
+        )?;
         Ok(PutBucketReplicationOutput::default())
     }
 
-    pub(crate) async fn get_bucket_replication(&self, req: S3Request<GetBucketReplicationInput>) -> S3Result<GetBucketReplicationOutput> {
+    pub(crate) async fn get_bucket_replication(
+        &self,
+        req: S3Request<GetBucketReplicationInput>,
+    ) -> S3Result<GetBucketReplicationOutput> {
         let c = caller(&req);
-        let r: Option<ReplicationConfiguration> = self.get_config(&c, &req.input.bucket, "replication")?;
-        let r = r.ok_or_else(|| custom("ReplicationConfigurationNotFoundError", 404, "The replication configuration was not found"))?;
-        Ok(GetBucketReplicationOutput { replication_configuration: Some(r) })
+        let r: Option<ReplicationConfiguration> =
+            self.get_config(&c, &req.input.bucket, "replication")?;
+        let r = r.ok_or_else(|| {
+            custom(
+                "ReplicationConfigurationNotFoundError",
+                404,
+                "The replication configuration was not found",
+            )
+        })?;
+        Ok(GetBucketReplicationOutput {
+            replication_configuration: Some(r),
+        })
     }
 
-    pub(crate) async fn delete_bucket_replication(&self, req: S3Request<DeleteBucketReplicationInput>) -> S3Result<DeleteBucketReplicationOutput> {
+    pub(crate) async fn delete_bucket_replication(
+        &self,
+        req: S3Request<DeleteBucketReplicationInput>,
+    ) -> S3Result<DeleteBucketReplicationOutput> {
         let c = caller(&req);
         self.delete_config(&c, &req.input.bucket, "replication")?;
         Ok(DeleteBucketReplicationOutput::default())
     }
 
-    pub(crate) async fn put_bucket_cors(&self, req: S3Request<PutBucketCorsInput>) -> S3Result<PutBucketCorsOutput> {
+    pub(crate) async fn put_bucket_cors(
+        &self,
+        req: S3Request<PutBucketCorsInput>,
+    ) -> S3Result<PutBucketCorsOutput> {
         let c = caller(&req);
         let cfg = req.input.cors_configuration;
         if cfg.cors_rules.is_empty() || cfg.cors_rules.len() > 100 {
-            return Err(err(S3ErrorCode::MalformedXML, "The XML you provided was not well-formed or did not validate against our published schema"));
+            return Err(err(
+                S3ErrorCode::MalformedXML,
+                "The XML you provided was not well-formed or did not validate against our published schema",
+            ));
         }
         for r in &cfg.cors_rules {
             for m in &r.allowed_methods {
                 if !matches!(m.as_str(), "GET" | "PUT" | "POST" | "DELETE" | "HEAD") {
-                    return Err(err(S3ErrorCode::InvalidRequest, format!("Found unsupported HTTP method in CORS config. Unsupported method is {m}")));
+                    return Err(err(
+                        S3ErrorCode::InvalidRequest,
+                        format!(
+                            "Found unsupported HTTP method in CORS config. Unsupported method is {m}"
+                        ),
+                    ));
                 }
             }
         }
@@ -187,20 +297,36 @@ impl Api {
         Ok(PutBucketCorsOutput::default())
     }
 
-    pub(crate) async fn get_bucket_cors(&self, req: S3Request<GetBucketCorsInput>) -> S3Result<GetBucketCorsOutput> {
+    pub(crate) async fn get_bucket_cors(
+        &self,
+        req: S3Request<GetBucketCorsInput>,
+    ) -> S3Result<GetBucketCorsOutput> {
         let c = caller(&req);
         let cfg: Option<CORSConfiguration> = self.get_config(&c, &req.input.bucket, "cors")?;
-        let cfg = cfg.ok_or_else(|| missing(S3ErrorCode::NoSuchCORSConfiguration, "The CORS configuration does not exist"))?;
-        Ok(GetBucketCorsOutput { cors_rules: Some(cfg.cors_rules) })
+        let cfg = cfg.ok_or_else(|| {
+            missing(
+                S3ErrorCode::NoSuchCORSConfiguration,
+                "The CORS configuration does not exist",
+            )
+        })?;
+        Ok(GetBucketCorsOutput {
+            cors_rules: Some(cfg.cors_rules),
+        })
     }
 
-    pub(crate) async fn delete_bucket_cors(&self, req: S3Request<DeleteBucketCorsInput>) -> S3Result<DeleteBucketCorsOutput> {
+    pub(crate) async fn delete_bucket_cors(
+        &self,
+        req: S3Request<DeleteBucketCorsInput>,
+    ) -> S3Result<DeleteBucketCorsOutput> {
         let c = caller(&req);
         self.delete_config(&c, &req.input.bucket, "cors")?;
         Ok(DeleteBucketCorsOutput::default())
     }
 
-    pub(crate) async fn put_bucket_lifecycle_configuration(&self, req: S3Request<PutBucketLifecycleConfigurationInput>) -> S3Result<PutBucketLifecycleConfigurationOutput> {
+    pub(crate) async fn put_bucket_lifecycle_configuration(
+        &self,
+        req: S3Request<PutBucketLifecycleConfigurationInput>,
+    ) -> S3Result<PutBucketLifecycleConfigurationOutput> {
         let c = caller(&req);
         let cfg = req.input.lifecycle_configuration.ok_or_else(|| {
             err(S3ErrorCode::MalformedXML, "The XML you provided was not well-formed or did not validate against our published schema")
@@ -208,25 +334,41 @@ impl Api {
         crate::lifecycle::validate(&cfg).map_err(|m| err(S3ErrorCode::InvalidArgument, m))?;
         self.put_config(&c, &req.input.bucket, "lifecycle", &cfg)?;
         Ok(PutBucketLifecycleConfigurationOutput {
-            transition_default_minimum_object_size: Some(TransitionDefaultMinimumObjectSize::from_static(
-                TransitionDefaultMinimumObjectSize::ALL_STORAGE_CLASSES_128K,
-            )),
+            transition_default_minimum_object_size: Some(
+                TransitionDefaultMinimumObjectSize::from_static(
+                    TransitionDefaultMinimumObjectSize::ALL_STORAGE_CLASSES_128K,
+                ),
+            ),
         })
     }
 
-    pub(crate) async fn get_bucket_lifecycle_configuration(&self, req: S3Request<GetBucketLifecycleConfigurationInput>) -> S3Result<GetBucketLifecycleConfigurationOutput> {
+    pub(crate) async fn get_bucket_lifecycle_configuration(
+        &self,
+        req: S3Request<GetBucketLifecycleConfigurationInput>,
+    ) -> S3Result<GetBucketLifecycleConfigurationOutput> {
         let c = caller(&req);
-        let cfg: Option<BucketLifecycleConfiguration> = self.get_config(&c, &req.input.bucket, "lifecycle")?;
-        let cfg = cfg.ok_or_else(|| missing(S3ErrorCode::NoSuchLifecycleConfiguration, "The lifecycle configuration does not exist"))?;
+        let cfg: Option<BucketLifecycleConfiguration> =
+            self.get_config(&c, &req.input.bucket, "lifecycle")?;
+        let cfg = cfg.ok_or_else(|| {
+            missing(
+                S3ErrorCode::NoSuchLifecycleConfiguration,
+                "The lifecycle configuration does not exist",
+            )
+        })?;
         Ok(GetBucketLifecycleConfigurationOutput {
             rules: Some(cfg.rules),
-            transition_default_minimum_object_size: Some(TransitionDefaultMinimumObjectSize::from_static(
-                TransitionDefaultMinimumObjectSize::ALL_STORAGE_CLASSES_128K,
-            )),
+            transition_default_minimum_object_size: Some(
+                TransitionDefaultMinimumObjectSize::from_static(
+                    TransitionDefaultMinimumObjectSize::ALL_STORAGE_CLASSES_128K,
+                ),
+            ),
         })
     }
 
-    pub(crate) async fn delete_bucket_lifecycle(&self, req: S3Request<DeleteBucketLifecycleInput>) -> S3Result<DeleteBucketLifecycleOutput> {
+    pub(crate) async fn delete_bucket_lifecycle(
+        &self,
+        req: S3Request<DeleteBucketLifecycleInput>,
+    ) -> S3Result<DeleteBucketLifecycleOutput> {
         let c = caller(&req);
         self.delete_config(&c, &req.input.bucket, "lifecycle")?;
         Ok(DeleteBucketLifecycleOutput::default())

@@ -9,10 +9,18 @@ use crate::listing::url_encode;
 use crate::state::{self, ObjectMeta, TABLE};
 
 impl Api {
-    pub(crate) async fn put_bucket_versioning(&self, req: S3Request<PutBucketVersioningInput>) -> S3Result<PutBucketVersioningOutput> {
+    pub(crate) async fn put_bucket_versioning(
+        &self,
+        req: S3Request<PutBucketVersioningInput>,
+    ) -> S3Result<PutBucketVersioningOutput> {
         let c = caller(&req);
         let i = req.input;
-        let status = match i.versioning_configuration.status.as_ref().map(|s| s.as_str()) {
+        let status = match i
+            .versioning_configuration
+            .status
+            .as_ref()
+            .map(|s| s.as_str())
+        {
             Some(s @ ("Enabled" | "Suspended")) => s.to_string(),
             _ => {
                 return Err(err(
@@ -29,34 +37,55 @@ impl Api {
         let mut next = b.meta.clone();
         next.versioning = Some(status);
         let mut batch = Batch::new();
-        batch.put_json(TABLE, state::bucket_key(&i.bucket), &next).map_err(internal)?;
+        batch
+            .put_json(TABLE, state::bucket_key(&i.bucket), &next)
+            .map_err(internal)?;
         self.persist(batch)?;
         b.meta = next;
         Ok(PutBucketVersioningOutput::default())
     }
 
-    pub(crate) async fn get_bucket_versioning(&self, req: S3Request<GetBucketVersioningInput>) -> S3Result<GetBucketVersioningOutput> {
+    pub(crate) async fn get_bucket_versioning(
+        &self,
+        req: S3Request<GetBucketVersioningInput>,
+    ) -> S3Result<GetBucketVersioningOutput> {
         let c = caller(&req);
         self.check_bucket(&c, &req.input.bucket)?;
         let s = self.engine.db.state.read();
-        let status = s.buckets.get(&req.input.bucket).and_then(|b| b.meta.versioning.clone());
+        let status = s
+            .buckets
+            .get(&req.input.bucket)
+            .and_then(|b| b.meta.versioning.clone());
         Ok(GetBucketVersioningOutput {
             status: status.map(BucketVersioningStatus::from),
             mfa_delete: None,
         })
     }
 
-    pub(crate) async fn list_object_versions(&self, req: S3Request<ListObjectVersionsInput>) -> S3Result<ListObjectVersionsOutput> {
+    pub(crate) async fn list_object_versions(
+        &self,
+        req: S3Request<ListObjectVersionsInput>,
+    ) -> S3Result<ListObjectVersionsOutput> {
         let c = caller(&req);
         let i = req.input;
         let url = match i.encoding_type.as_ref().map(|e| e.as_str()) {
             None => false,
             Some("url") => true,
-            Some(_) => return Err(err(S3ErrorCode::InvalidArgument, "Invalid Encoding Method specified in Request")),
+            Some(_) => {
+                return Err(err(
+                    S3ErrorCode::InvalidArgument,
+                    "Invalid Encoding Method specified in Request",
+                ));
+            }
         };
         let enc = |s: &str| if url { url_encode(s) } else { s.to_string() };
         let max = match i.max_keys {
-            Some(n) if n < 0 => return Err(err(S3ErrorCode::InvalidArgument, "max-keys cannot be negative")),
+            Some(n) if n < 0 => {
+                return Err(err(
+                    S3ErrorCode::InvalidArgument,
+                    "max-keys cannot be negative",
+                ));
+            }
             Some(n) => (n as usize).min(1000),
             None => 1000,
         };
@@ -92,7 +121,9 @@ impl Api {
             if let Some(d) = &delimiter {
                 if let Some(pos) = key[prefix.len()..].find(d.as_str()) {
                     let cp = key[..prefix.len() + pos + d.len()].to_string();
-                    if prefixes.last() == Some(&cp) || key_marker.as_deref().is_some_and(|m| cp.as_str() <= m) {
+                    if prefixes.last() == Some(&cp)
+                        || key_marker.as_deref().is_some_and(|m| cp.as_str() <= m)
+                    {
                         continue;
                     }
                     if count == max {
@@ -110,7 +141,12 @@ impl Api {
                 .current
                 .iter()
                 .map(|o| (true, o))
-                .chain(ks.history.iter().enumerate().map(|(n, o)| (n == 0 && ks.current.is_none(), o)))
+                .chain(
+                    ks.history
+                        .iter()
+                        .enumerate()
+                        .map(|(n, o)| (n == 0 && ks.current.is_none(), o)),
+                )
                 .collect();
             let mut skipping = key_marker.as_deref() == Some(key.as_str()) && vid_marker.is_some();
             for (latest, o) in entries {
@@ -147,7 +183,10 @@ impl Api {
                             o.storage_class.clone().unwrap_or_else(|| "STANDARD".into()),
                         )),
                         version_id: Some(vid),
-                        checksum_algorithm: o.checksum.as_ref().map(|c| vec![ChecksumAlgorithm::from(c.0.clone())]),
+                        checksum_algorithm: o
+                            .checksum
+                            .as_ref()
+                            .map(|c| vec![ChecksumAlgorithm::from(c.0.clone())]),
                         checksum_type: o.checksum.as_ref().map(|c| ChecksumType::from(c.2.clone())),
                         ..Default::default()
                     });
@@ -169,7 +208,14 @@ impl Api {
             next_version_id_marker: next_vid,
             versions: (!versions.is_empty()).then_some(versions),
             delete_markers: (!markers.is_empty()).then_some(markers),
-            common_prefixes: (!prefixes.is_empty()).then(|| prefixes.into_iter().map(|p| CommonPrefix { prefix: Some(enc(&p)) }).collect()),
+            common_prefixes: (!prefixes.is_empty()).then(|| {
+                prefixes
+                    .into_iter()
+                    .map(|p| CommonPrefix {
+                        prefix: Some(enc(&p)),
+                    })
+                    .collect()
+            }),
             delimiter: i.delimiter.as_deref().map(enc),
             encoding_type: i.encoding_type,
             ..Default::default()
