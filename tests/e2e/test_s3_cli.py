@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 
@@ -14,7 +15,11 @@ def sha(path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_cli_round_trip(server, aws, tmp_path):
+def test_cli_round_trip(server_factory, aws, tmp_path):
+    # A server of its own: other tests move the shared server's clock, which
+    # would expire the presigned URL below.
+    server = server_factory(["--ephemeral", "--test-mode"])
+    aws = functools.partial(aws, srv=server)
     run_text(aws, "s3", "mb", "s3://cli-bucket")
     src = tmp_path / "src"
     (src / "sub").mkdir(parents=True)

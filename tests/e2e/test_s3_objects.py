@@ -84,6 +84,9 @@ def test_ranges(c):
         assert g["Body"].read() == data
         assert g["ContentRange"] == content_range
         assert g["ContentLength"] == len(data)
+    h = c.head_object(Bucket=BUCKET, Key="r", Range="bytes=2-4")
+    assert h["ResponseMetadata"]["HTTPStatusCode"] == 206
+    assert h["ContentRange"] == "bytes 2-4/10" and h["ContentLength"] == 3
     msg = expect("InvalidRange", 416, c.get_object, Bucket=BUCKET, Key="r", Range="bytes=10-20")
     assert msg == "The requested range is not satisfiable"
 

@@ -285,6 +285,7 @@ impl HttpHandler for S3 {
             } else {
                 body
             };
+            let is_head = parts.method == http::Method::HEAD;
             let req = http::Request::from_parts(parts, s3s::Body::http_body_unsync(body));
             let resp = match self.service.call(req).await {
                 Ok(r) => r.map(|b| b.boxed_unsync()),
@@ -296,6 +297,13 @@ impl HttpHandler for S3 {
                 }
             };
             let mut resp = with_request_id(resp, &ctx.request_id);
+            // s3s answers a ranged HEAD with 200; S3 says 206 as for GET.
+            if is_head
+                && resp.status() == http::StatusCode::OK
+                && resp.headers().contains_key(http::header::CONTENT_RANGE)
+            {
+                *resp.status_mut() = http::StatusCode::PARTIAL_CONTENT;
+            }
             if let Some(a) = cors {
                 cors::apply(resp.headers_mut(), &a);
             }
