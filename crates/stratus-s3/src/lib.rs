@@ -1,0 +1,403 @@
+//! Amazon S3: the REST API through s3s over our own storage, and the static
+//! website endpoint (`BUCKET.s3-website-REGION.localhost`).
+
+mod api;
+mod chunked;
+mod conditions;
+mod cors;
+mod files;
+pub mod host;
+mod lifecycle;
+mod listing;
+pub mod names;
+pub mod policy;
+mod post_form;
+mod resign;
+mod state;
+mod versions;
+mod website;
+
+use std::sync::Arc;
+
+use http_body_util::BodyExt;
+use s3s::service::{S3Service, S3ServiceBuilder};
+use stratus_core::{AwsError, RequestContext};
+use stratus_protocol::router::Caller;
+use stratus_protocol::{Body, HttpFuture, HttpHandler};
+use stratus_store::Store;
+
+use crate::api::Api;
+use crate::files::Files;
+use crate::host::HostKind;
+use crate::state::Db;
+
+/// What a handler learns about the caller, carried in request extensions.
+#[derive(Clone, Debug)]
+pub(crate) struct CallerInfo {
+    pub identity: stratus_core::Identity,
+    pub account: String,
+    pub region: String,
+    pub request_id: String,
+    pub now_ms: i64,
+}
+
+/// Shared by the API and the website endpoint.
+pub(crate) struct Engine {
+    pub db: Db,
+    pub files: Files,
+}
+
+impl Engine {
+    fn open(store: Store) -> Result<Engine, String> {
+        let files = Files::open(store.files_dir("s3")).map_err(|e| e.to_string())?;
+        let db = Db::load(store)?;
+        let removed = files.clean_orphans(&db.referenced_files());
+        if removed > 0 {
+            tracing::info!(removed, "removed unfinished S3 uploads");
+        }
+        Ok(Engine { db, files })
+    }
+}
+
+struct InternalAuth;
+
+#[async_trait::async_trait]
+impl s3s::auth::S3Auth for InternalAuth {
+    async fn get_secret_key(&self, _access_key: &str) -> s3s::S3Result<s3s::auth::SecretKey> {
+        Ok(resign::INTERNAL_SECRET.into())
+    }
+}
+
+/// Access: the server resolved the caller already (an unsigned request acts
+/// as the default account, as elsewhere); with `--enforce-iam` each
+/// operation is authorized as `s3:Action` on its bucket or object ARN, with
+/// the bucket's policy as the resource policy.
+struct Authorize {
+    authorizer: Option<Arc<dyn stratus_core::Authorizer>>,
+    engine: Arc<Engine>,
+}
+
+#[async_trait::async_trait]
+impl s3s::access::S3Access for Authorize {
+    async fn check(&self, cx: &mut s3s::access::S3AccessContext<'_>) -> s3s::S3Result<()> {
+        let Some(authz) = self.authorizer.as_ref().filter(|a| a.enforcing()) else {
+            return Ok(());
+        };
+        let Some(caller) = cx.extensions_mut().get::<CallerInfo>().cloned() else {
+            return Ok(());
+        };
+        let (resource, bucket) = match cx.s3_path() {
+            s3s::path::S3Path::Root => ("*".to_string(), None),
+            s3s::path::S3Path::Bucket { bucket } => {
+                (format!("arn:aws:s3:::{bucket}"), Some(bucket.to_string()))
+            }
+            s3s::path::S3Path::Object { bucket, key } => (
+                format!("arn:aws:s3:::{bucket}/{key}"),
+                Some(bucket.to_string()),
+            ),
+        };
+        let policy = bucket.and_then(|b| {
+            let s = self.engine.db.state.read();
+            s.buckets.get(&b).and_then(|e| e.meta.policy.clone())
+        });
+        let action = stratus_core::authz::action_name("s3", cx.s3_op().name());
+        let resources = [resource];
+        let policies: Vec<String> = policy.into_iter().collect();
+        let req = stratus_core::AccessRequest {
+            identity: &caller.identity,
+            action: &action,
+            resources: &resources,
+            resource_policies: &policies,
+            region: &caller.region,
+            secure_transport: false,
+            now_ms: caller.now_ms,
+        };
+        authz
+            .authorize(&req)
+            .map_err(|d| s3s::S3Error::with_message(s3s::S3ErrorCode::AccessDenied, d.message))
+    }
+}
+
+/// Host parsing for s3s: ours knows `localhost:4566` and the region label.
+struct Hosts;
+
+impl s3s::host::S3Host for Hosts {
+    fn parse_host_header<'a>(&'a self, host: &'a str) -> s3s::S3Result<s3s::host::VirtualHost<'a>> {
+        Ok(match host::classify(host) {
+            HostKind::Api { bucket, region } => {
+                let mut vh = s3s::host::VirtualHost::new(host);
+                if let Some(b) = bucket {
+                    vh = vh.with_bucket(b);
+                }
+                if let Some(r) = region {
+                    vh = vh.with_region(r);
+                }
+                vh
+            }
+            _ => s3s::host::VirtualHost::new(host),
+        })
+    }
+}
+
+/// Bucket names are checked by CreateBucket; other requests for a badly
+/// named bucket simply find no such bucket, as on AWS.
+struct AnyBucketName;
+
+impl s3s::validation::NameValidation for AnyBucketName {
+    fn validate_bucket_name(&self, name: &str) -> bool {
+        !name.is_empty() && name.len() <= 255
+    }
+}
+
+pub struct S3 {
+    engine: Arc<Engine>,
+    service: S3Service,
+}
+
+impl S3 {
+    /// `authorizer` applies IAM policies to every operation when enforcing.
+    pub fn new(
+        store: Store,
+        authorizer: Option<Arc<dyn stratus_core::Authorizer>>,
+    ) -> Result<S3, String> {
+        let engine = Arc::new(Engine::open(store)?);
+        let mut b = S3ServiceBuilder::new(Api {
+            engine: engine.clone(),
+        });
+        b.set_host(Hosts);
+        b.set_auth(InternalAuth);
+        b.set_access(Authorize {
+            authorizer,
+            engine: engine.clone(),
+        });
+        b.set_validation(AnyBucketName);
+        Ok(S3 {
+            engine,
+            service: b.build(),
+        })
+    }
+}
+
+impl S3 {
+    /// The bucket a REST request names, by virtual host or first path segment.
+    fn bucket_of(&self, head: &http::request::Parts) -> Option<String> {
+        if let HostKind::Api {
+            bucket: Some(b), ..
+        } = host::classify(host_of(head))
+        {
+            return Some(b);
+        }
+        let seg = head.uri.path().trim_start_matches('/').split('/').next()?;
+        let seg = percent_encoding::percent_decode_str(seg)
+            .decode_utf8()
+            .ok()?;
+        (!seg.is_empty()).then(|| seg.to_string())
+    }
+
+    /// A browser's CORS preflight (OPTIONS), answered from the bucket's rules.
+    fn preflight(&self, head: &http::request::Parts, request_id: &str) -> http::Response<Body> {
+        let header = |n: &str| {
+            head.headers
+                .get(n)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let (Some(origin), Some(method)) =
+            (header("origin"), header("access-control-request-method"))
+        else {
+            return error_response(
+                &AwsError::bad_request(
+                    "BadRequest",
+                    "Insufficient information. Origin request header needed.",
+                ),
+                request_id,
+            );
+        };
+        let requested: Vec<String> = header("access-control-request-headers")
+            .map(|h| {
+                h.split(',')
+                    .map(|x| x.trim().to_string())
+                    .filter(|x| !x.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let forbidden =
+            |msg: &str| error_response(&AwsError::new(403, "AccessForbidden", msg), request_id);
+        let cfg: Option<s3s::dto::CORSConfiguration> = self.bucket_of(head).and_then(|b| {
+            let s = self.engine.db.state.read();
+            api::stored_config(&s.buckets.get(&b)?.meta, "cors")
+        });
+        let Some(cfg) = cfg else {
+            return forbidden("CORSResponse: CORS is not enabled for this bucket.");
+        };
+        match cors::evaluate(&cfg, &origin, &method, &requested) {
+            Some(a) => {
+                let mut resp = http::Response::new(website::text_body(String::new()));
+                cors::apply(resp.headers_mut(), &a);
+                with_request_id(resp, request_id)
+            }
+            None => forbidden(
+                "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.",
+            ),
+        }
+    }
+
+    /// The background work that applies lifecycle rules.
+    pub fn lifecycle_task(&self) -> Arc<dyn stratus_core::tasks::Task> {
+        Arc::new(lifecycle::LifecycleTask::new(self.engine.clone()))
+    }
+}
+
+fn host_of(head: &http::request::Parts) -> &str {
+    head.headers
+        .get(http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
+impl HttpHandler for S3 {
+    fn name(&self) -> &'static str {
+        "s3"
+    }
+
+    fn claims(&self, head: &http::request::Parts, caller: &Caller) -> bool {
+        if head.method == http::Method::OPTIONS
+            && head.headers.contains_key("access-control-request-method")
+        {
+            return self
+                .bucket_of(head)
+                .is_some_and(|b| self.engine.db.state.read().buckets.contains_key(&b));
+        }
+        // Browser form uploads carry no Authorization header: path-style
+        // ones are known by their bucket.
+        if post_form::is_form_upload(head) && caller.signing_service.is_none() {
+            if let HostKind::Other = host::classify(host_of(head)) {
+                return self
+                    .bucket_of(head)
+                    .is_some_and(|b| self.engine.db.state.read().buckets.contains_key(&b));
+            }
+        }
+        match host::classify(host_of(head)) {
+            HostKind::Website { .. } => true,
+            _ if caller.signing_service.is_some() => {
+                caller.signing_service.as_deref() == Some("s3")
+            }
+            _ if resign::is_sigv2(head) => true,
+            HostKind::Api { .. } => true,
+            HostKind::Other => false,
+        }
+    }
+
+    fn handle<'a>(&'a self, ctx: RequestContext, req: http::Request<Body>) -> HttpFuture<'a> {
+        Box::pin(async move {
+            let (mut parts, body) = req.into_parts();
+            if let HostKind::Website { bucket, .. } = host::classify(host_of(&parts)) {
+                drop(body);
+                return self.engine.serve_website(&bucket, &parts, &ctx.request_id);
+            }
+            if parts.method == http::Method::OPTIONS {
+                drop(body);
+                return self.preflight(&parts, &ctx.request_id);
+            }
+            let origin = parts
+                .headers
+                .get("origin")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            let cors = origin.and_then(|o| {
+                let bucket = self.bucket_of(&parts)?;
+                let s = self.engine.db.state.read();
+                let cfg: s3s::dto::CORSConfiguration =
+                    api::stored_config(&s.buckets.get(&bucket)?.meta, "cors")?;
+                cors::evaluate(&cfg, &o, parts.method.as_str(), &[])
+            });
+            let chunk_signer = match resign::resign(&mut parts, ctx.clock.now_secs()) {
+                Ok(s) => s,
+                Err(e) => return error_response(&e, &ctx.request_id),
+            };
+            let body = match chunk_signer {
+                Some(s) => chunked::resign_body(body, s),
+                None => body,
+            };
+            parts.extensions.insert(CallerInfo {
+                identity: ctx.identity.clone(),
+                account: ctx.account_id().to_string(),
+                region: ctx.region.clone(),
+                request_id: ctx.request_id.clone(),
+                now_ms: ctx.clock.now_millis(),
+            });
+            let body = if post_form::is_form_upload(&parts) {
+                let filename = post_form::FormFilename::default();
+                parts.extensions.insert(filename.clone());
+                post_form::strip_signature(body, filename)
+            } else {
+                body
+            };
+            let is_head = parts.method == http::Method::HEAD;
+            let req = http::Request::from_parts(parts, s3s::Body::http_body_unsync(body));
+            let resp = match self.service.call(req).await {
+                Ok(r) => r.map(|b| b.boxed_unsync()),
+                Err(e) => {
+                    tracing::error!(error = ?e, "s3 request failed");
+                    let mut r = http::Response::new(website::text_body(String::new()));
+                    *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+                    r
+                }
+            };
+            let mut resp = with_request_id(resp, &ctx.request_id);
+            // s3s answers a ranged HEAD with 200; S3 says 206 as for GET.
+            if is_head
+                && resp.status() == http::StatusCode::OK
+                && resp.headers().contains_key(http::header::CONTENT_RANGE)
+            {
+                *resp.status_mut() = http::StatusCode::PARTIAL_CONTENT;
+            }
+            if let Some(a) = cors {
+                cors::apply(resp.headers_mut(), &a);
+            }
+            resp
+        })
+    }
+
+    fn reset(&self) -> Result<(), AwsError> {
+        let mut s = self.engine.db.state.write();
+        self.engine
+            .db
+            .store
+            .clear(state::TABLE)
+            .map_err(|e| AwsError::internal(e.to_string()))?;
+        s.buckets.clear();
+        self.engine.files.remove_all_data();
+        Ok(())
+    }
+}
+
+/// An error answered before s3s sees the request, in S3's XML shape.
+fn error_response(err: &AwsError, request_id: &str) -> http::Response<Body> {
+    let mut e = s3s::S3Error::with_message(
+        s3s::S3ErrorCode::from_bytes(err.code.as_bytes())
+            .unwrap_or_else(|| s3s::S3ErrorCode::Custom(err.code.clone().into())),
+        err.message.clone(),
+    );
+    e.set_request_id(request_id);
+    if let Ok(status) = http::StatusCode::from_u16(err.status) {
+        e.set_status_code(status);
+    }
+    let resp = match e.to_http_response() {
+        Ok(r) => r.map(|b| b.boxed_unsync()),
+        Err(_) => {
+            let mut r = http::Response::new(website::text_body(String::new()));
+            *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+            r
+        }
+    };
+    with_request_id(resp, request_id)
+}
+
+pub(crate) fn with_request_id(mut resp: http::Response<Body>, id: &str) -> http::Response<Body> {
+    if let Ok(v) = http::HeaderValue::from_str(id) {
+        resp.headers_mut().insert("x-amz-request-id", v.clone());
+        resp.headers_mut().insert("x-amz-id-2", v);
+    }
+    resp
+}

@@ -1,0 +1,458 @@
+//! The static website endpoint: anonymous GETs to
+//! `BUCKET.s3-website-REGION.localhost`, answered from the bucket's website
+//! configuration, with AWS's HTML error pages.
+
+use bytes::Bytes;
+use http::{HeaderValue, Method, StatusCode};
+use http_body_util::{BodyExt, Full};
+use serde::{Deserialize, Serialize};
+use stratus_protocol::Body;
+
+use crate::Engine;
+use crate::policy::{self, Decision};
+use crate::state::{BucketMeta, ObjectMeta};
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct RoutingRuleCfg {
+    pub key_prefix_equals: Option<String>,
+    pub error_code_equals: Option<String>,
+    pub host: Option<String>,
+    pub protocol: Option<String>,
+    pub code: Option<String>,
+    pub replace_prefix: Option<String>,
+    pub replace_key: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct WebsiteConfig {
+    pub index_suffix: Option<String>,
+    pub error_key: Option<String>,
+    /// (host name, protocol)
+    pub redirect_all: Option<(String, Option<String>)>,
+    pub rules: Vec<RoutingRuleCfg>,
+}
+
+impl WebsiteConfig {
+    pub fn of(b: &BucketMeta) -> Option<WebsiteConfig> {
+        b.configs
+            .get("website")
+            .and_then(|j| serde_json::from_str(j).ok())
+    }
+}
+
+pub(crate) fn text_body(s: String) -> Body {
+    Full::new(Bytes::from(s))
+        .map_err(|never| match never {})
+        .boxed_unsync()
+}
+
+/// Whether an anonymous visitor may read `key`: the bucket policy must
+/// allow `s3:GetObject` to everyone, and the public access block must not
+/// restrict public buckets.
+/// A public-read object ACL also opens the object, unless the block
+/// ignores public ACLs or the bucket's ownership setting disables ACLs.
+pub fn anonymous_read(b: &BucketMeta, key: &str, object_acl: Option<&str>) -> bool {
+    let pab = b.public_access_block.clone().unwrap_or_default();
+    let decision = match &b.policy {
+        Some(doc) if !pab.restrict_public_buckets => policy::anonymous(
+            doc,
+            "s3:GetObject",
+            &format!("arn:aws:s3:::{}/{key}", b.name),
+        ),
+        _ => Decision::Implicit,
+    };
+    match decision {
+        Decision::Allow => true,
+        Decision::Deny => false,
+        Decision::Implicit => {
+            let acls_on = crate::api::stored_config::<s3s::dto::OwnershipControls>(b, "ownership")
+                .is_none_or(|o| {
+                    o.rules
+                        .iter()
+                        .all(|r| r.object_ownership.as_str() != "BucketOwnerEnforced")
+                });
+            acls_on && !pab.ignore_public_acls && crate::api::grants_public_read(object_acl)
+        }
+    }
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// AWS's website error page.
+pub fn error_page(
+    status: StatusCode,
+    code: &str,
+    message: &str,
+    extra: &[(&str, &str)],
+    request_id: &str,
+) -> String {
+    let title = format!(
+        "{} {}",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or("Error")
+    );
+    let mut items = format!(
+        "<li>Code: {}</li>\n<li>Message: {}</li>\n",
+        html_escape(code),
+        html_escape(message)
+    );
+    for (k, v) in extra {
+        items.push_str(&format!("<li>{k}: {}</li>\n", html_escape(v)));
+    }
+    items.push_str(&format!(
+        "<li>RequestId: {request_id}</li>\n<li>HostId: {request_id}</li>\n"
+    ));
+    format!(
+        "<html>\n<head><title>{title}</title></head>\n<body>\n<h1>{title}</h1>\n<ul>\n{items}</ul>\n<hr/>\n</body>\n</html>\n"
+    )
+}
+
+struct Req<'a> {
+    head: bool,
+    host: &'a str,
+    request_id: &'a str,
+}
+
+fn respond(
+    r: &Req<'_>,
+    status: StatusCode,
+    headers: Vec<(&'static str, String)>,
+    body: Body,
+) -> http::Response<Body> {
+    let body = if r.head {
+        text_body(String::new())
+    } else {
+        body
+    };
+    let mut resp = http::Response::new(body);
+    *resp.status_mut() = status;
+    for (k, v) in headers {
+        if let Ok(v) = HeaderValue::from_str(&v) {
+            resp.headers_mut().insert(k, v);
+        }
+    }
+    crate::with_request_id(resp, r.request_id)
+}
+
+fn error(
+    r: &Req<'_>,
+    status: StatusCode,
+    code: &str,
+    message: &str,
+    extra: &[(&str, &str)],
+) -> http::Response<Body> {
+    let page = error_page(status, code, message, extra, r.request_id);
+    let len = page.len().to_string();
+    respond(
+        r,
+        status,
+        vec![
+            ("content-type", "text/html; charset=utf-8".into()),
+            ("content-length", len),
+        ],
+        text_body(page),
+    )
+}
+
+fn redirect(r: &Req<'_>, status: StatusCode, location: String) -> http::Response<Body> {
+    respond(
+        r,
+        status,
+        vec![("location", location), ("content-length", "0".into())],
+        text_body(String::new()),
+    )
+}
+
+fn rule_redirect(r: &Req<'_>, rule: &RoutingRuleCfg, key: &str) -> http::Response<Body> {
+    let new_key = match (&rule.replace_key, &rule.replace_prefix) {
+        (Some(k), _) => k.clone(),
+        (None, Some(p)) => {
+            let strip = rule.key_prefix_equals.as_deref().unwrap_or("");
+            format!("{p}{}", key.strip_prefix(strip).unwrap_or(key))
+        }
+        _ => key.to_string(),
+    };
+    let proto = rule.protocol.as_deref().unwrap_or("http");
+    let host = rule.host.as_deref().unwrap_or(r.host);
+    let status = rule
+        .code
+        .as_deref()
+        .and_then(|c| c.parse::<u16>().ok())
+        .and_then(|c| StatusCode::from_u16(c).ok())
+        .unwrap_or(StatusCode::MOVED_PERMANENTLY);
+    redirect(r, status, format!("{proto}://{host}/{new_key}"))
+}
+
+impl Engine {
+    fn open_object(&self, bucket: &str, key: &str) -> Option<(ObjectMeta, Option<std::fs::File>)> {
+        let s = self.db.state.read();
+        let o = s.buckets.get(bucket)?.objects.get(key)?.clone();
+        let f = if o.file.is_empty() {
+            None
+        } else {
+            Some(std::fs::File::open(self.files.data_path(&o.file)).ok()?)
+        };
+        Some((o, f))
+    }
+
+    fn object_response(
+        &self,
+        r: &Req<'_>,
+        status: StatusCode,
+        o: ObjectMeta,
+        f: Option<std::fs::File>,
+    ) -> http::Response<Body> {
+        let blob = match crate::api::body_of(f, 0, o.size) {
+            Ok(b) => b,
+            Err(_) => {
+                return error(
+                    r,
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "InternalError",
+                    "We encountered an internal error. Please try again.",
+                    &[],
+                );
+            }
+        };
+        let body: Body = s3s::Body::from(blob).boxed_unsync();
+        let mut headers = vec![
+            ("content-length", o.size.to_string()),
+            ("etag", format!("\"{}\"", o.etag)),
+            (
+                "last-modified",
+                stratus_core::time::http_date(o.last_modified_ms),
+            ),
+            (
+                "content-type",
+                o.content_type
+                    .clone()
+                    .unwrap_or_else(|| "binary/octet-stream".into()),
+            ),
+        ];
+        for (k, v) in [
+            ("cache-control", &o.cache_control),
+            ("content-encoding", &o.content_encoding),
+            ("content-disposition", &o.content_disposition),
+            ("content-language", &o.content_language),
+        ] {
+            if let Some(v) = v {
+                headers.push((k, v.clone()));
+            }
+        }
+        respond(r, status, headers, body)
+    }
+
+    /// A 4xx answer: the configured error document if the visitor may read
+    /// it, else the HTML error page.
+    fn error_answer(
+        &self,
+        r: &Req<'_>,
+        b: &BucketMeta,
+        cfg: &WebsiteConfig,
+        status: StatusCode,
+        code: &str,
+        message: &str,
+        extra: &[(&str, &str)],
+    ) -> http::Response<Body> {
+        if let Some(k) = &cfg.error_key {
+            if let Some((o, f)) = self.open_object(&b.name, k) {
+                if anonymous_read(b, k, o.acl.as_deref()) {
+                    return self.object_response(r, status, o, f);
+                }
+            }
+        }
+        error(r, status, code, message, extra)
+    }
+
+    pub(crate) fn serve_website(
+        &self,
+        bucket: &str,
+        parts: &http::request::Parts,
+        request_id: &str,
+    ) -> http::Response<Body> {
+        let host = parts
+            .headers
+            .get(http::header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let r = Req {
+            head: parts.method == Method::HEAD,
+            host,
+            request_id,
+        };
+        if parts.method != Method::GET && parts.method != Method::HEAD {
+            return error(
+                &r,
+                StatusCode::METHOD_NOT_ALLOWED,
+                "MethodNotAllowed",
+                "The specified method is not allowed against this resource.",
+                &[
+                    ("Method", parts.method.as_str()),
+                    ("ResourceType", "OBJECT"),
+                ],
+            );
+        }
+        let meta = {
+            let s = self.db.state.read();
+            s.buckets.get(bucket).map(|b| b.meta.clone())
+        };
+        let Some(b) = meta else {
+            return error(
+                &r,
+                StatusCode::NOT_FOUND,
+                "NoSuchBucket",
+                "The specified bucket does not exist",
+                &[("BucketName", bucket)],
+            );
+        };
+        let Some(cfg) = WebsiteConfig::of(&b) else {
+            return error(
+                &r,
+                StatusCode::NOT_FOUND,
+                "NoSuchWebsiteConfiguration",
+                "The specified bucket does not have a website configuration",
+                &[("BucketName", bucket)],
+            );
+        };
+        if let Some((to, proto)) = &cfg.redirect_all {
+            let pq = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+            return redirect(
+                &r,
+                StatusCode::MOVED_PERMANENTLY,
+                format!("{}://{to}{pq}", proto.as_deref().unwrap_or("http")),
+            );
+        }
+        let raw = parts.uri.path().trim_start_matches('/');
+        let requested = percent_encoding::percent_decode_str(raw)
+            .decode_utf8_lossy()
+            .to_string();
+        for rule in &cfg.rules {
+            if rule.error_code_equals.is_none() {
+                if let Some(p) = &rule.key_prefix_equals {
+                    if requested.starts_with(p.as_str()) {
+                        return rule_redirect(&r, rule, &requested);
+                    }
+                }
+            }
+        }
+        let suffix = cfg
+            .index_suffix
+            .clone()
+            .unwrap_or_else(|| "index.html".into());
+        let key = if requested.is_empty() || requested.ends_with('/') {
+            format!("{requested}{suffix}")
+        } else {
+            requested.clone()
+        };
+        let on_error = |status: StatusCode, code: &str| {
+            cfg.rules
+                .iter()
+                .find(|rule| {
+                    rule.error_code_equals.as_deref() == Some(status.as_str())
+                        && rule
+                            .key_prefix_equals
+                            .as_deref()
+                            .is_none_or(|p| key.starts_with(p))
+                })
+                .map(|rule| rule_redirect(&r, rule, &key))
+                .map(|x| (x, code.to_string()))
+        };
+        let found = self.open_object(bucket, &key);
+        if !anonymous_read(&b, &key, found.as_ref().and_then(|(o, _)| o.acl.as_deref())) {
+            if let Some((resp, _)) = on_error(StatusCode::FORBIDDEN, "AccessDenied") {
+                return resp;
+            }
+            return self.error_answer(
+                &r,
+                &b,
+                &cfg,
+                StatusCode::FORBIDDEN,
+                "AccessDenied",
+                "Access Denied",
+                &[],
+            );
+        }
+        match found {
+            Some((o, _)) if o.website_redirect.is_some() => {
+                let loc = o.website_redirect.unwrap_or_default();
+                redirect(&r, StatusCode::MOVED_PERMANENTLY, loc)
+            }
+            Some((o, f)) => self.object_response(&r, StatusCode::OK, o, f),
+            None => {
+                // A folder named without its slash: send the visitor to it.
+                if key == requested {
+                    let folder_index = format!("{key}/{suffix}");
+                    let exists = {
+                        let s = self.db.state.read();
+                        s.buckets
+                            .get(bucket)
+                            .is_some_and(|bk| bk.objects.contains_key(&folder_index))
+                    };
+                    if exists {
+                        return redirect(&r, StatusCode::FOUND, format!("/{raw}/"));
+                    }
+                }
+                if let Some((resp, _)) = on_error(StatusCode::NOT_FOUND, "NoSuchKey") {
+                    return resp;
+                }
+                self.error_answer(
+                    &r,
+                    &b,
+                    &cfg,
+                    StatusCode::NOT_FOUND,
+                    "NoSuchKey",
+                    "The specified key does not exist.",
+                    &[("Key", &key)],
+                )
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_page_shape() {
+        let p = error_page(
+            StatusCode::NOT_FOUND,
+            "NoSuchKey",
+            "The specified key does not exist.",
+            &[("Key", "a<b")],
+            "RID",
+        );
+        assert!(p.contains("<title>404 Not Found</title>"));
+        assert!(p.contains("<li>Code: NoSuchKey</li>"));
+        assert!(p.contains("<li>Key: a&lt;b</li>"));
+        assert!(p.contains("<li>RequestId: RID</li>"));
+    }
+
+    #[test]
+    fn anonymous_read_needs_policy_and_open_block() {
+        let mut b = BucketMeta {
+            name: "site".into(),
+            account: "1".into(),
+            region: "us-east-1".into(),
+            created_ms: 0,
+            policy: None,
+            public_access_block: None,
+            tags: None,
+            configs: Default::default(),
+            versioning: None,
+        };
+        assert!(!anonymous_read(&b, "index.html", None));
+        b.policy = Some(r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::site/*"}]}"#.into());
+        assert!(anonymous_read(&b, "index.html", None));
+        b.public_access_block = Some(crate::state::PublicAccessBlock {
+            restrict_public_buckets: true,
+            ..Default::default()
+        });
+        assert!(!anonymous_read(&b, "index.html", None));
+    }
+}
