@@ -10,6 +10,7 @@ pub mod host;
 mod lifecycle;
 mod listing;
 pub mod names;
+mod notify;
 pub mod policy;
 mod post_form;
 mod resign;
@@ -152,13 +153,17 @@ impl s3s::validation::NameValidation for AnyBucketName {
 pub struct S3 {
     engine: Arc<Engine>,
     service: S3Service,
+    /// Where event notifications for queues go (SQS).
+    queues: Option<Arc<dyn stratus_core::delivery::QueueSink>>,
 }
 
 impl S3 {
-    /// `authorizer` applies IAM policies to every operation when enforcing.
+    /// `authorizer` applies IAM policies to every operation when enforcing;
+    /// `queues` receives event notifications addressed to SQS queues.
     pub fn new(
         store: Store,
         authorizer: Option<Arc<dyn stratus_core::Authorizer>>,
+        queues: Option<Arc<dyn stratus_core::delivery::QueueSink>>,
     ) -> Result<S3, String> {
         let engine = Arc::new(Engine::open(store)?);
         let mut b = S3ServiceBuilder::new(Api {
@@ -174,6 +179,7 @@ impl S3 {
         Ok(S3 {
             engine,
             service: b.build(),
+            queues,
         })
     }
 }
@@ -242,10 +248,106 @@ impl S3 {
         }
     }
 
+    /// What a request may change that notifications report, known before
+    /// s3s consumes it.
+    fn change_of(&self, head: &http::request::Parts) -> Option<Change> {
+        self.queues.as_ref()?;
+        let bucket = self.bucket_of(head)?;
+        let query = head.uri.query().unwrap_or("");
+        let has = |name: &str| query.split('&').any(|p| p.split('=').next() == Some(name));
+        let key = match host::classify(host_of(head)) {
+            HostKind::Api {
+                bucket: Some(_), ..
+            } => head.uri.path().trim_start_matches('/'),
+            _ => head
+                .uri
+                .path()
+                .trim_start_matches('/')
+                .split_once('/')
+                .map_or("", |(_, k)| k),
+        };
+        let key = percent_encoding::percent_decode_str(key)
+            .decode_utf8()
+            .ok()?
+            .into_owned();
+        let kind = match head.method {
+            http::Method::PUT if key.is_empty() && has("notification") => ChangeKind::Configured,
+            _ if key.is_empty() => return None,
+            http::Method::PUT if has("partNumber") || has("tagging") || has("acl") => {
+                return None;
+            }
+            http::Method::PUT if head.headers.contains_key("x-amz-copy-source") => {
+                ChangeKind::Created("ObjectCreated:Copy")
+            }
+            http::Method::PUT => ChangeKind::Created("ObjectCreated:Put"),
+            http::Method::POST if has("uploadId") => {
+                ChangeKind::Created("ObjectCreated:CompleteMultipartUpload")
+            }
+            http::Method::DELETE if !has("uploadId") && !has("tagging") => ChangeKind::Removed,
+            _ => return None,
+        };
+        Some(Change { bucket, key, kind })
+    }
+
+    /// Sends the notifications a successful change calls for.
+    fn notify(&self, c: Change, resp: &http::Response<Body>, ctx: &RequestContext) {
+        let now_ms = ctx.clock.now_millis();
+        let s = self.engine.db.state.read();
+        let Some(b) = s.buckets.get(&c.bucket) else {
+            return;
+        };
+        let name = match c.kind {
+            ChangeKind::Configured => {
+                notify::test_event(&self.queues, &b.meta, &ctx.request_id, now_ms);
+                return;
+            }
+            ChangeKind::Created(name) => name,
+            ChangeKind::Removed
+                if resp
+                    .headers()
+                    .get("x-amz-delete-marker")
+                    .is_some_and(|v| v == "true") =>
+            {
+                "ObjectRemoved:DeleteMarkerCreated"
+            }
+            ChangeKind::Removed => "ObjectRemoved:Delete",
+        };
+        let object = match c.kind {
+            ChangeKind::Created(_) => b.objects.get(&c.key),
+            _ => None,
+        };
+        notify::deliver(
+            &self.queues,
+            &notify::Event {
+                name,
+                bucket: &b.meta,
+                key: &c.key,
+                object,
+                principal: &ctx.identity.user_id,
+                request_id: &ctx.request_id,
+                now_ms,
+            },
+        );
+    }
+
     /// The background work that applies lifecycle rules.
     pub fn lifecycle_task(&self) -> Arc<dyn stratus_core::tasks::Task> {
         Arc::new(lifecycle::LifecycleTask::new(self.engine.clone()))
     }
+}
+
+/// A change to a bucket that may be reported to its notification targets.
+struct Change {
+    bucket: String,
+    key: String,
+    kind: ChangeKind,
+}
+
+enum ChangeKind {
+    /// The notification configuration was put: each queue gets a test event.
+    Configured,
+    Created(&'static str),
+    Removed,
 }
 
 fn host_of(head: &http::request::Parts) -> &str {
@@ -334,6 +436,7 @@ impl HttpHandler for S3 {
                 body
             };
             let is_head = parts.method == http::Method::HEAD;
+            let change = self.change_of(&parts);
             let req = http::Request::from_parts(parts, s3s::Body::http_body_unsync(body));
             let resp = match self.service.call(req).await {
                 Ok(r) => r.map(|b| b.boxed_unsync()),
@@ -354,6 +457,9 @@ impl HttpHandler for S3 {
             }
             if let Some(a) = cors {
                 cors::apply(resp.headers_mut(), &a);
+            }
+            if let Some(c) = change.filter(|_| resp.status().is_success()) {
+                self.notify(c, &resp, &ctx);
             }
             resp
         })

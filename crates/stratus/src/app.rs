@@ -66,11 +66,12 @@ impl App {
         let sqs = Arc::new(stratus_sqs::Sqs::new(store.clone()).map_err(|e| e.to_string())?);
         app.register(sqs.clone());
         // SNS reaches queues only through the delivery interface.
-        let sns = stratus_sns::Sns::new(store.clone(), sqs).map_err(|e| e.to_string())?;
+        let sns = stratus_sns::Sns::new(store.clone(), sqs.clone()).map_err(|e| e.to_string())?;
         app.register_http(sns.outbox_handler());
         app.register(Arc::new(sns));
         let s3 = Arc::new(
-            stratus_s3::S3::new(store, app.authorizer.clone()).map_err(|e| e.to_string())?,
+            stratus_s3::S3::new(store, app.authorizer.clone(), Some(sqs))
+                .map_err(|e| e.to_string())?,
         );
         // Lifecycle rules act in days: a minute's period is plenty.
         Tasks::new(app.clock.clone(), std::time::Duration::from_secs(60))

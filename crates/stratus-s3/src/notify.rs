@@ -1,0 +1,178 @@
+//! Event notifications: after an object is created or removed, the bucket's
+//! notification configuration decides which SQS queues get AWS's event
+//! message. Deliveries go through the `QueueSink` interface, never into
+//! the queue service's state. SNS topics and Lambda functions are not yet
+//! delivery targets.
+
+use std::sync::Arc;
+
+use serde_json::json;
+use stratus_core::delivery::{QueueMessage, QueueSink};
+
+use crate::api::stored_config as config;
+use crate::state::{BucketMeta, ObjectMeta};
+
+const KEY_ENCODE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b'/');
+
+/// Whether an event name (`ObjectCreated:Put`) matches a configured one
+/// (`s3:ObjectCreated:*` or the exact name).
+fn event_matches(configured: &str, event: &str) -> bool {
+    let c = configured.strip_prefix("s3:").unwrap_or(configured);
+    match c.strip_suffix('*') {
+        Some(prefix) => event.starts_with(prefix),
+        None => c == event,
+    }
+}
+
+fn key_matches(filter: &Option<s3s::dto::NotificationConfigurationFilter>, key: &str) -> bool {
+    let Some(rules) = filter
+        .as_ref()
+        .and_then(|f| f.key.as_ref())
+        .and_then(|k| k.filter_rules.as_ref())
+    else {
+        return true;
+    };
+    rules.iter().all(|r| {
+        let v = r.value.as_deref().unwrap_or("");
+        match r.name.as_ref().map(|n| n.as_str().to_ascii_lowercase()) {
+            Some(n) if n == "prefix" => key.starts_with(v),
+            Some(n) if n == "suffix" => key.ends_with(v),
+            _ => true,
+        }
+    })
+}
+
+/// What happened, for the event message.
+pub struct Event<'a> {
+    pub name: &'a str,
+    pub bucket: &'a BucketMeta,
+    pub key: &'a str,
+    pub object: Option<&'a ObjectMeta>,
+    pub principal: &'a str,
+    pub request_id: &'a str,
+    pub now_ms: i64,
+}
+
+/// Form-style encoding that keeps slashes: `dir/a b.txt` is `dir/a+b.txt`.
+fn encode_key(key: &str) -> String {
+    percent_encoding::utf8_percent_encode(key, KEY_ENCODE)
+        .to_string()
+        .replace("%20", "+")
+}
+
+fn message(e: &Event, config_id: &str) -> String {
+    let key = encode_key(e.key);
+    let mut object = json!({ "key": key, "sequencer": format!("{:016X}", e.now_ms) });
+    if let Some(o) = e.object {
+        object["size"] = json!(o.size);
+        object["eTag"] = json!(o.etag);
+        if let Some(v) = &o.version_id {
+            object["versionId"] = json!(v);
+        }
+    }
+    json!({
+        "Records": [{
+            "eventVersion": "2.1",
+            "eventSource": "aws:s3",
+            "awsRegion": e.bucket.region,
+            "eventTime": stratus_core::time::iso8601_millis(e.now_ms),
+            "eventName": e.name,
+            "userIdentity": { "principalId": e.principal },
+            "requestParameters": { "sourceIPAddress": "127.0.0.1" },
+            "responseElements": { "x-amz-request-id": e.request_id, "x-amz-id-2": e.request_id },
+            "s3": {
+                "s3SchemaVersion": "1.0",
+                "configurationId": config_id,
+                "bucket": {
+                    "name": e.bucket.name,
+                    "ownerIdentity": { "principalId": e.bucket.account },
+                    "arn": format!("arn:aws:s3:::{}", e.bucket.name),
+                },
+                "object": object,
+            }
+        }]
+    })
+    .to_string()
+}
+
+/// Sends `e` to every queue the bucket's configuration names for it.
+pub fn deliver(sink: &Option<Arc<dyn QueueSink>>, e: &Event) {
+    let Some(sink) = sink else { return };
+    let Some(cfg) = config::<s3s::dto::NotificationConfiguration>(e.bucket, "notification") else {
+        return;
+    };
+    for q in cfg.queue_configurations.iter().flatten() {
+        if !q.events.iter().any(|ev| event_matches(ev.as_ref(), e.name))
+            || !key_matches(&q.filter, e.key)
+        {
+            continue;
+        }
+        let msg = QueueMessage {
+            body: message(e, q.id.as_deref().unwrap_or("")),
+            sender_id: "AIDAJQR6QDGQ7PATMSYEY".into(),
+            now_ms: e.now_ms,
+            ..Default::default()
+        };
+        if let Err(err) = sink.send(&q.queue_arn, msg) {
+            tracing::warn!(queue = %q.queue_arn, error = %err, "S3 event notification not delivered");
+        }
+    }
+}
+
+/// The test event S3 sends to each queue when a configuration is put.
+pub fn test_event(
+    sink: &Option<Arc<dyn QueueSink>>,
+    bucket: &BucketMeta,
+    request_id: &str,
+    now_ms: i64,
+) {
+    let Some(sink) = sink else { return };
+    let Some(cfg) = config::<s3s::dto::NotificationConfiguration>(bucket, "notification") else {
+        return;
+    };
+    for q in cfg.queue_configurations.iter().flatten() {
+        let body = json!({
+            "Service": "Amazon S3",
+            "Event": "s3:TestEvent",
+            "Time": stratus_core::time::iso8601_millis(now_ms),
+            "Bucket": bucket.name,
+            "RequestId": request_id,
+            "HostId": request_id,
+        })
+        .to_string();
+        let _ = sink.send(
+            &q.queue_arn,
+            QueueMessage {
+                body,
+                now_ms,
+                ..Default::default()
+            },
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_names() {
+        assert!(event_matches("s3:ObjectCreated:*", "ObjectCreated:Put"));
+        assert!(event_matches("s3:ObjectCreated:Put", "ObjectCreated:Put"));
+        assert!(!event_matches("s3:ObjectCreated:Put", "ObjectCreated:Copy"));
+        assert!(!event_matches("s3:ObjectRemoved:*", "ObjectCreated:Put"));
+    }
+
+    #[test]
+    fn keys_are_form_encoded_keeping_slashes() {
+        let enc = encode_key;
+        assert_eq!(enc("dir/a b.txt"), "dir/a+b.txt");
+        assert_eq!(enc("x+y=z"), "x%2By%3Dz");
+        assert_eq!(enc("caf\u{e9}"), "caf%C3%A9");
+    }
+}
