@@ -102,3 +102,30 @@ def test_failed_requests_send_nothing(server):
     else:
         raise AssertionError("copy of a missing key succeeded")
     assert drain(sqs, url) == []
+
+
+def test_topic_destination_reaches_its_subscribers(server):
+    server.reset()
+    c = s3(server)
+    sqs = server.client("sqs")
+    sns = server.client("sns")
+    topic = sns.create_topic(Name="uploads-topic")["TopicArn"]
+    url = sqs.create_queue(QueueName="subscriber")["QueueUrl"]
+    qarn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=qarn)
+    c.create_bucket(Bucket="fanout")
+    c.put_bucket_notification_configuration(
+        Bucket="fanout",
+        NotificationConfiguration={
+            "TopicConfigurations": [{"Id": "to-topic", "TopicArn": topic, "Events": ["s3:ObjectCreated:*"]}]
+        },
+    )
+    c.put_object(Bucket="fanout", Key="report.csv", Body=b"a,b")
+    envelopes = drain(sqs, url)
+    assert [e["Subject"] for e in envelopes] == ["Amazon S3 Notification"] * 2
+    assert [e["TopicArn"] for e in envelopes] == [topic] * 2
+    assert json.loads(envelopes[0]["Message"])["Event"] == "s3:TestEvent"
+    record = json.loads(envelopes[1]["Message"])["Records"][0]
+    assert record["eventName"] == "ObjectCreated:Put"
+    assert record["s3"]["configurationId"] == "to-topic"
+    assert record["s3"]["object"]["key"] == "report.csv"

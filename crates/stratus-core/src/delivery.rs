@@ -33,6 +33,18 @@ pub trait QueueSink: Send + Sync + 'static {
     fn send(&self, queue_arn: &str, message: QueueMessage) -> Result<String, AwsError>;
 }
 
+/// Something that publishes to topics named by ARN (SNS).
+pub trait TopicSink: Send + Sync + 'static {
+    /// Publishes as the caller in `ctx`; returns the message id.
+    fn publish(
+        &self,
+        ctx: &crate::context::RequestContext,
+        topic_arn: &str,
+        subject: &str,
+        message: String,
+    ) -> Result<String, AwsError>;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,6 +11,7 @@ mod lifecycle;
 mod listing;
 pub mod names;
 mod notify;
+pub use notify::Targets;
 pub mod policy;
 mod post_form;
 mod resign;
@@ -153,17 +154,17 @@ impl s3s::validation::NameValidation for AnyBucketName {
 pub struct S3 {
     engine: Arc<Engine>,
     service: S3Service,
-    /// Where event notifications for queues go (SQS).
-    queues: Option<Arc<dyn stratus_core::delivery::QueueSink>>,
+    /// Where event notifications go (SQS, SNS).
+    targets: notify::Targets,
 }
 
 impl S3 {
     /// `authorizer` applies IAM policies to every operation when enforcing;
-    /// `queues` receives event notifications addressed to SQS queues.
+    /// `targets` receive event notifications.
     pub fn new(
         store: Store,
         authorizer: Option<Arc<dyn stratus_core::Authorizer>>,
-        queues: Option<Arc<dyn stratus_core::delivery::QueueSink>>,
+        targets: Targets,
     ) -> Result<S3, String> {
         let engine = Arc::new(Engine::open(store)?);
         let mut b = S3ServiceBuilder::new(Api {
@@ -179,7 +180,7 @@ impl S3 {
         Ok(S3 {
             engine,
             service: b.build(),
-            queues,
+            targets,
         })
     }
 }
@@ -251,7 +252,9 @@ impl S3 {
     /// What a request may change that notifications report, known before
     /// s3s consumes it.
     fn change_of(&self, head: &http::request::Parts) -> Option<Change> {
-        self.queues.as_ref()?;
+        if !self.targets.any() {
+            return None;
+        }
         let bucket = self.bucket_of(head)?;
         let query = head.uri.query().unwrap_or("");
         let has = |name: &str| query.split('&').any(|p| p.split('=').next() == Some(name));
@@ -298,7 +301,7 @@ impl S3 {
         };
         let name = match c.kind {
             ChangeKind::Configured => {
-                notify::test_event(&self.queues, &b.meta, &ctx.request_id, now_ms);
+                notify::test_event(&self.targets, ctx, &b.meta, now_ms);
                 return;
             }
             ChangeKind::Created(name) => name,
@@ -317,7 +320,8 @@ impl S3 {
             _ => None,
         };
         notify::deliver(
-            &self.queues,
+            &self.targets,
+            ctx,
             &notify::Event {
                 name,
                 bucket: &b.meta,

@@ -1,13 +1,14 @@
 //! Event notifications: after an object is created or removed, the bucket's
-//! notification configuration decides which SQS queues get AWS's event
-//! message. Deliveries go through the `QueueSink` interface, never into
-//! the queue service's state. SNS topics and Lambda functions are not yet
-//! delivery targets.
+//! notification configuration decides which SQS queues and SNS topics get
+//! AWS's event message. Deliveries go through the `QueueSink` and
+//! `TopicSink` interfaces, never into another service's state. Lambda
+//! functions are not yet delivery targets.
 
 use std::sync::Arc;
 
 use serde_json::json;
-use stratus_core::delivery::{QueueMessage, QueueSink};
+use stratus_core::RequestContext;
+use stratus_core::delivery::{QueueMessage, QueueSink, TopicSink};
 
 use crate::api::stored_config as config;
 use crate::state::{BucketMeta, ObjectMeta};
@@ -18,6 +19,77 @@ const KEY_ENCODE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUME
     .remove(b'.')
     .remove(b'~')
     .remove(b'/');
+
+/// The services notifications are delivered to.
+#[derive(Default, Clone)]
+pub struct Targets {
+    pub queues: Option<Arc<dyn QueueSink>>,
+    pub topics: Option<Arc<dyn TopicSink>>,
+}
+
+impl Targets {
+    pub fn any(&self) -> bool {
+        self.queues.is_some() || self.topics.is_some()
+    }
+
+    /// Sends one body to a queue or topic; failures are logged, as S3 never
+    /// fails the request that caused an event.
+    fn send(&self, ctx: &RequestContext, arn: &str, body: String, now_ms: i64) {
+        let res = if arn.starts_with("arn:aws:sqs:") {
+            self.queues.as_ref().map(|q| {
+                let msg = QueueMessage {
+                    body,
+                    sender_id: "AIDAJQR6QDGQ7PATMSYEY".into(),
+                    now_ms,
+                    ..Default::default()
+                };
+                q.send(arn, msg)
+            })
+        } else {
+            self.topics
+                .as_ref()
+                .map(|t| t.publish(ctx, arn, "Amazon S3 Notification", body))
+        };
+        if let Some(Err(err)) = res {
+            tracing::warn!(target_arn = %arn, error = %err, "S3 event notification not delivered");
+        }
+    }
+
+    /// Every queue and topic of a configuration, with its id, event
+    /// names and filter.
+    fn destinations(cfg: &NotificationConfiguration) -> Vec<Destination<'_>> {
+        let queues = cfg
+            .queue_configurations
+            .iter()
+            .flatten()
+            .map(|q| Destination {
+                arn: &q.queue_arn,
+                id: q.id.as_deref().unwrap_or(""),
+                events: &q.events,
+                filter: &q.filter,
+            });
+        let topics = cfg
+            .topic_configurations
+            .iter()
+            .flatten()
+            .map(|t| Destination {
+                arn: &t.topic_arn,
+                id: t.id.as_deref().unwrap_or(""),
+                events: &t.events,
+                filter: &t.filter,
+            });
+        queues.chain(topics).collect()
+    }
+}
+
+struct Destination<'a> {
+    arn: &'a str,
+    id: &'a str,
+    events: &'a [s3s::dto::Event],
+    filter: &'a Option<s3s::dto::NotificationConfigurationFilter>,
+}
+
+type NotificationConfiguration = s3s::dto::NotificationConfiguration;
 
 /// Whether an event name (`ObjectCreated:Put`) matches a configured one
 /// (`s3:ObjectCreated:*` or the exact name).
@@ -100,59 +172,36 @@ fn message(e: &Event, config_id: &str) -> String {
     .to_string()
 }
 
-/// Sends `e` to every queue the bucket's configuration names for it.
-pub fn deliver(sink: &Option<Arc<dyn QueueSink>>, e: &Event) {
-    let Some(sink) = sink else { return };
-    let Some(cfg) = config::<s3s::dto::NotificationConfiguration>(e.bucket, "notification") else {
+/// Sends `e` to every queue and topic the bucket's configuration names for it.
+pub fn deliver(targets: &Targets, ctx: &RequestContext, e: &Event) {
+    let Some(cfg) = config::<NotificationConfiguration>(e.bucket, "notification") else {
         return;
     };
-    for q in cfg.queue_configurations.iter().flatten() {
-        if !q.events.iter().any(|ev| event_matches(ev.as_ref(), e.name))
-            || !key_matches(&q.filter, e.key)
+    for d in Targets::destinations(&cfg) {
+        if d.events.iter().any(|ev| event_matches(ev.as_ref(), e.name))
+            && key_matches(d.filter, e.key)
         {
-            continue;
-        }
-        let msg = QueueMessage {
-            body: message(e, q.id.as_deref().unwrap_or("")),
-            sender_id: "AIDAJQR6QDGQ7PATMSYEY".into(),
-            now_ms: e.now_ms,
-            ..Default::default()
-        };
-        if let Err(err) = sink.send(&q.queue_arn, msg) {
-            tracing::warn!(queue = %q.queue_arn, error = %err, "S3 event notification not delivered");
+            targets.send(ctx, d.arn, message(e, d.id), e.now_ms);
         }
     }
 }
 
-/// The test event S3 sends to each queue when a configuration is put.
-pub fn test_event(
-    sink: &Option<Arc<dyn QueueSink>>,
-    bucket: &BucketMeta,
-    request_id: &str,
-    now_ms: i64,
-) {
-    let Some(sink) = sink else { return };
-    let Some(cfg) = config::<s3s::dto::NotificationConfiguration>(bucket, "notification") else {
+/// The test event S3 sends to each destination when a configuration is put.
+pub fn test_event(targets: &Targets, ctx: &RequestContext, bucket: &BucketMeta, now_ms: i64) {
+    let Some(cfg) = config::<NotificationConfiguration>(bucket, "notification") else {
         return;
     };
-    for q in cfg.queue_configurations.iter().flatten() {
+    for d in Targets::destinations(&cfg) {
         let body = json!({
             "Service": "Amazon S3",
             "Event": "s3:TestEvent",
             "Time": stratus_core::time::iso8601_millis(now_ms),
             "Bucket": bucket.name,
-            "RequestId": request_id,
-            "HostId": request_id,
+            "RequestId": ctx.request_id,
+            "HostId": ctx.request_id,
         })
         .to_string();
-        let _ = sink.send(
-            &q.queue_arn,
-            QueueMessage {
-                body,
-                now_ms,
-                ..Default::default()
-            },
-        );
+        targets.send(ctx, d.arn, body, now_ms);
     }
 }
 

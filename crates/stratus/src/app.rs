@@ -66,11 +66,17 @@ impl App {
         let sqs = Arc::new(stratus_sqs::Sqs::new(store.clone()).map_err(|e| e.to_string())?);
         app.register(sqs.clone());
         // SNS reaches queues only through the delivery interface.
-        let sns = stratus_sns::Sns::new(store.clone(), sqs.clone()).map_err(|e| e.to_string())?;
+        let sns =
+            Arc::new(stratus_sns::Sns::new(store.clone(), sqs.clone()).map_err(|e| e.to_string())?);
         app.register_http(sns.outbox_handler());
-        app.register(Arc::new(sns));
+        app.register(sns.clone());
+        // S3 notifications, likewise, only through the delivery interfaces.
+        let targets = stratus_s3::Targets {
+            queues: Some(sqs),
+            topics: Some(sns),
+        };
         let s3 = Arc::new(
-            stratus_s3::S3::new(store, app.authorizer.clone(), Some(sqs))
+            stratus_s3::S3::new(store, app.authorizer.clone(), targets)
                 .map_err(|e| e.to_string())?,
         );
         // Lifecycle rules act in days: a minute's period is plenty.

@@ -515,3 +515,24 @@ pub fn publish_batch(
         failed: Some(failed),
     })
 }
+
+/// Other services' events (S3 notifications) published to a topic.
+impl stratus_core::delivery::TopicSink for Sns {
+    fn publish(
+        &self,
+        ctx: &RequestContext,
+        topic_arn: &str,
+        subject: &str,
+        message: String,
+    ) -> Result<String, AwsError> {
+        let out = Outgoing {
+            message,
+            subject: Some(subject.to_string()),
+            structure: None,
+            attributes: BTreeMap::new(),
+            dedup_id: None,
+            group_id: None,
+        };
+        publish_one(self, ctx, topic_arn, out).map(|(id, _)| id)
+    }
+}
