@@ -60,7 +60,7 @@ def test_default_encryption(c):
     assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
 
 
-def test_logging_notifications_replication(c):
+def test_logging_notifications_replication(server, c):
     assert "LoggingEnabled" not in c.get_bucket_logging(Bucket=BUCKET)
     c.create_bucket(Bucket="log-target")
     c.put_bucket_logging(Bucket=BUCKET, BucketLoggingStatus={
@@ -70,6 +70,7 @@ def test_logging_notifications_replication(c):
         "LoggingEnabled": {"TargetBucket": "no-such-target", "TargetPrefix": "x"}})
 
     queue = "arn:aws:sqs:us-east-1:000000000000:events"
+    server.client("sqs").create_queue(QueueName="events")
     c.put_bucket_notification_configuration(Bucket=BUCKET, NotificationConfiguration={
         "QueueConfigurations": [{"Id": "q", "QueueArn": queue, "Events": ["s3:ObjectCreated:*"]}]})
     n = c.get_bucket_notification_configuration(Bucket=BUCKET)

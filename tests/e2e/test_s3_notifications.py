@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from s3util import s3
+from s3util import expect, s3
 
 
 def drain(sqs, url):
@@ -129,3 +129,43 @@ def test_topic_destination_reaches_its_subscribers(server):
     assert record["eventName"] == "ObjectCreated:Put"
     assert record["s3"]["configurationId"] == "to-topic"
     assert record["s3"]["object"]["key"] == "report.csv"
+
+
+def test_missing_destinations_are_refused(server):
+    server.reset()
+    c = s3(server)
+    c.create_bucket(Bucket="strict")
+    missing_queue = {
+        "QueueConfigurations": [
+            {"QueueArn": "arn:aws:sqs:us-east-1:000000000000:nope", "Events": ["s3:ObjectCreated:*"]}
+        ]
+    }
+    msg = expect(
+        "InvalidArgument",
+        400,
+        c.put_bucket_notification_configuration,
+        Bucket="strict",
+        NotificationConfiguration=missing_queue,
+    )
+    assert "Unable to validate the following destination configurations" in msg
+    missing_topic = {
+        "TopicConfigurations": [
+            {"TopicArn": "arn:aws:sns:us-east-1:000000000000:nope", "Events": ["s3:ObjectCreated:*"]}
+        ]
+    }
+    expect(
+        "InvalidArgument",
+        400,
+        c.put_bucket_notification_configuration,
+        Bucket="strict",
+        NotificationConfiguration=missing_topic,
+    )
+    # Nothing was stored.
+    assert "QueueConfigurations" not in c.get_bucket_notification_configuration(Bucket="strict")
+    expect(
+        "NoSuchBucket",
+        404,
+        c.put_bucket_notification_configuration,
+        Bucket="absent",
+        NotificationConfiguration=missing_queue,
+    )

@@ -31,6 +31,9 @@ pub struct QueueMessage {
 pub trait QueueSink: Send + Sync + 'static {
     /// Enqueues durably; returns the new message's id.
     fn send(&self, queue_arn: &str, message: QueueMessage) -> Result<String, AwsError>;
+
+    /// Whether the queue exists now (S3 checks destinations when configured).
+    fn exists(&self, queue_arn: &str) -> bool;
 }
 
 /// Something that publishes to topics named by ARN (SNS).
@@ -43,6 +46,9 @@ pub trait TopicSink: Send + Sync + 'static {
         subject: &str,
         message: String,
     ) -> Result<String, AwsError>;
+
+    /// Whether the topic exists now.
+    fn exists(&self, topic_arn: &str) -> bool;
 }
 
 #[cfg(test)]
@@ -59,6 +65,10 @@ mod tests {
             }
             self.0.lock().push((queue_arn.to_string(), message.body));
             Ok("id-1".into())
+        }
+
+        fn exists(&self, queue_arn: &str) -> bool {
+            !queue_arn.is_empty()
         }
     }
 

@@ -47,17 +47,19 @@ pub(crate) struct CallerInfo {
 pub(crate) struct Engine {
     pub db: Db,
     pub files: Files,
+    /// Where event notifications go (SQS, SNS).
+    pub targets: Targets,
 }
 
 impl Engine {
-    fn open(store: Store) -> Result<Engine, String> {
+    fn open(store: Store, targets: Targets) -> Result<Engine, String> {
         let files = Files::open(store.files_dir("s3")).map_err(|e| e.to_string())?;
         let db = Db::load(store)?;
         let removed = files.clean_orphans(&db.referenced_files());
         if removed > 0 {
             tracing::info!(removed, "removed unfinished S3 uploads");
         }
-        Ok(Engine { db, files })
+        Ok(Engine { db, files, targets })
     }
 }
 
@@ -154,8 +156,6 @@ impl s3s::validation::NameValidation for AnyBucketName {
 pub struct S3 {
     engine: Arc<Engine>,
     service: S3Service,
-    /// Where event notifications go (SQS, SNS).
-    targets: notify::Targets,
 }
 
 impl S3 {
@@ -166,7 +166,7 @@ impl S3 {
         authorizer: Option<Arc<dyn stratus_core::Authorizer>>,
         targets: Targets,
     ) -> Result<S3, String> {
-        let engine = Arc::new(Engine::open(store)?);
+        let engine = Arc::new(Engine::open(store, targets)?);
         let mut b = S3ServiceBuilder::new(Api {
             engine: engine.clone(),
         });
@@ -180,7 +180,6 @@ impl S3 {
         Ok(S3 {
             engine,
             service: b.build(),
-            targets,
         })
     }
 }
@@ -252,7 +251,7 @@ impl S3 {
     /// What a request may change that notifications report, known before
     /// s3s consumes it.
     fn change_of(&self, head: &http::request::Parts) -> Option<Change> {
-        if !self.targets.any() {
+        if !self.engine.targets.any() {
             return None;
         }
         let bucket = self.bucket_of(head)?;
@@ -301,7 +300,7 @@ impl S3 {
         };
         let name = match c.kind {
             ChangeKind::Configured => {
-                notify::test_event(&self.targets, ctx, &b.meta, now_ms);
+                notify::test_event(&self.engine.targets, ctx, &b.meta, now_ms);
                 return;
             }
             ChangeKind::Created(name) => name,
@@ -320,7 +319,7 @@ impl S3 {
             _ => None,
         };
         notify::deliver(
-            &self.targets,
+            &self.engine.targets,
             ctx,
             &notify::Event {
                 name,

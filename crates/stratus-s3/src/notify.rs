@@ -32,6 +32,23 @@ impl Targets {
         self.queues.is_some() || self.topics.is_some()
     }
 
+    /// The destinations of `cfg` that do not exist, as S3 reports them when
+    /// the configuration is put. Lambda and EventBridge are not checked.
+    pub fn missing(&self, cfg: &NotificationConfiguration) -> Vec<String> {
+        Targets::destinations(cfg)
+            .into_iter()
+            .filter(|d| {
+                let found = if d.arn.starts_with("arn:aws:sqs:") {
+                    self.queues.as_ref().map(|q| q.exists(d.arn))
+                } else {
+                    self.topics.as_ref().map(|t| t.exists(d.arn))
+                };
+                found == Some(false)
+            })
+            .map(|d| d.arn.to_string())
+            .collect()
+    }
+
     /// Sends one body to a queue or topic; failures are logged, as S3 never
     /// fails the request that caused an event.
     fn send(&self, ctx: &RequestContext, arn: &str, body: String, now_ms: i64) {
@@ -89,7 +106,7 @@ struct Destination<'a> {
     filter: &'a Option<s3s::dto::NotificationConfigurationFilter>,
 }
 
-type NotificationConfiguration = s3s::dto::NotificationConfiguration;
+pub type NotificationConfiguration = s3s::dto::NotificationConfiguration;
 
 /// Whether an event name (`ObjectCreated:Put`) matches a configured one
 /// (`s3:ObjectCreated:*` or the exact name).

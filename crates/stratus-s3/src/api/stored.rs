@@ -193,6 +193,22 @@ impl Api {
         req: S3Request<PutBucketNotificationConfigurationInput>,
     ) -> S3Result<PutBucketNotificationConfigurationOutput> {
         let c = caller(&req);
+        // Destinations must exist; a missing bucket is still NoSuchBucket.
+        let cfg = &req.input.notification_configuration;
+        if !self.engine.targets.missing(cfg).is_empty()
+            && self
+                .engine
+                .db
+                .state
+                .read()
+                .buckets
+                .contains_key(&req.input.bucket)
+        {
+            return Err(err(
+                S3ErrorCode::InvalidArgument,
+                "Unable to validate the following destination configurations",
+            ));
+        }
         self.put_config(
             &c,
             &req.input.bucket,

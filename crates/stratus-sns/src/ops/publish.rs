@@ -535,4 +535,8 @@ impl stratus_core::delivery::TopicSink for Sns {
         };
         publish_one(self, ctx, topic_arn, out).map(|(id, _)| id)
     }
+
+    fn exists(&self, topic_arn: &str) -> bool {
+        self.state.begin().inner.topics.contains_key(topic_arn)
+    }
 }

@@ -14,6 +14,13 @@ impl QueueSink for Sqs {
     fn send(&self, queue_arn: &str, message: QueueMessage) -> Result<String, AwsError> {
         self.blocking(|| self.enqueue(queue_arn, message))
     }
+
+    fn exists(&self, queue_arn: &str) -> bool {
+        crate::url::parse_arn(queue_arn).is_some_and(|(region, account, name)| {
+            let k = crate::queue::key(&account, &region, &name);
+            self.state.begin().inner.queues.contains_key(&k)
+        })
+    }
 }
 
 impl Sqs {
