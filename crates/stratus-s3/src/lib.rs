@@ -275,7 +275,12 @@ impl S3 {
         let kind = match head.method {
             http::Method::PUT if key.is_empty() && has("notification") => ChangeKind::Configured,
             _ if key.is_empty() => return None,
-            http::Method::PUT if has("partNumber") || has("tagging") || has("acl") => {
+            // Sub-resources of an object are not new objects.
+            http::Method::PUT
+                if ["partNumber", "tagging", "acl", "retention", "legal-hold"]
+                    .into_iter()
+                    .any(has) =>
+            {
                 return None;
             }
             http::Method::PUT if head.headers.contains_key("x-amz-copy-source") => {
@@ -294,43 +299,38 @@ impl S3 {
     /// Sends the notifications a successful change calls for.
     fn notify(&self, c: Change, resp: &http::Response<Body>, ctx: &RequestContext) {
         let now_ms = ctx.clock.now_millis();
-        let s = self.engine.db.state.read();
-        let Some(b) = s.buckets.get(&c.bucket) else {
-            return;
+        let removed = if resp
+            .headers()
+            .get("x-amz-delete-marker")
+            .is_some_and(|v| v == "true")
+        {
+            "ObjectRemoved:DeleteMarkerCreated"
+        } else {
+            "ObjectRemoved:Delete"
         };
-        let name = match c.kind {
-            ChangeKind::Configured => {
-                notify::test_event(&self.engine.targets, ctx, &b.meta, now_ms);
+        let out = {
+            let s = self.engine.db.state.read();
+            let Some(b) = s.buckets.get(&c.bucket) else {
                 return;
+            };
+            let event = |name, object| {
+                notify::messages(&notify::Event {
+                    name,
+                    bucket: &b.meta,
+                    key: &c.key,
+                    object,
+                    principal: &ctx.identity.user_id,
+                    request_id: &ctx.request_id,
+                    now_ms,
+                })
+            };
+            match c.kind {
+                ChangeKind::Configured => notify::test_messages(&b.meta, &ctx.request_id, now_ms),
+                ChangeKind::Created(name) => event(name, b.objects.get(&c.key)),
+                ChangeKind::Removed => event(removed, None),
             }
-            ChangeKind::Created(name) => name,
-            ChangeKind::Removed
-                if resp
-                    .headers()
-                    .get("x-amz-delete-marker")
-                    .is_some_and(|v| v == "true") =>
-            {
-                "ObjectRemoved:DeleteMarkerCreated"
-            }
-            ChangeKind::Removed => "ObjectRemoved:Delete",
         };
-        let object = match c.kind {
-            ChangeKind::Created(_) => b.objects.get(&c.key),
-            _ => None,
-        };
-        notify::deliver(
-            &self.engine.targets,
-            ctx,
-            &notify::Event {
-                name,
-                bucket: &b.meta,
-                key: &c.key,
-                object,
-                principal: &ctx.identity.user_id,
-                request_id: &ctx.request_id,
-                now_ms,
-            },
-        );
+        self.engine.targets.send_all(ctx, out, now_ms);
     }
 
     /// The background work that applies lifecycle rules.

@@ -49,8 +49,14 @@ impl Targets {
             .collect()
     }
 
-    /// Sends one body to a queue or topic; failures are logged, as S3 never
-    /// fails the request that caused an event.
+    /// Sends each message; failures are logged, as S3 never fails the
+    /// request that caused an event.
+    pub fn send_all(&self, ctx: &RequestContext, out: Vec<Outgoing>, now_ms: i64) {
+        for o in out {
+            self.send(ctx, &o.arn, o.body, now_ms);
+        }
+    }
+
     fn send(&self, ctx: &RequestContext, arn: &str, body: String, now_ms: i64) {
         let res = if arn.starts_with("arn:aws:sqs:") {
             self.queues.as_ref().map(|q| {
@@ -189,37 +195,50 @@ fn message(e: &Event, config_id: &str) -> String {
     .to_string()
 }
 
-/// Sends `e` to every queue and topic the bucket's configuration names for it.
-pub fn deliver(targets: &Targets, ctx: &RequestContext, e: &Event) {
+/// One message for one destination, built while the bucket is locked and
+/// sent after the lock is released (sending waits for the queue's disk).
+pub struct Outgoing {
+    arn: String,
+    body: String,
+}
+
+/// The messages `e` calls for under the bucket's configuration.
+pub fn messages(e: &Event) -> Vec<Outgoing> {
     let Some(cfg) = config::<NotificationConfiguration>(e.bucket, "notification") else {
-        return;
+        return Vec::new();
     };
-    for d in Targets::destinations(&cfg) {
-        if d.events.iter().any(|ev| event_matches(ev.as_ref(), e.name))
-            && key_matches(d.filter, e.key)
-        {
-            targets.send(ctx, d.arn, message(e, d.id), e.now_ms);
-        }
-    }
+    Targets::destinations(&cfg)
+        .into_iter()
+        .filter(|d| d.events.iter().any(|ev| event_matches(ev.as_ref(), e.name)))
+        .filter(|d| key_matches(d.filter, e.key))
+        .map(|d| Outgoing {
+            arn: d.arn.to_string(),
+            body: message(e, d.id),
+        })
+        .collect()
 }
 
 /// The test event S3 sends to each destination when a configuration is put.
-pub fn test_event(targets: &Targets, ctx: &RequestContext, bucket: &BucketMeta, now_ms: i64) {
+pub fn test_messages(bucket: &BucketMeta, request_id: &str, now_ms: i64) -> Vec<Outgoing> {
     let Some(cfg) = config::<NotificationConfiguration>(bucket, "notification") else {
-        return;
+        return Vec::new();
     };
-    for d in Targets::destinations(&cfg) {
-        let body = json!({
-            "Service": "Amazon S3",
-            "Event": "s3:TestEvent",
-            "Time": stratus_core::time::iso8601_millis(now_ms),
-            "Bucket": bucket.name,
-            "RequestId": ctx.request_id,
-            "HostId": ctx.request_id,
+    let body = json!({
+        "Service": "Amazon S3",
+        "Event": "s3:TestEvent",
+        "Time": stratus_core::time::iso8601_millis(now_ms),
+        "Bucket": bucket.name,
+        "RequestId": request_id,
+        "HostId": request_id,
+    })
+    .to_string();
+    Targets::destinations(&cfg)
+        .into_iter()
+        .map(|d| Outgoing {
+            arn: d.arn.to_string(),
+            body: body.clone(),
         })
-        .to_string();
-        targets.send(ctx, d.arn, body, now_ms);
-    }
+        .collect()
 }
 
 #[cfg(test)]
