@@ -32,49 +32,42 @@ impl Targets {
         self.queues.is_some() || self.topics.is_some()
     }
 
-    /// The destinations of `cfg` that do not exist, as S3 reports them when
+    /// Whether every queue and topic `cfg` names exists, as S3 checks when
     /// the configuration is put. Lambda and EventBridge are not checked.
-    pub fn missing(&self, cfg: &NotificationConfiguration) -> Vec<String> {
-        Targets::destinations(cfg)
-            .into_iter()
-            .filter(|d| {
-                let found = if d.arn.starts_with("arn:aws:sqs:") {
-                    self.queues.as_ref().map(|q| q.exists(d.arn))
-                } else {
-                    self.topics.as_ref().map(|t| t.exists(d.arn))
-                };
-                found == Some(false)
-            })
-            .map(|d| d.arn.to_string())
-            .collect()
+    pub fn all_exist(&self, cfg: &NotificationConfiguration) -> bool {
+        Targets::destinations(cfg).iter().all(|d| {
+            let found = if d.queue {
+                self.queues.as_ref().map(|q| q.exists(d.arn))
+            } else {
+                self.topics.as_ref().map(|t| t.exists(d.arn))
+            };
+            found != Some(false)
+        })
     }
 
     /// Sends each message; failures are logged, as S3 never fails the
     /// request that caused an event.
     pub fn send_all(&self, ctx: &RequestContext, out: Vec<Outgoing>, now_ms: i64) {
         for o in out {
-            self.send(ctx, &o.arn, o.body, now_ms);
-        }
-    }
-
-    fn send(&self, ctx: &RequestContext, arn: &str, body: String, now_ms: i64) {
-        let res = if arn.starts_with("arn:aws:sqs:") {
-            self.queues.as_ref().map(|q| {
-                let msg = QueueMessage {
-                    body,
-                    sender_id: "AIDAJQR6QDGQ7PATMSYEY".into(),
-                    now_ms,
-                    ..Default::default()
-                };
-                q.send(arn, msg)
-            })
-        } else {
-            self.topics
-                .as_ref()
-                .map(|t| t.publish(ctx, arn, "Amazon S3 Notification", body))
-        };
-        if let Some(Err(err)) = res {
-            tracing::warn!(target_arn = %arn, error = %err, "S3 event notification not delivered");
+            let Outgoing { arn, body, queue } = o;
+            let res = if queue {
+                self.queues.as_ref().map(|q| {
+                    let msg = QueueMessage {
+                        body,
+                        sender_id: "AIDAJQR6QDGQ7PATMSYEY".into(),
+                        now_ms,
+                        ..Default::default()
+                    };
+                    q.send(&arn, msg)
+                })
+            } else {
+                self.topics
+                    .as_ref()
+                    .map(|t| t.publish(ctx, &arn, "Amazon S3 Notification", body))
+            };
+            if let Some(Err(err)) = res {
+                tracing::warn!(target_arn = %arn, error = %err, "S3 event notification not delivered");
+            }
         }
     }
 
@@ -86,6 +79,7 @@ impl Targets {
             .iter()
             .flatten()
             .map(|q| Destination {
+                queue: true,
                 arn: &q.queue_arn,
                 id: q.id.as_deref().unwrap_or(""),
                 events: &q.events,
@@ -96,6 +90,7 @@ impl Targets {
             .iter()
             .flatten()
             .map(|t| Destination {
+                queue: false,
                 arn: &t.topic_arn,
                 id: t.id.as_deref().unwrap_or(""),
                 events: &t.events,
@@ -106,6 +101,8 @@ impl Targets {
 }
 
 struct Destination<'a> {
+    /// An SQS queue; else an SNS topic.
+    queue: bool,
     arn: &'a str,
     id: &'a str,
     events: &'a [s3s::dto::Event],
@@ -198,6 +195,7 @@ fn message(e: &Event, config_id: &str) -> String {
 /// One message for one destination, built while the bucket is locked and
 /// sent after the lock is released (sending waits for the queue's disk).
 pub struct Outgoing {
+    queue: bool,
     arn: String,
     body: String,
 }
@@ -212,6 +210,7 @@ pub fn messages(e: &Event) -> Vec<Outgoing> {
         .filter(|d| d.events.iter().any(|ev| event_matches(ev.as_ref(), e.name)))
         .filter(|d| key_matches(d.filter, e.key))
         .map(|d| Outgoing {
+            queue: d.queue,
             arn: d.arn.to_string(),
             body: message(e, d.id),
         })
@@ -235,6 +234,7 @@ pub fn test_messages(bucket: &BucketMeta, request_id: &str, now_ms: i64) -> Vec<
     Targets::destinations(&cfg)
         .into_iter()
         .map(|d| Outgoing {
+            queue: d.queue,
             arn: d.arn.to_string(),
             body: body.clone(),
         })

@@ -195,7 +195,7 @@ impl Api {
         let c = caller(&req);
         // Destinations must exist; a missing bucket is still NoSuchBucket.
         let cfg = &req.input.notification_configuration;
-        if !self.engine.targets.missing(cfg).is_empty()
+        if !self.engine.targets.all_exist(cfg)
             && self
                 .engine
                 .db
