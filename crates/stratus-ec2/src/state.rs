@@ -120,6 +120,51 @@ pub struct SgRec {
     pub tags: Tags,
 }
 
+/// An instance's (or a NAT gateway's) place on an interface.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct EniAttachment {
+    pub id: String,
+    pub instance: String,
+    pub device_index: i32,
+    pub delete_on_termination: bool,
+    pub attached_at: i64,
+}
+
+/// A public address on an interface: an Elastic IP (with its allocation and
+/// association ids) or one auto-assigned at launch (neither id).
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct PublicIpRec {
+    pub ip: String,
+    pub allocation: Option<String>,
+    pub association: Option<String>,
+}
+
+/// A network interface: the holder of a private address in a subnet, of
+/// security groups, and of any public address.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct EniRec {
+    pub id: String,
+    pub subnet: String,
+    pub vpc: String,
+    pub az: String,
+    pub private_ip: String,
+    pub secondary_ips: Vec<String>,
+    pub mac: String,
+    pub description: String,
+    /// `interface`, `nat_gateway`, `vpc_endpoint`, ... as AWS's InterfaceType.
+    pub kind: String,
+    /// Interfaces AWS manages for a service (NAT gateways, endpoints).
+    pub requester_managed: bool,
+    pub groups: Vec<String>,
+    pub source_dest_check: bool,
+    pub attachment: Option<EniAttachment>,
+    pub public_ip: Option<PublicIpRec>,
+    pub tags: Tags,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
 #[serde(default)]
 pub struct RegionState {
@@ -131,6 +176,7 @@ pub struct RegionState {
     /// Network ACL id of each VPC's default ACL.
     pub default_acls: BTreeMap<String, String>,
     pub dhcp_options: String,
+    pub enis: BTreeMap<String, EniRec>,
 }
 
 /// `prefix-` and 17 hex digits, as EC2 ids are.
@@ -308,6 +354,90 @@ impl RegionState {
         id
     }
 
+    /// The lowest free address of a subnet, past the four AWS reserves at
+    /// its start and before the broadcast address it reserves at the end.
+    pub fn free_ip(&self, subnet: &str) -> Option<String> {
+        let cidr = Cidr::parse(&self.subnets.get(subnet)?.cidr)?;
+        let taken: std::collections::HashSet<u32> = self
+            .enis
+            .values()
+            .filter(|e| e.subnet == subnet)
+            .flat_map(|e| std::iter::once(&e.private_ip).chain(&e.secondary_ips))
+            .filter_map(|ip| ip.parse::<std::net::Ipv4Addr>().ok().map(u32::from))
+            .collect();
+        let last = cidr.base as u64 + cidr.size() - 1;
+        (cidr.base as u64 + 4..last)
+            .map(|a| a as u32)
+            .find(|a| !taken.contains(a))
+            .map(|a| std::net::Ipv4Addr::from(a).to_string())
+    }
+
+    /// Whether `ip` is a host address of the subnet free for a new interface.
+    pub fn ip_usable(&self, subnet: &str, ip: &str) -> bool {
+        let (Some(sn), Ok(addr)) = (self.subnets.get(subnet), ip.parse::<std::net::Ipv4Addr>())
+        else {
+            return false;
+        };
+        let Some(cidr) = Cidr::parse(&sn.cidr) else {
+            return false;
+        };
+        let a = u32::from(addr) as u64;
+        let host = a >= cidr.base as u64 + 4 && a < cidr.base as u64 + cidr.size() - 1;
+        host && !self.enis.values().any(|e| {
+            e.subnet == subnet && (e.private_ip == ip || e.secondary_ips.iter().any(|s| s == ip))
+        })
+    }
+
+    /// Creates an interface in a subnet with the given (already checked) or
+    /// the lowest free private address; counts it against the subnet.
+    pub fn add_eni(&mut self, mut eni: EniRec, ip: Option<String>) -> Option<String> {
+        let sn = self.subnets.get(&eni.subnet)?;
+        eni.vpc = sn.vpc.clone();
+        eni.az = sn.az.clone();
+        eni.private_ip = match ip {
+            Some(ip) => ip,
+            None => self.free_ip(&eni.subnet)?,
+        };
+        if eni.id.is_empty() {
+            eni.id = new_id("eni");
+        }
+        if eni.mac.is_empty() {
+            let h = ids::hex(10);
+            eni.mac = format!(
+                "02:{}:{}:{}:{}:{}",
+                &h[0..2],
+                &h[2..4],
+                &h[4..6],
+                &h[6..8],
+                &h[8..10]
+            );
+        }
+        let id = eni.id.clone();
+        if let Some(sn) = self.subnets.get_mut(&eni.subnet) {
+            sn.used += 1 + eni.secondary_ips.len() as u32;
+        }
+        self.enis.insert(id.clone(), eni);
+        Some(id)
+    }
+
+    /// Deletes an interface and gives its addresses back to the subnet.
+    pub fn remove_eni(&mut self, id: &str) -> Option<EniRec> {
+        let eni = self.enis.remove(id)?;
+        if let Some(sn) = self.subnets.get_mut(&eni.subnet) {
+            sn.used = sn.used.saturating_sub(1 + eni.secondary_ips.len() as u32);
+        }
+        Some(eni)
+    }
+
+    /// The interface at an instance's device index (0 is the primary).
+    pub fn instance_eni(&self, instance: &str, index: i32) -> Option<&EniRec> {
+        self.enis.values().find(|e| {
+            e.attachment
+                .as_ref()
+                .is_some_and(|a| a.instance == instance && a.device_index == index)
+        })
+    }
+
     pub fn main_rtb(&self, vpc: &str) -> Option<&RtbRec> {
         self.rtbs
             .values()
@@ -329,6 +459,9 @@ impl RegionState {
             return Some(&mut v.tags);
         }
         if let Some(v) = self.sgs.get_mut(id) {
+            return Some(&mut v.tags);
+        }
+        if let Some(v) = self.enis.get_mut(id) {
             return Some(&mut v.tags);
         }
         None
@@ -358,7 +491,58 @@ impl RegionState {
                 .values()
                 .map(|v| (v.id.clone(), "security-group", &v.tags)),
         );
+        out.extend(
+            self.enis
+                .values()
+                .map(|v| (v.id.clone(), "network-interface", &v.tags)),
+        );
         out
+    }
+}
+
+/// Public addresses come from ranges that are never routed on the internet:
+/// the three documentation networks (RFC 5737), then the benchmarking
+/// network 198.18.0.0/15 (RFC 2544).
+const PUBLIC_POOLS: &[(u32, u32)] = &[
+    (0xC000_0200, 254), // 192.0.2.1-254
+    (0xC633_6400, 254), // 198.51.100.1-254
+    (0xCB00_7100, 254), // 203.0.113.1-254
+    (0xC612_0000, 131_070),
+];
+
+/// The `n`th address of the public pools, wrapping when they are spent.
+pub fn public_ip_at(n: u32) -> String {
+    let total: u32 = PUBLIC_POOLS.iter().map(|p| p.1).sum();
+    let mut n = n % total;
+    for (base, len) in PUBLIC_POOLS {
+        if n < *len {
+            return std::net::Ipv4Addr::from(base + 1 + n).to_string();
+        }
+        n -= len;
+    }
+    unreachable!("n is reduced modulo the pools' total")
+}
+
+/// The position of an address in the public pools, if it is one of theirs.
+pub fn public_ip_index(ip: &str) -> Option<u32> {
+    let a = u32::from(ip.parse::<std::net::Ipv4Addr>().ok()?);
+    let mut before = 0;
+    for (base, len) in PUBLIC_POOLS {
+        if a > *base && a <= base + len {
+            return Some(before + (a - base - 1));
+        }
+        before += len;
+    }
+    None
+}
+
+impl RegionState {
+    /// Every public address this region holds (on interfaces or allocated).
+    pub fn public_ips(&self) -> Vec<&str> {
+        self.enis
+            .values()
+            .filter_map(|e| e.public_ip.as_ref().map(|p| p.ip.as_str()))
+            .collect()
     }
 }
 
@@ -366,6 +550,9 @@ impl RegionState {
 pub struct Regions {
     store: Store,
     regions: RwLock<HashMap<(String, String), Arc<Mutex<RegionState>>>>,
+    /// The next public address to hand out, shared by every account and
+    /// region so that no two resources ever hold the same one.
+    next_public: Mutex<u32>,
 }
 
 fn store_err(e: stratus_store::StoreError) -> AwsError {
@@ -388,9 +575,21 @@ impl Regions {
                 Arc::new(Mutex::new(state)),
             );
         }
+        let next_public = map
+            .values()
+            .flat_map(|r| {
+                let r = r.lock();
+                r.public_ips()
+                    .into_iter()
+                    .filter_map(public_ip_index)
+                    .collect::<Vec<_>>()
+            })
+            .max()
+            .map_or(0, |m| m + 1);
         Ok(Regions {
             store,
             regions: RwLock::new(map),
+            next_public: Mutex::new(next_public),
         })
     }
 
@@ -418,9 +617,18 @@ impl Regions {
         self.store.commit(b).map_err(store_err)
     }
 
+    /// A public address no other resource holds.
+    pub fn public_ip(&self) -> String {
+        let mut n = self.next_public.lock();
+        let ip = public_ip_at(*n);
+        *n = n.wrapping_add(1);
+        ip
+    }
+
     pub fn reset(&self) -> Result<(), AwsError> {
         self.store.clear(TABLE).map_err(store_err)?;
         self.regions.write().clear();
+        *self.next_public.lock() = 0;
         Ok(())
     }
 }
@@ -445,6 +653,38 @@ mod tests {
                 .any(|r| r.dest == "0.0.0.0/0" && r.target.starts_with("igw-"))
         );
         assert_eq!(s.sgs.values().filter(|g| g.name == "default").count(), 1);
+    }
+
+    #[test]
+    fn public_addresses_stay_in_unrouted_ranges() {
+        assert_eq!(public_ip_at(0), "192.0.2.1");
+        assert_eq!(public_ip_at(253), "192.0.2.254");
+        assert_eq!(public_ip_at(254), "198.51.100.1");
+        assert_eq!(public_ip_at(762), "198.18.0.1");
+        for n in [0, 1, 253, 254, 600, 762, 70_000] {
+            assert_eq!(public_ip_index(&public_ip_at(n)), Some(n));
+        }
+        assert_eq!(public_ip_index("8.8.8.8"), None);
+    }
+
+    #[test]
+    fn interfaces_take_the_lowest_free_address() {
+        let mut s = RegionState::with_defaults("us-east-1");
+        let subnet = s.subnets.values().next().unwrap().id.clone();
+        let first = s.free_ip(&subnet).unwrap();
+        assert!(first.ends_with(".4"), "{first}");
+        let eni = EniRec {
+            subnet: subnet.clone(),
+            ..Default::default()
+        };
+        let id = s.add_eni(eni, None).unwrap();
+        assert_eq!(s.enis[&id].private_ip, first);
+        assert!(!s.ip_usable(&subnet, &first));
+        assert!(s.free_ip(&subnet).unwrap().ends_with(".5"));
+        assert_eq!(s.subnets[&subnet].used, 1);
+        s.remove_eni(&id);
+        assert_eq!(s.subnets[&subnet].used, 0);
+        assert!(s.ip_usable(&subnet, &first));
     }
 
     #[test]
