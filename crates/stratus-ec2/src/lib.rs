@@ -9,20 +9,28 @@ mod generated;
 mod ops;
 mod state;
 
-use stratus_core::AwsError;
+use stratus_core::{AwsError, Clock};
 use stratus_store::Store;
 
 use crate::state::Regions;
 
 pub struct Ec2 {
     regions: Regions,
+    /// Drives lifecycles (pending -> running, pending -> available, ...).
+    clock: Clock,
 }
 
 impl Ec2 {
-    pub fn new(store: Store) -> Result<Ec2, AwsError> {
+    pub fn new(store: Store, clock: Clock) -> Result<Ec2, AwsError> {
         Ok(Ec2 {
             regions: Regions::load(store)?,
+            clock,
         })
+    }
+
+    /// Milliseconds since the epoch on the service clock.
+    pub fn now(&self) -> i64 {
+        self.clock.now_millis()
     }
 }
 
