@@ -11,39 +11,73 @@ use stratus_protocol::{Blob, FromValue, HandlerFuture, Timestamp, ToValue, Value
 pub const OPERATIONS: &[&str] = &[
     "AssociateRouteTable",
     "AttachInternetGateway",
+    "AttachNetworkInterface",
+    "AttachVolume",
     "AuthorizeSecurityGroupEgress",
     "AuthorizeSecurityGroupIngress",
+    "CopySnapshot",
     "CreateInternetGateway",
     "CreateRoute",
     "CreateRouteTable",
     "CreateSecurityGroup",
+    "CreateSnapshot",
     "CreateSubnet",
     "CreateTags",
+    "CreateVolume",
     "CreateVpc",
     "DeleteInternetGateway",
     "DeleteRoute",
     "DeleteRouteTable",
     "DeleteSecurityGroup",
+    "DeleteSnapshot",
     "DeleteSubnet",
     "DeleteTags",
+    "DeleteVolume",
     "DeleteVpc",
     "DescribeAccountAttributes",
     "DescribeAvailabilityZones",
+    "DescribeInstanceAttribute",
+    "DescribeInstanceStatus",
+    "DescribeInstances",
     "DescribeInternetGateways",
     "DescribeRegions",
     "DescribeRouteTables",
     "DescribeSecurityGroupRules",
     "DescribeSecurityGroups",
+    "DescribeSnapshotAttribute",
+    "DescribeSnapshots",
     "DescribeSubnets",
     "DescribeTags",
+    "DescribeVolumeAttribute",
+    "DescribeVolumeStatus",
+    "DescribeVolumes",
+    "DescribeVolumesModifications",
     "DescribeVpcAttribute",
     "DescribeVpcs",
     "DetachInternetGateway",
+    "DetachNetworkInterface",
+    "DetachVolume",
+    "DisableEbsEncryptionByDefault",
     "DisassociateRouteTable",
+    "EnableEbsEncryptionByDefault",
+    "GetConsoleOutput",
+    "GetEbsEncryptionByDefault",
+    "ModifyInstanceAttribute",
+    "ModifyInstanceMetadataOptions",
+    "ModifySnapshotAttribute",
     "ModifySubnetAttribute",
+    "ModifyVolume",
     "ModifyVpcAttribute",
+    "MonitorInstances",
+    "RebootInstances",
+    "ResetInstanceAttribute",
     "RevokeSecurityGroupEgress",
     "RevokeSecurityGroupIngress",
+    "RunInstances",
+    "StartInstances",
+    "StopInstances",
+    "TerminateInstances",
+    "UnmonitorInstances",
 ];
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -89,6 +123,31 @@ impl ToValue for AccountAttributeValue {
     fn to_value(self) -> Value {
         let mut m = BTreeMap::new();
         put(&mut m, "AttributeValue", self.attribute_value);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ApplicationStatusSummary {
+    pub status: Option<String>,
+    pub impaired_since: Option<Timestamp>,
+}
+
+impl FromValue for ApplicationStatusSummary {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            status: take(&mut m, "Status")?,
+            impaired_since: take(&mut m, "ImpairedSince")?,
+        })
+    }
+}
+
+impl ToValue for ApplicationStatusSummary {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Status", self.status);
+        put(&mut m, "ImpairedSince", self.impaired_since);
         Value::Map(m)
     }
 }
@@ -153,6 +212,28 @@ impl ToValue for AssociateRouteTableResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct AssociatedKmsKey {
+    pub kms_key_id: Option<String>,
+}
+
+impl FromValue for AssociatedKmsKey {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            kms_key_id: take(&mut m, "KmsKeyId")?,
+        })
+    }
+}
+
+impl ToValue for AssociatedKmsKey {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "KmsKeyId", self.kms_key_id);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AttachInternetGatewayRequest {
     pub dry_run: Option<bool>,
     pub internet_gateway_id: String,
@@ -181,6 +262,105 @@ impl ToValue for AttachInternetGatewayRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct AttachNetworkInterfaceRequest {
+    pub network_card_index: Option<i32>,
+    pub ena_srd_specification: Option<EnaSrdSpecification>,
+    pub ena_queue_count: Option<i32>,
+    pub dry_run: Option<bool>,
+    pub network_interface_id: String,
+    pub instance_id: String,
+    pub device_index: i32,
+}
+
+impl FromValue for AttachNetworkInterfaceRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            network_card_index: take(&mut m, "NetworkCardIndex")?,
+            ena_srd_specification: take(&mut m, "EnaSrdSpecification")?,
+            ena_queue_count: take(&mut m, "EnaQueueCount")?,
+            dry_run: take(&mut m, "DryRun")?,
+            network_interface_id: required(&mut m, "NetworkInterfaceId")?,
+            instance_id: required(&mut m, "InstanceId")?,
+            device_index: required(&mut m, "DeviceIndex")?,
+        })
+    }
+}
+
+impl ToValue for AttachNetworkInterfaceRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "NetworkCardIndex", self.network_card_index);
+        put(&mut m, "EnaSrdSpecification", self.ena_srd_specification);
+        put(&mut m, "EnaQueueCount", self.ena_queue_count);
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "NetworkInterfaceId", Some(self.network_interface_id));
+        put(&mut m, "InstanceId", Some(self.instance_id));
+        put(&mut m, "DeviceIndex", Some(self.device_index));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AttachNetworkInterfaceResult {
+    pub attachment_id: Option<String>,
+    pub network_card_index: Option<i32>,
+}
+
+impl FromValue for AttachNetworkInterfaceResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            attachment_id: take(&mut m, "AttachmentId")?,
+            network_card_index: take(&mut m, "NetworkCardIndex")?,
+        })
+    }
+}
+
+impl ToValue for AttachNetworkInterfaceResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "AttachmentId", self.attachment_id);
+        put(&mut m, "NetworkCardIndex", self.network_card_index);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AttachVolumeRequest {
+    pub device: String,
+    pub instance_id: String,
+    pub volume_id: String,
+    pub ebs_card_index: Option<i32>,
+    pub dry_run: Option<bool>,
+}
+
+impl FromValue for AttachVolumeRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            device: required(&mut m, "Device")?,
+            instance_id: required(&mut m, "InstanceId")?,
+            volume_id: required(&mut m, "VolumeId")?,
+            ebs_card_index: take(&mut m, "EbsCardIndex")?,
+            dry_run: take(&mut m, "DryRun")?,
+        })
+    }
+}
+
+impl ToValue for AttachVolumeRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Device", Some(self.device));
+        put(&mut m, "InstanceId", Some(self.instance_id));
+        put(&mut m, "VolumeId", Some(self.volume_id));
+        put(&mut m, "EbsCardIndex", self.ebs_card_index);
+        put(&mut m, "DryRun", self.dry_run);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AttributeBooleanValue {
     pub value: Option<bool>,
 }
@@ -195,6 +375,28 @@ impl FromValue for AttributeBooleanValue {
 }
 
 impl ToValue for AttributeBooleanValue {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Value", self.value);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AttributeValue {
+    pub value: Option<String>,
+}
+
+impl FromValue for AttributeValue {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            value: take(&mut m, "Value")?,
+        })
+    }
+}
+
+impl ToValue for AttributeValue {
     fn to_value(self) -> Value {
         let mut m = BTreeMap::new();
         put(&mut m, "Value", self.value);
@@ -481,6 +683,37 @@ impl ToValue for AvailabilityZoneSubGeography {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct BlockDeviceMapping {
+    pub ebs: Option<EbsBlockDevice>,
+    pub no_device: Option<String>,
+    pub device_name: Option<String>,
+    pub virtual_name: Option<String>,
+}
+
+impl FromValue for BlockDeviceMapping {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            ebs: take(&mut m, "Ebs")?,
+            no_device: take(&mut m, "NoDevice")?,
+            device_name: take(&mut m, "DeviceName")?,
+            virtual_name: take(&mut m, "VirtualName")?,
+        })
+    }
+}
+
+impl ToValue for BlockDeviceMapping {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Ebs", self.ebs);
+        put(&mut m, "NoDevice", self.no_device);
+        put(&mut m, "DeviceName", self.device_name);
+        put(&mut m, "VirtualName", self.virtual_name);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct BlockPublicAccessStates {
     pub internet_gateway_block_mode: Option<String>,
 }
@@ -498,6 +731,304 @@ impl ToValue for BlockPublicAccessStates {
     fn to_value(self) -> Value {
         let mut m = BTreeMap::new();
         put(&mut m, "InternetGatewayBlockMode", self.internet_gateway_block_mode);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CapacityReservationSpecification {
+    pub capacity_reservation_preference: Option<String>,
+    pub capacity_reservation_target: Option<CapacityReservationTarget>,
+}
+
+impl FromValue for CapacityReservationSpecification {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            capacity_reservation_preference: take(&mut m, "CapacityReservationPreference")?,
+            capacity_reservation_target: take(&mut m, "CapacityReservationTarget")?,
+        })
+    }
+}
+
+impl ToValue for CapacityReservationSpecification {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "CapacityReservationPreference", self.capacity_reservation_preference);
+        put(&mut m, "CapacityReservationTarget", self.capacity_reservation_target);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CapacityReservationSpecificationResponse {
+    pub capacity_reservation_preference: Option<String>,
+    pub capacity_reservation_target: Option<CapacityReservationTargetResponse>,
+}
+
+impl FromValue for CapacityReservationSpecificationResponse {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            capacity_reservation_preference: take(&mut m, "CapacityReservationPreference")?,
+            capacity_reservation_target: take(&mut m, "CapacityReservationTarget")?,
+        })
+    }
+}
+
+impl ToValue for CapacityReservationSpecificationResponse {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "CapacityReservationPreference", self.capacity_reservation_preference);
+        put(&mut m, "CapacityReservationTarget", self.capacity_reservation_target);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CapacityReservationTarget {
+    pub capacity_reservation_id: Option<String>,
+    pub capacity_reservation_resource_group_arn: Option<String>,
+}
+
+impl FromValue for CapacityReservationTarget {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            capacity_reservation_id: take(&mut m, "CapacityReservationId")?,
+            capacity_reservation_resource_group_arn: take(&mut m, "CapacityReservationResourceGroupArn")?,
+        })
+    }
+}
+
+impl ToValue for CapacityReservationTarget {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "CapacityReservationId", self.capacity_reservation_id);
+        put(&mut m, "CapacityReservationResourceGroupArn", self.capacity_reservation_resource_group_arn);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CapacityReservationTargetResponse {
+    pub capacity_reservation_id: Option<String>,
+    pub capacity_reservation_resource_group_arn: Option<String>,
+}
+
+impl FromValue for CapacityReservationTargetResponse {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            capacity_reservation_id: take(&mut m, "CapacityReservationId")?,
+            capacity_reservation_resource_group_arn: take(&mut m, "CapacityReservationResourceGroupArn")?,
+        })
+    }
+}
+
+impl ToValue for CapacityReservationTargetResponse {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "CapacityReservationId", self.capacity_reservation_id);
+        put(&mut m, "CapacityReservationResourceGroupArn", self.capacity_reservation_resource_group_arn);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ConnectionTrackingSpecificationRequest {
+    pub tcp_established_timeout: Option<i32>,
+    pub udp_stream_timeout: Option<i32>,
+    pub udp_timeout: Option<i32>,
+}
+
+impl FromValue for ConnectionTrackingSpecificationRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            tcp_established_timeout: take(&mut m, "TcpEstablishedTimeout")?,
+            udp_stream_timeout: take(&mut m, "UdpStreamTimeout")?,
+            udp_timeout: take(&mut m, "UdpTimeout")?,
+        })
+    }
+}
+
+impl ToValue for ConnectionTrackingSpecificationRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "TcpEstablishedTimeout", self.tcp_established_timeout);
+        put(&mut m, "UdpStreamTimeout", self.udp_stream_timeout);
+        put(&mut m, "UdpTimeout", self.udp_timeout);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ConnectionTrackingSpecificationResponse {
+    pub tcp_established_timeout: Option<i32>,
+    pub udp_stream_timeout: Option<i32>,
+    pub udp_timeout: Option<i32>,
+}
+
+impl FromValue for ConnectionTrackingSpecificationResponse {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            tcp_established_timeout: take(&mut m, "TcpEstablishedTimeout")?,
+            udp_stream_timeout: take(&mut m, "UdpStreamTimeout")?,
+            udp_timeout: take(&mut m, "UdpTimeout")?,
+        })
+    }
+}
+
+impl ToValue for ConnectionTrackingSpecificationResponse {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "TcpEstablishedTimeout", self.tcp_established_timeout);
+        put(&mut m, "UdpStreamTimeout", self.udp_stream_timeout);
+        put(&mut m, "UdpTimeout", self.udp_timeout);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CopySnapshotRequest {
+    pub description: Option<String>,
+    pub destination_outpost_arn: Option<String>,
+    pub destination_region: Option<String>,
+    pub encrypted: Option<bool>,
+    pub kms_key_id: Option<String>,
+    pub presigned_url: Option<String>,
+    pub source_region: String,
+    pub source_snapshot_id: String,
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    pub completion_duration_minutes: Option<i32>,
+    pub destination_availability_zone: Option<String>,
+    pub dry_run: Option<bool>,
+}
+
+impl FromValue for CopySnapshotRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            description: take(&mut m, "Description")?,
+            destination_outpost_arn: take(&mut m, "DestinationOutpostArn")?,
+            destination_region: take(&mut m, "DestinationRegion")?,
+            encrypted: take(&mut m, "Encrypted")?,
+            kms_key_id: take(&mut m, "KmsKeyId")?,
+            presigned_url: take(&mut m, "PresignedUrl")?,
+            source_region: required(&mut m, "SourceRegion")?,
+            source_snapshot_id: required(&mut m, "SourceSnapshotId")?,
+            tag_specifications: take(&mut m, "TagSpecifications")?,
+            completion_duration_minutes: take(&mut m, "CompletionDurationMinutes")?,
+            destination_availability_zone: take(&mut m, "DestinationAvailabilityZone")?,
+            dry_run: take(&mut m, "DryRun")?,
+        })
+    }
+}
+
+impl ToValue for CopySnapshotRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Description", self.description);
+        put(&mut m, "DestinationOutpostArn", self.destination_outpost_arn);
+        put(&mut m, "DestinationRegion", self.destination_region);
+        put(&mut m, "Encrypted", self.encrypted);
+        put(&mut m, "KmsKeyId", self.kms_key_id);
+        put(&mut m, "PresignedUrl", self.presigned_url);
+        put(&mut m, "SourceRegion", Some(self.source_region));
+        put(&mut m, "SourceSnapshotId", Some(self.source_snapshot_id));
+        put(&mut m, "TagSpecifications", self.tag_specifications);
+        put(&mut m, "CompletionDurationMinutes", self.completion_duration_minutes);
+        put(&mut m, "DestinationAvailabilityZone", self.destination_availability_zone);
+        put(&mut m, "DryRun", self.dry_run);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CopySnapshotResult {
+    pub tags: Option<Vec<Tag>>,
+    pub snapshot_id: Option<String>,
+}
+
+impl FromValue for CopySnapshotResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            tags: take(&mut m, "Tags")?,
+            snapshot_id: take(&mut m, "SnapshotId")?,
+        })
+    }
+}
+
+impl ToValue for CopySnapshotResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Tags", self.tags);
+        put(&mut m, "SnapshotId", self.snapshot_id);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CpuOptions {
+    pub core_count: Option<i32>,
+    pub threads_per_core: Option<i32>,
+    pub amd_sev_snp: Option<String>,
+    pub nested_virtualization: Option<String>,
+}
+
+impl FromValue for CpuOptions {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            core_count: take(&mut m, "CoreCount")?,
+            threads_per_core: take(&mut m, "ThreadsPerCore")?,
+            amd_sev_snp: take(&mut m, "AmdSevSnp")?,
+            nested_virtualization: take(&mut m, "NestedVirtualization")?,
+        })
+    }
+}
+
+impl ToValue for CpuOptions {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "CoreCount", self.core_count);
+        put(&mut m, "ThreadsPerCore", self.threads_per_core);
+        put(&mut m, "AmdSevSnp", self.amd_sev_snp);
+        put(&mut m, "NestedVirtualization", self.nested_virtualization);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CpuOptionsRequest {
+    pub core_count: Option<i32>,
+    pub threads_per_core: Option<i32>,
+    pub amd_sev_snp: Option<String>,
+    pub nested_virtualization: Option<String>,
+}
+
+impl FromValue for CpuOptionsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            core_count: take(&mut m, "CoreCount")?,
+            threads_per_core: take(&mut m, "ThreadsPerCore")?,
+            amd_sev_snp: take(&mut m, "AmdSevSnp")?,
+            nested_virtualization: take(&mut m, "NestedVirtualization")?,
+        })
+    }
+}
+
+impl ToValue for CpuOptionsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "CoreCount", self.core_count);
+        put(&mut m, "ThreadsPerCore", self.threads_per_core);
+        put(&mut m, "AmdSevSnp", self.amd_sev_snp);
+        put(&mut m, "NestedVirtualization", self.nested_virtualization);
         Value::Map(m)
     }
 }
@@ -760,6 +1291,43 @@ impl ToValue for CreateSecurityGroupResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateSnapshotRequest {
+    pub description: Option<String>,
+    pub outpost_arn: Option<String>,
+    pub volume_id: String,
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    pub location: Option<String>,
+    pub dry_run: Option<bool>,
+}
+
+impl FromValue for CreateSnapshotRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            description: take(&mut m, "Description")?,
+            outpost_arn: take(&mut m, "OutpostArn")?,
+            volume_id: required(&mut m, "VolumeId")?,
+            tag_specifications: take(&mut m, "TagSpecifications")?,
+            location: take(&mut m, "Location")?,
+            dry_run: take(&mut m, "DryRun")?,
+        })
+    }
+}
+
+impl ToValue for CreateSnapshotRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Description", self.description);
+        put(&mut m, "OutpostArn", self.outpost_arn);
+        put(&mut m, "VolumeId", Some(self.volume_id));
+        put(&mut m, "TagSpecifications", self.tag_specifications);
+        put(&mut m, "Location", self.location);
+        put(&mut m, "DryRun", self.dry_run);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreateSubnetRequest {
     pub tag_specifications: Option<Vec<TagSpecification>>,
     pub availability_zone: Option<String>,
@@ -868,6 +1436,123 @@ impl ToValue for CreateTagsRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateVolumePermission {
+    pub user_id: Option<String>,
+    pub group: Option<String>,
+}
+
+impl FromValue for CreateVolumePermission {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            user_id: take(&mut m, "UserId")?,
+            group: take(&mut m, "Group")?,
+        })
+    }
+}
+
+impl ToValue for CreateVolumePermission {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "UserId", self.user_id);
+        put(&mut m, "Group", self.group);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateVolumePermissionModifications {
+    pub add: Option<Vec<CreateVolumePermission>>,
+    pub remove: Option<Vec<CreateVolumePermission>>,
+}
+
+impl FromValue for CreateVolumePermissionModifications {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            add: take(&mut m, "Add")?,
+            remove: take(&mut m, "Remove")?,
+        })
+    }
+}
+
+impl ToValue for CreateVolumePermissionModifications {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Add", self.add);
+        put(&mut m, "Remove", self.remove);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateVolumeRequest {
+    pub availability_zone: Option<String>,
+    pub availability_zone_id: Option<String>,
+    pub encrypted: Option<bool>,
+    pub iops: Option<i32>,
+    pub kms_key_id: Option<String>,
+    pub outpost_arn: Option<String>,
+    pub size: Option<i32>,
+    pub snapshot_id: Option<String>,
+    pub volume_type: Option<String>,
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    pub multi_attach_enabled: Option<bool>,
+    pub throughput: Option<i32>,
+    pub client_token: Option<String>,
+    pub volume_initialization_rate: Option<i32>,
+    pub operator: Option<OperatorRequest>,
+    pub dry_run: Option<bool>,
+}
+
+impl FromValue for CreateVolumeRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            availability_zone: take(&mut m, "AvailabilityZone")?,
+            availability_zone_id: take(&mut m, "AvailabilityZoneId")?,
+            encrypted: take(&mut m, "Encrypted")?,
+            iops: take(&mut m, "Iops")?,
+            kms_key_id: take(&mut m, "KmsKeyId")?,
+            outpost_arn: take(&mut m, "OutpostArn")?,
+            size: take(&mut m, "Size")?,
+            snapshot_id: take(&mut m, "SnapshotId")?,
+            volume_type: take(&mut m, "VolumeType")?,
+            tag_specifications: take(&mut m, "TagSpecifications")?,
+            multi_attach_enabled: take(&mut m, "MultiAttachEnabled")?,
+            throughput: take(&mut m, "Throughput")?,
+            client_token: take(&mut m, "ClientToken")?,
+            volume_initialization_rate: take(&mut m, "VolumeInitializationRate")?,
+            operator: take(&mut m, "Operator")?,
+            dry_run: take(&mut m, "DryRun")?,
+        })
+    }
+}
+
+impl ToValue for CreateVolumeRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "AvailabilityZone", self.availability_zone);
+        put(&mut m, "AvailabilityZoneId", self.availability_zone_id);
+        put(&mut m, "Encrypted", self.encrypted);
+        put(&mut m, "Iops", self.iops);
+        put(&mut m, "KmsKeyId", self.kms_key_id);
+        put(&mut m, "OutpostArn", self.outpost_arn);
+        put(&mut m, "Size", self.size);
+        put(&mut m, "SnapshotId", self.snapshot_id);
+        put(&mut m, "VolumeType", self.volume_type);
+        put(&mut m, "TagSpecifications", self.tag_specifications);
+        put(&mut m, "MultiAttachEnabled", self.multi_attach_enabled);
+        put(&mut m, "Throughput", self.throughput);
+        put(&mut m, "ClientToken", self.client_token);
+        put(&mut m, "VolumeInitializationRate", self.volume_initialization_rate);
+        put(&mut m, "Operator", self.operator);
+        put(&mut m, "DryRun", self.dry_run);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreateVpcRequest {
     pub cidr_block: Option<String>,
     pub ipv6_pool: Option<String>,
@@ -943,6 +1628,28 @@ impl ToValue for CreateVpcResult {
     fn to_value(self) -> Value {
         let mut m = BTreeMap::new();
         put(&mut m, "Vpc", self.vpc);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreditSpecificationRequest {
+    pub cpu_credits: String,
+}
+
+impl FromValue for CreditSpecificationRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            cpu_credits: required(&mut m, "CpuCredits")?,
+        })
+    }
+}
+
+impl ToValue for CreditSpecificationRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "CpuCredits", Some(self.cpu_credits));
         Value::Map(m)
     }
 }
@@ -1085,6 +1792,31 @@ impl ToValue for DeleteSecurityGroupResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteSnapshotRequest {
+    pub snapshot_id: String,
+    pub dry_run: Option<bool>,
+}
+
+impl FromValue for DeleteSnapshotRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            snapshot_id: required(&mut m, "SnapshotId")?,
+            dry_run: take(&mut m, "DryRun")?,
+        })
+    }
+}
+
+impl ToValue for DeleteSnapshotRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "SnapshotId", Some(self.snapshot_id));
+        put(&mut m, "DryRun", self.dry_run);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteSubnetRequest {
     pub subnet_id: String,
     pub dry_run: Option<bool>,
@@ -1133,6 +1865,31 @@ impl ToValue for DeleteTagsRequest {
         put(&mut m, "DryRun", self.dry_run);
         put(&mut m, "Resources", Some(self.resources));
         put(&mut m, "Tags", self.tags);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteVolumeRequest {
+    pub volume_id: String,
+    pub dry_run: Option<bool>,
+}
+
+impl FromValue for DeleteVolumeRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            volume_id: required(&mut m, "VolumeId")?,
+            dry_run: take(&mut m, "DryRun")?,
+        })
+    }
+}
+
+impl ToValue for DeleteVolumeRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "VolumeId", Some(self.volume_id));
+        put(&mut m, "DryRun", self.dry_run);
         Value::Map(m)
     }
 }
@@ -1261,6 +2018,161 @@ impl ToValue for DescribeAvailabilityZonesResult {
     fn to_value(self) -> Value {
         let mut m = BTreeMap::new();
         put(&mut m, "AvailabilityZones", self.availability_zones);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeInstanceAttributeRequest {
+    pub dry_run: Option<bool>,
+    pub instance_id: String,
+    pub attribute: String,
+}
+
+impl FromValue for DescribeInstanceAttributeRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dry_run: take(&mut m, "DryRun")?,
+            instance_id: required(&mut m, "InstanceId")?,
+            attribute: required(&mut m, "Attribute")?,
+        })
+    }
+}
+
+impl ToValue for DescribeInstanceAttributeRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "InstanceId", Some(self.instance_id));
+        put(&mut m, "Attribute", Some(self.attribute));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeInstanceStatusRequest {
+    pub instance_ids: Option<Vec<String>>,
+    pub max_results: Option<i32>,
+    pub next_token: Option<String>,
+    pub include_managed_resources: Option<bool>,
+    pub dry_run: Option<bool>,
+    pub filters: Option<Vec<Filter>>,
+    pub include_all_instances: Option<bool>,
+}
+
+impl FromValue for DescribeInstanceStatusRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            instance_ids: take(&mut m, "InstanceIds")?,
+            max_results: take(&mut m, "MaxResults")?,
+            next_token: take(&mut m, "NextToken")?,
+            include_managed_resources: take(&mut m, "IncludeManagedResources")?,
+            dry_run: take(&mut m, "DryRun")?,
+            filters: take(&mut m, "Filters")?,
+            include_all_instances: take(&mut m, "IncludeAllInstances")?,
+        })
+    }
+}
+
+impl ToValue for DescribeInstanceStatusRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "InstanceIds", self.instance_ids);
+        put(&mut m, "MaxResults", self.max_results);
+        put(&mut m, "NextToken", self.next_token);
+        put(&mut m, "IncludeManagedResources", self.include_managed_resources);
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "Filters", self.filters);
+        put(&mut m, "IncludeAllInstances", self.include_all_instances);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeInstanceStatusResult {
+    pub instance_statuses: Option<Vec<InstanceStatus>>,
+    pub next_token: Option<String>,
+}
+
+impl FromValue for DescribeInstanceStatusResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            instance_statuses: take(&mut m, "InstanceStatuses")?,
+            next_token: take(&mut m, "NextToken")?,
+        })
+    }
+}
+
+impl ToValue for DescribeInstanceStatusResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "InstanceStatuses", self.instance_statuses);
+        put(&mut m, "NextToken", self.next_token);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeInstancesRequest {
+    pub instance_ids: Option<Vec<String>>,
+    pub include_managed_resources: Option<bool>,
+    pub dry_run: Option<bool>,
+    pub filters: Option<Vec<Filter>>,
+    pub next_token: Option<String>,
+    pub max_results: Option<i32>,
+}
+
+impl FromValue for DescribeInstancesRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            instance_ids: take(&mut m, "InstanceIds")?,
+            include_managed_resources: take(&mut m, "IncludeManagedResources")?,
+            dry_run: take(&mut m, "DryRun")?,
+            filters: take(&mut m, "Filters")?,
+            next_token: take(&mut m, "NextToken")?,
+            max_results: take(&mut m, "MaxResults")?,
+        })
+    }
+}
+
+impl ToValue for DescribeInstancesRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "InstanceIds", self.instance_ids);
+        put(&mut m, "IncludeManagedResources", self.include_managed_resources);
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "Filters", self.filters);
+        put(&mut m, "NextToken", self.next_token);
+        put(&mut m, "MaxResults", self.max_results);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeInstancesResult {
+    pub next_token: Option<String>,
+    pub reservations: Option<Vec<Reservation>>,
+}
+
+impl FromValue for DescribeInstancesResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            next_token: take(&mut m, "NextToken")?,
+            reservations: take(&mut m, "Reservations")?,
+        })
+    }
+}
+
+impl ToValue for DescribeInstancesResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "NextToken", self.next_token);
+        put(&mut m, "Reservations", self.reservations);
         Value::Map(m)
     }
 }
@@ -1558,6 +2470,127 @@ impl ToValue for DescribeSecurityGroupsResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeSnapshotAttributeRequest {
+    pub attribute: String,
+    pub snapshot_id: String,
+    pub dry_run: Option<bool>,
+}
+
+impl FromValue for DescribeSnapshotAttributeRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            attribute: required(&mut m, "Attribute")?,
+            snapshot_id: required(&mut m, "SnapshotId")?,
+            dry_run: take(&mut m, "DryRun")?,
+        })
+    }
+}
+
+impl ToValue for DescribeSnapshotAttributeRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Attribute", Some(self.attribute));
+        put(&mut m, "SnapshotId", Some(self.snapshot_id));
+        put(&mut m, "DryRun", self.dry_run);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeSnapshotAttributeResult {
+    pub product_codes: Option<Vec<ProductCode>>,
+    pub snapshot_id: Option<String>,
+    pub create_volume_permissions: Option<Vec<CreateVolumePermission>>,
+}
+
+impl FromValue for DescribeSnapshotAttributeResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            product_codes: take(&mut m, "ProductCodes")?,
+            snapshot_id: take(&mut m, "SnapshotId")?,
+            create_volume_permissions: take(&mut m, "CreateVolumePermissions")?,
+        })
+    }
+}
+
+impl ToValue for DescribeSnapshotAttributeResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "ProductCodes", self.product_codes);
+        put(&mut m, "SnapshotId", self.snapshot_id);
+        put(&mut m, "CreateVolumePermissions", self.create_volume_permissions);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeSnapshotsRequest {
+    pub max_results: Option<i32>,
+    pub next_token: Option<String>,
+    pub owner_ids: Option<Vec<String>>,
+    pub restorable_by_user_ids: Option<Vec<String>>,
+    pub snapshot_ids: Option<Vec<String>>,
+    pub dry_run: Option<bool>,
+    pub filters: Option<Vec<Filter>>,
+}
+
+impl FromValue for DescribeSnapshotsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            max_results: take(&mut m, "MaxResults")?,
+            next_token: take(&mut m, "NextToken")?,
+            owner_ids: take(&mut m, "OwnerIds")?,
+            restorable_by_user_ids: take(&mut m, "RestorableByUserIds")?,
+            snapshot_ids: take(&mut m, "SnapshotIds")?,
+            dry_run: take(&mut m, "DryRun")?,
+            filters: take(&mut m, "Filters")?,
+        })
+    }
+}
+
+impl ToValue for DescribeSnapshotsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "MaxResults", self.max_results);
+        put(&mut m, "NextToken", self.next_token);
+        put(&mut m, "OwnerIds", self.owner_ids);
+        put(&mut m, "RestorableByUserIds", self.restorable_by_user_ids);
+        put(&mut m, "SnapshotIds", self.snapshot_ids);
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "Filters", self.filters);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeSnapshotsResult {
+    pub next_token: Option<String>,
+    pub snapshots: Option<Vec<Snapshot>>,
+}
+
+impl FromValue for DescribeSnapshotsResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            next_token: take(&mut m, "NextToken")?,
+            snapshots: take(&mut m, "Snapshots")?,
+        })
+    }
+}
+
+impl ToValue for DescribeSnapshotsResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "NextToken", self.next_token);
+        put(&mut m, "Snapshots", self.snapshots);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeSubnetsRequest {
     pub filters: Option<Vec<Filter>>,
     pub subnet_ids: Option<Vec<String>>,
@@ -1668,6 +2701,248 @@ impl ToValue for DescribeTagsResult {
         let mut m = BTreeMap::new();
         put(&mut m, "NextToken", self.next_token);
         put(&mut m, "Tags", self.tags);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeVolumeAttributeRequest {
+    pub attribute: String,
+    pub volume_id: String,
+    pub dry_run: Option<bool>,
+}
+
+impl FromValue for DescribeVolumeAttributeRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            attribute: required(&mut m, "Attribute")?,
+            volume_id: required(&mut m, "VolumeId")?,
+            dry_run: take(&mut m, "DryRun")?,
+        })
+    }
+}
+
+impl ToValue for DescribeVolumeAttributeRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Attribute", Some(self.attribute));
+        put(&mut m, "VolumeId", Some(self.volume_id));
+        put(&mut m, "DryRun", self.dry_run);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeVolumeAttributeResult {
+    pub auto_enable_io: Option<AttributeBooleanValue>,
+    pub product_codes: Option<Vec<ProductCode>>,
+    pub volume_id: Option<String>,
+}
+
+impl FromValue for DescribeVolumeAttributeResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            auto_enable_io: take(&mut m, "AutoEnableIO")?,
+            product_codes: take(&mut m, "ProductCodes")?,
+            volume_id: take(&mut m, "VolumeId")?,
+        })
+    }
+}
+
+impl ToValue for DescribeVolumeAttributeResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "AutoEnableIO", self.auto_enable_io);
+        put(&mut m, "ProductCodes", self.product_codes);
+        put(&mut m, "VolumeId", self.volume_id);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeVolumeStatusRequest {
+    pub max_results: Option<i32>,
+    pub next_token: Option<String>,
+    pub volume_ids: Option<Vec<String>>,
+    pub include_managed_resources: Option<bool>,
+    pub dry_run: Option<bool>,
+    pub filters: Option<Vec<Filter>>,
+}
+
+impl FromValue for DescribeVolumeStatusRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            max_results: take(&mut m, "MaxResults")?,
+            next_token: take(&mut m, "NextToken")?,
+            volume_ids: take(&mut m, "VolumeIds")?,
+            include_managed_resources: take(&mut m, "IncludeManagedResources")?,
+            dry_run: take(&mut m, "DryRun")?,
+            filters: take(&mut m, "Filters")?,
+        })
+    }
+}
+
+impl ToValue for DescribeVolumeStatusRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "MaxResults", self.max_results);
+        put(&mut m, "NextToken", self.next_token);
+        put(&mut m, "VolumeIds", self.volume_ids);
+        put(&mut m, "IncludeManagedResources", self.include_managed_resources);
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "Filters", self.filters);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeVolumeStatusResult {
+    pub next_token: Option<String>,
+    pub volume_statuses: Option<Vec<VolumeStatusItem>>,
+}
+
+impl FromValue for DescribeVolumeStatusResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            next_token: take(&mut m, "NextToken")?,
+            volume_statuses: take(&mut m, "VolumeStatuses")?,
+        })
+    }
+}
+
+impl ToValue for DescribeVolumeStatusResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "NextToken", self.next_token);
+        put(&mut m, "VolumeStatuses", self.volume_statuses);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeVolumesModificationsRequest {
+    pub dry_run: Option<bool>,
+    pub volume_ids: Option<Vec<String>>,
+    pub filters: Option<Vec<Filter>>,
+    pub next_token: Option<String>,
+    pub max_results: Option<i32>,
+    pub include_managed_resources: Option<bool>,
+}
+
+impl FromValue for DescribeVolumesModificationsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dry_run: take(&mut m, "DryRun")?,
+            volume_ids: take(&mut m, "VolumeIds")?,
+            filters: take(&mut m, "Filters")?,
+            next_token: take(&mut m, "NextToken")?,
+            max_results: take(&mut m, "MaxResults")?,
+            include_managed_resources: take(&mut m, "IncludeManagedResources")?,
+        })
+    }
+}
+
+impl ToValue for DescribeVolumesModificationsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "VolumeIds", self.volume_ids);
+        put(&mut m, "Filters", self.filters);
+        put(&mut m, "NextToken", self.next_token);
+        put(&mut m, "MaxResults", self.max_results);
+        put(&mut m, "IncludeManagedResources", self.include_managed_resources);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeVolumesModificationsResult {
+    pub next_token: Option<String>,
+    pub volumes_modifications: Option<Vec<VolumeModification>>,
+}
+
+impl FromValue for DescribeVolumesModificationsResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            next_token: take(&mut m, "NextToken")?,
+            volumes_modifications: take(&mut m, "VolumesModifications")?,
+        })
+    }
+}
+
+impl ToValue for DescribeVolumesModificationsResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "NextToken", self.next_token);
+        put(&mut m, "VolumesModifications", self.volumes_modifications);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeVolumesRequest {
+    pub volume_ids: Option<Vec<String>>,
+    pub include_managed_resources: Option<bool>,
+    pub dry_run: Option<bool>,
+    pub filters: Option<Vec<Filter>>,
+    pub next_token: Option<String>,
+    pub max_results: Option<i32>,
+}
+
+impl FromValue for DescribeVolumesRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            volume_ids: take(&mut m, "VolumeIds")?,
+            include_managed_resources: take(&mut m, "IncludeManagedResources")?,
+            dry_run: take(&mut m, "DryRun")?,
+            filters: take(&mut m, "Filters")?,
+            next_token: take(&mut m, "NextToken")?,
+            max_results: take(&mut m, "MaxResults")?,
+        })
+    }
+}
+
+impl ToValue for DescribeVolumesRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "VolumeIds", self.volume_ids);
+        put(&mut m, "IncludeManagedResources", self.include_managed_resources);
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "Filters", self.filters);
+        put(&mut m, "NextToken", self.next_token);
+        put(&mut m, "MaxResults", self.max_results);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeVolumesResult {
+    pub next_token: Option<String>,
+    pub volumes: Option<Vec<Volume>>,
+}
+
+impl FromValue for DescribeVolumesResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            next_token: take(&mut m, "NextToken")?,
+            volumes: take(&mut m, "Volumes")?,
+        })
+    }
+}
+
+impl ToValue for DescribeVolumesResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "NextToken", self.next_token);
+        put(&mut m, "Volumes", self.volumes);
         Value::Map(m)
     }
 }
@@ -1819,6 +3094,112 @@ impl ToValue for DetachInternetGatewayRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct DetachNetworkInterfaceRequest {
+    pub dry_run: Option<bool>,
+    pub attachment_id: String,
+    pub force: Option<bool>,
+}
+
+impl FromValue for DetachNetworkInterfaceRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dry_run: take(&mut m, "DryRun")?,
+            attachment_id: required(&mut m, "AttachmentId")?,
+            force: take(&mut m, "Force")?,
+        })
+    }
+}
+
+impl ToValue for DetachNetworkInterfaceRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "AttachmentId", Some(self.attachment_id));
+        put(&mut m, "Force", self.force);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DetachVolumeRequest {
+    pub device: Option<String>,
+    pub force: Option<bool>,
+    pub instance_id: Option<String>,
+    pub volume_id: String,
+    pub dry_run: Option<bool>,
+}
+
+impl FromValue for DetachVolumeRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            device: take(&mut m, "Device")?,
+            force: take(&mut m, "Force")?,
+            instance_id: take(&mut m, "InstanceId")?,
+            volume_id: required(&mut m, "VolumeId")?,
+            dry_run: take(&mut m, "DryRun")?,
+        })
+    }
+}
+
+impl ToValue for DetachVolumeRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Device", self.device);
+        put(&mut m, "Force", self.force);
+        put(&mut m, "InstanceId", self.instance_id);
+        put(&mut m, "VolumeId", Some(self.volume_id));
+        put(&mut m, "DryRun", self.dry_run);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DisableEbsEncryptionByDefaultRequest {
+    pub dry_run: Option<bool>,
+}
+
+impl FromValue for DisableEbsEncryptionByDefaultRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dry_run: take(&mut m, "DryRun")?,
+        })
+    }
+}
+
+impl ToValue for DisableEbsEncryptionByDefaultRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DryRun", self.dry_run);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DisableEbsEncryptionByDefaultResult {
+    pub ebs_encryption_by_default: Option<bool>,
+}
+
+impl FromValue for DisableEbsEncryptionByDefaultResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            ebs_encryption_by_default: take(&mut m, "EbsEncryptionByDefault")?,
+        })
+    }
+}
+
+impl ToValue for DisableEbsEncryptionByDefaultResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "EbsEncryptionByDefault", self.ebs_encryption_by_default);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DisassociateRouteTableRequest {
     pub dry_run: Option<bool>,
     pub association_id: String,
@@ -1844,6 +3225,476 @@ impl ToValue for DisassociateRouteTableRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct EbsBlockDevice {
+    pub delete_on_termination: Option<bool>,
+    pub iops: Option<i32>,
+    pub snapshot_id: Option<String>,
+    pub volume_size: Option<i32>,
+    pub volume_type: Option<String>,
+    pub kms_key_id: Option<String>,
+    pub throughput: Option<i32>,
+    pub outpost_arn: Option<String>,
+    pub availability_zone: Option<String>,
+    pub encrypted: Option<bool>,
+    pub volume_initialization_rate: Option<i32>,
+    pub availability_zone_id: Option<String>,
+    pub ebs_card_index: Option<i32>,
+}
+
+impl FromValue for EbsBlockDevice {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            delete_on_termination: take(&mut m, "DeleteOnTermination")?,
+            iops: take(&mut m, "Iops")?,
+            snapshot_id: take(&mut m, "SnapshotId")?,
+            volume_size: take(&mut m, "VolumeSize")?,
+            volume_type: take(&mut m, "VolumeType")?,
+            kms_key_id: take(&mut m, "KmsKeyId")?,
+            throughput: take(&mut m, "Throughput")?,
+            outpost_arn: take(&mut m, "OutpostArn")?,
+            availability_zone: take(&mut m, "AvailabilityZone")?,
+            encrypted: take(&mut m, "Encrypted")?,
+            volume_initialization_rate: take(&mut m, "VolumeInitializationRate")?,
+            availability_zone_id: take(&mut m, "AvailabilityZoneId")?,
+            ebs_card_index: take(&mut m, "EbsCardIndex")?,
+        })
+    }
+}
+
+impl ToValue for EbsBlockDevice {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DeleteOnTermination", self.delete_on_termination);
+        put(&mut m, "Iops", self.iops);
+        put(&mut m, "SnapshotId", self.snapshot_id);
+        put(&mut m, "VolumeSize", self.volume_size);
+        put(&mut m, "VolumeType", self.volume_type);
+        put(&mut m, "KmsKeyId", self.kms_key_id);
+        put(&mut m, "Throughput", self.throughput);
+        put(&mut m, "OutpostArn", self.outpost_arn);
+        put(&mut m, "AvailabilityZone", self.availability_zone);
+        put(&mut m, "Encrypted", self.encrypted);
+        put(&mut m, "VolumeInitializationRate", self.volume_initialization_rate);
+        put(&mut m, "AvailabilityZoneId", self.availability_zone_id);
+        put(&mut m, "EbsCardIndex", self.ebs_card_index);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EbsInstanceBlockDevice {
+    pub attach_time: Option<Timestamp>,
+    pub delete_on_termination: Option<bool>,
+    pub status: Option<String>,
+    pub volume_id: Option<String>,
+    pub associated_resource: Option<String>,
+    pub volume_owner_id: Option<String>,
+    pub operator: Option<OperatorResponse>,
+    pub ebs_card_index: Option<i32>,
+}
+
+impl FromValue for EbsInstanceBlockDevice {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            attach_time: take(&mut m, "AttachTime")?,
+            delete_on_termination: take(&mut m, "DeleteOnTermination")?,
+            status: take(&mut m, "Status")?,
+            volume_id: take(&mut m, "VolumeId")?,
+            associated_resource: take(&mut m, "AssociatedResource")?,
+            volume_owner_id: take(&mut m, "VolumeOwnerId")?,
+            operator: take(&mut m, "Operator")?,
+            ebs_card_index: take(&mut m, "EbsCardIndex")?,
+        })
+    }
+}
+
+impl ToValue for EbsInstanceBlockDevice {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "AttachTime", self.attach_time);
+        put(&mut m, "DeleteOnTermination", self.delete_on_termination);
+        put(&mut m, "Status", self.status);
+        put(&mut m, "VolumeId", self.volume_id);
+        put(&mut m, "AssociatedResource", self.associated_resource);
+        put(&mut m, "VolumeOwnerId", self.volume_owner_id);
+        put(&mut m, "Operator", self.operator);
+        put(&mut m, "EbsCardIndex", self.ebs_card_index);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EbsInstanceBlockDeviceSpecification {
+    pub volume_id: Option<String>,
+    pub delete_on_termination: Option<bool>,
+}
+
+impl FromValue for EbsInstanceBlockDeviceSpecification {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            volume_id: take(&mut m, "VolumeId")?,
+            delete_on_termination: take(&mut m, "DeleteOnTermination")?,
+        })
+    }
+}
+
+impl ToValue for EbsInstanceBlockDeviceSpecification {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "VolumeId", self.volume_id);
+        put(&mut m, "DeleteOnTermination", self.delete_on_termination);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EbsStatusDetails {
+    pub impaired_since: Option<Timestamp>,
+    pub name: Option<String>,
+    pub status: Option<String>,
+}
+
+impl FromValue for EbsStatusDetails {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            impaired_since: take(&mut m, "ImpairedSince")?,
+            name: take(&mut m, "Name")?,
+            status: take(&mut m, "Status")?,
+        })
+    }
+}
+
+impl ToValue for EbsStatusDetails {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "ImpairedSince", self.impaired_since);
+        put(&mut m, "Name", self.name);
+        put(&mut m, "Status", self.status);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EbsStatusSummary {
+    pub details: Option<Vec<EbsStatusDetails>>,
+    pub status: Option<String>,
+}
+
+impl FromValue for EbsStatusSummary {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            details: take(&mut m, "Details")?,
+            status: take(&mut m, "Status")?,
+        })
+    }
+}
+
+impl ToValue for EbsStatusSummary {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Details", self.details);
+        put(&mut m, "Status", self.status);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ElasticGpuAssociation {
+    pub elastic_gpu_id: Option<String>,
+    pub elastic_gpu_association_id: Option<String>,
+    pub elastic_gpu_association_state: Option<String>,
+    pub elastic_gpu_association_time: Option<String>,
+}
+
+impl FromValue for ElasticGpuAssociation {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            elastic_gpu_id: take(&mut m, "ElasticGpuId")?,
+            elastic_gpu_association_id: take(&mut m, "ElasticGpuAssociationId")?,
+            elastic_gpu_association_state: take(&mut m, "ElasticGpuAssociationState")?,
+            elastic_gpu_association_time: take(&mut m, "ElasticGpuAssociationTime")?,
+        })
+    }
+}
+
+impl ToValue for ElasticGpuAssociation {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "ElasticGpuId", self.elastic_gpu_id);
+        put(&mut m, "ElasticGpuAssociationId", self.elastic_gpu_association_id);
+        put(&mut m, "ElasticGpuAssociationState", self.elastic_gpu_association_state);
+        put(&mut m, "ElasticGpuAssociationTime", self.elastic_gpu_association_time);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ElasticGpuSpecification {
+    pub r#type: String,
+}
+
+impl FromValue for ElasticGpuSpecification {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            r#type: required(&mut m, "Type")?,
+        })
+    }
+}
+
+impl ToValue for ElasticGpuSpecification {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Type", Some(self.r#type));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ElasticInferenceAccelerator {
+    pub r#type: String,
+    pub count: Option<i32>,
+}
+
+impl FromValue for ElasticInferenceAccelerator {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            r#type: required(&mut m, "Type")?,
+            count: take(&mut m, "Count")?,
+        })
+    }
+}
+
+impl ToValue for ElasticInferenceAccelerator {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Type", Some(self.r#type));
+        put(&mut m, "Count", self.count);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ElasticInferenceAcceleratorAssociation {
+    pub elastic_inference_accelerator_arn: Option<String>,
+    pub elastic_inference_accelerator_association_id: Option<String>,
+    pub elastic_inference_accelerator_association_state: Option<String>,
+    pub elastic_inference_accelerator_association_time: Option<Timestamp>,
+}
+
+impl FromValue for ElasticInferenceAcceleratorAssociation {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            elastic_inference_accelerator_arn: take(&mut m, "ElasticInferenceAcceleratorArn")?,
+            elastic_inference_accelerator_association_id: take(&mut m, "ElasticInferenceAcceleratorAssociationId")?,
+            elastic_inference_accelerator_association_state: take(&mut m, "ElasticInferenceAcceleratorAssociationState")?,
+            elastic_inference_accelerator_association_time: take(&mut m, "ElasticInferenceAcceleratorAssociationTime")?,
+        })
+    }
+}
+
+impl ToValue for ElasticInferenceAcceleratorAssociation {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "ElasticInferenceAcceleratorArn", self.elastic_inference_accelerator_arn);
+        put(&mut m, "ElasticInferenceAcceleratorAssociationId", self.elastic_inference_accelerator_association_id);
+        put(&mut m, "ElasticInferenceAcceleratorAssociationState", self.elastic_inference_accelerator_association_state);
+        put(&mut m, "ElasticInferenceAcceleratorAssociationTime", self.elastic_inference_accelerator_association_time);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EnaSrdSpecification {
+    pub ena_srd_enabled: Option<bool>,
+    pub ena_srd_udp_specification: Option<EnaSrdUdpSpecification>,
+}
+
+impl FromValue for EnaSrdSpecification {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            ena_srd_enabled: take(&mut m, "EnaSrdEnabled")?,
+            ena_srd_udp_specification: take(&mut m, "EnaSrdUdpSpecification")?,
+        })
+    }
+}
+
+impl ToValue for EnaSrdSpecification {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "EnaSrdEnabled", self.ena_srd_enabled);
+        put(&mut m, "EnaSrdUdpSpecification", self.ena_srd_udp_specification);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EnaSrdSpecificationRequest {
+    pub ena_srd_enabled: Option<bool>,
+    pub ena_srd_udp_specification: Option<EnaSrdUdpSpecificationRequest>,
+}
+
+impl FromValue for EnaSrdSpecificationRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            ena_srd_enabled: take(&mut m, "EnaSrdEnabled")?,
+            ena_srd_udp_specification: take(&mut m, "EnaSrdUdpSpecification")?,
+        })
+    }
+}
+
+impl ToValue for EnaSrdSpecificationRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "EnaSrdEnabled", self.ena_srd_enabled);
+        put(&mut m, "EnaSrdUdpSpecification", self.ena_srd_udp_specification);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EnaSrdUdpSpecification {
+    pub ena_srd_udp_enabled: Option<bool>,
+}
+
+impl FromValue for EnaSrdUdpSpecification {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            ena_srd_udp_enabled: take(&mut m, "EnaSrdUdpEnabled")?,
+        })
+    }
+}
+
+impl ToValue for EnaSrdUdpSpecification {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "EnaSrdUdpEnabled", self.ena_srd_udp_enabled);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EnaSrdUdpSpecificationRequest {
+    pub ena_srd_udp_enabled: Option<bool>,
+}
+
+impl FromValue for EnaSrdUdpSpecificationRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            ena_srd_udp_enabled: take(&mut m, "EnaSrdUdpEnabled")?,
+        })
+    }
+}
+
+impl ToValue for EnaSrdUdpSpecificationRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "EnaSrdUdpEnabled", self.ena_srd_udp_enabled);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EnableEbsEncryptionByDefaultRequest {
+    pub dry_run: Option<bool>,
+}
+
+impl FromValue for EnableEbsEncryptionByDefaultRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dry_run: take(&mut m, "DryRun")?,
+        })
+    }
+}
+
+impl ToValue for EnableEbsEncryptionByDefaultRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DryRun", self.dry_run);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EnableEbsEncryptionByDefaultResult {
+    pub ebs_encryption_by_default: Option<bool>,
+}
+
+impl FromValue for EnableEbsEncryptionByDefaultResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            ebs_encryption_by_default: take(&mut m, "EbsEncryptionByDefault")?,
+        })
+    }
+}
+
+impl ToValue for EnableEbsEncryptionByDefaultResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "EbsEncryptionByDefault", self.ebs_encryption_by_default);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EnclaveOptions {
+    pub enabled: Option<bool>,
+}
+
+impl FromValue for EnclaveOptions {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            enabled: take(&mut m, "Enabled")?,
+        })
+    }
+}
+
+impl ToValue for EnclaveOptions {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Enabled", self.enabled);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EnclaveOptionsRequest {
+    pub enabled: Option<bool>,
+}
+
+impl FromValue for EnclaveOptionsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            enabled: take(&mut m, "Enabled")?,
+        })
+    }
+}
+
+impl ToValue for EnclaveOptionsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Enabled", self.enabled);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Filter {
     pub name: Option<String>,
     pub values: Option<Vec<String>>,
@@ -1864,6 +3715,1555 @@ impl ToValue for Filter {
         let mut m = BTreeMap::new();
         put(&mut m, "Name", self.name);
         put(&mut m, "Values", self.values);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GetConsoleOutputRequest {
+    pub instance_id: String,
+    pub latest: Option<bool>,
+    pub dry_run: Option<bool>,
+}
+
+impl FromValue for GetConsoleOutputRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            instance_id: required(&mut m, "InstanceId")?,
+            latest: take(&mut m, "Latest")?,
+            dry_run: take(&mut m, "DryRun")?,
+        })
+    }
+}
+
+impl ToValue for GetConsoleOutputRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "InstanceId", Some(self.instance_id));
+        put(&mut m, "Latest", self.latest);
+        put(&mut m, "DryRun", self.dry_run);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GetConsoleOutputResult {
+    pub instance_id: Option<String>,
+    pub timestamp: Option<Timestamp>,
+    pub output: Option<String>,
+}
+
+impl FromValue for GetConsoleOutputResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            instance_id: take(&mut m, "InstanceId")?,
+            timestamp: take(&mut m, "Timestamp")?,
+            output: take(&mut m, "Output")?,
+        })
+    }
+}
+
+impl ToValue for GetConsoleOutputResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "InstanceId", self.instance_id);
+        put(&mut m, "Timestamp", self.timestamp);
+        put(&mut m, "Output", self.output);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GetEbsEncryptionByDefaultRequest {
+    pub dry_run: Option<bool>,
+}
+
+impl FromValue for GetEbsEncryptionByDefaultRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dry_run: take(&mut m, "DryRun")?,
+        })
+    }
+}
+
+impl ToValue for GetEbsEncryptionByDefaultRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DryRun", self.dry_run);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GetEbsEncryptionByDefaultResult {
+    pub ebs_encryption_by_default: Option<bool>,
+    pub sse_type: Option<String>,
+}
+
+impl FromValue for GetEbsEncryptionByDefaultResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            ebs_encryption_by_default: take(&mut m, "EbsEncryptionByDefault")?,
+            sse_type: take(&mut m, "SseType")?,
+        })
+    }
+}
+
+impl ToValue for GetEbsEncryptionByDefaultResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "EbsEncryptionByDefault", self.ebs_encryption_by_default);
+        put(&mut m, "SseType", self.sse_type);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GroupIdentifier {
+    pub group_id: Option<String>,
+    pub group_name: Option<String>,
+}
+
+impl FromValue for GroupIdentifier {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            group_id: take(&mut m, "GroupId")?,
+            group_name: take(&mut m, "GroupName")?,
+        })
+    }
+}
+
+impl ToValue for GroupIdentifier {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "GroupId", self.group_id);
+        put(&mut m, "GroupName", self.group_name);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HibernationOptions {
+    pub configured: Option<bool>,
+}
+
+impl FromValue for HibernationOptions {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            configured: take(&mut m, "Configured")?,
+        })
+    }
+}
+
+impl ToValue for HibernationOptions {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Configured", self.configured);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HibernationOptionsRequest {
+    pub configured: Option<bool>,
+}
+
+impl FromValue for HibernationOptionsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            configured: take(&mut m, "Configured")?,
+        })
+    }
+}
+
+impl ToValue for HibernationOptionsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Configured", self.configured);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IamInstanceProfile {
+    pub arn: Option<String>,
+    pub id: Option<String>,
+}
+
+impl FromValue for IamInstanceProfile {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            arn: take(&mut m, "Arn")?,
+            id: take(&mut m, "Id")?,
+        })
+    }
+}
+
+impl ToValue for IamInstanceProfile {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Arn", self.arn);
+        put(&mut m, "Id", self.id);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IamInstanceProfileSpecification {
+    pub arn: Option<String>,
+    pub name: Option<String>,
+}
+
+impl FromValue for IamInstanceProfileSpecification {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            arn: take(&mut m, "Arn")?,
+            name: take(&mut m, "Name")?,
+        })
+    }
+}
+
+impl ToValue for IamInstanceProfileSpecification {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Arn", self.arn);
+        put(&mut m, "Name", self.name);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InitializationStatusDetails {
+    pub initialization_type: Option<String>,
+    pub progress: Option<i64>,
+    pub estimated_time_to_complete_in_seconds: Option<i64>,
+}
+
+impl FromValue for InitializationStatusDetails {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            initialization_type: take(&mut m, "InitializationType")?,
+            progress: take(&mut m, "Progress")?,
+            estimated_time_to_complete_in_seconds: take(&mut m, "EstimatedTimeToCompleteInSeconds")?,
+        })
+    }
+}
+
+impl ToValue for InitializationStatusDetails {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "InitializationType", self.initialization_type);
+        put(&mut m, "Progress", self.progress);
+        put(&mut m, "EstimatedTimeToCompleteInSeconds", self.estimated_time_to_complete_in_seconds);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Instance {
+    pub architecture: Option<String>,
+    pub block_device_mappings: Option<Vec<InstanceBlockDeviceMapping>>,
+    pub client_token: Option<String>,
+    pub ebs_optimized: Option<bool>,
+    pub ena_support: Option<bool>,
+    pub hypervisor: Option<String>,
+    pub iam_instance_profile: Option<IamInstanceProfile>,
+    pub instance_lifecycle: Option<String>,
+    pub elastic_gpu_associations: Option<Vec<ElasticGpuAssociation>>,
+    pub elastic_inference_accelerator_associations: Option<Vec<ElasticInferenceAcceleratorAssociation>>,
+    pub network_interfaces: Option<Vec<InstanceNetworkInterface>>,
+    pub outpost_arn: Option<String>,
+    pub root_device_name: Option<String>,
+    pub root_device_type: Option<String>,
+    pub security_groups: Option<Vec<GroupIdentifier>>,
+    pub source_dest_check: Option<bool>,
+    pub spot_instance_request_id: Option<String>,
+    pub sriov_net_support: Option<String>,
+    pub state_reason: Option<StateReason>,
+    pub tags: Option<Vec<Tag>>,
+    pub virtualization_type: Option<String>,
+    pub cpu_options: Option<CpuOptions>,
+    pub capacity_block_id: Option<String>,
+    pub capacity_reservation_id: Option<String>,
+    pub capacity_reservation_specification: Option<CapacityReservationSpecificationResponse>,
+    pub hibernation_options: Option<HibernationOptions>,
+    pub licenses: Option<Vec<LicenseConfiguration>>,
+    pub metadata_options: Option<InstanceMetadataOptionsResponse>,
+    pub enclave_options: Option<EnclaveOptions>,
+    pub boot_mode: Option<String>,
+    pub platform_details: Option<String>,
+    pub usage_operation: Option<String>,
+    pub usage_operation_update_time: Option<Timestamp>,
+    pub private_dns_name_options: Option<PrivateDnsNameOptionsResponse>,
+    pub ipv6_address: Option<String>,
+    pub tpm_support: Option<String>,
+    pub maintenance_options: Option<InstanceMaintenanceOptions>,
+    pub current_instance_boot_mode: Option<String>,
+    pub network_performance_options: Option<InstanceNetworkPerformanceOptions>,
+    pub operator: Option<OperatorResponse>,
+    pub secondary_interfaces: Option<Vec<InstanceSecondaryInterface>>,
+    pub instance_id: Option<String>,
+    pub image_id: Option<String>,
+    pub state: Option<InstanceState>,
+    pub private_dns_name: Option<String>,
+    pub public_dns_name: Option<String>,
+    pub state_transition_reason: Option<String>,
+    pub key_name: Option<String>,
+    pub ami_launch_index: Option<i32>,
+    pub product_codes: Option<Vec<ProductCode>>,
+    pub instance_type: Option<String>,
+    pub launch_time: Option<Timestamp>,
+    pub placement: Option<Placement>,
+    pub kernel_id: Option<String>,
+    pub ramdisk_id: Option<String>,
+    pub platform: Option<String>,
+    pub monitoring: Option<Monitoring>,
+    pub subnet_id: Option<String>,
+    pub vpc_id: Option<String>,
+    pub private_ip_address: Option<String>,
+    pub public_ip_address: Option<String>,
+}
+
+impl FromValue for Instance {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            architecture: take(&mut m, "Architecture")?,
+            block_device_mappings: take(&mut m, "BlockDeviceMappings")?,
+            client_token: take(&mut m, "ClientToken")?,
+            ebs_optimized: take(&mut m, "EbsOptimized")?,
+            ena_support: take(&mut m, "EnaSupport")?,
+            hypervisor: take(&mut m, "Hypervisor")?,
+            iam_instance_profile: take(&mut m, "IamInstanceProfile")?,
+            instance_lifecycle: take(&mut m, "InstanceLifecycle")?,
+            elastic_gpu_associations: take(&mut m, "ElasticGpuAssociations")?,
+            elastic_inference_accelerator_associations: take(&mut m, "ElasticInferenceAcceleratorAssociations")?,
+            network_interfaces: take(&mut m, "NetworkInterfaces")?,
+            outpost_arn: take(&mut m, "OutpostArn")?,
+            root_device_name: take(&mut m, "RootDeviceName")?,
+            root_device_type: take(&mut m, "RootDeviceType")?,
+            security_groups: take(&mut m, "SecurityGroups")?,
+            source_dest_check: take(&mut m, "SourceDestCheck")?,
+            spot_instance_request_id: take(&mut m, "SpotInstanceRequestId")?,
+            sriov_net_support: take(&mut m, "SriovNetSupport")?,
+            state_reason: take(&mut m, "StateReason")?,
+            tags: take(&mut m, "Tags")?,
+            virtualization_type: take(&mut m, "VirtualizationType")?,
+            cpu_options: take(&mut m, "CpuOptions")?,
+            capacity_block_id: take(&mut m, "CapacityBlockId")?,
+            capacity_reservation_id: take(&mut m, "CapacityReservationId")?,
+            capacity_reservation_specification: take(&mut m, "CapacityReservationSpecification")?,
+            hibernation_options: take(&mut m, "HibernationOptions")?,
+            licenses: take(&mut m, "Licenses")?,
+            metadata_options: take(&mut m, "MetadataOptions")?,
+            enclave_options: take(&mut m, "EnclaveOptions")?,
+            boot_mode: take(&mut m, "BootMode")?,
+            platform_details: take(&mut m, "PlatformDetails")?,
+            usage_operation: take(&mut m, "UsageOperation")?,
+            usage_operation_update_time: take(&mut m, "UsageOperationUpdateTime")?,
+            private_dns_name_options: take(&mut m, "PrivateDnsNameOptions")?,
+            ipv6_address: take(&mut m, "Ipv6Address")?,
+            tpm_support: take(&mut m, "TpmSupport")?,
+            maintenance_options: take(&mut m, "MaintenanceOptions")?,
+            current_instance_boot_mode: take(&mut m, "CurrentInstanceBootMode")?,
+            network_performance_options: take(&mut m, "NetworkPerformanceOptions")?,
+            operator: take(&mut m, "Operator")?,
+            secondary_interfaces: take(&mut m, "SecondaryInterfaces")?,
+            instance_id: take(&mut m, "InstanceId")?,
+            image_id: take(&mut m, "ImageId")?,
+            state: take(&mut m, "State")?,
+            private_dns_name: take(&mut m, "PrivateDnsName")?,
+            public_dns_name: take(&mut m, "PublicDnsName")?,
+            state_transition_reason: take(&mut m, "StateTransitionReason")?,
+            key_name: take(&mut m, "KeyName")?,
+            ami_launch_index: take(&mut m, "AmiLaunchIndex")?,
+            product_codes: take(&mut m, "ProductCodes")?,
+            instance_type: take(&mut m, "InstanceType")?,
+            launch_time: take(&mut m, "LaunchTime")?,
+            placement: take(&mut m, "Placement")?,
+            kernel_id: take(&mut m, "KernelId")?,
+            ramdisk_id: take(&mut m, "RamdiskId")?,
+            platform: take(&mut m, "Platform")?,
+            monitoring: take(&mut m, "Monitoring")?,
+            subnet_id: take(&mut m, "SubnetId")?,
+            vpc_id: take(&mut m, "VpcId")?,
+            private_ip_address: take(&mut m, "PrivateIpAddress")?,
+            public_ip_address: take(&mut m, "PublicIpAddress")?,
+        })
+    }
+}
+
+impl ToValue for Instance {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Architecture", self.architecture);
+        put(&mut m, "BlockDeviceMappings", self.block_device_mappings);
+        put(&mut m, "ClientToken", self.client_token);
+        put(&mut m, "EbsOptimized", self.ebs_optimized);
+        put(&mut m, "EnaSupport", self.ena_support);
+        put(&mut m, "Hypervisor", self.hypervisor);
+        put(&mut m, "IamInstanceProfile", self.iam_instance_profile);
+        put(&mut m, "InstanceLifecycle", self.instance_lifecycle);
+        put(&mut m, "ElasticGpuAssociations", self.elastic_gpu_associations);
+        put(&mut m, "ElasticInferenceAcceleratorAssociations", self.elastic_inference_accelerator_associations);
+        put(&mut m, "NetworkInterfaces", self.network_interfaces);
+        put(&mut m, "OutpostArn", self.outpost_arn);
+        put(&mut m, "RootDeviceName", self.root_device_name);
+        put(&mut m, "RootDeviceType", self.root_device_type);
+        put(&mut m, "SecurityGroups", self.security_groups);
+        put(&mut m, "SourceDestCheck", self.source_dest_check);
+        put(&mut m, "SpotInstanceRequestId", self.spot_instance_request_id);
+        put(&mut m, "SriovNetSupport", self.sriov_net_support);
+        put(&mut m, "StateReason", self.state_reason);
+        put(&mut m, "Tags", self.tags);
+        put(&mut m, "VirtualizationType", self.virtualization_type);
+        put(&mut m, "CpuOptions", self.cpu_options);
+        put(&mut m, "CapacityBlockId", self.capacity_block_id);
+        put(&mut m, "CapacityReservationId", self.capacity_reservation_id);
+        put(&mut m, "CapacityReservationSpecification", self.capacity_reservation_specification);
+        put(&mut m, "HibernationOptions", self.hibernation_options);
+        put(&mut m, "Licenses", self.licenses);
+        put(&mut m, "MetadataOptions", self.metadata_options);
+        put(&mut m, "EnclaveOptions", self.enclave_options);
+        put(&mut m, "BootMode", self.boot_mode);
+        put(&mut m, "PlatformDetails", self.platform_details);
+        put(&mut m, "UsageOperation", self.usage_operation);
+        put(&mut m, "UsageOperationUpdateTime", self.usage_operation_update_time);
+        put(&mut m, "PrivateDnsNameOptions", self.private_dns_name_options);
+        put(&mut m, "Ipv6Address", self.ipv6_address);
+        put(&mut m, "TpmSupport", self.tpm_support);
+        put(&mut m, "MaintenanceOptions", self.maintenance_options);
+        put(&mut m, "CurrentInstanceBootMode", self.current_instance_boot_mode);
+        put(&mut m, "NetworkPerformanceOptions", self.network_performance_options);
+        put(&mut m, "Operator", self.operator);
+        put(&mut m, "SecondaryInterfaces", self.secondary_interfaces);
+        put(&mut m, "InstanceId", self.instance_id);
+        put(&mut m, "ImageId", self.image_id);
+        put(&mut m, "State", self.state);
+        put(&mut m, "PrivateDnsName", self.private_dns_name);
+        put(&mut m, "PublicDnsName", self.public_dns_name);
+        put(&mut m, "StateTransitionReason", self.state_transition_reason);
+        put(&mut m, "KeyName", self.key_name);
+        put(&mut m, "AmiLaunchIndex", self.ami_launch_index);
+        put(&mut m, "ProductCodes", self.product_codes);
+        put(&mut m, "InstanceType", self.instance_type);
+        put(&mut m, "LaunchTime", self.launch_time);
+        put(&mut m, "Placement", self.placement);
+        put(&mut m, "KernelId", self.kernel_id);
+        put(&mut m, "RamdiskId", self.ramdisk_id);
+        put(&mut m, "Platform", self.platform);
+        put(&mut m, "Monitoring", self.monitoring);
+        put(&mut m, "SubnetId", self.subnet_id);
+        put(&mut m, "VpcId", self.vpc_id);
+        put(&mut m, "PrivateIpAddress", self.private_ip_address);
+        put(&mut m, "PublicIpAddress", self.public_ip_address);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceAttachmentEnaSrdSpecification {
+    pub ena_srd_enabled: Option<bool>,
+    pub ena_srd_udp_specification: Option<InstanceAttachmentEnaSrdUdpSpecification>,
+}
+
+impl FromValue for InstanceAttachmentEnaSrdSpecification {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            ena_srd_enabled: take(&mut m, "EnaSrdEnabled")?,
+            ena_srd_udp_specification: take(&mut m, "EnaSrdUdpSpecification")?,
+        })
+    }
+}
+
+impl ToValue for InstanceAttachmentEnaSrdSpecification {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "EnaSrdEnabled", self.ena_srd_enabled);
+        put(&mut m, "EnaSrdUdpSpecification", self.ena_srd_udp_specification);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceAttachmentEnaSrdUdpSpecification {
+    pub ena_srd_udp_enabled: Option<bool>,
+}
+
+impl FromValue for InstanceAttachmentEnaSrdUdpSpecification {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            ena_srd_udp_enabled: take(&mut m, "EnaSrdUdpEnabled")?,
+        })
+    }
+}
+
+impl ToValue for InstanceAttachmentEnaSrdUdpSpecification {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "EnaSrdUdpEnabled", self.ena_srd_udp_enabled);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceAttribute {
+    pub block_device_mappings: Option<Vec<InstanceBlockDeviceMapping>>,
+    pub disable_api_termination: Option<AttributeBooleanValue>,
+    pub ena_support: Option<AttributeBooleanValue>,
+    pub enclave_options: Option<EnclaveOptions>,
+    pub ebs_optimized: Option<AttributeBooleanValue>,
+    pub instance_id: Option<String>,
+    pub instance_initiated_shutdown_behavior: Option<AttributeValue>,
+    pub instance_type: Option<AttributeValue>,
+    pub kernel_id: Option<AttributeValue>,
+    pub product_codes: Option<Vec<ProductCode>>,
+    pub ramdisk_id: Option<AttributeValue>,
+    pub root_device_name: Option<AttributeValue>,
+    pub source_dest_check: Option<AttributeBooleanValue>,
+    pub sriov_net_support: Option<AttributeValue>,
+    pub user_data: Option<AttributeValue>,
+    pub disable_api_stop: Option<AttributeBooleanValue>,
+    pub groups: Option<Vec<GroupIdentifier>>,
+}
+
+impl FromValue for InstanceAttribute {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            block_device_mappings: take(&mut m, "BlockDeviceMappings")?,
+            disable_api_termination: take(&mut m, "DisableApiTermination")?,
+            ena_support: take(&mut m, "EnaSupport")?,
+            enclave_options: take(&mut m, "EnclaveOptions")?,
+            ebs_optimized: take(&mut m, "EbsOptimized")?,
+            instance_id: take(&mut m, "InstanceId")?,
+            instance_initiated_shutdown_behavior: take(&mut m, "InstanceInitiatedShutdownBehavior")?,
+            instance_type: take(&mut m, "InstanceType")?,
+            kernel_id: take(&mut m, "KernelId")?,
+            product_codes: take(&mut m, "ProductCodes")?,
+            ramdisk_id: take(&mut m, "RamdiskId")?,
+            root_device_name: take(&mut m, "RootDeviceName")?,
+            source_dest_check: take(&mut m, "SourceDestCheck")?,
+            sriov_net_support: take(&mut m, "SriovNetSupport")?,
+            user_data: take(&mut m, "UserData")?,
+            disable_api_stop: take(&mut m, "DisableApiStop")?,
+            groups: take(&mut m, "Groups")?,
+        })
+    }
+}
+
+impl ToValue for InstanceAttribute {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "BlockDeviceMappings", self.block_device_mappings);
+        put(&mut m, "DisableApiTermination", self.disable_api_termination);
+        put(&mut m, "EnaSupport", self.ena_support);
+        put(&mut m, "EnclaveOptions", self.enclave_options);
+        put(&mut m, "EbsOptimized", self.ebs_optimized);
+        put(&mut m, "InstanceId", self.instance_id);
+        put(&mut m, "InstanceInitiatedShutdownBehavior", self.instance_initiated_shutdown_behavior);
+        put(&mut m, "InstanceType", self.instance_type);
+        put(&mut m, "KernelId", self.kernel_id);
+        put(&mut m, "ProductCodes", self.product_codes);
+        put(&mut m, "RamdiskId", self.ramdisk_id);
+        put(&mut m, "RootDeviceName", self.root_device_name);
+        put(&mut m, "SourceDestCheck", self.source_dest_check);
+        put(&mut m, "SriovNetSupport", self.sriov_net_support);
+        put(&mut m, "UserData", self.user_data);
+        put(&mut m, "DisableApiStop", self.disable_api_stop);
+        put(&mut m, "Groups", self.groups);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceBlockDeviceMapping {
+    pub device_name: Option<String>,
+    pub ebs: Option<EbsInstanceBlockDevice>,
+}
+
+impl FromValue for InstanceBlockDeviceMapping {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            device_name: take(&mut m, "DeviceName")?,
+            ebs: take(&mut m, "Ebs")?,
+        })
+    }
+}
+
+impl ToValue for InstanceBlockDeviceMapping {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DeviceName", self.device_name);
+        put(&mut m, "Ebs", self.ebs);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceBlockDeviceMappingSpecification {
+    pub device_name: Option<String>,
+    pub ebs: Option<EbsInstanceBlockDeviceSpecification>,
+    pub virtual_name: Option<String>,
+    pub no_device: Option<String>,
+}
+
+impl FromValue for InstanceBlockDeviceMappingSpecification {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            device_name: take(&mut m, "DeviceName")?,
+            ebs: take(&mut m, "Ebs")?,
+            virtual_name: take(&mut m, "VirtualName")?,
+            no_device: take(&mut m, "NoDevice")?,
+        })
+    }
+}
+
+impl ToValue for InstanceBlockDeviceMappingSpecification {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DeviceName", self.device_name);
+        put(&mut m, "Ebs", self.ebs);
+        put(&mut m, "VirtualName", self.virtual_name);
+        put(&mut m, "NoDevice", self.no_device);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceIpv4Prefix {
+    pub ipv4_prefix: Option<String>,
+}
+
+impl FromValue for InstanceIpv4Prefix {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            ipv4_prefix: take(&mut m, "Ipv4Prefix")?,
+        })
+    }
+}
+
+impl ToValue for InstanceIpv4Prefix {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Ipv4Prefix", self.ipv4_prefix);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceIpv6Address {
+    pub ipv6_address: Option<String>,
+    pub is_primary_ipv6: Option<bool>,
+}
+
+impl FromValue for InstanceIpv6Address {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            ipv6_address: take(&mut m, "Ipv6Address")?,
+            is_primary_ipv6: take(&mut m, "IsPrimaryIpv6")?,
+        })
+    }
+}
+
+impl ToValue for InstanceIpv6Address {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Ipv6Address", self.ipv6_address);
+        put(&mut m, "IsPrimaryIpv6", self.is_primary_ipv6);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceIpv6Prefix {
+    pub ipv6_prefix: Option<String>,
+}
+
+impl FromValue for InstanceIpv6Prefix {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            ipv6_prefix: take(&mut m, "Ipv6Prefix")?,
+        })
+    }
+}
+
+impl ToValue for InstanceIpv6Prefix {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Ipv6Prefix", self.ipv6_prefix);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceMaintenanceOptions {
+    pub auto_recovery: Option<String>,
+    pub reboot_migration: Option<String>,
+}
+
+impl FromValue for InstanceMaintenanceOptions {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            auto_recovery: take(&mut m, "AutoRecovery")?,
+            reboot_migration: take(&mut m, "RebootMigration")?,
+        })
+    }
+}
+
+impl ToValue for InstanceMaintenanceOptions {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "AutoRecovery", self.auto_recovery);
+        put(&mut m, "RebootMigration", self.reboot_migration);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceMaintenanceOptionsRequest {
+    pub auto_recovery: Option<String>,
+}
+
+impl FromValue for InstanceMaintenanceOptionsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            auto_recovery: take(&mut m, "AutoRecovery")?,
+        })
+    }
+}
+
+impl ToValue for InstanceMaintenanceOptionsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "AutoRecovery", self.auto_recovery);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceMarketOptionsRequest {
+    pub market_type: Option<String>,
+    pub spot_options: Option<SpotMarketOptions>,
+}
+
+impl FromValue for InstanceMarketOptionsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            market_type: take(&mut m, "MarketType")?,
+            spot_options: take(&mut m, "SpotOptions")?,
+        })
+    }
+}
+
+impl ToValue for InstanceMarketOptionsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "MarketType", self.market_type);
+        put(&mut m, "SpotOptions", self.spot_options);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceMetadataOptionsRequest {
+    pub http_tokens: Option<String>,
+    pub http_put_response_hop_limit: Option<i32>,
+    pub http_endpoint: Option<String>,
+    pub http_protocol_ipv6: Option<String>,
+    pub instance_metadata_tags: Option<String>,
+}
+
+impl FromValue for InstanceMetadataOptionsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            http_tokens: take(&mut m, "HttpTokens")?,
+            http_put_response_hop_limit: take(&mut m, "HttpPutResponseHopLimit")?,
+            http_endpoint: take(&mut m, "HttpEndpoint")?,
+            http_protocol_ipv6: take(&mut m, "HttpProtocolIpv6")?,
+            instance_metadata_tags: take(&mut m, "InstanceMetadataTags")?,
+        })
+    }
+}
+
+impl ToValue for InstanceMetadataOptionsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "HttpTokens", self.http_tokens);
+        put(&mut m, "HttpPutResponseHopLimit", self.http_put_response_hop_limit);
+        put(&mut m, "HttpEndpoint", self.http_endpoint);
+        put(&mut m, "HttpProtocolIpv6", self.http_protocol_ipv6);
+        put(&mut m, "InstanceMetadataTags", self.instance_metadata_tags);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceMetadataOptionsResponse {
+    pub state: Option<String>,
+    pub http_tokens: Option<String>,
+    pub http_put_response_hop_limit: Option<i32>,
+    pub http_endpoint: Option<String>,
+    pub http_protocol_ipv6: Option<String>,
+    pub instance_metadata_tags: Option<String>,
+}
+
+impl FromValue for InstanceMetadataOptionsResponse {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            state: take(&mut m, "State")?,
+            http_tokens: take(&mut m, "HttpTokens")?,
+            http_put_response_hop_limit: take(&mut m, "HttpPutResponseHopLimit")?,
+            http_endpoint: take(&mut m, "HttpEndpoint")?,
+            http_protocol_ipv6: take(&mut m, "HttpProtocolIpv6")?,
+            instance_metadata_tags: take(&mut m, "InstanceMetadataTags")?,
+        })
+    }
+}
+
+impl ToValue for InstanceMetadataOptionsResponse {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "State", self.state);
+        put(&mut m, "HttpTokens", self.http_tokens);
+        put(&mut m, "HttpPutResponseHopLimit", self.http_put_response_hop_limit);
+        put(&mut m, "HttpEndpoint", self.http_endpoint);
+        put(&mut m, "HttpProtocolIpv6", self.http_protocol_ipv6);
+        put(&mut m, "InstanceMetadataTags", self.instance_metadata_tags);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceMonitoring {
+    pub instance_id: Option<String>,
+    pub monitoring: Option<Monitoring>,
+}
+
+impl FromValue for InstanceMonitoring {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            instance_id: take(&mut m, "InstanceId")?,
+            monitoring: take(&mut m, "Monitoring")?,
+        })
+    }
+}
+
+impl ToValue for InstanceMonitoring {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "InstanceId", self.instance_id);
+        put(&mut m, "Monitoring", self.monitoring);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceNetworkInterface {
+    pub association: Option<InstanceNetworkInterfaceAssociation>,
+    pub attachment: Option<InstanceNetworkInterfaceAttachment>,
+    pub description: Option<String>,
+    pub groups: Option<Vec<GroupIdentifier>>,
+    pub ipv6_addresses: Option<Vec<InstanceIpv6Address>>,
+    pub mac_address: Option<String>,
+    pub network_interface_id: Option<String>,
+    pub owner_id: Option<String>,
+    pub private_dns_name: Option<String>,
+    pub private_ip_address: Option<String>,
+    pub private_ip_addresses: Option<Vec<InstancePrivateIpAddress>>,
+    pub source_dest_check: Option<bool>,
+    pub status: Option<String>,
+    pub subnet_id: Option<String>,
+    pub vpc_id: Option<String>,
+    pub interface_type: Option<String>,
+    pub ipv4_prefixes: Option<Vec<InstanceIpv4Prefix>>,
+    pub ipv6_prefixes: Option<Vec<InstanceIpv6Prefix>>,
+    pub connection_tracking_configuration: Option<ConnectionTrackingSpecificationResponse>,
+    pub operator: Option<OperatorResponse>,
+}
+
+impl FromValue for InstanceNetworkInterface {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            association: take(&mut m, "Association")?,
+            attachment: take(&mut m, "Attachment")?,
+            description: take(&mut m, "Description")?,
+            groups: take(&mut m, "Groups")?,
+            ipv6_addresses: take(&mut m, "Ipv6Addresses")?,
+            mac_address: take(&mut m, "MacAddress")?,
+            network_interface_id: take(&mut m, "NetworkInterfaceId")?,
+            owner_id: take(&mut m, "OwnerId")?,
+            private_dns_name: take(&mut m, "PrivateDnsName")?,
+            private_ip_address: take(&mut m, "PrivateIpAddress")?,
+            private_ip_addresses: take(&mut m, "PrivateIpAddresses")?,
+            source_dest_check: take(&mut m, "SourceDestCheck")?,
+            status: take(&mut m, "Status")?,
+            subnet_id: take(&mut m, "SubnetId")?,
+            vpc_id: take(&mut m, "VpcId")?,
+            interface_type: take(&mut m, "InterfaceType")?,
+            ipv4_prefixes: take(&mut m, "Ipv4Prefixes")?,
+            ipv6_prefixes: take(&mut m, "Ipv6Prefixes")?,
+            connection_tracking_configuration: take(&mut m, "ConnectionTrackingConfiguration")?,
+            operator: take(&mut m, "Operator")?,
+        })
+    }
+}
+
+impl ToValue for InstanceNetworkInterface {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Association", self.association);
+        put(&mut m, "Attachment", self.attachment);
+        put(&mut m, "Description", self.description);
+        put(&mut m, "Groups", self.groups);
+        put(&mut m, "Ipv6Addresses", self.ipv6_addresses);
+        put(&mut m, "MacAddress", self.mac_address);
+        put(&mut m, "NetworkInterfaceId", self.network_interface_id);
+        put(&mut m, "OwnerId", self.owner_id);
+        put(&mut m, "PrivateDnsName", self.private_dns_name);
+        put(&mut m, "PrivateIpAddress", self.private_ip_address);
+        put(&mut m, "PrivateIpAddresses", self.private_ip_addresses);
+        put(&mut m, "SourceDestCheck", self.source_dest_check);
+        put(&mut m, "Status", self.status);
+        put(&mut m, "SubnetId", self.subnet_id);
+        put(&mut m, "VpcId", self.vpc_id);
+        put(&mut m, "InterfaceType", self.interface_type);
+        put(&mut m, "Ipv4Prefixes", self.ipv4_prefixes);
+        put(&mut m, "Ipv6Prefixes", self.ipv6_prefixes);
+        put(&mut m, "ConnectionTrackingConfiguration", self.connection_tracking_configuration);
+        put(&mut m, "Operator", self.operator);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceNetworkInterfaceAssociation {
+    pub carrier_ip: Option<String>,
+    pub customer_owned_ip: Option<String>,
+    pub ip_owner_id: Option<String>,
+    pub public_dns_name: Option<String>,
+    pub public_ip: Option<String>,
+}
+
+impl FromValue for InstanceNetworkInterfaceAssociation {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            carrier_ip: take(&mut m, "CarrierIp")?,
+            customer_owned_ip: take(&mut m, "CustomerOwnedIp")?,
+            ip_owner_id: take(&mut m, "IpOwnerId")?,
+            public_dns_name: take(&mut m, "PublicDnsName")?,
+            public_ip: take(&mut m, "PublicIp")?,
+        })
+    }
+}
+
+impl ToValue for InstanceNetworkInterfaceAssociation {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "CarrierIp", self.carrier_ip);
+        put(&mut m, "CustomerOwnedIp", self.customer_owned_ip);
+        put(&mut m, "IpOwnerId", self.ip_owner_id);
+        put(&mut m, "PublicDnsName", self.public_dns_name);
+        put(&mut m, "PublicIp", self.public_ip);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceNetworkInterfaceAttachment {
+    pub attach_time: Option<Timestamp>,
+    pub attachment_id: Option<String>,
+    pub delete_on_termination: Option<bool>,
+    pub device_index: Option<i32>,
+    pub status: Option<String>,
+    pub network_card_index: Option<i32>,
+    pub ena_srd_specification: Option<InstanceAttachmentEnaSrdSpecification>,
+    pub ena_queue_count: Option<i32>,
+}
+
+impl FromValue for InstanceNetworkInterfaceAttachment {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            attach_time: take(&mut m, "AttachTime")?,
+            attachment_id: take(&mut m, "AttachmentId")?,
+            delete_on_termination: take(&mut m, "DeleteOnTermination")?,
+            device_index: take(&mut m, "DeviceIndex")?,
+            status: take(&mut m, "Status")?,
+            network_card_index: take(&mut m, "NetworkCardIndex")?,
+            ena_srd_specification: take(&mut m, "EnaSrdSpecification")?,
+            ena_queue_count: take(&mut m, "EnaQueueCount")?,
+        })
+    }
+}
+
+impl ToValue for InstanceNetworkInterfaceAttachment {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "AttachTime", self.attach_time);
+        put(&mut m, "AttachmentId", self.attachment_id);
+        put(&mut m, "DeleteOnTermination", self.delete_on_termination);
+        put(&mut m, "DeviceIndex", self.device_index);
+        put(&mut m, "Status", self.status);
+        put(&mut m, "NetworkCardIndex", self.network_card_index);
+        put(&mut m, "EnaSrdSpecification", self.ena_srd_specification);
+        put(&mut m, "EnaQueueCount", self.ena_queue_count);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceNetworkInterfaceSpecification {
+    pub associate_public_ip_address: Option<bool>,
+    pub delete_on_termination: Option<bool>,
+    pub description: Option<String>,
+    pub device_index: Option<i32>,
+    pub groups: Option<Vec<String>>,
+    pub ipv6_address_count: Option<i32>,
+    pub ipv6_addresses: Option<Vec<InstanceIpv6Address>>,
+    pub network_interface_id: Option<String>,
+    pub private_ip_address: Option<String>,
+    pub private_ip_addresses: Option<Vec<PrivateIpAddressSpecification>>,
+    pub secondary_private_ip_address_count: Option<i32>,
+    pub subnet_id: Option<String>,
+    pub associate_carrier_ip_address: Option<bool>,
+    pub interface_type: Option<String>,
+    pub network_card_index: Option<i32>,
+    pub ipv4_prefixes: Option<Vec<Ipv4PrefixSpecificationRequest>>,
+    pub ipv4_prefix_count: Option<i32>,
+    pub ipv6_prefixes: Option<Vec<Ipv6PrefixSpecificationRequest>>,
+    pub ipv6_prefix_count: Option<i32>,
+    pub primary_ipv6: Option<bool>,
+    pub ena_srd_specification: Option<EnaSrdSpecificationRequest>,
+    pub connection_tracking_specification: Option<ConnectionTrackingSpecificationRequest>,
+    pub ena_queue_count: Option<i32>,
+}
+
+impl FromValue for InstanceNetworkInterfaceSpecification {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            associate_public_ip_address: take(&mut m, "AssociatePublicIpAddress")?,
+            delete_on_termination: take(&mut m, "DeleteOnTermination")?,
+            description: take(&mut m, "Description")?,
+            device_index: take(&mut m, "DeviceIndex")?,
+            groups: take(&mut m, "Groups")?,
+            ipv6_address_count: take(&mut m, "Ipv6AddressCount")?,
+            ipv6_addresses: take(&mut m, "Ipv6Addresses")?,
+            network_interface_id: take(&mut m, "NetworkInterfaceId")?,
+            private_ip_address: take(&mut m, "PrivateIpAddress")?,
+            private_ip_addresses: take(&mut m, "PrivateIpAddresses")?,
+            secondary_private_ip_address_count: take(&mut m, "SecondaryPrivateIpAddressCount")?,
+            subnet_id: take(&mut m, "SubnetId")?,
+            associate_carrier_ip_address: take(&mut m, "AssociateCarrierIpAddress")?,
+            interface_type: take(&mut m, "InterfaceType")?,
+            network_card_index: take(&mut m, "NetworkCardIndex")?,
+            ipv4_prefixes: take(&mut m, "Ipv4Prefixes")?,
+            ipv4_prefix_count: take(&mut m, "Ipv4PrefixCount")?,
+            ipv6_prefixes: take(&mut m, "Ipv6Prefixes")?,
+            ipv6_prefix_count: take(&mut m, "Ipv6PrefixCount")?,
+            primary_ipv6: take(&mut m, "PrimaryIpv6")?,
+            ena_srd_specification: take(&mut m, "EnaSrdSpecification")?,
+            connection_tracking_specification: take(&mut m, "ConnectionTrackingSpecification")?,
+            ena_queue_count: take(&mut m, "EnaQueueCount")?,
+        })
+    }
+}
+
+impl ToValue for InstanceNetworkInterfaceSpecification {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "AssociatePublicIpAddress", self.associate_public_ip_address);
+        put(&mut m, "DeleteOnTermination", self.delete_on_termination);
+        put(&mut m, "Description", self.description);
+        put(&mut m, "DeviceIndex", self.device_index);
+        put(&mut m, "Groups", self.groups);
+        put(&mut m, "Ipv6AddressCount", self.ipv6_address_count);
+        put(&mut m, "Ipv6Addresses", self.ipv6_addresses);
+        put(&mut m, "NetworkInterfaceId", self.network_interface_id);
+        put(&mut m, "PrivateIpAddress", self.private_ip_address);
+        put(&mut m, "PrivateIpAddresses", self.private_ip_addresses);
+        put(&mut m, "SecondaryPrivateIpAddressCount", self.secondary_private_ip_address_count);
+        put(&mut m, "SubnetId", self.subnet_id);
+        put(&mut m, "AssociateCarrierIpAddress", self.associate_carrier_ip_address);
+        put(&mut m, "InterfaceType", self.interface_type);
+        put(&mut m, "NetworkCardIndex", self.network_card_index);
+        put(&mut m, "Ipv4Prefixes", self.ipv4_prefixes);
+        put(&mut m, "Ipv4PrefixCount", self.ipv4_prefix_count);
+        put(&mut m, "Ipv6Prefixes", self.ipv6_prefixes);
+        put(&mut m, "Ipv6PrefixCount", self.ipv6_prefix_count);
+        put(&mut m, "PrimaryIpv6", self.primary_ipv6);
+        put(&mut m, "EnaSrdSpecification", self.ena_srd_specification);
+        put(&mut m, "ConnectionTrackingSpecification", self.connection_tracking_specification);
+        put(&mut m, "EnaQueueCount", self.ena_queue_count);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceNetworkPerformanceOptions {
+    pub bandwidth_weighting: Option<String>,
+}
+
+impl FromValue for InstanceNetworkPerformanceOptions {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            bandwidth_weighting: take(&mut m, "BandwidthWeighting")?,
+        })
+    }
+}
+
+impl ToValue for InstanceNetworkPerformanceOptions {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "BandwidthWeighting", self.bandwidth_weighting);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceNetworkPerformanceOptionsRequest {
+    pub bandwidth_weighting: Option<String>,
+}
+
+impl FromValue for InstanceNetworkPerformanceOptionsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            bandwidth_weighting: take(&mut m, "BandwidthWeighting")?,
+        })
+    }
+}
+
+impl ToValue for InstanceNetworkPerformanceOptionsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "BandwidthWeighting", self.bandwidth_weighting);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstancePrivateIpAddress {
+    pub association: Option<InstanceNetworkInterfaceAssociation>,
+    pub primary: Option<bool>,
+    pub private_dns_name: Option<String>,
+    pub private_ip_address: Option<String>,
+}
+
+impl FromValue for InstancePrivateIpAddress {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            association: take(&mut m, "Association")?,
+            primary: take(&mut m, "Primary")?,
+            private_dns_name: take(&mut m, "PrivateDnsName")?,
+            private_ip_address: take(&mut m, "PrivateIpAddress")?,
+        })
+    }
+}
+
+impl ToValue for InstancePrivateIpAddress {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Association", self.association);
+        put(&mut m, "Primary", self.primary);
+        put(&mut m, "PrivateDnsName", self.private_dns_name);
+        put(&mut m, "PrivateIpAddress", self.private_ip_address);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceSecondaryInterface {
+    pub attachment: Option<InstanceSecondaryInterfaceAttachment>,
+    pub mac_address: Option<String>,
+    pub secondary_interface_id: Option<String>,
+    pub owner_id: Option<String>,
+    pub private_ip_addresses: Option<Vec<InstanceSecondaryInterfacePrivateIpAddress>>,
+    pub source_dest_check: Option<bool>,
+    pub status: Option<String>,
+    pub secondary_subnet_id: Option<String>,
+    pub secondary_network_id: Option<String>,
+    pub interface_type: Option<String>,
+}
+
+impl FromValue for InstanceSecondaryInterface {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            attachment: take(&mut m, "Attachment")?,
+            mac_address: take(&mut m, "MacAddress")?,
+            secondary_interface_id: take(&mut m, "SecondaryInterfaceId")?,
+            owner_id: take(&mut m, "OwnerId")?,
+            private_ip_addresses: take(&mut m, "PrivateIpAddresses")?,
+            source_dest_check: take(&mut m, "SourceDestCheck")?,
+            status: take(&mut m, "Status")?,
+            secondary_subnet_id: take(&mut m, "SecondarySubnetId")?,
+            secondary_network_id: take(&mut m, "SecondaryNetworkId")?,
+            interface_type: take(&mut m, "InterfaceType")?,
+        })
+    }
+}
+
+impl ToValue for InstanceSecondaryInterface {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Attachment", self.attachment);
+        put(&mut m, "MacAddress", self.mac_address);
+        put(&mut m, "SecondaryInterfaceId", self.secondary_interface_id);
+        put(&mut m, "OwnerId", self.owner_id);
+        put(&mut m, "PrivateIpAddresses", self.private_ip_addresses);
+        put(&mut m, "SourceDestCheck", self.source_dest_check);
+        put(&mut m, "Status", self.status);
+        put(&mut m, "SecondarySubnetId", self.secondary_subnet_id);
+        put(&mut m, "SecondaryNetworkId", self.secondary_network_id);
+        put(&mut m, "InterfaceType", self.interface_type);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceSecondaryInterfaceAttachment {
+    pub attach_time: Option<Timestamp>,
+    pub attachment_id: Option<String>,
+    pub delete_on_termination: Option<bool>,
+    pub device_index: Option<i32>,
+    pub status: Option<String>,
+    pub network_card_index: Option<i32>,
+}
+
+impl FromValue for InstanceSecondaryInterfaceAttachment {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            attach_time: take(&mut m, "AttachTime")?,
+            attachment_id: take(&mut m, "AttachmentId")?,
+            delete_on_termination: take(&mut m, "DeleteOnTermination")?,
+            device_index: take(&mut m, "DeviceIndex")?,
+            status: take(&mut m, "Status")?,
+            network_card_index: take(&mut m, "NetworkCardIndex")?,
+        })
+    }
+}
+
+impl ToValue for InstanceSecondaryInterfaceAttachment {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "AttachTime", self.attach_time);
+        put(&mut m, "AttachmentId", self.attachment_id);
+        put(&mut m, "DeleteOnTermination", self.delete_on_termination);
+        put(&mut m, "DeviceIndex", self.device_index);
+        put(&mut m, "Status", self.status);
+        put(&mut m, "NetworkCardIndex", self.network_card_index);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceSecondaryInterfacePrivateIpAddress {
+    pub private_ip_address: Option<String>,
+}
+
+impl FromValue for InstanceSecondaryInterfacePrivateIpAddress {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            private_ip_address: take(&mut m, "PrivateIpAddress")?,
+        })
+    }
+}
+
+impl ToValue for InstanceSecondaryInterfacePrivateIpAddress {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "PrivateIpAddress", self.private_ip_address);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceSecondaryInterfacePrivateIpAddressRequest {
+    pub private_ip_address: String,
+}
+
+impl FromValue for InstanceSecondaryInterfacePrivateIpAddressRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            private_ip_address: required(&mut m, "PrivateIpAddress")?,
+        })
+    }
+}
+
+impl ToValue for InstanceSecondaryInterfacePrivateIpAddressRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "PrivateIpAddress", Some(self.private_ip_address));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceSecondaryInterfaceSpecificationRequest {
+    pub delete_on_termination: Option<bool>,
+    pub device_index: Option<i32>,
+    pub private_ip_addresses: Option<Vec<InstanceSecondaryInterfacePrivateIpAddressRequest>>,
+    pub private_ip_address_count: Option<i32>,
+    pub secondary_subnet_id: Option<String>,
+    pub interface_type: Option<String>,
+    pub network_card_index: Option<i32>,
+}
+
+impl FromValue for InstanceSecondaryInterfaceSpecificationRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            delete_on_termination: take(&mut m, "DeleteOnTermination")?,
+            device_index: take(&mut m, "DeviceIndex")?,
+            private_ip_addresses: take(&mut m, "PrivateIpAddresses")?,
+            private_ip_address_count: take(&mut m, "PrivateIpAddressCount")?,
+            secondary_subnet_id: take(&mut m, "SecondarySubnetId")?,
+            interface_type: take(&mut m, "InterfaceType")?,
+            network_card_index: take(&mut m, "NetworkCardIndex")?,
+        })
+    }
+}
+
+impl ToValue for InstanceSecondaryInterfaceSpecificationRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DeleteOnTermination", self.delete_on_termination);
+        put(&mut m, "DeviceIndex", self.device_index);
+        put(&mut m, "PrivateIpAddresses", self.private_ip_addresses);
+        put(&mut m, "PrivateIpAddressCount", self.private_ip_address_count);
+        put(&mut m, "SecondarySubnetId", self.secondary_subnet_id);
+        put(&mut m, "InterfaceType", self.interface_type);
+        put(&mut m, "NetworkCardIndex", self.network_card_index);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceState {
+    pub code: Option<i32>,
+    pub name: Option<String>,
+}
+
+impl FromValue for InstanceState {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            code: take(&mut m, "Code")?,
+            name: take(&mut m, "Name")?,
+        })
+    }
+}
+
+impl ToValue for InstanceState {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Code", self.code);
+        put(&mut m, "Name", self.name);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceStateChange {
+    pub instance_id: Option<String>,
+    pub current_state: Option<InstanceState>,
+    pub previous_state: Option<InstanceState>,
+}
+
+impl FromValue for InstanceStateChange {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            instance_id: take(&mut m, "InstanceId")?,
+            current_state: take(&mut m, "CurrentState")?,
+            previous_state: take(&mut m, "PreviousState")?,
+        })
+    }
+}
+
+impl ToValue for InstanceStateChange {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "InstanceId", self.instance_id);
+        put(&mut m, "CurrentState", self.current_state);
+        put(&mut m, "PreviousState", self.previous_state);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceStatus {
+    pub availability_zone: Option<String>,
+    pub availability_zone_id: Option<String>,
+    pub outpost_arn: Option<String>,
+    pub operator: Option<OperatorResponse>,
+    pub events: Option<Vec<InstanceStatusEvent>>,
+    pub instance_id: Option<String>,
+    pub instance_state: Option<InstanceState>,
+    pub instance_status: Option<InstanceStatusSummary>,
+    pub system_status: Option<InstanceStatusSummary>,
+    pub attached_ebs_status: Option<EbsStatusSummary>,
+    pub application_status: Option<ApplicationStatusSummary>,
+    pub performance_status: Option<PerformanceStatusSummary>,
+}
+
+impl FromValue for InstanceStatus {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            availability_zone: take(&mut m, "AvailabilityZone")?,
+            availability_zone_id: take(&mut m, "AvailabilityZoneId")?,
+            outpost_arn: take(&mut m, "OutpostArn")?,
+            operator: take(&mut m, "Operator")?,
+            events: take(&mut m, "Events")?,
+            instance_id: take(&mut m, "InstanceId")?,
+            instance_state: take(&mut m, "InstanceState")?,
+            instance_status: take(&mut m, "InstanceStatus")?,
+            system_status: take(&mut m, "SystemStatus")?,
+            attached_ebs_status: take(&mut m, "AttachedEbsStatus")?,
+            application_status: take(&mut m, "ApplicationStatus")?,
+            performance_status: take(&mut m, "PerformanceStatus")?,
+        })
+    }
+}
+
+impl ToValue for InstanceStatus {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "AvailabilityZone", self.availability_zone);
+        put(&mut m, "AvailabilityZoneId", self.availability_zone_id);
+        put(&mut m, "OutpostArn", self.outpost_arn);
+        put(&mut m, "Operator", self.operator);
+        put(&mut m, "Events", self.events);
+        put(&mut m, "InstanceId", self.instance_id);
+        put(&mut m, "InstanceState", self.instance_state);
+        put(&mut m, "InstanceStatus", self.instance_status);
+        put(&mut m, "SystemStatus", self.system_status);
+        put(&mut m, "AttachedEbsStatus", self.attached_ebs_status);
+        put(&mut m, "ApplicationStatus", self.application_status);
+        put(&mut m, "PerformanceStatus", self.performance_status);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceStatusDetails {
+    pub impaired_since: Option<Timestamp>,
+    pub name: Option<String>,
+    pub status: Option<String>,
+}
+
+impl FromValue for InstanceStatusDetails {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            impaired_since: take(&mut m, "ImpairedSince")?,
+            name: take(&mut m, "Name")?,
+            status: take(&mut m, "Status")?,
+        })
+    }
+}
+
+impl ToValue for InstanceStatusDetails {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "ImpairedSince", self.impaired_since);
+        put(&mut m, "Name", self.name);
+        put(&mut m, "Status", self.status);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceStatusEvent {
+    pub instance_event_id: Option<String>,
+    pub code: Option<String>,
+    pub description: Option<String>,
+    pub not_after: Option<Timestamp>,
+    pub not_before: Option<Timestamp>,
+    pub not_before_deadline: Option<Timestamp>,
+}
+
+impl FromValue for InstanceStatusEvent {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            instance_event_id: take(&mut m, "InstanceEventId")?,
+            code: take(&mut m, "Code")?,
+            description: take(&mut m, "Description")?,
+            not_after: take(&mut m, "NotAfter")?,
+            not_before: take(&mut m, "NotBefore")?,
+            not_before_deadline: take(&mut m, "NotBeforeDeadline")?,
+        })
+    }
+}
+
+impl ToValue for InstanceStatusEvent {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "InstanceEventId", self.instance_event_id);
+        put(&mut m, "Code", self.code);
+        put(&mut m, "Description", self.description);
+        put(&mut m, "NotAfter", self.not_after);
+        put(&mut m, "NotBefore", self.not_before);
+        put(&mut m, "NotBeforeDeadline", self.not_before_deadline);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceStatusSummary {
+    pub details: Option<Vec<InstanceStatusDetails>>,
+    pub status: Option<String>,
+}
+
+impl FromValue for InstanceStatusSummary {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            details: take(&mut m, "Details")?,
+            status: take(&mut m, "Status")?,
+        })
+    }
+}
+
+impl ToValue for InstanceStatusSummary {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Details", self.details);
+        put(&mut m, "Status", self.status);
         Value::Map(m)
     }
 }
@@ -1990,6 +5390,50 @@ impl ToValue for IpRange {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct Ipv4PrefixSpecificationRequest {
+    pub ipv4_prefix: Option<String>,
+}
+
+impl FromValue for Ipv4PrefixSpecificationRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            ipv4_prefix: take(&mut m, "Ipv4Prefix")?,
+        })
+    }
+}
+
+impl ToValue for Ipv4PrefixSpecificationRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Ipv4Prefix", self.ipv4_prefix);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Ipv6PrefixSpecificationRequest {
+    pub ipv6_prefix: Option<String>,
+}
+
+impl FromValue for Ipv6PrefixSpecificationRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            ipv6_prefix: take(&mut m, "Ipv6Prefix")?,
+        })
+    }
+}
+
+impl ToValue for Ipv6PrefixSpecificationRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Ipv6Prefix", self.ipv6_prefix);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Ipv6Range {
     pub description: Option<String>,
     pub cidr_ipv6: Option<String>,
@@ -2010,6 +5454,256 @@ impl ToValue for Ipv6Range {
         let mut m = BTreeMap::new();
         put(&mut m, "Description", self.description);
         put(&mut m, "CidrIpv6", self.cidr_ipv6);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateSpecification {
+    pub launch_template_id: Option<String>,
+    pub launch_template_name: Option<String>,
+    pub version: Option<String>,
+}
+
+impl FromValue for LaunchTemplateSpecification {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            launch_template_id: take(&mut m, "LaunchTemplateId")?,
+            launch_template_name: take(&mut m, "LaunchTemplateName")?,
+            version: take(&mut m, "Version")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateSpecification {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "LaunchTemplateId", self.launch_template_id);
+        put(&mut m, "LaunchTemplateName", self.launch_template_name);
+        put(&mut m, "Version", self.version);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LicenseConfiguration {
+    pub license_configuration_arn: Option<String>,
+}
+
+impl FromValue for LicenseConfiguration {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            license_configuration_arn: take(&mut m, "LicenseConfigurationArn")?,
+        })
+    }
+}
+
+impl ToValue for LicenseConfiguration {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "LicenseConfigurationArn", self.license_configuration_arn);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LicenseConfigurationRequest {
+    pub license_configuration_arn: Option<String>,
+}
+
+impl FromValue for LicenseConfigurationRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            license_configuration_arn: take(&mut m, "LicenseConfigurationArn")?,
+        })
+    }
+}
+
+impl ToValue for LicenseConfigurationRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "LicenseConfigurationArn", self.license_configuration_arn);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModifyInstanceAttributeRequest {
+    pub source_dest_check: Option<AttributeBooleanValue>,
+    pub enclave_options: Option<EnclaveOptionsRequest>,
+    pub disable_api_stop: Option<AttributeBooleanValue>,
+    pub dry_run: Option<bool>,
+    pub instance_id: String,
+    pub attribute: Option<String>,
+    pub value: Option<String>,
+    pub block_device_mappings: Option<Vec<InstanceBlockDeviceMappingSpecification>>,
+    pub disable_api_termination: Option<AttributeBooleanValue>,
+    pub instance_type: Option<AttributeValue>,
+    pub kernel: Option<AttributeValue>,
+    pub ramdisk: Option<AttributeValue>,
+    pub user_data: Option<SecureBlobAttributeValue>,
+    pub instance_initiated_shutdown_behavior: Option<AttributeValue>,
+    pub groups: Option<Vec<String>>,
+    pub ebs_optimized: Option<AttributeBooleanValue>,
+    pub sriov_net_support: Option<AttributeValue>,
+    pub ena_support: Option<AttributeBooleanValue>,
+}
+
+impl FromValue for ModifyInstanceAttributeRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            source_dest_check: take(&mut m, "SourceDestCheck")?,
+            enclave_options: take(&mut m, "EnclaveOptions")?,
+            disable_api_stop: take(&mut m, "DisableApiStop")?,
+            dry_run: take(&mut m, "DryRun")?,
+            instance_id: required(&mut m, "InstanceId")?,
+            attribute: take(&mut m, "Attribute")?,
+            value: take(&mut m, "Value")?,
+            block_device_mappings: take(&mut m, "BlockDeviceMappings")?,
+            disable_api_termination: take(&mut m, "DisableApiTermination")?,
+            instance_type: take(&mut m, "InstanceType")?,
+            kernel: take(&mut m, "Kernel")?,
+            ramdisk: take(&mut m, "Ramdisk")?,
+            user_data: take(&mut m, "UserData")?,
+            instance_initiated_shutdown_behavior: take(&mut m, "InstanceInitiatedShutdownBehavior")?,
+            groups: take(&mut m, "Groups")?,
+            ebs_optimized: take(&mut m, "EbsOptimized")?,
+            sriov_net_support: take(&mut m, "SriovNetSupport")?,
+            ena_support: take(&mut m, "EnaSupport")?,
+        })
+    }
+}
+
+impl ToValue for ModifyInstanceAttributeRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "SourceDestCheck", self.source_dest_check);
+        put(&mut m, "EnclaveOptions", self.enclave_options);
+        put(&mut m, "DisableApiStop", self.disable_api_stop);
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "InstanceId", Some(self.instance_id));
+        put(&mut m, "Attribute", self.attribute);
+        put(&mut m, "Value", self.value);
+        put(&mut m, "BlockDeviceMappings", self.block_device_mappings);
+        put(&mut m, "DisableApiTermination", self.disable_api_termination);
+        put(&mut m, "InstanceType", self.instance_type);
+        put(&mut m, "Kernel", self.kernel);
+        put(&mut m, "Ramdisk", self.ramdisk);
+        put(&mut m, "UserData", self.user_data);
+        put(&mut m, "InstanceInitiatedShutdownBehavior", self.instance_initiated_shutdown_behavior);
+        put(&mut m, "Groups", self.groups);
+        put(&mut m, "EbsOptimized", self.ebs_optimized);
+        put(&mut m, "SriovNetSupport", self.sriov_net_support);
+        put(&mut m, "EnaSupport", self.ena_support);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModifyInstanceMetadataOptionsRequest {
+    pub instance_id: String,
+    pub http_tokens: Option<String>,
+    pub http_put_response_hop_limit: Option<i32>,
+    pub http_endpoint: Option<String>,
+    pub dry_run: Option<bool>,
+    pub http_protocol_ipv6: Option<String>,
+    pub instance_metadata_tags: Option<String>,
+}
+
+impl FromValue for ModifyInstanceMetadataOptionsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            instance_id: required(&mut m, "InstanceId")?,
+            http_tokens: take(&mut m, "HttpTokens")?,
+            http_put_response_hop_limit: take(&mut m, "HttpPutResponseHopLimit")?,
+            http_endpoint: take(&mut m, "HttpEndpoint")?,
+            dry_run: take(&mut m, "DryRun")?,
+            http_protocol_ipv6: take(&mut m, "HttpProtocolIpv6")?,
+            instance_metadata_tags: take(&mut m, "InstanceMetadataTags")?,
+        })
+    }
+}
+
+impl ToValue for ModifyInstanceMetadataOptionsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "InstanceId", Some(self.instance_id));
+        put(&mut m, "HttpTokens", self.http_tokens);
+        put(&mut m, "HttpPutResponseHopLimit", self.http_put_response_hop_limit);
+        put(&mut m, "HttpEndpoint", self.http_endpoint);
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "HttpProtocolIpv6", self.http_protocol_ipv6);
+        put(&mut m, "InstanceMetadataTags", self.instance_metadata_tags);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModifyInstanceMetadataOptionsResult {
+    pub instance_id: Option<String>,
+    pub instance_metadata_options: Option<InstanceMetadataOptionsResponse>,
+}
+
+impl FromValue for ModifyInstanceMetadataOptionsResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            instance_id: take(&mut m, "InstanceId")?,
+            instance_metadata_options: take(&mut m, "InstanceMetadataOptions")?,
+        })
+    }
+}
+
+impl ToValue for ModifyInstanceMetadataOptionsResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "InstanceId", self.instance_id);
+        put(&mut m, "InstanceMetadataOptions", self.instance_metadata_options);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModifySnapshotAttributeRequest {
+    pub attribute: Option<String>,
+    pub create_volume_permission: Option<CreateVolumePermissionModifications>,
+    pub group_names: Option<Vec<String>>,
+    pub operation_type: Option<String>,
+    pub snapshot_id: String,
+    pub user_ids: Option<Vec<String>>,
+    pub dry_run: Option<bool>,
+}
+
+impl FromValue for ModifySnapshotAttributeRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            attribute: take(&mut m, "Attribute")?,
+            create_volume_permission: take(&mut m, "CreateVolumePermission")?,
+            group_names: take(&mut m, "GroupNames")?,
+            operation_type: take(&mut m, "OperationType")?,
+            snapshot_id: required(&mut m, "SnapshotId")?,
+            user_ids: take(&mut m, "UserIds")?,
+            dry_run: take(&mut m, "DryRun")?,
+        })
+    }
+}
+
+impl ToValue for ModifySnapshotAttributeRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Attribute", self.attribute);
+        put(&mut m, "CreateVolumePermission", self.create_volume_permission);
+        put(&mut m, "GroupNames", self.group_names);
+        put(&mut m, "OperationType", self.operation_type);
+        put(&mut m, "SnapshotId", Some(self.snapshot_id));
+        put(&mut m, "UserIds", self.user_ids);
+        put(&mut m, "DryRun", self.dry_run);
         Value::Map(m)
     }
 }
@@ -2067,6 +5761,68 @@ impl ToValue for ModifySubnetAttributeRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModifyVolumeRequest {
+    pub dry_run: Option<bool>,
+    pub volume_id: String,
+    pub size: Option<i32>,
+    pub volume_type: Option<String>,
+    pub iops: Option<i32>,
+    pub throughput: Option<i32>,
+    pub multi_attach_enabled: Option<bool>,
+}
+
+impl FromValue for ModifyVolumeRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dry_run: take(&mut m, "DryRun")?,
+            volume_id: required(&mut m, "VolumeId")?,
+            size: take(&mut m, "Size")?,
+            volume_type: take(&mut m, "VolumeType")?,
+            iops: take(&mut m, "Iops")?,
+            throughput: take(&mut m, "Throughput")?,
+            multi_attach_enabled: take(&mut m, "MultiAttachEnabled")?,
+        })
+    }
+}
+
+impl ToValue for ModifyVolumeRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "VolumeId", Some(self.volume_id));
+        put(&mut m, "Size", self.size);
+        put(&mut m, "VolumeType", self.volume_type);
+        put(&mut m, "Iops", self.iops);
+        put(&mut m, "Throughput", self.throughput);
+        put(&mut m, "MultiAttachEnabled", self.multi_attach_enabled);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModifyVolumeResult {
+    pub volume_modification: Option<VolumeModification>,
+}
+
+impl FromValue for ModifyVolumeResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            volume_modification: take(&mut m, "VolumeModification")?,
+        })
+    }
+}
+
+impl ToValue for ModifyVolumeResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "VolumeModification", self.volume_modification);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ModifyVpcAttributeRequest {
     pub enable_dns_hostnames: Option<AttributeBooleanValue>,
     pub enable_dns_support: Option<AttributeBooleanValue>,
@@ -2093,6 +5849,208 @@ impl ToValue for ModifyVpcAttributeRequest {
         put(&mut m, "EnableDnsSupport", self.enable_dns_support);
         put(&mut m, "VpcId", Some(self.vpc_id));
         put(&mut m, "EnableNetworkAddressUsageMetrics", self.enable_network_address_usage_metrics);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MonitorInstancesRequest {
+    pub instance_ids: Vec<String>,
+    pub metric_category_ids: Option<Vec<String>>,
+    pub dry_run: Option<bool>,
+}
+
+impl FromValue for MonitorInstancesRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            instance_ids: required(&mut m, "InstanceIds")?,
+            metric_category_ids: take(&mut m, "MetricCategoryIds")?,
+            dry_run: take(&mut m, "DryRun")?,
+        })
+    }
+}
+
+impl ToValue for MonitorInstancesRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "InstanceIds", Some(self.instance_ids));
+        put(&mut m, "MetricCategoryIds", self.metric_category_ids);
+        put(&mut m, "DryRun", self.dry_run);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MonitorInstancesResult {
+    pub instance_monitorings: Option<Vec<InstanceMonitoring>>,
+}
+
+impl FromValue for MonitorInstancesResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            instance_monitorings: take(&mut m, "InstanceMonitorings")?,
+        })
+    }
+}
+
+impl ToValue for MonitorInstancesResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "InstanceMonitorings", self.instance_monitorings);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Monitoring {
+    pub metric_category_ids: Option<Vec<String>>,
+    pub state: Option<String>,
+}
+
+impl FromValue for Monitoring {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            metric_category_ids: take(&mut m, "MetricCategoryIds")?,
+            state: take(&mut m, "State")?,
+        })
+    }
+}
+
+impl ToValue for Monitoring {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "MetricCategoryIds", self.metric_category_ids);
+        put(&mut m, "State", self.state);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OperatorRequest {
+    pub principal: Option<String>,
+}
+
+impl FromValue for OperatorRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            principal: take(&mut m, "Principal")?,
+        })
+    }
+}
+
+impl ToValue for OperatorRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Principal", self.principal);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OperatorResponse {
+    pub managed: Option<bool>,
+    pub principal: Option<String>,
+    pub hidden_by_default: Option<bool>,
+}
+
+impl FromValue for OperatorResponse {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            managed: take(&mut m, "Managed")?,
+            principal: take(&mut m, "Principal")?,
+            hidden_by_default: take(&mut m, "HiddenByDefault")?,
+        })
+    }
+}
+
+impl ToValue for OperatorResponse {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Managed", self.managed);
+        put(&mut m, "Principal", self.principal);
+        put(&mut m, "HiddenByDefault", self.hidden_by_default);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PerformanceStatusSummary {
+    pub status: Option<String>,
+    pub impaired_since: Option<Timestamp>,
+    pub remediation: Option<String>,
+}
+
+impl FromValue for PerformanceStatusSummary {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            status: take(&mut m, "Status")?,
+            impaired_since: take(&mut m, "ImpairedSince")?,
+            remediation: take(&mut m, "Remediation")?,
+        })
+    }
+}
+
+impl ToValue for PerformanceStatusSummary {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Status", self.status);
+        put(&mut m, "ImpairedSince", self.impaired_since);
+        put(&mut m, "Remediation", self.remediation);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Placement {
+    pub availability_zone_id: Option<String>,
+    pub affinity: Option<String>,
+    pub group_name: Option<String>,
+    pub partition_number: Option<i32>,
+    pub host_id: Option<String>,
+    pub tenancy: Option<String>,
+    pub spread_domain: Option<String>,
+    pub host_resource_group_arn: Option<String>,
+    pub group_id: Option<String>,
+    pub availability_zone: Option<String>,
+}
+
+impl FromValue for Placement {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            availability_zone_id: take(&mut m, "AvailabilityZoneId")?,
+            affinity: take(&mut m, "Affinity")?,
+            group_name: take(&mut m, "GroupName")?,
+            partition_number: take(&mut m, "PartitionNumber")?,
+            host_id: take(&mut m, "HostId")?,
+            tenancy: take(&mut m, "Tenancy")?,
+            spread_domain: take(&mut m, "SpreadDomain")?,
+            host_resource_group_arn: take(&mut m, "HostResourceGroupArn")?,
+            group_id: take(&mut m, "GroupId")?,
+            availability_zone: take(&mut m, "AvailabilityZone")?,
+        })
+    }
+}
+
+impl ToValue for Placement {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "AvailabilityZoneId", self.availability_zone_id);
+        put(&mut m, "Affinity", self.affinity);
+        put(&mut m, "GroupName", self.group_name);
+        put(&mut m, "PartitionNumber", self.partition_number);
+        put(&mut m, "HostId", self.host_id);
+        put(&mut m, "Tenancy", self.tenancy);
+        put(&mut m, "SpreadDomain", self.spread_domain);
+        put(&mut m, "HostResourceGroupArn", self.host_resource_group_arn);
+        put(&mut m, "GroupId", self.group_id);
+        put(&mut m, "AvailabilityZone", self.availability_zone);
         Value::Map(m)
     }
 }
@@ -2151,6 +6109,112 @@ impl ToValue for PrivateDnsNameOptionsOnLaunch {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct PrivateDnsNameOptionsRequest {
+    pub hostname_type: Option<String>,
+    pub enable_resource_name_dns_a_record: Option<bool>,
+    pub enable_resource_name_dns_aaaa_record: Option<bool>,
+}
+
+impl FromValue for PrivateDnsNameOptionsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            hostname_type: take(&mut m, "HostnameType")?,
+            enable_resource_name_dns_a_record: take(&mut m, "EnableResourceNameDnsARecord")?,
+            enable_resource_name_dns_aaaa_record: take(&mut m, "EnableResourceNameDnsAAAARecord")?,
+        })
+    }
+}
+
+impl ToValue for PrivateDnsNameOptionsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "HostnameType", self.hostname_type);
+        put(&mut m, "EnableResourceNameDnsARecord", self.enable_resource_name_dns_a_record);
+        put(&mut m, "EnableResourceNameDnsAAAARecord", self.enable_resource_name_dns_aaaa_record);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PrivateDnsNameOptionsResponse {
+    pub hostname_type: Option<String>,
+    pub enable_resource_name_dns_a_record: Option<bool>,
+    pub enable_resource_name_dns_aaaa_record: Option<bool>,
+}
+
+impl FromValue for PrivateDnsNameOptionsResponse {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            hostname_type: take(&mut m, "HostnameType")?,
+            enable_resource_name_dns_a_record: take(&mut m, "EnableResourceNameDnsARecord")?,
+            enable_resource_name_dns_aaaa_record: take(&mut m, "EnableResourceNameDnsAAAARecord")?,
+        })
+    }
+}
+
+impl ToValue for PrivateDnsNameOptionsResponse {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "HostnameType", self.hostname_type);
+        put(&mut m, "EnableResourceNameDnsARecord", self.enable_resource_name_dns_a_record);
+        put(&mut m, "EnableResourceNameDnsAAAARecord", self.enable_resource_name_dns_aaaa_record);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PrivateIpAddressSpecification {
+    pub primary: Option<bool>,
+    pub private_ip_address: Option<String>,
+}
+
+impl FromValue for PrivateIpAddressSpecification {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            primary: take(&mut m, "Primary")?,
+            private_ip_address: take(&mut m, "PrivateIpAddress")?,
+        })
+    }
+}
+
+impl ToValue for PrivateIpAddressSpecification {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Primary", self.primary);
+        put(&mut m, "PrivateIpAddress", self.private_ip_address);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProductCode {
+    pub product_code_id: Option<String>,
+    pub product_code_type: Option<String>,
+}
+
+impl FromValue for ProductCode {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            product_code_id: take(&mut m, "ProductCodeId")?,
+            product_code_type: take(&mut m, "ProductCodeType")?,
+        })
+    }
+}
+
+impl ToValue for ProductCode {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "ProductCodeId", self.product_code_id);
+        put(&mut m, "ProductCodeType", self.product_code_type);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct PropagatingVgw {
     pub gateway_id: Option<String>,
 }
@@ -2168,6 +6232,31 @@ impl ToValue for PropagatingVgw {
     fn to_value(self) -> Value {
         let mut m = BTreeMap::new();
         put(&mut m, "GatewayId", self.gateway_id);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RebootInstancesRequest {
+    pub instance_ids: Vec<String>,
+    pub dry_run: Option<bool>,
+}
+
+impl FromValue for RebootInstancesRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            instance_ids: required(&mut m, "InstanceIds")?,
+            dry_run: take(&mut m, "DryRun")?,
+        })
+    }
+}
+
+impl ToValue for RebootInstancesRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "InstanceIds", Some(self.instance_ids));
+        put(&mut m, "DryRun", self.dry_run);
         Value::Map(m)
     }
 }
@@ -2255,6 +6344,68 @@ impl ToValue for RegionGeography {
     fn to_value(self) -> Value {
         let mut m = BTreeMap::new();
         put(&mut m, "Name", self.name);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Reservation {
+    pub reservation_id: Option<String>,
+    pub owner_id: Option<String>,
+    pub requester_id: Option<String>,
+    pub groups: Option<Vec<GroupIdentifier>>,
+    pub instances: Option<Vec<Instance>>,
+}
+
+impl FromValue for Reservation {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            reservation_id: take(&mut m, "ReservationId")?,
+            owner_id: take(&mut m, "OwnerId")?,
+            requester_id: take(&mut m, "RequesterId")?,
+            groups: take(&mut m, "Groups")?,
+            instances: take(&mut m, "Instances")?,
+        })
+    }
+}
+
+impl ToValue for Reservation {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "ReservationId", self.reservation_id);
+        put(&mut m, "OwnerId", self.owner_id);
+        put(&mut m, "RequesterId", self.requester_id);
+        put(&mut m, "Groups", self.groups);
+        put(&mut m, "Instances", self.instances);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ResetInstanceAttributeRequest {
+    pub dry_run: Option<bool>,
+    pub instance_id: String,
+    pub attribute: String,
+}
+
+impl FromValue for ResetInstanceAttributeRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dry_run: take(&mut m, "DryRun")?,
+            instance_id: required(&mut m, "InstanceId")?,
+            attribute: required(&mut m, "Attribute")?,
+        })
+    }
+}
+
+impl ToValue for ResetInstanceAttributeRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "InstanceId", Some(self.instance_id));
+        put(&mut m, "Attribute", Some(self.attribute));
         Value::Map(m)
     }
 }
@@ -2647,6 +6798,204 @@ impl ToValue for RouteTableAssociationState {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunInstancesMonitoringEnabled {
+    pub metric_category_ids: Option<Vec<String>>,
+    pub enabled: bool,
+}
+
+impl FromValue for RunInstancesMonitoringEnabled {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            metric_category_ids: take(&mut m, "MetricCategoryIds")?,
+            enabled: required(&mut m, "Enabled")?,
+        })
+    }
+}
+
+impl ToValue for RunInstancesMonitoringEnabled {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "MetricCategoryIds", self.metric_category_ids);
+        put(&mut m, "Enabled", Some(self.enabled));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunInstancesRequest {
+    pub block_device_mappings: Option<Vec<BlockDeviceMapping>>,
+    pub image_id: Option<String>,
+    pub instance_type: Option<String>,
+    pub ipv6_address_count: Option<i32>,
+    pub ipv6_addresses: Option<Vec<InstanceIpv6Address>>,
+    pub kernel_id: Option<String>,
+    pub key_name: Option<String>,
+    pub max_count: i32,
+    pub min_count: i32,
+    pub monitoring: Option<RunInstancesMonitoringEnabled>,
+    pub placement: Option<Placement>,
+    pub ramdisk_id: Option<String>,
+    pub security_group_ids: Option<Vec<String>>,
+    pub security_groups: Option<Vec<String>>,
+    pub subnet_id: Option<String>,
+    pub user_data: Option<String>,
+    pub elastic_gpu_specification: Option<Vec<ElasticGpuSpecification>>,
+    pub elastic_inference_accelerators: Option<Vec<ElasticInferenceAccelerator>>,
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    pub launch_template: Option<LaunchTemplateSpecification>,
+    pub instance_market_options: Option<InstanceMarketOptionsRequest>,
+    pub credit_specification: Option<CreditSpecificationRequest>,
+    pub cpu_options: Option<CpuOptionsRequest>,
+    pub capacity_reservation_specification: Option<CapacityReservationSpecification>,
+    pub hibernation_options: Option<HibernationOptionsRequest>,
+    pub license_specifications: Option<Vec<LicenseConfigurationRequest>>,
+    pub metadata_options: Option<InstanceMetadataOptionsRequest>,
+    pub enclave_options: Option<EnclaveOptionsRequest>,
+    pub private_dns_name_options: Option<PrivateDnsNameOptionsRequest>,
+    pub maintenance_options: Option<InstanceMaintenanceOptionsRequest>,
+    pub disable_api_stop: Option<bool>,
+    pub enable_primary_ipv6: Option<bool>,
+    pub network_performance_options: Option<InstanceNetworkPerformanceOptionsRequest>,
+    pub operator: Option<OperatorRequest>,
+    pub secondary_interfaces: Option<Vec<InstanceSecondaryInterfaceSpecificationRequest>>,
+    pub dry_run: Option<bool>,
+    pub disable_api_termination: Option<bool>,
+    pub instance_initiated_shutdown_behavior: Option<String>,
+    pub private_ip_address: Option<String>,
+    pub client_token: Option<String>,
+    pub additional_info: Option<String>,
+    pub network_interfaces: Option<Vec<InstanceNetworkInterfaceSpecification>>,
+    pub iam_instance_profile: Option<IamInstanceProfileSpecification>,
+    pub ebs_optimized: Option<bool>,
+}
+
+impl FromValue for RunInstancesRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            block_device_mappings: take(&mut m, "BlockDeviceMappings")?,
+            image_id: take(&mut m, "ImageId")?,
+            instance_type: take(&mut m, "InstanceType")?,
+            ipv6_address_count: take(&mut m, "Ipv6AddressCount")?,
+            ipv6_addresses: take(&mut m, "Ipv6Addresses")?,
+            kernel_id: take(&mut m, "KernelId")?,
+            key_name: take(&mut m, "KeyName")?,
+            max_count: required(&mut m, "MaxCount")?,
+            min_count: required(&mut m, "MinCount")?,
+            monitoring: take(&mut m, "Monitoring")?,
+            placement: take(&mut m, "Placement")?,
+            ramdisk_id: take(&mut m, "RamdiskId")?,
+            security_group_ids: take(&mut m, "SecurityGroupIds")?,
+            security_groups: take(&mut m, "SecurityGroups")?,
+            subnet_id: take(&mut m, "SubnetId")?,
+            user_data: take(&mut m, "UserData")?,
+            elastic_gpu_specification: take(&mut m, "ElasticGpuSpecification")?,
+            elastic_inference_accelerators: take(&mut m, "ElasticInferenceAccelerators")?,
+            tag_specifications: take(&mut m, "TagSpecifications")?,
+            launch_template: take(&mut m, "LaunchTemplate")?,
+            instance_market_options: take(&mut m, "InstanceMarketOptions")?,
+            credit_specification: take(&mut m, "CreditSpecification")?,
+            cpu_options: take(&mut m, "CpuOptions")?,
+            capacity_reservation_specification: take(&mut m, "CapacityReservationSpecification")?,
+            hibernation_options: take(&mut m, "HibernationOptions")?,
+            license_specifications: take(&mut m, "LicenseSpecifications")?,
+            metadata_options: take(&mut m, "MetadataOptions")?,
+            enclave_options: take(&mut m, "EnclaveOptions")?,
+            private_dns_name_options: take(&mut m, "PrivateDnsNameOptions")?,
+            maintenance_options: take(&mut m, "MaintenanceOptions")?,
+            disable_api_stop: take(&mut m, "DisableApiStop")?,
+            enable_primary_ipv6: take(&mut m, "EnablePrimaryIpv6")?,
+            network_performance_options: take(&mut m, "NetworkPerformanceOptions")?,
+            operator: take(&mut m, "Operator")?,
+            secondary_interfaces: take(&mut m, "SecondaryInterfaces")?,
+            dry_run: take(&mut m, "DryRun")?,
+            disable_api_termination: take(&mut m, "DisableApiTermination")?,
+            instance_initiated_shutdown_behavior: take(&mut m, "InstanceInitiatedShutdownBehavior")?,
+            private_ip_address: take(&mut m, "PrivateIpAddress")?,
+            client_token: take(&mut m, "ClientToken")?,
+            additional_info: take(&mut m, "AdditionalInfo")?,
+            network_interfaces: take(&mut m, "NetworkInterfaces")?,
+            iam_instance_profile: take(&mut m, "IamInstanceProfile")?,
+            ebs_optimized: take(&mut m, "EbsOptimized")?,
+        })
+    }
+}
+
+impl ToValue for RunInstancesRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "BlockDeviceMappings", self.block_device_mappings);
+        put(&mut m, "ImageId", self.image_id);
+        put(&mut m, "InstanceType", self.instance_type);
+        put(&mut m, "Ipv6AddressCount", self.ipv6_address_count);
+        put(&mut m, "Ipv6Addresses", self.ipv6_addresses);
+        put(&mut m, "KernelId", self.kernel_id);
+        put(&mut m, "KeyName", self.key_name);
+        put(&mut m, "MaxCount", Some(self.max_count));
+        put(&mut m, "MinCount", Some(self.min_count));
+        put(&mut m, "Monitoring", self.monitoring);
+        put(&mut m, "Placement", self.placement);
+        put(&mut m, "RamdiskId", self.ramdisk_id);
+        put(&mut m, "SecurityGroupIds", self.security_group_ids);
+        put(&mut m, "SecurityGroups", self.security_groups);
+        put(&mut m, "SubnetId", self.subnet_id);
+        put(&mut m, "UserData", self.user_data);
+        put(&mut m, "ElasticGpuSpecification", self.elastic_gpu_specification);
+        put(&mut m, "ElasticInferenceAccelerators", self.elastic_inference_accelerators);
+        put(&mut m, "TagSpecifications", self.tag_specifications);
+        put(&mut m, "LaunchTemplate", self.launch_template);
+        put(&mut m, "InstanceMarketOptions", self.instance_market_options);
+        put(&mut m, "CreditSpecification", self.credit_specification);
+        put(&mut m, "CpuOptions", self.cpu_options);
+        put(&mut m, "CapacityReservationSpecification", self.capacity_reservation_specification);
+        put(&mut m, "HibernationOptions", self.hibernation_options);
+        put(&mut m, "LicenseSpecifications", self.license_specifications);
+        put(&mut m, "MetadataOptions", self.metadata_options);
+        put(&mut m, "EnclaveOptions", self.enclave_options);
+        put(&mut m, "PrivateDnsNameOptions", self.private_dns_name_options);
+        put(&mut m, "MaintenanceOptions", self.maintenance_options);
+        put(&mut m, "DisableApiStop", self.disable_api_stop);
+        put(&mut m, "EnablePrimaryIpv6", self.enable_primary_ipv6);
+        put(&mut m, "NetworkPerformanceOptions", self.network_performance_options);
+        put(&mut m, "Operator", self.operator);
+        put(&mut m, "SecondaryInterfaces", self.secondary_interfaces);
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "DisableApiTermination", self.disable_api_termination);
+        put(&mut m, "InstanceInitiatedShutdownBehavior", self.instance_initiated_shutdown_behavior);
+        put(&mut m, "PrivateIpAddress", self.private_ip_address);
+        put(&mut m, "ClientToken", self.client_token);
+        put(&mut m, "AdditionalInfo", self.additional_info);
+        put(&mut m, "NetworkInterfaces", self.network_interfaces);
+        put(&mut m, "IamInstanceProfile", self.iam_instance_profile);
+        put(&mut m, "EbsOptimized", self.ebs_optimized);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SecureBlobAttributeValue {
+    pub value: Option<Blob>,
+}
+
+impl FromValue for SecureBlobAttributeValue {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            value: take(&mut m, "Value")?,
+        })
+    }
+}
+
+impl ToValue for SecureBlobAttributeValue {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Value", self.value);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct SecurityGroup {
     pub group_id: Option<String>,
     pub ip_permissions_egress: Option<Vec<IpPermission>>,
@@ -2749,6 +7098,262 @@ impl ToValue for SecurityGroupRule {
         put(&mut m, "Description", self.description);
         put(&mut m, "Tags", self.tags);
         put(&mut m, "SecurityGroupRuleArn", self.security_group_rule_arn);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Snapshot {
+    pub owner_alias: Option<String>,
+    pub outpost_arn: Option<String>,
+    pub tags: Option<Vec<Tag>>,
+    pub storage_tier: Option<String>,
+    pub restore_expiry_time: Option<Timestamp>,
+    pub sse_type: Option<String>,
+    pub availability_zone: Option<String>,
+    pub transfer_type: Option<String>,
+    pub completion_duration_minutes: Option<i32>,
+    pub completion_time: Option<Timestamp>,
+    pub full_snapshot_size_in_bytes: Option<i64>,
+    pub associated_kms_keys: Option<Vec<AssociatedKmsKey>>,
+    pub snapshot_id: Option<String>,
+    pub volume_id: Option<String>,
+    pub state: Option<String>,
+    pub state_message: Option<String>,
+    pub start_time: Option<Timestamp>,
+    pub progress: Option<String>,
+    pub owner_id: Option<String>,
+    pub description: Option<String>,
+    pub volume_size: Option<i32>,
+    pub encrypted: Option<bool>,
+    pub kms_key_id: Option<String>,
+    pub data_encryption_key_id: Option<String>,
+}
+
+impl FromValue for Snapshot {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            owner_alias: take(&mut m, "OwnerAlias")?,
+            outpost_arn: take(&mut m, "OutpostArn")?,
+            tags: take(&mut m, "Tags")?,
+            storage_tier: take(&mut m, "StorageTier")?,
+            restore_expiry_time: take(&mut m, "RestoreExpiryTime")?,
+            sse_type: take(&mut m, "SseType")?,
+            availability_zone: take(&mut m, "AvailabilityZone")?,
+            transfer_type: take(&mut m, "TransferType")?,
+            completion_duration_minutes: take(&mut m, "CompletionDurationMinutes")?,
+            completion_time: take(&mut m, "CompletionTime")?,
+            full_snapshot_size_in_bytes: take(&mut m, "FullSnapshotSizeInBytes")?,
+            associated_kms_keys: take(&mut m, "AssociatedKmsKeys")?,
+            snapshot_id: take(&mut m, "SnapshotId")?,
+            volume_id: take(&mut m, "VolumeId")?,
+            state: take(&mut m, "State")?,
+            state_message: take(&mut m, "StateMessage")?,
+            start_time: take(&mut m, "StartTime")?,
+            progress: take(&mut m, "Progress")?,
+            owner_id: take(&mut m, "OwnerId")?,
+            description: take(&mut m, "Description")?,
+            volume_size: take(&mut m, "VolumeSize")?,
+            encrypted: take(&mut m, "Encrypted")?,
+            kms_key_id: take(&mut m, "KmsKeyId")?,
+            data_encryption_key_id: take(&mut m, "DataEncryptionKeyId")?,
+        })
+    }
+}
+
+impl ToValue for Snapshot {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "OwnerAlias", self.owner_alias);
+        put(&mut m, "OutpostArn", self.outpost_arn);
+        put(&mut m, "Tags", self.tags);
+        put(&mut m, "StorageTier", self.storage_tier);
+        put(&mut m, "RestoreExpiryTime", self.restore_expiry_time);
+        put(&mut m, "SseType", self.sse_type);
+        put(&mut m, "AvailabilityZone", self.availability_zone);
+        put(&mut m, "TransferType", self.transfer_type);
+        put(&mut m, "CompletionDurationMinutes", self.completion_duration_minutes);
+        put(&mut m, "CompletionTime", self.completion_time);
+        put(&mut m, "FullSnapshotSizeInBytes", self.full_snapshot_size_in_bytes);
+        put(&mut m, "AssociatedKmsKeys", self.associated_kms_keys);
+        put(&mut m, "SnapshotId", self.snapshot_id);
+        put(&mut m, "VolumeId", self.volume_id);
+        put(&mut m, "State", self.state);
+        put(&mut m, "StateMessage", self.state_message);
+        put(&mut m, "StartTime", self.start_time);
+        put(&mut m, "Progress", self.progress);
+        put(&mut m, "OwnerId", self.owner_id);
+        put(&mut m, "Description", self.description);
+        put(&mut m, "VolumeSize", self.volume_size);
+        put(&mut m, "Encrypted", self.encrypted);
+        put(&mut m, "KmsKeyId", self.kms_key_id);
+        put(&mut m, "DataEncryptionKeyId", self.data_encryption_key_id);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SpotMarketOptions {
+    pub max_price: Option<String>,
+    pub spot_instance_type: Option<String>,
+    pub block_duration_minutes: Option<i32>,
+    pub valid_until: Option<Timestamp>,
+    pub instance_interruption_behavior: Option<String>,
+}
+
+impl FromValue for SpotMarketOptions {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            max_price: take(&mut m, "MaxPrice")?,
+            spot_instance_type: take(&mut m, "SpotInstanceType")?,
+            block_duration_minutes: take(&mut m, "BlockDurationMinutes")?,
+            valid_until: take(&mut m, "ValidUntil")?,
+            instance_interruption_behavior: take(&mut m, "InstanceInterruptionBehavior")?,
+        })
+    }
+}
+
+impl ToValue for SpotMarketOptions {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "MaxPrice", self.max_price);
+        put(&mut m, "SpotInstanceType", self.spot_instance_type);
+        put(&mut m, "BlockDurationMinutes", self.block_duration_minutes);
+        put(&mut m, "ValidUntil", self.valid_until);
+        put(&mut m, "InstanceInterruptionBehavior", self.instance_interruption_behavior);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StartInstancesRequest {
+    pub instance_ids: Vec<String>,
+    pub additional_info: Option<String>,
+    pub dry_run: Option<bool>,
+}
+
+impl FromValue for StartInstancesRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            instance_ids: required(&mut m, "InstanceIds")?,
+            additional_info: take(&mut m, "AdditionalInfo")?,
+            dry_run: take(&mut m, "DryRun")?,
+        })
+    }
+}
+
+impl ToValue for StartInstancesRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "InstanceIds", Some(self.instance_ids));
+        put(&mut m, "AdditionalInfo", self.additional_info);
+        put(&mut m, "DryRun", self.dry_run);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StartInstancesResult {
+    pub starting_instances: Option<Vec<InstanceStateChange>>,
+}
+
+impl FromValue for StartInstancesResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            starting_instances: take(&mut m, "StartingInstances")?,
+        })
+    }
+}
+
+impl ToValue for StartInstancesResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "StartingInstances", self.starting_instances);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StateReason {
+    pub code: Option<String>,
+    pub message: Option<String>,
+}
+
+impl FromValue for StateReason {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            code: take(&mut m, "Code")?,
+            message: take(&mut m, "Message")?,
+        })
+    }
+}
+
+impl ToValue for StateReason {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Code", self.code);
+        put(&mut m, "Message", self.message);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StopInstancesRequest {
+    pub instance_ids: Vec<String>,
+    pub hibernate: Option<bool>,
+    pub skip_os_shutdown: Option<bool>,
+    pub dry_run: Option<bool>,
+    pub force: Option<bool>,
+}
+
+impl FromValue for StopInstancesRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            instance_ids: required(&mut m, "InstanceIds")?,
+            hibernate: take(&mut m, "Hibernate")?,
+            skip_os_shutdown: take(&mut m, "SkipOsShutdown")?,
+            dry_run: take(&mut m, "DryRun")?,
+            force: take(&mut m, "Force")?,
+        })
+    }
+}
+
+impl ToValue for StopInstancesRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "InstanceIds", Some(self.instance_ids));
+        put(&mut m, "Hibernate", self.hibernate);
+        put(&mut m, "SkipOsShutdown", self.skip_os_shutdown);
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "Force", self.force);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StopInstancesResult {
+    pub stopping_instances: Option<Vec<InstanceStateChange>>,
+}
+
+impl FromValue for StopInstancesResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            stopping_instances: take(&mut m, "StoppingInstances")?,
+        })
+    }
+}
+
+impl ToValue for StopInstancesResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "StoppingInstances", self.stopping_instances);
         Value::Map(m)
     }
 }
@@ -2982,6 +7587,109 @@ impl ToValue for TagSpecification {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct TerminateInstancesRequest {
+    pub instance_ids: Vec<String>,
+    pub force: Option<bool>,
+    pub skip_os_shutdown: Option<bool>,
+    pub dry_run: Option<bool>,
+}
+
+impl FromValue for TerminateInstancesRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            instance_ids: required(&mut m, "InstanceIds")?,
+            force: take(&mut m, "Force")?,
+            skip_os_shutdown: take(&mut m, "SkipOsShutdown")?,
+            dry_run: take(&mut m, "DryRun")?,
+        })
+    }
+}
+
+impl ToValue for TerminateInstancesRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "InstanceIds", Some(self.instance_ids));
+        put(&mut m, "Force", self.force);
+        put(&mut m, "SkipOsShutdown", self.skip_os_shutdown);
+        put(&mut m, "DryRun", self.dry_run);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TerminateInstancesResult {
+    pub terminating_instances: Option<Vec<InstanceStateChange>>,
+}
+
+impl FromValue for TerminateInstancesResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            terminating_instances: take(&mut m, "TerminatingInstances")?,
+        })
+    }
+}
+
+impl ToValue for TerminateInstancesResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "TerminatingInstances", self.terminating_instances);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UnmonitorInstancesRequest {
+    pub instance_ids: Vec<String>,
+    pub metric_category_ids: Option<Vec<String>>,
+    pub dry_run: Option<bool>,
+}
+
+impl FromValue for UnmonitorInstancesRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            instance_ids: required(&mut m, "InstanceIds")?,
+            metric_category_ids: take(&mut m, "MetricCategoryIds")?,
+            dry_run: take(&mut m, "DryRun")?,
+        })
+    }
+}
+
+impl ToValue for UnmonitorInstancesRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "InstanceIds", Some(self.instance_ids));
+        put(&mut m, "MetricCategoryIds", self.metric_category_ids);
+        put(&mut m, "DryRun", self.dry_run);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UnmonitorInstancesResult {
+    pub instance_monitorings: Option<Vec<InstanceMonitoring>>,
+}
+
+impl FromValue for UnmonitorInstancesResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            instance_monitorings: take(&mut m, "InstanceMonitorings")?,
+        })
+    }
+}
+
+impl ToValue for UnmonitorInstancesResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "InstanceMonitorings", self.instance_monitorings);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct UserIdGroupPair {
     pub description: Option<String>,
     pub user_id: Option<String>,
@@ -3017,6 +7725,402 @@ impl ToValue for UserIdGroupPair {
         put(&mut m, "VpcId", self.vpc_id);
         put(&mut m, "VpcPeeringConnectionId", self.vpc_peering_connection_id);
         put(&mut m, "PeeringStatus", self.peering_status);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Volume {
+    pub availability_zone_id: Option<String>,
+    pub outpost_arn: Option<String>,
+    pub source_volume_id: Option<String>,
+    pub iops: Option<i32>,
+    pub tags: Option<Vec<Tag>>,
+    pub volume_type: Option<String>,
+    pub fast_restored: Option<bool>,
+    pub multi_attach_enabled: Option<bool>,
+    pub throughput: Option<i32>,
+    pub sse_type: Option<String>,
+    pub operator: Option<OperatorResponse>,
+    pub volume_initialization_rate: Option<i32>,
+    pub volume_arn: Option<String>,
+    pub owner_id: Option<String>,
+    pub volume_id: Option<String>,
+    pub size: Option<i32>,
+    pub snapshot_id: Option<String>,
+    pub availability_zone: Option<String>,
+    pub state: Option<String>,
+    pub create_time: Option<Timestamp>,
+    pub attachments: Option<Vec<VolumeAttachment>>,
+    pub encrypted: Option<bool>,
+    pub kms_key_id: Option<String>,
+}
+
+impl FromValue for Volume {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            availability_zone_id: take(&mut m, "AvailabilityZoneId")?,
+            outpost_arn: take(&mut m, "OutpostArn")?,
+            source_volume_id: take(&mut m, "SourceVolumeId")?,
+            iops: take(&mut m, "Iops")?,
+            tags: take(&mut m, "Tags")?,
+            volume_type: take(&mut m, "VolumeType")?,
+            fast_restored: take(&mut m, "FastRestored")?,
+            multi_attach_enabled: take(&mut m, "MultiAttachEnabled")?,
+            throughput: take(&mut m, "Throughput")?,
+            sse_type: take(&mut m, "SseType")?,
+            operator: take(&mut m, "Operator")?,
+            volume_initialization_rate: take(&mut m, "VolumeInitializationRate")?,
+            volume_arn: take(&mut m, "VolumeArn")?,
+            owner_id: take(&mut m, "OwnerId")?,
+            volume_id: take(&mut m, "VolumeId")?,
+            size: take(&mut m, "Size")?,
+            snapshot_id: take(&mut m, "SnapshotId")?,
+            availability_zone: take(&mut m, "AvailabilityZone")?,
+            state: take(&mut m, "State")?,
+            create_time: take(&mut m, "CreateTime")?,
+            attachments: take(&mut m, "Attachments")?,
+            encrypted: take(&mut m, "Encrypted")?,
+            kms_key_id: take(&mut m, "KmsKeyId")?,
+        })
+    }
+}
+
+impl ToValue for Volume {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "AvailabilityZoneId", self.availability_zone_id);
+        put(&mut m, "OutpostArn", self.outpost_arn);
+        put(&mut m, "SourceVolumeId", self.source_volume_id);
+        put(&mut m, "Iops", self.iops);
+        put(&mut m, "Tags", self.tags);
+        put(&mut m, "VolumeType", self.volume_type);
+        put(&mut m, "FastRestored", self.fast_restored);
+        put(&mut m, "MultiAttachEnabled", self.multi_attach_enabled);
+        put(&mut m, "Throughput", self.throughput);
+        put(&mut m, "SseType", self.sse_type);
+        put(&mut m, "Operator", self.operator);
+        put(&mut m, "VolumeInitializationRate", self.volume_initialization_rate);
+        put(&mut m, "VolumeArn", self.volume_arn);
+        put(&mut m, "OwnerId", self.owner_id);
+        put(&mut m, "VolumeId", self.volume_id);
+        put(&mut m, "Size", self.size);
+        put(&mut m, "SnapshotId", self.snapshot_id);
+        put(&mut m, "AvailabilityZone", self.availability_zone);
+        put(&mut m, "State", self.state);
+        put(&mut m, "CreateTime", self.create_time);
+        put(&mut m, "Attachments", self.attachments);
+        put(&mut m, "Encrypted", self.encrypted);
+        put(&mut m, "KmsKeyId", self.kms_key_id);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct VolumeAttachment {
+    pub delete_on_termination: Option<bool>,
+    pub associated_resource: Option<String>,
+    pub instance_owning_service: Option<String>,
+    pub ebs_card_index: Option<i32>,
+    pub volume_id: Option<String>,
+    pub instance_id: Option<String>,
+    pub device: Option<String>,
+    pub state: Option<String>,
+    pub attach_time: Option<Timestamp>,
+}
+
+impl FromValue for VolumeAttachment {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            delete_on_termination: take(&mut m, "DeleteOnTermination")?,
+            associated_resource: take(&mut m, "AssociatedResource")?,
+            instance_owning_service: take(&mut m, "InstanceOwningService")?,
+            ebs_card_index: take(&mut m, "EbsCardIndex")?,
+            volume_id: take(&mut m, "VolumeId")?,
+            instance_id: take(&mut m, "InstanceId")?,
+            device: take(&mut m, "Device")?,
+            state: take(&mut m, "State")?,
+            attach_time: take(&mut m, "AttachTime")?,
+        })
+    }
+}
+
+impl ToValue for VolumeAttachment {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DeleteOnTermination", self.delete_on_termination);
+        put(&mut m, "AssociatedResource", self.associated_resource);
+        put(&mut m, "InstanceOwningService", self.instance_owning_service);
+        put(&mut m, "EbsCardIndex", self.ebs_card_index);
+        put(&mut m, "VolumeId", self.volume_id);
+        put(&mut m, "InstanceId", self.instance_id);
+        put(&mut m, "Device", self.device);
+        put(&mut m, "State", self.state);
+        put(&mut m, "AttachTime", self.attach_time);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct VolumeModification {
+    pub volume_id: Option<String>,
+    pub modification_state: Option<String>,
+    pub status_message: Option<String>,
+    pub target_size: Option<i32>,
+    pub target_iops: Option<i32>,
+    pub target_volume_type: Option<String>,
+    pub target_throughput: Option<i32>,
+    pub target_multi_attach_enabled: Option<bool>,
+    pub original_size: Option<i32>,
+    pub original_iops: Option<i32>,
+    pub original_volume_type: Option<String>,
+    pub original_throughput: Option<i32>,
+    pub original_multi_attach_enabled: Option<bool>,
+    pub progress: Option<i64>,
+    pub start_time: Option<Timestamp>,
+    pub end_time: Option<Timestamp>,
+    pub operator: Option<OperatorResponse>,
+}
+
+impl FromValue for VolumeModification {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            volume_id: take(&mut m, "VolumeId")?,
+            modification_state: take(&mut m, "ModificationState")?,
+            status_message: take(&mut m, "StatusMessage")?,
+            target_size: take(&mut m, "TargetSize")?,
+            target_iops: take(&mut m, "TargetIops")?,
+            target_volume_type: take(&mut m, "TargetVolumeType")?,
+            target_throughput: take(&mut m, "TargetThroughput")?,
+            target_multi_attach_enabled: take(&mut m, "TargetMultiAttachEnabled")?,
+            original_size: take(&mut m, "OriginalSize")?,
+            original_iops: take(&mut m, "OriginalIops")?,
+            original_volume_type: take(&mut m, "OriginalVolumeType")?,
+            original_throughput: take(&mut m, "OriginalThroughput")?,
+            original_multi_attach_enabled: take(&mut m, "OriginalMultiAttachEnabled")?,
+            progress: take(&mut m, "Progress")?,
+            start_time: take(&mut m, "StartTime")?,
+            end_time: take(&mut m, "EndTime")?,
+            operator: take(&mut m, "Operator")?,
+        })
+    }
+}
+
+impl ToValue for VolumeModification {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "VolumeId", self.volume_id);
+        put(&mut m, "ModificationState", self.modification_state);
+        put(&mut m, "StatusMessage", self.status_message);
+        put(&mut m, "TargetSize", self.target_size);
+        put(&mut m, "TargetIops", self.target_iops);
+        put(&mut m, "TargetVolumeType", self.target_volume_type);
+        put(&mut m, "TargetThroughput", self.target_throughput);
+        put(&mut m, "TargetMultiAttachEnabled", self.target_multi_attach_enabled);
+        put(&mut m, "OriginalSize", self.original_size);
+        put(&mut m, "OriginalIops", self.original_iops);
+        put(&mut m, "OriginalVolumeType", self.original_volume_type);
+        put(&mut m, "OriginalThroughput", self.original_throughput);
+        put(&mut m, "OriginalMultiAttachEnabled", self.original_multi_attach_enabled);
+        put(&mut m, "Progress", self.progress);
+        put(&mut m, "StartTime", self.start_time);
+        put(&mut m, "EndTime", self.end_time);
+        put(&mut m, "Operator", self.operator);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct VolumeStatusAction {
+    pub code: Option<String>,
+    pub description: Option<String>,
+    pub event_id: Option<String>,
+    pub event_type: Option<String>,
+}
+
+impl FromValue for VolumeStatusAction {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            code: take(&mut m, "Code")?,
+            description: take(&mut m, "Description")?,
+            event_id: take(&mut m, "EventId")?,
+            event_type: take(&mut m, "EventType")?,
+        })
+    }
+}
+
+impl ToValue for VolumeStatusAction {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Code", self.code);
+        put(&mut m, "Description", self.description);
+        put(&mut m, "EventId", self.event_id);
+        put(&mut m, "EventType", self.event_type);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct VolumeStatusAttachmentStatus {
+    pub io_performance: Option<String>,
+    pub instance_id: Option<String>,
+}
+
+impl FromValue for VolumeStatusAttachmentStatus {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            io_performance: take(&mut m, "IoPerformance")?,
+            instance_id: take(&mut m, "InstanceId")?,
+        })
+    }
+}
+
+impl ToValue for VolumeStatusAttachmentStatus {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "IoPerformance", self.io_performance);
+        put(&mut m, "InstanceId", self.instance_id);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct VolumeStatusDetails {
+    pub name: Option<String>,
+    pub status: Option<String>,
+}
+
+impl FromValue for VolumeStatusDetails {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            name: take(&mut m, "Name")?,
+            status: take(&mut m, "Status")?,
+        })
+    }
+}
+
+impl ToValue for VolumeStatusDetails {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Name", self.name);
+        put(&mut m, "Status", self.status);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct VolumeStatusEvent {
+    pub description: Option<String>,
+    pub event_id: Option<String>,
+    pub event_type: Option<String>,
+    pub not_after: Option<Timestamp>,
+    pub not_before: Option<Timestamp>,
+    pub instance_id: Option<String>,
+}
+
+impl FromValue for VolumeStatusEvent {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            description: take(&mut m, "Description")?,
+            event_id: take(&mut m, "EventId")?,
+            event_type: take(&mut m, "EventType")?,
+            not_after: take(&mut m, "NotAfter")?,
+            not_before: take(&mut m, "NotBefore")?,
+            instance_id: take(&mut m, "InstanceId")?,
+        })
+    }
+}
+
+impl ToValue for VolumeStatusEvent {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Description", self.description);
+        put(&mut m, "EventId", self.event_id);
+        put(&mut m, "EventType", self.event_type);
+        put(&mut m, "NotAfter", self.not_after);
+        put(&mut m, "NotBefore", self.not_before);
+        put(&mut m, "InstanceId", self.instance_id);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct VolumeStatusInfo {
+    pub details: Option<Vec<VolumeStatusDetails>>,
+    pub status: Option<String>,
+}
+
+impl FromValue for VolumeStatusInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            details: take(&mut m, "Details")?,
+            status: take(&mut m, "Status")?,
+        })
+    }
+}
+
+impl ToValue for VolumeStatusInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Details", self.details);
+        put(&mut m, "Status", self.status);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct VolumeStatusItem {
+    pub actions: Option<Vec<VolumeStatusAction>>,
+    pub availability_zone: Option<String>,
+    pub outpost_arn: Option<String>,
+    pub events: Option<Vec<VolumeStatusEvent>>,
+    pub volume_id: Option<String>,
+    pub volume_status: Option<VolumeStatusInfo>,
+    pub attachment_statuses: Option<Vec<VolumeStatusAttachmentStatus>>,
+    pub initialization_status_details: Option<InitializationStatusDetails>,
+    pub availability_zone_id: Option<String>,
+    pub operator: Option<OperatorResponse>,
+}
+
+impl FromValue for VolumeStatusItem {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            actions: take(&mut m, "Actions")?,
+            availability_zone: take(&mut m, "AvailabilityZone")?,
+            outpost_arn: take(&mut m, "OutpostArn")?,
+            events: take(&mut m, "Events")?,
+            volume_id: take(&mut m, "VolumeId")?,
+            volume_status: take(&mut m, "VolumeStatus")?,
+            attachment_statuses: take(&mut m, "AttachmentStatuses")?,
+            initialization_status_details: take(&mut m, "InitializationStatusDetails")?,
+            availability_zone_id: take(&mut m, "AvailabilityZoneId")?,
+            operator: take(&mut m, "Operator")?,
+        })
+    }
+}
+
+impl ToValue for VolumeStatusItem {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Actions", self.actions);
+        put(&mut m, "AvailabilityZone", self.availability_zone);
+        put(&mut m, "OutpostArn", self.outpost_arn);
+        put(&mut m, "Events", self.events);
+        put(&mut m, "VolumeId", self.volume_id);
+        put(&mut m, "VolumeStatus", self.volume_status);
+        put(&mut m, "AttachmentStatuses", self.attachment_statuses);
+        put(&mut m, "InitializationStatusDetails", self.initialization_status_details);
+        put(&mut m, "AvailabilityZoneId", self.availability_zone_id);
+        put(&mut m, "Operator", self.operator);
         Value::Map(m)
     }
 }
@@ -3339,39 +8443,73 @@ impl ToValue for VpcIpv6CidrBlockAssociation {
 pub trait Handlers: Send + Sync {
     fn associate_route_table(&self, ctx: &RequestContext, input: AssociateRouteTableRequest) -> impl Future<Output = Result<AssociateRouteTableResult, AwsError>> + Send;
     fn attach_internet_gateway(&self, ctx: &RequestContext, input: AttachInternetGatewayRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn attach_network_interface(&self, ctx: &RequestContext, input: AttachNetworkInterfaceRequest) -> impl Future<Output = Result<AttachNetworkInterfaceResult, AwsError>> + Send;
+    fn attach_volume(&self, ctx: &RequestContext, input: AttachVolumeRequest) -> impl Future<Output = Result<VolumeAttachment, AwsError>> + Send;
     fn authorize_security_group_egress(&self, ctx: &RequestContext, input: AuthorizeSecurityGroupEgressRequest) -> impl Future<Output = Result<AuthorizeSecurityGroupEgressResult, AwsError>> + Send;
     fn authorize_security_group_ingress(&self, ctx: &RequestContext, input: AuthorizeSecurityGroupIngressRequest) -> impl Future<Output = Result<AuthorizeSecurityGroupIngressResult, AwsError>> + Send;
+    fn copy_snapshot(&self, ctx: &RequestContext, input: CopySnapshotRequest) -> impl Future<Output = Result<CopySnapshotResult, AwsError>> + Send;
     fn create_internet_gateway(&self, ctx: &RequestContext, input: CreateInternetGatewayRequest) -> impl Future<Output = Result<CreateInternetGatewayResult, AwsError>> + Send;
     fn create_route(&self, ctx: &RequestContext, input: CreateRouteRequest) -> impl Future<Output = Result<CreateRouteResult, AwsError>> + Send;
     fn create_route_table(&self, ctx: &RequestContext, input: CreateRouteTableRequest) -> impl Future<Output = Result<CreateRouteTableResult, AwsError>> + Send;
     fn create_security_group(&self, ctx: &RequestContext, input: CreateSecurityGroupRequest) -> impl Future<Output = Result<CreateSecurityGroupResult, AwsError>> + Send;
+    fn create_snapshot(&self, ctx: &RequestContext, input: CreateSnapshotRequest) -> impl Future<Output = Result<Snapshot, AwsError>> + Send;
     fn create_subnet(&self, ctx: &RequestContext, input: CreateSubnetRequest) -> impl Future<Output = Result<CreateSubnetResult, AwsError>> + Send;
     fn create_tags(&self, ctx: &RequestContext, input: CreateTagsRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn create_volume(&self, ctx: &RequestContext, input: CreateVolumeRequest) -> impl Future<Output = Result<Volume, AwsError>> + Send;
     fn create_vpc(&self, ctx: &RequestContext, input: CreateVpcRequest) -> impl Future<Output = Result<CreateVpcResult, AwsError>> + Send;
     fn delete_internet_gateway(&self, ctx: &RequestContext, input: DeleteInternetGatewayRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn delete_route(&self, ctx: &RequestContext, input: DeleteRouteRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn delete_route_table(&self, ctx: &RequestContext, input: DeleteRouteTableRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn delete_security_group(&self, ctx: &RequestContext, input: DeleteSecurityGroupRequest) -> impl Future<Output = Result<DeleteSecurityGroupResult, AwsError>> + Send;
+    fn delete_snapshot(&self, ctx: &RequestContext, input: DeleteSnapshotRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn delete_subnet(&self, ctx: &RequestContext, input: DeleteSubnetRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn delete_tags(&self, ctx: &RequestContext, input: DeleteTagsRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn delete_volume(&self, ctx: &RequestContext, input: DeleteVolumeRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn delete_vpc(&self, ctx: &RequestContext, input: DeleteVpcRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn describe_account_attributes(&self, ctx: &RequestContext, input: DescribeAccountAttributesRequest) -> impl Future<Output = Result<DescribeAccountAttributesResult, AwsError>> + Send;
     fn describe_availability_zones(&self, ctx: &RequestContext, input: DescribeAvailabilityZonesRequest) -> impl Future<Output = Result<DescribeAvailabilityZonesResult, AwsError>> + Send;
+    fn describe_instance_attribute(&self, ctx: &RequestContext, input: DescribeInstanceAttributeRequest) -> impl Future<Output = Result<InstanceAttribute, AwsError>> + Send;
+    fn describe_instance_status(&self, ctx: &RequestContext, input: DescribeInstanceStatusRequest) -> impl Future<Output = Result<DescribeInstanceStatusResult, AwsError>> + Send;
+    fn describe_instances(&self, ctx: &RequestContext, input: DescribeInstancesRequest) -> impl Future<Output = Result<DescribeInstancesResult, AwsError>> + Send;
     fn describe_internet_gateways(&self, ctx: &RequestContext, input: DescribeInternetGatewaysRequest) -> impl Future<Output = Result<DescribeInternetGatewaysResult, AwsError>> + Send;
     fn describe_regions(&self, ctx: &RequestContext, input: DescribeRegionsRequest) -> impl Future<Output = Result<DescribeRegionsResult, AwsError>> + Send;
     fn describe_route_tables(&self, ctx: &RequestContext, input: DescribeRouteTablesRequest) -> impl Future<Output = Result<DescribeRouteTablesResult, AwsError>> + Send;
     fn describe_security_group_rules(&self, ctx: &RequestContext, input: DescribeSecurityGroupRulesRequest) -> impl Future<Output = Result<DescribeSecurityGroupRulesResult, AwsError>> + Send;
     fn describe_security_groups(&self, ctx: &RequestContext, input: DescribeSecurityGroupsRequest) -> impl Future<Output = Result<DescribeSecurityGroupsResult, AwsError>> + Send;
+    fn describe_snapshot_attribute(&self, ctx: &RequestContext, input: DescribeSnapshotAttributeRequest) -> impl Future<Output = Result<DescribeSnapshotAttributeResult, AwsError>> + Send;
+    fn describe_snapshots(&self, ctx: &RequestContext, input: DescribeSnapshotsRequest) -> impl Future<Output = Result<DescribeSnapshotsResult, AwsError>> + Send;
     fn describe_subnets(&self, ctx: &RequestContext, input: DescribeSubnetsRequest) -> impl Future<Output = Result<DescribeSubnetsResult, AwsError>> + Send;
     fn describe_tags(&self, ctx: &RequestContext, input: DescribeTagsRequest) -> impl Future<Output = Result<DescribeTagsResult, AwsError>> + Send;
+    fn describe_volume_attribute(&self, ctx: &RequestContext, input: DescribeVolumeAttributeRequest) -> impl Future<Output = Result<DescribeVolumeAttributeResult, AwsError>> + Send;
+    fn describe_volume_status(&self, ctx: &RequestContext, input: DescribeVolumeStatusRequest) -> impl Future<Output = Result<DescribeVolumeStatusResult, AwsError>> + Send;
+    fn describe_volumes(&self, ctx: &RequestContext, input: DescribeVolumesRequest) -> impl Future<Output = Result<DescribeVolumesResult, AwsError>> + Send;
+    fn describe_volumes_modifications(&self, ctx: &RequestContext, input: DescribeVolumesModificationsRequest) -> impl Future<Output = Result<DescribeVolumesModificationsResult, AwsError>> + Send;
     fn describe_vpc_attribute(&self, ctx: &RequestContext, input: DescribeVpcAttributeRequest) -> impl Future<Output = Result<DescribeVpcAttributeResult, AwsError>> + Send;
     fn describe_vpcs(&self, ctx: &RequestContext, input: DescribeVpcsRequest) -> impl Future<Output = Result<DescribeVpcsResult, AwsError>> + Send;
     fn detach_internet_gateway(&self, ctx: &RequestContext, input: DetachInternetGatewayRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn detach_network_interface(&self, ctx: &RequestContext, input: DetachNetworkInterfaceRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn detach_volume(&self, ctx: &RequestContext, input: DetachVolumeRequest) -> impl Future<Output = Result<VolumeAttachment, AwsError>> + Send;
+    fn disable_ebs_encryption_by_default(&self, ctx: &RequestContext, input: DisableEbsEncryptionByDefaultRequest) -> impl Future<Output = Result<DisableEbsEncryptionByDefaultResult, AwsError>> + Send;
     fn disassociate_route_table(&self, ctx: &RequestContext, input: DisassociateRouteTableRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn enable_ebs_encryption_by_default(&self, ctx: &RequestContext, input: EnableEbsEncryptionByDefaultRequest) -> impl Future<Output = Result<EnableEbsEncryptionByDefaultResult, AwsError>> + Send;
+    fn get_console_output(&self, ctx: &RequestContext, input: GetConsoleOutputRequest) -> impl Future<Output = Result<GetConsoleOutputResult, AwsError>> + Send;
+    fn get_ebs_encryption_by_default(&self, ctx: &RequestContext, input: GetEbsEncryptionByDefaultRequest) -> impl Future<Output = Result<GetEbsEncryptionByDefaultResult, AwsError>> + Send;
+    fn modify_instance_attribute(&self, ctx: &RequestContext, input: ModifyInstanceAttributeRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn modify_instance_metadata_options(&self, ctx: &RequestContext, input: ModifyInstanceMetadataOptionsRequest) -> impl Future<Output = Result<ModifyInstanceMetadataOptionsResult, AwsError>> + Send;
+    fn modify_snapshot_attribute(&self, ctx: &RequestContext, input: ModifySnapshotAttributeRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn modify_subnet_attribute(&self, ctx: &RequestContext, input: ModifySubnetAttributeRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn modify_volume(&self, ctx: &RequestContext, input: ModifyVolumeRequest) -> impl Future<Output = Result<ModifyVolumeResult, AwsError>> + Send;
     fn modify_vpc_attribute(&self, ctx: &RequestContext, input: ModifyVpcAttributeRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn monitor_instances(&self, ctx: &RequestContext, input: MonitorInstancesRequest) -> impl Future<Output = Result<MonitorInstancesResult, AwsError>> + Send;
+    fn reboot_instances(&self, ctx: &RequestContext, input: RebootInstancesRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn reset_instance_attribute(&self, ctx: &RequestContext, input: ResetInstanceAttributeRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn revoke_security_group_egress(&self, ctx: &RequestContext, input: RevokeSecurityGroupEgressRequest) -> impl Future<Output = Result<RevokeSecurityGroupEgressResult, AwsError>> + Send;
     fn revoke_security_group_ingress(&self, ctx: &RequestContext, input: RevokeSecurityGroupIngressRequest) -> impl Future<Output = Result<RevokeSecurityGroupIngressResult, AwsError>> + Send;
+    fn run_instances(&self, ctx: &RequestContext, input: RunInstancesRequest) -> impl Future<Output = Result<Reservation, AwsError>> + Send;
+    fn start_instances(&self, ctx: &RequestContext, input: StartInstancesRequest) -> impl Future<Output = Result<StartInstancesResult, AwsError>> + Send;
+    fn stop_instances(&self, ctx: &RequestContext, input: StopInstancesRequest) -> impl Future<Output = Result<StopInstancesResult, AwsError>> + Send;
+    fn terminate_instances(&self, ctx: &RequestContext, input: TerminateInstancesRequest) -> impl Future<Output = Result<TerminateInstancesResult, AwsError>> + Send;
+    fn unmonitor_instances(&self, ctx: &RequestContext, input: UnmonitorInstancesRequest) -> impl Future<Output = Result<UnmonitorInstancesResult, AwsError>> + Send;
 }
 
 /// Runs `operation` on `h` with a decoded input.
@@ -3385,39 +8523,73 @@ pub fn dispatch<'a, H: Handlers>(
         match operation {
             "AssociateRouteTable" => h.associate_route_table(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "AttachInternetGateway" => h.attach_internet_gateway(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "AttachNetworkInterface" => h.attach_network_interface(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "AttachVolume" => h.attach_volume(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "AuthorizeSecurityGroupEgress" => h.authorize_security_group_egress(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "AuthorizeSecurityGroupIngress" => h.authorize_security_group_ingress(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "CopySnapshot" => h.copy_snapshot(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateInternetGateway" => h.create_internet_gateway(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateRoute" => h.create_route(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateRouteTable" => h.create_route_table(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateSecurityGroup" => h.create_security_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "CreateSnapshot" => h.create_snapshot(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateSubnet" => h.create_subnet(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateTags" => h.create_tags(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "CreateVolume" => h.create_volume(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateVpc" => h.create_vpc(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteInternetGateway" => h.delete_internet_gateway(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteRoute" => h.delete_route(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteRouteTable" => h.delete_route_table(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteSecurityGroup" => h.delete_security_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DeleteSnapshot" => h.delete_snapshot(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteSubnet" => h.delete_subnet(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteTags" => h.delete_tags(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DeleteVolume" => h.delete_volume(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteVpc" => h.delete_vpc(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeAccountAttributes" => h.describe_account_attributes(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeAvailabilityZones" => h.describe_availability_zones(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DescribeInstanceAttribute" => h.describe_instance_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DescribeInstanceStatus" => h.describe_instance_status(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DescribeInstances" => h.describe_instances(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeInternetGateways" => h.describe_internet_gateways(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeRegions" => h.describe_regions(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeRouteTables" => h.describe_route_tables(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeSecurityGroupRules" => h.describe_security_group_rules(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeSecurityGroups" => h.describe_security_groups(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DescribeSnapshotAttribute" => h.describe_snapshot_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DescribeSnapshots" => h.describe_snapshots(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeSubnets" => h.describe_subnets(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeTags" => h.describe_tags(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DescribeVolumeAttribute" => h.describe_volume_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DescribeVolumeStatus" => h.describe_volume_status(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DescribeVolumes" => h.describe_volumes(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DescribeVolumesModifications" => h.describe_volumes_modifications(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeVpcAttribute" => h.describe_vpc_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeVpcs" => h.describe_vpcs(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DetachInternetGateway" => h.detach_internet_gateway(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DetachNetworkInterface" => h.detach_network_interface(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DetachVolume" => h.detach_volume(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DisableEbsEncryptionByDefault" => h.disable_ebs_encryption_by_default(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DisassociateRouteTable" => h.disassociate_route_table(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "EnableEbsEncryptionByDefault" => h.enable_ebs_encryption_by_default(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "GetConsoleOutput" => h.get_console_output(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "GetEbsEncryptionByDefault" => h.get_ebs_encryption_by_default(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "ModifyInstanceAttribute" => h.modify_instance_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "ModifyInstanceMetadataOptions" => h.modify_instance_metadata_options(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "ModifySnapshotAttribute" => h.modify_snapshot_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ModifySubnetAttribute" => h.modify_subnet_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "ModifyVolume" => h.modify_volume(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ModifyVpcAttribute" => h.modify_vpc_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "MonitorInstances" => h.monitor_instances(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "RebootInstances" => h.reboot_instances(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "ResetInstanceAttribute" => h.reset_instance_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "RevokeSecurityGroupEgress" => h.revoke_security_group_egress(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "RevokeSecurityGroupIngress" => h.revoke_security_group_ingress(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "RunInstances" => h.run_instances(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "StartInstances" => h.start_instances(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "StopInstances" => h.stop_instances(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "TerminateInstances" => h.terminate_instances(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "UnmonitorInstances" => h.unmonitor_instances(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             other => Err(AwsError::not_implemented("ec2", other)),
         }
     })

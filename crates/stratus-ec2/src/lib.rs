@@ -3,6 +3,7 @@
 //! their dependencies, filters and tags.
 
 mod cidr;
+mod compute;
 mod filters;
 #[rustfmt::skip]
 mod generated;
@@ -23,7 +24,7 @@ pub struct Ec2 {
 impl Ec2 {
     pub fn new(store: Store, clock: Clock) -> Result<Ec2, AwsError> {
         Ok(Ec2 {
-            regions: Regions::load(store)?,
+            regions: Regions::load(store, clock.clone())?,
             clock,
         })
     }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
 use serde::{Deserialize, Serialize};
-use stratus_core::{AwsError, ids};
+use stratus_core::{AwsError, Clock, ids};
 use stratus_store::{Batch, Store};
 
 use crate::cidr::Cidr;
@@ -177,6 +177,10 @@ pub struct RegionState {
     pub default_acls: BTreeMap<String, String>,
     pub dhcp_options: String,
     pub enis: BTreeMap<String, EniRec>,
+    pub instances: BTreeMap<String, crate::compute::InstanceRec>,
+    pub volumes: BTreeMap<String, crate::compute::VolumeRec>,
+    pub snapshots: BTreeMap<String, crate::compute::SnapshotRec>,
+    pub ebs_encryption_by_default: bool,
 }
 
 /// `prefix-` and 17 hex digits, as EC2 ids are.
@@ -464,6 +468,15 @@ impl RegionState {
         if let Some(v) = self.enis.get_mut(id) {
             return Some(&mut v.tags);
         }
+        if let Some(v) = self.instances.get_mut(id) {
+            return Some(&mut v.tags);
+        }
+        if let Some(v) = self.volumes.get_mut(id) {
+            return Some(&mut v.tags);
+        }
+        if let Some(v) = self.snapshots.get_mut(id) {
+            return Some(&mut v.tags);
+        }
         None
     }
 
@@ -495,6 +508,21 @@ impl RegionState {
             self.enis
                 .values()
                 .map(|v| (v.id.clone(), "network-interface", &v.tags)),
+        );
+        out.extend(
+            self.instances
+                .values()
+                .map(|v| (v.id.clone(), "instance", &v.tags)),
+        );
+        out.extend(
+            self.volumes
+                .values()
+                .map(|v| (v.id.clone(), "volume", &v.tags)),
+        );
+        out.extend(
+            self.snapshots
+                .values()
+                .map(|v| (v.id.clone(), "snapshot", &v.tags)),
         );
         out
     }
@@ -549,6 +577,7 @@ impl RegionState {
 /// Every region of every account.
 pub struct Regions {
     store: Store,
+    clock: Clock,
     regions: RwLock<HashMap<(String, String), Arc<Mutex<RegionState>>>>,
     /// The next public address to hand out, shared by every account and
     /// region so that no two resources ever hold the same one.
@@ -560,7 +589,7 @@ fn store_err(e: stratus_store::StoreError) -> AwsError {
 }
 
 impl Regions {
-    pub fn load(store: Store) -> Result<Regions, AwsError> {
+    pub fn load(store: Store, clock: Clock) -> Result<Regions, AwsError> {
         let mut map = HashMap::new();
         for (k, v) in store.scan(TABLE, b"").map_err(store_err)? {
             let key = String::from_utf8_lossy(&k).into_owned();
@@ -588,22 +617,30 @@ impl Regions {
             .map_or(0, |m| m + 1);
         Ok(Regions {
             store,
+            clock,
             regions: RwLock::new(map),
             next_public: Mutex::new(next_public),
         })
     }
 
-    /// The region's state, created with its defaults on first use.
+    /// The region's state, created with its defaults on first use, with
+    /// every lifecycle transition the clock has made due applied.
     pub fn get(&self, account: &str, region: &str) -> Arc<Mutex<RegionState>> {
         let key = (account.to_string(), region.to_string());
-        if let Some(r) = self.regions.read().get(&key) {
-            return r.clone();
-        }
-        self.regions
-            .write()
-            .entry(key)
-            .or_insert_with(|| Arc::new(Mutex::new(RegionState::with_defaults(region))))
-            .clone()
+        let found = self.regions.read().get(&key).cloned();
+        let r = match found {
+            Some(r) => r,
+            None => self
+                .regions
+                .write()
+                .entry(key)
+                .or_insert_with(|| Arc::new(Mutex::new(RegionState::with_defaults(region))))
+                .clone(),
+        };
+        // Transitions follow from stored times, so settling needs no save:
+        // after a restart the same ones are made again.
+        r.lock().settle(self.clock.now_millis());
+        r
     }
 
     /// Persists a region after a change (callers hold its lock).

@@ -1,11 +1,16 @@
 //! The EC2 operations, by resource; the trait impl only routes.
 
 mod gateways;
+mod instance_attrs;
+mod instances;
+mod launch;
 mod regions;
 mod routes;
 mod security;
+mod snapshots;
 mod subnets;
 mod tags;
+mod volumes;
 mod vpcs;
 
 use std::collections::BTreeMap;
@@ -125,6 +130,20 @@ impl Handlers for Ec2 {
     ) -> Result<(), AwsError> {
         gateways::attach(self, ctx, i)
     }
+    async fn attach_network_interface(
+        &self,
+        ctx: &RequestContext,
+        i: AttachNetworkInterfaceRequest,
+    ) -> Result<AttachNetworkInterfaceResult, AwsError> {
+        instance_attrs::attach_interface(self, ctx, i)
+    }
+    async fn attach_volume(
+        &self,
+        ctx: &RequestContext,
+        i: AttachVolumeRequest,
+    ) -> Result<VolumeAttachment, AwsError> {
+        volumes::attach(self, ctx, i)
+    }
     async fn authorize_security_group_egress(
         &self,
         ctx: &RequestContext,
@@ -138,6 +157,13 @@ impl Handlers for Ec2 {
         i: AuthorizeSecurityGroupIngressRequest,
     ) -> Result<AuthorizeSecurityGroupIngressResult, AwsError> {
         security::authorize_ingress(self, ctx, i)
+    }
+    async fn copy_snapshot(
+        &self,
+        ctx: &RequestContext,
+        i: CopySnapshotRequest,
+    ) -> Result<CopySnapshotResult, AwsError> {
+        snapshots::copy(self, ctx, i)
     }
     async fn create_internet_gateway(
         &self,
@@ -167,6 +193,13 @@ impl Handlers for Ec2 {
     ) -> Result<CreateSecurityGroupResult, AwsError> {
         security::create(self, ctx, i)
     }
+    async fn create_snapshot(
+        &self,
+        ctx: &RequestContext,
+        i: CreateSnapshotRequest,
+    ) -> Result<Snapshot, AwsError> {
+        snapshots::create(self, ctx, i)
+    }
     async fn create_subnet(
         &self,
         ctx: &RequestContext,
@@ -180,6 +213,13 @@ impl Handlers for Ec2 {
         i: CreateTagsRequest,
     ) -> Result<(), AwsError> {
         tags::create(self, ctx, i)
+    }
+    async fn create_volume(
+        &self,
+        ctx: &RequestContext,
+        i: CreateVolumeRequest,
+    ) -> Result<Volume, AwsError> {
+        volumes::create(self, ctx, i)
     }
     async fn create_vpc(
         &self,
@@ -216,6 +256,13 @@ impl Handlers for Ec2 {
     ) -> Result<DeleteSecurityGroupResult, AwsError> {
         security::delete(self, ctx, i)
     }
+    async fn delete_snapshot(
+        &self,
+        ctx: &RequestContext,
+        i: DeleteSnapshotRequest,
+    ) -> Result<(), AwsError> {
+        snapshots::delete(self, ctx, i)
+    }
     async fn delete_subnet(
         &self,
         ctx: &RequestContext,
@@ -229,6 +276,13 @@ impl Handlers for Ec2 {
         i: DeleteTagsRequest,
     ) -> Result<(), AwsError> {
         tags::delete(self, ctx, i)
+    }
+    async fn delete_volume(
+        &self,
+        ctx: &RequestContext,
+        i: DeleteVolumeRequest,
+    ) -> Result<(), AwsError> {
+        volumes::delete(self, ctx, i)
     }
     async fn delete_vpc(&self, ctx: &RequestContext, i: DeleteVpcRequest) -> Result<(), AwsError> {
         vpcs::delete(self, ctx, i)
@@ -246,6 +300,27 @@ impl Handlers for Ec2 {
         i: DescribeAvailabilityZonesRequest,
     ) -> Result<DescribeAvailabilityZonesResult, AwsError> {
         regions::zones(ctx, i)
+    }
+    async fn describe_instance_attribute(
+        &self,
+        ctx: &RequestContext,
+        i: DescribeInstanceAttributeRequest,
+    ) -> Result<InstanceAttribute, AwsError> {
+        instance_attrs::describe_attribute(self, ctx, i)
+    }
+    async fn describe_instance_status(
+        &self,
+        ctx: &RequestContext,
+        i: DescribeInstanceStatusRequest,
+    ) -> Result<DescribeInstanceStatusResult, AwsError> {
+        instance_attrs::status(self, ctx, i)
+    }
+    async fn describe_instances(
+        &self,
+        ctx: &RequestContext,
+        i: DescribeInstancesRequest,
+    ) -> Result<DescribeInstancesResult, AwsError> {
+        instances::describe(self, ctx, i)
     }
     async fn describe_internet_gateways(
         &self,
@@ -282,6 +357,20 @@ impl Handlers for Ec2 {
     ) -> Result<DescribeSecurityGroupsResult, AwsError> {
         security::describe(self, ctx, i)
     }
+    async fn describe_snapshot_attribute(
+        &self,
+        ctx: &RequestContext,
+        i: DescribeSnapshotAttributeRequest,
+    ) -> Result<DescribeSnapshotAttributeResult, AwsError> {
+        snapshots::attribute(self, ctx, i)
+    }
+    async fn describe_snapshots(
+        &self,
+        ctx: &RequestContext,
+        i: DescribeSnapshotsRequest,
+    ) -> Result<DescribeSnapshotsResult, AwsError> {
+        snapshots::describe(self, ctx, i)
+    }
     async fn describe_subnets(
         &self,
         ctx: &RequestContext,
@@ -295,6 +384,34 @@ impl Handlers for Ec2 {
         i: DescribeTagsRequest,
     ) -> Result<DescribeTagsResult, AwsError> {
         tags::describe(self, ctx, i)
+    }
+    async fn describe_volume_attribute(
+        &self,
+        ctx: &RequestContext,
+        i: DescribeVolumeAttributeRequest,
+    ) -> Result<DescribeVolumeAttributeResult, AwsError> {
+        volumes::attribute(self, ctx, i)
+    }
+    async fn describe_volume_status(
+        &self,
+        ctx: &RequestContext,
+        i: DescribeVolumeStatusRequest,
+    ) -> Result<DescribeVolumeStatusResult, AwsError> {
+        volumes::status(self, ctx, i)
+    }
+    async fn describe_volumes(
+        &self,
+        ctx: &RequestContext,
+        i: DescribeVolumesRequest,
+    ) -> Result<DescribeVolumesResult, AwsError> {
+        volumes::describe(self, ctx, i)
+    }
+    async fn describe_volumes_modifications(
+        &self,
+        ctx: &RequestContext,
+        i: DescribeVolumesModificationsRequest,
+    ) -> Result<DescribeVolumesModificationsResult, AwsError> {
+        volumes::modifications(self, ctx, i)
     }
     async fn describe_vpc_attribute(
         &self,
@@ -317,12 +434,85 @@ impl Handlers for Ec2 {
     ) -> Result<(), AwsError> {
         gateways::detach(self, ctx, i)
     }
+    async fn detach_network_interface(
+        &self,
+        ctx: &RequestContext,
+        i: DetachNetworkInterfaceRequest,
+    ) -> Result<(), AwsError> {
+        instance_attrs::detach_interface(self, ctx, i)
+    }
+    async fn detach_volume(
+        &self,
+        ctx: &RequestContext,
+        i: DetachVolumeRequest,
+    ) -> Result<VolumeAttachment, AwsError> {
+        volumes::detach(self, ctx, i)
+    }
+    async fn disable_ebs_encryption_by_default(
+        &self,
+        ctx: &RequestContext,
+        i: DisableEbsEncryptionByDefaultRequest,
+    ) -> Result<DisableEbsEncryptionByDefaultResult, AwsError> {
+        dry_run(i.dry_run)?;
+        Ok(DisableEbsEncryptionByDefaultResult {
+            ebs_encryption_by_default: Some(volumes::encryption_default(self, ctx, Some(false))?),
+        })
+    }
     async fn disassociate_route_table(
         &self,
         ctx: &RequestContext,
         i: DisassociateRouteTableRequest,
     ) -> Result<(), AwsError> {
         routes::disassociate(self, ctx, i)
+    }
+    async fn enable_ebs_encryption_by_default(
+        &self,
+        ctx: &RequestContext,
+        i: EnableEbsEncryptionByDefaultRequest,
+    ) -> Result<EnableEbsEncryptionByDefaultResult, AwsError> {
+        dry_run(i.dry_run)?;
+        Ok(EnableEbsEncryptionByDefaultResult {
+            ebs_encryption_by_default: Some(volumes::encryption_default(self, ctx, Some(true))?),
+        })
+    }
+    async fn get_console_output(
+        &self,
+        ctx: &RequestContext,
+        i: GetConsoleOutputRequest,
+    ) -> Result<GetConsoleOutputResult, AwsError> {
+        instance_attrs::console_output(self, ctx, i)
+    }
+    async fn get_ebs_encryption_by_default(
+        &self,
+        ctx: &RequestContext,
+        i: GetEbsEncryptionByDefaultRequest,
+    ) -> Result<GetEbsEncryptionByDefaultResult, AwsError> {
+        dry_run(i.dry_run)?;
+        Ok(GetEbsEncryptionByDefaultResult {
+            ebs_encryption_by_default: Some(volumes::encryption_default(self, ctx, None)?),
+            sse_type: Some("sse-ebs".into()),
+        })
+    }
+    async fn modify_instance_attribute(
+        &self,
+        ctx: &RequestContext,
+        i: ModifyInstanceAttributeRequest,
+    ) -> Result<(), AwsError> {
+        instance_attrs::modify_attribute(self, ctx, i)
+    }
+    async fn modify_instance_metadata_options(
+        &self,
+        ctx: &RequestContext,
+        i: ModifyInstanceMetadataOptionsRequest,
+    ) -> Result<ModifyInstanceMetadataOptionsResult, AwsError> {
+        instance_attrs::metadata_options(self, ctx, i)
+    }
+    async fn modify_snapshot_attribute(
+        &self,
+        ctx: &RequestContext,
+        i: ModifySnapshotAttributeRequest,
+    ) -> Result<(), AwsError> {
+        snapshots::modify_attribute(self, ctx, i)
     }
     async fn modify_subnet_attribute(
         &self,
@@ -331,12 +521,48 @@ impl Handlers for Ec2 {
     ) -> Result<(), AwsError> {
         subnets::modify(self, ctx, i)
     }
+    async fn modify_volume(
+        &self,
+        ctx: &RequestContext,
+        i: ModifyVolumeRequest,
+    ) -> Result<ModifyVolumeResult, AwsError> {
+        volumes::modify(self, ctx, i)
+    }
     async fn modify_vpc_attribute(
         &self,
         ctx: &RequestContext,
         i: ModifyVpcAttributeRequest,
     ) -> Result<(), AwsError> {
         vpcs::modify_attribute(self, ctx, i)
+    }
+    async fn monitor_instances(
+        &self,
+        ctx: &RequestContext,
+        i: MonitorInstancesRequest,
+    ) -> Result<MonitorInstancesResult, AwsError> {
+        Ok(MonitorInstancesResult {
+            instance_monitorings: Some(instance_attrs::monitoring(
+                self,
+                ctx,
+                &i.instance_ids,
+                true,
+                i.dry_run,
+            )?),
+        })
+    }
+    async fn reboot_instances(
+        &self,
+        ctx: &RequestContext,
+        i: RebootInstancesRequest,
+    ) -> Result<(), AwsError> {
+        instances::reboot(self, ctx, i)
+    }
+    async fn reset_instance_attribute(
+        &self,
+        ctx: &RequestContext,
+        i: ResetInstanceAttributeRequest,
+    ) -> Result<(), AwsError> {
+        instance_attrs::reset_attribute(self, ctx, i)
     }
     async fn revoke_security_group_egress(
         &self,
@@ -351,5 +577,48 @@ impl Handlers for Ec2 {
         i: RevokeSecurityGroupIngressRequest,
     ) -> Result<RevokeSecurityGroupIngressResult, AwsError> {
         security::revoke_ingress(self, ctx, i)
+    }
+    async fn run_instances(
+        &self,
+        ctx: &RequestContext,
+        i: RunInstancesRequest,
+    ) -> Result<Reservation, AwsError> {
+        instances::run(self, ctx, i)
+    }
+    async fn start_instances(
+        &self,
+        ctx: &RequestContext,
+        i: StartInstancesRequest,
+    ) -> Result<StartInstancesResult, AwsError> {
+        instances::start(self, ctx, i)
+    }
+    async fn stop_instances(
+        &self,
+        ctx: &RequestContext,
+        i: StopInstancesRequest,
+    ) -> Result<StopInstancesResult, AwsError> {
+        instances::stop(self, ctx, i)
+    }
+    async fn terminate_instances(
+        &self,
+        ctx: &RequestContext,
+        i: TerminateInstancesRequest,
+    ) -> Result<TerminateInstancesResult, AwsError> {
+        instances::terminate(self, ctx, i)
+    }
+    async fn unmonitor_instances(
+        &self,
+        ctx: &RequestContext,
+        i: UnmonitorInstancesRequest,
+    ) -> Result<UnmonitorInstancesResult, AwsError> {
+        Ok(UnmonitorInstancesResult {
+            instance_monitorings: Some(instance_attrs::monitoring(
+                self,
+                ctx,
+                &i.instance_ids,
+                false,
+                i.dry_run,
+            )?),
+        })
     }
 }

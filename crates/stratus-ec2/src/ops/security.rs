@@ -43,7 +43,7 @@ fn not_found(id: &str) -> AwsError {
     )
 }
 
-fn group_or_err<'a>(s: &'a RegionState, id: &str) -> Result<&'a SgRec, AwsError> {
+pub fn group_or_err<'a>(s: &'a RegionState, id: &str) -> Result<&'a SgRec, AwsError> {
     check_id(id, "sg", "InvalidGroupId.Malformed")?;
     s.sgs.get(id).ok_or_else(|| not_found(id))
 }

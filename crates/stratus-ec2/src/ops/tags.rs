@@ -15,6 +15,9 @@ fn unknown(id: &str) -> AwsError {
         "igw" => ("InvalidInternetGatewayID.NotFound", "internetGateway"),
         "rtb" => ("InvalidRouteTableID.NotFound", "routeTable"),
         "sg" => ("InvalidGroup.NotFound", "security group"),
+        "i" => ("InvalidInstanceID.NotFound", "instance"),
+        "vol" => ("InvalidVolume.NotFound", "volume"),
+        "snap" => ("InvalidSnapshot.NotFound", "snapshot"),
         _ => ("InvalidID", "resource"),
     };
     if code == "InvalidID" {
