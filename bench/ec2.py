@@ -3,7 +3,7 @@
 
 RunInstances requests/s (one instance per call, into a /16 subnet) and
 DescribeInstances requests/s with 1,000 instances present (all of them, and
-one picked by a filter), with 1 and 16 connections. Reports numbers only.
+one picked by a filter, with 1 and 16 connections). Reports numbers only.
 Run through bench/ec2.sh.
 """
 
@@ -16,6 +16,7 @@ import re
 import shutil
 import sys
 import tempfile
+import time
 import urllib.parse
 from pathlib import Path
 
@@ -55,6 +56,16 @@ def count_instances(port: int) -> int:
     return len(re.findall(r"<instanceId>", call(port, {"Action": "DescribeInstances"})))
 
 
+def sequential(port: int, params: dict, duration_s: int) -> dict:
+    """Requests/s of calls made one after another for `duration_s` (3 at least)."""
+    start, n = time.perf_counter(), 0
+    while n < 3 or time.perf_counter() - start < duration_s:
+        call(port, params)
+        n += 1
+    elapsed = time.perf_counter() - start
+    return {"requests": n, "duration_s": elapsed, "rps": n / elapsed}
+
+
 def setup(port: int) -> None:
     """A VPC with a /16 subnet, and an image id that both servers accept."""
     vpc = first("vpcId", call(port, {"Action": "CreateVpc", "CidrBlock": "10.9.0.0/16"}))
@@ -92,12 +103,12 @@ def measure(label: str, argv_for_port, duration_s: int, log_dir: Path) -> dict:
             if present != PRESENT:
                 raise RuntimeError(f"expected {PRESENT} instances, found {present}")
             one = first("instanceId", call(port, {"Action": "DescribeInstances"}))
-            os.environ["EC2_FILTER"] = ""
-            out["all_c1"] = run_wrk(port, "ec2_describe.lua", 1, 1, duration_s)
-            out["all_c16"] = run_wrk(port, "ec2_describe.lua", 16, 2, duration_s)
             os.environ["EC2_FILTER"] = "&Filter.1.Name=instance-id&Filter.1.Value.1=" + one
             out["one_c1"] = run_wrk(port, "ec2_describe.lua", 1, 1, duration_s)
             out["one_c16"] = run_wrk(port, "ec2_describe.lua", 16, 2, duration_s)
+            # Describing all 1,000 takes seconds on moto, longer than wrk's
+            # timeout: timed one after another instead, at least three calls.
+            out["all_c1"] = sequential(port, {"Action": "DescribeInstances"}, duration_s)
             srv.ensure_alive("DescribeInstances load")
         finally:
             srv.stop()
@@ -141,7 +152,6 @@ def main() -> int:
         ("RunInstances launches/s, 1 connection", lambda r: r["run_c1"]["launched_per_s"]),
         ("RunInstances launches/s, 16 connections", lambda r: r["run_c16"]["launched_per_s"]),
         (f"DescribeInstances (all {PRESENT}) req/s, 1 connection", lambda r: r["all_c1"]["rps"]),
-        (f"DescribeInstances (all {PRESENT}) req/s, 16 connections", lambda r: r["all_c16"]["rps"]),
         (f"DescribeInstances (1 of {PRESENT} by filter) req/s, 1 connection", lambda r: r["one_c1"]["rps"]),
         (f"DescribeInstances (1 of {PRESENT} by filter) req/s, 16 connections", lambda r: r["one_c16"]["rps"]),
     ]

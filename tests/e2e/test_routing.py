@@ -17,7 +17,7 @@ NOT_IMPLEMENTED = [
     ("lambda", "list_functions", {}, "ListFunctions", ("lambda",)),  # restJson1
     # botocore 1.44 speaks awsJson1.0 (query-compatible) to CloudWatch
     ("cloudwatch", "list_metrics", {}, "ListMetrics", ("cloudwatch", "monitoring")),
-    ("ec2", "describe_instances", {}, "DescribeInstances", ("ec2",)),  # ec2 query
+    ("ec2", "describe_spot_price_history", {}, "DescribeSpotPriceHistory", ("ec2",)),  # ec2 query
 ]
 
 
