@@ -15,6 +15,14 @@ fn unknown(id: &str) -> AwsError {
         "igw" => ("InvalidInternetGatewayID.NotFound", "internetGateway"),
         "rtb" => ("InvalidRouteTableID.NotFound", "routeTable"),
         "sg" => ("InvalidGroup.NotFound", "security group"),
+        "acl" => ("InvalidNetworkAclID.NotFound", "networkAcl"),
+        "dopt" => ("InvalidDhcpOptionID.NotFound", "dhcpOption"),
+        "eigw" => ("InvalidGatewayID.NotFound", "eigw"),
+        "pcx" => (
+            "InvalidVpcPeeringConnectionID.NotFound",
+            "vpcPeeringConnection",
+        ),
+        "fl" => ("InvalidFlowLogId.NotFound", "flowLog"),
         _ => ("InvalidID", "resource"),
     };
     if code == "InvalidID" {
