@@ -633,3 +633,52 @@ pub fn describe(
         next_token,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_follow_their_targets() {
+        let mut s = RegionState::with_defaults("us-east-1");
+        let vpc = s.vpcs.values().next().unwrap().id.clone();
+        let rtb = s.main_rtb(&vpc).unwrap().clone();
+        let igw = s.igws.values().next().unwrap().id.clone();
+        assert_eq!(route_state(&s, &vpc, "local"), "active");
+        assert_eq!(route_state(&s, &vpc, &igw), "active");
+        assert!(check_target(&s, &rtb, &igw).is_ok());
+        s.igws.get_mut(&igw).unwrap().vpc = None;
+        assert_eq!(route_state(&s, &vpc, &igw), "blackhole");
+        assert_eq!(
+            check_target(&s, &rtb, &igw).unwrap_err().code,
+            "InvalidParameterValue"
+        );
+        s.igws.remove(&igw);
+        assert_eq!(
+            check_target(&s, &rtb, &igw).unwrap_err().code,
+            "InvalidGatewayID.NotFound"
+        );
+        let nat = "nat-0123456789abcdef0";
+        assert!(!target_exists(&s, nat));
+        assert_eq!(
+            check_target(&s, &rtb, nat).unwrap_err().code,
+            "InvalidNatGatewayID.NotFound"
+        );
+        assert_eq!(route_state(&s, &vpc, nat), "blackhole");
+    }
+
+    #[test]
+    fn destinations_are_one_block() {
+        assert_eq!(
+            destination(&Some("10.0.0.0/16".into()), &None).unwrap(),
+            "10.0.0.0/16"
+        );
+        assert_eq!(destination(&None, &Some("::/0".into())).unwrap(), "::/0");
+        assert!(destination(&Some("10.0.0.1/16".into()), &None).is_err());
+        assert!(destination(&None, &Some("nonsense".into())).is_err());
+        assert_eq!(
+            destination(&None, &None).unwrap_err().code,
+            "MissingParameter"
+        );
+    }
+}
