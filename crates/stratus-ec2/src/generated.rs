@@ -9,14 +9,22 @@ use stratus_protocol::{Blob, FromValue, HandlerFuture, Timestamp, ToValue, Value
 
 /// The operations this crate implements.
 pub const OPERATIONS: &[&str] = &[
+    "AcceptVpcPeeringConnection",
+    "AssociateDhcpOptions",
     "AssociateRouteTable",
+    "AssociateVpcCidrBlock",
     "AttachInternetGateway",
     "AttachNetworkInterface",
     "AttachVolume",
     "AuthorizeSecurityGroupEgress",
     "AuthorizeSecurityGroupIngress",
     "CopySnapshot",
+    "CreateDhcpOptions",
+    "CreateEgressOnlyInternetGateway",
+    "CreateFlowLogs",
     "CreateInternetGateway",
+    "CreateNetworkAcl",
+    "CreateNetworkAclEntry",
     "CreateRoute",
     "CreateRouteTable",
     "CreateSecurityGroup",
@@ -25,7 +33,13 @@ pub const OPERATIONS: &[&str] = &[
     "CreateTags",
     "CreateVolume",
     "CreateVpc",
+    "CreateVpcPeeringConnection",
+    "DeleteDhcpOptions",
+    "DeleteEgressOnlyInternetGateway",
+    "DeleteFlowLogs",
     "DeleteInternetGateway",
+    "DeleteNetworkAcl",
+    "DeleteNetworkAclEntry",
     "DeleteRoute",
     "DeleteRouteTable",
     "DeleteSecurityGroup",
@@ -34,12 +48,17 @@ pub const OPERATIONS: &[&str] = &[
     "DeleteTags",
     "DeleteVolume",
     "DeleteVpc",
+    "DeleteVpcPeeringConnection",
     "DescribeAccountAttributes",
     "DescribeAvailabilityZones",
+    "DescribeDhcpOptions",
+    "DescribeEgressOnlyInternetGateways",
+    "DescribeFlowLogs",
     "DescribeInstanceAttribute",
     "DescribeInstanceStatus",
     "DescribeInstances",
     "DescribeInternetGateways",
+    "DescribeNetworkAcls",
     "DescribeRegions",
     "DescribeRouteTables",
     "DescribeSecurityGroupRules",
@@ -53,12 +72,14 @@ pub const OPERATIONS: &[&str] = &[
     "DescribeVolumes",
     "DescribeVolumesModifications",
     "DescribeVpcAttribute",
+    "DescribeVpcPeeringConnections",
     "DescribeVpcs",
     "DetachInternetGateway",
     "DetachNetworkInterface",
     "DetachVolume",
     "DisableEbsEncryptionByDefault",
     "DisassociateRouteTable",
+    "DisassociateVpcCidrBlock",
     "EnableEbsEncryptionByDefault",
     "GetConsoleOutput",
     "GetEbsEncryptionByDefault",
@@ -68,8 +89,14 @@ pub const OPERATIONS: &[&str] = &[
     "ModifySubnetAttribute",
     "ModifyVolume",
     "ModifyVpcAttribute",
+    "ModifyVpcPeeringConnectionOptions",
     "MonitorInstances",
     "RebootInstances",
+    "RejectVpcPeeringConnection",
+    "ReplaceNetworkAclAssociation",
+    "ReplaceNetworkAclEntry",
+    "ReplaceRoute",
+    "ReplaceRouteTableAssociation",
     "ResetInstanceAttribute",
     "RevokeSecurityGroupEgress",
     "RevokeSecurityGroupIngress",
@@ -79,6 +106,53 @@ pub const OPERATIONS: &[&str] = &[
     "TerminateInstances",
     "UnmonitorInstances",
 ];
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AcceptVpcPeeringConnectionRequest {
+    pub dry_run: Option<bool>,
+    pub vpc_peering_connection_id: String,
+}
+
+impl FromValue for AcceptVpcPeeringConnectionRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dry_run: take(&mut m, "DryRun")?,
+            vpc_peering_connection_id: required(&mut m, "VpcPeeringConnectionId")?,
+        })
+    }
+}
+
+impl ToValue for AcceptVpcPeeringConnectionRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "VpcPeeringConnectionId", Some(self.vpc_peering_connection_id));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AcceptVpcPeeringConnectionResult {
+    pub vpc_peering_connection: Option<VpcPeeringConnection>,
+}
+
+impl FromValue for AcceptVpcPeeringConnectionResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            vpc_peering_connection: take(&mut m, "VpcPeeringConnection")?,
+        })
+    }
+}
+
+impl ToValue for AcceptVpcPeeringConnectionResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "VpcPeeringConnection", self.vpc_peering_connection);
+        Value::Map(m)
+    }
+}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccountAttribute {
@@ -153,6 +227,34 @@ impl ToValue for ApplicationStatusSummary {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct AssociateDhcpOptionsRequest {
+    pub dhcp_options_id: String,
+    pub vpc_id: String,
+    pub dry_run: Option<bool>,
+}
+
+impl FromValue for AssociateDhcpOptionsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dhcp_options_id: required(&mut m, "DhcpOptionsId")?,
+            vpc_id: required(&mut m, "VpcId")?,
+            dry_run: take(&mut m, "DryRun")?,
+        })
+    }
+}
+
+impl ToValue for AssociateDhcpOptionsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DhcpOptionsId", Some(self.dhcp_options_id));
+        put(&mut m, "VpcId", Some(self.vpc_id));
+        put(&mut m, "DryRun", self.dry_run);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AssociateRouteTableRequest {
     pub gateway_id: Option<String>,
     pub public_ipv4_pool: Option<String>,
@@ -207,6 +309,83 @@ impl ToValue for AssociateRouteTableResult {
         let mut m = BTreeMap::new();
         put(&mut m, "AssociationId", self.association_id);
         put(&mut m, "AssociationState", self.association_state);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AssociateVpcCidrBlockRequest {
+    pub cidr_block: Option<String>,
+    pub ipv6_cidr_block_network_border_group: Option<String>,
+    pub ipv6_pool: Option<String>,
+    pub ipv6_cidr_block: Option<String>,
+    pub ipv4_ipam_pool_id: Option<String>,
+    pub ipv4_netmask_length: Option<i32>,
+    pub ipv6_ipam_pool_id: Option<String>,
+    pub ipv6_netmask_length: Option<i32>,
+    pub vpc_id: String,
+    pub amazon_provided_ipv6_cidr_block: Option<bool>,
+}
+
+impl FromValue for AssociateVpcCidrBlockRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            cidr_block: take(&mut m, "CidrBlock")?,
+            ipv6_cidr_block_network_border_group: take(&mut m, "Ipv6CidrBlockNetworkBorderGroup")?,
+            ipv6_pool: take(&mut m, "Ipv6Pool")?,
+            ipv6_cidr_block: take(&mut m, "Ipv6CidrBlock")?,
+            ipv4_ipam_pool_id: take(&mut m, "Ipv4IpamPoolId")?,
+            ipv4_netmask_length: take(&mut m, "Ipv4NetmaskLength")?,
+            ipv6_ipam_pool_id: take(&mut m, "Ipv6IpamPoolId")?,
+            ipv6_netmask_length: take(&mut m, "Ipv6NetmaskLength")?,
+            vpc_id: required(&mut m, "VpcId")?,
+            amazon_provided_ipv6_cidr_block: take(&mut m, "AmazonProvidedIpv6CidrBlock")?,
+        })
+    }
+}
+
+impl ToValue for AssociateVpcCidrBlockRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "CidrBlock", self.cidr_block);
+        put(&mut m, "Ipv6CidrBlockNetworkBorderGroup", self.ipv6_cidr_block_network_border_group);
+        put(&mut m, "Ipv6Pool", self.ipv6_pool);
+        put(&mut m, "Ipv6CidrBlock", self.ipv6_cidr_block);
+        put(&mut m, "Ipv4IpamPoolId", self.ipv4_ipam_pool_id);
+        put(&mut m, "Ipv4NetmaskLength", self.ipv4_netmask_length);
+        put(&mut m, "Ipv6IpamPoolId", self.ipv6_ipam_pool_id);
+        put(&mut m, "Ipv6NetmaskLength", self.ipv6_netmask_length);
+        put(&mut m, "VpcId", Some(self.vpc_id));
+        put(&mut m, "AmazonProvidedIpv6CidrBlock", self.amazon_provided_ipv6_cidr_block);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AssociateVpcCidrBlockResult {
+    pub ipv6_cidr_block_association: Option<VpcIpv6CidrBlockAssociation>,
+    pub cidr_block_association: Option<VpcCidrBlockAssociation>,
+    pub vpc_id: Option<String>,
+}
+
+impl FromValue for AssociateVpcCidrBlockResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            ipv6_cidr_block_association: take(&mut m, "Ipv6CidrBlockAssociation")?,
+            cidr_block_association: take(&mut m, "CidrBlockAssociation")?,
+            vpc_id: take(&mut m, "VpcId")?,
+        })
+    }
+}
+
+impl ToValue for AssociateVpcCidrBlockResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Ipv6CidrBlockAssociation", self.ipv6_cidr_block_association);
+        put(&mut m, "CidrBlockAssociation", self.cidr_block_association);
+        put(&mut m, "VpcId", self.vpc_id);
         Value::Map(m)
     }
 }
@@ -836,6 +1015,28 @@ impl ToValue for CapacityReservationTargetResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct CidrBlock {
+    pub cidr_block: Option<String>,
+}
+
+impl FromValue for CidrBlock {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            cidr_block: take(&mut m, "CidrBlock")?,
+        })
+    }
+}
+
+impl ToValue for CidrBlock {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "CidrBlock", self.cidr_block);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ConnectionTrackingSpecificationRequest {
     pub tcp_established_timeout: Option<i32>,
     pub udp_stream_timeout: Option<i32>,
@@ -1034,6 +1235,204 @@ impl ToValue for CpuOptionsRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateDhcpOptionsRequest {
+    pub dhcp_configurations: Vec<NewDhcpConfiguration>,
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    pub dry_run: Option<bool>,
+}
+
+impl FromValue for CreateDhcpOptionsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dhcp_configurations: required(&mut m, "DhcpConfigurations")?,
+            tag_specifications: take(&mut m, "TagSpecifications")?,
+            dry_run: take(&mut m, "DryRun")?,
+        })
+    }
+}
+
+impl ToValue for CreateDhcpOptionsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DhcpConfigurations", Some(self.dhcp_configurations));
+        put(&mut m, "TagSpecifications", self.tag_specifications);
+        put(&mut m, "DryRun", self.dry_run);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateDhcpOptionsResult {
+    pub dhcp_options: Option<DhcpOptions>,
+}
+
+impl FromValue for CreateDhcpOptionsResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dhcp_options: take(&mut m, "DhcpOptions")?,
+        })
+    }
+}
+
+impl ToValue for CreateDhcpOptionsResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DhcpOptions", self.dhcp_options);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateEgressOnlyInternetGatewayRequest {
+    pub client_token: Option<String>,
+    pub dry_run: Option<bool>,
+    pub vpc_id: String,
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+}
+
+impl FromValue for CreateEgressOnlyInternetGatewayRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            client_token: take(&mut m, "ClientToken")?,
+            dry_run: take(&mut m, "DryRun")?,
+            vpc_id: required(&mut m, "VpcId")?,
+            tag_specifications: take(&mut m, "TagSpecifications")?,
+        })
+    }
+}
+
+impl ToValue for CreateEgressOnlyInternetGatewayRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "ClientToken", self.client_token);
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "VpcId", Some(self.vpc_id));
+        put(&mut m, "TagSpecifications", self.tag_specifications);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateEgressOnlyInternetGatewayResult {
+    pub client_token: Option<String>,
+    pub egress_only_internet_gateway: Option<EgressOnlyInternetGateway>,
+}
+
+impl FromValue for CreateEgressOnlyInternetGatewayResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            client_token: take(&mut m, "ClientToken")?,
+            egress_only_internet_gateway: take(&mut m, "EgressOnlyInternetGateway")?,
+        })
+    }
+}
+
+impl ToValue for CreateEgressOnlyInternetGatewayResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "ClientToken", self.client_token);
+        put(&mut m, "EgressOnlyInternetGateway", self.egress_only_internet_gateway);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateFlowLogsRequest {
+    pub dry_run: Option<bool>,
+    pub client_token: Option<String>,
+    pub deliver_logs_permission_arn: Option<String>,
+    pub deliver_cross_account_role: Option<String>,
+    pub log_group_name: Option<String>,
+    pub resource_ids: Vec<String>,
+    pub resource_type: String,
+    pub traffic_type: Option<String>,
+    pub log_destination_type: Option<String>,
+    pub log_destination: Option<String>,
+    pub log_format: Option<String>,
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    pub max_aggregation_interval: Option<i32>,
+    pub destination_options: Option<DestinationOptionsRequest>,
+    pub tag_field_specifications: Option<Vec<TagFieldSpecificationRequest>>,
+}
+
+impl FromValue for CreateFlowLogsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dry_run: take(&mut m, "DryRun")?,
+            client_token: take(&mut m, "ClientToken")?,
+            deliver_logs_permission_arn: take(&mut m, "DeliverLogsPermissionArn")?,
+            deliver_cross_account_role: take(&mut m, "DeliverCrossAccountRole")?,
+            log_group_name: take(&mut m, "LogGroupName")?,
+            resource_ids: required(&mut m, "ResourceIds")?,
+            resource_type: required(&mut m, "ResourceType")?,
+            traffic_type: take(&mut m, "TrafficType")?,
+            log_destination_type: take(&mut m, "LogDestinationType")?,
+            log_destination: take(&mut m, "LogDestination")?,
+            log_format: take(&mut m, "LogFormat")?,
+            tag_specifications: take(&mut m, "TagSpecifications")?,
+            max_aggregation_interval: take(&mut m, "MaxAggregationInterval")?,
+            destination_options: take(&mut m, "DestinationOptions")?,
+            tag_field_specifications: take(&mut m, "TagFieldSpecifications")?,
+        })
+    }
+}
+
+impl ToValue for CreateFlowLogsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "ClientToken", self.client_token);
+        put(&mut m, "DeliverLogsPermissionArn", self.deliver_logs_permission_arn);
+        put(&mut m, "DeliverCrossAccountRole", self.deliver_cross_account_role);
+        put(&mut m, "LogGroupName", self.log_group_name);
+        put(&mut m, "ResourceIds", Some(self.resource_ids));
+        put(&mut m, "ResourceType", Some(self.resource_type));
+        put(&mut m, "TrafficType", self.traffic_type);
+        put(&mut m, "LogDestinationType", self.log_destination_type);
+        put(&mut m, "LogDestination", self.log_destination);
+        put(&mut m, "LogFormat", self.log_format);
+        put(&mut m, "TagSpecifications", self.tag_specifications);
+        put(&mut m, "MaxAggregationInterval", self.max_aggregation_interval);
+        put(&mut m, "DestinationOptions", self.destination_options);
+        put(&mut m, "TagFieldSpecifications", self.tag_field_specifications);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateFlowLogsResult {
+    pub client_token: Option<String>,
+    pub flow_log_ids: Option<Vec<String>>,
+    pub unsuccessful: Option<Vec<UnsuccessfulItem>>,
+}
+
+impl FromValue for CreateFlowLogsResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            client_token: take(&mut m, "ClientToken")?,
+            flow_log_ids: take(&mut m, "FlowLogIds")?,
+            unsuccessful: take(&mut m, "Unsuccessful")?,
+        })
+    }
+}
+
+impl ToValue for CreateFlowLogsResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "ClientToken", self.client_token);
+        put(&mut m, "FlowLogIds", self.flow_log_ids);
+        put(&mut m, "Unsuccessful", self.unsuccessful);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreateInternetGatewayRequest {
     pub tag_specifications: Option<Vec<TagSpecification>>,
     pub dry_run: Option<bool>,
@@ -1076,6 +1475,136 @@ impl ToValue for CreateInternetGatewayResult {
     fn to_value(self) -> Value {
         let mut m = BTreeMap::new();
         put(&mut m, "InternetGateway", self.internet_gateway);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateNetworkAclEntryRequest {
+    pub dry_run: Option<bool>,
+    pub network_acl_id: String,
+    pub rule_number: i32,
+    pub protocol: String,
+    pub rule_action: String,
+    pub egress: bool,
+    pub cidr_block: Option<String>,
+    pub ipv6_cidr_block: Option<String>,
+    pub icmp_type_code: Option<IcmpTypeCode>,
+    pub port_range: Option<PortRange>,
+}
+
+impl FromValue for CreateNetworkAclEntryRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dry_run: take(&mut m, "DryRun")?,
+            network_acl_id: required(&mut m, "NetworkAclId")?,
+            rule_number: required(&mut m, "RuleNumber")?,
+            protocol: required(&mut m, "Protocol")?,
+            rule_action: required(&mut m, "RuleAction")?,
+            egress: required(&mut m, "Egress")?,
+            cidr_block: take(&mut m, "CidrBlock")?,
+            ipv6_cidr_block: take(&mut m, "Ipv6CidrBlock")?,
+            icmp_type_code: take(&mut m, "IcmpTypeCode")?,
+            port_range: take(&mut m, "PortRange")?,
+        })
+    }
+}
+
+impl ToValue for CreateNetworkAclEntryRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "NetworkAclId", Some(self.network_acl_id));
+        put(&mut m, "RuleNumber", Some(self.rule_number));
+        put(&mut m, "Protocol", Some(self.protocol));
+        put(&mut m, "RuleAction", Some(self.rule_action));
+        put(&mut m, "Egress", Some(self.egress));
+        put(&mut m, "CidrBlock", self.cidr_block);
+        put(&mut m, "Ipv6CidrBlock", self.ipv6_cidr_block);
+        put(&mut m, "IcmpTypeCode", self.icmp_type_code);
+        put(&mut m, "PortRange", self.port_range);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateNetworkAclRequest {
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    pub client_token: Option<String>,
+    pub dry_run: Option<bool>,
+    pub vpc_id: String,
+}
+
+impl FromValue for CreateNetworkAclRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            tag_specifications: take(&mut m, "TagSpecifications")?,
+            client_token: take(&mut m, "ClientToken")?,
+            dry_run: take(&mut m, "DryRun")?,
+            vpc_id: required(&mut m, "VpcId")?,
+        })
+    }
+}
+
+impl ToValue for CreateNetworkAclRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "TagSpecifications", self.tag_specifications);
+        put(&mut m, "ClientToken", self.client_token);
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "VpcId", Some(self.vpc_id));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateNetworkAclResult {
+    pub network_acl: Option<NetworkAcl>,
+    pub client_token: Option<String>,
+}
+
+impl FromValue for CreateNetworkAclResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            network_acl: take(&mut m, "NetworkAcl")?,
+            client_token: take(&mut m, "ClientToken")?,
+        })
+    }
+}
+
+impl ToValue for CreateNetworkAclResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "NetworkAcl", self.network_acl);
+        put(&mut m, "ClientToken", self.client_token);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreatePeeringConnectionOptionsRequest {
+    pub allow_multipath_resilience: Option<bool>,
+    pub multipath_resilience_mode: Option<String>,
+}
+
+impl FromValue for CreatePeeringConnectionOptionsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            allow_multipath_resilience: take(&mut m, "AllowMultipathResilience")?,
+            multipath_resilience_mode: take(&mut m, "MultipathResilienceMode")?,
+        })
+    }
+}
+
+impl ToValue for CreatePeeringConnectionOptionsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "AllowMultipathResilience", self.allow_multipath_resilience);
+        put(&mut m, "MultipathResilienceMode", self.multipath_resilience_mode);
         Value::Map(m)
     }
 }
@@ -1553,6 +2082,68 @@ impl ToValue for CreateVolumeRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateVpcPeeringConnectionRequest {
+    pub peer_region: Option<String>,
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    pub requester_peering_connection_options: Option<CreatePeeringConnectionOptionsRequest>,
+    pub dry_run: Option<bool>,
+    pub vpc_id: String,
+    pub peer_vpc_id: Option<String>,
+    pub peer_owner_id: Option<String>,
+}
+
+impl FromValue for CreateVpcPeeringConnectionRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            peer_region: take(&mut m, "PeerRegion")?,
+            tag_specifications: take(&mut m, "TagSpecifications")?,
+            requester_peering_connection_options: take(&mut m, "RequesterPeeringConnectionOptions")?,
+            dry_run: take(&mut m, "DryRun")?,
+            vpc_id: required(&mut m, "VpcId")?,
+            peer_vpc_id: take(&mut m, "PeerVpcId")?,
+            peer_owner_id: take(&mut m, "PeerOwnerId")?,
+        })
+    }
+}
+
+impl ToValue for CreateVpcPeeringConnectionRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "PeerRegion", self.peer_region);
+        put(&mut m, "TagSpecifications", self.tag_specifications);
+        put(&mut m, "RequesterPeeringConnectionOptions", self.requester_peering_connection_options);
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "VpcId", Some(self.vpc_id));
+        put(&mut m, "PeerVpcId", self.peer_vpc_id);
+        put(&mut m, "PeerOwnerId", self.peer_owner_id);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateVpcPeeringConnectionResult {
+    pub vpc_peering_connection: Option<VpcPeeringConnection>,
+}
+
+impl FromValue for CreateVpcPeeringConnectionResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            vpc_peering_connection: take(&mut m, "VpcPeeringConnection")?,
+        })
+    }
+}
+
+impl ToValue for CreateVpcPeeringConnectionResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "VpcPeeringConnection", self.vpc_peering_connection);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreateVpcRequest {
     pub cidr_block: Option<String>,
     pub ipv6_pool: Option<String>,
@@ -1655,6 +2246,125 @@ impl ToValue for CreditSpecificationRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteDhcpOptionsRequest {
+    pub dhcp_options_id: String,
+    pub dry_run: Option<bool>,
+}
+
+impl FromValue for DeleteDhcpOptionsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dhcp_options_id: required(&mut m, "DhcpOptionsId")?,
+            dry_run: take(&mut m, "DryRun")?,
+        })
+    }
+}
+
+impl ToValue for DeleteDhcpOptionsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DhcpOptionsId", Some(self.dhcp_options_id));
+        put(&mut m, "DryRun", self.dry_run);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteEgressOnlyInternetGatewayRequest {
+    pub dry_run: Option<bool>,
+    pub egress_only_internet_gateway_id: String,
+}
+
+impl FromValue for DeleteEgressOnlyInternetGatewayRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dry_run: take(&mut m, "DryRun")?,
+            egress_only_internet_gateway_id: required(&mut m, "EgressOnlyInternetGatewayId")?,
+        })
+    }
+}
+
+impl ToValue for DeleteEgressOnlyInternetGatewayRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "EgressOnlyInternetGatewayId", Some(self.egress_only_internet_gateway_id));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteEgressOnlyInternetGatewayResult {
+    pub return_code: Option<bool>,
+}
+
+impl FromValue for DeleteEgressOnlyInternetGatewayResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            return_code: take(&mut m, "ReturnCode")?,
+        })
+    }
+}
+
+impl ToValue for DeleteEgressOnlyInternetGatewayResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "ReturnCode", self.return_code);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteFlowLogsRequest {
+    pub dry_run: Option<bool>,
+    pub flow_log_ids: Vec<String>,
+}
+
+impl FromValue for DeleteFlowLogsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dry_run: take(&mut m, "DryRun")?,
+            flow_log_ids: required(&mut m, "FlowLogIds")?,
+        })
+    }
+}
+
+impl ToValue for DeleteFlowLogsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "FlowLogIds", Some(self.flow_log_ids));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteFlowLogsResult {
+    pub unsuccessful: Option<Vec<UnsuccessfulItem>>,
+}
+
+impl FromValue for DeleteFlowLogsResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            unsuccessful: take(&mut m, "Unsuccessful")?,
+        })
+    }
+}
+
+impl ToValue for DeleteFlowLogsResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Unsuccessful", self.unsuccessful);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteInternetGatewayRequest {
     pub dry_run: Option<bool>,
     pub internet_gateway_id: String,
@@ -1675,6 +2385,62 @@ impl ToValue for DeleteInternetGatewayRequest {
         let mut m = BTreeMap::new();
         put(&mut m, "DryRun", self.dry_run);
         put(&mut m, "InternetGatewayId", Some(self.internet_gateway_id));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteNetworkAclEntryRequest {
+    pub dry_run: Option<bool>,
+    pub network_acl_id: String,
+    pub rule_number: i32,
+    pub egress: bool,
+}
+
+impl FromValue for DeleteNetworkAclEntryRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dry_run: take(&mut m, "DryRun")?,
+            network_acl_id: required(&mut m, "NetworkAclId")?,
+            rule_number: required(&mut m, "RuleNumber")?,
+            egress: required(&mut m, "Egress")?,
+        })
+    }
+}
+
+impl ToValue for DeleteNetworkAclEntryRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "NetworkAclId", Some(self.network_acl_id));
+        put(&mut m, "RuleNumber", Some(self.rule_number));
+        put(&mut m, "Egress", Some(self.egress));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteNetworkAclRequest {
+    pub dry_run: Option<bool>,
+    pub network_acl_id: String,
+}
+
+impl FromValue for DeleteNetworkAclRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dry_run: take(&mut m, "DryRun")?,
+            network_acl_id: required(&mut m, "NetworkAclId")?,
+        })
+    }
+}
+
+impl ToValue for DeleteNetworkAclRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "NetworkAclId", Some(self.network_acl_id));
         Value::Map(m)
     }
 }
@@ -1895,6 +2661,53 @@ impl ToValue for DeleteVolumeRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteVpcPeeringConnectionRequest {
+    pub dry_run: Option<bool>,
+    pub vpc_peering_connection_id: String,
+}
+
+impl FromValue for DeleteVpcPeeringConnectionRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dry_run: take(&mut m, "DryRun")?,
+            vpc_peering_connection_id: required(&mut m, "VpcPeeringConnectionId")?,
+        })
+    }
+}
+
+impl ToValue for DeleteVpcPeeringConnectionRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "VpcPeeringConnectionId", Some(self.vpc_peering_connection_id));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteVpcPeeringConnectionResult {
+    pub r#return: Option<bool>,
+}
+
+impl FromValue for DeleteVpcPeeringConnectionResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            r#return: take(&mut m, "Return")?,
+        })
+    }
+}
+
+impl ToValue for DeleteVpcPeeringConnectionResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Return", self.r#return);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteVpcRequest {
     pub vpc_id: String,
     pub dry_run: Option<bool>,
@@ -2018,6 +2831,183 @@ impl ToValue for DescribeAvailabilityZonesResult {
     fn to_value(self) -> Value {
         let mut m = BTreeMap::new();
         put(&mut m, "AvailabilityZones", self.availability_zones);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeDhcpOptionsRequest {
+    pub dhcp_options_ids: Option<Vec<String>>,
+    pub next_token: Option<String>,
+    pub max_results: Option<i32>,
+    pub dry_run: Option<bool>,
+    pub filters: Option<Vec<Filter>>,
+}
+
+impl FromValue for DescribeDhcpOptionsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dhcp_options_ids: take(&mut m, "DhcpOptionsIds")?,
+            next_token: take(&mut m, "NextToken")?,
+            max_results: take(&mut m, "MaxResults")?,
+            dry_run: take(&mut m, "DryRun")?,
+            filters: take(&mut m, "Filters")?,
+        })
+    }
+}
+
+impl ToValue for DescribeDhcpOptionsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DhcpOptionsIds", self.dhcp_options_ids);
+        put(&mut m, "NextToken", self.next_token);
+        put(&mut m, "MaxResults", self.max_results);
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "Filters", self.filters);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeDhcpOptionsResult {
+    pub next_token: Option<String>,
+    pub dhcp_options: Option<Vec<DhcpOptions>>,
+}
+
+impl FromValue for DescribeDhcpOptionsResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            next_token: take(&mut m, "NextToken")?,
+            dhcp_options: take(&mut m, "DhcpOptions")?,
+        })
+    }
+}
+
+impl ToValue for DescribeDhcpOptionsResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "NextToken", self.next_token);
+        put(&mut m, "DhcpOptions", self.dhcp_options);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeEgressOnlyInternetGatewaysRequest {
+    pub dry_run: Option<bool>,
+    pub egress_only_internet_gateway_ids: Option<Vec<String>>,
+    pub max_results: Option<i32>,
+    pub next_token: Option<String>,
+    pub filters: Option<Vec<Filter>>,
+}
+
+impl FromValue for DescribeEgressOnlyInternetGatewaysRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dry_run: take(&mut m, "DryRun")?,
+            egress_only_internet_gateway_ids: take(&mut m, "EgressOnlyInternetGatewayIds")?,
+            max_results: take(&mut m, "MaxResults")?,
+            next_token: take(&mut m, "NextToken")?,
+            filters: take(&mut m, "Filters")?,
+        })
+    }
+}
+
+impl ToValue for DescribeEgressOnlyInternetGatewaysRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "EgressOnlyInternetGatewayIds", self.egress_only_internet_gateway_ids);
+        put(&mut m, "MaxResults", self.max_results);
+        put(&mut m, "NextToken", self.next_token);
+        put(&mut m, "Filters", self.filters);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeEgressOnlyInternetGatewaysResult {
+    pub egress_only_internet_gateways: Option<Vec<EgressOnlyInternetGateway>>,
+    pub next_token: Option<String>,
+}
+
+impl FromValue for DescribeEgressOnlyInternetGatewaysResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            egress_only_internet_gateways: take(&mut m, "EgressOnlyInternetGateways")?,
+            next_token: take(&mut m, "NextToken")?,
+        })
+    }
+}
+
+impl ToValue for DescribeEgressOnlyInternetGatewaysResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "EgressOnlyInternetGateways", self.egress_only_internet_gateways);
+        put(&mut m, "NextToken", self.next_token);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeFlowLogsRequest {
+    pub dry_run: Option<bool>,
+    pub filter: Option<Vec<Filter>>,
+    pub flow_log_ids: Option<Vec<String>>,
+    pub max_results: Option<i32>,
+    pub next_token: Option<String>,
+}
+
+impl FromValue for DescribeFlowLogsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dry_run: take(&mut m, "DryRun")?,
+            filter: take(&mut m, "Filter")?,
+            flow_log_ids: take(&mut m, "FlowLogIds")?,
+            max_results: take(&mut m, "MaxResults")?,
+            next_token: take(&mut m, "NextToken")?,
+        })
+    }
+}
+
+impl ToValue for DescribeFlowLogsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "Filter", self.filter);
+        put(&mut m, "FlowLogIds", self.flow_log_ids);
+        put(&mut m, "MaxResults", self.max_results);
+        put(&mut m, "NextToken", self.next_token);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeFlowLogsResult {
+    pub flow_logs: Option<Vec<FlowLog>>,
+    pub next_token: Option<String>,
+}
+
+impl FromValue for DescribeFlowLogsResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            flow_logs: take(&mut m, "FlowLogs")?,
+            next_token: take(&mut m, "NextToken")?,
+        })
+    }
+}
+
+impl ToValue for DescribeFlowLogsResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "FlowLogs", self.flow_logs);
+        put(&mut m, "NextToken", self.next_token);
         Value::Map(m)
     }
 }
@@ -2231,6 +3221,65 @@ impl ToValue for DescribeInternetGatewaysResult {
     fn to_value(self) -> Value {
         let mut m = BTreeMap::new();
         put(&mut m, "InternetGateways", self.internet_gateways);
+        put(&mut m, "NextToken", self.next_token);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeNetworkAclsRequest {
+    pub next_token: Option<String>,
+    pub max_results: Option<i32>,
+    pub dry_run: Option<bool>,
+    pub network_acl_ids: Option<Vec<String>>,
+    pub filters: Option<Vec<Filter>>,
+}
+
+impl FromValue for DescribeNetworkAclsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            next_token: take(&mut m, "NextToken")?,
+            max_results: take(&mut m, "MaxResults")?,
+            dry_run: take(&mut m, "DryRun")?,
+            network_acl_ids: take(&mut m, "NetworkAclIds")?,
+            filters: take(&mut m, "Filters")?,
+        })
+    }
+}
+
+impl ToValue for DescribeNetworkAclsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "NextToken", self.next_token);
+        put(&mut m, "MaxResults", self.max_results);
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "NetworkAclIds", self.network_acl_ids);
+        put(&mut m, "Filters", self.filters);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeNetworkAclsResult {
+    pub network_acls: Option<Vec<NetworkAcl>>,
+    pub next_token: Option<String>,
+}
+
+impl FromValue for DescribeNetworkAclsResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            network_acls: take(&mut m, "NetworkAcls")?,
+            next_token: take(&mut m, "NextToken")?,
+        })
+    }
+}
+
+impl ToValue for DescribeNetworkAclsResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "NetworkAcls", self.network_acls);
         put(&mut m, "NextToken", self.next_token);
         Value::Map(m)
     }
@@ -3007,6 +4056,65 @@ impl ToValue for DescribeVpcAttributeResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeVpcPeeringConnectionsRequest {
+    pub next_token: Option<String>,
+    pub max_results: Option<i32>,
+    pub dry_run: Option<bool>,
+    pub vpc_peering_connection_ids: Option<Vec<String>>,
+    pub filters: Option<Vec<Filter>>,
+}
+
+impl FromValue for DescribeVpcPeeringConnectionsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            next_token: take(&mut m, "NextToken")?,
+            max_results: take(&mut m, "MaxResults")?,
+            dry_run: take(&mut m, "DryRun")?,
+            vpc_peering_connection_ids: take(&mut m, "VpcPeeringConnectionIds")?,
+            filters: take(&mut m, "Filters")?,
+        })
+    }
+}
+
+impl ToValue for DescribeVpcPeeringConnectionsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "NextToken", self.next_token);
+        put(&mut m, "MaxResults", self.max_results);
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "VpcPeeringConnectionIds", self.vpc_peering_connection_ids);
+        put(&mut m, "Filters", self.filters);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeVpcPeeringConnectionsResult {
+    pub vpc_peering_connections: Option<Vec<VpcPeeringConnection>>,
+    pub next_token: Option<String>,
+}
+
+impl FromValue for DescribeVpcPeeringConnectionsResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            vpc_peering_connections: take(&mut m, "VpcPeeringConnections")?,
+            next_token: take(&mut m, "NextToken")?,
+        })
+    }
+}
+
+impl ToValue for DescribeVpcPeeringConnectionsResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "VpcPeeringConnections", self.vpc_peering_connections);
+        put(&mut m, "NextToken", self.next_token);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeVpcsRequest {
     pub filters: Option<Vec<Filter>>,
     pub vpc_ids: Option<Vec<String>>,
@@ -3061,6 +4169,62 @@ impl ToValue for DescribeVpcsResult {
         let mut m = BTreeMap::new();
         put(&mut m, "NextToken", self.next_token);
         put(&mut m, "Vpcs", self.vpcs);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DestinationOptionsRequest {
+    pub file_format: Option<String>,
+    pub hive_compatible_partitions: Option<bool>,
+    pub per_hour_partition: Option<bool>,
+}
+
+impl FromValue for DestinationOptionsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            file_format: take(&mut m, "FileFormat")?,
+            hive_compatible_partitions: take(&mut m, "HiveCompatiblePartitions")?,
+            per_hour_partition: take(&mut m, "PerHourPartition")?,
+        })
+    }
+}
+
+impl ToValue for DestinationOptionsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "FileFormat", self.file_format);
+        put(&mut m, "HiveCompatiblePartitions", self.hive_compatible_partitions);
+        put(&mut m, "PerHourPartition", self.per_hour_partition);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DestinationOptionsResponse {
+    pub file_format: Option<String>,
+    pub hive_compatible_partitions: Option<bool>,
+    pub per_hour_partition: Option<bool>,
+}
+
+impl FromValue for DestinationOptionsResponse {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            file_format: take(&mut m, "FileFormat")?,
+            hive_compatible_partitions: take(&mut m, "HiveCompatiblePartitions")?,
+            per_hour_partition: take(&mut m, "PerHourPartition")?,
+        })
+    }
+}
+
+impl ToValue for DestinationOptionsResponse {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "FileFormat", self.file_format);
+        put(&mut m, "HiveCompatiblePartitions", self.hive_compatible_partitions);
+        put(&mut m, "PerHourPartition", self.per_hour_partition);
         Value::Map(m)
     }
 }
@@ -3156,6 +4320,62 @@ impl ToValue for DetachVolumeRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct DhcpConfiguration {
+    pub key: Option<String>,
+    pub values: Option<Vec<AttributeValue>>,
+}
+
+impl FromValue for DhcpConfiguration {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            key: take(&mut m, "Key")?,
+            values: take(&mut m, "Values")?,
+        })
+    }
+}
+
+impl ToValue for DhcpConfiguration {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Key", self.key);
+        put(&mut m, "Values", self.values);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DhcpOptions {
+    pub owner_id: Option<String>,
+    pub tags: Option<Vec<Tag>>,
+    pub dhcp_options_id: Option<String>,
+    pub dhcp_configurations: Option<Vec<DhcpConfiguration>>,
+}
+
+impl FromValue for DhcpOptions {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            owner_id: take(&mut m, "OwnerId")?,
+            tags: take(&mut m, "Tags")?,
+            dhcp_options_id: take(&mut m, "DhcpOptionsId")?,
+            dhcp_configurations: take(&mut m, "DhcpConfigurations")?,
+        })
+    }
+}
+
+impl ToValue for DhcpOptions {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "OwnerId", self.owner_id);
+        put(&mut m, "Tags", self.tags);
+        put(&mut m, "DhcpOptionsId", self.dhcp_options_id);
+        put(&mut m, "DhcpConfigurations", self.dhcp_configurations);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DisableEbsEncryptionByDefaultRequest {
     pub dry_run: Option<bool>,
 }
@@ -3220,6 +4440,56 @@ impl ToValue for DisassociateRouteTableRequest {
         let mut m = BTreeMap::new();
         put(&mut m, "DryRun", self.dry_run);
         put(&mut m, "AssociationId", Some(self.association_id));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DisassociateVpcCidrBlockRequest {
+    pub association_id: String,
+}
+
+impl FromValue for DisassociateVpcCidrBlockRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            association_id: required(&mut m, "AssociationId")?,
+        })
+    }
+}
+
+impl ToValue for DisassociateVpcCidrBlockRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "AssociationId", Some(self.association_id));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DisassociateVpcCidrBlockResult {
+    pub ipv6_cidr_block_association: Option<VpcIpv6CidrBlockAssociation>,
+    pub cidr_block_association: Option<VpcCidrBlockAssociation>,
+    pub vpc_id: Option<String>,
+}
+
+impl FromValue for DisassociateVpcCidrBlockResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            ipv6_cidr_block_association: take(&mut m, "Ipv6CidrBlockAssociation")?,
+            cidr_block_association: take(&mut m, "CidrBlockAssociation")?,
+            vpc_id: take(&mut m, "VpcId")?,
+        })
+    }
+}
+
+impl ToValue for DisassociateVpcCidrBlockResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Ipv6CidrBlockAssociation", self.ipv6_cidr_block_association);
+        put(&mut m, "CidrBlockAssociation", self.cidr_block_association);
+        put(&mut m, "VpcId", self.vpc_id);
         Value::Map(m)
     }
 }
@@ -3399,6 +4669,34 @@ impl ToValue for EbsStatusSummary {
         let mut m = BTreeMap::new();
         put(&mut m, "Details", self.details);
         put(&mut m, "Status", self.status);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EgressOnlyInternetGateway {
+    pub attachments: Option<Vec<InternetGatewayAttachment>>,
+    pub egress_only_internet_gateway_id: Option<String>,
+    pub tags: Option<Vec<Tag>>,
+}
+
+impl FromValue for EgressOnlyInternetGateway {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            attachments: take(&mut m, "Attachments")?,
+            egress_only_internet_gateway_id: take(&mut m, "EgressOnlyInternetGatewayId")?,
+            tags: take(&mut m, "Tags")?,
+        })
+    }
+}
+
+impl ToValue for EgressOnlyInternetGateway {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Attachments", self.attachments);
+        put(&mut m, "EgressOnlyInternetGatewayId", self.egress_only_internet_gateway_id);
+        put(&mut m, "Tags", self.tags);
         Value::Map(m)
     }
 }
@@ -3720,6 +5018,76 @@ impl ToValue for Filter {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct FlowLog {
+    pub creation_time: Option<Timestamp>,
+    pub deliver_logs_error_message: Option<String>,
+    pub deliver_logs_permission_arn: Option<String>,
+    pub deliver_cross_account_role: Option<String>,
+    pub deliver_logs_status: Option<String>,
+    pub flow_log_id: Option<String>,
+    pub flow_log_status: Option<String>,
+    pub log_group_name: Option<String>,
+    pub resource_id: Option<String>,
+    pub traffic_type: Option<String>,
+    pub log_destination_type: Option<String>,
+    pub log_destination: Option<String>,
+    pub log_format: Option<String>,
+    pub tags: Option<Vec<Tag>>,
+    pub max_aggregation_interval: Option<i32>,
+    pub destination_options: Option<DestinationOptionsResponse>,
+    pub tag_field_specifications: Option<Vec<TagFieldSpecificationResponse>>,
+}
+
+impl FromValue for FlowLog {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            creation_time: take(&mut m, "CreationTime")?,
+            deliver_logs_error_message: take(&mut m, "DeliverLogsErrorMessage")?,
+            deliver_logs_permission_arn: take(&mut m, "DeliverLogsPermissionArn")?,
+            deliver_cross_account_role: take(&mut m, "DeliverCrossAccountRole")?,
+            deliver_logs_status: take(&mut m, "DeliverLogsStatus")?,
+            flow_log_id: take(&mut m, "FlowLogId")?,
+            flow_log_status: take(&mut m, "FlowLogStatus")?,
+            log_group_name: take(&mut m, "LogGroupName")?,
+            resource_id: take(&mut m, "ResourceId")?,
+            traffic_type: take(&mut m, "TrafficType")?,
+            log_destination_type: take(&mut m, "LogDestinationType")?,
+            log_destination: take(&mut m, "LogDestination")?,
+            log_format: take(&mut m, "LogFormat")?,
+            tags: take(&mut m, "Tags")?,
+            max_aggregation_interval: take(&mut m, "MaxAggregationInterval")?,
+            destination_options: take(&mut m, "DestinationOptions")?,
+            tag_field_specifications: take(&mut m, "TagFieldSpecifications")?,
+        })
+    }
+}
+
+impl ToValue for FlowLog {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "CreationTime", self.creation_time);
+        put(&mut m, "DeliverLogsErrorMessage", self.deliver_logs_error_message);
+        put(&mut m, "DeliverLogsPermissionArn", self.deliver_logs_permission_arn);
+        put(&mut m, "DeliverCrossAccountRole", self.deliver_cross_account_role);
+        put(&mut m, "DeliverLogsStatus", self.deliver_logs_status);
+        put(&mut m, "FlowLogId", self.flow_log_id);
+        put(&mut m, "FlowLogStatus", self.flow_log_status);
+        put(&mut m, "LogGroupName", self.log_group_name);
+        put(&mut m, "ResourceId", self.resource_id);
+        put(&mut m, "TrafficType", self.traffic_type);
+        put(&mut m, "LogDestinationType", self.log_destination_type);
+        put(&mut m, "LogDestination", self.log_destination);
+        put(&mut m, "LogFormat", self.log_format);
+        put(&mut m, "Tags", self.tags);
+        put(&mut m, "MaxAggregationInterval", self.max_aggregation_interval);
+        put(&mut m, "DestinationOptions", self.destination_options);
+        put(&mut m, "TagFieldSpecifications", self.tag_field_specifications);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetConsoleOutputRequest {
     pub instance_id: String,
     pub latest: Option<bool>,
@@ -3937,6 +5305,31 @@ impl ToValue for IamInstanceProfileSpecification {
         let mut m = BTreeMap::new();
         put(&mut m, "Arn", self.arn);
         put(&mut m, "Name", self.name);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IcmpTypeCode {
+    pub code: Option<i32>,
+    pub r#type: Option<i32>,
+}
+
+impl FromValue for IcmpTypeCode {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            code: take(&mut m, "Code")?,
+            r#type: take(&mut m, "Type")?,
+        })
+    }
+}
+
+impl ToValue for IcmpTypeCode {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Code", self.code);
+        put(&mut m, "Type", self.r#type);
         Value::Map(m)
     }
 }
@@ -5412,6 +6805,28 @@ impl ToValue for Ipv4PrefixSpecificationRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct Ipv6CidrBlock {
+    pub ipv6_cidr_block: Option<String>,
+}
+
+impl FromValue for Ipv6CidrBlock {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            ipv6_cidr_block: take(&mut m, "Ipv6CidrBlock")?,
+        })
+    }
+}
+
+impl ToValue for Ipv6CidrBlock {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Ipv6CidrBlock", self.ipv6_cidr_block);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Ipv6PrefixSpecificationRequest {
     pub ipv6_prefix: Option<String>,
 }
@@ -5854,6 +7269,62 @@ impl ToValue for ModifyVpcAttributeRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModifyVpcPeeringConnectionOptionsRequest {
+    pub accepter_peering_connection_options: Option<PeeringConnectionOptionsRequest>,
+    pub dry_run: Option<bool>,
+    pub requester_peering_connection_options: Option<PeeringConnectionOptionsRequest>,
+    pub vpc_peering_connection_id: String,
+}
+
+impl FromValue for ModifyVpcPeeringConnectionOptionsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            accepter_peering_connection_options: take(&mut m, "AccepterPeeringConnectionOptions")?,
+            dry_run: take(&mut m, "DryRun")?,
+            requester_peering_connection_options: take(&mut m, "RequesterPeeringConnectionOptions")?,
+            vpc_peering_connection_id: required(&mut m, "VpcPeeringConnectionId")?,
+        })
+    }
+}
+
+impl ToValue for ModifyVpcPeeringConnectionOptionsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "AccepterPeeringConnectionOptions", self.accepter_peering_connection_options);
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "RequesterPeeringConnectionOptions", self.requester_peering_connection_options);
+        put(&mut m, "VpcPeeringConnectionId", Some(self.vpc_peering_connection_id));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModifyVpcPeeringConnectionOptionsResult {
+    pub accepter_peering_connection_options: Option<PeeringConnectionOptions>,
+    pub requester_peering_connection_options: Option<PeeringConnectionOptions>,
+}
+
+impl FromValue for ModifyVpcPeeringConnectionOptionsResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            accepter_peering_connection_options: take(&mut m, "AccepterPeeringConnectionOptions")?,
+            requester_peering_connection_options: take(&mut m, "RequesterPeeringConnectionOptions")?,
+        })
+    }
+}
+
+impl ToValue for ModifyVpcPeeringConnectionOptionsResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "AccepterPeeringConnectionOptions", self.accepter_peering_connection_options);
+        put(&mut m, "RequesterPeeringConnectionOptions", self.requester_peering_connection_options);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct MonitorInstancesRequest {
     pub instance_ids: Vec<String>,
     pub metric_category_ids: Option<Vec<String>>,
@@ -5929,6 +7400,142 @@ impl ToValue for Monitoring {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct NetworkAcl {
+    pub associations: Option<Vec<NetworkAclAssociation>>,
+    pub entries: Option<Vec<NetworkAclEntry>>,
+    pub is_default: Option<bool>,
+    pub network_acl_id: Option<String>,
+    pub tags: Option<Vec<Tag>>,
+    pub vpc_id: Option<String>,
+    pub owner_id: Option<String>,
+}
+
+impl FromValue for NetworkAcl {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            associations: take(&mut m, "Associations")?,
+            entries: take(&mut m, "Entries")?,
+            is_default: take(&mut m, "IsDefault")?,
+            network_acl_id: take(&mut m, "NetworkAclId")?,
+            tags: take(&mut m, "Tags")?,
+            vpc_id: take(&mut m, "VpcId")?,
+            owner_id: take(&mut m, "OwnerId")?,
+        })
+    }
+}
+
+impl ToValue for NetworkAcl {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Associations", self.associations);
+        put(&mut m, "Entries", self.entries);
+        put(&mut m, "IsDefault", self.is_default);
+        put(&mut m, "NetworkAclId", self.network_acl_id);
+        put(&mut m, "Tags", self.tags);
+        put(&mut m, "VpcId", self.vpc_id);
+        put(&mut m, "OwnerId", self.owner_id);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NetworkAclAssociation {
+    pub network_acl_association_id: Option<String>,
+    pub network_acl_id: Option<String>,
+    pub subnet_id: Option<String>,
+}
+
+impl FromValue for NetworkAclAssociation {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            network_acl_association_id: take(&mut m, "NetworkAclAssociationId")?,
+            network_acl_id: take(&mut m, "NetworkAclId")?,
+            subnet_id: take(&mut m, "SubnetId")?,
+        })
+    }
+}
+
+impl ToValue for NetworkAclAssociation {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "NetworkAclAssociationId", self.network_acl_association_id);
+        put(&mut m, "NetworkAclId", self.network_acl_id);
+        put(&mut m, "SubnetId", self.subnet_id);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NetworkAclEntry {
+    pub cidr_block: Option<String>,
+    pub egress: Option<bool>,
+    pub icmp_type_code: Option<IcmpTypeCode>,
+    pub ipv6_cidr_block: Option<String>,
+    pub port_range: Option<PortRange>,
+    pub protocol: Option<String>,
+    pub rule_action: Option<String>,
+    pub rule_number: Option<i32>,
+}
+
+impl FromValue for NetworkAclEntry {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            cidr_block: take(&mut m, "CidrBlock")?,
+            egress: take(&mut m, "Egress")?,
+            icmp_type_code: take(&mut m, "IcmpTypeCode")?,
+            ipv6_cidr_block: take(&mut m, "Ipv6CidrBlock")?,
+            port_range: take(&mut m, "PortRange")?,
+            protocol: take(&mut m, "Protocol")?,
+            rule_action: take(&mut m, "RuleAction")?,
+            rule_number: take(&mut m, "RuleNumber")?,
+        })
+    }
+}
+
+impl ToValue for NetworkAclEntry {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "CidrBlock", self.cidr_block);
+        put(&mut m, "Egress", self.egress);
+        put(&mut m, "IcmpTypeCode", self.icmp_type_code);
+        put(&mut m, "Ipv6CidrBlock", self.ipv6_cidr_block);
+        put(&mut m, "PortRange", self.port_range);
+        put(&mut m, "Protocol", self.protocol);
+        put(&mut m, "RuleAction", self.rule_action);
+        put(&mut m, "RuleNumber", self.rule_number);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NewDhcpConfiguration {
+    pub key: Option<String>,
+    pub values: Option<Vec<String>>,
+}
+
+impl FromValue for NewDhcpConfiguration {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            key: take(&mut m, "Key")?,
+            values: take(&mut m, "Values")?,
+        })
+    }
+}
+
+impl ToValue for NewDhcpConfiguration {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Key", self.key);
+        put(&mut m, "Values", self.values);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct OperatorRequest {
     pub principal: Option<String>,
 }
@@ -5974,6 +7581,74 @@ impl ToValue for OperatorResponse {
         put(&mut m, "Managed", self.managed);
         put(&mut m, "Principal", self.principal);
         put(&mut m, "HiddenByDefault", self.hidden_by_default);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PeeringConnectionOptions {
+    pub allow_dns_resolution_from_remote_vpc: Option<bool>,
+    pub allow_egress_from_local_classic_link_to_remote_vpc: Option<bool>,
+    pub allow_egress_from_local_vpc_to_remote_classic_link: Option<bool>,
+    pub allow_multipath_resilience: Option<bool>,
+    pub multipath_resilience_mode: Option<String>,
+}
+
+impl FromValue for PeeringConnectionOptions {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            allow_dns_resolution_from_remote_vpc: take(&mut m, "AllowDnsResolutionFromRemoteVpc")?,
+            allow_egress_from_local_classic_link_to_remote_vpc: take(&mut m, "AllowEgressFromLocalClassicLinkToRemoteVpc")?,
+            allow_egress_from_local_vpc_to_remote_classic_link: take(&mut m, "AllowEgressFromLocalVpcToRemoteClassicLink")?,
+            allow_multipath_resilience: take(&mut m, "AllowMultipathResilience")?,
+            multipath_resilience_mode: take(&mut m, "MultipathResilienceMode")?,
+        })
+    }
+}
+
+impl ToValue for PeeringConnectionOptions {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "AllowDnsResolutionFromRemoteVpc", self.allow_dns_resolution_from_remote_vpc);
+        put(&mut m, "AllowEgressFromLocalClassicLinkToRemoteVpc", self.allow_egress_from_local_classic_link_to_remote_vpc);
+        put(&mut m, "AllowEgressFromLocalVpcToRemoteClassicLink", self.allow_egress_from_local_vpc_to_remote_classic_link);
+        put(&mut m, "AllowMultipathResilience", self.allow_multipath_resilience);
+        put(&mut m, "MultipathResilienceMode", self.multipath_resilience_mode);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PeeringConnectionOptionsRequest {
+    pub allow_dns_resolution_from_remote_vpc: Option<bool>,
+    pub allow_egress_from_local_classic_link_to_remote_vpc: Option<bool>,
+    pub allow_egress_from_local_vpc_to_remote_classic_link: Option<bool>,
+    pub allow_multipath_resilience: Option<bool>,
+    pub multipath_resilience_mode: Option<String>,
+}
+
+impl FromValue for PeeringConnectionOptionsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            allow_dns_resolution_from_remote_vpc: take(&mut m, "AllowDnsResolutionFromRemoteVpc")?,
+            allow_egress_from_local_classic_link_to_remote_vpc: take(&mut m, "AllowEgressFromLocalClassicLinkToRemoteVpc")?,
+            allow_egress_from_local_vpc_to_remote_classic_link: take(&mut m, "AllowEgressFromLocalVpcToRemoteClassicLink")?,
+            allow_multipath_resilience: take(&mut m, "AllowMultipathResilience")?,
+            multipath_resilience_mode: take(&mut m, "MultipathResilienceMode")?,
+        })
+    }
+}
+
+impl ToValue for PeeringConnectionOptionsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "AllowDnsResolutionFromRemoteVpc", self.allow_dns_resolution_from_remote_vpc);
+        put(&mut m, "AllowEgressFromLocalClassicLinkToRemoteVpc", self.allow_egress_from_local_classic_link_to_remote_vpc);
+        put(&mut m, "AllowEgressFromLocalVpcToRemoteClassicLink", self.allow_egress_from_local_vpc_to_remote_classic_link);
+        put(&mut m, "AllowMultipathResilience", self.allow_multipath_resilience);
+        put(&mut m, "MultipathResilienceMode", self.multipath_resilience_mode);
         Value::Map(m)
     }
 }
@@ -6051,6 +7726,31 @@ impl ToValue for Placement {
         put(&mut m, "HostResourceGroupArn", self.host_resource_group_arn);
         put(&mut m, "GroupId", self.group_id);
         put(&mut m, "AvailabilityZone", self.availability_zone);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PortRange {
+    pub from: Option<i32>,
+    pub to: Option<i32>,
+}
+
+impl FromValue for PortRange {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            from: take(&mut m, "From")?,
+            to: take(&mut m, "To")?,
+        })
+    }
+}
+
+impl ToValue for PortRange {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "From", self.from);
+        put(&mut m, "To", self.to);
         Value::Map(m)
     }
 }
@@ -6344,6 +8044,278 @@ impl ToValue for RegionGeography {
     fn to_value(self) -> Value {
         let mut m = BTreeMap::new();
         put(&mut m, "Name", self.name);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RejectVpcPeeringConnectionRequest {
+    pub dry_run: Option<bool>,
+    pub vpc_peering_connection_id: String,
+}
+
+impl FromValue for RejectVpcPeeringConnectionRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dry_run: take(&mut m, "DryRun")?,
+            vpc_peering_connection_id: required(&mut m, "VpcPeeringConnectionId")?,
+        })
+    }
+}
+
+impl ToValue for RejectVpcPeeringConnectionRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "VpcPeeringConnectionId", Some(self.vpc_peering_connection_id));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RejectVpcPeeringConnectionResult {
+    pub r#return: Option<bool>,
+}
+
+impl FromValue for RejectVpcPeeringConnectionResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            r#return: take(&mut m, "Return")?,
+        })
+    }
+}
+
+impl ToValue for RejectVpcPeeringConnectionResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Return", self.r#return);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReplaceNetworkAclAssociationRequest {
+    pub dry_run: Option<bool>,
+    pub association_id: String,
+    pub network_acl_id: String,
+}
+
+impl FromValue for ReplaceNetworkAclAssociationRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dry_run: take(&mut m, "DryRun")?,
+            association_id: required(&mut m, "AssociationId")?,
+            network_acl_id: required(&mut m, "NetworkAclId")?,
+        })
+    }
+}
+
+impl ToValue for ReplaceNetworkAclAssociationRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "AssociationId", Some(self.association_id));
+        put(&mut m, "NetworkAclId", Some(self.network_acl_id));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReplaceNetworkAclAssociationResult {
+    pub new_association_id: Option<String>,
+}
+
+impl FromValue for ReplaceNetworkAclAssociationResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            new_association_id: take(&mut m, "NewAssociationId")?,
+        })
+    }
+}
+
+impl ToValue for ReplaceNetworkAclAssociationResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "NewAssociationId", self.new_association_id);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReplaceNetworkAclEntryRequest {
+    pub dry_run: Option<bool>,
+    pub network_acl_id: String,
+    pub rule_number: i32,
+    pub protocol: String,
+    pub rule_action: String,
+    pub egress: bool,
+    pub cidr_block: Option<String>,
+    pub ipv6_cidr_block: Option<String>,
+    pub icmp_type_code: Option<IcmpTypeCode>,
+    pub port_range: Option<PortRange>,
+}
+
+impl FromValue for ReplaceNetworkAclEntryRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dry_run: take(&mut m, "DryRun")?,
+            network_acl_id: required(&mut m, "NetworkAclId")?,
+            rule_number: required(&mut m, "RuleNumber")?,
+            protocol: required(&mut m, "Protocol")?,
+            rule_action: required(&mut m, "RuleAction")?,
+            egress: required(&mut m, "Egress")?,
+            cidr_block: take(&mut m, "CidrBlock")?,
+            ipv6_cidr_block: take(&mut m, "Ipv6CidrBlock")?,
+            icmp_type_code: take(&mut m, "IcmpTypeCode")?,
+            port_range: take(&mut m, "PortRange")?,
+        })
+    }
+}
+
+impl ToValue for ReplaceNetworkAclEntryRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "NetworkAclId", Some(self.network_acl_id));
+        put(&mut m, "RuleNumber", Some(self.rule_number));
+        put(&mut m, "Protocol", Some(self.protocol));
+        put(&mut m, "RuleAction", Some(self.rule_action));
+        put(&mut m, "Egress", Some(self.egress));
+        put(&mut m, "CidrBlock", self.cidr_block);
+        put(&mut m, "Ipv6CidrBlock", self.ipv6_cidr_block);
+        put(&mut m, "IcmpTypeCode", self.icmp_type_code);
+        put(&mut m, "PortRange", self.port_range);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReplaceRouteRequest {
+    pub destination_prefix_list_id: Option<String>,
+    pub vpc_endpoint_id: Option<String>,
+    pub local_target: Option<bool>,
+    pub transit_gateway_id: Option<String>,
+    pub local_gateway_id: Option<String>,
+    pub carrier_gateway_id: Option<String>,
+    pub core_network_arn: Option<String>,
+    pub odb_network_arn: Option<String>,
+    pub dry_run: Option<bool>,
+    pub route_table_id: String,
+    pub destination_cidr_block: Option<String>,
+    pub gateway_id: Option<String>,
+    pub destination_ipv6_cidr_block: Option<String>,
+    pub egress_only_internet_gateway_id: Option<String>,
+    pub instance_id: Option<String>,
+    pub network_interface_id: Option<String>,
+    pub vpc_peering_connection_id: Option<String>,
+    pub nat_gateway_id: Option<String>,
+}
+
+impl FromValue for ReplaceRouteRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            destination_prefix_list_id: take(&mut m, "DestinationPrefixListId")?,
+            vpc_endpoint_id: take(&mut m, "VpcEndpointId")?,
+            local_target: take(&mut m, "LocalTarget")?,
+            transit_gateway_id: take(&mut m, "TransitGatewayId")?,
+            local_gateway_id: take(&mut m, "LocalGatewayId")?,
+            carrier_gateway_id: take(&mut m, "CarrierGatewayId")?,
+            core_network_arn: take(&mut m, "CoreNetworkArn")?,
+            odb_network_arn: take(&mut m, "OdbNetworkArn")?,
+            dry_run: take(&mut m, "DryRun")?,
+            route_table_id: required(&mut m, "RouteTableId")?,
+            destination_cidr_block: take(&mut m, "DestinationCidrBlock")?,
+            gateway_id: take(&mut m, "GatewayId")?,
+            destination_ipv6_cidr_block: take(&mut m, "DestinationIpv6CidrBlock")?,
+            egress_only_internet_gateway_id: take(&mut m, "EgressOnlyInternetGatewayId")?,
+            instance_id: take(&mut m, "InstanceId")?,
+            network_interface_id: take(&mut m, "NetworkInterfaceId")?,
+            vpc_peering_connection_id: take(&mut m, "VpcPeeringConnectionId")?,
+            nat_gateway_id: take(&mut m, "NatGatewayId")?,
+        })
+    }
+}
+
+impl ToValue for ReplaceRouteRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DestinationPrefixListId", self.destination_prefix_list_id);
+        put(&mut m, "VpcEndpointId", self.vpc_endpoint_id);
+        put(&mut m, "LocalTarget", self.local_target);
+        put(&mut m, "TransitGatewayId", self.transit_gateway_id);
+        put(&mut m, "LocalGatewayId", self.local_gateway_id);
+        put(&mut m, "CarrierGatewayId", self.carrier_gateway_id);
+        put(&mut m, "CoreNetworkArn", self.core_network_arn);
+        put(&mut m, "OdbNetworkArn", self.odb_network_arn);
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "RouteTableId", Some(self.route_table_id));
+        put(&mut m, "DestinationCidrBlock", self.destination_cidr_block);
+        put(&mut m, "GatewayId", self.gateway_id);
+        put(&mut m, "DestinationIpv6CidrBlock", self.destination_ipv6_cidr_block);
+        put(&mut m, "EgressOnlyInternetGatewayId", self.egress_only_internet_gateway_id);
+        put(&mut m, "InstanceId", self.instance_id);
+        put(&mut m, "NetworkInterfaceId", self.network_interface_id);
+        put(&mut m, "VpcPeeringConnectionId", self.vpc_peering_connection_id);
+        put(&mut m, "NatGatewayId", self.nat_gateway_id);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReplaceRouteTableAssociationRequest {
+    pub dry_run: Option<bool>,
+    pub association_id: String,
+    pub route_table_id: String,
+}
+
+impl FromValue for ReplaceRouteTableAssociationRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dry_run: take(&mut m, "DryRun")?,
+            association_id: required(&mut m, "AssociationId")?,
+            route_table_id: required(&mut m, "RouteTableId")?,
+        })
+    }
+}
+
+impl ToValue for ReplaceRouteTableAssociationRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "AssociationId", Some(self.association_id));
+        put(&mut m, "RouteTableId", Some(self.route_table_id));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReplaceRouteTableAssociationResult {
+    pub new_association_id: Option<String>,
+    pub association_state: Option<RouteTableAssociationState>,
+}
+
+impl FromValue for ReplaceRouteTableAssociationResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            new_association_id: take(&mut m, "NewAssociationId")?,
+            association_state: take(&mut m, "AssociationState")?,
+        })
+    }
+}
+
+impl ToValue for ReplaceRouteTableAssociationResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "NewAssociationId", self.new_association_id);
+        put(&mut m, "AssociationState", self.association_state);
         Value::Map(m)
     }
 }
@@ -7562,6 +9534,56 @@ impl ToValue for TagDescription {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct TagFieldSpecificationRequest {
+    pub resource_type: Option<String>,
+    pub tag_keys: Option<Vec<String>>,
+}
+
+impl FromValue for TagFieldSpecificationRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            resource_type: take(&mut m, "ResourceType")?,
+            tag_keys: take(&mut m, "TagKeys")?,
+        })
+    }
+}
+
+impl ToValue for TagFieldSpecificationRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "ResourceType", self.resource_type);
+        put(&mut m, "TagKeys", self.tag_keys);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TagFieldSpecificationResponse {
+    pub resource_type: Option<String>,
+    pub tag_keys: Option<Vec<String>>,
+}
+
+impl FromValue for TagFieldSpecificationResponse {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            resource_type: take(&mut m, "ResourceType")?,
+            tag_keys: take(&mut m, "TagKeys")?,
+        })
+    }
+}
+
+impl ToValue for TagFieldSpecificationResponse {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "ResourceType", self.resource_type);
+        put(&mut m, "TagKeys", self.tag_keys);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TagSpecification {
     pub resource_type: Option<String>,
     pub tags: Option<Vec<Tag>>,
@@ -7685,6 +9707,56 @@ impl ToValue for UnmonitorInstancesResult {
     fn to_value(self) -> Value {
         let mut m = BTreeMap::new();
         put(&mut m, "InstanceMonitorings", self.instance_monitorings);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UnsuccessfulItem {
+    pub error: Option<UnsuccessfulItemError>,
+    pub resource_id: Option<String>,
+}
+
+impl FromValue for UnsuccessfulItem {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            error: take(&mut m, "Error")?,
+            resource_id: take(&mut m, "ResourceId")?,
+        })
+    }
+}
+
+impl ToValue for UnsuccessfulItem {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Error", self.error);
+        put(&mut m, "ResourceId", self.resource_id);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UnsuccessfulItemError {
+    pub code: Option<String>,
+    pub message: Option<String>,
+}
+
+impl FromValue for UnsuccessfulItemError {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            code: take(&mut m, "Code")?,
+            message: take(&mut m, "Message")?,
+        })
+    }
+}
+
+impl ToValue for UnsuccessfulItemError {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Code", self.code);
+        put(&mut m, "Message", self.message);
         Value::Map(m)
     }
 }
@@ -8439,16 +10511,163 @@ impl ToValue for VpcIpv6CidrBlockAssociation {
     }
 }
 
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct VpcPeeringConnection {
+    pub accepter_vpc_info: Option<VpcPeeringConnectionVpcInfo>,
+    pub expiration_time: Option<Timestamp>,
+    pub requester_vpc_info: Option<VpcPeeringConnectionVpcInfo>,
+    pub status: Option<VpcPeeringConnectionStateReason>,
+    pub tags: Option<Vec<Tag>>,
+    pub vpc_peering_connection_id: Option<String>,
+    pub multipath_resilience_status: Option<String>,
+}
+
+impl FromValue for VpcPeeringConnection {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            accepter_vpc_info: take(&mut m, "AccepterVpcInfo")?,
+            expiration_time: take(&mut m, "ExpirationTime")?,
+            requester_vpc_info: take(&mut m, "RequesterVpcInfo")?,
+            status: take(&mut m, "Status")?,
+            tags: take(&mut m, "Tags")?,
+            vpc_peering_connection_id: take(&mut m, "VpcPeeringConnectionId")?,
+            multipath_resilience_status: take(&mut m, "MultipathResilienceStatus")?,
+        })
+    }
+}
+
+impl ToValue for VpcPeeringConnection {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "AccepterVpcInfo", self.accepter_vpc_info);
+        put(&mut m, "ExpirationTime", self.expiration_time);
+        put(&mut m, "RequesterVpcInfo", self.requester_vpc_info);
+        put(&mut m, "Status", self.status);
+        put(&mut m, "Tags", self.tags);
+        put(&mut m, "VpcPeeringConnectionId", self.vpc_peering_connection_id);
+        put(&mut m, "MultipathResilienceStatus", self.multipath_resilience_status);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct VpcPeeringConnectionOptionsDescription {
+    pub allow_dns_resolution_from_remote_vpc: Option<bool>,
+    pub allow_egress_from_local_classic_link_to_remote_vpc: Option<bool>,
+    pub allow_egress_from_local_vpc_to_remote_classic_link: Option<bool>,
+    pub allow_multipath_resilience: Option<bool>,
+    pub multipath_resilience_mode: Option<String>,
+}
+
+impl FromValue for VpcPeeringConnectionOptionsDescription {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            allow_dns_resolution_from_remote_vpc: take(&mut m, "AllowDnsResolutionFromRemoteVpc")?,
+            allow_egress_from_local_classic_link_to_remote_vpc: take(&mut m, "AllowEgressFromLocalClassicLinkToRemoteVpc")?,
+            allow_egress_from_local_vpc_to_remote_classic_link: take(&mut m, "AllowEgressFromLocalVpcToRemoteClassicLink")?,
+            allow_multipath_resilience: take(&mut m, "AllowMultipathResilience")?,
+            multipath_resilience_mode: take(&mut m, "MultipathResilienceMode")?,
+        })
+    }
+}
+
+impl ToValue for VpcPeeringConnectionOptionsDescription {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "AllowDnsResolutionFromRemoteVpc", self.allow_dns_resolution_from_remote_vpc);
+        put(&mut m, "AllowEgressFromLocalClassicLinkToRemoteVpc", self.allow_egress_from_local_classic_link_to_remote_vpc);
+        put(&mut m, "AllowEgressFromLocalVpcToRemoteClassicLink", self.allow_egress_from_local_vpc_to_remote_classic_link);
+        put(&mut m, "AllowMultipathResilience", self.allow_multipath_resilience);
+        put(&mut m, "MultipathResilienceMode", self.multipath_resilience_mode);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct VpcPeeringConnectionStateReason {
+    pub code: Option<String>,
+    pub message: Option<String>,
+}
+
+impl FromValue for VpcPeeringConnectionStateReason {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            code: take(&mut m, "Code")?,
+            message: take(&mut m, "Message")?,
+        })
+    }
+}
+
+impl ToValue for VpcPeeringConnectionStateReason {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Code", self.code);
+        put(&mut m, "Message", self.message);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct VpcPeeringConnectionVpcInfo {
+    pub cidr_block: Option<String>,
+    pub ipv6_cidr_block_set: Option<Vec<Ipv6CidrBlock>>,
+    pub cidr_block_set: Option<Vec<CidrBlock>>,
+    pub owner_id: Option<String>,
+    pub peering_options: Option<VpcPeeringConnectionOptionsDescription>,
+    pub vpc_id: Option<String>,
+    pub region: Option<String>,
+}
+
+impl FromValue for VpcPeeringConnectionVpcInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            cidr_block: take(&mut m, "CidrBlock")?,
+            ipv6_cidr_block_set: take(&mut m, "Ipv6CidrBlockSet")?,
+            cidr_block_set: take(&mut m, "CidrBlockSet")?,
+            owner_id: take(&mut m, "OwnerId")?,
+            peering_options: take(&mut m, "PeeringOptions")?,
+            vpc_id: take(&mut m, "VpcId")?,
+            region: take(&mut m, "Region")?,
+        })
+    }
+}
+
+impl ToValue for VpcPeeringConnectionVpcInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "CidrBlock", self.cidr_block);
+        put(&mut m, "Ipv6CidrBlockSet", self.ipv6_cidr_block_set);
+        put(&mut m, "CidrBlockSet", self.cidr_block_set);
+        put(&mut m, "OwnerId", self.owner_id);
+        put(&mut m, "PeeringOptions", self.peering_options);
+        put(&mut m, "VpcId", self.vpc_id);
+        put(&mut m, "Region", self.region);
+        Value::Map(m)
+    }
+}
+
 /// One method per implemented operation.
 pub trait Handlers: Send + Sync {
+    fn accept_vpc_peering_connection(&self, ctx: &RequestContext, input: AcceptVpcPeeringConnectionRequest) -> impl Future<Output = Result<AcceptVpcPeeringConnectionResult, AwsError>> + Send;
+    fn associate_dhcp_options(&self, ctx: &RequestContext, input: AssociateDhcpOptionsRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn associate_route_table(&self, ctx: &RequestContext, input: AssociateRouteTableRequest) -> impl Future<Output = Result<AssociateRouteTableResult, AwsError>> + Send;
+    fn associate_vpc_cidr_block(&self, ctx: &RequestContext, input: AssociateVpcCidrBlockRequest) -> impl Future<Output = Result<AssociateVpcCidrBlockResult, AwsError>> + Send;
     fn attach_internet_gateway(&self, ctx: &RequestContext, input: AttachInternetGatewayRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn attach_network_interface(&self, ctx: &RequestContext, input: AttachNetworkInterfaceRequest) -> impl Future<Output = Result<AttachNetworkInterfaceResult, AwsError>> + Send;
     fn attach_volume(&self, ctx: &RequestContext, input: AttachVolumeRequest) -> impl Future<Output = Result<VolumeAttachment, AwsError>> + Send;
     fn authorize_security_group_egress(&self, ctx: &RequestContext, input: AuthorizeSecurityGroupEgressRequest) -> impl Future<Output = Result<AuthorizeSecurityGroupEgressResult, AwsError>> + Send;
     fn authorize_security_group_ingress(&self, ctx: &RequestContext, input: AuthorizeSecurityGroupIngressRequest) -> impl Future<Output = Result<AuthorizeSecurityGroupIngressResult, AwsError>> + Send;
     fn copy_snapshot(&self, ctx: &RequestContext, input: CopySnapshotRequest) -> impl Future<Output = Result<CopySnapshotResult, AwsError>> + Send;
+    fn create_dhcp_options(&self, ctx: &RequestContext, input: CreateDhcpOptionsRequest) -> impl Future<Output = Result<CreateDhcpOptionsResult, AwsError>> + Send;
+    fn create_egress_only_internet_gateway(&self, ctx: &RequestContext, input: CreateEgressOnlyInternetGatewayRequest) -> impl Future<Output = Result<CreateEgressOnlyInternetGatewayResult, AwsError>> + Send;
+    fn create_flow_logs(&self, ctx: &RequestContext, input: CreateFlowLogsRequest) -> impl Future<Output = Result<CreateFlowLogsResult, AwsError>> + Send;
     fn create_internet_gateway(&self, ctx: &RequestContext, input: CreateInternetGatewayRequest) -> impl Future<Output = Result<CreateInternetGatewayResult, AwsError>> + Send;
+    fn create_network_acl(&self, ctx: &RequestContext, input: CreateNetworkAclRequest) -> impl Future<Output = Result<CreateNetworkAclResult, AwsError>> + Send;
+    fn create_network_acl_entry(&self, ctx: &RequestContext, input: CreateNetworkAclEntryRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn create_route(&self, ctx: &RequestContext, input: CreateRouteRequest) -> impl Future<Output = Result<CreateRouteResult, AwsError>> + Send;
     fn create_route_table(&self, ctx: &RequestContext, input: CreateRouteTableRequest) -> impl Future<Output = Result<CreateRouteTableResult, AwsError>> + Send;
     fn create_security_group(&self, ctx: &RequestContext, input: CreateSecurityGroupRequest) -> impl Future<Output = Result<CreateSecurityGroupResult, AwsError>> + Send;
@@ -8457,7 +10676,13 @@ pub trait Handlers: Send + Sync {
     fn create_tags(&self, ctx: &RequestContext, input: CreateTagsRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn create_volume(&self, ctx: &RequestContext, input: CreateVolumeRequest) -> impl Future<Output = Result<Volume, AwsError>> + Send;
     fn create_vpc(&self, ctx: &RequestContext, input: CreateVpcRequest) -> impl Future<Output = Result<CreateVpcResult, AwsError>> + Send;
+    fn create_vpc_peering_connection(&self, ctx: &RequestContext, input: CreateVpcPeeringConnectionRequest) -> impl Future<Output = Result<CreateVpcPeeringConnectionResult, AwsError>> + Send;
+    fn delete_dhcp_options(&self, ctx: &RequestContext, input: DeleteDhcpOptionsRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn delete_egress_only_internet_gateway(&self, ctx: &RequestContext, input: DeleteEgressOnlyInternetGatewayRequest) -> impl Future<Output = Result<DeleteEgressOnlyInternetGatewayResult, AwsError>> + Send;
+    fn delete_flow_logs(&self, ctx: &RequestContext, input: DeleteFlowLogsRequest) -> impl Future<Output = Result<DeleteFlowLogsResult, AwsError>> + Send;
     fn delete_internet_gateway(&self, ctx: &RequestContext, input: DeleteInternetGatewayRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn delete_network_acl(&self, ctx: &RequestContext, input: DeleteNetworkAclRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn delete_network_acl_entry(&self, ctx: &RequestContext, input: DeleteNetworkAclEntryRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn delete_route(&self, ctx: &RequestContext, input: DeleteRouteRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn delete_route_table(&self, ctx: &RequestContext, input: DeleteRouteTableRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn delete_security_group(&self, ctx: &RequestContext, input: DeleteSecurityGroupRequest) -> impl Future<Output = Result<DeleteSecurityGroupResult, AwsError>> + Send;
@@ -8466,12 +10691,17 @@ pub trait Handlers: Send + Sync {
     fn delete_tags(&self, ctx: &RequestContext, input: DeleteTagsRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn delete_volume(&self, ctx: &RequestContext, input: DeleteVolumeRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn delete_vpc(&self, ctx: &RequestContext, input: DeleteVpcRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn delete_vpc_peering_connection(&self, ctx: &RequestContext, input: DeleteVpcPeeringConnectionRequest) -> impl Future<Output = Result<DeleteVpcPeeringConnectionResult, AwsError>> + Send;
     fn describe_account_attributes(&self, ctx: &RequestContext, input: DescribeAccountAttributesRequest) -> impl Future<Output = Result<DescribeAccountAttributesResult, AwsError>> + Send;
     fn describe_availability_zones(&self, ctx: &RequestContext, input: DescribeAvailabilityZonesRequest) -> impl Future<Output = Result<DescribeAvailabilityZonesResult, AwsError>> + Send;
+    fn describe_dhcp_options(&self, ctx: &RequestContext, input: DescribeDhcpOptionsRequest) -> impl Future<Output = Result<DescribeDhcpOptionsResult, AwsError>> + Send;
+    fn describe_egress_only_internet_gateways(&self, ctx: &RequestContext, input: DescribeEgressOnlyInternetGatewaysRequest) -> impl Future<Output = Result<DescribeEgressOnlyInternetGatewaysResult, AwsError>> + Send;
+    fn describe_flow_logs(&self, ctx: &RequestContext, input: DescribeFlowLogsRequest) -> impl Future<Output = Result<DescribeFlowLogsResult, AwsError>> + Send;
     fn describe_instance_attribute(&self, ctx: &RequestContext, input: DescribeInstanceAttributeRequest) -> impl Future<Output = Result<InstanceAttribute, AwsError>> + Send;
     fn describe_instance_status(&self, ctx: &RequestContext, input: DescribeInstanceStatusRequest) -> impl Future<Output = Result<DescribeInstanceStatusResult, AwsError>> + Send;
     fn describe_instances(&self, ctx: &RequestContext, input: DescribeInstancesRequest) -> impl Future<Output = Result<DescribeInstancesResult, AwsError>> + Send;
     fn describe_internet_gateways(&self, ctx: &RequestContext, input: DescribeInternetGatewaysRequest) -> impl Future<Output = Result<DescribeInternetGatewaysResult, AwsError>> + Send;
+    fn describe_network_acls(&self, ctx: &RequestContext, input: DescribeNetworkAclsRequest) -> impl Future<Output = Result<DescribeNetworkAclsResult, AwsError>> + Send;
     fn describe_regions(&self, ctx: &RequestContext, input: DescribeRegionsRequest) -> impl Future<Output = Result<DescribeRegionsResult, AwsError>> + Send;
     fn describe_route_tables(&self, ctx: &RequestContext, input: DescribeRouteTablesRequest) -> impl Future<Output = Result<DescribeRouteTablesResult, AwsError>> + Send;
     fn describe_security_group_rules(&self, ctx: &RequestContext, input: DescribeSecurityGroupRulesRequest) -> impl Future<Output = Result<DescribeSecurityGroupRulesResult, AwsError>> + Send;
@@ -8485,12 +10715,14 @@ pub trait Handlers: Send + Sync {
     fn describe_volumes(&self, ctx: &RequestContext, input: DescribeVolumesRequest) -> impl Future<Output = Result<DescribeVolumesResult, AwsError>> + Send;
     fn describe_volumes_modifications(&self, ctx: &RequestContext, input: DescribeVolumesModificationsRequest) -> impl Future<Output = Result<DescribeVolumesModificationsResult, AwsError>> + Send;
     fn describe_vpc_attribute(&self, ctx: &RequestContext, input: DescribeVpcAttributeRequest) -> impl Future<Output = Result<DescribeVpcAttributeResult, AwsError>> + Send;
+    fn describe_vpc_peering_connections(&self, ctx: &RequestContext, input: DescribeVpcPeeringConnectionsRequest) -> impl Future<Output = Result<DescribeVpcPeeringConnectionsResult, AwsError>> + Send;
     fn describe_vpcs(&self, ctx: &RequestContext, input: DescribeVpcsRequest) -> impl Future<Output = Result<DescribeVpcsResult, AwsError>> + Send;
     fn detach_internet_gateway(&self, ctx: &RequestContext, input: DetachInternetGatewayRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn detach_network_interface(&self, ctx: &RequestContext, input: DetachNetworkInterfaceRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn detach_volume(&self, ctx: &RequestContext, input: DetachVolumeRequest) -> impl Future<Output = Result<VolumeAttachment, AwsError>> + Send;
     fn disable_ebs_encryption_by_default(&self, ctx: &RequestContext, input: DisableEbsEncryptionByDefaultRequest) -> impl Future<Output = Result<DisableEbsEncryptionByDefaultResult, AwsError>> + Send;
     fn disassociate_route_table(&self, ctx: &RequestContext, input: DisassociateRouteTableRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn disassociate_vpc_cidr_block(&self, ctx: &RequestContext, input: DisassociateVpcCidrBlockRequest) -> impl Future<Output = Result<DisassociateVpcCidrBlockResult, AwsError>> + Send;
     fn enable_ebs_encryption_by_default(&self, ctx: &RequestContext, input: EnableEbsEncryptionByDefaultRequest) -> impl Future<Output = Result<EnableEbsEncryptionByDefaultResult, AwsError>> + Send;
     fn get_console_output(&self, ctx: &RequestContext, input: GetConsoleOutputRequest) -> impl Future<Output = Result<GetConsoleOutputResult, AwsError>> + Send;
     fn get_ebs_encryption_by_default(&self, ctx: &RequestContext, input: GetEbsEncryptionByDefaultRequest) -> impl Future<Output = Result<GetEbsEncryptionByDefaultResult, AwsError>> + Send;
@@ -8500,8 +10732,14 @@ pub trait Handlers: Send + Sync {
     fn modify_subnet_attribute(&self, ctx: &RequestContext, input: ModifySubnetAttributeRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn modify_volume(&self, ctx: &RequestContext, input: ModifyVolumeRequest) -> impl Future<Output = Result<ModifyVolumeResult, AwsError>> + Send;
     fn modify_vpc_attribute(&self, ctx: &RequestContext, input: ModifyVpcAttributeRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn modify_vpc_peering_connection_options(&self, ctx: &RequestContext, input: ModifyVpcPeeringConnectionOptionsRequest) -> impl Future<Output = Result<ModifyVpcPeeringConnectionOptionsResult, AwsError>> + Send;
     fn monitor_instances(&self, ctx: &RequestContext, input: MonitorInstancesRequest) -> impl Future<Output = Result<MonitorInstancesResult, AwsError>> + Send;
     fn reboot_instances(&self, ctx: &RequestContext, input: RebootInstancesRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn reject_vpc_peering_connection(&self, ctx: &RequestContext, input: RejectVpcPeeringConnectionRequest) -> impl Future<Output = Result<RejectVpcPeeringConnectionResult, AwsError>> + Send;
+    fn replace_network_acl_association(&self, ctx: &RequestContext, input: ReplaceNetworkAclAssociationRequest) -> impl Future<Output = Result<ReplaceNetworkAclAssociationResult, AwsError>> + Send;
+    fn replace_network_acl_entry(&self, ctx: &RequestContext, input: ReplaceNetworkAclEntryRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn replace_route(&self, ctx: &RequestContext, input: ReplaceRouteRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn replace_route_table_association(&self, ctx: &RequestContext, input: ReplaceRouteTableAssociationRequest) -> impl Future<Output = Result<ReplaceRouteTableAssociationResult, AwsError>> + Send;
     fn reset_instance_attribute(&self, ctx: &RequestContext, input: ResetInstanceAttributeRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn revoke_security_group_egress(&self, ctx: &RequestContext, input: RevokeSecurityGroupEgressRequest) -> impl Future<Output = Result<RevokeSecurityGroupEgressResult, AwsError>> + Send;
     fn revoke_security_group_ingress(&self, ctx: &RequestContext, input: RevokeSecurityGroupIngressRequest) -> impl Future<Output = Result<RevokeSecurityGroupIngressResult, AwsError>> + Send;
@@ -8521,14 +10759,22 @@ pub fn dispatch<'a, H: Handlers>(
 ) -> HandlerFuture<'a> {
     Box::pin(async move {
         match operation {
+            "AcceptVpcPeeringConnection" => h.accept_vpc_peering_connection(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "AssociateDhcpOptions" => h.associate_dhcp_options(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "AssociateRouteTable" => h.associate_route_table(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "AssociateVpcCidrBlock" => h.associate_vpc_cidr_block(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "AttachInternetGateway" => h.attach_internet_gateway(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "AttachNetworkInterface" => h.attach_network_interface(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "AttachVolume" => h.attach_volume(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "AuthorizeSecurityGroupEgress" => h.authorize_security_group_egress(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "AuthorizeSecurityGroupIngress" => h.authorize_security_group_ingress(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CopySnapshot" => h.copy_snapshot(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "CreateDhcpOptions" => h.create_dhcp_options(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "CreateEgressOnlyInternetGateway" => h.create_egress_only_internet_gateway(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "CreateFlowLogs" => h.create_flow_logs(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateInternetGateway" => h.create_internet_gateway(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "CreateNetworkAcl" => h.create_network_acl(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "CreateNetworkAclEntry" => h.create_network_acl_entry(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateRoute" => h.create_route(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateRouteTable" => h.create_route_table(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateSecurityGroup" => h.create_security_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
@@ -8537,7 +10783,13 @@ pub fn dispatch<'a, H: Handlers>(
             "CreateTags" => h.create_tags(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateVolume" => h.create_volume(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateVpc" => h.create_vpc(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "CreateVpcPeeringConnection" => h.create_vpc_peering_connection(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DeleteDhcpOptions" => h.delete_dhcp_options(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DeleteEgressOnlyInternetGateway" => h.delete_egress_only_internet_gateway(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DeleteFlowLogs" => h.delete_flow_logs(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteInternetGateway" => h.delete_internet_gateway(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DeleteNetworkAcl" => h.delete_network_acl(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DeleteNetworkAclEntry" => h.delete_network_acl_entry(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteRoute" => h.delete_route(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteRouteTable" => h.delete_route_table(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteSecurityGroup" => h.delete_security_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
@@ -8546,12 +10798,17 @@ pub fn dispatch<'a, H: Handlers>(
             "DeleteTags" => h.delete_tags(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteVolume" => h.delete_volume(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteVpc" => h.delete_vpc(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DeleteVpcPeeringConnection" => h.delete_vpc_peering_connection(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeAccountAttributes" => h.describe_account_attributes(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeAvailabilityZones" => h.describe_availability_zones(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DescribeDhcpOptions" => h.describe_dhcp_options(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DescribeEgressOnlyInternetGateways" => h.describe_egress_only_internet_gateways(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DescribeFlowLogs" => h.describe_flow_logs(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeInstanceAttribute" => h.describe_instance_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeInstanceStatus" => h.describe_instance_status(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeInstances" => h.describe_instances(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeInternetGateways" => h.describe_internet_gateways(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DescribeNetworkAcls" => h.describe_network_acls(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeRegions" => h.describe_regions(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeRouteTables" => h.describe_route_tables(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeSecurityGroupRules" => h.describe_security_group_rules(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
@@ -8565,12 +10822,14 @@ pub fn dispatch<'a, H: Handlers>(
             "DescribeVolumes" => h.describe_volumes(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeVolumesModifications" => h.describe_volumes_modifications(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeVpcAttribute" => h.describe_vpc_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DescribeVpcPeeringConnections" => h.describe_vpc_peering_connections(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeVpcs" => h.describe_vpcs(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DetachInternetGateway" => h.detach_internet_gateway(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DetachNetworkInterface" => h.detach_network_interface(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DetachVolume" => h.detach_volume(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DisableEbsEncryptionByDefault" => h.disable_ebs_encryption_by_default(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DisassociateRouteTable" => h.disassociate_route_table(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DisassociateVpcCidrBlock" => h.disassociate_vpc_cidr_block(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "EnableEbsEncryptionByDefault" => h.enable_ebs_encryption_by_default(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "GetConsoleOutput" => h.get_console_output(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "GetEbsEncryptionByDefault" => h.get_ebs_encryption_by_default(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
@@ -8580,8 +10839,14 @@ pub fn dispatch<'a, H: Handlers>(
             "ModifySubnetAttribute" => h.modify_subnet_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ModifyVolume" => h.modify_volume(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ModifyVpcAttribute" => h.modify_vpc_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "ModifyVpcPeeringConnectionOptions" => h.modify_vpc_peering_connection_options(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "MonitorInstances" => h.monitor_instances(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "RebootInstances" => h.reboot_instances(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "RejectVpcPeeringConnection" => h.reject_vpc_peering_connection(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "ReplaceNetworkAclAssociation" => h.replace_network_acl_association(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "ReplaceNetworkAclEntry" => h.replace_network_acl_entry(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "ReplaceRoute" => h.replace_route(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "ReplaceRouteTableAssociation" => h.replace_route_table_association(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ResetInstanceAttribute" => h.reset_instance_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "RevokeSecurityGroupEgress" => h.revoke_security_group_egress(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "RevokeSecurityGroupIngress" => h.revoke_security_group_ingress(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),

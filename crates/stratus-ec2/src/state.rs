@@ -27,7 +27,26 @@ pub struct VpcRec {
     pub dns_support: bool,
     pub dns_hostnames: bool,
     pub cidr_assoc: String,
+    /// Secondary IPv4 blocks, in the order they were associated.
+    pub extra_cidrs: Vec<CidrAssocRec>,
     pub tags: Tags,
+}
+
+/// A secondary IPv4 block of a VPC and its association id.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[serde(default)]
+pub struct CidrAssocRec {
+    pub id: String,
+    pub cidr: String,
+}
+
+impl VpcRec {
+    /// Every IPv4 block of the VPC, the primary first.
+    pub fn cidrs(&self) -> Vec<&str> {
+        std::iter::once(self.cidr.as_str())
+            .chain(self.extra_cidrs.iter().map(|c| c.cidr.as_str()))
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -165,6 +184,180 @@ pub struct EniRec {
     pub tags: Tags,
 }
 
+/// One rule of a network ACL. `protocol` is a number as AWS reports it
+/// (`-1` for all); ports and ICMP type/code only where the protocol uses them.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[serde(default)]
+pub struct AclEntryRec {
+    pub rule: i32,
+    pub egress: bool,
+    pub protocol: String,
+    /// `allow` or `deny`.
+    pub action: String,
+    pub cidr4: Option<String>,
+    pub cidr6: Option<String>,
+    /// ICMP (type, code).
+    pub icmp: Option<(i32, i32)>,
+    /// Port range (from, to).
+    pub ports: Option<(i32, i32)>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct AclAssocRec {
+    pub id: String,
+    pub subnet: String,
+}
+
+/// A network ACL; every subnet is associated with exactly one.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct AclRec {
+    pub id: String,
+    pub vpc: String,
+    pub is_default: bool,
+    pub entries: Vec<AclEntryRec>,
+    pub assocs: Vec<AclAssocRec>,
+    pub tags: Tags,
+}
+
+/// The rule number of the `*` rule every ACL ends with.
+pub const ACL_LAST_RULE: i32 = 32767;
+
+impl AclRec {
+    /// An ACL with AWS's rules: a default ACL allows all traffic (rule 100)
+    /// before the final deny; a new ACL only has the final deny.
+    pub fn new(vpc: &str, is_default: bool) -> AclRec {
+        let mut entries = Vec::new();
+        for egress in [true, false] {
+            if is_default {
+                entries.push(AclEntryRec {
+                    rule: 100,
+                    egress,
+                    protocol: "-1".into(),
+                    action: "allow".into(),
+                    cidr4: Some("0.0.0.0/0".into()),
+                    ..Default::default()
+                });
+            }
+            entries.push(AclEntryRec {
+                rule: ACL_LAST_RULE,
+                egress,
+                protocol: "-1".into(),
+                action: "deny".into(),
+                cidr4: Some("0.0.0.0/0".into()),
+                ..Default::default()
+            });
+        }
+        AclRec {
+            id: new_id("acl"),
+            vpc: vpc.to_string(),
+            is_default,
+            entries,
+            assocs: Vec::new(),
+            tags: Tags::new(),
+        }
+    }
+}
+
+/// A DHCP options set: option name and its values, in the order given.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct DhcpRec {
+    pub id: String,
+    pub config: Vec<(String, Vec<String>)>,
+    pub tags: Tags,
+}
+
+impl DhcpRec {
+    /// The set AWS gives each region: its internal domain and Amazon's DNS.
+    pub fn region_default(id: &str, region: &str) -> DhcpRec {
+        let domain = if region == "us-east-1" {
+            "ec2.internal".to_string()
+        } else {
+            format!("{region}.compute.internal")
+        };
+        DhcpRec {
+            id: id.to_string(),
+            config: vec![
+                ("domain-name".into(), vec![domain]),
+                (
+                    "domain-name-servers".into(),
+                    vec!["AmazonProvidedDNS".into()],
+                ),
+            ],
+            tags: Tags::new(),
+        }
+    }
+}
+
+/// An egress-only internet gateway, created attached to its VPC.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct EigwRec {
+    pub id: String,
+    pub vpc: String,
+    pub tags: Tags,
+}
+
+/// One side of a peering connection.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct PeerSide {
+    pub vpc: String,
+    pub owner: String,
+    pub region: String,
+    pub cidrs: Vec<String>,
+    pub dns_from_remote: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct PeeringRec {
+    pub id: String,
+    pub requester: PeerSide,
+    pub accepter: PeerSide,
+    /// `pending-acceptance`, `active`, `rejected`, `deleted`, `failed`, `expired`.
+    pub status: String,
+    pub message: String,
+    /// When a pending request expires (ms since the epoch).
+    pub expires: i64,
+    /// When a closed connection stops being listed (ms since the epoch).
+    pub hide_at: Option<i64>,
+    pub tags: Tags,
+}
+
+impl PeeringRec {
+    /// Connections that still link their VPCs (or may come to).
+    pub fn is_open(&self) -> bool {
+        matches!(self.status.as_str(), "pending-acceptance" | "active")
+    }
+
+    pub fn involves(&self, vpc: &str) -> bool {
+        self.requester.vpc == vpc || self.accepter.vpc == vpc
+    }
+}
+
+/// A flow log on a VPC, subnet or interface, with where it would deliver.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct FlowLogRec {
+    pub id: String,
+    pub resource: String,
+    pub traffic_type: String,
+    pub destination_type: String,
+    pub destination: Option<String>,
+    pub log_group: Option<String>,
+    pub role_arn: Option<String>,
+    pub format: String,
+    pub max_aggregation_interval: i32,
+    pub file_format: Option<String>,
+    pub hive_compatible_partitions: Option<bool>,
+    pub per_hour_partition: Option<bool>,
+    pub created: i64,
+    pub tags: Tags,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
 #[serde(default)]
 pub struct RegionState {
@@ -181,6 +374,11 @@ pub struct RegionState {
     pub volumes: BTreeMap<String, crate::compute::VolumeRec>,
     pub snapshots: BTreeMap<String, crate::compute::SnapshotRec>,
     pub ebs_encryption_by_default: bool,
+    pub acls: BTreeMap<String, AclRec>,
+    pub dhcp: BTreeMap<String, DhcpRec>,
+    pub eigws: BTreeMap<String, EigwRec>,
+    pub peerings: BTreeMap<String, PeeringRec>,
+    pub flow_logs: BTreeMap<String, FlowLogRec>,
 }
 
 /// `prefix-` and 17 hex digits, as EC2 ids are.
@@ -247,6 +445,8 @@ impl RegionState {
             dhcp_options: new_id("dopt"),
             ..Default::default()
         };
+        let dopt = DhcpRec::region_default(&s.dhcp_options, region);
+        s.dhcp.insert(dopt.id.clone(), dopt);
         let vpc = s.add_vpc("172.31.0.0/16", true, "default");
         let igw = new_id("igw");
         s.igws.insert(
@@ -288,7 +488,69 @@ impl RegionState {
                 },
             );
         }
+        s.upgrade(region);
         s
+    }
+
+    /// Fills in what older saved states lack: records for the default
+    /// network ACLs and DHCP options that were only ids, and the default
+    /// ACL's association with every subnet that has none.
+    pub fn upgrade(&mut self, region: &str) {
+        if !self.dhcp_options.is_empty() && !self.dhcp.contains_key(&self.dhcp_options) {
+            let d = DhcpRec::region_default(&self.dhcp_options, region);
+            self.dhcp.insert(d.id.clone(), d);
+        }
+        for (vpc, acl) in self.default_acls.clone() {
+            if !self.acls.contains_key(&acl) && self.vpcs.contains_key(&vpc) {
+                let mut rec = AclRec::new(&vpc, true);
+                rec.id = acl.clone();
+                self.acls.insert(acl, rec);
+            }
+        }
+        let subnets: Vec<String> = self.subnets.keys().cloned().collect();
+        for id in subnets {
+            self.join_default_acl(&id);
+        }
+    }
+
+    /// The default network ACL of a VPC.
+    pub fn default_acl(&self, vpc: &str) -> Option<&AclRec> {
+        self.acls.values().find(|a| a.vpc == vpc && a.is_default)
+    }
+
+    /// The ACL a subnet is associated with.
+    pub fn subnet_acl(&self, subnet: &str) -> Option<&AclRec> {
+        self.acls
+            .values()
+            .find(|a| a.assocs.iter().any(|x| x.subnet == subnet))
+    }
+
+    /// Associates a subnet that has no ACL with its VPC's default ACL.
+    pub fn join_default_acl(&mut self, subnet: &str) {
+        if self.subnet_acl(subnet).is_some() {
+            return;
+        }
+        let Some(vpc) = self.subnets.get(subnet).map(|x| x.vpc.clone()) else {
+            return;
+        };
+        let Some(acl) = self.default_acl(&vpc).map(|a| a.id.clone()) else {
+            return;
+        };
+        if let Some(a) = self.acls.get_mut(&acl) {
+            a.assocs.push(AclAssocRec {
+                id: new_id("aclassoc"),
+                subnet: subnet.to_string(),
+            });
+        }
+    }
+
+    /// Drops what a deleted subnet leaves behind: its ACL association and
+    /// its flow logs.
+    pub fn forget_subnet(&mut self, subnet: &str) {
+        for a in self.acls.values_mut() {
+            a.assocs.retain(|x| x.subnet != subnet);
+        }
+        self.flow_logs.retain(|_, f| f.resource != subnet);
     }
 
     /// Adds a VPC with its main route table, default security group and ACL.
@@ -305,6 +567,7 @@ impl RegionState {
                 dns_support: true,
                 dns_hostnames: is_default,
                 cidr_assoc: new_id("vpc-cidr-assoc"),
+                extra_cidrs: Vec::new(),
                 tags: Tags::new(),
             },
         );
@@ -354,7 +617,9 @@ impl RegionState {
                 tags: Tags::new(),
             },
         );
-        self.default_acls.insert(id.clone(), new_id("acl"));
+        let acl = AclRec::new(&id, true);
+        self.default_acls.insert(id.clone(), acl.id.clone());
+        self.acls.insert(acl.id.clone(), acl);
         id
     }
 
@@ -427,6 +692,7 @@ impl RegionState {
     /// Deletes an interface and gives its addresses back to the subnet.
     pub fn remove_eni(&mut self, id: &str) -> Option<EniRec> {
         let eni = self.enis.remove(id)?;
+        self.flow_logs.retain(|_, f| f.resource != id);
         if let Some(sn) = self.subnets.get_mut(&eni.subnet) {
             sn.used = sn.used.saturating_sub(1 + eni.secondary_ips.len() as u32);
         }
@@ -477,6 +743,21 @@ impl RegionState {
         if let Some(v) = self.snapshots.get_mut(id) {
             return Some(&mut v.tags);
         }
+        if let Some(v) = self.acls.get_mut(id) {
+            return Some(&mut v.tags);
+        }
+        if let Some(v) = self.dhcp.get_mut(id) {
+            return Some(&mut v.tags);
+        }
+        if let Some(v) = self.eigws.get_mut(id) {
+            return Some(&mut v.tags);
+        }
+        if let Some(v) = self.peerings.get_mut(id) {
+            return Some(&mut v.tags);
+        }
+        if let Some(v) = self.flow_logs.get_mut(id) {
+            return Some(&mut v.tags);
+        }
         None
     }
 
@@ -523,6 +804,31 @@ impl RegionState {
             self.snapshots
                 .values()
                 .map(|v| (v.id.clone(), "snapshot", &v.tags)),
+        );
+        out.extend(
+            self.acls
+                .values()
+                .map(|v| (v.id.clone(), "network-acl", &v.tags)),
+        );
+        out.extend(
+            self.dhcp
+                .values()
+                .map(|v| (v.id.clone(), "dhcp-options", &v.tags)),
+        );
+        out.extend(
+            self.eigws
+                .values()
+                .map(|v| (v.id.clone(), "egress-only-internet-gateway", &v.tags)),
+        );
+        out.extend(
+            self.peerings
+                .values()
+                .map(|v| (v.id.clone(), "vpc-peering-connection", &v.tags)),
+        );
+        out.extend(
+            self.flow_logs
+                .values()
+                .map(|v| (v.id.clone(), "vpc-flow-log", &v.tags)),
         );
         out
     }
@@ -596,9 +902,10 @@ impl Regions {
             let Some((account, region)) = key.split_once('/') else {
                 continue;
             };
-            let Ok(state) = serde_json::from_slice::<RegionState>(&v) else {
+            let Ok(mut state) = serde_json::from_slice::<RegionState>(&v) else {
                 continue;
             };
+            state.upgrade(region);
             map.insert(
                 (account.to_string(), region.to_string()),
                 Arc::new(Mutex::new(state)),
@@ -722,6 +1029,50 @@ mod tests {
         s.remove_eni(&id);
         assert_eq!(s.subnets[&subnet].used, 0);
         assert!(s.ip_usable(&subnet, &first));
+    }
+
+    #[test]
+    fn default_acls_and_dhcp_options_are_records() {
+        let s = RegionState::with_defaults("eu-west-1");
+        let vpc = s.vpcs.values().next().unwrap().id.clone();
+        let acl = s.default_acl(&vpc).unwrap();
+        assert_eq!(s.default_acls[&vpc], acl.id);
+        assert_eq!(acl.assocs.len(), s.subnets.len());
+        assert_eq!(acl.entries.len(), 4);
+        let dopt = &s.dhcp[&s.dhcp_options];
+        assert_eq!(
+            dopt.config[0].1,
+            vec!["eu-west-1.compute.internal".to_string()]
+        );
+    }
+
+    #[test]
+    fn older_states_gain_their_acl_and_dhcp_records() {
+        let mut s = RegionState::with_defaults("us-east-1");
+        s.acls.clear();
+        s.dhcp.clear();
+        let old = serde_json::to_string(&s).unwrap();
+        let mut back: RegionState = serde_json::from_str(&old).unwrap();
+        back.upgrade("us-east-1");
+        let vpc = back.vpcs.values().next().unwrap().id.clone();
+        let acl = back.default_acl(&vpc).unwrap();
+        assert_eq!(acl.id, back.default_acls[&vpc]);
+        assert_eq!(acl.assocs.len(), back.subnets.len());
+        assert_eq!(
+            back.dhcp[&back.dhcp_options].config[0].1,
+            vec!["ec2.internal".to_string()]
+        );
+        // Upgrading twice changes nothing.
+        let ids: Vec<String> = acl.assocs.iter().map(|a| a.id.clone()).collect();
+        back.upgrade("us-east-1");
+        let again: Vec<String> = back
+            .default_acl(&vpc)
+            .unwrap()
+            .assocs
+            .iter()
+            .map(|a| a.id.clone())
+            .collect();
+        assert_eq!(ids, again);
     }
 
     #[test]

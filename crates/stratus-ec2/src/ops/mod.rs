@@ -1,9 +1,14 @@
 //! The EC2 operations, by resource; the trait impl only routes.
 
+mod acls;
+mod dhcp;
+mod egress;
+mod flowlogs;
 mod gateways;
 mod instance_attrs;
 mod instances;
 mod launch;
+mod peering;
 mod regions;
 mod routes;
 mod security;
@@ -116,12 +121,33 @@ pub fn page<T>(
 }
 
 impl Handlers for Ec2 {
+    async fn accept_vpc_peering_connection(
+        &self,
+        ctx: &RequestContext,
+        i: AcceptVpcPeeringConnectionRequest,
+    ) -> Result<AcceptVpcPeeringConnectionResult, AwsError> {
+        peering::accept(self, ctx, i)
+    }
+    async fn associate_dhcp_options(
+        &self,
+        ctx: &RequestContext,
+        i: AssociateDhcpOptionsRequest,
+    ) -> Result<(), AwsError> {
+        dhcp::associate(self, ctx, i)
+    }
     async fn associate_route_table(
         &self,
         ctx: &RequestContext,
         i: AssociateRouteTableRequest,
     ) -> Result<AssociateRouteTableResult, AwsError> {
         routes::associate(self, ctx, i)
+    }
+    async fn associate_vpc_cidr_block(
+        &self,
+        ctx: &RequestContext,
+        i: AssociateVpcCidrBlockRequest,
+    ) -> Result<AssociateVpcCidrBlockResult, AwsError> {
+        vpcs::associate_cidr(self, ctx, i)
     }
     async fn attach_internet_gateway(
         &self,
@@ -165,12 +191,47 @@ impl Handlers for Ec2 {
     ) -> Result<CopySnapshotResult, AwsError> {
         snapshots::copy(self, ctx, i)
     }
+    async fn create_dhcp_options(
+        &self,
+        ctx: &RequestContext,
+        i: CreateDhcpOptionsRequest,
+    ) -> Result<CreateDhcpOptionsResult, AwsError> {
+        dhcp::create(self, ctx, i)
+    }
+    async fn create_egress_only_internet_gateway(
+        &self,
+        ctx: &RequestContext,
+        i: CreateEgressOnlyInternetGatewayRequest,
+    ) -> Result<CreateEgressOnlyInternetGatewayResult, AwsError> {
+        egress::create(self, ctx, i)
+    }
+    async fn create_flow_logs(
+        &self,
+        ctx: &RequestContext,
+        i: CreateFlowLogsRequest,
+    ) -> Result<CreateFlowLogsResult, AwsError> {
+        flowlogs::create(self, ctx, i)
+    }
     async fn create_internet_gateway(
         &self,
         ctx: &RequestContext,
         i: CreateInternetGatewayRequest,
     ) -> Result<CreateInternetGatewayResult, AwsError> {
         gateways::create(self, ctx, i)
+    }
+    async fn create_network_acl(
+        &self,
+        ctx: &RequestContext,
+        i: CreateNetworkAclRequest,
+    ) -> Result<CreateNetworkAclResult, AwsError> {
+        acls::create(self, ctx, i)
+    }
+    async fn create_network_acl_entry(
+        &self,
+        ctx: &RequestContext,
+        i: CreateNetworkAclEntryRequest,
+    ) -> Result<(), AwsError> {
+        acls::create_entry(self, ctx, i)
     }
     async fn create_route(
         &self,
@@ -228,12 +289,54 @@ impl Handlers for Ec2 {
     ) -> Result<CreateVpcResult, AwsError> {
         vpcs::create(self, ctx, i)
     }
+    async fn create_vpc_peering_connection(
+        &self,
+        ctx: &RequestContext,
+        i: CreateVpcPeeringConnectionRequest,
+    ) -> Result<CreateVpcPeeringConnectionResult, AwsError> {
+        peering::create(self, ctx, i)
+    }
+    async fn delete_dhcp_options(
+        &self,
+        ctx: &RequestContext,
+        i: DeleteDhcpOptionsRequest,
+    ) -> Result<(), AwsError> {
+        dhcp::delete(self, ctx, i)
+    }
+    async fn delete_egress_only_internet_gateway(
+        &self,
+        ctx: &RequestContext,
+        i: DeleteEgressOnlyInternetGatewayRequest,
+    ) -> Result<DeleteEgressOnlyInternetGatewayResult, AwsError> {
+        egress::delete(self, ctx, i)
+    }
+    async fn delete_flow_logs(
+        &self,
+        ctx: &RequestContext,
+        i: DeleteFlowLogsRequest,
+    ) -> Result<DeleteFlowLogsResult, AwsError> {
+        flowlogs::delete(self, ctx, i)
+    }
     async fn delete_internet_gateway(
         &self,
         ctx: &RequestContext,
         i: DeleteInternetGatewayRequest,
     ) -> Result<(), AwsError> {
         gateways::delete(self, ctx, i)
+    }
+    async fn delete_network_acl(
+        &self,
+        ctx: &RequestContext,
+        i: DeleteNetworkAclRequest,
+    ) -> Result<(), AwsError> {
+        acls::delete(self, ctx, i)
+    }
+    async fn delete_network_acl_entry(
+        &self,
+        ctx: &RequestContext,
+        i: DeleteNetworkAclEntryRequest,
+    ) -> Result<(), AwsError> {
+        acls::delete_entry(self, ctx, i)
     }
     async fn delete_route(
         &self,
@@ -287,6 +390,13 @@ impl Handlers for Ec2 {
     async fn delete_vpc(&self, ctx: &RequestContext, i: DeleteVpcRequest) -> Result<(), AwsError> {
         vpcs::delete(self, ctx, i)
     }
+    async fn delete_vpc_peering_connection(
+        &self,
+        ctx: &RequestContext,
+        i: DeleteVpcPeeringConnectionRequest,
+    ) -> Result<DeleteVpcPeeringConnectionResult, AwsError> {
+        peering::delete(self, ctx, i)
+    }
     async fn describe_account_attributes(
         &self,
         ctx: &RequestContext,
@@ -300,6 +410,27 @@ impl Handlers for Ec2 {
         i: DescribeAvailabilityZonesRequest,
     ) -> Result<DescribeAvailabilityZonesResult, AwsError> {
         regions::zones(ctx, i)
+    }
+    async fn describe_dhcp_options(
+        &self,
+        ctx: &RequestContext,
+        i: DescribeDhcpOptionsRequest,
+    ) -> Result<DescribeDhcpOptionsResult, AwsError> {
+        dhcp::describe(self, ctx, i)
+    }
+    async fn describe_egress_only_internet_gateways(
+        &self,
+        ctx: &RequestContext,
+        i: DescribeEgressOnlyInternetGatewaysRequest,
+    ) -> Result<DescribeEgressOnlyInternetGatewaysResult, AwsError> {
+        egress::describe(self, ctx, i)
+    }
+    async fn describe_flow_logs(
+        &self,
+        ctx: &RequestContext,
+        i: DescribeFlowLogsRequest,
+    ) -> Result<DescribeFlowLogsResult, AwsError> {
+        flowlogs::describe(self, ctx, i)
     }
     async fn describe_instance_attribute(
         &self,
@@ -328,6 +459,13 @@ impl Handlers for Ec2 {
         i: DescribeInternetGatewaysRequest,
     ) -> Result<DescribeInternetGatewaysResult, AwsError> {
         gateways::describe(self, ctx, i)
+    }
+    async fn describe_network_acls(
+        &self,
+        ctx: &RequestContext,
+        i: DescribeNetworkAclsRequest,
+    ) -> Result<DescribeNetworkAclsResult, AwsError> {
+        acls::describe(self, ctx, i)
     }
     async fn describe_regions(
         &self,
@@ -420,6 +558,13 @@ impl Handlers for Ec2 {
     ) -> Result<DescribeVpcAttributeResult, AwsError> {
         vpcs::describe_attribute(self, ctx, i)
     }
+    async fn describe_vpc_peering_connections(
+        &self,
+        ctx: &RequestContext,
+        i: DescribeVpcPeeringConnectionsRequest,
+    ) -> Result<DescribeVpcPeeringConnectionsResult, AwsError> {
+        peering::describe(self, ctx, i)
+    }
     async fn describe_vpcs(
         &self,
         ctx: &RequestContext,
@@ -464,6 +609,13 @@ impl Handlers for Ec2 {
         i: DisassociateRouteTableRequest,
     ) -> Result<(), AwsError> {
         routes::disassociate(self, ctx, i)
+    }
+    async fn disassociate_vpc_cidr_block(
+        &self,
+        ctx: &RequestContext,
+        i: DisassociateVpcCidrBlockRequest,
+    ) -> Result<DisassociateVpcCidrBlockResult, AwsError> {
+        vpcs::disassociate_cidr(self, ctx, i)
     }
     async fn enable_ebs_encryption_by_default(
         &self,
@@ -535,6 +687,13 @@ impl Handlers for Ec2 {
     ) -> Result<(), AwsError> {
         vpcs::modify_attribute(self, ctx, i)
     }
+    async fn modify_vpc_peering_connection_options(
+        &self,
+        ctx: &RequestContext,
+        i: ModifyVpcPeeringConnectionOptionsRequest,
+    ) -> Result<ModifyVpcPeeringConnectionOptionsResult, AwsError> {
+        peering::modify_options(self, ctx, i)
+    }
     async fn monitor_instances(
         &self,
         ctx: &RequestContext,
@@ -556,6 +715,41 @@ impl Handlers for Ec2 {
         i: RebootInstancesRequest,
     ) -> Result<(), AwsError> {
         instances::reboot(self, ctx, i)
+    }
+    async fn reject_vpc_peering_connection(
+        &self,
+        ctx: &RequestContext,
+        i: RejectVpcPeeringConnectionRequest,
+    ) -> Result<RejectVpcPeeringConnectionResult, AwsError> {
+        peering::reject(self, ctx, i)
+    }
+    async fn replace_network_acl_association(
+        &self,
+        ctx: &RequestContext,
+        i: ReplaceNetworkAclAssociationRequest,
+    ) -> Result<ReplaceNetworkAclAssociationResult, AwsError> {
+        acls::replace_association(self, ctx, i)
+    }
+    async fn replace_network_acl_entry(
+        &self,
+        ctx: &RequestContext,
+        i: ReplaceNetworkAclEntryRequest,
+    ) -> Result<(), AwsError> {
+        acls::replace_entry(self, ctx, i)
+    }
+    async fn replace_route(
+        &self,
+        ctx: &RequestContext,
+        i: ReplaceRouteRequest,
+    ) -> Result<(), AwsError> {
+        routes::replace_route(self, ctx, i)
+    }
+    async fn replace_route_table_association(
+        &self,
+        ctx: &RequestContext,
+        i: ReplaceRouteTableAssociationRequest,
+    ) -> Result<ReplaceRouteTableAssociationResult, AwsError> {
+        routes::replace_association(self, ctx, i)
     }
     async fn reset_instance_attribute(
         &self,

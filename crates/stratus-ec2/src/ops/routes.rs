@@ -13,9 +13,16 @@ use crate::filters::{Filterable, matches};
 use crate::generated::*;
 use crate::state::{AssocRec, RegionState, RouteRec, RtbRec, Tags, new_id};
 
-impl Filterable for (&RtbRec, &str) {
+impl Filterable for (&RtbRec, &str, &RegionState) {
     fn values(&self, name: &str) -> Option<Vec<String>> {
-        let (r, owner) = self;
+        let (r, owner, s) = self;
+        let targets = |prefixes: &[&str]| -> Vec<String> {
+            r.routes
+                .iter()
+                .filter(|x| prefixes.iter().any(|p| x.target.starts_with(p)))
+                .map(|x| x.target.clone())
+                .collect()
+        };
         Some(match name {
             "route-table-id" => vec![r.id.clone()],
             "vpc-id" => vec![r.vpc.clone()],
@@ -26,20 +33,32 @@ impl Filterable for (&RtbRec, &str) {
                 r.assocs.iter().map(|a| a.id.clone()).collect()
             }
             "association.route-table-id" => r.assocs.iter().map(|_| r.id.clone()).collect(),
-            "route.destination-cidr-block" => r.routes.iter().map(|x| x.dest.clone()).collect(),
-            "route.gateway-id" => r
+            "association.gateway-id" => vec![],
+            "route.destination-cidr-block" => r
                 .routes
                 .iter()
-                .filter(|x| x.target == "local" || x.target.starts_with("igw-"))
-                .map(|x| x.target.clone())
+                .filter(|x| !is_v6(&x.dest))
+                .map(|x| x.dest.clone())
                 .collect(),
-            "route.nat-gateway-id" => r
+            "route.destination-ipv6-cidr-block" => r
                 .routes
                 .iter()
-                .filter(|x| x.target.starts_with("nat-"))
-                .map(|x| x.target.clone())
+                .filter(|x| is_v6(&x.dest))
+                .map(|x| x.dest.clone())
                 .collect(),
-            "route.state" => vec!["active".into()],
+            "route.destination-prefix-list-id" => vec![],
+            "route.gateway-id" => targets(&["local", "igw-", "vgw-"]),
+            "route.egress-only-internet-gateway-id" => targets(&["eigw-"]),
+            "route.nat-gateway-id" => targets(&["nat-"]),
+            "route.instance-id" => targets(&["i-"]),
+            "route.transit-gateway-id" => targets(&["tgw-"]),
+            "route.vpc-peering-connection-id" => targets(&["pcx-"]),
+            "route.origin" => r.routes.iter().map(|x| x.origin.clone()).collect(),
+            "route.state" => r
+                .routes
+                .iter()
+                .map(|x| route_state(s, &r.vpc, &x.target).to_string())
+                .collect(),
             _ => return None,
         })
     }
@@ -49,26 +68,166 @@ impl Filterable for (&RtbRec, &str) {
     }
 }
 
-fn route_out(r: &RouteRec, s: &RegionState) -> Route {
+fn is_v6(dest: &str) -> bool {
+    dest.contains(':')
+}
+
+/// Whether a route target exists in the region at all (a peering
+/// connection only while it is pending or active). Each kind of target is
+/// known by its id prefix; new kinds of target join here.
+pub fn target_exists(s: &RegionState, id: &str) -> bool {
+    if id == "local" {
+        return true;
+    }
+    match id.split('-').next().unwrap_or("") {
+        "igw" => s.igws.contains_key(id),
+        "eigw" => s.eigws.contains_key(id),
+        "pcx" => s.peerings.get(id).is_some_and(|p| p.is_open()),
+        "eni" => s.enis.contains_key(id),
+        "i" => s.instance_eni(id, 0).is_some(),
+        _ => false,
+    }
+}
+
+/// The VPCs a target serves (both sides of a peering connection).
+fn target_vpcs<'a>(s: &'a RegionState, id: &str) -> Vec<&'a str> {
+    match id.split('-').next().unwrap_or("") {
+        "igw" => s
+            .igws
+            .get(id)
+            .and_then(|g| g.vpc.as_deref())
+            .into_iter()
+            .collect(),
+        "eigw" => s
+            .eigws
+            .get(id)
+            .map(|g| g.vpc.as_str())
+            .into_iter()
+            .collect(),
+        "pcx" => s
+            .peerings
+            .get(id)
+            .map(|p| vec![p.requester.vpc.as_str(), p.accepter.vpc.as_str()])
+            .unwrap_or_default(),
+        "eni" => s.enis.get(id).map(|e| e.vpc.as_str()).into_iter().collect(),
+        "i" => s
+            .instance_eni(id, 0)
+            .map(|e| e.vpc.as_str())
+            .into_iter()
+            .collect(),
+        _ => vec![],
+    }
+}
+
+/// `active`, or `blackhole` when the target is gone or no longer reaches
+/// the table's VPC (a detached gateway, a peering connection that is not
+/// active).
+pub fn route_state(s: &RegionState, vpc: &str, target: &str) -> &'static str {
+    if target == "local" {
+        return "active";
+    }
+    let alive = match target.split('-').next().unwrap_or("") {
+        "igw" | "eigw" | "eni" | "i" => {
+            target_exists(s, target) && target_vpcs(s, target).contains(&vpc)
+        }
+        "pcx" => s.peerings.get(target).is_some_and(|p| p.status == "active"),
+        _ => target_exists(s, target),
+    };
+    if alive { "active" } else { "blackhole" }
+}
+
+/// Refuses a route whose target does not exist or serves another VPC.
+fn check_target(s: &RegionState, rtb: &RtbRec, target: &str) -> Result<(), AwsError> {
+    let kind = target.split('-').next().unwrap_or("");
+    if !target_exists(s, target) {
+        return Err(match kind {
+            "igw" | "eigw" | "vgw" => not_found("InvalidGatewayID.NotFound", "gateway", target),
+            "pcx" => not_found(
+                "InvalidVpcPeeringConnectionID.NotFound",
+                "vpcPeeringConnection",
+                target,
+            ),
+            "eni" => not_found(
+                "InvalidNetworkInterfaceID.NotFound",
+                "networkInterface",
+                target,
+            ),
+            "nat" => not_found("InvalidNatGatewayID.NotFound", "natGateway", target),
+            "i" => not_found("InvalidInstanceID.NotFound", "instance", target),
+            "tgw" => not_found("InvalidTransitGatewayID.NotFound", "transitGateway", target),
+            _ => invalid(format!("Invalid id: \"{target}\"")),
+        });
+    }
+    let vpcs = target_vpcs(s, target);
+    if matches!(kind, "igw" | "eigw" | "pcx" | "eni" | "i") && !vpcs.contains(&rtb.vpc.as_str()) {
+        let noun = match kind {
+            "pcx" => "VPC peering connection",
+            "eni" => "network interface",
+            "i" => "instance",
+            _ => "network gateway",
+        };
+        return Err(invalid(format!(
+            "route table {} and {noun} {target} belong to different networks",
+            rtb.id
+        )));
+    }
+    Ok(())
+}
+
+/// The destination of a route request: an IPv4 or an IPv6 CIDR block.
+fn destination(v4: &Option<String>, v6: &Option<String>) -> Result<String, AwsError> {
+    match (v4, v6) {
+        (Some(d), None) => Cidr::parse(d).map(|c| c.to_string()).ok_or_else(|| {
+            invalid(format!(
+                "Value ({d}) for parameter destinationCidrBlock is invalid. This is not a valid CIDR block."
+            ))
+        }),
+        (None, Some(d)) => {
+            let ok = d.split_once('/').is_some_and(|(a, p)| {
+                a.parse::<std::net::Ipv6Addr>().is_ok() && p.parse::<u8>().is_ok_and(|p| p <= 128)
+            });
+            if ok {
+                Ok(d.to_ascii_lowercase())
+            } else {
+                Err(invalid(format!(
+                    "Value ({d}) for parameter destinationIpv6CidrBlock is invalid. This is not a valid IPv6 CIDR block."
+                )))
+            }
+        }
+        (Some(_), Some(_)) => Err(AwsError::bad_request(
+            "InvalidParameterCombination",
+            "Only one of destinationCidrBlock, destinationIpv6CidrBlock or destinationPrefixListId may be specified",
+        )),
+        (None, None) => Err(AwsError::bad_request(
+            "MissingParameter",
+            "The request must contain the parameter destinationCidrBlock or destinationIpv6CidrBlock",
+        )),
+    }
+}
+
+fn route_out(r: &RouteRec, vpc: &str, s: &RegionState) -> Route {
     let mut out = Route {
-        destination_cidr_block: Some(r.dest.clone()),
         origin: Some(r.origin.clone()),
+        state: Some(route_state(s, vpc, &r.target).into()),
         ..Default::default()
     };
-    let t = r.target.as_str();
-    // A route to a gateway that is gone is a blackhole, as on AWS.
-    let alive = t == "local" || s.igws.get(t).is_some() || !t.starts_with("igw-");
-    out.state = Some(if alive { "active" } else { "blackhole" }.into());
-    if t == "local" || t.starts_with("igw-") {
-        out.gateway_id = Some(t.to_string());
-    } else if t.starts_with("nat-") {
-        out.nat_gateway_id = Some(t.to_string());
-    } else if t.starts_with("eni-") {
-        out.network_interface_id = Some(t.to_string());
-    } else if t.starts_with("pcx-") {
-        out.vpc_peering_connection_id = Some(t.to_string());
-    } else if t.starts_with("i-") {
-        out.instance_id = Some(t.to_string());
+    if is_v6(&r.dest) {
+        out.destination_ipv6_cidr_block = Some(r.dest.clone());
+    } else {
+        out.destination_cidr_block = Some(r.dest.clone());
+    }
+    let t = r.target.clone();
+    match t.split('-').next().unwrap_or("") {
+        "eigw" => out.egress_only_internet_gateway_id = Some(t),
+        "nat" => out.nat_gateway_id = Some(t),
+        "eni" => out.network_interface_id = Some(t),
+        "pcx" => out.vpc_peering_connection_id = Some(t),
+        "tgw" => out.transit_gateway_id = Some(t),
+        "i" => {
+            out.network_interface_id = s.instance_eni(&t, 0).map(|e| e.id.clone());
+            out.instance_id = Some(t);
+        }
+        _ => out.gateway_id = Some(t),
     }
     out
 }
@@ -93,7 +252,7 @@ fn out(r: &RtbRec, s: &RegionState, owner: &str) -> RouteTable {
         ),
         propagating_vgws: Some(vec![]),
         route_table_id: Some(r.id.clone()),
-        routes: Some(r.routes.iter().map(|x| route_out(x, s)).collect()),
+        routes: Some(r.routes.iter().map(|x| route_out(x, &r.vpc, s)).collect()),
         tags: wire_tags(&r.tags),
         vpc_id: Some(r.vpc.clone()),
         owner_id: Some(owner.to_string()),
@@ -116,11 +275,15 @@ pub fn create_table(
     let region = ec2.regions.get(ctx.account_id(), &ctx.region);
     let mut s = region.lock();
     let vpc = vpc_or_err(&s, &i.vpc_id)?;
-    let local = RouteRec {
-        dest: vpc.cidr.clone(),
-        target: "local".into(),
-        origin: "CreateRouteTable".into(),
-    };
+    let local: Vec<RouteRec> = vpc
+        .cidrs()
+        .into_iter()
+        .map(|c| RouteRec {
+            dest: c.to_string(),
+            target: "local".into(),
+            origin: "CreateRouteTable".into(),
+        })
+        .collect();
     dry_run(i.dry_run)?;
     let id = new_id("rtb");
     s.rtbs.insert(
@@ -128,7 +291,7 @@ pub fn create_table(
         RtbRec {
             id: id.clone(),
             vpc: i.vpc_id.clone(),
-            routes: vec![local],
+            routes: local,
             assocs: vec![],
             tags,
         },
@@ -226,28 +389,17 @@ pub fn disassociate(
     ec2.regions.save(ctx.account_id(), &ctx.region, &s)
 }
 
-fn target_of(i: &CreateRouteRequest) -> Result<String, AwsError> {
-    let targets: Vec<&String> = [
-        &i.gateway_id,
-        &i.nat_gateway_id,
-        &i.network_interface_id,
-        &i.vpc_peering_connection_id,
-        &i.instance_id,
-        &i.egress_only_internet_gateway_id,
-        &i.transit_gateway_id,
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    match targets.as_slice() {
-        [one] => Ok((*one).clone()),
-        [] => Err(AwsError::bad_request(
-            "MissingParameter",
-            "The request must contain exactly one of gatewayId, natGatewayId, networkInterfaceId, vpcPeeringConnectionId, instanceId or transitGatewayId",
-        )),
-        _ => Err(invalid(
-            "The request must contain exactly one of gatewayId, natGatewayId, networkInterfaceId, vpcPeeringConnectionId, instanceId or transitGatewayId",
-        )),
+/// The one target a create or replace request names.
+fn target_of(named: [&Option<String>; 7], local: Option<bool>) -> Result<String, AwsError> {
+    let mut targets: Vec<String> = named.into_iter().flatten().cloned().collect();
+    if local == Some(true) {
+        targets.push("local".into());
+    }
+    const MSG: &str = "The request must contain exactly one of gatewayId, natGatewayId, networkInterfaceId, vpcPeeringConnectionId, instanceId, egressOnlyInternetGatewayId or transitGatewayId";
+    match targets.len() {
+        1 => Ok(targets.remove(0)),
+        0 => Err(AwsError::bad_request("MissingParameter", MSG)),
+        _ => Err(invalid(MSG)),
     }
 }
 
@@ -256,27 +408,24 @@ pub fn create_route(
     ctx: &RequestContext,
     i: CreateRouteRequest,
 ) -> Result<CreateRouteResult, AwsError> {
-    let dest = i.destination_cidr_block.clone().ok_or_else(|| AwsError::bad_request("MissingParameter", "The request must contain the parameter destinationCidrBlock or destinationIpv6CidrBlock"))?;
-    let cidr = Cidr::parse(&dest).ok_or_else(|| {
-        invalid(format!("Value ({dest}) for parameter destinationCidrBlock is invalid. This is not a valid CIDR block."))
-    })?;
-    let target = target_of(&i)?;
+    let dest = destination(&i.destination_cidr_block, &i.destination_ipv6_cidr_block)?;
+    let target = target_of(
+        [
+            &i.gateway_id,
+            &i.nat_gateway_id,
+            &i.network_interface_id,
+            &i.vpc_peering_connection_id,
+            &i.instance_id,
+            &i.egress_only_internet_gateway_id,
+            &i.transit_gateway_id,
+        ],
+        None,
+    )?;
     let region = ec2.regions.get(ctx.account_id(), &ctx.region);
     let mut s = region.lock();
     let rtb = rtb_or_err(&s, &i.route_table_id)?;
-    if target.starts_with("igw-") {
-        let g = s
-            .igws
-            .get(&target)
-            .ok_or_else(|| not_found("InvalidGatewayID.NotFound", "gateway", &target))?;
-        if g.vpc.as_deref() != Some(rtb.vpc.as_str()) {
-            return Err(invalid(format!(
-                "route table {} and network gateway {} belong to different networks",
-                rtb.id, target
-            )));
-        }
-    }
-    if rtb.routes.iter().any(|r| r.dest == cidr.to_string()) {
+    check_target(&s, rtb, &target)?;
+    if rtb.routes.iter().any(|r| r.dest == dest) {
         return Err(AwsError::bad_request(
             "RouteAlreadyExists",
             format!("The route identified by {dest} already exists."),
@@ -285,7 +434,7 @@ pub fn create_route(
     dry_run(i.dry_run)?;
     if let Some(r) = s.rtbs.get_mut(&i.route_table_id) {
         r.routes.push(RouteRec {
-            dest: cidr.to_string(),
+            dest,
             target,
             origin: "CreateRoute".into(),
         });
@@ -296,12 +445,115 @@ pub fn create_route(
     })
 }
 
+pub fn replace_route(
+    ec2: &Ec2,
+    ctx: &RequestContext,
+    i: ReplaceRouteRequest,
+) -> Result<(), AwsError> {
+    let dest = destination(&i.destination_cidr_block, &i.destination_ipv6_cidr_block)?;
+    let target = target_of(
+        [
+            &i.gateway_id,
+            &i.nat_gateway_id,
+            &i.network_interface_id,
+            &i.vpc_peering_connection_id,
+            &i.instance_id,
+            &i.egress_only_internet_gateway_id,
+            &i.transit_gateway_id,
+        ],
+        i.local_target,
+    )?;
+    let region = ec2.regions.get(ctx.account_id(), &ctx.region);
+    let mut s = region.lock();
+    let rtb = rtb_or_err(&s, &i.route_table_id)?;
+    let Some(route) = rtb.routes.iter().find(|r| r.dest == dest) else {
+        return Err(AwsError::bad_request(
+            "InvalidRoute.NotFound",
+            format!(
+                "no route with destination-cidr-block {dest} in route table {}",
+                rtb.id
+            ),
+        ));
+    };
+    let vpc_block = s
+        .vpcs
+        .get(&rtb.vpc)
+        .is_some_and(|v| v.cidrs().contains(&dest.as_str()));
+    if route.target == "local" && target != "local" {
+        return Err(invalid(format!(
+            "cannot replace local route {dest} in route table {}",
+            rtb.id
+        )));
+    }
+    if target == "local" && !vpc_block {
+        return Err(invalid(format!(
+            "The destination {dest} is not a CIDR block of the route table's VPC; only those routes can target local"
+        )));
+    }
+    check_target(&s, rtb, &target)?;
+    dry_run(i.dry_run)?;
+    if let Some(r) = s.rtbs.get_mut(&i.route_table_id) {
+        for x in r.routes.iter_mut().filter(|x| x.dest == dest) {
+            x.target = target.clone();
+        }
+    }
+    ec2.regions.save(ctx.account_id(), &ctx.region, &s)
+}
+
+pub fn replace_association(
+    ec2: &Ec2,
+    ctx: &RequestContext,
+    i: ReplaceRouteTableAssociationRequest,
+) -> Result<ReplaceRouteTableAssociationResult, AwsError> {
+    let region = ec2.regions.get(ctx.account_id(), &ctx.region);
+    let mut s = region.lock();
+    let found = s.rtbs.values().find_map(|r| {
+        r.assocs
+            .iter()
+            .find(|a| a.id == i.association_id)
+            .map(|a| (r.id.clone(), r.vpc.clone(), a.clone()))
+    });
+    let Some((old_rtb, vpc, assoc)) = found else {
+        return Err(AwsError::bad_request(
+            "InvalidAssociationID.NotFound",
+            format!("The association ID '{}' does not exist", i.association_id),
+        ));
+    };
+    let new = rtb_or_err(&s, &i.route_table_id)?;
+    if new.vpc != vpc {
+        return Err(invalid(format!(
+            "Route table {} and association {} belong to different networks",
+            new.id, assoc.id
+        )));
+    }
+    dry_run(i.dry_run)?;
+    let id = new_id("rtbassoc");
+    if let Some(r) = s.rtbs.get_mut(&old_rtb) {
+        r.assocs.retain(|a| a.id != assoc.id);
+    }
+    if let Some(r) = s.rtbs.get_mut(&i.route_table_id) {
+        r.assocs.push(AssocRec {
+            id: id.clone(),
+            subnet: assoc.subnet,
+            main: assoc.main,
+        });
+    }
+    ec2.regions.save(ctx.account_id(), &ctx.region, &s)?;
+    Ok(ReplaceRouteTableAssociationResult {
+        new_association_id: Some(id),
+        association_state: Some(RouteTableAssociationState {
+            state: Some("associated".into()),
+            status_message: None,
+        }),
+    })
+}
+
 pub fn delete_route(
     ec2: &Ec2,
     ctx: &RequestContext,
     i: DeleteRouteRequest,
 ) -> Result<(), AwsError> {
-    let dest = i.destination_cidr_block.clone().unwrap_or_default();
+    let dest = destination(&i.destination_cidr_block, &i.destination_ipv6_cidr_block)?;
     let region = ec2.regions.get(ctx.account_id(), &ctx.region);
     let mut s = region.lock();
     let rtb = rtb_or_err(&s, &i.route_table_id)?;
@@ -371,7 +623,7 @@ pub fn describe(
         {
             continue;
         }
-        if matches(&(r, ctx.account_id()), &filters)? {
+        if matches(&(r, ctx.account_id(), &*s), &filters)? {
             res.push(out(r, &s, ctx.account_id()));
         }
     }
@@ -380,4 +632,53 @@ pub fn describe(
         route_tables: Some(route_tables),
         next_token,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_follow_their_targets() {
+        let mut s = RegionState::with_defaults("us-east-1");
+        let vpc = s.vpcs.values().next().unwrap().id.clone();
+        let rtb = s.main_rtb(&vpc).unwrap().clone();
+        let igw = s.igws.values().next().unwrap().id.clone();
+        assert_eq!(route_state(&s, &vpc, "local"), "active");
+        assert_eq!(route_state(&s, &vpc, &igw), "active");
+        assert!(check_target(&s, &rtb, &igw).is_ok());
+        s.igws.get_mut(&igw).unwrap().vpc = None;
+        assert_eq!(route_state(&s, &vpc, &igw), "blackhole");
+        assert_eq!(
+            check_target(&s, &rtb, &igw).unwrap_err().code,
+            "InvalidParameterValue"
+        );
+        s.igws.remove(&igw);
+        assert_eq!(
+            check_target(&s, &rtb, &igw).unwrap_err().code,
+            "InvalidGatewayID.NotFound"
+        );
+        let nat = "nat-0123456789abcdef0";
+        assert!(!target_exists(&s, nat));
+        assert_eq!(
+            check_target(&s, &rtb, nat).unwrap_err().code,
+            "InvalidNatGatewayID.NotFound"
+        );
+        assert_eq!(route_state(&s, &vpc, nat), "blackhole");
+    }
+
+    #[test]
+    fn destinations_are_one_block() {
+        assert_eq!(
+            destination(&Some("10.0.0.0/16".into()), &None).unwrap(),
+            "10.0.0.0/16"
+        );
+        assert_eq!(destination(&None, &Some("::/0".into())).unwrap(), "::/0");
+        assert!(destination(&Some("10.0.0.1/16".into()), &None).is_err());
+        assert!(destination(&None, &Some("nonsense".into())).is_err());
+        assert_eq!(
+            destination(&None, &None).unwrap_err().code,
+            "MissingParameter"
+        );
+    }
 }

@@ -86,9 +86,13 @@ pub fn create(
     let region = ec2.regions.get(ctx.account_id(), &ctx.region);
     let mut s = region.lock();
     let vpc = vpc_or_err(&s, &i.vpc_id)?;
-    let vpc_cidr =
-        Cidr::parse(&vpc.cidr).ok_or_else(|| AwsError::internal("stored VPC CIDR unreadable"))?;
-    if !vpc_cidr.contains(&cidr) || !(16..=28).contains(&cidr.prefix) {
+    // A subnet lies in one of the VPC's blocks, primary or secondary.
+    let inside = vpc
+        .cidrs()
+        .into_iter()
+        .filter_map(Cidr::parse)
+        .any(|b| b.contains(&cidr));
+    if !inside || !(16..=28).contains(&cidr.prefix) {
         return Err(AwsError::bad_request(
             "InvalidSubnet.Range",
             format!("The CIDR '{text}' is invalid."),
@@ -131,6 +135,7 @@ pub fn create(
             ..Default::default()
         },
     );
+    s.join_default_acl(&id);
     ec2.regions.save(ctx.account_id(), &ctx.region, &s)?;
     Ok(CreateSubnetResult {
         subnet: s
@@ -188,6 +193,7 @@ pub fn delete(ec2: &Ec2, ctx: &RequestContext, i: DeleteSubnetRequest) -> Result
     }
     dry_run(i.dry_run)?;
     s.subnets.remove(&i.subnet_id);
+    s.forget_subnet(&i.subnet_id);
     for r in s.rtbs.values_mut() {
         r.assocs
             .retain(|a| a.subnet.as_deref() != Some(i.subnet_id.as_str()));

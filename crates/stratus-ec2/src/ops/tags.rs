@@ -18,6 +18,14 @@ fn unknown(id: &str) -> AwsError {
         "i" => ("InvalidInstanceID.NotFound", "instance"),
         "vol" => ("InvalidVolume.NotFound", "volume"),
         "snap" => ("InvalidSnapshot.NotFound", "snapshot"),
+        "acl" => ("InvalidNetworkAclID.NotFound", "networkAcl"),
+        "dopt" => ("InvalidDhcpOptionID.NotFound", "dhcpOption"),
+        "eigw" => ("InvalidGatewayID.NotFound", "eigw"),
+        "pcx" => (
+            "InvalidVpcPeeringConnectionID.NotFound",
+            "vpcPeeringConnection",
+        ),
+        "fl" => ("InvalidFlowLogId.NotFound", "flowLog"),
         _ => ("InvalidID", "resource"),
     };
     if code == "InvalidID" {

@@ -8,16 +8,25 @@ use crate::Ec2;
 use crate::cidr::Cidr;
 use crate::filters::{Filterable, matches};
 use crate::generated::*;
-use crate::state::{RegionState, Tags, VpcRec};
+use crate::state::{CidrAssocRec, RegionState, RouteRec, Tags, VpcRec, new_id};
 
 impl Filterable for (&VpcRec, &str) {
     fn values(&self, name: &str) -> Option<Vec<String>> {
         let (v, owner) = self;
         Some(match name {
             "vpc-id" => vec![v.id.clone()],
-            "cidr" | "cidr-block-association.cidr-block" => vec![v.cidr.clone()],
-            "cidr-block-association.association-id" => vec![v.cidr_assoc.clone()],
+            "cidr" => vec![v.cidr.clone()],
+            "cidr-block-association.cidr-block" => {
+                v.cidrs().into_iter().map(String::from).collect()
+            }
+            "cidr-block-association.association-id" => std::iter::once(v.cidr_assoc.clone())
+                .chain(v.extra_cidrs.iter().map(|c| c.id.clone()))
+                .collect(),
             "cidr-block-association.state" => vec!["associated".into()],
+            "ipv6-cidr-block-association.ipv6-cidr-block"
+            | "ipv6-cidr-block-association.ipv6-pool"
+            | "ipv6-cidr-block-association.association-id"
+            | "ipv6-cidr-block-association.state" => vec![],
             "state" => vec!["available".into()],
             "is-default" => vec![v.is_default.to_string()],
             "dhcp-options-id" => vec![v.dhcp_options.clone()],
@@ -36,14 +45,12 @@ pub fn vpc_out(v: &VpcRec, owner: &str) -> Vpc {
     Vpc {
         owner_id: Some(owner.to_string()),
         instance_tenancy: Some(v.tenancy.clone()),
-        cidr_block_association_set: Some(vec![VpcCidrBlockAssociation {
-            association_id: Some(v.cidr_assoc.clone()),
-            cidr_block: Some(v.cidr.clone()),
-            cidr_block_state: Some(VpcCidrBlockState {
-                state: Some("associated".into()),
-                status_message: None,
-            }),
-        }]),
+        cidr_block_association_set: Some(
+            std::iter::once((&v.cidr_assoc, &v.cidr))
+                .chain(v.extra_cidrs.iter().map(|c| (&c.id, &c.cidr)))
+                .map(|(id, cidr)| cidr_assoc_out(id, cidr, "associated"))
+                .collect(),
+        ),
         is_default: Some(v.is_default),
         tags: wire_tags(&v.tags),
         vpc_id: Some(v.id.clone()),
@@ -51,6 +58,17 @@ pub fn vpc_out(v: &VpcRec, owner: &str) -> Vpc {
         cidr_block: Some(v.cidr.clone()),
         dhcp_options_id: Some(v.dhcp_options.clone()),
         ..Default::default()
+    }
+}
+
+fn cidr_assoc_out(id: &str, cidr: &str, state: &str) -> VpcCidrBlockAssociation {
+    VpcCidrBlockAssociation {
+        association_id: Some(id.to_string()),
+        cidr_block: Some(cidr.to_string()),
+        cidr_block_state: Some(VpcCidrBlockState {
+            state: Some(state.into()),
+            status_message: None,
+        }),
     }
 }
 
@@ -142,7 +160,10 @@ pub fn delete(ec2: &Ec2, ctx: &RequestContext, i: DeleteVpcRequest) -> Result<()
         || s.rtbs
             .values()
             .any(|r| &r.vpc == id && !r.assocs.iter().any(|a| a.main))
-        || s.sgs.values().any(|g| &g.vpc == id && g.name != "default");
+        || s.sgs.values().any(|g| &g.vpc == id && g.name != "default")
+        || s.acls.values().any(|a| &a.vpc == id && !a.is_default)
+        || s.eigws.values().any(|g| &g.vpc == id)
+        || s.peerings.values().any(|p| p.is_open() && p.involves(id));
     if busy {
         return Err(AwsError::bad_request(
             "DependencyViolation",
@@ -154,6 +175,8 @@ pub fn delete(ec2: &Ec2, ctx: &RequestContext, i: DeleteVpcRequest) -> Result<()
     s.rtbs.retain(|_, r| &r.vpc != id);
     s.sgs.retain(|_, g| &g.vpc != id);
     s.default_acls.remove(id);
+    s.acls.retain(|_, a| &a.vpc != id);
+    s.flow_logs.retain(|_, f| &f.resource != id);
     ec2.regions.save(ctx.account_id(), &ctx.region, &s)
 }
 
@@ -213,4 +236,197 @@ pub fn describe_attribute(
         }
     }
     Ok(out)
+}
+
+/// The private ranges AWS does not mix in one VPC (RFC 1918 and 198.19/16).
+const PRIVATE_RANGES: &[&str] = &[
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "198.19.0.0/16",
+];
+
+fn private_range(c: &Cidr) -> Option<usize> {
+    PRIVATE_RANGES
+        .iter()
+        .position(|r| Cidr::parse(r).is_some_and(|r| r.contains(c)))
+}
+
+/// Whether AWS refuses `new` as a secondary block beside the primary
+/// `primary`: a block from one of the private ranges only joins a VPC whose
+/// primary block is from the same range.
+pub fn restricted(primary: &Cidr, new: &Cidr) -> bool {
+    match private_range(new) {
+        Some(r) => private_range(primary) != Some(r),
+        None => false,
+    }
+}
+
+/// How many IPv4 blocks a VPC may have (AWS's default quota).
+const MAX_CIDRS: usize = 5;
+
+pub fn associate_cidr(
+    ec2: &Ec2,
+    ctx: &RequestContext,
+    i: AssociateVpcCidrBlockRequest,
+) -> Result<AssociateVpcCidrBlockResult, AwsError> {
+    if i.ipv6_cidr_block.is_some()
+        || i.amazon_provided_ipv6_cidr_block == Some(true)
+        || i.ipv6_ipam_pool_id.is_some()
+        || i.ipv4_ipam_pool_id.is_some()
+    {
+        return Err(invalid(
+            "Only IPv4 CIDR blocks given as cidrBlock can be associated",
+        ));
+    }
+    let text = i.cidr_block.clone().ok_or_else(|| {
+        AwsError::bad_request(
+            "MissingParameter",
+            "Either 'cidrBlock' or 'amazonProvidedIpv6CidrBlock' should be provided.",
+        )
+    })?;
+    let cidr = Cidr::parse(&text).ok_or_else(|| {
+        invalid(format!(
+            "Value ({text}) for parameter cidrBlock is invalid. This is not a valid CIDR block."
+        ))
+    })?;
+    if !(16..=28).contains(&cidr.prefix) {
+        return Err(AwsError::bad_request(
+            "InvalidVpc.Range",
+            format!("The CIDR '{text}' is invalid."),
+        ));
+    }
+    let region = ec2.regions.get(ctx.account_id(), &ctx.region);
+    let mut s = region.lock();
+    let v = vpc_or_err(&s, &i.vpc_id)?;
+    let primary =
+        Cidr::parse(&v.cidr).ok_or_else(|| AwsError::internal("stored VPC CIDR unreadable"))?;
+    if restricted(&primary, &cidr) {
+        return Err(AwsError::bad_request(
+            "InvalidVpc.Range",
+            format!(
+                "The CIDR '{text}' is restricted. Use a CIDR from the same private address range as the current VPC CIDR, or use a publicly-routable CIDR. For additional restrictions, see https://docs.aws.amazon.com/vpc/latest/userguide/vpc-cidr-blocks.html"
+            ),
+        ));
+    }
+    if v.cidrs()
+        .iter()
+        .filter_map(|c| Cidr::parse(c))
+        .any(|c| c.overlaps(&cidr))
+    {
+        return Err(AwsError::bad_request(
+            "InvalidVpc.Range",
+            format!("The CIDR '{text}' conflicts with another CIDR block of the VPC."),
+        ));
+    }
+    if v.cidrs().len() >= MAX_CIDRS {
+        return Err(AwsError::bad_request(
+            "CidrLimitExceeded",
+            format!(
+                "This network '{}' has met its maximum number of allowed CIDRs: {MAX_CIDRS}",
+                v.id
+            ),
+        ));
+    }
+    let id = new_id("vpc-cidr-assoc");
+    let cidr = cidr.to_string();
+    if let Some(v) = s.vpcs.get_mut(&i.vpc_id) {
+        v.extra_cidrs.push(CidrAssocRec {
+            id: id.clone(),
+            cidr: cidr.clone(),
+        });
+    }
+    for r in s.rtbs.values_mut().filter(|r| r.vpc == i.vpc_id) {
+        r.routes.retain(|x| x.dest != cidr);
+        r.routes.push(RouteRec {
+            dest: cidr.clone(),
+            target: "local".into(),
+            origin: "CreateRouteTable".into(),
+        });
+    }
+    ec2.regions.save(ctx.account_id(), &ctx.region, &s)?;
+    Ok(AssociateVpcCidrBlockResult {
+        cidr_block_association: Some(cidr_assoc_out(&id, &cidr, "associating")),
+        vpc_id: Some(i.vpc_id),
+        ipv6_cidr_block_association: None,
+    })
+}
+
+pub fn disassociate_cidr(
+    ec2: &Ec2,
+    ctx: &RequestContext,
+    i: DisassociateVpcCidrBlockRequest,
+) -> Result<DisassociateVpcCidrBlockResult, AwsError> {
+    let region = ec2.regions.get(ctx.account_id(), &ctx.region);
+    let mut s = region.lock();
+    let id = &i.association_id;
+    if let Some(v) = s.vpcs.values().find(|v| &v.cidr_assoc == id) {
+        return Err(AwsError::bad_request(
+            "OperationNotPermitted",
+            format!(
+                "The vpc CIDR block with association ID {id} may not be disassociated. It is the primary IPv4 CIDR block of the VPC {}",
+                v.id
+            ),
+        ));
+    }
+    let Some((vpc, cidr)) = s.vpcs.values().find_map(|v| {
+        v.extra_cidrs
+            .iter()
+            .find(|c| &c.id == id)
+            .map(|c| (v.id.clone(), c.cidr.clone()))
+    }) else {
+        return Err(not_found(
+            "InvalidVpcCidrBlockAssociationID.NotFound",
+            "vpc CIDR block association",
+            id,
+        ));
+    };
+    let block = Cidr::parse(&cidr).ok_or_else(|| AwsError::internal("stored CIDR unreadable"))?;
+    if s.subnets
+        .values()
+        .any(|x| x.vpc == vpc && Cidr::parse(&x.cidr).is_some_and(|c| block.contains(&c)))
+    {
+        return Err(AwsError::bad_request(
+            "DependencyViolation",
+            format!(
+                "The vpc CIDR block association '{id}' has dependencies and cannot be disassociated. Delete the subnets in {cidr} first."
+            ),
+        ));
+    }
+    if let Some(v) = s.vpcs.get_mut(&vpc) {
+        v.extra_cidrs.retain(|c| &c.id != id);
+    }
+    for r in s.rtbs.values_mut().filter(|r| r.vpc == vpc) {
+        r.routes
+            .retain(|x| !(x.dest == cidr && x.target == "local"));
+    }
+    ec2.regions.save(ctx.account_id(), &ctx.region, &s)?;
+    Ok(DisassociateVpcCidrBlockResult {
+        cidr_block_association: Some(cidr_assoc_out(id, &cidr, "disassociating")),
+        vpc_id: Some(vpc),
+        ipv6_cidr_block_association: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c(s: &str) -> Cidr {
+        Cidr::parse(s).unwrap()
+    }
+
+    #[test]
+    fn secondary_blocks_stay_in_the_primary_private_range() {
+        assert!(!restricted(&c("10.0.0.0/16"), &c("10.1.0.0/16")));
+        assert!(restricted(&c("10.0.0.0/16"), &c("192.168.0.0/16")));
+        assert!(restricted(&c("172.31.0.0/16"), &c("10.0.0.0/16")));
+        assert!(!restricted(&c("172.31.0.0/16"), &c("172.20.0.0/16")));
+        assert!(restricted(&c("192.168.0.0/16"), &c("198.19.0.0/16")));
+        // Public and shared address space may join any VPC.
+        assert!(!restricted(&c("10.0.0.0/16"), &c("100.64.0.0/16")));
+        assert!(!restricted(&c("10.0.0.0/16"), &c("54.10.0.0/16")));
+        // A VPC with a public primary block takes no private block.
+        assert!(restricted(&c("54.10.0.0/16"), &c("10.0.0.0/16")));
+    }
 }
