@@ -78,19 +78,37 @@ pub fn float_text(f: f64) -> String {
     }
 }
 
+/// Writes a scalar's text, escaped, without an intermediate copy for strings.
+fn write_scalar(r: &ShapeRef, s: &Shape, v: &Value, out: &mut String) {
+    match v {
+        Value::String(text) => escape(text, out),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Int(i) => {
+            use std::fmt::Write;
+            let _ = write!(out, "{i}");
+        }
+        other => escape(&scalar_text(r, s, other), out),
+    }
+}
+
+fn default_ref() -> &'static ShapeRef {
+    static DEFAULT: std::sync::OnceLock<ShapeRef> = std::sync::OnceLock::new();
+    DEFAULT.get_or_init(ShapeRef::default)
+}
+
 /// Writes `<name>value</name>` for the shape `r` refers to.
 pub fn write_element(model: &ServiceModel, name: &str, r: &ShapeRef, v: &Value, out: &mut String) {
     let s = model.shape(&r.shape);
     match (s.kind.as_str(), v) {
         ("list", Value::List(items)) => {
-            let mr = s.member.as_deref().cloned().unwrap_or_default();
+            let mr = s.member.as_deref().unwrap_or(default_ref());
             if flattened(r, s) {
                 // As botocore reads it: a flattened list's items take the name
                 // its member carries (SQS `QueueUrl`, `Message`), else the
                 // structure member's.
                 let item = mr.location_name.as_deref().unwrap_or(name);
                 for v in items {
-                    write_element(model, item, &mr, v, out);
+                    write_element(model, item, mr, v, out);
                 }
             } else {
                 open(
@@ -101,7 +119,7 @@ pub fn write_element(model: &ServiceModel, name: &str, r: &ShapeRef, v: &Value, 
                 );
                 let inner = mr.location_name.as_deref().unwrap_or("member");
                 for item in items {
-                    write_element(model, inner, &mr, item, out);
+                    write_element(model, inner, mr, item, out);
                 }
                 close(name, out);
             }
@@ -149,7 +167,7 @@ pub fn write_element(model: &ServiceModel, name: &str, r: &ShapeRef, v: &Value, 
         }
         (_, v) => {
             open(name, r.xml_namespace.as_ref(), "", out);
-            escape(&scalar_text(r, s, v), out);
+            write_scalar(r, s, v, out);
             close(name, out);
         }
     }
@@ -198,7 +216,7 @@ pub fn read_element(model: &ServiceModel, r: &ShapeRef, el: &Element) -> Result<
     match s.kind.as_str() {
         "structure" => Ok(Value::Map(read_members(model, s, el, false)?)),
         "list" => {
-            let mr = s.member.as_deref().cloned().unwrap_or_default();
+            let mr = s.member.as_deref().unwrap_or(default_ref());
             let inner = mr.location_name.as_deref().unwrap_or("member");
             let items: Result<Vec<_>, _> = el
                 .children_named(inner)
