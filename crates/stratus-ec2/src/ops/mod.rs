@@ -1,6 +1,11 @@
 //! The EC2 operations, by resource; the trait impl only routes.
 
+mod addresses;
+mod endpoints;
+mod enis;
 mod gateways;
+mod nat;
+mod prefix_lists;
 mod regions;
 mod routes;
 mod security;
@@ -111,6 +116,27 @@ pub fn page<T>(
 }
 
 impl Handlers for Ec2 {
+    async fn allocate_address(
+        &self,
+        ctx: &RequestContext,
+        i: AllocateAddressRequest,
+    ) -> Result<AllocateAddressResult, AwsError> {
+        addresses::allocate(self, ctx, i)
+    }
+    async fn assign_private_ip_addresses(
+        &self,
+        ctx: &RequestContext,
+        i: AssignPrivateIpAddressesRequest,
+    ) -> Result<AssignPrivateIpAddressesResult, AwsError> {
+        enis::assign(self, ctx, i)
+    }
+    async fn associate_address(
+        &self,
+        ctx: &RequestContext,
+        i: AssociateAddressRequest,
+    ) -> Result<AssociateAddressResult, AwsError> {
+        addresses::associate(self, ctx, i)
+    }
     async fn associate_route_table(
         &self,
         ctx: &RequestContext,
@@ -145,6 +171,27 @@ impl Handlers for Ec2 {
         i: CreateInternetGatewayRequest,
     ) -> Result<CreateInternetGatewayResult, AwsError> {
         gateways::create(self, ctx, i)
+    }
+    async fn create_managed_prefix_list(
+        &self,
+        ctx: &RequestContext,
+        i: CreateManagedPrefixListRequest,
+    ) -> Result<CreateManagedPrefixListResult, AwsError> {
+        prefix_lists::create(self, ctx, i)
+    }
+    async fn create_nat_gateway(
+        &self,
+        ctx: &RequestContext,
+        i: CreateNatGatewayRequest,
+    ) -> Result<CreateNatGatewayResult, AwsError> {
+        nat::create(self, ctx, i)
+    }
+    async fn create_network_interface(
+        &self,
+        ctx: &RequestContext,
+        i: CreateNetworkInterfaceRequest,
+    ) -> Result<CreateNetworkInterfaceResult, AwsError> {
+        enis::create(self, ctx, i)
     }
     async fn create_route(
         &self,
@@ -188,12 +235,40 @@ impl Handlers for Ec2 {
     ) -> Result<CreateVpcResult, AwsError> {
         vpcs::create(self, ctx, i)
     }
+    async fn create_vpc_endpoint(
+        &self,
+        ctx: &RequestContext,
+        i: CreateVpcEndpointRequest,
+    ) -> Result<CreateVpcEndpointResult, AwsError> {
+        endpoints::create(self, ctx, i)
+    }
     async fn delete_internet_gateway(
         &self,
         ctx: &RequestContext,
         i: DeleteInternetGatewayRequest,
     ) -> Result<(), AwsError> {
         gateways::delete(self, ctx, i)
+    }
+    async fn delete_managed_prefix_list(
+        &self,
+        ctx: &RequestContext,
+        i: DeleteManagedPrefixListRequest,
+    ) -> Result<DeleteManagedPrefixListResult, AwsError> {
+        prefix_lists::delete(self, ctx, i)
+    }
+    async fn delete_nat_gateway(
+        &self,
+        ctx: &RequestContext,
+        i: DeleteNatGatewayRequest,
+    ) -> Result<DeleteNatGatewayResult, AwsError> {
+        nat::delete(self, ctx, i)
+    }
+    async fn delete_network_interface(
+        &self,
+        ctx: &RequestContext,
+        i: DeleteNetworkInterfaceRequest,
+    ) -> Result<(), AwsError> {
+        enis::delete(self, ctx, i)
     }
     async fn delete_route(
         &self,
@@ -233,12 +308,33 @@ impl Handlers for Ec2 {
     async fn delete_vpc(&self, ctx: &RequestContext, i: DeleteVpcRequest) -> Result<(), AwsError> {
         vpcs::delete(self, ctx, i)
     }
+    async fn delete_vpc_endpoints(
+        &self,
+        ctx: &RequestContext,
+        i: DeleteVpcEndpointsRequest,
+    ) -> Result<DeleteVpcEndpointsResult, AwsError> {
+        endpoints::delete(self, ctx, i)
+    }
     async fn describe_account_attributes(
         &self,
         ctx: &RequestContext,
         i: DescribeAccountAttributesRequest,
     ) -> Result<DescribeAccountAttributesResult, AwsError> {
         regions::account_attributes(self, ctx, i)
+    }
+    async fn describe_addresses(
+        &self,
+        ctx: &RequestContext,
+        i: DescribeAddressesRequest,
+    ) -> Result<DescribeAddressesResult, AwsError> {
+        addresses::describe(self, ctx, i)
+    }
+    async fn describe_addresses_attribute(
+        &self,
+        ctx: &RequestContext,
+        i: DescribeAddressesAttributeRequest,
+    ) -> Result<DescribeAddressesAttributeResult, AwsError> {
+        addresses::describe_attribute(self, ctx, i)
     }
     async fn describe_availability_zones(
         &self,
@@ -253,6 +349,41 @@ impl Handlers for Ec2 {
         i: DescribeInternetGatewaysRequest,
     ) -> Result<DescribeInternetGatewaysResult, AwsError> {
         gateways::describe(self, ctx, i)
+    }
+    async fn describe_managed_prefix_lists(
+        &self,
+        ctx: &RequestContext,
+        i: DescribeManagedPrefixListsRequest,
+    ) -> Result<DescribeManagedPrefixListsResult, AwsError> {
+        prefix_lists::describe_managed(self, ctx, i)
+    }
+    async fn describe_nat_gateways(
+        &self,
+        ctx: &RequestContext,
+        i: DescribeNatGatewaysRequest,
+    ) -> Result<DescribeNatGatewaysResult, AwsError> {
+        nat::describe(self, ctx, i)
+    }
+    async fn describe_network_interface_attribute(
+        &self,
+        ctx: &RequestContext,
+        i: DescribeNetworkInterfaceAttributeRequest,
+    ) -> Result<DescribeNetworkInterfaceAttributeResult, AwsError> {
+        enis::describe_attribute(self, ctx, i)
+    }
+    async fn describe_network_interfaces(
+        &self,
+        ctx: &RequestContext,
+        i: DescribeNetworkInterfacesRequest,
+    ) -> Result<DescribeNetworkInterfacesResult, AwsError> {
+        enis::describe(self, ctx, i)
+    }
+    async fn describe_prefix_lists(
+        &self,
+        ctx: &RequestContext,
+        i: DescribePrefixListsRequest,
+    ) -> Result<DescribePrefixListsResult, AwsError> {
+        prefix_lists::describe_prefix_lists(self, ctx, i)
     }
     async fn describe_regions(
         &self,
@@ -303,6 +434,20 @@ impl Handlers for Ec2 {
     ) -> Result<DescribeVpcAttributeResult, AwsError> {
         vpcs::describe_attribute(self, ctx, i)
     }
+    async fn describe_vpc_endpoint_services(
+        &self,
+        ctx: &RequestContext,
+        i: DescribeVpcEndpointServicesRequest,
+    ) -> Result<DescribeVpcEndpointServicesResult, AwsError> {
+        endpoints::describe_services(self, ctx, i)
+    }
+    async fn describe_vpc_endpoints(
+        &self,
+        ctx: &RequestContext,
+        i: DescribeVpcEndpointsRequest,
+    ) -> Result<DescribeVpcEndpointsResult, AwsError> {
+        endpoints::describe(self, ctx, i)
+    }
     async fn describe_vpcs(
         &self,
         ctx: &RequestContext,
@@ -317,12 +462,40 @@ impl Handlers for Ec2 {
     ) -> Result<(), AwsError> {
         gateways::detach(self, ctx, i)
     }
+    async fn disassociate_address(
+        &self,
+        ctx: &RequestContext,
+        i: DisassociateAddressRequest,
+    ) -> Result<(), AwsError> {
+        addresses::disassociate(self, ctx, i)
+    }
     async fn disassociate_route_table(
         &self,
         ctx: &RequestContext,
         i: DisassociateRouteTableRequest,
     ) -> Result<(), AwsError> {
         routes::disassociate(self, ctx, i)
+    }
+    async fn get_managed_prefix_list_entries(
+        &self,
+        ctx: &RequestContext,
+        i: GetManagedPrefixListEntriesRequest,
+    ) -> Result<GetManagedPrefixListEntriesResult, AwsError> {
+        prefix_lists::get_entries(self, ctx, i)
+    }
+    async fn modify_managed_prefix_list(
+        &self,
+        ctx: &RequestContext,
+        i: ModifyManagedPrefixListRequest,
+    ) -> Result<ModifyManagedPrefixListResult, AwsError> {
+        prefix_lists::modify(self, ctx, i)
+    }
+    async fn modify_network_interface_attribute(
+        &self,
+        ctx: &RequestContext,
+        i: ModifyNetworkInterfaceAttributeRequest,
+    ) -> Result<(), AwsError> {
+        enis::modify_attribute(self, ctx, i)
     }
     async fn modify_subnet_attribute(
         &self,
@@ -338,6 +511,20 @@ impl Handlers for Ec2 {
     ) -> Result<(), AwsError> {
         vpcs::modify_attribute(self, ctx, i)
     }
+    async fn modify_vpc_endpoint(
+        &self,
+        ctx: &RequestContext,
+        i: ModifyVpcEndpointRequest,
+    ) -> Result<ModifyVpcEndpointResult, AwsError> {
+        endpoints::modify(self, ctx, i)
+    }
+    async fn release_address(
+        &self,
+        ctx: &RequestContext,
+        i: ReleaseAddressRequest,
+    ) -> Result<(), AwsError> {
+        addresses::release(self, ctx, i)
+    }
     async fn revoke_security_group_egress(
         &self,
         ctx: &RequestContext,
@@ -351,5 +538,12 @@ impl Handlers for Ec2 {
         i: RevokeSecurityGroupIngressRequest,
     ) -> Result<RevokeSecurityGroupIngressResult, AwsError> {
         security::revoke_ingress(self, ctx, i)
+    }
+    async fn unassign_private_ip_addresses(
+        &self,
+        ctx: &RequestContext,
+        i: UnassignPrivateIpAddressesRequest,
+    ) -> Result<(), AwsError> {
+        enis::unassign(self, ctx, i)
     }
 }

@@ -26,11 +26,26 @@ impl Filterable for (&RtbRec, &str) {
                 r.assocs.iter().map(|a| a.id.clone()).collect()
             }
             "association.route-table-id" => r.assocs.iter().map(|_| r.id.clone()).collect(),
-            "route.destination-cidr-block" => r.routes.iter().map(|x| x.dest.clone()).collect(),
+            "route.destination-cidr-block" => r
+                .routes
+                .iter()
+                .filter(|x| !x.dest.starts_with("pl-"))
+                .map(|x| x.dest.clone())
+                .collect(),
+            "route.destination-prefix-list-id" => r
+                .routes
+                .iter()
+                .filter(|x| x.dest.starts_with("pl-"))
+                .map(|x| x.dest.clone())
+                .collect(),
             "route.gateway-id" => r
                 .routes
                 .iter()
-                .filter(|x| x.target == "local" || x.target.starts_with("igw-"))
+                .filter(|x| {
+                    x.target == "local"
+                        || x.target.starts_with("igw-")
+                        || x.target.starts_with("vpce-")
+                })
                 .map(|x| x.target.clone())
                 .collect(),
             "route.nat-gateway-id" => r
@@ -50,16 +65,21 @@ impl Filterable for (&RtbRec, &str) {
 }
 
 fn route_out(r: &RouteRec, s: &RegionState) -> Route {
+    let prefix_list = r.dest.starts_with("pl-");
     let mut out = Route {
-        destination_cidr_block: Some(r.dest.clone()),
+        destination_cidr_block: (!prefix_list).then(|| r.dest.clone()),
+        destination_prefix_list_id: prefix_list.then(|| r.dest.clone()),
         origin: Some(r.origin.clone()),
         ..Default::default()
     };
     let t = r.target.as_str();
     // A route to a gateway that is gone is a blackhole, as on AWS.
-    let alive = t == "local" || s.igws.get(t).is_some() || !t.starts_with("igw-");
+    let alive = t == "local"
+        || s.igws.get(t).is_some()
+        || super::nat::nat_exists(s, t)
+        || !(t.starts_with("igw-") || t.starts_with("nat-"));
     out.state = Some(if alive { "active" } else { "blackhole" }.into());
-    if t == "local" || t.starts_with("igw-") {
+    if t == "local" || t.starts_with("igw-") || t.starts_with("vpce-") {
         out.gateway_id = Some(t.to_string());
     } else if t.starts_with("nat-") {
         out.nat_gateway_id = Some(t.to_string());

@@ -43,7 +43,7 @@ fn not_found(id: &str) -> AwsError {
     )
 }
 
-fn group_or_err<'a>(s: &'a RegionState, id: &str) -> Result<&'a SgRec, AwsError> {
+pub fn group_or_err<'a>(s: &'a RegionState, id: &str) -> Result<&'a SgRec, AwsError> {
     check_id(id, "sg", "InvalidGroupId.Malformed")?;
     s.sgs.get(id).ok_or_else(|| not_found(id))
 }
@@ -643,7 +643,7 @@ pub fn delete(
                 .iter()
                 .chain(&o.egress)
                 .any(|r| r.group.as_deref() == Some(id.as_str()))
-    });
+    }) || s.enis.values().any(|e| e.groups.contains(&id));
     if referenced {
         return Err(AwsError::bad_request(
             "DependencyViolation",

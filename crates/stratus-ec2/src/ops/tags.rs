@@ -15,6 +15,11 @@ fn unknown(id: &str) -> AwsError {
         "igw" => ("InvalidInternetGatewayID.NotFound", "internetGateway"),
         "rtb" => ("InvalidRouteTableID.NotFound", "routeTable"),
         "sg" => ("InvalidGroup.NotFound", "security group"),
+        "eni" => ("InvalidNetworkInterfaceID.NotFound", "network interface"),
+        "eipalloc" => ("InvalidAllocationID.NotFound", "allocation"),
+        "nat" => ("InvalidNatGatewayID.NotFound", "nat gateway"),
+        "pl" => ("InvalidPrefixListID.NotFound", "prefix list"),
+        "vpce" => ("InvalidVpcEndpointId.NotFound", "VPC endpoint"),
         _ => ("InvalidID", "resource"),
     };
     if code == "InvalidID" {

@@ -142,7 +142,9 @@ pub fn delete(ec2: &Ec2, ctx: &RequestContext, i: DeleteVpcRequest) -> Result<()
         || s.rtbs
             .values()
             .any(|r| &r.vpc == id && !r.assocs.iter().any(|a| a.main))
-        || s.sgs.values().any(|g| &g.vpc == id && g.name != "default");
+        || s.sgs.values().any(|g| &g.vpc == id && g.name != "default")
+        || s.endpoints.values().any(|e| &e.vpc == id)
+        || s.nats.values().any(|n| &n.vpc == id && n.deleted.is_none());
     if busy {
         return Err(AwsError::bad_request(
             "DependencyViolation",
