@@ -201,7 +201,9 @@ impl Filterable for EniView<'_> {
                 .chain(&e.secondary_ips)
                 .cloned()
                 .collect(),
-            "addresses.primary" => vec!["true".into()],
+            "addresses.primary" => std::iter::once("true".to_string())
+                .chain(e.secondary_ips.first().map(|_| "false".to_string()))
+                .collect(),
             "private-dns-name" => vec![private_dns(&e.private_ip, self.region)],
             "group-id" => e.groups.clone(),
             "group-name" => e
