@@ -384,3 +384,25 @@ def test_instances_volumes_and_snapshots_survive_a_restart(server_factory, ami):
     # a new instance after the restart never reuses a public address
     other = launch(ec2, ami)[0]
     assert one(ec2, other["InstanceId"])["PublicIpAddress"] != again.get("PublicIpAddress")
+
+
+def test_elastic_ip_follows_the_instance_until_it_terminates(server, ec2, ami):
+    iid = launch(ec2, ami)[0]["InstanceId"]
+    server.advance(5)
+    auto = one(ec2, iid)["PublicIpAddress"]
+    eip = ec2.allocate_address(Domain="vpc")
+    assoc = ec2.associate_address(AllocationId=eip["AllocationId"], InstanceId=iid)["AssociationId"]
+    inst = one(ec2, iid)
+    assert inst["PublicIpAddress"] == eip["PublicIp"] != auto
+    assert inst["NetworkInterfaces"][0]["Association"]["IpOwnerId"] != "amazon"
+    # stopping keeps an Elastic IP
+    ec2.stop_instances(InstanceIds=[iid])
+    server.advance(5)
+    assert one(ec2, iid)["PublicIpAddress"] == eip["PublicIp"]
+    addr = ec2.describe_addresses(AllocationIds=[eip["AllocationId"]])["Addresses"][0]
+    assert addr["InstanceId"] == iid and addr["AssociationId"] == assoc
+    ec2.terminate_instances(InstanceIds=[iid])
+    server.advance(5)
+    addr = ec2.describe_addresses(AllocationIds=[eip["AllocationId"]])["Addresses"][0]
+    assert "AssociationId" not in addr and "InstanceId" not in addr
+    ec2.release_address(AllocationId=eip["AllocationId"])

@@ -10,6 +10,9 @@ use stratus_protocol::{Blob, FromValue, HandlerFuture, Timestamp, ToValue, Value
 /// The operations this crate implements.
 pub const OPERATIONS: &[&str] = &[
     "AcceptVpcPeeringConnection",
+    "AllocateAddress",
+    "AssignPrivateIpAddresses",
+    "AssociateAddress",
     "AssociateDhcpOptions",
     "AssociateRouteTable",
     "AssociateVpcCidrBlock",
@@ -23,8 +26,11 @@ pub const OPERATIONS: &[&str] = &[
     "CreateEgressOnlyInternetGateway",
     "CreateFlowLogs",
     "CreateInternetGateway",
+    "CreateManagedPrefixList",
+    "CreateNatGateway",
     "CreateNetworkAcl",
     "CreateNetworkAclEntry",
+    "CreateNetworkInterface",
     "CreateRoute",
     "CreateRouteTable",
     "CreateSecurityGroup",
@@ -33,13 +39,17 @@ pub const OPERATIONS: &[&str] = &[
     "CreateTags",
     "CreateVolume",
     "CreateVpc",
+    "CreateVpcEndpoint",
     "CreateVpcPeeringConnection",
     "DeleteDhcpOptions",
     "DeleteEgressOnlyInternetGateway",
     "DeleteFlowLogs",
     "DeleteInternetGateway",
+    "DeleteManagedPrefixList",
+    "DeleteNatGateway",
     "DeleteNetworkAcl",
     "DeleteNetworkAclEntry",
+    "DeleteNetworkInterface",
     "DeleteRoute",
     "DeleteRouteTable",
     "DeleteSecurityGroup",
@@ -48,8 +58,11 @@ pub const OPERATIONS: &[&str] = &[
     "DeleteTags",
     "DeleteVolume",
     "DeleteVpc",
+    "DeleteVpcEndpoints",
     "DeleteVpcPeeringConnection",
     "DescribeAccountAttributes",
+    "DescribeAddresses",
+    "DescribeAddressesAttribute",
     "DescribeAvailabilityZones",
     "DescribeDhcpOptions",
     "DescribeEgressOnlyInternetGateways",
@@ -58,7 +71,12 @@ pub const OPERATIONS: &[&str] = &[
     "DescribeInstanceStatus",
     "DescribeInstances",
     "DescribeInternetGateways",
+    "DescribeManagedPrefixLists",
+    "DescribeNatGateways",
     "DescribeNetworkAcls",
+    "DescribeNetworkInterfaceAttribute",
+    "DescribeNetworkInterfaces",
+    "DescribePrefixLists",
     "DescribeRegions",
     "DescribeRouteTables",
     "DescribeSecurityGroupRules",
@@ -72,27 +90,35 @@ pub const OPERATIONS: &[&str] = &[
     "DescribeVolumes",
     "DescribeVolumesModifications",
     "DescribeVpcAttribute",
+    "DescribeVpcEndpointServices",
+    "DescribeVpcEndpoints",
     "DescribeVpcPeeringConnections",
     "DescribeVpcs",
     "DetachInternetGateway",
     "DetachNetworkInterface",
     "DetachVolume",
     "DisableEbsEncryptionByDefault",
+    "DisassociateAddress",
     "DisassociateRouteTable",
     "DisassociateVpcCidrBlock",
     "EnableEbsEncryptionByDefault",
     "GetConsoleOutput",
     "GetEbsEncryptionByDefault",
+    "GetManagedPrefixListEntries",
     "ModifyInstanceAttribute",
     "ModifyInstanceMetadataOptions",
+    "ModifyManagedPrefixList",
+    "ModifyNetworkInterfaceAttribute",
     "ModifySnapshotAttribute",
     "ModifySubnetAttribute",
     "ModifyVolume",
     "ModifyVpcAttribute",
+    "ModifyVpcEndpoint",
     "ModifyVpcPeeringConnectionOptions",
     "MonitorInstances",
     "RebootInstances",
     "RejectVpcPeeringConnection",
+    "ReleaseAddress",
     "ReplaceNetworkAclAssociation",
     "ReplaceNetworkAclEntry",
     "ReplaceRoute",
@@ -104,6 +130,7 @@ pub const OPERATIONS: &[&str] = &[
     "StartInstances",
     "StopInstances",
     "TerminateInstances",
+    "UnassignPrivateIpAddresses",
     "UnmonitorInstances",
 ];
 
@@ -202,6 +229,215 @@ impl ToValue for AccountAttributeValue {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct AddPrefixListEntry {
+    pub cidr: String,
+    pub description: Option<String>,
+}
+
+impl FromValue for AddPrefixListEntry {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            cidr: required(&mut m, "Cidr")?,
+            description: take(&mut m, "Description")?,
+        })
+    }
+}
+
+impl ToValue for AddPrefixListEntry {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Cidr", Some(self.cidr));
+        put(&mut m, "Description", self.description);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Address {
+    pub allocation_id: Option<String>,
+    pub association_id: Option<String>,
+    pub domain: Option<String>,
+    pub network_interface_id: Option<String>,
+    pub network_interface_owner_id: Option<String>,
+    pub private_ip_address: Option<String>,
+    pub tags: Option<Vec<Tag>>,
+    pub public_ipv4_pool: Option<String>,
+    pub network_border_group: Option<String>,
+    pub customer_owned_ip: Option<String>,
+    pub customer_owned_ipv4_pool: Option<String>,
+    pub carrier_ip: Option<String>,
+    pub subnet_id: Option<String>,
+    pub service_managed: Option<String>,
+    pub instance_id: Option<String>,
+    pub public_ip: Option<String>,
+}
+
+impl FromValue for Address {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            allocation_id: take(&mut m, "AllocationId")?,
+            association_id: take(&mut m, "AssociationId")?,
+            domain: take(&mut m, "Domain")?,
+            network_interface_id: take(&mut m, "NetworkInterfaceId")?,
+            network_interface_owner_id: take(&mut m, "NetworkInterfaceOwnerId")?,
+            private_ip_address: take(&mut m, "PrivateIpAddress")?,
+            tags: take(&mut m, "Tags")?,
+            public_ipv4_pool: take(&mut m, "PublicIpv4Pool")?,
+            network_border_group: take(&mut m, "NetworkBorderGroup")?,
+            customer_owned_ip: take(&mut m, "CustomerOwnedIp")?,
+            customer_owned_ipv4_pool: take(&mut m, "CustomerOwnedIpv4Pool")?,
+            carrier_ip: take(&mut m, "CarrierIp")?,
+            subnet_id: take(&mut m, "SubnetId")?,
+            service_managed: take(&mut m, "ServiceManaged")?,
+            instance_id: take(&mut m, "InstanceId")?,
+            public_ip: take(&mut m, "PublicIp")?,
+        })
+    }
+}
+
+impl ToValue for Address {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "AllocationId", self.allocation_id);
+        put(&mut m, "AssociationId", self.association_id);
+        put(&mut m, "Domain", self.domain);
+        put(&mut m, "NetworkInterfaceId", self.network_interface_id);
+        put(&mut m, "NetworkInterfaceOwnerId", self.network_interface_owner_id);
+        put(&mut m, "PrivateIpAddress", self.private_ip_address);
+        put(&mut m, "Tags", self.tags);
+        put(&mut m, "PublicIpv4Pool", self.public_ipv4_pool);
+        put(&mut m, "NetworkBorderGroup", self.network_border_group);
+        put(&mut m, "CustomerOwnedIp", self.customer_owned_ip);
+        put(&mut m, "CustomerOwnedIpv4Pool", self.customer_owned_ipv4_pool);
+        put(&mut m, "CarrierIp", self.carrier_ip);
+        put(&mut m, "SubnetId", self.subnet_id);
+        put(&mut m, "ServiceManaged", self.service_managed);
+        put(&mut m, "InstanceId", self.instance_id);
+        put(&mut m, "PublicIp", self.public_ip);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AddressAttribute {
+    pub public_ip: Option<String>,
+    pub allocation_id: Option<String>,
+    pub ptr_record: Option<String>,
+    pub ptr_record_update: Option<PtrUpdateStatus>,
+}
+
+impl FromValue for AddressAttribute {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            public_ip: take(&mut m, "PublicIp")?,
+            allocation_id: take(&mut m, "AllocationId")?,
+            ptr_record: take(&mut m, "PtrRecord")?,
+            ptr_record_update: take(&mut m, "PtrRecordUpdate")?,
+        })
+    }
+}
+
+impl ToValue for AddressAttribute {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "PublicIp", self.public_ip);
+        put(&mut m, "AllocationId", self.allocation_id);
+        put(&mut m, "PtrRecord", self.ptr_record);
+        put(&mut m, "PtrRecordUpdate", self.ptr_record_update);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AllocateAddressRequest {
+    pub domain: Option<String>,
+    pub address: Option<String>,
+    pub public_ipv4_pool: Option<String>,
+    pub network_border_group: Option<String>,
+    pub customer_owned_ipv4_pool: Option<String>,
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    pub ipam_pool_id: Option<String>,
+    pub dry_run: Option<bool>,
+}
+
+impl FromValue for AllocateAddressRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            domain: take(&mut m, "Domain")?,
+            address: take(&mut m, "Address")?,
+            public_ipv4_pool: take(&mut m, "PublicIpv4Pool")?,
+            network_border_group: take(&mut m, "NetworkBorderGroup")?,
+            customer_owned_ipv4_pool: take(&mut m, "CustomerOwnedIpv4Pool")?,
+            tag_specifications: take(&mut m, "TagSpecifications")?,
+            ipam_pool_id: take(&mut m, "IpamPoolId")?,
+            dry_run: take(&mut m, "DryRun")?,
+        })
+    }
+}
+
+impl ToValue for AllocateAddressRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Domain", self.domain);
+        put(&mut m, "Address", self.address);
+        put(&mut m, "PublicIpv4Pool", self.public_ipv4_pool);
+        put(&mut m, "NetworkBorderGroup", self.network_border_group);
+        put(&mut m, "CustomerOwnedIpv4Pool", self.customer_owned_ipv4_pool);
+        put(&mut m, "TagSpecifications", self.tag_specifications);
+        put(&mut m, "IpamPoolId", self.ipam_pool_id);
+        put(&mut m, "DryRun", self.dry_run);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AllocateAddressResult {
+    pub allocation_id: Option<String>,
+    pub public_ipv4_pool: Option<String>,
+    pub network_border_group: Option<String>,
+    pub domain: Option<String>,
+    pub customer_owned_ip: Option<String>,
+    pub customer_owned_ipv4_pool: Option<String>,
+    pub carrier_ip: Option<String>,
+    pub public_ip: Option<String>,
+}
+
+impl FromValue for AllocateAddressResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            allocation_id: take(&mut m, "AllocationId")?,
+            public_ipv4_pool: take(&mut m, "PublicIpv4Pool")?,
+            network_border_group: take(&mut m, "NetworkBorderGroup")?,
+            domain: take(&mut m, "Domain")?,
+            customer_owned_ip: take(&mut m, "CustomerOwnedIp")?,
+            customer_owned_ipv4_pool: take(&mut m, "CustomerOwnedIpv4Pool")?,
+            carrier_ip: take(&mut m, "CarrierIp")?,
+            public_ip: take(&mut m, "PublicIp")?,
+        })
+    }
+}
+
+impl ToValue for AllocateAddressResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "AllocationId", self.allocation_id);
+        put(&mut m, "PublicIpv4Pool", self.public_ipv4_pool);
+        put(&mut m, "NetworkBorderGroup", self.network_border_group);
+        put(&mut m, "Domain", self.domain);
+        put(&mut m, "CustomerOwnedIp", self.customer_owned_ip);
+        put(&mut m, "CustomerOwnedIpv4Pool", self.customer_owned_ipv4_pool);
+        put(&mut m, "CarrierIp", self.carrier_ip);
+        put(&mut m, "PublicIp", self.public_ip);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ApplicationStatusSummary {
     pub status: Option<String>,
     pub impaired_since: Option<Timestamp>,
@@ -222,6 +458,155 @@ impl ToValue for ApplicationStatusSummary {
         let mut m = BTreeMap::new();
         put(&mut m, "Status", self.status);
         put(&mut m, "ImpairedSince", self.impaired_since);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AssignPrivateIpAddressesRequest {
+    pub ipv4_prefixes: Option<Vec<String>>,
+    pub ipv4_prefix_count: Option<i32>,
+    pub network_interface_id: String,
+    pub private_ip_addresses: Option<Vec<String>>,
+    pub secondary_private_ip_address_count: Option<i32>,
+    pub allow_reassignment: Option<bool>,
+}
+
+impl FromValue for AssignPrivateIpAddressesRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            ipv4_prefixes: take(&mut m, "Ipv4Prefixes")?,
+            ipv4_prefix_count: take(&mut m, "Ipv4PrefixCount")?,
+            network_interface_id: required(&mut m, "NetworkInterfaceId")?,
+            private_ip_addresses: take(&mut m, "PrivateIpAddresses")?,
+            secondary_private_ip_address_count: take(&mut m, "SecondaryPrivateIpAddressCount")?,
+            allow_reassignment: take(&mut m, "AllowReassignment")?,
+        })
+    }
+}
+
+impl ToValue for AssignPrivateIpAddressesRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Ipv4Prefixes", self.ipv4_prefixes);
+        put(&mut m, "Ipv4PrefixCount", self.ipv4_prefix_count);
+        put(&mut m, "NetworkInterfaceId", Some(self.network_interface_id));
+        put(&mut m, "PrivateIpAddresses", self.private_ip_addresses);
+        put(&mut m, "SecondaryPrivateIpAddressCount", self.secondary_private_ip_address_count);
+        put(&mut m, "AllowReassignment", self.allow_reassignment);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AssignPrivateIpAddressesResult {
+    pub network_interface_id: Option<String>,
+    pub assigned_private_ip_addresses: Option<Vec<AssignedPrivateIpAddress>>,
+    pub assigned_ipv4_prefixes: Option<Vec<Ipv4PrefixSpecification>>,
+}
+
+impl FromValue for AssignPrivateIpAddressesResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            network_interface_id: take(&mut m, "NetworkInterfaceId")?,
+            assigned_private_ip_addresses: take(&mut m, "AssignedPrivateIpAddresses")?,
+            assigned_ipv4_prefixes: take(&mut m, "AssignedIpv4Prefixes")?,
+        })
+    }
+}
+
+impl ToValue for AssignPrivateIpAddressesResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "NetworkInterfaceId", self.network_interface_id);
+        put(&mut m, "AssignedPrivateIpAddresses", self.assigned_private_ip_addresses);
+        put(&mut m, "AssignedIpv4Prefixes", self.assigned_ipv4_prefixes);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AssignedPrivateIpAddress {
+    pub private_ip_address: Option<String>,
+}
+
+impl FromValue for AssignedPrivateIpAddress {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            private_ip_address: take(&mut m, "PrivateIpAddress")?,
+        })
+    }
+}
+
+impl ToValue for AssignedPrivateIpAddress {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "PrivateIpAddress", self.private_ip_address);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AssociateAddressRequest {
+    pub allocation_id: Option<String>,
+    pub instance_id: Option<String>,
+    pub public_ip: Option<String>,
+    pub dry_run: Option<bool>,
+    pub network_interface_id: Option<String>,
+    pub private_ip_address: Option<String>,
+    pub allow_reassociation: Option<bool>,
+}
+
+impl FromValue for AssociateAddressRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            allocation_id: take(&mut m, "AllocationId")?,
+            instance_id: take(&mut m, "InstanceId")?,
+            public_ip: take(&mut m, "PublicIp")?,
+            dry_run: take(&mut m, "DryRun")?,
+            network_interface_id: take(&mut m, "NetworkInterfaceId")?,
+            private_ip_address: take(&mut m, "PrivateIpAddress")?,
+            allow_reassociation: take(&mut m, "AllowReassociation")?,
+        })
+    }
+}
+
+impl ToValue for AssociateAddressRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "AllocationId", self.allocation_id);
+        put(&mut m, "InstanceId", self.instance_id);
+        put(&mut m, "PublicIp", self.public_ip);
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "NetworkInterfaceId", self.network_interface_id);
+        put(&mut m, "PrivateIpAddress", self.private_ip_address);
+        put(&mut m, "AllowReassociation", self.allow_reassociation);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AssociateAddressResult {
+    pub association_id: Option<String>,
+}
+
+impl FromValue for AssociateAddressResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            association_id: take(&mut m, "AssociationId")?,
+        })
+    }
+}
+
+impl ToValue for AssociateAddressResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "AssociationId", self.association_id);
         Value::Map(m)
     }
 }
@@ -540,6 +925,53 @@ impl ToValue for AttachVolumeRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct AttachmentEnaSrdSpecification {
+    pub ena_srd_enabled: Option<bool>,
+    pub ena_srd_udp_specification: Option<AttachmentEnaSrdUdpSpecification>,
+}
+
+impl FromValue for AttachmentEnaSrdSpecification {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            ena_srd_enabled: take(&mut m, "EnaSrdEnabled")?,
+            ena_srd_udp_specification: take(&mut m, "EnaSrdUdpSpecification")?,
+        })
+    }
+}
+
+impl ToValue for AttachmentEnaSrdSpecification {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "EnaSrdEnabled", self.ena_srd_enabled);
+        put(&mut m, "EnaSrdUdpSpecification", self.ena_srd_udp_specification);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AttachmentEnaSrdUdpSpecification {
+    pub ena_srd_udp_enabled: Option<bool>,
+}
+
+impl FromValue for AttachmentEnaSrdUdpSpecification {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            ena_srd_udp_enabled: take(&mut m, "EnaSrdUdpEnabled")?,
+        })
+    }
+}
+
+impl ToValue for AttachmentEnaSrdUdpSpecification {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "EnaSrdUdpEnabled", self.ena_srd_udp_enabled);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AttributeBooleanValue {
     pub value: Option<bool>,
 }
@@ -796,6 +1228,34 @@ impl ToValue for AvailabilityZone {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct AvailabilityZoneAddress {
+    pub availability_zone: Option<String>,
+    pub availability_zone_id: Option<String>,
+    pub allocation_ids: Option<Vec<String>>,
+}
+
+impl FromValue for AvailabilityZoneAddress {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            availability_zone: take(&mut m, "AvailabilityZone")?,
+            availability_zone_id: take(&mut m, "AvailabilityZoneId")?,
+            allocation_ids: take(&mut m, "AllocationIds")?,
+        })
+    }
+}
+
+impl ToValue for AvailabilityZoneAddress {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "AvailabilityZone", self.availability_zone);
+        put(&mut m, "AvailabilityZoneId", self.availability_zone_id);
+        put(&mut m, "AllocationIds", self.allocation_ids);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AvailabilityZoneGeography {
     pub name: Option<String>,
 }
@@ -1032,6 +1492,34 @@ impl ToValue for CidrBlock {
     fn to_value(self) -> Value {
         let mut m = BTreeMap::new();
         put(&mut m, "CidrBlock", self.cidr_block);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ConnectionTrackingConfiguration {
+    pub tcp_established_timeout: Option<i32>,
+    pub udp_stream_timeout: Option<i32>,
+    pub udp_timeout: Option<i32>,
+}
+
+impl FromValue for ConnectionTrackingConfiguration {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            tcp_established_timeout: take(&mut m, "TcpEstablishedTimeout")?,
+            udp_stream_timeout: take(&mut m, "UdpStreamTimeout")?,
+            udp_timeout: take(&mut m, "UdpTimeout")?,
+        })
+    }
+}
+
+impl ToValue for ConnectionTrackingConfiguration {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "TcpEstablishedTimeout", self.tcp_established_timeout);
+        put(&mut m, "UdpStreamTimeout", self.udp_stream_timeout);
+        put(&mut m, "UdpTimeout", self.udp_timeout);
         Value::Map(m)
     }
 }
@@ -1480,6 +1968,151 @@ impl ToValue for CreateInternetGatewayResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateManagedPrefixListRequest {
+    pub dry_run: Option<bool>,
+    pub prefix_list_name: String,
+    pub entries: Option<Vec<AddPrefixListEntry>>,
+    pub max_entries: i32,
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    pub address_family: String,
+    pub client_token: Option<String>,
+}
+
+impl FromValue for CreateManagedPrefixListRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dry_run: take(&mut m, "DryRun")?,
+            prefix_list_name: required(&mut m, "PrefixListName")?,
+            entries: take(&mut m, "Entries")?,
+            max_entries: required(&mut m, "MaxEntries")?,
+            tag_specifications: take(&mut m, "TagSpecifications")?,
+            address_family: required(&mut m, "AddressFamily")?,
+            client_token: take(&mut m, "ClientToken")?,
+        })
+    }
+}
+
+impl ToValue for CreateManagedPrefixListRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "PrefixListName", Some(self.prefix_list_name));
+        put(&mut m, "Entries", self.entries);
+        put(&mut m, "MaxEntries", Some(self.max_entries));
+        put(&mut m, "TagSpecifications", self.tag_specifications);
+        put(&mut m, "AddressFamily", Some(self.address_family));
+        put(&mut m, "ClientToken", self.client_token);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateManagedPrefixListResult {
+    pub prefix_list: Option<ManagedPrefixList>,
+}
+
+impl FromValue for CreateManagedPrefixListResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            prefix_list: take(&mut m, "PrefixList")?,
+        })
+    }
+}
+
+impl ToValue for CreateManagedPrefixListResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "PrefixList", self.prefix_list);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateNatGatewayRequest {
+    pub availability_mode: Option<String>,
+    pub allocation_id: Option<String>,
+    pub client_token: Option<String>,
+    pub dry_run: Option<bool>,
+    pub subnet_id: Option<String>,
+    pub vpc_id: Option<String>,
+    pub availability_zone_addresses: Option<Vec<AvailabilityZoneAddress>>,
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    pub connectivity_type: Option<String>,
+    pub private_ip_address: Option<String>,
+    pub secondary_allocation_ids: Option<Vec<String>>,
+    pub secondary_private_ip_addresses: Option<Vec<String>>,
+    pub secondary_private_ip_address_count: Option<i32>,
+}
+
+impl FromValue for CreateNatGatewayRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            availability_mode: take(&mut m, "AvailabilityMode")?,
+            allocation_id: take(&mut m, "AllocationId")?,
+            client_token: take(&mut m, "ClientToken")?,
+            dry_run: take(&mut m, "DryRun")?,
+            subnet_id: take(&mut m, "SubnetId")?,
+            vpc_id: take(&mut m, "VpcId")?,
+            availability_zone_addresses: take(&mut m, "AvailabilityZoneAddresses")?,
+            tag_specifications: take(&mut m, "TagSpecifications")?,
+            connectivity_type: take(&mut m, "ConnectivityType")?,
+            private_ip_address: take(&mut m, "PrivateIpAddress")?,
+            secondary_allocation_ids: take(&mut m, "SecondaryAllocationIds")?,
+            secondary_private_ip_addresses: take(&mut m, "SecondaryPrivateIpAddresses")?,
+            secondary_private_ip_address_count: take(&mut m, "SecondaryPrivateIpAddressCount")?,
+        })
+    }
+}
+
+impl ToValue for CreateNatGatewayRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "AvailabilityMode", self.availability_mode);
+        put(&mut m, "AllocationId", self.allocation_id);
+        put(&mut m, "ClientToken", self.client_token);
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "SubnetId", self.subnet_id);
+        put(&mut m, "VpcId", self.vpc_id);
+        put(&mut m, "AvailabilityZoneAddresses", self.availability_zone_addresses);
+        put(&mut m, "TagSpecifications", self.tag_specifications);
+        put(&mut m, "ConnectivityType", self.connectivity_type);
+        put(&mut m, "PrivateIpAddress", self.private_ip_address);
+        put(&mut m, "SecondaryAllocationIds", self.secondary_allocation_ids);
+        put(&mut m, "SecondaryPrivateIpAddresses", self.secondary_private_ip_addresses);
+        put(&mut m, "SecondaryPrivateIpAddressCount", self.secondary_private_ip_address_count);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateNatGatewayResult {
+    pub client_token: Option<String>,
+    pub nat_gateway: Option<NatGateway>,
+}
+
+impl FromValue for CreateNatGatewayResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            client_token: take(&mut m, "ClientToken")?,
+            nat_gateway: take(&mut m, "NatGateway")?,
+        })
+    }
+}
+
+impl ToValue for CreateNatGatewayResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "ClientToken", self.client_token);
+        put(&mut m, "NatGateway", self.nat_gateway);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreateNetworkAclEntryRequest {
     pub dry_run: Option<bool>,
     pub network_acl_id: String,
@@ -1579,6 +2212,107 @@ impl ToValue for CreateNetworkAclResult {
     fn to_value(self) -> Value {
         let mut m = BTreeMap::new();
         put(&mut m, "NetworkAcl", self.network_acl);
+        put(&mut m, "ClientToken", self.client_token);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateNetworkInterfaceRequest {
+    pub ipv4_prefixes: Option<Vec<Ipv4PrefixSpecificationRequest>>,
+    pub ipv4_prefix_count: Option<i32>,
+    pub ipv6_prefixes: Option<Vec<Ipv6PrefixSpecificationRequest>>,
+    pub ipv6_prefix_count: Option<i32>,
+    pub interface_type: Option<String>,
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    pub client_token: Option<String>,
+    pub enable_primary_ipv6: Option<bool>,
+    pub connection_tracking_specification: Option<ConnectionTrackingSpecificationRequest>,
+    pub operator: Option<OperatorRequest>,
+    pub subnet_id: String,
+    pub description: Option<String>,
+    pub private_ip_address: Option<String>,
+    pub groups: Option<Vec<String>>,
+    pub private_ip_addresses: Option<Vec<PrivateIpAddressSpecification>>,
+    pub secondary_private_ip_address_count: Option<i32>,
+    pub ipv6_addresses: Option<Vec<InstanceIpv6Address>>,
+    pub ipv6_address_count: Option<i32>,
+    pub dry_run: Option<bool>,
+}
+
+impl FromValue for CreateNetworkInterfaceRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            ipv4_prefixes: take(&mut m, "Ipv4Prefixes")?,
+            ipv4_prefix_count: take(&mut m, "Ipv4PrefixCount")?,
+            ipv6_prefixes: take(&mut m, "Ipv6Prefixes")?,
+            ipv6_prefix_count: take(&mut m, "Ipv6PrefixCount")?,
+            interface_type: take(&mut m, "InterfaceType")?,
+            tag_specifications: take(&mut m, "TagSpecifications")?,
+            client_token: take(&mut m, "ClientToken")?,
+            enable_primary_ipv6: take(&mut m, "EnablePrimaryIpv6")?,
+            connection_tracking_specification: take(&mut m, "ConnectionTrackingSpecification")?,
+            operator: take(&mut m, "Operator")?,
+            subnet_id: required(&mut m, "SubnetId")?,
+            description: take(&mut m, "Description")?,
+            private_ip_address: take(&mut m, "PrivateIpAddress")?,
+            groups: take(&mut m, "Groups")?,
+            private_ip_addresses: take(&mut m, "PrivateIpAddresses")?,
+            secondary_private_ip_address_count: take(&mut m, "SecondaryPrivateIpAddressCount")?,
+            ipv6_addresses: take(&mut m, "Ipv6Addresses")?,
+            ipv6_address_count: take(&mut m, "Ipv6AddressCount")?,
+            dry_run: take(&mut m, "DryRun")?,
+        })
+    }
+}
+
+impl ToValue for CreateNetworkInterfaceRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Ipv4Prefixes", self.ipv4_prefixes);
+        put(&mut m, "Ipv4PrefixCount", self.ipv4_prefix_count);
+        put(&mut m, "Ipv6Prefixes", self.ipv6_prefixes);
+        put(&mut m, "Ipv6PrefixCount", self.ipv6_prefix_count);
+        put(&mut m, "InterfaceType", self.interface_type);
+        put(&mut m, "TagSpecifications", self.tag_specifications);
+        put(&mut m, "ClientToken", self.client_token);
+        put(&mut m, "EnablePrimaryIpv6", self.enable_primary_ipv6);
+        put(&mut m, "ConnectionTrackingSpecification", self.connection_tracking_specification);
+        put(&mut m, "Operator", self.operator);
+        put(&mut m, "SubnetId", Some(self.subnet_id));
+        put(&mut m, "Description", self.description);
+        put(&mut m, "PrivateIpAddress", self.private_ip_address);
+        put(&mut m, "Groups", self.groups);
+        put(&mut m, "PrivateIpAddresses", self.private_ip_addresses);
+        put(&mut m, "SecondaryPrivateIpAddressCount", self.secondary_private_ip_address_count);
+        put(&mut m, "Ipv6Addresses", self.ipv6_addresses);
+        put(&mut m, "Ipv6AddressCount", self.ipv6_address_count);
+        put(&mut m, "DryRun", self.dry_run);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateNetworkInterfaceResult {
+    pub network_interface: Option<NetworkInterface>,
+    pub client_token: Option<String>,
+}
+
+impl FromValue for CreateNetworkInterfaceResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            network_interface: take(&mut m, "NetworkInterface")?,
+            client_token: take(&mut m, "ClientToken")?,
+        })
+    }
+}
+
+impl ToValue for CreateNetworkInterfaceResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "NetworkInterface", self.network_interface);
         put(&mut m, "ClientToken", self.client_token);
         Value::Map(m)
     }
@@ -2082,6 +2816,101 @@ impl ToValue for CreateVolumeRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateVpcEndpointRequest {
+    pub dry_run: Option<bool>,
+    pub vpc_endpoint_type: Option<String>,
+    pub vpc_id: String,
+    pub service_name: Option<String>,
+    pub policy_document: Option<String>,
+    pub route_table_ids: Option<Vec<String>>,
+    pub subnet_ids: Option<Vec<String>>,
+    pub security_group_ids: Option<Vec<String>>,
+    pub ip_address_type: Option<String>,
+    pub dns_options: Option<DnsOptionsSpecification>,
+    pub client_token: Option<String>,
+    pub private_dns_enabled: Option<bool>,
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    pub subnet_configurations: Option<Vec<SubnetConfiguration>>,
+    pub service_network_arn: Option<String>,
+    pub resource_configuration_arn: Option<String>,
+    pub service_region: Option<String>,
+}
+
+impl FromValue for CreateVpcEndpointRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dry_run: take(&mut m, "DryRun")?,
+            vpc_endpoint_type: take(&mut m, "VpcEndpointType")?,
+            vpc_id: required(&mut m, "VpcId")?,
+            service_name: take(&mut m, "ServiceName")?,
+            policy_document: take(&mut m, "PolicyDocument")?,
+            route_table_ids: take(&mut m, "RouteTableIds")?,
+            subnet_ids: take(&mut m, "SubnetIds")?,
+            security_group_ids: take(&mut m, "SecurityGroupIds")?,
+            ip_address_type: take(&mut m, "IpAddressType")?,
+            dns_options: take(&mut m, "DnsOptions")?,
+            client_token: take(&mut m, "ClientToken")?,
+            private_dns_enabled: take(&mut m, "PrivateDnsEnabled")?,
+            tag_specifications: take(&mut m, "TagSpecifications")?,
+            subnet_configurations: take(&mut m, "SubnetConfigurations")?,
+            service_network_arn: take(&mut m, "ServiceNetworkArn")?,
+            resource_configuration_arn: take(&mut m, "ResourceConfigurationArn")?,
+            service_region: take(&mut m, "ServiceRegion")?,
+        })
+    }
+}
+
+impl ToValue for CreateVpcEndpointRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "VpcEndpointType", self.vpc_endpoint_type);
+        put(&mut m, "VpcId", Some(self.vpc_id));
+        put(&mut m, "ServiceName", self.service_name);
+        put(&mut m, "PolicyDocument", self.policy_document);
+        put(&mut m, "RouteTableIds", self.route_table_ids);
+        put(&mut m, "SubnetIds", self.subnet_ids);
+        put(&mut m, "SecurityGroupIds", self.security_group_ids);
+        put(&mut m, "IpAddressType", self.ip_address_type);
+        put(&mut m, "DnsOptions", self.dns_options);
+        put(&mut m, "ClientToken", self.client_token);
+        put(&mut m, "PrivateDnsEnabled", self.private_dns_enabled);
+        put(&mut m, "TagSpecifications", self.tag_specifications);
+        put(&mut m, "SubnetConfigurations", self.subnet_configurations);
+        put(&mut m, "ServiceNetworkArn", self.service_network_arn);
+        put(&mut m, "ResourceConfigurationArn", self.resource_configuration_arn);
+        put(&mut m, "ServiceRegion", self.service_region);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateVpcEndpointResult {
+    pub vpc_endpoint: Option<VpcEndpoint>,
+    pub client_token: Option<String>,
+}
+
+impl FromValue for CreateVpcEndpointResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            vpc_endpoint: take(&mut m, "VpcEndpoint")?,
+            client_token: take(&mut m, "ClientToken")?,
+        })
+    }
+}
+
+impl ToValue for CreateVpcEndpointResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "VpcEndpoint", self.vpc_endpoint);
+        put(&mut m, "ClientToken", self.client_token);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreateVpcPeeringConnectionRequest {
     pub peer_region: Option<String>,
     pub tag_specifications: Option<Vec<TagSpecification>>,
@@ -2390,6 +3219,100 @@ impl ToValue for DeleteInternetGatewayRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteManagedPrefixListRequest {
+    pub dry_run: Option<bool>,
+    pub prefix_list_id: String,
+}
+
+impl FromValue for DeleteManagedPrefixListRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dry_run: take(&mut m, "DryRun")?,
+            prefix_list_id: required(&mut m, "PrefixListId")?,
+        })
+    }
+}
+
+impl ToValue for DeleteManagedPrefixListRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "PrefixListId", Some(self.prefix_list_id));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteManagedPrefixListResult {
+    pub prefix_list: Option<ManagedPrefixList>,
+}
+
+impl FromValue for DeleteManagedPrefixListResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            prefix_list: take(&mut m, "PrefixList")?,
+        })
+    }
+}
+
+impl ToValue for DeleteManagedPrefixListResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "PrefixList", self.prefix_list);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteNatGatewayRequest {
+    pub dry_run: Option<bool>,
+    pub nat_gateway_id: String,
+}
+
+impl FromValue for DeleteNatGatewayRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dry_run: take(&mut m, "DryRun")?,
+            nat_gateway_id: required(&mut m, "NatGatewayId")?,
+        })
+    }
+}
+
+impl ToValue for DeleteNatGatewayRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "NatGatewayId", Some(self.nat_gateway_id));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteNatGatewayResult {
+    pub nat_gateway_id: Option<String>,
+}
+
+impl FromValue for DeleteNatGatewayResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            nat_gateway_id: take(&mut m, "NatGatewayId")?,
+        })
+    }
+}
+
+impl ToValue for DeleteNatGatewayResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "NatGatewayId", self.nat_gateway_id);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteNetworkAclEntryRequest {
     pub dry_run: Option<bool>,
     pub network_acl_id: String,
@@ -2441,6 +3364,31 @@ impl ToValue for DeleteNetworkAclRequest {
         let mut m = BTreeMap::new();
         put(&mut m, "DryRun", self.dry_run);
         put(&mut m, "NetworkAclId", Some(self.network_acl_id));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteNetworkInterfaceRequest {
+    pub dry_run: Option<bool>,
+    pub network_interface_id: String,
+}
+
+impl FromValue for DeleteNetworkInterfaceRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dry_run: take(&mut m, "DryRun")?,
+            network_interface_id: required(&mut m, "NetworkInterfaceId")?,
+        })
+    }
+}
+
+impl ToValue for DeleteNetworkInterfaceRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "NetworkInterfaceId", Some(self.network_interface_id));
         Value::Map(m)
     }
 }
@@ -2661,6 +3609,53 @@ impl ToValue for DeleteVolumeRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteVpcEndpointsRequest {
+    pub dry_run: Option<bool>,
+    pub vpc_endpoint_ids: Vec<String>,
+}
+
+impl FromValue for DeleteVpcEndpointsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dry_run: take(&mut m, "DryRun")?,
+            vpc_endpoint_ids: required(&mut m, "VpcEndpointIds")?,
+        })
+    }
+}
+
+impl ToValue for DeleteVpcEndpointsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "VpcEndpointIds", Some(self.vpc_endpoint_ids));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteVpcEndpointsResult {
+    pub unsuccessful: Option<Vec<UnsuccessfulItem>>,
+}
+
+impl FromValue for DeleteVpcEndpointsResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            unsuccessful: take(&mut m, "Unsuccessful")?,
+        })
+    }
+}
+
+impl ToValue for DeleteVpcEndpointsResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Unsuccessful", self.unsuccessful);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteVpcPeeringConnectionRequest {
     pub dry_run: Option<bool>,
     pub vpc_peering_connection_id: String,
@@ -2775,6 +3770,118 @@ impl ToValue for DescribeAccountAttributesResult {
     fn to_value(self) -> Value {
         let mut m = BTreeMap::new();
         put(&mut m, "AccountAttributes", self.account_attributes);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeAddressesAttributeRequest {
+    pub allocation_ids: Option<Vec<String>>,
+    pub attribute: Option<String>,
+    pub next_token: Option<String>,
+    pub max_results: Option<i32>,
+    pub dry_run: Option<bool>,
+}
+
+impl FromValue for DescribeAddressesAttributeRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            allocation_ids: take(&mut m, "AllocationIds")?,
+            attribute: take(&mut m, "Attribute")?,
+            next_token: take(&mut m, "NextToken")?,
+            max_results: take(&mut m, "MaxResults")?,
+            dry_run: take(&mut m, "DryRun")?,
+        })
+    }
+}
+
+impl ToValue for DescribeAddressesAttributeRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "AllocationIds", self.allocation_ids);
+        put(&mut m, "Attribute", self.attribute);
+        put(&mut m, "NextToken", self.next_token);
+        put(&mut m, "MaxResults", self.max_results);
+        put(&mut m, "DryRun", self.dry_run);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeAddressesAttributeResult {
+    pub addresses: Option<Vec<AddressAttribute>>,
+    pub next_token: Option<String>,
+}
+
+impl FromValue for DescribeAddressesAttributeResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            addresses: take(&mut m, "Addresses")?,
+            next_token: take(&mut m, "NextToken")?,
+        })
+    }
+}
+
+impl ToValue for DescribeAddressesAttributeResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Addresses", self.addresses);
+        put(&mut m, "NextToken", self.next_token);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeAddressesRequest {
+    pub public_ips: Option<Vec<String>>,
+    pub dry_run: Option<bool>,
+    pub filters: Option<Vec<Filter>>,
+    pub allocation_ids: Option<Vec<String>>,
+}
+
+impl FromValue for DescribeAddressesRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            public_ips: take(&mut m, "PublicIps")?,
+            dry_run: take(&mut m, "DryRun")?,
+            filters: take(&mut m, "Filters")?,
+            allocation_ids: take(&mut m, "AllocationIds")?,
+        })
+    }
+}
+
+impl ToValue for DescribeAddressesRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "PublicIps", self.public_ips);
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "Filters", self.filters);
+        put(&mut m, "AllocationIds", self.allocation_ids);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeAddressesResult {
+    pub addresses: Option<Vec<Address>>,
+}
+
+impl FromValue for DescribeAddressesResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            addresses: take(&mut m, "Addresses")?,
+        })
+    }
+}
+
+impl ToValue for DescribeAddressesResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Addresses", self.addresses);
         Value::Map(m)
     }
 }
@@ -3227,6 +4334,124 @@ impl ToValue for DescribeInternetGatewaysResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeManagedPrefixListsRequest {
+    pub dry_run: Option<bool>,
+    pub filters: Option<Vec<Filter>>,
+    pub max_results: Option<i32>,
+    pub next_token: Option<String>,
+    pub prefix_list_ids: Option<Vec<String>>,
+}
+
+impl FromValue for DescribeManagedPrefixListsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dry_run: take(&mut m, "DryRun")?,
+            filters: take(&mut m, "Filters")?,
+            max_results: take(&mut m, "MaxResults")?,
+            next_token: take(&mut m, "NextToken")?,
+            prefix_list_ids: take(&mut m, "PrefixListIds")?,
+        })
+    }
+}
+
+impl ToValue for DescribeManagedPrefixListsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "Filters", self.filters);
+        put(&mut m, "MaxResults", self.max_results);
+        put(&mut m, "NextToken", self.next_token);
+        put(&mut m, "PrefixListIds", self.prefix_list_ids);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeManagedPrefixListsResult {
+    pub next_token: Option<String>,
+    pub prefix_lists: Option<Vec<ManagedPrefixList>>,
+}
+
+impl FromValue for DescribeManagedPrefixListsResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            next_token: take(&mut m, "NextToken")?,
+            prefix_lists: take(&mut m, "PrefixLists")?,
+        })
+    }
+}
+
+impl ToValue for DescribeManagedPrefixListsResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "NextToken", self.next_token);
+        put(&mut m, "PrefixLists", self.prefix_lists);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeNatGatewaysRequest {
+    pub dry_run: Option<bool>,
+    pub filter: Option<Vec<Filter>>,
+    pub max_results: Option<i32>,
+    pub nat_gateway_ids: Option<Vec<String>>,
+    pub next_token: Option<String>,
+}
+
+impl FromValue for DescribeNatGatewaysRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dry_run: take(&mut m, "DryRun")?,
+            filter: take(&mut m, "Filter")?,
+            max_results: take(&mut m, "MaxResults")?,
+            nat_gateway_ids: take(&mut m, "NatGatewayIds")?,
+            next_token: take(&mut m, "NextToken")?,
+        })
+    }
+}
+
+impl ToValue for DescribeNatGatewaysRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "Filter", self.filter);
+        put(&mut m, "MaxResults", self.max_results);
+        put(&mut m, "NatGatewayIds", self.nat_gateway_ids);
+        put(&mut m, "NextToken", self.next_token);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeNatGatewaysResult {
+    pub nat_gateways: Option<Vec<NatGateway>>,
+    pub next_token: Option<String>,
+}
+
+impl FromValue for DescribeNatGatewaysResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            nat_gateways: take(&mut m, "NatGateways")?,
+            next_token: take(&mut m, "NextToken")?,
+        })
+    }
+}
+
+impl ToValue for DescribeNatGatewaysResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "NatGateways", self.nat_gateways);
+        put(&mut m, "NextToken", self.next_token);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeNetworkAclsRequest {
     pub next_token: Option<String>,
     pub max_results: Option<i32>,
@@ -3281,6 +4506,192 @@ impl ToValue for DescribeNetworkAclsResult {
         let mut m = BTreeMap::new();
         put(&mut m, "NetworkAcls", self.network_acls);
         put(&mut m, "NextToken", self.next_token);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeNetworkInterfaceAttributeRequest {
+    pub dry_run: Option<bool>,
+    pub network_interface_id: String,
+    pub attribute: Option<String>,
+}
+
+impl FromValue for DescribeNetworkInterfaceAttributeRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dry_run: take(&mut m, "DryRun")?,
+            network_interface_id: required(&mut m, "NetworkInterfaceId")?,
+            attribute: take(&mut m, "Attribute")?,
+        })
+    }
+}
+
+impl ToValue for DescribeNetworkInterfaceAttributeRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "NetworkInterfaceId", Some(self.network_interface_id));
+        put(&mut m, "Attribute", self.attribute);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeNetworkInterfaceAttributeResult {
+    pub attachment: Option<NetworkInterfaceAttachment>,
+    pub description: Option<AttributeValue>,
+    pub groups: Option<Vec<GroupIdentifier>>,
+    pub network_interface_id: Option<String>,
+    pub source_dest_check: Option<AttributeBooleanValue>,
+    pub associate_public_ip_address: Option<bool>,
+}
+
+impl FromValue for DescribeNetworkInterfaceAttributeResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            attachment: take(&mut m, "Attachment")?,
+            description: take(&mut m, "Description")?,
+            groups: take(&mut m, "Groups")?,
+            network_interface_id: take(&mut m, "NetworkInterfaceId")?,
+            source_dest_check: take(&mut m, "SourceDestCheck")?,
+            associate_public_ip_address: take(&mut m, "AssociatePublicIpAddress")?,
+        })
+    }
+}
+
+impl ToValue for DescribeNetworkInterfaceAttributeResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Attachment", self.attachment);
+        put(&mut m, "Description", self.description);
+        put(&mut m, "Groups", self.groups);
+        put(&mut m, "NetworkInterfaceId", self.network_interface_id);
+        put(&mut m, "SourceDestCheck", self.source_dest_check);
+        put(&mut m, "AssociatePublicIpAddress", self.associate_public_ip_address);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeNetworkInterfacesRequest {
+    pub next_token: Option<String>,
+    pub max_results: Option<i32>,
+    pub include_managed_resources: Option<bool>,
+    pub dry_run: Option<bool>,
+    pub network_interface_ids: Option<Vec<String>>,
+    pub filters: Option<Vec<Filter>>,
+}
+
+impl FromValue for DescribeNetworkInterfacesRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            next_token: take(&mut m, "NextToken")?,
+            max_results: take(&mut m, "MaxResults")?,
+            include_managed_resources: take(&mut m, "IncludeManagedResources")?,
+            dry_run: take(&mut m, "DryRun")?,
+            network_interface_ids: take(&mut m, "NetworkInterfaceIds")?,
+            filters: take(&mut m, "Filters")?,
+        })
+    }
+}
+
+impl ToValue for DescribeNetworkInterfacesRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "NextToken", self.next_token);
+        put(&mut m, "MaxResults", self.max_results);
+        put(&mut m, "IncludeManagedResources", self.include_managed_resources);
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "NetworkInterfaceIds", self.network_interface_ids);
+        put(&mut m, "Filters", self.filters);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeNetworkInterfacesResult {
+    pub network_interfaces: Option<Vec<NetworkInterface>>,
+    pub next_token: Option<String>,
+}
+
+impl FromValue for DescribeNetworkInterfacesResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            network_interfaces: take(&mut m, "NetworkInterfaces")?,
+            next_token: take(&mut m, "NextToken")?,
+        })
+    }
+}
+
+impl ToValue for DescribeNetworkInterfacesResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "NetworkInterfaces", self.network_interfaces);
+        put(&mut m, "NextToken", self.next_token);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribePrefixListsRequest {
+    pub dry_run: Option<bool>,
+    pub filters: Option<Vec<Filter>>,
+    pub max_results: Option<i32>,
+    pub next_token: Option<String>,
+    pub prefix_list_ids: Option<Vec<String>>,
+}
+
+impl FromValue for DescribePrefixListsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dry_run: take(&mut m, "DryRun")?,
+            filters: take(&mut m, "Filters")?,
+            max_results: take(&mut m, "MaxResults")?,
+            next_token: take(&mut m, "NextToken")?,
+            prefix_list_ids: take(&mut m, "PrefixListIds")?,
+        })
+    }
+}
+
+impl ToValue for DescribePrefixListsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "Filters", self.filters);
+        put(&mut m, "MaxResults", self.max_results);
+        put(&mut m, "NextToken", self.next_token);
+        put(&mut m, "PrefixListIds", self.prefix_list_ids);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribePrefixListsResult {
+    pub next_token: Option<String>,
+    pub prefix_lists: Option<Vec<PrefixList>>,
+}
+
+impl FromValue for DescribePrefixListsResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            next_token: take(&mut m, "NextToken")?,
+            prefix_lists: take(&mut m, "PrefixLists")?,
+        })
+    }
+}
+
+impl ToValue for DescribePrefixListsResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "NextToken", self.next_token);
+        put(&mut m, "PrefixLists", self.prefix_lists);
         Value::Map(m)
     }
 }
@@ -4056,6 +5467,130 @@ impl ToValue for DescribeVpcAttributeResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeVpcEndpointServicesRequest {
+    pub dry_run: Option<bool>,
+    pub service_names: Option<Vec<String>>,
+    pub filters: Option<Vec<Filter>>,
+    pub max_results: Option<i32>,
+    pub next_token: Option<String>,
+    pub service_regions: Option<Vec<String>>,
+}
+
+impl FromValue for DescribeVpcEndpointServicesRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dry_run: take(&mut m, "DryRun")?,
+            service_names: take(&mut m, "ServiceNames")?,
+            filters: take(&mut m, "Filters")?,
+            max_results: take(&mut m, "MaxResults")?,
+            next_token: take(&mut m, "NextToken")?,
+            service_regions: take(&mut m, "ServiceRegions")?,
+        })
+    }
+}
+
+impl ToValue for DescribeVpcEndpointServicesRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "ServiceNames", self.service_names);
+        put(&mut m, "Filters", self.filters);
+        put(&mut m, "MaxResults", self.max_results);
+        put(&mut m, "NextToken", self.next_token);
+        put(&mut m, "ServiceRegions", self.service_regions);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeVpcEndpointServicesResult {
+    pub service_names: Option<Vec<String>>,
+    pub service_details: Option<Vec<ServiceDetail>>,
+    pub next_token: Option<String>,
+}
+
+impl FromValue for DescribeVpcEndpointServicesResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            service_names: take(&mut m, "ServiceNames")?,
+            service_details: take(&mut m, "ServiceDetails")?,
+            next_token: take(&mut m, "NextToken")?,
+        })
+    }
+}
+
+impl ToValue for DescribeVpcEndpointServicesResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "ServiceNames", self.service_names);
+        put(&mut m, "ServiceDetails", self.service_details);
+        put(&mut m, "NextToken", self.next_token);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeVpcEndpointsRequest {
+    pub dry_run: Option<bool>,
+    pub vpc_endpoint_ids: Option<Vec<String>>,
+    pub filters: Option<Vec<Filter>>,
+    pub max_results: Option<i32>,
+    pub next_token: Option<String>,
+}
+
+impl FromValue for DescribeVpcEndpointsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dry_run: take(&mut m, "DryRun")?,
+            vpc_endpoint_ids: take(&mut m, "VpcEndpointIds")?,
+            filters: take(&mut m, "Filters")?,
+            max_results: take(&mut m, "MaxResults")?,
+            next_token: take(&mut m, "NextToken")?,
+        })
+    }
+}
+
+impl ToValue for DescribeVpcEndpointsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "VpcEndpointIds", self.vpc_endpoint_ids);
+        put(&mut m, "Filters", self.filters);
+        put(&mut m, "MaxResults", self.max_results);
+        put(&mut m, "NextToken", self.next_token);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeVpcEndpointsResult {
+    pub vpc_endpoints: Option<Vec<VpcEndpoint>>,
+    pub next_token: Option<String>,
+}
+
+impl FromValue for DescribeVpcEndpointsResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            vpc_endpoints: take(&mut m, "VpcEndpoints")?,
+            next_token: take(&mut m, "NextToken")?,
+        })
+    }
+}
+
+impl ToValue for DescribeVpcEndpointsResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "VpcEndpoints", self.vpc_endpoints);
+        put(&mut m, "NextToken", self.next_token);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeVpcPeeringConnectionsRequest {
     pub next_token: Option<String>,
     pub max_results: Option<i32>,
@@ -4420,6 +5955,34 @@ impl ToValue for DisableEbsEncryptionByDefaultResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct DisassociateAddressRequest {
+    pub association_id: Option<String>,
+    pub public_ip: Option<String>,
+    pub dry_run: Option<bool>,
+}
+
+impl FromValue for DisassociateAddressRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            association_id: take(&mut m, "AssociationId")?,
+            public_ip: take(&mut m, "PublicIp")?,
+            dry_run: take(&mut m, "DryRun")?,
+        })
+    }
+}
+
+impl ToValue for DisassociateAddressRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "AssociationId", self.association_id);
+        put(&mut m, "PublicIp", self.public_ip);
+        put(&mut m, "DryRun", self.dry_run);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DisassociateRouteTableRequest {
     pub dry_run: Option<bool>,
     pub association_id: String,
@@ -4490,6 +6053,93 @@ impl ToValue for DisassociateVpcCidrBlockResult {
         put(&mut m, "Ipv6CidrBlockAssociation", self.ipv6_cidr_block_association);
         put(&mut m, "CidrBlockAssociation", self.cidr_block_association);
         put(&mut m, "VpcId", self.vpc_id);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DnsEntry {
+    pub dns_name: Option<String>,
+    pub hosted_zone_id: Option<String>,
+}
+
+impl FromValue for DnsEntry {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dns_name: take(&mut m, "DnsName")?,
+            hosted_zone_id: take(&mut m, "HostedZoneId")?,
+        })
+    }
+}
+
+impl ToValue for DnsEntry {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DnsName", self.dns_name);
+        put(&mut m, "HostedZoneId", self.hosted_zone_id);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DnsOptions {
+    pub dns_record_ip_type: Option<String>,
+    pub private_dns_only_for_inbound_resolver_endpoint: Option<bool>,
+    pub private_dns_preference: Option<String>,
+    pub private_dns_specified_domains: Option<Vec<String>>,
+}
+
+impl FromValue for DnsOptions {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dns_record_ip_type: take(&mut m, "DnsRecordIpType")?,
+            private_dns_only_for_inbound_resolver_endpoint: take(&mut m, "PrivateDnsOnlyForInboundResolverEndpoint")?,
+            private_dns_preference: take(&mut m, "PrivateDnsPreference")?,
+            private_dns_specified_domains: take(&mut m, "PrivateDnsSpecifiedDomains")?,
+        })
+    }
+}
+
+impl ToValue for DnsOptions {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DnsRecordIpType", self.dns_record_ip_type);
+        put(&mut m, "PrivateDnsOnlyForInboundResolverEndpoint", self.private_dns_only_for_inbound_resolver_endpoint);
+        put(&mut m, "PrivateDnsPreference", self.private_dns_preference);
+        put(&mut m, "PrivateDnsSpecifiedDomains", self.private_dns_specified_domains);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DnsOptionsSpecification {
+    pub dns_record_ip_type: Option<String>,
+    pub private_dns_only_for_inbound_resolver_endpoint: Option<bool>,
+    pub private_dns_preference: Option<String>,
+    pub private_dns_specified_domains: Option<Vec<String>>,
+}
+
+impl FromValue for DnsOptionsSpecification {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dns_record_ip_type: take(&mut m, "DnsRecordIpType")?,
+            private_dns_only_for_inbound_resolver_endpoint: take(&mut m, "PrivateDnsOnlyForInboundResolverEndpoint")?,
+            private_dns_preference: take(&mut m, "PrivateDnsPreference")?,
+            private_dns_specified_domains: take(&mut m, "PrivateDnsSpecifiedDomains")?,
+        })
+    }
+}
+
+impl ToValue for DnsOptionsSpecification {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DnsRecordIpType", self.dns_record_ip_type);
+        put(&mut m, "PrivateDnsOnlyForInboundResolverEndpoint", self.private_dns_only_for_inbound_resolver_endpoint);
+        put(&mut m, "PrivateDnsPreference", self.private_dns_preference);
+        put(&mut m, "PrivateDnsSpecifiedDomains", self.private_dns_specified_domains);
         Value::Map(m)
     }
 }
@@ -5186,6 +6836,65 @@ impl ToValue for GetEbsEncryptionByDefaultResult {
         let mut m = BTreeMap::new();
         put(&mut m, "EbsEncryptionByDefault", self.ebs_encryption_by_default);
         put(&mut m, "SseType", self.sse_type);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GetManagedPrefixListEntriesRequest {
+    pub dry_run: Option<bool>,
+    pub prefix_list_id: String,
+    pub target_version: Option<i64>,
+    pub max_results: Option<i32>,
+    pub next_token: Option<String>,
+}
+
+impl FromValue for GetManagedPrefixListEntriesRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dry_run: take(&mut m, "DryRun")?,
+            prefix_list_id: required(&mut m, "PrefixListId")?,
+            target_version: take(&mut m, "TargetVersion")?,
+            max_results: take(&mut m, "MaxResults")?,
+            next_token: take(&mut m, "NextToken")?,
+        })
+    }
+}
+
+impl ToValue for GetManagedPrefixListEntriesRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "PrefixListId", Some(self.prefix_list_id));
+        put(&mut m, "TargetVersion", self.target_version);
+        put(&mut m, "MaxResults", self.max_results);
+        put(&mut m, "NextToken", self.next_token);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GetManagedPrefixListEntriesResult {
+    pub entries: Option<Vec<PrefixListEntry>>,
+    pub next_token: Option<String>,
+}
+
+impl FromValue for GetManagedPrefixListEntriesResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            entries: take(&mut m, "Entries")?,
+            next_token: take(&mut m, "NextToken")?,
+        })
+    }
+}
+
+impl ToValue for GetManagedPrefixListEntriesResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Entries", self.entries);
+        put(&mut m, "NextToken", self.next_token);
         Value::Map(m)
     }
 }
@@ -6783,6 +8492,28 @@ impl ToValue for IpRange {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct Ipv4PrefixSpecification {
+    pub ipv4_prefix: Option<String>,
+}
+
+impl FromValue for Ipv4PrefixSpecification {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            ipv4_prefix: take(&mut m, "Ipv4Prefix")?,
+        })
+    }
+}
+
+impl ToValue for Ipv4PrefixSpecification {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Ipv4Prefix", self.ipv4_prefix);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Ipv4PrefixSpecificationRequest {
     pub ipv4_prefix: Option<String>,
 }
@@ -6822,6 +8553,28 @@ impl ToValue for Ipv6CidrBlock {
     fn to_value(self) -> Value {
         let mut m = BTreeMap::new();
         put(&mut m, "Ipv6CidrBlock", self.ipv6_cidr_block);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Ipv6PrefixSpecification {
+    pub ipv6_prefix: Option<String>,
+}
+
+impl FromValue for Ipv6PrefixSpecification {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            ipv6_prefix: take(&mut m, "Ipv6Prefix")?,
+        })
+    }
+}
+
+impl ToValue for Ipv6PrefixSpecification {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Ipv6Prefix", self.ipv6_prefix);
         Value::Map(m)
     }
 }
@@ -6869,6 +8622,31 @@ impl ToValue for Ipv6Range {
         let mut m = BTreeMap::new();
         put(&mut m, "Description", self.description);
         put(&mut m, "CidrIpv6", self.cidr_ipv6);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LastError {
+    pub message: Option<String>,
+    pub code: Option<String>,
+}
+
+impl FromValue for LastError {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            message: take(&mut m, "Message")?,
+            code: take(&mut m, "Code")?,
+        })
+    }
+}
+
+impl ToValue for LastError {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Message", self.message);
+        put(&mut m, "Code", self.code);
         Value::Map(m)
     }
 }
@@ -6941,6 +8719,61 @@ impl ToValue for LicenseConfigurationRequest {
     fn to_value(self) -> Value {
         let mut m = BTreeMap::new();
         put(&mut m, "LicenseConfigurationArn", self.license_configuration_arn);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ManagedPrefixList {
+    pub prefix_list_id: Option<String>,
+    pub address_family: Option<String>,
+    pub state: Option<String>,
+    pub state_message: Option<String>,
+    pub prefix_list_arn: Option<String>,
+    pub prefix_list_name: Option<String>,
+    pub max_entries: Option<i32>,
+    pub version: Option<i64>,
+    pub tags: Option<Vec<Tag>>,
+    pub owner_id: Option<String>,
+    pub ipam_prefix_list_resolver_target_id: Option<String>,
+    pub ipam_prefix_list_resolver_sync_enabled: Option<bool>,
+}
+
+impl FromValue for ManagedPrefixList {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            prefix_list_id: take(&mut m, "PrefixListId")?,
+            address_family: take(&mut m, "AddressFamily")?,
+            state: take(&mut m, "State")?,
+            state_message: take(&mut m, "StateMessage")?,
+            prefix_list_arn: take(&mut m, "PrefixListArn")?,
+            prefix_list_name: take(&mut m, "PrefixListName")?,
+            max_entries: take(&mut m, "MaxEntries")?,
+            version: take(&mut m, "Version")?,
+            tags: take(&mut m, "Tags")?,
+            owner_id: take(&mut m, "OwnerId")?,
+            ipam_prefix_list_resolver_target_id: take(&mut m, "IpamPrefixListResolverTargetId")?,
+            ipam_prefix_list_resolver_sync_enabled: take(&mut m, "IpamPrefixListResolverSyncEnabled")?,
+        })
+    }
+}
+
+impl ToValue for ManagedPrefixList {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "PrefixListId", self.prefix_list_id);
+        put(&mut m, "AddressFamily", self.address_family);
+        put(&mut m, "State", self.state);
+        put(&mut m, "StateMessage", self.state_message);
+        put(&mut m, "PrefixListArn", self.prefix_list_arn);
+        put(&mut m, "PrefixListName", self.prefix_list_name);
+        put(&mut m, "MaxEntries", self.max_entries);
+        put(&mut m, "Version", self.version);
+        put(&mut m, "Tags", self.tags);
+        put(&mut m, "OwnerId", self.owner_id);
+        put(&mut m, "IpamPrefixListResolverTargetId", self.ipam_prefix_list_resolver_target_id);
+        put(&mut m, "IpamPrefixListResolverSyncEnabled", self.ipam_prefix_list_resolver_sync_enabled);
         Value::Map(m)
     }
 }
@@ -7079,6 +8912,123 @@ impl ToValue for ModifyInstanceMetadataOptionsResult {
         let mut m = BTreeMap::new();
         put(&mut m, "InstanceId", self.instance_id);
         put(&mut m, "InstanceMetadataOptions", self.instance_metadata_options);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModifyManagedPrefixListRequest {
+    pub dry_run: Option<bool>,
+    pub prefix_list_id: String,
+    pub current_version: Option<i64>,
+    pub prefix_list_name: Option<String>,
+    pub add_entries: Option<Vec<AddPrefixListEntry>>,
+    pub remove_entries: Option<Vec<RemovePrefixListEntry>>,
+    pub max_entries: Option<i32>,
+    pub ipam_prefix_list_resolver_sync_enabled: Option<bool>,
+}
+
+impl FromValue for ModifyManagedPrefixListRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dry_run: take(&mut m, "DryRun")?,
+            prefix_list_id: required(&mut m, "PrefixListId")?,
+            current_version: take(&mut m, "CurrentVersion")?,
+            prefix_list_name: take(&mut m, "PrefixListName")?,
+            add_entries: take(&mut m, "AddEntries")?,
+            remove_entries: take(&mut m, "RemoveEntries")?,
+            max_entries: take(&mut m, "MaxEntries")?,
+            ipam_prefix_list_resolver_sync_enabled: take(&mut m, "IpamPrefixListResolverSyncEnabled")?,
+        })
+    }
+}
+
+impl ToValue for ModifyManagedPrefixListRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "PrefixListId", Some(self.prefix_list_id));
+        put(&mut m, "CurrentVersion", self.current_version);
+        put(&mut m, "PrefixListName", self.prefix_list_name);
+        put(&mut m, "AddEntries", self.add_entries);
+        put(&mut m, "RemoveEntries", self.remove_entries);
+        put(&mut m, "MaxEntries", self.max_entries);
+        put(&mut m, "IpamPrefixListResolverSyncEnabled", self.ipam_prefix_list_resolver_sync_enabled);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModifyManagedPrefixListResult {
+    pub prefix_list: Option<ManagedPrefixList>,
+}
+
+impl FromValue for ModifyManagedPrefixListResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            prefix_list: take(&mut m, "PrefixList")?,
+        })
+    }
+}
+
+impl ToValue for ModifyManagedPrefixListResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "PrefixList", self.prefix_list);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModifyNetworkInterfaceAttributeRequest {
+    pub ena_srd_specification: Option<EnaSrdSpecification>,
+    pub enable_primary_ipv6: Option<bool>,
+    pub connection_tracking_specification: Option<ConnectionTrackingSpecificationRequest>,
+    pub associate_public_ip_address: Option<bool>,
+    pub associated_subnet_ids: Option<Vec<String>>,
+    pub dry_run: Option<bool>,
+    pub network_interface_id: String,
+    pub description: Option<AttributeValue>,
+    pub source_dest_check: Option<AttributeBooleanValue>,
+    pub groups: Option<Vec<String>>,
+    pub attachment: Option<NetworkInterfaceAttachmentChanges>,
+}
+
+impl FromValue for ModifyNetworkInterfaceAttributeRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            ena_srd_specification: take(&mut m, "EnaSrdSpecification")?,
+            enable_primary_ipv6: take(&mut m, "EnablePrimaryIpv6")?,
+            connection_tracking_specification: take(&mut m, "ConnectionTrackingSpecification")?,
+            associate_public_ip_address: take(&mut m, "AssociatePublicIpAddress")?,
+            associated_subnet_ids: take(&mut m, "AssociatedSubnetIds")?,
+            dry_run: take(&mut m, "DryRun")?,
+            network_interface_id: required(&mut m, "NetworkInterfaceId")?,
+            description: take(&mut m, "Description")?,
+            source_dest_check: take(&mut m, "SourceDestCheck")?,
+            groups: take(&mut m, "Groups")?,
+            attachment: take(&mut m, "Attachment")?,
+        })
+    }
+}
+
+impl ToValue for ModifyNetworkInterfaceAttributeRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "EnaSrdSpecification", self.ena_srd_specification);
+        put(&mut m, "EnablePrimaryIpv6", self.enable_primary_ipv6);
+        put(&mut m, "ConnectionTrackingSpecification", self.connection_tracking_specification);
+        put(&mut m, "AssociatePublicIpAddress", self.associate_public_ip_address);
+        put(&mut m, "AssociatedSubnetIds", self.associated_subnet_ids);
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "NetworkInterfaceId", Some(self.network_interface_id));
+        put(&mut m, "Description", self.description);
+        put(&mut m, "SourceDestCheck", self.source_dest_check);
+        put(&mut m, "Groups", self.groups);
+        put(&mut m, "Attachment", self.attachment);
         Value::Map(m)
     }
 }
@@ -7269,6 +9219,89 @@ impl ToValue for ModifyVpcAttributeRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModifyVpcEndpointRequest {
+    pub dry_run: Option<bool>,
+    pub vpc_endpoint_id: String,
+    pub reset_policy: Option<bool>,
+    pub policy_document: Option<String>,
+    pub add_route_table_ids: Option<Vec<String>>,
+    pub remove_route_table_ids: Option<Vec<String>>,
+    pub add_subnet_ids: Option<Vec<String>>,
+    pub remove_subnet_ids: Option<Vec<String>>,
+    pub add_security_group_ids: Option<Vec<String>>,
+    pub remove_security_group_ids: Option<Vec<String>>,
+    pub ip_address_type: Option<String>,
+    pub dns_options: Option<DnsOptionsSpecification>,
+    pub private_dns_enabled: Option<bool>,
+    pub subnet_configurations: Option<Vec<SubnetConfiguration>>,
+}
+
+impl FromValue for ModifyVpcEndpointRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dry_run: take(&mut m, "DryRun")?,
+            vpc_endpoint_id: required(&mut m, "VpcEndpointId")?,
+            reset_policy: take(&mut m, "ResetPolicy")?,
+            policy_document: take(&mut m, "PolicyDocument")?,
+            add_route_table_ids: take(&mut m, "AddRouteTableIds")?,
+            remove_route_table_ids: take(&mut m, "RemoveRouteTableIds")?,
+            add_subnet_ids: take(&mut m, "AddSubnetIds")?,
+            remove_subnet_ids: take(&mut m, "RemoveSubnetIds")?,
+            add_security_group_ids: take(&mut m, "AddSecurityGroupIds")?,
+            remove_security_group_ids: take(&mut m, "RemoveSecurityGroupIds")?,
+            ip_address_type: take(&mut m, "IpAddressType")?,
+            dns_options: take(&mut m, "DnsOptions")?,
+            private_dns_enabled: take(&mut m, "PrivateDnsEnabled")?,
+            subnet_configurations: take(&mut m, "SubnetConfigurations")?,
+        })
+    }
+}
+
+impl ToValue for ModifyVpcEndpointRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "VpcEndpointId", Some(self.vpc_endpoint_id));
+        put(&mut m, "ResetPolicy", self.reset_policy);
+        put(&mut m, "PolicyDocument", self.policy_document);
+        put(&mut m, "AddRouteTableIds", self.add_route_table_ids);
+        put(&mut m, "RemoveRouteTableIds", self.remove_route_table_ids);
+        put(&mut m, "AddSubnetIds", self.add_subnet_ids);
+        put(&mut m, "RemoveSubnetIds", self.remove_subnet_ids);
+        put(&mut m, "AddSecurityGroupIds", self.add_security_group_ids);
+        put(&mut m, "RemoveSecurityGroupIds", self.remove_security_group_ids);
+        put(&mut m, "IpAddressType", self.ip_address_type);
+        put(&mut m, "DnsOptions", self.dns_options);
+        put(&mut m, "PrivateDnsEnabled", self.private_dns_enabled);
+        put(&mut m, "SubnetConfigurations", self.subnet_configurations);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModifyVpcEndpointResult {
+    pub r#return: Option<bool>,
+}
+
+impl FromValue for ModifyVpcEndpointResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            r#return: take(&mut m, "Return")?,
+        })
+    }
+}
+
+impl ToValue for ModifyVpcEndpointResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Return", self.r#return);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ModifyVpcPeeringConnectionOptionsRequest {
     pub accepter_peering_connection_options: Option<PeeringConnectionOptionsRequest>,
     pub dry_run: Option<bool>,
@@ -7400,6 +9433,165 @@ impl ToValue for Monitoring {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct NatGateway {
+    pub create_time: Option<Timestamp>,
+    pub delete_time: Option<Timestamp>,
+    pub failure_code: Option<String>,
+    pub failure_message: Option<String>,
+    pub nat_gateway_addresses: Option<Vec<NatGatewayAddress>>,
+    pub nat_gateway_id: Option<String>,
+    pub provisioned_bandwidth: Option<ProvisionedBandwidth>,
+    pub state: Option<String>,
+    pub subnet_id: Option<String>,
+    pub vpc_id: Option<String>,
+    pub tags: Option<Vec<Tag>>,
+    pub connectivity_type: Option<String>,
+    pub availability_mode: Option<String>,
+    pub auto_scaling_ips: Option<String>,
+    pub auto_provision_zones: Option<String>,
+    pub attached_appliances: Option<Vec<NatGatewayAttachedAppliance>>,
+    pub route_table_id: Option<String>,
+}
+
+impl FromValue for NatGateway {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            create_time: take(&mut m, "CreateTime")?,
+            delete_time: take(&mut m, "DeleteTime")?,
+            failure_code: take(&mut m, "FailureCode")?,
+            failure_message: take(&mut m, "FailureMessage")?,
+            nat_gateway_addresses: take(&mut m, "NatGatewayAddresses")?,
+            nat_gateway_id: take(&mut m, "NatGatewayId")?,
+            provisioned_bandwidth: take(&mut m, "ProvisionedBandwidth")?,
+            state: take(&mut m, "State")?,
+            subnet_id: take(&mut m, "SubnetId")?,
+            vpc_id: take(&mut m, "VpcId")?,
+            tags: take(&mut m, "Tags")?,
+            connectivity_type: take(&mut m, "ConnectivityType")?,
+            availability_mode: take(&mut m, "AvailabilityMode")?,
+            auto_scaling_ips: take(&mut m, "AutoScalingIps")?,
+            auto_provision_zones: take(&mut m, "AutoProvisionZones")?,
+            attached_appliances: take(&mut m, "AttachedAppliances")?,
+            route_table_id: take(&mut m, "RouteTableId")?,
+        })
+    }
+}
+
+impl ToValue for NatGateway {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "CreateTime", self.create_time);
+        put(&mut m, "DeleteTime", self.delete_time);
+        put(&mut m, "FailureCode", self.failure_code);
+        put(&mut m, "FailureMessage", self.failure_message);
+        put(&mut m, "NatGatewayAddresses", self.nat_gateway_addresses);
+        put(&mut m, "NatGatewayId", self.nat_gateway_id);
+        put(&mut m, "ProvisionedBandwidth", self.provisioned_bandwidth);
+        put(&mut m, "State", self.state);
+        put(&mut m, "SubnetId", self.subnet_id);
+        put(&mut m, "VpcId", self.vpc_id);
+        put(&mut m, "Tags", self.tags);
+        put(&mut m, "ConnectivityType", self.connectivity_type);
+        put(&mut m, "AvailabilityMode", self.availability_mode);
+        put(&mut m, "AutoScalingIps", self.auto_scaling_ips);
+        put(&mut m, "AutoProvisionZones", self.auto_provision_zones);
+        put(&mut m, "AttachedAppliances", self.attached_appliances);
+        put(&mut m, "RouteTableId", self.route_table_id);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NatGatewayAddress {
+    pub allocation_id: Option<String>,
+    pub network_interface_id: Option<String>,
+    pub private_ip: Option<String>,
+    pub public_ip: Option<String>,
+    pub association_id: Option<String>,
+    pub is_primary: Option<bool>,
+    pub failure_message: Option<String>,
+    pub status: Option<String>,
+    pub availability_zone: Option<String>,
+    pub availability_zone_id: Option<String>,
+}
+
+impl FromValue for NatGatewayAddress {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            allocation_id: take(&mut m, "AllocationId")?,
+            network_interface_id: take(&mut m, "NetworkInterfaceId")?,
+            private_ip: take(&mut m, "PrivateIp")?,
+            public_ip: take(&mut m, "PublicIp")?,
+            association_id: take(&mut m, "AssociationId")?,
+            is_primary: take(&mut m, "IsPrimary")?,
+            failure_message: take(&mut m, "FailureMessage")?,
+            status: take(&mut m, "Status")?,
+            availability_zone: take(&mut m, "AvailabilityZone")?,
+            availability_zone_id: take(&mut m, "AvailabilityZoneId")?,
+        })
+    }
+}
+
+impl ToValue for NatGatewayAddress {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "AllocationId", self.allocation_id);
+        put(&mut m, "NetworkInterfaceId", self.network_interface_id);
+        put(&mut m, "PrivateIp", self.private_ip);
+        put(&mut m, "PublicIp", self.public_ip);
+        put(&mut m, "AssociationId", self.association_id);
+        put(&mut m, "IsPrimary", self.is_primary);
+        put(&mut m, "FailureMessage", self.failure_message);
+        put(&mut m, "Status", self.status);
+        put(&mut m, "AvailabilityZone", self.availability_zone);
+        put(&mut m, "AvailabilityZoneId", self.availability_zone_id);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NatGatewayAttachedAppliance {
+    pub r#type: Option<String>,
+    pub appliance_arn: Option<String>,
+    pub vpc_endpoint_id: Option<String>,
+    pub attachment_state: Option<String>,
+    pub modification_state: Option<String>,
+    pub failure_code: Option<String>,
+    pub failure_message: Option<String>,
+}
+
+impl FromValue for NatGatewayAttachedAppliance {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            r#type: take(&mut m, "Type")?,
+            appliance_arn: take(&mut m, "ApplianceArn")?,
+            vpc_endpoint_id: take(&mut m, "VpcEndpointId")?,
+            attachment_state: take(&mut m, "AttachmentState")?,
+            modification_state: take(&mut m, "ModificationState")?,
+            failure_code: take(&mut m, "FailureCode")?,
+            failure_message: take(&mut m, "FailureMessage")?,
+        })
+    }
+}
+
+impl ToValue for NatGatewayAttachedAppliance {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Type", self.r#type);
+        put(&mut m, "ApplianceArn", self.appliance_arn);
+        put(&mut m, "VpcEndpointId", self.vpc_endpoint_id);
+        put(&mut m, "AttachmentState", self.attachment_state);
+        put(&mut m, "ModificationState", self.modification_state);
+        put(&mut m, "FailureCode", self.failure_code);
+        put(&mut m, "FailureMessage", self.failure_message);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct NetworkAcl {
     pub associations: Option<Vec<NetworkAclAssociation>>,
     pub entries: Option<Vec<NetworkAclEntry>>,
@@ -7511,6 +9703,300 @@ impl ToValue for NetworkAclEntry {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct NetworkInterface {
+    pub association: Option<NetworkInterfaceAssociation>,
+    pub attachment: Option<NetworkInterfaceAttachment>,
+    pub availability_zone: Option<String>,
+    pub connection_tracking_configuration: Option<ConnectionTrackingConfiguration>,
+    pub description: Option<String>,
+    pub groups: Option<Vec<GroupIdentifier>>,
+    pub interface_type: Option<String>,
+    pub ipv6_addresses: Option<Vec<NetworkInterfaceIpv6Address>>,
+    pub mac_address: Option<String>,
+    pub network_interface_id: Option<String>,
+    pub outpost_arn: Option<String>,
+    pub owner_id: Option<String>,
+    pub private_dns_name: Option<String>,
+    pub public_dns_name: Option<String>,
+    pub public_ip_dns_name_options: Option<PublicIpDnsNameOptions>,
+    pub private_ip_address: Option<String>,
+    pub private_ip_addresses: Option<Vec<NetworkInterfacePrivateIpAddress>>,
+    pub ipv4_prefixes: Option<Vec<Ipv4PrefixSpecification>>,
+    pub ipv6_prefixes: Option<Vec<Ipv6PrefixSpecification>>,
+    pub requester_id: Option<String>,
+    pub requester_managed: Option<bool>,
+    pub source_dest_check: Option<bool>,
+    pub status: Option<String>,
+    pub subnet_id: Option<String>,
+    pub tag_set: Option<Vec<Tag>>,
+    pub vpc_id: Option<String>,
+    pub deny_all_igw_traffic: Option<bool>,
+    pub ipv6_native: Option<bool>,
+    pub ipv6_address: Option<String>,
+    pub operator: Option<OperatorResponse>,
+    pub associated_subnets: Option<Vec<String>>,
+    pub availability_zone_id: Option<String>,
+}
+
+impl FromValue for NetworkInterface {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            association: take(&mut m, "Association")?,
+            attachment: take(&mut m, "Attachment")?,
+            availability_zone: take(&mut m, "AvailabilityZone")?,
+            connection_tracking_configuration: take(&mut m, "ConnectionTrackingConfiguration")?,
+            description: take(&mut m, "Description")?,
+            groups: take(&mut m, "Groups")?,
+            interface_type: take(&mut m, "InterfaceType")?,
+            ipv6_addresses: take(&mut m, "Ipv6Addresses")?,
+            mac_address: take(&mut m, "MacAddress")?,
+            network_interface_id: take(&mut m, "NetworkInterfaceId")?,
+            outpost_arn: take(&mut m, "OutpostArn")?,
+            owner_id: take(&mut m, "OwnerId")?,
+            private_dns_name: take(&mut m, "PrivateDnsName")?,
+            public_dns_name: take(&mut m, "PublicDnsName")?,
+            public_ip_dns_name_options: take(&mut m, "PublicIpDnsNameOptions")?,
+            private_ip_address: take(&mut m, "PrivateIpAddress")?,
+            private_ip_addresses: take(&mut m, "PrivateIpAddresses")?,
+            ipv4_prefixes: take(&mut m, "Ipv4Prefixes")?,
+            ipv6_prefixes: take(&mut m, "Ipv6Prefixes")?,
+            requester_id: take(&mut m, "RequesterId")?,
+            requester_managed: take(&mut m, "RequesterManaged")?,
+            source_dest_check: take(&mut m, "SourceDestCheck")?,
+            status: take(&mut m, "Status")?,
+            subnet_id: take(&mut m, "SubnetId")?,
+            tag_set: take(&mut m, "TagSet")?,
+            vpc_id: take(&mut m, "VpcId")?,
+            deny_all_igw_traffic: take(&mut m, "DenyAllIgwTraffic")?,
+            ipv6_native: take(&mut m, "Ipv6Native")?,
+            ipv6_address: take(&mut m, "Ipv6Address")?,
+            operator: take(&mut m, "Operator")?,
+            associated_subnets: take(&mut m, "AssociatedSubnets")?,
+            availability_zone_id: take(&mut m, "AvailabilityZoneId")?,
+        })
+    }
+}
+
+impl ToValue for NetworkInterface {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Association", self.association);
+        put(&mut m, "Attachment", self.attachment);
+        put(&mut m, "AvailabilityZone", self.availability_zone);
+        put(&mut m, "ConnectionTrackingConfiguration", self.connection_tracking_configuration);
+        put(&mut m, "Description", self.description);
+        put(&mut m, "Groups", self.groups);
+        put(&mut m, "InterfaceType", self.interface_type);
+        put(&mut m, "Ipv6Addresses", self.ipv6_addresses);
+        put(&mut m, "MacAddress", self.mac_address);
+        put(&mut m, "NetworkInterfaceId", self.network_interface_id);
+        put(&mut m, "OutpostArn", self.outpost_arn);
+        put(&mut m, "OwnerId", self.owner_id);
+        put(&mut m, "PrivateDnsName", self.private_dns_name);
+        put(&mut m, "PublicDnsName", self.public_dns_name);
+        put(&mut m, "PublicIpDnsNameOptions", self.public_ip_dns_name_options);
+        put(&mut m, "PrivateIpAddress", self.private_ip_address);
+        put(&mut m, "PrivateIpAddresses", self.private_ip_addresses);
+        put(&mut m, "Ipv4Prefixes", self.ipv4_prefixes);
+        put(&mut m, "Ipv6Prefixes", self.ipv6_prefixes);
+        put(&mut m, "RequesterId", self.requester_id);
+        put(&mut m, "RequesterManaged", self.requester_managed);
+        put(&mut m, "SourceDestCheck", self.source_dest_check);
+        put(&mut m, "Status", self.status);
+        put(&mut m, "SubnetId", self.subnet_id);
+        put(&mut m, "TagSet", self.tag_set);
+        put(&mut m, "VpcId", self.vpc_id);
+        put(&mut m, "DenyAllIgwTraffic", self.deny_all_igw_traffic);
+        put(&mut m, "Ipv6Native", self.ipv6_native);
+        put(&mut m, "Ipv6Address", self.ipv6_address);
+        put(&mut m, "Operator", self.operator);
+        put(&mut m, "AssociatedSubnets", self.associated_subnets);
+        put(&mut m, "AvailabilityZoneId", self.availability_zone_id);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NetworkInterfaceAssociation {
+    pub allocation_id: Option<String>,
+    pub association_id: Option<String>,
+    pub ip_owner_id: Option<String>,
+    pub public_dns_name: Option<String>,
+    pub public_ip: Option<String>,
+    pub customer_owned_ip: Option<String>,
+    pub carrier_ip: Option<String>,
+}
+
+impl FromValue for NetworkInterfaceAssociation {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            allocation_id: take(&mut m, "AllocationId")?,
+            association_id: take(&mut m, "AssociationId")?,
+            ip_owner_id: take(&mut m, "IpOwnerId")?,
+            public_dns_name: take(&mut m, "PublicDnsName")?,
+            public_ip: take(&mut m, "PublicIp")?,
+            customer_owned_ip: take(&mut m, "CustomerOwnedIp")?,
+            carrier_ip: take(&mut m, "CarrierIp")?,
+        })
+    }
+}
+
+impl ToValue for NetworkInterfaceAssociation {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "AllocationId", self.allocation_id);
+        put(&mut m, "AssociationId", self.association_id);
+        put(&mut m, "IpOwnerId", self.ip_owner_id);
+        put(&mut m, "PublicDnsName", self.public_dns_name);
+        put(&mut m, "PublicIp", self.public_ip);
+        put(&mut m, "CustomerOwnedIp", self.customer_owned_ip);
+        put(&mut m, "CarrierIp", self.carrier_ip);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NetworkInterfaceAttachment {
+    pub attach_time: Option<Timestamp>,
+    pub attachment_id: Option<String>,
+    pub delete_on_termination: Option<bool>,
+    pub device_index: Option<i32>,
+    pub network_card_index: Option<i32>,
+    pub instance_id: Option<String>,
+    pub instance_owner_id: Option<String>,
+    pub status: Option<String>,
+    pub ena_srd_specification: Option<AttachmentEnaSrdSpecification>,
+    pub ena_queue_count: Option<i32>,
+}
+
+impl FromValue for NetworkInterfaceAttachment {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            attach_time: take(&mut m, "AttachTime")?,
+            attachment_id: take(&mut m, "AttachmentId")?,
+            delete_on_termination: take(&mut m, "DeleteOnTermination")?,
+            device_index: take(&mut m, "DeviceIndex")?,
+            network_card_index: take(&mut m, "NetworkCardIndex")?,
+            instance_id: take(&mut m, "InstanceId")?,
+            instance_owner_id: take(&mut m, "InstanceOwnerId")?,
+            status: take(&mut m, "Status")?,
+            ena_srd_specification: take(&mut m, "EnaSrdSpecification")?,
+            ena_queue_count: take(&mut m, "EnaQueueCount")?,
+        })
+    }
+}
+
+impl ToValue for NetworkInterfaceAttachment {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "AttachTime", self.attach_time);
+        put(&mut m, "AttachmentId", self.attachment_id);
+        put(&mut m, "DeleteOnTermination", self.delete_on_termination);
+        put(&mut m, "DeviceIndex", self.device_index);
+        put(&mut m, "NetworkCardIndex", self.network_card_index);
+        put(&mut m, "InstanceId", self.instance_id);
+        put(&mut m, "InstanceOwnerId", self.instance_owner_id);
+        put(&mut m, "Status", self.status);
+        put(&mut m, "EnaSrdSpecification", self.ena_srd_specification);
+        put(&mut m, "EnaQueueCount", self.ena_queue_count);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NetworkInterfaceAttachmentChanges {
+    pub default_ena_queue_count: Option<bool>,
+    pub ena_queue_count: Option<i32>,
+    pub attachment_id: Option<String>,
+    pub delete_on_termination: Option<bool>,
+}
+
+impl FromValue for NetworkInterfaceAttachmentChanges {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            default_ena_queue_count: take(&mut m, "DefaultEnaQueueCount")?,
+            ena_queue_count: take(&mut m, "EnaQueueCount")?,
+            attachment_id: take(&mut m, "AttachmentId")?,
+            delete_on_termination: take(&mut m, "DeleteOnTermination")?,
+        })
+    }
+}
+
+impl ToValue for NetworkInterfaceAttachmentChanges {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DefaultEnaQueueCount", self.default_ena_queue_count);
+        put(&mut m, "EnaQueueCount", self.ena_queue_count);
+        put(&mut m, "AttachmentId", self.attachment_id);
+        put(&mut m, "DeleteOnTermination", self.delete_on_termination);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NetworkInterfaceIpv6Address {
+    pub ipv6_address: Option<String>,
+    pub public_ipv6_dns_name: Option<String>,
+    pub is_primary_ipv6: Option<bool>,
+}
+
+impl FromValue for NetworkInterfaceIpv6Address {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            ipv6_address: take(&mut m, "Ipv6Address")?,
+            public_ipv6_dns_name: take(&mut m, "PublicIpv6DnsName")?,
+            is_primary_ipv6: take(&mut m, "IsPrimaryIpv6")?,
+        })
+    }
+}
+
+impl ToValue for NetworkInterfaceIpv6Address {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Ipv6Address", self.ipv6_address);
+        put(&mut m, "PublicIpv6DnsName", self.public_ipv6_dns_name);
+        put(&mut m, "IsPrimaryIpv6", self.is_primary_ipv6);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NetworkInterfacePrivateIpAddress {
+    pub association: Option<NetworkInterfaceAssociation>,
+    pub primary: Option<bool>,
+    pub private_dns_name: Option<String>,
+    pub private_ip_address: Option<String>,
+}
+
+impl FromValue for NetworkInterfacePrivateIpAddress {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            association: take(&mut m, "Association")?,
+            primary: take(&mut m, "Primary")?,
+            private_dns_name: take(&mut m, "PrivateDnsName")?,
+            private_ip_address: take(&mut m, "PrivateIpAddress")?,
+        })
+    }
+}
+
+impl ToValue for NetworkInterfacePrivateIpAddress {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Association", self.association);
+        put(&mut m, "Primary", self.primary);
+        put(&mut m, "PrivateDnsName", self.private_dns_name);
+        put(&mut m, "PrivateIpAddress", self.private_ip_address);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct NewDhcpConfiguration {
     pub key: Option<String>,
     pub values: Option<Vec<String>>,
@@ -7581,6 +10067,31 @@ impl ToValue for OperatorResponse {
         put(&mut m, "Managed", self.managed);
         put(&mut m, "Principal", self.principal);
         put(&mut m, "HiddenByDefault", self.hidden_by_default);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PayerResponsibilityEntry {
+    pub scope: Option<String>,
+    pub payer_responsibility_type: Option<String>,
+}
+
+impl FromValue for PayerResponsibilityEntry {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            scope: take(&mut m, "Scope")?,
+            payer_responsibility_type: take(&mut m, "PayerResponsibilityType")?,
+        })
+    }
+}
+
+impl ToValue for PayerResponsibilityEntry {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Scope", self.scope);
+        put(&mut m, "PayerResponsibilityType", self.payer_responsibility_type);
         Value::Map(m)
     }
 }
@@ -7756,6 +10267,59 @@ impl ToValue for PortRange {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct PrefixList {
+    pub cidrs: Option<Vec<String>>,
+    pub prefix_list_id: Option<String>,
+    pub prefix_list_name: Option<String>,
+}
+
+impl FromValue for PrefixList {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            cidrs: take(&mut m, "Cidrs")?,
+            prefix_list_id: take(&mut m, "PrefixListId")?,
+            prefix_list_name: take(&mut m, "PrefixListName")?,
+        })
+    }
+}
+
+impl ToValue for PrefixList {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Cidrs", self.cidrs);
+        put(&mut m, "PrefixListId", self.prefix_list_id);
+        put(&mut m, "PrefixListName", self.prefix_list_name);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PrefixListEntry {
+    pub cidr: Option<String>,
+    pub description: Option<String>,
+}
+
+impl FromValue for PrefixListEntry {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            cidr: take(&mut m, "Cidr")?,
+            description: take(&mut m, "Description")?,
+        })
+    }
+}
+
+impl ToValue for PrefixListEntry {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Cidr", self.cidr);
+        put(&mut m, "Description", self.description);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct PrefixListId {
     pub description: Option<String>,
     pub prefix_list_id: Option<String>,
@@ -7776,6 +10340,28 @@ impl ToValue for PrefixListId {
         let mut m = BTreeMap::new();
         put(&mut m, "Description", self.description);
         put(&mut m, "PrefixListId", self.prefix_list_id);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PrivateDnsDetails {
+    pub private_dns_name: Option<String>,
+}
+
+impl FromValue for PrivateDnsDetails {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            private_dns_name: take(&mut m, "PrivateDnsName")?,
+        })
+    }
+}
+
+impl ToValue for PrivateDnsDetails {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "PrivateDnsName", self.private_dns_name);
         Value::Map(m)
     }
 }
@@ -7937,6 +10523,99 @@ impl ToValue for PropagatingVgw {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProvisionedBandwidth {
+    pub provision_time: Option<Timestamp>,
+    pub provisioned: Option<String>,
+    pub request_time: Option<Timestamp>,
+    pub requested: Option<String>,
+    pub status: Option<String>,
+}
+
+impl FromValue for ProvisionedBandwidth {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            provision_time: take(&mut m, "ProvisionTime")?,
+            provisioned: take(&mut m, "Provisioned")?,
+            request_time: take(&mut m, "RequestTime")?,
+            requested: take(&mut m, "Requested")?,
+            status: take(&mut m, "Status")?,
+        })
+    }
+}
+
+impl ToValue for ProvisionedBandwidth {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "ProvisionTime", self.provision_time);
+        put(&mut m, "Provisioned", self.provisioned);
+        put(&mut m, "RequestTime", self.request_time);
+        put(&mut m, "Requested", self.requested);
+        put(&mut m, "Status", self.status);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PtrUpdateStatus {
+    pub value: Option<String>,
+    pub status: Option<String>,
+    pub reason: Option<String>,
+}
+
+impl FromValue for PtrUpdateStatus {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            value: take(&mut m, "Value")?,
+            status: take(&mut m, "Status")?,
+            reason: take(&mut m, "Reason")?,
+        })
+    }
+}
+
+impl ToValue for PtrUpdateStatus {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Value", self.value);
+        put(&mut m, "Status", self.status);
+        put(&mut m, "Reason", self.reason);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PublicIpDnsNameOptions {
+    pub dns_hostname_type: Option<String>,
+    pub public_ipv4_dns_name: Option<String>,
+    pub public_ipv6_dns_name: Option<String>,
+    pub public_dual_stack_dns_name: Option<String>,
+}
+
+impl FromValue for PublicIpDnsNameOptions {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dns_hostname_type: take(&mut m, "DnsHostnameType")?,
+            public_ipv4_dns_name: take(&mut m, "PublicIpv4DnsName")?,
+            public_ipv6_dns_name: take(&mut m, "PublicIpv6DnsName")?,
+            public_dual_stack_dns_name: take(&mut m, "PublicDualStackDnsName")?,
+        })
+    }
+}
+
+impl ToValue for PublicIpDnsNameOptions {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DnsHostnameType", self.dns_hostname_type);
+        put(&mut m, "PublicIpv4DnsName", self.public_ipv4_dns_name);
+        put(&mut m, "PublicIpv6DnsName", self.public_ipv6_dns_name);
+        put(&mut m, "PublicDualStackDnsName", self.public_dual_stack_dns_name);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct RebootInstancesRequest {
     pub instance_ids: Vec<String>,
     pub dry_run: Option<bool>,
@@ -8091,6 +10770,59 @@ impl ToValue for RejectVpcPeeringConnectionResult {
     fn to_value(self) -> Value {
         let mut m = BTreeMap::new();
         put(&mut m, "Return", self.r#return);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReleaseAddressRequest {
+    pub allocation_id: Option<String>,
+    pub public_ip: Option<String>,
+    pub network_border_group: Option<String>,
+    pub dry_run: Option<bool>,
+}
+
+impl FromValue for ReleaseAddressRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            allocation_id: take(&mut m, "AllocationId")?,
+            public_ip: take(&mut m, "PublicIp")?,
+            network_border_group: take(&mut m, "NetworkBorderGroup")?,
+            dry_run: take(&mut m, "DryRun")?,
+        })
+    }
+}
+
+impl ToValue for ReleaseAddressRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "AllocationId", self.allocation_id);
+        put(&mut m, "PublicIp", self.public_ip);
+        put(&mut m, "NetworkBorderGroup", self.network_border_group);
+        put(&mut m, "DryRun", self.dry_run);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RemovePrefixListEntry {
+    pub cidr: String,
+}
+
+impl FromValue for RemovePrefixListEntry {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            cidr: required(&mut m, "Cidr")?,
+        })
+    }
+}
+
+impl ToValue for RemovePrefixListEntry {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Cidr", Some(self.cidr));
         Value::Map(m)
     }
 }
@@ -9014,6 +11746,31 @@ impl ToValue for SecurityGroup {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct SecurityGroupIdentifier {
+    pub group_id: Option<String>,
+    pub group_name: Option<String>,
+}
+
+impl FromValue for SecurityGroupIdentifier {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            group_id: take(&mut m, "GroupId")?,
+            group_name: take(&mut m, "GroupName")?,
+        })
+    }
+}
+
+impl ToValue for SecurityGroupIdentifier {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "GroupId", self.group_id);
+        put(&mut m, "GroupName", self.group_name);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct SecurityGroupRule {
     pub security_group_rule_id: Option<String>,
     pub group_id: Option<String>,
@@ -9070,6 +11827,98 @@ impl ToValue for SecurityGroupRule {
         put(&mut m, "Description", self.description);
         put(&mut m, "Tags", self.tags);
         put(&mut m, "SecurityGroupRuleArn", self.security_group_rule_arn);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ServiceDetail {
+    pub service_name: Option<String>,
+    pub service_id: Option<String>,
+    pub service_type: Option<Vec<ServiceTypeDetail>>,
+    pub service_region: Option<String>,
+    pub availability_zone_ids: Option<Vec<String>>,
+    pub availability_zones: Option<Vec<String>>,
+    pub owner: Option<String>,
+    pub base_endpoint_dns_names: Option<Vec<String>>,
+    pub private_dns_name: Option<String>,
+    pub private_dns_names: Option<Vec<PrivateDnsDetails>>,
+    pub vpc_endpoint_policy_supported: Option<bool>,
+    pub acceptance_required: Option<bool>,
+    pub manages_vpc_endpoints: Option<bool>,
+    pub payer_responsibility: Option<String>,
+    pub tags: Option<Vec<Tag>>,
+    pub private_dns_name_verification_state: Option<String>,
+    pub supported_ip_address_types: Option<Vec<String>>,
+}
+
+impl FromValue for ServiceDetail {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            service_name: take(&mut m, "ServiceName")?,
+            service_id: take(&mut m, "ServiceId")?,
+            service_type: take(&mut m, "ServiceType")?,
+            service_region: take(&mut m, "ServiceRegion")?,
+            availability_zone_ids: take(&mut m, "AvailabilityZoneIds")?,
+            availability_zones: take(&mut m, "AvailabilityZones")?,
+            owner: take(&mut m, "Owner")?,
+            base_endpoint_dns_names: take(&mut m, "BaseEndpointDnsNames")?,
+            private_dns_name: take(&mut m, "PrivateDnsName")?,
+            private_dns_names: take(&mut m, "PrivateDnsNames")?,
+            vpc_endpoint_policy_supported: take(&mut m, "VpcEndpointPolicySupported")?,
+            acceptance_required: take(&mut m, "AcceptanceRequired")?,
+            manages_vpc_endpoints: take(&mut m, "ManagesVpcEndpoints")?,
+            payer_responsibility: take(&mut m, "PayerResponsibility")?,
+            tags: take(&mut m, "Tags")?,
+            private_dns_name_verification_state: take(&mut m, "PrivateDnsNameVerificationState")?,
+            supported_ip_address_types: take(&mut m, "SupportedIpAddressTypes")?,
+        })
+    }
+}
+
+impl ToValue for ServiceDetail {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "ServiceName", self.service_name);
+        put(&mut m, "ServiceId", self.service_id);
+        put(&mut m, "ServiceType", self.service_type);
+        put(&mut m, "ServiceRegion", self.service_region);
+        put(&mut m, "AvailabilityZoneIds", self.availability_zone_ids);
+        put(&mut m, "AvailabilityZones", self.availability_zones);
+        put(&mut m, "Owner", self.owner);
+        put(&mut m, "BaseEndpointDnsNames", self.base_endpoint_dns_names);
+        put(&mut m, "PrivateDnsName", self.private_dns_name);
+        put(&mut m, "PrivateDnsNames", self.private_dns_names);
+        put(&mut m, "VpcEndpointPolicySupported", self.vpc_endpoint_policy_supported);
+        put(&mut m, "AcceptanceRequired", self.acceptance_required);
+        put(&mut m, "ManagesVpcEndpoints", self.manages_vpc_endpoints);
+        put(&mut m, "PayerResponsibility", self.payer_responsibility);
+        put(&mut m, "Tags", self.tags);
+        put(&mut m, "PrivateDnsNameVerificationState", self.private_dns_name_verification_state);
+        put(&mut m, "SupportedIpAddressTypes", self.supported_ip_address_types);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ServiceTypeDetail {
+    pub service_type: Option<String>,
+}
+
+impl FromValue for ServiceTypeDetail {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            service_type: take(&mut m, "ServiceType")?,
+        })
+    }
+}
+
+impl ToValue for ServiceTypeDetail {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "ServiceType", self.service_type);
         Value::Map(m)
     }
 }
@@ -9444,6 +12293,59 @@ impl ToValue for SubnetCidrBlockState {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct SubnetConfiguration {
+    pub subnet_id: Option<String>,
+    pub ipv4: Option<String>,
+    pub ipv6: Option<String>,
+}
+
+impl FromValue for SubnetConfiguration {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            subnet_id: take(&mut m, "SubnetId")?,
+            ipv4: take(&mut m, "Ipv4")?,
+            ipv6: take(&mut m, "Ipv6")?,
+        })
+    }
+}
+
+impl ToValue for SubnetConfiguration {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "SubnetId", self.subnet_id);
+        put(&mut m, "Ipv4", self.ipv4);
+        put(&mut m, "Ipv6", self.ipv6);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SubnetIpPrefixes {
+    pub subnet_id: Option<String>,
+    pub ip_prefixes: Option<Vec<String>>,
+}
+
+impl FromValue for SubnetIpPrefixes {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            subnet_id: take(&mut m, "SubnetId")?,
+            ip_prefixes: take(&mut m, "IpPrefixes")?,
+        })
+    }
+}
+
+impl ToValue for SubnetIpPrefixes {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "SubnetId", self.subnet_id);
+        put(&mut m, "IpPrefixes", self.ip_prefixes);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct SubnetIpv6CidrBlockAssociation {
     pub association_id: Option<String>,
     pub ipv6_cidr_block: Option<String>,
@@ -9657,6 +12559,34 @@ impl ToValue for TerminateInstancesResult {
     fn to_value(self) -> Value {
         let mut m = BTreeMap::new();
         put(&mut m, "TerminatingInstances", self.terminating_instances);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UnassignPrivateIpAddressesRequest {
+    pub ipv4_prefixes: Option<Vec<String>>,
+    pub network_interface_id: String,
+    pub private_ip_addresses: Option<Vec<String>>,
+}
+
+impl FromValue for UnassignPrivateIpAddressesRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            ipv4_prefixes: take(&mut m, "Ipv4Prefixes")?,
+            network_interface_id: required(&mut m, "NetworkInterfaceId")?,
+            private_ip_addresses: take(&mut m, "PrivateIpAddresses")?,
+        })
+    }
+}
+
+impl ToValue for UnassignPrivateIpAddressesRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Ipv4Prefixes", self.ipv4_prefixes);
+        put(&mut m, "NetworkInterfaceId", Some(self.network_interface_id));
+        put(&mut m, "PrivateIpAddresses", self.private_ip_addresses);
         Value::Map(m)
     }
 }
@@ -10472,6 +13402,103 @@ impl ToValue for VpcEncryptionControlExclusions {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct VpcEndpoint {
+    pub vpc_endpoint_id: Option<String>,
+    pub vpc_endpoint_type: Option<String>,
+    pub vpc_id: Option<String>,
+    pub service_name: Option<String>,
+    pub state: Option<String>,
+    pub policy_document: Option<String>,
+    pub route_table_ids: Option<Vec<String>>,
+    pub subnet_ids: Option<Vec<String>>,
+    pub groups: Option<Vec<SecurityGroupIdentifier>>,
+    pub ip_address_type: Option<String>,
+    pub dns_options: Option<DnsOptions>,
+    pub private_dns_enabled: Option<bool>,
+    pub requester_managed: Option<bool>,
+    pub network_interface_ids: Option<Vec<String>>,
+    pub dns_entries: Option<Vec<DnsEntry>>,
+    pub creation_timestamp: Option<Timestamp>,
+    pub tags: Option<Vec<Tag>>,
+    pub owner_id: Option<String>,
+    pub last_error: Option<LastError>,
+    pub ipv4_prefixes: Option<Vec<SubnetIpPrefixes>>,
+    pub ipv6_prefixes: Option<Vec<SubnetIpPrefixes>>,
+    pub failure_reason: Option<String>,
+    pub service_network_arn: Option<String>,
+    pub resource_configuration_arn: Option<String>,
+    pub service_region: Option<String>,
+    pub payer_responsibilities: Option<Vec<PayerResponsibilityEntry>>,
+}
+
+impl FromValue for VpcEndpoint {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            vpc_endpoint_id: take(&mut m, "VpcEndpointId")?,
+            vpc_endpoint_type: take(&mut m, "VpcEndpointType")?,
+            vpc_id: take(&mut m, "VpcId")?,
+            service_name: take(&mut m, "ServiceName")?,
+            state: take(&mut m, "State")?,
+            policy_document: take(&mut m, "PolicyDocument")?,
+            route_table_ids: take(&mut m, "RouteTableIds")?,
+            subnet_ids: take(&mut m, "SubnetIds")?,
+            groups: take(&mut m, "Groups")?,
+            ip_address_type: take(&mut m, "IpAddressType")?,
+            dns_options: take(&mut m, "DnsOptions")?,
+            private_dns_enabled: take(&mut m, "PrivateDnsEnabled")?,
+            requester_managed: take(&mut m, "RequesterManaged")?,
+            network_interface_ids: take(&mut m, "NetworkInterfaceIds")?,
+            dns_entries: take(&mut m, "DnsEntries")?,
+            creation_timestamp: take(&mut m, "CreationTimestamp")?,
+            tags: take(&mut m, "Tags")?,
+            owner_id: take(&mut m, "OwnerId")?,
+            last_error: take(&mut m, "LastError")?,
+            ipv4_prefixes: take(&mut m, "Ipv4Prefixes")?,
+            ipv6_prefixes: take(&mut m, "Ipv6Prefixes")?,
+            failure_reason: take(&mut m, "FailureReason")?,
+            service_network_arn: take(&mut m, "ServiceNetworkArn")?,
+            resource_configuration_arn: take(&mut m, "ResourceConfigurationArn")?,
+            service_region: take(&mut m, "ServiceRegion")?,
+            payer_responsibilities: take(&mut m, "PayerResponsibilities")?,
+        })
+    }
+}
+
+impl ToValue for VpcEndpoint {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "VpcEndpointId", self.vpc_endpoint_id);
+        put(&mut m, "VpcEndpointType", self.vpc_endpoint_type);
+        put(&mut m, "VpcId", self.vpc_id);
+        put(&mut m, "ServiceName", self.service_name);
+        put(&mut m, "State", self.state);
+        put(&mut m, "PolicyDocument", self.policy_document);
+        put(&mut m, "RouteTableIds", self.route_table_ids);
+        put(&mut m, "SubnetIds", self.subnet_ids);
+        put(&mut m, "Groups", self.groups);
+        put(&mut m, "IpAddressType", self.ip_address_type);
+        put(&mut m, "DnsOptions", self.dns_options);
+        put(&mut m, "PrivateDnsEnabled", self.private_dns_enabled);
+        put(&mut m, "RequesterManaged", self.requester_managed);
+        put(&mut m, "NetworkInterfaceIds", self.network_interface_ids);
+        put(&mut m, "DnsEntries", self.dns_entries);
+        put(&mut m, "CreationTimestamp", self.creation_timestamp);
+        put(&mut m, "Tags", self.tags);
+        put(&mut m, "OwnerId", self.owner_id);
+        put(&mut m, "LastError", self.last_error);
+        put(&mut m, "Ipv4Prefixes", self.ipv4_prefixes);
+        put(&mut m, "Ipv6Prefixes", self.ipv6_prefixes);
+        put(&mut m, "FailureReason", self.failure_reason);
+        put(&mut m, "ServiceNetworkArn", self.service_network_arn);
+        put(&mut m, "ResourceConfigurationArn", self.resource_configuration_arn);
+        put(&mut m, "ServiceRegion", self.service_region);
+        put(&mut m, "PayerResponsibilities", self.payer_responsibilities);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct VpcIpv6CidrBlockAssociation {
     pub association_id: Option<String>,
     pub ipv6_cidr_block: Option<String>,
@@ -10653,6 +13680,9 @@ impl ToValue for VpcPeeringConnectionVpcInfo {
 /// One method per implemented operation.
 pub trait Handlers: Send + Sync {
     fn accept_vpc_peering_connection(&self, ctx: &RequestContext, input: AcceptVpcPeeringConnectionRequest) -> impl Future<Output = Result<AcceptVpcPeeringConnectionResult, AwsError>> + Send;
+    fn allocate_address(&self, ctx: &RequestContext, input: AllocateAddressRequest) -> impl Future<Output = Result<AllocateAddressResult, AwsError>> + Send;
+    fn assign_private_ip_addresses(&self, ctx: &RequestContext, input: AssignPrivateIpAddressesRequest) -> impl Future<Output = Result<AssignPrivateIpAddressesResult, AwsError>> + Send;
+    fn associate_address(&self, ctx: &RequestContext, input: AssociateAddressRequest) -> impl Future<Output = Result<AssociateAddressResult, AwsError>> + Send;
     fn associate_dhcp_options(&self, ctx: &RequestContext, input: AssociateDhcpOptionsRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn associate_route_table(&self, ctx: &RequestContext, input: AssociateRouteTableRequest) -> impl Future<Output = Result<AssociateRouteTableResult, AwsError>> + Send;
     fn associate_vpc_cidr_block(&self, ctx: &RequestContext, input: AssociateVpcCidrBlockRequest) -> impl Future<Output = Result<AssociateVpcCidrBlockResult, AwsError>> + Send;
@@ -10666,8 +13696,11 @@ pub trait Handlers: Send + Sync {
     fn create_egress_only_internet_gateway(&self, ctx: &RequestContext, input: CreateEgressOnlyInternetGatewayRequest) -> impl Future<Output = Result<CreateEgressOnlyInternetGatewayResult, AwsError>> + Send;
     fn create_flow_logs(&self, ctx: &RequestContext, input: CreateFlowLogsRequest) -> impl Future<Output = Result<CreateFlowLogsResult, AwsError>> + Send;
     fn create_internet_gateway(&self, ctx: &RequestContext, input: CreateInternetGatewayRequest) -> impl Future<Output = Result<CreateInternetGatewayResult, AwsError>> + Send;
+    fn create_managed_prefix_list(&self, ctx: &RequestContext, input: CreateManagedPrefixListRequest) -> impl Future<Output = Result<CreateManagedPrefixListResult, AwsError>> + Send;
+    fn create_nat_gateway(&self, ctx: &RequestContext, input: CreateNatGatewayRequest) -> impl Future<Output = Result<CreateNatGatewayResult, AwsError>> + Send;
     fn create_network_acl(&self, ctx: &RequestContext, input: CreateNetworkAclRequest) -> impl Future<Output = Result<CreateNetworkAclResult, AwsError>> + Send;
     fn create_network_acl_entry(&self, ctx: &RequestContext, input: CreateNetworkAclEntryRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn create_network_interface(&self, ctx: &RequestContext, input: CreateNetworkInterfaceRequest) -> impl Future<Output = Result<CreateNetworkInterfaceResult, AwsError>> + Send;
     fn create_route(&self, ctx: &RequestContext, input: CreateRouteRequest) -> impl Future<Output = Result<CreateRouteResult, AwsError>> + Send;
     fn create_route_table(&self, ctx: &RequestContext, input: CreateRouteTableRequest) -> impl Future<Output = Result<CreateRouteTableResult, AwsError>> + Send;
     fn create_security_group(&self, ctx: &RequestContext, input: CreateSecurityGroupRequest) -> impl Future<Output = Result<CreateSecurityGroupResult, AwsError>> + Send;
@@ -10676,13 +13709,17 @@ pub trait Handlers: Send + Sync {
     fn create_tags(&self, ctx: &RequestContext, input: CreateTagsRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn create_volume(&self, ctx: &RequestContext, input: CreateVolumeRequest) -> impl Future<Output = Result<Volume, AwsError>> + Send;
     fn create_vpc(&self, ctx: &RequestContext, input: CreateVpcRequest) -> impl Future<Output = Result<CreateVpcResult, AwsError>> + Send;
+    fn create_vpc_endpoint(&self, ctx: &RequestContext, input: CreateVpcEndpointRequest) -> impl Future<Output = Result<CreateVpcEndpointResult, AwsError>> + Send;
     fn create_vpc_peering_connection(&self, ctx: &RequestContext, input: CreateVpcPeeringConnectionRequest) -> impl Future<Output = Result<CreateVpcPeeringConnectionResult, AwsError>> + Send;
     fn delete_dhcp_options(&self, ctx: &RequestContext, input: DeleteDhcpOptionsRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn delete_egress_only_internet_gateway(&self, ctx: &RequestContext, input: DeleteEgressOnlyInternetGatewayRequest) -> impl Future<Output = Result<DeleteEgressOnlyInternetGatewayResult, AwsError>> + Send;
     fn delete_flow_logs(&self, ctx: &RequestContext, input: DeleteFlowLogsRequest) -> impl Future<Output = Result<DeleteFlowLogsResult, AwsError>> + Send;
     fn delete_internet_gateway(&self, ctx: &RequestContext, input: DeleteInternetGatewayRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn delete_managed_prefix_list(&self, ctx: &RequestContext, input: DeleteManagedPrefixListRequest) -> impl Future<Output = Result<DeleteManagedPrefixListResult, AwsError>> + Send;
+    fn delete_nat_gateway(&self, ctx: &RequestContext, input: DeleteNatGatewayRequest) -> impl Future<Output = Result<DeleteNatGatewayResult, AwsError>> + Send;
     fn delete_network_acl(&self, ctx: &RequestContext, input: DeleteNetworkAclRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn delete_network_acl_entry(&self, ctx: &RequestContext, input: DeleteNetworkAclEntryRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn delete_network_interface(&self, ctx: &RequestContext, input: DeleteNetworkInterfaceRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn delete_route(&self, ctx: &RequestContext, input: DeleteRouteRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn delete_route_table(&self, ctx: &RequestContext, input: DeleteRouteTableRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn delete_security_group(&self, ctx: &RequestContext, input: DeleteSecurityGroupRequest) -> impl Future<Output = Result<DeleteSecurityGroupResult, AwsError>> + Send;
@@ -10691,8 +13728,11 @@ pub trait Handlers: Send + Sync {
     fn delete_tags(&self, ctx: &RequestContext, input: DeleteTagsRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn delete_volume(&self, ctx: &RequestContext, input: DeleteVolumeRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn delete_vpc(&self, ctx: &RequestContext, input: DeleteVpcRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn delete_vpc_endpoints(&self, ctx: &RequestContext, input: DeleteVpcEndpointsRequest) -> impl Future<Output = Result<DeleteVpcEndpointsResult, AwsError>> + Send;
     fn delete_vpc_peering_connection(&self, ctx: &RequestContext, input: DeleteVpcPeeringConnectionRequest) -> impl Future<Output = Result<DeleteVpcPeeringConnectionResult, AwsError>> + Send;
     fn describe_account_attributes(&self, ctx: &RequestContext, input: DescribeAccountAttributesRequest) -> impl Future<Output = Result<DescribeAccountAttributesResult, AwsError>> + Send;
+    fn describe_addresses(&self, ctx: &RequestContext, input: DescribeAddressesRequest) -> impl Future<Output = Result<DescribeAddressesResult, AwsError>> + Send;
+    fn describe_addresses_attribute(&self, ctx: &RequestContext, input: DescribeAddressesAttributeRequest) -> impl Future<Output = Result<DescribeAddressesAttributeResult, AwsError>> + Send;
     fn describe_availability_zones(&self, ctx: &RequestContext, input: DescribeAvailabilityZonesRequest) -> impl Future<Output = Result<DescribeAvailabilityZonesResult, AwsError>> + Send;
     fn describe_dhcp_options(&self, ctx: &RequestContext, input: DescribeDhcpOptionsRequest) -> impl Future<Output = Result<DescribeDhcpOptionsResult, AwsError>> + Send;
     fn describe_egress_only_internet_gateways(&self, ctx: &RequestContext, input: DescribeEgressOnlyInternetGatewaysRequest) -> impl Future<Output = Result<DescribeEgressOnlyInternetGatewaysResult, AwsError>> + Send;
@@ -10701,7 +13741,12 @@ pub trait Handlers: Send + Sync {
     fn describe_instance_status(&self, ctx: &RequestContext, input: DescribeInstanceStatusRequest) -> impl Future<Output = Result<DescribeInstanceStatusResult, AwsError>> + Send;
     fn describe_instances(&self, ctx: &RequestContext, input: DescribeInstancesRequest) -> impl Future<Output = Result<DescribeInstancesResult, AwsError>> + Send;
     fn describe_internet_gateways(&self, ctx: &RequestContext, input: DescribeInternetGatewaysRequest) -> impl Future<Output = Result<DescribeInternetGatewaysResult, AwsError>> + Send;
+    fn describe_managed_prefix_lists(&self, ctx: &RequestContext, input: DescribeManagedPrefixListsRequest) -> impl Future<Output = Result<DescribeManagedPrefixListsResult, AwsError>> + Send;
+    fn describe_nat_gateways(&self, ctx: &RequestContext, input: DescribeNatGatewaysRequest) -> impl Future<Output = Result<DescribeNatGatewaysResult, AwsError>> + Send;
     fn describe_network_acls(&self, ctx: &RequestContext, input: DescribeNetworkAclsRequest) -> impl Future<Output = Result<DescribeNetworkAclsResult, AwsError>> + Send;
+    fn describe_network_interface_attribute(&self, ctx: &RequestContext, input: DescribeNetworkInterfaceAttributeRequest) -> impl Future<Output = Result<DescribeNetworkInterfaceAttributeResult, AwsError>> + Send;
+    fn describe_network_interfaces(&self, ctx: &RequestContext, input: DescribeNetworkInterfacesRequest) -> impl Future<Output = Result<DescribeNetworkInterfacesResult, AwsError>> + Send;
+    fn describe_prefix_lists(&self, ctx: &RequestContext, input: DescribePrefixListsRequest) -> impl Future<Output = Result<DescribePrefixListsResult, AwsError>> + Send;
     fn describe_regions(&self, ctx: &RequestContext, input: DescribeRegionsRequest) -> impl Future<Output = Result<DescribeRegionsResult, AwsError>> + Send;
     fn describe_route_tables(&self, ctx: &RequestContext, input: DescribeRouteTablesRequest) -> impl Future<Output = Result<DescribeRouteTablesResult, AwsError>> + Send;
     fn describe_security_group_rules(&self, ctx: &RequestContext, input: DescribeSecurityGroupRulesRequest) -> impl Future<Output = Result<DescribeSecurityGroupRulesResult, AwsError>> + Send;
@@ -10715,27 +13760,35 @@ pub trait Handlers: Send + Sync {
     fn describe_volumes(&self, ctx: &RequestContext, input: DescribeVolumesRequest) -> impl Future<Output = Result<DescribeVolumesResult, AwsError>> + Send;
     fn describe_volumes_modifications(&self, ctx: &RequestContext, input: DescribeVolumesModificationsRequest) -> impl Future<Output = Result<DescribeVolumesModificationsResult, AwsError>> + Send;
     fn describe_vpc_attribute(&self, ctx: &RequestContext, input: DescribeVpcAttributeRequest) -> impl Future<Output = Result<DescribeVpcAttributeResult, AwsError>> + Send;
+    fn describe_vpc_endpoint_services(&self, ctx: &RequestContext, input: DescribeVpcEndpointServicesRequest) -> impl Future<Output = Result<DescribeVpcEndpointServicesResult, AwsError>> + Send;
+    fn describe_vpc_endpoints(&self, ctx: &RequestContext, input: DescribeVpcEndpointsRequest) -> impl Future<Output = Result<DescribeVpcEndpointsResult, AwsError>> + Send;
     fn describe_vpc_peering_connections(&self, ctx: &RequestContext, input: DescribeVpcPeeringConnectionsRequest) -> impl Future<Output = Result<DescribeVpcPeeringConnectionsResult, AwsError>> + Send;
     fn describe_vpcs(&self, ctx: &RequestContext, input: DescribeVpcsRequest) -> impl Future<Output = Result<DescribeVpcsResult, AwsError>> + Send;
     fn detach_internet_gateway(&self, ctx: &RequestContext, input: DetachInternetGatewayRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn detach_network_interface(&self, ctx: &RequestContext, input: DetachNetworkInterfaceRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn detach_volume(&self, ctx: &RequestContext, input: DetachVolumeRequest) -> impl Future<Output = Result<VolumeAttachment, AwsError>> + Send;
     fn disable_ebs_encryption_by_default(&self, ctx: &RequestContext, input: DisableEbsEncryptionByDefaultRequest) -> impl Future<Output = Result<DisableEbsEncryptionByDefaultResult, AwsError>> + Send;
+    fn disassociate_address(&self, ctx: &RequestContext, input: DisassociateAddressRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn disassociate_route_table(&self, ctx: &RequestContext, input: DisassociateRouteTableRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn disassociate_vpc_cidr_block(&self, ctx: &RequestContext, input: DisassociateVpcCidrBlockRequest) -> impl Future<Output = Result<DisassociateVpcCidrBlockResult, AwsError>> + Send;
     fn enable_ebs_encryption_by_default(&self, ctx: &RequestContext, input: EnableEbsEncryptionByDefaultRequest) -> impl Future<Output = Result<EnableEbsEncryptionByDefaultResult, AwsError>> + Send;
     fn get_console_output(&self, ctx: &RequestContext, input: GetConsoleOutputRequest) -> impl Future<Output = Result<GetConsoleOutputResult, AwsError>> + Send;
     fn get_ebs_encryption_by_default(&self, ctx: &RequestContext, input: GetEbsEncryptionByDefaultRequest) -> impl Future<Output = Result<GetEbsEncryptionByDefaultResult, AwsError>> + Send;
+    fn get_managed_prefix_list_entries(&self, ctx: &RequestContext, input: GetManagedPrefixListEntriesRequest) -> impl Future<Output = Result<GetManagedPrefixListEntriesResult, AwsError>> + Send;
     fn modify_instance_attribute(&self, ctx: &RequestContext, input: ModifyInstanceAttributeRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn modify_instance_metadata_options(&self, ctx: &RequestContext, input: ModifyInstanceMetadataOptionsRequest) -> impl Future<Output = Result<ModifyInstanceMetadataOptionsResult, AwsError>> + Send;
+    fn modify_managed_prefix_list(&self, ctx: &RequestContext, input: ModifyManagedPrefixListRequest) -> impl Future<Output = Result<ModifyManagedPrefixListResult, AwsError>> + Send;
+    fn modify_network_interface_attribute(&self, ctx: &RequestContext, input: ModifyNetworkInterfaceAttributeRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn modify_snapshot_attribute(&self, ctx: &RequestContext, input: ModifySnapshotAttributeRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn modify_subnet_attribute(&self, ctx: &RequestContext, input: ModifySubnetAttributeRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn modify_volume(&self, ctx: &RequestContext, input: ModifyVolumeRequest) -> impl Future<Output = Result<ModifyVolumeResult, AwsError>> + Send;
     fn modify_vpc_attribute(&self, ctx: &RequestContext, input: ModifyVpcAttributeRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn modify_vpc_endpoint(&self, ctx: &RequestContext, input: ModifyVpcEndpointRequest) -> impl Future<Output = Result<ModifyVpcEndpointResult, AwsError>> + Send;
     fn modify_vpc_peering_connection_options(&self, ctx: &RequestContext, input: ModifyVpcPeeringConnectionOptionsRequest) -> impl Future<Output = Result<ModifyVpcPeeringConnectionOptionsResult, AwsError>> + Send;
     fn monitor_instances(&self, ctx: &RequestContext, input: MonitorInstancesRequest) -> impl Future<Output = Result<MonitorInstancesResult, AwsError>> + Send;
     fn reboot_instances(&self, ctx: &RequestContext, input: RebootInstancesRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn reject_vpc_peering_connection(&self, ctx: &RequestContext, input: RejectVpcPeeringConnectionRequest) -> impl Future<Output = Result<RejectVpcPeeringConnectionResult, AwsError>> + Send;
+    fn release_address(&self, ctx: &RequestContext, input: ReleaseAddressRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn replace_network_acl_association(&self, ctx: &RequestContext, input: ReplaceNetworkAclAssociationRequest) -> impl Future<Output = Result<ReplaceNetworkAclAssociationResult, AwsError>> + Send;
     fn replace_network_acl_entry(&self, ctx: &RequestContext, input: ReplaceNetworkAclEntryRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn replace_route(&self, ctx: &RequestContext, input: ReplaceRouteRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
@@ -10747,6 +13800,7 @@ pub trait Handlers: Send + Sync {
     fn start_instances(&self, ctx: &RequestContext, input: StartInstancesRequest) -> impl Future<Output = Result<StartInstancesResult, AwsError>> + Send;
     fn stop_instances(&self, ctx: &RequestContext, input: StopInstancesRequest) -> impl Future<Output = Result<StopInstancesResult, AwsError>> + Send;
     fn terminate_instances(&self, ctx: &RequestContext, input: TerminateInstancesRequest) -> impl Future<Output = Result<TerminateInstancesResult, AwsError>> + Send;
+    fn unassign_private_ip_addresses(&self, ctx: &RequestContext, input: UnassignPrivateIpAddressesRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn unmonitor_instances(&self, ctx: &RequestContext, input: UnmonitorInstancesRequest) -> impl Future<Output = Result<UnmonitorInstancesResult, AwsError>> + Send;
 }
 
@@ -10760,6 +13814,9 @@ pub fn dispatch<'a, H: Handlers>(
     Box::pin(async move {
         match operation {
             "AcceptVpcPeeringConnection" => h.accept_vpc_peering_connection(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "AllocateAddress" => h.allocate_address(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "AssignPrivateIpAddresses" => h.assign_private_ip_addresses(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "AssociateAddress" => h.associate_address(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "AssociateDhcpOptions" => h.associate_dhcp_options(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "AssociateRouteTable" => h.associate_route_table(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "AssociateVpcCidrBlock" => h.associate_vpc_cidr_block(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
@@ -10773,8 +13830,11 @@ pub fn dispatch<'a, H: Handlers>(
             "CreateEgressOnlyInternetGateway" => h.create_egress_only_internet_gateway(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateFlowLogs" => h.create_flow_logs(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateInternetGateway" => h.create_internet_gateway(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "CreateManagedPrefixList" => h.create_managed_prefix_list(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "CreateNatGateway" => h.create_nat_gateway(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateNetworkAcl" => h.create_network_acl(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateNetworkAclEntry" => h.create_network_acl_entry(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "CreateNetworkInterface" => h.create_network_interface(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateRoute" => h.create_route(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateRouteTable" => h.create_route_table(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateSecurityGroup" => h.create_security_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
@@ -10783,13 +13843,17 @@ pub fn dispatch<'a, H: Handlers>(
             "CreateTags" => h.create_tags(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateVolume" => h.create_volume(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateVpc" => h.create_vpc(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "CreateVpcEndpoint" => h.create_vpc_endpoint(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateVpcPeeringConnection" => h.create_vpc_peering_connection(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteDhcpOptions" => h.delete_dhcp_options(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteEgressOnlyInternetGateway" => h.delete_egress_only_internet_gateway(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteFlowLogs" => h.delete_flow_logs(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteInternetGateway" => h.delete_internet_gateway(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DeleteManagedPrefixList" => h.delete_managed_prefix_list(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DeleteNatGateway" => h.delete_nat_gateway(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteNetworkAcl" => h.delete_network_acl(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteNetworkAclEntry" => h.delete_network_acl_entry(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DeleteNetworkInterface" => h.delete_network_interface(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteRoute" => h.delete_route(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteRouteTable" => h.delete_route_table(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteSecurityGroup" => h.delete_security_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
@@ -10798,8 +13862,11 @@ pub fn dispatch<'a, H: Handlers>(
             "DeleteTags" => h.delete_tags(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteVolume" => h.delete_volume(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteVpc" => h.delete_vpc(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DeleteVpcEndpoints" => h.delete_vpc_endpoints(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteVpcPeeringConnection" => h.delete_vpc_peering_connection(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeAccountAttributes" => h.describe_account_attributes(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DescribeAddresses" => h.describe_addresses(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DescribeAddressesAttribute" => h.describe_addresses_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeAvailabilityZones" => h.describe_availability_zones(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeDhcpOptions" => h.describe_dhcp_options(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeEgressOnlyInternetGateways" => h.describe_egress_only_internet_gateways(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
@@ -10808,7 +13875,12 @@ pub fn dispatch<'a, H: Handlers>(
             "DescribeInstanceStatus" => h.describe_instance_status(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeInstances" => h.describe_instances(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeInternetGateways" => h.describe_internet_gateways(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DescribeManagedPrefixLists" => h.describe_managed_prefix_lists(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DescribeNatGateways" => h.describe_nat_gateways(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeNetworkAcls" => h.describe_network_acls(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DescribeNetworkInterfaceAttribute" => h.describe_network_interface_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DescribeNetworkInterfaces" => h.describe_network_interfaces(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DescribePrefixLists" => h.describe_prefix_lists(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeRegions" => h.describe_regions(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeRouteTables" => h.describe_route_tables(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeSecurityGroupRules" => h.describe_security_group_rules(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
@@ -10822,27 +13894,35 @@ pub fn dispatch<'a, H: Handlers>(
             "DescribeVolumes" => h.describe_volumes(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeVolumesModifications" => h.describe_volumes_modifications(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeVpcAttribute" => h.describe_vpc_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DescribeVpcEndpointServices" => h.describe_vpc_endpoint_services(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DescribeVpcEndpoints" => h.describe_vpc_endpoints(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeVpcPeeringConnections" => h.describe_vpc_peering_connections(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeVpcs" => h.describe_vpcs(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DetachInternetGateway" => h.detach_internet_gateway(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DetachNetworkInterface" => h.detach_network_interface(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DetachVolume" => h.detach_volume(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DisableEbsEncryptionByDefault" => h.disable_ebs_encryption_by_default(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DisassociateAddress" => h.disassociate_address(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DisassociateRouteTable" => h.disassociate_route_table(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DisassociateVpcCidrBlock" => h.disassociate_vpc_cidr_block(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "EnableEbsEncryptionByDefault" => h.enable_ebs_encryption_by_default(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "GetConsoleOutput" => h.get_console_output(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "GetEbsEncryptionByDefault" => h.get_ebs_encryption_by_default(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "GetManagedPrefixListEntries" => h.get_managed_prefix_list_entries(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ModifyInstanceAttribute" => h.modify_instance_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ModifyInstanceMetadataOptions" => h.modify_instance_metadata_options(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "ModifyManagedPrefixList" => h.modify_managed_prefix_list(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "ModifyNetworkInterfaceAttribute" => h.modify_network_interface_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ModifySnapshotAttribute" => h.modify_snapshot_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ModifySubnetAttribute" => h.modify_subnet_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ModifyVolume" => h.modify_volume(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ModifyVpcAttribute" => h.modify_vpc_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "ModifyVpcEndpoint" => h.modify_vpc_endpoint(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ModifyVpcPeeringConnectionOptions" => h.modify_vpc_peering_connection_options(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "MonitorInstances" => h.monitor_instances(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "RebootInstances" => h.reboot_instances(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "RejectVpcPeeringConnection" => h.reject_vpc_peering_connection(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "ReleaseAddress" => h.release_address(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ReplaceNetworkAclAssociation" => h.replace_network_acl_association(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ReplaceNetworkAclEntry" => h.replace_network_acl_entry(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ReplaceRoute" => h.replace_route(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
@@ -10854,6 +13934,7 @@ pub fn dispatch<'a, H: Handlers>(
             "StartInstances" => h.start_instances(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "StopInstances" => h.stop_instances(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "TerminateInstances" => h.terminate_instances(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "UnassignPrivateIpAddresses" => h.unassign_private_ip_addresses(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "UnmonitorInstances" => h.unmonitor_instances(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             other => Err(AwsError::not_implemented("ec2", other)),
         }

@@ -379,6 +379,89 @@ pub struct RegionState {
     pub eigws: BTreeMap<String, EigwRec>,
     pub peerings: BTreeMap<String, PeeringRec>,
     pub flow_logs: BTreeMap<String, FlowLogRec>,
+    /// Elastic IPs by allocation id.
+    pub addresses: BTreeMap<String, AddressRec>,
+    pub nats: BTreeMap<String, NatRec>,
+    /// Customer-managed prefix lists (AWS's own are computed per region).
+    pub prefix_lists: BTreeMap<String, PrefixListRec>,
+    pub endpoints: BTreeMap<String, EndpointRec>,
+}
+
+/// An Elastic IP: allocated to the account, and associated with one
+/// private address of an interface (or not).
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct AddressRec {
+    pub allocation: String,
+    pub ip: String,
+    pub border_group: String,
+    pub eni: Option<String>,
+    pub private_ip: Option<String>,
+    pub association: Option<String>,
+    pub tags: Tags,
+}
+
+/// A NAT gateway; its state is derived from the clock when read.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct NatRec {
+    pub id: String,
+    pub subnet: String,
+    pub vpc: String,
+    /// `public` or `private`.
+    pub connectivity: String,
+    pub allocation: Option<String>,
+    pub association: Option<String>,
+    pub public_ip: Option<String>,
+    pub eni: String,
+    pub private_ip: String,
+    /// Milliseconds on the service clock.
+    pub created: i64,
+    pub deleted: Option<i64>,
+    pub client_token: Option<String>,
+    pub tags: Tags,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[serde(default)]
+pub struct PrefixEntry {
+    pub cidr: String,
+    pub description: Option<String>,
+}
+
+/// A customer-managed prefix list with every version's entries.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct PrefixListRec {
+    pub id: String,
+    pub name: String,
+    pub family: String,
+    pub max_entries: i32,
+    pub version: i64,
+    pub entries: Vec<PrefixEntry>,
+    /// Entries of earlier versions: (version, entries).
+    pub history: Vec<(i64, Vec<PrefixEntry>)>,
+    pub tags: Tags,
+}
+
+/// A VPC endpoint: `Gateway` (routes in route tables) or `Interface` (one
+/// requester-managed interface per subnet).
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct EndpointRec {
+    pub id: String,
+    pub vpc: String,
+    pub service: String,
+    pub kind: String,
+    pub route_tables: Vec<String>,
+    pub subnets: Vec<String>,
+    pub enis: Vec<String>,
+    pub groups: Vec<String>,
+    pub private_dns: bool,
+    pub policy: String,
+    pub created: i64,
+    pub client_token: Option<String>,
+    pub tags: Tags,
 }
 
 /// `prefix-` and 17 hex digits, as EC2 ids are.
@@ -690,8 +773,16 @@ impl RegionState {
     }
 
     /// Deletes an interface and gives its addresses back to the subnet.
+    /// Elastic IPs on it stay allocated, unassociated.
     pub fn remove_eni(&mut self, id: &str) -> Option<EniRec> {
         let eni = self.enis.remove(id)?;
+        for a in self.addresses.values_mut() {
+            if a.eni.as_deref() == Some(id) {
+                a.eni = None;
+                a.private_ip = None;
+                a.association = None;
+            }
+        }
         self.flow_logs.retain(|_, f| f.resource != id);
         if let Some(sn) = self.subnets.get_mut(&eni.subnet) {
             sn.used = sn.used.saturating_sub(1 + eni.secondary_ips.len() as u32);
@@ -756,6 +847,18 @@ impl RegionState {
             return Some(&mut v.tags);
         }
         if let Some(v) = self.flow_logs.get_mut(id) {
+            return Some(&mut v.tags);
+        }
+        if let Some(v) = self.addresses.get_mut(id) {
+            return Some(&mut v.tags);
+        }
+        if let Some(v) = self.nats.get_mut(id) {
+            return Some(&mut v.tags);
+        }
+        if let Some(v) = self.prefix_lists.get_mut(id) {
+            return Some(&mut v.tags);
+        }
+        if let Some(v) = self.endpoints.get_mut(id) {
             return Some(&mut v.tags);
         }
         None
@@ -830,6 +933,26 @@ impl RegionState {
                 .values()
                 .map(|v| (v.id.clone(), "vpc-flow-log", &v.tags)),
         );
+        out.extend(
+            self.addresses
+                .values()
+                .map(|v| (v.allocation.clone(), "elastic-ip", &v.tags)),
+        );
+        out.extend(
+            self.nats
+                .values()
+                .map(|v| (v.id.clone(), "natgateway", &v.tags)),
+        );
+        out.extend(
+            self.prefix_lists
+                .values()
+                .map(|v| (v.id.clone(), "prefix-list", &v.tags)),
+        );
+        out.extend(
+            self.endpoints
+                .values()
+                .map(|v| (v.id.clone(), "vpc-endpoint", &v.tags)),
+        );
         out
     }
 }
@@ -873,10 +996,15 @@ pub fn public_ip_index(ip: &str) -> Option<u32> {
 impl RegionState {
     /// Every public address this region holds (on interfaces or allocated).
     pub fn public_ips(&self) -> Vec<&str> {
-        self.enis
+        let mut ips: Vec<&str> = self
+            .enis
             .values()
             .filter_map(|e| e.public_ip.as_ref().map(|p| p.ip.as_str()))
-            .collect()
+            .chain(self.addresses.values().map(|a| a.ip.as_str()))
+            .collect();
+        ips.sort_unstable();
+        ips.dedup();
+        ips
     }
 }
 

@@ -125,9 +125,12 @@ fn attach(stack: &mut [Element], root: &mut Option<Element>, el: Element) -> Res
 pub fn escape(s: &str, out: &mut String) {
     // Most text needs no escaping: copy it whole. The lead bytes 0xC2 and
     // 0xE2 start U+0085 and U+2028, the two non-ASCII characters escaped.
-    let plain = !s
-        .bytes()
-        .any(|b| matches!(b, b'<' | b'>' | b'&' | b'"' | b'\'' | b'\r' | b'\n' | 0xC2 | 0xE2));
+    let plain = !s.bytes().any(|b| {
+        matches!(
+            b,
+            b'<' | b'>' | b'&' | b'"' | b'\'' | b'\r' | b'\n' | 0xC2 | 0xE2
+        )
+    });
     if plain {
         out.push_str(s);
         return;

@@ -122,6 +122,15 @@ pub fn detach(
             format!("resource {} is not attached to network {}", g.id, i.vpc_id),
         ));
     }
+    if super::addresses::vpc_has_public(&s, &i.vpc_id) {
+        return Err(AwsError::bad_request(
+            "DependencyViolation",
+            format!(
+                "Network {} has some mapped public address(es). Please unmap those public address(es) before detaching the gateway.",
+                i.vpc_id
+            ),
+        ));
+    }
     dry_run(i.dry_run)?;
     if let Some(g) = s.igws.get_mut(&i.internet_gateway_id) {
         g.vpc = None;

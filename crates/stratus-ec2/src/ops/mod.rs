@@ -1,14 +1,19 @@
 //! The EC2 operations, by resource; the trait impl only routes.
 
 mod acls;
+mod addresses;
 mod dhcp;
 mod egress;
+mod endpoints;
+mod enis;
 mod flowlogs;
 mod gateways;
 mod instance_attrs;
 mod instances;
 mod launch;
+mod nat;
 mod peering;
+mod prefix_lists;
 mod regions;
 mod routes;
 mod security;
@@ -128,6 +133,27 @@ impl Handlers for Ec2 {
     ) -> Result<AcceptVpcPeeringConnectionResult, AwsError> {
         peering::accept(self, ctx, i)
     }
+    async fn allocate_address(
+        &self,
+        ctx: &RequestContext,
+        i: AllocateAddressRequest,
+    ) -> Result<AllocateAddressResult, AwsError> {
+        addresses::allocate(self, ctx, i)
+    }
+    async fn assign_private_ip_addresses(
+        &self,
+        ctx: &RequestContext,
+        i: AssignPrivateIpAddressesRequest,
+    ) -> Result<AssignPrivateIpAddressesResult, AwsError> {
+        enis::assign(self, ctx, i)
+    }
+    async fn associate_address(
+        &self,
+        ctx: &RequestContext,
+        i: AssociateAddressRequest,
+    ) -> Result<AssociateAddressResult, AwsError> {
+        addresses::associate(self, ctx, i)
+    }
     async fn associate_dhcp_options(
         &self,
         ctx: &RequestContext,
@@ -219,6 +245,20 @@ impl Handlers for Ec2 {
     ) -> Result<CreateInternetGatewayResult, AwsError> {
         gateways::create(self, ctx, i)
     }
+    async fn create_managed_prefix_list(
+        &self,
+        ctx: &RequestContext,
+        i: CreateManagedPrefixListRequest,
+    ) -> Result<CreateManagedPrefixListResult, AwsError> {
+        prefix_lists::create(self, ctx, i)
+    }
+    async fn create_nat_gateway(
+        &self,
+        ctx: &RequestContext,
+        i: CreateNatGatewayRequest,
+    ) -> Result<CreateNatGatewayResult, AwsError> {
+        nat::create(self, ctx, i)
+    }
     async fn create_network_acl(
         &self,
         ctx: &RequestContext,
@@ -232,6 +272,13 @@ impl Handlers for Ec2 {
         i: CreateNetworkAclEntryRequest,
     ) -> Result<(), AwsError> {
         acls::create_entry(self, ctx, i)
+    }
+    async fn create_network_interface(
+        &self,
+        ctx: &RequestContext,
+        i: CreateNetworkInterfaceRequest,
+    ) -> Result<CreateNetworkInterfaceResult, AwsError> {
+        enis::create(self, ctx, i)
     }
     async fn create_route(
         &self,
@@ -289,6 +336,13 @@ impl Handlers for Ec2 {
     ) -> Result<CreateVpcResult, AwsError> {
         vpcs::create(self, ctx, i)
     }
+    async fn create_vpc_endpoint(
+        &self,
+        ctx: &RequestContext,
+        i: CreateVpcEndpointRequest,
+    ) -> Result<CreateVpcEndpointResult, AwsError> {
+        endpoints::create(self, ctx, i)
+    }
     async fn create_vpc_peering_connection(
         &self,
         ctx: &RequestContext,
@@ -324,6 +378,20 @@ impl Handlers for Ec2 {
     ) -> Result<(), AwsError> {
         gateways::delete(self, ctx, i)
     }
+    async fn delete_managed_prefix_list(
+        &self,
+        ctx: &RequestContext,
+        i: DeleteManagedPrefixListRequest,
+    ) -> Result<DeleteManagedPrefixListResult, AwsError> {
+        prefix_lists::delete(self, ctx, i)
+    }
+    async fn delete_nat_gateway(
+        &self,
+        ctx: &RequestContext,
+        i: DeleteNatGatewayRequest,
+    ) -> Result<DeleteNatGatewayResult, AwsError> {
+        nat::delete(self, ctx, i)
+    }
     async fn delete_network_acl(
         &self,
         ctx: &RequestContext,
@@ -337,6 +405,13 @@ impl Handlers for Ec2 {
         i: DeleteNetworkAclEntryRequest,
     ) -> Result<(), AwsError> {
         acls::delete_entry(self, ctx, i)
+    }
+    async fn delete_network_interface(
+        &self,
+        ctx: &RequestContext,
+        i: DeleteNetworkInterfaceRequest,
+    ) -> Result<(), AwsError> {
+        enis::delete(self, ctx, i)
     }
     async fn delete_route(
         &self,
@@ -390,6 +465,13 @@ impl Handlers for Ec2 {
     async fn delete_vpc(&self, ctx: &RequestContext, i: DeleteVpcRequest) -> Result<(), AwsError> {
         vpcs::delete(self, ctx, i)
     }
+    async fn delete_vpc_endpoints(
+        &self,
+        ctx: &RequestContext,
+        i: DeleteVpcEndpointsRequest,
+    ) -> Result<DeleteVpcEndpointsResult, AwsError> {
+        endpoints::delete(self, ctx, i)
+    }
     async fn delete_vpc_peering_connection(
         &self,
         ctx: &RequestContext,
@@ -403,6 +485,20 @@ impl Handlers for Ec2 {
         i: DescribeAccountAttributesRequest,
     ) -> Result<DescribeAccountAttributesResult, AwsError> {
         regions::account_attributes(self, ctx, i)
+    }
+    async fn describe_addresses(
+        &self,
+        ctx: &RequestContext,
+        i: DescribeAddressesRequest,
+    ) -> Result<DescribeAddressesResult, AwsError> {
+        addresses::describe(self, ctx, i)
+    }
+    async fn describe_addresses_attribute(
+        &self,
+        ctx: &RequestContext,
+        i: DescribeAddressesAttributeRequest,
+    ) -> Result<DescribeAddressesAttributeResult, AwsError> {
+        addresses::describe_attribute(self, ctx, i)
     }
     async fn describe_availability_zones(
         &self,
@@ -460,12 +556,47 @@ impl Handlers for Ec2 {
     ) -> Result<DescribeInternetGatewaysResult, AwsError> {
         gateways::describe(self, ctx, i)
     }
+    async fn describe_managed_prefix_lists(
+        &self,
+        ctx: &RequestContext,
+        i: DescribeManagedPrefixListsRequest,
+    ) -> Result<DescribeManagedPrefixListsResult, AwsError> {
+        prefix_lists::describe_managed(self, ctx, i)
+    }
+    async fn describe_nat_gateways(
+        &self,
+        ctx: &RequestContext,
+        i: DescribeNatGatewaysRequest,
+    ) -> Result<DescribeNatGatewaysResult, AwsError> {
+        nat::describe(self, ctx, i)
+    }
     async fn describe_network_acls(
         &self,
         ctx: &RequestContext,
         i: DescribeNetworkAclsRequest,
     ) -> Result<DescribeNetworkAclsResult, AwsError> {
         acls::describe(self, ctx, i)
+    }
+    async fn describe_network_interface_attribute(
+        &self,
+        ctx: &RequestContext,
+        i: DescribeNetworkInterfaceAttributeRequest,
+    ) -> Result<DescribeNetworkInterfaceAttributeResult, AwsError> {
+        enis::describe_attribute(self, ctx, i)
+    }
+    async fn describe_network_interfaces(
+        &self,
+        ctx: &RequestContext,
+        i: DescribeNetworkInterfacesRequest,
+    ) -> Result<DescribeNetworkInterfacesResult, AwsError> {
+        enis::describe(self, ctx, i)
+    }
+    async fn describe_prefix_lists(
+        &self,
+        ctx: &RequestContext,
+        i: DescribePrefixListsRequest,
+    ) -> Result<DescribePrefixListsResult, AwsError> {
+        prefix_lists::describe_prefix_lists(self, ctx, i)
     }
     async fn describe_regions(
         &self,
@@ -558,6 +689,20 @@ impl Handlers for Ec2 {
     ) -> Result<DescribeVpcAttributeResult, AwsError> {
         vpcs::describe_attribute(self, ctx, i)
     }
+    async fn describe_vpc_endpoint_services(
+        &self,
+        ctx: &RequestContext,
+        i: DescribeVpcEndpointServicesRequest,
+    ) -> Result<DescribeVpcEndpointServicesResult, AwsError> {
+        endpoints::describe_services(self, ctx, i)
+    }
+    async fn describe_vpc_endpoints(
+        &self,
+        ctx: &RequestContext,
+        i: DescribeVpcEndpointsRequest,
+    ) -> Result<DescribeVpcEndpointsResult, AwsError> {
+        endpoints::describe(self, ctx, i)
+    }
     async fn describe_vpc_peering_connections(
         &self,
         ctx: &RequestContext,
@@ -603,6 +748,13 @@ impl Handlers for Ec2 {
             ebs_encryption_by_default: Some(volumes::encryption_default(self, ctx, Some(false))?),
         })
     }
+    async fn disassociate_address(
+        &self,
+        ctx: &RequestContext,
+        i: DisassociateAddressRequest,
+    ) -> Result<(), AwsError> {
+        addresses::disassociate(self, ctx, i)
+    }
     async fn disassociate_route_table(
         &self,
         ctx: &RequestContext,
@@ -645,6 +797,13 @@ impl Handlers for Ec2 {
             sse_type: Some("sse-ebs".into()),
         })
     }
+    async fn get_managed_prefix_list_entries(
+        &self,
+        ctx: &RequestContext,
+        i: GetManagedPrefixListEntriesRequest,
+    ) -> Result<GetManagedPrefixListEntriesResult, AwsError> {
+        prefix_lists::get_entries(self, ctx, i)
+    }
     async fn modify_instance_attribute(
         &self,
         ctx: &RequestContext,
@@ -658,6 +817,20 @@ impl Handlers for Ec2 {
         i: ModifyInstanceMetadataOptionsRequest,
     ) -> Result<ModifyInstanceMetadataOptionsResult, AwsError> {
         instance_attrs::metadata_options(self, ctx, i)
+    }
+    async fn modify_managed_prefix_list(
+        &self,
+        ctx: &RequestContext,
+        i: ModifyManagedPrefixListRequest,
+    ) -> Result<ModifyManagedPrefixListResult, AwsError> {
+        prefix_lists::modify(self, ctx, i)
+    }
+    async fn modify_network_interface_attribute(
+        &self,
+        ctx: &RequestContext,
+        i: ModifyNetworkInterfaceAttributeRequest,
+    ) -> Result<(), AwsError> {
+        enis::modify_attribute(self, ctx, i)
     }
     async fn modify_snapshot_attribute(
         &self,
@@ -686,6 +859,13 @@ impl Handlers for Ec2 {
         i: ModifyVpcAttributeRequest,
     ) -> Result<(), AwsError> {
         vpcs::modify_attribute(self, ctx, i)
+    }
+    async fn modify_vpc_endpoint(
+        &self,
+        ctx: &RequestContext,
+        i: ModifyVpcEndpointRequest,
+    ) -> Result<ModifyVpcEndpointResult, AwsError> {
+        endpoints::modify(self, ctx, i)
     }
     async fn modify_vpc_peering_connection_options(
         &self,
@@ -722,6 +902,13 @@ impl Handlers for Ec2 {
         i: RejectVpcPeeringConnectionRequest,
     ) -> Result<RejectVpcPeeringConnectionResult, AwsError> {
         peering::reject(self, ctx, i)
+    }
+    async fn release_address(
+        &self,
+        ctx: &RequestContext,
+        i: ReleaseAddressRequest,
+    ) -> Result<(), AwsError> {
+        addresses::release(self, ctx, i)
     }
     async fn replace_network_acl_association(
         &self,
@@ -799,6 +986,13 @@ impl Handlers for Ec2 {
         i: TerminateInstancesRequest,
     ) -> Result<TerminateInstancesResult, AwsError> {
         instances::terminate(self, ctx, i)
+    }
+    async fn unassign_private_ip_addresses(
+        &self,
+        ctx: &RequestContext,
+        i: UnassignPrivateIpAddressesRequest,
+    ) -> Result<(), AwsError> {
+        enis::unassign(self, ctx, i)
     }
     async fn unmonitor_instances(
         &self,

@@ -37,7 +37,7 @@ impl Filterable for (&RtbRec, &str, &RegionState) {
             "route.destination-cidr-block" => r
                 .routes
                 .iter()
-                .filter(|x| !is_v6(&x.dest))
+                .filter(|x| !is_v6(&x.dest) && !x.dest.starts_with("pl-"))
                 .map(|x| x.dest.clone())
                 .collect(),
             "route.destination-ipv6-cidr-block" => r
@@ -46,8 +46,13 @@ impl Filterable for (&RtbRec, &str, &RegionState) {
                 .filter(|x| is_v6(&x.dest))
                 .map(|x| x.dest.clone())
                 .collect(),
-            "route.destination-prefix-list-id" => vec![],
-            "route.gateway-id" => targets(&["local", "igw-", "vgw-"]),
+            "route.destination-prefix-list-id" => r
+                .routes
+                .iter()
+                .filter(|x| x.dest.starts_with("pl-"))
+                .map(|x| x.dest.clone())
+                .collect(),
+            "route.gateway-id" => targets(&["local", "igw-", "vgw-", "vpce-"]),
             "route.egress-only-internet-gateway-id" => targets(&["eigw-"]),
             "route.nat-gateway-id" => targets(&["nat-"]),
             "route.instance-id" => targets(&["i-"]),
@@ -85,6 +90,8 @@ pub fn target_exists(s: &RegionState, id: &str) -> bool {
         "pcx" => s.peerings.get(id).is_some_and(|p| p.is_open()),
         "eni" => s.enis.contains_key(id),
         "i" => s.instance_eni(id, 0).is_some(),
+        "nat" => super::nat::nat_exists(s, id),
+        "vpce" => s.endpoints.contains_key(id),
         _ => false,
     }
 }
@@ -211,7 +218,9 @@ fn route_out(r: &RouteRec, vpc: &str, s: &RegionState) -> Route {
         state: Some(route_state(s, vpc, &r.target).into()),
         ..Default::default()
     };
-    if is_v6(&r.dest) {
+    if r.dest.starts_with("pl-") {
+        out.destination_prefix_list_id = Some(r.dest.clone());
+    } else if is_v6(&r.dest) {
         out.destination_ipv6_cidr_block = Some(r.dest.clone());
     } else {
         out.destination_cidr_block = Some(r.dest.clone());

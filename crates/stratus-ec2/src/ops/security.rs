@@ -643,7 +643,7 @@ pub fn delete(
                 .iter()
                 .chain(&o.egress)
                 .any(|r| r.group.as_deref() == Some(id.as_str()))
-    });
+    }) || s.enis.values().any(|e| e.groups.contains(&id));
     if referenced {
         return Err(AwsError::bad_request(
             "DependencyViolation",

@@ -26,6 +26,11 @@ fn unknown(id: &str) -> AwsError {
             "vpcPeeringConnection",
         ),
         "fl" => ("InvalidFlowLogId.NotFound", "flowLog"),
+        "eni" => ("InvalidNetworkInterfaceID.NotFound", "network interface"),
+        "eipalloc" => ("InvalidAllocationID.NotFound", "allocation"),
+        "nat" => ("InvalidNatGatewayID.NotFound", "nat gateway"),
+        "pl" => ("InvalidPrefixListID.NotFound", "prefix list"),
+        "vpce" => ("InvalidVpcEndpointId.NotFound", "VPC endpoint"),
         _ => ("InvalidID", "resource"),
     };
     if code == "InvalidID" {

@@ -163,7 +163,9 @@ pub fn delete(ec2: &Ec2, ctx: &RequestContext, i: DeleteVpcRequest) -> Result<()
         || s.sgs.values().any(|g| &g.vpc == id && g.name != "default")
         || s.acls.values().any(|a| &a.vpc == id && !a.is_default)
         || s.eigws.values().any(|g| &g.vpc == id)
-        || s.peerings.values().any(|p| p.is_open() && p.involves(id));
+        || s.peerings.values().any(|p| p.is_open() && p.involves(id))
+        || s.endpoints.values().any(|e| &e.vpc == id)
+        || s.nats.values().any(|n| &n.vpc == id && n.deleted.is_none());
     if busy {
         return Err(AwsError::bad_request(
             "DependencyViolation",
