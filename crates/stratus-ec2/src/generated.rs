@@ -14,6 +14,7 @@ pub const OPERATIONS: &[&str] = &[
     "AuthorizeSecurityGroupEgress",
     "AuthorizeSecurityGroupIngress",
     "CreateInternetGateway",
+    "CreateKeyPair",
     "CreateRoute",
     "CreateRouteTable",
     "CreateSecurityGroup",
@@ -21,6 +22,7 @@ pub const OPERATIONS: &[&str] = &[
     "CreateTags",
     "CreateVpc",
     "DeleteInternetGateway",
+    "DeleteKeyPair",
     "DeleteRoute",
     "DeleteRouteTable",
     "DeleteSecurityGroup",
@@ -29,7 +31,10 @@ pub const OPERATIONS: &[&str] = &[
     "DeleteVpc",
     "DescribeAccountAttributes",
     "DescribeAvailabilityZones",
+    "DescribeInstanceTypeOfferings",
+    "DescribeInstanceTypes",
     "DescribeInternetGateways",
+    "DescribeKeyPairs",
     "DescribeRegions",
     "DescribeRouteTables",
     "DescribeSecurityGroupRules",
@@ -40,6 +45,7 @@ pub const OPERATIONS: &[&str] = &[
     "DescribeVpcs",
     "DetachInternetGateway",
     "DisassociateRouteTable",
+    "ImportKeyPair",
     "ModifySubnetAttribute",
     "ModifyVpcAttribute",
     "RevokeSecurityGroupEgress",
@@ -550,6 +556,40 @@ impl ToValue for CreateInternetGatewayResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateKeyPairRequest {
+    pub key_name: String,
+    pub key_type: Option<String>,
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    pub key_format: Option<String>,
+    pub dry_run: Option<bool>,
+}
+
+impl FromValue for CreateKeyPairRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            key_name: required(&mut m, "KeyName")?,
+            key_type: take(&mut m, "KeyType")?,
+            tag_specifications: take(&mut m, "TagSpecifications")?,
+            key_format: take(&mut m, "KeyFormat")?,
+            dry_run: take(&mut m, "DryRun")?,
+        })
+    }
+}
+
+impl ToValue for CreateKeyPairRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "KeyName", Some(self.key_name));
+        put(&mut m, "KeyType", self.key_type);
+        put(&mut m, "TagSpecifications", self.tag_specifications);
+        put(&mut m, "KeyFormat", self.key_format);
+        put(&mut m, "DryRun", self.dry_run);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreateRouteRequest {
     pub destination_prefix_list_id: Option<String>,
     pub vpc_endpoint_id: Option<String>,
@@ -948,6 +988,34 @@ impl ToValue for CreateVpcResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct DefaultConnectionTrackingConfiguration {
+    pub default_tcp_established_timeout: Option<i32>,
+    pub default_udp_timeout: Option<i32>,
+    pub default_udp_stream_timeout: Option<i32>,
+}
+
+impl FromValue for DefaultConnectionTrackingConfiguration {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            default_tcp_established_timeout: take(&mut m, "DefaultTcpEstablishedTimeout")?,
+            default_udp_timeout: take(&mut m, "DefaultUdpTimeout")?,
+            default_udp_stream_timeout: take(&mut m, "DefaultUdpStreamTimeout")?,
+        })
+    }
+}
+
+impl ToValue for DefaultConnectionTrackingConfiguration {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DefaultTcpEstablishedTimeout", self.default_tcp_established_timeout);
+        put(&mut m, "DefaultUdpTimeout", self.default_udp_timeout);
+        put(&mut m, "DefaultUdpStreamTimeout", self.default_udp_stream_timeout);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteInternetGatewayRequest {
     pub dry_run: Option<bool>,
     pub internet_gateway_id: String,
@@ -968,6 +1036,59 @@ impl ToValue for DeleteInternetGatewayRequest {
         let mut m = BTreeMap::new();
         put(&mut m, "DryRun", self.dry_run);
         put(&mut m, "InternetGatewayId", Some(self.internet_gateway_id));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteKeyPairRequest {
+    pub key_name: Option<String>,
+    pub key_pair_id: Option<String>,
+    pub dry_run: Option<bool>,
+}
+
+impl FromValue for DeleteKeyPairRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            key_name: take(&mut m, "KeyName")?,
+            key_pair_id: take(&mut m, "KeyPairId")?,
+            dry_run: take(&mut m, "DryRun")?,
+        })
+    }
+}
+
+impl ToValue for DeleteKeyPairRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "KeyName", self.key_name);
+        put(&mut m, "KeyPairId", self.key_pair_id);
+        put(&mut m, "DryRun", self.dry_run);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteKeyPairResult {
+    pub r#return: Option<bool>,
+    pub key_pair_id: Option<String>,
+}
+
+impl FromValue for DeleteKeyPairResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            r#return: take(&mut m, "Return")?,
+            key_pair_id: take(&mut m, "KeyPairId")?,
+        })
+    }
+}
+
+impl ToValue for DeleteKeyPairResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Return", self.r#return);
+        put(&mut m, "KeyPairId", self.key_pair_id);
         Value::Map(m)
     }
 }
@@ -1266,6 +1387,127 @@ impl ToValue for DescribeAvailabilityZonesResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeInstanceTypeOfferingsRequest {
+    pub dry_run: Option<bool>,
+    pub location_type: Option<String>,
+    pub filters: Option<Vec<Filter>>,
+    pub max_results: Option<i32>,
+    pub next_token: Option<String>,
+}
+
+impl FromValue for DescribeInstanceTypeOfferingsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dry_run: take(&mut m, "DryRun")?,
+            location_type: take(&mut m, "LocationType")?,
+            filters: take(&mut m, "Filters")?,
+            max_results: take(&mut m, "MaxResults")?,
+            next_token: take(&mut m, "NextToken")?,
+        })
+    }
+}
+
+impl ToValue for DescribeInstanceTypeOfferingsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "LocationType", self.location_type);
+        put(&mut m, "Filters", self.filters);
+        put(&mut m, "MaxResults", self.max_results);
+        put(&mut m, "NextToken", self.next_token);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeInstanceTypeOfferingsResult {
+    pub instance_type_offerings: Option<Vec<InstanceTypeOffering>>,
+    pub next_token: Option<String>,
+}
+
+impl FromValue for DescribeInstanceTypeOfferingsResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            instance_type_offerings: take(&mut m, "InstanceTypeOfferings")?,
+            next_token: take(&mut m, "NextToken")?,
+        })
+    }
+}
+
+impl ToValue for DescribeInstanceTypeOfferingsResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "InstanceTypeOfferings", self.instance_type_offerings);
+        put(&mut m, "NextToken", self.next_token);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeInstanceTypesRequest {
+    pub dry_run: Option<bool>,
+    pub instance_types: Option<Vec<String>>,
+    pub filters: Option<Vec<Filter>>,
+    pub max_results: Option<i32>,
+    pub next_token: Option<String>,
+    pub include_unsupported_in_region: Option<bool>,
+}
+
+impl FromValue for DescribeInstanceTypesRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dry_run: take(&mut m, "DryRun")?,
+            instance_types: take(&mut m, "InstanceTypes")?,
+            filters: take(&mut m, "Filters")?,
+            max_results: take(&mut m, "MaxResults")?,
+            next_token: take(&mut m, "NextToken")?,
+            include_unsupported_in_region: take(&mut m, "IncludeUnsupportedInRegion")?,
+        })
+    }
+}
+
+impl ToValue for DescribeInstanceTypesRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "InstanceTypes", self.instance_types);
+        put(&mut m, "Filters", self.filters);
+        put(&mut m, "MaxResults", self.max_results);
+        put(&mut m, "NextToken", self.next_token);
+        put(&mut m, "IncludeUnsupportedInRegion", self.include_unsupported_in_region);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeInstanceTypesResult {
+    pub instance_types: Option<Vec<InstanceTypeInfo>>,
+    pub next_token: Option<String>,
+}
+
+impl FromValue for DescribeInstanceTypesResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            instance_types: take(&mut m, "InstanceTypes")?,
+            next_token: take(&mut m, "NextToken")?,
+        })
+    }
+}
+
+impl ToValue for DescribeInstanceTypesResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "InstanceTypes", self.instance_types);
+        put(&mut m, "NextToken", self.next_token);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeInternetGatewaysRequest {
     pub next_token: Option<String>,
     pub max_results: Option<i32>,
@@ -1320,6 +1562,62 @@ impl ToValue for DescribeInternetGatewaysResult {
         let mut m = BTreeMap::new();
         put(&mut m, "InternetGateways", self.internet_gateways);
         put(&mut m, "NextToken", self.next_token);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeKeyPairsRequest {
+    pub key_names: Option<Vec<String>>,
+    pub key_pair_ids: Option<Vec<String>>,
+    pub include_public_key: Option<bool>,
+    pub dry_run: Option<bool>,
+    pub filters: Option<Vec<Filter>>,
+}
+
+impl FromValue for DescribeKeyPairsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            key_names: take(&mut m, "KeyNames")?,
+            key_pair_ids: take(&mut m, "KeyPairIds")?,
+            include_public_key: take(&mut m, "IncludePublicKey")?,
+            dry_run: take(&mut m, "DryRun")?,
+            filters: take(&mut m, "Filters")?,
+        })
+    }
+}
+
+impl ToValue for DescribeKeyPairsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "KeyNames", self.key_names);
+        put(&mut m, "KeyPairIds", self.key_pair_ids);
+        put(&mut m, "IncludePublicKey", self.include_public_key);
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "Filters", self.filters);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeKeyPairsResult {
+    pub key_pairs: Option<Vec<KeyPairInfo>>,
+}
+
+impl FromValue for DescribeKeyPairsResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            key_pairs: take(&mut m, "KeyPairs")?,
+        })
+    }
+}
+
+impl ToValue for DescribeKeyPairsResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "KeyPairs", self.key_pairs);
         Value::Map(m)
     }
 }
@@ -1844,6 +2142,176 @@ impl ToValue for DisassociateRouteTableRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct DiskInfo {
+    pub size_in_gb: Option<i64>,
+    pub count: Option<i32>,
+    pub r#type: Option<String>,
+}
+
+impl FromValue for DiskInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            size_in_gb: take(&mut m, "SizeInGB")?,
+            count: take(&mut m, "Count")?,
+            r#type: take(&mut m, "Type")?,
+        })
+    }
+}
+
+impl ToValue for DiskInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "SizeInGB", self.size_in_gb);
+        put(&mut m, "Count", self.count);
+        put(&mut m, "Type", self.r#type);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EbsCardInfo {
+    pub ebs_card_index: Option<i32>,
+    pub baseline_bandwidth_in_mbps: Option<i32>,
+    pub baseline_throughput_in_m_bps: Option<f64>,
+    pub baseline_iops: Option<i32>,
+    pub maximum_bandwidth_in_mbps: Option<i32>,
+    pub maximum_throughput_in_m_bps: Option<f64>,
+    pub maximum_iops: Option<i32>,
+}
+
+impl FromValue for EbsCardInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            ebs_card_index: take(&mut m, "EbsCardIndex")?,
+            baseline_bandwidth_in_mbps: take(&mut m, "BaselineBandwidthInMbps")?,
+            baseline_throughput_in_m_bps: take(&mut m, "BaselineThroughputInMBps")?,
+            baseline_iops: take(&mut m, "BaselineIops")?,
+            maximum_bandwidth_in_mbps: take(&mut m, "MaximumBandwidthInMbps")?,
+            maximum_throughput_in_m_bps: take(&mut m, "MaximumThroughputInMBps")?,
+            maximum_iops: take(&mut m, "MaximumIops")?,
+        })
+    }
+}
+
+impl ToValue for EbsCardInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "EbsCardIndex", self.ebs_card_index);
+        put(&mut m, "BaselineBandwidthInMbps", self.baseline_bandwidth_in_mbps);
+        put(&mut m, "BaselineThroughputInMBps", self.baseline_throughput_in_m_bps);
+        put(&mut m, "BaselineIops", self.baseline_iops);
+        put(&mut m, "MaximumBandwidthInMbps", self.maximum_bandwidth_in_mbps);
+        put(&mut m, "MaximumThroughputInMBps", self.maximum_throughput_in_m_bps);
+        put(&mut m, "MaximumIops", self.maximum_iops);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EbsInfo {
+    pub ebs_optimized_support: Option<String>,
+    pub encryption_support: Option<String>,
+    pub ebs_optimized_info: Option<EbsOptimizedInfo>,
+    pub nvme_support: Option<String>,
+    pub maximum_ebs_attachments: Option<i32>,
+    pub attachment_limit_type: Option<String>,
+    pub maximum_ebs_cards: Option<i32>,
+    pub ebs_cards: Option<Vec<EbsCardInfo>>,
+}
+
+impl FromValue for EbsInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            ebs_optimized_support: take(&mut m, "EbsOptimizedSupport")?,
+            encryption_support: take(&mut m, "EncryptionSupport")?,
+            ebs_optimized_info: take(&mut m, "EbsOptimizedInfo")?,
+            nvme_support: take(&mut m, "NvmeSupport")?,
+            maximum_ebs_attachments: take(&mut m, "MaximumEbsAttachments")?,
+            attachment_limit_type: take(&mut m, "AttachmentLimitType")?,
+            maximum_ebs_cards: take(&mut m, "MaximumEbsCards")?,
+            ebs_cards: take(&mut m, "EbsCards")?,
+        })
+    }
+}
+
+impl ToValue for EbsInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "EbsOptimizedSupport", self.ebs_optimized_support);
+        put(&mut m, "EncryptionSupport", self.encryption_support);
+        put(&mut m, "EbsOptimizedInfo", self.ebs_optimized_info);
+        put(&mut m, "NvmeSupport", self.nvme_support);
+        put(&mut m, "MaximumEbsAttachments", self.maximum_ebs_attachments);
+        put(&mut m, "AttachmentLimitType", self.attachment_limit_type);
+        put(&mut m, "MaximumEbsCards", self.maximum_ebs_cards);
+        put(&mut m, "EbsCards", self.ebs_cards);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EbsOptimizedInfo {
+    pub baseline_bandwidth_in_mbps: Option<i32>,
+    pub baseline_throughput_in_m_bps: Option<f64>,
+    pub baseline_iops: Option<i32>,
+    pub maximum_bandwidth_in_mbps: Option<i32>,
+    pub maximum_throughput_in_m_bps: Option<f64>,
+    pub maximum_iops: Option<i32>,
+}
+
+impl FromValue for EbsOptimizedInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            baseline_bandwidth_in_mbps: take(&mut m, "BaselineBandwidthInMbps")?,
+            baseline_throughput_in_m_bps: take(&mut m, "BaselineThroughputInMBps")?,
+            baseline_iops: take(&mut m, "BaselineIops")?,
+            maximum_bandwidth_in_mbps: take(&mut m, "MaximumBandwidthInMbps")?,
+            maximum_throughput_in_m_bps: take(&mut m, "MaximumThroughputInMBps")?,
+            maximum_iops: take(&mut m, "MaximumIops")?,
+        })
+    }
+}
+
+impl ToValue for EbsOptimizedInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "BaselineBandwidthInMbps", self.baseline_bandwidth_in_mbps);
+        put(&mut m, "BaselineThroughputInMBps", self.baseline_throughput_in_m_bps);
+        put(&mut m, "BaselineIops", self.baseline_iops);
+        put(&mut m, "MaximumBandwidthInMbps", self.maximum_bandwidth_in_mbps);
+        put(&mut m, "MaximumThroughputInMBps", self.maximum_throughput_in_m_bps);
+        put(&mut m, "MaximumIops", self.maximum_iops);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EfaInfo {
+    pub maximum_efa_interfaces: Option<i32>,
+}
+
+impl FromValue for EfaInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            maximum_efa_interfaces: take(&mut m, "MaximumEfaInterfaces")?,
+        })
+    }
+}
+
+impl ToValue for EfaInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "MaximumEfaInterfaces", self.maximum_efa_interfaces);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Filter {
     pub name: Option<String>,
     pub values: Option<Vec<String>>,
@@ -1864,6 +2332,485 @@ impl ToValue for Filter {
         let mut m = BTreeMap::new();
         put(&mut m, "Name", self.name);
         put(&mut m, "Values", self.values);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FpgaDeviceInfo {
+    pub name: Option<String>,
+    pub manufacturer: Option<String>,
+    pub count: Option<i32>,
+    pub memory_info: Option<FpgaDeviceMemoryInfo>,
+}
+
+impl FromValue for FpgaDeviceInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            name: take(&mut m, "Name")?,
+            manufacturer: take(&mut m, "Manufacturer")?,
+            count: take(&mut m, "Count")?,
+            memory_info: take(&mut m, "MemoryInfo")?,
+        })
+    }
+}
+
+impl ToValue for FpgaDeviceInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Name", self.name);
+        put(&mut m, "Manufacturer", self.manufacturer);
+        put(&mut m, "Count", self.count);
+        put(&mut m, "MemoryInfo", self.memory_info);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FpgaDeviceMemoryInfo {
+    pub size_in_mi_b: Option<i32>,
+}
+
+impl FromValue for FpgaDeviceMemoryInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            size_in_mi_b: take(&mut m, "SizeInMiB")?,
+        })
+    }
+}
+
+impl ToValue for FpgaDeviceMemoryInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "SizeInMiB", self.size_in_mi_b);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FpgaInfo {
+    pub fpgas: Option<Vec<FpgaDeviceInfo>>,
+    pub total_fpga_memory_in_mi_b: Option<i32>,
+}
+
+impl FromValue for FpgaInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            fpgas: take(&mut m, "Fpgas")?,
+            total_fpga_memory_in_mi_b: take(&mut m, "TotalFpgaMemoryInMiB")?,
+        })
+    }
+}
+
+impl ToValue for FpgaInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Fpgas", self.fpgas);
+        put(&mut m, "TotalFpgaMemoryInMiB", self.total_fpga_memory_in_mi_b);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GpuDeviceInfo {
+    pub name: Option<String>,
+    pub manufacturer: Option<String>,
+    pub count: Option<i32>,
+    pub logical_gpu_count: Option<i32>,
+    pub gpu_partition_size: Option<f64>,
+    pub workloads: Option<Vec<String>>,
+    pub memory_info: Option<GpuDeviceMemoryInfo>,
+}
+
+impl FromValue for GpuDeviceInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            name: take(&mut m, "Name")?,
+            manufacturer: take(&mut m, "Manufacturer")?,
+            count: take(&mut m, "Count")?,
+            logical_gpu_count: take(&mut m, "LogicalGpuCount")?,
+            gpu_partition_size: take(&mut m, "GpuPartitionSize")?,
+            workloads: take(&mut m, "Workloads")?,
+            memory_info: take(&mut m, "MemoryInfo")?,
+        })
+    }
+}
+
+impl ToValue for GpuDeviceInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Name", self.name);
+        put(&mut m, "Manufacturer", self.manufacturer);
+        put(&mut m, "Count", self.count);
+        put(&mut m, "LogicalGpuCount", self.logical_gpu_count);
+        put(&mut m, "GpuPartitionSize", self.gpu_partition_size);
+        put(&mut m, "Workloads", self.workloads);
+        put(&mut m, "MemoryInfo", self.memory_info);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GpuDeviceMemoryInfo {
+    pub size_in_mi_b: Option<i32>,
+}
+
+impl FromValue for GpuDeviceMemoryInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            size_in_mi_b: take(&mut m, "SizeInMiB")?,
+        })
+    }
+}
+
+impl ToValue for GpuDeviceMemoryInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "SizeInMiB", self.size_in_mi_b);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GpuInfo {
+    pub gpus: Option<Vec<GpuDeviceInfo>>,
+    pub total_gpu_memory_in_mi_b: Option<i32>,
+}
+
+impl FromValue for GpuInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            gpus: take(&mut m, "Gpus")?,
+            total_gpu_memory_in_mi_b: take(&mut m, "TotalGpuMemoryInMiB")?,
+        })
+    }
+}
+
+impl ToValue for GpuInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Gpus", self.gpus);
+        put(&mut m, "TotalGpuMemoryInMiB", self.total_gpu_memory_in_mi_b);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ImportKeyPairRequest {
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    pub dry_run: Option<bool>,
+    pub key_name: String,
+    pub public_key_material: Blob,
+}
+
+impl FromValue for ImportKeyPairRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            tag_specifications: take(&mut m, "TagSpecifications")?,
+            dry_run: take(&mut m, "DryRun")?,
+            key_name: required(&mut m, "KeyName")?,
+            public_key_material: required(&mut m, "PublicKeyMaterial")?,
+        })
+    }
+}
+
+impl ToValue for ImportKeyPairRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "TagSpecifications", self.tag_specifications);
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "KeyName", Some(self.key_name));
+        put(&mut m, "PublicKeyMaterial", Some(self.public_key_material));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ImportKeyPairResult {
+    pub key_fingerprint: Option<String>,
+    pub key_name: Option<String>,
+    pub key_pair_id: Option<String>,
+    pub tags: Option<Vec<Tag>>,
+}
+
+impl FromValue for ImportKeyPairResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            key_fingerprint: take(&mut m, "KeyFingerprint")?,
+            key_name: take(&mut m, "KeyName")?,
+            key_pair_id: take(&mut m, "KeyPairId")?,
+            tags: take(&mut m, "Tags")?,
+        })
+    }
+}
+
+impl ToValue for ImportKeyPairResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "KeyFingerprint", self.key_fingerprint);
+        put(&mut m, "KeyName", self.key_name);
+        put(&mut m, "KeyPairId", self.key_pair_id);
+        put(&mut m, "Tags", self.tags);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InferenceAcceleratorInfo {
+    pub accelerators: Option<Vec<InferenceDeviceInfo>>,
+    pub total_inference_memory_in_mi_b: Option<i32>,
+}
+
+impl FromValue for InferenceAcceleratorInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            accelerators: take(&mut m, "Accelerators")?,
+            total_inference_memory_in_mi_b: take(&mut m, "TotalInferenceMemoryInMiB")?,
+        })
+    }
+}
+
+impl ToValue for InferenceAcceleratorInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Accelerators", self.accelerators);
+        put(&mut m, "TotalInferenceMemoryInMiB", self.total_inference_memory_in_mi_b);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InferenceDeviceInfo {
+    pub count: Option<i32>,
+    pub name: Option<String>,
+    pub manufacturer: Option<String>,
+    pub memory_info: Option<InferenceDeviceMemoryInfo>,
+}
+
+impl FromValue for InferenceDeviceInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            count: take(&mut m, "Count")?,
+            name: take(&mut m, "Name")?,
+            manufacturer: take(&mut m, "Manufacturer")?,
+            memory_info: take(&mut m, "MemoryInfo")?,
+        })
+    }
+}
+
+impl ToValue for InferenceDeviceInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Count", self.count);
+        put(&mut m, "Name", self.name);
+        put(&mut m, "Manufacturer", self.manufacturer);
+        put(&mut m, "MemoryInfo", self.memory_info);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InferenceDeviceMemoryInfo {
+    pub size_in_mi_b: Option<i32>,
+}
+
+impl FromValue for InferenceDeviceMemoryInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            size_in_mi_b: take(&mut m, "SizeInMiB")?,
+        })
+    }
+}
+
+impl ToValue for InferenceDeviceMemoryInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "SizeInMiB", self.size_in_mi_b);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceStorageInfo {
+    pub total_size_in_gb: Option<i64>,
+    pub disks: Option<Vec<DiskInfo>>,
+    pub nvme_support: Option<String>,
+    pub encryption_support: Option<String>,
+}
+
+impl FromValue for InstanceStorageInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            total_size_in_gb: take(&mut m, "TotalSizeInGB")?,
+            disks: take(&mut m, "Disks")?,
+            nvme_support: take(&mut m, "NvmeSupport")?,
+            encryption_support: take(&mut m, "EncryptionSupport")?,
+        })
+    }
+}
+
+impl ToValue for InstanceStorageInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "TotalSizeInGB", self.total_size_in_gb);
+        put(&mut m, "Disks", self.disks);
+        put(&mut m, "NvmeSupport", self.nvme_support);
+        put(&mut m, "EncryptionSupport", self.encryption_support);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceTypeInfo {
+    pub instance_type: Option<String>,
+    pub current_generation: Option<bool>,
+    pub free_tier_eligible: Option<bool>,
+    pub supported_usage_classes: Option<Vec<String>>,
+    pub supported_root_device_types: Option<Vec<String>>,
+    pub supported_virtualization_types: Option<Vec<String>>,
+    pub bare_metal: Option<bool>,
+    pub hypervisor: Option<String>,
+    pub processor_info: Option<ProcessorInfo>,
+    pub v_cpu_info: Option<VCpuInfo>,
+    pub memory_info: Option<MemoryInfo>,
+    pub instance_storage_supported: Option<bool>,
+    pub instance_storage_info: Option<InstanceStorageInfo>,
+    pub ebs_info: Option<EbsInfo>,
+    pub network_info: Option<NetworkInfo>,
+    pub gpu_info: Option<GpuInfo>,
+    pub fpga_info: Option<FpgaInfo>,
+    pub placement_group_info: Option<PlacementGroupInfo>,
+    pub inference_accelerator_info: Option<InferenceAcceleratorInfo>,
+    pub hibernation_supported: Option<bool>,
+    pub burstable_performance_supported: Option<bool>,
+    pub dedicated_hosts_supported: Option<bool>,
+    pub auto_recovery_supported: Option<bool>,
+    pub supported_boot_modes: Option<Vec<String>>,
+    pub nitro_enclaves_support: Option<String>,
+    pub nitro_tpm_support: Option<String>,
+    pub nitro_tpm_info: Option<NitroTpmInfo>,
+    pub media_accelerator_info: Option<MediaAcceleratorInfo>,
+    pub neuron_info: Option<NeuronInfo>,
+    pub phc_support: Option<String>,
+    pub reboot_migration_support: Option<String>,
+    pub supported_in_region: Option<bool>,
+}
+
+impl FromValue for InstanceTypeInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            instance_type: take(&mut m, "InstanceType")?,
+            current_generation: take(&mut m, "CurrentGeneration")?,
+            free_tier_eligible: take(&mut m, "FreeTierEligible")?,
+            supported_usage_classes: take(&mut m, "SupportedUsageClasses")?,
+            supported_root_device_types: take(&mut m, "SupportedRootDeviceTypes")?,
+            supported_virtualization_types: take(&mut m, "SupportedVirtualizationTypes")?,
+            bare_metal: take(&mut m, "BareMetal")?,
+            hypervisor: take(&mut m, "Hypervisor")?,
+            processor_info: take(&mut m, "ProcessorInfo")?,
+            v_cpu_info: take(&mut m, "VCpuInfo")?,
+            memory_info: take(&mut m, "MemoryInfo")?,
+            instance_storage_supported: take(&mut m, "InstanceStorageSupported")?,
+            instance_storage_info: take(&mut m, "InstanceStorageInfo")?,
+            ebs_info: take(&mut m, "EbsInfo")?,
+            network_info: take(&mut m, "NetworkInfo")?,
+            gpu_info: take(&mut m, "GpuInfo")?,
+            fpga_info: take(&mut m, "FpgaInfo")?,
+            placement_group_info: take(&mut m, "PlacementGroupInfo")?,
+            inference_accelerator_info: take(&mut m, "InferenceAcceleratorInfo")?,
+            hibernation_supported: take(&mut m, "HibernationSupported")?,
+            burstable_performance_supported: take(&mut m, "BurstablePerformanceSupported")?,
+            dedicated_hosts_supported: take(&mut m, "DedicatedHostsSupported")?,
+            auto_recovery_supported: take(&mut m, "AutoRecoverySupported")?,
+            supported_boot_modes: take(&mut m, "SupportedBootModes")?,
+            nitro_enclaves_support: take(&mut m, "NitroEnclavesSupport")?,
+            nitro_tpm_support: take(&mut m, "NitroTpmSupport")?,
+            nitro_tpm_info: take(&mut m, "NitroTpmInfo")?,
+            media_accelerator_info: take(&mut m, "MediaAcceleratorInfo")?,
+            neuron_info: take(&mut m, "NeuronInfo")?,
+            phc_support: take(&mut m, "PhcSupport")?,
+            reboot_migration_support: take(&mut m, "RebootMigrationSupport")?,
+            supported_in_region: take(&mut m, "SupportedInRegion")?,
+        })
+    }
+}
+
+impl ToValue for InstanceTypeInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "InstanceType", self.instance_type);
+        put(&mut m, "CurrentGeneration", self.current_generation);
+        put(&mut m, "FreeTierEligible", self.free_tier_eligible);
+        put(&mut m, "SupportedUsageClasses", self.supported_usage_classes);
+        put(&mut m, "SupportedRootDeviceTypes", self.supported_root_device_types);
+        put(&mut m, "SupportedVirtualizationTypes", self.supported_virtualization_types);
+        put(&mut m, "BareMetal", self.bare_metal);
+        put(&mut m, "Hypervisor", self.hypervisor);
+        put(&mut m, "ProcessorInfo", self.processor_info);
+        put(&mut m, "VCpuInfo", self.v_cpu_info);
+        put(&mut m, "MemoryInfo", self.memory_info);
+        put(&mut m, "InstanceStorageSupported", self.instance_storage_supported);
+        put(&mut m, "InstanceStorageInfo", self.instance_storage_info);
+        put(&mut m, "EbsInfo", self.ebs_info);
+        put(&mut m, "NetworkInfo", self.network_info);
+        put(&mut m, "GpuInfo", self.gpu_info);
+        put(&mut m, "FpgaInfo", self.fpga_info);
+        put(&mut m, "PlacementGroupInfo", self.placement_group_info);
+        put(&mut m, "InferenceAcceleratorInfo", self.inference_accelerator_info);
+        put(&mut m, "HibernationSupported", self.hibernation_supported);
+        put(&mut m, "BurstablePerformanceSupported", self.burstable_performance_supported);
+        put(&mut m, "DedicatedHostsSupported", self.dedicated_hosts_supported);
+        put(&mut m, "AutoRecoverySupported", self.auto_recovery_supported);
+        put(&mut m, "SupportedBootModes", self.supported_boot_modes);
+        put(&mut m, "NitroEnclavesSupport", self.nitro_enclaves_support);
+        put(&mut m, "NitroTpmSupport", self.nitro_tpm_support);
+        put(&mut m, "NitroTpmInfo", self.nitro_tpm_info);
+        put(&mut m, "MediaAcceleratorInfo", self.media_accelerator_info);
+        put(&mut m, "NeuronInfo", self.neuron_info);
+        put(&mut m, "PhcSupport", self.phc_support);
+        put(&mut m, "RebootMigrationSupport", self.reboot_migration_support);
+        put(&mut m, "SupportedInRegion", self.supported_in_region);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceTypeOffering {
+    pub instance_type: Option<String>,
+    pub location_type: Option<String>,
+    pub location: Option<String>,
+}
+
+impl FromValue for InstanceTypeOffering {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            instance_type: take(&mut m, "InstanceType")?,
+            location_type: take(&mut m, "LocationType")?,
+            location: take(&mut m, "Location")?,
+        })
+    }
+}
+
+impl ToValue for InstanceTypeOffering {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "InstanceType", self.instance_type);
+        put(&mut m, "LocationType", self.location_type);
+        put(&mut m, "Location", self.location);
         Value::Map(m)
     }
 }
@@ -2015,6 +2962,180 @@ impl ToValue for Ipv6Range {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct KeyPair {
+    pub key_pair_id: Option<String>,
+    pub tags: Option<Vec<Tag>>,
+    pub key_name: Option<String>,
+    pub key_fingerprint: Option<String>,
+    pub key_material: Option<String>,
+}
+
+impl FromValue for KeyPair {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            key_pair_id: take(&mut m, "KeyPairId")?,
+            tags: take(&mut m, "Tags")?,
+            key_name: take(&mut m, "KeyName")?,
+            key_fingerprint: take(&mut m, "KeyFingerprint")?,
+            key_material: take(&mut m, "KeyMaterial")?,
+        })
+    }
+}
+
+impl ToValue for KeyPair {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "KeyPairId", self.key_pair_id);
+        put(&mut m, "Tags", self.tags);
+        put(&mut m, "KeyName", self.key_name);
+        put(&mut m, "KeyFingerprint", self.key_fingerprint);
+        put(&mut m, "KeyMaterial", self.key_material);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct KeyPairInfo {
+    pub key_pair_id: Option<String>,
+    pub key_type: Option<String>,
+    pub tags: Option<Vec<Tag>>,
+    pub public_key: Option<String>,
+    pub create_time: Option<Timestamp>,
+    pub key_name: Option<String>,
+    pub key_fingerprint: Option<String>,
+}
+
+impl FromValue for KeyPairInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            key_pair_id: take(&mut m, "KeyPairId")?,
+            key_type: take(&mut m, "KeyType")?,
+            tags: take(&mut m, "Tags")?,
+            public_key: take(&mut m, "PublicKey")?,
+            create_time: take(&mut m, "CreateTime")?,
+            key_name: take(&mut m, "KeyName")?,
+            key_fingerprint: take(&mut m, "KeyFingerprint")?,
+        })
+    }
+}
+
+impl ToValue for KeyPairInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "KeyPairId", self.key_pair_id);
+        put(&mut m, "KeyType", self.key_type);
+        put(&mut m, "Tags", self.tags);
+        put(&mut m, "PublicKey", self.public_key);
+        put(&mut m, "CreateTime", self.create_time);
+        put(&mut m, "KeyName", self.key_name);
+        put(&mut m, "KeyFingerprint", self.key_fingerprint);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MediaAcceleratorInfo {
+    pub accelerators: Option<Vec<MediaDeviceInfo>>,
+    pub total_media_memory_in_mi_b: Option<i32>,
+}
+
+impl FromValue for MediaAcceleratorInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            accelerators: take(&mut m, "Accelerators")?,
+            total_media_memory_in_mi_b: take(&mut m, "TotalMediaMemoryInMiB")?,
+        })
+    }
+}
+
+impl ToValue for MediaAcceleratorInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Accelerators", self.accelerators);
+        put(&mut m, "TotalMediaMemoryInMiB", self.total_media_memory_in_mi_b);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MediaDeviceInfo {
+    pub count: Option<i32>,
+    pub name: Option<String>,
+    pub manufacturer: Option<String>,
+    pub memory_info: Option<MediaDeviceMemoryInfo>,
+}
+
+impl FromValue for MediaDeviceInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            count: take(&mut m, "Count")?,
+            name: take(&mut m, "Name")?,
+            manufacturer: take(&mut m, "Manufacturer")?,
+            memory_info: take(&mut m, "MemoryInfo")?,
+        })
+    }
+}
+
+impl ToValue for MediaDeviceInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Count", self.count);
+        put(&mut m, "Name", self.name);
+        put(&mut m, "Manufacturer", self.manufacturer);
+        put(&mut m, "MemoryInfo", self.memory_info);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MediaDeviceMemoryInfo {
+    pub size_in_mi_b: Option<i32>,
+}
+
+impl FromValue for MediaDeviceMemoryInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            size_in_mi_b: take(&mut m, "SizeInMiB")?,
+        })
+    }
+}
+
+impl ToValue for MediaDeviceMemoryInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "SizeInMiB", self.size_in_mi_b);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MemoryInfo {
+    pub size_in_mi_b: Option<i64>,
+}
+
+impl FromValue for MemoryInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            size_in_mi_b: take(&mut m, "SizeInMiB")?,
+        })
+    }
+}
+
+impl ToValue for MemoryInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "SizeInMiB", self.size_in_mi_b);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ModifySubnetAttributeRequest {
     pub assign_ipv6_address_on_creation: Option<AttributeBooleanValue>,
     pub map_public_ip_on_launch: Option<AttributeBooleanValue>,
@@ -2098,6 +3219,278 @@ impl ToValue for ModifyVpcAttributeRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct NetworkCardInfo {
+    pub network_card_index: Option<i32>,
+    pub network_performance: Option<String>,
+    pub maximum_network_interfaces: Option<i32>,
+    pub additional_flexible_network_interfaces: Option<i32>,
+    pub baseline_bandwidth_in_gbps: Option<f64>,
+    pub peak_bandwidth_in_gbps: Option<f64>,
+    pub default_ena_queue_count_per_interface: Option<i32>,
+    pub maximum_ena_queue_count: Option<i32>,
+    pub maximum_ena_queue_count_per_interface: Option<i32>,
+    pub interface_types: Option<Vec<String>>,
+}
+
+impl FromValue for NetworkCardInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            network_card_index: take(&mut m, "NetworkCardIndex")?,
+            network_performance: take(&mut m, "NetworkPerformance")?,
+            maximum_network_interfaces: take(&mut m, "MaximumNetworkInterfaces")?,
+            additional_flexible_network_interfaces: take(&mut m, "AdditionalFlexibleNetworkInterfaces")?,
+            baseline_bandwidth_in_gbps: take(&mut m, "BaselineBandwidthInGbps")?,
+            peak_bandwidth_in_gbps: take(&mut m, "PeakBandwidthInGbps")?,
+            default_ena_queue_count_per_interface: take(&mut m, "DefaultEnaQueueCountPerInterface")?,
+            maximum_ena_queue_count: take(&mut m, "MaximumEnaQueueCount")?,
+            maximum_ena_queue_count_per_interface: take(&mut m, "MaximumEnaQueueCountPerInterface")?,
+            interface_types: take(&mut m, "InterfaceTypes")?,
+        })
+    }
+}
+
+impl ToValue for NetworkCardInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "NetworkCardIndex", self.network_card_index);
+        put(&mut m, "NetworkPerformance", self.network_performance);
+        put(&mut m, "MaximumNetworkInterfaces", self.maximum_network_interfaces);
+        put(&mut m, "AdditionalFlexibleNetworkInterfaces", self.additional_flexible_network_interfaces);
+        put(&mut m, "BaselineBandwidthInGbps", self.baseline_bandwidth_in_gbps);
+        put(&mut m, "PeakBandwidthInGbps", self.peak_bandwidth_in_gbps);
+        put(&mut m, "DefaultEnaQueueCountPerInterface", self.default_ena_queue_count_per_interface);
+        put(&mut m, "MaximumEnaQueueCount", self.maximum_ena_queue_count);
+        put(&mut m, "MaximumEnaQueueCountPerInterface", self.maximum_ena_queue_count_per_interface);
+        put(&mut m, "InterfaceTypes", self.interface_types);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NetworkInfo {
+    pub network_performance: Option<String>,
+    pub maximum_network_interfaces: Option<i32>,
+    pub maximum_network_cards: Option<i32>,
+    pub default_network_card_index: Option<i32>,
+    pub network_cards: Option<Vec<NetworkCardInfo>>,
+    pub ipv4_addresses_per_interface: Option<i32>,
+    pub ipv6_addresses_per_interface: Option<i32>,
+    pub ipv6_supported: Option<bool>,
+    pub ena_support: Option<String>,
+    pub efa_supported: Option<bool>,
+    pub efa_info: Option<EfaInfo>,
+    pub encryption_in_transit_supported: Option<bool>,
+    pub ena_srd_supported: Option<bool>,
+    pub bandwidth_weightings: Option<Vec<String>>,
+    pub flexible_ena_queues_support: Option<String>,
+    pub connection_tracking_configuration: Option<DefaultConnectionTrackingConfiguration>,
+    pub secondary_network_supported: Option<bool>,
+    pub maximum_secondary_network_interfaces: Option<i32>,
+    pub ipv4_addresses_per_secondary_interface: Option<i32>,
+}
+
+impl FromValue for NetworkInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            network_performance: take(&mut m, "NetworkPerformance")?,
+            maximum_network_interfaces: take(&mut m, "MaximumNetworkInterfaces")?,
+            maximum_network_cards: take(&mut m, "MaximumNetworkCards")?,
+            default_network_card_index: take(&mut m, "DefaultNetworkCardIndex")?,
+            network_cards: take(&mut m, "NetworkCards")?,
+            ipv4_addresses_per_interface: take(&mut m, "Ipv4AddressesPerInterface")?,
+            ipv6_addresses_per_interface: take(&mut m, "Ipv6AddressesPerInterface")?,
+            ipv6_supported: take(&mut m, "Ipv6Supported")?,
+            ena_support: take(&mut m, "EnaSupport")?,
+            efa_supported: take(&mut m, "EfaSupported")?,
+            efa_info: take(&mut m, "EfaInfo")?,
+            encryption_in_transit_supported: take(&mut m, "EncryptionInTransitSupported")?,
+            ena_srd_supported: take(&mut m, "EnaSrdSupported")?,
+            bandwidth_weightings: take(&mut m, "BandwidthWeightings")?,
+            flexible_ena_queues_support: take(&mut m, "FlexibleEnaQueuesSupport")?,
+            connection_tracking_configuration: take(&mut m, "ConnectionTrackingConfiguration")?,
+            secondary_network_supported: take(&mut m, "SecondaryNetworkSupported")?,
+            maximum_secondary_network_interfaces: take(&mut m, "MaximumSecondaryNetworkInterfaces")?,
+            ipv4_addresses_per_secondary_interface: take(&mut m, "Ipv4AddressesPerSecondaryInterface")?,
+        })
+    }
+}
+
+impl ToValue for NetworkInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "NetworkPerformance", self.network_performance);
+        put(&mut m, "MaximumNetworkInterfaces", self.maximum_network_interfaces);
+        put(&mut m, "MaximumNetworkCards", self.maximum_network_cards);
+        put(&mut m, "DefaultNetworkCardIndex", self.default_network_card_index);
+        put(&mut m, "NetworkCards", self.network_cards);
+        put(&mut m, "Ipv4AddressesPerInterface", self.ipv4_addresses_per_interface);
+        put(&mut m, "Ipv6AddressesPerInterface", self.ipv6_addresses_per_interface);
+        put(&mut m, "Ipv6Supported", self.ipv6_supported);
+        put(&mut m, "EnaSupport", self.ena_support);
+        put(&mut m, "EfaSupported", self.efa_supported);
+        put(&mut m, "EfaInfo", self.efa_info);
+        put(&mut m, "EncryptionInTransitSupported", self.encryption_in_transit_supported);
+        put(&mut m, "EnaSrdSupported", self.ena_srd_supported);
+        put(&mut m, "BandwidthWeightings", self.bandwidth_weightings);
+        put(&mut m, "FlexibleEnaQueuesSupport", self.flexible_ena_queues_support);
+        put(&mut m, "ConnectionTrackingConfiguration", self.connection_tracking_configuration);
+        put(&mut m, "SecondaryNetworkSupported", self.secondary_network_supported);
+        put(&mut m, "MaximumSecondaryNetworkInterfaces", self.maximum_secondary_network_interfaces);
+        put(&mut m, "Ipv4AddressesPerSecondaryInterface", self.ipv4_addresses_per_secondary_interface);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NeuronDeviceCoreInfo {
+    pub count: Option<i32>,
+    pub version: Option<i32>,
+}
+
+impl FromValue for NeuronDeviceCoreInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            count: take(&mut m, "Count")?,
+            version: take(&mut m, "Version")?,
+        })
+    }
+}
+
+impl ToValue for NeuronDeviceCoreInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Count", self.count);
+        put(&mut m, "Version", self.version);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NeuronDeviceInfo {
+    pub count: Option<i32>,
+    pub name: Option<String>,
+    pub core_info: Option<NeuronDeviceCoreInfo>,
+    pub memory_info: Option<NeuronDeviceMemoryInfo>,
+}
+
+impl FromValue for NeuronDeviceInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            count: take(&mut m, "Count")?,
+            name: take(&mut m, "Name")?,
+            core_info: take(&mut m, "CoreInfo")?,
+            memory_info: take(&mut m, "MemoryInfo")?,
+        })
+    }
+}
+
+impl ToValue for NeuronDeviceInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Count", self.count);
+        put(&mut m, "Name", self.name);
+        put(&mut m, "CoreInfo", self.core_info);
+        put(&mut m, "MemoryInfo", self.memory_info);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NeuronDeviceMemoryInfo {
+    pub size_in_mi_b: Option<i32>,
+}
+
+impl FromValue for NeuronDeviceMemoryInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            size_in_mi_b: take(&mut m, "SizeInMiB")?,
+        })
+    }
+}
+
+impl ToValue for NeuronDeviceMemoryInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "SizeInMiB", self.size_in_mi_b);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NeuronInfo {
+    pub neuron_devices: Option<Vec<NeuronDeviceInfo>>,
+    pub total_neuron_device_memory_in_mi_b: Option<i32>,
+}
+
+impl FromValue for NeuronInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            neuron_devices: take(&mut m, "NeuronDevices")?,
+            total_neuron_device_memory_in_mi_b: take(&mut m, "TotalNeuronDeviceMemoryInMiB")?,
+        })
+    }
+}
+
+impl ToValue for NeuronInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "NeuronDevices", self.neuron_devices);
+        put(&mut m, "TotalNeuronDeviceMemoryInMiB", self.total_neuron_device_memory_in_mi_b);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NitroTpmInfo {
+    pub supported_versions: Option<Vec<String>>,
+}
+
+impl FromValue for NitroTpmInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            supported_versions: take(&mut m, "SupportedVersions")?,
+        })
+    }
+}
+
+impl ToValue for NitroTpmInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "SupportedVersions", self.supported_versions);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PlacementGroupInfo {
+    pub supported_strategies: Option<Vec<String>>,
+}
+
+impl FromValue for PlacementGroupInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            supported_strategies: take(&mut m, "SupportedStrategies")?,
+        })
+    }
+}
+
+impl ToValue for PlacementGroupInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "SupportedStrategies", self.supported_strategies);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct PrefixListId {
     pub description: Option<String>,
     pub prefix_list_id: Option<String>,
@@ -2146,6 +3539,37 @@ impl ToValue for PrivateDnsNameOptionsOnLaunch {
         put(&mut m, "HostnameType", self.hostname_type);
         put(&mut m, "EnableResourceNameDnsARecord", self.enable_resource_name_dns_a_record);
         put(&mut m, "EnableResourceNameDnsAAAARecord", self.enable_resource_name_dns_aaaa_record);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProcessorInfo {
+    pub supported_architectures: Option<Vec<String>>,
+    pub sustained_clock_speed_in_ghz: Option<f64>,
+    pub supported_features: Option<Vec<String>>,
+    pub manufacturer: Option<String>,
+}
+
+impl FromValue for ProcessorInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            supported_architectures: take(&mut m, "SupportedArchitectures")?,
+            sustained_clock_speed_in_ghz: take(&mut m, "SustainedClockSpeedInGhz")?,
+            supported_features: take(&mut m, "SupportedFeatures")?,
+            manufacturer: take(&mut m, "Manufacturer")?,
+        })
+    }
+}
+
+impl ToValue for ProcessorInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "SupportedArchitectures", self.supported_architectures);
+        put(&mut m, "SustainedClockSpeedInGhz", self.sustained_clock_speed_in_ghz);
+        put(&mut m, "SupportedFeatures", self.supported_features);
+        put(&mut m, "Manufacturer", self.manufacturer);
         Value::Map(m)
     }
 }
@@ -3022,6 +4446,40 @@ impl ToValue for UserIdGroupPair {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct VCpuInfo {
+    pub default_v_cpus: Option<i32>,
+    pub default_cores: Option<i32>,
+    pub default_threads_per_core: Option<i32>,
+    pub valid_cores: Option<Vec<i32>>,
+    pub valid_threads_per_core: Option<Vec<i32>>,
+}
+
+impl FromValue for VCpuInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            default_v_cpus: take(&mut m, "DefaultVCpus")?,
+            default_cores: take(&mut m, "DefaultCores")?,
+            default_threads_per_core: take(&mut m, "DefaultThreadsPerCore")?,
+            valid_cores: take(&mut m, "ValidCores")?,
+            valid_threads_per_core: take(&mut m, "ValidThreadsPerCore")?,
+        })
+    }
+}
+
+impl ToValue for VCpuInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DefaultVCpus", self.default_v_cpus);
+        put(&mut m, "DefaultCores", self.default_cores);
+        put(&mut m, "DefaultThreadsPerCore", self.default_threads_per_core);
+        put(&mut m, "ValidCores", self.valid_cores);
+        put(&mut m, "ValidThreadsPerCore", self.valid_threads_per_core);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Vpc {
     pub owner_id: Option<String>,
     pub instance_tenancy: Option<String>,
@@ -3342,6 +4800,7 @@ pub trait Handlers: Send + Sync {
     fn authorize_security_group_egress(&self, ctx: &RequestContext, input: AuthorizeSecurityGroupEgressRequest) -> impl Future<Output = Result<AuthorizeSecurityGroupEgressResult, AwsError>> + Send;
     fn authorize_security_group_ingress(&self, ctx: &RequestContext, input: AuthorizeSecurityGroupIngressRequest) -> impl Future<Output = Result<AuthorizeSecurityGroupIngressResult, AwsError>> + Send;
     fn create_internet_gateway(&self, ctx: &RequestContext, input: CreateInternetGatewayRequest) -> impl Future<Output = Result<CreateInternetGatewayResult, AwsError>> + Send;
+    fn create_key_pair(&self, ctx: &RequestContext, input: CreateKeyPairRequest) -> impl Future<Output = Result<KeyPair, AwsError>> + Send;
     fn create_route(&self, ctx: &RequestContext, input: CreateRouteRequest) -> impl Future<Output = Result<CreateRouteResult, AwsError>> + Send;
     fn create_route_table(&self, ctx: &RequestContext, input: CreateRouteTableRequest) -> impl Future<Output = Result<CreateRouteTableResult, AwsError>> + Send;
     fn create_security_group(&self, ctx: &RequestContext, input: CreateSecurityGroupRequest) -> impl Future<Output = Result<CreateSecurityGroupResult, AwsError>> + Send;
@@ -3349,6 +4808,7 @@ pub trait Handlers: Send + Sync {
     fn create_tags(&self, ctx: &RequestContext, input: CreateTagsRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn create_vpc(&self, ctx: &RequestContext, input: CreateVpcRequest) -> impl Future<Output = Result<CreateVpcResult, AwsError>> + Send;
     fn delete_internet_gateway(&self, ctx: &RequestContext, input: DeleteInternetGatewayRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn delete_key_pair(&self, ctx: &RequestContext, input: DeleteKeyPairRequest) -> impl Future<Output = Result<DeleteKeyPairResult, AwsError>> + Send;
     fn delete_route(&self, ctx: &RequestContext, input: DeleteRouteRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn delete_route_table(&self, ctx: &RequestContext, input: DeleteRouteTableRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn delete_security_group(&self, ctx: &RequestContext, input: DeleteSecurityGroupRequest) -> impl Future<Output = Result<DeleteSecurityGroupResult, AwsError>> + Send;
@@ -3357,7 +4817,10 @@ pub trait Handlers: Send + Sync {
     fn delete_vpc(&self, ctx: &RequestContext, input: DeleteVpcRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn describe_account_attributes(&self, ctx: &RequestContext, input: DescribeAccountAttributesRequest) -> impl Future<Output = Result<DescribeAccountAttributesResult, AwsError>> + Send;
     fn describe_availability_zones(&self, ctx: &RequestContext, input: DescribeAvailabilityZonesRequest) -> impl Future<Output = Result<DescribeAvailabilityZonesResult, AwsError>> + Send;
+    fn describe_instance_type_offerings(&self, ctx: &RequestContext, input: DescribeInstanceTypeOfferingsRequest) -> impl Future<Output = Result<DescribeInstanceTypeOfferingsResult, AwsError>> + Send;
+    fn describe_instance_types(&self, ctx: &RequestContext, input: DescribeInstanceTypesRequest) -> impl Future<Output = Result<DescribeInstanceTypesResult, AwsError>> + Send;
     fn describe_internet_gateways(&self, ctx: &RequestContext, input: DescribeInternetGatewaysRequest) -> impl Future<Output = Result<DescribeInternetGatewaysResult, AwsError>> + Send;
+    fn describe_key_pairs(&self, ctx: &RequestContext, input: DescribeKeyPairsRequest) -> impl Future<Output = Result<DescribeKeyPairsResult, AwsError>> + Send;
     fn describe_regions(&self, ctx: &RequestContext, input: DescribeRegionsRequest) -> impl Future<Output = Result<DescribeRegionsResult, AwsError>> + Send;
     fn describe_route_tables(&self, ctx: &RequestContext, input: DescribeRouteTablesRequest) -> impl Future<Output = Result<DescribeRouteTablesResult, AwsError>> + Send;
     fn describe_security_group_rules(&self, ctx: &RequestContext, input: DescribeSecurityGroupRulesRequest) -> impl Future<Output = Result<DescribeSecurityGroupRulesResult, AwsError>> + Send;
@@ -3368,6 +4831,7 @@ pub trait Handlers: Send + Sync {
     fn describe_vpcs(&self, ctx: &RequestContext, input: DescribeVpcsRequest) -> impl Future<Output = Result<DescribeVpcsResult, AwsError>> + Send;
     fn detach_internet_gateway(&self, ctx: &RequestContext, input: DetachInternetGatewayRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn disassociate_route_table(&self, ctx: &RequestContext, input: DisassociateRouteTableRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn import_key_pair(&self, ctx: &RequestContext, input: ImportKeyPairRequest) -> impl Future<Output = Result<ImportKeyPairResult, AwsError>> + Send;
     fn modify_subnet_attribute(&self, ctx: &RequestContext, input: ModifySubnetAttributeRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn modify_vpc_attribute(&self, ctx: &RequestContext, input: ModifyVpcAttributeRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn revoke_security_group_egress(&self, ctx: &RequestContext, input: RevokeSecurityGroupEgressRequest) -> impl Future<Output = Result<RevokeSecurityGroupEgressResult, AwsError>> + Send;
@@ -3388,6 +4852,7 @@ pub fn dispatch<'a, H: Handlers>(
             "AuthorizeSecurityGroupEgress" => h.authorize_security_group_egress(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "AuthorizeSecurityGroupIngress" => h.authorize_security_group_ingress(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateInternetGateway" => h.create_internet_gateway(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "CreateKeyPair" => h.create_key_pair(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateRoute" => h.create_route(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateRouteTable" => h.create_route_table(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateSecurityGroup" => h.create_security_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
@@ -3395,6 +4860,7 @@ pub fn dispatch<'a, H: Handlers>(
             "CreateTags" => h.create_tags(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateVpc" => h.create_vpc(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteInternetGateway" => h.delete_internet_gateway(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DeleteKeyPair" => h.delete_key_pair(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteRoute" => h.delete_route(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteRouteTable" => h.delete_route_table(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteSecurityGroup" => h.delete_security_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
@@ -3403,7 +4869,10 @@ pub fn dispatch<'a, H: Handlers>(
             "DeleteVpc" => h.delete_vpc(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeAccountAttributes" => h.describe_account_attributes(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeAvailabilityZones" => h.describe_availability_zones(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DescribeInstanceTypeOfferings" => h.describe_instance_type_offerings(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DescribeInstanceTypes" => h.describe_instance_types(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeInternetGateways" => h.describe_internet_gateways(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DescribeKeyPairs" => h.describe_key_pairs(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeRegions" => h.describe_regions(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeRouteTables" => h.describe_route_tables(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeSecurityGroupRules" => h.describe_security_group_rules(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
@@ -3414,6 +4883,7 @@ pub fn dispatch<'a, H: Handlers>(
             "DescribeVpcs" => h.describe_vpcs(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DetachInternetGateway" => h.detach_internet_gateway(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DisassociateRouteTable" => h.disassociate_route_table(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "ImportKeyPair" => h.import_key_pair(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ModifySubnetAttribute" => h.modify_subnet_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ModifyVpcAttribute" => h.modify_vpc_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "RevokeSecurityGroupEgress" => h.revoke_security_group_egress(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),

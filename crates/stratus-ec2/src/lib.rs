@@ -6,6 +6,8 @@ mod cidr;
 mod filters;
 #[rustfmt::skip]
 mod generated;
+mod instance_types;
+mod keys;
 mod ops;
 mod state;
 
@@ -13,6 +15,8 @@ use stratus_core::{AwsError, Clock};
 use stratus_store::Store;
 
 use crate::state::Regions;
+
+pub use crate::instance_types::{TypeInfo, instance_type};
 
 pub struct Ec2 {
     regions: Regions,

@@ -165,6 +165,21 @@ pub struct EniRec {
     pub tags: Tags,
 }
 
+/// A key pair: EC2 keeps only the public half.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct KeyPairRec {
+    pub id: String,
+    pub name: String,
+    /// `rsa` or `ed25519`.
+    pub key_type: String,
+    pub fingerprint: String,
+    /// The OpenSSH public key line, without comment.
+    pub public_key: String,
+    pub created_ms: i64,
+    pub tags: Tags,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
 #[serde(default)]
 pub struct RegionState {
@@ -177,6 +192,7 @@ pub struct RegionState {
     pub default_acls: BTreeMap<String, String>,
     pub dhcp_options: String,
     pub enis: BTreeMap<String, EniRec>,
+    pub key_pairs: BTreeMap<String, KeyPairRec>,
 }
 
 /// `prefix-` and 17 hex digits, as EC2 ids are.
@@ -464,6 +480,9 @@ impl RegionState {
         if let Some(v) = self.enis.get_mut(id) {
             return Some(&mut v.tags);
         }
+        if let Some(v) = self.key_pairs.get_mut(id) {
+            return Some(&mut v.tags);
+        }
         None
     }
 
@@ -495,6 +514,11 @@ impl RegionState {
             self.enis
                 .values()
                 .map(|v| (v.id.clone(), "network-interface", &v.tags)),
+        );
+        out.extend(
+            self.key_pairs
+                .values()
+                .map(|v| (v.id.clone(), "key-pair", &v.tags)),
         );
         out
     }

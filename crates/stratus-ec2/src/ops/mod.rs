@@ -1,11 +1,13 @@
 //! The EC2 operations, by resource; the trait impl only routes.
 
 mod gateways;
+pub mod keypairs;
 mod regions;
 mod routes;
 mod security;
 mod subnets;
 mod tags;
+mod types;
 mod vpcs;
 
 use std::collections::BTreeMap;
@@ -86,6 +88,16 @@ pub fn page<T>(
     max: Option<i32>,
     token: Option<&str>,
 ) -> Result<(Vec<T>, Option<String>), AwsError> {
+    page_within(items, max, token, 1000)
+}
+
+/// [`page`] for calls whose `MaxResults` may be at most `limit`.
+pub fn page_within<T>(
+    items: Vec<T>,
+    max: Option<i32>,
+    token: Option<&str>,
+    limit: i32,
+) -> Result<(Vec<T>, Option<String>), AwsError> {
     let start = match token {
         Some(t) => t
             .parse::<usize>()
@@ -95,9 +107,9 @@ pub fn page<T>(
     let Some(max) = max else {
         return Ok((items.into_iter().skip(start).collect(), None));
     };
-    if !(5..=1000).contains(&max) {
+    if !(5..=limit).contains(&max) {
         return Err(invalid(format!(
-            "Value ( {max} ) for parameter maxResults is invalid. Expecting a value between 5 and 1000."
+            "Value ( {max} ) for parameter maxResults is invalid. Expecting a value between 5 and {limit}."
         )));
     }
     let total = items.len();
@@ -145,6 +157,13 @@ impl Handlers for Ec2 {
         i: CreateInternetGatewayRequest,
     ) -> Result<CreateInternetGatewayResult, AwsError> {
         gateways::create(self, ctx, i)
+    }
+    async fn create_key_pair(
+        &self,
+        ctx: &RequestContext,
+        i: CreateKeyPairRequest,
+    ) -> Result<KeyPair, AwsError> {
+        keypairs::create(self, ctx, i)
     }
     async fn create_route(
         &self,
@@ -194,6 +213,13 @@ impl Handlers for Ec2 {
         i: DeleteInternetGatewayRequest,
     ) -> Result<(), AwsError> {
         gateways::delete(self, ctx, i)
+    }
+    async fn delete_key_pair(
+        &self,
+        ctx: &RequestContext,
+        i: DeleteKeyPairRequest,
+    ) -> Result<DeleteKeyPairResult, AwsError> {
+        keypairs::delete(self, ctx, i)
     }
     async fn delete_route(
         &self,
@@ -247,12 +273,33 @@ impl Handlers for Ec2 {
     ) -> Result<DescribeAvailabilityZonesResult, AwsError> {
         regions::zones(ctx, i)
     }
+    async fn describe_instance_type_offerings(
+        &self,
+        ctx: &RequestContext,
+        i: DescribeInstanceTypeOfferingsRequest,
+    ) -> Result<DescribeInstanceTypeOfferingsResult, AwsError> {
+        types::offerings(self, ctx, i)
+    }
+    async fn describe_instance_types(
+        &self,
+        ctx: &RequestContext,
+        i: DescribeInstanceTypesRequest,
+    ) -> Result<DescribeInstanceTypesResult, AwsError> {
+        types::describe(self, ctx, i)
+    }
     async fn describe_internet_gateways(
         &self,
         ctx: &RequestContext,
         i: DescribeInternetGatewaysRequest,
     ) -> Result<DescribeInternetGatewaysResult, AwsError> {
         gateways::describe(self, ctx, i)
+    }
+    async fn describe_key_pairs(
+        &self,
+        ctx: &RequestContext,
+        i: DescribeKeyPairsRequest,
+    ) -> Result<DescribeKeyPairsResult, AwsError> {
+        keypairs::describe(self, ctx, i)
     }
     async fn describe_regions(
         &self,
@@ -323,6 +370,13 @@ impl Handlers for Ec2 {
         i: DisassociateRouteTableRequest,
     ) -> Result<(), AwsError> {
         routes::disassociate(self, ctx, i)
+    }
+    async fn import_key_pair(
+        &self,
+        ctx: &RequestContext,
+        i: ImportKeyPairRequest,
+    ) -> Result<ImportKeyPairResult, AwsError> {
+        keypairs::import(self, ctx, i)
     }
     async fn modify_subnet_attribute(
         &self,

@@ -15,6 +15,7 @@ fn unknown(id: &str) -> AwsError {
         "igw" => ("InvalidInternetGatewayID.NotFound", "internetGateway"),
         "rtb" => ("InvalidRouteTableID.NotFound", "routeTable"),
         "sg" => ("InvalidGroup.NotFound", "security group"),
+        "key" => ("InvalidKeyPair.NotFound", "key pair"),
         _ => ("InvalidID", "resource"),
     };
     if code == "InvalidID" {
