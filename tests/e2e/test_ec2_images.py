@@ -204,3 +204,200 @@ def test_instance_type_offerings(ec2):
     assert sorted(o["Location"] for o in zones) == ["us-east-1a", "us-east-1b"]
     ids = ec2.describe_instance_type_offerings(LocationType="availability-zone-id", Filters=[{"Name": "instance-type", "Values": ["c6i.large"]}])["InstanceTypeOfferings"]
     assert {o["Location"] for o in ids} >= {"use1-az1", "use1-az2"}
+
+
+# ------------------------------------------------------------------- images
+
+AL2023_X86 = "al2023-ami-2023.6.20241121.0-kernel-6.1-x86_64"
+
+
+def ec2_in(server, region):
+    return boto3.session.Session().client(
+        "ec2", endpoint_url=server.url, region_name=region, aws_access_key_id="test",
+        aws_secret_access_key="test", config=Config(retries={"total_max_attempts": 1}),
+    )
+
+
+def find_image(ec2, name, owners=("amazon",)):
+    imgs = ec2.describe_images(Owners=list(owners), Filters=[{"Name": "name", "Values": [name]}])["Images"]
+    assert len(imgs) == 1, imgs
+    return imgs[0]
+
+
+def test_public_catalogue(ec2, server):
+    al = find_image(ec2, "al2023-ami-2023.6.*-kernel-6.1-x86_64")
+    assert al["Name"] == AL2023_X86 and al["OwnerId"] == "137112412989" and al["ImageOwnerAlias"] == "amazon"
+    assert al["ImageId"].startswith("ami-") and len(al["ImageId"]) == 21
+    assert al["State"] == "available" and al["Public"] is True and al["Architecture"] == "x86_64"
+    assert al["RootDeviceName"] == "/dev/xvda" and al["RootDeviceType"] == "ebs" and al["EnaSupport"] is True
+    assert al["BlockDeviceMappings"][0]["Ebs"]["VolumeSize"] == 8
+    assert al["PlatformDetails"] == "Linux/UNIX"
+    arm = find_image(ec2, "al2023-ami-2023.6.*-kernel-6.1-arm64")
+    assert arm["Architecture"] == "arm64" and arm["ImageId"] != al["ImageId"]
+
+    ubuntu = ec2.describe_images(Owners=["099720109477"], Filters=[{"Name": "name", "Values": ["ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*"]}])["Images"]
+    assert [u["Name"] for u in ubuntu] == ["ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20241119"]
+    assert "ImageOwnerAlias" not in ubuntu[0]
+    debian = ec2.describe_images(Owners=["136693071363"], Filters=[{"Name": "architecture", "Values": ["x86_64"]}])["Images"]
+    assert [d["Name"] for d in debian] == ["debian-12-amd64-20241125-1942"]
+    win = ec2.describe_images(Owners=["amazon"], Filters=[{"Name": "platform", "Values": ["windows"]}])["Images"]
+    assert win[0]["Name"].startswith("Windows_Server-2022-English-Full-Base-") and win[0]["Platform"] == "windows"
+    assert win[0]["OwnerId"] == "801119661308" and win[0]["PlatformDetails"] == "Windows"
+
+    # Ids are stable in a region and differ between regions.
+    again = find_image(ec2, AL2023_X86)
+    assert again["ImageId"] == al["ImageId"]
+    other = find_image(ec2_in(server, "eu-west-1"), AL2023_X86)
+    assert other["ImageId"] != al["ImageId"]
+    assert ec2.describe_images(ImageIds=[al["ImageId"]])["Images"][0]["Name"] == AL2023_X86
+
+    with pytest.raises(ClientError) as e:
+        ec2.describe_images(ImageIds=["ami-0000000000000000f"])
+    assert error(e) == ("InvalidAMIID.NotFound", "The image id '[ami-0000000000000000f]' does not exist")
+    with pytest.raises(ClientError) as e:
+        ec2.describe_images(ImageIds=["image-1"])
+    assert error(e)[0] == "InvalidAMIID.Malformed"
+    # Nothing is owned yet.
+    assert ec2.describe_images(Owners=["self"])["Images"] == []
+
+
+def test_register_describe_deregister(ec2):
+    snap = "snap-0123456789abcdef0"
+    image_id = ec2.register_image(
+        Name="web-server v1", Description="my web server", Architecture="x86_64", RootDeviceName="/dev/xvda",
+        VirtualizationType="hvm", EnaSupport=True,
+        BlockDeviceMappings=[{"DeviceName": "/dev/xvda", "Ebs": {"SnapshotId": snap, "VolumeSize": 10, "VolumeType": "gp3"}}],
+        TagSpecifications=[{"ResourceType": "image", "Tags": [{"Key": "app", "Value": "web"}]}],
+    )["ImageId"]
+    img = ec2.describe_images(ImageIds=[image_id])["Images"][0]
+    assert img["State"] == "available" and img["OwnerId"] == "000000000000" and img["Public"] is False
+    assert img["BlockDeviceMappings"] == [{"DeviceName": "/dev/xvda", "Ebs": {"DeleteOnTermination": True, "SnapshotId": snap, "VolumeSize": 10, "VolumeType": "gp3", "Encrypted": False}}]
+    assert img["Tags"] == [{"Key": "app", "Value": "web"}] and img["EnaSupport"] is True
+    mine = ec2.describe_images(Owners=["self"])["Images"]
+    assert [m["ImageId"] for m in mine] == [image_id]
+    by_snap = ec2.describe_images(Filters=[{"Name": "block-device-mapping.snapshot-id", "Values": [snap]}])["Images"]
+    assert [m["ImageId"] for m in by_snap] == [image_id]
+    assert ec2.describe_images(Owners=["self"], Filters=[{"Name": "tag:app", "Values": ["web"]}])["Images"][0]["ImageId"] == image_id
+    assert ec2.describe_images(Owners=["self"], Filters=[{"Name": "is-public", "Values": ["true"]}])["Images"] == []
+
+    with pytest.raises(ClientError) as e:
+        ec2.register_image(Name="web-server v1", RootDeviceName="/dev/xvda", BlockDeviceMappings=[{"DeviceName": "/dev/xvda", "Ebs": {"SnapshotId": snap}}])
+    assert error(e) == ("InvalidAMIName.Duplicate", f"AMI name web-server v1 is already in use by AMI {image_id}")
+    with pytest.raises(ClientError) as e:
+        ec2.register_image(Name="bad*name", RootDeviceName="/dev/xvda", BlockDeviceMappings=[{"DeviceName": "/dev/xvda", "Ebs": {"SnapshotId": snap}}])
+    assert error(e)[0] == "InvalidAMIName.Malformed"
+
+    al = find_image(ec2, AL2023_X86)["ImageId"]
+    with pytest.raises(ClientError) as e:
+        ec2.deregister_image(ImageId=al)
+    assert error(e)[0] == "AuthFailure"
+    assert ec2.deregister_image(ImageId=image_id)["Return"] is True
+    assert ec2.describe_images(Owners=["self"])["Images"] == []
+    with pytest.raises(ClientError) as e:
+        ec2.deregister_image(ImageId=image_id)
+    assert error(e) == ("InvalidAMIID.NotFound", f"The image id '[{image_id}]' does not exist")
+    with pytest.raises(ClientError) as e:
+        ec2.deregister_image(ImageId="nope")
+    assert error(e)[0] == "InvalidAMIID.Malformed"
+
+
+def test_copy_image_pending_then_available(server, ec2):
+    al = find_image(ec2, AL2023_X86)["ImageId"]
+    copied = ec2.copy_image(Name="my-al2023", SourceImageId=al, SourceRegion="us-east-1")["ImageId"]
+    assert copied != al
+    img = ec2.describe_images(ImageIds=[copied])["Images"][0]
+    assert img["State"] == "pending" and img["OwnerId"] == "000000000000" and img["Public"] is False
+    assert img["Description"] == f"[Copied {al} from us-east-1] {AL2023_X86}"
+    assert img["SourceImageId"] == al and img["SourceImageRegion"] == "us-east-1"
+    server.advance(3)
+    assert ec2.describe_images(ImageIds=[copied])["Images"][0]["State"] == "available"
+
+    # Into another region of the same account.
+    west = ec2_in(server, "us-west-2")
+    in_west = west.copy_image(Name="my-al2023", SourceImageId=copied, SourceRegion="us-east-1", Description="copy")["ImageId"]
+    w = west.describe_images(Owners=["self"])["Images"]
+    assert [x["ImageId"] for x in w] == [in_west] and w[0]["Description"] == "copy"
+    with pytest.raises(ClientError) as e:
+        west.copy_image(Name="again", SourceImageId="ami-0000000000000000f", SourceRegion="us-east-1")
+    assert error(e)[0] == "InvalidAMIID.NotFound"
+
+
+def test_launch_permissions_share_images(server, ec2):
+    snap = "snap-0123456789abcdef0"
+    image_id = ec2.register_image(Name="shared-image", RootDeviceName="/dev/xvda", VirtualizationType="hvm",
+                                  BlockDeviceMappings=[{"DeviceName": "/dev/xvda", "Ebs": {"SnapshotId": snap}}])["ImageId"]
+    other = server.client("ec2", creds=("111111111111", "secret"))
+    assert other.describe_images(Filters=[{"Name": "image-id", "Values": [image_id]}])["Images"] == []
+    with pytest.raises(ClientError) as e:
+        other.describe_images(ImageIds=[image_id])
+    assert error(e)[0] == "InvalidAMIID.NotFound"
+
+    ec2.modify_image_attribute(ImageId=image_id, LaunchPermission={"Add": [{"UserId": "111111111111"}]})
+    perms = ec2.describe_image_attribute(ImageId=image_id, Attribute="launchPermission")["LaunchPermissions"]
+    assert perms == [{"UserId": "111111111111"}]
+    seen = other.describe_images(ImageIds=[image_id])["Images"][0]
+    assert seen["OwnerId"] == "000000000000" and "Tags" not in seen
+    assert [i["ImageId"] for i in other.describe_images(ExecutableUsers=["self"])["Images"]] == [image_id]
+    third = server.client("ec2", creds=("222222222222", "secret"))
+    assert third.describe_images(Owners=["000000000000"])["Images"] == []
+
+    ec2.modify_image_attribute(ImageId=image_id, Attribute="launchPermission", OperationType="add", UserGroups=["all"])
+    assert ec2.describe_images(ImageIds=[image_id])["Images"][0]["Public"] is True
+    assert [i["ImageId"] for i in third.describe_images(Owners=["000000000000"])["Images"]] == [image_id]
+    with pytest.raises(ClientError) as e:
+        third.modify_image_attribute(ImageId=image_id, Description={"Value": "mine now"})
+    assert error(e)[0] == "AuthFailure"
+    with pytest.raises(ClientError) as e:
+        ec2.modify_image_attribute(ImageId=image_id, LaunchPermission={"Add": [{"UserId": "bob"}]})
+    assert error(e)[0] == "InvalidAMIAttributeItemValue"
+
+    ec2.modify_image_attribute(ImageId=image_id, Description={"Value": "new words"})
+    assert ec2.describe_image_attribute(ImageId=image_id, Attribute="description")["Description"] == {"Value": "new words"}
+    ec2.reset_image_attribute(ImageId=image_id, Attribute="launchPermission")
+    assert ec2.describe_image_attribute(ImageId=image_id, Attribute="launchPermission")["LaunchPermissions"] == []
+    assert third.describe_images(Owners=["000000000000"])["Images"] == []
+    assert other.describe_images(Owners=["000000000000"])["Images"] == []
+
+
+def test_user_catalogue_file(server_factory, tmp_path):
+    f = tmp_path / "images.json"
+    f.write_text(json.dumps([{"id": "ami-0abcdef1234567890", "name": "golden-rocky-9", "owner": "123456789012",
+                              "architecture": "x86_64", "root_device_name": "/dev/sda1", "description": "Rocky 9 golden image"}]))
+    srv = server_factory(args=["--ec2-images", str(f)])
+    ec2 = srv.client("ec2")
+    img = ec2.describe_images(ImageIds=["ami-0abcdef1234567890"])["Images"][0]
+    assert img["Name"] == "golden-rocky-9" and img["OwnerId"] == "123456789012" and img["RootDeviceName"] == "/dev/sda1"
+    assert ec2.describe_images(Owners=["123456789012"])["Images"][0]["Description"] == "Rocky 9 golden image"
+    # The built-in catalogue is still there.
+    assert find_image(ec2, AL2023_X86)["OwnerId"] == "137112412989"
+
+    bad = tmp_path / "bad.json"
+    bad.write_text('[{"name": "x", "owner": "nobody"}]')
+    broken = server_factory(args=["--ec2-images", str(bad)], start=False)
+    import subprocess
+    proc = subprocess.run(broken.command(), capture_output=True, text=True, timeout=20)
+    assert proc.returncode != 0
+    assert "--ec2-images" in proc.stderr and "owner must be a 12-digit account id" in proc.stderr
+
+
+def test_images_cli(aws):
+    out = aws("ec2", "describe-images", "--owners", "amazon", "--filters", "Name=name,Values=al2023-ami-2023.*-x86_64",
+              "--query", "Images[0].ImageId")
+    assert out.startswith("ami-")
+    names = aws("ec2", "describe-images", "--owners", "099720109477", "--filters",
+                "Name=name,Values=ubuntu/images/hvm-ssd*/ubuntu-*-24.04-amd64-server-*", "--query", "Images[].Name")
+    assert names == ["ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20241119"]
+
+
+def test_own_images_survive_a_restart(server_factory):
+    srv = server_factory()
+    ec2 = srv.client("ec2")
+    al = find_image(ec2, AL2023_X86)["ImageId"]
+    image_id = ec2.register_image(Name="keep-me", RootDeviceName="/dev/xvda",
+                                  BlockDeviceMappings=[{"DeviceName": "/dev/xvda", "Ebs": {"SnapshotId": "snap-0123456789abcdef0"}}])["ImageId"]
+    ec2.modify_image_attribute(ImageId=image_id, LaunchPermission={"Add": [{"Group": "all"}]})
+    srv.restart()
+    ec2 = srv.client("ec2")
+    assert find_image(ec2, AL2023_X86)["ImageId"] == al
+    other = srv.client("ec2", creds=("111111111111", "secret"))
+    assert other.describe_images(ImageIds=[image_id])["Images"][0]["Name"] == "keep-me"

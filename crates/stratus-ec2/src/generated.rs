@@ -13,6 +13,7 @@ pub const OPERATIONS: &[&str] = &[
     "AttachInternetGateway",
     "AuthorizeSecurityGroupEgress",
     "AuthorizeSecurityGroupIngress",
+    "CopyImage",
     "CreateInternetGateway",
     "CreateKeyPair",
     "CreateRoute",
@@ -29,8 +30,11 @@ pub const OPERATIONS: &[&str] = &[
     "DeleteSubnet",
     "DeleteTags",
     "DeleteVpc",
+    "DeregisterImage",
     "DescribeAccountAttributes",
     "DescribeAvailabilityZones",
+    "DescribeImageAttribute",
+    "DescribeImages",
     "DescribeInstanceTypeOfferings",
     "DescribeInstanceTypes",
     "DescribeInternetGateways",
@@ -46,8 +50,11 @@ pub const OPERATIONS: &[&str] = &[
     "DetachInternetGateway",
     "DisassociateRouteTable",
     "ImportKeyPair",
+    "ModifyImageAttribute",
     "ModifySubnetAttribute",
     "ModifyVpcAttribute",
+    "RegisterImage",
+    "ResetImageAttribute",
     "RevokeSecurityGroupEgress",
     "RevokeSecurityGroupIngress",
 ];
@@ -201,6 +208,28 @@ impl FromValue for AttributeBooleanValue {
 }
 
 impl ToValue for AttributeBooleanValue {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Value", self.value);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AttributeValue {
+    pub value: Option<String>,
+}
+
+impl FromValue for AttributeValue {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            value: take(&mut m, "Value")?,
+        })
+    }
+}
+
+impl ToValue for AttributeValue {
     fn to_value(self) -> Value {
         let mut m = BTreeMap::new();
         put(&mut m, "Value", self.value);
@@ -487,6 +516,37 @@ impl ToValue for AvailabilityZoneSubGeography {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct BlockDeviceMapping {
+    pub ebs: Option<EbsBlockDevice>,
+    pub no_device: Option<String>,
+    pub device_name: Option<String>,
+    pub virtual_name: Option<String>,
+}
+
+impl FromValue for BlockDeviceMapping {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            ebs: take(&mut m, "Ebs")?,
+            no_device: take(&mut m, "NoDevice")?,
+            device_name: take(&mut m, "DeviceName")?,
+            virtual_name: take(&mut m, "VirtualName")?,
+        })
+    }
+}
+
+impl ToValue for BlockDeviceMapping {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Ebs", self.ebs);
+        put(&mut m, "NoDevice", self.no_device);
+        put(&mut m, "DeviceName", self.device_name);
+        put(&mut m, "VirtualName", self.virtual_name);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct BlockPublicAccessStates {
     pub internet_gateway_block_mode: Option<String>,
 }
@@ -504,6 +564,89 @@ impl ToValue for BlockPublicAccessStates {
     fn to_value(self) -> Value {
         let mut m = BTreeMap::new();
         put(&mut m, "InternetGatewayBlockMode", self.internet_gateway_block_mode);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CopyImageRequest {
+    pub client_token: Option<String>,
+    pub description: Option<String>,
+    pub encrypted: Option<bool>,
+    pub kms_key_id: Option<String>,
+    pub name: String,
+    pub source_image_id: String,
+    pub source_region: String,
+    pub destination_outpost_arn: Option<String>,
+    pub copy_image_tags: Option<bool>,
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    pub snapshot_copy_completion_duration_minutes: Option<i64>,
+    pub destination_availability_zone: Option<String>,
+    pub destination_availability_zone_id: Option<String>,
+    pub dry_run: Option<bool>,
+}
+
+impl FromValue for CopyImageRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            client_token: take(&mut m, "ClientToken")?,
+            description: take(&mut m, "Description")?,
+            encrypted: take(&mut m, "Encrypted")?,
+            kms_key_id: take(&mut m, "KmsKeyId")?,
+            name: required(&mut m, "Name")?,
+            source_image_id: required(&mut m, "SourceImageId")?,
+            source_region: required(&mut m, "SourceRegion")?,
+            destination_outpost_arn: take(&mut m, "DestinationOutpostArn")?,
+            copy_image_tags: take(&mut m, "CopyImageTags")?,
+            tag_specifications: take(&mut m, "TagSpecifications")?,
+            snapshot_copy_completion_duration_minutes: take(&mut m, "SnapshotCopyCompletionDurationMinutes")?,
+            destination_availability_zone: take(&mut m, "DestinationAvailabilityZone")?,
+            destination_availability_zone_id: take(&mut m, "DestinationAvailabilityZoneId")?,
+            dry_run: take(&mut m, "DryRun")?,
+        })
+    }
+}
+
+impl ToValue for CopyImageRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "ClientToken", self.client_token);
+        put(&mut m, "Description", self.description);
+        put(&mut m, "Encrypted", self.encrypted);
+        put(&mut m, "KmsKeyId", self.kms_key_id);
+        put(&mut m, "Name", Some(self.name));
+        put(&mut m, "SourceImageId", Some(self.source_image_id));
+        put(&mut m, "SourceRegion", Some(self.source_region));
+        put(&mut m, "DestinationOutpostArn", self.destination_outpost_arn);
+        put(&mut m, "CopyImageTags", self.copy_image_tags);
+        put(&mut m, "TagSpecifications", self.tag_specifications);
+        put(&mut m, "SnapshotCopyCompletionDurationMinutes", self.snapshot_copy_completion_duration_minutes);
+        put(&mut m, "DestinationAvailabilityZone", self.destination_availability_zone);
+        put(&mut m, "DestinationAvailabilityZoneId", self.destination_availability_zone_id);
+        put(&mut m, "DryRun", self.dry_run);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CopyImageResult {
+    pub image_id: Option<String>,
+}
+
+impl FromValue for CopyImageResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            image_id: take(&mut m, "ImageId")?,
+        })
+    }
+}
+
+impl ToValue for CopyImageResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "ImageId", self.image_id);
         Value::Map(m)
     }
 }
@@ -1206,6 +1349,31 @@ impl ToValue for DeleteSecurityGroupResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteSnapshotReturnCode {
+    pub snapshot_id: Option<String>,
+    pub return_code: Option<String>,
+}
+
+impl FromValue for DeleteSnapshotReturnCode {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            snapshot_id: take(&mut m, "SnapshotId")?,
+            return_code: take(&mut m, "ReturnCode")?,
+        })
+    }
+}
+
+impl ToValue for DeleteSnapshotReturnCode {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "SnapshotId", self.snapshot_id);
+        put(&mut m, "ReturnCode", self.return_code);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteSubnetRequest {
     pub subnet_id: String,
     pub dry_run: Option<bool>,
@@ -1279,6 +1447,59 @@ impl ToValue for DeleteVpcRequest {
         let mut m = BTreeMap::new();
         put(&mut m, "VpcId", Some(self.vpc_id));
         put(&mut m, "DryRun", self.dry_run);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeregisterImageRequest {
+    pub image_id: String,
+    pub delete_associated_snapshots: Option<bool>,
+    pub dry_run: Option<bool>,
+}
+
+impl FromValue for DeregisterImageRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            image_id: required(&mut m, "ImageId")?,
+            delete_associated_snapshots: take(&mut m, "DeleteAssociatedSnapshots")?,
+            dry_run: take(&mut m, "DryRun")?,
+        })
+    }
+}
+
+impl ToValue for DeregisterImageRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "ImageId", Some(self.image_id));
+        put(&mut m, "DeleteAssociatedSnapshots", self.delete_associated_snapshots);
+        put(&mut m, "DryRun", self.dry_run);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeregisterImageResult {
+    pub r#return: Option<bool>,
+    pub delete_snapshot_results: Option<Vec<DeleteSnapshotReturnCode>>,
+}
+
+impl FromValue for DeregisterImageResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            r#return: take(&mut m, "Return")?,
+            delete_snapshot_results: take(&mut m, "DeleteSnapshotResults")?,
+        })
+    }
+}
+
+impl ToValue for DeregisterImageResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Return", self.r#return);
+        put(&mut m, "DeleteSnapshotResults", self.delete_snapshot_results);
         Value::Map(m)
     }
 }
@@ -1382,6 +1603,105 @@ impl ToValue for DescribeAvailabilityZonesResult {
     fn to_value(self) -> Value {
         let mut m = BTreeMap::new();
         put(&mut m, "AvailabilityZones", self.availability_zones);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeImageAttributeRequest {
+    pub attribute: String,
+    pub image_id: String,
+    pub dry_run: Option<bool>,
+}
+
+impl FromValue for DescribeImageAttributeRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            attribute: required(&mut m, "Attribute")?,
+            image_id: required(&mut m, "ImageId")?,
+            dry_run: take(&mut m, "DryRun")?,
+        })
+    }
+}
+
+impl ToValue for DescribeImageAttributeRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Attribute", Some(self.attribute));
+        put(&mut m, "ImageId", Some(self.image_id));
+        put(&mut m, "DryRun", self.dry_run);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeImagesRequest {
+    pub executable_users: Option<Vec<String>>,
+    pub image_ids: Option<Vec<String>>,
+    pub owners: Option<Vec<String>>,
+    pub include_deprecated: Option<bool>,
+    pub include_disabled: Option<bool>,
+    pub max_results: Option<i32>,
+    pub next_token: Option<String>,
+    pub dry_run: Option<bool>,
+    pub filters: Option<Vec<Filter>>,
+}
+
+impl FromValue for DescribeImagesRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            executable_users: take(&mut m, "ExecutableUsers")?,
+            image_ids: take(&mut m, "ImageIds")?,
+            owners: take(&mut m, "Owners")?,
+            include_deprecated: take(&mut m, "IncludeDeprecated")?,
+            include_disabled: take(&mut m, "IncludeDisabled")?,
+            max_results: take(&mut m, "MaxResults")?,
+            next_token: take(&mut m, "NextToken")?,
+            dry_run: take(&mut m, "DryRun")?,
+            filters: take(&mut m, "Filters")?,
+        })
+    }
+}
+
+impl ToValue for DescribeImagesRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "ExecutableUsers", self.executable_users);
+        put(&mut m, "ImageIds", self.image_ids);
+        put(&mut m, "Owners", self.owners);
+        put(&mut m, "IncludeDeprecated", self.include_deprecated);
+        put(&mut m, "IncludeDisabled", self.include_disabled);
+        put(&mut m, "MaxResults", self.max_results);
+        put(&mut m, "NextToken", self.next_token);
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "Filters", self.filters);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeImagesResult {
+    pub next_token: Option<String>,
+    pub images: Option<Vec<Image>>,
+}
+
+impl FromValue for DescribeImagesResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            next_token: take(&mut m, "NextToken")?,
+            images: take(&mut m, "Images")?,
+        })
+    }
+}
+
+impl ToValue for DescribeImagesResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "NextToken", self.next_token);
+        put(&mut m, "Images", self.images);
         Value::Map(m)
     }
 }
@@ -2170,6 +2490,64 @@ impl ToValue for DiskInfo {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct EbsBlockDevice {
+    pub delete_on_termination: Option<bool>,
+    pub iops: Option<i32>,
+    pub snapshot_id: Option<String>,
+    pub volume_size: Option<i32>,
+    pub volume_type: Option<String>,
+    pub kms_key_id: Option<String>,
+    pub throughput: Option<i32>,
+    pub outpost_arn: Option<String>,
+    pub availability_zone: Option<String>,
+    pub encrypted: Option<bool>,
+    pub volume_initialization_rate: Option<i32>,
+    pub availability_zone_id: Option<String>,
+    pub ebs_card_index: Option<i32>,
+}
+
+impl FromValue for EbsBlockDevice {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            delete_on_termination: take(&mut m, "DeleteOnTermination")?,
+            iops: take(&mut m, "Iops")?,
+            snapshot_id: take(&mut m, "SnapshotId")?,
+            volume_size: take(&mut m, "VolumeSize")?,
+            volume_type: take(&mut m, "VolumeType")?,
+            kms_key_id: take(&mut m, "KmsKeyId")?,
+            throughput: take(&mut m, "Throughput")?,
+            outpost_arn: take(&mut m, "OutpostArn")?,
+            availability_zone: take(&mut m, "AvailabilityZone")?,
+            encrypted: take(&mut m, "Encrypted")?,
+            volume_initialization_rate: take(&mut m, "VolumeInitializationRate")?,
+            availability_zone_id: take(&mut m, "AvailabilityZoneId")?,
+            ebs_card_index: take(&mut m, "EbsCardIndex")?,
+        })
+    }
+}
+
+impl ToValue for EbsBlockDevice {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DeleteOnTermination", self.delete_on_termination);
+        put(&mut m, "Iops", self.iops);
+        put(&mut m, "SnapshotId", self.snapshot_id);
+        put(&mut m, "VolumeSize", self.volume_size);
+        put(&mut m, "VolumeType", self.volume_type);
+        put(&mut m, "KmsKeyId", self.kms_key_id);
+        put(&mut m, "Throughput", self.throughput);
+        put(&mut m, "OutpostArn", self.outpost_arn);
+        put(&mut m, "AvailabilityZone", self.availability_zone);
+        put(&mut m, "Encrypted", self.encrypted);
+        put(&mut m, "VolumeInitializationRate", self.volume_initialization_rate);
+        put(&mut m, "AvailabilityZoneId", self.availability_zone_id);
+        put(&mut m, "EbsCardIndex", self.ebs_card_index);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct EbsCardInfo {
     pub ebs_card_index: Option<i32>,
     pub baseline_bandwidth_in_mbps: Option<i32>,
@@ -2502,6 +2880,243 @@ impl ToValue for GpuInfo {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct Image {
+    pub platform_details: Option<String>,
+    pub usage_operation: Option<String>,
+    pub block_device_mappings: Option<Vec<BlockDeviceMapping>>,
+    pub description: Option<String>,
+    pub ena_support: Option<bool>,
+    pub hypervisor: Option<String>,
+    pub image_owner_alias: Option<String>,
+    pub name: Option<String>,
+    pub root_device_name: Option<String>,
+    pub root_device_type: Option<String>,
+    pub sriov_net_support: Option<String>,
+    pub state_reason: Option<StateReason>,
+    pub tags: Option<Vec<Tag>>,
+    pub virtualization_type: Option<String>,
+    pub boot_mode: Option<String>,
+    pub tpm_support: Option<String>,
+    pub deprecation_time: Option<String>,
+    pub imds_support: Option<String>,
+    pub source_instance_id: Option<String>,
+    pub deregistration_protection: Option<String>,
+    pub last_launched_time: Option<String>,
+    pub image_allowed: Option<bool>,
+    pub source_image_id: Option<String>,
+    pub source_image_region: Option<String>,
+    pub free_tier_eligible: Option<bool>,
+    pub public_ssm_parameter_name: Option<String>,
+    pub image_watermarks: Option<Vec<ImageWatermark>>,
+    pub scan_results: Option<ScanResults>,
+    pub instance_type_specification: Option<InstanceTypeSpecification>,
+    pub image_id: Option<String>,
+    pub image_location: Option<String>,
+    pub state: Option<String>,
+    pub owner_id: Option<String>,
+    pub creation_date: Option<String>,
+    pub public: Option<bool>,
+    pub product_codes: Option<Vec<ProductCode>>,
+    pub architecture: Option<String>,
+    pub image_type: Option<String>,
+    pub kernel_id: Option<String>,
+    pub ramdisk_id: Option<String>,
+    pub platform: Option<String>,
+}
+
+impl FromValue for Image {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            platform_details: take(&mut m, "PlatformDetails")?,
+            usage_operation: take(&mut m, "UsageOperation")?,
+            block_device_mappings: take(&mut m, "BlockDeviceMappings")?,
+            description: take(&mut m, "Description")?,
+            ena_support: take(&mut m, "EnaSupport")?,
+            hypervisor: take(&mut m, "Hypervisor")?,
+            image_owner_alias: take(&mut m, "ImageOwnerAlias")?,
+            name: take(&mut m, "Name")?,
+            root_device_name: take(&mut m, "RootDeviceName")?,
+            root_device_type: take(&mut m, "RootDeviceType")?,
+            sriov_net_support: take(&mut m, "SriovNetSupport")?,
+            state_reason: take(&mut m, "StateReason")?,
+            tags: take(&mut m, "Tags")?,
+            virtualization_type: take(&mut m, "VirtualizationType")?,
+            boot_mode: take(&mut m, "BootMode")?,
+            tpm_support: take(&mut m, "TpmSupport")?,
+            deprecation_time: take(&mut m, "DeprecationTime")?,
+            imds_support: take(&mut m, "ImdsSupport")?,
+            source_instance_id: take(&mut m, "SourceInstanceId")?,
+            deregistration_protection: take(&mut m, "DeregistrationProtection")?,
+            last_launched_time: take(&mut m, "LastLaunchedTime")?,
+            image_allowed: take(&mut m, "ImageAllowed")?,
+            source_image_id: take(&mut m, "SourceImageId")?,
+            source_image_region: take(&mut m, "SourceImageRegion")?,
+            free_tier_eligible: take(&mut m, "FreeTierEligible")?,
+            public_ssm_parameter_name: take(&mut m, "PublicSsmParameterName")?,
+            image_watermarks: take(&mut m, "ImageWatermarks")?,
+            scan_results: take(&mut m, "ScanResults")?,
+            instance_type_specification: take(&mut m, "InstanceTypeSpecification")?,
+            image_id: take(&mut m, "ImageId")?,
+            image_location: take(&mut m, "ImageLocation")?,
+            state: take(&mut m, "State")?,
+            owner_id: take(&mut m, "OwnerId")?,
+            creation_date: take(&mut m, "CreationDate")?,
+            public: take(&mut m, "Public")?,
+            product_codes: take(&mut m, "ProductCodes")?,
+            architecture: take(&mut m, "Architecture")?,
+            image_type: take(&mut m, "ImageType")?,
+            kernel_id: take(&mut m, "KernelId")?,
+            ramdisk_id: take(&mut m, "RamdiskId")?,
+            platform: take(&mut m, "Platform")?,
+        })
+    }
+}
+
+impl ToValue for Image {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "PlatformDetails", self.platform_details);
+        put(&mut m, "UsageOperation", self.usage_operation);
+        put(&mut m, "BlockDeviceMappings", self.block_device_mappings);
+        put(&mut m, "Description", self.description);
+        put(&mut m, "EnaSupport", self.ena_support);
+        put(&mut m, "Hypervisor", self.hypervisor);
+        put(&mut m, "ImageOwnerAlias", self.image_owner_alias);
+        put(&mut m, "Name", self.name);
+        put(&mut m, "RootDeviceName", self.root_device_name);
+        put(&mut m, "RootDeviceType", self.root_device_type);
+        put(&mut m, "SriovNetSupport", self.sriov_net_support);
+        put(&mut m, "StateReason", self.state_reason);
+        put(&mut m, "Tags", self.tags);
+        put(&mut m, "VirtualizationType", self.virtualization_type);
+        put(&mut m, "BootMode", self.boot_mode);
+        put(&mut m, "TpmSupport", self.tpm_support);
+        put(&mut m, "DeprecationTime", self.deprecation_time);
+        put(&mut m, "ImdsSupport", self.imds_support);
+        put(&mut m, "SourceInstanceId", self.source_instance_id);
+        put(&mut m, "DeregistrationProtection", self.deregistration_protection);
+        put(&mut m, "LastLaunchedTime", self.last_launched_time);
+        put(&mut m, "ImageAllowed", self.image_allowed);
+        put(&mut m, "SourceImageId", self.source_image_id);
+        put(&mut m, "SourceImageRegion", self.source_image_region);
+        put(&mut m, "FreeTierEligible", self.free_tier_eligible);
+        put(&mut m, "PublicSsmParameterName", self.public_ssm_parameter_name);
+        put(&mut m, "ImageWatermarks", self.image_watermarks);
+        put(&mut m, "ScanResults", self.scan_results);
+        put(&mut m, "InstanceTypeSpecification", self.instance_type_specification);
+        put(&mut m, "ImageId", self.image_id);
+        put(&mut m, "ImageLocation", self.image_location);
+        put(&mut m, "State", self.state);
+        put(&mut m, "OwnerId", self.owner_id);
+        put(&mut m, "CreationDate", self.creation_date);
+        put(&mut m, "Public", self.public);
+        put(&mut m, "ProductCodes", self.product_codes);
+        put(&mut m, "Architecture", self.architecture);
+        put(&mut m, "ImageType", self.image_type);
+        put(&mut m, "KernelId", self.kernel_id);
+        put(&mut m, "RamdiskId", self.ramdisk_id);
+        put(&mut m, "Platform", self.platform);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ImageAttribute {
+    pub description: Option<AttributeValue>,
+    pub kernel_id: Option<AttributeValue>,
+    pub ramdisk_id: Option<AttributeValue>,
+    pub sriov_net_support: Option<AttributeValue>,
+    pub boot_mode: Option<AttributeValue>,
+    pub tpm_support: Option<AttributeValue>,
+    pub uefi_data: Option<AttributeValue>,
+    pub last_launched_time: Option<AttributeValue>,
+    pub imds_support: Option<AttributeValue>,
+    pub deregistration_protection: Option<AttributeValue>,
+    pub image_id: Option<String>,
+    pub launch_permissions: Option<Vec<LaunchPermission>>,
+    pub product_codes: Option<Vec<ProductCode>>,
+    pub block_device_mappings: Option<Vec<BlockDeviceMapping>>,
+}
+
+impl FromValue for ImageAttribute {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            description: take(&mut m, "Description")?,
+            kernel_id: take(&mut m, "KernelId")?,
+            ramdisk_id: take(&mut m, "RamdiskId")?,
+            sriov_net_support: take(&mut m, "SriovNetSupport")?,
+            boot_mode: take(&mut m, "BootMode")?,
+            tpm_support: take(&mut m, "TpmSupport")?,
+            uefi_data: take(&mut m, "UefiData")?,
+            last_launched_time: take(&mut m, "LastLaunchedTime")?,
+            imds_support: take(&mut m, "ImdsSupport")?,
+            deregistration_protection: take(&mut m, "DeregistrationProtection")?,
+            image_id: take(&mut m, "ImageId")?,
+            launch_permissions: take(&mut m, "LaunchPermissions")?,
+            product_codes: take(&mut m, "ProductCodes")?,
+            block_device_mappings: take(&mut m, "BlockDeviceMappings")?,
+        })
+    }
+}
+
+impl ToValue for ImageAttribute {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Description", self.description);
+        put(&mut m, "KernelId", self.kernel_id);
+        put(&mut m, "RamdiskId", self.ramdisk_id);
+        put(&mut m, "SriovNetSupport", self.sriov_net_support);
+        put(&mut m, "BootMode", self.boot_mode);
+        put(&mut m, "TpmSupport", self.tpm_support);
+        put(&mut m, "UefiData", self.uefi_data);
+        put(&mut m, "LastLaunchedTime", self.last_launched_time);
+        put(&mut m, "ImdsSupport", self.imds_support);
+        put(&mut m, "DeregistrationProtection", self.deregistration_protection);
+        put(&mut m, "ImageId", self.image_id);
+        put(&mut m, "LaunchPermissions", self.launch_permissions);
+        put(&mut m, "ProductCodes", self.product_codes);
+        put(&mut m, "BlockDeviceMappings", self.block_device_mappings);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ImageWatermark {
+    pub watermark_key: Option<String>,
+    pub source_image_region: Option<String>,
+    pub source_image_id: Option<String>,
+    pub source_image_creation_time: Option<Timestamp>,
+    pub watermark_creation_time: Option<Timestamp>,
+}
+
+impl FromValue for ImageWatermark {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            watermark_key: take(&mut m, "WatermarkKey")?,
+            source_image_region: take(&mut m, "SourceImageRegion")?,
+            source_image_id: take(&mut m, "SourceImageId")?,
+            source_image_creation_time: take(&mut m, "SourceImageCreationTime")?,
+            watermark_creation_time: take(&mut m, "WatermarkCreationTime")?,
+        })
+    }
+}
+
+impl ToValue for ImageWatermark {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "WatermarkKey", self.watermark_key);
+        put(&mut m, "SourceImageRegion", self.source_image_region);
+        put(&mut m, "SourceImageId", self.source_image_id);
+        put(&mut m, "SourceImageCreationTime", self.source_image_creation_time);
+        put(&mut m, "WatermarkCreationTime", self.watermark_creation_time);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ImportKeyPairRequest {
     pub tag_specifications: Option<Vec<TagSpecification>>,
     pub dry_run: Option<bool>,
@@ -2788,6 +3403,28 @@ impl ToValue for InstanceTypeInfo {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceTypeItem {
+    pub instance_type: Option<String>,
+}
+
+impl FromValue for InstanceTypeItem {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            instance_type: take(&mut m, "InstanceType")?,
+        })
+    }
+}
+
+impl ToValue for InstanceTypeItem {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "InstanceType", self.instance_type);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct InstanceTypeOffering {
     pub instance_type: Option<String>,
     pub location_type: Option<String>,
@@ -2811,6 +3448,31 @@ impl ToValue for InstanceTypeOffering {
         put(&mut m, "InstanceType", self.instance_type);
         put(&mut m, "LocationType", self.location_type);
         put(&mut m, "Location", self.location);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceTypeSpecification {
+    pub supported_instance_types: Option<Vec<InstanceTypeItem>>,
+    pub unsupported_instance_types: Option<Vec<InstanceTypeItem>>,
+}
+
+impl FromValue for InstanceTypeSpecification {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            supported_instance_types: take(&mut m, "SupportedInstanceTypes")?,
+            unsupported_instance_types: take(&mut m, "UnsupportedInstanceTypes")?,
+        })
+    }
+}
+
+impl ToValue for InstanceTypeSpecification {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "SupportedInstanceTypes", self.supported_instance_types);
+        put(&mut m, "UnsupportedInstanceTypes", self.unsupported_instance_types);
         Value::Map(m)
     }
 }
@@ -3036,6 +3698,62 @@ impl ToValue for KeyPairInfo {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchPermission {
+    pub organization_arn: Option<String>,
+    pub organizational_unit_arn: Option<String>,
+    pub user_id: Option<String>,
+    pub group: Option<String>,
+}
+
+impl FromValue for LaunchPermission {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            organization_arn: take(&mut m, "OrganizationArn")?,
+            organizational_unit_arn: take(&mut m, "OrganizationalUnitArn")?,
+            user_id: take(&mut m, "UserId")?,
+            group: take(&mut m, "Group")?,
+        })
+    }
+}
+
+impl ToValue for LaunchPermission {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "OrganizationArn", self.organization_arn);
+        put(&mut m, "OrganizationalUnitArn", self.organizational_unit_arn);
+        put(&mut m, "UserId", self.user_id);
+        put(&mut m, "Group", self.group);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchPermissionModifications {
+    pub add: Option<Vec<LaunchPermission>>,
+    pub remove: Option<Vec<LaunchPermission>>,
+}
+
+impl FromValue for LaunchPermissionModifications {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            add: take(&mut m, "Add")?,
+            remove: take(&mut m, "Remove")?,
+        })
+    }
+}
+
+impl ToValue for LaunchPermissionModifications {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Add", self.add);
+        put(&mut m, "Remove", self.remove);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct MediaAcceleratorInfo {
     pub accelerators: Option<Vec<MediaDeviceInfo>>,
     pub total_media_memory_in_mi_b: Option<i32>,
@@ -3131,6 +3849,64 @@ impl ToValue for MemoryInfo {
     fn to_value(self) -> Value {
         let mut m = BTreeMap::new();
         put(&mut m, "SizeInMiB", self.size_in_mi_b);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModifyImageAttributeRequest {
+    pub attribute: Option<String>,
+    pub description: Option<AttributeValue>,
+    pub image_id: String,
+    pub launch_permission: Option<LaunchPermissionModifications>,
+    pub operation_type: Option<String>,
+    pub product_codes: Option<Vec<String>>,
+    pub user_groups: Option<Vec<String>>,
+    pub user_ids: Option<Vec<String>>,
+    pub value: Option<String>,
+    pub organization_arns: Option<Vec<String>>,
+    pub organizational_unit_arns: Option<Vec<String>>,
+    pub imds_support: Option<AttributeValue>,
+    pub dry_run: Option<bool>,
+}
+
+impl FromValue for ModifyImageAttributeRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            attribute: take(&mut m, "Attribute")?,
+            description: take(&mut m, "Description")?,
+            image_id: required(&mut m, "ImageId")?,
+            launch_permission: take(&mut m, "LaunchPermission")?,
+            operation_type: take(&mut m, "OperationType")?,
+            product_codes: take(&mut m, "ProductCodes")?,
+            user_groups: take(&mut m, "UserGroups")?,
+            user_ids: take(&mut m, "UserIds")?,
+            value: take(&mut m, "Value")?,
+            organization_arns: take(&mut m, "OrganizationArns")?,
+            organizational_unit_arns: take(&mut m, "OrganizationalUnitArns")?,
+            imds_support: take(&mut m, "ImdsSupport")?,
+            dry_run: take(&mut m, "DryRun")?,
+        })
+    }
+}
+
+impl ToValue for ModifyImageAttributeRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Attribute", self.attribute);
+        put(&mut m, "Description", self.description);
+        put(&mut m, "ImageId", Some(self.image_id));
+        put(&mut m, "LaunchPermission", self.launch_permission);
+        put(&mut m, "OperationType", self.operation_type);
+        put(&mut m, "ProductCodes", self.product_codes);
+        put(&mut m, "UserGroups", self.user_groups);
+        put(&mut m, "UserIds", self.user_ids);
+        put(&mut m, "Value", self.value);
+        put(&mut m, "OrganizationArns", self.organization_arns);
+        put(&mut m, "OrganizationalUnitArns", self.organizational_unit_arns);
+        put(&mut m, "ImdsSupport", self.imds_support);
+        put(&mut m, "DryRun", self.dry_run);
         Value::Map(m)
     }
 }
@@ -3575,6 +4351,31 @@ impl ToValue for ProcessorInfo {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProductCode {
+    pub product_code_id: Option<String>,
+    pub product_code_type: Option<String>,
+}
+
+impl FromValue for ProductCode {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            product_code_id: take(&mut m, "ProductCodeId")?,
+            product_code_type: take(&mut m, "ProductCodeType")?,
+        })
+    }
+}
+
+impl ToValue for ProductCode {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "ProductCodeId", self.product_code_id);
+        put(&mut m, "ProductCodeType", self.product_code_type);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct PropagatingVgw {
     pub gateway_id: Option<String>,
 }
@@ -3679,6 +4480,129 @@ impl ToValue for RegionGeography {
     fn to_value(self) -> Value {
         let mut m = BTreeMap::new();
         put(&mut m, "Name", self.name);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RegisterImageRequest {
+    pub image_location: Option<String>,
+    pub billing_products: Option<Vec<String>>,
+    pub boot_mode: Option<String>,
+    pub tpm_support: Option<String>,
+    pub uefi_data: Option<String>,
+    pub imds_support: Option<String>,
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    pub dry_run: Option<bool>,
+    pub name: String,
+    pub description: Option<String>,
+    pub architecture: Option<String>,
+    pub kernel_id: Option<String>,
+    pub ramdisk_id: Option<String>,
+    pub root_device_name: Option<String>,
+    pub block_device_mappings: Option<Vec<BlockDeviceMapping>>,
+    pub virtualization_type: Option<String>,
+    pub sriov_net_support: Option<String>,
+    pub ena_support: Option<bool>,
+}
+
+impl FromValue for RegisterImageRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            image_location: take(&mut m, "ImageLocation")?,
+            billing_products: take(&mut m, "BillingProducts")?,
+            boot_mode: take(&mut m, "BootMode")?,
+            tpm_support: take(&mut m, "TpmSupport")?,
+            uefi_data: take(&mut m, "UefiData")?,
+            imds_support: take(&mut m, "ImdsSupport")?,
+            tag_specifications: take(&mut m, "TagSpecifications")?,
+            dry_run: take(&mut m, "DryRun")?,
+            name: required(&mut m, "Name")?,
+            description: take(&mut m, "Description")?,
+            architecture: take(&mut m, "Architecture")?,
+            kernel_id: take(&mut m, "KernelId")?,
+            ramdisk_id: take(&mut m, "RamdiskId")?,
+            root_device_name: take(&mut m, "RootDeviceName")?,
+            block_device_mappings: take(&mut m, "BlockDeviceMappings")?,
+            virtualization_type: take(&mut m, "VirtualizationType")?,
+            sriov_net_support: take(&mut m, "SriovNetSupport")?,
+            ena_support: take(&mut m, "EnaSupport")?,
+        })
+    }
+}
+
+impl ToValue for RegisterImageRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "ImageLocation", self.image_location);
+        put(&mut m, "BillingProducts", self.billing_products);
+        put(&mut m, "BootMode", self.boot_mode);
+        put(&mut m, "TpmSupport", self.tpm_support);
+        put(&mut m, "UefiData", self.uefi_data);
+        put(&mut m, "ImdsSupport", self.imds_support);
+        put(&mut m, "TagSpecifications", self.tag_specifications);
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "Name", Some(self.name));
+        put(&mut m, "Description", self.description);
+        put(&mut m, "Architecture", self.architecture);
+        put(&mut m, "KernelId", self.kernel_id);
+        put(&mut m, "RamdiskId", self.ramdisk_id);
+        put(&mut m, "RootDeviceName", self.root_device_name);
+        put(&mut m, "BlockDeviceMappings", self.block_device_mappings);
+        put(&mut m, "VirtualizationType", self.virtualization_type);
+        put(&mut m, "SriovNetSupport", self.sriov_net_support);
+        put(&mut m, "EnaSupport", self.ena_support);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RegisterImageResult {
+    pub image_id: Option<String>,
+}
+
+impl FromValue for RegisterImageResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            image_id: take(&mut m, "ImageId")?,
+        })
+    }
+}
+
+impl ToValue for RegisterImageResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "ImageId", self.image_id);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ResetImageAttributeRequest {
+    pub attribute: String,
+    pub image_id: String,
+    pub dry_run: Option<bool>,
+}
+
+impl FromValue for ResetImageAttributeRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            attribute: required(&mut m, "Attribute")?,
+            image_id: required(&mut m, "ImageId")?,
+            dry_run: take(&mut m, "DryRun")?,
+        })
+    }
+}
+
+impl ToValue for ResetImageAttributeRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Attribute", Some(self.attribute));
+        put(&mut m, "ImageId", Some(self.image_id));
+        put(&mut m, "DryRun", self.dry_run);
         Value::Map(m)
     }
 }
@@ -4071,6 +4995,46 @@ impl ToValue for RouteTableAssociationState {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct ScanResults {
+    pub highest_finding_severity_label: Option<String>,
+    pub finding_scan_date: Option<Timestamp>,
+    pub informational_fix_available_since: Option<Timestamp>,
+    pub low_fix_available_since: Option<Timestamp>,
+    pub medium_fix_available_since: Option<Timestamp>,
+    pub high_fix_available_since: Option<Timestamp>,
+    pub critical_fix_available_since: Option<Timestamp>,
+}
+
+impl FromValue for ScanResults {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            highest_finding_severity_label: take(&mut m, "HighestFindingSeverityLabel")?,
+            finding_scan_date: take(&mut m, "FindingScanDate")?,
+            informational_fix_available_since: take(&mut m, "InformationalFixAvailableSince")?,
+            low_fix_available_since: take(&mut m, "LowFixAvailableSince")?,
+            medium_fix_available_since: take(&mut m, "MediumFixAvailableSince")?,
+            high_fix_available_since: take(&mut m, "HighFixAvailableSince")?,
+            critical_fix_available_since: take(&mut m, "CriticalFixAvailableSince")?,
+        })
+    }
+}
+
+impl ToValue for ScanResults {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "HighestFindingSeverityLabel", self.highest_finding_severity_label);
+        put(&mut m, "FindingScanDate", self.finding_scan_date);
+        put(&mut m, "InformationalFixAvailableSince", self.informational_fix_available_since);
+        put(&mut m, "LowFixAvailableSince", self.low_fix_available_since);
+        put(&mut m, "MediumFixAvailableSince", self.medium_fix_available_since);
+        put(&mut m, "HighFixAvailableSince", self.high_fix_available_since);
+        put(&mut m, "CriticalFixAvailableSince", self.critical_fix_available_since);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct SecurityGroup {
     pub group_id: Option<String>,
     pub ip_permissions_egress: Option<Vec<IpPermission>>,
@@ -4173,6 +5137,31 @@ impl ToValue for SecurityGroupRule {
         put(&mut m, "Description", self.description);
         put(&mut m, "Tags", self.tags);
         put(&mut m, "SecurityGroupRuleArn", self.security_group_rule_arn);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StateReason {
+    pub code: Option<String>,
+    pub message: Option<String>,
+}
+
+impl FromValue for StateReason {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            code: take(&mut m, "Code")?,
+            message: take(&mut m, "Message")?,
+        })
+    }
+}
+
+impl ToValue for StateReason {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Code", self.code);
+        put(&mut m, "Message", self.message);
         Value::Map(m)
     }
 }
@@ -4799,6 +5788,7 @@ pub trait Handlers: Send + Sync {
     fn attach_internet_gateway(&self, ctx: &RequestContext, input: AttachInternetGatewayRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn authorize_security_group_egress(&self, ctx: &RequestContext, input: AuthorizeSecurityGroupEgressRequest) -> impl Future<Output = Result<AuthorizeSecurityGroupEgressResult, AwsError>> + Send;
     fn authorize_security_group_ingress(&self, ctx: &RequestContext, input: AuthorizeSecurityGroupIngressRequest) -> impl Future<Output = Result<AuthorizeSecurityGroupIngressResult, AwsError>> + Send;
+    fn copy_image(&self, ctx: &RequestContext, input: CopyImageRequest) -> impl Future<Output = Result<CopyImageResult, AwsError>> + Send;
     fn create_internet_gateway(&self, ctx: &RequestContext, input: CreateInternetGatewayRequest) -> impl Future<Output = Result<CreateInternetGatewayResult, AwsError>> + Send;
     fn create_key_pair(&self, ctx: &RequestContext, input: CreateKeyPairRequest) -> impl Future<Output = Result<KeyPair, AwsError>> + Send;
     fn create_route(&self, ctx: &RequestContext, input: CreateRouteRequest) -> impl Future<Output = Result<CreateRouteResult, AwsError>> + Send;
@@ -4815,8 +5805,11 @@ pub trait Handlers: Send + Sync {
     fn delete_subnet(&self, ctx: &RequestContext, input: DeleteSubnetRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn delete_tags(&self, ctx: &RequestContext, input: DeleteTagsRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn delete_vpc(&self, ctx: &RequestContext, input: DeleteVpcRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn deregister_image(&self, ctx: &RequestContext, input: DeregisterImageRequest) -> impl Future<Output = Result<DeregisterImageResult, AwsError>> + Send;
     fn describe_account_attributes(&self, ctx: &RequestContext, input: DescribeAccountAttributesRequest) -> impl Future<Output = Result<DescribeAccountAttributesResult, AwsError>> + Send;
     fn describe_availability_zones(&self, ctx: &RequestContext, input: DescribeAvailabilityZonesRequest) -> impl Future<Output = Result<DescribeAvailabilityZonesResult, AwsError>> + Send;
+    fn describe_image_attribute(&self, ctx: &RequestContext, input: DescribeImageAttributeRequest) -> impl Future<Output = Result<ImageAttribute, AwsError>> + Send;
+    fn describe_images(&self, ctx: &RequestContext, input: DescribeImagesRequest) -> impl Future<Output = Result<DescribeImagesResult, AwsError>> + Send;
     fn describe_instance_type_offerings(&self, ctx: &RequestContext, input: DescribeInstanceTypeOfferingsRequest) -> impl Future<Output = Result<DescribeInstanceTypeOfferingsResult, AwsError>> + Send;
     fn describe_instance_types(&self, ctx: &RequestContext, input: DescribeInstanceTypesRequest) -> impl Future<Output = Result<DescribeInstanceTypesResult, AwsError>> + Send;
     fn describe_internet_gateways(&self, ctx: &RequestContext, input: DescribeInternetGatewaysRequest) -> impl Future<Output = Result<DescribeInternetGatewaysResult, AwsError>> + Send;
@@ -4832,8 +5825,11 @@ pub trait Handlers: Send + Sync {
     fn detach_internet_gateway(&self, ctx: &RequestContext, input: DetachInternetGatewayRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn disassociate_route_table(&self, ctx: &RequestContext, input: DisassociateRouteTableRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn import_key_pair(&self, ctx: &RequestContext, input: ImportKeyPairRequest) -> impl Future<Output = Result<ImportKeyPairResult, AwsError>> + Send;
+    fn modify_image_attribute(&self, ctx: &RequestContext, input: ModifyImageAttributeRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn modify_subnet_attribute(&self, ctx: &RequestContext, input: ModifySubnetAttributeRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn modify_vpc_attribute(&self, ctx: &RequestContext, input: ModifyVpcAttributeRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn register_image(&self, ctx: &RequestContext, input: RegisterImageRequest) -> impl Future<Output = Result<RegisterImageResult, AwsError>> + Send;
+    fn reset_image_attribute(&self, ctx: &RequestContext, input: ResetImageAttributeRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn revoke_security_group_egress(&self, ctx: &RequestContext, input: RevokeSecurityGroupEgressRequest) -> impl Future<Output = Result<RevokeSecurityGroupEgressResult, AwsError>> + Send;
     fn revoke_security_group_ingress(&self, ctx: &RequestContext, input: RevokeSecurityGroupIngressRequest) -> impl Future<Output = Result<RevokeSecurityGroupIngressResult, AwsError>> + Send;
 }
@@ -4851,6 +5847,7 @@ pub fn dispatch<'a, H: Handlers>(
             "AttachInternetGateway" => h.attach_internet_gateway(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "AuthorizeSecurityGroupEgress" => h.authorize_security_group_egress(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "AuthorizeSecurityGroupIngress" => h.authorize_security_group_ingress(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "CopyImage" => h.copy_image(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateInternetGateway" => h.create_internet_gateway(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateKeyPair" => h.create_key_pair(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateRoute" => h.create_route(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
@@ -4867,8 +5864,11 @@ pub fn dispatch<'a, H: Handlers>(
             "DeleteSubnet" => h.delete_subnet(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteTags" => h.delete_tags(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteVpc" => h.delete_vpc(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DeregisterImage" => h.deregister_image(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeAccountAttributes" => h.describe_account_attributes(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeAvailabilityZones" => h.describe_availability_zones(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DescribeImageAttribute" => h.describe_image_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DescribeImages" => h.describe_images(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeInstanceTypeOfferings" => h.describe_instance_type_offerings(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeInstanceTypes" => h.describe_instance_types(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeInternetGateways" => h.describe_internet_gateways(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
@@ -4884,8 +5884,11 @@ pub fn dispatch<'a, H: Handlers>(
             "DetachInternetGateway" => h.detach_internet_gateway(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DisassociateRouteTable" => h.disassociate_route_table(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ImportKeyPair" => h.import_key_pair(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "ModifyImageAttribute" => h.modify_image_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ModifySubnetAttribute" => h.modify_subnet_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ModifyVpcAttribute" => h.modify_vpc_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "RegisterImage" => h.register_image(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "ResetImageAttribute" => h.reset_image_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "RevokeSecurityGroupEgress" => h.revoke_security_group_egress(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "RevokeSecurityGroupIngress" => h.revoke_security_group_ingress(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             other => Err(AwsError::not_implemented("ec2", other)),

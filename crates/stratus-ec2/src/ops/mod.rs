@@ -1,6 +1,7 @@
 //! The EC2 operations, by resource; the trait impl only routes.
 
 mod gateways;
+pub mod images;
 pub mod keypairs;
 mod regions;
 mod routes;
@@ -151,6 +152,13 @@ impl Handlers for Ec2 {
     ) -> Result<AuthorizeSecurityGroupIngressResult, AwsError> {
         security::authorize_ingress(self, ctx, i)
     }
+    async fn copy_image(
+        &self,
+        ctx: &RequestContext,
+        i: CopyImageRequest,
+    ) -> Result<CopyImageResult, AwsError> {
+        images::copy(self, ctx, i)
+    }
     async fn create_internet_gateway(
         &self,
         ctx: &RequestContext,
@@ -259,6 +267,13 @@ impl Handlers for Ec2 {
     async fn delete_vpc(&self, ctx: &RequestContext, i: DeleteVpcRequest) -> Result<(), AwsError> {
         vpcs::delete(self, ctx, i)
     }
+    async fn deregister_image(
+        &self,
+        ctx: &RequestContext,
+        i: DeregisterImageRequest,
+    ) -> Result<DeregisterImageResult, AwsError> {
+        images::deregister(self, ctx, i)
+    }
     async fn describe_account_attributes(
         &self,
         ctx: &RequestContext,
@@ -272,6 +287,20 @@ impl Handlers for Ec2 {
         i: DescribeAvailabilityZonesRequest,
     ) -> Result<DescribeAvailabilityZonesResult, AwsError> {
         regions::zones(ctx, i)
+    }
+    async fn describe_image_attribute(
+        &self,
+        ctx: &RequestContext,
+        i: DescribeImageAttributeRequest,
+    ) -> Result<ImageAttribute, AwsError> {
+        images::describe_attribute(self, ctx, i)
+    }
+    async fn describe_images(
+        &self,
+        ctx: &RequestContext,
+        i: DescribeImagesRequest,
+    ) -> Result<DescribeImagesResult, AwsError> {
+        images::describe(self, ctx, i)
     }
     async fn describe_instance_type_offerings(
         &self,
@@ -378,6 +407,13 @@ impl Handlers for Ec2 {
     ) -> Result<ImportKeyPairResult, AwsError> {
         keypairs::import(self, ctx, i)
     }
+    async fn modify_image_attribute(
+        &self,
+        ctx: &RequestContext,
+        i: ModifyImageAttributeRequest,
+    ) -> Result<(), AwsError> {
+        images::modify_attribute(self, ctx, i)
+    }
     async fn modify_subnet_attribute(
         &self,
         ctx: &RequestContext,
@@ -391,6 +427,20 @@ impl Handlers for Ec2 {
         i: ModifyVpcAttributeRequest,
     ) -> Result<(), AwsError> {
         vpcs::modify_attribute(self, ctx, i)
+    }
+    async fn register_image(
+        &self,
+        ctx: &RequestContext,
+        i: RegisterImageRequest,
+    ) -> Result<RegisterImageResult, AwsError> {
+        images::register(self, ctx, i)
+    }
+    async fn reset_image_attribute(
+        &self,
+        ctx: &RequestContext,
+        i: ResetImageAttributeRequest,
+    ) -> Result<(), AwsError> {
+        images::reset_attribute(self, ctx, i)
     }
     async fn revoke_security_group_egress(
         &self,

@@ -18,6 +18,9 @@ fn unknown(id: &str) -> AwsError {
         "key" => ("InvalidKeyPair.NotFound", "key pair"),
         _ => ("InvalidID", "resource"),
     };
+    if prefix == "ami" {
+        return super::images::image_not_found(id);
+    }
     if code == "InvalidID" {
         return AwsError::bad_request(code, format!("The ID '{id}' is not valid"));
     }
