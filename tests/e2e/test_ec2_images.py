@@ -401,3 +401,116 @@ def test_own_images_survive_a_restart(server_factory):
     assert find_image(ec2, AL2023_X86)["ImageId"] == al
     other = srv.client("ec2", creds=("111111111111", "secret"))
     assert other.describe_images(ImageIds=[image_id])["Images"][0]["Name"] == "keep-me"
+
+
+# --------------------------------------------------------- launch templates
+
+
+def test_launch_templates_and_versions(ec2):
+    al = find_image(ec2, AL2023_X86)["ImageId"]
+    lt = ec2.create_launch_template(
+        LaunchTemplateName="web", VersionDescription="first",
+        LaunchTemplateData={"ImageId": al, "InstanceType": "t3.micro", "KeyName": "lab",
+                            "TagSpecifications": [{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": "web"}]}]},
+        TagSpecifications=[{"ResourceType": "launch-template", "Tags": [{"Key": "team", "Value": "a"}]}],
+    )["LaunchTemplate"]
+    assert lt["LaunchTemplateId"].startswith("lt-") and lt["DefaultVersionNumber"] == 1 and lt["LatestVersionNumber"] == 1
+    assert lt["Tags"] == [{"Key": "team", "Value": "a"}] and lt["CreatedBy"].startswith("arn:aws:iam::000000000000:")
+    with pytest.raises(ClientError) as e:
+        ec2.create_launch_template(LaunchTemplateName="web", LaunchTemplateData={"InstanceType": "t3.micro"})
+    assert error(e) == ("InvalidLaunchTemplateName.AlreadyExistsException", "Launch template name already in use.")
+    with pytest.raises(ClientError) as e:
+        ec2.create_launch_template(LaunchTemplateName="no spaces", LaunchTemplateData={"InstanceType": "t3.micro"})
+    assert error(e)[0] == "InvalidLaunchTemplateName.MalformedException"
+    with pytest.raises(ClientError) as e:
+        ec2.create_launch_template(LaunchTemplateName="empty", LaunchTemplateData={})
+    # Request validation refuses the missing required member (AWS words it as MissingParameter).
+    assert error(e)[0] == "InvalidParameterValue" and "launchTemplateData" in error(e)[1]
+
+    v2 = ec2.create_launch_template_version(LaunchTemplateName="web", SourceVersion="1", VersionDescription="bigger",
+                                            LaunchTemplateData={"InstanceType": "t3.small"})["LaunchTemplateVersion"]
+    assert v2["VersionNumber"] == 2 and v2["DefaultVersion"] is False
+    assert v2["LaunchTemplateData"]["InstanceType"] == "t3.small" and v2["LaunchTemplateData"]["ImageId"] == al
+    assert v2["LaunchTemplateData"]["KeyName"] == "lab"
+    v3 = ec2.create_launch_template_version(LaunchTemplateId=lt["LaunchTemplateId"], LaunchTemplateData={"InstanceType": "m5.large"})["LaunchTemplateVersion"]
+    assert v3["VersionNumber"] == 3 and "ImageId" not in v3["LaunchTemplateData"]
+    with pytest.raises(ClientError) as e:
+        ec2.create_launch_template_version(LaunchTemplateName="web", SourceVersion="9", LaunchTemplateData={"InstanceType": "t3.nano"})
+    assert error(e)[0] == "InvalidLaunchTemplateId.VersionNotFound"
+
+    def versions(**kw):
+        return [v["VersionNumber"] for v in ec2.describe_launch_template_versions(LaunchTemplateName="web", **kw)["LaunchTemplateVersions"]]
+
+    assert versions() == [3, 2, 1]
+    assert versions(Versions=["$Latest"]) == [3]
+    assert versions(Versions=["$Default"]) == [1]
+    assert versions(MinVersion="2") == [3, 2]
+    assert versions(MaxVersion="2") == [2, 1]
+    assert versions(Filters=[{"Name": "instance-type", "Values": ["t3.*"]}]) == [2, 1]
+    with pytest.raises(ClientError) as e:
+        versions(Versions=["7"])
+    assert error(e)[0] == "InvalidLaunchTemplateId.VersionNotFound"
+
+    m = ec2.modify_launch_template(LaunchTemplateName="web", DefaultVersion="2")["LaunchTemplate"]
+    assert m["DefaultVersionNumber"] == 2 and m["LatestVersionNumber"] == 3
+    with pytest.raises(ClientError) as e:
+        ec2.modify_launch_template(LaunchTemplateName="web", DefaultVersion="8")
+    assert error(e)[0] == "InvalidLaunchTemplateId.VersionNotFound"
+    default = ec2.describe_launch_template_versions(LaunchTemplateId=lt["LaunchTemplateId"], Versions=["$Default"])["LaunchTemplateVersions"][0]
+    assert default["VersionNumber"] == 2 and default["DefaultVersion"] is True and default["VersionDescription"] == "bigger"
+
+    d = ec2.delete_launch_template_versions(LaunchTemplateName="web", Versions=["1", "2", "42"])
+    assert [x["VersionNumber"] for x in d["SuccessfullyDeletedLaunchTemplateVersions"]] == [1]
+    failed = {x["VersionNumber"]: x["ResponseError"]["Code"] for x in d["UnsuccessfullyDeletedLaunchTemplateVersions"]}
+    assert failed == {2: "launchTemplateVersionIsDefault", 42: "launchTemplateVersionDoesNotExist"}
+    assert versions() == [3, 2]
+
+    listed = ec2.describe_launch_templates(Filters=[{"Name": "tag:team", "Values": ["a"]}])["LaunchTemplates"]
+    assert [t["LaunchTemplateName"] for t in listed] == ["web"]
+    with pytest.raises(ClientError) as e:
+        ec2.describe_launch_templates(LaunchTemplateNames=["nope"])
+    assert error(e) == ("InvalidLaunchTemplateName.NotFoundException", "At least one of the launch templates specified in the request does not exist.")
+    with pytest.raises(ClientError) as e:
+        ec2.describe_launch_templates(LaunchTemplateIds=["lt-0123456789abcdef0"])
+    assert error(e)[0] == "InvalidLaunchTemplateId.NotFound"
+    with pytest.raises(ClientError) as e:
+        ec2.describe_launch_templates(LaunchTemplateIds=["web"])
+    assert error(e)[0] == "InvalidLaunchTemplateId.Malformed"
+
+    gone = ec2.delete_launch_template(LaunchTemplateId=lt["LaunchTemplateId"])["LaunchTemplate"]
+    assert gone["LaunchTemplateName"] == "web"
+    assert ec2.describe_launch_templates()["LaunchTemplates"] == []
+    with pytest.raises(ClientError) as e:
+        ec2.delete_launch_template(LaunchTemplateName="web")
+    assert error(e)[0] == "InvalidLaunchTemplateName.NotFoundException"
+
+
+def test_launch_template_data_keeps_nested_members(ec2):
+    data = {
+        "InstanceType": "t3.micro",
+        "BlockDeviceMappings": [{"DeviceName": "/dev/xvda", "Ebs": {"VolumeSize": 20, "VolumeType": "gp3", "DeleteOnTermination": True}}],
+        "NetworkInterfaces": [{"DeviceIndex": 0, "AssociatePublicIpAddress": True, "Groups": ["sg-0123456789abcdef0"]}],
+        "MetadataOptions": {"HttpTokens": "required", "HttpPutResponseHopLimit": 2},
+        "UserData": base64.b64encode(b"#!/bin/bash\necho hi\n").decode(),
+        "IamInstanceProfile": {"Name": "web-role"},
+        "Monitoring": {"Enabled": True},
+    }
+    ec2.create_launch_template(LaunchTemplateName="full", LaunchTemplateData=data)
+    got = ec2.describe_launch_template_versions(LaunchTemplateName="full")["LaunchTemplateVersions"][0]["LaunchTemplateData"]
+    assert got["BlockDeviceMappings"] == data["BlockDeviceMappings"]
+    assert got["NetworkInterfaces"][0]["Groups"] == ["sg-0123456789abcdef0"] and got["NetworkInterfaces"][0]["AssociatePublicIpAddress"] is True
+    assert got["MetadataOptions"]["HttpTokens"] == "required" and got["MetadataOptions"]["HttpPutResponseHopLimit"] == 2
+    assert got["UserData"] == data["UserData"] and got["IamInstanceProfile"] == {"Name": "web-role"}
+    assert got["Monitoring"] == {"Enabled": True}
+
+
+def test_launch_templates_cli_and_restart(server_factory):
+    from conftest import run_aws
+
+    srv = server_factory()
+    out = run_aws(srv, "ec2", "create-launch-template", "--launch-template-name", "cli-lt",
+                  "--launch-template-data", json.dumps({"InstanceType": "t3.micro"}))
+    lt_id = out["LaunchTemplate"]["LaunchTemplateId"]
+    srv.restart()
+    v = run_aws(srv, "ec2", "describe-launch-template-versions", "--launch-template-id", lt_id, "--versions", "$Latest")
+    assert v["LaunchTemplateVersions"][0]["LaunchTemplateData"] == {"InstanceType": "t3.micro"}

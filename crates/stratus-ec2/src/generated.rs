@@ -16,6 +16,8 @@ pub const OPERATIONS: &[&str] = &[
     "CopyImage",
     "CreateInternetGateway",
     "CreateKeyPair",
+    "CreateLaunchTemplate",
+    "CreateLaunchTemplateVersion",
     "CreateRoute",
     "CreateRouteTable",
     "CreateSecurityGroup",
@@ -24,6 +26,8 @@ pub const OPERATIONS: &[&str] = &[
     "CreateVpc",
     "DeleteInternetGateway",
     "DeleteKeyPair",
+    "DeleteLaunchTemplate",
+    "DeleteLaunchTemplateVersions",
     "DeleteRoute",
     "DeleteRouteTable",
     "DeleteSecurityGroup",
@@ -39,6 +43,8 @@ pub const OPERATIONS: &[&str] = &[
     "DescribeInstanceTypes",
     "DescribeInternetGateways",
     "DescribeKeyPairs",
+    "DescribeLaunchTemplateVersions",
+    "DescribeLaunchTemplates",
     "DescribeRegions",
     "DescribeRouteTables",
     "DescribeSecurityGroupRules",
@@ -51,6 +57,7 @@ pub const OPERATIONS: &[&str] = &[
     "DisassociateRouteTable",
     "ImportKeyPair",
     "ModifyImageAttribute",
+    "ModifyLaunchTemplate",
     "ModifySubnetAttribute",
     "ModifyVpcAttribute",
     "RegisterImage",
@@ -58,6 +65,106 @@ pub const OPERATIONS: &[&str] = &[
     "RevokeSecurityGroupEgress",
     "RevokeSecurityGroupIngress",
 ];
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AcceleratorCount {
+    pub min: Option<i32>,
+    pub max: Option<i32>,
+}
+
+impl FromValue for AcceleratorCount {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            min: take(&mut m, "Min")?,
+            max: take(&mut m, "Max")?,
+        })
+    }
+}
+
+impl ToValue for AcceleratorCount {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Min", self.min);
+        put(&mut m, "Max", self.max);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AcceleratorCountRequest {
+    pub min: Option<i32>,
+    pub max: Option<i32>,
+}
+
+impl FromValue for AcceleratorCountRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            min: take(&mut m, "Min")?,
+            max: take(&mut m, "Max")?,
+        })
+    }
+}
+
+impl ToValue for AcceleratorCountRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Min", self.min);
+        put(&mut m, "Max", self.max);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AcceleratorTotalMemoryMiB {
+    pub min: Option<i32>,
+    pub max: Option<i32>,
+}
+
+impl FromValue for AcceleratorTotalMemoryMiB {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            min: take(&mut m, "Min")?,
+            max: take(&mut m, "Max")?,
+        })
+    }
+}
+
+impl ToValue for AcceleratorTotalMemoryMiB {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Min", self.min);
+        put(&mut m, "Max", self.max);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AcceleratorTotalMemoryMiBRequest {
+    pub min: Option<i32>,
+    pub max: Option<i32>,
+}
+
+impl FromValue for AcceleratorTotalMemoryMiBRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            min: take(&mut m, "Min")?,
+            max: take(&mut m, "Max")?,
+        })
+    }
+}
+
+impl ToValue for AcceleratorTotalMemoryMiBRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Min", self.min);
+        put(&mut m, "Max", self.max);
+        Value::Map(m)
+    }
+}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccountAttribute {
@@ -516,6 +623,100 @@ impl ToValue for AvailabilityZoneSubGeography {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct BaselineEbsBandwidthMbps {
+    pub min: Option<i32>,
+    pub max: Option<i32>,
+}
+
+impl FromValue for BaselineEbsBandwidthMbps {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            min: take(&mut m, "Min")?,
+            max: take(&mut m, "Max")?,
+        })
+    }
+}
+
+impl ToValue for BaselineEbsBandwidthMbps {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Min", self.min);
+        put(&mut m, "Max", self.max);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BaselineEbsBandwidthMbpsRequest {
+    pub min: Option<i32>,
+    pub max: Option<i32>,
+}
+
+impl FromValue for BaselineEbsBandwidthMbpsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            min: take(&mut m, "Min")?,
+            max: take(&mut m, "Max")?,
+        })
+    }
+}
+
+impl ToValue for BaselineEbsBandwidthMbpsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Min", self.min);
+        put(&mut m, "Max", self.max);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BaselinePerformanceFactors {
+    pub cpu: Option<CpuPerformanceFactor>,
+}
+
+impl FromValue for BaselinePerformanceFactors {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            cpu: take(&mut m, "Cpu")?,
+        })
+    }
+}
+
+impl ToValue for BaselinePerformanceFactors {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Cpu", self.cpu);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BaselinePerformanceFactorsRequest {
+    pub cpu: Option<CpuPerformanceFactorRequest>,
+}
+
+impl FromValue for BaselinePerformanceFactorsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            cpu: take(&mut m, "Cpu")?,
+        })
+    }
+}
+
+impl ToValue for BaselinePerformanceFactorsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Cpu", self.cpu);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct BlockDeviceMapping {
     pub ebs: Option<EbsBlockDevice>,
     pub no_device: Option<String>,
@@ -564,6 +765,112 @@ impl ToValue for BlockPublicAccessStates {
     fn to_value(self) -> Value {
         let mut m = BTreeMap::new();
         put(&mut m, "InternetGatewayBlockMode", self.internet_gateway_block_mode);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CapacityReservationTarget {
+    pub capacity_reservation_id: Option<String>,
+    pub capacity_reservation_resource_group_arn: Option<String>,
+}
+
+impl FromValue for CapacityReservationTarget {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            capacity_reservation_id: take(&mut m, "CapacityReservationId")?,
+            capacity_reservation_resource_group_arn: take(&mut m, "CapacityReservationResourceGroupArn")?,
+        })
+    }
+}
+
+impl ToValue for CapacityReservationTarget {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "CapacityReservationId", self.capacity_reservation_id);
+        put(&mut m, "CapacityReservationResourceGroupArn", self.capacity_reservation_resource_group_arn);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CapacityReservationTargetResponse {
+    pub capacity_reservation_id: Option<String>,
+    pub capacity_reservation_resource_group_arn: Option<String>,
+}
+
+impl FromValue for CapacityReservationTargetResponse {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            capacity_reservation_id: take(&mut m, "CapacityReservationId")?,
+            capacity_reservation_resource_group_arn: take(&mut m, "CapacityReservationResourceGroupArn")?,
+        })
+    }
+}
+
+impl ToValue for CapacityReservationTargetResponse {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "CapacityReservationId", self.capacity_reservation_id);
+        put(&mut m, "CapacityReservationResourceGroupArn", self.capacity_reservation_resource_group_arn);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ConnectionTrackingSpecification {
+    pub tcp_established_timeout: Option<i32>,
+    pub udp_timeout: Option<i32>,
+    pub udp_stream_timeout: Option<i32>,
+}
+
+impl FromValue for ConnectionTrackingSpecification {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            tcp_established_timeout: take(&mut m, "TcpEstablishedTimeout")?,
+            udp_timeout: take(&mut m, "UdpTimeout")?,
+            udp_stream_timeout: take(&mut m, "UdpStreamTimeout")?,
+        })
+    }
+}
+
+impl ToValue for ConnectionTrackingSpecification {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "TcpEstablishedTimeout", self.tcp_established_timeout);
+        put(&mut m, "UdpTimeout", self.udp_timeout);
+        put(&mut m, "UdpStreamTimeout", self.udp_stream_timeout);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ConnectionTrackingSpecificationRequest {
+    pub tcp_established_timeout: Option<i32>,
+    pub udp_stream_timeout: Option<i32>,
+    pub udp_timeout: Option<i32>,
+}
+
+impl FromValue for ConnectionTrackingSpecificationRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            tcp_established_timeout: take(&mut m, "TcpEstablishedTimeout")?,
+            udp_stream_timeout: take(&mut m, "UdpStreamTimeout")?,
+            udp_timeout: take(&mut m, "UdpTimeout")?,
+        })
+    }
+}
+
+impl ToValue for ConnectionTrackingSpecificationRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "TcpEstablishedTimeout", self.tcp_established_timeout);
+        put(&mut m, "UdpStreamTimeout", self.udp_stream_timeout);
+        put(&mut m, "UdpTimeout", self.udp_timeout);
         Value::Map(m)
     }
 }
@@ -652,6 +959,50 @@ impl ToValue for CopyImageResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct CpuPerformanceFactor {
+    pub references: Option<Vec<PerformanceFactorReference>>,
+}
+
+impl FromValue for CpuPerformanceFactor {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            references: take(&mut m, "References")?,
+        })
+    }
+}
+
+impl ToValue for CpuPerformanceFactor {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "References", self.references);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CpuPerformanceFactorRequest {
+    pub references: Option<Vec<PerformanceFactorReferenceRequest>>,
+}
+
+impl FromValue for CpuPerformanceFactorRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            references: take(&mut m, "References")?,
+        })
+    }
+}
+
+impl ToValue for CpuPerformanceFactorRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "References", self.references);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreateInternetGatewayRequest {
     pub tag_specifications: Option<Vec<TagSpecification>>,
     pub dry_run: Option<bool>,
@@ -728,6 +1079,139 @@ impl ToValue for CreateKeyPairRequest {
         put(&mut m, "TagSpecifications", self.tag_specifications);
         put(&mut m, "KeyFormat", self.key_format);
         put(&mut m, "DryRun", self.dry_run);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateLaunchTemplateRequest {
+    pub dry_run: Option<bool>,
+    pub client_token: Option<String>,
+    pub launch_template_name: String,
+    pub version_description: Option<String>,
+    pub launch_template_data: RequestLaunchTemplateData,
+    pub operator: Option<OperatorRequest>,
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+}
+
+impl FromValue for CreateLaunchTemplateRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dry_run: take(&mut m, "DryRun")?,
+            client_token: take(&mut m, "ClientToken")?,
+            launch_template_name: required(&mut m, "LaunchTemplateName")?,
+            version_description: take(&mut m, "VersionDescription")?,
+            launch_template_data: required(&mut m, "LaunchTemplateData")?,
+            operator: take(&mut m, "Operator")?,
+            tag_specifications: take(&mut m, "TagSpecifications")?,
+        })
+    }
+}
+
+impl ToValue for CreateLaunchTemplateRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "ClientToken", self.client_token);
+        put(&mut m, "LaunchTemplateName", Some(self.launch_template_name));
+        put(&mut m, "VersionDescription", self.version_description);
+        put(&mut m, "LaunchTemplateData", Some(self.launch_template_data));
+        put(&mut m, "Operator", self.operator);
+        put(&mut m, "TagSpecifications", self.tag_specifications);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateLaunchTemplateResult {
+    pub launch_template: Option<LaunchTemplate>,
+    pub warning: Option<ValidationWarning>,
+}
+
+impl FromValue for CreateLaunchTemplateResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            launch_template: take(&mut m, "LaunchTemplate")?,
+            warning: take(&mut m, "Warning")?,
+        })
+    }
+}
+
+impl ToValue for CreateLaunchTemplateResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "LaunchTemplate", self.launch_template);
+        put(&mut m, "Warning", self.warning);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateLaunchTemplateVersionRequest {
+    pub dry_run: Option<bool>,
+    pub client_token: Option<String>,
+    pub launch_template_id: Option<String>,
+    pub launch_template_name: Option<String>,
+    pub source_version: Option<String>,
+    pub version_description: Option<String>,
+    pub launch_template_data: RequestLaunchTemplateData,
+    pub resolve_alias: Option<bool>,
+}
+
+impl FromValue for CreateLaunchTemplateVersionRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dry_run: take(&mut m, "DryRun")?,
+            client_token: take(&mut m, "ClientToken")?,
+            launch_template_id: take(&mut m, "LaunchTemplateId")?,
+            launch_template_name: take(&mut m, "LaunchTemplateName")?,
+            source_version: take(&mut m, "SourceVersion")?,
+            version_description: take(&mut m, "VersionDescription")?,
+            launch_template_data: required(&mut m, "LaunchTemplateData")?,
+            resolve_alias: take(&mut m, "ResolveAlias")?,
+        })
+    }
+}
+
+impl ToValue for CreateLaunchTemplateVersionRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "ClientToken", self.client_token);
+        put(&mut m, "LaunchTemplateId", self.launch_template_id);
+        put(&mut m, "LaunchTemplateName", self.launch_template_name);
+        put(&mut m, "SourceVersion", self.source_version);
+        put(&mut m, "VersionDescription", self.version_description);
+        put(&mut m, "LaunchTemplateData", Some(self.launch_template_data));
+        put(&mut m, "ResolveAlias", self.resolve_alias);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateLaunchTemplateVersionResult {
+    pub launch_template_version: Option<LaunchTemplateVersion>,
+    pub warning: Option<ValidationWarning>,
+}
+
+impl FromValue for CreateLaunchTemplateVersionResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            launch_template_version: take(&mut m, "LaunchTemplateVersion")?,
+            warning: take(&mut m, "Warning")?,
+        })
+    }
+}
+
+impl ToValue for CreateLaunchTemplateVersionResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "LaunchTemplateVersion", self.launch_template_version);
+        put(&mut m, "Warning", self.warning);
         Value::Map(m)
     }
 }
@@ -1131,6 +1615,50 @@ impl ToValue for CreateVpcResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreditSpecification {
+    pub cpu_credits: Option<String>,
+}
+
+impl FromValue for CreditSpecification {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            cpu_credits: take(&mut m, "CpuCredits")?,
+        })
+    }
+}
+
+impl ToValue for CreditSpecification {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "CpuCredits", self.cpu_credits);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreditSpecificationRequest {
+    pub cpu_credits: String,
+}
+
+impl FromValue for CreditSpecificationRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            cpu_credits: required(&mut m, "CpuCredits")?,
+        })
+    }
+}
+
+impl ToValue for CreditSpecificationRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "CpuCredits", Some(self.cpu_credits));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DefaultConnectionTrackingConfiguration {
     pub default_tcp_established_timeout: Option<i32>,
     pub default_udp_timeout: Option<i32>,
@@ -1232,6 +1760,171 @@ impl ToValue for DeleteKeyPairResult {
         let mut m = BTreeMap::new();
         put(&mut m, "Return", self.r#return);
         put(&mut m, "KeyPairId", self.key_pair_id);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteLaunchTemplateRequest {
+    pub dry_run: Option<bool>,
+    pub launch_template_id: Option<String>,
+    pub launch_template_name: Option<String>,
+}
+
+impl FromValue for DeleteLaunchTemplateRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dry_run: take(&mut m, "DryRun")?,
+            launch_template_id: take(&mut m, "LaunchTemplateId")?,
+            launch_template_name: take(&mut m, "LaunchTemplateName")?,
+        })
+    }
+}
+
+impl ToValue for DeleteLaunchTemplateRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "LaunchTemplateId", self.launch_template_id);
+        put(&mut m, "LaunchTemplateName", self.launch_template_name);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteLaunchTemplateResult {
+    pub launch_template: Option<LaunchTemplate>,
+}
+
+impl FromValue for DeleteLaunchTemplateResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            launch_template: take(&mut m, "LaunchTemplate")?,
+        })
+    }
+}
+
+impl ToValue for DeleteLaunchTemplateResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "LaunchTemplate", self.launch_template);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteLaunchTemplateVersionsRequest {
+    pub dry_run: Option<bool>,
+    pub launch_template_id: Option<String>,
+    pub launch_template_name: Option<String>,
+    pub versions: Vec<String>,
+}
+
+impl FromValue for DeleteLaunchTemplateVersionsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dry_run: take(&mut m, "DryRun")?,
+            launch_template_id: take(&mut m, "LaunchTemplateId")?,
+            launch_template_name: take(&mut m, "LaunchTemplateName")?,
+            versions: required(&mut m, "Versions")?,
+        })
+    }
+}
+
+impl ToValue for DeleteLaunchTemplateVersionsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "LaunchTemplateId", self.launch_template_id);
+        put(&mut m, "LaunchTemplateName", self.launch_template_name);
+        put(&mut m, "Versions", Some(self.versions));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteLaunchTemplateVersionsResponseErrorItem {
+    pub launch_template_id: Option<String>,
+    pub launch_template_name: Option<String>,
+    pub version_number: Option<i64>,
+    pub response_error: Option<ResponseError>,
+}
+
+impl FromValue for DeleteLaunchTemplateVersionsResponseErrorItem {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            launch_template_id: take(&mut m, "LaunchTemplateId")?,
+            launch_template_name: take(&mut m, "LaunchTemplateName")?,
+            version_number: take(&mut m, "VersionNumber")?,
+            response_error: take(&mut m, "ResponseError")?,
+        })
+    }
+}
+
+impl ToValue for DeleteLaunchTemplateVersionsResponseErrorItem {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "LaunchTemplateId", self.launch_template_id);
+        put(&mut m, "LaunchTemplateName", self.launch_template_name);
+        put(&mut m, "VersionNumber", self.version_number);
+        put(&mut m, "ResponseError", self.response_error);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteLaunchTemplateVersionsResponseSuccessItem {
+    pub launch_template_id: Option<String>,
+    pub launch_template_name: Option<String>,
+    pub version_number: Option<i64>,
+}
+
+impl FromValue for DeleteLaunchTemplateVersionsResponseSuccessItem {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            launch_template_id: take(&mut m, "LaunchTemplateId")?,
+            launch_template_name: take(&mut m, "LaunchTemplateName")?,
+            version_number: take(&mut m, "VersionNumber")?,
+        })
+    }
+}
+
+impl ToValue for DeleteLaunchTemplateVersionsResponseSuccessItem {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "LaunchTemplateId", self.launch_template_id);
+        put(&mut m, "LaunchTemplateName", self.launch_template_name);
+        put(&mut m, "VersionNumber", self.version_number);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteLaunchTemplateVersionsResult {
+    pub successfully_deleted_launch_template_versions: Option<Vec<DeleteLaunchTemplateVersionsResponseSuccessItem>>,
+    pub unsuccessfully_deleted_launch_template_versions: Option<Vec<DeleteLaunchTemplateVersionsResponseErrorItem>>,
+}
+
+impl FromValue for DeleteLaunchTemplateVersionsResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            successfully_deleted_launch_template_versions: take(&mut m, "SuccessfullyDeletedLaunchTemplateVersions")?,
+            unsuccessfully_deleted_launch_template_versions: take(&mut m, "UnsuccessfullyDeletedLaunchTemplateVersions")?,
+        })
+    }
+}
+
+impl ToValue for DeleteLaunchTemplateVersionsResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "SuccessfullyDeletedLaunchTemplateVersions", self.successfully_deleted_launch_template_versions);
+        put(&mut m, "UnsuccessfullyDeletedLaunchTemplateVersions", self.unsuccessfully_deleted_launch_template_versions);
         Value::Map(m)
     }
 }
@@ -1938,6 +2631,148 @@ impl ToValue for DescribeKeyPairsResult {
     fn to_value(self) -> Value {
         let mut m = BTreeMap::new();
         put(&mut m, "KeyPairs", self.key_pairs);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeLaunchTemplateVersionsRequest {
+    pub dry_run: Option<bool>,
+    pub launch_template_id: Option<String>,
+    pub launch_template_name: Option<String>,
+    pub versions: Option<Vec<String>>,
+    pub min_version: Option<String>,
+    pub max_version: Option<String>,
+    pub next_token: Option<String>,
+    pub max_results: Option<i32>,
+    pub filters: Option<Vec<Filter>>,
+    pub resolve_alias: Option<bool>,
+    pub include_managed_resources: Option<bool>,
+}
+
+impl FromValue for DescribeLaunchTemplateVersionsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dry_run: take(&mut m, "DryRun")?,
+            launch_template_id: take(&mut m, "LaunchTemplateId")?,
+            launch_template_name: take(&mut m, "LaunchTemplateName")?,
+            versions: take(&mut m, "Versions")?,
+            min_version: take(&mut m, "MinVersion")?,
+            max_version: take(&mut m, "MaxVersion")?,
+            next_token: take(&mut m, "NextToken")?,
+            max_results: take(&mut m, "MaxResults")?,
+            filters: take(&mut m, "Filters")?,
+            resolve_alias: take(&mut m, "ResolveAlias")?,
+            include_managed_resources: take(&mut m, "IncludeManagedResources")?,
+        })
+    }
+}
+
+impl ToValue for DescribeLaunchTemplateVersionsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "LaunchTemplateId", self.launch_template_id);
+        put(&mut m, "LaunchTemplateName", self.launch_template_name);
+        put(&mut m, "Versions", self.versions);
+        put(&mut m, "MinVersion", self.min_version);
+        put(&mut m, "MaxVersion", self.max_version);
+        put(&mut m, "NextToken", self.next_token);
+        put(&mut m, "MaxResults", self.max_results);
+        put(&mut m, "Filters", self.filters);
+        put(&mut m, "ResolveAlias", self.resolve_alias);
+        put(&mut m, "IncludeManagedResources", self.include_managed_resources);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeLaunchTemplateVersionsResult {
+    pub launch_template_versions: Option<Vec<LaunchTemplateVersion>>,
+    pub next_token: Option<String>,
+}
+
+impl FromValue for DescribeLaunchTemplateVersionsResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            launch_template_versions: take(&mut m, "LaunchTemplateVersions")?,
+            next_token: take(&mut m, "NextToken")?,
+        })
+    }
+}
+
+impl ToValue for DescribeLaunchTemplateVersionsResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "LaunchTemplateVersions", self.launch_template_versions);
+        put(&mut m, "NextToken", self.next_token);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeLaunchTemplatesRequest {
+    pub dry_run: Option<bool>,
+    pub launch_template_ids: Option<Vec<String>>,
+    pub launch_template_names: Option<Vec<String>>,
+    pub filters: Option<Vec<Filter>>,
+    pub next_token: Option<String>,
+    pub max_results: Option<i32>,
+    pub include_managed_resources: Option<bool>,
+}
+
+impl FromValue for DescribeLaunchTemplatesRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dry_run: take(&mut m, "DryRun")?,
+            launch_template_ids: take(&mut m, "LaunchTemplateIds")?,
+            launch_template_names: take(&mut m, "LaunchTemplateNames")?,
+            filters: take(&mut m, "Filters")?,
+            next_token: take(&mut m, "NextToken")?,
+            max_results: take(&mut m, "MaxResults")?,
+            include_managed_resources: take(&mut m, "IncludeManagedResources")?,
+        })
+    }
+}
+
+impl ToValue for DescribeLaunchTemplatesRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "LaunchTemplateIds", self.launch_template_ids);
+        put(&mut m, "LaunchTemplateNames", self.launch_template_names);
+        put(&mut m, "Filters", self.filters);
+        put(&mut m, "NextToken", self.next_token);
+        put(&mut m, "MaxResults", self.max_results);
+        put(&mut m, "IncludeManagedResources", self.include_managed_resources);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeLaunchTemplatesResult {
+    pub launch_templates: Option<Vec<LaunchTemplate>>,
+    pub next_token: Option<String>,
+}
+
+impl FromValue for DescribeLaunchTemplatesResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            launch_templates: take(&mut m, "LaunchTemplates")?,
+            next_token: take(&mut m, "NextToken")?,
+        })
+    }
+}
+
+impl ToValue for DescribeLaunchTemplatesResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "LaunchTemplates", self.launch_templates);
+        put(&mut m, "NextToken", self.next_token);
         Value::Map(m)
     }
 }
@@ -2690,6 +3525,97 @@ impl ToValue for EfaInfo {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct ElasticGpuSpecification {
+    pub r#type: String,
+}
+
+impl FromValue for ElasticGpuSpecification {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            r#type: required(&mut m, "Type")?,
+        })
+    }
+}
+
+impl ToValue for ElasticGpuSpecification {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Type", Some(self.r#type));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ElasticGpuSpecificationResponse {
+    pub r#type: Option<String>,
+}
+
+impl FromValue for ElasticGpuSpecificationResponse {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            r#type: take(&mut m, "Type")?,
+        })
+    }
+}
+
+impl ToValue for ElasticGpuSpecificationResponse {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Type", self.r#type);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EnaSrdSpecificationRequest {
+    pub ena_srd_enabled: Option<bool>,
+    pub ena_srd_udp_specification: Option<EnaSrdUdpSpecificationRequest>,
+}
+
+impl FromValue for EnaSrdSpecificationRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            ena_srd_enabled: take(&mut m, "EnaSrdEnabled")?,
+            ena_srd_udp_specification: take(&mut m, "EnaSrdUdpSpecification")?,
+        })
+    }
+}
+
+impl ToValue for EnaSrdSpecificationRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "EnaSrdEnabled", self.ena_srd_enabled);
+        put(&mut m, "EnaSrdUdpSpecification", self.ena_srd_udp_specification);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EnaSrdUdpSpecificationRequest {
+    pub ena_srd_udp_enabled: Option<bool>,
+}
+
+impl FromValue for EnaSrdUdpSpecificationRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            ena_srd_udp_enabled: take(&mut m, "EnaSrdUdpEnabled")?,
+        })
+    }
+}
+
+impl ToValue for EnaSrdUdpSpecificationRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "EnaSrdUdpEnabled", self.ena_srd_udp_enabled);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Filter {
     pub name: Option<String>,
     pub values: Option<Vec<String>>,
@@ -3257,6 +4183,247 @@ impl ToValue for InferenceDeviceMemoryInfo {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceIpv6Address {
+    pub ipv6_address: Option<String>,
+    pub is_primary_ipv6: Option<bool>,
+}
+
+impl FromValue for InstanceIpv6Address {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            ipv6_address: take(&mut m, "Ipv6Address")?,
+            is_primary_ipv6: take(&mut m, "IsPrimaryIpv6")?,
+        })
+    }
+}
+
+impl ToValue for InstanceIpv6Address {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Ipv6Address", self.ipv6_address);
+        put(&mut m, "IsPrimaryIpv6", self.is_primary_ipv6);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceIpv6AddressRequest {
+    pub ipv6_address: Option<String>,
+}
+
+impl FromValue for InstanceIpv6AddressRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            ipv6_address: take(&mut m, "Ipv6Address")?,
+        })
+    }
+}
+
+impl ToValue for InstanceIpv6AddressRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Ipv6Address", self.ipv6_address);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceRequirements {
+    pub v_cpu_count: Option<VCpuCountRange>,
+    pub memory_mi_b: Option<MemoryMiB>,
+    pub cpu_manufacturers: Option<Vec<String>>,
+    pub memory_gi_b_per_v_cpu: Option<MemoryGiBPerVCpu>,
+    pub excluded_instance_types: Option<Vec<String>>,
+    pub instance_generations: Option<Vec<String>>,
+    pub spot_max_price_percentage_over_lowest_price: Option<i32>,
+    pub on_demand_max_price_percentage_over_lowest_price: Option<i32>,
+    pub bare_metal: Option<String>,
+    pub burstable_performance: Option<String>,
+    pub require_hibernate_support: Option<bool>,
+    pub network_interface_count: Option<NetworkInterfaceCount>,
+    pub local_storage: Option<String>,
+    pub local_storage_types: Option<Vec<String>>,
+    pub total_local_storage_gb: Option<TotalLocalStorageGB>,
+    pub baseline_ebs_bandwidth_mbps: Option<BaselineEbsBandwidthMbps>,
+    pub accelerator_types: Option<Vec<String>>,
+    pub accelerator_count: Option<AcceleratorCount>,
+    pub accelerator_manufacturers: Option<Vec<String>>,
+    pub accelerator_names: Option<Vec<String>>,
+    pub accelerator_total_memory_mi_b: Option<AcceleratorTotalMemoryMiB>,
+    pub network_bandwidth_gbps: Option<NetworkBandwidthGbps>,
+    pub allowed_instance_types: Option<Vec<String>>,
+    pub max_spot_price_as_percentage_of_optimal_on_demand_price: Option<i32>,
+    pub baseline_performance_factors: Option<BaselinePerformanceFactors>,
+    pub require_encryption_in_transit: Option<bool>,
+}
+
+impl FromValue for InstanceRequirements {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            v_cpu_count: take(&mut m, "VCpuCount")?,
+            memory_mi_b: take(&mut m, "MemoryMiB")?,
+            cpu_manufacturers: take(&mut m, "CpuManufacturers")?,
+            memory_gi_b_per_v_cpu: take(&mut m, "MemoryGiBPerVCpu")?,
+            excluded_instance_types: take(&mut m, "ExcludedInstanceTypes")?,
+            instance_generations: take(&mut m, "InstanceGenerations")?,
+            spot_max_price_percentage_over_lowest_price: take(&mut m, "SpotMaxPricePercentageOverLowestPrice")?,
+            on_demand_max_price_percentage_over_lowest_price: take(&mut m, "OnDemandMaxPricePercentageOverLowestPrice")?,
+            bare_metal: take(&mut m, "BareMetal")?,
+            burstable_performance: take(&mut m, "BurstablePerformance")?,
+            require_hibernate_support: take(&mut m, "RequireHibernateSupport")?,
+            network_interface_count: take(&mut m, "NetworkInterfaceCount")?,
+            local_storage: take(&mut m, "LocalStorage")?,
+            local_storage_types: take(&mut m, "LocalStorageTypes")?,
+            total_local_storage_gb: take(&mut m, "TotalLocalStorageGB")?,
+            baseline_ebs_bandwidth_mbps: take(&mut m, "BaselineEbsBandwidthMbps")?,
+            accelerator_types: take(&mut m, "AcceleratorTypes")?,
+            accelerator_count: take(&mut m, "AcceleratorCount")?,
+            accelerator_manufacturers: take(&mut m, "AcceleratorManufacturers")?,
+            accelerator_names: take(&mut m, "AcceleratorNames")?,
+            accelerator_total_memory_mi_b: take(&mut m, "AcceleratorTotalMemoryMiB")?,
+            network_bandwidth_gbps: take(&mut m, "NetworkBandwidthGbps")?,
+            allowed_instance_types: take(&mut m, "AllowedInstanceTypes")?,
+            max_spot_price_as_percentage_of_optimal_on_demand_price: take(&mut m, "MaxSpotPriceAsPercentageOfOptimalOnDemandPrice")?,
+            baseline_performance_factors: take(&mut m, "BaselinePerformanceFactors")?,
+            require_encryption_in_transit: take(&mut m, "RequireEncryptionInTransit")?,
+        })
+    }
+}
+
+impl ToValue for InstanceRequirements {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "VCpuCount", self.v_cpu_count);
+        put(&mut m, "MemoryMiB", self.memory_mi_b);
+        put(&mut m, "CpuManufacturers", self.cpu_manufacturers);
+        put(&mut m, "MemoryGiBPerVCpu", self.memory_gi_b_per_v_cpu);
+        put(&mut m, "ExcludedInstanceTypes", self.excluded_instance_types);
+        put(&mut m, "InstanceGenerations", self.instance_generations);
+        put(&mut m, "SpotMaxPricePercentageOverLowestPrice", self.spot_max_price_percentage_over_lowest_price);
+        put(&mut m, "OnDemandMaxPricePercentageOverLowestPrice", self.on_demand_max_price_percentage_over_lowest_price);
+        put(&mut m, "BareMetal", self.bare_metal);
+        put(&mut m, "BurstablePerformance", self.burstable_performance);
+        put(&mut m, "RequireHibernateSupport", self.require_hibernate_support);
+        put(&mut m, "NetworkInterfaceCount", self.network_interface_count);
+        put(&mut m, "LocalStorage", self.local_storage);
+        put(&mut m, "LocalStorageTypes", self.local_storage_types);
+        put(&mut m, "TotalLocalStorageGB", self.total_local_storage_gb);
+        put(&mut m, "BaselineEbsBandwidthMbps", self.baseline_ebs_bandwidth_mbps);
+        put(&mut m, "AcceleratorTypes", self.accelerator_types);
+        put(&mut m, "AcceleratorCount", self.accelerator_count);
+        put(&mut m, "AcceleratorManufacturers", self.accelerator_manufacturers);
+        put(&mut m, "AcceleratorNames", self.accelerator_names);
+        put(&mut m, "AcceleratorTotalMemoryMiB", self.accelerator_total_memory_mi_b);
+        put(&mut m, "NetworkBandwidthGbps", self.network_bandwidth_gbps);
+        put(&mut m, "AllowedInstanceTypes", self.allowed_instance_types);
+        put(&mut m, "MaxSpotPriceAsPercentageOfOptimalOnDemandPrice", self.max_spot_price_as_percentage_of_optimal_on_demand_price);
+        put(&mut m, "BaselinePerformanceFactors", self.baseline_performance_factors);
+        put(&mut m, "RequireEncryptionInTransit", self.require_encryption_in_transit);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceRequirementsRequest {
+    pub v_cpu_count: VCpuCountRangeRequest,
+    pub memory_mi_b: MemoryMiBRequest,
+    pub cpu_manufacturers: Option<Vec<String>>,
+    pub memory_gi_b_per_v_cpu: Option<MemoryGiBPerVCpuRequest>,
+    pub excluded_instance_types: Option<Vec<String>>,
+    pub instance_generations: Option<Vec<String>>,
+    pub spot_max_price_percentage_over_lowest_price: Option<i32>,
+    pub on_demand_max_price_percentage_over_lowest_price: Option<i32>,
+    pub bare_metal: Option<String>,
+    pub burstable_performance: Option<String>,
+    pub require_hibernate_support: Option<bool>,
+    pub network_interface_count: Option<NetworkInterfaceCountRequest>,
+    pub local_storage: Option<String>,
+    pub local_storage_types: Option<Vec<String>>,
+    pub total_local_storage_gb: Option<TotalLocalStorageGBRequest>,
+    pub baseline_ebs_bandwidth_mbps: Option<BaselineEbsBandwidthMbpsRequest>,
+    pub accelerator_types: Option<Vec<String>>,
+    pub accelerator_count: Option<AcceleratorCountRequest>,
+    pub accelerator_manufacturers: Option<Vec<String>>,
+    pub accelerator_names: Option<Vec<String>>,
+    pub accelerator_total_memory_mi_b: Option<AcceleratorTotalMemoryMiBRequest>,
+    pub network_bandwidth_gbps: Option<NetworkBandwidthGbpsRequest>,
+    pub allowed_instance_types: Option<Vec<String>>,
+    pub max_spot_price_as_percentage_of_optimal_on_demand_price: Option<i32>,
+    pub baseline_performance_factors: Option<BaselinePerformanceFactorsRequest>,
+    pub require_encryption_in_transit: Option<bool>,
+}
+
+impl FromValue for InstanceRequirementsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            v_cpu_count: required(&mut m, "VCpuCount")?,
+            memory_mi_b: required(&mut m, "MemoryMiB")?,
+            cpu_manufacturers: take(&mut m, "CpuManufacturers")?,
+            memory_gi_b_per_v_cpu: take(&mut m, "MemoryGiBPerVCpu")?,
+            excluded_instance_types: take(&mut m, "ExcludedInstanceTypes")?,
+            instance_generations: take(&mut m, "InstanceGenerations")?,
+            spot_max_price_percentage_over_lowest_price: take(&mut m, "SpotMaxPricePercentageOverLowestPrice")?,
+            on_demand_max_price_percentage_over_lowest_price: take(&mut m, "OnDemandMaxPricePercentageOverLowestPrice")?,
+            bare_metal: take(&mut m, "BareMetal")?,
+            burstable_performance: take(&mut m, "BurstablePerformance")?,
+            require_hibernate_support: take(&mut m, "RequireHibernateSupport")?,
+            network_interface_count: take(&mut m, "NetworkInterfaceCount")?,
+            local_storage: take(&mut m, "LocalStorage")?,
+            local_storage_types: take(&mut m, "LocalStorageTypes")?,
+            total_local_storage_gb: take(&mut m, "TotalLocalStorageGB")?,
+            baseline_ebs_bandwidth_mbps: take(&mut m, "BaselineEbsBandwidthMbps")?,
+            accelerator_types: take(&mut m, "AcceleratorTypes")?,
+            accelerator_count: take(&mut m, "AcceleratorCount")?,
+            accelerator_manufacturers: take(&mut m, "AcceleratorManufacturers")?,
+            accelerator_names: take(&mut m, "AcceleratorNames")?,
+            accelerator_total_memory_mi_b: take(&mut m, "AcceleratorTotalMemoryMiB")?,
+            network_bandwidth_gbps: take(&mut m, "NetworkBandwidthGbps")?,
+            allowed_instance_types: take(&mut m, "AllowedInstanceTypes")?,
+            max_spot_price_as_percentage_of_optimal_on_demand_price: take(&mut m, "MaxSpotPriceAsPercentageOfOptimalOnDemandPrice")?,
+            baseline_performance_factors: take(&mut m, "BaselinePerformanceFactors")?,
+            require_encryption_in_transit: take(&mut m, "RequireEncryptionInTransit")?,
+        })
+    }
+}
+
+impl ToValue for InstanceRequirementsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "VCpuCount", Some(self.v_cpu_count));
+        put(&mut m, "MemoryMiB", Some(self.memory_mi_b));
+        put(&mut m, "CpuManufacturers", self.cpu_manufacturers);
+        put(&mut m, "MemoryGiBPerVCpu", self.memory_gi_b_per_v_cpu);
+        put(&mut m, "ExcludedInstanceTypes", self.excluded_instance_types);
+        put(&mut m, "InstanceGenerations", self.instance_generations);
+        put(&mut m, "SpotMaxPricePercentageOverLowestPrice", self.spot_max_price_percentage_over_lowest_price);
+        put(&mut m, "OnDemandMaxPricePercentageOverLowestPrice", self.on_demand_max_price_percentage_over_lowest_price);
+        put(&mut m, "BareMetal", self.bare_metal);
+        put(&mut m, "BurstablePerformance", self.burstable_performance);
+        put(&mut m, "RequireHibernateSupport", self.require_hibernate_support);
+        put(&mut m, "NetworkInterfaceCount", self.network_interface_count);
+        put(&mut m, "LocalStorage", self.local_storage);
+        put(&mut m, "LocalStorageTypes", self.local_storage_types);
+        put(&mut m, "TotalLocalStorageGB", self.total_local_storage_gb);
+        put(&mut m, "BaselineEbsBandwidthMbps", self.baseline_ebs_bandwidth_mbps);
+        put(&mut m, "AcceleratorTypes", self.accelerator_types);
+        put(&mut m, "AcceleratorCount", self.accelerator_count);
+        put(&mut m, "AcceleratorManufacturers", self.accelerator_manufacturers);
+        put(&mut m, "AcceleratorNames", self.accelerator_names);
+        put(&mut m, "AcceleratorTotalMemoryMiB", self.accelerator_total_memory_mi_b);
+        put(&mut m, "NetworkBandwidthGbps", self.network_bandwidth_gbps);
+        put(&mut m, "AllowedInstanceTypes", self.allowed_instance_types);
+        put(&mut m, "MaxSpotPriceAsPercentageOfOptimalOnDemandPrice", self.max_spot_price_as_percentage_of_optimal_on_demand_price);
+        put(&mut m, "BaselinePerformanceFactors", self.baseline_performance_factors);
+        put(&mut m, "RequireEncryptionInTransit", self.require_encryption_in_transit);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct InstanceStorageInfo {
     pub total_size_in_gb: Option<i64>,
     pub disks: Option<Vec<DiskInfo>>,
@@ -3599,6 +4766,94 @@ impl ToValue for IpRange {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct Ipv4PrefixSpecificationRequest {
+    pub ipv4_prefix: Option<String>,
+}
+
+impl FromValue for Ipv4PrefixSpecificationRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            ipv4_prefix: take(&mut m, "Ipv4Prefix")?,
+        })
+    }
+}
+
+impl ToValue for Ipv4PrefixSpecificationRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Ipv4Prefix", self.ipv4_prefix);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Ipv4PrefixSpecificationResponse {
+    pub ipv4_prefix: Option<String>,
+}
+
+impl FromValue for Ipv4PrefixSpecificationResponse {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            ipv4_prefix: take(&mut m, "Ipv4Prefix")?,
+        })
+    }
+}
+
+impl ToValue for Ipv4PrefixSpecificationResponse {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Ipv4Prefix", self.ipv4_prefix);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Ipv6PrefixSpecificationRequest {
+    pub ipv6_prefix: Option<String>,
+}
+
+impl FromValue for Ipv6PrefixSpecificationRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            ipv6_prefix: take(&mut m, "Ipv6Prefix")?,
+        })
+    }
+}
+
+impl ToValue for Ipv6PrefixSpecificationRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Ipv6Prefix", self.ipv6_prefix);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Ipv6PrefixSpecificationResponse {
+    pub ipv6_prefix: Option<String>,
+}
+
+impl FromValue for Ipv6PrefixSpecificationResponse {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            ipv6_prefix: take(&mut m, "Ipv6Prefix")?,
+        })
+    }
+}
+
+impl ToValue for Ipv6PrefixSpecificationResponse {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Ipv6Prefix", self.ipv6_prefix);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Ipv6Range {
     pub description: Option<String>,
     pub cidr_ipv6: Option<String>,
@@ -3754,6 +5009,1433 @@ impl ToValue for LaunchPermissionModifications {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplate {
+    pub launch_template_id: Option<String>,
+    pub launch_template_name: Option<String>,
+    pub create_time: Option<Timestamp>,
+    pub created_by: Option<String>,
+    pub default_version_number: Option<i64>,
+    pub latest_version_number: Option<i64>,
+    pub tags: Option<Vec<Tag>>,
+    pub operator: Option<OperatorResponse>,
+}
+
+impl FromValue for LaunchTemplate {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            launch_template_id: take(&mut m, "LaunchTemplateId")?,
+            launch_template_name: take(&mut m, "LaunchTemplateName")?,
+            create_time: take(&mut m, "CreateTime")?,
+            created_by: take(&mut m, "CreatedBy")?,
+            default_version_number: take(&mut m, "DefaultVersionNumber")?,
+            latest_version_number: take(&mut m, "LatestVersionNumber")?,
+            tags: take(&mut m, "Tags")?,
+            operator: take(&mut m, "Operator")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplate {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "LaunchTemplateId", self.launch_template_id);
+        put(&mut m, "LaunchTemplateName", self.launch_template_name);
+        put(&mut m, "CreateTime", self.create_time);
+        put(&mut m, "CreatedBy", self.created_by);
+        put(&mut m, "DefaultVersionNumber", self.default_version_number);
+        put(&mut m, "LatestVersionNumber", self.latest_version_number);
+        put(&mut m, "Tags", self.tags);
+        put(&mut m, "Operator", self.operator);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateBlockDeviceMapping {
+    pub device_name: Option<String>,
+    pub virtual_name: Option<String>,
+    pub ebs: Option<LaunchTemplateEbsBlockDevice>,
+    pub no_device: Option<String>,
+}
+
+impl FromValue for LaunchTemplateBlockDeviceMapping {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            device_name: take(&mut m, "DeviceName")?,
+            virtual_name: take(&mut m, "VirtualName")?,
+            ebs: take(&mut m, "Ebs")?,
+            no_device: take(&mut m, "NoDevice")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateBlockDeviceMapping {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DeviceName", self.device_name);
+        put(&mut m, "VirtualName", self.virtual_name);
+        put(&mut m, "Ebs", self.ebs);
+        put(&mut m, "NoDevice", self.no_device);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateBlockDeviceMappingRequest {
+    pub device_name: Option<String>,
+    pub virtual_name: Option<String>,
+    pub ebs: Option<LaunchTemplateEbsBlockDeviceRequest>,
+    pub no_device: Option<String>,
+}
+
+impl FromValue for LaunchTemplateBlockDeviceMappingRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            device_name: take(&mut m, "DeviceName")?,
+            virtual_name: take(&mut m, "VirtualName")?,
+            ebs: take(&mut m, "Ebs")?,
+            no_device: take(&mut m, "NoDevice")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateBlockDeviceMappingRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DeviceName", self.device_name);
+        put(&mut m, "VirtualName", self.virtual_name);
+        put(&mut m, "Ebs", self.ebs);
+        put(&mut m, "NoDevice", self.no_device);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateCapacityReservationSpecificationRequest {
+    pub capacity_reservation_preference: Option<String>,
+    pub capacity_reservation_target: Option<CapacityReservationTarget>,
+}
+
+impl FromValue for LaunchTemplateCapacityReservationSpecificationRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            capacity_reservation_preference: take(&mut m, "CapacityReservationPreference")?,
+            capacity_reservation_target: take(&mut m, "CapacityReservationTarget")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateCapacityReservationSpecificationRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "CapacityReservationPreference", self.capacity_reservation_preference);
+        put(&mut m, "CapacityReservationTarget", self.capacity_reservation_target);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateCapacityReservationSpecificationResponse {
+    pub capacity_reservation_preference: Option<String>,
+    pub capacity_reservation_target: Option<CapacityReservationTargetResponse>,
+}
+
+impl FromValue for LaunchTemplateCapacityReservationSpecificationResponse {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            capacity_reservation_preference: take(&mut m, "CapacityReservationPreference")?,
+            capacity_reservation_target: take(&mut m, "CapacityReservationTarget")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateCapacityReservationSpecificationResponse {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "CapacityReservationPreference", self.capacity_reservation_preference);
+        put(&mut m, "CapacityReservationTarget", self.capacity_reservation_target);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateCpuOptions {
+    pub core_count: Option<i32>,
+    pub threads_per_core: Option<i32>,
+    pub amd_sev_snp: Option<String>,
+    pub nested_virtualization: Option<String>,
+}
+
+impl FromValue for LaunchTemplateCpuOptions {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            core_count: take(&mut m, "CoreCount")?,
+            threads_per_core: take(&mut m, "ThreadsPerCore")?,
+            amd_sev_snp: take(&mut m, "AmdSevSnp")?,
+            nested_virtualization: take(&mut m, "NestedVirtualization")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateCpuOptions {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "CoreCount", self.core_count);
+        put(&mut m, "ThreadsPerCore", self.threads_per_core);
+        put(&mut m, "AmdSevSnp", self.amd_sev_snp);
+        put(&mut m, "NestedVirtualization", self.nested_virtualization);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateCpuOptionsRequest {
+    pub core_count: Option<i32>,
+    pub threads_per_core: Option<i32>,
+    pub amd_sev_snp: Option<String>,
+    pub nested_virtualization: Option<String>,
+}
+
+impl FromValue for LaunchTemplateCpuOptionsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            core_count: take(&mut m, "CoreCount")?,
+            threads_per_core: take(&mut m, "ThreadsPerCore")?,
+            amd_sev_snp: take(&mut m, "AmdSevSnp")?,
+            nested_virtualization: take(&mut m, "NestedVirtualization")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateCpuOptionsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "CoreCount", self.core_count);
+        put(&mut m, "ThreadsPerCore", self.threads_per_core);
+        put(&mut m, "AmdSevSnp", self.amd_sev_snp);
+        put(&mut m, "NestedVirtualization", self.nested_virtualization);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateEbsBlockDevice {
+    pub encrypted: Option<bool>,
+    pub delete_on_termination: Option<bool>,
+    pub iops: Option<i32>,
+    pub kms_key_id: Option<String>,
+    pub snapshot_id: Option<String>,
+    pub volume_size: Option<i32>,
+    pub volume_type: Option<String>,
+    pub throughput: Option<i32>,
+    pub volume_initialization_rate: Option<i32>,
+    pub ebs_card_index: Option<i32>,
+}
+
+impl FromValue for LaunchTemplateEbsBlockDevice {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            encrypted: take(&mut m, "Encrypted")?,
+            delete_on_termination: take(&mut m, "DeleteOnTermination")?,
+            iops: take(&mut m, "Iops")?,
+            kms_key_id: take(&mut m, "KmsKeyId")?,
+            snapshot_id: take(&mut m, "SnapshotId")?,
+            volume_size: take(&mut m, "VolumeSize")?,
+            volume_type: take(&mut m, "VolumeType")?,
+            throughput: take(&mut m, "Throughput")?,
+            volume_initialization_rate: take(&mut m, "VolumeInitializationRate")?,
+            ebs_card_index: take(&mut m, "EbsCardIndex")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateEbsBlockDevice {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Encrypted", self.encrypted);
+        put(&mut m, "DeleteOnTermination", self.delete_on_termination);
+        put(&mut m, "Iops", self.iops);
+        put(&mut m, "KmsKeyId", self.kms_key_id);
+        put(&mut m, "SnapshotId", self.snapshot_id);
+        put(&mut m, "VolumeSize", self.volume_size);
+        put(&mut m, "VolumeType", self.volume_type);
+        put(&mut m, "Throughput", self.throughput);
+        put(&mut m, "VolumeInitializationRate", self.volume_initialization_rate);
+        put(&mut m, "EbsCardIndex", self.ebs_card_index);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateEbsBlockDeviceRequest {
+    pub encrypted: Option<bool>,
+    pub delete_on_termination: Option<bool>,
+    pub iops: Option<i32>,
+    pub kms_key_id: Option<String>,
+    pub snapshot_id: Option<String>,
+    pub volume_size: Option<i32>,
+    pub volume_type: Option<String>,
+    pub throughput: Option<i32>,
+    pub volume_initialization_rate: Option<i32>,
+    pub ebs_card_index: Option<i32>,
+}
+
+impl FromValue for LaunchTemplateEbsBlockDeviceRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            encrypted: take(&mut m, "Encrypted")?,
+            delete_on_termination: take(&mut m, "DeleteOnTermination")?,
+            iops: take(&mut m, "Iops")?,
+            kms_key_id: take(&mut m, "KmsKeyId")?,
+            snapshot_id: take(&mut m, "SnapshotId")?,
+            volume_size: take(&mut m, "VolumeSize")?,
+            volume_type: take(&mut m, "VolumeType")?,
+            throughput: take(&mut m, "Throughput")?,
+            volume_initialization_rate: take(&mut m, "VolumeInitializationRate")?,
+            ebs_card_index: take(&mut m, "EbsCardIndex")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateEbsBlockDeviceRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Encrypted", self.encrypted);
+        put(&mut m, "DeleteOnTermination", self.delete_on_termination);
+        put(&mut m, "Iops", self.iops);
+        put(&mut m, "KmsKeyId", self.kms_key_id);
+        put(&mut m, "SnapshotId", self.snapshot_id);
+        put(&mut m, "VolumeSize", self.volume_size);
+        put(&mut m, "VolumeType", self.volume_type);
+        put(&mut m, "Throughput", self.throughput);
+        put(&mut m, "VolumeInitializationRate", self.volume_initialization_rate);
+        put(&mut m, "EbsCardIndex", self.ebs_card_index);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateElasticInferenceAccelerator {
+    pub r#type: String,
+    pub count: Option<i32>,
+}
+
+impl FromValue for LaunchTemplateElasticInferenceAccelerator {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            r#type: required(&mut m, "Type")?,
+            count: take(&mut m, "Count")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateElasticInferenceAccelerator {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Type", Some(self.r#type));
+        put(&mut m, "Count", self.count);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateElasticInferenceAcceleratorResponse {
+    pub r#type: Option<String>,
+    pub count: Option<i32>,
+}
+
+impl FromValue for LaunchTemplateElasticInferenceAcceleratorResponse {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            r#type: take(&mut m, "Type")?,
+            count: take(&mut m, "Count")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateElasticInferenceAcceleratorResponse {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Type", self.r#type);
+        put(&mut m, "Count", self.count);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateEnaSrdSpecification {
+    pub ena_srd_enabled: Option<bool>,
+    pub ena_srd_udp_specification: Option<LaunchTemplateEnaSrdUdpSpecification>,
+}
+
+impl FromValue for LaunchTemplateEnaSrdSpecification {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            ena_srd_enabled: take(&mut m, "EnaSrdEnabled")?,
+            ena_srd_udp_specification: take(&mut m, "EnaSrdUdpSpecification")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateEnaSrdSpecification {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "EnaSrdEnabled", self.ena_srd_enabled);
+        put(&mut m, "EnaSrdUdpSpecification", self.ena_srd_udp_specification);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateEnaSrdUdpSpecification {
+    pub ena_srd_udp_enabled: Option<bool>,
+}
+
+impl FromValue for LaunchTemplateEnaSrdUdpSpecification {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            ena_srd_udp_enabled: take(&mut m, "EnaSrdUdpEnabled")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateEnaSrdUdpSpecification {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "EnaSrdUdpEnabled", self.ena_srd_udp_enabled);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateEnclaveOptions {
+    pub enabled: Option<bool>,
+}
+
+impl FromValue for LaunchTemplateEnclaveOptions {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            enabled: take(&mut m, "Enabled")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateEnclaveOptions {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Enabled", self.enabled);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateEnclaveOptionsRequest {
+    pub enabled: Option<bool>,
+}
+
+impl FromValue for LaunchTemplateEnclaveOptionsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            enabled: take(&mut m, "Enabled")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateEnclaveOptionsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Enabled", self.enabled);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateHibernationOptions {
+    pub configured: Option<bool>,
+}
+
+impl FromValue for LaunchTemplateHibernationOptions {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            configured: take(&mut m, "Configured")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateHibernationOptions {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Configured", self.configured);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateHibernationOptionsRequest {
+    pub configured: Option<bool>,
+}
+
+impl FromValue for LaunchTemplateHibernationOptionsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            configured: take(&mut m, "Configured")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateHibernationOptionsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Configured", self.configured);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateIamInstanceProfileSpecification {
+    pub arn: Option<String>,
+    pub name: Option<String>,
+}
+
+impl FromValue for LaunchTemplateIamInstanceProfileSpecification {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            arn: take(&mut m, "Arn")?,
+            name: take(&mut m, "Name")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateIamInstanceProfileSpecification {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Arn", self.arn);
+        put(&mut m, "Name", self.name);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateIamInstanceProfileSpecificationRequest {
+    pub arn: Option<String>,
+    pub name: Option<String>,
+}
+
+impl FromValue for LaunchTemplateIamInstanceProfileSpecificationRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            arn: take(&mut m, "Arn")?,
+            name: take(&mut m, "Name")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateIamInstanceProfileSpecificationRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Arn", self.arn);
+        put(&mut m, "Name", self.name);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateInstanceMaintenanceOptions {
+    pub auto_recovery: Option<String>,
+}
+
+impl FromValue for LaunchTemplateInstanceMaintenanceOptions {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            auto_recovery: take(&mut m, "AutoRecovery")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateInstanceMaintenanceOptions {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "AutoRecovery", self.auto_recovery);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateInstanceMaintenanceOptionsRequest {
+    pub auto_recovery: Option<String>,
+}
+
+impl FromValue for LaunchTemplateInstanceMaintenanceOptionsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            auto_recovery: take(&mut m, "AutoRecovery")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateInstanceMaintenanceOptionsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "AutoRecovery", self.auto_recovery);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateInstanceMarketOptions {
+    pub market_type: Option<String>,
+    pub spot_options: Option<LaunchTemplateSpotMarketOptions>,
+}
+
+impl FromValue for LaunchTemplateInstanceMarketOptions {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            market_type: take(&mut m, "MarketType")?,
+            spot_options: take(&mut m, "SpotOptions")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateInstanceMarketOptions {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "MarketType", self.market_type);
+        put(&mut m, "SpotOptions", self.spot_options);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateInstanceMarketOptionsRequest {
+    pub market_type: Option<String>,
+    pub spot_options: Option<LaunchTemplateSpotMarketOptionsRequest>,
+}
+
+impl FromValue for LaunchTemplateInstanceMarketOptionsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            market_type: take(&mut m, "MarketType")?,
+            spot_options: take(&mut m, "SpotOptions")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateInstanceMarketOptionsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "MarketType", self.market_type);
+        put(&mut m, "SpotOptions", self.spot_options);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateInstanceMetadataOptions {
+    pub state: Option<String>,
+    pub http_tokens: Option<String>,
+    pub http_put_response_hop_limit: Option<i32>,
+    pub http_endpoint: Option<String>,
+    pub http_protocol_ipv6: Option<String>,
+    pub instance_metadata_tags: Option<String>,
+}
+
+impl FromValue for LaunchTemplateInstanceMetadataOptions {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            state: take(&mut m, "State")?,
+            http_tokens: take(&mut m, "HttpTokens")?,
+            http_put_response_hop_limit: take(&mut m, "HttpPutResponseHopLimit")?,
+            http_endpoint: take(&mut m, "HttpEndpoint")?,
+            http_protocol_ipv6: take(&mut m, "HttpProtocolIpv6")?,
+            instance_metadata_tags: take(&mut m, "InstanceMetadataTags")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateInstanceMetadataOptions {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "State", self.state);
+        put(&mut m, "HttpTokens", self.http_tokens);
+        put(&mut m, "HttpPutResponseHopLimit", self.http_put_response_hop_limit);
+        put(&mut m, "HttpEndpoint", self.http_endpoint);
+        put(&mut m, "HttpProtocolIpv6", self.http_protocol_ipv6);
+        put(&mut m, "InstanceMetadataTags", self.instance_metadata_tags);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateInstanceMetadataOptionsRequest {
+    pub http_tokens: Option<String>,
+    pub http_put_response_hop_limit: Option<i32>,
+    pub http_endpoint: Option<String>,
+    pub http_protocol_ipv6: Option<String>,
+    pub instance_metadata_tags: Option<String>,
+}
+
+impl FromValue for LaunchTemplateInstanceMetadataOptionsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            http_tokens: take(&mut m, "HttpTokens")?,
+            http_put_response_hop_limit: take(&mut m, "HttpPutResponseHopLimit")?,
+            http_endpoint: take(&mut m, "HttpEndpoint")?,
+            http_protocol_ipv6: take(&mut m, "HttpProtocolIpv6")?,
+            instance_metadata_tags: take(&mut m, "InstanceMetadataTags")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateInstanceMetadataOptionsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "HttpTokens", self.http_tokens);
+        put(&mut m, "HttpPutResponseHopLimit", self.http_put_response_hop_limit);
+        put(&mut m, "HttpEndpoint", self.http_endpoint);
+        put(&mut m, "HttpProtocolIpv6", self.http_protocol_ipv6);
+        put(&mut m, "InstanceMetadataTags", self.instance_metadata_tags);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateInstanceNetworkInterfaceSpecification {
+    pub associate_carrier_ip_address: Option<bool>,
+    pub associate_public_ip_address: Option<bool>,
+    pub delete_on_termination: Option<bool>,
+    pub description: Option<String>,
+    pub device_index: Option<i32>,
+    pub groups: Option<Vec<String>>,
+    pub interface_type: Option<String>,
+    pub ipv6_address_count: Option<i32>,
+    pub ipv6_addresses: Option<Vec<InstanceIpv6Address>>,
+    pub network_interface_id: Option<String>,
+    pub private_ip_address: Option<String>,
+    pub private_ip_addresses: Option<Vec<PrivateIpAddressSpecification>>,
+    pub secondary_private_ip_address_count: Option<i32>,
+    pub subnet_id: Option<String>,
+    pub network_card_index: Option<i32>,
+    pub ipv4_prefixes: Option<Vec<Ipv4PrefixSpecificationResponse>>,
+    pub ipv4_prefix_count: Option<i32>,
+    pub ipv6_prefixes: Option<Vec<Ipv6PrefixSpecificationResponse>>,
+    pub ipv6_prefix_count: Option<i32>,
+    pub primary_ipv6: Option<bool>,
+    pub ena_srd_specification: Option<LaunchTemplateEnaSrdSpecification>,
+    pub connection_tracking_specification: Option<ConnectionTrackingSpecification>,
+    pub ena_queue_count: Option<i32>,
+}
+
+impl FromValue for LaunchTemplateInstanceNetworkInterfaceSpecification {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            associate_carrier_ip_address: take(&mut m, "AssociateCarrierIpAddress")?,
+            associate_public_ip_address: take(&mut m, "AssociatePublicIpAddress")?,
+            delete_on_termination: take(&mut m, "DeleteOnTermination")?,
+            description: take(&mut m, "Description")?,
+            device_index: take(&mut m, "DeviceIndex")?,
+            groups: take(&mut m, "Groups")?,
+            interface_type: take(&mut m, "InterfaceType")?,
+            ipv6_address_count: take(&mut m, "Ipv6AddressCount")?,
+            ipv6_addresses: take(&mut m, "Ipv6Addresses")?,
+            network_interface_id: take(&mut m, "NetworkInterfaceId")?,
+            private_ip_address: take(&mut m, "PrivateIpAddress")?,
+            private_ip_addresses: take(&mut m, "PrivateIpAddresses")?,
+            secondary_private_ip_address_count: take(&mut m, "SecondaryPrivateIpAddressCount")?,
+            subnet_id: take(&mut m, "SubnetId")?,
+            network_card_index: take(&mut m, "NetworkCardIndex")?,
+            ipv4_prefixes: take(&mut m, "Ipv4Prefixes")?,
+            ipv4_prefix_count: take(&mut m, "Ipv4PrefixCount")?,
+            ipv6_prefixes: take(&mut m, "Ipv6Prefixes")?,
+            ipv6_prefix_count: take(&mut m, "Ipv6PrefixCount")?,
+            primary_ipv6: take(&mut m, "PrimaryIpv6")?,
+            ena_srd_specification: take(&mut m, "EnaSrdSpecification")?,
+            connection_tracking_specification: take(&mut m, "ConnectionTrackingSpecification")?,
+            ena_queue_count: take(&mut m, "EnaQueueCount")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateInstanceNetworkInterfaceSpecification {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "AssociateCarrierIpAddress", self.associate_carrier_ip_address);
+        put(&mut m, "AssociatePublicIpAddress", self.associate_public_ip_address);
+        put(&mut m, "DeleteOnTermination", self.delete_on_termination);
+        put(&mut m, "Description", self.description);
+        put(&mut m, "DeviceIndex", self.device_index);
+        put(&mut m, "Groups", self.groups);
+        put(&mut m, "InterfaceType", self.interface_type);
+        put(&mut m, "Ipv6AddressCount", self.ipv6_address_count);
+        put(&mut m, "Ipv6Addresses", self.ipv6_addresses);
+        put(&mut m, "NetworkInterfaceId", self.network_interface_id);
+        put(&mut m, "PrivateIpAddress", self.private_ip_address);
+        put(&mut m, "PrivateIpAddresses", self.private_ip_addresses);
+        put(&mut m, "SecondaryPrivateIpAddressCount", self.secondary_private_ip_address_count);
+        put(&mut m, "SubnetId", self.subnet_id);
+        put(&mut m, "NetworkCardIndex", self.network_card_index);
+        put(&mut m, "Ipv4Prefixes", self.ipv4_prefixes);
+        put(&mut m, "Ipv4PrefixCount", self.ipv4_prefix_count);
+        put(&mut m, "Ipv6Prefixes", self.ipv6_prefixes);
+        put(&mut m, "Ipv6PrefixCount", self.ipv6_prefix_count);
+        put(&mut m, "PrimaryIpv6", self.primary_ipv6);
+        put(&mut m, "EnaSrdSpecification", self.ena_srd_specification);
+        put(&mut m, "ConnectionTrackingSpecification", self.connection_tracking_specification);
+        put(&mut m, "EnaQueueCount", self.ena_queue_count);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateInstanceNetworkInterfaceSpecificationRequest {
+    pub associate_carrier_ip_address: Option<bool>,
+    pub associate_public_ip_address: Option<bool>,
+    pub delete_on_termination: Option<bool>,
+    pub description: Option<String>,
+    pub device_index: Option<i32>,
+    pub groups: Option<Vec<String>>,
+    pub interface_type: Option<String>,
+    pub ipv6_address_count: Option<i32>,
+    pub ipv6_addresses: Option<Vec<InstanceIpv6AddressRequest>>,
+    pub network_interface_id: Option<String>,
+    pub private_ip_address: Option<String>,
+    pub private_ip_addresses: Option<Vec<PrivateIpAddressSpecification>>,
+    pub secondary_private_ip_address_count: Option<i32>,
+    pub subnet_id: Option<String>,
+    pub network_card_index: Option<i32>,
+    pub ipv4_prefixes: Option<Vec<Ipv4PrefixSpecificationRequest>>,
+    pub ipv4_prefix_count: Option<i32>,
+    pub ipv6_prefixes: Option<Vec<Ipv6PrefixSpecificationRequest>>,
+    pub ipv6_prefix_count: Option<i32>,
+    pub primary_ipv6: Option<bool>,
+    pub ena_srd_specification: Option<EnaSrdSpecificationRequest>,
+    pub connection_tracking_specification: Option<ConnectionTrackingSpecificationRequest>,
+    pub ena_queue_count: Option<i32>,
+}
+
+impl FromValue for LaunchTemplateInstanceNetworkInterfaceSpecificationRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            associate_carrier_ip_address: take(&mut m, "AssociateCarrierIpAddress")?,
+            associate_public_ip_address: take(&mut m, "AssociatePublicIpAddress")?,
+            delete_on_termination: take(&mut m, "DeleteOnTermination")?,
+            description: take(&mut m, "Description")?,
+            device_index: take(&mut m, "DeviceIndex")?,
+            groups: take(&mut m, "Groups")?,
+            interface_type: take(&mut m, "InterfaceType")?,
+            ipv6_address_count: take(&mut m, "Ipv6AddressCount")?,
+            ipv6_addresses: take(&mut m, "Ipv6Addresses")?,
+            network_interface_id: take(&mut m, "NetworkInterfaceId")?,
+            private_ip_address: take(&mut m, "PrivateIpAddress")?,
+            private_ip_addresses: take(&mut m, "PrivateIpAddresses")?,
+            secondary_private_ip_address_count: take(&mut m, "SecondaryPrivateIpAddressCount")?,
+            subnet_id: take(&mut m, "SubnetId")?,
+            network_card_index: take(&mut m, "NetworkCardIndex")?,
+            ipv4_prefixes: take(&mut m, "Ipv4Prefixes")?,
+            ipv4_prefix_count: take(&mut m, "Ipv4PrefixCount")?,
+            ipv6_prefixes: take(&mut m, "Ipv6Prefixes")?,
+            ipv6_prefix_count: take(&mut m, "Ipv6PrefixCount")?,
+            primary_ipv6: take(&mut m, "PrimaryIpv6")?,
+            ena_srd_specification: take(&mut m, "EnaSrdSpecification")?,
+            connection_tracking_specification: take(&mut m, "ConnectionTrackingSpecification")?,
+            ena_queue_count: take(&mut m, "EnaQueueCount")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateInstanceNetworkInterfaceSpecificationRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "AssociateCarrierIpAddress", self.associate_carrier_ip_address);
+        put(&mut m, "AssociatePublicIpAddress", self.associate_public_ip_address);
+        put(&mut m, "DeleteOnTermination", self.delete_on_termination);
+        put(&mut m, "Description", self.description);
+        put(&mut m, "DeviceIndex", self.device_index);
+        put(&mut m, "Groups", self.groups);
+        put(&mut m, "InterfaceType", self.interface_type);
+        put(&mut m, "Ipv6AddressCount", self.ipv6_address_count);
+        put(&mut m, "Ipv6Addresses", self.ipv6_addresses);
+        put(&mut m, "NetworkInterfaceId", self.network_interface_id);
+        put(&mut m, "PrivateIpAddress", self.private_ip_address);
+        put(&mut m, "PrivateIpAddresses", self.private_ip_addresses);
+        put(&mut m, "SecondaryPrivateIpAddressCount", self.secondary_private_ip_address_count);
+        put(&mut m, "SubnetId", self.subnet_id);
+        put(&mut m, "NetworkCardIndex", self.network_card_index);
+        put(&mut m, "Ipv4Prefixes", self.ipv4_prefixes);
+        put(&mut m, "Ipv4PrefixCount", self.ipv4_prefix_count);
+        put(&mut m, "Ipv6Prefixes", self.ipv6_prefixes);
+        put(&mut m, "Ipv6PrefixCount", self.ipv6_prefix_count);
+        put(&mut m, "PrimaryIpv6", self.primary_ipv6);
+        put(&mut m, "EnaSrdSpecification", self.ena_srd_specification);
+        put(&mut m, "ConnectionTrackingSpecification", self.connection_tracking_specification);
+        put(&mut m, "EnaQueueCount", self.ena_queue_count);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateInstanceSecondaryInterfaceSpecification {
+    pub delete_on_termination: Option<bool>,
+    pub device_index: Option<i32>,
+    pub private_ip_addresses: Option<Vec<SecondaryInterfacePrivateIpAddressSpecification>>,
+    pub private_ip_address_count: Option<i32>,
+    pub secondary_subnet_id: Option<String>,
+    pub interface_type: Option<String>,
+    pub network_card_index: Option<i32>,
+}
+
+impl FromValue for LaunchTemplateInstanceSecondaryInterfaceSpecification {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            delete_on_termination: take(&mut m, "DeleteOnTermination")?,
+            device_index: take(&mut m, "DeviceIndex")?,
+            private_ip_addresses: take(&mut m, "PrivateIpAddresses")?,
+            private_ip_address_count: take(&mut m, "PrivateIpAddressCount")?,
+            secondary_subnet_id: take(&mut m, "SecondarySubnetId")?,
+            interface_type: take(&mut m, "InterfaceType")?,
+            network_card_index: take(&mut m, "NetworkCardIndex")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateInstanceSecondaryInterfaceSpecification {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DeleteOnTermination", self.delete_on_termination);
+        put(&mut m, "DeviceIndex", self.device_index);
+        put(&mut m, "PrivateIpAddresses", self.private_ip_addresses);
+        put(&mut m, "PrivateIpAddressCount", self.private_ip_address_count);
+        put(&mut m, "SecondarySubnetId", self.secondary_subnet_id);
+        put(&mut m, "InterfaceType", self.interface_type);
+        put(&mut m, "NetworkCardIndex", self.network_card_index);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateInstanceSecondaryInterfaceSpecificationRequest {
+    pub delete_on_termination: Option<bool>,
+    pub device_index: Option<i32>,
+    pub private_ip_addresses: Option<Vec<SecondaryInterfacePrivateIpAddressSpecificationRequest>>,
+    pub private_ip_address_count: Option<i32>,
+    pub secondary_subnet_id: Option<String>,
+    pub interface_type: Option<String>,
+    pub network_card_index: Option<i32>,
+}
+
+impl FromValue for LaunchTemplateInstanceSecondaryInterfaceSpecificationRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            delete_on_termination: take(&mut m, "DeleteOnTermination")?,
+            device_index: take(&mut m, "DeviceIndex")?,
+            private_ip_addresses: take(&mut m, "PrivateIpAddresses")?,
+            private_ip_address_count: take(&mut m, "PrivateIpAddressCount")?,
+            secondary_subnet_id: take(&mut m, "SecondarySubnetId")?,
+            interface_type: take(&mut m, "InterfaceType")?,
+            network_card_index: take(&mut m, "NetworkCardIndex")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateInstanceSecondaryInterfaceSpecificationRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DeleteOnTermination", self.delete_on_termination);
+        put(&mut m, "DeviceIndex", self.device_index);
+        put(&mut m, "PrivateIpAddresses", self.private_ip_addresses);
+        put(&mut m, "PrivateIpAddressCount", self.private_ip_address_count);
+        put(&mut m, "SecondarySubnetId", self.secondary_subnet_id);
+        put(&mut m, "InterfaceType", self.interface_type);
+        put(&mut m, "NetworkCardIndex", self.network_card_index);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateLicenseConfiguration {
+    pub license_configuration_arn: Option<String>,
+}
+
+impl FromValue for LaunchTemplateLicenseConfiguration {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            license_configuration_arn: take(&mut m, "LicenseConfigurationArn")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateLicenseConfiguration {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "LicenseConfigurationArn", self.license_configuration_arn);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateLicenseConfigurationRequest {
+    pub license_configuration_arn: Option<String>,
+}
+
+impl FromValue for LaunchTemplateLicenseConfigurationRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            license_configuration_arn: take(&mut m, "LicenseConfigurationArn")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateLicenseConfigurationRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "LicenseConfigurationArn", self.license_configuration_arn);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateNetworkPerformanceOptions {
+    pub bandwidth_weighting: Option<String>,
+}
+
+impl FromValue for LaunchTemplateNetworkPerformanceOptions {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            bandwidth_weighting: take(&mut m, "BandwidthWeighting")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateNetworkPerformanceOptions {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "BandwidthWeighting", self.bandwidth_weighting);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateNetworkPerformanceOptionsRequest {
+    pub bandwidth_weighting: Option<String>,
+}
+
+impl FromValue for LaunchTemplateNetworkPerformanceOptionsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            bandwidth_weighting: take(&mut m, "BandwidthWeighting")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateNetworkPerformanceOptionsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "BandwidthWeighting", self.bandwidth_weighting);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplatePlacement {
+    pub availability_zone: Option<String>,
+    pub availability_zone_id: Option<String>,
+    pub affinity: Option<String>,
+    pub group_name: Option<String>,
+    pub host_id: Option<String>,
+    pub tenancy: Option<String>,
+    pub spread_domain: Option<String>,
+    pub host_resource_group_arn: Option<String>,
+    pub partition_number: Option<i32>,
+    pub group_id: Option<String>,
+}
+
+impl FromValue for LaunchTemplatePlacement {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            availability_zone: take(&mut m, "AvailabilityZone")?,
+            availability_zone_id: take(&mut m, "AvailabilityZoneId")?,
+            affinity: take(&mut m, "Affinity")?,
+            group_name: take(&mut m, "GroupName")?,
+            host_id: take(&mut m, "HostId")?,
+            tenancy: take(&mut m, "Tenancy")?,
+            spread_domain: take(&mut m, "SpreadDomain")?,
+            host_resource_group_arn: take(&mut m, "HostResourceGroupArn")?,
+            partition_number: take(&mut m, "PartitionNumber")?,
+            group_id: take(&mut m, "GroupId")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplatePlacement {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "AvailabilityZone", self.availability_zone);
+        put(&mut m, "AvailabilityZoneId", self.availability_zone_id);
+        put(&mut m, "Affinity", self.affinity);
+        put(&mut m, "GroupName", self.group_name);
+        put(&mut m, "HostId", self.host_id);
+        put(&mut m, "Tenancy", self.tenancy);
+        put(&mut m, "SpreadDomain", self.spread_domain);
+        put(&mut m, "HostResourceGroupArn", self.host_resource_group_arn);
+        put(&mut m, "PartitionNumber", self.partition_number);
+        put(&mut m, "GroupId", self.group_id);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplatePlacementRequest {
+    pub availability_zone: Option<String>,
+    pub availability_zone_id: Option<String>,
+    pub affinity: Option<String>,
+    pub group_name: Option<String>,
+    pub host_id: Option<String>,
+    pub tenancy: Option<String>,
+    pub spread_domain: Option<String>,
+    pub host_resource_group_arn: Option<String>,
+    pub partition_number: Option<i32>,
+    pub group_id: Option<String>,
+}
+
+impl FromValue for LaunchTemplatePlacementRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            availability_zone: take(&mut m, "AvailabilityZone")?,
+            availability_zone_id: take(&mut m, "AvailabilityZoneId")?,
+            affinity: take(&mut m, "Affinity")?,
+            group_name: take(&mut m, "GroupName")?,
+            host_id: take(&mut m, "HostId")?,
+            tenancy: take(&mut m, "Tenancy")?,
+            spread_domain: take(&mut m, "SpreadDomain")?,
+            host_resource_group_arn: take(&mut m, "HostResourceGroupArn")?,
+            partition_number: take(&mut m, "PartitionNumber")?,
+            group_id: take(&mut m, "GroupId")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplatePlacementRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "AvailabilityZone", self.availability_zone);
+        put(&mut m, "AvailabilityZoneId", self.availability_zone_id);
+        put(&mut m, "Affinity", self.affinity);
+        put(&mut m, "GroupName", self.group_name);
+        put(&mut m, "HostId", self.host_id);
+        put(&mut m, "Tenancy", self.tenancy);
+        put(&mut m, "SpreadDomain", self.spread_domain);
+        put(&mut m, "HostResourceGroupArn", self.host_resource_group_arn);
+        put(&mut m, "PartitionNumber", self.partition_number);
+        put(&mut m, "GroupId", self.group_id);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplatePrivateDnsNameOptions {
+    pub hostname_type: Option<String>,
+    pub enable_resource_name_dns_a_record: Option<bool>,
+    pub enable_resource_name_dns_aaaa_record: Option<bool>,
+}
+
+impl FromValue for LaunchTemplatePrivateDnsNameOptions {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            hostname_type: take(&mut m, "HostnameType")?,
+            enable_resource_name_dns_a_record: take(&mut m, "EnableResourceNameDnsARecord")?,
+            enable_resource_name_dns_aaaa_record: take(&mut m, "EnableResourceNameDnsAAAARecord")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplatePrivateDnsNameOptions {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "HostnameType", self.hostname_type);
+        put(&mut m, "EnableResourceNameDnsARecord", self.enable_resource_name_dns_a_record);
+        put(&mut m, "EnableResourceNameDnsAAAARecord", self.enable_resource_name_dns_aaaa_record);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplatePrivateDnsNameOptionsRequest {
+    pub hostname_type: Option<String>,
+    pub enable_resource_name_dns_a_record: Option<bool>,
+    pub enable_resource_name_dns_aaaa_record: Option<bool>,
+}
+
+impl FromValue for LaunchTemplatePrivateDnsNameOptionsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            hostname_type: take(&mut m, "HostnameType")?,
+            enable_resource_name_dns_a_record: take(&mut m, "EnableResourceNameDnsARecord")?,
+            enable_resource_name_dns_aaaa_record: take(&mut m, "EnableResourceNameDnsAAAARecord")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplatePrivateDnsNameOptionsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "HostnameType", self.hostname_type);
+        put(&mut m, "EnableResourceNameDnsARecord", self.enable_resource_name_dns_a_record);
+        put(&mut m, "EnableResourceNameDnsAAAARecord", self.enable_resource_name_dns_aaaa_record);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateSpotMarketOptions {
+    pub max_price: Option<String>,
+    pub spot_instance_type: Option<String>,
+    pub block_duration_minutes: Option<i32>,
+    pub valid_until: Option<Timestamp>,
+    pub instance_interruption_behavior: Option<String>,
+}
+
+impl FromValue for LaunchTemplateSpotMarketOptions {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            max_price: take(&mut m, "MaxPrice")?,
+            spot_instance_type: take(&mut m, "SpotInstanceType")?,
+            block_duration_minutes: take(&mut m, "BlockDurationMinutes")?,
+            valid_until: take(&mut m, "ValidUntil")?,
+            instance_interruption_behavior: take(&mut m, "InstanceInterruptionBehavior")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateSpotMarketOptions {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "MaxPrice", self.max_price);
+        put(&mut m, "SpotInstanceType", self.spot_instance_type);
+        put(&mut m, "BlockDurationMinutes", self.block_duration_minutes);
+        put(&mut m, "ValidUntil", self.valid_until);
+        put(&mut m, "InstanceInterruptionBehavior", self.instance_interruption_behavior);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateSpotMarketOptionsRequest {
+    pub max_price: Option<String>,
+    pub spot_instance_type: Option<String>,
+    pub block_duration_minutes: Option<i32>,
+    pub valid_until: Option<Timestamp>,
+    pub instance_interruption_behavior: Option<String>,
+}
+
+impl FromValue for LaunchTemplateSpotMarketOptionsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            max_price: take(&mut m, "MaxPrice")?,
+            spot_instance_type: take(&mut m, "SpotInstanceType")?,
+            block_duration_minutes: take(&mut m, "BlockDurationMinutes")?,
+            valid_until: take(&mut m, "ValidUntil")?,
+            instance_interruption_behavior: take(&mut m, "InstanceInterruptionBehavior")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateSpotMarketOptionsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "MaxPrice", self.max_price);
+        put(&mut m, "SpotInstanceType", self.spot_instance_type);
+        put(&mut m, "BlockDurationMinutes", self.block_duration_minutes);
+        put(&mut m, "ValidUntil", self.valid_until);
+        put(&mut m, "InstanceInterruptionBehavior", self.instance_interruption_behavior);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateTagSpecification {
+    pub resource_type: Option<String>,
+    pub tags: Option<Vec<Tag>>,
+}
+
+impl FromValue for LaunchTemplateTagSpecification {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            resource_type: take(&mut m, "ResourceType")?,
+            tags: take(&mut m, "Tags")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateTagSpecification {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "ResourceType", self.resource_type);
+        put(&mut m, "Tags", self.tags);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateTagSpecificationRequest {
+    pub resource_type: Option<String>,
+    pub tags: Option<Vec<Tag>>,
+}
+
+impl FromValue for LaunchTemplateTagSpecificationRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            resource_type: take(&mut m, "ResourceType")?,
+            tags: take(&mut m, "Tags")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateTagSpecificationRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "ResourceType", self.resource_type);
+        put(&mut m, "Tags", self.tags);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateVersion {
+    pub launch_template_id: Option<String>,
+    pub launch_template_name: Option<String>,
+    pub version_number: Option<i64>,
+    pub version_description: Option<String>,
+    pub create_time: Option<Timestamp>,
+    pub created_by: Option<String>,
+    pub default_version: Option<bool>,
+    pub launch_template_data: Option<ResponseLaunchTemplateData>,
+    pub operator: Option<OperatorResponse>,
+}
+
+impl FromValue for LaunchTemplateVersion {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            launch_template_id: take(&mut m, "LaunchTemplateId")?,
+            launch_template_name: take(&mut m, "LaunchTemplateName")?,
+            version_number: take(&mut m, "VersionNumber")?,
+            version_description: take(&mut m, "VersionDescription")?,
+            create_time: take(&mut m, "CreateTime")?,
+            created_by: take(&mut m, "CreatedBy")?,
+            default_version: take(&mut m, "DefaultVersion")?,
+            launch_template_data: take(&mut m, "LaunchTemplateData")?,
+            operator: take(&mut m, "Operator")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateVersion {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "LaunchTemplateId", self.launch_template_id);
+        put(&mut m, "LaunchTemplateName", self.launch_template_name);
+        put(&mut m, "VersionNumber", self.version_number);
+        put(&mut m, "VersionDescription", self.version_description);
+        put(&mut m, "CreateTime", self.create_time);
+        put(&mut m, "CreatedBy", self.created_by);
+        put(&mut m, "DefaultVersion", self.default_version);
+        put(&mut m, "LaunchTemplateData", self.launch_template_data);
+        put(&mut m, "Operator", self.operator);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplatesMonitoring {
+    pub enabled: Option<bool>,
+    pub metric_category_ids: Option<Vec<String>>,
+}
+
+impl FromValue for LaunchTemplatesMonitoring {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            enabled: take(&mut m, "Enabled")?,
+            metric_category_ids: take(&mut m, "MetricCategoryIds")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplatesMonitoring {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Enabled", self.enabled);
+        put(&mut m, "MetricCategoryIds", self.metric_category_ids);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplatesMonitoringRequest {
+    pub enabled: Option<bool>,
+    pub metric_category_ids: Option<Vec<String>>,
+}
+
+impl FromValue for LaunchTemplatesMonitoringRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            enabled: take(&mut m, "Enabled")?,
+            metric_category_ids: take(&mut m, "MetricCategoryIds")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplatesMonitoringRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Enabled", self.enabled);
+        put(&mut m, "MetricCategoryIds", self.metric_category_ids);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct MediaAcceleratorInfo {
     pub accelerators: Option<Vec<MediaDeviceInfo>>,
     pub total_media_memory_in_mi_b: Option<i32>,
@@ -3832,6 +6514,56 @@ impl ToValue for MediaDeviceMemoryInfo {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct MemoryGiBPerVCpu {
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+impl FromValue for MemoryGiBPerVCpu {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            min: take(&mut m, "Min")?,
+            max: take(&mut m, "Max")?,
+        })
+    }
+}
+
+impl ToValue for MemoryGiBPerVCpu {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Min", self.min);
+        put(&mut m, "Max", self.max);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MemoryGiBPerVCpuRequest {
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+impl FromValue for MemoryGiBPerVCpuRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            min: take(&mut m, "Min")?,
+            max: take(&mut m, "Max")?,
+        })
+    }
+}
+
+impl ToValue for MemoryGiBPerVCpuRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Min", self.min);
+        put(&mut m, "Max", self.max);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct MemoryInfo {
     pub size_in_mi_b: Option<i64>,
 }
@@ -3849,6 +6581,56 @@ impl ToValue for MemoryInfo {
     fn to_value(self) -> Value {
         let mut m = BTreeMap::new();
         put(&mut m, "SizeInMiB", self.size_in_mi_b);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MemoryMiB {
+    pub min: Option<i32>,
+    pub max: Option<i32>,
+}
+
+impl FromValue for MemoryMiB {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            min: take(&mut m, "Min")?,
+            max: take(&mut m, "Max")?,
+        })
+    }
+}
+
+impl ToValue for MemoryMiB {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Min", self.min);
+        put(&mut m, "Max", self.max);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MemoryMiBRequest {
+    pub min: i32,
+    pub max: Option<i32>,
+}
+
+impl FromValue for MemoryMiBRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            min: required(&mut m, "Min")?,
+            max: take(&mut m, "Max")?,
+        })
+    }
+}
+
+impl ToValue for MemoryMiBRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Min", Some(self.min));
+        put(&mut m, "Max", self.max);
         Value::Map(m)
     }
 }
@@ -3907,6 +6689,62 @@ impl ToValue for ModifyImageAttributeRequest {
         put(&mut m, "OrganizationalUnitArns", self.organizational_unit_arns);
         put(&mut m, "ImdsSupport", self.imds_support);
         put(&mut m, "DryRun", self.dry_run);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModifyLaunchTemplateRequest {
+    pub dry_run: Option<bool>,
+    pub client_token: Option<String>,
+    pub launch_template_id: Option<String>,
+    pub launch_template_name: Option<String>,
+    pub default_version: Option<String>,
+}
+
+impl FromValue for ModifyLaunchTemplateRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dry_run: take(&mut m, "DryRun")?,
+            client_token: take(&mut m, "ClientToken")?,
+            launch_template_id: take(&mut m, "LaunchTemplateId")?,
+            launch_template_name: take(&mut m, "LaunchTemplateName")?,
+            default_version: take(&mut m, "DefaultVersion")?,
+        })
+    }
+}
+
+impl ToValue for ModifyLaunchTemplateRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "ClientToken", self.client_token);
+        put(&mut m, "LaunchTemplateId", self.launch_template_id);
+        put(&mut m, "LaunchTemplateName", self.launch_template_name);
+        put(&mut m, "DefaultVersion", self.default_version);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModifyLaunchTemplateResult {
+    pub launch_template: Option<LaunchTemplate>,
+}
+
+impl FromValue for ModifyLaunchTemplateResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            launch_template: take(&mut m, "LaunchTemplate")?,
+        })
+    }
+}
+
+impl ToValue for ModifyLaunchTemplateResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "LaunchTemplate", self.launch_template);
         Value::Map(m)
     }
 }
@@ -3990,6 +6828,56 @@ impl ToValue for ModifyVpcAttributeRequest {
         put(&mut m, "EnableDnsSupport", self.enable_dns_support);
         put(&mut m, "VpcId", Some(self.vpc_id));
         put(&mut m, "EnableNetworkAddressUsageMetrics", self.enable_network_address_usage_metrics);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NetworkBandwidthGbps {
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+impl FromValue for NetworkBandwidthGbps {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            min: take(&mut m, "Min")?,
+            max: take(&mut m, "Max")?,
+        })
+    }
+}
+
+impl ToValue for NetworkBandwidthGbps {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Min", self.min);
+        put(&mut m, "Max", self.max);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NetworkBandwidthGbpsRequest {
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+impl FromValue for NetworkBandwidthGbpsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            min: take(&mut m, "Min")?,
+            max: take(&mut m, "Max")?,
+        })
+    }
+}
+
+impl ToValue for NetworkBandwidthGbpsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Min", self.min);
+        put(&mut m, "Max", self.max);
         Value::Map(m)
     }
 }
@@ -4120,6 +7008,56 @@ impl ToValue for NetworkInfo {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct NetworkInterfaceCount {
+    pub min: Option<i32>,
+    pub max: Option<i32>,
+}
+
+impl FromValue for NetworkInterfaceCount {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            min: take(&mut m, "Min")?,
+            max: take(&mut m, "Max")?,
+        })
+    }
+}
+
+impl ToValue for NetworkInterfaceCount {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Min", self.min);
+        put(&mut m, "Max", self.max);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NetworkInterfaceCountRequest {
+    pub min: Option<i32>,
+    pub max: Option<i32>,
+}
+
+impl FromValue for NetworkInterfaceCountRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            min: take(&mut m, "Min")?,
+            max: take(&mut m, "Max")?,
+        })
+    }
+}
+
+impl ToValue for NetworkInterfaceCountRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Min", self.min);
+        put(&mut m, "Max", self.max);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct NeuronDeviceCoreInfo {
     pub count: Option<i32>,
     pub version: Option<i32>,
@@ -4245,6 +7183,100 @@ impl ToValue for NitroTpmInfo {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct OperatorRequest {
+    pub principal: Option<String>,
+}
+
+impl FromValue for OperatorRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            principal: take(&mut m, "Principal")?,
+        })
+    }
+}
+
+impl ToValue for OperatorRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Principal", self.principal);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OperatorResponse {
+    pub managed: Option<bool>,
+    pub principal: Option<String>,
+    pub hidden_by_default: Option<bool>,
+}
+
+impl FromValue for OperatorResponse {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            managed: take(&mut m, "Managed")?,
+            principal: take(&mut m, "Principal")?,
+            hidden_by_default: take(&mut m, "HiddenByDefault")?,
+        })
+    }
+}
+
+impl ToValue for OperatorResponse {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Managed", self.managed);
+        put(&mut m, "Principal", self.principal);
+        put(&mut m, "HiddenByDefault", self.hidden_by_default);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PerformanceFactorReference {
+    pub instance_family: Option<String>,
+}
+
+impl FromValue for PerformanceFactorReference {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            instance_family: take(&mut m, "InstanceFamily")?,
+        })
+    }
+}
+
+impl ToValue for PerformanceFactorReference {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "InstanceFamily", self.instance_family);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PerformanceFactorReferenceRequest {
+    pub instance_family: Option<String>,
+}
+
+impl FromValue for PerformanceFactorReferenceRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            instance_family: take(&mut m, "InstanceFamily")?,
+        })
+    }
+}
+
+impl ToValue for PerformanceFactorReferenceRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "InstanceFamily", self.instance_family);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct PlacementGroupInfo {
     pub supported_strategies: Option<Vec<String>>,
 }
@@ -4315,6 +7347,31 @@ impl ToValue for PrivateDnsNameOptionsOnLaunch {
         put(&mut m, "HostnameType", self.hostname_type);
         put(&mut m, "EnableResourceNameDnsARecord", self.enable_resource_name_dns_a_record);
         put(&mut m, "EnableResourceNameDnsAAAARecord", self.enable_resource_name_dns_aaaa_record);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PrivateIpAddressSpecification {
+    pub primary: Option<bool>,
+    pub private_ip_address: Option<String>,
+}
+
+impl FromValue for PrivateIpAddressSpecification {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            primary: take(&mut m, "Primary")?,
+            private_ip_address: take(&mut m, "PrivateIpAddress")?,
+        })
+    }
+}
+
+impl ToValue for PrivateIpAddressSpecification {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Primary", self.primary);
+        put(&mut m, "PrivateIpAddress", self.private_ip_address);
         Value::Map(m)
     }
 }
@@ -4580,6 +7637,127 @@ impl ToValue for RegisterImageResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct RequestLaunchTemplateData {
+    pub kernel_id: Option<String>,
+    pub ebs_optimized: Option<bool>,
+    pub iam_instance_profile: Option<LaunchTemplateIamInstanceProfileSpecificationRequest>,
+    pub block_device_mappings: Option<Vec<LaunchTemplateBlockDeviceMappingRequest>>,
+    pub network_interfaces: Option<Vec<LaunchTemplateInstanceNetworkInterfaceSpecificationRequest>>,
+    pub image_id: Option<String>,
+    pub instance_type: Option<String>,
+    pub key_name: Option<String>,
+    pub monitoring: Option<LaunchTemplatesMonitoringRequest>,
+    pub placement: Option<LaunchTemplatePlacementRequest>,
+    pub ram_disk_id: Option<String>,
+    pub disable_api_termination: Option<bool>,
+    pub instance_initiated_shutdown_behavior: Option<String>,
+    pub user_data: Option<String>,
+    pub tag_specifications: Option<Vec<LaunchTemplateTagSpecificationRequest>>,
+    pub elastic_gpu_specifications: Option<Vec<ElasticGpuSpecification>>,
+    pub elastic_inference_accelerators: Option<Vec<LaunchTemplateElasticInferenceAccelerator>>,
+    pub security_group_ids: Option<Vec<String>>,
+    pub security_groups: Option<Vec<String>>,
+    pub instance_market_options: Option<LaunchTemplateInstanceMarketOptionsRequest>,
+    pub credit_specification: Option<CreditSpecificationRequest>,
+    pub cpu_options: Option<LaunchTemplateCpuOptionsRequest>,
+    pub capacity_reservation_specification: Option<LaunchTemplateCapacityReservationSpecificationRequest>,
+    pub license_specifications: Option<Vec<LaunchTemplateLicenseConfigurationRequest>>,
+    pub hibernation_options: Option<LaunchTemplateHibernationOptionsRequest>,
+    pub metadata_options: Option<LaunchTemplateInstanceMetadataOptionsRequest>,
+    pub enclave_options: Option<LaunchTemplateEnclaveOptionsRequest>,
+    pub instance_requirements: Option<InstanceRequirementsRequest>,
+    pub private_dns_name_options: Option<LaunchTemplatePrivateDnsNameOptionsRequest>,
+    pub maintenance_options: Option<LaunchTemplateInstanceMaintenanceOptionsRequest>,
+    pub disable_api_stop: Option<bool>,
+    pub operator: Option<OperatorRequest>,
+    pub network_performance_options: Option<LaunchTemplateNetworkPerformanceOptionsRequest>,
+    pub secondary_interfaces: Option<Vec<LaunchTemplateInstanceSecondaryInterfaceSpecificationRequest>>,
+}
+
+impl FromValue for RequestLaunchTemplateData {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            kernel_id: take(&mut m, "KernelId")?,
+            ebs_optimized: take(&mut m, "EbsOptimized")?,
+            iam_instance_profile: take(&mut m, "IamInstanceProfile")?,
+            block_device_mappings: take(&mut m, "BlockDeviceMappings")?,
+            network_interfaces: take(&mut m, "NetworkInterfaces")?,
+            image_id: take(&mut m, "ImageId")?,
+            instance_type: take(&mut m, "InstanceType")?,
+            key_name: take(&mut m, "KeyName")?,
+            monitoring: take(&mut m, "Monitoring")?,
+            placement: take(&mut m, "Placement")?,
+            ram_disk_id: take(&mut m, "RamDiskId")?,
+            disable_api_termination: take(&mut m, "DisableApiTermination")?,
+            instance_initiated_shutdown_behavior: take(&mut m, "InstanceInitiatedShutdownBehavior")?,
+            user_data: take(&mut m, "UserData")?,
+            tag_specifications: take(&mut m, "TagSpecifications")?,
+            elastic_gpu_specifications: take(&mut m, "ElasticGpuSpecifications")?,
+            elastic_inference_accelerators: take(&mut m, "ElasticInferenceAccelerators")?,
+            security_group_ids: take(&mut m, "SecurityGroupIds")?,
+            security_groups: take(&mut m, "SecurityGroups")?,
+            instance_market_options: take(&mut m, "InstanceMarketOptions")?,
+            credit_specification: take(&mut m, "CreditSpecification")?,
+            cpu_options: take(&mut m, "CpuOptions")?,
+            capacity_reservation_specification: take(&mut m, "CapacityReservationSpecification")?,
+            license_specifications: take(&mut m, "LicenseSpecifications")?,
+            hibernation_options: take(&mut m, "HibernationOptions")?,
+            metadata_options: take(&mut m, "MetadataOptions")?,
+            enclave_options: take(&mut m, "EnclaveOptions")?,
+            instance_requirements: take(&mut m, "InstanceRequirements")?,
+            private_dns_name_options: take(&mut m, "PrivateDnsNameOptions")?,
+            maintenance_options: take(&mut m, "MaintenanceOptions")?,
+            disable_api_stop: take(&mut m, "DisableApiStop")?,
+            operator: take(&mut m, "Operator")?,
+            network_performance_options: take(&mut m, "NetworkPerformanceOptions")?,
+            secondary_interfaces: take(&mut m, "SecondaryInterfaces")?,
+        })
+    }
+}
+
+impl ToValue for RequestLaunchTemplateData {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "KernelId", self.kernel_id);
+        put(&mut m, "EbsOptimized", self.ebs_optimized);
+        put(&mut m, "IamInstanceProfile", self.iam_instance_profile);
+        put(&mut m, "BlockDeviceMappings", self.block_device_mappings);
+        put(&mut m, "NetworkInterfaces", self.network_interfaces);
+        put(&mut m, "ImageId", self.image_id);
+        put(&mut m, "InstanceType", self.instance_type);
+        put(&mut m, "KeyName", self.key_name);
+        put(&mut m, "Monitoring", self.monitoring);
+        put(&mut m, "Placement", self.placement);
+        put(&mut m, "RamDiskId", self.ram_disk_id);
+        put(&mut m, "DisableApiTermination", self.disable_api_termination);
+        put(&mut m, "InstanceInitiatedShutdownBehavior", self.instance_initiated_shutdown_behavior);
+        put(&mut m, "UserData", self.user_data);
+        put(&mut m, "TagSpecifications", self.tag_specifications);
+        put(&mut m, "ElasticGpuSpecifications", self.elastic_gpu_specifications);
+        put(&mut m, "ElasticInferenceAccelerators", self.elastic_inference_accelerators);
+        put(&mut m, "SecurityGroupIds", self.security_group_ids);
+        put(&mut m, "SecurityGroups", self.security_groups);
+        put(&mut m, "InstanceMarketOptions", self.instance_market_options);
+        put(&mut m, "CreditSpecification", self.credit_specification);
+        put(&mut m, "CpuOptions", self.cpu_options);
+        put(&mut m, "CapacityReservationSpecification", self.capacity_reservation_specification);
+        put(&mut m, "LicenseSpecifications", self.license_specifications);
+        put(&mut m, "HibernationOptions", self.hibernation_options);
+        put(&mut m, "MetadataOptions", self.metadata_options);
+        put(&mut m, "EnclaveOptions", self.enclave_options);
+        put(&mut m, "InstanceRequirements", self.instance_requirements);
+        put(&mut m, "PrivateDnsNameOptions", self.private_dns_name_options);
+        put(&mut m, "MaintenanceOptions", self.maintenance_options);
+        put(&mut m, "DisableApiStop", self.disable_api_stop);
+        put(&mut m, "Operator", self.operator);
+        put(&mut m, "NetworkPerformanceOptions", self.network_performance_options);
+        put(&mut m, "SecondaryInterfaces", self.secondary_interfaces);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ResetImageAttributeRequest {
     pub attribute: String,
     pub image_id: String,
@@ -4603,6 +7781,152 @@ impl ToValue for ResetImageAttributeRequest {
         put(&mut m, "Attribute", Some(self.attribute));
         put(&mut m, "ImageId", Some(self.image_id));
         put(&mut m, "DryRun", self.dry_run);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ResponseError {
+    pub code: Option<String>,
+    pub message: Option<String>,
+}
+
+impl FromValue for ResponseError {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            code: take(&mut m, "Code")?,
+            message: take(&mut m, "Message")?,
+        })
+    }
+}
+
+impl ToValue for ResponseError {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Code", self.code);
+        put(&mut m, "Message", self.message);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ResponseLaunchTemplateData {
+    pub kernel_id: Option<String>,
+    pub ebs_optimized: Option<bool>,
+    pub iam_instance_profile: Option<LaunchTemplateIamInstanceProfileSpecification>,
+    pub block_device_mappings: Option<Vec<LaunchTemplateBlockDeviceMapping>>,
+    pub network_interfaces: Option<Vec<LaunchTemplateInstanceNetworkInterfaceSpecification>>,
+    pub image_id: Option<String>,
+    pub instance_type: Option<String>,
+    pub key_name: Option<String>,
+    pub monitoring: Option<LaunchTemplatesMonitoring>,
+    pub placement: Option<LaunchTemplatePlacement>,
+    pub ram_disk_id: Option<String>,
+    pub disable_api_termination: Option<bool>,
+    pub instance_initiated_shutdown_behavior: Option<String>,
+    pub user_data: Option<String>,
+    pub tag_specifications: Option<Vec<LaunchTemplateTagSpecification>>,
+    pub elastic_gpu_specifications: Option<Vec<ElasticGpuSpecificationResponse>>,
+    pub elastic_inference_accelerators: Option<Vec<LaunchTemplateElasticInferenceAcceleratorResponse>>,
+    pub security_group_ids: Option<Vec<String>>,
+    pub security_groups: Option<Vec<String>>,
+    pub instance_market_options: Option<LaunchTemplateInstanceMarketOptions>,
+    pub credit_specification: Option<CreditSpecification>,
+    pub cpu_options: Option<LaunchTemplateCpuOptions>,
+    pub capacity_reservation_specification: Option<LaunchTemplateCapacityReservationSpecificationResponse>,
+    pub license_specifications: Option<Vec<LaunchTemplateLicenseConfiguration>>,
+    pub hibernation_options: Option<LaunchTemplateHibernationOptions>,
+    pub metadata_options: Option<LaunchTemplateInstanceMetadataOptions>,
+    pub enclave_options: Option<LaunchTemplateEnclaveOptions>,
+    pub instance_requirements: Option<InstanceRequirements>,
+    pub private_dns_name_options: Option<LaunchTemplatePrivateDnsNameOptions>,
+    pub maintenance_options: Option<LaunchTemplateInstanceMaintenanceOptions>,
+    pub disable_api_stop: Option<bool>,
+    pub operator: Option<OperatorResponse>,
+    pub network_performance_options: Option<LaunchTemplateNetworkPerformanceOptions>,
+    pub secondary_interfaces: Option<Vec<LaunchTemplateInstanceSecondaryInterfaceSpecification>>,
+}
+
+impl FromValue for ResponseLaunchTemplateData {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            kernel_id: take(&mut m, "KernelId")?,
+            ebs_optimized: take(&mut m, "EbsOptimized")?,
+            iam_instance_profile: take(&mut m, "IamInstanceProfile")?,
+            block_device_mappings: take(&mut m, "BlockDeviceMappings")?,
+            network_interfaces: take(&mut m, "NetworkInterfaces")?,
+            image_id: take(&mut m, "ImageId")?,
+            instance_type: take(&mut m, "InstanceType")?,
+            key_name: take(&mut m, "KeyName")?,
+            monitoring: take(&mut m, "Monitoring")?,
+            placement: take(&mut m, "Placement")?,
+            ram_disk_id: take(&mut m, "RamDiskId")?,
+            disable_api_termination: take(&mut m, "DisableApiTermination")?,
+            instance_initiated_shutdown_behavior: take(&mut m, "InstanceInitiatedShutdownBehavior")?,
+            user_data: take(&mut m, "UserData")?,
+            tag_specifications: take(&mut m, "TagSpecifications")?,
+            elastic_gpu_specifications: take(&mut m, "ElasticGpuSpecifications")?,
+            elastic_inference_accelerators: take(&mut m, "ElasticInferenceAccelerators")?,
+            security_group_ids: take(&mut m, "SecurityGroupIds")?,
+            security_groups: take(&mut m, "SecurityGroups")?,
+            instance_market_options: take(&mut m, "InstanceMarketOptions")?,
+            credit_specification: take(&mut m, "CreditSpecification")?,
+            cpu_options: take(&mut m, "CpuOptions")?,
+            capacity_reservation_specification: take(&mut m, "CapacityReservationSpecification")?,
+            license_specifications: take(&mut m, "LicenseSpecifications")?,
+            hibernation_options: take(&mut m, "HibernationOptions")?,
+            metadata_options: take(&mut m, "MetadataOptions")?,
+            enclave_options: take(&mut m, "EnclaveOptions")?,
+            instance_requirements: take(&mut m, "InstanceRequirements")?,
+            private_dns_name_options: take(&mut m, "PrivateDnsNameOptions")?,
+            maintenance_options: take(&mut m, "MaintenanceOptions")?,
+            disable_api_stop: take(&mut m, "DisableApiStop")?,
+            operator: take(&mut m, "Operator")?,
+            network_performance_options: take(&mut m, "NetworkPerformanceOptions")?,
+            secondary_interfaces: take(&mut m, "SecondaryInterfaces")?,
+        })
+    }
+}
+
+impl ToValue for ResponseLaunchTemplateData {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "KernelId", self.kernel_id);
+        put(&mut m, "EbsOptimized", self.ebs_optimized);
+        put(&mut m, "IamInstanceProfile", self.iam_instance_profile);
+        put(&mut m, "BlockDeviceMappings", self.block_device_mappings);
+        put(&mut m, "NetworkInterfaces", self.network_interfaces);
+        put(&mut m, "ImageId", self.image_id);
+        put(&mut m, "InstanceType", self.instance_type);
+        put(&mut m, "KeyName", self.key_name);
+        put(&mut m, "Monitoring", self.monitoring);
+        put(&mut m, "Placement", self.placement);
+        put(&mut m, "RamDiskId", self.ram_disk_id);
+        put(&mut m, "DisableApiTermination", self.disable_api_termination);
+        put(&mut m, "InstanceInitiatedShutdownBehavior", self.instance_initiated_shutdown_behavior);
+        put(&mut m, "UserData", self.user_data);
+        put(&mut m, "TagSpecifications", self.tag_specifications);
+        put(&mut m, "ElasticGpuSpecifications", self.elastic_gpu_specifications);
+        put(&mut m, "ElasticInferenceAccelerators", self.elastic_inference_accelerators);
+        put(&mut m, "SecurityGroupIds", self.security_group_ids);
+        put(&mut m, "SecurityGroups", self.security_groups);
+        put(&mut m, "InstanceMarketOptions", self.instance_market_options);
+        put(&mut m, "CreditSpecification", self.credit_specification);
+        put(&mut m, "CpuOptions", self.cpu_options);
+        put(&mut m, "CapacityReservationSpecification", self.capacity_reservation_specification);
+        put(&mut m, "LicenseSpecifications", self.license_specifications);
+        put(&mut m, "HibernationOptions", self.hibernation_options);
+        put(&mut m, "MetadataOptions", self.metadata_options);
+        put(&mut m, "EnclaveOptions", self.enclave_options);
+        put(&mut m, "InstanceRequirements", self.instance_requirements);
+        put(&mut m, "PrivateDnsNameOptions", self.private_dns_name_options);
+        put(&mut m, "MaintenanceOptions", self.maintenance_options);
+        put(&mut m, "DisableApiStop", self.disable_api_stop);
+        put(&mut m, "Operator", self.operator);
+        put(&mut m, "NetworkPerformanceOptions", self.network_performance_options);
+        put(&mut m, "SecondaryInterfaces", self.secondary_interfaces);
         Value::Map(m)
     }
 }
@@ -5035,6 +8359,50 @@ impl ToValue for ScanResults {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct SecondaryInterfacePrivateIpAddressSpecification {
+    pub private_ip_address: Option<String>,
+}
+
+impl FromValue for SecondaryInterfacePrivateIpAddressSpecification {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            private_ip_address: take(&mut m, "PrivateIpAddress")?,
+        })
+    }
+}
+
+impl ToValue for SecondaryInterfacePrivateIpAddressSpecification {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "PrivateIpAddress", self.private_ip_address);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SecondaryInterfacePrivateIpAddressSpecificationRequest {
+    pub private_ip_address: Option<String>,
+}
+
+impl FromValue for SecondaryInterfacePrivateIpAddressSpecificationRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            private_ip_address: take(&mut m, "PrivateIpAddress")?,
+        })
+    }
+}
+
+impl ToValue for SecondaryInterfacePrivateIpAddressSpecificationRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "PrivateIpAddress", self.private_ip_address);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct SecurityGroup {
     pub group_id: Option<String>,
     pub ip_permissions_egress: Option<Vec<IpPermission>>,
@@ -5395,6 +8763,56 @@ impl ToValue for TagSpecification {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct TotalLocalStorageGB {
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+impl FromValue for TotalLocalStorageGB {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            min: take(&mut m, "Min")?,
+            max: take(&mut m, "Max")?,
+        })
+    }
+}
+
+impl ToValue for TotalLocalStorageGB {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Min", self.min);
+        put(&mut m, "Max", self.max);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TotalLocalStorageGBRequest {
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+impl FromValue for TotalLocalStorageGBRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            min: take(&mut m, "Min")?,
+            max: take(&mut m, "Max")?,
+        })
+    }
+}
+
+impl ToValue for TotalLocalStorageGBRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Min", self.min);
+        put(&mut m, "Max", self.max);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct UserIdGroupPair {
     pub description: Option<String>,
     pub user_id: Option<String>,
@@ -5435,6 +8853,56 @@ impl ToValue for UserIdGroupPair {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct VCpuCountRange {
+    pub min: Option<i32>,
+    pub max: Option<i32>,
+}
+
+impl FromValue for VCpuCountRange {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            min: take(&mut m, "Min")?,
+            max: take(&mut m, "Max")?,
+        })
+    }
+}
+
+impl ToValue for VCpuCountRange {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Min", self.min);
+        put(&mut m, "Max", self.max);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct VCpuCountRangeRequest {
+    pub min: i32,
+    pub max: Option<i32>,
+}
+
+impl FromValue for VCpuCountRangeRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            min: required(&mut m, "Min")?,
+            max: take(&mut m, "Max")?,
+        })
+    }
+}
+
+impl ToValue for VCpuCountRangeRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Min", Some(self.min));
+        put(&mut m, "Max", self.max);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct VCpuInfo {
     pub default_v_cpus: Option<i32>,
     pub default_cores: Option<i32>,
@@ -5464,6 +8932,53 @@ impl ToValue for VCpuInfo {
         put(&mut m, "DefaultThreadsPerCore", self.default_threads_per_core);
         put(&mut m, "ValidCores", self.valid_cores);
         put(&mut m, "ValidThreadsPerCore", self.valid_threads_per_core);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ValidationError {
+    pub code: Option<String>,
+    pub message: Option<String>,
+}
+
+impl FromValue for ValidationError {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            code: take(&mut m, "Code")?,
+            message: take(&mut m, "Message")?,
+        })
+    }
+}
+
+impl ToValue for ValidationError {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Code", self.code);
+        put(&mut m, "Message", self.message);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ValidationWarning {
+    pub errors: Option<Vec<ValidationError>>,
+}
+
+impl FromValue for ValidationWarning {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            errors: take(&mut m, "Errors")?,
+        })
+    }
+}
+
+impl ToValue for ValidationWarning {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Errors", self.errors);
         Value::Map(m)
     }
 }
@@ -5791,6 +9306,8 @@ pub trait Handlers: Send + Sync {
     fn copy_image(&self, ctx: &RequestContext, input: CopyImageRequest) -> impl Future<Output = Result<CopyImageResult, AwsError>> + Send;
     fn create_internet_gateway(&self, ctx: &RequestContext, input: CreateInternetGatewayRequest) -> impl Future<Output = Result<CreateInternetGatewayResult, AwsError>> + Send;
     fn create_key_pair(&self, ctx: &RequestContext, input: CreateKeyPairRequest) -> impl Future<Output = Result<KeyPair, AwsError>> + Send;
+    fn create_launch_template(&self, ctx: &RequestContext, input: CreateLaunchTemplateRequest) -> impl Future<Output = Result<CreateLaunchTemplateResult, AwsError>> + Send;
+    fn create_launch_template_version(&self, ctx: &RequestContext, input: CreateLaunchTemplateVersionRequest) -> impl Future<Output = Result<CreateLaunchTemplateVersionResult, AwsError>> + Send;
     fn create_route(&self, ctx: &RequestContext, input: CreateRouteRequest) -> impl Future<Output = Result<CreateRouteResult, AwsError>> + Send;
     fn create_route_table(&self, ctx: &RequestContext, input: CreateRouteTableRequest) -> impl Future<Output = Result<CreateRouteTableResult, AwsError>> + Send;
     fn create_security_group(&self, ctx: &RequestContext, input: CreateSecurityGroupRequest) -> impl Future<Output = Result<CreateSecurityGroupResult, AwsError>> + Send;
@@ -5799,6 +9316,8 @@ pub trait Handlers: Send + Sync {
     fn create_vpc(&self, ctx: &RequestContext, input: CreateVpcRequest) -> impl Future<Output = Result<CreateVpcResult, AwsError>> + Send;
     fn delete_internet_gateway(&self, ctx: &RequestContext, input: DeleteInternetGatewayRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn delete_key_pair(&self, ctx: &RequestContext, input: DeleteKeyPairRequest) -> impl Future<Output = Result<DeleteKeyPairResult, AwsError>> + Send;
+    fn delete_launch_template(&self, ctx: &RequestContext, input: DeleteLaunchTemplateRequest) -> impl Future<Output = Result<DeleteLaunchTemplateResult, AwsError>> + Send;
+    fn delete_launch_template_versions(&self, ctx: &RequestContext, input: DeleteLaunchTemplateVersionsRequest) -> impl Future<Output = Result<DeleteLaunchTemplateVersionsResult, AwsError>> + Send;
     fn delete_route(&self, ctx: &RequestContext, input: DeleteRouteRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn delete_route_table(&self, ctx: &RequestContext, input: DeleteRouteTableRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn delete_security_group(&self, ctx: &RequestContext, input: DeleteSecurityGroupRequest) -> impl Future<Output = Result<DeleteSecurityGroupResult, AwsError>> + Send;
@@ -5814,6 +9333,8 @@ pub trait Handlers: Send + Sync {
     fn describe_instance_types(&self, ctx: &RequestContext, input: DescribeInstanceTypesRequest) -> impl Future<Output = Result<DescribeInstanceTypesResult, AwsError>> + Send;
     fn describe_internet_gateways(&self, ctx: &RequestContext, input: DescribeInternetGatewaysRequest) -> impl Future<Output = Result<DescribeInternetGatewaysResult, AwsError>> + Send;
     fn describe_key_pairs(&self, ctx: &RequestContext, input: DescribeKeyPairsRequest) -> impl Future<Output = Result<DescribeKeyPairsResult, AwsError>> + Send;
+    fn describe_launch_template_versions(&self, ctx: &RequestContext, input: DescribeLaunchTemplateVersionsRequest) -> impl Future<Output = Result<DescribeLaunchTemplateVersionsResult, AwsError>> + Send;
+    fn describe_launch_templates(&self, ctx: &RequestContext, input: DescribeLaunchTemplatesRequest) -> impl Future<Output = Result<DescribeLaunchTemplatesResult, AwsError>> + Send;
     fn describe_regions(&self, ctx: &RequestContext, input: DescribeRegionsRequest) -> impl Future<Output = Result<DescribeRegionsResult, AwsError>> + Send;
     fn describe_route_tables(&self, ctx: &RequestContext, input: DescribeRouteTablesRequest) -> impl Future<Output = Result<DescribeRouteTablesResult, AwsError>> + Send;
     fn describe_security_group_rules(&self, ctx: &RequestContext, input: DescribeSecurityGroupRulesRequest) -> impl Future<Output = Result<DescribeSecurityGroupRulesResult, AwsError>> + Send;
@@ -5826,6 +9347,7 @@ pub trait Handlers: Send + Sync {
     fn disassociate_route_table(&self, ctx: &RequestContext, input: DisassociateRouteTableRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn import_key_pair(&self, ctx: &RequestContext, input: ImportKeyPairRequest) -> impl Future<Output = Result<ImportKeyPairResult, AwsError>> + Send;
     fn modify_image_attribute(&self, ctx: &RequestContext, input: ModifyImageAttributeRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn modify_launch_template(&self, ctx: &RequestContext, input: ModifyLaunchTemplateRequest) -> impl Future<Output = Result<ModifyLaunchTemplateResult, AwsError>> + Send;
     fn modify_subnet_attribute(&self, ctx: &RequestContext, input: ModifySubnetAttributeRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn modify_vpc_attribute(&self, ctx: &RequestContext, input: ModifyVpcAttributeRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn register_image(&self, ctx: &RequestContext, input: RegisterImageRequest) -> impl Future<Output = Result<RegisterImageResult, AwsError>> + Send;
@@ -5850,6 +9372,8 @@ pub fn dispatch<'a, H: Handlers>(
             "CopyImage" => h.copy_image(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateInternetGateway" => h.create_internet_gateway(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateKeyPair" => h.create_key_pair(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "CreateLaunchTemplate" => h.create_launch_template(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "CreateLaunchTemplateVersion" => h.create_launch_template_version(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateRoute" => h.create_route(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateRouteTable" => h.create_route_table(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateSecurityGroup" => h.create_security_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
@@ -5858,6 +9382,8 @@ pub fn dispatch<'a, H: Handlers>(
             "CreateVpc" => h.create_vpc(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteInternetGateway" => h.delete_internet_gateway(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteKeyPair" => h.delete_key_pair(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DeleteLaunchTemplate" => h.delete_launch_template(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DeleteLaunchTemplateVersions" => h.delete_launch_template_versions(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteRoute" => h.delete_route(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteRouteTable" => h.delete_route_table(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteSecurityGroup" => h.delete_security_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
@@ -5873,6 +9399,8 @@ pub fn dispatch<'a, H: Handlers>(
             "DescribeInstanceTypes" => h.describe_instance_types(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeInternetGateways" => h.describe_internet_gateways(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeKeyPairs" => h.describe_key_pairs(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DescribeLaunchTemplateVersions" => h.describe_launch_template_versions(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DescribeLaunchTemplates" => h.describe_launch_templates(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeRegions" => h.describe_regions(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeRouteTables" => h.describe_route_tables(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeSecurityGroupRules" => h.describe_security_group_rules(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
@@ -5885,6 +9413,7 @@ pub fn dispatch<'a, H: Handlers>(
             "DisassociateRouteTable" => h.disassociate_route_table(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ImportKeyPair" => h.import_key_pair(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ModifyImageAttribute" => h.modify_image_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "ModifyLaunchTemplate" => h.modify_launch_template(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ModifySubnetAttribute" => h.modify_subnet_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ModifyVpcAttribute" => h.modify_vpc_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "RegisterImage" => h.register_image(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),

@@ -21,6 +21,7 @@ use crate::state::Regions;
 
 pub use crate::instance_types::{TypeInfo, instance_type};
 pub use crate::ops::images::{COPY_IMAGE_MS, image_for_launch};
+pub use crate::ops::templates::resolve_launch_template;
 pub use crate::state::{BlockDeviceRec, ImageRec};
 
 pub struct Ec2 {

@@ -258,6 +258,30 @@ impl ImageRec {
     }
 }
 
+/// One numbered version of a launch template; `data` holds the request's
+/// `LaunchTemplateData` members as JSON.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct LaunchTemplateVersionRec {
+    pub number: i64,
+    pub description: Option<String>,
+    pub created_ms: i64,
+    pub data: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct LaunchTemplateRec {
+    pub id: String,
+    pub name: String,
+    pub created_ms: i64,
+    pub created_by: String,
+    pub default_version: i64,
+    pub latest_version: i64,
+    pub versions: BTreeMap<i64, LaunchTemplateVersionRec>,
+    pub tags: Tags,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
 #[serde(default)]
 pub struct RegionState {
@@ -273,6 +297,7 @@ pub struct RegionState {
     pub key_pairs: BTreeMap<String, KeyPairRec>,
     /// Images this account owns in the region.
     pub images: BTreeMap<String, ImageRec>,
+    pub launch_templates: BTreeMap<String, LaunchTemplateRec>,
 }
 
 /// `prefix-` and 17 hex digits, as EC2 ids are.
@@ -566,6 +591,9 @@ impl RegionState {
         if let Some(v) = self.images.get_mut(id) {
             return Some(&mut v.tags);
         }
+        if let Some(v) = self.launch_templates.get_mut(id) {
+            return Some(&mut v.tags);
+        }
         None
     }
 
@@ -607,6 +635,11 @@ impl RegionState {
             self.images
                 .values()
                 .map(|v| (v.id.clone(), "image", &v.tags)),
+        );
+        out.extend(
+            self.launch_templates
+                .values()
+                .map(|v| (v.id.clone(), "launch-template", &v.tags)),
         );
         out
     }

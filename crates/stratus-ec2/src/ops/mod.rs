@@ -8,6 +8,7 @@ mod routes;
 mod security;
 mod subnets;
 mod tags;
+pub mod templates;
 mod types;
 mod vpcs;
 
@@ -173,6 +174,20 @@ impl Handlers for Ec2 {
     ) -> Result<KeyPair, AwsError> {
         keypairs::create(self, ctx, i)
     }
+    async fn create_launch_template(
+        &self,
+        ctx: &RequestContext,
+        i: CreateLaunchTemplateRequest,
+    ) -> Result<CreateLaunchTemplateResult, AwsError> {
+        templates::create(self, ctx, i)
+    }
+    async fn create_launch_template_version(
+        &self,
+        ctx: &RequestContext,
+        i: CreateLaunchTemplateVersionRequest,
+    ) -> Result<CreateLaunchTemplateVersionResult, AwsError> {
+        templates::create_version(self, ctx, i)
+    }
     async fn create_route(
         &self,
         ctx: &RequestContext,
@@ -228,6 +243,20 @@ impl Handlers for Ec2 {
         i: DeleteKeyPairRequest,
     ) -> Result<DeleteKeyPairResult, AwsError> {
         keypairs::delete(self, ctx, i)
+    }
+    async fn delete_launch_template(
+        &self,
+        ctx: &RequestContext,
+        i: DeleteLaunchTemplateRequest,
+    ) -> Result<DeleteLaunchTemplateResult, AwsError> {
+        templates::delete(self, ctx, i)
+    }
+    async fn delete_launch_template_versions(
+        &self,
+        ctx: &RequestContext,
+        i: DeleteLaunchTemplateVersionsRequest,
+    ) -> Result<DeleteLaunchTemplateVersionsResult, AwsError> {
+        templates::delete_versions(self, ctx, i)
     }
     async fn delete_route(
         &self,
@@ -330,6 +359,20 @@ impl Handlers for Ec2 {
     ) -> Result<DescribeKeyPairsResult, AwsError> {
         keypairs::describe(self, ctx, i)
     }
+    async fn describe_launch_template_versions(
+        &self,
+        ctx: &RequestContext,
+        i: DescribeLaunchTemplateVersionsRequest,
+    ) -> Result<DescribeLaunchTemplateVersionsResult, AwsError> {
+        templates::describe_versions(self, ctx, i)
+    }
+    async fn describe_launch_templates(
+        &self,
+        ctx: &RequestContext,
+        i: DescribeLaunchTemplatesRequest,
+    ) -> Result<DescribeLaunchTemplatesResult, AwsError> {
+        templates::describe(self, ctx, i)
+    }
     async fn describe_regions(
         &self,
         ctx: &RequestContext,
@@ -413,6 +456,13 @@ impl Handlers for Ec2 {
         i: ModifyImageAttributeRequest,
     ) -> Result<(), AwsError> {
         images::modify_attribute(self, ctx, i)
+    }
+    async fn modify_launch_template(
+        &self,
+        ctx: &RequestContext,
+        i: ModifyLaunchTemplateRequest,
+    ) -> Result<ModifyLaunchTemplateResult, AwsError> {
+        templates::modify(self, ctx, i)
     }
     async fn modify_subnet_attribute(
         &self,

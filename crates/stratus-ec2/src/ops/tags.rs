@@ -16,6 +16,7 @@ fn unknown(id: &str) -> AwsError {
         "rtb" => ("InvalidRouteTableID.NotFound", "routeTable"),
         "sg" => ("InvalidGroup.NotFound", "security group"),
         "key" => ("InvalidKeyPair.NotFound", "key pair"),
+        "lt" => ("InvalidLaunchTemplateId.NotFound", "launch template"),
         _ => ("InvalidID", "resource"),
     };
     if prefix == "ami" {
