@@ -7,6 +7,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
+import shutil
+import subprocess
 
 import boto3
 import pytest
@@ -130,13 +133,57 @@ def test_key_pair_errors_and_idempotent_delete(ec2):
     assert error(e)[0] == "InvalidKeyPair.NotFound"
 
 
-def test_key_pairs_cli(aws):
-    material = aws("ec2", "create-key-pair", "--key-name", "lab", "--query", "KeyMaterial")
-    assert material.startswith("-----BEGIN RSA PRIVATE KEY-----") and material.rstrip().endswith("-----END RSA PRIVATE KEY-----")
+def aws_text(server, *args) -> str:
+    """The aws CLI as a user types it, with text output."""
+    from conftest import AWS_BIN
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_CONFIG_FILE=os.devnull,
+               AWS_SHARED_CREDENTIALS_FILE=os.devnull, AWS_EC2_METADATA_DISABLED="true", AWS_PAGER="",
+               AWS_MAX_ATTEMPTS="1", AWS_DEFAULT_REGION="us-east-1")
+    proc = subprocess.run([str(AWS_BIN), *args, "--endpoint-url", server.url], env=env, capture_output=True,
+                          text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def test_key_pairs_cli(aws, server, tmp_path):
+    pem = aws_text(server, "ec2", "create-key-pair", "--key-name", "lab", "--query", "KeyMaterial", "--output", "text")
+    assert pem.startswith("-----BEGIN RSA PRIVATE KEY-----") and pem.rstrip().endswith("-----END RSA PRIVATE KEY-----")
+    key_file = tmp_path / "lab.pem"
+    key_file.write_text(pem)
+    key_file.chmod(0o600)
     names = aws("ec2", "describe-key-pairs", "--query", "KeyPairs[].KeyName")
     assert names == ["lab"]
+    public = aws("ec2", "describe-key-pairs", "--key-names", "lab", "--include-public-key", "--query", "KeyPairs[0].PublicKey")
+    if shutil.which("ssh-keygen"):
+        derived = subprocess.run(["ssh-keygen", "-y", "-f", str(key_file)], capture_output=True, text=True, check=True).stdout
+        assert derived.split()[:2] == public.split()[:2]
+
+    ed = aws_text(server, "ec2", "create-key-pair", "--key-name", "lab-ed", "--key-type", "ed25519", "--query", "KeyMaterial", "--output", "text")
+    ed_file = tmp_path / "lab-ed.pem"
+    ed_file.write_text(ed)
+    ed_file.chmod(0o600)
+    fingerprint = aws("ec2", "describe-key-pairs", "--key-names", "lab-ed", "--query", "KeyPairs[0].KeyFingerprint")
+    if shutil.which("ssh-keygen"):
+        listed = subprocess.run(["ssh-keygen", "-l", "-f", str(ed_file)], capture_output=True, text=True, check=True).stdout
+        assert listed.split()[1] == "SHA256:" + fingerprint.rstrip("=")
+
     aws("ec2", "delete-key-pair", "--key-name", "lab")
+    aws("ec2", "delete-key-pair", "--key-name", "lab-ed")
     assert aws("ec2", "describe-key-pairs")["KeyPairs"] == []
+
+
+@pytest.mark.skipif(not shutil.which("puttygen"), reason="puttygen (putty-tools) is not installed")
+def test_ppk_keys_open_in_puttygen(ec2, tmp_path):
+    for kind in ("rsa", "ed25519"):
+        k = ec2.create_key_pair(KeyName=f"putty-{kind}", KeyType=kind, KeyFormat="ppk")
+        f = tmp_path / f"{kind}.ppk"
+        f.write_text(k["KeyMaterial"])
+        out = subprocess.run(["puttygen", str(f), "-O", "public-openssh"], capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+        public = ec2.describe_key_pairs(KeyNames=[f"putty-{kind}"], IncludePublicKey=True)["KeyPairs"][0]["PublicKey"]
+        assert out.stdout.split()[:2] == public.split()[:2]
 
 
 def test_key_pairs_survive_a_restart(server_factory):
@@ -374,7 +421,6 @@ def test_user_catalogue_file(server_factory, tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text('[{"name": "x", "owner": "nobody"}]')
     broken = server_factory(args=["--ec2-images", str(bad)], start=False)
-    import subprocess
     proc = subprocess.run(broken.command(), capture_output=True, text=True, timeout=20)
     assert proc.returncode != 0
     assert "--ec2-images" in proc.stderr and "owner must be a 12-digit account id" in proc.stderr
