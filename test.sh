@@ -100,6 +100,21 @@ ensure_legacy_cli() {
   fi
 }
 
+# The key pair tests open the keys Stratus makes with ssh-keygen and puttygen.
+ensure_key_tools() {
+  if command -v ssh-keygen >/dev/null 2>&1 && command -v puttygen >/dev/null 2>&1; then
+    return
+  fi
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    section "installing openssh-client and putty-tools (key pair checks)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-client putty-tools >/dev/null 2>&1 || {
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-client putty-tools
+    }
+  else
+    fail "ssh-keygen and puttygen are needed (apt-get install openssh-client putty-tools)"
+  fi
+}
+
 e2e_tests() {
   export STRATUS_BIN="${STRATUS_BIN:-$TARGET_DIR/release/stratus}"
   section "end-to-end tests (pytest tests/e2e, STRATUS_BIN=$STRATUS_BIN)"
@@ -114,11 +129,13 @@ case "$MODE" in
   e2e)
     ensure_venv
     ensure_legacy_cli
+    ensure_key_tools
     e2e_tests "$@"
     ;;
   all)
     ensure_venv
     ensure_legacy_cli
+    ensure_key_tools
     build
     unit_tests
     e2e_tests "$@"

@@ -21,11 +21,15 @@ pub const OPERATIONS: &[&str] = &[
     "AttachVolume",
     "AuthorizeSecurityGroupEgress",
     "AuthorizeSecurityGroupIngress",
+    "CopyImage",
     "CopySnapshot",
     "CreateDhcpOptions",
     "CreateEgressOnlyInternetGateway",
     "CreateFlowLogs",
     "CreateInternetGateway",
+    "CreateKeyPair",
+    "CreateLaunchTemplate",
+    "CreateLaunchTemplateVersion",
     "CreateManagedPrefixList",
     "CreateNatGateway",
     "CreateNetworkAcl",
@@ -45,6 +49,9 @@ pub const OPERATIONS: &[&str] = &[
     "DeleteEgressOnlyInternetGateway",
     "DeleteFlowLogs",
     "DeleteInternetGateway",
+    "DeleteKeyPair",
+    "DeleteLaunchTemplate",
+    "DeleteLaunchTemplateVersions",
     "DeleteManagedPrefixList",
     "DeleteNatGateway",
     "DeleteNetworkAcl",
@@ -60,6 +67,7 @@ pub const OPERATIONS: &[&str] = &[
     "DeleteVpc",
     "DeleteVpcEndpoints",
     "DeleteVpcPeeringConnection",
+    "DeregisterImage",
     "DescribeAccountAttributes",
     "DescribeAddresses",
     "DescribeAddressesAttribute",
@@ -67,10 +75,17 @@ pub const OPERATIONS: &[&str] = &[
     "DescribeDhcpOptions",
     "DescribeEgressOnlyInternetGateways",
     "DescribeFlowLogs",
+    "DescribeImageAttribute",
+    "DescribeImages",
     "DescribeInstanceAttribute",
     "DescribeInstanceStatus",
+    "DescribeInstanceTypeOfferings",
+    "DescribeInstanceTypes",
     "DescribeInstances",
     "DescribeInternetGateways",
+    "DescribeKeyPairs",
+    "DescribeLaunchTemplateVersions",
+    "DescribeLaunchTemplates",
     "DescribeManagedPrefixLists",
     "DescribeNatGateways",
     "DescribeNetworkAcls",
@@ -105,8 +120,11 @@ pub const OPERATIONS: &[&str] = &[
     "GetConsoleOutput",
     "GetEbsEncryptionByDefault",
     "GetManagedPrefixListEntries",
+    "ImportKeyPair",
+    "ModifyImageAttribute",
     "ModifyInstanceAttribute",
     "ModifyInstanceMetadataOptions",
+    "ModifyLaunchTemplate",
     "ModifyManagedPrefixList",
     "ModifyNetworkInterfaceAttribute",
     "ModifySnapshotAttribute",
@@ -117,12 +135,14 @@ pub const OPERATIONS: &[&str] = &[
     "ModifyVpcPeeringConnectionOptions",
     "MonitorInstances",
     "RebootInstances",
+    "RegisterImage",
     "RejectVpcPeeringConnection",
     "ReleaseAddress",
     "ReplaceNetworkAclAssociation",
     "ReplaceNetworkAclEntry",
     "ReplaceRoute",
     "ReplaceRouteTableAssociation",
+    "ResetImageAttribute",
     "ResetInstanceAttribute",
     "RevokeSecurityGroupEgress",
     "RevokeSecurityGroupIngress",
@@ -133,6 +153,106 @@ pub const OPERATIONS: &[&str] = &[
     "UnassignPrivateIpAddresses",
     "UnmonitorInstances",
 ];
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AcceleratorCount {
+    pub min: Option<i32>,
+    pub max: Option<i32>,
+}
+
+impl FromValue for AcceleratorCount {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            min: take(&mut m, "Min")?,
+            max: take(&mut m, "Max")?,
+        })
+    }
+}
+
+impl ToValue for AcceleratorCount {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Min", self.min);
+        put(&mut m, "Max", self.max);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AcceleratorCountRequest {
+    pub min: Option<i32>,
+    pub max: Option<i32>,
+}
+
+impl FromValue for AcceleratorCountRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            min: take(&mut m, "Min")?,
+            max: take(&mut m, "Max")?,
+        })
+    }
+}
+
+impl ToValue for AcceleratorCountRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Min", self.min);
+        put(&mut m, "Max", self.max);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AcceleratorTotalMemoryMiB {
+    pub min: Option<i32>,
+    pub max: Option<i32>,
+}
+
+impl FromValue for AcceleratorTotalMemoryMiB {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            min: take(&mut m, "Min")?,
+            max: take(&mut m, "Max")?,
+        })
+    }
+}
+
+impl ToValue for AcceleratorTotalMemoryMiB {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Min", self.min);
+        put(&mut m, "Max", self.max);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AcceleratorTotalMemoryMiBRequest {
+    pub min: Option<i32>,
+    pub max: Option<i32>,
+}
+
+impl FromValue for AcceleratorTotalMemoryMiBRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            min: take(&mut m, "Min")?,
+            max: take(&mut m, "Max")?,
+        })
+    }
+}
+
+impl ToValue for AcceleratorTotalMemoryMiBRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Min", self.min);
+        put(&mut m, "Max", self.max);
+        Value::Map(m)
+    }
+}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AcceptVpcPeeringConnectionRequest {
@@ -1322,6 +1442,100 @@ impl ToValue for AvailabilityZoneSubGeography {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct BaselineEbsBandwidthMbps {
+    pub min: Option<i32>,
+    pub max: Option<i32>,
+}
+
+impl FromValue for BaselineEbsBandwidthMbps {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            min: take(&mut m, "Min")?,
+            max: take(&mut m, "Max")?,
+        })
+    }
+}
+
+impl ToValue for BaselineEbsBandwidthMbps {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Min", self.min);
+        put(&mut m, "Max", self.max);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BaselineEbsBandwidthMbpsRequest {
+    pub min: Option<i32>,
+    pub max: Option<i32>,
+}
+
+impl FromValue for BaselineEbsBandwidthMbpsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            min: take(&mut m, "Min")?,
+            max: take(&mut m, "Max")?,
+        })
+    }
+}
+
+impl ToValue for BaselineEbsBandwidthMbpsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Min", self.min);
+        put(&mut m, "Max", self.max);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BaselinePerformanceFactors {
+    pub cpu: Option<CpuPerformanceFactor>,
+}
+
+impl FromValue for BaselinePerformanceFactors {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            cpu: take(&mut m, "Cpu")?,
+        })
+    }
+}
+
+impl ToValue for BaselinePerformanceFactors {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Cpu", self.cpu);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BaselinePerformanceFactorsRequest {
+    pub cpu: Option<CpuPerformanceFactorRequest>,
+}
+
+impl FromValue for BaselinePerformanceFactorsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            cpu: take(&mut m, "Cpu")?,
+        })
+    }
+}
+
+impl ToValue for BaselinePerformanceFactorsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Cpu", self.cpu);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct BlockDeviceMapping {
     pub ebs: Option<EbsBlockDevice>,
     pub no_device: Option<String>,
@@ -1525,6 +1739,34 @@ impl ToValue for ConnectionTrackingConfiguration {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct ConnectionTrackingSpecification {
+    pub tcp_established_timeout: Option<i32>,
+    pub udp_timeout: Option<i32>,
+    pub udp_stream_timeout: Option<i32>,
+}
+
+impl FromValue for ConnectionTrackingSpecification {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            tcp_established_timeout: take(&mut m, "TcpEstablishedTimeout")?,
+            udp_timeout: take(&mut m, "UdpTimeout")?,
+            udp_stream_timeout: take(&mut m, "UdpStreamTimeout")?,
+        })
+    }
+}
+
+impl ToValue for ConnectionTrackingSpecification {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "TcpEstablishedTimeout", self.tcp_established_timeout);
+        put(&mut m, "UdpTimeout", self.udp_timeout);
+        put(&mut m, "UdpStreamTimeout", self.udp_stream_timeout);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ConnectionTrackingSpecificationRequest {
     pub tcp_established_timeout: Option<i32>,
     pub udp_stream_timeout: Option<i32>,
@@ -1576,6 +1818,89 @@ impl ToValue for ConnectionTrackingSpecificationResponse {
         put(&mut m, "TcpEstablishedTimeout", self.tcp_established_timeout);
         put(&mut m, "UdpStreamTimeout", self.udp_stream_timeout);
         put(&mut m, "UdpTimeout", self.udp_timeout);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CopyImageRequest {
+    pub client_token: Option<String>,
+    pub description: Option<String>,
+    pub encrypted: Option<bool>,
+    pub kms_key_id: Option<String>,
+    pub name: String,
+    pub source_image_id: String,
+    pub source_region: String,
+    pub destination_outpost_arn: Option<String>,
+    pub copy_image_tags: Option<bool>,
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    pub snapshot_copy_completion_duration_minutes: Option<i64>,
+    pub destination_availability_zone: Option<String>,
+    pub destination_availability_zone_id: Option<String>,
+    pub dry_run: Option<bool>,
+}
+
+impl FromValue for CopyImageRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            client_token: take(&mut m, "ClientToken")?,
+            description: take(&mut m, "Description")?,
+            encrypted: take(&mut m, "Encrypted")?,
+            kms_key_id: take(&mut m, "KmsKeyId")?,
+            name: required(&mut m, "Name")?,
+            source_image_id: required(&mut m, "SourceImageId")?,
+            source_region: required(&mut m, "SourceRegion")?,
+            destination_outpost_arn: take(&mut m, "DestinationOutpostArn")?,
+            copy_image_tags: take(&mut m, "CopyImageTags")?,
+            tag_specifications: take(&mut m, "TagSpecifications")?,
+            snapshot_copy_completion_duration_minutes: take(&mut m, "SnapshotCopyCompletionDurationMinutes")?,
+            destination_availability_zone: take(&mut m, "DestinationAvailabilityZone")?,
+            destination_availability_zone_id: take(&mut m, "DestinationAvailabilityZoneId")?,
+            dry_run: take(&mut m, "DryRun")?,
+        })
+    }
+}
+
+impl ToValue for CopyImageRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "ClientToken", self.client_token);
+        put(&mut m, "Description", self.description);
+        put(&mut m, "Encrypted", self.encrypted);
+        put(&mut m, "KmsKeyId", self.kms_key_id);
+        put(&mut m, "Name", Some(self.name));
+        put(&mut m, "SourceImageId", Some(self.source_image_id));
+        put(&mut m, "SourceRegion", Some(self.source_region));
+        put(&mut m, "DestinationOutpostArn", self.destination_outpost_arn);
+        put(&mut m, "CopyImageTags", self.copy_image_tags);
+        put(&mut m, "TagSpecifications", self.tag_specifications);
+        put(&mut m, "SnapshotCopyCompletionDurationMinutes", self.snapshot_copy_completion_duration_minutes);
+        put(&mut m, "DestinationAvailabilityZone", self.destination_availability_zone);
+        put(&mut m, "DestinationAvailabilityZoneId", self.destination_availability_zone_id);
+        put(&mut m, "DryRun", self.dry_run);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CopyImageResult {
+    pub image_id: Option<String>,
+}
+
+impl FromValue for CopyImageResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            image_id: take(&mut m, "ImageId")?,
+        })
+    }
+}
+
+impl ToValue for CopyImageResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "ImageId", self.image_id);
         Value::Map(m)
     }
 }
@@ -1718,6 +2043,50 @@ impl ToValue for CpuOptionsRequest {
         put(&mut m, "ThreadsPerCore", self.threads_per_core);
         put(&mut m, "AmdSevSnp", self.amd_sev_snp);
         put(&mut m, "NestedVirtualization", self.nested_virtualization);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CpuPerformanceFactor {
+    pub references: Option<Vec<PerformanceFactorReference>>,
+}
+
+impl FromValue for CpuPerformanceFactor {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            references: take(&mut m, "References")?,
+        })
+    }
+}
+
+impl ToValue for CpuPerformanceFactor {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "References", self.references);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CpuPerformanceFactorRequest {
+    pub references: Option<Vec<PerformanceFactorReferenceRequest>>,
+}
+
+impl FromValue for CpuPerformanceFactorRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            references: take(&mut m, "References")?,
+        })
+    }
+}
+
+impl ToValue for CpuPerformanceFactorRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "References", self.references);
         Value::Map(m)
     }
 }
@@ -1963,6 +2332,173 @@ impl ToValue for CreateInternetGatewayResult {
     fn to_value(self) -> Value {
         let mut m = BTreeMap::new();
         put(&mut m, "InternetGateway", self.internet_gateway);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateKeyPairRequest {
+    pub key_name: String,
+    pub key_type: Option<String>,
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    pub key_format: Option<String>,
+    pub dry_run: Option<bool>,
+}
+
+impl FromValue for CreateKeyPairRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            key_name: required(&mut m, "KeyName")?,
+            key_type: take(&mut m, "KeyType")?,
+            tag_specifications: take(&mut m, "TagSpecifications")?,
+            key_format: take(&mut m, "KeyFormat")?,
+            dry_run: take(&mut m, "DryRun")?,
+        })
+    }
+}
+
+impl ToValue for CreateKeyPairRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "KeyName", Some(self.key_name));
+        put(&mut m, "KeyType", self.key_type);
+        put(&mut m, "TagSpecifications", self.tag_specifications);
+        put(&mut m, "KeyFormat", self.key_format);
+        put(&mut m, "DryRun", self.dry_run);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateLaunchTemplateRequest {
+    pub dry_run: Option<bool>,
+    pub client_token: Option<String>,
+    pub launch_template_name: String,
+    pub version_description: Option<String>,
+    pub launch_template_data: RequestLaunchTemplateData,
+    pub operator: Option<OperatorRequest>,
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+}
+
+impl FromValue for CreateLaunchTemplateRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dry_run: take(&mut m, "DryRun")?,
+            client_token: take(&mut m, "ClientToken")?,
+            launch_template_name: required(&mut m, "LaunchTemplateName")?,
+            version_description: take(&mut m, "VersionDescription")?,
+            launch_template_data: required(&mut m, "LaunchTemplateData")?,
+            operator: take(&mut m, "Operator")?,
+            tag_specifications: take(&mut m, "TagSpecifications")?,
+        })
+    }
+}
+
+impl ToValue for CreateLaunchTemplateRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "ClientToken", self.client_token);
+        put(&mut m, "LaunchTemplateName", Some(self.launch_template_name));
+        put(&mut m, "VersionDescription", self.version_description);
+        put(&mut m, "LaunchTemplateData", Some(self.launch_template_data));
+        put(&mut m, "Operator", self.operator);
+        put(&mut m, "TagSpecifications", self.tag_specifications);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateLaunchTemplateResult {
+    pub launch_template: Option<LaunchTemplate>,
+    pub warning: Option<ValidationWarning>,
+}
+
+impl FromValue for CreateLaunchTemplateResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            launch_template: take(&mut m, "LaunchTemplate")?,
+            warning: take(&mut m, "Warning")?,
+        })
+    }
+}
+
+impl ToValue for CreateLaunchTemplateResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "LaunchTemplate", self.launch_template);
+        put(&mut m, "Warning", self.warning);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateLaunchTemplateVersionRequest {
+    pub dry_run: Option<bool>,
+    pub client_token: Option<String>,
+    pub launch_template_id: Option<String>,
+    pub launch_template_name: Option<String>,
+    pub source_version: Option<String>,
+    pub version_description: Option<String>,
+    pub launch_template_data: RequestLaunchTemplateData,
+    pub resolve_alias: Option<bool>,
+}
+
+impl FromValue for CreateLaunchTemplateVersionRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dry_run: take(&mut m, "DryRun")?,
+            client_token: take(&mut m, "ClientToken")?,
+            launch_template_id: take(&mut m, "LaunchTemplateId")?,
+            launch_template_name: take(&mut m, "LaunchTemplateName")?,
+            source_version: take(&mut m, "SourceVersion")?,
+            version_description: take(&mut m, "VersionDescription")?,
+            launch_template_data: required(&mut m, "LaunchTemplateData")?,
+            resolve_alias: take(&mut m, "ResolveAlias")?,
+        })
+    }
+}
+
+impl ToValue for CreateLaunchTemplateVersionRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "ClientToken", self.client_token);
+        put(&mut m, "LaunchTemplateId", self.launch_template_id);
+        put(&mut m, "LaunchTemplateName", self.launch_template_name);
+        put(&mut m, "SourceVersion", self.source_version);
+        put(&mut m, "VersionDescription", self.version_description);
+        put(&mut m, "LaunchTemplateData", Some(self.launch_template_data));
+        put(&mut m, "ResolveAlias", self.resolve_alias);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateLaunchTemplateVersionResult {
+    pub launch_template_version: Option<LaunchTemplateVersion>,
+    pub warning: Option<ValidationWarning>,
+}
+
+impl FromValue for CreateLaunchTemplateVersionResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            launch_template_version: take(&mut m, "LaunchTemplateVersion")?,
+            warning: take(&mut m, "Warning")?,
+        })
+    }
+}
+
+impl ToValue for CreateLaunchTemplateVersionResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "LaunchTemplateVersion", self.launch_template_version);
+        put(&mut m, "Warning", self.warning);
         Value::Map(m)
     }
 }
@@ -3053,6 +3589,28 @@ impl ToValue for CreateVpcResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreditSpecification {
+    pub cpu_credits: Option<String>,
+}
+
+impl FromValue for CreditSpecification {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            cpu_credits: take(&mut m, "CpuCredits")?,
+        })
+    }
+}
+
+impl ToValue for CreditSpecification {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "CpuCredits", self.cpu_credits);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreditSpecificationRequest {
     pub cpu_credits: String,
 }
@@ -3070,6 +3628,34 @@ impl ToValue for CreditSpecificationRequest {
     fn to_value(self) -> Value {
         let mut m = BTreeMap::new();
         put(&mut m, "CpuCredits", Some(self.cpu_credits));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DefaultConnectionTrackingConfiguration {
+    pub default_tcp_established_timeout: Option<i32>,
+    pub default_udp_timeout: Option<i32>,
+    pub default_udp_stream_timeout: Option<i32>,
+}
+
+impl FromValue for DefaultConnectionTrackingConfiguration {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            default_tcp_established_timeout: take(&mut m, "DefaultTcpEstablishedTimeout")?,
+            default_udp_timeout: take(&mut m, "DefaultUdpTimeout")?,
+            default_udp_stream_timeout: take(&mut m, "DefaultUdpStreamTimeout")?,
+        })
+    }
+}
+
+impl ToValue for DefaultConnectionTrackingConfiguration {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DefaultTcpEstablishedTimeout", self.default_tcp_established_timeout);
+        put(&mut m, "DefaultUdpTimeout", self.default_udp_timeout);
+        put(&mut m, "DefaultUdpStreamTimeout", self.default_udp_stream_timeout);
         Value::Map(m)
     }
 }
@@ -3214,6 +3800,224 @@ impl ToValue for DeleteInternetGatewayRequest {
         let mut m = BTreeMap::new();
         put(&mut m, "DryRun", self.dry_run);
         put(&mut m, "InternetGatewayId", Some(self.internet_gateway_id));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteKeyPairRequest {
+    pub key_name: Option<String>,
+    pub key_pair_id: Option<String>,
+    pub dry_run: Option<bool>,
+}
+
+impl FromValue for DeleteKeyPairRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            key_name: take(&mut m, "KeyName")?,
+            key_pair_id: take(&mut m, "KeyPairId")?,
+            dry_run: take(&mut m, "DryRun")?,
+        })
+    }
+}
+
+impl ToValue for DeleteKeyPairRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "KeyName", self.key_name);
+        put(&mut m, "KeyPairId", self.key_pair_id);
+        put(&mut m, "DryRun", self.dry_run);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteKeyPairResult {
+    pub r#return: Option<bool>,
+    pub key_pair_id: Option<String>,
+}
+
+impl FromValue for DeleteKeyPairResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            r#return: take(&mut m, "Return")?,
+            key_pair_id: take(&mut m, "KeyPairId")?,
+        })
+    }
+}
+
+impl ToValue for DeleteKeyPairResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Return", self.r#return);
+        put(&mut m, "KeyPairId", self.key_pair_id);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteLaunchTemplateRequest {
+    pub dry_run: Option<bool>,
+    pub launch_template_id: Option<String>,
+    pub launch_template_name: Option<String>,
+}
+
+impl FromValue for DeleteLaunchTemplateRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dry_run: take(&mut m, "DryRun")?,
+            launch_template_id: take(&mut m, "LaunchTemplateId")?,
+            launch_template_name: take(&mut m, "LaunchTemplateName")?,
+        })
+    }
+}
+
+impl ToValue for DeleteLaunchTemplateRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "LaunchTemplateId", self.launch_template_id);
+        put(&mut m, "LaunchTemplateName", self.launch_template_name);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteLaunchTemplateResult {
+    pub launch_template: Option<LaunchTemplate>,
+}
+
+impl FromValue for DeleteLaunchTemplateResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            launch_template: take(&mut m, "LaunchTemplate")?,
+        })
+    }
+}
+
+impl ToValue for DeleteLaunchTemplateResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "LaunchTemplate", self.launch_template);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteLaunchTemplateVersionsRequest {
+    pub dry_run: Option<bool>,
+    pub launch_template_id: Option<String>,
+    pub launch_template_name: Option<String>,
+    pub versions: Vec<String>,
+}
+
+impl FromValue for DeleteLaunchTemplateVersionsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dry_run: take(&mut m, "DryRun")?,
+            launch_template_id: take(&mut m, "LaunchTemplateId")?,
+            launch_template_name: take(&mut m, "LaunchTemplateName")?,
+            versions: required(&mut m, "Versions")?,
+        })
+    }
+}
+
+impl ToValue for DeleteLaunchTemplateVersionsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "LaunchTemplateId", self.launch_template_id);
+        put(&mut m, "LaunchTemplateName", self.launch_template_name);
+        put(&mut m, "Versions", Some(self.versions));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteLaunchTemplateVersionsResponseErrorItem {
+    pub launch_template_id: Option<String>,
+    pub launch_template_name: Option<String>,
+    pub version_number: Option<i64>,
+    pub response_error: Option<ResponseError>,
+}
+
+impl FromValue for DeleteLaunchTemplateVersionsResponseErrorItem {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            launch_template_id: take(&mut m, "LaunchTemplateId")?,
+            launch_template_name: take(&mut m, "LaunchTemplateName")?,
+            version_number: take(&mut m, "VersionNumber")?,
+            response_error: take(&mut m, "ResponseError")?,
+        })
+    }
+}
+
+impl ToValue for DeleteLaunchTemplateVersionsResponseErrorItem {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "LaunchTemplateId", self.launch_template_id);
+        put(&mut m, "LaunchTemplateName", self.launch_template_name);
+        put(&mut m, "VersionNumber", self.version_number);
+        put(&mut m, "ResponseError", self.response_error);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteLaunchTemplateVersionsResponseSuccessItem {
+    pub launch_template_id: Option<String>,
+    pub launch_template_name: Option<String>,
+    pub version_number: Option<i64>,
+}
+
+impl FromValue for DeleteLaunchTemplateVersionsResponseSuccessItem {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            launch_template_id: take(&mut m, "LaunchTemplateId")?,
+            launch_template_name: take(&mut m, "LaunchTemplateName")?,
+            version_number: take(&mut m, "VersionNumber")?,
+        })
+    }
+}
+
+impl ToValue for DeleteLaunchTemplateVersionsResponseSuccessItem {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "LaunchTemplateId", self.launch_template_id);
+        put(&mut m, "LaunchTemplateName", self.launch_template_name);
+        put(&mut m, "VersionNumber", self.version_number);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteLaunchTemplateVersionsResult {
+    pub successfully_deleted_launch_template_versions: Option<Vec<DeleteLaunchTemplateVersionsResponseSuccessItem>>,
+    pub unsuccessfully_deleted_launch_template_versions: Option<Vec<DeleteLaunchTemplateVersionsResponseErrorItem>>,
+}
+
+impl FromValue for DeleteLaunchTemplateVersionsResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            successfully_deleted_launch_template_versions: take(&mut m, "SuccessfullyDeletedLaunchTemplateVersions")?,
+            unsuccessfully_deleted_launch_template_versions: take(&mut m, "UnsuccessfullyDeletedLaunchTemplateVersions")?,
+        })
+    }
+}
+
+impl ToValue for DeleteLaunchTemplateVersionsResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "SuccessfullyDeletedLaunchTemplateVersions", self.successfully_deleted_launch_template_versions);
+        put(&mut m, "UnsuccessfullyDeletedLaunchTemplateVersions", self.unsuccessfully_deleted_launch_template_versions);
         Value::Map(m)
     }
 }
@@ -3531,6 +4335,31 @@ impl ToValue for DeleteSnapshotRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteSnapshotReturnCode {
+    pub snapshot_id: Option<String>,
+    pub return_code: Option<String>,
+}
+
+impl FromValue for DeleteSnapshotReturnCode {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            snapshot_id: take(&mut m, "SnapshotId")?,
+            return_code: take(&mut m, "ReturnCode")?,
+        })
+    }
+}
+
+impl ToValue for DeleteSnapshotReturnCode {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "SnapshotId", self.snapshot_id);
+        put(&mut m, "ReturnCode", self.return_code);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteSubnetRequest {
     pub subnet_id: String,
     pub dry_run: Option<bool>,
@@ -3723,6 +4552,59 @@ impl ToValue for DeleteVpcRequest {
         let mut m = BTreeMap::new();
         put(&mut m, "VpcId", Some(self.vpc_id));
         put(&mut m, "DryRun", self.dry_run);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeregisterImageRequest {
+    pub image_id: String,
+    pub delete_associated_snapshots: Option<bool>,
+    pub dry_run: Option<bool>,
+}
+
+impl FromValue for DeregisterImageRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            image_id: required(&mut m, "ImageId")?,
+            delete_associated_snapshots: take(&mut m, "DeleteAssociatedSnapshots")?,
+            dry_run: take(&mut m, "DryRun")?,
+        })
+    }
+}
+
+impl ToValue for DeregisterImageRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "ImageId", Some(self.image_id));
+        put(&mut m, "DeleteAssociatedSnapshots", self.delete_associated_snapshots);
+        put(&mut m, "DryRun", self.dry_run);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeregisterImageResult {
+    pub r#return: Option<bool>,
+    pub delete_snapshot_results: Option<Vec<DeleteSnapshotReturnCode>>,
+}
+
+impl FromValue for DeregisterImageResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            r#return: take(&mut m, "Return")?,
+            delete_snapshot_results: take(&mut m, "DeleteSnapshotResults")?,
+        })
+    }
+}
+
+impl ToValue for DeregisterImageResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Return", self.r#return);
+        put(&mut m, "DeleteSnapshotResults", self.delete_snapshot_results);
         Value::Map(m)
     }
 }
@@ -4120,6 +5002,105 @@ impl ToValue for DescribeFlowLogsResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeImageAttributeRequest {
+    pub attribute: String,
+    pub image_id: String,
+    pub dry_run: Option<bool>,
+}
+
+impl FromValue for DescribeImageAttributeRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            attribute: required(&mut m, "Attribute")?,
+            image_id: required(&mut m, "ImageId")?,
+            dry_run: take(&mut m, "DryRun")?,
+        })
+    }
+}
+
+impl ToValue for DescribeImageAttributeRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Attribute", Some(self.attribute));
+        put(&mut m, "ImageId", Some(self.image_id));
+        put(&mut m, "DryRun", self.dry_run);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeImagesRequest {
+    pub executable_users: Option<Vec<String>>,
+    pub image_ids: Option<Vec<String>>,
+    pub owners: Option<Vec<String>>,
+    pub include_deprecated: Option<bool>,
+    pub include_disabled: Option<bool>,
+    pub max_results: Option<i32>,
+    pub next_token: Option<String>,
+    pub dry_run: Option<bool>,
+    pub filters: Option<Vec<Filter>>,
+}
+
+impl FromValue for DescribeImagesRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            executable_users: take(&mut m, "ExecutableUsers")?,
+            image_ids: take(&mut m, "ImageIds")?,
+            owners: take(&mut m, "Owners")?,
+            include_deprecated: take(&mut m, "IncludeDeprecated")?,
+            include_disabled: take(&mut m, "IncludeDisabled")?,
+            max_results: take(&mut m, "MaxResults")?,
+            next_token: take(&mut m, "NextToken")?,
+            dry_run: take(&mut m, "DryRun")?,
+            filters: take(&mut m, "Filters")?,
+        })
+    }
+}
+
+impl ToValue for DescribeImagesRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "ExecutableUsers", self.executable_users);
+        put(&mut m, "ImageIds", self.image_ids);
+        put(&mut m, "Owners", self.owners);
+        put(&mut m, "IncludeDeprecated", self.include_deprecated);
+        put(&mut m, "IncludeDisabled", self.include_disabled);
+        put(&mut m, "MaxResults", self.max_results);
+        put(&mut m, "NextToken", self.next_token);
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "Filters", self.filters);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeImagesResult {
+    pub next_token: Option<String>,
+    pub images: Option<Vec<Image>>,
+}
+
+impl FromValue for DescribeImagesResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            next_token: take(&mut m, "NextToken")?,
+            images: take(&mut m, "Images")?,
+        })
+    }
+}
+
+impl ToValue for DescribeImagesResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "NextToken", self.next_token);
+        put(&mut m, "Images", self.images);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeInstanceAttributeRequest {
     pub dry_run: Option<bool>,
     pub instance_id: String,
@@ -4207,6 +5188,127 @@ impl ToValue for DescribeInstanceStatusResult {
     fn to_value(self) -> Value {
         let mut m = BTreeMap::new();
         put(&mut m, "InstanceStatuses", self.instance_statuses);
+        put(&mut m, "NextToken", self.next_token);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeInstanceTypeOfferingsRequest {
+    pub dry_run: Option<bool>,
+    pub location_type: Option<String>,
+    pub filters: Option<Vec<Filter>>,
+    pub max_results: Option<i32>,
+    pub next_token: Option<String>,
+}
+
+impl FromValue for DescribeInstanceTypeOfferingsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dry_run: take(&mut m, "DryRun")?,
+            location_type: take(&mut m, "LocationType")?,
+            filters: take(&mut m, "Filters")?,
+            max_results: take(&mut m, "MaxResults")?,
+            next_token: take(&mut m, "NextToken")?,
+        })
+    }
+}
+
+impl ToValue for DescribeInstanceTypeOfferingsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "LocationType", self.location_type);
+        put(&mut m, "Filters", self.filters);
+        put(&mut m, "MaxResults", self.max_results);
+        put(&mut m, "NextToken", self.next_token);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeInstanceTypeOfferingsResult {
+    pub instance_type_offerings: Option<Vec<InstanceTypeOffering>>,
+    pub next_token: Option<String>,
+}
+
+impl FromValue for DescribeInstanceTypeOfferingsResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            instance_type_offerings: take(&mut m, "InstanceTypeOfferings")?,
+            next_token: take(&mut m, "NextToken")?,
+        })
+    }
+}
+
+impl ToValue for DescribeInstanceTypeOfferingsResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "InstanceTypeOfferings", self.instance_type_offerings);
+        put(&mut m, "NextToken", self.next_token);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeInstanceTypesRequest {
+    pub dry_run: Option<bool>,
+    pub instance_types: Option<Vec<String>>,
+    pub filters: Option<Vec<Filter>>,
+    pub max_results: Option<i32>,
+    pub next_token: Option<String>,
+    pub include_unsupported_in_region: Option<bool>,
+}
+
+impl FromValue for DescribeInstanceTypesRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dry_run: take(&mut m, "DryRun")?,
+            instance_types: take(&mut m, "InstanceTypes")?,
+            filters: take(&mut m, "Filters")?,
+            max_results: take(&mut m, "MaxResults")?,
+            next_token: take(&mut m, "NextToken")?,
+            include_unsupported_in_region: take(&mut m, "IncludeUnsupportedInRegion")?,
+        })
+    }
+}
+
+impl ToValue for DescribeInstanceTypesRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "InstanceTypes", self.instance_types);
+        put(&mut m, "Filters", self.filters);
+        put(&mut m, "MaxResults", self.max_results);
+        put(&mut m, "NextToken", self.next_token);
+        put(&mut m, "IncludeUnsupportedInRegion", self.include_unsupported_in_region);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeInstanceTypesResult {
+    pub instance_types: Option<Vec<InstanceTypeInfo>>,
+    pub next_token: Option<String>,
+}
+
+impl FromValue for DescribeInstanceTypesResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            instance_types: take(&mut m, "InstanceTypes")?,
+            next_token: take(&mut m, "NextToken")?,
+        })
+    }
+}
+
+impl ToValue for DescribeInstanceTypesResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "InstanceTypes", self.instance_types);
         put(&mut m, "NextToken", self.next_token);
         Value::Map(m)
     }
@@ -4328,6 +5430,204 @@ impl ToValue for DescribeInternetGatewaysResult {
     fn to_value(self) -> Value {
         let mut m = BTreeMap::new();
         put(&mut m, "InternetGateways", self.internet_gateways);
+        put(&mut m, "NextToken", self.next_token);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeKeyPairsRequest {
+    pub key_names: Option<Vec<String>>,
+    pub key_pair_ids: Option<Vec<String>>,
+    pub include_public_key: Option<bool>,
+    pub dry_run: Option<bool>,
+    pub filters: Option<Vec<Filter>>,
+}
+
+impl FromValue for DescribeKeyPairsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            key_names: take(&mut m, "KeyNames")?,
+            key_pair_ids: take(&mut m, "KeyPairIds")?,
+            include_public_key: take(&mut m, "IncludePublicKey")?,
+            dry_run: take(&mut m, "DryRun")?,
+            filters: take(&mut m, "Filters")?,
+        })
+    }
+}
+
+impl ToValue for DescribeKeyPairsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "KeyNames", self.key_names);
+        put(&mut m, "KeyPairIds", self.key_pair_ids);
+        put(&mut m, "IncludePublicKey", self.include_public_key);
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "Filters", self.filters);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeKeyPairsResult {
+    pub key_pairs: Option<Vec<KeyPairInfo>>,
+}
+
+impl FromValue for DescribeKeyPairsResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            key_pairs: take(&mut m, "KeyPairs")?,
+        })
+    }
+}
+
+impl ToValue for DescribeKeyPairsResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "KeyPairs", self.key_pairs);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeLaunchTemplateVersionsRequest {
+    pub dry_run: Option<bool>,
+    pub launch_template_id: Option<String>,
+    pub launch_template_name: Option<String>,
+    pub versions: Option<Vec<String>>,
+    pub min_version: Option<String>,
+    pub max_version: Option<String>,
+    pub next_token: Option<String>,
+    pub max_results: Option<i32>,
+    pub filters: Option<Vec<Filter>>,
+    pub resolve_alias: Option<bool>,
+    pub include_managed_resources: Option<bool>,
+}
+
+impl FromValue for DescribeLaunchTemplateVersionsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dry_run: take(&mut m, "DryRun")?,
+            launch_template_id: take(&mut m, "LaunchTemplateId")?,
+            launch_template_name: take(&mut m, "LaunchTemplateName")?,
+            versions: take(&mut m, "Versions")?,
+            min_version: take(&mut m, "MinVersion")?,
+            max_version: take(&mut m, "MaxVersion")?,
+            next_token: take(&mut m, "NextToken")?,
+            max_results: take(&mut m, "MaxResults")?,
+            filters: take(&mut m, "Filters")?,
+            resolve_alias: take(&mut m, "ResolveAlias")?,
+            include_managed_resources: take(&mut m, "IncludeManagedResources")?,
+        })
+    }
+}
+
+impl ToValue for DescribeLaunchTemplateVersionsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "LaunchTemplateId", self.launch_template_id);
+        put(&mut m, "LaunchTemplateName", self.launch_template_name);
+        put(&mut m, "Versions", self.versions);
+        put(&mut m, "MinVersion", self.min_version);
+        put(&mut m, "MaxVersion", self.max_version);
+        put(&mut m, "NextToken", self.next_token);
+        put(&mut m, "MaxResults", self.max_results);
+        put(&mut m, "Filters", self.filters);
+        put(&mut m, "ResolveAlias", self.resolve_alias);
+        put(&mut m, "IncludeManagedResources", self.include_managed_resources);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeLaunchTemplateVersionsResult {
+    pub launch_template_versions: Option<Vec<LaunchTemplateVersion>>,
+    pub next_token: Option<String>,
+}
+
+impl FromValue for DescribeLaunchTemplateVersionsResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            launch_template_versions: take(&mut m, "LaunchTemplateVersions")?,
+            next_token: take(&mut m, "NextToken")?,
+        })
+    }
+}
+
+impl ToValue for DescribeLaunchTemplateVersionsResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "LaunchTemplateVersions", self.launch_template_versions);
+        put(&mut m, "NextToken", self.next_token);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeLaunchTemplatesRequest {
+    pub dry_run: Option<bool>,
+    pub launch_template_ids: Option<Vec<String>>,
+    pub launch_template_names: Option<Vec<String>>,
+    pub filters: Option<Vec<Filter>>,
+    pub next_token: Option<String>,
+    pub max_results: Option<i32>,
+    pub include_managed_resources: Option<bool>,
+}
+
+impl FromValue for DescribeLaunchTemplatesRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dry_run: take(&mut m, "DryRun")?,
+            launch_template_ids: take(&mut m, "LaunchTemplateIds")?,
+            launch_template_names: take(&mut m, "LaunchTemplateNames")?,
+            filters: take(&mut m, "Filters")?,
+            next_token: take(&mut m, "NextToken")?,
+            max_results: take(&mut m, "MaxResults")?,
+            include_managed_resources: take(&mut m, "IncludeManagedResources")?,
+        })
+    }
+}
+
+impl ToValue for DescribeLaunchTemplatesRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "LaunchTemplateIds", self.launch_template_ids);
+        put(&mut m, "LaunchTemplateNames", self.launch_template_names);
+        put(&mut m, "Filters", self.filters);
+        put(&mut m, "NextToken", self.next_token);
+        put(&mut m, "MaxResults", self.max_results);
+        put(&mut m, "IncludeManagedResources", self.include_managed_resources);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeLaunchTemplatesResult {
+    pub launch_templates: Option<Vec<LaunchTemplate>>,
+    pub next_token: Option<String>,
+}
+
+impl FromValue for DescribeLaunchTemplatesResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            launch_templates: take(&mut m, "LaunchTemplates")?,
+            next_token: take(&mut m, "NextToken")?,
+        })
+    }
+}
+
+impl ToValue for DescribeLaunchTemplatesResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "LaunchTemplates", self.launch_templates);
         put(&mut m, "NextToken", self.next_token);
         Value::Map(m)
     }
@@ -6058,6 +7358,34 @@ impl ToValue for DisassociateVpcCidrBlockResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct DiskInfo {
+    pub size_in_gb: Option<i64>,
+    pub count: Option<i32>,
+    pub r#type: Option<String>,
+}
+
+impl FromValue for DiskInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            size_in_gb: take(&mut m, "SizeInGB")?,
+            count: take(&mut m, "Count")?,
+            r#type: take(&mut m, "Type")?,
+        })
+    }
+}
+
+impl ToValue for DiskInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "SizeInGB", self.size_in_gb);
+        put(&mut m, "Count", self.count);
+        put(&mut m, "Type", self.r#type);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DnsEntry {
     pub dns_name: Option<String>,
     pub hosted_zone_id: Option<String>,
@@ -6203,6 +7531,89 @@ impl ToValue for EbsBlockDevice {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct EbsCardInfo {
+    pub ebs_card_index: Option<i32>,
+    pub baseline_bandwidth_in_mbps: Option<i32>,
+    pub baseline_throughput_in_m_bps: Option<f64>,
+    pub baseline_iops: Option<i32>,
+    pub maximum_bandwidth_in_mbps: Option<i32>,
+    pub maximum_throughput_in_m_bps: Option<f64>,
+    pub maximum_iops: Option<i32>,
+}
+
+impl FromValue for EbsCardInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            ebs_card_index: take(&mut m, "EbsCardIndex")?,
+            baseline_bandwidth_in_mbps: take(&mut m, "BaselineBandwidthInMbps")?,
+            baseline_throughput_in_m_bps: take(&mut m, "BaselineThroughputInMBps")?,
+            baseline_iops: take(&mut m, "BaselineIops")?,
+            maximum_bandwidth_in_mbps: take(&mut m, "MaximumBandwidthInMbps")?,
+            maximum_throughput_in_m_bps: take(&mut m, "MaximumThroughputInMBps")?,
+            maximum_iops: take(&mut m, "MaximumIops")?,
+        })
+    }
+}
+
+impl ToValue for EbsCardInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "EbsCardIndex", self.ebs_card_index);
+        put(&mut m, "BaselineBandwidthInMbps", self.baseline_bandwidth_in_mbps);
+        put(&mut m, "BaselineThroughputInMBps", self.baseline_throughput_in_m_bps);
+        put(&mut m, "BaselineIops", self.baseline_iops);
+        put(&mut m, "MaximumBandwidthInMbps", self.maximum_bandwidth_in_mbps);
+        put(&mut m, "MaximumThroughputInMBps", self.maximum_throughput_in_m_bps);
+        put(&mut m, "MaximumIops", self.maximum_iops);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EbsInfo {
+    pub ebs_optimized_support: Option<String>,
+    pub encryption_support: Option<String>,
+    pub ebs_optimized_info: Option<EbsOptimizedInfo>,
+    pub nvme_support: Option<String>,
+    pub maximum_ebs_attachments: Option<i32>,
+    pub attachment_limit_type: Option<String>,
+    pub maximum_ebs_cards: Option<i32>,
+    pub ebs_cards: Option<Vec<EbsCardInfo>>,
+}
+
+impl FromValue for EbsInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            ebs_optimized_support: take(&mut m, "EbsOptimizedSupport")?,
+            encryption_support: take(&mut m, "EncryptionSupport")?,
+            ebs_optimized_info: take(&mut m, "EbsOptimizedInfo")?,
+            nvme_support: take(&mut m, "NvmeSupport")?,
+            maximum_ebs_attachments: take(&mut m, "MaximumEbsAttachments")?,
+            attachment_limit_type: take(&mut m, "AttachmentLimitType")?,
+            maximum_ebs_cards: take(&mut m, "MaximumEbsCards")?,
+            ebs_cards: take(&mut m, "EbsCards")?,
+        })
+    }
+}
+
+impl ToValue for EbsInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "EbsOptimizedSupport", self.ebs_optimized_support);
+        put(&mut m, "EncryptionSupport", self.encryption_support);
+        put(&mut m, "EbsOptimizedInfo", self.ebs_optimized_info);
+        put(&mut m, "NvmeSupport", self.nvme_support);
+        put(&mut m, "MaximumEbsAttachments", self.maximum_ebs_attachments);
+        put(&mut m, "AttachmentLimitType", self.attachment_limit_type);
+        put(&mut m, "MaximumEbsCards", self.maximum_ebs_cards);
+        put(&mut m, "EbsCards", self.ebs_cards);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct EbsInstanceBlockDevice {
     pub attach_time: Option<Timestamp>,
     pub delete_on_termination: Option<bool>,
@@ -6271,6 +7682,43 @@ impl ToValue for EbsInstanceBlockDeviceSpecification {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct EbsOptimizedInfo {
+    pub baseline_bandwidth_in_mbps: Option<i32>,
+    pub baseline_throughput_in_m_bps: Option<f64>,
+    pub baseline_iops: Option<i32>,
+    pub maximum_bandwidth_in_mbps: Option<i32>,
+    pub maximum_throughput_in_m_bps: Option<f64>,
+    pub maximum_iops: Option<i32>,
+}
+
+impl FromValue for EbsOptimizedInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            baseline_bandwidth_in_mbps: take(&mut m, "BaselineBandwidthInMbps")?,
+            baseline_throughput_in_m_bps: take(&mut m, "BaselineThroughputInMBps")?,
+            baseline_iops: take(&mut m, "BaselineIops")?,
+            maximum_bandwidth_in_mbps: take(&mut m, "MaximumBandwidthInMbps")?,
+            maximum_throughput_in_m_bps: take(&mut m, "MaximumThroughputInMBps")?,
+            maximum_iops: take(&mut m, "MaximumIops")?,
+        })
+    }
+}
+
+impl ToValue for EbsOptimizedInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "BaselineBandwidthInMbps", self.baseline_bandwidth_in_mbps);
+        put(&mut m, "BaselineThroughputInMBps", self.baseline_throughput_in_m_bps);
+        put(&mut m, "BaselineIops", self.baseline_iops);
+        put(&mut m, "MaximumBandwidthInMbps", self.maximum_bandwidth_in_mbps);
+        put(&mut m, "MaximumThroughputInMBps", self.maximum_throughput_in_m_bps);
+        put(&mut m, "MaximumIops", self.maximum_iops);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct EbsStatusDetails {
     pub impaired_since: Option<Timestamp>,
     pub name: Option<String>,
@@ -6319,6 +7767,28 @@ impl ToValue for EbsStatusSummary {
         let mut m = BTreeMap::new();
         put(&mut m, "Details", self.details);
         put(&mut m, "Status", self.status);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EfaInfo {
+    pub maximum_efa_interfaces: Option<i32>,
+}
+
+impl FromValue for EfaInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            maximum_efa_interfaces: take(&mut m, "MaximumEfaInterfaces")?,
+        })
+    }
+}
+
+impl ToValue for EfaInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "MaximumEfaInterfaces", self.maximum_efa_interfaces);
         Value::Map(m)
     }
 }
@@ -6400,6 +7870,28 @@ impl ToValue for ElasticGpuSpecification {
     fn to_value(self) -> Value {
         let mut m = BTreeMap::new();
         put(&mut m, "Type", Some(self.r#type));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ElasticGpuSpecificationResponse {
+    pub r#type: Option<String>,
+}
+
+impl FromValue for ElasticGpuSpecificationResponse {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            r#type: take(&mut m, "Type")?,
+        })
+    }
+}
+
+impl ToValue for ElasticGpuSpecificationResponse {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Type", self.r#type);
         Value::Map(m)
     }
 }
@@ -6738,6 +8230,84 @@ impl ToValue for FlowLog {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct FpgaDeviceInfo {
+    pub name: Option<String>,
+    pub manufacturer: Option<String>,
+    pub count: Option<i32>,
+    pub memory_info: Option<FpgaDeviceMemoryInfo>,
+}
+
+impl FromValue for FpgaDeviceInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            name: take(&mut m, "Name")?,
+            manufacturer: take(&mut m, "Manufacturer")?,
+            count: take(&mut m, "Count")?,
+            memory_info: take(&mut m, "MemoryInfo")?,
+        })
+    }
+}
+
+impl ToValue for FpgaDeviceInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Name", self.name);
+        put(&mut m, "Manufacturer", self.manufacturer);
+        put(&mut m, "Count", self.count);
+        put(&mut m, "MemoryInfo", self.memory_info);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FpgaDeviceMemoryInfo {
+    pub size_in_mi_b: Option<i32>,
+}
+
+impl FromValue for FpgaDeviceMemoryInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            size_in_mi_b: take(&mut m, "SizeInMiB")?,
+        })
+    }
+}
+
+impl ToValue for FpgaDeviceMemoryInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "SizeInMiB", self.size_in_mi_b);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FpgaInfo {
+    pub fpgas: Option<Vec<FpgaDeviceInfo>>,
+    pub total_fpga_memory_in_mi_b: Option<i32>,
+}
+
+impl FromValue for FpgaInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            fpgas: take(&mut m, "Fpgas")?,
+            total_fpga_memory_in_mi_b: take(&mut m, "TotalFpgaMemoryInMiB")?,
+        })
+    }
+}
+
+impl ToValue for FpgaInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Fpgas", self.fpgas);
+        put(&mut m, "TotalFpgaMemoryInMiB", self.total_fpga_memory_in_mi_b);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetConsoleOutputRequest {
     pub instance_id: String,
     pub latest: Option<bool>,
@@ -6900,6 +8470,93 @@ impl ToValue for GetManagedPrefixListEntriesResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct GpuDeviceInfo {
+    pub name: Option<String>,
+    pub manufacturer: Option<String>,
+    pub count: Option<i32>,
+    pub logical_gpu_count: Option<i32>,
+    pub gpu_partition_size: Option<f64>,
+    pub workloads: Option<Vec<String>>,
+    pub memory_info: Option<GpuDeviceMemoryInfo>,
+}
+
+impl FromValue for GpuDeviceInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            name: take(&mut m, "Name")?,
+            manufacturer: take(&mut m, "Manufacturer")?,
+            count: take(&mut m, "Count")?,
+            logical_gpu_count: take(&mut m, "LogicalGpuCount")?,
+            gpu_partition_size: take(&mut m, "GpuPartitionSize")?,
+            workloads: take(&mut m, "Workloads")?,
+            memory_info: take(&mut m, "MemoryInfo")?,
+        })
+    }
+}
+
+impl ToValue for GpuDeviceInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Name", self.name);
+        put(&mut m, "Manufacturer", self.manufacturer);
+        put(&mut m, "Count", self.count);
+        put(&mut m, "LogicalGpuCount", self.logical_gpu_count);
+        put(&mut m, "GpuPartitionSize", self.gpu_partition_size);
+        put(&mut m, "Workloads", self.workloads);
+        put(&mut m, "MemoryInfo", self.memory_info);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GpuDeviceMemoryInfo {
+    pub size_in_mi_b: Option<i32>,
+}
+
+impl FromValue for GpuDeviceMemoryInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            size_in_mi_b: take(&mut m, "SizeInMiB")?,
+        })
+    }
+}
+
+impl ToValue for GpuDeviceMemoryInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "SizeInMiB", self.size_in_mi_b);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GpuInfo {
+    pub gpus: Option<Vec<GpuDeviceInfo>>,
+    pub total_gpu_memory_in_mi_b: Option<i32>,
+}
+
+impl FromValue for GpuInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            gpus: take(&mut m, "Gpus")?,
+            total_gpu_memory_in_mi_b: take(&mut m, "TotalGpuMemoryInMiB")?,
+        })
+    }
+}
+
+impl ToValue for GpuInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Gpus", self.gpus);
+        put(&mut m, "TotalGpuMemoryInMiB", self.total_gpu_memory_in_mi_b);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct GroupIdentifier {
     pub group_id: Option<String>,
     pub group_name: Option<String>,
@@ -7039,6 +8696,383 @@ impl ToValue for IcmpTypeCode {
         let mut m = BTreeMap::new();
         put(&mut m, "Code", self.code);
         put(&mut m, "Type", self.r#type);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Image {
+    pub platform_details: Option<String>,
+    pub usage_operation: Option<String>,
+    pub block_device_mappings: Option<Vec<BlockDeviceMapping>>,
+    pub description: Option<String>,
+    pub ena_support: Option<bool>,
+    pub hypervisor: Option<String>,
+    pub image_owner_alias: Option<String>,
+    pub name: Option<String>,
+    pub root_device_name: Option<String>,
+    pub root_device_type: Option<String>,
+    pub sriov_net_support: Option<String>,
+    pub state_reason: Option<StateReason>,
+    pub tags: Option<Vec<Tag>>,
+    pub virtualization_type: Option<String>,
+    pub boot_mode: Option<String>,
+    pub tpm_support: Option<String>,
+    pub deprecation_time: Option<String>,
+    pub imds_support: Option<String>,
+    pub source_instance_id: Option<String>,
+    pub deregistration_protection: Option<String>,
+    pub last_launched_time: Option<String>,
+    pub image_allowed: Option<bool>,
+    pub source_image_id: Option<String>,
+    pub source_image_region: Option<String>,
+    pub free_tier_eligible: Option<bool>,
+    pub public_ssm_parameter_name: Option<String>,
+    pub image_watermarks: Option<Vec<ImageWatermark>>,
+    pub scan_results: Option<ScanResults>,
+    pub instance_type_specification: Option<InstanceTypeSpecification>,
+    pub image_id: Option<String>,
+    pub image_location: Option<String>,
+    pub state: Option<String>,
+    pub owner_id: Option<String>,
+    pub creation_date: Option<String>,
+    pub public: Option<bool>,
+    pub product_codes: Option<Vec<ProductCode>>,
+    pub architecture: Option<String>,
+    pub image_type: Option<String>,
+    pub kernel_id: Option<String>,
+    pub ramdisk_id: Option<String>,
+    pub platform: Option<String>,
+}
+
+impl FromValue for Image {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            platform_details: take(&mut m, "PlatformDetails")?,
+            usage_operation: take(&mut m, "UsageOperation")?,
+            block_device_mappings: take(&mut m, "BlockDeviceMappings")?,
+            description: take(&mut m, "Description")?,
+            ena_support: take(&mut m, "EnaSupport")?,
+            hypervisor: take(&mut m, "Hypervisor")?,
+            image_owner_alias: take(&mut m, "ImageOwnerAlias")?,
+            name: take(&mut m, "Name")?,
+            root_device_name: take(&mut m, "RootDeviceName")?,
+            root_device_type: take(&mut m, "RootDeviceType")?,
+            sriov_net_support: take(&mut m, "SriovNetSupport")?,
+            state_reason: take(&mut m, "StateReason")?,
+            tags: take(&mut m, "Tags")?,
+            virtualization_type: take(&mut m, "VirtualizationType")?,
+            boot_mode: take(&mut m, "BootMode")?,
+            tpm_support: take(&mut m, "TpmSupport")?,
+            deprecation_time: take(&mut m, "DeprecationTime")?,
+            imds_support: take(&mut m, "ImdsSupport")?,
+            source_instance_id: take(&mut m, "SourceInstanceId")?,
+            deregistration_protection: take(&mut m, "DeregistrationProtection")?,
+            last_launched_time: take(&mut m, "LastLaunchedTime")?,
+            image_allowed: take(&mut m, "ImageAllowed")?,
+            source_image_id: take(&mut m, "SourceImageId")?,
+            source_image_region: take(&mut m, "SourceImageRegion")?,
+            free_tier_eligible: take(&mut m, "FreeTierEligible")?,
+            public_ssm_parameter_name: take(&mut m, "PublicSsmParameterName")?,
+            image_watermarks: take(&mut m, "ImageWatermarks")?,
+            scan_results: take(&mut m, "ScanResults")?,
+            instance_type_specification: take(&mut m, "InstanceTypeSpecification")?,
+            image_id: take(&mut m, "ImageId")?,
+            image_location: take(&mut m, "ImageLocation")?,
+            state: take(&mut m, "State")?,
+            owner_id: take(&mut m, "OwnerId")?,
+            creation_date: take(&mut m, "CreationDate")?,
+            public: take(&mut m, "Public")?,
+            product_codes: take(&mut m, "ProductCodes")?,
+            architecture: take(&mut m, "Architecture")?,
+            image_type: take(&mut m, "ImageType")?,
+            kernel_id: take(&mut m, "KernelId")?,
+            ramdisk_id: take(&mut m, "RamdiskId")?,
+            platform: take(&mut m, "Platform")?,
+        })
+    }
+}
+
+impl ToValue for Image {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "PlatformDetails", self.platform_details);
+        put(&mut m, "UsageOperation", self.usage_operation);
+        put(&mut m, "BlockDeviceMappings", self.block_device_mappings);
+        put(&mut m, "Description", self.description);
+        put(&mut m, "EnaSupport", self.ena_support);
+        put(&mut m, "Hypervisor", self.hypervisor);
+        put(&mut m, "ImageOwnerAlias", self.image_owner_alias);
+        put(&mut m, "Name", self.name);
+        put(&mut m, "RootDeviceName", self.root_device_name);
+        put(&mut m, "RootDeviceType", self.root_device_type);
+        put(&mut m, "SriovNetSupport", self.sriov_net_support);
+        put(&mut m, "StateReason", self.state_reason);
+        put(&mut m, "Tags", self.tags);
+        put(&mut m, "VirtualizationType", self.virtualization_type);
+        put(&mut m, "BootMode", self.boot_mode);
+        put(&mut m, "TpmSupport", self.tpm_support);
+        put(&mut m, "DeprecationTime", self.deprecation_time);
+        put(&mut m, "ImdsSupport", self.imds_support);
+        put(&mut m, "SourceInstanceId", self.source_instance_id);
+        put(&mut m, "DeregistrationProtection", self.deregistration_protection);
+        put(&mut m, "LastLaunchedTime", self.last_launched_time);
+        put(&mut m, "ImageAllowed", self.image_allowed);
+        put(&mut m, "SourceImageId", self.source_image_id);
+        put(&mut m, "SourceImageRegion", self.source_image_region);
+        put(&mut m, "FreeTierEligible", self.free_tier_eligible);
+        put(&mut m, "PublicSsmParameterName", self.public_ssm_parameter_name);
+        put(&mut m, "ImageWatermarks", self.image_watermarks);
+        put(&mut m, "ScanResults", self.scan_results);
+        put(&mut m, "InstanceTypeSpecification", self.instance_type_specification);
+        put(&mut m, "ImageId", self.image_id);
+        put(&mut m, "ImageLocation", self.image_location);
+        put(&mut m, "State", self.state);
+        put(&mut m, "OwnerId", self.owner_id);
+        put(&mut m, "CreationDate", self.creation_date);
+        put(&mut m, "Public", self.public);
+        put(&mut m, "ProductCodes", self.product_codes);
+        put(&mut m, "Architecture", self.architecture);
+        put(&mut m, "ImageType", self.image_type);
+        put(&mut m, "KernelId", self.kernel_id);
+        put(&mut m, "RamdiskId", self.ramdisk_id);
+        put(&mut m, "Platform", self.platform);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ImageAttribute {
+    pub description: Option<AttributeValue>,
+    pub kernel_id: Option<AttributeValue>,
+    pub ramdisk_id: Option<AttributeValue>,
+    pub sriov_net_support: Option<AttributeValue>,
+    pub boot_mode: Option<AttributeValue>,
+    pub tpm_support: Option<AttributeValue>,
+    pub uefi_data: Option<AttributeValue>,
+    pub last_launched_time: Option<AttributeValue>,
+    pub imds_support: Option<AttributeValue>,
+    pub deregistration_protection: Option<AttributeValue>,
+    pub image_id: Option<String>,
+    pub launch_permissions: Option<Vec<LaunchPermission>>,
+    pub product_codes: Option<Vec<ProductCode>>,
+    pub block_device_mappings: Option<Vec<BlockDeviceMapping>>,
+}
+
+impl FromValue for ImageAttribute {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            description: take(&mut m, "Description")?,
+            kernel_id: take(&mut m, "KernelId")?,
+            ramdisk_id: take(&mut m, "RamdiskId")?,
+            sriov_net_support: take(&mut m, "SriovNetSupport")?,
+            boot_mode: take(&mut m, "BootMode")?,
+            tpm_support: take(&mut m, "TpmSupport")?,
+            uefi_data: take(&mut m, "UefiData")?,
+            last_launched_time: take(&mut m, "LastLaunchedTime")?,
+            imds_support: take(&mut m, "ImdsSupport")?,
+            deregistration_protection: take(&mut m, "DeregistrationProtection")?,
+            image_id: take(&mut m, "ImageId")?,
+            launch_permissions: take(&mut m, "LaunchPermissions")?,
+            product_codes: take(&mut m, "ProductCodes")?,
+            block_device_mappings: take(&mut m, "BlockDeviceMappings")?,
+        })
+    }
+}
+
+impl ToValue for ImageAttribute {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Description", self.description);
+        put(&mut m, "KernelId", self.kernel_id);
+        put(&mut m, "RamdiskId", self.ramdisk_id);
+        put(&mut m, "SriovNetSupport", self.sriov_net_support);
+        put(&mut m, "BootMode", self.boot_mode);
+        put(&mut m, "TpmSupport", self.tpm_support);
+        put(&mut m, "UefiData", self.uefi_data);
+        put(&mut m, "LastLaunchedTime", self.last_launched_time);
+        put(&mut m, "ImdsSupport", self.imds_support);
+        put(&mut m, "DeregistrationProtection", self.deregistration_protection);
+        put(&mut m, "ImageId", self.image_id);
+        put(&mut m, "LaunchPermissions", self.launch_permissions);
+        put(&mut m, "ProductCodes", self.product_codes);
+        put(&mut m, "BlockDeviceMappings", self.block_device_mappings);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ImageWatermark {
+    pub watermark_key: Option<String>,
+    pub source_image_region: Option<String>,
+    pub source_image_id: Option<String>,
+    pub source_image_creation_time: Option<Timestamp>,
+    pub watermark_creation_time: Option<Timestamp>,
+}
+
+impl FromValue for ImageWatermark {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            watermark_key: take(&mut m, "WatermarkKey")?,
+            source_image_region: take(&mut m, "SourceImageRegion")?,
+            source_image_id: take(&mut m, "SourceImageId")?,
+            source_image_creation_time: take(&mut m, "SourceImageCreationTime")?,
+            watermark_creation_time: take(&mut m, "WatermarkCreationTime")?,
+        })
+    }
+}
+
+impl ToValue for ImageWatermark {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "WatermarkKey", self.watermark_key);
+        put(&mut m, "SourceImageRegion", self.source_image_region);
+        put(&mut m, "SourceImageId", self.source_image_id);
+        put(&mut m, "SourceImageCreationTime", self.source_image_creation_time);
+        put(&mut m, "WatermarkCreationTime", self.watermark_creation_time);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ImportKeyPairRequest {
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    pub dry_run: Option<bool>,
+    pub key_name: String,
+    pub public_key_material: Blob,
+}
+
+impl FromValue for ImportKeyPairRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            tag_specifications: take(&mut m, "TagSpecifications")?,
+            dry_run: take(&mut m, "DryRun")?,
+            key_name: required(&mut m, "KeyName")?,
+            public_key_material: required(&mut m, "PublicKeyMaterial")?,
+        })
+    }
+}
+
+impl ToValue for ImportKeyPairRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "TagSpecifications", self.tag_specifications);
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "KeyName", Some(self.key_name));
+        put(&mut m, "PublicKeyMaterial", Some(self.public_key_material));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ImportKeyPairResult {
+    pub key_fingerprint: Option<String>,
+    pub key_name: Option<String>,
+    pub key_pair_id: Option<String>,
+    pub tags: Option<Vec<Tag>>,
+}
+
+impl FromValue for ImportKeyPairResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            key_fingerprint: take(&mut m, "KeyFingerprint")?,
+            key_name: take(&mut m, "KeyName")?,
+            key_pair_id: take(&mut m, "KeyPairId")?,
+            tags: take(&mut m, "Tags")?,
+        })
+    }
+}
+
+impl ToValue for ImportKeyPairResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "KeyFingerprint", self.key_fingerprint);
+        put(&mut m, "KeyName", self.key_name);
+        put(&mut m, "KeyPairId", self.key_pair_id);
+        put(&mut m, "Tags", self.tags);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InferenceAcceleratorInfo {
+    pub accelerators: Option<Vec<InferenceDeviceInfo>>,
+    pub total_inference_memory_in_mi_b: Option<i32>,
+}
+
+impl FromValue for InferenceAcceleratorInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            accelerators: take(&mut m, "Accelerators")?,
+            total_inference_memory_in_mi_b: take(&mut m, "TotalInferenceMemoryInMiB")?,
+        })
+    }
+}
+
+impl ToValue for InferenceAcceleratorInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Accelerators", self.accelerators);
+        put(&mut m, "TotalInferenceMemoryInMiB", self.total_inference_memory_in_mi_b);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InferenceDeviceInfo {
+    pub count: Option<i32>,
+    pub name: Option<String>,
+    pub manufacturer: Option<String>,
+    pub memory_info: Option<InferenceDeviceMemoryInfo>,
+}
+
+impl FromValue for InferenceDeviceInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            count: take(&mut m, "Count")?,
+            name: take(&mut m, "Name")?,
+            manufacturer: take(&mut m, "Manufacturer")?,
+            memory_info: take(&mut m, "MemoryInfo")?,
+        })
+    }
+}
+
+impl ToValue for InferenceDeviceInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Count", self.count);
+        put(&mut m, "Name", self.name);
+        put(&mut m, "Manufacturer", self.manufacturer);
+        put(&mut m, "MemoryInfo", self.memory_info);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InferenceDeviceMemoryInfo {
+    pub size_in_mi_b: Option<i32>,
+}
+
+impl FromValue for InferenceDeviceMemoryInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            size_in_mi_b: take(&mut m, "SizeInMiB")?,
+        })
+    }
+}
+
+impl ToValue for InferenceDeviceMemoryInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "SizeInMiB", self.size_in_mi_b);
         Value::Map(m)
     }
 }
@@ -7489,6 +9523,28 @@ impl ToValue for InstanceIpv6Address {
         let mut m = BTreeMap::new();
         put(&mut m, "Ipv6Address", self.ipv6_address);
         put(&mut m, "IsPrimaryIpv6", self.is_primary_ipv6);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceIpv6AddressRequest {
+    pub ipv6_address: Option<String>,
+}
+
+impl FromValue for InstanceIpv6AddressRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            ipv6_address: take(&mut m, "Ipv6Address")?,
+        })
+    }
+}
+
+impl ToValue for InstanceIpv6AddressRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Ipv6Address", self.ipv6_address);
         Value::Map(m)
     }
 }
@@ -8003,6 +10059,200 @@ impl ToValue for InstancePrivateIpAddress {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceRequirements {
+    pub v_cpu_count: Option<VCpuCountRange>,
+    pub memory_mi_b: Option<MemoryMiB>,
+    pub cpu_manufacturers: Option<Vec<String>>,
+    pub memory_gi_b_per_v_cpu: Option<MemoryGiBPerVCpu>,
+    pub excluded_instance_types: Option<Vec<String>>,
+    pub instance_generations: Option<Vec<String>>,
+    pub spot_max_price_percentage_over_lowest_price: Option<i32>,
+    pub on_demand_max_price_percentage_over_lowest_price: Option<i32>,
+    pub bare_metal: Option<String>,
+    pub burstable_performance: Option<String>,
+    pub require_hibernate_support: Option<bool>,
+    pub network_interface_count: Option<NetworkInterfaceCount>,
+    pub local_storage: Option<String>,
+    pub local_storage_types: Option<Vec<String>>,
+    pub total_local_storage_gb: Option<TotalLocalStorageGB>,
+    pub baseline_ebs_bandwidth_mbps: Option<BaselineEbsBandwidthMbps>,
+    pub accelerator_types: Option<Vec<String>>,
+    pub accelerator_count: Option<AcceleratorCount>,
+    pub accelerator_manufacturers: Option<Vec<String>>,
+    pub accelerator_names: Option<Vec<String>>,
+    pub accelerator_total_memory_mi_b: Option<AcceleratorTotalMemoryMiB>,
+    pub network_bandwidth_gbps: Option<NetworkBandwidthGbps>,
+    pub allowed_instance_types: Option<Vec<String>>,
+    pub max_spot_price_as_percentage_of_optimal_on_demand_price: Option<i32>,
+    pub baseline_performance_factors: Option<BaselinePerformanceFactors>,
+    pub require_encryption_in_transit: Option<bool>,
+}
+
+impl FromValue for InstanceRequirements {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            v_cpu_count: take(&mut m, "VCpuCount")?,
+            memory_mi_b: take(&mut m, "MemoryMiB")?,
+            cpu_manufacturers: take(&mut m, "CpuManufacturers")?,
+            memory_gi_b_per_v_cpu: take(&mut m, "MemoryGiBPerVCpu")?,
+            excluded_instance_types: take(&mut m, "ExcludedInstanceTypes")?,
+            instance_generations: take(&mut m, "InstanceGenerations")?,
+            spot_max_price_percentage_over_lowest_price: take(&mut m, "SpotMaxPricePercentageOverLowestPrice")?,
+            on_demand_max_price_percentage_over_lowest_price: take(&mut m, "OnDemandMaxPricePercentageOverLowestPrice")?,
+            bare_metal: take(&mut m, "BareMetal")?,
+            burstable_performance: take(&mut m, "BurstablePerformance")?,
+            require_hibernate_support: take(&mut m, "RequireHibernateSupport")?,
+            network_interface_count: take(&mut m, "NetworkInterfaceCount")?,
+            local_storage: take(&mut m, "LocalStorage")?,
+            local_storage_types: take(&mut m, "LocalStorageTypes")?,
+            total_local_storage_gb: take(&mut m, "TotalLocalStorageGB")?,
+            baseline_ebs_bandwidth_mbps: take(&mut m, "BaselineEbsBandwidthMbps")?,
+            accelerator_types: take(&mut m, "AcceleratorTypes")?,
+            accelerator_count: take(&mut m, "AcceleratorCount")?,
+            accelerator_manufacturers: take(&mut m, "AcceleratorManufacturers")?,
+            accelerator_names: take(&mut m, "AcceleratorNames")?,
+            accelerator_total_memory_mi_b: take(&mut m, "AcceleratorTotalMemoryMiB")?,
+            network_bandwidth_gbps: take(&mut m, "NetworkBandwidthGbps")?,
+            allowed_instance_types: take(&mut m, "AllowedInstanceTypes")?,
+            max_spot_price_as_percentage_of_optimal_on_demand_price: take(&mut m, "MaxSpotPriceAsPercentageOfOptimalOnDemandPrice")?,
+            baseline_performance_factors: take(&mut m, "BaselinePerformanceFactors")?,
+            require_encryption_in_transit: take(&mut m, "RequireEncryptionInTransit")?,
+        })
+    }
+}
+
+impl ToValue for InstanceRequirements {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "VCpuCount", self.v_cpu_count);
+        put(&mut m, "MemoryMiB", self.memory_mi_b);
+        put(&mut m, "CpuManufacturers", self.cpu_manufacturers);
+        put(&mut m, "MemoryGiBPerVCpu", self.memory_gi_b_per_v_cpu);
+        put(&mut m, "ExcludedInstanceTypes", self.excluded_instance_types);
+        put(&mut m, "InstanceGenerations", self.instance_generations);
+        put(&mut m, "SpotMaxPricePercentageOverLowestPrice", self.spot_max_price_percentage_over_lowest_price);
+        put(&mut m, "OnDemandMaxPricePercentageOverLowestPrice", self.on_demand_max_price_percentage_over_lowest_price);
+        put(&mut m, "BareMetal", self.bare_metal);
+        put(&mut m, "BurstablePerformance", self.burstable_performance);
+        put(&mut m, "RequireHibernateSupport", self.require_hibernate_support);
+        put(&mut m, "NetworkInterfaceCount", self.network_interface_count);
+        put(&mut m, "LocalStorage", self.local_storage);
+        put(&mut m, "LocalStorageTypes", self.local_storage_types);
+        put(&mut m, "TotalLocalStorageGB", self.total_local_storage_gb);
+        put(&mut m, "BaselineEbsBandwidthMbps", self.baseline_ebs_bandwidth_mbps);
+        put(&mut m, "AcceleratorTypes", self.accelerator_types);
+        put(&mut m, "AcceleratorCount", self.accelerator_count);
+        put(&mut m, "AcceleratorManufacturers", self.accelerator_manufacturers);
+        put(&mut m, "AcceleratorNames", self.accelerator_names);
+        put(&mut m, "AcceleratorTotalMemoryMiB", self.accelerator_total_memory_mi_b);
+        put(&mut m, "NetworkBandwidthGbps", self.network_bandwidth_gbps);
+        put(&mut m, "AllowedInstanceTypes", self.allowed_instance_types);
+        put(&mut m, "MaxSpotPriceAsPercentageOfOptimalOnDemandPrice", self.max_spot_price_as_percentage_of_optimal_on_demand_price);
+        put(&mut m, "BaselinePerformanceFactors", self.baseline_performance_factors);
+        put(&mut m, "RequireEncryptionInTransit", self.require_encryption_in_transit);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceRequirementsRequest {
+    pub v_cpu_count: VCpuCountRangeRequest,
+    pub memory_mi_b: MemoryMiBRequest,
+    pub cpu_manufacturers: Option<Vec<String>>,
+    pub memory_gi_b_per_v_cpu: Option<MemoryGiBPerVCpuRequest>,
+    pub excluded_instance_types: Option<Vec<String>>,
+    pub instance_generations: Option<Vec<String>>,
+    pub spot_max_price_percentage_over_lowest_price: Option<i32>,
+    pub on_demand_max_price_percentage_over_lowest_price: Option<i32>,
+    pub bare_metal: Option<String>,
+    pub burstable_performance: Option<String>,
+    pub require_hibernate_support: Option<bool>,
+    pub network_interface_count: Option<NetworkInterfaceCountRequest>,
+    pub local_storage: Option<String>,
+    pub local_storage_types: Option<Vec<String>>,
+    pub total_local_storage_gb: Option<TotalLocalStorageGBRequest>,
+    pub baseline_ebs_bandwidth_mbps: Option<BaselineEbsBandwidthMbpsRequest>,
+    pub accelerator_types: Option<Vec<String>>,
+    pub accelerator_count: Option<AcceleratorCountRequest>,
+    pub accelerator_manufacturers: Option<Vec<String>>,
+    pub accelerator_names: Option<Vec<String>>,
+    pub accelerator_total_memory_mi_b: Option<AcceleratorTotalMemoryMiBRequest>,
+    pub network_bandwidth_gbps: Option<NetworkBandwidthGbpsRequest>,
+    pub allowed_instance_types: Option<Vec<String>>,
+    pub max_spot_price_as_percentage_of_optimal_on_demand_price: Option<i32>,
+    pub baseline_performance_factors: Option<BaselinePerformanceFactorsRequest>,
+    pub require_encryption_in_transit: Option<bool>,
+}
+
+impl FromValue for InstanceRequirementsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            v_cpu_count: required(&mut m, "VCpuCount")?,
+            memory_mi_b: required(&mut m, "MemoryMiB")?,
+            cpu_manufacturers: take(&mut m, "CpuManufacturers")?,
+            memory_gi_b_per_v_cpu: take(&mut m, "MemoryGiBPerVCpu")?,
+            excluded_instance_types: take(&mut m, "ExcludedInstanceTypes")?,
+            instance_generations: take(&mut m, "InstanceGenerations")?,
+            spot_max_price_percentage_over_lowest_price: take(&mut m, "SpotMaxPricePercentageOverLowestPrice")?,
+            on_demand_max_price_percentage_over_lowest_price: take(&mut m, "OnDemandMaxPricePercentageOverLowestPrice")?,
+            bare_metal: take(&mut m, "BareMetal")?,
+            burstable_performance: take(&mut m, "BurstablePerformance")?,
+            require_hibernate_support: take(&mut m, "RequireHibernateSupport")?,
+            network_interface_count: take(&mut m, "NetworkInterfaceCount")?,
+            local_storage: take(&mut m, "LocalStorage")?,
+            local_storage_types: take(&mut m, "LocalStorageTypes")?,
+            total_local_storage_gb: take(&mut m, "TotalLocalStorageGB")?,
+            baseline_ebs_bandwidth_mbps: take(&mut m, "BaselineEbsBandwidthMbps")?,
+            accelerator_types: take(&mut m, "AcceleratorTypes")?,
+            accelerator_count: take(&mut m, "AcceleratorCount")?,
+            accelerator_manufacturers: take(&mut m, "AcceleratorManufacturers")?,
+            accelerator_names: take(&mut m, "AcceleratorNames")?,
+            accelerator_total_memory_mi_b: take(&mut m, "AcceleratorTotalMemoryMiB")?,
+            network_bandwidth_gbps: take(&mut m, "NetworkBandwidthGbps")?,
+            allowed_instance_types: take(&mut m, "AllowedInstanceTypes")?,
+            max_spot_price_as_percentage_of_optimal_on_demand_price: take(&mut m, "MaxSpotPriceAsPercentageOfOptimalOnDemandPrice")?,
+            baseline_performance_factors: take(&mut m, "BaselinePerformanceFactors")?,
+            require_encryption_in_transit: take(&mut m, "RequireEncryptionInTransit")?,
+        })
+    }
+}
+
+impl ToValue for InstanceRequirementsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "VCpuCount", Some(self.v_cpu_count));
+        put(&mut m, "MemoryMiB", Some(self.memory_mi_b));
+        put(&mut m, "CpuManufacturers", self.cpu_manufacturers);
+        put(&mut m, "MemoryGiBPerVCpu", self.memory_gi_b_per_v_cpu);
+        put(&mut m, "ExcludedInstanceTypes", self.excluded_instance_types);
+        put(&mut m, "InstanceGenerations", self.instance_generations);
+        put(&mut m, "SpotMaxPricePercentageOverLowestPrice", self.spot_max_price_percentage_over_lowest_price);
+        put(&mut m, "OnDemandMaxPricePercentageOverLowestPrice", self.on_demand_max_price_percentage_over_lowest_price);
+        put(&mut m, "BareMetal", self.bare_metal);
+        put(&mut m, "BurstablePerformance", self.burstable_performance);
+        put(&mut m, "RequireHibernateSupport", self.require_hibernate_support);
+        put(&mut m, "NetworkInterfaceCount", self.network_interface_count);
+        put(&mut m, "LocalStorage", self.local_storage);
+        put(&mut m, "LocalStorageTypes", self.local_storage_types);
+        put(&mut m, "TotalLocalStorageGB", self.total_local_storage_gb);
+        put(&mut m, "BaselineEbsBandwidthMbps", self.baseline_ebs_bandwidth_mbps);
+        put(&mut m, "AcceleratorTypes", self.accelerator_types);
+        put(&mut m, "AcceleratorCount", self.accelerator_count);
+        put(&mut m, "AcceleratorManufacturers", self.accelerator_manufacturers);
+        put(&mut m, "AcceleratorNames", self.accelerator_names);
+        put(&mut m, "AcceleratorTotalMemoryMiB", self.accelerator_total_memory_mi_b);
+        put(&mut m, "NetworkBandwidthGbps", self.network_bandwidth_gbps);
+        put(&mut m, "AllowedInstanceTypes", self.allowed_instance_types);
+        put(&mut m, "MaxSpotPriceAsPercentageOfOptimalOnDemandPrice", self.max_spot_price_as_percentage_of_optimal_on_demand_price);
+        put(&mut m, "BaselinePerformanceFactors", self.baseline_performance_factors);
+        put(&mut m, "RequireEncryptionInTransit", self.require_encryption_in_transit);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct InstanceSecondaryInterface {
     pub attachment: Option<InstanceSecondaryInterfaceAttachment>,
     pub mac_address: Option<String>,
@@ -8371,6 +10621,227 @@ impl ToValue for InstanceStatusSummary {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceStorageInfo {
+    pub total_size_in_gb: Option<i64>,
+    pub disks: Option<Vec<DiskInfo>>,
+    pub nvme_support: Option<String>,
+    pub encryption_support: Option<String>,
+}
+
+impl FromValue for InstanceStorageInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            total_size_in_gb: take(&mut m, "TotalSizeInGB")?,
+            disks: take(&mut m, "Disks")?,
+            nvme_support: take(&mut m, "NvmeSupport")?,
+            encryption_support: take(&mut m, "EncryptionSupport")?,
+        })
+    }
+}
+
+impl ToValue for InstanceStorageInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "TotalSizeInGB", self.total_size_in_gb);
+        put(&mut m, "Disks", self.disks);
+        put(&mut m, "NvmeSupport", self.nvme_support);
+        put(&mut m, "EncryptionSupport", self.encryption_support);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceTypeInfo {
+    pub instance_type: Option<String>,
+    pub current_generation: Option<bool>,
+    pub free_tier_eligible: Option<bool>,
+    pub supported_usage_classes: Option<Vec<String>>,
+    pub supported_root_device_types: Option<Vec<String>>,
+    pub supported_virtualization_types: Option<Vec<String>>,
+    pub bare_metal: Option<bool>,
+    pub hypervisor: Option<String>,
+    pub processor_info: Option<ProcessorInfo>,
+    pub v_cpu_info: Option<VCpuInfo>,
+    pub memory_info: Option<MemoryInfo>,
+    pub instance_storage_supported: Option<bool>,
+    pub instance_storage_info: Option<InstanceStorageInfo>,
+    pub ebs_info: Option<EbsInfo>,
+    pub network_info: Option<NetworkInfo>,
+    pub gpu_info: Option<GpuInfo>,
+    pub fpga_info: Option<FpgaInfo>,
+    pub placement_group_info: Option<PlacementGroupInfo>,
+    pub inference_accelerator_info: Option<InferenceAcceleratorInfo>,
+    pub hibernation_supported: Option<bool>,
+    pub burstable_performance_supported: Option<bool>,
+    pub dedicated_hosts_supported: Option<bool>,
+    pub auto_recovery_supported: Option<bool>,
+    pub supported_boot_modes: Option<Vec<String>>,
+    pub nitro_enclaves_support: Option<String>,
+    pub nitro_tpm_support: Option<String>,
+    pub nitro_tpm_info: Option<NitroTpmInfo>,
+    pub media_accelerator_info: Option<MediaAcceleratorInfo>,
+    pub neuron_info: Option<NeuronInfo>,
+    pub phc_support: Option<String>,
+    pub reboot_migration_support: Option<String>,
+    pub supported_in_region: Option<bool>,
+}
+
+impl FromValue for InstanceTypeInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            instance_type: take(&mut m, "InstanceType")?,
+            current_generation: take(&mut m, "CurrentGeneration")?,
+            free_tier_eligible: take(&mut m, "FreeTierEligible")?,
+            supported_usage_classes: take(&mut m, "SupportedUsageClasses")?,
+            supported_root_device_types: take(&mut m, "SupportedRootDeviceTypes")?,
+            supported_virtualization_types: take(&mut m, "SupportedVirtualizationTypes")?,
+            bare_metal: take(&mut m, "BareMetal")?,
+            hypervisor: take(&mut m, "Hypervisor")?,
+            processor_info: take(&mut m, "ProcessorInfo")?,
+            v_cpu_info: take(&mut m, "VCpuInfo")?,
+            memory_info: take(&mut m, "MemoryInfo")?,
+            instance_storage_supported: take(&mut m, "InstanceStorageSupported")?,
+            instance_storage_info: take(&mut m, "InstanceStorageInfo")?,
+            ebs_info: take(&mut m, "EbsInfo")?,
+            network_info: take(&mut m, "NetworkInfo")?,
+            gpu_info: take(&mut m, "GpuInfo")?,
+            fpga_info: take(&mut m, "FpgaInfo")?,
+            placement_group_info: take(&mut m, "PlacementGroupInfo")?,
+            inference_accelerator_info: take(&mut m, "InferenceAcceleratorInfo")?,
+            hibernation_supported: take(&mut m, "HibernationSupported")?,
+            burstable_performance_supported: take(&mut m, "BurstablePerformanceSupported")?,
+            dedicated_hosts_supported: take(&mut m, "DedicatedHostsSupported")?,
+            auto_recovery_supported: take(&mut m, "AutoRecoverySupported")?,
+            supported_boot_modes: take(&mut m, "SupportedBootModes")?,
+            nitro_enclaves_support: take(&mut m, "NitroEnclavesSupport")?,
+            nitro_tpm_support: take(&mut m, "NitroTpmSupport")?,
+            nitro_tpm_info: take(&mut m, "NitroTpmInfo")?,
+            media_accelerator_info: take(&mut m, "MediaAcceleratorInfo")?,
+            neuron_info: take(&mut m, "NeuronInfo")?,
+            phc_support: take(&mut m, "PhcSupport")?,
+            reboot_migration_support: take(&mut m, "RebootMigrationSupport")?,
+            supported_in_region: take(&mut m, "SupportedInRegion")?,
+        })
+    }
+}
+
+impl ToValue for InstanceTypeInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "InstanceType", self.instance_type);
+        put(&mut m, "CurrentGeneration", self.current_generation);
+        put(&mut m, "FreeTierEligible", self.free_tier_eligible);
+        put(&mut m, "SupportedUsageClasses", self.supported_usage_classes);
+        put(&mut m, "SupportedRootDeviceTypes", self.supported_root_device_types);
+        put(&mut m, "SupportedVirtualizationTypes", self.supported_virtualization_types);
+        put(&mut m, "BareMetal", self.bare_metal);
+        put(&mut m, "Hypervisor", self.hypervisor);
+        put(&mut m, "ProcessorInfo", self.processor_info);
+        put(&mut m, "VCpuInfo", self.v_cpu_info);
+        put(&mut m, "MemoryInfo", self.memory_info);
+        put(&mut m, "InstanceStorageSupported", self.instance_storage_supported);
+        put(&mut m, "InstanceStorageInfo", self.instance_storage_info);
+        put(&mut m, "EbsInfo", self.ebs_info);
+        put(&mut m, "NetworkInfo", self.network_info);
+        put(&mut m, "GpuInfo", self.gpu_info);
+        put(&mut m, "FpgaInfo", self.fpga_info);
+        put(&mut m, "PlacementGroupInfo", self.placement_group_info);
+        put(&mut m, "InferenceAcceleratorInfo", self.inference_accelerator_info);
+        put(&mut m, "HibernationSupported", self.hibernation_supported);
+        put(&mut m, "BurstablePerformanceSupported", self.burstable_performance_supported);
+        put(&mut m, "DedicatedHostsSupported", self.dedicated_hosts_supported);
+        put(&mut m, "AutoRecoverySupported", self.auto_recovery_supported);
+        put(&mut m, "SupportedBootModes", self.supported_boot_modes);
+        put(&mut m, "NitroEnclavesSupport", self.nitro_enclaves_support);
+        put(&mut m, "NitroTpmSupport", self.nitro_tpm_support);
+        put(&mut m, "NitroTpmInfo", self.nitro_tpm_info);
+        put(&mut m, "MediaAcceleratorInfo", self.media_accelerator_info);
+        put(&mut m, "NeuronInfo", self.neuron_info);
+        put(&mut m, "PhcSupport", self.phc_support);
+        put(&mut m, "RebootMigrationSupport", self.reboot_migration_support);
+        put(&mut m, "SupportedInRegion", self.supported_in_region);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceTypeItem {
+    pub instance_type: Option<String>,
+}
+
+impl FromValue for InstanceTypeItem {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            instance_type: take(&mut m, "InstanceType")?,
+        })
+    }
+}
+
+impl ToValue for InstanceTypeItem {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "InstanceType", self.instance_type);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceTypeOffering {
+    pub instance_type: Option<String>,
+    pub location_type: Option<String>,
+    pub location: Option<String>,
+}
+
+impl FromValue for InstanceTypeOffering {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            instance_type: take(&mut m, "InstanceType")?,
+            location_type: take(&mut m, "LocationType")?,
+            location: take(&mut m, "Location")?,
+        })
+    }
+}
+
+impl ToValue for InstanceTypeOffering {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "InstanceType", self.instance_type);
+        put(&mut m, "LocationType", self.location_type);
+        put(&mut m, "Location", self.location);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceTypeSpecification {
+    pub supported_instance_types: Option<Vec<InstanceTypeItem>>,
+    pub unsupported_instance_types: Option<Vec<InstanceTypeItem>>,
+}
+
+impl FromValue for InstanceTypeSpecification {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            supported_instance_types: take(&mut m, "SupportedInstanceTypes")?,
+            unsupported_instance_types: take(&mut m, "UnsupportedInstanceTypes")?,
+        })
+    }
+}
+
+impl ToValue for InstanceTypeSpecification {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "SupportedInstanceTypes", self.supported_instance_types);
+        put(&mut m, "UnsupportedInstanceTypes", self.unsupported_instance_types);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct InternetGateway {
     pub attachments: Option<Vec<InternetGatewayAttachment>>,
     pub internet_gateway_id: Option<String>,
@@ -8536,6 +11007,28 @@ impl ToValue for Ipv4PrefixSpecificationRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct Ipv4PrefixSpecificationResponse {
+    pub ipv4_prefix: Option<String>,
+}
+
+impl FromValue for Ipv4PrefixSpecificationResponse {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            ipv4_prefix: take(&mut m, "Ipv4Prefix")?,
+        })
+    }
+}
+
+impl ToValue for Ipv4PrefixSpecificationResponse {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Ipv4Prefix", self.ipv4_prefix);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Ipv6CidrBlock {
     pub ipv6_cidr_block: Option<String>,
 }
@@ -8602,6 +11095,28 @@ impl ToValue for Ipv6PrefixSpecificationRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct Ipv6PrefixSpecificationResponse {
+    pub ipv6_prefix: Option<String>,
+}
+
+impl FromValue for Ipv6PrefixSpecificationResponse {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            ipv6_prefix: take(&mut m, "Ipv6Prefix")?,
+        })
+    }
+}
+
+impl ToValue for Ipv6PrefixSpecificationResponse {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Ipv6Prefix", self.ipv6_prefix);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Ipv6Range {
     pub description: Option<String>,
     pub cidr_ipv6: Option<String>,
@@ -8622,6 +11137,80 @@ impl ToValue for Ipv6Range {
         let mut m = BTreeMap::new();
         put(&mut m, "Description", self.description);
         put(&mut m, "CidrIpv6", self.cidr_ipv6);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct KeyPair {
+    pub key_pair_id: Option<String>,
+    pub tags: Option<Vec<Tag>>,
+    pub key_name: Option<String>,
+    pub key_fingerprint: Option<String>,
+    pub key_material: Option<String>,
+}
+
+impl FromValue for KeyPair {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            key_pair_id: take(&mut m, "KeyPairId")?,
+            tags: take(&mut m, "Tags")?,
+            key_name: take(&mut m, "KeyName")?,
+            key_fingerprint: take(&mut m, "KeyFingerprint")?,
+            key_material: take(&mut m, "KeyMaterial")?,
+        })
+    }
+}
+
+impl ToValue for KeyPair {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "KeyPairId", self.key_pair_id);
+        put(&mut m, "Tags", self.tags);
+        put(&mut m, "KeyName", self.key_name);
+        put(&mut m, "KeyFingerprint", self.key_fingerprint);
+        put(&mut m, "KeyMaterial", self.key_material);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct KeyPairInfo {
+    pub key_pair_id: Option<String>,
+    pub key_type: Option<String>,
+    pub tags: Option<Vec<Tag>>,
+    pub public_key: Option<String>,
+    pub create_time: Option<Timestamp>,
+    pub key_name: Option<String>,
+    pub key_fingerprint: Option<String>,
+}
+
+impl FromValue for KeyPairInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            key_pair_id: take(&mut m, "KeyPairId")?,
+            key_type: take(&mut m, "KeyType")?,
+            tags: take(&mut m, "Tags")?,
+            public_key: take(&mut m, "PublicKey")?,
+            create_time: take(&mut m, "CreateTime")?,
+            key_name: take(&mut m, "KeyName")?,
+            key_fingerprint: take(&mut m, "KeyFingerprint")?,
+        })
+    }
+}
+
+impl ToValue for KeyPairInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "KeyPairId", self.key_pair_id);
+        put(&mut m, "KeyType", self.key_type);
+        put(&mut m, "Tags", self.tags);
+        put(&mut m, "PublicKey", self.public_key);
+        put(&mut m, "CreateTime", self.create_time);
+        put(&mut m, "KeyName", self.key_name);
+        put(&mut m, "KeyFingerprint", self.key_fingerprint);
         Value::Map(m)
     }
 }
@@ -8652,6 +11241,1275 @@ impl ToValue for LastError {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchPermission {
+    pub organization_arn: Option<String>,
+    pub organizational_unit_arn: Option<String>,
+    pub user_id: Option<String>,
+    pub group: Option<String>,
+}
+
+impl FromValue for LaunchPermission {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            organization_arn: take(&mut m, "OrganizationArn")?,
+            organizational_unit_arn: take(&mut m, "OrganizationalUnitArn")?,
+            user_id: take(&mut m, "UserId")?,
+            group: take(&mut m, "Group")?,
+        })
+    }
+}
+
+impl ToValue for LaunchPermission {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "OrganizationArn", self.organization_arn);
+        put(&mut m, "OrganizationalUnitArn", self.organizational_unit_arn);
+        put(&mut m, "UserId", self.user_id);
+        put(&mut m, "Group", self.group);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchPermissionModifications {
+    pub add: Option<Vec<LaunchPermission>>,
+    pub remove: Option<Vec<LaunchPermission>>,
+}
+
+impl FromValue for LaunchPermissionModifications {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            add: take(&mut m, "Add")?,
+            remove: take(&mut m, "Remove")?,
+        })
+    }
+}
+
+impl ToValue for LaunchPermissionModifications {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Add", self.add);
+        put(&mut m, "Remove", self.remove);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplate {
+    pub launch_template_id: Option<String>,
+    pub launch_template_name: Option<String>,
+    pub create_time: Option<Timestamp>,
+    pub created_by: Option<String>,
+    pub default_version_number: Option<i64>,
+    pub latest_version_number: Option<i64>,
+    pub tags: Option<Vec<Tag>>,
+    pub operator: Option<OperatorResponse>,
+}
+
+impl FromValue for LaunchTemplate {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            launch_template_id: take(&mut m, "LaunchTemplateId")?,
+            launch_template_name: take(&mut m, "LaunchTemplateName")?,
+            create_time: take(&mut m, "CreateTime")?,
+            created_by: take(&mut m, "CreatedBy")?,
+            default_version_number: take(&mut m, "DefaultVersionNumber")?,
+            latest_version_number: take(&mut m, "LatestVersionNumber")?,
+            tags: take(&mut m, "Tags")?,
+            operator: take(&mut m, "Operator")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplate {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "LaunchTemplateId", self.launch_template_id);
+        put(&mut m, "LaunchTemplateName", self.launch_template_name);
+        put(&mut m, "CreateTime", self.create_time);
+        put(&mut m, "CreatedBy", self.created_by);
+        put(&mut m, "DefaultVersionNumber", self.default_version_number);
+        put(&mut m, "LatestVersionNumber", self.latest_version_number);
+        put(&mut m, "Tags", self.tags);
+        put(&mut m, "Operator", self.operator);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateBlockDeviceMapping {
+    pub device_name: Option<String>,
+    pub virtual_name: Option<String>,
+    pub ebs: Option<LaunchTemplateEbsBlockDevice>,
+    pub no_device: Option<String>,
+}
+
+impl FromValue for LaunchTemplateBlockDeviceMapping {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            device_name: take(&mut m, "DeviceName")?,
+            virtual_name: take(&mut m, "VirtualName")?,
+            ebs: take(&mut m, "Ebs")?,
+            no_device: take(&mut m, "NoDevice")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateBlockDeviceMapping {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DeviceName", self.device_name);
+        put(&mut m, "VirtualName", self.virtual_name);
+        put(&mut m, "Ebs", self.ebs);
+        put(&mut m, "NoDevice", self.no_device);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateBlockDeviceMappingRequest {
+    pub device_name: Option<String>,
+    pub virtual_name: Option<String>,
+    pub ebs: Option<LaunchTemplateEbsBlockDeviceRequest>,
+    pub no_device: Option<String>,
+}
+
+impl FromValue for LaunchTemplateBlockDeviceMappingRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            device_name: take(&mut m, "DeviceName")?,
+            virtual_name: take(&mut m, "VirtualName")?,
+            ebs: take(&mut m, "Ebs")?,
+            no_device: take(&mut m, "NoDevice")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateBlockDeviceMappingRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DeviceName", self.device_name);
+        put(&mut m, "VirtualName", self.virtual_name);
+        put(&mut m, "Ebs", self.ebs);
+        put(&mut m, "NoDevice", self.no_device);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateCapacityReservationSpecificationRequest {
+    pub capacity_reservation_preference: Option<String>,
+    pub capacity_reservation_target: Option<CapacityReservationTarget>,
+}
+
+impl FromValue for LaunchTemplateCapacityReservationSpecificationRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            capacity_reservation_preference: take(&mut m, "CapacityReservationPreference")?,
+            capacity_reservation_target: take(&mut m, "CapacityReservationTarget")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateCapacityReservationSpecificationRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "CapacityReservationPreference", self.capacity_reservation_preference);
+        put(&mut m, "CapacityReservationTarget", self.capacity_reservation_target);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateCapacityReservationSpecificationResponse {
+    pub capacity_reservation_preference: Option<String>,
+    pub capacity_reservation_target: Option<CapacityReservationTargetResponse>,
+}
+
+impl FromValue for LaunchTemplateCapacityReservationSpecificationResponse {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            capacity_reservation_preference: take(&mut m, "CapacityReservationPreference")?,
+            capacity_reservation_target: take(&mut m, "CapacityReservationTarget")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateCapacityReservationSpecificationResponse {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "CapacityReservationPreference", self.capacity_reservation_preference);
+        put(&mut m, "CapacityReservationTarget", self.capacity_reservation_target);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateCpuOptions {
+    pub core_count: Option<i32>,
+    pub threads_per_core: Option<i32>,
+    pub amd_sev_snp: Option<String>,
+    pub nested_virtualization: Option<String>,
+}
+
+impl FromValue for LaunchTemplateCpuOptions {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            core_count: take(&mut m, "CoreCount")?,
+            threads_per_core: take(&mut m, "ThreadsPerCore")?,
+            amd_sev_snp: take(&mut m, "AmdSevSnp")?,
+            nested_virtualization: take(&mut m, "NestedVirtualization")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateCpuOptions {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "CoreCount", self.core_count);
+        put(&mut m, "ThreadsPerCore", self.threads_per_core);
+        put(&mut m, "AmdSevSnp", self.amd_sev_snp);
+        put(&mut m, "NestedVirtualization", self.nested_virtualization);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateCpuOptionsRequest {
+    pub core_count: Option<i32>,
+    pub threads_per_core: Option<i32>,
+    pub amd_sev_snp: Option<String>,
+    pub nested_virtualization: Option<String>,
+}
+
+impl FromValue for LaunchTemplateCpuOptionsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            core_count: take(&mut m, "CoreCount")?,
+            threads_per_core: take(&mut m, "ThreadsPerCore")?,
+            amd_sev_snp: take(&mut m, "AmdSevSnp")?,
+            nested_virtualization: take(&mut m, "NestedVirtualization")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateCpuOptionsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "CoreCount", self.core_count);
+        put(&mut m, "ThreadsPerCore", self.threads_per_core);
+        put(&mut m, "AmdSevSnp", self.amd_sev_snp);
+        put(&mut m, "NestedVirtualization", self.nested_virtualization);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateEbsBlockDevice {
+    pub encrypted: Option<bool>,
+    pub delete_on_termination: Option<bool>,
+    pub iops: Option<i32>,
+    pub kms_key_id: Option<String>,
+    pub snapshot_id: Option<String>,
+    pub volume_size: Option<i32>,
+    pub volume_type: Option<String>,
+    pub throughput: Option<i32>,
+    pub volume_initialization_rate: Option<i32>,
+    pub ebs_card_index: Option<i32>,
+}
+
+impl FromValue for LaunchTemplateEbsBlockDevice {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            encrypted: take(&mut m, "Encrypted")?,
+            delete_on_termination: take(&mut m, "DeleteOnTermination")?,
+            iops: take(&mut m, "Iops")?,
+            kms_key_id: take(&mut m, "KmsKeyId")?,
+            snapshot_id: take(&mut m, "SnapshotId")?,
+            volume_size: take(&mut m, "VolumeSize")?,
+            volume_type: take(&mut m, "VolumeType")?,
+            throughput: take(&mut m, "Throughput")?,
+            volume_initialization_rate: take(&mut m, "VolumeInitializationRate")?,
+            ebs_card_index: take(&mut m, "EbsCardIndex")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateEbsBlockDevice {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Encrypted", self.encrypted);
+        put(&mut m, "DeleteOnTermination", self.delete_on_termination);
+        put(&mut m, "Iops", self.iops);
+        put(&mut m, "KmsKeyId", self.kms_key_id);
+        put(&mut m, "SnapshotId", self.snapshot_id);
+        put(&mut m, "VolumeSize", self.volume_size);
+        put(&mut m, "VolumeType", self.volume_type);
+        put(&mut m, "Throughput", self.throughput);
+        put(&mut m, "VolumeInitializationRate", self.volume_initialization_rate);
+        put(&mut m, "EbsCardIndex", self.ebs_card_index);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateEbsBlockDeviceRequest {
+    pub encrypted: Option<bool>,
+    pub delete_on_termination: Option<bool>,
+    pub iops: Option<i32>,
+    pub kms_key_id: Option<String>,
+    pub snapshot_id: Option<String>,
+    pub volume_size: Option<i32>,
+    pub volume_type: Option<String>,
+    pub throughput: Option<i32>,
+    pub volume_initialization_rate: Option<i32>,
+    pub ebs_card_index: Option<i32>,
+}
+
+impl FromValue for LaunchTemplateEbsBlockDeviceRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            encrypted: take(&mut m, "Encrypted")?,
+            delete_on_termination: take(&mut m, "DeleteOnTermination")?,
+            iops: take(&mut m, "Iops")?,
+            kms_key_id: take(&mut m, "KmsKeyId")?,
+            snapshot_id: take(&mut m, "SnapshotId")?,
+            volume_size: take(&mut m, "VolumeSize")?,
+            volume_type: take(&mut m, "VolumeType")?,
+            throughput: take(&mut m, "Throughput")?,
+            volume_initialization_rate: take(&mut m, "VolumeInitializationRate")?,
+            ebs_card_index: take(&mut m, "EbsCardIndex")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateEbsBlockDeviceRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Encrypted", self.encrypted);
+        put(&mut m, "DeleteOnTermination", self.delete_on_termination);
+        put(&mut m, "Iops", self.iops);
+        put(&mut m, "KmsKeyId", self.kms_key_id);
+        put(&mut m, "SnapshotId", self.snapshot_id);
+        put(&mut m, "VolumeSize", self.volume_size);
+        put(&mut m, "VolumeType", self.volume_type);
+        put(&mut m, "Throughput", self.throughput);
+        put(&mut m, "VolumeInitializationRate", self.volume_initialization_rate);
+        put(&mut m, "EbsCardIndex", self.ebs_card_index);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateElasticInferenceAccelerator {
+    pub r#type: String,
+    pub count: Option<i32>,
+}
+
+impl FromValue for LaunchTemplateElasticInferenceAccelerator {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            r#type: required(&mut m, "Type")?,
+            count: take(&mut m, "Count")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateElasticInferenceAccelerator {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Type", Some(self.r#type));
+        put(&mut m, "Count", self.count);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateElasticInferenceAcceleratorResponse {
+    pub r#type: Option<String>,
+    pub count: Option<i32>,
+}
+
+impl FromValue for LaunchTemplateElasticInferenceAcceleratorResponse {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            r#type: take(&mut m, "Type")?,
+            count: take(&mut m, "Count")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateElasticInferenceAcceleratorResponse {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Type", self.r#type);
+        put(&mut m, "Count", self.count);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateEnaSrdSpecification {
+    pub ena_srd_enabled: Option<bool>,
+    pub ena_srd_udp_specification: Option<LaunchTemplateEnaSrdUdpSpecification>,
+}
+
+impl FromValue for LaunchTemplateEnaSrdSpecification {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            ena_srd_enabled: take(&mut m, "EnaSrdEnabled")?,
+            ena_srd_udp_specification: take(&mut m, "EnaSrdUdpSpecification")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateEnaSrdSpecification {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "EnaSrdEnabled", self.ena_srd_enabled);
+        put(&mut m, "EnaSrdUdpSpecification", self.ena_srd_udp_specification);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateEnaSrdUdpSpecification {
+    pub ena_srd_udp_enabled: Option<bool>,
+}
+
+impl FromValue for LaunchTemplateEnaSrdUdpSpecification {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            ena_srd_udp_enabled: take(&mut m, "EnaSrdUdpEnabled")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateEnaSrdUdpSpecification {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "EnaSrdUdpEnabled", self.ena_srd_udp_enabled);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateEnclaveOptions {
+    pub enabled: Option<bool>,
+}
+
+impl FromValue for LaunchTemplateEnclaveOptions {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            enabled: take(&mut m, "Enabled")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateEnclaveOptions {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Enabled", self.enabled);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateEnclaveOptionsRequest {
+    pub enabled: Option<bool>,
+}
+
+impl FromValue for LaunchTemplateEnclaveOptionsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            enabled: take(&mut m, "Enabled")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateEnclaveOptionsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Enabled", self.enabled);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateHibernationOptions {
+    pub configured: Option<bool>,
+}
+
+impl FromValue for LaunchTemplateHibernationOptions {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            configured: take(&mut m, "Configured")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateHibernationOptions {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Configured", self.configured);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateHibernationOptionsRequest {
+    pub configured: Option<bool>,
+}
+
+impl FromValue for LaunchTemplateHibernationOptionsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            configured: take(&mut m, "Configured")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateHibernationOptionsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Configured", self.configured);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateIamInstanceProfileSpecification {
+    pub arn: Option<String>,
+    pub name: Option<String>,
+}
+
+impl FromValue for LaunchTemplateIamInstanceProfileSpecification {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            arn: take(&mut m, "Arn")?,
+            name: take(&mut m, "Name")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateIamInstanceProfileSpecification {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Arn", self.arn);
+        put(&mut m, "Name", self.name);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateIamInstanceProfileSpecificationRequest {
+    pub arn: Option<String>,
+    pub name: Option<String>,
+}
+
+impl FromValue for LaunchTemplateIamInstanceProfileSpecificationRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            arn: take(&mut m, "Arn")?,
+            name: take(&mut m, "Name")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateIamInstanceProfileSpecificationRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Arn", self.arn);
+        put(&mut m, "Name", self.name);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateInstanceMaintenanceOptions {
+    pub auto_recovery: Option<String>,
+}
+
+impl FromValue for LaunchTemplateInstanceMaintenanceOptions {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            auto_recovery: take(&mut m, "AutoRecovery")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateInstanceMaintenanceOptions {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "AutoRecovery", self.auto_recovery);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateInstanceMaintenanceOptionsRequest {
+    pub auto_recovery: Option<String>,
+}
+
+impl FromValue for LaunchTemplateInstanceMaintenanceOptionsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            auto_recovery: take(&mut m, "AutoRecovery")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateInstanceMaintenanceOptionsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "AutoRecovery", self.auto_recovery);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateInstanceMarketOptions {
+    pub market_type: Option<String>,
+    pub spot_options: Option<LaunchTemplateSpotMarketOptions>,
+}
+
+impl FromValue for LaunchTemplateInstanceMarketOptions {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            market_type: take(&mut m, "MarketType")?,
+            spot_options: take(&mut m, "SpotOptions")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateInstanceMarketOptions {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "MarketType", self.market_type);
+        put(&mut m, "SpotOptions", self.spot_options);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateInstanceMarketOptionsRequest {
+    pub market_type: Option<String>,
+    pub spot_options: Option<LaunchTemplateSpotMarketOptionsRequest>,
+}
+
+impl FromValue for LaunchTemplateInstanceMarketOptionsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            market_type: take(&mut m, "MarketType")?,
+            spot_options: take(&mut m, "SpotOptions")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateInstanceMarketOptionsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "MarketType", self.market_type);
+        put(&mut m, "SpotOptions", self.spot_options);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateInstanceMetadataOptions {
+    pub state: Option<String>,
+    pub http_tokens: Option<String>,
+    pub http_put_response_hop_limit: Option<i32>,
+    pub http_endpoint: Option<String>,
+    pub http_protocol_ipv6: Option<String>,
+    pub instance_metadata_tags: Option<String>,
+}
+
+impl FromValue for LaunchTemplateInstanceMetadataOptions {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            state: take(&mut m, "State")?,
+            http_tokens: take(&mut m, "HttpTokens")?,
+            http_put_response_hop_limit: take(&mut m, "HttpPutResponseHopLimit")?,
+            http_endpoint: take(&mut m, "HttpEndpoint")?,
+            http_protocol_ipv6: take(&mut m, "HttpProtocolIpv6")?,
+            instance_metadata_tags: take(&mut m, "InstanceMetadataTags")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateInstanceMetadataOptions {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "State", self.state);
+        put(&mut m, "HttpTokens", self.http_tokens);
+        put(&mut m, "HttpPutResponseHopLimit", self.http_put_response_hop_limit);
+        put(&mut m, "HttpEndpoint", self.http_endpoint);
+        put(&mut m, "HttpProtocolIpv6", self.http_protocol_ipv6);
+        put(&mut m, "InstanceMetadataTags", self.instance_metadata_tags);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateInstanceMetadataOptionsRequest {
+    pub http_tokens: Option<String>,
+    pub http_put_response_hop_limit: Option<i32>,
+    pub http_endpoint: Option<String>,
+    pub http_protocol_ipv6: Option<String>,
+    pub instance_metadata_tags: Option<String>,
+}
+
+impl FromValue for LaunchTemplateInstanceMetadataOptionsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            http_tokens: take(&mut m, "HttpTokens")?,
+            http_put_response_hop_limit: take(&mut m, "HttpPutResponseHopLimit")?,
+            http_endpoint: take(&mut m, "HttpEndpoint")?,
+            http_protocol_ipv6: take(&mut m, "HttpProtocolIpv6")?,
+            instance_metadata_tags: take(&mut m, "InstanceMetadataTags")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateInstanceMetadataOptionsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "HttpTokens", self.http_tokens);
+        put(&mut m, "HttpPutResponseHopLimit", self.http_put_response_hop_limit);
+        put(&mut m, "HttpEndpoint", self.http_endpoint);
+        put(&mut m, "HttpProtocolIpv6", self.http_protocol_ipv6);
+        put(&mut m, "InstanceMetadataTags", self.instance_metadata_tags);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateInstanceNetworkInterfaceSpecification {
+    pub associate_carrier_ip_address: Option<bool>,
+    pub associate_public_ip_address: Option<bool>,
+    pub delete_on_termination: Option<bool>,
+    pub description: Option<String>,
+    pub device_index: Option<i32>,
+    pub groups: Option<Vec<String>>,
+    pub interface_type: Option<String>,
+    pub ipv6_address_count: Option<i32>,
+    pub ipv6_addresses: Option<Vec<InstanceIpv6Address>>,
+    pub network_interface_id: Option<String>,
+    pub private_ip_address: Option<String>,
+    pub private_ip_addresses: Option<Vec<PrivateIpAddressSpecification>>,
+    pub secondary_private_ip_address_count: Option<i32>,
+    pub subnet_id: Option<String>,
+    pub network_card_index: Option<i32>,
+    pub ipv4_prefixes: Option<Vec<Ipv4PrefixSpecificationResponse>>,
+    pub ipv4_prefix_count: Option<i32>,
+    pub ipv6_prefixes: Option<Vec<Ipv6PrefixSpecificationResponse>>,
+    pub ipv6_prefix_count: Option<i32>,
+    pub primary_ipv6: Option<bool>,
+    pub ena_srd_specification: Option<LaunchTemplateEnaSrdSpecification>,
+    pub connection_tracking_specification: Option<ConnectionTrackingSpecification>,
+    pub ena_queue_count: Option<i32>,
+}
+
+impl FromValue for LaunchTemplateInstanceNetworkInterfaceSpecification {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            associate_carrier_ip_address: take(&mut m, "AssociateCarrierIpAddress")?,
+            associate_public_ip_address: take(&mut m, "AssociatePublicIpAddress")?,
+            delete_on_termination: take(&mut m, "DeleteOnTermination")?,
+            description: take(&mut m, "Description")?,
+            device_index: take(&mut m, "DeviceIndex")?,
+            groups: take(&mut m, "Groups")?,
+            interface_type: take(&mut m, "InterfaceType")?,
+            ipv6_address_count: take(&mut m, "Ipv6AddressCount")?,
+            ipv6_addresses: take(&mut m, "Ipv6Addresses")?,
+            network_interface_id: take(&mut m, "NetworkInterfaceId")?,
+            private_ip_address: take(&mut m, "PrivateIpAddress")?,
+            private_ip_addresses: take(&mut m, "PrivateIpAddresses")?,
+            secondary_private_ip_address_count: take(&mut m, "SecondaryPrivateIpAddressCount")?,
+            subnet_id: take(&mut m, "SubnetId")?,
+            network_card_index: take(&mut m, "NetworkCardIndex")?,
+            ipv4_prefixes: take(&mut m, "Ipv4Prefixes")?,
+            ipv4_prefix_count: take(&mut m, "Ipv4PrefixCount")?,
+            ipv6_prefixes: take(&mut m, "Ipv6Prefixes")?,
+            ipv6_prefix_count: take(&mut m, "Ipv6PrefixCount")?,
+            primary_ipv6: take(&mut m, "PrimaryIpv6")?,
+            ena_srd_specification: take(&mut m, "EnaSrdSpecification")?,
+            connection_tracking_specification: take(&mut m, "ConnectionTrackingSpecification")?,
+            ena_queue_count: take(&mut m, "EnaQueueCount")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateInstanceNetworkInterfaceSpecification {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "AssociateCarrierIpAddress", self.associate_carrier_ip_address);
+        put(&mut m, "AssociatePublicIpAddress", self.associate_public_ip_address);
+        put(&mut m, "DeleteOnTermination", self.delete_on_termination);
+        put(&mut m, "Description", self.description);
+        put(&mut m, "DeviceIndex", self.device_index);
+        put(&mut m, "Groups", self.groups);
+        put(&mut m, "InterfaceType", self.interface_type);
+        put(&mut m, "Ipv6AddressCount", self.ipv6_address_count);
+        put(&mut m, "Ipv6Addresses", self.ipv6_addresses);
+        put(&mut m, "NetworkInterfaceId", self.network_interface_id);
+        put(&mut m, "PrivateIpAddress", self.private_ip_address);
+        put(&mut m, "PrivateIpAddresses", self.private_ip_addresses);
+        put(&mut m, "SecondaryPrivateIpAddressCount", self.secondary_private_ip_address_count);
+        put(&mut m, "SubnetId", self.subnet_id);
+        put(&mut m, "NetworkCardIndex", self.network_card_index);
+        put(&mut m, "Ipv4Prefixes", self.ipv4_prefixes);
+        put(&mut m, "Ipv4PrefixCount", self.ipv4_prefix_count);
+        put(&mut m, "Ipv6Prefixes", self.ipv6_prefixes);
+        put(&mut m, "Ipv6PrefixCount", self.ipv6_prefix_count);
+        put(&mut m, "PrimaryIpv6", self.primary_ipv6);
+        put(&mut m, "EnaSrdSpecification", self.ena_srd_specification);
+        put(&mut m, "ConnectionTrackingSpecification", self.connection_tracking_specification);
+        put(&mut m, "EnaQueueCount", self.ena_queue_count);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateInstanceNetworkInterfaceSpecificationRequest {
+    pub associate_carrier_ip_address: Option<bool>,
+    pub associate_public_ip_address: Option<bool>,
+    pub delete_on_termination: Option<bool>,
+    pub description: Option<String>,
+    pub device_index: Option<i32>,
+    pub groups: Option<Vec<String>>,
+    pub interface_type: Option<String>,
+    pub ipv6_address_count: Option<i32>,
+    pub ipv6_addresses: Option<Vec<InstanceIpv6AddressRequest>>,
+    pub network_interface_id: Option<String>,
+    pub private_ip_address: Option<String>,
+    pub private_ip_addresses: Option<Vec<PrivateIpAddressSpecification>>,
+    pub secondary_private_ip_address_count: Option<i32>,
+    pub subnet_id: Option<String>,
+    pub network_card_index: Option<i32>,
+    pub ipv4_prefixes: Option<Vec<Ipv4PrefixSpecificationRequest>>,
+    pub ipv4_prefix_count: Option<i32>,
+    pub ipv6_prefixes: Option<Vec<Ipv6PrefixSpecificationRequest>>,
+    pub ipv6_prefix_count: Option<i32>,
+    pub primary_ipv6: Option<bool>,
+    pub ena_srd_specification: Option<EnaSrdSpecificationRequest>,
+    pub connection_tracking_specification: Option<ConnectionTrackingSpecificationRequest>,
+    pub ena_queue_count: Option<i32>,
+}
+
+impl FromValue for LaunchTemplateInstanceNetworkInterfaceSpecificationRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            associate_carrier_ip_address: take(&mut m, "AssociateCarrierIpAddress")?,
+            associate_public_ip_address: take(&mut m, "AssociatePublicIpAddress")?,
+            delete_on_termination: take(&mut m, "DeleteOnTermination")?,
+            description: take(&mut m, "Description")?,
+            device_index: take(&mut m, "DeviceIndex")?,
+            groups: take(&mut m, "Groups")?,
+            interface_type: take(&mut m, "InterfaceType")?,
+            ipv6_address_count: take(&mut m, "Ipv6AddressCount")?,
+            ipv6_addresses: take(&mut m, "Ipv6Addresses")?,
+            network_interface_id: take(&mut m, "NetworkInterfaceId")?,
+            private_ip_address: take(&mut m, "PrivateIpAddress")?,
+            private_ip_addresses: take(&mut m, "PrivateIpAddresses")?,
+            secondary_private_ip_address_count: take(&mut m, "SecondaryPrivateIpAddressCount")?,
+            subnet_id: take(&mut m, "SubnetId")?,
+            network_card_index: take(&mut m, "NetworkCardIndex")?,
+            ipv4_prefixes: take(&mut m, "Ipv4Prefixes")?,
+            ipv4_prefix_count: take(&mut m, "Ipv4PrefixCount")?,
+            ipv6_prefixes: take(&mut m, "Ipv6Prefixes")?,
+            ipv6_prefix_count: take(&mut m, "Ipv6PrefixCount")?,
+            primary_ipv6: take(&mut m, "PrimaryIpv6")?,
+            ena_srd_specification: take(&mut m, "EnaSrdSpecification")?,
+            connection_tracking_specification: take(&mut m, "ConnectionTrackingSpecification")?,
+            ena_queue_count: take(&mut m, "EnaQueueCount")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateInstanceNetworkInterfaceSpecificationRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "AssociateCarrierIpAddress", self.associate_carrier_ip_address);
+        put(&mut m, "AssociatePublicIpAddress", self.associate_public_ip_address);
+        put(&mut m, "DeleteOnTermination", self.delete_on_termination);
+        put(&mut m, "Description", self.description);
+        put(&mut m, "DeviceIndex", self.device_index);
+        put(&mut m, "Groups", self.groups);
+        put(&mut m, "InterfaceType", self.interface_type);
+        put(&mut m, "Ipv6AddressCount", self.ipv6_address_count);
+        put(&mut m, "Ipv6Addresses", self.ipv6_addresses);
+        put(&mut m, "NetworkInterfaceId", self.network_interface_id);
+        put(&mut m, "PrivateIpAddress", self.private_ip_address);
+        put(&mut m, "PrivateIpAddresses", self.private_ip_addresses);
+        put(&mut m, "SecondaryPrivateIpAddressCount", self.secondary_private_ip_address_count);
+        put(&mut m, "SubnetId", self.subnet_id);
+        put(&mut m, "NetworkCardIndex", self.network_card_index);
+        put(&mut m, "Ipv4Prefixes", self.ipv4_prefixes);
+        put(&mut m, "Ipv4PrefixCount", self.ipv4_prefix_count);
+        put(&mut m, "Ipv6Prefixes", self.ipv6_prefixes);
+        put(&mut m, "Ipv6PrefixCount", self.ipv6_prefix_count);
+        put(&mut m, "PrimaryIpv6", self.primary_ipv6);
+        put(&mut m, "EnaSrdSpecification", self.ena_srd_specification);
+        put(&mut m, "ConnectionTrackingSpecification", self.connection_tracking_specification);
+        put(&mut m, "EnaQueueCount", self.ena_queue_count);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateInstanceSecondaryInterfaceSpecification {
+    pub delete_on_termination: Option<bool>,
+    pub device_index: Option<i32>,
+    pub private_ip_addresses: Option<Vec<SecondaryInterfacePrivateIpAddressSpecification>>,
+    pub private_ip_address_count: Option<i32>,
+    pub secondary_subnet_id: Option<String>,
+    pub interface_type: Option<String>,
+    pub network_card_index: Option<i32>,
+}
+
+impl FromValue for LaunchTemplateInstanceSecondaryInterfaceSpecification {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            delete_on_termination: take(&mut m, "DeleteOnTermination")?,
+            device_index: take(&mut m, "DeviceIndex")?,
+            private_ip_addresses: take(&mut m, "PrivateIpAddresses")?,
+            private_ip_address_count: take(&mut m, "PrivateIpAddressCount")?,
+            secondary_subnet_id: take(&mut m, "SecondarySubnetId")?,
+            interface_type: take(&mut m, "InterfaceType")?,
+            network_card_index: take(&mut m, "NetworkCardIndex")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateInstanceSecondaryInterfaceSpecification {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DeleteOnTermination", self.delete_on_termination);
+        put(&mut m, "DeviceIndex", self.device_index);
+        put(&mut m, "PrivateIpAddresses", self.private_ip_addresses);
+        put(&mut m, "PrivateIpAddressCount", self.private_ip_address_count);
+        put(&mut m, "SecondarySubnetId", self.secondary_subnet_id);
+        put(&mut m, "InterfaceType", self.interface_type);
+        put(&mut m, "NetworkCardIndex", self.network_card_index);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateInstanceSecondaryInterfaceSpecificationRequest {
+    pub delete_on_termination: Option<bool>,
+    pub device_index: Option<i32>,
+    pub private_ip_addresses: Option<Vec<SecondaryInterfacePrivateIpAddressSpecificationRequest>>,
+    pub private_ip_address_count: Option<i32>,
+    pub secondary_subnet_id: Option<String>,
+    pub interface_type: Option<String>,
+    pub network_card_index: Option<i32>,
+}
+
+impl FromValue for LaunchTemplateInstanceSecondaryInterfaceSpecificationRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            delete_on_termination: take(&mut m, "DeleteOnTermination")?,
+            device_index: take(&mut m, "DeviceIndex")?,
+            private_ip_addresses: take(&mut m, "PrivateIpAddresses")?,
+            private_ip_address_count: take(&mut m, "PrivateIpAddressCount")?,
+            secondary_subnet_id: take(&mut m, "SecondarySubnetId")?,
+            interface_type: take(&mut m, "InterfaceType")?,
+            network_card_index: take(&mut m, "NetworkCardIndex")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateInstanceSecondaryInterfaceSpecificationRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DeleteOnTermination", self.delete_on_termination);
+        put(&mut m, "DeviceIndex", self.device_index);
+        put(&mut m, "PrivateIpAddresses", self.private_ip_addresses);
+        put(&mut m, "PrivateIpAddressCount", self.private_ip_address_count);
+        put(&mut m, "SecondarySubnetId", self.secondary_subnet_id);
+        put(&mut m, "InterfaceType", self.interface_type);
+        put(&mut m, "NetworkCardIndex", self.network_card_index);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateLicenseConfiguration {
+    pub license_configuration_arn: Option<String>,
+}
+
+impl FromValue for LaunchTemplateLicenseConfiguration {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            license_configuration_arn: take(&mut m, "LicenseConfigurationArn")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateLicenseConfiguration {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "LicenseConfigurationArn", self.license_configuration_arn);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateLicenseConfigurationRequest {
+    pub license_configuration_arn: Option<String>,
+}
+
+impl FromValue for LaunchTemplateLicenseConfigurationRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            license_configuration_arn: take(&mut m, "LicenseConfigurationArn")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateLicenseConfigurationRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "LicenseConfigurationArn", self.license_configuration_arn);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateNetworkPerformanceOptions {
+    pub bandwidth_weighting: Option<String>,
+}
+
+impl FromValue for LaunchTemplateNetworkPerformanceOptions {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            bandwidth_weighting: take(&mut m, "BandwidthWeighting")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateNetworkPerformanceOptions {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "BandwidthWeighting", self.bandwidth_weighting);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateNetworkPerformanceOptionsRequest {
+    pub bandwidth_weighting: Option<String>,
+}
+
+impl FromValue for LaunchTemplateNetworkPerformanceOptionsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            bandwidth_weighting: take(&mut m, "BandwidthWeighting")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateNetworkPerformanceOptionsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "BandwidthWeighting", self.bandwidth_weighting);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplatePlacement {
+    pub availability_zone: Option<String>,
+    pub availability_zone_id: Option<String>,
+    pub affinity: Option<String>,
+    pub group_name: Option<String>,
+    pub host_id: Option<String>,
+    pub tenancy: Option<String>,
+    pub spread_domain: Option<String>,
+    pub host_resource_group_arn: Option<String>,
+    pub partition_number: Option<i32>,
+    pub group_id: Option<String>,
+}
+
+impl FromValue for LaunchTemplatePlacement {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            availability_zone: take(&mut m, "AvailabilityZone")?,
+            availability_zone_id: take(&mut m, "AvailabilityZoneId")?,
+            affinity: take(&mut m, "Affinity")?,
+            group_name: take(&mut m, "GroupName")?,
+            host_id: take(&mut m, "HostId")?,
+            tenancy: take(&mut m, "Tenancy")?,
+            spread_domain: take(&mut m, "SpreadDomain")?,
+            host_resource_group_arn: take(&mut m, "HostResourceGroupArn")?,
+            partition_number: take(&mut m, "PartitionNumber")?,
+            group_id: take(&mut m, "GroupId")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplatePlacement {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "AvailabilityZone", self.availability_zone);
+        put(&mut m, "AvailabilityZoneId", self.availability_zone_id);
+        put(&mut m, "Affinity", self.affinity);
+        put(&mut m, "GroupName", self.group_name);
+        put(&mut m, "HostId", self.host_id);
+        put(&mut m, "Tenancy", self.tenancy);
+        put(&mut m, "SpreadDomain", self.spread_domain);
+        put(&mut m, "HostResourceGroupArn", self.host_resource_group_arn);
+        put(&mut m, "PartitionNumber", self.partition_number);
+        put(&mut m, "GroupId", self.group_id);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplatePlacementRequest {
+    pub availability_zone: Option<String>,
+    pub availability_zone_id: Option<String>,
+    pub affinity: Option<String>,
+    pub group_name: Option<String>,
+    pub host_id: Option<String>,
+    pub tenancy: Option<String>,
+    pub spread_domain: Option<String>,
+    pub host_resource_group_arn: Option<String>,
+    pub partition_number: Option<i32>,
+    pub group_id: Option<String>,
+}
+
+impl FromValue for LaunchTemplatePlacementRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            availability_zone: take(&mut m, "AvailabilityZone")?,
+            availability_zone_id: take(&mut m, "AvailabilityZoneId")?,
+            affinity: take(&mut m, "Affinity")?,
+            group_name: take(&mut m, "GroupName")?,
+            host_id: take(&mut m, "HostId")?,
+            tenancy: take(&mut m, "Tenancy")?,
+            spread_domain: take(&mut m, "SpreadDomain")?,
+            host_resource_group_arn: take(&mut m, "HostResourceGroupArn")?,
+            partition_number: take(&mut m, "PartitionNumber")?,
+            group_id: take(&mut m, "GroupId")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplatePlacementRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "AvailabilityZone", self.availability_zone);
+        put(&mut m, "AvailabilityZoneId", self.availability_zone_id);
+        put(&mut m, "Affinity", self.affinity);
+        put(&mut m, "GroupName", self.group_name);
+        put(&mut m, "HostId", self.host_id);
+        put(&mut m, "Tenancy", self.tenancy);
+        put(&mut m, "SpreadDomain", self.spread_domain);
+        put(&mut m, "HostResourceGroupArn", self.host_resource_group_arn);
+        put(&mut m, "PartitionNumber", self.partition_number);
+        put(&mut m, "GroupId", self.group_id);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplatePrivateDnsNameOptions {
+    pub hostname_type: Option<String>,
+    pub enable_resource_name_dns_a_record: Option<bool>,
+    pub enable_resource_name_dns_aaaa_record: Option<bool>,
+}
+
+impl FromValue for LaunchTemplatePrivateDnsNameOptions {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            hostname_type: take(&mut m, "HostnameType")?,
+            enable_resource_name_dns_a_record: take(&mut m, "EnableResourceNameDnsARecord")?,
+            enable_resource_name_dns_aaaa_record: take(&mut m, "EnableResourceNameDnsAAAARecord")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplatePrivateDnsNameOptions {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "HostnameType", self.hostname_type);
+        put(&mut m, "EnableResourceNameDnsARecord", self.enable_resource_name_dns_a_record);
+        put(&mut m, "EnableResourceNameDnsAAAARecord", self.enable_resource_name_dns_aaaa_record);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplatePrivateDnsNameOptionsRequest {
+    pub hostname_type: Option<String>,
+    pub enable_resource_name_dns_a_record: Option<bool>,
+    pub enable_resource_name_dns_aaaa_record: Option<bool>,
+}
+
+impl FromValue for LaunchTemplatePrivateDnsNameOptionsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            hostname_type: take(&mut m, "HostnameType")?,
+            enable_resource_name_dns_a_record: take(&mut m, "EnableResourceNameDnsARecord")?,
+            enable_resource_name_dns_aaaa_record: take(&mut m, "EnableResourceNameDnsAAAARecord")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplatePrivateDnsNameOptionsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "HostnameType", self.hostname_type);
+        put(&mut m, "EnableResourceNameDnsARecord", self.enable_resource_name_dns_a_record);
+        put(&mut m, "EnableResourceNameDnsAAAARecord", self.enable_resource_name_dns_aaaa_record);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct LaunchTemplateSpecification {
     pub launch_template_id: Option<String>,
     pub launch_template_name: Option<String>,
@@ -8675,6 +12533,220 @@ impl ToValue for LaunchTemplateSpecification {
         put(&mut m, "LaunchTemplateId", self.launch_template_id);
         put(&mut m, "LaunchTemplateName", self.launch_template_name);
         put(&mut m, "Version", self.version);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateSpotMarketOptions {
+    pub max_price: Option<String>,
+    pub spot_instance_type: Option<String>,
+    pub block_duration_minutes: Option<i32>,
+    pub valid_until: Option<Timestamp>,
+    pub instance_interruption_behavior: Option<String>,
+}
+
+impl FromValue for LaunchTemplateSpotMarketOptions {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            max_price: take(&mut m, "MaxPrice")?,
+            spot_instance_type: take(&mut m, "SpotInstanceType")?,
+            block_duration_minutes: take(&mut m, "BlockDurationMinutes")?,
+            valid_until: take(&mut m, "ValidUntil")?,
+            instance_interruption_behavior: take(&mut m, "InstanceInterruptionBehavior")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateSpotMarketOptions {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "MaxPrice", self.max_price);
+        put(&mut m, "SpotInstanceType", self.spot_instance_type);
+        put(&mut m, "BlockDurationMinutes", self.block_duration_minutes);
+        put(&mut m, "ValidUntil", self.valid_until);
+        put(&mut m, "InstanceInterruptionBehavior", self.instance_interruption_behavior);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateSpotMarketOptionsRequest {
+    pub max_price: Option<String>,
+    pub spot_instance_type: Option<String>,
+    pub block_duration_minutes: Option<i32>,
+    pub valid_until: Option<Timestamp>,
+    pub instance_interruption_behavior: Option<String>,
+}
+
+impl FromValue for LaunchTemplateSpotMarketOptionsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            max_price: take(&mut m, "MaxPrice")?,
+            spot_instance_type: take(&mut m, "SpotInstanceType")?,
+            block_duration_minutes: take(&mut m, "BlockDurationMinutes")?,
+            valid_until: take(&mut m, "ValidUntil")?,
+            instance_interruption_behavior: take(&mut m, "InstanceInterruptionBehavior")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateSpotMarketOptionsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "MaxPrice", self.max_price);
+        put(&mut m, "SpotInstanceType", self.spot_instance_type);
+        put(&mut m, "BlockDurationMinutes", self.block_duration_minutes);
+        put(&mut m, "ValidUntil", self.valid_until);
+        put(&mut m, "InstanceInterruptionBehavior", self.instance_interruption_behavior);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateTagSpecification {
+    pub resource_type: Option<String>,
+    pub tags: Option<Vec<Tag>>,
+}
+
+impl FromValue for LaunchTemplateTagSpecification {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            resource_type: take(&mut m, "ResourceType")?,
+            tags: take(&mut m, "Tags")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateTagSpecification {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "ResourceType", self.resource_type);
+        put(&mut m, "Tags", self.tags);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateTagSpecificationRequest {
+    pub resource_type: Option<String>,
+    pub tags: Option<Vec<Tag>>,
+}
+
+impl FromValue for LaunchTemplateTagSpecificationRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            resource_type: take(&mut m, "ResourceType")?,
+            tags: take(&mut m, "Tags")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateTagSpecificationRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "ResourceType", self.resource_type);
+        put(&mut m, "Tags", self.tags);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplateVersion {
+    pub launch_template_id: Option<String>,
+    pub launch_template_name: Option<String>,
+    pub version_number: Option<i64>,
+    pub version_description: Option<String>,
+    pub create_time: Option<Timestamp>,
+    pub created_by: Option<String>,
+    pub default_version: Option<bool>,
+    pub launch_template_data: Option<ResponseLaunchTemplateData>,
+    pub operator: Option<OperatorResponse>,
+}
+
+impl FromValue for LaunchTemplateVersion {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            launch_template_id: take(&mut m, "LaunchTemplateId")?,
+            launch_template_name: take(&mut m, "LaunchTemplateName")?,
+            version_number: take(&mut m, "VersionNumber")?,
+            version_description: take(&mut m, "VersionDescription")?,
+            create_time: take(&mut m, "CreateTime")?,
+            created_by: take(&mut m, "CreatedBy")?,
+            default_version: take(&mut m, "DefaultVersion")?,
+            launch_template_data: take(&mut m, "LaunchTemplateData")?,
+            operator: take(&mut m, "Operator")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplateVersion {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "LaunchTemplateId", self.launch_template_id);
+        put(&mut m, "LaunchTemplateName", self.launch_template_name);
+        put(&mut m, "VersionNumber", self.version_number);
+        put(&mut m, "VersionDescription", self.version_description);
+        put(&mut m, "CreateTime", self.create_time);
+        put(&mut m, "CreatedBy", self.created_by);
+        put(&mut m, "DefaultVersion", self.default_version);
+        put(&mut m, "LaunchTemplateData", self.launch_template_data);
+        put(&mut m, "Operator", self.operator);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplatesMonitoring {
+    pub enabled: Option<bool>,
+    pub metric_category_ids: Option<Vec<String>>,
+}
+
+impl FromValue for LaunchTemplatesMonitoring {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            enabled: take(&mut m, "Enabled")?,
+            metric_category_ids: take(&mut m, "MetricCategoryIds")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplatesMonitoring {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Enabled", self.enabled);
+        put(&mut m, "MetricCategoryIds", self.metric_category_ids);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchTemplatesMonitoringRequest {
+    pub enabled: Option<bool>,
+    pub metric_category_ids: Option<Vec<String>>,
+}
+
+impl FromValue for LaunchTemplatesMonitoringRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            enabled: take(&mut m, "Enabled")?,
+            metric_category_ids: take(&mut m, "MetricCategoryIds")?,
+        })
+    }
+}
+
+impl ToValue for LaunchTemplatesMonitoringRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Enabled", self.enabled);
+        put(&mut m, "MetricCategoryIds", self.metric_category_ids);
         Value::Map(m)
     }
 }
@@ -8774,6 +12846,264 @@ impl ToValue for ManagedPrefixList {
         put(&mut m, "OwnerId", self.owner_id);
         put(&mut m, "IpamPrefixListResolverTargetId", self.ipam_prefix_list_resolver_target_id);
         put(&mut m, "IpamPrefixListResolverSyncEnabled", self.ipam_prefix_list_resolver_sync_enabled);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MediaAcceleratorInfo {
+    pub accelerators: Option<Vec<MediaDeviceInfo>>,
+    pub total_media_memory_in_mi_b: Option<i32>,
+}
+
+impl FromValue for MediaAcceleratorInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            accelerators: take(&mut m, "Accelerators")?,
+            total_media_memory_in_mi_b: take(&mut m, "TotalMediaMemoryInMiB")?,
+        })
+    }
+}
+
+impl ToValue for MediaAcceleratorInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Accelerators", self.accelerators);
+        put(&mut m, "TotalMediaMemoryInMiB", self.total_media_memory_in_mi_b);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MediaDeviceInfo {
+    pub count: Option<i32>,
+    pub name: Option<String>,
+    pub manufacturer: Option<String>,
+    pub memory_info: Option<MediaDeviceMemoryInfo>,
+}
+
+impl FromValue for MediaDeviceInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            count: take(&mut m, "Count")?,
+            name: take(&mut m, "Name")?,
+            manufacturer: take(&mut m, "Manufacturer")?,
+            memory_info: take(&mut m, "MemoryInfo")?,
+        })
+    }
+}
+
+impl ToValue for MediaDeviceInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Count", self.count);
+        put(&mut m, "Name", self.name);
+        put(&mut m, "Manufacturer", self.manufacturer);
+        put(&mut m, "MemoryInfo", self.memory_info);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MediaDeviceMemoryInfo {
+    pub size_in_mi_b: Option<i32>,
+}
+
+impl FromValue for MediaDeviceMemoryInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            size_in_mi_b: take(&mut m, "SizeInMiB")?,
+        })
+    }
+}
+
+impl ToValue for MediaDeviceMemoryInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "SizeInMiB", self.size_in_mi_b);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MemoryGiBPerVCpu {
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+impl FromValue for MemoryGiBPerVCpu {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            min: take(&mut m, "Min")?,
+            max: take(&mut m, "Max")?,
+        })
+    }
+}
+
+impl ToValue for MemoryGiBPerVCpu {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Min", self.min);
+        put(&mut m, "Max", self.max);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MemoryGiBPerVCpuRequest {
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+impl FromValue for MemoryGiBPerVCpuRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            min: take(&mut m, "Min")?,
+            max: take(&mut m, "Max")?,
+        })
+    }
+}
+
+impl ToValue for MemoryGiBPerVCpuRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Min", self.min);
+        put(&mut m, "Max", self.max);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MemoryInfo {
+    pub size_in_mi_b: Option<i64>,
+}
+
+impl FromValue for MemoryInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            size_in_mi_b: take(&mut m, "SizeInMiB")?,
+        })
+    }
+}
+
+impl ToValue for MemoryInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "SizeInMiB", self.size_in_mi_b);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MemoryMiB {
+    pub min: Option<i32>,
+    pub max: Option<i32>,
+}
+
+impl FromValue for MemoryMiB {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            min: take(&mut m, "Min")?,
+            max: take(&mut m, "Max")?,
+        })
+    }
+}
+
+impl ToValue for MemoryMiB {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Min", self.min);
+        put(&mut m, "Max", self.max);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MemoryMiBRequest {
+    pub min: i32,
+    pub max: Option<i32>,
+}
+
+impl FromValue for MemoryMiBRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            min: required(&mut m, "Min")?,
+            max: take(&mut m, "Max")?,
+        })
+    }
+}
+
+impl ToValue for MemoryMiBRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Min", Some(self.min));
+        put(&mut m, "Max", self.max);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModifyImageAttributeRequest {
+    pub attribute: Option<String>,
+    pub description: Option<AttributeValue>,
+    pub image_id: String,
+    pub launch_permission: Option<LaunchPermissionModifications>,
+    pub operation_type: Option<String>,
+    pub product_codes: Option<Vec<String>>,
+    pub user_groups: Option<Vec<String>>,
+    pub user_ids: Option<Vec<String>>,
+    pub value: Option<String>,
+    pub organization_arns: Option<Vec<String>>,
+    pub organizational_unit_arns: Option<Vec<String>>,
+    pub imds_support: Option<AttributeValue>,
+    pub dry_run: Option<bool>,
+}
+
+impl FromValue for ModifyImageAttributeRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            attribute: take(&mut m, "Attribute")?,
+            description: take(&mut m, "Description")?,
+            image_id: required(&mut m, "ImageId")?,
+            launch_permission: take(&mut m, "LaunchPermission")?,
+            operation_type: take(&mut m, "OperationType")?,
+            product_codes: take(&mut m, "ProductCodes")?,
+            user_groups: take(&mut m, "UserGroups")?,
+            user_ids: take(&mut m, "UserIds")?,
+            value: take(&mut m, "Value")?,
+            organization_arns: take(&mut m, "OrganizationArns")?,
+            organizational_unit_arns: take(&mut m, "OrganizationalUnitArns")?,
+            imds_support: take(&mut m, "ImdsSupport")?,
+            dry_run: take(&mut m, "DryRun")?,
+        })
+    }
+}
+
+impl ToValue for ModifyImageAttributeRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Attribute", self.attribute);
+        put(&mut m, "Description", self.description);
+        put(&mut m, "ImageId", Some(self.image_id));
+        put(&mut m, "LaunchPermission", self.launch_permission);
+        put(&mut m, "OperationType", self.operation_type);
+        put(&mut m, "ProductCodes", self.product_codes);
+        put(&mut m, "UserGroups", self.user_groups);
+        put(&mut m, "UserIds", self.user_ids);
+        put(&mut m, "Value", self.value);
+        put(&mut m, "OrganizationArns", self.organization_arns);
+        put(&mut m, "OrganizationalUnitArns", self.organizational_unit_arns);
+        put(&mut m, "ImdsSupport", self.imds_support);
+        put(&mut m, "DryRun", self.dry_run);
         Value::Map(m)
     }
 }
@@ -8912,6 +13242,62 @@ impl ToValue for ModifyInstanceMetadataOptionsResult {
         let mut m = BTreeMap::new();
         put(&mut m, "InstanceId", self.instance_id);
         put(&mut m, "InstanceMetadataOptions", self.instance_metadata_options);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModifyLaunchTemplateRequest {
+    pub dry_run: Option<bool>,
+    pub client_token: Option<String>,
+    pub launch_template_id: Option<String>,
+    pub launch_template_name: Option<String>,
+    pub default_version: Option<String>,
+}
+
+impl FromValue for ModifyLaunchTemplateRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            dry_run: take(&mut m, "DryRun")?,
+            client_token: take(&mut m, "ClientToken")?,
+            launch_template_id: take(&mut m, "LaunchTemplateId")?,
+            launch_template_name: take(&mut m, "LaunchTemplateName")?,
+            default_version: take(&mut m, "DefaultVersion")?,
+        })
+    }
+}
+
+impl ToValue for ModifyLaunchTemplateRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "ClientToken", self.client_token);
+        put(&mut m, "LaunchTemplateId", self.launch_template_id);
+        put(&mut m, "LaunchTemplateName", self.launch_template_name);
+        put(&mut m, "DefaultVersion", self.default_version);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModifyLaunchTemplateResult {
+    pub launch_template: Option<LaunchTemplate>,
+}
+
+impl FromValue for ModifyLaunchTemplateResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            launch_template: take(&mut m, "LaunchTemplate")?,
+        })
+    }
+}
+
+impl ToValue for ModifyLaunchTemplateResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "LaunchTemplate", self.launch_template);
         Value::Map(m)
     }
 }
@@ -9703,6 +14089,181 @@ impl ToValue for NetworkAclEntry {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct NetworkBandwidthGbps {
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+impl FromValue for NetworkBandwidthGbps {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            min: take(&mut m, "Min")?,
+            max: take(&mut m, "Max")?,
+        })
+    }
+}
+
+impl ToValue for NetworkBandwidthGbps {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Min", self.min);
+        put(&mut m, "Max", self.max);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NetworkBandwidthGbpsRequest {
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+impl FromValue for NetworkBandwidthGbpsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            min: take(&mut m, "Min")?,
+            max: take(&mut m, "Max")?,
+        })
+    }
+}
+
+impl ToValue for NetworkBandwidthGbpsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Min", self.min);
+        put(&mut m, "Max", self.max);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NetworkCardInfo {
+    pub network_card_index: Option<i32>,
+    pub network_performance: Option<String>,
+    pub maximum_network_interfaces: Option<i32>,
+    pub additional_flexible_network_interfaces: Option<i32>,
+    pub baseline_bandwidth_in_gbps: Option<f64>,
+    pub peak_bandwidth_in_gbps: Option<f64>,
+    pub default_ena_queue_count_per_interface: Option<i32>,
+    pub maximum_ena_queue_count: Option<i32>,
+    pub maximum_ena_queue_count_per_interface: Option<i32>,
+    pub interface_types: Option<Vec<String>>,
+}
+
+impl FromValue for NetworkCardInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            network_card_index: take(&mut m, "NetworkCardIndex")?,
+            network_performance: take(&mut m, "NetworkPerformance")?,
+            maximum_network_interfaces: take(&mut m, "MaximumNetworkInterfaces")?,
+            additional_flexible_network_interfaces: take(&mut m, "AdditionalFlexibleNetworkInterfaces")?,
+            baseline_bandwidth_in_gbps: take(&mut m, "BaselineBandwidthInGbps")?,
+            peak_bandwidth_in_gbps: take(&mut m, "PeakBandwidthInGbps")?,
+            default_ena_queue_count_per_interface: take(&mut m, "DefaultEnaQueueCountPerInterface")?,
+            maximum_ena_queue_count: take(&mut m, "MaximumEnaQueueCount")?,
+            maximum_ena_queue_count_per_interface: take(&mut m, "MaximumEnaQueueCountPerInterface")?,
+            interface_types: take(&mut m, "InterfaceTypes")?,
+        })
+    }
+}
+
+impl ToValue for NetworkCardInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "NetworkCardIndex", self.network_card_index);
+        put(&mut m, "NetworkPerformance", self.network_performance);
+        put(&mut m, "MaximumNetworkInterfaces", self.maximum_network_interfaces);
+        put(&mut m, "AdditionalFlexibleNetworkInterfaces", self.additional_flexible_network_interfaces);
+        put(&mut m, "BaselineBandwidthInGbps", self.baseline_bandwidth_in_gbps);
+        put(&mut m, "PeakBandwidthInGbps", self.peak_bandwidth_in_gbps);
+        put(&mut m, "DefaultEnaQueueCountPerInterface", self.default_ena_queue_count_per_interface);
+        put(&mut m, "MaximumEnaQueueCount", self.maximum_ena_queue_count);
+        put(&mut m, "MaximumEnaQueueCountPerInterface", self.maximum_ena_queue_count_per_interface);
+        put(&mut m, "InterfaceTypes", self.interface_types);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NetworkInfo {
+    pub network_performance: Option<String>,
+    pub maximum_network_interfaces: Option<i32>,
+    pub maximum_network_cards: Option<i32>,
+    pub default_network_card_index: Option<i32>,
+    pub network_cards: Option<Vec<NetworkCardInfo>>,
+    pub ipv4_addresses_per_interface: Option<i32>,
+    pub ipv6_addresses_per_interface: Option<i32>,
+    pub ipv6_supported: Option<bool>,
+    pub ena_support: Option<String>,
+    pub efa_supported: Option<bool>,
+    pub efa_info: Option<EfaInfo>,
+    pub encryption_in_transit_supported: Option<bool>,
+    pub ena_srd_supported: Option<bool>,
+    pub bandwidth_weightings: Option<Vec<String>>,
+    pub flexible_ena_queues_support: Option<String>,
+    pub connection_tracking_configuration: Option<DefaultConnectionTrackingConfiguration>,
+    pub secondary_network_supported: Option<bool>,
+    pub maximum_secondary_network_interfaces: Option<i32>,
+    pub ipv4_addresses_per_secondary_interface: Option<i32>,
+}
+
+impl FromValue for NetworkInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            network_performance: take(&mut m, "NetworkPerformance")?,
+            maximum_network_interfaces: take(&mut m, "MaximumNetworkInterfaces")?,
+            maximum_network_cards: take(&mut m, "MaximumNetworkCards")?,
+            default_network_card_index: take(&mut m, "DefaultNetworkCardIndex")?,
+            network_cards: take(&mut m, "NetworkCards")?,
+            ipv4_addresses_per_interface: take(&mut m, "Ipv4AddressesPerInterface")?,
+            ipv6_addresses_per_interface: take(&mut m, "Ipv6AddressesPerInterface")?,
+            ipv6_supported: take(&mut m, "Ipv6Supported")?,
+            ena_support: take(&mut m, "EnaSupport")?,
+            efa_supported: take(&mut m, "EfaSupported")?,
+            efa_info: take(&mut m, "EfaInfo")?,
+            encryption_in_transit_supported: take(&mut m, "EncryptionInTransitSupported")?,
+            ena_srd_supported: take(&mut m, "EnaSrdSupported")?,
+            bandwidth_weightings: take(&mut m, "BandwidthWeightings")?,
+            flexible_ena_queues_support: take(&mut m, "FlexibleEnaQueuesSupport")?,
+            connection_tracking_configuration: take(&mut m, "ConnectionTrackingConfiguration")?,
+            secondary_network_supported: take(&mut m, "SecondaryNetworkSupported")?,
+            maximum_secondary_network_interfaces: take(&mut m, "MaximumSecondaryNetworkInterfaces")?,
+            ipv4_addresses_per_secondary_interface: take(&mut m, "Ipv4AddressesPerSecondaryInterface")?,
+        })
+    }
+}
+
+impl ToValue for NetworkInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "NetworkPerformance", self.network_performance);
+        put(&mut m, "MaximumNetworkInterfaces", self.maximum_network_interfaces);
+        put(&mut m, "MaximumNetworkCards", self.maximum_network_cards);
+        put(&mut m, "DefaultNetworkCardIndex", self.default_network_card_index);
+        put(&mut m, "NetworkCards", self.network_cards);
+        put(&mut m, "Ipv4AddressesPerInterface", self.ipv4_addresses_per_interface);
+        put(&mut m, "Ipv6AddressesPerInterface", self.ipv6_addresses_per_interface);
+        put(&mut m, "Ipv6Supported", self.ipv6_supported);
+        put(&mut m, "EnaSupport", self.ena_support);
+        put(&mut m, "EfaSupported", self.efa_supported);
+        put(&mut m, "EfaInfo", self.efa_info);
+        put(&mut m, "EncryptionInTransitSupported", self.encryption_in_transit_supported);
+        put(&mut m, "EnaSrdSupported", self.ena_srd_supported);
+        put(&mut m, "BandwidthWeightings", self.bandwidth_weightings);
+        put(&mut m, "FlexibleEnaQueuesSupport", self.flexible_ena_queues_support);
+        put(&mut m, "ConnectionTrackingConfiguration", self.connection_tracking_configuration);
+        put(&mut m, "SecondaryNetworkSupported", self.secondary_network_supported);
+        put(&mut m, "MaximumSecondaryNetworkInterfaces", self.maximum_secondary_network_interfaces);
+        put(&mut m, "Ipv4AddressesPerSecondaryInterface", self.ipv4_addresses_per_secondary_interface);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct NetworkInterface {
     pub association: Option<NetworkInterfaceAssociation>,
     pub attachment: Option<NetworkInterfaceAttachment>,
@@ -9938,6 +14499,56 @@ impl ToValue for NetworkInterfaceAttachmentChanges {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct NetworkInterfaceCount {
+    pub min: Option<i32>,
+    pub max: Option<i32>,
+}
+
+impl FromValue for NetworkInterfaceCount {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            min: take(&mut m, "Min")?,
+            max: take(&mut m, "Max")?,
+        })
+    }
+}
+
+impl ToValue for NetworkInterfaceCount {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Min", self.min);
+        put(&mut m, "Max", self.max);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NetworkInterfaceCountRequest {
+    pub min: Option<i32>,
+    pub max: Option<i32>,
+}
+
+impl FromValue for NetworkInterfaceCountRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            min: take(&mut m, "Min")?,
+            max: take(&mut m, "Max")?,
+        })
+    }
+}
+
+impl ToValue for NetworkInterfaceCountRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Min", self.min);
+        put(&mut m, "Max", self.max);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct NetworkInterfaceIpv6Address {
     pub ipv6_address: Option<String>,
     pub public_ipv6_dns_name: Option<String>,
@@ -9997,6 +14608,109 @@ impl ToValue for NetworkInterfacePrivateIpAddress {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct NeuronDeviceCoreInfo {
+    pub count: Option<i32>,
+    pub version: Option<i32>,
+}
+
+impl FromValue for NeuronDeviceCoreInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            count: take(&mut m, "Count")?,
+            version: take(&mut m, "Version")?,
+        })
+    }
+}
+
+impl ToValue for NeuronDeviceCoreInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Count", self.count);
+        put(&mut m, "Version", self.version);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NeuronDeviceInfo {
+    pub count: Option<i32>,
+    pub name: Option<String>,
+    pub core_info: Option<NeuronDeviceCoreInfo>,
+    pub memory_info: Option<NeuronDeviceMemoryInfo>,
+}
+
+impl FromValue for NeuronDeviceInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            count: take(&mut m, "Count")?,
+            name: take(&mut m, "Name")?,
+            core_info: take(&mut m, "CoreInfo")?,
+            memory_info: take(&mut m, "MemoryInfo")?,
+        })
+    }
+}
+
+impl ToValue for NeuronDeviceInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Count", self.count);
+        put(&mut m, "Name", self.name);
+        put(&mut m, "CoreInfo", self.core_info);
+        put(&mut m, "MemoryInfo", self.memory_info);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NeuronDeviceMemoryInfo {
+    pub size_in_mi_b: Option<i32>,
+}
+
+impl FromValue for NeuronDeviceMemoryInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            size_in_mi_b: take(&mut m, "SizeInMiB")?,
+        })
+    }
+}
+
+impl ToValue for NeuronDeviceMemoryInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "SizeInMiB", self.size_in_mi_b);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NeuronInfo {
+    pub neuron_devices: Option<Vec<NeuronDeviceInfo>>,
+    pub total_neuron_device_memory_in_mi_b: Option<i32>,
+}
+
+impl FromValue for NeuronInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            neuron_devices: take(&mut m, "NeuronDevices")?,
+            total_neuron_device_memory_in_mi_b: take(&mut m, "TotalNeuronDeviceMemoryInMiB")?,
+        })
+    }
+}
+
+impl ToValue for NeuronInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "NeuronDevices", self.neuron_devices);
+        put(&mut m, "TotalNeuronDeviceMemoryInMiB", self.total_neuron_device_memory_in_mi_b);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct NewDhcpConfiguration {
     pub key: Option<String>,
     pub values: Option<Vec<String>>,
@@ -10017,6 +14731,28 @@ impl ToValue for NewDhcpConfiguration {
         let mut m = BTreeMap::new();
         put(&mut m, "Key", self.key);
         put(&mut m, "Values", self.values);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NitroTpmInfo {
+    pub supported_versions: Option<Vec<String>>,
+}
+
+impl FromValue for NitroTpmInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            supported_versions: take(&mut m, "SupportedVersions")?,
+        })
+    }
+}
+
+impl ToValue for NitroTpmInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "SupportedVersions", self.supported_versions);
         Value::Map(m)
     }
 }
@@ -10165,6 +14901,50 @@ impl ToValue for PeeringConnectionOptionsRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct PerformanceFactorReference {
+    pub instance_family: Option<String>,
+}
+
+impl FromValue for PerformanceFactorReference {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            instance_family: take(&mut m, "InstanceFamily")?,
+        })
+    }
+}
+
+impl ToValue for PerformanceFactorReference {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "InstanceFamily", self.instance_family);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PerformanceFactorReferenceRequest {
+    pub instance_family: Option<String>,
+}
+
+impl FromValue for PerformanceFactorReferenceRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            instance_family: take(&mut m, "InstanceFamily")?,
+        })
+    }
+}
+
+impl ToValue for PerformanceFactorReferenceRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "InstanceFamily", self.instance_family);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct PerformanceStatusSummary {
     pub status: Option<String>,
     pub impaired_since: Option<Timestamp>,
@@ -10237,6 +15017,28 @@ impl ToValue for Placement {
         put(&mut m, "HostResourceGroupArn", self.host_resource_group_arn);
         put(&mut m, "GroupId", self.group_id);
         put(&mut m, "AvailabilityZone", self.availability_zone);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PlacementGroupInfo {
+    pub supported_strategies: Option<Vec<String>>,
+}
+
+impl FromValue for PlacementGroupInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            supported_strategies: take(&mut m, "SupportedStrategies")?,
+        })
+    }
+}
+
+impl ToValue for PlacementGroupInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "SupportedStrategies", self.supported_strategies);
         Value::Map(m)
     }
 }
@@ -10471,6 +15273,37 @@ impl ToValue for PrivateIpAddressSpecification {
         let mut m = BTreeMap::new();
         put(&mut m, "Primary", self.primary);
         put(&mut m, "PrivateIpAddress", self.private_ip_address);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProcessorInfo {
+    pub supported_architectures: Option<Vec<String>>,
+    pub sustained_clock_speed_in_ghz: Option<f64>,
+    pub supported_features: Option<Vec<String>>,
+    pub manufacturer: Option<String>,
+}
+
+impl FromValue for ProcessorInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            supported_architectures: take(&mut m, "SupportedArchitectures")?,
+            sustained_clock_speed_in_ghz: take(&mut m, "SustainedClockSpeedInGhz")?,
+            supported_features: take(&mut m, "SupportedFeatures")?,
+            manufacturer: take(&mut m, "Manufacturer")?,
+        })
+    }
+}
+
+impl ToValue for ProcessorInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "SupportedArchitectures", self.supported_architectures);
+        put(&mut m, "SustainedClockSpeedInGhz", self.sustained_clock_speed_in_ghz);
+        put(&mut m, "SupportedFeatures", self.supported_features);
+        put(&mut m, "Manufacturer", self.manufacturer);
         Value::Map(m)
     }
 }
@@ -10723,6 +15556,101 @@ impl ToValue for RegionGeography {
     fn to_value(self) -> Value {
         let mut m = BTreeMap::new();
         put(&mut m, "Name", self.name);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RegisterImageRequest {
+    pub image_location: Option<String>,
+    pub billing_products: Option<Vec<String>>,
+    pub boot_mode: Option<String>,
+    pub tpm_support: Option<String>,
+    pub uefi_data: Option<String>,
+    pub imds_support: Option<String>,
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    pub dry_run: Option<bool>,
+    pub name: String,
+    pub description: Option<String>,
+    pub architecture: Option<String>,
+    pub kernel_id: Option<String>,
+    pub ramdisk_id: Option<String>,
+    pub root_device_name: Option<String>,
+    pub block_device_mappings: Option<Vec<BlockDeviceMapping>>,
+    pub virtualization_type: Option<String>,
+    pub sriov_net_support: Option<String>,
+    pub ena_support: Option<bool>,
+}
+
+impl FromValue for RegisterImageRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            image_location: take(&mut m, "ImageLocation")?,
+            billing_products: take(&mut m, "BillingProducts")?,
+            boot_mode: take(&mut m, "BootMode")?,
+            tpm_support: take(&mut m, "TpmSupport")?,
+            uefi_data: take(&mut m, "UefiData")?,
+            imds_support: take(&mut m, "ImdsSupport")?,
+            tag_specifications: take(&mut m, "TagSpecifications")?,
+            dry_run: take(&mut m, "DryRun")?,
+            name: required(&mut m, "Name")?,
+            description: take(&mut m, "Description")?,
+            architecture: take(&mut m, "Architecture")?,
+            kernel_id: take(&mut m, "KernelId")?,
+            ramdisk_id: take(&mut m, "RamdiskId")?,
+            root_device_name: take(&mut m, "RootDeviceName")?,
+            block_device_mappings: take(&mut m, "BlockDeviceMappings")?,
+            virtualization_type: take(&mut m, "VirtualizationType")?,
+            sriov_net_support: take(&mut m, "SriovNetSupport")?,
+            ena_support: take(&mut m, "EnaSupport")?,
+        })
+    }
+}
+
+impl ToValue for RegisterImageRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "ImageLocation", self.image_location);
+        put(&mut m, "BillingProducts", self.billing_products);
+        put(&mut m, "BootMode", self.boot_mode);
+        put(&mut m, "TpmSupport", self.tpm_support);
+        put(&mut m, "UefiData", self.uefi_data);
+        put(&mut m, "ImdsSupport", self.imds_support);
+        put(&mut m, "TagSpecifications", self.tag_specifications);
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "Name", Some(self.name));
+        put(&mut m, "Description", self.description);
+        put(&mut m, "Architecture", self.architecture);
+        put(&mut m, "KernelId", self.kernel_id);
+        put(&mut m, "RamdiskId", self.ramdisk_id);
+        put(&mut m, "RootDeviceName", self.root_device_name);
+        put(&mut m, "BlockDeviceMappings", self.block_device_mappings);
+        put(&mut m, "VirtualizationType", self.virtualization_type);
+        put(&mut m, "SriovNetSupport", self.sriov_net_support);
+        put(&mut m, "EnaSupport", self.ena_support);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RegisterImageResult {
+    pub image_id: Option<String>,
+}
+
+impl FromValue for RegisterImageResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            image_id: take(&mut m, "ImageId")?,
+        })
+    }
+}
+
+impl ToValue for RegisterImageResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "ImageId", self.image_id);
         Value::Map(m)
     }
 }
@@ -11053,6 +15981,127 @@ impl ToValue for ReplaceRouteTableAssociationResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct RequestLaunchTemplateData {
+    pub kernel_id: Option<String>,
+    pub ebs_optimized: Option<bool>,
+    pub iam_instance_profile: Option<LaunchTemplateIamInstanceProfileSpecificationRequest>,
+    pub block_device_mappings: Option<Vec<LaunchTemplateBlockDeviceMappingRequest>>,
+    pub network_interfaces: Option<Vec<LaunchTemplateInstanceNetworkInterfaceSpecificationRequest>>,
+    pub image_id: Option<String>,
+    pub instance_type: Option<String>,
+    pub key_name: Option<String>,
+    pub monitoring: Option<LaunchTemplatesMonitoringRequest>,
+    pub placement: Option<LaunchTemplatePlacementRequest>,
+    pub ram_disk_id: Option<String>,
+    pub disable_api_termination: Option<bool>,
+    pub instance_initiated_shutdown_behavior: Option<String>,
+    pub user_data: Option<String>,
+    pub tag_specifications: Option<Vec<LaunchTemplateTagSpecificationRequest>>,
+    pub elastic_gpu_specifications: Option<Vec<ElasticGpuSpecification>>,
+    pub elastic_inference_accelerators: Option<Vec<LaunchTemplateElasticInferenceAccelerator>>,
+    pub security_group_ids: Option<Vec<String>>,
+    pub security_groups: Option<Vec<String>>,
+    pub instance_market_options: Option<LaunchTemplateInstanceMarketOptionsRequest>,
+    pub credit_specification: Option<CreditSpecificationRequest>,
+    pub cpu_options: Option<LaunchTemplateCpuOptionsRequest>,
+    pub capacity_reservation_specification: Option<LaunchTemplateCapacityReservationSpecificationRequest>,
+    pub license_specifications: Option<Vec<LaunchTemplateLicenseConfigurationRequest>>,
+    pub hibernation_options: Option<LaunchTemplateHibernationOptionsRequest>,
+    pub metadata_options: Option<LaunchTemplateInstanceMetadataOptionsRequest>,
+    pub enclave_options: Option<LaunchTemplateEnclaveOptionsRequest>,
+    pub instance_requirements: Option<InstanceRequirementsRequest>,
+    pub private_dns_name_options: Option<LaunchTemplatePrivateDnsNameOptionsRequest>,
+    pub maintenance_options: Option<LaunchTemplateInstanceMaintenanceOptionsRequest>,
+    pub disable_api_stop: Option<bool>,
+    pub operator: Option<OperatorRequest>,
+    pub network_performance_options: Option<LaunchTemplateNetworkPerformanceOptionsRequest>,
+    pub secondary_interfaces: Option<Vec<LaunchTemplateInstanceSecondaryInterfaceSpecificationRequest>>,
+}
+
+impl FromValue for RequestLaunchTemplateData {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            kernel_id: take(&mut m, "KernelId")?,
+            ebs_optimized: take(&mut m, "EbsOptimized")?,
+            iam_instance_profile: take(&mut m, "IamInstanceProfile")?,
+            block_device_mappings: take(&mut m, "BlockDeviceMappings")?,
+            network_interfaces: take(&mut m, "NetworkInterfaces")?,
+            image_id: take(&mut m, "ImageId")?,
+            instance_type: take(&mut m, "InstanceType")?,
+            key_name: take(&mut m, "KeyName")?,
+            monitoring: take(&mut m, "Monitoring")?,
+            placement: take(&mut m, "Placement")?,
+            ram_disk_id: take(&mut m, "RamDiskId")?,
+            disable_api_termination: take(&mut m, "DisableApiTermination")?,
+            instance_initiated_shutdown_behavior: take(&mut m, "InstanceInitiatedShutdownBehavior")?,
+            user_data: take(&mut m, "UserData")?,
+            tag_specifications: take(&mut m, "TagSpecifications")?,
+            elastic_gpu_specifications: take(&mut m, "ElasticGpuSpecifications")?,
+            elastic_inference_accelerators: take(&mut m, "ElasticInferenceAccelerators")?,
+            security_group_ids: take(&mut m, "SecurityGroupIds")?,
+            security_groups: take(&mut m, "SecurityGroups")?,
+            instance_market_options: take(&mut m, "InstanceMarketOptions")?,
+            credit_specification: take(&mut m, "CreditSpecification")?,
+            cpu_options: take(&mut m, "CpuOptions")?,
+            capacity_reservation_specification: take(&mut m, "CapacityReservationSpecification")?,
+            license_specifications: take(&mut m, "LicenseSpecifications")?,
+            hibernation_options: take(&mut m, "HibernationOptions")?,
+            metadata_options: take(&mut m, "MetadataOptions")?,
+            enclave_options: take(&mut m, "EnclaveOptions")?,
+            instance_requirements: take(&mut m, "InstanceRequirements")?,
+            private_dns_name_options: take(&mut m, "PrivateDnsNameOptions")?,
+            maintenance_options: take(&mut m, "MaintenanceOptions")?,
+            disable_api_stop: take(&mut m, "DisableApiStop")?,
+            operator: take(&mut m, "Operator")?,
+            network_performance_options: take(&mut m, "NetworkPerformanceOptions")?,
+            secondary_interfaces: take(&mut m, "SecondaryInterfaces")?,
+        })
+    }
+}
+
+impl ToValue for RequestLaunchTemplateData {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "KernelId", self.kernel_id);
+        put(&mut m, "EbsOptimized", self.ebs_optimized);
+        put(&mut m, "IamInstanceProfile", self.iam_instance_profile);
+        put(&mut m, "BlockDeviceMappings", self.block_device_mappings);
+        put(&mut m, "NetworkInterfaces", self.network_interfaces);
+        put(&mut m, "ImageId", self.image_id);
+        put(&mut m, "InstanceType", self.instance_type);
+        put(&mut m, "KeyName", self.key_name);
+        put(&mut m, "Monitoring", self.monitoring);
+        put(&mut m, "Placement", self.placement);
+        put(&mut m, "RamDiskId", self.ram_disk_id);
+        put(&mut m, "DisableApiTermination", self.disable_api_termination);
+        put(&mut m, "InstanceInitiatedShutdownBehavior", self.instance_initiated_shutdown_behavior);
+        put(&mut m, "UserData", self.user_data);
+        put(&mut m, "TagSpecifications", self.tag_specifications);
+        put(&mut m, "ElasticGpuSpecifications", self.elastic_gpu_specifications);
+        put(&mut m, "ElasticInferenceAccelerators", self.elastic_inference_accelerators);
+        put(&mut m, "SecurityGroupIds", self.security_group_ids);
+        put(&mut m, "SecurityGroups", self.security_groups);
+        put(&mut m, "InstanceMarketOptions", self.instance_market_options);
+        put(&mut m, "CreditSpecification", self.credit_specification);
+        put(&mut m, "CpuOptions", self.cpu_options);
+        put(&mut m, "CapacityReservationSpecification", self.capacity_reservation_specification);
+        put(&mut m, "LicenseSpecifications", self.license_specifications);
+        put(&mut m, "HibernationOptions", self.hibernation_options);
+        put(&mut m, "MetadataOptions", self.metadata_options);
+        put(&mut m, "EnclaveOptions", self.enclave_options);
+        put(&mut m, "InstanceRequirements", self.instance_requirements);
+        put(&mut m, "PrivateDnsNameOptions", self.private_dns_name_options);
+        put(&mut m, "MaintenanceOptions", self.maintenance_options);
+        put(&mut m, "DisableApiStop", self.disable_api_stop);
+        put(&mut m, "Operator", self.operator);
+        put(&mut m, "NetworkPerformanceOptions", self.network_performance_options);
+        put(&mut m, "SecondaryInterfaces", self.secondary_interfaces);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Reservation {
     pub reservation_id: Option<String>,
     pub owner_id: Option<String>,
@@ -11087,6 +16136,34 @@ impl ToValue for Reservation {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct ResetImageAttributeRequest {
+    pub attribute: String,
+    pub image_id: String,
+    pub dry_run: Option<bool>,
+}
+
+impl FromValue for ResetImageAttributeRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            attribute: required(&mut m, "Attribute")?,
+            image_id: required(&mut m, "ImageId")?,
+            dry_run: take(&mut m, "DryRun")?,
+        })
+    }
+}
+
+impl ToValue for ResetImageAttributeRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Attribute", Some(self.attribute));
+        put(&mut m, "ImageId", Some(self.image_id));
+        put(&mut m, "DryRun", self.dry_run);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ResetInstanceAttributeRequest {
     pub dry_run: Option<bool>,
     pub instance_id: String,
@@ -11110,6 +16187,152 @@ impl ToValue for ResetInstanceAttributeRequest {
         put(&mut m, "DryRun", self.dry_run);
         put(&mut m, "InstanceId", Some(self.instance_id));
         put(&mut m, "Attribute", Some(self.attribute));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ResponseError {
+    pub code: Option<String>,
+    pub message: Option<String>,
+}
+
+impl FromValue for ResponseError {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            code: take(&mut m, "Code")?,
+            message: take(&mut m, "Message")?,
+        })
+    }
+}
+
+impl ToValue for ResponseError {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Code", self.code);
+        put(&mut m, "Message", self.message);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ResponseLaunchTemplateData {
+    pub kernel_id: Option<String>,
+    pub ebs_optimized: Option<bool>,
+    pub iam_instance_profile: Option<LaunchTemplateIamInstanceProfileSpecification>,
+    pub block_device_mappings: Option<Vec<LaunchTemplateBlockDeviceMapping>>,
+    pub network_interfaces: Option<Vec<LaunchTemplateInstanceNetworkInterfaceSpecification>>,
+    pub image_id: Option<String>,
+    pub instance_type: Option<String>,
+    pub key_name: Option<String>,
+    pub monitoring: Option<LaunchTemplatesMonitoring>,
+    pub placement: Option<LaunchTemplatePlacement>,
+    pub ram_disk_id: Option<String>,
+    pub disable_api_termination: Option<bool>,
+    pub instance_initiated_shutdown_behavior: Option<String>,
+    pub user_data: Option<String>,
+    pub tag_specifications: Option<Vec<LaunchTemplateTagSpecification>>,
+    pub elastic_gpu_specifications: Option<Vec<ElasticGpuSpecificationResponse>>,
+    pub elastic_inference_accelerators: Option<Vec<LaunchTemplateElasticInferenceAcceleratorResponse>>,
+    pub security_group_ids: Option<Vec<String>>,
+    pub security_groups: Option<Vec<String>>,
+    pub instance_market_options: Option<LaunchTemplateInstanceMarketOptions>,
+    pub credit_specification: Option<CreditSpecification>,
+    pub cpu_options: Option<LaunchTemplateCpuOptions>,
+    pub capacity_reservation_specification: Option<LaunchTemplateCapacityReservationSpecificationResponse>,
+    pub license_specifications: Option<Vec<LaunchTemplateLicenseConfiguration>>,
+    pub hibernation_options: Option<LaunchTemplateHibernationOptions>,
+    pub metadata_options: Option<LaunchTemplateInstanceMetadataOptions>,
+    pub enclave_options: Option<LaunchTemplateEnclaveOptions>,
+    pub instance_requirements: Option<InstanceRequirements>,
+    pub private_dns_name_options: Option<LaunchTemplatePrivateDnsNameOptions>,
+    pub maintenance_options: Option<LaunchTemplateInstanceMaintenanceOptions>,
+    pub disable_api_stop: Option<bool>,
+    pub operator: Option<OperatorResponse>,
+    pub network_performance_options: Option<LaunchTemplateNetworkPerformanceOptions>,
+    pub secondary_interfaces: Option<Vec<LaunchTemplateInstanceSecondaryInterfaceSpecification>>,
+}
+
+impl FromValue for ResponseLaunchTemplateData {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            kernel_id: take(&mut m, "KernelId")?,
+            ebs_optimized: take(&mut m, "EbsOptimized")?,
+            iam_instance_profile: take(&mut m, "IamInstanceProfile")?,
+            block_device_mappings: take(&mut m, "BlockDeviceMappings")?,
+            network_interfaces: take(&mut m, "NetworkInterfaces")?,
+            image_id: take(&mut m, "ImageId")?,
+            instance_type: take(&mut m, "InstanceType")?,
+            key_name: take(&mut m, "KeyName")?,
+            monitoring: take(&mut m, "Monitoring")?,
+            placement: take(&mut m, "Placement")?,
+            ram_disk_id: take(&mut m, "RamDiskId")?,
+            disable_api_termination: take(&mut m, "DisableApiTermination")?,
+            instance_initiated_shutdown_behavior: take(&mut m, "InstanceInitiatedShutdownBehavior")?,
+            user_data: take(&mut m, "UserData")?,
+            tag_specifications: take(&mut m, "TagSpecifications")?,
+            elastic_gpu_specifications: take(&mut m, "ElasticGpuSpecifications")?,
+            elastic_inference_accelerators: take(&mut m, "ElasticInferenceAccelerators")?,
+            security_group_ids: take(&mut m, "SecurityGroupIds")?,
+            security_groups: take(&mut m, "SecurityGroups")?,
+            instance_market_options: take(&mut m, "InstanceMarketOptions")?,
+            credit_specification: take(&mut m, "CreditSpecification")?,
+            cpu_options: take(&mut m, "CpuOptions")?,
+            capacity_reservation_specification: take(&mut m, "CapacityReservationSpecification")?,
+            license_specifications: take(&mut m, "LicenseSpecifications")?,
+            hibernation_options: take(&mut m, "HibernationOptions")?,
+            metadata_options: take(&mut m, "MetadataOptions")?,
+            enclave_options: take(&mut m, "EnclaveOptions")?,
+            instance_requirements: take(&mut m, "InstanceRequirements")?,
+            private_dns_name_options: take(&mut m, "PrivateDnsNameOptions")?,
+            maintenance_options: take(&mut m, "MaintenanceOptions")?,
+            disable_api_stop: take(&mut m, "DisableApiStop")?,
+            operator: take(&mut m, "Operator")?,
+            network_performance_options: take(&mut m, "NetworkPerformanceOptions")?,
+            secondary_interfaces: take(&mut m, "SecondaryInterfaces")?,
+        })
+    }
+}
+
+impl ToValue for ResponseLaunchTemplateData {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "KernelId", self.kernel_id);
+        put(&mut m, "EbsOptimized", self.ebs_optimized);
+        put(&mut m, "IamInstanceProfile", self.iam_instance_profile);
+        put(&mut m, "BlockDeviceMappings", self.block_device_mappings);
+        put(&mut m, "NetworkInterfaces", self.network_interfaces);
+        put(&mut m, "ImageId", self.image_id);
+        put(&mut m, "InstanceType", self.instance_type);
+        put(&mut m, "KeyName", self.key_name);
+        put(&mut m, "Monitoring", self.monitoring);
+        put(&mut m, "Placement", self.placement);
+        put(&mut m, "RamDiskId", self.ram_disk_id);
+        put(&mut m, "DisableApiTermination", self.disable_api_termination);
+        put(&mut m, "InstanceInitiatedShutdownBehavior", self.instance_initiated_shutdown_behavior);
+        put(&mut m, "UserData", self.user_data);
+        put(&mut m, "TagSpecifications", self.tag_specifications);
+        put(&mut m, "ElasticGpuSpecifications", self.elastic_gpu_specifications);
+        put(&mut m, "ElasticInferenceAccelerators", self.elastic_inference_accelerators);
+        put(&mut m, "SecurityGroupIds", self.security_group_ids);
+        put(&mut m, "SecurityGroups", self.security_groups);
+        put(&mut m, "InstanceMarketOptions", self.instance_market_options);
+        put(&mut m, "CreditSpecification", self.credit_specification);
+        put(&mut m, "CpuOptions", self.cpu_options);
+        put(&mut m, "CapacityReservationSpecification", self.capacity_reservation_specification);
+        put(&mut m, "LicenseSpecifications", self.license_specifications);
+        put(&mut m, "HibernationOptions", self.hibernation_options);
+        put(&mut m, "MetadataOptions", self.metadata_options);
+        put(&mut m, "EnclaveOptions", self.enclave_options);
+        put(&mut m, "InstanceRequirements", self.instance_requirements);
+        put(&mut m, "PrivateDnsNameOptions", self.private_dns_name_options);
+        put(&mut m, "MaintenanceOptions", self.maintenance_options);
+        put(&mut m, "DisableApiStop", self.disable_api_stop);
+        put(&mut m, "Operator", self.operator);
+        put(&mut m, "NetworkPerformanceOptions", self.network_performance_options);
+        put(&mut m, "SecondaryInterfaces", self.secondary_interfaces);
         Value::Map(m)
     }
 }
@@ -11673,6 +16896,90 @@ impl ToValue for RunInstancesRequest {
         put(&mut m, "NetworkInterfaces", self.network_interfaces);
         put(&mut m, "IamInstanceProfile", self.iam_instance_profile);
         put(&mut m, "EbsOptimized", self.ebs_optimized);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ScanResults {
+    pub highest_finding_severity_label: Option<String>,
+    pub finding_scan_date: Option<Timestamp>,
+    pub informational_fix_available_since: Option<Timestamp>,
+    pub low_fix_available_since: Option<Timestamp>,
+    pub medium_fix_available_since: Option<Timestamp>,
+    pub high_fix_available_since: Option<Timestamp>,
+    pub critical_fix_available_since: Option<Timestamp>,
+}
+
+impl FromValue for ScanResults {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            highest_finding_severity_label: take(&mut m, "HighestFindingSeverityLabel")?,
+            finding_scan_date: take(&mut m, "FindingScanDate")?,
+            informational_fix_available_since: take(&mut m, "InformationalFixAvailableSince")?,
+            low_fix_available_since: take(&mut m, "LowFixAvailableSince")?,
+            medium_fix_available_since: take(&mut m, "MediumFixAvailableSince")?,
+            high_fix_available_since: take(&mut m, "HighFixAvailableSince")?,
+            critical_fix_available_since: take(&mut m, "CriticalFixAvailableSince")?,
+        })
+    }
+}
+
+impl ToValue for ScanResults {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "HighestFindingSeverityLabel", self.highest_finding_severity_label);
+        put(&mut m, "FindingScanDate", self.finding_scan_date);
+        put(&mut m, "InformationalFixAvailableSince", self.informational_fix_available_since);
+        put(&mut m, "LowFixAvailableSince", self.low_fix_available_since);
+        put(&mut m, "MediumFixAvailableSince", self.medium_fix_available_since);
+        put(&mut m, "HighFixAvailableSince", self.high_fix_available_since);
+        put(&mut m, "CriticalFixAvailableSince", self.critical_fix_available_since);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SecondaryInterfacePrivateIpAddressSpecification {
+    pub private_ip_address: Option<String>,
+}
+
+impl FromValue for SecondaryInterfacePrivateIpAddressSpecification {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            private_ip_address: take(&mut m, "PrivateIpAddress")?,
+        })
+    }
+}
+
+impl ToValue for SecondaryInterfacePrivateIpAddressSpecification {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "PrivateIpAddress", self.private_ip_address);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SecondaryInterfacePrivateIpAddressSpecificationRequest {
+    pub private_ip_address: Option<String>,
+}
+
+impl FromValue for SecondaryInterfacePrivateIpAddressSpecificationRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            private_ip_address: take(&mut m, "PrivateIpAddress")?,
+        })
+    }
+}
+
+impl ToValue for SecondaryInterfacePrivateIpAddressSpecificationRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "PrivateIpAddress", self.private_ip_address);
         Value::Map(m)
     }
 }
@@ -12564,6 +17871,56 @@ impl ToValue for TerminateInstancesResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct TotalLocalStorageGB {
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+impl FromValue for TotalLocalStorageGB {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            min: take(&mut m, "Min")?,
+            max: take(&mut m, "Max")?,
+        })
+    }
+}
+
+impl ToValue for TotalLocalStorageGB {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Min", self.min);
+        put(&mut m, "Max", self.max);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TotalLocalStorageGBRequest {
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+impl FromValue for TotalLocalStorageGBRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            min: take(&mut m, "Min")?,
+            max: take(&mut m, "Max")?,
+        })
+    }
+}
+
+impl ToValue for TotalLocalStorageGBRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Min", self.min);
+        put(&mut m, "Max", self.max);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct UnassignPrivateIpAddressesRequest {
     pub ipv4_prefixes: Option<Vec<String>>,
     pub network_interface_id: String,
@@ -12727,6 +18084,137 @@ impl ToValue for UserIdGroupPair {
         put(&mut m, "VpcId", self.vpc_id);
         put(&mut m, "VpcPeeringConnectionId", self.vpc_peering_connection_id);
         put(&mut m, "PeeringStatus", self.peering_status);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct VCpuCountRange {
+    pub min: Option<i32>,
+    pub max: Option<i32>,
+}
+
+impl FromValue for VCpuCountRange {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            min: take(&mut m, "Min")?,
+            max: take(&mut m, "Max")?,
+        })
+    }
+}
+
+impl ToValue for VCpuCountRange {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Min", self.min);
+        put(&mut m, "Max", self.max);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct VCpuCountRangeRequest {
+    pub min: i32,
+    pub max: Option<i32>,
+}
+
+impl FromValue for VCpuCountRangeRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            min: required(&mut m, "Min")?,
+            max: take(&mut m, "Max")?,
+        })
+    }
+}
+
+impl ToValue for VCpuCountRangeRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Min", Some(self.min));
+        put(&mut m, "Max", self.max);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct VCpuInfo {
+    pub default_v_cpus: Option<i32>,
+    pub default_cores: Option<i32>,
+    pub default_threads_per_core: Option<i32>,
+    pub valid_cores: Option<Vec<i32>>,
+    pub valid_threads_per_core: Option<Vec<i32>>,
+}
+
+impl FromValue for VCpuInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            default_v_cpus: take(&mut m, "DefaultVCpus")?,
+            default_cores: take(&mut m, "DefaultCores")?,
+            default_threads_per_core: take(&mut m, "DefaultThreadsPerCore")?,
+            valid_cores: take(&mut m, "ValidCores")?,
+            valid_threads_per_core: take(&mut m, "ValidThreadsPerCore")?,
+        })
+    }
+}
+
+impl ToValue for VCpuInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DefaultVCpus", self.default_v_cpus);
+        put(&mut m, "DefaultCores", self.default_cores);
+        put(&mut m, "DefaultThreadsPerCore", self.default_threads_per_core);
+        put(&mut m, "ValidCores", self.valid_cores);
+        put(&mut m, "ValidThreadsPerCore", self.valid_threads_per_core);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ValidationError {
+    pub code: Option<String>,
+    pub message: Option<String>,
+}
+
+impl FromValue for ValidationError {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            code: take(&mut m, "Code")?,
+            message: take(&mut m, "Message")?,
+        })
+    }
+}
+
+impl ToValue for ValidationError {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Code", self.code);
+        put(&mut m, "Message", self.message);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ValidationWarning {
+    pub errors: Option<Vec<ValidationError>>,
+}
+
+impl FromValue for ValidationWarning {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            errors: take(&mut m, "Errors")?,
+        })
+    }
+}
+
+impl ToValue for ValidationWarning {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Errors", self.errors);
         Value::Map(m)
     }
 }
@@ -13691,11 +19179,15 @@ pub trait Handlers: Send + Sync {
     fn attach_volume(&self, ctx: &RequestContext, input: AttachVolumeRequest) -> impl Future<Output = Result<VolumeAttachment, AwsError>> + Send;
     fn authorize_security_group_egress(&self, ctx: &RequestContext, input: AuthorizeSecurityGroupEgressRequest) -> impl Future<Output = Result<AuthorizeSecurityGroupEgressResult, AwsError>> + Send;
     fn authorize_security_group_ingress(&self, ctx: &RequestContext, input: AuthorizeSecurityGroupIngressRequest) -> impl Future<Output = Result<AuthorizeSecurityGroupIngressResult, AwsError>> + Send;
+    fn copy_image(&self, ctx: &RequestContext, input: CopyImageRequest) -> impl Future<Output = Result<CopyImageResult, AwsError>> + Send;
     fn copy_snapshot(&self, ctx: &RequestContext, input: CopySnapshotRequest) -> impl Future<Output = Result<CopySnapshotResult, AwsError>> + Send;
     fn create_dhcp_options(&self, ctx: &RequestContext, input: CreateDhcpOptionsRequest) -> impl Future<Output = Result<CreateDhcpOptionsResult, AwsError>> + Send;
     fn create_egress_only_internet_gateway(&self, ctx: &RequestContext, input: CreateEgressOnlyInternetGatewayRequest) -> impl Future<Output = Result<CreateEgressOnlyInternetGatewayResult, AwsError>> + Send;
     fn create_flow_logs(&self, ctx: &RequestContext, input: CreateFlowLogsRequest) -> impl Future<Output = Result<CreateFlowLogsResult, AwsError>> + Send;
     fn create_internet_gateway(&self, ctx: &RequestContext, input: CreateInternetGatewayRequest) -> impl Future<Output = Result<CreateInternetGatewayResult, AwsError>> + Send;
+    fn create_key_pair(&self, ctx: &RequestContext, input: CreateKeyPairRequest) -> impl Future<Output = Result<KeyPair, AwsError>> + Send;
+    fn create_launch_template(&self, ctx: &RequestContext, input: CreateLaunchTemplateRequest) -> impl Future<Output = Result<CreateLaunchTemplateResult, AwsError>> + Send;
+    fn create_launch_template_version(&self, ctx: &RequestContext, input: CreateLaunchTemplateVersionRequest) -> impl Future<Output = Result<CreateLaunchTemplateVersionResult, AwsError>> + Send;
     fn create_managed_prefix_list(&self, ctx: &RequestContext, input: CreateManagedPrefixListRequest) -> impl Future<Output = Result<CreateManagedPrefixListResult, AwsError>> + Send;
     fn create_nat_gateway(&self, ctx: &RequestContext, input: CreateNatGatewayRequest) -> impl Future<Output = Result<CreateNatGatewayResult, AwsError>> + Send;
     fn create_network_acl(&self, ctx: &RequestContext, input: CreateNetworkAclRequest) -> impl Future<Output = Result<CreateNetworkAclResult, AwsError>> + Send;
@@ -13715,6 +19207,9 @@ pub trait Handlers: Send + Sync {
     fn delete_egress_only_internet_gateway(&self, ctx: &RequestContext, input: DeleteEgressOnlyInternetGatewayRequest) -> impl Future<Output = Result<DeleteEgressOnlyInternetGatewayResult, AwsError>> + Send;
     fn delete_flow_logs(&self, ctx: &RequestContext, input: DeleteFlowLogsRequest) -> impl Future<Output = Result<DeleteFlowLogsResult, AwsError>> + Send;
     fn delete_internet_gateway(&self, ctx: &RequestContext, input: DeleteInternetGatewayRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn delete_key_pair(&self, ctx: &RequestContext, input: DeleteKeyPairRequest) -> impl Future<Output = Result<DeleteKeyPairResult, AwsError>> + Send;
+    fn delete_launch_template(&self, ctx: &RequestContext, input: DeleteLaunchTemplateRequest) -> impl Future<Output = Result<DeleteLaunchTemplateResult, AwsError>> + Send;
+    fn delete_launch_template_versions(&self, ctx: &RequestContext, input: DeleteLaunchTemplateVersionsRequest) -> impl Future<Output = Result<DeleteLaunchTemplateVersionsResult, AwsError>> + Send;
     fn delete_managed_prefix_list(&self, ctx: &RequestContext, input: DeleteManagedPrefixListRequest) -> impl Future<Output = Result<DeleteManagedPrefixListResult, AwsError>> + Send;
     fn delete_nat_gateway(&self, ctx: &RequestContext, input: DeleteNatGatewayRequest) -> impl Future<Output = Result<DeleteNatGatewayResult, AwsError>> + Send;
     fn delete_network_acl(&self, ctx: &RequestContext, input: DeleteNetworkAclRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
@@ -13730,6 +19225,7 @@ pub trait Handlers: Send + Sync {
     fn delete_vpc(&self, ctx: &RequestContext, input: DeleteVpcRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn delete_vpc_endpoints(&self, ctx: &RequestContext, input: DeleteVpcEndpointsRequest) -> impl Future<Output = Result<DeleteVpcEndpointsResult, AwsError>> + Send;
     fn delete_vpc_peering_connection(&self, ctx: &RequestContext, input: DeleteVpcPeeringConnectionRequest) -> impl Future<Output = Result<DeleteVpcPeeringConnectionResult, AwsError>> + Send;
+    fn deregister_image(&self, ctx: &RequestContext, input: DeregisterImageRequest) -> impl Future<Output = Result<DeregisterImageResult, AwsError>> + Send;
     fn describe_account_attributes(&self, ctx: &RequestContext, input: DescribeAccountAttributesRequest) -> impl Future<Output = Result<DescribeAccountAttributesResult, AwsError>> + Send;
     fn describe_addresses(&self, ctx: &RequestContext, input: DescribeAddressesRequest) -> impl Future<Output = Result<DescribeAddressesResult, AwsError>> + Send;
     fn describe_addresses_attribute(&self, ctx: &RequestContext, input: DescribeAddressesAttributeRequest) -> impl Future<Output = Result<DescribeAddressesAttributeResult, AwsError>> + Send;
@@ -13737,10 +19233,17 @@ pub trait Handlers: Send + Sync {
     fn describe_dhcp_options(&self, ctx: &RequestContext, input: DescribeDhcpOptionsRequest) -> impl Future<Output = Result<DescribeDhcpOptionsResult, AwsError>> + Send;
     fn describe_egress_only_internet_gateways(&self, ctx: &RequestContext, input: DescribeEgressOnlyInternetGatewaysRequest) -> impl Future<Output = Result<DescribeEgressOnlyInternetGatewaysResult, AwsError>> + Send;
     fn describe_flow_logs(&self, ctx: &RequestContext, input: DescribeFlowLogsRequest) -> impl Future<Output = Result<DescribeFlowLogsResult, AwsError>> + Send;
+    fn describe_image_attribute(&self, ctx: &RequestContext, input: DescribeImageAttributeRequest) -> impl Future<Output = Result<ImageAttribute, AwsError>> + Send;
+    fn describe_images(&self, ctx: &RequestContext, input: DescribeImagesRequest) -> impl Future<Output = Result<DescribeImagesResult, AwsError>> + Send;
     fn describe_instance_attribute(&self, ctx: &RequestContext, input: DescribeInstanceAttributeRequest) -> impl Future<Output = Result<InstanceAttribute, AwsError>> + Send;
     fn describe_instance_status(&self, ctx: &RequestContext, input: DescribeInstanceStatusRequest) -> impl Future<Output = Result<DescribeInstanceStatusResult, AwsError>> + Send;
+    fn describe_instance_type_offerings(&self, ctx: &RequestContext, input: DescribeInstanceTypeOfferingsRequest) -> impl Future<Output = Result<DescribeInstanceTypeOfferingsResult, AwsError>> + Send;
+    fn describe_instance_types(&self, ctx: &RequestContext, input: DescribeInstanceTypesRequest) -> impl Future<Output = Result<DescribeInstanceTypesResult, AwsError>> + Send;
     fn describe_instances(&self, ctx: &RequestContext, input: DescribeInstancesRequest) -> impl Future<Output = Result<DescribeInstancesResult, AwsError>> + Send;
     fn describe_internet_gateways(&self, ctx: &RequestContext, input: DescribeInternetGatewaysRequest) -> impl Future<Output = Result<DescribeInternetGatewaysResult, AwsError>> + Send;
+    fn describe_key_pairs(&self, ctx: &RequestContext, input: DescribeKeyPairsRequest) -> impl Future<Output = Result<DescribeKeyPairsResult, AwsError>> + Send;
+    fn describe_launch_template_versions(&self, ctx: &RequestContext, input: DescribeLaunchTemplateVersionsRequest) -> impl Future<Output = Result<DescribeLaunchTemplateVersionsResult, AwsError>> + Send;
+    fn describe_launch_templates(&self, ctx: &RequestContext, input: DescribeLaunchTemplatesRequest) -> impl Future<Output = Result<DescribeLaunchTemplatesResult, AwsError>> + Send;
     fn describe_managed_prefix_lists(&self, ctx: &RequestContext, input: DescribeManagedPrefixListsRequest) -> impl Future<Output = Result<DescribeManagedPrefixListsResult, AwsError>> + Send;
     fn describe_nat_gateways(&self, ctx: &RequestContext, input: DescribeNatGatewaysRequest) -> impl Future<Output = Result<DescribeNatGatewaysResult, AwsError>> + Send;
     fn describe_network_acls(&self, ctx: &RequestContext, input: DescribeNetworkAclsRequest) -> impl Future<Output = Result<DescribeNetworkAclsResult, AwsError>> + Send;
@@ -13775,8 +19278,11 @@ pub trait Handlers: Send + Sync {
     fn get_console_output(&self, ctx: &RequestContext, input: GetConsoleOutputRequest) -> impl Future<Output = Result<GetConsoleOutputResult, AwsError>> + Send;
     fn get_ebs_encryption_by_default(&self, ctx: &RequestContext, input: GetEbsEncryptionByDefaultRequest) -> impl Future<Output = Result<GetEbsEncryptionByDefaultResult, AwsError>> + Send;
     fn get_managed_prefix_list_entries(&self, ctx: &RequestContext, input: GetManagedPrefixListEntriesRequest) -> impl Future<Output = Result<GetManagedPrefixListEntriesResult, AwsError>> + Send;
+    fn import_key_pair(&self, ctx: &RequestContext, input: ImportKeyPairRequest) -> impl Future<Output = Result<ImportKeyPairResult, AwsError>> + Send;
+    fn modify_image_attribute(&self, ctx: &RequestContext, input: ModifyImageAttributeRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn modify_instance_attribute(&self, ctx: &RequestContext, input: ModifyInstanceAttributeRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn modify_instance_metadata_options(&self, ctx: &RequestContext, input: ModifyInstanceMetadataOptionsRequest) -> impl Future<Output = Result<ModifyInstanceMetadataOptionsResult, AwsError>> + Send;
+    fn modify_launch_template(&self, ctx: &RequestContext, input: ModifyLaunchTemplateRequest) -> impl Future<Output = Result<ModifyLaunchTemplateResult, AwsError>> + Send;
     fn modify_managed_prefix_list(&self, ctx: &RequestContext, input: ModifyManagedPrefixListRequest) -> impl Future<Output = Result<ModifyManagedPrefixListResult, AwsError>> + Send;
     fn modify_network_interface_attribute(&self, ctx: &RequestContext, input: ModifyNetworkInterfaceAttributeRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn modify_snapshot_attribute(&self, ctx: &RequestContext, input: ModifySnapshotAttributeRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
@@ -13787,12 +19293,14 @@ pub trait Handlers: Send + Sync {
     fn modify_vpc_peering_connection_options(&self, ctx: &RequestContext, input: ModifyVpcPeeringConnectionOptionsRequest) -> impl Future<Output = Result<ModifyVpcPeeringConnectionOptionsResult, AwsError>> + Send;
     fn monitor_instances(&self, ctx: &RequestContext, input: MonitorInstancesRequest) -> impl Future<Output = Result<MonitorInstancesResult, AwsError>> + Send;
     fn reboot_instances(&self, ctx: &RequestContext, input: RebootInstancesRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn register_image(&self, ctx: &RequestContext, input: RegisterImageRequest) -> impl Future<Output = Result<RegisterImageResult, AwsError>> + Send;
     fn reject_vpc_peering_connection(&self, ctx: &RequestContext, input: RejectVpcPeeringConnectionRequest) -> impl Future<Output = Result<RejectVpcPeeringConnectionResult, AwsError>> + Send;
     fn release_address(&self, ctx: &RequestContext, input: ReleaseAddressRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn replace_network_acl_association(&self, ctx: &RequestContext, input: ReplaceNetworkAclAssociationRequest) -> impl Future<Output = Result<ReplaceNetworkAclAssociationResult, AwsError>> + Send;
     fn replace_network_acl_entry(&self, ctx: &RequestContext, input: ReplaceNetworkAclEntryRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn replace_route(&self, ctx: &RequestContext, input: ReplaceRouteRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn replace_route_table_association(&self, ctx: &RequestContext, input: ReplaceRouteTableAssociationRequest) -> impl Future<Output = Result<ReplaceRouteTableAssociationResult, AwsError>> + Send;
+    fn reset_image_attribute(&self, ctx: &RequestContext, input: ResetImageAttributeRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn reset_instance_attribute(&self, ctx: &RequestContext, input: ResetInstanceAttributeRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn revoke_security_group_egress(&self, ctx: &RequestContext, input: RevokeSecurityGroupEgressRequest) -> impl Future<Output = Result<RevokeSecurityGroupEgressResult, AwsError>> + Send;
     fn revoke_security_group_ingress(&self, ctx: &RequestContext, input: RevokeSecurityGroupIngressRequest) -> impl Future<Output = Result<RevokeSecurityGroupIngressResult, AwsError>> + Send;
@@ -13825,11 +19333,15 @@ pub fn dispatch<'a, H: Handlers>(
             "AttachVolume" => h.attach_volume(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "AuthorizeSecurityGroupEgress" => h.authorize_security_group_egress(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "AuthorizeSecurityGroupIngress" => h.authorize_security_group_ingress(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "CopyImage" => h.copy_image(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CopySnapshot" => h.copy_snapshot(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateDhcpOptions" => h.create_dhcp_options(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateEgressOnlyInternetGateway" => h.create_egress_only_internet_gateway(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateFlowLogs" => h.create_flow_logs(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateInternetGateway" => h.create_internet_gateway(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "CreateKeyPair" => h.create_key_pair(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "CreateLaunchTemplate" => h.create_launch_template(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "CreateLaunchTemplateVersion" => h.create_launch_template_version(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateManagedPrefixList" => h.create_managed_prefix_list(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateNatGateway" => h.create_nat_gateway(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateNetworkAcl" => h.create_network_acl(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
@@ -13849,6 +19361,9 @@ pub fn dispatch<'a, H: Handlers>(
             "DeleteEgressOnlyInternetGateway" => h.delete_egress_only_internet_gateway(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteFlowLogs" => h.delete_flow_logs(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteInternetGateway" => h.delete_internet_gateway(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DeleteKeyPair" => h.delete_key_pair(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DeleteLaunchTemplate" => h.delete_launch_template(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DeleteLaunchTemplateVersions" => h.delete_launch_template_versions(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteManagedPrefixList" => h.delete_managed_prefix_list(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteNatGateway" => h.delete_nat_gateway(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteNetworkAcl" => h.delete_network_acl(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
@@ -13864,6 +19379,7 @@ pub fn dispatch<'a, H: Handlers>(
             "DeleteVpc" => h.delete_vpc(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteVpcEndpoints" => h.delete_vpc_endpoints(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteVpcPeeringConnection" => h.delete_vpc_peering_connection(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DeregisterImage" => h.deregister_image(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeAccountAttributes" => h.describe_account_attributes(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeAddresses" => h.describe_addresses(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeAddressesAttribute" => h.describe_addresses_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
@@ -13871,10 +19387,17 @@ pub fn dispatch<'a, H: Handlers>(
             "DescribeDhcpOptions" => h.describe_dhcp_options(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeEgressOnlyInternetGateways" => h.describe_egress_only_internet_gateways(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeFlowLogs" => h.describe_flow_logs(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DescribeImageAttribute" => h.describe_image_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DescribeImages" => h.describe_images(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeInstanceAttribute" => h.describe_instance_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeInstanceStatus" => h.describe_instance_status(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DescribeInstanceTypeOfferings" => h.describe_instance_type_offerings(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DescribeInstanceTypes" => h.describe_instance_types(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeInstances" => h.describe_instances(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeInternetGateways" => h.describe_internet_gateways(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DescribeKeyPairs" => h.describe_key_pairs(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DescribeLaunchTemplateVersions" => h.describe_launch_template_versions(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DescribeLaunchTemplates" => h.describe_launch_templates(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeManagedPrefixLists" => h.describe_managed_prefix_lists(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeNatGateways" => h.describe_nat_gateways(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeNetworkAcls" => h.describe_network_acls(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
@@ -13909,8 +19432,11 @@ pub fn dispatch<'a, H: Handlers>(
             "GetConsoleOutput" => h.get_console_output(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "GetEbsEncryptionByDefault" => h.get_ebs_encryption_by_default(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "GetManagedPrefixListEntries" => h.get_managed_prefix_list_entries(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "ImportKeyPair" => h.import_key_pair(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "ModifyImageAttribute" => h.modify_image_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ModifyInstanceAttribute" => h.modify_instance_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ModifyInstanceMetadataOptions" => h.modify_instance_metadata_options(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "ModifyLaunchTemplate" => h.modify_launch_template(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ModifyManagedPrefixList" => h.modify_managed_prefix_list(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ModifyNetworkInterfaceAttribute" => h.modify_network_interface_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ModifySnapshotAttribute" => h.modify_snapshot_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
@@ -13921,12 +19447,14 @@ pub fn dispatch<'a, H: Handlers>(
             "ModifyVpcPeeringConnectionOptions" => h.modify_vpc_peering_connection_options(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "MonitorInstances" => h.monitor_instances(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "RebootInstances" => h.reboot_instances(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "RegisterImage" => h.register_image(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "RejectVpcPeeringConnection" => h.reject_vpc_peering_connection(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ReleaseAddress" => h.release_address(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ReplaceNetworkAclAssociation" => h.replace_network_acl_association(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ReplaceNetworkAclEntry" => h.replace_network_acl_entry(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ReplaceRoute" => h.replace_route(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ReplaceRouteTableAssociation" => h.replace_route_table_association(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "ResetImageAttribute" => h.reset_image_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ResetInstanceAttribute" => h.reset_instance_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "RevokeSecurityGroupEgress" => h.revoke_security_group_egress(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "RevokeSecurityGroupIngress" => h.revoke_security_group_ingress(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),

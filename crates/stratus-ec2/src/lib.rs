@@ -7,24 +7,44 @@ mod compute;
 mod filters;
 #[rustfmt::skip]
 mod generated;
+mod images;
+mod instance_types;
+mod keys;
 mod ops;
 mod state;
+
+use std::path::Path;
 
 use stratus_core::{AwsError, Clock};
 use stratus_store::Store;
 
 use crate::state::Regions;
 
+pub use crate::instance_types::{TypeInfo, instance_type};
+pub use crate::ops::images::{COPY_IMAGE_MS, image_for_launch};
+pub use crate::ops::templates::resolve_launch_template;
+pub use crate::state::{BlockDeviceRec, ImageRec};
+
 pub struct Ec2 {
     regions: Regions,
+    /// The public images every region has (built in, and the user's).
+    catalogue: Vec<images::ImageDef>,
     /// Drives lifecycles (pending -> running, pending -> available, ...).
     clock: Clock,
 }
 
 impl Ec2 {
-    pub fn new(store: Store, clock: Clock) -> Result<Ec2, AwsError> {
+    /// `images`: a JSON file of images to add to the public catalogue
+    /// (`serve --ec2-images`); a file that cannot be read or is invalid is an
+    /// error naming it.
+    pub fn new(store: Store, clock: Clock, images: Option<&Path>) -> Result<Ec2, AwsError> {
+        let mut catalogue = images::builtin();
+        if let Some(path) = images {
+            catalogue.extend(images::load_file(path).map_err(AwsError::internal)?);
+        }
         Ok(Ec2 {
             regions: Regions::load(store, clock.clone())?,
+            catalogue,
             clock,
         })
     }

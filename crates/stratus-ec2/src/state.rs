@@ -358,6 +358,123 @@ pub struct FlowLogRec {
     pub tags: Tags,
 }
 
+/// A key pair: EC2 keeps only the public half.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct KeyPairRec {
+    pub id: String,
+    pub name: String,
+    /// `rsa` or `ed25519`.
+    pub key_type: String,
+    pub fingerprint: String,
+    /// The OpenSSH public key line, without comment.
+    pub public_key: String,
+    pub created_ms: i64,
+    pub tags: Tags,
+}
+
+/// One block device of an image (or of a launch): an EBS volume from a
+/// snapshot, an instance store (`virtual_name`), or a suppressed device.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[serde(default)]
+pub struct BlockDeviceRec {
+    pub device: String,
+    pub snapshot: Option<String>,
+    pub size_gib: Option<i32>,
+    pub volume_type: Option<String>,
+    pub delete_on_termination: bool,
+    pub encrypted: bool,
+    pub iops: Option<i32>,
+    pub throughput: Option<i32>,
+    pub kms_key: Option<String>,
+    /// `ephemeral0`... for instance store volumes.
+    pub virtual_name: Option<String>,
+    pub no_device: bool,
+}
+
+/// An image (AMI): registered, copied or created by an account, or a
+/// catalogue image (built from `images::ImageDef`, never stored).
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct ImageRec {
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub owner: String,
+    /// `amazon` for Amazon's images, `self` never stored.
+    pub owner_alias: Option<String>,
+    pub architecture: String,
+    pub root_device_name: String,
+    /// `ebs` or `instance-store`.
+    pub root_device_type: String,
+    pub virtualization_type: String,
+    /// `Some("windows")` or none.
+    pub platform: Option<String>,
+    pub ena_support: bool,
+    pub sriov_net_support: Option<String>,
+    pub boot_mode: Option<String>,
+    pub imds_support: Option<String>,
+    pub image_location: Option<String>,
+    pub kernel_id: Option<String>,
+    pub ramdisk_id: Option<String>,
+    pub block_devices: Vec<BlockDeviceRec>,
+    /// Accounts given launch permission.
+    pub launch_users: Vec<String>,
+    /// Launch permission for group `all`.
+    pub public: bool,
+    pub created_ms: i64,
+    /// When a pending image (copied, or created from an instance) becomes
+    /// available; 0 when it was available at once.
+    pub ready_ms: i64,
+    /// A state that overrides the timed one (`failed`, `disabled`).
+    pub state_override: Option<String>,
+    pub source_instance: Option<String>,
+    pub source_image: Option<String>,
+    pub source_region: Option<String>,
+    pub deprecation_ms: Option<i64>,
+    pub tags: Tags,
+}
+
+impl ImageRec {
+    /// `pending` until `ready_ms`, then `available` (unless overridden).
+    pub fn state(&self, now: i64) -> &str {
+        match &self.state_override {
+            Some(s) => s,
+            None if now < self.ready_ms => "pending",
+            None => "available",
+        }
+    }
+
+    /// Whether `account` may see and launch this image.
+    pub fn launchable_by(&self, account: &str) -> bool {
+        self.public || self.owner == account || self.launch_users.iter().any(|u| u == account)
+    }
+}
+
+/// One numbered version of a launch template; `data` holds the request's
+/// `LaunchTemplateData` members as JSON.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct LaunchTemplateVersionRec {
+    pub number: i64,
+    pub description: Option<String>,
+    pub created_ms: i64,
+    pub data: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct LaunchTemplateRec {
+    pub id: String,
+    pub name: String,
+    pub created_ms: i64,
+    pub created_by: String,
+    pub default_version: i64,
+    pub latest_version: i64,
+    pub versions: BTreeMap<i64, LaunchTemplateVersionRec>,
+    pub tags: Tags,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
 #[serde(default)]
 pub struct RegionState {
@@ -370,6 +487,10 @@ pub struct RegionState {
     pub default_acls: BTreeMap<String, String>,
     pub dhcp_options: String,
     pub enis: BTreeMap<String, EniRec>,
+    pub key_pairs: BTreeMap<String, KeyPairRec>,
+    /// Images this account owns in the region.
+    pub images: BTreeMap<String, ImageRec>,
+    pub launch_templates: BTreeMap<String, LaunchTemplateRec>,
     pub instances: BTreeMap<String, crate::compute::InstanceRec>,
     pub volumes: BTreeMap<String, crate::compute::VolumeRec>,
     pub snapshots: BTreeMap<String, crate::compute::SnapshotRec>,
@@ -861,6 +982,15 @@ impl RegionState {
         if let Some(v) = self.endpoints.get_mut(id) {
             return Some(&mut v.tags);
         }
+        if let Some(v) = self.key_pairs.get_mut(id) {
+            return Some(&mut v.tags);
+        }
+        if let Some(v) = self.images.get_mut(id) {
+            return Some(&mut v.tags);
+        }
+        if let Some(v) = self.launch_templates.get_mut(id) {
+            return Some(&mut v.tags);
+        }
         None
     }
 
@@ -953,6 +1083,21 @@ impl RegionState {
                 .values()
                 .map(|v| (v.id.clone(), "vpc-endpoint", &v.tags)),
         );
+        out.extend(
+            self.key_pairs
+                .values()
+                .map(|v| (v.id.clone(), "key-pair", &v.tags)),
+        );
+        out.extend(
+            self.images
+                .values()
+                .map(|v| (v.id.clone(), "image", &v.tags)),
+        );
+        out.extend(
+            self.launch_templates
+                .values()
+                .map(|v| (v.id.clone(), "launch-template", &v.tags)),
+        );
         out
     }
 }
@@ -1016,6 +1161,10 @@ pub struct Regions {
     /// The next public address to hand out, shared by every account and
     /// region so that no two resources ever hold the same one.
     next_public: Mutex<u32>,
+    /// Images their owners made public or shared with other accounts, by
+    /// (region, image id): what other accounts see without locking the
+    /// owner's region.
+    shared_images: RwLock<BTreeMap<(String, String), ImageRec>>,
 }
 
 fn store_err(e: stratus_store::StoreError) -> AwsError {
@@ -1050,11 +1199,20 @@ impl Regions {
             })
             .max()
             .map_or(0, |m| m + 1);
+        let mut shared = BTreeMap::new();
+        for ((_, region), r) in &map {
+            for img in r.lock().images.values() {
+                if img.public || !img.launch_users.is_empty() {
+                    shared.insert((region.clone(), img.id.clone()), img.clone());
+                }
+            }
+        }
         Ok(Regions {
             store,
             clock,
             regions: RwLock::new(map),
             next_public: Mutex::new(next_public),
+            shared_images: RwLock::new(shared),
         })
     }
 
@@ -1097,8 +1255,40 @@ impl Regions {
         ip
     }
 
+    /// Records an image's sharing after a change: kept while it is public
+    /// or shared with some account, dropped otherwise.
+    pub fn publish(&self, region: &str, img: &ImageRec) {
+        let key = (region.to_string(), img.id.clone());
+        let mut shared = self.shared_images.write();
+        if img.public || !img.launch_users.is_empty() {
+            shared.insert(key, img.clone());
+        } else {
+            shared.remove(&key);
+        }
+    }
+
+    /// Forgets a deregistered image.
+    pub fn withdraw(&self, region: &str, id: &str) {
+        self.shared_images
+            .write()
+            .remove(&(region.to_string(), id.to_string()));
+    }
+
+    /// Images of other accounts that `account` may launch in `region`.
+    pub fn shared_with(&self, account: &str, region: &str) -> Vec<ImageRec> {
+        self.shared_images
+            .read()
+            .iter()
+            .filter(|((r, _), img)| {
+                r == region && img.owner != account && img.launchable_by(account)
+            })
+            .map(|(_, img)| img.clone())
+            .collect()
+    }
+
     pub fn reset(&self) -> Result<(), AwsError> {
         self.store.clear(TABLE).map_err(store_err)?;
+        self.shared_images.write().clear();
         self.regions.write().clear();
         *self.next_public.lock() = 0;
         Ok(())

@@ -41,6 +41,9 @@ pub struct ServeArgs {
     /// Apply IAM policies to every request (account root identities are always allowed).
     #[arg(long, env = "STRATUS_ENFORCE_IAM", value_parser = clap::builder::FalseyValueParser::new())]
     enforce_iam: bool,
+    /// A JSON file of images (AMIs) to add to EC2's public catalogue in every region.
+    #[arg(long, env = "STRATUS_EC2_IMAGES")]
+    ec2_images: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -55,6 +58,8 @@ pub struct Config {
     pub verify_signatures: bool,
     pub test_mode: bool,
     pub enforce_iam: bool,
+    /// Extra public EC2 images (`--ec2-images`).
+    pub ec2_images: Option<PathBuf>,
 }
 
 fn default_data_dir() -> PathBuf {
@@ -79,6 +84,7 @@ impl ServeArgs {
             verify_signatures: self.verify_signatures,
             test_mode: self.test_mode,
             enforce_iam: self.enforce_iam,
+            ec2_images: self.ec2_images,
         }
     }
 }

@@ -73,7 +73,7 @@ async fn serve(cfg: Config) -> ExitCode {
     let app = match App::new(cfg.clone()) {
         Ok(a) => Arc::new(a),
         Err(e) => {
-            tracing::error!("cannot open state: {e}");
+            tracing::error!("cannot start: {e}");
             return ExitCode::FAILURE;
         }
     };

@@ -8,8 +8,10 @@ mod endpoints;
 mod enis;
 mod flowlogs;
 mod gateways;
+pub mod images;
 mod instance_attrs;
 mod instances;
+pub mod keypairs;
 mod launch;
 mod nat;
 mod peering;
@@ -20,6 +22,8 @@ mod security;
 mod snapshots;
 mod subnets;
 mod tags;
+pub mod templates;
+mod types;
 mod volumes;
 mod vpcs;
 
@@ -125,6 +129,37 @@ pub fn page<T>(
     Ok((page, (end < total).then(|| end.to_string())))
 }
 
+/// [`page`] for calls whose `MaxResults` may be at most `limit`.
+pub fn page_within<T>(
+    items: Vec<T>,
+    max: Option<i32>,
+    token: Option<&str>,
+    limit: i32,
+) -> Result<(Vec<T>, Option<String>), AwsError> {
+    let start = match token {
+        Some(t) => t
+            .parse::<usize>()
+            .map_err(|_| invalid(format!("Invalid value '{t}' for nextToken")))?,
+        None => 0,
+    };
+    let Some(max) = max else {
+        return Ok((items.into_iter().skip(start).collect(), None));
+    };
+    if !(5..=limit).contains(&max) {
+        return Err(invalid(format!(
+            "Value ( {max} ) for parameter maxResults is invalid. Expecting a value between 5 and {limit}."
+        )));
+    }
+    let total = items.len();
+    let end = (start + max as usize).min(total);
+    let page: Vec<T> = items
+        .into_iter()
+        .skip(start)
+        .take(end.saturating_sub(start))
+        .collect();
+    Ok((page, (end < total).then(|| end.to_string())))
+}
+
 impl Handlers for Ec2 {
     async fn accept_vpc_peering_connection(
         &self,
@@ -210,6 +245,13 @@ impl Handlers for Ec2 {
     ) -> Result<AuthorizeSecurityGroupIngressResult, AwsError> {
         security::authorize_ingress(self, ctx, i)
     }
+    async fn copy_image(
+        &self,
+        ctx: &RequestContext,
+        i: CopyImageRequest,
+    ) -> Result<CopyImageResult, AwsError> {
+        images::copy(self, ctx, i)
+    }
     async fn copy_snapshot(
         &self,
         ctx: &RequestContext,
@@ -244,6 +286,27 @@ impl Handlers for Ec2 {
         i: CreateInternetGatewayRequest,
     ) -> Result<CreateInternetGatewayResult, AwsError> {
         gateways::create(self, ctx, i)
+    }
+    async fn create_key_pair(
+        &self,
+        ctx: &RequestContext,
+        i: CreateKeyPairRequest,
+    ) -> Result<KeyPair, AwsError> {
+        keypairs::create(self, ctx, i)
+    }
+    async fn create_launch_template(
+        &self,
+        ctx: &RequestContext,
+        i: CreateLaunchTemplateRequest,
+    ) -> Result<CreateLaunchTemplateResult, AwsError> {
+        templates::create(self, ctx, i)
+    }
+    async fn create_launch_template_version(
+        &self,
+        ctx: &RequestContext,
+        i: CreateLaunchTemplateVersionRequest,
+    ) -> Result<CreateLaunchTemplateVersionResult, AwsError> {
+        templates::create_version(self, ctx, i)
     }
     async fn create_managed_prefix_list(
         &self,
@@ -378,6 +441,27 @@ impl Handlers for Ec2 {
     ) -> Result<(), AwsError> {
         gateways::delete(self, ctx, i)
     }
+    async fn delete_key_pair(
+        &self,
+        ctx: &RequestContext,
+        i: DeleteKeyPairRequest,
+    ) -> Result<DeleteKeyPairResult, AwsError> {
+        keypairs::delete(self, ctx, i)
+    }
+    async fn delete_launch_template(
+        &self,
+        ctx: &RequestContext,
+        i: DeleteLaunchTemplateRequest,
+    ) -> Result<DeleteLaunchTemplateResult, AwsError> {
+        templates::delete(self, ctx, i)
+    }
+    async fn delete_launch_template_versions(
+        &self,
+        ctx: &RequestContext,
+        i: DeleteLaunchTemplateVersionsRequest,
+    ) -> Result<DeleteLaunchTemplateVersionsResult, AwsError> {
+        templates::delete_versions(self, ctx, i)
+    }
     async fn delete_managed_prefix_list(
         &self,
         ctx: &RequestContext,
@@ -479,6 +563,13 @@ impl Handlers for Ec2 {
     ) -> Result<DeleteVpcPeeringConnectionResult, AwsError> {
         peering::delete(self, ctx, i)
     }
+    async fn deregister_image(
+        &self,
+        ctx: &RequestContext,
+        i: DeregisterImageRequest,
+    ) -> Result<DeregisterImageResult, AwsError> {
+        images::deregister(self, ctx, i)
+    }
     async fn describe_account_attributes(
         &self,
         ctx: &RequestContext,
@@ -528,6 +619,20 @@ impl Handlers for Ec2 {
     ) -> Result<DescribeFlowLogsResult, AwsError> {
         flowlogs::describe(self, ctx, i)
     }
+    async fn describe_image_attribute(
+        &self,
+        ctx: &RequestContext,
+        i: DescribeImageAttributeRequest,
+    ) -> Result<ImageAttribute, AwsError> {
+        images::describe_attribute(self, ctx, i)
+    }
+    async fn describe_images(
+        &self,
+        ctx: &RequestContext,
+        i: DescribeImagesRequest,
+    ) -> Result<DescribeImagesResult, AwsError> {
+        images::describe(self, ctx, i)
+    }
     async fn describe_instance_attribute(
         &self,
         ctx: &RequestContext,
@@ -542,6 +647,20 @@ impl Handlers for Ec2 {
     ) -> Result<DescribeInstanceStatusResult, AwsError> {
         instance_attrs::status(self, ctx, i)
     }
+    async fn describe_instance_type_offerings(
+        &self,
+        ctx: &RequestContext,
+        i: DescribeInstanceTypeOfferingsRequest,
+    ) -> Result<DescribeInstanceTypeOfferingsResult, AwsError> {
+        types::offerings(self, ctx, i)
+    }
+    async fn describe_instance_types(
+        &self,
+        ctx: &RequestContext,
+        i: DescribeInstanceTypesRequest,
+    ) -> Result<DescribeInstanceTypesResult, AwsError> {
+        types::describe(self, ctx, i)
+    }
     async fn describe_instances(
         &self,
         ctx: &RequestContext,
@@ -555,6 +674,27 @@ impl Handlers for Ec2 {
         i: DescribeInternetGatewaysRequest,
     ) -> Result<DescribeInternetGatewaysResult, AwsError> {
         gateways::describe(self, ctx, i)
+    }
+    async fn describe_key_pairs(
+        &self,
+        ctx: &RequestContext,
+        i: DescribeKeyPairsRequest,
+    ) -> Result<DescribeKeyPairsResult, AwsError> {
+        keypairs::describe(self, ctx, i)
+    }
+    async fn describe_launch_template_versions(
+        &self,
+        ctx: &RequestContext,
+        i: DescribeLaunchTemplateVersionsRequest,
+    ) -> Result<DescribeLaunchTemplateVersionsResult, AwsError> {
+        templates::describe_versions(self, ctx, i)
+    }
+    async fn describe_launch_templates(
+        &self,
+        ctx: &RequestContext,
+        i: DescribeLaunchTemplatesRequest,
+    ) -> Result<DescribeLaunchTemplatesResult, AwsError> {
+        templates::describe(self, ctx, i)
     }
     async fn describe_managed_prefix_lists(
         &self,
@@ -804,6 +944,20 @@ impl Handlers for Ec2 {
     ) -> Result<GetManagedPrefixListEntriesResult, AwsError> {
         prefix_lists::get_entries(self, ctx, i)
     }
+    async fn import_key_pair(
+        &self,
+        ctx: &RequestContext,
+        i: ImportKeyPairRequest,
+    ) -> Result<ImportKeyPairResult, AwsError> {
+        keypairs::import(self, ctx, i)
+    }
+    async fn modify_image_attribute(
+        &self,
+        ctx: &RequestContext,
+        i: ModifyImageAttributeRequest,
+    ) -> Result<(), AwsError> {
+        images::modify_attribute(self, ctx, i)
+    }
     async fn modify_instance_attribute(
         &self,
         ctx: &RequestContext,
@@ -817,6 +971,13 @@ impl Handlers for Ec2 {
         i: ModifyInstanceMetadataOptionsRequest,
     ) -> Result<ModifyInstanceMetadataOptionsResult, AwsError> {
         instance_attrs::metadata_options(self, ctx, i)
+    }
+    async fn modify_launch_template(
+        &self,
+        ctx: &RequestContext,
+        i: ModifyLaunchTemplateRequest,
+    ) -> Result<ModifyLaunchTemplateResult, AwsError> {
+        templates::modify(self, ctx, i)
     }
     async fn modify_managed_prefix_list(
         &self,
@@ -896,6 +1057,13 @@ impl Handlers for Ec2 {
     ) -> Result<(), AwsError> {
         instances::reboot(self, ctx, i)
     }
+    async fn register_image(
+        &self,
+        ctx: &RequestContext,
+        i: RegisterImageRequest,
+    ) -> Result<RegisterImageResult, AwsError> {
+        images::register(self, ctx, i)
+    }
     async fn reject_vpc_peering_connection(
         &self,
         ctx: &RequestContext,
@@ -937,6 +1105,13 @@ impl Handlers for Ec2 {
         i: ReplaceRouteTableAssociationRequest,
     ) -> Result<ReplaceRouteTableAssociationResult, AwsError> {
         routes::replace_association(self, ctx, i)
+    }
+    async fn reset_image_attribute(
+        &self,
+        ctx: &RequestContext,
+        i: ResetImageAttributeRequest,
+    ) -> Result<(), AwsError> {
+        images::reset_attribute(self, ctx, i)
     }
     async fn reset_instance_attribute(
         &self,

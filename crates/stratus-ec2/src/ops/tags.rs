@@ -31,8 +31,13 @@ fn unknown(id: &str) -> AwsError {
         "nat" => ("InvalidNatGatewayID.NotFound", "nat gateway"),
         "pl" => ("InvalidPrefixListID.NotFound", "prefix list"),
         "vpce" => ("InvalidVpcEndpointId.NotFound", "VPC endpoint"),
+        "key" => ("InvalidKeyPair.NotFound", "key pair"),
+        "lt" => ("InvalidLaunchTemplateId.NotFound", "launch template"),
         _ => ("InvalidID", "resource"),
     };
+    if prefix == "ami" {
+        return super::images::image_not_found(id);
+    }
     if code == "InvalidID" {
         return AwsError::bad_request(code, format!("The ID '{id}' is not valid"));
     }
