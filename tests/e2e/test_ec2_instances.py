@@ -26,7 +26,10 @@ def ec2(server):
 
 @pytest.fixture
 def ami(ec2):
-    return "ami-0a1b2c3d4e5f60718"
+    images = ec2.describe_images(Owners=["amazon"], Filters=[{"Name": "name", "Values": ["al2023-ami-2023*"]},
+                                                            {"Name": "architecture", "Values": ["x86_64"]}])["Images"]
+    assert images, "the public catalogue has Amazon Linux 2023"
+    return images[0]["ImageId"]
 
 
 def one(ec2, iid):
@@ -216,6 +219,76 @@ def test_bad_launches_get_aws_errors(ec2, ami, kw, want):
     with pytest.raises(ClientError) as e:
         ec2.run_instances(ImageId=ami, **args)
     assert code(e) == want
+
+
+def test_launch_checks_image_key_and_type(ec2, ami):
+    with pytest.raises(ClientError) as e:
+        ec2.run_instances(ImageId="ami-0000000000000000f", MinCount=1, MaxCount=1)
+    assert code(e) == "InvalidAMIID.NotFound"
+    with pytest.raises(ClientError) as e:
+        ec2.run_instances(ImageId=ami, MinCount=1, MaxCount=1, KeyName="nobody")
+    assert code(e) == "InvalidKeyPair.NotFound"
+    with pytest.raises(ClientError) as e:
+        ec2.run_instances(ImageId=ami, MinCount=1, MaxCount=1, InstanceType="t4g.micro")
+    assert code(e) == "InvalidParameterValue" and "architecture" in e.value.response["Error"]["Message"]
+    ec2.create_key_pair(KeyName="k")
+    inst = ec2.run_instances(ImageId=ami, MinCount=1, MaxCount=1, KeyName="k")["Instances"][0]
+    assert inst["KeyName"] == "k" and inst["Architecture"] == "x86_64"
+
+
+def test_launch_from_a_template(server, ec2, ami):
+    sg = ec2.create_security_group(GroupName="lt", Description="lt")["GroupId"]
+    lt = ec2.create_launch_template(LaunchTemplateName="web", LaunchTemplateData={
+        "ImageId": ami, "InstanceType": "t3.small", "SecurityGroupIds": [sg],
+        "UserData": base64.b64encode(b"#!/bin/sh\necho lt\n").decode(),
+        "TagSpecifications": [{"ResourceType": "instance", "Tags": [{"Key": "from", "Value": "template"}]}],
+    })["LaunchTemplate"]
+    ec2.create_launch_template_version(LaunchTemplateId=lt["LaunchTemplateId"], SourceVersion="1",
+                                       LaunchTemplateData={"InstanceType": "t3.medium"})
+    first = ec2.run_instances(MinCount=1, MaxCount=1, LaunchTemplate={"LaunchTemplateName": "web"})["Instances"][0]
+    assert first["InstanceType"] == "t3.small" and first["SecurityGroups"][0]["GroupId"] == sg
+    assert {"Key": "from", "Value": "template"} in first["Tags"]
+    latest = ec2.run_instances(MinCount=1, MaxCount=1, InstanceType="t3.large",
+                               LaunchTemplate={"LaunchTemplateId": lt["LaunchTemplateId"], "Version": "$Latest"})["Instances"][0]
+    assert latest["InstanceType"] == "t3.large"
+    ud = ec2.describe_instance_attribute(InstanceId=first["InstanceId"], Attribute="userData")["UserData"]["Value"]
+    assert base64.b64decode(ud) == b"#!/bin/sh\necho lt\n"
+    with pytest.raises(ClientError) as e:
+        ec2.run_instances(MinCount=1, MaxCount=1, LaunchTemplate={"LaunchTemplateName": "missing"})
+    assert code(e).startswith("InvalidLaunchTemplateName")
+
+
+def test_create_image_from_an_instance(server, ec2, ami):
+    inst = launch(ec2, ami, BlockDeviceMappings=[{"DeviceName": "/dev/sdf", "Ebs": {"VolumeSize": 3, "DeleteOnTermination": True}}])[0]
+    iid = inst["InstanceId"]
+    with pytest.raises(ClientError) as e:
+        ec2.create_image(InstanceId=iid, Name="too-early")
+    assert code(e) == "IncorrectInstanceState"
+    server.advance(5)
+    image = ec2.create_image(InstanceId=iid, Name="my-web", Description="web",
+                             TagSpecifications=[{"ResourceType": "image", "Tags": [{"Key": "k", "Value": "v"}]}])["ImageId"]
+    img = ec2.describe_images(ImageIds=[image])["Images"][0]
+    assert img["State"] == "pending" and img["Name"] == "my-web" and img["Tags"] == [{"Key": "k", "Value": "v"}]
+    with pytest.raises(ClientError) as e:
+        ec2.create_image(InstanceId=iid, Name="my-web")
+    assert code(e) == "InvalidAMIName.Duplicate"
+    server.advance(10)
+    img = ec2.describe_images(Owners=["self"])["Images"][0]
+    assert img["State"] == "available" and img["RootDeviceName"] == inst["RootDeviceName"]
+    devices = {b["DeviceName"]: b["Ebs"] for b in img["BlockDeviceMappings"]}
+    assert set(devices) == {"/dev/xvda", "/dev/sdf"} and devices["/dev/sdf"]["VolumeSize"] == 3
+    snaps = {s["SnapshotId"]: s for s in ec2.describe_snapshots(OwnerIds=["self"])["Snapshots"]}
+    root_snap = devices["/dev/xvda"]["SnapshotId"]
+    assert image in snaps[root_snap]["Description"]
+    with pytest.raises(ClientError) as e:
+        ec2.delete_snapshot(SnapshotId=root_snap)
+    assert code(e) == "InvalidSnapshot.InUse"
+    # an instance from the new image gets volumes restored from its snapshots
+    child = launch(ec2, image)[0]
+    vols = ec2.describe_volumes(VolumeIds=[b["Ebs"]["VolumeId"] for b in child["BlockDeviceMappings"]])["Volumes"]
+    assert sorted(v["SnapshotId"] for v in vols) == sorted(d["SnapshotId"] for d in devices.values())
+    ec2.deregister_image(ImageId=image)
+    ec2.delete_snapshot(SnapshotId=root_snap)
 
 
 def test_unknown_and_malformed_ids(ec2, ami):

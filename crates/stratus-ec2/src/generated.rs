@@ -26,6 +26,7 @@ pub const OPERATIONS: &[&str] = &[
     "CreateDhcpOptions",
     "CreateEgressOnlyInternetGateway",
     "CreateFlowLogs",
+    "CreateImage",
     "CreateInternetGateway",
     "CreateKeyPair",
     "CreateLaunchTemplate",
@@ -2285,6 +2286,74 @@ impl ToValue for CreateFlowLogsResult {
         put(&mut m, "ClientToken", self.client_token);
         put(&mut m, "FlowLogIds", self.flow_log_ids);
         put(&mut m, "Unsuccessful", self.unsuccessful);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateImageRequest {
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    pub snapshot_location: Option<String>,
+    pub boot_mode_override: Option<String>,
+    pub dry_run: Option<bool>,
+    pub instance_id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub no_reboot: Option<bool>,
+    pub block_device_mappings: Option<Vec<BlockDeviceMapping>>,
+}
+
+impl FromValue for CreateImageRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            tag_specifications: take(&mut m, "TagSpecifications")?,
+            snapshot_location: take(&mut m, "SnapshotLocation")?,
+            boot_mode_override: take(&mut m, "BootModeOverride")?,
+            dry_run: take(&mut m, "DryRun")?,
+            instance_id: required(&mut m, "InstanceId")?,
+            name: required(&mut m, "Name")?,
+            description: take(&mut m, "Description")?,
+            no_reboot: take(&mut m, "NoReboot")?,
+            block_device_mappings: take(&mut m, "BlockDeviceMappings")?,
+        })
+    }
+}
+
+impl ToValue for CreateImageRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "TagSpecifications", self.tag_specifications);
+        put(&mut m, "SnapshotLocation", self.snapshot_location);
+        put(&mut m, "BootModeOverride", self.boot_mode_override);
+        put(&mut m, "DryRun", self.dry_run);
+        put(&mut m, "InstanceId", Some(self.instance_id));
+        put(&mut m, "Name", Some(self.name));
+        put(&mut m, "Description", self.description);
+        put(&mut m, "NoReboot", self.no_reboot);
+        put(&mut m, "BlockDeviceMappings", self.block_device_mappings);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateImageResult {
+    pub image_id: Option<String>,
+}
+
+impl FromValue for CreateImageResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            image_id: take(&mut m, "ImageId")?,
+        })
+    }
+}
+
+impl ToValue for CreateImageResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "ImageId", self.image_id);
         Value::Map(m)
     }
 }
@@ -19184,6 +19253,7 @@ pub trait Handlers: Send + Sync {
     fn create_dhcp_options(&self, ctx: &RequestContext, input: CreateDhcpOptionsRequest) -> impl Future<Output = Result<CreateDhcpOptionsResult, AwsError>> + Send;
     fn create_egress_only_internet_gateway(&self, ctx: &RequestContext, input: CreateEgressOnlyInternetGatewayRequest) -> impl Future<Output = Result<CreateEgressOnlyInternetGatewayResult, AwsError>> + Send;
     fn create_flow_logs(&self, ctx: &RequestContext, input: CreateFlowLogsRequest) -> impl Future<Output = Result<CreateFlowLogsResult, AwsError>> + Send;
+    fn create_image(&self, ctx: &RequestContext, input: CreateImageRequest) -> impl Future<Output = Result<CreateImageResult, AwsError>> + Send;
     fn create_internet_gateway(&self, ctx: &RequestContext, input: CreateInternetGatewayRequest) -> impl Future<Output = Result<CreateInternetGatewayResult, AwsError>> + Send;
     fn create_key_pair(&self, ctx: &RequestContext, input: CreateKeyPairRequest) -> impl Future<Output = Result<KeyPair, AwsError>> + Send;
     fn create_launch_template(&self, ctx: &RequestContext, input: CreateLaunchTemplateRequest) -> impl Future<Output = Result<CreateLaunchTemplateResult, AwsError>> + Send;
@@ -19338,6 +19408,7 @@ pub fn dispatch<'a, H: Handlers>(
             "CreateDhcpOptions" => h.create_dhcp_options(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateEgressOnlyInternetGateway" => h.create_egress_only_internet_gateway(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateFlowLogs" => h.create_flow_logs(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "CreateImage" => h.create_image(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateInternetGateway" => h.create_internet_gateway(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateKeyPair" => h.create_key_pair(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateLaunchTemplate" => h.create_launch_template(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),

@@ -835,8 +835,14 @@ pub fn run(
     )?;
     for b in &blocks {
         super::volumes::check_volume_shape(&b.volume_type, b.size, b.iops, b.throughput)?;
-        if let Some(snap) = &b.snapshot {
-            if !s.snapshots.contains_key(snap) && !super::launch::shared_snapshot(snap) {
+        // The image's own snapshots come with it; those the request names
+        // must be the account's.
+        let from_image = image
+            .blocks
+            .iter()
+            .any(|x| x.device == b.device && x.snapshot == b.snapshot);
+        if let Some(snap) = b.snapshot.as_ref().filter(|_| !from_image) {
+            if !s.snapshots.contains_key(snap) {
                 return Err(AwsError::bad_request(
                     "InvalidSnapshot.NotFound",
                     format!("The snapshot '{snap}' does not exist."),

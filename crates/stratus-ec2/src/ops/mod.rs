@@ -2,6 +2,7 @@
 
 mod acls;
 mod addresses;
+mod capture;
 mod dhcp;
 mod egress;
 mod endpoints;
@@ -279,6 +280,13 @@ impl Handlers for Ec2 {
         i: CreateFlowLogsRequest,
     ) -> Result<CreateFlowLogsResult, AwsError> {
         flowlogs::create(self, ctx, i)
+    }
+    async fn create_image(
+        &self,
+        ctx: &RequestContext,
+        i: CreateImageRequest,
+    ) -> Result<CreateImageResult, AwsError> {
+        capture::create_image(self, ctx, i)
     }
     async fn create_internet_gateway(
         &self,

@@ -1,0 +1,122 @@
+//! CreateImage: an instance's volumes become snapshots, and the snapshots
+//! an image others can launch.
+
+use stratus_core::{AwsError, RequestContext};
+
+use super::images::{check_name, check_unique};
+use super::instances::instance_or_err;
+use super::{dry_run, invalid};
+use crate::Ec2;
+use crate::generated::*;
+use crate::state::{BlockDeviceRec, ImageRec, Tags, new_id};
+
+/// How long an image made from an instance stays `pending`.
+pub const CREATE_IMAGE_MS: i64 = 3_000;
+
+/// Tags a CreateImage asks for on the image and on its snapshots.
+fn tags_for(specs: &Option<Vec<TagSpecification>>) -> Result<(Tags, Tags), AwsError> {
+    let (mut image, mut snapshot) = (Tags::new(), Tags::new());
+    for spec in specs.iter().flatten() {
+        let into = match spec.resource_type.as_deref().unwrap_or("") {
+            "image" => &mut image,
+            "snapshot" => &mut snapshot,
+            other => {
+                return Err(invalid(format!(
+                    "'{other}' is not a valid taggable resource type for this operation."
+                )));
+            }
+        };
+        for t in spec.tags.iter().flatten() {
+            into.insert(
+                t.key.clone().unwrap_or_default(),
+                t.value.clone().unwrap_or_default(),
+            );
+        }
+    }
+    Ok((image, snapshot))
+}
+
+pub fn create_image(
+    ec2: &Ec2,
+    ctx: &RequestContext,
+    i: CreateImageRequest,
+) -> Result<CreateImageResult, AwsError> {
+    let account = ctx.account_id();
+    let now = ec2.now();
+    let region = ec2.regions.get(account, &ctx.region);
+    let mut s = region.lock();
+    let x = instance_or_err(&s, &i.instance_id)?.clone();
+    if !["running", "stopped"].contains(&x.state.as_str()) {
+        return Err(AwsError::bad_request(
+            "IncorrectInstanceState",
+            format!(
+                "The instance '{}' is not in a state from which it can be imaged.",
+                x.id
+            ),
+        ));
+    }
+    check_name(&i.name)?;
+    check_unique(&s, &i.name)?;
+    let (image_tags, snapshot_tags) = tags_for(&i.tag_specifications)?;
+    let extra =
+        super::images::block_devices(i.block_device_mappings.as_deref().unwrap_or_default())?;
+    dry_run(i.dry_run)?;
+    let id = new_id("ami");
+    let mut devices = Vec::new();
+    for b in &x.blocks {
+        // A mapping with NoDevice leaves that volume out of the image.
+        if extra.iter().any(|e| e.device == b.device && e.no_device) {
+            continue;
+        }
+        let Some(v) = s.volumes.get(&b.volume).cloned() else {
+            continue;
+        };
+        let description = format!("Created by CreateImage({}) for {id}", x.id);
+        let snap = super::snapshots::take(&mut s, &v.id, &description, snapshot_tags.clone(), now)
+            .ok_or_else(|| super::volumes::volume_not_found(&v.id))?;
+        devices.push(BlockDeviceRec {
+            device: b.device.clone(),
+            snapshot: Some(snap),
+            size_gib: Some(v.size),
+            volume_type: Some(v.volume_type.clone()),
+            delete_on_termination: b.delete_on_termination,
+            encrypted: v.encrypted,
+            iops: v.iops.filter(|_| v.volume_type != "gp2"),
+            throughput: v.throughput,
+            kms_key: v.kms_key.clone(),
+            ..Default::default()
+        });
+    }
+    let added: Vec<BlockDeviceRec> = extra
+        .into_iter()
+        .filter(|e| !e.no_device && !devices.iter().any(|d| d.device == e.device))
+        .collect();
+    devices.extend(added);
+    let image = ImageRec {
+        id: id.clone(),
+        name: i.name.clone(),
+        description: i.description.clone(),
+        owner: account.to_string(),
+        architecture: x.architecture.clone(),
+        root_device_name: x.root_device.clone(),
+        root_device_type: "ebs".into(),
+        virtualization_type: x.virtualization.clone(),
+        platform: x.platform.clone(),
+        ena_support: x.ena_support,
+        sriov_net_support: Some("simple".into()),
+        block_devices: devices,
+        created_ms: now,
+        ready_ms: now + CREATE_IMAGE_MS,
+        source_instance: Some(x.id.clone()),
+        tags: image_tags,
+        ..Default::default()
+    };
+    s.images.insert(id.clone(), image);
+    if i.no_reboot != Some(true) && x.state == "running" {
+        if let Some(inst) = s.instances.get_mut(&x.id) {
+            inst.boots += 1;
+        }
+    }
+    ec2.regions.save(account, &ctx.region, &s)?;
+    Ok(CreateImageResult { image_id: Some(id) })
+}
