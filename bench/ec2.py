@@ -71,7 +71,8 @@ def setup(port: int) -> None:
     vpc = first("vpcId", call(port, {"Action": "CreateVpc", "CidrBlock": "10.9.0.0/16"}))
     subnet = first("subnetId", call(port, {"Action": "CreateSubnet", "VpcId": vpc, "CidrBlock": "10.9.0.0/16"}))
     try:
-        images = call(port, {"Action": "DescribeImages", "Owner.1": "amazon"})
+        images = call(port, {"Action": "DescribeImages", "Owner.1": "amazon",
+                             "Filter.1.Name": "architecture", "Filter.1.Value.1": "x86_64"})
     except RuntimeError:
         images = ""
     found = re.search(r"<imageId>(ami-[0-9a-f]+)</imageId>", images)

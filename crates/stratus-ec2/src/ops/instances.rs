@@ -1199,25 +1199,47 @@ pub fn stop(
         }
     }
     dry_run(i.dry_run)?;
-    let mut out = Vec::new();
-    for id in &i.instance_ids {
-        let prev = s.instances[id].state.clone();
-        if prev == "stopped" || prev == "stopping" {
-            out.push(change(id, &prev, &prev));
-            continue;
-        }
-        if let Some(x) = s.instances.get_mut(id) {
-            enter(x, "stopping", now, "User initiated");
-            x.reason_code = Some("Client.UserInitiatedShutdown".into());
-            x.reason_message = Some("Client.UserInitiatedShutdown: User initiated shutdown".into());
-        }
-        release_auto_public(&mut s, id);
-        out.push(change(id, &prev, "stopping"));
-    }
+    let out = shut_down(
+        &mut s,
+        &i.instance_ids,
+        "stopping",
+        "stopped",
+        now,
+        release_auto_public,
+    );
     ec2.regions.save(ctx.account_id(), &ctx.region, &s)?;
     Ok(StopInstancesResult {
         stopping_instances: Some(out),
     })
+}
+
+/// Moves instances into `going` (`stopping`, `shutting-down`) at the user's
+/// request; those already going there or `gone` answer unchanged. `then`
+/// runs for each instance that changed.
+fn shut_down(
+    s: &mut RegionState,
+    ids: &[String],
+    going: &str,
+    gone: &str,
+    now: i64,
+    then: impl Fn(&mut RegionState, &str),
+) -> Vec<InstanceStateChange> {
+    let mut out = Vec::new();
+    for id in ids {
+        let prev = s.instances[id].state.clone();
+        if prev == going || prev == gone {
+            out.push(change(id, &prev, &prev));
+            continue;
+        }
+        if let Some(x) = s.instances.get_mut(id) {
+            enter(x, going, now, "User initiated");
+            x.reason_code = Some("Client.UserInitiatedShutdown".into());
+            x.reason_message = Some("Client.UserInitiatedShutdown: User initiated shutdown".into());
+        }
+        then(s, id);
+        out.push(change(id, &prev, going));
+    }
+    out
 }
 
 /// A stopped instance gives back the public address AWS assigned it; an
@@ -1271,20 +1293,14 @@ pub fn terminate(
         }
     }
     dry_run(i.dry_run)?;
-    let mut out = Vec::new();
-    for id in &i.instance_ids {
-        let prev = s.instances[id].state.clone();
-        if prev == "terminated" || prev == "shutting-down" {
-            out.push(change(id, &prev, &prev));
-            continue;
-        }
-        if let Some(x) = s.instances.get_mut(id) {
-            enter(x, "shutting-down", now, "User initiated");
-            x.reason_code = Some("Client.UserInitiatedShutdown".into());
-            x.reason_message = Some("Client.UserInitiatedShutdown: User initiated shutdown".into());
-        }
-        out.push(change(id, &prev, "shutting-down"));
-    }
+    let out = shut_down(
+        &mut s,
+        &i.instance_ids,
+        "shutting-down",
+        "terminated",
+        now,
+        |_, _| {},
+    );
     ec2.regions.save(ctx.account_id(), &ctx.region, &s)?;
     Ok(TerminateInstancesResult {
         terminating_instances: Some(out),
