@@ -156,3 +156,31 @@ def test_policy_and_public_access_block_api(server):
     assert json.loads(c.get_bucket_policy(Bucket=SITE)["Policy"]) == json.loads(public_read(SITE))
     c.delete_bucket_policy(Bucket=SITE)
     expect("NoSuchBucketPolicy", 404, c.get_bucket_policy, Bucket=SITE)
+
+
+def test_hosts_lines_name_hosts_the_site_answers_to(server):
+    import subprocess
+    from conftest import STRATUS_BIN
+
+    c = s3(server)
+    c.create_bucket(Bucket="hosts-site")
+    c.put_object(Bucket="hosts-site", Key="index.html", Body=INDEX, ContentType="text/html")
+    c.put_bucket_website(Bucket="hosts-site", WebsiteConfiguration={"IndexDocument": {"Suffix": "index.html"}})
+    c.put_public_access_block(Bucket="hosts-site", PublicAccessBlockConfiguration={
+        "BlockPublicAcls": False, "IgnorePublicAcls": False,
+        "BlockPublicPolicy": False, "RestrictPublicBuckets": False})
+    c.put_bucket_policy(Bucket="hosts-site", Policy=public_read("hosts-site"))
+    out = subprocess.run([str(STRATUS_BIN), "hosts", "hosts-site", "--region", "us-east-1", "--aws-names"],
+                         capture_output=True, text=True, check=True).stdout
+    address, *names = out.split()
+    assert address == "127.0.0.1" and out.count("\n") == 1
+    website = [n for n in names if "s3-website" in n]
+    assert len(website) == 4
+    for name in website:
+        r = requests.get(server.url + "/", headers={"Host": name}, timeout=10)
+        assert r.status_code == 200 and r.content == INDEX, name
+    rest = [n for n in names if ".s3." in n]
+    for name in rest:
+        r = requests.get(server.url + "/index.html", headers={"Host": name}, timeout=10)
+        # the REST names reach the bucket's API; the public-read policy lets anyone GET
+        assert r.status_code == 200 and r.content == INDEX, name

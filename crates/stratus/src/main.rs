@@ -2,6 +2,7 @@
 
 mod app;
 mod config;
+mod hosts;
 mod ops;
 mod pipeline;
 mod server;
@@ -23,11 +24,19 @@ struct Cli {
 enum Command {
     /// Run the server (all services on one port).
     Serve(ServeArgs),
+    /// Print /etc/hosts lines for buckets' REST and website host names.
+    Hosts(hosts::HostsArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => server::run(args.into_config()),
+        Command::Hosts(args) => {
+            for line in hosts::lines(&args) {
+                println!("{line}");
+            }
+            ExitCode::SUCCESS
+        }
     }
 }
