@@ -2,14 +2,11 @@
 
 use std::io;
 use std::path::PathBuf;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use s3s::dto::*;
 use s3s::{S3Error, S3ErrorCode, S3Request, S3Result};
 use stratus_store::Batch;
-use tokio::io::{AsyncRead, ReadBuf};
 
 use super::checksum;
 use super::{
@@ -159,39 +156,37 @@ fn marker_headers(marker: Option<&ObjectMeta>) -> http::HeaderMap {
 }
 
 /// A file read as a body, from its current position for `remaining` bytes.
-struct FileStream {
-    file: tokio::fs::File,
-    remaining: u64,
-}
+/// Large bodies are read on a blocking thread a mebibyte at a time, a few
+/// mebibytes ahead of the socket, so disk reads overlap with sending.
+const READ_CHUNK: u64 = 1 << 20;
+const READ_AHEAD: usize = 4;
 
-impl futures::Stream for FileStream {
-    type Item = io::Result<Bytes>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        if self.remaining == 0 {
-            return Poll::Ready(None);
-        }
-        let want = self.remaining.min(256 << 10) as usize;
-        let mut buf = vec![0u8; want];
-        let mut rb = ReadBuf::new(&mut buf);
-        match Pin::new(&mut self.file).poll_read(cx, &mut rb) {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(Err(e)) => Poll::Ready(Some(Err(e))),
-            Poll::Ready(Ok(())) => {
-                let n = rb.filled().len();
-                if n == 0 {
-                    self.remaining = 0;
-                    return Poll::Ready(Some(Err(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        "object file shorter than its metadata",
-                    ))));
+fn file_stream(mut f: std::fs::File, len: u64) -> impl futures::Stream<Item = io::Result<Bytes>> {
+    use std::io::Read;
+    let (tx, rx) = tokio::sync::mpsc::channel::<io::Result<Bytes>>(READ_AHEAD);
+    tokio::task::spawn_blocking(move || {
+        let mut left = len;
+        while left > 0 {
+            let want = left.min(READ_CHUNK) as usize;
+            let mut buf = vec![0u8; want];
+            let read = f.read_exact(&mut buf).map_err(|e| {
+                if e.kind() == io::ErrorKind::UnexpectedEof {
+                    io::Error::new(e.kind(), "object file shorter than its metadata")
+                } else {
+                    e
                 }
-                self.remaining -= n as u64;
-                buf.truncate(n);
-                Poll::Ready(Some(Ok(Bytes::from(buf))))
+            });
+            let failed = read.is_err();
+            // A closed channel means the client went away: stop reading.
+            if tx.blocking_send(read.map(|()| Bytes::from(buf))).is_err() || failed {
+                return;
             }
+            left -= want as u64;
         }
-    }
+    });
+    futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    })
 }
 
 /// The object's bytes `[start, start+len)` as a body.
@@ -216,10 +211,7 @@ pub(crate) fn body_of(
             Ok::<_, io::Error>(Bytes::from(buf))
         })));
     }
-    Ok(StreamingBlob::wrap(FileStream {
-        file: tokio::fs::File::from_std(f),
-        remaining: len,
-    }))
+    Ok(StreamingBlob::wrap(file_stream(f, len)))
 }
 
 pub(crate) struct Found {
