@@ -232,8 +232,12 @@ def test_launch_checks_image_key_and_type(ec2, ami):
         ec2.run_instances(ImageId=ami, MinCount=1, MaxCount=1, InstanceType="t4g.micro")
     assert code(e) == "InvalidParameterValue" and "architecture" in e.value.response["Error"]["Message"]
     ec2.create_key_pair(KeyName="k")
-    inst = ec2.run_instances(ImageId=ami, MinCount=1, MaxCount=1, KeyName="k")["Instances"][0]
+    inst = ec2.run_instances(ImageId=ami, MinCount=1, MaxCount=1, KeyName="k",
+                             IamInstanceProfile={"Name": "web-role"})["Instances"][0]
     assert inst["KeyName"] == "k" and inst["Architecture"] == "x86_64"
+    profile = inst["IamInstanceProfile"]
+    assert profile["Arn"].endswith(":instance-profile/web-role")
+    assert profile["Id"].startswith("AIPA") and len(profile["Id"]) == 21
 
 
 def test_launch_from_a_template(server, ec2, ami):

@@ -1353,7 +1353,7 @@ impl RegionState {
 
 /// A random instance profile id, as IAM's `AIPA...`.
 pub fn profile_id() -> String {
-    ids::key_id("AIPA", 21)
+    ids::key_id("AIPA", 17)
 }
 
 #[cfg(test)]
