@@ -91,6 +91,11 @@ def test_filters_find_instances_as_aws_does(server, ec2, ami):
     assert ids([{"Name": "instance-state-name", "Values": ["stopping", "stopped"]}]) == {b}
     assert ids([{"Name": "instance-type", "Values": ["t3.small"]}]) == {b}
     assert ids([{"Name": "image-id", "Values": [ami]}]) == {a, b}
+    assert ids([{"Name": "instance-id", "Values": [a, "i-0000000000000000f"]}]) == {a}
+    assert ids([{"Name": "instance-id", "Values": ["i-*"]}]) == {a, b}
+    assert ids([{"Name": "instance-id", "Values": [a]}, {"Name": "instance-state-name", "Values": ["stopping"]}]) == set()
+    twice = ec2.describe_instances(InstanceIds=[b, b])["Reservations"]
+    assert [i["InstanceId"] for r in twice for i in r["Instances"]] == [b]
     with pytest.raises(ClientError) as e:
         ec2.describe_instances(Filters=[{"Name": "no-such-filter", "Values": ["x"]}])
     assert code(e) == "InvalidParameterValue"

@@ -81,35 +81,61 @@ pub fn state_of(name: &str) -> InstanceState {
 }
 
 /// What describing instances needs besides the instance: its interfaces
-/// (indexed once per call) and the VPCs' DNS settings.
+/// (indexed on first use, so filters that never look at interfaces cost no
+/// index) and the VPCs' DNS settings.
 pub struct View<'a> {
     pub s: &'a RegionState,
     pub owner: &'a str,
     pub region: &'a str,
-    enis: HashMap<&'a str, Vec<&'a EniRec>>,
+    /// Only these instances' interfaces are indexed, when given.
+    only: Option<std::collections::HashSet<&'a str>>,
+    enis: std::cell::OnceCell<HashMap<&'a str, Vec<&'a EniRec>>>,
 }
 
 impl<'a> View<'a> {
     pub fn new(s: &'a RegionState, owner: &'a str, region: &'a str) -> View<'a> {
-        let mut enis: HashMap<&str, Vec<&EniRec>> = HashMap::new();
-        for e in s.enis.values() {
-            if let Some(a) = &e.attachment {
-                enis.entry(a.instance.as_str()).or_default().push(e);
-            }
-        }
-        for v in enis.values_mut() {
-            v.sort_by_key(|e| e.attachment.as_ref().map_or(0, |a| a.device_index));
-        }
         View {
             s,
             owner,
             region,
-            enis,
+            only: None,
+            enis: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// A view that only ever answers for `instances`.
+    pub fn of(
+        s: &'a RegionState,
+        owner: &'a str,
+        region: &'a str,
+        instances: impl IntoIterator<Item = &'a str>,
+    ) -> View<'a> {
+        View {
+            only: Some(instances.into_iter().collect()),
+            ..View::new(s, owner, region)
         }
     }
 
     pub fn enis(&self, instance: &str) -> &[&'a EniRec] {
-        self.enis.get(instance).map_or(&[], Vec::as_slice)
+        let index = self.enis.get_or_init(|| {
+            let mut enis: HashMap<&str, Vec<&EniRec>> = HashMap::new();
+            for e in self.s.enis.values() {
+                if let Some(a) = &e.attachment {
+                    let wanted = self
+                        .only
+                        .as_ref()
+                        .is_none_or(|o| o.contains(a.instance.as_str()));
+                    if wanted {
+                        enis.entry(a.instance.as_str()).or_default().push(e);
+                    }
+                }
+            }
+            for v in enis.values_mut() {
+                v.sort_by_key(|e| e.attachment.as_ref().map_or(0, |a| a.device_index));
+            }
+            enis
+        });
+        index.get(instance).map_or(&[], Vec::as_slice)
     }
 
     fn public_names(&self, e: &EniRec) -> Option<(String, String)> {
@@ -1015,13 +1041,13 @@ pub fn run(
 }
 
 fn reservation(s: &RegionState, owner: &str, region: &str, id: &str) -> Reservation {
-    let view = View::new(s, owner, region);
     let mut list: Vec<&InstanceRec> = s
         .instances
         .values()
         .filter(|x| x.reservation == id)
         .collect();
     list.sort_by_key(|x| x.launch_index);
+    let view = View::of(s, owner, region, list.iter().map(|x| x.id.as_str()));
     Reservation {
         reservation_id: Some(id.to_string()),
         owner_id: Some(owner.to_string()),
@@ -1051,14 +1077,29 @@ pub fn describe(
     }
     let view = View::new(&s, owner, &ctx.region);
     let filters = i.filters.clone().unwrap_or_default();
-    let mut hits: Vec<&InstanceRec> = Vec::new();
-    for x in s.instances.values() {
-        if i.instance_ids
-            .as_ref()
-            .is_some_and(|ids| !ids.contains(&x.id))
-        {
-            continue;
+    // Ids named (in the request, or by an instance-id filter without
+    // wildcards) are looked up rather than found by scanning every instance.
+    let named: Option<Vec<&String>> = match &i.instance_ids {
+        Some(ids) => Some(ids.iter().collect()),
+        None => filters
+            .iter()
+            .find(|f| f.name.as_deref() == Some("instance-id"))
+            .and_then(|f| f.values.as_ref())
+            .filter(|vals| vals.iter().all(|v| !v.contains(['*', '?'])))
+            .map(|vals| vals.iter().collect()),
+    };
+    let candidates: Vec<&InstanceRec> = match &named {
+        Some(ids) => {
+            let mut seen = std::collections::BTreeSet::new();
+            ids.iter()
+                .filter(|id| seen.insert(id.as_str()))
+                .filter_map(|id| s.instances.get(id.as_str()))
+                .collect()
         }
+        None => s.instances.values().collect(),
+    };
+    let mut hits: Vec<&InstanceRec> = Vec::new();
+    for x in candidates {
         if matches(&(x, &view), &filters)? {
             hits.push(x);
         }
@@ -1071,6 +1112,7 @@ pub fn describe(
         ))
     });
     let (hits, next_token) = page(hits, i.max_results, i.next_token.as_deref())?;
+    let view = View::of(&s, owner, &ctx.region, hits.iter().map(|x| x.id.as_str()));
     let mut reservations: Vec<Reservation> = Vec::new();
     for x in hits {
         let inst = view.instance(x);
