@@ -619,6 +619,11 @@ pub fn zones(region: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The zone id of a zone name in a region (`use1-az1` for `us-east-1a`).
+pub fn zone_id(region: &str, az: &str) -> Option<String> {
+    zones(region).into_iter().find(|z| z.0 == az).map(|z| z.1)
+}
+
 /// The regions DescribeRegions lists.
 pub const REGIONS: &[&str] = &[
     "ap-northeast-1",
@@ -909,6 +914,15 @@ impl RegionState {
             sn.used = sn.used.saturating_sub(1 + eni.secondary_ips.len() as u32);
         }
         Some(eni)
+    }
+
+    /// The interface at an instance's device index, to change.
+    pub fn instance_eni_mut(&mut self, instance: &str, index: i32) -> Option<&mut EniRec> {
+        self.enis.values_mut().find(|e| {
+            e.attachment
+                .as_ref()
+                .is_some_and(|a| a.instance == instance && a.device_index == index)
+        })
     }
 
     /// The interface at an instance's device index (0 is the primary).

@@ -3,38 +3,15 @@
 
 use stratus_core::{AwsError, RequestContext};
 
+use super::dry_run;
 use super::images::{check_name, check_unique};
 use super::instances::instance_or_err;
-use super::{dry_run, invalid};
 use crate::Ec2;
 use crate::generated::*;
-use crate::state::{BlockDeviceRec, ImageRec, Tags, new_id};
+use crate::state::{BlockDeviceRec, ImageRec, new_id};
 
 /// How long an image made from an instance stays `pending`.
 pub const CREATE_IMAGE_MS: i64 = 3_000;
-
-/// Tags a CreateImage asks for on the image and on its snapshots.
-fn tags_for(specs: &Option<Vec<TagSpecification>>) -> Result<(Tags, Tags), AwsError> {
-    let (mut image, mut snapshot) = (Tags::new(), Tags::new());
-    for spec in specs.iter().flatten() {
-        let into = match spec.resource_type.as_deref().unwrap_or("") {
-            "image" => &mut image,
-            "snapshot" => &mut snapshot,
-            other => {
-                return Err(invalid(format!(
-                    "'{other}' is not a valid taggable resource type for this operation."
-                )));
-            }
-        };
-        for t in spec.tags.iter().flatten() {
-            into.insert(
-                t.key.clone().unwrap_or_default(),
-                t.value.clone().unwrap_or_default(),
-            );
-        }
-    }
-    Ok((image, snapshot))
-}
 
 pub fn create_image(
     ec2: &Ec2,
@@ -57,7 +34,8 @@ pub fn create_image(
     }
     check_name(&i.name)?;
     check_unique(&s, &i.name)?;
-    let (image_tags, snapshot_tags) = tags_for(&i.tag_specifications)?;
+    let image_tags = super::tags_of(&i.tag_specifications, &["image", "snapshot"], "image")?;
+    let snapshot_tags = super::tags_of(&i.tag_specifications, &["image", "snapshot"], "snapshot")?;
     let extra =
         super::images::block_devices(i.block_device_mappings.as_deref().unwrap_or_default())?;
     dry_run(i.dry_run)?;

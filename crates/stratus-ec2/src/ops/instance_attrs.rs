@@ -201,20 +201,12 @@ pub fn modify_attribute(
     }
     dry_run(i.dry_run)?;
     if let Some(groups) = i.groups.clone() {
-        if let Some(e) = s.enis.values_mut().find(|e| {
-            e.attachment
-                .as_ref()
-                .is_some_and(|a| a.instance == x.id && a.device_index == 0)
-        }) {
+        if let Some(e) = s.instance_eni_mut(&x.id, 0) {
             e.groups = groups;
         }
     }
     if let Some(v) = i.source_dest_check.as_ref().and_then(|v| v.value) {
-        if let Some(e) = s.enis.values_mut().find(|e| {
-            e.attachment
-                .as_ref()
-                .is_some_and(|a| a.instance == x.id && a.device_index == 0)
-        }) {
+        if let Some(e) = s.instance_eni_mut(&x.id, 0) {
             e.source_dest_check = v;
         }
     }
@@ -280,11 +272,7 @@ pub fn reset_attribute(
     }
     dry_run(i.dry_run)?;
     if i.attribute == "sourceDestCheck" {
-        if let Some(e) = s.enis.values_mut().find(|e| {
-            e.attachment
-                .as_ref()
-                .is_some_and(|a| a.instance == x.id && a.device_index == 0)
-        }) {
+        if let Some(e) = s.instance_eni_mut(&x.id, 0) {
             e.source_dest_check = true;
         }
     }
@@ -445,10 +433,7 @@ pub fn status(
             "running" => ("initializing", "initializing"),
             _ => ("not-applicable", "not-applicable"),
         };
-        let zone_id = crate::state::zones(&ctx.region)
-            .into_iter()
-            .find(|z| z.0 == x.az)
-            .map(|z| z.1);
+        let zone_id = crate::state::zone_id(&ctx.region, &x.az);
         let item = InstanceStatus {
             availability_zone: Some(x.az.clone()),
             availability_zone_id: zone_id,

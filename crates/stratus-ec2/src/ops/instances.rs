@@ -689,35 +689,16 @@ pub fn apply_metadata(
     Ok(())
 }
 
+/// The resource types RunInstances tags.
+const LAUNCH_TAGGED: &[&str] = &[
+    "instance",
+    "volume",
+    "network-interface",
+    "spot-instances-request",
+];
+
 fn tags_for(specs: &Option<Vec<TagSpecification>>, kind: &str) -> Result<Tags, AwsError> {
-    let mut out = Tags::new();
-    for spec in specs.iter().flatten() {
-        let rt = spec.resource_type.as_deref().unwrap_or("");
-        if ![
-            "instance",
-            "volume",
-            "network-interface",
-            "spot-instances-request",
-        ]
-        .contains(&rt)
-        {
-            return Err(invalid(format!(
-                "'{rt}' is not a valid taggable resource type for this operation."
-            )));
-        }
-        if rt == kind {
-            for t in spec.tags.iter().flatten() {
-                let k = t.key.clone().unwrap_or_default();
-                if k.starts_with("aws:") {
-                    return Err(invalid(
-                        "Tag keys starting with 'aws:' are reserved for internal use",
-                    ));
-                }
-                out.insert(k, t.value.clone().unwrap_or_default());
-            }
-        }
-    }
-    Ok(out)
+    super::tags_of(specs, LAUNCH_TAGGED, kind)
 }
 
 pub fn run(
@@ -1192,22 +1173,14 @@ pub fn start(
             x.reason_code = None;
             x.reason_message = None;
         }
-        if auto {
-            let needs = s.instance_eni(id, 0).is_some_and(|e| e.public_ip.is_none());
-            if needs {
-                let ip = ec2.regions.public_ip();
-                if let Some(e) = s.enis.values_mut().find(|e| {
-                    e.attachment
-                        .as_ref()
-                        .is_some_and(|a| &a.instance == id && a.device_index == 0)
-                }) {
-                    e.public_ip = Some(PublicIpRec {
-                        ip,
-                        allocation: None,
-                        association: None,
-                    });
-                }
-            }
+        // An Elastic IP stays; otherwise the start brings a new address.
+        let primary = s.instance_eni_mut(id, 0).filter(|e| e.public_ip.is_none());
+        if let (true, Some(e)) = (auto, primary) {
+            e.public_ip = Some(PublicIpRec {
+                ip: ec2.regions.public_ip(),
+                allocation: None,
+                association: None,
+            });
         }
         out.push(change(id, &prev, "pending"));
     }

@@ -100,6 +100,37 @@ pub fn spec_tags(specs: &Option<Vec<TagSpecification>>, kind: &str) -> Result<Ta
     Ok(out)
 }
 
+/// Tags a create call that tags several resource types asks for on `kind`;
+/// a type outside `allowed` and reserved `aws:` keys are refused.
+pub fn tags_of(
+    specs: &Option<Vec<TagSpecification>>,
+    allowed: &[&str],
+    kind: &str,
+) -> Result<Tags, AwsError> {
+    let mut out = Tags::new();
+    for spec in specs.iter().flatten() {
+        let rt = spec.resource_type.as_deref().unwrap_or("");
+        if !allowed.contains(&rt) {
+            return Err(invalid(format!(
+                "'{rt}' is not a valid taggable resource type for this operation."
+            )));
+        }
+        if rt != kind {
+            continue;
+        }
+        for t in spec.tags.iter().flatten() {
+            let k = t.key.clone().unwrap_or_default();
+            if k.starts_with("aws:") {
+                return Err(invalid(
+                    "Tag keys starting with 'aws:' are reserved for internal use",
+                ));
+            }
+            out.insert(k, t.value.clone().unwrap_or_default());
+        }
+    }
+    Ok(out)
+}
+
 /// One page of `items`, with a token for the next (`MaxResults`, `NextToken`).
 pub fn page<T>(
     items: Vec<T>,

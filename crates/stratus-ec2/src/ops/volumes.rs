@@ -10,7 +10,7 @@ use crate::Ec2;
 use crate::compute::{BlockRec, VolumeAttachRec, VolumeRec};
 use crate::filters::{Filterable, matches};
 use crate::generated::*;
-use crate::state::{RegionState, Tags, new_id, zones};
+use crate::state::{RegionState, Tags, new_id, zone_id, zones};
 
 /// Size limits in GiB per volume type.
 fn size_range(kind: &str) -> Option<(i32, i32)> {
@@ -145,10 +145,6 @@ fn attachment_out(v: &VolumeRec, a: &VolumeAttachRec, state: &str) -> VolumeAtta
         attach_time: Some(Timestamp(a.attached_ms)),
         ..Default::default()
     }
-}
-
-fn zone_id(region: &str, az: &str) -> Option<String> {
-    zones(region).into_iter().find(|z| z.0 == az).map(|z| z.1)
 }
 
 pub fn volume_out(v: &VolumeRec, owner: &str, region: &str, now: i64) -> Volume {
