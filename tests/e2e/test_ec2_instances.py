@@ -368,6 +368,13 @@ def test_volumes_attach_detach_modify(server, ec2, ami):
     assert code(e) == "InvalidParameterValue"
     mods = ec2.describe_volumes_modifications(VolumeIds=[vid])["VolumesModifications"]
     assert mods[0]["ModificationState"] == "completed"
+    done = ec2.describe_volumes_modifications(Filters=[{"Name": "modification-state", "Values": ["completed"]}])
+    assert [m["VolumeId"] for m in done["VolumesModifications"]] == [vid]
+    ok = ec2.describe_volume_status(VolumeIds=[vid], Filters=[{"Name": "volume-status.status", "Values": ["ok"]}])
+    assert [v["VolumeId"] for v in ok["VolumeStatuses"]] == [vid]
+    with pytest.raises(ClientError) as e:
+        ec2.describe_volume_status(Filters=[{"Name": "no-such-filter", "Values": ["x"]}])
+    assert code(e) == "InvalidParameterValue"
     assert ec2.detach_volume(VolumeId=vid)["State"] == "detaching"
     with pytest.raises(ClientError) as e:
         ec2.detach_volume(VolumeId=vid)

@@ -12,6 +12,7 @@ use super::instances::{
 use super::{check_id, dry_run, invalid, page};
 use crate::Ec2;
 use crate::compute::{InstanceRec, PENDING_MS};
+use crate::filters::{Filterable, matches};
 use crate::generated::*;
 use crate::state::{EniAttachment, RegionState, new_id};
 
@@ -392,6 +393,34 @@ pub fn monitoring(
     Ok(out)
 }
 
+/// An instance with its status checks, as DescribeInstanceStatus filters it.
+struct Checked<'a> {
+    x: &'a InstanceRec,
+    st: &'a str,
+    reach: &'a str,
+}
+
+impl Filterable for Checked<'_> {
+    fn values(&self, name: &str) -> Option<Vec<String>> {
+        let x = self.x;
+        Some(match name {
+            "availability-zone" => vec![x.az.clone()],
+            "instance-state-name" => vec![x.state.clone()],
+            "instance-state-code" => vec![crate::compute::state_code(&x.state).to_string()],
+            "instance-status.status" | "system-status.status" => vec![self.st.to_string()],
+            "instance-status.reachability" | "system-status.reachability" => {
+                vec![self.reach.to_string()]
+            }
+            "event.code" | "event.description" => vec![],
+            _ => return None,
+        })
+    }
+
+    fn tags(&self) -> &crate::state::Tags {
+        &self.x.tags
+    }
+}
+
 fn checks(status: &str, reachability: &str) -> Option<InstanceStatusSummary> {
     Some(InstanceStatusSummary {
         details: Some(vec![InstanceStatusDetails {
@@ -444,28 +473,8 @@ pub fn status(
             system_status: checks(st, reach),
             ..Default::default()
         };
-        let keep = i.filters.iter().flatten().try_fold(true, |acc, f| {
-            let have: Vec<String> = match f.name.as_deref().unwrap_or("") {
-                "availability-zone" => vec![x.az.clone()],
-                "instance-state-name" => vec![x.state.clone()],
-                "instance-state-code" => vec![crate::compute::state_code(&x.state).to_string()],
-                "instance-status.status" | "system-status.status" => vec![st.to_string()],
-                "instance-status.reachability" | "system-status.reachability" => {
-                    vec![reach.to_string()]
-                }
-                "event.code" | "event.description" => vec![],
-                other => {
-                    return Err(invalid(format!("The filter '{other}' is invalid")));
-                }
-            };
-            let hit = f
-                .values
-                .iter()
-                .flatten()
-                .any(|w| have.iter().any(|h| crate::filters::glob(w, h)));
-            Ok(acc && hit)
-        })?;
-        if keep {
+        let seen = Checked { x, st, reach };
+        if matches(&seen, i.filters.as_deref().unwrap_or_default())? {
             out.push(item);
         }
     }

@@ -485,6 +485,50 @@ pub fn detach(
     Ok(out)
 }
 
+impl Filterable for (&VolumeRec, &VolumeModification) {
+    fn values(&self, name: &str) -> Option<Vec<String>> {
+        let (v, m) = self;
+        Some(match name {
+            "volume-id" => vec![v.id.clone()],
+            "modification-state" => m.modification_state.iter().cloned().collect(),
+            "target-volume-type" => vec![v.volume_type.clone()],
+            "original-volume-type" => m.original_volume_type.iter().cloned().collect(),
+            "target-size" => vec![v.size.to_string()],
+            "original-size" => m.original_size.iter().map(|n| n.to_string()).collect(),
+            "target-iops" => m.target_iops.iter().map(|n| n.to_string()).collect(),
+            "original-iops" => m.original_iops.iter().map(|n| n.to_string()).collect(),
+            _ => return None,
+        })
+    }
+
+    fn tags(&self) -> &Tags {
+        &self.0.tags
+    }
+}
+
+/// A volume as DescribeVolumeStatus filters it: every status check passes.
+struct VolumeStatus<'a>(&'a VolumeRec);
+
+impl Filterable for VolumeStatus<'_> {
+    fn values(&self, name: &str) -> Option<Vec<String>> {
+        Some(match name {
+            "availability-zone" => vec![self.0.az.clone()],
+            "volume-status.status" => vec!["ok".into()],
+            "volume-status.details-name" => vec!["io-enabled".into(), "io-performance".into()],
+            "volume-status.details-status" => vec!["passed".into(), "not-applicable".into()],
+            "action.code" | "action.description" | "action.event-id" | "event.description"
+            | "event.event-id" | "event.event-type" | "event.not-after" | "event.not-before" => {
+                vec![]
+            }
+            _ => return None,
+        })
+    }
+
+    fn tags(&self) -> &Tags {
+        &self.0.tags
+    }
+}
+
 fn modification_out(v: &VolumeRec, now: i64) -> Option<VolumeModification> {
     let (size, kind, iops, throughput, started) = v.modification.clone()?;
     let done = now >= started + crate::compute::VOLUME_CREATING_MS;
@@ -593,22 +637,7 @@ pub fn modifications(
             continue;
         }
         if let Some(m) = modification_out(v, now) {
-            let keep = i.filters.iter().flatten().all(|f| {
-                let have = match f.name.as_deref().unwrap_or("") {
-                    "volume-id" => v.id.clone(),
-                    "modification-state" => m.modification_state.clone().unwrap_or_default(),
-                    "target-volume-type" => v.volume_type.clone(),
-                    "original-volume-type" => m.original_volume_type.clone().unwrap_or_default(),
-                    "target-size" => v.size.to_string(),
-                    "original-size" => m.original_size.unwrap_or(0).to_string(),
-                    _ => return false,
-                };
-                f.values
-                    .iter()
-                    .flatten()
-                    .any(|w| crate::filters::glob(w, &have))
-            });
-            if keep {
+            if matches(&(v, &m), i.filters.as_deref().unwrap_or_default())? {
                 out.push(m);
             }
         }
@@ -642,19 +671,7 @@ pub fn status(
         {
             continue;
         }
-        let keep = i.filters.iter().flatten().all(|f| {
-            let have = match f.name.as_deref().unwrap_or("") {
-                "availability-zone" => v.az.clone(),
-                "volume-status.status" => "ok".into(),
-                "volume-status.details-name" => "io-enabled".into(),
-                "volume-status.details-status" => "passed".into(),
-                _ => return false,
-            };
-            f.values
-                .iter()
-                .flatten()
-                .any(|w| crate::filters::glob(w, &have))
-        });
+        let keep = matches(&VolumeStatus(v), i.filters.as_deref().unwrap_or_default())?;
         if !keep || v.state(now) == "creating" {
             continue;
         }
