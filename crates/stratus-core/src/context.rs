@@ -18,6 +18,26 @@ pub struct RequestContext {
 }
 
 impl RequestContext {
+    /// A request one service makes of another on the account's behalf
+    /// (Auto Scaling launching instances, an alarm stopping one).
+    pub fn on_behalf(
+        service: &str,
+        operation: &str,
+        account: &str,
+        region: &str,
+        clock: &Clock,
+    ) -> RequestContext {
+        RequestContext {
+            request_id: crate::ids::request_id(),
+            service: service.to_string(),
+            operation: operation.to_string(),
+            region: region.to_string(),
+            identity: Identity::root(account, ""),
+            clock: clock.clone(),
+            host: String::new(),
+        }
+    }
+
     pub fn account_id(&self) -> &str {
         &self.identity.account_id
     }

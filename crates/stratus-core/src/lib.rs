@@ -2,12 +2,16 @@
 //! identifiers, time formats, the injectable clock and the background runner.
 
 pub mod authz;
+pub mod balancing;
 pub mod clock;
+pub mod compute;
 pub mod context;
 pub mod delivery;
 pub mod error;
 pub mod identity;
 pub mod ids;
+pub mod link;
+pub mod metrics;
 pub mod tasks;
 pub mod time;
 
@@ -19,6 +23,7 @@ pub use clock::Clock;
 pub use context::RequestContext;
 pub use error::{AwsError, Fault};
 pub use identity::{Identities, Identity, IdentityKind};
+pub use link::Link;
 
 /// The account that unknown access keys belong to, unless configured otherwise.
 pub const DEFAULT_ACCOUNT: &str = "000000000000";
