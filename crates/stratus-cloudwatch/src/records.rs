@@ -76,9 +76,9 @@ pub struct Alarm {
     /// When the ALARM-state Auto Scaling actions last ran (they repeat
     /// each period while the alarm stays in ALARM).
     pub last_scaling_ms: i64,
-    /// The end of the newest period evaluated, so a tick within the same
-    /// period does not evaluate again.
-    pub last_eval_end_ms: i64,
+    /// After SetAlarmState, evaluation waits until a period ending after
+    /// this time has completed.
+    pub hold_until_ms: i64,
     /// Set by whoever owns the alarm (Auto Scaling target tracking).
     pub owner: Option<String>,
 }

@@ -102,7 +102,9 @@ impl Point {
             return Some(v.to_vec());
         }
         if self.flags & FLAG_STAT_SET != 0 {
-            return None;
+            // A statistic set has a distribution only when it is one value.
+            return (self.count == 1.0 || self.min == self.max)
+                .then(|| vec![(self.min, self.count)]);
         }
         Some(vec![(self.sum, 1.0)])
     }

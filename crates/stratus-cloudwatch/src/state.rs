@@ -481,3 +481,69 @@ impl State {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    /// A memory engine the state treats as persistent, so samples are written.
+    fn store() -> Store {
+        Store::with_engine(
+            Arc::new(stratus_store::MemoryEngine::default()),
+            Some(std::env::temp_dir()),
+        )
+    }
+
+    fn key() -> MetricKey {
+        MetricKey::new("NS", "m", vec![("A".into(), "1".into())])
+    }
+
+    #[test]
+    fn samples_reload_after_small_chunks_merge() {
+        let store = store();
+        let s = State::load(store.clone()).unwrap();
+        for i in 0..40 {
+            let p = Point::single(1_000 + i, i as f64, 0);
+            s.put_samples("a", "r", vec![(key(), p)], 5_000).unwrap();
+        }
+        assert_eq!(store.scan(SAMPLES, b"").unwrap().len(), 40);
+        s.maintain(10_000).unwrap();
+        assert_eq!(store.scan(SAMPLES, b"").unwrap().len(), 1);
+        s.put_samples("a", "r", vec![(key(), Point::single(999, 7.0, 0))], 5_000)
+            .unwrap();
+
+        let again = State::load(store).unwrap();
+        let m = again.metrics.read();
+        let series = &m.region("a", "r").unwrap().series[&key()];
+        assert_eq!(series.points.len(), 41);
+        assert_eq!(series.points[0].sum, 7.0);
+        assert!(series.points.windows(2).all(|w| w[0].ts <= w[1].ts));
+        assert_eq!(series.chunks.iter().map(|c| c.points).sum::<u32>(), 41);
+    }
+
+    #[test]
+    fn expired_samples_and_their_chunks_go() {
+        let store = store();
+        let s = State::load(store.clone()).unwrap();
+        s.put_samples("a", "r", vec![(key(), Point::single(0, 1.0, 0))], 0)
+            .unwrap();
+        s.put_samples(
+            "a",
+            "r",
+            vec![(key(), Point::single(RETENTION_MS, 2.0, 0))],
+            0,
+        )
+        .unwrap();
+        s.maintain(RETENTION_MS + 1).unwrap();
+        assert_eq!(store.scan(SAMPLES, b"").unwrap().len(), 1);
+        let again = State::load(store).unwrap();
+        assert_eq!(
+            again.metrics.read().region("a", "r").unwrap().series[&key()]
+                .points
+                .len(),
+            1
+        );
+    }
+}

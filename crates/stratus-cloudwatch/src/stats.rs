@@ -247,21 +247,16 @@ fn trimmed(d: &[(f64, f64)], t: Trim, lo: Option<Bound>, hi: Option<Bound>) -> O
         return None;
     }
     // Positions [a, b) of the sorted values that are kept.
-    let pos = |b: Option<Bound>, open: f64, upper: bool| -> f64 {
+    // Value bounds keep values above the lower and up to the upper one.
+    let pos = |b: Option<Bound>, open: f64| -> f64 {
         match b {
             None => open,
             Some(Bound::Percent(p)) => p / 100.0 * n,
-            Some(Bound::Value(x)) => {
-                // Values > x (lower) / <= x (upper) are in.
-                d.iter()
-                    .take_while(|(v, _)| if upper { *v <= x } else { *v <= x })
-                    .map(|(_, c)| c)
-                    .sum()
-            }
+            Some(Bound::Value(x)) => d.iter().take_while(|(v, _)| *v <= x).map(|(_, c)| c).sum(),
         }
     };
-    let a = pos(lo, 0.0, false);
-    let b = pos(hi, n, true);
+    let a = pos(lo, 0.0);
+    let b = pos(hi, n);
     let (mut w, mut s, mut cum) = (0.0f64, 0.0f64, 0.0f64);
     for (v, c) in d {
         let (from, to) = (cum.max(a), (cum + c).min(b));

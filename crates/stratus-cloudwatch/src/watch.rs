@@ -1,5 +1,5 @@
-//! The alarm loop: each alarm is evaluated once per completed period, metric
-//! alarms first and composite alarms after them; state changes are recorded
+//! The alarm loop: on each tick every metric alarm is evaluated over its
+//! latest completed periods, and composite alarms after them; state changes are recorded
 //! in history, and their actions run once the locks are released. Auto
 //! Scaling actions run again each period an alarm stays in ALARM.
 
@@ -327,10 +327,9 @@ pub fn tick(cw: &Core, now: i64) -> Result<(), AwsError> {
                 };
                 let p = period_ms(a);
                 let end = now.div_euclid(p) * p;
-                if end <= a.last_eval_end_ms {
+                if end <= a.hold_until_ms {
                     continue;
                 }
-                a.last_eval_end_ms = end;
                 let points = datapoints(a, metrics.region(&key.0, &key.1), end, now);
                 let verdict = evaluate::decide(a, &points, now);
                 if let Some(v) = verdict.filter(|v| v.state != a.state_value) {
@@ -358,8 +357,10 @@ pub fn tick(cw: &Core, now: i64) -> Result<(), AwsError> {
                         .collect();
                     if !scaling.is_empty() {
                         a.last_scaling_ms = end;
+                        let snapshot = a.clone();
+                        txn.put_alarm(&key)?;
                         changes.push(Change {
-                            alarm: a.clone(),
+                            alarm: snapshot,
                             old_state: "ALARM".into(),
                             actions: scaling,
                             newest: points.iter().rev().find_map(|p| p.value),
@@ -368,7 +369,6 @@ pub fn tick(cw: &Core, now: i64) -> Result<(), AwsError> {
                         });
                     }
                 }
-                txn.put_alarm(&key)?;
             }
         }
         settle_composites(&mut txn, now, &mut changes)?;

@@ -77,6 +77,21 @@ impl App {
             Arc::new(stratus_sns::Sns::new(store.clone(), sqs.clone()).map_err(|e| e.to_string())?);
         app.register_http(sns.outbox_handler());
         app.register(sns.clone());
+        // CloudWatch alarms publish to SNS and act on EC2 instances; EC2
+        // publishes its instances' metrics into CloudWatch. Auto Scaling
+        // fills `scaling_policies` once it exists.
+        let scaling_policies: stratus_core::Link<dyn stratus_core::metrics::ScalingPolicies> =
+            stratus_core::Link::empty();
+        let cloudwatch = Arc::new(
+            stratus_cloudwatch::CloudWatch::new(store.clone(), app.clock.clone())
+                .map_err(|e| e.message)?
+                .with_topics(sns.clone())
+                .with_instances(ec2.clone())
+                .with_policies(scaling_policies.clone()),
+        );
+        app.tasks.spawn(cloudwatch.alarm_task());
+        app.tasks.spawn(ec2.metrics_task(cloudwatch.clone()));
+        app.register(cloudwatch.clone());
         // S3 notifications, likewise, only through the delivery interfaces.
         let targets = stratus_s3::Targets {
             queues: Some(sqs),

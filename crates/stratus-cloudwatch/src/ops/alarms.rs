@@ -303,6 +303,7 @@ fn save(txn: &mut ConfigTxn<'_>, mut alarm: Alarm, now: i64) -> Result<(), AwsEr
             alarm.state_updated_ms = old.state_updated_ms;
             alarm.state_transitioned_ms = old.state_transitioned_ms;
             alarm.last_scaling_ms = old.last_scaling_ms;
+            alarm.hold_until_ms = old.hold_until_ms;
             // Tags given on update are ignored, as CloudWatch does.
             alarm.tags = old.tags.clone();
             if alarm.owner.is_none() {
@@ -749,10 +750,10 @@ pub fn set_alarm_state(
         let Some(a) = txn.inner.alarms.get_mut(&key) else {
             return Err(AwsError::not_found("ResourceNotFound", ""));
         };
-        // The next evaluation waits for the next period to complete.
+        // The state holds until the next period has completed.
         if !a.composite {
             let p = watch::period_ms(a);
-            a.last_eval_end_ms = now.div_euclid(p) * p;
+            a.hold_until_ms = now.div_euclid(p) * p + p;
         }
         if a.state_value == input.state_value {
             a.state_reason = input.state_reason;
