@@ -12,7 +12,7 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-from helpers import DEFAULT_ACCOUNT, error_of
+from helpers import DEFAULT_ACCOUNT, FORM, error_of, fake_auth, query_error
 
 NS = "Stratus/Test"
 
@@ -623,6 +623,42 @@ def test_metric_streams(server, cw):
     with pytest.raises(ClientError) as e:
         cw.get_metric_stream(Name="to-firehose")
     assert error_of(e.value)[0] == "ResourceNotFoundException"
+
+
+# ---------------------------------------------------------------------------
+# Other wire protocols: query (older SDKs) and JSON
+# ---------------------------------------------------------------------------
+
+def test_query_and_json_protocols(server, cw):
+    t = minute(server, 2).strftime("%Y-%m-%dT%H:%M:%SZ")
+    form = {"Content-Type": FORM, "Authorization": fake_auth("monitoring")}
+    r = server.post("/", headers=form, data={
+        "Action": "PutMetricData", "Version": "2010-08-01", "Namespace": NS,
+        "MetricData.member.1.MetricName": "Q", "MetricData.member.1.Value": "3",
+        "MetricData.member.1.Timestamp": t, "MetricData.member.1.Unit": "Count",
+        "MetricData.member.1.Dimensions.member.1.Name": "D", "MetricData.member.1.Dimensions.member.1.Value": "v"})
+    assert r.status_code == 200, r.text
+    r = server.post("/", headers=form, data={"Action": "ListMetrics", "Version": "2010-08-01", "Namespace": NS})
+    assert r.status_code == 200 and "<ListMetricsResponse" in r.text and "<MetricName>Q</MetricName>" in r.text
+    r = server.post("/", headers=form, data={
+        "Action": "PutMetricData", "Version": "2010-08-01", "Namespace": NS,
+        "MetricData.member.1.MetricName": "Q", "MetricData.member.1.Value": "1",
+        "MetricData.member.1.StatisticValues.SampleCount": "1", "MetricData.member.1.StatisticValues.Sum": "1",
+        "MetricData.member.1.StatisticValues.Minimum": "1", "MetricData.member.1.StatisticValues.Maximum": "1"})
+    assert r.status_code == 400 and query_error(r)[0] == "InvalidParameterCombination"
+
+    json_headers = {"Content-Type": "application/x-amz-json-1.0", "Authorization": fake_auth("monitoring"),
+                    "X-Amz-Target": "GraniteServiceVersion20100801.GetMetricStatistics"}
+    start = minute(server, 3).timestamp()
+    r = server.post("/", headers=json_headers, data=json.dumps({
+        "Namespace": NS, "MetricName": "Q", "Dimensions": [{"Name": "D", "Value": "v"}],
+        "StartTime": start, "EndTime": start + 300, "Period": 300, "Statistics": ["Sum"]}))
+    assert r.status_code == 200, r.text
+    assert [p["Sum"] for p in r.json()["Datapoints"]] == [3.0]
+    json_headers["X-Amz-Target"] = "GraniteServiceVersion20100801.GetDashboard"
+    r = server.post("/", headers=json_headers, data=json.dumps({"DashboardName": "none"}))
+    assert r.status_code == 404
+    assert r.headers["x-amzn-query-error"] == "ResourceNotFound;Sender"
 
 
 # ---------------------------------------------------------------------------

@@ -16,7 +16,7 @@ NOT_IMPLEMENTED = [
     ("glue", "get_databases", {}, "GetDatabases", ("glue",)),  # awsJson1.1
     ("lambda", "list_functions", {}, "ListFunctions", ("lambda",)),  # restJson1
     # botocore 1.44 speaks awsJson1.0 (query-compatible) to CloudWatch
-    ("cloudwatch", "list_metrics", {}, "ListMetrics", ("cloudwatch", "monitoring")),
+    ("cloudwatch", "describe_anomaly_detectors", {}, "DescribeAnomalyDetectors", ("cloudwatch", "monitoring")),
     ("ec2", "describe_spot_price_history", {}, "DescribeSpotPriceHistory", ("ec2",)),  # ec2 query
 ]
 
@@ -38,13 +38,13 @@ def test_unimplemented_operation_answers_501_not_implemented(
     assert any(n in message.lower() for n in names), f"service not named in {message!r}"
 
 
-CW_CBOR_PATH = "/service/GraniteServiceVersion20100801/operation/ListMetrics"
+CW_CBOR_PATH = "/service/GraniteServiceVersion20100801/operation/DescribeAnomalyDetectors"
 
 
 def test_unimplemented_operation_over_rpc_v2_cbor_answers_501_in_cbor(server):
     r = server.post(
         CW_CBOR_PATH,
-        data=b"\xa0",  # an empty CBOR map: ListMetrics with no parameters
+        data=b"\xa0",  # an empty CBOR map: DescribeAnomalyDetectors with no parameters
         headers={
             "smithy-protocol": "rpc-v2-cbor",
             "Content-Type": "application/cbor",
@@ -53,24 +53,24 @@ def test_unimplemented_operation_over_rpc_v2_cbor_answers_501_in_cbor(server):
         },
     )
     assert r.status_code == 501, r.content[:300]
-    op = server.client("cloudwatch").meta.service_model.operation_model("ListMetrics")
+    op = server.client("cloudwatch").meta.service_model.operation_model("DescribeAnomalyDetectors")
     parsed = create_parser("smithy-rpc-v2-cbor").parse(
         {"status_code": r.status_code, "headers": r.headers, "body": r.content}, op.output_shape
     )
     assert parsed["Error"]["Code"] == "NotImplemented", parsed
-    assert "ListMetrics" in parsed["Error"]["Message"]
+    assert "DescribeAnomalyDetectors" in parsed["Error"]["Message"]
 
 
 def test_unimplemented_operation_over_aws_query_answers_501(server):
     r = server.post(
         "/",
-        data="Action=ListMetrics&Version=2010-08-01",
+        data="Action=DescribeAnomalyDetectors&Version=2010-08-01",
         headers={"Content-Type": FORM, "Authorization": fake_auth("monitoring")},
     )
     assert r.status_code == 501, r.text[:300]
     code, message = query_error(r)
     assert code == "NotImplemented"
-    assert "ListMetrics" in (message or "")
+    assert "DescribeAnomalyDetectors" in (message or "")
 
 
 def test_cli_reports_unimplemented_operation(aws):

@@ -413,6 +413,105 @@ mod tests {
         assert_eq!(pts[0].sample_count, Some(2.0));
     }
 
+    struct Policies(parking_lot::Mutex<Vec<(String, Option<f64>)>>);
+
+    impl stratus_core::metrics::ScalingPolicies for Policies {
+        fn execute(
+            &self,
+            _: &str,
+            _: &str,
+            policy_arn: &str,
+            trigger: &stratus_core::metrics::AlarmTrigger,
+        ) -> Result<(), AwsError> {
+            self.0
+                .lock()
+                .push((policy_arn.to_string(), trigger.metric_value));
+            Ok(())
+        }
+
+        fn exists(&self, _: &str, _: &str, _: &str) -> bool {
+            true
+        }
+    }
+
+    #[test]
+    fn scaling_actions_repeat_each_period_in_alarm() {
+        let policies = Arc::new(Policies(parking_lot::Mutex::new(Vec::new())));
+        let link: stratus_core::Link<dyn stratus_core::metrics::ScalingPolicies> =
+            stratus_core::Link::to(policies.clone());
+        let core = Core {
+            state: crate::state::State::load(stratus_store::Store::ephemeral()).unwrap(),
+            clock: stratus_core::Clock::new(),
+            topics: std::sync::OnceLock::new(),
+            instances: std::sync::OnceLock::new(),
+            policies: std::sync::OnceLock::new(),
+        };
+        let _ = core.policies.set(link);
+        let policy = "arn:aws:autoscaling:r:a:scalingPolicy:1:autoScalingGroupName/g:policyName/up";
+        crate::ops::alarms::put_owned(
+            &core,
+            "a",
+            "r",
+            stratus_core::metrics::AlarmSpec {
+                name: "high".into(),
+                namespace: "AWS/EC2".into(),
+                metric_name: "CPUUtilization".into(),
+                dimensions: vec![("AutoScalingGroupName".into(), "g".into())],
+                statistic: "Average".into(),
+                period_secs: 60,
+                evaluation_periods: 1,
+                threshold: 50.0,
+                comparison: "GreaterThanThreshold".into(),
+                alarm_actions: vec![policy.into()],
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let key = MetricKey::new(
+            "AWS/EC2",
+            "CPUUtilization",
+            vec![("AutoScalingGroupName".into(), "g".into())],
+        );
+        let t0 = 1_700_000_040_000 / 60_000 * 60_000;
+        let put = |t: i64, v: f64| {
+            core.state
+                .put_samples("a", "r", vec![(key.clone(), Point::single(t, v, 0))], t)
+                .unwrap()
+        };
+        put(t0, 90.0);
+        tick(&core, t0 + 60_000).unwrap();
+        assert_eq!(policies.0.lock().len(), 1);
+        put(t0 + 60_000, 95.0);
+        tick(&core, t0 + 120_000).unwrap();
+        tick(&core, t0 + 125_000).unwrap();
+        assert_eq!(
+            *policies.0.lock(),
+            vec![
+                (policy.to_string(), Some(90.0)),
+                (policy.to_string(), Some(95.0))
+            ]
+        );
+        // Back under the threshold: OK, and no more runs.
+        put(t0 + 120_000, 10.0);
+        tick(&core, t0 + 180_000).unwrap();
+        put(t0 + 180_000, 10.0);
+        tick(&core, t0 + 240_000).unwrap();
+        assert_eq!(policies.0.lock().len(), 2);
+        let txn = core.state.begin();
+        let a = &txn.inner.alarms[&("a".to_string(), "r".to_string(), "high".to_string())];
+        assert_eq!(a.state_value, "OK");
+        assert_eq!(a.owner.as_deref(), Some("autoscaling"));
+        let kinds: Vec<&str> = txn.inner.history[&("a".to_string(), "r".to_string())]
+            .iter()
+            .map(|h| h.item_type.as_str())
+            .filter(|k| *k != "ConfigurationUpdate")
+            .collect();
+        assert_eq!(
+            kinds,
+            vec!["StateUpdate", "Action", "Action", "StateUpdate"]
+        );
+    }
+
     #[test]
     fn composite_reason_dates() {
         // 2023-05-12 was a Friday.
