@@ -3,8 +3,8 @@
 stored samples, Stratus (in memory and durable) vs moto.
 
 Loads N samples (default 1,000,000) over 20 metrics and the past 13 days
-with PutMetricData (1,000 datums a request, several connections, the query
-protocol every server speaks), then times GetMetricData: one metric over
+with PutMetricData (1,000 datums a request, several connections, the JSON
+protocol both servers speak), then times GetMetricData: one metric over
 three days at hourly periods, and a metric math query over two metrics.
 Reports numbers only. Run through bench/cloudwatch.sh.
 """
@@ -12,7 +12,6 @@ Reports numbers only. Run through bench/cloudwatch.sh.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import http.client
 import os
 import shutil
@@ -21,7 +20,7 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.parse
+import json
 from pathlib import Path
 
 import bench
@@ -35,42 +34,38 @@ SPREAD_S = 13 * 86400
 NS = "Bench/App"
 
 
-def post(conn: http.client.HTTPConnection, params: dict) -> bytes:
-    body = urllib.parse.urlencode({"Version": "2010-08-01", **params})
-    conn.request("POST", "/", body, {
-        "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
+def post(conn: http.client.HTTPConnection, operation: str, body: dict | str) -> bytes:
+    conn.request("POST", "/", body if isinstance(body, str) else json.dumps(body), {
+        "Content-Type": "application/x-amz-json-1.0",
+        "X-Amz-Target": f"GraniteServiceVersion20100801.{operation}",
         "Authorization": AUTH,
     })
     resp = conn.getresponse()
     data = resp.read()
     if resp.status != 200:
-        raise RuntimeError(f"{params.get('Action')}: HTTP {resp.status}: {data[:300]!r}")
+        raise RuntimeError(f"{operation}: HTTP {resp.status}: {data[:300]!r}")
     return data
 
 
-def iso(ts: float) -> str:
-    return dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def put_body(request_no: int, now: float) -> dict:
-    params = {"Action": "PutMetricData", "Namespace": NS}
+def put_body(request_no: int, now: float) -> str:
+    data = []
     for i in range(PER_REQUEST):
         n = request_no * PER_REQUEST + i
-        p = f"MetricData.member.{i + 1}."
-        params[p + "MetricName"] = "Latency"
-        params[p + "Dimensions.member.1.Name"] = "Host"
-        params[p + "Dimensions.member.1.Value"] = f"h{n % METRICS}"
-        params[p + "Value"] = str(n % 997)
-        params[p + "Unit"] = "Milliseconds"
-        # Spread over the past 13 days; the newest samples a minute ago.
-        params[p + "Timestamp"] = iso(now - 60 - (n * 7919) % SPREAD_S)
-    return params
+        data.append({
+            "MetricName": "Latency",
+            "Dimensions": [{"Name": "Host", "Value": f"h{n % METRICS}"}],
+            "Value": float(n % 997),
+            "Unit": "Milliseconds",
+            # Spread over the past 13 days; the newest samples a minute ago.
+            "Timestamp": int(now - 60 - (n * 7919) % SPREAD_S),
+        })
+    return json.dumps({"Namespace": NS, "MetricData": data})
 
 
 def load(port: int, samples: int, connections: int) -> dict:
     now = time.time()
     requests = samples // PER_REQUEST
-    bodies = [urllib.parse.urlencode({"Version": "2010-08-01", **put_body(r, now)}) for r in range(requests)]
+    bodies = [put_body(r, now) for r in range(requests)]
     next_req = iter(range(requests))
     lock = threading.Lock()
     errors = []
@@ -83,14 +78,10 @@ def load(port: int, samples: int, connections: int) -> dict:
                     r = next(next_req, None)
                 if r is None:
                     return
-                conn.request("POST", "/", bodies[r], {
-                    "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
-                    "Authorization": AUTH,
-                })
-                resp = conn.getresponse()
-                data = resp.read()
-                if resp.status != 200:
-                    errors.append(f"HTTP {resp.status}: {data[:200]!r}")
+                try:
+                    post(conn, "PutMetricData", bodies[r])
+                except RuntimeError as e:
+                    errors.append(str(e))
                     return
         finally:
             conn.close()
@@ -108,35 +99,28 @@ def load(port: int, samples: int, connections: int) -> dict:
 
 
 def time_queries(port: int, runs: int) -> dict:
-    now = time.time()
-    start, end = iso(now - 3 * 86400), iso(now)
+    now = int(time.time())
+    window = {"StartTime": now - 3 * 86400, "EndTime": now}
 
     def stat(i, host):
-        p = f"MetricDataQueries.member.{i}."
-        return {
-            p + "Id": f"m{i}",
-            p + "MetricStat.Metric.Namespace": NS,
-            p + "MetricStat.Metric.MetricName": "Latency",
-            p + "MetricStat.Metric.Dimensions.member.1.Name": "Host",
-            p + "MetricStat.Metric.Dimensions.member.1.Value": host,
-            p + "MetricStat.Period": "3600",
-            p + "MetricStat.Stat": "Average",
-        }
+        return {"Id": f"m{i}", "MetricStat": {
+            "Metric": {"Namespace": NS, "MetricName": "Latency", "Dimensions": [{"Name": "Host", "Value": host}]},
+            "Period": 3600, "Stat": "Average"}}
 
-    single = {"Action": "GetMetricData", "StartTime": start, "EndTime": end, **stat(1, "h1")}
-    math = {"Action": "GetMetricData", "StartTime": start, "EndTime": end, **stat(1, "h1"), **stat(2, "h2"),
-            "MetricDataQueries.member.3.Id": "e", "MetricDataQueries.member.3.Expression": "m1 + m2"}
+    single = {**window, "MetricDataQueries": [stat(1, "h1")]}
+    math = {**window, "MetricDataQueries": [stat(1, "h1"), stat(2, "h2"), {"Id": "e", "Expression": "m1 + m2"}]}
     out = {}
     conn = http.client.HTTPConnection(HOST, port, timeout=600)
     try:
-        for name, params in (("single", single), ("math", math)):
-            post(conn, params)  # warm up
+        for name, body in (("single", single), ("math", math)):
+            got = json.loads(post(conn, "GetMetricData", body))  # warm up
+            points = sum(len(r.get("Values", [])) for r in got.get("MetricDataResults", []))
             lat = []
             for _ in range(runs):
                 t0 = time.monotonic()
-                post(conn, params)
+                post(conn, "GetMetricData", body)
                 lat.append((time.monotonic() - t0) * 1000.0)
-            out[name] = {"p50_ms": statistics.median(lat), "max_ms": max(lat), "runs": runs}
+            out[name] = {"p50_ms": statistics.median(lat), "max_ms": max(lat), "runs": runs, "datapoints": points}
     finally:
         conn.close()
     return out

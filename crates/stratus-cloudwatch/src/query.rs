@@ -51,15 +51,18 @@ pub fn retained(t: i64, period_ms: i64, now: i64) -> bool {
 }
 
 /// Splits time-ordered samples into period buckets from `first`.
-pub fn buckets(points: &[Point], first: i64, period_ms: i64) -> Vec<(i64, &[Point])> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < points.len() {
-        let b = (points[i].ts - first).div_euclid(period_ms);
-        let bucket_end = first + (b + 1) * period_ms;
-        let j = i + points[i..].partition_point(|p| p.ts < bucket_end);
-        out.push((first + b * period_ms, &points[i..j]));
-        i = j;
+pub fn buckets<'a>(
+    points: impl Iterator<Item = &'a Point>,
+    first: i64,
+    period_ms: i64,
+) -> Vec<(i64, Vec<&'a Point>)> {
+    let mut out: Vec<(i64, Vec<&Point>)> = Vec::new();
+    for p in points {
+        let t = first + (p.ts - first).div_euclid(period_ms) * period_ms;
+        match out.last_mut() {
+            Some((bt, v)) if *bt == t => v.push(p),
+            _ => out.push((t, vec![p])),
+        }
     }
     out
 }

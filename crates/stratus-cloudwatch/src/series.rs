@@ -119,38 +119,100 @@ pub struct Chunk {
     pub max_ts: i64,
 }
 
+/// Samples are kept in time-ordered blocks, so a sample that arrives out of
+/// order (backfill, clients batching several hosts) costs a block's worth
+/// of moving, never the whole series'.
+const BLOCK: usize = 512;
+
 #[derive(Debug, Clone, Default)]
 pub struct Series {
     pub id: u64,
-    pub points: Vec<Point>,
+    /// Each block sorted; every sample of a block is no later than any of
+    /// the next block.
+    blocks: Vec<Vec<Point>>,
     /// When data last arrived (clock time), for `RecentlyActive`.
     pub last_put_ms: i64,
     pub chunks: Vec<Chunk>,
 }
 
 impl Series {
-    /// Keeps time order; samples mostly arrive in order, so this appends.
-    pub fn insert(&mut self, p: Point) {
-        if self.points.last().is_none_or(|l| l.ts <= p.ts) {
-            self.points.push(p);
-        } else {
-            let at = self.points.partition_point(|q| q.ts <= p.ts);
-            self.points.insert(at, p);
+    pub fn new(id: u64) -> Series {
+        Series {
+            id,
+            ..Series::default()
         }
     }
 
-    /// Samples with `start <= ts < end`.
-    pub fn range(&self, start: i64, end: i64) -> &[Point] {
-        let a = self.points.partition_point(|p| p.ts < start);
-        let b = self.points.partition_point(|p| p.ts < end);
-        if a >= b { &[] } else { &self.points[a..b] }
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.blocks.iter().map(Vec::len).sum()
+    }
+
+    pub fn first_ts(&self) -> Option<i64> {
+        self.blocks.first().and_then(|b| b.first()).map(|p| p.ts)
+    }
+
+    pub fn last_ts(&self) -> Option<i64> {
+        self.blocks.last().and_then(|b| b.last()).map(|p| p.ts)
+    }
+
+    /// Keeps time order; samples mostly arrive in order, so this appends.
+    pub fn insert(&mut self, p: Point) {
+        // The first block whose newest sample is later than this one.
+        let i = self
+            .blocks
+            .partition_point(|b| b.last().is_some_and(|l| l.ts <= p.ts));
+        let i = if i == self.blocks.len() {
+            if self.blocks.last().is_none_or(|b| b.len() >= BLOCK) {
+                self.blocks.push(Vec::with_capacity(BLOCK));
+            }
+            self.blocks.len() - 1
+        } else {
+            i
+        };
+        let block = &mut self.blocks[i];
+        let at = block.partition_point(|q| q.ts <= p.ts);
+        block.insert(at, p);
+        if block.len() > 2 * BLOCK {
+            let tail = block.split_off(BLOCK);
+            self.blocks.insert(i + 1, tail);
+        }
+    }
+
+    /// Adds samples in any order (loading); sorts once.
+    pub fn load(&mut self, mut points: Vec<Point>) {
+        for b in self.blocks.drain(..) {
+            points.extend(b);
+        }
+        points.sort_by_key(|p| p.ts);
+        let mut rest = points.into_iter().peekable();
+        while rest.peek().is_some() {
+            self.blocks.push(rest.by_ref().take(BLOCK).collect());
+        }
+    }
+
+    /// Samples with `start <= ts < end`, in time order.
+    pub fn range(&self, start: i64, end: i64) -> impl Iterator<Item = &Point> {
+        let first = self
+            .blocks
+            .partition_point(|b| b.last().is_some_and(|l| l.ts < start));
+        self.blocks[first..]
+            .iter()
+            .flat_map(|b| b.iter())
+            .skip_while(move |p| p.ts < start)
+            .take_while(move |p| p.ts < end)
     }
 
     /// Drops samples older than `cutoff`; returns the chunks wholly older.
     pub fn expire(&mut self, cutoff: i64) -> Vec<Chunk> {
-        let n = self.points.partition_point(|p| p.ts < cutoff);
-        if n > 0 {
-            self.points.drain(..n);
+        while let Some(b) = self.blocks.first_mut() {
+            let n = b.partition_point(|p| p.ts < cutoff);
+            if n == b.len() {
+                self.blocks.remove(0);
+            } else {
+                b.drain(..n);
+                break;
+            }
         }
         let (old, keep): (Vec<Chunk>, Vec<Chunk>) =
             self.chunks.iter().partition(|c| c.max_ts < cutoff);
@@ -242,10 +304,30 @@ mod tests {
         for ts in [10, 30, 20, 5, 30] {
             s.insert(Point::single(ts, ts as f64, 0));
         }
-        let ts: Vec<i64> = s.points.iter().map(|p| p.ts).collect();
+        let ts: Vec<i64> = s.range(i64::MIN, i64::MAX).map(|p| p.ts).collect();
         assert_eq!(ts, vec![5, 10, 20, 30, 30]);
-        assert_eq!(s.range(10, 30).len(), 2);
-        assert_eq!(s.range(31, 40).len(), 0);
+        assert_eq!(s.range(10, 30).count(), 2);
+        assert_eq!(s.range(31, 40).count(), 0);
+    }
+
+    #[test]
+    fn out_of_order_samples_across_blocks() {
+        let mut s = Series::default();
+        // A scrambled order over many blocks.
+        let n = 10 * BLOCK as i64;
+        for i in 0..n {
+            s.insert(Point::single((i * 7919) % n, 0.0, 0));
+        }
+        assert_eq!(s.len(), n as usize);
+        let ts: Vec<i64> = s.range(i64::MIN, i64::MAX).map(|p| p.ts).collect();
+        assert!(ts.windows(2).all(|w| w[0] <= w[1]));
+        assert_eq!(s.range(100, 200).count(), 100);
+        assert!(s.blocks.iter().all(|b| b.len() <= 2 * BLOCK));
+        s.expire(5000);
+        assert_eq!((s.len(), s.first_ts()), (n as usize - 5000, Some(5000)));
+        let mut l = Series::default();
+        l.load((0..5000).rev().map(|t| Point::single(t, 0.0, 0)).collect());
+        assert_eq!((l.first_ts(), l.last_ts(), l.len()), (Some(0), Some(4999), 5000));
     }
 
     #[test]

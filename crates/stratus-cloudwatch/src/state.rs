@@ -257,13 +257,11 @@ impl State {
                 .series
                 .insert(
                     key.clone(),
-                    Series {
-                        id,
-                        ..Series::default()
-                    },
+                    Series::new(id),
                 );
             by_id.insert(id, (scope, key));
         }
+        let mut loaded: HashMap<u64, Vec<Point>> = HashMap::new();
         for (k, v) in store.scan(SAMPLES, b"").map_err(store_err)? {
             let Some((id, cseq)) = std::str::from_utf8(&k).ok().and_then(|k| {
                 let mut it = k.rsplit('/');
@@ -293,12 +291,12 @@ impl State {
                 points: points.len() as u32,
                 max_ts: points.iter().map(|p| p.ts).max().unwrap_or(0),
             });
-            s.points.extend(points);
+            loaded.entry(id).or_default().extend(points);
         }
         for r in metrics.regions.values_mut() {
             for s in r.series.values_mut() {
-                s.points.sort_by_key(|p| p.ts);
-                s.last_put_ms = s.points.last().map_or(0, |p| p.ts);
+                s.load(loaded.remove(&s.id).unwrap_or_default());
+                s.last_put_ms = s.last_ts().unwrap_or(0);
             }
         }
         Ok(State {
@@ -359,10 +357,7 @@ impl State {
                                 )
                                 .map_err(store_err)?;
                         }
-                        r.series.entry(key.clone()).or_insert(Series {
-                            id,
-                            ..Series::default()
-                        })
+                        r.series.entry(key.clone()).or_insert(Series::new(id))
                     }
                 };
                 s.last_put_ms = s.last_put_ms.max(now_ms);
@@ -403,7 +398,7 @@ impl State {
             let mut m = self.metrics.write();
             for (scope, r) in m.regions.iter_mut() {
                 for (key, s) in r.series.iter_mut() {
-                    if s.points.first().is_some_and(|p| p.ts < cutoff) {
+                    if s.first_ts().is_some_and(|t| t < cutoff) {
                         for c in s.expire(cutoff) {
                             batch.delete(SAMPLES, chunk_key(&scope.0, &scope.1, s.id, c.seq));
                         }
@@ -517,9 +512,10 @@ mod tests {
         let again = State::load(store).unwrap();
         let m = again.metrics.read();
         let series = &m.region("a", "r").unwrap().series[&key()];
-        assert_eq!(series.points.len(), 41);
-        assert_eq!(series.points[0].sum, 7.0);
-        assert!(series.points.windows(2).all(|w| w[0].ts <= w[1].ts));
+        assert_eq!(series.len(), 41);
+        let all: Vec<&Point> = series.range(i64::MIN, i64::MAX).collect();
+        assert_eq!(all[0].sum, 7.0);
+        assert!(all.windows(2).all(|w| w[0].ts <= w[1].ts));
         assert_eq!(series.chunks.iter().map(|c| c.points).sum::<u32>(), 41);
     }
 
@@ -540,9 +536,7 @@ mod tests {
         assert_eq!(store.scan(SAMPLES, b"").unwrap().len(), 1);
         let again = State::load(store).unwrap();
         assert_eq!(
-            again.metrics.read().region("a", "r").unwrap().series[&key()]
-                .points
-                .len(),
+            again.metrics.read().region("a", "r").unwrap().series[&key()].len(),
             1
         );
     }

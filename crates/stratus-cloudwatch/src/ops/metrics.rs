@@ -395,7 +395,7 @@ pub fn list_metrics(
             {
                 continue;
             }
-            let newest = s.points.last().map_or(0, |p| p.ts).max(s.last_put_ms);
+            let newest = s.last_ts().unwrap_or(0).max(s.last_put_ms);
             if newest < since {
                 continue;
             }
