@@ -151,6 +151,10 @@ def test_get_metric_data_with_math_labels_order_and_pages(server, cw):
     res = {r["Id"]: r for r in out["MetricDataResults"]}
     assert set(res) == {"requests", "rate", "total", "filled", "high"}
     assert res["requests"]["Label"] == "Requests" and res["rate"]["Label"] == "Error rate"
+    labelled = cw.get_metric_data(MetricDataQueries=[
+        {"Id": "e", "MetricStat": stat("Errors"), "Label": "${PROP('Dim.Service')} errors, max ${MAX}"}],
+        StartTime=t, EndTime=t + dt.timedelta(minutes=5))
+    assert labelled["MetricDataResults"][0]["Label"] == "api errors, max 4"
     assert res["total"]["Label"] == "total"
     # Newest first by default.
     assert res["rate"]["Values"] == [40.0, 30.0, 20.0, 10.0, 0.0]
@@ -530,6 +534,12 @@ def test_composite_alarms(server, cw):
     wait_state(cw, "service", "ALARM")
     [c] = cw.describe_alarms(AlarmNames=["service"], AlarmTypes=["CompositeAlarm"])["CompositeAlarms"]
     assert c["StateReason"].startswith(f"arn:aws:cloudwatch:us-east-1:{DEFAULT_ACCOUNT}:alarm:mem transitioned to ALARM at ")
+    # Composite history shows only when asked for by type.
+    assert cw.describe_alarm_history(AlarmName="service")["AlarmHistoryItems"] == []
+    comp = cw.describe_alarm_history(AlarmName="service", AlarmTypes=["CompositeAlarm"],
+                                     HistoryItemType="StateUpdate")["AlarmHistoryItems"]
+    assert [h["HistorySummary"] for h in comp] == ["Alarm updated from OK to ALARM",
+                                                   "Alarm updated from INSUFFICIENT_DATA to OK"]
     kids = cw.describe_alarms(ChildrenOfAlarmName="service")
     assert sorted(a["AlarmName"] for a in kids["MetricAlarms"]) == ["cpu", "mem"]
     parents = cw.describe_alarms(ParentsOfAlarmName="mem")

@@ -89,7 +89,16 @@ pub fn decide(alarm: &Alarm, points: &[Datapoint], now: i64) -> Option<Verdict> 
     let m = alarm.required_breaches().max(1) as usize;
     let threshold = alarm.threshold.unwrap_or(0.0);
     let op = alarm.comparison_operator.as_str();
-    let tmd = alarm.treat_missing_data.as_deref().unwrap_or("missing");
+    // Alarms on DynamoDB's metrics always ignore missing data.
+    let dynamodb = alarm
+        .metric
+        .as_ref()
+        .is_some_and(|m| m.namespace == "AWS/DynamoDB");
+    let tmd = if dynamodb {
+        "ignore"
+    } else {
+        alarm.treat_missing_data.as_deref().unwrap_or("missing")
+    };
     let present: Vec<&Datapoint> = points.iter().filter(|p| p.value.is_some()).collect();
     let missing = n - present.len();
     let newest = present.last().and_then(|p| p.value);

@@ -203,6 +203,65 @@ pub fn default_labels(queries: &[Query]) -> HashMap<String, String> {
     out
 }
 
+/// Fills in dynamic labels: `${LABEL}`, `${PROP('MetricName')}` (also
+/// `Namespace`, `Period`, `Stat`, `Dim.NAME`) and the values' `${AVG}`,
+/// `${MIN}`, `${MAX}`, `${SUM}`, `${FIRST}`, `${LAST}`, `${DATAPOINT_COUNT}`.
+pub fn render_label(template: &str, default: &str, q: &Query, points: &[(i64, f64)]) -> String {
+    if !template.contains("${") {
+        return template.to_string();
+    }
+    let vals: Vec<f64> = points.iter().map(|p| p.1).collect();
+    let show = |v: Option<f64>| match v {
+        Some(v) if v.fract() == 0.0 && v.abs() < 1e15 => format!("{}", v as i64),
+        Some(v) => format!("{}", (v * 1000.0).round() / 1000.0),
+        None => String::new(),
+    };
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(at) = rest.find("${") {
+        out.push_str(&rest[..at]);
+        let Some(end) = rest[at..].find('}') else {
+            out.push_str(&rest[at..]);
+            rest = "";
+            break;
+        };
+        let name = &rest[at + 2..at + end];
+        let value = match name {
+            "LABEL" => default.to_string(),
+            "AVG" => show((!vals.is_empty()).then(|| vals.iter().sum::<f64>() / vals.len() as f64)),
+            "SUM" => show(Some(vals.iter().sum())),
+            "MIN" => show(vals.iter().copied().reduce(f64::min)),
+            "MAX" => show(vals.iter().copied().reduce(f64::max)),
+            "FIRST" => show(vals.first().copied()),
+            "LAST" => show(vals.last().copied()),
+            "DATAPOINT_COUNT" => vals.len().to_string(),
+            _ => {
+                let prop = name
+                    .strip_prefix("PROP(")
+                    .and_then(|p| p.strip_suffix(')'))
+                    .map(|p| p.trim_matches(|c| c == '\'' || c == '"'));
+                match (prop, &q.metric) {
+                    (Some("MetricName"), Some(m)) => m.name.clone(),
+                    (Some("Namespace"), Some(m)) => m.namespace.clone(),
+                    (Some("Period"), _) => q.period.unwrap_or(q.stat_period).to_string(),
+                    (Some("Stat"), _) => q.stat.clone(),
+                    (Some(p), Some(m)) if p.starts_with("Dim.") => m
+                        .dims
+                        .iter()
+                        .find(|(n, _)| n == &p[4..])
+                        .map(|(_, v)| v.clone())
+                        .unwrap_or_default(),
+                    _ => String::new(),
+                }
+            }
+        };
+        out.push_str(&value);
+        rest = &rest[at + end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// A query's result over the whole range, ascending.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outcome {
@@ -474,14 +533,23 @@ pub fn run(
                     .unwrap_or_default()
             }
         };
+        let points: Vec<(i64, f64)> = points.into_iter().filter(|(_, v)| v.is_finite()).collect();
+        let label = env
+            .labels
+            .get(&q.id)
+            .cloned()
+            .unwrap_or_else(|| q.id.clone());
+        let default = {
+            let mut plain = q.clone();
+            plain.label = None;
+            default_labels(std::slice::from_ref(&plain))
+                .remove(&q.id)
+                .unwrap_or_else(|| q.id.clone())
+        };
         out.push(Outcome {
             id: q.id.clone(),
-            label: env
-                .labels
-                .get(&q.id)
-                .cloned()
-                .unwrap_or_else(|| q.id.clone()),
-            points: points.into_iter().filter(|(_, v)| v.is_finite()).collect(),
+            label: render_label(&label, &default, q, &points),
+            points,
             messages: env.messages.remove(&q.id).unwrap_or_default(),
             returns: q.returns(),
         });
@@ -580,6 +648,28 @@ mod tests {
         assert_eq!(out[2].points[0], (0, 0.5));
         assert_eq!(out[0].label, "m Sum");
         assert_eq!(out[2].label, "e1");
+    }
+
+    #[test]
+    fn dynamic_labels() {
+        let mut query = q("m1", "Average", 300);
+        query.metric.as_mut().unwrap().dims = vec![("InstanceId".into(), "i-1".into())];
+        let pts = [(0, 1.0), (1, 2.5), (2, 4.0)];
+        assert_eq!(
+            render_label(
+                "${PROP('Dim.InstanceId')} ${PROP('Stat')} max ${MAX} avg ${AVG}",
+                "m",
+                &query,
+                &pts
+            ),
+            "i-1 Average max 4 avg 2.5"
+        );
+        assert_eq!(
+            render_label("${LABEL} (${LAST})", "m", &query, &pts),
+            "m (4)"
+        );
+        assert_eq!(render_label("plain", "m", &query, &pts), "plain");
+        assert_eq!(render_label("a ${MAX", "m", &query, &pts), "a ${MAX");
     }
 
     #[test]

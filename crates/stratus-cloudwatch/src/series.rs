@@ -327,7 +327,10 @@ mod tests {
         assert_eq!((s.len(), s.first_ts()), (n as usize - 5000, Some(5000)));
         let mut l = Series::default();
         l.load((0..5000).rev().map(|t| Point::single(t, 0.0, 0)).collect());
-        assert_eq!((l.first_ts(), l.last_ts(), l.len()), (Some(0), Some(4999), 5000));
+        assert_eq!(
+            (l.first_ts(), l.last_ts(), l.len()),
+            (Some(0), Some(4999), 5000)
+        );
     }
 
     #[test]

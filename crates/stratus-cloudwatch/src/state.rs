@@ -255,10 +255,7 @@ impl State {
                 .entry(scope.clone())
                 .or_default()
                 .series
-                .insert(
-                    key.clone(),
-                    Series::new(id),
-                );
+                .insert(key.clone(), Series::new(id));
             by_id.insert(id, (scope, key));
         }
         let mut loaded: HashMap<u64, Vec<Point>> = HashMap::new();

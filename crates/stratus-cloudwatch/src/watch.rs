@@ -90,7 +90,10 @@ pub fn datapoints(a: &Alarm, region: Option<&RegionMetrics>, end: i64, now: i64)
         let key = MetricKey::new(&m.namespace, &m.name, m.dims.clone());
         if let Some(s) = region.and_then(|r| r.series.get(&key)) {
             for (t, pts) in query::buckets(s.range(start, end), start, p) {
-                let agg = Agg::of(pts.into_iter().filter(|pt| unit.is_none_or(|u| u == pt.unit)));
+                let agg = Agg::of(
+                    pts.into_iter()
+                        .filter(|pt| unit.is_none_or(|u| u == pt.unit)),
+                );
                 let i = ((t - start) / p) as usize;
                 if let (Some(slot), Some(v)) = (out.get_mut(i), agg.get(&stat)) {
                     slot.value = Some(v);

@@ -12,7 +12,12 @@ pub fn describe_alarm_history(
     ctx: &RequestContext,
     input: DescribeAlarmHistoryInput,
 ) -> Result<DescribeAlarmHistoryOutput, AwsError> {
-    let types = input.alarm_types.clone().unwrap_or_default();
+    // Without AlarmTypes only metric alarms' history is returned.
+    let types = input
+        .alarm_types
+        .clone()
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| vec!["MetricAlarm".to_string()]);
     let mut items: Vec<AlarmHistoryItem> = {
         let txn = cw.state.begin();
         txn.inner
@@ -21,7 +26,7 @@ pub fn describe_alarm_history(
             .map(|list| {
                 list.iter()
                     .filter(|h| input.alarm_name.as_ref().is_none_or(|n| *n == h.alarm_name))
-                    .filter(|h| types.is_empty() || types.contains(&h.alarm_type))
+                    .filter(|h| types.contains(&h.alarm_type))
                     .filter(|h| {
                         input
                             .history_item_type
