@@ -95,6 +95,15 @@ def test_statistics_over_values_sets_and_arrays(server, cw):
     # 1..10, four 25s (a statistic set of one value), then 10, 20, 20, 30.
     assert p["ExtendedStatistics"] == {"p50": 9.0, "p90": 25.0}
 
+    # GetMetricData takes the other extended statistics too.
+    stats = ["p50", "TM(10%:90%)", "IQM", "PR(:5)", "tc90"]
+    out = cw.get_metric_data(MetricDataQueries=[
+        {"Id": f"s{i}", "MetricStat": {"Metric": {"Namespace": NS, "MetricName": "Latency",
+                                                  "Dimensions": [{"Name": "Service", "Value": "api"}]},
+                                       "Period": 60, "Stat": stat}}
+        for i, stat in enumerate(stats)], StartTime=t, EndTime=t + dt.timedelta(minutes=1))
+    assert [r["Values"] for r in out["MetricDataResults"]] == [[5.0], [5.5], [5.5], [50.0], [9.0]]
+
     # A different dimension set is a different metric.
     none = cw.get_metric_statistics(Namespace=NS, MetricName="Latency", StartTime=t,
                                     EndTime=t + dt.timedelta(minutes=5), Period=60, Statistics=["Sum"])
@@ -553,11 +562,32 @@ def test_composite_alarms(server, cw):
         cw.put_composite_alarm(AlarmName="broken", AlarmRule="ALARM(cpu) AND")
     assert error_of(e.value)[0] == "ValidationError"
 
-    # Children go only after their parent.
+    # Set by hand, a composite alarm keeps the state until it is evaluated again.
+    cw.set_alarm_state(AlarmName="service", StateValue="OK", StateReason="testing")
+    time.sleep(1.2)
+    assert state_of(cw, "service") == "OK"
+    server.advance(61)
+    wait_state(cw, "service", "ALARM")
+
+    # Composites of composites.
+    cw.put_composite_alarm(AlarmName="outer", AlarmRule="ALARM(service) AND NOT OK(cpu)")
+    wait_state(cw, "outer", "ALARM")
+    cw.set_alarm_state(AlarmName="mem", StateValue="OK", StateReason="calm")
+    wait_state(cw, "outer", "OK")
+    assert state_of(cw, "service") == "OK"
+
+    # Children go only after their parents, one composite at a time.
     with pytest.raises(ClientError) as e:
         cw.delete_alarms(AlarmNames=["mem"])
     assert error_of(e.value) == (
         "ValidationError", "Cannot delete mem as there are composite alarm(s) depending on it.", 400)
+    with pytest.raises(ClientError) as e:
+        cw.delete_alarms(AlarmNames=["service"])
+    assert error_of(e.value)[0] == "ValidationError"
+    with pytest.raises(ClientError) as e:
+        cw.delete_alarms(AlarmNames=["service", "outer"])
+    assert error_of(e.value)[0] == "ValidationError"
+    cw.delete_alarms(AlarmNames=["outer"])
     cw.delete_alarms(AlarmNames=["service"])
     cw.delete_alarms(AlarmNames=["mem", "cpu"])
     assert cw.describe_alarms(AlarmTypes=["MetricAlarm", "CompositeAlarm"])["MetricAlarms"] == []

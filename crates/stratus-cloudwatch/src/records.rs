@@ -76,8 +76,9 @@ pub struct Alarm {
     /// When the ALARM-state Auto Scaling actions last ran (they repeat
     /// each period while the alarm stays in ALARM).
     pub last_scaling_ms: i64,
-    /// After SetAlarmState, evaluation waits until a period ending after
-    /// this time has completed.
+    /// After SetAlarmState, a metric alarm's evaluation waits until a
+    /// period ending after this time has completed, a composite alarm's
+    /// until this time.
     pub hold_until_ms: i64,
     /// Set by whoever owns the alarm (Auto Scaling target tracking).
     pub owner: Option<String>,

@@ -224,6 +224,9 @@ pub fn settle_composites(
             let Some(a) = txn.inner.alarms.get(&key) else {
                 continue;
             };
+            if a.hold_until_ms > now {
+                continue;
+            }
             let Some(r) = a.rule.as_deref().and_then(|r| rule::parse(r).ok()) else {
                 continue;
             };

@@ -750,11 +750,14 @@ pub fn set_alarm_state(
         let Some(a) = txn.inner.alarms.get_mut(&key) else {
             return Err(AwsError::not_found("ResourceNotFound", ""));
         };
-        // The state holds until the next period has completed.
-        if !a.composite {
+        // The state holds until the next period has completed (a minute
+        // for composite alarms).
+        a.hold_until_ms = if a.composite {
+            now + 60_000
+        } else {
             let p = watch::period_ms(a);
-            a.hold_until_ms = now.div_euclid(p) * p + p;
-        }
+            now.div_euclid(p) * p + p
+        };
         if a.state_value == input.state_value {
             a.state_reason = input.state_reason;
             a.state_reason_data = input.state_reason_data;
