@@ -1,0 +1,272 @@
+//! The background side of target health: which targets are checked at all
+//! (their group receives traffic, their instance exists and is not stopped),
+//! the checks due on the clock, and draining that ends after the group's
+//! deregistration delay.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use stratus_core::compute::{InstanceView, Instances};
+use stratus_core::link::Link;
+use stratus_core::tasks::Task;
+
+use crate::health::{self, HealthChecker, Probe, TargetHealthRec};
+use crate::state::{Inner, State, TargetGroupRec, TargetRec};
+
+/// The deregistration delay of a group, in millis.
+pub fn drain_ms(tg: &TargetGroupRec) -> i64 {
+    tg.attribute("deregistration_delay.timeout_seconds")
+        .and_then(|v| v.parse::<i64>().ok())
+        .unwrap_or(300)
+        * 1000
+}
+
+/// The health a target starts with when it is registered, or when its group
+/// starts receiving traffic.
+pub fn starting_health(tg: &TargetGroupRec, in_use: bool, now_ms: i64) -> TargetHealthRec {
+    if !in_use {
+        TargetHealthRec::unused(health::NOT_IN_USE, None)
+    } else if !tg.health_check.enabled {
+        TargetHealthRec::unavailable()
+    } else {
+        TargetHealthRec::initial(now_ms, tg.health_check.interval)
+    }
+}
+
+/// Moves targets between `unused` (group not used by any listener or rule)
+/// and being checked, after listeners, rules or load balancers change.
+/// Returns the groups whose targets changed.
+pub fn refresh_usage(inner: &mut Inner, now_ms: i64) -> Vec<String> {
+    let used: BTreeSet<String> = inner
+        .groups_in_use()
+        .keys()
+        .map(|s| s.to_string())
+        .collect();
+    let mut changed = Vec::new();
+    for tg in inner.tgs.values_mut() {
+        let in_use = used.contains(&tg.arn);
+        let before = tg.targets.clone();
+        let start = starting_health(tg, in_use, now_ms);
+        tg.targets
+            .retain(|t| in_use || t.health.state != health::DRAINING);
+        for t in tg.targets.iter_mut() {
+            let not_in_use = t.health.reason.as_deref() == Some(health::NOT_IN_USE);
+            if in_use && not_in_use {
+                t.health = start.clone();
+            } else if !in_use && !not_in_use {
+                t.health = TargetHealthRec::unused(health::NOT_IN_USE, None);
+            }
+        }
+        if tg.targets != before {
+            changed.push(tg.arn.clone());
+        }
+    }
+    changed
+}
+
+/// Re-applies the group's health check settings after ModifyTargetGroup:
+/// enabling or disabling checks restarts them.
+pub fn restart_checks(tg: &mut TargetGroupRec, in_use: bool, now_ms: i64) {
+    let start = starting_health(tg, in_use, now_ms);
+    for t in tg.targets.iter_mut() {
+        let checked = t.health.checked() || t.health.state == health::UNAVAILABLE;
+        if checked {
+            t.health = start.clone();
+        }
+    }
+}
+
+pub struct HealthTask {
+    pub state: Arc<State>,
+    pub instances: Link<dyn Instances>,
+    pub checker: Arc<dyn HealthChecker>,
+}
+
+/// One target as the task saw it, to find it again after the checks.
+struct Seen {
+    tg: String,
+    id: String,
+    port: Option<i32>,
+    registered_ms: i64,
+}
+
+fn health_port(configured: Option<&str>, group_port: Option<i32>, t: &TargetRec) -> Option<i32> {
+    match configured {
+        Some("traffic-port") | None => t.port.or(group_port),
+        Some(p) => p.parse().ok(),
+    }
+}
+
+impl HealthTask {
+    fn instances_of(&self, inner: &Inner) -> BTreeMap<(String, String), Vec<String>> {
+        let mut want: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+        for tg in inner.tgs.values().filter(|t| t.target_type == "instance") {
+            let ids = want
+                .entry((tg.account.clone(), tg.region.clone()))
+                .or_default();
+            for t in &tg.targets {
+                if !ids.contains(&t.id) {
+                    ids.push(t.id.clone());
+                }
+            }
+        }
+        want
+    }
+}
+
+impl Task for HealthTask {
+    fn name(&self) -> &str {
+        "elbv2-target-health"
+    }
+
+    fn tick(&self, now_ms: i64) {
+        // What EC2 says about every instance target, asked outside our lock.
+        let want = self.instances_of(&self.state.read());
+        let mut views: BTreeMap<(String, String), BTreeMap<String, InstanceView>> = BTreeMap::new();
+        if let Some(ec2) = self.instances.get() {
+            for ((account, region), ids) in want {
+                if ids.is_empty() {
+                    continue;
+                }
+                let found = ec2
+                    .describe(&account, &region, &ids)
+                    .into_iter()
+                    .map(|v| (v.id.clone(), v))
+                    .collect();
+                views.insert((account, region), found);
+            }
+        }
+
+        // Instance states and draining first; then the checks that are due.
+        let mut probes = Vec::new();
+        let mut seen = Vec::new();
+        let mut txn = self.state.begin();
+        let used: BTreeSet<String> = txn
+            .inner
+            .groups_in_use()
+            .keys()
+            .map(|s| s.to_string())
+            .collect();
+        let mut changed = Vec::new();
+        for tg in txn.inner.tgs.values_mut() {
+            let before = tg.targets.clone();
+            let in_use = used.contains(&tg.arn);
+            let drain = drain_ms(tg);
+            tg.targets
+                .retain(|t| t.health.drain_until_ms.is_none_or(|until| until > now_ms));
+            let instances = views.get(&(tg.account.clone(), tg.region.clone()));
+            let start = starting_health(tg, in_use, now_ms);
+            let hc = tg.health_check.clone();
+            let (group_arn, group_type, group_port) =
+                (tg.arn.clone(), tg.target_type.clone(), tg.port);
+            for t in tg.targets.iter_mut() {
+                if group_type == "instance" && t.health.state != health::DRAINING {
+                    if let Some(instances) = instances {
+                        match instances.get(&t.id).map(|v| v.state.as_str()) {
+                            None | Some("terminated") | Some("shutting-down") => {
+                                // EC2 deregisters terminated instances itself.
+                                t.health = if in_use {
+                                    TargetHealthRec::draining(now_ms + drain, true)
+                                } else {
+                                    TargetHealthRec::draining(now_ms, true)
+                                };
+                                continue;
+                            }
+                            Some("stopped") if in_use => {
+                                if t.health.reason.as_deref() != Some(health::INVALID_STATE) {
+                                    t.health = TargetHealthRec::unused(
+                                        health::INVALID_STATE,
+                                        Some("stopped"),
+                                    );
+                                }
+                                continue;
+                            }
+                            Some(_)
+                                if t.health.reason.as_deref() == Some(health::INVALID_STATE) =>
+                            {
+                                t.health = start.clone();
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                if !t.health.checked() {
+                    continue;
+                }
+                let (n, next) = health::due_checks(t.health.next_check_ms, now_ms, hc.interval);
+                if n == 0 {
+                    continue;
+                }
+                t.health.next_check_ms = next;
+                let instance = instances.and_then(|m| m.get(&t.id)).cloned();
+                let address = match group_type.as_str() {
+                    "ip" => Some(t.id.clone()),
+                    _ => instance.as_ref().and_then(|i| i.private_ip.clone()),
+                };
+                probes.push((
+                    Probe {
+                        target_group_arn: group_arn.clone(),
+                        target_type: group_type.clone(),
+                        target_id: t.id.clone(),
+                        instance,
+                        address,
+                        port: health_port(hc.port.as_deref(), group_port, t),
+                        protocol: hc.protocol.clone().unwrap_or_default(),
+                        path: hc.path.clone(),
+                        matcher: hc.http_code.clone().or(hc.grpc_code.clone()),
+                        timeout_s: hc.timeout,
+                    },
+                    n,
+                ));
+                seen.push(Seen {
+                    tg: group_arn.clone(),
+                    id: t.id.clone(),
+                    port: t.port,
+                    registered_ms: t.registered_ms,
+                });
+            }
+            if tg.targets != before {
+                changed.push(tg.arn.clone());
+            }
+        }
+        for arn in &changed {
+            let _ = txn.put_tg(arn);
+        }
+        if let Err(e) = txn.commit() {
+            tracing::warn!(error = %e, "could not store target health");
+        }
+        if probes.is_empty() {
+            return;
+        }
+
+        let (only, counts): (Vec<Probe>, Vec<i32>) = probes.into_iter().unzip();
+        let outcomes = self.checker.check_all(&only);
+
+        let mut txn = self.state.begin();
+        let mut changed = BTreeSet::new();
+        for ((s, outcome), n) in seen.iter().zip(outcomes.iter()).zip(counts) {
+            let Some(tg) = txn.inner.tgs.get_mut(&s.tg) else {
+                continue;
+            };
+            let (healthy, unhealthy) = (tg.health_check.healthy, tg.health_check.unhealthy);
+            let Some(t) = tg
+                .targets
+                .iter_mut()
+                .find(|t| t.id == s.id && t.port == s.port && t.registered_ms == s.registered_ms)
+            else {
+                continue;
+            };
+            // Results repeat: more than both thresholds adds nothing.
+            let n = n.min(healthy.max(unhealthy));
+            if health::apply(&mut t.health, outcome, n, healthy, unhealthy) {
+                changed.insert(s.tg.clone());
+            }
+        }
+        for arn in &changed {
+            let _ = txn.put_tg(arn);
+        }
+        if let Err(e) = txn.commit() {
+            tracing::warn!(error = %e, "could not store target health");
+        }
+    }
+}
