@@ -270,3 +270,222 @@ impl Task for HealthTask {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use parking_lot::Mutex;
+    use stratus_core::compute::{
+        InstanceAction, InstanceView, Instances, LaunchSpec, ResolvedTemplate, SubnetView,
+        TemplateRef,
+    };
+    use stratus_core::{AwsError, Clock, RequestContext};
+    use stratus_store::Store;
+
+    use crate::Elbv2;
+    use crate::generated::*;
+    use crate::ops;
+
+    /// EC2 reduced to what load balancers read: two subnets, one group,
+    /// instances whose state a test sets.
+    #[derive(Default)]
+    struct FakeEc2 {
+        states: Mutex<Vec<(String, String)>>,
+    }
+
+    impl FakeEc2 {
+        fn set(&self, id: &str, state: &str) {
+            let mut s = self.states.lock();
+            s.retain(|(i, _)| i != id);
+            s.push((id.into(), state.into()));
+        }
+    }
+
+    impl Instances for FakeEc2 {
+        fn launch(&self, _: &str, _: &str, _: &LaunchSpec) -> Result<InstanceView, AwsError> {
+            Err(AwsError::internal("not here"))
+        }
+        fn act(&self, _: &str, _: &str, _: &[String], _: InstanceAction) -> Result<(), AwsError> {
+            Ok(())
+        }
+        fn describe(&self, _: &str, _: &str, ids: &[String]) -> Vec<InstanceView> {
+            self.states
+                .lock()
+                .iter()
+                .filter(|(i, _)| ids.is_empty() || ids.contains(i))
+                .map(|(i, s)| InstanceView {
+                    id: i.clone(),
+                    state: s.clone(),
+                    vpc_id: Some("vpc-1".into()),
+                    private_ip: Some("10.0.1.5".into()),
+                    ..Default::default()
+                })
+                .collect()
+        }
+        fn subnets(&self, _: &str, _: &str, ids: &[String]) -> Vec<SubnetView> {
+            ids.iter()
+                .filter_map(|id| {
+                    let az = match id.as_str() {
+                        "subnet-a" => "us-east-1a",
+                        "subnet-b" => "us-east-1b",
+                        _ => return None,
+                    };
+                    Some(SubnetView {
+                        id: id.clone(),
+                        vpc_id: "vpc-1".into(),
+                        availability_zone: az.into(),
+                        cidr: "10.0.1.0/24".into(),
+                    })
+                })
+                .collect()
+        }
+        fn security_groups(&self, _: &str, _: &str, ids: &[String]) -> Vec<(String, String)> {
+            ids.iter().map(|i| (i.clone(), "vpc-1".into())).collect()
+        }
+        fn vpc_cidrs(&self, _: &str, _: &str, vpc: &str) -> Option<Vec<String>> {
+            (vpc == "vpc-1").then(|| vec!["10.0.0.0/16".into()])
+        }
+        fn template(
+            &self,
+            _: &str,
+            _: &str,
+            _: &TemplateRef,
+        ) -> Result<ResolvedTemplate, AwsError> {
+            Err(AwsError::internal("not here"))
+        }
+    }
+
+    fn state_of(me: &Elbv2, tg: &str, id: &str) -> (String, Option<String>) {
+        let inner = me.state.read();
+        let t = inner.tgs[tg].targets.iter().find(|t| t.id == id).unwrap();
+        (t.health.state.clone(), t.health.reason.clone())
+    }
+
+    #[test]
+    fn the_task_checks_on_the_clock_and_follows_instance_states() {
+        let clock = Clock::new();
+        let ec2 = Arc::new(FakeEc2::default());
+        ec2.set("i-0000000000000000a", "running");
+        let me = Elbv2::new(Store::ephemeral(), clock.clone())
+            .unwrap()
+            .with_instances(ec2.clone());
+        let task = me.health_task();
+        let ctx = RequestContext::on_behalf("elbv2", "Test", "123456789012", "us-east-1", &clock);
+        let lb = ops::load_balancers::create_load_balancer(
+            &me,
+            &ctx,
+            CreateLoadBalancerInput {
+                name: "web".into(),
+                subnets: Some(vec!["subnet-a".into(), "subnet-b".into()]),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .load_balancers
+        .unwrap()
+        .remove(0)
+        .load_balancer_arn
+        .unwrap();
+        let tg = ops::target_groups::create_target_group(
+            &me,
+            &ctx,
+            CreateTargetGroupInput {
+                name: "web".into(),
+                protocol: Some("HTTP".into()),
+                port: Some(80),
+                vpc_id: Some("vpc-1".into()),
+                health_check_interval_seconds: Some(10),
+                healthy_threshold_count: Some(2),
+                unhealthy_threshold_count: Some(3),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .target_groups
+        .unwrap()
+        .remove(0)
+        .target_group_arn
+        .unwrap();
+        let id = "i-0000000000000000a";
+        ops::targets::register(
+            &me,
+            "123456789012",
+            "us-east-1",
+            clock.now_millis(),
+            &tg,
+            vec![TargetDescription {
+                id: id.into(),
+                ..Default::default()
+            }],
+        )
+        .unwrap();
+        assert_eq!(
+            state_of(&me, &tg, id),
+            ("unused".into(), Some("Target.NotInUse".into()))
+        );
+        ops::listeners::create_listener(
+            &me,
+            &ctx,
+            CreateListenerInput {
+                load_balancer_arn: lb,
+                protocol: Some("HTTP".into()),
+                port: Some(80),
+                default_actions: vec![Action {
+                    r#type: "forward".into(),
+                    target_group_arn: Some(tg.clone()),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let step = |secs: i64| {
+            clock.advance_millis(secs * 1000);
+            task.tick(clock.now_millis());
+        };
+        step(1);
+        assert_eq!(
+            state_of(&me, &tg, id).1.as_deref(),
+            Some("Elb.RegistrationInProgress")
+        );
+        step(10);
+        assert_eq!(
+            state_of(&me, &tg, id).1.as_deref(),
+            Some("Elb.InitialHealthChecking")
+        );
+        step(10);
+        assert_eq!(state_of(&me, &tg, id), ("healthy".into(), None));
+
+        // A stopping instance stops answering: unhealthy after three misses.
+        ec2.set(id, "stopping");
+        step(20);
+        assert_eq!(state_of(&me, &tg, id).0, "healthy");
+        step(10);
+        assert_eq!(
+            state_of(&me, &tg, id),
+            ("unhealthy".into(), Some("Target.Timeout".into()))
+        );
+        ec2.set(id, "stopped");
+        step(1);
+        assert_eq!(
+            state_of(&me, &tg, id),
+            ("unused".into(), Some("Target.InvalidState".into()))
+        );
+        ec2.set(id, "running");
+        step(1);
+        assert_eq!(
+            state_of(&me, &tg, id).1.as_deref(),
+            Some("Elb.RegistrationInProgress")
+        );
+        step(30);
+        assert_eq!(state_of(&me, &tg, id).0, "healthy");
+
+        // Terminated: draining, shown only when asked for, then gone.
+        ec2.set(id, "terminated");
+        step(1);
+        assert_eq!(state_of(&me, &tg, id).0, "draining");
+        step(301);
+        assert!(me.state.read().tgs[&tg].targets.is_empty());
+    }
+}

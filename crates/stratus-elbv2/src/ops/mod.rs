@@ -2,11 +2,11 @@
 
 mod catalogue;
 mod common;
-mod listeners;
-mod load_balancers;
+pub mod listeners;
+pub mod load_balancers;
 mod rules;
 mod tags;
-mod target_groups;
+pub mod target_groups;
 pub mod targets;
 
 use stratus_core::{AwsError, RequestContext};
