@@ -557,3 +557,43 @@ def test_the_cli_as_a_user_types_it(server, aws, ec2):
                ["TargetHealthDescriptions"][0]["TargetHealth"]["State"] == "healthy" or _fail("not healthy"), timeout=15)
     proc = aws("elbv2", "delete-target-group", "--target-group-arn", tg["TargetGroupArn"], check=False)
     assert proc.returncode != 0 and "ResourceInUse" in proc.stderr
+
+
+# ------------------------------------------------- network and gateway types
+def test_network_and_gateway_load_balancers(elb, ec2):
+    net = network(ec2)
+    nlb = elb.create_load_balancer(Name="tcp", Type="network", Scheme="internal",
+                                   SubnetMappings=[{"SubnetId": net["subnets"][0], "PrivateIPv4Address": "10.0.1.10"}])["LoadBalancers"][0]
+    assert nlb["Type"] == "network" and re.fullmatch(r"internal-tcp-[0-9a-f]{16}\.us-east-1\.elb\.localhost", nlb["DNSName"])
+    assert nlb["AvailabilityZones"][0]["LoadBalancerAddresses"] == [{"PrivateIPv4Address": "10.0.1.10"}]
+    attrs = {a["Key"]: a["Value"] for a in elb.describe_load_balancer_attributes(LoadBalancerArn=nlb["LoadBalancerArn"])["Attributes"]}
+    assert attrs["load_balancing.cross_zone.enabled"] == "false" and "idle_timeout.timeout_seconds" not in attrs
+    tcp = target_group(elb, net, name="tcp", Protocol="TCP")["TargetGroupArn"]
+    udp = target_group(elb, net, name="udp", Protocol="UDP", Port=53)["TargetGroupArn"]
+    tcp_attrs = {a["Key"]: a["Value"] for a in elb.describe_target_group_attributes(TargetGroupArn=tcp)["Attributes"]}
+    assert tcp_attrs["stickiness.type"] == "source_ip" and tcp_attrs["preserve_client_ip.enabled"] == "true"
+    listener = elb.create_listener(LoadBalancerArn=nlb["LoadBalancerArn"], Protocol="TCP", Port=443,
+                                   DefaultActions=forward(tcp))["Listeners"][0]
+    assert listener["Protocol"] == "TCP"
+    assert refused(elb.create_listener, LoadBalancerArn=nlb["LoadBalancerArn"], Protocol="UDP", Port=53,
+                   DefaultActions=forward(tcp))[0] == "IncompatibleProtocols"
+    elb.create_listener(LoadBalancerArn=nlb["LoadBalancerArn"], Protocol="UDP", Port=53, DefaultActions=forward(udp))
+    assert refused(elb.create_listener, LoadBalancerArn=nlb["LoadBalancerArn"], Protocol="HTTP", Port=80,
+                   DefaultActions=forward(tcp)) == (
+        "ValidationError", "Listener protocol 'HTTP' must be one of 'TCP_UDP, TLS, UDP, TCP'", 400)
+    assert refused(elb.create_rule, ListenerArn=listener["ListenerArn"], Priority=1, Actions=forward(tcp),
+                   Conditions=[{"Field": "path-pattern", "Values": ["/a"]}])[0] == "ValidationError"
+    tls = elb.create_listener(LoadBalancerArn=nlb["LoadBalancerArn"], Protocol="TLS", Port=8443,
+                              Certificates=[{"CertificateArn": f"arn:aws:acm:us-east-1:{DEFAULT_ACCOUNT}:certificate/x"}],
+                              SslPolicy="ELBSecurityPolicy-TLS13-1-2-2021-06", AlpnPolicy=["HTTP2Preferred"],
+                              DefaultActions=forward(tcp))["Listeners"][0]
+    assert tls["AlpnPolicy"] == ["HTTP2Preferred"] and tls["SslPolicy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+
+    gwlb = elb.create_load_balancer(Name="inspect", Type="gateway", Subnets=net["subnets"])["LoadBalancers"][0]
+    assert gwlb["Type"] == "gateway" and "Scheme" not in gwlb and ":loadbalancer/gwy/inspect/" in gwlb["LoadBalancerArn"]
+    assert refused(elb.create_load_balancer, Name="gw2", Type="gateway", Subnets=net["subnets"],
+                   SecurityGroups=[net["sg"]])[0] == "ValidationError"
+    geneve = target_group(elb, net, name="appliances", Protocol="GENEVE", Port=6081)
+    assert (geneve["HealthCheckProtocol"], geneve["HealthCheckPort"], geneve["HealthCheckIntervalSeconds"]) == ("TCP", "80", 10)
+    gl = elb.create_listener(LoadBalancerArn=gwlb["LoadBalancerArn"], DefaultActions=forward(geneve["TargetGroupArn"]))["Listeners"][0]
+    assert "Protocol" not in gl and "Port" not in gl

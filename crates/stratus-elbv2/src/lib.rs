@@ -16,6 +16,7 @@ mod monitor;
 mod names;
 pub(crate) mod ops;
 mod policies;
+pub mod routing;
 pub mod state;
 
 use std::sync::Arc;

@@ -487,5 +487,20 @@ mod tests {
         assert_eq!(state_of(&me, &tg, id).0, "draining");
         step(301);
         assert!(me.state.read().tgs[&tg].targets.is_empty());
+
+        let dns = me
+            .state
+            .read()
+            .lbs
+            .values()
+            .next()
+            .unwrap()
+            .dns_name
+            .clone();
+        let routing = me.routing_for_host(&dns.to_uppercase()).unwrap();
+        assert_eq!(routing.listeners.len(), 1);
+        assert_eq!(routing.listeners[0].0.port, Some(80));
+        assert!(routing.target_groups.contains_key(&tg));
+        assert!(me.routing_for_host("nowhere.elb.localhost").is_none());
     }
 }

@@ -298,6 +298,11 @@ pub fn create_target_group(
         let Some(vpc) = &input.vpc_id else {
             return Err(validation("A VPC ID must be specified"));
         };
+        if protocol == "GENEVE" && input.port != Some(6081) {
+            return Err(validation(
+                "The port must be 6081 for target groups with the GENEVE protocol",
+            ));
+        }
         if target_type == "alb" && protocol != "TCP" {
             return Err(validation(
                 "Target groups with target type 'alb' support only the 'TCP' protocol",
