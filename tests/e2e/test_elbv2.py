@@ -108,8 +108,12 @@ def test_alb_in_two_zones_gets_an_aws_shaped_dns_name_and_becomes_active(server,
     # The same request again answers with the same load balancer.
     assert alb(elb, net)["LoadBalancerArn"] == arn
 
-    internal = alb(elb, net, name="api", Scheme="internal")
+    internal = elb.create_load_balancer(Name="api", Subnets=net["subnets"], Scheme="internal")["LoadBalancers"][0]
     assert re.fullmatch(r"internal-api-\d{10}\.us-east-1\.elb\.localhost", internal["DNSName"])
+    # Without security groups it gets the VPC's default one.
+    default_sg = ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [net["vpc"]]},
+                                                       {"Name": "group-name", "Values": ["default"]}])["SecurityGroups"][0]["GroupId"]
+    assert internal["SecurityGroups"] == [default_sg]
     nlb = elb.create_load_balancer(Name="tcp", Type="network", Subnets=net["subnets"][:1])["LoadBalancers"][0]
     assert re.fullmatch(r"tcp-[0-9a-f]{16}\.us-east-1\.elb\.localhost", nlb["DNSName"])
     assert nlb["CanonicalHostedZoneId"] == "Z26RNL4JYFTOTI" and ":loadbalancer/net/tcp/" in nlb["LoadBalancerArn"]

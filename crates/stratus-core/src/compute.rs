@@ -115,6 +115,13 @@ pub trait Instances: Send + Sync + 'static {
         Some(Vec::new())
     }
 
+    /// The id of a VPC's `default` security group, which load balancers
+    /// created without groups get; None when unknown.
+    fn default_security_group(&self, account: &str, region: &str, vpc_id: &str) -> Option<String> {
+        let _ = (account, region, vpc_id);
+        None
+    }
+
     /// Resolves a launch template version with EC2's not-found errors.
     fn template(
         &self,

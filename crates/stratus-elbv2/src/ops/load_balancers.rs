@@ -241,6 +241,14 @@ pub fn create_load_balancer(
     let tags = tags_in(input.tags.clone())?;
     let (vpc, zones) = resolve_subnets(me, ctx, &kind, input.subnets, input.subnet_mappings)?;
     check_security_groups(me, ctx, &vpc, &groups)?;
+    let mut groups = groups;
+    if kind == "application" && groups.is_empty() {
+        // Without groups, an application load balancer gets the VPC's default one.
+        groups.extend(
+            me.ec2()?
+                .default_security_group(ctx.account_id(), &ctx.region, &vpc),
+        );
+    }
 
     let mut txn = me.state.begin();
     let same = txn
