@@ -140,13 +140,13 @@ fn check_fixed(f: &FixedResponseActionConfig) -> Result<FixedResponseRec, AwsErr
             f.status_code
         )));
     }
-    if let Some(ct) = &f.content_type {
-        if !CONTENT_TYPES.contains(&ct.as_str()) {
-            return Err(validation(format!(
-                "The content type '{ct}' is not valid; it must be one of '{}'",
-                CONTENT_TYPES.join(", ")
-            )));
-        }
+    if let Some(ct) = &f.content_type
+        && !CONTENT_TYPES.contains(&ct.as_str())
+    {
+        return Err(validation(format!(
+            "The content type '{ct}' is not valid; it must be one of '{}'",
+            CONTENT_TYPES.join(", ")
+        )));
     }
     if f.message_body.as_ref().is_some_and(|b| b.len() > 1024) {
         return Err(validation(
@@ -211,12 +211,13 @@ fn check_forward(a: &Action) -> Result<(Option<String>, ForwardRec), AwsError> {
             )));
         }
     }
-    if let Some((enabled, d)) = forward.stickiness {
-        if enabled && !d.is_some_and(|d| (1..=604_800).contains(&d)) {
-            return Err(validation(
-                "The target group stickiness duration must be between 1 and 604800 seconds",
-            ));
-        }
+    if let Some((enabled, d)) = forward.stickiness
+        && enabled
+        && !d.is_some_and(|d| (1..=604_800).contains(&d))
+    {
+        return Err(validation(
+            "The target group stickiness duration must be between 1 and 604800 seconds",
+        ));
     }
     let single = (forward.groups.len() == 1).then(|| forward.groups[0].arn.clone());
     Ok((single, forward))
@@ -368,24 +369,24 @@ pub fn check_in_context(
                     ),
                 ));
             }
-            if let Some(vpc) = &tg.vpc_id {
-                if *vpc != lb.vpc_id {
-                    return Err(invalid_config(format!(
-                        "The target group '{}' is in VPC '{vpc}' and cannot be used with a load balancer in VPC '{}'",
-                        g.arn, lb.vpc_id
-                    )));
-                }
+            if let Some(vpc) = &tg.vpc_id
+                && *vpc != lb.vpc_id
+            {
+                return Err(invalid_config(format!(
+                    "The target group '{}' is in VPC '{vpc}' and cannot be used with a load balancer in VPC '{}'",
+                    g.arn, lb.vpc_id
+                )));
             }
-            if let Some(lbs) = used.get(g.arn.as_str()) {
-                if lbs.iter().any(|l| *l != lb.arn) {
-                    return Err(AwsError::bad_request(
-                        "TargetGroupAssociationLimitException",
-                        format!(
-                            "The following target groups cannot be associated with more than one load balancer: {}",
-                            g.arn
-                        ),
-                    ));
-                }
+            if let Some(lbs) = used.get(g.arn.as_str())
+                && lbs.iter().any(|l| *l != lb.arn)
+            {
+                return Err(AwsError::bad_request(
+                    "TargetGroupAssociationLimitException",
+                    format!(
+                        "The following target groups cannot be associated with more than one load balancer: {}",
+                        g.arn
+                    ),
+                ));
             }
             if f.groups.len() > 1
                 && tg.attribute("stickiness.enabled") == Some("true")

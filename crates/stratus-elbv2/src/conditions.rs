@@ -270,12 +270,12 @@ pub fn validate(conds: &[ConditionRec]) -> Result<(), AwsError> {
                 }));
             }
         }
-        if let Some(h) = &c.header_name {
-            if !header_name_ok(h) {
-                return Err(validation(format!(
-                    "The HTTP header name '{h}' is not valid"
-                )));
-            }
+        if let Some(h) = &c.header_name
+            && !header_name_ok(h)
+        {
+            return Err(validation(format!(
+                "The HTTP header name '{h}' is not valid"
+            )));
         }
         for (k, v) in &c.query {
             if v.is_empty()

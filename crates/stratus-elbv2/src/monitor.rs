@@ -160,34 +160,31 @@ impl Task for HealthTask {
             let (group_arn, group_type, group_port) =
                 (tg.arn.clone(), tg.target_type.clone(), tg.port);
             for t in tg.targets.iter_mut() {
-                if group_type == "instance" && t.health.state != health::DRAINING {
-                    if let Some(instances) = instances {
-                        match instances.get(&t.id).map(|v| v.state.as_str()) {
-                            None | Some("terminated") | Some("shutting-down") => {
-                                // EC2 deregisters terminated instances itself.
-                                t.health = if in_use {
-                                    TargetHealthRec::draining(now_ms + drain, true)
-                                } else {
-                                    TargetHealthRec::draining(now_ms, true)
-                                };
-                                continue;
-                            }
-                            Some("stopped") if in_use => {
-                                if t.health.reason.as_deref() != Some(health::INVALID_STATE) {
-                                    t.health = TargetHealthRec::unused(
-                                        health::INVALID_STATE,
-                                        Some("stopped"),
-                                    );
-                                }
-                                continue;
-                            }
-                            Some(_)
-                                if t.health.reason.as_deref() == Some(health::INVALID_STATE) =>
-                            {
-                                t.health = start.clone();
-                            }
-                            _ => {}
+                if group_type == "instance"
+                    && t.health.state != health::DRAINING
+                    && let Some(instances) = instances
+                {
+                    match instances.get(&t.id).map(|v| v.state.as_str()) {
+                        None | Some("terminated") | Some("shutting-down") => {
+                            // EC2 deregisters terminated instances itself.
+                            t.health = if in_use {
+                                TargetHealthRec::draining(now_ms + drain, true)
+                            } else {
+                                TargetHealthRec::draining(now_ms, true)
+                            };
+                            continue;
                         }
+                        Some("stopped") if in_use => {
+                            if t.health.reason.as_deref() != Some(health::INVALID_STATE) {
+                                t.health =
+                                    TargetHealthRec::unused(health::INVALID_STATE, Some("stopped"));
+                            }
+                            continue;
+                        }
+                        Some(_) if t.health.reason.as_deref() == Some(health::INVALID_STATE) => {
+                            t.health = start.clone();
+                        }
+                        _ => {}
                     }
                 }
                 if !t.health.checked() {

@@ -96,13 +96,13 @@ fn check_listener_settings(
             )));
         }
     }
-    if let Some(s) = ssl_policy {
-        if !ssl_policy_exists(s) {
-            return Err(AwsError::bad_request(
-                "SSLPolicyNotFoundException",
-                format!("SSL policy '{s}' not found"),
-            ));
-        }
+    if let Some(s) = ssl_policy
+        && !ssl_policy_exists(s)
+    {
+        return Err(AwsError::bad_request(
+            "SSLPolicyNotFoundException",
+            format!("SSL policy '{s}' not found"),
+        ));
     }
     if !alpn.is_empty() && p != "TLS" {
         return Err(validation(

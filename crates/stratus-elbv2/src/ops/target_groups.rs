@@ -327,12 +327,12 @@ pub fn create_target_group(
         (None, Some("HTTP" | "HTTPS")) => Some("HTTP1".into()),
         (None, _) => None,
     };
-    if let Some(v) = &version {
-        if !matches!(v.as_str(), "HTTP1" | "HTTP2" | "GRPC") {
-            return Err(validation(format!(
-                "Protocol version '{v}' must be one of 'GRPC, HTTP1, HTTP2'"
-            )));
-        }
+    if let Some(v) = &version
+        && !matches!(v.as_str(), "HTTP1" | "HTTP2" | "GRPC")
+    {
+        return Err(validation(format!(
+            "Protocol version '{v}' must be one of 'GRPC, HTTP1, HTTP2'"
+        )));
     }
     let mut hc = default_health_check(
         &target_type,
