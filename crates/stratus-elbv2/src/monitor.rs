@@ -500,4 +500,52 @@ mod tests {
         assert!(routing.target_groups.contains_key(&tg));
         assert!(me.routing_for_host("nowhere.elb.localhost").is_none());
     }
+
+    #[test]
+    fn auto_scaling_registers_and_reads_health_through_target_groups() {
+        use stratus_core::balancing::TargetGroups;
+
+        let clock = Clock::new();
+        let ec2 = Arc::new(FakeEc2::default());
+        ec2.set("i-0000000000000000b", "pending");
+        let me = Elbv2::new(Store::ephemeral(), clock.clone())
+            .unwrap()
+            .with_instances(ec2.clone());
+        let ctx = RequestContext::on_behalf("elbv2", "Test", "123456789012", "us-east-1", &clock);
+        let tg = ops::target_groups::create_target_group(
+            &me,
+            &ctx,
+            CreateTargetGroupInput {
+                name: "asg".into(),
+                protocol: Some("HTTP".into()),
+                port: Some(8080),
+                vpc_id: Some("vpc-1".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .target_groups
+        .unwrap()
+        .remove(0)
+        .target_group_arn
+        .unwrap();
+        let (acct, region) = ("123456789012", "us-east-1");
+        assert!(me.exists(acct, region, &tg));
+        assert!(!me.exists("210987654321", region, &tg));
+        let ids = vec!["i-0000000000000000b".to_string()];
+        me.register(acct, region, &tg, &ids).unwrap();
+        assert_eq!(
+            me.health(acct, region, &tg, &ids[0]).as_deref(),
+            Some("unused")
+        );
+        assert_eq!(me.health(acct, region, &tg, "i-0000000000000000c"), None);
+        let e = me
+            .register(acct, region, &tg, &["i-0000000000000000c".to_string()])
+            .unwrap_err();
+        assert_eq!(e.code, "InvalidTargetException");
+        me.deregister(acct, region, &tg, &ids).unwrap();
+        // Not receiving traffic: the instance leaves at once; again is fine.
+        assert_eq!(me.health(acct, region, &tg, &ids[0]), None);
+        me.deregister(acct, region, &tg, &ids).unwrap();
+    }
 }
