@@ -1221,7 +1221,10 @@ impl Query {
                     }
                     Ordering::Equal
                 }),
-                Cmd::Limit(n) => records.truncate(*n),
+                Cmd::Limit(n) => {
+                    matched.get_or_insert(records.len());
+                    records.truncate(*n);
+                }
                 Cmd::Dedup(fields) => {
                     let mut seen = HashSet::new();
                     records.retain(|r| {
@@ -1358,6 +1361,7 @@ mod tests {
     fn fields_sort_limit() {
         let o = run("fields @timestamp, @message | sort @timestamp desc | limit 2");
         assert_eq!(o.rows.len(), 2);
+        assert_eq!(o.matched, 4, "records matched counts what the limit cut");
         assert_eq!(col(&o, "@timestamp")[0], "2023-11-14 22:20:00.000");
         assert!(o.rows[0].iter().any(|(f, _)| f == "@ptr"));
         assert_eq!(o.rows[0][0].0, "@timestamp");
