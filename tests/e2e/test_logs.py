@@ -778,6 +778,54 @@ def test_insights_queries(logs, server):
     assert fields["@message"] == 100 and fields["level"] == 60
 
 
+def test_log_records_and_query_definitions(logs, server):
+    group, stream = group_with_stream(logs, "/rec", "s")
+    t = now_ms(server) - 5_000
+    put(logs, group, stream, [json.dumps({"op": "read", "ms": 7}), "plain"], t)
+    qid = logs.start_query(
+        logGroupName=group,
+        startTime=t // 1000 - 10,
+        endTime=t // 1000 + 10,
+        queryString="filter op = 'read' | fields @message",
+    )["queryId"]
+    ptr = rows(wait_query(logs, qid))[0]["@ptr"]
+    record = logs.get_log_record(logRecordPointer=ptr)["logRecord"]
+    assert record["op"] == "read" and record["ms"] == "7"
+    assert record["@logStream"] == "s" and record["@log"] == f"{DEFAULT_ACCOUNT}:/rec"
+    assert record["@timestamp"] == str(t)
+    fails(logs.get_log_record, "InvalidParameterException", logRecordPointer="not-a-pointer")
+
+    did = logs.put_query_definition(
+        name="errors/by-path", queryString="filter level = 'ERROR' | stats count(*) by path", logGroupNames=[group]
+    )["queryDefinitionId"]
+    logs.put_query_definition(name="slow", queryString="filter ms > 100")
+    logs.put_query_definition(queryDefinitionId=did, name="errors/by-path", queryString="stats count(*)")
+    defs = logs.describe_query_definitions()["queryDefinitions"]
+    assert [d["name"] for d in defs] == ["errors/by-path", "slow"]
+    assert defs[0]["queryString"] == "stats count(*)" and defs[0]["logGroupNames"] == []
+    assert [d["name"] for d in logs.describe_query_definitions(queryDefinitionNamePrefix="sl")["queryDefinitions"]] == [
+        "slow"
+    ]
+    assert logs.delete_query_definition(queryDefinitionId=did)["success"] is True
+    fails(logs.delete_query_definition, "ResourceNotFoundException", queryDefinitionId=did)
+    fails(logs.put_query_definition, "ResourceNotFoundException", queryDefinitionId=did, name="x", queryString="y")
+
+
+def test_list_log_groups(logs):
+    for name in ["/aws/lambda/fn-a", "/aws/lambda/fn-b", "/app/discovery", "other"]:
+        logs.create_log_group(logGroupName=name, tags={"env": "prod" if "fn-a" in name else "dev"})
+    names = lambda **kw: [g["logGroupName"] for g in logs.list_log_groups(**kw)["logGroups"]]  # noqa: E731
+    assert names(logGroupNamePattern="^/aws/lambda|discovery") == ["/app/discovery", "/aws/lambda/fn-a", "/aws/lambda/fn-b"]
+    assert names(logGroupNamePattern="fn-") == ["/aws/lambda/fn-a", "/aws/lambda/fn-b"]
+    assert names(logGroupTags=[{"key": "env", "values": ["prod"]}]) == ["/aws/lambda/fn-a"]
+    first = logs.list_log_groups(limit=3)
+    assert len(first["logGroups"]) == 3
+    assert first["logGroups"][0]["logGroupArn"] == f"arn:aws:logs:{REGION}:{DEFAULT_ACCOUNT}:log-group:/app/discovery"
+    assert [g["logGroupName"] for g in logs.list_log_groups(limit=3, nextToken=first["nextToken"])["logGroups"]] == [
+        "other"
+    ]
+
+
 # ---------------------------------------------------------------- export tasks
 
 
@@ -870,6 +918,7 @@ def test_logs_survive_a_restart(server_factory):
     put(logs, "/persist", "b", ["b0 ERROR", "b1"], t + 1)
     first = logs.get_log_events(logGroupName="/persist", logStreamName="a", limit=100, startFromHead=True)
     tid = logs.create_export_task(logGroupName="/persist", to=t, destination="bucket", **{"from": 0})["taskId"]
+    did = logs.put_query_definition(name="saved", queryString="fields @message")["queryDefinitionId"]
     logs.create_log_group(logGroupName="/gone")
     logs.delete_log_group(logGroupName="/gone")
     logs.delete_log_stream(logGroupName="/persist", logStreamName="b")
@@ -896,6 +945,7 @@ def test_logs_survive_a_restart(server_factory):
     assert len(logs.filter_log_events(logGroupName="/persist", filterPattern="a4")["events"]) == 111
     assert logs.describe_subscription_filters(logGroupName="/persist")["subscriptionFilters"][0]["filterName"] == "sub"
     assert logs.describe_export_tasks(taskId=tid)["exportTasks"][0]["status"]["code"] == "PENDING"
+    assert logs.describe_query_definitions()["queryDefinitions"][0]["queryDefinitionId"] == did
     # New events after the restart sort after the old ones.
     put(logs, "/persist", "a", ["after"], t + 600)
     tail = logs.get_log_events(logGroupName="/persist", logStreamName="a", limit=2)["events"]

@@ -17,6 +17,7 @@ pub const OPERATIONS: &[&str] = &[
     "DeleteLogGroup",
     "DeleteLogStream",
     "DeleteMetricFilter",
+    "DeleteQueryDefinition",
     "DeleteRetentionPolicy",
     "DeleteSubscriptionFilter",
     "DescribeExportTasks",
@@ -24,17 +25,21 @@ pub const OPERATIONS: &[&str] = &[
     "DescribeLogStreams",
     "DescribeMetricFilters",
     "DescribeQueries",
+    "DescribeQueryDefinitions",
     "DescribeSubscriptionFilters",
     "DisassociateKmsKey",
     "FilterLogEvents",
     "GetLogEvents",
     "GetLogGroupFields",
+    "GetLogRecord",
     "GetQueryResults",
+    "ListLogGroups",
     "ListTagsForResource",
     "ListTagsLogGroup",
     "PutLogEvents",
     "PutLogGroupDeletionProtection",
     "PutMetricFilter",
+    "PutQueryDefinition",
     "PutRetentionPolicy",
     "PutSubscriptionFilter",
     "StartQuery",
@@ -218,6 +223,31 @@ impl ToValue for CreateLogStreamRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct DataSourceFilter {
+    pub name: String,
+    pub r#type: Option<String>,
+}
+
+impl FromValue for DataSourceFilter {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            name: required(&mut m, "name")?,
+            r#type: take(&mut m, "type")?,
+        })
+    }
+}
+
+impl ToValue for DataSourceFilter {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "name", Some(self.name));
+        put(&mut m, "type", self.r#type);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteLogGroupRequest {
     pub log_group_name: String,
 }
@@ -285,6 +315,50 @@ impl ToValue for DeleteMetricFilterRequest {
         let mut m = BTreeMap::new();
         put(&mut m, "logGroupName", Some(self.log_group_name));
         put(&mut m, "filterName", Some(self.filter_name));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteQueryDefinitionRequest {
+    pub query_definition_id: String,
+}
+
+impl FromValue for DeleteQueryDefinitionRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            query_definition_id: required(&mut m, "queryDefinitionId")?,
+        })
+    }
+}
+
+impl ToValue for DeleteQueryDefinitionRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "queryDefinitionId", Some(self.query_definition_id));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteQueryDefinitionResponse {
+    pub success: Option<bool>,
+}
+
+impl FromValue for DeleteQueryDefinitionResponse {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            success: take(&mut m, "success")?,
+        })
+    }
+}
+
+impl ToValue for DeleteQueryDefinitionResponse {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "success", self.success);
         Value::Map(m)
     }
 }
@@ -641,6 +715,62 @@ impl ToValue for DescribeQueriesResponse {
     fn to_value(self) -> Value {
         let mut m = BTreeMap::new();
         put(&mut m, "queries", self.queries);
+        put(&mut m, "nextToken", self.next_token);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeQueryDefinitionsRequest {
+    pub query_language: Option<String>,
+    pub query_definition_name_prefix: Option<String>,
+    pub max_results: Option<i32>,
+    pub next_token: Option<String>,
+}
+
+impl FromValue for DescribeQueryDefinitionsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            query_language: take(&mut m, "queryLanguage")?,
+            query_definition_name_prefix: take(&mut m, "queryDefinitionNamePrefix")?,
+            max_results: take(&mut m, "maxResults")?,
+            next_token: take(&mut m, "nextToken")?,
+        })
+    }
+}
+
+impl ToValue for DescribeQueryDefinitionsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "queryLanguage", self.query_language);
+        put(&mut m, "queryDefinitionNamePrefix", self.query_definition_name_prefix);
+        put(&mut m, "maxResults", self.max_results);
+        put(&mut m, "nextToken", self.next_token);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeQueryDefinitionsResponse {
+    pub query_definitions: Option<Vec<QueryDefinition>>,
+    pub next_token: Option<String>,
+}
+
+impl FromValue for DescribeQueryDefinitionsResponse {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            query_definitions: take(&mut m, "queryDefinitions")?,
+            next_token: take(&mut m, "nextToken")?,
+        })
+    }
+}
+
+impl ToValue for DescribeQueryDefinitionsResponse {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "queryDefinitions", self.query_definitions);
         put(&mut m, "nextToken", self.next_token);
         Value::Map(m)
     }
@@ -1090,6 +1220,53 @@ impl ToValue for GetLogGroupFieldsResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct GetLogRecordRequest {
+    pub log_record_pointer: String,
+    pub unmask: Option<bool>,
+}
+
+impl FromValue for GetLogRecordRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            log_record_pointer: required(&mut m, "logRecordPointer")?,
+            unmask: take(&mut m, "unmask")?,
+        })
+    }
+}
+
+impl ToValue for GetLogRecordRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "logRecordPointer", Some(self.log_record_pointer));
+        put(&mut m, "unmask", self.unmask);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GetLogRecordResponse {
+    pub log_record: Option<BTreeMap<String, String>>,
+}
+
+impl FromValue for GetLogRecordResponse {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            log_record: take(&mut m, "logRecord")?,
+        })
+    }
+}
+
+impl ToValue for GetLogRecordResponse {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "logRecord", self.log_record);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetQueryResultsRequest {
     pub query_id: String,
     pub next_token: Option<String>,
@@ -1175,6 +1352,77 @@ impl ToValue for InputLogEvent {
         let mut m = BTreeMap::new();
         put(&mut m, "timestamp", Some(self.timestamp));
         put(&mut m, "message", Some(self.message));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListLogGroupsRequest {
+    pub log_group_name_pattern: Option<String>,
+    pub log_group_class: Option<String>,
+    pub include_linked_accounts: Option<bool>,
+    pub account_identifiers: Option<Vec<String>>,
+    pub next_token: Option<String>,
+    pub limit: Option<i32>,
+    pub data_sources: Option<Vec<DataSourceFilter>>,
+    pub field_index_names: Option<Vec<String>>,
+    pub log_group_tags: Option<Vec<TagFilter>>,
+}
+
+impl FromValue for ListLogGroupsRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            log_group_name_pattern: take(&mut m, "logGroupNamePattern")?,
+            log_group_class: take(&mut m, "logGroupClass")?,
+            include_linked_accounts: take(&mut m, "includeLinkedAccounts")?,
+            account_identifiers: take(&mut m, "accountIdentifiers")?,
+            next_token: take(&mut m, "nextToken")?,
+            limit: take(&mut m, "limit")?,
+            data_sources: take(&mut m, "dataSources")?,
+            field_index_names: take(&mut m, "fieldIndexNames")?,
+            log_group_tags: take(&mut m, "logGroupTags")?,
+        })
+    }
+}
+
+impl ToValue for ListLogGroupsRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "logGroupNamePattern", self.log_group_name_pattern);
+        put(&mut m, "logGroupClass", self.log_group_class);
+        put(&mut m, "includeLinkedAccounts", self.include_linked_accounts);
+        put(&mut m, "accountIdentifiers", self.account_identifiers);
+        put(&mut m, "nextToken", self.next_token);
+        put(&mut m, "limit", self.limit);
+        put(&mut m, "dataSources", self.data_sources);
+        put(&mut m, "fieldIndexNames", self.field_index_names);
+        put(&mut m, "logGroupTags", self.log_group_tags);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListLogGroupsResponse {
+    pub log_groups: Option<Vec<LogGroupSummary>>,
+    pub next_token: Option<String>,
+}
+
+impl FromValue for ListLogGroupsResponse {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            log_groups: take(&mut m, "logGroups")?,
+            next_token: take(&mut m, "nextToken")?,
+        })
+    }
+}
+
+impl ToValue for ListLogGroupsResponse {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "logGroups", self.log_groups);
+        put(&mut m, "nextToken", self.next_token);
         Value::Map(m)
     }
 }
@@ -1349,6 +1597,34 @@ impl ToValue for LogGroupField {
         let mut m = BTreeMap::new();
         put(&mut m, "name", self.name);
         put(&mut m, "percent", self.percent);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LogGroupSummary {
+    pub log_group_name: Option<String>,
+    pub log_group_arn: Option<String>,
+    pub log_group_class: Option<String>,
+}
+
+impl FromValue for LogGroupSummary {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            log_group_name: take(&mut m, "logGroupName")?,
+            log_group_arn: take(&mut m, "logGroupArn")?,
+            log_group_class: take(&mut m, "logGroupClass")?,
+        })
+    }
+}
+
+impl ToValue for LogGroupSummary {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "logGroupName", self.log_group_name);
+        put(&mut m, "logGroupArn", self.log_group_arn);
+        put(&mut m, "logGroupClass", self.log_group_class);
         Value::Map(m)
     }
 }
@@ -1660,6 +1936,68 @@ impl ToValue for PutMetricFilterRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct PutQueryDefinitionRequest {
+    pub query_language: Option<String>,
+    pub name: String,
+    pub query_definition_id: Option<String>,
+    pub log_group_names: Option<Vec<String>>,
+    pub query_string: String,
+    pub client_token: Option<String>,
+    pub parameters: Option<Vec<QueryParameter>>,
+}
+
+impl FromValue for PutQueryDefinitionRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            query_language: take(&mut m, "queryLanguage")?,
+            name: required(&mut m, "name")?,
+            query_definition_id: take(&mut m, "queryDefinitionId")?,
+            log_group_names: take(&mut m, "logGroupNames")?,
+            query_string: required(&mut m, "queryString")?,
+            client_token: take(&mut m, "clientToken")?,
+            parameters: take(&mut m, "parameters")?,
+        })
+    }
+}
+
+impl ToValue for PutQueryDefinitionRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "queryLanguage", self.query_language);
+        put(&mut m, "name", Some(self.name));
+        put(&mut m, "queryDefinitionId", self.query_definition_id);
+        put(&mut m, "logGroupNames", self.log_group_names);
+        put(&mut m, "queryString", Some(self.query_string));
+        put(&mut m, "clientToken", self.client_token);
+        put(&mut m, "parameters", self.parameters);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PutQueryDefinitionResponse {
+    pub query_definition_id: Option<String>,
+}
+
+impl FromValue for PutQueryDefinitionResponse {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            query_definition_id: take(&mut m, "queryDefinitionId")?,
+        })
+    }
+}
+
+impl ToValue for PutQueryDefinitionResponse {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "queryDefinitionId", self.query_definition_id);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct PutRetentionPolicyRequest {
     pub log_group_name: String,
     pub retention_in_days: i32,
@@ -1731,6 +2069,46 @@ impl ToValue for PutSubscriptionFilterRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct QueryDefinition {
+    pub query_language: Option<String>,
+    pub query_definition_id: Option<String>,
+    pub name: Option<String>,
+    pub query_string: Option<String>,
+    pub last_modified: Option<i64>,
+    pub log_group_names: Option<Vec<String>>,
+    pub parameters: Option<Vec<QueryParameter>>,
+}
+
+impl FromValue for QueryDefinition {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            query_language: take(&mut m, "queryLanguage")?,
+            query_definition_id: take(&mut m, "queryDefinitionId")?,
+            name: take(&mut m, "name")?,
+            query_string: take(&mut m, "queryString")?,
+            last_modified: take(&mut m, "lastModified")?,
+            log_group_names: take(&mut m, "logGroupNames")?,
+            parameters: take(&mut m, "parameters")?,
+        })
+    }
+}
+
+impl ToValue for QueryDefinition {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "queryLanguage", self.query_language);
+        put(&mut m, "queryDefinitionId", self.query_definition_id);
+        put(&mut m, "name", self.name);
+        put(&mut m, "queryString", self.query_string);
+        put(&mut m, "lastModified", self.last_modified);
+        put(&mut m, "logGroupNames", self.log_group_names);
+        put(&mut m, "parameters", self.parameters);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct QueryInfo {
     pub query_language: Option<String>,
     pub query_id: Option<String>,
@@ -1772,6 +2150,34 @@ impl ToValue for QueryInfo {
         put(&mut m, "queryDuration", self.query_duration);
         put(&mut m, "bytesScanned", self.bytes_scanned);
         put(&mut m, "userIdentity", self.user_identity);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QueryParameter {
+    pub name: String,
+    pub default_value: Option<String>,
+    pub description: Option<String>,
+}
+
+impl FromValue for QueryParameter {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            name: required(&mut m, "name")?,
+            default_value: take(&mut m, "defaultValue")?,
+            description: take(&mut m, "description")?,
+        })
+    }
+}
+
+impl ToValue for QueryParameter {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "name", Some(self.name));
+        put(&mut m, "defaultValue", self.default_value);
+        put(&mut m, "description", self.description);
         Value::Map(m)
     }
 }
@@ -2075,6 +2481,31 @@ impl ToValue for SubscriptionFilter {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct TagFilter {
+    pub key: String,
+    pub values: Option<Vec<String>>,
+}
+
+impl FromValue for TagFilter {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            key: required(&mut m, "key")?,
+            values: take(&mut m, "values")?,
+        })
+    }
+}
+
+impl ToValue for TagFilter {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "key", Some(self.key));
+        put(&mut m, "values", self.values);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TagLogGroupRequest {
     pub log_group_name: String,
     pub tags: BTreeMap<String, String>,
@@ -2231,6 +2662,7 @@ pub trait Handlers: Send + Sync {
     fn delete_log_group(&self, ctx: &RequestContext, input: DeleteLogGroupRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn delete_log_stream(&self, ctx: &RequestContext, input: DeleteLogStreamRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn delete_metric_filter(&self, ctx: &RequestContext, input: DeleteMetricFilterRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn delete_query_definition(&self, ctx: &RequestContext, input: DeleteQueryDefinitionRequest) -> impl Future<Output = Result<DeleteQueryDefinitionResponse, AwsError>> + Send;
     fn delete_retention_policy(&self, ctx: &RequestContext, input: DeleteRetentionPolicyRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn delete_subscription_filter(&self, ctx: &RequestContext, input: DeleteSubscriptionFilterRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn describe_export_tasks(&self, ctx: &RequestContext, input: DescribeExportTasksRequest) -> impl Future<Output = Result<DescribeExportTasksResponse, AwsError>> + Send;
@@ -2238,17 +2670,21 @@ pub trait Handlers: Send + Sync {
     fn describe_log_streams(&self, ctx: &RequestContext, input: DescribeLogStreamsRequest) -> impl Future<Output = Result<DescribeLogStreamsResponse, AwsError>> + Send;
     fn describe_metric_filters(&self, ctx: &RequestContext, input: DescribeMetricFiltersRequest) -> impl Future<Output = Result<DescribeMetricFiltersResponse, AwsError>> + Send;
     fn describe_queries(&self, ctx: &RequestContext, input: DescribeQueriesRequest) -> impl Future<Output = Result<DescribeQueriesResponse, AwsError>> + Send;
+    fn describe_query_definitions(&self, ctx: &RequestContext, input: DescribeQueryDefinitionsRequest) -> impl Future<Output = Result<DescribeQueryDefinitionsResponse, AwsError>> + Send;
     fn describe_subscription_filters(&self, ctx: &RequestContext, input: DescribeSubscriptionFiltersRequest) -> impl Future<Output = Result<DescribeSubscriptionFiltersResponse, AwsError>> + Send;
     fn disassociate_kms_key(&self, ctx: &RequestContext, input: DisassociateKmsKeyRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn filter_log_events(&self, ctx: &RequestContext, input: FilterLogEventsRequest) -> impl Future<Output = Result<FilterLogEventsResponse, AwsError>> + Send;
     fn get_log_events(&self, ctx: &RequestContext, input: GetLogEventsRequest) -> impl Future<Output = Result<GetLogEventsResponse, AwsError>> + Send;
     fn get_log_group_fields(&self, ctx: &RequestContext, input: GetLogGroupFieldsRequest) -> impl Future<Output = Result<GetLogGroupFieldsResponse, AwsError>> + Send;
+    fn get_log_record(&self, ctx: &RequestContext, input: GetLogRecordRequest) -> impl Future<Output = Result<GetLogRecordResponse, AwsError>> + Send;
     fn get_query_results(&self, ctx: &RequestContext, input: GetQueryResultsRequest) -> impl Future<Output = Result<GetQueryResultsResponse, AwsError>> + Send;
+    fn list_log_groups(&self, ctx: &RequestContext, input: ListLogGroupsRequest) -> impl Future<Output = Result<ListLogGroupsResponse, AwsError>> + Send;
     fn list_tags_for_resource(&self, ctx: &RequestContext, input: ListTagsForResourceRequest) -> impl Future<Output = Result<ListTagsForResourceResponse, AwsError>> + Send;
     fn list_tags_log_group(&self, ctx: &RequestContext, input: ListTagsLogGroupRequest) -> impl Future<Output = Result<ListTagsLogGroupResponse, AwsError>> + Send;
     fn put_log_events(&self, ctx: &RequestContext, input: PutLogEventsRequest) -> impl Future<Output = Result<PutLogEventsResponse, AwsError>> + Send;
     fn put_log_group_deletion_protection(&self, ctx: &RequestContext, input: PutLogGroupDeletionProtectionRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn put_metric_filter(&self, ctx: &RequestContext, input: PutMetricFilterRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn put_query_definition(&self, ctx: &RequestContext, input: PutQueryDefinitionRequest) -> impl Future<Output = Result<PutQueryDefinitionResponse, AwsError>> + Send;
     fn put_retention_policy(&self, ctx: &RequestContext, input: PutRetentionPolicyRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn put_subscription_filter(&self, ctx: &RequestContext, input: PutSubscriptionFilterRequest) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn start_query(&self, ctx: &RequestContext, input: StartQueryRequest) -> impl Future<Output = Result<StartQueryResponse, AwsError>> + Send;
@@ -2277,6 +2713,7 @@ pub fn dispatch<'a, H: Handlers>(
             "DeleteLogGroup" => h.delete_log_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteLogStream" => h.delete_log_stream(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteMetricFilter" => h.delete_metric_filter(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DeleteQueryDefinition" => h.delete_query_definition(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteRetentionPolicy" => h.delete_retention_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteSubscriptionFilter" => h.delete_subscription_filter(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeExportTasks" => h.describe_export_tasks(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
@@ -2284,17 +2721,21 @@ pub fn dispatch<'a, H: Handlers>(
             "DescribeLogStreams" => h.describe_log_streams(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeMetricFilters" => h.describe_metric_filters(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeQueries" => h.describe_queries(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DescribeQueryDefinitions" => h.describe_query_definitions(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeSubscriptionFilters" => h.describe_subscription_filters(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DisassociateKmsKey" => h.disassociate_kms_key(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "FilterLogEvents" => h.filter_log_events(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "GetLogEvents" => h.get_log_events(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "GetLogGroupFields" => h.get_log_group_fields(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "GetLogRecord" => h.get_log_record(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "GetQueryResults" => h.get_query_results(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "ListLogGroups" => h.list_log_groups(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ListTagsForResource" => h.list_tags_for_resource(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ListTagsLogGroup" => h.list_tags_log_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "PutLogEvents" => h.put_log_events(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "PutLogGroupDeletionProtection" => h.put_log_group_deletion_protection(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "PutMetricFilter" => h.put_metric_filter(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "PutQueryDefinition" => h.put_query_definition(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "PutRetentionPolicy" => h.put_retention_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "PutSubscriptionFilter" => h.put_subscription_filter(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "StartQuery" => h.start_query(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),

@@ -1273,6 +1273,21 @@ impl From<&Val> for KeyVal {
     }
 }
 
+/// An event's fields as GetLogRecord shows them (times in epoch millis).
+pub fn record_text(ev: &Input) -> BTreeMap<String, String> {
+    record(ev)
+        .into_iter()
+        .filter(|(k, _)| k != "@ptr")
+        .filter_map(|(k, v)| {
+            let text = match v {
+                Val::Time(t) => Some(t.to_string()),
+                other => other.text(),
+            };
+            text.map(|t| (k, t))
+        })
+        .collect()
+}
+
 /// The fields a query could read from these messages, with the share of
 /// events holding each (GetLogGroupFields).
 pub fn field_shares(messages: &[&str]) -> Vec<(String, i32)> {

@@ -13,6 +13,7 @@ const GROUPS: &str = "logs.groups";
 const STREAMS: &str = "logs.streams";
 const EVENTS: &str = "logs.events";
 const EXPORTS: &str = "logs.exports";
+const QUERY_DEFINITIONS: &str = "logs.query-definitions";
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
 #[serde(default)]
@@ -144,6 +145,18 @@ pub struct ExportTaskRec {
     pub completed_ms: Option<i64>,
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct QueryDefinitionRec {
+    pub id: String,
+    pub name: String,
+    pub query_string: String,
+    pub log_groups: Vec<String>,
+    pub modified_ms: i64,
+    /// (name, default value, description)
+    pub parameters: Vec<(String, Option<String>, Option<String>)>,
+}
+
 /// One Insights query with its answer (computed when it starts).
 #[derive(Debug, Clone, Default)]
 pub struct QueryRec {
@@ -163,6 +176,7 @@ pub struct Region {
     pub groups: BTreeMap<String, Group>,
     pub exports: BTreeMap<String, ExportTaskRec>,
     pub queries: BTreeMap<String, QueryRec>,
+    pub query_definitions: BTreeMap<String, QueryDefinitionRec>,
 }
 
 #[derive(Default)]
@@ -309,6 +323,30 @@ impl Txn<'_> {
         Ok(())
     }
 
+    pub fn put_query_definition(
+        &mut self,
+        account: &str,
+        region: &str,
+        id: &str,
+    ) -> Result<(), AwsError> {
+        let key = group_key(account, region, id);
+        match self
+            .inner
+            .region_ref(account, region)
+            .and_then(|r| r.query_definitions.get(id))
+        {
+            Some(d) => {
+                self.batch
+                    .put_json(QUERY_DEFINITIONS, key, d)
+                    .map_err(store_err)?;
+            }
+            None => {
+                self.batch.delete(QUERY_DEFINITIONS, key);
+            }
+        }
+        Ok(())
+    }
+
     /// Queues the changes in order and releases the lock; the ticket waits
     /// for durability.
     pub fn submit(self) -> Result<Ticket, AwsError> {
@@ -411,6 +449,17 @@ impl State {
                 .exports
                 .insert(t.id.clone(), t);
         }
+        for (k, v) in store.scan(QUERY_DEFINITIONS, b"").map_err(store_err)? {
+            let Some((account, region, _)) = split_key(&k) else {
+                continue;
+            };
+            let d: QueryDefinitionRec = serde_json::from_slice(&v)
+                .map_err(|e| AwsError::internal(format!("corrupt query definition: {e}")))?;
+            inner
+                .region(&account, &region)
+                .query_definitions
+                .insert(d.id.clone(), d);
+        }
         inner.next_seq = max_seq;
         Ok(State {
             store,
@@ -433,7 +482,7 @@ impl State {
 
     pub fn reset(&self) -> Result<(), AwsError> {
         let mut inner = self.inner.lock();
-        for t in [GROUPS, STREAMS, EVENTS, EXPORTS] {
+        for t in [GROUPS, STREAMS, EVENTS, EXPORTS, QUERY_DEFINITIONS] {
             self.store.clear(t).map_err(store_err)?;
         }
         inner.regions.clear();

@@ -255,3 +255,58 @@ pub fn disassociate_kms_key(
         Ok(())
     })
 }
+
+/// `logGroupNamePattern` is a case-sensitive regular expression here
+/// (`^/aws/lambda|discovery`), unlike DescribeLogGroups' substring.
+pub fn list_log_groups(
+    me: &Logs,
+    ctx: &RequestContext,
+    input: ListLogGroupsRequest,
+) -> Result<ListLogGroupsResponse, AwsError> {
+    let re = input
+        .log_group_name_pattern
+        .as_deref()
+        .map(|p| {
+            regress::Regex::new(p)
+                .map_err(|e| invalid(format!("Invalid logGroupNamePattern {p}: {e}")))
+        })
+        .transpose()?;
+    let tag_filters = input.log_group_tags.unwrap_or_default();
+    let inner = me.state.read();
+    let all: Vec<LogGroupSummary> = inner
+        .region_ref(ctx.account_id(), &ctx.region)
+        .map(|r| {
+            r.groups
+                .values()
+                .filter(|g| re.as_ref().is_none_or(|re| re.find(&g.name).is_some()))
+                .filter(|g| {
+                    input
+                        .log_group_class
+                        .as_deref()
+                        .is_none_or(|c| g.class == c)
+                })
+                .filter(|g| {
+                    tag_filters.iter().all(|f| {
+                        g.tags.get(&f.key).is_some_and(|v| {
+                            f.values
+                                .as_ref()
+                                .is_none_or(|vs| vs.is_empty() || vs.contains(v))
+                        })
+                    })
+                })
+                .map(|g| LogGroupSummary {
+                    log_group_name: Some(g.name.clone()),
+                    log_group_arn: Some(g.arn()),
+                    log_group_class: Some(g.class.clone()),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    drop(inner);
+    let limit = input.limit.unwrap_or(50).clamp(1, 1000) as usize;
+    let (page, next) = paging::slice(&all, "llg", input.next_token.as_deref(), limit)?;
+    Ok(ListLogGroupsResponse {
+        log_groups: Some(page),
+        next_token: next,
+    })
+}

@@ -1,11 +1,11 @@
 //! The CloudWatch Logs operations, one module per resource; the trait impl only routes.
 
-mod events;
+pub(crate) mod events;
 mod exports;
-mod groups;
-mod metric_filters;
+pub(crate) mod groups;
+pub(crate) mod metric_filters;
 mod queries;
-mod streams;
+pub(crate) mod streams;
 mod subscriptions;
 mod tags;
 
@@ -181,6 +181,46 @@ impl Handlers for Logs {
         input: GetQueryResultsRequest,
     ) -> Result<GetQueryResultsResponse, AwsError> {
         queries::get_query_results(self, ctx, input)
+    }
+
+    async fn list_log_groups(
+        &self,
+        ctx: &RequestContext,
+        input: ListLogGroupsRequest,
+    ) -> Result<ListLogGroupsResponse, AwsError> {
+        groups::list_log_groups(self, ctx, input)
+    }
+
+    async fn get_log_record(
+        &self,
+        ctx: &RequestContext,
+        input: GetLogRecordRequest,
+    ) -> Result<GetLogRecordResponse, AwsError> {
+        queries::get_log_record(self, ctx, input)
+    }
+
+    async fn put_query_definition(
+        &self,
+        ctx: &RequestContext,
+        input: PutQueryDefinitionRequest,
+    ) -> Result<PutQueryDefinitionResponse, AwsError> {
+        queries::put_query_definition(self, ctx, input)
+    }
+
+    async fn describe_query_definitions(
+        &self,
+        ctx: &RequestContext,
+        input: DescribeQueryDefinitionsRequest,
+    ) -> Result<DescribeQueryDefinitionsResponse, AwsError> {
+        queries::describe_query_definitions(self, ctx, input)
+    }
+
+    async fn delete_query_definition(
+        &self,
+        ctx: &RequestContext,
+        input: DeleteQueryDefinitionRequest,
+    ) -> Result<DeleteQueryDefinitionResponse, AwsError> {
+        queries::delete_query_definition(self, ctx, input)
     }
 
     async fn list_tags_for_resource(

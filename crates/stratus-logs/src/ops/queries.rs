@@ -10,7 +10,7 @@ use crate::errors::{group_not_found, invalid, not_found};
 use crate::generated::*;
 use crate::insights::{self, Input, Query};
 use crate::ops::{group_name, name_or_identifier};
-use crate::state::QueryRec;
+use crate::state::{QueryDefinitionRec, QueryRec};
 
 const DEFAULT_LIMIT: usize = 10_000;
 
@@ -71,20 +71,20 @@ pub fn start_query(
             let hi = s.events.partition_point(|e| e.timestamp <= to);
             for e in s.events.get(lo..hi).unwrap_or_default() {
                 bytes += e.message.len();
-                events.push((e, s.name.as_str(), log.clone()));
+                events.push((e, s.name.as_str(), name.as_str(), log.clone()));
             }
         }
     }
-    events.sort_by_key(|(e, _, _)| e.key());
+    events.sort_by_key(|(e, _, _, _)| e.key());
     let inputs: Vec<Input> = events
         .iter()
-        .map(|(e, stream, log)| Input {
+        .map(|(e, stream, group, log)| Input {
             timestamp: e.timestamp,
             ingested: e.ingested,
             message: &e.message,
             stream,
             log,
-            ptr: STANDARD.encode(format!("{}:{}", e.timestamp, e.seq)),
+            ptr: pointer(group, stream, e.key()),
         })
         .collect();
     let outcome = query.run(&inputs, limit);
@@ -261,5 +261,159 @@ pub fn get_log_group_fields(
     };
     Ok(GetLogGroupFieldsResponse {
         log_group_fields: Some(fields),
+    })
+}
+
+/// `@ptr`: where GetLogRecord finds the event again.
+fn pointer(group: &str, stream: &str, key: (i64, u64)) -> String {
+    STANDARD.encode(serde_json::json!([group, stream, key.0, key.1]).to_string())
+}
+
+fn parse_pointer(p: &str) -> Option<(String, String, (i64, u64))> {
+    let raw = STANDARD.decode(p).ok()?;
+    let (g, s, t, q): (String, String, i64, u64) = serde_json::from_slice(&raw).ok()?;
+    Some((g, s, (t, q)))
+}
+
+pub fn get_log_record(
+    me: &Logs,
+    ctx: &RequestContext,
+    input: GetLogRecordRequest,
+) -> Result<GetLogRecordResponse, AwsError> {
+    let (group, stream, key) = parse_pointer(&input.log_record_pointer)
+        .ok_or_else(|| invalid("The specified log record pointer is invalid."))?;
+    let inner = me.state.read();
+    let s = inner
+        .region_ref(ctx.account_id(), &ctx.region)
+        .and_then(|r| r.groups.get(&group))
+        .and_then(|g| g.streams.get(&stream))
+        .ok_or_else(|| not_found("The specified log record does not exist."))?;
+    let i = s.events.partition_point(|e| e.key() < key);
+    let e = s
+        .events
+        .get(i)
+        .filter(|e| e.key() == key)
+        .ok_or_else(|| not_found("The specified log record does not exist."))?;
+    let log = format!("{}:{group}", ctx.account_id());
+    let record = insights::record_text(&Input {
+        timestamp: e.timestamp,
+        ingested: e.ingested,
+        message: &e.message,
+        stream: &stream,
+        log: &log,
+        ptr: String::new(),
+    });
+    Ok(GetLogRecordResponse {
+        log_record: Some(record),
+    })
+}
+
+fn definition_missing() -> AwsError {
+    not_found("The specified query definition does not exist.")
+}
+
+pub fn put_query_definition(
+    me: &Logs,
+    ctx: &RequestContext,
+    input: PutQueryDefinitionRequest,
+) -> Result<PutQueryDefinitionResponse, AwsError> {
+    let (account, region) = (ctx.account_id().to_string(), ctx.region.clone());
+    let mut txn = me.state.begin();
+    let defs = &mut txn.inner.region(&account, &region).query_definitions;
+    let id = match input.query_definition_id {
+        Some(id) if !defs.contains_key(&id) => return Err(definition_missing()),
+        Some(id) => id,
+        None => ids::uuid_v4(),
+    };
+    defs.insert(
+        id.clone(),
+        QueryDefinitionRec {
+            id: id.clone(),
+            name: input.name,
+            query_string: input.query_string,
+            log_groups: input.log_group_names.unwrap_or_default(),
+            modified_ms: ctx.clock.now_millis(),
+            parameters: input
+                .parameters
+                .unwrap_or_default()
+                .into_iter()
+                .map(|p| (p.name, p.default_value, p.description))
+                .collect(),
+        },
+    );
+    txn.put_query_definition(&account, &region, &id)?;
+    txn.commit()?;
+    Ok(PutQueryDefinitionResponse {
+        query_definition_id: Some(id),
+    })
+}
+
+pub fn describe_query_definitions(
+    me: &Logs,
+    ctx: &RequestContext,
+    input: DescribeQueryDefinitionsRequest,
+) -> Result<DescribeQueryDefinitionsResponse, AwsError> {
+    let inner = me.state.read();
+    let mut defs: Vec<&QueryDefinitionRec> = inner
+        .region_ref(ctx.account_id(), &ctx.region)
+        .map(|r| {
+            r.query_definitions
+                .values()
+                .filter(|d| {
+                    input
+                        .query_definition_name_prefix
+                        .as_deref()
+                        .is_none_or(|p| d.name.starts_with(p))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    defs.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+    let all: Vec<QueryDefinition> = defs
+        .into_iter()
+        .map(|d| QueryDefinition {
+            query_language: Some("CWLI".into()),
+            query_definition_id: Some(d.id.clone()),
+            name: Some(d.name.clone()),
+            query_string: Some(d.query_string.clone()),
+            last_modified: Some(d.modified_ms),
+            log_group_names: Some(d.log_groups.clone()),
+            parameters: (!d.parameters.is_empty()).then(|| {
+                d.parameters
+                    .iter()
+                    .map(|(name, default_value, description)| QueryParameter {
+                        name: name.clone(),
+                        default_value: default_value.clone(),
+                        description: description.clone(),
+                    })
+                    .collect()
+            }),
+        })
+        .collect();
+    drop(inner);
+    let limit = input.max_results.unwrap_or(1000).clamp(1, 1000) as usize;
+    let (page, next) = crate::paging::slice(&all, "qd", input.next_token.as_deref(), limit)?;
+    Ok(DescribeQueryDefinitionsResponse {
+        query_definitions: Some(page),
+        next_token: next,
+    })
+}
+
+pub fn delete_query_definition(
+    me: &Logs,
+    ctx: &RequestContext,
+    input: DeleteQueryDefinitionRequest,
+) -> Result<DeleteQueryDefinitionResponse, AwsError> {
+    let (account, region) = (ctx.account_id().to_string(), ctx.region.clone());
+    let mut txn = me.state.begin();
+    txn.inner
+        .region(&account, &region)
+        .query_definitions
+        .remove(&input.query_definition_id)
+        .ok_or_else(definition_missing)?;
+    txn.put_query_definition(&account, &region, &input.query_definition_id)?;
+    txn.commit()?;
+    Ok(DeleteQueryDefinitionResponse {
+        success: Some(true),
     })
 }
