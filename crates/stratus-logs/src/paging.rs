@@ -83,6 +83,10 @@ pub fn page(events: &[Event], limit: usize, token: Option<Cursor>, from_head: bo
             (hi.saturating_sub(limit), hi)
         }
     };
+    // A response carries at most a mebibyte of messages: forward pages
+    // keep their first events, backward ones their last.
+    let forward = from_head && token.is_none() || matches!(token, Some(Cursor::Forward(_)));
+    let (lo, hi) = cap_bytes(events, lo, hi, forward);
     if lo == hi {
         let here = match token {
             Some(t) => t,
@@ -106,6 +110,28 @@ pub fn page(events: &[Event], limit: usize, token: Option<Cursor>, from_head: bo
         forward: Cursor::Forward(after(events[hi - 1].key())),
         backward: Cursor::Backward(events[lo].key()),
     }
+}
+
+pub const MAX_RESPONSE_BYTES: usize = 1_048_576;
+
+fn cap_bytes(events: &[Event], lo: usize, hi: usize, forward: bool) -> (usize, usize) {
+    let mut total = 0;
+    if forward {
+        for i in lo..hi {
+            total += events[i].message.len();
+            if total > MAX_RESPONSE_BYTES && i > lo {
+                return (lo, i);
+            }
+        }
+    } else {
+        for i in (lo..hi).rev() {
+            total += events[i].message.len();
+            if total > MAX_RESPONSE_BYTES && i + 1 < hi {
+                return (i + 1, hi);
+            }
+        }
+    }
+    (lo, hi)
 }
 
 /// FilterLogEvents' token: the key of the last event returned.
@@ -229,6 +255,26 @@ mod tests {
         assert_eq!(p2.range, 10..20);
         let back = page(&e, 10, Some(p2.backward), true);
         assert_eq!(back.range, 0..10);
+    }
+
+    #[test]
+    fn pages_hold_at_most_a_mebibyte() {
+        let big: Vec<Event> = (0..5)
+            .map(|i| Event {
+                timestamp: i,
+                seq: i as u64,
+                message: "x".repeat(400_000),
+                ..Default::default()
+            })
+            .collect();
+        let head = page(&big, 100, None, true);
+        assert_eq!(head.range, 0..2);
+        let next = page(&big, 100, Some(head.forward), true);
+        assert_eq!(next.range, 2..4);
+        let tail = page(&big, 100, None, false);
+        assert_eq!(tail.range, 3..5);
+        let back = page(&big, 100, Some(tail.backward), false);
+        assert_eq!(back.range, 1..3);
     }
 
     #[test]

@@ -232,8 +232,17 @@ pub fn filter_log_events(
         }
     }
     hits.sort_by_key(|(_, e)| e.key());
-    let more = hits.len() > limit;
-    hits.truncate(limit);
+    let mut keep = hits.len().min(limit);
+    let mut bytes = 0;
+    for (i, (_, e)) in hits.iter().take(keep).enumerate() {
+        bytes += e.message.len();
+        if bytes > paging::MAX_RESPONSE_BYTES && i > 0 {
+            keep = i;
+            break;
+        }
+    }
+    let more = hits.len() > keep;
+    hits.truncate(keep);
     let next = if more {
         hits.last().map(|(_, e)| paging::filter_token(e.key()))
     } else {
