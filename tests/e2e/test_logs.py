@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import time
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError
 
@@ -107,6 +108,25 @@ def test_log_groups_create_describe_delete(logs):
         logGroupName="audit",
     )
     assert len(logs.describe_log_groups()["logGroups"]) == 2
+
+
+def test_groups_are_per_account_and_region(logs, server):
+    logs.create_log_group(logGroupName="shared-name")
+    other_region = boto3.client(
+        "logs",
+        endpoint_url=server.url,
+        region_name="eu-west-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+    other_account = server.client("logs", access_key="111122223333")
+    assert other_region.describe_log_groups()["logGroups"] == []
+    assert other_account.describe_log_groups()["logGroups"] == []
+    other_account.create_log_group(logGroupName="shared-name")
+    arn = other_account.describe_log_groups()["logGroups"][0]["logGroupArn"]
+    assert arn == f"arn:aws:logs:{REGION}:111122223333:log-group:shared-name"
+    other_account.delete_log_group(logGroupName="shared-name")
+    assert [g["logGroupName"] for g in logs.describe_log_groups()["logGroups"]] == ["shared-name"]
 
 
 def test_log_group_names_are_validated(logs):
