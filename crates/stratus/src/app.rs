@@ -85,6 +85,10 @@ impl App {
             Arc::new(stratus_sns::Sns::new(store.clone(), sqs.clone()).map_err(|e| e.to_string())?);
         app.register_http(sns.outbox_handler());
         app.register(sns.clone());
+        let logs =
+            stratus_logs::Logs::new(store.clone(), app.clock.clone()).map_err(|e| e.message)?;
+        app.tasks.spawn(logs.retention_task());
+        app.register(Arc::new(logs));
         // S3 notifications, likewise, only through the delivery interfaces.
         let targets = stratus_s3::Targets {
             queues: Some(sqs),
