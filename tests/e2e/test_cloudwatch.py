@@ -665,6 +665,24 @@ def test_metric_streams(server, cw):
     assert error_of(e.value)[0] == "ResourceNotFoundException"
 
 
+def test_log_metric_filters_publish_metrics(server, cw):
+    logs = server.client("logs")
+    logs.create_log_group(logGroupName="/app/web")
+    logs.create_log_stream(logGroupName="/app/web", logStreamName="s")
+    logs.put_metric_filter(logGroupName="/app/web", filterName="errors", filterPattern="ERROR",
+                           metricTransformations=[{"metricName": "ErrorCount", "metricNamespace": "App",
+                                                   "metricValue": "1"}])
+    ms = int(server.now().timestamp() * 1000)
+    logs.put_log_events(logGroupName="/app/web", logStreamName="s", logEvents=[
+        {"timestamp": ms, "message": "ERROR boom"}, {"timestamp": ms + 1, "message": "fine"},
+        {"timestamp": ms + 2, "message": "ERROR again"}])
+    assert wait_for(lambda: cw.list_metrics(Namespace="App")["Metrics"])
+    t = minute(server, 1)
+    out = cw.get_metric_statistics(Namespace="App", MetricName="ErrorCount", StartTime=t,
+                                   EndTime=t + dt.timedelta(minutes=3), Period=180, Statistics=["Sum"])
+    assert [p["Sum"] for p in out["Datapoints"]] == [2.0]
+
+
 # ---------------------------------------------------------------------------
 # Other wire protocols: query (older SDKs) and JSON
 # ---------------------------------------------------------------------------

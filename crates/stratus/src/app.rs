@@ -65,6 +65,14 @@ impl App {
             .map_err(|e| e.message)?,
         );
         app.register(ec2.clone());
+        // Load balancers see instances, subnets and groups only through Instances.
+        let elbv2 = Arc::new(
+            stratus_elbv2::Elbv2::new(store.clone(), app.clock.clone())
+                .map_err(|e| e.to_string())?
+                .with_instances(ec2.clone()),
+        );
+        app.tasks.spawn(elbv2.health_task());
+        app.register(elbv2);
         let dynamodb = stratus_dynamodb::DynamoDb::new(store.clone()).map_err(|e| e.to_string())?;
         app.tasks.spawn(dynamodb.ttl_task());
         let streams = stratus_dynamodbstreams::DynamoDbStreams::new(dynamodb.streams());
@@ -92,6 +100,12 @@ impl App {
         app.tasks.spawn(cloudwatch.alarm_task());
         app.tasks.spawn(ec2.metrics_task(cloudwatch.clone()));
         app.register(cloudwatch.clone());
+        // Log metric filters publish into CloudWatch.
+        let logs = stratus_logs::Logs::new(store.clone(), app.clock.clone())
+            .map_err(|e| e.message)?
+            .with_metrics(cloudwatch.clone());
+        app.tasks.spawn(logs.retention_task());
+        app.register(Arc::new(logs));
         // S3 notifications, likewise, only through the delivery interfaces.
         let targets = stratus_s3::Targets {
             queues: Some(sqs),
