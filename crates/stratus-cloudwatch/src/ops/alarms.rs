@@ -284,7 +284,7 @@ fn save(txn: &mut ConfigTxn<'_>, mut alarm: Alarm, now: i64) -> Result<(), AwsEr
         alarm.name.clone(),
     );
     alarm.config_updated_ms = now;
-    let (kind, summary, data) = match txn.inner.alarms.get(&key) {
+    let (summary, data) = match txn.inner.alarms.get(&key) {
         Some(old) => {
             if old.composite != alarm.composite {
                 return Err(validation(format!(
@@ -310,7 +310,7 @@ fn save(txn: &mut ConfigTxn<'_>, mut alarm: Alarm, now: i64) -> Result<(), AwsEr
                 alarm.owner = old.owner.clone();
             }
             let data = json!({"version": "1.0", "type": "Update", "updatedAlarm": config_json(&alarm), "originalUpdatedFields": config_json(old)});
-            ("Update", format!("Alarm \"{}\" updated", alarm.name), data)
+            (format!("Alarm \"{}\" updated", alarm.name), data)
         }
         None => {
             alarm.state_value = "INSUFFICIENT_DATA".into();
@@ -319,10 +319,9 @@ fn save(txn: &mut ConfigTxn<'_>, mut alarm: Alarm, now: i64) -> Result<(), AwsEr
             alarm.state_transitioned_ms = now;
             let data =
                 json!({"version": "1.0", "type": "Create", "createdAlarm": config_json(&alarm)});
-            ("Create", format!("Alarm \"{}\" created", alarm.name), data)
+            (format!("Alarm \"{}\" created", alarm.name), data)
         }
     };
-    let _ = kind;
     let item = HistoryItem {
         account: key.0.clone(),
         region: key.1.clone(),
