@@ -103,13 +103,13 @@ pub fn datapoints(a: &Alarm, region: Option<&RegionMetrics>, end: i64, now: i64)
         }
     } else if !a.metrics.is_empty() {
         let w = Window { start, end, now };
-        if let Ok(results) = query::run(region, &a.metrics, &w) {
-            if let Some(r) = results.into_iter().find(|r| r.returns) {
-                for (t, v) in r.points {
-                    let i = (t - start).div_euclid(p);
-                    if let Some(slot) = usize::try_from(i).ok().and_then(|i| out.get_mut(i)) {
-                        slot.value = Some(v);
-                    }
+        if let Ok(results) = query::run(region, &a.metrics, &w)
+            && let Some(r) = results.into_iter().find(|r| r.returns)
+        {
+            for (t, v) in r.points {
+                let i = (t - start).div_euclid(p);
+                if let Some(slot) = usize::try_from(i).ok().and_then(|i| out.get_mut(i)) {
+                    slot.value = Some(v);
                 }
             }
         }

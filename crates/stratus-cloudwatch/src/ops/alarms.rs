@@ -142,26 +142,27 @@ fn metric_alarm_config(
         });
         period = Some(p);
     }
-    if let Some(d) = input.datapoints_to_alarm {
-        if d as i64 > evaluation_periods {
-            return Err(validation(
-                "DatapointsToAlarm must be less than or equal to EvaluationPeriods.",
-            ));
-        }
+    if let Some(d) = input.datapoints_to_alarm
+        && d as i64 > evaluation_periods
+    {
+        return Err(validation(
+            "DatapointsToAlarm must be less than or equal to EvaluationPeriods.",
+        ));
     }
-    if let Some(t) = &input.treat_missing_data {
-        if !MISSING_DATA.contains(&t.as_str()) {
-            return Err(validation(format!(
-                "Option {t} is not supported. Supported options for parameter TreatMissingData are breaching, notBreaching, ignore and missing."
-            )));
-        }
+    if let Some(t) = &input.treat_missing_data
+        && !MISSING_DATA.contains(&t.as_str())
+    {
+        return Err(validation(format!(
+            "Option {t} is not supported. Supported options for parameter TreatMissingData are breaching, notBreaching, ignore and missing."
+        )));
     }
-    if let Some(e) = &input.evaluate_low_sample_count_percentile {
-        if e != "evaluate" && e != "ignore" {
-            return Err(validation(format!(
-                "Option {e} is not supported. Supported options for parameter EvaluateLowSampleCountPercentile are evaluate and ignore."
-            )));
-        }
+    if let Some(e) = &input.evaluate_low_sample_count_percentile
+        && e != "evaluate"
+        && e != "ignore"
+    {
+        return Err(validation(format!(
+            "Option {e} is not supported. Supported options for parameter EvaluateLowSampleCountPercentile are evaluate and ignore."
+        )));
     }
     if STATIC_OPERATORS.contains(&comparison.as_str()) {
         if input.threshold.is_none() {
@@ -698,11 +699,11 @@ fn set_actions(
     let mut txn = cw.state.begin();
     for n in names {
         let k = (ctx.account_id().to_string(), ctx.region.clone(), n.clone());
-        if let Some(a) = txn.inner.alarms.get_mut(&k) {
-            if a.actions_enabled != enabled {
-                a.actions_enabled = enabled;
-                txn.put_alarm(&k)?;
-            }
+        if let Some(a) = txn.inner.alarms.get_mut(&k)
+            && a.actions_enabled != enabled
+        {
+            a.actions_enabled = enabled;
+            txn.put_alarm(&k)?;
         }
     }
     txn.commit()
@@ -729,13 +730,13 @@ pub fn set_alarm_state(
     ctx: &RequestContext,
     input: SetAlarmStateInput,
 ) -> Result<(), AwsError> {
-    if let Some(d) = &input.state_reason_data {
-        if serde_json::from_str::<Json>(d).is_err() {
-            return Err(AwsError::bad_request(
-                "InvalidFormat",
-                "The StateReasonData is not valid JSON.",
-            ));
-        }
+    if let Some(d) = &input.state_reason_data
+        && serde_json::from_str::<Json>(d).is_err()
+    {
+        return Err(AwsError::bad_request(
+            "InvalidFormat",
+            "The StateReasonData is not valid JSON.",
+        ));
     }
     let now = ctx.clock.now_millis();
     let key = (

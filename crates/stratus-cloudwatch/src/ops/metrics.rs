@@ -314,7 +314,7 @@ pub fn get_metric_statistics(
             let mut by_unit: BTreeMap<u8, Agg> = BTreeMap::new();
             for p in pts {
                 if unit.is_none_or(|u| u == p.unit) {
-                    by_unit.entry(p.unit).or_insert_with(Agg::new).add(p);
+                    by_unit.entry(p.unit).or_default().add(p);
                 }
             }
             for (u, agg) in by_unit {
@@ -356,7 +356,7 @@ fn thousands(n: i64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
