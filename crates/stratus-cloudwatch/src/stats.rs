@@ -127,7 +127,7 @@ fn pct(s: &str) -> Option<f64> {
 }
 
 /// The samples of one period, folded.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Agg {
     pub count: f64,
     pub sum: f64,
@@ -138,11 +138,21 @@ pub struct Agg {
     any: bool,
 }
 
+impl Default for Agg {
+    fn default() -> Agg {
+        Agg::new()
+    }
+}
+
 impl Agg {
     pub fn new() -> Agg {
         Agg {
+            count: 0.0,
+            sum: 0.0,
+            min: 0.0,
+            max: 0.0,
             dist: Some(Vec::new()),
-            ..Agg::default()
+            any: false,
         }
     }
 
@@ -303,6 +313,10 @@ mod tests {
         assert_eq!(a.get(&Stat::Minimum), Some(0.0));
         assert_eq!(a.get(&Stat::Maximum), Some(9.0));
         assert_eq!(Agg::new().get(&Stat::Sum), None);
+        // A fresh fold, however made, still collects the distribution.
+        let mut d = Agg::default();
+        d.add(&Point::single(0, 3.0, 0));
+        assert_eq!(d.get(&Stat::Percentile(50.0)), Some(3.0));
     }
 
     #[test]

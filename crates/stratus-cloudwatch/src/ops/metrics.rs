@@ -324,8 +324,10 @@ pub fn get_metric_statistics(
                     ..Datapoint::default()
                 };
                 let mut extended = BTreeMap::new();
+                let mut any = false;
                 for (name, st, is_ext) in &wanted {
                     let Some(v) = agg.get(st) else { continue };
+                    any = true;
                     if *is_ext {
                         extended.insert(name.clone(), v);
                         continue;
@@ -342,7 +344,10 @@ pub fn get_metric_statistics(
                 if !extended.is_empty() {
                     dp.extended_statistics = Some(extended);
                 }
-                datapoints.push(dp);
+                // Percentiles of statistic sets alone: nothing to show.
+                if any {
+                    datapoints.push(dp);
+                }
             }
         }
     }
