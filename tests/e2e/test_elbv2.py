@@ -5,6 +5,7 @@ state that survives a restart."""
 
 from __future__ import annotations
 
+import datetime
 import re
 import time
 
@@ -601,3 +602,37 @@ def test_network_and_gateway_load_balancers(elb, ec2):
     assert (geneve["HealthCheckProtocol"], geneve["HealthCheckPort"], geneve["HealthCheckIntervalSeconds"]) == ("TCP", "80", 10)
     gl = elb.create_listener(LoadBalancerArn=gwlb["LoadBalancerArn"], DefaultActions=forward(geneve["TargetGroupArn"]))["Listeners"][0]
     assert "Protocol" not in gl and "Port" not in gl
+
+
+def test_healthy_host_counts_and_instance_cpu_reach_cloudwatch(server, elb, ec2):
+    cw = server.client("cloudwatch")
+    net = network(ec2)
+    a = launch(server, ec2, net["subnets"][0], net["sg"])[0]
+    b = launch(server, ec2, net["subnets"][1], net["sg"])[0]
+    lb = alb(elb, net)
+    tg = target_group(elb, net, HealthCheckIntervalSeconds=10, HealthyThresholdCount=2)
+    elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80,
+                        DefaultActions=forward(tg["TargetGroupArn"]))
+    elb.register_targets(TargetGroupArn=tg["TargetGroupArn"], Targets=[{"Id": a}, {"Id": b}])
+    server.advance(25)
+    eventually(lambda: states(elb, tg["TargetGroupArn"]) == {a: ("healthy", None), b: ("healthy", None)}
+               or _fail(states(elb, tg["TargetGroupArn"])))
+    ec2.create_tags(Resources=[a], Tags=[{"Key": "stratus:cpu-utilization", "Value": "73"}])
+    server.advance(60)
+    dims = [{"Name": "TargetGroup", "Value": "targetgroup/" + tg["TargetGroupArn"].split(":targetgroup/")[1]},
+            {"Name": "LoadBalancer", "Value": lb["LoadBalancerArn"].split(":loadbalancer/")[1]}]
+    end = server.now()
+    start = end - datetime.timedelta(minutes=5)
+
+    def latest(namespace, name, dimensions):
+        points = cw.get_metric_statistics(Namespace=namespace, MetricName=name, Dimensions=dimensions,
+                                          StartTime=start, EndTime=end, Period=60,
+                                          Statistics=["Maximum"])["Datapoints"]
+        return max(points, key=lambda p: p["Timestamp"])["Maximum"] if points else None
+
+    eventually(lambda: latest("AWS/ApplicationELB", "HealthyHostCount", dims) == 2.0
+               or _fail(latest("AWS/ApplicationELB", "HealthyHostCount", dims)))
+    assert latest("AWS/ApplicationELB", "UnHealthyHostCount", dims) == 0.0
+    assert latest("AWS/EC2", "CPUUtilization", [{"Name": "InstanceId", "Value": a}]) == 73.0
+    idle = latest("AWS/EC2", "CPUUtilization", [{"Name": "InstanceId", "Value": b}])
+    assert idle is not None and idle < 5.0

@@ -3,7 +3,38 @@
 //! alarms; alarms run scaling policies. CloudWatch implements `MetricSink`
 //! and `Alarms`, Auto Scaling implements `ScalingPolicies`.
 
+use std::ops::RangeInclusive;
+
+use parking_lot::Mutex;
+
 use crate::error::AwsError;
+
+const MINUTE_MS: i64 = 60_000;
+
+/// The minutes a service's once-a-minute metrics are due for, so a clock
+/// moved by hand (or a pause) is filled in minute by minute, up to an hour.
+#[derive(Default)]
+pub struct Minutes {
+    last: Mutex<Option<i64>>,
+}
+
+impl Minutes {
+    const MAX_BACKFILL: i64 = 60;
+
+    /// The start (epoch millis) of each whole minute not yet published.
+    pub fn due(&self, now_ms: i64) -> Option<impl Iterator<Item = i64>> {
+        let minute = now_ms.div_euclid(MINUTE_MS);
+        let mut last = self.last.lock();
+        let first = match *last {
+            Some(l) if l >= minute => return None,
+            Some(l) => (l + 1).max(minute - Self::MAX_BACKFILL + 1),
+            None => minute,
+        };
+        *last = Some(minute);
+        let range: RangeInclusive<i64> = first..=minute;
+        Some(range.map(|m| m * MINUTE_MS))
+    }
+}
 
 /// One sample of one metric.
 #[derive(Debug, Clone, PartialEq)]
@@ -15,6 +46,28 @@ pub struct Sample {
     pub value: f64,
     /// CloudWatch's unit name (`Percent`, `Count`, `Bytes`, `None` ...).
     pub unit: String,
+}
+
+/// A sample with the given name, dimension and unit.
+pub fn sample(
+    namespace: &str,
+    name: &str,
+    dims: &[(&str, &str)],
+    at_ms: i64,
+    value: f64,
+    unit: &str,
+) -> Sample {
+    Sample {
+        namespace: namespace.to_string(),
+        metric_name: name.to_string(),
+        dimensions: dims
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        timestamp_ms: at_ms,
+        value,
+        unit: unit.to_string(),
+    }
 }
 
 pub trait MetricSink: Send + Sync + 'static {
@@ -74,4 +127,21 @@ pub trait ScalingPolicies: Send + Sync + 'static {
     ) -> Result<(), AwsError>;
 
     fn exists(&self, account: &str, region: &str, policy_arn: &str) -> bool;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minutes_are_due_once_and_gaps_are_filled_up_to_an_hour() {
+        let m = Minutes::default();
+        assert_eq!(m.due(90_000).unwrap().collect::<Vec<_>>(), vec![60_000]);
+        assert!(m.due(119_999).is_none());
+        assert_eq!(
+            m.due(240_000).unwrap().collect::<Vec<_>>(),
+            vec![120_000, 180_000, 240_000]
+        );
+        assert_eq!(m.due(240_000 + 3 * 3_600_000).unwrap().count(), 60);
+    }
 }

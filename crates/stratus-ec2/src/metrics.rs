@@ -8,8 +8,7 @@
 
 use std::sync::Arc;
 
-use parking_lot::Mutex;
-use stratus_core::metrics::{MetricSink, Sample};
+use stratus_core::metrics::{MetricSink, Minutes, Sample};
 use stratus_core::tasks::Task;
 
 use crate::Ec2;
@@ -17,9 +16,6 @@ use crate::compute::InstanceRec;
 
 /// The tag whose value an instance reports as its CPUUtilization.
 pub const CPU_TAG: &str = "stratus:cpu-utilization";
-const MINUTE_MS: i64 = 60_000;
-/// After a long pause (or a large clock jump) only the last hour is filled in.
-const MAX_BACKFILL_MINUTES: i64 = 60;
 const IDLE_CPU: f64 = 0.5;
 
 fn cpu(i: &InstanceRec) -> f64 {
@@ -69,8 +65,7 @@ fn samples(i: &InstanceRec, at_ms: i64) -> Vec<Sample> {
 struct Publisher {
     ec2: Arc<Ec2>,
     sink: Arc<dyn MetricSink>,
-    /// The last whole minute published.
-    last_minute: Mutex<Option<i64>>,
+    minutes: Minutes,
 }
 
 impl Task for Publisher {
@@ -79,17 +74,10 @@ impl Task for Publisher {
     }
 
     fn tick(&self, now_ms: i64) {
-        let minute = now_ms.div_euclid(MINUTE_MS);
-        let first = {
-            let mut last = self.last_minute.lock();
-            let first = match *last {
-                Some(l) if l >= minute => return,
-                Some(l) => (l + 1).max(minute - MAX_BACKFILL_MINUTES + 1),
-                None => minute,
-            };
-            *last = Some(minute);
-            first
+        let Some(due) = self.minutes.due(now_ms) else {
+            return;
         };
+        let due: Vec<i64> = due.collect();
         for (account, region) in self.ec2.regions.keys() {
             let r = self.ec2.regions.get(&account, &region);
             let batch: Vec<Sample> = {
@@ -97,7 +85,7 @@ impl Task for Publisher {
                 s.instances
                     .values()
                     .filter(|i| i.state == "running")
-                    .flat_map(|i| (first..=minute).flat_map(move |m| samples(i, m * MINUTE_MS)))
+                    .flat_map(|i| due.iter().flat_map(move |&at| samples(i, at)))
                     .collect()
             };
             if !batch.is_empty() {
@@ -113,7 +101,7 @@ impl Ec2 {
         Arc::new(Publisher {
             ec2: self.clone(),
             sink,
-            last_minute: Mutex::new(None),
+            minutes: Minutes::default(),
         })
     }
 }

@@ -12,6 +12,7 @@ mod errors;
 #[rustfmt::skip]
 mod generated;
 pub mod health;
+mod metrics;
 mod monitor;
 mod names;
 pub(crate) mod ops;
@@ -23,6 +24,7 @@ use std::sync::Arc;
 
 use stratus_core::compute::Instances;
 use stratus_core::link::Link;
+use stratus_core::metrics::MetricSink;
 use stratus_core::tasks::Task;
 use stratus_core::{AwsError, Clock};
 use stratus_store::Store;
@@ -70,6 +72,16 @@ impl Elbv2 {
             state: self.state.clone(),
             instances: self.instances.clone(),
             checker: self.checker.clone(),
+        })
+    }
+
+    /// Publishes each target group's healthy and unhealthy host counts
+    /// to `sink` every minute of the clock.
+    pub fn metrics_task(&self, sink: Arc<dyn MetricSink>) -> Arc<dyn Task> {
+        Arc::new(metrics::MetricsTask {
+            state: self.state.clone(),
+            sink,
+            minutes: Default::default(),
         })
     }
 

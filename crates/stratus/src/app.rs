@@ -72,7 +72,7 @@ impl App {
                 .with_instances(ec2.clone()),
         );
         app.tasks.spawn(elbv2.health_task());
-        app.register(elbv2);
+        app.register(elbv2.clone());
         let dynamodb = stratus_dynamodb::DynamoDb::new(store.clone()).map_err(|e| e.to_string())?;
         app.tasks.spawn(dynamodb.ttl_task());
         let streams = stratus_dynamodbstreams::DynamoDbStreams::new(dynamodb.streams());
@@ -99,6 +99,7 @@ impl App {
         );
         app.tasks.spawn(cloudwatch.alarm_task());
         app.tasks.spawn(ec2.metrics_task(cloudwatch.clone()));
+        app.tasks.spawn(elbv2.metrics_task(cloudwatch.clone()));
         app.register(cloudwatch.clone());
         // Log metric filters publish into CloudWatch.
         let logs = stratus_logs::Logs::new(store.clone(), app.clock.clone())
