@@ -490,3 +490,39 @@ def test_redrive_policy_validation(sqs):
         with pytest.raises(ClientError) as e:
             make_queue(sqs, "src2", RedrivePolicy=policy)
         assert error_of(e.value)[0] == "InvalidParameterValue", policy
+
+
+def test_queue_metrics_reach_cloudwatch_each_minute(server, sqs):
+    import datetime
+
+    cw = server.client("cloudwatch")
+    url = make_queue(sqs, "metered")
+    server.advance(60)  # a minute boundary before the activity
+    time.sleep(0.3)
+    for n in range(3):
+        sqs.send_message(QueueUrl=url, MessageBody="x" * (10 * (n + 1)))
+    got = receive(sqs, url, MaxNumberOfMessages=1)
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=got[0]["ReceiptHandle"])
+    receive(sqs, make_queue(sqs, "idle"))
+    server.advance(60)
+    dims = [{"Name": "QueueName", "Value": "metered"}]
+
+    def latest(name, stat="Sum"):
+        end = server.now() + datetime.timedelta(seconds=1)
+        points = cw.get_metric_statistics(Namespace="AWS/SQS", MetricName=name, Dimensions=dims,
+                                          StartTime=end - datetime.timedelta(minutes=3), EndTime=end,
+                                          Period=60, Statistics=[stat])["Datapoints"]
+        return max(points, key=lambda p: p["Timestamp"])[stat] if points else None
+
+    deadline = time.time() + 5
+    while latest("NumberOfMessagesSent") != 3.0 and time.time() < deadline:
+        time.sleep(0.1)
+    assert latest("NumberOfMessagesSent") == 3.0
+    assert latest("NumberOfMessagesReceived") == 1.0
+    assert latest("NumberOfMessagesDeleted") == 1.0
+    assert latest("SentMessageSize", "Average") == 20.0
+    assert latest("ApproximateNumberOfMessagesVisible", "Maximum") == 2.0
+    assert latest("ApproximateAgeOfOldestMessage", "Maximum") >= 60.0
+    names = {m["MetricName"] for m in cw.list_metrics(Namespace="AWS/SQS", Dimensions=[
+        {"Name": "QueueName", "Value": "idle"}])["Metrics"]}
+    assert "NumberOfEmptyReceives" in names

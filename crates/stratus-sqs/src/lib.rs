@@ -7,6 +7,7 @@ mod errors;
 #[rustfmt::skip]
 mod generated;
 mod message;
+mod metrics;
 mod moves;
 mod ops;
 mod queue;
@@ -14,14 +15,18 @@ mod receipt;
 mod state;
 mod url;
 
+use std::sync::Arc;
+
 use stratus_core::AwsError;
+use stratus_core::metrics::MetricSink;
+use stratus_core::tasks::Task;
 use stratus_store::Store;
 
 use crate::state::State;
 
 /// The SQS service over its queues.
 pub struct Sqs {
-    state: State,
+    state: Arc<State>,
 }
 
 impl Sqs {
@@ -38,10 +43,19 @@ impl Sqs {
         }
     }
 
+    /// Publishes each queue's AWS/SQS metrics to `sink` every minute of the clock.
+    pub fn metrics_task(&self, sink: Arc<dyn MetricSink>) -> Arc<dyn Task> {
+        Arc::new(metrics::MetricsTask {
+            state: self.state.clone(),
+            sink,
+            minutes: Default::default(),
+        })
+    }
+
     /// Loads every queue and message stored before a restart.
     pub fn new(store: Store) -> Result<Sqs, AwsError> {
         Ok(Sqs {
-            state: State::load(store)?,
+            state: Arc::new(State::load(store)?),
         })
     }
 }

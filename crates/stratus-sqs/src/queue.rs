@@ -34,8 +34,19 @@ pub const DEDUP_WINDOW_MS: i64 = 5 * 60 * 1000;
 /// Deduplication entries are swept when this many have piled up.
 const DEDUP_SWEEP_AT: usize = 4096;
 
+/// What happened to a queue since its metrics were last published.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Activity {
+    pub sent: u64,
+    pub sent_bytes: u64,
+    pub received: u64,
+    pub deleted: u64,
+    pub empty_receives: u64,
+}
+
 pub struct Queue {
     pub rec: QueueRecord,
+    pub activity: Activity,
     pub messages: BTreeMap<u64, Message>,
     pub dedup: HashMap<String, Dedup>,
     pub last_purge_ms: Option<i64>,
@@ -49,6 +60,7 @@ impl Queue {
     pub fn new(rec: QueueRecord) -> Queue {
         Queue {
             rec,
+            activity: Activity::default(),
             messages: BTreeMap::new(),
             dedup: HashMap::new(),
             last_purge_ms: None,

@@ -183,6 +183,11 @@ impl State {
         }
     }
 
+    /// The queues as they are, for reading without a change.
+    pub fn read(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock()
+    }
+
     pub fn is_persistent(&self) -> bool {
         self.store.is_persistent()
     }

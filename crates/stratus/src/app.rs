@@ -100,6 +100,7 @@ impl App {
         app.tasks.spawn(cloudwatch.alarm_task());
         app.tasks.spawn(ec2.metrics_task(cloudwatch.clone()));
         app.tasks.spawn(elbv2.metrics_task(cloudwatch.clone()));
+        app.tasks.spawn(sqs.metrics_task(cloudwatch.clone()));
         app.register(cloudwatch.clone());
         // Log metric filters publish into CloudWatch.
         let logs = stratus_logs::Logs::new(store.clone(), app.clock.clone())

@@ -203,6 +203,8 @@ pub fn send_one(
     }
     changes.put_message(key, &m)?;
     let message_id = m.id.clone();
+    q.activity.sent += 1;
+    q.activity.sent_bytes += m.body.len() as u64;
     q.insert(m);
     Ok(SendMessageResult {
         md5_of_message_body: Some(md5_body),
@@ -357,6 +359,12 @@ fn receive_now(
             fifo,
             wanted,
         ));
+    }
+    q.activity.received += out.len() as u64;
+    // A long poll that got nothing looks again; only its last look counts
+    // as an empty receive.
+    if out.is_empty() && !long_poll {
+        q.activity.empty_receives += 1;
     }
     // Only a long poll that got nothing needs to know when to look again.
     let next = if out.is_empty() && long_poll {
@@ -526,6 +534,7 @@ pub fn delete_one(
         ));
     }
     q.messages.remove(&r.seq);
+    q.activity.deleted += 1;
     changes.delete_message(k, r.seq);
     Ok(())
 }
