@@ -1,0 +1,886 @@
+//! The reconciler: on every tick of the clock, for each group, follows its
+//! instances through their lifecycle (Pending, hooks, InService,
+//! Terminating), replaces unhealthy ones, launches or terminates to reach
+//! the desired capacity, advances instance refreshes and runs scheduled
+//! actions that are due.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde_json::json;
+use stratus_core::compute::{InstanceAction, InstanceView, Instances, LaunchSpec, TemplateRef};
+use stratus_core::ids;
+use stratus_core::tasks::Task;
+
+use crate::AutoScaling;
+use crate::cron::{Cron, Zone};
+use crate::notify::{self, Outbox};
+use crate::state::{Activity, Group, HookWait, LaunchConfig, Member, Region, TemplateSpec};
+use crate::termination::{self, Candidate};
+use crate::wire::cause_time;
+
+pub const LAUNCHING: &str = "autoscaling:EC2_INSTANCE_LAUNCHING";
+pub const TERMINATING: &str = "autoscaling:EC2_INSTANCE_TERMINATING";
+
+/// How long a group waits after a failed launch before trying again.
+const LAUNCH_RETRY_MS: i64 = 10_000;
+
+pub struct Reconciler(pub Arc<AutoScaling>);
+
+impl Task for Reconciler {
+    fn name(&self) -> &str {
+        "autoscaling-reconciler"
+    }
+
+    fn tick(&self, now_ms: i64) {
+        for (account, region) in self.0.state.keys() {
+            reconcile_region(&self.0, &account, &region, now_ms);
+        }
+    }
+}
+
+pub fn reconcile_region(asg: &AutoScaling, account: &str, region: &str, now: i64) {
+    let out = asg.state.maybe(account, region, |r| {
+        let mut out = Outbox::new();
+        let mut changed = false;
+        let names: Vec<String> = r.groups.keys().cloned().collect();
+        for name in names {
+            changed |= run_scheduled(r, &name, now);
+            if let Some(ec2) = asg.instances.as_deref() {
+                changed |= reconcile_group(asg, ec2, account, region, r, &name, now, &mut out);
+            }
+        }
+        (changed, out)
+    });
+    notify::send(asg, account, region, out);
+}
+
+/// How many activities a region keeps (AWS keeps six weeks of them).
+const MAX_ACTIVITIES: usize = 5000;
+
+pub fn record(acts: &mut Vec<Activity>, a: Activity) {
+    acts.push(a);
+    if acts.len() > MAX_ACTIVITIES {
+        let n = acts.len() - MAX_ACTIVITIES;
+        acts.drain(..n);
+    }
+}
+
+fn details(m: &Member) -> String {
+    let mut d = serde_json::Map::new();
+    if let Some(s) = &m.subnet {
+        d.insert("Subnet ID".into(), json!(s));
+    }
+    d.insert("Availability Zone".into(), json!(m.az));
+    serde_json::Value::Object(d).to_string()
+}
+
+/// Starts taking an instance out of service: it is deregistered and
+/// terminated by the following steps of the reconciler.
+pub fn begin_termination(
+    g: &mut Group,
+    acts: &mut Vec<Activity>,
+    id: &str,
+    cause: String,
+    now: i64,
+) {
+    let arn = g.arn.clone();
+    let name = g.name.clone();
+    let Some(m) = g.member_mut(id) else {
+        return;
+    };
+    let a = Activity {
+        id: ids::uuid_v4(),
+        group: name,
+        group_arn: arn,
+        description: format!("Terminating EC2 instance: {id}"),
+        cause,
+        start_ms: now,
+        status: "InProgress".into(),
+        progress: 0,
+        details: details(m),
+        ..Default::default()
+    };
+    m.lifecycle = "Terminating".into();
+    m.activity = Some(a.id.clone());
+    record(acts, a);
+}
+
+fn finish_activity(
+    acts: &mut [Activity],
+    id: &Option<String>,
+    status: &str,
+    message: Option<String>,
+    now: i64,
+) -> Option<Activity> {
+    let a = acts.iter_mut().rev().find(|a| Some(&a.id) == id.as_ref())?;
+    a.status = status.into();
+    a.progress = 100;
+    a.end_ms = Some(now);
+    if message.is_some() {
+        a.status_message = message;
+    }
+    Some(a.clone())
+}
+
+fn set_activity_status(acts: &mut [Activity], id: &Option<String>, status: &str, progress: i64) {
+    if let Some(a) = acts.iter_mut().rev().find(|a| Some(&a.id) == id.as_ref()) {
+        a.status = status.into();
+        a.progress = progress;
+    }
+}
+
+/// Puts the instance on the first hook of a transition; false when the
+/// group has none.
+fn enter_hooks(
+    account: &str,
+    g: &mut Group,
+    idx: usize,
+    transition: &str,
+    now: i64,
+    out: &mut Outbox,
+) -> bool {
+    let hooks: Vec<String> = g
+        .hooks
+        .iter()
+        .filter(|h| h.transition == transition)
+        .map(|h| h.name.clone())
+        .collect();
+    if hooks.is_empty() {
+        return false;
+    }
+    start_hook(
+        account,
+        g,
+        idx,
+        transition,
+        &hooks[0],
+        hooks[1..].to_vec(),
+        now,
+        out,
+    );
+    true
+}
+
+#[allow(clippy::too_many_arguments)]
+fn start_hook(
+    account: &str,
+    g: &mut Group,
+    idx: usize,
+    transition: &str,
+    hook: &str,
+    remaining: Vec<String>,
+    now: i64,
+    out: &mut Outbox,
+) {
+    let Some(h) = g.hooks.iter().find(|h| h.name == hook).cloned() else {
+        return;
+    };
+    let token = ids::uuid_v4();
+    let heartbeat = h.heartbeat_secs.max(1);
+    let global = (heartbeat * 100).min(172_800);
+    let id = g.instances[idx].id.clone();
+    if let Some(target) = &h.target {
+        out.push(notify::Outgoing {
+            target: target.clone(),
+            subject: notify::hook_subject(g, transition),
+            message: notify::hook_message(
+                account,
+                g,
+                &h.name,
+                transition,
+                &token,
+                &id,
+                h.metadata.as_deref(),
+                now,
+            ),
+        });
+    }
+    let m = &mut g.instances[idx];
+    m.hook = Some(HookWait {
+        hook: h.name.clone(),
+        token,
+        transition: transition.to_string(),
+        deadline_ms: now + heartbeat * 1000,
+        global_deadline_ms: now + global * 1000,
+        default_result: h.default_result.clone(),
+        result: None,
+        remaining,
+    });
+    m.lifecycle = if transition == LAUNCHING {
+        "Pending:Wait".into()
+    } else {
+        "Terminating:Wait".into()
+    };
+}
+
+/// The hook's outcome once decided (by CompleteLifecycleAction or its
+/// timeout), or None while it still waits.
+fn hook_outcome(h: &HookWait, now: i64) -> Option<String> {
+    if let Some(r) = &h.result {
+        return Some(r.clone());
+    }
+    if now >= h.deadline_ms || now >= h.global_deadline_ms {
+        return Some(h.default_result.clone());
+    }
+    None
+}
+
+#[allow(clippy::too_many_arguments)]
+fn go_in_service(
+    asg: &AutoScaling,
+    account: &str,
+    region: &str,
+    g: &mut Group,
+    acts: &mut [Activity],
+    idx: usize,
+    now: i64,
+    out: &mut Outbox,
+) {
+    let id = g.instances[idx].id.clone();
+    if !g.suspended("AddToLoadBalancer") {
+        if let Some(tgs) = asg.target_groups.get() {
+            for tg in &g.target_groups {
+                if let Err(e) = tgs.register(account, region, tg, std::slice::from_ref(&id)) {
+                    tracing::warn!(error = %e.message, "autoscaling: registering {id} in {tg} failed");
+                }
+            }
+        }
+        g.instances[idx].registered = true;
+    }
+    g.instances[idx].lifecycle = "InService".into();
+    g.instances[idx].hook = None;
+    let act = g.instances[idx].activity.take();
+    if let Some(a) = finish_activity(acts, &act, "Successful", None, now) {
+        notify::activity(out, account, g, notify::LAUNCH, &a, &id, now);
+    }
+    g.cooldown_until_ms = g.cooldown_until_ms.max(now + g.default_cooldown * 1000);
+}
+
+fn deregister(asg: &AutoScaling, account: &str, region: &str, g: &mut Group, idx: usize) {
+    if !g.instances[idx].registered {
+        return;
+    }
+    let id = g.instances[idx].id.clone();
+    if let Some(tgs) = asg.target_groups.get() {
+        for tg in &g.target_groups {
+            let _ = tgs.deregister(account, region, tg, std::slice::from_ref(&id));
+        }
+    }
+    g.instances[idx].registered = false;
+}
+
+/// Whether an instance's launch differs from the group's configuration now.
+fn outdated(g: &Group, m: &Member, current_version: Option<i64>) -> bool {
+    match (&g.launch_config, &m.launch_config) {
+        (Some(lc), Some(mine)) => return lc != mine,
+        (Some(_), None) => return true,
+        (None, Some(_)) => return true,
+        (None, None) => {}
+    }
+    match (current_version, m.template_version) {
+        (Some(c), Some(v)) => c != v,
+        _ => false,
+    }
+}
+
+fn template_ref(g: &Group) -> Option<TemplateSpec> {
+    if let Some(t) = &g.template {
+        return Some(t.clone());
+    }
+    let spec = g
+        .mixed
+        .as_ref()?
+        .get("LaunchTemplate")?
+        .get("LaunchTemplateSpecification")?;
+    Some(TemplateSpec {
+        id: spec
+            .get("LaunchTemplateId")
+            .and_then(|v| v.as_str())
+            .map(String::from),
+        name: spec
+            .get("LaunchTemplateName")
+            .and_then(|v| v.as_str())
+            .map(String::from),
+        version: spec
+            .get("Version")
+            .and_then(|v| v.as_str())
+            .map(String::from),
+    })
+}
+
+/// The instance type a mixed instances policy's overrides pick for the
+/// `n`th instance (round robin over the overrides).
+fn mixed_type(g: &Group, n: usize) -> Option<String> {
+    let overrides = g
+        .mixed
+        .as_ref()?
+        .get("LaunchTemplate")?
+        .get("Overrides")?
+        .as_array()?;
+    let types: Vec<&str> = overrides
+        .iter()
+        .filter_map(|o| o.get("InstanceType").and_then(|t| t.as_str()))
+        .collect();
+    if types.is_empty() {
+        return None;
+    }
+    Some(types[n % types.len()].to_string())
+}
+
+fn as_ref(t: &TemplateSpec) -> TemplateRef {
+    TemplateRef {
+        id: t.id.clone(),
+        name: t.name.clone(),
+        version: t.version.clone(),
+    }
+}
+
+/// The zone (and subnet) for the next launch: the group's zone with the
+/// fewest instances.
+fn next_placement(g: &Group, all_subnets: &[(String, String)]) -> (String, Option<String>) {
+    let count = |az: &str| {
+        g.instances
+            .iter()
+            .filter(|m| m.counts() && m.az == az)
+            .count()
+    };
+    if !g.subnets.is_empty() {
+        let (subnet, az) = g
+            .subnets
+            .iter()
+            .min_by_key(|(s, az)| {
+                (
+                    count(az),
+                    g.instances
+                        .iter()
+                        .filter(|m| m.counts() && m.subnet.as_deref() == Some(s))
+                        .count(),
+                )
+            })
+            .cloned()
+            .unwrap_or_default();
+        return (az, Some(subnet));
+    }
+    let az = g
+        .azs
+        .iter()
+        .min_by_key(|az| count(az))
+        .cloned()
+        .unwrap_or_default();
+    let subnet = all_subnets
+        .iter()
+        .find(|(_, a)| *a == az)
+        .map(|(s, _)| s.clone());
+    (az, subnet)
+}
+
+/// Launches one instance; the member to add, or EC2's error.
+#[allow(clippy::too_many_arguments)]
+fn launch_one(
+    ec2: &dyn Instances,
+    account: &str,
+    region: &str,
+    g: &Group,
+    lcs: &std::collections::BTreeMap<String, LaunchConfig>,
+    az: &str,
+    subnet: Option<String>,
+    n: usize,
+    now: i64,
+) -> Result<Member, stratus_core::AwsError> {
+    let mut tags = vec![("aws:autoscaling:groupName".to_string(), g.name.clone())];
+    tags.extend(
+        g.tags
+            .iter()
+            .filter(|t| t.propagate)
+            .map(|t| (t.key.clone(), t.value.clone())),
+    );
+    let mut spec = LaunchSpec {
+        subnet_id: subnet.clone(),
+        tags,
+        ..Default::default()
+    };
+    let mut member = Member {
+        az: az.to_string(),
+        subnet,
+        lifecycle: "Pending".into(),
+        health: "Healthy".into(),
+        protected: g.new_protected,
+        launched_ms: now,
+        ..Default::default()
+    };
+    if let Some(name) = &g.launch_config {
+        let lc = lcs.get(name).ok_or_else(|| {
+            crate::errors::validation(format!(
+                "Launch configuration name not found - Launch configuration {name} not found"
+            ))
+        })?;
+        spec.image_id = Some(lc.image_id.clone());
+        spec.instance_type = Some(lc.instance_type.clone());
+        spec.key_name = lc.key_name.clone();
+        spec.security_group_ids = lc.security_groups.clone();
+        spec.user_data = lc.user_data.clone();
+        spec.iam_instance_profile = lc.iam_instance_profile.clone();
+        spec.associate_public_ip = lc.associate_public_ip;
+        spec.monitoring = lc.monitoring;
+        member.launch_config = Some(name.clone());
+        member.config_created_ms = Some(lc.created_ms);
+    } else if let Some(t) = template_ref(g) {
+        let resolved = ec2.template(account, region, &as_ref(&t))?;
+        spec.launch_template = Some(TemplateRef {
+            id: Some(resolved.id.clone()),
+            name: None,
+            version: Some(resolved.version_number.to_string()),
+        });
+        spec.instance_type = mixed_type(g, n);
+        member.template = Some(TemplateSpec {
+            id: Some(resolved.id),
+            name: Some(resolved.name),
+            version: Some(resolved.version_number.to_string()),
+        });
+        member.template_version = Some(resolved.version_number);
+    }
+    let view = ec2.launch(account, region, &spec)?;
+    member.id = view.id.clone();
+    member.instance_type = view.instance_type.clone();
+    member.image_id = view.image_id.clone();
+    if !view.availability_zone.is_empty() {
+        member.az = view.availability_zone.clone();
+    }
+    if member.subnet.is_none() {
+        member.subnet = view.subnet_id.clone();
+    }
+    Ok(member)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn reconcile_group(
+    asg: &AutoScaling,
+    ec2: &dyn Instances,
+    account: &str,
+    region: &str,
+    r: &mut Region,
+    name: &str,
+    now: i64,
+    out: &mut Outbox,
+) -> bool {
+    let Region {
+        groups,
+        activities: acts,
+        launch_configs,
+    } = r;
+    let Some(g) = groups.get_mut(name) else {
+        return false;
+    };
+    let mut changed = false;
+    let t = cause_time(now);
+    let ids: Vec<String> = g.instances.iter().map(|m| m.id.clone()).collect();
+    let views: HashMap<String, InstanceView> = if ids.is_empty() {
+        HashMap::new()
+    } else {
+        ec2.describe(account, region, &ids)
+            .into_iter()
+            .map(|v| (v.id.clone(), v))
+            .collect()
+    };
+    let tgs = asg.target_groups.get().cloned();
+
+    // Lifecycle transitions and health.
+    let mut idx = 0;
+    while idx < g.instances.len() {
+        let id = g.instances[idx].id.clone();
+        let state = views
+            .get(&id)
+            .map(|v| v.state.clone())
+            .unwrap_or_else(|| "terminated".into());
+        let lifecycle = g.instances[idx].lifecycle.clone();
+        match lifecycle.as_str() {
+            "Pending" if state == "running" => {
+                if !enter_hooks(account, g, idx, LAUNCHING, now, out) {
+                    go_in_service(asg, account, region, g, acts, idx, now, out);
+                } else {
+                    let act = g.instances[idx].activity.clone();
+                    set_activity_status(acts, &act, "MidLifecycleAction", 40);
+                }
+                changed = true;
+            }
+            "Pending:Wait" | "Terminating:Wait" => {
+                let hook = g.instances[idx].hook.clone().unwrap_or_default();
+                if let Some(result) = hook_outcome(&hook, now) {
+                    changed = true;
+                    let launching = lifecycle == "Pending:Wait";
+                    if result == "CONTINUE" && !hook.remaining.is_empty() {
+                        let transition = if launching { LAUNCHING } else { TERMINATING };
+                        start_hook(
+                            account,
+                            g,
+                            idx,
+                            transition,
+                            &hook.remaining[0],
+                            hook.remaining[1..].to_vec(),
+                            now,
+                            out,
+                        );
+                    } else if launching && result == "CONTINUE" {
+                        go_in_service(asg, account, region, g, acts, idx, now, out);
+                    } else if launching {
+                        let act = g.instances[idx].activity.take();
+                        let msg = format!(
+                            "Instance failed to complete user's Lifecycle Action: Lifecycle Action with token {} was abandoned: Lifecycle Action Completed with ABANDON Result",
+                            hook.token
+                        );
+                        finish_activity(acts, &act, "Cancelled", Some(msg), now);
+                        g.instances[idx].hook = None;
+                        begin_termination(
+                            g,
+                            acts,
+                            &id,
+                            format!(
+                                "At {t} an instance was taken out of service in response to a launch lifecycle action that was abandoned."
+                            ),
+                            now,
+                        );
+                        // Nothing to wait for on the way out.
+                        if let Err(e) = ec2.act(
+                            account,
+                            region,
+                            std::slice::from_ref(&id),
+                            InstanceAction::Terminate,
+                        ) {
+                            tracing::warn!(error = %e.message, "autoscaling: terminating {id} failed");
+                        }
+                        g.instances[idx].lifecycle = "Terminating:Proceed".into();
+                    } else {
+                        g.instances[idx].hook = None;
+                        let _ = ec2.act(
+                            account,
+                            region,
+                            std::slice::from_ref(&id),
+                            InstanceAction::Terminate,
+                        );
+                        g.instances[idx].lifecycle = "Terminating:Proceed".into();
+                    }
+                }
+            }
+            "Pending:Proceed" => {
+                go_in_service(asg, account, region, g, acts, idx, now, out);
+                changed = true;
+            }
+            "Terminating" => {
+                deregister(asg, account, region, g, idx);
+                let act = g.instances[idx].activity.clone();
+                set_activity_status(acts, &act, "InProgress", 50);
+                if !enter_hooks(account, g, idx, TERMINATING, now, out) {
+                    if let Err(e) = ec2.act(
+                        account,
+                        region,
+                        std::slice::from_ref(&id),
+                        InstanceAction::Terminate,
+                    ) {
+                        if e.code != "InvalidInstanceID.NotFound" {
+                            tracing::warn!(error = %e.message, "autoscaling: terminating {id} failed");
+                        }
+                    }
+                    g.instances[idx].lifecycle = "Terminating:Proceed".into();
+                } else {
+                    set_activity_status(acts, &act, "MidLifecycleAction", 50);
+                }
+                changed = true;
+            }
+            "Terminating:Proceed" if state == "terminated" || !views.contains_key(&id) => {
+                let m = g.instances.remove(idx);
+                if let Some(a) = finish_activity(acts, &m.activity, "Successful", None, now) {
+                    notify::activity(out, account, g, notify::TERMINATE, &a, &id, now);
+                }
+                g.cooldown_until_ms = g.cooldown_until_ms.max(now + g.default_cooldown * 1000);
+                changed = true;
+                continue;
+            }
+            _ => {}
+        }
+        // Health checks on instances that count toward capacity.
+        let m = &g.instances[idx];
+        if m.counts() && m.health == "Healthy" && !g.suspended("HealthCheck") {
+            let mut cause = None;
+            if !matches!(state.as_str(), "pending" | "running") {
+                cause = Some(format!(
+                    "At {t} an instance was taken out of service in response to an EC2 health check indicating it has been terminated or stopped."
+                ));
+            } else if g.health_check_type == "ELB"
+                && m.lifecycle == "InService"
+                && now >= m.launched_ms + g.grace_secs * 1000
+            {
+                if let Some(tgs) = &tgs {
+                    if g.target_groups.iter().any(|tg| {
+                        tgs.health(account, region, tg, &id).as_deref() == Some("unhealthy")
+                    }) {
+                        cause = Some(format!(
+                            "At {t} an instance was taken out of service in response to an ELB system health check failure."
+                        ));
+                    }
+                }
+            }
+            if cause.is_some() {
+                let m = &mut g.instances[idx];
+                m.health = "Unhealthy".into();
+                m.unhealthy_cause = cause;
+                changed = true;
+            }
+        }
+        idx += 1;
+    }
+
+    // Unhealthy instances are replaced.
+    if !g.suspended("ReplaceUnhealthy") {
+        let unhealthy: Vec<(String, Option<String>)> = g
+            .instances
+            .iter()
+            .filter(|m| m.counts() && m.health == "Unhealthy" && !m.lifecycle.ends_with(":Wait"))
+            .map(|m| (m.id.clone(), m.unhealthy_cause.clone()))
+            .collect();
+        for (id, cause) in unhealthy {
+            let cause = cause.unwrap_or_else(|| {
+                format!("At {t} an instance was taken out of service in response to a user health-check.")
+            });
+            begin_termination(g, acts, &id, cause, now);
+            changed = true;
+        }
+    }
+
+    changed |= advance_refresh(g, acts, now);
+
+    // Capacity.
+    let cap = g.capacity();
+    if cap < g.desired && !g.suspended("Launch") && now >= g.retry_at_ms {
+        let all_subnets: Vec<(String, String)> = if g.subnets.is_empty() {
+            ec2.subnets(account, region, &[])
+                .into_iter()
+                .map(|s| (s.id, s.availability_zone))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let from = cap;
+        let to = g.desired;
+        let started = format!(
+            "At {t} an instance was started in response to a difference between desired and actual capacity, increasing the capacity from {from} to {to}."
+        );
+        let cause = match &g.pending_cause {
+            Some(p) => format!("{p}  {started}"),
+            None => started,
+        };
+        for n in 0..(to - from) {
+            let (az, subnet) = next_placement(g, &all_subnets);
+            match launch_one(
+                ec2,
+                account,
+                region,
+                g,
+                launch_configs,
+                &az,
+                subnet.clone(),
+                (from + n) as usize,
+                now,
+            ) {
+                Ok(mut m) => {
+                    let a = Activity {
+                        id: ids::uuid_v4(),
+                        group: g.name.clone(),
+                        group_arn: g.arn.clone(),
+                        description: format!("Launching a new EC2 instance: {}", m.id),
+                        cause: cause.clone(),
+                        start_ms: now,
+                        status: "InProgress".into(),
+                        progress: 30,
+                        details: details(&m),
+                        ..Default::default()
+                    };
+                    m.activity = Some(a.id.clone());
+                    record(acts, a);
+                    g.instances.push(m);
+                }
+                Err(e) => {
+                    let reason = format!("{}. Launching EC2 instance failed.", e.message);
+                    let m = Member {
+                        az: az.clone(),
+                        subnet,
+                        ..Default::default()
+                    };
+                    let a = Activity {
+                        id: ids::uuid_v4(),
+                        group: g.name.clone(),
+                        group_arn: g.arn.clone(),
+                        description: format!(
+                            "Launching a new EC2 instance.  Status Reason: {reason}"
+                        ),
+                        cause: cause.clone(),
+                        start_ms: now,
+                        end_ms: Some(now),
+                        status: "Failed".into(),
+                        status_message: Some(reason),
+                        progress: 100,
+                        details: details(&m),
+                        ..Default::default()
+                    };
+                    notify::activity(out, account, g, notify::LAUNCH_ERROR, &a, "", now);
+                    record(acts, a);
+                    g.retry_at_ms = now + LAUNCH_RETRY_MS;
+                    break;
+                }
+            }
+        }
+        changed = true;
+    } else if cap > g.desired && !g.suspended("Terminate") {
+        let current_version = g.instances.iter().filter_map(|m| m.template_version).max();
+        for _ in 0..(cap - g.desired) {
+            let candidates: Vec<Candidate> = g
+                .instances
+                .iter()
+                .filter(|m| m.counts() && !m.lifecycle.ends_with(":Wait"))
+                .map(|m| Candidate {
+                    id: m.id.clone(),
+                    az: m.az.clone(),
+                    launched_ms: m.launched_ms,
+                    protected: m.protected,
+                    outdated: outdated(g, m, current_version),
+                    config_created_ms: m.config_created_ms,
+                    template_version: m.template_version,
+                })
+                .collect();
+            let Some(victim) = termination::choose(&candidates, &g.termination_policies, now)
+            else {
+                break;
+            };
+            let before = g.capacity();
+            let shrink = format!(
+                "At {t} an instance was taken out of service in response to a difference between desired and actual capacity, shrinking the capacity from {before} to {}.  At {t} instance {victim} was selected for termination.",
+                g.desired
+            );
+            let cause = match &g.pending_cause {
+                Some(p) => format!("{p}  {shrink}"),
+                None => shrink,
+            };
+            begin_termination(g, acts, &victim, cause, now);
+            changed = true;
+        }
+    }
+    if g.capacity() == g.desired && g.pending_cause.is_some() {
+        g.pending_cause = None;
+        changed = true;
+    }
+    changed
+}
+
+/// An instance refresh replaces a batch of old instances whenever the
+/// group is stable, keeping MinHealthyPercentage of it in service.
+fn advance_refresh(g: &mut Group, acts: &mut Vec<Activity>, now: i64) -> bool {
+    let Some(pos) = g
+        .refreshes
+        .iter()
+        .position(|r| r.status == "InProgress" || r.status == "Pending")
+    else {
+        return false;
+    };
+    let t = cause_time(now);
+    let busy = g
+        .instances
+        .iter()
+        .any(|m| m.lifecycle != "InService" && m.lifecycle != "Standby");
+    let in_service = g
+        .instances
+        .iter()
+        .filter(|m| m.lifecycle == "InService")
+        .count() as i64;
+    let existing: Vec<String> = g.instances.iter().map(|m| m.id.clone()).collect();
+    let rf = &mut g.refreshes[pos];
+    rf.status = "InProgress".into();
+    rf.pending.retain(|id| existing.contains(id));
+    if busy || in_service < g.desired {
+        return true;
+    }
+    if rf.pending.is_empty() {
+        rf.status = "Successful".into();
+        rf.status_reason = None;
+        rf.end_ms = Some(now);
+        rf.instances_to_update = 0;
+        return true;
+    }
+    let min_healthy = rf
+        .preferences
+        .as_ref()
+        .and_then(|p| p.get("MinHealthyPercentage"))
+        .and_then(|v| v.as_i64())
+        .unwrap_or(90);
+    let keep = ((g.desired * min_healthy) as f64 / 100.0).ceil() as i64;
+    let batch = (g.desired - keep).max(1) as usize;
+    let chosen: Vec<String> = rf.pending.iter().take(batch).cloned().collect();
+    rf.pending.retain(|id| !chosen.contains(id));
+    rf.instances_to_update = rf.pending.len() as i64 + chosen.len() as i64;
+    for id in chosen {
+        begin_termination(
+            g,
+            acts,
+            &id,
+            format!(
+                "At {t} an instance was taken out of service in response to an instance refresh.  At {t} instance {id} was selected for termination."
+            ),
+            now,
+        );
+    }
+    true
+}
+
+/// Runs the group's scheduled actions that are due.
+pub fn run_scheduled(r: &mut Region, name: &str, now: i64) -> bool {
+    let Some(g) = r.groups.get_mut(name) else {
+        return false;
+    };
+    let due: Vec<usize> = g
+        .scheduled
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.next_ms.is_some_and(|n| n <= now))
+        .map(|(i, _)| i)
+        .collect();
+    if due.is_empty() {
+        return false;
+    }
+    let t = cause_time(now);
+    let mut remove = Vec::new();
+    for i in due {
+        let s = g.scheduled[i].clone();
+        if !g.suspended("ScheduledActions") {
+            let old = g.desired;
+            let min = s.min.unwrap_or(g.min);
+            let max = s.max.unwrap_or(g.max);
+            if min <= max {
+                g.min = min;
+                g.max = max;
+                let desired = s.desired.unwrap_or(g.desired).clamp(min, max);
+                g.desired = desired;
+                if desired != old {
+                    g.pending_cause = Some(format!(
+                        "At {t} a scheduled action update of AutoScalingGroup constraints to min: {min}, max: {max}, desired: {desired} changing the desired capacity from {old} to {desired}."
+                    ));
+                }
+            }
+        }
+        let next = match &s.recurrence {
+            Some(expr) => {
+                let zone = s
+                    .time_zone
+                    .as_deref()
+                    .and_then(Zone::named)
+                    .unwrap_or(Zone::UTC);
+                Cron::parse(expr).and_then(|c| c.next_after(now, &zone))
+            }
+            None => None,
+        };
+        match next {
+            Some(n) if s.end_ms.is_none_or(|e| n <= e) => g.scheduled[i].next_ms = Some(n),
+            _ => remove.push(s.name.clone()),
+        }
+    }
+    g.scheduled.retain(|s| !remove.contains(&s.name));
+    true
+}
