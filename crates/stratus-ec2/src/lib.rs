@@ -10,6 +10,7 @@ mod generated;
 mod images;
 mod instance_types;
 mod keys;
+mod metrics;
 mod ops;
 mod state;
 
@@ -21,6 +22,7 @@ use stratus_store::Store;
 use crate::state::Regions;
 
 pub use crate::instance_types::{TypeInfo, instance_type};
+pub use crate::metrics::CPU_TAG;
 pub use crate::ops::images::{COPY_IMAGE_MS, image_for_launch};
 pub use crate::ops::templates::resolve_launch_template;
 pub use crate::state::{BlockDeviceRec, ImageRec};

@@ -1250,6 +1250,11 @@ impl Regions {
         r
     }
 
+    /// Every (account, region) that has state.
+    pub fn keys(&self) -> Vec<(String, String)> {
+        self.regions.read().keys().cloned().collect()
+    }
+
     /// Persists a region after a change (callers hold its lock).
     pub fn save(&self, account: &str, region: &str, state: &RegionState) -> Result<(), AwsError> {
         if !self.store.is_persistent() {

@@ -56,13 +56,15 @@ impl App {
             .map_err(|e| e.to_string())?
             .with_roles(iam);
         app.register(Arc::new(sts));
-        let ec2 = stratus_ec2::Ec2::new(
-            store.clone(),
-            app.clock.clone(),
-            app.config.ec2_images.as_deref(),
-        )
-        .map_err(|e| e.message)?;
-        app.register(Arc::new(ec2));
+        let ec2 = Arc::new(
+            stratus_ec2::Ec2::new(
+                store.clone(),
+                app.clock.clone(),
+                app.config.ec2_images.as_deref(),
+            )
+            .map_err(|e| e.message)?,
+        );
+        app.register(ec2.clone());
         let dynamodb = stratus_dynamodb::DynamoDb::new(store.clone()).map_err(|e| e.to_string())?;
         app.tasks.spawn(dynamodb.ttl_task());
         let streams = stratus_dynamodbstreams::DynamoDbStreams::new(dynamodb.streams());

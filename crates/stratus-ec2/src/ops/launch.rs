@@ -95,7 +95,7 @@ pub fn profile(
 
 /// Launch template shapes and RunInstances shapes share their member
 /// names, so one converts to the other through the wire value.
-fn convert<A: ToValue, B: FromValue>(a: A) -> Result<B, AwsError> {
+pub fn convert<A: ToValue, B: FromValue>(a: A) -> Result<B, AwsError> {
     B::from_value(a.to_value())
 }
 

@@ -20,6 +20,7 @@ mod prefix_lists;
 mod regions;
 mod routes;
 mod security;
+mod services;
 mod snapshots;
 mod subnets;
 mod tags;

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
+use stratus_core::compute::{ResolvedTemplate, TemplateRef};
 use stratus_core::{AwsError, RequestContext};
 use stratus_protocol::{FromValue, Timestamp, ToValue, Value};
 
@@ -149,6 +150,21 @@ fn template<'a>(
             "The request must contain the parameter LaunchTemplateName or LaunchTemplateId",
         )),
     }
+}
+
+/// A template version as another service pins it (Auto Scaling shows the
+/// id, the name and the number `$Latest` or `$Default` stood for).
+pub fn resolve_ref(s: &RegionState, r: &TemplateRef) -> Result<ResolvedTemplate, AwsError> {
+    let t = template(s, r.id.as_deref(), r.name.as_deref())?;
+    let v = version(t, r.version.as_deref().unwrap_or("$Default"))?;
+    let d = RequestLaunchTemplateData::from_value(json_to_value(&v.data))?;
+    Ok(ResolvedTemplate {
+        id: t.id.clone(),
+        name: t.name.clone(),
+        version_number: v.number,
+        image_id: d.image_id,
+        instance_type: d.instance_type,
+    })
 }
 
 /// A version number from `1`, `$Latest` or `$Default`.
