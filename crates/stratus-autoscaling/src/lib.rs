@@ -6,6 +6,8 @@
 
 mod cron;
 mod errors;
+#[cfg(test)]
+mod fake;
 #[rustfmt::skip]
 mod generated;
 mod notify;

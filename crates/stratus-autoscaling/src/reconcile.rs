@@ -884,3 +884,310 @@ pub fn run_scheduled(r: &mut Region, name: &str, now: i64) -> bool {
     g.scheduled.retain(|s| !remove.contains(&s.name));
     true
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use stratus_core::Clock;
+    use stratus_core::metrics::{AlarmTrigger, ScalingPolicies};
+    use stratus_store::Store;
+
+    use super::*;
+    use crate::fake::FakeEc2;
+    use crate::state::{Policy, TagRec};
+
+    const ACCT: &str = "000000000000";
+    const REGION: &str = "us-east-1";
+
+    fn setup(desired: i64, policies: &[&str]) -> (AutoScaling, Arc<FakeEc2>) {
+        let ec2 = Arc::new(FakeEc2::with_subnets(&[
+            ("subnet-a", "us-east-1a"),
+            ("subnet-b", "us-east-1b"),
+        ]));
+        let asg = AutoScaling::new(Store::ephemeral(), Clock::new())
+            .unwrap()
+            .with_instances(ec2.clone());
+        asg.state
+            .with(ACCT, REGION, |r| {
+                r.groups.insert(
+                    "web".into(),
+                    Group {
+                        name: "web".into(),
+                        arn: "arn:aws:autoscaling:us-east-1:000000000000:autoScalingGroup:x:autoScalingGroupName/web".into(),
+                        template: Some(TemplateSpec {
+                            id: Some("lt-1".into()),
+                            version: Some("$Latest".into()),
+                            ..Default::default()
+                        }),
+                        min: 0,
+                        max: 10,
+                        desired,
+                        default_cooldown: 300,
+                        subnets: vec![
+                            ("subnet-a".into(), "us-east-1a".into()),
+                            ("subnet-b".into(), "us-east-1b".into()),
+                        ],
+                        azs: vec!["us-east-1a".into(), "us-east-1b".into()],
+                        health_check_type: "EC2".into(),
+                        termination_policies: policies.iter().map(|s| s.to_string()).collect(),
+                        tags: vec![
+                            TagRec { key: "team".into(), value: "web".into(), propagate: true },
+                            TagRec { key: "cost".into(), value: "x".into(), propagate: false },
+                        ],
+                        ..Default::default()
+                    },
+                );
+                Ok(())
+            })
+            .unwrap();
+        (asg, ec2)
+    }
+
+    fn group(asg: &AutoScaling) -> Group {
+        asg.state.read(ACCT, REGION, |r| r.groups["web"].clone())
+    }
+
+    fn tick(asg: &AutoScaling, now: i64) {
+        reconcile_region(asg, ACCT, REGION, now);
+    }
+
+    fn set_desired(asg: &AutoScaling, d: i64) {
+        asg.state
+            .with(ACCT, REGION, |r| {
+                r.groups.get_mut("web").unwrap().desired = d;
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn launches_balanced_and_tagged_then_in_service() {
+        let (asg, ec2) = setup(3, &[]);
+        tick(&asg, 1_000);
+        let g = group(&asg);
+        assert_eq!(g.instances.len(), 3);
+        assert!(g.instances.iter().all(|m| m.lifecycle == "Pending"));
+        let a = g.instances.iter().filter(|m| m.az == "us-east-1a").count();
+        let b = g.instances.iter().filter(|m| m.az == "us-east-1b").count();
+        assert_eq!((a.max(b), a.min(b)), (2, 1));
+        let spec = &ec2.launches.lock()[0];
+        assert!(
+            spec.tags
+                .contains(&("aws:autoscaling:groupName".into(), "web".into()))
+        );
+        assert!(spec.tags.contains(&("team".into(), "web".into())));
+        assert!(!spec.tags.iter().any(|(k, _)| k == "cost"));
+        assert_eq!(
+            spec.launch_template.as_ref().unwrap().version.as_deref(),
+            Some("1")
+        );
+        ec2.settle();
+        tick(&asg, 3_000);
+        let g = group(&asg);
+        assert!(g.instances.iter().all(|m| m.lifecycle == "InService"));
+        let acts = asg.state.read(ACCT, REGION, |r| r.activities.clone());
+        assert_eq!(acts.len(), 3);
+        assert!(acts.iter().all(|a| {
+            a.status == "Successful"
+                && a.description
+                    .starts_with("Launching a new EC2 instance: i-")
+        }));
+        assert!(
+            acts[0]
+                .cause
+                .contains("increasing the capacity from 0 to 3")
+        );
+    }
+
+    #[test]
+    fn scale_in_keeps_zones_balanced_and_follows_the_policy() {
+        let (asg, ec2) = setup(4, &["OldestInstance"]);
+        tick(&asg, 1_000);
+        ec2.settle();
+        tick(&asg, 2_000);
+        set_desired(&asg, 3);
+        tick(&asg, 3_000);
+        // The next tick deregisters and terminates the chosen instance.
+        tick(&asg, 3_500);
+        let g = group(&asg);
+        let terminating: Vec<&Member> = g
+            .instances
+            .iter()
+            .filter(|m| m.lifecycle.starts_with("Terminating"))
+            .collect();
+        assert_eq!(terminating.len(), 1);
+        // All launched together: the oldest by id order within the first busiest zone.
+        assert_eq!(ec2.state(&terminating[0].id), "shutting-down");
+        ec2.settle();
+        tick(&asg, 4_000);
+        let g = group(&asg);
+        assert_eq!(g.instances.len(), 3);
+        set_desired(&asg, 2);
+        tick(&asg, 5_000);
+        tick(&asg, 5_500);
+        ec2.settle();
+        tick(&asg, 6_000);
+        let g = group(&asg);
+        let a = g.instances.iter().filter(|m| m.az == "us-east-1a").count();
+        assert_eq!((g.instances.len(), a), (2, 1));
+        let acts = asg.state.read(ACCT, REGION, |r| r.activities.clone());
+        let last = acts.last().unwrap();
+        assert!(last.description.starts_with("Terminating EC2 instance: i-"));
+        assert!(last.cause.contains("shrinking the capacity from 3 to 2"));
+        assert_eq!(last.status, "Successful");
+    }
+
+    #[test]
+    fn replaces_instances_ec2_reports_stopped() {
+        let (asg, ec2) = setup(1, &[]);
+        tick(&asg, 1_000);
+        ec2.settle();
+        tick(&asg, 2_000);
+        let first = group(&asg).instances[0].id.clone();
+        ec2.instances.lock()[0].state = "stopped".into();
+        tick(&asg, 3_000);
+        let g = group(&asg);
+        assert_eq!(g.instances.len(), 2);
+        let old = g.member(&first).unwrap();
+        assert_eq!(old.health, "Unhealthy");
+        assert!(old.lifecycle.starts_with("Terminating"));
+        let acts = asg.state.read(ACCT, REGION, |r| r.activities.clone());
+        assert!(acts.iter().any(|a| {
+            a.cause
+                .contains("EC2 health check indicating it has been terminated or stopped")
+        }));
+    }
+
+    #[test]
+    fn failed_launches_are_recorded_and_retried_later() {
+        let (asg, ec2) = setup(1, &[]);
+        *ec2.fail_launch.lock() = Some("No capacity".into());
+        tick(&asg, 1_000);
+        tick(&asg, 2_000);
+        let acts = asg.state.read(ACCT, REGION, |r| r.activities.clone());
+        assert_eq!(acts.len(), 1);
+        assert_eq!(acts[0].status, "Failed");
+        assert_eq!(
+            acts[0].status_message.as_deref(),
+            Some("No capacity. Launching EC2 instance failed.")
+        );
+        *ec2.fail_launch.lock() = None;
+        tick(&asg, 1_000 + LAUNCH_RETRY_MS);
+        assert_eq!(group(&asg).instances.len(), 1);
+    }
+
+    #[test]
+    fn lifecycle_hooks_hold_instances_until_completed_or_timed_out() {
+        let (asg, ec2) = setup(1, &[]);
+        asg.state
+            .with(ACCT, REGION, |r| {
+                r.groups
+                    .get_mut("web")
+                    .unwrap()
+                    .hooks
+                    .push(crate::state::Hook {
+                        name: "boot".into(),
+                        transition: LAUNCHING.into(),
+                        heartbeat_secs: 60,
+                        default_result: "CONTINUE".into(),
+                        ..Default::default()
+                    });
+                Ok(())
+            })
+            .unwrap();
+        tick(&asg, 1_000);
+        ec2.settle();
+        tick(&asg, 2_000);
+        assert_eq!(group(&asg).instances[0].lifecycle, "Pending:Wait");
+        tick(&asg, 30_000);
+        assert_eq!(group(&asg).instances[0].lifecycle, "Pending:Wait");
+        tick(&asg, 62_000);
+        assert_eq!(group(&asg).instances[0].lifecycle, "InService");
+    }
+
+    #[test]
+    fn alarms_run_policies_with_cooldowns() {
+        let (asg, ec2) = setup(1, &[]);
+        tick(&asg, 1_000);
+        ec2.settle();
+        tick(&asg, 2_000);
+        let arn = "arn:aws:autoscaling:us-east-1:000000000000:scalingPolicy:p:autoScalingGroupName/web:policyName/up";
+        asg.state
+            .with(ACCT, REGION, |r| {
+                r.groups.get_mut("web").unwrap().policies.push(Policy {
+                    name: "up".into(),
+                    arn: arn.into(),
+                    policy_type: "SimpleScaling".into(),
+                    adjustment_type: Some("ChangeInCapacity".into()),
+                    scaling_adjustment: Some(2),
+                    cooldown: Some(60),
+                    enabled: true,
+                    ..Default::default()
+                });
+                r.groups.get_mut("web").unwrap().cooldown_until_ms = 0;
+                Ok(())
+            })
+            .unwrap();
+        assert!(asg.exists(ACCT, REGION, arn));
+        let trigger = AlarmTrigger {
+            alarm_name: "high-cpu".into(),
+            alarm_arn: "arn:aws:cloudwatch:us-east-1:000000000000:alarm:high-cpu".into(),
+            metric_value: Some(90.0),
+            threshold: 70.0,
+            now_ms: 10_000,
+        };
+        asg.execute(ACCT, REGION, arn, &trigger).unwrap();
+        let g = group(&asg);
+        assert_eq!(g.desired, 3);
+        assert!(g.pending_cause.as_deref().unwrap().contains("a monitor alarm high-cpu in state ALARM triggered policy up changing the desired capacity from 1 to 3"));
+        // Still in cooldown: the next period's call changes nothing.
+        asg.execute(
+            ACCT,
+            REGION,
+            arn,
+            &AlarmTrigger {
+                now_ms: 40_000,
+                ..trigger.clone()
+            },
+        )
+        .unwrap();
+        assert_eq!(group(&asg).desired, 3);
+        tick(&asg, 41_000);
+        let acts = asg.state.read(ACCT, REGION, |r| r.activities.clone());
+        assert!(
+            acts.last()
+                .unwrap()
+                .cause
+                .contains("triggered policy up changing the desired capacity from 1 to 3.  At ")
+        );
+    }
+
+    #[test]
+    fn scheduled_actions_run_when_due() {
+        let (asg, _ec2) = setup(0, &[]);
+        asg.state
+            .with(ACCT, REGION, |r| {
+                r.groups
+                    .get_mut("web")
+                    .unwrap()
+                    .scheduled
+                    .push(crate::state::Scheduled {
+                        name: "morning".into(),
+                        recurrence: Some("0 9 * * *".into()),
+                        desired: Some(2),
+                        next_ms: Some(9 * 3_600_000),
+                        ..Default::default()
+                    });
+                Ok(())
+            })
+            .unwrap();
+        tick(&asg, 8 * 3_600_000);
+        assert_eq!(group(&asg).desired, 0);
+        tick(&asg, 9 * 3_600_000 + 1);
+        let g = group(&asg);
+        assert_eq!(g.desired, 2);
+        assert_eq!(g.scheduled[0].next_ms, Some(33 * 3_600_000));
+        assert_eq!(g.instances.len(), 2);
+    }
+}

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use stratus_core::link::Link;
 use stratus_core::tasks::Tasks;
 use stratus_core::{Authorizer, AwsError, Clock, Identities};
 use stratus_protocol::{HttpHandler, Service};
@@ -77,6 +78,20 @@ impl App {
             Arc::new(stratus_sns::Sns::new(store.clone(), sqs.clone()).map_err(|e| e.to_string())?);
         app.register_http(sns.outbox_handler());
         app.register(sns.clone());
+        // Auto Scaling launches through EC2's Instances and notifies through
+        // SNS and SQS; target groups and alarms are late-bound links that the
+        // load balancer and CloudWatch fill once they exist.
+        let autoscaling = Arc::new(
+            stratus_autoscaling::AutoScaling::new(store.clone(), app.clock.clone())
+                .map_err(|e| e.message)?
+                .with_instances(ec2.clone())
+                .with_target_groups(Link::empty())
+                .with_alarms(Link::empty())
+                .with_topics(sns.clone())
+                .with_queues(sqs.clone()),
+        );
+        app.tasks.spawn(autoscaling.reconciler_task());
+        app.register(autoscaling);
         // S3 notifications, likewise, only through the delivery interfaces.
         let targets = stratus_s3::Targets {
             queues: Some(sqs),
