@@ -608,7 +608,9 @@ pub fn delete_auto_scaling_group(
             )));
         }
         if !force {
-            if in_progress(r, &name) {
+            let scaling = g.capacity() != g.desired
+                || g.instances.iter().any(|m| m.lifecycle != "InService" && m.lifecycle != "Standby");
+            if scaling || in_progress(r, &name) {
                 return Err(activity_in_progress(
                     "You cannot delete an AutoScalingGroup while there are scaling activities in progress for that group.",
                 ));
