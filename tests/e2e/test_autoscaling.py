@@ -135,7 +135,8 @@ def test_group_launches_real_instances_over_two_zones(server):
 
     details = asg.describe_auto_scaling_instances()["AutoScalingInstances"]
     assert {d["InstanceId"] for d in details} == {i["InstanceId"] for i in instances}
-    assert all(d["LifecycleState"] == "InService" and d["AutoScalingGroupName"] == "web" for d in details)
+    assert all(d["LifecycleState"] == "InService" and d["HealthStatus"] == "HEALTHY" for d in details)
+    assert all(d["AutoScalingGroupName"] == "web" for d in details)
 
     # An instance EC2 stops is replaced.
     victim = instances[0]["InstanceId"]

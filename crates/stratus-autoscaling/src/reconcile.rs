@@ -328,10 +328,11 @@ fn mixed_type(g: &Group, n: usize) -> Option<String> {
     Some(types[n % types.len()].to_string())
 }
 
+/// EC2 takes a template by id or by name, never both.
 fn as_ref(t: &TemplateSpec) -> TemplateRef {
     TemplateRef {
         id: t.id.clone(),
-        name: t.name.clone(),
+        name: if t.id.is_some() { None } else { t.name.clone() },
         version: t.version.clone(),
     }
 }
@@ -700,7 +701,10 @@ fn reconcile_group(
                     g.instances.push(m);
                 }
                 Err(e) => {
-                    let reason = format!("{}. Launching EC2 instance failed.", e.message);
+                    let reason = format!(
+                        "{}. Launching EC2 instance failed.",
+                        e.message.trim_end_matches('.')
+                    );
                     let m = Member {
                         az: az.clone(),
                         subnet,

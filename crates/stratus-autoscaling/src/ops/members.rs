@@ -67,7 +67,8 @@ pub fn describe_auto_scaling_instances(
                 instance_type: (!m.instance_type.is_empty()).then(|| m.instance_type.clone()),
                 auto_scaling_group_name: g.name.clone(),
                 availability_zone: m.az.clone(),
-                lifecycle_state: m.lifecycle.to_uppercase().replace(':', "_"),
+                lifecycle_state: m.lifecycle.clone(),
+                // This call spells health in capitals, unlike the group's.
                 health_status: m.health.to_uppercase(),
                 launch_configuration_name: m.launch_config.clone(),
                 launch_template: m.template.as_ref().map(template_out),
