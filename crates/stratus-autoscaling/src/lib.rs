@@ -5,6 +5,7 @@
 //! lifecycle hooks, notifications to SNS, warm pools and instance refresh.
 
 mod cron;
+mod effects;
 mod errors;
 #[cfg(test)]
 mod fake;

@@ -4,7 +4,7 @@
 //! the desired capacity, advances instance refreshes and runs scheduled
 //! actions that are due.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use serde_json::json;
@@ -14,6 +14,7 @@ use stratus_core::tasks::Task;
 
 use crate::AutoScaling;
 use crate::cron::{Cron, Zone};
+use crate::effects::Effects;
 use crate::notify::{self, Outbox};
 use crate::state::{Activity, Group, HookWait, LaunchConfig, Member, Region, TemplateSpec};
 use crate::termination::{self, Candidate};
@@ -40,19 +41,48 @@ impl Task for Reconciler {
 }
 
 pub fn reconcile_region(asg: &AutoScaling, account: &str, region: &str, now: i64) {
-    let out = asg.state.maybe(account, region, |r| {
-        let mut out = Outbox::new();
+    let health = elb_health(asg, account, region, now);
+    let fx = asg.state.maybe(account, region, |r| {
+        let mut fx = Effects::default();
         let mut changed = false;
         let names: Vec<String> = r.groups.keys().cloned().collect();
         for name in names {
             changed |= run_scheduled(r, &name, now);
             if let Some(ec2) = asg.instances.as_deref() {
-                changed |= reconcile_group(asg, ec2, account, region, r, &name, now, &mut out);
+                changed |= reconcile_group(ec2, account, region, r, &name, now, &health, &mut fx);
             }
         }
-        (changed, out)
+        (changed, fx)
     });
-    notify::send(asg, account, region, out);
+    fx.apply(asg, account, region);
+}
+
+/// Target health, asked of the load balancer before the state is locked:
+/// the instances of ELB-checked groups past their grace period that a
+/// target group reports unhealthy.
+fn elb_health(asg: &AutoScaling, account: &str, region: &str, now: i64) -> HashSet<String> {
+    let Some(tgs) = asg.target_groups.get() else {
+        return HashSet::new();
+    };
+    let wanted: Vec<(String, String)> = asg.state.read(account, region, |r| {
+        r.groups
+            .values()
+            .filter(|g| g.health_check_type.contains("ELB") && !g.suspended("HealthCheck"))
+            .flat_map(|g| {
+                g.instances
+                    .iter()
+                    .filter(|m| {
+                        m.lifecycle == "InService" && now >= m.launched_ms + g.grace_secs * 1000
+                    })
+                    .flat_map(|m| g.target_groups.iter().map(|tg| (tg.clone(), m.id.clone())))
+            })
+            .collect()
+    });
+    wanted
+        .into_iter()
+        .filter(|(tg, id)| tgs.health(account, region, tg, id).as_deref() == Some("unhealthy"))
+        .map(|(_, id)| id)
+        .collect()
 }
 
 /// How many activities a region keeps (AWS keeps six weeks of them).
@@ -226,47 +256,34 @@ fn hook_outcome(h: &HookWait, now: i64) -> Option<String> {
     None
 }
 
-#[allow(clippy::too_many_arguments)]
 fn go_in_service(
-    asg: &AutoScaling,
     account: &str,
-    region: &str,
     g: &mut Group,
     acts: &mut [Activity],
     idx: usize,
     now: i64,
-    out: &mut Outbox,
+    fx: &mut Effects,
 ) {
     let id = g.instances[idx].id.clone();
     if !g.suspended("AddToLoadBalancer") {
-        if let Some(tgs) = asg.target_groups.get() {
-            for tg in &g.target_groups {
-                if let Err(e) = tgs.register(account, region, tg, std::slice::from_ref(&id)) {
-                    tracing::warn!(error = %e.message, "autoscaling: registering {id} in {tg} failed");
-                }
-            }
-        }
+        fx.register(&g.target_groups, &id);
         g.instances[idx].registered = true;
     }
     g.instances[idx].lifecycle = "InService".into();
     g.instances[idx].hook = None;
     let act = g.instances[idx].activity.take();
     if let Some(a) = finish_activity(acts, &act, "Successful", None, now) {
-        notify::activity(out, account, g, notify::LAUNCH, &a, &id, now);
+        notify::activity(&mut fx.messages, account, g, notify::LAUNCH, &a, &id, now);
     }
     g.cooldown_until_ms = g.cooldown_until_ms.max(now + g.default_cooldown * 1000);
 }
 
-fn deregister(asg: &AutoScaling, account: &str, region: &str, g: &mut Group, idx: usize) {
+fn deregister(g: &mut Group, idx: usize, fx: &mut Effects) {
     if !g.instances[idx].registered {
         return;
     }
     let id = g.instances[idx].id.clone();
-    if let Some(tgs) = asg.target_groups.get() {
-        for tg in &g.target_groups {
-            let _ = tgs.deregister(account, region, tg, std::slice::from_ref(&id));
-        }
-    }
+    fx.deregister(&g.target_groups, &id);
     g.instances[idx].registered = false;
 }
 
@@ -456,14 +473,14 @@ fn launch_one(
 
 #[allow(clippy::too_many_arguments)]
 fn reconcile_group(
-    asg: &AutoScaling,
     ec2: &dyn Instances,
     account: &str,
     region: &str,
     r: &mut Region,
     name: &str,
     now: i64,
-    out: &mut Outbox,
+    elb_unhealthy: &HashSet<String>,
+    fx: &mut Effects,
 ) -> bool {
     let Region {
         groups,
@@ -484,7 +501,6 @@ fn reconcile_group(
             .map(|v| (v.id.clone(), v))
             .collect()
     };
-    let tgs = asg.target_groups.get().cloned();
 
     // Lifecycle transitions and health.
     let mut idx = 0;
@@ -497,8 +513,8 @@ fn reconcile_group(
         let lifecycle = g.instances[idx].lifecycle.clone();
         match lifecycle.as_str() {
             "Pending" if state == "running" => {
-                if !enter_hooks(account, g, idx, LAUNCHING, now, out) {
-                    go_in_service(asg, account, region, g, acts, idx, now, out);
+                if !enter_hooks(account, g, idx, LAUNCHING, now, &mut fx.messages) {
+                    go_in_service(account, g, acts, idx, now, fx);
                 } else {
                     let act = g.instances[idx].activity.clone();
                     set_activity_status(acts, &act, "MidLifecycleAction", 40);
@@ -520,10 +536,10 @@ fn reconcile_group(
                             &hook.remaining[0],
                             hook.remaining[1..].to_vec(),
                             now,
-                            out,
+                            &mut fx.messages,
                         );
                     } else if launching && result == "CONTINUE" {
-                        go_in_service(asg, account, region, g, acts, idx, now, out);
+                        go_in_service(account, g, acts, idx, now, fx);
                     } else if launching {
                         let act = g.instances[idx].activity.take();
                         let msg = format!(
@@ -564,14 +580,14 @@ fn reconcile_group(
                 }
             }
             "Pending:Proceed" => {
-                go_in_service(asg, account, region, g, acts, idx, now, out);
+                go_in_service(account, g, acts, idx, now, fx);
                 changed = true;
             }
             "Terminating" => {
-                deregister(asg, account, region, g, idx);
+                deregister(g, idx, fx);
                 let act = g.instances[idx].activity.clone();
                 set_activity_status(acts, &act, "InProgress", 50);
-                if !enter_hooks(account, g, idx, TERMINATING, now, out) {
+                if !enter_hooks(account, g, idx, TERMINATING, now, &mut fx.messages) {
                     if let Err(e) = ec2.act(
                         account,
                         region,
@@ -591,7 +607,15 @@ fn reconcile_group(
             "Terminating:Proceed" if state == "terminated" || !views.contains_key(&id) => {
                 let m = g.instances.remove(idx);
                 if let Some(a) = finish_activity(acts, &m.activity, "Successful", None, now) {
-                    notify::activity(out, account, g, notify::TERMINATE, &a, &id, now);
+                    notify::activity(
+                        &mut fx.messages,
+                        account,
+                        g,
+                        notify::TERMINATE,
+                        &a,
+                        &id,
+                        now,
+                    );
                 }
                 g.cooldown_until_ms = g.cooldown_until_ms.max(now + g.default_cooldown * 1000);
                 changed = true;
@@ -607,19 +631,10 @@ fn reconcile_group(
                 cause = Some(format!(
                     "At {t} an instance was taken out of service in response to an EC2 health check indicating it has been terminated or stopped."
                 ));
-            } else if g.health_check_type == "ELB"
-                && m.lifecycle == "InService"
-                && now >= m.launched_ms + g.grace_secs * 1000
-            {
-                if let Some(tgs) = &tgs {
-                    if g.target_groups.iter().any(|tg| {
-                        tgs.health(account, region, tg, &id).as_deref() == Some("unhealthy")
-                    }) {
-                        cause = Some(format!(
-                            "At {t} an instance was taken out of service in response to an ELB system health check failure."
-                        ));
-                    }
-                }
+            } else if m.lifecycle == "InService" && elb_unhealthy.contains(&id) {
+                cause = Some(format!(
+                    "At {t} an instance was taken out of service in response to an ELB system health check failure."
+                ));
             }
             if cause.is_some() {
                 let m = &mut g.instances[idx];
@@ -726,7 +741,15 @@ fn reconcile_group(
                         details: details(&m),
                         ..Default::default()
                     };
-                    notify::activity(out, account, g, notify::LAUNCH_ERROR, &a, "", now);
+                    notify::activity(
+                        &mut fx.messages,
+                        account,
+                        g,
+                        notify::LAUNCH_ERROR,
+                        &a,
+                        "",
+                        now,
+                    );
                     record(acts, a);
                     g.retry_at_ms = now + LAUNCH_RETRY_MS;
                     break;

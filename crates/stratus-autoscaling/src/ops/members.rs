@@ -4,6 +4,7 @@
 use stratus_core::{AwsError, RequestContext, ids};
 
 use crate::AutoScaling;
+use crate::effects::Effects;
 use crate::errors::validation;
 use crate::generated::*;
 use crate::ops::activities::activity_out;
@@ -309,17 +310,12 @@ pub fn attach_instances(
     })
 }
 
-fn deregister(asg: &AutoScaling, ctx: &RequestContext, g: &mut Group, id: &str) {
-    let Some(m) = g.member_mut(id) else {
-        return;
-    };
-    if !m.registered {
-        return;
-    }
-    m.registered = false;
-    if let Some(tgs) = asg.target_groups.get() {
-        for tg in &g.target_groups {
-            let _ = tgs.deregister(ctx.account_id(), &ctx.region, tg, &[id.to_string()]);
+fn deregister(g: &mut Group, id: &str, fx: &mut Effects) {
+    let tgs = g.target_groups.clone();
+    if let Some(m) = g.member_mut(id) {
+        if m.registered {
+            m.registered = false;
+            fx.deregister(&tgs, id);
         }
     }
 }
@@ -351,7 +347,8 @@ pub fn detach_instances(
 ) -> Result<DetachInstancesAnswer, AwsError> {
     let ids = input.instance_ids.clone().unwrap_or_default();
     let now = ctx.clock.now_millis();
-    asg.state.with(ctx.account_id(), &ctx.region, |r| {
+    let (answer, fx) = asg.state.with(ctx.account_id(), &ctx.region, |r| {
+        let mut fx = Effects::default();
         let Region {
             groups, activities, ..
         } = r;
@@ -374,7 +371,7 @@ pub fn detach_instances(
         let t = cause_time(now);
         let mut out = Vec::new();
         for id in &ids {
-            deregister(asg, ctx, g, id);
+            deregister(g, id, &mut fx);
             let m = g.member(id).cloned().unwrap_or_default();
             let cause = if input.should_decrement_desired_capacity {
                 format!("At {t} instance {id} was detached in response to a user request, shrinking the capacity from {old} to {new}.")
@@ -386,10 +383,15 @@ pub fn detach_instances(
             record(activities, a);
             g.instances.retain(|x| &x.id != id);
         }
-        Ok(DetachInstancesAnswer {
-            activities: Some(out),
-        })
-    })
+        Ok((
+            DetachInstancesAnswer {
+                activities: Some(out),
+            },
+            fx,
+        ))
+    })?;
+    fx.apply(asg, ctx.account_id(), &ctx.region);
+    Ok(answer)
 }
 
 pub fn enter_standby(
@@ -399,7 +401,8 @@ pub fn enter_standby(
 ) -> Result<EnterStandbyAnswer, AwsError> {
     let ids = input.instance_ids.clone().unwrap_or_default();
     let now = ctx.clock.now_millis();
-    asg.state.with(ctx.account_id(), &ctx.region, |r| {
+    let (answer, fx) = asg.state.with(ctx.account_id(), &ctx.region, |r| {
+        let mut fx = Effects::default();
         let Region {
             groups, activities, ..
         } = r;
@@ -421,7 +424,7 @@ pub fn enter_standby(
         let t = cause_time(now);
         let mut out = Vec::new();
         for id in &ids {
-            deregister(asg, ctx, g, id);
+            deregister(g, id, &mut fx);
             if let Some(m) = g.member_mut(id) {
                 m.lifecycle = "Standby".into();
             }
@@ -435,10 +438,15 @@ pub fn enter_standby(
             out.push(activity_out(&a));
             record(activities, a);
         }
-        Ok(EnterStandbyAnswer {
-            activities: Some(out),
-        })
-    })
+        Ok((
+            EnterStandbyAnswer {
+                activities: Some(out),
+            },
+            fx,
+        ))
+    })?;
+    fx.apply(asg, ctx.account_id(), &ctx.region);
+    Ok(answer)
 }
 
 pub fn exit_standby(

@@ -51,7 +51,7 @@ fn attach_tgs(
     arns: &[String],
 ) -> Result<(), AwsError> {
     check_target_groups(asg, ctx, arns)?;
-    asg.state.with(ctx.account_id(), &ctx.region, |r| {
+    let (new, in_service) = asg.state.with(ctx.account_id(), &ctx.region, |r| {
         let g = group_mut(r, name)?;
         let new: Vec<String> = arns
             .iter()
@@ -63,25 +63,23 @@ fn attach_tgs(
                 "You have reached your maximum number of target groups ({MAX_TARGET_GROUPS}) for the Auto Scaling group."
             )));
         }
-        let in_service: Vec<String> = g
-            .instances
-            .iter()
-            .filter(|m| m.lifecycle == "InService")
-            .map(|m| m.id.clone())
-            .collect();
-        if !in_service.is_empty() && !g.suspended("AddToLoadBalancer") {
-            if let Some(tgs) = asg.target_groups.get() {
-                for tg in &new {
-                    tgs.register(ctx.account_id(), &ctx.region, tg, &in_service)?;
-                }
-            }
+        let mut in_service = Vec::new();
+        if !g.suspended("AddToLoadBalancer") {
             for m in g.instances.iter_mut().filter(|m| m.lifecycle == "InService") {
                 m.registered = true;
+                in_service.push(m.id.clone());
             }
         }
-        g.target_groups.extend(new);
-        Ok(())
-    })
+        g.target_groups.extend(new.clone());
+        Ok((new, in_service))
+    })?;
+    // Registered after the state is released: ELBv2 is never called with it held.
+    if let (Some(tgs), false) = (asg.target_groups.get(), in_service.is_empty()) {
+        for tg in &new {
+            tgs.register(ctx.account_id(), &ctx.region, tg, &in_service)?;
+        }
+    }
+    Ok(())
 }
 
 fn detach_tgs(
@@ -90,19 +88,23 @@ fn detach_tgs(
     name: &str,
     arns: &[String],
 ) -> Result<(), AwsError> {
-    asg.state.with(ctx.account_id(), &ctx.region, |r| {
+    let (gone, ids) = asg.state.with(ctx.account_id(), &ctx.region, |r| {
         let g = group_mut(r, name)?;
         let ids = registered(g);
-        if !ids.is_empty() {
-            if let Some(tgs) = asg.target_groups.get() {
-                for tg in arns.iter().filter(|a| g.target_groups.contains(a)) {
-                    let _ = tgs.deregister(ctx.account_id(), &ctx.region, tg, &ids);
-                }
-            }
-        }
+        let gone: Vec<String> = arns
+            .iter()
+            .filter(|a| g.target_groups.contains(a))
+            .cloned()
+            .collect();
         g.target_groups.retain(|t| !arns.contains(t));
-        Ok(())
-    })
+        Ok((gone, ids))
+    })?;
+    if let (Some(tgs), false) = (asg.target_groups.get(), ids.is_empty()) {
+        for tg in &gone {
+            let _ = tgs.deregister(ctx.account_id(), &ctx.region, tg, &ids);
+        }
+    }
+    Ok(())
 }
 
 pub fn attach_load_balancer_target_groups(
