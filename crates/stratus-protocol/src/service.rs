@@ -32,6 +32,13 @@ pub trait Service: Send + Sync + 'static {
         false
     }
 
+    /// The code model validation errors carry when the service uses its own
+    /// (CloudWatch Logs answers `InvalidParameterException`); `None` keeps
+    /// the protocol's.
+    fn validation_code(&self) -> Option<&'static str> {
+        None
+    }
+
     /// The ARNs of the resources an operation acts on, for IAM authorization.
     /// Empty means the operation names no resource and is authorized on `*`.
     fn resource_arns(&self, caller: &Identity, operation: &str, input: &Value) -> Vec<String> {

@@ -78,6 +78,10 @@ impl App {
             Arc::new(stratus_sns::Sns::new(store.clone(), sqs.clone()).map_err(|e| e.to_string())?);
         app.register_http(sns.outbox_handler());
         app.register(sns.clone());
+        let logs =
+            stratus_logs::Logs::new(store.clone(), app.clock.clone()).map_err(|e| e.message)?;
+        app.tasks.spawn(logs.retention_task());
+        app.register(Arc::new(logs));
         // Auto Scaling launches through EC2's Instances and notifies through
         // SNS and SQS; target groups and alarms are late-bound links that the
         // load balancer and CloudWatch fill once they exist.

@@ -52,7 +52,13 @@ pub async fn handle(app: &App, req: Request) -> Response {
                 .service(model.serves())
                 .is_some_and(|s| s.checks_enums_itself()),
         };
-        if let Err(e) = validate::validate_with(protocol, &model, r, &input, rules) {
+        if let Err(mut e) = validate::validate_with(protocol, &model, r, &input, rules) {
+            if let Some(code) = app
+                .service(model.serves())
+                .and_then(|s| s.validation_code())
+            {
+                e.code = code.to_string();
+            }
             return fail(e);
         }
     }
