@@ -7,7 +7,7 @@ use stratus_core::AwsError;
 use stratus_core::metrics::AlarmTrigger;
 
 use crate::AutoScaling;
-use crate::errors::{activity_in_progress, validation};
+use crate::errors::validation;
 use crate::scaling::{adjusted, step_for, tracking_in, tracking_out};
 use crate::state::{Group, Policy, Region};
 use crate::wire::cause_time;
@@ -65,6 +65,7 @@ pub fn run(
     source: Source,
     now: i64,
 ) -> Result<(), AwsError> {
+    let blocked = r.blocked(group);
     let Some(g) = r.groups.get_mut(group) else {
         return Err(crate::errors::group_not_found(group));
     };
@@ -100,9 +101,7 @@ pub fn run(
                 if alarm.is_some() {
                     return Ok(());
                 }
-                return Err(activity_in_progress(
-                    "Scaling activity is in progress or the cooldown period has not expired; the policy was not executed.",
-                ));
+                return Err(blocked);
             }
             adjusted(
                 old,

@@ -664,6 +664,7 @@ fn reconcile_group(
     }
 
     changed |= advance_refresh(g, acts, now);
+    changed |= retire_old(g, acts, now);
 
     // Capacity.
     let cap = g.capacity();
@@ -796,6 +797,41 @@ fn reconcile_group(
         changed = true;
     }
     changed
+}
+
+/// With a maximum instance lifetime, one instance past it at a time is
+/// replaced while the group is otherwise stable.
+fn retire_old(g: &mut Group, acts: &mut Vec<Activity>, now: i64) -> bool {
+    let Some(life) = g.max_instance_lifetime.filter(|l| *l > 0) else {
+        return false;
+    };
+    if g.suspended("ReplaceUnhealthy")
+        || g.instances
+            .iter()
+            .any(|m| m.lifecycle != "InService" && m.lifecycle != "Standby")
+    {
+        return false;
+    }
+    let Some(id) = g
+        .instances
+        .iter()
+        .filter(|m| m.lifecycle == "InService" && now >= m.launched_ms + life * 1000)
+        .min_by_key(|m| m.launched_ms)
+        .map(|m| m.id.clone())
+    else {
+        return false;
+    };
+    let t = cause_time(now);
+    begin_termination(
+        g,
+        acts,
+        &id,
+        format!(
+            "At {t} an instance was taken out of service in response to the maximum instance lifetime being reached.  At {t} instance {id} was selected for termination."
+        ),
+        now,
+    );
+    true
 }
 
 /// An instance refresh replaces a batch of old instances whenever the
@@ -1188,6 +1224,90 @@ mod tests {
                 .cause
                 .contains("triggered policy up changing the desired capacity from 1 to 3.  At ")
         );
+    }
+
+    #[test]
+    fn target_tracking_alarms_scale_out_then_in() {
+        let (asg, ec2) = setup(2, &[]);
+        tick(&asg, 1_000);
+        ec2.settle();
+        tick(&asg, 2_000);
+        let arn = "arn:aws:autoscaling:us-east-1:000000000000:scalingPolicy:t:autoScalingGroupName/web:policyName/cpu";
+        asg.state
+            .with(ACCT, REGION, |r| {
+                r.groups.get_mut("web").unwrap().policies.push(Policy {
+                    name: "cpu".into(),
+                    arn: arn.into(),
+                    policy_type: "TargetTrackingScaling".into(),
+                    target_value: 50.0,
+                    estimated_instance_warmup: Some(60),
+                    enabled: true,
+                    ..Default::default()
+                });
+                Ok(())
+            })
+            .unwrap();
+        let high = AlarmTrigger {
+            alarm_name: "TargetTracking-web-AlarmHigh-1".into(),
+            metric_value: Some(90.0),
+            threshold: 50.0,
+            now_ms: 100_000,
+            ..Default::default()
+        };
+        asg.execute(ACCT, REGION, arn, &high).unwrap();
+        // ceil(2 * 90 / 50) = 4.
+        assert_eq!(group(&asg).desired, 4);
+        tick(&asg, 100_000);
+        ec2.settle();
+        tick(&asg, 101_000);
+        // The new instances are warming up: a breach without a datapoint waits.
+        asg.execute(
+            ACCT,
+            REGION,
+            arn,
+            &AlarmTrigger {
+                metric_value: None,
+                now_ms: 120_000,
+                ..high.clone()
+            },
+        )
+        .unwrap();
+        assert_eq!(group(&asg).desired, 4);
+        let low = AlarmTrigger {
+            alarm_name: "TargetTracking-web-AlarmLow-1".into(),
+            metric_value: Some(10.0),
+            threshold: 45.0,
+            now_ms: 200_000,
+            ..Default::default()
+        };
+        asg.execute(ACCT, REGION, arn, &low).unwrap();
+        assert_eq!(group(&asg).desired, 3);
+        let cause = group(&asg).pending_cause.unwrap();
+        assert!(cause.contains("a monitor alarm TargetTracking-web-AlarmLow-1 in state ALARM triggered policy cpu changing the desired capacity from 4 to 3."));
+    }
+
+    #[test]
+    fn instances_past_their_lifetime_are_replaced_one_at_a_time() {
+        let (asg, ec2) = setup(2, &[]);
+        asg.state
+            .with(ACCT, REGION, |r| {
+                r.groups.get_mut("web").unwrap().max_instance_lifetime = Some(86_400);
+                Ok(())
+            })
+            .unwrap();
+        tick(&asg, 1_000);
+        ec2.settle();
+        tick(&asg, 2_000);
+        tick(&asg, 86_402_000);
+        let g = group(&asg);
+        assert_eq!(
+            g.instances
+                .iter()
+                .filter(|m| m.lifecycle.starts_with("Terminating"))
+                .count(),
+            1
+        );
+        assert_eq!(g.instances.len(), 3);
     }
 
     #[test]

@@ -286,6 +286,22 @@ pub struct Region {
 }
 
 impl Region {
+    /// AWS's refusal while a group's scaling activity (or its cooldown) holds
+    /// a change that honours it.
+    pub fn blocked(&self, group: &str) -> AwsError {
+        let id = self
+            .activities
+            .iter()
+            .rev()
+            .find(|a| a.group == group && !a.group_deleted)
+            .map(|a| a.id.clone())
+            .unwrap_or_default();
+        AwsError::bad_request(
+            "ScalingActivityInProgress",
+            format!("Scaling activity {id} is in progress and blocks this action"),
+        )
+    }
+
     /// The group and policy a policy ARN names.
     pub fn policy_by_arn(&self, arn: &str) -> Option<(&Group, &Policy)> {
         self.groups

@@ -851,6 +851,7 @@ pub fn set_desired_capacity(
 ) -> Result<(), AwsError> {
     let now = ctx.clock.now_millis();
     asg.state.with(ctx.account_id(), &ctx.region, |r| {
+        let blocked = r.blocked(&input.auto_scaling_group_name);
         let g = group_mut(r, &input.auto_scaling_group_name)?;
         let d = input.desired_capacity as i64;
         if d > g.max {
@@ -865,10 +866,11 @@ pub fn set_desired_capacity(
                 g.min
             )));
         }
-        if input.honor_cooldown.unwrap_or(false) && now < g.cooldown_until_ms {
-            return Err(activity_in_progress(
-                "Scaling activity is in progress or the cooldown period has not expired; the desired capacity was not changed.",
-            ));
+        let busy = g.instances.iter().any(|m| {
+            m.lifecycle.starts_with("Pending") || m.lifecycle.starts_with("Terminating")
+        });
+        if input.honor_cooldown.unwrap_or(false) && (busy || now < g.cooldown_until_ms) {
+            return Err(blocked);
         }
         let old = g.desired;
         g.desired = d;
