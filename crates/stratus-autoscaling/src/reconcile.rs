@@ -666,9 +666,11 @@ fn reconcile_group(
     changed |= advance_refresh(g, acts, now);
     changed |= retire_old(g, acts, now);
 
-    // Capacity.
+    // Capacity, with one instance over it while zones are rebalanced.
     let cap = g.capacity();
-    if cap < g.desired && !g.suspended("Launch") && now >= g.retry_at_ms {
+    let rebalance = cap == g.desired && needs_rebalance(g);
+    let target = g.desired + i64::from(rebalance);
+    if cap < target && !g.suspended("Launch") && now >= g.retry_at_ms {
         let all_subnets: Vec<(String, String)> = if g.subnets.is_empty() {
             ec2.subnets(account, region, &[])
                 .into_iter()
@@ -678,13 +680,17 @@ fn reconcile_group(
             Vec::new()
         };
         let from = cap;
-        let to = g.desired;
-        let started = format!(
-            "At {t} an instance was started in response to a difference between desired and actual capacity, increasing the capacity from {from} to {to}."
-        );
-        let cause = match &g.pending_cause {
-            Some(p) => format!("{p}  {started}"),
-            None => started,
+        let to = target;
+        let cause = if rebalance {
+            format!("At {t} an instance was launched to aid in balancing the group's zones.")
+        } else {
+            let started = format!(
+                "At {t} an instance was started in response to a difference between desired and actual capacity, increasing the capacity from {from} to {to}."
+            );
+            match &g.pending_cause {
+                Some(p) => format!("{p}  {started}"),
+                None => started,
+            }
         };
         for n in 0..(to - from) {
             let (az, subnet) = next_placement(g, &all_subnets);
@@ -797,6 +803,41 @@ fn reconcile_group(
         changed = true;
     }
     changed
+}
+
+/// Whether the group is stable but its zones differ by more than one
+/// instance (after zones were added, or instances went away in one).
+fn needs_rebalance(g: &Group) -> bool {
+    if g.suspended("AZRebalance")
+        || g.suspended("Launch")
+        || g.suspended("Terminate")
+        || g.instances
+            .iter()
+            .any(|m| m.lifecycle != "InService" && m.lifecycle != "Standby")
+    {
+        return false;
+    }
+    let mut zones: Vec<&str> = if g.subnets.is_empty() {
+        g.azs.iter().map(String::as_str).collect()
+    } else {
+        g.subnets.iter().map(|(_, az)| az.as_str()).collect()
+    };
+    zones.sort_unstable();
+    zones.dedup();
+    if zones.len() < 2 {
+        return false;
+    }
+    let counts: Vec<usize> = zones
+        .iter()
+        .map(|z| {
+            g.instances
+                .iter()
+                .filter(|m| m.counts() && m.az == *z)
+                .count()
+        })
+        .collect();
+    let (lo, hi) = (counts.iter().min().copied(), counts.iter().max().copied());
+    matches!((lo, hi), (Some(lo), Some(hi)) if hi - lo > 1)
 }
 
 /// With a maximum instance lifetime, one instance past it at a time is
@@ -1308,6 +1349,51 @@ mod tests {
             1
         );
         assert_eq!(g.instances.len(), 3);
+    }
+
+    #[test]
+    fn zones_are_rebalanced_by_launching_first() {
+        let (asg, ec2) = setup(2, &[]);
+        // Start with one zone only, then add the second.
+        asg.state
+            .with(ACCT, REGION, |r| {
+                let g = r.groups.get_mut("web").unwrap();
+                g.subnets.truncate(1);
+                Ok(())
+            })
+            .unwrap();
+        tick(&asg, 1_000);
+        ec2.settle();
+        tick(&asg, 2_000);
+        assert!(group(&asg).instances.iter().all(|m| m.az == "us-east-1a"));
+        asg.state
+            .with(ACCT, REGION, |r| {
+                r.groups
+                    .get_mut("web")
+                    .unwrap()
+                    .subnets
+                    .push(("subnet-b".into(), "us-east-1b".into()));
+                Ok(())
+            })
+            .unwrap();
+        tick(&asg, 3_000);
+        let g = group(&asg);
+        assert_eq!(g.instances.len(), 3);
+        assert_eq!(g.instances[2].az, "us-east-1b");
+        tick(&asg, 4_000);
+        ec2.settle();
+        tick(&asg, 5_000);
+        ec2.settle();
+        tick(&asg, 6_000);
+        let g = group(&asg);
+        let zones: Vec<&str> = g.instances.iter().map(|m| m.az.as_str()).collect();
+        assert_eq!(g.instances.len(), 2, "{zones:?}");
+        assert!(zones.contains(&"us-east-1a") && zones.contains(&"us-east-1b"));
+        let acts = asg.state.read(ACCT, REGION, |r| r.activities.clone());
+        assert!(acts.iter().any(|a| {
+            a.cause
+                .contains("launched to aid in balancing the group's zones")
+        }));
     }
 
     #[test]
