@@ -750,3 +750,26 @@ def test_cli_as_a_user_types_it(server, aws):
     aws("autoscaling", "delete-auto-scaling-group", "--auto-scaling-group-name", "cli-asg", "--force-delete")
     assert aws("autoscaling", "describe-auto-scaling-groups")["AutoScalingGroups"] == []
     aws("autoscaling", "delete-launch-configuration", "--launch-configuration-name", "cli-lc")
+
+
+def test_adding_a_zone_rebalances_the_group(server):
+    net = network(server)
+    asg = server.client("autoscaling")
+    asg.create_auto_scaling_group(AutoScalingGroupName="web", LaunchTemplate={"LaunchTemplateName": "web"},
+                                  MinSize=2, MaxSize=2, VPCZoneIdentifier=net["a"])
+    server.advance(5)
+    assert {i["AvailabilityZone"] for i in in_service(asg, "web", 2)} == {"us-east-1a"}
+    asg.update_auto_scaling_group(AutoScalingGroupName="web", VPCZoneIdentifier=f"{net['a']},{net['b']}")
+
+    def balanced():
+        server.advance(5)
+        g = group(asg, "web")
+        zones = sorted(i["AvailabilityZone"] for i in g["Instances"] if i["LifecycleState"] == "InService")
+        return zones == ["us-east-1a", "us-east-1b"] and len(g["Instances"]) == 2
+
+    until(balanced, timeout=30, what="one instance in each zone")
+    causes = [a["Cause"] for a in asg.describe_scaling_activities(AutoScalingGroupName="web")["Activities"]]
+    assert any("an instance was launched to aid in balancing the group's zones." in c for c in causes)
+    # Suspended, a lopsided group stays as it is.
+    asg.suspend_processes(AutoScalingGroupName="web", ScalingProcesses=["AZRebalance"])
+    assert [p["ProcessName"] for p in group(asg, "web")["SuspendedProcesses"]] == ["AZRebalance"]
