@@ -1211,6 +1211,48 @@ mod tests {
     }
 
     #[test]
+    fn terminating_hooks_hold_instances_until_completed() {
+        let (asg, ec2) = setup(1, &[]);
+        asg.state
+            .with(ACCT, REGION, |r| {
+                r.groups
+                    .get_mut("web")
+                    .unwrap()
+                    .hooks
+                    .push(crate::state::Hook {
+                        name: "drain".into(),
+                        transition: TERMINATING.into(),
+                        heartbeat_secs: 600,
+                        default_result: "ABANDON".into(),
+                        ..Default::default()
+                    });
+                Ok(())
+            })
+            .unwrap();
+        tick(&asg, 1_000);
+        ec2.settle();
+        tick(&asg, 2_000);
+        let id = group(&asg).instances[0].id.clone();
+        set_desired(&asg, 0);
+        tick(&asg, 3_000);
+        tick(&asg, 4_000);
+        assert_eq!(group(&asg).instances[0].lifecycle, "Terminating:Wait");
+        assert_eq!(ec2.state(&id), "running");
+        asg.state
+            .with(ACCT, REGION, |r| {
+                let g = r.groups.get_mut("web").unwrap();
+                g.instances[0].hook.as_mut().unwrap().result = Some("CONTINUE".into());
+                Ok(())
+            })
+            .unwrap();
+        tick(&asg, 5_000);
+        assert_eq!(ec2.state(&id), "shutting-down");
+        ec2.settle();
+        tick(&asg, 6_000);
+        assert!(group(&asg).instances.is_empty());
+    }
+
+    #[test]
     fn alarms_run_policies_with_cooldowns() {
         let (asg, ec2) = setup(1, &[]);
         tick(&asg, 1_000);
