@@ -773,3 +773,51 @@ def test_adding_a_zone_rebalances_the_group(server):
     # Suspended, a lopsided group stays as it is.
     asg.suspend_processes(AutoScalingGroupName="web", ScalingProcesses=["AZRebalance"])
     assert [p["ProcessName"] for p in group(asg, "web")["SuspendedProcesses"]] == ["AZRebalance"]
+
+
+def test_instances_register_in_the_groups_target_groups(server):
+    net = network(server)
+    asg = server.client("autoscaling")
+    elb = server.client("elbv2")
+    lb = elb.create_load_balancer(Name="web-alb", Subnets=[net["a"], net["b"]], Scheme="internal",
+                                  Type="application")["LoadBalancers"][0]["LoadBalancerArn"]
+    tg = elb.create_target_group(Name="web-tg", Protocol="HTTP", Port=80, VpcId=net["vpc"], TargetType="instance",
+                                 HealthCheckIntervalSeconds=10, HealthyThresholdCount=2)["TargetGroups"][0]["TargetGroupArn"]
+    elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80,
+                        DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])
+    missing = tg.replace("web-tg", "gone-tg")
+    refused(asg.create_auto_scaling_group, "ValidationError", None, AutoScalingGroupName="web",
+            LaunchTemplate={"LaunchTemplateName": "web"}, MinSize=1, MaxSize=4, DesiredCapacity=2,
+            VPCZoneIdentifier=f"{net['a']},{net['b']}", TargetGroupARNs=[missing])
+    make_group(asg, net, TargetGroupARNs=[tg], HealthCheckType="ELB", HealthCheckGracePeriod=60)
+    server.advance(5)
+    ids = {i["InstanceId"] for i in in_service(asg, "web", 2)}
+
+    def states():
+        return {d["Target"]["Id"]: d["TargetHealth"]["State"]
+                for d in elb.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"]}
+
+    until(lambda: set(states()) == ids, what="both instances registered")
+    for _ in range(4):
+        server.advance(15)
+    until(lambda: set(states().values()) == {"healthy"}, what="both targets healthy")
+    assert asg.describe_load_balancer_target_groups(AutoScalingGroupName="web")["LoadBalancerTargetGroups"] == [
+        {"LoadBalancerTargetGroupARN": tg, "State": "InService"}]
+    sources = asg.describe_traffic_sources(AutoScalingGroupName="web")["TrafficSources"]
+    assert [(s["Identifier"], s["Type"]) for s in sources] == [(tg, "elbv2")]
+
+    # Scaling in deregisters the instance before terminating it.
+    asg.set_desired_capacity(AutoScalingGroupName="web", DesiredCapacity=1)
+    server.advance(5)
+    left = {i["InstanceId"] for i in in_service(asg, "web", 1)}
+    gone = (ids - left).pop()
+    until(lambda: states().get(gone) in (None, "draining"), what="the terminated instance deregistered")
+    assert states()[left.pop()] == "healthy"
+
+    # Detaching the group deregisters what remains.
+    asg.detach_load_balancer_target_groups(AutoScalingGroupName="web", TargetGroupARNs=[tg])
+    assert asg.describe_load_balancer_target_groups(AutoScalingGroupName="web")["LoadBalancerTargetGroups"] == []
+    until(lambda: set(states().values()) <= {"draining"}, what="the remaining instance draining")
+    asg.attach_traffic_sources(AutoScalingGroupName="web", TrafficSources=[{"Identifier": tg, "Type": "elbv2"}])
+    assert group(asg, "web")["TargetGroupARNs"] == [tg]
+    assert {i["InstanceId"] for i in group(asg, "web")["Instances"]} <= set(states())

@@ -107,6 +107,21 @@ pub trait Instances: Send + Sync + 'static {
     fn security_groups(&self, account: &str, region: &str, ids: &[String])
     -> Vec<(String, String)>;
 
+    /// The IPv4 blocks of a VPC, the primary first, or None when the VPC
+    /// does not exist. An implementation that cannot tell answers with no
+    /// blocks, and callers then skip their address checks.
+    fn vpc_cidrs(&self, account: &str, region: &str, vpc_id: &str) -> Option<Vec<String>> {
+        let _ = (account, region, vpc_id);
+        Some(Vec::new())
+    }
+
+    /// The id of a VPC's `default` security group, which load balancers
+    /// created without groups get; None when unknown.
+    fn default_security_group(&self, account: &str, region: &str, vpc_id: &str) -> Option<String> {
+        let _ = (account, region, vpc_id);
+        None
+    }
+
     /// Resolves a launch template version with EC2's not-found errors.
     fn template(
         &self,

@@ -66,6 +66,14 @@ impl App {
             .map_err(|e| e.message)?,
         );
         app.register(ec2.clone());
+        // Load balancers see instances, subnets and groups only through Instances.
+        let elbv2 = Arc::new(
+            stratus_elbv2::Elbv2::new(store.clone(), app.clock.clone())
+                .map_err(|e| e.to_string())?
+                .with_instances(ec2.clone()),
+        );
+        app.tasks.spawn(elbv2.health_task());
+        app.register(elbv2.clone());
         let dynamodb = stratus_dynamodb::DynamoDb::new(store.clone()).map_err(|e| e.to_string())?;
         app.tasks.spawn(dynamodb.ttl_task());
         let streams = stratus_dynamodbstreams::DynamoDbStreams::new(dynamodb.streams());
@@ -82,14 +90,14 @@ impl App {
             stratus_logs::Logs::new(store.clone(), app.clock.clone()).map_err(|e| e.message)?;
         app.tasks.spawn(logs.retention_task());
         app.register(Arc::new(logs));
-        // Auto Scaling launches through EC2's Instances and notifies through
-        // SNS and SQS; target groups and alarms are late-bound links that the
-        // load balancer and CloudWatch fill once they exist.
+        // Auto Scaling launches through EC2's Instances, registers instances
+        // in ELBv2's target groups and notifies through SNS and SQS; alarms
+        // are a late-bound link CloudWatch fills once it exists.
         let autoscaling = Arc::new(
             stratus_autoscaling::AutoScaling::new(store.clone(), app.clock.clone())
                 .map_err(|e| e.message)?
                 .with_instances(ec2.clone())
-                .with_target_groups(Link::empty())
+                .with_target_groups(Link::to(elbv2.clone()))
                 .with_alarms(Link::empty())
                 .with_topics(sns.clone())
                 .with_queues(sqs.clone()),

@@ -240,6 +240,23 @@ impl Instances for Ec2 {
             .collect()
     }
 
+    fn default_security_group(&self, account: &str, region: &str, vpc_id: &str) -> Option<String> {
+        let r = self.regions.get(account, region);
+        let s = r.lock();
+        s.sgs
+            .values()
+            .find(|g| g.vpc == vpc_id && g.name == "default")
+            .map(|g| g.id.clone())
+    }
+
+    fn vpc_cidrs(&self, account: &str, region: &str, vpc_id: &str) -> Option<Vec<String>> {
+        let r = self.regions.get(account, region);
+        let s = r.lock();
+        s.vpcs
+            .get(vpc_id)
+            .map(|v| v.cidrs().into_iter().map(str::to_string).collect())
+    }
+
     fn template(
         &self,
         account: &str,

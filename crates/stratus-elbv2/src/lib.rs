@@ -1,0 +1,83 @@
+//! Elastic Load Balancing v2: application, network and gateway load
+//! balancers, target groups and their targets' health, listeners and rules
+//! (the control plane). EC2 is reached only through
+//! `stratus_core::compute::Instances`; target health comes from a
+//! [`health::HealthChecker`] that a data plane can replace with real checks.
+
+mod actions;
+mod attributes;
+mod balancing;
+mod conditions;
+mod errors;
+#[rustfmt::skip]
+mod generated;
+pub mod health;
+mod monitor;
+mod names;
+pub(crate) mod ops;
+mod policies;
+pub mod routing;
+pub mod state;
+
+use std::sync::Arc;
+
+use stratus_core::compute::Instances;
+use stratus_core::link::Link;
+use stratus_core::tasks::Task;
+use stratus_core::{AwsError, Clock};
+use stratus_store::Store;
+
+use crate::health::{HealthChecker, InstanceStateChecker};
+use crate::state::State;
+
+/// How long a new load balancer stays `provisioning`.
+pub const PROVISIONING_MS: i64 = 3_000;
+
+pub struct Elbv2 {
+    state: Arc<State>,
+    clock: Clock,
+    instances: Link<dyn Instances>,
+    checker: Arc<dyn HealthChecker>,
+}
+
+impl Elbv2 {
+    /// Loads the resources stored before a restart.
+    pub fn new(store: Store, clock: Clock) -> Result<Elbv2, AwsError> {
+        Ok(Elbv2 {
+            state: Arc::new(State::load(store)?),
+            clock,
+            instances: Link::empty(),
+            checker: Arc::new(InstanceStateChecker),
+        })
+    }
+
+    /// EC2's instances, subnets and security groups.
+    pub fn with_instances(self, instances: Arc<dyn Instances>) -> Self {
+        self.instances.set(instances);
+        self
+    }
+
+    /// Replaces the checker that decides single health checks (today's
+    /// follows the instance state).
+    pub fn with_health_checker(mut self, checker: Arc<dyn HealthChecker>) -> Self {
+        self.checker = checker;
+        self
+    }
+
+    /// Runs due health checks and ends finished deregistrations.
+    pub fn health_task(&self) -> Arc<dyn Task> {
+        Arc::new(monitor::HealthTask {
+            state: self.state.clone(),
+            instances: self.instances.clone(),
+            checker: self.checker.clone(),
+        })
+    }
+
+    fn ec2(&self) -> Result<&Arc<dyn Instances>, AwsError> {
+        self.instances
+            .get()
+            .ok_or_else(|| AwsError::internal("EC2 is not available to Elastic Load Balancing"))
+    }
+}
+
+stratus_protocol::service!(Elbv2, "elbv2", |me| me.state.reset());

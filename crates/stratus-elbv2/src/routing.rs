@@ -1,0 +1,67 @@
+//! What a data plane reads to carry a request: the load balancer a host
+//! name belongs to, its listeners with their rules in priority order, and
+//! the groups they forward to with their targets' health. Copies, so the
+//! data plane never holds the control plane's lock while it proxies.
+
+use std::collections::BTreeMap;
+
+use crate::Elbv2;
+use crate::state::{ListenerRec, LoadBalancerRec, RuleRec, TargetGroupRec};
+
+#[derive(Debug, Clone)]
+pub struct Routing {
+    pub load_balancer: LoadBalancerRec,
+    /// Each listener with its rules, lowest priority number first (the
+    /// default actions are the listener's own).
+    pub listeners: Vec<(ListenerRec, Vec<RuleRec>)>,
+    /// Every group a listener or rule of the load balancer forwards to.
+    pub target_groups: BTreeMap<String, TargetGroupRec>,
+}
+
+impl Elbv2 {
+    /// The routing of the load balancer whose DNS name is `host` (any case,
+    /// without a port).
+    pub fn routing_for_host(&self, host: &str) -> Option<Routing> {
+        let inner = self.state.read();
+        let lb = inner
+            .lbs
+            .values()
+            .find(|l| l.dns_name.eq_ignore_ascii_case(host))?
+            .clone();
+        let mut listeners: Vec<(ListenerRec, Vec<RuleRec>)> = inner
+            .listeners
+            .values()
+            .filter(|l| l.lb_arn == lb.arn)
+            .map(|l| {
+                let mut rules: Vec<RuleRec> = inner
+                    .rules
+                    .values()
+                    .filter(|r| r.listener_arn == l.arn)
+                    .cloned()
+                    .collect();
+                rules.sort_by_key(|r| r.priority);
+                (l.clone(), rules)
+            })
+            .collect();
+        listeners.sort_by_key(|(l, _)| l.port);
+        let mut target_groups = BTreeMap::new();
+        for (l, rules) in &listeners {
+            let actions = l
+                .default_actions
+                .iter()
+                .chain(rules.iter().flat_map(|r| r.actions.iter()));
+            for a in actions {
+                for tg in a.target_groups() {
+                    if let Some(g) = inner.tgs.get(tg) {
+                        target_groups.insert(tg.to_string(), g.clone());
+                    }
+                }
+            }
+        }
+        Some(Routing {
+            load_balancer: lb,
+            listeners,
+            target_groups,
+        })
+    }
+}
