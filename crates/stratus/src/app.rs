@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use stratus_core::link::Link;
 use stratus_core::tasks::Tasks;
 use stratus_core::{Authorizer, AwsError, Clock, Identities};
 use stratus_protocol::{HttpHandler, Service};
@@ -88,8 +89,7 @@ impl App {
         // CloudWatch alarms publish to SNS and act on EC2 instances; EC2
         // publishes its instances' metrics into CloudWatch. Auto Scaling
         // fills `scaling_policies` once it exists.
-        let scaling_policies: stratus_core::Link<dyn stratus_core::metrics::ScalingPolicies> =
-            stratus_core::Link::empty();
+        let scaling_policies: Link<dyn stratus_core::metrics::ScalingPolicies> = Link::empty();
         let cloudwatch = Arc::new(
             stratus_cloudwatch::CloudWatch::new(store.clone(), app.clock.clone())
                 .map_err(|e| e.message)?
@@ -108,6 +108,22 @@ impl App {
             .with_metrics(cloudwatch.clone());
         app.tasks.spawn(logs.retention_task());
         app.register(Arc::new(logs));
+        // Auto Scaling launches through EC2's Instances, registers instances
+        // in ELBv2's target groups, owns target tracking alarms in
+        // CloudWatch and notifies through SNS and SQS; CloudWatch's alarms
+        // run its policies through the link made empty above.
+        let autoscaling = Arc::new(
+            stratus_autoscaling::AutoScaling::new(store.clone(), app.clock.clone())
+                .map_err(|e| e.message)?
+                .with_instances(ec2.clone())
+                .with_target_groups(Link::to(elbv2.clone()))
+                .with_alarms(Link::to(cloudwatch.clone()))
+                .with_topics(sns.clone())
+                .with_queues(sqs.clone()),
+        );
+        scaling_policies.set(autoscaling.clone());
+        app.tasks.spawn(autoscaling.reconciler_task());
+        app.register(autoscaling);
         // S3 notifications, likewise, only through the delivery interfaces.
         let targets = stratus_s3::Targets {
             queues: Some(sqs),

@@ -129,13 +129,33 @@ impl Instances for Ec2 {
         spec: &LaunchSpec,
     ) -> Result<InstanceView, AwsError> {
         let ctx = self.ctx_for("RunInstances", account, region);
-        let request = self.launch_request(account, region, spec)?;
+        // Services tag what they launch with reserved `aws:` keys (Auto
+        // Scaling's aws:autoscaling:groupName) that RunInstances refuses
+        // from users: those are set once the instance exists.
+        let (reserved, user): (Vec<_>, Vec<_>) = spec
+            .tags
+            .iter()
+            .cloned()
+            .partition(|(k, _)| k.starts_with("aws:"));
+        let spec = LaunchSpec {
+            tags: user,
+            ..spec.clone()
+        };
+        let request = self.launch_request(account, region, &spec)?;
         let reservation = super::instances::run(self, &ctx, request)?;
         let id = reservation
             .instances
             .and_then(|v| v.into_iter().next())
             .and_then(|i| i.instance_id)
             .ok_or_else(|| AwsError::internal("RunInstances returned no instance"))?;
+        if !reserved.is_empty() {
+            let r = self.regions.get(account, region);
+            let mut s = r.lock();
+            if let Some(tags) = s.tags_mut(&id) {
+                tags.extend(reserved);
+            }
+            self.regions.save(account, region, &s)?;
+        }
         self.describe(account, region, std::slice::from_ref(&id))
             .pop()
             .ok_or_else(|| AwsError::internal("launched instance vanished"))
