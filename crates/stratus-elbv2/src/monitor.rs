@@ -122,6 +122,12 @@ impl Task for HealthTask {
     fn tick(&self, now_ms: i64) {
         // What EC2 says about every instance target, asked outside our lock.
         let want = self.instances_of(&self.state.read());
+        // Targets registered after this snapshot were not asked about: their
+        // absence from EC2's answer says nothing about them.
+        let asked: BTreeSet<(String, String, String)> = want
+            .iter()
+            .flat_map(|((a, r), ids)| ids.iter().map(|id| (a.clone(), r.clone(), id.clone())))
+            .collect();
         let mut views: BTreeMap<(String, String), BTreeMap<String, InstanceView>> = BTreeMap::new();
         if let Some(ec2) = self.instances.get() {
             for ((account, region), ids) in want {
@@ -160,8 +166,11 @@ impl Task for HealthTask {
             let (group_arn, group_type, group_port) =
                 (tg.arn.clone(), tg.target_type.clone(), tg.port);
             for t in tg.targets.iter_mut() {
+                let was_asked =
+                    asked.contains(&(tg.account.clone(), tg.region.clone(), t.id.clone()));
                 if group_type == "instance"
                     && t.health.state != health::DRAINING
+                    && was_asked
                     && let Some(instances) = instances
                 {
                     match instances.get(&t.id).map(|v| v.state.as_str()) {
