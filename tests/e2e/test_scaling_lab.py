@@ -189,3 +189,50 @@ def test_alb_and_auto_scaling_lab(server, aws):
     aws("elbv2", "delete-load-balancer", "--load-balancer-arn", lb["LoadBalancerArn"])
     aws("ec2", "terminate-instances", "--instance-ids", *web)
     aws("ec2", "wait", "instance-terminated", "--instance-ids", *web)
+
+
+def test_an_alarm_set_by_hand_and_one_fed_by_samples_run_a_simple_policy(server):
+    ec2, asg, cw = server.client("ec2"), server.client("autoscaling"), server.client("cloudwatch")
+    ami = ec2.describe_images(Owners=["amazon"], Filters=[
+        {"Name": "name", "Values": ["al2023-ami-2023*-x86_64"]}])["Images"][0]["ImageId"]
+    ec2.create_launch_template(LaunchTemplateName="queue-workers",
+                               LaunchTemplateData={"ImageId": ami, "InstanceType": "t3.micro"})
+    subnets = [s["SubnetId"] for s in ec2.describe_subnets(Filters=[
+        {"Name": "default-for-az", "Values": ["true"]}])["Subnets"]][:2]
+    asg.create_auto_scaling_group(AutoScalingGroupName="workers", MinSize=1, MaxSize=3, DesiredCapacity=1,
+                                  LaunchTemplate={"LaunchTemplateName": "queue-workers"},
+                                  VPCZoneIdentifier=",".join(subnets))
+    until(server, lambda: len(in_service(asg, "workers")) == 1, "one worker in service", 10)
+    server.advance(300)  # the group's default cooldown after its first launch
+    up = asg.put_scaling_policy(AutoScalingGroupName="workers", PolicyName="add-one",
+                                PolicyType="SimpleScaling", AdjustmentType="ChangeInCapacity",
+                                ScalingAdjustment=1, Cooldown=60)["PolicyARN"]
+    cw.put_metric_alarm(AlarmName="backlog-high", Namespace="Lab", MetricName="Backlog", Statistic="Maximum",
+                        Period=60, EvaluationPeriods=1, Threshold=100.0,
+                        ComparisonOperator="GreaterThanThreshold", AlarmActions=[up])
+
+    # By hand: one run of the policy.
+    cw.set_alarm_state(AlarmName="backlog-high", StateValue="ALARM", StateReason="testing the policy")
+    until(server, lambda: group(asg, "workers")["DesiredCapacity"] == 2, "desired 2", 10)
+
+    def caused_by_alarm():
+        acts = asg.describe_scaling_activities(AutoScalingGroupName="workers")["Activities"]
+        return any("monitor alarm backlog-high in state ALARM triggered policy add-one changing the desired "
+                   "capacity from 1 to 2" in a["Cause"] for a in acts)
+
+    until(server, caused_by_alarm, "an activity naming the alarm and the policy", 10)
+    history = cw.describe_alarm_history(AlarmName="backlog-high", HistoryItemType="Action")["AlarmHistoryItems"]
+    assert any("add-one" in h["HistorySummary"] for h in history), history
+
+    # Fed by samples: the alarm stays in ALARM and the policy runs again after its cooldown, up to the max.
+    def breach():
+        cw.put_metric_data(Namespace="Lab", MetricData=[{"MetricName": "Backlog", "Value": 500.0,
+                                                         "Timestamp": server.now()}])
+        return group(asg, "workers")["DesiredCapacity"] == 3
+
+    until(server, breach, "desired 3 (the max)", 30)
+    for _ in range(4):
+        breach()
+        server.advance(60)
+    assert group(asg, "workers")["DesiredCapacity"] == 3
+    until(server, lambda: len(in_service(asg, "workers")) == 3, "three workers in service", 10)
