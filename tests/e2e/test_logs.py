@@ -5,6 +5,7 @@ Insights queries, export tasks, and state across a restart."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import time
 
@@ -882,6 +883,38 @@ def test_export_tasks(logs, server):
     fails(logs.create_export_task, "InvalidParameterException", logGroupName="g", to=1, destination="b", **{"from": 5})
 
 
+def test_export_tasks_write_gzip_objects_to_the_bucket(logs, server):
+    s3 = server.client("s3")
+    s3.create_bucket(Bucket="log-archive")
+    logs.create_log_group(logGroupName="/app/web")
+    for stream in ("i-1", "i-2", "i-3"):
+        logs.create_log_stream(logGroupName="/app/web", logStreamName=stream)
+    t = now_ms(server) - 60_000
+    put(logs, "/app/web", "i-1", ["GET / 200", "GET /missing 404"], t)
+    put(logs, "/app/web", "i-2", ["POST /login 302"], t + 10)
+    put(logs, "/app/web", "i-3", ["too late"], t + 50_000)
+    tid = logs.create_export_task(logGroupName="/app/web", destination="log-archive", destinationPrefix="web/",
+                                  to=t + 20_000, **{"from": t})["taskId"]
+    missing = logs.create_export_task(logGroupName="/app/web", destination="no-such-bucket",
+                                      to=t + 20_000, **{"from": t})["taskId"]
+    server.advance(5)
+
+    def status(task):
+        return logs.describe_export_tasks(taskId=task)["exportTasks"][0]["status"]
+
+    deadline = time.time() + 5
+    while status(tid)["code"] == "PENDING" and time.time() < deadline:
+        time.sleep(0.1)
+    assert status(tid)["code"] == "COMPLETED"
+    assert status(missing)["code"] == "FAILED"
+    keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket="log-archive")["Contents"])
+    assert keys == [f"web/{tid}/i-1/000000.gz", f"web/{tid}/i-2/000000.gz"]
+    body = s3.get_object(Bucket="log-archive", Key=f"web/{tid}/i-1/000000.gz")["Body"].read()
+    lines = gzip.decompress(body).decode().splitlines()
+    assert [line.split(" ", 1)[1] for line in lines] == ["GET / 200", "GET /missing 404"]
+    assert lines[0].split(" ", 1)[0].endswith("Z")
+
+
 # ---------------------------------------------------------------- retention on the clock
 
 
@@ -964,7 +997,7 @@ def test_logs_survive_a_restart(server_factory):
     assert logs.get_log_events(logGroupName="/persist", logStreamName="b")["events"] == []
     assert len(logs.filter_log_events(logGroupName="/persist", filterPattern="a4")["events"]) == 111
     assert logs.describe_subscription_filters(logGroupName="/persist")["subscriptionFilters"][0]["filterName"] == "sub"
-    assert logs.describe_export_tasks(taskId=tid)["exportTasks"][0]["status"]["code"] == "PENDING"
+    assert logs.describe_export_tasks(taskId=tid)["exportTasks"][0]["destination"] == "bucket"
     assert logs.describe_query_definitions()["queryDefinitions"][0]["queryDefinitionId"] == did
     # New events after the restart sort after the old ones.
     put(logs, "/persist", "a", ["after"], t + 600)

@@ -51,6 +51,26 @@ pub trait TopicSink: Send + Sync + 'static {
     fn exists(&self, topic_arn: &str) -> bool;
 }
 
+/// Something that stores objects in buckets named by name (S3), for
+/// services that write into a user's bucket (CloudWatch Logs exports).
+/// Calls block until the object is stored: make them from blocking work
+/// (a background task), never from async code.
+pub trait ObjectSink: Send + Sync + 'static {
+    /// Whether `bucket` exists and belongs to `account`.
+    fn bucket_owned(&self, account: &str, bucket: &str) -> bool;
+
+    /// Stores `body` at `key`, replacing what was there.
+    fn put(
+        &self,
+        account: &str,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &str,
+        now_ms: i64,
+    ) -> Result<(), AwsError>;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

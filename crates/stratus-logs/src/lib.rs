@@ -1,9 +1,10 @@
 //! Amazon CloudWatch Logs: log groups with retention, KMS keys, classes and
 //! tags; streams and events with AWS's batch rules and paging tokens; filter
 //! patterns; metric filters publishing to CloudWatch; subscription filters
-//! (stored); Logs Insights queries; export tasks (stored).
+//! (stored); Logs Insights queries; export tasks written to S3.
 
 mod errors;
+mod exporter;
 #[rustfmt::skip]
 mod generated;
 mod insights;
@@ -14,6 +15,7 @@ mod state;
 
 use std::sync::Arc;
 
+use stratus_core::delivery::ObjectSink;
 use stratus_core::metrics::MetricSink;
 use stratus_core::tasks::Task;
 use stratus_core::{AwsError, Clock, RequestContext};
@@ -26,6 +28,8 @@ pub struct Logs {
     clock: Clock,
     /// Where metric filters publish (CloudWatch), once wired.
     metrics: Option<Arc<dyn MetricSink>>,
+    /// Where export tasks write (S3), once wired.
+    objects: Option<Arc<dyn ObjectSink>>,
 }
 
 impl Logs {
@@ -35,6 +39,7 @@ impl Logs {
             state: Arc::new(State::load(store)?),
             clock,
             metrics: None,
+            objects: None,
         })
     }
 
@@ -43,9 +48,15 @@ impl Logs {
         self
     }
 
-    /// Deletes events older than their group's retention, on the clock.
+    pub fn with_objects(mut self, sink: Arc<dyn ObjectSink>) -> Logs {
+        self.objects = Some(sink);
+        self
+    }
+
+    /// Deletes events older than their group's retention and carries out
+    /// pending export tasks, on the clock.
     pub fn retention_task(&self) -> Arc<dyn Task> {
-        Arc::new(RetentionSweeper(self.state.clone()))
+        Arc::new(RetentionSweeper(self.state.clone(), self.objects.clone()))
     }
 
     /// Appends events on another service's behalf (VPC flow logs, Lambda),
@@ -100,7 +111,7 @@ impl Logs {
     }
 }
 
-struct RetentionSweeper(Arc<State>);
+struct RetentionSweeper(Arc<State>, Option<Arc<dyn ObjectSink>>);
 
 impl Task for RetentionSweeper {
     fn name(&self) -> &str {
@@ -110,6 +121,9 @@ impl Task for RetentionSweeper {
     fn tick(&self, now_ms: i64) {
         if let Err(e) = self.0.apply_retention(now_ms) {
             tracing::warn!(error = %e, "log retention sweep failed");
+        }
+        if let Some(objects) = &self.1 {
+            exporter::run_pending(&self.0, objects, now_ms);
         }
     }
 }

@@ -102,12 +102,6 @@ impl App {
         app.tasks.spawn(elbv2.metrics_task(cloudwatch.clone()));
         app.tasks.spawn(sqs.metrics_task(cloudwatch.clone()));
         app.register(cloudwatch.clone());
-        // Log metric filters publish into CloudWatch.
-        let logs = stratus_logs::Logs::new(store.clone(), app.clock.clone())
-            .map_err(|e| e.message)?
-            .with_metrics(cloudwatch.clone());
-        app.tasks.spawn(logs.retention_task());
-        app.register(Arc::new(logs));
         // Auto Scaling launches through EC2's Instances, registers instances
         // in ELBv2's target groups, owns target tracking alarms in
         // CloudWatch and notifies through SNS and SQS; CloudWatch's alarms
@@ -130,9 +124,16 @@ impl App {
             topics: Some(sns),
         };
         let s3 = Arc::new(
-            stratus_s3::S3::new(store, app.authorizer.clone(), targets)
+            stratus_s3::S3::new(store.clone(), app.authorizer.clone(), targets)
                 .map_err(|e| e.to_string())?,
         );
+        // Log metric filters publish into CloudWatch; exports write to S3.
+        let logs = stratus_logs::Logs::new(store, app.clock.clone())
+            .map_err(|e| e.message)?
+            .with_metrics(cloudwatch)
+            .with_objects(s3.clone());
+        app.tasks.spawn(logs.retention_task());
+        app.register(Arc::new(logs));
         // Lifecycle rules act in days: a minute's period is plenty.
         Tasks::new(app.clock.clone(), std::time::Duration::from_secs(60))
             .spawn(s3.lifecycle_task());

@@ -1,5 +1,5 @@
-//! Export tasks: stored and described; nothing is written to S3 yet, so a
-//! task stays PENDING until it is cancelled.
+//! Export tasks: created PENDING, described and cancelled here; the
+//! retention task writes each pending one into its bucket (exporter.rs).
 
 use stratus_core::{AwsError, RequestContext, ids};
 

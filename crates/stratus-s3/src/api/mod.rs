@@ -8,6 +8,7 @@ mod config;
 mod list;
 mod multipart;
 mod object;
+mod sink;
 mod stored;
 mod versioning;
 
