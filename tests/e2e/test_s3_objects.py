@@ -256,3 +256,29 @@ def test_browser_post_upload(server, c, sig):
     # The policy's conditions still hold.
     r = requests.post(post["url"], data=post["fields"], files={"file": ("big.txt", b"x" * 2048)}, timeout=10)
     assert r.status_code == 400, r.text
+
+
+def test_daily_storage_metrics_reach_cloudwatch(server, c):
+    import time
+
+    cw = server.client("cloudwatch")
+    c.put_object(Bucket=BUCKET, Key="a", Body=b"x" * 1000)
+    c.put_object(Bucket=BUCKET, Key="b", Body=b"y" * 24)
+    c.put_object(Bucket=BUCKET, Key="cold", Body=b"z" * 100, StorageClass="STANDARD_IA")
+    server.advance(86_400)  # a new day: the day's storage report
+
+    def latest(name, storage_type):
+        end = server.now()
+        points = cw.get_metric_statistics(
+            Namespace="AWS/S3", MetricName=name, StartTime=end - dt.timedelta(days=2), EndTime=end,
+            Period=86_400, Statistics=["Average"],
+            Dimensions=[{"Name": "BucketName", "Value": BUCKET}, {"Name": "StorageType", "Value": storage_type}],
+        )["Datapoints"]
+        return max(points, key=lambda p: p["Timestamp"])["Average"] if points else None
+
+    deadline = time.time() + 5
+    while latest("NumberOfObjects", "AllStorageTypes") != 3.0 and time.time() < deadline:
+        time.sleep(0.1)
+    assert latest("NumberOfObjects", "AllStorageTypes") == 3.0
+    assert latest("BucketSizeBytes", "StandardStorage") == 1024.0
+    assert latest("BucketSizeBytes", "StandardIAStorage") == 100.0

@@ -9,6 +9,7 @@ mod files;
 pub mod host;
 mod lifecycle;
 mod listing;
+mod metrics;
 pub mod names;
 mod notify;
 pub use notify::Targets;
@@ -331,6 +332,18 @@ impl S3 {
             }
         };
         self.engine.targets.send_all(ctx, out, now_ms);
+    }
+
+    /// Publishes the buckets' AWS/S3 storage metrics to `sink` once a day.
+    pub fn storage_metrics_task(
+        &self,
+        sink: Arc<dyn stratus_core::metrics::MetricSink>,
+    ) -> Arc<dyn stratus_core::tasks::Task> {
+        Arc::new(metrics::StorageMetrics {
+            engine: self.engine.clone(),
+            sink,
+            last_day: Default::default(),
+        })
     }
 
     /// The background work that applies lifecycle rules.

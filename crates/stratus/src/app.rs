@@ -130,13 +130,15 @@ impl App {
         // Log metric filters publish into CloudWatch; exports write to S3.
         let logs = stratus_logs::Logs::new(store, app.clock.clone())
             .map_err(|e| e.message)?
-            .with_metrics(cloudwatch)
+            .with_metrics(cloudwatch.clone())
             .with_objects(s3.clone());
         app.tasks.spawn(logs.retention_task());
         app.register(Arc::new(logs));
-        // Lifecycle rules act in days: a minute's period is plenty.
-        Tasks::new(app.clock.clone(), std::time::Duration::from_secs(60))
-            .spawn(s3.lifecycle_task());
+        // Lifecycle rules and storage metrics act in days: a minute's
+        // period is plenty.
+        let daily = Tasks::new(app.clock.clone(), std::time::Duration::from_secs(60));
+        daily.spawn(s3.lifecycle_task());
+        daily.spawn(s3.storage_metrics_task(cloudwatch.clone()));
         app.register_http(s3);
         Ok(app)
     }
