@@ -58,6 +58,31 @@ pub fn lb_defaults(kind: &str) -> BTreeMap<String, String> {
     }
 }
 
+/// Attributes in the key/value shape each resource kind has on the wire.
+pub fn to_wire<T>(
+    attrs: &BTreeMap<String, String>,
+    make: impl Fn(Option<String>, Option<String>) -> T,
+) -> Vec<T> {
+    attrs
+        .iter()
+        .map(|(k, v)| make(Some(k.clone()), Some(v.clone())))
+        .collect()
+}
+
+/// The pairs a Modify*Attributes call names, missing parts as empty.
+pub fn requested<T>(
+    attrs: Vec<T>,
+    split: impl Fn(T) -> (Option<String>, Option<String>),
+) -> Vec<(String, String)> {
+    attrs
+        .into_iter()
+        .map(|a| {
+            let (k, v) = split(a);
+            (k.unwrap_or_default(), v.unwrap_or_default())
+        })
+        .collect()
+}
+
 fn is_bool(v: &str) -> bool {
     v == "true" || v == "false"
 }

@@ -340,6 +340,23 @@ fn shrink(g: &mut Group, n: i64, decrement: bool) -> Result<(i64, i64), AwsError
     Ok((old, g.desired))
 }
 
+/// Refuses ids that are not members of the group in one of `states`.
+fn members_in(g: &Group, ids: &[String], states: &[&str]) -> Result<(), AwsError> {
+    for id in ids {
+        match g.member(id) {
+            None => return Err(not_in_group(id, &g.name)),
+            Some(m) if !states.contains(&m.lifecycle.as_str()) => {
+                return Err(validation(format!(
+                    "The instance {id} is not in {}.",
+                    states.join(" or ")
+                )));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 pub fn detach_instances(
     asg: &AutoScaling,
     ctx: &RequestContext,
@@ -355,17 +372,7 @@ pub fn detach_instances(
         let g = groups
             .get_mut(&input.auto_scaling_group_name)
             .ok_or_else(|| crate::errors::group_not_found(&input.auto_scaling_group_name))?;
-        for id in &ids {
-            match g.member(id) {
-                None => return Err(not_in_group(id, &g.name)),
-                Some(m) if m.lifecycle != "InService" && m.lifecycle != "Standby" => {
-                    return Err(validation(format!(
-                        "The instance {id} is not in InService or Standby."
-                    )));
-                }
-                _ => {}
-            }
-        }
+        members_in(g, &ids, &["InService", "Standby"])?;
         let counted = ids.iter().filter(|id| g.member(id).is_some_and(|m| m.counts())).count() as i64;
         let (old, new) = shrink(g, counted, input.should_decrement_desired_capacity)?;
         let t = cause_time(now);
@@ -409,17 +416,7 @@ pub fn enter_standby(
         let g = groups
             .get_mut(&input.auto_scaling_group_name)
             .ok_or_else(|| crate::errors::group_not_found(&input.auto_scaling_group_name))?;
-        for id in &ids {
-            match g.member(id) {
-                None => return Err(not_in_group(id, &g.name)),
-                Some(m) if m.lifecycle != "InService" => {
-                    return Err(validation(format!(
-                        "The instance {id} is not in InService."
-                    )));
-                }
-                _ => {}
-            }
-        }
+        members_in(g, &ids, &["InService"])?;
         let (old, new) = shrink(g, ids.len() as i64, input.should_decrement_desired_capacity)?;
         let t = cause_time(now);
         let mut out = Vec::new();
@@ -463,15 +460,7 @@ pub fn exit_standby(
         let g = groups
             .get_mut(&input.auto_scaling_group_name)
             .ok_or_else(|| crate::errors::group_not_found(&input.auto_scaling_group_name))?;
-        for id in &ids {
-            match g.member(id) {
-                None => return Err(not_in_group(id, &g.name)),
-                Some(m) if m.lifecycle != "Standby" => {
-                    return Err(validation(format!("The instance {id} is not in Standby.")));
-                }
-                _ => {}
-            }
-        }
+        members_in(g, &ids, &["Standby"])?;
         let n = ids.len() as i64;
         if g.desired + n > g.max {
             return Err(validation(format!(

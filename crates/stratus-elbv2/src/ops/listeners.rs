@@ -511,13 +511,7 @@ pub fn describe_listener_certificates(
 }
 
 fn attrs_out(r: &ListenerRec) -> Vec<ListenerAttribute> {
-    r.attributes
-        .iter()
-        .map(|(k, v)| ListenerAttribute {
-            key: Some(k.clone()),
-            value: Some(v.clone()),
-        })
-        .collect()
+    attributes::to_wire(&r.attributes, |key, value| ListenerAttribute { key, value })
 }
 
 pub fn describe_listener_attributes(
@@ -537,11 +531,7 @@ pub fn modify_listener_attributes(
     ctx: &RequestContext,
     input: ModifyListenerAttributesInput,
 ) -> Result<ModifyListenerAttributesOutput, AwsError> {
-    let changes: Vec<(String, String)> = input
-        .attributes
-        .into_iter()
-        .map(|a| (a.key.unwrap_or_default(), a.value.unwrap_or_default()))
-        .collect();
+    let changes = attributes::requested(input.attributes, |a| (a.key, a.value));
     let mut txn = me.state.begin();
     let arn = listener(&txn.inner, ctx, &input.listener_arn)?.arn.clone();
     let kind = txn

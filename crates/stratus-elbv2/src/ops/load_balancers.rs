@@ -438,13 +438,10 @@ pub fn delete_load_balancer(
 }
 
 fn attrs_out(r: &LoadBalancerRec) -> Vec<LoadBalancerAttribute> {
-    r.attributes
-        .iter()
-        .map(|(k, v)| LoadBalancerAttribute {
-            key: Some(k.clone()),
-            value: Some(v.clone()),
-        })
-        .collect()
+    attributes::to_wire(&r.attributes, |key, value| LoadBalancerAttribute {
+        key,
+        value,
+    })
 }
 
 pub fn describe_load_balancer_attributes(
@@ -464,11 +461,7 @@ pub fn modify_load_balancer_attributes(
     ctx: &RequestContext,
     input: ModifyLoadBalancerAttributesInput,
 ) -> Result<ModifyLoadBalancerAttributesOutput, AwsError> {
-    let changes: Vec<(String, String)> = input
-        .attributes
-        .into_iter()
-        .map(|a| (a.key.unwrap_or_default(), a.value.unwrap_or_default()))
-        .collect();
+    let changes = attributes::requested(input.attributes, |a| (a.key, a.value));
     let mut txn = me.state.begin();
     let arn = lb(&txn.inner, ctx, &input.load_balancer_arn)?.arn.clone();
     let r = txn.inner.lbs.get_mut(&arn).expect("found above");

@@ -554,13 +554,10 @@ pub fn delete_target_group(
 }
 
 fn attrs_out(r: &TargetGroupRec) -> Vec<TargetGroupAttribute> {
-    r.attributes
-        .iter()
-        .map(|(k, v)| TargetGroupAttribute {
-            key: Some(k.clone()),
-            value: Some(v.clone()),
-        })
-        .collect()
+    attributes::to_wire(&r.attributes, |key, value| TargetGroupAttribute {
+        key,
+        value,
+    })
 }
 
 pub fn describe_target_group_attributes(
@@ -580,11 +577,7 @@ pub fn modify_target_group_attributes(
     ctx: &RequestContext,
     input: ModifyTargetGroupAttributesInput,
 ) -> Result<ModifyTargetGroupAttributesOutput, AwsError> {
-    let changes: Vec<(String, String)> = input
-        .attributes
-        .into_iter()
-        .map(|a| (a.key.unwrap_or_default(), a.value.unwrap_or_default()))
-        .collect();
+    let changes = attributes::requested(input.attributes, |a| (a.key, a.value));
     let mut txn = me.state.begin();
     let arn = tg(&txn.inner, ctx, &input.target_group_arn)?.arn.clone();
     let r = txn.inner.tgs.get_mut(&arn).expect("found above");
