@@ -70,6 +70,26 @@ pub fn sample(
     }
 }
 
+/// Samples gathered per account and region, to hand to a sink once the
+/// gatherer's lock is released.
+#[derive(Default)]
+pub struct Batches(std::collections::BTreeMap<(String, String), Vec<Sample>>);
+
+impl Batches {
+    pub fn add(&mut self, account: &str, region: &str, samples: impl IntoIterator<Item = Sample>) {
+        self.0
+            .entry((account.to_string(), region.to_string()))
+            .or_default()
+            .extend(samples);
+    }
+
+    pub fn send(self, sink: &dyn MetricSink) {
+        for ((account, region), batch) in self.0 {
+            sink.put(&account, &region, batch);
+        }
+    }
+}
+
 pub trait MetricSink: Send + Sync + 'static {
     fn put(&self, account: &str, region: &str, samples: Vec<Sample>);
 }

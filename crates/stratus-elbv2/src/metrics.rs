@@ -4,10 +4,9 @@
 //! AWS/GatewayELB). Traffic metrics (RequestCount, TargetResponseTime ...)
 //! come with a data plane; AWS reports them only while requests flow.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use stratus_core::metrics::{MetricSink, Minutes, Sample, sample};
+use stratus_core::metrics::{Batches, MetricSink, Minutes, sample};
 use stratus_core::tasks::Task;
 
 use crate::health;
@@ -31,9 +30,8 @@ fn namespace(lb_kind: &str) -> &'static str {
     }
 }
 
-/// This minute's samples, keyed by (account, region).
-fn samples(inner: &Inner, at_ms: i64) -> BTreeMap<(String, String), Vec<Sample>> {
-    let mut out: BTreeMap<(String, String), Vec<Sample>> = BTreeMap::new();
+/// Adds this minute's samples to `out`.
+fn samples(inner: &Inner, at_ms: i64, out: &mut Batches) {
     for (tg_arn, lbs) in inner.groups_in_use() {
         let Some(tg) = inner.tgs.get(tg_arn) else {
             continue;
@@ -59,28 +57,25 @@ fn samples(inner: &Inner, at_ms: i64) -> BTreeMap<(String, String), Vec<Sample>>
                 ("LoadBalancer", lb_dim.as_str()),
             ];
             let ns = namespace(&lb.kind);
-            let batch = out
-                .entry((tg.account.clone(), tg.region.clone()))
-                .or_default();
-            batch.push(sample(
+            let healthy = sample(
                 ns,
                 "HealthyHostCount",
                 &dims,
                 at_ms,
                 healthy as f64,
                 "Count",
-            ));
-            batch.push(sample(
+            );
+            let unhealthy = sample(
                 ns,
                 "UnHealthyHostCount",
                 &dims,
                 at_ms,
                 unhealthy as f64,
                 "Count",
-            ));
+            );
+            out.add(&tg.account, &tg.region, [healthy, unhealthy]);
         }
     }
-    out
 }
 
 pub struct MetricsTask {
@@ -98,18 +93,14 @@ impl Task for MetricsTask {
         let Some(due) = self.minutes.due(now_ms) else {
             return;
         };
-        let mut all: BTreeMap<(String, String), Vec<Sample>> = BTreeMap::new();
+        let mut all = Batches::default();
         {
             let inner = self.state.read();
             for at in due {
-                for (scope, batch) in samples(&inner, at) {
-                    all.entry(scope).or_default().extend(batch);
-                }
+                samples(&inner, at, &mut all);
             }
         }
-        for ((account, region), batch) in all {
-            self.sink.put(&account, &region, batch);
-        }
+        all.send(self.sink.as_ref());
     }
 }
 

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use parking_lot::Mutex;
-use stratus_core::metrics::{MetricSink, Sample, sample};
+use stratus_core::metrics::{Batches, MetricSink, Sample, sample};
 use stratus_core::tasks::Task;
 
 use crate::Engine;
@@ -78,18 +78,18 @@ impl Task for StorageMetrics {
             }
             *last = Some(day);
         }
-        let mut all: BTreeMap<(String, String), Vec<Sample>> = BTreeMap::new();
+        let mut all = Batches::default();
         {
             let s = self.engine.db.state.read();
             for b in s.buckets.values() {
-                all.entry((b.meta.account.clone(), b.meta.region.clone()))
-                    .or_default()
-                    .extend(bucket_samples(b, day * DAY_MS));
+                all.add(
+                    &b.meta.account,
+                    &b.meta.region,
+                    bucket_samples(b, day * DAY_MS),
+                );
             }
         }
-        for ((account, region), batch) in all {
-            self.sink.put(&account, &region, batch);
-        }
+        all.send(self.sink.as_ref());
     }
 }
 

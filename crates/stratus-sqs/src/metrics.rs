@@ -3,10 +3,9 @@
 //! oldest message, and what was sent, received and deleted since the last
 //! minute.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use stratus_core::metrics::{MetricSink, Minutes, Sample, sample};
+use stratus_core::metrics::{Batches, MetricSink, Minutes, Sample, sample};
 use stratus_core::tasks::Task;
 
 use crate::queue::{Activity, Queue};
@@ -78,23 +77,20 @@ impl Task for MetricsTask {
         let Some(&last) = due.last() else {
             return;
         };
-        let mut all: BTreeMap<(String, String), Vec<Sample>> = BTreeMap::new();
+        let mut all = Batches::default();
         {
             let mut inner = self.state.read();
             for q in inner.queues.values_mut() {
-                let out = all
-                    .entry((q.rec.account.clone(), q.rec.region.clone()))
-                    .or_default();
+                let mut out = Vec::new();
                 for &at in &due {
-                    gauges(q, now_ms, at, out);
+                    gauges(q, now_ms, at, &mut out);
                 }
                 // What happened since the last publication lands in the newest minute.
                 let activity = std::mem::take(&mut q.activity);
-                counters(&q.rec.name, &activity, last, out);
+                counters(&q.rec.name, &activity, last, &mut out);
+                all.add(&q.rec.account, &q.rec.region, out);
             }
         }
-        for ((account, region), batch) in all {
-            self.sink.put(&account, &region, batch);
-        }
+        all.send(self.sink.as_ref());
     }
 }
