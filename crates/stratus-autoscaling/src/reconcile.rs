@@ -74,7 +74,7 @@ fn elb_health(asg: &AutoScaling, account: &str, region: &str, now: i64) -> HashS
                     .filter(|m| {
                         m.lifecycle == "InService" && now >= m.launched_ms + g.grace_secs * 1000
                     })
-                    .flat_map(|m| g.target_groups.iter().map(|tg| (tg.clone(), m.id.clone())))
+                    .flat_map(|m| g.balancers().into_iter().map(|tg| (tg, m.id.clone())))
             })
             .collect()
     });
@@ -266,7 +266,7 @@ fn go_in_service(
 ) {
     let id = g.instances[idx].id.clone();
     if !g.suspended("AddToLoadBalancer") {
-        fx.register(&g.target_groups, &id);
+        fx.register(&g.balancers(), &id);
         g.instances[idx].registered = true;
     }
     g.instances[idx].lifecycle = "InService".into();
@@ -283,7 +283,7 @@ fn deregister(g: &mut Group, idx: usize, fx: &mut Effects) {
         return;
     }
     let id = g.instances[idx].id.clone();
-    fx.deregister(&g.target_groups, &id);
+    fx.deregister(&g.balancers(), &id);
     g.instances[idx].registered = false;
 }
 

@@ -242,6 +242,16 @@ pub struct Group {
 }
 
 impl Group {
+    /// Where the group's instances are registered: its target groups, then
+    /// its Classic load balancers.
+    pub fn balancers(&self) -> Vec<String> {
+        self.target_groups
+            .iter()
+            .chain(&self.load_balancers)
+            .cloned()
+            .collect()
+    }
+
     pub fn capacity(&self) -> i64 {
         self.instances.iter().filter(|m| m.counts()).count() as i64
     }

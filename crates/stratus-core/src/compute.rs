@@ -122,6 +122,19 @@ pub trait Instances: Send + Sync + 'static {
         None
     }
 
+    /// The region's default subnets (one per zone of the default VPC), where
+    /// services placed by Availability Zone alone go.
+    fn default_subnets(&self, account: &str, region: &str) -> Vec<SubnetView> {
+        let _ = (account, region);
+        Vec::new()
+    }
+
+    /// A security group's name, or None when it does not exist.
+    fn security_group_name(&self, account: &str, region: &str, id: &str) -> Option<String> {
+        let _ = (account, region, id);
+        None
+    }
+
     /// Resolves a launch template version with EC2's not-found errors.
     fn template(
         &self,

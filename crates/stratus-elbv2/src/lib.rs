@@ -14,7 +14,7 @@ mod generated;
 pub mod health;
 mod metrics;
 mod monitor;
-mod names;
+pub mod names;
 pub(crate) mod ops;
 mod policies;
 pub mod routing;

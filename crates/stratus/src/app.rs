@@ -74,6 +74,13 @@ impl App {
         );
         app.tasks.spawn(elbv2.health_task());
         app.register(elbv2.clone());
+        let elb = Arc::new(
+            stratus_elb::Elb::new(store.clone(), app.clock.clone())
+                .map_err(|e| e.to_string())?
+                .with_instances(ec2.clone()),
+        );
+        app.tasks.spawn(elb.health_task());
+        app.register(elb.clone());
         let dynamodb = stratus_dynamodb::DynamoDb::new(store.clone()).map_err(|e| e.to_string())?;
         app.tasks.spawn(dynamodb.ttl_task());
         let streams = stratus_dynamodbstreams::DynamoDbStreams::new(dynamodb.streams());
@@ -103,14 +110,17 @@ impl App {
         app.tasks.spawn(sqs.metrics_task(cloudwatch.clone()));
         app.register(cloudwatch.clone());
         // Auto Scaling launches through EC2's Instances, registers instances
-        // in ELBv2's target groups, owns target tracking alarms in
+        // in ELBv2's target groups and Classic load balancers, owns target tracking alarms in
         // CloudWatch and notifies through SNS and SQS; CloudWatch's alarms
         // run its policies through the link made empty above.
         let autoscaling = Arc::new(
             stratus_autoscaling::AutoScaling::new(store.clone(), app.clock.clone())
                 .map_err(|e| e.message)?
                 .with_instances(ec2.clone())
-                .with_target_groups(Link::to(elbv2.clone()))
+                .with_target_groups(Link::to(Arc::new(stratus_core::balancing::ByIdentifier {
+                    target_groups: elbv2.clone(),
+                    load_balancers: elb,
+                })))
                 .with_alarms(Link::to(cloudwatch.clone()))
                 .with_topics(sns.clone())
                 .with_queues(sqs.clone()),

@@ -161,6 +161,25 @@ pub fn check_target_groups(
     Ok(())
 }
 
+/// Classic load balancers named by a group must exist.
+pub fn check_load_balancers(
+    asg: &AutoScaling,
+    ctx: &RequestContext,
+    names: &[String],
+) -> Result<(), AwsError> {
+    let Some(lbs) = asg.target_groups.get() else {
+        return Ok(());
+    };
+    for n in names {
+        if !lbs.exists(ctx.account_id(), &ctx.region, n) {
+            return Err(validation(format!(
+                "Provided Load Balancers may not be valid. Please ensure they exist and try again. Load balancer {n} not found."
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn check_bounds(min: i64, max: i64, desired: i64) -> Result<(), AwsError> {
     if max < min {
         return Err(validation(format!(
@@ -319,6 +338,8 @@ pub fn create_auto_scaling_group(
     check_bounds(min, max, desired)?;
     let target_groups = input.target_group_ar_ns.clone().unwrap_or_default();
     check_target_groups(asg, ctx, &target_groups)?;
+    let mut lb_all = input.load_balancer_names.clone().unwrap_or_default();
+    check_load_balancers(asg, ctx, &lb_all)?;
     let mut traffic = Vec::new();
     let mut tg_all = target_groups.clone();
     for t in input.traffic_sources.clone().unwrap_or_default() {
@@ -330,6 +351,11 @@ pub fn create_auto_scaling_group(
             check_target_groups(asg, ctx, std::slice::from_ref(&t.identifier))?;
             if !tg_all.contains(&t.identifier) {
                 tg_all.push(t.identifier.clone());
+            }
+        } else if kind == "elb" {
+            check_load_balancers(asg, ctx, std::slice::from_ref(&t.identifier))?;
+            if !lb_all.contains(&t.identifier) {
+                lb_all.push(t.identifier.clone());
             }
         } else {
             traffic.push((t.identifier.clone(), kind));
@@ -406,7 +432,7 @@ pub fn create_auto_scaling_group(
                 .then(|| subnet_list.iter().map(|(s, _)| s.clone()).collect::<Vec<_>>().join(",")),
             subnets: subnet_list.clone(),
             target_groups: tg_all.clone(),
-            load_balancers: input.load_balancer_names.clone().unwrap_or_default(),
+            load_balancers: lb_all.clone(),
             traffic_sources: traffic.clone(),
             health_check_type: health_check_type.clone(),
             grace_secs: input.health_check_grace_period.map(i64::from).unwrap_or(0),
@@ -662,7 +688,7 @@ pub fn delete_auto_scaling_group(
                 a.progress = 100;
             }
         }
-        Ok((alarms, instances, g.target_groups.clone()))
+        Ok((alarms, instances, g.balancers()))
     })?;
     let ids: Vec<String> = instances.iter().map(|m| m.id.clone()).collect();
     if !ids.is_empty() {

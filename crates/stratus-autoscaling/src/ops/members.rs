@@ -311,7 +311,7 @@ pub fn attach_instances(
 }
 
 fn deregister(g: &mut Group, id: &str, fx: &mut Effects) {
-    let tgs = g.target_groups.clone();
+    let tgs = g.balancers();
     if let Some(m) = g.member_mut(id) {
         if m.registered {
             m.registered = false;

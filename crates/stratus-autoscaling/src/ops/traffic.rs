@@ -7,11 +7,12 @@ use stratus_core::{AwsError, RequestContext};
 use crate::AutoScaling;
 use crate::errors::{limit_exceeded, validation};
 use crate::generated::*;
-use crate::ops::groups::{check_target_groups, group_mut, group_ref};
+use crate::ops::groups::{check_load_balancers, check_target_groups, group_mut, group_ref};
 use crate::state::Group;
 use crate::wire::page;
 
 const MAX_TARGET_GROUPS: usize = 50;
+const MAX_LOAD_BALANCERS: usize = 50;
 
 pub fn sources(g: &Group) -> Vec<TrafficSourceIdentifier> {
     g.target_groups
@@ -43,37 +44,86 @@ fn registered(g: &Group) -> Vec<String> {
         .collect()
 }
 
-/// Adds target groups and registers the instances already in service.
-fn attach_tgs(
+/// ELBv2 target groups or Classic load balancers: the group's list of
+/// each, and how many it may have.
+#[derive(Clone, Copy)]
+enum Balancers {
+    TargetGroups,
+    Classic,
+}
+
+impl Balancers {
+    fn list(self, g: &mut Group) -> &mut Vec<String> {
+        match self {
+            Balancers::TargetGroups => &mut g.target_groups,
+            Balancers::Classic => &mut g.load_balancers,
+        }
+    }
+
+    fn max(self) -> usize {
+        match self {
+            Balancers::TargetGroups => MAX_TARGET_GROUPS,
+            Balancers::Classic => MAX_LOAD_BALANCERS,
+        }
+    }
+
+    fn check(
+        self,
+        asg: &AutoScaling,
+        ctx: &RequestContext,
+        ids: &[String],
+    ) -> Result<(), AwsError> {
+        match self {
+            Balancers::TargetGroups => check_target_groups(asg, ctx, ids),
+            Balancers::Classic => check_load_balancers(asg, ctx, ids),
+        }
+    }
+
+    fn limit_message(self) -> String {
+        match self {
+            Balancers::TargetGroups => format!(
+                "You have reached your maximum number of target groups ({MAX_TARGET_GROUPS}) for the Auto Scaling group."
+            ),
+            Balancers::Classic => format!(
+                "You have reached your maximum number of load balancers ({MAX_LOAD_BALANCERS}) for the Auto Scaling group."
+            ),
+        }
+    }
+}
+
+/// Adds target groups or load balancers and registers the instances
+/// already in service.
+fn attach(
     asg: &AutoScaling,
     ctx: &RequestContext,
     name: &str,
-    arns: &[String],
+    kind: Balancers,
+    ids: &[String],
 ) -> Result<(), AwsError> {
-    check_target_groups(asg, ctx, arns)?;
+    kind.check(asg, ctx, ids)?;
     let (new, in_service) = asg.state.with(ctx.account_id(), &ctx.region, |r| {
         let g = group_mut(r, name)?;
-        let new: Vec<String> = arns
-            .iter()
-            .filter(|a| !g.target_groups.contains(a))
-            .cloned()
-            .collect();
-        if g.target_groups.len() + new.len() > MAX_TARGET_GROUPS {
-            return Err(limit_exceeded(format!(
-                "You have reached your maximum number of target groups ({MAX_TARGET_GROUPS}) for the Auto Scaling group."
-            )));
+        let list = kind.list(g);
+        let new: Vec<String> = ids.iter().filter(|a| !list.contains(a)).cloned().collect();
+        if list.len() + new.len() > kind.max() {
+            return Err(limit_exceeded(kind.limit_message()));
         }
+        list.extend(new.clone());
         let mut in_service = Vec::new();
         if !g.suspended("AddToLoadBalancer") {
-            for m in g.instances.iter_mut().filter(|m| m.lifecycle == "InService") {
+            for m in g
+                .instances
+                .iter_mut()
+                .filter(|m| m.lifecycle == "InService")
+            {
                 m.registered = true;
                 in_service.push(m.id.clone());
             }
         }
-        g.target_groups.extend(new.clone());
         Ok((new, in_service))
     })?;
-    // Registered after the state is released: ELBv2 is never called with it held.
+    // Registered after the state is released: a load balancer is never
+    // called with it held.
     if let (Some(tgs), false) = (asg.target_groups.get(), in_service.is_empty()) {
         for tg in &new {
             tgs.register(ctx.account_id(), &ctx.region, tg, &in_service)?;
@@ -82,26 +132,24 @@ fn attach_tgs(
     Ok(())
 }
 
-fn detach_tgs(
+fn detach(
     asg: &AutoScaling,
     ctx: &RequestContext,
     name: &str,
-    arns: &[String],
+    kind: Balancers,
+    ids: &[String],
 ) -> Result<(), AwsError> {
-    let (gone, ids) = asg.state.with(ctx.account_id(), &ctx.region, |r| {
+    let (gone, members) = asg.state.with(ctx.account_id(), &ctx.region, |r| {
         let g = group_mut(r, name)?;
-        let ids = registered(g);
-        let gone: Vec<String> = arns
-            .iter()
-            .filter(|a| g.target_groups.contains(a))
-            .cloned()
-            .collect();
-        g.target_groups.retain(|t| !arns.contains(t));
-        Ok((gone, ids))
+        let members = registered(g);
+        let list = kind.list(g);
+        let gone: Vec<String> = ids.iter().filter(|a| list.contains(a)).cloned().collect();
+        list.retain(|t| !ids.contains(t));
+        Ok((gone, members))
     })?;
-    if let (Some(tgs), false) = (asg.target_groups.get(), ids.is_empty()) {
+    if let (Some(tgs), false) = (asg.target_groups.get(), members.is_empty()) {
         for tg in &gone {
-            let _ = tgs.deregister(ctx.account_id(), &ctx.region, tg, &ids);
+            let _ = tgs.deregister(ctx.account_id(), &ctx.region, tg, &members);
         }
     }
     Ok(())
@@ -112,10 +160,11 @@ pub fn attach_load_balancer_target_groups(
     ctx: &RequestContext,
     input: AttachLoadBalancerTargetGroupsType,
 ) -> Result<AttachLoadBalancerTargetGroupsResultType, AwsError> {
-    attach_tgs(
+    attach(
         asg,
         ctx,
         &input.auto_scaling_group_name,
+        Balancers::TargetGroups,
         &input.target_group_ar_ns,
     )?;
     Ok(Default::default())
@@ -126,10 +175,11 @@ pub fn detach_load_balancer_target_groups(
     ctx: &RequestContext,
     input: DetachLoadBalancerTargetGroupsType,
 ) -> Result<DetachLoadBalancerTargetGroupsResultType, AwsError> {
-    detach_tgs(
+    detach(
         asg,
         ctx,
         &input.auto_scaling_group_name,
+        Balancers::TargetGroups,
         &input.target_group_ar_ns,
     )?;
     Ok(Default::default())
@@ -140,15 +190,14 @@ pub fn attach_load_balancers(
     ctx: &RequestContext,
     input: AttachLoadBalancersType,
 ) -> Result<AttachLoadBalancersResultType, AwsError> {
-    asg.state.with(ctx.account_id(), &ctx.region, |r| {
-        let g = group_mut(r, &input.auto_scaling_group_name)?;
-        for lb in &input.load_balancer_names {
-            if !g.load_balancers.contains(lb) {
-                g.load_balancers.push(lb.clone());
-            }
-        }
-        Ok(Default::default())
-    })
+    attach(
+        asg,
+        ctx,
+        &input.auto_scaling_group_name,
+        Balancers::Classic,
+        &input.load_balancer_names,
+    )?;
+    Ok(Default::default())
 }
 
 pub fn detach_load_balancers(
@@ -156,12 +205,14 @@ pub fn detach_load_balancers(
     ctx: &RequestContext,
     input: DetachLoadBalancersType,
 ) -> Result<DetachLoadBalancersResultType, AwsError> {
-    asg.state.with(ctx.account_id(), &ctx.region, |r| {
-        let g = group_mut(r, &input.auto_scaling_group_name)?;
-        g.load_balancers
-            .retain(|l| !input.load_balancer_names.contains(l));
-        Ok(Default::default())
-    })
+    detach(
+        asg,
+        ctx,
+        &input.auto_scaling_group_name,
+        Balancers::Classic,
+        &input.load_balancer_names,
+    )?;
+    Ok(Default::default())
 }
 
 fn kind(t: &TrafficSourceIdentifier) -> Result<String, AwsError> {
@@ -188,24 +239,26 @@ pub fn attach_traffic_sources(
     input: AttachTrafficSourcesType,
 ) -> Result<AttachTrafficSourcesResultType, AwsError> {
     let mut tgs = Vec::new();
+    let mut classic = Vec::new();
     let mut others = Vec::new();
     for t in &input.traffic_sources {
         match kind(t)?.as_str() {
             "elbv2" => tgs.push(t.identifier.clone()),
+            "elb" => classic.push(t.identifier.clone()),
             k => others.push((t.identifier.clone(), k.to_string())),
         }
     }
+    let name = &input.auto_scaling_group_name;
     if !tgs.is_empty() {
-        attach_tgs(asg, ctx, &input.auto_scaling_group_name, &tgs)?;
+        attach(asg, ctx, name, Balancers::TargetGroups, &tgs)?;
+    }
+    if !classic.is_empty() {
+        attach(asg, ctx, name, Balancers::Classic, &classic)?;
     }
     asg.state.with(ctx.account_id(), &ctx.region, |r| {
-        let g = group_mut(r, &input.auto_scaling_group_name)?;
+        let g = group_mut(r, name)?;
         for (i, k) in others {
-            if k == "elb" {
-                if !g.load_balancers.contains(&i) {
-                    g.load_balancers.push(i);
-                }
-            } else if !g.traffic_sources.iter().any(|(x, _)| *x == i) {
+            if !g.traffic_sources.iter().any(|(x, _)| *x == i) {
                 g.traffic_sources.push((i, k));
             }
         }
@@ -223,10 +276,11 @@ pub fn detach_traffic_sources(
         .iter()
         .map(|t| t.identifier.clone())
         .collect();
-    detach_tgs(asg, ctx, &input.auto_scaling_group_name, &ids)?;
+    let name = &input.auto_scaling_group_name;
+    detach(asg, ctx, name, Balancers::TargetGroups, &ids)?;
+    detach(asg, ctx, name, Balancers::Classic, &ids)?;
     asg.state.with(ctx.account_id(), &ctx.region, |r| {
-        let g = group_mut(r, &input.auto_scaling_group_name)?;
-        g.load_balancers.retain(|l| !ids.contains(l));
+        let g = group_mut(r, name)?;
         g.traffic_sources.retain(|(i, _)| !ids.contains(i));
         Ok(Default::default())
     })
@@ -272,12 +326,13 @@ pub fn describe_load_balancers(
 ) -> Result<DescribeLoadBalancersResponse, AwsError> {
     let all = asg.state.read(ctx.account_id(), &ctx.region, |r| {
         let g = group_ref(r, &input.auto_scaling_group_name)?;
+        let st = state_of(g);
         Ok::<_, AwsError>(
             g.load_balancers
                 .iter()
                 .map(|l| LoadBalancerState {
                     load_balancer_name: Some(l.clone()),
-                    state: Some("Added".into()),
+                    state: Some(st.clone()),
                 })
                 .collect::<Vec<_>>(),
         )

@@ -11,6 +11,16 @@ use super::launch::convert;
 use crate::Ec2;
 use crate::compute::InstanceRec;
 use crate::generated::*;
+use crate::state::SubnetRec;
+
+fn subnet_view(n: &SubnetRec) -> SubnetView {
+    SubnetView {
+        id: n.id.clone(),
+        vpc_id: n.vpc.clone(),
+        availability_zone: n.az.clone(),
+        cidr: n.cidr.clone(),
+    }
+}
 
 fn view(i: &InstanceRec, private_ip: Option<String>) -> InstanceView {
     InstanceView {
@@ -217,12 +227,7 @@ impl Instances for Ec2 {
         let s = r.lock();
         ids.iter()
             .filter_map(|id| s.subnets.get(id))
-            .map(|n| SubnetView {
-                id: n.id.clone(),
-                vpc_id: n.vpc.clone(),
-                availability_zone: n.az.clone(),
-                cidr: n.cidr.clone(),
-            })
+            .map(subnet_view)
             .collect()
     }
 
@@ -238,6 +243,22 @@ impl Instances for Ec2 {
             .filter_map(|id| s.sgs.get(id))
             .map(|g| (g.id.clone(), g.vpc.clone()))
             .collect()
+    }
+
+    fn default_subnets(&self, account: &str, region: &str) -> Vec<SubnetView> {
+        let r = self.regions.get(account, region);
+        let s = r.lock();
+        s.subnets
+            .values()
+            .filter(|n| n.default_for_az)
+            .map(subnet_view)
+            .collect()
+    }
+
+    fn security_group_name(&self, account: &str, region: &str, id: &str) -> Option<String> {
+        let r = self.regions.get(account, region);
+        let s = r.lock();
+        s.sgs.get(id).map(|g| g.name.clone())
     }
 
     fn default_security_group(&self, account: &str, region: &str, vpc_id: &str) -> Option<String> {
