@@ -12,6 +12,7 @@ pub mod identity;
 pub mod ids;
 pub mod link;
 pub mod metrics;
+pub mod network;
 pub mod tasks;
 pub mod time;
 
