@@ -70,12 +70,22 @@ _LIVE: set[subprocess.Popen] = set()
 STARTUP_TIMES: list[float] = []
 
 
+# Ports of every server the tests started: a server killed rather than
+# stopped leaves its instance namespaces (`stratus<port>-*`) behind.
+_PORTS: set[int] = set()
+
+
 @atexit.register
 def _kill_leftovers() -> None:
     for proc in list(_LIVE):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+    netns = Path("/var/run/netns")
+    if netns.is_dir():
+        for ns in netns.iterdir():
+            if any(ns.name.startswith(f"stratus{p}-") for p in _PORTS):
+                subprocess.run(["ip", "netns", "del", ns.name], capture_output=True)
 
 
 class ServerError(AssertionError):
@@ -107,6 +117,7 @@ class Server:
         self.args = [str(a) for a in args]
         self.env = dict(env or {})
         self.port = port or free_port()
+        _PORTS.add(self.port)
         self.data_dir = Path(data_dir) if data_dir else self.workdir / "data"
         self.flags = flags
         self.data_dir_flag = data_dir_flag

@@ -63,10 +63,20 @@ mod tests {
         let n = HostNetwork;
         assert!(n.reachable(None, "127.0.0.1".parse().unwrap()));
         assert!(!n.reachable(Some("vpc-1"), "10.0.1.5".parse().unwrap()));
-        n.dial(None, "127.0.0.1".parse().unwrap(), port, Duration::from_secs(1))
-            .unwrap();
+        n.dial(
+            None,
+            "127.0.0.1".parse().unwrap(),
+            port,
+            Duration::from_secs(1),
+        )
+        .unwrap();
         let e = n
-            .dial(None, "10.0.1.5".parse().unwrap(), port, Duration::from_secs(1))
+            .dial(
+                None,
+                "10.0.1.5".parse().unwrap(),
+                port,
+                Duration::from_secs(1),
+            )
             .unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::AddrNotAvailable);
     }

@@ -12,6 +12,7 @@ mod instance_types;
 mod keys;
 mod metrics;
 mod ops;
+pub mod runtime;
 mod state;
 
 use std::path::Path;
@@ -33,6 +34,8 @@ pub struct Ec2 {
     catalogue: Vec<images::ImageDef>,
     /// Drives lifecycles (pending -> running, pending -> available, ...).
     clock: Clock,
+    /// Runs instances for real, when the server was started with a runtime.
+    runtime: std::sync::OnceLock<std::sync::Arc<runtime::Runtime>>,
 }
 
 impl Ec2 {
@@ -48,6 +51,7 @@ impl Ec2 {
             regions: Regions::load(store, clock.clone())?,
             catalogue,
             clock,
+            runtime: std::sync::OnceLock::new(),
         })
     }
 

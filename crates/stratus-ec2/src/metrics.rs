@@ -1,8 +1,8 @@
 //! The AWS/EC2 metrics every running instance reports each minute, per
 //! instance and per Auto Scaling group, as CloudWatch's basic metrics.
 //!
-//! Nothing runs inside an instance yet, so its CPU is a flat low value,
-//! unless the instance carries the tag `stratus:cpu-utilization` (a percent),
+//! An instance's CPU is what its processes used when the instance runtime
+//! runs it, else a flat low value; unless the instance carries the tag `stratus:cpu-utilization` (a percent),
 //! which stands in for a workload: tests and learners drive alarms and
 //! scaling with it.
 
@@ -18,18 +18,22 @@ use crate::compute::InstanceRec;
 pub const CPU_TAG: &str = "stratus:cpu-utilization";
 const IDLE_CPU: f64 = 0.5;
 
-fn cpu(i: &InstanceRec) -> f64 {
+/// The tag's load when set, else what the instance's processes used when
+/// the runtime runs it, else the idle value.
+fn cpu(i: &InstanceRec, measured: Option<f64>) -> f64 {
     i.tags
         .get(CPU_TAG)
         .and_then(|v| v.trim().trim_end_matches('%').parse::<f64>().ok())
         .filter(|v| v.is_finite())
-        .map_or(IDLE_CPU, |v| v.clamp(0.0, 100.0))
+        .map(|v| v.clamp(0.0, 100.0))
+        .or(measured)
+        .unwrap_or(IDLE_CPU)
 }
 
 /// One minute's samples of one running instance, under each dimension
 /// CloudWatch aggregates it by.
-fn samples(i: &InstanceRec, at_ms: i64) -> Vec<Sample> {
-    let cpu = cpu(i);
+fn samples(i: &InstanceRec, measured: Option<f64>, at_ms: i64) -> Vec<Sample> {
+    let cpu = cpu(i, measured);
     // Idle traffic scales loosely with load so the network metrics move too.
     let bytes = 1_000.0 + cpu * 1_000.0;
     let metrics = [
@@ -82,10 +86,15 @@ impl Task for Publisher {
             let r = self.ec2.regions.get(&account, &region);
             let batch: Vec<Sample> = {
                 let s = r.lock();
+                let runtime = self.ec2.runtime.get();
                 s.instances
                     .values()
                     .filter(|i| i.state == "running")
-                    .flat_map(|i| due.iter().flat_map(move |&at| samples(i, at)))
+                    .flat_map(|i| {
+                        let measured =
+                            runtime.and_then(|r| r.cpu_percent(&account, &region, &i.id));
+                        due.iter().flat_map(move |&at| samples(i, measured, at))
+                    })
                     .collect()
             };
             if !batch.is_empty() {
@@ -124,7 +133,7 @@ mod tests {
 
     #[test]
     fn an_idle_instance_reports_low_cpu_per_instance_only() {
-        let s = samples(&instance(&[]), 60_000);
+        let s = samples(&instance(&[]), None, 60_000);
         let cpu: Vec<_> = s
             .iter()
             .filter(|x| x.metric_name == "CPUUtilization")
@@ -141,7 +150,7 @@ mod tests {
     #[test]
     fn the_cpu_tag_sets_the_load_and_groups_get_their_own_dimension() {
         let i = instance(&[(CPU_TAG, "85"), ("aws:autoscaling:groupName", "web")]);
-        let s = samples(&i, 0);
+        let s = samples(&i, None, 0);
         let cpu: Vec<_> = s
             .iter()
             .filter(|x| x.metric_name == "CPUUtilization")
@@ -156,8 +165,11 @@ mod tests {
 
     #[test]
     fn odd_tag_values_fall_back_or_clamp() {
-        assert_eq!(cpu(&instance(&[(CPU_TAG, "lots")])), IDLE_CPU);
-        assert_eq!(cpu(&instance(&[(CPU_TAG, "250")])), 100.0);
-        assert_eq!(cpu(&instance(&[(CPU_TAG, "42.5%")])), 42.5);
+        assert_eq!(cpu(&instance(&[(CPU_TAG, "lots")]), None), IDLE_CPU);
+        assert_eq!(cpu(&instance(&[(CPU_TAG, "250")]), None), 100.0);
+        assert_eq!(cpu(&instance(&[(CPU_TAG, "42.5%")]), Some(3.0)), 42.5);
+        // Without the tag, what the processes used; without a runtime, idle.
+        assert_eq!(cpu(&instance(&[]), Some(63.0)), 63.0);
+        assert_eq!(cpu(&instance(&[(CPU_TAG, "lots")]), Some(7.0)), 7.0);
     }
 }

@@ -4,12 +4,13 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use stratus_core::link::Link;
+use stratus_core::network::{HostNetwork, Network};
 use stratus_core::tasks::Tasks;
 use stratus_core::{Authorizer, AwsError, Clock, Identities};
 use stratus_protocol::{HttpHandler, Service};
 use stratus_store::Store;
 
-use crate::config::Config;
+use crate::config::{Config, InstanceRuntime};
 
 /// How often background tasks run on their own (they also run whenever the
 /// test clock moves).
@@ -27,6 +28,8 @@ pub struct App {
     services: HashMap<&'static str, Arc<dyn Service>>,
     /// Services and data planes that take whole HTTP requests, asked in order.
     http_handlers: Vec<Arc<dyn HttpHandler>>,
+    /// What stops the processes Stratus started, when the server stops.
+    stoppers: Vec<Box<dyn Fn() + Send + Sync>>,
 }
 
 impl App {
@@ -46,6 +49,7 @@ impl App {
             authorizer: None,
             services: HashMap::new(),
             http_handlers: Vec::new(),
+            stoppers: Vec::new(),
         };
         let iam = Arc::new(
             stratus_iam::Iam::new(store.clone(), identities.clone(), app.config.enforce_iam)
@@ -66,6 +70,7 @@ impl App {
             .map_err(|e| e.message)?,
         );
         app.register(ec2.clone());
+        let _network = app.start_instance_runtime(&ec2);
         // Load balancers see instances, subnets and groups only through Instances.
         let elbv2 = Arc::new(
             stratus_elbv2::Elbv2::new(store.clone(), app.clock.clone())
@@ -151,6 +156,48 @@ impl App {
         daily.spawn(s3.storage_metrics_task(cloudwatch.clone()));
         app.register_http(s3);
         Ok(app)
+    }
+
+    /// Runs instances for real when the configuration and the machine allow
+    /// it; returns the network load balancers reach instances through.
+    fn start_instance_runtime(&mut self, ec2: &Arc<stratus_ec2::Ec2>) -> Arc<dyn Network> {
+        use stratus_ec2::runtime::{Mode, RuntimeConfig};
+        let mode = match self.config.instance_runtime {
+            InstanceRuntime::None => Mode::None,
+            InstanceRuntime::Process => Mode::Process,
+            InstanceRuntime::Auto => Mode::detect(),
+        };
+        if mode == Mode::None {
+            return Arc::new(HostNetwork);
+        }
+        let dir = match &self.config.data_dir {
+            Some(d) => d.join("instances"),
+            None => std::env::temp_dir().join(format!("stratus-{}", std::process::id())),
+        };
+        let ephemeral = self.config.data_dir.is_none();
+        let runtime = ec2.runtime(RuntimeConfig {
+            dir: dir.clone(),
+            api_port: self.config.port,
+        });
+        // Boots follow launches closely: a shorter period than other tasks.
+        Tasks::new(self.clock.clone(), std::time::Duration::from_millis(100))
+            .spawn(runtime.clone());
+        let stop = runtime.clone();
+        self.stoppers.push(Box::new(move || {
+            stop.shutdown();
+            if ephemeral {
+                let _ = std::fs::remove_dir_all(&dir);
+            }
+        }));
+        tracing::info!("instances run as processes in their own namespaces");
+        runtime
+    }
+
+    /// Stops what Stratus started (instance processes, namespaces).
+    pub fn shutdown(&self) {
+        for stop in &self.stoppers {
+            stop();
+        }
     }
 
     fn register(&mut self, s: Arc<dyn Service>) {

@@ -11,6 +11,17 @@ pub enum LogFormat {
     Json,
 }
 
+/// How EC2 instances run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum InstanceRuntime {
+    /// `process` where the machine allows it (root on Linux), else `none`.
+    Auto,
+    /// Instances are state only.
+    None,
+    /// Each running instance is a sandboxed process tree in its own network.
+    Process,
+}
+
 #[derive(Args, Debug)]
 pub struct ServeArgs {
     /// Address to listen on. Anything but loopback exposes every service to the network.
@@ -44,6 +55,14 @@ pub struct ServeArgs {
     /// A JSON file of images (AMIs) to add to EC2's public catalogue in every region.
     #[arg(long, env = "STRATUS_EC2_IMAGES")]
     ec2_images: Option<PathBuf>,
+    /// How EC2 instances run: their user data, processes and network.
+    #[arg(
+        long,
+        env = "STRATUS_INSTANCE_RUNTIME",
+        value_enum,
+        default_value = "auto"
+    )]
+    instance_runtime: InstanceRuntime,
 }
 
 #[derive(Debug, Clone)]
@@ -60,6 +79,7 @@ pub struct Config {
     pub enforce_iam: bool,
     /// Extra public EC2 images (`--ec2-images`).
     pub ec2_images: Option<PathBuf>,
+    pub instance_runtime: InstanceRuntime,
 }
 
 fn default_data_dir() -> PathBuf {
@@ -85,6 +105,7 @@ impl ServeArgs {
             test_mode: self.test_mode,
             enforce_iam: self.enforce_iam,
             ec2_images: self.ec2_images,
+            instance_runtime: self.instance_runtime,
         }
     }
 }

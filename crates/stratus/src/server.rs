@@ -70,6 +70,11 @@ async fn serve(cfg: Config) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // Port 0 asks for any free port: instances need the real one.
+    let mut cfg = cfg;
+    if let Ok(bound) = listener.local_addr() {
+        cfg.port = bound.port();
+    }
     let app = match App::new(cfg.clone()) {
         Ok(a) => Arc::new(a),
         Err(e) => {
@@ -121,6 +126,8 @@ async fn serve(cfg: Config) -> ExitCode {
     tracing::info!("shutting down");
     drop(listener);
     let _ = tokio::time::timeout(DRAIN, graceful.shutdown()).await;
+    let app2 = app.clone();
+    let _ = tokio::task::spawn_blocking(move || app2.shutdown()).await;
     ExitCode::SUCCESS
 }
 

@@ -316,7 +316,19 @@ pub fn console_output(
     let s = region.lock();
     let x = instance_or_err(&s, &i.instance_id)?;
     dry_run(i.dry_run)?;
-    let log = console_log(x, &ctx.region, &s);
+    let mut log = console_log(x, &ctx.region, &s);
+    if let Some(real) = ec2.runtime.get().and_then(|r| r.console(&x.id)) {
+        log.push_str(&real);
+    }
+    // AWS keeps the most recent 64 KB.
+    const MAX: usize = 64 * 1024;
+    if log.len() > MAX {
+        let mut cut = log.len() - MAX;
+        while !log.is_char_boundary(cut) {
+            cut += 1;
+        }
+        log.drain(..cut);
+    }
     Ok(GetConsoleOutputResult {
         instance_id: Some(x.id.clone()),
         timestamp: Some(Timestamp(now)),

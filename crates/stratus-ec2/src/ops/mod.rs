@@ -11,7 +11,7 @@ mod flowlogs;
 mod gateways;
 pub mod images;
 mod instance_attrs;
-mod instances;
+pub(crate) mod instances;
 pub mod keypairs;
 mod launch;
 mod nat;

@@ -1,0 +1,403 @@
+//! Instances that run: each running instance is a sandboxed process tree
+//! in its own network namespace on its VPC's bridge, with its user data
+//! run at boot, the metadata service at 169.254.169.254 and its console
+//! captured. A reconciler on the clock keeps the processes in step with
+//! EC2's states (running instances run; stopped and terminated ones do
+//! not; a reboot boots again), so a restart of Stratus brings running
+//! instances back. The runtime is also the [`Network`] through which load
+//! balancers reach instances inside their VPCs.
+
+mod cgroup;
+mod dns;
+mod imds;
+mod netns;
+mod userdata;
+mod workload;
+
+use std::collections::HashMap;
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use parking_lot::Mutex;
+use stratus_core::network::Network;
+use stratus_core::tasks::Task;
+
+use crate::Ec2;
+use crate::cidr::Cidr;
+use crate::compute::InstanceRec;
+use crate::state::RegionState;
+
+pub use userdata::hostname;
+
+/// The tag that keeps one instance out of the runtime (`none`).
+pub const RUNTIME_TAG: &str = "stratus:runtime";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Instances are state only.
+    None,
+    /// Instances run as sandboxed processes (needs root on Linux).
+    Process,
+}
+
+impl Mode {
+    /// `process` where this machine allows it, else `none`.
+    pub fn detect() -> Mode {
+        if netns::available() {
+            Mode::Process
+        } else {
+            Mode::None
+        }
+    }
+}
+
+pub struct RuntimeConfig {
+    /// Where instances keep their console logs and user data.
+    pub dir: PathBuf,
+    /// Stratus's own port, relayed into instances at 169.254.169.254:4566.
+    pub api_port: u16,
+}
+
+type Key = (String, String, String);
+
+/// What the reconciler needs of one running instance.
+#[derive(Debug, Clone)]
+struct Spec {
+    boots: u32,
+    vpc: String,
+    address_cidr: String,
+    gateway: String,
+    gateway_cidr: String,
+    meta: imds::Meta,
+    user_data: Option<String>,
+}
+
+struct Running {
+    spec: Spec,
+    workload: workload::Workload,
+    cgroup: Option<cgroup::Group>,
+    /// CPU time and wall time at the last CPUUtilization reading.
+    cpu_mark: (u64, std::time::Instant),
+}
+
+/// A VPC with running instances: its metadata listeners and directory.
+struct Vpc {
+    _endpoints: imds::Endpoints,
+    directory: imds::Directory,
+}
+
+pub struct Runtime {
+    ec2: Arc<Ec2>,
+    cfg: RuntimeConfig,
+    running: Mutex<HashMap<Key, Running>>,
+    vpcs: Mutex<HashMap<String, Vpc>>,
+    /// Held while the reconciler works, so shutdown waits for it.
+    ticking: Mutex<()>,
+    /// Set at shutdown: nothing boots after it.
+    stopped: AtomicBool,
+    /// Boots that failed to start, so a failure is logged once, not every tick.
+    failed: Mutex<HashMap<Key, u32>>,
+}
+
+fn spec_of(s: &RegionState, account: &str, region: &str, i: &InstanceRec) -> Option<Spec> {
+    let eni = s.instance_eni(&i.id, 0)?;
+    let subnet = s.subnets.get(&eni.subnet)?;
+    let block = Cidr::parse(&subnet.cidr)?;
+    let gateway = Ipv4Addr::from(block.base + 1).to_string();
+    let hostname = crate::ops::instances::private_dns(&eni.private_ip, region);
+    Some(Spec {
+        boots: i.boots,
+        vpc: eni.vpc.clone(),
+        address_cidr: format!("{}/{}", eni.private_ip, block.prefix),
+        gateway_cidr: format!("{gateway}/{}", block.prefix),
+        gateway,
+        user_data: i.user_data.clone(),
+        meta: imds::Meta {
+            instance_id: i.id.clone(),
+            image_id: i.image.clone(),
+            instance_type: i.instance_type.clone(),
+            launch_index: i.launch_index,
+            az: i.az.clone(),
+            region: region.to_string(),
+            account: account.to_string(),
+            private_ip: eni.private_ip.clone(),
+            public_ip: eni.public_ip.as_ref().map(|p| p.ip.clone()),
+            hostname,
+            mac: eni.mac.clone(),
+            security_groups: eni
+                .groups
+                .iter()
+                .filter_map(|g| s.sgs.get(g).map(|x| x.name.clone()))
+                .collect(),
+            user_data: None,
+            tokens_required: i.metadata.http_tokens == "required",
+            launch_ms: i.launch_ms,
+        },
+    })
+}
+
+impl Runtime {
+    fn desired(&self) -> HashMap<Key, Spec> {
+        let mut out = HashMap::new();
+        for (account, region) in self.ec2.regions.keys() {
+            let r = self.ec2.regions.get(&account, &region);
+            let s = r.lock();
+            // An instance boots while it is pending, as on AWS.
+            for i in s
+                .instances
+                .values()
+                .filter(|i| i.state == "running" || i.state == "pending")
+            {
+                if i.tags.get(RUNTIME_TAG).map(String::as_str) == Some("none") {
+                    continue;
+                }
+                if let Some(mut spec) = spec_of(&s, &account, &region, i) {
+                    // The boot in progress counts once the instance runs.
+                    if i.state == "pending" {
+                        spec.boots += 1;
+                    }
+                    out.insert((account.clone(), region.clone(), i.id.clone()), spec);
+                }
+            }
+        }
+        out
+    }
+
+    fn instance_dir(&self, id: &str) -> PathBuf {
+        self.cfg.dir.join(id)
+    }
+
+    fn start(&self, rt: &tokio::runtime::Handle, id: &str, spec: &Spec) -> io::Result<Running> {
+        netns::ensure_vpc(&spec.vpc)?;
+        netns::ensure_gateway(&spec.vpc, &spec.gateway_cidr)?;
+        netns::plug_instance(&spec.vpc, id, &spec.address_cidr, &spec.gateway)?;
+        let data = userdata::parse(spec.user_data.as_deref());
+        let mut meta = spec.meta.clone();
+        meta.user_data = match &data {
+            userdata::UserData::Script(b) => Some(b.clone()),
+            _ => spec.user_data.as_deref().map(|u| base64_or_raw(u)),
+        };
+        self.vpc_directory(rt, &spec.vpc)?
+            .lock()
+            .insert(meta.private_ip.clone(), meta.clone());
+        netns::wait_for_network(id, Duration::from_secs(5))?;
+        let env = vec![
+            (
+                "AWS_ENDPOINT_URL".to_string(),
+                format!("http://{}:4566", netns::METADATA_IP),
+            ),
+            ("AWS_DEFAULT_REGION".to_string(), meta.region.clone()),
+        ];
+        let host = userdata::hostname(&meta.private_ip);
+        let (vcpus, memory) = crate::instance_type(&meta.instance_type)
+            .map_or((1, 1024), |t| (t.vcpus, t.memory_mib));
+        let cgroup = cgroup::Group::create(netns::scope(), id, vcpus, memory);
+        let procs = cgroup.as_ref().map(|g| g.procs_files()).unwrap_or_default();
+        let workload = workload::boot(
+            &self.instance_dir(id),
+            id,
+            &host,
+            &data,
+            &env,
+            spec.boots,
+            &procs,
+        )?;
+        let used = cgroup.as_ref().and_then(|g| g.usage_ns()).unwrap_or(0);
+        Ok(Running {
+            spec: spec.clone(),
+            workload,
+            cgroup,
+            cpu_mark: (used, std::time::Instant::now()),
+        })
+    }
+
+    /// The directory of a VPC's metadata service, started on first use.
+    fn vpc_directory(&self, rt: &tokio::runtime::Handle, vpc: &str) -> io::Result<imds::Directory> {
+        let mut vpcs = self.vpcs.lock();
+        if let Some(v) = vpcs.get(vpc) {
+            return Ok(v.directory.clone());
+        }
+        let directory = imds::Directory::default();
+        let mut endpoints = imds::serve(rt, vpc, directory.clone(), self.cfg.api_port)?;
+        endpoints.also(dns::serve(rt, vpc, directory.clone())?);
+        vpcs.insert(
+            vpc.to_string(),
+            Vpc {
+                _endpoints: endpoints,
+                directory: directory.clone(),
+            },
+        );
+        Ok(directory)
+    }
+
+    fn stop(&self, id: &str, mut r: Running) {
+        r.workload.kill();
+        if let Some(g) = &r.cgroup {
+            g.remove();
+        }
+        if let Some(v) = self.vpcs.lock().get(&r.spec.vpc) {
+            v.directory.lock().remove(&r.spec.meta.private_ip);
+        }
+        netns::unplug_instance(&r.spec.vpc, id);
+    }
+
+    /// Stops every instance and removes every namespace the runtime made.
+    pub fn shutdown(&self) {
+        self.stopped.store(true, Ordering::SeqCst);
+        // A tick in progress finishes its boots before they are stopped.
+        let _tick = self.ticking.lock();
+        let all: Vec<(Key, Running)> = self.running.lock().drain().collect();
+        for ((_, _, id), r) in all {
+            self.stop(&id, r);
+        }
+        self.vpcs.lock().clear();
+        netns::remove_all();
+        cgroup::remove_scope(netns::scope());
+    }
+
+    /// The console log an instance's processes wrote, if it ever ran here.
+    pub fn console(&self, id: &str) -> Option<String> {
+        std::fs::read(workload::console_path(&self.instance_dir(id)))
+            .ok()
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+    }
+
+    /// The share of its vCPUs an instance's processes used since the last
+    /// reading (its CPUUtilization), or None when it does not run here.
+    pub fn cpu_percent(&self, account: &str, region: &str, id: &str) -> Option<f64> {
+        let key = (account.to_string(), region.to_string(), id.to_string());
+        let mut running = self.running.lock();
+        let r = running.get_mut(&key)?;
+        let now_used = r.cgroup.as_ref()?.usage_ns()?;
+        let now = std::time::Instant::now();
+        let (used, at) = r.cpu_mark;
+        r.cpu_mark = (now_used, now);
+        let vcpus = crate::instance_type(&r.spec.meta.instance_type).map_or(1, |t| t.vcpus);
+        Some(cgroup::percent(
+            now_used.saturating_sub(used),
+            now.duration_since(at).as_nanos() as u64,
+            vcpus,
+        ))
+    }
+
+    /// The VPC whose namespace an address of `vpc_id` is reached through,
+    /// when an instance runs there at that address.
+    fn runs_at(&self, vpc_id: Option<&str>, addr: IpAddr) -> Option<String> {
+        let ip = addr.to_string();
+        self.running
+            .lock()
+            .values()
+            .find(|r| r.spec.meta.private_ip == ip && vpc_id.is_none_or(|v| v == r.spec.vpc))
+            .map(|r| r.spec.vpc.clone())
+    }
+}
+
+fn base64_or_raw(u: &str) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .decode(u.trim())
+        .unwrap_or_else(|_| u.as_bytes().to_vec())
+}
+
+impl Task for Runtime {
+    fn name(&self) -> &str {
+        "ec2-instance-runtime"
+    }
+
+    fn tick(&self, _now_ms: i64) {
+        let _tick = self.ticking.lock();
+        if self.stopped.load(Ordering::SeqCst) {
+            return;
+        }
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let desired = self.desired();
+        // Gone, stopped, rebooted or died: stop what no longer matches.
+        let stale: Vec<Key> = {
+            let mut running = self.running.lock();
+            running
+                .iter_mut()
+                .filter(|(k, r)| desired.get(*k).is_none_or(|d| d.boots != r.spec.boots))
+                .map(|(k, _)| k.clone())
+                .collect()
+        };
+        for k in stale {
+            if let Some(r) = self.running.lock().remove(&k) {
+                self.stop(&k.2, r);
+            }
+        }
+        for (k, spec) in desired {
+            if self.running.lock().contains_key(&k) {
+                continue;
+            }
+            if self.failed.lock().get(&k) == Some(&spec.boots) {
+                continue;
+            }
+            match self.start(&rt, &k.2, &spec) {
+                Ok(r) => {
+                    tracing::info!(instance = %k.2, ip = %spec.meta.private_ip, "instance booted");
+                    self.running.lock().insert(k, r);
+                }
+                Err(e) => {
+                    tracing::warn!(instance = %k.2, error = %e, "instance could not boot");
+                    netns::unplug_instance(&spec.vpc, &k.2);
+                    self.failed.lock().insert(k, spec.boots);
+                }
+            }
+        }
+    }
+}
+
+impl Network for Runtime {
+    fn reachable(&self, vpc_id: Option<&str>, addr: IpAddr) -> bool {
+        addr.is_loopback() || self.runs_at(vpc_id, addr).is_some()
+    }
+
+    fn dial(
+        &self,
+        vpc_id: Option<&str>,
+        addr: IpAddr,
+        port: u16,
+        timeout: Duration,
+    ) -> io::Result<TcpStream> {
+        if addr.is_loopback() {
+            return TcpStream::connect_timeout(&SocketAddr::new(addr, port), timeout);
+        }
+        let vpc = self.runs_at(vpc_id, addr).ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::AddrNotAvailable,
+                format!("no running instance at {addr}"),
+            )
+        })?;
+        netns::in_namespace(&netns::vpc_ns(&vpc), move || {
+            TcpStream::connect_timeout(&SocketAddr::new(addr, port), timeout)
+        })
+    }
+}
+
+impl Ec2 {
+    /// Runs this EC2's instances for real; the caller spawns the returned
+    /// runtime as a task and stops it with [`Runtime::shutdown`].
+    pub fn runtime(self: &Arc<Self>, cfg: RuntimeConfig) -> Arc<Runtime> {
+        netns::set_scope(cfg.api_port);
+        // Namespaces and groups left by a process that did not stop cleanly.
+        netns::remove_all();
+        cgroup::remove_scope(netns::scope());
+        let rt = Arc::new(Runtime {
+            ec2: self.clone(),
+            cfg,
+            running: Mutex::new(HashMap::new()),
+            vpcs: Mutex::new(HashMap::new()),
+            stopped: AtomicBool::new(false),
+            ticking: Mutex::new(()),
+            failed: Mutex::new(HashMap::new()),
+        });
+        let _ = self.runtime.set(rt.clone());
+        rt
+    }
+}

@@ -1,0 +1,166 @@
+//! An instance's processes: an init in its own PID, mount and UTS
+//! namespaces inside the instance's network namespace, which runs the user
+//! data script once per boot and then keeps the instance up. Killing the
+//! init's parent ends the whole PID namespace, daemons included.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{OnceLock, mpsc};
+
+use parking_lot::Mutex;
+
+use super::netns::{DNS_IP, instance_ns};
+use super::userdata::UserData;
+
+pub struct Workload {
+    child: Child,
+}
+
+impl Workload {
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Workload {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// The console log of an instance (what GetConsoleOutput shows).
+pub fn console_path(dir: &Path) -> PathBuf {
+    dir.join("console.log")
+}
+
+fn console(dir: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(console_path(dir))
+}
+
+/// Boots an instance: writes its user data script under `dir` and starts
+/// its init in the instance's namespaces.
+pub fn boot(
+    dir: &Path,
+    id: &str,
+    hostname: &str,
+    user_data: &UserData,
+    env: &[(String, String)],
+    boots: u32,
+    cgroup_procs: &[PathBuf],
+) -> io::Result<Workload> {
+    fs::create_dir_all(dir)?;
+    let mut log = console(dir)?;
+    writeln!(log, "[stratus] {id} boot {boots}: {hostname}")?;
+    let script = dir.join("user-data");
+    let run = match user_data {
+        UserData::Script(bytes) => {
+            fs::write(&script, bytes)?;
+            fs::set_permissions(&script, fs::Permissions::from_mode(0o700))?;
+            format!(
+                "echo '[stratus] running user data'; {} ; echo \"[stratus] user data finished with status $?\"",
+                shell_quote(&script.to_string_lossy())
+            )
+        }
+        UserData::Unsupported(why) => format!("echo {}", shell_quote(&format!("[stratus] {why}"))),
+        UserData::None => String::new(),
+    };
+    // The VPC's resolver, seen only inside the instance's mount namespace.
+    let resolv = dir.join("resolv.conf");
+    fs::write(
+        &resolv,
+        format!("nameserver {DNS_IP}\nsearch ec2.internal\noptions timeout:1 attempts:2\n"),
+    )?;
+    // The init: name the host, use the VPC's resolver, run the user data
+    // from `/`, then stay up.
+    let init = format!(
+        "hostname {h}; mount --bind {r} /etc/resolv.conf; cd /; {run}\nexec sleep infinity",
+        h = shell_quote(hostname),
+        r = shell_quote(&resolv.to_string_lossy()),
+    );
+    // The first shell joins the instance's control groups, so that every
+    // process after it is counted and limited, then becomes the sandbox.
+    let join: String = cgroup_procs
+        .iter()
+        .map(|f| format!("echo $$ > {} && ", shell_quote(&f.to_string_lossy())))
+        .collect();
+    let outer = format!(
+        "{join}exec ip netns exec {ns} unshare --pid --mount-proc --uts --kill-child -- /bin/sh -c \"$0\"",
+        ns = shell_quote(&instance_ns(id)),
+    );
+    let mut cmd = Command::new("/bin/sh");
+    cmd.args(["-c", &outer, &init])
+        .env_clear()
+        .env(
+            "PATH",
+            "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        )
+        .env("HOME", "/root")
+        .env("LANG", "C.UTF-8")
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .current_dir("/");
+    let child = spawn(cmd)?;
+    Ok(Workload { child })
+}
+
+type SpawnRequest = (Command, mpsc::Sender<io::Result<Child>>);
+
+/// Starts children from one thread that lives as long as the server, so
+/// that their parent-death signal fires when the server dies, not when
+/// some worker thread ends.
+fn spawn(cmd: Command) -> io::Result<Child> {
+    static SPAWNER: OnceLock<Mutex<mpsc::Sender<SpawnRequest>>> = OnceLock::new();
+    let tx = SPAWNER.get_or_init(|| {
+        let (tx, rx) = mpsc::channel::<SpawnRequest>();
+        std::thread::Builder::new()
+            .name("instance-spawner".into())
+            .spawn(move || {
+                for (mut cmd, reply) in rx {
+                    // SAFETY: prctl is async-signal-safe; it only sets this
+                    // child's parent-death signal before exec.
+                    unsafe {
+                        cmd.pre_exec(|| {
+                            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                                return Err(io::Error::last_os_error());
+                            }
+                            Ok(())
+                        });
+                    }
+                    let _ = reply.send(cmd.spawn());
+                }
+            })
+            .expect("spawner thread");
+        Mutex::new(tx)
+    });
+    let (reply, answer) = mpsc::channel();
+    tx.lock()
+        .send((cmd, reply))
+        .map_err(|_| io::Error::other("the instance spawner stopped"))?;
+    answer
+        .recv()
+        .map_err(|_| io::Error::other("the instance spawner stopped"))?
+}
+
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting_survives_single_quotes() {
+        assert_eq!(shell_quote("it's"), "'it'\\''s'");
+    }
+}

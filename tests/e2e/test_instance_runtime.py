@@ -1,0 +1,159 @@
+"""Instances that run: user data executed at boot inside the instance's own
+namespaces, the metadata service at 169.254.169.254 (IMDSv2 tokens), the
+VPC's resolver, console output, stop/start/reboot/terminate acting on the
+real processes, and nothing left behind when Stratus stops; a restart boots
+running instances again. Needs root (network namespaces)."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import subprocess
+import time
+
+import pytest
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="instance namespaces need root")
+
+USER_DATA = """#!/bin/sh
+TOKEN=$(curl -s -X PUT http://169.254.169.254/latest/api/token -H "X-aws-ec2-metadata-token-ttl-seconds: 60")
+md() { curl -s -H "X-aws-ec2-metadata-token: $TOKEN" "http://169.254.169.254/latest/meta-data/$1"; }
+echo "id=$(md instance-id) ip=$(md local-ipv4) az=$(md placement/availability-zone) host=$(hostname)"
+echo "v1=$(curl -s -o /dev/null -w '%{http_code}' http://169.254.169.254/latest/meta-data/instance-id)"
+echo "dns=$(getent hosts $(md local-hostname) | cut -d' ' -f1)"
+echo "pid1=$(cat /proc/1/cmdline | tr '\\0' ' ')"
+"""
+
+
+def namespaces(port):
+    out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    return {line.split()[0] for line in out.splitlines() if line.startswith(f"stratus{port}-")}
+
+
+def console(ec2, iid):
+    # boto3 decodes the base64 output itself, as the aws CLI does.
+    return ec2.get_console_output(InstanceId=iid).get("Output", "")
+
+
+def until(fn, timeout=15.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = fn()
+        if last:
+            return last
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}; last value: {last!r}")
+
+
+def ami(ec2):
+    return ec2.describe_images(Owners=["amazon"], Filters=[
+        {"Name": "name", "Values": ["al2023-ami-2023*-x86_64"]}])["Images"][0]["ImageId"]
+
+
+def running(srv, ec2, **kw):
+    i = ec2.run_instances(ImageId=ami(ec2), InstanceType="t3.micro", MinCount=1, MaxCount=1, **kw)["Instances"][0]
+    srv.advance(3)
+    return i
+
+
+def line(text, key):
+    """The value of `key=` in the console's user data output."""
+    for ln in text.splitlines():
+        for part in ln.split():
+            if part.startswith(key + "="):
+                return part[len(key) + 1:]
+    return None
+
+
+def test_user_data_runs_with_metadata_and_dns_inside_the_instance(server):
+    ec2 = server.client("ec2")
+    i = running(server, ec2, UserData=USER_DATA)
+    iid, ip = i["InstanceId"], i["PrivateIpAddress"]
+    text = until(lambda: (c := console(ec2, iid)) and "pid1=" in c and c, what="user data output")
+    assert line(text, "id") == iid
+    assert line(text, "ip") == ip
+    assert line(text, "az") == i["Placement"]["AvailabilityZone"]
+    assert line(text, "host") == "ip-" + ip.replace(".", "-")
+    assert line(text, "v1") == "401"  # the image requires IMDSv2 tokens
+    assert line(text, "dns") == ip
+    assert line(text, "pid1") == "/bin/sh"  # its own PID namespace, with the init as PID 1
+    assert f"stratus{server.port}-{iid}" in namespaces(server.port)
+
+
+def test_stop_start_reboot_and_terminate_act_on_the_processes(server):
+    ec2 = server.client("ec2")
+    i = running(server, ec2, UserData="#!/bin/sh\necho booted-$(date +%s%N)\n")
+    iid = i["InstanceId"]
+    ns = f"stratus{server.port}-{iid}"
+    until(lambda: console(ec2, iid).count("booted-") == 1, what="first boot")
+
+    ec2.stop_instances(InstanceIds=[iid])
+    server.advance(3)
+    until(lambda: ns not in namespaces(server.port), what="namespace gone when stopped")
+    ec2.start_instances(InstanceIds=[iid])
+    server.advance(3)
+    until(lambda: console(ec2, iid).count("booted-") == 2, what="user data again on start")
+
+    ec2.reboot_instances(InstanceIds=[iid])
+    until(lambda: console(ec2, iid).count("booted-") == 3, what="user data again on reboot")
+
+    ec2.terminate_instances(InstanceIds=[iid])
+    server.advance(3)
+    until(lambda: ns not in namespaces(server.port), what="namespace gone when terminated")
+
+
+def test_an_instance_tagged_none_stays_state_only(server):
+    ec2 = server.client("ec2")
+    i = running(server, ec2, UserData="#!/bin/sh\necho hi\n", TagSpecifications=[
+        {"ResourceType": "instance", "Tags": [{"Key": "stratus:runtime", "Value": "none"}]}])
+    time.sleep(0.5)
+    assert f"stratus{server.port}-{i['InstanceId']}" not in namespaces(server.port)
+    assert "hi" not in console(ec2, i["InstanceId"]).splitlines()
+
+
+def test_stratus_stopping_leaves_nothing_and_a_restart_boots_again(server_factory):
+    srv = server_factory(args=["--test-mode"])
+    ec2 = srv.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.40.0.0/16")["Vpc"]["VpcId"]
+    a = ec2.create_subnet(VpcId=vpc, CidrBlock="10.40.1.0/24", AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
+    b = ec2.create_subnet(VpcId=vpc, CidrBlock="10.40.2.0/24", AvailabilityZone="us-east-1b")["Subnet"]["SubnetId"]
+    web = "#!/bin/sh\nmkdir -p /tmp/w$$ && cd /tmp/w$$ && hostname > index.html\nnohup python3 -m http.server 8000 >/dev/null 2>&1 &\necho up\n"
+    one = running(srv, ec2, SubnetId=a, UserData=web)
+    # A client in the other subnet reaches the web server through the VPC.
+    probe = f"#!/bin/sh\nsleep 1\necho got=$(curl -s -m 5 http://{one['PrivateIpAddress']}:8000/index.html)\n"
+    two = running(srv, ec2, SubnetId=b, UserData=probe)
+    text = until(lambda: (c := console(ec2, two["InstanceId"])) and "got=" in c and c, what="probe output")
+    assert line(text, "got") == "ip-" + one["PrivateIpAddress"].replace(".", "-")
+    assert len(namespaces(srv.port)) == 3  # the VPC and two instances
+
+    assert srv.stop() == 0
+    assert namespaces(srv.port) == set()
+    srv.start()
+    ec2 = srv.client("ec2")
+    until(lambda: console(ec2, one["InstanceId"]).count("up") >= 2, what="booted again after the restart")
+    assert len(namespaces(srv.port)) == 3
+    assert srv.stop() == 0
+    assert namespaces(srv.port) == set()
+
+
+def test_cpu_the_processes_use_becomes_cpu_utilization(server):
+    ec2, cw = server.client("ec2"), server.client("cloudwatch")
+    busy = running(server, ec2, UserData="#!/bin/sh\nwhile :; do :; done &\necho spinning\n")
+    idle = running(server, ec2, UserData="#!/bin/sh\necho idle\n")
+    until(lambda: "spinning" in console(ec2, busy["InstanceId"]), what="the load started")
+    time.sleep(2)
+    start = server.now()
+    server.advance(120)
+
+    def cpu(iid):
+        points = cw.get_metric_statistics(
+            Namespace="AWS/EC2", MetricName="CPUUtilization", Dimensions=[{"Name": "InstanceId", "Value": iid}],
+            StartTime=start - datetime.timedelta(minutes=5), EndTime=server.now(),
+            Period=60, Statistics=["Maximum"])["Datapoints"]
+        return max((p["Maximum"] for p in points), default=None)
+
+    # One busy loop on a two-vCPU t3.micro is about half of it.
+    high = until(lambda: (v := cpu(busy["InstanceId"])) is not None and v > 30 and v, what="busy CPU")
+    assert high <= 100
+    assert until(lambda: (v := cpu(idle["InstanceId"])) is not None and [v])[0] < 10
