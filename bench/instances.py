@@ -94,6 +94,7 @@ def main() -> int:
             all_mib = tree_mib(srv.pid)
         finally:
             stop_all()
+        left_behind = namespaces(port, "i") + namespaces(port, "vpc")
     lines = [
         "# Instances that run",
         "",
@@ -106,6 +107,9 @@ def main() -> int:
         f"| same, fastest / slowest | {min(times):.0f} ms / {max(times):.0f} ms |",
         f"| {args.idle} idle instances running: time until all booted | {boot_s:.1f} s ({args.idle / boot_s:.0f} instances/s) |",
         f"| memory of Stratus and every instance process, before / with {args.idle} | {base_mib:.0f} MiB / {all_mib:.0f} MiB ({(all_mib - base_mib) / args.idle * 1024:.0f} KiB per instance) |",
+        f"| SIGTERM with {args.idle} instances running: exit after | "
+        + (f"{srv.sigterm_exit_ms:.0f} ms" if srv.sigterm_exit_ms is not None else "no exit (killed)")
+        + f", {left_behind} namespaces left behind |",
         "",
         "The first answer includes the 100 ms reconciler period, the namespaces' setup, the",
         "metadata service check and Python's start (`python3 -m http.server`).",

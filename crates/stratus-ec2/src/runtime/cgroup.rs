@@ -100,19 +100,28 @@ impl Group {
 /// instance group a crash left in it).
 pub fn remove_scope(scope: &str) {
     let root = Path::new(ROOT);
-    for base in [
+    let bases = [
         root.to_path_buf(),
         root.join("cpu"),
         root.join("cpuacct"),
         root.join("memory"),
-    ] {
-        let dir = base.join(scope);
-        if let Ok(children) = fs::read_dir(&dir) {
-            for c in children.flatten().filter(|c| c.path().is_dir()) {
-                let _ = fs::remove_dir(c.path());
+    ];
+    // Killed processes leave their groups a moment after they die.
+    for _ in 0..25 {
+        let mut left = false;
+        for base in &bases {
+            let dir = base.join(scope);
+            if let Ok(children) = fs::read_dir(&dir) {
+                for c in children.flatten().filter(|c| c.path().is_dir()) {
+                    left |= fs::remove_dir(c.path()).is_err();
+                }
             }
+            left |= dir.exists() && fs::remove_dir(&dir).is_err();
         }
-        let _ = fs::remove_dir(&dir);
+        if !left {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
 

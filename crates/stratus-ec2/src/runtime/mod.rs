@@ -250,9 +250,13 @@ impl Runtime {
         self.stopped.store(true, Ordering::SeqCst);
         // A tick in progress finishes its boots before they are stopped.
         let _tick = self.ticking.lock();
-        let all: Vec<(Key, Running)> = self.running.lock().drain().collect();
-        for ((_, _, id), r) in all {
-            self.stop(&id, r);
+        let mut all: Vec<(Key, Running)> = self.running.lock().drain().collect();
+        // Every kill first, then the waits: the namespaces go together below.
+        for (_, r) in all.iter_mut() {
+            r.workload.signal();
+        }
+        for (_, mut r) in all {
+            r.workload.kill();
         }
         self.vpcs.lock().clear();
         netns::remove_all();

@@ -22,8 +22,13 @@ pub struct Workload {
 
 impl Workload {
     pub fn kill(&mut self) {
-        let _ = self.child.kill();
+        self.signal();
         let _ = self.child.wait();
+    }
+
+    /// Sends the kill without waiting, so many can end at once.
+    pub fn signal(&mut self) {
+        let _ = self.child.kill();
     }
 }
 
