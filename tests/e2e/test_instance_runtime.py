@@ -157,3 +157,26 @@ def test_cpu_the_processes_use_becomes_cpu_utilization(server):
     high = until(lambda: (v := cpu(busy["InstanceId"])) is not None and v > 30 and v, what="busy CPU")
     assert high <= 100
     assert until(lambda: (v := cpu(idle["InstanceId"])) is not None and [v])[0] < 10
+
+
+def test_the_instance_profile_role_credentials_work_from_the_metadata_service(server):
+    ec2, iam = server.client("ec2"), server.client("iam")
+    trust = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}'
+    iam.create_role(RoleName="web-role", AssumeRolePolicyDocument=trust)
+    iam.create_instance_profile(InstanceProfileName="web-profile")
+    iam.add_role_to_instance_profile(InstanceProfileName="web-profile", RoleName="web-role")
+    script = """#!/bin/sh
+TOKEN=$(curl -s -X PUT http://169.254.169.254/latest/api/token -H "X-aws-ec2-metadata-token-ttl-seconds: 60")
+md() { curl -s -H "X-aws-ec2-metadata-token: $TOKEN" "http://169.254.169.254/latest/meta-data/$1"; }
+ROLE=$(md iam/security-credentials/)
+echo "role=$ROLE"
+md iam/security-credentials/$ROLE | tr -d ' ",' | sed -n 's/^\\(AccessKeyId\\|SecretAccessKey\\|Token\\):/\\1=/p' | tr '\\n' ' '
+echo
+"""
+    i = running(server, ec2, UserData=script, IamInstanceProfile={"Name": "web-profile"})
+    text = until(lambda: (c := console(ec2, i["InstanceId"])) and "Token=" in c and c, what="credentials")
+    assert line(text, "role") == "web-role"
+    session = server.client("sts", access_key=line(text, "AccessKeyId"), secret_key=line(text, "SecretAccessKey"),
+                            session_token=line(text, "Token"))
+    arn = session.get_caller_identity()["Arn"]
+    assert arn.endswith(f":assumed-role/web-role/{i['InstanceId']}"), arn

@@ -223,6 +223,31 @@ pub trait RoleDirectory: Send + Sync {
     fn session_started(&self, grant: SessionGrant) -> Result<(), AwsError>;
 }
 
+/// Temporary credentials of an instance profile's role, as EC2 hands them
+/// to an instance through its metadata service.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoleSession {
+    pub role_name: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: String,
+    pub expires_ms: i64,
+}
+
+/// What the metadata service asks of IAM and STS for an instance profile.
+pub trait InstanceRoles: Send + Sync {
+    /// The role of the instance profile (`profile` is its ARN or name) and a
+    /// fresh session of it named after the instance; None when the profile
+    /// or its role does not exist.
+    fn session(
+        &self,
+        account: &str,
+        region: &str,
+        profile: &str,
+        instance_id: &str,
+    ) -> Option<RoleSession>;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

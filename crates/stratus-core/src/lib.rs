@@ -17,8 +17,8 @@ pub mod tasks;
 pub mod time;
 
 pub use authz::{
-    AccessRequest, AssumeRequest, Authorizer, Denial, RoleDirectory, SessionGrant, WebIdentity,
-    action_name,
+    AccessRequest, AssumeRequest, Authorizer, Denial, InstanceRoles, RoleDirectory, RoleSession,
+    SessionGrant, WebIdentity, action_name,
 };
 pub use clock::Clock;
 pub use context::RequestContext;

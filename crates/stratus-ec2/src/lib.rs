@@ -36,6 +36,8 @@ pub struct Ec2 {
     clock: Clock,
     /// Runs instances for real, when the server was started with a runtime.
     runtime: std::sync::OnceLock<std::sync::Arc<runtime::Runtime>>,
+    /// Role credentials of instance profiles, for the metadata service.
+    roles: Option<std::sync::Arc<dyn stratus_core::InstanceRoles>>,
 }
 
 impl Ec2 {
@@ -52,7 +54,17 @@ impl Ec2 {
             catalogue,
             clock,
             runtime: std::sync::OnceLock::new(),
+            roles: None,
         })
+    }
+
+    /// Where the metadata service gets instance profile credentials.
+    pub fn with_instance_roles(
+        mut self,
+        roles: std::sync::Arc<dyn stratus_core::InstanceRoles>,
+    ) -> Self {
+        self.roles = Some(roles);
+        self
     }
 
     /// Milliseconds since the epoch on the service clock.

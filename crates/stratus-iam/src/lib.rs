@@ -84,6 +84,19 @@ impl Iam {
     }
 }
 
+impl Iam {
+    /// The role of an instance profile named by ARN or name: its ARN and
+    /// unique id.
+    pub fn profile_role(&self, account: &str, profile: &str) -> Option<(String, String)> {
+        let name = profile.rsplit('/').next().unwrap_or(profile);
+        self.state.read(account, |a| {
+            let p = a.profile(name).ok()?;
+            let role = a.role(p.roles.first()?).ok()?;
+            Some((role.arn.clone(), role.id.clone()))
+        })
+    }
+}
+
 impl Service for Iam {
     fn name(&self) -> &'static str {
         "iam"

@@ -2,13 +2,13 @@
 //! attributed to (assumed roles, session tokens, federated users).
 
 #[rustfmt::skip]
-mod generated;
+pub mod generated;
 mod ops;
 mod state;
 
 use std::sync::Arc;
 
-use stratus_core::{AwsError, Identities, Identity, RoleDirectory};
+use stratus_core::{AwsError, Identities, Identity, RequestContext, RoleDirectory};
 use stratus_protocol::Value;
 use stratus_store::Store;
 
@@ -36,6 +36,22 @@ impl Sts {
     pub fn with_roles(mut self, roles: Arc<dyn RoleDirectory>) -> Sts {
         self.roles = Some(roles);
         self
+    }
+}
+
+impl Sts {
+    /// A session of a role for a service acting with it (EC2 for an
+    /// instance profile): no caller's trust is checked, as AWS trusts its
+    /// own service principals.
+    pub fn service_session(
+        &self,
+        ctx: &RequestContext,
+        role_arn: &str,
+        role_unique_id: Option<String>,
+        session: &str,
+        seconds: i64,
+    ) -> Result<generated::Credentials, AwsError> {
+        ops::service_session(self, ctx, role_arn, role_unique_id, session, seconds)
     }
 }
 

@@ -11,6 +11,7 @@ use stratus_protocol::{HttpHandler, Service};
 use stratus_store::Store;
 
 use crate::config::{Config, InstanceRuntime};
+use crate::instance_roles::ProfileRoles;
 
 /// How often background tasks run on their own (they also run whenever the
 /// test clock moves).
@@ -57,17 +58,25 @@ impl App {
         );
         app.register(iam.clone());
         app.authorizer = Some(iam.clone());
-        let sts = stratus_sts::Sts::new(store.clone(), identities)
-            .map_err(|e| e.to_string())?
-            .with_roles(iam);
-        app.register(Arc::new(sts));
+        let sts = Arc::new(
+            stratus_sts::Sts::new(store.clone(), identities)
+                .map_err(|e| e.to_string())?
+                .with_roles(iam.clone()),
+        );
+        app.register(sts.clone());
+        // Instances get their profile's role credentials from IAM and STS.
         let ec2 = Arc::new(
             stratus_ec2::Ec2::new(
                 store.clone(),
                 app.clock.clone(),
                 app.config.ec2_images.as_deref(),
             )
-            .map_err(|e| e.message)?,
+            .map_err(|e| e.message)?
+            .with_instance_roles(Arc::new(ProfileRoles {
+                iam,
+                sts,
+                clock: app.clock.clone(),
+            })),
         );
         app.register(ec2.clone());
         let _network = app.start_instance_runtime(&ec2);

@@ -3,6 +3,7 @@
 mod app;
 mod config;
 mod hosts;
+mod instance_roles;
 mod ops;
 mod pipeline;
 mod server;

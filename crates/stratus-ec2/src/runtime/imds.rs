@@ -17,6 +17,7 @@ use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use parking_lot::Mutex;
+use stratus_core::{InstanceRoles, RoleSession};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
@@ -40,6 +41,40 @@ pub struct Meta {
     pub user_data: Option<Vec<u8>>,
     pub tokens_required: bool,
     pub launch_ms: i64,
+    /// The instance profile's ARN and id, when it has one.
+    pub profile: Option<(String, String)>,
+}
+
+/// Role credentials by instance, renewed before they expire.
+pub struct Credentials {
+    roles: Option<Arc<dyn InstanceRoles>>,
+    cache: Mutex<HashMap<String, RoleSession>>,
+}
+
+impl Credentials {
+    pub fn new(roles: Option<Arc<dyn InstanceRoles>>) -> Self {
+        Credentials {
+            roles,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn session(&self, m: &Meta, now_ms: i64) -> Option<RoleSession> {
+        let (arn, _) = m.profile.as_ref()?;
+        if let Some(s) = self.cache.lock().get(&m.instance_id)
+            && s.expires_ms - now_ms > 15 * 60 * 1000
+        {
+            return Some(s.clone());
+        }
+        let fresh = self
+            .roles
+            .as_ref()?
+            .session(&m.account, &m.region, arn, &m.instance_id)?;
+        self.cache
+            .lock()
+            .insert(m.instance_id.clone(), fresh.clone());
+        Some(fresh)
+    }
 }
 
 const TOKEN_HEADER: &str = "x-aws-ec2-metadata-token";
@@ -75,6 +110,7 @@ fn text(status: StatusCode, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
 fn answer(
     meta: &Meta,
     tokens: &Tokens,
+    creds: &Credentials,
     req: &Request<hyper::body::Incoming>,
 ) -> Response<Full<Bytes>> {
     let path = req.uri().path();
@@ -104,10 +140,63 @@ fn answer(
         None if meta.tokens_required => return text(StatusCode::UNAUTHORIZED, "Unauthorized"),
         _ => {}
     }
-    match lookup(meta, path) {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    let found = match iam(meta, path, || creds.session(meta, now_ms), now_ms) {
+        Some(found) => found,
+        None => lookup(meta, path),
+    };
+    match found {
         Some(body) => text(StatusCode::OK, body),
         None => text(StatusCode::NOT_FOUND, "Not Found"),
     }
+}
+
+/// The `iam/` part of the metadata, for instances with a profile: Some
+/// answer (possibly not found) for its paths, None for other paths.
+fn iam(
+    m: &Meta,
+    path: &str,
+    session: impl FnOnce() -> Option<RoleSession>,
+    now_ms: i64,
+) -> Option<Option<Vec<u8>>> {
+    let rest = path
+        .trim_end_matches('/')
+        .strip_prefix("/latest/meta-data/iam")?;
+    let Some((arn, id)) = &m.profile else {
+        return Some(None);
+    };
+    let updated = stratus_core::time::iso8601(now_ms);
+    let body = match rest {
+        "" => Some("info\nsecurity-credentials/".to_string()),
+        "/info" => Some(
+            serde_json::json!({
+                "Code": "Success",
+                "LastUpdated": updated,
+                "InstanceProfileArn": arn,
+                "InstanceProfileId": id,
+            })
+            .to_string(),
+        ),
+        "/security-credentials" => session().map(|s| s.role_name),
+        r => r
+            .strip_prefix("/security-credentials/")
+            .and_then(|role| session().filter(|s| s.role_name == role))
+            .map(|s| {
+                serde_json::to_string_pretty(&serde_json::json!({
+                    "Code": "Success",
+                    "LastUpdated": updated,
+                    "Type": "AWS-HMAC",
+                    "AccessKeyId": s.access_key_id,
+                    "SecretAccessKey": s.secret_access_key,
+                    "Token": s.session_token,
+                    "Expiration": stratus_core::time::iso8601(s.expires_ms),
+                }))
+                .unwrap_or_default()
+            }),
+    };
+    Some(body.map(String::into_bytes))
 }
 
 /// The document at a metadata path, or None.
@@ -130,6 +219,9 @@ pub fn lookup(m: &Meta, path: &str) -> Option<Vec<u8>> {
             ];
             if m.public_ip.is_some() {
                 keys.push("public-ipv4");
+            }
+            if m.profile.is_some() {
+                keys.insert(3, "iam/");
             }
             keys.push("security-groups");
             s(&keys.join("\n"))
@@ -202,6 +294,7 @@ pub fn serve(
     rt: &tokio::runtime::Handle,
     vpc: &str,
     directory: Directory,
+    creds: Arc<Credentials>,
     api_port: u16,
 ) -> std::io::Result<Endpoints> {
     let _guard = rt.enter();
@@ -216,10 +309,10 @@ pub fn serve(
             let Some(meta) = directory.lock().get(&from.ip().to_string()).cloned() else {
                 continue;
             };
-            let tokens = tokens.clone();
+            let (tokens, creds) = (tokens.clone(), creds.clone());
             tokio::spawn(async move {
                 let svc = service_fn(move |req| {
-                    let r = answer(&meta, &tokens, &req);
+                    let r = answer(&meta, &tokens, &creds, &req);
                     async move { Ok::<_, Infallible>(r) }
                 });
                 let _ = hyper::server::conn::http1::Builder::new()
@@ -277,6 +370,62 @@ mod tests {
         assert!(listing.contains("instance-id") && !listing.contains("public-ipv4"));
         assert_eq!(lookup(&m, "/latest/user-data").unwrap(), b"#!/bin/sh\n");
         assert!(lookup(&m, "/latest/nope").is_none());
+    }
+
+    #[test]
+    fn role_credentials_appear_under_iam_for_profiles_only() {
+        let mut m = meta();
+        let session = || {
+            Some(RoleSession {
+                role_name: "web".into(),
+                access_key_id: "ASIA1".into(),
+                secret_access_key: "s".into(),
+                session_token: "t".into(),
+                expires_ms: 0,
+            })
+        };
+        assert_eq!(
+            iam(&m, "/latest/meta-data/iam/info", session, 0),
+            Some(None)
+        );
+        assert_eq!(iam(&m, "/latest/meta-data/instance-id", session, 0), None);
+        m.profile = Some(("arn:aws:iam::1:instance-profile/web".into(), "AIPA1".into()));
+        assert_eq!(
+            iam(
+                &m,
+                "/latest/meta-data/iam/security-credentials/",
+                session,
+                0
+            ),
+            Some(Some(b"web".to_vec()))
+        );
+        let doc = iam(
+            &m,
+            "/latest/meta-data/iam/security-credentials/web",
+            session,
+            0,
+        )
+        .unwrap()
+        .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&doc).unwrap();
+        assert_eq!(
+            (v["AccessKeyId"].as_str(), v["Token"].as_str()),
+            (Some("ASIA1"), Some("t"))
+        );
+        assert_eq!(
+            iam(
+                &m,
+                "/latest/meta-data/iam/security-credentials/other",
+                session,
+                0
+            ),
+            Some(None)
+        );
+        assert!(
+            String::from_utf8(lookup(&m, "/latest/meta-data").unwrap())
+                .unwrap()
+                .contains("iam/")
+        );
     }
 
     #[test]

@@ -95,6 +95,7 @@ pub struct Runtime {
     cfg: RuntimeConfig,
     running: Mutex<HashMap<Key, Running>>,
     vpcs: Mutex<HashMap<String, Vpc>>,
+    credentials: Arc<imds::Credentials>,
     /// Held while the reconciler works, so shutdown waits for it.
     ticking: Mutex<()>,
     /// Set at shutdown: nothing boots after it.
@@ -136,6 +137,10 @@ fn spec_of(s: &RegionState, account: &str, region: &str, i: &InstanceRec) -> Opt
             user_data: None,
             tokens_required: i.metadata.http_tokens == "required",
             launch_ms: i.launch_ms,
+            profile: i
+                .profile_arn
+                .clone()
+                .map(|a| (a, i.profile_id.clone().unwrap_or_default())),
         },
     })
 }
@@ -222,7 +227,13 @@ impl Runtime {
             return Ok(v.directory.clone());
         }
         let directory = imds::Directory::default();
-        let mut endpoints = imds::serve(rt, vpc, directory.clone(), self.cfg.api_port)?;
+        let mut endpoints = imds::serve(
+            rt,
+            vpc,
+            directory.clone(),
+            self.credentials.clone(),
+            self.cfg.api_port,
+        )?;
         endpoints.also(dns::serve(rt, vpc, directory.clone())?);
         vpcs.insert(
             vpc.to_string(),
@@ -398,6 +409,7 @@ impl Ec2 {
             running: Mutex::new(HashMap::new()),
             vpcs: Mutex::new(HashMap::new()),
             stopped: AtomicBool::new(false),
+            credentials: Arc::new(imds::Credentials::new(self.roles.clone())),
             ticking: Mutex::new(()),
             failed: Mutex::new(HashMap::new()),
         });

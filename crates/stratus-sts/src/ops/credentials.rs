@@ -181,6 +181,19 @@ fn assumed_role_identity(
     )
 }
 
+pub fn service_session(
+    sts: &Sts,
+    ctx: &RequestContext,
+    role_arn: &str,
+    role_unique_id: Option<String>,
+    session: &str,
+    seconds: i64,
+) -> Result<Credentials, AwsError> {
+    let role = parse_role_arn(role_arn)?;
+    let (id, _) = assumed_role_identity(&role, role_unique_id, session, None);
+    issue(sts, ctx, id, seconds)
+}
+
 pub fn assume_role(
     sts: &Sts,
     ctx: &RequestContext,

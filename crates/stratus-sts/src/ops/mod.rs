@@ -1,6 +1,8 @@
 //! The STS operations, one module per concern; the trait impl only routes.
 
 mod credentials;
+
+pub use credentials::service_session;
 mod identity;
 
 use stratus_core::{AwsError, RequestContext};
