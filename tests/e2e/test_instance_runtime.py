@@ -180,3 +180,54 @@ echo
                             session_token=line(text, "Token"))
     arn = session.get_caller_identity()["Arn"]
     assert arn.endswith(f":assumed-role/web-role/{i['InstanceId']}"), arn
+
+
+WEB_ID = """#!/bin/sh
+TOKEN=$(curl -s -X PUT http://169.254.169.254/latest/api/token -H "X-aws-ec2-metadata-token-ttl-seconds: 60")
+ID=$(curl -s -H "X-aws-ec2-metadata-token: $TOKEN" http://169.254.169.254/latest/meta-data/instance-id)
+mkdir -p /tmp/web-$ID && cd /tmp/web-$ID && echo "$ID" > index.html
+nohup python3 -m http.server 80 >/dev/null 2>&1 &
+"""
+
+
+def test_an_alb_balances_real_requests_across_instances_that_run_their_user_data(server):
+    import requests
+
+    ec2, elb = server.client("ec2"), server.client("elbv2")
+    vpc = ec2.create_vpc(CidrBlock="10.50.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.50.{n}.0/24", AvailabilityZone=f"us-east-1{z}")["Subnet"]["SubnetId"]
+               for n, z in ((1, "a"), (2, "b"))]
+    ids = [running(server, ec2, SubnetId=s, UserData=WEB_ID)["InstanceId"] for s in subnets]
+    lb = elb.create_load_balancer(Name="web", Subnets=subnets)["LoadBalancers"][0]
+    tg = elb.create_target_group(Name="web", Protocol="HTTP", Port=80, VpcId=vpc, HealthCheckIntervalSeconds=5,
+                                 HealthyThresholdCount=2, UnhealthyThresholdCount=2)["TargetGroups"][0]["TargetGroupArn"]
+    elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80,
+                        DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])
+    elb.register_targets(TargetGroupArn=tg, Targets=[{"Id": i} for i in ids])
+
+    def states():
+        return {d["Target"]["Id"]: d["TargetHealth"]["State"]
+                for d in elb.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"]}
+
+    def healthy():
+        server.advance(5)
+        return set(states().values()) == {"healthy"}
+
+    until(healthy, timeout=30, what="both targets healthy from real checks")
+
+    def answers(n=12):
+        return [requests.get(f"http://127.0.0.1:{server.port}/", headers={"Host": lb["DNSName"]}, timeout=10).text.strip()
+                for _ in range(n)]
+
+    assert set(answers()) == set(ids)
+
+    # A stopped instance fails its checks and the ALB routes around it.
+    ec2.stop_instances(InstanceIds=[ids[0]])
+    server.advance(3)
+
+    def routed_around():
+        server.advance(5)
+        return states()[ids[0]] != "healthy"
+
+    until(routed_around, timeout=30, what="the stopped instance out of service")
+    assert set(answers()) == {ids[1]}

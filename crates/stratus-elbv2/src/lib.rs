@@ -30,6 +30,8 @@ use stratus_core::{AwsError, Clock};
 use stratus_store::Store;
 
 use crate::health::{HealthChecker, InstanceStateChecker};
+/// Offset paging with ELB's markers, shared with Classic ELB.
+pub use crate::ops::common::page;
 use crate::state::State;
 
 /// How long a new load balancer stays `provisioning`.

@@ -178,24 +178,7 @@ pub fn tags_out(tags: &BTreeMap<String, String>) -> Vec<Tag> {
         .collect()
 }
 
-/// One page of `items` after `marker` (an offset we handed out).
-pub fn page<T>(
-    items: Vec<T>,
-    marker: Option<&str>,
-    size: Option<i32>,
-) -> Result<(Vec<T>, Option<String>), AwsError> {
-    let start = match marker {
-        None => 0,
-        Some(m) => m
-            .parse::<usize>()
-            .map_err(|_| validation(format!("Invalid Marker: {m}")))?,
-    };
-    let size = size.unwrap_or(400).max(1) as usize;
-    let total = items.len();
-    let page: Vec<T> = items.into_iter().skip(start).take(size).collect();
-    let next = (start + size < total).then(|| (start + size).to_string());
-    Ok((page, next))
-}
+pub use stratus_elbv2::page;
 
 #[cfg(test)]
 mod tests {
@@ -254,14 +237,5 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(ok.instance_protocol, "TCP");
-    }
-
-    #[test]
-    fn pages_walk_by_offset() {
-        let (p, next) = page(vec![1, 2, 3], None, Some(2)).unwrap();
-        assert_eq!((p, next.as_deref()), (vec![1, 2], Some("2")));
-        let (p, next) = page(vec![1, 2, 3], Some("2"), Some(2)).unwrap();
-        assert_eq!((p, next), (vec![3], None));
-        assert!(page(vec![1], Some("x"), None).is_err());
     }
 }

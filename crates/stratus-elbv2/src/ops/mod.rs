@@ -1,7 +1,7 @@
 //! The ELBv2 operations, one module per resource; the trait impl only routes.
 
 mod catalogue;
-mod common;
+pub(crate) mod common;
 pub mod listeners;
 pub mod load_balancers;
 mod rules;
