@@ -195,6 +195,8 @@ pub struct Probe {
     pub instance: Option<InstanceView>,
     /// The address to connect to: the instance's private IP or the ip target.
     pub address: Option<String>,
+    /// The VPC the address is in (the group's, or the instance's).
+    pub vpc_id: Option<String>,
     /// The resolved health check port.
     pub port: Option<i32>,
     pub protocol: String,
@@ -323,6 +325,7 @@ mod tests {
                 ..Default::default()
             }),
             address: None,
+            vpc_id: None,
             port: Some(80),
             protocol: "HTTP".into(),
             path: Some("/".into()),

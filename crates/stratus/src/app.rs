@@ -27,6 +27,8 @@ pub struct App {
     services: HashMap<&'static str, Arc<dyn Service>>,
     /// Services and data planes that take whole HTTP requests, asked in order.
     http_handlers: Vec<Arc<dyn HttpHandler>>,
+    /// The application load balancers' data plane, for their own ports.
+    pub load_balancers: Option<Arc<stratus_elbv2::dataplane::DataPlane>>,
 }
 
 impl App {
@@ -37,6 +39,13 @@ impl App {
         };
         let identities = Identities::new(&config.default_account);
         let clock = Clock::new();
+        // Data planes reach targets through this; an instance runtime will
+        // bring one that reaches into VPCs.
+        let network: Arc<dyn stratus_core::network::Network> =
+            Arc::new(stratus_core::network::HostNetwork);
+        let checker = Arc::new(stratus_elbv2::dataplane::checks::NetworkChecker::new(
+            network.clone(),
+        ));
         let mut app = App {
             config,
             tasks: Tasks::new(clock.clone(), TASK_PERIOD),
@@ -46,6 +55,7 @@ impl App {
             authorizer: None,
             services: HashMap::new(),
             http_handlers: Vec::new(),
+            load_balancers: None,
         };
         let iam = Arc::new(
             stratus_iam::Iam::new(store.clone(), identities.clone(), app.config.enforce_iam)
@@ -66,18 +76,24 @@ impl App {
             .map_err(|e| e.message)?,
         );
         app.register(ec2.clone());
-        // Load balancers see instances, subnets and groups only through Instances.
+        // Load balancers see instances, subnets and groups only through
+        // Instances; their health checks and traffic go through the network.
         let elbv2 = Arc::new(
             stratus_elbv2::Elbv2::new(store.clone(), app.clock.clone())
                 .map_err(|e| e.to_string())?
-                .with_instances(ec2.clone()),
+                .with_instances(ec2.clone())
+                .with_health_checker(checker.clone()),
         );
         app.tasks.spawn(elbv2.health_task());
+        let alb = elbv2.data_plane(network);
+        app.load_balancers = Some(alb.clone());
+        app.register_http(Arc::new(stratus_elbv2::dataplane::claim::AlbHandler(alb)));
         app.register(elbv2.clone());
         let elb = Arc::new(
             stratus_elb::Elb::new(store.clone(), app.clock.clone())
                 .map_err(|e| e.to_string())?
-                .with_instances(ec2.clone()),
+                .with_instances(ec2.clone())
+                .with_health_checker(checker),
         );
         app.tasks.spawn(elb.health_task());
         app.register(elb.clone());

@@ -44,6 +44,10 @@ pub struct ServeArgs {
     /// A JSON file of images (AMIs) to add to EC2's public catalogue in every region.
     #[arg(long, env = "STRATUS_EC2_IMAGES")]
     ec2_images: Option<PathBuf>,
+    /// Also serve each application load balancer's HTTP listeners on their
+    /// own ports of 127.0.0.1 (ports in use are skipped).
+    #[arg(long, env = "STRATUS_LB_LISTEN", value_parser = clap::builder::FalseyValueParser::new())]
+    lb_listen: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -60,6 +64,8 @@ pub struct Config {
     pub enforce_iam: bool,
     /// Extra public EC2 images (`--ec2-images`).
     pub ec2_images: Option<PathBuf>,
+    /// Serve load balancer listeners on their own ports (`--lb-listen`).
+    pub lb_listen: bool,
 }
 
 fn default_data_dir() -> PathBuf {
@@ -85,6 +91,7 @@ impl ServeArgs {
             test_mode: self.test_mode,
             enforce_iam: self.enforce_iam,
             ec2_images: self.ec2_images,
+            lb_listen: self.lb_listen,
         }
     }
 }

@@ -3,6 +3,7 @@
 mod app;
 mod config;
 mod hosts;
+mod lb_listen;
 mod ops;
 mod pipeline;
 mod server;
