@@ -40,6 +40,7 @@ pub struct DataPlane {
     clock: Clock,
     network: Arc<dyn Network>,
     picker: Picker,
+    pool: Arc<proxy::Pool>,
     traffic: Arc<Traffic>,
 }
 
@@ -108,6 +109,7 @@ impl DataPlane {
             clock,
             network,
             picker: Picker::default(),
+            pool: Arc::default(),
             traffic,
         }
     }
@@ -125,6 +127,7 @@ impl DataPlane {
 
     pub fn reset(&self) -> Result<(), AwsError> {
         self.picker.reset();
+        self.pool.clear();
         self.traffic.reset();
         Ok(())
     }
@@ -308,7 +311,14 @@ impl DataPlane {
         headers::add_forwarded(&mut parts.headers, client, proto, lport, now);
         let out = http::Request::from_parts(parts, body);
         let in_flight = self.picker.begin(tg, target);
-        let sent = proxy::send(self.network.clone(), dest, out, idle_timeout(routing)).await;
+        let sent = proxy::send(
+            &self.pool,
+            self.network.clone(),
+            dest,
+            out,
+            idle_timeout(routing),
+        )
+        .await;
         drop(in_flight);
         match sent {
             Err(f) => failed(f.status()),
