@@ -433,3 +433,17 @@ def test_listeners_on_their_own_ports_with_lb_listen(server_factory, backends):
             return True
 
     eventually(closed, timeout=10)
+
+
+def test_a_restarted_server_keeps_routing_to_healthy_targets(server_factory, backends):
+    srv = server_factory(args=["--test-mode"])
+    elb, ec2 = srv.client("elbv2"), srv.client("ec2")
+    a, b = backends("a"), backends("b")
+    _, lb, tg, listener, alb = setup_web(srv, elb, ec2, a, b)
+    elb.create_rule(ListenerArn=listener, Priority=1, Conditions=[{"Field": "path-pattern", "Values": ["/ping"]}],
+                    Actions=[{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "200", "MessageBody": "pong"}}])
+    srv.restart()
+    alb = Alb(srv, lb["DNSName"])
+    assert {p: s for p, (s, _) in states(elb, tg).items()} == {a.port: "healthy", b.port: "healthy"}
+    assert {alb.name() for _ in range(4)} == {"a", "b"}
+    assert alb.get("/ping").text == "pong"
