@@ -37,6 +37,7 @@ impl HttpHandler for AlbHandler {
     }
 
     fn reset(&self) -> Result<(), AwsError> {
-        self.0.reset()
+        self.0.reset();
+        Ok(())
     }
 }

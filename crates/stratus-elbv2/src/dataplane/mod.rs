@@ -17,10 +17,10 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use stratus_core::Clock;
 use stratus_core::compute::Instances;
 use stratus_core::link::Link;
 use stratus_core::network::Network;
-use stratus_core::{AwsError, Clock};
 use stratus_protocol::Body;
 
 use crate::metrics::dimension;
@@ -125,11 +125,10 @@ impl DataPlane {
         routing::http_ports(&self.state.read())
     }
 
-    pub fn reset(&self) -> Result<(), AwsError> {
+    pub fn reset(&self) {
         self.picker.reset();
         self.pool.clear();
         self.traffic.reset();
-        Ok(())
     }
 
     /// Answers one request from `client`, which arrived on Stratus's port

@@ -47,10 +47,13 @@ pub struct Dest {
     pub port: u16,
 }
 
+/// A kept connection with the time it became idle.
+type Idle = (Instant, SendRequest<Body>);
+
 /// Connections to targets that finished their last exchange.
 #[derive(Default)]
 pub struct Pool {
-    idle: Mutex<HashMap<Dest, Vec<(Instant, SendRequest<Body>)>>>,
+    idle: Mutex<HashMap<Dest, Vec<Idle>>>,
 }
 
 impl Pool {

@@ -84,7 +84,7 @@ pub fn condition_matches(c: &ConditionRec, r: &RequestView) -> bool {
     match c.field.as_str() {
         "host-header" => c.values.iter().any(|v| wildcard(v, &r.host, true)),
         "path-pattern" => c.values.iter().any(|v| wildcard(v, &r.path, false)),
-        "http-request-method" => c.values.iter().any(|v| *v == r.method),
+        "http-request-method" => c.values.contains(&r.method),
         "http-header" => {
             let name = c.header_name.as_deref().unwrap_or("").to_ascii_lowercase();
             r.headers
