@@ -391,6 +391,7 @@ def test_traffic_reaches_cloudwatch(server, elb, ec2, backends):
     assert total("HTTPCode_Target_2XX_Count", [tg_dim, lb_dim]) == 5.0
     assert total("HTTPCode_ELB_5XX_Count", [lb_dim]) == 1.0
     assert total("HTTPCode_ELB_503_Count", [lb_dim]) == 1.0
+    assert total("HTTP_Fixed_Response_Count", [lb_dim]) == 1.0
     rt = total("TargetResponseTime", [lb_dim], stat="SampleCount")
     assert rt == 5.0
     names = {m["MetricName"] for m in cw.list_metrics(Namespace="AWS/ApplicationELB", Dimensions=[lb_dim])["Metrics"]}

@@ -63,6 +63,8 @@ pub struct TargetHealthRec {
     /// Deregistered because the instance terminated: shown only when asked
     /// for by id, as AWS does.
     pub hidden: bool,
+    /// When the target last became healthy (slow start counts from here).
+    pub healthy_since_ms: Option<i64>,
 }
 
 impl TargetHealthRec {

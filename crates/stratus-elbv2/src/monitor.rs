@@ -269,7 +269,11 @@ impl Task for HealthTask {
             };
             // Results repeat: more than both thresholds adds nothing.
             let n = n.min(healthy.max(unhealthy));
+            let was_healthy = t.health.state == health::HEALTHY;
             if health::apply(&mut t.health, outcome, n, healthy, unhealthy) {
+                if !was_healthy && t.health.state == health::HEALTHY {
+                    t.health.healthy_since_ms = Some(now_ms);
+                }
                 changed.insert(s.tg.clone());
             }
         }

@@ -211,7 +211,7 @@ impl DataPlane {
                     query: &query_raw,
                 };
                 let resp = respond::redirect(r, &origin);
-                record(None, Answer::Elb(resp.status().as_u16()));
+                record(None, Answer::Redirect(resp.status().as_u16()));
                 resp
             }
             "fixed-response" => {
@@ -219,7 +219,7 @@ impl DataPlane {
                     return respond::error(503);
                 };
                 let resp = respond::fixed(f);
-                record(None, Answer::Elb(resp.status().as_u16()));
+                record(None, Answer::Fixed(resp.status().as_u16()));
                 resp
             }
             _ => {
@@ -291,8 +291,8 @@ impl DataPlane {
     ) -> (http::Response<Body>, Answer) {
         let failed = |status: u16| (respond::error(status), Answer::Elb(status));
         let cands = pick::candidates(tg);
-        let Some(target) =
-            pick::sticky_target(tg, &cands, req.headers()).or_else(|| self.picker.pick(tg, &cands))
+        let Some(target) = pick::sticky_target(tg, &cands, req.headers())
+            .or_else(|| self.picker.pick(tg, &cands, now))
         else {
             return failed(503);
         };

@@ -93,6 +93,50 @@ pub fn sticky_target<'a>(
     cands.iter().copied().find(|t| target_token(tg, t) == value)
 }
 
+/// Each candidate's share of new requests while some are in slow start
+/// (their share grows linearly from near zero over the group's
+/// `slow_start.duration_seconds`), or None when none is. A target is not in
+/// slow start while no other healthy target is outside it.
+pub fn slow_start_shares(
+    tg: &TargetGroupRec,
+    cands: &[&TargetRec],
+    now_ms: i64,
+) -> Option<Vec<f64>> {
+    let secs: i64 = tg
+        .attribute("slow_start.duration_seconds")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    if secs <= 0 {
+        return None;
+    }
+    let span = (secs * 1000) as f64;
+    let shares: Vec<f64> = cands
+        .iter()
+        .map(|t| match t.health.healthy_since_ms {
+            Some(since) if t.health.state == health::HEALTHY && now_ms - since < secs * 1000 => {
+                ((now_ms - since) as f64 / span).max(0.01)
+            }
+            _ => 1.0,
+        })
+        .collect();
+    let starting = shares.iter().filter(|s| **s < 1.0).count();
+    (starting > 0 && starting < shares.len()).then_some(shares)
+}
+
+/// An index by share for the `turn`th request: a low-discrepancy walk, so
+/// consecutive requests spread over the shares in proportion.
+fn by_share(shares: &[f64], turn: usize) -> usize {
+    let total: f64 = shares.iter().sum();
+    let mut at = ((turn as f64) * 0.618_033_988_749_895).fract() * total;
+    for (i, s) in shares.iter().enumerate() {
+        if at < *s {
+            return i;
+        }
+        at -= s;
+    }
+    shares.len() - 1
+}
+
 type TargetKey = (String, String, Option<i32>);
 
 /// Cursors and in-flight counts shared by every request.
@@ -129,12 +173,20 @@ impl Picker {
         v
     }
 
-    /// One of `cands` by the group's algorithm.
-    pub fn pick<'a>(&self, tg: &TargetGroupRec, cands: &[&'a TargetRec]) -> Option<&'a TargetRec> {
+    /// One of `cands` by the group's algorithm, at `now_ms` (for slow start).
+    pub fn pick<'a>(
+        &self,
+        tg: &TargetGroupRec,
+        cands: &[&'a TargetRec],
+        now_ms: i64,
+    ) -> Option<&'a TargetRec> {
         if cands.is_empty() {
             return None;
         }
         let turn = self.next(&tg.arn);
+        if let Some(shares) = slow_start_shares(tg, cands, now_ms) {
+            return Some(cands[by_share(&shares, turn)]);
+        }
         if tg.attribute("load_balancing.algorithm.type") == Some("least_outstanding_requests") {
             let o = self.outstanding.lock();
             let load = |t: &TargetRec| {
@@ -264,7 +316,7 @@ mod tests {
         let mut tg = group(vec![target("a", "healthy"), target("b", "healthy")]);
         let c = candidates(&tg);
         let seq: Vec<String> = (0..4)
-            .map(|_| p.pick(&tg, &c).unwrap().id.clone())
+            .map(|_| p.pick(&tg, &c, 0).unwrap().id.clone())
             .collect();
         assert_eq!(seq, ["a", "b", "a", "b"]);
         tg.attributes.insert(
@@ -274,13 +326,36 @@ mod tests {
         let c = candidates(&tg);
         let busy = p.begin(&tg, c[0]);
         for _ in 0..3 {
-            assert_eq!(p.pick(&tg, &c).unwrap().id, "b");
+            assert_eq!(p.pick(&tg, &c, 0).unwrap().id, "b");
         }
         drop(busy);
         let both: Vec<String> = (0..2)
-            .map(|_| p.pick(&tg, &c).unwrap().id.clone())
+            .map(|_| p.pick(&tg, &c, 0).unwrap().id.clone())
             .collect();
         assert!(both.contains(&"a".to_string()) && both.contains(&"b".to_string()));
+    }
+
+    #[test]
+    fn slow_start_grows_a_new_targets_share() {
+        let p = Picker::default();
+        let mut tg = group(vec![target("old", "healthy"), target("new", "healthy")]);
+        tg.attributes
+            .insert("slow_start.duration_seconds".into(), "100".into());
+        tg.targets[1].health.healthy_since_ms = Some(0);
+        let c = candidates(&tg);
+        let share = |now: i64| {
+            (0..1000)
+                .filter(|_| p.pick(&tg, &c, now).unwrap().id == "new")
+                .count()
+        };
+        // A quarter through: 0.25 / 1.25 of the requests.
+        let early = share(25_000);
+        assert!((170..=230).contains(&early), "{early}");
+        // Over: round robin again.
+        assert_eq!(share(100_000), 500);
+        // Alone, a starting target takes everything.
+        let alone = group(vec![tg.targets[1].clone()]);
+        assert!(slow_start_shares(&alone, &candidates(&alone), 25_000).is_none());
     }
 
     #[test]

@@ -27,15 +27,38 @@ struct Counts {
     requests: u64,
     /// 2XX, 3XX, 4XX, 5XX answered by targets.
     target: [u64; 4],
-    /// 4XX and 5XX the load balancer answered itself.
+    /// Codes the load balancer answered itself.
+    elb_3xx: u64,
     elb_4xx: u64,
     elb_5xx: u64,
     elb_500: u64,
     elb_502: u64,
     elb_503: u64,
     elb_504: u64,
+    fixed: u64,
+    redirects: u64,
     /// Seconds from sending the request to the response head.
     times: Vec<f64>,
+}
+
+impl Counts {
+    fn count_elb(&mut self, status: u16) {
+        match status {
+            300..=399 => self.elb_3xx += 1,
+            400..=499 => self.elb_4xx += 1,
+            500..=599 => {
+                self.elb_5xx += 1;
+                match status {
+                    500 => self.elb_500 += 1,
+                    502 => self.elb_502 += 1,
+                    503 => self.elb_503 += 1,
+                    504 => self.elb_504 += 1,
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Who answered a request.
@@ -43,8 +66,12 @@ struct Counts {
 pub enum Answer {
     /// A target, with its status and response time in seconds.
     Target(u16, f64),
-    /// The load balancer: fixed responses, redirects and its own errors.
+    /// The load balancer's own errors.
     Elb(u16),
+    /// A fixed-response action.
+    Fixed(u16),
+    /// A redirect action.
+    Redirect(u16),
 }
 
 #[derive(Default)]
@@ -86,20 +113,14 @@ impl Traffic {
                         c.times.push(secs);
                     }
                 }
-                Answer::Elb(status) => match status {
-                    400..=499 => c.elb_4xx += 1,
-                    500..=599 => {
-                        c.elb_5xx += 1;
-                        match status {
-                            500 => c.elb_500 += 1,
-                            502 => c.elb_502 += 1,
-                            503 => c.elb_503 += 1,
-                            504 => c.elb_504 += 1,
-                            _ => {}
-                        }
+                Answer::Elb(status) | Answer::Fixed(status) | Answer::Redirect(status) => {
+                    match answer {
+                        Answer::Fixed(_) => c.fixed += 1,
+                        Answer::Redirect(_) => c.redirects += 1,
+                        _ => {}
                     }
-                    _ => {}
-                },
+                    c.count_elb(status);
+                }
             }
         }
     }
@@ -151,12 +172,15 @@ fn samples(k: &Key, c: &Counts) -> Vec<Sample> {
     }
     // The load balancer's own codes exist only per load balancer.
     if k.tg.is_none() {
+        count("HTTPCode_ELB_3XX_Count", c.elb_3xx);
         count("HTTPCode_ELB_4XX_Count", c.elb_4xx);
         count("HTTPCode_ELB_5XX_Count", c.elb_5xx);
         count("HTTPCode_ELB_500_Count", c.elb_500);
         count("HTTPCode_ELB_502_Count", c.elb_502);
         count("HTTPCode_ELB_503_Count", c.elb_503);
         count("HTTPCode_ELB_504_Count", c.elb_504);
+        count("HTTP_Fixed_Response_Count", c.fixed);
+        count("HTTP_Redirect_Count", c.redirects);
     }
     for t in &c.times {
         out.push(sample(
@@ -202,12 +226,15 @@ mod tests {
             Answer::Target(404, 0.1),
         );
         t.record(62_000, "a", "r", lb, None, Answer::Elb(503));
+        t.record(63_000, "a", "r", lb, None, Answer::Redirect(301));
         t.record(125_000, "a", "r", lb, None, Answer::Elb(200));
         assert!(t.take_finished(119_999).is_empty());
         let taken = t.take_finished(120_000);
         assert_eq!(taken.len(), 1);
         let s = &taken[0].2;
-        assert_eq!(find(s, "RequestCount", false)[0].value, 3.0);
+        assert_eq!(find(s, "RequestCount", false)[0].value, 4.0);
+        assert_eq!(find(s, "HTTPCode_ELB_3XX_Count", false)[0].value, 1.0);
+        assert_eq!(find(s, "HTTP_Redirect_Count", false)[0].value, 1.0);
         assert_eq!(find(s, "RequestCount", true)[0].value, 2.0);
         assert_eq!(find(s, "HTTPCode_Target_2XX_Count", true)[0].value, 1.0);
         assert_eq!(find(s, "HTTPCode_Target_4XX_Count", false)[0].value, 1.0);
