@@ -24,8 +24,9 @@ class Backend:
     """A web server on a random loopback port that answers with its name,
     what it was asked and the X-Forwarded-* headers it got."""
 
-    def __init__(self, name: str, delay: float = 0.0, health_status: int = 200):
+    def __init__(self, name: str, delay: float = 0.0, health_status: int = 200, cookie: str | None = None):
         self.name = name
+        self.cookie = cookie
         self.delay = delay
         self.health_status = health_status
         backend = self
@@ -53,6 +54,8 @@ class Backend:
                     }).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
+                if backend.cookie and not self.path.startswith("/health"):
+                    self.send_header("Set-Cookie", f"{backend.cookie}={backend.name}; Path=/")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
@@ -311,6 +314,19 @@ def test_lb_cookie_stickiness_keeps_a_client_on_one_target(server, elb, ec2, bac
     assert {alb.name(session=s) for _ in range(6)} == {first}
     # Without the cookie, round robin again.
     assert {alb.name(session=requests) for _ in range(4)} == {"a", "b"}
+
+
+def test_app_cookie_stickiness_follows_the_application_cookie(server, elb, ec2, backends):
+    a, b = backends("a", cookie="SESSION"), backends("b", cookie="SESSION")
+    _, _, tg, _, alb = setup_web(server, elb, ec2, a, b)
+    elb.modify_target_group_attributes(TargetGroupArn=tg, Attributes=[
+        {"Key": "stickiness.enabled", "Value": "true"}, {"Key": "stickiness.type", "Value": "app_cookie"},
+        {"Key": "stickiness.app_cookie.cookie_name", "Value": "SESSION"}])
+    s = requests.Session()
+    r = alb.get(session=s)
+    assert "AWSALBAPP-0=" in r.headers["Set-Cookie"] and "SESSION=" in r.headers["Set-Cookie"]
+    first = r.json()["name"]
+    assert {alb.name(session=s) for _ in range(6)} == {first}
 
 
 def test_least_outstanding_requests_prefers_the_idle_target(server, elb, ec2, backends):
