@@ -146,6 +146,7 @@ impl Task for HealthTask {
                         target_type: "instance".into(),
                         target_id: m.id.clone(),
                         address: view.as_ref().and_then(|v| v.private_ip.clone()),
+                        vpc_id: view.as_ref().and_then(|v| v.vpc_id.clone()),
                         instance: view,
                         port: Some(t.port),
                         protocol: t.protocol.clone(),

@@ -63,6 +63,8 @@ pub struct TargetHealthRec {
     /// Deregistered because the instance terminated: shown only when asked
     /// for by id, as AWS does.
     pub hidden: bool,
+    /// When the target last became healthy (slow start counts from here).
+    pub healthy_since_ms: Option<i64>,
 }
 
 impl TargetHealthRec {
@@ -195,6 +197,8 @@ pub struct Probe {
     pub instance: Option<InstanceView>,
     /// The address to connect to: the instance's private IP or the ip target.
     pub address: Option<String>,
+    /// The VPC the address is in (the group's, or the instance's).
+    pub vpc_id: Option<String>,
     /// The resolved health check port.
     pub port: Option<i32>,
     pub protocol: String,
@@ -323,6 +327,7 @@ mod tests {
                 ..Default::default()
             }),
             address: None,
+            vpc_id: None,
             port: Some(80),
             protocol: "HTTP".into(),
             path: Some("/".into()),

@@ -8,6 +8,7 @@ mod actions;
 mod attributes;
 mod balancing;
 mod conditions;
+pub mod dataplane;
 mod errors;
 #[rustfmt::skip]
 mod generated;
@@ -25,10 +26,13 @@ use std::sync::Arc;
 use stratus_core::compute::Instances;
 use stratus_core::link::Link;
 use stratus_core::metrics::MetricSink;
+use stratus_core::network::Network;
 use stratus_core::tasks::Task;
 use stratus_core::{AwsError, Clock};
 use stratus_store::Store;
 
+use crate::dataplane::DataPlane;
+use crate::dataplane::traffic::Traffic;
 use crate::health::{HealthChecker, InstanceStateChecker};
 /// Offset paging with ELB's markers, shared with Classic ELB.
 pub use crate::ops::common::page;
@@ -42,6 +46,7 @@ pub struct Elbv2 {
     clock: Clock,
     instances: Link<dyn Instances>,
     checker: Arc<dyn HealthChecker>,
+    traffic: Arc<Traffic>,
 }
 
 impl Elbv2 {
@@ -52,6 +57,7 @@ impl Elbv2 {
             clock,
             instances: Link::empty(),
             checker: Arc::new(InstanceStateChecker),
+            traffic: Arc::default(),
         })
     }
 
@@ -77,14 +83,28 @@ impl Elbv2 {
         })
     }
 
-    /// Publishes each target group's healthy and unhealthy host counts
-    /// to `sink` every minute of the clock.
+    /// Publishes each target group's healthy and unhealthy host counts,
+    /// and the traffic the data plane counted, to `sink` every minute of
+    /// the clock.
     pub fn metrics_task(&self, sink: Arc<dyn MetricSink>) -> Arc<dyn Task> {
         Arc::new(metrics::MetricsTask {
             state: self.state.clone(),
             sink,
             minutes: Default::default(),
+            traffic: self.traffic.clone(),
         })
+    }
+
+    /// The data plane of the application load balancers, reaching targets
+    /// through `network`.
+    pub fn data_plane(&self, network: Arc<dyn Network>) -> Arc<DataPlane> {
+        Arc::new(DataPlane::new(
+            self.state.clone(),
+            self.instances.clone(),
+            self.clock.clone(),
+            network,
+            self.traffic.clone(),
+        ))
     }
 
     fn ec2(&self) -> Result<&Arc<dyn Instances>, AwsError> {

@@ -1,20 +1,22 @@
 //! The per-minute metrics a load balancer reports without traffic:
 //! HealthyHostCount and UnHealthyHostCount of each target group, per load
 //! balancer that forwards to it (AWS/ApplicationELB, AWS/NetworkELB,
-//! AWS/GatewayELB). Traffic metrics (RequestCount, TargetResponseTime ...)
-//! come with a data plane; AWS reports them only while requests flow.
+//! AWS/GatewayELB); then the traffic the data plane counted in each minute
+//! that ended (RequestCount, TargetResponseTime ...), which AWS reports
+//! only while requests flow.
 
 use std::sync::Arc;
 
 use stratus_core::metrics::{Batches, MetricSink, Minutes, sample};
 use stratus_core::tasks::Task;
 
+use crate::dataplane::traffic::Traffic;
 use crate::health;
 use crate::state::{Inner, State};
 
 /// The dimension value of a load balancer or target group: its ARN after
 /// the resource kind (`app/web/50dc6c495c0c9188`, `targetgroup/web/73e2d6bc24d8a067`).
-fn dimension(arn: &str, kind: &str) -> Option<String> {
+pub(crate) fn dimension(arn: &str, kind: &str) -> Option<String> {
     arn.split_once(&format!(":{kind}/"))
         .map(|(_, rest)| match kind {
             "targetgroup" => format!("targetgroup/{rest}"),
@@ -82,6 +84,7 @@ pub struct MetricsTask {
     pub state: Arc<State>,
     pub sink: Arc<dyn MetricSink>,
     pub minutes: Minutes,
+    pub traffic: Arc<Traffic>,
 }
 
 impl Task for MetricsTask {
@@ -101,6 +104,9 @@ impl Task for MetricsTask {
             }
         }
         all.send(self.sink.as_ref());
+        for (account, region, samples) in self.traffic.take_finished(now_ms) {
+            self.sink.put(&account, &region, samples);
+        }
     }
 }
 

@@ -163,8 +163,12 @@ impl Task for HealthTask {
             let instances = views.get(&(tg.account.clone(), tg.region.clone()));
             let start = starting_health(tg, in_use, now_ms);
             let hc = tg.health_check.clone();
-            let (group_arn, group_type, group_port) =
-                (tg.arn.clone(), tg.target_type.clone(), tg.port);
+            let (group_arn, group_type, group_port, group_vpc) = (
+                tg.arn.clone(),
+                tg.target_type.clone(),
+                tg.port,
+                tg.vpc_id.clone(),
+            );
             for t in tg.targets.iter_mut() {
                 let was_asked =
                     asked.contains(&(tg.account.clone(), tg.region.clone(), t.id.clone()));
@@ -216,6 +220,7 @@ impl Task for HealthTask {
                         target_id: t.id.clone(),
                         instance,
                         address,
+                        vpc_id: group_vpc.clone(),
                         port: health_port(hc.port.as_deref(), group_port, t),
                         protocol: hc.protocol.clone().unwrap_or_default(),
                         path: hc.path.clone(),
@@ -264,7 +269,11 @@ impl Task for HealthTask {
             };
             // Results repeat: more than both thresholds adds nothing.
             let n = n.min(healthy.max(unhealthy));
+            let was_healthy = t.health.state == health::HEALTHY;
             if health::apply(&mut t.health, outcome, n, healthy, unhealthy) {
+                if !was_healthy && t.health.state == health::HEALTHY {
+                    t.health.healthy_since_ms = Some(now_ms);
+                }
                 changed.insert(s.tg.clone());
             }
         }

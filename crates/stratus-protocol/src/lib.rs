@@ -13,5 +13,5 @@ pub mod xml;
 
 pub use codec::{Protocol, Request, Response};
 pub use model::ServiceModel;
-pub use service::{Body, BoxError, HandlerFuture, HttpFuture, HttpHandler, Service};
+pub use service::{Body, BoxError, HandlerFuture, HttpFuture, HttpHandler, RemoteAddr, Service};
 pub use value::{Blob, FromValue, Timestamp, ToValue, Value};

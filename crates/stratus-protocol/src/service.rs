@@ -52,6 +52,11 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub type Body = http_body_util::combinators::UnsyncBoxBody<Bytes, BoxError>;
 pub type HttpFuture<'a> = Pin<Box<dyn Future<Output = http::Response<Body>> + Send + 'a>>;
 
+/// The client's address, which the server puts in a raw request's
+/// extensions (data planes match and forward it).
+#[derive(Debug, Clone, Copy)]
+pub struct RemoteAddr(pub std::net::SocketAddr);
+
 /// A service that takes whole HTTP requests and streams its bodies itself:
 /// S3's wire format, and data planes reached by host name (websites, load
 /// balancers). The server asks each one, by the request head alone, whether

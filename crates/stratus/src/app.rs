@@ -31,6 +31,8 @@ pub struct App {
     http_handlers: Vec<Arc<dyn HttpHandler>>,
     /// What stops the processes Stratus started, when the server stops.
     stoppers: Vec<Box<dyn Fn() + Send + Sync>>,
+    /// The application load balancers' data plane, for their own ports.
+    pub load_balancers: Option<Arc<stratus_elbv2::dataplane::DataPlane>>,
 }
 
 impl App {
@@ -51,6 +53,7 @@ impl App {
             services: HashMap::new(),
             http_handlers: Vec::new(),
             stoppers: Vec::new(),
+            load_balancers: None,
         };
         let iam = Arc::new(
             stratus_iam::Iam::new(store.clone(), identities.clone(), app.config.enforce_iam)
@@ -79,19 +82,30 @@ impl App {
             })),
         );
         app.register(ec2.clone());
-        let _network = app.start_instance_runtime(&ec2);
-        // Load balancers see instances, subnets and groups only through Instances.
+        // Data planes reach targets through the network: the instance
+        // runtime's, which reaches into VPCs, or this machine's loopback.
+        let network = app.start_instance_runtime(&ec2);
+        let checker = Arc::new(stratus_elbv2::dataplane::checks::NetworkChecker::new(
+            network.clone(),
+        ));
+        // Load balancers see instances, subnets and groups only through
+        // Instances; their health checks and traffic go through the network.
         let elbv2 = Arc::new(
             stratus_elbv2::Elbv2::new(store.clone(), app.clock.clone())
                 .map_err(|e| e.to_string())?
-                .with_instances(ec2.clone()),
+                .with_instances(ec2.clone())
+                .with_health_checker(checker.clone()),
         );
         app.tasks.spawn(elbv2.health_task());
+        let alb = elbv2.data_plane(network);
+        app.load_balancers = Some(alb.clone());
+        app.register_http(Arc::new(stratus_elbv2::dataplane::claim::AlbHandler(alb)));
         app.register(elbv2.clone());
         let elb = Arc::new(
             stratus_elb::Elb::new(store.clone(), app.clock.clone())
                 .map_err(|e| e.to_string())?
-                .with_instances(ec2.clone()),
+                .with_instances(ec2.clone())
+                .with_health_checker(checker),
         );
         app.tasks.spawn(elb.health_task());
         app.register(elb.clone());

@@ -63,6 +63,10 @@ pub struct ServeArgs {
         default_value = "auto"
     )]
     instance_runtime: InstanceRuntime,
+    /// Also serve each application load balancer's HTTP listeners on their
+    /// own ports of 127.0.0.1 (ports in use are skipped).
+    #[arg(long, env = "STRATUS_LB_LISTEN", value_parser = clap::builder::FalseyValueParser::new())]
+    lb_listen: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -80,6 +84,8 @@ pub struct Config {
     /// Extra public EC2 images (`--ec2-images`).
     pub ec2_images: Option<PathBuf>,
     pub instance_runtime: InstanceRuntime,
+    /// Serve load balancer listeners on their own ports (`--lb-listen`).
+    pub lb_listen: bool,
 }
 
 fn default_data_dir() -> PathBuf {
@@ -106,6 +112,7 @@ impl ServeArgs {
             enforce_iam: self.enforce_iam,
             ec2_images: self.ec2_images,
             instance_runtime: self.instance_runtime,
+            lb_listen: self.lb_listen,
         }
     }
 }

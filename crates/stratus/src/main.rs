@@ -4,6 +4,7 @@ mod app;
 mod config;
 mod hosts;
 mod instance_roles;
+mod lb_listen;
 mod ops;
 mod pipeline;
 mod server;

@@ -16,7 +16,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use stratus_core::{AwsError, ids};
 use stratus_protocol::codec::{self, Protocol, Request};
 use stratus_protocol::router;
-use stratus_protocol::{Body, BoxError};
+use stratus_protocol::{Body, BoxError, RemoteAddr};
 use tokio::net::TcpListener;
 
 use crate::app::App;
@@ -91,6 +91,11 @@ async fn serve(cfg: Config) -> ExitCode {
         "Stratus {} ready",
         env!("CARGO_PKG_VERSION")
     );
+    if cfg.lb_listen
+        && let Some(dp) = &app.load_balancers
+    {
+        tokio::spawn(crate::lb_listen::run(dp.clone()));
+    }
     // Warm the routing index off the request path.
     tokio::task::spawn_blocking(|| {
         let _ = stratus_protocol::model::index();
@@ -107,11 +112,12 @@ async fn serve(cfg: Config) -> ExitCode {
     loop {
         tokio::select! {
             conn = listener.accept() => {
-                let Ok((stream, _)) = conn else { continue };
+                let Ok((stream, peer)) = conn else { continue };
                 let _ = stream.set_nodelay(true);
                 let app = app.clone();
-                let svc = service_fn(move |req| {
+                let svc = service_fn(move |mut req: hyper::Request<Incoming>| {
                     let app = app.clone();
+                    req.extensions_mut().insert(RemoteAddr(peer));
                     async move { Ok::<_, Infallible>(dispatch(&app, req).await) }
                 });
                 let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), svc);
