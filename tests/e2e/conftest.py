@@ -116,6 +116,10 @@ class Server:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.args = [str(a) for a in args]
         self.env = dict(env or {})
+        # Instances are state only unless a test asks for the process
+        # runtime (`--instance-runtime process`, tests/e2e/test_instance_runtime.py):
+        # with it, health checks are real and need a server in the instance.
+        self.env.setdefault("STRATUS_INSTANCE_RUNTIME", "none")
         self.port = port or free_port()
         _PORTS.add(self.port)
         self.data_dir = Path(data_dir) if data_dir else self.workdir / "data"

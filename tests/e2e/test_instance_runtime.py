@@ -13,7 +13,29 @@ import time
 
 import pytest
 
+from conftest import Server
+
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="instance namespaces need root")
+
+
+@pytest.fixture(scope="module")
+def runtime_server(tmp_path_factory):
+    """A test-mode server whose instances run as processes."""
+    srv = Server(tmp_path_factory.mktemp("stratus-runtime"),
+                 args=["--ephemeral", "--test-mode", "--instance-runtime", "process"])
+    srv.start()
+    yield srv
+    try:
+        srv.stop(timeout=15)
+    finally:
+        srv.kill()
+
+
+@pytest.fixture
+def rt(runtime_server):
+    """The runtime server, emptied before each test."""
+    runtime_server.reset()
+    return runtime_server
 
 USER_DATA = """#!/bin/sh
 TOKEN=$(curl -s -X PUT http://169.254.169.254/latest/api/token -H "X-aws-ec2-metadata-token-ttl-seconds: 60")
@@ -66,9 +88,9 @@ def line(text, key):
     return None
 
 
-def test_user_data_runs_with_metadata_and_dns_inside_the_instance(server):
-    ec2 = server.client("ec2")
-    i = running(server, ec2, UserData=USER_DATA)
+def test_user_data_runs_with_metadata_and_dns_inside_the_instance(rt):
+    ec2 = rt.client("ec2")
+    i = running(rt, ec2, UserData=USER_DATA)
     iid, ip = i["InstanceId"], i["PrivateIpAddress"]
     text = until(lambda: (c := console(ec2, iid)) and "pid1=" in c and c, what="user data output")
     assert line(text, "id") == iid
@@ -78,42 +100,42 @@ def test_user_data_runs_with_metadata_and_dns_inside_the_instance(server):
     assert line(text, "v1") == "401"  # the image requires IMDSv2 tokens
     assert line(text, "dns") == ip
     assert line(text, "pid1") == "/bin/sh"  # its own PID namespace, with the init as PID 1
-    assert f"stratus{server.port}-{iid}" in namespaces(server.port)
+    assert f"stratus{rt.port}-{iid}" in namespaces(rt.port)
 
 
-def test_stop_start_reboot_and_terminate_act_on_the_processes(server):
-    ec2 = server.client("ec2")
-    i = running(server, ec2, UserData="#!/bin/sh\necho booted-$(date +%s%N)\n")
+def test_stop_start_reboot_and_terminate_act_on_the_processes(rt):
+    ec2 = rt.client("ec2")
+    i = running(rt, ec2, UserData="#!/bin/sh\necho booted-$(date +%s%N)\n")
     iid = i["InstanceId"]
-    ns = f"stratus{server.port}-{iid}"
+    ns = f"stratus{rt.port}-{iid}"
     until(lambda: console(ec2, iid).count("booted-") == 1, what="first boot")
 
     ec2.stop_instances(InstanceIds=[iid])
-    server.advance(3)
-    until(lambda: ns not in namespaces(server.port), what="namespace gone when stopped")
+    rt.advance(3)
+    until(lambda: ns not in namespaces(rt.port), what="namespace gone when stopped")
     ec2.start_instances(InstanceIds=[iid])
-    server.advance(3)
+    rt.advance(3)
     until(lambda: console(ec2, iid).count("booted-") == 2, what="user data again on start")
 
     ec2.reboot_instances(InstanceIds=[iid])
     until(lambda: console(ec2, iid).count("booted-") == 3, what="user data again on reboot")
 
     ec2.terminate_instances(InstanceIds=[iid])
-    server.advance(3)
-    until(lambda: ns not in namespaces(server.port), what="namespace gone when terminated")
+    rt.advance(3)
+    until(lambda: ns not in namespaces(rt.port), what="namespace gone when terminated")
 
 
-def test_an_instance_tagged_none_stays_state_only(server):
-    ec2 = server.client("ec2")
-    i = running(server, ec2, UserData="#!/bin/sh\necho hi\n", TagSpecifications=[
+def test_an_instance_tagged_none_stays_state_only(rt):
+    ec2 = rt.client("ec2")
+    i = running(rt, ec2, UserData="#!/bin/sh\necho hi\n", TagSpecifications=[
         {"ResourceType": "instance", "Tags": [{"Key": "stratus:runtime", "Value": "none"}]}])
     time.sleep(0.5)
-    assert f"stratus{server.port}-{i['InstanceId']}" not in namespaces(server.port)
+    assert f"stratus{rt.port}-{i['InstanceId']}" not in namespaces(rt.port)
     assert "hi" not in console(ec2, i["InstanceId"]).splitlines()
 
 
 def test_stratus_stopping_leaves_nothing_and_a_restart_boots_again(server_factory):
-    srv = server_factory(args=["--test-mode"])
+    srv = server_factory(args=["--test-mode", "--instance-runtime", "process"])
     ec2 = srv.client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.40.0.0/16")["Vpc"]["VpcId"]
     a = ec2.create_subnet(VpcId=vpc, CidrBlock="10.40.1.0/24", AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
@@ -137,19 +159,19 @@ def test_stratus_stopping_leaves_nothing_and_a_restart_boots_again(server_factor
     assert namespaces(srv.port) == set()
 
 
-def test_cpu_the_processes_use_becomes_cpu_utilization(server):
-    ec2, cw = server.client("ec2"), server.client("cloudwatch")
-    busy = running(server, ec2, UserData="#!/bin/sh\nwhile :; do :; done &\necho spinning\n")
-    idle = running(server, ec2, UserData="#!/bin/sh\necho idle\n")
+def test_cpu_the_processes_use_becomes_cpu_utilization(rt):
+    ec2, cw = rt.client("ec2"), rt.client("cloudwatch")
+    busy = running(rt, ec2, UserData="#!/bin/sh\nwhile :; do :; done &\necho spinning\n")
+    idle = running(rt, ec2, UserData="#!/bin/sh\necho idle\n")
     until(lambda: "spinning" in console(ec2, busy["InstanceId"]), what="the load started")
     time.sleep(2)
-    start = server.now()
-    server.advance(120)
+    start = rt.now()
+    rt.advance(120)
 
     def cpu(iid):
         points = cw.get_metric_statistics(
             Namespace="AWS/EC2", MetricName="CPUUtilization", Dimensions=[{"Name": "InstanceId", "Value": iid}],
-            StartTime=start - datetime.timedelta(minutes=5), EndTime=server.now(),
+            StartTime=start - datetime.timedelta(minutes=5), EndTime=rt.now(),
             Period=60, Statistics=["Maximum"])["Datapoints"]
         return max((p["Maximum"] for p in points), default=None)
 
@@ -159,8 +181,8 @@ def test_cpu_the_processes_use_becomes_cpu_utilization(server):
     assert until(lambda: (v := cpu(idle["InstanceId"])) is not None and [v])[0] < 10
 
 
-def test_the_instance_profile_role_credentials_work_from_the_metadata_service(server):
-    ec2, iam = server.client("ec2"), server.client("iam")
+def test_the_instance_profile_role_credentials_work_from_the_metadata_service(rt):
+    ec2, iam = rt.client("ec2"), rt.client("iam")
     trust = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}'
     iam.create_role(RoleName="web-role", AssumeRolePolicyDocument=trust)
     iam.create_instance_profile(InstanceProfileName="web-profile")
@@ -173,10 +195,10 @@ echo "role=$ROLE"
 md iam/security-credentials/$ROLE | tr -d ' ",' | sed -n 's/^\\(AccessKeyId\\|SecretAccessKey\\|Token\\):/\\1=/p' | tr '\\n' ' '
 echo
 """
-    i = running(server, ec2, UserData=script, IamInstanceProfile={"Name": "web-profile"})
+    i = running(rt, ec2, UserData=script, IamInstanceProfile={"Name": "web-profile"})
     text = until(lambda: (c := console(ec2, i["InstanceId"])) and "Token=" in c and c, what="credentials")
     assert line(text, "role") == "web-role"
-    session = server.client("sts", access_key=line(text, "AccessKeyId"), secret_key=line(text, "SecretAccessKey"),
+    session = rt.client("sts", access_key=line(text, "AccessKeyId"), secret_key=line(text, "SecretAccessKey"),
                             session_token=line(text, "Token"))
     arn = session.get_caller_identity()["Arn"]
     assert arn.endswith(f":assumed-role/web-role/{i['InstanceId']}"), arn
@@ -190,16 +212,17 @@ nohup python3 -m http.server 80 >/dev/null 2>&1 &
 """
 
 
-def test_an_alb_balances_real_requests_across_instances_that_run_their_user_data(server):
+def test_an_alb_balances_real_requests_across_instances_that_run_their_user_data(rt):
     import requests
 
-    ec2, elb = server.client("ec2"), server.client("elbv2")
+    ec2, elb = rt.client("ec2"), rt.client("elbv2")
     vpc = ec2.create_vpc(CidrBlock="10.50.0.0/16")["Vpc"]["VpcId"]
     subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.50.{n}.0/24", AvailabilityZone=f"us-east-1{z}")["Subnet"]["SubnetId"]
                for n, z in ((1, "a"), (2, "b"))]
-    ids = [running(server, ec2, SubnetId=s, UserData=WEB_ID)["InstanceId"] for s in subnets]
+    ids = [running(rt, ec2, SubnetId=s, UserData=WEB_ID)["InstanceId"] for s in subnets]
     lb = elb.create_load_balancer(Name="web", Subnets=subnets)["LoadBalancers"][0]
     tg = elb.create_target_group(Name="web", Protocol="HTTP", Port=80, VpcId=vpc, HealthCheckIntervalSeconds=5,
+                                 HealthCheckTimeoutSeconds=2,
                                  HealthyThresholdCount=2, UnhealthyThresholdCount=2)["TargetGroups"][0]["TargetGroupArn"]
     elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80,
                         DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])
@@ -210,23 +233,23 @@ def test_an_alb_balances_real_requests_across_instances_that_run_their_user_data
                 for d in elb.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"]}
 
     def healthy():
-        server.advance(5)
+        rt.advance(5)
         return set(states().values()) == {"healthy"}
 
     until(healthy, timeout=30, what="both targets healthy from real checks")
 
     def answers(n=12):
-        return [requests.get(f"http://127.0.0.1:{server.port}/", headers={"Host": lb["DNSName"]}, timeout=10).text.strip()
+        return [requests.get(f"http://127.0.0.1:{rt.port}/", headers={"Host": lb["DNSName"]}, timeout=10).text.strip()
                 for _ in range(n)]
 
     assert set(answers()) == set(ids)
 
     # A stopped instance fails its checks and the ALB routes around it.
     ec2.stop_instances(InstanceIds=[ids[0]])
-    server.advance(3)
+    rt.advance(3)
 
     def routed_around():
-        server.advance(5)
+        rt.advance(5)
         return states()[ids[0]] != "healthy"
 
     until(routed_around, timeout=30, what="the stopped instance out of service")
