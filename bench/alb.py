@@ -115,8 +115,8 @@ def main() -> int:
              "at start: wrk, the load balancer and the target share the cores, and other work on the "
              "machine skews every row.", "",
              f"Target: a second Stratus answering `GET {PATH}`; ALB: one `ip` target, HTTP listener "
-             "on port 80, reached by its DNS name on Stratus's port. Each forwarded request opens a "
-             "new connection to the target.", "",
+             "on port 80, reached by its DNS name on Stratus's port. Connections to the target are kept "
+             "alive and reused.", "",
              "| Run | Direct req/s | Through ALB req/s | Direct p50 / p99 (ms) | ALB p50 / p99 (ms) "
              "| Added p50 / p99 (ms) | ALB errors |",
              "|---|---:|---:|---:|---:|---:|---:|"]
