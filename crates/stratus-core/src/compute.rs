@@ -103,6 +103,14 @@ pub trait Instances: Send + Sync + 'static {
     /// The subnets that exist among `ids`; unknown ids are left out.
     fn subnets(&self, account: &str, region: &str, ids: &[String]) -> Vec<SubnetView>;
 
+    /// The default VPC's default subnets (one per zone), where services
+    /// place resources given no subnets (RDS's `default` subnet group);
+    /// empty when the region has no default VPC.
+    fn default_subnets(&self, account: &str, region: &str) -> Vec<SubnetView> {
+        let _ = (account, region);
+        Vec::new()
+    }
+
     /// The security groups that exist among `ids`, with their VPC ids.
     fn security_groups(&self, account: &str, region: &str, ids: &[String])
     -> Vec<(String, String)>;

@@ -226,6 +226,21 @@ impl Instances for Ec2 {
             .collect()
     }
 
+    fn default_subnets(&self, account: &str, region: &str) -> Vec<SubnetView> {
+        let r = self.regions.get(account, region);
+        let s = r.lock();
+        s.subnets
+            .values()
+            .filter(|n| n.default_for_az && s.vpcs.get(&n.vpc).is_some_and(|v| v.is_default))
+            .map(|n| SubnetView {
+                id: n.id.clone(),
+                vpc_id: n.vpc.clone(),
+                availability_zone: n.az.clone(),
+                cidr: n.cidr.clone(),
+            })
+            .collect()
+    }
+
     fn security_groups(
         &self,
         account: &str,
