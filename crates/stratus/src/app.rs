@@ -27,6 +27,8 @@ pub struct App {
     services: HashMap<&'static str, Arc<dyn Service>>,
     /// Services and data planes that take whole HTTP requests, asked in order.
     http_handlers: Vec<Arc<dyn HttpHandler>>,
+    /// Child processes to stop when Stratus exits (RDS's database servers).
+    rds: Option<Arc<stratus_rds::Rds>>,
 }
 
 impl App {
@@ -46,6 +48,7 @@ impl App {
             authorizer: None,
             services: HashMap::new(),
             http_handlers: Vec::new(),
+            rds: None,
         };
         let iam = Arc::new(
             stratus_iam::Iam::new(store.clone(), identities.clone(), app.config.enforce_iam)
@@ -118,6 +121,20 @@ impl App {
         scaling_policies.set(autoscaling.clone());
         app.tasks.spawn(autoscaling.reconciler_task());
         app.register(autoscaling);
+        // RDS places instances in EC2's subnets and security groups, and
+        // runs a real database server per instance where one is installed.
+        let engines = match app.config.rds_engines {
+            crate::config::RdsEngines::Auto => stratus_rds::engine::Engines::discover(),
+            crate::config::RdsEngines::Off => stratus_rds::engine::Engines::none(),
+        };
+        let rds = Arc::new(
+            stratus_rds::Rds::new(store.clone(), engines)
+                .map_err(|e| e.message)?
+                .with_instances(ec2.clone()),
+        );
+        app.tasks.spawn(rds.lifecycle_task());
+        app.register(rds.clone());
+        app.rds = Some(rds);
         // S3 notifications, likewise, only through the delivery interfaces.
         let targets = stratus_s3::Targets {
             queues: Some(sqs),
@@ -141,6 +158,13 @@ impl App {
         daily.spawn(s3.storage_metrics_task(cloudwatch.clone()));
         app.register_http(s3);
         Ok(app)
+    }
+
+    /// Stops what runs beside Stratus (database servers) before it exits.
+    pub fn shutdown(&self) {
+        if let Some(rds) = &self.rds {
+            rds.shutdown();
+        }
     }
 
     fn register(&mut self, s: Arc<dyn Service>) {

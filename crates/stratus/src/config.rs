@@ -44,6 +44,16 @@ pub struct ServeArgs {
     /// A JSON file of images (AMIs) to add to EC2's public catalogue in every region.
     #[arg(long, env = "STRATUS_EC2_IMAGES")]
     ec2_images: Option<PathBuf>,
+    /// `auto` runs a real database server (PostgreSQL, MariaDB) for each RDS
+    /// instance when one is installed; `off` keeps instances as API state only.
+    #[arg(long, env = "STRATUS_RDS_ENGINES", value_enum, default_value = "auto")]
+    rds_engines: RdsEngines,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RdsEngines {
+    Auto,
+    Off,
 }
 
 #[derive(Debug, Clone)]
@@ -60,6 +70,8 @@ pub struct Config {
     pub enforce_iam: bool,
     /// Extra public EC2 images (`--ec2-images`).
     pub ec2_images: Option<PathBuf>,
+    /// Whether RDS instances run real database servers (`--rds-engines`).
+    pub rds_engines: RdsEngines,
 }
 
 fn default_data_dir() -> PathBuf {
@@ -85,6 +97,7 @@ impl ServeArgs {
             test_mode: self.test_mode,
             enforce_iam: self.enforce_iam,
             ec2_images: self.ec2_images,
+            rds_engines: self.rds_engines,
         }
     }
 }

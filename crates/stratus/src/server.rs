@@ -121,6 +121,8 @@ async fn serve(cfg: Config) -> ExitCode {
     tracing::info!("shutting down");
     drop(listener);
     let _ = tokio::time::timeout(DRAIN, graceful.shutdown()).await;
+    let stopping = app.clone();
+    let _ = tokio::task::spawn_blocking(move || stopping.shutdown()).await;
     ExitCode::SUCCESS
 }
 

@@ -1,0 +1,601 @@
+//! Instances and snapshots on the clock: each status lasts at least its
+//! time, and where a real server backs the instance, until the server has
+//! done the step the status stands for (started, restarted, stopped,
+//! copied its data). Steps run on the supervisor's workers; each tick
+//! hands new ones over and collects those done.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use stratus_core::tasks::Task;
+
+use crate::catalogue;
+use crate::engine::{Engine, Engines, InitSpec};
+use crate::names;
+use crate::state::{InstanceRec, State, Txn};
+use crate::supervisor::{Cmd, INTERRUPTED, Outcome, Supervisor};
+
+pub const CREATE_MS: i64 = 2_000;
+pub const BACKUP_MS: i64 = 1_000;
+pub const MODIFY_MS: i64 = 2_000;
+pub const REBOOT_MS: i64 = 1_000;
+pub const STOP_MS: i64 = 2_000;
+pub const START_MS: i64 = 2_000;
+pub const DELETE_MS: i64 = 1_000;
+pub const SNAPSHOT_MS: i64 = 1_000;
+
+/// Statuses in which the instance's server should be running.
+fn wants_running(status: &str) -> bool {
+    matches!(status, "available" | "backing-up" | "modifying")
+}
+
+pub fn engine_for(engines: &Engines, rec: &InstanceRec) -> Result<Arc<dyn Engine>, String> {
+    engines.get(
+        &rec.engine,
+        &catalogue::major(&rec.engine, &rec.engine_version),
+    )
+}
+
+pub fn init_spec(rec: &InstanceRec) -> InitSpec {
+    InitSpec {
+        master_user: rec.master_username.clone(),
+        master_password: rec.pending_password.clone(),
+        db_name: rec.db_name.clone(),
+        admin_password: rec.admin_password.clone(),
+    }
+}
+
+pub struct Lifecycle {
+    pub state: Arc<State>,
+    pub engines: Engines,
+    pub supervisor: Arc<Supervisor>,
+    pub inflight: Arc<Mutex<HashMap<String, u64>>>,
+    pub failures: Arc<Mutex<HashMap<String, String>>>,
+}
+
+/// One status change, with the events it raises.
+struct Change {
+    status: &'static str,
+    since: i64,
+    events: Vec<(String, &'static [&'static str])>,
+}
+
+fn to(status: &'static str, since: i64) -> Change {
+    Change {
+        status,
+        since,
+        events: Vec::new(),
+    }
+}
+
+impl Change {
+    fn event(mut self, message: impl Into<String>, categories: &'static [&'static str]) -> Self {
+        self.events.push((message.into(), categories));
+        self
+    }
+}
+
+impl Task for Lifecycle {
+    fn name(&self) -> &str {
+        "rds-lifecycle"
+    }
+
+    fn tick(&self, now_ms: i64) {
+        // Stratus is exiting: servers stopping now are not failures.
+        if self.supervisor.is_closed() {
+            return;
+        }
+        let mut txn = self.state.begin();
+        let snaps: Vec<String> = txn
+            .inner
+            .snapshots
+            .iter()
+            .filter(|(_, s)| s.status == "creating")
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in snaps {
+            if let Err(e) = self.settle_snapshot(&mut txn, &k, now_ms) {
+                tracing::error!("rds snapshot {k}: {}", e.message);
+            }
+        }
+        let keys: Vec<String> = txn.inner.instances.keys().cloned().collect();
+        for k in keys {
+            // Several statuses may be due at once after a jump of the clock.
+            for _ in 0..8 {
+                match self.settle_instance(&mut txn, &k, now_ms) {
+                    Ok(true) => continue,
+                    Ok(false) => break,
+                    Err(e) => {
+                        tracing::error!("rds instance {k}: {}", e.message);
+                        break;
+                    }
+                }
+            }
+        }
+        if let Err(e) = txn.commit() {
+            tracing::error!("rds lifecycle: {}", e.message);
+        }
+    }
+}
+
+impl Lifecycle {
+    /// Hands a step over once, then answers its outcome when done.
+    fn step(
+        &self,
+        key: String,
+        rid: &str,
+        engine: &Arc<dyn Engine>,
+        cmd: impl FnOnce() -> Cmd,
+    ) -> Option<Outcome> {
+        let mut inflight = self.inflight.lock();
+        match inflight.get(&key) {
+            Some(t) => {
+                let out = self.supervisor.outcome(*t)?;
+                inflight.remove(&key);
+                // Taken up again by a later tick, if Stratus goes on.
+                if matches!(&out, Err(e) if e == INTERRUPTED) || self.supervisor.is_closed() {
+                    return None;
+                }
+                Some(out)
+            }
+            None => {
+                let t = self.supervisor.submit(rid, engine.clone(), cmd());
+                inflight.insert(key, t);
+                None
+            }
+        }
+    }
+
+    fn restore_dir(&self, txn: &Txn<'_>, rec: &InstanceRec) -> Option<PathBuf> {
+        let snap = rec.restore_from.as_ref()?;
+        let s = txn
+            .inner
+            .snapshots
+            .values()
+            .find(|s| s.dir == *snap && s.has_data);
+        match s {
+            Some(_) => Some(self.supervisor.snapshot_dir(snap)),
+            // The snapshot's copy was taken when no server ran: start empty.
+            None => None,
+        }
+    }
+
+    fn settle_snapshot(
+        &self,
+        txn: &mut Txn<'_>,
+        k: &str,
+        now: i64,
+    ) -> Result<(), stratus_core::AwsError> {
+        let Some(s) = txn.inner.snapshots.get(k).cloned() else {
+            return Ok(());
+        };
+        let inst = txn
+            .inner
+            .instances
+            .values()
+            .find(|i| i.resource_id == s.resource_id)
+            .cloned();
+        let real = inst
+            .as_ref()
+            .and_then(|i| engine_for(&self.engines, i).ok().filter(|_| i.initialised));
+        let result: Option<Result<bool, String>> = match (&inst, &real) {
+            (Some(i), Some(engine)) => {
+                let out_dir = self.supervisor.snapshot_dir(&s.dir);
+                let spec = init_spec(i);
+                let port = i.port as u16;
+                self.step(format!("{k}#snapshot"), &i.resource_id, engine, || {
+                    Cmd::Snapshot {
+                        spec,
+                        port,
+                        out: out_dir,
+                    }
+                })
+                .map(|o| o.map(|_| true))
+            }
+            _ => (now >= s.created_ms + SNAPSHOT_MS).then_some(Ok(false)),
+        };
+        let Some(result) = result else {
+            return Ok(());
+        };
+        let arn = names::arn(&s.region, &s.account, "snapshot", &s.id);
+        let rec = txn.inner.snapshots.get_mut(k).expect("present");
+        match result {
+            Ok(has_data) => {
+                rec.status = "available".into();
+                rec.has_data = has_data;
+                txn.put_snapshot(k)?;
+                let msg = if s.kind == "automated" {
+                    "Automated snapshot created"
+                } else {
+                    "Manual snapshot created"
+                };
+                txn.event(
+                    &s.account,
+                    &s.region,
+                    "db-snapshot",
+                    &s.id,
+                    &arn,
+                    msg,
+                    &["creation"],
+                    now,
+                )?;
+            }
+            Err(e) => {
+                rec.status = "failed".into();
+                txn.put_snapshot(k)?;
+                tracing::warn!(snapshot = %s.id, "snapshot failed: {e}");
+                txn.event(
+                    &s.account,
+                    &s.region,
+                    "db-snapshot",
+                    &s.id,
+                    &arn,
+                    "Snapshot failed",
+                    &["failure"],
+                    now,
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies at most one status change; true when one happened.
+    fn settle_instance(
+        &self,
+        txn: &mut Txn<'_>,
+        k: &str,
+        now: i64,
+    ) -> Result<bool, stratus_core::AwsError> {
+        let Some(rec) = txn.inner.instances.get(k).cloned() else {
+            return Ok(false);
+        };
+        let real = engine_for(&self.engines, &rec).ok();
+        let rid = rec.resource_id.clone();
+        let spec = init_spec(&rec);
+        let port = rec.port as u16;
+        let since = rec.status_since_ms;
+        // The clock's due time, or now when a real step took longer.
+        let after = |ms: i64| if real.is_some() { now } else { since + ms };
+        let mut updated = rec.clone();
+        let change: Option<Change> = match rec.status.as_str() {
+            "creating" => match &real {
+                Some(engine) => {
+                    let restore_from = self.restore_dir(txn, &rec);
+                    match self.step(format!("{k}#create"), &rid, engine, || Cmd::Start {
+                        spec,
+                        port,
+                        restore_from,
+                    }) {
+                        None => None,
+                        Some(Ok(p)) => {
+                            updated.initialised = true;
+                            updated.pending_password = None;
+                            if let Some(p) = p {
+                                updated.port = i32::from(p);
+                            }
+                            self.failures.lock().remove(k);
+                            Some(self.created(&rec, now))
+                        }
+                        Some(Err(e)) => {
+                            self.failures.lock().insert(k.to_string(), e.clone());
+                            Some(to("failed", now).event(
+                                format!("DB instance could not be started: {e}"),
+                                &["failure"],
+                            ))
+                        }
+                    }
+                }
+                None => (now >= since + CREATE_MS).then(|| self.created(&rec, since + CREATE_MS)),
+            },
+            "backing-up" => {
+                let copying = txn
+                    .inner
+                    .snapshots
+                    .values()
+                    .any(|s| s.resource_id == rid && s.status == "creating");
+                (!copying && now >= since + BACKUP_MS).then(|| {
+                    let c = to("available", after(BACKUP_MS).max(since + BACKUP_MS));
+                    if rec.latest_restorable_ms.is_none() {
+                        updated.latest_restorable_ms = Some(now);
+                        c.event("Finished DB Instance backup", &["backup"])
+                    } else {
+                        c
+                    }
+                })
+            }
+            "modifying" => (now >= since + MODIFY_MS).then(|| {
+                let mut c = to("available", since + MODIFY_MS);
+                let a = std::mem::take(&mut updated.applying);
+                if let Some(class) = a.class {
+                    updated.class = class;
+                    c = c.event(
+                        "Finished applying modification to DB instance class",
+                        &["configuration change"],
+                    );
+                }
+                if let Some(storage) = a.storage {
+                    updated.storage = storage;
+                    c = c.event(
+                        "Finished applying modification to allocated storage",
+                        &["configuration change"],
+                    );
+                }
+                if let Some(multi_az) = a.multi_az {
+                    updated.multi_az = multi_az;
+                    updated.secondary_zone = multi_az.then(|| other_zone(&rec.zone));
+                    c = c.event(
+                        if multi_az {
+                            "Finished applying modification to convert to a Multi-AZ DB Instance"
+                        } else {
+                            "Finished applying modification to convert to a standard (Single-AZ) DB Instance"
+                        },
+                        &["configuration change"],
+                    );
+                }
+                if let Some(b) = a.backup_retention {
+                    updated.backup_retention = b;
+                }
+                c
+            }),
+            "rebooting" => {
+                let c = match &real {
+                    Some(engine) if rec.initialised => self
+                        .step(format!("{k}#reboot"), &rid, engine, || Cmd::Restart { spec, port })
+                        .map(|out| {
+                            self.after_start(k, &mut updated, out, now, "DB instance restarted")
+                        }),
+                    _ => (now >= since + REBOOT_MS).then(|| {
+                        to("available", since + REBOOT_MS)
+                            .event("DB instance restarted", &["availability"])
+                    }),
+                };
+                c.map(|c| {
+                    if !rec.failover {
+                        return c;
+                    }
+                    updated.failover = false;
+                    if let Some(standby) = rec.secondary_zone.clone() {
+                        updated.secondary_zone = Some(rec.zone.clone());
+                        updated.zone = standby;
+                    }
+                    Change {
+                        events: [
+                            ("Multi-AZ instance failover started".to_string(), &["failover"][..]),
+                            ("Multi-AZ instance failover completed".to_string(), &["failover"][..]),
+                        ]
+                        .into_iter()
+                        .chain(c.events)
+                        .collect(),
+                        ..c
+                    }
+                })
+            }
+            "stopping" => match &real {
+                Some(engine) if rec.initialised => self
+                    .step(format!("{k}#stop"), &rid, engine, || Cmd::Stop)
+                    .map(|_| to("stopped", now).event("DB instance stopped", &["notification"])),
+                _ => (now >= since + STOP_MS).then(|| {
+                    to("stopped", since + STOP_MS).event("DB instance stopped", &["notification"])
+                }),
+            },
+            "starting" => match &real {
+                Some(engine) => {
+                    let restore_from = self.restore_dir(txn, &rec);
+                    self.step(format!("{k}#start"), &rid, engine, || Cmd::Start {
+                        spec,
+                        port,
+                        restore_from,
+                    })
+                    .map(|out| {
+                        updated.initialised = true;
+                        self.after_start(k, &mut updated, out, now, "DB instance started")
+                    })
+                }
+                None => (now >= since + START_MS).then(|| {
+                    to("available", since + START_MS).event("DB instance started", &["notification"])
+                }),
+            },
+            "deleting" => {
+                let copying = txn
+                    .inner
+                    .snapshots
+                    .values()
+                    .any(|s| s.resource_id == rid && s.status == "creating");
+                if copying {
+                    None
+                } else {
+                    let done = match &real {
+                        Some(engine) => self
+                            .step(format!("{k}#destroy"), &rid, engine, || Cmd::Destroy)
+                            .is_some(),
+                        None => {
+                            let _ = std::fs::remove_dir_all(self.supervisor.instance_dir(&rid));
+                            now >= since + DELETE_MS
+                        }
+                    };
+                    if done {
+                        self.supervisor.forget(&rid);
+                        self.failures.lock().remove(k);
+                        let arn = names::arn(&rec.region, &rec.account, "db", &rec.id);
+                        txn.delete_instance(k);
+                        txn.event(
+                            &rec.account,
+                            &rec.region,
+                            "db-instance",
+                            &rec.id,
+                            &arn,
+                            "DB instance deleted",
+                            &["deletion"],
+                            now,
+                        )?;
+                    }
+                    return Ok(false);
+                }
+            }
+            _ => None,
+        };
+        // Servers that should run but do not (Stratus restarted, or the
+        // server died) are started again, and changed passwords applied.
+        if change.is_none() && wants_running(&rec.status) && rec.initialised {
+            if let Some(engine) = &real {
+                self.keep_running(txn, k, &rec, engine, &mut updated, now)?;
+            }
+        }
+        let Some(change) = change else {
+            if updated.port != rec.port || updated.pending_password != rec.pending_password {
+                txn.inner.instances.insert(k.to_string(), updated);
+                txn.put_instance(k)?;
+            }
+            return Ok(false);
+        };
+        updated.status = change.status.to_string();
+        updated.status_since_ms = change.since;
+        let arn = names::arn(&rec.region, &rec.account, "db", &rec.id);
+        for (msg, cats) in &change.events {
+            txn.event(
+                &rec.account,
+                &rec.region,
+                "db-instance",
+                &rec.id,
+                &arn,
+                msg,
+                cats,
+                now,
+            )?;
+        }
+        txn.inner.instances.insert(k.to_string(), updated);
+        txn.put_instance(k)?;
+        Ok(true)
+    }
+
+    fn created(&self, rec: &InstanceRec, at: i64) -> Change {
+        let c = to("backing-up", at);
+        let c = match &rec.restore_from {
+            Some(_) => c.event(
+                format!(
+                    "Restored from snapshot {}",
+                    rec.restored_snapshot_id.clone().unwrap_or_default()
+                ),
+                &["creation"],
+            ),
+            None => c.event("DB instance created", &["creation"]),
+        };
+        c.event("Backing up DB instance", &["backup"])
+    }
+
+    fn after_start(
+        &self,
+        k: &str,
+        updated: &mut InstanceRec,
+        out: Outcome,
+        now: i64,
+        message: &'static str,
+    ) -> Change {
+        match out {
+            Ok(p) => {
+                if let Some(p) = p {
+                    updated.port = i32::from(p);
+                }
+                self.failures.lock().remove(k);
+                to("available", now).event(message, &["availability"])
+            }
+            Err(e) => {
+                self.failures.lock().insert(k.to_string(), e.clone());
+                to("failed", now).event(
+                    format!("DB instance could not be started: {e}"),
+                    &["failure"],
+                )
+            }
+        }
+    }
+
+    fn keep_running(
+        &self,
+        txn: &mut Txn<'_>,
+        k: &str,
+        rec: &InstanceRec,
+        engine: &Arc<dyn Engine>,
+        updated: &mut InstanceRec,
+        now: i64,
+    ) -> Result<(), stratus_core::AwsError> {
+        let rid = &rec.resource_id;
+        let running = self.supervisor.running(rid);
+        let spec = init_spec(rec);
+        if running.is_none() {
+            let port = rec.port as u16;
+            if let Some(out) = self.step(format!("{k}#run"), rid, engine, || Cmd::Start {
+                spec,
+                port,
+                restore_from: None,
+            }) {
+                match out {
+                    Ok(p) => {
+                        if let Some(p) = p {
+                            updated.port = i32::from(p);
+                        }
+                        self.failures.lock().remove(k);
+                    }
+                    Err(e) => {
+                        self.failures.lock().insert(k.to_string(), e);
+                    }
+                }
+            }
+            return Ok(());
+        }
+        if let Some(password) = rec.pending_password.clone() {
+            let user = rec.master_username.clone();
+            if let Some(out) =
+                self.step(format!("{k}#password"), rid, engine, || Cmd::SetPassword {
+                    spec,
+                    user,
+                    password,
+                })
+            {
+                match out {
+                    Ok(_) => {
+                        updated.pending_password = None;
+                        let arn = names::arn(&rec.region, &rec.account, "db", &rec.id);
+                        txn.event(
+                            &rec.account,
+                            &rec.region,
+                            "db-instance",
+                            &rec.id,
+                            &arn,
+                            "Reset master credentials",
+                            &["configuration change"],
+                            now,
+                        )?;
+                    }
+                    Err(e) => {
+                        self.failures.lock().insert(k.to_string(), e);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The standby's zone for Multi-AZ: the next zone of the region.
+pub fn other_zone(zone: &str) -> String {
+    let (base, last) = zone.split_at(zone.len().saturating_sub(1));
+    let next = match last {
+        "a" => "b",
+        "b" => "c",
+        _ => "a",
+    };
+    format!("{base}{next}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn standbys_go_to_another_zone() {
+        assert_eq!(other_zone("us-east-1a"), "us-east-1b");
+        assert_eq!(other_zone("us-east-1c"), "us-east-1a");
+    }
+}

@@ -1,0 +1,403 @@
+//! The database server processes: one worker thread per DB instance runs
+//! its slow steps (initialise, start, wait until ready, snapshot, stop) in
+//! order, and keeps the server as a child it tracks. Requests and the
+//! lifecycle task hand work over and collect results by ticket, so no
+//! request waits on a server.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::process::Child;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+
+use crate::engine::{Engine, InitSpec, Layout, os};
+
+/// How long a server may take to accept connections after it starts.
+const READY_TIMEOUT: Duration = Duration::from_secs(60);
+
+pub enum Cmd {
+    /// Initialises the data directory when there is none (from the
+    /// snapshot copy in `restore_from` when given), starts the server on
+    /// `port` (another free one if taken) and waits until it accepts
+    /// connections; the first time, creates the master user and database.
+    Start {
+        spec: InitSpec,
+        port: u16,
+        restore_from: Option<PathBuf>,
+    },
+    Stop,
+    Restart {
+        spec: InitSpec,
+        port: u16,
+    },
+    /// Copies the data into `out`, starting the server for the copy if it
+    /// is stopped.
+    Snapshot {
+        spec: InitSpec,
+        port: u16,
+        out: PathBuf,
+    },
+    SetPassword {
+        spec: InitSpec,
+        user: String,
+        password: String,
+    },
+    /// Stops the server and removes its files.
+    Destroy,
+}
+
+/// What a step interrupted by shutdown or reset answers; not a failure.
+pub const INTERRUPTED: &str = "Stratus is stopping";
+
+/// The port the server listens on, when the step leaves one running.
+pub type Outcome = Result<Option<u16>, String>;
+
+struct Running {
+    child: Child,
+    port: u16,
+}
+
+struct Worker {
+    tx: Sender<(u64, Cmd)>,
+    proc: Arc<Mutex<Option<Running>>>,
+    engine: Arc<dyn Engine>,
+}
+
+struct Shared {
+    results: Mutex<HashMap<u64, Outcome>>,
+    ports: Mutex<HashSet<u16>>,
+    /// Bumped by shutdown and reset: workers of an older epoch start no
+    /// more servers.
+    epoch: AtomicU64,
+}
+
+pub struct Supervisor {
+    root: PathBuf,
+    /// A temporary root (ephemeral state), removed at shutdown.
+    temporary: bool,
+    workers: Mutex<HashMap<String, Worker>>,
+    shared: Arc<Shared>,
+    next: AtomicU64,
+    /// Set once Stratus is exiting: no more steps are taken.
+    closed: AtomicBool,
+}
+
+impl Supervisor {
+    pub fn new(root: PathBuf, temporary: bool) -> Supervisor {
+        Supervisor {
+            root,
+            temporary,
+            workers: Mutex::new(HashMap::new()),
+            shared: Arc::new(Shared {
+                results: Mutex::new(HashMap::new()),
+                ports: Mutex::new(HashSet::new()),
+                epoch: AtomicU64::new(0),
+            }),
+            next: AtomicU64::new(1),
+            closed: AtomicBool::new(false),
+        }
+    }
+
+    pub fn instance_dir(&self, resource_id: &str) -> PathBuf {
+        self.root.join("instances").join(resource_id)
+    }
+
+    pub fn snapshot_dir(&self, name: &str) -> PathBuf {
+        self.root.join("snapshots").join(name)
+    }
+
+    /// Queues a step for an instance's server; its outcome comes from
+    /// [`Supervisor::outcome`] with the returned ticket.
+    pub fn submit(&self, resource_id: &str, engine: Arc<dyn Engine>, cmd: Cmd) -> u64 {
+        let ticket = self.next.fetch_add(1, Ordering::SeqCst);
+        let mut workers = self.workers.lock();
+        let w = workers
+            .entry(resource_id.to_string())
+            .or_insert_with(|| self.spawn_worker(resource_id, engine));
+        if w.tx.send((ticket, cmd)).is_err() {
+            self.shared
+                .results
+                .lock()
+                .insert(ticket, Err("the server's worker has stopped".into()));
+        }
+        ticket
+    }
+
+    pub fn outcome(&self, ticket: u64) -> Option<Outcome> {
+        self.shared.results.lock().remove(&ticket)
+    }
+
+    /// The port of the instance's server while it runs.
+    pub fn running(&self, resource_id: &str) -> Option<u16> {
+        let workers = self.workers.lock();
+        let w = workers.get(resource_id)?;
+        let mut p = w.proc.lock();
+        let r = p.as_mut()?;
+        match r.child.try_wait() {
+            Ok(None) => Some(r.port),
+            _ => {
+                let port = r.port;
+                *p = None;
+                self.shared.ports.lock().remove(&port);
+                None
+            }
+        }
+    }
+
+    /// Drops the worker of a destroyed instance.
+    pub fn forget(&self, resource_id: &str) {
+        self.workers.lock().remove(resource_id);
+    }
+
+    fn spawn_worker(&self, resource_id: &str, engine: Arc<dyn Engine>) -> Worker {
+        let (tx, rx) = channel();
+        let proc = Arc::new(Mutex::new(None));
+        let ctx = WorkerCtx {
+            layout: Layout {
+                dir: self.instance_dir(resource_id),
+            },
+            engine: engine.clone(),
+            proc: proc.clone(),
+            shared: self.shared.clone(),
+            epoch: self.shared.epoch.load(Ordering::SeqCst),
+        };
+        let name = format!("rds-{}", resource_id.to_ascii_lowercase());
+        let spawned = std::thread::Builder::new()
+            .name(name)
+            .spawn(move || ctx.run(rx));
+        if let Err(e) = spawned {
+            tracing::error!("cannot start a database worker: {e}");
+        }
+        Worker { tx, proc, engine }
+    }
+
+    /// Stops every server (Stratus is stopping or resetting), all at once.
+    pub fn stop_all(&self) {
+        self.shared.epoch.fetch_add(1, Ordering::SeqCst);
+        let mut running: Vec<(Arc<dyn Engine>, Running)> = Vec::new();
+        for w in self.workers.lock().values() {
+            if let Some(r) = w.proc.lock().take() {
+                running.push((w.engine.clone(), r));
+            }
+        }
+        if !running.is_empty() {
+            tracing::info!(count = running.len(), "stopping database servers");
+        }
+        std::thread::scope(|s| {
+            for (engine, mut r) in running {
+                s.spawn(move || engine.stop(&mut r.child));
+            }
+        });
+        self.shared.ports.lock().clear();
+    }
+
+    /// Stops every server and removes all instance and snapshot files.
+    pub fn reset(&self) {
+        self.stop_all();
+        self.workers.lock().clear();
+        self.shared.results.lock().clear();
+        for sub in ["instances", "snapshots"] {
+            let _ = std::fs::remove_dir_all(self.root.join(sub));
+        }
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::SeqCst)
+    }
+
+    /// Stratus is stopping: servers stop, temporary files go.
+    pub fn shutdown(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        self.stop_all();
+        if self.temporary {
+            let _ = std::fs::remove_dir_all(&self.root);
+        }
+    }
+
+    pub fn remove_snapshot_files(&self, name: &str) {
+        if !name.is_empty() {
+            let _ = std::fs::remove_dir_all(self.snapshot_dir(name));
+        }
+    }
+}
+
+struct WorkerCtx {
+    layout: Layout,
+    engine: Arc<dyn Engine>,
+    proc: Arc<Mutex<Option<Running>>>,
+    shared: Arc<Shared>,
+    epoch: u64,
+}
+
+impl WorkerCtx {
+    fn run(self, rx: Receiver<(u64, Cmd)>) {
+        while let Ok((ticket, cmd)) = rx.recv() {
+            let out = self.step(cmd);
+            if let Err(e) = &out {
+                tracing::warn!(dir = %self.layout.dir.display(), "database server: {e}");
+            }
+            self.shared.results.lock().insert(ticket, out);
+        }
+    }
+
+    fn current(&self) -> bool {
+        self.shared.epoch.load(Ordering::SeqCst) == self.epoch
+    }
+
+    fn step(&self, cmd: Cmd) -> Outcome {
+        match cmd {
+            Cmd::Start {
+                spec,
+                port,
+                restore_from,
+            } => self.start(&spec, port, restore_from.as_deref()).map(Some),
+            Cmd::Stop => {
+                self.stop();
+                Ok(None)
+            }
+            Cmd::Restart { spec, port } => {
+                self.stop();
+                self.start(&spec, port, None).map(Some)
+            }
+            Cmd::Snapshot { spec, port, out } => {
+                let was_running = self.port().is_some();
+                let port = self.start(&spec, port, None)?;
+                let res = self.engine.snapshot(port, &spec, &out);
+                if !was_running {
+                    self.stop();
+                }
+                res.map(|_| if was_running { Some(port) } else { None })
+            }
+            Cmd::SetPassword {
+                spec,
+                user,
+                password,
+            } => {
+                let port = self.port().ok_or("the server is not running")?;
+                self.engine
+                    .set_password(port, &spec, &user, &password)
+                    .map(|_| Some(port))
+            }
+            Cmd::Destroy => {
+                self.stop();
+                self.engine.stop_orphan(&self.layout);
+                let _ = std::fs::remove_dir_all(&self.layout.dir);
+                Ok(None)
+            }
+        }
+    }
+
+    fn port(&self) -> Option<u16> {
+        let mut p = self.proc.lock();
+        let r = p.as_mut()?;
+        match r.child.try_wait() {
+            Ok(None) => Some(r.port),
+            _ => {
+                self.shared.ports.lock().remove(&r.port);
+                *p = None;
+                None
+            }
+        }
+    }
+
+    fn stop(&self) {
+        let taken = self.proc.lock().take();
+        if let Some(mut r) = taken {
+            self.engine.stop(&mut r.child);
+            self.shared.ports.lock().remove(&r.port);
+        }
+    }
+
+    /// The asked port when nothing listens there, else a free one.
+    fn pick_port(&self, wanted: u16) -> Result<u16, String> {
+        let mut ports = self.shared.ports.lock();
+        let port = if wanted != 0 && !ports.contains(&wanted) && os::port_free(wanted) {
+            wanted
+        } else {
+            let mut found = None;
+            for _ in 0..20 {
+                if let Some(p) = os::free_port().filter(|p| !ports.contains(p)) {
+                    found = Some(p);
+                    break;
+                }
+            }
+            found.ok_or("no free port on 127.0.0.1")?
+        };
+        ports.insert(port);
+        Ok(port)
+    }
+
+    fn start(
+        &self,
+        spec: &InitSpec,
+        wanted: u16,
+        restore_from: Option<&Path>,
+    ) -> Result<u16, String> {
+        if let Some(port) = self.port() {
+            return Ok(port);
+        }
+        if !self.current() {
+            return Err(INTERRUPTED.into());
+        }
+        let l = &self.layout;
+        if !l.data().exists() {
+            let _ = std::fs::remove_dir_all(&l.dir);
+            let made = match restore_from {
+                Some(from) => self.engine.restore(l, spec, from),
+                None => self.engine.init(l, spec),
+            };
+            if let Err(e) = made {
+                let _ = std::fs::remove_dir_all(&l.dir);
+                return Err(e);
+            }
+        }
+        let port = self.pick_port(wanted)?;
+        let started = Instant::now();
+        let child = match self.engine.start(l, spec, port) {
+            Ok(c) => c,
+            Err(e) => {
+                self.shared.ports.lock().remove(&port);
+                return Err(e);
+            }
+        };
+        *self.proc.lock() = Some(Running { child, port });
+        loop {
+            if !self.current() {
+                self.stop();
+                return Err(INTERRUPTED.into());
+            }
+            if self.port().is_none() {
+                return Err(format!(
+                    "the {} server exited while starting; see {}",
+                    self.engine.label(),
+                    l.log().display()
+                ));
+            }
+            if self.engine.ready(port, spec) {
+                break;
+            }
+            if started.elapsed() > READY_TIMEOUT {
+                self.stop();
+                return Err(format!(
+                    "the {} server did not accept connections within {} s",
+                    self.engine.label(),
+                    READY_TIMEOUT.as_secs()
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        if !l.bootstrapped().exists() {
+            if let Err(e) = self.engine.bootstrap(l, spec, port, restore_from) {
+                self.stop();
+                return Err(e);
+            }
+            std::fs::write(l.bootstrapped(), b"").map_err(|e| format!("marker: {e}"))?;
+        }
+        tracing::debug!(port, dir = %l.dir.display(), "database server ready");
+        Ok(port)
+    }
+}
