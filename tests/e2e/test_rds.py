@@ -600,3 +600,49 @@ def test_state_survives_a_restart(server_factory):
     kept = rds.describe_events(SourceType="db-instance", SourceIdentifier="keeper",
                                StartTime=datetime.datetime(2000, 1, 1), EndTime=datetime.datetime(2100, 1, 1))
     assert "DB instance created" in [e["Message"] for e in kept["Events"]]
+
+
+def test_read_replicas_follow_their_source_until_promoted(api_server, rds):
+    create(rds, "primary", BackupRetentionPeriod=0)
+    code, _, status = err(rds.create_db_instance_read_replica, DBInstanceIdentifier="rep",
+                          SourceDBInstanceIdentifier="ghost")
+    assert (code, status) == ("DBInstanceNotFound", 404)
+    code, _, _ = err(rds.create_db_instance_read_replica, DBInstanceIdentifier="rep",
+                     SourceDBInstanceIdentifier="primary")
+    assert code == "InvalidDBInstanceState"
+    wait_status(api_server, rds, "primary", "available")
+    code, msg, _ = err(rds.create_db_instance_read_replica, DBInstanceIdentifier="rep",
+                       SourceDBInstanceIdentifier="primary")
+    assert code == "InvalidDBInstanceState" and "Automated backups are not enabled" in msg
+    rds.modify_db_instance(DBInstanceIdentifier="primary", BackupRetentionPeriod=3, ApplyImmediately=True)
+    wait_status(api_server, rds, "primary", "available")
+
+    rep = rds.create_db_instance_read_replica(
+        DBInstanceIdentifier="rep", SourceDBInstanceIdentifier="primary")["DBInstance"]
+    assert rep["ReadReplicaSourceDBInstanceIdentifier"] == "primary"
+    assert rep["Engine"] == "mysql" and rep["MasterUsername"] == "admin"
+    rds.create_db_instance_read_replica(
+        DBInstanceIdentifier="rep2", SourceDBInstanceIdentifier=f"arn:aws:rds:{REGION}:{DEFAULT_ACCOUNT}:db:primary")
+    rep = wait_status(api_server, rds, "rep", "available")
+    wait_status(api_server, rds, "rep2", "available", advance=0)
+    assert {"StatusType": "read replication", "Normal": True, "Status": "replicating"} in rep["StatusInfos"]
+    src = rds.describe_db_instances(DBInstanceIdentifier="primary")["DBInstances"][0]
+    assert sorted(src["ReadReplicaDBInstanceIdentifiers"]) == ["rep", "rep2"]
+    assert err(rds.create_db_instance_read_replica, DBInstanceIdentifier="rep",
+               SourceDBInstanceIdentifier="primary")[0] == "DBInstanceAlreadyExists"
+
+    code, msg, _ = err(rds.promote_read_replica, DBInstanceIdentifier="primary")
+    assert (code, msg) == ("InvalidDBInstanceState", "DB Instance is not a read replica.")
+    got = rds.promote_read_replica(DBInstanceIdentifier="rep", BackupRetentionPeriod=5)["DBInstance"]
+    assert got["DBInstanceStatus"] == "modifying"
+    got = wait_status(api_server, rds, "rep", "available")
+    assert "ReadReplicaSourceDBInstanceIdentifier" not in got and got["BackupRetentionPeriod"] == 5
+    assert "Read replica promoted to a standalone DB instance" in events(rds, "rep")
+    src = rds.describe_db_instances(DBInstanceIdentifier="primary")["DBInstances"][0]
+    assert src["ReadReplicaDBInstanceIdentifiers"] == ["rep2"]
+
+    # Deleting the source promotes its remaining replicas.
+    rds.delete_db_instance(DBInstanceIdentifier="primary", SkipFinalSnapshot=True)
+    wait_gone(api_server, rds, "primary")
+    got = wait_status(api_server, rds, "rep2", "available")
+    assert "ReadReplicaSourceDBInstanceIdentifier" not in got

@@ -317,3 +317,75 @@ def test_databases_come_back_with_their_data_after_a_restart(server_factory):
                 logs.append(Path(root, f).read_text(errors="replace"))
     assert len(logs) >= 3
     assert not any("Keep-Me-Secret-77" in text for text in logs)
+
+
+def test_postgres_read_replica_streams_and_promotes(server):
+    rds = server.client("rds")
+    create(rds, "pg-primary", "postgres", EngineVersion="15")
+    primary = wait_for(rds, "pg-primary")["Endpoint"]
+    conn = pg(primary)
+    conn.run("CREATE TABLE sample (id int PRIMARY KEY, name text)")
+    conn.run("INSERT INTO sample VALUES (1, 'before the replica')")
+    conn.close()
+    rds.create_db_instance_read_replica(DBInstanceIdentifier="pg-replica", SourceDBInstanceIdentifier="pg-primary")
+    replica = wait_for(rds, "pg-replica")["Endpoint"]
+    assert replica["Port"] != primary["Port"]
+    assert pg_rows(replica) == [[1, "before the replica"]]
+
+    conn = pg(primary)
+    conn.run("INSERT INTO sample VALUES (2, 'streamed')")
+    conn.close()
+    deadline = time.monotonic() + 20
+    while len(pg_rows(replica)) < 2:
+        assert time.monotonic() < deadline, "the row never reached the replica"
+        time.sleep(0.1)
+    conn = pg(replica)
+    with pytest.raises(pg8000.exceptions.DatabaseError) as e:
+        conn.run("INSERT INTO sample VALUES (3, 'refused')")
+    assert "read-only" in str(e.value)
+    conn.close()
+
+    rds.promote_read_replica(DBInstanceIdentifier="pg-replica")
+    wait_for(rds, "pg-replica")
+    conn = pg(replica)
+    conn.run("INSERT INTO sample VALUES (3, 'written after promotion')")
+    assert len(conn.run("SELECT * FROM sample")) == 3
+    conn.close()
+
+
+def test_mysql_read_replica_follows_the_binlog_and_promotes(server):
+    rds = server.client("rds")
+    create(rds, "my-primary", "mysql")
+    primary = wait_for(rds, "my-primary")["Endpoint"]
+    conn = my(primary)
+    with conn.cursor() as c:
+        c.execute("CREATE TABLE SAMPLE (id INT PRIMARY KEY, name VARCHAR(40))")
+        c.execute("INSERT INTO SAMPLE VALUES (1, 'before the replica')")
+    conn.close()
+    rds.create_db_instance_read_replica(DBInstanceIdentifier="my-replica", SourceDBInstanceIdentifier="my-primary")
+    replica = wait_for(rds, "my-replica")["Endpoint"]
+    assert my_rows(replica) == [[1, "before the replica"]]
+
+    conn = my(primary)
+    with conn.cursor() as c:
+        c.execute("INSERT INTO SAMPLE VALUES (2, 'replicated')")
+    conn.close()
+    deadline = time.monotonic() + 20
+    while len(my_rows(replica)) < 2:
+        assert time.monotonic() < deadline, "the row never reached the replica"
+        time.sleep(0.1)
+    conn = my(replica)
+    with pytest.raises(pymysql.err.MySQLError) as e:
+        with conn.cursor() as c:
+            c.execute("INSERT INTO SAMPLE VALUES (3, 'refused')")
+    assert "read-only" in str(e.value)
+    conn.close()
+
+    rds.promote_read_replica(DBInstanceIdentifier="my-replica")
+    wait_for(rds, "my-replica")
+    conn = my(replica)
+    with conn.cursor() as c:
+        c.execute("INSERT INTO SAMPLE VALUES (3, 'written after promotion')")
+        c.execute("SELECT COUNT(*) FROM SAMPLE")
+        assert c.fetchone()[0] == 3
+    conn.close()

@@ -11,6 +11,7 @@ use stratus_protocol::{Blob, FromValue, HandlerFuture, Timestamp, ToValue, Value
 pub const OPERATIONS: &[&str] = &[
     "AddTagsToResource",
     "CreateDBInstance",
+    "CreateDBInstanceReadReplica",
     "CreateDBParameterGroup",
     "CreateDBSnapshot",
     "CreateDBSubnetGroup",
@@ -30,6 +31,7 @@ pub const OPERATIONS: &[&str] = &[
     "ModifyDBInstance",
     "ModifyDBParameterGroup",
     "ModifyDBSubnetGroup",
+    "PromoteReadReplica",
     "RebootDBInstance",
     "RemoveTagsFromResource",
     "RestoreDBInstanceFromDBSnapshot",
@@ -544,6 +546,197 @@ impl ToValue for CreateDBInstanceMessage {
         put(&mut m, "TagSpecifications", self.tag_specifications);
         put(&mut m, "DBCapacityReservationIdentifier", self.db_capacity_reservation_identifier);
         put(&mut m, "MasterUserAuthenticationType", self.master_user_authentication_type);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateDBInstanceReadReplicaMessage {
+    pub db_instance_identifier: String,
+    pub source_db_instance_identifier: Option<String>,
+    pub db_instance_class: Option<String>,
+    pub availability_zone: Option<String>,
+    pub port: Option<i32>,
+    pub multi_az: Option<bool>,
+    pub auto_minor_version_upgrade: Option<bool>,
+    pub iops: Option<i32>,
+    pub storage_throughput: Option<i32>,
+    pub option_group_name: Option<String>,
+    pub db_parameter_group_name: Option<String>,
+    pub publicly_accessible: Option<bool>,
+    pub tags: Option<Vec<Tag>>,
+    pub db_subnet_group_name: Option<String>,
+    pub vpc_security_group_ids: Option<Vec<String>>,
+    pub storage_type: Option<String>,
+    pub copy_tags_to_snapshot: Option<bool>,
+    pub monitoring_interval: Option<i32>,
+    pub monitoring_role_arn: Option<String>,
+    pub kms_key_id: Option<String>,
+    pub pre_signed_url: Option<String>,
+    pub enable_iam_database_authentication: Option<bool>,
+    pub database_insights_mode: Option<String>,
+    pub enable_performance_insights: Option<bool>,
+    pub performance_insights_kms_key_id: Option<String>,
+    pub performance_insights_retention_period: Option<i32>,
+    pub enable_cloudwatch_logs_exports: Option<Vec<String>>,
+    pub processor_features: Option<Vec<ProcessorFeature>>,
+    pub use_default_processor_features: Option<bool>,
+    pub deletion_protection: Option<bool>,
+    pub domain: Option<String>,
+    pub domain_iam_role_name: Option<String>,
+    pub domain_fqdn: Option<String>,
+    pub domain_ou: Option<String>,
+    pub domain_auth_secret_arn: Option<String>,
+    pub domain_dns_ips: Option<Vec<String>>,
+    pub replica_mode: Option<String>,
+    pub enable_customer_owned_ip: Option<bool>,
+    pub network_type: Option<String>,
+    pub max_allocated_storage: Option<i32>,
+    pub backup_target: Option<String>,
+    pub custom_iam_instance_profile: Option<String>,
+    pub allocated_storage: Option<i32>,
+    pub source_db_cluster_identifier: Option<String>,
+    pub dedicated_log_volume: Option<bool>,
+    pub upgrade_storage_config: Option<bool>,
+    pub ca_certificate_identifier: Option<String>,
+    pub additional_storage_volumes: Option<Vec<AdditionalStorageVolume>>,
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    pub db_capacity_reservation_identifier: Option<String>,
+}
+
+impl FromValue for CreateDBInstanceReadReplicaMessage {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            db_instance_identifier: required(&mut m, "DBInstanceIdentifier")?,
+            source_db_instance_identifier: take(&mut m, "SourceDBInstanceIdentifier")?,
+            db_instance_class: take(&mut m, "DBInstanceClass")?,
+            availability_zone: take(&mut m, "AvailabilityZone")?,
+            port: take(&mut m, "Port")?,
+            multi_az: take(&mut m, "MultiAZ")?,
+            auto_minor_version_upgrade: take(&mut m, "AutoMinorVersionUpgrade")?,
+            iops: take(&mut m, "Iops")?,
+            storage_throughput: take(&mut m, "StorageThroughput")?,
+            option_group_name: take(&mut m, "OptionGroupName")?,
+            db_parameter_group_name: take(&mut m, "DBParameterGroupName")?,
+            publicly_accessible: take(&mut m, "PubliclyAccessible")?,
+            tags: take(&mut m, "Tags")?,
+            db_subnet_group_name: take(&mut m, "DBSubnetGroupName")?,
+            vpc_security_group_ids: take(&mut m, "VpcSecurityGroupIds")?,
+            storage_type: take(&mut m, "StorageType")?,
+            copy_tags_to_snapshot: take(&mut m, "CopyTagsToSnapshot")?,
+            monitoring_interval: take(&mut m, "MonitoringInterval")?,
+            monitoring_role_arn: take(&mut m, "MonitoringRoleArn")?,
+            kms_key_id: take(&mut m, "KmsKeyId")?,
+            pre_signed_url: take(&mut m, "PreSignedUrl")?,
+            enable_iam_database_authentication: take(&mut m, "EnableIAMDatabaseAuthentication")?,
+            database_insights_mode: take(&mut m, "DatabaseInsightsMode")?,
+            enable_performance_insights: take(&mut m, "EnablePerformanceInsights")?,
+            performance_insights_kms_key_id: take(&mut m, "PerformanceInsightsKMSKeyId")?,
+            performance_insights_retention_period: take(&mut m, "PerformanceInsightsRetentionPeriod")?,
+            enable_cloudwatch_logs_exports: take(&mut m, "EnableCloudwatchLogsExports")?,
+            processor_features: take(&mut m, "ProcessorFeatures")?,
+            use_default_processor_features: take(&mut m, "UseDefaultProcessorFeatures")?,
+            deletion_protection: take(&mut m, "DeletionProtection")?,
+            domain: take(&mut m, "Domain")?,
+            domain_iam_role_name: take(&mut m, "DomainIAMRoleName")?,
+            domain_fqdn: take(&mut m, "DomainFqdn")?,
+            domain_ou: take(&mut m, "DomainOu")?,
+            domain_auth_secret_arn: take(&mut m, "DomainAuthSecretArn")?,
+            domain_dns_ips: take(&mut m, "DomainDnsIps")?,
+            replica_mode: take(&mut m, "ReplicaMode")?,
+            enable_customer_owned_ip: take(&mut m, "EnableCustomerOwnedIp")?,
+            network_type: take(&mut m, "NetworkType")?,
+            max_allocated_storage: take(&mut m, "MaxAllocatedStorage")?,
+            backup_target: take(&mut m, "BackupTarget")?,
+            custom_iam_instance_profile: take(&mut m, "CustomIamInstanceProfile")?,
+            allocated_storage: take(&mut m, "AllocatedStorage")?,
+            source_db_cluster_identifier: take(&mut m, "SourceDBClusterIdentifier")?,
+            dedicated_log_volume: take(&mut m, "DedicatedLogVolume")?,
+            upgrade_storage_config: take(&mut m, "UpgradeStorageConfig")?,
+            ca_certificate_identifier: take(&mut m, "CACertificateIdentifier")?,
+            additional_storage_volumes: take(&mut m, "AdditionalStorageVolumes")?,
+            tag_specifications: take(&mut m, "TagSpecifications")?,
+            db_capacity_reservation_identifier: take(&mut m, "DBCapacityReservationIdentifier")?,
+        })
+    }
+}
+
+impl ToValue for CreateDBInstanceReadReplicaMessage {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DBInstanceIdentifier", Some(self.db_instance_identifier));
+        put(&mut m, "SourceDBInstanceIdentifier", self.source_db_instance_identifier);
+        put(&mut m, "DBInstanceClass", self.db_instance_class);
+        put(&mut m, "AvailabilityZone", self.availability_zone);
+        put(&mut m, "Port", self.port);
+        put(&mut m, "MultiAZ", self.multi_az);
+        put(&mut m, "AutoMinorVersionUpgrade", self.auto_minor_version_upgrade);
+        put(&mut m, "Iops", self.iops);
+        put(&mut m, "StorageThroughput", self.storage_throughput);
+        put(&mut m, "OptionGroupName", self.option_group_name);
+        put(&mut m, "DBParameterGroupName", self.db_parameter_group_name);
+        put(&mut m, "PubliclyAccessible", self.publicly_accessible);
+        put(&mut m, "Tags", self.tags);
+        put(&mut m, "DBSubnetGroupName", self.db_subnet_group_name);
+        put(&mut m, "VpcSecurityGroupIds", self.vpc_security_group_ids);
+        put(&mut m, "StorageType", self.storage_type);
+        put(&mut m, "CopyTagsToSnapshot", self.copy_tags_to_snapshot);
+        put(&mut m, "MonitoringInterval", self.monitoring_interval);
+        put(&mut m, "MonitoringRoleArn", self.monitoring_role_arn);
+        put(&mut m, "KmsKeyId", self.kms_key_id);
+        put(&mut m, "PreSignedUrl", self.pre_signed_url);
+        put(&mut m, "EnableIAMDatabaseAuthentication", self.enable_iam_database_authentication);
+        put(&mut m, "DatabaseInsightsMode", self.database_insights_mode);
+        put(&mut m, "EnablePerformanceInsights", self.enable_performance_insights);
+        put(&mut m, "PerformanceInsightsKMSKeyId", self.performance_insights_kms_key_id);
+        put(&mut m, "PerformanceInsightsRetentionPeriod", self.performance_insights_retention_period);
+        put(&mut m, "EnableCloudwatchLogsExports", self.enable_cloudwatch_logs_exports);
+        put(&mut m, "ProcessorFeatures", self.processor_features);
+        put(&mut m, "UseDefaultProcessorFeatures", self.use_default_processor_features);
+        put(&mut m, "DeletionProtection", self.deletion_protection);
+        put(&mut m, "Domain", self.domain);
+        put(&mut m, "DomainIAMRoleName", self.domain_iam_role_name);
+        put(&mut m, "DomainFqdn", self.domain_fqdn);
+        put(&mut m, "DomainOu", self.domain_ou);
+        put(&mut m, "DomainAuthSecretArn", self.domain_auth_secret_arn);
+        put(&mut m, "DomainDnsIps", self.domain_dns_ips);
+        put(&mut m, "ReplicaMode", self.replica_mode);
+        put(&mut m, "EnableCustomerOwnedIp", self.enable_customer_owned_ip);
+        put(&mut m, "NetworkType", self.network_type);
+        put(&mut m, "MaxAllocatedStorage", self.max_allocated_storage);
+        put(&mut m, "BackupTarget", self.backup_target);
+        put(&mut m, "CustomIamInstanceProfile", self.custom_iam_instance_profile);
+        put(&mut m, "AllocatedStorage", self.allocated_storage);
+        put(&mut m, "SourceDBClusterIdentifier", self.source_db_cluster_identifier);
+        put(&mut m, "DedicatedLogVolume", self.dedicated_log_volume);
+        put(&mut m, "UpgradeStorageConfig", self.upgrade_storage_config);
+        put(&mut m, "CACertificateIdentifier", self.ca_certificate_identifier);
+        put(&mut m, "AdditionalStorageVolumes", self.additional_storage_volumes);
+        put(&mut m, "TagSpecifications", self.tag_specifications);
+        put(&mut m, "DBCapacityReservationIdentifier", self.db_capacity_reservation_identifier);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateDBInstanceReadReplicaResult {
+    pub db_instance: Option<DBInstance>,
+}
+
+impl FromValue for CreateDBInstanceReadReplicaResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            db_instance: take(&mut m, "DBInstance")?,
+        })
+    }
+}
+
+impl ToValue for CreateDBInstanceReadReplicaResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DBInstance", self.db_instance);
         Value::Map(m)
     }
 }
@@ -3120,6 +3313,59 @@ impl ToValue for ProcessorFeature {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct PromoteReadReplicaMessage {
+    pub db_instance_identifier: String,
+    pub backup_retention_period: Option<i32>,
+    pub preferred_backup_window: Option<String>,
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+}
+
+impl FromValue for PromoteReadReplicaMessage {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            db_instance_identifier: required(&mut m, "DBInstanceIdentifier")?,
+            backup_retention_period: take(&mut m, "BackupRetentionPeriod")?,
+            preferred_backup_window: take(&mut m, "PreferredBackupWindow")?,
+            tag_specifications: take(&mut m, "TagSpecifications")?,
+        })
+    }
+}
+
+impl ToValue for PromoteReadReplicaMessage {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DBInstanceIdentifier", Some(self.db_instance_identifier));
+        put(&mut m, "BackupRetentionPeriod", self.backup_retention_period);
+        put(&mut m, "PreferredBackupWindow", self.preferred_backup_window);
+        put(&mut m, "TagSpecifications", self.tag_specifications);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PromoteReadReplicaResult {
+    pub db_instance: Option<DBInstance>,
+}
+
+impl FromValue for PromoteReadReplicaResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            db_instance: take(&mut m, "DBInstance")?,
+        })
+    }
+}
+
+impl ToValue for PromoteReadReplicaResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DBInstance", self.db_instance);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct RebootDBInstanceMessage {
     pub db_instance_identifier: String,
     pub force_failover: Option<bool>,
@@ -3710,6 +3956,7 @@ impl ToValue for VpcSecurityGroupMembership {
 pub trait Handlers: Send + Sync {
     fn add_tags_to_resource(&self, ctx: &RequestContext, input: AddTagsToResourceMessage) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn create_db_instance(&self, ctx: &RequestContext, input: CreateDBInstanceMessage) -> impl Future<Output = Result<CreateDBInstanceResult, AwsError>> + Send;
+    fn create_db_instance_read_replica(&self, ctx: &RequestContext, input: CreateDBInstanceReadReplicaMessage) -> impl Future<Output = Result<CreateDBInstanceReadReplicaResult, AwsError>> + Send;
     fn create_db_parameter_group(&self, ctx: &RequestContext, input: CreateDBParameterGroupMessage) -> impl Future<Output = Result<CreateDBParameterGroupResult, AwsError>> + Send;
     fn create_db_snapshot(&self, ctx: &RequestContext, input: CreateDBSnapshotMessage) -> impl Future<Output = Result<CreateDBSnapshotResult, AwsError>> + Send;
     fn create_db_subnet_group(&self, ctx: &RequestContext, input: CreateDBSubnetGroupMessage) -> impl Future<Output = Result<CreateDBSubnetGroupResult, AwsError>> + Send;
@@ -3729,6 +3976,7 @@ pub trait Handlers: Send + Sync {
     fn modify_db_instance(&self, ctx: &RequestContext, input: ModifyDBInstanceMessage) -> impl Future<Output = Result<ModifyDBInstanceResult, AwsError>> + Send;
     fn modify_db_parameter_group(&self, ctx: &RequestContext, input: ModifyDBParameterGroupMessage) -> impl Future<Output = Result<DBParameterGroupNameMessage, AwsError>> + Send;
     fn modify_db_subnet_group(&self, ctx: &RequestContext, input: ModifyDBSubnetGroupMessage) -> impl Future<Output = Result<ModifyDBSubnetGroupResult, AwsError>> + Send;
+    fn promote_read_replica(&self, ctx: &RequestContext, input: PromoteReadReplicaMessage) -> impl Future<Output = Result<PromoteReadReplicaResult, AwsError>> + Send;
     fn reboot_db_instance(&self, ctx: &RequestContext, input: RebootDBInstanceMessage) -> impl Future<Output = Result<RebootDBInstanceResult, AwsError>> + Send;
     fn remove_tags_from_resource(&self, ctx: &RequestContext, input: RemoveTagsFromResourceMessage) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn restore_db_instance_from_db_snapshot(&self, ctx: &RequestContext, input: RestoreDBInstanceFromDBSnapshotMessage) -> impl Future<Output = Result<RestoreDBInstanceFromDBSnapshotResult, AwsError>> + Send;
@@ -3747,6 +3995,7 @@ pub fn dispatch<'a, H: Handlers>(
         match operation {
             "AddTagsToResource" => h.add_tags_to_resource(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateDBInstance" => h.create_db_instance(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "CreateDBInstanceReadReplica" => h.create_db_instance_read_replica(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateDBParameterGroup" => h.create_db_parameter_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateDBSnapshot" => h.create_db_snapshot(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateDBSubnetGroup" => h.create_db_subnet_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
@@ -3766,6 +4015,7 @@ pub fn dispatch<'a, H: Handlers>(
             "ModifyDBInstance" => h.modify_db_instance(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ModifyDBParameterGroup" => h.modify_db_parameter_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ModifyDBSubnetGroup" => h.modify_db_subnet_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "PromoteReadReplica" => h.promote_read_replica(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "RebootDBInstance" => h.reboot_db_instance(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "RemoveTagsFromResource" => h.remove_tags_from_resource(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "RestoreDBInstanceFromDBSnapshot" => h.restore_db_instance_from_db_snapshot(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),

@@ -21,10 +21,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use parking_lot::Mutex;
-use stratus_core::AwsError;
 use stratus_core::compute::Instances;
 use stratus_core::link::Link;
 use stratus_core::tasks::Task;
+use stratus_core::{AwsError, Clock};
 use stratus_store::Store;
 
 use crate::engine::Engines;
@@ -33,6 +33,7 @@ use crate::supervisor::Supervisor;
 
 pub struct Rds {
     state: Arc<State>,
+    clock: Clock,
     instances: Link<dyn Instances>,
     engines: Engines,
     supervisor: Arc<Supervisor>,
@@ -47,7 +48,7 @@ impl Rds {
     /// Loads the resources stored before a restart. `engines` says which
     /// database servers may run; their files live under the store's
     /// `files/rds`, or a temporary directory for ephemeral state.
-    pub fn new(store: Store, engines: Engines) -> Result<Rds, AwsError> {
+    pub fn new(store: Store, clock: Clock, engines: Engines) -> Result<Rds, AwsError> {
         let (root, temporary) = match store.files_dir("rds") {
             Some(d) => (d, false),
             None => (
@@ -62,6 +63,7 @@ impl Rds {
         tracing::info!(engines = %engines.summary(), "RDS database servers");
         Ok(Rds {
             state: Arc::new(State::load(store)?),
+            clock,
             instances: Link::empty(),
             engines,
             supervisor: Arc::new(Supervisor::new(root, temporary)),
@@ -80,13 +82,22 @@ impl Rds {
     /// running; restarts, after a restart of Stratus, the servers of
     /// instances that were running.
     pub fn lifecycle_task(&self) -> Arc<dyn Task> {
-        Arc::new(lifecycle::Lifecycle {
+        let task = Arc::new(lifecycle::Lifecycle {
             state: self.state.clone(),
             engines: self.engines.clone(),
             supervisor: self.supervisor.clone(),
             inflight: self.inflight.clone(),
             failures: self.failures.clone(),
-        })
+        });
+        // A finished step moves its instance on at once.
+        let weak = Arc::downgrade(&task);
+        let clock = self.clock.clone();
+        self.supervisor.on_done(Arc::new(move || {
+            if let Some(t) = weak.upgrade() {
+                t.tick(clock.now_millis());
+            }
+        }));
+        task
     }
 
     /// Stops every database server; Stratus is exiting.

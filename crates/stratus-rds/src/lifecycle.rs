@@ -5,14 +5,13 @@
 //! hands new ones over and collects those done.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use parking_lot::Mutex;
 use stratus_core::tasks::Task;
 
 use crate::catalogue;
-use crate::engine::{Engine, Engines, InitSpec};
+use crate::engine::{Engine, Engines, InitSpec, Origin};
 use crate::names;
 use crate::state::{InstanceRec, State, Txn};
 use crate::supervisor::{Cmd, INTERRUPTED, Outcome, Supervisor};
@@ -44,6 +43,7 @@ pub fn init_spec(rec: &InstanceRec) -> InitSpec {
         master_password: rec.pending_password.clone(),
         db_name: rec.db_name.clone(),
         admin_password: rec.admin_password.clone(),
+        read_only: rec.replica_source.is_some() && !rec.promoting,
     }
 }
 
@@ -148,18 +148,36 @@ impl Lifecycle {
         }
     }
 
-    fn restore_dir(&self, txn: &Txn<'_>, rec: &InstanceRec) -> Option<PathBuf> {
-        let snap = rec.restore_from.as_ref()?;
-        let s = txn
+    /// Where a new server's data comes from: the snapshot it is restored
+    /// from (when that holds a copy), the source it replicates, or nothing.
+    fn origin(&self, txn: &Txn<'_>, rec: &InstanceRec) -> Result<Origin, String> {
+        if let Some(src) = &rec.replica_source {
+            let source = txn
+                .inner
+                .instances
+                .get(&crate::state::key(&rec.account, &rec.region, src))
+                .ok_or_else(|| format!("the source instance {src} no longer exists"))?;
+            if self.supervisor.running(&source.resource_id).is_none() {
+                return Err(format!("the source instance {src} has no running server"));
+            }
+            return Ok(Origin::Replica {
+                source_port: source.port as u16,
+            });
+        }
+        let Some(snap) = rec.restore_from.as_ref() else {
+            return Ok(Origin::Empty);
+        };
+        let has_data = txn
             .inner
             .snapshots
             .values()
-            .find(|s| s.dir == *snap && s.has_data);
-        match s {
-            Some(_) => Some(self.supervisor.snapshot_dir(snap)),
-            // The snapshot's copy was taken when no server ran: start empty.
-            None => None,
-        }
+            .any(|s| s.dir == *snap && s.has_data);
+        // A snapshot taken when no server ran holds no data: start empty.
+        Ok(if has_data {
+            Origin::Snapshot(self.supervisor.snapshot_dir(snap))
+        } else {
+            Origin::Empty
+        })
     }
 
     fn settle_snapshot(
@@ -260,13 +278,20 @@ impl Lifecycle {
         let after = |ms: i64| if real.is_some() { now } else { since + ms };
         let mut updated = rec.clone();
         let change: Option<Change> = match rec.status.as_str() {
-            "creating" => match &real {
-                Some(engine) => {
-                    let restore_from = self.restore_dir(txn, &rec);
+            "creating" => match (&real, self.origin(txn, &rec)) {
+                (Some(_), Err(e)) if !rec.initialised => {
+                    self.failures.lock().insert(k.to_string(), e.clone());
+                    Some(to("failed", now).event(
+                        format!("DB instance could not be started: {e}"),
+                        &["failure"],
+                    ))
+                }
+                (Some(engine), origin) => {
+                    let origin = origin.unwrap_or(Origin::Empty);
                     match self.step(format!("{k}#create"), &rid, engine, || Cmd::Start {
                         spec,
                         port,
-                        restore_from,
+                        origin,
                     }) {
                         None => None,
                         Some(Ok(p)) => {
@@ -287,7 +312,9 @@ impl Lifecycle {
                         }
                     }
                 }
-                None => (now >= since + CREATE_MS).then(|| self.created(&rec, since + CREATE_MS)),
+                (None, _) => {
+                    (now >= since + CREATE_MS).then(|| self.created(&rec, since + CREATE_MS))
+                }
             },
             "backing-up" => {
                 let copying = txn
@@ -302,6 +329,29 @@ impl Lifecycle {
                         c.event("Finished DB Instance backup", &["backup"])
                     } else {
                         c
+                    }
+                })
+            }
+            "modifying" if rec.promoting => {
+                let done = match &real {
+                    Some(engine) if rec.initialised => self
+                        .step(format!("{k}#promote"), &rid, engine, || Cmd::Promote { spec })
+                        .map(|out| out.map(|_| ())),
+                    _ => (now >= since + MODIFY_MS).then_some(Ok(())),
+                };
+                done.map(|out| match out {
+                    Ok(()) => {
+                        updated.promoting = false;
+                        updated.replica_source = None;
+                        to("available", after(MODIFY_MS))
+                            .event("Read replica promoted to a standalone DB instance", &["notification"])
+                    }
+                    Err(e) => {
+                        self.failures.lock().insert(k.to_string(), e.clone());
+                        to("failed", now).event(
+                            format!("Read replica could not be promoted: {e}"),
+                            &["failure"],
+                        )
                     }
                 })
             }
@@ -382,11 +432,11 @@ impl Lifecycle {
             },
             "starting" => match &real {
                 Some(engine) => {
-                    let restore_from = self.restore_dir(txn, &rec);
+                    let origin = self.origin(txn, &rec).unwrap_or(Origin::Empty);
                     self.step(format!("{k}#start"), &rid, engine, || Cmd::Start {
                         spec,
                         port,
-                        restore_from,
+                        origin,
                     })
                     .map(|out| {
                         updated.initialised = true;
@@ -480,6 +530,12 @@ impl Lifecycle {
                 ),
                 &["creation"],
             ),
+            None if rec.replica_source.is_some() => {
+                c.event("DB instance created", &["creation"]).event(
+                    "Replication for the Read Replica resumed",
+                    &["read replica"],
+                )
+            }
             None => c.event("DB instance created", &["creation"]),
         };
         c.event("Backing up DB instance", &["backup"])
@@ -528,7 +584,7 @@ impl Lifecycle {
             if let Some(out) = self.step(format!("{k}#run"), rid, engine, || Cmd::Start {
                 spec,
                 port,
-                restore_from: None,
+                origin: Origin::Empty,
             }) {
                 match out {
                     Ok(p) => {

@@ -123,6 +123,10 @@ pub struct InstanceRec {
     pub restored_snapshot_id: Option<String>,
     /// The reboot under way moves the primary to the standby's zone.
     pub failover: bool,
+    /// The instance this read replica follows.
+    pub replica_source: Option<String>,
+    /// The `modifying` under way promotes the replica.
+    pub promoting: bool,
     /// The final snapshot DeleteDBInstance takes before the data goes.
     pub final_snapshot: Option<String>,
     /// Whether the server has been initialised (its data directory exists).

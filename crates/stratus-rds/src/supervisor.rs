@@ -5,7 +5,7 @@
 //! request waits on a server.
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Child;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -14,20 +14,24 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
-use crate::engine::{Engine, InitSpec, Layout, os};
+use crate::engine::{Engine, InitSpec, Layout, Origin, os};
 
 /// How long a server may take to accept connections after it starts.
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub enum Cmd {
-    /// Initialises the data directory when there is none (from the
-    /// snapshot copy in `restore_from` when given), starts the server on
-    /// `port` (another free one if taken) and waits until it accepts
-    /// connections; the first time, creates the master user and database.
+    /// Initialises the data directory when there is none (from `origin`),
+    /// starts the server on `port` (another free one if taken) and waits
+    /// until it accepts connections; the first time, creates the master
+    /// user and database (or loads the copy, or follows the source).
     Start {
         spec: InitSpec,
         port: u16,
-        restore_from: Option<PathBuf>,
+        origin: Origin,
+    },
+    /// Turns a read replica into a writable server of its own.
+    Promote {
+        spec: InitSpec,
     },
     Stop,
     Restart {
@@ -73,7 +77,12 @@ struct Shared {
     /// Bumped by shutdown and reset: workers of an older epoch start no
     /// more servers.
     epoch: AtomicU64,
+    /// Called after each step, so statuses move without waiting for the
+    /// next tick.
+    on_done: Mutex<Option<Notify>>,
 }
+
+pub type Notify = Arc<dyn Fn() + Send + Sync>;
 
 pub struct Supervisor {
     root: PathBuf,
@@ -96,10 +105,15 @@ impl Supervisor {
                 results: Mutex::new(HashMap::new()),
                 ports: Mutex::new(HashSet::new()),
                 epoch: AtomicU64::new(0),
+                on_done: Mutex::new(None),
             }),
             next: AtomicU64::new(1),
             closed: AtomicBool::new(false),
         }
+    }
+
+    pub fn on_done(&self, f: Notify) {
+        *self.shared.on_done.lock() = Some(f);
     }
 
     pub fn instance_dir(&self, resource_id: &str) -> PathBuf {
@@ -241,6 +255,10 @@ impl WorkerCtx {
                 tracing::warn!(dir = %self.layout.dir.display(), "database server: {e}");
             }
             self.shared.results.lock().insert(ticket, out);
+            let notify = self.shared.on_done.lock().clone();
+            if let Some(f) = notify {
+                f();
+            }
         }
     }
 
@@ -250,22 +268,22 @@ impl WorkerCtx {
 
     fn step(&self, cmd: Cmd) -> Outcome {
         match cmd {
-            Cmd::Start {
-                spec,
-                port,
-                restore_from,
-            } => self.start(&spec, port, restore_from.as_deref()).map(Some),
+            Cmd::Start { spec, port, origin } => self.start(&spec, port, &origin).map(Some),
+            Cmd::Promote { spec } => {
+                let port = self.port().ok_or("the server is not running")?;
+                self.engine.promote(port, &spec).map(|_| Some(port))
+            }
             Cmd::Stop => {
                 self.stop();
                 Ok(None)
             }
             Cmd::Restart { spec, port } => {
                 self.stop();
-                self.start(&spec, port, None).map(Some)
+                self.start(&spec, port, &Origin::Empty).map(Some)
             }
             Cmd::Snapshot { spec, port, out } => {
                 let was_running = self.port().is_some();
-                let port = self.start(&spec, port, None)?;
+                let port = self.start(&spec, port, &Origin::Empty)?;
                 let res = self.engine.snapshot(port, &spec, &out);
                 if !was_running {
                     self.stop();
@@ -331,12 +349,7 @@ impl WorkerCtx {
         Ok(port)
     }
 
-    fn start(
-        &self,
-        spec: &InitSpec,
-        wanted: u16,
-        restore_from: Option<&Path>,
-    ) -> Result<u16, String> {
+    fn start(&self, spec: &InitSpec, wanted: u16, origin: &Origin) -> Result<u16, String> {
         if let Some(port) = self.port() {
             return Ok(port);
         }
@@ -346,9 +359,10 @@ impl WorkerCtx {
         let l = &self.layout;
         if !l.data().exists() {
             let _ = std::fs::remove_dir_all(&l.dir);
-            let made = match restore_from {
-                Some(from) => self.engine.restore(l, spec, from),
-                None => self.engine.init(l, spec),
+            let made = match origin {
+                Origin::Snapshot(from) => self.engine.restore(l, spec, from),
+                Origin::Replica { source_port } => self.engine.replicate(l, spec, *source_port),
+                Origin::Empty => self.engine.init(l, spec),
             };
             if let Err(e) = made {
                 let _ = std::fs::remove_dir_all(&l.dir);
@@ -391,7 +405,7 @@ impl WorkerCtx {
             std::thread::sleep(Duration::from_millis(50));
         }
         if !l.bootstrapped().exists() {
-            if let Err(e) = self.engine.bootstrap(l, spec, port, restore_from) {
+            if let Err(e) = self.engine.bootstrap(l, spec, port, origin) {
                 self.stop();
                 return Err(e);
             }

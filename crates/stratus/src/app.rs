@@ -128,7 +128,7 @@ impl App {
             crate::config::RdsEngines::Off => stratus_rds::engine::Engines::none(),
         };
         let rds = Arc::new(
-            stratus_rds::Rds::new(store.clone(), engines)
+            stratus_rds::Rds::new(store.clone(), app.clock.clone(), engines)
                 .map_err(|e| e.message)?
                 .with_instances(ec2.clone()),
         );

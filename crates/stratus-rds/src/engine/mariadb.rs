@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use super::os;
-use super::{ADMIN_USER, Engine, InitSpec, Layout, quote_literal};
+use super::{ADMIN_USER, Engine, InitSpec, Layout, Origin, quote_literal};
 
 pub struct MariaDb {
     server: PathBuf,
@@ -22,6 +22,21 @@ const SBIN: &[&str] = &["/usr/sbin", "/usr/local/sbin", "/usr/bin"];
 
 fn account(user: &str) -> String {
     format!("{}@'%'", quote_literal(user))
+}
+
+/// A server id of 1 to 2^31 - 1, fixed per instance directory.
+fn server_id(layout: &Layout) -> u32 {
+    let name = layout
+        .dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut h: u32 = 2_166_136_261;
+    for b in name.bytes() {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(16_777_619);
+    }
+    (h & 0x7fff_ffff).max(1)
 }
 
 impl MariaDb {
@@ -117,7 +132,12 @@ impl Engine for MariaDb {
         self.install(layout, spec)
     }
 
-    fn start(&self, layout: &Layout, _spec: &InitSpec, port: u16) -> Result<Child, String> {
+    fn replicate(&self, layout: &Layout, spec: &InitSpec, _source_port: u16) -> Result<(), String> {
+        // A fresh server; bootstrap copies the source and follows it.
+        self.install(layout, spec)
+    }
+
+    fn start(&self, layout: &Layout, spec: &InitSpec, port: u16) -> Result<Child, String> {
         self.stop_orphan(layout);
         let mut c = Command::new(&self.server);
         c.arg("--no-defaults")
@@ -129,7 +149,13 @@ impl Engine for MariaDb {
             .arg(format!("--log-error={}", layout.log().display()))
             .arg("--skip-name-resolve")
             .arg("--innodb-buffer-pool-size=16M")
-            .arg("--skip-log-bin");
+            // Binary logs let read replicas follow; ids must differ.
+            .arg("--log-bin=mysql-bin")
+            .arg("--binlog-format=ROW")
+            .arg(format!("--server-id={}", server_id(layout)));
+        if spec.read_only {
+            c.arg("--read-only");
+        }
         if os::is_root() {
             c.arg("--user=root");
         }
@@ -162,33 +188,75 @@ impl Engine for MariaDb {
         layout: &Layout,
         spec: &InitSpec,
         port: u16,
-        restored_from: Option<&Path>,
+        origin: &Origin,
     ) -> Result<(), String> {
-        if let Some(from) = restored_from {
-            let dump = std::fs::read_to_string(from.join("dump.sql"))
-                .map_err(|e| format!("snapshot dump: {e}"))?;
-            self.sql(port, spec, &dump)?;
-        } else {
-            let master = account(&spec.master_user);
-            let pw = spec
-                .master_password
-                .as_deref()
-                .map(|p| format!(" IDENTIFIED BY {}", quote_literal(p)))
-                .unwrap_or_default();
-            let mut sql = format!(
-                "CREATE USER IF NOT EXISTS {master}{pw};\n\
-                 GRANT ALL PRIVILEGES ON *.* TO {master} WITH GRANT OPTION;\n"
-            );
-            if let Some(db) = &spec.db_name {
-                sql.push_str(&format!(
-                    "CREATE DATABASE IF NOT EXISTS `{}`;\n",
-                    db.replace('`', "``")
-                ));
+        match origin {
+            Origin::Snapshot(from) => {
+                let dump = std::fs::read_to_string(from.join("dump.sql"))
+                    .map_err(|e| format!("snapshot dump: {e}"))?;
+                self.sql(port, spec, &dump)?;
             }
-            self.sql(port, spec, &sql)?;
+            Origin::Replica { source_port } => {
+                // Source first: a later CHANGE MASTER naming the host would
+                // drop the coordinates the dump sets.
+                self.sql(
+                    port,
+                    spec,
+                    &format!(
+                        "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT={source_port}, \
+                         MASTER_USER={}, MASTER_PASSWORD={}, MASTER_CONNECT_RETRY=1;\n",
+                        quote_literal(ADMIN_USER),
+                        quote_literal(&spec.admin_password)
+                    ),
+                )?;
+                let dump = os::run(
+                    self.client_cmd(&self.dump, *source_port, spec)
+                        .arg("--all-databases")
+                        .arg("--single-transaction")
+                        .arg("--master-data=1")
+                        .arg("--routines")
+                        .arg("--events")
+                        .arg("--flush-privileges"),
+                    None,
+                    "mariadb-dump",
+                )?;
+                self.sql(port, spec, &dump)?;
+                self.sql(port, spec, "START SLAVE;\n")?;
+            }
+            Origin::Empty => {
+                let master = account(&spec.master_user);
+                let pw = spec
+                    .master_password
+                    .as_deref()
+                    .map(|p| format!(" IDENTIFIED BY {}", quote_literal(p)))
+                    .unwrap_or_default();
+                // Like AWS's master user, it may not write to a read-only
+                // replica.
+                let mut sql = format!(
+                    "CREATE USER IF NOT EXISTS {master}{pw};\n\
+                     GRANT ALL PRIVILEGES ON *.* TO {master} WITH GRANT OPTION;\n\
+                     REVOKE READ_ONLY ADMIN ON *.* FROM {master};\n"
+                );
+                if let Some(db) = &spec.db_name {
+                    sql.push_str(&format!(
+                        "CREATE DATABASE IF NOT EXISTS `{}`;\n",
+                        db.replace('`', "``")
+                    ));
+                }
+                self.sql(port, spec, &sql)?;
+            }
         }
         let _ = std::fs::remove_file(Self::init_file(layout));
         Ok(())
+    }
+
+    fn promote(&self, port: u16, spec: &InitSpec) -> Result<(), String> {
+        self.sql(
+            port,
+            spec,
+            "STOP SLAVE;\nRESET SLAVE ALL;\nSET GLOBAL read_only = 0;\n",
+        )
+        .map(|_| ())
     }
 
     fn stop(&self, child: &mut Child) {

@@ -22,6 +22,19 @@ pub struct InitSpec {
     pub master_password: Option<String>,
     pub db_name: Option<String>,
     pub admin_password: String,
+    /// A read replica's server refuses writes from the master user.
+    pub read_only: bool,
+}
+
+/// Where a new server's data comes from.
+#[derive(Clone, Debug)]
+pub enum Origin {
+    /// A fresh server with the master user and first database.
+    Empty,
+    /// A snapshot's copy, in this directory.
+    Snapshot(PathBuf),
+    /// A copy of the running source server, which it then follows.
+    Replica { source_port: u16 },
 }
 
 impl std::fmt::Debug for InitSpec {
@@ -64,15 +77,21 @@ pub trait Engine: Send + Sync + 'static {
     fn start(&self, layout: &Layout, spec: &InitSpec, port: u16) -> Result<Child, String>;
     /// Whether the server accepts connections.
     fn ready(&self, port: u16, spec: &InitSpec) -> bool;
+    /// Creates `layout.data()` for a read replica of the server on
+    /// `source_port` (logging in with the shared admin password).
+    fn replicate(&self, layout: &Layout, spec: &InitSpec, source_port: u16) -> Result<(), String>;
     /// Runs once the first start is ready: creates the master user and
-    /// the first database, or loads a snapshot's logical copy.
+    /// the first database, loads a snapshot's logical copy, or starts
+    /// following the replica's source.
     fn bootstrap(
         &self,
         layout: &Layout,
         spec: &InitSpec,
         port: u16,
-        restored_from: Option<&Path>,
+        origin: &Origin,
     ) -> Result<(), String>;
+    /// Makes a read replica a writable server of its own.
+    fn promote(&self, port: u16, spec: &InitSpec) -> Result<(), String>;
     fn stop(&self, child: &mut Child);
     /// Copies the running server's data into `out` (a new directory).
     fn snapshot(&self, port: u16, spec: &InitSpec, out: &Path) -> Result<(), String>;
@@ -198,6 +217,7 @@ mod tests {
             master_password: Some("hunter22".into()),
             db_name: None,
             admin_password: "adminpw99".into(),
+            read_only: false,
         };
         let d = format!("{s:?}");
         assert!(d.contains("admin"));

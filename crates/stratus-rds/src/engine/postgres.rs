@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use super::os;
-use super::{ADMIN_USER, Engine, InitSpec, Layout, quote_literal};
+use super::{ADMIN_USER, Engine, InitSpec, Layout, Origin, quote_literal};
 
 pub struct Postgres {
     pub major: String,
@@ -219,15 +219,35 @@ impl Engine for Postgres {
             .is_ok_and(|s| s.success())
     }
 
+    fn replicate(&self, layout: &Layout, spec: &InitSpec, source_port: u16) -> Result<(), String> {
+        std::fs::create_dir_all(&layout.dir).map_err(|e| format!("mkdir: {e}"))?;
+        // A standby (`-R`) that streams from its source.
+        os::run(
+            self.client("pg_basebackup", source_port, spec)
+                .arg("-D")
+                .arg(layout.data())
+                .arg("-Fp")
+                .arg("-X")
+                .arg("stream")
+                .arg("-c")
+                .arg("fast")
+                .arg("-R")
+                .arg("--no-sync"),
+            None,
+            "pg_basebackup",
+        )?;
+        Self::hand_over(layout)
+    }
+
     fn bootstrap(
         &self,
         _layout: &Layout,
         spec: &InitSpec,
         port: u16,
-        restored_from: Option<&Path>,
+        origin: &Origin,
     ) -> Result<(), String> {
-        if restored_from.is_some() {
-            // A physical copy already holds the snapshot's users and data.
+        if !matches!(origin, Origin::Empty) {
+            // A physical copy already holds the source's users and data.
             return Ok(());
         }
         let user = ident(&spec.master_user);
@@ -255,6 +275,12 @@ impl Engine for Postgres {
                 &format!("CREATE DATABASE {} OWNER {user};\n", ident(db)),
             )?;
         }
+        Ok(())
+    }
+
+    fn promote(&self, port: u16, spec: &InitSpec) -> Result<(), String> {
+        let out = self.psql(port, spec, "postgres", "SELECT pg_promote(true, 60);\n")?;
+        let _ = out;
         Ok(())
     }
 

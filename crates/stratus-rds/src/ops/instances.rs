@@ -300,7 +300,17 @@ pub fn describe_one(me: &Rds, inner: &Inner, r: &InstanceRec) -> DBInstance {
             .get(&key(&r.account, &r.region, &r.id))
             .cloned(),
     };
-    render::instance(r, group, failure)
+    let replicas = inner
+        .instances
+        .values()
+        .filter(|i| {
+            i.account == r.account
+                && i.region == r.region
+                && i.replica_source.as_ref() == Some(&r.id)
+        })
+        .map(|i| i.id.clone())
+        .collect();
+    render::instance(r, group, failure, replicas)
 }
 
 pub fn describe_db_instances(
@@ -554,6 +564,30 @@ pub fn delete_db_instance(
     }
     if let Some(snap) = &input.final_db_snapshot_identifier {
         new_snapshot(&mut txn, ctx, &cur, snap, Vec::new(), "manual", now)?;
+    }
+    // Its read replicas become standalone instances, as on AWS.
+    let replicas: Vec<String> = txn
+        .inner
+        .instances
+        .iter()
+        .filter(|(_, i)| {
+            i.account == cur.account
+                && i.region == cur.region
+                && i.replica_source.as_ref() == Some(&cur.id)
+        })
+        .map(|(rk, _)| rk.clone())
+        .collect();
+    for rk in replicas {
+        if let Some(rep) = txn.inner.instances.get_mut(&rk) {
+            if rep.status == "available" {
+                rep.status = "modifying".into();
+                rep.status_since_ms = now;
+                rep.promoting = true;
+            } else {
+                rep.replica_source = None;
+            }
+        }
+        txn.put_instance(&rk)?;
     }
     let r = txn
         .inner

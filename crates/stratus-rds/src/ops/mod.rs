@@ -8,6 +8,7 @@ mod parameter_groups;
 mod placement;
 mod power;
 mod render;
+mod replicas;
 mod snapshots;
 mod subnet_groups;
 mod tags;
@@ -18,6 +19,22 @@ use crate::Rds;
 use crate::generated::*;
 
 impl Handlers for Rds {
+    async fn create_db_instance_read_replica(
+        &self,
+        ctx: &RequestContext,
+        input: CreateDBInstanceReadReplicaMessage,
+    ) -> Result<CreateDBInstanceReadReplicaResult, AwsError> {
+        replicas::create_db_instance_read_replica(self, ctx, input)
+    }
+
+    async fn promote_read_replica(
+        &self,
+        ctx: &RequestContext,
+        input: PromoteReadReplicaMessage,
+    ) -> Result<PromoteReadReplicaResult, AwsError> {
+        replicas::promote_read_replica(self, ctx, input)
+    }
+
     async fn add_tags_to_resource(
         &self,
         ctx: &RequestContext,

@@ -44,7 +44,33 @@ pub fn instance(
     r: &InstanceRec,
     group: Option<&SubnetGroupRec>,
     failure: Option<String>,
+    replicas: Vec<String>,
 ) -> DBInstance {
+    let mut infos: Vec<DBInstanceStatusInfo> = Vec::new();
+    if r.replica_source.is_some() {
+        let ok = failure.is_none() || !r.initialised;
+        infos.push(DBInstanceStatusInfo {
+            status_type: Some("read replication".into()),
+            normal: Some(ok),
+            status: Some(if ok { "replicating" } else { "error" }.into()),
+            message: None,
+        });
+    }
+    if let Some(m) = failure {
+        infos.push(DBInstanceStatusInfo {
+            status_type: Some("database server".into()),
+            normal: Some(false),
+            status: Some(
+                if r.initialised {
+                    "error"
+                } else {
+                    "not running"
+                }
+                .into(),
+            ),
+            message: Some(m),
+        });
+    }
     let p = &r.pending;
     let pending = PendingModifiedValues {
         db_instance_class: p.class.clone(),
@@ -94,7 +120,8 @@ pub fn instance(
         multi_az: Some(r.multi_az),
         engine_version: Some(r.engine_version.clone()),
         auto_minor_version_upgrade: Some(r.auto_minor_version_upgrade),
-        read_replica_db_instance_identifiers: Some(Vec::new()),
+        read_replica_source_db_instance_identifier: r.replica_source.clone(),
+        read_replica_db_instance_identifiers: Some(replicas),
         license_model: Some(r.license_model.clone()),
         iops: r.iops,
         option_group_memberships: Some(vec![OptionGroupMembership {
@@ -103,21 +130,7 @@ pub fn instance(
         }]),
         secondary_availability_zone: r.secondary_zone.clone(),
         publicly_accessible: Some(r.publicly_accessible),
-        status_infos: failure.map(|m| {
-            vec![DBInstanceStatusInfo {
-                status_type: Some("database server".into()),
-                normal: Some(false),
-                status: Some(
-                    if r.initialised {
-                        "error"
-                    } else {
-                        "not running"
-                    }
-                    .into(),
-                ),
-                message: Some(m),
-            }]
-        }),
+        status_infos: (!infos.is_empty()).then_some(infos),
         storage_type: Some(r.storage_type.clone()),
         db_instance_port: Some(0),
         storage_encrypted: Some(r.storage_encrypted),
