@@ -389,3 +389,72 @@ def test_mysql_read_replica_follows_the_binlog_and_promotes(server):
         c.execute("SELECT COUNT(*) FROM SAMPLE")
         assert c.fetchone()[0] == 3
     conn.close()
+
+
+@pytest.mark.parametrize("engine", ["mysql", "postgres"])
+def test_multi_az_standby_takes_over_when_the_primary_dies(server_factory, engine):
+    srv = server_factory(args=["--test-mode"])
+    rds = srv.client("rds")
+    extra = {"EngineVersion": "15"} if engine == "postgres" else {}
+    create(rds, "ha", engine, MultiAZ=True, **extra)
+    inst = wait_for(rds, "ha")
+    ep = inst["Endpoint"]
+    inst_dir = srv.data_dir / "files" / "rds" / "instances" / inst["DbiResourceId"]
+    deadline = time.monotonic() + 60
+    while not (inst_dir / "standby" / "bootstrapped").exists():
+        assert time.monotonic() < deadline, "no standby server was made"
+        time.sleep(0.2)
+
+    def write(row_id):
+        if engine == "postgres":
+            conn = pg(ep)
+            conn.run(f"INSERT INTO sample VALUES ({row_id}, 'row {row_id}')")
+            conn.close()
+        else:
+            conn = my(ep)
+            with conn.cursor() as c:
+                c.execute(f"INSERT INTO SAMPLE VALUES ({row_id}, 'row {row_id}')")
+            conn.close()
+
+    rows = pg_rows if engine == "postgres" else my_rows
+    if engine == "postgres":
+        conn = pg(ep)
+        conn.run("CREATE TABLE sample (id int PRIMARY KEY, name text)")
+        conn.close()
+    else:
+        conn = my(ep)
+        with conn.cursor() as c:
+            c.execute("CREATE TABLE SAMPLE (id INT PRIMARY KEY, name VARCHAR(40))")
+        conn.close()
+    write(1)
+    write(2)
+    time.sleep(1)  # asynchronous replication catches up
+
+    pid_file = inst_dir / ("data/postmaster.pid" if engine == "postgres" else "mariadbd.pid")
+    pid = int(pid_file.read_text().split()[0])
+    os.kill(pid, 9)
+    t0 = time.monotonic()
+    while True:
+        try:
+            write(3)
+            break
+        except Exception:
+            assert time.monotonic() - t0 < 60, "writes never came back after the primary died"
+            time.sleep(0.05)
+    print(f"{engine}: writes unavailable for {time.monotonic() - t0:.2f} s after the primary died")
+    assert [r[0] for r in rows(ep)] == [1, 2, 3]
+    deadline = time.monotonic() + 10
+    while "Multi-AZ instance failover completed" not in [
+        e["Message"] for e in rds.describe_events(SourceType="db-instance", SourceIdentifier="ha")["Events"]
+    ]:
+        assert time.monotonic() < deadline, "no failover event"
+        time.sleep(0.1)
+    after = wait_for(rds, "ha")
+    assert after["Endpoint"] == ep
+    assert after["AvailabilityZone"] == inst["SecondaryAvailabilityZone"]
+    assert after["SecondaryAvailabilityZone"] == inst["AvailabilityZone"]
+    # A new standby follows the new primary.
+    deadline = time.monotonic() + 60
+    while not (inst_dir / "standby" / "bootstrapped").exists():
+        assert time.monotonic() < deadline, "no new standby after the failover"
+        time.sleep(0.2)

@@ -392,7 +392,14 @@ impl Lifecycle {
             "rebooting" => {
                 let c = match &real {
                     Some(engine) if rec.initialised => self
-                        .step(format!("{k}#reboot"), &rid, engine, || Cmd::Restart { spec, port })
+                        .step(format!("{k}#reboot"), &rid, engine, || {
+                            // A forced failover promotes the standby server.
+                            if rec.failover {
+                                Cmd::Failover { spec, port }
+                            } else {
+                                Cmd::Restart { spec, port }
+                            }
+                        })
                         .map(|out| {
                             self.after_start(k, &mut updated, out, now, "DB instance restarted")
                         }),
@@ -494,7 +501,10 @@ impl Lifecycle {
             }
         }
         let Some(change) = change else {
-            if updated.port != rec.port || updated.pending_password != rec.pending_password {
+            if updated.port != rec.port
+                || updated.pending_password != rec.pending_password
+                || updated.zone != rec.zone
+            {
                 txn.inner.instances.insert(k.to_string(), updated);
                 txn.put_instance(k)?;
             }
@@ -579,6 +589,62 @@ impl Lifecycle {
         let rid = &rec.resource_id;
         let running = self.supervisor.running(rid);
         let spec = init_spec(rec);
+        let standby = self.supervisor.standby_running(rid);
+        let wants_standby = rec.multi_az && rec.replica_source.is_none();
+        let failover_key = format!("{k}#failover");
+        let failing_over = self.inflight.lock().contains_key(&failover_key);
+        if failing_over || (running.is_none() && wants_standby && standby) {
+            // The primary's server died: its standby takes over at the same
+            // endpoint.
+            let port = rec.port as u16;
+            if let Some(out) = self.step(failover_key, rid, engine, || Cmd::Failover { spec, port })
+            {
+                let arn = names::arn(&rec.region, &rec.account, "db", &rec.id);
+                match out {
+                    Ok(p) => {
+                        if let Some(p) = p {
+                            updated.port = i32::from(p);
+                        }
+                        if let Some(z) = rec.secondary_zone.clone() {
+                            updated.secondary_zone = Some(rec.zone.clone());
+                            updated.zone = z;
+                        }
+                        self.failures.lock().remove(k);
+                        for msg in [
+                            "Multi-AZ instance failover started",
+                            "Multi-AZ instance failover completed",
+                        ] {
+                            txn.event(
+                                &rec.account,
+                                &rec.region,
+                                "db-instance",
+                                &rec.id,
+                                &arn,
+                                msg,
+                                &["failover"],
+                                now,
+                            )?;
+                        }
+                    }
+                    Err(e) => {
+                        self.failures.lock().insert(k.to_string(), e);
+                    }
+                }
+            }
+            return Ok(());
+        }
+        if let Some(primary_port) = running.filter(|_| wants_standby && !standby) {
+            let mut standby_spec = spec.clone();
+            standby_spec.read_only = true;
+            let _ = self.step(format!("{k}#standby"), rid, engine, || Cmd::EnsureStandby {
+                spec: standby_spec,
+                primary_port,
+            });
+        } else if standby && !wants_standby {
+            let _ = self.step(format!("{k}#drop-standby"), rid, engine, || {
+                Cmd::DropStandby
+            });
+        }
         if running.is_none() {
             let port = rec.port as u16;
             if let Some(out) = self.step(format!("{k}#run"), rid, engine, || Cmd::Start {

@@ -52,6 +52,19 @@ pub enum Cmd {
     },
     /// Stops the server and removes its files.
     Destroy,
+    /// Keeps a Multi-AZ standby: a replica of the running server, on a
+    /// port of its own, that failover promotes. `spec` is read-only.
+    EnsureStandby {
+        spec: InitSpec,
+        primary_port: u16,
+    },
+    DropStandby,
+    /// Promotes the standby in place of the server (stopped first, when
+    /// still running), on `port`; a plain restart without a standby.
+    Failover {
+        spec: InitSpec,
+        port: u16,
+    },
 }
 
 /// What a step interrupted by shutdown or reset answers; not a failure.
@@ -65,10 +78,27 @@ struct Running {
     port: u16,
 }
 
+type Slot = Arc<Mutex<Option<Running>>>;
+
 struct Worker {
     tx: Sender<(u64, Cmd)>,
-    proc: Arc<Mutex<Option<Running>>>,
+    proc: Slot,
+    standby: Slot,
     engine: Arc<dyn Engine>,
+}
+
+/// The port of the server in `slot` while it runs; clears a dead one.
+fn slot_port(slot: &Mutex<Option<Running>>, shared: &Shared) -> Option<u16> {
+    let mut p = slot.lock();
+    let r = p.as_mut()?;
+    match r.child.try_wait() {
+        Ok(None) => Some(r.port),
+        _ => {
+            shared.ports.lock().remove(&r.port);
+            *p = None;
+            None
+        }
+    }
 }
 
 struct Shared {
@@ -149,17 +179,15 @@ impl Supervisor {
     pub fn running(&self, resource_id: &str) -> Option<u16> {
         let workers = self.workers.lock();
         let w = workers.get(resource_id)?;
-        let mut p = w.proc.lock();
-        let r = p.as_mut()?;
-        match r.child.try_wait() {
-            Ok(None) => Some(r.port),
-            _ => {
-                let port = r.port;
-                *p = None;
-                self.shared.ports.lock().remove(&port);
-                None
-            }
-        }
+        slot_port(&w.proc, &self.shared)
+    }
+
+    /// Whether the instance's Multi-AZ standby runs.
+    pub fn standby_running(&self, resource_id: &str) -> bool {
+        let workers = self.workers.lock();
+        workers
+            .get(resource_id)
+            .is_some_and(|w| slot_port(&w.standby, &self.shared).is_some())
     }
 
     /// Drops the worker of a destroyed instance.
@@ -169,13 +197,17 @@ impl Supervisor {
 
     fn spawn_worker(&self, resource_id: &str, engine: Arc<dyn Engine>) -> Worker {
         let (tx, rx) = channel();
-        let proc = Arc::new(Mutex::new(None));
+        let proc: Slot = Arc::new(Mutex::new(None));
+        let standby: Slot = Arc::new(Mutex::new(None));
+        let dir = self.instance_dir(resource_id);
         let ctx = WorkerCtx {
-            layout: Layout {
-                dir: self.instance_dir(resource_id),
+            standby_layout: Layout {
+                dir: dir.join("standby"),
             },
+            layout: Layout { dir },
             engine: engine.clone(),
             proc: proc.clone(),
+            standby: standby.clone(),
             shared: self.shared.clone(),
             epoch: self.shared.epoch.load(Ordering::SeqCst),
         };
@@ -186,7 +218,12 @@ impl Supervisor {
         if let Err(e) = spawned {
             tracing::error!("cannot start a database worker: {e}");
         }
-        Worker { tx, proc, engine }
+        Worker {
+            tx,
+            proc,
+            standby,
+            engine,
+        }
     }
 
     /// Stops every server (Stratus is stopping or resetting), all at once.
@@ -194,8 +231,10 @@ impl Supervisor {
         self.shared.epoch.fetch_add(1, Ordering::SeqCst);
         let mut running: Vec<(Arc<dyn Engine>, Running)> = Vec::new();
         for w in self.workers.lock().values() {
-            if let Some(r) = w.proc.lock().take() {
-                running.push((w.engine.clone(), r));
+            for slot in [&w.proc, &w.standby] {
+                if let Some(r) = slot.lock().take() {
+                    running.push((w.engine.clone(), r));
+                }
             }
         }
         if !running.is_empty() {
@@ -241,8 +280,10 @@ impl Supervisor {
 
 struct WorkerCtx {
     layout: Layout,
+    standby_layout: Layout,
     engine: Arc<dyn Engine>,
-    proc: Arc<Mutex<Option<Running>>>,
+    proc: Slot,
+    standby: Slot,
     shared: Arc<Shared>,
     epoch: u64,
 }
@@ -274,6 +315,7 @@ impl WorkerCtx {
                 self.engine.promote(port, &spec).map(|_| Some(port))
             }
             Cmd::Stop => {
+                self.stop_slot(&self.standby);
                 self.stop();
                 Ok(None)
             }
@@ -300,7 +342,21 @@ impl WorkerCtx {
                     .set_password(port, &spec, &user, &password)
                     .map(|_| Some(port))
             }
+            Cmd::EnsureStandby { spec, primary_port } => {
+                let origin = Origin::Replica {
+                    source_port: primary_port,
+                };
+                self.launch(&self.standby_layout, &self.standby, &spec, 0, &origin)
+                    .map(Some)
+            }
+            Cmd::DropStandby => {
+                self.stop_slot(&self.standby);
+                let _ = std::fs::remove_dir_all(&self.standby_layout.dir);
+                Ok(None)
+            }
+            Cmd::Failover { spec, port } => self.failover(&spec, port).map(Some),
             Cmd::Destroy => {
+                self.stop_slot(&self.standby);
                 self.stop();
                 self.engine.stop_orphan(&self.layout);
                 let _ = std::fs::remove_dir_all(&self.layout.dir);
@@ -310,24 +366,39 @@ impl WorkerCtx {
     }
 
     fn port(&self) -> Option<u16> {
-        let mut p = self.proc.lock();
-        let r = p.as_mut()?;
-        match r.child.try_wait() {
-            Ok(None) => Some(r.port),
-            _ => {
-                self.shared.ports.lock().remove(&r.port);
-                *p = None;
-                None
-            }
-        }
+        slot_port(&self.proc, &self.shared)
     }
 
     fn stop(&self) {
-        let taken = self.proc.lock().take();
+        self.stop_slot(&self.proc);
+    }
+
+    fn stop_slot(&self, slot: &Mutex<Option<Running>>) {
+        let taken = slot.lock().take();
         if let Some(mut r) = taken {
             self.engine.stop(&mut r.child);
             self.shared.ports.lock().remove(&r.port);
         }
+    }
+
+    /// The standby takes the server's place: promoted, then started from
+    /// the server's directory on the server's port.
+    fn failover(&self, spec: &InitSpec, port: u16) -> Result<u16, String> {
+        let Some(standby_port) = slot_port(&self.standby, &self.shared) else {
+            self.stop();
+            return self.start(spec, port, &Origin::Empty);
+        };
+        self.stop();
+        self.engine.promote(standby_port, spec)?;
+        self.stop_slot(&self.standby);
+        let old = self.layout.dir.join("data.old");
+        let _ = std::fs::remove_dir_all(&old);
+        std::fs::rename(self.layout.data(), &old).map_err(|e| format!("failover: {e}"))?;
+        std::fs::rename(self.standby_layout.data(), self.layout.data())
+            .map_err(|e| format!("failover: {e}"))?;
+        let _ = std::fs::remove_dir_all(&old);
+        let _ = std::fs::remove_dir_all(&self.standby_layout.dir);
+        self.start(spec, port, &Origin::Empty)
     }
 
     /// The asked port when nothing listens there, else a free one.
@@ -350,13 +421,23 @@ impl WorkerCtx {
     }
 
     fn start(&self, spec: &InitSpec, wanted: u16, origin: &Origin) -> Result<u16, String> {
-        if let Some(port) = self.port() {
+        self.launch(&self.layout, &self.proc, spec, wanted, origin)
+    }
+
+    fn launch(
+        &self,
+        l: &Layout,
+        slot: &Mutex<Option<Running>>,
+        spec: &InitSpec,
+        wanted: u16,
+        origin: &Origin,
+    ) -> Result<u16, String> {
+        if let Some(port) = slot_port(slot, &self.shared) {
             return Ok(port);
         }
         if !self.current() {
             return Err(INTERRUPTED.into());
         }
-        let l = &self.layout;
         if !l.data().exists() {
             let _ = std::fs::remove_dir_all(&l.dir);
             let made = match origin {
@@ -378,13 +459,13 @@ impl WorkerCtx {
                 return Err(e);
             }
         };
-        *self.proc.lock() = Some(Running { child, port });
+        *slot.lock() = Some(Running { child, port });
         loop {
             if !self.current() {
-                self.stop();
+                self.stop_slot(slot);
                 return Err(INTERRUPTED.into());
             }
-            if self.port().is_none() {
+            if slot_port(slot, &self.shared).is_none() {
                 return Err(format!(
                     "the {} server exited while starting; see {}",
                     self.engine.label(),
@@ -395,7 +476,7 @@ impl WorkerCtx {
                 break;
             }
             if started.elapsed() > READY_TIMEOUT {
-                self.stop();
+                self.stop_slot(slot);
                 return Err(format!(
                     "the {} server did not accept connections within {} s",
                     self.engine.label(),
@@ -406,7 +487,7 @@ impl WorkerCtx {
         }
         if !l.bootstrapped().exists() {
             if let Err(e) = self.engine.bootstrap(l, spec, port, origin) {
-                self.stop();
+                self.stop_slot(slot);
                 return Err(e);
             }
             std::fs::write(l.bootstrapped(), b"").map_err(|e| format!("marker: {e}"))?;

@@ -24,15 +24,11 @@ fn account(user: &str) -> String {
     format!("{}@'%'", quote_literal(user))
 }
 
-/// A server id of 1 to 2^31 - 1, fixed per instance directory.
+/// A server id of 1 to 2^31 - 1, fixed per instance directory (a
+/// standby's differs from its primary's).
 fn server_id(layout: &Layout) -> u32 {
-    let name = layout
-        .dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
     let mut h: u32 = 2_166_136_261;
-    for b in name.bytes() {
+    for b in layout.dir.to_string_lossy().bytes() {
         h ^= u32::from(b);
         h = h.wrapping_mul(16_777_619);
     }
@@ -57,12 +53,7 @@ impl MariaDb {
     /// The server's socket: unused by Stratus, but MariaDB always makes
     /// one, and a path under the data directory may be too long for it.
     fn socket(layout: &Layout) -> PathBuf {
-        let name = layout
-            .dir
-            .file_name()
-            .map(|n| n.to_string_lossy().to_ascii_lowercase())
-            .unwrap_or_default();
-        std::env::temp_dir().join(format!("stratus-mariadb-{name}.sock"))
+        std::env::temp_dir().join(format!("stratus-mariadb-{}.sock", server_id(layout)))
     }
 
     fn pid_file(layout: &Layout) -> PathBuf {
