@@ -9,12 +9,15 @@ use std::path::PathBuf;
 use std::process::Child;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
 use crate::engine::{Engine, InitSpec, Layout, Origin, os};
+
+/// How often an idle worker checks that its server still runs.
+const WATCH_PERIOD: Duration = Duration::from_millis(200);
 
 /// How long a server may take to accept connections after it starts.
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -290,16 +293,34 @@ struct WorkerCtx {
 
 impl WorkerCtx {
     fn run(self, rx: Receiver<(u64, Cmd)>) {
-        while let Ok((ticket, cmd)) = rx.recv() {
+        loop {
+            let (ticket, cmd) = match rx.recv_timeout(WATCH_PERIOD) {
+                Ok(next) => next,
+                Err(RecvTimeoutError::Timeout) => {
+                    // A server that died is noticed at once, so a standby
+                    // can take over without waiting for the next tick.
+                    let was_running = self.proc.lock().is_some();
+                    if was_running && self.port().is_none() {
+                        tracing::warn!(dir = %self.layout.dir.display(), "database server exited");
+                        self.notify();
+                    }
+                    continue;
+                }
+                Err(RecvTimeoutError::Disconnected) => return,
+            };
             let out = self.step(cmd);
             if let Err(e) = &out {
                 tracing::warn!(dir = %self.layout.dir.display(), "database server: {e}");
             }
             self.shared.results.lock().insert(ticket, out);
-            let notify = self.shared.on_done.lock().clone();
-            if let Some(f) = notify {
-                f();
-            }
+            self.notify();
+        }
+    }
+
+    fn notify(&self) {
+        let f = self.shared.on_done.lock().clone();
+        if let Some(f) = f {
+            f();
         }
     }
 
@@ -389,8 +410,13 @@ impl WorkerCtx {
             return self.start(spec, port, &Origin::Empty);
         };
         self.stop();
-        self.engine.promote(standby_port, spec)?;
-        self.stop_slot(&self.standby);
+        if self.engine.promotes_stopped() {
+            self.stop_slot(&self.standby);
+            self.engine.promote_stopped(&self.standby_layout)?;
+        } else {
+            self.engine.promote(standby_port, spec)?;
+            self.stop_slot(&self.standby);
+        }
         let old = self.layout.dir.join("data.old");
         let _ = std::fs::remove_dir_all(&old);
         std::fs::rename(self.layout.data(), &old).map_err(|e| format!("failover: {e}"))?;

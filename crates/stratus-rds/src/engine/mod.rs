@@ -92,6 +92,16 @@ pub trait Engine: Send + Sync + 'static {
     ) -> Result<(), String>;
     /// Makes a read replica a writable server of its own.
     fn promote(&self, port: u16, spec: &InitSpec) -> Result<(), String>;
+    /// Whether a stopped replica's data can start as a writable server
+    /// ([`Engine::promote_stopped`]): quicker than promoting it running,
+    /// then restarting it.
+    fn promotes_stopped(&self) -> bool {
+        false
+    }
+    fn promote_stopped(&self, layout: &Layout) -> Result<(), String> {
+        let _ = layout;
+        Err(format!("{} promotes running servers only", self.label()))
+    }
     fn stop(&self, child: &mut Child);
     /// Copies the running server's data into `out` (a new directory).
     fn snapshot(&self, port: u16, spec: &InitSpec, out: &Path) -> Result<(), String>;

@@ -284,6 +284,18 @@ impl Engine for Postgres {
         Ok(())
     }
 
+    fn promotes_stopped(&self) -> bool {
+        true
+    }
+
+    fn promote_stopped(&self, layout: &Layout) -> Result<(), String> {
+        // Without standby.signal the server ends recovery and takes writes.
+        match std::fs::remove_file(layout.data().join("standby.signal")) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(format!("promote: {e}")),
+            _ => Ok(()),
+        }
+    }
+
     fn stop(&self, child: &mut Child) {
         // SIGINT is PostgreSQL's fast shutdown.
         os::stop_child(child, "INT", Duration::from_secs(10));
