@@ -458,3 +458,38 @@ def test_multi_az_standby_takes_over_when_the_primary_dies(server_factory, engin
     while not (inst_dir / "standby" / "bootstrapped").exists():
         assert time.monotonic() < deadline, "no new standby after the failover"
         time.sleep(0.2)
+
+
+def test_engine_metrics_reach_cloudwatch(server):
+    import datetime as dt
+
+    rds = server.client("rds")
+    cw = server.client("cloudwatch")
+    create(rds, "metered", "postgres", EngineVersion="15")
+    ep = wait_for(rds, "metered")["Endpoint"]
+    conns = [pg(ep) for _ in range(3)]
+    try:
+        dims = [{"Name": "DBInstanceIdentifier", "Value": "metered"}]
+
+        def stat(name, statistic):
+            now = server.now()
+            got = cw.get_metric_statistics(
+                Namespace="AWS/RDS", MetricName=name, Dimensions=dims,
+                StartTime=now - dt.timedelta(hours=1), EndTime=now + dt.timedelta(minutes=5),
+                Period=60, Statistics=[statistic],
+            )["Datapoints"]
+            return [p[statistic] for p in got]
+
+        deadline = time.monotonic() + 30
+        while not any(v >= 3 for v in stat("DatabaseConnections", "Maximum")):
+            assert time.monotonic() < deadline, stat("DatabaseConnections", "Maximum")
+            server.advance(60)
+            time.sleep(0.5)
+        free = stat("FreeStorageSpace", "Minimum")
+        assert free and all(19 * 2**30 < v < 20 * 2**30 for v in free)
+        assert stat("CPUUtilization", "Maximum")
+        listed = {m["MetricName"] for m in cw.list_metrics(Namespace="AWS/RDS")["Metrics"]}
+        assert {"CPUUtilization", "DatabaseConnections", "FreeStorageSpace", "ReadLatency"} <= listed
+    finally:
+        for c in conns:
+            c.close()

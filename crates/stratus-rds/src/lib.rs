@@ -10,6 +10,7 @@ pub mod engine;
 #[rustfmt::skip]
 mod generated;
 mod lifecycle;
+mod metrics;
 mod names;
 pub(crate) mod ops;
 pub mod state;
@@ -23,6 +24,7 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 use stratus_core::compute::Instances;
 use stratus_core::link::Link;
+use stratus_core::metrics::MetricSink;
 use stratus_core::tasks::Task;
 use stratus_core::{AwsError, Clock};
 use stratus_store::Store;
@@ -98,6 +100,19 @@ impl Rds {
             }
         }));
         task
+    }
+
+    /// Publishes each instance's AWS/RDS metrics to `sink` every minute of
+    /// the clock.
+    pub fn metrics_task(&self, sink: Arc<dyn MetricSink>) -> Arc<dyn Task> {
+        Arc::new(metrics::MetricsTask {
+            state: self.state.clone(),
+            engines: self.engines.clone(),
+            supervisor: self.supervisor.clone(),
+            sink,
+            minutes: Default::default(),
+            cpu: Default::default(),
+        })
     }
 
     /// Stops every database server; Stratus is exiting.

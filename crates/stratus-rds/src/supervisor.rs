@@ -185,6 +185,13 @@ impl Supervisor {
         slot_port(&w.proc, &self.shared)
     }
 
+    /// The process id of the instance's running server.
+    pub fn server_pid(&self, resource_id: &str) -> Option<u32> {
+        let workers = self.workers.lock();
+        let w = workers.get(resource_id)?;
+        w.proc.lock().as_ref().map(|r| r.child.id())
+    }
+
     /// Whether the instance's Multi-AZ standby runs.
     pub fn standby_running(&self, resource_id: &str) -> bool {
         let workers = self.workers.lock();

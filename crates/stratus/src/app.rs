@@ -133,6 +133,7 @@ impl App {
                 .with_instances(ec2.clone()),
         );
         app.tasks.spawn(rds.lifecycle_task());
+        app.tasks.spawn(rds.metrics_task(cloudwatch.clone()));
         app.register(rds.clone());
         app.rds = Some(rds);
         // S3 notifications, likewise, only through the delivery interfaces.

@@ -289,6 +289,18 @@ impl Engine for MariaDb {
         .map(|_| ())
     }
 
+    fn connections(&self, port: u16, spec: &InitSpec) -> Option<f64> {
+        let out = os::run(
+            self.client_cmd(&self.client, port, spec).arg("-N").arg("-e").arg(format!(
+                "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER NOT IN ('{ADMIN_USER}', 'system user', 'event_scheduler')"
+            )),
+            None,
+            "mariadb",
+        )
+        .ok()?;
+        out.trim().parse().ok()
+    }
+
     fn stop_orphan(&self, layout: &Layout) {
         os::stop_orphan(&Self::pid_file(layout), &layout.data().to_string_lossy());
     }

@@ -112,6 +112,9 @@ pub trait Engine: Send + Sync + 'static {
         user: &str,
         password: &str,
     ) -> Result<(), String>;
+    /// How many client connections the server has (Stratus's own and
+    /// replication's left out), for DatabaseConnections.
+    fn connections(&self, port: u16, spec: &InitSpec) -> Option<f64>;
     /// Stops a server an earlier run of Stratus left running in `layout`.
     fn stop_orphan(&self, layout: &Layout);
 }

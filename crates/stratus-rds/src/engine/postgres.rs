@@ -339,6 +339,23 @@ impl Engine for Postgres {
         .map(|_| ())
     }
 
+    fn connections(&self, port: u16, spec: &InitSpec) -> Option<f64> {
+        let out = os::run(
+            self.client("psql", port, spec)
+                .arg("-d")
+                .arg("postgres")
+                .arg("-At")
+                .arg("-c")
+                .arg(format!(
+                    "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND usename <> '{ADMIN_USER}'"
+                )),
+            None,
+            "psql",
+        )
+        .ok()?;
+        out.trim().parse().ok()
+    }
+
     fn stop_orphan(&self, layout: &Layout) {
         let data = layout.data();
         os::stop_orphan(&data.join("postmaster.pid"), &data.to_string_lossy());
