@@ -537,7 +537,8 @@ def test_engine_catalogue(api_server, rds):
 def test_events_need_a_source_type_with_an_identifier(api_server, rds):
     code, msg, _ = err(rds.describe_events, SourceIdentifier="x")
     assert code == "InvalidParameterValue" and "SourceType" in msg
-    create(rds, "ev")
+    # No automated backups: a backup window the clock crosses would add events.
+    create(rds, "ev", BackupRetentionPeriod=0)
     wait_status(api_server, rds, "ev", "available")
     # Events older than the asked window are left out.
     assert rds.describe_events(Duration=60)["Events"]
@@ -646,3 +647,49 @@ def test_read_replicas_follow_their_source_until_promoted(api_server, rds):
     wait_gone(api_server, rds, "primary")
     got = wait_status(api_server, rds, "rep2", "available")
     assert "ReadReplicaSourceDBInstanceIdentifier" not in got
+
+
+def test_automated_backups_follow_the_window_and_retention(api_server, rds):
+    create(rds, "auto", BackupRetentionPeriod=2, PreferredBackupWindow="03:00-03:30")
+    wait_status(api_server, rds, "auto", "available")
+
+    def automated():
+        got = rds.describe_db_snapshots(DBInstanceIdentifier="auto", SnapshotType="automated")["DBSnapshots"]
+        return sorted(got, key=lambda s: s["SnapshotCreateTime"])
+
+    first = automated()
+    assert len(first) == 1
+    assert re.fullmatch(r"rds:auto-\d{4}-\d{2}-\d{2}-\d{2}-\d{2}", first[0]["DBSnapshotIdentifier"])
+    assert first[0]["SnapshotType"] == "automated" and first[0]["Status"] == "available"
+    code, _, _ = err(rds.delete_db_snapshot, DBSnapshotIdentifier=first[0]["DBSnapshotIdentifier"])
+    assert code == "InvalidDBSnapshotState"
+    assert rds.describe_db_snapshots(SnapshotType="manual")["DBSnapshots"] == []
+
+    # A day later the window has come round: a second backup.
+    api_server.advance(86_400)
+    deadline = time.monotonic() + 10
+    while len(automated()) < 2:
+        assert time.monotonic() < deadline, automated()
+        time.sleep(0.05)
+    wait_status(api_server, rds, "auto", "available", advance=0)
+    # Past the two days' retention, older ones go.
+    api_server.advance(3 * 86_400)
+    deadline = time.monotonic() + 10
+    while True:
+        ids = [s["DBSnapshotIdentifier"] for s in automated()]
+        if first[0]["DBSnapshotIdentifier"] not in ids and ids:
+            break
+        assert time.monotonic() < deadline, ids
+        time.sleep(0.05)
+    wait_status(api_server, rds, "auto", "available", advance=0)
+
+    latest = automated()[-1]["DBSnapshotIdentifier"]
+    rds.restore_db_instance_from_db_snapshot(DBInstanceIdentifier="from-auto", DBSnapshotIdentifier=latest)
+    wait_status(api_server, rds, "from-auto", "available")
+
+    rds.modify_db_instance(DBInstanceIdentifier="auto", BackupRetentionPeriod=0, ApplyImmediately=True)
+    api_server.advance(1)
+    deadline = time.monotonic() + 10
+    while automated():
+        assert time.monotonic() < deadline
+        time.sleep(0.05)

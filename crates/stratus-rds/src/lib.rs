@@ -5,6 +5,7 @@
 //! clock in a background task ([`lifecycle`]); the servers themselves are
 //! children a [`supervisor::Supervisor`] starts, watches and stops.
 
+mod backups;
 pub mod catalogue;
 pub mod engine;
 #[rustfmt::skip]

@@ -10,9 +10,11 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 use stratus_core::tasks::Task;
 
+use crate::backups;
 use crate::catalogue;
 use crate::engine::{Engine, Engines, InitSpec, Origin};
 use crate::names;
+use crate::ops::snapshots::new_snapshot;
 use crate::state::{InstanceRec, State, Txn};
 use crate::supervisor::{Cmd, INTERRUPTED, Outcome, Supervisor};
 
@@ -24,6 +26,12 @@ pub const STOP_MS: i64 = 2_000;
 pub const START_MS: i64 = 2_000;
 pub const DELETE_MS: i64 = 1_000;
 pub const SNAPSHOT_MS: i64 = 1_000;
+
+/// Instances with a retention period take automated backups; read
+/// replicas do not.
+fn takes_backups(rec: &InstanceRec) -> bool {
+    rec.backup_retention > 0 && rec.replica_source.is_none()
+}
 
 /// Statuses in which the instance's server should be running.
 fn wants_running(status: &str) -> bool {
@@ -88,6 +96,9 @@ impl Task for Lifecycle {
             return;
         }
         let mut txn = self.state.begin();
+        if let Err(e) = self.settle_backups(&mut txn, now_ms) {
+            tracing::error!("rds backups: {}", e.message);
+        }
         let snaps: Vec<String> = txn
             .inner
             .snapshots
@@ -317,6 +328,21 @@ impl Lifecycle {
                 }
             },
             "backing-up" => {
+                let mine: Vec<String> = txn
+                    .inner
+                    .snapshots
+                    .iter()
+                    .filter(|(_, s)| s.resource_id == rid && s.status == "creating")
+                    .map(|(sk, _)| sk.clone())
+                    .collect();
+                for sk in mine {
+                    self.settle_snapshot(txn, &sk, now)?;
+                }
+                let automated = txn
+                    .inner
+                    .snapshots
+                    .values()
+                    .any(|s| s.resource_id == rid && s.kind == "automated" && s.created_ms >= since);
                 let copying = txn
                     .inner
                     .snapshots
@@ -324,7 +350,7 @@ impl Lifecycle {
                     .any(|s| s.resource_id == rid && s.status == "creating");
                 (!copying && now >= since + BACKUP_MS).then(|| {
                     let c = to("available", after(BACKUP_MS).max(since + BACKUP_MS));
-                    if rec.latest_restorable_ms.is_none() {
+                    if automated || rec.latest_restorable_ms.is_none() {
                         updated.latest_restorable_ms = Some(now);
                         c.event("Finished DB Instance backup", &["backup"])
                     } else {
@@ -473,6 +499,7 @@ impl Lifecycle {
                         }
                     };
                     if done {
+                        self.drop_automated(txn, &rec, None);
                         self.supervisor.forget(&rid);
                         self.failures.lock().remove(k);
                         let arn = names::arn(&rec.region, &rec.account, "db", &rec.id);
@@ -510,6 +537,26 @@ impl Lifecycle {
             }
             return Ok(false);
         };
+        let first_backup = backups::automated_id(&rec.id, change.since);
+        let taken = txn.inner.snapshots.contains_key(&crate::state::key(
+            &rec.account,
+            &rec.region,
+            &first_backup,
+        ));
+        if rec.status == "creating"
+            && change.status == "backing-up"
+            && takes_backups(&rec)
+            && !taken
+        {
+            new_snapshot(
+                txn,
+                &rec,
+                &first_backup,
+                Vec::new(),
+                "automated",
+                change.since,
+            )?;
+        }
         updated.status = change.status.to_string();
         updated.status_since_ms = change.since;
         let arn = names::arn(&rec.region, &rec.account, "db", &rec.id);
@@ -528,6 +575,83 @@ impl Lifecycle {
         txn.inner.instances.insert(k.to_string(), updated);
         txn.put_instance(k)?;
         Ok(true)
+    }
+
+    /// Takes the day's automated snapshot of instances whose backup window
+    /// has begun, and drops those past their retention.
+    fn settle_backups(&self, txn: &mut Txn<'_>, now: i64) -> Result<(), stratus_core::AwsError> {
+        let keys: Vec<String> = txn.inner.instances.keys().cloned().collect();
+        for k in keys {
+            let Some(rec) = txn.inner.instances.get(&k).cloned() else {
+                continue;
+            };
+            let cutoff = (rec.backup_retention > 0)
+                .then(|| backups::retention_cutoff(now, rec.backup_retention));
+            self.drop_automated(txn, &rec, Some(cutoff.unwrap_or(i64::MAX)));
+            if rec.status != "available" || !takes_backups(&rec) {
+                continue;
+            }
+            let last = txn
+                .inner
+                .snapshots
+                .values()
+                .filter(|s| s.resource_id == rec.resource_id && s.kind == "automated")
+                .map(|s| s.created_ms)
+                .max()
+                .unwrap_or(rec.created_ms);
+            let Some(window) = backups::last_window_start(&rec.backup_window, now) else {
+                continue;
+            };
+            let id = backups::automated_id(&rec.id, window);
+            let taken = txn.inner.snapshots.contains_key(&crate::state::key(
+                &rec.account,
+                &rec.region,
+                &id,
+            ));
+            if window <= last || taken {
+                continue;
+            }
+            new_snapshot(txn, &rec, &id, Vec::new(), "automated", now)?;
+            if let Some(r) = txn.inner.instances.get_mut(&k) {
+                r.status = "backing-up".into();
+                r.status_since_ms = now;
+            }
+            txn.put_instance(&k)?;
+            let arn = names::arn(&rec.region, &rec.account, "db", &rec.id);
+            txn.event(
+                &rec.account,
+                &rec.region,
+                "db-instance",
+                &rec.id,
+                &arn,
+                "Backing up DB instance",
+                &["backup"],
+                now,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Removes an instance's automated snapshots taken before `before`
+    /// (all of them when None), with their copies.
+    fn drop_automated(&self, txn: &mut Txn<'_>, rec: &InstanceRec, before: Option<i64>) {
+        let old: Vec<String> = txn
+            .inner
+            .snapshots
+            .iter()
+            .filter(|(_, s)| {
+                s.resource_id == rec.resource_id
+                    && s.kind == "automated"
+                    && s.status != "creating"
+                    && before.is_none_or(|b| s.created_ms < b)
+            })
+            .map(|(sk, _)| sk.clone())
+            .collect();
+        for sk in old {
+            if let Some(s) = txn.delete_snapshot(&sk) {
+                self.supervisor.remove_snapshot_files(&s.dir);
+            }
+        }
     }
 
     fn created(&self, rec: &InstanceRec, at: i64) -> Change {

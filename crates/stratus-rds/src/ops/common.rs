@@ -37,10 +37,18 @@ pub fn not_available(id: &str) -> AwsError {
     invalid_state(format!("Instance {id} is not in available state."))
 }
 
+/// The identifier in an ARN, or the identifier given.
+pub fn bare_id(id: &str) -> &str {
+    if id.starts_with("arn:") {
+        id.rsplit(':').next().unwrap_or(id)
+    } else {
+        id
+    }
+}
+
 /// The caller's key for a resource named by identifier or ARN.
 pub fn my_key(ctx: &RequestContext, id: &str) -> String {
-    let id = id.rsplit(':').next().unwrap_or(id);
-    key(ctx.account_id(), &ctx.region, id)
+    key(ctx.account_id(), &ctx.region, bare_id(id))
 }
 
 pub fn instance<'a>(

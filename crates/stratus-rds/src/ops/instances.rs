@@ -563,7 +563,7 @@ pub fn delete_db_instance(
         )));
     }
     if let Some(snap) = &input.final_db_snapshot_identifier {
-        new_snapshot(&mut txn, ctx, &cur, snap, Vec::new(), "manual", now)?;
+        new_snapshot(&mut txn, &cur, snap, Vec::new(), "manual", now)?;
     }
     // Its read replicas become standalone instances, as on AWS.
     let replicas: Vec<String> = txn

@@ -9,7 +9,7 @@ mod placement;
 mod power;
 mod render;
 mod replicas;
-mod snapshots;
+pub(crate) mod snapshots;
 mod subnet_groups;
 mod tags;
 

@@ -25,7 +25,7 @@ fn set_status(
     let cur = instance(&txn.inner, ctx, id)?.clone();
     check(&cur)?;
     if let Some(snap) = snapshot {
-        new_snapshot(&mut txn, ctx, &cur, snap, Vec::new(), "manual", now)?;
+        new_snapshot(&mut txn, &cur, snap, Vec::new(), "manual", now)?;
     }
     let r = txn.inner.instances.get_mut(&k).expect("present");
     r.status = status.to_string();

@@ -20,16 +20,18 @@ use crate::validate::{self, invalid_value};
 /// the data and makes it available.
 pub fn new_snapshot(
     txn: &mut Txn<'_>,
-    ctx: &RequestContext,
     inst: &InstanceRec,
     id: &str,
     tags: Tags,
     kind: &str,
     now: i64,
 ) -> Result<SnapshotRec, AwsError> {
-    validate::identifier("DBSnapshotIdentifier", id)?;
+    // Automated snapshots are named `rds:ID-YYYY-MM-DD-HH-MM` by Stratus.
+    if kind == "manual" {
+        validate::identifier("DBSnapshotIdentifier", id)?;
+    }
     let id = id.to_ascii_lowercase();
-    let k = key(ctx.account_id(), &ctx.region, &id);
+    let k = key(&inst.account, &inst.region, &id);
     if txn.inner.snapshots.contains_key(&k) {
         return Err(AwsError::bad_request(
             "DBSnapshotAlreadyExists",
@@ -42,7 +44,7 @@ pub fn new_snapshot(
         .inner
         .snapshots
         .values()
-        .filter(|s| s.account == ctx.account_id() && s.region == ctx.region && s.kind == "manual")
+        .filter(|s| s.account == inst.account && s.region == inst.region && s.kind == "manual")
         .count();
     if count >= 100 {
         return Err(AwsError::bad_request(
@@ -62,8 +64,8 @@ pub fn new_snapshot(
         tags
     };
     let rec = SnapshotRec {
-        account: ctx.account_id().to_string(),
-        region: ctx.region.clone(),
+        account: inst.account.clone(),
+        region: inst.region.clone(),
         id: id.clone(),
         instance_id: inst.id.clone(),
         resource_id: inst.resource_id.clone(),
@@ -89,10 +91,10 @@ pub fn new_snapshot(
     };
     txn.inner.snapshots.insert(k.clone(), rec.clone());
     txn.put_snapshot(&k)?;
-    let arn = names::arn(&ctx.region, ctx.account_id(), "snapshot", &id);
+    let arn = names::arn(&inst.region, &inst.account, "snapshot", &id);
     txn.event(
-        ctx.account_id(),
-        &ctx.region,
+        &inst.account,
+        &inst.region,
         "db-snapshot",
         &id,
         &arn,
@@ -124,7 +126,6 @@ pub fn create_db_snapshot(
     }
     let snap = new_snapshot(
         &mut txn,
-        ctx,
         &inst,
         &input.db_snapshot_identifier,
         tags,
@@ -187,7 +188,7 @@ pub fn describe_db_snapshots(
             input
                 .db_snapshot_identifier
                 .as_deref()
-                .is_none_or(|id| s.id == id.rsplit(':').next().unwrap_or(id).to_ascii_lowercase())
+                .is_none_or(|id| s.id == super::common::bare_id(id).to_ascii_lowercase())
         })
         .filter(|s| want_instance.as_deref().is_none_or(|i| s.instance_id == i))
         .filter(|s| {
