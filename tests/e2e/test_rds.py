@@ -693,3 +693,45 @@ def test_automated_backups_follow_the_window_and_retention(api_server, rds):
     while automated():
         assert time.monotonic() < deadline
         time.sleep(0.05)
+
+
+def test_copy_and_share_snapshots(api_server, rds):
+    create(rds, "sharer")
+    wait_status(api_server, rds, "sharer", "available")
+    rds.create_db_snapshot(DBInstanceIdentifier="sharer", DBSnapshotIdentifier="orig",
+                           Tags=[{"Key": "t", "Value": "1"}])
+    wait_status(api_server, rds, "sharer", "available")
+    orig_arn = f"arn:aws:rds:{REGION}:{DEFAULT_ACCOUNT}:snapshot:orig"
+    copy = rds.copy_db_snapshot(SourceDBSnapshotIdentifier="orig", TargetDBSnapshotIdentifier="Orig-Copy",
+                                CopyTags=True)["DBSnapshot"]
+    assert copy["DBSnapshotIdentifier"] == "orig-copy"
+    assert copy["SourceDBSnapshotIdentifier"] == orig_arn
+    assert copy["TagList"] == [{"Key": "t", "Value": "1"}] and copy["SnapshotType"] == "manual"
+    assert err(rds.copy_db_snapshot, SourceDBSnapshotIdentifier="orig",
+               TargetDBSnapshotIdentifier="orig-copy")[0] == "DBSnapshotAlreadyExists"
+    assert err(rds.copy_db_snapshot, SourceDBSnapshotIdentifier="nope",
+               TargetDBSnapshotIdentifier="x")[::2] == ("DBSnapshotNotFound", 404)
+
+    attrs = rds.describe_db_snapshot_attributes(DBSnapshotIdentifier="orig")["DBSnapshotAttributesResult"]
+    assert attrs == {"DBSnapshotIdentifier": "orig",
+                     "DBSnapshotAttributes": [{"AttributeName": "restore", "AttributeValues": []}]}
+    assert err(rds.modify_db_snapshot_attribute, DBSnapshotIdentifier="orig", AttributeName="copy",
+               ValuesToAdd=["111122223333"])[0] == "InvalidParameterValue"
+    assert err(rds.modify_db_snapshot_attribute, DBSnapshotIdentifier="orig", AttributeName="restore",
+               ValuesToAdd=["12345"])[0] == "InvalidParameterValue"
+    got = rds.modify_db_snapshot_attribute(DBSnapshotIdentifier="orig", AttributeName="restore",
+                                           ValuesToAdd=["111122223333"])["DBSnapshotAttributesResult"]
+    assert got["DBSnapshotAttributes"][0]["AttributeValues"] == ["111122223333"]
+
+    # The account it is shared with restores it by ARN; another cannot.
+    friend = api_server.client("rds", access_key="111122223333")
+    friend.restore_db_instance_from_db_snapshot(DBInstanceIdentifier="borrowed", DBSnapshotIdentifier=orig_arn)
+    wait_status(api_server, friend, "borrowed", "available")
+    stranger = api_server.client("rds", access_key="444455556666")
+    assert err(stranger.restore_db_instance_from_db_snapshot, DBInstanceIdentifier="x",
+               DBSnapshotIdentifier=orig_arn)[::2] == ("DBSnapshotNotFound", 404)
+    rds.modify_db_snapshot_attribute(DBSnapshotIdentifier="orig", AttributeName="restore",
+                                     ValuesToRemove=["111122223333"])
+    assert err(friend.restore_db_instance_from_db_snapshot, DBInstanceIdentifier="again",
+               DBSnapshotIdentifier=orig_arn)[0] == "DBSnapshotNotFound"
+    assert rds.describe_db_instances()["DBInstances"][0]["DBInstanceIdentifier"] == "sharer"

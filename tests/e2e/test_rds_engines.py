@@ -219,7 +219,9 @@ def test_mysql_lab_with_a_real_server(server):
     rds.create_db_snapshot(DBInstanceIdentifier="lab-db", DBSnapshotIdentifier="lab-snap")
     wait_snapshot(rds, "lab-snap")
     wait_for(rds, "lab-db")
-    rds.restore_db_instance_from_db_snapshot(DBInstanceIdentifier="lab-restored", DBSnapshotIdentifier="lab-snap")
+    # A copy of the snapshot carries the data too.
+    rds.copy_db_snapshot(SourceDBSnapshotIdentifier="lab-snap", TargetDBSnapshotIdentifier="lab-snap-copy")
+    rds.restore_db_instance_from_db_snapshot(DBInstanceIdentifier="lab-restored", DBSnapshotIdentifier="lab-snap-copy")
     restored = wait_for(rds, "lab-restored")
     assert my_rows(restored["Endpoint"]) == [[1, "alpha"], [2, "beta"]]
 

@@ -10,6 +10,7 @@ use stratus_protocol::{Blob, FromValue, HandlerFuture, Timestamp, ToValue, Value
 /// The operations this crate implements.
 pub const OPERATIONS: &[&str] = &[
     "AddTagsToResource",
+    "CopyDBSnapshot",
     "CreateDBInstance",
     "CreateDBInstanceReadReplica",
     "CreateDBParameterGroup",
@@ -23,6 +24,7 @@ pub const OPERATIONS: &[&str] = &[
     "DescribeDBInstances",
     "DescribeDBParameterGroups",
     "DescribeDBParameters",
+    "DescribeDBSnapshotAttributes",
     "DescribeDBSnapshots",
     "DescribeDBSubnetGroups",
     "DescribeEvents",
@@ -30,6 +32,7 @@ pub const OPERATIONS: &[&str] = &[
     "ListTagsForResource",
     "ModifyDBInstance",
     "ModifyDBParameterGroup",
+    "ModifyDBSnapshotAttribute",
     "ModifyDBSubnetGroup",
     "PromoteReadReplica",
     "RebootDBInstance",
@@ -323,6 +326,83 @@ impl ToValue for CloudwatchLogsExportConfiguration {
         let mut m = BTreeMap::new();
         put(&mut m, "EnableLogTypes", self.enable_log_types);
         put(&mut m, "DisableLogTypes", self.disable_log_types);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CopyDBSnapshotMessage {
+    pub source_db_snapshot_identifier: String,
+    pub target_db_snapshot_identifier: String,
+    pub kms_key_id: Option<String>,
+    pub tags: Option<Vec<Tag>>,
+    pub copy_tags: Option<bool>,
+    pub pre_signed_url: Option<String>,
+    pub option_group_name: Option<String>,
+    pub target_custom_availability_zone: Option<String>,
+    pub snapshot_target: Option<String>,
+    pub copy_option_group: Option<bool>,
+    pub snapshot_availability_zone: Option<String>,
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+}
+
+impl FromValue for CopyDBSnapshotMessage {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            source_db_snapshot_identifier: required(&mut m, "SourceDBSnapshotIdentifier")?,
+            target_db_snapshot_identifier: required(&mut m, "TargetDBSnapshotIdentifier")?,
+            kms_key_id: take(&mut m, "KmsKeyId")?,
+            tags: take(&mut m, "Tags")?,
+            copy_tags: take(&mut m, "CopyTags")?,
+            pre_signed_url: take(&mut m, "PreSignedUrl")?,
+            option_group_name: take(&mut m, "OptionGroupName")?,
+            target_custom_availability_zone: take(&mut m, "TargetCustomAvailabilityZone")?,
+            snapshot_target: take(&mut m, "SnapshotTarget")?,
+            copy_option_group: take(&mut m, "CopyOptionGroup")?,
+            snapshot_availability_zone: take(&mut m, "SnapshotAvailabilityZone")?,
+            tag_specifications: take(&mut m, "TagSpecifications")?,
+        })
+    }
+}
+
+impl ToValue for CopyDBSnapshotMessage {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "SourceDBSnapshotIdentifier", Some(self.source_db_snapshot_identifier));
+        put(&mut m, "TargetDBSnapshotIdentifier", Some(self.target_db_snapshot_identifier));
+        put(&mut m, "KmsKeyId", self.kms_key_id);
+        put(&mut m, "Tags", self.tags);
+        put(&mut m, "CopyTags", self.copy_tags);
+        put(&mut m, "PreSignedUrl", self.pre_signed_url);
+        put(&mut m, "OptionGroupName", self.option_group_name);
+        put(&mut m, "TargetCustomAvailabilityZone", self.target_custom_availability_zone);
+        put(&mut m, "SnapshotTarget", self.snapshot_target);
+        put(&mut m, "CopyOptionGroup", self.copy_option_group);
+        put(&mut m, "SnapshotAvailabilityZone", self.snapshot_availability_zone);
+        put(&mut m, "TagSpecifications", self.tag_specifications);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CopyDBSnapshotResult {
+    pub db_snapshot: Option<DBSnapshot>,
+}
+
+impl FromValue for CopyDBSnapshotResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            db_snapshot: take(&mut m, "DBSnapshot")?,
+        })
+    }
+}
+
+impl ToValue for CopyDBSnapshotResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DBSnapshot", self.db_snapshot);
         Value::Map(m)
     }
 }
@@ -1805,6 +1885,56 @@ impl ToValue for DBSnapshot {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct DBSnapshotAttribute {
+    pub attribute_name: Option<String>,
+    pub attribute_values: Option<Vec<String>>,
+}
+
+impl FromValue for DBSnapshotAttribute {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            attribute_name: take(&mut m, "AttributeName")?,
+            attribute_values: take(&mut m, "AttributeValues")?,
+        })
+    }
+}
+
+impl ToValue for DBSnapshotAttribute {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "AttributeName", self.attribute_name);
+        put(&mut m, "AttributeValues", self.attribute_values);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DBSnapshotAttributesResult {
+    pub db_snapshot_identifier: Option<String>,
+    pub db_snapshot_attributes: Option<Vec<DBSnapshotAttribute>>,
+}
+
+impl FromValue for DBSnapshotAttributesResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            db_snapshot_identifier: take(&mut m, "DBSnapshotIdentifier")?,
+            db_snapshot_attributes: take(&mut m, "DBSnapshotAttributes")?,
+        })
+    }
+}
+
+impl ToValue for DBSnapshotAttributesResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DBSnapshotIdentifier", self.db_snapshot_identifier);
+        put(&mut m, "DBSnapshotAttributes", self.db_snapshot_attributes);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DBSnapshotMessage {
     pub marker: Option<String>,
     pub db_snapshots: Option<Vec<DBSnapshot>>,
@@ -2176,6 +2306,50 @@ impl ToValue for DescribeDBParametersMessage {
         put(&mut m, "Filters", self.filters);
         put(&mut m, "MaxRecords", self.max_records);
         put(&mut m, "Marker", self.marker);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeDBSnapshotAttributesMessage {
+    pub db_snapshot_identifier: String,
+}
+
+impl FromValue for DescribeDBSnapshotAttributesMessage {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            db_snapshot_identifier: required(&mut m, "DBSnapshotIdentifier")?,
+        })
+    }
+}
+
+impl ToValue for DescribeDBSnapshotAttributesMessage {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DBSnapshotIdentifier", Some(self.db_snapshot_identifier));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeDBSnapshotAttributesResult {
+    pub db_snapshot_attributes_result: Option<DBSnapshotAttributesResult>,
+}
+
+impl FromValue for DescribeDBSnapshotAttributesResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            db_snapshot_attributes_result: take(&mut m, "DBSnapshotAttributesResult")?,
+        })
+    }
+}
+
+impl ToValue for DescribeDBSnapshotAttributesResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DBSnapshotAttributesResult", self.db_snapshot_attributes_result);
         Value::Map(m)
     }
 }
@@ -2857,6 +3031,59 @@ impl ToValue for ModifyDBParameterGroupMessage {
         let mut m = BTreeMap::new();
         put(&mut m, "DBParameterGroupName", Some(self.db_parameter_group_name));
         put(&mut m, "Parameters", Some(self.parameters));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModifyDBSnapshotAttributeMessage {
+    pub db_snapshot_identifier: String,
+    pub attribute_name: String,
+    pub values_to_add: Option<Vec<String>>,
+    pub values_to_remove: Option<Vec<String>>,
+}
+
+impl FromValue for ModifyDBSnapshotAttributeMessage {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            db_snapshot_identifier: required(&mut m, "DBSnapshotIdentifier")?,
+            attribute_name: required(&mut m, "AttributeName")?,
+            values_to_add: take(&mut m, "ValuesToAdd")?,
+            values_to_remove: take(&mut m, "ValuesToRemove")?,
+        })
+    }
+}
+
+impl ToValue for ModifyDBSnapshotAttributeMessage {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DBSnapshotIdentifier", Some(self.db_snapshot_identifier));
+        put(&mut m, "AttributeName", Some(self.attribute_name));
+        put(&mut m, "ValuesToAdd", self.values_to_add);
+        put(&mut m, "ValuesToRemove", self.values_to_remove);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModifyDBSnapshotAttributeResult {
+    pub db_snapshot_attributes_result: Option<DBSnapshotAttributesResult>,
+}
+
+impl FromValue for ModifyDBSnapshotAttributeResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            db_snapshot_attributes_result: take(&mut m, "DBSnapshotAttributesResult")?,
+        })
+    }
+}
+
+impl ToValue for ModifyDBSnapshotAttributeResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DBSnapshotAttributesResult", self.db_snapshot_attributes_result);
         Value::Map(m)
     }
 }
@@ -3955,6 +4182,7 @@ impl ToValue for VpcSecurityGroupMembership {
 /// One method per implemented operation.
 pub trait Handlers: Send + Sync {
     fn add_tags_to_resource(&self, ctx: &RequestContext, input: AddTagsToResourceMessage) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn copy_db_snapshot(&self, ctx: &RequestContext, input: CopyDBSnapshotMessage) -> impl Future<Output = Result<CopyDBSnapshotResult, AwsError>> + Send;
     fn create_db_instance(&self, ctx: &RequestContext, input: CreateDBInstanceMessage) -> impl Future<Output = Result<CreateDBInstanceResult, AwsError>> + Send;
     fn create_db_instance_read_replica(&self, ctx: &RequestContext, input: CreateDBInstanceReadReplicaMessage) -> impl Future<Output = Result<CreateDBInstanceReadReplicaResult, AwsError>> + Send;
     fn create_db_parameter_group(&self, ctx: &RequestContext, input: CreateDBParameterGroupMessage) -> impl Future<Output = Result<CreateDBParameterGroupResult, AwsError>> + Send;
@@ -3968,6 +4196,7 @@ pub trait Handlers: Send + Sync {
     fn describe_db_instances(&self, ctx: &RequestContext, input: DescribeDBInstancesMessage) -> impl Future<Output = Result<DBInstanceMessage, AwsError>> + Send;
     fn describe_db_parameter_groups(&self, ctx: &RequestContext, input: DescribeDBParameterGroupsMessage) -> impl Future<Output = Result<DBParameterGroupsMessage, AwsError>> + Send;
     fn describe_db_parameters(&self, ctx: &RequestContext, input: DescribeDBParametersMessage) -> impl Future<Output = Result<DBParameterGroupDetails, AwsError>> + Send;
+    fn describe_db_snapshot_attributes(&self, ctx: &RequestContext, input: DescribeDBSnapshotAttributesMessage) -> impl Future<Output = Result<DescribeDBSnapshotAttributesResult, AwsError>> + Send;
     fn describe_db_snapshots(&self, ctx: &RequestContext, input: DescribeDBSnapshotsMessage) -> impl Future<Output = Result<DBSnapshotMessage, AwsError>> + Send;
     fn describe_db_subnet_groups(&self, ctx: &RequestContext, input: DescribeDBSubnetGroupsMessage) -> impl Future<Output = Result<DBSubnetGroupMessage, AwsError>> + Send;
     fn describe_events(&self, ctx: &RequestContext, input: DescribeEventsMessage) -> impl Future<Output = Result<EventsMessage, AwsError>> + Send;
@@ -3975,6 +4204,7 @@ pub trait Handlers: Send + Sync {
     fn list_tags_for_resource(&self, ctx: &RequestContext, input: ListTagsForResourceMessage) -> impl Future<Output = Result<TagListMessage, AwsError>> + Send;
     fn modify_db_instance(&self, ctx: &RequestContext, input: ModifyDBInstanceMessage) -> impl Future<Output = Result<ModifyDBInstanceResult, AwsError>> + Send;
     fn modify_db_parameter_group(&self, ctx: &RequestContext, input: ModifyDBParameterGroupMessage) -> impl Future<Output = Result<DBParameterGroupNameMessage, AwsError>> + Send;
+    fn modify_db_snapshot_attribute(&self, ctx: &RequestContext, input: ModifyDBSnapshotAttributeMessage) -> impl Future<Output = Result<ModifyDBSnapshotAttributeResult, AwsError>> + Send;
     fn modify_db_subnet_group(&self, ctx: &RequestContext, input: ModifyDBSubnetGroupMessage) -> impl Future<Output = Result<ModifyDBSubnetGroupResult, AwsError>> + Send;
     fn promote_read_replica(&self, ctx: &RequestContext, input: PromoteReadReplicaMessage) -> impl Future<Output = Result<PromoteReadReplicaResult, AwsError>> + Send;
     fn reboot_db_instance(&self, ctx: &RequestContext, input: RebootDBInstanceMessage) -> impl Future<Output = Result<RebootDBInstanceResult, AwsError>> + Send;
@@ -3994,6 +4224,7 @@ pub fn dispatch<'a, H: Handlers>(
     Box::pin(async move {
         match operation {
             "AddTagsToResource" => h.add_tags_to_resource(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "CopyDBSnapshot" => h.copy_db_snapshot(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateDBInstance" => h.create_db_instance(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateDBInstanceReadReplica" => h.create_db_instance_read_replica(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateDBParameterGroup" => h.create_db_parameter_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
@@ -4007,6 +4238,7 @@ pub fn dispatch<'a, H: Handlers>(
             "DescribeDBInstances" => h.describe_db_instances(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeDBParameterGroups" => h.describe_db_parameter_groups(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeDBParameters" => h.describe_db_parameters(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DescribeDBSnapshotAttributes" => h.describe_db_snapshot_attributes(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeDBSnapshots" => h.describe_db_snapshots(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeDBSubnetGroups" => h.describe_db_subnet_groups(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeEvents" => h.describe_events(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
@@ -4014,6 +4246,7 @@ pub fn dispatch<'a, H: Handlers>(
             "ListTagsForResource" => h.list_tags_for_resource(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ModifyDBInstance" => h.modify_db_instance(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ModifyDBParameterGroup" => h.modify_db_parameter_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "ModifyDBSnapshotAttribute" => h.modify_db_snapshot_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ModifyDBSubnetGroup" => h.modify_db_subnet_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "PromoteReadReplica" => h.promote_read_replica(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "RebootDBInstance" => h.reboot_db_instance(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),

@@ -165,6 +165,10 @@ pub struct SnapshotRec {
     pub dir: String,
     /// Whether the data copy is complete.
     pub has_data: bool,
+    /// The snapshot this one copies (its ARN), for CopyDBSnapshot.
+    pub source_snapshot: Option<String>,
+    /// Accounts (or `all`) that may restore it: the `restore` attribute.
+    pub shared_with: Vec<String>,
     pub tags: Tags,
 }
 

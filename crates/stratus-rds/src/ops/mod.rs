@@ -9,6 +9,7 @@ mod placement;
 mod power;
 mod render;
 mod replicas;
+mod snapshot_sharing;
 pub(crate) mod snapshots;
 mod subnet_groups;
 mod tags;
@@ -19,6 +20,30 @@ use crate::Rds;
 use crate::generated::*;
 
 impl Handlers for Rds {
+    async fn copy_db_snapshot(
+        &self,
+        ctx: &RequestContext,
+        input: CopyDBSnapshotMessage,
+    ) -> Result<CopyDBSnapshotResult, AwsError> {
+        snapshot_sharing::copy_db_snapshot(self, ctx, input)
+    }
+
+    async fn modify_db_snapshot_attribute(
+        &self,
+        ctx: &RequestContext,
+        input: ModifyDBSnapshotAttributeMessage,
+    ) -> Result<ModifyDBSnapshotAttributeResult, AwsError> {
+        snapshot_sharing::modify_db_snapshot_attribute(self, ctx, input)
+    }
+
+    async fn describe_db_snapshot_attributes(
+        &self,
+        ctx: &RequestContext,
+        input: DescribeDBSnapshotAttributesMessage,
+    ) -> Result<DescribeDBSnapshotAttributesResult, AwsError> {
+        snapshot_sharing::describe_db_snapshot_attributes(self, ctx, input)
+    }
+
     async fn create_db_instance_read_replica(
         &self,
         ctx: &RequestContext,

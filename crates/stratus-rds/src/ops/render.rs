@@ -198,6 +198,7 @@ pub fn snapshot(s: &SnapshotRec) -> DBSnapshot {
         tag_list: Some(tags_out(&s.tags)),
         original_snapshot_create_time: Some(Timestamp(s.created_ms)),
         snapshot_target: Some("region".into()),
+        source_db_snapshot_identifier: s.source_snapshot.clone(),
         dedicated_log_volume: Some(false),
         multi_tenant: Some(false),
         ..Default::default()

@@ -87,6 +87,8 @@ pub fn new_snapshot(
         license_model: inst.license_model.clone(),
         dir: format!("{id}-{}", stratus_core::ids::hex(8)),
         has_data: false,
+        source_snapshot: None,
+        shared_with: Vec::new(),
         tags,
     };
     txn.inner.snapshots.insert(k.clone(), rec.clone());
@@ -262,6 +264,31 @@ pub fn delete_db_snapshot(
     })
 }
 
+/// A snapshot of the caller's, or another account's shared with it (named
+/// by ARN).
+fn shared_or_mine(
+    inner: &crate::state::Inner,
+    ctx: &RequestContext,
+    id: &str,
+) -> Option<SnapshotRec> {
+    if let Some((region, account, "snapshot", name)) = names::parse_arn(id) {
+        if account != ctx.account_id() {
+            let s = inner
+                .snapshots
+                .get(&key(account, region, &name.to_ascii_lowercase()))?;
+            let shared = s
+                .shared_with
+                .iter()
+                .any(|a| a == "all" || a == ctx.account_id());
+            return (shared && region == ctx.region).then(|| s.clone());
+        }
+    }
+    inner
+        .snapshots
+        .get(&my_key(ctx, &id.to_ascii_lowercase()))
+        .cloned()
+}
+
 pub fn restore_db_instance_from_db_snapshot(
     me: &Rds,
     ctx: &RequestContext,
@@ -280,12 +307,8 @@ pub fn restore_db_instance_from_db_snapshot(
         }
     }
     let mut txn = me.state.begin();
-    let s = txn
-        .inner
-        .snapshots
-        .get(&my_key(ctx, &snap_id.to_ascii_lowercase()))
-        .cloned()
-        .ok_or_else(|| snapshot_not_found(&snap_id))?;
+    let s =
+        shared_or_mine(&txn.inner, ctx, &snap_id).ok_or_else(|| snapshot_not_found(&snap_id))?;
     if s.status != "available" {
         return Err(AwsError::bad_request(
             "InvalidDBSnapshotState",
