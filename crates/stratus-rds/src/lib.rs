@@ -5,7 +5,6 @@
 //! clock in a background task ([`lifecycle`]); the servers themselves are
 //! children a [`supervisor::Supervisor`] starts, watches and stops.
 
-mod backups;
 pub mod catalogue;
 pub mod engine;
 #[rustfmt::skip]
@@ -91,6 +90,7 @@ impl Rds {
             supervisor: self.supervisor.clone(),
             inflight: self.inflight.clone(),
             failures: self.failures.clone(),
+            standby_retry: Default::default(),
         });
         // A finished step moves its instance on at once.
         let weak = Arc::downgrade(&task);

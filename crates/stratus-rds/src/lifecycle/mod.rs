@@ -10,11 +10,14 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 use stratus_core::tasks::Task;
 
-use crate::backups;
 use crate::catalogue;
 use crate::engine::{Engine, Engines, InitSpec, Origin};
 use crate::names;
 use crate::ops::snapshots::new_snapshot;
+
+mod backups;
+mod running;
+mod snapshots;
 use crate::state::{InstanceRec, State, Txn};
 use crate::supervisor::{Cmd, INTERRUPTED, Outcome, Supervisor};
 
@@ -61,6 +64,8 @@ pub struct Lifecycle {
     pub supervisor: Arc<Supervisor>,
     pub inflight: Arc<Mutex<HashMap<String, u64>>>,
     pub failures: Arc<Mutex<HashMap<String, String>>>,
+    /// When to try again to make a standby that failed (clock millis).
+    pub standby_retry: Mutex<HashMap<String, i64>>,
 }
 
 /// One status change, with the events it raises.
@@ -189,85 +194,6 @@ impl Lifecycle {
         } else {
             Origin::Empty
         })
-    }
-
-    fn settle_snapshot(
-        &self,
-        txn: &mut Txn<'_>,
-        k: &str,
-        now: i64,
-    ) -> Result<(), stratus_core::AwsError> {
-        let Some(s) = txn.inner.snapshots.get(k).cloned() else {
-            return Ok(());
-        };
-        let inst = txn
-            .inner
-            .instances
-            .values()
-            .find(|i| i.resource_id == s.resource_id)
-            .cloned();
-        let real = inst
-            .as_ref()
-            .and_then(|i| engine_for(&self.engines, i).ok().filter(|_| i.initialised));
-        let result: Option<Result<bool, String>> = match (&inst, &real) {
-            (Some(i), Some(engine)) => {
-                let out_dir = self.supervisor.snapshot_dir(&s.dir);
-                let spec = init_spec(i);
-                let port = i.port as u16;
-                self.step(format!("{k}#snapshot"), &i.resource_id, engine, || {
-                    Cmd::Snapshot {
-                        spec,
-                        port,
-                        out: out_dir,
-                    }
-                })
-                .map(|o| o.map(|_| true))
-            }
-            _ => (now >= s.created_ms + SNAPSHOT_MS).then_some(Ok(false)),
-        };
-        let Some(result) = result else {
-            return Ok(());
-        };
-        let arn = names::arn(&s.region, &s.account, "snapshot", &s.id);
-        let rec = txn.inner.snapshots.get_mut(k).expect("present");
-        match result {
-            Ok(has_data) => {
-                rec.status = "available".into();
-                rec.has_data = has_data;
-                txn.put_snapshot(k)?;
-                let msg = if s.kind == "automated" {
-                    "Automated snapshot created"
-                } else {
-                    "Manual snapshot created"
-                };
-                txn.event(
-                    &s.account,
-                    &s.region,
-                    "db-snapshot",
-                    &s.id,
-                    &arn,
-                    msg,
-                    &["creation"],
-                    now,
-                )?;
-            }
-            Err(e) => {
-                rec.status = "failed".into();
-                txn.put_snapshot(k)?;
-                tracing::warn!(snapshot = %s.id, "snapshot failed: {e}");
-                txn.event(
-                    &s.account,
-                    &s.region,
-                    "db-snapshot",
-                    &s.id,
-                    &arn,
-                    "Snapshot failed",
-                    &["failure"],
-                    now,
-                )?;
-            }
-        }
-        Ok(())
     }
 
     /// Applies at most one status change; true when one happened.
@@ -577,83 +503,6 @@ impl Lifecycle {
         Ok(true)
     }
 
-    /// Takes the day's automated snapshot of instances whose backup window
-    /// has begun, and drops those past their retention.
-    fn settle_backups(&self, txn: &mut Txn<'_>, now: i64) -> Result<(), stratus_core::AwsError> {
-        let keys: Vec<String> = txn.inner.instances.keys().cloned().collect();
-        for k in keys {
-            let Some(rec) = txn.inner.instances.get(&k).cloned() else {
-                continue;
-            };
-            let cutoff = (rec.backup_retention > 0)
-                .then(|| backups::retention_cutoff(now, rec.backup_retention));
-            self.drop_automated(txn, &rec, Some(cutoff.unwrap_or(i64::MAX)));
-            if rec.status != "available" || !takes_backups(&rec) {
-                continue;
-            }
-            let last = txn
-                .inner
-                .snapshots
-                .values()
-                .filter(|s| s.resource_id == rec.resource_id && s.kind == "automated")
-                .map(|s| s.created_ms)
-                .max()
-                .unwrap_or(rec.created_ms);
-            let Some(window) = backups::last_window_start(&rec.backup_window, now) else {
-                continue;
-            };
-            let id = backups::automated_id(&rec.id, window);
-            let taken = txn.inner.snapshots.contains_key(&crate::state::key(
-                &rec.account,
-                &rec.region,
-                &id,
-            ));
-            if window <= last || taken {
-                continue;
-            }
-            new_snapshot(txn, &rec, &id, Vec::new(), "automated", now)?;
-            if let Some(r) = txn.inner.instances.get_mut(&k) {
-                r.status = "backing-up".into();
-                r.status_since_ms = now;
-            }
-            txn.put_instance(&k)?;
-            let arn = names::arn(&rec.region, &rec.account, "db", &rec.id);
-            txn.event(
-                &rec.account,
-                &rec.region,
-                "db-instance",
-                &rec.id,
-                &arn,
-                "Backing up DB instance",
-                &["backup"],
-                now,
-            )?;
-        }
-        Ok(())
-    }
-
-    /// Removes an instance's automated snapshots taken before `before`
-    /// (all of them when None), with their copies.
-    fn drop_automated(&self, txn: &mut Txn<'_>, rec: &InstanceRec, before: Option<i64>) {
-        let old: Vec<String> = txn
-            .inner
-            .snapshots
-            .iter()
-            .filter(|(_, s)| {
-                s.resource_id == rec.resource_id
-                    && s.kind == "automated"
-                    && s.status != "creating"
-                    && before.is_none_or(|b| s.created_ms < b)
-            })
-            .map(|(sk, _)| sk.clone())
-            .collect();
-        for sk in old {
-            if let Some(s) = txn.delete_snapshot(&sk) {
-                self.supervisor.remove_snapshot_files(&s.dir);
-            }
-        }
-    }
-
     fn created(&self, rec: &InstanceRec, at: i64) -> Change {
         let c = to("backing-up", at);
         let c = match &rec.restore_from {
@@ -699,128 +548,6 @@ impl Lifecycle {
                 )
             }
         }
-    }
-
-    fn keep_running(
-        &self,
-        txn: &mut Txn<'_>,
-        k: &str,
-        rec: &InstanceRec,
-        engine: &Arc<dyn Engine>,
-        updated: &mut InstanceRec,
-        now: i64,
-    ) -> Result<(), stratus_core::AwsError> {
-        let rid = &rec.resource_id;
-        let running = self.supervisor.running(rid);
-        let spec = init_spec(rec);
-        let standby = self.supervisor.standby_running(rid);
-        let wants_standby = rec.multi_az && rec.replica_source.is_none();
-        let failover_key = format!("{k}#failover");
-        let failing_over = self.inflight.lock().contains_key(&failover_key);
-        if failing_over || (running.is_none() && wants_standby && standby) {
-            // The primary's server died: its standby takes over at the same
-            // endpoint.
-            let port = rec.port as u16;
-            if let Some(out) = self.step(failover_key, rid, engine, || Cmd::Failover { spec, port })
-            {
-                let arn = names::arn(&rec.region, &rec.account, "db", &rec.id);
-                match out {
-                    Ok(p) => {
-                        if let Some(p) = p {
-                            updated.port = i32::from(p);
-                        }
-                        if let Some(z) = rec.secondary_zone.clone() {
-                            updated.secondary_zone = Some(rec.zone.clone());
-                            updated.zone = z;
-                        }
-                        self.failures.lock().remove(k);
-                        for msg in [
-                            "Multi-AZ instance failover started",
-                            "Multi-AZ instance failover completed",
-                        ] {
-                            txn.event(
-                                &rec.account,
-                                &rec.region,
-                                "db-instance",
-                                &rec.id,
-                                &arn,
-                                msg,
-                                &["failover"],
-                                now,
-                            )?;
-                        }
-                    }
-                    Err(e) => {
-                        self.failures.lock().insert(k.to_string(), e);
-                    }
-                }
-            }
-            return Ok(());
-        }
-        if let Some(primary_port) = running.filter(|_| wants_standby && !standby) {
-            let mut standby_spec = spec.clone();
-            standby_spec.read_only = true;
-            let _ = self.step(format!("{k}#standby"), rid, engine, || Cmd::EnsureStandby {
-                spec: standby_spec,
-                primary_port,
-            });
-        } else if standby && !wants_standby {
-            let _ = self.step(format!("{k}#drop-standby"), rid, engine, || {
-                Cmd::DropStandby
-            });
-        }
-        if running.is_none() {
-            let port = rec.port as u16;
-            if let Some(out) = self.step(format!("{k}#run"), rid, engine, || Cmd::Start {
-                spec,
-                port,
-                origin: Origin::Empty,
-            }) {
-                match out {
-                    Ok(p) => {
-                        if let Some(p) = p {
-                            updated.port = i32::from(p);
-                        }
-                        self.failures.lock().remove(k);
-                    }
-                    Err(e) => {
-                        self.failures.lock().insert(k.to_string(), e);
-                    }
-                }
-            }
-            return Ok(());
-        }
-        if let Some(password) = rec.pending_password.clone() {
-            let user = rec.master_username.clone();
-            if let Some(out) =
-                self.step(format!("{k}#password"), rid, engine, || Cmd::SetPassword {
-                    spec,
-                    user,
-                    password,
-                })
-            {
-                match out {
-                    Ok(_) => {
-                        updated.pending_password = None;
-                        let arn = names::arn(&rec.region, &rec.account, "db", &rec.id);
-                        txn.event(
-                            &rec.account,
-                            &rec.region,
-                            "db-instance",
-                            &rec.id,
-                            &arn,
-                            "Reset master credentials",
-                            &["configuration change"],
-                            now,
-                        )?;
-                    }
-                    Err(e) => {
-                        self.failures.lock().insert(k.to_string(), e);
-                    }
-                }
-            }
-        }
-        Ok(())
     }
 }
 
