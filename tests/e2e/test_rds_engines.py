@@ -495,3 +495,34 @@ def test_engine_metrics_reach_cloudwatch(server):
     finally:
         for c in conns:
             c.close()
+
+
+def test_servers_left_by_a_crashed_stratus_are_taken_back(server_factory):
+    srv = server_factory(args=["--test-mode"])
+    rds = srv.client("rds")
+    create(rds, "survivor", "postgres", EngineVersion="15")
+    ep = wait_for(rds, "survivor")["Endpoint"]
+    conn = pg(ep)
+    conn.run("CREATE TABLE sample (id int, name text)")
+    conn.run("INSERT INTO sample VALUES (7, 'kept')")
+    conn.close()
+    srv.kill()  # SIGKILL: Stratus cannot stop its servers
+    assert port_open(ep["Port"])
+    srv.start()
+    rds = srv.client("rds")
+    # The orphan is stopped and the instance's server started again, on
+    # the same port, with its data.
+    deadline = time.monotonic() + 60
+    last = None
+    while True:
+        got = rds.describe_db_instances(DBInstanceIdentifier="survivor")["DBInstances"][0]
+        try:
+            if pg_rows(ep) == [[7, "kept"]] and "StatusInfos" not in got:
+                break
+        except Exception as e:
+            last = e
+        assert time.monotonic() < deadline, (got.get("StatusInfos"), repr(last))
+        time.sleep(0.2)
+    assert got["Endpoint"] == ep
+    srv.stop()
+    wait_closed(ep["Port"])

@@ -63,12 +63,25 @@ impl Rds {
             ),
         };
         tracing::info!(engines = %engines.summary(), "RDS database servers");
+        let state = State::load(store)?;
+        let supervisor = Supervisor::new(root, temporary);
+        // Servers a crashed run left behind hold ports and data: stop them
+        // before the lifecycle starts the instances' servers again.
+        for rec in state.read().instances.values() {
+            if let Ok(engine) = lifecycle::engine_for(&engines, rec) {
+                let dir = supervisor.instance_dir(&rec.resource_id);
+                engine.stop_orphan(&engine::Layout {
+                    dir: dir.join("standby"),
+                });
+                engine.stop_orphan(&engine::Layout { dir });
+            }
+        }
         Ok(Rds {
-            state: Arc::new(State::load(store)?),
+            state: Arc::new(state),
             clock,
             instances: Link::empty(),
             engines,
-            supervisor: Arc::new(Supervisor::new(root, temporary)),
+            supervisor: Arc::new(supervisor),
             inflight: Default::default(),
             failures: Default::default(),
         })

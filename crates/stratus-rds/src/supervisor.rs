@@ -483,6 +483,8 @@ impl WorkerCtx {
                 return Err(e);
             }
         }
+        // A server an earlier, crashed run left behind still holds the port.
+        self.engine.stop_orphan(l);
         let port = self.pick_port(wanted)?;
         let started = Instant::now();
         let child = match self.engine.start(l, spec, port) {
