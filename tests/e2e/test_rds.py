@@ -358,6 +358,11 @@ def test_modify_reboot_stop_start_and_failover(api_server, rds):
     assert err(rds.modify_db_instance, DBInstanceIdentifier="ghost",
                DeletionProtection=False)[::2] == ("DBInstanceNotFound", 404)
 
+    # A new port applies at once: the server restarts on it.
+    got = rds.modify_db_instance(DBInstanceIdentifier="ops", DBPortNumber=3307)["DBInstance"]
+    assert got["DBInstanceStatus"] == "rebooting"
+    assert wait_status(api_server, rds, "ops", "available")["Endpoint"]["Port"] == 3307
+
     # Deletion protection refuses the delete until turned off.
     code, msg, _ = err(rds.delete_db_instance, DBInstanceIdentifier="ops", SkipFinalSnapshot=True)
     assert (code, msg) == (
@@ -632,6 +637,8 @@ def test_read_replicas_follow_their_source_until_promoted(api_server, rds):
     assert err(rds.create_db_instance_read_replica, DBInstanceIdentifier="rep",
                SourceDBInstanceIdentifier="primary")[0] == "DBInstanceAlreadyExists"
 
+    assert err(rds.stop_db_instance, DBInstanceIdentifier="primary")[0] == "InvalidDBInstanceState"
+    assert err(rds.stop_db_instance, DBInstanceIdentifier="rep")[0] == "InvalidDBInstanceState"
     code, msg, _ = err(rds.promote_read_replica, DBInstanceIdentifier="primary")
     assert (code, msg) == ("InvalidDBInstanceState", "DB Instance is not a read replica.")
     got = rds.promote_read_replica(DBInstanceIdentifier="rep", BackupRetentionPeriod=5)["DBInstance"]

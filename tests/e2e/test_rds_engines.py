@@ -250,6 +250,16 @@ def test_a_second_instance_on_a_taken_port_gets_a_free_one(server):
         conn = pg({"Port": port})
         assert conn.run("SELECT 1") == [[1]]
         conn.close()
+    # Moving an instance to another port restarts its server there.
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        moved = s.getsockname()[1]
+    rds.modify_db_instance(DBInstanceIdentifier="pg-a", DBPortNumber=moved)
+    assert wait_for(rds, "pg-a")["Endpoint"]["Port"] == moved
+    conn = pg({"Port": moved})
+    assert conn.run("SELECT 1") == [[1]]
+    conn.close()
+    wait_closed(a)
 
 
 def test_missing_engine_versions_stay_api_state(server):

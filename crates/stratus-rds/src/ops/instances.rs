@@ -477,14 +477,21 @@ pub fn modify_db_instance(
         }
         r.security_groups = ids;
     }
+    let mut restart = false;
     if let Some(port) = input.db_port_number {
         if !(1150..=65535).contains(&port) {
             return Err(invalid_value(format!(
                 "Invalid port number: {port}. Valid range is 1150-65535."
             )));
         }
+        // A new port applies at once and restarts the server on it.
+        restart = port != r.port;
+        r.port = port;
     }
-    if applying {
+    if restart {
+        r.status = "rebooting".into();
+        r.status_since_ms = now;
+    } else if applying {
         r.status = "modifying".into();
         r.status_since_ms = now;
         let arn = names::arn(&r.region, &r.account, "db", &r.id);

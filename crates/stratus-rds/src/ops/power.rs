@@ -71,11 +71,35 @@ pub fn stop_db_instance(
     ctx: &RequestContext,
     input: StopDBInstanceMessage,
 ) -> Result<StopDBInstanceResult, AwsError> {
+    let has_replicas = {
+        let inner = me.state.read();
+        let id = super::common::bare_id(&input.db_instance_identifier).to_ascii_lowercase();
+        inner.instances.values().any(|i| {
+            i.account == ctx.account_id()
+                && i.region == ctx.region
+                && i.replica_source.as_deref() == Some(id.as_str())
+        })
+    };
     let out = set_status(
         me,
         ctx,
         &input.db_instance_identifier,
-        require_available,
+        |r| {
+            require_available(r)?;
+            if r.replica_source.is_some() {
+                return Err(invalid_state(format!(
+                    "Cannot stop DB instance {}, because it is a read replica.",
+                    r.id
+                )));
+            }
+            if has_replicas {
+                return Err(invalid_state(format!(
+                    "Cannot stop DB instance {}, because it has read replicas.",
+                    r.id
+                )));
+            }
+            Ok(())
+        },
         "stopping",
         input.db_snapshot_identifier.as_deref(),
         false,
