@@ -742,3 +742,23 @@ def test_copy_and_share_snapshots(api_server, rds):
     assert err(friend.restore_db_instance_from_db_snapshot, DBInstanceIdentifier="again",
                DBSnapshotIdentifier=orig_arn)[0] == "DBSnapshotNotFound"
     assert rds.describe_db_instances()["DBInstances"][0]["DBInstanceIdentifier"] == "sharer"
+
+
+def test_pending_changes_apply_in_the_maintenance_window(api_server, rds):
+    create(rds, "maint", PreferredMaintenanceWindow="sun:05:00-sun:05:30", BackupRetentionPeriod=0)
+    wait_status(api_server, rds, "maint", "available")
+    got = rds.modify_db_instance(DBInstanceIdentifier="maint", DBInstanceClass="db.t3.medium",
+                                 AllocatedStorage=30)["DBInstance"]
+    assert got["PendingModifiedValues"] == {"DBInstanceClass": "db.t3.medium", "AllocatedStorage": 30}
+    # A week later the window has come round.
+    api_server.advance(8 * 86_400)
+    deadline = time.monotonic() + 10
+    while True:
+        got = rds.describe_db_instances(DBInstanceIdentifier="maint")["DBInstances"][0]
+        if got["DBInstanceClass"] == "db.t3.medium" and got["DBInstanceStatus"] == "available":
+            break
+        assert time.monotonic() < deadline, got["DBInstanceStatus"]
+        api_server.advance(5)
+        time.sleep(0.05)
+    assert got["AllocatedStorage"] == 30 and got["PendingModifiedValues"] == {}
+    assert "Applying pending modifications in the maintenance window" in events(rds, "maint")

@@ -116,6 +116,9 @@ pub struct InstanceRec {
     pub iam_auth: bool,
     pub manage_master_password: bool,
     pub pending: PendingRec,
+    /// When the oldest pending change was asked for: the next maintenance
+    /// window after it applies the pending changes.
+    pub pending_since_ms: Option<i64>,
     /// Applied when the current `modifying` ends.
     pub applying: PendingRec,
     /// The snapshot whose data the server starts from (a restore).

@@ -16,6 +16,7 @@ use crate::names;
 use crate::ops::snapshots::new_snapshot;
 
 mod backups;
+mod maintenance;
 mod running;
 mod snapshots;
 use crate::state::{InstanceRec, State, Txn};
@@ -103,6 +104,9 @@ impl Task for Lifecycle {
         let mut txn = self.state.begin();
         if let Err(e) = self.settle_backups(&mut txn, now_ms) {
             tracing::error!("rds backups: {}", e.message);
+        }
+        if let Err(e) = self.settle_maintenance(&mut txn, now_ms) {
+            tracing::error!("rds maintenance: {}", e.message);
         }
         let snaps: Vec<String> = txn
             .inner

@@ -381,6 +381,7 @@ pub fn modify_db_instance(
         if *class != r.class {
             if now_apply {
                 r.applying.class = Some(class.clone());
+                r.pending.class = None;
                 applying = true;
             } else {
                 r.pending.class = Some(class.clone());
@@ -400,6 +401,7 @@ pub fn modify_db_instance(
             check_quotas(&txn, ctx, 0, i64::from(size - r.storage))?;
             if now_apply {
                 r.applying.storage = Some(size);
+                r.pending.storage = None;
                 applying = true;
             } else {
                 r.pending.storage = Some(size);
@@ -410,6 +412,7 @@ pub fn modify_db_instance(
         if m != r.multi_az {
             if now_apply {
                 r.applying.multi_az = Some(m);
+                r.pending.multi_az = None;
                 applying = true;
             } else {
                 r.pending.multi_az = Some(m);
@@ -476,6 +479,9 @@ pub fn modify_db_instance(
             }
         }
         r.security_groups = ids;
+    }
+    if !r.pending.is_empty() && r.pending_since_ms.is_none() {
+        r.pending_since_ms = Some(now);
     }
     let mut restart = false;
     if let Some(port) = input.db_port_number {
