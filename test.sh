@@ -115,6 +115,26 @@ ensure_key_tools() {
   fi
 }
 
+# The RDS tests run real database servers: PostgreSQL and MariaDB from Debian.
+ensure_db_engines() {
+  local missing=()
+  if ! command -v postgres >/dev/null 2>&1 && ! compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null; then
+    missing+=(postgresql)
+  fi
+  if ! command -v mariadbd >/dev/null 2>&1 && [[ ! -x /usr/sbin/mariadbd ]]; then
+    missing+=(mariadb-server)
+  fi
+  [[ ${#missing[@]} -eq 0 ]] && return
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    section "installing ${missing[*]} (RDS database servers)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 || {
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+    }
+  else
+    fail "${missing[*]} needed for the RDS tests (apt-get install ${missing[*]})"
+  fi
+}
+
 e2e_tests() {
   export STRATUS_BIN="${STRATUS_BIN:-$TARGET_DIR/release/stratus}"
   section "end-to-end tests (pytest tests/e2e, STRATUS_BIN=$STRATUS_BIN)"
@@ -130,12 +150,14 @@ case "$MODE" in
     ensure_venv
     ensure_legacy_cli
     ensure_key_tools
+    ensure_db_engines
     e2e_tests "$@"
     ;;
   all)
     ensure_venv
     ensure_legacy_cli
     ensure_key_tools
+    ensure_db_engines
     build
     unit_tests
     e2e_tests "$@"

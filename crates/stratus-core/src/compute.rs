@@ -103,6 +103,15 @@ pub trait Instances: Send + Sync + 'static {
     /// The subnets that exist among `ids`; unknown ids are left out.
     fn subnets(&self, account: &str, region: &str, ids: &[String]) -> Vec<SubnetView>;
 
+    /// The default VPC's default subnets (one per zone), where services
+    /// place resources given no subnets (RDS's `default` subnet group) or
+    /// only zones (Classic load balancers); empty when the region has no
+    /// default VPC.
+    fn default_subnets(&self, account: &str, region: &str) -> Vec<SubnetView> {
+        let _ = (account, region);
+        Vec::new()
+    }
+
     /// The security groups that exist among `ids`, with their VPC ids.
     fn security_groups(&self, account: &str, region: &str, ids: &[String])
     -> Vec<(String, String)>;
@@ -120,13 +129,6 @@ pub trait Instances: Send + Sync + 'static {
     fn default_security_group(&self, account: &str, region: &str, vpc_id: &str) -> Option<String> {
         let _ = (account, region, vpc_id);
         None
-    }
-
-    /// The region's default subnets (one per zone of the default VPC), where
-    /// services placed by Availability Zone alone go.
-    fn default_subnets(&self, account: &str, region: &str) -> Vec<SubnetView> {
-        let _ = (account, region);
-        Vec::new()
     }
 
     /// A security group's name, or None when it does not exist.

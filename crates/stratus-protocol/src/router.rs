@@ -180,9 +180,14 @@ pub fn route(req: &Request, caller: &Caller) -> Result<Route, AwsError> {
                 c.retain(|(n, _)| model::load(n).is_some_and(|m| m.operation(action).is_some()));
             }
         }
-        let chosen = c
+        // RDS, Neptune and DocumentDB share a signing name and an API
+        // version: the model named like the signing service wins.
+        let same_version: Vec<_> = c.iter().filter(|(_, e)| e.api_version == version).collect();
+        let chosen = same_version
             .iter()
-            .find(|(_, e)| e.api_version == version)
+            .find(|(n, _)| caller.signing_service.as_deref() == Some(n.as_str()))
+            .or(same_version.first())
+            .copied()
             .or(c.first())
             .copied();
         if let Some((name, e)) = chosen {
@@ -333,6 +338,18 @@ mod shared_signing_names {
     }
 
     const FORM: (&str, &str) = ("content-type", "application/x-www-form-urlencoded");
+
+    #[test]
+    fn rds_wins_over_the_services_sharing_its_signing_name() {
+        let a = auth("rds");
+        let r = req(
+            "POST",
+            "/",
+            &[("authorization", &a), FORM],
+            "Action=CreateDBInstance&Version=2014-10-31",
+        );
+        assert_eq!(routed(&r), ("rds".into(), Some("CreateDBInstance".into())));
+    }
 
     #[test]
     fn elb_versions_by_api_version() {

@@ -33,6 +33,8 @@ pub struct App {
     stoppers: Vec<Box<dyn Fn() + Send + Sync>>,
     /// The application load balancers' data plane, for their own ports.
     pub load_balancers: Option<Arc<stratus_elbv2::dataplane::DataPlane>>,
+    /// Child processes to stop when Stratus exits (RDS's database servers).
+    rds: Option<Arc<stratus_rds::Rds>>,
 }
 
 impl App {
@@ -54,6 +56,7 @@ impl App {
             http_handlers: Vec::new(),
             stoppers: Vec::new(),
             load_balancers: None,
+            rds: None,
         };
         let iam = Arc::new(
             stratus_iam::Iam::new(store.clone(), identities.clone(), app.config.enforce_iam)
@@ -156,6 +159,21 @@ impl App {
         scaling_policies.set(autoscaling.clone());
         app.tasks.spawn(autoscaling.reconciler_task());
         app.register(autoscaling);
+        // RDS places instances in EC2's subnets and security groups, and
+        // runs a real database server per instance where one is installed.
+        let engines = match app.config.rds_engines {
+            crate::config::RdsEngines::Auto => stratus_rds::engine::Engines::discover(),
+            crate::config::RdsEngines::Off => stratus_rds::engine::Engines::none(),
+        };
+        let rds = Arc::new(
+            stratus_rds::Rds::new(store.clone(), app.clock.clone(), engines)
+                .map_err(|e| e.message)?
+                .with_instances(ec2.clone()),
+        );
+        app.tasks.spawn(rds.lifecycle_task());
+        app.tasks.spawn(rds.metrics_task(cloudwatch.clone()));
+        app.register(rds.clone());
+        app.rds = Some(rds);
         // S3 notifications, likewise, only through the delivery interfaces.
         let targets = stratus_s3::Targets {
             queues: Some(sqs),
@@ -216,10 +234,14 @@ impl App {
         runtime
     }
 
-    /// Stops what Stratus started (instance processes, namespaces).
+    /// Stops what Stratus started (instance processes and namespaces,
+    /// database servers) before it exits.
     pub fn shutdown(&self) {
         for stop in &self.stoppers {
             stop();
+        }
+        if let Some(rds) = &self.rds {
+            rds.shutdown();
         }
     }
 

@@ -67,6 +67,16 @@ pub struct ServeArgs {
     /// own ports of 127.0.0.1 (ports in use are skipped).
     #[arg(long, env = "STRATUS_LB_LISTEN", value_parser = clap::builder::FalseyValueParser::new())]
     lb_listen: bool,
+    /// `auto` runs a real database server (PostgreSQL, MariaDB) for each RDS
+    /// instance when one is installed; `off` keeps instances as API state only.
+    #[arg(long, env = "STRATUS_RDS_ENGINES", value_enum, default_value = "auto")]
+    rds_engines: RdsEngines,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RdsEngines {
+    Auto,
+    Off,
 }
 
 #[derive(Debug, Clone)]
@@ -86,6 +96,8 @@ pub struct Config {
     pub instance_runtime: InstanceRuntime,
     /// Serve load balancer listeners on their own ports (`--lb-listen`).
     pub lb_listen: bool,
+    /// Whether RDS instances run real database servers (`--rds-engines`).
+    pub rds_engines: RdsEngines,
 }
 
 fn default_data_dir() -> PathBuf {
@@ -113,6 +125,7 @@ impl ServeArgs {
             ec2_images: self.ec2_images,
             instance_runtime: self.instance_runtime,
             lb_listen: self.lb_listen,
+            rds_engines: self.rds_engines,
         }
     }
 }

@@ -231,6 +231,16 @@ impl Instances for Ec2 {
             .collect()
     }
 
+    fn default_subnets(&self, account: &str, region: &str) -> Vec<SubnetView> {
+        let r = self.regions.get(account, region);
+        let s = r.lock();
+        s.subnets
+            .values()
+            .filter(|n| n.default_for_az && s.vpcs.get(&n.vpc).is_some_and(|v| v.is_default))
+            .map(subnet_view)
+            .collect()
+    }
+
     fn security_groups(
         &self,
         account: &str,
@@ -242,16 +252,6 @@ impl Instances for Ec2 {
         ids.iter()
             .filter_map(|id| s.sgs.get(id))
             .map(|g| (g.id.clone(), g.vpc.clone()))
-            .collect()
-    }
-
-    fn default_subnets(&self, account: &str, region: &str) -> Vec<SubnetView> {
-        let r = self.regions.get(account, region);
-        let s = r.lock();
-        s.subnets
-            .values()
-            .filter(|n| n.default_for_az)
-            .map(subnet_view)
             .collect()
     }
 
