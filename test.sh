@@ -135,6 +135,19 @@ ensure_db_engines() {
   fi
 }
 
+# Instances that run need iproute2 (namespaces) and curl (the tests' user data).
+ensure_runtime_tools() {
+  local missing=()
+  command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+  command -v curl >/dev/null 2>&1 || missing+=(curl)
+  [[ ${#missing[@]} -eq 0 || $(id -u) -ne 0 ]] && return
+  command -v apt-get >/dev/null 2>&1 || fail "${missing[*]} needed for the instance runtime tests"
+  section "installing ${missing[*]} (instance runtime)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 || {
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+  }
+}
+
 e2e_tests() {
   export STRATUS_BIN="${STRATUS_BIN:-$TARGET_DIR/release/stratus}"
   section "end-to-end tests (pytest tests/e2e, STRATUS_BIN=$STRATUS_BIN)"
@@ -151,6 +164,7 @@ case "$MODE" in
     ensure_legacy_cli
     ensure_key_tools
     ensure_db_engines
+    ensure_runtime_tools
     e2e_tests "$@"
     ;;
   all)
@@ -158,6 +172,7 @@ case "$MODE" in
     ensure_legacy_cli
     ensure_key_tools
     ensure_db_engines
+    ensure_runtime_tools
     build
     unit_tests
     e2e_tests "$@"
