@@ -182,10 +182,7 @@ impl Runtime {
         netns::plug_instance(&spec.vpc, id, &spec.address_cidr, &spec.gateway)?;
         let data = userdata::parse(spec.user_data.as_deref());
         let mut meta = spec.meta.clone();
-        meta.user_data = match &data {
-            userdata::UserData::Script(b) => Some(b.clone()),
-            _ => spec.user_data.as_deref().map(|u| base64_or_raw(u)),
-        };
+        meta.user_data = userdata::decode(spec.user_data.as_deref());
         self.vpc_directory(rt, &spec.vpc)?
             .lock()
             .insert(meta.private_ip.clone(), meta.clone());
@@ -309,13 +306,6 @@ impl Runtime {
             .find(|r| r.spec.meta.private_ip == ip && vpc_id.is_none_or(|v| v == r.spec.vpc))
             .map(|r| r.spec.vpc.clone())
     }
-}
-
-fn base64_or_raw(u: &str) -> Vec<u8> {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD
-        .decode(u.trim())
-        .unwrap_or_else(|_| u.as_bytes().to_vec())
 }
 
 impl Task for Runtime {

@@ -12,16 +12,21 @@ pub enum UserData {
     Unsupported(&'static str),
 }
 
-/// Reads user data as stored (base64, as the caller sent it).
-pub fn parse(stored: Option<&str>) -> UserData {
-    let Some(text) = stored.map(str::trim).filter(|s| !s.is_empty()) else {
-        return UserData::None;
-    };
+/// The user data's bytes, from its stored form (base64, as the caller sent
+/// it; text that is not base64 is taken as it is).
+pub fn decode(stored: Option<&str>) -> Option<Vec<u8>> {
+    let text = stored.map(str::trim).filter(|s| !s.is_empty())?;
     let engine = base64::engine::general_purpose::STANDARD;
-    let bytes = engine
-        .decode(text)
-        .unwrap_or_else(|_| text.as_bytes().to_vec());
-    classify(bytes)
+    Some(
+        engine
+            .decode(text)
+            .unwrap_or_else(|_| text.as_bytes().to_vec()),
+    )
+}
+
+/// Reads user data as stored.
+pub fn parse(stored: Option<&str>) -> UserData {
+    decode(stored).map_or(UserData::None, classify)
 }
 
 fn classify(bytes: Vec<u8>) -> UserData {
