@@ -165,8 +165,8 @@ impl SnapshotRec {
     }
 }
 
-/// A state change the clock made: (instance, from, to). A runtime that
-/// runs instances for real acts on these.
+/// A state change the clock made: (instance, from, to). The instance
+/// runtime does not need them (it reconciles with the states themselves).
 pub type Transition = (String, String, String);
 
 impl RegionState {
