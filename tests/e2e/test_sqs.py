@@ -481,6 +481,108 @@ def test_redrive_policy_moves_messages_and_move_task_returns_them(sqs):
     assert error_of(e.value)[0] == "ResourceNotFoundException"
 
 
+def _dead_letters(sqs, n, dlq_name="moves-dlq", src_name="moves-src"):
+    """A source queue whose `n` messages have been redriven to its dead-letter queue."""
+    dlq = make_queue(sqs, dlq_name)
+    dlq_arn = attrs_of(sqs, dlq, "QueueArn")["QueueArn"]
+    src = make_queue(sqs, src_name, VisibilityTimeout=0,
+                     RedrivePolicy=json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "1"}))
+    sqs.send_message_batch(QueueUrl=src, Entries=[{"Id": str(i), "MessageBody": f"m{i}"} for i in range(n)])
+    assert len(receive(sqs, src, MaxNumberOfMessages=10)) == n
+    assert receive(sqs, src) == []
+    assert attrs_of(sqs, dlq, "ApproximateNumberOfMessages")["ApproximateNumberOfMessages"] == str(n)
+    return src, dlq, dlq_arn
+
+
+def _wait_settled(sqs, dlq_arn):
+    deadline = time.time() + 5
+    while True:
+        [task] = sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"]
+        if task["Status"] != "RUNNING" or time.time() > deadline:
+            return task
+        time.sleep(0.05)
+
+
+def test_move_task_with_a_rate_runs_on_the_clock_and_can_be_cancelled(server, sqs):
+    src, dlq, dlq_arn = _dead_letters(sqs, 10)
+    # One message a second: the first second's at once, the rest as the clock runs.
+    handle = sqs.start_message_move_task(SourceArn=dlq_arn, MaxNumberOfMessagesPerSecond=1)["TaskHandle"]
+    [task] = sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"]
+    assert (task["Status"], task["TaskHandle"], task["ApproximateNumberOfMessagesToMove"],
+            task["MaxNumberOfMessagesPerSecond"]) == ("RUNNING", handle, 10, 1)
+    assert 1 <= task["ApproximateNumberOfMessagesMoved"] < 10
+    with pytest.raises(ClientError) as e:
+        sqs.start_message_move_task(SourceArn=dlq_arn)
+    assert error_of(e.value)[0] == "InvalidParameterValue"
+    moved = sqs.cancel_message_move_task(TaskHandle=handle)["ApproximateNumberOfMessagesMoved"]
+    assert 1 <= moved < 10
+    [task] = sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"]
+    assert task["Status"] == "CANCELLED" and "TaskHandle" not in task
+    server.advance(30)
+    # A cancelled task moves nothing more.
+    assert attrs_of(sqs, dlq, "ApproximateNumberOfMessages")["ApproximateNumberOfMessages"] == str(10 - moved)
+    with pytest.raises(ClientError) as e:
+        sqs.cancel_message_move_task(TaskHandle=handle)
+    assert error_of(e.value)[0] == "InvalidParameterValue"
+    assert "Only tasks with status RUNNING can be cancelled" in error_of(e.value)[1]
+
+    # A second task finishes the move once the clock has run long enough.
+    sqs.start_message_move_task(SourceArn=dlq_arn, MaxNumberOfMessagesPerSecond=1)
+    server.advance(30)
+    task = _wait_settled(sqs, dlq_arn)
+    assert (task["Status"], task["ApproximateNumberOfMessagesMoved"]) == ("COMPLETED", 10 - moved)
+    assert len(sqs.list_message_move_tasks(SourceArn=dlq_arn, MaxResults=10)["Results"]) == 2
+    assert len(receive(sqs, src, MaxNumberOfMessages=10)) == 10
+
+
+def test_move_task_cancelled_with_the_cli(aws, sqs):
+    _, _, dlq_arn = _dead_letters(sqs, 10, "cli-dlq", "cli-src")
+    handle = aws("sqs", "start-message-move-task", "--source-arn", dlq_arn,
+                 "--max-number-of-messages-per-second", "1")["TaskHandle"]
+    assert aws("sqs", "cancel-message-move-task", "--task-handle", handle)["ApproximateNumberOfMessagesMoved"] >= 1
+    [task] = aws("sqs", "list-message-move-tasks", "--source-arn", dlq_arn)["Results"]
+    assert task["Status"] == "CANCELLED"
+
+
+def test_move_task_fails_for_messages_without_a_source(sqs):
+    dlq = make_queue(sqs, "orphans-dlq")
+    dlq_arn = attrs_of(sqs, dlq, "QueueArn")["QueueArn"]
+    make_queue(sqs, "orphans-src", RedrivePolicy=json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "1"}))
+    sqs.send_message(QueueUrl=dlq, MessageBody="sent straight to the dead-letter queue")
+    sqs.start_message_move_task(SourceArn=dlq_arn)
+    [task] = sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"]
+    assert (task["Status"], task["FailureReason"], task["ApproximateNumberOfMessagesMoved"]) == (
+        "FAILED", "CouldNotDetermineMessageSource", 0)
+    with pytest.raises(ClientError) as e:
+        sqs.cancel_message_move_task(TaskHandle="eyJ0YXNrSWQiOiJub3BlIn0=")
+    assert error_of(e.value)[0] == "ResourceNotFoundException"
+
+
+def test_fifo_receive_retried_with_the_same_attempt_id_gets_the_same_messages(server, sqs):
+    url = make_queue(sqs, "attempts.fifo", FifoQueue="true", ContentBasedDeduplication="true")
+    for body in ["a", "b"]:
+        sqs.send_message(QueueUrl=url, MessageBody=body, MessageGroupId="g")
+    first = receive(sqs, url, MaxNumberOfMessages=10, ReceiveRequestAttemptId="try-1")
+    assert [m["Body"] for m in first] == ["a", "b"]
+    again = receive(sqs, url, MaxNumberOfMessages=10, ReceiveRequestAttemptId="try-1")
+    assert [(m["MessageId"], m["ReceiptHandle"]) for m in again] == [(m["MessageId"], m["ReceiptHandle"]) for m in first]
+    # Another attempt id is a new receive: the group is in flight.
+    assert receive(sqs, url, MaxNumberOfMessages=10, ReceiveRequestAttemptId="try-2") == []
+    # The retry restarted the visibility timeout, and its handles delete.
+    server.advance(20)
+    assert receive(sqs, url, MaxNumberOfMessages=10, ReceiveRequestAttemptId="try-1") != []
+    server.advance(20)
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=again[0]["ReceiptHandle"])
+    # Once a message of the attempt is deleted, the retry is a fresh receive.
+    assert receive(sqs, url, MaxNumberOfMessages=10, ReceiveRequestAttemptId="try-1") == []
+    server.advance(31)
+    [b] = receive(sqs, url, MaxNumberOfMessages=10, ReceiveRequestAttemptId="try-1")
+    assert b["Body"] == "b" and b["ReceiptHandle"] != again[1]["ReceiptHandle"]
+    with pytest.raises(ClientError) as e:
+        receive(sqs, url, ReceiveRequestAttemptId="x" * 129)
+    assert error_of(e.value)[0] == "InvalidParameterValue"
+
+
 def test_redrive_policy_validation(sqs):
     dlq = make_queue(sqs, "dlq2", RedriveAllowPolicy=json.dumps({"redrivePermission": "denyAll"}))
     arn = attrs_of(sqs, dlq, "QueueArn")["QueueArn"]

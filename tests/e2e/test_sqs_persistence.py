@@ -103,3 +103,53 @@ def test_sigkill_loses_no_acknowledged_send_and_resurrects_no_delete(server_fact
     print(f"{len(acked)} sends acknowledged before SIGKILL, {len(missing)} lost")
     assert not missing, f"{len(missing)} acknowledged sends lost, e.g. {missing[:3]}"
     assert {f"pre-{i}" for i in range(20)} - deleted <= set(bodies)
+
+
+def test_fifo_deduplication_survives_a_restart(server_factory):
+    srv = server_factory(args=["--test-mode"])
+    sqs = srv.client("sqs")
+    url = _queue(srv, "orders.fifo", FifoQueue="true")
+    first = sqs.send_message(QueueUrl=url, MessageBody="x", MessageGroupId="g", MessageDeduplicationId="d1")
+
+    srv.restart()
+
+    sqs = srv.client("sqs")
+    again = sqs.send_message(QueueUrl=url, MessageBody="x", MessageGroupId="g", MessageDeduplicationId="d1")
+    assert (again["MessageId"], again["SequenceNumber"]) == (first["MessageId"], first["SequenceNumber"])
+    assert [m["MessageId"] for m in _drain(sqs, url)] == [first["MessageId"]]
+    # Past the five-minute window the same id is a new message.
+    srv.advance(301)
+    later = sqs.send_message(QueueUrl=url, MessageBody="x", MessageGroupId="g", MessageDeduplicationId="d1")
+    assert later["MessageId"] != first["MessageId"]
+
+
+def test_running_message_move_task_survives_a_restart(server_factory):
+    import json
+    import time
+
+    srv = server_factory(args=["--test-mode"])
+    sqs = srv.client("sqs")
+    dlq = _queue(srv, "dead")
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    src = _queue(srv, "work", VisibilityTimeout=0,
+                 RedrivePolicy=json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "1"}))
+    sqs.send_message_batch(QueueUrl=src, Entries=[{"Id": str(i), "MessageBody": f"m{i}"} for i in range(10)])
+    assert len(sqs.receive_message(QueueUrl=src, MaxNumberOfMessages=10).get("Messages", [])) == 10
+    assert sqs.receive_message(QueueUrl=src).get("Messages", []) == []
+    handle = sqs.start_message_move_task(SourceArn=dlq_arn, MaxNumberOfMessagesPerSecond=1)["TaskHandle"]
+
+    srv.restart()
+
+    sqs = srv.client("sqs")
+    [task] = sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"]
+    assert (task["Status"], task["TaskHandle"]) == ("RUNNING", handle)
+    assert 1 <= task["ApproximateNumberOfMessagesMoved"] < 10
+    srv.advance(30)
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        [task] = sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"]
+        if task["Status"] != "RUNNING":
+            break
+        time.sleep(0.05)
+    assert (task["Status"], task["ApproximateNumberOfMessagesMoved"]) == ("COMPLETED", 10)
+    assert sorted(m["Body"] for m in _drain(sqs, src)) == sorted(f"m{i}" for i in range(10))

@@ -52,6 +52,13 @@ impl Sqs {
         })
     }
 
+    /// Carries running message move tasks forward on the clock.
+    pub fn moves_task(&self) -> Arc<dyn Task> {
+        Arc::new(ops::MoveProgress {
+            state: self.state.clone(),
+        })
+    }
+
     /// Loads every queue and message stored before a restart.
     pub fn new(store: Store) -> Result<Sqs, AwsError> {
         Ok(Sqs {

@@ -23,7 +23,8 @@ pub struct QueueRecord {
 }
 
 /// A FIFO deduplication entry: a repeat within the window gets the first answer.
-#[derive(Debug, Clone)]
+/// Stored, so a restart within the window still deduplicates.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Dedup {
     pub expires_ms: i64,
     pub message_id: String,
@@ -31,6 +32,23 @@ pub struct Dedup {
 }
 
 pub const DEDUP_WINDOW_MS: i64 = 5 * 60 * 1000;
+
+/// A FIFO receive that may be retried with the same `ReceiveRequestAttemptId`:
+/// the messages it returned, the receive each handle names and the
+/// visibility it gave them (a change of visibility spoils the retry).
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    pub expires_ms: i64,
+    pub received: Vec<(u64, String, i64)>,
+}
+
+/// What a sweep removed: messages past retention and deduplication entries
+/// past their window.
+#[derive(Debug, Default, PartialEq)]
+pub struct Expired {
+    pub messages: Vec<u64>,
+    pub dedup: Vec<String>,
+}
 /// Deduplication entries are swept when this many have piled up.
 const DEDUP_SWEEP_AT: usize = 4096;
 
@@ -49,6 +67,7 @@ pub struct Queue {
     pub activity: Activity,
     pub messages: BTreeMap<u64, Message>,
     pub dedup: HashMap<String, Dedup>,
+    pub attempts: HashMap<String, Attempt>,
     pub last_purge_ms: Option<i64>,
     /// Woken on every send so long polls return at once.
     pub notify: Arc<Notify>,
@@ -63,6 +82,7 @@ impl Queue {
             activity: Activity::default(),
             messages: BTreeMap::new(),
             dedup: HashMap::new(),
+            attempts: HashMap::new(),
             last_purge_ms: None,
             notify: Arc::new(Notify::new()),
             expiry_check_ms: 0,
@@ -116,31 +136,49 @@ impl Queue {
         self.messages.insert(m.seq, m);
     }
 
-    /// Drops messages past the retention period; returns their positions.
-    pub fn expire(&mut self, now_ms: i64) -> Vec<u64> {
-        if self.dedup.len() > DEDUP_SWEEP_AT {
-            self.dedup.retain(|_, d| d.expires_ms > now_ms);
+    /// Drops messages past the retention period and deduplication entries
+    /// past their window; returns what went.
+    pub fn expire(&mut self, now_ms: i64) -> Expired {
+        let mut out = Expired::default();
+        if self.dedup.len() > DEDUP_SWEEP_AT || now_ms >= self.expiry_check_ms {
+            out.dedup = self.sweep_dedup(now_ms);
+        }
+        if self.attempts.len() > DEDUP_SWEEP_AT {
+            self.attempts.retain(|_, a| a.expires_ms > now_ms);
         }
         if now_ms < self.expiry_check_ms {
-            return Vec::new();
+            return out;
         }
         let keep_ms = self.retention_ms();
-        let gone: Vec<u64> = self
+        out.messages = self
             .messages
             .values()
             .filter(|m| m.sent_ms + keep_ms <= now_ms)
             .map(|m| m.seq)
             .collect();
-        for s in &gone {
+        for s in &out.messages {
             self.messages.remove(s);
         }
-        self.dedup.retain(|_, d| d.expires_ms > now_ms);
+        self.attempts.retain(|_, a| a.expires_ms > now_ms);
         self.expiry_check_ms = self
             .messages
             .values()
             .map(|m| m.sent_ms + keep_ms)
             .min()
             .unwrap_or(i64::MAX);
+        out
+    }
+
+    fn sweep_dedup(&mut self, now_ms: i64) -> Vec<String> {
+        let gone: Vec<String> = self
+            .dedup
+            .iter()
+            .filter(|(_, d)| d.expires_ms <= now_ms)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in &gone {
+            self.dedup.remove(k);
+        }
         gone
     }
 
@@ -257,8 +295,24 @@ mod tests {
             .attributes
             .insert("MessageRetentionPeriod".into(), "60".into());
         q.messages.insert(1, msg(1, None, 0, false));
-        assert!(q.expire(59_999).is_empty());
-        assert_eq!(q.expire(60_000), vec![1]);
+        assert!(q.expire(59_999).messages.is_empty());
+        assert_eq!(q.expire(60_000).messages, vec![1]);
         assert!(q.messages.is_empty());
+    }
+
+    #[test]
+    fn deduplication_entries_leave_after_their_window() {
+        let mut q = queue(true);
+        let entry = |expires_ms| Dedup {
+            expires_ms,
+            message_id: "m".into(),
+            sequence_number: None,
+        };
+        q.dedup.insert("a".into(), entry(1_000));
+        q.dedup.insert("b".into(), entry(5_000));
+        q.expiry_check_ms = 1_000;
+        assert!(q.expire(999).dedup.is_empty());
+        assert_eq!(q.expire(1_000).dedup, vec!["a".to_string()]);
+        assert_eq!(q.dedup.keys().collect::<Vec<_>>(), vec!["b"]);
     }
 }

@@ -10,10 +10,14 @@ use stratus_store::{Batch, Store};
 use crate::errors::{self, no_queue};
 use crate::message::Message;
 use crate::moves::MoveTask;
-use crate::queue::{Queue, QueueRecord};
+use crate::queue::{Dedup, Expired, Queue, QueueRecord};
 
 const QUEUES: &str = "sqs.queues";
 const MESSAGES: &str = "sqs.messages";
+/// FIFO deduplication entries, keyed by queue key and deduplication key.
+const DEDUP: &str = "sqs.dedup";
+/// Message move tasks, keyed by handle.
+const TASKS: &str = "sqs.move-tasks";
 
 pub struct Inner {
     pub queues: BTreeMap<String, Queue>,
@@ -91,11 +95,44 @@ impl Changes {
         }
     }
 
+    pub fn put_dedup(&mut self, queue_key: &str, dkey: &str, d: &Dedup) -> Result<(), AwsError> {
+        if self.persistent {
+            self.batch
+                .put_json(DEDUP, format!("{queue_key}/{dkey}").into_bytes(), d)
+                .map_err(errors::store)?;
+        }
+        Ok(())
+    }
+
+    /// Forgets in the store what a sweep of the queue removed.
+    pub fn expired(&mut self, queue_key: &str, gone: Expired) {
+        for seq in gone.messages {
+            self.delete_message(queue_key, seq);
+        }
+        if self.persistent {
+            for dkey in gone.dedup {
+                self.batch
+                    .delete(DEDUP, format!("{queue_key}/{dkey}").into_bytes());
+            }
+        }
+    }
+
+    pub fn put_task(&mut self, t: &MoveTask) -> Result<(), AwsError> {
+        if self.persistent {
+            self.batch
+                .put_json(TASKS, t.handle.clone().into_bytes(), t)
+                .map_err(errors::store)?;
+        }
+        Ok(())
+    }
+
     pub fn delete_queue(&mut self, queue_key: &str) {
         if self.persistent {
             self.batch.delete(QUEUES, queue_key.as_bytes().to_vec());
             self.batch
                 .delete_prefix(MESSAGES, format!("{queue_key}/").into_bytes());
+            self.batch
+                .delete_prefix(DEDUP, format!("{queue_key}/").into_bytes());
         }
     }
 }
@@ -159,13 +196,33 @@ impl State {
                 q.insert(m);
             }
         }
+        for (k, v) in store.scan(DEDUP, b"").map_err(errors::store)? {
+            let Ok(d) = serde_json::from_slice::<Dedup>(&v) else {
+                continue;
+            };
+            let key = String::from_utf8_lossy(&k);
+            // Queue keys are account/region/name, none of which holds a '/'.
+            let mut parts = key.splitn(4, '/');
+            let (Some(a), Some(r), Some(n), Some(dkey)) =
+                (parts.next(), parts.next(), parts.next(), parts.next())
+            else {
+                continue;
+            };
+            if let Some(q) = queues.get_mut(&crate::queue::key(a, r, n)) {
+                q.dedup.insert(dkey.to_string(), d);
+            }
+        }
+        let mut tasks = store
+            .scan_json::<MoveTask>(TASKS, b"")
+            .map_err(errors::store)?;
+        tasks.sort_by_key(|t| t.started_ms);
         Ok(State {
             store,
             inner: Mutex::new(Inner {
                 queues,
                 deleted: HashMap::new(),
                 next_seq,
-                tasks: Vec::new(),
+                tasks,
             }),
             commits: Mutex::new(CommitQueue::default()),
             committed: Condvar::new(),
@@ -237,6 +294,8 @@ impl State {
         self.wait_durable(queued)?;
         self.store.clear(QUEUES).map_err(errors::store)?;
         self.store.clear(MESSAGES).map_err(errors::store)?;
+        self.store.clear(DEDUP).map_err(errors::store)?;
+        self.store.clear(TASKS).map_err(errors::store)?;
         for q in inner.queues.values() {
             q.notify.notify_waiters();
         }

@@ -118,6 +118,7 @@ impl App {
         app.register(Arc::new(dynamodb));
         app.register(Arc::new(streams));
         let sqs = Arc::new(stratus_sqs::Sqs::new(store.clone()).map_err(|e| e.to_string())?);
+        app.tasks.spawn(sqs.moves_task());
         app.register(sqs.clone());
         // SNS reaches queues only through the delivery interface.
         let sns =

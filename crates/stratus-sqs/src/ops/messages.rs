@@ -12,7 +12,7 @@ use crate::digest::{md5_hex, md5_of_attributes};
 use crate::errors::{invalid_parameter, missing_parameter, receipt_invalid};
 use crate::generated::*;
 use crate::message::{self, Attribute, Message};
-use crate::queue::{DEDUP_WINDOW_MS, Dedup, Queue};
+use crate::queue::{Attempt, DEDUP_WINDOW_MS, Dedup, Queue};
 use crate::receipt;
 use crate::state::{Changes, Inner};
 
@@ -88,9 +88,7 @@ pub fn send_one(
     out: Outgoing,
 ) -> Result<SendMessageResult, AwsError> {
     let q = inner.queue_mut(key)?;
-    for seq in q.expire(now) {
-        changes.delete_message(key, seq);
-    }
+    changes.expired(key, q.expire(now));
     if out.body.is_empty() {
         return Err(missing_parameter("MessageBody"));
     }
@@ -192,14 +190,13 @@ pub fn send_one(
         dead_letter_source: None,
     };
     if let Some((dkey, _)) = dedup_id {
-        q.dedup.insert(
-            dkey,
-            Dedup {
-                expires_ms: now + DEDUP_WINDOW_MS,
-                message_id: m.id.clone(),
-                sequence_number: sequence_number.clone(),
-            },
-        );
+        let d = Dedup {
+            expires_ms: now + DEDUP_WINDOW_MS,
+            message_id: m.id.clone(),
+            sequence_number: sequence_number.clone(),
+        };
+        changes.put_dedup(key, &dkey, &d)?;
+        q.dedup.insert(dkey, d);
     }
     changes.put_message(key, &m)?;
     let message_id = m.id.clone();
@@ -251,6 +248,7 @@ struct Wanted {
     visibility_ms: Option<i64>,
     system: Vec<String>,
     attributes: Vec<String>,
+    attempt: Option<String>,
 }
 
 pub async fn receive_message(
@@ -279,6 +277,9 @@ pub async fn receive_message(
             )));
         }
     }
+    if let Some(a) = &input.receive_request_attempt_id {
+        check_fifo_id("ReceiveRequestAttemptId", a)?;
+    }
     let mut system = input.attribute_names.unwrap_or_default();
     system.extend(input.message_system_attribute_names.unwrap_or_default());
     let wanted = Wanted {
@@ -286,6 +287,7 @@ pub async fn receive_message(
         visibility_ms: input.visibility_timeout.map(|v| v as i64 * 1000),
         system,
         attributes: input.message_attribute_names.unwrap_or_default(),
+        attempt: input.receive_request_attempt_id,
     };
     let (notify, wait_s) = {
         let txn = s.state.begin();
@@ -332,16 +334,31 @@ fn receive_now(
     let mut txn = s.state.begin();
     let inner = &mut *txn.inner;
     let q = inner.queue_mut(k)?;
-    for seq in q.expire(now) {
-        txn.changes.delete_message(k, seq);
-    }
+    txn.changes.expired(k, q.expire(now));
     dead_letter(inner, &mut txn.changes, k, now)?;
     let q = inner.queue_mut(k)?;
     let visibility_ms = wanted
         .visibility_ms
         .unwrap_or_else(|| q.int_attr("VisibilityTimeout", 30) * 1000);
     let fifo = q.is_fifo();
+    let attempt = wanted.attempt.as_deref().filter(|_| fifo);
+    if let Some(retried) = attempt.and_then(|a| retry(q, a, now, visibility_ms)) {
+        let mut out = Vec::new();
+        for (seq, nonce) in retried {
+            let m = &q.messages[&seq];
+            txn.changes.put_message(k, m)?;
+            out.push(to_wire(
+                m,
+                receipt::encode(k, seq, &m.id, &nonce),
+                fifo,
+                wanted,
+            ));
+        }
+        txn.commit()?;
+        return Ok((out, None));
+    }
     let mut out = Vec::new();
+    let mut received = Vec::new();
     for seq in q.deliverable(now, wanted.max) {
         let Some(m) = q.messages.get_mut(&seq) else {
             continue;
@@ -352,6 +369,7 @@ fn receive_now(
         m.visible_at_ms = now + visibility_ms;
         let nonce = ids::hex(16);
         m.receipt = Some(nonce.clone());
+        received.push((seq, nonce.clone(), m.visible_at_ms));
         txn.changes.put_message(k, m)?;
         out.push(to_wire(
             m,
@@ -361,6 +379,15 @@ fn receive_now(
         ));
     }
     q.activity.received += out.len() as u64;
+    if let Some(a) = attempt.filter(|_| !received.is_empty()) {
+        q.attempts.insert(
+            a.to_string(),
+            Attempt {
+                expires_ms: now + DEDUP_WINDOW_MS,
+                received,
+            },
+        );
+    }
     // A long poll that got nothing looks again; only its last look counts
     // as an empty receive.
     if out.is_empty() && !long_poll {
@@ -374,6 +401,31 @@ fn receive_now(
     };
     txn.commit()?;
     Ok((out, next))
+}
+
+/// The messages an earlier receive with this attempt id returned, with their
+/// receipt nonces, when none has since been deleted, received again or had
+/// its visibility changed; their visibility timeout starts afresh.
+fn retry(q: &mut Queue, attempt: &str, now: i64, visibility_ms: i64) -> Option<Vec<(u64, String)>> {
+    let a = q.attempts.get_mut(attempt).filter(|a| a.expires_ms > now)?;
+    let intact = a.received.iter().all(|(seq, nonce, visible_at)| {
+        q.messages
+            .get(seq)
+            .is_some_and(|m| m.receipt.as_deref() == Some(nonce) && m.visible_at_ms == *visible_at)
+    });
+    if !intact {
+        q.attempts.remove(attempt);
+        return None;
+    }
+    let mut out = Vec::new();
+    for (seq, nonce, visible_at) in &mut a.received {
+        let m = q.messages.get_mut(seq)?;
+        m.in_flight = true;
+        m.visible_at_ms = now + visibility_ms;
+        *visible_at = m.visible_at_ms;
+        out.push((*seq, nonce.clone()));
+    }
+    Some(out)
 }
 
 /// Moves messages received `maxReceiveCount` times to the dead-letter queue.

@@ -9,6 +9,8 @@ mod queues;
 
 use stratus_core::{AwsError, RequestContext};
 
+pub use moves::MoveProgress;
+
 use crate::Sqs;
 use crate::errors::no_queue;
 use crate::generated::*;

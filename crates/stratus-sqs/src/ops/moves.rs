@@ -1,8 +1,12 @@
-//! StartMessageMoveTask and friends. A task moves every message the
-//! dead-letter queue holds when it starts, at once, and completes.
+//! StartMessageMoveTask and friends. A task moves the messages the
+//! dead-letter queue holds when it starts: all at once, or at the rate asked
+//! for, carried forward on the clock by `MoveProgress`.
+
+use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
+use stratus_core::tasks::Task;
 use stratus_core::{AwsError, RequestContext, ids};
 
 use super::messages::relocate;
@@ -10,8 +14,9 @@ use super::policies;
 use crate::Sqs;
 use crate::errors::invalid_parameter;
 use crate::generated::*;
-use crate::moves::MoveTask;
+use crate::moves::{CANCELLED, COMPLETED, FAILED, MoveTask, NO_SOURCE, RUNNING};
 use crate::queue::key;
+use crate::state::{Changes, Inner, State};
 
 fn not_found(param: &str) -> AwsError {
     AwsError::not_found(
@@ -52,46 +57,21 @@ pub fn start_message_move_task(
             "Source queue must be configured as a Dead Letter Queue.",
         ));
     }
-    let dest_key = match &input.destination_arn {
-        Some(d) => Some(
-            key_of_arn(d)
-                .filter(|k| inner.queues.contains_key(k))
-                .ok_or_else(|| not_found("DestinationArn"))?,
-        ),
-        None => None,
-    };
+    if let Some(d) = &input.destination_arn {
+        key_of_arn(d)
+            .filter(|k| inner.queues.contains_key(k))
+            .ok_or_else(|| not_found("DestinationArn"))?;
+    }
     if inner
         .tasks
         .iter()
-        .any(|t| t.source_arn == input.source_arn && t.status == "RUNNING")
+        .any(|t| t.source_arn == input.source_arn && t.status == RUNNING)
     {
         return Err(invalid_parameter(
             "There is already a task running. Only one active task is allowed for a source queue arn at a given time.",
         ));
     }
-    let source = inner.queue_mut(&source_key)?;
-    let seqs: Vec<u64> = source.messages.keys().copied().collect();
-    let to_move = seqs.len() as i64;
-    let mut moved = 0;
-    for seq in seqs {
-        let Some(m) = inner.queue_mut(&source_key)?.messages.get(&seq).cloned() else {
-            continue;
-        };
-        let target = dest_key
-            .clone()
-            .or_else(|| m.dead_letter_source.as_deref().and_then(key_of_arn))
-            .filter(|k| inner.queues.contains_key(k));
-        let Some(target) = target else { continue };
-        inner.queue_mut(&source_key)?.messages.remove(&seq);
-        txn.changes.delete_message(&source_key, seq);
-        let mut m = relocate(inner, m, &target, None, now);
-        m.dead_letter_source = None;
-        txn.changes.put_message(&target, &m)?;
-        let q = inner.queue_mut(&target)?;
-        q.insert(m);
-        q.notify.notify_waiters();
-        moved += 1;
-    }
+    let to_move = inner.queue(&source_key)?.messages.len() as i64;
     let handle = B64.encode(format!(
         "{{\"taskId\":\"{}\",\"sourceArn\":\"{}\"}}",
         ids::uuid_v4(),
@@ -99,25 +79,108 @@ pub fn start_message_move_task(
     ));
     inner.tasks.push(MoveTask {
         handle: handle.clone(),
-        status: if moved == to_move {
-            "COMPLETED"
-        } else {
-            "FAILED"
-        }
-        .into(),
+        status: RUNNING.into(),
         source_arn: input.source_arn,
         destination_arn: input.destination_arn,
         rate: input.max_number_of_messages_per_second,
-        moved,
+        moved: 0,
         to_move,
-        failure_reason: (moved != to_move)
-            .then(|| "Some messages have no source queue to return to.".to_string()),
+        failure_reason: None,
         started_ms: now,
     });
+    let idx = inner.tasks.len() - 1;
+    advance(inner, &mut txn.changes, idx, now)?;
     txn.commit()?;
     Ok(StartMessageMoveTaskResult {
         task_handle: Some(handle),
     })
+}
+
+/// Moves what task `idx` may have moved by `now`, and settles it once
+/// everything has gone or a message has nowhere to go.
+fn advance(inner: &mut Inner, changes: &mut Changes, idx: usize, now: i64) -> Result<(), AwsError> {
+    let t = inner.tasks[idx].clone();
+    if t.status != RUNNING {
+        return Ok(());
+    }
+    let dest_key = t.destination_arn.as_deref().and_then(key_of_arn);
+    let source_key = key_of_arn(&t.source_arn).filter(|k| inner.queues.contains_key(k));
+    let mut moved = t.moved;
+    let mut failure = None;
+    match &source_key {
+        None => failure = Some("AWS.SimpleQueueService.NonExistentQueue".to_string()),
+        Some(source_key) => {
+            while moved < t.allowance(now) {
+                let Some(m) = inner.queue(source_key)?.messages.values().next().cloned() else {
+                    break;
+                };
+                let target = match &dest_key {
+                    Some(d) => Some(d.clone()),
+                    None => m.dead_letter_source.as_deref().and_then(key_of_arn),
+                };
+                let Some(target) = target.filter(|k| inner.queues.contains_key(k)) else {
+                    failure = Some(if dest_key.is_some() || m.dead_letter_source.is_some() {
+                        "AWS.SimpleQueueService.NonExistentQueue".to_string()
+                    } else {
+                        NO_SOURCE.to_string()
+                    });
+                    break;
+                };
+                let seq = m.seq;
+                inner.queue_mut(source_key)?.messages.remove(&seq);
+                changes.delete_message(source_key, seq);
+                let mut m = relocate(inner, m, &target, None, now);
+                m.dead_letter_source = None;
+                changes.put_message(&target, &m)?;
+                let q = inner.queue_mut(&target)?;
+                q.insert(m);
+                q.notify.notify_waiters();
+                moved += 1;
+            }
+        }
+    }
+    let emptied = source_key
+        .as_deref()
+        .is_some_and(|k| inner.queues.get(k).is_some_and(|q| q.messages.is_empty()));
+    let t = &mut inner.tasks[idx];
+    t.moved = moved;
+    if let Some(reason) = failure {
+        t.status = FAILED.into();
+        t.failure_reason = Some(reason);
+    } else if moved >= t.to_move || emptied {
+        t.status = COMPLETED.into();
+    }
+    changes.put_task(t)
+}
+
+/// Carries running move tasks forward on the clock.
+pub struct MoveProgress {
+    pub state: Arc<State>,
+}
+
+impl Task for MoveProgress {
+    fn name(&self) -> &str {
+        "sqs-message-moves"
+    }
+
+    fn tick(&self, now_ms: i64) {
+        let mut txn = self.state.begin();
+        let running: Vec<usize> = (0..txn.inner.tasks.len())
+            .filter(|i| txn.inner.tasks[*i].status == RUNNING)
+            .collect();
+        if running.is_empty() {
+            return;
+        }
+        let inner = &mut *txn.inner;
+        for idx in running {
+            if let Err(e) = advance(inner, &mut txn.changes, idx, now_ms) {
+                tracing::warn!(error = %e.message, "message move task could not advance");
+            }
+        }
+        if let Err(e) = txn.commit() {
+            tracing::warn!(error = %e.message, "message move progress not stored");
+        }
+    }
 }
 
 pub fn list_message_move_tasks(
@@ -144,7 +207,7 @@ pub fn list_message_move_tasks(
         .filter(|t| t.source_arn == input.source_arn)
         .take(max as usize)
         .map(|t| ListMessageMoveTasksResultEntry {
-            task_handle: (t.status == "RUNNING").then(|| t.handle.clone()),
+            task_handle: (t.status == RUNNING).then(|| t.handle.clone()),
             status: Some(t.status.clone()),
             source_arn: Some(t.source_arn.clone()),
             destination_arn: t.destination_arn.clone(),
@@ -172,14 +235,16 @@ pub fn cancel_message_move_task(
         .iter_mut()
         .find(|t| t.handle == input.task_handle)
         .ok_or_else(|| AwsError::not_found("ResourceNotFoundException", "Task does not exist."))?;
-    if task.status != "RUNNING" {
+    if task.status != RUNNING {
         return Err(invalid_parameter(format!(
             "Value {} for parameter TaskHandle is invalid. Reason: Only tasks with status RUNNING can be cancelled.",
             input.task_handle
         )));
     }
-    task.status = "CANCELLED".into();
+    task.status = CANCELLED.into();
     let moved = task.moved;
+    let task = task.clone();
+    txn.changes.put_task(&task)?;
     txn.commit()?;
     Ok(CancelMessageMoveTaskResult {
         approximate_number_of_messages_moved: Some(moved),

@@ -379,9 +379,7 @@ pub fn get_queue_attributes(
     let q = txn.inner.queue_mut(&k)?;
     let expired = q.expire(now);
     let all = all_attributes(q, now);
-    for seq in expired {
-        txn.changes.delete_message(&k, seq);
-    }
+    txn.changes.expired(&k, expired);
     txn.commit()?;
     let wanted = |n: &str| names.iter().any(|w| w == "All" || w == n);
     let attributes: BTreeMap<String, String> = all.into_iter().filter(|(n, _)| wanted(n)).collect();
