@@ -41,7 +41,7 @@ def test_create_queue_url_and_default_attributes(server, sqs):
     a = attrs_of(sqs, url)
     assert a["QueueArn"] == f"arn:aws:sqs:us-east-1:{DEFAULT_ACCOUNT}:jobs"
     assert a["VisibilityTimeout"] == "30"
-    assert a["MaximumMessageSize"] == "262144"
+    assert a["MaximumMessageSize"] == "1048576"
     assert a["MessageRetentionPeriod"] == "345600"
     assert a["DelaySeconds"] == "0"
     assert a["ReceiveMessageWaitTimeSeconds"] == "0"
@@ -69,7 +69,7 @@ def test_create_is_idempotent_but_refuses_different_attributes(sqs):
 @pytest.mark.parametrize(
     "name,value",
     [("VisibilityTimeout", 43201), ("DelaySeconds", 901), ("MaximumMessageSize", 1023),
-     ("MessageRetentionPeriod", 59), ("ReceiveMessageWaitTimeSeconds", 21)],
+     ("MaximumMessageSize", 1048577), ("MessageRetentionPeriod", 59), ("ReceiveMessageWaitTimeSeconds", 21)],
 )
 def test_attribute_ranges(sqs, name, value):
     with pytest.raises(ClientError) as e:
@@ -254,10 +254,17 @@ def test_bad_messages_get_aws_errors(sqs):
     with pytest.raises(ClientError) as e:
         sqs.send_message(QueueUrl=url, MessageBody="x", MessageDeduplicationId="d")
     assert error_of(e.value)[0] == "InvalidParameterValue"
+    # Up to 1 MiB by default, body and attributes together.
     big = make_queue(sqs, "big")
-    sqs.send_message(QueueUrl=big, MessageBody="y" * 262144)
-    with pytest.raises(ClientError):
-        sqs.send_message(QueueUrl=big, MessageBody="y" * 262145)
+    sqs.send_message(QueueUrl=big, MessageBody="y" * 1048576)
+    [m] = receive(sqs, big)
+    assert len(m["Body"]) == 1048576
+    with pytest.raises(ClientError) as e:
+        sqs.send_message(QueueUrl=big, MessageBody="y" * 1048576,
+                         MessageAttributes={"a": {"DataType": "String", "StringValue": "1"}})
+    assert "Message must be shorter than 1048576 bytes" in error_of(e.value)[1]
+    r = sqs.send_message_batch(QueueUrl=big, Entries=[{"Id": str(i), "MessageBody": "z" * 100_000} for i in range(10)])
+    assert len(r["Successful"]) == 10
     for n in [0, 11]:
         with pytest.raises(ClientError) as e:
             sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=n)
@@ -358,7 +365,7 @@ def test_batches(sqs):
         ([{"Id": str(i), "MessageBody": "x"} for i in range(11)], "AWS.SimpleQueueService.TooManyEntriesInBatchRequest"),
         ([{"Id": "x", "MessageBody": "1"}, {"Id": "x", "MessageBody": "2"}], "AWS.SimpleQueueService.BatchEntryIdsNotDistinct"),
         ([{"Id": "bad id!", "MessageBody": "1"}], "AWS.SimpleQueueService.InvalidBatchEntryId"),
-        ([{"Id": "a", "MessageBody": "x" * 200000}, {"Id": "b", "MessageBody": "x" * 100000}], "AWS.SimpleQueueService.BatchRequestTooLong"),
+        ([{"Id": "a", "MessageBody": "x" * 800000}, {"Id": "b", "MessageBody": "x" * 300000}], "AWS.SimpleQueueService.BatchRequestTooLong"),
     ]
     for entries, code in cases:
         with pytest.raises(ClientError) as e:

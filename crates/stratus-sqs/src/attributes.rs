@@ -23,10 +23,14 @@ const FIFO_ONLY: &[&str] = &[
     "FifoThroughputLimit",
 ];
 
+/// The largest message (body and attributes) and batch AWS accepts since
+/// 2025: 1 MiB, also the default `MaximumMessageSize`.
+pub const MAX_MESSAGE_BYTES: i64 = 1_048_576;
+
 /// (name, min, max) of the integer attributes.
 const RANGES: &[(&str, i64, i64)] = &[
     ("VisibilityTimeout", 0, 43_200),
-    ("MaximumMessageSize", 1_024, 262_144),
+    ("MaximumMessageSize", 1_024, MAX_MESSAGE_BYTES),
     ("MessageRetentionPeriod", 60, 1_209_600),
     ("DelaySeconds", 0, 900),
     ("ReceiveMessageWaitTimeSeconds", 0, 20),
@@ -37,7 +41,7 @@ const RANGES: &[(&str, i64, i64)] = &[
 pub fn defaults(fifo: bool) -> BTreeMap<String, String> {
     let mut m: BTreeMap<String, String> = [
         ("VisibilityTimeout", "30"),
-        ("MaximumMessageSize", "262144"),
+        ("MaximumMessageSize", "1048576"),
         ("MessageRetentionPeriod", "345600"),
         ("DelaySeconds", "0"),
         ("ReceiveMessageWaitTimeSeconds", "0"),

@@ -11,7 +11,7 @@ use crate::Sqs;
 use crate::generated::*;
 
 const MAX_ENTRIES: usize = 10;
-const MAX_BATCH_BYTES: usize = 262_144;
+const MAX_BATCH_BYTES: usize = crate::attributes::MAX_MESSAGE_BYTES as usize;
 
 fn check_entries<'a>(
     entry_kind: &str,

@@ -98,7 +98,7 @@ pub fn send_one(
     let attributes = message::attributes_from_wire(out.attributes)?;
     let system = system_attributes(out.system_attributes)?;
     let size = out.body.len() + attributes.iter().map(|(n, a)| a.size(n)).sum::<usize>();
-    let max_size = q.int_attr("MaximumMessageSize", 262_144) as usize;
+    let max_size = q.int_attr("MaximumMessageSize", crate::attributes::MAX_MESSAGE_BYTES) as usize;
     if size > max_size {
         return Err(invalid_parameter(format!(
             "One or more parameters are invalid. Reason: Message must be shorter than {max_size} bytes."
