@@ -287,3 +287,29 @@ def test_undeliverable_messages_go_to_the_subscription_dead_letter_queue(clients
     assert m["Body"] == "nobody home"
     with pytest.raises(sns.exceptions.InvalidParameterException):
         sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=dlq_arn, Attributes={"RedrivePolicy": '{"deadLetterTargetArn": "nope"}'})
+
+
+def test_cidr_and_wildcard_filter_policies(clients):
+    sns, sqs = clients
+    topic = sns.create_topic(Name="access")["TopicArn"]
+    inside_url, inside_arn = queue_with_arn(sqs, "from-office")
+    match_url, match_arn = queue_with_arn(sqs, "ball-games")
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=inside_arn, Attributes={
+        "RawMessageDelivery": "true", "FilterPolicy": json.dumps({"source_ip": [{"cidr": "10.0.0.0/24"}]})})
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=match_arn, Attributes={
+        "RawMessageDelivery": "true", "FilterPolicyScope": "MessageBody",
+        "FilterPolicy": json.dumps({"customer_interests": [{"wildcard": "*ball*"}]})})
+    for ip in ["10.0.0.7", "10.0.1.7", "2001:db8::1"]:
+        sns.publish(TopicArn=topic, Message=f"from {ip}",
+                    MessageAttributes={"source_ip": {"DataType": "String", "StringValue": ip}})
+    for interest in ["baseball", "rugby"]:
+        sns.publish(TopicArn=topic, Message=json.dumps({"customer_interests": interest}))
+    assert [m["Body"] for m in bodies(sqs, inside_url)] == ["from 10.0.0.7"]
+    assert [json.loads(m["Body"])["customer_interests"] for m in bodies(sqs, match_url)] == ["baseball"]
+    for policy, reason in [({"ip": [{"cidr": "10.0.0.0"}]}, "Malformed CIDR, one '/' required"),
+                           ({"ip": [{"cidr": "10.0.0.300/24"}]}, "Nonstandard IP address: 10.0.0.300"),
+                           ({"k": [{"wildcard": "a**b"}]}, "Consecutive wildcard characters at pos 3")]:
+        with pytest.raises(sns.exceptions.InvalidParameterException) as e:
+            sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=match_arn,
+                          Attributes={"FilterPolicy": json.dumps(policy)})
+        assert error_of(e.value)[:2] == ("InvalidParameter", f"Invalid parameter: FilterPolicy: {reason}")

@@ -1,7 +1,9 @@
 //! Subscription filter policies, matched as SNS matches them: on message
 //! attributes or on the JSON message body, with exact values, `prefix`,
-//! `suffix`, `equals-ignore-case`, `anything-but`, `numeric` ranges, `exists`
-//! and `$or`. Pure functions over JSON.
+//! `suffix`, `equals-ignore-case`, `wildcard`, `cidr`, `anything-but`,
+//! `numeric` ranges, `exists` and `$or`. Pure functions over JSON.
+
+use std::net::IpAddr;
 
 use serde_json::{Map, Value as Json};
 
@@ -63,6 +65,8 @@ fn check_condition(c: &Json) -> Result<(), String> {
     match op.as_str() {
         "prefix" | "suffix" | "equals-ignore-case" if arg.is_string() => Ok(()),
         "exists" if arg.is_boolean() => Ok(()),
+        "wildcard" => check_wildcard(arg),
+        "cidr" => Cidr::parse(arg).map(|_| ()),
         "anything-but" => match arg {
             Json::String(_) | Json::Number(_) => Ok(()),
             Json::Array(a) if a.iter().all(|x| x.is_string() || x.is_number()) => Ok(()),
@@ -96,6 +100,113 @@ fn check_condition(c: &Json) -> Result<(), String> {
         }
         _ => Err(format!("Unrecognized match type {op}")),
     }
+}
+
+fn check_wildcard(arg: &Json) -> Result<(), String> {
+    let Some(p) = arg.as_str() else {
+        return Err("wildcard match pattern must be a string".into());
+    };
+    let mut prev_star = false;
+    let mut chars = p.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '\\' => {
+                // Only `\*` and `\\` are escapes.
+                match chars.next() {
+                    Some((_, '*' | '\\')) => {}
+                    _ => return Err(format!("Invalid escape character at pos {}", i + 1)),
+                }
+                prev_star = false;
+            }
+            '*' if prev_star => {
+                return Err(format!("Consecutive wildcard characters at pos {}", i + 1));
+            }
+            '*' => prev_star = true,
+            _ => prev_star = false,
+        }
+    }
+    Ok(())
+}
+
+/// A `cidr` operand: an IPv4 or IPv6 network.
+struct Cidr {
+    net: IpAddr,
+    bits: u32,
+}
+
+impl Cidr {
+    fn parse(arg: &Json) -> Result<Cidr, String> {
+        let Some(s) = arg.as_str() else {
+            return Err("prefix match pattern must be a string".into());
+        };
+        let Some((ip, bits)) = s.split_once('/').filter(|(_, b)| !b.contains('/')) else {
+            return Err("Malformed CIDR, one '/' required".into());
+        };
+        let bits: u32 = bits
+            .parse()
+            .map_err(|_| "Malformed CIDR, mask bits must be an integer".to_string())?;
+        let net: IpAddr = ip
+            .parse()
+            .map_err(|_| format!("Nonstandard IP address: {ip}"))?;
+        let max = if net.is_ipv4() { 32 } else { 128 };
+        if bits > max {
+            return Err(format!("Nonstandard IP address: {ip}"));
+        }
+        Ok(Cidr { net, bits })
+    }
+
+    fn contains(&self, ip: &IpAddr) -> bool {
+        match (self.net, ip) {
+            (IpAddr::V4(n), IpAddr::V4(a)) => {
+                let mask = u32::MAX.checked_shl(32 - self.bits).unwrap_or(0);
+                u32::from(n) & mask == u32::from(*a) & mask
+            }
+            (IpAddr::V6(n), IpAddr::V6(a)) => {
+                let mask = u128::MAX.checked_shl(128 - self.bits).unwrap_or(0);
+                u128::from(n) & mask == u128::from(*a) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+/// `*` matches any run of characters (none too); `\*` is a star, `\\` a backslash.
+fn wildcard_matches(pattern: &str, s: &str) -> bool {
+    // Tokens: Some(c) a literal character, None a wildcard.
+    let mut tokens: Vec<Option<char>> = Vec::new();
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => tokens.push(chars.next()),
+            '*' => tokens.push(None),
+            c => tokens.push(Some(c)),
+        }
+    }
+    let text: Vec<char> = s.chars().collect();
+    // Greedy match with backtracking to the last star: linear in practice.
+    let (mut t, mut p) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        match tokens.get(p) {
+            Some(Some(c)) if *c == text[t] => {
+                t += 1;
+                p += 1;
+            }
+            Some(None) => {
+                star = Some((p, t));
+                p += 1;
+            }
+            _ => match star {
+                Some((sp, st)) => {
+                    p = sp + 1;
+                    t = st + 1;
+                    star = Some((sp, st + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    tokens[p..].iter().all(Option::is_none)
 }
 
 /// Whether a message passes the policy. `attributes` are the message
@@ -166,6 +277,14 @@ fn scalar_matches(cond: &Json, v: &Json) -> bool {
             };
             match op.as_str() {
                 "prefix" | "suffix" | "equals-ignore-case" => string_op(op, arg, v),
+                "wildcard" => match (arg.as_str(), v.as_str()) {
+                    (Some(p), Some(s)) => wildcard_matches(p, s),
+                    _ => false,
+                },
+                "cidr" => match (Cidr::parse(arg), v.as_str().and_then(|s| s.parse().ok())) {
+                    (Ok(net), Some(ip)) => net.contains(&ip),
+                    _ => false,
+                },
                 "anything-but" => match arg {
                     Json::Array(excluded) => !excluded.iter().any(|x| scalar_matches(x, v)),
                     Json::Object(inner) => match inner.iter().next() {
@@ -349,6 +468,94 @@ mod tests {
         ));
         let p = parse(&json!({"a": ["1"]}).to_string()).unwrap();
         assert!(!matches(&p, Scope::MessageBody, &Map::new(), "not json"));
+    }
+
+    #[test]
+    fn wildcard_matching_as_documented() {
+        let p = json!({"customer_interests": [{"wildcard": "*ball*"}]});
+        assert!(on_attrs(
+            p.clone(),
+            json!({"customer_interests": "baseball"})
+        ));
+        assert!(on_attrs(p.clone(), json!({"customer_interests": "ball"})));
+        assert!(on_attrs(
+            p.clone(),
+            json!({"customer_interests": ["rugby", "basketball"]})
+        ));
+        assert!(!on_attrs(p, json!({"customer_interests": "rugby"})));
+        let p = json!({"file": [{"wildcard": "dir/*.png"}]});
+        assert!(on_attrs(p.clone(), json!({"file": "dir/a.png"})));
+        assert!(!on_attrs(p.clone(), json!({"file": "dir/a.png.txt"})));
+        assert!(!on_attrs(p, json!({"file": "other/a.png"})));
+        assert!(on_body(
+            json!({"order": {"id": [{"wildcard": "A*-*9"}]}}),
+            json!({"order": {"id": "AB-1239"}})
+        ));
+        // An escaped star is a literal star.
+        assert!(on_attrs(
+            json!({"k": [{"wildcard": "a\\*b"}]}),
+            json!({"k": "a*b"})
+        ));
+        assert!(!on_attrs(
+            json!({"k": [{"wildcard": "a\\*b"}]}),
+            json!({"k": "axb"})
+        ));
+        assert!(wildcard_matches("*", ""));
+        assert!(!wildcard_matches("a*", ""));
+        assert!(wildcard_matches("*a*a*", "banana"));
+    }
+
+    #[test]
+    fn cidr_matching_as_documented() {
+        let p = json!({"source_ip": [{"cidr": "10.0.0.0/24"}]});
+        assert!(on_attrs(p.clone(), json!({"source_ip": "10.0.0.255"})));
+        assert!(!on_attrs(p.clone(), json!({"source_ip": "10.0.1.0"})));
+        assert!(!on_attrs(p.clone(), json!({"source_ip": "not an ip"})));
+        assert!(!on_attrs(p, json!({"source_ip": "2001:db8::1"})));
+        let p = json!({"source_ip": [{"cidr": "2001:db8::/32"}]});
+        assert!(on_attrs(
+            p.clone(),
+            json!({"source_ip": "2001:db8:ffff::1"})
+        ));
+        assert!(!on_attrs(p, json!({"source_ip": "2001:db9::1"})));
+        assert!(on_attrs(
+            json!({"ip": [{"cidr": "0.0.0.0/0"}]}),
+            json!({"ip": "203.0.113.9"})
+        ));
+        assert!(on_body(
+            json!({"client": {"ip": [{"cidr": "192.168.0.0/16"}]}}),
+            json!({"client": {"ip": "192.168.44.1"}})
+        ));
+    }
+
+    #[test]
+    fn bad_wildcard_and_cidr_forms_give_aws_reasons() {
+        let reason = |p: Json| parse(&p.to_string()).unwrap_err();
+        assert_eq!(
+            reason(json!({"k": [{"wildcard": 5}]})),
+            "wildcard match pattern must be a string"
+        );
+        assert_eq!(
+            reason(json!({"k": [{"wildcard": "a**b"}]})),
+            "Consecutive wildcard characters at pos 3"
+        );
+        assert_eq!(
+            reason(json!({"k": [{"cidr": 10}]})),
+            "prefix match pattern must be a string"
+        );
+        assert_eq!(
+            reason(json!({"k": [{"cidr": "10.0.0.0"}]})),
+            "Malformed CIDR, one '/' required"
+        );
+        assert_eq!(
+            reason(json!({"k": [{"cidr": "10.0.0.0/x"}]})),
+            "Malformed CIDR, mask bits must be an integer"
+        );
+        assert_eq!(
+            reason(json!({"k": [{"cidr": "10.0.0.300/24"}]})),
+            "Nonstandard IP address: 10.0.0.300"
+        );
+        assert!(parse(&json!({"k": [{"cidr": "10.0.0.0/33"}]}).to_string()).is_err());
     }
 
     #[test]
