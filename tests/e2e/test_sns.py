@@ -313,3 +313,87 @@ def test_cidr_and_wildcard_filter_policies(clients):
             sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=match_arn,
                           Attributes={"FilterPolicy": json.dumps(policy)})
         assert error_of(e.value)[:2] == ("InvalidParameter", f"Invalid parameter: FilterPolicy: {reason}")
+
+
+def _verify_sns_signature(msg):
+    """Checks a message's Signature as AWS tells subscribers to: against the
+    certificate downloaded from SigningCertURL, over the documented string."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    if msg["Type"] == "Notification":
+        names = ["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"]
+    else:
+        names = ["Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"]
+    text = "".join(f"{n}\n{msg[n]}\n" for n in names if n in msg)
+    r = requests.get(msg["SigningCertURL"], timeout=10)
+    assert r.status_code == 200, r.text
+    cert = x509.load_pem_x509_certificate(r.content)
+    digest = hashes.SHA256() if msg["SignatureVersion"] == "2" else hashes.SHA1()
+    import base64
+
+    cert.public_key().verify(base64.b64decode(msg["Signature"]), text.encode(), padding.PKCS1v15(), digest)
+    return cert
+
+
+def test_http_subscriber_verifies_message_signatures(clients):
+    from cryptography.exceptions import InvalidSignature
+
+    sns, sqs = clients
+    srv = HTTPServer(("127.0.0.1", 0), _Hook)
+    inbox = queue.Queue()
+    _Hook.inbox = inbox
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    try:
+        endpoint = f"http://127.0.0.1:{srv.server_port}/signed"
+        topic = sns.create_topic(Name="signed")["TopicArn"]
+        sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=endpoint)
+        _, body = inbox.get(timeout=10)
+        confirmation = json.loads(body)
+        assert confirmation["SignatureVersion"] == "1"
+        _verify_sns_signature(confirmation)
+        requests.get(confirmation["SubscribeURL"], timeout=10)
+        sns.publish(TopicArn=topic, Message="signed v1", Subject="S")
+        _, body = inbox.get(timeout=10)
+        v1 = json.loads(body)
+        cert = _verify_sns_signature(v1)
+        assert cert.subject.rfc4514_string() == "CN=sns.amazonaws.com"
+        # A changed message no longer verifies.
+        with pytest.raises(InvalidSignature):
+            _verify_sns_signature(dict(v1, Message="tampered"))
+        sns.set_topic_attributes(TopicArn=topic, AttributeName="SignatureVersion", AttributeValue="2")
+        sns.publish(TopicArn=topic, Message="signed v2")
+        _, body = inbox.get(timeout=10)
+        v2 = json.loads(body)
+        assert v2["SignatureVersion"] == "2" and "Subject" not in v2
+        _verify_sns_signature(v2)
+        assert v2["SigningCertURL"] == v1["SigningCertURL"]
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    # The SQS envelope is signed the same way.
+    url, arn = queue_with_arn(sqs, "signed-envelopes")
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+    sns.publish(TopicArn=topic, Message="in a queue")
+    [m] = bodies(sqs, url)
+    _verify_sns_signature(json.loads(m["Body"]))
+
+
+def test_signing_certificate_survives_a_restart(server_factory):
+    srv = server_factory()
+    sns, sqs = srv.client("sns"), srv.client("sqs")
+    topic = sns.create_topic(Name="t")["TopicArn"]
+    url, arn = queue_with_arn(sqs, "q")
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+    sns.publish(TopicArn=topic, Message="before")
+    [before] = bodies(sqs, url)
+    srv.restart()
+    sns, sqs = srv.client("sns"), srv.client("sqs")
+    sns.publish(TopicArn=topic, Message="after")
+    [after] = bodies(sqs, url)
+    first, second = json.loads(before["Body"]), json.loads(after["Body"])
+    assert first["SigningCertURL"] == second["SigningCertURL"]
+    _verify_sns_signature(first)
+    _verify_sns_signature(second)

@@ -4,11 +4,10 @@
 
 use std::io;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::ser::Formatter;
 use serde_json::{Map, Value as Json};
-use sha2::{Digest, Sha256};
+
+use crate::signing::{Signer, string_to_sign};
 
 /// Pretty for the outer two levels, compact below, with AWS's ` : `.
 struct AwsLayout {
@@ -66,18 +65,6 @@ pub fn render(doc: &Map<String, Json>) -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
-/// A stand-in for SNS's RSA signature: same size and encoding, derived from
-/// the message, not verifiable against a certificate.
-pub fn signature(message_id: &str) -> String {
-    let mut bytes = Vec::with_capacity(256);
-    let mut block = Sha256::digest(message_id.as_bytes()).to_vec();
-    while bytes.len() < 256 {
-        bytes.extend_from_slice(&block);
-        block = Sha256::digest(&block).to_vec();
-    }
-    B64.encode(&bytes[..256])
-}
-
 /// What a notification carries.
 pub struct Notification<'a> {
     pub message_id: &'a str,
@@ -90,6 +77,9 @@ pub struct Notification<'a> {
     pub subscription_arn: &'a str,
     /// name -> (Type, Value), already in SNS's notation.
     pub attributes: &'a [(String, String, String)],
+    pub signer: &'a Signer,
+    /// The topic's `SignatureVersion`: "1" (SHA1) or "2" (SHA256).
+    pub signature_version: &'a str,
 }
 
 pub fn notification(n: &Notification) -> String {
@@ -106,9 +96,23 @@ pub fn notification(n: &Notification) -> String {
     }
     m.insert("Message".into(), s(n.message));
     m.insert("Timestamp".into(), s(n.timestamp));
-    m.insert("SignatureVersion".into(), s("1"));
-    m.insert("Signature".into(), s(&signature(n.message_id)));
-    m.insert("SigningCertURL".into(), s(&signing_cert_url(n.base_url)));
+    let text = string_to_sign(&[
+        ("Message", Some(n.message)),
+        ("MessageId", Some(n.message_id)),
+        ("Subject", n.subject),
+        ("Timestamp", Some(n.timestamp)),
+        ("TopicArn", Some(n.topic_arn)),
+        ("Type", Some("Notification")),
+    ]);
+    m.insert("SignatureVersion".into(), s(n.signature_version));
+    m.insert(
+        "Signature".into(),
+        s(&n.signer.sign(n.signature_version, &text)),
+    );
+    m.insert(
+        "SigningCertURL".into(),
+        s(&format!("{}{}", n.base_url, n.signer.cert_path())),
+    );
     m.insert(
         "UnsubscribeURL".into(),
         s(&format!(
@@ -129,10 +133,6 @@ pub fn notification(n: &Notification) -> String {
     render(&m)
 }
 
-fn signing_cert_url(base_url: &str) -> String {
-    format!("{base_url}/SimpleNotificationService-stratus.pem")
-}
-
 /// The confirmation sent to a new http/https subscriber, and its SubscribeURL.
 pub fn confirmation(
     message_id: &str,
@@ -140,6 +140,8 @@ pub fn confirmation(
     topic_arn: &str,
     timestamp: &str,
     base_url: &str,
+    signer: &Signer,
+    signature_version: &str,
 ) -> (String, String) {
     let subscribe_url = format!(
         "{base_url}/?Action=ConfirmSubscription&Version=2010-03-31&TopicArn={topic_arn}&Token={token}"
@@ -158,18 +160,36 @@ pub fn confirmation(
     );
     m.insert("SubscribeURL".into(), s(&subscribe_url));
     m.insert("Timestamp".into(), s(timestamp));
-    m.insert("SignatureVersion".into(), s("1"));
-    m.insert("Signature".into(), s(&signature(message_id)));
-    m.insert("SigningCertURL".into(), s(&signing_cert_url(base_url)));
+    let text = string_to_sign(&[
+        ("Message", m["Message"].as_str()),
+        ("MessageId", Some(message_id)),
+        ("SubscribeURL", Some(subscribe_url.as_str())),
+        ("Timestamp", Some(timestamp)),
+        ("Token", Some(token)),
+        ("TopicArn", Some(topic_arn)),
+        ("Type", Some("SubscriptionConfirmation")),
+    ]);
+    m.insert("SignatureVersion".into(), s(signature_version));
+    m.insert(
+        "Signature".into(),
+        s(&signer.sign(signature_version, &text)),
+    );
+    m.insert(
+        "SigningCertURL".into(),
+        s(&format!("{base_url}{}", signer.cert_path())),
+    );
     (render(&m), subscribe_url)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD as B64;
 
     #[test]
     fn layout_matches_aws() {
+        let signer = Signer::generate(2048, "k".into(), 0).unwrap();
         let attrs = vec![("color".to_string(), "String".to_string(), "red".to_string())];
         let body = notification(&Notification {
             message_id: "m1",
@@ -181,6 +201,8 @@ mod tests {
             base_url: "http://127.0.0.1:4566",
             subscription_arn: "arn:aws:sns:us-east-1:000000000000:t:s1",
             attributes: &attrs,
+            signer: &signer,
+            signature_version: "1",
         });
         assert!(body.starts_with(
             "{\n  \"Type\" : \"Notification\",\n  \"MessageId\" : \"m1\",\n  \"TopicArn\" : "
@@ -190,6 +212,10 @@ mod tests {
         assert!(body.ends_with("\n  \"MessageAttributes\" : {\n    \"color\" : {\"Type\":\"String\",\"Value\":\"red\"}\n  }\n}"));
         let parsed: Json = serde_json::from_str(&body).unwrap();
         assert_eq!(parsed["SignatureVersion"], "1");
+        assert_eq!(
+            parsed["SigningCertURL"],
+            "http://127.0.0.1:4566/SimpleNotificationService-k.pem"
+        );
         assert_eq!(
             B64.decode(parsed["Signature"].as_str().unwrap())
                 .unwrap()

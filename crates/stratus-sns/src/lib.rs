@@ -10,6 +10,7 @@ mod generated;
 mod http;
 mod ops;
 mod outbox;
+mod signing;
 mod state;
 
 use std::sync::Arc;
@@ -20,6 +21,7 @@ use stratus_protocol::HttpHandler;
 use stratus_store::Store;
 
 use crate::outbox::{Outbox, OutboxHandler};
+use crate::signing::{CertHandler, Keys};
 use crate::state::State;
 
 pub struct Sns {
@@ -28,6 +30,8 @@ pub struct Sns {
     queues: Arc<dyn QueueSink>,
     /// Email and SMS sent, for users to read.
     outbox: Arc<Outbox>,
+    /// The key notifications are signed with.
+    keys: Arc<Keys>,
 }
 
 impl Sns {
@@ -36,13 +40,19 @@ impl Sns {
         Ok(Sns {
             state: State::load(store.clone())?,
             queues,
-            outbox: Arc::new(Outbox::load(store)?),
+            outbox: Arc::new(Outbox::load(store.clone())?),
+            keys: Arc::new(Keys::load(store)?),
         })
     }
 
     /// Serves the outbox (`GET /_stratus/sns/outbox`).
     pub fn outbox_handler(&self) -> Arc<dyn HttpHandler> {
         Arc::new(OutboxHandler(self.outbox.clone()))
+    }
+
+    /// Serves the signing certificate at the notifications' `SigningCertURL`.
+    pub fn certificate_handler(&self) -> Arc<dyn HttpHandler> {
+        Arc::new(CertHandler(self.keys.clone()))
     }
 
     /// The wire code of an error raised by shape name, for batch results.

@@ -23,6 +23,13 @@ pub struct Topic {
 }
 
 impl Topic {
+    /// "1" (SHA1withRSA, the default) or "2" (SHA256withRSA).
+    pub fn signature_version(&self) -> &str {
+        self.attributes
+            .get("SignatureVersion")
+            .map_or("1", String::as_str)
+    }
+
     pub fn is_fifo(&self) -> bool {
         self.attributes
             .get("FifoTopic")

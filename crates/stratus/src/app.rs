@@ -124,6 +124,7 @@ impl App {
         let sns =
             Arc::new(stratus_sns::Sns::new(store.clone(), sqs.clone()).map_err(|e| e.to_string())?);
         app.register_http(sns.outbox_handler());
+        app.register_http(sns.certificate_handler());
         app.register(sns.clone());
         // CloudWatch alarms publish to SNS and act on EC2 instances; EC2
         // publishes its instances' metrics into CloudWatch. Auto Scaling

@@ -211,7 +211,7 @@ pub fn publish_one(
 ) -> Result<(String, Option<String>), AwsError> {
     let checked = check(&out)?;
     let now = ctx.clock.now_millis();
-    let (subs, fifo, sequence, message_id, dedup_id) = {
+    let (subs, fifo, sequence, message_id, dedup_id, signature_version) = {
         let mut txn = s.state.begin();
         let topic = txn
             .inner
@@ -219,6 +219,7 @@ pub fn publish_one(
             .get(topic_arn)
             .ok_or_else(topic_not_found)?;
         let fifo = topic.is_fifo();
+        let signature_version = topic.signature_version().to_string();
         let content_dedup = topic
             .attributes
             .get("ContentBasedDeduplication")
@@ -268,7 +269,18 @@ pub fn publish_one(
             .filter(|x| x.topic_arn == topic_arn && !x.pending)
             .cloned()
             .collect();
-        (subs, fifo, sequence, message_id, dedup_id)
+        (
+            subs,
+            fifo,
+            sequence,
+            message_id,
+            dedup_id,
+            signature_version,
+        )
+    };
+    let signer = match subs.is_empty() {
+        true => None,
+        false => Some(s.keys.signer(now)?),
     };
     let view = filter_view(&checked.attributes);
     let default_body = checked
@@ -292,6 +304,9 @@ pub fn publish_one(
         })
         .collect();
     for sub in subs {
+        let Some(signer) = signer.as_deref() else {
+            break;
+        };
         if !passes(&sub, &view, &default_body) {
             continue;
         }
@@ -312,6 +327,8 @@ pub fn publish_one(
                 base_url: &base,
                 subscription_arn: &sub.arn,
                 attributes: &envelope_attrs,
+                signer,
+                signature_version: &signature_version,
             })
         };
         match sub.protocol.as_str() {

@@ -119,6 +119,7 @@ pub fn subscribe(
         .topics
         .get(&input.topic_arn)
         .ok_or_else(topic_not_found)?;
+    let signature_version = topic.signature_version().to_string();
     if topic.is_fifo() && !matches!(protocol.as_str(), "sqs" | "lambda" | "firehose") {
         return Err(invalid(
             "Invalid parameter: Invalid protocol type: FIFO topics only support SQS, Lambda and Firehose subscriptions",
@@ -162,6 +163,7 @@ pub fn subscribe(
     txn.put_subscription(&arn)?;
     txn.commit()?;
     if protocol == "http" {
+        let signer = s.keys.signer(ctx.clock.now_millis())?;
         let message_id = ids::uuid_v4();
         let (body, _) = envelope::confirmation(
             &message_id,
@@ -169,6 +171,8 @@ pub fn subscribe(
             &input.topic_arn,
             &time::iso8601_millis(ctx.clock.now_millis()),
             &base_url(ctx),
+            &signer,
+            &signature_version,
         );
         let headers = vec![
             (
@@ -186,12 +190,15 @@ pub fn subscribe(
         });
     }
     if protocol == "email" || protocol == "email-json" {
+        let signer = s.keys.signer(ctx.clock.now_millis())?;
         let (_, subscribe_url) = envelope::confirmation(
             &ids::uuid_v4(),
             &token,
             &input.topic_arn,
             &time::iso8601_millis(ctx.clock.now_millis()),
             &base_url(ctx),
+            &signer,
+            &signature_version,
         );
         s.outbox.record(crate::outbox::Entry {
             protocol: protocol.clone(),
