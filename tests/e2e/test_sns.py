@@ -397,3 +397,63 @@ def test_signing_certificate_survives_a_restart(server_factory):
     assert first["SigningCertURL"] == second["SigningCertURL"]
     _verify_sns_signature(first)
     _verify_sns_signature(second)
+
+
+def test_platform_applications_and_endpoints(server, clients):
+    sns, _ = clients
+    app = sns.create_platform_application(Name="phones", Platform="GCM",
+                                          Attributes={"PlatformCredential": "server-key"})["PlatformApplicationArn"]
+    assert app == f"arn:aws:sns:us-east-1:{DEFAULT_ACCOUNT}:app/GCM/phones"
+    attrs = sns.get_platform_application_attributes(PlatformApplicationArn=app)["Attributes"]
+    assert attrs["Enabled"] == "true" and "PlatformCredential" not in attrs
+    sns.set_platform_application_attributes(PlatformApplicationArn=app, Attributes={"SuccessFeedbackSampleRate": "50"})
+    assert sns.get_platform_application_attributes(PlatformApplicationArn=app)["Attributes"]["SuccessFeedbackSampleRate"] == "50"
+    assert [a["PlatformApplicationArn"] for a in sns.list_platform_applications()["PlatformApplications"]] == [app]
+
+    endpoint = sns.create_platform_endpoint(PlatformApplicationArn=app, Token="device-1", CustomUserData="alice")["EndpointArn"]
+    assert endpoint.startswith(f"arn:aws:sns:us-east-1:{DEFAULT_ACCOUNT}:endpoint/GCM/phones/")
+    # The same token again is the same endpoint; with other attributes it is refused.
+    assert sns.create_platform_endpoint(PlatformApplicationArn=app, Token="device-1", CustomUserData="alice")["EndpointArn"] == endpoint
+    with pytest.raises(sns.exceptions.InvalidParameterException) as e:
+        sns.create_platform_endpoint(PlatformApplicationArn=app, Token="device-1", CustomUserData="bob")
+    assert "already exists with the same Token, but different attributes" in error_of(e.value)[1]
+    assert sns.get_endpoint_attributes(EndpointArn=endpoint)["Attributes"] == {
+        "Token": "device-1", "CustomUserData": "alice", "Enabled": "true"}
+    other = sns.create_platform_endpoint(PlatformApplicationArn=app, Token="device-2")["EndpointArn"]
+    listed = sns.list_endpoints_by_platform_application(PlatformApplicationArn=app)["Endpoints"]
+    assert sorted(e["EndpointArn"] for e in listed) == sorted([endpoint, other])
+
+    # Direct publishes and topic fan-out land in the outbox for the endpoint.
+    mid = sns.publish(TargetArn=endpoint, Message=json.dumps({"default": "plain", "GCM": json.dumps({"data": {"n": 1}})}),
+                      MessageStructure="json")["MessageId"]
+    topic = sns.create_topic(Name="news")["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="application", Endpoint=endpoint)
+    sns.publish(TopicArn=topic, Message="breaking")
+    pushed = server.get("/_stratus/sns/outbox", params={"protocol": "application", "endpoint": endpoint}).json()["messages"]
+    assert [(p["message_id"], p["body"]) for p in pushed][0] == (mid, json.dumps({"data": {"n": 1}}))
+    assert pushed[1]["body"] == "breaking" and pushed[1]["topic_arn"] == topic
+
+    sns.set_endpoint_attributes(EndpointArn=endpoint, Attributes={"Enabled": "false"})
+    with pytest.raises(ClientError) as e:
+        sns.publish(TargetArn=endpoint, Message="off")
+    assert error_of(e.value)[:2] == ("EndpointDisabled", "Endpoint is disabled")
+    sns.delete_endpoint(EndpointArn=endpoint)
+    sns.delete_endpoint(EndpointArn=endpoint)
+    with pytest.raises(sns.exceptions.NotFoundException):
+        sns.get_endpoint_attributes(EndpointArn=endpoint)
+    with pytest.raises(sns.exceptions.InvalidParameterException):
+        sns.publish(TargetArn=endpoint, Message="gone")
+    sns.delete_platform_application(PlatformApplicationArn=app)
+    with pytest.raises(sns.exceptions.NotFoundException):
+        sns.get_endpoint_attributes(EndpointArn=other)
+    assert sns.list_platform_applications()["PlatformApplications"] == []
+
+
+def test_platform_endpoints_with_the_cli(aws, server, clients):
+    app = aws("sns", "create-platform-application", "--name", "cli-app", "--platform", "APNS_SANDBOX",
+              "--attributes", "PlatformCredential=key,PlatformPrincipal=cert")["PlatformApplicationArn"]
+    endpoint = aws("sns", "create-platform-endpoint", "--platform-application-arn", app,
+                   "--token", "abc123")["EndpointArn"]
+    aws("sns", "publish", "--target-arn", endpoint, "--message", "hello phone")
+    [pushed] = server.get("/_stratus/sns/outbox", params={"protocol": "application"}).json()["messages"]
+    assert (pushed["endpoint"], pushed["body"]) == (endpoint, "hello phone")

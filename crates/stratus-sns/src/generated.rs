@@ -11,11 +11,19 @@ use stratus_protocol::{Blob, FromValue, HandlerFuture, Timestamp, ToValue, Value
 pub const OPERATIONS: &[&str] = &[
     "AddPermission",
     "ConfirmSubscription",
+    "CreatePlatformApplication",
+    "CreatePlatformEndpoint",
     "CreateTopic",
+    "DeleteEndpoint",
+    "DeletePlatformApplication",
     "DeleteTopic",
     "GetDataProtectionPolicy",
+    "GetEndpointAttributes",
+    "GetPlatformApplicationAttributes",
     "GetSubscriptionAttributes",
     "GetTopicAttributes",
+    "ListEndpointsByPlatformApplication",
+    "ListPlatformApplications",
     "ListSubscriptions",
     "ListSubscriptionsByTopic",
     "ListTagsForResource",
@@ -24,6 +32,8 @@ pub const OPERATIONS: &[&str] = &[
     "PublishBatch",
     "PutDataProtectionPolicy",
     "RemovePermission",
+    "SetEndpointAttributes",
+    "SetPlatformApplicationAttributes",
     "SetSubscriptionAttributes",
     "SetTopicAttributes",
     "Subscribe",
@@ -145,6 +155,109 @@ impl ToValue for ConfirmSubscriptionResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateEndpointResponse {
+    pub endpoint_arn: Option<String>,
+}
+
+impl FromValue for CreateEndpointResponse {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            endpoint_arn: take(&mut m, "EndpointArn")?,
+        })
+    }
+}
+
+impl ToValue for CreateEndpointResponse {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "EndpointArn", self.endpoint_arn);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreatePlatformApplicationInput {
+    pub name: String,
+    pub platform: String,
+    pub attributes: BTreeMap<String, String>,
+}
+
+impl FromValue for CreatePlatformApplicationInput {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            name: required(&mut m, "Name")?,
+            platform: required(&mut m, "Platform")?,
+            attributes: required(&mut m, "Attributes")?,
+        })
+    }
+}
+
+impl ToValue for CreatePlatformApplicationInput {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Name", Some(self.name));
+        put(&mut m, "Platform", Some(self.platform));
+        put(&mut m, "Attributes", Some(self.attributes));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreatePlatformApplicationResponse {
+    pub platform_application_arn: Option<String>,
+}
+
+impl FromValue for CreatePlatformApplicationResponse {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            platform_application_arn: take(&mut m, "PlatformApplicationArn")?,
+        })
+    }
+}
+
+impl ToValue for CreatePlatformApplicationResponse {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "PlatformApplicationArn", self.platform_application_arn);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreatePlatformEndpointInput {
+    pub platform_application_arn: String,
+    pub token: String,
+    pub custom_user_data: Option<String>,
+    pub attributes: Option<BTreeMap<String, String>>,
+}
+
+impl FromValue for CreatePlatformEndpointInput {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            platform_application_arn: required(&mut m, "PlatformApplicationArn")?,
+            token: required(&mut m, "Token")?,
+            custom_user_data: take(&mut m, "CustomUserData")?,
+            attributes: take(&mut m, "Attributes")?,
+        })
+    }
+}
+
+impl ToValue for CreatePlatformEndpointInput {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "PlatformApplicationArn", Some(self.platform_application_arn));
+        put(&mut m, "Token", Some(self.token));
+        put(&mut m, "CustomUserData", self.custom_user_data);
+        put(&mut m, "Attributes", self.attributes);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreateTopicInput {
     pub name: String,
     pub attributes: Option<BTreeMap<String, String>>,
@@ -198,6 +311,50 @@ impl ToValue for CreateTopicResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteEndpointInput {
+    pub endpoint_arn: String,
+}
+
+impl FromValue for DeleteEndpointInput {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            endpoint_arn: required(&mut m, "EndpointArn")?,
+        })
+    }
+}
+
+impl ToValue for DeleteEndpointInput {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "EndpointArn", Some(self.endpoint_arn));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeletePlatformApplicationInput {
+    pub platform_application_arn: String,
+}
+
+impl FromValue for DeletePlatformApplicationInput {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            platform_application_arn: required(&mut m, "PlatformApplicationArn")?,
+        })
+    }
+}
+
+impl ToValue for DeletePlatformApplicationInput {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "PlatformApplicationArn", Some(self.platform_application_arn));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteTopicInput {
     pub topic_arn: String,
 }
@@ -215,6 +372,31 @@ impl ToValue for DeleteTopicInput {
     fn to_value(self) -> Value {
         let mut m = BTreeMap::new();
         put(&mut m, "TopicArn", Some(self.topic_arn));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Endpoint {
+    pub endpoint_arn: Option<String>,
+    pub attributes: Option<BTreeMap<String, String>>,
+}
+
+impl FromValue for Endpoint {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            endpoint_arn: take(&mut m, "EndpointArn")?,
+            attributes: take(&mut m, "Attributes")?,
+        })
+    }
+}
+
+impl ToValue for Endpoint {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "EndpointArn", self.endpoint_arn);
+        put(&mut m, "Attributes", self.attributes);
         Value::Map(m)
     }
 }
@@ -259,6 +441,94 @@ impl ToValue for GetDataProtectionPolicyResponse {
     fn to_value(self) -> Value {
         let mut m = BTreeMap::new();
         put(&mut m, "DataProtectionPolicy", self.data_protection_policy);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GetEndpointAttributesInput {
+    pub endpoint_arn: String,
+}
+
+impl FromValue for GetEndpointAttributesInput {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            endpoint_arn: required(&mut m, "EndpointArn")?,
+        })
+    }
+}
+
+impl ToValue for GetEndpointAttributesInput {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "EndpointArn", Some(self.endpoint_arn));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GetEndpointAttributesResponse {
+    pub attributes: Option<BTreeMap<String, String>>,
+}
+
+impl FromValue for GetEndpointAttributesResponse {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            attributes: take(&mut m, "Attributes")?,
+        })
+    }
+}
+
+impl ToValue for GetEndpointAttributesResponse {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Attributes", self.attributes);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GetPlatformApplicationAttributesInput {
+    pub platform_application_arn: String,
+}
+
+impl FromValue for GetPlatformApplicationAttributesInput {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            platform_application_arn: required(&mut m, "PlatformApplicationArn")?,
+        })
+    }
+}
+
+impl ToValue for GetPlatformApplicationAttributesInput {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "PlatformApplicationArn", Some(self.platform_application_arn));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GetPlatformApplicationAttributesResponse {
+    pub attributes: Option<BTreeMap<String, String>>,
+}
+
+impl FromValue for GetPlatformApplicationAttributesResponse {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            attributes: take(&mut m, "Attributes")?,
+        })
+    }
+}
+
+impl ToValue for GetPlatformApplicationAttributesResponse {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Attributes", self.attributes);
         Value::Map(m)
     }
 }
@@ -347,6 +617,103 @@ impl ToValue for GetTopicAttributesResponse {
     fn to_value(self) -> Value {
         let mut m = BTreeMap::new();
         put(&mut m, "Attributes", self.attributes);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListEndpointsByPlatformApplicationInput {
+    pub platform_application_arn: String,
+    pub next_token: Option<String>,
+}
+
+impl FromValue for ListEndpointsByPlatformApplicationInput {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            platform_application_arn: required(&mut m, "PlatformApplicationArn")?,
+            next_token: take(&mut m, "NextToken")?,
+        })
+    }
+}
+
+impl ToValue for ListEndpointsByPlatformApplicationInput {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "PlatformApplicationArn", Some(self.platform_application_arn));
+        put(&mut m, "NextToken", self.next_token);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListEndpointsByPlatformApplicationResponse {
+    pub endpoints: Option<Vec<Endpoint>>,
+    pub next_token: Option<String>,
+}
+
+impl FromValue for ListEndpointsByPlatformApplicationResponse {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            endpoints: take(&mut m, "Endpoints")?,
+            next_token: take(&mut m, "NextToken")?,
+        })
+    }
+}
+
+impl ToValue for ListEndpointsByPlatformApplicationResponse {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Endpoints", self.endpoints);
+        put(&mut m, "NextToken", self.next_token);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListPlatformApplicationsInput {
+    pub next_token: Option<String>,
+}
+
+impl FromValue for ListPlatformApplicationsInput {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            next_token: take(&mut m, "NextToken")?,
+        })
+    }
+}
+
+impl ToValue for ListPlatformApplicationsInput {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "NextToken", self.next_token);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListPlatformApplicationsResponse {
+    pub platform_applications: Option<Vec<PlatformApplication>>,
+    pub next_token: Option<String>,
+}
+
+impl FromValue for ListPlatformApplicationsResponse {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            platform_applications: take(&mut m, "PlatformApplications")?,
+            next_token: take(&mut m, "NextToken")?,
+        })
+    }
+}
+
+impl ToValue for ListPlatformApplicationsResponse {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "PlatformApplications", self.platform_applications);
+        put(&mut m, "NextToken", self.next_token);
         Value::Map(m)
     }
 }
@@ -563,6 +930,31 @@ impl ToValue for MessageAttributeValue {
         put(&mut m, "DataType", Some(self.data_type));
         put(&mut m, "StringValue", self.string_value);
         put(&mut m, "BinaryValue", self.binary_value);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PlatformApplication {
+    pub platform_application_arn: Option<String>,
+    pub attributes: Option<BTreeMap<String, String>>,
+}
+
+impl FromValue for PlatformApplication {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            platform_application_arn: take(&mut m, "PlatformApplicationArn")?,
+            attributes: take(&mut m, "Attributes")?,
+        })
+    }
+}
+
+impl ToValue for PlatformApplication {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "PlatformApplicationArn", self.platform_application_arn);
+        put(&mut m, "Attributes", self.attributes);
         Value::Map(m)
     }
 }
@@ -802,6 +1194,56 @@ impl ToValue for RemovePermissionInput {
         let mut m = BTreeMap::new();
         put(&mut m, "TopicArn", Some(self.topic_arn));
         put(&mut m, "Label", Some(self.label));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SetEndpointAttributesInput {
+    pub endpoint_arn: String,
+    pub attributes: BTreeMap<String, String>,
+}
+
+impl FromValue for SetEndpointAttributesInput {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            endpoint_arn: required(&mut m, "EndpointArn")?,
+            attributes: required(&mut m, "Attributes")?,
+        })
+    }
+}
+
+impl ToValue for SetEndpointAttributesInput {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "EndpointArn", Some(self.endpoint_arn));
+        put(&mut m, "Attributes", Some(self.attributes));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SetPlatformApplicationAttributesInput {
+    pub platform_application_arn: String,
+    pub attributes: BTreeMap<String, String>,
+}
+
+impl FromValue for SetPlatformApplicationAttributesInput {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            platform_application_arn: required(&mut m, "PlatformApplicationArn")?,
+            attributes: required(&mut m, "Attributes")?,
+        })
+    }
+}
+
+impl ToValue for SetPlatformApplicationAttributesInput {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "PlatformApplicationArn", Some(self.platform_application_arn));
+        put(&mut m, "Attributes", Some(self.attributes));
         Value::Map(m)
     }
 }
@@ -1109,11 +1551,19 @@ impl ToValue for UntagResourceResponse {
 pub trait Handlers: Send + Sync {
     fn add_permission(&self, ctx: &RequestContext, input: AddPermissionInput) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn confirm_subscription(&self, ctx: &RequestContext, input: ConfirmSubscriptionInput) -> impl Future<Output = Result<ConfirmSubscriptionResponse, AwsError>> + Send;
+    fn create_platform_application(&self, ctx: &RequestContext, input: CreatePlatformApplicationInput) -> impl Future<Output = Result<CreatePlatformApplicationResponse, AwsError>> + Send;
+    fn create_platform_endpoint(&self, ctx: &RequestContext, input: CreatePlatformEndpointInput) -> impl Future<Output = Result<CreateEndpointResponse, AwsError>> + Send;
     fn create_topic(&self, ctx: &RequestContext, input: CreateTopicInput) -> impl Future<Output = Result<CreateTopicResponse, AwsError>> + Send;
+    fn delete_endpoint(&self, ctx: &RequestContext, input: DeleteEndpointInput) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn delete_platform_application(&self, ctx: &RequestContext, input: DeletePlatformApplicationInput) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn delete_topic(&self, ctx: &RequestContext, input: DeleteTopicInput) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn get_data_protection_policy(&self, ctx: &RequestContext, input: GetDataProtectionPolicyInput) -> impl Future<Output = Result<GetDataProtectionPolicyResponse, AwsError>> + Send;
+    fn get_endpoint_attributes(&self, ctx: &RequestContext, input: GetEndpointAttributesInput) -> impl Future<Output = Result<GetEndpointAttributesResponse, AwsError>> + Send;
+    fn get_platform_application_attributes(&self, ctx: &RequestContext, input: GetPlatformApplicationAttributesInput) -> impl Future<Output = Result<GetPlatformApplicationAttributesResponse, AwsError>> + Send;
     fn get_subscription_attributes(&self, ctx: &RequestContext, input: GetSubscriptionAttributesInput) -> impl Future<Output = Result<GetSubscriptionAttributesResponse, AwsError>> + Send;
     fn get_topic_attributes(&self, ctx: &RequestContext, input: GetTopicAttributesInput) -> impl Future<Output = Result<GetTopicAttributesResponse, AwsError>> + Send;
+    fn list_endpoints_by_platform_application(&self, ctx: &RequestContext, input: ListEndpointsByPlatformApplicationInput) -> impl Future<Output = Result<ListEndpointsByPlatformApplicationResponse, AwsError>> + Send;
+    fn list_platform_applications(&self, ctx: &RequestContext, input: ListPlatformApplicationsInput) -> impl Future<Output = Result<ListPlatformApplicationsResponse, AwsError>> + Send;
     fn list_subscriptions(&self, ctx: &RequestContext, input: ListSubscriptionsInput) -> impl Future<Output = Result<ListSubscriptionsResponse, AwsError>> + Send;
     fn list_subscriptions_by_topic(&self, ctx: &RequestContext, input: ListSubscriptionsByTopicInput) -> impl Future<Output = Result<ListSubscriptionsByTopicResponse, AwsError>> + Send;
     fn list_tags_for_resource(&self, ctx: &RequestContext, input: ListTagsForResourceRequest) -> impl Future<Output = Result<ListTagsForResourceResponse, AwsError>> + Send;
@@ -1122,6 +1572,8 @@ pub trait Handlers: Send + Sync {
     fn publish_batch(&self, ctx: &RequestContext, input: PublishBatchInput) -> impl Future<Output = Result<PublishBatchResponse, AwsError>> + Send;
     fn put_data_protection_policy(&self, ctx: &RequestContext, input: PutDataProtectionPolicyInput) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn remove_permission(&self, ctx: &RequestContext, input: RemovePermissionInput) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn set_endpoint_attributes(&self, ctx: &RequestContext, input: SetEndpointAttributesInput) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn set_platform_application_attributes(&self, ctx: &RequestContext, input: SetPlatformApplicationAttributesInput) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn set_subscription_attributes(&self, ctx: &RequestContext, input: SetSubscriptionAttributesInput) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn set_topic_attributes(&self, ctx: &RequestContext, input: SetTopicAttributesInput) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn subscribe(&self, ctx: &RequestContext, input: SubscribeInput) -> impl Future<Output = Result<SubscribeResponse, AwsError>> + Send;
@@ -1141,11 +1593,19 @@ pub fn dispatch<'a, H: Handlers>(
         match operation {
             "AddPermission" => h.add_permission(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ConfirmSubscription" => h.confirm_subscription(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "CreatePlatformApplication" => h.create_platform_application(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "CreatePlatformEndpoint" => h.create_platform_endpoint(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateTopic" => h.create_topic(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DeleteEndpoint" => h.delete_endpoint(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DeletePlatformApplication" => h.delete_platform_application(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteTopic" => h.delete_topic(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "GetDataProtectionPolicy" => h.get_data_protection_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "GetEndpointAttributes" => h.get_endpoint_attributes(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "GetPlatformApplicationAttributes" => h.get_platform_application_attributes(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "GetSubscriptionAttributes" => h.get_subscription_attributes(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "GetTopicAttributes" => h.get_topic_attributes(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "ListEndpointsByPlatformApplication" => h.list_endpoints_by_platform_application(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "ListPlatformApplications" => h.list_platform_applications(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ListSubscriptions" => h.list_subscriptions(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ListSubscriptionsByTopic" => h.list_subscriptions_by_topic(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ListTagsForResource" => h.list_tags_for_resource(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
@@ -1154,6 +1614,8 @@ pub fn dispatch<'a, H: Handlers>(
             "PublishBatch" => h.publish_batch(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "PutDataProtectionPolicy" => h.put_data_protection_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "RemovePermission" => h.remove_permission(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "SetEndpointAttributes" => h.set_endpoint_attributes(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "SetPlatformApplicationAttributes" => h.set_platform_application_attributes(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "SetSubscriptionAttributes" => h.set_subscription_attributes(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "SetTopicAttributes" => h.set_topic_attributes(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "Subscribe" => h.subscribe(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),

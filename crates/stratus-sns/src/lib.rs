@@ -10,6 +10,7 @@ mod generated;
 mod http;
 mod ops;
 mod outbox;
+mod platform;
 mod signing;
 mod state;
 
@@ -21,6 +22,7 @@ use stratus_protocol::HttpHandler;
 use stratus_store::Store;
 
 use crate::outbox::{Outbox, OutboxHandler};
+use crate::platform::Platforms;
 use crate::signing::{CertHandler, Keys};
 use crate::state::State;
 
@@ -32,6 +34,8 @@ pub struct Sns {
     outbox: Arc<Outbox>,
     /// The key notifications are signed with.
     keys: Arc<Keys>,
+    /// Mobile push applications and endpoints.
+    platforms: Platforms,
 }
 
 impl Sns {
@@ -41,7 +45,8 @@ impl Sns {
             state: State::load(store.clone())?,
             queues,
             outbox: Arc::new(Outbox::load(store.clone())?),
-            keys: Arc::new(Keys::load(store)?),
+            keys: Arc::new(Keys::load(store.clone())?),
+            platforms: Platforms::load(store)?,
         })
     }
 
@@ -63,4 +68,7 @@ impl Sns {
     }
 }
 
-stratus_protocol::service!(Sns, "sns", |me| me.state.reset());
+stratus_protocol::service!(Sns, "sns", |me| {
+    me.state.reset()?;
+    me.platforms.reset()
+});

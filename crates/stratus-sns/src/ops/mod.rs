@@ -1,5 +1,6 @@
 //! The SNS operations, one module per concern; the trait impl only routes.
 
+mod platforms;
 mod publish;
 mod subscriptions;
 mod topics;
@@ -176,5 +177,85 @@ impl Handlers for Sns {
         input: UntagResourceRequest,
     ) -> Result<UntagResourceResponse, AwsError> {
         topics::untag_resource(self, ctx, input)
+    }
+
+    async fn create_platform_application(
+        &self,
+        ctx: &RequestContext,
+        input: CreatePlatformApplicationInput,
+    ) -> Result<CreatePlatformApplicationResponse, AwsError> {
+        platforms::create_platform_application(self, ctx, input)
+    }
+
+    async fn create_platform_endpoint(
+        &self,
+        ctx: &RequestContext,
+        input: CreatePlatformEndpointInput,
+    ) -> Result<CreateEndpointResponse, AwsError> {
+        platforms::create_platform_endpoint(self, ctx, input)
+    }
+
+    async fn delete_endpoint(
+        &self,
+        ctx: &RequestContext,
+        input: DeleteEndpointInput,
+    ) -> Result<(), AwsError> {
+        platforms::delete_endpoint(self, ctx, input)
+    }
+
+    async fn delete_platform_application(
+        &self,
+        ctx: &RequestContext,
+        input: DeletePlatformApplicationInput,
+    ) -> Result<(), AwsError> {
+        platforms::delete_platform_application(self, ctx, input)
+    }
+
+    async fn get_endpoint_attributes(
+        &self,
+        ctx: &RequestContext,
+        input: GetEndpointAttributesInput,
+    ) -> Result<GetEndpointAttributesResponse, AwsError> {
+        platforms::get_endpoint_attributes(self, ctx, input)
+    }
+
+    async fn get_platform_application_attributes(
+        &self,
+        ctx: &RequestContext,
+        input: GetPlatformApplicationAttributesInput,
+    ) -> Result<GetPlatformApplicationAttributesResponse, AwsError> {
+        platforms::get_platform_application_attributes(self, ctx, input)
+    }
+
+    async fn list_endpoints_by_platform_application(
+        &self,
+        ctx: &RequestContext,
+        input: ListEndpointsByPlatformApplicationInput,
+    ) -> Result<ListEndpointsByPlatformApplicationResponse, AwsError> {
+        platforms::list_endpoints_by_platform_application(self, ctx, input)
+    }
+
+    async fn list_platform_applications(
+        &self,
+        ctx: &RequestContext,
+        input: ListPlatformApplicationsInput,
+    ) -> Result<ListPlatformApplicationsResponse, AwsError> {
+        platforms::list_platform_applications(self, ctx, input)
+    }
+
+    async fn set_endpoint_attributes(
+        &self,
+        ctx: &RequestContext,
+        input: SetEndpointAttributesInput,
+    ) -> Result<(), AwsError> {
+        platforms::set_endpoint_attributes(self, ctx, input)
+    }
+
+    async fn set_platform_application_attributes(
+        &self,
+        ctx: &RequestContext,
+        input: SetPlatformApplicationAttributesInput,
+    ) -> Result<(), AwsError> {
+        platforms::set_platform_application_attributes(self, ctx, input)
     }
 }

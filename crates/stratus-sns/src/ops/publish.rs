@@ -401,6 +401,18 @@ pub fn publish_one(
                     timestamp: timestamp.clone(),
                 });
             }
+            "application" => {
+                if let Err(e) = super::platforms::deliver(
+                    s,
+                    &sub.endpoint,
+                    &checked.bodies,
+                    Some(topic_arn),
+                    &message_id,
+                    now,
+                ) {
+                    tracing::warn!(subscription = %sub.arn, error = %e.message, "push to the endpoint was not recorded");
+                }
+            }
             // Accepted; these endpoints are not reachable from here.
             _ => {}
         }
@@ -428,6 +440,33 @@ pub fn publish(
             body: input.message,
             timestamp: time::iso8601_millis(ctx.clock.now_millis()),
         });
+        return Ok(PublishResponse {
+            message_id: Some(message_id),
+            sequence_number: None,
+        });
+    }
+    if let Some(endpoint) = input
+        .target_arn
+        .as_deref()
+        .filter(|a| input.topic_arn.is_none() && crate::platform::is_endpoint_arn(a))
+    {
+        let checked = check(&Outgoing {
+            message: input.message,
+            subject: input.subject,
+            structure: input.message_structure,
+            attributes: input.message_attributes.unwrap_or_default(),
+            group_id: None,
+            dedup_id: None,
+        })?;
+        let message_id = ids::uuid_v4();
+        super::platforms::deliver(
+            s,
+            endpoint,
+            &checked.bodies,
+            None,
+            &message_id,
+            ctx.clock.now_millis(),
+        )?;
         return Ok(PublishResponse {
             message_id: Some(message_id),
             sequence_number: None,
