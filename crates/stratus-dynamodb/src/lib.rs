@@ -2,6 +2,7 @@
 //! on our own engine over the state store.
 
 mod attr;
+mod capacity;
 mod expr;
 #[rustfmt::skip]
 mod generated;
@@ -51,10 +52,12 @@ impl DynamoDb {
         })
     }
 
-    /// The table an item operation names; AWS answers these without the name.
+    /// The table an item operation names; AWS answers these without the
+    /// name, and treats a table still being created as missing.
     fn table(&self, ctx: &RequestContext, name: &str) -> Result<Arc<Table>, AwsError> {
         self.tables
             .get(ctx.account_id(), &ctx.region, name)
+            .filter(|t| t.meta.read().status(ctx.clock.now_millis()) != "CREATING")
             .ok_or_else(|| {
                 AwsError::bad_request("ResourceNotFoundException", "Requested resource not found")
             })
