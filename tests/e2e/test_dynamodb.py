@@ -762,6 +762,12 @@ def test_validation_messages_match_aws(server, table):
         (ddb.query, dict(IndexName="by_status", KeyConditionExpression="status_code = :s",
                          ExpressionAttributeValues={":s": {"S": "x"}}, Select="ALL_ATTRIBUTES"),
          "Select type ALL_ATTRIBUTES is not supported for global secondary index by_status because its projection type is not ALL"),
+        (ddb.query, dict(KeyConditionExpression="pk = :p", FilterExpression="#s > :k",
+                         ExpressionAttributeNames={"#s": "sk"}, ExpressionAttributeValues={":p": {"S": "v"}, ":k": {"N": "1"}}),
+         "Filter Expression can only contain non-primary key attributes: Primary key attribute: sk"),
+        (ddb.query, dict(KeyConditions={"pk": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "v"}]}},
+                         QueryFilter={"pk": {"ComparisonOperator": "NOT_NULL"}}),
+         "QueryFilter can only contain non-primary key attributes: Primary key attribute: pk"),
     ]
     for call, kwargs, message in cases:
         with pytest.raises(ClientError) as e:

@@ -416,6 +416,7 @@ pub fn query(
         Some(k) => legacy::conditions(k, None)?,
         None => None,
     };
+    let filter_is_legacy = input.query_filter.is_some();
     let legacy_filter = match input.query_filter {
         Some(f) => legacy::conditions(f, op)?,
         None => None,
@@ -455,6 +456,24 @@ pub fn query(
         Some(i) => (&i.hash, i.range.as_ref()),
         None => (&meta.hash, meta.range.as_ref()),
     };
+    // A filter cannot read the key attributes of what it queries.
+    if let Some(f) = &filter {
+        let heads = f.heads();
+        if let Some(k) = std::iter::once(hash)
+            .chain(range)
+            .find(|k| heads.contains(&k.name.as_str()))
+        {
+            let what = if filter_is_legacy {
+                "QueryFilter"
+            } else {
+                "Filter Expression"
+            };
+            return Err(validation(format!(
+                "{what} can only contain non-primary key attributes: Primary key attribute: {}",
+                k.name
+            )));
+        }
+    }
     let (hv, sc) = key_conditions(kc, hash, range)?;
     let mut candidates: Vec<(ItemKey, Item)> = {
         let items = table.items.lock();
