@@ -813,3 +813,20 @@ def test_index_entries_follow_every_kind_of_write(server, ddb, table):
     r = ddb.query(TableName="orders", IndexName="by_status", KeyConditionExpression="status_code = :s AND sk > :k",
                   ExpressionAttributeValues={":s": {"S": "open"}, ":k": {"N": "5"}})
     assert r["Items"] == []
+
+
+def test_tables_become_active_by_themselves_without_test_mode(plain_server):
+    ddb = plain_server.client("dynamodb")
+    name = f"plain-{__import__('uuid').uuid4().hex[:8]}"
+    out = ddb.create_table(
+        TableName=name,
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    assert out["TableDescription"]["TableStatus"] == "CREATING"
+    # No waiter and no clock to move: the table is ACTIVE within a second of real time.
+    __import__("time").sleep(1.0)
+    ddb.put_item(TableName=name, Item={"id": {"S": "a"}})
+    assert ddb.describe_table(TableName=name)["Table"]["TableStatus"] == "ACTIVE"
+    ddb.delete_table(TableName=name)

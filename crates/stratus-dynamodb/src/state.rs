@@ -616,6 +616,80 @@ fn attr_from_json(j: &Json) -> Option<Attr> {
 mod tests {
     use super::*;
 
+    fn indexed_meta() -> TableMeta {
+        let key = |n: &str, t: &str| KeyDef {
+            name: n.into(),
+            typ: t.into(),
+        };
+        TableMeta {
+            hash: key("pk", "S"),
+            indexes: vec![IndexMeta {
+                name: "g".into(),
+                hash: key("g", "S"),
+                range: Some(key("n", "N")),
+                projection: "ALL".into(),
+                non_key: vec![],
+                rcu: 0,
+                wcu: 0,
+                global: true,
+                backfilled_ms: 0,
+            }],
+            ..Default::default()
+        }
+    }
+
+    fn entry(pk: &str, g: Option<&str>, n: &str) -> (ItemKey, Item) {
+        let mut item = Item::new();
+        item.insert("pk".into(), Attr::S(pk.into()));
+        if let Some(g) = g {
+            item.insert("g".into(), Attr::S(g.into()));
+        }
+        item.insert("n".into(), Attr::N(Number::parse(n).unwrap()));
+        ((KeyVal::S(pk.into()), None), item)
+    }
+
+    fn partition(items: &Items, g: &str) -> Vec<String> {
+        items
+            .index_partition("g", &KeyVal::S(g.into()))
+            .map(|((pk, _), _)| match pk {
+                KeyVal::S(s) => s.clone(),
+                _ => unreachable!(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn index_entries_follow_inserts_moves_and_removals() {
+        let meta = indexed_meta();
+        let mut items = Items::new(BTreeMap::new(), &meta);
+        for (pk, g, n) in [
+            ("a", Some("x"), "3"),
+            ("b", Some("x"), "1"),
+            ("c", None, "2"),
+            ("d", Some("x"), "10"),
+        ] {
+            let (k, i) = entry(pk, g, n);
+            items.insert(k, i);
+        }
+        // Numbers order as numbers, not text.
+        assert_eq!(partition(&items, "x"), ["b", "a", "d"]);
+        let (k, i) = entry("a", Some("y"), "3");
+        items.insert(k, i);
+        assert_eq!(partition(&items, "x"), ["b", "d"]);
+        assert_eq!(partition(&items, "y"), ["a"]);
+        items.remove(&(KeyVal::S("b".into()), None));
+        assert_eq!(partition(&items, "x"), ["d"]);
+        // Rebuilt from the items when the index is added later.
+        let mut bare = meta.clone();
+        let ix = bare.indexes.pop().unwrap();
+        let mut later = Items::new(items.map.clone(), &bare);
+        assert!(partition(&later, "x").is_empty());
+        bare.indexes.push(ix);
+        later.reindex(&bare);
+        assert_eq!(partition(&later, "x"), ["d"]);
+        assert_eq!(partition(&later, "y"), ["a"]);
+    }
+
     #[test]
     fn items_round_trip_through_json() {
         let mut item = Item::new();
