@@ -813,6 +813,11 @@ def test_index_entries_follow_every_kind_of_write(server, ddb, table):
     r = ddb.query(TableName="orders", IndexName="by_status", KeyConditionExpression="status_code = :s AND sk > :k",
                   ExpressionAttributeValues={":s": {"S": "open"}, ":k": {"N": "5"}})
     assert r["Items"] == []
+    # The index projects keys only: a filter on another attribute sees it missing.
+    table.put_item(Item={"pk": "e", "sk": 1, "status_code": "kept", "n": 5})
+    r = ddb.query(TableName="orders", IndexName="by_status", KeyConditionExpression="status_code = :s",
+                  FilterExpression="attribute_exists(n)", ExpressionAttributeValues={":s": {"S": "kept"}})
+    assert (r["Count"], r["ScannedCount"]) == (0, 1)
 
 
 def test_tables_become_active_by_themselves_without_test_mode(plain_server):

@@ -381,6 +381,18 @@ fn respond(
     capacity_mode: Option<&str>,
 ) -> Result<Answer, AwsError> {
     let limit = limit.map(|l| l.max(1) as usize);
+    // A global index holds only what it projects: its filters and the units
+    // read see the projected entries.
+    let candidates = match idx.filter(|i| i.global && i.projection != "ALL") {
+        Some(ix) => candidates
+            .into_iter()
+            .map(|(k, i)| {
+                let entry = index_projection(meta, ix, &i);
+                (k, entry)
+            })
+            .collect(),
+        None => candidates,
+    };
     let p = page(
         meta,
         idx,
