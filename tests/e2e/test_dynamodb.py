@@ -335,6 +335,9 @@ def test_cli_flow(aws):
     got = aws("dynamodb", "get-item", "--table-name", "cli", "--key", '{"id": {"S": "1"}}')
     assert got["Item"]["name"] == {"S": "Ann"}
     assert aws("dynamodb", "scan", "--table-name", "cli")["Count"] == 1
+    out = aws("dynamodb", "put-item", "--table-name", "cli", "--item", '{"id": {"S": "2"}}',
+              "--return-consumed-capacity", "INDEXES")
+    assert out["ConsumedCapacity"] == {"TableName": "cli", "CapacityUnits": 1.0, "Table": {"CapacityUnits": 1.0}}
 
 
 def test_ttl_expires_items_when_the_clock_passes_them(server, ddb, table):
