@@ -692,7 +692,7 @@ def test_consumed_capacity_by_index_and_item_collection_metrics(ddb):
 
 
 def test_stream_records_survive_a_restart(server_factory):
-    srv = server_factory()
+    srv = server_factory(args=["--test-mode"])
     ddb = srv.client("dynamodb")
     create_table(
         ddb,
@@ -728,6 +728,10 @@ def test_stream_records_survive_a_restart(server_factory):
     new = streams.get_records(ShardIterator=before["NextShardIterator"])["Records"]
     assert [r["eventName"] for r in new] == ["REMOVE"]
     assert int(new[0]["dynamodb"]["SequenceNumber"]) > int(after[-1]["dynamodb"]["SequenceNumber"])
+    # Past their 24 hours, kept records are no longer served.
+    srv.advance(25 * 3600)
+    it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    assert streams.get_records(ShardIterator=it)["Records"] == []
 
 
 def test_validation_messages_match_aws(server, table):

@@ -178,7 +178,9 @@ impl StreamsApi {
         Some(latest)
     }
 
-    /// Up to `limit` records after sequence number `after`.
+    /// Up to `limit` records after sequence number `after`, of those still
+    /// within their retention at `now_ms` (records kept across a long
+    /// stop may have outlived it).
     pub fn read(
         &self,
         account: &str,
@@ -186,6 +188,7 @@ impl StreamsApi {
         arn: &str,
         after: u64,
         limit: usize,
+        now_ms: i64,
     ) -> Option<Vec<ChangeRecord>> {
         let (s, _) = self.describe(account, region, arn)?;
         let t = self.tables.get(account, region, &s.table_name)?;
@@ -193,7 +196,7 @@ impl StreamsApi {
         Some(
             log.records
                 .iter()
-                .filter(|r| r.seq > after)
+                .filter(|r| r.seq > after && r.created_ms >= now_ms - stream::RETENTION_MS)
                 .take(limit)
                 .map(|r| ChangeRecord {
                     sequence_number: stream::seq_text(r.seq),
