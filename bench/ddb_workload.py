@@ -163,7 +163,7 @@ def create_and_load(ddb) -> dict:
                               {"AttributeName": "sk", "AttributeType": "N"}],
         BillingMode="PAY_PER_REQUEST",
     )
-    for _ in range(100):  # both servers make tables ACTIVE at once; bounded anyway
+    for _ in range(100):  # DescribeTable answers ACTIVE at once on both servers; bounded anyway
         if ddb.describe_table(TableName=TABLE)["Table"]["TableStatus"] == "ACTIVE":
             break
         time.sleep(0.1)

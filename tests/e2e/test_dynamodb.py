@@ -18,6 +18,14 @@ def error(excinfo) -> tuple[str, str, int]:
     return e["Error"]["Code"], e["Error"]["Message"], e["ResponseMetadata"]["HTTPStatusCode"]
 
 
+def create_table(ddb, **kwargs) -> dict:
+    """Creates a table and waits until it is ACTIVE, as code written for AWS
+    must: a table answers CREATING first."""
+    out = ddb.create_table(**kwargs)
+    ddb.get_waiter("table_exists").wait(TableName=kwargs["TableName"])
+    return out
+
+
 @pytest.fixture
 def ddb(server):
     return server.client("dynamodb")
@@ -25,7 +33,8 @@ def ddb(server):
 
 @pytest.fixture
 def table(server, ddb):
-    ddb.create_table(
+    create_table(
+        ddb,
         TableName="orders",
         AttributeDefinitions=[
             {"AttributeName": "pk", "AttributeType": "S"},
@@ -50,7 +59,9 @@ def table(server, ddb):
         aws_access_key_id="test",
         aws_secret_access_key="test",
     )
-    return res.Table("orders")
+    t = res.Table("orders")
+    t.wait_until_exists()
+    return t
 
 
 def test_create_describe_list_delete(ddb, table):
@@ -298,7 +309,8 @@ def test_tags_and_ttl(ddb, table):
 def test_items_survive_a_restart(server_factory):
     srv = server_factory()
     ddb = srv.client("dynamodb")
-    ddb.create_table(
+    create_table(
+        ddb,
         TableName="keep",
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
@@ -318,10 +330,14 @@ def test_cli_flow(aws):
         "--attribute-definitions", "AttributeName=id,AttributeType=S",
         "--key-schema", "AttributeName=id,KeyType=HASH",
         "--billing-mode", "PAY_PER_REQUEST")
+    aws("dynamodb", "wait", "table-exists", "--table-name", "cli")
     aws("dynamodb", "put-item", "--table-name", "cli", "--item", '{"id": {"S": "1"}, "name": {"S": "Ann"}}')
     got = aws("dynamodb", "get-item", "--table-name", "cli", "--key", '{"id": {"S": "1"}}')
     assert got["Item"]["name"] == {"S": "Ann"}
     assert aws("dynamodb", "scan", "--table-name", "cli")["Count"] == 1
+    out = aws("dynamodb", "put-item", "--table-name", "cli", "--item", '{"id": {"S": "2"}}',
+              "--return-consumed-capacity", "INDEXES")
+    assert out["ConsumedCapacity"] == {"TableName": "cli", "CapacityUnits": 1.0, "Table": {"CapacityUnits": 1.0}}
 
 
 def test_ttl_expires_items_when_the_clock_passes_them(server, ddb, table):
@@ -377,7 +393,8 @@ def test_sigkill_loses_no_acknowledged_write(server_factory):
 
     srv = server_factory()
     ddb = srv.client("dynamodb")
-    ddb.create_table(
+    create_table(
+        ddb,
         TableName="crash",
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
@@ -426,7 +443,8 @@ def test_sigkill_loses_no_acknowledged_write(server_factory):
 
 
 def test_streams_record_every_change(server, ddb):
-    ddb.create_table(
+    create_table(
+        ddb,
         TableName="events",
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
@@ -525,3 +543,302 @@ def test_partiql_statements(ddb, table):
     with pytest.raises(ClientError) as e:
         ddb.execute_statement(Statement="SELEC * FROM orders")
     assert error(e)[0] == "ValidationException"
+
+
+def test_table_status_moves_on_the_clock(server, ddb):
+    keys = {
+        "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+        "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+    out = ddb.create_table(TableName="slow", **keys)["TableDescription"]
+    assert out["TableStatus"] == "CREATING"
+    assert "slow" in ddb.list_tables()["TableNames"]
+    with pytest.raises(ClientError) as e:
+        ddb.put_item(TableName="slow", Item={"id": {"S": "a"}})
+    assert error(e) == ("ResourceNotFoundException", "Requested resource not found", 400)
+    with pytest.raises(ClientError) as e:
+        ddb.delete_table(TableName="slow")
+    assert error(e) == (
+        "ResourceInUseException",
+        "Attempt to change a resource which is still in use: Table is being created: slow",
+        400,
+    )
+    server.advance(1)
+    ddb.put_item(TableName="slow", Item={"id": {"S": "a"}, "v": {"S": "x"}})
+
+    out = ddb.update_table(
+        TableName="slow",
+        AttributeDefinitions=[{"AttributeName": "v", "AttributeType": "S"}],
+        GlobalSecondaryIndexUpdates=[{"Create": {
+            "IndexName": "by_v",
+            "KeySchema": [{"AttributeName": "v", "KeyType": "HASH"}],
+            "Projection": {"ProjectionType": "ALL"},
+        }}],
+    )["TableDescription"]
+    assert out["TableStatus"] == "UPDATING"
+    gsi = out["GlobalSecondaryIndexes"][0]
+    assert (gsi["IndexStatus"], gsi["Backfilling"]) == ("CREATING", True)
+    by_v = {"IndexName": "by_v", "KeyConditionExpression": "v = :v", "ExpressionAttributeValues": {":v": {"S": "x"}}}
+    with pytest.raises(ClientError) as e:
+        ddb.query(TableName="slow", **by_v)
+    assert error(e) == ("ValidationException", "Cannot read from backfilling global secondary index: by_v", 400)
+    with pytest.raises(ClientError) as e:
+        ddb.update_table(TableName="slow", BillingMode="PROVISIONED",
+                         ProvisionedThroughput={"ReadCapacityUnits": 1, "WriteCapacityUnits": 1})
+    assert error(e)[:2] == (
+        "ResourceInUseException",
+        "Attempt to change a resource which is still in use: Table is being updated: slow",
+    )
+    # Items stay writable while the table is UPDATING.
+    ddb.put_item(TableName="slow", Item={"id": {"S": "b"}, "v": {"S": "x"}})
+    server.advance(2)
+    d = ddb.describe_table(TableName="slow")["Table"]
+    assert d["TableStatus"] == "ACTIVE"
+    assert d["GlobalSecondaryIndexes"][0]["IndexStatus"] == "ACTIVE"
+    assert "Backfilling" not in d["GlobalSecondaryIndexes"][0]
+    assert sorted(i["id"]["S"] for i in ddb.query(TableName="slow", **by_v)["Items"]) == ["a", "b"]
+    assert ddb.delete_table(TableName="slow")["TableDescription"]["TableStatus"] == "DELETING"
+
+
+def test_table_exists_waiter_succeeds_without_moving_the_clock(server, ddb):
+    ddb.create_table(
+        TableName="waited",
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    # One attempt only: the first DescribeTable must already answer ACTIVE,
+    # so users' waiters never sleep their 20-second delay.
+    ddb.get_waiter("table_exists").wait(TableName="waited", WaiterConfig={"Delay": 1, "MaxAttempts": 1})
+    ddb.put_item(TableName="waited", Item={"id": {"S": "a"}})
+    assert ddb.get_item(TableName="waited", Key={"id": {"S": "a"}})["Item"] == {"id": {"S": "a"}}
+
+
+def test_consumed_capacity_by_index_and_item_collection_metrics(ddb):
+    create_table(
+        ddb,
+        TableName="cap",
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+            {"AttributeName": "g", "AttributeType": "S"},
+            {"AttributeName": "l", "AttributeType": "S"},
+        ],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        GlobalSecondaryIndexes=[{
+            "IndexName": "by_g",
+            "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+            "Projection": {"ProjectionType": "KEYS_ONLY"},
+        }],
+        LocalSecondaryIndexes=[{
+            "IndexName": "by_l",
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "l", "KeyType": "RANGE"}],
+            "Projection": {"ProjectionType": "ALL"},
+        }],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    big = "x" * 1500  # 1.5 KB: two write units on the table and the ALL-projecting LSI
+    out = ddb.put_item(
+        TableName="cap",
+        Item={"pk": {"S": "p"}, "sk": {"S": "1"}, "g": {"S": "a"}, "l": {"S": "b"}, "big": {"S": big}},
+        ReturnConsumedCapacity="INDEXES",
+        ReturnItemCollectionMetrics="SIZE",
+    )
+    c = out["ConsumedCapacity"]
+    assert c["TableName"] == "cap"
+    assert c["Table"] == {"CapacityUnits": 2.0}
+    assert c["GlobalSecondaryIndexes"] == {"by_g": {"CapacityUnits": 1.0}}
+    assert c["LocalSecondaryIndexes"] == {"by_l": {"CapacityUnits": 2.0}}
+    assert c["CapacityUnits"] == 5.0
+    assert out["ItemCollectionMetrics"] == {"ItemCollectionKey": {"pk": {"S": "p"}}, "SizeEstimateRangeGB": [0.0, 1.0]}
+    # Changing only an attribute the GSI does not project writes nothing there;
+    # moving the GSI key deletes one entry and puts another.
+    out = ddb.update_item(TableName="cap", Key={"pk": {"S": "p"}, "sk": {"S": "1"}},
+                          UpdateExpression="SET big = :s", ExpressionAttributeValues={":s": {"S": "small"}},
+                          ReturnConsumedCapacity="INDEXES")
+    assert "GlobalSecondaryIndexes" not in out["ConsumedCapacity"]
+    out = ddb.update_item(TableName="cap", Key={"pk": {"S": "p"}, "sk": {"S": "1"}},
+                          UpdateExpression="SET g = :g", ExpressionAttributeValues={":g": {"S": "z"}},
+                          ReturnConsumedCapacity="INDEXES")
+    assert out["ConsumedCapacity"]["GlobalSecondaryIndexes"] == {"by_g": {"CapacityUnits": 2.0}}
+    # TOTAL gives the sum only.
+    out = ddb.get_item(TableName="cap", Key={"pk": {"S": "p"}, "sk": {"S": "1"}}, ReturnConsumedCapacity="TOTAL")
+    assert out["ConsumedCapacity"] == {"TableName": "cap", "CapacityUnits": 0.5}
+    out = ddb.get_item(TableName="cap", Key={"pk": {"S": "p"}, "sk": {"S": "1"}}, ConsistentRead=True,
+                       ReturnConsumedCapacity="INDEXES")
+    assert out["ConsumedCapacity"] == {"TableName": "cap", "CapacityUnits": 1.0, "Table": {"CapacityUnits": 1.0}}
+    # A Query on an index is charged to the index.
+    out = ddb.query(TableName="cap", IndexName="by_g", KeyConditionExpression="g = :g",
+                    ExpressionAttributeValues={":g": {"S": "z"}}, ReturnConsumedCapacity="INDEXES")
+    assert out["Count"] == 1
+    assert out["ConsumedCapacity"]["GlobalSecondaryIndexes"] == {"by_g": {"CapacityUnits": 0.5}}
+    # Batches report one entry per table; transactions cost twice.
+    out = ddb.batch_write_item(RequestItems={"cap": [
+        {"PutRequest": {"Item": {"pk": {"S": "q"}, "sk": {"S": "1"}}}},
+        {"PutRequest": {"Item": {"pk": {"S": "q"}, "sk": {"S": "2"}, "l": {"S": "c"}}}},
+    ]}, ReturnConsumedCapacity="TOTAL", ReturnItemCollectionMetrics="SIZE")
+    assert out["ConsumedCapacity"] == [{"TableName": "cap", "CapacityUnits": 3.0}]
+    assert [m["ItemCollectionKey"] for m in out["ItemCollectionMetrics"]["cap"]] == [{"pk": {"S": "q"}}] * 2
+    out = ddb.transact_write_items(TransactItems=[
+        {"Put": {"TableName": "cap", "Item": {"pk": {"S": "t"}, "sk": {"S": "1"}}}},
+    ], ReturnConsumedCapacity="TOTAL")
+    assert out["ConsumedCapacity"] == [{"TableName": "cap", "CapacityUnits": 2.0}]
+    # Without an LSI there are no item collection metrics.
+    create_table(ddb, TableName="plain", AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                 KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}], BillingMode="PAY_PER_REQUEST")
+    out = ddb.put_item(TableName="plain", Item={"id": {"S": "a"}}, ReturnItemCollectionMetrics="SIZE")
+    assert "ItemCollectionMetrics" not in out
+
+
+def test_stream_records_survive_a_restart(server_factory):
+    srv = server_factory(args=["--test-mode"])
+    ddb = srv.client("dynamodb")
+    create_table(
+        ddb,
+        TableName="kept",
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )
+    ddb.put_item(TableName="kept", Item={"id": {"S": "a"}, "v": {"N": "1"}})
+    ddb.update_item(TableName="kept", Key={"id": {"S": "a"}}, UpdateExpression="SET v = :v",
+                    ExpressionAttributeValues={":v": {"N": "2"}})
+    streams = srv.client("dynamodbstreams")
+    arn = ddb.describe_table(TableName="kept")["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    before = streams.get_records(ShardIterator=it)
+    assert [r["eventName"] for r in before["Records"]] == ["INSERT", "MODIFY"]
+
+    srv.restart()
+    ddb = srv.client("dynamodb")
+    streams = srv.client("dynamodbstreams")
+    desc = streams.describe_stream(StreamArn=arn)["StreamDescription"]
+    assert desc["Shards"][0]["ShardId"] == shard
+    it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    after = streams.get_records(ShardIterator=it)["Records"]
+    assert [(r["eventID"], r["dynamodb"]["SequenceNumber"], r["dynamodb"].get("NewImage")) for r in after] == [
+        (r["eventID"], r["dynamodb"]["SequenceNumber"], r["dynamodb"].get("NewImage")) for r in before["Records"]
+    ]
+    # The iterator handed out before the restart still reads on from where it was,
+    # and new records number on after the old ones.
+    ddb.delete_item(TableName="kept", Key={"id": {"S": "a"}})
+    new = streams.get_records(ShardIterator=before["NextShardIterator"])["Records"]
+    assert [r["eventName"] for r in new] == ["REMOVE"]
+    assert int(new[0]["dynamodb"]["SequenceNumber"]) > int(after[-1]["dynamodb"]["SequenceNumber"])
+    # Past their 24 hours, kept records are no longer served.
+    srv.advance(25 * 3600)
+    it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    assert streams.get_records(ShardIterator=it)["Records"] == []
+
+
+def test_validation_messages_match_aws(server, table):
+    ddb = server.client("dynamodb", config=NO_VALIDATION)
+    key = {"pk": {"S": "v"}, "sk": {"N": "1"}}
+    item = {**key, "n": {"N": "1"}}
+    cases = [
+        (ddb.put_item, dict(Item=item, ReturnValues="ALL_NEW"), "ReturnValues can only be ALL_OLD or NONE"),
+        (ddb.delete_item, dict(Key=key, ReturnValues="UPDATED_OLD"), "ReturnValues can only be ALL_OLD or NONE"),
+        (ddb.put_item, dict(Item=item, ExpressionAttributeNames={"#n": "n"}),
+         "ExpressionAttributeNames can only be specified when using expressions"),
+        (ddb.put_item, dict(Item=item, ExpressionAttributeValues={":v": {"N": "1"}}),
+         "ExpressionAttributeValues can only be specified when using expressions: ConditionExpression is null"),
+        (ddb.update_item, dict(Key=key, ExpressionAttributeValues={":v": {"N": "1"}}),
+         "ExpressionAttributeValues can only be specified when using expressions: UpdateExpression and ConditionExpression are null"),
+        (ddb.get_item, dict(Key=key, ExpressionAttributeNames={"#n": "n"}),
+         "ExpressionAttributeNames can only be specified when using expressions"),
+        (ddb.put_item, dict(Item=item, ConditionExpression="attribute_exists(#n)", ExpressionAttributeNames={"n": "n"}),
+         'ExpressionAttributeNames contains invalid key: Syntax error; key: "n"'),
+        (ddb.put_item, dict(Item=item, ConditionExpression="n = :v", ExpressionAttributeValues={"v": {"N": "1"}}),
+         'ExpressionAttributeValues contains invalid key: Syntax error; key: "v"'),
+        (ddb.put_item, dict(Item=item, ConditionExpression="n = :v", ExpressionAttributeValues={":v": {"SS": []}}),
+         "ExpressionAttributeValues contains invalid value: One or more parameter values were invalid: "
+         "An string set  may not be empty for key :v"),
+        (ddb.query, dict(KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "v"}},
+                         Select="COUNT", ProjectionExpression="sk"),
+         "1 validation error detected: Cannot specify the ProjectionExpression when choosing to get only the Count"),
+        (ddb.scan, dict(Select="COUNT", ProjectionExpression="sk"),
+         "Cannot specify the ProjectionExpression when choosing to get only the Count"),
+        (ddb.scan, dict(Select="SPECIFIC_ATTRIBUTES"),
+         "Must specify the AttributesToGet or ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES"),
+        (ddb.query, dict(KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "v"}},
+                         Select="ALL_PROJECTED_ATTRIBUTES"),
+         "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName"),
+        (ddb.query, dict(IndexName="by_status", KeyConditionExpression="status_code = :s",
+                         ExpressionAttributeValues={":s": {"S": "x"}}, Select="ALL_ATTRIBUTES"),
+         "Select type ALL_ATTRIBUTES is not supported for global secondary index by_status because its projection type is not ALL"),
+        (ddb.query, dict(KeyConditionExpression="pk = :p", FilterExpression="#s > :k",
+                         ExpressionAttributeNames={"#s": "sk"}, ExpressionAttributeValues={":p": {"S": "v"}, ":k": {"N": "1"}}),
+         "Filter Expression can only contain non-primary key attributes: Primary key attribute: sk"),
+        (ddb.query, dict(KeyConditions={"pk": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "v"}]}},
+                         QueryFilter={"pk": {"ComparisonOperator": "NOT_NULL"}}),
+         "QueryFilter can only contain non-primary key attributes: Primary key attribute: pk"),
+    ]
+    for call, kwargs, message in cases:
+        with pytest.raises(ClientError) as e:
+            call(TableName="orders", **kwargs)
+        assert error(e) == ("ValidationException", message, 400), kwargs
+    with pytest.raises(ClientError) as e:
+        ddb.batch_write_item(RequestItems={"orders": [
+            {"PutRequest": {"Item": item}}, {"DeleteRequest": {"Key": key}},
+        ]})
+    assert error(e)[:2] == ("ValidationException", "Provided list of item keys contains duplicates")
+    with pytest.raises(ClientError) as e:
+        ddb.transact_write_items(TransactItems=[
+            {"Put": {"TableName": "orders", "Item": item}},
+            {"Delete": {"TableName": "orders", "Key": key}},
+        ])
+    assert error(e)[:2] == ("ValidationException", "Transaction request cannot include multiple operations on one item")
+
+
+def test_index_entries_follow_every_kind_of_write(server, ddb, table):
+    def by_status(code):
+        r = ddb.query(TableName="orders", IndexName="by_status", KeyConditionExpression="status_code = :s",
+                      ExpressionAttributeValues={":s": {"S": code}})
+        return [(i["pk"]["S"], int(i["sk"]["N"])) for i in r["Items"]]
+
+    for sk in (3, 1, 2):
+        table.put_item(Item={"pk": "a", "sk": sk, "status_code": "open"})
+    table.put_item(Item={"pk": "b", "sk": 2, "status_code": "open"})
+    table.put_item(Item={"pk": "c", "sk": 9})  # no index key: not in the index
+    assert by_status("open") == [("a", 1), ("a", 2), ("b", 2), ("a", 3)], "index sort key order, then primary key"
+    table.update_item(Key={"pk": "a", "sk": 2}, UpdateExpression="SET status_code = :s",
+                      ExpressionAttributeValues={":s": "done"})
+    table.delete_item(Key={"pk": "a", "sk": 3})
+    ddb.batch_write_item(RequestItems={"orders": [
+        {"PutRequest": {"Item": {"pk": {"S": "d"}, "sk": {"N": "5"}, "status_code": {"S": "open"}}}},
+        {"DeleteRequest": {"Key": {"pk": {"S": "b"}, "sk": {"N": "2"}}}},
+    ]})
+    ddb.transact_write_items(TransactItems=[
+        {"Update": {"TableName": "orders", "Key": {"pk": {"S": "a"}, "sk": {"N": "1"}},
+                    "UpdateExpression": "REMOVE status_code"}},
+    ])
+    assert by_status("open") == [("d", 5)]
+    assert by_status("done") == [("a", 2)]
+    r = ddb.query(TableName="orders", IndexName="by_status", KeyConditionExpression="status_code = :s AND sk > :k",
+                  ExpressionAttributeValues={":s": {"S": "open"}, ":k": {"N": "5"}})
+    assert r["Items"] == []
+    # The index projects keys only: a filter on another attribute sees it missing.
+    table.put_item(Item={"pk": "e", "sk": 1, "status_code": "kept", "n": 5})
+    r = ddb.query(TableName="orders", IndexName="by_status", KeyConditionExpression="status_code = :s",
+                  FilterExpression="attribute_exists(n)", ExpressionAttributeValues={":s": {"S": "kept"}})
+    assert (r["Count"], r["ScannedCount"]) == (0, 1)
+
+
+def test_tables_become_active_by_themselves_without_test_mode(plain_server):
+    ddb = plain_server.client("dynamodb")
+    name = f"plain-{__import__('uuid').uuid4().hex[:8]}"
+    out = ddb.create_table(
+        TableName=name,
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    assert out["TableDescription"]["TableStatus"] == "CREATING"
+    # No waiter and no clock to move: the table is ACTIVE within a second of real time.
+    __import__("time").sleep(1.0)
+    ddb.put_item(TableName=name, Item={"id": {"S": "a"}})
+    assert ddb.describe_table(TableName=name)["Table"]["TableStatus"] == "ACTIVE"
+    ddb.delete_table(TableName=name)

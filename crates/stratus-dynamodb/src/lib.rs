@@ -2,6 +2,7 @@
 //! on our own engine over the state store.
 
 mod attr;
+mod capacity;
 mod expr;
 #[rustfmt::skip]
 mod generated;
@@ -51,10 +52,12 @@ impl DynamoDb {
         })
     }
 
-    /// The table an item operation names; AWS answers these without the name.
+    /// The table an item operation names; AWS answers these without the
+    /// name, and treats a table still being created as missing.
     fn table(&self, ctx: &RequestContext, name: &str) -> Result<Arc<Table>, AwsError> {
         self.tables
             .get(ctx.account_id(), &ctx.region, name)
+            .filter(|t| t.meta.read().status(ctx.clock.now_millis()) != "CREATING")
             .ok_or_else(|| {
                 AwsError::bad_request("ResourceNotFoundException", "Requested resource not found")
             })
@@ -175,7 +178,9 @@ impl StreamsApi {
         Some(latest)
     }
 
-    /// Up to `limit` records after sequence number `after`.
+    /// Up to `limit` records after sequence number `after`, of those still
+    /// within their retention at `now_ms` (records kept across a long
+    /// stop may have outlived it).
     pub fn read(
         &self,
         account: &str,
@@ -183,6 +188,7 @@ impl StreamsApi {
         arn: &str,
         after: u64,
         limit: usize,
+        now_ms: i64,
     ) -> Option<Vec<ChangeRecord>> {
         let (s, _) = self.describe(account, region, arn)?;
         let t = self.tables.get(account, region, &s.table_name)?;
@@ -190,7 +196,7 @@ impl StreamsApi {
         Some(
             log.records
                 .iter()
-                .filter(|r| r.seq > after)
+                .filter(|r| r.seq > after && r.created_ms >= now_ms - stream::RETENTION_MS)
                 .take(limit)
                 .map(|r| ChangeRecord {
                     sequence_number: stream::seq_text(r.seq),

@@ -1,6 +1,6 @@
 //! Tables and their items: held in memory, written through to the store.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use base64::Engine;
@@ -16,6 +16,7 @@ use crate::number::Number;
 
 const TABLES: &str = "dynamodb.tables";
 const ITEMS: &str = "dynamodb.items";
+const STREAMS: &str = "dynamodb.streams";
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct KeyDef {
@@ -34,6 +35,16 @@ pub struct IndexMeta {
     pub rcu: i64,
     pub wcu: i64,
     pub global: bool,
+    /// A global index added to an existing table is backfilled (status
+    /// CREATING) until then; 0 for indexes created with their table.
+    #[serde(default)]
+    pub backfilled_ms: i64,
+}
+
+impl IndexMeta {
+    pub fn backfilling(&self, now_ms: i64) -> bool {
+        self.backfilled_ms > now_ms
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -61,6 +72,10 @@ pub struct TableMeta {
     /// Point-in-time recovery: the recovery period in days when enabled.
     pub pitr_days: Option<i32>,
     pub pitr_enabled_ms: i64,
+    /// `CREATING` or `UPDATING` until `settles_ms`, then `ACTIVE` (tables
+    /// stored before statuses existed have neither and are `ACTIVE`).
+    pub transition: String,
+    pub settles_ms: i64,
 }
 
 impl TableMeta {
@@ -79,6 +94,21 @@ impl TableMeta {
         v
     }
 
+    /// The table's status at `now_ms`: a transition ends by itself on the clock.
+    pub fn status(&self, now_ms: i64) -> &str {
+        if self.settles_ms > now_ms && !self.transition.is_empty() {
+            &self.transition
+        } else {
+            "ACTIVE"
+        }
+    }
+
+    /// Starts a transition that ends `after_ms` from `now_ms`.
+    pub fn begin(&mut self, transition: &str, now_ms: i64, after_ms: i64) {
+        self.transition = transition.to_string();
+        self.settles_ms = now_ms + after_ms;
+    }
+
     pub fn index(&self, name: &str) -> Option<&IndexMeta> {
         self.indexes.iter().find(|i| i.name == name)
     }
@@ -87,22 +117,158 @@ impl TableMeta {
 /// A table's primary key value: partition key, then sort key.
 pub type ItemKey = (KeyVal, Option<KeyVal>);
 
-pub struct Table {
-    pub meta: RwLock<TableMeta>,
-    pub items: Mutex<BTreeMap<ItemKey, Item>>,
-    pub stream: Mutex<crate::stream::Log>,
+/// An index key: the index's partition and sort key values.
+type IndexKey = (KeyVal, Option<KeyVal>);
+
+/// One secondary index's entries in its key order, each naming the item.
+struct Entries {
+    name: String,
+    hash: String,
+    range: Option<String>,
+    by_key: BTreeMap<IndexKey, BTreeSet<ItemKey>>,
 }
 
-impl Table {
-    fn new(meta: TableMeta, items: BTreeMap<ItemKey, Item>) -> Table {
-        Table {
-            meta: RwLock::new(meta),
-            items: Mutex::new(items),
-            stream: Mutex::new(crate::stream::Log::default()),
+impl Entries {
+    fn key_of(&self, item: &Item) -> Option<IndexKey> {
+        let h = KeyVal::of(item.get(&self.hash)?)?;
+        let r = match &self.range {
+            Some(r) => Some(KeyVal::of(item.get(r)?)?),
+            None => None,
+        };
+        Some((h, r))
+    }
+
+    fn add(&mut self, key: &ItemKey, item: &Item) {
+        if let Some(k) = self.key_of(item) {
+            self.by_key.entry(k).or_default().insert(key.clone());
         }
     }
 
-    /// Records a change on the table's stream, if it has one.
+    fn drop_entry(&mut self, key: &ItemKey, item: &Item) {
+        if let Some(k) = self.key_of(item) {
+            if let Some(set) = self.by_key.get_mut(&k) {
+                set.remove(key);
+                if set.is_empty() {
+                    self.by_key.remove(&k);
+                }
+            }
+        }
+    }
+}
+
+/// A table's items in primary key order, with every secondary index kept
+/// in its own key order beside them, so a Query on an index reads only the
+/// index partition it names. Reads go through `Deref`; writes go through
+/// `insert` and `remove`, which keep the indexes in step.
+#[derive(Default)]
+pub struct Items {
+    map: BTreeMap<ItemKey, Item>,
+    indexes: Vec<Entries>,
+}
+
+impl std::ops::Deref for Items {
+    type Target = BTreeMap<ItemKey, Item>;
+    fn deref(&self) -> &Self::Target {
+        &self.map
+    }
+}
+
+impl Items {
+    pub fn new(map: BTreeMap<ItemKey, Item>, meta: &TableMeta) -> Items {
+        let mut items = Items {
+            map,
+            indexes: Vec::new(),
+        };
+        items.reindex(meta);
+        items
+    }
+
+    /// Rebuilds the entries of the table's indexes (after one is added or
+    /// deleted), keeping those that did not change.
+    pub fn reindex(&mut self, meta: &TableMeta) {
+        let mut kept = std::mem::take(&mut self.indexes);
+        for ix in &meta.indexes {
+            if let Some(pos) = kept.iter().position(|e| e.name == ix.name) {
+                self.indexes.push(kept.swap_remove(pos));
+                continue;
+            }
+            let mut e = Entries {
+                name: ix.name.clone(),
+                hash: ix.hash.name.clone(),
+                range: ix.range.as_ref().map(|r| r.name.clone()),
+                by_key: BTreeMap::new(),
+            };
+            for (k, item) in &self.map {
+                e.add(k, item);
+            }
+            self.indexes.push(e);
+        }
+    }
+
+    pub fn insert(&mut self, key: ItemKey, item: Item) -> Option<Item> {
+        for e in &mut self.indexes {
+            e.add(&key, &item);
+        }
+        let old = self.map.insert(key.clone(), item);
+        if let Some(o) = &old {
+            let new = &self.map[&key];
+            for e in &mut self.indexes {
+                if e.key_of(o) != e.key_of(new) {
+                    e.drop_entry(&key, o);
+                }
+            }
+        }
+        old
+    }
+
+    pub fn remove(&mut self, key: &ItemKey) -> Option<Item> {
+        let old = self.map.remove(key)?;
+        for e in &mut self.indexes {
+            e.drop_entry(key, &old);
+        }
+        Some(old)
+    }
+
+    /// The items of one partition of an index, in the index's sort order
+    /// (items with equal index keys in primary key order).
+    pub fn index_partition<'a>(
+        &'a self,
+        index: &'a str,
+        hash: &'a KeyVal,
+    ) -> impl Iterator<Item = (&'a ItemKey, &'a Item)> + 'a {
+        self.indexes
+            .iter()
+            .filter(move |e| e.name == index)
+            .flat_map(move |e| {
+                e.by_key
+                    .range((hash.clone(), None)..)
+                    .take_while(move |((h, _), _)| h == hash)
+                    .flat_map(|(_, keys)| keys.iter())
+            })
+            .filter_map(|k| self.map.get_key_value(k))
+    }
+}
+
+pub struct Table {
+    pub meta: RwLock<TableMeta>,
+    pub items: Mutex<Items>,
+    pub stream: Mutex<crate::stream::Log>,
+    store: Store,
+}
+
+impl Table {
+    fn new(meta: TableMeta, items: BTreeMap<ItemKey, Item>, store: Store) -> Table {
+        Table {
+            items: Mutex::new(Items::new(items, &meta)),
+            meta: RwLock::new(meta),
+            stream: Mutex::new(crate::stream::Log::default()),
+            store,
+        }
+    }
+
+    /// Records a change on the table's stream, if it has one. Callers hold
+    /// the items lock (records keep the changes' order) and wait on the
+    /// ticket after releasing it, as for the change itself.
     pub fn changed(
         &self,
         meta: &TableMeta,
@@ -110,13 +276,50 @@ impl Table {
         old: Option<&Item>,
         new: Option<&Item>,
         now_ms: i64,
-    ) {
-        if meta.stream.is_some() {
-            self.stream
-                .lock()
-                .record(meta, key, old, new, now_ms, false);
-        }
+    ) -> Result<Ticket, AwsError> {
+        self.record(meta, key, old, new, now_ms, false)
     }
+
+    /// As [`Table::changed`], for a change the service made itself (TTL).
+    pub fn record(
+        &self,
+        meta: &TableMeta,
+        key: &ItemKey,
+        old: Option<&Item>,
+        new: Option<&Item>,
+        now_ms: i64,
+        by_service: bool,
+    ) -> Result<Ticket, AwsError> {
+        if meta.stream.is_none() {
+            return Ok(Ticket::done());
+        }
+        let Some(a) = self
+            .stream
+            .lock()
+            .record(meta, key, old, new, now_ms, by_service)
+        else {
+            return Ok(Ticket::done());
+        };
+        if !self.store.is_persistent() {
+            return Ok(Ticket::done());
+        }
+        let mut b = Batch::new();
+        b.put(
+            STREAMS,
+            record_key(meta, a.record.seq),
+            serde_json::to_vec(&a.record.to_json()).unwrap_or_default(),
+        );
+        for seq in a.expired {
+            b.delete(STREAMS, record_key(meta, seq));
+        }
+        self.store.submit(b).map_err(store_err)
+    }
+}
+
+fn record_key(meta: &TableMeta, seq: u64) -> Vec<u8> {
+    let mut k = item_prefix(meta);
+    k.extend(format!("{seq:020}").into_bytes());
+    k
 }
 
 /// Every table of every account and region.
@@ -184,10 +387,24 @@ impl Tables {
                     items.insert(k, item);
                 }
             }
+            let mut log = crate::stream::Log::default();
+            for (_, raw) in t
+                .store
+                .scan(STREAMS, &item_prefix(&meta))
+                .map_err(store_err)?
+            {
+                let record = serde_json::from_slice::<Json>(&raw)
+                    .ok()
+                    .and_then(|j| crate::stream::Record::from_json(&j));
+                if let Some(r) = record {
+                    crate::stream::seq_continue_after(r.seq);
+                    log.records.push_back(r);
+                }
+            }
             let key = (meta.account.clone(), meta.region.clone(), meta.name.clone());
-            t.tables
-                .write()
-                .insert(key, Arc::new(Table::new(meta, items)));
+            let table = Table::new(meta, items, t.store.clone());
+            *table.stream.lock() = log;
+            t.tables.write().insert(key, Arc::new(table));
         }
         Ok(t)
     }
@@ -224,7 +441,10 @@ impl Tables {
             return Ok(false);
         }
         self.save_meta(&meta)?;
-        tables.insert(key, Arc::new(Table::new(meta, BTreeMap::new())));
+        tables.insert(
+            key,
+            Arc::new(Table::new(meta, BTreeMap::new(), self.store.clone())),
+        );
         Ok(true)
     }
 
@@ -246,7 +466,8 @@ impl Tables {
         if self.store.is_persistent() {
             let mut b = Batch::new();
             b.delete(TABLES, table_key(&meta.account, &meta.region, &meta.name))
-                .delete_prefix(ITEMS, item_prefix(meta));
+                .delete_prefix(ITEMS, item_prefix(meta))
+                .delete_prefix(STREAMS, item_prefix(meta));
             self.store.commit(b).map_err(store_err)?;
         }
         self.tables
@@ -288,6 +509,7 @@ impl Tables {
     pub fn reset(&self) -> Result<(), AwsError> {
         self.store.clear(TABLES).map_err(store_err)?;
         self.store.clear(ITEMS).map_err(store_err)?;
+        self.store.clear(STREAMS).map_err(store_err)?;
         self.tables.write().clear();
         Ok(())
     }
@@ -393,6 +615,80 @@ fn attr_from_json(j: &Json) -> Option<Attr> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn indexed_meta() -> TableMeta {
+        let key = |n: &str, t: &str| KeyDef {
+            name: n.into(),
+            typ: t.into(),
+        };
+        TableMeta {
+            hash: key("pk", "S"),
+            indexes: vec![IndexMeta {
+                name: "g".into(),
+                hash: key("g", "S"),
+                range: Some(key("n", "N")),
+                projection: "ALL".into(),
+                non_key: vec![],
+                rcu: 0,
+                wcu: 0,
+                global: true,
+                backfilled_ms: 0,
+            }],
+            ..Default::default()
+        }
+    }
+
+    fn entry(pk: &str, g: Option<&str>, n: &str) -> (ItemKey, Item) {
+        let mut item = Item::new();
+        item.insert("pk".into(), Attr::S(pk.into()));
+        if let Some(g) = g {
+            item.insert("g".into(), Attr::S(g.into()));
+        }
+        item.insert("n".into(), Attr::N(Number::parse(n).unwrap()));
+        ((KeyVal::S(pk.into()), None), item)
+    }
+
+    fn partition(items: &Items, g: &str) -> Vec<String> {
+        items
+            .index_partition("g", &KeyVal::S(g.into()))
+            .map(|((pk, _), _)| match pk {
+                KeyVal::S(s) => s.clone(),
+                _ => unreachable!(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn index_entries_follow_inserts_moves_and_removals() {
+        let meta = indexed_meta();
+        let mut items = Items::new(BTreeMap::new(), &meta);
+        for (pk, g, n) in [
+            ("a", Some("x"), "3"),
+            ("b", Some("x"), "1"),
+            ("c", None, "2"),
+            ("d", Some("x"), "10"),
+        ] {
+            let (k, i) = entry(pk, g, n);
+            items.insert(k, i);
+        }
+        // Numbers order as numbers, not text.
+        assert_eq!(partition(&items, "x"), ["b", "a", "d"]);
+        let (k, i) = entry("a", Some("y"), "3");
+        items.insert(k, i);
+        assert_eq!(partition(&items, "x"), ["b", "d"]);
+        assert_eq!(partition(&items, "y"), ["a"]);
+        items.remove(&(KeyVal::S("b".into()), None));
+        assert_eq!(partition(&items, "x"), ["d"]);
+        // Rebuilt from the items when the index is added later.
+        let mut bare = meta.clone();
+        let ix = bare.indexes.pop().unwrap();
+        let mut later = Items::new(items.map.clone(), &bare);
+        assert!(partition(&later, "x").is_empty());
+        bare.indexes.push(ix);
+        later.reindex(&bare);
+        assert_eq!(partition(&later, "x"), ["d"]);
+        assert_eq!(partition(&later, "y"), ["a"]);
+    }
 
     #[test]
     fn items_round_trip_through_json() {

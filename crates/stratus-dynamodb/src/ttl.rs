@@ -53,14 +53,16 @@ impl Task for TtlSweeper {
                 tracing::warn!(table = %meta.name, error = %e, "TTL deletion failed; will retry");
                 continue;
             }
+            let mut records = Vec::new();
             for k in expired {
                 if let Some(old) = items.remove(&k) {
-                    if meta.stream.is_some() {
-                        table
-                            .stream
-                            .lock()
-                            .record(&meta, &k, Some(&old), None, now_ms, true);
-                    }
+                    records.push(table.record(&meta, &k, Some(&old), None, now_ms, true));
+                }
+            }
+            drop(items);
+            for r in records {
+                if let Err(e) = r.and_then(crate::state::durable) {
+                    tracing::warn!(table = %meta.name, error = %e, "TTL stream record not stored");
                 }
             }
         }

@@ -180,7 +180,7 @@ impl Handlers for DynamoDbStreams {
         let limit = input.limit.unwrap_or(1000).clamp(1, 1000) as usize;
         let records = self
             .api
-            .read(ctx.account_id(), &ctx.region, &arn, after, limit)
+            .read(ctx.account_id(), &ctx.region, &arn, after, limit, now)
             .ok_or_else(|| not_found(&arn))?;
         let last = records
             .last()

@@ -58,6 +58,70 @@ pub enum Cond {
     Not(Box<Cond>),
 }
 
+impl Path {
+    /// The attribute the path starts at.
+    pub fn head(&self) -> Option<&str> {
+        match self.0.first()? {
+            Step::Name(n) => Some(n),
+            Step::Index(_) => None,
+        }
+    }
+}
+
+impl Operand {
+    fn heads<'a>(&'a self, out: &mut Vec<&'a str>) {
+        match self {
+            Operand::Path(p) | Operand::Size(p) => out.extend(p.head()),
+            Operand::IfNotExists(p, o) => {
+                out.extend(p.head());
+                o.heads(out);
+            }
+            Operand::ListAppend(a, b) | Operand::Plus(a, b) | Operand::Minus(a, b) => {
+                a.heads(out);
+                b.heads(out);
+            }
+            Operand::Value(_) | Operand::Lit(_) => {}
+        }
+    }
+}
+
+impl Cond {
+    /// The top-level attributes the condition reads.
+    pub fn heads(&self) -> Vec<&str> {
+        let mut out = Vec::new();
+        self.collect_heads(&mut out);
+        out
+    }
+
+    fn collect_heads<'a>(&'a self, out: &mut Vec<&'a str>) {
+        match self {
+            Cond::Compare(a, _, b) | Cond::BeginsWith(a, b) | Cond::Contains(a, b) => {
+                a.heads(out);
+                b.heads(out);
+            }
+            Cond::Between(a, b, c) => {
+                a.heads(out);
+                b.heads(out);
+                c.heads(out);
+            }
+            Cond::In(a, list) => {
+                a.heads(out);
+                list.iter().for_each(|o| o.heads(out));
+            }
+            Cond::Exists(p) | Cond::NotExists(p) => out.extend(p.head()),
+            Cond::AttributeType(p, o) => {
+                out.extend(p.head());
+                o.heads(out);
+            }
+            Cond::And(a, b) | Cond::Or(a, b) => {
+                a.collect_heads(out);
+                b.collect_heads(out);
+            }
+            Cond::Not(c) => c.collect_heads(out),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum UpdateAction {
     Set(Path, Operand),

@@ -7,7 +7,8 @@ use stratus_core::{AwsError, RequestContext};
 
 use super::items::{Exprs, check_item, key_from};
 use crate::DynamoDb;
-use crate::attr::{Item, item_from_wire, item_to_wire, validation};
+use crate::attr::{Item, item_from_wire, item_size, item_to_wire, validation};
+use crate::capacity::{self, Units};
 use crate::expr::{self, Kind};
 use crate::generated::*;
 use crate::state::{ItemKey, Table, TableMeta, durable};
@@ -24,6 +25,7 @@ pub fn batch_get(
         ));
     }
     let mut responses = BTreeMap::new();
+    let mut consumed = Vec::new();
     for (name, ka) in input.request_items {
         let table = db.table(ctx, &name)?;
         let mut ex = Exprs::new(ka.expression_attribute_names, None)?;
@@ -41,6 +43,15 @@ pub fn batch_get(
             keys.push(key);
         }
         let items = table.items.lock();
+        // Each item read is rounded up to 4 KB on its own.
+        let consistent = ka.consistent_read.unwrap_or(false);
+        let units: f64 = keys
+            .iter()
+            .map(|k| capacity::read_units(items.get(k).map_or(0, item_size), consistent))
+            .sum();
+        consumed.extend(
+            Units::on_table(units).report(&name, input.return_consumed_capacity.as_deref()),
+        );
         let found: Vec<BTreeMap<String, AttributeValue>> = keys
             .iter()
             .filter_map(|k| items.get(k))
@@ -54,7 +65,11 @@ pub fn batch_get(
     Ok(BatchGetItemOutput {
         responses: Some(responses),
         unprocessed_keys: Some(BTreeMap::new()),
-        consumed_capacity: None,
+        consumed_capacity: input
+            .return_consumed_capacity
+            .as_ref()
+            .filter(|m| *m != "NONE")
+            .map(|_| consumed),
     })
 }
 
@@ -100,19 +115,86 @@ pub fn batch_write(
         .collect();
     durable(db.tables.write_items(&changes)?)?;
     let now = ctx.clock.now_millis();
+    let mut units: BTreeMap<String, Units> = BTreeMap::new();
+    let mut collections: BTreeMap<String, Vec<ItemCollectionMetrics>> = BTreeMap::new();
+    let mut records = Vec::new();
     for (table, meta, key, item) in plan {
         let mut items = table.items.lock();
         let old = match &item {
             Some(i) => items.insert(key.clone(), i.clone()),
             None => items.remove(&key),
         };
-        table.changed(&meta, &key, old.as_ref(), item.as_ref(), now);
+        records.push(table.changed(&meta, &key, old.as_ref(), item.as_ref(), now)?);
+        units
+            .entry(meta.name.clone())
+            .or_default()
+            .add(&Units::write(&meta, old.as_ref(), item.as_ref()));
+        if let Some(m) = collection(
+            &meta,
+            &items,
+            &key,
+            input.return_item_collection_metrics.as_deref(),
+        ) {
+            collections.entry(meta.name.clone()).or_default().push(m);
+        }
     }
+    for r in records {
+        durable(r)?;
+    }
+    let mode = input.return_consumed_capacity.as_deref();
     Ok(BatchWriteItemOutput {
         unprocessed_items: Some(BTreeMap::new()),
-        item_collection_metrics: None,
-        consumed_capacity: None,
+        item_collection_metrics: input
+            .return_item_collection_metrics
+            .as_ref()
+            .filter(|m| *m == "SIZE")
+            .map(|_| collections),
+        consumed_capacity: mode.filter(|m| *m != "NONE").map(|_| {
+            units
+                .iter()
+                .filter_map(|(name, u)| u.report(name, mode))
+                .collect()
+        }),
     })
+}
+
+/// The metrics of the item collection of `key` after a write, when asked.
+pub(crate) fn collection(
+    meta: &TableMeta,
+    items: &crate::state::Items,
+    key: &ItemKey,
+    mode: Option<&str>,
+) -> Option<ItemCollectionMetrics> {
+    mode?;
+    let bytes = capacity::collection_bytes(
+        meta,
+        items
+            .range((key.0.clone(), None)..)
+            .take_while(|((h, _), _)| *h == key.0)
+            .map(|(_, i)| i),
+    );
+    capacity::collection_metrics(meta, key, bytes, mode)
+}
+
+/// What a transaction consumed, and the item collections it changed.
+#[derive(Default)]
+pub(crate) struct Applied {
+    pub units: BTreeMap<String, Units>,
+    pub collections: BTreeMap<String, Vec<ItemCollectionMetrics>>,
+}
+
+impl Applied {
+    pub fn output(self, capacity_mode: Option<&str>) -> TransactWriteItemsOutput {
+        TransactWriteItemsOutput {
+            consumed_capacity: capacity_mode.filter(|m| *m != "NONE").map(|_| {
+                self.units
+                    .iter()
+                    .filter_map(|(name, u)| u.report(name, capacity_mode))
+                    .collect()
+            }),
+            item_collection_metrics: (!self.collections.is_empty()).then_some(self.collections),
+        }
+    }
 }
 
 /// One step of a transaction, checked and ready to apply.
@@ -304,7 +386,13 @@ pub fn transact_write(
             return_old: r.return_old,
         });
     }
-    let out = apply_transaction(db, steps, now)?;
+    let out = apply_transaction(
+        db,
+        steps,
+        now,
+        input.return_item_collection_metrics.as_deref(),
+    )?
+    .output(input.return_consumed_capacity.as_deref());
     if let Some(t) = token {
         db.tokens.lock().insert(t, (fingerprint, now));
     }
@@ -318,23 +406,23 @@ pub(crate) fn apply_transaction(
     db: &DynamoDb,
     steps: Vec<Step>,
     now: i64,
-) -> Result<TransactWriteItemsOutput, AwsError> {
+    metrics_mode: Option<&str>,
+) -> Result<Applied, AwsError> {
     // Lock every table involved, in one order, so transactions cannot deadlock.
     let mut tables: Vec<&Arc<Table>> = steps.iter().map(|s| &s.table).collect();
     tables.sort_by_key(|t| Arc::as_ptr(t) as usize);
     tables.dedup_by_key(|t| Arc::as_ptr(t) as usize);
-    let mut guards: Vec<(usize, parking_lot::MutexGuard<'_, BTreeMap<ItemKey, Item>>)> = tables
+    let mut guards: Vec<(usize, parking_lot::MutexGuard<'_, crate::state::Items>)> = tables
         .iter()
         .map(|t| (Arc::as_ptr(t) as usize, t.items.lock()))
         .collect();
-    let guard_of =
-        |guards: &mut Vec<(usize, parking_lot::MutexGuard<'_, BTreeMap<ItemKey, Item>>)>,
-         t: &Arc<Table>| {
-            guards
-                .iter()
-                .position(|(p, _)| *p == Arc::as_ptr(t) as usize)
-                .unwrap_or(0)
-        };
+    let guard_of = |guards: &mut Vec<(usize, parking_lot::MutexGuard<'_, crate::state::Items>)>,
+                    t: &Arc<Table>| {
+        guards
+            .iter()
+            .position(|(p, _)| *p == Arc::as_ptr(t) as usize)
+            .unwrap_or(0)
+    };
     let mut reasons = Vec::new();
     let mut failed = false;
     let mut results: Vec<Option<Item>> = Vec::new();
@@ -395,21 +483,43 @@ pub(crate) fn apply_transaction(
         .map(|(s, r)| (&s.meta, s.key.clone(), r.as_ref()))
         .collect();
     let ticket = db.tables.write_items(&changes)?;
+    let mut applied = Applied::default();
+    let mut records = Vec::new();
     for (s, r) in steps.iter().zip(results) {
+        let gi = guard_of(&mut guards, &s.table);
+        // Every item of a transaction costs twice its write: prepare and commit.
+        let units = applied.units.entry(s.meta.name.clone()).or_default();
         if matches!(s.write, Write::Check) {
+            let current = guards[gi].1.get(&s.key).cloned();
+            units.add(
+                &Units::on_table(capacity::write_units(current.as_ref().map_or(0, item_size)))
+                    .doubled(),
+            );
             continue;
         }
-        let gi = guard_of(&mut guards, &s.table);
         let old = match &r {
             Some(i) => guards[gi].1.insert(s.key.clone(), i.clone()),
             None => guards[gi].1.remove(&s.key),
         };
-        s.table
-            .changed(&s.meta, &s.key, old.as_ref(), r.as_ref(), now);
+        units.add(&Units::write(&s.meta, old.as_ref(), r.as_ref()).doubled());
+        records.push(
+            s.table
+                .changed(&s.meta, &s.key, old.as_ref(), r.as_ref(), now)?,
+        );
+        if let Some(m) = collection(&s.meta, &guards[gi].1, &s.key, metrics_mode) {
+            applied
+                .collections
+                .entry(s.meta.name.clone())
+                .or_default()
+                .push(m);
+        }
     }
     drop(guards);
     durable(ticket)?;
-    Ok(TransactWriteItemsOutput::default())
+    for r in records {
+        durable(r)?;
+    }
+    Ok(applied)
 }
 
 pub fn transact_get(
@@ -423,6 +533,7 @@ pub fn transact_get(
         ));
     }
     let mut out = Vec::new();
+    let mut units: BTreeMap<String, Units> = BTreeMap::new();
     for t in input.transact_items {
         let g = t.get;
         let table = db.table(ctx, &g.table_name)?;
@@ -432,6 +543,13 @@ pub fn transact_get(
         let meta = table.meta.read().clone();
         let key = key_from(&meta, g.key)?;
         let item = table.items.lock().get(&key).cloned();
+        units.entry(meta.name.clone()).or_default().add(
+            &Units::on_table(capacity::read_units(
+                item.as_ref().map_or(0, item_size),
+                true,
+            ))
+            .doubled(),
+        );
         out.push(ItemResponse {
             item: item.map(|i| match &proj {
                 Some(p) => item_to_wire(&expr::project(&i, p)),
@@ -439,8 +557,14 @@ pub fn transact_get(
             }),
         });
     }
+    let mode = input.return_consumed_capacity.as_deref();
     Ok(TransactGetItemsOutput {
         responses: Some(out),
-        consumed_capacity: None,
+        consumed_capacity: mode.filter(|m| *m != "NONE").map(|_| {
+            units
+                .iter()
+                .filter_map(|(name, u)| u.report(name, mode))
+                .collect()
+        }),
     })
 }

@@ -9,6 +9,7 @@ use crate::DynamoDb;
 use crate::attr::{
     Attr, Item, KeyVal, MAX_ITEM_BYTES, item_from_wire, item_size, item_to_wire, validation,
 };
+use crate::capacity::{self, Units};
 use crate::expr::{self, Kind, Names, Values};
 use crate::generated::*;
 use crate::legacy;
@@ -21,13 +22,77 @@ pub struct Exprs {
     pub values: Values,
 }
 
+/// Whether a placeholder is `#name` or `:value` shaped.
+fn placeholder_ok(key: &str, sigil: char) -> bool {
+    key.strip_prefix(sigil).is_some_and(|rest| {
+        !rest.is_empty() && rest.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    })
+}
+
+/// DynamoDB refuses placeholders in a request with none of the expressions
+/// that could use them; `exprs` are those the operation has, and whether
+/// each was given.
+pub fn placeholders_need_expressions(
+    names: bool,
+    values: bool,
+    exprs: &[(&str, bool)],
+) -> Result<(), AwsError> {
+    if exprs.iter().any(|(_, given)| *given) {
+        return Ok(());
+    }
+    if names {
+        return Err(validation(
+            "ExpressionAttributeNames can only be specified when using expressions",
+        ));
+    }
+    if values {
+        let null: Vec<&str> = exprs.iter().map(|(n, _)| *n).collect();
+        return Err(validation(format!(
+            "ExpressionAttributeValues can only be specified when using expressions: {} {} null",
+            null.join(" and "),
+            if null.len() > 1 { "are" } else { "is" }
+        )));
+    }
+    Ok(())
+}
+
 impl Exprs {
     pub fn new(
         names: Option<BTreeMap<String, String>>,
         values: Option<BTreeMap<String, AttributeValue>>,
     ) -> Result<Exprs, AwsError> {
+        if let Some(bad) = names
+            .iter()
+            .flatten()
+            .find(|(k, _)| !placeholder_ok(k, '#'))
+        {
+            return Err(validation(format!(
+                "ExpressionAttributeNames contains invalid key: Syntax error; key: \"{}\"",
+                bad.0
+            )));
+        }
+        if let Some(bad) = values
+            .iter()
+            .flatten()
+            .find(|(k, _)| !placeholder_ok(k, ':'))
+        {
+            return Err(validation(format!(
+                "ExpressionAttributeValues contains invalid key: Syntax error; key: \"{}\"",
+                bad.0
+            )));
+        }
         let values = match values {
-            Some(v) => Some(item_from_wire(v)?),
+            Some(v) => Some(
+                v.into_iter()
+                    .map(|(k, v)| match Attr::from_wire(v) {
+                        Ok(a) => Ok((k, a)),
+                        Err(e) => Err(validation(format!(
+                            "ExpressionAttributeValues contains invalid value: {} for key {k}",
+                            e.message
+                        ))),
+                    })
+                    .collect::<Result<Item, AwsError>>()?,
+            ),
             None => None,
         };
         Ok(Exprs {
@@ -220,24 +285,7 @@ fn check(cond: &Option<expr::Cond>, item: Option<&Item>) -> Result<bool, AwsErro
     }
 }
 
-fn capacity(table: &str, units: f64, mode: Option<&str>) -> Option<ConsumedCapacity> {
-    mode.filter(|m| *m != "NONE").map(|_| ConsumedCapacity {
-        table_name: Some(table.to_string()),
-        capacity_units: Some(units),
-        ..Default::default()
-    })
-}
-
-/// Write units: one per KB, rounded up, at least one.
-pub fn write_units(size: usize) -> f64 {
-    (size.div_ceil(1024)).max(1) as f64
-}
-
-/// Read units: one per 4 KB strongly consistent, half that eventually.
-pub fn read_units(size: usize, consistent: bool) -> f64 {
-    let u = size.div_ceil(4096).max(1) as f64;
-    if consistent { u } else { u / 2.0 }
-}
+use super::batch::collection as metrics;
 
 /// The condition of a PutItem or DeleteItem (expression or legacy
 /// `Expected`), its ReturnValues (NONE or ALL_OLD), and whether a failed
@@ -258,7 +306,7 @@ fn write_condition(
     ex.finish()?;
     let rv = return_values.unwrap_or("NONE");
     if !["NONE", "ALL_OLD"].contains(&rv) {
-        return Err(validation("Return values set to invalid value"));
+        return Err(validation("ReturnValues can only be ALL_OLD or NONE"));
     }
     Ok((cond, rv.to_string(), on_failure == Some("ALL_OLD")))
 }
@@ -269,6 +317,11 @@ pub fn put_item(
     input: PutItemInput,
 ) -> Result<PutItemOutput, AwsError> {
     let table = db.table(ctx, &input.table_name)?;
+    placeholders_need_expressions(
+        input.expression_attribute_names.is_some(),
+        input.expression_attribute_values.is_some(),
+        &[("ConditionExpression", input.condition_expression.is_some())],
+    )?;
     let (cond, rv, on_fail) = write_condition(
         input.expected,
         input.conditional_operator.as_deref(),
@@ -283,8 +336,7 @@ pub fn put_item(
     let item = item_from_wire(input.item)?;
     let meta = table.meta.read().clone();
     let key = check_item(&meta, &item)?;
-    let size = item_size(&item);
-    let (old, ticket) = {
+    let (old, ticket, collection, record) = {
         let mut items = table.items.lock();
         let old = items.get(&key);
         if !check(&cond, old)? {
@@ -294,28 +346,32 @@ pub fn put_item(
             .tables
             .write_items(&[(&meta, key.clone(), Some(&item))])?;
         let old = items.insert(key.clone(), item.clone());
-        table.changed(
+        let record = table.changed(
             &meta,
             &key,
             old.as_ref(),
             Some(&item),
             ctx.clock.now_millis(),
+        )?;
+        let collection = metrics(
+            &meta,
+            &items,
+            &key,
+            input.return_item_collection_metrics.as_deref(),
         );
-        (old, ticket)
+        (old, ticket, collection, record)
     };
     durable(ticket)?;
+    durable(record)?;
     Ok(PutItemOutput {
         attributes: if rv.as_str() == "ALL_OLD" {
             old.as_ref().map(item_to_wire)
         } else {
             None
         },
-        consumed_capacity: capacity(
-            &meta.name,
-            write_units(size),
-            input.return_consumed_capacity.as_deref(),
-        ),
-        item_collection_metrics: None,
+        consumed_capacity: Units::write(&meta, old.as_ref(), Some(&item))
+            .report(&meta.name, input.return_consumed_capacity.as_deref()),
+        item_collection_metrics: collection,
     })
 }
 
@@ -325,6 +381,14 @@ pub fn get_item(
     input: GetItemInput,
 ) -> Result<GetItemOutput, AwsError> {
     let table = db.table(ctx, &input.table_name)?;
+    placeholders_need_expressions(
+        input.expression_attribute_names.is_some(),
+        false,
+        &[(
+            "ProjectionExpression",
+            input.projection_expression.is_some(),
+        )],
+    )?;
     let mut ex = Exprs::new(input.expression_attribute_names, None)?;
     let proj = ex.projection_or_legacy(
         input.projection_expression.as_deref(),
@@ -341,11 +405,11 @@ pub fn get_item(
     });
     Ok(GetItemOutput {
         item: item.as_ref().map(item_to_wire),
-        consumed_capacity: capacity(
-            &meta.name,
-            read_units(size, input.consistent_read.unwrap_or(false)),
-            input.return_consumed_capacity.as_deref(),
-        ),
+        consumed_capacity: Units::on_table(capacity::read_units(
+            size,
+            input.consistent_read.unwrap_or(false),
+        ))
+        .report(&meta.name, input.return_consumed_capacity.as_deref()),
     })
 }
 
@@ -355,6 +419,11 @@ pub fn delete_item(
     input: DeleteItemInput,
 ) -> Result<DeleteItemOutput, AwsError> {
     let table = db.table(ctx, &input.table_name)?;
+    placeholders_need_expressions(
+        input.expression_attribute_names.is_some(),
+        input.expression_attribute_values.is_some(),
+        &[("ConditionExpression", input.condition_expression.is_some())],
+    )?;
     let (cond, rv, on_fail) = write_condition(
         input.expected,
         input.conditional_operator.as_deref(),
@@ -368,7 +437,7 @@ pub fn delete_item(
     )?;
     let meta = table.meta.read().clone();
     let key = key_from(&meta, input.key)?;
-    let (old, ticket) = {
+    let (old, ticket, collection, record) = {
         let mut items = table.items.lock();
         if !check(&cond, items.get(&key))? {
             return Err(failed_with(items.get(&key).filter(|_| on_fail)));
@@ -378,24 +447,28 @@ pub fn delete_item(
             false => None,
         };
         let old = items.remove(&key);
-        table.changed(&meta, &key, old.as_ref(), None, ctx.clock.now_millis());
-        (old, ticket)
+        let record = table.changed(&meta, &key, old.as_ref(), None, ctx.clock.now_millis())?;
+        let collection = metrics(
+            &meta,
+            &items,
+            &key,
+            input.return_item_collection_metrics.as_deref(),
+        );
+        (old, ticket, collection, record)
     };
     if let Some(t) = ticket {
         durable(t)?;
     }
+    durable(record)?;
     Ok(DeleteItemOutput {
-        consumed_capacity: capacity(
-            &meta.name,
-            write_units(old.as_ref().map_or(0, item_size)),
-            input.return_consumed_capacity.as_deref(),
-        ),
+        consumed_capacity: Units::write(&meta, old.as_ref(), None)
+            .report(&meta.name, input.return_consumed_capacity.as_deref()),
         attributes: if rv.as_str() == "ALL_OLD" {
             old.as_ref().map(item_to_wire)
         } else {
             None
         },
-        item_collection_metrics: None,
+        item_collection_metrics: collection,
     })
 }
 
@@ -417,6 +490,14 @@ pub fn update_item(
     input: UpdateItemInput,
 ) -> Result<UpdateItemOutput, AwsError> {
     let table = db.table(ctx, &input.table_name)?;
+    placeholders_need_expressions(
+        input.expression_attribute_names.is_some(),
+        input.expression_attribute_values.is_some(),
+        &[
+            ("UpdateExpression", input.update_expression.is_some()),
+            ("ConditionExpression", input.condition_expression.is_some()),
+        ],
+    )?;
     let legacy = match input.expected {
         Some(e) => legacy::expected(e, input.conditional_operator.as_deref())?,
         None => None,
@@ -446,7 +527,7 @@ pub fn update_item(
     let on_fail = input.return_values_on_condition_check_failure.as_deref() == Some("ALL_OLD");
     let meta = table.meta.read().clone();
     let key = key_from(&meta, input.key)?;
-    let (before, after, ticket) = {
+    let (before, after, ticket, collection, record) = {
         let mut items = table.items.lock();
         let existing = items.get(&key).cloned();
         if !check(&cond, existing.as_ref())? {
@@ -467,16 +548,29 @@ pub fn update_item(
             .tables
             .write_items(&[(&meta, key.clone(), Some(&after))])?;
         items.insert(key.clone(), after.clone());
-        table.changed(
+        let record = table.changed(
             &meta,
             &key,
             existing.as_ref(),
             Some(&after),
             ctx.clock.now_millis(),
+        )?;
+        let collection = metrics(
+            &meta,
+            &items,
+            &key,
+            input.return_item_collection_metrics.as_deref(),
         );
-        (existing.unwrap_or_default(), after, ticket)
+        (
+            existing.unwrap_or_default(),
+            after,
+            ticket,
+            collection,
+            record,
+        )
     };
     durable(ticket)?;
+    durable(record)?;
     let attributes = match rv {
         "ALL_OLD" => (!before.is_empty()).then(|| before.clone()),
         "ALL_NEW" => Some(after.clone()),
@@ -486,12 +580,13 @@ pub fn update_item(
     };
     Ok(UpdateItemOutput {
         attributes: attributes.as_ref().map(item_to_wire),
-        consumed_capacity: capacity(
-            &meta.name,
-            write_units(item_size(&after).max(item_size(&before))),
-            input.return_consumed_capacity.as_deref(),
-        ),
-        item_collection_metrics: None,
+        consumed_capacity: Units::write(
+            &meta,
+            Some(&before).filter(|b| !b.is_empty()),
+            Some(&after),
+        )
+        .report(&meta.name, input.return_consumed_capacity.as_deref()),
+        item_collection_metrics: collection,
     })
 }
 

@@ -87,6 +87,16 @@ impl Handlers for DynamoDb {
         ctx: &RequestContext,
         input: DescribeTableInput,
     ) -> Result<DescribeTableOutput, AwsError> {
+        // A transition lasts a fraction of a second: waiting it out here lets
+        // `wait_until_exists` succeed on its first call instead of sleeping
+        // its 20-second delay. A move of the test clock ends the wait early.
+        if let Some(ms) = tables::settling(self, ctx, &input.table_name) {
+            let sleep = tokio::time::sleep(std::time::Duration::from_millis(ms.max(0) as u64));
+            tokio::select! {
+                _ = sleep => {}
+                _ = ctx.clock.moved() => {}
+            }
+        }
         tables::describe_table(self, ctx, input)
     }
     async fn describe_time_to_live(

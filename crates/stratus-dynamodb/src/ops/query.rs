@@ -4,9 +4,10 @@ use std::collections::BTreeMap;
 
 use stratus_core::{AwsError, RequestContext};
 
-use super::items::{Exprs, index_projection, key_map, read_units};
+use super::items::{Exprs, index_projection, key_map};
 use crate::DynamoDb;
 use crate::attr::{Attr, Item, KeyVal, item_from_wire, item_size, item_to_wire, validation};
+use crate::capacity::{Units, read_units};
 use crate::expr::{self, Cmp, Cond, Kind, Operand, Path, Step};
 use crate::generated::*;
 use crate::legacy;
@@ -289,17 +290,47 @@ fn shape_items(
     )
 }
 
-fn check_select(select: Option<&str>, proj: bool) -> Result<String, AwsError> {
+/// Checks `Select` against the projection and the index, with DynamoDB's
+/// messages; `proj` names the projection parameter given, if any. Query's
+/// refusal of a projection with COUNT carries the validation prefix that
+/// Scan's lacks, as AWS answers.
+fn check_select(
+    select: Option<&str>,
+    proj: Option<&str>,
+    idx: Option<&IndexMeta>,
+    query: bool,
+) -> Result<String, AwsError> {
     let s = select.unwrap_or("").to_string();
-    if s == "SPECIFIC_ATTRIBUTES" && !proj {
+    if s == "SPECIFIC_ATTRIBUTES" && proj.is_none() {
         return Err(validation(
-            "1 validation error detected: Value null at 'projectionExpression' failed to satisfy constraint: Member must not be null",
+            "Must specify the AttributesToGet or ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES",
         ));
     }
-    if proj && !s.is_empty() && s != "SPECIFIC_ATTRIBUTES" {
+    if let Some(p) = proj.filter(|_| !s.is_empty() && s != "SPECIFIC_ATTRIBUTES") {
+        let what = if s == "COUNT" {
+            "only the Count"
+        } else {
+            s.as_str()
+        };
+        let prefix = if query && s == "COUNT" {
+            "1 validation error detected: "
+        } else {
+            ""
+        };
+        return Err(validation(format!(
+            "{prefix}Cannot specify the {p} when choosing to get {what}"
+        )));
+    }
+    if s == "ALL_PROJECTED_ATTRIBUTES" && idx.is_none() {
         return Err(validation(
-            "Cannot specify the ProjectionExpression when choosing to get ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES, or COUNT",
+            "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName",
         ));
+    }
+    if let Some(i) = idx.filter(|i| s == "ALL_ATTRIBUTES" && i.global && i.projection != "ALL") {
+        return Err(validation(format!(
+            "Select type ALL_ATTRIBUTES is not supported for global secondary index {} because its projection type is not ALL",
+            i.name
+        )));
     }
     Ok(s)
 }
@@ -315,17 +346,16 @@ fn start_key(
         .ok_or_else(|| validation("The provided starting key is invalid: The provided key element does not match the schema"))
 }
 
+/// Query and Scan read the bytes of every item they evaluate, charged to
+/// the index they read when they name one.
 fn capacity_for(
     meta: &TableMeta,
+    idx: Option<&IndexMeta>,
     bytes: usize,
     consistent: bool,
     mode: Option<&str>,
 ) -> Option<ConsumedCapacity> {
-    mode.filter(|m| *m != "NONE").map(|_| ConsumedCapacity {
-        table_name: Some(meta.name.clone()),
-        capacity_units: Some(read_units(bytes, consistent)),
-        ..Default::default()
-    })
+    Units::read(idx, read_units(bytes, consistent)).report(&meta.name, mode)
 }
 
 /// What Query and Scan both answer.
@@ -351,6 +381,18 @@ fn respond(
     capacity_mode: Option<&str>,
 ) -> Result<Answer, AwsError> {
     let limit = limit.map(|l| l.max(1) as usize);
+    // A global index holds only what it projects: its filters and the units
+    // read see the projected entries.
+    let candidates = match idx.filter(|i| i.global && i.projection != "ALL") {
+        Some(ix) => candidates
+            .into_iter()
+            .map(|(k, i)| {
+                let entry = index_projection(meta, ix, &i);
+                (k, entry)
+            })
+            .collect(),
+        None => candidates,
+    };
     let p = page(
         meta,
         idx,
@@ -361,7 +403,13 @@ fn respond(
         Kind::Filter,
     )?;
     Ok(Answer {
-        capacity: capacity_for(meta, p.bytes, consistent.unwrap_or(false), capacity_mode),
+        capacity: capacity_for(
+            meta,
+            idx,
+            p.bytes,
+            consistent.unwrap_or(false),
+            capacity_mode,
+        ),
         count: p.items.len() as i32,
         scanned: p.scanned as i32,
         items: shape_items(meta, idx, p.items, proj, select),
@@ -380,6 +428,7 @@ pub fn query(
         Some(k) => legacy::conditions(k, None)?,
         None => None,
     };
+    let filter_is_legacy = input.query_filter.is_some();
     let legacy_filter = match input.query_filter {
         Some(f) => legacy::conditions(f, op)?,
         None => None,
@@ -397,19 +446,19 @@ pub fn query(
         legacy_filter,
         "QueryFilter",
     )?;
+    let proj_param = match (&input.attributes_to_get, &input.projection_expression) {
+        (Some(_), _) => Some("AttributesToGet"),
+        (None, Some(_)) => Some("ProjectionExpression"),
+        _ => None,
+    };
     let proj = ex.projection_or_legacy(
         input.projection_expression.as_deref(),
         input.attributes_to_get,
     )?;
     ex.finish()?;
-    let select = check_select(input.select.as_deref(), proj.is_some())?;
     let meta = table.meta.read().clone();
-    let idx = match &input.index_name {
-        Some(n) => Some(meta.index(n).cloned().ok_or_else(|| {
-            validation(format!("The table does not have the specified index: {n}"))
-        })?),
-        None => None,
-    };
+    let idx = index_named(&meta, input.index_name.as_deref(), ctx.clock.now_millis())?;
+    let select = check_select(input.select.as_deref(), proj_param, idx.as_ref(), true)?;
     if input.consistent_read == Some(true) && idx.as_ref().is_some_and(|i| i.global) {
         return Err(validation(
             "Consistent reads are not supported on global secondary indexes",
@@ -419,6 +468,24 @@ pub fn query(
         Some(i) => (&i.hash, i.range.as_ref()),
         None => (&meta.hash, meta.range.as_ref()),
     };
+    // A filter cannot read the key attributes of what it queries.
+    if let Some(f) = &filter {
+        let heads = f.heads();
+        if let Some(k) = std::iter::once(hash)
+            .chain(range)
+            .find(|k| heads.contains(&k.name.as_str()))
+        {
+            let what = if filter_is_legacy {
+                "QueryFilter"
+            } else {
+                "Filter Expression"
+            };
+            return Err(validation(format!(
+                "{what} can only contain non-primary key attributes: Primary key attribute: {}",
+                k.name
+            )));
+        }
+    }
     let (hv, sc) = key_conditions(kc, hash, range)?;
     let mut candidates: Vec<(ItemKey, Item)> = {
         let items = table.items.lock();
@@ -432,30 +499,15 @@ pub fn query(
                 })
                 .map(|(k, i)| (k.clone(), i.clone()))
                 .collect(),
-            Some(ix) => {
-                let mut v: Vec<(ItemKey, Item)> = items
-                    .iter()
-                    .filter(|(_, i)| {
-                        i.get(&ix.hash.name)
-                            .and_then(KeyVal::of)
-                            .is_some_and(|k| k == hv)
-                    })
-                    .filter(|(_, i)| ix.range.as_ref().is_none_or(|r| i.contains_key(&r.name)))
-                    .filter(|(_, i)| {
-                        sc.as_ref()
-                            .is_none_or(|s| sort_matches(s, range.and_then(|r| i.get(&r.name))))
-                    })
-                    .map(|(k, i)| (k.clone(), i.clone()))
-                    .collect();
-                if let Some(r) = &ix.range {
-                    v.sort_by(|(ka, a), (kb, b)| {
-                        let x = a.get(&r.name).and_then(KeyVal::of);
-                        let y = b.get(&r.name).and_then(KeyVal::of);
-                        x.cmp(&y).then_with(|| ka.cmp(kb))
-                    });
-                }
-                v
-            }
+            // The index's own entries, already in its key order.
+            Some(ix) => items
+                .index_partition(&ix.name, &hv)
+                .filter(|(_, i)| {
+                    sc.as_ref()
+                        .is_none_or(|s| sort_matches(s, range.and_then(|r| i.get(&r.name))))
+                })
+                .map(|(k, i)| (k.clone(), i.clone()))
+                .collect(),
         }
     };
     if input.scan_index_forward == Some(false) {
@@ -480,6 +532,24 @@ pub fn query(
         scanned_count: Some(r.scanned),
         last_evaluated_key: r.last,
     })
+}
+
+/// The index a Query or Scan names; one still backfilling cannot be read.
+fn index_named(
+    meta: &TableMeta,
+    name: Option<&str>,
+    now_ms: i64,
+) -> Result<Option<IndexMeta>, AwsError> {
+    let Some(n) = name else { return Ok(None) };
+    let i = meta
+        .index(n)
+        .ok_or_else(|| validation(format!("The table does not have the specified index: {n}")))?;
+    if i.backfilling(now_ms) {
+        return Err(validation(format!(
+            "Cannot read from backfilling global secondary index: {n}"
+        )));
+    }
+    Ok(Some(i.clone()))
 }
 
 fn segment_of(k: &KeyVal, total: usize) -> usize {
@@ -526,19 +596,19 @@ pub fn scan(db: &DynamoDb, ctx: &RequestContext, input: ScanInput) -> Result<Sca
         legacy_filter,
         "ScanFilter",
     )?;
+    let proj_param = match (&input.attributes_to_get, &input.projection_expression) {
+        (Some(_), _) => Some("AttributesToGet"),
+        (None, Some(_)) => Some("ProjectionExpression"),
+        _ => None,
+    };
     let proj = ex.projection_or_legacy(
         input.projection_expression.as_deref(),
         input.attributes_to_get,
     )?;
     ex.finish()?;
-    let select = check_select(input.select.as_deref(), proj.is_some())?;
     let meta = table.meta.read().clone();
-    let idx = match &input.index_name {
-        Some(n) => Some(meta.index(n).cloned().ok_or_else(|| {
-            validation(format!("The table does not have the specified index: {n}"))
-        })?),
-        None => None,
-    };
+    let idx = index_named(&meta, input.index_name.as_deref(), ctx.clock.now_millis())?;
+    let select = check_select(input.select.as_deref(), proj_param, idx.as_ref(), false)?;
     let candidates: Vec<(ItemKey, Item)> = table
         .items
         .lock()

@@ -247,7 +247,7 @@ fn write_one(db: &DynamoDb, ctx: &RequestContext, st: Statement) -> Result<Optio
         _ => {}
     }
     let (table, key) = (step.table.clone(), step.key.clone());
-    apply_transaction(db, vec![step], ctx.clock.now_millis()).map_err(|e| {
+    apply_transaction(db, vec![step], ctx.clock.now_millis(), None).map_err(|e| {
         if e.code == "TransactionCanceledException" {
             condition_failed()
         } else {
@@ -444,6 +444,6 @@ pub fn transaction(
     for st in parsed {
         steps.push(write_step(db, ctx, st)?.0);
     }
-    apply_transaction(db, steps, ctx.clock.now_millis())?;
+    apply_transaction(db, steps, ctx.clock.now_millis(), None)?;
     Ok(ExecuteTransactionOutput::default())
 }

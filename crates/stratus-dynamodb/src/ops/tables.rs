@@ -8,6 +8,19 @@ use crate::attr::validation;
 use crate::generated::*;
 use crate::state::{IndexMeta, KeyDef, Table, TableMeta};
 
+/// How long a table stays CREATING or UPDATING: short, so code that waits
+/// as it must on AWS (`wait_until_exists`) is not slowed down.
+pub const SETTLE_MS: i64 = 500;
+/// How long a global index added by UpdateTable backfills.
+pub const BACKFILL_MS: i64 = 1000;
+
+fn in_use(what: String) -> AwsError {
+    AwsError::bad_request(
+        "ResourceInUseException",
+        format!("Attempt to change a resource which is still in use: {what}"),
+    )
+}
+
 pub fn not_found_table(name: &str) -> AwsError {
     AwsError::bad_request(
         "ResourceNotFoundException",
@@ -134,6 +147,7 @@ pub fn create_table(
             rcu: gr,
             wcu: gw,
             global: true,
+            backfilled_ms: 0,
         });
     }
     for l in input.local_secondary_indexes.iter().flatten() {
@@ -159,6 +173,7 @@ pub fn create_table(
             rcu,
             wcu,
             global: false,
+            backfilled_ms: 0,
         });
     }
     for i in &indexes {
@@ -227,6 +242,8 @@ pub fn create_table(
         ttl_attribute: None,
         pitr_days: None,
         pitr_enabled_ms: 0,
+        transition: "CREATING".into(),
+        settles_ms: now + SETTLE_MS,
         sse: input
             .sse_specification
             .as_ref()
@@ -244,7 +261,7 @@ pub fn create_table(
         .get(&meta.account, &meta.region, &meta.name)
         .ok_or_else(|| not_found_table(&meta.name))?;
     Ok(CreateTableOutput {
-        table_description: Some(describe(&table, "ACTIVE")),
+        table_description: Some(describe(&table, now, None)),
     })
 }
 
@@ -271,8 +288,11 @@ fn throughput(rcu: i64, wcu: i64) -> ProvisionedThroughputDescription {
     }
 }
 
-pub fn describe(table: &Table, status: &str) -> TableDescription {
+/// The table as DescribeTable shows it at `now_ms`; `status` overrides the
+/// table's own (DELETING).
+pub fn describe(table: &Table, now_ms: i64, status: Option<&str>) -> TableDescription {
     let m = table.meta.read();
+    let status = status.unwrap_or_else(|| m.status(now_ms));
     let items = table.items.lock();
     let size: i64 = items
         .values()
@@ -304,7 +324,15 @@ pub fn describe(table: &Table, status: &str) -> TableDescription {
                 index_name: Some(i.name.clone()),
                 key_schema: Some(ks),
                 projection: Some(proj),
-                index_status: Some("ACTIVE".into()),
+                index_status: Some(
+                    if i.backfilling(now_ms) {
+                        "CREATING"
+                    } else {
+                        "ACTIVE"
+                    }
+                    .into(),
+                ),
+                backfilling: i.backfilling(now_ms).then_some(true),
                 provisioned_throughput: Some(throughput(i.rcu, i.wcu)),
                 index_size_bytes: Some(0),
                 item_count: Some(n),
@@ -400,8 +428,29 @@ pub fn describe_table(
 ) -> Result<DescribeTableOutput, AwsError> {
     let t = db.table_for_describe(ctx, &input.table_name)?;
     Ok(DescribeTableOutput {
-        table: Some(describe(&t, "ACTIVE")),
+        table: Some(describe(&t, ctx.clock.now_millis(), None)),
     })
+}
+
+/// How long until the table's transition ends, if it is in one.
+pub fn settling(db: &DynamoDb, ctx: &RequestContext, name: &str) -> Option<i64> {
+    let t = db.tables.get(ctx.account_id(), &ctx.region, name)?;
+    let m = t.meta.read();
+    let now = ctx.clock.now_millis();
+    (m.status(now) != "ACTIVE").then(|| m.settles_ms - now)
+}
+
+/// Refuses changes to a table that is being created or updated, as AWS does.
+fn check_settled(m: &TableMeta, now_ms: i64, deleting: bool) -> Result<(), AwsError> {
+    match m.status(now_ms) {
+        "CREATING" => Err(in_use(format!("Table is being created: {}", m.name))),
+        "UPDATING" if deleting => Err(in_use(format!(
+            "Table: {} is in the process of being updated.",
+            m.name
+        ))),
+        "UPDATING" => Err(in_use(format!("Table is being updated: {}", m.name))),
+        _ => Ok(()),
+    }
 }
 
 pub fn list_tables(
@@ -432,6 +481,8 @@ pub fn delete_table(
     input: DeleteTableInput,
 ) -> Result<DeleteTableOutput, AwsError> {
     let t = db.table_for_describe(ctx, &input.table_name)?;
+    let now = ctx.clock.now_millis();
+    check_settled(&t.meta.read(), now, true)?;
     if t.meta.read().deletion_protection {
         return Err(AwsError::bad_request(
             "ValidationException",
@@ -440,7 +491,7 @@ pub fn delete_table(
             ),
         ));
     }
-    let desc = describe(&t, "DELETING");
+    let desc = describe(&t, now, Some("DELETING"));
     let meta = t.meta.read().clone();
     db.tables.delete(&meta)?;
     Ok(DeleteTableOutput {
@@ -454,8 +505,17 @@ pub fn update_table(
     input: UpdateTableInput,
 ) -> Result<UpdateTableOutput, AwsError> {
     let t = db.table_for_describe(ctx, &input.table_name)?;
+    let now = ctx.clock.now_millis();
     {
         let mut m = t.meta.write();
+        check_settled(&m, now, false)?;
+        // Only a change of deletion protection leaves the table ACTIVE.
+        let mut settles = (input.billing_mode.is_some()
+            || input.provisioned_throughput.is_some()
+            || input.table_class.is_some()
+            || input.stream_specification.is_some()
+            || input.global_secondary_index_updates.is_some())
+        .then_some(SETTLE_MS);
         if let Some(b) = &input.billing_mode {
             m.billing_mode = b.clone();
             if b == "PAY_PER_REQUEST" {
@@ -541,7 +601,10 @@ pub fn update_table(
                     rcu: gr,
                     wcu: gw,
                     global: true,
+                    backfilled_ms: now + BACKFILL_MS,
                 });
+                // The table stays UPDATING until the new index is ACTIVE.
+                settles = Some(BACKFILL_MS);
             }
             if let Some(d) = &u.delete {
                 let before = m.indexes.len();
@@ -576,10 +639,16 @@ pub fn update_table(
                 }
             }
         }
+        if let Some(after) = settles {
+            m.begin("UPDATING", now, after);
+        }
+        if input.global_secondary_index_updates.is_some() {
+            t.items.lock().reindex(&m);
+        }
         db.tables.save_meta(&m)?;
     }
     Ok(UpdateTableOutput {
-        table_description: Some(describe(&t, "ACTIVE")),
+        table_description: Some(describe(&t, now, None)),
     })
 }
 
