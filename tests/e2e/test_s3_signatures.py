@@ -67,16 +67,40 @@ def test_put_object_right_and_wrong_secret(keyed):
     assert "wrong" not in [o["Key"] for o in c.list_objects_v2(Bucket=BUCKET).get("Contents", [])]
 
 
+def streaming(c):
+    """boto3 streams uploads as aws-chunked with a checksum trailer
+    (STREAMING-UNSIGNED-PAYLOAD-TRAILER) over HTTPS; over plain HTTP it signs
+    the whole body instead. This asks for the trailer as HTTPS would."""
+    seen = []
+
+    def trailer(params, **_):
+        alg = params.get("context", {}).get("checksum", {}).get("request_algorithm")
+        if alg:
+            alg["in"] = "trailer"
+
+    def record(request, **_):
+        seen.append(request.headers.get("X-Amz-Content-SHA256"))
+
+    c.meta.events.register("before-call.s3.PutObject", trailer)
+    c.meta.events.register("before-send.s3.PutObject", record)
+    return seen
+
+
 def test_streaming_upload_right_and_wrong_secret(keyed):
     srv, ak, sk = keyed
     data = os.urandom(3 * 1024 * 1024 + 17)
     c = client(srv, ak, sk)
-    # A file object: boto3 streams it (aws-chunked with a checksum trailer).
+    seen = streaming(c)
     c.upload_fileobj(io.BytesIO(data), BUCKET, "streamed")
+    assert seen == [b"STREAMING-UNSIGNED-PAYLOAD-TRAILER"]
     assert c.get_object(Bucket=BUCKET, Key="streamed")["Body"].read() == data
+    wrong = client(srv, ak, sk + "x")
+    streaming(wrong)
     with pytest.raises(ClientError) as e:
-        client(srv, ak, sk + "x").upload_fileobj(io.BytesIO(data), BUCKET, "streamed-wrong")
+        wrong.upload_fileobj(io.BytesIO(data), BUCKET, "streamed-wrong")
     assert error_of(e.value)[0] == "SignatureDoesNotMatch"
+    keys = [o["Key"] for o in c.list_objects_v2(Bucket=BUCKET).get("Contents", [])]
+    assert "streamed-wrong" not in keys
 
 
 @pytest.mark.parametrize("with_trailer", [False, True])
