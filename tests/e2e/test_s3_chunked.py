@@ -22,11 +22,15 @@ def _hmac(key: bytes, msg: str) -> bytes:
     return hmac.new(key, msg.encode(), hashlib.sha256).digest()
 
 
-def signed_chunked_put(server, bucket: str, key: str, chunks: list[bytes], with_trailer: bool) -> requests.Response:
+def signed_chunked_put(server, bucket: str, key: str, chunks: list[bytes], with_trailer: bool,
+                       access_key: str = "test", secret: str = "test", bad_chunk: int | None = None) -> requests.Response:
+    """Sends the upload signed with `secret`; `bad_chunk` gets a signature
+    made with another secret, the request's own being right."""
     now = dt.datetime.now(dt.timezone.utc)
     amz_date, day = now.strftime("%Y%m%dT%H%M%SZ"), now.strftime("%Y%m%d")
     scope = f"{day}/us-east-1/s3/aws4_request"
-    signing = _hmac(_hmac(_hmac(_hmac(b"AWS4test", day), "us-east-1"), "s3"), "aws4_request")
+    signing = _hmac(_hmac(_hmac(_hmac(f"AWS4{secret}".encode(), day), "us-east-1"), "s3"), "aws4_request")
+    wrong = _hmac(_hmac(_hmac(_hmac(b"AWS4not-the-secret", day), "us-east-1"), "s3"), "aws4_request")
     mode = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD" + ("-TRAILER" if with_trailer else "")
     data = b"".join(chunks)
     crc = base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
@@ -57,12 +61,12 @@ def signed_chunked_put(server, bucket: str, key: str, chunks: list[bytes], with_
         ";".join(names), mode])
     sts = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(canonical.encode()).hexdigest()])
     prev = hmac.new(signing, sts.encode(), hashlib.sha256).hexdigest()
-    auth = f"AWS4-HMAC-SHA256 Credential=test/{scope}, SignedHeaders={';'.join(names)}, Signature={prev}"
+    auth = f"AWS4-HMAC-SHA256 Credential={access_key}/{scope}, SignedHeaders={';'.join(names)}, Signature={prev}"
 
     out = b""
-    for c in chunks + [b""]:
+    for i, c in enumerate(chunks + [b""]):
         sts = "\n".join(["AWS4-HMAC-SHA256-PAYLOAD", amz_date, scope, prev, EMPTY, hashlib.sha256(c).hexdigest()])
-        prev = hmac.new(signing, sts.encode(), hashlib.sha256).hexdigest()
+        prev = hmac.new(wrong if i == bad_chunk else signing, sts.encode(), hashlib.sha256).hexdigest()
         out += f"{len(c):x};chunk-signature={prev}\r\n".encode() + c + (b"\r\n" if c else b"")
     if with_trailer:
         canon = f"x-amz-checksum-crc32:{crc}\n"

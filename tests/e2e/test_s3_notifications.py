@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import time
+
+import requests
 
 from s3util import expect, s3
 
@@ -169,3 +172,82 @@ def test_missing_destinations_are_refused(server):
         Bucket="absent",
         NotificationConfiguration=missing_queue,
     )
+
+
+def test_delete_objects_reports_each_key(server):
+    c, sqs, url = setup(server, "batch", "removed", ["s3:ObjectRemoved:*"])
+    drain(sqs, url)
+    for k in ["a.txt", "b.txt"]:
+        c.put_object(Bucket="batch", Key=k, Body=b"x")
+    c.delete_objects(Bucket="batch", Delete={"Objects": [{"Key": "a.txt"}, {"Key": "b.txt"}], "Quiet": True})
+    records = [m["Records"][0] for m in drain(sqs, url)]
+    assert sorted((r["eventName"], r["s3"]["object"]["key"]) for r in records) == [
+        ("ObjectRemoved:Delete", "a.txt"), ("ObjectRemoved:Delete", "b.txt")]
+    assert all(r["s3"]["object"]["sequencer"] for r in records)
+
+    # In a versioned bucket a delete without a version leaves a marker; one
+    # with a version removes that version for good.
+    c.put_bucket_versioning(Bucket="batch", VersioningConfiguration={"Status": "Enabled"})
+    v = c.put_object(Bucket="batch", Key="v.txt", Body=b"1")["VersionId"]
+    c.put_object(Bucket="batch", Key="w.txt", Body=b"2")
+    out = c.delete_objects(Bucket="batch", Delete={"Objects": [
+        {"Key": "v.txt", "VersionId": v}, {"Key": "w.txt"}]})
+    marker = next(d for d in out["Deleted"] if d["Key"] == "w.txt")["DeleteMarkerVersionId"]
+    records = {r["s3"]["object"]["key"]: r for r in (m["Records"][0] for m in drain(sqs, url))}
+    assert records["v.txt"]["eventName"] == "ObjectRemoved:Delete"
+    assert records["v.txt"]["s3"]["object"]["versionId"] == v
+    assert records["w.txt"]["eventName"] == "ObjectRemoved:DeleteMarkerCreated"
+    assert records["w.txt"]["s3"]["object"]["versionId"] == marker
+
+
+def test_cli_rm_recursive_reports_removals(server, aws):
+    c, sqs, url = setup(server, "clirm", "removed", ["s3:ObjectRemoved:Delete"])
+    drain(sqs, url)
+    for k in ["docs/1.txt", "docs/2.txt", "docs/3.txt"]:
+        c.put_object(Bucket="clirm", Key=k, Body=b"x")
+    proc = aws("s3", "rm", "s3://clirm/docs/", "--recursive", check=False)
+    assert proc.returncode == 0, proc.stderr
+    keys = sorted(m["Records"][0]["s3"]["object"]["key"] for m in drain(sqs, url))
+    assert keys == ["docs/1.txt", "docs/2.txt", "docs/3.txt"]
+
+
+def test_browser_post_is_reported_as_post(server):
+    c, sqs, url = setup(server, "forms", "created", ["s3:ObjectCreated:*"])
+    drain(sqs, url)
+    post = c.generate_presigned_post("forms", "in/${filename}", ExpiresIn=300)
+    r = requests.post(post["url"], data=post["fields"], files={"file": ("hello.txt", b"form body")}, timeout=10)
+    assert r.status_code == 204, r.text
+    records = [m["Records"][0] for m in drain(sqs, url)]
+    assert [(r["eventName"], r["s3"]["object"]["key"]) for r in records] == [("ObjectCreated:Post", "in/hello.txt")]
+    assert records[0]["s3"]["object"]["size"] == len(b"form body")
+
+
+def test_lifecycle_expiry_is_reported(server_factory):
+    server = server_factory(["--ephemeral", "--test-mode"])
+    c, sqs, url = setup(server, "aging", "expired", ["s3:LifecycleExpiration:*"])
+    drain(sqs, url)
+    c.put_bucket_lifecycle_configuration(Bucket="aging", LifecycleConfiguration={"Rules": [
+        {"ID": "tmp", "Status": "Enabled", "Filter": {"Prefix": "tmp/"}, "Expiration": {"Days": 1}}]})
+    c.put_object(Bucket="aging", Key="tmp/a", Body=b"a")
+    c.put_object(Bucket="aging", Key="keep/b", Body=b"b")
+    c.delete_object(Bucket="aging", Key="keep/b")  # not a lifecycle event: not reported
+    server.advance(2 * 86400 + 60)
+    got = []
+    deadline = time.monotonic() + 10
+    while not got and time.monotonic() < deadline:
+        got = drain(sqs, url)
+        time.sleep(0.05)
+    records = [m["Records"][0] for m in got]
+    assert [(r["eventName"], r["s3"]["object"]["key"]) for r in records] == [("LifecycleExpiration:Delete", "tmp/a")]
+    assert records[0]["userIdentity"]["principalId"] == "s3.amazonaws.com"
+
+    # In a versioned bucket, expiring the current version leaves a marker.
+    c.put_bucket_versioning(Bucket="aging", VersioningConfiguration={"Status": "Enabled"})
+    c.put_object(Bucket="aging", Key="tmp/v", Body=b"v")
+    server.advance(2 * 86400 + 60)
+    got = []
+    deadline = time.monotonic() + 10
+    while not got and time.monotonic() < deadline:
+        got = drain(sqs, url)
+        time.sleep(0.05)
+    assert [m["Records"][0]["eventName"] for m in got] == ["LifecycleExpiration:DeleteMarkerCreated"]

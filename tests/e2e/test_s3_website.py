@@ -16,12 +16,13 @@ ERROR = b"<html><body>Not here</body></html>"
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
 
 
-def public_read(bucket: str) -> str:
-    return json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{"Sid": "PublicReadGetObject", "Effect": "Allow", "Principal": "*",
-                       "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}],
-    })
+def public_read(bucket: str, listable: bool = False) -> str:
+    statements = [{"Sid": "PublicReadGetObject", "Effect": "Allow", "Principal": "*",
+                   "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}]
+    if listable:
+        statements.append({"Sid": "PublicList", "Effect": "Allow", "Principal": "*",
+                           "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{bucket}"})
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
 
 def site_get(server, path: str, bucket: str = SITE, style: str = "dash", region: str = "us-east-1", **kw):
@@ -33,7 +34,8 @@ def site_get(server, path: str, bucket: str = SITE, style: str = "dash", region:
         "aws": f"{bucket}.s3-website-{region}.amazonaws.com",
         "aws-dot": f"{bucket}.s3-website.{region}.amazonaws.com",
     }[style]
-    return requests.get(server.url + path, headers={"Host": host}, allow_redirects=False, timeout=10, **kw)
+    headers = {"Host": host, **kw.pop("headers", {})}
+    return requests.get(server.url + path, headers=headers, allow_redirects=False, timeout=10, **kw)
 
 
 def test_course_lab(server, aws):
@@ -65,6 +67,12 @@ def test_course_lab(server, aws):
         assert r.content == INDEX and r.headers["content-type"] == "text/html"
     r = site_get(server, "/logo.png")
     assert r.status_code == 200 and r.content == PNG and r.headers["content-type"] == "image/png"
+    # GetObject alone does not reveal which keys exist: a missing key is
+    # denied, with the error document as the 403 page.
+    r = site_get(server, "/missing.html")
+    assert r.status_code == 403 and r.content == ERROR
+    # Once visitors may list the bucket, a missing key is a 404.
+    c.put_bucket_policy(Bucket=SITE, Policy=public_read(SITE, listable=True))
     r = site_get(server, "/missing.html")
     assert r.status_code == 404 and r.content == ERROR
 
@@ -73,7 +81,7 @@ def test_folders_redirects_and_error_pages(server):
     c = s3(server)
     c.create_bucket(Bucket=SITE)
     c.delete_public_access_block(Bucket=SITE)
-    c.put_bucket_policy(Bucket=SITE, Policy=public_read(SITE))
+    c.put_bucket_policy(Bucket=SITE, Policy=public_read(SITE, listable=True))
     c.put_object(Bucket=SITE, Key="docs/index.html", Body=b"docs home", ContentType="text/html")
     c.put_object(Bucket=SITE, Key="old.html", Body=b"", WebsiteRedirectLocation="/docs/")
     c.put_bucket_website(Bucket=SITE, WebsiteConfiguration={
@@ -184,3 +192,88 @@ def test_hosts_lines_name_hosts_the_site_answers_to(server):
         r = requests.get(server.url + "/index.html", headers={"Host": name}, timeout=10)
         # the REST names reach the bucket's API; the public-read policy lets anyone GET
         assert r.status_code == 200 and r.content == INDEX, name
+
+
+def test_hosts_lists_every_bucket_of_the_server(server_factory):
+    import subprocess
+    from conftest import STRATUS_BIN
+
+    server = server_factory(["--ephemeral"])
+    s3(server).create_bucket(Bucket="east-site")
+    s3(server, region="eu-west-1", access_key="111111111111").create_bucket(
+        Bucket="west-site", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    out = subprocess.run([str(STRATUS_BIN), "hosts", "--endpoint", server.url],
+                         capture_output=True, text=True, check=True).stdout
+    lines = out.splitlines()
+    assert len(lines) == 2
+    east, west = lines
+    assert east.split() == ["127.0.0.1", "east-site.s3.localhost", "east-site.s3.us-east-1.localhost",
+                            "east-site.s3-website-us-east-1.localhost", "east-site.s3-website.us-east-1.localhost"]
+    assert "west-site.s3-website-eu-west-1.localhost" in west.split()
+    # Each name reaches its bucket.
+    r = requests.get(server.url + "/", headers={"Host": "west-site.s3-website.eu-west-1.localhost"}, timeout=10)
+    assert r.status_code == 404 and "NoSuchWebsiteConfiguration" in r.text
+    # No server there: a clear error, not an empty list.
+    failed = subprocess.run([str(STRATUS_BIN), "hosts", "--endpoint", "http://127.0.0.1:9"],
+                            capture_output=True, text=True)
+    assert failed.returncode != 0 and "cannot reach Stratus" in failed.stderr
+
+
+def test_missing_key_without_list_permission_is_403(server):
+    c = s3(server)
+    c.create_bucket(Bucket=SITE)
+    c.delete_public_access_block(Bucket=SITE)
+    c.put_bucket_policy(Bucket=SITE, Policy=public_read(SITE))
+    c.put_bucket_website(Bucket=SITE, WebsiteConfiguration={"IndexDocument": {"Suffix": "index.html"}})
+    r = site_get(server, "/nothing.html")
+    assert r.status_code == 403
+    assert "<li>Code: AccessDenied</li>" in r.text and "NoSuchKey" not in r.text
+
+
+def policy_with(bucket: str, condition: dict, effect: str = "Allow") -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": effect, "Principal": "*", "Action": "s3:GetObject",
+         "Resource": f"arn:aws:s3:::{bucket}/*", "Condition": condition}]})
+
+
+def test_policy_conditions_apply_to_visitors(server):
+    c = s3(server)
+    c.create_bucket(Bucket=SITE)
+    c.delete_public_access_block(Bucket=SITE)
+    c.put_bucket_website(Bucket=SITE, WebsiteConfiguration={"IndexDocument": {"Suffix": "index.html"}})
+    c.put_object(Bucket=SITE, Key="index.html", Body=b"home", ContentType="text/html")
+    c.put_object(Bucket=SITE, Key="tagged.html", Body=b"tagged", Tagging="public=yes")
+
+    # The visitor comes from 127.0.0.1.
+    c.put_bucket_policy(Bucket=SITE, Policy=policy_with(SITE, {"IpAddress": {"aws:SourceIp": "127.0.0.0/8"}}))
+    assert site_get(server, "/").content == b"home"
+    c.put_bucket_policy(Bucket=SITE, Policy=policy_with(SITE, {"IpAddress": {"aws:SourceIp": "192.0.2.0/24"}}))
+    assert site_get(server, "/").status_code == 403
+
+    # Hotlink protection by Referer.
+    c.put_bucket_policy(Bucket=SITE, Policy=policy_with(
+        SITE, {"StringLike": {"aws:Referer": ["http://www.example.com/*"]}}))
+    assert site_get(server, "/", headers={"Referer": "http://www.example.com/page"}).status_code == 200
+    assert site_get(server, "/", headers={"Referer": "http://evil.example/"}).status_code == 403
+    assert site_get(server, "/").status_code == 403
+
+    # The website endpoint is plain HTTP: SecureTransport is false.
+    c.put_bucket_policy(Bucket=SITE, Policy=policy_with(SITE, {"Bool": {"aws:SecureTransport": "true"}}))
+    assert site_get(server, "/").status_code == 403
+    c.put_bucket_policy(Bucket=SITE, Policy=policy_with(SITE, {"Bool": {"aws:SecureTransport": "false"}}))
+    assert site_get(server, "/").status_code == 200
+
+    # Objects opened by their tags.
+    c.put_bucket_policy(Bucket=SITE, Policy=policy_with(
+        SITE, {"StringEquals": {"s3:ExistingObjectTag/public": "yes"}}))
+    assert site_get(server, "/tagged.html").content == b"tagged"
+    assert site_get(server, "/").status_code == 403
+
+    # A Deny by User-Agent beside a public read.
+    deny_bots = json.loads(public_read(SITE))
+    deny_bots["Statement"].append({"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject",
+                                   "Resource": f"arn:aws:s3:::{SITE}/*",
+                                   "Condition": {"StringLike": {"aws:UserAgent": "*bot*"}}})
+    c.put_bucket_policy(Bucket=SITE, Policy=json.dumps(deny_bots))
+    assert site_get(server, "/", headers={"User-Agent": "curl/8.5.0"}).status_code == 200
+    assert site_get(server, "/", headers={"User-Agent": "Googlebot/2.1"}).status_code == 403

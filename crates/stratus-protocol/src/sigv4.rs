@@ -639,7 +639,7 @@ pub fn verify(
 
 /// The date for the string to sign: presigned X-Amz-Date, else the X-Amz-Date header, else the
 /// Date header (RFC 1123 converted; anything else is passed on to fail the format check).
-fn request_date(
+pub fn request_date(
     parts: &RequestParts,
     signed: &SignedRequest,
     s3: bool,

@@ -14,8 +14,11 @@ pub mod names;
 mod notify;
 pub use notify::Targets;
 pub mod policy;
+mod policy_conditions;
 mod post_form;
 mod resign;
+mod signature;
+pub use signature::Verifier;
 mod state;
 mod versions;
 mod website;
@@ -64,11 +67,21 @@ impl Engine {
     }
 }
 
-struct InternalAuth;
+/// The secret s3s checks a signature with: the key's own when its
+/// signature is verified (`--verify-signatures`, a key Stratus issued), else
+/// the internal one the request was re-signed with.
+struct InternalAuth {
+    verifier: Option<Verifier>,
+}
 
 #[async_trait::async_trait]
 impl s3s::auth::S3Auth for InternalAuth {
-    async fn get_secret_key(&self, _access_key: &str) -> s3s::S3Result<s3s::auth::SecretKey> {
+    async fn get_secret_key(&self, access_key: &str) -> s3s::S3Result<s3s::auth::SecretKey> {
+        if let Some(v) = &self.verifier {
+            if let Ok(Some(secret)) = v.secret(access_key) {
+                return Ok(secret.into());
+            }
+        }
         Ok(resign::INTERNAL_SECRET.into())
     }
 }
@@ -157,22 +170,28 @@ impl s3s::validation::NameValidation for AnyBucketName {
 pub struct S3 {
     engine: Arc<Engine>,
     service: S3Service,
+    /// Set by `--verify-signatures`.
+    verifier: Option<Verifier>,
 }
 
 impl S3 {
     /// `authorizer` applies IAM policies to every operation when enforcing;
-    /// `targets` receive event notifications.
+    /// `targets` receive event notifications; `verifier`, when given,
+    /// checks the signatures of keys Stratus issued.
     pub fn new(
         store: Store,
         authorizer: Option<Arc<dyn stratus_core::Authorizer>>,
         targets: Targets,
+        verifier: Option<Verifier>,
     ) -> Result<S3, String> {
         let engine = Arc::new(Engine::open(store, targets)?);
         let mut b = S3ServiceBuilder::new(Api {
             engine: engine.clone(),
         });
         b.set_host(Hosts);
-        b.set_auth(InternalAuth);
+        b.set_auth(InternalAuth {
+            verifier: verifier.clone(),
+        });
         b.set_access(Authorize {
             authorizer,
             engine: engine.clone(),
@@ -181,6 +200,7 @@ impl S3 {
         Ok(S3 {
             engine,
             service: b.build(),
+            verifier,
         })
     }
 }
@@ -255,7 +275,6 @@ impl S3 {
         if !self.engine.targets.any() {
             return None;
         }
-        let bucket = self.bucket_of(head)?;
         let query = head.uri.query().unwrap_or("");
         let has = |name: &str| query.split('&').any(|p| p.split('=').next() == Some(name));
         let key = match host::classify(host_of(head)) {
@@ -294,11 +313,19 @@ impl S3 {
             http::Method::DELETE if !has("uploadId") && !has("tagging") => ChangeKind::Removed,
             _ => return None,
         };
-        Some(Change { bucket, key, kind })
+        Some(Change { key, kind })
     }
 
-    /// Sends the notifications a successful change calls for.
-    fn notify(&self, c: Change, resp: &http::Response<Body>, ctx: &RequestContext) {
+    /// Sends the notifications a successful change calls for: the one the
+    /// request head announced, and those its handler noted.
+    fn notify(
+        &self,
+        bucket: String,
+        c: Option<Change>,
+        noted: Vec<notify::Noted>,
+        resp: &http::Response<Body>,
+        ctx: &RequestContext,
+    ) {
         let now_ms = ctx.clock.now_millis();
         let removed = if resp
             .headers()
@@ -311,27 +338,50 @@ impl S3 {
         };
         let out = {
             let s = self.engine.db.state.read();
-            let Some(b) = s.buckets.get(&c.bucket) else {
+            let Some(b) = s.buckets.get(&bucket) else {
                 return;
             };
-            let event = |name, object| {
+            let event = |name, key: &str, object, version_id| {
                 notify::messages(&notify::Event {
                     name,
                     bucket: &b.meta,
-                    key: &c.key,
+                    key,
                     object,
+                    version_id,
                     principal: &ctx.identity.user_id,
                     request_id: &ctx.request_id,
                     now_ms,
                 })
             };
-            match c.kind {
-                ChangeKind::Configured => notify::test_messages(&b.meta, &ctx.request_id, now_ms),
-                ChangeKind::Created(name) => event(name, b.objects.get(&c.key)),
-                ChangeKind::Removed => event(removed, None),
+            let mut out = match c {
+                None => Vec::new(),
+                Some(c) => match c.kind {
+                    ChangeKind::Configured => {
+                        notify::test_messages(&b.meta, &ctx.request_id, now_ms)
+                    }
+                    ChangeKind::Created(name) => event(name, &c.key, b.objects.get(&c.key), None),
+                    ChangeKind::Removed => event(removed, &c.key, None, None),
+                },
+            };
+            for n in &noted {
+                let object = b.objects.get(&n.key).filter(|_| n.version_id.is_none());
+                out.extend(event(n.name, &n.key, object, n.version_id.as_deref()));
             }
+            out
         };
         self.engine.targets.send_all(ctx, out, now_ms);
+    }
+
+    /// Every bucket of every account, with its region, by name.
+    pub fn buckets(&self) -> Vec<(String, String)> {
+        let s = self.engine.db.state.read();
+        let mut out: Vec<(String, String)> = s
+            .buckets
+            .values()
+            .map(|b| (b.meta.name.clone(), b.meta.region.clone()))
+            .collect();
+        out.sort();
+        out
     }
 
     /// Publishes the buckets' AWS/S3 storage metrics to `sink` once a day.
@@ -347,14 +397,13 @@ impl S3 {
     }
 
     /// The background work that applies lifecycle rules.
-    pub fn lifecycle_task(&self) -> Arc<dyn stratus_core::tasks::Task> {
-        Arc::new(lifecycle::LifecycleTask::new(self.engine.clone()))
+    pub fn lifecycle_task(&self, clock: stratus_core::Clock) -> Arc<dyn stratus_core::tasks::Task> {
+        Arc::new(lifecycle::LifecycleTask::new(self.engine.clone(), clock))
     }
 }
 
 /// A change to a bucket that may be reported to its notification targets.
 struct Change {
-    bucket: String,
     key: String,
     kind: ChangeKind,
 }
@@ -429,30 +478,63 @@ impl HttpHandler for S3 {
                     api::stored_config(&s.buckets.get(&bucket)?.meta, "cors")?;
                 cors::evaluate(&cfg, &o, parts.method.as_str(), &[])
             });
-            let chunk_signer = match resign::resign(&mut parts, ctx.clock.now_secs()) {
-                Ok(s) => s,
-                Err(e) => return error_response(&e, &ctx.request_id),
+            let now_secs = ctx.clock.now_secs();
+            let is_form = post_form::is_form_upload(&parts);
+            let mut identity = ctx.identity.clone();
+            // With `--verify-signatures`, a key Stratus issued keeps its own
+            // signature for s3s to check; anything else is re-signed.
+            let (verified, body) = match &self.verifier {
+                Some(v) => match self
+                    .check_signature(v, &parts, body, is_form, now_secs)
+                    .await
+                {
+                    Ok(x) => x,
+                    Err(e) => return s3_error_response(&e, &ctx.request_id),
+                },
+                None => (None, body),
             };
-            let body = match chunk_signer {
-                Some(s) => chunked::resign_body(body, s),
-                None => body,
+            let body = match &verified {
+                Some(checked) => {
+                    if let Err(e) = resign::check_expiry(&parts, now_secs) {
+                        return error_response(&e, &ctx.request_id);
+                    }
+                    if let Some(id) = &checked.identity {
+                        identity = id.clone();
+                    }
+                    body
+                }
+                None => match resign::resign(&mut parts, now_secs) {
+                    Ok(Some(s)) => chunked::resign_body(body, s),
+                    Ok(None) => body,
+                    Err(e) => return error_response(&e, &ctx.request_id),
+                },
             };
             parts.extensions.insert(CallerInfo {
-                identity: ctx.identity.clone(),
-                account: ctx.account_id().to_string(),
+                account: identity.account_id.clone(),
+                identity,
                 region: ctx.region.clone(),
                 request_id: ctx.request_id.clone(),
                 now_ms: ctx.clock.now_millis(),
             });
-            let body = if post_form::is_form_upload(&parts) {
+            let body = if is_form {
                 let filename = post_form::FormFilename::default();
                 parts.extensions.insert(filename.clone());
-                post_form::strip_signature(body, filename)
+                if verified.is_some() {
+                    // The form's own signature is for s3s to check.
+                    post_form::capture_only(body, filename)
+                } else {
+                    post_form::strip_signature(body, filename)
+                }
             } else {
                 body
             };
             let is_head = parts.method == http::Method::HEAD;
             let change = self.change_of(&parts);
+            let recorded = self.engine.targets.any().then(notify::Recorded::default);
+            let notify_bucket = recorded.as_ref().and_then(|_| self.bucket_of(&parts));
+            if let Some(r) = &recorded {
+                parts.extensions.insert(r.clone());
+            }
             let req = http::Request::from_parts(parts, s3s::Body::http_body_unsync(body));
             let resp = match self.service.call(req).await {
                 Ok(r) => r.map(|b| b.boxed_unsync()),
@@ -464,6 +546,9 @@ impl HttpHandler for S3 {
                 }
             };
             let mut resp = with_request_id(resp, &ctx.request_id);
+            if let Some(m) = verified.and_then(|v| v.mismatch) {
+                resp = explain_mismatch(resp, &m, &ctx.request_id).await;
+            }
             // s3s answers a ranged HEAD with 200; S3 says 206 as for GET.
             if is_head
                 && resp.status() == http::StatusCode::OK
@@ -474,8 +559,10 @@ impl HttpHandler for S3 {
             if let Some(a) = cors {
                 cors::apply(resp.headers_mut(), &a);
             }
-            if let Some(c) = change.filter(|_| resp.status().is_success()) {
-                self.notify(c, &resp, &ctx);
+            if let (Some(bucket), Some(r)) = (notify_bucket, recorded) {
+                if resp.status().is_success() {
+                    self.notify(bucket, change, r.take(), &resp, &ctx);
+                }
             }
             resp
         })
@@ -492,6 +579,137 @@ impl HttpHandler for S3 {
         self.engine.files.remove_all_data();
         Ok(())
     }
+}
+
+/// A signature checked under `--verify-signatures`.
+struct Verified {
+    /// The issuer's identity for a SigV2 key or a form's key, which the
+    /// server could not tell from the request head.
+    identity: Option<stratus_core::Identity>,
+    /// What to report should s3s find the signature wrong (SigV2, POST
+    /// policies: s3s checks those).
+    mismatch: Option<signature::Mismatch>,
+}
+
+impl S3 {
+    /// Checks what can be checked of the request's signature before s3s
+    /// reads it; `None` when its key's signatures are not checked.
+    async fn check_signature(
+        &self,
+        v: &Verifier,
+        parts: &http::request::Parts,
+        body: Body,
+        is_form: bool,
+        now_secs: i64,
+    ) -> Result<(Option<Verified>, Body), AwsError> {
+        use signature::HeadSignature;
+        let checked = match signature::head_signature(parts)? {
+            HeadSignature::V4(signed) => match v.secret(&signed.credential.access_key)? {
+                Some(secret) => {
+                    signature::check_v4(parts, &signed, &secret, now_secs)?;
+                    Some(Verified {
+                        identity: None,
+                        mismatch: None,
+                    })
+                }
+                None => None,
+            },
+            HeadSignature::V2 {
+                key,
+                signature: provided,
+                presigned,
+            } => v.secret(&key)?.map(|_| Verified {
+                identity: v.identities.issued(&key),
+                mismatch: Some(signature::Mismatch {
+                    string_to_sign: signature::v2_string_to_sign(parts, presigned),
+                    access_key: key,
+                    signature_provided: provided,
+                    canonical_request: None,
+                }),
+            }),
+            HeadSignature::None if is_form => {
+                let (fields, body) = post_form::read_fields(parts, body).await;
+                let field = |n: &str| fields.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
+                let key = field("x-amz-credential")
+                    .map(|c| c.split('/').next().unwrap_or("").to_string())
+                    .or_else(|| field("awsaccesskeyid"));
+                let checked = match key {
+                    Some(key) => v.secret(&key)?.map(|_| Verified {
+                        identity: v.identities.issued(&key),
+                        mismatch: Some(signature::Mismatch {
+                            string_to_sign: field("policy").unwrap_or_default(),
+                            signature_provided: field("x-amz-signature")
+                                .or_else(|| field("signature"))
+                                .unwrap_or_default(),
+                            access_key: key,
+                            canonical_request: None,
+                        }),
+                    }),
+                    None => None,
+                };
+                return Ok((checked, body));
+            }
+            HeadSignature::None => None,
+        };
+        Ok((checked, body))
+    }
+}
+
+/// s3s reports a wrong SigV2 or POST signature without S3's details; the
+/// answer gains them here.
+async fn explain_mismatch(
+    resp: http::Response<Body>,
+    m: &signature::Mismatch,
+    request_id: &str,
+) -> http::Response<Body> {
+    if resp.status() != http::StatusCode::FORBIDDEN {
+        return resp;
+    }
+    let (parts, mut body) = resp.into_parts();
+    // An error body is small; read no more than a few of its frames.
+    let mut buf = Vec::new();
+    while buf.len() < 64 << 10 {
+        match body.frame().await {
+            Some(Ok(f)) => {
+                if let Ok(d) = f.into_data() {
+                    buf.extend_from_slice(&d);
+                }
+            }
+            _ => break,
+        }
+    }
+    let bytes = bytes::Bytes::from(buf);
+    if bytes
+        .windows(b"<Code>SignatureDoesNotMatch</Code>".len())
+        .any(|w| w == b"<Code>SignatureDoesNotMatch</Code>")
+    {
+        return s3_error_response(&m.error(), request_id);
+    }
+    let body = http_body_util::Full::new(bytes)
+        .map_err(|never| match never {})
+        .boxed_unsync();
+    http::Response::from_parts(parts, body)
+}
+
+/// An error with S3's extra fields (StringToSign, ...), in S3's XML shape.
+fn s3_error_response(err: &AwsError, request_id: &str) -> http::Response<Body> {
+    let r = stratus_protocol::codec::rest::encode_s3_error(err, request_id);
+    let mut resp = http::Response::new(
+        http_body_util::Full::new(r.body)
+            .map_err(|never| match never {})
+            .boxed_unsync(),
+    );
+    *resp.status_mut() =
+        http::StatusCode::from_u16(r.status).unwrap_or(http::StatusCode::FORBIDDEN);
+    for (k, v) in r.headers {
+        if let (Ok(k), Ok(v)) = (
+            http::HeaderName::from_bytes(k.as_bytes()),
+            http::HeaderValue::from_str(&v),
+        ) {
+            resp.headers_mut().insert(k, v);
+        }
+    }
+    with_request_id(resp, request_id)
 }
 
 /// An error answered before s3s sees the request, in S3's XML shape.

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use s3s::dto::{BucketLifecycleConfiguration, LifecycleRule};
 
 use crate::Engine;
-use crate::api::{self, Api};
+use crate::api::{self, Api, Deleted};
+use crate::notify;
 use crate::state::ObjectMeta;
 
 const DAY_MS: i64 = 86_400_000;
@@ -86,13 +87,51 @@ pub fn selects(r: &LifecycleRule, key: &str, o: &ObjectMeta) -> bool {
 /// Applies every bucket's lifecycle rules as of `now_ms`.
 pub struct LifecycleTask {
     pub(crate) api: Api,
+    /// For the notifications expirations send through SNS.
+    clock: stratus_core::Clock,
 }
 
 impl LifecycleTask {
-    pub(crate) fn new(engine: Arc<Engine>) -> LifecycleTask {
+    pub(crate) fn new(engine: Arc<Engine>, clock: stratus_core::Clock) -> LifecycleTask {
         LifecycleTask {
             api: Api { engine },
+            clock,
         }
+    }
+
+    /// Reports an expiration to the bucket's notification targets, as S3
+    /// itself (`s3.amazonaws.com`) made it.
+    fn notify(&self, bucket: &str, key: &str, d: &Deleted, version_requested: bool, now_ms: i64) {
+        let targets = &self.api.engine.targets;
+        if !targets.any() {
+            return;
+        }
+        let name = notify::removal_name(version_requested, d.delete_marker, true);
+        let (out, ctx) = {
+            let s = self.api.engine.db.state.read();
+            let Some(b) = s.buckets.get(bucket) else {
+                return;
+            };
+            let ctx = stratus_core::RequestContext::on_behalf(
+                "s3",
+                "LifecycleExpiration",
+                &b.meta.account,
+                &b.meta.region,
+                &self.clock,
+            );
+            let out = notify::messages(&notify::Event {
+                name,
+                bucket: &b.meta,
+                key,
+                object: None,
+                version_id: d.version_id.as_deref(),
+                principal: "s3.amazonaws.com",
+                request_id: &ctx.request_id,
+                now_ms,
+            });
+            (out, ctx)
+        };
+        targets.send_all(&ctx, out, now_ms);
     }
 
     fn run(&self, now_ms: i64) {
@@ -184,13 +223,19 @@ impl LifecycleTask {
             }
         }
         for k in expire_current {
-            if let Err(e) = self.api.delete_key(bucket, &k, None, now_ms) {
-                tracing::warn!(bucket, key = %k, error = ?e, "lifecycle expiration failed");
+            match self.api.delete_key(bucket, &k, None, now_ms) {
+                Ok(d) => self.notify(bucket, &k, &d, false, now_ms),
+                Err(e) => {
+                    tracing::warn!(bucket, key = %k, error = ?e, "lifecycle expiration failed")
+                }
             }
         }
         for (k, v) in expire_versions {
-            if let Err(e) = self.api.delete_key(bucket, &k, Some(&v), now_ms) {
-                tracing::warn!(bucket, key = %k, error = ?e, "lifecycle version expiration failed");
+            match self.api.delete_key(bucket, &k, Some(&v), now_ms) {
+                Ok(d) => self.notify(bucket, &k, &d, true, now_ms),
+                Err(e) => {
+                    tracing::warn!(bucket, key = %k, error = ?e, "lifecycle version expiration failed")
+                }
             }
         }
         for id in abort {

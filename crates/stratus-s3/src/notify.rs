@@ -139,12 +139,53 @@ fn key_matches(filter: &Option<s3s::dto::NotificationConfigurationFilter>, key: 
     })
 }
 
+/// Changes a request makes that only its handler knows the keys of
+/// (DeleteObjects, browser POST uploads), noted for the events sent once
+/// the request has succeeded.
+#[derive(Clone, Default)]
+pub struct Recorded(Arc<parking_lot::Mutex<Vec<Noted>>>);
+
+/// One noted change: the event name, the key, and the version it made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Noted {
+    pub name: &'static str,
+    pub key: String,
+    pub version_id: Option<String>,
+}
+
+impl Recorded {
+    pub fn note(&self, name: &'static str, key: &str, version_id: Option<String>) {
+        self.0.lock().push(Noted {
+            name,
+            key: key.to_string(),
+            version_id,
+        });
+    }
+
+    pub fn take(&self) -> Vec<Noted> {
+        std::mem::take(&mut *self.0.lock())
+    }
+}
+
+/// The removal event S3 reports for a delete: a delete marker made by a
+/// delete without a version id, else the object (or version) gone.
+pub fn removal_name(version_requested: bool, marker: bool, lifecycle: bool) -> &'static str {
+    match (lifecycle, !version_requested && marker) {
+        (false, true) => "ObjectRemoved:DeleteMarkerCreated",
+        (false, false) => "ObjectRemoved:Delete",
+        (true, true) => "LifecycleExpiration:DeleteMarkerCreated",
+        (true, false) => "LifecycleExpiration:Delete",
+    }
+}
+
 /// What happened, for the event message.
 pub struct Event<'a> {
     pub name: &'a str,
     pub bucket: &'a BucketMeta,
     pub key: &'a str,
     pub object: Option<&'a ObjectMeta>,
+    /// The version a removal made or removed, when no object describes it.
+    pub version_id: Option<&'a str>,
     pub principal: &'a str,
     pub request_id: &'a str,
     pub now_ms: i64,
@@ -166,6 +207,8 @@ fn message(e: &Event, config_id: &str) -> String {
         if let Some(v) = &o.version_id {
             object["versionId"] = json!(v);
         }
+    } else if let Some(v) = e.version_id {
+        object["versionId"] = json!(v);
     }
     json!({
         "Records": [{
@@ -244,6 +287,47 @@ pub fn test_messages(bucket: &BucketMeta, request_id: &str, now_ms: i64) -> Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn removal_names() {
+        assert_eq!(
+            removal_name(false, true, false),
+            "ObjectRemoved:DeleteMarkerCreated"
+        );
+        assert_eq!(removal_name(false, false, false), "ObjectRemoved:Delete");
+        // Deleting a delete marker by version removes it: no marker is made.
+        assert_eq!(removal_name(true, true, false), "ObjectRemoved:Delete");
+        assert_eq!(
+            removal_name(false, true, true),
+            "LifecycleExpiration:DeleteMarkerCreated"
+        );
+        assert_eq!(
+            removal_name(true, false, true),
+            "LifecycleExpiration:Delete"
+        );
+    }
+
+    #[test]
+    fn recorded_changes_are_taken_once() {
+        let r = Recorded::default();
+        r.clone().note("ObjectCreated:Post", "a.txt", None);
+        let got = r.take();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].key, "a.txt");
+        assert!(r.take().is_empty());
+    }
+
+    #[test]
+    fn lifecycle_events_match_their_own_prefix() {
+        assert!(event_matches(
+            "s3:LifecycleExpiration:*",
+            "LifecycleExpiration:Delete"
+        ));
+        assert!(!event_matches(
+            "s3:ObjectRemoved:*",
+            "LifecycleExpiration:Delete"
+        ));
+    }
 
     #[test]
     fn event_names() {

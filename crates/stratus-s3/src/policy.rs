@@ -3,6 +3,8 @@
 
 use serde_json::Value;
 
+pub use crate::policy_conditions::RequestFacts;
+
 #[derive(Debug, PartialEq, Eq)]
 pub enum Decision {
     Allow,
@@ -131,20 +133,22 @@ fn applies(s: &serde_json::Map<String, Value>, action: &str, resource: &str) -> 
     action_ok && resource_ok
 }
 
-/// What the policy says about an anonymous caller doing `action` on `resource`.
-/// Statements with conditions are not evaluated and so never apply.
-pub fn anonymous(doc: &str, action: &str, resource: &str) -> Decision {
+/// What the policy says about an anonymous caller doing `action` on
+/// `resource`; a statement with a `Condition` applies when it holds for `facts`.
+pub fn anonymous(doc: &str, action: &str, resource: &str, facts: &RequestFacts) -> Decision {
     let Ok(v) = serde_json::from_str::<Value>(doc) else {
         return Decision::Implicit;
     };
     let mut allowed = false;
     for s in v.get("Statement").map(as_list).unwrap_or_default() {
         let Some(s) = s.as_object() else { continue };
-        if s.contains_key("Condition") || !principal_is_everyone(s.get("Principal")) {
+        if !principal_is_everyone(s.get("Principal")) || !applies(s, action, resource) {
             continue;
         }
-        if !applies(s, action, resource) {
-            continue;
+        if let Some(c) = s.get("Condition") {
+            if !crate::policy_conditions::holds(c, facts) {
+                continue;
+            }
         }
         match s.get("Effect").and_then(Value::as_str) {
             Some("Deny") => return Decision::Deny,
@@ -180,6 +184,39 @@ pub fn is_public(doc: &str) -> bool {
 mod tests {
     use super::*;
 
+    fn none() -> RequestFacts {
+        RequestFacts::default()
+    }
+
+    #[test]
+    fn conditioned_statements_apply_when_they_hold() {
+        let doc = r#"{"Statement":[
+            {"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::site/*",
+             "Condition":{"IpAddress":{"aws:SourceIp":"127.0.0.0/8"}}},
+            {"Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::site/*",
+             "Condition":{"StringLike":{"aws:UserAgent":"*bot*"}}}]}"#;
+        let local = RequestFacts {
+            source_ip: Some("127.0.0.1".parse().unwrap()),
+            user_agent: Some("curl/8".into()),
+            ..none()
+        };
+        let r = "arn:aws:s3:::site/a";
+        assert_eq!(anonymous(doc, "s3:GetObject", r, &local), Decision::Allow);
+        let remote = RequestFacts {
+            source_ip: Some("192.0.2.9".parse().unwrap()),
+            ..local.clone()
+        };
+        assert_eq!(
+            anonymous(doc, "s3:GetObject", r, &remote),
+            Decision::Implicit
+        );
+        let bot = RequestFacts {
+            user_agent: Some("googlebot".into()),
+            ..local
+        };
+        assert_eq!(anonymous(doc, "s3:GetObject", r, &bot), Decision::Deny);
+    }
+
     const PUBLIC_READ: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"PublicRead","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::site/*"}]}"#;
 
     #[test]
@@ -195,15 +232,30 @@ mod tests {
     #[test]
     fn public_read_allows_get_only() {
         assert_eq!(
-            anonymous(PUBLIC_READ, "s3:GetObject", "arn:aws:s3:::site/index.html"),
+            anonymous(
+                PUBLIC_READ,
+                "s3:GetObject",
+                "arn:aws:s3:::site/index.html",
+                &none()
+            ),
             Decision::Allow
         );
         assert_eq!(
-            anonymous(PUBLIC_READ, "s3:PutObject", "arn:aws:s3:::site/index.html"),
+            anonymous(
+                PUBLIC_READ,
+                "s3:PutObject",
+                "arn:aws:s3:::site/index.html",
+                &none()
+            ),
             Decision::Implicit
         );
         assert_eq!(
-            anonymous(PUBLIC_READ, "s3:GetObject", "arn:aws:s3:::other/index.html"),
+            anonymous(
+                PUBLIC_READ,
+                "s3:GetObject",
+                "arn:aws:s3:::other/index.html",
+                &none()
+            ),
             Decision::Implicit
         );
         assert!(is_public(PUBLIC_READ));
@@ -215,11 +267,11 @@ mod tests {
             {"Effect":"Allow","Principal":{"AWS":"*"},"Action":"s3:*","Resource":"arn:aws:s3:::site/*"},
             {"Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::site/private/*"}]}"#;
         assert_eq!(
-            anonymous(doc, "s3:GetObject", "arn:aws:s3:::site/private/x"),
+            anonymous(doc, "s3:GetObject", "arn:aws:s3:::site/private/x", &none()),
             Decision::Deny
         );
         assert_eq!(
-            anonymous(doc, "s3:GetObject", "arn:aws:s3:::site/pub/x"),
+            anonymous(doc, "s3:GetObject", "arn:aws:s3:::site/pub/x", &none()),
             Decision::Allow
         );
     }

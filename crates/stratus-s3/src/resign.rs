@@ -41,14 +41,11 @@ pub fn is_sigv2(head: &http::request::Parts) -> bool {
     header || (query.contains("AWSAccessKeyId=") && query.contains("Signature="))
 }
 
-/// Rewrites the signature of `parts` in place. Requests that cannot be
-/// re-signed are left alone (s3s then answers them as AWS would a bad
-/// signature); SigV2 requests become anonymous once their expiry is checked.
-pub fn resign(
-    parts: &mut http::request::Parts,
-    now_secs: i64,
-) -> Result<Option<ChunkSigner>, AwsError> {
-    let query = parts.uri.query().unwrap_or("").to_string();
+/// Refuses a presigned URL past its expiry on the server's clock (which
+/// `--test-mode` can move).
+pub fn check_expiry(parts: &http::request::Parts, now_secs: i64) -> Result<(), AwsError> {
+    let query = parts.uri.query().unwrap_or("");
+    let expired = || AwsError::new(403, "AccessDenied", "Request has expired");
     if query.contains("AWSAccessKeyId=") && query.contains("Signature=") {
         let pairs = stratus_protocol::codec::parse_form(query.as_bytes());
         let expires = pairs
@@ -56,8 +53,32 @@ pub fn resign(
             .find(|(k, _)| k == "Expires")
             .and_then(|(_, v)| v.parse::<i64>().ok());
         if expires.is_some_and(|e| e < now_secs) {
-            return Err(AwsError::new(403, "AccessDenied", "Request has expired"));
+            return Err(expired());
         }
+    } else if query.contains("X-Amz-Signature=") {
+        let pairs = stratus_protocol::codec::parse_form(query.as_bytes());
+        let get = |n: &str| pairs.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
+        let start = get("X-Amz-Date").and_then(|d| stratus_core::time::parse_iso8601(d));
+        let expires = get("X-Amz-Expires").and_then(|e| e.parse::<i64>().ok());
+        if let (Some(start), Some(expires)) = (start, expires) {
+            if start / 1000 + expires < now_secs {
+                return Err(expired());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Rewrites the signature of `parts` in place. Requests that cannot be
+/// re-signed are left alone (s3s then answers them as AWS would a bad
+/// signature); SigV2 requests become anonymous once their expiry is checked.
+pub fn resign(
+    parts: &mut http::request::Parts,
+    now_secs: i64,
+) -> Result<Option<ChunkSigner>, AwsError> {
+    check_expiry(parts, now_secs)?;
+    let query = parts.uri.query().unwrap_or("").to_string();
+    if query.contains("AWSAccessKeyId=") && query.contains("Signature=") {
         let kept: Vec<&str> = query
             .split('&')
             .filter(|p| {
@@ -68,18 +89,6 @@ pub fn resign(
             .collect();
         set_query(parts, &kept.join("&"));
         return Ok(None);
-    }
-    if query.contains("X-Amz-Signature=") {
-        let pairs = stratus_protocol::codec::parse_form(query.as_bytes());
-        let get = |n: &str| pairs.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
-        let start = get("X-Amz-Date").and_then(|d| stratus_core::time::parse_iso8601(d));
-        let expires = get("X-Amz-Expires").and_then(|e| e.parse::<i64>().ok());
-        // Checked on the server's clock too, so moving it expires URLs.
-        if let (Some(start), Some(expires)) = (start, expires) {
-            if start / 1000 + expires < now_secs {
-                return Err(AwsError::new(403, "AccessDenied", "Request has expired"));
-            }
-        }
     }
     Ok(resign_v4(parts))
 }

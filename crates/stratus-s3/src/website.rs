@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use stratus_protocol::Body;
 
 use crate::Engine;
-use crate::policy::{self, Decision};
+use crate::policy::{self, Decision, RequestFacts};
 use crate::state::{BucketMeta, ObjectMeta};
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -46,33 +46,80 @@ pub(crate) fn text_body(s: String) -> Body {
         .boxed_unsync()
 }
 
+/// What the bucket policy says about an anonymous `action` on `resource`,
+/// unless the public access block restricts public buckets.
+fn policy_decision(b: &BucketMeta, action: &str, resource: &str, facts: &RequestFacts) -> Decision {
+    let pab = b.public_access_block.clone().unwrap_or_default();
+    match &b.policy {
+        Some(doc) if !pab.restrict_public_buckets => {
+            policy::anonymous(doc, action, resource, facts)
+        }
+        _ => Decision::Implicit,
+    }
+}
+
+/// Whether a public-read ACL (`acl`) counts: ACLs enabled by the bucket's
+/// ownership setting and not ignored by the public access block.
+fn public_acl(b: &BucketMeta, acl: Option<&str>) -> bool {
+    let pab = b.public_access_block.clone().unwrap_or_default();
+    let acls_on = crate::api::stored_config::<s3s::dto::OwnershipControls>(b, "ownership")
+        .is_none_or(|o| {
+            o.rules
+                .iter()
+                .all(|r| r.object_ownership.as_str() != "BucketOwnerEnforced")
+        });
+    acls_on && !pab.ignore_public_acls && crate::api::grants_public_read(acl)
+}
+
 /// Whether an anonymous visitor may read `key`: the bucket policy must
 /// allow `s3:GetObject` to everyone, and the public access block must not
 /// restrict public buckets.
 /// A public-read object ACL also opens the object, unless the block
 /// ignores public ACLs or the bucket's ownership setting disables ACLs.
-pub fn anonymous_read(b: &BucketMeta, key: &str, object_acl: Option<&str>) -> bool {
-    let pab = b.public_access_block.clone().unwrap_or_default();
-    let decision = match &b.policy {
-        Some(doc) if !pab.restrict_public_buckets => policy::anonymous(
-            doc,
-            "s3:GetObject",
-            &format!("arn:aws:s3:::{}/{key}", b.name),
-        ),
-        _ => Decision::Implicit,
-    };
-    match decision {
+pub fn anonymous_read(
+    b: &BucketMeta,
+    key: &str,
+    object_acl: Option<&str>,
+    facts: &RequestFacts,
+) -> bool {
+    let resource = format!("arn:aws:s3:::{}/{key}", b.name);
+    match policy_decision(b, "s3:GetObject", &resource, facts) {
         Decision::Allow => true,
         Decision::Deny => false,
-        Decision::Implicit => {
-            let acls_on = crate::api::stored_config::<s3s::dto::OwnershipControls>(b, "ownership")
-                .is_none_or(|o| {
-                    o.rules
-                        .iter()
-                        .all(|r| r.object_ownership.as_str() != "BucketOwnerEnforced")
-                });
-            acls_on && !pab.ignore_public_acls && crate::api::grants_public_read(object_acl)
-        }
+        Decision::Implicit => public_acl(b, object_acl),
+    }
+}
+
+/// Whether an anonymous visitor may list the bucket, which decides whether
+/// a missing key is reported as missing (404) or hidden (403), as on S3.
+pub fn anonymous_list(b: &BucketMeta, facts: &RequestFacts) -> bool {
+    let resource = format!("arn:aws:s3:::{}", b.name);
+    match policy_decision(b, "s3:ListBucket", &resource, facts) {
+        Decision::Allow => true,
+        Decision::Deny => false,
+        Decision::Implicit => public_acl(b, b.configs.get("acl").map(String::as_str)),
+    }
+}
+
+/// What the visitor's request tells a policy's conditions.
+fn facts_of(parts: &http::request::Parts) -> RequestFacts {
+    let header = |n: &str| {
+        parts
+            .headers
+            .get(n)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    RequestFacts {
+        source_ip: parts
+            .extensions
+            .get::<stratus_protocol::RemoteAddr>()
+            .map(|a| a.0.ip()),
+        // The listener speaks plain HTTP only.
+        secure_transport: false,
+        referer: header("referer"),
+        user_agent: header("user-agent"),
+        object_tags: Vec::new(),
     }
 }
 
@@ -249,6 +296,7 @@ impl Engine {
 
     /// A 4xx answer: the configured error document if the visitor may read
     /// it, else the HTML error page.
+    #[allow(clippy::too_many_arguments)]
     fn error_answer(
         &self,
         r: &Req<'_>,
@@ -258,10 +306,15 @@ impl Engine {
         code: &str,
         message: &str,
         extra: &[(&str, &str)],
+        facts: &RequestFacts,
     ) -> http::Response<Body> {
         if let Some(k) = &cfg.error_key {
             if let Some((o, f)) = self.open_object(&b.name, k) {
-                if anonymous_read(b, k, o.acl.as_deref()) {
+                let facts = RequestFacts {
+                    object_tags: o.tags.clone(),
+                    ..facts.clone()
+                };
+                if anonymous_read(b, k, o.acl.as_deref(), &facts) {
                     return self.object_response(r, status, o, f);
                 }
             }
@@ -363,11 +416,12 @@ impl Engine {
                 .map(|x| (x, code.to_string()))
         };
         let found = self.open_object(bucket, &key);
-        if !anonymous_read(&b, &key, found.as_ref().and_then(|(o, _)| o.acl.as_deref())) {
+        let facts = facts_of(parts);
+        let denied = || {
             if let Some((resp, _)) = on_error(StatusCode::FORBIDDEN, "AccessDenied") {
                 return resp;
             }
-            return self.error_answer(
+            self.error_answer(
                 &r,
                 &b,
                 &cfg,
@@ -375,7 +429,23 @@ impl Engine {
                 "AccessDenied",
                 "Access Denied",
                 &[],
-            );
+                &facts,
+            )
+        };
+        let object_facts = RequestFacts {
+            object_tags: found
+                .as_ref()
+                .map(|(o, _)| o.tags.clone())
+                .unwrap_or_default(),
+            ..facts.clone()
+        };
+        if !anonymous_read(
+            &b,
+            &key,
+            found.as_ref().and_then(|(o, _)| o.acl.as_deref()),
+            &object_facts,
+        ) {
+            return denied();
         }
         match found {
             Some((o, _)) if o.website_redirect.is_some() => {
@@ -397,6 +467,11 @@ impl Engine {
                         return redirect(&r, StatusCode::FOUND, format!("/{raw}/"));
                     }
                 }
+                // Only a visitor who may list the bucket learns that a key
+                // is missing; others are denied, as on S3.
+                if !anonymous_list(&b, &facts) {
+                    return denied();
+                }
                 if let Some((resp, _)) = on_error(StatusCode::NOT_FOUND, "NoSuchKey") {
                     return resp;
                 }
@@ -408,6 +483,7 @@ impl Engine {
                     "NoSuchKey",
                     "The specified key does not exist.",
                     &[("Key", &key)],
+                    &facts,
                 )
             }
         }
@@ -446,13 +522,20 @@ mod tests {
             configs: Default::default(),
             versioning: None,
         };
-        assert!(!anonymous_read(&b, "index.html", None));
+        let f = RequestFacts::default();
+        assert!(!anonymous_read(&b, "index.html", None, &f));
         b.policy = Some(r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::site/*"}]}"#.into());
-        assert!(anonymous_read(&b, "index.html", None));
+        assert!(anonymous_read(&b, "index.html", None, &f));
+        // GetObject alone does not reveal which keys exist.
+        assert!(!anonymous_list(&b, &f));
+        b.policy = Some(r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::site/*"},
+            {"Effect":"Allow","Principal":"*","Action":"s3:ListBucket","Resource":"arn:aws:s3:::site"}]}"#.into());
+        assert!(anonymous_list(&b, &f));
         b.public_access_block = Some(crate::state::PublicAccessBlock {
             restrict_public_buckets: true,
             ..Default::default()
         });
-        assert!(!anonymous_read(&b, "index.html", None));
+        assert!(!anonymous_read(&b, "index.html", None, &f));
+        assert!(!anonymous_list(&b, &f));
     }
 }

@@ -35,6 +35,8 @@ pub struct App {
     pub load_balancers: Option<Arc<stratus_elbv2::dataplane::DataPlane>>,
     /// Child processes to stop when Stratus exits (RDS's database servers).
     rds: Option<Arc<stratus_rds::Rds>>,
+    /// For the bucket list `stratus hosts` asks for.
+    pub s3: Option<Arc<stratus_s3::S3>>,
 }
 
 impl App {
@@ -57,6 +59,7 @@ impl App {
             stoppers: Vec::new(),
             load_balancers: None,
             rds: None,
+            s3: None,
         };
         let iam = Arc::new(
             stratus_iam::Iam::new(store.clone(), identities.clone(), app.config.enforce_iam)
@@ -182,8 +185,15 @@ impl App {
             topics: Some(sns),
         };
         let s3 = Arc::new(
-            stratus_s3::S3::new(store.clone(), app.authorizer.clone(), targets)
-                .map_err(|e| e.to_string())?,
+            stratus_s3::S3::new(
+                store.clone(),
+                app.authorizer.clone(),
+                targets,
+                app.config.verify_signatures.then(|| stratus_s3::Verifier {
+                    identities: app.identities.clone(),
+                }),
+            )
+            .map_err(|e| e.to_string())?,
         );
         // Log metric filters publish into CloudWatch; exports write to S3.
         let logs = stratus_logs::Logs::new(store, app.clock.clone())
@@ -195,8 +205,9 @@ impl App {
         // Lifecycle rules and storage metrics act in days: a minute's
         // period is plenty.
         let daily = Tasks::new(app.clock.clone(), std::time::Duration::from_secs(60));
-        daily.spawn(s3.lifecycle_task());
+        daily.spawn(s3.lifecycle_task(app.clock.clone()));
         daily.spawn(s3.storage_metrics_task(cloudwatch.clone()));
+        app.s3 = Some(s3.clone());
         app.register_http(s3);
         Ok(app)
     }

@@ -34,11 +34,17 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => server::run(args.into_config()),
-        Command::Hosts(args) => {
-            for line in hosts::lines(&args) {
-                println!("{line}");
+        Command::Hosts(args) => match hosts::run(&args) {
+            Ok(lines) => {
+                for line in lines {
+                    println!("{line}");
+                }
+                ExitCode::SUCCESS
             }
-            ExitCode::SUCCESS
-        }
+            Err(e) => {
+                eprintln!("stratus hosts: {e}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }

@@ -34,6 +34,17 @@ pub fn handle(app: &App, req: &Request) -> Option<Response> {
             }
         }
         ("GET", "/_stratus/clock") => clock(app),
+        ("GET", "/_stratus/s3/buckets") => {
+            let buckets: Vec<serde_json::Value> = app
+                .s3
+                .as_ref()
+                .map(|s3| s3.buckets())
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(name, region)| json!({ "name": name, "region": region }))
+                .collect();
+            json_response(200, json!({ "buckets": buckets }))
+        }
         ("POST", "/_stratus/clock") => {
             if !app.config.test_mode {
                 return Some(json_response(

@@ -274,7 +274,7 @@ pub fn encode(
     }
 }
 
-fn push_fields(err: &AwsError, x: &mut String) {
+pub(crate) fn push_fields(err: &AwsError, x: &mut String) {
     for (k, v) in &err.fields {
         x.push_str(&format!("<{k}>"));
         escape(v, x);

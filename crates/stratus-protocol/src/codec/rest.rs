@@ -484,3 +484,43 @@ pub fn encode_json_error(err: &AwsError) -> Response {
 pub fn encode_xml_error(err: &AwsError, request_id: &str) -> Response {
     super::query::encode_error(None, err, request_id)
 }
+
+/// S3's own error body: a bare `<Error>` with the error's extra fields
+/// (StringToSign, CanonicalRequest, ...) between Message and RequestId.
+pub fn encode_s3_error(err: &AwsError, request_id: &str) -> Response {
+    let mut x = String::with_capacity(512);
+    x.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>");
+    xml::escape(&err.code, &mut x);
+    x.push_str("</Code><Message>");
+    xml::escape(&err.message, &mut x);
+    x.push_str("</Message>");
+    super::query::push_fields(err, &mut x);
+    x.push_str("<RequestId>");
+    xml::escape(request_id, &mut x);
+    x.push_str("</RequestId><HostId>");
+    xml::escape(request_id, &mut x);
+    x.push_str("</HostId></Error>");
+    Response {
+        status: err.status,
+        headers: vec![("Content-Type".into(), "application/xml".into())],
+        body: Bytes::from(x),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn s3_errors_are_bare_error_elements_with_their_fields() {
+        let mut e = AwsError::new(403, "SignatureDoesNotMatch", "Check your key & method.");
+        e.fields.insert("StringToSign".into(), "a<b".into());
+        let r = encode_s3_error(&e, "RID");
+        let body = String::from_utf8(r.body.to_vec()).unwrap();
+        assert_eq!(r.status, 403);
+        assert!(body.contains(
+            "<Error><Code>SignatureDoesNotMatch</Code><Message>Check your key &amp; method.</Message>\
+             <StringToSign>a&lt;b</StringToSign><RequestId>RID</RequestId><HostId>RID</HostId></Error>"
+        ));
+    }
+}

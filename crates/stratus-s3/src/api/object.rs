@@ -23,6 +23,11 @@ const SMALL: u64 = 256 << 10;
 pub(crate) fn write_error(e: WriteError) -> S3Error {
     match e {
         WriteError::Io(e) => internal(e),
+        // s3s checks aws-chunked signatures as the body streams.
+        WriteError::Body(msg) if msg.contains("SignatureMismatch") => err(
+            S3ErrorCode::SignatureDoesNotMatch,
+            crate::signature::MSG_MISMATCH,
+        ),
         WriteError::Body(msg) => {
             tracing::debug!(%msg, "request body failed");
             err(
@@ -469,10 +474,13 @@ impl Api {
         req: S3Request<PutObjectInput>,
     ) -> S3Result<PutObjectOutput> {
         let c = caller(&req);
-        let form_filename = req
-            .extensions
-            .get::<crate::post_form::FormFilename>()
-            .and_then(|f| f.0.lock().clone());
+        let form = req.extensions.get::<crate::post_form::FormFilename>();
+        let form_filename = form.and_then(|f| f.0.lock().clone());
+        // A browser form upload is reported as a POST, not a PUT.
+        let posted = form
+            .is_some()
+            .then(|| req.extensions.get::<crate::notify::Recorded>().cloned())
+            .flatten();
         let S3Request {
             mut input,
             headers,
@@ -553,6 +561,9 @@ impl Api {
                 if_none_match.as_ref(),
             )
             .await?;
+        if let Some(r) = posted {
+            r.note("ObjectCreated:Post", &input.key, None);
+        }
         let mut out = PutObjectOutput {
             version_id,
             e_tag: Some(etag(&etag_hex)),
@@ -793,6 +804,7 @@ impl Api {
         req: S3Request<DeleteObjectsInput>,
     ) -> S3Result<DeleteObjectsOutput> {
         let c = caller(&req);
+        let recorded = req.extensions.get::<crate::notify::Recorded>().cloned();
         let i = req.input;
         self.check_bucket(&c, &i.bucket)?;
         let objects = i.delete.objects;
@@ -806,6 +818,11 @@ impl Api {
         let mut deleted = Vec::new();
         for o in objects {
             let d = self.delete_key(&i.bucket, &o.key, o.version_id.as_deref(), c.now_ms)?;
+            if let Some(r) = &recorded {
+                let name =
+                    crate::notify::removal_name(o.version_id.is_some(), d.delete_marker, false);
+                r.note(name, &o.key, d.version_id.clone());
+            }
             if quiet {
                 continue;
             }
