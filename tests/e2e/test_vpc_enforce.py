@@ -232,6 +232,36 @@ def test_a_nat_gateway_lets_a_private_instance_out_and_nothing_in(rt):
     assert lab.web["PrivateIpAddress"] not in log
 
 
+def test_a_web_group_that_admits_the_load_balancers_group_admits_its_traffic(rt):
+    import requests
+
+    lab = Lab(rt)
+    ec2, elb = lab.ec2, rt.client("elbv2")
+    alb_sg = ec2.create_security_group(GroupName="alb", Description="alb", VpcId=lab.vpc)["GroupId"]
+    second = ec2.create_subnet(VpcId=lab.vpc, CidrBlock="10.1.3.0/24",
+                               AvailabilityZone="us-east-1b")["Subnet"]["SubnetId"]
+    lb = elb.create_load_balancer(Name="web", Subnets=[lab.public, second],
+                                  SecurityGroups=[alb_sg])["LoadBalancers"][0]
+    tg = elb.create_target_group(Name="web", Protocol="HTTP", Port=80, VpcId=lab.vpc,
+                                 HealthCheckIntervalSeconds=5, HealthCheckTimeoutSeconds=2,
+                                 HealthyThresholdCount=2, UnhealthyThresholdCount=2)["TargetGroups"][0]["TargetGroupArn"]
+    elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80,
+                        DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])
+    elb.register_targets(TargetGroupArn=tg, Targets=[{"Id": lab.web["InstanceId"]}])
+
+    def health():
+        rt.advance(5)
+        return elb.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"][0]["TargetHealth"]["State"]
+
+    # The web group admits the bastion's group only: the checks fail.
+    until(lambda: health() == "unhealthy", timeout=30, what="the target unhealthy")
+    ec2.authorize_security_group_ingress(GroupId=lab.web_sg, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "UserIdGroupPairs": [{"GroupId": alb_sg}]}])
+    until(lambda: health() == "healthy", timeout=30, what="the target healthy")
+    got = requests.get(f"http://127.0.0.1:{rt.port}/index.html", headers={"Host": lb["DNSName"]}, timeout=10)
+    assert got.status_code == 200 and got.text.strip() == lab.hostname(lab.web)
+
+
 def test_nothing_is_left_behind(server_factory):
     srv = server_factory(args=["--test-mode", "--instance-runtime", "process"])
     lab = Lab(srv)
