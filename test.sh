@@ -135,11 +135,13 @@ ensure_db_engines() {
   fi
 }
 
-# Instances that run need iproute2 (namespaces) and curl (the tests' user data).
+# Instances that run need iproute2 (namespaces), nftables (security groups,
+# routes and ACLs) and curl (the tests' user data).
 ensure_runtime_tools() {
   local missing=()
   command -v ip >/dev/null 2>&1 || missing+=(iproute2)
   command -v curl >/dev/null 2>&1 || missing+=(curl)
+  command -v nft >/dev/null 2>&1 || missing+=(nftables)
   [[ ${#missing[@]} -eq 0 || $(id -u) -ne 0 ]] && return
   command -v apt-get >/dev/null 2>&1 || fail "${missing[*]} needed for the instance runtime tests"
   section "installing ${missing[*]} (instance runtime)"

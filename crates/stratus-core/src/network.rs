@@ -27,6 +27,17 @@ pub trait Network: Send + Sync + 'static {
     ) -> io::Result<TcpStream>;
 }
 
+/// The security groups that load balancers use, so that an instance
+/// firewall can admit a balancer's traffic (which reaches instances from
+/// the VPC's router) where a rule names one of those groups, as a web
+/// group that allows HTTP from the load balancer's group does on AWS.
+pub trait BalancerGroups: Send + Sync + 'static {
+    /// The groups of every load balancer in `account` and `region`.
+    fn balancer_groups(&self, _account: &str, _region: &str) -> Vec<String> {
+        Vec::new()
+    }
+}
+
 /// This machine's own network: loopback addresses only.
 pub struct HostNetwork;
 

@@ -38,6 +38,8 @@ pub struct Ec2 {
     runtime: std::sync::OnceLock<std::sync::Arc<runtime::Runtime>>,
     /// Role credentials of instance profiles, for the metadata service.
     roles: Option<std::sync::Arc<dyn stratus_core::InstanceRoles>>,
+    /// Load balancers' security groups, which instance firewalls admit.
+    balancers: parking_lot::Mutex<Vec<std::sync::Arc<dyn stratus_core::network::BalancerGroups>>>,
 }
 
 impl Ec2 {
@@ -55,6 +57,7 @@ impl Ec2 {
             clock,
             runtime: std::sync::OnceLock::new(),
             roles: None,
+            balancers: parking_lot::Mutex::new(Vec::new()),
         })
     }
 
@@ -65,6 +68,21 @@ impl Ec2 {
     ) -> Self {
         self.roles = Some(roles);
         self
+    }
+
+    /// Adds a source of load balancers' security groups (ELBv2, Classic
+    /// ELB), wired by the App once those services exist.
+    pub fn add_balancers(&self, b: std::sync::Arc<dyn stratus_core::network::BalancerGroups>) {
+        self.balancers.lock().push(b);
+    }
+
+    /// The security groups load balancers use in an account and region.
+    pub fn balancer_groups(&self, account: &str, region: &str) -> Vec<String> {
+        let sources: Vec<_> = self.balancers.lock().clone();
+        sources
+            .iter()
+            .flat_map(|b| b.balancer_groups(account, region))
+            .collect()
     }
 
     /// Milliseconds since the epoch on the service clock.

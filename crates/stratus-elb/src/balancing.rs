@@ -56,3 +56,15 @@ impl TargetGroups for Elb {
             .map(|m| as_target_state(&m.health).to_string())
     }
 }
+
+impl stratus_core::network::BalancerGroups for Elb {
+    fn balancer_groups(&self, account: &str, region: &str) -> Vec<String> {
+        self.state
+            .read()
+            .lbs
+            .values()
+            .filter(|lb| lb.account == account && lb.region == region)
+            .flat_map(|lb| lb.security_groups.iter().cloned())
+            .collect()
+    }
+}

@@ -75,3 +75,15 @@ impl TargetGroups for Elbv2 {
             .map(|t| t.health.state.clone())
     }
 }
+
+impl stratus_core::network::BalancerGroups for Elbv2 {
+    fn balancer_groups(&self, account: &str, region: &str) -> Vec<String> {
+        self.state
+            .read()
+            .lbs
+            .values()
+            .filter(|lb| lb.account == account && lb.region == region)
+            .flat_map(|lb| lb.security_groups.iter().cloned())
+            .collect()
+    }
+}

@@ -115,6 +115,9 @@ impl App {
         );
         app.tasks.spawn(elb.health_task());
         app.register(elb.clone());
+        // Instance firewalls admit load balancers where a rule names their groups.
+        ec2.add_balancers(elbv2.clone());
+        ec2.add_balancers(elb.clone());
         let dynamodb = stratus_dynamodb::DynamoDb::new(store.clone()).map_err(|e| e.to_string())?;
         app.tasks.spawn(dynamodb.ttl_task());
         let streams = stratus_dynamodbstreams::DynamoDbStreams::new(dynamodb.streams());

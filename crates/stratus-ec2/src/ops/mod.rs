@@ -14,7 +14,7 @@ mod instance_attrs;
 pub(crate) mod instances;
 pub mod keypairs;
 mod launch;
-mod nat;
+pub(crate) mod nat;
 mod peering;
 mod prefix_lists;
 mod regions;

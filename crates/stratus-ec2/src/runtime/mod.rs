@@ -5,16 +5,23 @@
 //! EC2's states (running instances run; stopped and terminated ones do
 //! not; a reboot boots again), so a restart of Stratus brings running
 //! instances back. The runtime is also the [`Network`] through which load
-//! balancers reach instances inside their VPCs.
+//! balancers reach instances inside their VPCs, and public addresses
+//! through the namespace that stands for the internet.
+//!
+//! Where `nft` is installed the runtime also enforces the VPC: each
+//! instance's security groups in its own namespace, and route tables,
+//! internet and NAT gateways and network ACLs in the VPC's (see
+//! [`firewall`]), recomputed from EC2's state every tick.
 
 mod cgroup;
 mod dns;
+pub mod firewall;
 mod imds;
 mod netns;
 mod userdata;
 mod workload;
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream};
 use std::path::PathBuf;
@@ -84,10 +91,23 @@ struct Running {
     cpu_mark: (u64, std::time::Instant),
 }
 
-/// A VPC with running instances: its metadata listeners and directory.
+/// A VPC with running instances: its metadata listeners and directory,
+/// its uplink to the internet and the public addresses routed to it.
 struct Vpc {
     _endpoints: imds::Endpoints,
     directory: imds::Directory,
+    uplink: u16,
+    announced: BTreeSet<String>,
+}
+
+/// What EC2's state asks of the runtime at one tick.
+#[derive(Default)]
+struct Desired {
+    specs: HashMap<Key, Spec>,
+    /// Ruleset files by instance id.
+    instances: HashMap<String, String>,
+    /// Routers by VPC id.
+    vpcs: HashMap<String, firewall::routes::VpcPlan>,
 }
 
 pub struct Runtime {
@@ -102,6 +122,10 @@ pub struct Runtime {
     stopped: AtomicBool,
     /// Boots that failed to start, so a failure is logged once, not every tick.
     failed: Mutex<HashMap<Key, u32>>,
+    /// Whether firewalls are enforced (`nft` is installed).
+    enforce: bool,
+    /// The ruleset file last applied in each namespace.
+    applied: Mutex<HashMap<String, String>>,
 }
 
 fn spec_of(s: &RegionState, account: &str, region: &str, i: &InstanceRec) -> Option<Spec> {
@@ -146,9 +170,19 @@ fn spec_of(s: &RegionState, account: &str, region: &str, i: &InstanceRec) -> Opt
 }
 
 impl Runtime {
-    fn desired(&self) -> HashMap<Key, Spec> {
-        let mut out = HashMap::new();
+    fn desired(&self, now_ms: i64) -> Desired {
+        let mut out = Desired::default();
         for (account, region) in self.ec2.regions.keys() {
+            // Asked before EC2's lock is taken: load balancers may hold
+            // theirs while they call EC2.
+            let balancers: BTreeSet<String> = if self.enforce {
+                self.ec2
+                    .balancer_groups(&account, &region)
+                    .into_iter()
+                    .collect()
+            } else {
+                BTreeSet::new()
+            };
             let r = self.ec2.regions.get(&account, &region);
             let s = r.lock();
             // An instance boots while it is pending, as on AWS.
@@ -165,21 +199,117 @@ impl Runtime {
                     if i.state == "pending" {
                         spec.boots += 1;
                     }
-                    out.insert((account.clone(), region.clone(), i.id.clone()), spec);
+                    if self.enforce {
+                        if let Some(eni) = s.instance_eni(&i.id, 0) {
+                            let body = firewall::sg::instance_ruleset(&s, eni, &balancers);
+                            out.instances.insert(i.id.clone(), firewall::file(&body));
+                        }
+                        if !out.vpcs.contains_key(&spec.vpc) {
+                            let plan = firewall::routes::plan(&s, &spec.vpc, now_ms);
+                            out.vpcs.insert(spec.vpc.clone(), plan);
+                        }
+                    }
+                    out.specs
+                        .insert((account.clone(), region.clone(), i.id.clone()), spec);
                 }
             }
         }
         out
     }
 
+    /// Applies a ruleset file in a namespace unless it is already there.
+    fn apply(&self, ns: &str, text: &str) {
+        if self.applied.lock().get(ns).map(String::as_str) == Some(text) {
+            return;
+        }
+        if let Err(e) = netns::apply_ruleset(ns, text) {
+            tracing::warn!(namespace = %ns, error = %e, "firewall not applied");
+        }
+        // Kept even when refused, so a bad ruleset is reported once.
+        self.applied.lock().insert(ns.to_string(), text.to_string());
+    }
+
+    /// Brings every firewall and router in step with EC2's state, and
+    /// removes the namespaces of VPCs where nothing runs any more.
+    fn enforce(&self, desired: &Desired) {
+        let running: Vec<(String, String)> = self
+            .running
+            .lock()
+            .iter()
+            .map(|(k, r)| (k.2.clone(), r.spec.vpc.clone()))
+            .collect();
+        let in_use: BTreeSet<&str> = running.iter().map(|(_, v)| v.as_str()).collect();
+        let gone: Vec<String> = self
+            .vpcs
+            .lock()
+            .keys()
+            .filter(|v| !in_use.contains(v.as_str()))
+            .cloned()
+            .collect();
+        for vpc in gone {
+            if let Some(v) = self.vpcs.lock().remove(&vpc) {
+                for ip in &v.announced {
+                    netns::withdraw(ip);
+                }
+            }
+            netns::remove_vpc(&vpc);
+            self.applied.lock().remove(&netns::vpc_ns(&vpc));
+        }
+        if !self.enforce {
+            return;
+        }
+        for (id, _) in &running {
+            if let Some(text) = desired.instances.get(id) {
+                self.apply(&netns::instance_ns(id), text);
+            }
+        }
+        let vpcs: Vec<(String, u16)> = self
+            .vpcs
+            .lock()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.uplink))
+            .collect();
+        for (vpc, uplink) in vpcs {
+            let Some(plan) = desired.vpcs.get(&vpc) else {
+                continue;
+            };
+            self.apply(&netns::vpc_ns(&vpc), &firewall::file(&plan.ruleset()));
+            let want: BTreeSet<String> = plan.announced().into_iter().collect();
+            let mut vpcs = self.vpcs.lock();
+            let Some(v) = vpcs.get_mut(&vpc) else {
+                continue;
+            };
+            for ip in v.announced.difference(&want) {
+                netns::withdraw(ip);
+            }
+            for ip in want.difference(&v.announced) {
+                if let Err(e) = netns::announce(uplink, ip) {
+                    tracing::warn!(address = %ip, error = %e, "public address not routed");
+                }
+            }
+            v.announced = want;
+        }
+    }
+
     fn instance_dir(&self, id: &str) -> PathBuf {
         self.cfg.dir.join(id)
     }
 
-    fn start(&self, rt: &tokio::runtime::Handle, id: &str, spec: &Spec) -> io::Result<Running> {
+    fn start(
+        &self,
+        rt: &tokio::runtime::Handle,
+        id: &str,
+        spec: &Spec,
+        firewall: Option<&String>,
+    ) -> io::Result<Running> {
         netns::ensure_vpc(&spec.vpc)?;
         netns::ensure_gateway(&spec.vpc, &spec.gateway_cidr)?;
         netns::plug_instance(&spec.vpc, id, &spec.address_cidr, &spec.gateway)?;
+        // The firewall is up before anything in the instance runs.
+        self.applied.lock().remove(&netns::instance_ns(id));
+        if let Some(text) = firewall {
+            self.apply(&netns::instance_ns(id), text);
+        }
         let data = userdata::parse(spec.user_data.as_deref());
         let mut meta = spec.meta.clone();
         meta.user_data = userdata::decode(spec.user_data.as_deref());
@@ -223,6 +353,12 @@ impl Runtime {
         if let Some(v) = vpcs.get(vpc) {
             return Ok(v.directory.clone());
         }
+        let uplink = (0..u16::MAX)
+            .find(|n| vpcs.values().all(|v| v.uplink != *n))
+            .unwrap_or(0);
+        if self.enforce {
+            netns::ensure_uplink(vpc, uplink)?;
+        }
         let directory = imds::Directory::default();
         let mut endpoints = imds::serve(
             rt,
@@ -237,6 +373,8 @@ impl Runtime {
             Vpc {
                 _endpoints: endpoints,
                 directory: directory.clone(),
+                uplink,
+                announced: BTreeSet::new(),
             },
         );
         Ok(directory)
@@ -251,6 +389,7 @@ impl Runtime {
             v.directory.lock().remove(&r.spec.meta.private_ip);
         }
         netns::unplug_instance(&r.spec.vpc, id);
+        self.applied.lock().remove(&netns::instance_ns(id));
     }
 
     /// Stops every instance and removes every namespace the runtime made.
@@ -306,6 +445,12 @@ impl Runtime {
             .find(|r| r.spec.meta.private_ip == ip && vpc_id.is_none_or(|v| v == r.spec.vpc))
             .map(|r| r.spec.vpc.clone())
     }
+
+    /// Whether a public address answers: the internet routes it to a VPC.
+    fn public_at(&self, addr: IpAddr) -> bool {
+        let ip = addr.to_string();
+        self.vpcs.lock().values().any(|v| v.announced.contains(&ip))
+    }
 }
 
 impl Task for Runtime {
@@ -313,7 +458,7 @@ impl Task for Runtime {
         "ec2-instance-runtime"
     }
 
-    fn tick(&self, _now_ms: i64) {
+    fn tick(&self, now_ms: i64) {
         let _tick = self.ticking.lock();
         if self.stopped.load(Ordering::SeqCst) {
             return;
@@ -321,13 +466,18 @@ impl Task for Runtime {
         let Ok(rt) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        let desired = self.desired();
+        let desired = self.desired(now_ms);
         // Gone, stopped, rebooted or died: stop what no longer matches.
         let stale: Vec<Key> = {
             let mut running = self.running.lock();
             running
                 .iter_mut()
-                .filter(|(k, r)| desired.get(*k).is_none_or(|d| d.boots != r.spec.boots))
+                .filter(|(k, r)| {
+                    desired
+                        .specs
+                        .get(*k)
+                        .is_none_or(|d| d.boots != r.spec.boots)
+                })
                 .map(|(k, _)| k.clone())
                 .collect()
         };
@@ -336,31 +486,32 @@ impl Task for Runtime {
                 self.stop(&k.2, r);
             }
         }
-        for (k, spec) in desired {
-            if self.running.lock().contains_key(&k) {
+        for (k, spec) in &desired.specs {
+            if self.running.lock().contains_key(k) {
                 continue;
             }
-            if self.failed.lock().get(&k) == Some(&spec.boots) {
+            if self.failed.lock().get(k) == Some(&spec.boots) {
                 continue;
             }
-            match self.start(&rt, &k.2, &spec) {
+            match self.start(&rt, &k.2, spec, desired.instances.get(&k.2)) {
                 Ok(r) => {
                     tracing::info!(instance = %k.2, ip = %spec.meta.private_ip, "instance booted");
-                    self.running.lock().insert(k, r);
+                    self.running.lock().insert(k.clone(), r);
                 }
                 Err(e) => {
                     tracing::warn!(instance = %k.2, error = %e, "instance could not boot");
                     netns::unplug_instance(&spec.vpc, &k.2);
-                    self.failed.lock().insert(k, spec.boots);
+                    self.failed.lock().insert(k.clone(), spec.boots);
                 }
             }
         }
+        self.enforce(&desired);
     }
 }
 
 impl Network for Runtime {
     fn reachable(&self, vpc_id: Option<&str>, addr: IpAddr) -> bool {
-        addr.is_loopback() || self.runs_at(vpc_id, addr).is_some()
+        addr.is_loopback() || self.runs_at(vpc_id, addr).is_some() || self.public_at(addr)
     }
 
     fn dial(
@@ -372,6 +523,12 @@ impl Network for Runtime {
     ) -> io::Result<TcpStream> {
         if addr.is_loopback() {
             return TcpStream::connect_timeout(&SocketAddr::new(addr, port), timeout);
+        }
+        if self.runs_at(vpc_id, addr).is_none() && self.public_at(addr) {
+            // A public address is reached the way the internet reaches it.
+            return netns::in_namespace(&netns::inet_ns(), move || {
+                TcpStream::connect_timeout(&SocketAddr::new(addr, port), timeout)
+            });
         }
         let vpc = self.runs_at(vpc_id, addr).ok_or_else(|| {
             io::Error::new(
@@ -402,7 +559,14 @@ impl Ec2 {
             credentials: Arc::new(imds::Credentials::new(self.roles.clone())),
             ticking: Mutex::new(()),
             failed: Mutex::new(HashMap::new()),
+            enforce: netns::nft_available(),
+            applied: Mutex::new(HashMap::new()),
         });
+        if !rt.enforce {
+            tracing::warn!(
+                "nft is not installed: security groups, routes and ACLs are not enforced"
+            );
+        }
         let _ = self.runtime.set(rt.clone());
         rt
     }

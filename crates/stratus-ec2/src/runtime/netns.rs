@@ -5,6 +5,11 @@
 //! loopback, reached through the gateway as on AWS. VPCs never
 //! touch the host's routes, so overlapping CIDRs coexist; the host reaches
 //! into a VPC only through [`in_namespace`].
+//!
+//! One more namespace stands for the internet (`stratus<port>-inet`): each
+//! VPC's namespace has an uplink into it, and it routes each public
+//! address that answers to its VPC's uplink. It has no way off the
+//! machine. Firewalls are nftables rulesets applied inside namespaces.
 
 use std::fs::File;
 use std::io;
@@ -36,6 +41,15 @@ pub fn scope() -> &'static str {
 pub fn vpc_ns(vpc: &str) -> String {
     format!("{}{vpc}", prefix())
 }
+
+/// The namespace that stands for the internet.
+pub fn inet_ns() -> String {
+    format!("{}inet", prefix())
+}
+
+/// An address in the internet namespace where a user (or a test) can run
+/// a server that instances reach through their internet or NAT gateway.
+pub const INTERNET_HOST: &str = "192.0.0.8";
 
 pub fn instance_ns(id: &str) -> String {
     format!("{}{id}", prefix())
@@ -84,6 +98,30 @@ fn exists(ns: &str) -> bool {
     std::path::Path::new("/var/run/netns").join(ns).exists()
 }
 
+/// The internet end of a VPC's uplink (interface names stop at 15).
+fn inet_veth(vpc: &str) -> String {
+    let tail: String = vpc
+        .chars()
+        .rev()
+        .take(12)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    format!("u{tail}")
+}
+
+/// The uplink's two addresses (internet side, VPC side) for the `n`th VPC:
+/// a /30 of link-local space below 169.254.128.0, away from the
+/// metadata addresses.
+pub fn uplink_addresses(n: u16) -> (String, String) {
+    let base = u32::from(std::net::Ipv4Addr::new(169, 254, 0, 0)) + 4 * u32::from(n % 8192);
+    (
+        std::net::Ipv4Addr::from(base + 1).to_string(),
+        std::net::Ipv4Addr::from(base + 2).to_string(),
+    )
+}
+
 /// Whether this machine lets us make namespaces (root and iproute2).
 pub fn available() -> bool {
     // SAFETY: geteuid has no preconditions.
@@ -123,6 +161,119 @@ pub fn ensure_vpc(vpc: &str) -> io::Result<()> {
     ])?;
     // The VPC router: subnets reach each other through their gateways.
     in_namespace(&ns, || std::fs::write("/proc/sys/net/ipv4/ip_forward", "1"))
+}
+
+/// Whether `nft` is installed, for firewalls.
+pub fn nft_available() -> bool {
+    Command::new("nft")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Applies a whole ruleset file inside a namespace, atomically.
+pub fn apply_ruleset(ns: &str, text: &str) -> io::Result<()> {
+    use std::io::Write;
+    let mut child = Command::new("ip")
+        .args(["netns", "exec", ns, "nft", "-f", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(text.as_bytes())?;
+    }
+    let out = child.wait_with_output()?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(io::Error::other(format!(
+            "nft in {ns}: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )))
+    }
+}
+
+/// The internet's namespace, made on first use.
+fn ensure_inet() -> io::Result<()> {
+    let ns = inet_ns();
+    if !exists(&ns) {
+        ip(&["netns", "add", &ns])?;
+    }
+    ip(&["-n", &ns, "link", "set", "lo", "up"])?;
+    ip_idempotent(&[
+        "-n",
+        &ns,
+        "addr",
+        "add",
+        &format!("{INTERNET_HOST}/32"),
+        "dev",
+        "lo",
+    ])?;
+    // It carries traffic between VPCs' public addresses.
+    in_namespace(&ns, || std::fs::write("/proc/sys/net/ipv4/ip_forward", "1"))
+}
+
+/// The VPC's uplink into the internet's namespace (`up0` on the VPC's
+/// side, its default route), made on first use.
+pub fn ensure_uplink(vpc: &str, n: u16) -> io::Result<()> {
+    ensure_inet()?;
+    let inet = inet_ns();
+    let vns = vpc_ns(vpc);
+    let outer = inet_veth(vpc);
+    let (ours, theirs) = uplink_addresses(n);
+    let _ = ip(&["-n", &inet, "link", "del", &outer]);
+    ip(&[
+        "-n", &inet, "link", "add", &outer, "type", "veth", "peer", "name", "up0", "netns", &vns,
+    ])?;
+    ip(&[
+        "-n",
+        &inet,
+        "addr",
+        "add",
+        &format!("{ours}/30"),
+        "dev",
+        &outer,
+    ])?;
+    ip(&[
+        "-n",
+        &vns,
+        "addr",
+        "add",
+        &format!("{theirs}/30"),
+        "dev",
+        "up0",
+    ])?;
+    ip(&["-n", &inet, "link", "set", &outer, "up"])?;
+    ip(&["-n", &vns, "link", "set", "up0", "up"])?;
+    ip(&["-n", &vns, "route", "replace", "default", "via", &ours])
+}
+
+/// Routes a public address, in the internet's namespace, to a VPC's uplink.
+pub fn announce(n: u16, public: &str) -> io::Result<()> {
+    let (_, theirs) = uplink_addresses(n);
+    ip(&[
+        "-n",
+        &inet_ns(),
+        "route",
+        "replace",
+        &format!("{public}/32"),
+        "via",
+        &theirs,
+    ])
+}
+
+/// Stops routing a public address anywhere.
+pub fn withdraw(public: &str) {
+    let _ = ip(&["-n", &inet_ns(), "route", "del", &format!("{public}/32")]);
+}
+
+/// Removes a VPC's namespace, its uplink with it.
+pub fn remove_vpc(vpc: &str) {
+    let _ = ip(&["-n", &inet_ns(), "link", "del", &inet_veth(vpc)]);
+    if exists(&vpc_ns(vpc)) {
+        let _ = ip(&["netns", "del", &vpc_ns(vpc)]);
+    }
 }
 
 /// A subnet's gateway (`.1` of its block) on the VPC's bridge.
@@ -263,5 +414,21 @@ mod tests {
         assert_eq!(host_veth("i-0123456789abcdef0"), "v56789abcdef0");
         assert!(host_veth("i-0123456789abcdef0").len() <= 15);
         assert!(instance_ns("i-1").ends_with("-i-1"));
+        assert_eq!(inet_veth("vpc-0123456789abcdef0"), "u56789abcdef0");
+        assert!(inet_ns().ends_with("-inet"));
+    }
+
+    #[test]
+    fn uplinks_get_their_own_link_local_pair() {
+        assert_eq!(
+            uplink_addresses(0),
+            ("169.254.0.1".to_string(), "169.254.0.2".to_string())
+        );
+        assert_eq!(
+            uplink_addresses(64),
+            ("169.254.1.1".to_string(), "169.254.1.2".to_string())
+        );
+        let (a, _) = uplink_addresses(8191);
+        assert_eq!(a, "169.254.127.253");
     }
 }
