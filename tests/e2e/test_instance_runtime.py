@@ -177,10 +177,12 @@ def test_cpu_the_processes_use_becomes_cpu_utilization(rt):
             Period=60, Statistics=["Maximum"])["Datapoints"]
         return max((p["Maximum"] for p in points), default=None)
 
-    # One busy loop on a two-vCPU t3.micro is about half of it.
-    high = until(lambda: (v := cpu(busy["InstanceId"])) is not None and v > 30 and v, what="busy CPU")
+    # One busy loop on a two-vCPU t3.micro is about half of it on a quiet
+    # host; other work on the host's cores lowers its share, never to idle.
+    high = until(lambda: (v := cpu(busy["InstanceId"])) is not None and v > 10 and v, what="busy CPU")
     assert high <= 100
-    assert until(lambda: (v := cpu(idle["InstanceId"])) is not None and [v])[0] < 10
+    low = until(lambda: (v := cpu(idle["InstanceId"])) is not None and [v])[0]
+    assert low < 5 and low < high / 3
 
 
 def test_the_instance_profile_role_credentials_work_from_the_metadata_service(rt):
