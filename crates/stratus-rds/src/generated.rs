@@ -38,6 +38,7 @@ pub const OPERATIONS: &[&str] = &[
     "RebootDBInstance",
     "RemoveTagsFromResource",
     "RestoreDBInstanceFromDBSnapshot",
+    "RestoreDBInstanceToPointInTime",
     "StartDBInstance",
     "StopDBInstance",
 ];
@@ -3853,6 +3854,206 @@ impl ToValue for RestoreDBInstanceFromDBSnapshotResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct RestoreDBInstanceToPointInTimeMessage {
+    pub source_db_instance_identifier: Option<String>,
+    pub target_db_instance_identifier: String,
+    pub restore_time: Option<Timestamp>,
+    pub use_latest_restorable_time: Option<bool>,
+    pub db_instance_class: Option<String>,
+    pub port: Option<i32>,
+    pub availability_zone: Option<String>,
+    pub db_subnet_group_name: Option<String>,
+    pub multi_az: Option<bool>,
+    pub publicly_accessible: Option<bool>,
+    pub auto_minor_version_upgrade: Option<bool>,
+    pub license_model: Option<String>,
+    pub db_name: Option<String>,
+    pub engine: Option<String>,
+    pub iops: Option<i32>,
+    pub storage_throughput: Option<i32>,
+    pub option_group_name: Option<String>,
+    pub copy_tags_to_snapshot: Option<bool>,
+    pub tags: Option<Vec<Tag>>,
+    pub storage_type: Option<String>,
+    pub tde_credential_arn: Option<String>,
+    pub tde_credential_password: Option<String>,
+    pub vpc_security_group_ids: Option<Vec<String>>,
+    pub domain: Option<String>,
+    pub domain_iam_role_name: Option<String>,
+    pub domain_fqdn: Option<String>,
+    pub domain_ou: Option<String>,
+    pub domain_auth_secret_arn: Option<String>,
+    pub domain_dns_ips: Option<Vec<String>>,
+    pub enable_iam_database_authentication: Option<bool>,
+    pub enable_cloudwatch_logs_exports: Option<Vec<String>>,
+    pub processor_features: Option<Vec<ProcessorFeature>>,
+    pub use_default_processor_features: Option<bool>,
+    pub db_parameter_group_name: Option<String>,
+    pub deletion_protection: Option<bool>,
+    pub source_dbi_resource_id: Option<String>,
+    pub max_allocated_storage: Option<i32>,
+    pub enable_customer_owned_ip: Option<bool>,
+    pub network_type: Option<String>,
+    pub source_db_instance_automated_backups_arn: Option<String>,
+    pub backup_target: Option<String>,
+    pub custom_iam_instance_profile: Option<String>,
+    pub allocated_storage: Option<i32>,
+    pub backup_retention_period: Option<i32>,
+    pub preferred_backup_window: Option<String>,
+    pub db_capacity_reservation_identifier: Option<String>,
+    pub dedicated_log_volume: Option<bool>,
+    pub ca_certificate_identifier: Option<String>,
+    pub engine_lifecycle_support: Option<String>,
+    pub additional_storage_volumes: Option<Vec<AdditionalStorageVolume>>,
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    pub manage_master_user_password: Option<bool>,
+    pub master_user_secret_kms_key_id: Option<String>,
+}
+
+impl FromValue for RestoreDBInstanceToPointInTimeMessage {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            source_db_instance_identifier: take(&mut m, "SourceDBInstanceIdentifier")?,
+            target_db_instance_identifier: required(&mut m, "TargetDBInstanceIdentifier")?,
+            restore_time: take(&mut m, "RestoreTime")?,
+            use_latest_restorable_time: take(&mut m, "UseLatestRestorableTime")?,
+            db_instance_class: take(&mut m, "DBInstanceClass")?,
+            port: take(&mut m, "Port")?,
+            availability_zone: take(&mut m, "AvailabilityZone")?,
+            db_subnet_group_name: take(&mut m, "DBSubnetGroupName")?,
+            multi_az: take(&mut m, "MultiAZ")?,
+            publicly_accessible: take(&mut m, "PubliclyAccessible")?,
+            auto_minor_version_upgrade: take(&mut m, "AutoMinorVersionUpgrade")?,
+            license_model: take(&mut m, "LicenseModel")?,
+            db_name: take(&mut m, "DBName")?,
+            engine: take(&mut m, "Engine")?,
+            iops: take(&mut m, "Iops")?,
+            storage_throughput: take(&mut m, "StorageThroughput")?,
+            option_group_name: take(&mut m, "OptionGroupName")?,
+            copy_tags_to_snapshot: take(&mut m, "CopyTagsToSnapshot")?,
+            tags: take(&mut m, "Tags")?,
+            storage_type: take(&mut m, "StorageType")?,
+            tde_credential_arn: take(&mut m, "TdeCredentialArn")?,
+            tde_credential_password: take(&mut m, "TdeCredentialPassword")?,
+            vpc_security_group_ids: take(&mut m, "VpcSecurityGroupIds")?,
+            domain: take(&mut m, "Domain")?,
+            domain_iam_role_name: take(&mut m, "DomainIAMRoleName")?,
+            domain_fqdn: take(&mut m, "DomainFqdn")?,
+            domain_ou: take(&mut m, "DomainOu")?,
+            domain_auth_secret_arn: take(&mut m, "DomainAuthSecretArn")?,
+            domain_dns_ips: take(&mut m, "DomainDnsIps")?,
+            enable_iam_database_authentication: take(&mut m, "EnableIAMDatabaseAuthentication")?,
+            enable_cloudwatch_logs_exports: take(&mut m, "EnableCloudwatchLogsExports")?,
+            processor_features: take(&mut m, "ProcessorFeatures")?,
+            use_default_processor_features: take(&mut m, "UseDefaultProcessorFeatures")?,
+            db_parameter_group_name: take(&mut m, "DBParameterGroupName")?,
+            deletion_protection: take(&mut m, "DeletionProtection")?,
+            source_dbi_resource_id: take(&mut m, "SourceDbiResourceId")?,
+            max_allocated_storage: take(&mut m, "MaxAllocatedStorage")?,
+            enable_customer_owned_ip: take(&mut m, "EnableCustomerOwnedIp")?,
+            network_type: take(&mut m, "NetworkType")?,
+            source_db_instance_automated_backups_arn: take(&mut m, "SourceDBInstanceAutomatedBackupsArn")?,
+            backup_target: take(&mut m, "BackupTarget")?,
+            custom_iam_instance_profile: take(&mut m, "CustomIamInstanceProfile")?,
+            allocated_storage: take(&mut m, "AllocatedStorage")?,
+            backup_retention_period: take(&mut m, "BackupRetentionPeriod")?,
+            preferred_backup_window: take(&mut m, "PreferredBackupWindow")?,
+            db_capacity_reservation_identifier: take(&mut m, "DBCapacityReservationIdentifier")?,
+            dedicated_log_volume: take(&mut m, "DedicatedLogVolume")?,
+            ca_certificate_identifier: take(&mut m, "CACertificateIdentifier")?,
+            engine_lifecycle_support: take(&mut m, "EngineLifecycleSupport")?,
+            additional_storage_volumes: take(&mut m, "AdditionalStorageVolumes")?,
+            tag_specifications: take(&mut m, "TagSpecifications")?,
+            manage_master_user_password: take(&mut m, "ManageMasterUserPassword")?,
+            master_user_secret_kms_key_id: take(&mut m, "MasterUserSecretKmsKeyId")?,
+        })
+    }
+}
+
+impl ToValue for RestoreDBInstanceToPointInTimeMessage {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "SourceDBInstanceIdentifier", self.source_db_instance_identifier);
+        put(&mut m, "TargetDBInstanceIdentifier", Some(self.target_db_instance_identifier));
+        put(&mut m, "RestoreTime", self.restore_time);
+        put(&mut m, "UseLatestRestorableTime", self.use_latest_restorable_time);
+        put(&mut m, "DBInstanceClass", self.db_instance_class);
+        put(&mut m, "Port", self.port);
+        put(&mut m, "AvailabilityZone", self.availability_zone);
+        put(&mut m, "DBSubnetGroupName", self.db_subnet_group_name);
+        put(&mut m, "MultiAZ", self.multi_az);
+        put(&mut m, "PubliclyAccessible", self.publicly_accessible);
+        put(&mut m, "AutoMinorVersionUpgrade", self.auto_minor_version_upgrade);
+        put(&mut m, "LicenseModel", self.license_model);
+        put(&mut m, "DBName", self.db_name);
+        put(&mut m, "Engine", self.engine);
+        put(&mut m, "Iops", self.iops);
+        put(&mut m, "StorageThroughput", self.storage_throughput);
+        put(&mut m, "OptionGroupName", self.option_group_name);
+        put(&mut m, "CopyTagsToSnapshot", self.copy_tags_to_snapshot);
+        put(&mut m, "Tags", self.tags);
+        put(&mut m, "StorageType", self.storage_type);
+        put(&mut m, "TdeCredentialArn", self.tde_credential_arn);
+        put(&mut m, "TdeCredentialPassword", self.tde_credential_password);
+        put(&mut m, "VpcSecurityGroupIds", self.vpc_security_group_ids);
+        put(&mut m, "Domain", self.domain);
+        put(&mut m, "DomainIAMRoleName", self.domain_iam_role_name);
+        put(&mut m, "DomainFqdn", self.domain_fqdn);
+        put(&mut m, "DomainOu", self.domain_ou);
+        put(&mut m, "DomainAuthSecretArn", self.domain_auth_secret_arn);
+        put(&mut m, "DomainDnsIps", self.domain_dns_ips);
+        put(&mut m, "EnableIAMDatabaseAuthentication", self.enable_iam_database_authentication);
+        put(&mut m, "EnableCloudwatchLogsExports", self.enable_cloudwatch_logs_exports);
+        put(&mut m, "ProcessorFeatures", self.processor_features);
+        put(&mut m, "UseDefaultProcessorFeatures", self.use_default_processor_features);
+        put(&mut m, "DBParameterGroupName", self.db_parameter_group_name);
+        put(&mut m, "DeletionProtection", self.deletion_protection);
+        put(&mut m, "SourceDbiResourceId", self.source_dbi_resource_id);
+        put(&mut m, "MaxAllocatedStorage", self.max_allocated_storage);
+        put(&mut m, "EnableCustomerOwnedIp", self.enable_customer_owned_ip);
+        put(&mut m, "NetworkType", self.network_type);
+        put(&mut m, "SourceDBInstanceAutomatedBackupsArn", self.source_db_instance_automated_backups_arn);
+        put(&mut m, "BackupTarget", self.backup_target);
+        put(&mut m, "CustomIamInstanceProfile", self.custom_iam_instance_profile);
+        put(&mut m, "AllocatedStorage", self.allocated_storage);
+        put(&mut m, "BackupRetentionPeriod", self.backup_retention_period);
+        put(&mut m, "PreferredBackupWindow", self.preferred_backup_window);
+        put(&mut m, "DBCapacityReservationIdentifier", self.db_capacity_reservation_identifier);
+        put(&mut m, "DedicatedLogVolume", self.dedicated_log_volume);
+        put(&mut m, "CACertificateIdentifier", self.ca_certificate_identifier);
+        put(&mut m, "EngineLifecycleSupport", self.engine_lifecycle_support);
+        put(&mut m, "AdditionalStorageVolumes", self.additional_storage_volumes);
+        put(&mut m, "TagSpecifications", self.tag_specifications);
+        put(&mut m, "ManageMasterUserPassword", self.manage_master_user_password);
+        put(&mut m, "MasterUserSecretKmsKeyId", self.master_user_secret_kms_key_id);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RestoreDBInstanceToPointInTimeResult {
+    pub db_instance: Option<DBInstance>,
+}
+
+impl FromValue for RestoreDBInstanceToPointInTimeResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            db_instance: take(&mut m, "DBInstance")?,
+        })
+    }
+}
+
+impl ToValue for RestoreDBInstanceToPointInTimeResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DBInstance", self.db_instance);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ServerlessV2FeaturesSupport {
     pub min_capacity: Option<f64>,
     pub max_capacity: Option<f64>,
@@ -4210,6 +4411,7 @@ pub trait Handlers: Send + Sync {
     fn reboot_db_instance(&self, ctx: &RequestContext, input: RebootDBInstanceMessage) -> impl Future<Output = Result<RebootDBInstanceResult, AwsError>> + Send;
     fn remove_tags_from_resource(&self, ctx: &RequestContext, input: RemoveTagsFromResourceMessage) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn restore_db_instance_from_db_snapshot(&self, ctx: &RequestContext, input: RestoreDBInstanceFromDBSnapshotMessage) -> impl Future<Output = Result<RestoreDBInstanceFromDBSnapshotResult, AwsError>> + Send;
+    fn restore_db_instance_to_point_in_time(&self, ctx: &RequestContext, input: RestoreDBInstanceToPointInTimeMessage) -> impl Future<Output = Result<RestoreDBInstanceToPointInTimeResult, AwsError>> + Send;
     fn start_db_instance(&self, ctx: &RequestContext, input: StartDBInstanceMessage) -> impl Future<Output = Result<StartDBInstanceResult, AwsError>> + Send;
     fn stop_db_instance(&self, ctx: &RequestContext, input: StopDBInstanceMessage) -> impl Future<Output = Result<StopDBInstanceResult, AwsError>> + Send;
 }
@@ -4252,6 +4454,7 @@ pub fn dispatch<'a, H: Handlers>(
             "RebootDBInstance" => h.reboot_db_instance(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "RemoveTagsFromResource" => h.remove_tags_from_resource(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "RestoreDBInstanceFromDBSnapshot" => h.restore_db_instance_from_db_snapshot(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "RestoreDBInstanceToPointInTime" => h.restore_db_instance_to_point_in_time(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "StartDBInstance" => h.start_db_instance(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "StopDBInstance" => h.stop_db_instance(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             other => Err(AwsError::not_implemented("rds", other)),

@@ -124,6 +124,8 @@ pub struct InstanceRec {
     /// The snapshot whose data the server starts from (a restore).
     pub restore_from: Option<String>,
     pub restored_snapshot_id: Option<String>,
+    /// A point-in-time restore's backup and logs.
+    pub point_in_time: Option<PointInTimeRec>,
     /// The reboot under way moves the primary to the standby's zone.
     pub failover: bool,
     /// The instance this read replica follows.
@@ -135,7 +137,26 @@ pub struct InstanceRec {
     /// Whether the server has been initialised (its data directory exists).
     pub initialised: bool,
     pub latest_restorable_ms: Option<i64>,
+    /// Dynamic parameter group values not yet applied to the server.
+    pub params_applying: bool,
+    /// Static parameter group values (or a new group) that wait for the
+    /// next reboot.
+    pub params_pending_reboot: bool,
     pub tags: Tags,
+}
+
+/// Where a point-in-time restore starts: the source's automated backup
+/// before the restore time, then the source's logs up to that time.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[serde(default)]
+pub struct PointInTimeRec {
+    pub source_id: String,
+    pub source_resource_id: String,
+    /// The backup's directory under the snapshots folder; empty when the
+    /// source had no server.
+    pub base_dir: String,
+    /// The restore time on the servers' clock (millis); None: the latest.
+    pub until_ms: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -168,6 +189,9 @@ pub struct SnapshotRec {
     pub dir: String,
     /// Whether the data copy is complete.
     pub has_data: bool,
+    /// When the copy was complete (clock millis): point-in-time restores
+    /// start from a backup complete before the restore time.
+    pub taken_ms: i64,
     /// The snapshot this one copies (its ARN), for CopyDBSnapshot.
     pub source_snapshot: Option<String>,
     /// Accounts (or `all`) that may restore it: the `restore` attribute.

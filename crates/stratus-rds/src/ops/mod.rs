@@ -6,6 +6,7 @@ mod instances;
 mod offerings;
 mod parameter_groups;
 mod placement;
+pub(crate) mod point_in_time;
 mod power;
 mod render;
 mod replicas;
@@ -20,6 +21,14 @@ use crate::Rds;
 use crate::generated::*;
 
 impl Handlers for Rds {
+    async fn restore_db_instance_to_point_in_time(
+        &self,
+        ctx: &RequestContext,
+        input: RestoreDBInstanceToPointInTimeMessage,
+    ) -> Result<RestoreDBInstanceToPointInTimeResult, AwsError> {
+        point_in_time::restore_db_instance_to_point_in_time(self, ctx, input)
+    }
+
     async fn copy_db_snapshot(
         &self,
         ctx: &RequestContext,
