@@ -231,6 +231,11 @@ pub fn create_db_instance(
         input.db_parameter_group_name.as_deref(),
         &family,
     )?;
+    let option_group = input
+        .option_group_name
+        .as_deref()
+        .map(|n| super::option_groups::check_for_instance(&txn.inner, ctx, n, engine, &version))
+        .transpose()?;
     let at = place(
         me,
         ctx,
@@ -259,6 +264,7 @@ pub fn create_db_instance(
         security_groups: at.security_groups,
         subnet_group: at.subnet_group,
         parameter_group,
+        option_group,
         backup_retention: retention,
         backup_window: input
             .preferred_backup_window
@@ -468,6 +474,15 @@ pub fn modify_db_instance(
     if let Some(w) = &input.preferred_maintenance_window {
         validate::window("PreferredMaintenanceWindow", w, true)?;
         r.maintenance_window = w.to_ascii_lowercase();
+    }
+    if let Some(name) = &input.option_group_name {
+        r.option_group = Some(super::option_groups::check_for_instance(
+            &txn.inner,
+            ctx,
+            name,
+            &r.engine,
+            &r.engine_version,
+        )?);
     }
     if let Some(name) = &input.db_parameter_group_name {
         let family = catalogue::family(&r.engine, &r.engine_version);

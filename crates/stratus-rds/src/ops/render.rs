@@ -134,7 +134,11 @@ pub fn instance(
         license_model: Some(r.license_model.clone()),
         iops: r.iops,
         option_group_memberships: Some(vec![OptionGroupMembership {
-            option_group_name: Some(option_group(&r.engine, &r.engine_version)),
+            option_group_name: Some(
+                r.option_group
+                    .clone()
+                    .unwrap_or_else(|| option_group(&r.engine, &r.engine_version)),
+            ),
             status: Some("in-sync".into()),
         }]),
         secondary_availability_zone: r.secondary_zone.clone(),
