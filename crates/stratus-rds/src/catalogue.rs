@@ -312,6 +312,15 @@ const MYSQL_PARAMS: &[ParamInfo] = &[
         modifiable: true,
     },
     ParamInfo {
+        name: "sql_mode",
+        default: None,
+        description: "Current SQL Server Mode.",
+        apply_type: "dynamic",
+        data_type: "string",
+        allowed: "",
+        modifiable: true,
+    },
+    ParamInfo {
         name: "time_zone",
         default: None,
         description: "Sets the time zone",

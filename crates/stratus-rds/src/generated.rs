@@ -11,15 +11,18 @@ use stratus_protocol::{Blob, FromValue, HandlerFuture, Timestamp, ToValue, Value
 pub const OPERATIONS: &[&str] = &[
     "AddTagsToResource",
     "CopyDBSnapshot",
+    "CopyOptionGroup",
     "CreateDBInstance",
     "CreateDBInstanceReadReplica",
     "CreateDBParameterGroup",
     "CreateDBSnapshot",
     "CreateDBSubnetGroup",
+    "CreateOptionGroup",
     "DeleteDBInstance",
     "DeleteDBParameterGroup",
     "DeleteDBSnapshot",
     "DeleteDBSubnetGroup",
+    "DeleteOptionGroup",
     "DescribeDBEngineVersions",
     "DescribeDBInstances",
     "DescribeDBParameterGroups",
@@ -28,16 +31,20 @@ pub const OPERATIONS: &[&str] = &[
     "DescribeDBSnapshots",
     "DescribeDBSubnetGroups",
     "DescribeEvents",
+    "DescribeOptionGroupOptions",
+    "DescribeOptionGroups",
     "DescribeOrderableDBInstanceOptions",
     "ListTagsForResource",
     "ModifyDBInstance",
     "ModifyDBParameterGroup",
     "ModifyDBSnapshotAttribute",
     "ModifyDBSubnetGroup",
+    "ModifyOptionGroup",
     "PromoteReadReplica",
     "RebootDBInstance",
     "RemoveTagsFromResource",
     "RestoreDBInstanceFromDBSnapshot",
+    "RestoreDBInstanceToPointInTime",
     "StartDBInstance",
     "StopDBInstance",
 ];
@@ -403,6 +410,59 @@ impl ToValue for CopyDBSnapshotResult {
     fn to_value(self) -> Value {
         let mut m = BTreeMap::new();
         put(&mut m, "DBSnapshot", self.db_snapshot);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CopyOptionGroupMessage {
+    pub source_option_group_identifier: String,
+    pub target_option_group_identifier: String,
+    pub target_option_group_description: String,
+    pub tags: Option<Vec<Tag>>,
+}
+
+impl FromValue for CopyOptionGroupMessage {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            source_option_group_identifier: required(&mut m, "SourceOptionGroupIdentifier")?,
+            target_option_group_identifier: required(&mut m, "TargetOptionGroupIdentifier")?,
+            target_option_group_description: required(&mut m, "TargetOptionGroupDescription")?,
+            tags: take(&mut m, "Tags")?,
+        })
+    }
+}
+
+impl ToValue for CopyOptionGroupMessage {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "SourceOptionGroupIdentifier", Some(self.source_option_group_identifier));
+        put(&mut m, "TargetOptionGroupIdentifier", Some(self.target_option_group_identifier));
+        put(&mut m, "TargetOptionGroupDescription", Some(self.target_option_group_description));
+        put(&mut m, "Tags", self.tags);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CopyOptionGroupResult {
+    pub option_group: Option<OptionGroup>,
+}
+
+impl FromValue for CopyOptionGroupResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            option_group: take(&mut m, "OptionGroup")?,
+        })
+    }
+}
+
+impl ToValue for CopyOptionGroupResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "OptionGroup", self.option_group);
         Value::Map(m)
     }
 }
@@ -995,6 +1055,62 @@ impl ToValue for CreateDBSubnetGroupResult {
     fn to_value(self) -> Value {
         let mut m = BTreeMap::new();
         put(&mut m, "DBSubnetGroup", self.db_subnet_group);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateOptionGroupMessage {
+    pub option_group_name: String,
+    pub engine_name: String,
+    pub major_engine_version: String,
+    pub option_group_description: String,
+    pub tags: Option<Vec<Tag>>,
+}
+
+impl FromValue for CreateOptionGroupMessage {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            option_group_name: required(&mut m, "OptionGroupName")?,
+            engine_name: required(&mut m, "EngineName")?,
+            major_engine_version: required(&mut m, "MajorEngineVersion")?,
+            option_group_description: required(&mut m, "OptionGroupDescription")?,
+            tags: take(&mut m, "Tags")?,
+        })
+    }
+}
+
+impl ToValue for CreateOptionGroupMessage {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "OptionGroupName", Some(self.option_group_name));
+        put(&mut m, "EngineName", Some(self.engine_name));
+        put(&mut m, "MajorEngineVersion", Some(self.major_engine_version));
+        put(&mut m, "OptionGroupDescription", Some(self.option_group_description));
+        put(&mut m, "Tags", self.tags);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateOptionGroupResult {
+    pub option_group: Option<OptionGroup>,
+}
+
+impl FromValue for CreateOptionGroupResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            option_group: take(&mut m, "OptionGroup")?,
+        })
+    }
+}
+
+impl ToValue for CreateOptionGroupResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "OptionGroup", self.option_group);
         Value::Map(m)
     }
 }
@@ -2166,6 +2282,28 @@ impl ToValue for DeleteDBSubnetGroupMessage {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteOptionGroupMessage {
+    pub option_group_name: String,
+}
+
+impl FromValue for DeleteOptionGroupMessage {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            option_group_name: required(&mut m, "OptionGroupName")?,
+        })
+    }
+}
+
+impl ToValue for DeleteOptionGroupMessage {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "OptionGroupName", Some(self.option_group_name));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeDBEngineVersionsMessage {
     pub engine: Option<String>,
     pub engine_version: Option<String>,
@@ -2478,6 +2616,77 @@ impl ToValue for DescribeEventsMessage {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeOptionGroupOptionsMessage {
+    pub engine_name: String,
+    pub major_engine_version: Option<String>,
+    pub filters: Option<Vec<Filter>>,
+    pub max_records: Option<i32>,
+    pub marker: Option<String>,
+}
+
+impl FromValue for DescribeOptionGroupOptionsMessage {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            engine_name: required(&mut m, "EngineName")?,
+            major_engine_version: take(&mut m, "MajorEngineVersion")?,
+            filters: take(&mut m, "Filters")?,
+            max_records: take(&mut m, "MaxRecords")?,
+            marker: take(&mut m, "Marker")?,
+        })
+    }
+}
+
+impl ToValue for DescribeOptionGroupOptionsMessage {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "EngineName", Some(self.engine_name));
+        put(&mut m, "MajorEngineVersion", self.major_engine_version);
+        put(&mut m, "Filters", self.filters);
+        put(&mut m, "MaxRecords", self.max_records);
+        put(&mut m, "Marker", self.marker);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeOptionGroupsMessage {
+    pub option_group_name: Option<String>,
+    pub filters: Option<Vec<Filter>>,
+    pub marker: Option<String>,
+    pub max_records: Option<i32>,
+    pub engine_name: Option<String>,
+    pub major_engine_version: Option<String>,
+}
+
+impl FromValue for DescribeOptionGroupsMessage {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            option_group_name: take(&mut m, "OptionGroupName")?,
+            filters: take(&mut m, "Filters")?,
+            marker: take(&mut m, "Marker")?,
+            max_records: take(&mut m, "MaxRecords")?,
+            engine_name: take(&mut m, "EngineName")?,
+            major_engine_version: take(&mut m, "MajorEngineVersion")?,
+        })
+    }
+}
+
+impl ToValue for DescribeOptionGroupsMessage {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "OptionGroupName", self.option_group_name);
+        put(&mut m, "Filters", self.filters);
+        put(&mut m, "Marker", self.marker);
+        put(&mut m, "MaxRecords", self.max_records);
+        put(&mut m, "EngineName", self.engine_name);
+        put(&mut m, "MajorEngineVersion", self.major_engine_version);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeOrderableDBInstanceOptionsMessage {
     pub engine: String,
     pub engine_version: Option<String>,
@@ -2727,6 +2936,31 @@ impl ToValue for MasterUserSecret {
         put(&mut m, "SecretArn", self.secret_arn);
         put(&mut m, "SecretStatus", self.secret_status);
         put(&mut m, "KmsKeyId", self.kms_key_id);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MinimumEngineVersionPerAllowedValue {
+    pub allowed_value: Option<String>,
+    pub minimum_engine_version: Option<String>,
+}
+
+impl FromValue for MinimumEngineVersionPerAllowedValue {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            allowed_value: take(&mut m, "AllowedValue")?,
+            minimum_engine_version: take(&mut m, "MinimumEngineVersion")?,
+        })
+    }
+}
+
+impl ToValue for MinimumEngineVersionPerAllowedValue {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "AllowedValue", self.allowed_value);
+        put(&mut m, "MinimumEngineVersion", self.minimum_engine_version);
         Value::Map(m)
     }
 }
@@ -3139,6 +3373,197 @@ impl ToValue for ModifyDBSubnetGroupResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModifyOptionGroupMessage {
+    pub option_group_name: String,
+    pub options_to_include: Option<Vec<OptionConfiguration>>,
+    pub options_to_remove: Option<Vec<String>>,
+    pub apply_immediately: Option<bool>,
+}
+
+impl FromValue for ModifyOptionGroupMessage {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            option_group_name: required(&mut m, "OptionGroupName")?,
+            options_to_include: take(&mut m, "OptionsToInclude")?,
+            options_to_remove: take(&mut m, "OptionsToRemove")?,
+            apply_immediately: take(&mut m, "ApplyImmediately")?,
+        })
+    }
+}
+
+impl ToValue for ModifyOptionGroupMessage {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "OptionGroupName", Some(self.option_group_name));
+        put(&mut m, "OptionsToInclude", self.options_to_include);
+        put(&mut m, "OptionsToRemove", self.options_to_remove);
+        put(&mut m, "ApplyImmediately", self.apply_immediately);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModifyOptionGroupResult {
+    pub option_group: Option<OptionGroup>,
+}
+
+impl FromValue for ModifyOptionGroupResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            option_group: take(&mut m, "OptionGroup")?,
+        })
+    }
+}
+
+impl ToValue for ModifyOptionGroupResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "OptionGroup", self.option_group);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ShapeOption {
+    pub option_name: Option<String>,
+    pub option_description: Option<String>,
+    pub persistent: Option<bool>,
+    pub permanent: Option<bool>,
+    pub port: Option<i32>,
+    pub option_version: Option<String>,
+    pub option_settings: Option<Vec<OptionSetting>>,
+    pub db_security_group_memberships: Option<Vec<DBSecurityGroupMembership>>,
+    pub vpc_security_group_memberships: Option<Vec<VpcSecurityGroupMembership>>,
+}
+
+impl FromValue for ShapeOption {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            option_name: take(&mut m, "OptionName")?,
+            option_description: take(&mut m, "OptionDescription")?,
+            persistent: take(&mut m, "Persistent")?,
+            permanent: take(&mut m, "Permanent")?,
+            port: take(&mut m, "Port")?,
+            option_version: take(&mut m, "OptionVersion")?,
+            option_settings: take(&mut m, "OptionSettings")?,
+            db_security_group_memberships: take(&mut m, "DBSecurityGroupMemberships")?,
+            vpc_security_group_memberships: take(&mut m, "VpcSecurityGroupMemberships")?,
+        })
+    }
+}
+
+impl ToValue for ShapeOption {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "OptionName", self.option_name);
+        put(&mut m, "OptionDescription", self.option_description);
+        put(&mut m, "Persistent", self.persistent);
+        put(&mut m, "Permanent", self.permanent);
+        put(&mut m, "Port", self.port);
+        put(&mut m, "OptionVersion", self.option_version);
+        put(&mut m, "OptionSettings", self.option_settings);
+        put(&mut m, "DBSecurityGroupMemberships", self.db_security_group_memberships);
+        put(&mut m, "VpcSecurityGroupMemberships", self.vpc_security_group_memberships);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OptionConfiguration {
+    pub option_name: String,
+    pub port: Option<i32>,
+    pub option_version: Option<String>,
+    pub db_security_group_memberships: Option<Vec<String>>,
+    pub vpc_security_group_memberships: Option<Vec<String>>,
+    pub option_settings: Option<Vec<OptionSetting>>,
+}
+
+impl FromValue for OptionConfiguration {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            option_name: required(&mut m, "OptionName")?,
+            port: take(&mut m, "Port")?,
+            option_version: take(&mut m, "OptionVersion")?,
+            db_security_group_memberships: take(&mut m, "DBSecurityGroupMemberships")?,
+            vpc_security_group_memberships: take(&mut m, "VpcSecurityGroupMemberships")?,
+            option_settings: take(&mut m, "OptionSettings")?,
+        })
+    }
+}
+
+impl ToValue for OptionConfiguration {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "OptionName", Some(self.option_name));
+        put(&mut m, "Port", self.port);
+        put(&mut m, "OptionVersion", self.option_version);
+        put(&mut m, "DBSecurityGroupMemberships", self.db_security_group_memberships);
+        put(&mut m, "VpcSecurityGroupMemberships", self.vpc_security_group_memberships);
+        put(&mut m, "OptionSettings", self.option_settings);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OptionGroup {
+    pub option_group_name: Option<String>,
+    pub option_group_description: Option<String>,
+    pub engine_name: Option<String>,
+    pub major_engine_version: Option<String>,
+    pub options: Option<Vec<ShapeOption>>,
+    pub allows_vpc_and_non_vpc_instance_memberships: Option<bool>,
+    pub vpc_id: Option<String>,
+    pub option_group_arn: Option<String>,
+    pub source_option_group: Option<String>,
+    pub source_account_id: Option<String>,
+    pub copy_timestamp: Option<Timestamp>,
+    pub source_region: Option<String>,
+}
+
+impl FromValue for OptionGroup {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            option_group_name: take(&mut m, "OptionGroupName")?,
+            option_group_description: take(&mut m, "OptionGroupDescription")?,
+            engine_name: take(&mut m, "EngineName")?,
+            major_engine_version: take(&mut m, "MajorEngineVersion")?,
+            options: take(&mut m, "Options")?,
+            allows_vpc_and_non_vpc_instance_memberships: take(&mut m, "AllowsVpcAndNonVpcInstanceMemberships")?,
+            vpc_id: take(&mut m, "VpcId")?,
+            option_group_arn: take(&mut m, "OptionGroupArn")?,
+            source_option_group: take(&mut m, "SourceOptionGroup")?,
+            source_account_id: take(&mut m, "SourceAccountId")?,
+            copy_timestamp: take(&mut m, "CopyTimestamp")?,
+            source_region: take(&mut m, "SourceRegion")?,
+        })
+    }
+}
+
+impl ToValue for OptionGroup {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "OptionGroupName", self.option_group_name);
+        put(&mut m, "OptionGroupDescription", self.option_group_description);
+        put(&mut m, "EngineName", self.engine_name);
+        put(&mut m, "MajorEngineVersion", self.major_engine_version);
+        put(&mut m, "Options", self.options);
+        put(&mut m, "AllowsVpcAndNonVpcInstanceMemberships", self.allows_vpc_and_non_vpc_instance_memberships);
+        put(&mut m, "VpcId", self.vpc_id);
+        put(&mut m, "OptionGroupArn", self.option_group_arn);
+        put(&mut m, "SourceOptionGroup", self.source_option_group);
+        put(&mut m, "SourceAccountId", self.source_account_id);
+        put(&mut m, "CopyTimestamp", self.copy_timestamp);
+        put(&mut m, "SourceRegion", self.source_region);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct OptionGroupMembership {
     pub option_group_name: Option<String>,
     pub status: Option<String>,
@@ -3159,6 +3584,243 @@ impl ToValue for OptionGroupMembership {
         let mut m = BTreeMap::new();
         put(&mut m, "OptionGroupName", self.option_group_name);
         put(&mut m, "Status", self.status);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OptionGroupOption {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub engine_name: Option<String>,
+    pub major_engine_version: Option<String>,
+    pub minimum_required_minor_engine_version: Option<String>,
+    pub port_required: Option<bool>,
+    pub default_port: Option<i32>,
+    pub options_depended_on: Option<Vec<String>>,
+    pub options_conflicts_with: Option<Vec<String>>,
+    pub persistent: Option<bool>,
+    pub permanent: Option<bool>,
+    pub requires_auto_minor_engine_version_upgrade: Option<bool>,
+    pub vpc_only: Option<bool>,
+    pub supports_option_version_downgrade: Option<bool>,
+    pub option_group_option_settings: Option<Vec<OptionGroupOptionSetting>>,
+    pub option_group_option_versions: Option<Vec<OptionVersion>>,
+    pub copyable_cross_account: Option<bool>,
+    pub copyable_cross_region: Option<bool>,
+}
+
+impl FromValue for OptionGroupOption {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            name: take(&mut m, "Name")?,
+            description: take(&mut m, "Description")?,
+            engine_name: take(&mut m, "EngineName")?,
+            major_engine_version: take(&mut m, "MajorEngineVersion")?,
+            minimum_required_minor_engine_version: take(&mut m, "MinimumRequiredMinorEngineVersion")?,
+            port_required: take(&mut m, "PortRequired")?,
+            default_port: take(&mut m, "DefaultPort")?,
+            options_depended_on: take(&mut m, "OptionsDependedOn")?,
+            options_conflicts_with: take(&mut m, "OptionsConflictsWith")?,
+            persistent: take(&mut m, "Persistent")?,
+            permanent: take(&mut m, "Permanent")?,
+            requires_auto_minor_engine_version_upgrade: take(&mut m, "RequiresAutoMinorEngineVersionUpgrade")?,
+            vpc_only: take(&mut m, "VpcOnly")?,
+            supports_option_version_downgrade: take(&mut m, "SupportsOptionVersionDowngrade")?,
+            option_group_option_settings: take(&mut m, "OptionGroupOptionSettings")?,
+            option_group_option_versions: take(&mut m, "OptionGroupOptionVersions")?,
+            copyable_cross_account: take(&mut m, "CopyableCrossAccount")?,
+            copyable_cross_region: take(&mut m, "CopyableCrossRegion")?,
+        })
+    }
+}
+
+impl ToValue for OptionGroupOption {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Name", self.name);
+        put(&mut m, "Description", self.description);
+        put(&mut m, "EngineName", self.engine_name);
+        put(&mut m, "MajorEngineVersion", self.major_engine_version);
+        put(&mut m, "MinimumRequiredMinorEngineVersion", self.minimum_required_minor_engine_version);
+        put(&mut m, "PortRequired", self.port_required);
+        put(&mut m, "DefaultPort", self.default_port);
+        put(&mut m, "OptionsDependedOn", self.options_depended_on);
+        put(&mut m, "OptionsConflictsWith", self.options_conflicts_with);
+        put(&mut m, "Persistent", self.persistent);
+        put(&mut m, "Permanent", self.permanent);
+        put(&mut m, "RequiresAutoMinorEngineVersionUpgrade", self.requires_auto_minor_engine_version_upgrade);
+        put(&mut m, "VpcOnly", self.vpc_only);
+        put(&mut m, "SupportsOptionVersionDowngrade", self.supports_option_version_downgrade);
+        put(&mut m, "OptionGroupOptionSettings", self.option_group_option_settings);
+        put(&mut m, "OptionGroupOptionVersions", self.option_group_option_versions);
+        put(&mut m, "CopyableCrossAccount", self.copyable_cross_account);
+        put(&mut m, "CopyableCrossRegion", self.copyable_cross_region);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OptionGroupOptionSetting {
+    pub setting_name: Option<String>,
+    pub setting_description: Option<String>,
+    pub default_value: Option<String>,
+    pub apply_type: Option<String>,
+    pub allowed_values: Option<String>,
+    pub is_modifiable: Option<bool>,
+    pub is_required: Option<bool>,
+    pub minimum_engine_version_per_allowed_value: Option<Vec<MinimumEngineVersionPerAllowedValue>>,
+}
+
+impl FromValue for OptionGroupOptionSetting {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            setting_name: take(&mut m, "SettingName")?,
+            setting_description: take(&mut m, "SettingDescription")?,
+            default_value: take(&mut m, "DefaultValue")?,
+            apply_type: take(&mut m, "ApplyType")?,
+            allowed_values: take(&mut m, "AllowedValues")?,
+            is_modifiable: take(&mut m, "IsModifiable")?,
+            is_required: take(&mut m, "IsRequired")?,
+            minimum_engine_version_per_allowed_value: take(&mut m, "MinimumEngineVersionPerAllowedValue")?,
+        })
+    }
+}
+
+impl ToValue for OptionGroupOptionSetting {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "SettingName", self.setting_name);
+        put(&mut m, "SettingDescription", self.setting_description);
+        put(&mut m, "DefaultValue", self.default_value);
+        put(&mut m, "ApplyType", self.apply_type);
+        put(&mut m, "AllowedValues", self.allowed_values);
+        put(&mut m, "IsModifiable", self.is_modifiable);
+        put(&mut m, "IsRequired", self.is_required);
+        put(&mut m, "MinimumEngineVersionPerAllowedValue", self.minimum_engine_version_per_allowed_value);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OptionGroupOptionsMessage {
+    pub option_group_options: Option<Vec<OptionGroupOption>>,
+    pub marker: Option<String>,
+}
+
+impl FromValue for OptionGroupOptionsMessage {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            option_group_options: take(&mut m, "OptionGroupOptions")?,
+            marker: take(&mut m, "Marker")?,
+        })
+    }
+}
+
+impl ToValue for OptionGroupOptionsMessage {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "OptionGroupOptions", self.option_group_options);
+        put(&mut m, "Marker", self.marker);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OptionGroups {
+    pub option_groups_list: Option<Vec<OptionGroup>>,
+    pub marker: Option<String>,
+}
+
+impl FromValue for OptionGroups {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            option_groups_list: take(&mut m, "OptionGroupsList")?,
+            marker: take(&mut m, "Marker")?,
+        })
+    }
+}
+
+impl ToValue for OptionGroups {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "OptionGroupsList", self.option_groups_list);
+        put(&mut m, "Marker", self.marker);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OptionSetting {
+    pub name: Option<String>,
+    pub value: Option<String>,
+    pub default_value: Option<String>,
+    pub description: Option<String>,
+    pub apply_type: Option<String>,
+    pub data_type: Option<String>,
+    pub allowed_values: Option<String>,
+    pub is_modifiable: Option<bool>,
+    pub is_collection: Option<bool>,
+}
+
+impl FromValue for OptionSetting {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            name: take(&mut m, "Name")?,
+            value: take(&mut m, "Value")?,
+            default_value: take(&mut m, "DefaultValue")?,
+            description: take(&mut m, "Description")?,
+            apply_type: take(&mut m, "ApplyType")?,
+            data_type: take(&mut m, "DataType")?,
+            allowed_values: take(&mut m, "AllowedValues")?,
+            is_modifiable: take(&mut m, "IsModifiable")?,
+            is_collection: take(&mut m, "IsCollection")?,
+        })
+    }
+}
+
+impl ToValue for OptionSetting {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Name", self.name);
+        put(&mut m, "Value", self.value);
+        put(&mut m, "DefaultValue", self.default_value);
+        put(&mut m, "Description", self.description);
+        put(&mut m, "ApplyType", self.apply_type);
+        put(&mut m, "DataType", self.data_type);
+        put(&mut m, "AllowedValues", self.allowed_values);
+        put(&mut m, "IsModifiable", self.is_modifiable);
+        put(&mut m, "IsCollection", self.is_collection);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OptionVersion {
+    pub version: Option<String>,
+    pub is_default: Option<bool>,
+}
+
+impl FromValue for OptionVersion {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            version: take(&mut m, "Version")?,
+            is_default: take(&mut m, "IsDefault")?,
+        })
+    }
+}
+
+impl ToValue for OptionVersion {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Version", self.version);
+        put(&mut m, "IsDefault", self.is_default);
         Value::Map(m)
     }
 }
@@ -3853,6 +4515,206 @@ impl ToValue for RestoreDBInstanceFromDBSnapshotResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct RestoreDBInstanceToPointInTimeMessage {
+    pub source_db_instance_identifier: Option<String>,
+    pub target_db_instance_identifier: String,
+    pub restore_time: Option<Timestamp>,
+    pub use_latest_restorable_time: Option<bool>,
+    pub db_instance_class: Option<String>,
+    pub port: Option<i32>,
+    pub availability_zone: Option<String>,
+    pub db_subnet_group_name: Option<String>,
+    pub multi_az: Option<bool>,
+    pub publicly_accessible: Option<bool>,
+    pub auto_minor_version_upgrade: Option<bool>,
+    pub license_model: Option<String>,
+    pub db_name: Option<String>,
+    pub engine: Option<String>,
+    pub iops: Option<i32>,
+    pub storage_throughput: Option<i32>,
+    pub option_group_name: Option<String>,
+    pub copy_tags_to_snapshot: Option<bool>,
+    pub tags: Option<Vec<Tag>>,
+    pub storage_type: Option<String>,
+    pub tde_credential_arn: Option<String>,
+    pub tde_credential_password: Option<String>,
+    pub vpc_security_group_ids: Option<Vec<String>>,
+    pub domain: Option<String>,
+    pub domain_iam_role_name: Option<String>,
+    pub domain_fqdn: Option<String>,
+    pub domain_ou: Option<String>,
+    pub domain_auth_secret_arn: Option<String>,
+    pub domain_dns_ips: Option<Vec<String>>,
+    pub enable_iam_database_authentication: Option<bool>,
+    pub enable_cloudwatch_logs_exports: Option<Vec<String>>,
+    pub processor_features: Option<Vec<ProcessorFeature>>,
+    pub use_default_processor_features: Option<bool>,
+    pub db_parameter_group_name: Option<String>,
+    pub deletion_protection: Option<bool>,
+    pub source_dbi_resource_id: Option<String>,
+    pub max_allocated_storage: Option<i32>,
+    pub enable_customer_owned_ip: Option<bool>,
+    pub network_type: Option<String>,
+    pub source_db_instance_automated_backups_arn: Option<String>,
+    pub backup_target: Option<String>,
+    pub custom_iam_instance_profile: Option<String>,
+    pub allocated_storage: Option<i32>,
+    pub backup_retention_period: Option<i32>,
+    pub preferred_backup_window: Option<String>,
+    pub db_capacity_reservation_identifier: Option<String>,
+    pub dedicated_log_volume: Option<bool>,
+    pub ca_certificate_identifier: Option<String>,
+    pub engine_lifecycle_support: Option<String>,
+    pub additional_storage_volumes: Option<Vec<AdditionalStorageVolume>>,
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    pub manage_master_user_password: Option<bool>,
+    pub master_user_secret_kms_key_id: Option<String>,
+}
+
+impl FromValue for RestoreDBInstanceToPointInTimeMessage {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            source_db_instance_identifier: take(&mut m, "SourceDBInstanceIdentifier")?,
+            target_db_instance_identifier: required(&mut m, "TargetDBInstanceIdentifier")?,
+            restore_time: take(&mut m, "RestoreTime")?,
+            use_latest_restorable_time: take(&mut m, "UseLatestRestorableTime")?,
+            db_instance_class: take(&mut m, "DBInstanceClass")?,
+            port: take(&mut m, "Port")?,
+            availability_zone: take(&mut m, "AvailabilityZone")?,
+            db_subnet_group_name: take(&mut m, "DBSubnetGroupName")?,
+            multi_az: take(&mut m, "MultiAZ")?,
+            publicly_accessible: take(&mut m, "PubliclyAccessible")?,
+            auto_minor_version_upgrade: take(&mut m, "AutoMinorVersionUpgrade")?,
+            license_model: take(&mut m, "LicenseModel")?,
+            db_name: take(&mut m, "DBName")?,
+            engine: take(&mut m, "Engine")?,
+            iops: take(&mut m, "Iops")?,
+            storage_throughput: take(&mut m, "StorageThroughput")?,
+            option_group_name: take(&mut m, "OptionGroupName")?,
+            copy_tags_to_snapshot: take(&mut m, "CopyTagsToSnapshot")?,
+            tags: take(&mut m, "Tags")?,
+            storage_type: take(&mut m, "StorageType")?,
+            tde_credential_arn: take(&mut m, "TdeCredentialArn")?,
+            tde_credential_password: take(&mut m, "TdeCredentialPassword")?,
+            vpc_security_group_ids: take(&mut m, "VpcSecurityGroupIds")?,
+            domain: take(&mut m, "Domain")?,
+            domain_iam_role_name: take(&mut m, "DomainIAMRoleName")?,
+            domain_fqdn: take(&mut m, "DomainFqdn")?,
+            domain_ou: take(&mut m, "DomainOu")?,
+            domain_auth_secret_arn: take(&mut m, "DomainAuthSecretArn")?,
+            domain_dns_ips: take(&mut m, "DomainDnsIps")?,
+            enable_iam_database_authentication: take(&mut m, "EnableIAMDatabaseAuthentication")?,
+            enable_cloudwatch_logs_exports: take(&mut m, "EnableCloudwatchLogsExports")?,
+            processor_features: take(&mut m, "ProcessorFeatures")?,
+            use_default_processor_features: take(&mut m, "UseDefaultProcessorFeatures")?,
+            db_parameter_group_name: take(&mut m, "DBParameterGroupName")?,
+            deletion_protection: take(&mut m, "DeletionProtection")?,
+            source_dbi_resource_id: take(&mut m, "SourceDbiResourceId")?,
+            max_allocated_storage: take(&mut m, "MaxAllocatedStorage")?,
+            enable_customer_owned_ip: take(&mut m, "EnableCustomerOwnedIp")?,
+            network_type: take(&mut m, "NetworkType")?,
+            source_db_instance_automated_backups_arn: take(&mut m, "SourceDBInstanceAutomatedBackupsArn")?,
+            backup_target: take(&mut m, "BackupTarget")?,
+            custom_iam_instance_profile: take(&mut m, "CustomIamInstanceProfile")?,
+            allocated_storage: take(&mut m, "AllocatedStorage")?,
+            backup_retention_period: take(&mut m, "BackupRetentionPeriod")?,
+            preferred_backup_window: take(&mut m, "PreferredBackupWindow")?,
+            db_capacity_reservation_identifier: take(&mut m, "DBCapacityReservationIdentifier")?,
+            dedicated_log_volume: take(&mut m, "DedicatedLogVolume")?,
+            ca_certificate_identifier: take(&mut m, "CACertificateIdentifier")?,
+            engine_lifecycle_support: take(&mut m, "EngineLifecycleSupport")?,
+            additional_storage_volumes: take(&mut m, "AdditionalStorageVolumes")?,
+            tag_specifications: take(&mut m, "TagSpecifications")?,
+            manage_master_user_password: take(&mut m, "ManageMasterUserPassword")?,
+            master_user_secret_kms_key_id: take(&mut m, "MasterUserSecretKmsKeyId")?,
+        })
+    }
+}
+
+impl ToValue for RestoreDBInstanceToPointInTimeMessage {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "SourceDBInstanceIdentifier", self.source_db_instance_identifier);
+        put(&mut m, "TargetDBInstanceIdentifier", Some(self.target_db_instance_identifier));
+        put(&mut m, "RestoreTime", self.restore_time);
+        put(&mut m, "UseLatestRestorableTime", self.use_latest_restorable_time);
+        put(&mut m, "DBInstanceClass", self.db_instance_class);
+        put(&mut m, "Port", self.port);
+        put(&mut m, "AvailabilityZone", self.availability_zone);
+        put(&mut m, "DBSubnetGroupName", self.db_subnet_group_name);
+        put(&mut m, "MultiAZ", self.multi_az);
+        put(&mut m, "PubliclyAccessible", self.publicly_accessible);
+        put(&mut m, "AutoMinorVersionUpgrade", self.auto_minor_version_upgrade);
+        put(&mut m, "LicenseModel", self.license_model);
+        put(&mut m, "DBName", self.db_name);
+        put(&mut m, "Engine", self.engine);
+        put(&mut m, "Iops", self.iops);
+        put(&mut m, "StorageThroughput", self.storage_throughput);
+        put(&mut m, "OptionGroupName", self.option_group_name);
+        put(&mut m, "CopyTagsToSnapshot", self.copy_tags_to_snapshot);
+        put(&mut m, "Tags", self.tags);
+        put(&mut m, "StorageType", self.storage_type);
+        put(&mut m, "TdeCredentialArn", self.tde_credential_arn);
+        put(&mut m, "TdeCredentialPassword", self.tde_credential_password);
+        put(&mut m, "VpcSecurityGroupIds", self.vpc_security_group_ids);
+        put(&mut m, "Domain", self.domain);
+        put(&mut m, "DomainIAMRoleName", self.domain_iam_role_name);
+        put(&mut m, "DomainFqdn", self.domain_fqdn);
+        put(&mut m, "DomainOu", self.domain_ou);
+        put(&mut m, "DomainAuthSecretArn", self.domain_auth_secret_arn);
+        put(&mut m, "DomainDnsIps", self.domain_dns_ips);
+        put(&mut m, "EnableIAMDatabaseAuthentication", self.enable_iam_database_authentication);
+        put(&mut m, "EnableCloudwatchLogsExports", self.enable_cloudwatch_logs_exports);
+        put(&mut m, "ProcessorFeatures", self.processor_features);
+        put(&mut m, "UseDefaultProcessorFeatures", self.use_default_processor_features);
+        put(&mut m, "DBParameterGroupName", self.db_parameter_group_name);
+        put(&mut m, "DeletionProtection", self.deletion_protection);
+        put(&mut m, "SourceDbiResourceId", self.source_dbi_resource_id);
+        put(&mut m, "MaxAllocatedStorage", self.max_allocated_storage);
+        put(&mut m, "EnableCustomerOwnedIp", self.enable_customer_owned_ip);
+        put(&mut m, "NetworkType", self.network_type);
+        put(&mut m, "SourceDBInstanceAutomatedBackupsArn", self.source_db_instance_automated_backups_arn);
+        put(&mut m, "BackupTarget", self.backup_target);
+        put(&mut m, "CustomIamInstanceProfile", self.custom_iam_instance_profile);
+        put(&mut m, "AllocatedStorage", self.allocated_storage);
+        put(&mut m, "BackupRetentionPeriod", self.backup_retention_period);
+        put(&mut m, "PreferredBackupWindow", self.preferred_backup_window);
+        put(&mut m, "DBCapacityReservationIdentifier", self.db_capacity_reservation_identifier);
+        put(&mut m, "DedicatedLogVolume", self.dedicated_log_volume);
+        put(&mut m, "CACertificateIdentifier", self.ca_certificate_identifier);
+        put(&mut m, "EngineLifecycleSupport", self.engine_lifecycle_support);
+        put(&mut m, "AdditionalStorageVolumes", self.additional_storage_volumes);
+        put(&mut m, "TagSpecifications", self.tag_specifications);
+        put(&mut m, "ManageMasterUserPassword", self.manage_master_user_password);
+        put(&mut m, "MasterUserSecretKmsKeyId", self.master_user_secret_kms_key_id);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RestoreDBInstanceToPointInTimeResult {
+    pub db_instance: Option<DBInstance>,
+}
+
+impl FromValue for RestoreDBInstanceToPointInTimeResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            db_instance: take(&mut m, "DBInstance")?,
+        })
+    }
+}
+
+impl ToValue for RestoreDBInstanceToPointInTimeResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DBInstance", self.db_instance);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ServerlessV2FeaturesSupport {
     pub min_capacity: Option<f64>,
     pub max_capacity: Option<f64>,
@@ -4183,15 +5045,18 @@ impl ToValue for VpcSecurityGroupMembership {
 pub trait Handlers: Send + Sync {
     fn add_tags_to_resource(&self, ctx: &RequestContext, input: AddTagsToResourceMessage) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn copy_db_snapshot(&self, ctx: &RequestContext, input: CopyDBSnapshotMessage) -> impl Future<Output = Result<CopyDBSnapshotResult, AwsError>> + Send;
+    fn copy_option_group(&self, ctx: &RequestContext, input: CopyOptionGroupMessage) -> impl Future<Output = Result<CopyOptionGroupResult, AwsError>> + Send;
     fn create_db_instance(&self, ctx: &RequestContext, input: CreateDBInstanceMessage) -> impl Future<Output = Result<CreateDBInstanceResult, AwsError>> + Send;
     fn create_db_instance_read_replica(&self, ctx: &RequestContext, input: CreateDBInstanceReadReplicaMessage) -> impl Future<Output = Result<CreateDBInstanceReadReplicaResult, AwsError>> + Send;
     fn create_db_parameter_group(&self, ctx: &RequestContext, input: CreateDBParameterGroupMessage) -> impl Future<Output = Result<CreateDBParameterGroupResult, AwsError>> + Send;
     fn create_db_snapshot(&self, ctx: &RequestContext, input: CreateDBSnapshotMessage) -> impl Future<Output = Result<CreateDBSnapshotResult, AwsError>> + Send;
     fn create_db_subnet_group(&self, ctx: &RequestContext, input: CreateDBSubnetGroupMessage) -> impl Future<Output = Result<CreateDBSubnetGroupResult, AwsError>> + Send;
+    fn create_option_group(&self, ctx: &RequestContext, input: CreateOptionGroupMessage) -> impl Future<Output = Result<CreateOptionGroupResult, AwsError>> + Send;
     fn delete_db_instance(&self, ctx: &RequestContext, input: DeleteDBInstanceMessage) -> impl Future<Output = Result<DeleteDBInstanceResult, AwsError>> + Send;
     fn delete_db_parameter_group(&self, ctx: &RequestContext, input: DeleteDBParameterGroupMessage) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn delete_db_snapshot(&self, ctx: &RequestContext, input: DeleteDBSnapshotMessage) -> impl Future<Output = Result<DeleteDBSnapshotResult, AwsError>> + Send;
     fn delete_db_subnet_group(&self, ctx: &RequestContext, input: DeleteDBSubnetGroupMessage) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn delete_option_group(&self, ctx: &RequestContext, input: DeleteOptionGroupMessage) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn describe_db_engine_versions(&self, ctx: &RequestContext, input: DescribeDBEngineVersionsMessage) -> impl Future<Output = Result<DBEngineVersionMessage, AwsError>> + Send;
     fn describe_db_instances(&self, ctx: &RequestContext, input: DescribeDBInstancesMessage) -> impl Future<Output = Result<DBInstanceMessage, AwsError>> + Send;
     fn describe_db_parameter_groups(&self, ctx: &RequestContext, input: DescribeDBParameterGroupsMessage) -> impl Future<Output = Result<DBParameterGroupsMessage, AwsError>> + Send;
@@ -4200,16 +5065,20 @@ pub trait Handlers: Send + Sync {
     fn describe_db_snapshots(&self, ctx: &RequestContext, input: DescribeDBSnapshotsMessage) -> impl Future<Output = Result<DBSnapshotMessage, AwsError>> + Send;
     fn describe_db_subnet_groups(&self, ctx: &RequestContext, input: DescribeDBSubnetGroupsMessage) -> impl Future<Output = Result<DBSubnetGroupMessage, AwsError>> + Send;
     fn describe_events(&self, ctx: &RequestContext, input: DescribeEventsMessage) -> impl Future<Output = Result<EventsMessage, AwsError>> + Send;
+    fn describe_option_group_options(&self, ctx: &RequestContext, input: DescribeOptionGroupOptionsMessage) -> impl Future<Output = Result<OptionGroupOptionsMessage, AwsError>> + Send;
+    fn describe_option_groups(&self, ctx: &RequestContext, input: DescribeOptionGroupsMessage) -> impl Future<Output = Result<OptionGroups, AwsError>> + Send;
     fn describe_orderable_db_instance_options(&self, ctx: &RequestContext, input: DescribeOrderableDBInstanceOptionsMessage) -> impl Future<Output = Result<OrderableDBInstanceOptionsMessage, AwsError>> + Send;
     fn list_tags_for_resource(&self, ctx: &RequestContext, input: ListTagsForResourceMessage) -> impl Future<Output = Result<TagListMessage, AwsError>> + Send;
     fn modify_db_instance(&self, ctx: &RequestContext, input: ModifyDBInstanceMessage) -> impl Future<Output = Result<ModifyDBInstanceResult, AwsError>> + Send;
     fn modify_db_parameter_group(&self, ctx: &RequestContext, input: ModifyDBParameterGroupMessage) -> impl Future<Output = Result<DBParameterGroupNameMessage, AwsError>> + Send;
     fn modify_db_snapshot_attribute(&self, ctx: &RequestContext, input: ModifyDBSnapshotAttributeMessage) -> impl Future<Output = Result<ModifyDBSnapshotAttributeResult, AwsError>> + Send;
     fn modify_db_subnet_group(&self, ctx: &RequestContext, input: ModifyDBSubnetGroupMessage) -> impl Future<Output = Result<ModifyDBSubnetGroupResult, AwsError>> + Send;
+    fn modify_option_group(&self, ctx: &RequestContext, input: ModifyOptionGroupMessage) -> impl Future<Output = Result<ModifyOptionGroupResult, AwsError>> + Send;
     fn promote_read_replica(&self, ctx: &RequestContext, input: PromoteReadReplicaMessage) -> impl Future<Output = Result<PromoteReadReplicaResult, AwsError>> + Send;
     fn reboot_db_instance(&self, ctx: &RequestContext, input: RebootDBInstanceMessage) -> impl Future<Output = Result<RebootDBInstanceResult, AwsError>> + Send;
     fn remove_tags_from_resource(&self, ctx: &RequestContext, input: RemoveTagsFromResourceMessage) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn restore_db_instance_from_db_snapshot(&self, ctx: &RequestContext, input: RestoreDBInstanceFromDBSnapshotMessage) -> impl Future<Output = Result<RestoreDBInstanceFromDBSnapshotResult, AwsError>> + Send;
+    fn restore_db_instance_to_point_in_time(&self, ctx: &RequestContext, input: RestoreDBInstanceToPointInTimeMessage) -> impl Future<Output = Result<RestoreDBInstanceToPointInTimeResult, AwsError>> + Send;
     fn start_db_instance(&self, ctx: &RequestContext, input: StartDBInstanceMessage) -> impl Future<Output = Result<StartDBInstanceResult, AwsError>> + Send;
     fn stop_db_instance(&self, ctx: &RequestContext, input: StopDBInstanceMessage) -> impl Future<Output = Result<StopDBInstanceResult, AwsError>> + Send;
 }
@@ -4225,15 +5094,18 @@ pub fn dispatch<'a, H: Handlers>(
         match operation {
             "AddTagsToResource" => h.add_tags_to_resource(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CopyDBSnapshot" => h.copy_db_snapshot(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "CopyOptionGroup" => h.copy_option_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateDBInstance" => h.create_db_instance(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateDBInstanceReadReplica" => h.create_db_instance_read_replica(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateDBParameterGroup" => h.create_db_parameter_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateDBSnapshot" => h.create_db_snapshot(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "CreateDBSubnetGroup" => h.create_db_subnet_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "CreateOptionGroup" => h.create_option_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteDBInstance" => h.delete_db_instance(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteDBParameterGroup" => h.delete_db_parameter_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteDBSnapshot" => h.delete_db_snapshot(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DeleteDBSubnetGroup" => h.delete_db_subnet_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DeleteOptionGroup" => h.delete_option_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeDBEngineVersions" => h.describe_db_engine_versions(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeDBInstances" => h.describe_db_instances(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeDBParameterGroups" => h.describe_db_parameter_groups(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
@@ -4242,16 +5114,20 @@ pub fn dispatch<'a, H: Handlers>(
             "DescribeDBSnapshots" => h.describe_db_snapshots(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeDBSubnetGroups" => h.describe_db_subnet_groups(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeEvents" => h.describe_events(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DescribeOptionGroupOptions" => h.describe_option_group_options(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DescribeOptionGroups" => h.describe_option_groups(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "DescribeOrderableDBInstanceOptions" => h.describe_orderable_db_instance_options(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ListTagsForResource" => h.list_tags_for_resource(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ModifyDBInstance" => h.modify_db_instance(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ModifyDBParameterGroup" => h.modify_db_parameter_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ModifyDBSnapshotAttribute" => h.modify_db_snapshot_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "ModifyDBSubnetGroup" => h.modify_db_subnet_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "ModifyOptionGroup" => h.modify_option_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "PromoteReadReplica" => h.promote_read_replica(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "RebootDBInstance" => h.reboot_db_instance(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "RemoveTagsFromResource" => h.remove_tags_from_resource(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "RestoreDBInstanceFromDBSnapshot" => h.restore_db_instance_from_db_snapshot(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "RestoreDBInstanceToPointInTime" => h.restore_db_instance_to_point_in_time(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "StartDBInstance" => h.start_db_instance(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             "StopDBInstance" => h.stop_db_instance(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
             other => Err(AwsError::not_implemented("rds", other)),

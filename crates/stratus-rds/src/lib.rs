@@ -13,6 +13,7 @@ mod lifecycle;
 mod metrics;
 mod names;
 pub(crate) mod ops;
+mod server_params;
 pub mod state;
 pub mod supervisor;
 mod validate;

@@ -13,6 +13,7 @@ const INSTANCES: &str = "rds.instances";
 const SUBNET_GROUPS: &str = "rds.subnet_groups";
 const PARAM_GROUPS: &str = "rds.parameter_groups";
 const SNAPSHOTS: &str = "rds.snapshots";
+const OPTION_GROUPS: &str = "rds.option_groups";
 const EVENTS: &str = "rds.events";
 
 pub type Tags = Vec<(String, String)>;
@@ -51,6 +52,33 @@ pub struct ParamGroupRec {
     pub description: String,
     /// Values set by the user, by parameter name.
     pub values: BTreeMap<String, String>,
+    pub tags: Tags,
+}
+
+/// An option of an option group, with its settings.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[serde(default)]
+pub struct OptionRec {
+    pub name: String,
+    pub port: Option<i32>,
+    pub version: Option<String>,
+    pub settings: Vec<(String, String)>,
+    pub security_groups: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct OptionGroupRec {
+    pub account: String,
+    pub region: String,
+    pub name: String,
+    pub engine: String,
+    pub major: String,
+    pub description: String,
+    pub options: Vec<OptionRec>,
+    /// The group this one copies, and when.
+    pub source: Option<String>,
+    pub copied_ms: Option<i64>,
     pub tags: Tags,
 }
 
@@ -104,6 +132,8 @@ pub struct InstanceRec {
     pub security_groups: Vec<String>,
     pub subnet_group: String,
     pub parameter_group: String,
+    /// The option group; None: the engine's default group.
+    pub option_group: Option<String>,
     pub backup_retention: i32,
     pub backup_window: String,
     pub maintenance_window: String,
@@ -124,6 +154,8 @@ pub struct InstanceRec {
     /// The snapshot whose data the server starts from (a restore).
     pub restore_from: Option<String>,
     pub restored_snapshot_id: Option<String>,
+    /// A point-in-time restore's backup and logs.
+    pub point_in_time: Option<PointInTimeRec>,
     /// The reboot under way moves the primary to the standby's zone.
     pub failover: bool,
     /// The instance this read replica follows.
@@ -135,7 +167,26 @@ pub struct InstanceRec {
     /// Whether the server has been initialised (its data directory exists).
     pub initialised: bool,
     pub latest_restorable_ms: Option<i64>,
+    /// Dynamic parameter group values not yet applied to the server.
+    pub params_applying: bool,
+    /// Static parameter group values (or a new group) that wait for the
+    /// next reboot.
+    pub params_pending_reboot: bool,
     pub tags: Tags,
+}
+
+/// Where a point-in-time restore starts: the source's automated backup
+/// before the restore time, then the source's logs up to that time.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[serde(default)]
+pub struct PointInTimeRec {
+    pub source_id: String,
+    pub source_resource_id: String,
+    /// The backup's directory under the snapshots folder; empty when the
+    /// source had no server.
+    pub base_dir: String,
+    /// The restore time on the servers' clock (millis); None: the latest.
+    pub until_ms: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -168,6 +219,9 @@ pub struct SnapshotRec {
     pub dir: String,
     /// Whether the data copy is complete.
     pub has_data: bool,
+    /// When the copy was complete (clock millis): point-in-time restores
+    /// start from a backup complete before the restore time.
+    pub taken_ms: i64,
     /// The snapshot this one copies (its ARN), for CopyDBSnapshot.
     pub source_snapshot: Option<String>,
     /// Accounts (or `all`) that may restore it: the `restore` attribute.
@@ -194,6 +248,7 @@ pub struct Inner {
     pub instances: BTreeMap<String, InstanceRec>,
     pub subnet_groups: BTreeMap<String, SubnetGroupRec>,
     pub param_groups: BTreeMap<String, ParamGroupRec>,
+    pub option_groups: BTreeMap<String, OptionGroupRec>,
     pub snapshots: BTreeMap<String, SnapshotRec>,
     pub events: Vec<EventRec>,
     pub event_seq: u64,
@@ -272,6 +327,25 @@ impl Txn<'_> {
             self.batch.delete(
                 PARAM_GROUPS,
                 scope_key(&r.account, &r.region, "pg", &r.name),
+            );
+        }
+    }
+
+    pub fn put_option_group(&mut self, k: &str) -> Result<(), AwsError> {
+        if let Some(r) = self.inner.option_groups.get(k) {
+            let key = scope_key(&r.account, &r.region, "og", &r.name);
+            self.batch
+                .put_json(OPTION_GROUPS, key, r)
+                .map_err(store_err)?;
+        }
+        Ok(())
+    }
+
+    pub fn delete_option_group(&mut self, k: &str) {
+        if let Some(r) = self.inner.option_groups.remove(k) {
+            self.batch.delete(
+                OPTION_GROUPS,
+                scope_key(&r.account, &r.region, "og", &r.name),
             );
         }
     }
@@ -383,6 +457,14 @@ impl State {
                 .insert(key(&r.account, &r.region, &r.name), r);
         }
         for r in store
+            .scan_json::<OptionGroupRec>(OPTION_GROUPS, b"")
+            .map_err(store_err)?
+        {
+            inner
+                .option_groups
+                .insert(key(&r.account, &r.region, &r.name), r);
+        }
+        for r in store
             .scan_json::<SnapshotRec>(SNAPSHOTS, b"")
             .map_err(store_err)?
         {
@@ -415,7 +497,14 @@ impl State {
 
     pub fn reset(&self) -> Result<(), AwsError> {
         let mut inner = self.inner.lock();
-        for t in [INSTANCES, SUBNET_GROUPS, PARAM_GROUPS, SNAPSHOTS, EVENTS] {
+        for t in [
+            INSTANCES,
+            SUBNET_GROUPS,
+            PARAM_GROUPS,
+            OPTION_GROUPS,
+            SNAPSHOTS,
+            EVENTS,
+        ] {
             self.store.clear(t).map_err(store_err)?;
         }
         *inner = Inner::default();

@@ -62,6 +62,10 @@ pub enum Cmd {
         primary_port: u16,
     },
     DropStandby,
+    /// Applies the parameter group's settings to the running server.
+    ApplyParams {
+        spec: InitSpec,
+    },
     /// Promotes the standby in place of the server (stopped first, when
     /// still running), on `port`; a plain restart without a standby.
     Failover {
@@ -383,6 +387,12 @@ impl WorkerCtx {
                 Ok(None)
             }
             Cmd::Failover { spec, port } => self.failover(&spec, port).map(Some),
+            Cmd::ApplyParams { spec } => {
+                let port = self.port().ok_or("the server is not running")?;
+                self.engine
+                    .apply_params(&self.layout, port, &spec)
+                    .map(|_| Some(port))
+            }
             Cmd::Destroy => {
                 self.stop_slot(&self.standby);
                 self.stop();
@@ -475,6 +485,7 @@ impl WorkerCtx {
             let _ = std::fs::remove_dir_all(&l.dir);
             let made = match origin {
                 Origin::Snapshot(from) => self.engine.restore(l, spec, from),
+                Origin::PointInTime(pit) => self.engine.restore_to(l, spec, pit),
                 Origin::Replica { source_port } => self.engine.replicate(l, spec, *source_port),
                 Origin::Empty => self.engine.init(l, spec),
             };

@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use super::os;
-use super::{ADMIN_USER, Engine, InitSpec, Layout, Origin, quote_literal};
+use super::{ADMIN_USER, Engine, InitSpec, Layout, Origin, PointInTime, logs, quote_literal};
 
 pub struct MariaDb {
     server: PathBuf,
@@ -16,6 +16,7 @@ pub struct MariaDb {
     client: PathBuf,
     admin: PathBuf,
     dump: PathBuf,
+    binlog: Option<PathBuf>,
 }
 
 const SBIN: &[&str] = &["/usr/sbin", "/usr/local/sbin", "/usr/bin"];
@@ -43,6 +44,7 @@ impl MariaDb {
             client: os::find_binary("mariadb", SBIN)?,
             admin: os::find_binary("mariadb-admin", SBIN)?,
             dump: os::find_binary("mariadb-dump", SBIN)?,
+            binlog: os::find_binary("mariadb-binlog", SBIN),
         })
     }
 
@@ -109,6 +111,52 @@ impl MariaDb {
     }
 }
 
+impl MariaDb {
+    /// Loads the automated backup, then replays the source's binary log
+    /// from the backup's coordinates up to the restore time.
+    fn replay(&self, port: u16, spec: &InitSpec, pit: &PointInTime) -> Result<(), String> {
+        let binlog = self
+            .binlog
+            .as_ref()
+            .ok_or("mariadb-binlog is not installed (apt-get install mariadb-client)")?;
+        if let Some(source_port) = pit.source_port {
+            // The logs so far are complete files once the source moves on
+            // to a new one.
+            self.sql(source_port, spec, "FLUSH BINARY LOGS;\n")?;
+        }
+        let dump = std::fs::read_to_string(pit.base.join("dump.sql"))
+            .map_err(|e| format!("backup dump: {e}"))?;
+        let (first, pos) = logs::binlog_start(&dump)
+            .ok_or("the automated backup has no binary log coordinates")?;
+        self.sql(port, spec, &dump)?;
+        let dir = pit.source.data();
+        let names: Vec<String> = std::fs::read_dir(&dir)
+            .map_err(|e| format!("the source's binary logs: {e}"))?
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        let files = logs::binlogs_from(&names, &first);
+        if files.first() != Some(&first) {
+            return Err(format!("the source's binary log {first} is gone"));
+        }
+        let mut c = Command::new(binlog);
+        c.arg("--no-defaults")
+            .arg(format!("--start-position={pos}"))
+            .env("TZ", "UTC");
+        if let Some(until) = pit.until_ms {
+            c.arg(format!(
+                "--stop-datetime={}",
+                logs::binlog_stop_datetime(until)
+            ));
+        }
+        for f in &files {
+            c.arg(dir.join(f));
+        }
+        let changes = os::run(&mut c, None, "mariadb-binlog")?;
+        self.sql(port, spec, &changes).map(|_| ())
+    }
+}
+
 impl Engine for MariaDb {
     fn label(&self) -> String {
         "MariaDB".to_string()
@@ -120,6 +168,16 @@ impl Engine for MariaDb {
 
     fn restore(&self, layout: &Layout, spec: &InitSpec, _from: &Path) -> Result<(), String> {
         // A fresh server; bootstrap loads the dump once it runs.
+        self.install(layout, spec)
+    }
+
+    fn restore_to(
+        &self,
+        layout: &Layout,
+        spec: &InitSpec,
+        _pit: &PointInTime,
+    ) -> Result<(), String> {
+        // A fresh server; bootstrap loads the backup and replays the logs.
         self.install(layout, spec)
     }
 
@@ -139,11 +197,13 @@ impl Engine for MariaDb {
             .arg(format!("--pid-file={}", Self::pid_file(layout).display()))
             .arg(format!("--log-error={}", layout.log().display()))
             .arg("--skip-name-resolve")
-            .arg("--innodb-buffer-pool-size=16M")
             // Binary logs let read replicas follow; ids must differ.
             .arg("--log-bin=mysql-bin")
             .arg("--binlog-format=ROW")
             .arg(format!("--server-id={}", server_id(layout)));
+        for p in &spec.params {
+            c.arg(format!("--{}={}", p.name, p.value));
+        }
         if spec.read_only {
             c.arg("--read-only");
         }
@@ -182,6 +242,7 @@ impl Engine for MariaDb {
         origin: &Origin,
     ) -> Result<(), String> {
         match origin {
+            Origin::PointInTime(pit) => self.replay(port, spec, pit)?,
             Origin::Snapshot(from) => {
                 let dump = std::fs::read_to_string(from.join("dump.sql"))
                     .map_err(|e| format!("snapshot dump: {e}"))?;
@@ -241,6 +302,27 @@ impl Engine for MariaDb {
         Ok(())
     }
 
+    fn apply_params(&self, _layout: &Layout, port: u16, spec: &InitSpec) -> Result<(), String> {
+        // Static settings wait for the next start, which passes them all.
+        let sql: String = spec
+            .params
+            .iter()
+            .filter(|p| p.dynamic)
+            .map(|p| {
+                let value = if p.string {
+                    quote_literal(&p.value)
+                } else {
+                    p.value.clone()
+                };
+                format!("SET GLOBAL {} = {value};\n", p.name)
+            })
+            .collect();
+        if sql.is_empty() {
+            return Ok(());
+        }
+        self.sql(port, spec, &sql).map(|_| ())
+    }
+
     fn promote(&self, port: u16, spec: &InitSpec) -> Result<(), String> {
         self.sql(
             port,
@@ -263,6 +345,9 @@ impl Engine for MariaDb {
                 .arg("--routines")
                 .arg("--events")
                 .arg("--flush-privileges")
+                // The binlog coordinates, as a comment: point-in-time
+                // restores replay the binary log from there.
+                .arg("--master-data=2")
                 .arg(format!("--result-file={}", out.join("dump.sql").display())),
             None,
             "mariadb-dump",

@@ -3,6 +3,7 @@
 //! start and stop its server on a loopback port, and copy its data for a
 //! snapshot and back. [`Engines`] finds which servers are installed.
 
+pub mod logs;
 pub mod mariadb;
 pub mod os;
 pub mod postgres;
@@ -10,6 +11,8 @@ pub mod postgres;
 use std::path::{Path, PathBuf};
 use std::process::Child;
 use std::sync::Arc;
+
+pub use crate::server_params::ServerParam;
 
 /// The login Stratus keeps on every server for itself (AWS has its own
 /// `rdsadmin` too).
@@ -24,6 +27,8 @@ pub struct InitSpec {
     pub admin_password: String,
     /// A read replica's server refuses writes from the master user.
     pub read_only: bool,
+    /// Settings from the parameter group and the instance class.
+    pub params: Vec<ServerParam>,
 }
 
 /// Where a new server's data comes from.
@@ -35,6 +40,23 @@ pub enum Origin {
     Snapshot(PathBuf),
     /// A copy of the running source server, which it then follows.
     Replica { source_port: u16 },
+    /// An automated backup with the source's logs replayed on top.
+    PointInTime(PointInTime),
+}
+
+/// Where a point-in-time restore's data comes from.
+#[derive(Clone, Debug)]
+pub struct PointInTime {
+    /// The automated backup's copy (a snapshot directory).
+    pub base: PathBuf,
+    /// The source instance's directory, which holds its logs.
+    pub source: Layout,
+    /// The source server's port while it runs: its latest changes are
+    /// flushed to the logs first.
+    pub source_port: Option<u16>,
+    /// The last moment whose changes are kept (server time, millis since
+    /// the epoch); None keeps every change the logs hold.
+    pub until_ms: Option<i64>,
 }
 
 impl std::fmt::Debug for InitSpec {
@@ -49,6 +71,7 @@ impl std::fmt::Debug for InitSpec {
 
 /// An instance's files: `data/` (the server's own), its log, pid file and
 /// the marker written once the master user and database exist.
+#[derive(Clone, Debug)]
 pub struct Layout {
     pub dir: PathBuf,
 }
@@ -62,6 +85,16 @@ impl Layout {
     }
     pub fn bootstrapped(&self) -> PathBuf {
         self.dir.join("bootstrapped")
+    }
+    /// Where the server archives its write-ahead log for point-in-time
+    /// restores. A Multi-AZ standby (`standby/` inside its instance's
+    /// directory) uses its instance's archive, as it becomes the primary
+    /// at failover.
+    pub fn archive(&self) -> PathBuf {
+        match (self.dir.file_name(), self.dir.parent()) {
+            (Some(n), Some(parent)) if n == "standby" => parent.join("wal"),
+            _ => self.dir.join("wal"),
+        }
     }
 }
 
@@ -77,6 +110,10 @@ pub trait Engine: Send + Sync + 'static {
     fn start(&self, layout: &Layout, spec: &InitSpec, port: u16) -> Result<Child, String>;
     /// Whether the server accepts connections.
     fn ready(&self, port: u16, spec: &InitSpec) -> bool;
+    /// Creates `layout.data()` for a point-in-time restore (the logs may
+    /// also be replayed by [`Engine::bootstrap`] once the server runs).
+    fn restore_to(&self, layout: &Layout, spec: &InitSpec, pit: &PointInTime)
+    -> Result<(), String>;
     /// Creates `layout.data()` for a read replica of the server on
     /// `source_port` (logging in with the shared admin password).
     fn replicate(&self, layout: &Layout, spec: &InitSpec, source_port: u16) -> Result<(), String>;
@@ -90,6 +127,9 @@ pub trait Engine: Send + Sync + 'static {
         port: u16,
         origin: &Origin,
     ) -> Result<(), String>;
+    /// Applies `spec.params` to the running server: dynamic settings at
+    /// once, static ones at the next start.
+    fn apply_params(&self, layout: &Layout, port: u16, spec: &InitSpec) -> Result<(), String>;
     /// Makes a read replica a writable server of its own.
     fn promote(&self, port: u16, spec: &InitSpec) -> Result<(), String>;
     /// Whether a stopped replica's data can start as a writable server
@@ -231,10 +271,23 @@ mod tests {
             db_name: None,
             admin_password: "adminpw99".into(),
             read_only: false,
+            params: Vec::new(),
         };
         let d = format!("{s:?}");
         assert!(d.contains("admin"));
         assert!(!d.contains("hunter22") && !d.contains("adminpw99"));
+    }
+
+    #[test]
+    fn standbys_archive_into_their_instance() {
+        let primary = Layout {
+            dir: PathBuf::from("/d/instances/db-1"),
+        };
+        let standby = Layout {
+            dir: PathBuf::from("/d/instances/db-1/standby"),
+        };
+        assert_eq!(primary.archive(), PathBuf::from("/d/instances/db-1/wal"));
+        assert_eq!(standby.archive(), primary.archive());
     }
 
     #[test]

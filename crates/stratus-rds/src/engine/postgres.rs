@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use super::os;
-use super::{ADMIN_USER, Engine, InitSpec, Layout, Origin, quote_literal};
+use super::{ADMIN_USER, Engine, InitSpec, Layout, Origin, PointInTime, logs, quote_literal};
 
 pub struct Postgres {
     pub major: String,
@@ -133,6 +133,126 @@ impl Postgres {
     }
 }
 
+/// The parameter group's settings, included by postgresql.conf (so
+/// ALTER SYSTEM still overrides them, as on AWS).
+const PARAMS_FILE: &str = "stratus-params.conf";
+
+fn params_conf(spec: &InitSpec) -> String {
+    let mut out =
+        String::from("# Written by Stratus from the DB parameter group and instance class.\n");
+    for p in &spec.params {
+        out.push_str(&format!("{} = '{}'\n", p.name, p.value.replace('\'', "''")));
+    }
+    out
+}
+
+fn write_params(layout: &Layout, spec: &InitSpec) -> Result<(), String> {
+    let data = layout.data();
+    std::fs::write(data.join(PARAMS_FILE), params_conf(spec))
+        .map_err(|e| format!("{PARAMS_FILE}: {e}"))?;
+    let conf = data.join("postgresql.conf");
+    let text = std::fs::read_to_string(&conf).map_err(|e| format!("postgresql.conf: {e}"))?;
+    let include = format!("include_if_exists = '{PARAMS_FILE}'");
+    if !text.lines().any(|l| l.trim() == include) {
+        std::fs::write(&conf, format!("{text}\n{include}\n"))
+            .map_err(|e| format!("postgresql.conf: {e}"))?;
+    }
+    Ok(())
+}
+
+/// Copies WAL files into the archive only when absent, so a segment is
+/// never overwritten by a later, different one of the same name.
+fn archive_command(archive: &Path) -> String {
+    let dir = archive.to_string_lossy().replace('\'', "'\\''");
+    format!("test ! -f '{dir}/%f' && cp %p '{dir}/%f'")
+}
+
+/// Copies the WAL segments (and timeline histories) from `from` at or
+/// after `start` into `to`; `missing_only` leaves files `to` has.
+fn copy_wal(from: &Path, to: &Path, start: &str, missing_only: bool) -> Result<(), String> {
+    let Ok(rd) = std::fs::read_dir(from) else {
+        return Ok(());
+    };
+    for e in rd.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let wanted =
+            (logs::is_wal_segment(&name) && name.as_str() >= start) || name.ends_with(".history");
+        let dest = to.join(&name);
+        if !wanted || (missing_only && dest.exists()) {
+            continue;
+        }
+        std::fs::copy(e.path(), &dest).map_err(|err| format!("copy {name}: {err}"))?;
+    }
+    Ok(())
+}
+
+impl Postgres {
+    /// Ends a transaction and the WAL segment on the running source, and
+    /// waits until the archive holds the segment: the archive then has
+    /// every change so far, and a transaction after any restore time.
+    fn flush_wal(&self, port: u16, spec: &InitSpec, archive: &Path) -> Result<(), String> {
+        self.psql(port, spec, "postgres", "SELECT pg_current_xact_id();\n")?;
+        let out = os::run(
+            self.client("psql", port, spec)
+                .arg("-d")
+                .arg("postgres")
+                .arg("-At")
+                .arg("-c")
+                .arg("SELECT pg_walfile_name(pg_switch_wal())"),
+            None,
+            "psql",
+        )?;
+        let segment = out.trim().to_string();
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        while !archive.join(&segment).exists() {
+            if std::time::Instant::now() > deadline {
+                return Err(format!(
+                    "the source did not archive WAL segment {segment} (was it started before WAL archiving was turned on? reboot it)"
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(())
+    }
+
+    /// Waits for a restored server to finish recovery, then drops the
+    /// recovery settings so copies of it (standbys, replicas) do not stop
+    /// at the same point.
+    fn end_restore(&self, port: u16, spec: &InitSpec) -> Result<(), String> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let out = os::run(
+                self.client("psql", port, spec)
+                    .arg("-d")
+                    .arg("postgres")
+                    .arg("-At")
+                    .arg("-c")
+                    .arg("SELECT pg_is_in_recovery()"),
+                None,
+                "psql",
+            )?;
+            if out.trim() == "f" {
+                break;
+            }
+            if std::time::Instant::now() > deadline {
+                return Err("the restored server did not finish recovery within 60 s".into());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        self.psql(
+            port,
+            spec,
+            "postgres",
+            "ALTER SYSTEM RESET restore_command;\n\
+             ALTER SYSTEM RESET recovery_target_action;\n\
+             ALTER SYSTEM RESET recovery_target_lsn;\n\
+             ALTER SYSTEM RESET recovery_target_inclusive;\n\
+             SELECT pg_reload_conf();\n",
+        )
+        .map(|_| ())
+    }
+}
+
 impl Engine for Postgres {
     fn label(&self) -> String {
         format!("PostgreSQL {}", self.major)
@@ -157,6 +277,8 @@ impl Engine for Postgres {
                 .arg("-E")
                 .arg("UTF8")
                 .arg("--no-instructions")
+                // Small segments keep the archive small for a small database.
+                .arg("--wal-segsize=1")
                 .arg("--no-sync"),
             None,
             "initdb",
@@ -172,8 +294,14 @@ impl Engine for Postgres {
         Self::hand_over(layout)
     }
 
-    fn start(&self, layout: &Layout, _spec: &InitSpec, port: u16) -> Result<Child, String> {
+    fn start(&self, layout: &Layout, spec: &InitSpec, port: u16) -> Result<Child, String> {
         self.stop_orphan(layout);
+        write_params(layout, spec)?;
+        let archive = layout.archive();
+        std::fs::create_dir_all(&archive).map_err(|e| format!("mkdir: {e}"))?;
+        if let Some((uid, gid)) = Self::run_as() {
+            let _ = std::os::unix::fs::chown(&archive, Some(uid), Some(gid));
+        }
         Self::hand_over(layout)?;
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -194,8 +322,11 @@ impl Engine for Postgres {
             .arg("unix_socket_directories=")
             .arg("-c")
             .arg("logging_collector=off")
+            // Every completed WAL segment is kept for point-in-time restores.
             .arg("-c")
-            .arg("shared_buffers=16MB")
+            .arg("archive_mode=on")
+            .arg("-c")
+            .arg(format!("archive_command={}", archive_command(&archive)))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)
@@ -217,6 +348,74 @@ impl Engine for Postgres {
             .stderr(Stdio::null())
             .status()
             .is_ok_and(|s| s.success())
+    }
+
+    fn restore_to(
+        &self,
+        layout: &Layout,
+        spec: &InitSpec,
+        pit: &PointInTime,
+    ) -> Result<(), String> {
+        let archive = pit.source.archive();
+        if let Some(port) = pit.source_port {
+            self.flush_wal(port, spec, &archive)?;
+        }
+        std::fs::create_dir_all(&layout.dir).map_err(|e| format!("mkdir: {e}"))?;
+        let data = layout.data();
+        os::copy_tree(&pit.base.join("data"), &data).map_err(|e| format!("copy: {e}"))?;
+        for f in ["postmaster.pid", "standby.signal"] {
+            let _ = std::fs::remove_file(data.join(f));
+        }
+        let label = std::fs::read_to_string(data.join("backup_label"))
+            .map_err(|e| format!("the backup has no backup_label: {e}"))?;
+        let start = logs::wal_start_segment(&label)
+            .ok_or("the backup's backup_label names no WAL segment")?;
+        // The archive, then (for a stopped source) the segments it had not
+        // archived yet: recovery reads them all from pg_wal.
+        let wal = data.join("pg_wal");
+        copy_wal(&archive, &wal, &start, false)?;
+        if pit.source_port.is_none() {
+            copy_wal(&pit.source.data().join("pg_wal"), &wal, &start, true)?;
+        }
+        let target = match pit.until_ms {
+            Some(until) => {
+                // From the backup's start to the end of the log (given a
+                // segment, pg_waldump reads that one only).
+                let from = logs::wal_start_lsn(&label)
+                    .ok_or("the backup's backup_label names no start LSN")?;
+                let out = Command::new(self.bin.join("pg_waldump"))
+                    .arg("-p")
+                    .arg(&wal)
+                    .arg("-r")
+                    .arg("Transaction")
+                    .arg("-s")
+                    .arg(from)
+                    .env("TZ", "UTC")
+                    .stdin(Stdio::null())
+                    .stderr(Stdio::null())
+                    .output()
+                    .map_err(|e| format!("pg_waldump: {e}"))?;
+                // pg_waldump ends with an error at the end of the log; what
+                // it printed before is what counts.
+                logs::first_transaction_after(&String::from_utf8_lossy(&out.stdout), until * 1000)
+            }
+            None => None,
+        };
+        let mut conf = String::from(
+            "\n# point-in-time restore; reset once promoted\nrestore_command = 'false'\nrecovery_target_action = 'promote'\n",
+        );
+        if let Some(lsn) = target {
+            conf.push_str(&format!(
+                "recovery_target_lsn = '{lsn}'\nrecovery_target_inclusive = off\n"
+            ));
+        }
+        let auto = data.join("postgresql.auto.conf");
+        let mut text = std::fs::read_to_string(&auto).unwrap_or_default();
+        text.push_str(&conf);
+        std::fs::write(&auto, text).map_err(|e| format!("recovery settings: {e}"))?;
+        std::fs::write(data.join("recovery.signal"), b"")
+            .map_err(|e| format!("recovery.signal: {e}"))?;
+        Self::hand_over(layout)
     }
 
     fn replicate(&self, layout: &Layout, spec: &InitSpec, source_port: u16) -> Result<(), String> {
@@ -246,6 +445,9 @@ impl Engine for Postgres {
         port: u16,
         origin: &Origin,
     ) -> Result<(), String> {
+        if matches!(origin, Origin::PointInTime(_)) {
+            return self.end_restore(port, spec);
+        }
         if !matches!(origin, Origin::Empty) {
             // A physical copy already holds the source's users and data.
             return Ok(());
@@ -276,6 +478,16 @@ impl Engine for Postgres {
             )?;
         }
         Ok(())
+    }
+
+    fn apply_params(&self, layout: &Layout, port: u16, spec: &InitSpec) -> Result<(), String> {
+        write_params(layout, spec)?;
+        if let Some((uid, gid)) = Self::run_as() {
+            let _ = std::os::unix::fs::chown(layout.data().join(PARAMS_FILE), Some(uid), Some(gid));
+        }
+        // Settings that need a restart keep their value until then.
+        self.psql(port, spec, "postgres", "SELECT pg_reload_conf();\n")
+            .map(|_| ())
     }
 
     fn promote(&self, port: u16, spec: &InitSpec) -> Result<(), String> {

@@ -11,7 +11,7 @@ use parking_lot::Mutex;
 use stratus_core::tasks::Task;
 
 use crate::catalogue;
-use crate::engine::{Engine, Engines, InitSpec, Origin};
+use crate::engine::{Engine, Engines, InitSpec, Layout, Origin, PointInTime};
 use crate::names;
 use crate::ops::snapshots::new_snapshot;
 
@@ -56,7 +56,26 @@ pub fn init_spec(rec: &InstanceRec) -> InitSpec {
         db_name: rec.db_name.clone(),
         admin_password: rec.admin_password.clone(),
         read_only: rec.replica_source.is_some() && !rec.promoting,
+        params: Vec::new(),
     }
+}
+
+/// The spec with the settings of the instance's parameter group and
+/// class (`class` when a new one is being applied).
+pub fn spec_with_params(inner: &crate::state::Inner, rec: &InstanceRec, class: &str) -> InitSpec {
+    let mut spec = init_spec(rec);
+    let family = catalogue::family(&rec.engine, &rec.engine_version);
+    let values = inner
+        .param_groups
+        .get(&crate::state::key(
+            &rec.account,
+            &rec.region,
+            &rec.parameter_group,
+        ))
+        .map(|g| g.values.clone())
+        .unwrap_or_default();
+    spec.params = crate::server_params::server_params(&rec.engine, &family, class, &values);
+    spec
 }
 
 pub struct Lifecycle {
@@ -184,6 +203,25 @@ impl Lifecycle {
                 source_port: source.port as u16,
             });
         }
+        if let Some(p) = &rec.point_in_time {
+            if p.base_dir.is_empty() {
+                return Ok(Origin::Empty);
+            }
+            let source = txn
+                .inner
+                .instances
+                .values()
+                .find(|i| i.resource_id == p.source_resource_id)
+                .ok_or_else(|| format!("the source instance {} no longer exists", p.source_id))?;
+            return Ok(Origin::PointInTime(PointInTime {
+                base: self.supervisor.snapshot_dir(&p.base_dir),
+                source: Layout {
+                    dir: self.supervisor.instance_dir(&source.resource_id),
+                },
+                source_port: self.supervisor.running(&source.resource_id),
+                until_ms: p.until_ms,
+            }));
+        }
         let Some(snap) = rec.restore_from.as_ref() else {
             return Ok(Origin::Empty);
         };
@@ -212,7 +250,7 @@ impl Lifecycle {
         };
         let real = engine_for(&self.engines, &rec).ok();
         let rid = rec.resource_id.clone();
-        let spec = init_spec(&rec);
+        let spec = spec_with_params(&txn.inner, &rec, &rec.class);
         let port = rec.port as u16;
         let since = rec.status_since_ms;
         // The clock's due time, or now when a real step took longer.
@@ -268,11 +306,9 @@ impl Lifecycle {
                 for sk in mine {
                     self.settle_snapshot(txn, &sk, now)?;
                 }
-                let automated = txn
-                    .inner
-                    .snapshots
-                    .values()
-                    .any(|s| s.resource_id == rid && s.kind == "automated" && s.created_ms >= since);
+                let automated = txn.inner.snapshots.values().any(|s| {
+                    s.resource_id == rid && s.kind == "automated" && s.created_ms >= since
+                });
                 let copying = txn
                     .inner
                     .snapshots
@@ -291,7 +327,9 @@ impl Lifecycle {
             "modifying" if rec.promoting => {
                 let done = match &real {
                     Some(engine) if rec.initialised => self
-                        .step(format!("{k}#promote"), &rid, engine, || Cmd::Promote { spec })
+                        .step(format!("{k}#promote"), &rid, engine, || Cmd::Promote {
+                            spec,
+                        })
                         .map(|out| out.map(|_| ())),
                     _ => (now >= since + MODIFY_MS).then_some(Ok(())),
                 };
@@ -299,8 +337,10 @@ impl Lifecycle {
                     Ok(()) => {
                         updated.promoting = false;
                         updated.replica_source = None;
-                        to("available", after(MODIFY_MS))
-                            .event("Read replica promoted to a standalone DB instance", &["notification"])
+                        to("available", after(MODIFY_MS)).event(
+                            "Read replica promoted to a standalone DB instance",
+                            &["notification"],
+                        )
                     }
                     Err(e) => {
                         self.failures.lock().insert(k.to_string(), e.clone());
@@ -311,8 +351,32 @@ impl Lifecycle {
                     }
                 })
             }
-            "modifying" => (now >= since + MODIFY_MS).then(|| {
-                let mut c = to("available", since + MODIFY_MS);
+            "modifying" => {
+                // A new class restarts the server with its memory settings.
+                let restart = real
+                    .as_ref()
+                    .filter(|_| rec.initialised)
+                    .zip(rec.applying.class.clone());
+                let resizing = restart.is_some();
+                let done = match restart {
+                    Some((engine, class)) if now >= since + MODIFY_MS => {
+                        let spec = spec_with_params(&txn.inner, &rec, &class);
+                        self.step(format!("{k}#resize"), &rid, engine, || Cmd::Restart {
+                            spec,
+                            port,
+                        })
+                        .map(|out| {
+                            if let Ok(Some(p)) = out {
+                                updated.port = i32::from(p);
+                            }
+                            updated.params_pending_reboot = false;
+                        })
+                    }
+                    Some(_) => None,
+                    None => (now >= since + MODIFY_MS).then_some(()),
+                };
+                done.map(|()| {
+                let mut c = to("available", if resizing { now } else { since + MODIFY_MS });
                 let a = std::mem::take(&mut updated.applying);
                 if let Some(class) = a.class {
                     updated.class = class;
@@ -344,7 +408,8 @@ impl Lifecycle {
                     updated.backup_retention = b;
                 }
                 c
-            }),
+            })
+            }
             "rebooting" => {
                 let c = match &real {
                     Some(engine) if rec.initialised => self
@@ -375,8 +440,14 @@ impl Lifecycle {
                     }
                     Change {
                         events: [
-                            ("Multi-AZ instance failover started".to_string(), &["failover"][..]),
-                            ("Multi-AZ instance failover completed".to_string(), &["failover"][..]),
+                            (
+                                "Multi-AZ instance failover started".to_string(),
+                                &["failover"][..],
+                            ),
+                            (
+                                "Multi-AZ instance failover completed".to_string(),
+                                &["failover"][..],
+                            ),
                         ]
                         .into_iter()
                         .chain(c.events)
@@ -407,7 +478,8 @@ impl Lifecycle {
                     })
                 }
                 None => (now >= since + START_MS).then(|| {
-                    to("available", since + START_MS).event("DB instance started", &["notification"])
+                    to("available", since + START_MS)
+                        .event("DB instance started", &["notification"])
                 }),
             },
             "deleting" => {
@@ -461,6 +533,7 @@ impl Lifecycle {
             if updated.port != rec.port
                 || updated.pending_password != rec.pending_password
                 || updated.zone != rec.zone
+                || updated.params_applying != rec.params_applying
             {
                 txn.inner.instances.insert(k.to_string(), updated);
                 txn.put_instance(k)?;
@@ -509,6 +582,17 @@ impl Lifecycle {
 
     fn created(&self, rec: &InstanceRec, at: i64) -> Change {
         let c = to("backing-up", at);
+        if let Some(p) = &rec.point_in_time {
+            return c
+                .event(
+                    format!(
+                        "Restored from DB instance {} to a point in time",
+                        p.source_id
+                    ),
+                    &["creation"],
+                )
+                .event("Backing up DB instance", &["backup"]);
+        }
         let c = match &rec.restore_from {
             Some(_) => c.event(
                 format!(
@@ -541,6 +625,8 @@ impl Lifecycle {
                 if let Some(p) = p {
                     updated.port = i32::from(p);
                 }
+                // The server has read every setting of its group.
+                updated.params_pending_reboot = false;
                 self.failures.lock().remove(k);
                 to("available", now).event(message, &["availability"])
             }

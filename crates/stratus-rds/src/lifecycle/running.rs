@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::{Cmd, Lifecycle, Origin, init_spec};
+use super::{Cmd, Lifecycle, Origin, spec_with_params};
 use crate::engine::Engine;
 use crate::names;
 use crate::state::{InstanceRec, Txn};
@@ -24,7 +24,7 @@ impl Lifecycle {
     ) -> Result<(), stratus_core::AwsError> {
         let rid = &rec.resource_id;
         let running = self.supervisor.running(rid);
-        let spec = init_spec(rec);
+        let spec = spec_with_params(&txn.inner, rec, &rec.class);
         let standby = self.supervisor.standby_running(rid);
         let wants_standby = rec.multi_az && rec.replica_source.is_none();
         let failover_key = format!("{k}#failover");
@@ -115,6 +115,19 @@ impl Lifecycle {
                 }
             }
             return Ok(());
+        }
+        if rec.params_applying {
+            let spec = spec.clone();
+            match self.step(format!("{k}#params"), rid, engine, || Cmd::ApplyParams {
+                spec,
+            }) {
+                Some(Ok(_)) => updated.params_applying = false,
+                Some(Err(e)) => {
+                    updated.params_applying = false;
+                    self.failures.lock().insert(k.to_string(), e);
+                }
+                None => {}
+            }
         }
         if let Some(password) = rec.pending_password.clone() {
             let user = rec.master_username.clone();

@@ -1,7 +1,7 @@
 //! Snapshots being taken: the server's data copied by a step, or, with
 //! no server, ready after their time on the clock.
 
-use super::{Cmd, Lifecycle, SNAPSHOT_MS, engine_for, init_spec};
+use super::{Cmd, Lifecycle, SNAPSHOT_MS, engine_for, spec_with_params};
 use crate::names;
 use crate::state::Txn;
 
@@ -27,7 +27,7 @@ impl Lifecycle {
         let result: Option<Result<bool, String>> = match (&inst, &real) {
             (Some(i), Some(engine)) => {
                 let out_dir = self.supervisor.snapshot_dir(&s.dir);
-                let spec = init_spec(i);
+                let spec = spec_with_params(&txn.inner, i, &i.class);
                 let port = i.port as u16;
                 self.step(format!("{k}#snapshot"), &i.resource_id, engine, || {
                     Cmd::Snapshot {
@@ -49,6 +49,7 @@ impl Lifecycle {
             Ok(has_data) => {
                 rec.status = "available".into();
                 rec.has_data = has_data;
+                rec.taken_ms = now;
                 txn.put_snapshot(k)?;
                 let msg = if s.kind == "automated" {
                     "Automated snapshot created"

@@ -231,6 +231,11 @@ pub fn create_db_instance(
         input.db_parameter_group_name.as_deref(),
         &family,
     )?;
+    let option_group = input
+        .option_group_name
+        .as_deref()
+        .map(|n| super::option_groups::check_for_instance(&txn.inner, ctx, n, engine, &version))
+        .transpose()?;
     let at = place(
         me,
         ctx,
@@ -259,6 +264,7 @@ pub fn create_db_instance(
         security_groups: at.security_groups,
         subnet_group: at.subnet_group,
         parameter_group,
+        option_group,
         backup_retention: retention,
         backup_window: input
             .preferred_backup_window
@@ -310,7 +316,13 @@ pub fn describe_one(me: &Rds, inner: &Inner, r: &InstanceRec) -> DBInstance {
         })
         .map(|i| i.id.clone())
         .collect();
-    render::instance(r, group, failure, replicas)
+    let mut out = render::instance(r, group, failure, replicas);
+    // Every change is in the logs up to now.
+    out.latest_restorable_time = (r.backup_retention > 0)
+        .then(|| super::point_in_time::restorable_window(inner, r, me.clock.now_millis()))
+        .flatten()
+        .map(|(_, latest)| stratus_protocol::Timestamp(latest));
+    out
 }
 
 pub fn describe_db_instances(
@@ -463,9 +475,24 @@ pub fn modify_db_instance(
         validate::window("PreferredMaintenanceWindow", w, true)?;
         r.maintenance_window = w.to_ascii_lowercase();
     }
+    if let Some(name) = &input.option_group_name {
+        r.option_group = Some(super::option_groups::check_for_instance(
+            &txn.inner,
+            ctx,
+            name,
+            &r.engine,
+            &r.engine_version,
+        )?);
+    }
     if let Some(name) = &input.db_parameter_group_name {
         let family = catalogue::family(&r.engine, &r.engine_version);
-        r.parameter_group = check_param_group(&txn.inner, ctx, Some(name), &family)?;
+        let group = check_param_group(&txn.inner, ctx, Some(name), &family)?;
+        if group != r.parameter_group {
+            // Its dynamic values now, the rest at the next reboot.
+            r.parameter_group = group;
+            r.params_applying = true;
+            r.params_pending_reboot = true;
+        }
     }
     if let Some(ids) = input.vpc_security_group_ids.filter(|v| !v.is_empty()) {
         let found = me

@@ -4,8 +4,10 @@ mod common;
 mod events;
 mod instances;
 mod offerings;
+mod option_groups;
 mod parameter_groups;
 mod placement;
+pub(crate) mod point_in_time;
 mod power;
 mod render;
 mod replicas;
@@ -20,6 +22,62 @@ use crate::Rds;
 use crate::generated::*;
 
 impl Handlers for Rds {
+    async fn create_option_group(
+        &self,
+        ctx: &RequestContext,
+        input: CreateOptionGroupMessage,
+    ) -> Result<CreateOptionGroupResult, AwsError> {
+        option_groups::create_option_group(self, ctx, input)
+    }
+
+    async fn copy_option_group(
+        &self,
+        ctx: &RequestContext,
+        input: CopyOptionGroupMessage,
+    ) -> Result<CopyOptionGroupResult, AwsError> {
+        option_groups::copy_option_group(self, ctx, input)
+    }
+
+    async fn describe_option_groups(
+        &self,
+        ctx: &RequestContext,
+        input: DescribeOptionGroupsMessage,
+    ) -> Result<OptionGroups, AwsError> {
+        option_groups::describe_option_groups(self, ctx, input)
+    }
+
+    async fn modify_option_group(
+        &self,
+        ctx: &RequestContext,
+        input: ModifyOptionGroupMessage,
+    ) -> Result<ModifyOptionGroupResult, AwsError> {
+        option_groups::modify_option_group(self, ctx, input)
+    }
+
+    async fn delete_option_group(
+        &self,
+        ctx: &RequestContext,
+        input: DeleteOptionGroupMessage,
+    ) -> Result<(), AwsError> {
+        option_groups::delete_option_group(self, ctx, input)
+    }
+
+    async fn describe_option_group_options(
+        &self,
+        ctx: &RequestContext,
+        input: DescribeOptionGroupOptionsMessage,
+    ) -> Result<OptionGroupOptionsMessage, AwsError> {
+        option_groups::describe_option_group_options(self, ctx, input)
+    }
+
+    async fn restore_db_instance_to_point_in_time(
+        &self,
+        ctx: &RequestContext,
+        input: RestoreDBInstanceToPointInTimeMessage,
+    ) -> Result<RestoreDBInstanceToPointInTimeResult, AwsError> {
+        point_in_time::restore_db_instance_to_point_in_time(self, ctx, input)
+    }
+
     async fn copy_db_snapshot(
         &self,
         ctx: &RequestContext,

@@ -207,13 +207,34 @@ pub fn modify_db_parameter_group(
                 info.allowed
             )));
         }
-        changes.push((pname, value));
+        changes.push((pname, value, method == "immediate"));
     }
     let g = txn.inner.param_groups.get_mut(&k).expect("checked");
-    for (n, v) in changes {
+    let (mut at_once, mut at_reboot) = (false, false);
+    for (n, v, immediate) in changes {
         g.values.insert(n, v);
+        at_once |= immediate;
+        at_reboot |= !immediate;
     }
     txn.put_param_group(&k)?;
+    // The instances of the group take the new values: dynamic ones at
+    // once, the others at their next reboot.
+    let members: Vec<String> = txn
+        .inner
+        .instances
+        .iter()
+        .filter(|(_, i)| {
+            i.account == ctx.account_id() && i.region == ctx.region && i.parameter_group == name
+        })
+        .map(|(ik, _)| ik.clone())
+        .collect();
+    for ik in members {
+        if let Some(i) = txn.inner.instances.get_mut(&ik) {
+            i.params_applying |= at_once;
+            i.params_pending_reboot |= at_reboot;
+        }
+        txn.put_instance(&ik)?;
+    }
     txn.commit()?;
     Ok(DBParameterGroupNameMessage {
         db_parameter_group_name: Some(name),

@@ -110,7 +110,16 @@ pub fn instance(
         ),
         db_parameter_groups: Some(vec![DBParameterGroupStatus {
             db_parameter_group_name: Some(r.parameter_group.clone()),
-            parameter_apply_status: Some("in-sync".into()),
+            parameter_apply_status: Some(
+                if r.params_applying {
+                    "applying"
+                } else if r.params_pending_reboot {
+                    "pending-reboot"
+                } else {
+                    "in-sync"
+                }
+                .into(),
+            ),
         }]),
         availability_zone: Some(r.zone.clone()),
         db_subnet_group: group.map(subnet_group),
@@ -125,7 +134,11 @@ pub fn instance(
         license_model: Some(r.license_model.clone()),
         iops: r.iops,
         option_group_memberships: Some(vec![OptionGroupMembership {
-            option_group_name: Some(option_group(&r.engine, &r.engine_version)),
+            option_group_name: Some(
+                r.option_group
+                    .clone()
+                    .unwrap_or_else(|| option_group(&r.engine, &r.engine_version)),
+            ),
             status: Some("in-sync".into()),
         }]),
         secondary_availability_zone: r.secondary_zone.clone(),

@@ -87,6 +87,7 @@ pub fn new_snapshot(
         license_model: inst.license_model.clone(),
         dir: format!("{id}-{}", stratus_core::ids::hex(8)),
         has_data: false,
+        taken_ms: 0,
         source_snapshot: None,
         shared_with: Vec::new(),
         tags,
