@@ -1,5 +1,22 @@
-//! Object bytes on disk: written to a temporary file, made durable, then
-//! renamed into place, so a reader never sees a partial object.
+//! Object bytes on disk: written to a temporary file, then renamed into
+//! place, so a reader never sees a partial object, and only then named by
+//! metadata committed to the store, so a crash at any point leaves at worst
+//! an orphan file that the next start removes.
+//!
+//! How the bytes become durable follows the store's fsync policy:
+//! - `always`: each file (and the rename) is fsynced before the metadata is
+//!   committed, so an acknowledged object survives a power loss.
+//! - `interval`: no fsync here. The bytes are in the kernel before the
+//!   metadata commit, which is enough for any crash of the process. For a
+//!   power loss, the store's checkpoint syncs the whole filesystem (syncfs)
+//!   *before* its durable commit, with writers held back in between, so the
+//!   durable metadata never names a file whose bytes are missing; what a
+//!   power loss takes is the last interval's objects and their metadata
+//!   together. (A log written before a reboot is not replayed, for the same
+//!   reason: its records may have reached the disk without their files.)
+//!   Removing a file waits for the checkpoint after the commit that stopped
+//!   naming it ([`Store::when_durable`]): the unlink could otherwise reach
+//!   the disk first, and the durable metadata name a file that is gone.
 
 use std::collections::HashSet;
 use std::io;
@@ -10,11 +27,13 @@ use futures::StreamExt;
 use md5::{Digest, Md5};
 use s3s::checksum::ChecksumHasher;
 use s3s::dto::{Checksum, StreamingBlob};
+use stratus_store::Store;
 use tokio::io::AsyncWriteExt;
 
 pub struct Files {
     root: PathBuf,
-    /// Persistent mode: fsync before a write is acknowledged.
+    store: Store,
+    /// `--fsync always`: fsync each file before a write is acknowledged.
     durable: bool,
     /// Ephemeral mode owns a private directory and removes it on drop.
     owned: bool,
@@ -34,9 +53,9 @@ pub enum WriteError {
 }
 
 impl Files {
-    pub fn open(dir: Option<PathBuf>) -> io::Result<Files> {
-        let (root, durable, owned) = match dir {
-            Some(d) => (d, true, false),
+    pub fn open(store: &Store) -> io::Result<Files> {
+        let (root, durable, owned) = match store.files_dir("s3") {
+            Some(d) => (d, store.fsync_each_write(), false),
             None => {
                 remove_stale_ephemeral_dirs();
                 (
@@ -55,6 +74,7 @@ impl Files {
         }
         Ok(Files {
             root,
+            store: store.clone(),
             durable,
             owned,
         })
@@ -183,8 +203,13 @@ impl Files {
         let _ = tokio::fs::remove_file(tmp).await;
     }
 
+    /// Removes a data file once the commit that stopped naming it (made
+    /// before this call) is durable.
     pub fn remove(&self, name: &str) {
-        let _ = std::fs::remove_file(self.data_path(name));
+        let path = self.data_path(name);
+        self.store.when_durable(move || {
+            let _ = std::fs::remove_file(path);
+        });
     }
 
     /// At start: drops unfinished uploads and data no metadata points at
@@ -208,9 +233,14 @@ impl Files {
         removed
     }
 
+    /// Removes every data file, after the reset that forgot them is durable.
     pub fn remove_all_data(&self) {
-        let _ = std::fs::remove_dir_all(self.root.join("data"));
-        let _ = std::fs::create_dir_all(self.root.join("data"));
+        let Ok(entries) = std::fs::read_dir(self.root.join("data")) else {
+            return;
+        };
+        for e in entries.flatten() {
+            self.remove(&e.file_name().to_string_lossy());
+        }
     }
 }
 

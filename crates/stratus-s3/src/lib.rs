@@ -57,7 +57,7 @@ pub(crate) struct Engine {
 
 impl Engine {
     fn open(store: Store, targets: Targets) -> Result<Engine, String> {
-        let files = Files::open(store.files_dir("s3")).map_err(|e| e.to_string())?;
+        let files = Files::open(&store).map_err(|e| e.to_string())?;
         let db = Db::load(store)?;
         let removed = files.clean_orphans(&db.referenced_files());
         if removed > 0 {

@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::time::Instant;
 
-use stratus_store::{Batch, Store};
+use stratus_store::{Batch, FsyncPolicy, Store};
 
 const N: usize = 2000;
 
@@ -33,7 +33,7 @@ fn main() {
     }
     let floor = per_sec(N, t.elapsed());
 
-    let store = Store::open(&dir.join("redb")).expect("open store");
+    let store = Store::open_with(&dir.join("redb"), FsyncPolicy::Always).expect("open store");
     let t = Instant::now();
     for i in 0..N {
         let mut b = Batch::new();
@@ -81,6 +81,17 @@ fn main() {
     }
     let reads = per_sec(N, t.elapsed());
 
+    // `--fsync interval`: the log write and a non-durable commit, no fsync.
+    let logged = Store::open_with(&dir.join("logged"), FsyncPolicy::Interval).expect("open");
+    let t = Instant::now();
+    for i in 0..N * 10 {
+        let mut b = Batch::new();
+        b.put("bench", format!("key/{i:08}"), value.clone());
+        logged.commit(b).expect("commit");
+    }
+    let interval = per_sec(N * 10, t.elapsed());
+    drop(logged);
+
     let mem = Store::ephemeral();
     let t = Instant::now();
     for i in 0..N * 10 {
@@ -98,6 +109,7 @@ fn main() {
     println!("redb durable commit, 100 puts each:   {batched:>10.0} puts/s");
     println!("redb durable commit, 16 writers:      {concurrent:>10.0} /s (group commit)");
     println!("redb point reads:                     {reads:>10.0} /s");
+    println!("interval commits (--fsync interval):  {interval:>10.0} /s");
     println!("memory engine commits (--ephemeral):  {memory:>10.0} /s");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1,18 +1,24 @@
 //! Persistence: a narrow ordered key-value interface ([`Engine`]) with an
-//! in-memory engine for `--ephemeral` and an embedded, crash-safe one (redb)
-//! by default. A PostgreSQL engine can implement the same trait later.
+//! in-memory engine for `--ephemeral` and an embedded, crash-safe one (redb,
+//! behind a write-ahead log unless [`FsyncPolicy::Always`]) by default. A
+//! PostgreSQL engine can implement the same trait later.
 //!
 //! Services keep their working state in memory and write through to a
 //! [`Store`]; at start they load what the store holds. Keys are partitioned by
 //! account and region with [`scope_key`].
 
+mod crc32;
+mod group_commit;
+mod logged;
 mod memory;
 mod redb_engine;
+mod wal;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use logged::CHECKPOINT_EVERY;
 pub use memory::MemoryEngine;
 pub use redb_engine::RedbEngine;
 use serde::Serialize;
@@ -48,6 +54,19 @@ pub enum Op {
         table: String,
         prefix: Vec<u8>,
     },
+}
+
+/// When an acknowledged write reaches the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FsyncPolicy {
+    /// Before it is acknowledged: it survives a power loss. One fsync per
+    /// commit (shared by concurrent ones), and one per S3 object.
+    Always,
+    /// In the kernel before it is acknowledged, on disk at the next
+    /// checkpoint ([`CHECKPOINT_EVERY`]): it survives any crash of the
+    /// process; a power loss may take the writes since the last checkpoint.
+    #[default]
+    Interval,
 }
 
 /// Changes applied together: all of them or none, even across a crash.
@@ -111,32 +130,50 @@ impl Batch {
 /// Submitting under a lock and waiting after releasing it lets concurrent
 /// requests share one fsync while keeping their order.
 #[must_use = "a commit is durable only once its ticket is waited on"]
-pub struct Ticket(Option<std::sync::mpsc::Receiver<Result<()>>>);
+pub struct Ticket(TicketState);
+
+enum TicketState {
+    Ready(Result<()>),
+    Pending(std::sync::mpsc::Receiver<Result<()>>),
+}
 
 impl Ticket {
     /// A commit that is already durable (or needs no disk).
     pub fn done() -> Ticket {
-        Ticket(None)
+        Ticket(TicketState::Ready(Ok(())))
+    }
+
+    /// A commit whose outcome is already known.
+    pub fn ready(outcome: Result<()>) -> Ticket {
+        Ticket(TicketState::Ready(outcome))
     }
 
     pub fn pending(rx: std::sync::mpsc::Receiver<Result<()>>) -> Ticket {
-        Ticket(Some(rx))
+        Ticket(TicketState::Pending(rx))
     }
 
     /// Blocks until the commit is durable; inside the server's runtime the
     /// worker's other tasks move on meanwhile.
     pub fn wait(self) -> Result<()> {
-        let Some(rx) = self.0 else { return Ok(()) };
-        let recv = move || {
+        let rx = match self.0 {
+            TicketState::Ready(outcome) => return outcome,
+            TicketState::Pending(rx) => rx,
+        };
+        blocking(move || {
             rx.recv()
                 .map_err(|_| StoreError("the store writer stopped".into()))?
-        };
-        match tokio::runtime::Handle::try_current() {
-            Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
-                tokio::task::block_in_place(recv)
-            }
-            _ => recv(),
+        })
+    }
+}
+
+/// Runs `f`, which may block on the disk or a lock; inside the server's
+/// runtime the worker's other tasks move to another thread meanwhile.
+pub(crate) fn blocking<R>(f: impl FnOnce() -> R) -> R {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
         }
+        _ => f(),
     }
 }
 
@@ -145,13 +182,18 @@ pub trait Engine: Send + Sync + 'static {
     fn get(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>>;
     /// Every entry whose key starts with `prefix`, in key order.
     fn scan(&self, table: &str, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
-    /// Applies the batch atomically; once it returns the changes are durable
-    /// (for engines that persist).
+    /// Applies the batch atomically; once it returns the changes are as
+    /// durable as the engine promises (see [`FsyncPolicy`]).
     fn commit(&self, batch: Batch) -> Result<()>;
     /// Queues the batch, keeping submission order, and returns at once.
     fn submit(&self, batch: Batch) -> Result<Ticket> {
         self.commit(batch)?;
         Ok(Ticket::done())
+    }
+    /// Runs `f` once every batch committed before this call is on disk for
+    /// good; at once for engines whose commits are (or that never persist).
+    fn when_durable(&self, f: Box<dyn FnOnce() + Send>) {
+        f()
     }
     fn name(&self) -> &'static str;
 }
@@ -162,6 +204,7 @@ pub trait Engine: Send + Sync + 'static {
 pub struct Store {
     engine: Arc<dyn Engine>,
     data_dir: Option<PathBuf>,
+    fsync: FsyncPolicy,
 }
 
 impl Store {
@@ -170,21 +213,40 @@ impl Store {
         Store {
             engine: Arc::new(MemoryEngine::default()),
             data_dir: None,
+            fsync: FsyncPolicy::default(),
         }
     }
 
-    /// A persistent store under `dir` (created if missing).
+    /// A persistent store under `dir` (created if missing), with the default
+    /// [`FsyncPolicy::Interval`].
     pub fn open(dir: &Path) -> Result<Store> {
+        Store::open_with(dir, FsyncPolicy::default())
+    }
+
+    pub fn open_with(dir: &Path, fsync: FsyncPolicy) -> Result<Store> {
         std::fs::create_dir_all(dir).map_err(|e| StoreError(format!("{}: {e}", dir.display())))?;
-        let engine = RedbEngine::open(&dir.join("state.redb"))?;
+        let engine = RedbEngine::open(dir, fsync)?;
         Ok(Store {
             engine: Arc::new(engine),
             data_dir: Some(dir.to_path_buf()),
+            fsync,
         })
     }
 
     pub fn with_engine(engine: Arc<dyn Engine>, data_dir: Option<PathBuf>) -> Store {
-        Store { engine, data_dir }
+        Store {
+            engine,
+            data_dir,
+            fsync: FsyncPolicy::default(),
+        }
+    }
+
+    /// Whether a service should fsync its own files before acknowledging a
+    /// write: only with [`FsyncPolicy::Always`]. Otherwise the store's
+    /// checkpoints sync the data dir's filesystem before the state naming
+    /// those files becomes durable.
+    pub fn fsync_each_write(&self) -> bool {
+        self.is_persistent() && self.fsync == FsyncPolicy::Always
     }
 
     /// False for `--ephemeral`: services may then skip writing what their
@@ -233,7 +295,8 @@ impl Store {
             .collect()
     }
 
-    /// Applies the batch atomically and, when persistent, durably. Inside the
+    /// Applies the batch atomically and, when persistent, as durably as the
+    /// store's [`FsyncPolicy`] promises. Inside the
     /// server's runtime the wait for the disk hands the worker thread's other
     /// tasks on, so concurrent requests keep coming and share group commits.
     pub fn commit(&self, batch: Batch) -> Result<()> {
@@ -250,6 +313,14 @@ impl Store {
             return Ok(Ticket::done());
         }
         self.engine.submit(batch)
+    }
+
+    /// Runs `f` once every batch committed so far has reached the disk (at
+    /// once unless the store checkpoints in the background). Removing a file
+    /// that committed state used to name waits for this: until then a power
+    /// loss could bring that state back.
+    pub fn when_durable(&self, f: impl FnOnce() + Send + 'static) {
+        self.engine.when_durable(Box::new(f))
     }
 
     /// Drops a whole table (a service's reset).
@@ -301,29 +372,51 @@ mod tests {
 
     #[test]
     fn redb_engine_persists() {
-        let dir = std::env::temp_dir().join(format!("stratus-store-test-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        {
-            let s = Store::open(&dir).unwrap();
-            exercise(&s);
-            let mut b = Batch::new();
-            b.put_json("j", "k", &vec![1, 2, 3]).unwrap();
-            s.commit(b).unwrap();
+        for policy in [FsyncPolicy::Always, FsyncPolicy::Interval] {
+            let dir = std::env::temp_dir().join(format!(
+                "stratus-store-test-{}-{policy:?}",
+                std::process::id()
+            ));
+            let _ = std::fs::remove_dir_all(&dir);
+            {
+                let s = Store::open_with(&dir, policy).unwrap();
+                assert_eq!(s.fsync_each_write(), policy == FsyncPolicy::Always);
+                exercise(&s);
+                let mut b = Batch::new();
+                b.put_json("j", "k", &vec![1, 2, 3]).unwrap();
+                s.commit(b).unwrap();
+            }
+            // Reopened the other way: the policy is not part of the data.
+            let other = match policy {
+                FsyncPolicy::Always => FsyncPolicy::Interval,
+                FsyncPolicy::Interval => FsyncPolicy::Always,
+            };
+            let s = Store::open_with(&dir, other).unwrap();
+            assert_eq!(
+                s.get_json::<Vec<i32>>("j", b"k").unwrap(),
+                Some(vec![1, 2, 3]),
+                "{policy:?}"
+            );
+            drop(s);
+            std::fs::remove_dir_all(&dir).unwrap();
         }
-        let s = Store::open(&dir).unwrap();
-        assert_eq!(
-            s.get_json::<Vec<i32>>("j", b"k").unwrap(),
-            Some(vec![1, 2, 3])
-        );
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn concurrent_commits_all_land_and_survive_reopen() {
-        let dir = std::env::temp_dir().join(format!("stratus-store-group-{}", std::process::id()));
+        for policy in [FsyncPolicy::Always, FsyncPolicy::Interval] {
+            concurrent_commits(policy);
+        }
+    }
+
+    fn concurrent_commits(policy: FsyncPolicy) {
+        let dir = std::env::temp_dir().join(format!(
+            "stratus-store-group-{}-{policy:?}",
+            std::process::id()
+        ));
         let _ = std::fs::remove_dir_all(&dir);
         {
-            let s = Store::open(&dir).unwrap();
+            let s = Store::open_with(&dir, policy).unwrap();
             std::thread::scope(|sc| {
                 for w in 0..8 {
                     let s = s.clone();
@@ -341,8 +434,9 @@ mod tests {
                 }
             });
         }
-        let s = Store::open(&dir).unwrap();
-        assert_eq!(s.scan("g", b"").unwrap().len(), 8 * 25 * 2);
+        let s = Store::open_with(&dir, policy).unwrap();
+        assert_eq!(s.scan("g", b"").unwrap().len(), 8 * 25 * 2, "{policy:?}");
+        drop(s);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

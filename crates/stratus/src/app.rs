@@ -42,7 +42,7 @@ pub struct App {
 impl App {
     pub fn new(config: Config) -> Result<App, String> {
         let store = match &config.data_dir {
-            Some(dir) => Store::open(dir).map_err(|e| e.to_string())?,
+            Some(dir) => Store::open_with(dir, config.fsync.into()).map_err(|e| e.to_string())?,
             None => Store::ephemeral(),
         };
         let identities = Identities::new(&config.default_account);

@@ -22,6 +22,27 @@ pub enum InstanceRuntime {
     Process,
 }
 
+/// When an acknowledged write reaches the disk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Fsync {
+    /// Before it is acknowledged: every acknowledged write survives a power
+    /// loss. One fsync per commit (shared by concurrent ones) and per object.
+    Always,
+    /// In the kernel before it is acknowledged, on disk within 200 ms: every
+    /// acknowledged write survives a crash or kill of the process; a power
+    /// loss may lose the last 200 ms.
+    Interval,
+}
+
+impl From<Fsync> for stratus_store::FsyncPolicy {
+    fn from(f: Fsync) -> Self {
+        match f {
+            Fsync::Always => stratus_store::FsyncPolicy::Always,
+            Fsync::Interval => stratus_store::FsyncPolicy::Interval,
+        }
+    }
+}
+
 #[derive(Args, Debug)]
 pub struct ServeArgs {
     /// Address to listen on. Anything but loopback exposes every service to the network.
@@ -35,6 +56,10 @@ pub struct ServeArgs {
     /// Keep all state in memory; nothing is written to disk.
     #[arg(long, env = "STRATUS_EPHEMERAL", value_parser = clap::builder::FalseyValueParser::new())]
     ephemeral: bool,
+    /// When writes reach the disk: `interval` (they survive any crash of the
+    /// process) or `always` (they also survive a power loss, at one fsync each).
+    #[arg(long, env = "STRATUS_FSYNC", value_enum, default_value = "interval")]
+    fsync: Fsync,
     /// error, warn, info, debug or trace (or a tracing filter such as `stratus=debug`).
     #[arg(long, env = "STRATUS_LOG_LEVEL", default_value = "info")]
     log_level: String,
@@ -85,6 +110,8 @@ pub struct Config {
     pub port: u16,
     /// `None` when ephemeral.
     pub data_dir: Option<PathBuf>,
+    /// When persisted writes reach the disk (`--fsync`).
+    pub fsync: Fsync,
     pub log_level: String,
     pub log_format: LogFormat,
     pub default_account: String,
@@ -116,6 +143,7 @@ impl ServeArgs {
             host: self.host,
             port: self.port,
             data_dir: (!self.ephemeral).then(|| self.data_dir.unwrap_or_else(default_data_dir)),
+            fsync: self.fsync,
             log_level: self.log_level,
             log_format: self.log_format,
             default_account: self.default_account,

@@ -88,6 +88,7 @@ async fn serve(cfg: Config) -> ExitCode {
     tracing::info!(
         %addr,
         state = %cfg.data_dir.as_ref().map_or("memory".to_string(), |d| d.display().to_string()),
+        fsync = ?cfg.fsync,
         "Stratus {} ready",
         env!("CARGO_PKG_VERSION")
     );
