@@ -261,10 +261,37 @@ impl<'a> Gen<'a> {
             out.push_str("        Value::Map(m)\n    }\n}\n\n");
         }
     }
+
+    /// `Emit` for an output structure: each present member by its index in
+    /// the model's member order (see `stratus_protocol::emit`).
+    fn emit_impl(&self, name: &str, out: &mut String) {
+        let s = self.shape(name);
+        let ty = type_name(name);
+        let _ = writeln!(
+            out,
+            "impl __emit::Emit for {ty} {{\n    fn emit(&self, e: &mut dyn __emit::Emitter) {{\n        e.begin_structure();"
+        );
+        for (i, mname) in s.members.keys().enumerate() {
+            let field = snake(mname);
+            let how = if s.required.iter().any(|r| r == mname) {
+                "required"
+            } else {
+                "member"
+            };
+            let _ = writeln!(out, "        __emit::{how}(e, {i}, &self.{field});");
+        }
+        out.push_str("        e.end_structure();\n    }\n}\n\n");
+    }
 }
 
 fn generate(m: &ServiceModel, ops: &[&str]) -> Result<String> {
     let mut g = Gen {
+        model: m,
+        structs: BTreeSet::new(),
+    };
+    // Outputs also walk themselves into the fast encoders: only the
+    // structures they reach get that code.
+    let mut outputs = Gen {
         model: m,
         structs: BTreeSet::new(),
     };
@@ -278,6 +305,9 @@ fn generate(m: &ServiceModel, ops: &[&str]) -> Result<String> {
         for s in input.iter().chain(output.iter()) {
             g.collect(s);
         }
+        if let Some(s) = &output {
+            outputs.collect(s);
+        }
         sigs.insert(op.to_string(), (input, output));
     }
     let mut out = String::new();
@@ -287,6 +317,7 @@ fn generate(m: &ServiceModel, ops: &[&str]) -> Result<String> {
          #![allow(clippy::all, unused_imports, non_camel_case_types, dead_code)]\n\n\
          use std::collections::BTreeMap;\n\n\
          use stratus_core::{{AwsError, RequestContext}};\n\
+         use stratus_protocol::emit as __emit;\n\
          use stratus_protocol::value::{{members, put, required, take}};\n\
          use stratus_protocol::{{Blob, FromValue, HandlerFuture, Timestamp, ToValue, Value}};\n",
         m.name
@@ -301,6 +332,9 @@ fn generate(m: &ServiceModel, ops: &[&str]) -> Result<String> {
     out.push_str("];\n\n");
     for s in &g.structs {
         g.structure(s, &mut out);
+        if outputs.structs.contains(s) {
+            g.emit_impl(s, &mut out);
+        }
     }
     out.push_str("/// One method per implemented operation.\npub trait Handlers: Send + Sync {\n");
     for (op, (input, output)) in &sigs {
@@ -326,7 +360,7 @@ fn generate(m: &ServiceModel, ops: &[&str]) -> Result<String> {
     for op in sigs.keys() {
         let _ = writeln!(
             out,
-            "            \"{op}\" => h.{}(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),",
+            "            \"{op}\" => h.{}(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),",
             snake(op)
         );
     }

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use stratus_core::{AwsError, RequestContext};
+use stratus_protocol::emit as __emit;
 use stratus_protocol::value::{members, put, required, take};
 use stratus_protocol::{Blob, FromValue, HandlerFuture, Timestamp, ToValue, Value};
 
@@ -99,6 +100,15 @@ impl ToValue for AcceleratorCountRequest {
     }
 }
 
+impl __emit::Emit for AcceleratorCountRequest {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.min);
+        __emit::member(e, 1, &self.max);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AcceleratorTotalMemoryMiBRequest {
     pub min: Option<i32>,
@@ -124,6 +134,15 @@ impl ToValue for AcceleratorTotalMemoryMiBRequest {
     }
 }
 
+impl __emit::Emit for AcceleratorTotalMemoryMiBRequest {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.min);
+        __emit::member(e, 1, &self.max);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ActivitiesType {
     pub activities: Vec<Activity>,
@@ -146,6 +165,15 @@ impl ToValue for ActivitiesType {
         put(&mut m, "Activities", Some(self.activities));
         put(&mut m, "NextToken", self.next_token);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ActivitiesType {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.activities);
+        __emit::member(e, 1, &self.next_token);
+        e.end_structure();
     }
 }
 
@@ -204,6 +232,25 @@ impl ToValue for Activity {
     }
 }
 
+impl __emit::Emit for Activity {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.activity_id);
+        __emit::required(e, 1, &self.auto_scaling_group_name);
+        __emit::member(e, 2, &self.description);
+        __emit::required(e, 3, &self.cause);
+        __emit::required(e, 4, &self.start_time);
+        __emit::member(e, 5, &self.end_time);
+        __emit::required(e, 6, &self.status_code);
+        __emit::member(e, 7, &self.status_message);
+        __emit::member(e, 8, &self.progress);
+        __emit::member(e, 9, &self.details);
+        __emit::member(e, 10, &self.auto_scaling_group_state);
+        __emit::member(e, 11, &self.auto_scaling_group_arn);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ActivityType {
     pub activity: Option<Activity>,
@@ -229,6 +276,15 @@ impl ToValue for ActivityType {
     }
 }
 
+impl __emit::Emit for ActivityType {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.activity);
+        __emit::member(e, 1, &self.activities);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AdjustmentType {
     pub adjustment_type: Option<String>,
@@ -248,6 +304,14 @@ impl ToValue for AdjustmentType {
         let mut m = BTreeMap::new();
         put(&mut m, "AdjustmentType", self.adjustment_type);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for AdjustmentType {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.adjustment_type);
+        e.end_structure();
     }
 }
 
@@ -276,6 +340,15 @@ impl ToValue for Alarm {
     }
 }
 
+impl __emit::Emit for Alarm {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.alarm_name);
+        __emit::member(e, 1, &self.alarm_arn);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AlarmSpecification {
     pub alarms: Option<Vec<String>>,
@@ -295,6 +368,14 @@ impl ToValue for AlarmSpecification {
         let mut m = BTreeMap::new();
         put(&mut m, "Alarms", self.alarms);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for AlarmSpecification {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.alarms);
+        e.end_structure();
     }
 }
 
@@ -340,6 +421,13 @@ impl ToValue for AttachLoadBalancerTargetGroupsResultType {
     }
 }
 
+impl __emit::Emit for AttachLoadBalancerTargetGroupsResultType {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AttachLoadBalancerTargetGroupsType {
     pub auto_scaling_group_name: String,
@@ -382,6 +470,13 @@ impl ToValue for AttachLoadBalancersResultType {
     }
 }
 
+impl __emit::Emit for AttachLoadBalancersResultType {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AttachLoadBalancersType {
     pub auto_scaling_group_name: String,
@@ -421,6 +516,13 @@ impl FromValue for AttachTrafficSourcesResultType {
 impl ToValue for AttachTrafficSourcesResultType {
     fn to_value(self) -> Value {
         Value::map()
+    }
+}
+
+impl __emit::Emit for AttachTrafficSourcesResultType {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        e.end_structure();
     }
 }
 
@@ -597,6 +699,55 @@ impl ToValue for AutoScalingGroup {
     }
 }
 
+impl __emit::Emit for AutoScalingGroup {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.auto_scaling_group_name);
+        __emit::member(e, 1, &self.auto_scaling_group_arn);
+        __emit::member(e, 2, &self.launch_configuration_name);
+        __emit::member(e, 3, &self.launch_template);
+        __emit::member(e, 4, &self.mixed_instances_policy);
+        __emit::required(e, 5, &self.min_size);
+        __emit::required(e, 6, &self.max_size);
+        __emit::required(e, 7, &self.desired_capacity);
+        __emit::member(e, 8, &self.predicted_capacity);
+        __emit::required(e, 9, &self.default_cooldown);
+        __emit::required(e, 10, &self.availability_zones);
+        __emit::member(e, 11, &self.availability_zone_ids);
+        __emit::member(e, 12, &self.load_balancer_names);
+        __emit::member(e, 13, &self.target_group_ar_ns);
+        __emit::required(e, 14, &self.health_check_type);
+        __emit::member(e, 15, &self.health_check_grace_period);
+        __emit::member(e, 16, &self.instances);
+        __emit::required(e, 17, &self.created_time);
+        __emit::member(e, 18, &self.suspended_processes);
+        __emit::member(e, 19, &self.placement_group);
+        __emit::member(e, 20, &self.vpc_zone_identifier);
+        __emit::member(e, 21, &self.enabled_metrics);
+        __emit::member(e, 22, &self.status);
+        __emit::member(e, 23, &self.tags);
+        __emit::member(e, 24, &self.termination_policies);
+        __emit::member(e, 25, &self.new_instances_protected_from_scale_in);
+        __emit::member(e, 26, &self.service_linked_role_arn);
+        __emit::member(e, 27, &self.max_instance_lifetime);
+        __emit::member(e, 28, &self.capacity_rebalance);
+        __emit::member(e, 29, &self.warm_pool_configuration);
+        __emit::member(e, 30, &self.warm_pool_size);
+        __emit::member(e, 31, &self.context);
+        __emit::member(e, 32, &self.desired_capacity_type);
+        __emit::member(e, 33, &self.default_instance_warmup);
+        __emit::member(e, 34, &self.traffic_sources);
+        __emit::member(e, 35, &self.instance_maintenance_policy);
+        __emit::member(e, 36, &self.deletion_protection);
+        __emit::member(e, 37, &self.availability_zone_distribution);
+        __emit::member(e, 38, &self.availability_zone_impairment_policy);
+        __emit::member(e, 39, &self.capacity_reservation_specification);
+        __emit::member(e, 40, &self.instance_lifecycle_policy);
+        __emit::member(e, 41, &self.operator);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AutoScalingGroupNamesType {
     pub auto_scaling_group_names: Option<Vec<String>>,
@@ -659,6 +810,15 @@ impl ToValue for AutoScalingGroupsType {
     }
 }
 
+impl __emit::Emit for AutoScalingGroupsType {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.auto_scaling_groups);
+        __emit::member(e, 1, &self.next_token);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AutoScalingInstanceDetails {
     pub instance_id: String,
@@ -714,6 +874,25 @@ impl ToValue for AutoScalingInstanceDetails {
     }
 }
 
+impl __emit::Emit for AutoScalingInstanceDetails {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.instance_id);
+        __emit::member(e, 1, &self.instance_type);
+        __emit::required(e, 2, &self.auto_scaling_group_name);
+        __emit::required(e, 3, &self.availability_zone);
+        __emit::member(e, 4, &self.availability_zone_id);
+        __emit::required(e, 5, &self.lifecycle_state);
+        __emit::required(e, 6, &self.health_status);
+        __emit::member(e, 7, &self.launch_configuration_name);
+        __emit::member(e, 8, &self.launch_template);
+        __emit::member(e, 9, &self.image_id);
+        __emit::required(e, 10, &self.protected_from_scale_in);
+        __emit::member(e, 11, &self.weighted_capacity);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AutoScalingInstancesType {
     pub auto_scaling_instances: Option<Vec<AutoScalingInstanceDetails>>,
@@ -739,6 +918,15 @@ impl ToValue for AutoScalingInstancesType {
     }
 }
 
+impl __emit::Emit for AutoScalingInstancesType {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.auto_scaling_instances);
+        __emit::member(e, 1, &self.next_token);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AvailabilityZoneDistribution {
     pub capacity_distribution_strategy: Option<String>,
@@ -758,6 +946,14 @@ impl ToValue for AvailabilityZoneDistribution {
         let mut m = BTreeMap::new();
         put(&mut m, "CapacityDistributionStrategy", self.capacity_distribution_strategy);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for AvailabilityZoneDistribution {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.capacity_distribution_strategy);
+        e.end_structure();
     }
 }
 
@@ -786,6 +982,15 @@ impl ToValue for AvailabilityZoneImpairmentPolicy {
     }
 }
 
+impl __emit::Emit for AvailabilityZoneImpairmentPolicy {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.zonal_shift_enabled);
+        __emit::member(e, 1, &self.impaired_zone_health_check_behavior);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct BaselineEbsBandwidthMbpsRequest {
     pub min: Option<i32>,
@@ -811,6 +1016,15 @@ impl ToValue for BaselineEbsBandwidthMbpsRequest {
     }
 }
 
+impl __emit::Emit for BaselineEbsBandwidthMbpsRequest {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.min);
+        __emit::member(e, 1, &self.max);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct BaselinePerformanceFactorsRequest {
     pub cpu: Option<CpuPerformanceFactorRequest>,
@@ -833,6 +1047,14 @@ impl ToValue for BaselinePerformanceFactorsRequest {
     }
 }
 
+impl __emit::Emit for BaselinePerformanceFactorsRequest {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.cpu);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct BatchDeleteScheduledActionAnswer {
     pub failed_scheduled_actions: Option<Vec<FailedScheduledUpdateGroupActionRequest>>,
@@ -852,6 +1074,14 @@ impl ToValue for BatchDeleteScheduledActionAnswer {
         let mut m = BTreeMap::new();
         put(&mut m, "FailedScheduledActions", self.failed_scheduled_actions);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for BatchDeleteScheduledActionAnswer {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.failed_scheduled_actions);
+        e.end_structure();
     }
 }
 
@@ -899,6 +1129,14 @@ impl ToValue for BatchPutScheduledUpdateGroupActionAnswer {
         let mut m = BTreeMap::new();
         put(&mut m, "FailedScheduledUpdateGroupActions", self.failed_scheduled_update_group_actions);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for BatchPutScheduledUpdateGroupActionAnswer {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.failed_scheduled_update_group_actions);
+        e.end_structure();
     }
 }
 
@@ -958,6 +1196,17 @@ impl ToValue for BlockDeviceMapping {
     }
 }
 
+impl __emit::Emit for BlockDeviceMapping {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.virtual_name);
+        __emit::required(e, 1, &self.device_name);
+        __emit::member(e, 2, &self.ebs);
+        __emit::member(e, 3, &self.no_device);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CancelInstanceRefreshAnswer {
     pub instance_refresh_id: Option<String>,
@@ -977,6 +1226,14 @@ impl ToValue for CancelInstanceRefreshAnswer {
         let mut m = BTreeMap::new();
         put(&mut m, "InstanceRefreshId", self.instance_refresh_id);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for CancelInstanceRefreshAnswer {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.instance_refresh_id);
+        e.end_structure();
     }
 }
 
@@ -1030,6 +1287,15 @@ impl ToValue for CapacityReservationSpecification {
     }
 }
 
+impl __emit::Emit for CapacityReservationSpecification {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.capacity_reservation_preference);
+        __emit::member(e, 1, &self.capacity_reservation_target);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CapacityReservationTarget {
     pub capacity_reservation_ids: Option<Vec<String>>,
@@ -1055,6 +1321,15 @@ impl ToValue for CapacityReservationTarget {
     }
 }
 
+impl __emit::Emit for CapacityReservationTarget {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.capacity_reservation_ids);
+        __emit::member(e, 1, &self.capacity_reservation_resource_group_arns);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CompleteLifecycleActionAnswer {
 }
@@ -1069,6 +1344,13 @@ impl FromValue for CompleteLifecycleActionAnswer {
 impl ToValue for CompleteLifecycleActionAnswer {
     fn to_value(self) -> Value {
         Value::map()
+    }
+}
+
+impl __emit::Emit for CompleteLifecycleActionAnswer {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        e.end_structure();
     }
 }
 
@@ -1125,6 +1407,14 @@ impl ToValue for CpuPerformanceFactorRequest {
         let mut m = BTreeMap::new();
         put(&mut m, "References", self.references);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for CpuPerformanceFactorRequest {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.references);
+        e.end_structure();
     }
 }
 
@@ -1393,6 +1683,20 @@ impl ToValue for CustomizedMetricSpecification {
     }
 }
 
+impl __emit::Emit for CustomizedMetricSpecification {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.metric_name);
+        __emit::member(e, 1, &self.namespace);
+        __emit::member(e, 2, &self.dimensions);
+        __emit::member(e, 3, &self.statistic);
+        __emit::member(e, 4, &self.unit);
+        __emit::member(e, 5, &self.period);
+        __emit::member(e, 6, &self.metrics);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteAutoScalingGroupType {
     pub auto_scaling_group_name: String,
@@ -1432,6 +1736,13 @@ impl FromValue for DeleteLifecycleHookAnswer {
 impl ToValue for DeleteLifecycleHookAnswer {
     fn to_value(self) -> Value {
         Value::map()
+    }
+}
+
+impl __emit::Emit for DeleteLifecycleHookAnswer {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        e.end_structure();
     }
 }
 
@@ -1574,6 +1885,13 @@ impl ToValue for DeleteWarmPoolAnswer {
     }
 }
 
+impl __emit::Emit for DeleteWarmPoolAnswer {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteWarmPoolType {
     pub auto_scaling_group_name: String,
@@ -1630,6 +1948,17 @@ impl ToValue for DescribeAccountLimitsAnswer {
     }
 }
 
+impl __emit::Emit for DescribeAccountLimitsAnswer {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.max_number_of_auto_scaling_groups);
+        __emit::member(e, 1, &self.max_number_of_launch_configurations);
+        __emit::member(e, 2, &self.number_of_auto_scaling_groups);
+        __emit::member(e, 3, &self.number_of_launch_configurations);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeAdjustmentTypesAnswer {
     pub adjustment_types: Option<Vec<AdjustmentType>>,
@@ -1649,6 +1978,14 @@ impl ToValue for DescribeAdjustmentTypesAnswer {
         let mut m = BTreeMap::new();
         put(&mut m, "AdjustmentTypes", self.adjustment_types);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DescribeAdjustmentTypesAnswer {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.adjustment_types);
+        e.end_structure();
     }
 }
 
@@ -1705,6 +2042,14 @@ impl ToValue for DescribeAutoScalingNotificationTypesAnswer {
     }
 }
 
+impl __emit::Emit for DescribeAutoScalingNotificationTypesAnswer {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.auto_scaling_notification_types);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeInstanceRefreshesAnswer {
     pub instance_refreshes: Option<Vec<InstanceRefresh>>,
@@ -1727,6 +2072,15 @@ impl ToValue for DescribeInstanceRefreshesAnswer {
         put(&mut m, "InstanceRefreshes", self.instance_refreshes);
         put(&mut m, "NextToken", self.next_token);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DescribeInstanceRefreshesAnswer {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.instance_refreshes);
+        __emit::member(e, 1, &self.next_token);
+        e.end_structure();
     }
 }
 
@@ -1783,6 +2137,14 @@ impl ToValue for DescribeLifecycleHookTypesAnswer {
     }
 }
 
+impl __emit::Emit for DescribeLifecycleHookTypesAnswer {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.lifecycle_hook_types);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeLifecycleHooksAnswer {
     pub lifecycle_hooks: Option<Vec<LifecycleHook>>,
@@ -1802,6 +2164,14 @@ impl ToValue for DescribeLifecycleHooksAnswer {
         let mut m = BTreeMap::new();
         put(&mut m, "LifecycleHooks", self.lifecycle_hooks);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DescribeLifecycleHooksAnswer {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.lifecycle_hooks);
+        e.end_structure();
     }
 }
 
@@ -1883,6 +2253,15 @@ impl ToValue for DescribeLoadBalancerTargetGroupsResponse {
     }
 }
 
+impl __emit::Emit for DescribeLoadBalancerTargetGroupsResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.load_balancer_target_groups);
+        __emit::member(e, 1, &self.next_token);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeLoadBalancersRequest {
     pub auto_scaling_group_name: String,
@@ -1936,6 +2315,15 @@ impl ToValue for DescribeLoadBalancersResponse {
     }
 }
 
+impl __emit::Emit for DescribeLoadBalancersResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.load_balancers);
+        __emit::member(e, 1, &self.next_token);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeMetricCollectionTypesAnswer {
     pub metrics: Option<Vec<MetricCollectionType>>,
@@ -1961,6 +2349,15 @@ impl ToValue for DescribeMetricCollectionTypesAnswer {
     }
 }
 
+impl __emit::Emit for DescribeMetricCollectionTypesAnswer {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.metrics);
+        __emit::member(e, 1, &self.granularities);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeNotificationConfigurationsAnswer {
     pub notification_configurations: Vec<NotificationConfiguration>,
@@ -1983,6 +2380,15 @@ impl ToValue for DescribeNotificationConfigurationsAnswer {
         put(&mut m, "NotificationConfigurations", Some(self.notification_configurations));
         put(&mut m, "NextToken", self.next_token);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DescribeNotificationConfigurationsAnswer {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.notification_configurations);
+        __emit::member(e, 1, &self.next_token);
+        e.end_structure();
     }
 }
 
@@ -2187,6 +2593,14 @@ impl ToValue for DescribeTerminationPolicyTypesAnswer {
     }
 }
 
+impl __emit::Emit for DescribeTerminationPolicyTypesAnswer {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.termination_policy_types);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeTrafficSourcesRequest {
     pub auto_scaling_group_name: String,
@@ -2243,6 +2657,15 @@ impl ToValue for DescribeTrafficSourcesResponse {
     }
 }
 
+impl __emit::Emit for DescribeTrafficSourcesResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.traffic_sources);
+        __emit::member(e, 1, &self.next_token);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeWarmPoolAnswer {
     pub warm_pool_configuration: Option<WarmPoolConfiguration>,
@@ -2268,6 +2691,16 @@ impl ToValue for DescribeWarmPoolAnswer {
         put(&mut m, "Instances", self.instances);
         put(&mut m, "NextToken", self.next_token);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DescribeWarmPoolAnswer {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.warm_pool_configuration);
+        __emit::member(e, 1, &self.instances);
+        __emit::member(e, 2, &self.next_token);
+        e.end_structure();
     }
 }
 
@@ -2324,6 +2757,15 @@ impl ToValue for DesiredConfiguration {
     }
 }
 
+impl __emit::Emit for DesiredConfiguration {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.launch_template);
+        __emit::member(e, 1, &self.mixed_instances_policy);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DetachInstancesAnswer {
     pub activities: Option<Vec<Activity>>,
@@ -2343,6 +2785,14 @@ impl ToValue for DetachInstancesAnswer {
         let mut m = BTreeMap::new();
         put(&mut m, "Activities", self.activities);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DetachInstancesAnswer {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.activities);
+        e.end_structure();
     }
 }
 
@@ -2391,6 +2841,13 @@ impl ToValue for DetachLoadBalancerTargetGroupsResultType {
     }
 }
 
+impl __emit::Emit for DetachLoadBalancerTargetGroupsResultType {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DetachLoadBalancerTargetGroupsType {
     pub auto_scaling_group_name: String,
@@ -2433,6 +2890,13 @@ impl ToValue for DetachLoadBalancersResultType {
     }
 }
 
+impl __emit::Emit for DetachLoadBalancersResultType {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DetachLoadBalancersType {
     pub auto_scaling_group_name: String,
@@ -2472,6 +2936,13 @@ impl FromValue for DetachTrafficSourcesResultType {
 impl ToValue for DetachTrafficSourcesResultType {
     fn to_value(self) -> Value {
         Value::map()
+    }
+}
+
+impl __emit::Emit for DetachTrafficSourcesResultType {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        e.end_structure();
     }
 }
 
@@ -2547,6 +3018,14 @@ impl ToValue for DistributionSegment {
     }
 }
 
+impl __emit::Emit for DistributionSegment {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.target_capacity_types);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Ebs {
     pub snapshot_id: Option<String>,
@@ -2584,6 +3063,20 @@ impl ToValue for Ebs {
         put(&mut m, "Encrypted", self.encrypted);
         put(&mut m, "Throughput", self.throughput);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for Ebs {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.snapshot_id);
+        __emit::member(e, 1, &self.volume_size);
+        __emit::member(e, 2, &self.volume_type);
+        __emit::member(e, 3, &self.delete_on_termination);
+        __emit::member(e, 4, &self.iops);
+        __emit::member(e, 5, &self.encrypted);
+        __emit::member(e, 6, &self.throughput);
+        e.end_structure();
     }
 }
 
@@ -2640,6 +3133,15 @@ impl ToValue for EnabledMetric {
     }
 }
 
+impl __emit::Emit for EnabledMetric {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.metric);
+        __emit::member(e, 1, &self.granularity);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EnterStandbyAnswer {
     pub activities: Option<Vec<Activity>>,
@@ -2659,6 +3161,14 @@ impl ToValue for EnterStandbyAnswer {
         let mut m = BTreeMap::new();
         put(&mut m, "Activities", self.activities);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for EnterStandbyAnswer {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.activities);
+        e.end_structure();
     }
 }
 
@@ -2746,6 +3256,14 @@ impl ToValue for ExitStandbyAnswer {
     }
 }
 
+impl __emit::Emit for ExitStandbyAnswer {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.activities);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ExitStandbyQuery {
     pub instance_ids: Option<Vec<String>>,
@@ -2796,6 +3314,16 @@ impl ToValue for FailedScheduledUpdateGroupActionRequest {
         put(&mut m, "ErrorCode", self.error_code);
         put(&mut m, "ErrorMessage", self.error_message);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for FailedScheduledUpdateGroupActionRequest {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.scheduled_action_name);
+        __emit::member(e, 1, &self.error_code);
+        __emit::member(e, 2, &self.error_message);
+        e.end_structure();
     }
 }
 
@@ -2876,6 +3404,24 @@ impl ToValue for Instance {
     }
 }
 
+impl __emit::Emit for Instance {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.instance_id);
+        __emit::member(e, 1, &self.instance_type);
+        __emit::required(e, 2, &self.availability_zone);
+        __emit::member(e, 3, &self.availability_zone_id);
+        __emit::required(e, 4, &self.lifecycle_state);
+        __emit::required(e, 5, &self.health_status);
+        __emit::member(e, 6, &self.launch_configuration_name);
+        __emit::member(e, 7, &self.launch_template);
+        __emit::member(e, 8, &self.image_id);
+        __emit::required(e, 9, &self.protected_from_scale_in);
+        __emit::member(e, 10, &self.weighted_capacity);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct InstanceLifecyclePolicy {
     pub retention_triggers: Option<RetentionTriggers>,
@@ -2895,6 +3441,14 @@ impl ToValue for InstanceLifecyclePolicy {
         let mut m = BTreeMap::new();
         put(&mut m, "RetentionTriggers", self.retention_triggers);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for InstanceLifecyclePolicy {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.retention_triggers);
+        e.end_structure();
     }
 }
 
@@ -2920,6 +3474,15 @@ impl ToValue for InstanceMaintenancePolicy {
         put(&mut m, "MinHealthyPercentage", self.min_healthy_percentage);
         put(&mut m, "MaxHealthyPercentage", self.max_healthy_percentage);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for InstanceMaintenancePolicy {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.min_healthy_percentage);
+        __emit::member(e, 1, &self.max_healthy_percentage);
+        e.end_structure();
     }
 }
 
@@ -2951,6 +3514,16 @@ impl ToValue for InstanceMetadataOptions {
     }
 }
 
+impl __emit::Emit for InstanceMetadataOptions {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.http_tokens);
+        __emit::member(e, 1, &self.http_put_response_hop_limit);
+        __emit::member(e, 2, &self.http_endpoint);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct InstanceMonitoring {
     pub enabled: Option<bool>,
@@ -2970,6 +3543,14 @@ impl ToValue for InstanceMonitoring {
         let mut m = BTreeMap::new();
         put(&mut m, "Enabled", self.enabled);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for InstanceMonitoring {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.enabled);
+        e.end_structure();
     }
 }
 
@@ -3031,6 +3612,26 @@ impl ToValue for InstanceRefresh {
     }
 }
 
+impl __emit::Emit for InstanceRefresh {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.instance_refresh_id);
+        __emit::member(e, 1, &self.auto_scaling_group_name);
+        __emit::member(e, 2, &self.status);
+        __emit::member(e, 3, &self.status_reason);
+        __emit::member(e, 4, &self.start_time);
+        __emit::member(e, 5, &self.end_time);
+        __emit::member(e, 6, &self.percentage_complete);
+        __emit::member(e, 7, &self.instances_to_update);
+        __emit::member(e, 8, &self.progress_details);
+        __emit::member(e, 9, &self.preferences);
+        __emit::member(e, 10, &self.desired_configuration);
+        __emit::member(e, 11, &self.rollback_details);
+        __emit::member(e, 12, &self.strategy);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct InstanceRefreshLivePoolProgress {
     pub percentage_complete: Option<i32>,
@@ -3053,6 +3654,15 @@ impl ToValue for InstanceRefreshLivePoolProgress {
         put(&mut m, "PercentageComplete", self.percentage_complete);
         put(&mut m, "InstancesToUpdate", self.instances_to_update);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for InstanceRefreshLivePoolProgress {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.percentage_complete);
+        __emit::member(e, 1, &self.instances_to_update);
+        e.end_structure();
     }
 }
 
@@ -3081,6 +3691,15 @@ impl ToValue for InstanceRefreshProgressDetails {
     }
 }
 
+impl __emit::Emit for InstanceRefreshProgressDetails {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.live_pool_progress);
+        __emit::member(e, 1, &self.warm_pool_progress);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct InstanceRefreshWarmPoolProgress {
     pub percentage_complete: Option<i32>,
@@ -3103,6 +3722,15 @@ impl ToValue for InstanceRefreshWarmPoolProgress {
         put(&mut m, "PercentageComplete", self.percentage_complete);
         put(&mut m, "InstancesToUpdate", self.instances_to_update);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for InstanceRefreshWarmPoolProgress {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.percentage_complete);
+        __emit::member(e, 1, &self.instances_to_update);
+        e.end_structure();
     }
 }
 
@@ -3200,6 +3828,38 @@ impl ToValue for InstanceRequirements {
     }
 }
 
+impl __emit::Emit for InstanceRequirements {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.v_cpu_count);
+        __emit::required(e, 1, &self.memory_mi_b);
+        __emit::member(e, 2, &self.cpu_manufacturers);
+        __emit::member(e, 3, &self.memory_gi_b_per_v_cpu);
+        __emit::member(e, 4, &self.excluded_instance_types);
+        __emit::member(e, 5, &self.instance_generations);
+        __emit::member(e, 6, &self.spot_max_price_percentage_over_lowest_price);
+        __emit::member(e, 7, &self.max_spot_price_as_percentage_of_optimal_on_demand_price);
+        __emit::member(e, 8, &self.on_demand_max_price_percentage_over_lowest_price);
+        __emit::member(e, 9, &self.bare_metal);
+        __emit::member(e, 10, &self.burstable_performance);
+        __emit::member(e, 11, &self.require_hibernate_support);
+        __emit::member(e, 12, &self.network_interface_count);
+        __emit::member(e, 13, &self.local_storage);
+        __emit::member(e, 14, &self.local_storage_types);
+        __emit::member(e, 15, &self.total_local_storage_gb);
+        __emit::member(e, 16, &self.baseline_ebs_bandwidth_mbps);
+        __emit::member(e, 17, &self.accelerator_types);
+        __emit::member(e, 18, &self.accelerator_count);
+        __emit::member(e, 19, &self.accelerator_manufacturers);
+        __emit::member(e, 20, &self.accelerator_names);
+        __emit::member(e, 21, &self.accelerator_total_memory_mi_b);
+        __emit::member(e, 22, &self.network_bandwidth_gbps);
+        __emit::member(e, 23, &self.allowed_instance_types);
+        __emit::member(e, 24, &self.baseline_performance_factors);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct InstanceReusePolicy {
     pub reuse_on_scale_in: Option<bool>,
@@ -3219,6 +3879,14 @@ impl ToValue for InstanceReusePolicy {
         let mut m = BTreeMap::new();
         put(&mut m, "ReuseOnScaleIn", self.reuse_on_scale_in);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for InstanceReusePolicy {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.reuse_on_scale_in);
+        e.end_structure();
     }
 }
 
@@ -3259,6 +3927,20 @@ impl ToValue for InstancesDistribution {
         put(&mut m, "SpotMaxPrice", self.spot_max_price);
         put(&mut m, "DistributionSegments", self.distribution_segments);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for InstancesDistribution {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.on_demand_allocation_strategy);
+        __emit::member(e, 1, &self.on_demand_base_capacity);
+        __emit::member(e, 2, &self.on_demand_percentage_above_base_capacity);
+        __emit::member(e, 3, &self.spot_allocation_strategy);
+        __emit::member(e, 4, &self.spot_instance_pools);
+        __emit::member(e, 5, &self.spot_max_price);
+        __emit::member(e, 6, &self.distribution_segments);
+        e.end_structure();
     }
 }
 
@@ -3341,6 +4023,33 @@ impl ToValue for LaunchConfiguration {
     }
 }
 
+impl __emit::Emit for LaunchConfiguration {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.launch_configuration_name);
+        __emit::member(e, 1, &self.launch_configuration_arn);
+        __emit::required(e, 2, &self.image_id);
+        __emit::member(e, 3, &self.key_name);
+        __emit::member(e, 4, &self.security_groups);
+        __emit::member(e, 5, &self.classic_link_vpc_id);
+        __emit::member(e, 6, &self.classic_link_vpc_security_groups);
+        __emit::member(e, 7, &self.user_data);
+        __emit::required(e, 8, &self.instance_type);
+        __emit::member(e, 9, &self.kernel_id);
+        __emit::member(e, 10, &self.ramdisk_id);
+        __emit::member(e, 11, &self.block_device_mappings);
+        __emit::member(e, 12, &self.instance_monitoring);
+        __emit::member(e, 13, &self.spot_price);
+        __emit::member(e, 14, &self.iam_instance_profile);
+        __emit::required(e, 15, &self.created_time);
+        __emit::member(e, 16, &self.ebs_optimized);
+        __emit::member(e, 17, &self.associate_public_ip_address);
+        __emit::member(e, 18, &self.placement_tenancy);
+        __emit::member(e, 19, &self.metadata_options);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LaunchConfigurationNameType {
     pub launch_configuration_name: String,
@@ -3416,6 +4125,15 @@ impl ToValue for LaunchConfigurationsType {
     }
 }
 
+impl __emit::Emit for LaunchConfigurationsType {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.launch_configurations);
+        __emit::member(e, 1, &self.next_token);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LaunchTemplate {
     pub launch_template_specification: Option<LaunchTemplateSpecification>,
@@ -3438,6 +4156,15 @@ impl ToValue for LaunchTemplate {
         put(&mut m, "LaunchTemplateSpecification", self.launch_template_specification);
         put(&mut m, "Overrides", self.overrides);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for LaunchTemplate {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.launch_template_specification);
+        __emit::member(e, 1, &self.overrides);
+        e.end_structure();
     }
 }
 
@@ -3475,6 +4202,18 @@ impl ToValue for LaunchTemplateOverrides {
     }
 }
 
+impl __emit::Emit for LaunchTemplateOverrides {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.instance_type);
+        __emit::member(e, 1, &self.weighted_capacity);
+        __emit::member(e, 2, &self.launch_template_specification);
+        __emit::member(e, 3, &self.instance_requirements);
+        __emit::member(e, 4, &self.image_id);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LaunchTemplateSpecification {
     pub launch_template_id: Option<String>,
@@ -3500,6 +4239,16 @@ impl ToValue for LaunchTemplateSpecification {
         put(&mut m, "LaunchTemplateName", self.launch_template_name);
         put(&mut m, "Version", self.version);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for LaunchTemplateSpecification {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.launch_template_id);
+        __emit::member(e, 1, &self.launch_template_name);
+        __emit::member(e, 2, &self.version);
+        e.end_structure();
     }
 }
 
@@ -3546,6 +4295,22 @@ impl ToValue for LifecycleHook {
         put(&mut m, "GlobalTimeout", self.global_timeout);
         put(&mut m, "DefaultResult", self.default_result);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for LifecycleHook {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.lifecycle_hook_name);
+        __emit::member(e, 1, &self.auto_scaling_group_name);
+        __emit::member(e, 2, &self.lifecycle_transition);
+        __emit::member(e, 3, &self.notification_target_arn);
+        __emit::member(e, 4, &self.role_arn);
+        __emit::member(e, 5, &self.notification_metadata);
+        __emit::member(e, 6, &self.heartbeat_timeout);
+        __emit::member(e, 7, &self.global_timeout);
+        __emit::member(e, 8, &self.default_result);
+        e.end_structure();
     }
 }
 
@@ -3614,6 +4379,15 @@ impl ToValue for LoadBalancerState {
     }
 }
 
+impl __emit::Emit for LoadBalancerState {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.load_balancer_name);
+        __emit::member(e, 1, &self.state);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LoadBalancerTargetGroupState {
     pub load_balancer_target_group_arn: Option<String>,
@@ -3636,6 +4410,15 @@ impl ToValue for LoadBalancerTargetGroupState {
         put(&mut m, "LoadBalancerTargetGroupARN", self.load_balancer_target_group_arn);
         put(&mut m, "State", self.state);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for LoadBalancerTargetGroupState {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.load_balancer_target_group_arn);
+        __emit::member(e, 1, &self.state);
+        e.end_structure();
     }
 }
 
@@ -3664,6 +4447,15 @@ impl ToValue for MemoryGiBPerVCpuRequest {
     }
 }
 
+impl __emit::Emit for MemoryGiBPerVCpuRequest {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.min);
+        __emit::member(e, 1, &self.max);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MemoryMiBRequest {
     pub min: i32,
@@ -3686,6 +4478,15 @@ impl ToValue for MemoryMiBRequest {
         put(&mut m, "Min", Some(self.min));
         put(&mut m, "Max", self.max);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for MemoryMiBRequest {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.min);
+        __emit::member(e, 1, &self.max);
+        e.end_structure();
     }
 }
 
@@ -3717,6 +4518,16 @@ impl ToValue for Metric {
     }
 }
 
+impl __emit::Emit for Metric {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.namespace);
+        __emit::required(e, 1, &self.metric_name);
+        __emit::member(e, 2, &self.dimensions);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MetricCollectionType {
     pub metric: Option<String>,
@@ -3736,6 +4547,14 @@ impl ToValue for MetricCollectionType {
         let mut m = BTreeMap::new();
         put(&mut m, "Metric", self.metric);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for MetricCollectionType {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.metric);
+        e.end_structure();
     }
 }
 
@@ -3773,6 +4592,18 @@ impl ToValue for MetricDataQuery {
     }
 }
 
+impl __emit::Emit for MetricDataQuery {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.id);
+        __emit::member(e, 1, &self.expression);
+        __emit::member(e, 2, &self.metric_stat);
+        __emit::member(e, 3, &self.label);
+        __emit::member(e, 4, &self.return_data);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MetricDimension {
     pub name: String,
@@ -3798,6 +4629,15 @@ impl ToValue for MetricDimension {
     }
 }
 
+impl __emit::Emit for MetricDimension {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.name);
+        __emit::required(e, 1, &self.value);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MetricGranularityType {
     pub granularity: Option<String>,
@@ -3817,6 +4657,14 @@ impl ToValue for MetricGranularityType {
         let mut m = BTreeMap::new();
         put(&mut m, "Granularity", self.granularity);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for MetricGranularityType {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.granularity);
+        e.end_structure();
     }
 }
 
@@ -3848,6 +4696,16 @@ impl ToValue for MetricStat {
     }
 }
 
+impl __emit::Emit for MetricStat {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.metric);
+        __emit::required(e, 1, &self.stat);
+        __emit::member(e, 2, &self.unit);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MixedInstancesPolicy {
     pub launch_template: Option<LaunchTemplate>,
@@ -3870,6 +4728,15 @@ impl ToValue for MixedInstancesPolicy {
         put(&mut m, "LaunchTemplate", self.launch_template);
         put(&mut m, "InstancesDistribution", self.instances_distribution);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for MixedInstancesPolicy {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.launch_template);
+        __emit::member(e, 1, &self.instances_distribution);
+        e.end_structure();
     }
 }
 
@@ -3898,6 +4765,15 @@ impl ToValue for NetworkBandwidthGbpsRequest {
     }
 }
 
+impl __emit::Emit for NetworkBandwidthGbpsRequest {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.min);
+        __emit::member(e, 1, &self.max);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct NetworkInterfaceCountRequest {
     pub min: Option<i32>,
@@ -3920,6 +4796,15 @@ impl ToValue for NetworkInterfaceCountRequest {
         put(&mut m, "Min", self.min);
         put(&mut m, "Max", self.max);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for NetworkInterfaceCountRequest {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.min);
+        __emit::member(e, 1, &self.max);
+        e.end_structure();
     }
 }
 
@@ -3951,6 +4836,16 @@ impl ToValue for NotificationConfiguration {
     }
 }
 
+impl __emit::Emit for NotificationConfiguration {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.auto_scaling_group_name);
+        __emit::member(e, 1, &self.topic_arn);
+        __emit::member(e, 2, &self.notification_type);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Operator {
     pub principal: String,
@@ -3973,6 +4868,14 @@ impl ToValue for Operator {
     }
 }
 
+impl __emit::Emit for Operator {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.principal);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PerformanceFactorReferenceRequest {
     pub instance_family: Option<String>,
@@ -3992,6 +4895,14 @@ impl ToValue for PerformanceFactorReferenceRequest {
         let mut m = BTreeMap::new();
         put(&mut m, "InstanceFamily", self.instance_family);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for PerformanceFactorReferenceRequest {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.instance_family);
+        e.end_structure();
     }
 }
 
@@ -4020,6 +4931,15 @@ impl ToValue for PoliciesType {
     }
 }
 
+impl __emit::Emit for PoliciesType {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.scaling_policies);
+        __emit::member(e, 1, &self.next_token);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PolicyARNType {
     pub policy_arn: Option<String>,
@@ -4045,6 +4965,15 @@ impl ToValue for PolicyARNType {
     }
 }
 
+impl __emit::Emit for PolicyARNType {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.policy_arn);
+        __emit::member(e, 1, &self.alarms);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PredefinedMetricSpecification {
     pub predefined_metric_type: String,
@@ -4067,6 +4996,15 @@ impl ToValue for PredefinedMetricSpecification {
         put(&mut m, "PredefinedMetricType", Some(self.predefined_metric_type));
         put(&mut m, "ResourceLabel", self.resource_label);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for PredefinedMetricSpecification {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.predefined_metric_type);
+        __emit::member(e, 1, &self.resource_label);
+        e.end_structure();
     }
 }
 
@@ -4104,6 +5042,18 @@ impl ToValue for PredictiveScalingConfiguration {
     }
 }
 
+impl __emit::Emit for PredictiveScalingConfiguration {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.metric_specifications);
+        __emit::member(e, 1, &self.mode);
+        __emit::member(e, 2, &self.scheduling_buffer_time);
+        __emit::member(e, 3, &self.max_capacity_breach_behavior);
+        __emit::member(e, 4, &self.max_capacity_buffer);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PredictiveScalingCustomizedCapacityMetric {
     pub metric_data_queries: Vec<MetricDataQuery>,
@@ -4123,6 +5073,14 @@ impl ToValue for PredictiveScalingCustomizedCapacityMetric {
         let mut m = BTreeMap::new();
         put(&mut m, "MetricDataQueries", Some(self.metric_data_queries));
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for PredictiveScalingCustomizedCapacityMetric {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.metric_data_queries);
+        e.end_structure();
     }
 }
 
@@ -4148,6 +5106,14 @@ impl ToValue for PredictiveScalingCustomizedLoadMetric {
     }
 }
 
+impl __emit::Emit for PredictiveScalingCustomizedLoadMetric {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.metric_data_queries);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PredictiveScalingCustomizedScalingMetric {
     pub metric_data_queries: Vec<MetricDataQuery>,
@@ -4167,6 +5133,14 @@ impl ToValue for PredictiveScalingCustomizedScalingMetric {
         let mut m = BTreeMap::new();
         put(&mut m, "MetricDataQueries", Some(self.metric_data_queries));
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for PredictiveScalingCustomizedScalingMetric {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.metric_data_queries);
+        e.end_structure();
     }
 }
 
@@ -4210,6 +5184,20 @@ impl ToValue for PredictiveScalingMetricSpecification {
     }
 }
 
+impl __emit::Emit for PredictiveScalingMetricSpecification {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.target_value);
+        __emit::member(e, 1, &self.predefined_metric_pair_specification);
+        __emit::member(e, 2, &self.predefined_scaling_metric_specification);
+        __emit::member(e, 3, &self.predefined_load_metric_specification);
+        __emit::member(e, 4, &self.customized_scaling_metric_specification);
+        __emit::member(e, 5, &self.customized_load_metric_specification);
+        __emit::member(e, 6, &self.customized_capacity_metric_specification);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PredictiveScalingPredefinedLoadMetric {
     pub predefined_metric_type: String,
@@ -4232,6 +5220,15 @@ impl ToValue for PredictiveScalingPredefinedLoadMetric {
         put(&mut m, "PredefinedMetricType", Some(self.predefined_metric_type));
         put(&mut m, "ResourceLabel", self.resource_label);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for PredictiveScalingPredefinedLoadMetric {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.predefined_metric_type);
+        __emit::member(e, 1, &self.resource_label);
+        e.end_structure();
     }
 }
 
@@ -4260,6 +5257,15 @@ impl ToValue for PredictiveScalingPredefinedMetricPair {
     }
 }
 
+impl __emit::Emit for PredictiveScalingPredefinedMetricPair {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.predefined_metric_type);
+        __emit::member(e, 1, &self.resource_label);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PredictiveScalingPredefinedScalingMetric {
     pub predefined_metric_type: String,
@@ -4285,6 +5291,15 @@ impl ToValue for PredictiveScalingPredefinedScalingMetric {
     }
 }
 
+impl __emit::Emit for PredictiveScalingPredefinedScalingMetric {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.predefined_metric_type);
+        __emit::member(e, 1, &self.resource_label);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ProcessType {
     pub process_name: String,
@@ -4304,6 +5319,14 @@ impl ToValue for ProcessType {
         let mut m = BTreeMap::new();
         put(&mut m, "ProcessName", Some(self.process_name));
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ProcessType {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.process_name);
+        e.end_structure();
     }
 }
 
@@ -4329,6 +5352,14 @@ impl ToValue for ProcessesType {
     }
 }
 
+impl __emit::Emit for ProcessesType {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.processes);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PutLifecycleHookAnswer {
 }
@@ -4343,6 +5374,13 @@ impl FromValue for PutLifecycleHookAnswer {
 impl ToValue for PutLifecycleHookAnswer {
     fn to_value(self) -> Value {
         Value::map()
+    }
+}
+
+impl __emit::Emit for PutLifecycleHookAnswer {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        e.end_structure();
     }
 }
 
@@ -4544,6 +5582,13 @@ impl ToValue for PutWarmPoolAnswer {
     }
 }
 
+impl __emit::Emit for PutWarmPoolAnswer {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PutWarmPoolType {
     pub auto_scaling_group_name: String,
@@ -4592,6 +5637,13 @@ impl FromValue for RecordLifecycleActionHeartbeatAnswer {
 impl ToValue for RecordLifecycleActionHeartbeatAnswer {
     fn to_value(self) -> Value {
         Value::map()
+    }
+}
+
+impl __emit::Emit for RecordLifecycleActionHeartbeatAnswer {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        e.end_structure();
     }
 }
 
@@ -4678,6 +5730,24 @@ impl ToValue for RefreshPreferences {
     }
 }
 
+impl __emit::Emit for RefreshPreferences {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.min_healthy_percentage);
+        __emit::member(e, 1, &self.instance_warmup);
+        __emit::member(e, 2, &self.checkpoint_percentages);
+        __emit::member(e, 3, &self.checkpoint_delay);
+        __emit::member(e, 4, &self.skip_matching);
+        __emit::member(e, 5, &self.auto_rollback);
+        __emit::member(e, 6, &self.scale_in_protected_instances);
+        __emit::member(e, 7, &self.standby_instances);
+        __emit::member(e, 8, &self.alarm_specification);
+        __emit::member(e, 9, &self.max_healthy_percentage);
+        __emit::member(e, 10, &self.bake_time);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RetentionTriggers {
     pub terminate_hook_abandon: Option<String>,
@@ -4697,6 +5767,14 @@ impl ToValue for RetentionTriggers {
         let mut m = BTreeMap::new();
         put(&mut m, "TerminateHookAbandon", self.terminate_hook_abandon);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for RetentionTriggers {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.terminate_hook_abandon);
+        e.end_structure();
     }
 }
 
@@ -4731,6 +5809,18 @@ impl ToValue for RollbackDetails {
         put(&mut m, "InstancesToUpdateOnRollback", self.instances_to_update_on_rollback);
         put(&mut m, "ProgressDetailsOnRollback", self.progress_details_on_rollback);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for RollbackDetails {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.rollback_reason);
+        __emit::member(e, 1, &self.rollback_start_time);
+        __emit::member(e, 2, &self.percentage_complete_on_rollback);
+        __emit::member(e, 3, &self.instances_to_update_on_rollback);
+        __emit::member(e, 4, &self.progress_details_on_rollback);
+        e.end_structure();
     }
 }
 
@@ -4801,6 +5891,29 @@ impl ToValue for ScalingPolicy {
     }
 }
 
+impl __emit::Emit for ScalingPolicy {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.auto_scaling_group_name);
+        __emit::member(e, 1, &self.policy_name);
+        __emit::member(e, 2, &self.policy_arn);
+        __emit::member(e, 3, &self.policy_type);
+        __emit::member(e, 4, &self.adjustment_type);
+        __emit::member(e, 5, &self.min_adjustment_step);
+        __emit::member(e, 6, &self.min_adjustment_magnitude);
+        __emit::member(e, 7, &self.scaling_adjustment);
+        __emit::member(e, 8, &self.cooldown);
+        __emit::member(e, 9, &self.step_adjustments);
+        __emit::member(e, 10, &self.metric_aggregation_type);
+        __emit::member(e, 11, &self.estimated_instance_warmup);
+        __emit::member(e, 12, &self.alarms);
+        __emit::member(e, 13, &self.target_tracking_configuration);
+        __emit::member(e, 14, &self.enabled);
+        __emit::member(e, 15, &self.predictive_scaling_configuration);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ScalingProcessQuery {
     pub auto_scaling_group_name: String,
@@ -4848,6 +5961,15 @@ impl ToValue for ScheduledActionsType {
         put(&mut m, "ScheduledUpdateGroupActions", self.scheduled_update_group_actions);
         put(&mut m, "NextToken", self.next_token);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ScheduledActionsType {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.scheduled_update_group_actions);
+        __emit::member(e, 1, &self.next_token);
+        e.end_structure();
     }
 }
 
@@ -4900,6 +6022,24 @@ impl ToValue for ScheduledUpdateGroupAction {
         put(&mut m, "DesiredCapacity", self.desired_capacity);
         put(&mut m, "TimeZone", self.time_zone);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ScheduledUpdateGroupAction {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.auto_scaling_group_name);
+        __emit::member(e, 1, &self.scheduled_action_name);
+        __emit::member(e, 2, &self.scheduled_action_arn);
+        __emit::member(e, 3, &self.time);
+        __emit::member(e, 4, &self.start_time);
+        __emit::member(e, 5, &self.end_time);
+        __emit::member(e, 6, &self.recurrence);
+        __emit::member(e, 7, &self.min_size);
+        __emit::member(e, 8, &self.max_size);
+        __emit::member(e, 9, &self.desired_capacity);
+        __emit::member(e, 10, &self.time_zone);
+        e.end_structure();
     }
 }
 
@@ -5019,6 +6159,13 @@ impl ToValue for SetInstanceProtectionAnswer {
     }
 }
 
+impl __emit::Emit for SetInstanceProtectionAnswer {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SetInstanceProtectionQuery {
     pub instance_ids: Vec<String>,
@@ -5066,6 +6213,14 @@ impl ToValue for StartInstanceRefreshAnswer {
         let mut m = BTreeMap::new();
         put(&mut m, "InstanceRefreshId", self.instance_refresh_id);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for StartInstanceRefreshAnswer {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.instance_refresh_id);
+        e.end_structure();
     }
 }
 
@@ -5128,6 +6283,16 @@ impl ToValue for StepAdjustment {
     }
 }
 
+impl __emit::Emit for StepAdjustment {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.metric_interval_lower_bound);
+        __emit::member(e, 1, &self.metric_interval_upper_bound);
+        __emit::required(e, 2, &self.scaling_adjustment);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SuspendedProcess {
     pub process_name: Option<String>,
@@ -5150,6 +6315,15 @@ impl ToValue for SuspendedProcess {
         put(&mut m, "ProcessName", self.process_name);
         put(&mut m, "SuspensionReason", self.suspension_reason);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for SuspendedProcess {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.process_name);
+        __emit::member(e, 1, &self.suspension_reason);
+        e.end_structure();
     }
 }
 
@@ -5221,6 +6395,18 @@ impl ToValue for TagDescription {
     }
 }
 
+impl __emit::Emit for TagDescription {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.resource_id);
+        __emit::member(e, 1, &self.resource_type);
+        __emit::member(e, 2, &self.key);
+        __emit::member(e, 3, &self.value);
+        __emit::member(e, 4, &self.propagate_at_launch);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TagsType {
     pub tags: Option<Vec<TagDescription>>,
@@ -5243,6 +6429,15 @@ impl ToValue for TagsType {
         put(&mut m, "Tags", self.tags);
         put(&mut m, "NextToken", self.next_token);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for TagsType {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.tags);
+        __emit::member(e, 1, &self.next_token);
+        e.end_structure();
     }
 }
 
@@ -5274,6 +6469,17 @@ impl ToValue for TargetTrackingConfiguration {
         put(&mut m, "TargetValue", Some(self.target_value));
         put(&mut m, "DisableScaleIn", self.disable_scale_in);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for TargetTrackingConfiguration {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.predefined_metric_specification);
+        __emit::member(e, 1, &self.customized_metric_specification);
+        __emit::required(e, 2, &self.target_value);
+        __emit::member(e, 3, &self.disable_scale_in);
+        e.end_structure();
     }
 }
 
@@ -5314,6 +6520,19 @@ impl ToValue for TargetTrackingMetricDataQuery {
     }
 }
 
+impl __emit::Emit for TargetTrackingMetricDataQuery {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.id);
+        __emit::member(e, 1, &self.expression);
+        __emit::member(e, 2, &self.metric_stat);
+        __emit::member(e, 3, &self.label);
+        __emit::member(e, 4, &self.period);
+        __emit::member(e, 5, &self.return_data);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TargetTrackingMetricStat {
     pub metric: Metric,
@@ -5342,6 +6561,17 @@ impl ToValue for TargetTrackingMetricStat {
         put(&mut m, "Unit", self.unit);
         put(&mut m, "Period", self.period);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for TargetTrackingMetricStat {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.metric);
+        __emit::required(e, 1, &self.stat);
+        __emit::member(e, 2, &self.unit);
+        __emit::member(e, 3, &self.period);
+        e.end_structure();
     }
 }
 
@@ -5401,6 +6631,15 @@ impl ToValue for TotalLocalStorageGBRequest {
     }
 }
 
+impl __emit::Emit for TotalLocalStorageGBRequest {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.min);
+        __emit::member(e, 1, &self.max);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TrafficSourceIdentifier {
     pub identifier: String,
@@ -5423,6 +6662,15 @@ impl ToValue for TrafficSourceIdentifier {
         put(&mut m, "Identifier", Some(self.identifier));
         put(&mut m, "Type", self.r#type);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for TrafficSourceIdentifier {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.identifier);
+        __emit::member(e, 1, &self.r#type);
+        e.end_structure();
     }
 }
 
@@ -5454,6 +6702,17 @@ impl ToValue for TrafficSourceState {
         put(&mut m, "Identifier", self.identifier);
         put(&mut m, "Type", self.r#type);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for TrafficSourceState {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.traffic_source);
+        __emit::member(e, 1, &self.state);
+        __emit::member(e, 2, &self.identifier);
+        __emit::member(e, 3, &self.r#type);
+        e.end_structure();
     }
 }
 
@@ -5588,6 +6847,15 @@ impl ToValue for VCpuCountRequest {
     }
 }
 
+impl __emit::Emit for VCpuCountRequest {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.min);
+        __emit::member(e, 1, &self.max);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct WarmPoolConfiguration {
     pub max_group_prepared_capacity: Option<i32>,
@@ -5619,6 +6887,18 @@ impl ToValue for WarmPoolConfiguration {
         put(&mut m, "Status", self.status);
         put(&mut m, "InstanceReusePolicy", self.instance_reuse_policy);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for WarmPoolConfiguration {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.max_group_prepared_capacity);
+        __emit::member(e, 1, &self.min_size);
+        __emit::member(e, 2, &self.pool_state);
+        __emit::member(e, 3, &self.status);
+        __emit::member(e, 4, &self.instance_reuse_policy);
+        e.end_structure();
     }
 }
 
@@ -5698,69 +6978,69 @@ pub fn dispatch<'a, H: Handlers>(
 ) -> HandlerFuture<'a> {
     Box::pin(async move {
         match operation {
-            "AttachInstances" => h.attach_instances(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "AttachLoadBalancerTargetGroups" => h.attach_load_balancer_target_groups(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "AttachLoadBalancers" => h.attach_load_balancers(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "AttachTrafficSources" => h.attach_traffic_sources(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "BatchDeleteScheduledAction" => h.batch_delete_scheduled_action(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "BatchPutScheduledUpdateGroupAction" => h.batch_put_scheduled_update_group_action(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CancelInstanceRefresh" => h.cancel_instance_refresh(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CompleteLifecycleAction" => h.complete_lifecycle_action(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreateAutoScalingGroup" => h.create_auto_scaling_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreateLaunchConfiguration" => h.create_launch_configuration(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreateOrUpdateTags" => h.create_or_update_tags(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteAutoScalingGroup" => h.delete_auto_scaling_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteLaunchConfiguration" => h.delete_launch_configuration(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteLifecycleHook" => h.delete_lifecycle_hook(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteNotificationConfiguration" => h.delete_notification_configuration(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeletePolicy" => h.delete_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteScheduledAction" => h.delete_scheduled_action(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteTags" => h.delete_tags(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteWarmPool" => h.delete_warm_pool(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeAccountLimits" => h.describe_account_limits(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeAdjustmentTypes" => h.describe_adjustment_types(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeAutoScalingGroups" => h.describe_auto_scaling_groups(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeAutoScalingInstances" => h.describe_auto_scaling_instances(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeAutoScalingNotificationTypes" => h.describe_auto_scaling_notification_types(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeInstanceRefreshes" => h.describe_instance_refreshes(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeLaunchConfigurations" => h.describe_launch_configurations(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeLifecycleHookTypes" => h.describe_lifecycle_hook_types(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeLifecycleHooks" => h.describe_lifecycle_hooks(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeLoadBalancerTargetGroups" => h.describe_load_balancer_target_groups(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeLoadBalancers" => h.describe_load_balancers(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeMetricCollectionTypes" => h.describe_metric_collection_types(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeNotificationConfigurations" => h.describe_notification_configurations(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribePolicies" => h.describe_policies(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeScalingActivities" => h.describe_scaling_activities(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeScalingProcessTypes" => h.describe_scaling_process_types(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeScheduledActions" => h.describe_scheduled_actions(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeTags" => h.describe_tags(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeTerminationPolicyTypes" => h.describe_termination_policy_types(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeTrafficSources" => h.describe_traffic_sources(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeWarmPool" => h.describe_warm_pool(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DetachInstances" => h.detach_instances(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DetachLoadBalancerTargetGroups" => h.detach_load_balancer_target_groups(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DetachLoadBalancers" => h.detach_load_balancers(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DetachTrafficSources" => h.detach_traffic_sources(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DisableMetricsCollection" => h.disable_metrics_collection(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "EnableMetricsCollection" => h.enable_metrics_collection(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "EnterStandby" => h.enter_standby(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ExecutePolicy" => h.execute_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ExitStandby" => h.exit_standby(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "PutLifecycleHook" => h.put_lifecycle_hook(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "PutNotificationConfiguration" => h.put_notification_configuration(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "PutScalingPolicy" => h.put_scaling_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "PutScheduledUpdateGroupAction" => h.put_scheduled_update_group_action(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "PutWarmPool" => h.put_warm_pool(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "RecordLifecycleActionHeartbeat" => h.record_lifecycle_action_heartbeat(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ResumeProcesses" => h.resume_processes(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "SetDesiredCapacity" => h.set_desired_capacity(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "SetInstanceHealth" => h.set_instance_health(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "SetInstanceProtection" => h.set_instance_protection(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "StartInstanceRefresh" => h.start_instance_refresh(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "SuspendProcesses" => h.suspend_processes(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "TerminateInstanceInAutoScalingGroup" => h.terminate_instance_in_auto_scaling_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "UpdateAutoScalingGroup" => h.update_auto_scaling_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "AttachInstances" => h.attach_instances(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "AttachLoadBalancerTargetGroups" => h.attach_load_balancer_target_groups(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "AttachLoadBalancers" => h.attach_load_balancers(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "AttachTrafficSources" => h.attach_traffic_sources(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "BatchDeleteScheduledAction" => h.batch_delete_scheduled_action(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "BatchPutScheduledUpdateGroupAction" => h.batch_put_scheduled_update_group_action(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CancelInstanceRefresh" => h.cancel_instance_refresh(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CompleteLifecycleAction" => h.complete_lifecycle_action(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateAutoScalingGroup" => h.create_auto_scaling_group(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateLaunchConfiguration" => h.create_launch_configuration(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateOrUpdateTags" => h.create_or_update_tags(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteAutoScalingGroup" => h.delete_auto_scaling_group(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteLaunchConfiguration" => h.delete_launch_configuration(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteLifecycleHook" => h.delete_lifecycle_hook(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteNotificationConfiguration" => h.delete_notification_configuration(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeletePolicy" => h.delete_policy(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteScheduledAction" => h.delete_scheduled_action(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteTags" => h.delete_tags(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteWarmPool" => h.delete_warm_pool(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeAccountLimits" => h.describe_account_limits(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeAdjustmentTypes" => h.describe_adjustment_types(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeAutoScalingGroups" => h.describe_auto_scaling_groups(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeAutoScalingInstances" => h.describe_auto_scaling_instances(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeAutoScalingNotificationTypes" => h.describe_auto_scaling_notification_types(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeInstanceRefreshes" => h.describe_instance_refreshes(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeLaunchConfigurations" => h.describe_launch_configurations(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeLifecycleHookTypes" => h.describe_lifecycle_hook_types(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeLifecycleHooks" => h.describe_lifecycle_hooks(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeLoadBalancerTargetGroups" => h.describe_load_balancer_target_groups(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeLoadBalancers" => h.describe_load_balancers(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeMetricCollectionTypes" => h.describe_metric_collection_types(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeNotificationConfigurations" => h.describe_notification_configurations(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribePolicies" => h.describe_policies(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeScalingActivities" => h.describe_scaling_activities(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeScalingProcessTypes" => h.describe_scaling_process_types(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeScheduledActions" => h.describe_scheduled_actions(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeTags" => h.describe_tags(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeTerminationPolicyTypes" => h.describe_termination_policy_types(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeTrafficSources" => h.describe_traffic_sources(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeWarmPool" => h.describe_warm_pool(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DetachInstances" => h.detach_instances(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DetachLoadBalancerTargetGroups" => h.detach_load_balancer_target_groups(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DetachLoadBalancers" => h.detach_load_balancers(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DetachTrafficSources" => h.detach_traffic_sources(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DisableMetricsCollection" => h.disable_metrics_collection(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "EnableMetricsCollection" => h.enable_metrics_collection(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "EnterStandby" => h.enter_standby(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ExecutePolicy" => h.execute_policy(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ExitStandby" => h.exit_standby(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "PutLifecycleHook" => h.put_lifecycle_hook(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "PutNotificationConfiguration" => h.put_notification_configuration(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "PutScalingPolicy" => h.put_scaling_policy(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "PutScheduledUpdateGroupAction" => h.put_scheduled_update_group_action(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "PutWarmPool" => h.put_warm_pool(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "RecordLifecycleActionHeartbeat" => h.record_lifecycle_action_heartbeat(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ResumeProcesses" => h.resume_processes(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "SetDesiredCapacity" => h.set_desired_capacity(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "SetInstanceHealth" => h.set_instance_health(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "SetInstanceProtection" => h.set_instance_protection(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "StartInstanceRefresh" => h.start_instance_refresh(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "SuspendProcesses" => h.suspend_processes(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "TerminateInstanceInAutoScalingGroup" => h.terminate_instance_in_auto_scaling_group(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "UpdateAutoScalingGroup" => h.update_auto_scaling_group(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
             other => Err(AwsError::not_implemented("autoscaling", other)),
         }
     })

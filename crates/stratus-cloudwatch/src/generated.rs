@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use stratus_core::{AwsError, RequestContext};
+use stratus_protocol::emit as __emit;
 use stratus_protocol::value::{members, put, required, take};
 use stratus_protocol::{Blob, FromValue, HandlerFuture, Timestamp, ToValue, Value};
 
@@ -59,6 +60,14 @@ impl ToValue for ActionConfiguration {
     }
 }
 
+impl __emit::Emit for ActionConfiguration {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.alarm_tags_propagation);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AlarmHistoryItem {
     pub alarm_name: Option<String>,
@@ -102,6 +111,21 @@ impl ToValue for AlarmHistoryItem {
     }
 }
 
+impl __emit::Emit for AlarmHistoryItem {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.alarm_name);
+        __emit::member(e, 1, &self.alarm_contributor_id);
+        __emit::member(e, 2, &self.alarm_type);
+        __emit::member(e, 3, &self.timestamp);
+        __emit::member(e, 4, &self.history_item_type);
+        __emit::member(e, 5, &self.history_summary);
+        __emit::member(e, 6, &self.history_data);
+        __emit::member(e, 7, &self.alarm_contributor_attributes);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AlarmPromQLCriteria {
     pub query: String,
@@ -130,6 +154,16 @@ impl ToValue for AlarmPromQLCriteria {
     }
 }
 
+impl __emit::Emit for AlarmPromQLCriteria {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.query);
+        __emit::member(e, 1, &self.pending_period);
+        __emit::member(e, 2, &self.recovery_period);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AlarmTagsPropagation {
     pub enabled: bool,
@@ -155,6 +189,16 @@ impl ToValue for AlarmTagsPropagation {
         put(&mut m, "IncludedTagKeys", self.included_tag_keys);
         put(&mut m, "ExcludedTagKeys", self.excluded_tag_keys);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for AlarmTagsPropagation {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.enabled);
+        __emit::member(e, 1, &self.included_tag_keys);
+        __emit::member(e, 2, &self.excluded_tag_keys);
+        e.end_structure();
     }
 }
 
@@ -237,6 +281,33 @@ impl ToValue for CompositeAlarm {
     }
 }
 
+impl __emit::Emit for CompositeAlarm {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.actions_enabled);
+        __emit::member(e, 1, &self.alarm_actions);
+        __emit::member(e, 2, &self.alarm_arn);
+        __emit::member(e, 3, &self.alarm_configuration_updated_timestamp);
+        __emit::member(e, 4, &self.alarm_description);
+        __emit::member(e, 5, &self.alarm_name);
+        __emit::member(e, 6, &self.alarm_rule);
+        __emit::member(e, 7, &self.insufficient_data_actions);
+        __emit::member(e, 8, &self.ok_actions);
+        __emit::member(e, 9, &self.state_reason);
+        __emit::member(e, 10, &self.state_reason_data);
+        __emit::member(e, 11, &self.state_updated_timestamp);
+        __emit::member(e, 12, &self.state_value);
+        __emit::member(e, 13, &self.state_transitioned_timestamp);
+        __emit::member(e, 14, &self.actions_suppressed_by);
+        __emit::member(e, 15, &self.actions_suppressed_reason);
+        __emit::member(e, 16, &self.actions_suppressor);
+        __emit::member(e, 17, &self.actions_suppressor_wait_period);
+        __emit::member(e, 18, &self.actions_suppressor_extension_period);
+        __emit::member(e, 19, &self.action_configuration);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DashboardEntry {
     pub dashboard_name: Option<String>,
@@ -268,6 +339,17 @@ impl ToValue for DashboardEntry {
     }
 }
 
+impl __emit::Emit for DashboardEntry {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.dashboard_name);
+        __emit::member(e, 1, &self.dashboard_arn);
+        __emit::member(e, 2, &self.last_modified);
+        __emit::member(e, 3, &self.size);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DashboardValidationMessage {
     pub data_path: Option<String>,
@@ -290,6 +372,15 @@ impl ToValue for DashboardValidationMessage {
         put(&mut m, "DataPath", self.data_path);
         put(&mut m, "Message", self.message);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DashboardValidationMessage {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.data_path);
+        __emit::member(e, 1, &self.message);
+        e.end_structure();
     }
 }
 
@@ -333,6 +424,21 @@ impl ToValue for Datapoint {
         put(&mut m, "Unit", self.unit);
         put(&mut m, "ExtendedStatistics", self.extended_statistics);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for Datapoint {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.timestamp);
+        __emit::member(e, 1, &self.sample_count);
+        __emit::member(e, 2, &self.average);
+        __emit::member(e, 3, &self.sum);
+        __emit::member(e, 4, &self.minimum);
+        __emit::member(e, 5, &self.maximum);
+        __emit::member(e, 6, &self.unit);
+        __emit::member(e, 7, &self.extended_statistics);
+        e.end_structure();
     }
 }
 
@@ -397,6 +503,13 @@ impl ToValue for DeleteDashboardsOutput {
     }
 }
 
+impl __emit::Emit for DeleteDashboardsOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteMetricStreamInput {
     pub name: String,
@@ -433,6 +546,13 @@ impl FromValue for DeleteMetricStreamOutput {
 impl ToValue for DeleteMetricStreamOutput {
     fn to_value(self) -> Value {
         Value::map()
+    }
+}
+
+impl __emit::Emit for DeleteMetricStreamOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        e.end_structure();
     }
 }
 
@@ -507,6 +627,15 @@ impl ToValue for DescribeAlarmHistoryOutput {
     }
 }
 
+impl __emit::Emit for DescribeAlarmHistoryOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.alarm_history_items);
+        __emit::member(e, 1, &self.next_token);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeAlarmsForMetricInput {
     pub metric_name: String,
@@ -566,6 +695,14 @@ impl ToValue for DescribeAlarmsForMetricOutput {
         let mut m = BTreeMap::new();
         put(&mut m, "MetricAlarms", self.metric_alarms);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DescribeAlarmsForMetricOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.metric_alarms);
+        e.end_structure();
     }
 }
 
@@ -646,6 +783,17 @@ impl ToValue for DescribeAlarmsOutput {
     }
 }
 
+impl __emit::Emit for DescribeAlarmsOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.composite_alarms);
+        __emit::member(e, 1, &self.metric_alarms);
+        __emit::member(e, 2, &self.log_alarms);
+        __emit::member(e, 3, &self.next_token);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Dimension {
     pub name: String,
@@ -668,6 +816,15 @@ impl ToValue for Dimension {
         put(&mut m, "Name", Some(self.name));
         put(&mut m, "Value", Some(self.value));
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for Dimension {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.name);
+        __emit::required(e, 1, &self.value);
+        e.end_structure();
     }
 }
 
@@ -812,6 +969,14 @@ impl ToValue for EvaluationCriteria {
     }
 }
 
+impl __emit::Emit for EvaluationCriteria {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.prom_ql_criteria);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EvaluationWindow {
     pub wall_clock_window: Option<WallClockWindow>,
@@ -834,6 +999,15 @@ impl ToValue for EvaluationWindow {
         put(&mut m, "WallClockWindow", self.wall_clock_window);
         put(&mut m, "SlidingWindow", self.sliding_window);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for EvaluationWindow {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.wall_clock_window);
+        __emit::member(e, 1, &self.sliding_window);
+        e.end_structure();
     }
 }
 
@@ -884,6 +1058,16 @@ impl ToValue for GetDashboardOutput {
         put(&mut m, "DashboardBody", self.dashboard_body);
         put(&mut m, "DashboardName", self.dashboard_name);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for GetDashboardOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.dashboard_arn);
+        __emit::member(e, 1, &self.dashboard_body);
+        __emit::member(e, 2, &self.dashboard_name);
+        e.end_structure();
     }
 }
 
@@ -955,6 +1139,16 @@ impl ToValue for GetMetricDataOutput {
     }
 }
 
+impl __emit::Emit for GetMetricDataOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.metric_data_results);
+        __emit::member(e, 1, &self.next_token);
+        __emit::member(e, 2, &self.messages);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetMetricStatisticsInput {
     pub namespace: String,
@@ -1023,6 +1217,15 @@ impl ToValue for GetMetricStatisticsOutput {
         put(&mut m, "Label", self.label);
         put(&mut m, "Datapoints", self.datapoints);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for GetMetricStatisticsOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.label);
+        __emit::member(e, 1, &self.datapoints);
+        e.end_structure();
     }
 }
 
@@ -1103,6 +1306,25 @@ impl ToValue for GetMetricStreamOutput {
     }
 }
 
+impl __emit::Emit for GetMetricStreamOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.arn);
+        __emit::member(e, 1, &self.name);
+        __emit::member(e, 2, &self.include_filters);
+        __emit::member(e, 3, &self.exclude_filters);
+        __emit::member(e, 4, &self.firehose_arn);
+        __emit::member(e, 5, &self.role_arn);
+        __emit::member(e, 6, &self.state);
+        __emit::member(e, 7, &self.creation_date);
+        __emit::member(e, 8, &self.last_update_date);
+        __emit::member(e, 9, &self.output_format);
+        __emit::member(e, 10, &self.statistics_configurations);
+        __emit::member(e, 11, &self.include_linked_accounts_metrics);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LabelOptions {
     pub timezone: Option<String>,
@@ -1175,6 +1397,15 @@ impl ToValue for ListDashboardsOutput {
     }
 }
 
+impl __emit::Emit for ListDashboardsOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.dashboard_entries);
+        __emit::member(e, 1, &self.next_token);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListMetricStreamsInput {
     pub next_token: Option<String>,
@@ -1222,6 +1453,15 @@ impl ToValue for ListMetricStreamsOutput {
         put(&mut m, "NextToken", self.next_token);
         put(&mut m, "Entries", self.entries);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ListMetricStreamsOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.next_token);
+        __emit::member(e, 1, &self.entries);
+        e.end_structure();
     }
 }
 
@@ -1293,6 +1533,16 @@ impl ToValue for ListMetricsOutput {
     }
 }
 
+impl __emit::Emit for ListMetricsOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.metrics);
+        __emit::member(e, 1, &self.next_token);
+        __emit::member(e, 2, &self.owning_accounts);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListTagsForResourceInput {
     pub resource_arn: String,
@@ -1334,6 +1584,14 @@ impl ToValue for ListTagsForResourceOutput {
         let mut m = BTreeMap::new();
         put(&mut m, "Tags", self.tags);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ListTagsForResourceOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.tags);
+        e.end_structure();
     }
 }
 
@@ -1428,6 +1686,37 @@ impl ToValue for LogAlarm {
     }
 }
 
+impl __emit::Emit for LogAlarm {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.alarm_name);
+        __emit::member(e, 1, &self.alarm_arn);
+        __emit::member(e, 2, &self.alarm_description);
+        __emit::member(e, 3, &self.alarm_configuration_updated_timestamp);
+        __emit::member(e, 4, &self.actions_enabled);
+        __emit::member(e, 5, &self.ok_actions);
+        __emit::member(e, 6, &self.alarm_actions);
+        __emit::member(e, 7, &self.insufficient_data_actions);
+        __emit::member(e, 8, &self.state_value);
+        __emit::member(e, 9, &self.state_reason);
+        __emit::member(e, 10, &self.state_reason_data);
+        __emit::member(e, 11, &self.state_updated_timestamp);
+        __emit::member(e, 12, &self.scheduled_query_configuration);
+        __emit::member(e, 13, &self.query_results_to_evaluate);
+        __emit::member(e, 14, &self.query_results_to_alarm);
+        __emit::member(e, 15, &self.threshold);
+        __emit::member(e, 16, &self.comparison_operator);
+        __emit::member(e, 17, &self.treat_missing_data);
+        __emit::member(e, 18, &self.state_transitioned_timestamp);
+        __emit::member(e, 19, &self.evaluation_state);
+        __emit::member(e, 20, &self.action_log_line_count);
+        __emit::member(e, 21, &self.action_log_line_role_arn);
+        __emit::member(e, 22, &self.warm_up_configuration);
+        __emit::member(e, 23, &self.action_configuration);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MessageData {
     pub code: Option<String>,
@@ -1450,6 +1739,15 @@ impl ToValue for MessageData {
         put(&mut m, "Code", self.code);
         put(&mut m, "Value", self.value);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for MessageData {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.code);
+        __emit::member(e, 1, &self.value);
+        e.end_structure();
     }
 }
 
@@ -1478,6 +1776,16 @@ impl ToValue for Metric {
         put(&mut m, "MetricName", self.metric_name);
         put(&mut m, "Dimensions", self.dimensions);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for Metric {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.namespace);
+        __emit::member(e, 1, &self.metric_name);
+        __emit::member(e, 2, &self.dimensions);
+        e.end_structure();
     }
 }
 
@@ -1602,6 +1910,47 @@ impl ToValue for MetricAlarm {
     }
 }
 
+impl __emit::Emit for MetricAlarm {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.alarm_name);
+        __emit::member(e, 1, &self.alarm_arn);
+        __emit::member(e, 2, &self.alarm_description);
+        __emit::member(e, 3, &self.alarm_configuration_updated_timestamp);
+        __emit::member(e, 4, &self.actions_enabled);
+        __emit::member(e, 5, &self.ok_actions);
+        __emit::member(e, 6, &self.alarm_actions);
+        __emit::member(e, 7, &self.insufficient_data_actions);
+        __emit::member(e, 8, &self.state_value);
+        __emit::member(e, 9, &self.state_reason);
+        __emit::member(e, 10, &self.state_reason_data);
+        __emit::member(e, 11, &self.state_updated_timestamp);
+        __emit::member(e, 12, &self.metric_name);
+        __emit::member(e, 13, &self.namespace);
+        __emit::member(e, 14, &self.statistic);
+        __emit::member(e, 15, &self.extended_statistic);
+        __emit::member(e, 16, &self.dimensions);
+        __emit::member(e, 17, &self.period);
+        __emit::member(e, 18, &self.unit);
+        __emit::member(e, 19, &self.evaluation_periods);
+        __emit::member(e, 20, &self.datapoints_to_alarm);
+        __emit::member(e, 21, &self.threshold);
+        __emit::member(e, 22, &self.comparison_operator);
+        __emit::member(e, 23, &self.treat_missing_data);
+        __emit::member(e, 24, &self.evaluate_low_sample_count_percentile);
+        __emit::member(e, 25, &self.metrics);
+        __emit::member(e, 26, &self.threshold_metric_id);
+        __emit::member(e, 27, &self.evaluation_state);
+        __emit::member(e, 28, &self.state_transitioned_timestamp);
+        __emit::member(e, 29, &self.evaluation_window);
+        __emit::member(e, 30, &self.warm_up_configuration);
+        __emit::member(e, 31, &self.evaluation_criteria);
+        __emit::member(e, 32, &self.evaluation_interval);
+        __emit::member(e, 33, &self.action_configuration);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MetricDataQuery {
     pub id: String,
@@ -1642,6 +1991,20 @@ impl ToValue for MetricDataQuery {
     }
 }
 
+impl __emit::Emit for MetricDataQuery {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.id);
+        __emit::member(e, 1, &self.metric_stat);
+        __emit::member(e, 2, &self.expression);
+        __emit::member(e, 3, &self.label);
+        __emit::member(e, 4, &self.return_data);
+        __emit::member(e, 5, &self.period);
+        __emit::member(e, 6, &self.account_id);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MetricDataResult {
     pub id: Option<String>,
@@ -1676,6 +2039,19 @@ impl ToValue for MetricDataResult {
         put(&mut m, "StatusCode", self.status_code);
         put(&mut m, "Messages", self.messages);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for MetricDataResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.id);
+        __emit::member(e, 1, &self.label);
+        __emit::member(e, 2, &self.timestamps);
+        __emit::member(e, 3, &self.values);
+        __emit::member(e, 4, &self.status_code);
+        __emit::member(e, 5, &self.messages);
+        e.end_structure();
     }
 }
 
@@ -1756,6 +2132,17 @@ impl ToValue for MetricStat {
     }
 }
 
+impl __emit::Emit for MetricStat {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.metric);
+        __emit::required(e, 1, &self.period);
+        __emit::required(e, 2, &self.stat);
+        __emit::member(e, 3, &self.unit);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MetricStreamEntry {
     pub arn: Option<String>,
@@ -1796,6 +2183,20 @@ impl ToValue for MetricStreamEntry {
     }
 }
 
+impl __emit::Emit for MetricStreamEntry {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.arn);
+        __emit::member(e, 1, &self.creation_date);
+        __emit::member(e, 2, &self.last_update_date);
+        __emit::member(e, 3, &self.name);
+        __emit::member(e, 4, &self.firehose_arn);
+        __emit::member(e, 5, &self.state);
+        __emit::member(e, 6, &self.output_format);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MetricStreamFilter {
     pub namespace: Option<String>,
@@ -1818,6 +2219,15 @@ impl ToValue for MetricStreamFilter {
         put(&mut m, "Namespace", self.namespace);
         put(&mut m, "MetricNames", self.metric_names);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for MetricStreamFilter {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.namespace);
+        __emit::member(e, 1, &self.metric_names);
+        e.end_structure();
     }
 }
 
@@ -1846,6 +2256,15 @@ impl ToValue for MetricStreamStatisticsConfiguration {
     }
 }
 
+impl __emit::Emit for MetricStreamStatisticsConfiguration {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.include_metrics);
+        __emit::required(e, 1, &self.additional_statistics);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MetricStreamStatisticsMetric {
     pub namespace: String,
@@ -1868,6 +2287,15 @@ impl ToValue for MetricStreamStatisticsMetric {
         put(&mut m, "Namespace", Some(self.namespace));
         put(&mut m, "MetricName", Some(self.metric_name));
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for MetricStreamStatisticsMetric {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.namespace);
+        __emit::required(e, 1, &self.metric_name);
+        e.end_structure();
     }
 }
 
@@ -1973,6 +2401,14 @@ impl ToValue for PutDashboardOutput {
         let mut m = BTreeMap::new();
         put(&mut m, "DashboardValidationMessages", self.dashboard_validation_messages);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for PutDashboardOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.dashboard_validation_messages);
+        e.end_structure();
     }
 }
 
@@ -2175,6 +2611,14 @@ impl ToValue for PutMetricStreamOutput {
     }
 }
 
+impl __emit::Emit for PutMetricStreamOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.arn);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ScheduleConfiguration {
     pub schedule_expression: String,
@@ -2200,6 +2644,16 @@ impl ToValue for ScheduleConfiguration {
         put(&mut m, "StartTimeOffset", Some(self.start_time_offset));
         put(&mut m, "EndTimeOffset", self.end_time_offset);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ScheduleConfiguration {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.schedule_expression);
+        __emit::required(e, 1, &self.start_time_offset);
+        __emit::member(e, 2, &self.end_time_offset);
+        e.end_structure();
     }
 }
 
@@ -2240,6 +2694,20 @@ impl ToValue for ScheduledQueryConfiguration {
         put(&mut m, "AggregationExpression", Some(self.aggregation_expression));
         put(&mut m, "Tags", self.tags);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ScheduledQueryConfiguration {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.query_string);
+        __emit::member(e, 1, &self.log_group_identifiers);
+        __emit::member(e, 2, &self.query_arn);
+        __emit::required(e, 3, &self.scheduled_query_role_arn);
+        __emit::required(e, 4, &self.schedule_configuration);
+        __emit::required(e, 5, &self.aggregation_expression);
+        __emit::member(e, 6, &self.tags);
+        e.end_structure();
     }
 }
 
@@ -2291,6 +2759,13 @@ impl ToValue for SlidingWindow {
     }
 }
 
+impl __emit::Emit for SlidingWindow {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct StartMetricStreamsInput {
     pub names: Vec<String>,
@@ -2327,6 +2802,13 @@ impl FromValue for StartMetricStreamsOutput {
 impl ToValue for StartMetricStreamsOutput {
     fn to_value(self) -> Value {
         Value::map()
+    }
+}
+
+impl __emit::Emit for StartMetricStreamsOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        e.end_structure();
     }
 }
 
@@ -2400,6 +2882,13 @@ impl ToValue for StopMetricStreamsOutput {
     }
 }
 
+impl __emit::Emit for StopMetricStreamsOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Tag {
     pub key: String,
@@ -2422,6 +2911,15 @@ impl ToValue for Tag {
         put(&mut m, "Key", Some(self.key));
         put(&mut m, "Value", Some(self.value));
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for Tag {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.key);
+        __emit::required(e, 1, &self.value);
+        e.end_structure();
     }
 }
 
@@ -2467,6 +2965,13 @@ impl ToValue for TagResourceOutput {
     }
 }
 
+impl __emit::Emit for TagResourceOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UntagResourceInput {
     pub resource_arn: String,
@@ -2509,6 +3014,13 @@ impl ToValue for UntagResourceOutput {
     }
 }
 
+impl __emit::Emit for UntagResourceOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct WallClockWindow {
     pub timezone: Option<String>,
@@ -2528,6 +3040,14 @@ impl ToValue for WallClockWindow {
         let mut m = BTreeMap::new();
         put(&mut m, "Timezone", self.timezone);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for WallClockWindow {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.timezone);
+        e.end_structure();
     }
 }
 
@@ -2553,6 +3073,15 @@ impl ToValue for WarmUpConfiguration {
         put(&mut m, "WarmUpPeriodDurationInMinutes", Some(self.warm_up_period_duration_in_minutes));
         put(&mut m, "OnlyStartEvaluatingAfterWarmUpPeriodEnds", self.only_start_evaluating_after_warm_up_period_ends);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for WarmUpConfiguration {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.warm_up_period_duration_in_minutes);
+        __emit::member(e, 1, &self.only_start_evaluating_after_warm_up_period_ends);
+        e.end_structure();
     }
 }
 
@@ -2595,32 +3124,32 @@ pub fn dispatch<'a, H: Handlers>(
 ) -> HandlerFuture<'a> {
     Box::pin(async move {
         match operation {
-            "DeleteAlarms" => h.delete_alarms(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteDashboards" => h.delete_dashboards(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteMetricStream" => h.delete_metric_stream(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeAlarmHistory" => h.describe_alarm_history(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeAlarms" => h.describe_alarms(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeAlarmsForMetric" => h.describe_alarms_for_metric(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DisableAlarmActions" => h.disable_alarm_actions(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "EnableAlarmActions" => h.enable_alarm_actions(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "GetDashboard" => h.get_dashboard(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "GetMetricData" => h.get_metric_data(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "GetMetricStatistics" => h.get_metric_statistics(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "GetMetricStream" => h.get_metric_stream(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ListDashboards" => h.list_dashboards(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ListMetricStreams" => h.list_metric_streams(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ListMetrics" => h.list_metrics(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ListTagsForResource" => h.list_tags_for_resource(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "PutCompositeAlarm" => h.put_composite_alarm(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "PutDashboard" => h.put_dashboard(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "PutMetricAlarm" => h.put_metric_alarm(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "PutMetricData" => h.put_metric_data(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "PutMetricStream" => h.put_metric_stream(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "SetAlarmState" => h.set_alarm_state(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "StartMetricStreams" => h.start_metric_streams(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "StopMetricStreams" => h.stop_metric_streams(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "TagResource" => h.tag_resource(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "UntagResource" => h.untag_resource(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DeleteAlarms" => h.delete_alarms(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteDashboards" => h.delete_dashboards(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteMetricStream" => h.delete_metric_stream(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeAlarmHistory" => h.describe_alarm_history(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeAlarms" => h.describe_alarms(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeAlarmsForMetric" => h.describe_alarms_for_metric(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DisableAlarmActions" => h.disable_alarm_actions(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "EnableAlarmActions" => h.enable_alarm_actions(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "GetDashboard" => h.get_dashboard(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "GetMetricData" => h.get_metric_data(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "GetMetricStatistics" => h.get_metric_statistics(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "GetMetricStream" => h.get_metric_stream(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ListDashboards" => h.list_dashboards(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ListMetricStreams" => h.list_metric_streams(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ListMetrics" => h.list_metrics(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ListTagsForResource" => h.list_tags_for_resource(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "PutCompositeAlarm" => h.put_composite_alarm(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "PutDashboard" => h.put_dashboard(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "PutMetricAlarm" => h.put_metric_alarm(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "PutMetricData" => h.put_metric_data(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "PutMetricStream" => h.put_metric_stream(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "SetAlarmState" => h.set_alarm_state(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "StartMetricStreams" => h.start_metric_streams(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "StopMetricStreams" => h.stop_metric_streams(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "TagResource" => h.tag_resource(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "UntagResource" => h.untag_resource(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
             other => Err(AwsError::not_implemented("cloudwatch", other)),
         }
     })

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use stratus_core::{AwsError, RequestContext};
+use stratus_protocol::emit as __emit;
 use stratus_protocol::value::{members, put, required, take};
 use stratus_protocol::{Blob, FromValue, HandlerFuture, Timestamp, ToValue, Value};
 
@@ -64,6 +65,16 @@ impl ToValue for ArchivalSummary {
     }
 }
 
+impl __emit::Emit for ArchivalSummary {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.archival_date_time);
+        __emit::member(e, 1, &self.archival_reason);
+        __emit::member(e, 2, &self.archival_backup_arn);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AttributeDefinition {
     pub attribute_name: String,
@@ -86,6 +97,15 @@ impl ToValue for AttributeDefinition {
         put(&mut m, "AttributeName", Some(self.attribute_name));
         put(&mut m, "AttributeType", Some(self.attribute_type));
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for AttributeDefinition {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.attribute_name);
+        __emit::required(e, 1, &self.attribute_type);
+        e.end_structure();
     }
 }
 
@@ -135,6 +155,23 @@ impl ToValue for AttributeValue {
         put(&mut m, "NULL", self.null);
         put(&mut m, "BOOL", self.bool);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for AttributeValue {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.s);
+        __emit::member(e, 1, &self.n);
+        __emit::member(e, 2, &self.b);
+        __emit::member(e, 3, &self.ss);
+        __emit::member(e, 4, &self.ns);
+        __emit::member(e, 5, &self.bs);
+        __emit::member(e, 6, &self.m);
+        __emit::member(e, 7, &self.l);
+        __emit::member(e, 8, &self.null);
+        __emit::member(e, 9, &self.bool);
+        e.end_structure();
     }
 }
 
@@ -213,6 +250,15 @@ impl ToValue for BatchExecuteStatementOutput {
     }
 }
 
+impl __emit::Emit for BatchExecuteStatementOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.responses);
+        __emit::member(e, 1, &self.consumed_capacity);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct BatchGetItemInput {
     pub request_items: BTreeMap<String, KeysAndAttributes>,
@@ -266,6 +312,16 @@ impl ToValue for BatchGetItemOutput {
     }
 }
 
+impl __emit::Emit for BatchGetItemOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.responses);
+        __emit::member(e, 1, &self.unprocessed_keys);
+        __emit::member(e, 2, &self.consumed_capacity);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct BatchStatementError {
     pub code: Option<String>,
@@ -291,6 +347,16 @@ impl ToValue for BatchStatementError {
         put(&mut m, "Message", self.message);
         put(&mut m, "Item", self.item);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for BatchStatementError {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.code);
+        __emit::member(e, 1, &self.message);
+        __emit::member(e, 2, &self.item);
+        e.end_structure();
     }
 }
 
@@ -353,6 +419,16 @@ impl ToValue for BatchStatementResponse {
     }
 }
 
+impl __emit::Emit for BatchStatementResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.error);
+        __emit::member(e, 1, &self.table_name);
+        __emit::member(e, 2, &self.item);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct BatchWriteItemInput {
     pub request_items: BTreeMap<String, Vec<WriteRequest>>,
@@ -409,6 +485,16 @@ impl ToValue for BatchWriteItemOutput {
     }
 }
 
+impl __emit::Emit for BatchWriteItemOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.unprocessed_items);
+        __emit::member(e, 1, &self.item_collection_metrics);
+        __emit::member(e, 2, &self.consumed_capacity);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct BillingModeSummary {
     pub billing_mode: Option<String>,
@@ -431,6 +517,15 @@ impl ToValue for BillingModeSummary {
         put(&mut m, "BillingMode", self.billing_mode);
         put(&mut m, "LastUpdateToPayPerRequestDateTime", self.last_update_to_pay_per_request_date_time);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for BillingModeSummary {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.billing_mode);
+        __emit::member(e, 1, &self.last_update_to_pay_per_request_date_time);
+        e.end_structure();
     }
 }
 
@@ -459,6 +554,16 @@ impl ToValue for Capacity {
         put(&mut m, "WriteCapacityUnits", self.write_capacity_units);
         put(&mut m, "CapacityUnits", self.capacity_units);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for Capacity {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.read_capacity_units);
+        __emit::member(e, 1, &self.write_capacity_units);
+        __emit::member(e, 2, &self.capacity_units);
+        e.end_structure();
     }
 }
 
@@ -567,6 +672,21 @@ impl ToValue for ConsumedCapacity {
     }
 }
 
+impl __emit::Emit for ConsumedCapacity {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.table_name);
+        __emit::member(e, 1, &self.capacity_units);
+        __emit::member(e, 2, &self.read_capacity_units);
+        __emit::member(e, 3, &self.write_capacity_units);
+        __emit::member(e, 4, &self.table);
+        __emit::member(e, 5, &self.local_secondary_indexes);
+        __emit::member(e, 6, &self.global_secondary_indexes);
+        __emit::member(e, 7, &self.vector_indexes);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ContinuousBackupsDescription {
     pub continuous_backups_status: String,
@@ -589,6 +709,15 @@ impl ToValue for ContinuousBackupsDescription {
         put(&mut m, "ContinuousBackupsStatus", Some(self.continuous_backups_status));
         put(&mut m, "PointInTimeRecoveryDescription", self.point_in_time_recovery_description);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ContinuousBackupsDescription {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.continuous_backups_status);
+        __emit::member(e, 1, &self.point_in_time_recovery_description);
+        e.end_structure();
     }
 }
 
@@ -780,6 +909,14 @@ impl ToValue for CreateTableOutput {
         let mut m = BTreeMap::new();
         put(&mut m, "TableDescription", self.table_description);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for CreateTableOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.table_description);
+        e.end_structure();
     }
 }
 
@@ -981,6 +1118,16 @@ impl ToValue for DeleteItemOutput {
     }
 }
 
+impl __emit::Emit for DeleteItemOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.attributes);
+        __emit::member(e, 1, &self.consumed_capacity);
+        __emit::member(e, 2, &self.item_collection_metrics);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteReplicationGroupMemberAction {
     pub region_name: String,
@@ -1025,6 +1172,14 @@ impl ToValue for DeleteRequest {
     }
 }
 
+impl __emit::Emit for DeleteRequest {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.key);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteTableInput {
     pub table_name: String,
@@ -1066,6 +1221,14 @@ impl ToValue for DeleteTableOutput {
         let mut m = BTreeMap::new();
         put(&mut m, "TableDescription", self.table_description);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DeleteTableOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.table_description);
+        e.end_structure();
     }
 }
 
@@ -1135,6 +1298,14 @@ impl ToValue for DescribeContinuousBackupsOutput {
     }
 }
 
+impl __emit::Emit for DescribeContinuousBackupsOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.continuous_backups_description);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeTableInput {
     pub table_name: String,
@@ -1179,6 +1350,14 @@ impl ToValue for DescribeTableOutput {
     }
 }
 
+impl __emit::Emit for DescribeTableOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.table);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeTimeToLiveInput {
     pub table_name: String,
@@ -1220,6 +1399,14 @@ impl ToValue for DescribeTimeToLiveOutput {
         let mut m = BTreeMap::new();
         put(&mut m, "TimeToLiveDescription", self.time_to_live_description);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DescribeTimeToLiveOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.time_to_live_description);
+        e.end_structure();
     }
 }
 
@@ -1319,6 +1506,17 @@ impl ToValue for ExecuteStatementOutput {
     }
 }
 
+impl __emit::Emit for ExecuteStatementOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.items);
+        __emit::member(e, 1, &self.next_token);
+        __emit::member(e, 2, &self.consumed_capacity);
+        __emit::member(e, 3, &self.last_evaluated_key);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ExecuteTransactionInput {
     pub transact_statements: Vec<ParameterizedStatement>,
@@ -1369,6 +1567,15 @@ impl ToValue for ExecuteTransactionOutput {
         put(&mut m, "Responses", self.responses);
         put(&mut m, "ConsumedCapacity", self.consumed_capacity);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ExecuteTransactionOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.responses);
+        __emit::member(e, 1, &self.consumed_capacity);
+        e.end_structure();
     }
 }
 
@@ -1499,6 +1706,15 @@ impl ToValue for GetItemOutput {
     }
 }
 
+impl __emit::Emit for GetItemOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.item);
+        __emit::member(e, 1, &self.consumed_capacity);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GlobalSecondaryIndex {
     pub index_name: String,
@@ -1588,6 +1804,24 @@ impl ToValue for GlobalSecondaryIndexDescription {
     }
 }
 
+impl __emit::Emit for GlobalSecondaryIndexDescription {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.index_name);
+        __emit::member(e, 1, &self.key_schema);
+        __emit::member(e, 2, &self.projection);
+        __emit::member(e, 3, &self.index_status);
+        __emit::member(e, 4, &self.backfilling);
+        __emit::member(e, 5, &self.provisioned_throughput);
+        __emit::member(e, 6, &self.index_size_bytes);
+        __emit::member(e, 7, &self.item_count);
+        __emit::member(e, 8, &self.index_arn);
+        __emit::member(e, 9, &self.on_demand_throughput);
+        __emit::member(e, 10, &self.warm_throughput);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GlobalSecondaryIndexUpdate {
     pub update: Option<UpdateGlobalSecondaryIndexAction>,
@@ -1644,6 +1878,16 @@ impl ToValue for GlobalSecondaryIndexWarmThroughputDescription {
     }
 }
 
+impl __emit::Emit for GlobalSecondaryIndexWarmThroughputDescription {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.read_units_per_second);
+        __emit::member(e, 1, &self.write_units_per_second);
+        __emit::member(e, 2, &self.status);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GlobalTableWitnessDescription {
     pub region_name: Option<String>,
@@ -1666,6 +1910,15 @@ impl ToValue for GlobalTableWitnessDescription {
         put(&mut m, "RegionName", self.region_name);
         put(&mut m, "WitnessStatus", self.witness_status);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for GlobalTableWitnessDescription {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.region_name);
+        __emit::member(e, 1, &self.witness_status);
+        e.end_structure();
     }
 }
 
@@ -1719,6 +1972,15 @@ impl ToValue for ItemCollectionMetrics {
     }
 }
 
+impl __emit::Emit for ItemCollectionMetrics {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.item_collection_key);
+        __emit::member(e, 1, &self.size_estimate_range_gb);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ItemResponse {
     pub item: Option<BTreeMap<String, AttributeValue>>,
@@ -1738,6 +2000,14 @@ impl ToValue for ItemResponse {
         let mut m = BTreeMap::new();
         put(&mut m, "Item", self.item);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ItemResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.item);
+        e.end_structure();
     }
 }
 
@@ -1763,6 +2033,15 @@ impl ToValue for KeySchemaElement {
         put(&mut m, "AttributeName", Some(self.attribute_name));
         put(&mut m, "KeyType", Some(self.key_type));
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for KeySchemaElement {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.attribute_name);
+        __emit::required(e, 1, &self.key_type);
+        e.end_structure();
     }
 }
 
@@ -1797,6 +2076,18 @@ impl ToValue for KeysAndAttributes {
         put(&mut m, "ProjectionExpression", self.projection_expression);
         put(&mut m, "ExpressionAttributeNames", self.expression_attribute_names);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for KeysAndAttributes {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.keys);
+        __emit::member(e, 1, &self.attributes_to_get);
+        __emit::member(e, 2, &self.consistent_read);
+        __emit::member(e, 3, &self.projection_expression);
+        __emit::member(e, 4, &self.expression_attribute_names);
+        e.end_structure();
     }
 }
 
@@ -1850,6 +2141,15 @@ impl ToValue for ListTablesOutput {
     }
 }
 
+impl __emit::Emit for ListTablesOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.table_names);
+        __emit::member(e, 1, &self.last_evaluated_table_name);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListTagsOfResourceInput {
     pub resource_arn: String,
@@ -1897,6 +2197,15 @@ impl ToValue for ListTagsOfResourceOutput {
         put(&mut m, "Tags", self.tags);
         put(&mut m, "NextToken", self.next_token);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ListTagsOfResourceOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.tags);
+        __emit::member(e, 1, &self.next_token);
+        e.end_structure();
     }
 }
 
@@ -1965,6 +2274,19 @@ impl ToValue for LocalSecondaryIndexDescription {
     }
 }
 
+impl __emit::Emit for LocalSecondaryIndexDescription {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.index_name);
+        __emit::member(e, 1, &self.key_schema);
+        __emit::member(e, 2, &self.projection);
+        __emit::member(e, 3, &self.index_size_bytes);
+        __emit::member(e, 4, &self.item_count);
+        __emit::member(e, 5, &self.index_arn);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct OnDemandThroughput {
     pub max_read_request_units: Option<i64>,
@@ -1990,6 +2312,15 @@ impl ToValue for OnDemandThroughput {
     }
 }
 
+impl __emit::Emit for OnDemandThroughput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.max_read_request_units);
+        __emit::member(e, 1, &self.max_write_request_units);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct OnDemandThroughputOverride {
     pub max_read_request_units: Option<i64>,
@@ -2009,6 +2340,14 @@ impl ToValue for OnDemandThroughputOverride {
         let mut m = BTreeMap::new();
         put(&mut m, "MaxReadRequestUnits", self.max_read_request_units);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for OnDemandThroughputOverride {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.max_read_request_units);
+        e.end_structure();
     }
 }
 
@@ -2071,6 +2410,17 @@ impl ToValue for PointInTimeRecoveryDescription {
     }
 }
 
+impl __emit::Emit for PointInTimeRecoveryDescription {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.point_in_time_recovery_status);
+        __emit::member(e, 1, &self.recovery_period_in_days);
+        __emit::member(e, 2, &self.earliest_restorable_date_time);
+        __emit::member(e, 3, &self.latest_restorable_date_time);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PointInTimeRecoverySpecification {
     pub point_in_time_recovery_enabled: bool,
@@ -2118,6 +2468,15 @@ impl ToValue for Projection {
         put(&mut m, "ProjectionType", self.projection_type);
         put(&mut m, "NonKeyAttributes", self.non_key_attributes);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for Projection {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.projection_type);
+        __emit::member(e, 1, &self.non_key_attributes);
+        e.end_structure();
     }
 }
 
@@ -2180,6 +2539,18 @@ impl ToValue for ProvisionedThroughputDescription {
     }
 }
 
+impl __emit::Emit for ProvisionedThroughputDescription {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.last_increase_date_time);
+        __emit::member(e, 1, &self.last_decrease_date_time);
+        __emit::member(e, 2, &self.number_of_decreases_today);
+        __emit::member(e, 3, &self.read_capacity_units);
+        __emit::member(e, 4, &self.write_capacity_units);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ProvisionedThroughputOverride {
     pub read_capacity_units: Option<i64>,
@@ -2199,6 +2570,14 @@ impl ToValue for ProvisionedThroughputOverride {
         let mut m = BTreeMap::new();
         put(&mut m, "ReadCapacityUnits", self.read_capacity_units);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ProvisionedThroughputOverride {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.read_capacity_units);
+        e.end_structure();
     }
 }
 
@@ -2319,6 +2698,16 @@ impl ToValue for PutItemOutput {
     }
 }
 
+impl __emit::Emit for PutItemOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.attributes);
+        __emit::member(e, 1, &self.consumed_capacity);
+        __emit::member(e, 2, &self.item_collection_metrics);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PutRequest {
     pub item: BTreeMap<String, AttributeValue>,
@@ -2338,6 +2727,14 @@ impl ToValue for PutRequest {
         let mut m = BTreeMap::new();
         put(&mut m, "Item", Some(self.item));
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for PutRequest {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.item);
+        e.end_structure();
     }
 }
 
@@ -2445,6 +2842,18 @@ impl ToValue for QueryOutput {
     }
 }
 
+impl __emit::Emit for QueryOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.items);
+        __emit::member(e, 1, &self.count);
+        __emit::member(e, 2, &self.scanned_count);
+        __emit::member(e, 3, &self.last_evaluated_key);
+        __emit::member(e, 4, &self.consumed_capacity);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ReplicaDescription {
     pub region_name: Option<String>,
@@ -2500,6 +2909,26 @@ impl ToValue for ReplicaDescription {
         put(&mut m, "ReplicaTableClassSummary", self.replica_table_class_summary);
         put(&mut m, "GlobalTableSettingsReplicationMode", self.global_table_settings_replication_mode);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ReplicaDescription {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.region_name);
+        __emit::member(e, 1, &self.replica_status);
+        __emit::member(e, 2, &self.replica_arn);
+        __emit::member(e, 3, &self.replica_status_description);
+        __emit::member(e, 4, &self.replica_status_percent_progress);
+        __emit::member(e, 5, &self.kms_master_key_id);
+        __emit::member(e, 6, &self.provisioned_throughput_override);
+        __emit::member(e, 7, &self.on_demand_throughput_override);
+        __emit::member(e, 8, &self.warm_throughput);
+        __emit::member(e, 9, &self.global_secondary_indexes);
+        __emit::member(e, 10, &self.replica_inaccessible_date_time);
+        __emit::member(e, 11, &self.replica_table_class_summary);
+        __emit::member(e, 12, &self.global_table_settings_replication_mode);
+        e.end_structure();
     }
 }
 
@@ -2559,6 +2988,17 @@ impl ToValue for ReplicaGlobalSecondaryIndexDescription {
         put(&mut m, "OnDemandThroughputOverride", self.on_demand_throughput_override);
         put(&mut m, "WarmThroughput", self.warm_throughput);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ReplicaGlobalSecondaryIndexDescription {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.index_name);
+        __emit::member(e, 1, &self.provisioned_throughput_override);
+        __emit::member(e, 2, &self.on_demand_throughput_override);
+        __emit::member(e, 3, &self.warm_throughput);
+        e.end_structure();
     }
 }
 
@@ -2624,6 +3064,17 @@ impl ToValue for RestoreSummary {
     }
 }
 
+impl __emit::Emit for RestoreSummary {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.source_backup_arn);
+        __emit::member(e, 1, &self.source_table_arn);
+        __emit::required(e, 2, &self.restore_date_time);
+        __emit::required(e, 3, &self.restore_in_progress);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SSEDescription {
     pub status: Option<String>,
@@ -2652,6 +3103,17 @@ impl ToValue for SSEDescription {
         put(&mut m, "KMSMasterKeyArn", self.kms_master_key_arn);
         put(&mut m, "InaccessibleEncryptionDateTime", self.inaccessible_encryption_date_time);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for SSEDescription {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.status);
+        __emit::member(e, 1, &self.sse_type);
+        __emit::member(e, 2, &self.kms_master_key_arn);
+        __emit::member(e, 3, &self.inaccessible_encryption_date_time);
+        e.end_structure();
     }
 }
 
@@ -2784,6 +3246,18 @@ impl ToValue for ScanOutput {
     }
 }
 
+impl __emit::Emit for ScanOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.items);
+        __emit::member(e, 1, &self.count);
+        __emit::member(e, 2, &self.scanned_count);
+        __emit::member(e, 3, &self.last_evaluated_key);
+        __emit::member(e, 4, &self.consumed_capacity);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SearchSchemaElement {
     pub attribute_name: String,
@@ -2806,6 +3280,15 @@ impl ToValue for SearchSchemaElement {
         put(&mut m, "AttributeName", Some(self.attribute_name));
         put(&mut m, "SearchSchemaElementType", Some(self.search_schema_element_type));
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for SearchSchemaElement {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.attribute_name);
+        __emit::required(e, 1, &self.search_schema_element_type);
+        e.end_structure();
     }
 }
 
@@ -2834,6 +3317,15 @@ impl ToValue for StreamSpecification {
     }
 }
 
+impl __emit::Emit for StreamSpecification {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.stream_enabled);
+        __emit::member(e, 1, &self.stream_view_type);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TableClassSummary {
     pub table_class: Option<String>,
@@ -2856,6 +3348,15 @@ impl ToValue for TableClassSummary {
         put(&mut m, "TableClass", self.table_class);
         put(&mut m, "LastUpdateDateTime", self.last_update_date_time);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for TableClassSummary {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.table_class);
+        __emit::member(e, 1, &self.last_update_date_time);
+        e.end_structure();
     }
 }
 
@@ -2968,6 +3469,43 @@ impl ToValue for TableDescription {
     }
 }
 
+impl __emit::Emit for TableDescription {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.attribute_definitions);
+        __emit::member(e, 1, &self.table_name);
+        __emit::member(e, 2, &self.key_schema);
+        __emit::member(e, 3, &self.table_status);
+        __emit::member(e, 4, &self.creation_date_time);
+        __emit::member(e, 5, &self.provisioned_throughput);
+        __emit::member(e, 6, &self.table_size_bytes);
+        __emit::member(e, 7, &self.item_count);
+        __emit::member(e, 8, &self.table_arn);
+        __emit::member(e, 9, &self.table_id);
+        __emit::member(e, 10, &self.billing_mode_summary);
+        __emit::member(e, 11, &self.local_secondary_indexes);
+        __emit::member(e, 12, &self.global_secondary_indexes);
+        __emit::member(e, 13, &self.stream_specification);
+        __emit::member(e, 14, &self.latest_stream_label);
+        __emit::member(e, 15, &self.latest_stream_arn);
+        __emit::member(e, 16, &self.global_table_version);
+        __emit::member(e, 17, &self.replicas);
+        __emit::member(e, 18, &self.global_table_witnesses);
+        __emit::member(e, 19, &self.global_table_settings_replication_mode);
+        __emit::member(e, 20, &self.restore_summary);
+        __emit::member(e, 21, &self.sse_description);
+        __emit::member(e, 22, &self.archival_summary);
+        __emit::member(e, 23, &self.table_class_summary);
+        __emit::member(e, 24, &self.deletion_protection_enabled);
+        __emit::member(e, 25, &self.disassociation_protection_enabled);
+        __emit::member(e, 26, &self.on_demand_throughput);
+        __emit::member(e, 27, &self.warm_throughput);
+        __emit::member(e, 28, &self.multi_region_consistency);
+        __emit::member(e, 29, &self.vector_indexes);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TableWarmThroughputDescription {
     pub read_units_per_second: Option<i64>,
@@ -2996,6 +3534,16 @@ impl ToValue for TableWarmThroughputDescription {
     }
 }
 
+impl __emit::Emit for TableWarmThroughputDescription {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.read_units_per_second);
+        __emit::member(e, 1, &self.write_units_per_second);
+        __emit::member(e, 2, &self.status);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Tag {
     pub key: String,
@@ -3018,6 +3566,15 @@ impl ToValue for Tag {
         put(&mut m, "Key", Some(self.key));
         put(&mut m, "Value", Some(self.value));
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for Tag {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.key);
+        __emit::required(e, 1, &self.value);
+        e.end_structure();
     }
 }
 
@@ -3071,6 +3628,15 @@ impl ToValue for TimeToLiveDescription {
     }
 }
 
+impl __emit::Emit for TimeToLiveDescription {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.time_to_live_status);
+        __emit::member(e, 1, &self.attribute_name);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TimeToLiveSpecification {
     pub enabled: bool,
@@ -3093,6 +3659,15 @@ impl ToValue for TimeToLiveSpecification {
         put(&mut m, "Enabled", Some(self.enabled));
         put(&mut m, "AttributeName", Some(self.attribute_name));
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for TimeToLiveSpecification {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.enabled);
+        __emit::required(e, 1, &self.attribute_name);
+        e.end_structure();
     }
 }
 
@@ -3165,6 +3740,15 @@ impl ToValue for TransactGetItemsOutput {
         put(&mut m, "ConsumedCapacity", self.consumed_capacity);
         put(&mut m, "Responses", self.responses);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for TransactGetItemsOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.consumed_capacity);
+        __emit::member(e, 1, &self.responses);
+        e.end_structure();
     }
 }
 
@@ -3252,6 +3836,15 @@ impl ToValue for TransactWriteItemsOutput {
         put(&mut m, "ConsumedCapacity", self.consumed_capacity);
         put(&mut m, "ItemCollectionMetrics", self.item_collection_metrics);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for TransactWriteItemsOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.consumed_capacity);
+        __emit::member(e, 1, &self.item_collection_metrics);
+        e.end_structure();
     }
 }
 
@@ -3364,6 +3957,14 @@ impl ToValue for UpdateContinuousBackupsOutput {
         let mut m = BTreeMap::new();
         put(&mut m, "ContinuousBackupsDescription", self.continuous_backups_description);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for UpdateContinuousBackupsOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.continuous_backups_description);
+        e.end_structure();
     }
 }
 
@@ -3481,6 +4082,16 @@ impl ToValue for UpdateItemOutput {
         put(&mut m, "ConsumedCapacity", self.consumed_capacity);
         put(&mut m, "ItemCollectionMetrics", self.item_collection_metrics);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for UpdateItemOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.attributes);
+        __emit::member(e, 1, &self.consumed_capacity);
+        __emit::member(e, 2, &self.item_collection_metrics);
+        e.end_structure();
     }
 }
 
@@ -3613,6 +4224,14 @@ impl ToValue for UpdateTableOutput {
     }
 }
 
+impl __emit::Emit for UpdateTableOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.table_description);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UpdateTimeToLiveInput {
     pub table_name: String,
@@ -3660,6 +4279,14 @@ impl ToValue for UpdateTimeToLiveOutput {
     }
 }
 
+impl __emit::Emit for UpdateTimeToLiveOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.time_to_live_specification);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct VectorAttributeDefinition {
     pub attribute_name: String,
@@ -3679,6 +4306,14 @@ impl ToValue for VectorAttributeDefinition {
         let mut m = BTreeMap::new();
         put(&mut m, "AttributeName", Some(self.attribute_name));
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for VectorAttributeDefinition {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.attribute_name);
+        e.end_structure();
     }
 }
 
@@ -3704,6 +4339,15 @@ impl ToValue for VectorCapacity {
         put(&mut m, "VectorSearchRequestBytes", self.vector_search_request_bytes);
         put(&mut m, "VectorWriteRequestBytes", self.vector_write_request_bytes);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for VectorCapacity {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.vector_search_request_bytes);
+        __emit::member(e, 1, &self.vector_write_request_bytes);
+        e.end_structure();
     }
 }
 
@@ -3796,6 +4440,24 @@ impl ToValue for VectorIndexDescription {
     }
 }
 
+impl __emit::Emit for VectorIndexDescription {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.index_name);
+        __emit::member(e, 1, &self.search_schema);
+        __emit::member(e, 2, &self.projection);
+        __emit::member(e, 3, &self.vector_attribute);
+        __emit::member(e, 4, &self.dimensions);
+        __emit::member(e, 5, &self.distance_function);
+        __emit::member(e, 6, &self.index_status);
+        __emit::member(e, 7, &self.backfilling);
+        __emit::member(e, 8, &self.index_size_bytes);
+        __emit::member(e, 9, &self.item_count);
+        __emit::member(e, 10, &self.index_arn);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct VectorIndexUpdate {
     pub create: Option<CreateVectorIndexAction>,
@@ -3871,6 +4533,15 @@ impl ToValue for WriteRequest {
     }
 }
 
+impl __emit::Emit for WriteRequest {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.put_request);
+        __emit::member(e, 1, &self.delete_request);
+        e.end_structure();
+    }
+}
+
 /// One method per implemented operation.
 pub trait Handlers: Send + Sync {
     fn batch_execute_statement(&self, ctx: &RequestContext, input: BatchExecuteStatementInput) -> impl Future<Output = Result<BatchExecuteStatementOutput, AwsError>> + Send;
@@ -3909,31 +4580,31 @@ pub fn dispatch<'a, H: Handlers>(
 ) -> HandlerFuture<'a> {
     Box::pin(async move {
         match operation {
-            "BatchExecuteStatement" => h.batch_execute_statement(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "BatchGetItem" => h.batch_get_item(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "BatchWriteItem" => h.batch_write_item(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreateTable" => h.create_table(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteItem" => h.delete_item(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteTable" => h.delete_table(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeContinuousBackups" => h.describe_continuous_backups(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeTable" => h.describe_table(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeTimeToLive" => h.describe_time_to_live(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ExecuteStatement" => h.execute_statement(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ExecuteTransaction" => h.execute_transaction(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "GetItem" => h.get_item(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ListTables" => h.list_tables(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ListTagsOfResource" => h.list_tags_of_resource(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "PutItem" => h.put_item(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "Query" => h.query(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "Scan" => h.scan(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "TagResource" => h.tag_resource(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "TransactGetItems" => h.transact_get_items(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "TransactWriteItems" => h.transact_write_items(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "UntagResource" => h.untag_resource(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "UpdateContinuousBackups" => h.update_continuous_backups(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "UpdateItem" => h.update_item(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "UpdateTable" => h.update_table(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "UpdateTimeToLive" => h.update_time_to_live(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "BatchExecuteStatement" => h.batch_execute_statement(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "BatchGetItem" => h.batch_get_item(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "BatchWriteItem" => h.batch_write_item(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateTable" => h.create_table(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteItem" => h.delete_item(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteTable" => h.delete_table(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeContinuousBackups" => h.describe_continuous_backups(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeTable" => h.describe_table(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeTimeToLive" => h.describe_time_to_live(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ExecuteStatement" => h.execute_statement(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ExecuteTransaction" => h.execute_transaction(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "GetItem" => h.get_item(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ListTables" => h.list_tables(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ListTagsOfResource" => h.list_tags_of_resource(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "PutItem" => h.put_item(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "Query" => h.query(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "Scan" => h.scan(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "TagResource" => h.tag_resource(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "TransactGetItems" => h.transact_get_items(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "TransactWriteItems" => h.transact_write_items(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "UntagResource" => h.untag_resource(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "UpdateContinuousBackups" => h.update_continuous_backups(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "UpdateItem" => h.update_item(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "UpdateTable" => h.update_table(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "UpdateTimeToLive" => h.update_time_to_live(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
             other => Err(AwsError::not_implemented("dynamodb", other)),
         }
     })

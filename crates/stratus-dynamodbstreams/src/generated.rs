@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use stratus_core::{AwsError, RequestContext};
+use stratus_protocol::emit as __emit;
 use stratus_protocol::value::{members, put, required, take};
 use stratus_protocol::{Blob, FromValue, HandlerFuture, Timestamp, ToValue, Value};
 
@@ -64,6 +65,23 @@ impl ToValue for AttributeValue {
     }
 }
 
+impl __emit::Emit for AttributeValue {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.s);
+        __emit::member(e, 1, &self.n);
+        __emit::member(e, 2, &self.b);
+        __emit::member(e, 3, &self.ss);
+        __emit::member(e, 4, &self.ns);
+        __emit::member(e, 5, &self.bs);
+        __emit::member(e, 6, &self.m);
+        __emit::member(e, 7, &self.l);
+        __emit::member(e, 8, &self.null);
+        __emit::member(e, 9, &self.bool);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeStreamInput {
     pub stream_arn: String,
@@ -117,6 +135,14 @@ impl ToValue for DescribeStreamOutput {
     }
 }
 
+impl __emit::Emit for DescribeStreamOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.stream_description);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetRecordsInput {
     pub shard_iterator: String,
@@ -164,6 +190,15 @@ impl ToValue for GetRecordsOutput {
         put(&mut m, "Records", self.records);
         put(&mut m, "NextShardIterator", self.next_shard_iterator);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for GetRecordsOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.records);
+        __emit::member(e, 1, &self.next_shard_iterator);
+        e.end_structure();
     }
 }
 
@@ -223,6 +258,14 @@ impl ToValue for GetShardIteratorOutput {
     }
 }
 
+impl __emit::Emit for GetShardIteratorOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.shard_iterator);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Identity {
     pub principal_id: Option<String>,
@@ -248,6 +291,15 @@ impl ToValue for Identity {
     }
 }
 
+impl __emit::Emit for Identity {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.principal_id);
+        __emit::member(e, 1, &self.r#type);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct KeySchemaElement {
     pub attribute_name: String,
@@ -270,6 +322,15 @@ impl ToValue for KeySchemaElement {
         put(&mut m, "AttributeName", Some(self.attribute_name));
         put(&mut m, "KeyType", Some(self.key_type));
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for KeySchemaElement {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.attribute_name);
+        __emit::required(e, 1, &self.key_type);
+        e.end_structure();
     }
 }
 
@@ -326,6 +387,15 @@ impl ToValue for ListStreamsOutput {
     }
 }
 
+impl __emit::Emit for ListStreamsOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.streams);
+        __emit::member(e, 1, &self.last_evaluated_stream_arn);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Record {
     pub event_id: Option<String>,
@@ -366,6 +436,20 @@ impl ToValue for Record {
     }
 }
 
+impl __emit::Emit for Record {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.event_id);
+        __emit::member(e, 1, &self.event_name);
+        __emit::member(e, 2, &self.event_version);
+        __emit::member(e, 3, &self.event_source);
+        __emit::member(e, 4, &self.aws_region);
+        __emit::member(e, 5, &self.dynamodb);
+        __emit::member(e, 6, &self.user_identity);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SequenceNumberRange {
     pub starting_sequence_number: Option<String>,
@@ -388,6 +472,15 @@ impl ToValue for SequenceNumberRange {
         put(&mut m, "StartingSequenceNumber", self.starting_sequence_number);
         put(&mut m, "EndingSequenceNumber", self.ending_sequence_number);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for SequenceNumberRange {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.starting_sequence_number);
+        __emit::member(e, 1, &self.ending_sequence_number);
+        e.end_structure();
     }
 }
 
@@ -416,6 +509,16 @@ impl ToValue for Shard {
         put(&mut m, "SequenceNumberRange", self.sequence_number_range);
         put(&mut m, "ParentShardId", self.parent_shard_id);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for Shard {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.shard_id);
+        __emit::member(e, 1, &self.sequence_number_range);
+        __emit::member(e, 2, &self.parent_shard_id);
+        e.end_structure();
     }
 }
 
@@ -472,6 +575,16 @@ impl ToValue for Stream {
     }
 }
 
+impl __emit::Emit for Stream {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.stream_arn);
+        __emit::member(e, 1, &self.table_name);
+        __emit::member(e, 2, &self.stream_label);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct StreamDescription {
     pub stream_arn: Option<String>,
@@ -518,6 +631,22 @@ impl ToValue for StreamDescription {
     }
 }
 
+impl __emit::Emit for StreamDescription {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.stream_arn);
+        __emit::member(e, 1, &self.stream_label);
+        __emit::member(e, 2, &self.stream_status);
+        __emit::member(e, 3, &self.stream_view_type);
+        __emit::member(e, 4, &self.creation_request_date_time);
+        __emit::member(e, 5, &self.table_name);
+        __emit::member(e, 6, &self.key_schema);
+        __emit::member(e, 7, &self.shards);
+        __emit::member(e, 8, &self.last_evaluated_shard_id);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct StreamRecord {
     pub approximate_creation_date_time: Option<Timestamp>,
@@ -558,6 +687,20 @@ impl ToValue for StreamRecord {
     }
 }
 
+impl __emit::Emit for StreamRecord {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.approximate_creation_date_time);
+        __emit::member(e, 1, &self.keys);
+        __emit::member(e, 2, &self.new_image);
+        __emit::member(e, 3, &self.old_image);
+        __emit::member(e, 4, &self.sequence_number);
+        __emit::member(e, 5, &self.size_bytes);
+        __emit::member(e, 6, &self.stream_view_type);
+        e.end_structure();
+    }
+}
+
 /// One method per implemented operation.
 pub trait Handlers: Send + Sync {
     fn describe_stream(&self, ctx: &RequestContext, input: DescribeStreamInput) -> impl Future<Output = Result<DescribeStreamOutput, AwsError>> + Send;
@@ -575,10 +718,10 @@ pub fn dispatch<'a, H: Handlers>(
 ) -> HandlerFuture<'a> {
     Box::pin(async move {
         match operation {
-            "DescribeStream" => h.describe_stream(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "GetRecords" => h.get_records(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "GetShardIterator" => h.get_shard_iterator(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ListStreams" => h.list_streams(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "DescribeStream" => h.describe_stream(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "GetRecords" => h.get_records(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "GetShardIterator" => h.get_shard_iterator(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ListStreams" => h.list_streams(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
             other => Err(AwsError::not_implemented("dynamodbstreams", other)),
         }
     })

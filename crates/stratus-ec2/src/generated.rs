@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use stratus_core::{AwsError, RequestContext};
+use stratus_protocol::emit as __emit;
 use stratus_protocol::value::{members, put, required, take};
 use stratus_protocol::{Blob, FromValue, HandlerFuture, Timestamp, ToValue, Value};
 
@@ -180,6 +181,15 @@ impl ToValue for AcceleratorCount {
     }
 }
 
+impl __emit::Emit for AcceleratorCount {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.min);
+        __emit::member(e, 1, &self.max);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AcceleratorCountRequest {
     pub min: Option<i32>,
@@ -227,6 +237,15 @@ impl ToValue for AcceleratorTotalMemoryMiB {
         put(&mut m, "Min", self.min);
         put(&mut m, "Max", self.max);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for AcceleratorTotalMemoryMiB {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.min);
+        __emit::member(e, 1, &self.max);
+        e.end_structure();
     }
 }
 
@@ -302,6 +321,14 @@ impl ToValue for AcceptVpcPeeringConnectionResult {
     }
 }
 
+impl __emit::Emit for AcceptVpcPeeringConnectionResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.vpc_peering_connection);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccountAttribute {
     pub attribute_name: Option<String>,
@@ -327,6 +354,15 @@ impl ToValue for AccountAttribute {
     }
 }
 
+impl __emit::Emit for AccountAttribute {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.attribute_name);
+        __emit::member(e, 1, &self.attribute_values);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccountAttributeValue {
     pub attribute_value: Option<String>,
@@ -346,6 +382,14 @@ impl ToValue for AccountAttributeValue {
         let mut m = BTreeMap::new();
         put(&mut m, "AttributeValue", self.attribute_value);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for AccountAttributeValue {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.attribute_value);
+        e.end_structure();
     }
 }
 
@@ -441,6 +485,29 @@ impl ToValue for Address {
     }
 }
 
+impl __emit::Emit for Address {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.allocation_id);
+        __emit::member(e, 1, &self.association_id);
+        __emit::member(e, 2, &self.domain);
+        __emit::member(e, 3, &self.network_interface_id);
+        __emit::member(e, 4, &self.network_interface_owner_id);
+        __emit::member(e, 5, &self.private_ip_address);
+        __emit::member(e, 6, &self.tags);
+        __emit::member(e, 7, &self.public_ipv4_pool);
+        __emit::member(e, 8, &self.network_border_group);
+        __emit::member(e, 9, &self.customer_owned_ip);
+        __emit::member(e, 10, &self.customer_owned_ipv4_pool);
+        __emit::member(e, 11, &self.carrier_ip);
+        __emit::member(e, 12, &self.subnet_id);
+        __emit::member(e, 13, &self.service_managed);
+        __emit::member(e, 14, &self.instance_id);
+        __emit::member(e, 15, &self.public_ip);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AddressAttribute {
     pub public_ip: Option<String>,
@@ -469,6 +536,17 @@ impl ToValue for AddressAttribute {
         put(&mut m, "PtrRecord", self.ptr_record);
         put(&mut m, "PtrRecordUpdate", self.ptr_record_update);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for AddressAttribute {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.public_ip);
+        __emit::member(e, 1, &self.allocation_id);
+        __emit::member(e, 2, &self.ptr_record);
+        __emit::member(e, 3, &self.ptr_record_update);
+        e.end_structure();
     }
 }
 
@@ -558,6 +636,21 @@ impl ToValue for AllocateAddressResult {
     }
 }
 
+impl __emit::Emit for AllocateAddressResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.allocation_id);
+        __emit::member(e, 1, &self.public_ipv4_pool);
+        __emit::member(e, 2, &self.network_border_group);
+        __emit::member(e, 3, &self.domain);
+        __emit::member(e, 4, &self.customer_owned_ip);
+        __emit::member(e, 5, &self.customer_owned_ipv4_pool);
+        __emit::member(e, 6, &self.carrier_ip);
+        __emit::member(e, 7, &self.public_ip);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ApplicationStatusSummary {
     pub status: Option<String>,
@@ -580,6 +673,15 @@ impl ToValue for ApplicationStatusSummary {
         put(&mut m, "Status", self.status);
         put(&mut m, "ImpairedSince", self.impaired_since);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ApplicationStatusSummary {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.status);
+        __emit::member(e, 1, &self.impaired_since);
+        e.end_structure();
     }
 }
 
@@ -648,6 +750,16 @@ impl ToValue for AssignPrivateIpAddressesResult {
     }
 }
 
+impl __emit::Emit for AssignPrivateIpAddressesResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.network_interface_id);
+        __emit::member(e, 1, &self.assigned_private_ip_addresses);
+        __emit::member(e, 2, &self.assigned_ipv4_prefixes);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AssignedPrivateIpAddress {
     pub private_ip_address: Option<String>,
@@ -667,6 +779,14 @@ impl ToValue for AssignedPrivateIpAddress {
         let mut m = BTreeMap::new();
         put(&mut m, "PrivateIpAddress", self.private_ip_address);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for AssignedPrivateIpAddress {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.private_ip_address);
+        e.end_structure();
     }
 }
 
@@ -729,6 +849,14 @@ impl ToValue for AssociateAddressResult {
         let mut m = BTreeMap::new();
         put(&mut m, "AssociationId", self.association_id);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for AssociateAddressResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.association_id);
+        e.end_structure();
     }
 }
 
@@ -819,6 +947,15 @@ impl ToValue for AssociateRouteTableResult {
     }
 }
 
+impl __emit::Emit for AssociateRouteTableResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.association_id);
+        __emit::member(e, 1, &self.association_state);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AssociateVpcCidrBlockRequest {
     pub cidr_block: Option<String>,
@@ -896,6 +1033,16 @@ impl ToValue for AssociateVpcCidrBlockResult {
     }
 }
 
+impl __emit::Emit for AssociateVpcCidrBlockResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.ipv6_cidr_block_association);
+        __emit::member(e, 1, &self.cidr_block_association);
+        __emit::member(e, 2, &self.vpc_id);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AssociatedKmsKey {
     pub kms_key_id: Option<String>,
@@ -915,6 +1062,14 @@ impl ToValue for AssociatedKmsKey {
         let mut m = BTreeMap::new();
         put(&mut m, "KmsKeyId", self.kms_key_id);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for AssociatedKmsKey {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.kms_key_id);
+        e.end_structure();
     }
 }
 
@@ -1011,6 +1166,15 @@ impl ToValue for AttachNetworkInterfaceResult {
     }
 }
 
+impl __emit::Emit for AttachNetworkInterfaceResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.attachment_id);
+        __emit::member(e, 1, &self.network_card_index);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AttachVolumeRequest {
     pub device: String,
@@ -1070,6 +1234,15 @@ impl ToValue for AttachmentEnaSrdSpecification {
     }
 }
 
+impl __emit::Emit for AttachmentEnaSrdSpecification {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.ena_srd_enabled);
+        __emit::member(e, 1, &self.ena_srd_udp_specification);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AttachmentEnaSrdUdpSpecification {
     pub ena_srd_udp_enabled: Option<bool>,
@@ -1089,6 +1262,14 @@ impl ToValue for AttachmentEnaSrdUdpSpecification {
         let mut m = BTreeMap::new();
         put(&mut m, "EnaSrdUdpEnabled", self.ena_srd_udp_enabled);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for AttachmentEnaSrdUdpSpecification {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.ena_srd_udp_enabled);
+        e.end_structure();
     }
 }
 
@@ -1114,6 +1295,14 @@ impl ToValue for AttributeBooleanValue {
     }
 }
 
+impl __emit::Emit for AttributeBooleanValue {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.value);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AttributeValue {
     pub value: Option<String>,
@@ -1133,6 +1322,14 @@ impl ToValue for AttributeValue {
         let mut m = BTreeMap::new();
         put(&mut m, "Value", self.value);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for AttributeValue {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.value);
+        e.end_structure();
     }
 }
 
@@ -1207,6 +1404,15 @@ impl ToValue for AuthorizeSecurityGroupEgressResult {
         put(&mut m, "Return", self.r#return);
         put(&mut m, "SecurityGroupRules", self.security_group_rules);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for AuthorizeSecurityGroupEgressResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.r#return);
+        __emit::member(e, 1, &self.security_group_rules);
+        e.end_structure();
     }
 }
 
@@ -1287,6 +1493,15 @@ impl ToValue for AuthorizeSecurityGroupIngressResult {
     }
 }
 
+impl __emit::Emit for AuthorizeSecurityGroupIngressResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.r#return);
+        __emit::member(e, 1, &self.security_group_rules);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AvailabilityZone {
     pub opt_in_status: Option<String>,
@@ -1348,6 +1563,27 @@ impl ToValue for AvailabilityZone {
     }
 }
 
+impl __emit::Emit for AvailabilityZone {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.opt_in_status);
+        __emit::member(e, 1, &self.messages);
+        __emit::member(e, 2, &self.region_name);
+        __emit::member(e, 3, &self.zone_name);
+        __emit::member(e, 4, &self.zone_id);
+        __emit::member(e, 5, &self.group_name);
+        __emit::member(e, 6, &self.network_border_group);
+        __emit::member(e, 7, &self.zone_type);
+        __emit::member(e, 8, &self.parent_zone_name);
+        __emit::member(e, 9, &self.parent_zone_id);
+        __emit::member(e, 10, &self.group_long_name);
+        __emit::member(e, 11, &self.geography);
+        __emit::member(e, 12, &self.sub_geography);
+        __emit::member(e, 13, &self.state);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AvailabilityZoneAddress {
     pub availability_zone: Option<String>,
@@ -1398,6 +1634,14 @@ impl ToValue for AvailabilityZoneGeography {
     }
 }
 
+impl __emit::Emit for AvailabilityZoneGeography {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.name);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AvailabilityZoneMessage {
     pub message: Option<String>,
@@ -1417,6 +1661,14 @@ impl ToValue for AvailabilityZoneMessage {
         let mut m = BTreeMap::new();
         put(&mut m, "Message", self.message);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for AvailabilityZoneMessage {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.message);
+        e.end_structure();
     }
 }
 
@@ -1442,6 +1694,14 @@ impl ToValue for AvailabilityZoneSubGeography {
     }
 }
 
+impl __emit::Emit for AvailabilityZoneSubGeography {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.name);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct BaselineEbsBandwidthMbps {
     pub min: Option<i32>,
@@ -1464,6 +1724,15 @@ impl ToValue for BaselineEbsBandwidthMbps {
         put(&mut m, "Min", self.min);
         put(&mut m, "Max", self.max);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for BaselineEbsBandwidthMbps {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.min);
+        __emit::member(e, 1, &self.max);
+        e.end_structure();
     }
 }
 
@@ -1511,6 +1780,14 @@ impl ToValue for BaselinePerformanceFactors {
         let mut m = BTreeMap::new();
         put(&mut m, "Cpu", self.cpu);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for BaselinePerformanceFactors {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.cpu);
+        e.end_structure();
     }
 }
 
@@ -1567,6 +1844,17 @@ impl ToValue for BlockDeviceMapping {
     }
 }
 
+impl __emit::Emit for BlockDeviceMapping {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.ebs);
+        __emit::member(e, 1, &self.no_device);
+        __emit::member(e, 2, &self.device_name);
+        __emit::member(e, 3, &self.virtual_name);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct BlockPublicAccessStates {
     pub internet_gateway_block_mode: Option<String>,
@@ -1586,6 +1874,14 @@ impl ToValue for BlockPublicAccessStates {
         let mut m = BTreeMap::new();
         put(&mut m, "InternetGatewayBlockMode", self.internet_gateway_block_mode);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for BlockPublicAccessStates {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.internet_gateway_block_mode);
+        e.end_structure();
     }
 }
 
@@ -1639,6 +1935,15 @@ impl ToValue for CapacityReservationSpecificationResponse {
     }
 }
 
+impl __emit::Emit for CapacityReservationSpecificationResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.capacity_reservation_preference);
+        __emit::member(e, 1, &self.capacity_reservation_target);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CapacityReservationTarget {
     pub capacity_reservation_id: Option<String>,
@@ -1689,6 +1994,15 @@ impl ToValue for CapacityReservationTargetResponse {
     }
 }
 
+impl __emit::Emit for CapacityReservationTargetResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.capacity_reservation_id);
+        __emit::member(e, 1, &self.capacity_reservation_resource_group_arn);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CidrBlock {
     pub cidr_block: Option<String>,
@@ -1708,6 +2022,14 @@ impl ToValue for CidrBlock {
         let mut m = BTreeMap::new();
         put(&mut m, "CidrBlock", self.cidr_block);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for CidrBlock {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.cidr_block);
+        e.end_structure();
     }
 }
 
@@ -1739,6 +2061,16 @@ impl ToValue for ConnectionTrackingConfiguration {
     }
 }
 
+impl __emit::Emit for ConnectionTrackingConfiguration {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.tcp_established_timeout);
+        __emit::member(e, 1, &self.udp_stream_timeout);
+        __emit::member(e, 2, &self.udp_timeout);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ConnectionTrackingSpecification {
     pub tcp_established_timeout: Option<i32>,
@@ -1764,6 +2096,16 @@ impl ToValue for ConnectionTrackingSpecification {
         put(&mut m, "UdpTimeout", self.udp_timeout);
         put(&mut m, "UdpStreamTimeout", self.udp_stream_timeout);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ConnectionTrackingSpecification {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.tcp_established_timeout);
+        __emit::member(e, 1, &self.udp_timeout);
+        __emit::member(e, 2, &self.udp_stream_timeout);
+        e.end_structure();
     }
 }
 
@@ -1820,6 +2162,16 @@ impl ToValue for ConnectionTrackingSpecificationResponse {
         put(&mut m, "UdpStreamTimeout", self.udp_stream_timeout);
         put(&mut m, "UdpTimeout", self.udp_timeout);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ConnectionTrackingSpecificationResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.tcp_established_timeout);
+        __emit::member(e, 1, &self.udp_stream_timeout);
+        __emit::member(e, 2, &self.udp_timeout);
+        e.end_structure();
     }
 }
 
@@ -1906,6 +2258,14 @@ impl ToValue for CopyImageResult {
     }
 }
 
+impl __emit::Emit for CopyImageResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.image_id);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CopySnapshotRequest {
     pub description: Option<String>,
@@ -1986,6 +2346,15 @@ impl ToValue for CopySnapshotResult {
     }
 }
 
+impl __emit::Emit for CopySnapshotResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.tags);
+        __emit::member(e, 1, &self.snapshot_id);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CpuOptions {
     pub core_count: Option<i32>,
@@ -2014,6 +2383,17 @@ impl ToValue for CpuOptions {
         put(&mut m, "AmdSevSnp", self.amd_sev_snp);
         put(&mut m, "NestedVirtualization", self.nested_virtualization);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for CpuOptions {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.core_count);
+        __emit::member(e, 1, &self.threads_per_core);
+        __emit::member(e, 2, &self.amd_sev_snp);
+        __emit::member(e, 3, &self.nested_virtualization);
+        e.end_structure();
     }
 }
 
@@ -2067,6 +2447,14 @@ impl ToValue for CpuPerformanceFactor {
         let mut m = BTreeMap::new();
         put(&mut m, "References", self.references);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for CpuPerformanceFactor {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.references);
+        e.end_structure();
     }
 }
 
@@ -2142,6 +2530,14 @@ impl ToValue for CreateDhcpOptionsResult {
     }
 }
 
+impl __emit::Emit for CreateDhcpOptionsResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.dhcp_options);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreateEgressOnlyInternetGatewayRequest {
     pub client_token: Option<String>,
@@ -2195,6 +2591,15 @@ impl ToValue for CreateEgressOnlyInternetGatewayResult {
         put(&mut m, "ClientToken", self.client_token);
         put(&mut m, "EgressOnlyInternetGateway", self.egress_only_internet_gateway);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for CreateEgressOnlyInternetGatewayResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.client_token);
+        __emit::member(e, 1, &self.egress_only_internet_gateway);
+        e.end_structure();
     }
 }
 
@@ -2290,6 +2695,16 @@ impl ToValue for CreateFlowLogsResult {
     }
 }
 
+impl __emit::Emit for CreateFlowLogsResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.client_token);
+        __emit::member(e, 1, &self.flow_log_ids);
+        __emit::member(e, 2, &self.unsuccessful);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreateImageRequest {
     pub tag_specifications: Option<Vec<TagSpecification>>,
@@ -2358,6 +2773,14 @@ impl ToValue for CreateImageResult {
     }
 }
 
+impl __emit::Emit for CreateImageResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.image_id);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreateInternetGatewayRequest {
     pub tag_specifications: Option<Vec<TagSpecification>>,
@@ -2402,6 +2825,14 @@ impl ToValue for CreateInternetGatewayResult {
         let mut m = BTreeMap::new();
         put(&mut m, "InternetGateway", self.internet_gateway);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for CreateInternetGatewayResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.internet_gateway);
+        e.end_structure();
     }
 }
 
@@ -2504,6 +2935,15 @@ impl ToValue for CreateLaunchTemplateResult {
     }
 }
 
+impl __emit::Emit for CreateLaunchTemplateResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.launch_template);
+        __emit::member(e, 1, &self.warning);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreateLaunchTemplateVersionRequest {
     pub dry_run: Option<bool>,
@@ -2572,6 +3012,15 @@ impl ToValue for CreateLaunchTemplateVersionResult {
     }
 }
 
+impl __emit::Emit for CreateLaunchTemplateVersionResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.launch_template_version);
+        __emit::member(e, 1, &self.warning);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreateManagedPrefixListRequest {
     pub dry_run: Option<bool>,
@@ -2631,6 +3080,14 @@ impl ToValue for CreateManagedPrefixListResult {
         let mut m = BTreeMap::new();
         put(&mut m, "PrefixList", self.prefix_list);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for CreateManagedPrefixListResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.prefix_list);
+        e.end_structure();
     }
 }
 
@@ -2714,6 +3171,15 @@ impl ToValue for CreateNatGatewayResult {
         put(&mut m, "ClientToken", self.client_token);
         put(&mut m, "NatGateway", self.nat_gateway);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for CreateNatGatewayResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.client_token);
+        __emit::member(e, 1, &self.nat_gateway);
+        e.end_structure();
     }
 }
 
@@ -2822,6 +3288,15 @@ impl ToValue for CreateNetworkAclResult {
     }
 }
 
+impl __emit::Emit for CreateNetworkAclResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.network_acl);
+        __emit::member(e, 1, &self.client_token);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreateNetworkInterfaceRequest {
     pub ipv4_prefixes: Option<Vec<Ipv4PrefixSpecificationRequest>>,
@@ -2920,6 +3395,15 @@ impl ToValue for CreateNetworkInterfaceResult {
         put(&mut m, "NetworkInterface", self.network_interface);
         put(&mut m, "ClientToken", self.client_token);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for CreateNetworkInterfaceResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.network_interface);
+        __emit::member(e, 1, &self.client_token);
+        e.end_structure();
     }
 }
 
@@ -3040,6 +3524,14 @@ impl ToValue for CreateRouteResult {
     }
 }
 
+impl __emit::Emit for CreateRouteResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.r#return);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreateRouteTableRequest {
     pub tag_specifications: Option<Vec<TagSpecification>>,
@@ -3093,6 +3585,15 @@ impl ToValue for CreateRouteTableResult {
         put(&mut m, "RouteTable", self.route_table);
         put(&mut m, "ClientToken", self.client_token);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for CreateRouteTableResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.route_table);
+        __emit::member(e, 1, &self.client_token);
+        e.end_structure();
     }
 }
 
@@ -3155,6 +3656,16 @@ impl ToValue for CreateSecurityGroupResult {
         put(&mut m, "Tags", self.tags);
         put(&mut m, "SecurityGroupArn", self.security_group_arn);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for CreateSecurityGroupResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.group_id);
+        __emit::member(e, 1, &self.tags);
+        __emit::member(e, 2, &self.security_group_arn);
+        e.end_structure();
     }
 }
 
@@ -3275,6 +3786,14 @@ impl ToValue for CreateSubnetResult {
     }
 }
 
+impl __emit::Emit for CreateSubnetResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.subnet);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreateTagsRequest {
     pub dry_run: Option<bool>,
@@ -3325,6 +3844,15 @@ impl ToValue for CreateVolumePermission {
         put(&mut m, "UserId", self.user_id);
         put(&mut m, "Group", self.group);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for CreateVolumePermission {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.user_id);
+        __emit::member(e, 1, &self.group);
+        e.end_structure();
     }
 }
 
@@ -3515,6 +4043,15 @@ impl ToValue for CreateVpcEndpointResult {
     }
 }
 
+impl __emit::Emit for CreateVpcEndpointResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.vpc_endpoint);
+        __emit::member(e, 1, &self.client_token);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreateVpcPeeringConnectionRequest {
     pub peer_region: Option<String>,
@@ -3574,6 +4111,14 @@ impl ToValue for CreateVpcPeeringConnectionResult {
         let mut m = BTreeMap::new();
         put(&mut m, "VpcPeeringConnection", self.vpc_peering_connection);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for CreateVpcPeeringConnectionResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.vpc_peering_connection);
+        e.end_structure();
     }
 }
 
@@ -3657,6 +4202,14 @@ impl ToValue for CreateVpcResult {
     }
 }
 
+impl __emit::Emit for CreateVpcResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.vpc);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreditSpecification {
     pub cpu_credits: Option<String>,
@@ -3676,6 +4229,14 @@ impl ToValue for CreditSpecification {
         let mut m = BTreeMap::new();
         put(&mut m, "CpuCredits", self.cpu_credits);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for CreditSpecification {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.cpu_credits);
+        e.end_structure();
     }
 }
 
@@ -3726,6 +4287,16 @@ impl ToValue for DefaultConnectionTrackingConfiguration {
         put(&mut m, "DefaultUdpTimeout", self.default_udp_timeout);
         put(&mut m, "DefaultUdpStreamTimeout", self.default_udp_stream_timeout);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DefaultConnectionTrackingConfiguration {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.default_tcp_established_timeout);
+        __emit::member(e, 1, &self.default_udp_timeout);
+        __emit::member(e, 2, &self.default_udp_stream_timeout);
+        e.end_structure();
     }
 }
 
@@ -3801,6 +4372,14 @@ impl ToValue for DeleteEgressOnlyInternetGatewayResult {
     }
 }
 
+impl __emit::Emit for DeleteEgressOnlyInternetGatewayResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.return_code);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteFlowLogsRequest {
     pub dry_run: Option<bool>,
@@ -3845,6 +4424,14 @@ impl ToValue for DeleteFlowLogsResult {
         let mut m = BTreeMap::new();
         put(&mut m, "Unsuccessful", self.unsuccessful);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DeleteFlowLogsResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.unsuccessful);
+        e.end_structure();
     }
 }
 
@@ -3926,6 +4513,15 @@ impl ToValue for DeleteKeyPairResult {
     }
 }
 
+impl __emit::Emit for DeleteKeyPairResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.r#return);
+        __emit::member(e, 1, &self.key_pair_id);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteLaunchTemplateRequest {
     pub dry_run: Option<bool>,
@@ -3973,6 +4569,14 @@ impl ToValue for DeleteLaunchTemplateResult {
         let mut m = BTreeMap::new();
         put(&mut m, "LaunchTemplate", self.launch_template);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DeleteLaunchTemplateResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.launch_template);
+        e.end_structure();
     }
 }
 
@@ -4038,6 +4642,17 @@ impl ToValue for DeleteLaunchTemplateVersionsResponseErrorItem {
     }
 }
 
+impl __emit::Emit for DeleteLaunchTemplateVersionsResponseErrorItem {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.launch_template_id);
+        __emit::member(e, 1, &self.launch_template_name);
+        __emit::member(e, 2, &self.version_number);
+        __emit::member(e, 3, &self.response_error);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteLaunchTemplateVersionsResponseSuccessItem {
     pub launch_template_id: Option<String>,
@@ -4066,6 +4681,16 @@ impl ToValue for DeleteLaunchTemplateVersionsResponseSuccessItem {
     }
 }
 
+impl __emit::Emit for DeleteLaunchTemplateVersionsResponseSuccessItem {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.launch_template_id);
+        __emit::member(e, 1, &self.launch_template_name);
+        __emit::member(e, 2, &self.version_number);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteLaunchTemplateVersionsResult {
     pub successfully_deleted_launch_template_versions: Option<Vec<DeleteLaunchTemplateVersionsResponseSuccessItem>>,
@@ -4088,6 +4713,15 @@ impl ToValue for DeleteLaunchTemplateVersionsResult {
         put(&mut m, "SuccessfullyDeletedLaunchTemplateVersions", self.successfully_deleted_launch_template_versions);
         put(&mut m, "UnsuccessfullyDeletedLaunchTemplateVersions", self.unsuccessfully_deleted_launch_template_versions);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DeleteLaunchTemplateVersionsResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.successfully_deleted_launch_template_versions);
+        __emit::member(e, 1, &self.unsuccessfully_deleted_launch_template_versions);
+        e.end_structure();
     }
 }
 
@@ -4138,6 +4772,14 @@ impl ToValue for DeleteManagedPrefixListResult {
     }
 }
 
+impl __emit::Emit for DeleteManagedPrefixListResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.prefix_list);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteNatGatewayRequest {
     pub dry_run: Option<bool>,
@@ -4182,6 +4824,14 @@ impl ToValue for DeleteNatGatewayResult {
         let mut m = BTreeMap::new();
         put(&mut m, "NatGatewayId", self.nat_gateway_id);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DeleteNatGatewayResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.nat_gateway_id);
+        e.end_structure();
     }
 }
 
@@ -4378,6 +5028,15 @@ impl ToValue for DeleteSecurityGroupResult {
     }
 }
 
+impl __emit::Emit for DeleteSecurityGroupResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.r#return);
+        __emit::member(e, 1, &self.group_id);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteSnapshotRequest {
     pub snapshot_id: String,
@@ -4425,6 +5084,15 @@ impl ToValue for DeleteSnapshotReturnCode {
         put(&mut m, "SnapshotId", self.snapshot_id);
         put(&mut m, "ReturnCode", self.return_code);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DeleteSnapshotReturnCode {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.snapshot_id);
+        __emit::member(e, 1, &self.return_code);
+        e.end_structure();
     }
 }
 
@@ -4553,6 +5221,14 @@ impl ToValue for DeleteVpcEndpointsResult {
     }
 }
 
+impl __emit::Emit for DeleteVpcEndpointsResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.unsuccessful);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteVpcPeeringConnectionRequest {
     pub dry_run: Option<bool>,
@@ -4597,6 +5273,14 @@ impl ToValue for DeleteVpcPeeringConnectionResult {
         let mut m = BTreeMap::new();
         put(&mut m, "Return", self.r#return);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DeleteVpcPeeringConnectionResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.r#return);
+        e.end_structure();
     }
 }
 
@@ -4678,6 +5362,15 @@ impl ToValue for DeregisterImageResult {
     }
 }
 
+impl __emit::Emit for DeregisterImageResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.r#return);
+        __emit::member(e, 1, &self.delete_snapshot_results);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeAccountAttributesRequest {
     pub dry_run: Option<bool>,
@@ -4722,6 +5415,14 @@ impl ToValue for DescribeAccountAttributesResult {
         let mut m = BTreeMap::new();
         put(&mut m, "AccountAttributes", self.account_attributes);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DescribeAccountAttributesResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.account_attributes);
+        e.end_structure();
     }
 }
 
@@ -4784,6 +5485,15 @@ impl ToValue for DescribeAddressesAttributeResult {
     }
 }
 
+impl __emit::Emit for DescribeAddressesAttributeResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.addresses);
+        __emit::member(e, 1, &self.next_token);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeAddressesRequest {
     pub public_ips: Option<Vec<String>>,
@@ -4834,6 +5544,14 @@ impl ToValue for DescribeAddressesResult {
         let mut m = BTreeMap::new();
         put(&mut m, "Addresses", self.addresses);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DescribeAddressesResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.addresses);
+        e.end_structure();
     }
 }
 
@@ -4890,6 +5608,14 @@ impl ToValue for DescribeAvailabilityZonesResult {
         let mut m = BTreeMap::new();
         put(&mut m, "AvailabilityZones", self.availability_zones);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DescribeAvailabilityZonesResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.availability_zones);
+        e.end_structure();
     }
 }
 
@@ -4952,6 +5678,15 @@ impl ToValue for DescribeDhcpOptionsResult {
     }
 }
 
+impl __emit::Emit for DescribeDhcpOptionsResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.next_token);
+        __emit::member(e, 1, &self.dhcp_options);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeEgressOnlyInternetGatewaysRequest {
     pub dry_run: Option<bool>,
@@ -5011,6 +5746,15 @@ impl ToValue for DescribeEgressOnlyInternetGatewaysResult {
     }
 }
 
+impl __emit::Emit for DescribeEgressOnlyInternetGatewaysResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.egress_only_internet_gateways);
+        __emit::member(e, 1, &self.next_token);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeFlowLogsRequest {
     pub dry_run: Option<bool>,
@@ -5067,6 +5811,15 @@ impl ToValue for DescribeFlowLogsResult {
         put(&mut m, "FlowLogs", self.flow_logs);
         put(&mut m, "NextToken", self.next_token);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DescribeFlowLogsResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.flow_logs);
+        __emit::member(e, 1, &self.next_token);
+        e.end_structure();
     }
 }
 
@@ -5169,6 +5922,15 @@ impl ToValue for DescribeImagesResult {
     }
 }
 
+impl __emit::Emit for DescribeImagesResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.next_token);
+        __emit::member(e, 1, &self.images);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeInstanceAttributeRequest {
     pub dry_run: Option<bool>,
@@ -5262,6 +6024,15 @@ impl ToValue for DescribeInstanceStatusResult {
     }
 }
 
+impl __emit::Emit for DescribeInstanceStatusResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.instance_statuses);
+        __emit::member(e, 1, &self.next_token);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeInstanceTypeOfferingsRequest {
     pub dry_run: Option<bool>,
@@ -5318,6 +6089,15 @@ impl ToValue for DescribeInstanceTypeOfferingsResult {
         put(&mut m, "InstanceTypeOfferings", self.instance_type_offerings);
         put(&mut m, "NextToken", self.next_token);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DescribeInstanceTypeOfferingsResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.instance_type_offerings);
+        __emit::member(e, 1, &self.next_token);
+        e.end_structure();
     }
 }
 
@@ -5383,6 +6163,15 @@ impl ToValue for DescribeInstanceTypesResult {
     }
 }
 
+impl __emit::Emit for DescribeInstanceTypesResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.instance_types);
+        __emit::member(e, 1, &self.next_token);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeInstancesRequest {
     pub instance_ids: Option<Vec<String>>,
@@ -5445,6 +6234,15 @@ impl ToValue for DescribeInstancesResult {
     }
 }
 
+impl __emit::Emit for DescribeInstancesResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.next_token);
+        __emit::member(e, 1, &self.reservations);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeInternetGatewaysRequest {
     pub next_token: Option<String>,
@@ -5504,6 +6302,15 @@ impl ToValue for DescribeInternetGatewaysResult {
     }
 }
 
+impl __emit::Emit for DescribeInternetGatewaysResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.internet_gateways);
+        __emit::member(e, 1, &self.next_token);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeKeyPairsRequest {
     pub key_names: Option<Vec<String>>,
@@ -5557,6 +6364,14 @@ impl ToValue for DescribeKeyPairsResult {
         let mut m = BTreeMap::new();
         put(&mut m, "KeyPairs", self.key_pairs);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DescribeKeyPairsResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.key_pairs);
+        e.end_structure();
     }
 }
 
@@ -5637,6 +6452,15 @@ impl ToValue for DescribeLaunchTemplateVersionsResult {
     }
 }
 
+impl __emit::Emit for DescribeLaunchTemplateVersionsResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.launch_template_versions);
+        __emit::member(e, 1, &self.next_token);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeLaunchTemplatesRequest {
     pub dry_run: Option<bool>,
@@ -5702,6 +6526,15 @@ impl ToValue for DescribeLaunchTemplatesResult {
     }
 }
 
+impl __emit::Emit for DescribeLaunchTemplatesResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.launch_templates);
+        __emit::member(e, 1, &self.next_token);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeManagedPrefixListsRequest {
     pub dry_run: Option<bool>,
@@ -5758,6 +6591,15 @@ impl ToValue for DescribeManagedPrefixListsResult {
         put(&mut m, "NextToken", self.next_token);
         put(&mut m, "PrefixLists", self.prefix_lists);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DescribeManagedPrefixListsResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.next_token);
+        __emit::member(e, 1, &self.prefix_lists);
+        e.end_structure();
     }
 }
 
@@ -5820,6 +6662,15 @@ impl ToValue for DescribeNatGatewaysResult {
     }
 }
 
+impl __emit::Emit for DescribeNatGatewaysResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.nat_gateways);
+        __emit::member(e, 1, &self.next_token);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeNetworkAclsRequest {
     pub next_token: Option<String>,
@@ -5876,6 +6727,15 @@ impl ToValue for DescribeNetworkAclsResult {
         put(&mut m, "NetworkAcls", self.network_acls);
         put(&mut m, "NextToken", self.next_token);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DescribeNetworkAclsResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.network_acls);
+        __emit::member(e, 1, &self.next_token);
+        e.end_structure();
     }
 }
 
@@ -5944,6 +6804,19 @@ impl ToValue for DescribeNetworkInterfaceAttributeResult {
     }
 }
 
+impl __emit::Emit for DescribeNetworkInterfaceAttributeResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.attachment);
+        __emit::member(e, 1, &self.description);
+        __emit::member(e, 2, &self.groups);
+        __emit::member(e, 3, &self.network_interface_id);
+        __emit::member(e, 4, &self.source_dest_check);
+        __emit::member(e, 5, &self.associate_public_ip_address);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeNetworkInterfacesRequest {
     pub next_token: Option<String>,
@@ -6006,6 +6879,15 @@ impl ToValue for DescribeNetworkInterfacesResult {
     }
 }
 
+impl __emit::Emit for DescribeNetworkInterfacesResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.network_interfaces);
+        __emit::member(e, 1, &self.next_token);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribePrefixListsRequest {
     pub dry_run: Option<bool>,
@@ -6065,6 +6947,15 @@ impl ToValue for DescribePrefixListsResult {
     }
 }
 
+impl __emit::Emit for DescribePrefixListsResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.next_token);
+        __emit::member(e, 1, &self.prefix_lists);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeRegionsRequest {
     pub region_names: Option<Vec<String>>,
@@ -6115,6 +7006,14 @@ impl ToValue for DescribeRegionsResult {
         let mut m = BTreeMap::new();
         put(&mut m, "Regions", self.regions);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DescribeRegionsResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.regions);
+        e.end_structure();
     }
 }
 
@@ -6177,6 +7076,15 @@ impl ToValue for DescribeRouteTablesResult {
     }
 }
 
+impl __emit::Emit for DescribeRouteTablesResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.route_tables);
+        __emit::member(e, 1, &self.next_token);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeSecurityGroupRulesRequest {
     pub filters: Option<Vec<Filter>>,
@@ -6233,6 +7141,15 @@ impl ToValue for DescribeSecurityGroupRulesResult {
         put(&mut m, "SecurityGroupRules", self.security_group_rules);
         put(&mut m, "NextToken", self.next_token);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DescribeSecurityGroupRulesResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.security_group_rules);
+        __emit::member(e, 1, &self.next_token);
+        e.end_structure();
     }
 }
 
@@ -6298,6 +7215,15 @@ impl ToValue for DescribeSecurityGroupsResult {
     }
 }
 
+impl __emit::Emit for DescribeSecurityGroupsResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.next_token);
+        __emit::member(e, 1, &self.security_groups);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeSnapshotAttributeRequest {
     pub attribute: String,
@@ -6351,6 +7277,16 @@ impl ToValue for DescribeSnapshotAttributeResult {
         put(&mut m, "SnapshotId", self.snapshot_id);
         put(&mut m, "CreateVolumePermissions", self.create_volume_permissions);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DescribeSnapshotAttributeResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.product_codes);
+        __emit::member(e, 1, &self.snapshot_id);
+        __emit::member(e, 2, &self.create_volume_permissions);
+        e.end_structure();
     }
 }
 
@@ -6419,6 +7355,15 @@ impl ToValue for DescribeSnapshotsResult {
     }
 }
 
+impl __emit::Emit for DescribeSnapshotsResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.next_token);
+        __emit::member(e, 1, &self.snapshots);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeSubnetsRequest {
     pub filters: Option<Vec<Filter>>,
@@ -6478,6 +7423,15 @@ impl ToValue for DescribeSubnetsResult {
     }
 }
 
+impl __emit::Emit for DescribeSubnetsResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.next_token);
+        __emit::member(e, 1, &self.subnets);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeTagsRequest {
     pub dry_run: Option<bool>,
@@ -6534,6 +7488,15 @@ impl ToValue for DescribeTagsResult {
     }
 }
 
+impl __emit::Emit for DescribeTagsResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.next_token);
+        __emit::member(e, 1, &self.tags);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeVolumeAttributeRequest {
     pub attribute: String,
@@ -6587,6 +7550,16 @@ impl ToValue for DescribeVolumeAttributeResult {
         put(&mut m, "ProductCodes", self.product_codes);
         put(&mut m, "VolumeId", self.volume_id);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DescribeVolumeAttributeResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.auto_enable_io);
+        __emit::member(e, 1, &self.product_codes);
+        __emit::member(e, 2, &self.volume_id);
+        e.end_structure();
     }
 }
 
@@ -6652,6 +7625,15 @@ impl ToValue for DescribeVolumeStatusResult {
     }
 }
 
+impl __emit::Emit for DescribeVolumeStatusResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.next_token);
+        __emit::member(e, 1, &self.volume_statuses);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeVolumesModificationsRequest {
     pub dry_run: Option<bool>,
@@ -6711,6 +7693,15 @@ impl ToValue for DescribeVolumesModificationsResult {
         put(&mut m, "NextToken", self.next_token);
         put(&mut m, "VolumesModifications", self.volumes_modifications);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DescribeVolumesModificationsResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.next_token);
+        __emit::member(e, 1, &self.volumes_modifications);
+        e.end_structure();
     }
 }
 
@@ -6776,6 +7767,15 @@ impl ToValue for DescribeVolumesResult {
     }
 }
 
+impl __emit::Emit for DescribeVolumesResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.next_token);
+        __emit::member(e, 1, &self.volumes);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeVpcAttributeRequest {
     pub attribute: String,
@@ -6832,6 +7832,17 @@ impl ToValue for DescribeVpcAttributeResult {
         put(&mut m, "EnableNetworkAddressUsageMetrics", self.enable_network_address_usage_metrics);
         put(&mut m, "VpcId", self.vpc_id);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DescribeVpcAttributeResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.enable_dns_hostnames);
+        __emit::member(e, 1, &self.enable_dns_support);
+        __emit::member(e, 2, &self.enable_network_address_usage_metrics);
+        __emit::member(e, 3, &self.vpc_id);
+        e.end_structure();
     }
 }
 
@@ -6900,6 +7911,16 @@ impl ToValue for DescribeVpcEndpointServicesResult {
     }
 }
 
+impl __emit::Emit for DescribeVpcEndpointServicesResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.service_names);
+        __emit::member(e, 1, &self.service_details);
+        __emit::member(e, 2, &self.next_token);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeVpcEndpointsRequest {
     pub dry_run: Option<bool>,
@@ -6956,6 +7977,15 @@ impl ToValue for DescribeVpcEndpointsResult {
         put(&mut m, "VpcEndpoints", self.vpc_endpoints);
         put(&mut m, "NextToken", self.next_token);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DescribeVpcEndpointsResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.vpc_endpoints);
+        __emit::member(e, 1, &self.next_token);
+        e.end_structure();
     }
 }
 
@@ -7018,6 +8048,15 @@ impl ToValue for DescribeVpcPeeringConnectionsResult {
     }
 }
 
+impl __emit::Emit for DescribeVpcPeeringConnectionsResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.vpc_peering_connections);
+        __emit::member(e, 1, &self.next_token);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeVpcsRequest {
     pub filters: Option<Vec<Filter>>,
@@ -7077,6 +8116,15 @@ impl ToValue for DescribeVpcsResult {
     }
 }
 
+impl __emit::Emit for DescribeVpcsResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.next_token);
+        __emit::member(e, 1, &self.vpcs);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DestinationOptionsRequest {
     pub file_format: Option<String>,
@@ -7130,6 +8178,16 @@ impl ToValue for DestinationOptionsResponse {
         put(&mut m, "HiveCompatiblePartitions", self.hive_compatible_partitions);
         put(&mut m, "PerHourPartition", self.per_hour_partition);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DestinationOptionsResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.file_format);
+        __emit::member(e, 1, &self.hive_compatible_partitions);
+        __emit::member(e, 2, &self.per_hour_partition);
+        e.end_structure();
     }
 }
 
@@ -7248,6 +8306,15 @@ impl ToValue for DhcpConfiguration {
     }
 }
 
+impl __emit::Emit for DhcpConfiguration {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.key);
+        __emit::member(e, 1, &self.values);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DhcpOptions {
     pub owner_id: Option<String>,
@@ -7276,6 +8343,17 @@ impl ToValue for DhcpOptions {
         put(&mut m, "DhcpOptionsId", self.dhcp_options_id);
         put(&mut m, "DhcpConfigurations", self.dhcp_configurations);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DhcpOptions {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.owner_id);
+        __emit::member(e, 1, &self.tags);
+        __emit::member(e, 2, &self.dhcp_options_id);
+        __emit::member(e, 3, &self.dhcp_configurations);
+        e.end_structure();
     }
 }
 
@@ -7320,6 +8398,14 @@ impl ToValue for DisableEbsEncryptionByDefaultResult {
         let mut m = BTreeMap::new();
         put(&mut m, "EbsEncryptionByDefault", self.ebs_encryption_by_default);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DisableEbsEncryptionByDefaultResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.ebs_encryption_by_default);
+        e.end_structure();
     }
 }
 
@@ -7426,6 +8512,16 @@ impl ToValue for DisassociateVpcCidrBlockResult {
     }
 }
 
+impl __emit::Emit for DisassociateVpcCidrBlockResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.ipv6_cidr_block_association);
+        __emit::member(e, 1, &self.cidr_block_association);
+        __emit::member(e, 2, &self.vpc_id);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DiskInfo {
     pub size_in_gb: Option<i64>,
@@ -7454,6 +8550,16 @@ impl ToValue for DiskInfo {
     }
 }
 
+impl __emit::Emit for DiskInfo {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.size_in_gb);
+        __emit::member(e, 1, &self.count);
+        __emit::member(e, 2, &self.r#type);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DnsEntry {
     pub dns_name: Option<String>,
@@ -7476,6 +8582,15 @@ impl ToValue for DnsEntry {
         put(&mut m, "DnsName", self.dns_name);
         put(&mut m, "HostedZoneId", self.hosted_zone_id);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DnsEntry {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.dns_name);
+        __emit::member(e, 1, &self.hosted_zone_id);
+        e.end_structure();
     }
 }
 
@@ -7507,6 +8622,17 @@ impl ToValue for DnsOptions {
         put(&mut m, "PrivateDnsPreference", self.private_dns_preference);
         put(&mut m, "PrivateDnsSpecifiedDomains", self.private_dns_specified_domains);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DnsOptions {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.dns_record_ip_type);
+        __emit::member(e, 1, &self.private_dns_only_for_inbound_resolver_endpoint);
+        __emit::member(e, 2, &self.private_dns_preference);
+        __emit::member(e, 3, &self.private_dns_specified_domains);
+        e.end_structure();
     }
 }
 
@@ -7599,6 +8725,26 @@ impl ToValue for EbsBlockDevice {
     }
 }
 
+impl __emit::Emit for EbsBlockDevice {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.delete_on_termination);
+        __emit::member(e, 1, &self.iops);
+        __emit::member(e, 2, &self.snapshot_id);
+        __emit::member(e, 3, &self.volume_size);
+        __emit::member(e, 4, &self.volume_type);
+        __emit::member(e, 5, &self.kms_key_id);
+        __emit::member(e, 6, &self.throughput);
+        __emit::member(e, 7, &self.outpost_arn);
+        __emit::member(e, 8, &self.availability_zone);
+        __emit::member(e, 9, &self.encrypted);
+        __emit::member(e, 10, &self.volume_initialization_rate);
+        __emit::member(e, 11, &self.availability_zone_id);
+        __emit::member(e, 12, &self.ebs_card_index);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EbsCardInfo {
     pub ebs_card_index: Option<i32>,
@@ -7636,6 +8782,20 @@ impl ToValue for EbsCardInfo {
         put(&mut m, "MaximumThroughputInMBps", self.maximum_throughput_in_m_bps);
         put(&mut m, "MaximumIops", self.maximum_iops);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for EbsCardInfo {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.ebs_card_index);
+        __emit::member(e, 1, &self.baseline_bandwidth_in_mbps);
+        __emit::member(e, 2, &self.baseline_throughput_in_m_bps);
+        __emit::member(e, 3, &self.baseline_iops);
+        __emit::member(e, 4, &self.maximum_bandwidth_in_mbps);
+        __emit::member(e, 5, &self.maximum_throughput_in_m_bps);
+        __emit::member(e, 6, &self.maximum_iops);
+        e.end_structure();
     }
 }
 
@@ -7682,6 +8842,21 @@ impl ToValue for EbsInfo {
     }
 }
 
+impl __emit::Emit for EbsInfo {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.ebs_optimized_support);
+        __emit::member(e, 1, &self.encryption_support);
+        __emit::member(e, 2, &self.ebs_optimized_info);
+        __emit::member(e, 3, &self.nvme_support);
+        __emit::member(e, 4, &self.maximum_ebs_attachments);
+        __emit::member(e, 5, &self.attachment_limit_type);
+        __emit::member(e, 6, &self.maximum_ebs_cards);
+        __emit::member(e, 7, &self.ebs_cards);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EbsInstanceBlockDevice {
     pub attach_time: Option<Timestamp>,
@@ -7722,6 +8897,21 @@ impl ToValue for EbsInstanceBlockDevice {
         put(&mut m, "Operator", self.operator);
         put(&mut m, "EbsCardIndex", self.ebs_card_index);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for EbsInstanceBlockDevice {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.attach_time);
+        __emit::member(e, 1, &self.delete_on_termination);
+        __emit::member(e, 2, &self.status);
+        __emit::member(e, 3, &self.volume_id);
+        __emit::member(e, 4, &self.associated_resource);
+        __emit::member(e, 5, &self.volume_owner_id);
+        __emit::member(e, 6, &self.operator);
+        __emit::member(e, 7, &self.ebs_card_index);
+        e.end_structure();
     }
 }
 
@@ -7787,6 +8977,19 @@ impl ToValue for EbsOptimizedInfo {
     }
 }
 
+impl __emit::Emit for EbsOptimizedInfo {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.baseline_bandwidth_in_mbps);
+        __emit::member(e, 1, &self.baseline_throughput_in_m_bps);
+        __emit::member(e, 2, &self.baseline_iops);
+        __emit::member(e, 3, &self.maximum_bandwidth_in_mbps);
+        __emit::member(e, 4, &self.maximum_throughput_in_m_bps);
+        __emit::member(e, 5, &self.maximum_iops);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EbsStatusDetails {
     pub impaired_since: Option<Timestamp>,
@@ -7815,6 +9018,16 @@ impl ToValue for EbsStatusDetails {
     }
 }
 
+impl __emit::Emit for EbsStatusDetails {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.impaired_since);
+        __emit::member(e, 1, &self.name);
+        __emit::member(e, 2, &self.status);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EbsStatusSummary {
     pub details: Option<Vec<EbsStatusDetails>>,
@@ -7840,6 +9053,15 @@ impl ToValue for EbsStatusSummary {
     }
 }
 
+impl __emit::Emit for EbsStatusSummary {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.details);
+        __emit::member(e, 1, &self.status);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EfaInfo {
     pub maximum_efa_interfaces: Option<i32>,
@@ -7859,6 +9081,14 @@ impl ToValue for EfaInfo {
         let mut m = BTreeMap::new();
         put(&mut m, "MaximumEfaInterfaces", self.maximum_efa_interfaces);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for EfaInfo {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.maximum_efa_interfaces);
+        e.end_structure();
     }
 }
 
@@ -7890,6 +9120,16 @@ impl ToValue for EgressOnlyInternetGateway {
     }
 }
 
+impl __emit::Emit for EgressOnlyInternetGateway {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.attachments);
+        __emit::member(e, 1, &self.egress_only_internet_gateway_id);
+        __emit::member(e, 2, &self.tags);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ElasticGpuAssociation {
     pub elastic_gpu_id: Option<String>,
@@ -7918,6 +9158,17 @@ impl ToValue for ElasticGpuAssociation {
         put(&mut m, "ElasticGpuAssociationState", self.elastic_gpu_association_state);
         put(&mut m, "ElasticGpuAssociationTime", self.elastic_gpu_association_time);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ElasticGpuAssociation {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.elastic_gpu_id);
+        __emit::member(e, 1, &self.elastic_gpu_association_id);
+        __emit::member(e, 2, &self.elastic_gpu_association_state);
+        __emit::member(e, 3, &self.elastic_gpu_association_time);
+        e.end_structure();
     }
 }
 
@@ -7962,6 +9213,14 @@ impl ToValue for ElasticGpuSpecificationResponse {
         let mut m = BTreeMap::new();
         put(&mut m, "Type", self.r#type);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ElasticGpuSpecificationResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.r#type);
+        e.end_structure();
     }
 }
 
@@ -8018,6 +9277,17 @@ impl ToValue for ElasticInferenceAcceleratorAssociation {
         put(&mut m, "ElasticInferenceAcceleratorAssociationState", self.elastic_inference_accelerator_association_state);
         put(&mut m, "ElasticInferenceAcceleratorAssociationTime", self.elastic_inference_accelerator_association_time);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ElasticInferenceAcceleratorAssociation {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.elastic_inference_accelerator_arn);
+        __emit::member(e, 1, &self.elastic_inference_accelerator_association_id);
+        __emit::member(e, 2, &self.elastic_inference_accelerator_association_state);
+        __emit::member(e, 3, &self.elastic_inference_accelerator_association_time);
+        e.end_structure();
     }
 }
 
@@ -8159,6 +9429,14 @@ impl ToValue for EnableEbsEncryptionByDefaultResult {
     }
 }
 
+impl __emit::Emit for EnableEbsEncryptionByDefaultResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.ebs_encryption_by_default);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EnclaveOptions {
     pub enabled: Option<bool>,
@@ -8178,6 +9456,14 @@ impl ToValue for EnclaveOptions {
         let mut m = BTreeMap::new();
         put(&mut m, "Enabled", self.enabled);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for EnclaveOptions {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.enabled);
+        e.end_structure();
     }
 }
 
@@ -8298,6 +9584,30 @@ impl ToValue for FlowLog {
     }
 }
 
+impl __emit::Emit for FlowLog {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.creation_time);
+        __emit::member(e, 1, &self.deliver_logs_error_message);
+        __emit::member(e, 2, &self.deliver_logs_permission_arn);
+        __emit::member(e, 3, &self.deliver_cross_account_role);
+        __emit::member(e, 4, &self.deliver_logs_status);
+        __emit::member(e, 5, &self.flow_log_id);
+        __emit::member(e, 6, &self.flow_log_status);
+        __emit::member(e, 7, &self.log_group_name);
+        __emit::member(e, 8, &self.resource_id);
+        __emit::member(e, 9, &self.traffic_type);
+        __emit::member(e, 10, &self.log_destination_type);
+        __emit::member(e, 11, &self.log_destination);
+        __emit::member(e, 12, &self.log_format);
+        __emit::member(e, 13, &self.tags);
+        __emit::member(e, 14, &self.max_aggregation_interval);
+        __emit::member(e, 15, &self.destination_options);
+        __emit::member(e, 16, &self.tag_field_specifications);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FpgaDeviceInfo {
     pub name: Option<String>,
@@ -8329,6 +9639,17 @@ impl ToValue for FpgaDeviceInfo {
     }
 }
 
+impl __emit::Emit for FpgaDeviceInfo {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.name);
+        __emit::member(e, 1, &self.manufacturer);
+        __emit::member(e, 2, &self.count);
+        __emit::member(e, 3, &self.memory_info);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FpgaDeviceMemoryInfo {
     pub size_in_mi_b: Option<i32>,
@@ -8348,6 +9669,14 @@ impl ToValue for FpgaDeviceMemoryInfo {
         let mut m = BTreeMap::new();
         put(&mut m, "SizeInMiB", self.size_in_mi_b);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for FpgaDeviceMemoryInfo {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.size_in_mi_b);
+        e.end_structure();
     }
 }
 
@@ -8373,6 +9702,15 @@ impl ToValue for FpgaInfo {
         put(&mut m, "Fpgas", self.fpgas);
         put(&mut m, "TotalFpgaMemoryInMiB", self.total_fpga_memory_in_mi_b);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for FpgaInfo {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.fpgas);
+        __emit::member(e, 1, &self.total_fpga_memory_in_mi_b);
+        e.end_structure();
     }
 }
 
@@ -8432,6 +9770,16 @@ impl ToValue for GetConsoleOutputResult {
     }
 }
 
+impl __emit::Emit for GetConsoleOutputResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.instance_id);
+        __emit::member(e, 1, &self.timestamp);
+        __emit::member(e, 2, &self.output);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetEbsEncryptionByDefaultRequest {
     pub dry_run: Option<bool>,
@@ -8476,6 +9824,15 @@ impl ToValue for GetEbsEncryptionByDefaultResult {
         put(&mut m, "EbsEncryptionByDefault", self.ebs_encryption_by_default);
         put(&mut m, "SseType", self.sse_type);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for GetEbsEncryptionByDefaultResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.ebs_encryption_by_default);
+        __emit::member(e, 1, &self.sse_type);
+        e.end_structure();
     }
 }
 
@@ -8538,6 +9895,15 @@ impl ToValue for GetManagedPrefixListEntriesResult {
     }
 }
 
+impl __emit::Emit for GetManagedPrefixListEntriesResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.entries);
+        __emit::member(e, 1, &self.next_token);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GpuDeviceInfo {
     pub name: Option<String>,
@@ -8578,6 +9944,20 @@ impl ToValue for GpuDeviceInfo {
     }
 }
 
+impl __emit::Emit for GpuDeviceInfo {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.name);
+        __emit::member(e, 1, &self.manufacturer);
+        __emit::member(e, 2, &self.count);
+        __emit::member(e, 3, &self.logical_gpu_count);
+        __emit::member(e, 4, &self.gpu_partition_size);
+        __emit::member(e, 5, &self.workloads);
+        __emit::member(e, 6, &self.memory_info);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GpuDeviceMemoryInfo {
     pub size_in_mi_b: Option<i32>,
@@ -8597,6 +9977,14 @@ impl ToValue for GpuDeviceMemoryInfo {
         let mut m = BTreeMap::new();
         put(&mut m, "SizeInMiB", self.size_in_mi_b);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for GpuDeviceMemoryInfo {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.size_in_mi_b);
+        e.end_structure();
     }
 }
 
@@ -8625,6 +10013,15 @@ impl ToValue for GpuInfo {
     }
 }
 
+impl __emit::Emit for GpuInfo {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.gpus);
+        __emit::member(e, 1, &self.total_gpu_memory_in_mi_b);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GroupIdentifier {
     pub group_id: Option<String>,
@@ -8650,6 +10047,15 @@ impl ToValue for GroupIdentifier {
     }
 }
 
+impl __emit::Emit for GroupIdentifier {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.group_id);
+        __emit::member(e, 1, &self.group_name);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct HibernationOptions {
     pub configured: Option<bool>,
@@ -8669,6 +10075,14 @@ impl ToValue for HibernationOptions {
         let mut m = BTreeMap::new();
         put(&mut m, "Configured", self.configured);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for HibernationOptions {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.configured);
+        e.end_structure();
     }
 }
 
@@ -8719,6 +10133,15 @@ impl ToValue for IamInstanceProfile {
     }
 }
 
+impl __emit::Emit for IamInstanceProfile {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.arn);
+        __emit::member(e, 1, &self.id);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct IamInstanceProfileSpecification {
     pub arn: Option<String>,
@@ -8766,6 +10189,15 @@ impl ToValue for IcmpTypeCode {
         put(&mut m, "Code", self.code);
         put(&mut m, "Type", self.r#type);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for IcmpTypeCode {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.code);
+        __emit::member(e, 1, &self.r#type);
+        e.end_structure();
     }
 }
 
@@ -8911,6 +10343,54 @@ impl ToValue for Image {
     }
 }
 
+impl __emit::Emit for Image {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.platform_details);
+        __emit::member(e, 1, &self.usage_operation);
+        __emit::member(e, 2, &self.block_device_mappings);
+        __emit::member(e, 3, &self.description);
+        __emit::member(e, 4, &self.ena_support);
+        __emit::member(e, 5, &self.hypervisor);
+        __emit::member(e, 6, &self.image_owner_alias);
+        __emit::member(e, 7, &self.name);
+        __emit::member(e, 8, &self.root_device_name);
+        __emit::member(e, 9, &self.root_device_type);
+        __emit::member(e, 10, &self.sriov_net_support);
+        __emit::member(e, 11, &self.state_reason);
+        __emit::member(e, 12, &self.tags);
+        __emit::member(e, 13, &self.virtualization_type);
+        __emit::member(e, 14, &self.boot_mode);
+        __emit::member(e, 15, &self.tpm_support);
+        __emit::member(e, 16, &self.deprecation_time);
+        __emit::member(e, 17, &self.imds_support);
+        __emit::member(e, 18, &self.source_instance_id);
+        __emit::member(e, 19, &self.deregistration_protection);
+        __emit::member(e, 20, &self.last_launched_time);
+        __emit::member(e, 21, &self.image_allowed);
+        __emit::member(e, 22, &self.source_image_id);
+        __emit::member(e, 23, &self.source_image_region);
+        __emit::member(e, 24, &self.free_tier_eligible);
+        __emit::member(e, 25, &self.public_ssm_parameter_name);
+        __emit::member(e, 26, &self.image_watermarks);
+        __emit::member(e, 27, &self.scan_results);
+        __emit::member(e, 28, &self.instance_type_specification);
+        __emit::member(e, 29, &self.image_id);
+        __emit::member(e, 30, &self.image_location);
+        __emit::member(e, 31, &self.state);
+        __emit::member(e, 32, &self.owner_id);
+        __emit::member(e, 33, &self.creation_date);
+        __emit::member(e, 34, &self.public);
+        __emit::member(e, 35, &self.product_codes);
+        __emit::member(e, 36, &self.architecture);
+        __emit::member(e, 37, &self.image_type);
+        __emit::member(e, 38, &self.kernel_id);
+        __emit::member(e, 39, &self.ramdisk_id);
+        __emit::member(e, 40, &self.platform);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ImageAttribute {
     pub description: Option<AttributeValue>,
@@ -8972,6 +10452,27 @@ impl ToValue for ImageAttribute {
     }
 }
 
+impl __emit::Emit for ImageAttribute {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.description);
+        __emit::member(e, 1, &self.kernel_id);
+        __emit::member(e, 2, &self.ramdisk_id);
+        __emit::member(e, 3, &self.sriov_net_support);
+        __emit::member(e, 4, &self.boot_mode);
+        __emit::member(e, 5, &self.tpm_support);
+        __emit::member(e, 6, &self.uefi_data);
+        __emit::member(e, 7, &self.last_launched_time);
+        __emit::member(e, 8, &self.imds_support);
+        __emit::member(e, 9, &self.deregistration_protection);
+        __emit::member(e, 10, &self.image_id);
+        __emit::member(e, 11, &self.launch_permissions);
+        __emit::member(e, 12, &self.product_codes);
+        __emit::member(e, 13, &self.block_device_mappings);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ImageWatermark {
     pub watermark_key: Option<String>,
@@ -9003,6 +10504,18 @@ impl ToValue for ImageWatermark {
         put(&mut m, "SourceImageCreationTime", self.source_image_creation_time);
         put(&mut m, "WatermarkCreationTime", self.watermark_creation_time);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ImageWatermark {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.watermark_key);
+        __emit::member(e, 1, &self.source_image_region);
+        __emit::member(e, 2, &self.source_image_id);
+        __emit::member(e, 3, &self.source_image_creation_time);
+        __emit::member(e, 4, &self.watermark_creation_time);
+        e.end_structure();
     }
 }
 
@@ -9068,6 +10581,17 @@ impl ToValue for ImportKeyPairResult {
     }
 }
 
+impl __emit::Emit for ImportKeyPairResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.key_fingerprint);
+        __emit::member(e, 1, &self.key_name);
+        __emit::member(e, 2, &self.key_pair_id);
+        __emit::member(e, 3, &self.tags);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct InferenceAcceleratorInfo {
     pub accelerators: Option<Vec<InferenceDeviceInfo>>,
@@ -9090,6 +10614,15 @@ impl ToValue for InferenceAcceleratorInfo {
         put(&mut m, "Accelerators", self.accelerators);
         put(&mut m, "TotalInferenceMemoryInMiB", self.total_inference_memory_in_mi_b);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for InferenceAcceleratorInfo {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.accelerators);
+        __emit::member(e, 1, &self.total_inference_memory_in_mi_b);
+        e.end_structure();
     }
 }
 
@@ -9124,6 +10657,17 @@ impl ToValue for InferenceDeviceInfo {
     }
 }
 
+impl __emit::Emit for InferenceDeviceInfo {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.count);
+        __emit::member(e, 1, &self.name);
+        __emit::member(e, 2, &self.manufacturer);
+        __emit::member(e, 3, &self.memory_info);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct InferenceDeviceMemoryInfo {
     pub size_in_mi_b: Option<i32>,
@@ -9143,6 +10687,14 @@ impl ToValue for InferenceDeviceMemoryInfo {
         let mut m = BTreeMap::new();
         put(&mut m, "SizeInMiB", self.size_in_mi_b);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for InferenceDeviceMemoryInfo {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.size_in_mi_b);
+        e.end_structure();
     }
 }
 
@@ -9171,6 +10723,16 @@ impl ToValue for InitializationStatusDetails {
         put(&mut m, "Progress", self.progress);
         put(&mut m, "EstimatedTimeToCompleteInSeconds", self.estimated_time_to_complete_in_seconds);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for InitializationStatusDetails {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.initialization_type);
+        __emit::member(e, 1, &self.progress);
+        __emit::member(e, 2, &self.estimated_time_to_complete_in_seconds);
+        e.end_structure();
     }
 }
 
@@ -9376,6 +10938,74 @@ impl ToValue for Instance {
     }
 }
 
+impl __emit::Emit for Instance {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.architecture);
+        __emit::member(e, 1, &self.block_device_mappings);
+        __emit::member(e, 2, &self.client_token);
+        __emit::member(e, 3, &self.ebs_optimized);
+        __emit::member(e, 4, &self.ena_support);
+        __emit::member(e, 5, &self.hypervisor);
+        __emit::member(e, 6, &self.iam_instance_profile);
+        __emit::member(e, 7, &self.instance_lifecycle);
+        __emit::member(e, 8, &self.elastic_gpu_associations);
+        __emit::member(e, 9, &self.elastic_inference_accelerator_associations);
+        __emit::member(e, 10, &self.network_interfaces);
+        __emit::member(e, 11, &self.outpost_arn);
+        __emit::member(e, 12, &self.root_device_name);
+        __emit::member(e, 13, &self.root_device_type);
+        __emit::member(e, 14, &self.security_groups);
+        __emit::member(e, 15, &self.source_dest_check);
+        __emit::member(e, 16, &self.spot_instance_request_id);
+        __emit::member(e, 17, &self.sriov_net_support);
+        __emit::member(e, 18, &self.state_reason);
+        __emit::member(e, 19, &self.tags);
+        __emit::member(e, 20, &self.virtualization_type);
+        __emit::member(e, 21, &self.cpu_options);
+        __emit::member(e, 22, &self.capacity_block_id);
+        __emit::member(e, 23, &self.capacity_reservation_id);
+        __emit::member(e, 24, &self.capacity_reservation_specification);
+        __emit::member(e, 25, &self.hibernation_options);
+        __emit::member(e, 26, &self.licenses);
+        __emit::member(e, 27, &self.metadata_options);
+        __emit::member(e, 28, &self.enclave_options);
+        __emit::member(e, 29, &self.boot_mode);
+        __emit::member(e, 30, &self.platform_details);
+        __emit::member(e, 31, &self.usage_operation);
+        __emit::member(e, 32, &self.usage_operation_update_time);
+        __emit::member(e, 33, &self.private_dns_name_options);
+        __emit::member(e, 34, &self.ipv6_address);
+        __emit::member(e, 35, &self.tpm_support);
+        __emit::member(e, 36, &self.maintenance_options);
+        __emit::member(e, 37, &self.current_instance_boot_mode);
+        __emit::member(e, 38, &self.network_performance_options);
+        __emit::member(e, 39, &self.operator);
+        __emit::member(e, 40, &self.secondary_interfaces);
+        __emit::member(e, 41, &self.instance_id);
+        __emit::member(e, 42, &self.image_id);
+        __emit::member(e, 43, &self.state);
+        __emit::member(e, 44, &self.private_dns_name);
+        __emit::member(e, 45, &self.public_dns_name);
+        __emit::member(e, 46, &self.state_transition_reason);
+        __emit::member(e, 47, &self.key_name);
+        __emit::member(e, 48, &self.ami_launch_index);
+        __emit::member(e, 49, &self.product_codes);
+        __emit::member(e, 50, &self.instance_type);
+        __emit::member(e, 51, &self.launch_time);
+        __emit::member(e, 52, &self.placement);
+        __emit::member(e, 53, &self.kernel_id);
+        __emit::member(e, 54, &self.ramdisk_id);
+        __emit::member(e, 55, &self.platform);
+        __emit::member(e, 56, &self.monitoring);
+        __emit::member(e, 57, &self.subnet_id);
+        __emit::member(e, 58, &self.vpc_id);
+        __emit::member(e, 59, &self.private_ip_address);
+        __emit::member(e, 60, &self.public_ip_address);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct InstanceAttachmentEnaSrdSpecification {
     pub ena_srd_enabled: Option<bool>,
@@ -9401,6 +11031,15 @@ impl ToValue for InstanceAttachmentEnaSrdSpecification {
     }
 }
 
+impl __emit::Emit for InstanceAttachmentEnaSrdSpecification {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.ena_srd_enabled);
+        __emit::member(e, 1, &self.ena_srd_udp_specification);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct InstanceAttachmentEnaSrdUdpSpecification {
     pub ena_srd_udp_enabled: Option<bool>,
@@ -9420,6 +11059,14 @@ impl ToValue for InstanceAttachmentEnaSrdUdpSpecification {
         let mut m = BTreeMap::new();
         put(&mut m, "EnaSrdUdpEnabled", self.ena_srd_udp_enabled);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for InstanceAttachmentEnaSrdUdpSpecification {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.ena_srd_udp_enabled);
+        e.end_structure();
     }
 }
 
@@ -9493,6 +11140,30 @@ impl ToValue for InstanceAttribute {
     }
 }
 
+impl __emit::Emit for InstanceAttribute {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.block_device_mappings);
+        __emit::member(e, 1, &self.disable_api_termination);
+        __emit::member(e, 2, &self.ena_support);
+        __emit::member(e, 3, &self.enclave_options);
+        __emit::member(e, 4, &self.ebs_optimized);
+        __emit::member(e, 5, &self.instance_id);
+        __emit::member(e, 6, &self.instance_initiated_shutdown_behavior);
+        __emit::member(e, 7, &self.instance_type);
+        __emit::member(e, 8, &self.kernel_id);
+        __emit::member(e, 9, &self.product_codes);
+        __emit::member(e, 10, &self.ramdisk_id);
+        __emit::member(e, 11, &self.root_device_name);
+        __emit::member(e, 12, &self.source_dest_check);
+        __emit::member(e, 13, &self.sriov_net_support);
+        __emit::member(e, 14, &self.user_data);
+        __emit::member(e, 15, &self.disable_api_stop);
+        __emit::member(e, 16, &self.groups);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct InstanceBlockDeviceMapping {
     pub device_name: Option<String>,
@@ -9515,6 +11186,15 @@ impl ToValue for InstanceBlockDeviceMapping {
         put(&mut m, "DeviceName", self.device_name);
         put(&mut m, "Ebs", self.ebs);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for InstanceBlockDeviceMapping {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.device_name);
+        __emit::member(e, 1, &self.ebs);
+        e.end_structure();
     }
 }
 
@@ -9571,6 +11251,14 @@ impl ToValue for InstanceIpv4Prefix {
     }
 }
 
+impl __emit::Emit for InstanceIpv4Prefix {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.ipv4_prefix);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct InstanceIpv6Address {
     pub ipv6_address: Option<String>,
@@ -9593,6 +11281,15 @@ impl ToValue for InstanceIpv6Address {
         put(&mut m, "Ipv6Address", self.ipv6_address);
         put(&mut m, "IsPrimaryIpv6", self.is_primary_ipv6);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for InstanceIpv6Address {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.ipv6_address);
+        __emit::member(e, 1, &self.is_primary_ipv6);
+        e.end_structure();
     }
 }
 
@@ -9640,6 +11337,14 @@ impl ToValue for InstanceIpv6Prefix {
     }
 }
 
+impl __emit::Emit for InstanceIpv6Prefix {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.ipv6_prefix);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct InstanceMaintenanceOptions {
     pub auto_recovery: Option<String>,
@@ -9662,6 +11367,15 @@ impl ToValue for InstanceMaintenanceOptions {
         put(&mut m, "AutoRecovery", self.auto_recovery);
         put(&mut m, "RebootMigration", self.reboot_migration);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for InstanceMaintenanceOptions {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.auto_recovery);
+        __emit::member(e, 1, &self.reboot_migration);
+        e.end_structure();
     }
 }
 
@@ -9783,6 +11497,19 @@ impl ToValue for InstanceMetadataOptionsResponse {
     }
 }
 
+impl __emit::Emit for InstanceMetadataOptionsResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.state);
+        __emit::member(e, 1, &self.http_tokens);
+        __emit::member(e, 2, &self.http_put_response_hop_limit);
+        __emit::member(e, 3, &self.http_endpoint);
+        __emit::member(e, 4, &self.http_protocol_ipv6);
+        __emit::member(e, 5, &self.instance_metadata_tags);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct InstanceMonitoring {
     pub instance_id: Option<String>,
@@ -9805,6 +11532,15 @@ impl ToValue for InstanceMonitoring {
         put(&mut m, "InstanceId", self.instance_id);
         put(&mut m, "Monitoring", self.monitoring);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for InstanceMonitoring {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.instance_id);
+        __emit::member(e, 1, &self.monitoring);
+        e.end_structure();
     }
 }
 
@@ -9887,6 +11623,33 @@ impl ToValue for InstanceNetworkInterface {
     }
 }
 
+impl __emit::Emit for InstanceNetworkInterface {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.association);
+        __emit::member(e, 1, &self.attachment);
+        __emit::member(e, 2, &self.description);
+        __emit::member(e, 3, &self.groups);
+        __emit::member(e, 4, &self.ipv6_addresses);
+        __emit::member(e, 5, &self.mac_address);
+        __emit::member(e, 6, &self.network_interface_id);
+        __emit::member(e, 7, &self.owner_id);
+        __emit::member(e, 8, &self.private_dns_name);
+        __emit::member(e, 9, &self.private_ip_address);
+        __emit::member(e, 10, &self.private_ip_addresses);
+        __emit::member(e, 11, &self.source_dest_check);
+        __emit::member(e, 12, &self.status);
+        __emit::member(e, 13, &self.subnet_id);
+        __emit::member(e, 14, &self.vpc_id);
+        __emit::member(e, 15, &self.interface_type);
+        __emit::member(e, 16, &self.ipv4_prefixes);
+        __emit::member(e, 17, &self.ipv6_prefixes);
+        __emit::member(e, 18, &self.connection_tracking_configuration);
+        __emit::member(e, 19, &self.operator);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct InstanceNetworkInterfaceAssociation {
     pub carrier_ip: Option<String>,
@@ -9918,6 +11681,18 @@ impl ToValue for InstanceNetworkInterfaceAssociation {
         put(&mut m, "PublicDnsName", self.public_dns_name);
         put(&mut m, "PublicIp", self.public_ip);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for InstanceNetworkInterfaceAssociation {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.carrier_ip);
+        __emit::member(e, 1, &self.customer_owned_ip);
+        __emit::member(e, 2, &self.ip_owner_id);
+        __emit::member(e, 3, &self.public_dns_name);
+        __emit::member(e, 4, &self.public_ip);
+        e.end_structure();
     }
 }
 
@@ -9961,6 +11736,21 @@ impl ToValue for InstanceNetworkInterfaceAttachment {
         put(&mut m, "EnaSrdSpecification", self.ena_srd_specification);
         put(&mut m, "EnaQueueCount", self.ena_queue_count);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for InstanceNetworkInterfaceAttachment {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.attach_time);
+        __emit::member(e, 1, &self.attachment_id);
+        __emit::member(e, 2, &self.delete_on_termination);
+        __emit::member(e, 3, &self.device_index);
+        __emit::member(e, 4, &self.status);
+        __emit::member(e, 5, &self.network_card_index);
+        __emit::member(e, 6, &self.ena_srd_specification);
+        __emit::member(e, 7, &self.ena_queue_count);
+        e.end_structure();
     }
 }
 
@@ -10074,6 +11864,14 @@ impl ToValue for InstanceNetworkPerformanceOptions {
     }
 }
 
+impl __emit::Emit for InstanceNetworkPerformanceOptions {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.bandwidth_weighting);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct InstanceNetworkPerformanceOptionsRequest {
     pub bandwidth_weighting: Option<String>,
@@ -10124,6 +11922,17 @@ impl ToValue for InstancePrivateIpAddress {
         put(&mut m, "PrivateDnsName", self.private_dns_name);
         put(&mut m, "PrivateIpAddress", self.private_ip_address);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for InstancePrivateIpAddress {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.association);
+        __emit::member(e, 1, &self.primary);
+        __emit::member(e, 2, &self.private_dns_name);
+        __emit::member(e, 3, &self.private_ip_address);
+        e.end_structure();
     }
 }
 
@@ -10221,6 +12030,39 @@ impl ToValue for InstanceRequirements {
         put(&mut m, "BaselinePerformanceFactors", self.baseline_performance_factors);
         put(&mut m, "RequireEncryptionInTransit", self.require_encryption_in_transit);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for InstanceRequirements {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.v_cpu_count);
+        __emit::member(e, 1, &self.memory_mi_b);
+        __emit::member(e, 2, &self.cpu_manufacturers);
+        __emit::member(e, 3, &self.memory_gi_b_per_v_cpu);
+        __emit::member(e, 4, &self.excluded_instance_types);
+        __emit::member(e, 5, &self.instance_generations);
+        __emit::member(e, 6, &self.spot_max_price_percentage_over_lowest_price);
+        __emit::member(e, 7, &self.on_demand_max_price_percentage_over_lowest_price);
+        __emit::member(e, 8, &self.bare_metal);
+        __emit::member(e, 9, &self.burstable_performance);
+        __emit::member(e, 10, &self.require_hibernate_support);
+        __emit::member(e, 11, &self.network_interface_count);
+        __emit::member(e, 12, &self.local_storage);
+        __emit::member(e, 13, &self.local_storage_types);
+        __emit::member(e, 14, &self.total_local_storage_gb);
+        __emit::member(e, 15, &self.baseline_ebs_bandwidth_mbps);
+        __emit::member(e, 16, &self.accelerator_types);
+        __emit::member(e, 17, &self.accelerator_count);
+        __emit::member(e, 18, &self.accelerator_manufacturers);
+        __emit::member(e, 19, &self.accelerator_names);
+        __emit::member(e, 20, &self.accelerator_total_memory_mi_b);
+        __emit::member(e, 21, &self.network_bandwidth_gbps);
+        __emit::member(e, 22, &self.allowed_instance_types);
+        __emit::member(e, 23, &self.max_spot_price_as_percentage_of_optimal_on_demand_price);
+        __emit::member(e, 24, &self.baseline_performance_factors);
+        __emit::member(e, 25, &self.require_encryption_in_transit);
+        e.end_structure();
     }
 }
 
@@ -10370,6 +12212,23 @@ impl ToValue for InstanceSecondaryInterface {
     }
 }
 
+impl __emit::Emit for InstanceSecondaryInterface {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.attachment);
+        __emit::member(e, 1, &self.mac_address);
+        __emit::member(e, 2, &self.secondary_interface_id);
+        __emit::member(e, 3, &self.owner_id);
+        __emit::member(e, 4, &self.private_ip_addresses);
+        __emit::member(e, 5, &self.source_dest_check);
+        __emit::member(e, 6, &self.status);
+        __emit::member(e, 7, &self.secondary_subnet_id);
+        __emit::member(e, 8, &self.secondary_network_id);
+        __emit::member(e, 9, &self.interface_type);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct InstanceSecondaryInterfaceAttachment {
     pub attach_time: Option<Timestamp>,
@@ -10407,6 +12266,19 @@ impl ToValue for InstanceSecondaryInterfaceAttachment {
     }
 }
 
+impl __emit::Emit for InstanceSecondaryInterfaceAttachment {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.attach_time);
+        __emit::member(e, 1, &self.attachment_id);
+        __emit::member(e, 2, &self.delete_on_termination);
+        __emit::member(e, 3, &self.device_index);
+        __emit::member(e, 4, &self.status);
+        __emit::member(e, 5, &self.network_card_index);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct InstanceSecondaryInterfacePrivateIpAddress {
     pub private_ip_address: Option<String>,
@@ -10426,6 +12298,14 @@ impl ToValue for InstanceSecondaryInterfacePrivateIpAddress {
         let mut m = BTreeMap::new();
         put(&mut m, "PrivateIpAddress", self.private_ip_address);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for InstanceSecondaryInterfacePrivateIpAddress {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.private_ip_address);
+        e.end_structure();
     }
 }
 
@@ -10516,6 +12396,15 @@ impl ToValue for InstanceState {
     }
 }
 
+impl __emit::Emit for InstanceState {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.code);
+        __emit::member(e, 1, &self.name);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct InstanceStateChange {
     pub instance_id: Option<String>,
@@ -10541,6 +12430,16 @@ impl ToValue for InstanceStateChange {
         put(&mut m, "CurrentState", self.current_state);
         put(&mut m, "PreviousState", self.previous_state);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for InstanceStateChange {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.instance_id);
+        __emit::member(e, 1, &self.current_state);
+        __emit::member(e, 2, &self.previous_state);
+        e.end_structure();
     }
 }
 
@@ -10599,6 +12498,25 @@ impl ToValue for InstanceStatus {
     }
 }
 
+impl __emit::Emit for InstanceStatus {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.availability_zone);
+        __emit::member(e, 1, &self.availability_zone_id);
+        __emit::member(e, 2, &self.outpost_arn);
+        __emit::member(e, 3, &self.operator);
+        __emit::member(e, 4, &self.events);
+        __emit::member(e, 5, &self.instance_id);
+        __emit::member(e, 6, &self.instance_state);
+        __emit::member(e, 7, &self.instance_status);
+        __emit::member(e, 8, &self.system_status);
+        __emit::member(e, 9, &self.attached_ebs_status);
+        __emit::member(e, 10, &self.application_status);
+        __emit::member(e, 11, &self.performance_status);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct InstanceStatusDetails {
     pub impaired_since: Option<Timestamp>,
@@ -10624,6 +12542,16 @@ impl ToValue for InstanceStatusDetails {
         put(&mut m, "Name", self.name);
         put(&mut m, "Status", self.status);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for InstanceStatusDetails {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.impaired_since);
+        __emit::member(e, 1, &self.name);
+        __emit::member(e, 2, &self.status);
+        e.end_structure();
     }
 }
 
@@ -10664,6 +12592,19 @@ impl ToValue for InstanceStatusEvent {
     }
 }
 
+impl __emit::Emit for InstanceStatusEvent {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.instance_event_id);
+        __emit::member(e, 1, &self.code);
+        __emit::member(e, 2, &self.description);
+        __emit::member(e, 3, &self.not_after);
+        __emit::member(e, 4, &self.not_before);
+        __emit::member(e, 5, &self.not_before_deadline);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct InstanceStatusSummary {
     pub details: Option<Vec<InstanceStatusDetails>>,
@@ -10686,6 +12627,15 @@ impl ToValue for InstanceStatusSummary {
         put(&mut m, "Details", self.details);
         put(&mut m, "Status", self.status);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for InstanceStatusSummary {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.details);
+        __emit::member(e, 1, &self.status);
+        e.end_structure();
     }
 }
 
@@ -10717,6 +12667,17 @@ impl ToValue for InstanceStorageInfo {
         put(&mut m, "NvmeSupport", self.nvme_support);
         put(&mut m, "EncryptionSupport", self.encryption_support);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for InstanceStorageInfo {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.total_size_in_gb);
+        __emit::member(e, 1, &self.disks);
+        __emit::member(e, 2, &self.nvme_support);
+        __emit::member(e, 3, &self.encryption_support);
+        e.end_structure();
     }
 }
 
@@ -10835,6 +12796,45 @@ impl ToValue for InstanceTypeInfo {
     }
 }
 
+impl __emit::Emit for InstanceTypeInfo {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.instance_type);
+        __emit::member(e, 1, &self.current_generation);
+        __emit::member(e, 2, &self.free_tier_eligible);
+        __emit::member(e, 3, &self.supported_usage_classes);
+        __emit::member(e, 4, &self.supported_root_device_types);
+        __emit::member(e, 5, &self.supported_virtualization_types);
+        __emit::member(e, 6, &self.bare_metal);
+        __emit::member(e, 7, &self.hypervisor);
+        __emit::member(e, 8, &self.processor_info);
+        __emit::member(e, 9, &self.v_cpu_info);
+        __emit::member(e, 10, &self.memory_info);
+        __emit::member(e, 11, &self.instance_storage_supported);
+        __emit::member(e, 12, &self.instance_storage_info);
+        __emit::member(e, 13, &self.ebs_info);
+        __emit::member(e, 14, &self.network_info);
+        __emit::member(e, 15, &self.gpu_info);
+        __emit::member(e, 16, &self.fpga_info);
+        __emit::member(e, 17, &self.placement_group_info);
+        __emit::member(e, 18, &self.inference_accelerator_info);
+        __emit::member(e, 19, &self.hibernation_supported);
+        __emit::member(e, 20, &self.burstable_performance_supported);
+        __emit::member(e, 21, &self.dedicated_hosts_supported);
+        __emit::member(e, 22, &self.auto_recovery_supported);
+        __emit::member(e, 23, &self.supported_boot_modes);
+        __emit::member(e, 24, &self.nitro_enclaves_support);
+        __emit::member(e, 25, &self.nitro_tpm_support);
+        __emit::member(e, 26, &self.nitro_tpm_info);
+        __emit::member(e, 27, &self.media_accelerator_info);
+        __emit::member(e, 28, &self.neuron_info);
+        __emit::member(e, 29, &self.phc_support);
+        __emit::member(e, 30, &self.reboot_migration_support);
+        __emit::member(e, 31, &self.supported_in_region);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct InstanceTypeItem {
     pub instance_type: Option<String>,
@@ -10854,6 +12854,14 @@ impl ToValue for InstanceTypeItem {
         let mut m = BTreeMap::new();
         put(&mut m, "InstanceType", self.instance_type);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for InstanceTypeItem {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.instance_type);
+        e.end_structure();
     }
 }
 
@@ -10885,6 +12893,16 @@ impl ToValue for InstanceTypeOffering {
     }
 }
 
+impl __emit::Emit for InstanceTypeOffering {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.instance_type);
+        __emit::member(e, 1, &self.location_type);
+        __emit::member(e, 2, &self.location);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct InstanceTypeSpecification {
     pub supported_instance_types: Option<Vec<InstanceTypeItem>>,
@@ -10907,6 +12925,15 @@ impl ToValue for InstanceTypeSpecification {
         put(&mut m, "SupportedInstanceTypes", self.supported_instance_types);
         put(&mut m, "UnsupportedInstanceTypes", self.unsupported_instance_types);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for InstanceTypeSpecification {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.supported_instance_types);
+        __emit::member(e, 1, &self.unsupported_instance_types);
+        e.end_structure();
     }
 }
 
@@ -10941,6 +12968,17 @@ impl ToValue for InternetGateway {
     }
 }
 
+impl __emit::Emit for InternetGateway {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.attachments);
+        __emit::member(e, 1, &self.internet_gateway_id);
+        __emit::member(e, 2, &self.owner_id);
+        __emit::member(e, 3, &self.tags);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct InternetGatewayAttachment {
     pub state: Option<String>,
@@ -10963,6 +13001,15 @@ impl ToValue for InternetGatewayAttachment {
         put(&mut m, "State", self.state);
         put(&mut m, "VpcId", self.vpc_id);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for InternetGatewayAttachment {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.state);
+        __emit::member(e, 1, &self.vpc_id);
+        e.end_structure();
     }
 }
 
@@ -11006,6 +13053,20 @@ impl ToValue for IpPermission {
     }
 }
 
+impl __emit::Emit for IpPermission {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.ip_protocol);
+        __emit::member(e, 1, &self.from_port);
+        __emit::member(e, 2, &self.to_port);
+        __emit::member(e, 3, &self.user_id_group_pairs);
+        __emit::member(e, 4, &self.ip_ranges);
+        __emit::member(e, 5, &self.ipv6_ranges);
+        __emit::member(e, 6, &self.prefix_list_ids);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct IpRange {
     pub description: Option<String>,
@@ -11031,6 +13092,15 @@ impl ToValue for IpRange {
     }
 }
 
+impl __emit::Emit for IpRange {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.description);
+        __emit::member(e, 1, &self.cidr_ip);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Ipv4PrefixSpecification {
     pub ipv4_prefix: Option<String>,
@@ -11050,6 +13120,14 @@ impl ToValue for Ipv4PrefixSpecification {
         let mut m = BTreeMap::new();
         put(&mut m, "Ipv4Prefix", self.ipv4_prefix);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for Ipv4PrefixSpecification {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.ipv4_prefix);
+        e.end_structure();
     }
 }
 
@@ -11097,6 +13175,14 @@ impl ToValue for Ipv4PrefixSpecificationResponse {
     }
 }
 
+impl __emit::Emit for Ipv4PrefixSpecificationResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.ipv4_prefix);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Ipv6CidrBlock {
     pub ipv6_cidr_block: Option<String>,
@@ -11119,6 +13205,14 @@ impl ToValue for Ipv6CidrBlock {
     }
 }
 
+impl __emit::Emit for Ipv6CidrBlock {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.ipv6_cidr_block);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Ipv6PrefixSpecification {
     pub ipv6_prefix: Option<String>,
@@ -11138,6 +13232,14 @@ impl ToValue for Ipv6PrefixSpecification {
         let mut m = BTreeMap::new();
         put(&mut m, "Ipv6Prefix", self.ipv6_prefix);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for Ipv6PrefixSpecification {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.ipv6_prefix);
+        e.end_structure();
     }
 }
 
@@ -11185,6 +13287,14 @@ impl ToValue for Ipv6PrefixSpecificationResponse {
     }
 }
 
+impl __emit::Emit for Ipv6PrefixSpecificationResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.ipv6_prefix);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Ipv6Range {
     pub description: Option<String>,
@@ -11207,6 +13317,15 @@ impl ToValue for Ipv6Range {
         put(&mut m, "Description", self.description);
         put(&mut m, "CidrIpv6", self.cidr_ipv6);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for Ipv6Range {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.description);
+        __emit::member(e, 1, &self.cidr_ipv6);
+        e.end_structure();
     }
 }
 
@@ -11241,6 +13360,18 @@ impl ToValue for KeyPair {
         put(&mut m, "KeyFingerprint", self.key_fingerprint);
         put(&mut m, "KeyMaterial", self.key_material);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for KeyPair {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.key_pair_id);
+        __emit::member(e, 1, &self.tags);
+        __emit::member(e, 2, &self.key_name);
+        __emit::member(e, 3, &self.key_fingerprint);
+        __emit::member(e, 4, &self.key_material);
+        e.end_structure();
     }
 }
 
@@ -11284,6 +13415,20 @@ impl ToValue for KeyPairInfo {
     }
 }
 
+impl __emit::Emit for KeyPairInfo {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.key_pair_id);
+        __emit::member(e, 1, &self.key_type);
+        __emit::member(e, 2, &self.tags);
+        __emit::member(e, 3, &self.public_key);
+        __emit::member(e, 4, &self.create_time);
+        __emit::member(e, 5, &self.key_name);
+        __emit::member(e, 6, &self.key_fingerprint);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LastError {
     pub message: Option<String>,
@@ -11306,6 +13451,15 @@ impl ToValue for LastError {
         put(&mut m, "Message", self.message);
         put(&mut m, "Code", self.code);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for LastError {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.message);
+        __emit::member(e, 1, &self.code);
+        e.end_structure();
     }
 }
 
@@ -11337,6 +13491,17 @@ impl ToValue for LaunchPermission {
         put(&mut m, "UserId", self.user_id);
         put(&mut m, "Group", self.group);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for LaunchPermission {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.organization_arn);
+        __emit::member(e, 1, &self.organizational_unit_arn);
+        __emit::member(e, 2, &self.user_id);
+        __emit::member(e, 3, &self.group);
+        e.end_structure();
     }
 }
 
@@ -11408,6 +13573,21 @@ impl ToValue for LaunchTemplate {
     }
 }
 
+impl __emit::Emit for LaunchTemplate {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.launch_template_id);
+        __emit::member(e, 1, &self.launch_template_name);
+        __emit::member(e, 2, &self.create_time);
+        __emit::member(e, 3, &self.created_by);
+        __emit::member(e, 4, &self.default_version_number);
+        __emit::member(e, 5, &self.latest_version_number);
+        __emit::member(e, 6, &self.tags);
+        __emit::member(e, 7, &self.operator);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LaunchTemplateBlockDeviceMapping {
     pub device_name: Option<String>,
@@ -11436,6 +13616,17 @@ impl ToValue for LaunchTemplateBlockDeviceMapping {
         put(&mut m, "Ebs", self.ebs);
         put(&mut m, "NoDevice", self.no_device);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for LaunchTemplateBlockDeviceMapping {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.device_name);
+        __emit::member(e, 1, &self.virtual_name);
+        __emit::member(e, 2, &self.ebs);
+        __emit::member(e, 3, &self.no_device);
+        e.end_structure();
     }
 }
 
@@ -11520,6 +13711,15 @@ impl ToValue for LaunchTemplateCapacityReservationSpecificationResponse {
     }
 }
 
+impl __emit::Emit for LaunchTemplateCapacityReservationSpecificationResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.capacity_reservation_preference);
+        __emit::member(e, 1, &self.capacity_reservation_target);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LaunchTemplateCpuOptions {
     pub core_count: Option<i32>,
@@ -11548,6 +13748,17 @@ impl ToValue for LaunchTemplateCpuOptions {
         put(&mut m, "AmdSevSnp", self.amd_sev_snp);
         put(&mut m, "NestedVirtualization", self.nested_virtualization);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for LaunchTemplateCpuOptions {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.core_count);
+        __emit::member(e, 1, &self.threads_per_core);
+        __emit::member(e, 2, &self.amd_sev_snp);
+        __emit::member(e, 3, &self.nested_virtualization);
+        e.end_structure();
     }
 }
 
@@ -11628,6 +13839,23 @@ impl ToValue for LaunchTemplateEbsBlockDevice {
         put(&mut m, "VolumeInitializationRate", self.volume_initialization_rate);
         put(&mut m, "EbsCardIndex", self.ebs_card_index);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for LaunchTemplateEbsBlockDevice {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.encrypted);
+        __emit::member(e, 1, &self.delete_on_termination);
+        __emit::member(e, 2, &self.iops);
+        __emit::member(e, 3, &self.kms_key_id);
+        __emit::member(e, 4, &self.snapshot_id);
+        __emit::member(e, 5, &self.volume_size);
+        __emit::member(e, 6, &self.volume_type);
+        __emit::member(e, 7, &self.throughput);
+        __emit::member(e, 8, &self.volume_initialization_rate);
+        __emit::member(e, 9, &self.ebs_card_index);
+        e.end_structure();
     }
 }
 
@@ -11730,6 +13958,15 @@ impl ToValue for LaunchTemplateElasticInferenceAcceleratorResponse {
     }
 }
 
+impl __emit::Emit for LaunchTemplateElasticInferenceAcceleratorResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.r#type);
+        __emit::member(e, 1, &self.count);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LaunchTemplateEnaSrdSpecification {
     pub ena_srd_enabled: Option<bool>,
@@ -11755,6 +13992,15 @@ impl ToValue for LaunchTemplateEnaSrdSpecification {
     }
 }
 
+impl __emit::Emit for LaunchTemplateEnaSrdSpecification {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.ena_srd_enabled);
+        __emit::member(e, 1, &self.ena_srd_udp_specification);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LaunchTemplateEnaSrdUdpSpecification {
     pub ena_srd_udp_enabled: Option<bool>,
@@ -11777,6 +14023,14 @@ impl ToValue for LaunchTemplateEnaSrdUdpSpecification {
     }
 }
 
+impl __emit::Emit for LaunchTemplateEnaSrdUdpSpecification {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.ena_srd_udp_enabled);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LaunchTemplateEnclaveOptions {
     pub enabled: Option<bool>,
@@ -11796,6 +14050,14 @@ impl ToValue for LaunchTemplateEnclaveOptions {
         let mut m = BTreeMap::new();
         put(&mut m, "Enabled", self.enabled);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for LaunchTemplateEnclaveOptions {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.enabled);
+        e.end_structure();
     }
 }
 
@@ -11840,6 +14102,14 @@ impl ToValue for LaunchTemplateHibernationOptions {
         let mut m = BTreeMap::new();
         put(&mut m, "Configured", self.configured);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for LaunchTemplateHibernationOptions {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.configured);
+        e.end_structure();
     }
 }
 
@@ -11890,6 +14160,15 @@ impl ToValue for LaunchTemplateIamInstanceProfileSpecification {
     }
 }
 
+impl __emit::Emit for LaunchTemplateIamInstanceProfileSpecification {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.arn);
+        __emit::member(e, 1, &self.name);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LaunchTemplateIamInstanceProfileSpecificationRequest {
     pub arn: Option<String>,
@@ -11937,6 +14216,14 @@ impl ToValue for LaunchTemplateInstanceMaintenanceOptions {
     }
 }
 
+impl __emit::Emit for LaunchTemplateInstanceMaintenanceOptions {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.auto_recovery);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LaunchTemplateInstanceMaintenanceOptionsRequest {
     pub auto_recovery: Option<String>,
@@ -11981,6 +14268,15 @@ impl ToValue for LaunchTemplateInstanceMarketOptions {
         put(&mut m, "MarketType", self.market_type);
         put(&mut m, "SpotOptions", self.spot_options);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for LaunchTemplateInstanceMarketOptions {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.market_type);
+        __emit::member(e, 1, &self.spot_options);
+        e.end_structure();
     }
 }
 
@@ -12043,6 +14339,19 @@ impl ToValue for LaunchTemplateInstanceMetadataOptions {
         put(&mut m, "HttpProtocolIpv6", self.http_protocol_ipv6);
         put(&mut m, "InstanceMetadataTags", self.instance_metadata_tags);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for LaunchTemplateInstanceMetadataOptions {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.state);
+        __emit::member(e, 1, &self.http_tokens);
+        __emit::member(e, 2, &self.http_put_response_hop_limit);
+        __emit::member(e, 3, &self.http_endpoint);
+        __emit::member(e, 4, &self.http_protocol_ipv6);
+        __emit::member(e, 5, &self.instance_metadata_tags);
+        e.end_structure();
     }
 }
 
@@ -12165,6 +14474,36 @@ impl ToValue for LaunchTemplateInstanceNetworkInterfaceSpecification {
         put(&mut m, "ConnectionTrackingSpecification", self.connection_tracking_specification);
         put(&mut m, "EnaQueueCount", self.ena_queue_count);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for LaunchTemplateInstanceNetworkInterfaceSpecification {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.associate_carrier_ip_address);
+        __emit::member(e, 1, &self.associate_public_ip_address);
+        __emit::member(e, 2, &self.delete_on_termination);
+        __emit::member(e, 3, &self.description);
+        __emit::member(e, 4, &self.device_index);
+        __emit::member(e, 5, &self.groups);
+        __emit::member(e, 6, &self.interface_type);
+        __emit::member(e, 7, &self.ipv6_address_count);
+        __emit::member(e, 8, &self.ipv6_addresses);
+        __emit::member(e, 9, &self.network_interface_id);
+        __emit::member(e, 10, &self.private_ip_address);
+        __emit::member(e, 11, &self.private_ip_addresses);
+        __emit::member(e, 12, &self.secondary_private_ip_address_count);
+        __emit::member(e, 13, &self.subnet_id);
+        __emit::member(e, 14, &self.network_card_index);
+        __emit::member(e, 15, &self.ipv4_prefixes);
+        __emit::member(e, 16, &self.ipv4_prefix_count);
+        __emit::member(e, 17, &self.ipv6_prefixes);
+        __emit::member(e, 18, &self.ipv6_prefix_count);
+        __emit::member(e, 19, &self.primary_ipv6);
+        __emit::member(e, 20, &self.ena_srd_specification);
+        __emit::member(e, 21, &self.connection_tracking_specification);
+        __emit::member(e, 22, &self.ena_queue_count);
+        e.end_structure();
     }
 }
 
@@ -12296,6 +14635,20 @@ impl ToValue for LaunchTemplateInstanceSecondaryInterfaceSpecification {
     }
 }
 
+impl __emit::Emit for LaunchTemplateInstanceSecondaryInterfaceSpecification {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.delete_on_termination);
+        __emit::member(e, 1, &self.device_index);
+        __emit::member(e, 2, &self.private_ip_addresses);
+        __emit::member(e, 3, &self.private_ip_address_count);
+        __emit::member(e, 4, &self.secondary_subnet_id);
+        __emit::member(e, 5, &self.interface_type);
+        __emit::member(e, 6, &self.network_card_index);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LaunchTemplateInstanceSecondaryInterfaceSpecificationRequest {
     pub delete_on_termination: Option<bool>,
@@ -12358,6 +14711,14 @@ impl ToValue for LaunchTemplateLicenseConfiguration {
     }
 }
 
+impl __emit::Emit for LaunchTemplateLicenseConfiguration {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.license_configuration_arn);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LaunchTemplateLicenseConfigurationRequest {
     pub license_configuration_arn: Option<String>,
@@ -12399,6 +14760,14 @@ impl ToValue for LaunchTemplateNetworkPerformanceOptions {
         let mut m = BTreeMap::new();
         put(&mut m, "BandwidthWeighting", self.bandwidth_weighting);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for LaunchTemplateNetworkPerformanceOptions {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.bandwidth_weighting);
+        e.end_structure();
     }
 }
 
@@ -12470,6 +14839,23 @@ impl ToValue for LaunchTemplatePlacement {
         put(&mut m, "PartitionNumber", self.partition_number);
         put(&mut m, "GroupId", self.group_id);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for LaunchTemplatePlacement {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.availability_zone);
+        __emit::member(e, 1, &self.availability_zone_id);
+        __emit::member(e, 2, &self.affinity);
+        __emit::member(e, 3, &self.group_name);
+        __emit::member(e, 4, &self.host_id);
+        __emit::member(e, 5, &self.tenancy);
+        __emit::member(e, 6, &self.spread_domain);
+        __emit::member(e, 7, &self.host_resource_group_arn);
+        __emit::member(e, 8, &self.partition_number);
+        __emit::member(e, 9, &self.group_id);
+        e.end_structure();
     }
 }
 
@@ -12547,6 +14933,16 @@ impl ToValue for LaunchTemplatePrivateDnsNameOptions {
         put(&mut m, "EnableResourceNameDnsARecord", self.enable_resource_name_dns_a_record);
         put(&mut m, "EnableResourceNameDnsAAAARecord", self.enable_resource_name_dns_aaaa_record);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for LaunchTemplatePrivateDnsNameOptions {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.hostname_type);
+        __emit::member(e, 1, &self.enable_resource_name_dns_a_record);
+        __emit::member(e, 2, &self.enable_resource_name_dns_aaaa_record);
+        e.end_structure();
     }
 }
 
@@ -12640,6 +15036,18 @@ impl ToValue for LaunchTemplateSpotMarketOptions {
     }
 }
 
+impl __emit::Emit for LaunchTemplateSpotMarketOptions {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.max_price);
+        __emit::member(e, 1, &self.spot_instance_type);
+        __emit::member(e, 2, &self.block_duration_minutes);
+        __emit::member(e, 3, &self.valid_until);
+        __emit::member(e, 4, &self.instance_interruption_behavior);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LaunchTemplateSpotMarketOptionsRequest {
     pub max_price: Option<String>,
@@ -12696,6 +15104,15 @@ impl ToValue for LaunchTemplateTagSpecification {
         put(&mut m, "ResourceType", self.resource_type);
         put(&mut m, "Tags", self.tags);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for LaunchTemplateTagSpecification {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.resource_type);
+        __emit::member(e, 1, &self.tags);
+        e.end_structure();
     }
 }
 
@@ -12770,6 +15187,22 @@ impl ToValue for LaunchTemplateVersion {
     }
 }
 
+impl __emit::Emit for LaunchTemplateVersion {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.launch_template_id);
+        __emit::member(e, 1, &self.launch_template_name);
+        __emit::member(e, 2, &self.version_number);
+        __emit::member(e, 3, &self.version_description);
+        __emit::member(e, 4, &self.create_time);
+        __emit::member(e, 5, &self.created_by);
+        __emit::member(e, 6, &self.default_version);
+        __emit::member(e, 7, &self.launch_template_data);
+        __emit::member(e, 8, &self.operator);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LaunchTemplatesMonitoring {
     pub enabled: Option<bool>,
@@ -12792,6 +15225,15 @@ impl ToValue for LaunchTemplatesMonitoring {
         put(&mut m, "Enabled", self.enabled);
         put(&mut m, "MetricCategoryIds", self.metric_category_ids);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for LaunchTemplatesMonitoring {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.enabled);
+        __emit::member(e, 1, &self.metric_category_ids);
+        e.end_structure();
     }
 }
 
@@ -12839,6 +15281,14 @@ impl ToValue for LicenseConfiguration {
         let mut m = BTreeMap::new();
         put(&mut m, "LicenseConfigurationArn", self.license_configuration_arn);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for LicenseConfiguration {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.license_configuration_arn);
+        e.end_structure();
     }
 }
 
@@ -12919,6 +15369,25 @@ impl ToValue for ManagedPrefixList {
     }
 }
 
+impl __emit::Emit for ManagedPrefixList {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.prefix_list_id);
+        __emit::member(e, 1, &self.address_family);
+        __emit::member(e, 2, &self.state);
+        __emit::member(e, 3, &self.state_message);
+        __emit::member(e, 4, &self.prefix_list_arn);
+        __emit::member(e, 5, &self.prefix_list_name);
+        __emit::member(e, 6, &self.max_entries);
+        __emit::member(e, 7, &self.version);
+        __emit::member(e, 8, &self.tags);
+        __emit::member(e, 9, &self.owner_id);
+        __emit::member(e, 10, &self.ipam_prefix_list_resolver_target_id);
+        __emit::member(e, 11, &self.ipam_prefix_list_resolver_sync_enabled);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MediaAcceleratorInfo {
     pub accelerators: Option<Vec<MediaDeviceInfo>>,
@@ -12941,6 +15410,15 @@ impl ToValue for MediaAcceleratorInfo {
         put(&mut m, "Accelerators", self.accelerators);
         put(&mut m, "TotalMediaMemoryInMiB", self.total_media_memory_in_mi_b);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for MediaAcceleratorInfo {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.accelerators);
+        __emit::member(e, 1, &self.total_media_memory_in_mi_b);
+        e.end_structure();
     }
 }
 
@@ -12975,6 +15453,17 @@ impl ToValue for MediaDeviceInfo {
     }
 }
 
+impl __emit::Emit for MediaDeviceInfo {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.count);
+        __emit::member(e, 1, &self.name);
+        __emit::member(e, 2, &self.manufacturer);
+        __emit::member(e, 3, &self.memory_info);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MediaDeviceMemoryInfo {
     pub size_in_mi_b: Option<i32>,
@@ -12994,6 +15483,14 @@ impl ToValue for MediaDeviceMemoryInfo {
         let mut m = BTreeMap::new();
         put(&mut m, "SizeInMiB", self.size_in_mi_b);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for MediaDeviceMemoryInfo {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.size_in_mi_b);
+        e.end_structure();
     }
 }
 
@@ -13019,6 +15516,15 @@ impl ToValue for MemoryGiBPerVCpu {
         put(&mut m, "Min", self.min);
         put(&mut m, "Max", self.max);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for MemoryGiBPerVCpu {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.min);
+        __emit::member(e, 1, &self.max);
+        e.end_structure();
     }
 }
 
@@ -13069,6 +15575,14 @@ impl ToValue for MemoryInfo {
     }
 }
 
+impl __emit::Emit for MemoryInfo {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.size_in_mi_b);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MemoryMiB {
     pub min: Option<i32>,
@@ -13091,6 +15605,15 @@ impl ToValue for MemoryMiB {
         put(&mut m, "Min", self.min);
         put(&mut m, "Max", self.max);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for MemoryMiB {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.min);
+        __emit::member(e, 1, &self.max);
+        e.end_structure();
     }
 }
 
@@ -13315,6 +15838,15 @@ impl ToValue for ModifyInstanceMetadataOptionsResult {
     }
 }
 
+impl __emit::Emit for ModifyInstanceMetadataOptionsResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.instance_id);
+        __emit::member(e, 1, &self.instance_metadata_options);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ModifyLaunchTemplateRequest {
     pub dry_run: Option<bool>,
@@ -13368,6 +15900,14 @@ impl ToValue for ModifyLaunchTemplateResult {
         let mut m = BTreeMap::new();
         put(&mut m, "LaunchTemplate", self.launch_template);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ModifyLaunchTemplateResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.launch_template);
+        e.end_structure();
     }
 }
 
@@ -13433,6 +15973,14 @@ impl ToValue for ModifyManagedPrefixListResult {
         let mut m = BTreeMap::new();
         put(&mut m, "PrefixList", self.prefix_list);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ModifyManagedPrefixListResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.prefix_list);
+        e.end_structure();
     }
 }
 
@@ -13642,6 +16190,14 @@ impl ToValue for ModifyVolumeResult {
     }
 }
 
+impl __emit::Emit for ModifyVolumeResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.volume_modification);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ModifyVpcAttributeRequest {
     pub enable_dns_hostnames: Option<AttributeBooleanValue>,
@@ -13756,6 +16312,14 @@ impl ToValue for ModifyVpcEndpointResult {
     }
 }
 
+impl __emit::Emit for ModifyVpcEndpointResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.r#return);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ModifyVpcPeeringConnectionOptionsRequest {
     pub accepter_peering_connection_options: Option<PeeringConnectionOptionsRequest>,
@@ -13812,6 +16376,15 @@ impl ToValue for ModifyVpcPeeringConnectionOptionsResult {
     }
 }
 
+impl __emit::Emit for ModifyVpcPeeringConnectionOptionsResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.accepter_peering_connection_options);
+        __emit::member(e, 1, &self.requester_peering_connection_options);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MonitorInstancesRequest {
     pub instance_ids: Vec<String>,
@@ -13862,6 +16435,14 @@ impl ToValue for MonitorInstancesResult {
     }
 }
 
+impl __emit::Emit for MonitorInstancesResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.instance_monitorings);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Monitoring {
     pub metric_category_ids: Option<Vec<String>>,
@@ -13884,6 +16465,15 @@ impl ToValue for Monitoring {
         put(&mut m, "MetricCategoryIds", self.metric_category_ids);
         put(&mut m, "State", self.state);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for Monitoring {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.metric_category_ids);
+        __emit::member(e, 1, &self.state);
+        e.end_structure();
     }
 }
 
@@ -13957,6 +16547,30 @@ impl ToValue for NatGateway {
     }
 }
 
+impl __emit::Emit for NatGateway {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.create_time);
+        __emit::member(e, 1, &self.delete_time);
+        __emit::member(e, 2, &self.failure_code);
+        __emit::member(e, 3, &self.failure_message);
+        __emit::member(e, 4, &self.nat_gateway_addresses);
+        __emit::member(e, 5, &self.nat_gateway_id);
+        __emit::member(e, 6, &self.provisioned_bandwidth);
+        __emit::member(e, 7, &self.state);
+        __emit::member(e, 8, &self.subnet_id);
+        __emit::member(e, 9, &self.vpc_id);
+        __emit::member(e, 10, &self.tags);
+        __emit::member(e, 11, &self.connectivity_type);
+        __emit::member(e, 12, &self.availability_mode);
+        __emit::member(e, 13, &self.auto_scaling_ips);
+        __emit::member(e, 14, &self.auto_provision_zones);
+        __emit::member(e, 15, &self.attached_appliances);
+        __emit::member(e, 16, &self.route_table_id);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct NatGatewayAddress {
     pub allocation_id: Option<String>,
@@ -14006,6 +16620,23 @@ impl ToValue for NatGatewayAddress {
     }
 }
 
+impl __emit::Emit for NatGatewayAddress {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.allocation_id);
+        __emit::member(e, 1, &self.network_interface_id);
+        __emit::member(e, 2, &self.private_ip);
+        __emit::member(e, 3, &self.public_ip);
+        __emit::member(e, 4, &self.association_id);
+        __emit::member(e, 5, &self.is_primary);
+        __emit::member(e, 6, &self.failure_message);
+        __emit::member(e, 7, &self.status);
+        __emit::member(e, 8, &self.availability_zone);
+        __emit::member(e, 9, &self.availability_zone_id);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct NatGatewayAttachedAppliance {
     pub r#type: Option<String>,
@@ -14043,6 +16674,20 @@ impl ToValue for NatGatewayAttachedAppliance {
         put(&mut m, "FailureCode", self.failure_code);
         put(&mut m, "FailureMessage", self.failure_message);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for NatGatewayAttachedAppliance {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.r#type);
+        __emit::member(e, 1, &self.appliance_arn);
+        __emit::member(e, 2, &self.vpc_endpoint_id);
+        __emit::member(e, 3, &self.attachment_state);
+        __emit::member(e, 4, &self.modification_state);
+        __emit::member(e, 5, &self.failure_code);
+        __emit::member(e, 6, &self.failure_message);
+        e.end_structure();
     }
 }
 
@@ -14086,6 +16731,20 @@ impl ToValue for NetworkAcl {
     }
 }
 
+impl __emit::Emit for NetworkAcl {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.associations);
+        __emit::member(e, 1, &self.entries);
+        __emit::member(e, 2, &self.is_default);
+        __emit::member(e, 3, &self.network_acl_id);
+        __emit::member(e, 4, &self.tags);
+        __emit::member(e, 5, &self.vpc_id);
+        __emit::member(e, 6, &self.owner_id);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct NetworkAclAssociation {
     pub network_acl_association_id: Option<String>,
@@ -14111,6 +16770,16 @@ impl ToValue for NetworkAclAssociation {
         put(&mut m, "NetworkAclId", self.network_acl_id);
         put(&mut m, "SubnetId", self.subnet_id);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for NetworkAclAssociation {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.network_acl_association_id);
+        __emit::member(e, 1, &self.network_acl_id);
+        __emit::member(e, 2, &self.subnet_id);
+        e.end_structure();
     }
 }
 
@@ -14157,6 +16826,21 @@ impl ToValue for NetworkAclEntry {
     }
 }
 
+impl __emit::Emit for NetworkAclEntry {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.cidr_block);
+        __emit::member(e, 1, &self.egress);
+        __emit::member(e, 2, &self.icmp_type_code);
+        __emit::member(e, 3, &self.ipv6_cidr_block);
+        __emit::member(e, 4, &self.port_range);
+        __emit::member(e, 5, &self.protocol);
+        __emit::member(e, 6, &self.rule_action);
+        __emit::member(e, 7, &self.rule_number);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct NetworkBandwidthGbps {
     pub min: Option<f64>,
@@ -14179,6 +16863,15 @@ impl ToValue for NetworkBandwidthGbps {
         put(&mut m, "Min", self.min);
         put(&mut m, "Max", self.max);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for NetworkBandwidthGbps {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.min);
+        __emit::member(e, 1, &self.max);
+        e.end_structure();
     }
 }
 
@@ -14256,6 +16949,23 @@ impl ToValue for NetworkCardInfo {
     }
 }
 
+impl __emit::Emit for NetworkCardInfo {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.network_card_index);
+        __emit::member(e, 1, &self.network_performance);
+        __emit::member(e, 2, &self.maximum_network_interfaces);
+        __emit::member(e, 3, &self.additional_flexible_network_interfaces);
+        __emit::member(e, 4, &self.baseline_bandwidth_in_gbps);
+        __emit::member(e, 5, &self.peak_bandwidth_in_gbps);
+        __emit::member(e, 6, &self.default_ena_queue_count_per_interface);
+        __emit::member(e, 7, &self.maximum_ena_queue_count);
+        __emit::member(e, 8, &self.maximum_ena_queue_count_per_interface);
+        __emit::member(e, 9, &self.interface_types);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct NetworkInfo {
     pub network_performance: Option<String>,
@@ -14329,6 +17039,32 @@ impl ToValue for NetworkInfo {
         put(&mut m, "MaximumSecondaryNetworkInterfaces", self.maximum_secondary_network_interfaces);
         put(&mut m, "Ipv4AddressesPerSecondaryInterface", self.ipv4_addresses_per_secondary_interface);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for NetworkInfo {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.network_performance);
+        __emit::member(e, 1, &self.maximum_network_interfaces);
+        __emit::member(e, 2, &self.maximum_network_cards);
+        __emit::member(e, 3, &self.default_network_card_index);
+        __emit::member(e, 4, &self.network_cards);
+        __emit::member(e, 5, &self.ipv4_addresses_per_interface);
+        __emit::member(e, 6, &self.ipv6_addresses_per_interface);
+        __emit::member(e, 7, &self.ipv6_supported);
+        __emit::member(e, 8, &self.ena_support);
+        __emit::member(e, 9, &self.efa_supported);
+        __emit::member(e, 10, &self.efa_info);
+        __emit::member(e, 11, &self.encryption_in_transit_supported);
+        __emit::member(e, 12, &self.ena_srd_supported);
+        __emit::member(e, 13, &self.bandwidth_weightings);
+        __emit::member(e, 14, &self.flexible_ena_queues_support);
+        __emit::member(e, 15, &self.connection_tracking_configuration);
+        __emit::member(e, 16, &self.secondary_network_supported);
+        __emit::member(e, 17, &self.maximum_secondary_network_interfaces);
+        __emit::member(e, 18, &self.ipv4_addresses_per_secondary_interface);
+        e.end_structure();
     }
 }
 
@@ -14447,6 +17183,45 @@ impl ToValue for NetworkInterface {
     }
 }
 
+impl __emit::Emit for NetworkInterface {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.association);
+        __emit::member(e, 1, &self.attachment);
+        __emit::member(e, 2, &self.availability_zone);
+        __emit::member(e, 3, &self.connection_tracking_configuration);
+        __emit::member(e, 4, &self.description);
+        __emit::member(e, 5, &self.groups);
+        __emit::member(e, 6, &self.interface_type);
+        __emit::member(e, 7, &self.ipv6_addresses);
+        __emit::member(e, 8, &self.mac_address);
+        __emit::member(e, 9, &self.network_interface_id);
+        __emit::member(e, 10, &self.outpost_arn);
+        __emit::member(e, 11, &self.owner_id);
+        __emit::member(e, 12, &self.private_dns_name);
+        __emit::member(e, 13, &self.public_dns_name);
+        __emit::member(e, 14, &self.public_ip_dns_name_options);
+        __emit::member(e, 15, &self.private_ip_address);
+        __emit::member(e, 16, &self.private_ip_addresses);
+        __emit::member(e, 17, &self.ipv4_prefixes);
+        __emit::member(e, 18, &self.ipv6_prefixes);
+        __emit::member(e, 19, &self.requester_id);
+        __emit::member(e, 20, &self.requester_managed);
+        __emit::member(e, 21, &self.source_dest_check);
+        __emit::member(e, 22, &self.status);
+        __emit::member(e, 23, &self.subnet_id);
+        __emit::member(e, 24, &self.tag_set);
+        __emit::member(e, 25, &self.vpc_id);
+        __emit::member(e, 26, &self.deny_all_igw_traffic);
+        __emit::member(e, 27, &self.ipv6_native);
+        __emit::member(e, 28, &self.ipv6_address);
+        __emit::member(e, 29, &self.operator);
+        __emit::member(e, 30, &self.associated_subnets);
+        __emit::member(e, 31, &self.availability_zone_id);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct NetworkInterfaceAssociation {
     pub allocation_id: Option<String>,
@@ -14484,6 +17259,20 @@ impl ToValue for NetworkInterfaceAssociation {
         put(&mut m, "CustomerOwnedIp", self.customer_owned_ip);
         put(&mut m, "CarrierIp", self.carrier_ip);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for NetworkInterfaceAssociation {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.allocation_id);
+        __emit::member(e, 1, &self.association_id);
+        __emit::member(e, 2, &self.ip_owner_id);
+        __emit::member(e, 3, &self.public_dns_name);
+        __emit::member(e, 4, &self.public_ip);
+        __emit::member(e, 5, &self.customer_owned_ip);
+        __emit::member(e, 6, &self.carrier_ip);
+        e.end_structure();
     }
 }
 
@@ -14533,6 +17322,23 @@ impl ToValue for NetworkInterfaceAttachment {
         put(&mut m, "EnaSrdSpecification", self.ena_srd_specification);
         put(&mut m, "EnaQueueCount", self.ena_queue_count);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for NetworkInterfaceAttachment {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.attach_time);
+        __emit::member(e, 1, &self.attachment_id);
+        __emit::member(e, 2, &self.delete_on_termination);
+        __emit::member(e, 3, &self.device_index);
+        __emit::member(e, 4, &self.network_card_index);
+        __emit::member(e, 5, &self.instance_id);
+        __emit::member(e, 6, &self.instance_owner_id);
+        __emit::member(e, 7, &self.status);
+        __emit::member(e, 8, &self.ena_srd_specification);
+        __emit::member(e, 9, &self.ena_queue_count);
+        e.end_structure();
     }
 }
 
@@ -14592,6 +17398,15 @@ impl ToValue for NetworkInterfaceCount {
     }
 }
 
+impl __emit::Emit for NetworkInterfaceCount {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.min);
+        __emit::member(e, 1, &self.max);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct NetworkInterfaceCountRequest {
     pub min: Option<i32>,
@@ -14645,6 +17460,16 @@ impl ToValue for NetworkInterfaceIpv6Address {
     }
 }
 
+impl __emit::Emit for NetworkInterfaceIpv6Address {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.ipv6_address);
+        __emit::member(e, 1, &self.public_ipv6_dns_name);
+        __emit::member(e, 2, &self.is_primary_ipv6);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct NetworkInterfacePrivateIpAddress {
     pub association: Option<NetworkInterfaceAssociation>,
@@ -14676,6 +17501,17 @@ impl ToValue for NetworkInterfacePrivateIpAddress {
     }
 }
 
+impl __emit::Emit for NetworkInterfacePrivateIpAddress {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.association);
+        __emit::member(e, 1, &self.primary);
+        __emit::member(e, 2, &self.private_dns_name);
+        __emit::member(e, 3, &self.private_ip_address);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct NeuronDeviceCoreInfo {
     pub count: Option<i32>,
@@ -14698,6 +17534,15 @@ impl ToValue for NeuronDeviceCoreInfo {
         put(&mut m, "Count", self.count);
         put(&mut m, "Version", self.version);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for NeuronDeviceCoreInfo {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.count);
+        __emit::member(e, 1, &self.version);
+        e.end_structure();
     }
 }
 
@@ -14732,6 +17577,17 @@ impl ToValue for NeuronDeviceInfo {
     }
 }
 
+impl __emit::Emit for NeuronDeviceInfo {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.count);
+        __emit::member(e, 1, &self.name);
+        __emit::member(e, 2, &self.core_info);
+        __emit::member(e, 3, &self.memory_info);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct NeuronDeviceMemoryInfo {
     pub size_in_mi_b: Option<i32>,
@@ -14751,6 +17607,14 @@ impl ToValue for NeuronDeviceMemoryInfo {
         let mut m = BTreeMap::new();
         put(&mut m, "SizeInMiB", self.size_in_mi_b);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for NeuronDeviceMemoryInfo {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.size_in_mi_b);
+        e.end_structure();
     }
 }
 
@@ -14776,6 +17640,15 @@ impl ToValue for NeuronInfo {
         put(&mut m, "NeuronDevices", self.neuron_devices);
         put(&mut m, "TotalNeuronDeviceMemoryInMiB", self.total_neuron_device_memory_in_mi_b);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for NeuronInfo {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.neuron_devices);
+        __emit::member(e, 1, &self.total_neuron_device_memory_in_mi_b);
+        e.end_structure();
     }
 }
 
@@ -14823,6 +17696,14 @@ impl ToValue for NitroTpmInfo {
         let mut m = BTreeMap::new();
         put(&mut m, "SupportedVersions", self.supported_versions);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for NitroTpmInfo {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.supported_versions);
+        e.end_structure();
     }
 }
 
@@ -14876,6 +17757,16 @@ impl ToValue for OperatorResponse {
     }
 }
 
+impl __emit::Emit for OperatorResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.managed);
+        __emit::member(e, 1, &self.principal);
+        __emit::member(e, 2, &self.hidden_by_default);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PayerResponsibilityEntry {
     pub scope: Option<String>,
@@ -14898,6 +17789,15 @@ impl ToValue for PayerResponsibilityEntry {
         put(&mut m, "Scope", self.scope);
         put(&mut m, "PayerResponsibilityType", self.payer_responsibility_type);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for PayerResponsibilityEntry {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.scope);
+        __emit::member(e, 1, &self.payer_responsibility_type);
+        e.end_structure();
     }
 }
 
@@ -14932,6 +17832,18 @@ impl ToValue for PeeringConnectionOptions {
         put(&mut m, "AllowMultipathResilience", self.allow_multipath_resilience);
         put(&mut m, "MultipathResilienceMode", self.multipath_resilience_mode);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for PeeringConnectionOptions {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.allow_dns_resolution_from_remote_vpc);
+        __emit::member(e, 1, &self.allow_egress_from_local_classic_link_to_remote_vpc);
+        __emit::member(e, 2, &self.allow_egress_from_local_vpc_to_remote_classic_link);
+        __emit::member(e, 3, &self.allow_multipath_resilience);
+        __emit::member(e, 4, &self.multipath_resilience_mode);
+        e.end_structure();
     }
 }
 
@@ -14991,6 +17903,14 @@ impl ToValue for PerformanceFactorReference {
     }
 }
 
+impl __emit::Emit for PerformanceFactorReference {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.instance_family);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PerformanceFactorReferenceRequest {
     pub instance_family: Option<String>,
@@ -15038,6 +17958,16 @@ impl ToValue for PerformanceStatusSummary {
         put(&mut m, "ImpairedSince", self.impaired_since);
         put(&mut m, "Remediation", self.remediation);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for PerformanceStatusSummary {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.status);
+        __emit::member(e, 1, &self.impaired_since);
+        __emit::member(e, 2, &self.remediation);
+        e.end_structure();
     }
 }
 
@@ -15090,6 +18020,23 @@ impl ToValue for Placement {
     }
 }
 
+impl __emit::Emit for Placement {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.availability_zone_id);
+        __emit::member(e, 1, &self.affinity);
+        __emit::member(e, 2, &self.group_name);
+        __emit::member(e, 3, &self.partition_number);
+        __emit::member(e, 4, &self.host_id);
+        __emit::member(e, 5, &self.tenancy);
+        __emit::member(e, 6, &self.spread_domain);
+        __emit::member(e, 7, &self.host_resource_group_arn);
+        __emit::member(e, 8, &self.group_id);
+        __emit::member(e, 9, &self.availability_zone);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PlacementGroupInfo {
     pub supported_strategies: Option<Vec<String>>,
@@ -15109,6 +18056,14 @@ impl ToValue for PlacementGroupInfo {
         let mut m = BTreeMap::new();
         put(&mut m, "SupportedStrategies", self.supported_strategies);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for PlacementGroupInfo {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.supported_strategies);
+        e.end_structure();
     }
 }
 
@@ -15134,6 +18089,15 @@ impl ToValue for PortRange {
         put(&mut m, "From", self.from);
         put(&mut m, "To", self.to);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for PortRange {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.from);
+        __emit::member(e, 1, &self.to);
+        e.end_structure();
     }
 }
 
@@ -15165,6 +18129,16 @@ impl ToValue for PrefixList {
     }
 }
 
+impl __emit::Emit for PrefixList {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.cidrs);
+        __emit::member(e, 1, &self.prefix_list_id);
+        __emit::member(e, 2, &self.prefix_list_name);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PrefixListEntry {
     pub cidr: Option<String>,
@@ -15187,6 +18161,15 @@ impl ToValue for PrefixListEntry {
         put(&mut m, "Cidr", self.cidr);
         put(&mut m, "Description", self.description);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for PrefixListEntry {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.cidr);
+        __emit::member(e, 1, &self.description);
+        e.end_structure();
     }
 }
 
@@ -15215,6 +18198,15 @@ impl ToValue for PrefixListId {
     }
 }
 
+impl __emit::Emit for PrefixListId {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.description);
+        __emit::member(e, 1, &self.prefix_list_id);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PrivateDnsDetails {
     pub private_dns_name: Option<String>,
@@ -15234,6 +18226,14 @@ impl ToValue for PrivateDnsDetails {
         let mut m = BTreeMap::new();
         put(&mut m, "PrivateDnsName", self.private_dns_name);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for PrivateDnsDetails {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.private_dns_name);
+        e.end_structure();
     }
 }
 
@@ -15262,6 +18262,16 @@ impl ToValue for PrivateDnsNameOptionsOnLaunch {
         put(&mut m, "EnableResourceNameDnsARecord", self.enable_resource_name_dns_a_record);
         put(&mut m, "EnableResourceNameDnsAAAARecord", self.enable_resource_name_dns_aaaa_record);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for PrivateDnsNameOptionsOnLaunch {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.hostname_type);
+        __emit::member(e, 1, &self.enable_resource_name_dns_a_record);
+        __emit::member(e, 2, &self.enable_resource_name_dns_aaaa_record);
+        e.end_structure();
     }
 }
 
@@ -15321,6 +18331,16 @@ impl ToValue for PrivateDnsNameOptionsResponse {
     }
 }
 
+impl __emit::Emit for PrivateDnsNameOptionsResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.hostname_type);
+        __emit::member(e, 1, &self.enable_resource_name_dns_a_record);
+        __emit::member(e, 2, &self.enable_resource_name_dns_aaaa_record);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PrivateIpAddressSpecification {
     pub primary: Option<bool>,
@@ -15343,6 +18363,15 @@ impl ToValue for PrivateIpAddressSpecification {
         put(&mut m, "Primary", self.primary);
         put(&mut m, "PrivateIpAddress", self.private_ip_address);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for PrivateIpAddressSpecification {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.primary);
+        __emit::member(e, 1, &self.private_ip_address);
+        e.end_structure();
     }
 }
 
@@ -15377,6 +18406,17 @@ impl ToValue for ProcessorInfo {
     }
 }
 
+impl __emit::Emit for ProcessorInfo {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.supported_architectures);
+        __emit::member(e, 1, &self.sustained_clock_speed_in_ghz);
+        __emit::member(e, 2, &self.supported_features);
+        __emit::member(e, 3, &self.manufacturer);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ProductCode {
     pub product_code_id: Option<String>,
@@ -15402,6 +18442,15 @@ impl ToValue for ProductCode {
     }
 }
 
+impl __emit::Emit for ProductCode {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.product_code_id);
+        __emit::member(e, 1, &self.product_code_type);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PropagatingVgw {
     pub gateway_id: Option<String>,
@@ -15421,6 +18470,14 @@ impl ToValue for PropagatingVgw {
         let mut m = BTreeMap::new();
         put(&mut m, "GatewayId", self.gateway_id);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for PropagatingVgw {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.gateway_id);
+        e.end_structure();
     }
 }
 
@@ -15458,6 +18515,18 @@ impl ToValue for ProvisionedBandwidth {
     }
 }
 
+impl __emit::Emit for ProvisionedBandwidth {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.provision_time);
+        __emit::member(e, 1, &self.provisioned);
+        __emit::member(e, 2, &self.request_time);
+        __emit::member(e, 3, &self.requested);
+        __emit::member(e, 4, &self.status);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PtrUpdateStatus {
     pub value: Option<String>,
@@ -15483,6 +18552,16 @@ impl ToValue for PtrUpdateStatus {
         put(&mut m, "Status", self.status);
         put(&mut m, "Reason", self.reason);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for PtrUpdateStatus {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.value);
+        __emit::member(e, 1, &self.status);
+        __emit::member(e, 2, &self.reason);
+        e.end_structure();
     }
 }
 
@@ -15514,6 +18593,17 @@ impl ToValue for PublicIpDnsNameOptions {
         put(&mut m, "PublicIpv6DnsName", self.public_ipv6_dns_name);
         put(&mut m, "PublicDualStackDnsName", self.public_dual_stack_dns_name);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for PublicIpDnsNameOptions {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.dns_hostname_type);
+        __emit::member(e, 1, &self.public_ipv4_dns_name);
+        __emit::member(e, 2, &self.public_ipv6_dns_name);
+        __emit::member(e, 3, &self.public_dual_stack_dns_name);
+        e.end_structure();
     }
 }
 
@@ -15576,6 +18666,18 @@ impl ToValue for ReferencedSecurityGroup {
     }
 }
 
+impl __emit::Emit for ReferencedSecurityGroup {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.group_id);
+        __emit::member(e, 1, &self.peering_status);
+        __emit::member(e, 2, &self.user_id);
+        __emit::member(e, 3, &self.vpc_id);
+        __emit::member(e, 4, &self.vpc_peering_connection_id);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Region {
     pub opt_in_status: Option<String>,
@@ -15607,6 +18709,17 @@ impl ToValue for Region {
     }
 }
 
+impl __emit::Emit for Region {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.opt_in_status);
+        __emit::member(e, 1, &self.geography);
+        __emit::member(e, 2, &self.region_name);
+        __emit::member(e, 3, &self.endpoint);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RegionGeography {
     pub name: Option<String>,
@@ -15626,6 +18739,14 @@ impl ToValue for RegionGeography {
         let mut m = BTreeMap::new();
         put(&mut m, "Name", self.name);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for RegionGeography {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.name);
+        e.end_structure();
     }
 }
 
@@ -15724,6 +18845,14 @@ impl ToValue for RegisterImageResult {
     }
 }
 
+impl __emit::Emit for RegisterImageResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.image_id);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RejectVpcPeeringConnectionRequest {
     pub dry_run: Option<bool>,
@@ -15768,6 +18897,14 @@ impl ToValue for RejectVpcPeeringConnectionResult {
         let mut m = BTreeMap::new();
         put(&mut m, "Return", self.r#return);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for RejectVpcPeeringConnectionResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.r#return);
+        e.end_structure();
     }
 }
 
@@ -15871,6 +19008,14 @@ impl ToValue for ReplaceNetworkAclAssociationResult {
         let mut m = BTreeMap::new();
         put(&mut m, "NewAssociationId", self.new_association_id);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ReplaceNetworkAclAssociationResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.new_association_id);
+        e.end_structure();
     }
 }
 
@@ -16049,6 +19194,15 @@ impl ToValue for ReplaceRouteTableAssociationResult {
     }
 }
 
+impl __emit::Emit for ReplaceRouteTableAssociationResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.new_association_id);
+        __emit::member(e, 1, &self.association_state);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RequestLaunchTemplateData {
     pub kernel_id: Option<String>,
@@ -16204,6 +19358,18 @@ impl ToValue for Reservation {
     }
 }
 
+impl __emit::Emit for Reservation {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.reservation_id);
+        __emit::member(e, 1, &self.owner_id);
+        __emit::member(e, 2, &self.requester_id);
+        __emit::member(e, 3, &self.groups);
+        __emit::member(e, 4, &self.instances);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ResetImageAttributeRequest {
     pub attribute: String,
@@ -16282,6 +19448,15 @@ impl ToValue for ResponseError {
         put(&mut m, "Code", self.code);
         put(&mut m, "Message", self.message);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ResponseError {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.code);
+        __emit::member(e, 1, &self.message);
+        e.end_structure();
     }
 }
 
@@ -16406,6 +19581,47 @@ impl ToValue for ResponseLaunchTemplateData {
     }
 }
 
+impl __emit::Emit for ResponseLaunchTemplateData {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.kernel_id);
+        __emit::member(e, 1, &self.ebs_optimized);
+        __emit::member(e, 2, &self.iam_instance_profile);
+        __emit::member(e, 3, &self.block_device_mappings);
+        __emit::member(e, 4, &self.network_interfaces);
+        __emit::member(e, 5, &self.image_id);
+        __emit::member(e, 6, &self.instance_type);
+        __emit::member(e, 7, &self.key_name);
+        __emit::member(e, 8, &self.monitoring);
+        __emit::member(e, 9, &self.placement);
+        __emit::member(e, 10, &self.ram_disk_id);
+        __emit::member(e, 11, &self.disable_api_termination);
+        __emit::member(e, 12, &self.instance_initiated_shutdown_behavior);
+        __emit::member(e, 13, &self.user_data);
+        __emit::member(e, 14, &self.tag_specifications);
+        __emit::member(e, 15, &self.elastic_gpu_specifications);
+        __emit::member(e, 16, &self.elastic_inference_accelerators);
+        __emit::member(e, 17, &self.security_group_ids);
+        __emit::member(e, 18, &self.security_groups);
+        __emit::member(e, 19, &self.instance_market_options);
+        __emit::member(e, 20, &self.credit_specification);
+        __emit::member(e, 21, &self.cpu_options);
+        __emit::member(e, 22, &self.capacity_reservation_specification);
+        __emit::member(e, 23, &self.license_specifications);
+        __emit::member(e, 24, &self.hibernation_options);
+        __emit::member(e, 25, &self.metadata_options);
+        __emit::member(e, 26, &self.enclave_options);
+        __emit::member(e, 27, &self.instance_requirements);
+        __emit::member(e, 28, &self.private_dns_name_options);
+        __emit::member(e, 29, &self.maintenance_options);
+        __emit::member(e, 30, &self.disable_api_stop);
+        __emit::member(e, 31, &self.operator);
+        __emit::member(e, 32, &self.network_performance_options);
+        __emit::member(e, 33, &self.secondary_interfaces);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RevokeSecurityGroupEgressRequest {
     pub security_group_rule_ids: Option<Vec<String>>,
@@ -16480,6 +19696,16 @@ impl ToValue for RevokeSecurityGroupEgressResult {
         put(&mut m, "UnknownIpPermissions", self.unknown_ip_permissions);
         put(&mut m, "RevokedSecurityGroupRules", self.revoked_security_group_rules);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for RevokeSecurityGroupEgressResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.r#return);
+        __emit::member(e, 1, &self.unknown_ip_permissions);
+        __emit::member(e, 2, &self.revoked_security_group_rules);
+        e.end_structure();
     }
 }
 
@@ -16563,6 +19789,16 @@ impl ToValue for RevokeSecurityGroupIngressResult {
     }
 }
 
+impl __emit::Emit for RevokeSecurityGroupIngressResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.r#return);
+        __emit::member(e, 1, &self.unknown_ip_permissions);
+        __emit::member(e, 2, &self.revoked_security_group_rules);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RevokedSecurityGroupRule {
     pub security_group_rule_id: Option<String>,
@@ -16612,6 +19848,24 @@ impl ToValue for RevokedSecurityGroupRule {
         put(&mut m, "ReferencedGroupId", self.referenced_group_id);
         put(&mut m, "Description", self.description);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for RevokedSecurityGroupRule {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.security_group_rule_id);
+        __emit::member(e, 1, &self.group_id);
+        __emit::member(e, 2, &self.is_egress);
+        __emit::member(e, 3, &self.ip_protocol);
+        __emit::member(e, 4, &self.from_port);
+        __emit::member(e, 5, &self.to_port);
+        __emit::member(e, 6, &self.cidr_ipv4);
+        __emit::member(e, 7, &self.cidr_ipv6);
+        __emit::member(e, 8, &self.prefix_list_id);
+        __emit::member(e, 9, &self.referenced_group_id);
+        __emit::member(e, 10, &self.description);
+        e.end_structure();
     }
 }
 
@@ -16688,6 +19942,31 @@ impl ToValue for Route {
     }
 }
 
+impl __emit::Emit for Route {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.destination_cidr_block);
+        __emit::member(e, 1, &self.destination_ipv6_cidr_block);
+        __emit::member(e, 2, &self.destination_prefix_list_id);
+        __emit::member(e, 3, &self.egress_only_internet_gateway_id);
+        __emit::member(e, 4, &self.gateway_id);
+        __emit::member(e, 5, &self.instance_id);
+        __emit::member(e, 6, &self.instance_owner_id);
+        __emit::member(e, 7, &self.nat_gateway_id);
+        __emit::member(e, 8, &self.transit_gateway_id);
+        __emit::member(e, 9, &self.local_gateway_id);
+        __emit::member(e, 10, &self.carrier_gateway_id);
+        __emit::member(e, 11, &self.network_interface_id);
+        __emit::member(e, 12, &self.origin);
+        __emit::member(e, 13, &self.state);
+        __emit::member(e, 14, &self.vpc_peering_connection_id);
+        __emit::member(e, 15, &self.core_network_arn);
+        __emit::member(e, 16, &self.odb_network_arn);
+        __emit::member(e, 17, &self.ip_address);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RouteTable {
     pub associations: Option<Vec<RouteTableAssociation>>,
@@ -16725,6 +20004,20 @@ impl ToValue for RouteTable {
         put(&mut m, "VpcId", self.vpc_id);
         put(&mut m, "OwnerId", self.owner_id);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for RouteTable {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.associations);
+        __emit::member(e, 1, &self.propagating_vgws);
+        __emit::member(e, 2, &self.route_table_id);
+        __emit::member(e, 3, &self.routes);
+        __emit::member(e, 4, &self.tags);
+        __emit::member(e, 5, &self.vpc_id);
+        __emit::member(e, 6, &self.owner_id);
+        e.end_structure();
     }
 }
 
@@ -16768,6 +20061,20 @@ impl ToValue for RouteTableAssociation {
     }
 }
 
+impl __emit::Emit for RouteTableAssociation {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.main);
+        __emit::member(e, 1, &self.route_table_association_id);
+        __emit::member(e, 2, &self.route_table_id);
+        __emit::member(e, 3, &self.subnet_id);
+        __emit::member(e, 4, &self.gateway_id);
+        __emit::member(e, 5, &self.public_ipv4_pool);
+        __emit::member(e, 6, &self.association_state);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RouteTableAssociationState {
     pub state: Option<String>,
@@ -16790,6 +20097,15 @@ impl ToValue for RouteTableAssociationState {
         put(&mut m, "State", self.state);
         put(&mut m, "StatusMessage", self.status_message);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for RouteTableAssociationState {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.state);
+        __emit::member(e, 1, &self.status_message);
+        e.end_structure();
     }
 }
 
@@ -17009,6 +20325,20 @@ impl ToValue for ScanResults {
     }
 }
 
+impl __emit::Emit for ScanResults {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.highest_finding_severity_label);
+        __emit::member(e, 1, &self.finding_scan_date);
+        __emit::member(e, 2, &self.informational_fix_available_since);
+        __emit::member(e, 3, &self.low_fix_available_since);
+        __emit::member(e, 4, &self.medium_fix_available_since);
+        __emit::member(e, 5, &self.high_fix_available_since);
+        __emit::member(e, 6, &self.critical_fix_available_since);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SecondaryInterfacePrivateIpAddressSpecification {
     pub private_ip_address: Option<String>,
@@ -17028,6 +20358,14 @@ impl ToValue for SecondaryInterfacePrivateIpAddressSpecification {
         let mut m = BTreeMap::new();
         put(&mut m, "PrivateIpAddress", self.private_ip_address);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for SecondaryInterfacePrivateIpAddressSpecification {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.private_ip_address);
+        e.end_structure();
     }
 }
 
@@ -17121,6 +20459,22 @@ impl ToValue for SecurityGroup {
     }
 }
 
+impl __emit::Emit for SecurityGroup {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.group_id);
+        __emit::member(e, 1, &self.ip_permissions_egress);
+        __emit::member(e, 2, &self.tags);
+        __emit::member(e, 3, &self.vpc_id);
+        __emit::member(e, 4, &self.security_group_arn);
+        __emit::member(e, 5, &self.owner_id);
+        __emit::member(e, 6, &self.group_name);
+        __emit::member(e, 7, &self.description);
+        __emit::member(e, 8, &self.ip_permissions);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SecurityGroupIdentifier {
     pub group_id: Option<String>,
@@ -17143,6 +20497,15 @@ impl ToValue for SecurityGroupIdentifier {
         put(&mut m, "GroupId", self.group_id);
         put(&mut m, "GroupName", self.group_name);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for SecurityGroupIdentifier {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.group_id);
+        __emit::member(e, 1, &self.group_name);
+        e.end_structure();
     }
 }
 
@@ -17204,6 +20567,27 @@ impl ToValue for SecurityGroupRule {
         put(&mut m, "Tags", self.tags);
         put(&mut m, "SecurityGroupRuleArn", self.security_group_rule_arn);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for SecurityGroupRule {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.security_group_rule_id);
+        __emit::member(e, 1, &self.group_id);
+        __emit::member(e, 2, &self.group_owner_id);
+        __emit::member(e, 3, &self.is_egress);
+        __emit::member(e, 4, &self.ip_protocol);
+        __emit::member(e, 5, &self.from_port);
+        __emit::member(e, 6, &self.to_port);
+        __emit::member(e, 7, &self.cidr_ipv4);
+        __emit::member(e, 8, &self.cidr_ipv6);
+        __emit::member(e, 9, &self.prefix_list_id);
+        __emit::member(e, 10, &self.referenced_group_info);
+        __emit::member(e, 11, &self.description);
+        __emit::member(e, 12, &self.tags);
+        __emit::member(e, 13, &self.security_group_rule_arn);
+        e.end_structure();
     }
 }
 
@@ -17277,6 +20661,30 @@ impl ToValue for ServiceDetail {
     }
 }
 
+impl __emit::Emit for ServiceDetail {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.service_name);
+        __emit::member(e, 1, &self.service_id);
+        __emit::member(e, 2, &self.service_type);
+        __emit::member(e, 3, &self.service_region);
+        __emit::member(e, 4, &self.availability_zone_ids);
+        __emit::member(e, 5, &self.availability_zones);
+        __emit::member(e, 6, &self.owner);
+        __emit::member(e, 7, &self.base_endpoint_dns_names);
+        __emit::member(e, 8, &self.private_dns_name);
+        __emit::member(e, 9, &self.private_dns_names);
+        __emit::member(e, 10, &self.vpc_endpoint_policy_supported);
+        __emit::member(e, 11, &self.acceptance_required);
+        __emit::member(e, 12, &self.manages_vpc_endpoints);
+        __emit::member(e, 13, &self.payer_responsibility);
+        __emit::member(e, 14, &self.tags);
+        __emit::member(e, 15, &self.private_dns_name_verification_state);
+        __emit::member(e, 16, &self.supported_ip_address_types);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ServiceTypeDetail {
     pub service_type: Option<String>,
@@ -17296,6 +20704,14 @@ impl ToValue for ServiceTypeDetail {
         let mut m = BTreeMap::new();
         put(&mut m, "ServiceType", self.service_type);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ServiceTypeDetail {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.service_type);
+        e.end_structure();
     }
 }
 
@@ -17390,6 +20806,37 @@ impl ToValue for Snapshot {
     }
 }
 
+impl __emit::Emit for Snapshot {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.owner_alias);
+        __emit::member(e, 1, &self.outpost_arn);
+        __emit::member(e, 2, &self.tags);
+        __emit::member(e, 3, &self.storage_tier);
+        __emit::member(e, 4, &self.restore_expiry_time);
+        __emit::member(e, 5, &self.sse_type);
+        __emit::member(e, 6, &self.availability_zone);
+        __emit::member(e, 7, &self.transfer_type);
+        __emit::member(e, 8, &self.completion_duration_minutes);
+        __emit::member(e, 9, &self.completion_time);
+        __emit::member(e, 10, &self.full_snapshot_size_in_bytes);
+        __emit::member(e, 11, &self.associated_kms_keys);
+        __emit::member(e, 12, &self.snapshot_id);
+        __emit::member(e, 13, &self.volume_id);
+        __emit::member(e, 14, &self.state);
+        __emit::member(e, 15, &self.state_message);
+        __emit::member(e, 16, &self.start_time);
+        __emit::member(e, 17, &self.progress);
+        __emit::member(e, 18, &self.owner_id);
+        __emit::member(e, 19, &self.description);
+        __emit::member(e, 20, &self.volume_size);
+        __emit::member(e, 21, &self.encrypted);
+        __emit::member(e, 22, &self.kms_key_id);
+        __emit::member(e, 23, &self.data_encryption_key_id);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SpotMarketOptions {
     pub max_price: Option<String>,
@@ -17474,6 +20921,14 @@ impl ToValue for StartInstancesResult {
     }
 }
 
+impl __emit::Emit for StartInstancesResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.starting_instances);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct StateReason {
     pub code: Option<String>,
@@ -17496,6 +20951,15 @@ impl ToValue for StateReason {
         put(&mut m, "Code", self.code);
         put(&mut m, "Message", self.message);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for StateReason {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.code);
+        __emit::member(e, 1, &self.message);
+        e.end_structure();
     }
 }
 
@@ -17552,6 +21016,14 @@ impl ToValue for StopInstancesResult {
         let mut m = BTreeMap::new();
         put(&mut m, "StoppingInstances", self.stopping_instances);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for StopInstancesResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.stopping_instances);
+        e.end_structure();
     }
 }
 
@@ -17643,6 +21115,36 @@ impl ToValue for Subnet {
     }
 }
 
+impl __emit::Emit for Subnet {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.availability_zone_id);
+        __emit::member(e, 1, &self.enable_lni_at_device_index);
+        __emit::member(e, 2, &self.map_customer_owned_ip_on_launch);
+        __emit::member(e, 3, &self.customer_owned_ipv4_pool);
+        __emit::member(e, 4, &self.owner_id);
+        __emit::member(e, 5, &self.assign_ipv6_address_on_creation);
+        __emit::member(e, 6, &self.ipv6_cidr_block_association_set);
+        __emit::member(e, 7, &self.tags);
+        __emit::member(e, 8, &self.subnet_arn);
+        __emit::member(e, 9, &self.outpost_arn);
+        __emit::member(e, 10, &self.enable_dns64);
+        __emit::member(e, 11, &self.ipv6_native);
+        __emit::member(e, 12, &self.private_dns_name_options_on_launch);
+        __emit::member(e, 13, &self.block_public_access_states);
+        __emit::member(e, 14, &self.r#type);
+        __emit::member(e, 15, &self.subnet_id);
+        __emit::member(e, 16, &self.state);
+        __emit::member(e, 17, &self.vpc_id);
+        __emit::member(e, 18, &self.cidr_block);
+        __emit::member(e, 19, &self.available_ip_address_count);
+        __emit::member(e, 20, &self.availability_zone);
+        __emit::member(e, 21, &self.default_for_az);
+        __emit::member(e, 22, &self.map_public_ip_on_launch);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SubnetCidrBlockState {
     pub state: Option<String>,
@@ -17665,6 +21167,15 @@ impl ToValue for SubnetCidrBlockState {
         put(&mut m, "State", self.state);
         put(&mut m, "StatusMessage", self.status_message);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for SubnetCidrBlockState {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.state);
+        __emit::member(e, 1, &self.status_message);
+        e.end_structure();
     }
 }
 
@@ -17721,6 +21232,15 @@ impl ToValue for SubnetIpPrefixes {
     }
 }
 
+impl __emit::Emit for SubnetIpPrefixes {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.subnet_id);
+        __emit::member(e, 1, &self.ip_prefixes);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SubnetIpv6CidrBlockAssociation {
     pub association_id: Option<String>,
@@ -17755,6 +21275,18 @@ impl ToValue for SubnetIpv6CidrBlockAssociation {
     }
 }
 
+impl __emit::Emit for SubnetIpv6CidrBlockAssociation {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.association_id);
+        __emit::member(e, 1, &self.ipv6_cidr_block);
+        __emit::member(e, 2, &self.ipv6_cidr_block_state);
+        __emit::member(e, 3, &self.ipv6_address_attribute);
+        __emit::member(e, 4, &self.ip_source);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Tag {
     pub key: Option<String>,
@@ -17777,6 +21309,15 @@ impl ToValue for Tag {
         put(&mut m, "Key", self.key);
         put(&mut m, "Value", self.value);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for Tag {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.key);
+        __emit::member(e, 1, &self.value);
+        e.end_structure();
     }
 }
 
@@ -17808,6 +21349,17 @@ impl ToValue for TagDescription {
         put(&mut m, "ResourceType", self.resource_type);
         put(&mut m, "Value", self.value);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for TagDescription {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.key);
+        __emit::member(e, 1, &self.resource_id);
+        __emit::member(e, 2, &self.resource_type);
+        __emit::member(e, 3, &self.value);
+        e.end_structure();
     }
 }
 
@@ -17858,6 +21410,15 @@ impl ToValue for TagFieldSpecificationResponse {
         put(&mut m, "ResourceType", self.resource_type);
         put(&mut m, "TagKeys", self.tag_keys);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for TagFieldSpecificationResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.resource_type);
+        __emit::member(e, 1, &self.tag_keys);
+        e.end_structure();
     }
 }
 
@@ -17939,6 +21500,14 @@ impl ToValue for TerminateInstancesResult {
     }
 }
 
+impl __emit::Emit for TerminateInstancesResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.terminating_instances);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TotalLocalStorageGB {
     pub min: Option<f64>,
@@ -17961,6 +21530,15 @@ impl ToValue for TotalLocalStorageGB {
         put(&mut m, "Min", self.min);
         put(&mut m, "Max", self.max);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for TotalLocalStorageGB {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.min);
+        __emit::member(e, 1, &self.max);
+        e.end_structure();
     }
 }
 
@@ -18067,6 +21645,14 @@ impl ToValue for UnmonitorInstancesResult {
     }
 }
 
+impl __emit::Emit for UnmonitorInstancesResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.instance_monitorings);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UnsuccessfulItem {
     pub error: Option<UnsuccessfulItemError>,
@@ -18092,6 +21678,15 @@ impl ToValue for UnsuccessfulItem {
     }
 }
 
+impl __emit::Emit for UnsuccessfulItem {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.error);
+        __emit::member(e, 1, &self.resource_id);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UnsuccessfulItemError {
     pub code: Option<String>,
@@ -18114,6 +21709,15 @@ impl ToValue for UnsuccessfulItemError {
         put(&mut m, "Code", self.code);
         put(&mut m, "Message", self.message);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for UnsuccessfulItemError {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.code);
+        __emit::member(e, 1, &self.message);
+        e.end_structure();
     }
 }
 
@@ -18157,6 +21761,20 @@ impl ToValue for UserIdGroupPair {
     }
 }
 
+impl __emit::Emit for UserIdGroupPair {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.description);
+        __emit::member(e, 1, &self.user_id);
+        __emit::member(e, 2, &self.group_name);
+        __emit::member(e, 3, &self.group_id);
+        __emit::member(e, 4, &self.vpc_id);
+        __emit::member(e, 5, &self.vpc_peering_connection_id);
+        __emit::member(e, 6, &self.peering_status);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct VCpuCountRange {
     pub min: Option<i32>,
@@ -18179,6 +21797,15 @@ impl ToValue for VCpuCountRange {
         put(&mut m, "Min", self.min);
         put(&mut m, "Max", self.max);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for VCpuCountRange {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.min);
+        __emit::member(e, 1, &self.max);
+        e.end_structure();
     }
 }
 
@@ -18241,6 +21868,18 @@ impl ToValue for VCpuInfo {
     }
 }
 
+impl __emit::Emit for VCpuInfo {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.default_v_cpus);
+        __emit::member(e, 1, &self.default_cores);
+        __emit::member(e, 2, &self.default_threads_per_core);
+        __emit::member(e, 3, &self.valid_cores);
+        __emit::member(e, 4, &self.valid_threads_per_core);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ValidationError {
     pub code: Option<String>,
@@ -18266,6 +21905,15 @@ impl ToValue for ValidationError {
     }
 }
 
+impl __emit::Emit for ValidationError {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.code);
+        __emit::member(e, 1, &self.message);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ValidationWarning {
     pub errors: Option<Vec<ValidationError>>,
@@ -18285,6 +21933,14 @@ impl ToValue for ValidationWarning {
         let mut m = BTreeMap::new();
         put(&mut m, "Errors", self.errors);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ValidationWarning {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.errors);
+        e.end_structure();
     }
 }
 
@@ -18376,6 +22032,36 @@ impl ToValue for Volume {
     }
 }
 
+impl __emit::Emit for Volume {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.availability_zone_id);
+        __emit::member(e, 1, &self.outpost_arn);
+        __emit::member(e, 2, &self.source_volume_id);
+        __emit::member(e, 3, &self.iops);
+        __emit::member(e, 4, &self.tags);
+        __emit::member(e, 5, &self.volume_type);
+        __emit::member(e, 6, &self.fast_restored);
+        __emit::member(e, 7, &self.multi_attach_enabled);
+        __emit::member(e, 8, &self.throughput);
+        __emit::member(e, 9, &self.sse_type);
+        __emit::member(e, 10, &self.operator);
+        __emit::member(e, 11, &self.volume_initialization_rate);
+        __emit::member(e, 12, &self.volume_arn);
+        __emit::member(e, 13, &self.owner_id);
+        __emit::member(e, 14, &self.volume_id);
+        __emit::member(e, 15, &self.size);
+        __emit::member(e, 16, &self.snapshot_id);
+        __emit::member(e, 17, &self.availability_zone);
+        __emit::member(e, 18, &self.state);
+        __emit::member(e, 19, &self.create_time);
+        __emit::member(e, 20, &self.attachments);
+        __emit::member(e, 21, &self.encrypted);
+        __emit::member(e, 22, &self.kms_key_id);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct VolumeAttachment {
     pub delete_on_termination: Option<bool>,
@@ -18419,6 +22105,22 @@ impl ToValue for VolumeAttachment {
         put(&mut m, "State", self.state);
         put(&mut m, "AttachTime", self.attach_time);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for VolumeAttachment {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.delete_on_termination);
+        __emit::member(e, 1, &self.associated_resource);
+        __emit::member(e, 2, &self.instance_owning_service);
+        __emit::member(e, 3, &self.ebs_card_index);
+        __emit::member(e, 4, &self.volume_id);
+        __emit::member(e, 5, &self.instance_id);
+        __emit::member(e, 6, &self.device);
+        __emit::member(e, 7, &self.state);
+        __emit::member(e, 8, &self.attach_time);
+        e.end_structure();
     }
 }
 
@@ -18492,6 +22194,30 @@ impl ToValue for VolumeModification {
     }
 }
 
+impl __emit::Emit for VolumeModification {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.volume_id);
+        __emit::member(e, 1, &self.modification_state);
+        __emit::member(e, 2, &self.status_message);
+        __emit::member(e, 3, &self.target_size);
+        __emit::member(e, 4, &self.target_iops);
+        __emit::member(e, 5, &self.target_volume_type);
+        __emit::member(e, 6, &self.target_throughput);
+        __emit::member(e, 7, &self.target_multi_attach_enabled);
+        __emit::member(e, 8, &self.original_size);
+        __emit::member(e, 9, &self.original_iops);
+        __emit::member(e, 10, &self.original_volume_type);
+        __emit::member(e, 11, &self.original_throughput);
+        __emit::member(e, 12, &self.original_multi_attach_enabled);
+        __emit::member(e, 13, &self.progress);
+        __emit::member(e, 14, &self.start_time);
+        __emit::member(e, 15, &self.end_time);
+        __emit::member(e, 16, &self.operator);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct VolumeStatusAction {
     pub code: Option<String>,
@@ -18523,6 +22249,17 @@ impl ToValue for VolumeStatusAction {
     }
 }
 
+impl __emit::Emit for VolumeStatusAction {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.code);
+        __emit::member(e, 1, &self.description);
+        __emit::member(e, 2, &self.event_id);
+        __emit::member(e, 3, &self.event_type);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct VolumeStatusAttachmentStatus {
     pub io_performance: Option<String>,
@@ -18548,6 +22285,15 @@ impl ToValue for VolumeStatusAttachmentStatus {
     }
 }
 
+impl __emit::Emit for VolumeStatusAttachmentStatus {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.io_performance);
+        __emit::member(e, 1, &self.instance_id);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct VolumeStatusDetails {
     pub name: Option<String>,
@@ -18570,6 +22316,15 @@ impl ToValue for VolumeStatusDetails {
         put(&mut m, "Name", self.name);
         put(&mut m, "Status", self.status);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for VolumeStatusDetails {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.name);
+        __emit::member(e, 1, &self.status);
+        e.end_structure();
     }
 }
 
@@ -18610,6 +22365,19 @@ impl ToValue for VolumeStatusEvent {
     }
 }
 
+impl __emit::Emit for VolumeStatusEvent {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.description);
+        __emit::member(e, 1, &self.event_id);
+        __emit::member(e, 2, &self.event_type);
+        __emit::member(e, 3, &self.not_after);
+        __emit::member(e, 4, &self.not_before);
+        __emit::member(e, 5, &self.instance_id);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct VolumeStatusInfo {
     pub details: Option<Vec<VolumeStatusDetails>>,
@@ -18632,6 +22400,15 @@ impl ToValue for VolumeStatusInfo {
         put(&mut m, "Details", self.details);
         put(&mut m, "Status", self.status);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for VolumeStatusInfo {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.details);
+        __emit::member(e, 1, &self.status);
+        e.end_structure();
     }
 }
 
@@ -18681,6 +22458,23 @@ impl ToValue for VolumeStatusItem {
         put(&mut m, "AvailabilityZoneId", self.availability_zone_id);
         put(&mut m, "Operator", self.operator);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for VolumeStatusItem {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.actions);
+        __emit::member(e, 1, &self.availability_zone);
+        __emit::member(e, 2, &self.outpost_arn);
+        __emit::member(e, 3, &self.events);
+        __emit::member(e, 4, &self.volume_id);
+        __emit::member(e, 5, &self.volume_status);
+        __emit::member(e, 6, &self.attachment_statuses);
+        __emit::member(e, 7, &self.initialization_status_details);
+        __emit::member(e, 8, &self.availability_zone_id);
+        __emit::member(e, 9, &self.operator);
+        e.end_structure();
     }
 }
 
@@ -18739,6 +22533,25 @@ impl ToValue for Vpc {
     }
 }
 
+impl __emit::Emit for Vpc {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.owner_id);
+        __emit::member(e, 1, &self.instance_tenancy);
+        __emit::member(e, 2, &self.ipv6_cidr_block_association_set);
+        __emit::member(e, 3, &self.cidr_block_association_set);
+        __emit::member(e, 4, &self.is_default);
+        __emit::member(e, 5, &self.encryption_control);
+        __emit::member(e, 6, &self.tags);
+        __emit::member(e, 7, &self.block_public_access_states);
+        __emit::member(e, 8, &self.vpc_id);
+        __emit::member(e, 9, &self.state);
+        __emit::member(e, 10, &self.cidr_block);
+        __emit::member(e, 11, &self.dhcp_options_id);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct VpcCidrBlockAssociation {
     pub association_id: Option<String>,
@@ -18767,6 +22580,16 @@ impl ToValue for VpcCidrBlockAssociation {
     }
 }
 
+impl __emit::Emit for VpcCidrBlockAssociation {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.association_id);
+        __emit::member(e, 1, &self.cidr_block);
+        __emit::member(e, 2, &self.cidr_block_state);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct VpcCidrBlockState {
     pub state: Option<String>,
@@ -18789,6 +22612,15 @@ impl ToValue for VpcCidrBlockState {
         put(&mut m, "State", self.state);
         put(&mut m, "StatusMessage", self.status_message);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for VpcCidrBlockState {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.state);
+        __emit::member(e, 1, &self.status_message);
+        e.end_structure();
     }
 }
 
@@ -18829,6 +22661,20 @@ impl ToValue for VpcEncryptionControl {
         put(&mut m, "ResourceExclusions", self.resource_exclusions);
         put(&mut m, "Tags", self.tags);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for VpcEncryptionControl {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.vpc_id);
+        __emit::member(e, 1, &self.vpc_encryption_control_id);
+        __emit::member(e, 2, &self.mode);
+        __emit::member(e, 3, &self.state);
+        __emit::member(e, 4, &self.state_message);
+        __emit::member(e, 5, &self.resource_exclusions);
+        __emit::member(e, 6, &self.tags);
+        e.end_structure();
     }
 }
 
@@ -18909,6 +22755,15 @@ impl ToValue for VpcEncryptionControlExclusion {
     }
 }
 
+impl __emit::Emit for VpcEncryptionControlExclusion {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.state);
+        __emit::member(e, 1, &self.state_message);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct VpcEncryptionControlExclusions {
     pub internet_gateway: Option<VpcEncryptionControlExclusion>,
@@ -18955,6 +22810,23 @@ impl ToValue for VpcEncryptionControlExclusions {
         put(&mut m, "GlobalAccelerator", self.global_accelerator);
         put(&mut m, "ApiGatewayV2", self.api_gateway_v2);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for VpcEncryptionControlExclusions {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.internet_gateway);
+        __emit::member(e, 1, &self.egress_only_internet_gateway);
+        __emit::member(e, 2, &self.nat_gateway);
+        __emit::member(e, 3, &self.virtual_private_gateway);
+        __emit::member(e, 4, &self.vpc_peering);
+        __emit::member(e, 5, &self.lambda);
+        __emit::member(e, 6, &self.vpc_lattice);
+        __emit::member(e, 7, &self.elastic_file_system);
+        __emit::member(e, 8, &self.global_accelerator);
+        __emit::member(e, 9, &self.api_gateway_v2);
+        e.end_structure();
     }
 }
 
@@ -19055,6 +22927,39 @@ impl ToValue for VpcEndpoint {
     }
 }
 
+impl __emit::Emit for VpcEndpoint {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.vpc_endpoint_id);
+        __emit::member(e, 1, &self.vpc_endpoint_type);
+        __emit::member(e, 2, &self.vpc_id);
+        __emit::member(e, 3, &self.service_name);
+        __emit::member(e, 4, &self.state);
+        __emit::member(e, 5, &self.policy_document);
+        __emit::member(e, 6, &self.route_table_ids);
+        __emit::member(e, 7, &self.subnet_ids);
+        __emit::member(e, 8, &self.groups);
+        __emit::member(e, 9, &self.ip_address_type);
+        __emit::member(e, 10, &self.dns_options);
+        __emit::member(e, 11, &self.private_dns_enabled);
+        __emit::member(e, 12, &self.requester_managed);
+        __emit::member(e, 13, &self.network_interface_ids);
+        __emit::member(e, 14, &self.dns_entries);
+        __emit::member(e, 15, &self.creation_timestamp);
+        __emit::member(e, 16, &self.tags);
+        __emit::member(e, 17, &self.owner_id);
+        __emit::member(e, 18, &self.last_error);
+        __emit::member(e, 19, &self.ipv4_prefixes);
+        __emit::member(e, 20, &self.ipv6_prefixes);
+        __emit::member(e, 21, &self.failure_reason);
+        __emit::member(e, 22, &self.service_network_arn);
+        __emit::member(e, 23, &self.resource_configuration_arn);
+        __emit::member(e, 24, &self.service_region);
+        __emit::member(e, 25, &self.payer_responsibilities);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct VpcIpv6CidrBlockAssociation {
     pub association_id: Option<String>,
@@ -19092,6 +22997,20 @@ impl ToValue for VpcIpv6CidrBlockAssociation {
         put(&mut m, "Ipv6AddressAttribute", self.ipv6_address_attribute);
         put(&mut m, "IpSource", self.ip_source);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for VpcIpv6CidrBlockAssociation {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.association_id);
+        __emit::member(e, 1, &self.ipv6_cidr_block);
+        __emit::member(e, 2, &self.ipv6_cidr_block_state);
+        __emit::member(e, 3, &self.network_border_group);
+        __emit::member(e, 4, &self.ipv6_pool);
+        __emit::member(e, 5, &self.ipv6_address_attribute);
+        __emit::member(e, 6, &self.ip_source);
+        e.end_structure();
     }
 }
 
@@ -19135,6 +23054,20 @@ impl ToValue for VpcPeeringConnection {
     }
 }
 
+impl __emit::Emit for VpcPeeringConnection {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.accepter_vpc_info);
+        __emit::member(e, 1, &self.expiration_time);
+        __emit::member(e, 2, &self.requester_vpc_info);
+        __emit::member(e, 3, &self.status);
+        __emit::member(e, 4, &self.tags);
+        __emit::member(e, 5, &self.vpc_peering_connection_id);
+        __emit::member(e, 6, &self.multipath_resilience_status);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct VpcPeeringConnectionOptionsDescription {
     pub allow_dns_resolution_from_remote_vpc: Option<bool>,
@@ -19169,6 +23102,18 @@ impl ToValue for VpcPeeringConnectionOptionsDescription {
     }
 }
 
+impl __emit::Emit for VpcPeeringConnectionOptionsDescription {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.allow_dns_resolution_from_remote_vpc);
+        __emit::member(e, 1, &self.allow_egress_from_local_classic_link_to_remote_vpc);
+        __emit::member(e, 2, &self.allow_egress_from_local_vpc_to_remote_classic_link);
+        __emit::member(e, 3, &self.allow_multipath_resilience);
+        __emit::member(e, 4, &self.multipath_resilience_mode);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct VpcPeeringConnectionStateReason {
     pub code: Option<String>,
@@ -19191,6 +23136,15 @@ impl ToValue for VpcPeeringConnectionStateReason {
         put(&mut m, "Code", self.code);
         put(&mut m, "Message", self.message);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for VpcPeeringConnectionStateReason {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.code);
+        __emit::member(e, 1, &self.message);
+        e.end_structure();
     }
 }
 
@@ -19231,6 +23185,20 @@ impl ToValue for VpcPeeringConnectionVpcInfo {
         put(&mut m, "VpcId", self.vpc_id);
         put(&mut m, "Region", self.region);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for VpcPeeringConnectionVpcInfo {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.cidr_block);
+        __emit::member(e, 1, &self.ipv6_cidr_block_set);
+        __emit::member(e, 2, &self.cidr_block_set);
+        __emit::member(e, 3, &self.owner_id);
+        __emit::member(e, 4, &self.peering_options);
+        __emit::member(e, 5, &self.vpc_id);
+        __emit::member(e, 6, &self.region);
+        e.end_structure();
     }
 }
 
@@ -19391,150 +23359,150 @@ pub fn dispatch<'a, H: Handlers>(
 ) -> HandlerFuture<'a> {
     Box::pin(async move {
         match operation {
-            "AcceptVpcPeeringConnection" => h.accept_vpc_peering_connection(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "AllocateAddress" => h.allocate_address(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "AssignPrivateIpAddresses" => h.assign_private_ip_addresses(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "AssociateAddress" => h.associate_address(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "AssociateDhcpOptions" => h.associate_dhcp_options(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "AssociateRouteTable" => h.associate_route_table(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "AssociateVpcCidrBlock" => h.associate_vpc_cidr_block(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "AttachInternetGateway" => h.attach_internet_gateway(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "AttachNetworkInterface" => h.attach_network_interface(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "AttachVolume" => h.attach_volume(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "AuthorizeSecurityGroupEgress" => h.authorize_security_group_egress(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "AuthorizeSecurityGroupIngress" => h.authorize_security_group_ingress(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CopyImage" => h.copy_image(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CopySnapshot" => h.copy_snapshot(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreateDhcpOptions" => h.create_dhcp_options(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreateEgressOnlyInternetGateway" => h.create_egress_only_internet_gateway(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreateFlowLogs" => h.create_flow_logs(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreateImage" => h.create_image(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreateInternetGateway" => h.create_internet_gateway(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreateKeyPair" => h.create_key_pair(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreateLaunchTemplate" => h.create_launch_template(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreateLaunchTemplateVersion" => h.create_launch_template_version(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreateManagedPrefixList" => h.create_managed_prefix_list(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreateNatGateway" => h.create_nat_gateway(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreateNetworkAcl" => h.create_network_acl(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreateNetworkAclEntry" => h.create_network_acl_entry(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreateNetworkInterface" => h.create_network_interface(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreateRoute" => h.create_route(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreateRouteTable" => h.create_route_table(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreateSecurityGroup" => h.create_security_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreateSnapshot" => h.create_snapshot(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreateSubnet" => h.create_subnet(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreateTags" => h.create_tags(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreateVolume" => h.create_volume(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreateVpc" => h.create_vpc(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreateVpcEndpoint" => h.create_vpc_endpoint(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreateVpcPeeringConnection" => h.create_vpc_peering_connection(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteDhcpOptions" => h.delete_dhcp_options(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteEgressOnlyInternetGateway" => h.delete_egress_only_internet_gateway(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteFlowLogs" => h.delete_flow_logs(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteInternetGateway" => h.delete_internet_gateway(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteKeyPair" => h.delete_key_pair(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteLaunchTemplate" => h.delete_launch_template(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteLaunchTemplateVersions" => h.delete_launch_template_versions(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteManagedPrefixList" => h.delete_managed_prefix_list(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteNatGateway" => h.delete_nat_gateway(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteNetworkAcl" => h.delete_network_acl(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteNetworkAclEntry" => h.delete_network_acl_entry(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteNetworkInterface" => h.delete_network_interface(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteRoute" => h.delete_route(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteRouteTable" => h.delete_route_table(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteSecurityGroup" => h.delete_security_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteSnapshot" => h.delete_snapshot(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteSubnet" => h.delete_subnet(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteTags" => h.delete_tags(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteVolume" => h.delete_volume(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteVpc" => h.delete_vpc(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteVpcEndpoints" => h.delete_vpc_endpoints(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteVpcPeeringConnection" => h.delete_vpc_peering_connection(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeregisterImage" => h.deregister_image(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeAccountAttributes" => h.describe_account_attributes(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeAddresses" => h.describe_addresses(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeAddressesAttribute" => h.describe_addresses_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeAvailabilityZones" => h.describe_availability_zones(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeDhcpOptions" => h.describe_dhcp_options(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeEgressOnlyInternetGateways" => h.describe_egress_only_internet_gateways(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeFlowLogs" => h.describe_flow_logs(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeImageAttribute" => h.describe_image_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeImages" => h.describe_images(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeInstanceAttribute" => h.describe_instance_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeInstanceStatus" => h.describe_instance_status(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeInstanceTypeOfferings" => h.describe_instance_type_offerings(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeInstanceTypes" => h.describe_instance_types(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeInstances" => h.describe_instances(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeInternetGateways" => h.describe_internet_gateways(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeKeyPairs" => h.describe_key_pairs(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeLaunchTemplateVersions" => h.describe_launch_template_versions(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeLaunchTemplates" => h.describe_launch_templates(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeManagedPrefixLists" => h.describe_managed_prefix_lists(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeNatGateways" => h.describe_nat_gateways(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeNetworkAcls" => h.describe_network_acls(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeNetworkInterfaceAttribute" => h.describe_network_interface_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeNetworkInterfaces" => h.describe_network_interfaces(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribePrefixLists" => h.describe_prefix_lists(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeRegions" => h.describe_regions(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeRouteTables" => h.describe_route_tables(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeSecurityGroupRules" => h.describe_security_group_rules(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeSecurityGroups" => h.describe_security_groups(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeSnapshotAttribute" => h.describe_snapshot_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeSnapshots" => h.describe_snapshots(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeSubnets" => h.describe_subnets(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeTags" => h.describe_tags(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeVolumeAttribute" => h.describe_volume_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeVolumeStatus" => h.describe_volume_status(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeVolumes" => h.describe_volumes(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeVolumesModifications" => h.describe_volumes_modifications(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeVpcAttribute" => h.describe_vpc_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeVpcEndpointServices" => h.describe_vpc_endpoint_services(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeVpcEndpoints" => h.describe_vpc_endpoints(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeVpcPeeringConnections" => h.describe_vpc_peering_connections(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeVpcs" => h.describe_vpcs(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DetachInternetGateway" => h.detach_internet_gateway(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DetachNetworkInterface" => h.detach_network_interface(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DetachVolume" => h.detach_volume(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DisableEbsEncryptionByDefault" => h.disable_ebs_encryption_by_default(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DisassociateAddress" => h.disassociate_address(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DisassociateRouteTable" => h.disassociate_route_table(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DisassociateVpcCidrBlock" => h.disassociate_vpc_cidr_block(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "EnableEbsEncryptionByDefault" => h.enable_ebs_encryption_by_default(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "GetConsoleOutput" => h.get_console_output(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "GetEbsEncryptionByDefault" => h.get_ebs_encryption_by_default(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "GetManagedPrefixListEntries" => h.get_managed_prefix_list_entries(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ImportKeyPair" => h.import_key_pair(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ModifyImageAttribute" => h.modify_image_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ModifyInstanceAttribute" => h.modify_instance_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ModifyInstanceMetadataOptions" => h.modify_instance_metadata_options(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ModifyLaunchTemplate" => h.modify_launch_template(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ModifyManagedPrefixList" => h.modify_managed_prefix_list(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ModifyNetworkInterfaceAttribute" => h.modify_network_interface_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ModifySnapshotAttribute" => h.modify_snapshot_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ModifySubnetAttribute" => h.modify_subnet_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ModifyVolume" => h.modify_volume(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ModifyVpcAttribute" => h.modify_vpc_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ModifyVpcEndpoint" => h.modify_vpc_endpoint(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ModifyVpcPeeringConnectionOptions" => h.modify_vpc_peering_connection_options(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "MonitorInstances" => h.monitor_instances(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "RebootInstances" => h.reboot_instances(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "RegisterImage" => h.register_image(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "RejectVpcPeeringConnection" => h.reject_vpc_peering_connection(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ReleaseAddress" => h.release_address(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ReplaceNetworkAclAssociation" => h.replace_network_acl_association(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ReplaceNetworkAclEntry" => h.replace_network_acl_entry(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ReplaceRoute" => h.replace_route(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ReplaceRouteTableAssociation" => h.replace_route_table_association(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ResetImageAttribute" => h.reset_image_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ResetInstanceAttribute" => h.reset_instance_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "RevokeSecurityGroupEgress" => h.revoke_security_group_egress(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "RevokeSecurityGroupIngress" => h.revoke_security_group_ingress(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "RunInstances" => h.run_instances(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "StartInstances" => h.start_instances(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "StopInstances" => h.stop_instances(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "TerminateInstances" => h.terminate_instances(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "UnassignPrivateIpAddresses" => h.unassign_private_ip_addresses(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "UnmonitorInstances" => h.unmonitor_instances(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "AcceptVpcPeeringConnection" => h.accept_vpc_peering_connection(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "AllocateAddress" => h.allocate_address(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "AssignPrivateIpAddresses" => h.assign_private_ip_addresses(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "AssociateAddress" => h.associate_address(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "AssociateDhcpOptions" => h.associate_dhcp_options(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "AssociateRouteTable" => h.associate_route_table(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "AssociateVpcCidrBlock" => h.associate_vpc_cidr_block(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "AttachInternetGateway" => h.attach_internet_gateway(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "AttachNetworkInterface" => h.attach_network_interface(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "AttachVolume" => h.attach_volume(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "AuthorizeSecurityGroupEgress" => h.authorize_security_group_egress(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "AuthorizeSecurityGroupIngress" => h.authorize_security_group_ingress(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CopyImage" => h.copy_image(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CopySnapshot" => h.copy_snapshot(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateDhcpOptions" => h.create_dhcp_options(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateEgressOnlyInternetGateway" => h.create_egress_only_internet_gateway(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateFlowLogs" => h.create_flow_logs(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateImage" => h.create_image(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateInternetGateway" => h.create_internet_gateway(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateKeyPair" => h.create_key_pair(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateLaunchTemplate" => h.create_launch_template(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateLaunchTemplateVersion" => h.create_launch_template_version(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateManagedPrefixList" => h.create_managed_prefix_list(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateNatGateway" => h.create_nat_gateway(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateNetworkAcl" => h.create_network_acl(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateNetworkAclEntry" => h.create_network_acl_entry(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateNetworkInterface" => h.create_network_interface(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateRoute" => h.create_route(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateRouteTable" => h.create_route_table(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateSecurityGroup" => h.create_security_group(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateSnapshot" => h.create_snapshot(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateSubnet" => h.create_subnet(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateTags" => h.create_tags(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateVolume" => h.create_volume(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateVpc" => h.create_vpc(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateVpcEndpoint" => h.create_vpc_endpoint(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateVpcPeeringConnection" => h.create_vpc_peering_connection(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteDhcpOptions" => h.delete_dhcp_options(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteEgressOnlyInternetGateway" => h.delete_egress_only_internet_gateway(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteFlowLogs" => h.delete_flow_logs(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteInternetGateway" => h.delete_internet_gateway(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteKeyPair" => h.delete_key_pair(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteLaunchTemplate" => h.delete_launch_template(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteLaunchTemplateVersions" => h.delete_launch_template_versions(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteManagedPrefixList" => h.delete_managed_prefix_list(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteNatGateway" => h.delete_nat_gateway(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteNetworkAcl" => h.delete_network_acl(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteNetworkAclEntry" => h.delete_network_acl_entry(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteNetworkInterface" => h.delete_network_interface(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteRoute" => h.delete_route(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteRouteTable" => h.delete_route_table(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteSecurityGroup" => h.delete_security_group(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteSnapshot" => h.delete_snapshot(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteSubnet" => h.delete_subnet(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteTags" => h.delete_tags(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteVolume" => h.delete_volume(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteVpc" => h.delete_vpc(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteVpcEndpoints" => h.delete_vpc_endpoints(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteVpcPeeringConnection" => h.delete_vpc_peering_connection(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeregisterImage" => h.deregister_image(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeAccountAttributes" => h.describe_account_attributes(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeAddresses" => h.describe_addresses(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeAddressesAttribute" => h.describe_addresses_attribute(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeAvailabilityZones" => h.describe_availability_zones(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeDhcpOptions" => h.describe_dhcp_options(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeEgressOnlyInternetGateways" => h.describe_egress_only_internet_gateways(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeFlowLogs" => h.describe_flow_logs(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeImageAttribute" => h.describe_image_attribute(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeImages" => h.describe_images(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeInstanceAttribute" => h.describe_instance_attribute(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeInstanceStatus" => h.describe_instance_status(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeInstanceTypeOfferings" => h.describe_instance_type_offerings(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeInstanceTypes" => h.describe_instance_types(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeInstances" => h.describe_instances(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeInternetGateways" => h.describe_internet_gateways(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeKeyPairs" => h.describe_key_pairs(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeLaunchTemplateVersions" => h.describe_launch_template_versions(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeLaunchTemplates" => h.describe_launch_templates(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeManagedPrefixLists" => h.describe_managed_prefix_lists(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeNatGateways" => h.describe_nat_gateways(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeNetworkAcls" => h.describe_network_acls(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeNetworkInterfaceAttribute" => h.describe_network_interface_attribute(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeNetworkInterfaces" => h.describe_network_interfaces(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribePrefixLists" => h.describe_prefix_lists(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeRegions" => h.describe_regions(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeRouteTables" => h.describe_route_tables(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeSecurityGroupRules" => h.describe_security_group_rules(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeSecurityGroups" => h.describe_security_groups(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeSnapshotAttribute" => h.describe_snapshot_attribute(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeSnapshots" => h.describe_snapshots(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeSubnets" => h.describe_subnets(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeTags" => h.describe_tags(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeVolumeAttribute" => h.describe_volume_attribute(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeVolumeStatus" => h.describe_volume_status(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeVolumes" => h.describe_volumes(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeVolumesModifications" => h.describe_volumes_modifications(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeVpcAttribute" => h.describe_vpc_attribute(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeVpcEndpointServices" => h.describe_vpc_endpoint_services(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeVpcEndpoints" => h.describe_vpc_endpoints(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeVpcPeeringConnections" => h.describe_vpc_peering_connections(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeVpcs" => h.describe_vpcs(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DetachInternetGateway" => h.detach_internet_gateway(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DetachNetworkInterface" => h.detach_network_interface(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DetachVolume" => h.detach_volume(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DisableEbsEncryptionByDefault" => h.disable_ebs_encryption_by_default(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DisassociateAddress" => h.disassociate_address(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DisassociateRouteTable" => h.disassociate_route_table(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DisassociateVpcCidrBlock" => h.disassociate_vpc_cidr_block(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "EnableEbsEncryptionByDefault" => h.enable_ebs_encryption_by_default(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "GetConsoleOutput" => h.get_console_output(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "GetEbsEncryptionByDefault" => h.get_ebs_encryption_by_default(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "GetManagedPrefixListEntries" => h.get_managed_prefix_list_entries(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ImportKeyPair" => h.import_key_pair(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ModifyImageAttribute" => h.modify_image_attribute(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ModifyInstanceAttribute" => h.modify_instance_attribute(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ModifyInstanceMetadataOptions" => h.modify_instance_metadata_options(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ModifyLaunchTemplate" => h.modify_launch_template(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ModifyManagedPrefixList" => h.modify_managed_prefix_list(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ModifyNetworkInterfaceAttribute" => h.modify_network_interface_attribute(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ModifySnapshotAttribute" => h.modify_snapshot_attribute(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ModifySubnetAttribute" => h.modify_subnet_attribute(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ModifyVolume" => h.modify_volume(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ModifyVpcAttribute" => h.modify_vpc_attribute(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ModifyVpcEndpoint" => h.modify_vpc_endpoint(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ModifyVpcPeeringConnectionOptions" => h.modify_vpc_peering_connection_options(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "MonitorInstances" => h.monitor_instances(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "RebootInstances" => h.reboot_instances(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "RegisterImage" => h.register_image(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "RejectVpcPeeringConnection" => h.reject_vpc_peering_connection(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ReleaseAddress" => h.release_address(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ReplaceNetworkAclAssociation" => h.replace_network_acl_association(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ReplaceNetworkAclEntry" => h.replace_network_acl_entry(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ReplaceRoute" => h.replace_route(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ReplaceRouteTableAssociation" => h.replace_route_table_association(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ResetImageAttribute" => h.reset_image_attribute(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ResetInstanceAttribute" => h.reset_instance_attribute(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "RevokeSecurityGroupEgress" => h.revoke_security_group_egress(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "RevokeSecurityGroupIngress" => h.revoke_security_group_ingress(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "RunInstances" => h.run_instances(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "StartInstances" => h.start_instances(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "StopInstances" => h.stop_instances(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "TerminateInstances" => h.terminate_instances(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "UnassignPrivateIpAddresses" => h.unassign_private_ip_addresses(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "UnmonitorInstances" => h.unmonitor_instances(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
             other => Err(AwsError::not_implemented("ec2", other)),
         }
     })

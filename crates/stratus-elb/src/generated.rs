@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use stratus_core::{AwsError, RequestContext};
+use stratus_protocol::emit as __emit;
 use stratus_protocol::value::{members, put, required, take};
 use stratus_protocol::{Blob, FromValue, HandlerFuture, Timestamp, ToValue, Value};
 
@@ -71,6 +72,17 @@ impl ToValue for AccessLog {
     }
 }
 
+impl __emit::Emit for AccessLog {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.enabled);
+        __emit::member(e, 1, &self.s3_bucket_name);
+        __emit::member(e, 2, &self.emit_interval);
+        __emit::member(e, 3, &self.s3_bucket_prefix);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AddAvailabilityZonesInput {
     pub load_balancer_name: String,
@@ -118,6 +130,14 @@ impl ToValue for AddAvailabilityZonesOutput {
     }
 }
 
+impl __emit::Emit for AddAvailabilityZonesOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.availability_zones);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AddTagsInput {
     pub load_balancer_names: Vec<String>,
@@ -160,6 +180,13 @@ impl ToValue for AddTagsOutput {
     }
 }
 
+impl __emit::Emit for AddTagsOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AdditionalAttribute {
     pub key: Option<String>,
@@ -185,6 +212,15 @@ impl ToValue for AdditionalAttribute {
     }
 }
 
+impl __emit::Emit for AdditionalAttribute {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.key);
+        __emit::member(e, 1, &self.value);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AppCookieStickinessPolicy {
     pub policy_name: Option<String>,
@@ -207,6 +243,15 @@ impl ToValue for AppCookieStickinessPolicy {
         put(&mut m, "PolicyName", self.policy_name);
         put(&mut m, "CookieName", self.cookie_name);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for AppCookieStickinessPolicy {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.policy_name);
+        __emit::member(e, 1, &self.cookie_name);
+        e.end_structure();
     }
 }
 
@@ -257,6 +302,14 @@ impl ToValue for ApplySecurityGroupsToLoadBalancerOutput {
     }
 }
 
+impl __emit::Emit for ApplySecurityGroupsToLoadBalancerOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.security_groups);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AttachLoadBalancerToSubnetsInput {
     pub load_balancer_name: String,
@@ -304,6 +357,14 @@ impl ToValue for AttachLoadBalancerToSubnetsOutput {
     }
 }
 
+impl __emit::Emit for AttachLoadBalancerToSubnetsOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.subnets);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct BackendServerDescription {
     pub instance_port: Option<i32>,
@@ -326,6 +387,15 @@ impl ToValue for BackendServerDescription {
         put(&mut m, "InstancePort", self.instance_port);
         put(&mut m, "PolicyNames", self.policy_names);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for BackendServerDescription {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.instance_port);
+        __emit::member(e, 1, &self.policy_names);
+        e.end_structure();
     }
 }
 
@@ -376,6 +446,14 @@ impl ToValue for ConfigureHealthCheckOutput {
     }
 }
 
+impl __emit::Emit for ConfigureHealthCheckOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.health_check);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ConnectionDraining {
     pub enabled: bool,
@@ -401,6 +479,15 @@ impl ToValue for ConnectionDraining {
     }
 }
 
+impl __emit::Emit for ConnectionDraining {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.enabled);
+        __emit::member(e, 1, &self.timeout);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ConnectionSettings {
     pub idle_timeout: i32,
@@ -420,6 +507,14 @@ impl ToValue for ConnectionSettings {
         let mut m = BTreeMap::new();
         put(&mut m, "IdleTimeout", Some(self.idle_timeout));
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ConnectionSettings {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.idle_timeout);
+        e.end_structure();
     }
 }
 
@@ -485,6 +580,14 @@ impl ToValue for CreateAccessPointOutput {
     }
 }
 
+impl __emit::Emit for CreateAccessPointOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.dns_name);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreateAppCookieStickinessPolicyInput {
     pub load_balancer_name: String,
@@ -527,6 +630,13 @@ impl FromValue for CreateAppCookieStickinessPolicyOutput {
 impl ToValue for CreateAppCookieStickinessPolicyOutput {
     fn to_value(self) -> Value {
         Value::map()
+    }
+}
+
+impl __emit::Emit for CreateAppCookieStickinessPolicyOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        e.end_structure();
     }
 }
 
@@ -575,6 +685,13 @@ impl ToValue for CreateLBCookieStickinessPolicyOutput {
     }
 }
 
+impl __emit::Emit for CreateLBCookieStickinessPolicyOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreateLoadBalancerListenerInput {
     pub load_balancer_name: String,
@@ -614,6 +731,13 @@ impl FromValue for CreateLoadBalancerListenerOutput {
 impl ToValue for CreateLoadBalancerListenerOutput {
     fn to_value(self) -> Value {
         Value::map()
+    }
+}
+
+impl __emit::Emit for CreateLoadBalancerListenerOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        e.end_structure();
     }
 }
 
@@ -665,6 +789,13 @@ impl ToValue for CreateLoadBalancerPolicyOutput {
     }
 }
 
+impl __emit::Emit for CreateLoadBalancerPolicyOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CrossZoneLoadBalancing {
     pub enabled: bool,
@@ -684,6 +815,14 @@ impl ToValue for CrossZoneLoadBalancing {
         let mut m = BTreeMap::new();
         put(&mut m, "Enabled", Some(self.enabled));
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for CrossZoneLoadBalancing {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.enabled);
+        e.end_structure();
     }
 }
 
@@ -723,6 +862,13 @@ impl FromValue for DeleteAccessPointOutput {
 impl ToValue for DeleteAccessPointOutput {
     fn to_value(self) -> Value {
         Value::map()
+    }
+}
+
+impl __emit::Emit for DeleteAccessPointOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        e.end_structure();
     }
 }
 
@@ -768,6 +914,13 @@ impl ToValue for DeleteLoadBalancerListenerOutput {
     }
 }
 
+impl __emit::Emit for DeleteLoadBalancerListenerOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteLoadBalancerPolicyInput {
     pub load_balancer_name: String,
@@ -807,6 +960,13 @@ impl FromValue for DeleteLoadBalancerPolicyOutput {
 impl ToValue for DeleteLoadBalancerPolicyOutput {
     fn to_value(self) -> Value {
         Value::map()
+    }
+}
+
+impl __emit::Emit for DeleteLoadBalancerPolicyOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        e.end_structure();
     }
 }
 
@@ -854,6 +1014,14 @@ impl ToValue for DeregisterEndPointsOutput {
         let mut m = BTreeMap::new();
         put(&mut m, "Instances", self.instances);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DeregisterEndPointsOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.instances);
+        e.end_structure();
     }
 }
 
@@ -910,6 +1078,15 @@ impl ToValue for DescribeAccessPointsOutput {
     }
 }
 
+impl __emit::Emit for DescribeAccessPointsOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.load_balancer_descriptions);
+        __emit::member(e, 1, &self.next_marker);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeAccountLimitsInput {
     pub marker: Option<String>,
@@ -960,6 +1137,15 @@ impl ToValue for DescribeAccountLimitsOutput {
     }
 }
 
+impl __emit::Emit for DescribeAccountLimitsOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.limits);
+        __emit::member(e, 1, &self.next_marker);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeEndPointStateInput {
     pub load_balancer_name: String,
@@ -1007,6 +1193,14 @@ impl ToValue for DescribeEndPointStateOutput {
     }
 }
 
+impl __emit::Emit for DescribeEndPointStateOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.instance_states);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeLoadBalancerAttributesInput {
     pub load_balancer_name: String,
@@ -1048,6 +1242,14 @@ impl ToValue for DescribeLoadBalancerAttributesOutput {
         let mut m = BTreeMap::new();
         put(&mut m, "LoadBalancerAttributes", self.load_balancer_attributes);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DescribeLoadBalancerAttributesOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.load_balancer_attributes);
+        e.end_structure();
     }
 }
 
@@ -1098,6 +1300,14 @@ impl ToValue for DescribeLoadBalancerPoliciesOutput {
     }
 }
 
+impl __emit::Emit for DescribeLoadBalancerPoliciesOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.policy_descriptions);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeLoadBalancerPolicyTypesInput {
     pub policy_type_names: Option<Vec<String>>,
@@ -1142,6 +1352,14 @@ impl ToValue for DescribeLoadBalancerPolicyTypesOutput {
     }
 }
 
+impl __emit::Emit for DescribeLoadBalancerPolicyTypesOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.policy_type_descriptions);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeTagsInput {
     pub load_balancer_names: Vec<String>,
@@ -1183,6 +1401,14 @@ impl ToValue for DescribeTagsOutput {
         let mut m = BTreeMap::new();
         put(&mut m, "TagDescriptions", self.tag_descriptions);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DescribeTagsOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.tag_descriptions);
+        e.end_structure();
     }
 }
 
@@ -1233,6 +1459,14 @@ impl ToValue for DetachLoadBalancerFromSubnetsOutput {
     }
 }
 
+impl __emit::Emit for DetachLoadBalancerFromSubnetsOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.subnets);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct HealthCheck {
     pub target: String,
@@ -1267,6 +1501,18 @@ impl ToValue for HealthCheck {
     }
 }
 
+impl __emit::Emit for HealthCheck {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.target);
+        __emit::required(e, 1, &self.interval);
+        __emit::required(e, 2, &self.timeout);
+        __emit::required(e, 3, &self.unhealthy_threshold);
+        __emit::required(e, 4, &self.healthy_threshold);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Instance {
     pub instance_id: Option<String>,
@@ -1286,6 +1532,14 @@ impl ToValue for Instance {
         let mut m = BTreeMap::new();
         put(&mut m, "InstanceId", self.instance_id);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for Instance {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.instance_id);
+        e.end_structure();
     }
 }
 
@@ -1320,6 +1574,17 @@ impl ToValue for InstanceState {
     }
 }
 
+impl __emit::Emit for InstanceState {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.instance_id);
+        __emit::member(e, 1, &self.state);
+        __emit::member(e, 2, &self.reason_code);
+        __emit::member(e, 3, &self.description);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LBCookieStickinessPolicy {
     pub policy_name: Option<String>,
@@ -1345,6 +1610,15 @@ impl ToValue for LBCookieStickinessPolicy {
     }
 }
 
+impl __emit::Emit for LBCookieStickinessPolicy {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.policy_name);
+        __emit::member(e, 1, &self.cookie_expiration_period);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Limit {
     pub name: Option<String>,
@@ -1367,6 +1641,15 @@ impl ToValue for Limit {
         put(&mut m, "Name", self.name);
         put(&mut m, "Max", self.max);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for Limit {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.name);
+        __emit::member(e, 1, &self.max);
+        e.end_structure();
     }
 }
 
@@ -1404,6 +1687,18 @@ impl ToValue for Listener {
     }
 }
 
+impl __emit::Emit for Listener {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.protocol);
+        __emit::required(e, 1, &self.load_balancer_port);
+        __emit::member(e, 2, &self.instance_protocol);
+        __emit::required(e, 3, &self.instance_port);
+        __emit::member(e, 4, &self.ssl_certificate_id);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListenerDescription {
     pub listener: Option<Listener>,
@@ -1426,6 +1721,15 @@ impl ToValue for ListenerDescription {
         put(&mut m, "Listener", self.listener);
         put(&mut m, "PolicyNames", self.policy_names);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ListenerDescription {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.listener);
+        __emit::member(e, 1, &self.policy_names);
+        e.end_structure();
     }
 }
 
@@ -1460,6 +1764,18 @@ impl ToValue for LoadBalancerAttributes {
         put(&mut m, "ConnectionSettings", self.connection_settings);
         put(&mut m, "AdditionalAttributes", self.additional_attributes);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for LoadBalancerAttributes {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.cross_zone_load_balancing);
+        __emit::member(e, 1, &self.access_log);
+        __emit::member(e, 2, &self.connection_draining);
+        __emit::member(e, 3, &self.connection_settings);
+        __emit::member(e, 4, &self.additional_attributes);
+        e.end_structure();
     }
 }
 
@@ -1530,6 +1846,29 @@ impl ToValue for LoadBalancerDescription {
     }
 }
 
+impl __emit::Emit for LoadBalancerDescription {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.load_balancer_name);
+        __emit::member(e, 1, &self.dns_name);
+        __emit::member(e, 2, &self.canonical_hosted_zone_name);
+        __emit::member(e, 3, &self.canonical_hosted_zone_name_id);
+        __emit::member(e, 4, &self.listener_descriptions);
+        __emit::member(e, 5, &self.policies);
+        __emit::member(e, 6, &self.backend_server_descriptions);
+        __emit::member(e, 7, &self.availability_zones);
+        __emit::member(e, 8, &self.subnets);
+        __emit::member(e, 9, &self.vpc_id);
+        __emit::member(e, 10, &self.instances);
+        __emit::member(e, 11, &self.health_check);
+        __emit::member(e, 12, &self.source_security_group);
+        __emit::member(e, 13, &self.security_groups);
+        __emit::member(e, 14, &self.created_time);
+        __emit::member(e, 15, &self.scheme);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ModifyLoadBalancerAttributesInput {
     pub load_balancer_name: String,
@@ -1580,6 +1919,15 @@ impl ToValue for ModifyLoadBalancerAttributesOutput {
     }
 }
 
+impl __emit::Emit for ModifyLoadBalancerAttributesOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.load_balancer_name);
+        __emit::member(e, 1, &self.load_balancer_attributes);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Policies {
     pub app_cookie_stickiness_policies: Option<Vec<AppCookieStickinessPolicy>>,
@@ -1605,6 +1953,16 @@ impl ToValue for Policies {
         put(&mut m, "LBCookieStickinessPolicies", self.lb_cookie_stickiness_policies);
         put(&mut m, "OtherPolicies", self.other_policies);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for Policies {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.app_cookie_stickiness_policies);
+        __emit::member(e, 1, &self.lb_cookie_stickiness_policies);
+        __emit::member(e, 2, &self.other_policies);
+        e.end_structure();
     }
 }
 
@@ -1658,6 +2016,15 @@ impl ToValue for PolicyAttributeDescription {
     }
 }
 
+impl __emit::Emit for PolicyAttributeDescription {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.attribute_name);
+        __emit::member(e, 1, &self.attribute_value);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PolicyAttributeTypeDescription {
     pub attribute_name: Option<String>,
@@ -1692,6 +2059,18 @@ impl ToValue for PolicyAttributeTypeDescription {
     }
 }
 
+impl __emit::Emit for PolicyAttributeTypeDescription {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.attribute_name);
+        __emit::member(e, 1, &self.attribute_type);
+        __emit::member(e, 2, &self.description);
+        __emit::member(e, 3, &self.default_value);
+        __emit::member(e, 4, &self.cardinality);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PolicyDescription {
     pub policy_name: Option<String>,
@@ -1720,6 +2099,16 @@ impl ToValue for PolicyDescription {
     }
 }
 
+impl __emit::Emit for PolicyDescription {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.policy_name);
+        __emit::member(e, 1, &self.policy_type_name);
+        __emit::member(e, 2, &self.policy_attribute_descriptions);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PolicyTypeDescription {
     pub policy_type_name: Option<String>,
@@ -1745,6 +2134,16 @@ impl ToValue for PolicyTypeDescription {
         put(&mut m, "Description", self.description);
         put(&mut m, "PolicyAttributeTypeDescriptions", self.policy_attribute_type_descriptions);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for PolicyTypeDescription {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.policy_type_name);
+        __emit::member(e, 1, &self.description);
+        __emit::member(e, 2, &self.policy_attribute_type_descriptions);
+        e.end_structure();
     }
 }
 
@@ -1795,6 +2194,14 @@ impl ToValue for RegisterEndPointsOutput {
     }
 }
 
+impl __emit::Emit for RegisterEndPointsOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.instances);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RemoveAvailabilityZonesInput {
     pub load_balancer_name: String,
@@ -1842,6 +2249,14 @@ impl ToValue for RemoveAvailabilityZonesOutput {
     }
 }
 
+impl __emit::Emit for RemoveAvailabilityZonesOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.availability_zones);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RemoveTagsInput {
     pub load_balancer_names: Vec<String>,
@@ -1881,6 +2296,13 @@ impl FromValue for RemoveTagsOutput {
 impl ToValue for RemoveTagsOutput {
     fn to_value(self) -> Value {
         Value::map()
+    }
+}
+
+impl __emit::Emit for RemoveTagsOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        e.end_structure();
     }
 }
 
@@ -1929,6 +2351,13 @@ impl ToValue for SetLoadBalancerListenerSSLCertificateOutput {
     }
 }
 
+impl __emit::Emit for SetLoadBalancerListenerSSLCertificateOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SetLoadBalancerPoliciesForBackendServerInput {
     pub load_balancer_name: String,
@@ -1971,6 +2400,13 @@ impl FromValue for SetLoadBalancerPoliciesForBackendServerOutput {
 impl ToValue for SetLoadBalancerPoliciesForBackendServerOutput {
     fn to_value(self) -> Value {
         Value::map()
+    }
+}
+
+impl __emit::Emit for SetLoadBalancerPoliciesForBackendServerOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        e.end_structure();
     }
 }
 
@@ -2019,6 +2455,13 @@ impl ToValue for SetLoadBalancerPoliciesOfListenerOutput {
     }
 }
 
+impl __emit::Emit for SetLoadBalancerPoliciesOfListenerOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SourceSecurityGroup {
     pub owner_alias: Option<String>,
@@ -2041,6 +2484,15 @@ impl ToValue for SourceSecurityGroup {
         put(&mut m, "OwnerAlias", self.owner_alias);
         put(&mut m, "GroupName", self.group_name);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for SourceSecurityGroup {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.owner_alias);
+        __emit::member(e, 1, &self.group_name);
+        e.end_structure();
     }
 }
 
@@ -2069,6 +2521,15 @@ impl ToValue for Tag {
     }
 }
 
+impl __emit::Emit for Tag {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.key);
+        __emit::member(e, 1, &self.value);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TagDescription {
     pub load_balancer_name: Option<String>,
@@ -2091,6 +2552,15 @@ impl ToValue for TagDescription {
         put(&mut m, "LoadBalancerName", self.load_balancer_name);
         put(&mut m, "Tags", self.tags);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for TagDescription {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.load_balancer_name);
+        __emit::member(e, 1, &self.tags);
+        e.end_structure();
     }
 }
 
@@ -2158,35 +2628,35 @@ pub fn dispatch<'a, H: Handlers>(
 ) -> HandlerFuture<'a> {
     Box::pin(async move {
         match operation {
-            "AddTags" => h.add_tags(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ApplySecurityGroupsToLoadBalancer" => h.apply_security_groups_to_load_balancer(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "AttachLoadBalancerToSubnets" => h.attach_load_balancer_to_subnets(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ConfigureHealthCheck" => h.configure_health_check(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreateAppCookieStickinessPolicy" => h.create_app_cookie_stickiness_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreateLBCookieStickinessPolicy" => h.create_lb_cookie_stickiness_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreateLoadBalancer" => h.create_load_balancer(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreateLoadBalancerListeners" => h.create_load_balancer_listeners(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreateLoadBalancerPolicy" => h.create_load_balancer_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteLoadBalancer" => h.delete_load_balancer(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteLoadBalancerListeners" => h.delete_load_balancer_listeners(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteLoadBalancerPolicy" => h.delete_load_balancer_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeregisterInstancesFromLoadBalancer" => h.deregister_instances_from_load_balancer(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeAccountLimits" => h.describe_account_limits(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeInstanceHealth" => h.describe_instance_health(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeLoadBalancerAttributes" => h.describe_load_balancer_attributes(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeLoadBalancerPolicies" => h.describe_load_balancer_policies(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeLoadBalancerPolicyTypes" => h.describe_load_balancer_policy_types(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeLoadBalancers" => h.describe_load_balancers(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeTags" => h.describe_tags(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DetachLoadBalancerFromSubnets" => h.detach_load_balancer_from_subnets(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DisableAvailabilityZonesForLoadBalancer" => h.disable_availability_zones_for_load_balancer(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "EnableAvailabilityZonesForLoadBalancer" => h.enable_availability_zones_for_load_balancer(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ModifyLoadBalancerAttributes" => h.modify_load_balancer_attributes(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "RegisterInstancesWithLoadBalancer" => h.register_instances_with_load_balancer(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "RemoveTags" => h.remove_tags(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "SetLoadBalancerListenerSSLCertificate" => h.set_load_balancer_listener_ssl_certificate(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "SetLoadBalancerPoliciesForBackendServer" => h.set_load_balancer_policies_for_backend_server(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "SetLoadBalancerPoliciesOfListener" => h.set_load_balancer_policies_of_listener(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "AddTags" => h.add_tags(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ApplySecurityGroupsToLoadBalancer" => h.apply_security_groups_to_load_balancer(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "AttachLoadBalancerToSubnets" => h.attach_load_balancer_to_subnets(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ConfigureHealthCheck" => h.configure_health_check(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateAppCookieStickinessPolicy" => h.create_app_cookie_stickiness_policy(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateLBCookieStickinessPolicy" => h.create_lb_cookie_stickiness_policy(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateLoadBalancer" => h.create_load_balancer(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateLoadBalancerListeners" => h.create_load_balancer_listeners(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateLoadBalancerPolicy" => h.create_load_balancer_policy(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteLoadBalancer" => h.delete_load_balancer(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteLoadBalancerListeners" => h.delete_load_balancer_listeners(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteLoadBalancerPolicy" => h.delete_load_balancer_policy(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeregisterInstancesFromLoadBalancer" => h.deregister_instances_from_load_balancer(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeAccountLimits" => h.describe_account_limits(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeInstanceHealth" => h.describe_instance_health(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeLoadBalancerAttributes" => h.describe_load_balancer_attributes(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeLoadBalancerPolicies" => h.describe_load_balancer_policies(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeLoadBalancerPolicyTypes" => h.describe_load_balancer_policy_types(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeLoadBalancers" => h.describe_load_balancers(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeTags" => h.describe_tags(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DetachLoadBalancerFromSubnets" => h.detach_load_balancer_from_subnets(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DisableAvailabilityZonesForLoadBalancer" => h.disable_availability_zones_for_load_balancer(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "EnableAvailabilityZonesForLoadBalancer" => h.enable_availability_zones_for_load_balancer(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ModifyLoadBalancerAttributes" => h.modify_load_balancer_attributes(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "RegisterInstancesWithLoadBalancer" => h.register_instances_with_load_balancer(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "RemoveTags" => h.remove_tags(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "SetLoadBalancerListenerSSLCertificate" => h.set_load_balancer_listener_ssl_certificate(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "SetLoadBalancerPoliciesForBackendServer" => h.set_load_balancer_policies_for_backend_server(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "SetLoadBalancerPoliciesOfListener" => h.set_load_balancer_policies_of_listener(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
             other => Err(AwsError::not_implemented("elb", other)),
         }
     })

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use stratus_core::{AwsError, RequestContext};
+use stratus_protocol::emit as __emit;
 use stratus_protocol::value::{members, put, required, take};
 use stratus_protocol::{Blob, FromValue, HandlerFuture, Timestamp, ToValue, Value};
 
@@ -93,6 +94,22 @@ impl ToValue for Action {
     }
 }
 
+impl __emit::Emit for Action {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.r#type);
+        __emit::member(e, 1, &self.target_group_arn);
+        __emit::member(e, 2, &self.authenticate_oidc_config);
+        __emit::member(e, 3, &self.authenticate_cognito_config);
+        __emit::member(e, 4, &self.order);
+        __emit::member(e, 5, &self.redirect_config);
+        __emit::member(e, 6, &self.fixed_response_config);
+        __emit::member(e, 7, &self.forward_config);
+        __emit::member(e, 8, &self.jwt_validation_config);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AddListenerCertificatesInput {
     pub listener_arn: String,
@@ -140,6 +157,14 @@ impl ToValue for AddListenerCertificatesOutput {
     }
 }
 
+impl __emit::Emit for AddListenerCertificatesOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.certificates);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AddTagsInput {
     pub resource_arns: Vec<String>,
@@ -182,6 +207,13 @@ impl ToValue for AddTagsOutput {
     }
 }
 
+impl __emit::Emit for AddTagsOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AdministrativeOverride {
     pub state: Option<String>,
@@ -210,6 +242,16 @@ impl ToValue for AdministrativeOverride {
     }
 }
 
+impl __emit::Emit for AdministrativeOverride {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.state);
+        __emit::member(e, 1, &self.reason);
+        __emit::member(e, 2, &self.description);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AnomalyDetection {
     pub result: Option<String>,
@@ -232,6 +274,15 @@ impl ToValue for AnomalyDetection {
         put(&mut m, "Result", self.result);
         put(&mut m, "MitigationInEffect", self.mitigation_in_effect);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for AnomalyDetection {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.result);
+        __emit::member(e, 1, &self.mitigation_in_effect);
+        e.end_structure();
     }
 }
 
@@ -275,6 +326,21 @@ impl ToValue for AuthenticateCognitoActionConfig {
         put(&mut m, "AuthenticationRequestExtraParams", self.authentication_request_extra_params);
         put(&mut m, "OnUnauthenticatedRequest", self.on_unauthenticated_request);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for AuthenticateCognitoActionConfig {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.user_pool_arn);
+        __emit::required(e, 1, &self.user_pool_client_id);
+        __emit::required(e, 2, &self.user_pool_domain);
+        __emit::member(e, 3, &self.session_cookie_name);
+        __emit::member(e, 4, &self.scope);
+        __emit::member(e, 5, &self.session_timeout);
+        __emit::member(e, 6, &self.authentication_request_extra_params);
+        __emit::member(e, 7, &self.on_unauthenticated_request);
+        e.end_structure();
     }
 }
 
@@ -333,6 +399,25 @@ impl ToValue for AuthenticateOidcActionConfig {
     }
 }
 
+impl __emit::Emit for AuthenticateOidcActionConfig {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.issuer);
+        __emit::required(e, 1, &self.authorization_endpoint);
+        __emit::required(e, 2, &self.token_endpoint);
+        __emit::required(e, 3, &self.user_info_endpoint);
+        __emit::required(e, 4, &self.client_id);
+        __emit::member(e, 5, &self.client_secret);
+        __emit::member(e, 6, &self.session_cookie_name);
+        __emit::member(e, 7, &self.scope);
+        __emit::member(e, 8, &self.session_timeout);
+        __emit::member(e, 9, &self.authentication_request_extra_params);
+        __emit::member(e, 10, &self.on_unauthenticated_request);
+        __emit::member(e, 11, &self.use_existing_client_secret);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AvailabilityZone {
     pub zone_name: Option<String>,
@@ -367,6 +452,18 @@ impl ToValue for AvailabilityZone {
     }
 }
 
+impl __emit::Emit for AvailabilityZone {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.zone_name);
+        __emit::member(e, 1, &self.subnet_id);
+        __emit::member(e, 2, &self.outpost_id);
+        __emit::member(e, 3, &self.load_balancer_addresses);
+        __emit::member(e, 4, &self.source_nat_ipv6_prefixes);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Certificate {
     pub certificate_arn: Option<String>,
@@ -392,6 +489,15 @@ impl ToValue for Certificate {
     }
 }
 
+impl __emit::Emit for Certificate {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.certificate_arn);
+        __emit::member(e, 1, &self.is_default);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Cipher {
     pub name: Option<String>,
@@ -414,6 +520,15 @@ impl ToValue for Cipher {
         put(&mut m, "Name", self.name);
         put(&mut m, "Priority", self.priority);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for Cipher {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.name);
+        __emit::member(e, 1, &self.priority);
+        e.end_structure();
     }
 }
 
@@ -482,6 +597,14 @@ impl ToValue for CreateListenerOutput {
         let mut m = BTreeMap::new();
         put(&mut m, "Listeners", self.listeners);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for CreateListenerOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.listeners);
+        e.end_structure();
     }
 }
 
@@ -559,6 +682,14 @@ impl ToValue for CreateLoadBalancerOutput {
     }
 }
 
+impl __emit::Emit for CreateLoadBalancerOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.load_balancers);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreateRuleInput {
     pub listener_arn: String,
@@ -615,6 +746,14 @@ impl ToValue for CreateRuleOutput {
         let mut m = BTreeMap::new();
         put(&mut m, "Rules", self.rules);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for CreateRuleOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.rules);
+        e.end_structure();
     }
 }
 
@@ -713,6 +852,14 @@ impl ToValue for CreateTargetGroupOutput {
     }
 }
 
+impl __emit::Emit for CreateTargetGroupOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.target_groups);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteListenerInput {
     pub listener_arn: String,
@@ -749,6 +896,13 @@ impl FromValue for DeleteListenerOutput {
 impl ToValue for DeleteListenerOutput {
     fn to_value(self) -> Value {
         Value::map()
+    }
+}
+
+impl __emit::Emit for DeleteListenerOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        e.end_structure();
     }
 }
 
@@ -791,6 +945,13 @@ impl ToValue for DeleteLoadBalancerOutput {
     }
 }
 
+impl __emit::Emit for DeleteLoadBalancerOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteRuleInput {
     pub rule_arn: String,
@@ -827,6 +988,13 @@ impl FromValue for DeleteRuleOutput {
 impl ToValue for DeleteRuleOutput {
     fn to_value(self) -> Value {
         Value::map()
+    }
+}
+
+impl __emit::Emit for DeleteRuleOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        e.end_structure();
     }
 }
 
@@ -869,6 +1037,13 @@ impl ToValue for DeleteTargetGroupOutput {
     }
 }
 
+impl __emit::Emit for DeleteTargetGroupOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeregisterTargetsInput {
     pub target_group_arn: String,
@@ -908,6 +1083,13 @@ impl FromValue for DeregisterTargetsOutput {
 impl ToValue for DeregisterTargetsOutput {
     fn to_value(self) -> Value {
         Value::map()
+    }
+}
+
+impl __emit::Emit for DeregisterTargetsOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        e.end_structure();
     }
 }
 
@@ -961,6 +1143,15 @@ impl ToValue for DescribeAccountLimitsOutput {
     }
 }
 
+impl __emit::Emit for DescribeAccountLimitsOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.limits);
+        __emit::member(e, 1, &self.next_marker);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeListenerAttributesInput {
     pub listener_arn: String,
@@ -1002,6 +1193,14 @@ impl ToValue for DescribeListenerAttributesOutput {
         let mut m = BTreeMap::new();
         put(&mut m, "Attributes", self.attributes);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DescribeListenerAttributesOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.attributes);
+        e.end_structure();
     }
 }
 
@@ -1055,6 +1254,15 @@ impl ToValue for DescribeListenerCertificatesOutput {
         put(&mut m, "Certificates", self.certificates);
         put(&mut m, "NextMarker", self.next_marker);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DescribeListenerCertificatesOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.certificates);
+        __emit::member(e, 1, &self.next_marker);
+        e.end_structure();
     }
 }
 
@@ -1114,6 +1322,15 @@ impl ToValue for DescribeListenersOutput {
     }
 }
 
+impl __emit::Emit for DescribeListenersOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.listeners);
+        __emit::member(e, 1, &self.next_marker);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeLoadBalancerAttributesInput {
     pub load_balancer_arn: String,
@@ -1155,6 +1372,14 @@ impl ToValue for DescribeLoadBalancerAttributesOutput {
         let mut m = BTreeMap::new();
         put(&mut m, "Attributes", self.attributes);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DescribeLoadBalancerAttributesOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.attributes);
+        e.end_structure();
     }
 }
 
@@ -1214,6 +1439,15 @@ impl ToValue for DescribeLoadBalancersOutput {
     }
 }
 
+impl __emit::Emit for DescribeLoadBalancersOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.load_balancers);
+        __emit::member(e, 1, &self.next_marker);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeRulesInput {
     pub listener_arn: Option<String>,
@@ -1267,6 +1501,15 @@ impl ToValue for DescribeRulesOutput {
         put(&mut m, "Rules", self.rules);
         put(&mut m, "NextMarker", self.next_marker);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DescribeRulesOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.rules);
+        __emit::member(e, 1, &self.next_marker);
+        e.end_structure();
     }
 }
 
@@ -1326,6 +1569,15 @@ impl ToValue for DescribeSSLPoliciesOutput {
     }
 }
 
+impl __emit::Emit for DescribeSSLPoliciesOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.ssl_policies);
+        __emit::member(e, 1, &self.next_marker);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeTagsInput {
     pub resource_arns: Vec<String>,
@@ -1370,6 +1622,14 @@ impl ToValue for DescribeTagsOutput {
     }
 }
 
+impl __emit::Emit for DescribeTagsOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.tag_descriptions);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeTargetGroupAttributesInput {
     pub target_group_arn: String,
@@ -1411,6 +1671,14 @@ impl ToValue for DescribeTargetGroupAttributesOutput {
         let mut m = BTreeMap::new();
         put(&mut m, "Attributes", self.attributes);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DescribeTargetGroupAttributesOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.attributes);
+        e.end_structure();
     }
 }
 
@@ -1473,6 +1741,15 @@ impl ToValue for DescribeTargetGroupsOutput {
     }
 }
 
+impl __emit::Emit for DescribeTargetGroupsOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.target_groups);
+        __emit::member(e, 1, &self.next_marker);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeTargetHealthInput {
     pub target_group_arn: String,
@@ -1523,6 +1800,14 @@ impl ToValue for DescribeTargetHealthOutput {
     }
 }
 
+impl __emit::Emit for DescribeTargetHealthOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.target_health_descriptions);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FixedResponseActionConfig {
     pub message_body: Option<String>,
@@ -1551,6 +1836,16 @@ impl ToValue for FixedResponseActionConfig {
     }
 }
 
+impl __emit::Emit for FixedResponseActionConfig {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.message_body);
+        __emit::required(e, 1, &self.status_code);
+        __emit::member(e, 2, &self.content_type);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ForwardActionConfig {
     pub target_groups: Option<Vec<TargetGroupTuple>>,
@@ -1573,6 +1868,15 @@ impl ToValue for ForwardActionConfig {
         put(&mut m, "TargetGroups", self.target_groups);
         put(&mut m, "TargetGroupStickinessConfig", self.target_group_stickiness_config);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ForwardActionConfig {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.target_groups);
+        __emit::member(e, 1, &self.target_group_stickiness_config);
+        e.end_structure();
     }
 }
 
@@ -1601,6 +1905,15 @@ impl ToValue for HostHeaderConditionConfig {
     }
 }
 
+impl __emit::Emit for HostHeaderConditionConfig {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.values);
+        __emit::member(e, 1, &self.regex_values);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct HostHeaderRewriteConfig {
     pub rewrites: Option<Vec<RewriteConfig>>,
@@ -1620,6 +1933,14 @@ impl ToValue for HostHeaderRewriteConfig {
         let mut m = BTreeMap::new();
         put(&mut m, "Rewrites", self.rewrites);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for HostHeaderRewriteConfig {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.rewrites);
+        e.end_structure();
     }
 }
 
@@ -1651,6 +1972,16 @@ impl ToValue for HttpHeaderConditionConfig {
     }
 }
 
+impl __emit::Emit for HttpHeaderConditionConfig {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.http_header_name);
+        __emit::member(e, 1, &self.values);
+        __emit::member(e, 2, &self.regex_values);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct HttpRequestMethodConditionConfig {
     pub values: Option<Vec<String>>,
@@ -1673,6 +2004,14 @@ impl ToValue for HttpRequestMethodConditionConfig {
     }
 }
 
+impl __emit::Emit for HttpRequestMethodConditionConfig {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.values);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct IpamPools {
     pub ipv4_ipam_pool_id: Option<String>,
@@ -1692,6 +2031,14 @@ impl ToValue for IpamPools {
         let mut m = BTreeMap::new();
         put(&mut m, "Ipv4IpamPoolId", self.ipv4_ipam_pool_id);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for IpamPools {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.ipv4_ipam_pool_id);
+        e.end_structure();
     }
 }
 
@@ -1723,6 +2070,16 @@ impl ToValue for JwtValidationActionAdditionalClaim {
     }
 }
 
+impl __emit::Emit for JwtValidationActionAdditionalClaim {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.format);
+        __emit::required(e, 1, &self.name);
+        __emit::required(e, 2, &self.values);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct JwtValidationActionConfig {
     pub jwks_endpoint: String,
@@ -1751,6 +2108,16 @@ impl ToValue for JwtValidationActionConfig {
     }
 }
 
+impl __emit::Emit for JwtValidationActionConfig {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.jwks_endpoint);
+        __emit::required(e, 1, &self.issuer);
+        __emit::member(e, 2, &self.additional_claims);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Limit {
     pub name: Option<String>,
@@ -1773,6 +2140,15 @@ impl ToValue for Limit {
         put(&mut m, "Name", self.name);
         put(&mut m, "Max", self.max);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for Limit {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.name);
+        __emit::member(e, 1, &self.max);
+        e.end_structure();
     }
 }
 
@@ -1822,6 +2198,22 @@ impl ToValue for Listener {
     }
 }
 
+impl __emit::Emit for Listener {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.listener_arn);
+        __emit::member(e, 1, &self.load_balancer_arn);
+        __emit::member(e, 2, &self.port);
+        __emit::member(e, 3, &self.protocol);
+        __emit::member(e, 4, &self.certificates);
+        __emit::member(e, 5, &self.ssl_policy);
+        __emit::member(e, 6, &self.default_actions);
+        __emit::member(e, 7, &self.alpn_policy);
+        __emit::member(e, 8, &self.mutual_authentication);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListenerAttribute {
     pub key: Option<String>,
@@ -1844,6 +2236,15 @@ impl ToValue for ListenerAttribute {
         put(&mut m, "Key", self.key);
         put(&mut m, "Value", self.value);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ListenerAttribute {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.key);
+        __emit::member(e, 1, &self.value);
+        e.end_structure();
     }
 }
 
@@ -1914,6 +2315,29 @@ impl ToValue for LoadBalancer {
     }
 }
 
+impl __emit::Emit for LoadBalancer {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.load_balancer_arn);
+        __emit::member(e, 1, &self.dns_name);
+        __emit::member(e, 2, &self.canonical_hosted_zone_id);
+        __emit::member(e, 3, &self.created_time);
+        __emit::member(e, 4, &self.load_balancer_name);
+        __emit::member(e, 5, &self.scheme);
+        __emit::member(e, 6, &self.vpc_id);
+        __emit::member(e, 7, &self.state);
+        __emit::member(e, 8, &self.r#type);
+        __emit::member(e, 9, &self.availability_zones);
+        __emit::member(e, 10, &self.security_groups);
+        __emit::member(e, 11, &self.ip_address_type);
+        __emit::member(e, 12, &self.customer_owned_ipv4_pool);
+        __emit::member(e, 13, &self.enforce_security_group_inbound_rules_on_private_link_traffic);
+        __emit::member(e, 14, &self.enable_prefix_for_ipv6_source_nat);
+        __emit::member(e, 15, &self.ipam_pools);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LoadBalancerAddress {
     pub ip_address: Option<String>,
@@ -1945,6 +2369,17 @@ impl ToValue for LoadBalancerAddress {
     }
 }
 
+impl __emit::Emit for LoadBalancerAddress {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.ip_address);
+        __emit::member(e, 1, &self.allocation_id);
+        __emit::member(e, 2, &self.private_i_pv4_address);
+        __emit::member(e, 3, &self.i_pv6_address);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LoadBalancerAttribute {
     pub key: Option<String>,
@@ -1967,6 +2402,15 @@ impl ToValue for LoadBalancerAttribute {
         put(&mut m, "Key", self.key);
         put(&mut m, "Value", self.value);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for LoadBalancerAttribute {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.key);
+        __emit::member(e, 1, &self.value);
+        e.end_structure();
     }
 }
 
@@ -1995,6 +2439,15 @@ impl ToValue for LoadBalancerState {
     }
 }
 
+impl __emit::Emit for LoadBalancerState {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.code);
+        __emit::member(e, 1, &self.reason);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Matcher {
     pub http_code: Option<String>,
@@ -2017,6 +2470,15 @@ impl ToValue for Matcher {
         put(&mut m, "HttpCode", self.http_code);
         put(&mut m, "GrpcCode", self.grpc_code);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for Matcher {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.http_code);
+        __emit::member(e, 1, &self.grpc_code);
+        e.end_structure();
     }
 }
 
@@ -2064,6 +2526,14 @@ impl ToValue for ModifyListenerAttributesOutput {
         let mut m = BTreeMap::new();
         put(&mut m, "Attributes", self.attributes);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ModifyListenerAttributesOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.attributes);
+        e.end_structure();
     }
 }
 
@@ -2132,6 +2602,14 @@ impl ToValue for ModifyListenerOutput {
     }
 }
 
+impl __emit::Emit for ModifyListenerOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.listeners);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ModifyLoadBalancerAttributesInput {
     pub load_balancer_arn: String,
@@ -2176,6 +2654,14 @@ impl ToValue for ModifyLoadBalancerAttributesOutput {
         let mut m = BTreeMap::new();
         put(&mut m, "Attributes", self.attributes);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ModifyLoadBalancerAttributesOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.attributes);
+        e.end_structure();
     }
 }
 
@@ -2235,6 +2721,14 @@ impl ToValue for ModifyRuleOutput {
     }
 }
 
+impl __emit::Emit for ModifyRuleOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.rules);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ModifyTargetGroupAttributesInput {
     pub target_group_arn: String,
@@ -2279,6 +2773,14 @@ impl ToValue for ModifyTargetGroupAttributesOutput {
         let mut m = BTreeMap::new();
         put(&mut m, "Attributes", self.attributes);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ModifyTargetGroupAttributesOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.attributes);
+        e.end_structure();
     }
 }
 
@@ -2353,6 +2855,14 @@ impl ToValue for ModifyTargetGroupOutput {
     }
 }
 
+impl __emit::Emit for ModifyTargetGroupOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.target_groups);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MutualAuthenticationAttributes {
     pub mode: Option<String>,
@@ -2387,6 +2897,18 @@ impl ToValue for MutualAuthenticationAttributes {
     }
 }
 
+impl __emit::Emit for MutualAuthenticationAttributes {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.mode);
+        __emit::member(e, 1, &self.trust_store_arn);
+        __emit::member(e, 2, &self.ignore_client_certificate_expiry);
+        __emit::member(e, 3, &self.trust_store_association_status);
+        __emit::member(e, 4, &self.advertise_trust_store_ca_names);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PathPatternConditionConfig {
     pub values: Option<Vec<String>>,
@@ -2412,6 +2934,15 @@ impl ToValue for PathPatternConditionConfig {
     }
 }
 
+impl __emit::Emit for PathPatternConditionConfig {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.values);
+        __emit::member(e, 1, &self.regex_values);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct QueryStringConditionConfig {
     pub values: Option<Vec<QueryStringKeyValuePair>>,
@@ -2431,6 +2962,14 @@ impl ToValue for QueryStringConditionConfig {
         let mut m = BTreeMap::new();
         put(&mut m, "Values", self.values);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for QueryStringConditionConfig {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.values);
+        e.end_structure();
     }
 }
 
@@ -2456,6 +2995,15 @@ impl ToValue for QueryStringKeyValuePair {
         put(&mut m, "Key", self.key);
         put(&mut m, "Value", self.value);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for QueryStringKeyValuePair {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.key);
+        __emit::member(e, 1, &self.value);
+        e.end_structure();
     }
 }
 
@@ -2493,6 +3041,19 @@ impl ToValue for RedirectActionConfig {
         put(&mut m, "Query", self.query);
         put(&mut m, "StatusCode", Some(self.status_code));
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for RedirectActionConfig {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.protocol);
+        __emit::member(e, 1, &self.port);
+        __emit::member(e, 2, &self.host);
+        __emit::member(e, 3, &self.path);
+        __emit::member(e, 4, &self.query);
+        __emit::required(e, 5, &self.status_code);
+        e.end_structure();
     }
 }
 
@@ -2538,6 +3099,13 @@ impl ToValue for RegisterTargetsOutput {
     }
 }
 
+impl __emit::Emit for RegisterTargetsOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RemoveListenerCertificatesInput {
     pub listener_arn: String,
@@ -2577,6 +3145,13 @@ impl FromValue for RemoveListenerCertificatesOutput {
 impl ToValue for RemoveListenerCertificatesOutput {
     fn to_value(self) -> Value {
         Value::map()
+    }
+}
+
+impl __emit::Emit for RemoveListenerCertificatesOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        e.end_structure();
     }
 }
 
@@ -2622,6 +3197,13 @@ impl ToValue for RemoveTagsOutput {
     }
 }
 
+impl __emit::Emit for RemoveTagsOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RewriteConfig {
     pub regex: String,
@@ -2644,6 +3226,15 @@ impl ToValue for RewriteConfig {
         put(&mut m, "Regex", Some(self.regex));
         put(&mut m, "Replace", Some(self.replace));
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for RewriteConfig {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.regex);
+        __emit::required(e, 1, &self.replace);
+        e.end_structure();
     }
 }
 
@@ -2681,6 +3272,19 @@ impl ToValue for Rule {
         put(&mut m, "IsDefault", self.is_default);
         put(&mut m, "Transforms", self.transforms);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for Rule {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.rule_arn);
+        __emit::member(e, 1, &self.priority);
+        __emit::member(e, 2, &self.conditions);
+        __emit::member(e, 3, &self.actions);
+        __emit::member(e, 4, &self.is_default);
+        __emit::member(e, 5, &self.transforms);
+        e.end_structure();
     }
 }
 
@@ -2727,6 +3331,22 @@ impl ToValue for RuleCondition {
         put(&mut m, "SourceIpConfig", self.source_ip_config);
         put(&mut m, "RegexValues", self.regex_values);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for RuleCondition {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.field);
+        __emit::member(e, 1, &self.values);
+        __emit::member(e, 2, &self.host_header_config);
+        __emit::member(e, 3, &self.path_pattern_config);
+        __emit::member(e, 4, &self.http_header_config);
+        __emit::member(e, 5, &self.query_string_config);
+        __emit::member(e, 6, &self.http_request_method_config);
+        __emit::member(e, 7, &self.source_ip_config);
+        __emit::member(e, 8, &self.regex_values);
+        e.end_structure();
     }
 }
 
@@ -2783,6 +3403,16 @@ impl ToValue for RuleTransform {
     }
 }
 
+impl __emit::Emit for RuleTransform {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.r#type);
+        __emit::member(e, 1, &self.host_header_rewrite_config);
+        __emit::member(e, 2, &self.url_rewrite_config);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SetIpAddressTypeInput {
     pub load_balancer_arn: String,
@@ -2830,6 +3460,14 @@ impl ToValue for SetIpAddressTypeOutput {
     }
 }
 
+impl __emit::Emit for SetIpAddressTypeOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.ip_address_type);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SetRulePrioritiesInput {
     pub rule_priorities: Vec<RulePriorityPair>,
@@ -2871,6 +3509,14 @@ impl ToValue for SetRulePrioritiesOutput {
         let mut m = BTreeMap::new();
         put(&mut m, "Rules", self.rules);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for SetRulePrioritiesOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.rules);
+        e.end_structure();
     }
 }
 
@@ -2924,6 +3570,15 @@ impl ToValue for SetSecurityGroupsOutput {
         put(&mut m, "SecurityGroupIds", self.security_group_ids);
         put(&mut m, "EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic", self.enforce_security_group_inbound_rules_on_private_link_traffic);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for SetSecurityGroupsOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.security_group_ids);
+        __emit::member(e, 1, &self.enforce_security_group_inbound_rules_on_private_link_traffic);
+        e.end_structure();
     }
 }
 
@@ -2989,6 +3644,16 @@ impl ToValue for SetSubnetsOutput {
     }
 }
 
+impl __emit::Emit for SetSubnetsOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.availability_zones);
+        __emit::member(e, 1, &self.ip_address_type);
+        __emit::member(e, 2, &self.enable_prefix_for_ipv6_source_nat);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SourceIpConditionConfig {
     pub values: Option<Vec<String>>,
@@ -3011,6 +3676,15 @@ impl ToValue for SourceIpConditionConfig {
         put(&mut m, "Values", self.values);
         put(&mut m, "IpAddressType", self.ip_address_type);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for SourceIpConditionConfig {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.values);
+        __emit::member(e, 1, &self.ip_address_type);
+        e.end_structure();
     }
 }
 
@@ -3042,6 +3716,17 @@ impl ToValue for SslPolicy {
         put(&mut m, "Name", self.name);
         put(&mut m, "SupportedLoadBalancerTypes", self.supported_load_balancer_types);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for SslPolicy {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.ssl_protocols);
+        __emit::member(e, 1, &self.ciphers);
+        __emit::member(e, 2, &self.name);
+        __emit::member(e, 3, &self.supported_load_balancer_types);
+        e.end_structure();
     }
 }
 
@@ -3104,6 +3789,15 @@ impl ToValue for Tag {
     }
 }
 
+impl __emit::Emit for Tag {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.key);
+        __emit::member(e, 1, &self.value);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TagDescription {
     pub resource_arn: Option<String>,
@@ -3126,6 +3820,15 @@ impl ToValue for TagDescription {
         put(&mut m, "ResourceArn", self.resource_arn);
         put(&mut m, "Tags", self.tags);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for TagDescription {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.resource_arn);
+        __emit::member(e, 1, &self.tags);
+        e.end_structure();
     }
 }
 
@@ -3157,6 +3860,17 @@ impl ToValue for TargetDescription {
         put(&mut m, "AvailabilityZone", self.availability_zone);
         put(&mut m, "QuicServerId", self.quic_server_id);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for TargetDescription {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.id);
+        __emit::member(e, 1, &self.port);
+        __emit::member(e, 2, &self.availability_zone);
+        __emit::member(e, 3, &self.quic_server_id);
+        e.end_structure();
     }
 }
 
@@ -3236,6 +3950,32 @@ impl ToValue for TargetGroup {
     }
 }
 
+impl __emit::Emit for TargetGroup {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.target_group_arn);
+        __emit::member(e, 1, &self.target_group_name);
+        __emit::member(e, 2, &self.protocol);
+        __emit::member(e, 3, &self.port);
+        __emit::member(e, 4, &self.vpc_id);
+        __emit::member(e, 5, &self.health_check_protocol);
+        __emit::member(e, 6, &self.health_check_port);
+        __emit::member(e, 7, &self.health_check_enabled);
+        __emit::member(e, 8, &self.health_check_interval_seconds);
+        __emit::member(e, 9, &self.health_check_timeout_seconds);
+        __emit::member(e, 10, &self.healthy_threshold_count);
+        __emit::member(e, 11, &self.unhealthy_threshold_count);
+        __emit::member(e, 12, &self.health_check_path);
+        __emit::member(e, 13, &self.matcher);
+        __emit::member(e, 14, &self.load_balancer_arns);
+        __emit::member(e, 15, &self.target_type);
+        __emit::member(e, 16, &self.protocol_version);
+        __emit::member(e, 17, &self.ip_address_type);
+        __emit::member(e, 18, &self.target_control_port);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TargetGroupAttribute {
     pub key: Option<String>,
@@ -3258,6 +3998,15 @@ impl ToValue for TargetGroupAttribute {
         put(&mut m, "Key", self.key);
         put(&mut m, "Value", self.value);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for TargetGroupAttribute {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.key);
+        __emit::member(e, 1, &self.value);
+        e.end_structure();
     }
 }
 
@@ -3286,6 +4035,15 @@ impl ToValue for TargetGroupStickinessConfig {
     }
 }
 
+impl __emit::Emit for TargetGroupStickinessConfig {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.enabled);
+        __emit::member(e, 1, &self.duration_seconds);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TargetGroupTuple {
     pub target_group_arn: Option<String>,
@@ -3308,6 +4066,15 @@ impl ToValue for TargetGroupTuple {
         put(&mut m, "TargetGroupArn", self.target_group_arn);
         put(&mut m, "Weight", self.weight);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for TargetGroupTuple {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.target_group_arn);
+        __emit::member(e, 1, &self.weight);
+        e.end_structure();
     }
 }
 
@@ -3336,6 +4103,16 @@ impl ToValue for TargetHealth {
         put(&mut m, "Reason", self.reason);
         put(&mut m, "Description", self.description);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for TargetHealth {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.state);
+        __emit::member(e, 1, &self.reason);
+        __emit::member(e, 2, &self.description);
+        e.end_structure();
     }
 }
 
@@ -3373,6 +4150,18 @@ impl ToValue for TargetHealthDescription {
     }
 }
 
+impl __emit::Emit for TargetHealthDescription {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.target);
+        __emit::member(e, 1, &self.health_check_port);
+        __emit::member(e, 2, &self.target_health);
+        __emit::member(e, 3, &self.anomaly_detection);
+        __emit::member(e, 4, &self.administrative_override);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UrlRewriteConfig {
     pub rewrites: Option<Vec<RewriteConfig>>,
@@ -3392,6 +4181,14 @@ impl ToValue for UrlRewriteConfig {
         let mut m = BTreeMap::new();
         put(&mut m, "Rewrites", self.rewrites);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for UrlRewriteConfig {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.rewrites);
+        e.end_structure();
     }
 }
 
@@ -3444,42 +4241,42 @@ pub fn dispatch<'a, H: Handlers>(
 ) -> HandlerFuture<'a> {
     Box::pin(async move {
         match operation {
-            "AddListenerCertificates" => h.add_listener_certificates(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "AddTags" => h.add_tags(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreateListener" => h.create_listener(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreateLoadBalancer" => h.create_load_balancer(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreateRule" => h.create_rule(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreateTargetGroup" => h.create_target_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteListener" => h.delete_listener(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteLoadBalancer" => h.delete_load_balancer(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteRule" => h.delete_rule(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteTargetGroup" => h.delete_target_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeregisterTargets" => h.deregister_targets(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeAccountLimits" => h.describe_account_limits(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeListenerAttributes" => h.describe_listener_attributes(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeListenerCertificates" => h.describe_listener_certificates(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeListeners" => h.describe_listeners(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeLoadBalancerAttributes" => h.describe_load_balancer_attributes(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeLoadBalancers" => h.describe_load_balancers(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeRules" => h.describe_rules(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeSSLPolicies" => h.describe_ssl_policies(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeTags" => h.describe_tags(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeTargetGroupAttributes" => h.describe_target_group_attributes(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeTargetGroups" => h.describe_target_groups(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeTargetHealth" => h.describe_target_health(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ModifyListener" => h.modify_listener(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ModifyListenerAttributes" => h.modify_listener_attributes(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ModifyLoadBalancerAttributes" => h.modify_load_balancer_attributes(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ModifyRule" => h.modify_rule(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ModifyTargetGroup" => h.modify_target_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ModifyTargetGroupAttributes" => h.modify_target_group_attributes(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "RegisterTargets" => h.register_targets(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "RemoveListenerCertificates" => h.remove_listener_certificates(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "RemoveTags" => h.remove_tags(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "SetIpAddressType" => h.set_ip_address_type(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "SetRulePriorities" => h.set_rule_priorities(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "SetSecurityGroups" => h.set_security_groups(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "SetSubnets" => h.set_subnets(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "AddListenerCertificates" => h.add_listener_certificates(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "AddTags" => h.add_tags(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateListener" => h.create_listener(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateLoadBalancer" => h.create_load_balancer(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateRule" => h.create_rule(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateTargetGroup" => h.create_target_group(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteListener" => h.delete_listener(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteLoadBalancer" => h.delete_load_balancer(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteRule" => h.delete_rule(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteTargetGroup" => h.delete_target_group(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeregisterTargets" => h.deregister_targets(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeAccountLimits" => h.describe_account_limits(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeListenerAttributes" => h.describe_listener_attributes(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeListenerCertificates" => h.describe_listener_certificates(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeListeners" => h.describe_listeners(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeLoadBalancerAttributes" => h.describe_load_balancer_attributes(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeLoadBalancers" => h.describe_load_balancers(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeRules" => h.describe_rules(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeSSLPolicies" => h.describe_ssl_policies(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeTags" => h.describe_tags(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeTargetGroupAttributes" => h.describe_target_group_attributes(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeTargetGroups" => h.describe_target_groups(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeTargetHealth" => h.describe_target_health(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ModifyListener" => h.modify_listener(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ModifyListenerAttributes" => h.modify_listener_attributes(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ModifyLoadBalancerAttributes" => h.modify_load_balancer_attributes(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ModifyRule" => h.modify_rule(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ModifyTargetGroup" => h.modify_target_group(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ModifyTargetGroupAttributes" => h.modify_target_group_attributes(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "RegisterTargets" => h.register_targets(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "RemoveListenerCertificates" => h.remove_listener_certificates(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "RemoveTags" => h.remove_tags(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "SetIpAddressType" => h.set_ip_address_type(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "SetRulePriorities" => h.set_rule_priorities(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "SetSecurityGroups" => h.set_security_groups(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "SetSubnets" => h.set_subnets(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
             other => Err(AwsError::not_implemented("elbv2", other)),
         }
     })

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use stratus_core::{AwsError, RequestContext};
+use stratus_protocol::emit as __emit;
 use stratus_protocol::value::{members, put, required, take};
 use stratus_protocol::{Blob, FromValue, HandlerFuture, Timestamp, ToValue, Value};
 
@@ -174,6 +175,18 @@ impl ToValue for AccessKey {
     }
 }
 
+impl __emit::Emit for AccessKey {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.user_name);
+        __emit::required(e, 1, &self.access_key_id);
+        __emit::required(e, 2, &self.status);
+        __emit::required(e, 3, &self.secret_access_key);
+        __emit::member(e, 4, &self.create_date);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessKeyLastUsed {
     pub last_used_date: Option<Timestamp>,
@@ -199,6 +212,16 @@ impl ToValue for AccessKeyLastUsed {
         put(&mut m, "ServiceName", Some(self.service_name));
         put(&mut m, "Region", Some(self.region));
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for AccessKeyLastUsed {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.last_used_date);
+        __emit::required(e, 1, &self.service_name);
+        __emit::required(e, 2, &self.region);
+        e.end_structure();
     }
 }
 
@@ -230,6 +253,17 @@ impl ToValue for AccessKeyMetadata {
         put(&mut m, "Status", self.status);
         put(&mut m, "CreateDate", self.create_date);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for AccessKeyMetadata {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.user_name);
+        __emit::member(e, 1, &self.access_key_id);
+        __emit::member(e, 2, &self.status);
+        __emit::member(e, 3, &self.create_date);
+        e.end_structure();
     }
 }
 
@@ -408,6 +442,15 @@ impl ToValue for AttachedPermissionsBoundary {
     }
 }
 
+impl __emit::Emit for AttachedPermissionsBoundary {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.permissions_boundary_type);
+        __emit::member(e, 1, &self.permissions_boundary_arn);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AttachedPolicy {
     pub policy_name: Option<String>,
@@ -430,6 +473,15 @@ impl ToValue for AttachedPolicy {
         put(&mut m, "PolicyName", self.policy_name);
         put(&mut m, "PolicyArn", self.policy_arn);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for AttachedPolicy {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.policy_name);
+        __emit::member(e, 1, &self.policy_arn);
+        e.end_structure();
     }
 }
 
@@ -530,6 +582,14 @@ impl ToValue for CreateAccessKeyResponse {
     }
 }
 
+impl __emit::Emit for CreateAccessKeyResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.access_key);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreateAccountAliasRequest {
     pub account_alias: String,
@@ -599,6 +659,14 @@ impl ToValue for CreateGroupResponse {
     }
 }
 
+impl __emit::Emit for CreateGroupResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.group);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreateInstanceProfileRequest {
     pub instance_profile_name: String,
@@ -649,6 +717,14 @@ impl ToValue for CreateInstanceProfileResponse {
     }
 }
 
+impl __emit::Emit for CreateInstanceProfileResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.instance_profile);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreateLoginProfileRequest {
     pub user_name: Option<String>,
@@ -696,6 +772,14 @@ impl ToValue for CreateLoginProfileResponse {
         let mut m = BTreeMap::new();
         put(&mut m, "LoginProfile", Some(self.login_profile));
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for CreateLoginProfileResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.login_profile);
+        e.end_structure();
     }
 }
 
@@ -755,6 +839,15 @@ impl ToValue for CreateOpenIDConnectProviderResponse {
     }
 }
 
+impl __emit::Emit for CreateOpenIDConnectProviderResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.open_id_connect_provider_arn);
+        __emit::member(e, 1, &self.tags);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreatePolicyRequest {
     pub policy_name: String,
@@ -811,6 +904,14 @@ impl ToValue for CreatePolicyResponse {
     }
 }
 
+impl __emit::Emit for CreatePolicyResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.policy);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreatePolicyVersionRequest {
     pub policy_arn: String,
@@ -858,6 +959,14 @@ impl ToValue for CreatePolicyVersionResponse {
         let mut m = BTreeMap::new();
         put(&mut m, "PolicyVersion", self.policy_version);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for CreatePolicyVersionResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.policy_version);
+        e.end_structure();
     }
 }
 
@@ -923,6 +1032,14 @@ impl ToValue for CreateRoleResponse {
     }
 }
 
+impl __emit::Emit for CreateRoleResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.role);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreateSAMLProviderRequest {
     pub saml_metadata_document: String,
@@ -982,6 +1099,15 @@ impl ToValue for CreateSAMLProviderResponse {
     }
 }
 
+impl __emit::Emit for CreateSAMLProviderResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.saml_provider_arn);
+        __emit::member(e, 1, &self.tags);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreateServiceLinkedRoleRequest {
     pub aws_service_name: String,
@@ -1029,6 +1155,14 @@ impl ToValue for CreateServiceLinkedRoleResponse {
         let mut m = BTreeMap::new();
         put(&mut m, "Role", self.role);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for CreateServiceLinkedRoleResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.role);
+        e.end_structure();
     }
 }
 
@@ -1085,6 +1219,14 @@ impl ToValue for CreateUserResponse {
     }
 }
 
+impl __emit::Emit for CreateUserResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.user);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreateVirtualMFADeviceRequest {
     pub path: Option<String>,
@@ -1132,6 +1274,14 @@ impl ToValue for CreateVirtualMFADeviceResponse {
         let mut m = BTreeMap::new();
         put(&mut m, "VirtualMFADevice", Some(self.virtual_mfa_device));
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for CreateVirtualMFADeviceResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.virtual_mfa_device);
+        e.end_structure();
     }
 }
 
@@ -1502,6 +1652,14 @@ impl ToValue for DeleteServiceLinkedRoleResponse {
     }
 }
 
+impl __emit::Emit for DeleteServiceLinkedRoleResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.deletion_task_id);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteUserPermissionsBoundaryRequest {
     pub user_name: String,
@@ -1615,6 +1773,15 @@ impl ToValue for DeletionTaskFailureReasonType {
         put(&mut m, "Reason", self.reason);
         put(&mut m, "RoleUsageList", self.role_usage_list);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DeletionTaskFailureReasonType {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.reason);
+        __emit::member(e, 1, &self.role_usage_list);
+        e.end_structure();
     }
 }
 
@@ -1770,6 +1937,22 @@ impl ToValue for EvaluationResult {
     }
 }
 
+impl __emit::Emit for EvaluationResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.eval_action_name);
+        __emit::member(e, 1, &self.eval_resource_name);
+        __emit::required(e, 2, &self.eval_decision);
+        __emit::member(e, 3, &self.matched_statements);
+        __emit::member(e, 4, &self.missing_context_values);
+        __emit::member(e, 5, &self.organizations_decision_detail);
+        __emit::member(e, 6, &self.permissions_boundary_decision_detail);
+        __emit::member(e, 7, &self.eval_decision_details);
+        __emit::member(e, 8, &self.resource_specific_results);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GenerateCredentialReportResponse {
     pub state: Option<String>,
@@ -1792,6 +1975,15 @@ impl ToValue for GenerateCredentialReportResponse {
         put(&mut m, "State", self.state);
         put(&mut m, "Description", self.description);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for GenerateCredentialReportResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.state);
+        __emit::member(e, 1, &self.description);
+        e.end_structure();
     }
 }
 
@@ -1839,6 +2031,15 @@ impl ToValue for GetAccessKeyLastUsedResponse {
         put(&mut m, "UserName", self.user_name);
         put(&mut m, "AccessKeyLastUsed", self.access_key_last_used);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for GetAccessKeyLastUsedResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.user_name);
+        __emit::member(e, 1, &self.access_key_last_used);
+        e.end_structure();
     }
 }
 
@@ -1907,6 +2108,19 @@ impl ToValue for GetAccountAuthorizationDetailsResponse {
     }
 }
 
+impl __emit::Emit for GetAccountAuthorizationDetailsResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.user_detail_list);
+        __emit::member(e, 1, &self.group_detail_list);
+        __emit::member(e, 2, &self.role_detail_list);
+        __emit::member(e, 3, &self.policies);
+        __emit::member(e, 4, &self.is_truncated);
+        __emit::member(e, 5, &self.marker);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetAccountPasswordPolicyResponse {
     pub password_policy: PasswordPolicy,
@@ -1929,6 +2143,14 @@ impl ToValue for GetAccountPasswordPolicyResponse {
     }
 }
 
+impl __emit::Emit for GetAccountPasswordPolicyResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.password_policy);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetAccountSummaryResponse {
     pub summary_map: Option<BTreeMap<String, i32>>,
@@ -1948,6 +2170,14 @@ impl ToValue for GetAccountSummaryResponse {
         let mut m = BTreeMap::new();
         put(&mut m, "SummaryMap", self.summary_map);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for GetAccountSummaryResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.summary_map);
+        e.end_structure();
     }
 }
 
@@ -1992,6 +2222,14 @@ impl ToValue for GetContextKeysForPolicyResponse {
         let mut m = BTreeMap::new();
         put(&mut m, "ContextKeyNames", self.context_key_names);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for GetContextKeysForPolicyResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.context_key_names);
+        e.end_structure();
     }
 }
 
@@ -2048,6 +2286,16 @@ impl ToValue for GetCredentialReportResponse {
     }
 }
 
+impl __emit::Emit for GetCredentialReportResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.content);
+        __emit::member(e, 1, &self.report_format);
+        __emit::member(e, 2, &self.generated_time);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetGroupPolicyRequest {
     pub group_name: String,
@@ -2098,6 +2346,16 @@ impl ToValue for GetGroupPolicyResponse {
         put(&mut m, "PolicyName", Some(self.policy_name));
         put(&mut m, "PolicyDocument", Some(self.policy_document));
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for GetGroupPolicyResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.group_name);
+        __emit::required(e, 1, &self.policy_name);
+        __emit::required(e, 2, &self.policy_document);
+        e.end_structure();
     }
 }
 
@@ -2160,6 +2418,17 @@ impl ToValue for GetGroupResponse {
     }
 }
 
+impl __emit::Emit for GetGroupResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.group);
+        __emit::required(e, 1, &self.users);
+        __emit::member(e, 2, &self.is_truncated);
+        __emit::member(e, 3, &self.marker);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetInstanceProfileRequest {
     pub instance_profile_name: String,
@@ -2204,6 +2473,14 @@ impl ToValue for GetInstanceProfileResponse {
     }
 }
 
+impl __emit::Emit for GetInstanceProfileResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.instance_profile);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetLoginProfileRequest {
     pub user_name: Option<String>,
@@ -2245,6 +2522,14 @@ impl ToValue for GetLoginProfileResponse {
         let mut m = BTreeMap::new();
         put(&mut m, "LoginProfile", Some(self.login_profile));
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for GetLoginProfileResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.login_profile);
+        e.end_structure();
     }
 }
 
@@ -2304,6 +2589,18 @@ impl ToValue for GetOpenIDConnectProviderResponse {
     }
 }
 
+impl __emit::Emit for GetOpenIDConnectProviderResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.url);
+        __emit::member(e, 1, &self.client_id_list);
+        __emit::member(e, 2, &self.thumbprint_list);
+        __emit::member(e, 3, &self.create_date);
+        __emit::member(e, 4, &self.tags);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetPolicyRequest {
     pub policy_arn: String,
@@ -2345,6 +2642,14 @@ impl ToValue for GetPolicyResponse {
         let mut m = BTreeMap::new();
         put(&mut m, "Policy", self.policy);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for GetPolicyResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.policy);
+        e.end_structure();
     }
 }
 
@@ -2392,6 +2697,14 @@ impl ToValue for GetPolicyVersionResponse {
         let mut m = BTreeMap::new();
         put(&mut m, "PolicyVersion", self.policy_version);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for GetPolicyVersionResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.policy_version);
+        e.end_structure();
     }
 }
 
@@ -2448,6 +2761,16 @@ impl ToValue for GetRolePolicyResponse {
     }
 }
 
+impl __emit::Emit for GetRolePolicyResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.role_name);
+        __emit::required(e, 1, &self.policy_name);
+        __emit::required(e, 2, &self.policy_document);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetRoleRequest {
     pub role_name: String,
@@ -2489,6 +2812,14 @@ impl ToValue for GetRoleResponse {
         let mut m = BTreeMap::new();
         put(&mut m, "Role", Some(self.role));
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for GetRoleResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.role);
+        e.end_structure();
     }
 }
 
@@ -2554,6 +2885,20 @@ impl ToValue for GetSAMLProviderResponse {
     }
 }
 
+impl __emit::Emit for GetSAMLProviderResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.saml_provider_uuid);
+        __emit::member(e, 1, &self.saml_metadata_document);
+        __emit::member(e, 2, &self.create_date);
+        __emit::member(e, 3, &self.valid_until);
+        __emit::member(e, 4, &self.tags);
+        __emit::member(e, 5, &self.assertion_encryption_mode);
+        __emit::member(e, 6, &self.private_key_list);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetServiceLinkedRoleDeletionStatusRequest {
     pub deletion_task_id: String,
@@ -2598,6 +2943,15 @@ impl ToValue for GetServiceLinkedRoleDeletionStatusResponse {
         put(&mut m, "Status", Some(self.status));
         put(&mut m, "Reason", self.reason);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for GetServiceLinkedRoleDeletionStatusResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.status);
+        __emit::member(e, 1, &self.reason);
+        e.end_structure();
     }
 }
 
@@ -2654,6 +3008,16 @@ impl ToValue for GetUserPolicyResponse {
     }
 }
 
+impl __emit::Emit for GetUserPolicyResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.user_name);
+        __emit::required(e, 1, &self.policy_name);
+        __emit::required(e, 2, &self.policy_document);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetUserRequest {
     pub user_name: Option<String>,
@@ -2698,6 +3062,14 @@ impl ToValue for GetUserResponse {
     }
 }
 
+impl __emit::Emit for GetUserResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.user);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Group {
     pub path: String,
@@ -2729,6 +3101,18 @@ impl ToValue for Group {
         put(&mut m, "Arn", Some(self.arn));
         put(&mut m, "CreateDate", Some(self.create_date));
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for Group {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.path);
+        __emit::required(e, 1, &self.group_name);
+        __emit::required(e, 2, &self.group_id);
+        __emit::required(e, 3, &self.arn);
+        __emit::required(e, 4, &self.create_date);
+        e.end_structure();
     }
 }
 
@@ -2769,6 +3153,20 @@ impl ToValue for GroupDetail {
         put(&mut m, "GroupPolicyList", self.group_policy_list);
         put(&mut m, "AttachedManagedPolicies", self.attached_managed_policies);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for GroupDetail {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.path);
+        __emit::member(e, 1, &self.group_name);
+        __emit::member(e, 2, &self.group_id);
+        __emit::member(e, 3, &self.arn);
+        __emit::member(e, 4, &self.create_date);
+        __emit::member(e, 5, &self.group_policy_list);
+        __emit::member(e, 6, &self.attached_managed_policies);
+        e.end_structure();
     }
 }
 
@@ -2840,6 +3238,20 @@ impl ToValue for InstanceProfile {
     }
 }
 
+impl __emit::Emit for InstanceProfile {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.path);
+        __emit::required(e, 1, &self.instance_profile_name);
+        __emit::required(e, 2, &self.instance_profile_id);
+        __emit::required(e, 3, &self.arn);
+        __emit::required(e, 4, &self.create_date);
+        __emit::required(e, 5, &self.roles);
+        __emit::member(e, 6, &self.tags);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListAccessKeysRequest {
     pub user_name: Option<String>,
@@ -2896,6 +3308,16 @@ impl ToValue for ListAccessKeysResponse {
     }
 }
 
+impl __emit::Emit for ListAccessKeysResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.access_key_metadata);
+        __emit::member(e, 1, &self.is_truncated);
+        __emit::member(e, 2, &self.marker);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListAccountAliasesRequest {
     pub marker: Option<String>,
@@ -2946,6 +3368,16 @@ impl ToValue for ListAccountAliasesResponse {
         put(&mut m, "IsTruncated", self.is_truncated);
         put(&mut m, "Marker", self.marker);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ListAccountAliasesResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.account_aliases);
+        __emit::member(e, 1, &self.is_truncated);
+        __emit::member(e, 2, &self.marker);
+        e.end_structure();
     }
 }
 
@@ -3008,6 +3440,16 @@ impl ToValue for ListAttachedGroupPoliciesResponse {
     }
 }
 
+impl __emit::Emit for ListAttachedGroupPoliciesResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.attached_policies);
+        __emit::member(e, 1, &self.is_truncated);
+        __emit::member(e, 2, &self.marker);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListAttachedRolePoliciesRequest {
     pub role_name: String,
@@ -3067,6 +3509,16 @@ impl ToValue for ListAttachedRolePoliciesResponse {
     }
 }
 
+impl __emit::Emit for ListAttachedRolePoliciesResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.attached_policies);
+        __emit::member(e, 1, &self.is_truncated);
+        __emit::member(e, 2, &self.marker);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListAttachedUserPoliciesRequest {
     pub user_name: String,
@@ -3123,6 +3575,16 @@ impl ToValue for ListAttachedUserPoliciesResponse {
         put(&mut m, "IsTruncated", self.is_truncated);
         put(&mut m, "Marker", self.marker);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ListAttachedUserPoliciesResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.attached_policies);
+        __emit::member(e, 1, &self.is_truncated);
+        __emit::member(e, 2, &self.marker);
+        e.end_structure();
     }
 }
 
@@ -3197,6 +3659,18 @@ impl ToValue for ListEntitiesForPolicyResponse {
     }
 }
 
+impl __emit::Emit for ListEntitiesForPolicyResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.policy_groups);
+        __emit::member(e, 1, &self.policy_users);
+        __emit::member(e, 2, &self.policy_roles);
+        __emit::member(e, 3, &self.is_truncated);
+        __emit::member(e, 4, &self.marker);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListGroupPoliciesRequest {
     pub group_name: String,
@@ -3250,6 +3724,16 @@ impl ToValue for ListGroupPoliciesResponse {
         put(&mut m, "IsTruncated", self.is_truncated);
         put(&mut m, "Marker", self.marker);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ListGroupPoliciesResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.policy_names);
+        __emit::member(e, 1, &self.is_truncated);
+        __emit::member(e, 2, &self.marker);
+        e.end_structure();
     }
 }
 
@@ -3309,6 +3793,16 @@ impl ToValue for ListGroupsForUserResponse {
     }
 }
 
+impl __emit::Emit for ListGroupsForUserResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.groups);
+        __emit::member(e, 1, &self.is_truncated);
+        __emit::member(e, 2, &self.marker);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListGroupsRequest {
     pub path_prefix: Option<String>,
@@ -3362,6 +3856,16 @@ impl ToValue for ListGroupsResponse {
         put(&mut m, "IsTruncated", self.is_truncated);
         put(&mut m, "Marker", self.marker);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ListGroupsResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.groups);
+        __emit::member(e, 1, &self.is_truncated);
+        __emit::member(e, 2, &self.marker);
+        e.end_structure();
     }
 }
 
@@ -3421,6 +3925,16 @@ impl ToValue for ListInstanceProfileTagsResponse {
     }
 }
 
+impl __emit::Emit for ListInstanceProfileTagsResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.tags);
+        __emit::member(e, 1, &self.is_truncated);
+        __emit::member(e, 2, &self.marker);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListInstanceProfilesForRoleRequest {
     pub role_name: String,
@@ -3474,6 +3988,16 @@ impl ToValue for ListInstanceProfilesForRoleResponse {
         put(&mut m, "IsTruncated", self.is_truncated);
         put(&mut m, "Marker", self.marker);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ListInstanceProfilesForRoleResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.instance_profiles);
+        __emit::member(e, 1, &self.is_truncated);
+        __emit::member(e, 2, &self.marker);
+        e.end_structure();
     }
 }
 
@@ -3533,6 +4057,16 @@ impl ToValue for ListInstanceProfilesResponse {
     }
 }
 
+impl __emit::Emit for ListInstanceProfilesResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.instance_profiles);
+        __emit::member(e, 1, &self.is_truncated);
+        __emit::member(e, 2, &self.marker);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListMFADeviceTagsRequest {
     pub serial_number: String,
@@ -3586,6 +4120,16 @@ impl ToValue for ListMFADeviceTagsResponse {
         put(&mut m, "IsTruncated", self.is_truncated);
         put(&mut m, "Marker", self.marker);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ListMFADeviceTagsResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.tags);
+        __emit::member(e, 1, &self.is_truncated);
+        __emit::member(e, 2, &self.marker);
+        e.end_structure();
     }
 }
 
@@ -3645,6 +4189,16 @@ impl ToValue for ListMFADevicesResponse {
     }
 }
 
+impl __emit::Emit for ListMFADevicesResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.mfa_devices);
+        __emit::member(e, 1, &self.is_truncated);
+        __emit::member(e, 2, &self.marker);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListOpenIDConnectProviderTagsRequest {
     pub open_id_connect_provider_arn: String,
@@ -3701,6 +4255,16 @@ impl ToValue for ListOpenIDConnectProviderTagsResponse {
     }
 }
 
+impl __emit::Emit for ListOpenIDConnectProviderTagsResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.tags);
+        __emit::member(e, 1, &self.is_truncated);
+        __emit::member(e, 2, &self.marker);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListOpenIDConnectProvidersRequest {
 }
@@ -3737,6 +4301,14 @@ impl ToValue for ListOpenIDConnectProvidersResponse {
         let mut m = BTreeMap::new();
         put(&mut m, "OpenIDConnectProviderList", self.open_id_connect_provider_list);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ListOpenIDConnectProvidersResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.open_id_connect_provider_list);
+        e.end_structure();
     }
 }
 
@@ -3805,6 +4377,16 @@ impl ToValue for ListPoliciesResponse {
     }
 }
 
+impl __emit::Emit for ListPoliciesResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.policies);
+        __emit::member(e, 1, &self.is_truncated);
+        __emit::member(e, 2, &self.marker);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListPolicyTagsRequest {
     pub policy_arn: String,
@@ -3858,6 +4440,16 @@ impl ToValue for ListPolicyTagsResponse {
         put(&mut m, "IsTruncated", self.is_truncated);
         put(&mut m, "Marker", self.marker);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ListPolicyTagsResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.tags);
+        __emit::member(e, 1, &self.is_truncated);
+        __emit::member(e, 2, &self.marker);
+        e.end_structure();
     }
 }
 
@@ -3917,6 +4509,16 @@ impl ToValue for ListPolicyVersionsResponse {
     }
 }
 
+impl __emit::Emit for ListPolicyVersionsResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.versions);
+        __emit::member(e, 1, &self.is_truncated);
+        __emit::member(e, 2, &self.marker);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListRolePoliciesRequest {
     pub role_name: String,
@@ -3970,6 +4572,16 @@ impl ToValue for ListRolePoliciesResponse {
         put(&mut m, "IsTruncated", self.is_truncated);
         put(&mut m, "Marker", self.marker);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ListRolePoliciesResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.policy_names);
+        __emit::member(e, 1, &self.is_truncated);
+        __emit::member(e, 2, &self.marker);
+        e.end_structure();
     }
 }
 
@@ -4029,6 +4641,16 @@ impl ToValue for ListRoleTagsResponse {
     }
 }
 
+impl __emit::Emit for ListRoleTagsResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.tags);
+        __emit::member(e, 1, &self.is_truncated);
+        __emit::member(e, 2, &self.marker);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListRolesRequest {
     pub path_prefix: Option<String>,
@@ -4082,6 +4704,16 @@ impl ToValue for ListRolesResponse {
         put(&mut m, "IsTruncated", self.is_truncated);
         put(&mut m, "Marker", self.marker);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ListRolesResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.roles);
+        __emit::member(e, 1, &self.is_truncated);
+        __emit::member(e, 2, &self.marker);
+        e.end_structure();
     }
 }
 
@@ -4141,6 +4773,16 @@ impl ToValue for ListSAMLProviderTagsResponse {
     }
 }
 
+impl __emit::Emit for ListSAMLProviderTagsResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.tags);
+        __emit::member(e, 1, &self.is_truncated);
+        __emit::member(e, 2, &self.marker);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListSAMLProvidersRequest {
 }
@@ -4177,6 +4819,14 @@ impl ToValue for ListSAMLProvidersResponse {
         let mut m = BTreeMap::new();
         put(&mut m, "SAMLProviderList", self.saml_provider_list);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ListSAMLProvidersResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.saml_provider_list);
+        e.end_structure();
     }
 }
 
@@ -4236,6 +4886,16 @@ impl ToValue for ListUserPoliciesResponse {
     }
 }
 
+impl __emit::Emit for ListUserPoliciesResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.policy_names);
+        __emit::member(e, 1, &self.is_truncated);
+        __emit::member(e, 2, &self.marker);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListUserTagsRequest {
     pub user_name: String,
@@ -4289,6 +4949,16 @@ impl ToValue for ListUserTagsResponse {
         put(&mut m, "IsTruncated", self.is_truncated);
         put(&mut m, "Marker", self.marker);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ListUserTagsResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.tags);
+        __emit::member(e, 1, &self.is_truncated);
+        __emit::member(e, 2, &self.marker);
+        e.end_structure();
     }
 }
 
@@ -4348,6 +5018,16 @@ impl ToValue for ListUsersResponse {
     }
 }
 
+impl __emit::Emit for ListUsersResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.users);
+        __emit::member(e, 1, &self.is_truncated);
+        __emit::member(e, 2, &self.marker);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListVirtualMFADevicesRequest {
     pub assignment_status: Option<String>,
@@ -4404,6 +5084,16 @@ impl ToValue for ListVirtualMFADevicesResponse {
     }
 }
 
+impl __emit::Emit for ListVirtualMFADevicesResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.virtual_mfa_devices);
+        __emit::member(e, 1, &self.is_truncated);
+        __emit::member(e, 2, &self.marker);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LoginProfile {
     pub user_name: String,
@@ -4432,6 +5122,16 @@ impl ToValue for LoginProfile {
     }
 }
 
+impl __emit::Emit for LoginProfile {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.user_name);
+        __emit::required(e, 1, &self.create_date);
+        __emit::member(e, 2, &self.password_reset_required);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MFADevice {
     pub user_name: String,
@@ -4457,6 +5157,16 @@ impl ToValue for MFADevice {
         put(&mut m, "SerialNumber", Some(self.serial_number));
         put(&mut m, "EnableDate", Some(self.enable_date));
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for MFADevice {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.user_name);
+        __emit::required(e, 1, &self.serial_number);
+        __emit::required(e, 2, &self.enable_date);
+        e.end_structure();
     }
 }
 
@@ -4515,6 +5225,25 @@ impl ToValue for ManagedPolicyDetail {
     }
 }
 
+impl __emit::Emit for ManagedPolicyDetail {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.policy_name);
+        __emit::member(e, 1, &self.policy_id);
+        __emit::member(e, 2, &self.arn);
+        __emit::member(e, 3, &self.path);
+        __emit::member(e, 4, &self.default_version_id);
+        __emit::member(e, 5, &self.attachment_count);
+        __emit::member(e, 6, &self.permissions_boundary_usage_count);
+        __emit::member(e, 7, &self.is_attachable);
+        __emit::member(e, 8, &self.description);
+        __emit::member(e, 9, &self.create_date);
+        __emit::member(e, 10, &self.update_date);
+        __emit::member(e, 11, &self.policy_version_list);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct OpenIDConnectProviderListEntry {
     pub arn: Option<String>,
@@ -4534,6 +5263,14 @@ impl ToValue for OpenIDConnectProviderListEntry {
         let mut m = BTreeMap::new();
         put(&mut m, "Arn", self.arn);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for OpenIDConnectProviderListEntry {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.arn);
+        e.end_structure();
     }
 }
 
@@ -4578,6 +5315,14 @@ impl ToValue for OrganizationsDecisionDetail {
         let mut m = BTreeMap::new();
         put(&mut m, "AllowedByOrganizations", self.allowed_by_organizations);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for OrganizationsDecisionDetail {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.allowed_by_organizations);
+        e.end_structure();
     }
 }
 
@@ -4630,6 +5375,23 @@ impl ToValue for PasswordPolicy {
     }
 }
 
+impl __emit::Emit for PasswordPolicy {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.minimum_password_length);
+        __emit::member(e, 1, &self.require_symbols);
+        __emit::member(e, 2, &self.require_numbers);
+        __emit::member(e, 3, &self.require_uppercase_characters);
+        __emit::member(e, 4, &self.require_lowercase_characters);
+        __emit::member(e, 5, &self.allow_users_to_change_password);
+        __emit::member(e, 6, &self.expire_passwords);
+        __emit::member(e, 7, &self.max_password_age);
+        __emit::member(e, 8, &self.password_reuse_prevention);
+        __emit::member(e, 9, &self.hard_expiry);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PermissionsBoundaryDecisionDetail {
     pub allowed_by_permissions_boundary: Option<bool>,
@@ -4649,6 +5411,14 @@ impl ToValue for PermissionsBoundaryDecisionDetail {
         let mut m = BTreeMap::new();
         put(&mut m, "AllowedByPermissionsBoundary", self.allowed_by_permissions_boundary);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for PermissionsBoundaryDecisionDetail {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.allowed_by_permissions_boundary);
+        e.end_structure();
     }
 }
 
@@ -4707,6 +5477,25 @@ impl ToValue for Policy {
     }
 }
 
+impl __emit::Emit for Policy {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.policy_name);
+        __emit::member(e, 1, &self.policy_id);
+        __emit::member(e, 2, &self.arn);
+        __emit::member(e, 3, &self.path);
+        __emit::member(e, 4, &self.default_version_id);
+        __emit::member(e, 5, &self.attachment_count);
+        __emit::member(e, 6, &self.permissions_boundary_usage_count);
+        __emit::member(e, 7, &self.is_attachable);
+        __emit::member(e, 8, &self.description);
+        __emit::member(e, 9, &self.create_date);
+        __emit::member(e, 10, &self.update_date);
+        __emit::member(e, 11, &self.tags);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PolicyDetail {
     pub policy_name: Option<String>,
@@ -4732,6 +5521,15 @@ impl ToValue for PolicyDetail {
     }
 }
 
+impl __emit::Emit for PolicyDetail {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.policy_name);
+        __emit::member(e, 1, &self.policy_document);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PolicyGroup {
     pub group_name: Option<String>,
@@ -4754,6 +5552,15 @@ impl ToValue for PolicyGroup {
         put(&mut m, "GroupName", self.group_name);
         put(&mut m, "GroupId", self.group_id);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for PolicyGroup {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.group_name);
+        __emit::member(e, 1, &self.group_id);
+        e.end_structure();
     }
 }
 
@@ -4810,6 +5617,15 @@ impl ToValue for PolicyRole {
     }
 }
 
+impl __emit::Emit for PolicyRole {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.role_name);
+        __emit::member(e, 1, &self.role_id);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PolicyUser {
     pub user_name: Option<String>,
@@ -4832,6 +5648,15 @@ impl ToValue for PolicyUser {
         put(&mut m, "UserName", self.user_name);
         put(&mut m, "UserId", self.user_id);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for PolicyUser {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.user_name);
+        __emit::member(e, 1, &self.user_id);
+        e.end_structure();
     }
 }
 
@@ -4866,6 +5691,17 @@ impl ToValue for PolicyVersion {
     }
 }
 
+impl __emit::Emit for PolicyVersion {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.document);
+        __emit::member(e, 1, &self.version_id);
+        __emit::member(e, 2, &self.is_default_version);
+        __emit::member(e, 3, &self.create_date);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Position {
     pub line: Option<i32>,
@@ -4888,6 +5724,15 @@ impl ToValue for Position {
         put(&mut m, "Line", self.line);
         put(&mut m, "Column", self.column);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for Position {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.line);
+        __emit::member(e, 1, &self.column);
+        e.end_structure();
     }
 }
 
@@ -5137,6 +5982,19 @@ impl ToValue for ResourceSpecificResult {
     }
 }
 
+impl __emit::Emit for ResourceSpecificResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.eval_resource_name);
+        __emit::required(e, 1, &self.eval_resource_decision);
+        __emit::member(e, 2, &self.matched_statements);
+        __emit::member(e, 3, &self.missing_context_values);
+        __emit::member(e, 4, &self.eval_decision_details);
+        __emit::member(e, 5, &self.permissions_boundary_decision_detail);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ResyncMFADeviceRequest {
     pub user_name: String,
@@ -5223,6 +6081,25 @@ impl ToValue for Role {
     }
 }
 
+impl __emit::Emit for Role {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.path);
+        __emit::required(e, 1, &self.role_name);
+        __emit::required(e, 2, &self.role_id);
+        __emit::required(e, 3, &self.arn);
+        __emit::required(e, 4, &self.create_date);
+        __emit::member(e, 5, &self.assume_role_policy_document);
+        __emit::member(e, 6, &self.description);
+        __emit::member(e, 7, &self.max_session_duration);
+        __emit::member(e, 8, &self.permissions_boundary);
+        __emit::member(e, 9, &self.tags);
+        __emit::member(e, 10, &self.role_last_used);
+        __emit::member(e, 11, &self.source_role_template);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RoleDetail {
     pub path: Option<String>,
@@ -5278,6 +6155,25 @@ impl ToValue for RoleDetail {
     }
 }
 
+impl __emit::Emit for RoleDetail {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.path);
+        __emit::member(e, 1, &self.role_name);
+        __emit::member(e, 2, &self.role_id);
+        __emit::member(e, 3, &self.arn);
+        __emit::member(e, 4, &self.create_date);
+        __emit::member(e, 5, &self.assume_role_policy_document);
+        __emit::member(e, 6, &self.instance_profile_list);
+        __emit::member(e, 7, &self.role_policy_list);
+        __emit::member(e, 8, &self.attached_managed_policies);
+        __emit::member(e, 9, &self.permissions_boundary);
+        __emit::member(e, 10, &self.tags);
+        __emit::member(e, 11, &self.role_last_used);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RoleLastUsed {
     pub last_used_date: Option<Timestamp>,
@@ -5300,6 +6196,15 @@ impl ToValue for RoleLastUsed {
         put(&mut m, "LastUsedDate", self.last_used_date);
         put(&mut m, "Region", self.region);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for RoleLastUsed {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.last_used_date);
+        __emit::member(e, 1, &self.region);
+        e.end_structure();
     }
 }
 
@@ -5328,6 +6233,15 @@ impl ToValue for RoleUsageType {
     }
 }
 
+impl __emit::Emit for RoleUsageType {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.region);
+        __emit::member(e, 1, &self.resources);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SAMLPrivateKey {
     pub key_id: Option<String>,
@@ -5350,6 +6264,15 @@ impl ToValue for SAMLPrivateKey {
         put(&mut m, "KeyId", self.key_id);
         put(&mut m, "Timestamp", self.timestamp);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for SAMLPrivateKey {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.key_id);
+        __emit::member(e, 1, &self.timestamp);
+        e.end_structure();
     }
 }
 
@@ -5378,6 +6301,16 @@ impl ToValue for SAMLProviderListEntry {
         put(&mut m, "ValidUntil", self.valid_until);
         put(&mut m, "CreateDate", self.create_date);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for SAMLProviderListEntry {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.arn);
+        __emit::member(e, 1, &self.valid_until);
+        __emit::member(e, 2, &self.create_date);
+        e.end_structure();
     }
 }
 
@@ -5489,6 +6422,16 @@ impl ToValue for SimulatePolicyResponse {
     }
 }
 
+impl __emit::Emit for SimulatePolicyResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.evaluation_results);
+        __emit::member(e, 1, &self.is_truncated);
+        __emit::member(e, 2, &self.marker);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SimulatePrincipalPolicyRequest {
     pub policy_source_arn: String,
@@ -5572,6 +6515,15 @@ impl ToValue for SourceRoleTemplate {
     }
 }
 
+impl __emit::Emit for SourceRoleTemplate {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.template_arn);
+        __emit::required(e, 1, &self.template_minor_version);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Statement {
     pub source_policy_id: Option<String>,
@@ -5603,6 +6555,17 @@ impl ToValue for Statement {
     }
 }
 
+impl __emit::Emit for Statement {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.source_policy_id);
+        __emit::member(e, 1, &self.source_policy_type);
+        __emit::member(e, 2, &self.start_position);
+        __emit::member(e, 3, &self.end_position);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Tag {
     pub key: String,
@@ -5625,6 +6588,15 @@ impl ToValue for Tag {
         put(&mut m, "Key", Some(self.key));
         put(&mut m, "Value", Some(self.value));
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for Tag {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.key);
+        __emit::required(e, 1, &self.value);
+        e.end_structure();
     }
 }
 
@@ -6205,6 +7177,14 @@ impl ToValue for UpdateRoleDescriptionResponse {
     }
 }
 
+impl __emit::Emit for UpdateRoleDescriptionResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.role);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UpdateRoleRequest {
     pub role_name: String,
@@ -6247,6 +7227,13 @@ impl FromValue for UpdateRoleResponse {
 impl ToValue for UpdateRoleResponse {
     fn to_value(self) -> Value {
         Value::map()
+    }
+}
+
+impl __emit::Emit for UpdateRoleResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        e.end_structure();
     }
 }
 
@@ -6303,6 +7290,14 @@ impl ToValue for UpdateSAMLProviderResponse {
         let mut m = BTreeMap::new();
         put(&mut m, "SAMLProviderArn", self.saml_provider_arn);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for UpdateSAMLProviderResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.saml_provider_arn);
+        e.end_structure();
     }
 }
 
@@ -6377,6 +7372,21 @@ impl ToValue for User {
     }
 }
 
+impl __emit::Emit for User {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.path);
+        __emit::required(e, 1, &self.user_name);
+        __emit::required(e, 2, &self.user_id);
+        __emit::required(e, 3, &self.arn);
+        __emit::required(e, 4, &self.create_date);
+        __emit::member(e, 5, &self.password_last_used);
+        __emit::member(e, 6, &self.permissions_boundary);
+        __emit::member(e, 7, &self.tags);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UserDetail {
     pub path: Option<String>,
@@ -6426,6 +7436,23 @@ impl ToValue for UserDetail {
     }
 }
 
+impl __emit::Emit for UserDetail {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.path);
+        __emit::member(e, 1, &self.user_name);
+        __emit::member(e, 2, &self.user_id);
+        __emit::member(e, 3, &self.arn);
+        __emit::member(e, 4, &self.create_date);
+        __emit::member(e, 5, &self.user_policy_list);
+        __emit::member(e, 6, &self.group_list);
+        __emit::member(e, 7, &self.attached_managed_policies);
+        __emit::member(e, 8, &self.permissions_boundary);
+        __emit::member(e, 9, &self.tags);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct VirtualMFADevice {
     pub serial_number: String,
@@ -6460,6 +7487,19 @@ impl ToValue for VirtualMFADevice {
         put(&mut m, "EnableDate", self.enable_date);
         put(&mut m, "Tags", self.tags);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for VirtualMFADevice {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.serial_number);
+        __emit::member(e, 1, &self.base32_string_seed);
+        __emit::member(e, 2, &self.qr_code_png);
+        __emit::member(e, 3, &self.user);
+        __emit::member(e, 4, &self.enable_date);
+        __emit::member(e, 5, &self.tags);
+        e.end_structure();
     }
 }
 
@@ -6605,135 +7645,135 @@ pub fn dispatch<'a, H: Handlers>(
 ) -> HandlerFuture<'a> {
     Box::pin(async move {
         match operation {
-            "AddClientIDToOpenIDConnectProvider" => h.add_client_id_to_open_id_connect_provider(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "AddRoleToInstanceProfile" => h.add_role_to_instance_profile(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "AddUserToGroup" => h.add_user_to_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "AttachGroupPolicy" => h.attach_group_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "AttachRolePolicy" => h.attach_role_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "AttachUserPolicy" => h.attach_user_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ChangePassword" => h.change_password(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreateAccessKey" => h.create_access_key(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreateAccountAlias" => h.create_account_alias(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreateGroup" => h.create_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreateInstanceProfile" => h.create_instance_profile(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreateLoginProfile" => h.create_login_profile(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreateOpenIDConnectProvider" => h.create_open_id_connect_provider(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreatePolicy" => h.create_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreatePolicyVersion" => h.create_policy_version(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreateRole" => h.create_role(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreateSAMLProvider" => h.create_saml_provider(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreateServiceLinkedRole" => h.create_service_linked_role(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreateUser" => h.create_user(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreateVirtualMFADevice" => h.create_virtual_mfa_device(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeactivateMFADevice" => h.deactivate_mfa_device(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteAccessKey" => h.delete_access_key(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteAccountAlias" => h.delete_account_alias(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteAccountPasswordPolicy" => h.delete_account_password_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteGroup" => h.delete_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteGroupPolicy" => h.delete_group_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteInstanceProfile" => h.delete_instance_profile(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteLoginProfile" => h.delete_login_profile(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteOpenIDConnectProvider" => h.delete_open_id_connect_provider(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeletePolicy" => h.delete_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeletePolicyVersion" => h.delete_policy_version(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteRole" => h.delete_role(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteRolePermissionsBoundary" => h.delete_role_permissions_boundary(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteRolePolicy" => h.delete_role_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteSAMLProvider" => h.delete_saml_provider(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteServiceLinkedRole" => h.delete_service_linked_role(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteUser" => h.delete_user(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteUserPermissionsBoundary" => h.delete_user_permissions_boundary(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteUserPolicy" => h.delete_user_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteVirtualMFADevice" => h.delete_virtual_mfa_device(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DetachGroupPolicy" => h.detach_group_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DetachRolePolicy" => h.detach_role_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DetachUserPolicy" => h.detach_user_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "EnableMFADevice" => h.enable_mfa_device(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "GenerateCredentialReport" => h.generate_credential_report(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "GetAccessKeyLastUsed" => h.get_access_key_last_used(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "GetAccountAuthorizationDetails" => h.get_account_authorization_details(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "GetAccountPasswordPolicy" => h.get_account_password_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "GetAccountSummary" => h.get_account_summary(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "GetContextKeysForCustomPolicy" => h.get_context_keys_for_custom_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "GetContextKeysForPrincipalPolicy" => h.get_context_keys_for_principal_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "GetCredentialReport" => h.get_credential_report(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "GetGroup" => h.get_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "GetGroupPolicy" => h.get_group_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "GetInstanceProfile" => h.get_instance_profile(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "GetLoginProfile" => h.get_login_profile(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "GetOpenIDConnectProvider" => h.get_open_id_connect_provider(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "GetPolicy" => h.get_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "GetPolicyVersion" => h.get_policy_version(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "GetRole" => h.get_role(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "GetRolePolicy" => h.get_role_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "GetSAMLProvider" => h.get_saml_provider(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "GetServiceLinkedRoleDeletionStatus" => h.get_service_linked_role_deletion_status(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "GetUser" => h.get_user(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "GetUserPolicy" => h.get_user_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ListAccessKeys" => h.list_access_keys(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ListAccountAliases" => h.list_account_aliases(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ListAttachedGroupPolicies" => h.list_attached_group_policies(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ListAttachedRolePolicies" => h.list_attached_role_policies(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ListAttachedUserPolicies" => h.list_attached_user_policies(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ListEntitiesForPolicy" => h.list_entities_for_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ListGroupPolicies" => h.list_group_policies(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ListGroups" => h.list_groups(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ListGroupsForUser" => h.list_groups_for_user(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ListInstanceProfileTags" => h.list_instance_profile_tags(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ListInstanceProfiles" => h.list_instance_profiles(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ListInstanceProfilesForRole" => h.list_instance_profiles_for_role(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ListMFADeviceTags" => h.list_mfa_device_tags(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ListMFADevices" => h.list_mfa_devices(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ListOpenIDConnectProviderTags" => h.list_open_id_connect_provider_tags(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ListOpenIDConnectProviders" => h.list_open_id_connect_providers(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ListPolicies" => h.list_policies(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ListPolicyTags" => h.list_policy_tags(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ListPolicyVersions" => h.list_policy_versions(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ListRolePolicies" => h.list_role_policies(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ListRoleTags" => h.list_role_tags(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ListRoles" => h.list_roles(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ListSAMLProviderTags" => h.list_saml_provider_tags(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ListSAMLProviders" => h.list_saml_providers(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ListUserPolicies" => h.list_user_policies(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ListUserTags" => h.list_user_tags(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ListUsers" => h.list_users(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ListVirtualMFADevices" => h.list_virtual_mfa_devices(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "PutGroupPolicy" => h.put_group_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "PutRolePermissionsBoundary" => h.put_role_permissions_boundary(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "PutRolePolicy" => h.put_role_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "PutUserPermissionsBoundary" => h.put_user_permissions_boundary(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "PutUserPolicy" => h.put_user_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "RemoveClientIDFromOpenIDConnectProvider" => h.remove_client_id_from_open_id_connect_provider(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "RemoveRoleFromInstanceProfile" => h.remove_role_from_instance_profile(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "RemoveUserFromGroup" => h.remove_user_from_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ResyncMFADevice" => h.resync_mfa_device(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "SetDefaultPolicyVersion" => h.set_default_policy_version(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "SimulateCustomPolicy" => h.simulate_custom_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "SimulatePrincipalPolicy" => h.simulate_principal_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "TagInstanceProfile" => h.tag_instance_profile(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "TagMFADevice" => h.tag_mfa_device(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "TagOpenIDConnectProvider" => h.tag_open_id_connect_provider(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "TagPolicy" => h.tag_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "TagRole" => h.tag_role(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "TagSAMLProvider" => h.tag_saml_provider(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "TagUser" => h.tag_user(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "UntagInstanceProfile" => h.untag_instance_profile(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "UntagMFADevice" => h.untag_mfa_device(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "UntagOpenIDConnectProvider" => h.untag_open_id_connect_provider(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "UntagPolicy" => h.untag_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "UntagRole" => h.untag_role(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "UntagSAMLProvider" => h.untag_saml_provider(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "UntagUser" => h.untag_user(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "UpdateAccessKey" => h.update_access_key(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "UpdateAccountPasswordPolicy" => h.update_account_password_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "UpdateAssumeRolePolicy" => h.update_assume_role_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "UpdateGroup" => h.update_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "UpdateLoginProfile" => h.update_login_profile(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "UpdateOpenIDConnectProviderThumbprint" => h.update_open_id_connect_provider_thumbprint(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "UpdateRole" => h.update_role(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "UpdateRoleDescription" => h.update_role_description(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "UpdateSAMLProvider" => h.update_saml_provider(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "UpdateUser" => h.update_user(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "AddClientIDToOpenIDConnectProvider" => h.add_client_id_to_open_id_connect_provider(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "AddRoleToInstanceProfile" => h.add_role_to_instance_profile(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "AddUserToGroup" => h.add_user_to_group(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "AttachGroupPolicy" => h.attach_group_policy(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "AttachRolePolicy" => h.attach_role_policy(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "AttachUserPolicy" => h.attach_user_policy(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ChangePassword" => h.change_password(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateAccessKey" => h.create_access_key(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateAccountAlias" => h.create_account_alias(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateGroup" => h.create_group(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateInstanceProfile" => h.create_instance_profile(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateLoginProfile" => h.create_login_profile(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateOpenIDConnectProvider" => h.create_open_id_connect_provider(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreatePolicy" => h.create_policy(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreatePolicyVersion" => h.create_policy_version(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateRole" => h.create_role(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateSAMLProvider" => h.create_saml_provider(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateServiceLinkedRole" => h.create_service_linked_role(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateUser" => h.create_user(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateVirtualMFADevice" => h.create_virtual_mfa_device(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeactivateMFADevice" => h.deactivate_mfa_device(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteAccessKey" => h.delete_access_key(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteAccountAlias" => h.delete_account_alias(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteAccountPasswordPolicy" => h.delete_account_password_policy(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteGroup" => h.delete_group(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteGroupPolicy" => h.delete_group_policy(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteInstanceProfile" => h.delete_instance_profile(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteLoginProfile" => h.delete_login_profile(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteOpenIDConnectProvider" => h.delete_open_id_connect_provider(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeletePolicy" => h.delete_policy(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeletePolicyVersion" => h.delete_policy_version(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteRole" => h.delete_role(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteRolePermissionsBoundary" => h.delete_role_permissions_boundary(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteRolePolicy" => h.delete_role_policy(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteSAMLProvider" => h.delete_saml_provider(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteServiceLinkedRole" => h.delete_service_linked_role(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteUser" => h.delete_user(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteUserPermissionsBoundary" => h.delete_user_permissions_boundary(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteUserPolicy" => h.delete_user_policy(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteVirtualMFADevice" => h.delete_virtual_mfa_device(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DetachGroupPolicy" => h.detach_group_policy(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DetachRolePolicy" => h.detach_role_policy(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DetachUserPolicy" => h.detach_user_policy(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "EnableMFADevice" => h.enable_mfa_device(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "GenerateCredentialReport" => h.generate_credential_report(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "GetAccessKeyLastUsed" => h.get_access_key_last_used(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "GetAccountAuthorizationDetails" => h.get_account_authorization_details(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "GetAccountPasswordPolicy" => h.get_account_password_policy(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "GetAccountSummary" => h.get_account_summary(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "GetContextKeysForCustomPolicy" => h.get_context_keys_for_custom_policy(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "GetContextKeysForPrincipalPolicy" => h.get_context_keys_for_principal_policy(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "GetCredentialReport" => h.get_credential_report(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "GetGroup" => h.get_group(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "GetGroupPolicy" => h.get_group_policy(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "GetInstanceProfile" => h.get_instance_profile(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "GetLoginProfile" => h.get_login_profile(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "GetOpenIDConnectProvider" => h.get_open_id_connect_provider(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "GetPolicy" => h.get_policy(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "GetPolicyVersion" => h.get_policy_version(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "GetRole" => h.get_role(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "GetRolePolicy" => h.get_role_policy(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "GetSAMLProvider" => h.get_saml_provider(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "GetServiceLinkedRoleDeletionStatus" => h.get_service_linked_role_deletion_status(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "GetUser" => h.get_user(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "GetUserPolicy" => h.get_user_policy(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ListAccessKeys" => h.list_access_keys(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ListAccountAliases" => h.list_account_aliases(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ListAttachedGroupPolicies" => h.list_attached_group_policies(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ListAttachedRolePolicies" => h.list_attached_role_policies(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ListAttachedUserPolicies" => h.list_attached_user_policies(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ListEntitiesForPolicy" => h.list_entities_for_policy(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ListGroupPolicies" => h.list_group_policies(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ListGroups" => h.list_groups(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ListGroupsForUser" => h.list_groups_for_user(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ListInstanceProfileTags" => h.list_instance_profile_tags(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ListInstanceProfiles" => h.list_instance_profiles(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ListInstanceProfilesForRole" => h.list_instance_profiles_for_role(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ListMFADeviceTags" => h.list_mfa_device_tags(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ListMFADevices" => h.list_mfa_devices(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ListOpenIDConnectProviderTags" => h.list_open_id_connect_provider_tags(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ListOpenIDConnectProviders" => h.list_open_id_connect_providers(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ListPolicies" => h.list_policies(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ListPolicyTags" => h.list_policy_tags(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ListPolicyVersions" => h.list_policy_versions(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ListRolePolicies" => h.list_role_policies(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ListRoleTags" => h.list_role_tags(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ListRoles" => h.list_roles(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ListSAMLProviderTags" => h.list_saml_provider_tags(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ListSAMLProviders" => h.list_saml_providers(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ListUserPolicies" => h.list_user_policies(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ListUserTags" => h.list_user_tags(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ListUsers" => h.list_users(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ListVirtualMFADevices" => h.list_virtual_mfa_devices(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "PutGroupPolicy" => h.put_group_policy(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "PutRolePermissionsBoundary" => h.put_role_permissions_boundary(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "PutRolePolicy" => h.put_role_policy(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "PutUserPermissionsBoundary" => h.put_user_permissions_boundary(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "PutUserPolicy" => h.put_user_policy(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "RemoveClientIDFromOpenIDConnectProvider" => h.remove_client_id_from_open_id_connect_provider(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "RemoveRoleFromInstanceProfile" => h.remove_role_from_instance_profile(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "RemoveUserFromGroup" => h.remove_user_from_group(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ResyncMFADevice" => h.resync_mfa_device(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "SetDefaultPolicyVersion" => h.set_default_policy_version(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "SimulateCustomPolicy" => h.simulate_custom_policy(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "SimulatePrincipalPolicy" => h.simulate_principal_policy(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "TagInstanceProfile" => h.tag_instance_profile(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "TagMFADevice" => h.tag_mfa_device(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "TagOpenIDConnectProvider" => h.tag_open_id_connect_provider(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "TagPolicy" => h.tag_policy(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "TagRole" => h.tag_role(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "TagSAMLProvider" => h.tag_saml_provider(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "TagUser" => h.tag_user(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "UntagInstanceProfile" => h.untag_instance_profile(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "UntagMFADevice" => h.untag_mfa_device(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "UntagOpenIDConnectProvider" => h.untag_open_id_connect_provider(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "UntagPolicy" => h.untag_policy(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "UntagRole" => h.untag_role(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "UntagSAMLProvider" => h.untag_saml_provider(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "UntagUser" => h.untag_user(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "UpdateAccessKey" => h.update_access_key(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "UpdateAccountPasswordPolicy" => h.update_account_password_policy(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "UpdateAssumeRolePolicy" => h.update_assume_role_policy(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "UpdateGroup" => h.update_group(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "UpdateLoginProfile" => h.update_login_profile(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "UpdateOpenIDConnectProviderThumbprint" => h.update_open_id_connect_provider_thumbprint(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "UpdateRole" => h.update_role(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "UpdateRoleDescription" => h.update_role_description(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "UpdateSAMLProvider" => h.update_saml_provider(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "UpdateUser" => h.update_user(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
             other => Err(AwsError::not_implemented("iam", other)),
         }
     })

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use stratus_core::{AwsError, RequestContext};
+use stratus_protocol::emit as __emit;
 use stratus_protocol::value::{members, put, required, take};
 use stratus_protocol::{Blob, FromValue, HandlerFuture, Timestamp, ToValue, Value};
 
@@ -160,6 +161,14 @@ impl ToValue for CreateExportTaskResponse {
         let mut m = BTreeMap::new();
         put(&mut m, "taskId", self.task_id);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for CreateExportTaskResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.task_id);
+        e.end_structure();
     }
 }
 
@@ -363,6 +372,14 @@ impl ToValue for DeleteQueryDefinitionResponse {
     }
 }
 
+impl __emit::Emit for DeleteQueryDefinitionResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.success);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteRetentionPolicyRequest {
     pub log_group_name: String,
@@ -466,6 +483,15 @@ impl ToValue for DescribeExportTasksResponse {
     }
 }
 
+impl __emit::Emit for DescribeExportTasksResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.export_tasks);
+        __emit::member(e, 1, &self.next_token);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeLogGroupsRequest {
     pub account_identifiers: Option<Vec<String>>,
@@ -534,6 +560,15 @@ impl ToValue for DescribeLogGroupsResponse {
     }
 }
 
+impl __emit::Emit for DescribeLogGroupsResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.log_groups);
+        __emit::member(e, 1, &self.next_token);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeLogStreamsRequest {
     pub log_group_name: Option<String>,
@@ -599,6 +634,15 @@ impl ToValue for DescribeLogStreamsResponse {
     }
 }
 
+impl __emit::Emit for DescribeLogStreamsResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.log_streams);
+        __emit::member(e, 1, &self.next_token);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeMetricFiltersRequest {
     pub log_group_name: Option<String>,
@@ -661,6 +705,15 @@ impl ToValue for DescribeMetricFiltersResponse {
     }
 }
 
+impl __emit::Emit for DescribeMetricFiltersResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.metric_filters);
+        __emit::member(e, 1, &self.next_token);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeQueriesRequest {
     pub log_group_name: Option<String>,
@@ -720,6 +773,15 @@ impl ToValue for DescribeQueriesResponse {
     }
 }
 
+impl __emit::Emit for DescribeQueriesResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.queries);
+        __emit::member(e, 1, &self.next_token);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeQueryDefinitionsRequest {
     pub query_language: Option<String>,
@@ -776,6 +838,15 @@ impl ToValue for DescribeQueryDefinitionsResponse {
     }
 }
 
+impl __emit::Emit for DescribeQueryDefinitionsResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.query_definitions);
+        __emit::member(e, 1, &self.next_token);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeSubscriptionFiltersRequest {
     pub log_group_name: String,
@@ -829,6 +900,15 @@ impl ToValue for DescribeSubscriptionFiltersResponse {
         put(&mut m, "subscriptionFilters", self.subscription_filters);
         put(&mut m, "nextToken", self.next_token);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DescribeSubscriptionFiltersResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.subscription_filters);
+        __emit::member(e, 1, &self.next_token);
+        e.end_structure();
     }
 }
 
@@ -928,6 +1008,22 @@ impl ToValue for ExportTask {
     }
 }
 
+impl __emit::Emit for ExportTask {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.task_id);
+        __emit::member(e, 1, &self.task_name);
+        __emit::member(e, 2, &self.log_group_name);
+        __emit::member(e, 3, &self.from);
+        __emit::member(e, 4, &self.to);
+        __emit::member(e, 5, &self.destination);
+        __emit::member(e, 6, &self.destination_prefix);
+        __emit::member(e, 7, &self.status);
+        __emit::member(e, 8, &self.execution_info);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ExportTaskExecutionInfo {
     pub creation_time: Option<i64>,
@@ -953,6 +1049,15 @@ impl ToValue for ExportTaskExecutionInfo {
     }
 }
 
+impl __emit::Emit for ExportTaskExecutionInfo {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.creation_time);
+        __emit::member(e, 1, &self.completion_time);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ExportTaskStatus {
     pub code: Option<String>,
@@ -975,6 +1080,15 @@ impl ToValue for ExportTaskStatus {
         put(&mut m, "code", self.code);
         put(&mut m, "message", self.message);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ExportTaskStatus {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.code);
+        __emit::member(e, 1, &self.message);
+        e.end_structure();
     }
 }
 
@@ -1061,6 +1175,16 @@ impl ToValue for FilterLogEventsResponse {
     }
 }
 
+impl __emit::Emit for FilterLogEventsResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.events);
+        __emit::member(e, 1, &self.searched_log_streams);
+        __emit::member(e, 2, &self.next_token);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FilteredLogEvent {
     pub log_stream_name: Option<String>,
@@ -1092,6 +1216,18 @@ impl ToValue for FilteredLogEvent {
         put(&mut m, "ingestionTime", self.ingestion_time);
         put(&mut m, "eventId", self.event_id);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for FilteredLogEvent {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.log_stream_name);
+        __emit::member(e, 1, &self.timestamp);
+        __emit::member(e, 2, &self.message);
+        __emit::member(e, 3, &self.ingestion_time);
+        __emit::member(e, 4, &self.event_id);
+        e.end_structure();
     }
 }
 
@@ -1169,6 +1305,16 @@ impl ToValue for GetLogEventsResponse {
     }
 }
 
+impl __emit::Emit for GetLogEventsResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.events);
+        __emit::member(e, 1, &self.next_forward_token);
+        __emit::member(e, 2, &self.next_backward_token);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetLogGroupFieldsRequest {
     pub log_group_name: Option<String>,
@@ -1219,6 +1365,14 @@ impl ToValue for GetLogGroupFieldsResponse {
     }
 }
 
+impl __emit::Emit for GetLogGroupFieldsResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.log_group_fields);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetLogRecordRequest {
     pub log_record_pointer: String,
@@ -1263,6 +1417,14 @@ impl ToValue for GetLogRecordResponse {
         let mut m = BTreeMap::new();
         put(&mut m, "logRecord", self.log_record);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for GetLogRecordResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.log_record);
+        e.end_structure();
     }
 }
 
@@ -1328,6 +1490,19 @@ impl ToValue for GetQueryResultsResponse {
         put(&mut m, "encryptionKey", self.encryption_key);
         put(&mut m, "nextToken", self.next_token);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for GetQueryResultsResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.query_language);
+        __emit::member(e, 1, &self.results);
+        __emit::member(e, 2, &self.statistics);
+        __emit::member(e, 3, &self.status);
+        __emit::member(e, 4, &self.encryption_key);
+        __emit::member(e, 5, &self.next_token);
+        e.end_structure();
     }
 }
 
@@ -1427,6 +1602,15 @@ impl ToValue for ListLogGroupsResponse {
     }
 }
 
+impl __emit::Emit for ListLogGroupsResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.log_groups);
+        __emit::member(e, 1, &self.next_token);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListTagsForResourceRequest {
     pub resource_arn: String,
@@ -1471,6 +1655,14 @@ impl ToValue for ListTagsForResourceResponse {
     }
 }
 
+impl __emit::Emit for ListTagsForResourceResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.tags);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListTagsLogGroupRequest {
     pub log_group_name: String,
@@ -1512,6 +1704,14 @@ impl ToValue for ListTagsLogGroupResponse {
         let mut m = BTreeMap::new();
         put(&mut m, "tags", self.tags);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ListTagsLogGroupResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.tags);
+        e.end_structure();
     }
 }
 
@@ -1576,6 +1776,27 @@ impl ToValue for LogGroup {
     }
 }
 
+impl __emit::Emit for LogGroup {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.log_group_name);
+        __emit::member(e, 1, &self.creation_time);
+        __emit::member(e, 2, &self.retention_in_days);
+        __emit::member(e, 3, &self.metric_filter_count);
+        __emit::member(e, 4, &self.arn);
+        __emit::member(e, 5, &self.stored_bytes);
+        __emit::member(e, 6, &self.kms_key_id);
+        __emit::member(e, 7, &self.data_protection_status);
+        __emit::member(e, 8, &self.inherited_properties);
+        __emit::member(e, 9, &self.log_group_class);
+        __emit::member(e, 10, &self.log_group_arn);
+        __emit::member(e, 11, &self.deletion_protection_enabled);
+        __emit::member(e, 12, &self.bearer_token_authentication_enabled);
+        __emit::member(e, 13, &self.retention_policy_name);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LogGroupField {
     pub name: Option<String>,
@@ -1598,6 +1819,15 @@ impl ToValue for LogGroupField {
         put(&mut m, "name", self.name);
         put(&mut m, "percent", self.percent);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for LogGroupField {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.name);
+        __emit::member(e, 1, &self.percent);
+        e.end_structure();
     }
 }
 
@@ -1626,6 +1856,16 @@ impl ToValue for LogGroupSummary {
         put(&mut m, "logGroupArn", self.log_group_arn);
         put(&mut m, "logGroupClass", self.log_group_class);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for LogGroupSummary {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.log_group_name);
+        __emit::member(e, 1, &self.log_group_arn);
+        __emit::member(e, 2, &self.log_group_class);
+        e.end_structure();
     }
 }
 
@@ -1672,6 +1912,21 @@ impl ToValue for LogStream {
     }
 }
 
+impl __emit::Emit for LogStream {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.log_stream_name);
+        __emit::member(e, 1, &self.creation_time);
+        __emit::member(e, 2, &self.first_event_timestamp);
+        __emit::member(e, 3, &self.last_event_timestamp);
+        __emit::member(e, 4, &self.last_ingestion_time);
+        __emit::member(e, 5, &self.upload_sequence_token);
+        __emit::member(e, 6, &self.arn);
+        __emit::member(e, 7, &self.stored_bytes);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MetricFilter {
     pub filter_name: Option<String>,
@@ -1715,6 +1970,21 @@ impl ToValue for MetricFilter {
     }
 }
 
+impl __emit::Emit for MetricFilter {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.filter_name);
+        __emit::member(e, 1, &self.filter_pattern);
+        __emit::member(e, 2, &self.metric_transformations);
+        __emit::member(e, 3, &self.creation_time);
+        __emit::member(e, 4, &self.log_group_name);
+        __emit::member(e, 5, &self.apply_on_transformed_logs);
+        __emit::member(e, 6, &self.field_selection_criteria);
+        __emit::member(e, 7, &self.emit_system_field_dimensions);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MetricFilterMatchRecord {
     pub event_number: Option<i64>,
@@ -1740,6 +2010,16 @@ impl ToValue for MetricFilterMatchRecord {
         put(&mut m, "eventMessage", self.event_message);
         put(&mut m, "extractedValues", self.extracted_values);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for MetricFilterMatchRecord {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.event_number);
+        __emit::member(e, 1, &self.event_message);
+        __emit::member(e, 2, &self.extracted_values);
+        e.end_structure();
     }
 }
 
@@ -1780,6 +2060,19 @@ impl ToValue for MetricTransformation {
     }
 }
 
+impl __emit::Emit for MetricTransformation {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.metric_name);
+        __emit::required(e, 1, &self.metric_namespace);
+        __emit::required(e, 2, &self.metric_value);
+        __emit::member(e, 3, &self.default_value);
+        __emit::member(e, 4, &self.dimensions);
+        __emit::member(e, 5, &self.unit);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct OutputLogEvent {
     pub timestamp: Option<i64>,
@@ -1805,6 +2098,16 @@ impl ToValue for OutputLogEvent {
         put(&mut m, "message", self.message);
         put(&mut m, "ingestionTime", self.ingestion_time);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for OutputLogEvent {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.timestamp);
+        __emit::member(e, 1, &self.message);
+        __emit::member(e, 2, &self.ingestion_time);
+        e.end_structure();
     }
 }
 
@@ -1867,6 +2170,16 @@ impl ToValue for PutLogEventsResponse {
         put(&mut m, "rejectedLogEventsInfo", self.rejected_log_events_info);
         put(&mut m, "rejectedEntityInfo", self.rejected_entity_info);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for PutLogEventsResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.next_sequence_token);
+        __emit::member(e, 1, &self.rejected_log_events_info);
+        __emit::member(e, 2, &self.rejected_entity_info);
+        e.end_structure();
     }
 }
 
@@ -1997,6 +2310,14 @@ impl ToValue for PutQueryDefinitionResponse {
     }
 }
 
+impl __emit::Emit for PutQueryDefinitionResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.query_definition_id);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PutRetentionPolicyRequest {
     pub log_group_name: String,
@@ -2108,6 +2429,20 @@ impl ToValue for QueryDefinition {
     }
 }
 
+impl __emit::Emit for QueryDefinition {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.query_language);
+        __emit::member(e, 1, &self.query_definition_id);
+        __emit::member(e, 2, &self.name);
+        __emit::member(e, 3, &self.query_string);
+        __emit::member(e, 4, &self.last_modified);
+        __emit::member(e, 5, &self.log_group_names);
+        __emit::member(e, 6, &self.parameters);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct QueryInfo {
     pub query_language: Option<String>,
@@ -2154,6 +2489,22 @@ impl ToValue for QueryInfo {
     }
 }
 
+impl __emit::Emit for QueryInfo {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.query_language);
+        __emit::member(e, 1, &self.query_id);
+        __emit::member(e, 2, &self.query_string);
+        __emit::member(e, 3, &self.status);
+        __emit::member(e, 4, &self.create_time);
+        __emit::member(e, 5, &self.log_group_name);
+        __emit::member(e, 6, &self.query_duration);
+        __emit::member(e, 7, &self.bytes_scanned);
+        __emit::member(e, 8, &self.user_identity);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct QueryParameter {
     pub name: String,
@@ -2179,6 +2530,16 @@ impl ToValue for QueryParameter {
         put(&mut m, "defaultValue", self.default_value);
         put(&mut m, "description", self.description);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for QueryParameter {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.name);
+        __emit::member(e, 1, &self.default_value);
+        __emit::member(e, 2, &self.description);
+        e.end_structure();
     }
 }
 
@@ -2222,6 +2583,20 @@ impl ToValue for QueryStatistics {
     }
 }
 
+impl __emit::Emit for QueryStatistics {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.records_matched);
+        __emit::member(e, 1, &self.records_scanned);
+        __emit::member(e, 2, &self.estimated_records_skipped);
+        __emit::member(e, 3, &self.bytes_scanned);
+        __emit::member(e, 4, &self.estimated_bytes_skipped);
+        __emit::member(e, 5, &self.log_groups_scanned);
+        __emit::member(e, 6, &self.result_count);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RejectedEntityInfo {
     pub error_type: String,
@@ -2241,6 +2616,14 @@ impl ToValue for RejectedEntityInfo {
         let mut m = BTreeMap::new();
         put(&mut m, "errorType", Some(self.error_type));
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for RejectedEntityInfo {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.error_type);
+        e.end_structure();
     }
 }
 
@@ -2272,6 +2655,16 @@ impl ToValue for RejectedLogEventsInfo {
     }
 }
 
+impl __emit::Emit for RejectedLogEventsInfo {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.too_new_log_event_start_index);
+        __emit::member(e, 1, &self.too_old_log_event_end_index);
+        __emit::member(e, 2, &self.expired_log_event_end_index);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ResultField {
     pub field: Option<String>,
@@ -2297,6 +2690,15 @@ impl ToValue for ResultField {
     }
 }
 
+impl __emit::Emit for ResultField {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.field);
+        __emit::member(e, 1, &self.value);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SearchedLogStream {
     pub log_stream_name: Option<String>,
@@ -2319,6 +2721,15 @@ impl ToValue for SearchedLogStream {
         put(&mut m, "logStreamName", self.log_stream_name);
         put(&mut m, "searchedCompletely", self.searched_completely);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for SearchedLogStream {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.log_stream_name);
+        __emit::member(e, 1, &self.searched_completely);
+        e.end_structure();
     }
 }
 
@@ -2387,6 +2798,14 @@ impl ToValue for StartQueryResponse {
     }
 }
 
+impl __emit::Emit for StartQueryResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.query_id);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct StopQueryRequest {
     pub query_id: String,
@@ -2428,6 +2847,14 @@ impl ToValue for StopQueryResponse {
         let mut m = BTreeMap::new();
         put(&mut m, "success", self.success);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for StopQueryResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.success);
+        e.end_structure();
     }
 }
 
@@ -2477,6 +2904,23 @@ impl ToValue for SubscriptionFilter {
         put(&mut m, "fieldSelectionCriteria", self.field_selection_criteria);
         put(&mut m, "emitSystemFields", self.emit_system_fields);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for SubscriptionFilter {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.filter_name);
+        __emit::member(e, 1, &self.log_group_name);
+        __emit::member(e, 2, &self.filter_pattern);
+        __emit::member(e, 3, &self.destination_arn);
+        __emit::member(e, 4, &self.role_arn);
+        __emit::member(e, 5, &self.distribution);
+        __emit::member(e, 6, &self.apply_on_transformed_logs);
+        __emit::member(e, 7, &self.creation_time);
+        __emit::member(e, 8, &self.field_selection_criteria);
+        __emit::member(e, 9, &self.emit_system_fields);
+        e.end_structure();
     }
 }
 
@@ -2602,6 +3046,14 @@ impl ToValue for TestMetricFilterResponse {
     }
 }
 
+impl __emit::Emit for TestMetricFilterResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.matches);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UntagLogGroupRequest {
     pub log_group_name: String,
@@ -2705,46 +3157,46 @@ pub fn dispatch<'a, H: Handlers>(
 ) -> HandlerFuture<'a> {
     Box::pin(async move {
         match operation {
-            "AssociateKmsKey" => h.associate_kms_key(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CancelExportTask" => h.cancel_export_task(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreateExportTask" => h.create_export_task(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreateLogGroup" => h.create_log_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreateLogStream" => h.create_log_stream(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteLogGroup" => h.delete_log_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteLogStream" => h.delete_log_stream(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteMetricFilter" => h.delete_metric_filter(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteQueryDefinition" => h.delete_query_definition(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteRetentionPolicy" => h.delete_retention_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteSubscriptionFilter" => h.delete_subscription_filter(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeExportTasks" => h.describe_export_tasks(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeLogGroups" => h.describe_log_groups(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeLogStreams" => h.describe_log_streams(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeMetricFilters" => h.describe_metric_filters(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeQueries" => h.describe_queries(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeQueryDefinitions" => h.describe_query_definitions(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeSubscriptionFilters" => h.describe_subscription_filters(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DisassociateKmsKey" => h.disassociate_kms_key(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "FilterLogEvents" => h.filter_log_events(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "GetLogEvents" => h.get_log_events(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "GetLogGroupFields" => h.get_log_group_fields(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "GetLogRecord" => h.get_log_record(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "GetQueryResults" => h.get_query_results(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ListLogGroups" => h.list_log_groups(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ListTagsForResource" => h.list_tags_for_resource(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ListTagsLogGroup" => h.list_tags_log_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "PutLogEvents" => h.put_log_events(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "PutLogGroupDeletionProtection" => h.put_log_group_deletion_protection(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "PutMetricFilter" => h.put_metric_filter(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "PutQueryDefinition" => h.put_query_definition(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "PutRetentionPolicy" => h.put_retention_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "PutSubscriptionFilter" => h.put_subscription_filter(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "StartQuery" => h.start_query(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "StopQuery" => h.stop_query(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "TagLogGroup" => h.tag_log_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "TagResource" => h.tag_resource(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "TestMetricFilter" => h.test_metric_filter(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "UntagLogGroup" => h.untag_log_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "UntagResource" => h.untag_resource(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "AssociateKmsKey" => h.associate_kms_key(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CancelExportTask" => h.cancel_export_task(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateExportTask" => h.create_export_task(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateLogGroup" => h.create_log_group(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateLogStream" => h.create_log_stream(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteLogGroup" => h.delete_log_group(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteLogStream" => h.delete_log_stream(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteMetricFilter" => h.delete_metric_filter(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteQueryDefinition" => h.delete_query_definition(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteRetentionPolicy" => h.delete_retention_policy(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteSubscriptionFilter" => h.delete_subscription_filter(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeExportTasks" => h.describe_export_tasks(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeLogGroups" => h.describe_log_groups(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeLogStreams" => h.describe_log_streams(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeMetricFilters" => h.describe_metric_filters(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeQueries" => h.describe_queries(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeQueryDefinitions" => h.describe_query_definitions(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeSubscriptionFilters" => h.describe_subscription_filters(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DisassociateKmsKey" => h.disassociate_kms_key(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "FilterLogEvents" => h.filter_log_events(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "GetLogEvents" => h.get_log_events(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "GetLogGroupFields" => h.get_log_group_fields(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "GetLogRecord" => h.get_log_record(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "GetQueryResults" => h.get_query_results(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ListLogGroups" => h.list_log_groups(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ListTagsForResource" => h.list_tags_for_resource(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ListTagsLogGroup" => h.list_tags_log_group(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "PutLogEvents" => h.put_log_events(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "PutLogGroupDeletionProtection" => h.put_log_group_deletion_protection(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "PutMetricFilter" => h.put_metric_filter(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "PutQueryDefinition" => h.put_query_definition(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "PutRetentionPolicy" => h.put_retention_policy(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "PutSubscriptionFilter" => h.put_subscription_filter(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "StartQuery" => h.start_query(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "StopQuery" => h.stop_query(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "TagLogGroup" => h.tag_log_group(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "TagResource" => h.tag_resource(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "TestMetricFilter" => h.test_metric_filter(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "UntagLogGroup" => h.untag_log_group(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "UntagResource" => h.untag_resource(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
             other => Err(AwsError::not_implemented("logs", other)),
         }
     })

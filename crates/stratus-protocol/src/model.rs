@@ -157,6 +157,8 @@ pub struct ServiceModel {
     pub metadata: Metadata,
     pub operations: IndexMap<String, Operation>,
     pub shapes: HashMap<String, Shape>,
+    /// Compiled XML plans of output shapes, made on first use.
+    xml_plans: crate::codec::xmlplan::Plans,
 }
 
 static EMPTY_SHAPE: OnceLock<Shape> = OnceLock::new();
@@ -188,7 +190,13 @@ impl ServiceModel {
             metadata,
             operations,
             shapes,
+            xml_plans: Default::default(),
         }
+    }
+
+    /// The compiled XML plan of an output structure (see `codec::xmlplan`).
+    pub fn xml_plan(&self, shape: &str) -> Option<Arc<crate::codec::xmlplan::XmlPlan>> {
+        self.xml_plans.get(self, shape)
     }
 
     /// A shape by name; a missing shape reads as an empty structure, so a

@@ -6,10 +6,12 @@ use std::pin::Pin;
 use bytes::Bytes;
 use stratus_core::{AwsError, Identity, RequestContext};
 
+use crate::emit::Reply;
 use crate::router::Caller;
 use crate::value::Value;
 
-pub type HandlerFuture<'a> = Pin<Box<dyn Future<Output = Result<Value, AwsError>> + Send + 'a>>;
+pub type HandlerFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Box<dyn Reply>, AwsError>> + Send + 'a>>;
 
 /// A service: a set of handlers over its own state.
 pub trait Service: Send + Sync + 'static {

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use stratus_core::{AwsError, RequestContext};
+use stratus_protocol::emit as __emit;
 use stratus_protocol::value::{members, put, required, take};
 use stratus_protocol::{Blob, FromValue, HandlerFuture, Timestamp, ToValue, Value};
 
@@ -111,6 +112,19 @@ impl ToValue for AdditionalStorageVolume {
     }
 }
 
+impl __emit::Emit for AdditionalStorageVolume {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.volume_name);
+        __emit::member(e, 1, &self.allocated_storage);
+        __emit::member(e, 2, &self.iops);
+        __emit::member(e, 3, &self.max_allocated_storage);
+        __emit::member(e, 4, &self.storage_throughput);
+        __emit::member(e, 5, &self.storage_type);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AdditionalStorageVolumeOutput {
     pub volume_name: Option<String>,
@@ -157,6 +171,22 @@ impl ToValue for AdditionalStorageVolumeOutput {
     }
 }
 
+impl __emit::Emit for AdditionalStorageVolumeOutput {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.volume_name);
+        __emit::member(e, 1, &self.storage_volume_status);
+        __emit::member(e, 2, &self.storage_operation_status);
+        __emit::member(e, 3, &self.storage_operation_percent_progress);
+        __emit::member(e, 4, &self.allocated_storage);
+        __emit::member(e, 5, &self.iops);
+        __emit::member(e, 6, &self.max_allocated_storage);
+        __emit::member(e, 7, &self.storage_throughput);
+        __emit::member(e, 8, &self.storage_type);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AvailabilityZone {
     pub name: Option<String>,
@@ -176,6 +206,14 @@ impl ToValue for AvailabilityZone {
         let mut m = BTreeMap::new();
         put(&mut m, "Name", self.name);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for AvailabilityZone {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.name);
+        e.end_structure();
     }
 }
 
@@ -234,6 +272,25 @@ impl ToValue for AvailableAdditionalStorageVolumesOption {
     }
 }
 
+impl __emit::Emit for AvailableAdditionalStorageVolumesOption {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.supports_storage_autoscaling);
+        __emit::member(e, 1, &self.supports_storage_throughput);
+        __emit::member(e, 2, &self.supports_iops);
+        __emit::member(e, 3, &self.storage_type);
+        __emit::member(e, 4, &self.min_storage_size);
+        __emit::member(e, 5, &self.max_storage_size);
+        __emit::member(e, 6, &self.min_iops);
+        __emit::member(e, 7, &self.max_iops);
+        __emit::member(e, 8, &self.min_iops_per_gib);
+        __emit::member(e, 9, &self.max_iops_per_gib);
+        __emit::member(e, 10, &self.min_storage_throughput);
+        __emit::member(e, 11, &self.max_storage_throughput);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AvailableProcessorFeature {
     pub name: Option<String>,
@@ -262,6 +319,16 @@ impl ToValue for AvailableProcessorFeature {
     }
 }
 
+impl __emit::Emit for AvailableProcessorFeature {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.name);
+        __emit::member(e, 1, &self.default_value);
+        __emit::member(e, 2, &self.allowed_values);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CertificateDetails {
     pub ca_identifier: Option<String>,
@@ -287,6 +354,15 @@ impl ToValue for CertificateDetails {
     }
 }
 
+impl __emit::Emit for CertificateDetails {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.ca_identifier);
+        __emit::member(e, 1, &self.valid_till);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CharacterSet {
     pub character_set_name: Option<String>,
@@ -309,6 +385,15 @@ impl ToValue for CharacterSet {
         put(&mut m, "CharacterSetName", self.character_set_name);
         put(&mut m, "CharacterSetDescription", self.character_set_description);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for CharacterSet {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.character_set_name);
+        __emit::member(e, 1, &self.character_set_description);
+        e.end_structure();
     }
 }
 
@@ -414,6 +499,14 @@ impl ToValue for CopyDBSnapshotResult {
     }
 }
 
+impl __emit::Emit for CopyDBSnapshotResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.db_snapshot);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CopyOptionGroupMessage {
     pub source_option_group_identifier: String,
@@ -464,6 +557,14 @@ impl ToValue for CopyOptionGroupResult {
         let mut m = BTreeMap::new();
         put(&mut m, "OptionGroup", self.option_group);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for CopyOptionGroupResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.option_group);
+        e.end_structure();
     }
 }
 
@@ -881,6 +982,14 @@ impl ToValue for CreateDBInstanceReadReplicaResult {
     }
 }
 
+impl __emit::Emit for CreateDBInstanceReadReplicaResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.db_instance);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreateDBInstanceResult {
     pub db_instance: Option<DBInstance>,
@@ -900,6 +1009,14 @@ impl ToValue for CreateDBInstanceResult {
         let mut m = BTreeMap::new();
         put(&mut m, "DBInstance", self.db_instance);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for CreateDBInstanceResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.db_instance);
+        e.end_structure();
     }
 }
 
@@ -956,6 +1073,14 @@ impl ToValue for CreateDBParameterGroupResult {
     }
 }
 
+impl __emit::Emit for CreateDBParameterGroupResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.db_parameter_group);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreateDBSnapshotMessage {
     pub db_snapshot_identifier: String,
@@ -1003,6 +1128,14 @@ impl ToValue for CreateDBSnapshotResult {
         let mut m = BTreeMap::new();
         put(&mut m, "DBSnapshot", self.db_snapshot);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for CreateDBSnapshotResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.db_snapshot);
+        e.end_structure();
     }
 }
 
@@ -1056,6 +1189,14 @@ impl ToValue for CreateDBSubnetGroupResult {
         let mut m = BTreeMap::new();
         put(&mut m, "DBSubnetGroup", self.db_subnet_group);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for CreateDBSubnetGroupResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.db_subnet_group);
+        e.end_structure();
     }
 }
 
@@ -1115,6 +1256,14 @@ impl ToValue for CreateOptionGroupResult {
     }
 }
 
+impl __emit::Emit for CreateOptionGroupResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.option_group);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CustomDBEngineVersionAMI {
     pub image_id: Option<String>,
@@ -1137,6 +1286,15 @@ impl ToValue for CustomDBEngineVersionAMI {
         put(&mut m, "ImageId", self.image_id);
         put(&mut m, "Status", self.status);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for CustomDBEngineVersionAMI {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.image_id);
+        __emit::member(e, 1, &self.status);
+        e.end_structure();
     }
 }
 
@@ -1270,6 +1428,50 @@ impl ToValue for DBEngineVersion {
     }
 }
 
+impl __emit::Emit for DBEngineVersion {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.engine);
+        __emit::member(e, 1, &self.major_engine_version);
+        __emit::member(e, 2, &self.engine_version);
+        __emit::member(e, 3, &self.database_installation_files_s3_bucket_name);
+        __emit::member(e, 4, &self.database_installation_files_s3_prefix);
+        __emit::member(e, 5, &self.database_installation_files);
+        __emit::member(e, 6, &self.custom_db_engine_version_manifest);
+        __emit::member(e, 7, &self.db_parameter_group_family);
+        __emit::member(e, 8, &self.db_engine_description);
+        __emit::member(e, 9, &self.db_engine_version_arn);
+        __emit::member(e, 10, &self.db_engine_version_description);
+        __emit::member(e, 11, &self.default_character_set);
+        __emit::member(e, 12, &self.failure_reason);
+        __emit::member(e, 13, &self.image);
+        __emit::member(e, 14, &self.db_engine_media_type);
+        __emit::member(e, 15, &self.kms_key_id);
+        __emit::member(e, 16, &self.create_time);
+        __emit::member(e, 17, &self.supported_character_sets);
+        __emit::member(e, 18, &self.supported_nchar_character_sets);
+        __emit::member(e, 19, &self.valid_upgrade_target);
+        __emit::member(e, 20, &self.supported_timezones);
+        __emit::member(e, 21, &self.exportable_log_types);
+        __emit::member(e, 22, &self.supports_log_exports_to_cloudwatch_logs);
+        __emit::member(e, 23, &self.supports_read_replica);
+        __emit::member(e, 24, &self.supported_engine_modes);
+        __emit::member(e, 25, &self.supported_feature_names);
+        __emit::member(e, 26, &self.status);
+        __emit::member(e, 27, &self.supports_parallel_query);
+        __emit::member(e, 28, &self.supports_global_databases);
+        __emit::member(e, 29, &self.tag_list);
+        __emit::member(e, 30, &self.supports_babelfish);
+        __emit::member(e, 31, &self.supports_limitless_database);
+        __emit::member(e, 32, &self.supports_certificate_rotation_without_restart);
+        __emit::member(e, 33, &self.supported_ca_certificate_identifiers);
+        __emit::member(e, 34, &self.supports_local_write_forwarding);
+        __emit::member(e, 35, &self.supports_integrations);
+        __emit::member(e, 36, &self.serverless_v2_features_support);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DBEngineVersionMessage {
     pub marker: Option<String>,
@@ -1292,6 +1494,15 @@ impl ToValue for DBEngineVersionMessage {
         put(&mut m, "Marker", self.marker);
         put(&mut m, "DBEngineVersions", self.db_engine_versions);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DBEngineVersionMessage {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.marker);
+        __emit::member(e, 1, &self.db_engine_versions);
+        e.end_structure();
     }
 }
 
@@ -1596,6 +1807,107 @@ impl ToValue for DBInstance {
     }
 }
 
+impl __emit::Emit for DBInstance {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.db_instance_identifier);
+        __emit::member(e, 1, &self.db_instance_class);
+        __emit::member(e, 2, &self.engine);
+        __emit::member(e, 3, &self.db_instance_status);
+        __emit::member(e, 4, &self.master_username);
+        __emit::member(e, 5, &self.db_name);
+        __emit::member(e, 6, &self.endpoint);
+        __emit::member(e, 7, &self.allocated_storage);
+        __emit::member(e, 8, &self.instance_create_time);
+        __emit::member(e, 9, &self.preferred_backup_window);
+        __emit::member(e, 10, &self.backup_retention_period);
+        __emit::member(e, 11, &self.db_security_groups);
+        __emit::member(e, 12, &self.vpc_security_groups);
+        __emit::member(e, 13, &self.db_parameter_groups);
+        __emit::member(e, 14, &self.availability_zone);
+        __emit::member(e, 15, &self.db_subnet_group);
+        __emit::member(e, 16, &self.preferred_maintenance_window);
+        __emit::member(e, 17, &self.upgrade_rollout_order);
+        __emit::member(e, 18, &self.pending_modified_values);
+        __emit::member(e, 19, &self.latest_restorable_time);
+        __emit::member(e, 20, &self.multi_az);
+        __emit::member(e, 21, &self.engine_version);
+        __emit::member(e, 22, &self.auto_minor_version_upgrade);
+        __emit::member(e, 23, &self.read_replica_source_db_instance_identifier);
+        __emit::member(e, 24, &self.read_replica_db_instance_identifiers);
+        __emit::member(e, 25, &self.read_replica_db_cluster_identifiers);
+        __emit::member(e, 26, &self.replica_mode);
+        __emit::member(e, 27, &self.license_model);
+        __emit::member(e, 28, &self.iops);
+        __emit::member(e, 29, &self.storage_throughput);
+        __emit::member(e, 30, &self.option_group_memberships);
+        __emit::member(e, 31, &self.character_set_name);
+        __emit::member(e, 32, &self.nchar_character_set_name);
+        __emit::member(e, 33, &self.secondary_availability_zone);
+        __emit::member(e, 34, &self.publicly_accessible);
+        __emit::member(e, 35, &self.status_infos);
+        __emit::member(e, 36, &self.storage_type);
+        __emit::member(e, 37, &self.storage_encryption_type);
+        __emit::member(e, 38, &self.tde_credential_arn);
+        __emit::member(e, 39, &self.db_instance_port);
+        __emit::member(e, 40, &self.db_cluster_identifier);
+        __emit::member(e, 41, &self.storage_encrypted);
+        __emit::member(e, 42, &self.kms_key_id);
+        __emit::member(e, 43, &self.dbi_resource_id);
+        __emit::member(e, 44, &self.ca_certificate_identifier);
+        __emit::member(e, 45, &self.domain_memberships);
+        __emit::member(e, 46, &self.copy_tags_to_snapshot);
+        __emit::member(e, 47, &self.monitoring_interval);
+        __emit::member(e, 48, &self.enhanced_monitoring_resource_arn);
+        __emit::member(e, 49, &self.monitoring_role_arn);
+        __emit::member(e, 50, &self.promotion_tier);
+        __emit::member(e, 51, &self.db_instance_arn);
+        __emit::member(e, 52, &self.timezone);
+        __emit::member(e, 53, &self.iam_database_authentication_enabled);
+        __emit::member(e, 54, &self.database_insights_mode);
+        __emit::member(e, 55, &self.performance_insights_enabled);
+        __emit::member(e, 56, &self.performance_insights_kms_key_id);
+        __emit::member(e, 57, &self.performance_insights_retention_period);
+        __emit::member(e, 58, &self.enabled_cloudwatch_logs_exports);
+        __emit::member(e, 59, &self.processor_features);
+        __emit::member(e, 60, &self.deletion_protection);
+        __emit::member(e, 61, &self.associated_roles);
+        __emit::member(e, 62, &self.listener_endpoint);
+        __emit::member(e, 63, &self.max_allocated_storage);
+        __emit::member(e, 64, &self.tag_list);
+        __emit::member(e, 65, &self.automation_mode);
+        __emit::member(e, 66, &self.resume_full_automation_mode_time);
+        __emit::member(e, 67, &self.customer_owned_ip_enabled);
+        __emit::member(e, 68, &self.network_type);
+        __emit::member(e, 69, &self.activity_stream_status);
+        __emit::member(e, 70, &self.activity_stream_kms_key_id);
+        __emit::member(e, 71, &self.activity_stream_kinesis_stream_name);
+        __emit::member(e, 72, &self.activity_stream_mode);
+        __emit::member(e, 73, &self.activity_stream_engine_native_audit_fields_included);
+        __emit::member(e, 74, &self.aws_backup_recovery_point_arn);
+        __emit::member(e, 75, &self.db_instance_automated_backups_replications);
+        __emit::member(e, 76, &self.backup_target);
+        __emit::member(e, 77, &self.automatic_restart_time);
+        __emit::member(e, 78, &self.custom_iam_instance_profile);
+        __emit::member(e, 79, &self.activity_stream_policy_status);
+        __emit::member(e, 80, &self.certificate_details);
+        __emit::member(e, 81, &self.db_system_id);
+        __emit::member(e, 82, &self.master_user_secret);
+        __emit::member(e, 83, &self.read_replica_source_db_cluster_identifier);
+        __emit::member(e, 84, &self.percent_progress);
+        __emit::member(e, 85, &self.multi_tenant);
+        __emit::member(e, 86, &self.dedicated_log_volume);
+        __emit::member(e, 87, &self.is_storage_config_upgrade_available);
+        __emit::member(e, 88, &self.engine_lifecycle_support);
+        __emit::member(e, 89, &self.additional_storage_volumes);
+        __emit::member(e, 90, &self.storage_volume_status);
+        __emit::member(e, 91, &self.storage_operation_status);
+        __emit::member(e, 92, &self.storage_operation_percent_progress);
+        __emit::member(e, 93, &self.db_capacity_reservation_identifier);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DBInstanceAutomatedBackupsReplication {
     pub db_instance_automated_backups_arn: Option<String>,
@@ -1615,6 +1927,14 @@ impl ToValue for DBInstanceAutomatedBackupsReplication {
         let mut m = BTreeMap::new();
         put(&mut m, "DBInstanceAutomatedBackupsArn", self.db_instance_automated_backups_arn);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DBInstanceAutomatedBackupsReplication {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.db_instance_automated_backups_arn);
+        e.end_structure();
     }
 }
 
@@ -1643,6 +1963,15 @@ impl ToValue for DBInstanceMessage {
     }
 }
 
+impl __emit::Emit for DBInstanceMessage {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.marker);
+        __emit::member(e, 1, &self.db_instances);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DBInstanceRole {
     pub role_arn: Option<String>,
@@ -1668,6 +1997,16 @@ impl ToValue for DBInstanceRole {
         put(&mut m, "FeatureName", self.feature_name);
         put(&mut m, "Status", self.status);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DBInstanceRole {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.role_arn);
+        __emit::member(e, 1, &self.feature_name);
+        __emit::member(e, 2, &self.status);
+        e.end_structure();
     }
 }
 
@@ -1702,6 +2041,17 @@ impl ToValue for DBInstanceStatusInfo {
     }
 }
 
+impl __emit::Emit for DBInstanceStatusInfo {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.status_type);
+        __emit::member(e, 1, &self.normal);
+        __emit::member(e, 2, &self.status);
+        __emit::member(e, 3, &self.message);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DBParameterGroup {
     pub db_parameter_group_name: Option<String>,
@@ -1733,6 +2083,17 @@ impl ToValue for DBParameterGroup {
     }
 }
 
+impl __emit::Emit for DBParameterGroup {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.db_parameter_group_name);
+        __emit::member(e, 1, &self.db_parameter_group_family);
+        __emit::member(e, 2, &self.description);
+        __emit::member(e, 3, &self.db_parameter_group_arn);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DBParameterGroupDetails {
     pub parameters: Option<Vec<Parameter>>,
@@ -1758,6 +2119,15 @@ impl ToValue for DBParameterGroupDetails {
     }
 }
 
+impl __emit::Emit for DBParameterGroupDetails {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.parameters);
+        __emit::member(e, 1, &self.marker);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DBParameterGroupNameMessage {
     pub db_parameter_group_name: Option<String>,
@@ -1777,6 +2147,14 @@ impl ToValue for DBParameterGroupNameMessage {
         let mut m = BTreeMap::new();
         put(&mut m, "DBParameterGroupName", self.db_parameter_group_name);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DBParameterGroupNameMessage {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.db_parameter_group_name);
+        e.end_structure();
     }
 }
 
@@ -1805,6 +2183,15 @@ impl ToValue for DBParameterGroupStatus {
     }
 }
 
+impl __emit::Emit for DBParameterGroupStatus {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.db_parameter_group_name);
+        __emit::member(e, 1, &self.parameter_apply_status);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DBParameterGroupsMessage {
     pub marker: Option<String>,
@@ -1830,6 +2217,15 @@ impl ToValue for DBParameterGroupsMessage {
     }
 }
 
+impl __emit::Emit for DBParameterGroupsMessage {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.marker);
+        __emit::member(e, 1, &self.db_parameter_groups);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DBSecurityGroupMembership {
     pub db_security_group_name: Option<String>,
@@ -1852,6 +2248,15 @@ impl ToValue for DBSecurityGroupMembership {
         put(&mut m, "DBSecurityGroupName", self.db_security_group_name);
         put(&mut m, "Status", self.status);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DBSecurityGroupMembership {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.db_security_group_name);
+        __emit::member(e, 1, &self.status);
+        e.end_structure();
     }
 }
 
@@ -2000,6 +2405,55 @@ impl ToValue for DBSnapshot {
     }
 }
 
+impl __emit::Emit for DBSnapshot {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.db_snapshot_identifier);
+        __emit::member(e, 1, &self.db_instance_identifier);
+        __emit::member(e, 2, &self.snapshot_create_time);
+        __emit::member(e, 3, &self.engine);
+        __emit::member(e, 4, &self.allocated_storage);
+        __emit::member(e, 5, &self.status);
+        __emit::member(e, 6, &self.port);
+        __emit::member(e, 7, &self.availability_zone);
+        __emit::member(e, 8, &self.vpc_id);
+        __emit::member(e, 9, &self.instance_create_time);
+        __emit::member(e, 10, &self.master_username);
+        __emit::member(e, 11, &self.engine_version);
+        __emit::member(e, 12, &self.license_model);
+        __emit::member(e, 13, &self.snapshot_type);
+        __emit::member(e, 14, &self.iops);
+        __emit::member(e, 15, &self.storage_throughput);
+        __emit::member(e, 16, &self.option_group_name);
+        __emit::member(e, 17, &self.percent_progress);
+        __emit::member(e, 18, &self.source_region);
+        __emit::member(e, 19, &self.source_db_snapshot_identifier);
+        __emit::member(e, 20, &self.storage_type);
+        __emit::member(e, 21, &self.tde_credential_arn);
+        __emit::member(e, 22, &self.encrypted);
+        __emit::member(e, 23, &self.storage_encryption_type);
+        __emit::member(e, 24, &self.backup_retention_period);
+        __emit::member(e, 25, &self.preferred_backup_window);
+        __emit::member(e, 26, &self.kms_key_id);
+        __emit::member(e, 27, &self.db_snapshot_arn);
+        __emit::member(e, 28, &self.timezone);
+        __emit::member(e, 29, &self.iam_database_authentication_enabled);
+        __emit::member(e, 30, &self.processor_features);
+        __emit::member(e, 31, &self.dbi_resource_id);
+        __emit::member(e, 32, &self.tag_list);
+        __emit::member(e, 33, &self.snapshot_target);
+        __emit::member(e, 34, &self.original_snapshot_create_time);
+        __emit::member(e, 35, &self.snapshot_database_time);
+        __emit::member(e, 36, &self.db_system_id);
+        __emit::member(e, 37, &self.multi_tenant);
+        __emit::member(e, 38, &self.dedicated_log_volume);
+        __emit::member(e, 39, &self.additional_storage_volumes);
+        __emit::member(e, 40, &self.snapshot_availability_zone);
+        __emit::member(e, 41, &self.full_snapshot_size_in_bytes);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DBSnapshotAttribute {
     pub attribute_name: Option<String>,
@@ -2022,6 +2476,15 @@ impl ToValue for DBSnapshotAttribute {
         put(&mut m, "AttributeName", self.attribute_name);
         put(&mut m, "AttributeValues", self.attribute_values);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DBSnapshotAttribute {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.attribute_name);
+        __emit::member(e, 1, &self.attribute_values);
+        e.end_structure();
     }
 }
 
@@ -2050,6 +2513,15 @@ impl ToValue for DBSnapshotAttributesResult {
     }
 }
 
+impl __emit::Emit for DBSnapshotAttributesResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.db_snapshot_identifier);
+        __emit::member(e, 1, &self.db_snapshot_attributes);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DBSnapshotMessage {
     pub marker: Option<String>,
@@ -2072,6 +2544,15 @@ impl ToValue for DBSnapshotMessage {
         put(&mut m, "Marker", self.marker);
         put(&mut m, "DBSnapshots", self.db_snapshots);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DBSnapshotMessage {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.marker);
+        __emit::member(e, 1, &self.db_snapshots);
+        e.end_structure();
     }
 }
 
@@ -2115,6 +2596,20 @@ impl ToValue for DBSubnetGroup {
     }
 }
 
+impl __emit::Emit for DBSubnetGroup {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.db_subnet_group_name);
+        __emit::member(e, 1, &self.db_subnet_group_description);
+        __emit::member(e, 2, &self.vpc_id);
+        __emit::member(e, 3, &self.subnet_group_status);
+        __emit::member(e, 4, &self.subnets);
+        __emit::member(e, 5, &self.db_subnet_group_arn);
+        __emit::member(e, 6, &self.supported_network_types);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DBSubnetGroupMessage {
     pub marker: Option<String>,
@@ -2137,6 +2632,15 @@ impl ToValue for DBSubnetGroupMessage {
         put(&mut m, "Marker", self.marker);
         put(&mut m, "DBSubnetGroups", self.db_subnet_groups);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DBSubnetGroupMessage {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.marker);
+        __emit::member(e, 1, &self.db_subnet_groups);
+        e.end_structure();
     }
 }
 
@@ -2190,6 +2694,14 @@ impl ToValue for DeleteDBInstanceResult {
         let mut m = BTreeMap::new();
         put(&mut m, "DBInstance", self.db_instance);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DeleteDBInstanceResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.db_instance);
+        e.end_structure();
     }
 }
 
@@ -2256,6 +2768,14 @@ impl ToValue for DeleteDBSnapshotResult {
         let mut m = BTreeMap::new();
         put(&mut m, "DBSnapshot", self.db_snapshot);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DeleteDBSnapshotResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.db_snapshot);
+        e.end_structure();
     }
 }
 
@@ -2489,6 +3009,14 @@ impl ToValue for DescribeDBSnapshotAttributesResult {
         let mut m = BTreeMap::new();
         put(&mut m, "DBSnapshotAttributesResult", self.db_snapshot_attributes_result);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DescribeDBSnapshotAttributesResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.db_snapshot_attributes_result);
+        e.end_structure();
     }
 }
 
@@ -2772,6 +3300,20 @@ impl ToValue for DomainMembership {
     }
 }
 
+impl __emit::Emit for DomainMembership {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.domain);
+        __emit::member(e, 1, &self.status);
+        __emit::member(e, 2, &self.fqdn);
+        __emit::member(e, 3, &self.iam_role_name);
+        __emit::member(e, 4, &self.ou);
+        __emit::member(e, 5, &self.auth_secret_arn);
+        __emit::member(e, 6, &self.dns_ips);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Endpoint {
     pub address: Option<String>,
@@ -2797,6 +3339,16 @@ impl ToValue for Endpoint {
         put(&mut m, "Port", self.port);
         put(&mut m, "HostedZoneId", self.hosted_zone_id);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for Endpoint {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.address);
+        __emit::member(e, 1, &self.port);
+        __emit::member(e, 2, &self.hosted_zone_id);
+        e.end_structure();
     }
 }
 
@@ -2837,6 +3389,19 @@ impl ToValue for Event {
     }
 }
 
+impl __emit::Emit for Event {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.source_identifier);
+        __emit::member(e, 1, &self.source_type);
+        __emit::member(e, 2, &self.message);
+        __emit::member(e, 3, &self.event_categories);
+        __emit::member(e, 4, &self.date);
+        __emit::member(e, 5, &self.source_arn);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EventsMessage {
     pub marker: Option<String>,
@@ -2859,6 +3424,15 @@ impl ToValue for EventsMessage {
         put(&mut m, "Marker", self.marker);
         put(&mut m, "Events", self.events);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for EventsMessage {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.marker);
+        __emit::member(e, 1, &self.events);
+        e.end_structure();
     }
 }
 
@@ -2940,6 +3514,16 @@ impl ToValue for MasterUserSecret {
     }
 }
 
+impl __emit::Emit for MasterUserSecret {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.secret_arn);
+        __emit::member(e, 1, &self.secret_status);
+        __emit::member(e, 2, &self.kms_key_id);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MinimumEngineVersionPerAllowedValue {
     pub allowed_value: Option<String>,
@@ -2962,6 +3546,15 @@ impl ToValue for MinimumEngineVersionPerAllowedValue {
         put(&mut m, "AllowedValue", self.allowed_value);
         put(&mut m, "MinimumEngineVersion", self.minimum_engine_version);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for MinimumEngineVersionPerAllowedValue {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.allowed_value);
+        __emit::member(e, 1, &self.minimum_engine_version);
+        e.end_structure();
     }
 }
 
@@ -3244,6 +3837,14 @@ impl ToValue for ModifyDBInstanceResult {
     }
 }
 
+impl __emit::Emit for ModifyDBInstanceResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.db_instance);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ModifyDBParameterGroupMessage {
     pub db_parameter_group_name: String,
@@ -3322,6 +3923,14 @@ impl ToValue for ModifyDBSnapshotAttributeResult {
     }
 }
 
+impl __emit::Emit for ModifyDBSnapshotAttributeResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.db_snapshot_attributes_result);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ModifyDBSubnetGroupMessage {
     pub db_subnet_group_name: String,
@@ -3369,6 +3978,14 @@ impl ToValue for ModifyDBSubnetGroupResult {
         let mut m = BTreeMap::new();
         put(&mut m, "DBSubnetGroup", self.db_subnet_group);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ModifyDBSubnetGroupResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.db_subnet_group);
+        e.end_structure();
     }
 }
 
@@ -3425,6 +4042,14 @@ impl ToValue for ModifyOptionGroupResult {
     }
 }
 
+impl __emit::Emit for ModifyOptionGroupResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.option_group);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ShapeOption {
     pub option_name: Option<String>,
@@ -3468,6 +4093,22 @@ impl ToValue for ShapeOption {
         put(&mut m, "DBSecurityGroupMemberships", self.db_security_group_memberships);
         put(&mut m, "VpcSecurityGroupMemberships", self.vpc_security_group_memberships);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ShapeOption {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.option_name);
+        __emit::member(e, 1, &self.option_description);
+        __emit::member(e, 2, &self.persistent);
+        __emit::member(e, 3, &self.permanent);
+        __emit::member(e, 4, &self.port);
+        __emit::member(e, 5, &self.option_version);
+        __emit::member(e, 6, &self.option_settings);
+        __emit::member(e, 7, &self.db_security_group_memberships);
+        __emit::member(e, 8, &self.vpc_security_group_memberships);
+        e.end_structure();
     }
 }
 
@@ -3563,6 +4204,25 @@ impl ToValue for OptionGroup {
     }
 }
 
+impl __emit::Emit for OptionGroup {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.option_group_name);
+        __emit::member(e, 1, &self.option_group_description);
+        __emit::member(e, 2, &self.engine_name);
+        __emit::member(e, 3, &self.major_engine_version);
+        __emit::member(e, 4, &self.options);
+        __emit::member(e, 5, &self.allows_vpc_and_non_vpc_instance_memberships);
+        __emit::member(e, 6, &self.vpc_id);
+        __emit::member(e, 7, &self.option_group_arn);
+        __emit::member(e, 8, &self.source_option_group);
+        __emit::member(e, 9, &self.source_account_id);
+        __emit::member(e, 10, &self.copy_timestamp);
+        __emit::member(e, 11, &self.source_region);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct OptionGroupMembership {
     pub option_group_name: Option<String>,
@@ -3585,6 +4245,15 @@ impl ToValue for OptionGroupMembership {
         put(&mut m, "OptionGroupName", self.option_group_name);
         put(&mut m, "Status", self.status);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for OptionGroupMembership {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.option_group_name);
+        __emit::member(e, 1, &self.status);
+        e.end_structure();
     }
 }
 
@@ -3661,6 +4330,31 @@ impl ToValue for OptionGroupOption {
     }
 }
 
+impl __emit::Emit for OptionGroupOption {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.name);
+        __emit::member(e, 1, &self.description);
+        __emit::member(e, 2, &self.engine_name);
+        __emit::member(e, 3, &self.major_engine_version);
+        __emit::member(e, 4, &self.minimum_required_minor_engine_version);
+        __emit::member(e, 5, &self.port_required);
+        __emit::member(e, 6, &self.default_port);
+        __emit::member(e, 7, &self.options_depended_on);
+        __emit::member(e, 8, &self.options_conflicts_with);
+        __emit::member(e, 9, &self.persistent);
+        __emit::member(e, 10, &self.permanent);
+        __emit::member(e, 11, &self.requires_auto_minor_engine_version_upgrade);
+        __emit::member(e, 12, &self.vpc_only);
+        __emit::member(e, 13, &self.supports_option_version_downgrade);
+        __emit::member(e, 14, &self.option_group_option_settings);
+        __emit::member(e, 15, &self.option_group_option_versions);
+        __emit::member(e, 16, &self.copyable_cross_account);
+        __emit::member(e, 17, &self.copyable_cross_region);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct OptionGroupOptionSetting {
     pub setting_name: Option<String>,
@@ -3704,6 +4398,21 @@ impl ToValue for OptionGroupOptionSetting {
     }
 }
 
+impl __emit::Emit for OptionGroupOptionSetting {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.setting_name);
+        __emit::member(e, 1, &self.setting_description);
+        __emit::member(e, 2, &self.default_value);
+        __emit::member(e, 3, &self.apply_type);
+        __emit::member(e, 4, &self.allowed_values);
+        __emit::member(e, 5, &self.is_modifiable);
+        __emit::member(e, 6, &self.is_required);
+        __emit::member(e, 7, &self.minimum_engine_version_per_allowed_value);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct OptionGroupOptionsMessage {
     pub option_group_options: Option<Vec<OptionGroupOption>>,
@@ -3729,6 +4438,15 @@ impl ToValue for OptionGroupOptionsMessage {
     }
 }
 
+impl __emit::Emit for OptionGroupOptionsMessage {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.option_group_options);
+        __emit::member(e, 1, &self.marker);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct OptionGroups {
     pub option_groups_list: Option<Vec<OptionGroup>>,
@@ -3751,6 +4469,15 @@ impl ToValue for OptionGroups {
         put(&mut m, "OptionGroupsList", self.option_groups_list);
         put(&mut m, "Marker", self.marker);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for OptionGroups {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.option_groups_list);
+        __emit::member(e, 1, &self.marker);
+        e.end_structure();
     }
 }
 
@@ -3800,6 +4527,22 @@ impl ToValue for OptionSetting {
     }
 }
 
+impl __emit::Emit for OptionSetting {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.name);
+        __emit::member(e, 1, &self.value);
+        __emit::member(e, 2, &self.default_value);
+        __emit::member(e, 3, &self.description);
+        __emit::member(e, 4, &self.apply_type);
+        __emit::member(e, 5, &self.data_type);
+        __emit::member(e, 6, &self.allowed_values);
+        __emit::member(e, 7, &self.is_modifiable);
+        __emit::member(e, 8, &self.is_collection);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct OptionVersion {
     pub version: Option<String>,
@@ -3822,6 +4565,15 @@ impl ToValue for OptionVersion {
         put(&mut m, "Version", self.version);
         put(&mut m, "IsDefault", self.is_default);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for OptionVersion {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.version);
+        __emit::member(e, 1, &self.is_default);
+        e.end_structure();
     }
 }
 
@@ -3961,6 +4713,52 @@ impl ToValue for OrderableDBInstanceOption {
     }
 }
 
+impl __emit::Emit for OrderableDBInstanceOption {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.engine);
+        __emit::member(e, 1, &self.engine_version);
+        __emit::member(e, 2, &self.db_instance_class);
+        __emit::member(e, 3, &self.license_model);
+        __emit::member(e, 4, &self.availability_zone_group);
+        __emit::member(e, 5, &self.availability_zones);
+        __emit::member(e, 6, &self.multi_az_capable);
+        __emit::member(e, 7, &self.read_replica_capable);
+        __emit::member(e, 8, &self.vpc);
+        __emit::member(e, 9, &self.supports_storage_encryption);
+        __emit::member(e, 10, &self.storage_type);
+        __emit::member(e, 11, &self.supports_iops);
+        __emit::member(e, 12, &self.supports_storage_throughput);
+        __emit::member(e, 13, &self.supports_enhanced_monitoring);
+        __emit::member(e, 14, &self.supports_iam_database_authentication);
+        __emit::member(e, 15, &self.supports_performance_insights);
+        __emit::member(e, 16, &self.min_storage_size);
+        __emit::member(e, 17, &self.max_storage_size);
+        __emit::member(e, 18, &self.min_iops_per_db_instance);
+        __emit::member(e, 19, &self.max_iops_per_db_instance);
+        __emit::member(e, 20, &self.min_iops_per_gib);
+        __emit::member(e, 21, &self.max_iops_per_gib);
+        __emit::member(e, 22, &self.min_storage_throughput_per_db_instance);
+        __emit::member(e, 23, &self.max_storage_throughput_per_db_instance);
+        __emit::member(e, 24, &self.min_storage_throughput_per_iops);
+        __emit::member(e, 25, &self.max_storage_throughput_per_iops);
+        __emit::member(e, 26, &self.available_processor_features);
+        __emit::member(e, 27, &self.supported_engine_modes);
+        __emit::member(e, 28, &self.supports_storage_autoscaling);
+        __emit::member(e, 29, &self.supports_kerberos_authentication);
+        __emit::member(e, 30, &self.outpost_capable);
+        __emit::member(e, 31, &self.supported_activity_stream_modes);
+        __emit::member(e, 32, &self.supports_global_databases);
+        __emit::member(e, 33, &self.supported_network_types);
+        __emit::member(e, 34, &self.supports_clusters);
+        __emit::member(e, 35, &self.supports_dedicated_log_volume);
+        __emit::member(e, 36, &self.supports_additional_storage_volumes);
+        __emit::member(e, 37, &self.supports_http_endpoint);
+        __emit::member(e, 38, &self.available_additional_storage_volumes_options);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct OrderableDBInstanceOptionsMessage {
     pub orderable_db_instance_options: Option<Vec<OrderableDBInstanceOption>>,
@@ -3986,6 +4784,15 @@ impl ToValue for OrderableDBInstanceOptionsMessage {
     }
 }
 
+impl __emit::Emit for OrderableDBInstanceOptionsMessage {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.orderable_db_instance_options);
+        __emit::member(e, 1, &self.marker);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Outpost {
     pub arn: Option<String>,
@@ -4005,6 +4812,14 @@ impl ToValue for Outpost {
         let mut m = BTreeMap::new();
         put(&mut m, "Arn", self.arn);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for Outpost {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.arn);
+        e.end_structure();
     }
 }
 
@@ -4060,6 +4875,24 @@ impl ToValue for Parameter {
     }
 }
 
+impl __emit::Emit for Parameter {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.parameter_name);
+        __emit::member(e, 1, &self.parameter_value);
+        __emit::member(e, 2, &self.description);
+        __emit::member(e, 3, &self.source);
+        __emit::member(e, 4, &self.apply_type);
+        __emit::member(e, 5, &self.data_type);
+        __emit::member(e, 6, &self.allowed_values);
+        __emit::member(e, 7, &self.is_modifiable);
+        __emit::member(e, 8, &self.minimum_engine_version);
+        __emit::member(e, 9, &self.apply_method);
+        __emit::member(e, 10, &self.supported_engine_modes);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PendingCloudwatchLogsExports {
     pub log_types_to_enable: Option<Vec<String>>,
@@ -4082,6 +4915,15 @@ impl ToValue for PendingCloudwatchLogsExports {
         put(&mut m, "LogTypesToEnable", self.log_types_to_enable);
         put(&mut m, "LogTypesToDisable", self.log_types_to_disable);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for PendingCloudwatchLogsExports {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.log_types_to_enable);
+        __emit::member(e, 1, &self.log_types_to_disable);
+        e.end_structure();
     }
 }
 
@@ -4176,6 +5018,37 @@ impl ToValue for PendingModifiedValues {
     }
 }
 
+impl __emit::Emit for PendingModifiedValues {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.db_instance_class);
+        __emit::member(e, 1, &self.allocated_storage);
+        __emit::member(e, 2, &self.master_user_password);
+        __emit::member(e, 3, &self.port);
+        __emit::member(e, 4, &self.backup_retention_period);
+        __emit::member(e, 5, &self.multi_az);
+        __emit::member(e, 6, &self.engine_version);
+        __emit::member(e, 7, &self.license_model);
+        __emit::member(e, 8, &self.iops);
+        __emit::member(e, 9, &self.storage_throughput);
+        __emit::member(e, 10, &self.db_instance_identifier);
+        __emit::member(e, 11, &self.storage_type);
+        __emit::member(e, 12, &self.ca_certificate_identifier);
+        __emit::member(e, 13, &self.db_subnet_group_name);
+        __emit::member(e, 14, &self.pending_cloudwatch_logs_exports);
+        __emit::member(e, 15, &self.processor_features);
+        __emit::member(e, 16, &self.automation_mode);
+        __emit::member(e, 17, &self.resume_full_automation_mode_time);
+        __emit::member(e, 18, &self.multi_tenant);
+        __emit::member(e, 19, &self.iam_database_authentication_enabled);
+        __emit::member(e, 20, &self.dedicated_log_volume);
+        __emit::member(e, 21, &self.engine);
+        __emit::member(e, 22, &self.additional_storage_volumes);
+        __emit::member(e, 23, &self.db_capacity_reservation_identifier);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ProcessorFeature {
     pub name: Option<String>,
@@ -4198,6 +5071,15 @@ impl ToValue for ProcessorFeature {
         put(&mut m, "Name", self.name);
         put(&mut m, "Value", self.value);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ProcessorFeature {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.name);
+        __emit::member(e, 1, &self.value);
+        e.end_structure();
     }
 }
 
@@ -4254,6 +5136,14 @@ impl ToValue for PromoteReadReplicaResult {
     }
 }
 
+impl __emit::Emit for PromoteReadReplicaResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.db_instance);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RebootDBInstanceMessage {
     pub db_instance_identifier: String,
@@ -4298,6 +5188,14 @@ impl ToValue for RebootDBInstanceResult {
         let mut m = BTreeMap::new();
         put(&mut m, "DBInstance", self.db_instance);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for RebootDBInstanceResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.db_instance);
+        e.end_structure();
     }
 }
 
@@ -4514,6 +5412,14 @@ impl ToValue for RestoreDBInstanceFromDBSnapshotResult {
     }
 }
 
+impl __emit::Emit for RestoreDBInstanceFromDBSnapshotResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.db_instance);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RestoreDBInstanceToPointInTimeMessage {
     pub source_db_instance_identifier: Option<String>,
@@ -4714,6 +5620,14 @@ impl ToValue for RestoreDBInstanceToPointInTimeResult {
     }
 }
 
+impl __emit::Emit for RestoreDBInstanceToPointInTimeResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.db_instance);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ServerlessV2FeaturesSupport {
     pub min_capacity: Option<f64>,
@@ -4736,6 +5650,15 @@ impl ToValue for ServerlessV2FeaturesSupport {
         put(&mut m, "MinCapacity", self.min_capacity);
         put(&mut m, "MaxCapacity", self.max_capacity);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ServerlessV2FeaturesSupport {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.min_capacity);
+        __emit::member(e, 1, &self.max_capacity);
+        e.end_structure();
     }
 }
 
@@ -4783,6 +5706,14 @@ impl ToValue for StartDBInstanceResult {
         let mut m = BTreeMap::new();
         put(&mut m, "DBInstance", self.db_instance);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for StartDBInstanceResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.db_instance);
+        e.end_structure();
     }
 }
 
@@ -4836,6 +5767,14 @@ impl ToValue for StopDBInstanceResult {
     }
 }
 
+impl __emit::Emit for StopDBInstanceResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.db_instance);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Subnet {
     pub subnet_identifier: Option<String>,
@@ -4867,6 +5806,17 @@ impl ToValue for Subnet {
     }
 }
 
+impl __emit::Emit for Subnet {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.subnet_identifier);
+        __emit::member(e, 1, &self.subnet_availability_zone);
+        __emit::member(e, 2, &self.subnet_outpost);
+        __emit::member(e, 3, &self.subnet_status);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Tag {
     pub key: Option<String>,
@@ -4892,6 +5842,15 @@ impl ToValue for Tag {
     }
 }
 
+impl __emit::Emit for Tag {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.key);
+        __emit::member(e, 1, &self.value);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TagListMessage {
     pub tag_list: Option<Vec<Tag>>,
@@ -4911,6 +5870,14 @@ impl ToValue for TagListMessage {
         let mut m = BTreeMap::new();
         put(&mut m, "TagList", self.tag_list);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for TagListMessage {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.tag_list);
+        e.end_structure();
     }
 }
 
@@ -4958,6 +5925,14 @@ impl ToValue for Timezone {
         let mut m = BTreeMap::new();
         put(&mut m, "TimezoneName", self.timezone_name);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for Timezone {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.timezone_name);
+        e.end_structure();
     }
 }
 
@@ -5016,6 +5991,25 @@ impl ToValue for UpgradeTarget {
     }
 }
 
+impl __emit::Emit for UpgradeTarget {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.engine);
+        __emit::member(e, 1, &self.engine_version);
+        __emit::member(e, 2, &self.description);
+        __emit::member(e, 3, &self.auto_upgrade);
+        __emit::member(e, 4, &self.is_major_version_upgrade);
+        __emit::member(e, 5, &self.supported_engine_modes);
+        __emit::member(e, 6, &self.supports_parallel_query);
+        __emit::member(e, 7, &self.supports_global_databases);
+        __emit::member(e, 8, &self.supports_babelfish);
+        __emit::member(e, 9, &self.supports_limitless_database);
+        __emit::member(e, 10, &self.supports_local_write_forwarding);
+        __emit::member(e, 11, &self.supports_integrations);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct VpcSecurityGroupMembership {
     pub vpc_security_group_id: Option<String>,
@@ -5038,6 +6032,15 @@ impl ToValue for VpcSecurityGroupMembership {
         put(&mut m, "VpcSecurityGroupId", self.vpc_security_group_id);
         put(&mut m, "Status", self.status);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for VpcSecurityGroupMembership {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.vpc_security_group_id);
+        __emit::member(e, 1, &self.status);
+        e.end_structure();
     }
 }
 
@@ -5092,44 +6095,44 @@ pub fn dispatch<'a, H: Handlers>(
 ) -> HandlerFuture<'a> {
     Box::pin(async move {
         match operation {
-            "AddTagsToResource" => h.add_tags_to_resource(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CopyDBSnapshot" => h.copy_db_snapshot(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CopyOptionGroup" => h.copy_option_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreateDBInstance" => h.create_db_instance(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreateDBInstanceReadReplica" => h.create_db_instance_read_replica(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreateDBParameterGroup" => h.create_db_parameter_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreateDBSnapshot" => h.create_db_snapshot(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreateDBSubnetGroup" => h.create_db_subnet_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreateOptionGroup" => h.create_option_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteDBInstance" => h.delete_db_instance(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteDBParameterGroup" => h.delete_db_parameter_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteDBSnapshot" => h.delete_db_snapshot(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteDBSubnetGroup" => h.delete_db_subnet_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteOptionGroup" => h.delete_option_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeDBEngineVersions" => h.describe_db_engine_versions(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeDBInstances" => h.describe_db_instances(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeDBParameterGroups" => h.describe_db_parameter_groups(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeDBParameters" => h.describe_db_parameters(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeDBSnapshotAttributes" => h.describe_db_snapshot_attributes(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeDBSnapshots" => h.describe_db_snapshots(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeDBSubnetGroups" => h.describe_db_subnet_groups(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeEvents" => h.describe_events(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeOptionGroupOptions" => h.describe_option_group_options(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeOptionGroups" => h.describe_option_groups(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DescribeOrderableDBInstanceOptions" => h.describe_orderable_db_instance_options(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ListTagsForResource" => h.list_tags_for_resource(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ModifyDBInstance" => h.modify_db_instance(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ModifyDBParameterGroup" => h.modify_db_parameter_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ModifyDBSnapshotAttribute" => h.modify_db_snapshot_attribute(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ModifyDBSubnetGroup" => h.modify_db_subnet_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ModifyOptionGroup" => h.modify_option_group(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "PromoteReadReplica" => h.promote_read_replica(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "RebootDBInstance" => h.reboot_db_instance(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "RemoveTagsFromResource" => h.remove_tags_from_resource(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "RestoreDBInstanceFromDBSnapshot" => h.restore_db_instance_from_db_snapshot(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "RestoreDBInstanceToPointInTime" => h.restore_db_instance_to_point_in_time(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "StartDBInstance" => h.start_db_instance(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "StopDBInstance" => h.stop_db_instance(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "AddTagsToResource" => h.add_tags_to_resource(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CopyDBSnapshot" => h.copy_db_snapshot(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CopyOptionGroup" => h.copy_option_group(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateDBInstance" => h.create_db_instance(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateDBInstanceReadReplica" => h.create_db_instance_read_replica(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateDBParameterGroup" => h.create_db_parameter_group(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateDBSnapshot" => h.create_db_snapshot(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateDBSubnetGroup" => h.create_db_subnet_group(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateOptionGroup" => h.create_option_group(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteDBInstance" => h.delete_db_instance(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteDBParameterGroup" => h.delete_db_parameter_group(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteDBSnapshot" => h.delete_db_snapshot(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteDBSubnetGroup" => h.delete_db_subnet_group(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteOptionGroup" => h.delete_option_group(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeDBEngineVersions" => h.describe_db_engine_versions(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeDBInstances" => h.describe_db_instances(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeDBParameterGroups" => h.describe_db_parameter_groups(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeDBParameters" => h.describe_db_parameters(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeDBSnapshotAttributes" => h.describe_db_snapshot_attributes(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeDBSnapshots" => h.describe_db_snapshots(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeDBSubnetGroups" => h.describe_db_subnet_groups(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeEvents" => h.describe_events(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeOptionGroupOptions" => h.describe_option_group_options(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeOptionGroups" => h.describe_option_groups(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeOrderableDBInstanceOptions" => h.describe_orderable_db_instance_options(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ListTagsForResource" => h.list_tags_for_resource(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ModifyDBInstance" => h.modify_db_instance(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ModifyDBParameterGroup" => h.modify_db_parameter_group(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ModifyDBSnapshotAttribute" => h.modify_db_snapshot_attribute(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ModifyDBSubnetGroup" => h.modify_db_subnet_group(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ModifyOptionGroup" => h.modify_option_group(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "PromoteReadReplica" => h.promote_read_replica(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "RebootDBInstance" => h.reboot_db_instance(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "RemoveTagsFromResource" => h.remove_tags_from_resource(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "RestoreDBInstanceFromDBSnapshot" => h.restore_db_instance_from_db_snapshot(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "RestoreDBInstanceToPointInTime" => h.restore_db_instance_to_point_in_time(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "StartDBInstance" => h.start_db_instance(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "StopDBInstance" => h.stop_db_instance(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
             other => Err(AwsError::not_implemented("rds", other)),
         }
     })

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use stratus_core::{AwsError, RequestContext};
+use stratus_protocol::emit as __emit;
 use stratus_protocol::value::{members, put, required, take};
 use stratus_protocol::{Blob, FromValue, HandlerFuture, Timestamp, ToValue, Value};
 
@@ -104,6 +105,17 @@ impl ToValue for BatchResultErrorEntry {
     }
 }
 
+impl __emit::Emit for BatchResultErrorEntry {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.id);
+        __emit::required(e, 1, &self.code);
+        __emit::member(e, 2, &self.message);
+        __emit::required(e, 3, &self.sender_fault);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ConfirmSubscriptionInput {
     pub topic_arn: String,
@@ -154,6 +166,14 @@ impl ToValue for ConfirmSubscriptionResponse {
     }
 }
 
+impl __emit::Emit for ConfirmSubscriptionResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.subscription_arn);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreateEndpointResponse {
     pub endpoint_arn: Option<String>,
@@ -173,6 +193,14 @@ impl ToValue for CreateEndpointResponse {
         let mut m = BTreeMap::new();
         put(&mut m, "EndpointArn", self.endpoint_arn);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for CreateEndpointResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.endpoint_arn);
+        e.end_structure();
     }
 }
 
@@ -223,6 +251,14 @@ impl ToValue for CreatePlatformApplicationResponse {
         let mut m = BTreeMap::new();
         put(&mut m, "PlatformApplicationArn", self.platform_application_arn);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for CreatePlatformApplicationResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.platform_application_arn);
+        e.end_structure();
     }
 }
 
@@ -307,6 +343,14 @@ impl ToValue for CreateTopicResponse {
         let mut m = BTreeMap::new();
         put(&mut m, "TopicArn", self.topic_arn);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for CreateTopicResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.topic_arn);
+        e.end_structure();
     }
 }
 
@@ -401,6 +445,15 @@ impl ToValue for Endpoint {
     }
 }
 
+impl __emit::Emit for Endpoint {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.endpoint_arn);
+        __emit::member(e, 1, &self.attributes);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetDataProtectionPolicyInput {
     pub resource_arn: String,
@@ -442,6 +495,14 @@ impl ToValue for GetDataProtectionPolicyResponse {
         let mut m = BTreeMap::new();
         put(&mut m, "DataProtectionPolicy", self.data_protection_policy);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for GetDataProtectionPolicyResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.data_protection_policy);
+        e.end_structure();
     }
 }
 
@@ -489,6 +550,14 @@ impl ToValue for GetEndpointAttributesResponse {
     }
 }
 
+impl __emit::Emit for GetEndpointAttributesResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.attributes);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetPlatformApplicationAttributesInput {
     pub platform_application_arn: String,
@@ -530,6 +599,14 @@ impl ToValue for GetPlatformApplicationAttributesResponse {
         let mut m = BTreeMap::new();
         put(&mut m, "Attributes", self.attributes);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for GetPlatformApplicationAttributesResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.attributes);
+        e.end_structure();
     }
 }
 
@@ -577,6 +654,14 @@ impl ToValue for GetSubscriptionAttributesResponse {
     }
 }
 
+impl __emit::Emit for GetSubscriptionAttributesResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.attributes);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetTopicAttributesInput {
     pub topic_arn: String,
@@ -618,6 +703,14 @@ impl ToValue for GetTopicAttributesResponse {
         let mut m = BTreeMap::new();
         put(&mut m, "Attributes", self.attributes);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for GetTopicAttributesResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.attributes);
+        e.end_structure();
     }
 }
 
@@ -671,6 +764,15 @@ impl ToValue for ListEndpointsByPlatformApplicationResponse {
     }
 }
 
+impl __emit::Emit for ListEndpointsByPlatformApplicationResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.endpoints);
+        __emit::member(e, 1, &self.next_token);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListPlatformApplicationsInput {
     pub next_token: Option<String>,
@@ -715,6 +817,15 @@ impl ToValue for ListPlatformApplicationsResponse {
         put(&mut m, "PlatformApplications", self.platform_applications);
         put(&mut m, "NextToken", self.next_token);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ListPlatformApplicationsResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.platform_applications);
+        __emit::member(e, 1, &self.next_token);
+        e.end_structure();
     }
 }
 
@@ -768,6 +879,15 @@ impl ToValue for ListSubscriptionsByTopicResponse {
     }
 }
 
+impl __emit::Emit for ListSubscriptionsByTopicResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.subscriptions);
+        __emit::member(e, 1, &self.next_token);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListSubscriptionsInput {
     pub next_token: Option<String>,
@@ -815,6 +935,15 @@ impl ToValue for ListSubscriptionsResponse {
     }
 }
 
+impl __emit::Emit for ListSubscriptionsResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.subscriptions);
+        __emit::member(e, 1, &self.next_token);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListTagsForResourceRequest {
     pub resource_arn: String,
@@ -856,6 +985,14 @@ impl ToValue for ListTagsForResourceResponse {
         let mut m = BTreeMap::new();
         put(&mut m, "Tags", self.tags);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ListTagsForResourceResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.tags);
+        e.end_structure();
     }
 }
 
@@ -903,6 +1040,15 @@ impl ToValue for ListTopicsResponse {
         put(&mut m, "Topics", self.topics);
         put(&mut m, "NextToken", self.next_token);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ListTopicsResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.topics);
+        __emit::member(e, 1, &self.next_token);
+        e.end_structure();
     }
 }
 
@@ -956,6 +1102,15 @@ impl ToValue for PlatformApplication {
         put(&mut m, "PlatformApplicationArn", self.platform_application_arn);
         put(&mut m, "Attributes", self.attributes);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for PlatformApplication {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.platform_application_arn);
+        __emit::member(e, 1, &self.attributes);
+        e.end_structure();
     }
 }
 
@@ -1049,6 +1204,15 @@ impl ToValue for PublishBatchResponse {
     }
 }
 
+impl __emit::Emit for PublishBatchResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.successful);
+        __emit::member(e, 1, &self.failed);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PublishBatchResultEntry {
     pub id: Option<String>,
@@ -1074,6 +1238,16 @@ impl ToValue for PublishBatchResultEntry {
         put(&mut m, "MessageId", self.message_id);
         put(&mut m, "SequenceNumber", self.sequence_number);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for PublishBatchResultEntry {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.id);
+        __emit::member(e, 1, &self.message_id);
+        __emit::member(e, 2, &self.sequence_number);
+        e.end_structure();
     }
 }
 
@@ -1145,6 +1319,15 @@ impl ToValue for PublishResponse {
         put(&mut m, "MessageId", self.message_id);
         put(&mut m, "SequenceNumber", self.sequence_number);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for PublishResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.message_id);
+        __emit::member(e, 1, &self.sequence_number);
+        e.end_structure();
     }
 }
 
@@ -1360,6 +1543,14 @@ impl ToValue for SubscribeResponse {
     }
 }
 
+impl __emit::Emit for SubscribeResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.subscription_arn);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Subscription {
     pub subscription_arn: Option<String>,
@@ -1394,6 +1585,18 @@ impl ToValue for Subscription {
     }
 }
 
+impl __emit::Emit for Subscription {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.subscription_arn);
+        __emit::member(e, 1, &self.owner);
+        __emit::member(e, 2, &self.protocol);
+        __emit::member(e, 3, &self.endpoint);
+        __emit::member(e, 4, &self.topic_arn);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Tag {
     pub key: String,
@@ -1416,6 +1619,15 @@ impl ToValue for Tag {
         put(&mut m, "Key", Some(self.key));
         put(&mut m, "Value", Some(self.value));
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for Tag {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.key);
+        __emit::required(e, 1, &self.value);
+        e.end_structure();
     }
 }
 
@@ -1461,6 +1673,13 @@ impl ToValue for TagResourceResponse {
     }
 }
 
+impl __emit::Emit for TagResourceResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Topic {
     pub topic_arn: Option<String>,
@@ -1480,6 +1699,14 @@ impl ToValue for Topic {
         let mut m = BTreeMap::new();
         put(&mut m, "TopicArn", self.topic_arn);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for Topic {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.topic_arn);
+        e.end_structure();
     }
 }
 
@@ -1547,6 +1774,13 @@ impl ToValue for UntagResourceResponse {
     }
 }
 
+impl __emit::Emit for UntagResourceResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        e.end_structure();
+    }
+}
+
 /// One method per implemented operation.
 pub trait Handlers: Send + Sync {
     fn add_permission(&self, ctx: &RequestContext, input: AddPermissionInput) -> impl Future<Output = Result<(), AwsError>> + Send;
@@ -1591,37 +1825,37 @@ pub fn dispatch<'a, H: Handlers>(
 ) -> HandlerFuture<'a> {
     Box::pin(async move {
         match operation {
-            "AddPermission" => h.add_permission(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ConfirmSubscription" => h.confirm_subscription(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreatePlatformApplication" => h.create_platform_application(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreatePlatformEndpoint" => h.create_platform_endpoint(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreateTopic" => h.create_topic(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteEndpoint" => h.delete_endpoint(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeletePlatformApplication" => h.delete_platform_application(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteTopic" => h.delete_topic(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "GetDataProtectionPolicy" => h.get_data_protection_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "GetEndpointAttributes" => h.get_endpoint_attributes(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "GetPlatformApplicationAttributes" => h.get_platform_application_attributes(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "GetSubscriptionAttributes" => h.get_subscription_attributes(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "GetTopicAttributes" => h.get_topic_attributes(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ListEndpointsByPlatformApplication" => h.list_endpoints_by_platform_application(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ListPlatformApplications" => h.list_platform_applications(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ListSubscriptions" => h.list_subscriptions(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ListSubscriptionsByTopic" => h.list_subscriptions_by_topic(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ListTagsForResource" => h.list_tags_for_resource(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ListTopics" => h.list_topics(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "Publish" => h.publish(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "PublishBatch" => h.publish_batch(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "PutDataProtectionPolicy" => h.put_data_protection_policy(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "RemovePermission" => h.remove_permission(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "SetEndpointAttributes" => h.set_endpoint_attributes(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "SetPlatformApplicationAttributes" => h.set_platform_application_attributes(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "SetSubscriptionAttributes" => h.set_subscription_attributes(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "SetTopicAttributes" => h.set_topic_attributes(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "Subscribe" => h.subscribe(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "TagResource" => h.tag_resource(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "Unsubscribe" => h.unsubscribe(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "UntagResource" => h.untag_resource(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "AddPermission" => h.add_permission(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ConfirmSubscription" => h.confirm_subscription(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreatePlatformApplication" => h.create_platform_application(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreatePlatformEndpoint" => h.create_platform_endpoint(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateTopic" => h.create_topic(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteEndpoint" => h.delete_endpoint(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeletePlatformApplication" => h.delete_platform_application(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteTopic" => h.delete_topic(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "GetDataProtectionPolicy" => h.get_data_protection_policy(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "GetEndpointAttributes" => h.get_endpoint_attributes(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "GetPlatformApplicationAttributes" => h.get_platform_application_attributes(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "GetSubscriptionAttributes" => h.get_subscription_attributes(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "GetTopicAttributes" => h.get_topic_attributes(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ListEndpointsByPlatformApplication" => h.list_endpoints_by_platform_application(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ListPlatformApplications" => h.list_platform_applications(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ListSubscriptions" => h.list_subscriptions(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ListSubscriptionsByTopic" => h.list_subscriptions_by_topic(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ListTagsForResource" => h.list_tags_for_resource(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ListTopics" => h.list_topics(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "Publish" => h.publish(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "PublishBatch" => h.publish_batch(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "PutDataProtectionPolicy" => h.put_data_protection_policy(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "RemovePermission" => h.remove_permission(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "SetEndpointAttributes" => h.set_endpoint_attributes(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "SetPlatformApplicationAttributes" => h.set_platform_application_attributes(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "SetSubscriptionAttributes" => h.set_subscription_attributes(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "SetTopicAttributes" => h.set_topic_attributes(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "Subscribe" => h.subscribe(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "TagResource" => h.tag_resource(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "Unsubscribe" => h.unsubscribe(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "UntagResource" => h.untag_resource(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
             other => Err(AwsError::not_implemented("sns", other)),
         }
     })

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use stratus_core::{AwsError, RequestContext};
+use stratus_protocol::emit as __emit;
 use stratus_protocol::value::{members, put, required, take};
 use stratus_protocol::{Blob, FromValue, HandlerFuture, Timestamp, ToValue, Value};
 
@@ -96,6 +97,17 @@ impl ToValue for BatchResultErrorEntry {
     }
 }
 
+impl __emit::Emit for BatchResultErrorEntry {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.id);
+        __emit::required(e, 1, &self.sender_fault);
+        __emit::required(e, 2, &self.code);
+        __emit::member(e, 3, &self.message);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CancelMessageMoveTaskRequest {
     pub task_handle: String,
@@ -137,6 +149,14 @@ impl ToValue for CancelMessageMoveTaskResult {
         let mut m = BTreeMap::new();
         put(&mut m, "ApproximateNumberOfMessagesMoved", self.approximate_number_of_messages_moved);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for CancelMessageMoveTaskResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.approximate_number_of_messages_moved);
+        e.end_structure();
     }
 }
 
@@ -218,6 +238,15 @@ impl ToValue for ChangeMessageVisibilityBatchResult {
     }
 }
 
+impl __emit::Emit for ChangeMessageVisibilityBatchResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.successful);
+        __emit::required(e, 1, &self.failed);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ChangeMessageVisibilityBatchResultEntry {
     pub id: String,
@@ -237,6 +266,14 @@ impl ToValue for ChangeMessageVisibilityBatchResultEntry {
         let mut m = BTreeMap::new();
         put(&mut m, "Id", Some(self.id));
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ChangeMessageVisibilityBatchResultEntry {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.id);
+        e.end_structure();
     }
 }
 
@@ -318,6 +355,14 @@ impl ToValue for CreateQueueResult {
     }
 }
 
+impl __emit::Emit for CreateQueueResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.queue_url);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteMessageBatchRequest {
     pub queue_url: String,
@@ -393,6 +438,15 @@ impl ToValue for DeleteMessageBatchResult {
     }
 }
 
+impl __emit::Emit for DeleteMessageBatchResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.successful);
+        __emit::required(e, 1, &self.failed);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteMessageBatchResultEntry {
     pub id: String,
@@ -412,6 +466,14 @@ impl ToValue for DeleteMessageBatchResultEntry {
         let mut m = BTreeMap::new();
         put(&mut m, "Id", Some(self.id));
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DeleteMessageBatchResultEntry {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.id);
+        e.end_structure();
     }
 }
 
@@ -509,6 +571,14 @@ impl ToValue for GetQueueAttributesResult {
     }
 }
 
+impl __emit::Emit for GetQueueAttributesResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.attributes);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetQueueUrlRequest {
     pub queue_name: String,
@@ -553,6 +623,14 @@ impl ToValue for GetQueueUrlResult {
         let mut m = BTreeMap::new();
         put(&mut m, "QueueUrl", self.queue_url);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for GetQueueUrlResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.queue_url);
+        e.end_structure();
     }
 }
 
@@ -609,6 +687,15 @@ impl ToValue for ListDeadLetterSourceQueuesResult {
     }
 }
 
+impl __emit::Emit for ListDeadLetterSourceQueuesResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.queue_urls);
+        __emit::member(e, 1, &self.next_token);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListMessageMoveTasksRequest {
     pub source_arn: String,
@@ -653,6 +740,14 @@ impl ToValue for ListMessageMoveTasksResult {
         let mut m = BTreeMap::new();
         put(&mut m, "Results", self.results);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ListMessageMoveTasksResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.results);
+        e.end_structure();
     }
 }
 
@@ -702,6 +797,22 @@ impl ToValue for ListMessageMoveTasksResultEntry {
     }
 }
 
+impl __emit::Emit for ListMessageMoveTasksResultEntry {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.task_handle);
+        __emit::member(e, 1, &self.status);
+        __emit::member(e, 2, &self.source_arn);
+        __emit::member(e, 3, &self.destination_arn);
+        __emit::member(e, 4, &self.max_number_of_messages_per_second);
+        __emit::member(e, 5, &self.approximate_number_of_messages_moved);
+        __emit::member(e, 6, &self.approximate_number_of_messages_to_move);
+        __emit::member(e, 7, &self.failure_reason);
+        __emit::member(e, 8, &self.started_timestamp);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListQueueTagsRequest {
     pub queue_url: String,
@@ -743,6 +854,14 @@ impl ToValue for ListQueueTagsResult {
         let mut m = BTreeMap::new();
         put(&mut m, "Tags", self.tags);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ListQueueTagsResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.tags);
+        e.end_structure();
     }
 }
 
@@ -799,6 +918,15 @@ impl ToValue for ListQueuesResult {
     }
 }
 
+impl __emit::Emit for ListQueuesResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.queue_urls);
+        __emit::member(e, 1, &self.next_token);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Message {
     pub message_id: Option<String>,
@@ -839,6 +967,20 @@ impl ToValue for Message {
     }
 }
 
+impl __emit::Emit for Message {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.message_id);
+        __emit::member(e, 1, &self.receipt_handle);
+        __emit::member(e, 2, &self.md5_of_body);
+        __emit::member(e, 3, &self.body);
+        __emit::member(e, 4, &self.attributes);
+        __emit::member(e, 5, &self.md5_of_message_attributes);
+        __emit::member(e, 6, &self.message_attributes);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MessageAttributeValue {
     pub string_value: Option<String>,
@@ -870,6 +1012,18 @@ impl ToValue for MessageAttributeValue {
         put(&mut m, "BinaryListValues", self.binary_list_values);
         put(&mut m, "DataType", Some(self.data_type));
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for MessageAttributeValue {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.string_value);
+        __emit::member(e, 1, &self.binary_value);
+        __emit::member(e, 2, &self.string_list_values);
+        __emit::member(e, 3, &self.binary_list_values);
+        __emit::required(e, 4, &self.data_type);
+        e.end_structure();
     }
 }
 
@@ -994,6 +1148,14 @@ impl ToValue for ReceiveMessageResult {
     }
 }
 
+impl __emit::Emit for ReceiveMessageResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.messages);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RemovePermissionRequest {
     pub queue_url: String,
@@ -1109,6 +1271,15 @@ impl ToValue for SendMessageBatchResult {
     }
 }
 
+impl __emit::Emit for SendMessageBatchResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.successful);
+        __emit::required(e, 1, &self.failed);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SendMessageBatchResultEntry {
     pub id: String,
@@ -1143,6 +1314,19 @@ impl ToValue for SendMessageBatchResultEntry {
         put(&mut m, "MD5OfMessageSystemAttributes", self.md5_of_message_system_attributes);
         put(&mut m, "SequenceNumber", self.sequence_number);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for SendMessageBatchResultEntry {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.id);
+        __emit::required(e, 1, &self.message_id);
+        __emit::required(e, 2, &self.md5_of_message_body);
+        __emit::member(e, 3, &self.md5_of_message_attributes);
+        __emit::member(e, 4, &self.md5_of_message_system_attributes);
+        __emit::member(e, 5, &self.sequence_number);
+        e.end_structure();
     }
 }
 
@@ -1220,6 +1404,18 @@ impl ToValue for SendMessageResult {
     }
 }
 
+impl __emit::Emit for SendMessageResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.md5_of_message_body);
+        __emit::member(e, 1, &self.md5_of_message_attributes);
+        __emit::member(e, 2, &self.md5_of_message_system_attributes);
+        __emit::member(e, 3, &self.message_id);
+        __emit::member(e, 4, &self.sequence_number);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SetQueueAttributesRequest {
     pub queue_url: String,
@@ -1292,6 +1488,14 @@ impl ToValue for StartMessageMoveTaskResult {
         let mut m = BTreeMap::new();
         put(&mut m, "TaskHandle", self.task_handle);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for StartMessageMoveTaskResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.task_handle);
+        e.end_structure();
     }
 }
 
@@ -1381,29 +1585,29 @@ pub fn dispatch<'a, H: Handlers>(
 ) -> HandlerFuture<'a> {
     Box::pin(async move {
         match operation {
-            "AddPermission" => h.add_permission(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CancelMessageMoveTask" => h.cancel_message_move_task(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ChangeMessageVisibility" => h.change_message_visibility(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ChangeMessageVisibilityBatch" => h.change_message_visibility_batch(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "CreateQueue" => h.create_queue(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteMessage" => h.delete_message(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteMessageBatch" => h.delete_message_batch(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "DeleteQueue" => h.delete_queue(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "GetQueueAttributes" => h.get_queue_attributes(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "GetQueueUrl" => h.get_queue_url(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ListDeadLetterSourceQueues" => h.list_dead_letter_source_queues(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ListMessageMoveTasks" => h.list_message_move_tasks(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ListQueueTags" => h.list_queue_tags(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ListQueues" => h.list_queues(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "PurgeQueue" => h.purge_queue(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "ReceiveMessage" => h.receive_message(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "RemovePermission" => h.remove_permission(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "SendMessage" => h.send_message(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "SendMessageBatch" => h.send_message_batch(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "SetQueueAttributes" => h.set_queue_attributes(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "StartMessageMoveTask" => h.start_message_move_task(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "TagQueue" => h.tag_queue(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "UntagQueue" => h.untag_queue(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "AddPermission" => h.add_permission(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CancelMessageMoveTask" => h.cancel_message_move_task(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ChangeMessageVisibility" => h.change_message_visibility(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ChangeMessageVisibilityBatch" => h.change_message_visibility_batch(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateQueue" => h.create_queue(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteMessage" => h.delete_message(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteMessageBatch" => h.delete_message_batch(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteQueue" => h.delete_queue(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "GetQueueAttributes" => h.get_queue_attributes(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "GetQueueUrl" => h.get_queue_url(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ListDeadLetterSourceQueues" => h.list_dead_letter_source_queues(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ListMessageMoveTasks" => h.list_message_move_tasks(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ListQueueTags" => h.list_queue_tags(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ListQueues" => h.list_queues(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "PurgeQueue" => h.purge_queue(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ReceiveMessage" => h.receive_message(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "RemovePermission" => h.remove_permission(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "SendMessage" => h.send_message(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "SendMessageBatch" => h.send_message_batch(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "SetQueueAttributes" => h.set_queue_attributes(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "StartMessageMoveTask" => h.start_message_move_task(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "TagQueue" => h.tag_queue(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "UntagQueue" => h.untag_queue(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
             other => Err(AwsError::not_implemented("sqs", other)),
         }
     })

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use stratus_core::{AwsError, RequestContext};
+use stratus_protocol::emit as __emit;
 use stratus_protocol::value::{members, put, required, take};
 use stratus_protocol::{Blob, FromValue, HandlerFuture, Timestamp, ToValue, Value};
 
@@ -112,6 +113,19 @@ impl ToValue for AssumeRoleResponse {
     }
 }
 
+impl __emit::Emit for AssumeRoleResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.credentials);
+        __emit::member(e, 1, &self.assumed_role_user);
+        __emit::member(e, 2, &self.packed_policy_size);
+        __emit::member(e, 3, &self.source_identity);
+        __emit::member(e, 4, &self.session_token_utilization);
+        __emit::member(e, 5, &self.session_token_size);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AssumeRoleWithWebIdentityRequest {
     pub role_arn: String,
@@ -201,6 +215,22 @@ impl ToValue for AssumeRoleWithWebIdentityResponse {
     }
 }
 
+impl __emit::Emit for AssumeRoleWithWebIdentityResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.credentials);
+        __emit::member(e, 1, &self.subject_from_web_identity_token);
+        __emit::member(e, 2, &self.assumed_role_user);
+        __emit::member(e, 3, &self.packed_policy_size);
+        __emit::member(e, 4, &self.provider);
+        __emit::member(e, 5, &self.audience);
+        __emit::member(e, 6, &self.source_identity);
+        __emit::member(e, 7, &self.session_token_utilization);
+        __emit::member(e, 8, &self.session_token_size);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AssumedRoleUser {
     pub assumed_role_id: String,
@@ -223,6 +253,15 @@ impl ToValue for AssumedRoleUser {
         put(&mut m, "AssumedRoleId", Some(self.assumed_role_id));
         put(&mut m, "Arn", Some(self.arn));
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for AssumedRoleUser {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.assumed_role_id);
+        __emit::required(e, 1, &self.arn);
+        e.end_structure();
     }
 }
 
@@ -257,6 +296,17 @@ impl ToValue for Credentials {
     }
 }
 
+impl __emit::Emit for Credentials {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.access_key_id);
+        __emit::required(e, 1, &self.secret_access_key);
+        __emit::required(e, 2, &self.session_token);
+        __emit::required(e, 3, &self.expiration);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FederatedUser {
     pub federated_user_id: String,
@@ -279,6 +329,15 @@ impl ToValue for FederatedUser {
         put(&mut m, "FederatedUserId", Some(self.federated_user_id));
         put(&mut m, "Arn", Some(self.arn));
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for FederatedUser {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::required(e, 0, &self.federated_user_id);
+        __emit::required(e, 1, &self.arn);
+        e.end_structure();
     }
 }
 
@@ -326,6 +385,14 @@ impl ToValue for GetAccessKeyInfoResponse {
     }
 }
 
+impl __emit::Emit for GetAccessKeyInfoResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.account);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetCallerIdentityRequest {
 }
@@ -368,6 +435,16 @@ impl ToValue for GetCallerIdentityResponse {
         put(&mut m, "Account", self.account);
         put(&mut m, "Arn", self.arn);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for GetCallerIdentityResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.user_id);
+        __emit::member(e, 1, &self.account);
+        __emit::member(e, 2, &self.arn);
+        e.end_structure();
     }
 }
 
@@ -442,6 +519,18 @@ impl ToValue for GetFederationTokenResponse {
     }
 }
 
+impl __emit::Emit for GetFederationTokenResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.credentials);
+        __emit::member(e, 1, &self.federated_user);
+        __emit::member(e, 2, &self.packed_policy_size);
+        __emit::member(e, 3, &self.session_token_utilization);
+        __emit::member(e, 4, &self.session_token_size);
+        e.end_structure();
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetSessionTokenRequest {
     pub duration_seconds: Option<i32>,
@@ -498,6 +587,16 @@ impl ToValue for GetSessionTokenResponse {
         put(&mut m, "SessionTokenUtilization", self.session_token_utilization);
         put(&mut m, "SessionTokenSize", self.session_token_size);
         Value::Map(m)
+    }
+}
+
+impl __emit::Emit for GetSessionTokenResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.credentials);
+        __emit::member(e, 1, &self.session_token_utilization);
+        __emit::member(e, 2, &self.session_token_size);
+        e.end_structure();
     }
 }
 
@@ -592,12 +691,12 @@ pub fn dispatch<'a, H: Handlers>(
 ) -> HandlerFuture<'a> {
     Box::pin(async move {
         match operation {
-            "AssumeRole" => h.assume_role(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "AssumeRoleWithWebIdentity" => h.assume_role_with_web_identity(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "GetAccessKeyInfo" => h.get_access_key_info(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "GetCallerIdentity" => h.get_caller_identity(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "GetFederationToken" => h.get_federation_token(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
-            "GetSessionToken" => h.get_session_token(ctx, FromValue::from_value(input)?).await.map(ToValue::to_value),
+            "AssumeRole" => h.assume_role(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "AssumeRoleWithWebIdentity" => h.assume_role_with_web_identity(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "GetAccessKeyInfo" => h.get_access_key_info(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "GetCallerIdentity" => h.get_caller_identity(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "GetFederationToken" => h.get_federation_token(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "GetSessionToken" => h.get_session_token(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
             other => Err(AwsError::not_implemented("sts", other)),
         }
     })

@@ -79,7 +79,7 @@ pub async fn handle(app: &App, req: Request) -> Response {
         host: req.header("host").unwrap_or("").to_string(),
     };
     match service.call(&ctx, &op_name, input).await {
-        Ok(out) => codec::encode_output(protocol, &model, op, &out, &request_id),
+        Ok(out) => codec::encode_reply(protocol, &model, op, out, &request_id),
         Err(e) => {
             if e.status >= 500 {
                 tracing::error!(service = %model.name, operation = %op_name, error = %e, "request failed");

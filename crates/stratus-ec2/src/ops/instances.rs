@@ -87,8 +87,9 @@ pub struct View<'a> {
     pub s: &'a RegionState,
     pub owner: &'a str,
     pub region: &'a str,
-    /// Only these instances' interfaces are indexed, when given.
-    only: Option<std::collections::HashSet<&'a str>>,
+    /// Only these instances' interfaces are indexed, when given (sorted:
+    /// a search compares a few ids where hashing would hash every one).
+    only: Option<Vec<&'a str>>,
     enis: std::cell::OnceCell<HashMap<&'a str, Vec<&'a EniRec>>>,
 }
 
@@ -110,8 +111,10 @@ impl<'a> View<'a> {
         region: &'a str,
         instances: impl IntoIterator<Item = &'a str>,
     ) -> View<'a> {
+        let mut only: Vec<&str> = instances.into_iter().collect();
+        only.sort_unstable();
         View {
-            only: Some(instances.into_iter().collect()),
+            only: Some(only),
             ..View::new(s, owner, region)
         }
     }
@@ -124,7 +127,7 @@ impl<'a> View<'a> {
                     let wanted = self
                         .only
                         .as_ref()
-                        .is_none_or(|o| o.contains(a.instance.as_str()));
+                        .is_none_or(|o| o.binary_search(&a.instance.as_str()).is_ok());
                     if wanted {
                         enis.entry(a.instance.as_str()).or_default().push(e);
                     }
@@ -352,10 +355,12 @@ pub fn metadata_out(m: &MetadataRec, state: &str) -> InstanceMetadataOptionsResp
 impl Filterable for (&InstanceRec, &View<'_>) {
     fn values(&self, name: &str) -> Option<Vec<String>> {
         let (i, v) = self;
-        let enis = v.enis(&i.id);
-        let primary = enis.first();
+        // Only filters on interfaces look them up: indexing them costs a
+        // pass over every interface in the region.
+        let enis = || v.enis(&i.id);
+        let primary = || enis().first();
         let all_groups = || -> Vec<String> {
-            let mut g: Vec<String> = enis.iter().flat_map(|e| e.groups.clone()).collect();
+            let mut g: Vec<String> = enis().iter().flat_map(|e| e.groups.clone()).collect();
             g.dedup();
             g
         };
@@ -371,17 +376,17 @@ impl Filterable for (&InstanceRec, &View<'_>) {
             "reservation-id" => vec![i.reservation.clone()],
             "key-name" => i.key_name.iter().cloned().collect(),
             "private-ip-address" | "network-interface.addresses.private-ip-address" => {
-                enis.iter().map(|e| e.private_ip.clone()).collect()
+                enis().iter().map(|e| e.private_ip.clone()).collect()
             }
-            "ip-address" | "network-interface.association.public-ip" => enis
+            "ip-address" | "network-interface.association.public-ip" => enis()
                 .iter()
                 .filter_map(|e| e.public_ip.as_ref().map(|p| p.ip.clone()))
                 .collect(),
-            "private-dns-name" => primary
+            "private-dns-name" => primary()
                 .map(|e| private_dns(&e.private_ip, v.region))
                 .into_iter()
                 .collect(),
-            "dns-name" => primary
+            "dns-name" => primary()
                 .and_then(|e| v.public_names(e))
                 .map(|(_, d)| d)
                 .into_iter()
@@ -391,7 +396,9 @@ impl Filterable for (&InstanceRec, &View<'_>) {
                 .iter()
                 .filter_map(|g| v.s.sgs.get(g).map(|x| x.name.clone()))
                 .collect(),
-            "network-interface.network-interface-id" => enis.iter().map(|e| e.id.clone()).collect(),
+            "network-interface.network-interface-id" => {
+                enis().iter().map(|e| e.id.clone()).collect()
+            }
             "architecture" => vec![i.architecture.clone()],
             "root-device-type" => vec!["ebs".into()],
             "root-device-name" => vec![i.root_device.clone()],
@@ -413,7 +420,7 @@ impl Filterable for (&InstanceRec, &View<'_>) {
             "monitoring-state" => vec![if i.monitoring { "enabled" } else { "disabled" }.into()],
             "iam-instance-profile.arn" => i.profile_arn.iter().cloned().collect(),
             "client-token" => i.client_token.iter().cloned().collect(),
-            "source-dest-check" => primary
+            "source-dest-check" => primary()
                 .map(|e| e.source_dest_check.to_string())
                 .into_iter()
                 .collect(),
@@ -434,7 +441,7 @@ impl Filterable for (&InstanceRec, &View<'_>) {
                 vec![i.metadata.hop_limit.to_string()]
             }
             "metadata-options.instance-metadata-tags" => vec![i.metadata.tags.clone()],
-            "network-interface.mac-address" => enis.iter().map(|e| e.mac.clone()).collect(),
+            "network-interface.mac-address" => enis().iter().map(|e| e.mac.clone()).collect(),
             _ => return None,
         })
     }
@@ -1056,7 +1063,6 @@ pub fn describe(
     if let Some(ids) = &i.instance_ids {
         check_instances(&s, ids)?;
     }
-    let view = View::new(&s, owner, &ctx.region);
     let filters = i.filters.clone().unwrap_or_default();
     // Ids named (in the request, or by an instance-id filter without
     // wildcards) are looked up rather than found by scanning every instance.
@@ -1078,6 +1084,15 @@ pub fn describe(
                 .collect()
         }
         None => s.instances.values().collect(),
+    };
+    let view = match &named {
+        Some(_) => View::of(
+            &s,
+            owner,
+            &ctx.region,
+            candidates.iter().map(|x| x.id.as_str()),
+        ),
+        None => View::new(&s, owner, &ctx.region),
     };
     let mut hits: Vec<&InstanceRec> = Vec::new();
     for x in candidates {

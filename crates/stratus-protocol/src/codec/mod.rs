@@ -9,6 +9,7 @@ pub mod json;
 pub mod query;
 pub mod rest;
 pub mod rpc;
+pub mod xmlplan;
 pub mod xmlser;
 
 use bytes::Bytes;
@@ -262,6 +263,35 @@ pub fn encode_output(
     resp.headers
         .push(("x-amzn-RequestId".into(), request_id.to_string()));
     resp
+}
+
+/// Encodes a handler's typed output: query and ec2 write it straight from
+/// its compiled XML plan, the other protocols from its [`Value`].
+pub fn encode_reply(
+    protocol: Protocol,
+    model: &ServiceModel,
+    op: &Operation,
+    reply: Box<dyn crate::emit::Reply>,
+    request_id: &str,
+) -> Response {
+    if matches!(protocol, Protocol::Query | Protocol::Ec2) {
+        let plan = match &op.output {
+            Some(r) => model.xml_plan(&r.shape).map(Some),
+            None => Some(None),
+        };
+        if let Some(plan) = plan {
+            let mut resp =
+                query::encode_with(protocol, model, op, request_id, plan.as_deref(), |x| {
+                    if let Some(p) = &plan {
+                        p.write(|e| reply.emit(e), x);
+                    }
+                });
+            resp.headers
+                .push(("x-amzn-RequestId".into(), request_id.to_string()));
+            return resp;
+        }
+    }
+    encode_output(protocol, model, op, &reply.into_value(), request_id)
 }
 
 /// Encodes an error the way the protocol (and, where known, the service) does.

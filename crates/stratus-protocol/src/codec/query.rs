@@ -6,6 +6,7 @@ use std::ops::Bound;
 use bytes::Bytes;
 use stratus_core::{AwsError, Fault};
 
+use super::xmlplan::XmlPlan;
 use super::xmlser::{read_scalar, write_members};
 use super::{Protocol, Request, Response, malformed, parse_form};
 use crate::model::{Operation, ServiceModel, Shape, ShapeRef};
@@ -229,7 +230,24 @@ pub fn encode(
         Value::Map(m) => m,
         _ => &empty,
     };
-    let mut x = String::with_capacity(256);
+    encode_with(protocol, model, op, request_id, None, |x| {
+        if let Some(r) = &op.output {
+            write_members(model, model.shape(&r.shape), members, x);
+        }
+    })
+}
+
+/// The response envelope of `op`, with `body` writing the output's members
+/// (sized from `plan`'s last body when there is one).
+pub fn encode_with(
+    protocol: Protocol,
+    model: &ServiceModel,
+    op: &Operation,
+    request_id: &str,
+    plan: Option<&XmlPlan>,
+    body: impl FnOnce(&mut String),
+) -> Response {
+    let mut x = plan.map_or_else(|| String::with_capacity(256), |p| p.buffer(512));
     x.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let root = format!("{}Response", op.name);
     x.push('<');
@@ -247,9 +265,7 @@ pub fn encode(
         x.push_str("<requestId>");
         escape(request_id, &mut x);
         x.push_str("</requestId>");
-        if let Some(r) = &op.output {
-            write_members(model, model.shape(&r.shape), members, &mut x);
-        }
+        body(&mut x);
     } else {
         escape(&namespace(model), &mut x);
         x.push_str("\">");
@@ -259,7 +275,7 @@ pub fn encode(
                 .clone()
                 .unwrap_or_else(|| format!("{}Result", op.name));
             x.push_str(&format!("<{wrapper}>"));
-            write_members(model, model.shape(&r.shape), members, &mut x);
+            body(&mut x);
             x.push_str(&format!("</{wrapper}>"));
         }
         x.push_str("<ResponseMetadata><RequestId>");
