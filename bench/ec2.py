@@ -131,10 +131,15 @@ def main() -> int:
     log_dir = Path(tempfile.mkdtemp(prefix="stratus-ec2-bench-"))
     data_dir = Path(tempfile.mkdtemp(prefix="stratus-ec2-bench-data-"))
     results, failures = {}, {}
+    # The API alone is measured: as root the instance runtime would boot a
+    # process tree for each of the 1,000 instances on the same cores
+    # (bench/instances.sh measures that).
+    api_only = ["--instance-runtime", "none"]
     runs = [
-        ("stratus (--ephemeral)", lambda port: [args.stratus_bin, "serve", "--port", str(port), "--ephemeral"]),
+        ("stratus (--ephemeral)", lambda port: [args.stratus_bin, "serve", "--port", str(port), "--ephemeral",
+                                                *api_only]),
         ("stratus (durable)", lambda port: [args.stratus_bin, "serve", "--port", str(port), "--data-dir",
-                                            tempfile.mkdtemp(dir=data_dir)]),
+                                            tempfile.mkdtemp(dir=data_dir), *api_only]),
     ]
     if args.moto_server:
         runs.append(("moto", lambda port: [args.moto_server, "-H", HOST, "-p", str(port)]))

@@ -259,6 +259,9 @@ impl App {
         if let Some(rds) = &self.rds {
             rds.shutdown();
         }
+        if !self.store.flush(std::time::Duration::from_secs(5)) {
+            tracing::warn!("the last writes stay in the log until the next start");
+        }
     }
 
     fn register(&mut self, s: Arc<dyn Service>) {
