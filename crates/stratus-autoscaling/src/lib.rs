@@ -15,6 +15,7 @@ mod notify;
 mod ops;
 mod policy_exec;
 mod reconcile;
+mod resources;
 mod scaling;
 mod state;
 mod termination;
@@ -111,4 +112,20 @@ impl ScalingPolicies for AutoScaling {
     }
 }
 
-stratus_protocol::service!(AutoScaling, "autoscaling", |me| me.state.reset());
+stratus_protocol::service!(AutoScaling, "autoscaling", |me| me.state.reset();
+    fn resource_arns(
+        &self,
+        caller: &stratus_core::Identity,
+        region: &str,
+        operation: &str,
+        input: &stratus_protocol::Value,
+    ) -> Vec<String> {
+        let account = caller.account_id.as_str();
+        resources::for_operation(caller, region, operation, input, |kind, name| {
+            self.state.read(account, region, |r| match kind {
+                "autoScalingGroup" => r.groups.get(name).map(|g| g.arn.clone()),
+                _ => r.launch_configs.get(name).map(|l| l.arn.clone()),
+            })
+        })
+    }
+);

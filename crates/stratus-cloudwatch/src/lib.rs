@@ -14,6 +14,7 @@ mod math;
 mod ops;
 mod query;
 mod records;
+mod resources;
 mod rule;
 mod series;
 mod state;
@@ -115,4 +116,14 @@ impl Alarms for CloudWatch {
     }
 }
 
-stratus_protocol::service!(CloudWatch, "cloudwatch", |me| me.core.state.reset());
+stratus_protocol::service!(CloudWatch, "cloudwatch", |me| me.core.state.reset();
+    fn resource_arns(
+        &self,
+        caller: &stratus_core::Identity,
+        region: &str,
+        operation: &str,
+        input: &stratus_protocol::Value,
+    ) -> Vec<String> {
+        resources::for_operation(caller, region, operation, input)
+    }
+);

@@ -184,12 +184,15 @@ pub struct SessionGrant {
     pub expires_ms: i64,
 }
 
-/// An identity provider's token presented to AssumeRoleWithWebIdentity.
+/// An identity provider's token presented to AssumeRoleWithWebIdentity, or
+/// a SAML response presented to AssumeRoleWithSAML.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct WebIdentity {
-    /// `arn:aws:iam::ACCOUNT:oidc-provider/HOST/PATH`, from the token's issuer.
+    /// `arn:aws:iam::ACCOUNT:oidc-provider/HOST/PATH`, from the token's
+    /// issuer, or `arn:aws:iam::ACCOUNT:saml-provider/NAME`.
     pub provider_arn: String,
-    /// Condition keys from the token (`HOST/PATH:sub`, `HOST/PATH:aud`, ...).
+    /// Condition keys from the token (`HOST/PATH:sub`, `HOST/PATH:aud`,
+    /// `SAML:aud`, ...).
     pub claims: Vec<(String, String)>,
 }
 
@@ -197,7 +200,7 @@ pub struct WebIdentity {
 pub struct AssumeRequest<'a> {
     pub caller: &'a Identity,
     pub role_arn: &'a str,
-    /// `sts:AssumeRole` or `sts:AssumeRoleWithWebIdentity`.
+    /// `sts:AssumeRole`, `sts:AssumeRoleWithWebIdentity` or `sts:AssumeRoleWithSAML`.
     pub action: &'a str,
     pub duration_seconds: i64,
     pub web_identity: Option<WebIdentity>,
@@ -218,6 +221,9 @@ pub trait RoleDirectory: Send + Sync {
         code: &str,
         now_ms: i64,
     ) -> Result<(), AwsError>;
+    /// The issuer (metadata entityID) of a SAML provider, by ARN; `None` when
+    /// the account has no such provider.
+    fn saml_issuer(&self, provider_arn: &str) -> Option<String>;
     /// Records a new session's session policies and MFA state, which later
     /// authorization of its requests takes into account.
     fn session_started(&self, grant: SessionGrant) -> Result<(), AwsError>;

@@ -11,6 +11,7 @@ mod number;
 mod ops;
 mod partiql;
 mod reserved;
+mod resources;
 mod state;
 mod stream;
 mod ttl;
@@ -223,4 +224,14 @@ impl StreamsApi {
     }
 }
 
-stratus_protocol::service!(DynamoDb, "dynamodb", |me| me.tables.reset());
+stratus_protocol::service!(DynamoDb, "dynamodb", |me| me.tables.reset();
+    fn resource_arns(
+        &self,
+        caller: &stratus_core::Identity,
+        region: &str,
+        operation: &str,
+        input: &stratus_protocol::Value,
+    ) -> Vec<String> {
+        resources::for_operation(caller, region, operation, input)
+    }
+);

@@ -230,7 +230,35 @@ impl Handlers for DynamoDbStreams {
     }
 }
 
-stratus_protocol::service!(DynamoDbStreams, "dynamodbstreams", |_me| Ok(()));
+stratus_protocol::service!(DynamoDbStreams, "dynamodbstreams", |_me| Ok(());
+    /// Stream operations are authorized on the stream's ARN, which an
+    /// iterator carries.
+    fn resource_arns(
+        &self,
+        _caller: &stratus_core::Identity,
+        _region: &str,
+        operation: &str,
+        input: &Value,
+    ) -> Vec<String> {
+        stream_arns(operation, input)
+    }
+);
+
+fn stream_arns(operation: &str, input: &Value) -> Vec<String> {
+    match operation {
+        "GetRecords" => input
+            .str_member("ShardIterator")
+            .and_then(parse_iterator)
+            .map(|(_, _, arn)| arn)
+            .into_iter()
+            .collect(),
+        _ => input
+            .str_member("StreamArn")
+            .map(str::to_string)
+            .into_iter()
+            .collect(),
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -248,5 +276,18 @@ mod tests {
             ))
         );
         assert_eq!(parse_iterator("garbage!"), None);
+    }
+
+    #[test]
+    fn stream_operations_name_the_stream() {
+        let arn = "arn:aws:dynamodb:us-east-1:111122223333:table/t/stream/2026-01-01T00:00:00.000";
+        let mut describe = Value::map();
+        describe.insert("StreamArn", Value::String(arn.into()));
+        assert_eq!(stream_arns("DescribeStream", &describe), vec![arn]);
+        assert_eq!(stream_arns("GetShardIterator", &describe), vec![arn]);
+        let mut records = Value::map();
+        records.insert("ShardIterator", Value::String(iterator(arn, 3, 0)));
+        assert_eq!(stream_arns("GetRecords", &records), vec![arn]);
+        assert!(stream_arns("ListStreams", &Value::map()).is_empty());
     }
 }

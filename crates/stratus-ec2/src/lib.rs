@@ -12,6 +12,7 @@ mod instance_types;
 mod keys;
 mod metrics;
 mod ops;
+mod resources;
 pub mod runtime;
 mod state;
 
@@ -91,4 +92,14 @@ impl Ec2 {
     }
 }
 
-stratus_protocol::service!(Ec2, "ec2", |me| me.regions.reset());
+stratus_protocol::service!(Ec2, "ec2", |me| me.regions.reset();
+    fn resource_arns(
+        &self,
+        caller: &stratus_core::Identity,
+        region: &str,
+        operation: &str,
+        input: &stratus_protocol::Value,
+    ) -> Vec<String> {
+        resources::for_operation(caller, region, operation, input)
+    }
+);

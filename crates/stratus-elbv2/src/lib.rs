@@ -18,6 +18,7 @@ mod monitor;
 pub mod names;
 pub(crate) mod ops;
 mod policies;
+mod resources;
 pub mod routing;
 pub mod state;
 
@@ -114,4 +115,14 @@ impl Elbv2 {
     }
 }
 
-stratus_protocol::service!(Elbv2, "elbv2", |me| me.state.reset());
+stratus_protocol::service!(Elbv2, "elbv2", |me| me.state.reset();
+    fn resource_arns(
+        &self,
+        caller: &stratus_core::Identity,
+        region: &str,
+        operation: &str,
+        input: &stratus_protocol::Value,
+    ) -> Vec<String> {
+        resources::for_operation(caller, region, operation, input)
+    }
+);

@@ -337,16 +337,14 @@ impl RoleDirectory for Iam {
             .map(last_segment)
             .unwrap_or("");
         let (role, provider_known) = self.state.read(account, |a| {
-            let known = req
-                .web_identity
-                .as_ref()
-                .is_some_and(|w| a.oidc_providers.contains_key(&w.provider_arn));
+            let known = req.web_identity.as_ref().is_some_and(|w| {
+                a.oidc_providers.contains_key(&w.provider_arn)
+                    || a.saml_providers.contains_key(&w.provider_arn)
+            });
             (a.roles.get(&name.to_lowercase()).cloned(), known)
         });
         let denied = || match &req.web_identity {
-            Some(_) => {
-                AwsError::access_denied("Not authorized to perform sts:AssumeRoleWithWebIdentity")
-            }
+            Some(_) => AwsError::access_denied(format!("Not authorized to perform {}", req.action)),
             None => AwsError::access_denied(format!(
                 "User: {} is not authorized to perform: sts:AssumeRole on resource: {role_arn}",
                 req.caller.arn
@@ -369,6 +367,12 @@ impl RoleDirectory for Iam {
             let mut ctx = base_context(req.caller, "us-east-1", false, req.now_ms);
             let mut p = principal(req.caller);
             if let Some(w) = &req.web_identity {
+                if !provider_known && w.provider_arn.contains(":saml-provider/") {
+                    return Err(AwsError::bad_request(
+                        "InvalidIdentityToken",
+                        "Specified provider doesn't exist.",
+                    ));
+                }
                 if !provider_known {
                     let host = w.provider_arn.split(":oidc-provider/").nth(1).unwrap_or("");
                     return Err(AwsError::bad_request(
@@ -415,6 +419,15 @@ impl RoleDirectory for Iam {
         now_ms: i64,
     ) -> Result<(), AwsError> {
         crate::ops::credentials::verify_mfa(self, &caller.account_id, serial, code, now_ms)
+    }
+
+    fn saml_issuer(&self, provider_arn: &str) -> Option<String> {
+        let account = provider_arn.split(':').nth(4).unwrap_or("");
+        self.state.read(account, |a| {
+            let p = a.saml_providers.get(provider_arn)?;
+            let root = stratus_protocol::xml::parse(p.metadata.as_bytes()).ok()?;
+            root.attr("entityID").map(str::to_string)
+        })
     }
 
     fn session_started(&self, g: SessionGrant) -> Result<(), AwsError> {

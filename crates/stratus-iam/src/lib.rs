@@ -123,7 +123,13 @@ impl Service for Iam {
         Ok(())
     }
 
-    fn resource_arns(&self, caller: &Identity, operation: &str, input: &Value) -> Vec<String> {
+    fn resource_arns(
+        &self,
+        caller: &Identity,
+        _region: &str,
+        operation: &str,
+        input: &Value,
+    ) -> Vec<String> {
         resources::for_operation(self, caller, operation, input)
     }
 }

@@ -11,6 +11,7 @@ mod insights;
 mod ops;
 mod paging;
 mod pattern;
+mod resources;
 mod state;
 
 use std::sync::Arc;
@@ -131,6 +132,16 @@ impl Task for RetentionSweeper {
 stratus_protocol::service!(Logs, "logs", |me| me.state.reset();
     fn validation_code(&self) -> Option<&'static str> {
         Some("InvalidParameterException")
+    }
+
+    fn resource_arns(
+        &self,
+        caller: &stratus_core::Identity,
+        region: &str,
+        operation: &str,
+        input: &stratus_protocol::Value,
+    ) -> Vec<String> {
+        resources::for_operation(caller, region, operation, input)
     }
 );
 

@@ -41,10 +41,24 @@ pub trait Service: Send + Sync + 'static {
         None
     }
 
-    /// The ARNs of the resources an operation acts on, for IAM authorization.
-    /// Empty means the operation names no resource and is authorized on `*`.
-    fn resource_arns(&self, caller: &Identity, operation: &str, input: &Value) -> Vec<String> {
-        let _ = (caller, operation, input);
+    /// The ARNs of the resources an operation acts on, for IAM authorization,
+    /// in the region the request is for. Empty means the operation names no
+    /// resource and is authorized on `*`.
+    fn resource_arns(
+        &self,
+        caller: &Identity,
+        region: &str,
+        operation: &str,
+        input: &Value,
+    ) -> Vec<String> {
+        let _ = (caller, region, operation, input);
+        Vec::new()
+    }
+
+    /// The resource-based policies (JSON) attached to `resources` (queue and
+    /// topic policies), which IAM evaluates with the caller's own.
+    fn resource_policies(&self, resources: &[String]) -> Vec<String> {
+        let _ = resources;
         Vec::new()
     }
 }

@@ -40,6 +40,19 @@ impl Value {
         }
     }
 
+    /// A string member of a structure.
+    pub fn str_member(&self, key: &str) -> Option<&str> {
+        self.get(key)?.as_str()
+    }
+
+    /// The items of a list member of a structure (none when absent).
+    pub fn list_member(&self, key: &str) -> &[Value] {
+        match self.get(key) {
+            Some(Value::List(items)) => items,
+            _ => &[],
+        }
+    }
+
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)
     }

@@ -13,6 +13,7 @@ mod lifecycle;
 mod metrics;
 mod names;
 pub(crate) mod ops;
+mod resources;
 mod server_params;
 pub mod state;
 pub mod supervisor;
@@ -154,4 +155,14 @@ impl Rds {
     }
 }
 
-stratus_protocol::service!(Rds, "rds", |me| me.reset_all());
+stratus_protocol::service!(Rds, "rds", |me| me.reset_all();
+    fn resource_arns(
+        &self,
+        caller: &stratus_core::Identity,
+        region: &str,
+        operation: &str,
+        input: &stratus_protocol::Value,
+    ) -> Vec<String> {
+        resources::for_operation(caller, region, operation, input)
+    }
+);

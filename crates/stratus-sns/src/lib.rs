@@ -11,6 +11,7 @@ mod http;
 mod ops;
 mod outbox;
 mod platform;
+mod resources;
 mod signing;
 mod state;
 
@@ -71,4 +72,31 @@ impl Sns {
 stratus_protocol::service!(Sns, "sns", |me| {
     me.state.reset()?;
     me.platforms.reset()
-});
+};
+    fn resource_arns(
+        &self,
+        caller: &stratus_core::Identity,
+        region: &str,
+        operation: &str,
+        input: &stratus_protocol::Value,
+    ) -> Vec<String> {
+        resources::for_operation(caller, region, operation, input)
+    }
+
+    /// Topic policies (the `Policy` attribute, AWS's default when unset).
+    fn resource_policies(&self, resources: &[String]) -> Vec<String> {
+        self.topic_policies(resources)
+    }
+);
+
+impl Sns {
+    /// The access policy of each existing topic among `arns`.
+    pub fn topic_policies(&self, arns: &[String]) -> Vec<String> {
+        // Reading under the transaction's lock, which commits nothing.
+        let txn = self.state.begin();
+        arns.iter()
+            .filter_map(|arn| txn.inner.topics.get(arn))
+            .map(ops::topic_policy)
+            .collect()
+    }
+}

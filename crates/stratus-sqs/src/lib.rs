@@ -12,6 +12,7 @@ mod moves;
 mod ops;
 mod queue;
 mod receipt;
+mod resources;
 mod state;
 mod url;
 
@@ -69,4 +70,37 @@ impl Sqs {
 
 // SQS answers unknown attribute names with `InvalidAttributeName`, and
 // receives accept any name in the deprecated `AttributeNames`.
-stratus_protocol::service!(Sqs, "sqs", |me| me.state.reset(); fn checks_enums_itself(&self) -> bool { true });
+stratus_protocol::service!(Sqs, "sqs", |me| me.state.reset();
+    fn checks_enums_itself(&self) -> bool {
+        true
+    }
+
+    fn resource_arns(
+        &self,
+        caller: &stratus_core::Identity,
+        region: &str,
+        operation: &str,
+        input: &stratus_protocol::Value,
+    ) -> Vec<String> {
+        resources::for_operation(caller, region, operation, input)
+    }
+
+    /// Queue policies (the `Policy` attribute).
+    fn resource_policies(&self, resources: &[String]) -> Vec<String> {
+        self.queue_policies(resources)
+    }
+);
+
+impl Sqs {
+    /// The `Policy` attribute of each existing queue among `arns`.
+    pub fn queue_policies(&self, arns: &[String]) -> Vec<String> {
+        let inner = self.state.read();
+        arns.iter()
+            .filter_map(|arn| url::parse_arn(arn))
+            .filter_map(|(region, account, name)| {
+                let q = inner.queues.get(&queue::key(&account, &region, &name))?;
+                q.attr("Policy").map(str::to_string)
+            })
+            .collect()
+    }
+}

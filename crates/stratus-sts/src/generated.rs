@@ -11,6 +11,7 @@ use stratus_protocol::{Blob, FromValue, HandlerFuture, Timestamp, ToValue, Value
 /// The operations this crate implements.
 pub const OPERATIONS: &[&str] = &[
     "AssumeRole",
+    "AssumeRoleWithSAML",
     "AssumeRoleWithWebIdentity",
     "GetAccessKeyInfo",
     "GetCallerIdentity",
@@ -122,6 +123,116 @@ impl __emit::Emit for AssumeRoleResponse {
         __emit::member(e, 3, &self.source_identity);
         __emit::member(e, 4, &self.session_token_utilization);
         __emit::member(e, 5, &self.session_token_size);
+        e.end_structure();
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AssumeRoleWithSAMLRequest {
+    pub role_arn: String,
+    pub principal_arn: String,
+    pub saml_assertion: String,
+    pub policy_arns: Option<Vec<PolicyDescriptorType>>,
+    pub policy: Option<String>,
+    pub duration_seconds: Option<i32>,
+    pub minimum_session_token_size: Option<i32>,
+}
+
+impl FromValue for AssumeRoleWithSAMLRequest {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            role_arn: required(&mut m, "RoleArn")?,
+            principal_arn: required(&mut m, "PrincipalArn")?,
+            saml_assertion: required(&mut m, "SAMLAssertion")?,
+            policy_arns: take(&mut m, "PolicyArns")?,
+            policy: take(&mut m, "Policy")?,
+            duration_seconds: take(&mut m, "DurationSeconds")?,
+            minimum_session_token_size: take(&mut m, "MinimumSessionTokenSize")?,
+        })
+    }
+}
+
+impl ToValue for AssumeRoleWithSAMLRequest {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "RoleArn", Some(self.role_arn));
+        put(&mut m, "PrincipalArn", Some(self.principal_arn));
+        put(&mut m, "SAMLAssertion", Some(self.saml_assertion));
+        put(&mut m, "PolicyArns", self.policy_arns);
+        put(&mut m, "Policy", self.policy);
+        put(&mut m, "DurationSeconds", self.duration_seconds);
+        put(&mut m, "MinimumSessionTokenSize", self.minimum_session_token_size);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AssumeRoleWithSAMLResponse {
+    pub credentials: Option<Credentials>,
+    pub assumed_role_user: Option<AssumedRoleUser>,
+    pub packed_policy_size: Option<i32>,
+    pub subject: Option<String>,
+    pub subject_type: Option<String>,
+    pub issuer: Option<String>,
+    pub audience: Option<String>,
+    pub name_qualifier: Option<String>,
+    pub source_identity: Option<String>,
+    pub session_token_utilization: Option<i32>,
+    pub session_token_size: Option<i32>,
+}
+
+impl FromValue for AssumeRoleWithSAMLResponse {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            credentials: take(&mut m, "Credentials")?,
+            assumed_role_user: take(&mut m, "AssumedRoleUser")?,
+            packed_policy_size: take(&mut m, "PackedPolicySize")?,
+            subject: take(&mut m, "Subject")?,
+            subject_type: take(&mut m, "SubjectType")?,
+            issuer: take(&mut m, "Issuer")?,
+            audience: take(&mut m, "Audience")?,
+            name_qualifier: take(&mut m, "NameQualifier")?,
+            source_identity: take(&mut m, "SourceIdentity")?,
+            session_token_utilization: take(&mut m, "SessionTokenUtilization")?,
+            session_token_size: take(&mut m, "SessionTokenSize")?,
+        })
+    }
+}
+
+impl ToValue for AssumeRoleWithSAMLResponse {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Credentials", self.credentials);
+        put(&mut m, "AssumedRoleUser", self.assumed_role_user);
+        put(&mut m, "PackedPolicySize", self.packed_policy_size);
+        put(&mut m, "Subject", self.subject);
+        put(&mut m, "SubjectType", self.subject_type);
+        put(&mut m, "Issuer", self.issuer);
+        put(&mut m, "Audience", self.audience);
+        put(&mut m, "NameQualifier", self.name_qualifier);
+        put(&mut m, "SourceIdentity", self.source_identity);
+        put(&mut m, "SessionTokenUtilization", self.session_token_utilization);
+        put(&mut m, "SessionTokenSize", self.session_token_size);
+        Value::Map(m)
+    }
+}
+
+impl __emit::Emit for AssumeRoleWithSAMLResponse {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.credentials);
+        __emit::member(e, 1, &self.assumed_role_user);
+        __emit::member(e, 2, &self.packed_policy_size);
+        __emit::member(e, 3, &self.subject);
+        __emit::member(e, 4, &self.subject_type);
+        __emit::member(e, 5, &self.issuer);
+        __emit::member(e, 6, &self.audience);
+        __emit::member(e, 7, &self.name_qualifier);
+        __emit::member(e, 8, &self.source_identity);
+        __emit::member(e, 9, &self.session_token_utilization);
+        __emit::member(e, 10, &self.session_token_size);
         e.end_structure();
     }
 }
@@ -675,6 +786,7 @@ impl ToValue for Tag {
 /// One method per implemented operation.
 pub trait Handlers: Send + Sync {
     fn assume_role(&self, ctx: &RequestContext, input: AssumeRoleRequest) -> impl Future<Output = Result<AssumeRoleResponse, AwsError>> + Send;
+    fn assume_role_with_saml(&self, ctx: &RequestContext, input: AssumeRoleWithSAMLRequest) -> impl Future<Output = Result<AssumeRoleWithSAMLResponse, AwsError>> + Send;
     fn assume_role_with_web_identity(&self, ctx: &RequestContext, input: AssumeRoleWithWebIdentityRequest) -> impl Future<Output = Result<AssumeRoleWithWebIdentityResponse, AwsError>> + Send;
     fn get_access_key_info(&self, ctx: &RequestContext, input: GetAccessKeyInfoRequest) -> impl Future<Output = Result<GetAccessKeyInfoResponse, AwsError>> + Send;
     fn get_caller_identity(&self, ctx: &RequestContext, input: GetCallerIdentityRequest) -> impl Future<Output = Result<GetCallerIdentityResponse, AwsError>> + Send;
@@ -692,6 +804,7 @@ pub fn dispatch<'a, H: Handlers>(
     Box::pin(async move {
         match operation {
             "AssumeRole" => h.assume_role(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "AssumeRoleWithSAML" => h.assume_role_with_saml(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
             "AssumeRoleWithWebIdentity" => h.assume_role_with_web_identity(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
             "GetAccessKeyInfo" => h.get_access_key_info(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
             "GetCallerIdentity" => h.get_caller_identity(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),

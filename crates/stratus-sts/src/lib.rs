@@ -4,6 +4,7 @@
 #[rustfmt::skip]
 pub mod generated;
 mod ops;
+mod saml;
 mod state;
 
 use std::sync::Arc;
@@ -57,9 +58,15 @@ impl Sts {
 
 stratus_protocol::service!(Sts, "sts", |me| me.sessions.reset();
     /// Assuming a role is authorized on the role.
-    fn resource_arns(&self, _caller: &Identity, operation: &str, input: &Value) -> Vec<String> {
+    fn resource_arns(
+        &self,
+        _caller: &Identity,
+        _region: &str,
+        operation: &str,
+        input: &Value,
+    ) -> Vec<String> {
         match (operation, input) {
-            ("AssumeRole" | "AssumeRoleWithWebIdentity", Value::Map(m)) => match m.get("RoleArn") {
+            ("AssumeRole" | "AssumeRoleWithWebIdentity" | "AssumeRoleWithSAML", Value::Map(m)) => match m.get("RoleArn") {
                 Some(Value::String(arn)) => vec![arn.clone()],
                 _ => Vec::new(),
             },

@@ -114,35 +114,55 @@ fn authorize(
     let Some(authz) = app.authorizer.as_ref().filter(|a| a.enforcing()) else {
         return Ok(());
     };
-    let mut resources = app
-        .service(&model.name)
-        .map(|s| s.resource_arns(identity, operation, input))
+    // A legacy model's requests are its current service's.
+    let service = app.service(model.serves());
+    let mut resources = service
+        .map(|s| s.resource_arns(identity, region, operation, input))
         .unwrap_or_default();
     if resources.is_empty() {
         resources.push("*".to_string());
     }
+    let policies = service
+        .map(|s| s.resource_policies(&resources))
+        .unwrap_or_default();
     let action = stratus_core::action_name(action_prefix(model), operation);
     let req = AccessRequest {
         identity,
         action: &action,
         resources: &resources,
-        resource_policies: &[],
+        resource_policies: &policies,
         region,
         secure_transport: false,
         now_ms: app.clock.now_millis(),
     };
-    authz.authorize(&req).map_err(|d| match protocol {
-        Protocol::Ec2 => AwsError::new(
-            403,
-            "UnauthorizedOperation",
-            format!(
-                "You are not authorized to perform this operation. {}",
-                d.message
+    authz
+        .authorize(&req)
+        .map_err(|d| match (model.serves(), protocol) {
+            // Services that answer a denial in their own code or status.
+            ("sns", _) => AwsError::new(403, "AuthorizationError", d.message),
+            // SQS names the action in lower case (`sqs:sendmessage`), in both
+            // protocols, under the query code.
+            ("sqs", _) => AwsError::new(
+                403,
+                "AccessDenied",
+                d.message.replace(&action, &action.to_ascii_lowercase()),
             ),
-        ),
-        Protocol::Json | Protocol::RestJson | Protocol::Cbor => d.into_error(true),
-        Protocol::Query | Protocol::RestXml => d.into_error(false),
-    })
+            ("dynamodb" | "dynamodbstreams", _) => {
+                AwsError::bad_request("AccessDeniedException", d.message)
+            }
+            (_, protocol) => match protocol {
+                Protocol::Ec2 => AwsError::new(
+                    403,
+                    "UnauthorizedOperation",
+                    format!(
+                        "You are not authorized to perform this operation. {}",
+                        d.message
+                    ),
+                ),
+                Protocol::Json | Protocol::RestJson | Protocol::Cbor => d.into_error(true),
+                Protocol::Query | Protocol::RestXml => d.into_error(false),
+            },
+        })
 }
 
 /// The protocol to answer in when the request could not be routed.

@@ -210,6 +210,42 @@ pub fn evaluate(set: &PolicySet, req: &EvalRequest) -> Decision {
     Decision::Allowed
 }
 
+/// The indices of the statements of `doc` with `effect` that apply to `req`,
+/// conditions included: the statements that decided a simulation.
+pub fn applying(doc: &PolicyDocument, req: &EvalRequest, effect: Effect) -> Vec<usize> {
+    let vars = doc.has_variables();
+    doc.statements
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.effect == effect && statement_applies(s, req, vars))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// Condition keys of statements that match `req`'s action, resource and
+/// principal but that the context lacks, so their conditions could not be
+/// judged on real values.
+pub fn missing_keys(doc: &PolicyDocument, req: &EvalRequest) -> Vec<String> {
+    let vars = doc.has_variables();
+    let mut out: Vec<String> = Vec::new();
+    for s in &doc.statements {
+        if !(action_matches(s, req.action)
+            && resource_matches(s, req.resource, req.context, vars)
+            && principal_matches(s, req.principal))
+        {
+            continue;
+        }
+        for c in &s.conditions {
+            if req.context.get(&c.key).is_none()
+                && !out.iter().any(|k| k.eq_ignore_ascii_case(&c.key))
+            {
+                out.push(c.key.clone());
+            }
+        }
+    }
+    out
+}
+
 /// Whether an allowing resource-policy statement names the caller's own ARN.
 fn direct_grant(docs: &[PolicyDocument], req: &EvalRequest) -> bool {
     docs.iter().any(|d| {

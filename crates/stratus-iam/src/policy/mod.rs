@@ -7,6 +7,7 @@ mod doc_examples;
 pub mod document;
 pub mod evaluate;
 pub mod glob;
+pub mod positions;
 pub mod variables;
 
 pub use document::{PolicyDocument, PolicyKind};

@@ -5,6 +5,8 @@ mod publish;
 mod subscriptions;
 mod topics;
 
+pub use topics::topic_policy;
+
 use stratus_core::{AwsError, RequestContext};
 
 use crate::Sns;

@@ -65,6 +65,14 @@ fn check_attribute(name: &str, value: &str, fifo: bool) -> Result<String, AwsErr
     }
 }
 
+/// The access policy a topic has: its own, or AWS's default.
+pub fn topic_policy(t: &crate::state::Topic) -> String {
+    t.attributes
+        .get("Policy")
+        .cloned()
+        .unwrap_or_else(|| default_policy(&t.arn, &t.account))
+}
+
 fn default_policy(arn: &str, account: &str) -> String {
     json!({
         "Version": "2008-10-17",

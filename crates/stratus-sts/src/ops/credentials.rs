@@ -16,16 +16,16 @@ const PACKED_POLICY_LIMIT: usize = 2048;
 /// Account root users get at most one hour of session, whatever they ask.
 const ROOT_MAX_SECONDS: i64 = 3600;
 
-struct RoleArn {
-    account: String,
+pub(super) struct RoleArn {
+    pub account: String,
     partition: String,
     /// The role's name, without its path.
     name: String,
     /// The ARN as given.
-    arn: String,
+    pub arn: String,
 }
 
-fn parse_role_arn(arn: &str) -> Result<RoleArn, AwsError> {
+pub(super) fn parse_role_arn(arn: &str) -> Result<RoleArn, AwsError> {
     let invalid = || AwsError::bad_request("ValidationError", format!("{arn} is invalid"));
     let mut parts = arn.splitn(6, ':');
     let (Some("arn"), Some(partition), Some("iam"), Some(""), Some(account), Some(resource)) = (
@@ -101,7 +101,7 @@ fn packed_policy_size(policy: Option<&str>, arns: usize) -> Result<Option<i32>, 
 
 /// Checks the session policies a request passes and reports their packed
 /// size, as AssumeRole, AssumeRoleWithWebIdentity and GetFederationToken do.
-fn session_policies(
+pub(super) fn session_policies(
     policy: Option<&str>,
     arns: Option<&[PolicyDescriptorType]>,
 ) -> Result<Option<i32>, AwsError> {
@@ -125,7 +125,7 @@ fn check_policy_json(policy: Option<&str>) -> Result<(), AwsError> {
 }
 
 /// Issues a session for `template` (arn, user id, kind) lasting `seconds`.
-fn issue(
+pub(super) fn issue(
     sts: &Sts,
     ctx: &RequestContext,
     mut template: Identity,
@@ -146,7 +146,7 @@ fn issue(
     Ok(creds)
 }
 
-fn assumed_role_identity(
+pub(super) fn assumed_role_identity(
     role: &RoleArn,
     role_unique_id: Option<String>,
     session: &str,
@@ -344,7 +344,7 @@ fn check_mfa(
 
 /// Tells IAM about a session's policies, MFA and federating principal, when
 /// there is anything to tell.
-fn grant(
+pub(super) fn grant(
     sts: &Sts,
     ctx: &RequestContext,
     account: &str,

@@ -4,6 +4,7 @@ mod credentials;
 
 pub use credentials::service_session;
 mod identity;
+mod saml;
 
 use stratus_core::{AwsError, RequestContext};
 
@@ -25,6 +26,14 @@ impl Handlers for Sts {
         input: AssumeRoleWithWebIdentityRequest,
     ) -> Result<AssumeRoleWithWebIdentityResponse, AwsError> {
         credentials::assume_role_with_web_identity(self, ctx, input)
+    }
+
+    async fn assume_role_with_saml(
+        &self,
+        ctx: &RequestContext,
+        input: AssumeRoleWithSAMLRequest,
+    ) -> Result<AssumeRoleWithSAMLResponse, AwsError> {
+        saml::assume_role_with_saml(self, ctx, input)
     }
 
     async fn get_access_key_info(
