@@ -22,6 +22,7 @@ def _write_everything(srv):
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
         BillingMode="PAY_PER_REQUEST",
     )
+    ddb.get_waiter("table_exists").wait(TableName="crash")
     s3.create_bucket(Bucket="crash")
 
     for i in range(30):

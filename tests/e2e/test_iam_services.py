@@ -147,6 +147,7 @@ def test_dynamodb_get_item_on_one_table_only(enforced):
             AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
             BillingMode="PAY_PER_REQUEST",
         )
+        root.get_waiter("table_exists").wait(TableName=name)
         root.put_item(TableName=name, Item={"pk": {"S": "k"}, "v": {"S": name}})
     table = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/allowed"
     creds = user_with(enforced, "reader", inline=doc(allow("dynamodb:GetItem", table)))
