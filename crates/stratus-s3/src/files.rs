@@ -39,9 +39,39 @@ pub struct Files {
     owned: bool,
 }
 
-/// What a finished upload into a temporary file measured.
+/// Objects up to this size keep their bytes in their metadata instead of a
+/// file of their own: a small PUT or GET then touches no file and waits for
+/// no blocking thread, and the bytes become durable with the metadata
+/// commit itself. Small enough that holding them in memory stays cheap.
+pub const INLINE_MAX: usize = 4 << 10;
+
+/// Where a finished upload's bytes wait to become an object's or a part's.
+pub enum Staged {
+    /// A temporary file, renamed into place by [`Files::publish`].
+    File(PathBuf),
+    /// At most [`INLINE_MAX`] bytes, kept in the object's metadata.
+    Inline(Bytes),
+}
+
+/// A source of bytes for [`Files::concat`].
+pub enum Piece {
+    File(String),
+    Inline(Bytes),
+}
+
+impl Piece {
+    /// The bytes of an object, by where its metadata says they are.
+    pub fn of(o: &crate::state::ObjectMeta) -> Piece {
+        match &o.inline {
+            Some(b) => Piece::Inline(b.clone()),
+            None => Piece::File(o.file.clone()),
+        }
+    }
+}
+
+/// What a finished upload measured.
 pub struct Written {
-    pub tmp: PathBuf,
+    pub staged: Staged,
     pub size: u64,
     pub md5: [u8; 16],
     pub checksum: Checksum,
@@ -88,19 +118,55 @@ impl Files {
         self.root.join("tmp").join(stratus_core::ids::uuid_v4())
     }
 
-    /// Streams `body` into a new temporary file, hashing as it goes.
+    /// Reads `body`, hashing as it goes: into memory while it fits
+    /// [`INLINE_MAX`] and `inline` allows it, else into a new temporary file.
     pub async fn write(
         &self,
         body: Option<StreamingBlob>,
         mut hasher: ChecksumHasher,
+        inline: bool,
     ) -> Result<Written, WriteError> {
+        let mut md5 = Md5::new();
+        let mut head: Vec<u8> = Vec::new();
+        let mut body = body;
+        if inline {
+            if let Some(b) = body.as_mut() {
+                loop {
+                    let Some(chunk) = b.next().await else {
+                        let size = head.len() as u64;
+                        return Ok(Written {
+                            staged: Staged::Inline(Bytes::from(head)),
+                            size,
+                            md5: md5.finalize().into(),
+                            checksum: hasher.finalize(),
+                        });
+                    };
+                    let chunk: Bytes = chunk.map_err(|e| WriteError::Body(e.to_string()))?;
+                    md5.update(&chunk);
+                    hasher.update(&chunk);
+                    head.extend_from_slice(&chunk);
+                    if head.len() > INLINE_MAX {
+                        break;
+                    }
+                }
+            } else {
+                return Ok(Written {
+                    staged: Staged::Inline(Bytes::new()),
+                    size: 0,
+                    md5: md5.finalize().into(),
+                    checksum: hasher.finalize(),
+                });
+            }
+        }
         let tmp = self.new_tmp();
-        let result = self.write_to(&tmp, body, &mut hasher).await;
+        let result = self
+            .write_to(&tmp, &head, body, &mut md5, &mut hasher)
+            .await;
         match result {
-            Ok((size, md5)) => Ok(Written {
-                tmp,
+            Ok(size) => Ok(Written {
+                staged: Staged::File(tmp),
                 size,
-                md5,
+                md5: md5.finalize().into(),
                 checksum: hasher.finalize(),
             }),
             Err(e) => {
@@ -110,15 +176,19 @@ impl Files {
         }
     }
 
+    /// Writes `head` (already hashed) and then the rest of `body` to `tmp`;
+    /// answers the whole size.
     async fn write_to(
         &self,
         tmp: &Path,
+        head: &[u8],
         body: Option<StreamingBlob>,
+        md5: &mut Md5,
         hasher: &mut ChecksumHasher,
-    ) -> Result<(u64, [u8; 16]), WriteError> {
+    ) -> Result<u64, WriteError> {
         let mut f = tokio::fs::File::create(tmp).await.map_err(WriteError::Io)?;
-        let mut md5 = Md5::new();
-        let mut size = 0u64;
+        f.write_all(head).await.map_err(WriteError::Io)?;
+        let mut size = head.len() as u64;
         if let Some(mut body) = body {
             while let Some(chunk) = body.next().await {
                 let chunk: Bytes = chunk.map_err(|e| WriteError::Body(e.to_string()))?;
@@ -132,75 +202,135 @@ impl Files {
         if self.durable {
             f.sync_all().await.map_err(WriteError::Io)?;
         }
-        Ok((size, md5.finalize().into()))
+        Ok(size)
     }
 
-    /// Copies byte ranges of existing data files into a new temporary file.
+    /// Copies byte ranges of existing objects' bytes into new bytes: in
+    /// memory when they fit [`INLINE_MAX`] and `inline` allows it, else a
+    /// new temporary file.
     pub async fn concat(
         &self,
-        pieces: &[(String, u64, u64)],
+        pieces: &[(Piece, u64, u64)],
         mut hasher: ChecksumHasher,
+        inline: bool,
     ) -> io::Result<Written> {
-        use tokio::io::{AsyncReadExt, AsyncSeekExt};
-        let tmp = self.new_tmp();
-        let mut out = tokio::fs::File::create(&tmp).await?;
+        let total: u64 = pieces.iter().map(|p| p.2).sum();
         let mut md5 = Md5::new();
-        let mut size = 0u64;
-        let mut buf = vec![0u8; 256 << 10];
-        let r: io::Result<()> = async {
-            for (name, start, len) in pieces {
-                let mut f = tokio::fs::File::open(self.data_path(name)).await?;
-                f.seek(io::SeekFrom::Start(*start)).await?;
-                let mut left = *len;
-                while left > 0 {
-                    let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
-                    let n = f.read(&mut buf[..want]).await?;
-                    if n == 0 {
-                        return Err(io::Error::new(
-                            io::ErrorKind::UnexpectedEof,
-                            "short data file",
-                        ));
-                    }
-                    md5.update(&buf[..n]);
-                    hasher.update(&buf[..n]);
-                    out.write_all(&buf[..n]).await?;
-                    left -= n as u64;
-                    size += n as u64;
-                }
+        if inline && total <= INLINE_MAX as u64 {
+            let mut out = Vec::with_capacity(total as usize);
+            for (piece, start, len) in pieces {
+                out.extend_from_slice(&self.read_piece(piece, *start, *len).await?);
             }
-            out.flush().await?;
-            if self.durable {
-                out.sync_all().await?;
+            md5.update(&out);
+            hasher.update(&out);
+            return Ok(Written {
+                staged: Staged::Inline(Bytes::from(out)),
+                size: total,
+                md5: md5.finalize().into(),
+                checksum: hasher.finalize(),
+            });
+        }
+        let tmp = self.new_tmp();
+        let r = self.concat_to(&tmp, pieces, &mut md5, &mut hasher).await;
+        match r {
+            Ok(size) => Ok(Written {
+                staged: Staged::File(tmp),
+                size,
+                md5: md5.finalize().into(),
+                checksum: hasher.finalize(),
+            }),
+            Err(e) => {
+                let _ = tokio::fs::remove_file(&tmp).await;
+                Err(e)
             }
-            Ok(())
         }
-        .await;
-        if let Err(e) = r {
-            let _ = tokio::fs::remove_file(&tmp).await;
-            return Err(e);
-        }
-        Ok(Written {
-            tmp,
-            size,
-            md5: md5.finalize().into(),
-            checksum: hasher.finalize(),
-        })
     }
 
-    /// Moves a finished temporary file to its data name.
-    pub async fn publish(&self, tmp: &Path) -> io::Result<String> {
+    /// A small range of a piece, read whole.
+    async fn read_piece(&self, piece: &Piece, start: u64, len: u64) -> io::Result<Bytes> {
+        use tokio::io::{AsyncReadExt, AsyncSeekExt};
+        let name = match piece {
+            Piece::Inline(b) => return slice(b, start, len),
+            Piece::File(name) => name,
+        };
+        let mut f = tokio::fs::File::open(self.data_path(name)).await?;
+        f.seek(io::SeekFrom::Start(start)).await?;
+        let mut buf = vec![0u8; usize::try_from(len).unwrap_or(usize::MAX)];
+        f.read_exact(&mut buf).await?;
+        Ok(Bytes::from(buf))
+    }
+
+    async fn concat_to(
+        &self,
+        tmp: &Path,
+        pieces: &[(Piece, u64, u64)],
+        md5: &mut Md5,
+        hasher: &mut ChecksumHasher,
+    ) -> io::Result<u64> {
+        use tokio::io::{AsyncReadExt, AsyncSeekExt};
+        let mut out = tokio::fs::File::create(tmp).await?;
+        let mut size = 0u64;
+        let mut buf = vec![0u8; 256 << 10];
+        for (piece, start, len) in pieces {
+            let name = match piece {
+                Piece::Inline(b) => {
+                    let part = slice(b, *start, *len)?;
+                    md5.update(&part);
+                    hasher.update(&part);
+                    out.write_all(&part).await?;
+                    size += part.len() as u64;
+                    continue;
+                }
+                Piece::File(name) => name,
+            };
+            let mut f = tokio::fs::File::open(self.data_path(name)).await?;
+            f.seek(io::SeekFrom::Start(*start)).await?;
+            let mut left = *len;
+            while left > 0 {
+                let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+                let n = f.read(&mut buf[..want]).await?;
+                if n == 0 {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "short data file",
+                    ));
+                }
+                md5.update(&buf[..n]);
+                hasher.update(&buf[..n]);
+                out.write_all(&buf[..n]).await?;
+                left -= n as u64;
+                size += n as u64;
+            }
+        }
+        out.flush().await?;
+        if self.durable {
+            out.sync_all().await?;
+        }
+        Ok(size)
+    }
+
+    /// Makes staged bytes an object's: a temporary file is moved to its
+    /// data name (answered first); inline bytes are answered second, for the
+    /// metadata to hold.
+    pub async fn publish(&self, staged: Staged) -> io::Result<(String, Option<Bytes>)> {
+        let tmp = match staged {
+            Staged::Inline(b) => return Ok((String::new(), Some(b))),
+            Staged::File(tmp) => tmp,
+        };
         let name = stratus_core::ids::uuid_v4();
-        tokio::fs::rename(tmp, self.data_path(&name)).await?;
+        tokio::fs::rename(&tmp, self.data_path(&name)).await?;
         if self.durable {
             if let Ok(d) = tokio::fs::File::open(self.root.join("data")).await {
                 let _ = d.sync_all().await;
             }
         }
-        Ok(name)
+        Ok((name, None))
     }
 
-    pub async fn discard(&self, tmp: &Path) {
-        let _ = tokio::fs::remove_file(tmp).await;
+    pub async fn discard(&self, staged: &Staged) {
+        if let Staged::File(tmp) = staged {
+            let _ = tokio::fs::remove_file(tmp).await;
+        }
     }
 
     /// Removes a data file once the commit that stopped naming it (made
@@ -242,6 +372,19 @@ impl Files {
             self.remove(&e.file_name().to_string_lossy());
         }
     }
+}
+
+/// `len` bytes of `b` from `start`, or an error when `b` is shorter.
+fn slice(b: &Bytes, start: u64, len: u64) -> io::Result<Bytes> {
+    let start = usize::try_from(start).unwrap_or(usize::MAX);
+    let end = start.saturating_add(usize::try_from(len).unwrap_or(usize::MAX));
+    if end > b.len() {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "short inline data",
+        ));
+    }
+    Ok(b.slice(start..end))
 }
 
 /// Ephemeral directories of servers that were killed before they could

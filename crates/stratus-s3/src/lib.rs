@@ -506,7 +506,7 @@ impl HttpHandler for S3 {
                 None => match resign::resign(&mut parts, now_secs) {
                     Ok(Some(s)) => chunked::resign_body(body, s),
                     Ok(None) => body,
-                    Err(e) => return error_response(&e, &ctx.request_id),
+                    Err(e) => return s3_error_response(&e, &ctx.request_id),
                 },
             };
             parts.extensions.insert(CallerInfo {

@@ -192,28 +192,34 @@ pub fn check_v4(
             }
             .error())
         }
-        Err(e) => {
-            let mut err = AwsError::new(e.status(), e.code(), e.message());
-            if let SigError::RequestTimeTooSkewed {
-                request_epoch,
-                server_epoch,
-                s3: true,
-            } = e
-            {
-                err.fields.insert(
-                    "RequestTime".into(),
-                    stratus_core::time::iso8601(request_epoch * 1000),
-                );
-                err.fields.insert(
-                    "ServerTime".into(),
-                    stratus_core::time::iso8601(server_epoch * 1000),
-                );
-                err.fields
-                    .insert("MaxAllowedSkewMilliseconds".into(), "900000".into());
-            }
-            Err(err)
-        }
+        Err(SigError::RequestTimeTooSkewed {
+            request_epoch,
+            server_epoch,
+            s3: true,
+        }) => Err(skew_error(request_epoch, server_epoch)),
+        Err(e) => Err(AwsError::new(e.status(), e.code(), e.message())),
     }
+}
+
+/// S3's `RequestTimeTooSkewed`, with the times it reports.
+pub fn skew_error(request_epoch: i64, server_epoch: i64) -> AwsError {
+    let e = SigError::RequestTimeTooSkewed {
+        request_epoch,
+        server_epoch,
+        s3: true,
+    };
+    let mut err = AwsError::new(e.status(), e.code(), e.message());
+    err.fields.insert(
+        "RequestTime".into(),
+        stratus_core::time::iso8601(request_epoch * 1000),
+    );
+    err.fields.insert(
+        "ServerTime".into(),
+        stratus_core::time::iso8601(server_epoch * 1000),
+    );
+    err.fields
+        .insert("MaxAllowedSkewMilliseconds".into(), "900000".into());
+    err
 }
 
 /// Sub-resources that are part of a SigV2 string to sign.

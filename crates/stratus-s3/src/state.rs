@@ -47,8 +47,15 @@ pub struct ObjectMeta {
     /// Without quotes: hex MD5, or `hex-N` for multipart objects.
     pub etag: String,
     pub last_modified_ms: i64,
-    /// The data file's name; empty for empty objects.
+    /// The data file's name; empty for empty objects and inline ones.
     pub file: String,
+    /// A small object's bytes, held here rather than in a file.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "inline_bytes"
+    )]
+    pub inline: Option<bytes::Bytes>,
     #[serde(default)]
     pub content_type: Option<String>,
     #[serde(default)]
@@ -88,6 +95,31 @@ pub struct ObjectMeta {
     /// The object's ACL (an AccessControlPolicy document), if one was set.
     #[serde(default)]
     pub acl: Option<String>,
+}
+
+/// Inline bytes in the stored JSON: a base64 string.
+mod inline_bytes {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub fn serialize<S: Serializer>(v: &Option<bytes::Bytes>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(b) => s.serialize_some(&STANDARD.encode(b)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bytes::Bytes>, D::Error> {
+        Option::<String>::deserialize(d)?
+            .map(|s| {
+                STANDARD
+                    .decode(s)
+                    .map(bytes::Bytes::from)
+                    .map_err(D::Error::custom)
+            })
+            .transpose()
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use stratus_protocol::Body;
 
 use crate::Engine;
+use crate::api::Content;
 use crate::policy::{self, Decision, RequestFacts};
 use crate::state::{BucketMeta, ObjectMeta};
 
@@ -236,15 +237,11 @@ fn rule_redirect(r: &Req<'_>, rule: &RoutingRuleCfg, key: &str) -> http::Respons
 }
 
 impl Engine {
-    fn open_object(&self, bucket: &str, key: &str) -> Option<(ObjectMeta, Option<std::fs::File>)> {
+    fn open_object(&self, bucket: &str, key: &str) -> Option<(ObjectMeta, Option<Content>)> {
         let s = self.db.state.read();
         let o = s.buckets.get(bucket)?.objects.get(key)?.clone();
-        let f = if o.file.is_empty() {
-            None
-        } else {
-            Some(std::fs::File::open(self.files.data_path(&o.file)).ok()?)
-        };
-        Some((o, f))
+        let content = Content::open(&self.files, &o).ok()?;
+        Some((o, content))
     }
 
     fn object_response(
@@ -252,7 +249,7 @@ impl Engine {
         r: &Req<'_>,
         status: StatusCode,
         o: ObjectMeta,
-        f: Option<std::fs::File>,
+        f: Option<Content>,
     ) -> http::Response<Body> {
         let blob = match crate::api::body_of(f, 0, o.size) {
             Ok(b) => b,

@@ -21,7 +21,7 @@ use s3s::{S3, S3Error, S3ErrorCode, S3Request, S3Response, S3Result};
 use crate::{CallerInfo, Engine};
 
 pub(crate) use acl::grants_public_read;
-pub(crate) use object::{Deleted, body_of};
+pub(crate) use object::{Content, Deleted, body_of};
 pub(crate) use stored::config as stored_config;
 
 pub struct Api {

@@ -12,6 +12,7 @@ use super::checksum;
 use super::object::{check_storage_class, parse_tagging, precondition_failed, write_error};
 use super::{Api, caller, err, etag, internal, ms_of, no_such_bucket, owner, ts};
 use crate::conditions::{self, Conditions, Outcome, Tag};
+use crate::files::Piece;
 use crate::state::{self, ObjectMeta, Part, TABLE, Upload};
 
 const MIN_PART: u64 = 5 << 20;
@@ -233,19 +234,19 @@ impl Api {
         let written = self
             .engine
             .files
-            .write(body, checksum::hasher(&wanted.algorithm))
+            .write(body, checksum::hasher(&wanted.algorithm), false)
             .await
             .map_err(write_error)?;
         let verified = checksum::verify_md5(i.content_md5.as_deref(), &written.md5)
             .and_then(|()| checksum::verify(&wanted, &written.checksum, trailing_headers.as_ref()));
         if let Err(e) = verified {
-            self.engine.files.discard(&written.tmp).await;
+            self.engine.files.discard(&written.staged).await;
             return Err(e);
         }
-        let file = self
+        let (file, _) = self
             .engine
             .files
-            .publish(&written.tmp)
+            .publish(written.staged)
             .await
             .map_err(internal)?;
         let etag_hex = hex::encode(written.md5);
@@ -324,20 +325,20 @@ impl Api {
             .clone()
             .unwrap_or_else(|| "CRC64NVME".into());
         let pieces = if len > 0 {
-            vec![(src.file.clone(), start, len)]
+            vec![(Piece::of(&src), start, len)]
         } else {
             Vec::new()
         };
         let written = self
             .engine
             .files
-            .concat(&pieces, checksum::hasher(&algo))
+            .concat(&pieces, checksum::hasher(&algo), false)
             .await
             .map_err(internal)?;
-        let file = self
+        let (file, _) = self
             .engine
             .files
-            .publish(&written.tmp)
+            .publish(written.staged)
             .await
             .map_err(internal)?;
         let etag_hex = hex::encode(written.md5);
@@ -428,15 +429,15 @@ impl Api {
             (None, _) => "CRC64NVME".into(),
             _ => String::new(),
         };
-        let pieces: Vec<(String, u64, u64)> = chosen
+        let pieces: Vec<(Piece, u64, u64)> = chosen
             .iter()
             .filter(|p| p.size > 0)
-            .map(|p| (p.file.clone(), 0, p.size))
+            .map(|p| (Piece::File(p.file.clone()), 0, p.size))
             .collect();
         let written = self
             .engine
             .files
-            .concat(&pieces, checksum::hasher(&full_algo))
+            .concat(&pieces, checksum::hasher(&full_algo), false)
             .await
             .map_err(internal)?;
         let checksum = match &algo {
@@ -459,7 +460,7 @@ impl Api {
             .commit_object(
                 &i.bucket,
                 meta,
-                Some(written.tmp),
+                Some(written.staged),
                 if_match.as_ref(),
                 if_none_match.as_ref(),
             )

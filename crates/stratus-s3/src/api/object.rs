@@ -1,7 +1,6 @@
 //! Objects: put, get, head, delete, copy, tagging.
 
 use std::io;
-use std::path::PathBuf;
 
 use bytes::Bytes;
 use s3s::dto::*;
@@ -13,7 +12,7 @@ use super::{
     Api, access_denied, caller, err, etag, internal, ms_of, no_such_bucket, no_such_key, ts,
 };
 use crate::conditions::{self, Conditions, Outcome, Tag};
-use crate::files::WriteError;
+use crate::files::{Piece, Staged, WriteError};
 use crate::state::{self, ObjectMeta, TABLE};
 
 const MAX_PUT: i64 = 5 << 30;
@@ -28,6 +27,15 @@ pub(crate) fn write_error(e: WriteError) -> S3Error {
             S3ErrorCode::SignatureDoesNotMatch,
             crate::signature::MSG_MISMATCH,
         ),
+        // s3s checks a signed payload's SHA-256 as the body streams.
+        WriteError::Body(msg) if msg.contains("Sha256Mismatch") => {
+            let mut e = err(
+                S3ErrorCode::Custom("XAmzContentSHA256Mismatch".into()),
+                "The provided 'x-amz-content-sha256' header does not match what was computed.",
+            );
+            e.set_status_code(http::StatusCode::BAD_REQUEST);
+            e
+        }
         WriteError::Body(msg) => {
             tracing::debug!(%msg, "request body failed");
             err(
@@ -194,17 +202,46 @@ fn file_stream(mut f: std::fs::File, len: u64) -> impl futures::Stream<Item = io
     })
 }
 
+/// An object's bytes, ready to read: its open data file, or the bytes its
+/// metadata holds.
+pub(crate) enum Content {
+    File(std::fs::File),
+    Inline(Bytes),
+}
+
+impl Content {
+    /// Opens the object's bytes; `None` for an empty object.
+    pub(crate) fn open(files: &crate::files::Files, o: &ObjectMeta) -> io::Result<Option<Content>> {
+        if let Some(b) = &o.inline {
+            return Ok(Some(Content::Inline(b.clone())));
+        }
+        if o.file.is_empty() {
+            return Ok(None);
+        }
+        std::fs::File::open(files.data_path(&o.file)).map(|f| Some(Content::File(f)))
+    }
+}
+
 /// The object's bytes `[start, start+len)` as a body.
-pub(crate) fn body_of(
-    file: Option<std::fs::File>,
-    start: u64,
-    len: u64,
-) -> S3Result<StreamingBlob> {
+pub(crate) fn body_of(content: Option<Content>, start: u64, len: u64) -> S3Result<StreamingBlob> {
     use std::io::{Read, Seek, SeekFrom};
-    let Some(mut f) = file else {
-        return Ok(StreamingBlob::wrap(futures::stream::empty::<
-            io::Result<Bytes>,
-        >()));
+    let mut f = match content {
+        None => {
+            return Ok(StreamingBlob::wrap(futures::stream::empty::<
+                io::Result<Bytes>,
+            >()));
+        }
+        Some(Content::Inline(b)) => {
+            let start = usize::try_from(start).unwrap_or(usize::MAX).min(b.len());
+            let end = start
+                .saturating_add(usize::try_from(len).unwrap_or(usize::MAX))
+                .min(b.len());
+            let part = b.slice(start..end);
+            return Ok(StreamingBlob::wrap(futures::stream::once(async move {
+                Ok::<_, io::Error>(part)
+            })));
+        }
+        Some(Content::File(f)) => f,
     };
     if start > 0 {
         f.seek(SeekFrom::Start(start)).map_err(internal)?;
@@ -221,7 +258,7 @@ pub(crate) fn body_of(
 
 pub(crate) struct Found {
     pub meta: ObjectMeta,
-    pub file: Option<std::fs::File>,
+    pub content: Option<Content>,
 }
 
 impl Api {
@@ -283,12 +320,12 @@ impl Api {
                 o
             }
         };
-        let file = if open && !meta.file.is_empty() {
-            Some(std::fs::File::open(self.engine.files.data_path(&meta.file)).map_err(internal)?)
+        let content = if open {
+            Content::open(&self.engine.files, &meta).map_err(internal)?
         } else {
             None
         };
-        Ok(Found { meta, file })
+        Ok(Found { meta, content })
     }
 
     /// Conditional writes: `If-None-Match: *` and `If-Match: etag`.
@@ -328,30 +365,33 @@ impl Api {
         Ok(())
     }
 
-    /// Makes a finished temporary file the object's bytes, and the metadata
-    /// visible, in that order; the conditions are checked again under the lock.
+    /// Makes staged bytes the object's, and the metadata visible, in that
+    /// order; the conditions are checked again under the lock.
     pub(crate) async fn commit_object(
         &self,
         bucket: &str,
         mut meta: ObjectMeta,
-        tmp: Option<PathBuf>,
+        staged: Option<Staged>,
         if_match: Option<&Tag>,
         if_none_match: Option<&Tag>,
     ) -> S3Result<Option<String>> {
         if let Err(e) = self.check_write(bucket, &meta.key, if_match, if_none_match) {
-            if let Some(t) = &tmp {
+            if let Some(t) = &staged {
                 self.engine.files.discard(t).await;
             }
             return Err(e);
         }
-        meta.file = match &tmp {
-            Some(t) if meta.size > 0 => self.engine.files.publish(t).await.map_err(internal)?,
-            Some(t) => {
-                self.engine.files.discard(t).await;
-                String::new()
+        match staged {
+            Some(t) if meta.size > 0 => {
+                (meta.file, meta.inline) = self.engine.files.publish(t).await.map_err(internal)?;
             }
-            None => meta.file,
-        };
+            Some(t) => {
+                self.engine.files.discard(&t).await;
+                meta.file = String::new();
+                meta.inline = None;
+            }
+            None => {}
+        }
         let (dropped, version_id) = {
             let mut s = self.engine.db.state.write();
             let recheck = {
@@ -502,7 +542,7 @@ impl Api {
         let written = self
             .engine
             .files
-            .write(body, checksum::hasher(&wanted.algorithm))
+            .write(body, checksum::hasher(&wanted.algorithm), true)
             .await
             .map_err(write_error)?;
         let verified = checksum::verify_md5(input.content_md5.as_deref(), &written.md5)
@@ -515,7 +555,7 @@ impl Api {
                 _ => Ok(()),
             });
         if let Err(e) = verified {
-            self.engine.files.discard(&written.tmp).await;
+            self.engine.files.discard(&written.staged).await;
             return Err(e);
         }
         let etag_hex = hex::encode(written.md5);
@@ -526,6 +566,7 @@ impl Api {
             etag: etag_hex.clone(),
             last_modified_ms: c.now_ms,
             file: String::new(),
+            inline: None,
             content_type: input
                 .content_type
                 .map(|m| m.to_string())
@@ -556,7 +597,7 @@ impl Api {
             .commit_object(
                 &input.bucket,
                 meta,
-                Some(written.tmp),
+                Some(written.staged),
                 if_match.as_ref(),
                 if_none_match.as_ref(),
             )
@@ -609,7 +650,7 @@ impl Api {
         }
         let (start, len, content_range, whole) =
             select_range(meta, i.range.as_ref(), i.part_number)?;
-        let body = body_of(found.file, start, len)?;
+        let body = body_of(found.content, start, len)?;
         let mut out = GetObjectOutput {
             body: Some(body),
             accept_ranges: Some("bytes".into()),
@@ -921,8 +962,8 @@ impl Api {
             .map(|a| a.as_str().to_ascii_uppercase())
             .or_else(|| src.checksum.as_ref().map(|c| c.0.clone()))
             .unwrap_or_else(|| "CRC64NVME".into());
-        let pieces: Vec<(String, u64, u64)> = if src.size > 0 {
-            vec![(src.file.clone(), 0, src.size)]
+        let pieces = if src.size > 0 {
+            vec![(Piece::of(&src), 0, src.size)]
         } else {
             Vec::new()
         };
@@ -930,7 +971,7 @@ impl Api {
         let written = self
             .engine
             .files
-            .concat(&pieces, checksum::hasher(&algo))
+            .concat(&pieces, checksum::hasher(&algo), true)
             .await
             .map_err(internal)?;
         let tags = match i.tagging_directive.as_ref().map(|d| d.as_str().to_string()) {
@@ -997,7 +1038,7 @@ impl Api {
             },
         )?;
         let version_id = self
-            .commit_object(&i.bucket, meta, Some(written.tmp), None, None)
+            .commit_object(&i.bucket, meta, Some(written.staged), None, None)
             .await?;
         let mut result = CopyObjectResult {
             e_tag: Some(etag(&etag_hex)),

@@ -25,7 +25,7 @@ impl Api {
         let written = self
             .engine
             .files
-            .write(Some(blob), checksum::hasher(""))
+            .write(Some(blob), checksum::hasher(""), true)
             .await
             .map_err(write_error)?;
         let meta = ObjectMeta {
@@ -37,7 +37,7 @@ impl Api {
             sse: Some("AES256".into()),
             ..Default::default()
         };
-        self.commit_object(bucket, meta, Some(written.tmp), None, None)
+        self.commit_object(bucket, meta, Some(written.staged), None, None)
             .await
             .map(drop)
     }
