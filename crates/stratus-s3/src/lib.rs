@@ -9,6 +9,7 @@ mod files;
 pub mod host;
 mod lifecycle;
 mod listing;
+mod mapped;
 mod metrics;
 pub mod names;
 mod notify;

@@ -253,6 +253,17 @@ pub(crate) fn body_of(content: Option<Content>, start: u64, len: u64) -> S3Resul
             Ok::<_, io::Error>(Bytes::from(buf))
         })));
     }
+    // A file shorter than its metadata says must not be mapped (reading
+    // past its end would fault); the reader reports it instead.
+    if f.metadata()
+        .is_ok_and(|m| m.len() >= start.saturating_add(len))
+    {
+        if let Ok(chunks) = crate::mapped::chunks(&f, start, len) {
+            return Ok(StreamingBlob::wrap(futures::stream::iter(
+                chunks.into_iter().map(Ok::<_, io::Error>),
+            )));
+        }
+    }
     Ok(StreamingBlob::wrap(file_stream(f, len)))
 }
 
