@@ -185,17 +185,7 @@ impl Attr {
 
 /// Numbers cost about one byte per two significant digits, plus one.
 fn number_size(n: &Number) -> usize {
-    let digits = n
-        .to_string()
-        .chars()
-        .filter(char::is_ascii_digit)
-        .collect::<String>();
-    let sig = digits
-        .trim_start_matches('0')
-        .trim_end_matches('0')
-        .len()
-        .max(1);
-    sig.div_ceil(2) + 1
+    n.significant_digits().div_ceil(2) + 1
 }
 
 pub fn item_size(item: &Item) -> usize {

@@ -38,14 +38,10 @@ impl NumberError {
     }
 }
 
-fn digits(mut m: i128) -> usize {
-    m = m.abs();
-    let mut n = 1;
-    while m >= 10 {
-        m /= 10;
-        n += 1;
-    }
-    n
+fn digits(m: i128) -> usize {
+    m.unsigned_abs()
+        .checked_ilog10()
+        .map_or(1, |l| l as usize + 1)
 }
 
 impl Number {
@@ -147,6 +143,17 @@ impl Number {
     }
 }
 
+impl Number {
+    /// Digits without leading or trailing zeros; 1 for zero.
+    pub fn significant_digits(&self) -> usize {
+        let mut m = self.mant.unsigned_abs();
+        while m != 0 && m % 10 == 0 {
+            m /= 10;
+        }
+        m.checked_ilog10().map_or(1, |l| l as usize + 1)
+    }
+}
+
 impl Ord for Number {
     fn cmp(&self, other: &Self) -> Ordering {
         let (a, b) = (self.mant.signum(), other.mant.signum());
@@ -159,9 +166,15 @@ impl Ord for Number {
         let mag = if la != lb {
             la.cmp(&lb)
         } else {
-            let (sa, sb) = (self.mant.abs().to_string(), other.mant.abs().to_string());
-            let w = sa.len().max(sb.len());
-            format!("{sa:0<w$}").cmp(&format!("{sb:0<w$}"))
+            // Same leading position: align the digits (at most 38 of them,
+            // so the wider mantissa fits u128) and compare.
+            let (ma, mb) = (self.mant.unsigned_abs(), other.mant.unsigned_abs());
+            let (da, db) = (digits(self.mant) as u32, digits(other.mant) as u32);
+            if da >= db {
+                ma.cmp(&(mb * 10u128.pow(da - db)))
+            } else {
+                (ma * 10u128.pow(db - da)).cmp(&mb)
+            }
         };
         if a > 0 { mag } else { mag.reverse() }
     }
@@ -246,6 +259,50 @@ mod tests {
         let s: Vec<String> = v.iter().map(|x| x.to_string()).collect();
         assert_eq!(s, ["-10.5", "-1", "0", "0.00001", "2.5", "2.50001", "10"]);
         assert_eq!(n("1.0"), n("1"));
+    }
+
+    #[test]
+    fn orders_numbers_with_the_same_leading_digit_position() {
+        let mut v = vec![
+            n("123.456"),
+            n("-123.4"),
+            n("123.4"),
+            n("12345678901234567890123456789012345679"),
+            n("-123.45"),
+            n("123.45"),
+            n("12345678901234567890123456789012345678"),
+            n("1.2345678901234567890123456789012345677e37"),
+        ];
+        v.sort();
+        let s: Vec<String> = v.iter().map(|x| x.to_string()).collect();
+        assert_eq!(
+            s,
+            [
+                "-123.45",
+                "-123.4",
+                "123.4",
+                "123.45",
+                "123.456",
+                "12345678901234567890123456789012345677",
+                "12345678901234567890123456789012345678",
+                "12345678901234567890123456789012345679"
+            ]
+        );
+        assert_eq!(n("5.00").cmp(&n("5")), Ordering::Equal);
+    }
+
+    #[test]
+    fn counts_significant_digits() {
+        for (s, d) in [
+            ("0", 1),
+            ("100", 1),
+            ("0.0012", 2),
+            ("-12.50", 3),
+            ("1e20", 1),
+            ("123456", 6),
+        ] {
+            assert_eq!(n(s).significant_digits(), d, "{s}");
+        }
     }
 
     #[test]
