@@ -7,8 +7,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::{Map, Value as Json};
 use sha2::{Digest, Sha256};
-use stratus_core::delivery::{MessageAttribute, QueueMessage, QueueSink};
-use stratus_core::{AwsError, RequestContext, ids, time};
+use stratus_core::delivery::{DeliverySource, MessageAttribute, QueueMessage, QueueSink};
+use stratus_core::{AwsError, RequestContext, ServiceAccess, ids, time};
 
 use super::subscriptions::base_url;
 use crate::Sns;
@@ -22,6 +22,8 @@ const MAX_BYTES: usize = 262_144;
 const MAX_ATTRIBUTES: usize = 10;
 const DEDUP_WINDOW_MS: i64 = 5 * 60 * 1000;
 const SEQUENCE_BASE: u64 = 10_000_000_000_000_000_000;
+/// The principal SNS delivers to queues as; queue policies must allow it.
+const SNS_PRINCIPAL: &str = "sns.amazonaws.com";
 
 /// One message to publish, from Publish or a batch entry.
 pub struct Outgoing {
@@ -211,7 +213,7 @@ pub fn publish_one(
 ) -> Result<(String, Option<String>), AwsError> {
     let checked = check(&out)?;
     let now = ctx.clock.now_millis();
-    let (subs, fifo, sequence, message_id, dedup_id, signature_version) = {
+    let (subs, fifo, sequence, message_id, dedup_id, signature_version, owner) = {
         let mut txn = s.state.begin();
         let topic = txn
             .inner
@@ -219,6 +221,7 @@ pub fn publish_one(
             .get(topic_arn)
             .ok_or_else(topic_not_found)?;
         let fifo = topic.is_fifo();
+        let owner = topic.account.clone();
         let signature_version = topic.signature_version().to_string();
         let content_dedup = topic
             .attributes
@@ -276,8 +279,11 @@ pub fn publish_one(
             message_id,
             dedup_id,
             signature_version,
+            owner,
         )
     };
+    // Queues (subscribed and dead-letter) must let SNS send for this topic.
+    let source = DeliverySource::new(SNS_PRINCIPAL, topic_arn, owner);
     let signer = match subs.is_empty() {
         true => None,
         false => Some(s.keys.signer(now)?),
@@ -345,6 +351,7 @@ pub fn publish_one(
                     dedup_id: if fifo { dedup_id.clone() } else { None },
                     sender_id: ctx.identity.user_id.clone(),
                     now_ms: now,
+                    source: Some(source.clone()),
                 };
                 if let Err(e) = s.queues.send(&sub.endpoint, msg.clone()) {
                     tracing::warn!(subscription = %sub.arn, error = %e, "delivery to SQS failed");
@@ -365,6 +372,7 @@ pub fn publish_one(
                     body: payload.clone(),
                     sender_id: ctx.identity.user_id.clone(),
                     now_ms: now,
+                    source: Some(source.clone()),
                     ..Default::default()
                 };
                 let sub = sub.clone();
@@ -577,10 +585,23 @@ impl stratus_core::delivery::TopicSink for Sns {
     fn publish(
         &self,
         ctx: &RequestContext,
+        source: Option<&DeliverySource>,
         topic_arn: &str,
         subject: &str,
         message: String,
     ) -> Result<String, AwsError> {
+        if let Some(source) = source {
+            if !self.allows(topic_arn, source, ctx.clock.now_millis()) {
+                return Err(AwsError::new(
+                    403,
+                    "AuthorizationError",
+                    format!(
+                        "{} is not authorized to perform: SNS:Publish on resource: {topic_arn}",
+                        source.principal
+                    ),
+                ));
+            }
+        }
         let out = Outgoing {
             message,
             subject: Some(subject.to_string()),
@@ -594,5 +615,23 @@ impl stratus_core::delivery::TopicSink for Sns {
 
     fn exists(&self, topic_arn: &str) -> bool {
         self.state.begin().inner.topics.contains_key(topic_arn)
+    }
+
+    fn allows(&self, topic_arn: &str, source: &DeliverySource, now_ms: i64) -> bool {
+        let Some(authz) = self.authorizer.as_ref().filter(|a| a.enforcing()) else {
+            return true;
+        };
+        let policies = self.topic_policies(&[topic_arn.to_string()]);
+        let region = topic_arn.split(':').nth(3).unwrap_or("");
+        authz.service_allowed(&ServiceAccess {
+            service: &source.principal,
+            action: "sns:Publish",
+            resource: topic_arn,
+            resource_policies: &policies,
+            source_arn: &source.arn,
+            source_account: &source.account,
+            region,
+            now_ms,
+        })
     }
 }
