@@ -15,7 +15,7 @@ use crate::Sns;
 use crate::errors::{invalid, topic_not_found};
 use crate::filter::{self, Scope};
 use crate::generated::*;
-use crate::state::Subscription;
+use crate::state::{Dedup, Subscription, Topic};
 use crate::{envelope, http};
 
 const MAX_BYTES: usize = 262_144;
@@ -154,6 +154,19 @@ fn check(out: &Outgoing) -> Result<Checked, AwsError> {
     Ok(Checked { bodies, attributes })
 }
 
+/// Where a deduplication id counts: the whole topic, or with
+/// `FifoThroughputScope` MessageGroup, the message's group.
+fn dedup_key(topic: &Topic, group: &str, id: &str) -> String {
+    match topic
+        .attributes
+        .get("FifoThroughputScope")
+        .map(String::as_str)
+    {
+        Some("MessageGroup") => format!("{}\n{group}\n{id}", topic.arn),
+        _ => format!("{}\n{id}", topic.arn),
+    }
+}
+
 /// Message attributes as filter policies see them.
 fn filter_view(attrs: &BTreeMap<String, MessageAttribute>) -> Map<String, Json> {
     let mut m = Map::new();
@@ -243,10 +256,12 @@ pub fn publish_one(
                     ));
                 }
             };
-            let key = format!("{topic_arn}\n{id}");
-            txn.inner.dedup.retain(|_, (exp, _, _)| *exp > now);
-            if let Some((_, mid, seq)) = txn.inner.dedup.get(&key) {
-                return Ok((mid.clone(), Some(seq.clone())));
+            // A duplicate is accepted, delivered to no one, and answered
+            // with the first publish's message id and sequence number.
+            let key = dedup_key(topic, out.group_id.as_deref().unwrap_or(""), &id);
+            if let Some(d) = txn.duplicate(&key, now) {
+                txn.commit()?;
+                return Ok((d.message_id, Some(d.sequence_number)));
             }
             dedup_id = Some(id);
         } else if out.dedup_id.is_some() {
@@ -255,15 +270,23 @@ pub fn publish_one(
             ));
         }
         let message_id = ids::uuid_v4();
-        let sequence = fifo.then(|| {
-            txn.inner.sequence += 1;
-            (SEQUENCE_BASE + txn.inner.sequence).to_string()
-        });
+        let sequence = match fifo {
+            true => Some((SEQUENCE_BASE + txn.next_sequence()?).to_string()),
+            false => None,
+        };
         if let (Some(id), Some(seq)) = (&dedup_id, &sequence) {
-            txn.inner.dedup.insert(
-                format!("{topic_arn}\n{id}"),
-                (now + DEDUP_WINDOW_MS, message_id.clone(), seq.clone()),
-            );
+            let topic = txn
+                .inner
+                .topics
+                .get(topic_arn)
+                .ok_or_else(topic_not_found)?;
+            let key = dedup_key(topic, out.group_id.as_deref().unwrap_or(""), id);
+            let entry = Dedup {
+                expires_ms: now + DEDUP_WINDOW_MS,
+                message_id: message_id.clone(),
+                sequence_number: seq.clone(),
+            };
+            txn.put_dedup(key, entry)?;
         }
         let subs: Vec<Subscription> = txn
             .inner
@@ -272,6 +295,8 @@ pub fn publish_one(
             .filter(|x| x.topic_arn == topic_arn && !x.pending)
             .cloned()
             .collect();
+        // Durable before anyone hears of the message.
+        txn.commit()?;
         (
             subs,
             fifo,
