@@ -244,6 +244,40 @@ def test_topics_and_subscriptions_survive_a_restart(server_factory):
     assert [m["Body"] for m in bodies(sqs, url)] == ["delivered"]
 
 
+def test_fifo_deduplication_survives_a_restart(server_factory):
+    srv = server_factory(args=["--test-mode"])
+    sns, sqs = srv.client("sns"), srv.client("sqs")
+    explicit = sns.create_topic(Name="payments.fifo", Attributes={"FifoTopic": "true"})["TopicArn"]
+    hashed = sns.create_topic(Name="audit.fifo", Attributes={
+        "FifoTopic": "true", "ContentBasedDeduplication": "true"})["TopicArn"]
+    url, arn = queue_with_arn(sqs, "payments.fifo")
+    for topic in (explicit, hashed):
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"})
+    first = sns.publish(TopicArn=explicit, Message="pay 10", MessageGroupId="acct-1", MessageDeduplicationId="pay-1")
+    hashed_first = sns.publish(TopicArn=hashed, Message="audit entry", MessageGroupId="acct-1")
+
+    srv.restart()
+
+    sns, sqs = srv.client("sns"), srv.client("sqs")
+    # Duplicates within five minutes are accepted, answered as the first
+    # publish was, and delivered to no one.
+    again = sns.publish(TopicArn=explicit, Message="pay 10 (retry)", MessageGroupId="acct-1",
+                        MessageDeduplicationId="pay-1")
+    assert (again["MessageId"], again["SequenceNumber"]) == (first["MessageId"], first["SequenceNumber"])
+    hashed_again = sns.publish(TopicArn=hashed, Message="audit entry", MessageGroupId="acct-1")
+    assert hashed_again["MessageId"] == hashed_first["MessageId"]
+    # Sequence numbers keep growing across the restart.
+    fresh = sns.publish(TopicArn=explicit, Message="pay 20", MessageGroupId="acct-1", MessageDeduplicationId="pay-2")
+    assert int(fresh["SequenceNumber"]) > int(hashed_first["SequenceNumber"]) > int(first["SequenceNumber"])
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0).get("Messages", [])
+    assert [m["Body"] for m in got] == ["pay 10", "audit entry", "pay 20"]
+
+    # Past the window the same id is a new message.
+    srv.advance(301)
+    later = sns.publish(TopicArn=explicit, Message="pay 10", MessageGroupId="acct-1", MessageDeduplicationId="pay-1")
+    assert later["MessageId"] != first["MessageId"]
+
+
 def test_email_and_sms_land_in_the_outbox(server, clients):
     sns, _ = clients
     topic = sns.create_topic(Name="mail")["TopicArn"]

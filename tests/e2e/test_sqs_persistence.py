@@ -123,6 +123,35 @@ def test_fifo_deduplication_survives_a_restart(server_factory):
     assert later["MessageId"] != first["MessageId"]
 
 
+def test_receive_attempt_retried_after_a_restart_gets_the_same_messages(server_factory):
+    srv = server_factory(args=["--test-mode"])
+    sqs = srv.client("sqs")
+    url = _queue(srv, "jobs.fifo", FifoQueue="true", ContentBasedDeduplication="true")
+    for i in range(3):
+        sqs.send_message(QueueUrl=url, MessageBody=f"job-{i}", MessageGroupId=f"g{i % 2}")
+    first = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=60,
+                                ReceiveRequestAttemptId="attempt-1")["Messages"]
+    assert len(first) == 3
+
+    srv.restart()
+
+    sqs = srv.client("sqs")
+    retried = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=60,
+                                  ReceiveRequestAttemptId="attempt-1")["Messages"]
+    assert [(m["MessageId"], m["ReceiptHandle"]) for m in retried] == [
+        (m["MessageId"], m["ReceiptHandle"]) for m in first]
+    # Another attempt finds the groups in flight.
+    assert sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
+                               ReceiveRequestAttemptId="attempt-2").get("Messages", []) == []
+    # The handles work; once a message is gone the attempt no longer retries.
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=retried[0]["ReceiptHandle"])
+    srv.advance(61)
+    after = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=60,
+                                ReceiveRequestAttemptId="attempt-1")["Messages"]
+    assert sorted(m["Body"] for m in after) == ["job-1", "job-2"]
+    assert {m["ReceiptHandle"] for m in after}.isdisjoint(m["ReceiptHandle"] for m in first)
+
+
 def test_running_message_move_task_survives_a_restart(server_factory):
     import json
     import time

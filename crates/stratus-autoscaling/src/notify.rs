@@ -172,7 +172,7 @@ pub fn send(asg: &AutoScaling, account: &str, region: &str, out: Outbox) {
                         region,
                         &asg.clock,
                     );
-                    t.publish(&ctx, &o.target, &o.subject, o.message)
+                    t.publish(&ctx, None, &o.target, &o.subject, o.message)
                         .map(|_| ())
                 }
                 None => Ok(()),

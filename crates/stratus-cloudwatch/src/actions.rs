@@ -229,7 +229,7 @@ pub fn perform(cw: &Core, c: &Change) -> Vec<HistoryItem> {
                     .collect();
                     let msg = notification(c);
                     topics
-                        .publish(&ctx, arn, &subject, msg.clone())
+                        .publish(&ctx, None, arn, &subject, msg.clone())
                         .map(|_| Some(msg))
                         .map_err(|e| e.message)
                 }

@@ -24,6 +24,23 @@ pub struct AccessRequest<'a> {
     pub now_ms: i64,
 }
 
+/// May a service principal act on a resource on behalf of a source (SNS
+/// sending to a queue for a topic, S3 publishing to a topic for a bucket)?
+/// Only the resource's own policies decide, as on AWS.
+pub struct ServiceAccess<'a> {
+    /// `sns.amazonaws.com`, `s3.amazonaws.com`.
+    pub service: &'a str,
+    /// `sqs:SendMessage`, `sns:Publish`.
+    pub action: &'a str,
+    pub resource: &'a str,
+    pub resource_policies: &'a [String],
+    /// `aws:SourceArn` and `aws:SourceAccount`.
+    pub source_arn: &'a str,
+    pub source_account: &'a str,
+    pub region: &'a str,
+    pub now_ms: i64,
+}
+
 /// Operations whose IAM action has another name than the operation.
 const RENAMED: &[(&str, &str, &str)] = &[
     ("s3", "ListBuckets", "ListAllMyBuckets"),
@@ -164,6 +181,9 @@ pub trait Authorizer: Send + Sync {
     fn enforcing(&self) -> bool;
     /// Applies the policies that govern `req`.
     fn authorize(&self, req: &AccessRequest) -> Result<(), Denial>;
+    /// Whether the resource's policies allow a service principal's access
+    /// (a delivery between services); asked only while enforcing.
+    fn service_allowed(&self, req: &ServiceAccess) -> bool;
 }
 
 /// What a session STS issued carries beyond its identity.

@@ -14,6 +14,33 @@ pub struct MessageAttribute {
     pub binary_value: Option<Vec<u8>>,
 }
 
+/// The service that delivers and on whose behalf: the destination's
+/// resource policy must let `principal` act, with `aws:SourceArn` and
+/// `aws:SourceAccount` set from it (SNS for a topic, S3 for a bucket).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DeliverySource {
+    /// The service principal, `sns.amazonaws.com` or `s3.amazonaws.com`.
+    pub principal: String,
+    /// The topic or bucket the delivery is for.
+    pub arn: String,
+    /// The account that owns it.
+    pub account: String,
+}
+
+impl DeliverySource {
+    pub fn new(
+        principal: impl Into<String>,
+        arn: impl Into<String>,
+        account: impl Into<String>,
+    ) -> Self {
+        DeliverySource {
+            principal: principal.into(),
+            arn: arn.into(),
+            account: account.into(),
+        }
+    }
+}
+
 /// One message handed to a queue by another service.
 #[derive(Debug, Clone, Default)]
 pub struct QueueMessage {
@@ -25,6 +52,9 @@ pub struct QueueMessage {
     pub sender_id: String,
     /// The sender's clock reading, so delays and retention start from it.
     pub now_ms: i64,
+    /// For deliveries made by a service: checked against the queue's policy
+    /// when policies are enforced.
+    pub source: Option<DeliverySource>,
 }
 
 /// Something that takes messages for queues named by ARN (SQS).
@@ -34,14 +64,21 @@ pub trait QueueSink: Send + Sync + 'static {
 
     /// Whether the queue exists now (S3 checks destinations when configured).
     fn exists(&self, queue_arn: &str) -> bool;
+
+    /// Whether the queue's policy lets `source` send to it; always true
+    /// while policies are not enforced.
+    fn allows(&self, queue_arn: &str, source: &DeliverySource, now_ms: i64) -> bool;
 }
 
 /// Something that publishes to topics named by ARN (SNS).
 pub trait TopicSink: Send + Sync + 'static {
-    /// Publishes as the caller in `ctx`; returns the message id.
+    /// Publishes as the caller in `ctx`, or as `source` when a service
+    /// delivers (then refused unless the topic's policy allows it, when
+    /// policies are enforced); returns the message id.
     fn publish(
         &self,
         ctx: &crate::context::RequestContext,
+        source: Option<&DeliverySource>,
         topic_arn: &str,
         subject: &str,
         message: String,
@@ -49,6 +86,10 @@ pub trait TopicSink: Send + Sync + 'static {
 
     /// Whether the topic exists now.
     fn exists(&self, topic_arn: &str) -> bool;
+
+    /// Whether the topic's policy lets `source` publish to it; always true
+    /// while policies are not enforced.
+    fn allows(&self, topic_arn: &str, source: &DeliverySource, now_ms: i64) -> bool;
 }
 
 /// Something that stores objects in buckets named by name (S3), for
@@ -89,6 +130,10 @@ mod tests {
 
         fn exists(&self, queue_arn: &str) -> bool {
             !queue_arn.is_empty()
+        }
+
+        fn allows(&self, _queue_arn: &str, _source: &DeliverySource, _now_ms: i64) -> bool {
+            true
         }
     }
 

@@ -18,7 +18,7 @@ pub mod time;
 
 pub use authz::{
     AccessRequest, AssumeRequest, Authorizer, Denial, InstanceRoles, RoleDirectory, RoleSession,
-    SessionGrant, WebIdentity, action_name,
+    ServiceAccess, SessionGrant, WebIdentity, action_name,
 };
 pub use clock::Clock;
 pub use context::RequestContext;

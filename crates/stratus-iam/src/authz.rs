@@ -3,7 +3,7 @@
 
 use stratus_core::{
     AccessRequest, AssumeRequest, AwsError, Denial, Identity, IdentityKind, RoleDirectory,
-    SessionGrant,
+    ServiceAccess, SessionGrant,
 };
 
 use crate::Iam;
@@ -325,6 +325,42 @@ impl stratus_core::Authorizer for Iam {
     fn authorize(&self, req: &AccessRequest) -> Result<(), Denial> {
         self.decide(req)
     }
+
+    fn service_allowed(&self, req: &ServiceAccess) -> bool {
+        service_allowed(req)
+    }
+}
+
+/// A service principal has no identity policies: the resource's policies
+/// must allow it, and nothing in them deny it.
+fn service_allowed(req: &ServiceAccess) -> bool {
+    let docs: Vec<PolicyDocument> = req
+        .resource_policies
+        .iter()
+        .filter_map(|p| PolicyDocument::parse(p, PolicyKind::Resource).ok())
+        .collect();
+    let mut ctx = Context::new();
+    ctx.set("aws:SourceArn", req.source_arn);
+    ctx.set("aws:SourceAccount", req.source_account);
+    ctx.set("aws:PrincipalServiceName", req.service);
+    ctx.set("aws:PrincipalIsAWSService", "true");
+    ctx.set("aws:RequestedRegion", req.region);
+    ctx.set("aws:SecureTransport", "true");
+    ctx.set("aws:CurrentTime", stratus_core::time::iso8601(req.now_ms));
+    ctx.set("aws:EpochTime", (req.now_ms / 1000).to_string());
+    let p = Principal {
+        service: Some(req.service.to_string()),
+        ..Default::default()
+    };
+    resource_policy_allows(
+        &docs,
+        &EvalRequest {
+            action: req.action,
+            resource: req.resource,
+            principal: &p,
+            context: &ctx,
+        },
+    )
 }
 
 impl RoleDirectory for Iam {
@@ -617,6 +653,45 @@ mod tests {
             "{}",
             d.message
         );
+    }
+
+    fn sns_may_send(policy: &str, topic: &str) -> bool {
+        service_allowed(&ServiceAccess {
+            service: "sns.amazonaws.com",
+            action: "sqs:SendMessage",
+            resource: "arn:aws:sqs:us-east-1:123456789012:inbox",
+            resource_policies: &[policy.to_string()],
+            source_arn: topic,
+            source_account: ACCT,
+            region: "us-east-1",
+            now_ms: 0,
+        })
+    }
+
+    #[test]
+    fn service_principals_need_the_resource_policy() {
+        let topic = "arn:aws:sns:us-east-1:123456789012:news";
+        let by_service = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"Service":"sns.amazonaws.com"},"Action":"sqs:SendMessage","Resource":"arn:aws:sqs:us-east-1:123456789012:inbox","Condition":{"ArnEquals":{"aws:SourceArn":"arn:aws:sns:us-east-1:123456789012:news"}}}}"#;
+        assert!(sns_may_send(by_service, topic));
+        // The condition names one topic; another topic's deliveries are refused.
+        assert!(!sns_may_send(
+            by_service,
+            "arn:aws:sns:us-east-1:123456789012:other"
+        ));
+        // Anyone, narrowed to the account by aws:SourceAccount.
+        let anyone = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":"*","Action":"SQS:*","Resource":"*","Condition":{"StringEquals":{"aws:SourceAccount":"123456789012"}}}}"#;
+        assert!(sns_may_send(anyone, topic));
+        let elsewhere = anyone.replace("123456789012", "210987654321");
+        assert!(!sns_may_send(&elsewhere, topic));
+        // Another service, or a statement for IAM principals only, is not enough.
+        let s3 = by_service.replace("sns.amazonaws.com", "s3.amazonaws.com");
+        assert!(!sns_may_send(&s3, topic));
+        let user = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:user/ana"},"Action":"sqs:SendMessage","Resource":"*"}}"#;
+        assert!(!sns_may_send(user, topic));
+        // A deny beside the allow wins.
+        let denied = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"sqs:SendMessage","Resource":"*"},{"Effect":"Deny","Principal":{"Service":"sns.amazonaws.com"},"Action":"sqs:*","Resource":"*"}]}"#;
+        assert!(!sns_may_send(denied, topic));
+        assert!(!sns_may_send("not json", topic));
     }
 
     #[test]

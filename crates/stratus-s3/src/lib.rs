@@ -536,6 +536,17 @@ impl HttpHandler for S3 {
             if let Some(r) = &recorded {
                 parts.extensions.insert(r.clone());
             }
+            let refused = matches!(
+                change,
+                Some(Change {
+                    kind: ChangeKind::Configured,
+                    ..
+                })
+            )
+            .then(notify::Refused::default);
+            if let Some(r) = &refused {
+                parts.extensions.insert(r.clone());
+            }
             let req = http::Request::from_parts(parts, s3s::Body::http_body_unsync(body));
             let resp = match self.service.call(req).await {
                 Ok(r) => r.map(|b| b.boxed_unsync()),
@@ -547,6 +558,9 @@ impl HttpHandler for S3 {
                 }
             };
             let mut resp = with_request_id(resp, &ctx.request_id);
+            if let Some(e) = refused.and_then(|r| r.take()) {
+                resp = s3_error_response(&e, &ctx.request_id);
+            }
             if let Some(m) = verified.and_then(|v| v.mismatch) {
                 resp = explain_mismatch(resp, &m, &ctx.request_id).await;
             }

@@ -1,14 +1,16 @@
 //! Event notifications: after an object is created or removed, the bucket's
 //! notification configuration decides which SQS queues and SNS topics get
 //! AWS's event message. Deliveries go through the `QueueSink` and
-//! `TopicSink` interfaces, never into another service's state. Lambda
-//! functions are not yet delivery targets.
+//! `TopicSink` interfaces, never into another service's state, as S3's
+//! service principal for the bucket: the destination's policy must allow
+//! it when policies are enforced. Lambda functions are not yet delivery
+//! targets.
 
 use std::sync::Arc;
 
 use serde_json::json;
-use stratus_core::RequestContext;
-use stratus_core::delivery::{QueueMessage, QueueSink, TopicSink};
+use stratus_core::delivery::{DeliverySource, QueueMessage, QueueSink, TopicSink};
+use stratus_core::{AwsError, RequestContext};
 
 use crate::api::stored_config as config;
 use crate::state::{BucketMeta, ObjectMeta};
@@ -32,30 +34,60 @@ impl Targets {
         self.queues.is_some() || self.topics.is_some()
     }
 
-    /// Whether every queue and topic `cfg` names exists, as S3 checks when
-    /// the configuration is put. Lambda and EventBridge are not checked.
-    pub fn all_exist(&self, cfg: &NotificationConfiguration) -> bool {
-        Targets::destinations(cfg).iter().all(|d| {
-            let found = if d.queue {
-                self.queues.as_ref().map(|q| q.exists(d.arn))
+    /// What S3 finds wrong with the destinations of `cfg` when it is put
+    /// for `bucket`: each queue and topic must exist and let S3 deliver for
+    /// the bucket. Lambda and EventBridge are not checked.
+    pub fn refusals(
+        &self,
+        cfg: &NotificationConfiguration,
+        bucket: &BucketMeta,
+        now_ms: i64,
+    ) -> Vec<Refusal> {
+        let source = source_of(bucket);
+        let mut out = Vec::new();
+        for d in Targets::destinations(cfg) {
+            let kind = if d.queue { "queue" } else { "topic" };
+            let checked = if d.queue {
+                self.queues
+                    .as_ref()
+                    .map(|q| (q.exists(d.arn), q.allows(d.arn, &source, now_ms)))
             } else {
-                self.topics.as_ref().map(|t| t.exists(d.arn))
+                self.topics
+                    .as_ref()
+                    .map(|t| (t.exists(d.arn), t.allows(d.arn, &source, now_ms)))
             };
-            found != Some(false)
-        })
+            let reason = match checked {
+                Some((false, _)) => format!("The destination {kind} does not exist"),
+                Some((true, false)) => format!(
+                    "Permissions on the destination {kind} do not allow S3 to publish notifications from this bucket"
+                ),
+                _ => continue,
+            };
+            out.push(Refusal {
+                arn: d.arn.to_string(),
+                reason,
+            });
+        }
+        out
     }
 
     /// Sends each message; failures are logged, as S3 never fails the
     /// request that caused an event.
     pub fn send_all(&self, ctx: &RequestContext, out: Vec<Outgoing>, now_ms: i64) {
         for o in out {
-            let Outgoing { arn, body, queue } = o;
+            let Outgoing {
+                arn,
+                body,
+                queue,
+                source,
+            } = o;
             let res = if queue {
                 self.queues.as_ref().map(|q| {
                     let msg = QueueMessage {
                         body,
                         sender_id: "AIDAJQR6QDGQ7PATMSYEY".into(),
                         now_ms,
+                        source: Some(source),
                         ..Default::default()
                     };
                     q.send(&arn, msg)
@@ -63,7 +95,7 @@ impl Targets {
             } else {
                 self.topics
                     .as_ref()
-                    .map(|t| t.publish(ctx, &arn, "Amazon S3 Notification", body))
+                    .map(|t| t.publish(ctx, Some(&source), &arn, "Amazon S3 Notification", body))
             };
             if let Some(Err(err)) = res {
                 tracing::warn!(target_arn = %arn, error = %err, "S3 event notification not delivered");
@@ -98,6 +130,54 @@ impl Targets {
             });
         queues.chain(topics).collect()
     }
+}
+
+/// A destination S3 cannot validate, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refusal {
+    pub arn: String,
+    pub reason: String,
+}
+
+/// S3's answer to a configuration with refused destinations: each one's ARN
+/// and reason, numbered from 1.
+pub fn refusal_error(refused: &[Refusal]) -> AwsError {
+    let mut e = AwsError::bad_request(
+        "InvalidArgument",
+        "Unable to validate the following destination configurations",
+    );
+    for (i, r) in refused.iter().enumerate() {
+        e.fields
+            .insert(format!("ArgumentName{}", i + 1), r.arn.clone());
+        e.fields
+            .insert(format!("ArgumentValue{}", i + 1), r.reason.clone());
+    }
+    e
+}
+
+/// Where the handler of PutBucketNotificationConfiguration leaves its
+/// refusal, which needs fields s3s's errors cannot carry: the answer is
+/// written from it once s3s has answered.
+#[derive(Clone, Default)]
+pub struct Refused(Arc<parking_lot::Mutex<Option<AwsError>>>);
+
+impl Refused {
+    pub fn set(&self, e: AwsError) {
+        *self.0.lock() = Some(e);
+    }
+
+    pub fn take(&self) -> Option<AwsError> {
+        self.0.lock().take()
+    }
+}
+
+/// S3 delivers as its service principal, for the bucket and its owner.
+fn source_of(bucket: &BucketMeta) -> DeliverySource {
+    DeliverySource::new(
+        "s3.amazonaws.com",
+        format!("arn:aws:s3:::{}", bucket.name),
+        bucket.account.clone(),
+    )
 }
 
 struct Destination<'a> {
@@ -241,6 +321,7 @@ pub struct Outgoing {
     queue: bool,
     arn: String,
     body: String,
+    source: DeliverySource,
 }
 
 /// The messages `e` calls for under the bucket's configuration.
@@ -256,6 +337,7 @@ pub fn messages(e: &Event) -> Vec<Outgoing> {
             queue: d.queue,
             arn: d.arn.to_string(),
             body: message(e, d.id),
+            source: source_of(e.bucket),
         })
         .collect()
 }
@@ -280,6 +362,7 @@ pub fn test_messages(bucket: &BucketMeta, request_id: &str, now_ms: i64) -> Vec<
             queue: d.queue,
             arn: d.arn.to_string(),
             body: body.clone(),
+            source: source_of(bucket),
         })
         .collect()
 }
@@ -287,6 +370,38 @@ pub fn test_messages(bucket: &BucketMeta, request_id: &str, now_ms: i64) -> Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn refusals_are_numbered_arguments() {
+        let e = refusal_error(&[
+            Refusal {
+                arn: "arn:aws:sqs:us-east-1:000000000000:a".into(),
+                reason: "The destination queue does not exist".into(),
+            },
+            Refusal {
+                arn: "arn:aws:sns:us-east-1:000000000000:t".into(),
+                reason: "Permissions on the destination topic do not allow S3 to publish notifications from this bucket".into(),
+            },
+        ]);
+        assert_eq!((e.code.as_str(), e.status), ("InvalidArgument", 400));
+        assert_eq!(
+            e.message,
+            "Unable to validate the following destination configurations"
+        );
+        assert_eq!(
+            e.fields["ArgumentName1"],
+            "arn:aws:sqs:us-east-1:000000000000:a"
+        );
+        assert_eq!(
+            e.fields["ArgumentValue1"],
+            "The destination queue does not exist"
+        );
+        assert_eq!(
+            e.fields["ArgumentName2"],
+            "arn:aws:sns:us-east-1:000000000000:t"
+        );
+        assert!(e.fields["ArgumentValue2"].starts_with("Permissions on the destination topic"));
+    }
 
     #[test]
     fn removal_names() {

@@ -37,6 +37,9 @@ pub struct Sns {
     keys: Arc<Keys>,
     /// Mobile push applications and endpoints.
     platforms: Platforms,
+    /// Decides, while policies are enforced, whether a topic's policy lets
+    /// another service publish to it.
+    authorizer: Option<Arc<dyn stratus_core::Authorizer>>,
 }
 
 impl Sns {
@@ -48,7 +51,15 @@ impl Sns {
             outbox: Arc::new(Outbox::load(store.clone())?),
             keys: Arc::new(Keys::load(store.clone())?),
             platforms: Platforms::load(store)?,
+            authorizer: None,
         })
+    }
+
+    /// Publishes from other services (S3) then obey topic policies whenever
+    /// `authorizer` enforces them.
+    pub fn with_authorizer(mut self, authorizer: Arc<dyn stratus_core::Authorizer>) -> Self {
+        self.authorizer = Some(authorizer);
+        self
     }
 
     /// Serves the outbox (`GET /_stratus/sns/outbox`).

@@ -9,6 +9,20 @@ use stratus_store::{Batch, Store};
 
 const TOPICS: &str = "sns.topics";
 const SUBSCRIPTIONS: &str = "sns.subscriptions";
+/// FIFO deduplication entries, keyed by topic ARN, a newline and the
+/// deduplication key, so a restart within the window still deduplicates.
+const DEDUP: &str = "sns.dedup";
+/// The last sequence number given, so numbers keep growing across restarts.
+const SEQUENCE: &str = "sns.sequence";
+const SEQUENCE_KEY: &[u8] = b"last";
+
+/// What a FIFO publish answered, for a duplicate within the window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Dedup {
+    pub expires_ms: i64,
+    pub message_id: String,
+    pub sequence_number: String,
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Topic {
@@ -69,8 +83,8 @@ impl Subscription {
 pub struct Inner {
     pub topics: BTreeMap<String, Topic>,
     pub subscriptions: BTreeMap<String, Subscription>,
-    /// FIFO deduplication: topic ARN + id -> (expiry, message id, sequence number).
-    pub dedup: HashMap<String, (i64, String, String)>,
+    /// FIFO deduplication: topic ARN, newline, deduplication key.
+    pub dedup: HashMap<String, Dedup>,
     pub sequence: u64,
 }
 
@@ -109,8 +123,47 @@ impl Txn<'_> {
         Ok(())
     }
 
+    /// Forgets the topic, and the deduplication entries of its messages.
     pub fn delete_topic(&mut self, arn: &str) {
         self.batch.delete(TOPICS, arn.as_bytes().to_vec());
+        let prefix = format!("{arn}\n");
+        self.inner.dedup.retain(|k, _| !k.starts_with(&prefix));
+        self.batch.delete_prefix(DEDUP, prefix.into_bytes());
+    }
+
+    /// Takes the next sequence number, stored with the publish that uses it.
+    pub fn next_sequence(&mut self) -> Result<u64, AwsError> {
+        self.inner.sequence += 1;
+        let n = self.inner.sequence;
+        self.batch
+            .put_json(SEQUENCE, SEQUENCE_KEY.to_vec(), &n)
+            .map_err(store_err)?;
+        Ok(n)
+    }
+
+    /// The answer to a duplicate of `key` published before `now_ms`,
+    /// dropping the entries whose window has passed.
+    pub fn duplicate(&mut self, key: &str, now_ms: i64) -> Option<Dedup> {
+        let expired: Vec<String> = self
+            .inner
+            .dedup
+            .iter()
+            .filter(|(_, d)| d.expires_ms <= now_ms)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in expired {
+            self.inner.dedup.remove(&k);
+            self.batch.delete(DEDUP, k.into_bytes());
+        }
+        self.inner.dedup.get(key).cloned()
+    }
+
+    pub fn put_dedup(&mut self, key: String, d: Dedup) -> Result<(), AwsError> {
+        self.batch
+            .put_json(DEDUP, key.clone().into_bytes(), &d)
+            .map_err(store_err)?;
+        self.inner.dedup.insert(key, d);
+        Ok(())
     }
 
     pub fn delete_subscription(&mut self, arn: &str) {
@@ -145,13 +198,23 @@ impl State {
             .into_iter()
             .map(|s| (s.arn.clone(), s))
             .collect();
+        let mut dedup = HashMap::new();
+        for (k, v) in store.scan(DEDUP, b"").map_err(store_err)? {
+            if let Ok(d) = serde_json::from_slice::<Dedup>(&v) {
+                dedup.insert(String::from_utf8_lossy(&k).into_owned(), d);
+            }
+        }
+        let sequence = store
+            .get_json::<u64>(SEQUENCE, SEQUENCE_KEY)
+            .map_err(store_err)?
+            .unwrap_or(0);
         Ok(State {
             store,
             inner: Mutex::new(Inner {
                 topics,
                 subscriptions,
-                dedup: HashMap::new(),
-                sequence: 0,
+                dedup,
+                sequence,
             }),
         })
     }
@@ -168,9 +231,54 @@ impl State {
         let mut inner = self.inner.lock();
         self.store.clear(TOPICS).map_err(store_err)?;
         self.store.clear(SUBSCRIPTIONS).map_err(store_err)?;
+        self.store.clear(DEDUP).map_err(store_err)?;
         inner.topics.clear();
         inner.subscriptions.clear();
         inner.dedup.clear();
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir(name: &str) -> std::path::PathBuf {
+        let d = std::env::temp_dir().join(format!("stratus-sns-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn deduplication_and_sequence_survive_a_restart() {
+        let d = dir("dedup");
+        {
+            let state = State::load(Store::open(&d).unwrap()).unwrap();
+            let mut txn = state.begin();
+            let n = txn.next_sequence().unwrap();
+            let entry = Dedup {
+                expires_ms: 300_000,
+                message_id: "m-1".into(),
+                sequence_number: n.to_string(),
+            };
+            txn.put_dedup("arn:t.fifo\nabc".into(), entry).unwrap();
+            txn.commit().unwrap();
+        }
+        let state = State::load(Store::open(&d).unwrap()).unwrap();
+        let mut txn = state.begin();
+        let got = txn.duplicate("arn:t.fifo\nabc", 299_999).unwrap();
+        assert_eq!(
+            (got.message_id.as_str(), got.sequence_number.as_str()),
+            ("m-1", "1")
+        );
+        assert_eq!(txn.next_sequence().unwrap(), 2);
+        // Past the window the entry is gone, from memory and from the store.
+        assert!(txn.duplicate("arn:t.fifo\nabc", 300_000).is_none());
+        txn.commit().unwrap();
+        drop(state);
+        let state = State::load(Store::open(&d).unwrap()).unwrap();
+        assert!(state.begin().inner.dedup.is_empty());
+        let _ = std::fs::remove_dir_all(&d);
     }
 }

@@ -28,6 +28,9 @@ use crate::state::State;
 /// The SQS service over its queues.
 pub struct Sqs {
     state: Arc<State>,
+    /// Decides, while policies are enforced, whether a queue's policy lets
+    /// another service deliver to it.
+    authorizer: Option<Arc<dyn stratus_core::Authorizer>>,
 }
 
 impl Sqs {
@@ -64,7 +67,15 @@ impl Sqs {
     pub fn new(store: Store) -> Result<Sqs, AwsError> {
         Ok(Sqs {
             state: Arc::new(State::load(store)?),
+            authorizer: None,
         })
+    }
+
+    /// Deliveries from other services (SNS, S3) then obey queue policies
+    /// whenever `authorizer` enforces them.
+    pub fn with_authorizer(mut self, authorizer: Arc<dyn stratus_core::Authorizer>) -> Self {
+        self.authorizer = Some(authorizer);
+        self
     }
 }
 

@@ -36,18 +36,20 @@ pub const DEDUP_WINDOW_MS: i64 = 5 * 60 * 1000;
 /// A FIFO receive that may be retried with the same `ReceiveRequestAttemptId`:
 /// the messages it returned, the receive each handle names and the
 /// visibility it gave them (a change of visibility spoils the retry).
-#[derive(Debug, Clone)]
+/// Stored, so a retry after a restart still gets the same handles.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Attempt {
     pub expires_ms: i64,
     pub received: Vec<(u64, String, i64)>,
 }
 
-/// What a sweep removed: messages past retention and deduplication entries
-/// past their window.
+/// What a sweep removed: messages past retention, and deduplication entries
+/// and receive attempts past their window.
 #[derive(Debug, Default, PartialEq)]
 pub struct Expired {
     pub messages: Vec<u64>,
     pub dedup: Vec<String>,
+    pub attempts: Vec<String>,
 }
 /// Deduplication entries are swept when this many have piled up.
 const DEDUP_SWEEP_AT: usize = 4096;
@@ -144,7 +146,7 @@ impl Queue {
             out.dedup = self.sweep_dedup(now_ms);
         }
         if self.attempts.len() > DEDUP_SWEEP_AT {
-            self.attempts.retain(|_, a| a.expires_ms > now_ms);
+            out.attempts = self.sweep_attempts(now_ms);
         }
         if now_ms < self.expiry_check_ms {
             return out;
@@ -159,7 +161,7 @@ impl Queue {
         for s in &out.messages {
             self.messages.remove(s);
         }
-        self.attempts.retain(|_, a| a.expires_ms > now_ms);
+        out.attempts.extend(self.sweep_attempts(now_ms));
         self.expiry_check_ms = self
             .messages
             .values()
@@ -167,6 +169,19 @@ impl Queue {
             .min()
             .unwrap_or(i64::MAX);
         out
+    }
+
+    fn sweep_attempts(&mut self, now_ms: i64) -> Vec<String> {
+        let gone: Vec<String> = self
+            .attempts
+            .iter()
+            .filter(|(_, a)| a.expires_ms <= now_ms)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in &gone {
+            self.attempts.remove(k);
+        }
+        gone
     }
 
     fn sweep_dedup(&mut self, now_ms: i64) -> Vec<String> {

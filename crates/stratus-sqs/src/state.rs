@@ -10,12 +10,16 @@ use stratus_store::{Batch, Store};
 use crate::errors::{self, no_queue};
 use crate::message::Message;
 use crate::moves::MoveTask;
-use crate::queue::{Dedup, Expired, Queue, QueueRecord};
+use crate::queue::{Attempt, Dedup, Expired, Queue, QueueRecord};
 
 const QUEUES: &str = "sqs.queues";
 const MESSAGES: &str = "sqs.messages";
-/// FIFO deduplication entries, keyed by queue key and deduplication key.
+/// FIFO deduplication entries, keyed by queue key and deduplication key;
+/// receive attempts too, their key marked by [`ATTEMPT`].
 const DEDUP: &str = "sqs.dedup";
+/// Deduplication keys are printable ASCII (a newline between group and id
+/// at most), so a control character sets receive attempts apart.
+const ATTEMPT: &str = "\u{1}attempt\u{1}";
 /// Message move tasks, keyed by handle.
 const TASKS: &str = "sqs.move-tasks";
 
@@ -104,10 +108,28 @@ impl Changes {
         Ok(())
     }
 
+    pub fn put_attempt(&mut self, queue_key: &str, id: &str, a: &Attempt) -> Result<(), AwsError> {
+        if self.persistent {
+            self.batch
+                .put_json(DEDUP, attempt_key(queue_key, id), a)
+                .map_err(errors::store)?;
+        }
+        Ok(())
+    }
+
+    pub fn delete_attempt(&mut self, queue_key: &str, id: &str) {
+        if self.persistent {
+            self.batch.delete(DEDUP, attempt_key(queue_key, id));
+        }
+    }
+
     /// Forgets in the store what a sweep of the queue removed.
     pub fn expired(&mut self, queue_key: &str, gone: Expired) {
         for seq in gone.messages {
             self.delete_message(queue_key, seq);
+        }
+        for id in gone.attempts {
+            self.delete_attempt(queue_key, &id);
         }
         if self.persistent {
             for dkey in gone.dedup {
@@ -135,6 +157,10 @@ impl Changes {
                 .delete_prefix(DEDUP, format!("{queue_key}/").into_bytes());
         }
     }
+}
+
+fn attempt_key(queue_key: &str, id: &str) -> Vec<u8> {
+    format!("{queue_key}/{ATTEMPT}{id}").into_bytes()
 }
 
 fn message_key(queue_key: &str, seq: u64) -> Vec<u8> {
@@ -197,9 +223,6 @@ impl State {
             }
         }
         for (k, v) in store.scan(DEDUP, b"").map_err(errors::store)? {
-            let Ok(d) = serde_json::from_slice::<Dedup>(&v) else {
-                continue;
-            };
             let key = String::from_utf8_lossy(&k);
             // Queue keys are account/region/name, none of which holds a '/'.
             let mut parts = key.splitn(4, '/');
@@ -208,7 +231,14 @@ impl State {
             else {
                 continue;
             };
-            if let Some(q) = queues.get_mut(&crate::queue::key(a, r, n)) {
+            let Some(q) = queues.get_mut(&crate::queue::key(a, r, n)) else {
+                continue;
+            };
+            if let Some(id) = dkey.strip_prefix(ATTEMPT) {
+                if let Ok(at) = serde_json::from_slice::<Attempt>(&v) {
+                    q.attempts.insert(id.to_string(), at);
+                }
+            } else if let Ok(d) = serde_json::from_slice::<Dedup>(&v) {
                 q.dedup.insert(dkey.to_string(), d);
             }
         }
@@ -310,6 +340,60 @@ impl State {
 mod tests {
     use super::*;
     use std::sync::Arc;
+
+    #[test]
+    fn receive_attempts_are_stored_beside_deduplication_entries() {
+        let dir = std::env::temp_dir().join(format!("stratus-sqs-attempt-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let rec = QueueRecord {
+            account: "000000000000".into(),
+            region: "us-east-1".into(),
+            name: "q.fifo".into(),
+            attributes: crate::attributes::defaults(true),
+            tags: Default::default(),
+            created_ms: 0,
+            modified_ms: 0,
+        };
+        let qkey = crate::queue::key("000000000000", "us-east-1", "q.fifo");
+        let attempt = Attempt {
+            expires_ms: 300_000,
+            received: vec![(7, "nonce".into(), 30_000)],
+        };
+        {
+            let state = State::load(Store::open(&dir).unwrap()).unwrap();
+            let mut txn = state.begin();
+            let q = Queue::new(rec);
+            txn.changes.put_queue(&q).unwrap();
+            let d = Dedup {
+                expires_ms: 300_000,
+                message_id: "m".into(),
+                sequence_number: None,
+            };
+            txn.changes.put_dedup(&qkey, "id/with:punct", &d).unwrap();
+            txn.changes.put_attempt(&qkey, "try-1", &attempt).unwrap();
+            txn.commit().unwrap();
+        }
+        let state = State::load(Store::open(&dir).unwrap()).unwrap();
+        {
+            let inner = state.read();
+            let q = &inner.queues[&qkey];
+            assert_eq!(q.attempts.get("try-1"), Some(&attempt));
+            assert_eq!(q.dedup.keys().collect::<Vec<_>>(), vec!["id/with:punct"]);
+        }
+        // A sweep past the window forgets the attempt in the store too.
+        let mut txn = state.begin();
+        let q = txn.inner.queues.get_mut(&qkey).unwrap();
+        q.expiry_check_ms = 0;
+        let gone = q.expire(300_000);
+        assert_eq!(gone.attempts, vec!["try-1".to_string()]);
+        txn.changes.expired(&qkey, gone);
+        txn.commit().unwrap();
+        drop(state);
+        let state = State::load(Store::open(&dir).unwrap()).unwrap();
+        assert!(state.read().queues[&qkey].attempts.is_empty());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn concurrent_commits_all_become_durable_in_order() {

@@ -66,7 +66,8 @@ impl App {
                 .map_err(|e| e.to_string())?,
         );
         app.register(iam.clone());
-        app.authorizer = Some(iam.clone());
+        let authorizer: Arc<dyn Authorizer> = iam.clone();
+        app.authorizer = Some(authorizer.clone());
         let sts = Arc::new(
             stratus_sts::Sts::new(store.clone(), identities)
                 .map_err(|e| e.to_string())?
@@ -123,12 +124,21 @@ impl App {
         let streams = stratus_dynamodbstreams::DynamoDbStreams::new(dynamodb.streams());
         app.register(Arc::new(dynamodb));
         app.register(Arc::new(streams));
-        let sqs = Arc::new(stratus_sqs::Sqs::new(store.clone()).map_err(|e| e.to_string())?);
+        // Queue and topic policies decide, under enforcement, what other
+        // services may deliver.
+        let sqs = Arc::new(
+            stratus_sqs::Sqs::new(store.clone())
+                .map_err(|e| e.to_string())?
+                .with_authorizer(authorizer.clone()),
+        );
         app.tasks.spawn(sqs.moves_task());
         app.register(sqs.clone());
         // SNS reaches queues only through the delivery interface.
-        let sns =
-            Arc::new(stratus_sns::Sns::new(store.clone(), sqs.clone()).map_err(|e| e.to_string())?);
+        let sns = Arc::new(
+            stratus_sns::Sns::new(store.clone(), sqs.clone())
+                .map_err(|e| e.to_string())?
+                .with_authorizer(authorizer),
+        );
         app.register_http(sns.outbox_handler());
         app.register_http(sns.certificate_handler());
         app.register(sns.clone());

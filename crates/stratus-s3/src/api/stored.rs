@@ -193,21 +193,23 @@ impl Api {
         req: S3Request<PutBucketNotificationConfigurationInput>,
     ) -> S3Result<PutBucketNotificationConfigurationOutput> {
         let c = caller(&req);
-        // Destinations must exist; a missing bucket is still NoSuchBucket.
+        // Destinations must exist and accept S3's deliveries for the
+        // bucket; a missing bucket is still NoSuchBucket.
         let cfg = &req.input.notification_configuration;
-        if !self.engine.targets.all_exist(cfg)
-            && self
-                .engine
-                .db
-                .state
-                .read()
-                .buckets
-                .contains_key(&req.input.bucket)
-        {
-            return Err(err(
-                S3ErrorCode::InvalidArgument,
-                "Unable to validate the following destination configurations",
-            ));
+        let bucket = {
+            let s = self.engine.db.state.read();
+            s.buckets.get(&req.input.bucket).map(|b| b.meta.clone())
+        };
+        if let Some(bucket) = bucket {
+            let refused = self.engine.targets.refusals(cfg, &bucket, c.now_ms);
+            if !refused.is_empty() {
+                let e = crate::notify::refusal_error(&refused);
+                let message = e.message.clone();
+                if let Some(slot) = req.extensions.get::<crate::notify::Refused>() {
+                    slot.set(e);
+                }
+                return Err(err(S3ErrorCode::InvalidArgument, message));
+            }
         }
         self.put_config(
             &c,

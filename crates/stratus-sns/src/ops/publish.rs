@@ -7,21 +7,23 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::{Map, Value as Json};
 use sha2::{Digest, Sha256};
-use stratus_core::delivery::{MessageAttribute, QueueMessage, QueueSink};
-use stratus_core::{AwsError, RequestContext, ids, time};
+use stratus_core::delivery::{DeliverySource, MessageAttribute, QueueMessage, QueueSink};
+use stratus_core::{AwsError, RequestContext, ServiceAccess, ids, time};
 
 use super::subscriptions::base_url;
 use crate::Sns;
 use crate::errors::{invalid, topic_not_found};
 use crate::filter::{self, Scope};
 use crate::generated::*;
-use crate::state::Subscription;
+use crate::state::{Dedup, Subscription, Topic};
 use crate::{envelope, http};
 
 const MAX_BYTES: usize = 262_144;
 const MAX_ATTRIBUTES: usize = 10;
 const DEDUP_WINDOW_MS: i64 = 5 * 60 * 1000;
 const SEQUENCE_BASE: u64 = 10_000_000_000_000_000_000;
+/// The principal SNS delivers to queues as; queue policies must allow it.
+const SNS_PRINCIPAL: &str = "sns.amazonaws.com";
 
 /// One message to publish, from Publish or a batch entry.
 pub struct Outgoing {
@@ -152,6 +154,19 @@ fn check(out: &Outgoing) -> Result<Checked, AwsError> {
     Ok(Checked { bodies, attributes })
 }
 
+/// Where a deduplication id counts: the whole topic, or with
+/// `FifoThroughputScope` MessageGroup, the message's group.
+fn dedup_key(topic: &Topic, group: &str, id: &str) -> String {
+    match topic
+        .attributes
+        .get("FifoThroughputScope")
+        .map(String::as_str)
+    {
+        Some("MessageGroup") => format!("{}\n{group}\n{id}", topic.arn),
+        _ => format!("{}\n{id}", topic.arn),
+    }
+}
+
 /// Message attributes as filter policies see them.
 fn filter_view(attrs: &BTreeMap<String, MessageAttribute>) -> Map<String, Json> {
     let mut m = Map::new();
@@ -211,7 +226,7 @@ pub fn publish_one(
 ) -> Result<(String, Option<String>), AwsError> {
     let checked = check(&out)?;
     let now = ctx.clock.now_millis();
-    let (subs, fifo, sequence, message_id, dedup_id, signature_version) = {
+    let (subs, fifo, sequence, message_id, dedup_id, signature_version, owner) = {
         let mut txn = s.state.begin();
         let topic = txn
             .inner
@@ -219,6 +234,7 @@ pub fn publish_one(
             .get(topic_arn)
             .ok_or_else(topic_not_found)?;
         let fifo = topic.is_fifo();
+        let owner = topic.account.clone();
         let signature_version = topic.signature_version().to_string();
         let content_dedup = topic
             .attributes
@@ -240,10 +256,12 @@ pub fn publish_one(
                     ));
                 }
             };
-            let key = format!("{topic_arn}\n{id}");
-            txn.inner.dedup.retain(|_, (exp, _, _)| *exp > now);
-            if let Some((_, mid, seq)) = txn.inner.dedup.get(&key) {
-                return Ok((mid.clone(), Some(seq.clone())));
+            // A duplicate is accepted, delivered to no one, and answered
+            // with the first publish's message id and sequence number.
+            let key = dedup_key(topic, out.group_id.as_deref().unwrap_or(""), &id);
+            if let Some(d) = txn.duplicate(&key, now) {
+                txn.commit()?;
+                return Ok((d.message_id, Some(d.sequence_number)));
             }
             dedup_id = Some(id);
         } else if out.dedup_id.is_some() {
@@ -252,15 +270,23 @@ pub fn publish_one(
             ));
         }
         let message_id = ids::uuid_v4();
-        let sequence = fifo.then(|| {
-            txn.inner.sequence += 1;
-            (SEQUENCE_BASE + txn.inner.sequence).to_string()
-        });
+        let sequence = match fifo {
+            true => Some((SEQUENCE_BASE + txn.next_sequence()?).to_string()),
+            false => None,
+        };
         if let (Some(id), Some(seq)) = (&dedup_id, &sequence) {
-            txn.inner.dedup.insert(
-                format!("{topic_arn}\n{id}"),
-                (now + DEDUP_WINDOW_MS, message_id.clone(), seq.clone()),
-            );
+            let topic = txn
+                .inner
+                .topics
+                .get(topic_arn)
+                .ok_or_else(topic_not_found)?;
+            let key = dedup_key(topic, out.group_id.as_deref().unwrap_or(""), id);
+            let entry = Dedup {
+                expires_ms: now + DEDUP_WINDOW_MS,
+                message_id: message_id.clone(),
+                sequence_number: seq.clone(),
+            };
+            txn.put_dedup(key, entry)?;
         }
         let subs: Vec<Subscription> = txn
             .inner
@@ -269,6 +295,8 @@ pub fn publish_one(
             .filter(|x| x.topic_arn == topic_arn && !x.pending)
             .cloned()
             .collect();
+        // Durable before anyone hears of the message.
+        txn.commit()?;
         (
             subs,
             fifo,
@@ -276,8 +304,11 @@ pub fn publish_one(
             message_id,
             dedup_id,
             signature_version,
+            owner,
         )
     };
+    // Queues (subscribed and dead-letter) must let SNS send for this topic.
+    let source = DeliverySource::new(SNS_PRINCIPAL, topic_arn, owner);
     let signer = match subs.is_empty() {
         true => None,
         false => Some(s.keys.signer(now)?),
@@ -345,6 +376,7 @@ pub fn publish_one(
                     dedup_id: if fifo { dedup_id.clone() } else { None },
                     sender_id: ctx.identity.user_id.clone(),
                     now_ms: now,
+                    source: Some(source.clone()),
                 };
                 if let Err(e) = s.queues.send(&sub.endpoint, msg.clone()) {
                     tracing::warn!(subscription = %sub.arn, error = %e, "delivery to SQS failed");
@@ -365,6 +397,7 @@ pub fn publish_one(
                     body: payload.clone(),
                     sender_id: ctx.identity.user_id.clone(),
                     now_ms: now,
+                    source: Some(source.clone()),
                     ..Default::default()
                 };
                 let sub = sub.clone();
@@ -577,10 +610,23 @@ impl stratus_core::delivery::TopicSink for Sns {
     fn publish(
         &self,
         ctx: &RequestContext,
+        source: Option<&DeliverySource>,
         topic_arn: &str,
         subject: &str,
         message: String,
     ) -> Result<String, AwsError> {
+        if let Some(source) = source {
+            if !self.allows(topic_arn, source, ctx.clock.now_millis()) {
+                return Err(AwsError::new(
+                    403,
+                    "AuthorizationError",
+                    format!(
+                        "{} is not authorized to perform: SNS:Publish on resource: {topic_arn}",
+                        source.principal
+                    ),
+                ));
+            }
+        }
         let out = Outgoing {
             message,
             subject: Some(subject.to_string()),
@@ -594,5 +640,23 @@ impl stratus_core::delivery::TopicSink for Sns {
 
     fn exists(&self, topic_arn: &str) -> bool {
         self.state.begin().inner.topics.contains_key(topic_arn)
+    }
+
+    fn allows(&self, topic_arn: &str, source: &DeliverySource, now_ms: i64) -> bool {
+        let Some(authz) = self.authorizer.as_ref().filter(|a| a.enforcing()) else {
+            return true;
+        };
+        let policies = self.topic_policies(&[topic_arn.to_string()]);
+        let region = topic_arn.split(':').nth(3).unwrap_or("");
+        authz.service_allowed(&ServiceAccess {
+            service: &source.principal,
+            action: "sns:Publish",
+            resource: topic_arn,
+            resource_policies: &policies,
+            source_arn: &source.arn,
+            source_account: &source.account,
+            region,
+            now_ms,
+        })
     }
 }

@@ -1,8 +1,8 @@
 //! Messages other services hand to SQS (SNS subscriptions), through the
 //! narrow `QueueSink` interface.
 
-use stratus_core::AwsError;
-use stratus_core::delivery::{QueueMessage, QueueSink};
+use stratus_core::delivery::{DeliverySource, QueueMessage, QueueSink};
+use stratus_core::{AwsError, ServiceAccess};
 use stratus_protocol::Blob;
 
 use super::messages::{Outgoing, send_one};
@@ -12,6 +12,15 @@ use crate::generated::MessageAttributeValue;
 
 impl QueueSink for Sqs {
     fn send(&self, queue_arn: &str, message: QueueMessage) -> Result<String, AwsError> {
+        if let Some(source) = &message.source {
+            if !self.allows(queue_arn, source, message.now_ms) {
+                return Err(AwsError::new(
+                    403,
+                    "AccessDenied",
+                    format!("Access to the resource {queue_arn} is denied."),
+                ));
+            }
+        }
         self.blocking(|| self.enqueue(queue_arn, message))
     }
 
@@ -19,6 +28,24 @@ impl QueueSink for Sqs {
         crate::url::parse_arn(queue_arn).is_some_and(|(region, account, name)| {
             let k = crate::queue::key(&account, &region, &name);
             self.state.begin().inner.queues.contains_key(&k)
+        })
+    }
+
+    fn allows(&self, queue_arn: &str, source: &DeliverySource, now_ms: i64) -> bool {
+        let Some(authz) = self.authorizer.as_ref().filter(|a| a.enforcing()) else {
+            return true;
+        };
+        let policies = self.queue_policies(&[queue_arn.to_string()]);
+        let region = queue_arn.split(':').nth(3).unwrap_or("");
+        authz.service_allowed(&ServiceAccess {
+            service: &source.principal,
+            action: "sqs:SendMessage",
+            resource: queue_arn,
+            resource_policies: &policies,
+            source_arn: &source.arn,
+            source_account: &source.account,
+            region,
+            now_ms,
         })
     }
 }

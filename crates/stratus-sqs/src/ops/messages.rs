@@ -342,7 +342,20 @@ fn receive_now(
         .unwrap_or_else(|| q.int_attr("VisibilityTimeout", 30) * 1000);
     let fifo = q.is_fifo();
     let attempt = wanted.attempt.as_deref().filter(|_| fifo);
-    if let Some(retried) = attempt.and_then(|a| retry(q, a, now, visibility_ms)) {
+    let retried = match attempt {
+        Some(a) => {
+            let known = q.attempts.contains_key(a);
+            let retried = retry(q, a, now, visibility_ms);
+            match q.attempts.get(a).filter(|_| retried.is_some()) {
+                Some(kept) => txn.changes.put_attempt(k, a, kept)?,
+                None if known => txn.changes.delete_attempt(k, a),
+                None => {}
+            }
+            retried
+        }
+        None => None,
+    };
+    if let Some(retried) = retried {
         let mut out = Vec::new();
         for (seq, nonce) in retried {
             let m = &q.messages[&seq];
@@ -380,13 +393,12 @@ fn receive_now(
     }
     q.activity.received += out.len() as u64;
     if let Some(a) = attempt.filter(|_| !received.is_empty()) {
-        q.attempts.insert(
-            a.to_string(),
-            Attempt {
-                expires_ms: now + DEDUP_WINDOW_MS,
-                received,
-            },
-        );
+        let kept = Attempt {
+            expires_ms: now + DEDUP_WINDOW_MS,
+            received,
+        };
+        txn.changes.put_attempt(k, a, &kept)?;
+        q.attempts.insert(a.to_string(), kept);
     }
     // A long poll that got nothing looks again; only its last look counts
     // as an empty receive.
