@@ -858,7 +858,7 @@ def test_deleted_table_is_deleting_until_its_phase_ends(server, ddb):
     streams = server.client("dynamodbstreams")
 
     assert ddb.delete_table(TableName="doomed")["TableDescription"]["TableStatus"] == "DELETING"
-    # Everything below runs within the phase (half a second of real time).
+    # Everything below runs within the phase (a second of real time).
     assert ddb.describe_table(TableName="doomed")["Table"]["TableStatus"] == "DELETING"
     assert "doomed" in ddb.list_tables()["TableNames"]
     key = {"id": {"S": "old"}}

@@ -14,7 +14,7 @@ pub const SETTLE_MS: i64 = 500;
 /// How long a global index added by UpdateTable backfills.
 pub const BACKFILL_MS: i64 = 1000;
 /// How long a deleted table stays DELETING before it is gone.
-pub const DELETE_MS: i64 = 500;
+pub const DELETE_MS: i64 = 1000;
 /// How long a global index deleted by UpdateTable stays DELETING (its
 /// table UPDATING) before it is gone.
 pub const INDEX_DELETE_MS: i64 = 1000;
