@@ -1061,3 +1061,26 @@ def test_a_restart_does_not_bring_a_deleted_table_back(server_factory):
     ddb = srv.client("dynamodb")
     assert ddb.scan(TableName="dropped")["Count"] == 0
     assert ddb.get_item(TableName="kept", Key={"id": {"S": "k"}})["Item"] == {"id": {"S": "k"}}
+
+
+def test_a_refused_update_changes_nothing(ddb):
+    create_table(
+        ddb,
+        TableName="steady",
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5},
+    )
+    with pytest.raises(ClientError) as e:
+        ddb.update_table(TableName="steady", BillingMode="PAY_PER_REQUEST",
+                         ProvisionedThroughput={"ReadCapacityUnits": 6, "WriteCapacityUnits": 6})
+    assert error(e) == (
+        "ValidationException",
+        "One or more parameter values were invalid: Neither ReadCapacityUnits nor WriteCapacityUnits can be"
+        " specified when BillingMode is PAY_PER_REQUEST",
+        400,
+    )
+    d = ddb.describe_table(TableName="steady")["Table"]
+    assert d["TableStatus"] == "ACTIVE" and "BillingModeSummary" not in d
+    pt = d["ProvisionedThroughput"]
+    assert (pt["ReadCapacityUnits"], pt["WriteCapacityUnits"]) == (5, 5)

@@ -572,11 +572,14 @@ pub fn update_table(
     let t = db.table_for_describe(ctx, &input.table_name)?;
     let now = ctx.clock.now_millis();
     {
-        let mut m = t.meta.write();
-        if m.status(now) != DELETING && m.drop_deleted_indexes(now) {
-            t.items.lock().reindex(&m);
-            db.tables.save_meta(&m)?;
+        let mut current = t.meta.write();
+        if current.status(now) != DELETING && current.drop_deleted_indexes(now) {
+            t.items.lock().reindex(&current);
+            db.tables.save_meta(&current)?;
         }
+        // Changes go to a copy, so that a request refused halfway (an
+        // unknown index in its second update, say) changes nothing.
+        let mut m = current.clone();
         // Only a change of deletion protection leaves the table ACTIVE.
         let changes_table = input.billing_mode.is_some()
             || input.provisioned_throughput.is_some()
@@ -718,10 +721,11 @@ pub fn update_table(
         if let Some(after) = settles {
             m.begin("UPDATING", now, after);
         }
+        db.tables.save_meta(&m)?;
         if input.global_secondary_index_updates.is_some() {
             t.items.lock().reindex(&m);
         }
-        db.tables.save_meta(&m)?;
+        *current = m;
     }
     Ok(UpdateTableOutput {
         table_description: Some(describe(&t, now)),
