@@ -1006,6 +1006,10 @@ def test_deleted_index_is_deleting_until_its_phase_ends(server, ddb):
     with pytest.raises(ClientError) as e:
         ddb.update_table(TableName="indexed", GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "by_v"}}])
     assert error(e)[0] == "ResourceNotFoundException"
+    with pytest.raises(ClientError) as e:
+        ddb.update_table(TableName="indexed",
+                         GlobalSecondaryIndexUpdates=[{"Update": {"IndexName": "by_v", "OnDemandThroughput": {}}}])
+    assert error(e) == ("ResourceNotFoundException", "Requested resource not found: Index by_v for table indexed", 400)
     assert ddb.scan(TableName="indexed")["Count"] == 2
 
 

@@ -707,8 +707,8 @@ pub fn update_table(
                     return Err(AwsError::bad_request(
                         "ResourceNotFoundException",
                         format!(
-                            "Requested resource not found: Index: {} not found",
-                            up.index_name
+                            "Requested resource not found: Index {} for table {}",
+                            up.index_name, m.name
                         ),
                     ));
                 };
