@@ -81,6 +81,7 @@ def test_create_describe_list_delete(ddb, table):
         )
     assert error(e)[:2] == ("ResourceInUseException", "Table already exists: orders")
     ddb.delete_table(TableName="orders")
+    ddb.get_waiter("table_not_exists").wait(TableName="orders")
     with pytest.raises(ClientError) as e:
         ddb.describe_table(TableName="orders")
     assert error(e) == ("ResourceNotFoundException", "Requested resource not found: Table: orders not found", 400)
@@ -842,3 +843,248 @@ def test_tables_become_active_by_themselves_without_test_mode(plain_server):
     ddb.put_item(TableName=name, Item={"id": {"S": "a"}})
     assert ddb.describe_table(TableName=name)["Table"]["TableStatus"] == "ACTIVE"
     ddb.delete_table(TableName=name)
+
+
+def test_deleted_table_is_deleting_until_its_phase_ends(server, ddb):
+    keys = {
+        "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+        "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+    create_table(ddb, TableName="doomed", StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
+                 **keys)
+    ddb.put_item(TableName="doomed", Item={"id": {"S": "old"}})
+    stream_arn = ddb.describe_table(TableName="doomed")["Table"]["LatestStreamArn"]
+    streams = server.client("dynamodbstreams")
+
+    assert ddb.delete_table(TableName="doomed")["TableDescription"]["TableStatus"] == "DELETING"
+    # Everything below runs within the phase (a second of real time).
+    assert ddb.describe_table(TableName="doomed")["Table"]["TableStatus"] == "DELETING"
+    assert "doomed" in ddb.list_tables()["TableNames"]
+    key = {"id": {"S": "old"}}
+    data_plane = [
+        lambda: ddb.put_item(TableName="doomed", Item={"id": {"S": "new"}}),
+        lambda: ddb.get_item(TableName="doomed", Key=key),
+        lambda: ddb.query(TableName="doomed", KeyConditionExpression="id = :k", ExpressionAttributeValues={":k": key["id"]}),
+        lambda: ddb.scan(TableName="doomed"),
+        lambda: ddb.batch_write_item(RequestItems={"doomed": [{"DeleteRequest": {"Key": key}}]}),
+        lambda: ddb.transact_write_items(TransactItems=[{"Delete": {"TableName": "doomed", "Key": key}}]),
+    ]
+    for call in data_plane:
+        with pytest.raises(ClientError) as e:
+            call()
+        assert error(e) == ("ResourceNotFoundException", "Requested resource not found", 400)
+    being_deleted = ("ResourceInUseException", "Attempt to change a resource which is still in use: Table is being deleted: doomed", 400)
+    with pytest.raises(ClientError) as e:
+        ddb.delete_table(TableName="doomed")
+    assert error(e) == being_deleted
+    with pytest.raises(ClientError) as e:
+        ddb.update_table(TableName="doomed", StreamSpecification={"StreamEnabled": False})
+    assert error(e) == being_deleted
+    with pytest.raises(ClientError) as e:
+        ddb.create_table(TableName="doomed", **keys)
+    assert error(e) == ("ResourceInUseException", "Table already exists: doomed", 400)
+    with pytest.raises(ClientError) as e:
+        ddb.describe_time_to_live(TableName="doomed")
+    assert error(e) == (
+        "ValidationException",
+        "Cannot describe time to live while table is in DELETING state: Current table state is DELETING",
+        400,
+    )
+    assert streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["StreamStatus"] == "DISABLED"
+
+    server.advance(1)
+    with pytest.raises(ClientError) as e:
+        ddb.describe_table(TableName="doomed")
+    assert error(e) == ("ResourceNotFoundException", "Requested resource not found: Table: doomed not found", 400)
+    assert "doomed" not in ddb.list_tables()["TableNames"]
+    with pytest.raises(ClientError) as e:
+        streams.describe_stream(StreamArn=stream_arn)
+    assert error(e)[0] == "ResourceNotFoundException"
+    # The name is free again, and the new table starts empty: the old items went with the old table.
+    create_table(ddb, TableName="doomed", **keys)
+    assert ddb.scan(TableName="doomed")["Items"] == []
+    assert "Item" not in ddb.get_item(TableName="doomed", Key=key)
+
+
+def test_table_not_exists_waiter_succeeds_without_moving_the_clock(ddb):
+    create_table(
+        ddb,
+        TableName="brief",
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    ddb.delete_table(TableName="brief")
+    # One attempt only: a waiter's DescribeTable waits out the deletion, so it
+    # never sleeps its 20-second delay.
+    ddb.get_waiter("table_not_exists").wait(TableName="brief", WaiterConfig={"Delay": 1, "MaxAttempts": 1})
+    assert "brief" not in ddb.list_tables()["TableNames"]
+
+
+def test_cli_waits_for_a_deleted_table(aws):
+    aws("dynamodb", "create-table", "--table-name", "cli-gone",
+        "--attribute-definitions", "AttributeName=id,AttributeType=S",
+        "--key-schema", "AttributeName=id,KeyType=HASH",
+        "--billing-mode", "PAY_PER_REQUEST")
+    aws("dynamodb", "wait", "table-exists", "--table-name", "cli-gone")
+    out = aws("dynamodb", "delete-table", "--table-name", "cli-gone")
+    assert out["TableDescription"]["TableStatus"] == "DELETING"
+    aws("dynamodb", "wait", "table-not-exists", "--table-name", "cli-gone")
+    assert "cli-gone" not in aws("dynamodb", "list-tables")["TableNames"]
+
+
+def test_deleted_index_is_deleting_until_its_phase_ends(server, ddb):
+    create_table(
+        ddb,
+        TableName="indexed",
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}, {"AttributeName": "v", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        GlobalSecondaryIndexes=[{
+            "IndexName": "by_v",
+            "KeySchema": [{"AttributeName": "v", "KeyType": "HASH"}],
+            "Projection": {"ProjectionType": "ALL"},
+        }],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    ddb.put_item(TableName="indexed", Item={"id": {"S": "a"}, "v": {"S": "x"}})
+
+    out = ddb.update_table(TableName="indexed", GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "by_v"}}])
+    d = out["TableDescription"]
+    assert (d["TableStatus"], d["GlobalSecondaryIndexes"][0]["IndexStatus"]) == ("UPDATING", "DELETING")
+    # Everything below runs within the phase (a second of real time).
+    d = ddb.describe_table(TableName="indexed")["Table"]
+    gsi = d["GlobalSecondaryIndexes"][0]
+    assert (d["TableStatus"], gsi["IndexName"], gsi["IndexStatus"]) == ("UPDATING", "by_v", "DELETING")
+    assert "Projection" not in gsi
+    by_v = {"IndexName": "by_v", "KeyConditionExpression": "v = :v", "ExpressionAttributeValues": {":v": {"S": "x"}}}
+    no_index = ("ValidationException", "The table does not have the specified index: by_v", 400)
+    with pytest.raises(ClientError) as e:
+        ddb.query(TableName="indexed", **by_v)
+    assert error(e) == no_index
+    with pytest.raises(ClientError) as e:
+        ddb.scan(TableName="indexed", IndexName="by_v")
+    assert error(e) == no_index
+    with pytest.raises(ClientError) as e:
+        ddb.update_table(TableName="indexed", GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "by_v"}}])
+    assert error(e) == (
+        "ResourceInUseException",
+        "Attempt to change a resource which is still in use: Index is being deleted. Table: indexed Index: by_v",
+        400,
+    )
+    with pytest.raises(ClientError) as e:
+        ddb.update_table(TableName="indexed", BillingMode="PROVISIONED",
+                         ProvisionedThroughput={"ReadCapacityUnits": 1, "WriteCapacityUnits": 1})
+    assert error(e) == (
+        "ResourceInUseException",
+        "Attempt to change a resource which is still in use: Can't change table IOPS when an index is being deleted."
+        " Table: indexed Indexes: [by_v]",
+        400,
+    )
+    with pytest.raises(ClientError) as e:
+        ddb.delete_table(TableName="indexed")
+    assert error(e) == (
+        "ResourceInUseException",
+        "Attempt to change a resource which is still in use: Cannot delete table while indexes are being created,"
+        " updated, or deleted.",
+        400,
+    )
+    # Deletion protection may change meanwhile, and the table's items stay writable.
+    ddb.update_table(TableName="indexed", DeletionProtectionEnabled=True)
+    ddb.put_item(TableName="indexed", Item={"id": {"S": "b"}, "v": {"S": "x"}})
+
+    server.advance(2)
+    d = ddb.describe_table(TableName="indexed")["Table"]
+    assert d["TableStatus"] == "ACTIVE"
+    assert "GlobalSecondaryIndexes" not in d
+    # The attribute only the index used goes with it.
+    assert d["AttributeDefinitions"] == [{"AttributeName": "id", "AttributeType": "S"}]
+    assert d["DeletionProtectionEnabled"] is True
+    with pytest.raises(ClientError) as e:
+        ddb.query(TableName="indexed", **by_v)
+    assert error(e) == no_index
+    with pytest.raises(ClientError) as e:
+        ddb.update_table(TableName="indexed", GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "by_v"}}])
+    assert error(e)[0] == "ResourceNotFoundException"
+    with pytest.raises(ClientError) as e:
+        ddb.update_table(TableName="indexed",
+                         GlobalSecondaryIndexUpdates=[{"Update": {"IndexName": "by_v", "OnDemandThroughput": {}}}])
+    assert error(e) == ("ResourceNotFoundException", "Requested resource not found: Index by_v for table indexed", 400)
+    assert ddb.scan(TableName="indexed")["Count"] == 2
+
+
+def test_table_exists_waiter_waits_out_an_index_deletion(ddb):
+    create_table(
+        ddb,
+        TableName="reindexed",
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}, {"AttributeName": "v", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        GlobalSecondaryIndexes=[{
+            "IndexName": "by_v",
+            "KeySchema": [{"AttributeName": "v", "KeyType": "HASH"}],
+            "Projection": {"ProjectionType": "KEYS_ONLY"},
+        }],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    ddb.update_table(TableName="reindexed", GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "by_v"}}])
+    ddb.get_waiter("table_exists").wait(TableName="reindexed", WaiterConfig={"Delay": 1, "MaxAttempts": 1})
+    d = ddb.describe_table(TableName="reindexed")["Table"]
+    assert d["TableStatus"] == "ACTIVE" and "GlobalSecondaryIndexes" not in d
+
+
+def test_a_restart_does_not_bring_a_deleted_table_back(server_factory):
+    srv = server_factory(args=["--test-mode"])
+    ddb = srv.client("dynamodb")
+    keys = {
+        "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+        "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+    create_table(ddb, TableName="dropped", StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+                 **keys)
+    for i in range(5):
+        ddb.put_item(TableName="dropped", Item={"id": {"S": f"i{i}"}})
+    create_table(ddb, TableName="kept", **keys)
+    ddb.put_item(TableName="kept", Item={"id": {"S": "k"}})
+    assert ddb.delete_table(TableName="dropped")["TableDescription"]["TableStatus"] == "DELETING"
+
+    # Stopped while the table is DELETING: after the restart it finishes deleting
+    # (the clock is not moved: a restart forgets how far a test moved it).
+    srv.restart()
+    ddb = srv.client("dynamodb")
+    ddb.get_waiter("table_not_exists").wait(TableName="dropped", WaiterConfig={"Delay": 1, "MaxAttempts": 1})
+    with pytest.raises(ClientError) as e:
+        ddb.describe_table(TableName="dropped")
+    assert error(e) == ("ResourceNotFoundException", "Requested resource not found: Table: dropped not found", 400)
+    assert ddb.list_tables()["TableNames"] == ["kept"]
+    assert [s["TableName"] for s in srv.client("dynamodbstreams").list_streams()["Streams"]] == []
+    create_table(ddb, TableName="dropped", **keys)
+    assert ddb.scan(TableName="dropped")["Count"] == 0
+    # And it stays gone across a further restart, its items with it.
+    srv.restart()
+    ddb = srv.client("dynamodb")
+    assert ddb.scan(TableName="dropped")["Count"] == 0
+    assert ddb.get_item(TableName="kept", Key={"id": {"S": "k"}})["Item"] == {"id": {"S": "k"}}
+
+
+def test_a_refused_update_changes_nothing(ddb):
+    create_table(
+        ddb,
+        TableName="steady",
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5},
+    )
+    with pytest.raises(ClientError) as e:
+        ddb.update_table(TableName="steady", BillingMode="PAY_PER_REQUEST",
+                         ProvisionedThroughput={"ReadCapacityUnits": 6, "WriteCapacityUnits": 6})
+    assert error(e) == (
+        "ValidationException",
+        "One or more parameter values were invalid: Neither ReadCapacityUnits nor WriteCapacityUnits can be"
+        " specified when BillingMode is PAY_PER_REQUEST",
+        400,
+    )
+    d = ddb.describe_table(TableName="steady")["Table"]
+    assert d["TableStatus"] == "ACTIVE" and "BillingModeSummary" not in d
+    pt = d["ProvisionedThroughput"]
+    assert (pt["ReadCapacityUnits"], pt["WriteCapacityUnits"]) == (5, 5)

@@ -58,7 +58,8 @@ impl Units {
     pub fn write(meta: &TableMeta, old: Option<&Item>, new: Option<&Item>) -> Units {
         let size = old.map_or(0, item_size).max(new.map_or(0, item_size));
         let mut u = Units::on_table(write_units(size));
-        for idx in &meta.indexes {
+        // An index being deleted takes no more writes.
+        for idx in meta.indexes.iter().filter(|i| i.deleted_ms == 0) {
             let entry = |i: Option<&Item>| {
                 i.filter(|i| in_index(idx, i))
                     .map(|i| index_projection(meta, idx, i))
@@ -211,6 +212,7 @@ mod tests {
                 wcu: 0,
                 global: true,
                 backfilled_ms: 0,
+                deleted_ms: 0,
             }],
             ..Default::default()
         }

@@ -3,6 +3,7 @@
 
 mod attr;
 mod capacity;
+mod deletion;
 mod expr;
 #[rustfmt::skip]
 mod generated;
@@ -53,12 +54,22 @@ impl DynamoDb {
         })
     }
 
+    /// The background work that removes deleted tables and indexes once
+    /// their DELETING phase has ended.
+    pub fn deletion_task(&self) -> Arc<dyn stratus_core::tasks::Task> {
+        Arc::new(deletion::Reaper {
+            tables: self.tables.clone(),
+        })
+    }
+
     /// The table an item operation names; AWS answers these without the
-    /// name, and treats a table still being created as missing.
+    /// name, and treats a table still being created, or being deleted, as
+    /// missing.
     fn table(&self, ctx: &RequestContext, name: &str) -> Result<Arc<Table>, AwsError> {
+        let now = ctx.clock.now_millis();
         self.tables
-            .get(ctx.account_id(), &ctx.region, name)
-            .filter(|t| t.meta.read().status(ctx.clock.now_millis()) != "CREATING")
+            .live(ctx.account_id(), &ctx.region, name, now)
+            .filter(|t| !matches!(t.meta.read().status(now), "CREATING" | state::DELETING))
             .ok_or_else(|| {
                 AwsError::bad_request("ResourceNotFoundException", "Requested resource not found")
             })
@@ -67,7 +78,7 @@ impl DynamoDb {
     /// Backup operations name the table in their own error.
     fn table_for_backups(&self, ctx: &RequestContext, name: &str) -> Result<Arc<Table>, AwsError> {
         self.tables
-            .get(ctx.account_id(), &ctx.region, name)
+            .live(ctx.account_id(), &ctx.region, name, ctx.clock.now_millis())
             .ok_or_else(|| {
                 AwsError::bad_request("TableNotFoundException", format!("Table not found: {name}"))
             })
@@ -76,7 +87,7 @@ impl DynamoDb {
     /// The table a table operation names; AWS names it in the error.
     fn table_for_describe(&self, ctx: &RequestContext, name: &str) -> Result<Arc<Table>, AwsError> {
         self.tables
-            .get(ctx.account_id(), &ctx.region, name)
+            .live(ctx.account_id(), &ctx.region, name, ctx.clock.now_millis())
             .ok_or_else(|| ops::tables::not_found_table(name))
     }
 }
@@ -98,6 +109,8 @@ pub struct StreamInfo {
     pub range_key: Option<String>,
     pub created_ms: i64,
     pub shard_id: String,
+    /// `ENABLED`, or `DISABLED` once its table is being deleted.
+    pub status: &'static str,
 }
 
 /// One change record, with its images as wire values.
@@ -120,7 +133,7 @@ fn item_value(item: &attr::Item) -> Value {
 }
 
 impl StreamsApi {
-    fn info(t: &Table) -> Option<StreamInfo> {
+    fn info(t: &Table, now_ms: i64) -> Option<StreamInfo> {
         let m = t.meta.read();
         let label = m.stream_label.clone()?;
         m.stream.as_ref()?;
@@ -137,17 +150,29 @@ impl StreamsApi {
                 &m.id.replace('-', "")[..8]
             ),
             label,
+            status: if m.status(now_ms) == state::DELETING {
+                "DISABLED"
+            } else {
+                "ENABLED"
+            },
         })
     }
 
-    /// Streams of the account and region, optionally of one table.
-    pub fn list(&self, account: &str, region: &str, table: Option<&str>) -> Vec<StreamInfo> {
+    /// Streams of the account and region at `now_ms`, optionally of one
+    /// table; a table's stream goes with the table.
+    pub fn list(
+        &self,
+        account: &str,
+        region: &str,
+        table: Option<&str>,
+        now_ms: i64,
+    ) -> Vec<StreamInfo> {
         self.tables
-            .list(account, region)
+            .list(account, region, now_ms)
             .iter()
             .filter(|n| table.is_none_or(|t| t == n.as_str()))
-            .filter_map(|n| self.tables.get(account, region, n))
-            .filter_map(|t| Self::info(&t))
+            .filter_map(|n| self.tables.live(account, region, n, now_ms))
+            .filter_map(|t| Self::info(&t, now_ms))
             .collect()
     }
 
@@ -156,12 +181,13 @@ impl StreamsApi {
         account: &str,
         region: &str,
         arn: &str,
+        now_ms: i64,
     ) -> Option<(StreamInfo, Option<String>)> {
         let s = self
-            .list(account, region, None)
+            .list(account, region, None, now_ms)
             .into_iter()
             .find(|s| s.arn == arn)?;
-        let t = self.tables.get(account, region, &s.table_name)?;
+        let t = self.tables.live(account, region, &s.table_name, now_ms)?;
         let first = t
             .stream
             .lock()
@@ -172,9 +198,9 @@ impl StreamsApi {
     }
 
     /// The sequence number of the newest record (0 when none).
-    pub fn latest(&self, account: &str, region: &str, arn: &str) -> Option<u64> {
-        let (s, _) = self.describe(account, region, arn)?;
-        let t = self.tables.get(account, region, &s.table_name)?;
+    pub fn latest(&self, account: &str, region: &str, arn: &str, now_ms: i64) -> Option<u64> {
+        let (s, _) = self.describe(account, region, arn, now_ms)?;
+        let t = self.tables.live(account, region, &s.table_name, now_ms)?;
         let latest = t.stream.lock().records.back().map_or(0, |r| r.seq);
         Some(latest)
     }
@@ -191,8 +217,8 @@ impl StreamsApi {
         limit: usize,
         now_ms: i64,
     ) -> Option<Vec<ChangeRecord>> {
-        let (s, _) = self.describe(account, region, arn)?;
-        let t = self.tables.get(account, region, &s.table_name)?;
+        let (s, _) = self.describe(account, region, arn, now_ms)?;
+        let t = self.tables.live(account, region, &s.table_name, now_ms)?;
         let log = t.stream.lock();
         Some(
             log.records

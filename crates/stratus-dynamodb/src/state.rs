@@ -18,6 +18,9 @@ const TABLES: &str = "dynamodb.tables";
 const ITEMS: &str = "dynamodb.items";
 const STREAMS: &str = "dynamodb.streams";
 
+/// The status of a table or index being deleted.
+pub const DELETING: &str = "DELETING";
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct KeyDef {
     pub name: String,
@@ -39,11 +42,34 @@ pub struct IndexMeta {
     /// CREATING) until then; 0 for indexes created with their table.
     #[serde(default)]
     pub backfilled_ms: i64,
+    /// A global index deleted by UpdateTable is `DELETING` until then and
+    /// gone after; 0 for an index nobody deleted.
+    #[serde(default)]
+    pub deleted_ms: i64,
 }
 
 impl IndexMeta {
     pub fn backfilling(&self, now_ms: i64) -> bool {
         self.backfilled_ms > now_ms
+    }
+
+    pub fn deleting(&self, now_ms: i64) -> bool {
+        self.deleted_ms > now_ms
+    }
+
+    pub fn gone(&self, now_ms: i64) -> bool {
+        self.deleted_ms != 0 && self.deleted_ms <= now_ms
+    }
+
+    /// The IndexStatus of a global index at `now_ms`.
+    pub fn status(&self, now_ms: i64) -> &'static str {
+        if self.deleting(now_ms) {
+            DELETING
+        } else if self.backfilling(now_ms) {
+            "CREATING"
+        } else {
+            "ACTIVE"
+        }
     }
 }
 
@@ -73,7 +99,8 @@ pub struct TableMeta {
     pub pitr_days: Option<i32>,
     pub pitr_enabled_ms: i64,
     /// `CREATING` or `UPDATING` until `settles_ms`, then `ACTIVE` (tables
-    /// stored before statuses existed have neither and are `ACTIVE`).
+    /// stored before statuses existed have neither and are `ACTIVE`);
+    /// `DELETING` until `settles_ms`, then gone.
     pub transition: String,
     pub settles_ms: i64,
 }
@@ -94,9 +121,11 @@ impl TableMeta {
         v
     }
 
-    /// The table's status at `now_ms`: a transition ends by itself on the clock.
+    /// The table's status at `now_ms`: a transition ends by itself on the
+    /// clock (a deletion ends with the table gone, see [`TableMeta::gone`]).
     pub fn status(&self, now_ms: i64) -> &str {
-        if self.settles_ms > now_ms && !self.transition.is_empty() {
+        if self.transition == DELETING || (self.settles_ms > now_ms && !self.transition.is_empty())
+        {
             &self.transition
         } else {
             "ACTIVE"
@@ -109,8 +138,40 @@ impl TableMeta {
         self.settles_ms = now_ms + after_ms;
     }
 
+    /// Whether the table's deletion has ended: it no longer exists.
+    pub fn gone(&self, now_ms: i64) -> bool {
+        self.transition == DELETING && self.settles_ms <= now_ms
+    }
+
     pub fn index(&self, name: &str) -> Option<&IndexMeta> {
         self.indexes.iter().find(|i| i.name == name)
+    }
+
+    /// The indexes being deleted at `now_ms`.
+    pub fn deleting_indexes(&self, now_ms: i64) -> Vec<&str> {
+        self.indexes
+            .iter()
+            .filter(|i| i.deleting(now_ms))
+            .map(|i| i.name.as_str())
+            .collect()
+    }
+
+    /// Forgets the indexes whose deletion has ended, with the attribute
+    /// definitions only they used (AWS prunes them too); `true` if any went.
+    pub fn drop_deleted_indexes(&mut self, now_ms: i64) -> bool {
+        let before = self.indexes.len();
+        self.indexes.retain(|i| !i.gone(now_ms));
+        if self.indexes.len() == before {
+            return false;
+        }
+        let mut used: Vec<&str> = self.key_names();
+        for i in &self.indexes {
+            used.push(&i.hash.name);
+            used.extend(i.range.as_ref().map(|r| r.name.as_str()));
+        }
+        let used: Vec<String> = used.into_iter().map(str::to_string).collect();
+        self.attribute_definitions.retain(|(n, _)| used.contains(n));
+        true
     }
 }
 
@@ -409,6 +470,8 @@ impl Tables {
         Ok(t)
     }
 
+    /// The table of that name, even one whose deletion has ended but which
+    /// is not yet removed; most callers want [`Tables::live`].
     pub fn get(&self, account: &str, region: &str, name: &str) -> Option<Arc<Table>> {
         self.tables
             .read()
@@ -416,25 +479,75 @@ impl Tables {
             .cloned()
     }
 
+    /// The table of that name as it exists at `now_ms`: a table whose
+    /// deletion has ended is removed here if the reaper has not got to it.
+    pub fn live(&self, account: &str, region: &str, name: &str, now_ms: i64) -> Option<Arc<Table>> {
+        let t = self.get(account, region, name)?;
+        if t.meta.read().gone(now_ms) {
+            if let Err(e) = self.remove(&t) {
+                tracing::warn!(table = %name, error = %e, "removing a deleted table failed");
+            }
+            return None;
+        }
+        Some(t)
+    }
+
+    /// Ends the phases due by `now_ms`: removes the tables whose deletion
+    /// has ended, and drops the global indexes whose deletion has.
+    pub fn reap(&self, now_ms: i64) {
+        for t in self.all() {
+            if t.meta.read().gone(now_ms) {
+                if let Err(e) = self.remove(&t) {
+                    tracing::warn!(error = %e, "removing a deleted table failed; will retry");
+                }
+                continue;
+            }
+            let due = {
+                let m = t.meta.read();
+                m.status(now_ms) != DELETING && m.indexes.iter().any(|i| i.gone(now_ms))
+            };
+            if !due {
+                continue;
+            }
+            let mut m = t.meta.write();
+            if !m.drop_deleted_indexes(now_ms) {
+                continue;
+            }
+            t.items.lock().reindex(&m);
+            if let Err(e) = self.save_meta(&m) {
+                tracing::warn!(table = %m.name, error = %e, "storing a dropped index failed");
+            }
+        }
+    }
+
     /// Every table of every account and region.
     pub fn all(&self) -> Vec<Arc<Table>> {
         self.tables.read().values().cloned().collect()
     }
 
-    pub fn list(&self, account: &str, region: &str) -> Vec<String> {
+    /// The names of the tables of an account and region that exist at
+    /// `now_ms` (those being deleted among them).
+    pub fn list(&self, account: &str, region: &str, now_ms: i64) -> Vec<String> {
         let mut v: Vec<String> = self
             .tables
             .read()
-            .keys()
-            .filter(|(a, r, _)| a == account && r == region)
-            .map(|(_, _, n)| n.clone())
+            .iter()
+            .filter(|((a, r, _), t)| a == account && r == region && !t.meta.read().gone(now_ms))
+            .map(|((_, _, n), _)| n.clone())
             .collect();
         v.sort();
         v
     }
 
-    /// Adds a table unless one of that name exists; `false` when it does.
-    pub fn create(&self, meta: TableMeta) -> Result<bool, AwsError> {
+    /// Adds a table unless one of that name exists at `now_ms` (one being
+    /// deleted among them); `false` when it does.
+    pub fn create(&self, meta: TableMeta, now_ms: i64) -> Result<bool, AwsError> {
+        if self
+            .live(&meta.account, &meta.region, &meta.name, now_ms)
+            .is_some()
+        {
+            return Ok(false);
+        }
         let key = (meta.account.clone(), meta.region.clone(), meta.name.clone());
         let mut tables = self.tables.write();
         if tables.contains_key(&key) {
@@ -462,17 +575,24 @@ impl Tables {
         self.store.commit(b).map_err(store_err)
     }
 
-    pub fn delete(&self, meta: &TableMeta) -> Result<(), AwsError> {
+    /// Removes a table with its items, stream records and settings, in
+    /// the store first, so that a restart cannot bring it back. Only that
+    /// table goes: a table created since under the same name stays.
+    fn remove(&self, t: &Arc<Table>) -> Result<(), AwsError> {
+        let meta = t.meta.read().clone();
+        let key = (meta.account.clone(), meta.region.clone(), meta.name.clone());
+        let mut tables = self.tables.write();
+        if !tables.get(&key).is_some_and(|cur| Arc::ptr_eq(cur, t)) {
+            return Ok(());
+        }
         if self.store.is_persistent() {
             let mut b = Batch::new();
             b.delete(TABLES, table_key(&meta.account, &meta.region, &meta.name))
-                .delete_prefix(ITEMS, item_prefix(meta))
-                .delete_prefix(STREAMS, item_prefix(meta));
+                .delete_prefix(ITEMS, item_prefix(&meta))
+                .delete_prefix(STREAMS, item_prefix(&meta));
             self.store.commit(b).map_err(store_err)?;
         }
-        self.tables
-            .write()
-            .remove(&(meta.account.clone(), meta.region.clone(), meta.name.clone()));
+        tables.remove(&key);
         Ok(())
     }
 
@@ -633,6 +753,7 @@ mod tests {
                 wcu: 0,
                 global: true,
                 backfilled_ms: 0,
+                deleted_ms: 0,
             }],
             ..Default::default()
         }
@@ -688,6 +809,113 @@ mod tests {
         later.reindex(&bare);
         assert_eq!(partition(&later, "x"), ["d"]);
         assert_eq!(partition(&later, "y"), ["a"]);
+    }
+
+    fn plain_meta(name: &str) -> TableMeta {
+        TableMeta {
+            account: "000000000000".into(),
+            region: "us-east-1".into(),
+            name: name.into(),
+            id: format!("{name}-id"),
+            hash: KeyDef {
+                name: "pk".into(),
+                typ: "S".into(),
+            },
+            ..Default::default()
+        }
+    }
+
+    /// A store that counts as persistent (so every write goes to it) but
+    /// keeps its data in memory, shared by every `Tables` loaded from it.
+    fn persistent_store() -> Store {
+        Store::with_engine(
+            Arc::new(stratus_store::MemoryEngine::default()),
+            Some(std::env::temp_dir()),
+        )
+    }
+
+    #[test]
+    fn a_deleted_table_is_deleting_until_its_phase_ends_then_gone() {
+        let mut m = plain_meta("t");
+        m.begin("CREATING", 0, 500);
+        assert_eq!((m.status(100), m.gone(100)), ("CREATING", false));
+        m.begin(DELETING, 1000, 500);
+        // Unlike other transitions, a deletion does not end in ACTIVE.
+        assert_eq!((m.status(1499), m.gone(1499)), (DELETING, false));
+        assert_eq!((m.status(1500), m.gone(1500)), (DELETING, true));
+    }
+
+    #[test]
+    fn a_deleted_index_is_deleting_then_dropped_with_its_attributes() {
+        let mut m = indexed_meta();
+        m.attribute_definitions = vec![
+            ("pk".into(), "S".into()),
+            ("g".into(), "S".into()),
+            ("n".into(), "N".into()),
+        ];
+        m.indexes[0].backfilled_ms = 2000;
+        assert_eq!(m.indexes[0].status(1000), "CREATING");
+        m.indexes[0].deleted_ms = 1500;
+        // Deleting wins over backfilling: the index is on its way out.
+        assert_eq!(m.indexes[0].status(1000), DELETING);
+        assert_eq!(m.deleting_indexes(1000), ["g"]);
+        assert!(!m.drop_deleted_indexes(1499));
+        assert_eq!(m.indexes.len(), 1);
+        assert!(m.drop_deleted_indexes(1500));
+        assert!(m.indexes.is_empty() && m.deleting_indexes(1500).is_empty());
+        assert_eq!(
+            m.attribute_definitions,
+            [("pk".to_string(), "S".to_string())]
+        );
+    }
+
+    #[test]
+    fn a_deletion_survives_a_restart_and_its_end_removes_the_table_for_good() {
+        let store = persistent_store();
+        let tables = Tables::load(store.clone()).unwrap();
+        assert!(tables.create(plain_meta("t"), 0).unwrap());
+        let t = tables.live("000000000000", "us-east-1", "t", 0).unwrap();
+        let (key, item) = entry("a", None, "1");
+        durable(
+            tables
+                .write_items(&[(&t.meta.read().clone(), key, Some(&item))])
+                .unwrap(),
+        )
+        .unwrap();
+        {
+            let mut m = t.meta.write();
+            m.begin(DELETING, 1000, 500);
+            tables.save_meta(&m).unwrap();
+        }
+        // A restart during the phase: the table is still being deleted, and
+        // its name is still taken.
+        let tables = Tables::load(store.clone()).unwrap();
+        let t = tables.live("000000000000", "us-east-1", "t", 1200).unwrap();
+        assert_eq!(t.meta.read().status(1200), DELETING);
+        assert_eq!(t.items.lock().len(), 1);
+        assert_eq!(tables.list("000000000000", "us-east-1", 1200), ["t"]);
+        assert!(!tables.create(plain_meta("t"), 1200).unwrap());
+        // Once it ends the table is gone, from the store too.
+        tables.reap(1500);
+        assert!(tables.get("000000000000", "us-east-1", "t").is_none());
+        assert!(tables.list("000000000000", "us-east-1", 1500).is_empty());
+        assert!(store.scan(ITEMS, b"").unwrap().is_empty());
+        let tables = Tables::load(store.clone()).unwrap();
+        assert!(tables.all().is_empty());
+        // The name is free again, for a table of its own.
+        assert!(tables.create(plain_meta("t"), 1500).unwrap());
+    }
+
+    #[test]
+    fn looking_up_a_table_whose_deletion_ended_removes_it() {
+        let tables = Tables::load(persistent_store()).unwrap();
+        let mut m = plain_meta("t");
+        m.begin(DELETING, 0, 500);
+        assert!(tables.create(m, 0).unwrap());
+        assert!(tables.live("000000000000", "us-east-1", "t", 499).is_some());
+        // No reaper ran: the lookup itself finds the table gone.
+        assert!(tables.live("000000000000", "us-east-1", "t", 500).is_none());
+        assert!(tables.all().is_empty());
     }
 
     #[test]

@@ -24,6 +24,10 @@ impl Task for TtlSweeper {
         let now = now_ms / 1000;
         for table in self.tables.all() {
             let meta = table.meta.read().clone();
+            // A table being deleted loses its items all at once.
+            if meta.status(now_ms) == crate::state::DELETING {
+                continue;
+            }
             let Some(attr) = meta.ttl_attribute.clone() else {
                 continue;
             };

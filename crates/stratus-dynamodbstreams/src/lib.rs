@@ -101,14 +101,19 @@ impl Handlers for DynamoDbStreams {
     ) -> Result<DescribeStreamOutput, AwsError> {
         let (s, first) = self
             .api
-            .describe(ctx.account_id(), &ctx.region, &input.stream_arn)
+            .describe(
+                ctx.account_id(),
+                &ctx.region,
+                &input.stream_arn,
+                ctx.clock.now_millis(),
+            )
             .ok_or_else(|| not_found(&input.stream_arn))?;
         let start = first.unwrap_or_else(|| StreamsApi::sequence_text(1));
         Ok(DescribeStreamOutput {
             stream_description: Some(StreamDescription {
                 stream_arn: Some(s.arn.clone()),
                 stream_label: Some(s.label.clone()),
-                stream_status: Some("ENABLED".into()),
+                stream_status: Some(s.status.into()),
                 stream_view_type: Some(s.view.clone()),
                 creation_request_date_time: Some(Timestamp(s.created_ms)),
                 table_name: Some(s.table_name.clone()),
@@ -133,7 +138,12 @@ impl Handlers for DynamoDbStreams {
     ) -> Result<GetShardIteratorOutput, AwsError> {
         let (s, _) = self
             .api
-            .describe(ctx.account_id(), &ctx.region, &input.stream_arn)
+            .describe(
+                ctx.account_id(),
+                &ctx.region,
+                &input.stream_arn,
+                ctx.clock.now_millis(),
+            )
             .ok_or_else(|| not_found(&input.stream_arn))?;
         if input.shard_id != s.shard_id {
             return Err(AwsError::bad_request(
@@ -152,7 +162,12 @@ impl Handlers for DynamoDbStreams {
             "TRIM_HORIZON" => 0,
             "LATEST" => self
                 .api
-                .latest(ctx.account_id(), &ctx.region, &s.arn)
+                .latest(
+                    ctx.account_id(),
+                    &ctx.region,
+                    &s.arn,
+                    ctx.clock.now_millis(),
+                )
                 .unwrap_or(0),
             "AT_SEQUENCE_NUMBER" => seq()?.saturating_sub(1),
             "AFTER_SEQUENCE_NUMBER" => seq()?,
@@ -201,9 +216,12 @@ impl Handlers for DynamoDbStreams {
         ctx: &RequestContext,
         input: ListStreamsInput,
     ) -> Result<ListStreamsOutput, AwsError> {
-        let all = self
-            .api
-            .list(ctx.account_id(), &ctx.region, input.table_name.as_deref());
+        let all = self.api.list(
+            ctx.account_id(),
+            &ctx.region,
+            input.table_name.as_deref(),
+            ctx.clock.now_millis(),
+        );
         let start = match &input.exclusive_start_stream_arn {
             Some(a) => all.iter().position(|s| &s.arn == a).map_or(0, |i| i + 1),
             None => 0,

@@ -121,6 +121,7 @@ impl App {
         ec2.add_balancers(elb.clone());
         let dynamodb = stratus_dynamodb::DynamoDb::new(store.clone()).map_err(|e| e.to_string())?;
         app.tasks.spawn(dynamodb.ttl_task());
+        app.tasks.spawn(dynamodb.deletion_task());
         let streams = stratus_dynamodbstreams::DynamoDbStreams::new(dynamodb.streams());
         app.register(Arc::new(dynamodb));
         app.register(Arc::new(streams));

@@ -77,6 +77,10 @@ pub async fn handle(app: &App, req: Request) -> Response {
         identity,
         clock: app.clock.clone(),
         host: req.header("host").unwrap_or("").to_string(),
+        from_waiter: ["user-agent", "x-amz-user-agent"].iter().any(|h| {
+            req.header(h)
+                .is_some_and(stratus_core::context::user_agent_marks_waiter)
+        }),
     };
     match service.call(&ctx, &op_name, input).await {
         Ok(out) => codec::encode_reply(protocol, &model, op, out, &request_id),
@@ -223,6 +227,7 @@ pub fn raw_context(app: &App, caller: &Caller, host: &str) -> Result<RequestCont
         identity,
         clock: app.clock.clone(),
         host: host.to_string(),
+        from_waiter: false,
     })
 }
 

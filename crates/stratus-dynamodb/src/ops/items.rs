@@ -232,7 +232,7 @@ pub fn check_item(meta: &TableMeta, item: &Item) -> Result<ItemKey, AwsError> {
         Some(r) => Some(key_attr(r)?),
         None => None,
     };
-    for idx in &meta.indexes {
+    for idx in meta.indexes.iter().filter(|i| i.deleted_ms == 0) {
         for def in std::iter::once(&idx.hash).chain(idx.range.iter()) {
             if let Some(a) = item.get(&def.name) {
                 if a.type_name() != def.typ {

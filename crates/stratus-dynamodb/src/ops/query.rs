@@ -534,7 +534,8 @@ pub fn query(
     })
 }
 
-/// The index a Query or Scan names; one still backfilling cannot be read.
+/// The index a Query or Scan names; one still backfilling cannot be read,
+/// and one being deleted is no longer the table's.
 fn index_named(
     meta: &TableMeta,
     name: Option<&str>,
@@ -543,6 +544,7 @@ fn index_named(
     let Some(n) = name else { return Ok(None) };
     let i = meta
         .index(n)
+        .filter(|i| i.deleted_ms == 0)
         .ok_or_else(|| validation(format!("The table does not have the specified index: {n}")))?;
     if i.backfilling(now_ms) {
         return Err(validation(format!(

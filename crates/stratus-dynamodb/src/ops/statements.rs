@@ -28,14 +28,8 @@ fn table(
     ctx: &RequestContext,
     name: &str,
 ) -> Result<std::sync::Arc<Table>, AwsError> {
-    db.tables
-        .get(ctx.account_id(), &ctx.region, name)
-        .ok_or_else(|| {
-            AwsError::bad_request(
-                "ResourceNotFoundException",
-                format!("Requested resource not found"),
-            )
-        })
+    // As the item operations: a table being created or deleted is missing.
+    db.table(ctx, name)
 }
 
 /// The item key a write statement's WHERE clause names with equalities.
@@ -91,9 +85,14 @@ fn select(
 ) -> Result<(Vec<Item>, Option<Item>), AwsError> {
     let meta = t.meta.read().clone();
     let idx = match index {
-        Some(n) => Some(meta.index(n).cloned().ok_or_else(|| {
-            validation(format!("The table does not have the specified index: {n}"))
-        })?),
+        Some(n) => Some(
+            meta.index(n)
+                .filter(|i| i.deleted_ms == 0)
+                .cloned()
+                .ok_or_else(|| {
+                    validation(format!("The table does not have the specified index: {n}"))
+                })?,
+        ),
         None => None,
     };
     let hash = idx.as_ref().map_or(&meta.hash, |i| &i.hash);

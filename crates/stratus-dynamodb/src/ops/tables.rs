@@ -6,13 +6,18 @@ use stratus_protocol::Timestamp;
 use crate::DynamoDb;
 use crate::attr::validation;
 use crate::generated::*;
-use crate::state::{IndexMeta, KeyDef, Table, TableMeta};
+use crate::state::{DELETING, IndexMeta, KeyDef, Table, TableMeta};
 
 /// How long a table stays CREATING or UPDATING: short, so code that waits
 /// as it must on AWS (`wait_until_exists`) is not slowed down.
 pub const SETTLE_MS: i64 = 500;
 /// How long a global index added by UpdateTable backfills.
 pub const BACKFILL_MS: i64 = 1000;
+/// How long a deleted table stays DELETING before it is gone.
+pub const DELETE_MS: i64 = 1000;
+/// How long a global index deleted by UpdateTable stays DELETING (its
+/// table UPDATING) before it is gone.
+pub const INDEX_DELETE_MS: i64 = 1000;
 
 fn in_use(what: String) -> AwsError {
     AwsError::bad_request(
@@ -148,6 +153,7 @@ pub fn create_table(
             wcu: gw,
             global: true,
             backfilled_ms: 0,
+            deleted_ms: 0,
         });
     }
     for l in input.local_secondary_indexes.iter().flatten() {
@@ -174,6 +180,7 @@ pub fn create_table(
             wcu,
             global: false,
             backfilled_ms: 0,
+            deleted_ms: 0,
         });
     }
     for i in &indexes {
@@ -250,7 +257,7 @@ pub fn create_table(
             .and_then(|s| s.enabled)
             .unwrap_or(false),
     };
-    if !db.tables.create(meta.clone())? {
+    if !db.tables.create(meta.clone(), now)? {
         return Err(AwsError::bad_request(
             "ResourceInUseException",
             format!("Table already exists: {}", input.table_name),
@@ -261,7 +268,7 @@ pub fn create_table(
         .get(&meta.account, &meta.region, &meta.name)
         .ok_or_else(|| not_found_table(&meta.name))?;
     Ok(CreateTableOutput {
-        table_description: Some(describe(&table, now, None)),
+        table_description: Some(describe(&table, now)),
     })
 }
 
@@ -288,11 +295,10 @@ fn throughput(rcu: i64, wcu: i64) -> ProvisionedThroughputDescription {
     }
 }
 
-/// The table as DescribeTable shows it at `now_ms`; `status` overrides the
-/// table's own (DELETING).
-pub fn describe(table: &Table, now_ms: i64, status: Option<&str>) -> TableDescription {
+/// The table as DescribeTable shows it at `now_ms`.
+pub fn describe(table: &Table, now_ms: i64) -> TableDescription {
     let m = table.meta.read();
-    let status = status.unwrap_or_else(|| m.status(now_ms));
+    let status = m.status(now_ms);
     let items = table.items.lock();
     let size: i64 = items
         .values()
@@ -317,22 +323,17 @@ pub fn describe(table: &Table, now_ms: i64, status: Option<&str>) -> TableDescri
     let gsis: Vec<GlobalSecondaryIndexDescription> = m
         .indexes
         .iter()
-        .filter(|i| i.global)
+        .filter(|i| i.global && !i.gone(now_ms))
         .map(|i| {
             let (ks, proj, n, _) = index_desc(i);
+            let status = i.status(now_ms);
             GlobalSecondaryIndexDescription {
                 index_name: Some(i.name.clone()),
                 key_schema: Some(ks),
-                projection: Some(proj),
-                index_status: Some(
-                    if i.backfilling(now_ms) {
-                        "CREATING"
-                    } else {
-                        "ACTIVE"
-                    }
-                    .into(),
-                ),
-                backfilling: i.backfilling(now_ms).then_some(true),
+                // AWS leaves the projection out of an index being deleted.
+                projection: (status != DELETING).then_some(proj),
+                index_status: Some(status.into()),
+                backfilling: (status == "CREATING").then_some(true),
                 provisioned_throughput: Some(throughput(i.rcu, i.wcu)),
                 index_size_bytes: Some(0),
                 item_count: Some(n),
@@ -428,22 +429,31 @@ pub fn describe_table(
 ) -> Result<DescribeTableOutput, AwsError> {
     let t = db.table_for_describe(ctx, &input.table_name)?;
     Ok(DescribeTableOutput {
-        table: Some(describe(&t, ctx.clock.now_millis(), None)),
+        table: Some(describe(&t, ctx.clock.now_millis())),
     })
 }
 
-/// How long until the table's transition ends, if it is in one.
+/// How long DescribeTable should hold its answer: until the table's
+/// transition ends, if it is in one. A deletion in progress (of the table
+/// or of an index) is what a user watching DescribeTable wants to see, so
+/// only an SDK waiter's poll waits that out.
 pub fn settling(db: &DynamoDb, ctx: &RequestContext, name: &str) -> Option<i64> {
-    let t = db.tables.get(ctx.account_id(), &ctx.region, name)?;
-    let m = t.meta.read();
     let now = ctx.clock.now_millis();
+    let t = db.tables.live(ctx.account_id(), &ctx.region, name, now)?;
+    let m = t.meta.read();
+    let deletion = m.status(now) == DELETING || !m.deleting_indexes(now).is_empty();
+    if deletion && !ctx.from_waiter {
+        return None;
+    }
     (m.status(now) != "ACTIVE").then(|| m.settles_ms - now)
 }
 
-/// Refuses changes to a table that is being created or updated, as AWS does.
+/// Refuses changes to a table that is being created, updated or deleted,
+/// as AWS does.
 fn check_settled(m: &TableMeta, now_ms: i64, deleting: bool) -> Result<(), AwsError> {
     match m.status(now_ms) {
         "CREATING" => Err(in_use(format!("Table is being created: {}", m.name))),
+        DELETING => Err(in_use(format!("Table is being deleted: {}", m.name))),
         "UPDATING" if deleting => Err(in_use(format!(
             "Table: {} is in the process of being updated.",
             m.name
@@ -459,7 +469,9 @@ pub fn list_tables(
     input: ListTablesInput,
 ) -> Result<ListTablesOutput, AwsError> {
     let limit = input.limit.unwrap_or(100).clamp(1, 100) as usize;
-    let all = db.tables.list(ctx.account_id(), &ctx.region);
+    let all = db
+        .tables
+        .list(ctx.account_id(), &ctx.region, ctx.clock.now_millis());
     let start = match &input.exclusive_start_table_name {
         Some(s) => all
             .iter()
@@ -482,21 +494,74 @@ pub fn delete_table(
 ) -> Result<DeleteTableOutput, AwsError> {
     let t = db.table_for_describe(ctx, &input.table_name)?;
     let now = ctx.clock.now_millis();
-    check_settled(&t.meta.read(), now, true)?;
-    if t.meta.read().deletion_protection {
-        return Err(AwsError::bad_request(
-            "ValidationException",
-            format!(
-                "Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first."
-            ),
-        ));
+    {
+        let mut m = t.meta.write();
+        if m.status(now) != DELETING
+            && m.indexes
+                .iter()
+                .any(|i| i.backfilling(now) || i.deleting(now))
+        {
+            return Err(in_use(
+                "Cannot delete table while indexes are being created, updated, or deleted.".into(),
+            ));
+        }
+        check_settled(&m, now, true)?;
+        if m.deletion_protection {
+            return Err(AwsError::bad_request(
+                "ValidationException",
+                format!(
+                    "Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first."
+                ),
+            ));
+        }
+        // The table, its items and its stream go when the phase ends
+        // (`Tables::reap`); the stored status says so across a restart.
+        m.begin(DELETING, now, DELETE_MS);
+        db.tables.save_meta(&m)?;
     }
-    let desc = describe(&t, now, Some("DELETING"));
-    let meta = t.meta.read().clone();
-    db.tables.delete(&meta)?;
     Ok(DeleteTableOutput {
-        table_description: Some(desc),
+        table_description: Some(describe(&t, now)),
     })
+}
+
+/// Refuses the updates AWS refuses while a global index is being deleted:
+/// any naming that index, and throughput or billing changes. A change of
+/// deletion protection alone goes through; anything else waits for the
+/// table, as any update of an UPDATING table does.
+fn check_index_deletions(
+    m: &TableMeta,
+    input: &UpdateTableInput,
+    now_ms: i64,
+    changes_table: bool,
+) -> Result<(), AwsError> {
+    let deleting = m.deleting_indexes(now_ms);
+    if deleting.is_empty() {
+        return check_settled(m, now_ms, false);
+    }
+    for u in input.global_secondary_index_updates.iter().flatten() {
+        let named = u
+            .update
+            .as_ref()
+            .map(|x| &x.index_name)
+            .or(u.delete.as_ref().map(|x| &x.index_name));
+        if let Some(n) = named.filter(|n| deleting.contains(&n.as_str())) {
+            return Err(in_use(format!(
+                "Index is being deleted. Table: {} Index: {n}",
+                m.name
+            )));
+        }
+    }
+    if input.billing_mode.is_some() || input.provisioned_throughput.is_some() {
+        return Err(in_use(format!(
+            "Can't change table IOPS when an index is being deleted. Table: {} Indexes: [{}]",
+            m.name,
+            deleting.join(", ")
+        )));
+    }
+    if changes_table {
+        return check_settled(m, now_ms, false);
+    }
+    Ok(())
 }
 
 pub fn update_table(
@@ -507,15 +572,22 @@ pub fn update_table(
     let t = db.table_for_describe(ctx, &input.table_name)?;
     let now = ctx.clock.now_millis();
     {
-        let mut m = t.meta.write();
-        check_settled(&m, now, false)?;
+        let mut current = t.meta.write();
+        if current.status(now) != DELETING && current.drop_deleted_indexes(now) {
+            t.items.lock().reindex(&current);
+            db.tables.save_meta(&current)?;
+        }
+        // Changes go to a copy, so that a request refused halfway (an
+        // unknown index in its second update, say) changes nothing.
+        let mut m = current.clone();
         // Only a change of deletion protection leaves the table ACTIVE.
-        let mut settles = (input.billing_mode.is_some()
+        let changes_table = input.billing_mode.is_some()
             || input.provisioned_throughput.is_some()
             || input.table_class.is_some()
             || input.stream_specification.is_some()
-            || input.global_secondary_index_updates.is_some())
-        .then_some(SETTLE_MS);
+            || input.global_secondary_index_updates.is_some();
+        check_index_deletions(&m, &input, now, changes_table)?;
+        let mut settles = changes_table.then_some(SETTLE_MS);
         if let Some(b) = &input.billing_mode {
             m.billing_mode = b.clone();
             if b == "PAY_PER_REQUEST" {
@@ -602,14 +674,19 @@ pub fn update_table(
                     wcu: gw,
                     global: true,
                     backfilled_ms: now + BACKFILL_MS,
+                    deleted_ms: 0,
                 });
                 // The table stays UPDATING until the new index is ACTIVE.
-                settles = Some(BACKFILL_MS);
+                settles = Some(settles.unwrap_or(0).max(BACKFILL_MS));
             }
             if let Some(d) = &u.delete {
-                let before = m.indexes.len();
-                m.indexes.retain(|i| !(i.global && i.name == d.index_name));
-                if m.indexes.len() == before {
+                // The index stays, DELETING, until the phase ends
+                // (`TableMeta::drop_deleted_indexes`).
+                let Some(i) = m
+                    .indexes
+                    .iter_mut()
+                    .find(|i| i.global && i.name == d.index_name)
+                else {
                     return Err(AwsError::bad_request(
                         "ResourceNotFoundException",
                         format!(
@@ -617,7 +694,9 @@ pub fn update_table(
                             d.index_name
                         ),
                     ));
-                }
+                };
+                i.deleted_ms = now + INDEX_DELETE_MS;
+                settles = Some(settles.unwrap_or(0).max(INDEX_DELETE_MS));
             }
             if let Some(up) = &u.update {
                 let Some(i) = m
@@ -628,8 +707,8 @@ pub fn update_table(
                     return Err(AwsError::bad_request(
                         "ResourceNotFoundException",
                         format!(
-                            "Requested resource not found: Index: {} not found",
-                            up.index_name
+                            "Requested resource not found: Index {} for table {}",
+                            up.index_name, m.name
                         ),
                     ));
                 };
@@ -642,13 +721,14 @@ pub fn update_table(
         if let Some(after) = settles {
             m.begin("UPDATING", now, after);
         }
+        db.tables.save_meta(&m)?;
         if input.global_secondary_index_updates.is_some() {
             t.items.lock().reindex(&m);
         }
-        db.tables.save_meta(&m)?;
+        *current = m;
     }
     Ok(UpdateTableOutput {
-        table_description: Some(describe(&t, now, None)),
+        table_description: Some(describe(&t, now)),
     })
 }
 
@@ -667,13 +747,21 @@ fn table_by_arn(
             ))
         })?;
     db.tables
-        .get(ctx.account_id(), &ctx.region, name)
+        .live(ctx.account_id(), &ctx.region, name, ctx.clock.now_millis())
         .ok_or_else(|| {
             AwsError::bad_request(
                 "ResourceNotFoundException",
                 format!("Requested resource not found: ResourcArn: {arn} not found"),
             )
         })
+}
+
+/// Tags cannot change on a table being deleted.
+fn refuse_if_deleting(m: &TableMeta, now_ms: i64) -> Result<(), AwsError> {
+    if m.status(now_ms) == DELETING {
+        return Err(in_use(format!("Table is being deleted: {}", m.name)));
+    }
+    Ok(())
 }
 
 pub fn tag_resource(
@@ -683,6 +771,7 @@ pub fn tag_resource(
 ) -> Result<(), AwsError> {
     let t = table_by_arn(db, ctx, &input.resource_arn)?;
     let mut m = t.meta.write();
+    refuse_if_deleting(&m, ctx.clock.now_millis())?;
     for tag in input.tags {
         m.tags.retain(|(k, _)| k != &tag.key);
         m.tags.push((tag.key, tag.value));
@@ -700,6 +789,7 @@ pub fn untag_resource(
 ) -> Result<(), AwsError> {
     let t = table_by_arn(db, ctx, &input.resource_arn)?;
     let mut m = t.meta.write();
+    refuse_if_deleting(&m, ctx.clock.now_millis())?;
     m.tags.retain(|(k, _)| !input.tag_keys.contains(k));
     db.tables.save_meta(&m)
 }
@@ -752,6 +842,11 @@ pub fn describe_ttl(
 ) -> Result<DescribeTimeToLiveOutput, AwsError> {
     let t = db.table_for_describe(ctx, &input.table_name)?;
     let m = t.meta.read();
+    if m.status(ctx.clock.now_millis()) == DELETING {
+        return Err(validation(
+            "Cannot describe time to live while table is in DELETING state: Current table state is DELETING",
+        ));
+    }
     Ok(DescribeTimeToLiveOutput {
         time_to_live_description: Some(TimeToLiveDescription {
             time_to_live_status: Some(
