@@ -173,7 +173,11 @@ impl RegionState {
     /// Applies every instance transition due by `now`, in order, and returns them.
     pub fn settle(&mut self, now: i64) -> Vec<Transition> {
         let mut out = Vec::new();
+        if now < self.settled_until_ms {
+            return out;
+        }
         let mut gone = Vec::new();
+        let mut next_due = i64::MAX;
         for inst in self.instances.values_mut() {
             loop {
                 let (next, after) = match inst.state.as_str() {
@@ -181,8 +185,11 @@ impl RegionState {
                     "stopping" => ("stopped", STOPPING_MS),
                     "shutting-down" => ("terminated", SHUTTING_DOWN_MS),
                     "terminated" => {
-                        if now >= inst.state_ms + TERMINATED_VISIBLE_MS {
+                        let at = inst.state_ms + TERMINATED_VISIBLE_MS;
+                        if now >= at {
                             gone.push(inst.id.clone());
+                        } else {
+                            next_due = next_due.min(at);
                         }
                         break;
                     }
@@ -190,6 +197,7 @@ impl RegionState {
                 };
                 let at = inst.state_ms + after;
                 if now < at {
+                    next_due = next_due.min(at);
                     break;
                 }
                 out.push((inst.id.clone(), inst.state.clone(), next.to_string()));
@@ -214,6 +222,7 @@ impl RegionState {
         for id in gone {
             self.instances.remove(&id);
         }
+        self.settled_until_ms = next_due;
         out
     }
 }
@@ -245,6 +254,25 @@ mod tests {
         assert_eq!(t, vec![("i-1".into(), "pending".into(), "running".into())]);
         assert_eq!(s.instances["i-1"].boots, 1);
         assert_eq!(s.instances["i-1"].state_ms, 1000 + PENDING_MS);
+    }
+
+    #[test]
+    fn settling_skips_the_scan_until_a_transition_is_due() {
+        let mut s = with("pending", 1000);
+        s.instances.insert(
+            "i-2".into(),
+            InstanceRec {
+                id: "i-2".into(),
+                state: "running".into(),
+                ..Default::default()
+            },
+        );
+        assert!(s.settle(1000).is_empty());
+        assert_eq!(s.settled_until_ms, 1000 + PENDING_MS);
+        assert_eq!(s.settle(1000 + PENDING_MS).len(), 1);
+        // Nothing left to move: no scan until something starts moving.
+        assert_eq!(s.settled_until_ms, i64::MAX);
+        assert!(s.settle(i64::MAX - 1).is_empty());
     }
 
     #[test]

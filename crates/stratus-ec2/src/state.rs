@@ -506,6 +506,11 @@ pub struct RegionState {
     /// Customer-managed prefix lists (AWS's own are computed per region).
     pub prefix_lists: BTreeMap<String, PrefixListRec>,
     pub endpoints: BTreeMap<String, EndpointRec>,
+    /// Until when no lifecycle transition is due (0: unknown), so settling
+    /// on every request scans the instances only when one may be. Whatever
+    /// starts a transition resets it.
+    #[serde(skip)]
+    pub settled_until_ms: i64,
 }
 
 /// An Elastic IP: allocated to the account, and associated with one

@@ -978,6 +978,7 @@ pub fn run(
                 attached_ms: now,
             });
         }
+        s.settled_until_ms = 0;
         s.instances.insert(
             id.clone(),
             InstanceRec {
@@ -1182,6 +1183,7 @@ pub fn start(
             out.push(change(id, &prev, &prev));
             continue;
         }
+        s.settled_until_ms = 0;
         if let Some(x) = s.instances.get_mut(id) {
             enter(x, "pending", now, "");
             x.transition_reason.clear();
@@ -1261,6 +1263,7 @@ fn shut_down(
             out.push(change(id, &prev, &prev));
             continue;
         }
+        s.settled_until_ms = 0;
         if let Some(x) = s.instances.get_mut(id) {
             enter(x, going, now, "User initiated");
             x.reason_code = Some("Client.UserInitiatedShutdown".into());
