@@ -104,6 +104,22 @@ pub(crate) fn caller<T>(req: &S3Request<T>) -> CallerInfo {
 }
 
 impl Api {
+    /// Saves a key's versions; in memory only (`--ephemeral`) there is
+    /// nothing to encode them for.
+    pub(crate) fn persist_key(
+        &self,
+        b: &crate::state::BucketEntry,
+        key: &str,
+        ks: &crate::state::KeyState,
+    ) -> S3Result<()> {
+        if !self.engine.db.store.is_persistent() {
+            return Ok(());
+        }
+        let mut batch = stratus_store::Batch::new();
+        b.persist_key(&mut batch, key, ks).map_err(internal)?;
+        self.persist(batch)
+    }
+
     pub(crate) fn persist(&self, batch: stratus_store::Batch) -> S3Result<()> {
         if !self.engine.db.store.is_persistent() {
             return Ok(());

@@ -433,12 +433,7 @@ impl Api {
             let mut ks = b.key_state(&key);
             let dropped = ks.put(meta, b.mode(), new_version_id());
             let version_id = ks.current.as_ref().and_then(|c| c.version_id.clone());
-            let mut batch = Batch::new();
-            let saved = b
-                .persist_key(&mut batch, &key, &ks)
-                .map_err(internal)
-                .and_then(|()| self.persist(batch));
-            if let Err(e) = saved {
+            if let Err(e) = self.persist_key(b, &key, &ks) {
                 drop(s);
                 if !file.is_empty() {
                     self.engine.files.remove(&file);
@@ -839,9 +834,7 @@ impl Api {
                     }
                 },
             };
-            let mut batch = Batch::new();
-            b.persist_key(&mut batch, key, &ks).map_err(internal)?;
-            self.persist(batch)?;
+            self.persist_key(b, key, &ks)?;
             b.set_key_state(key, ks);
             (dropped, out)
         };
