@@ -134,12 +134,12 @@ impl Files {
                 loop {
                     let Some(chunk) = b.next().await else {
                         let size = head.len() as u64;
-                        return Ok(Written {
-                            staged: Staged::Inline(Bytes::from(head)),
+                        return Ok(written(
+                            Staged::Inline(Bytes::from(head)),
                             size,
-                            md5: md5.finalize().into(),
-                            checksum: hasher.finalize(),
-                        });
+                            md5,
+                            hasher,
+                        ));
                     };
                     let chunk: Bytes = chunk.map_err(|e| WriteError::Body(e.to_string()))?;
                     md5.update(&chunk);
@@ -150,30 +150,14 @@ impl Files {
                     }
                 }
             } else {
-                return Ok(Written {
-                    staged: Staged::Inline(Bytes::new()),
-                    size: 0,
-                    md5: md5.finalize().into(),
-                    checksum: hasher.finalize(),
-                });
+                return Ok(written(Staged::Inline(Bytes::new()), 0, md5, hasher));
             }
         }
         let tmp = self.new_tmp();
         let result = self
             .write_to(&tmp, &head, body, &mut md5, &mut hasher)
             .await;
-        match result {
-            Ok(size) => Ok(Written {
-                staged: Staged::File(tmp),
-                size,
-                md5: md5.finalize().into(),
-                checksum: hasher.finalize(),
-            }),
-            Err(e) => {
-                let _ = tokio::fs::remove_file(&tmp).await;
-                Err(e)
-            }
-        }
+        into_file(tmp, result, md5, hasher).await
     }
 
     /// Writes `head` (already hashed) and then the rest of `body` to `tmp`;
@@ -223,27 +207,16 @@ impl Files {
             }
             md5.update(&out);
             hasher.update(&out);
-            return Ok(Written {
-                staged: Staged::Inline(Bytes::from(out)),
-                size: total,
-                md5: md5.finalize().into(),
-                checksum: hasher.finalize(),
-            });
+            return Ok(written(
+                Staged::Inline(Bytes::from(out)),
+                total,
+                md5,
+                hasher,
+            ));
         }
         let tmp = self.new_tmp();
         let r = self.concat_to(&tmp, pieces, &mut md5, &mut hasher).await;
-        match r {
-            Ok(size) => Ok(Written {
-                staged: Staged::File(tmp),
-                size,
-                md5: md5.finalize().into(),
-                checksum: hasher.finalize(),
-            }),
-            Err(e) => {
-                let _ = tokio::fs::remove_file(&tmp).await;
-                Err(e)
-            }
-        }
+        into_file(tmp, r, md5, hasher).await
     }
 
     /// A small range of a piece, read whole.
@@ -370,6 +343,32 @@ impl Files {
         };
         for e in entries.flatten() {
             self.remove(&e.file_name().to_string_lossy());
+        }
+    }
+}
+
+fn written(staged: Staged, size: u64, md5: Md5, hasher: ChecksumHasher) -> Written {
+    Written {
+        staged,
+        size,
+        md5: md5.finalize().into(),
+        checksum: hasher.finalize(),
+    }
+}
+
+/// What writing `tmp` came to: its bytes staged, or the error with the
+/// partial file removed.
+async fn into_file<E>(
+    tmp: PathBuf,
+    result: Result<u64, E>,
+    md5: Md5,
+    hasher: ChecksumHasher,
+) -> Result<Written, E> {
+    match result {
+        Ok(size) => Ok(written(Staged::File(tmp), size, md5, hasher)),
+        Err(e) => {
+            let _ = tokio::fs::remove_file(&tmp).await;
+            Err(e)
         }
     }
 }
