@@ -454,7 +454,6 @@ impl Runtime {
             drop(running);
             return self.failed.lock().contains_key(&key).then(|| Activity {
                 system_failed: true,
-                instance_failed: true,
                 ..Activity::default()
             });
         };
@@ -477,7 +476,7 @@ impl Runtime {
         let traffic = if dead {
             Traffic::default()
         } else {
-            match netns::counters(id) {
+            match netns::counters(r.workload.pid()) {
                 Some(now) => {
                     let t = now.since(&r.net_mark);
                     r.net_mark = now;

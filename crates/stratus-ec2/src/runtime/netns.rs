@@ -425,15 +425,12 @@ fn parse_net_dev(text: &str, interface: &str) -> Option<Counters> {
     })
 }
 
-/// The counters of an instance's `eth0`, as its own namespace sees them
-/// (loopback traffic is not the instance's network, as on AWS).
-pub fn counters(id: &str) -> Option<Counters> {
-    in_namespace(&instance_ns(id), || {
-        // thread-self: this thread's namespace, not the process's.
-        std::fs::read_to_string("/proc/thread-self/net/dev")
-    })
-    .ok()
-    .and_then(|text| parse_net_dev(&text, "eth0"))
+/// The counters of `eth0` in the network namespace of process `pid` (an
+/// instance's init), as the instance sees them; loopback traffic is not
+/// the instance's network, as on AWS.
+pub fn counters(pid: u32) -> Option<Counters> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/net/dev")).ok()?;
+    parse_net_dev(&text, "eth0")
 }
 
 /// Runs `f` on a fresh thread that has entered the namespace `ns`, so

@@ -29,6 +29,11 @@ impl Workload {
         matches!(self.child.try_wait(), Ok(None))
     }
 
+    /// The process that holds the instance's namespaces.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Sends the kill without waiting, so many can end at once.
     pub fn signal(&mut self) {
         let _ = self.child.kill();
