@@ -14,6 +14,7 @@ use crate::Ec2;
 use crate::compute::{InstanceRec, PENDING_MS};
 use crate::filters::{Filterable, matches};
 use crate::generated::*;
+use crate::runtime::Health;
 use crate::state::{EniAttachment, RegionState, new_id};
 
 fn text(v: impl Into<String>) -> Option<AttributeValue> {
@@ -405,11 +406,38 @@ pub fn monitoring(
     Ok(out)
 }
 
+/// One status check's outcome: its status, its reachability detail and
+/// since when it has failed.
+#[derive(Clone, Copy)]
+struct Check {
+    status: &'static str,
+    reach: &'static str,
+    since: Option<i64>,
+}
+
+impl Check {
+    const OK: Check = Check::new("ok", "passed");
+    const fn new(status: &'static str, reach: &'static str) -> Check {
+        Check {
+            status,
+            reach,
+            since: None,
+        }
+    }
+    fn failed(since: i64) -> Check {
+        Check {
+            status: "impaired",
+            reach: "failed",
+            since: Some(since),
+        }
+    }
+}
+
 /// An instance with its status checks, as DescribeInstanceStatus filters it.
 struct Checked<'a> {
     x: &'a InstanceRec,
-    st: &'a str,
-    reach: &'a str,
+    instance: Check,
+    system: Check,
 }
 
 impl Filterable for Checked<'_> {
@@ -419,10 +447,10 @@ impl Filterable for Checked<'_> {
             "availability-zone" => vec![x.az.clone()],
             "instance-state-name" => vec![x.state.clone()],
             "instance-state-code" => vec![crate::compute::state_code(&x.state).to_string()],
-            "instance-status.status" | "system-status.status" => vec![self.st.to_string()],
-            "instance-status.reachability" | "system-status.reachability" => {
-                vec![self.reach.to_string()]
-            }
+            "instance-status.status" => vec![self.instance.status.to_string()],
+            "system-status.status" => vec![self.system.status.to_string()],
+            "instance-status.reachability" => vec![self.instance.reach.to_string()],
+            "system-status.reachability" => vec![self.system.reach.to_string()],
             "event.code" | "event.description" => vec![],
             _ => return None,
         })
@@ -433,14 +461,14 @@ impl Filterable for Checked<'_> {
     }
 }
 
-fn checks(status: &str, reachability: &str) -> Option<InstanceStatusSummary> {
+fn checks(c: Check) -> Option<InstanceStatusSummary> {
     Some(InstanceStatusSummary {
         details: Some(vec![InstanceStatusDetails {
             name: Some("reachability".into()),
-            status: Some(reachability.into()),
-            ..Default::default()
+            status: Some(c.reach.into()),
+            impaired_since: c.since.map(Timestamp),
         }]),
-        status: Some(status.into()),
+        status: Some(c.status.into()),
     })
 }
 
@@ -468,11 +496,31 @@ pub fn status(
         if !all && x.state != "running" {
             continue;
         }
-        // Status checks pass a short while after the instance is running.
-        let (st, reach) = match x.state.as_str() {
-            "running" if now >= x.state_ms + PENDING_MS => ("ok", "passed"),
-            "running" => ("initializing", "initializing"),
-            _ => ("not-applicable", "not-applicable"),
+        // Status checks pass a short while after the instance is running,
+        // unless the instance runtime found its processes dead (the
+        // instance check) or could not run it (the system check).
+        let health = match x.state.as_str() {
+            "running" => ec2
+                .runtime
+                .get()
+                .and_then(|r| r.health(ctx.account_id(), &ctx.region, &x.id)),
+            _ => None,
+        };
+        let (instance, system) = match (x.state.as_str(), health) {
+            ("running", Some(Health::Died(at))) => (Check::failed(at), Check::OK),
+            ("running", Some(Health::NotBooted(at))) => (
+                Check::new("insufficient-data", "insufficient-data"),
+                Check::failed(at),
+            ),
+            ("running", _) if now >= x.state_ms + PENDING_MS => (Check::OK, Check::OK),
+            ("running", _) => {
+                let c = Check::new("initializing", "initializing");
+                (c, c)
+            }
+            _ => {
+                let c = Check::new("not-applicable", "not-applicable");
+                (c, c)
+            }
         };
         let zone_id = crate::state::zone_id(&ctx.region, &x.az);
         let item = InstanceStatus {
@@ -481,11 +529,15 @@ pub fn status(
             events: Some(vec![]),
             instance_id: Some(x.id.clone()),
             instance_state: Some(state_of(&x.state)),
-            instance_status: checks(st, reach),
-            system_status: checks(st, reach),
+            instance_status: checks(instance),
+            system_status: checks(system),
             ..Default::default()
         };
-        let seen = Checked { x, st, reach };
+        let seen = Checked {
+            x,
+            instance,
+            system,
+        };
         if matches(&seen, i.filters.as_deref().unwrap_or_default())? {
             out.push(item);
         }

@@ -14,12 +14,14 @@
 //! [`firewall`]), recomputed from EC2's state every tick.
 
 mod cgroup;
+mod cloudinit;
 mod dns;
 pub mod firewall;
 mod imds;
 mod netns;
 mod userdata;
 mod workload;
+mod yaml;
 
 use std::collections::{BTreeSet, HashMap};
 use std::io;
@@ -36,6 +38,7 @@ use stratus_core::tasks::Task;
 use crate::Ec2;
 use crate::cidr::Cidr;
 use crate::compute::InstanceRec;
+use crate::metrics::{Activity, Traffic};
 use crate::state::RegionState;
 
 pub use userdata::hostname;
@@ -89,6 +92,22 @@ struct Running {
     cgroup: Option<cgroup::Group>,
     /// CPU time and wall time at the last CPUUtilization reading.
     cpu_mark: (u64, std::time::Instant),
+    /// The interface's counters at the last network reading.
+    net_mark: netns::Counters,
+    /// When (clock millis) the reconciler found the process tree dead.
+    died_ms: Option<i64>,
+}
+
+/// What the runtime knows of an instance's health, for its status checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Health {
+    /// Its process tree runs.
+    Running,
+    /// Its process tree died (at this clock time): the instance check fails.
+    Died(i64),
+    /// The runtime could not boot it (since this clock time): the system
+    /// check fails.
+    NotBooted(i64),
 }
 
 /// A VPC with running instances: its metadata listeners and directory,
@@ -120,8 +139,9 @@ pub struct Runtime {
     ticking: Mutex<()>,
     /// Set at shutdown: nothing boots after it.
     stopped: AtomicBool,
-    /// Boots that failed to start, so a failure is logged once, not every tick.
-    failed: Mutex<HashMap<Key, u32>>,
+    /// Boots that failed to start (and when), so a failure is logged once,
+    /// not every tick.
+    failed: Mutex<HashMap<Key, (u32, i64)>>,
     /// Whether firewalls are enforced (`nft` is installed).
     enforce: bool,
     /// The ruleset file last applied in each namespace.
@@ -310,7 +330,8 @@ impl Runtime {
         if let Some(text) = firewall {
             self.apply(&netns::instance_ns(id), text);
         }
-        let data = userdata::parse(spec.user_data.as_deref());
+        let parts = userdata::parse(spec.user_data.as_deref());
+        let boot = cloudinit::prepare(&self.instance_dir(id), &parts)?;
         let mut meta = spec.meta.clone();
         meta.user_data = userdata::decode(spec.user_data.as_deref());
         self.vpc_directory(rt, &spec.vpc)?
@@ -324,7 +345,10 @@ impl Runtime {
             ),
             ("AWS_DEFAULT_REGION".to_string(), meta.region.clone()),
         ];
-        let host = userdata::hostname(&meta.private_ip);
+        let host = boot
+            .hostname
+            .clone()
+            .unwrap_or_else(|| userdata::hostname(&meta.private_ip));
         let (vcpus, memory) = crate::instance_type(&meta.instance_type)
             .map_or((1, 1024), |t| (t.vcpus, t.memory_mib));
         let cgroup = cgroup::Group::create(netns::scope(), id, vcpus, memory);
@@ -333,7 +357,7 @@ impl Runtime {
             &self.instance_dir(id),
             id,
             &host,
-            &data,
+            &boot.script,
             &env,
             spec.boots,
             &procs,
@@ -344,6 +368,8 @@ impl Runtime {
             workload,
             cgroup,
             cpu_mark: (used, std::time::Instant::now()),
+            net_mark: netns::Counters::default(),
+            died_ms: None,
         })
     }
 
@@ -417,22 +443,66 @@ impl Runtime {
             .map(|b| String::from_utf8_lossy(&b).into_owned())
     }
 
-    /// The share of its vCPUs an instance's processes used since the last
-    /// reading (its CPUUtilization), or None when it does not run here.
-    pub fn cpu_percent(&self, account: &str, region: &str, id: &str) -> Option<f64> {
+    /// What an instance did since the last reading: the share of its
+    /// vCPUs its processes used (its CPUUtilization), the traffic of its
+    /// interface and whether its status checks pass; None when the runtime
+    /// neither runs it nor failed to boot it.
+    pub fn activity(&self, account: &str, region: &str, id: &str) -> Option<Activity> {
         let key = (account.to_string(), region.to_string(), id.to_string());
         let mut running = self.running.lock();
-        let r = running.get_mut(&key)?;
-        let now_used = r.cgroup.as_ref()?.usage_ns()?;
-        let now = std::time::Instant::now();
-        let (used, at) = r.cpu_mark;
-        r.cpu_mark = (now_used, now);
+        let Some(r) = running.get_mut(&key) else {
+            drop(running);
+            return self.failed.lock().contains_key(&key).then(|| Activity {
+                system_failed: true,
+                ..Activity::default()
+            });
+        };
         let vcpus = crate::instance_type(&r.spec.meta.instance_type).map_or(1, |t| t.vcpus);
-        Some(cgroup::percent(
-            now_used.saturating_sub(used),
-            now.duration_since(at).as_nanos() as u64,
-            vcpus,
-        ))
+        let cpu = r
+            .cgroup
+            .as_ref()
+            .and_then(|g| g.usage_ns())
+            .map(|now_used| {
+                let now = std::time::Instant::now();
+                let (used, at) = r.cpu_mark;
+                r.cpu_mark = (now_used, now);
+                cgroup::percent(
+                    now_used.saturating_sub(used),
+                    now.duration_since(at).as_nanos() as u64,
+                    vcpus,
+                )
+            });
+        let dead = r.died_ms.is_some();
+        let traffic = if dead {
+            Traffic::default()
+        } else {
+            match netns::counters(r.workload.pid()) {
+                Some(now) => {
+                    let t = now.since(&r.net_mark);
+                    r.net_mark = now;
+                    t
+                }
+                None => Traffic::default(),
+            }
+        };
+        Some(Activity {
+            cpu: if dead { Some(0.0) } else { cpu },
+            traffic: Some(traffic),
+            instance_failed: dead,
+            system_failed: false,
+        })
+    }
+
+    /// The health of an instance the runtime runs or failed to boot.
+    pub fn health(&self, account: &str, region: &str, id: &str) -> Option<Health> {
+        let key = (account.to_string(), region.to_string(), id.to_string());
+        if let Some(r) = self.running.lock().get(&key) {
+            return Some(r.died_ms.map_or(Health::Running, Health::Died));
+        }
+        self.failed
+            .lock()
+            .get(&key)
+            .map(|(_, since)| Health::NotBooted(*since))
     }
 
     /// The VPC whose namespace an address of `vpc_id` is reached through,
@@ -486,22 +556,31 @@ impl Task for Runtime {
                 self.stop(&k.2, r);
             }
         }
+        // A process tree that died stays down (its status checks fail)
+        // until the instance is rebooted, stopped or terminated.
+        for (k, r) in self.running.lock().iter_mut() {
+            if r.died_ms.is_none() && !r.workload.alive() {
+                tracing::warn!(instance = %k.2, "instance processes ended");
+                r.died_ms = Some(now_ms);
+            }
+        }
         for (k, spec) in &desired.specs {
             if self.running.lock().contains_key(k) {
                 continue;
             }
-            if self.failed.lock().get(k) == Some(&spec.boots) {
+            if self.failed.lock().get(k).map(|f| f.0) == Some(spec.boots) {
                 continue;
             }
             match self.start(&rt, &k.2, spec, desired.instances.get(&k.2)) {
                 Ok(r) => {
                     tracing::info!(instance = %k.2, ip = %spec.meta.private_ip, "instance booted");
+                    self.failed.lock().remove(k);
                     self.running.lock().insert(k.clone(), r);
                 }
                 Err(e) => {
                     tracing::warn!(instance = %k.2, error = %e, "instance could not boot");
                     netns::unplug_instance(&spec.vpc, &k.2);
-                    self.failed.lock().insert(k.clone(), spec.boots);
+                    self.failed.lock().insert(k.clone(), (spec.boots, now_ms));
                 }
             }
         }

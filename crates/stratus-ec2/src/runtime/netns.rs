@@ -384,6 +384,55 @@ fn kill_inside(ns: &str) {
     }
 }
 
+/// An interface's counters since it was made.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counters {
+    pub rx_bytes: u64,
+    pub rx_packets: u64,
+    pub tx_bytes: u64,
+    pub tx_packets: u64,
+}
+
+impl Counters {
+    /// The traffic between an earlier reading and this one.
+    pub fn since(&self, earlier: &Counters) -> crate::metrics::Traffic {
+        crate::metrics::Traffic {
+            bytes_in: self.rx_bytes.saturating_sub(earlier.rx_bytes),
+            bytes_out: self.tx_bytes.saturating_sub(earlier.tx_bytes),
+            packets_in: self.rx_packets.saturating_sub(earlier.rx_packets),
+            packets_out: self.tx_packets.saturating_sub(earlier.tx_packets),
+        }
+    }
+}
+
+/// One interface's counters in the text of `/proc/net/dev`.
+fn parse_net_dev(text: &str, interface: &str) -> Option<Counters> {
+    text.lines().find_map(|line| {
+        let (name, rest) = line.split_once(':')?;
+        if name.trim() != interface {
+            return None;
+        }
+        let f: Vec<u64> = rest
+            .split_whitespace()
+            .map(|v| v.parse().unwrap_or(0))
+            .collect();
+        Some(Counters {
+            rx_bytes: *f.first()?,
+            rx_packets: *f.get(1)?,
+            tx_bytes: *f.get(8)?,
+            tx_packets: *f.get(9)?,
+        })
+    })
+}
+
+/// The counters of `eth0` in the network namespace of process `pid` (an
+/// instance's init), as the instance sees them; loopback traffic is not
+/// the instance's network, as on AWS.
+pub fn counters(pid: u32) -> Option<Counters> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/net/dev")).ok()?;
+    parse_net_dev(&text, "eth0")
+}
+
 /// Runs `f` on a fresh thread that has entered the namespace `ns`, so
 /// sockets it opens live there; the caller's threads are untouched.
 pub fn in_namespace<T: Send + 'static>(
@@ -416,6 +465,35 @@ mod tests {
         assert!(instance_ns("i-1").ends_with("-i-1"));
         assert_eq!(inet_veth("vpc-0123456789abcdef0"), "u56789abcdef0");
         assert!(inet_ns().ends_with("-inet"));
+    }
+
+    #[test]
+    fn interface_counters_come_from_proc_net_dev() {
+        let text = "Inter-|   Receive                                                |  Transmit\n \
+ face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n\
+    lo:     100       2    0    0    0     0          0         0      100       2    0    0    0     0       0          0\n\
+  eth0:    5000      40    0    0    0     0          0         0     7000      50    0    0    0     0       0          0\n";
+        let c = parse_net_dev(text, "eth0").unwrap();
+        assert_eq!(
+            c,
+            Counters {
+                rx_bytes: 5000,
+                rx_packets: 40,
+                tx_bytes: 7000,
+                tx_packets: 50
+            }
+        );
+        let t = c.since(&Counters {
+            rx_bytes: 1000,
+            rx_packets: 10,
+            tx_bytes: 7000,
+            tx_packets: 60,
+        });
+        assert_eq!(
+            (t.bytes_in, t.packets_in, t.bytes_out, t.packets_out),
+            (4000, 30, 0, 0)
+        );
+        assert!(parse_net_dev(text, "eth1").is_none());
     }
 
     #[test]

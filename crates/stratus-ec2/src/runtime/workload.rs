@@ -5,7 +5,6 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
-use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -14,7 +13,6 @@ use std::sync::{OnceLock, mpsc};
 use parking_lot::Mutex;
 
 use super::netns::{DNS_IP, instance_ns};
-use super::userdata::UserData;
 
 pub struct Workload {
     child: Child,
@@ -24,6 +22,16 @@ impl Workload {
     pub fn kill(&mut self) {
         self.signal();
         let _ = self.child.wait();
+    }
+
+    /// Whether the init still runs (its PID namespace lives while it does).
+    pub fn alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// The process that holds the instance's namespaces.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Sends the kill without waiting, so many can end at once.
@@ -50,13 +58,13 @@ fn console(dir: &Path) -> io::Result<File> {
         .open(console_path(dir))
 }
 
-/// Boots an instance: writes its user data script under `dir` and starts
-/// its init in the instance's namespaces.
+/// Boots an instance: starts its init in the instance's namespaces, which
+/// runs the boot script (cloud-init's stages, see `cloudinit`).
 pub fn boot(
     dir: &Path,
     id: &str,
     hostname: &str,
-    user_data: &UserData,
+    boot_script: &Path,
     env: &[(String, String)],
     boots: u32,
     cgroup_procs: &[PathBuf],
@@ -64,27 +72,15 @@ pub fn boot(
     fs::create_dir_all(dir)?;
     let mut log = console(dir)?;
     writeln!(log, "[stratus] {id} boot {boots}: {hostname}")?;
-    let script = dir.join("user-data");
-    let run = match user_data {
-        UserData::Script(bytes) => {
-            fs::write(&script, bytes)?;
-            fs::set_permissions(&script, fs::Permissions::from_mode(0o700))?;
-            format!(
-                "echo '[stratus] running user data'; {} ; echo \"[stratus] user data finished with status $?\"",
-                shell_quote(&script.to_string_lossy())
-            )
-        }
-        UserData::Unsupported(why) => format!("echo {}", shell_quote(&format!("[stratus] {why}"))),
-        UserData::None => String::new(),
-    };
+    let run = format!("/bin/sh {}", shell_quote(&boot_script.to_string_lossy()));
     // The VPC's resolver, seen only inside the instance's mount namespace.
     let resolv = dir.join("resolv.conf");
     fs::write(
         &resolv,
         format!("nameserver {DNS_IP}\nsearch ec2.internal\noptions timeout:1 attempts:2\n"),
     )?;
-    // The init: name the host, use the VPC's resolver, run the user data
-    // from `/`, then stay up.
+    // The init: name the host, use the VPC's resolver, run cloud-init's
+    // stages from `/`, then stay up.
     let init = format!(
         "hostname {h}; mount --bind {r} /etc/resolv.conf; cd /; {run}\nexec sleep infinity",
         h = shell_quote(hostname),
