@@ -200,6 +200,8 @@ impl Engine for MariaDb {
             // Binary logs let read replicas follow; ids must differ.
             .arg("--log-bin=mysql-bin")
             .arg("--binlog-format=ROW")
+            // A replica logs what it applies, so replicas of it can follow.
+            .arg("--log-slave-updates")
             .arg(format!("--server-id={}", server_id(layout)));
         for p in &spec.params {
             c.arg(format!("--{}={}", p.name, p.value));
