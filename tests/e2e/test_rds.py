@@ -14,7 +14,7 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import Server
+from conftest import Server, run_aws
 from helpers import DEFAULT_ACCOUNT, REGION, error_of
 
 PASSWORD = "Secr3tPassw0rd"
@@ -555,7 +555,6 @@ def test_events_need_a_source_type_with_an_identifier(api_server, rds):
 
 
 def test_aws_cli_lab(api_server, rds):
-    from conftest import run_aws
 
     vpc, a, b, _, sg = two_zone_subnets(api_server)
     run_aws(api_server, "rds", "create-db-subnet-group", "--db-subnet-group-name", "lab-db-subnets",
@@ -674,7 +673,9 @@ def test_read_replicas_of_read_replicas_chain_up_to_three(api_server, rds, engin
     wait_status(api_server, rds, "r2", "available")
     if engine == "mysql":
         rds.modify_db_instance(DBInstanceIdentifier="r2", BackupRetentionPeriod=1, ApplyImmediately=True)
-    rds.create_db_instance_read_replica(DBInstanceIdentifier="r3", SourceDBInstanceIdentifier="r2")
+    out = run_aws(api_server, "rds", "create-db-instance-read-replica", "--db-instance-identifier", "r3",
+                  "--source-db-instance-identifier", "r2")
+    assert out["DBInstance"]["ReadReplicaSourceDBInstanceIdentifier"] == "r2"
     wait_status(api_server, rds, "r3", "available")
     if engine == "mysql":
         rds.modify_db_instance(DBInstanceIdentifier="r3", BackupRetentionPeriod=1, ApplyImmediately=True)
@@ -682,6 +683,9 @@ def test_read_replicas_of_read_replicas_chain_up_to_three(api_server, rds, engin
     code, _, status = err(rds.create_db_instance_read_replica, DBInstanceIdentifier="r4",
                           SourceDBInstanceIdentifier="r3")
     assert (code, status) == ("InvalidDBInstanceState", 400)
+    refused = run_aws(api_server, "rds", "create-db-instance-read-replica", "--db-instance-identifier", "r4",
+                      "--source-db-instance-identifier", "r3", check=False)
+    assert refused.returncode != 0 and "InvalidDBInstanceState" in refused.stderr
 
     def described(ident):
         return rds.describe_db_instances(DBInstanceIdentifier=ident)["DBInstances"][0]

@@ -428,8 +428,9 @@ impl WorkerCtx {
             self.stop();
             return self.start(spec, port, &Origin::Empty);
         };
-        // A fast shutdown sends the standby every change the server
-        // acknowledged before it exits.
+        // The server stops before the standby is promoted, so no write can
+        // land on both (PostgreSQL's fast shutdown also sends the standby
+        // every change first).
         self.stop();
         if self.engine.promotes_stopped() {
             self.stop_slot(&self.standby);
@@ -549,11 +550,17 @@ impl WorkerCtx {
     }
 }
 
-/// A new name in `dir` to move a directory to before it is removed.
+/// A new name in `dir` to move a directory to before it is removed (one
+/// an earlier run left there may still exist).
 fn discard_path(dir: &Path) -> PathBuf {
     static NEXT: AtomicU64 = AtomicU64::new(0);
-    let n = NEXT.fetch_add(1, Ordering::SeqCst);
-    dir.join(format!("{DISCARDED}{}-{n}", std::process::id()))
+    loop {
+        let n = NEXT.fetch_add(1, Ordering::SeqCst);
+        let p = dir.join(format!("{DISCARDED}{}-{n}", std::process::id()));
+        if !p.exists() {
+            return p;
+        }
+    }
 }
 
 /// Directory names of files moved aside to be removed.
@@ -583,5 +590,27 @@ fn remove_in_background(dirs: Vec<PathBuf>) {
         });
     if let Err(e) = spawned {
         tracing::warn!("cannot remove old database files: {e}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn discarded_directories_get_names_not_taken() {
+        let dir = std::env::temp_dir().join(format!("stratus-discard-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        // A leftover holds the name the next call would pick first.
+        let probe = discard_path(&dir);
+        let name = probe.file_name().unwrap().to_string_lossy().into_owned();
+        let (stem, n) = name.rsplit_once('-').unwrap();
+        let next: u64 = n.parse::<u64>().unwrap() + 1;
+        let leftover = dir.join(format!("{stem}-{next}"));
+        std::fs::create_dir_all(&leftover).unwrap();
+        let got = discard_path(&dir);
+        assert_ne!(got, leftover);
+        assert!(!got.exists() && got.starts_with(&dir));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
