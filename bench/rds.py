@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import tempfile
 import threading
@@ -161,6 +162,8 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--stratus-bin", required=True)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--engines", default="mysql,postgres")
+    ap.add_argument("--keep-log", help="copy Stratus's log here at the end")
     args = ap.parse_args()
     rows = []
     with tempfile.TemporaryDirectory(prefix="rds-bench-") as tmp:
@@ -172,7 +175,7 @@ def main() -> int:
         try:
             srv.wait_first_200()
             rds = client(port)
-            for engine in ("mysql", "postgres"):
+            for engine in args.engines.split(","):
                 q, a = [], []
                 for i in range(args.rounds):
                     tq, ta = first_query(rds, engine, f"{engine}-first-{i}")
@@ -185,6 +188,8 @@ def main() -> int:
                              statistics.median(forced), statistics.median(killed)))
         finally:
             stop_all()
+            if args.keep_log:
+                shutil.copy(srv.log_path, args.keep_log)
     lines = [
         "# RDS: real servers",
         "",
@@ -195,6 +200,8 @@ def main() -> int:
     ]
     for e, q, a, f, k in rows:
         lines.append(f"| {e} | {q:.2f} | {a:.2f} | {f:.2f} | {k:.2f} |")
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    lines += ["", f"Load average at the end (1, 5, 15 min): {load}."]
     report = "\n".join(lines) + "\n"
     print(report)
     RESULTS.mkdir(exist_ok=True)

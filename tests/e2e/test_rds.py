@@ -14,7 +14,7 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import Server
+from conftest import Server, run_aws
 from helpers import DEFAULT_ACCOUNT, REGION, error_of
 
 PASSWORD = "Secr3tPassw0rd"
@@ -555,7 +555,6 @@ def test_events_need_a_source_type_with_an_identifier(api_server, rds):
 
 
 def test_aws_cli_lab(api_server, rds):
-    from conftest import run_aws
 
     vpc, a, b, _, sg = two_zone_subnets(api_server)
     run_aws(api_server, "rds", "create-db-subnet-group", "--db-subnet-group-name", "lab-db-subnets",
@@ -654,6 +653,57 @@ def test_read_replicas_follow_their_source_until_promoted(api_server, rds):
     wait_gone(api_server, rds, "primary")
     got = wait_status(api_server, rds, "rep2", "available")
     assert "ReadReplicaSourceDBInstanceIdentifier" not in got
+
+
+@pytest.mark.parametrize("engine", ["mysql", "postgres"])
+def test_read_replicas_of_read_replicas_chain_up_to_three(api_server, rds, engine):
+    create(rds, "main", engine)
+    wait_status(api_server, rds, "main", "available")
+    rds.create_db_instance_read_replica(DBInstanceIdentifier="r1", SourceDBInstanceIdentifier="main")
+    wait_status(api_server, rds, "r1", "available")
+    if engine == "mysql":
+        # A MySQL replica is a source only with its own backups turned on.
+        code, msg, _ = err(rds.create_db_instance_read_replica, DBInstanceIdentifier="r2",
+                           SourceDBInstanceIdentifier="r1")
+        assert code == "InvalidDBInstanceState" and "Automated backups are not enabled" in msg
+        rds.modify_db_instance(DBInstanceIdentifier="r1", BackupRetentionPeriod=1, ApplyImmediately=True)
+    r2 = rds.create_db_instance_read_replica(
+        DBInstanceIdentifier="r2", SourceDBInstanceIdentifier="r1")["DBInstance"]
+    assert r2["ReadReplicaSourceDBInstanceIdentifier"] == "r1"
+    wait_status(api_server, rds, "r2", "available")
+    if engine == "mysql":
+        rds.modify_db_instance(DBInstanceIdentifier="r2", BackupRetentionPeriod=1, ApplyImmediately=True)
+    out = run_aws(api_server, "rds", "create-db-instance-read-replica", "--db-instance-identifier", "r3",
+                  "--source-db-instance-identifier", "r2")
+    assert out["DBInstance"]["ReadReplicaSourceDBInstanceIdentifier"] == "r2"
+    wait_status(api_server, rds, "r3", "available")
+    if engine == "mysql":
+        rds.modify_db_instance(DBInstanceIdentifier="r3", BackupRetentionPeriod=1, ApplyImmediately=True)
+    # Four instances in a chain at most: the source and three replicas.
+    code, _, status = err(rds.create_db_instance_read_replica, DBInstanceIdentifier="r4",
+                          SourceDBInstanceIdentifier="r3")
+    assert (code, status) == ("InvalidDBInstanceState", 400)
+    refused = run_aws(api_server, "rds", "create-db-instance-read-replica", "--db-instance-identifier", "r4",
+                      "--source-db-instance-identifier", "r3", check=False)
+    assert refused.returncode != 0 and "InvalidDBInstanceState" in refused.stderr
+
+    def described(ident):
+        return rds.describe_db_instances(DBInstanceIdentifier=ident)["DBInstances"][0]
+
+    assert described("main")["ReadReplicaDBInstanceIdentifiers"] == ["r1"]
+    assert "ReadReplicaSourceDBInstanceIdentifier" not in described("main")
+    for source, rep in [("main", "r1"), ("r1", "r2"), ("r2", "r3")]:
+        got = described(rep)
+        assert got["ReadReplicaSourceDBInstanceIdentifier"] == source
+        assert got["ReadReplicaDBInstanceIdentifiers"] == ([] if rep == "r3" else [{"r1": "r2", "r2": "r3"}[rep]])
+
+    # Promoting the middle of the chain keeps its own replica behind it.
+    rds.promote_read_replica(DBInstanceIdentifier="r1")
+    got = wait_status(api_server, rds, "r1", "available")
+    assert "ReadReplicaSourceDBInstanceIdentifier" not in got
+    assert got["ReadReplicaDBInstanceIdentifiers"] == ["r2"]
+    assert described("main")["ReadReplicaDBInstanceIdentifiers"] == []
+    assert described("r2")["ReadReplicaSourceDBInstanceIdentifier"] == "r1"
 
 
 def test_automated_backups_follow_the_window_and_retention(api_server, rds):

@@ -5,7 +5,7 @@
 //! request waits on a server.
 
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Child;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -17,7 +17,7 @@ use parking_lot::Mutex;
 use crate::engine::{Engine, InitSpec, Layout, Origin, os};
 
 /// How often an idle worker checks that its server still runs.
-const WATCH_PERIOD: Duration = Duration::from_millis(200);
+const WATCH_PERIOD: Duration = Duration::from_millis(50);
 
 /// How long a server may take to accept connections after it starts.
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -420,12 +420,17 @@ impl WorkerCtx {
     }
 
     /// The standby takes the server's place: promoted, then started from
-    /// the server's directory on the server's port.
+    /// the server's directory on the server's port. Writes stop from the
+    /// moment the server stops until the standby answers, so the old files
+    /// are only moved aside meanwhile and removed once it does.
     fn failover(&self, spec: &InitSpec, port: u16) -> Result<u16, String> {
         let Some(standby_port) = slot_port(&self.standby, &self.shared) else {
             self.stop();
             return self.start(spec, port, &Origin::Empty);
         };
+        // The server stops before the standby is promoted, so no write can
+        // land on both (PostgreSQL's fast shutdown also sends the standby
+        // every change first).
         self.stop();
         if self.engine.promotes_stopped() {
             self.stop_slot(&self.standby);
@@ -434,14 +439,15 @@ impl WorkerCtx {
             self.engine.promote(standby_port, spec)?;
             self.stop_slot(&self.standby);
         }
-        let old = self.layout.dir.join("data.old");
-        let _ = std::fs::remove_dir_all(&old);
+        let old = discard_path(&self.layout.dir);
         std::fs::rename(self.layout.data(), &old).map_err(|e| format!("failover: {e}"))?;
         std::fs::rename(self.standby_layout.data(), self.layout.data())
             .map_err(|e| format!("failover: {e}"))?;
-        let _ = std::fs::remove_dir_all(&old);
-        let _ = std::fs::remove_dir_all(&self.standby_layout.dir);
-        self.start(spec, port, &Origin::Empty)
+        let standby_rest = discard_path(&self.layout.dir);
+        let _ = std::fs::rename(&self.standby_layout.dir, &standby_rest);
+        let started = self.start(spec, port, &Origin::Empty);
+        remove_in_background(vec![old, standby_rest]);
+        started
     }
 
     /// The asked port when nothing listens there, else a free one.
@@ -529,7 +535,8 @@ impl WorkerCtx {
                     READY_TIMEOUT.as_secs()
                 ));
             }
-            std::thread::sleep(Duration::from_millis(50));
+            // Short: during a failover, writes wait for this loop.
+            std::thread::sleep(Duration::from_millis(20));
         }
         if !l.bootstrapped().exists() {
             if let Err(e) = self.engine.bootstrap(l, spec, port, origin) {
@@ -540,5 +547,70 @@ impl WorkerCtx {
         }
         tracing::debug!(port, dir = %l.dir.display(), "database server ready");
         Ok(port)
+    }
+}
+
+/// A new name in `dir` to move a directory to before it is removed (one
+/// an earlier run left there may still exist).
+fn discard_path(dir: &Path) -> PathBuf {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    loop {
+        let n = NEXT.fetch_add(1, Ordering::SeqCst);
+        let p = dir.join(format!("{DISCARDED}{}-{n}", std::process::id()));
+        if !p.exists() {
+            return p;
+        }
+    }
+}
+
+/// Directory names of files moved aside to be removed.
+const DISCARDED: &str = "discarded-";
+
+/// Removes directories on a thread of their own: removing a server's
+/// files takes seconds on a busy disk, and nothing waits for it. Leftovers
+/// of an interrupted removal go with the next failover's.
+fn remove_in_background(dirs: Vec<PathBuf>) {
+    let mut all = dirs;
+    if let Some(parent) = all.first().and_then(|d| d.parent()) {
+        if let Ok(rd) = std::fs::read_dir(parent) {
+            for e in rd.flatten() {
+                let stale = e.file_name().to_string_lossy().starts_with(DISCARDED);
+                if stale && !all.contains(&e.path()) {
+                    all.push(e.path());
+                }
+            }
+        }
+    }
+    let spawned = std::thread::Builder::new()
+        .name("rds-discard".into())
+        .spawn(move || {
+            for d in all {
+                let _ = std::fs::remove_dir_all(d);
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!("cannot remove old database files: {e}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn discarded_directories_get_names_not_taken() {
+        let dir = std::env::temp_dir().join(format!("stratus-discard-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        // A leftover holds the name the next call would pick first.
+        let probe = discard_path(&dir);
+        let name = probe.file_name().unwrap().to_string_lossy().into_owned();
+        let (stem, n) = name.rsplit_once('-').unwrap();
+        let next: u64 = n.parse::<u64>().unwrap() + 1;
+        let leftover = dir.join(format!("{stem}-{next}"));
+        std::fs::create_dir_all(&leftover).unwrap();
+        let got = discard_path(&dir);
+        assert_ne!(got, leftover);
+        assert!(!got.exists() && got.starts_with(&dir));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

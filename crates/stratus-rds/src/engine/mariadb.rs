@@ -36,6 +36,20 @@ fn server_id(layout: &Layout) -> u32 {
     (h & 0x7fff_ffff).max(1)
 }
 
+/// The source's binary log coordinates a replica has received, from
+/// `SHOW SLAVE STATUS` printed one field a line (`-E`).
+fn received_up_to(status: &str) -> Option<(String, u64)> {
+    let field = |name: &str| {
+        status.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            (k.trim() == name).then(|| v.trim().to_string())
+        })
+    };
+    let file = field("Master_Log_File").filter(|f| !f.is_empty())?;
+    let pos = field("Read_Master_Log_Pos")?.parse().ok()?;
+    Some((file, pos))
+}
+
 impl MariaDb {
     pub fn discover() -> Option<MariaDb> {
         Some(MariaDb {
@@ -200,6 +214,8 @@ impl Engine for MariaDb {
             // Binary logs let read replicas follow; ids must differ.
             .arg("--log-bin=mysql-bin")
             .arg("--binlog-format=ROW")
+            // A replica logs what it applies, so replicas of it can follow.
+            .arg("--log-slave-updates")
             .arg(format!("--server-id={}", server_id(layout)));
         for p in &spec.params {
             c.arg(format!("--{}={}", p.name, p.value));
@@ -324,6 +340,28 @@ impl Engine for MariaDb {
     }
 
     fn promote(&self, port: u16, spec: &InitSpec) -> Result<(), String> {
+        // Every change already received is applied before the replica
+        // stops following: a failover must not drop acknowledged writes
+        // that reached the standby.
+        self.sql(port, spec, "STOP SLAVE IO_THREAD;\n")?;
+        let status = os::run(
+            self.client_cmd(&self.client, port, spec)
+                .arg("-E")
+                .arg("-e")
+                .arg("SHOW SLAVE STATUS"),
+            None,
+            "mariadb",
+        )?;
+        if let Some((file, pos)) = received_up_to(&status) {
+            self.sql(
+                port,
+                spec,
+                &format!(
+                    "SELECT MASTER_POS_WAIT({}, {pos}, 30);\n",
+                    quote_literal(&file)
+                ),
+            )?;
+        }
         self.sql(
             port,
             spec,
@@ -388,5 +426,26 @@ impl Engine for MariaDb {
 
     fn stop_orphan(&self, layout: &Layout) {
         os::stop_orphan(&Self::pid_file(layout), &layout.data().to_string_lossy());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn received_coordinates_come_from_slave_status() {
+        let status = "*************************** 1. row ***************************\n\
+                      Slave_IO_State: \n\
+                      Master_Host: 127.0.0.1\n\
+                      Master_Log_File: mysql-bin.000003\n\
+                      Read_Master_Log_Pos: 1789\n\
+                      Relay_Master_Log_File: mysql-bin.000003\n\
+                      Exec_Master_Log_Pos: 1500\n";
+        assert_eq!(
+            received_up_to(status),
+            Some(("mysql-bin.000003".to_string(), 1789))
+        );
+        assert_eq!(received_up_to(""), None);
     }
 }

@@ -32,13 +32,23 @@ pub fn create_db_instance_read_replica(
     if src.status != "available" {
         return Err(not_available(&src.id));
     }
-    if src.replica_source.is_some() {
+    let depth = chain_depth(&txn.inner, &src);
+    if depth > 0 && !cascades(&src.engine, &src.engine_version) {
         return Err(invalid_state(format!(
-            "Instance {} is a read replica; replicas of read replicas are not supported by Stratus yet.",
+            "Cannot create a read replica from read replica {}: cascading read replicas need PostgreSQL 14.1 or later.",
             src.id
         )));
     }
-    if src.backup_retention == 0 {
+    if depth >= MAX_CHAIN {
+        return Err(invalid_state(format!(
+            "Cannot create a read replica from {}: a chain of read replicas holds at most {MAX_CHAIN} replicas after its source DB instance.",
+            src.id
+        )));
+    }
+    // A MySQL or MariaDB replica keeps the binary log its own replicas
+    // follow only with backups on; PostgreSQL replicas stream without.
+    let needs_backups = depth == 0 || src.engine != "postgres";
+    if needs_backups && src.backup_retention == 0 {
         return Err(invalid_state(
             "Automated backups are not enabled for this database instance. To enable automated backups, use ModifyDBInstance to set the backup retention period to a non-zero value.",
         ));
@@ -112,6 +122,40 @@ pub fn create_db_instance_read_replica(
     })
 }
 
+/// How many read replicas follow one another after the chain's source.
+const MAX_CHAIN: usize = 3;
+
+/// How many replicas stand between `rec` and the source DB instance at the
+/// head of its chain (0 for an instance that is no replica).
+fn chain_depth(inner: &crate::state::Inner, rec: &InstanceRec) -> usize {
+    let mut depth = 0;
+    let mut cur = rec.replica_source.clone();
+    while let Some(id) = cur {
+        depth += 1;
+        // A broken chain (or a cycle, which cannot happen) ends the walk.
+        if depth > MAX_CHAIN + 1 {
+            break;
+        }
+        cur = inner
+            .instances
+            .get(&key(&rec.account, &rec.region, &id))
+            .and_then(|i| i.replica_source.clone());
+    }
+    depth
+}
+
+/// Whether a read replica of this engine and version may be the source
+/// of another: always for MySQL and MariaDB, from 14.1 for PostgreSQL.
+fn cascades(engine: &str, version: &str) -> bool {
+    if engine != "postgres" {
+        return true;
+    }
+    let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    let major = parts.next().unwrap_or(0);
+    let minor = parts.next().unwrap_or(0);
+    (major, minor) >= (14, 1)
+}
+
 pub fn promote_read_replica(
     me: &Rds,
     ctx: &RequestContext,
@@ -149,4 +193,47 @@ pub fn promote_read_replica(
     Ok(PromoteReadReplicaResult {
         db_instance: Some(out),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn postgres_cascades_from_14_1() {
+        assert!(cascades("postgres", "15.8"));
+        assert!(cascades("postgres", "14.1"));
+        assert!(!cascades("postgres", "14.0"));
+        assert!(!cascades("postgres", "13.12"));
+        assert!(cascades("mysql", "8.0.39"));
+        assert!(cascades("mariadb", "10.11.9"));
+    }
+
+    #[test]
+    fn chains_are_counted_to_their_head() {
+        let mut inner = crate::state::Inner::default();
+        let mut add = |id: &str, source: Option<&str>| {
+            let rec = InstanceRec {
+                id: id.into(),
+                account: "123456789012".into(),
+                region: "us-east-1".into(),
+                replica_source: source.map(str::to_string),
+                ..InstanceRec::default()
+            };
+            inner
+                .instances
+                .insert(key("123456789012", "us-east-1", id), rec);
+        };
+        add("main", None);
+        add("r1", Some("main"));
+        add("r2", Some("r1"));
+        add("r3", Some("r2"));
+        let depth = |id: &str| {
+            let rec = &inner.instances[&key("123456789012", "us-east-1", id)];
+            chain_depth(&inner, rec)
+        };
+        assert_eq!(depth("main"), 0);
+        assert_eq!(depth("r1"), 1);
+        assert_eq!(depth("r3"), MAX_CHAIN);
+    }
 }
