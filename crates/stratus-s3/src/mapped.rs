@@ -13,7 +13,7 @@ use std::os::fd::AsRawFd;
 use bytes::Bytes;
 
 /// How much of a mapping one body chunk covers.
-const CHUNK: usize = 8 << 20;
+const CHUNK: usize = 4 << 20;
 
 struct Mapping {
     ptr: *mut libc::c_void,
@@ -41,12 +41,27 @@ impl Drop for Mapping {
     }
 }
 
-/// `len` bytes of `f` from `offset`, mapped, as body chunks.
-pub fn chunks(f: &File, offset: u64, len: u64) -> io::Result<Vec<Bytes>> {
-    let len = usize::try_from(len).map_err(|_| io::Error::other("object too large to map"))?;
-    if len == 0 {
-        return Ok(Vec::new());
-    }
+/// `len` bytes of `f` from `offset` as body chunks, each mapped (its pages
+/// faulted in at once, not one fault per page during the send) only when
+/// the body reaches it, so a large object holds one chunk's mapping at a
+/// time. A failed mapping ends the body with its error.
+pub fn chunks(f: File, offset: u64, len: u64) -> impl Iterator<Item = io::Result<Bytes>> {
+    let end = offset.saturating_add(len);
+    let mut at = offset;
+    std::iter::from_fn(move || {
+        if at >= end {
+            return None;
+        }
+        // Chunks end on multiples of CHUNK (a multiple of the page size),
+        // so every mapping after the first starts page-aligned.
+        let stop = ((at / CHUNK as u64 + 1) * CHUNK as u64).min(end);
+        let piece = map(&f, at, (stop - at) as usize);
+        at = if piece.is_ok() { stop } else { end };
+        Some(piece)
+    })
+}
+
+fn map(f: &File, offset: u64, len: usize) -> io::Result<Bytes> {
     // SAFETY: sysconf has no preconditions.
     let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(4096) as u64;
     let aligned = offset - offset % page;
@@ -60,7 +75,7 @@ pub fn chunks(f: &File, offset: u64, len: u64) -> io::Result<Vec<Bytes>> {
             std::ptr::null_mut(),
             map_len,
             libc::PROT_READ,
-            libc::MAP_PRIVATE,
+            libc::MAP_PRIVATE | libc::MAP_POPULATE,
             f.as_raw_fd(),
             off,
         )
@@ -68,19 +83,7 @@ pub fn chunks(f: &File, offset: u64, len: u64) -> io::Result<Vec<Bytes>> {
     if ptr == libc::MAP_FAILED {
         return Err(io::Error::last_os_error());
     }
-    // SAFETY: advice on the mapping just made; failure only loses the hint.
-    unsafe {
-        libc::madvise(ptr, map_len, libc::MADV_SEQUENTIAL | libc::MADV_WILLNEED);
-    }
-    let whole = Bytes::from_owner(Mapping { ptr, len: map_len });
-    let mut out = Vec::with_capacity(len.div_ceil(CHUNK));
-    let mut at = delta;
-    while at < map_len {
-        let end = (at + CHUNK).min(map_len);
-        out.push(whole.slice(at..end));
-        at = end;
-    }
-    Ok(out)
+    Ok(Bytes::from_owner(Mapping { ptr, len: map_len }).slice(delta..map_len))
 }
 
 #[cfg(test)]
@@ -104,9 +107,12 @@ mod tests {
             (5000, CHUNK + 3),
             (data.len() - 1, 1),
         ] {
-            let got: Vec<u8> = chunks(&f, start as u64, len as u64).unwrap().concat();
-            assert_eq!(got, data[start..start + len], "{start}+{len}");
+            let got: Vec<Bytes> = chunks(f.try_clone().unwrap(), start as u64, len as u64)
+                .collect::<io::Result<_>>()
+                .unwrap();
+            assert!(got.iter().all(|c| c.len() <= CHUNK));
+            assert_eq!(got.concat(), data[start..start + len], "{start}+{len}");
         }
-        assert!(chunks(&f, 0, 0).unwrap().is_empty());
+        assert_eq!(chunks(f, 0, 0).count(), 0);
     }
 }

@@ -258,11 +258,9 @@ pub(crate) fn body_of(content: Option<Content>, start: u64, len: u64) -> S3Resul
     if f.metadata()
         .is_ok_and(|m| m.len() >= start.saturating_add(len))
     {
-        if let Ok(chunks) = crate::mapped::chunks(&f, start, len) {
-            return Ok(StreamingBlob::wrap(futures::stream::iter(
-                chunks.into_iter().map(Ok::<_, io::Error>),
-            )));
-        }
+        return Ok(StreamingBlob::wrap(futures::stream::iter(
+            crate::mapped::chunks(f, start, len),
+        )));
     }
     Ok(StreamingBlob::wrap(file_stream(f, len)))
 }
