@@ -13,25 +13,11 @@ import sys
 
 import pytest
 
-from conftest import Server, run_aws
+from conftest import run_aws
 from test_instance_runtime import console, running, until
-from test_instance_cloud_init import in_vpc, open_group
+from test_instance_cloud_init import in_vpc, open_group, rt  # noqa: F401
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="instance namespaces need root")
-
-
-@pytest.fixture(scope="module")
-def rt(tmp_path_factory):
-    srv = Server(tmp_path_factory.mktemp("stratus-metrics"),
-                 args=["--ephemeral", "--test-mode", "--instance-runtime", "process"])
-    srv.start()
-    try:
-        yield srv
-    finally:
-        try:
-            srv.stop(timeout=15)
-        finally:
-            srv.kill()
 
 
 SINK = """#cloud-config

@@ -10,29 +10,8 @@ import time
 
 import pytest
 
-from test_rds_engines import create, my, my_rows, pg, pg_rows, require, wait_for
-
-
-@pytest.fixture(autouse=True)
-def engines_installed():
-    require("postgres", "apt-get install postgresql")
-    require("mariadbd", "apt-get install mariadb-server")
-
-
-def write(engine, endpoint, sql):
-    if engine == "postgres":
-        conn = pg(endpoint)
-        try:
-            conn.run(sql)
-        finally:
-            conn.close()
-    else:
-        conn = my(endpoint)
-        try:
-            with conn.cursor() as c:
-                c.execute(sql)
-        finally:
-            conn.close()
+from test_rds_engines import (  # noqa: F401
+    create, engines_installed, my_rows, pg_rows, wait_for, write)
 
 
 def wait_rows(rows, endpoint, count):

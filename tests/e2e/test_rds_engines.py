@@ -99,6 +99,23 @@ def my(endpoint, password=PASSWORD, db="labdb", user="admin"):
     )
 
 
+def write(engine, endpoint, sql):
+    """Runs one statement on the engine's server at `endpoint`."""
+    if engine == "postgres":
+        conn = pg(endpoint)
+        try:
+            conn.run(sql)
+        finally:
+            conn.close()
+    else:
+        conn = my(endpoint)
+        try:
+            with conn.cursor() as c:
+                c.execute(sql)
+        finally:
+            conn.close()
+
+
 def my_rows(endpoint, **kw):
     conn = my(endpoint, **kw)
     try:

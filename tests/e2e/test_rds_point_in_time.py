@@ -12,23 +12,7 @@ from botocore.exceptions import ClientError
 
 from helpers import error_of
 from test_rds_engines import (  # noqa: F401
-    create, engines_installed, my, my_rows, pg, pg_rows, wait_for, wait_gone)
-
-
-def write(engine, endpoint, sql):
-    if engine == "postgres":
-        conn = pg(endpoint)
-        try:
-            conn.run(sql)
-        finally:
-            conn.close()
-    else:
-        conn = my(endpoint)
-        try:
-            with conn.cursor() as c:
-                c.execute(sql)
-        finally:
-            conn.close()
+    create, engines_installed, my_rows, pg_rows, wait_for, wait_gone, write)
 
 
 def rows(engine, endpoint):
