@@ -146,11 +146,11 @@ impl Number {
 impl Number {
     /// Digits without leading or trailing zeros; 1 for zero.
     pub fn significant_digits(&self) -> usize {
-        let mut m = self.mant.unsigned_abs();
+        let mut m = self.mant;
         while m != 0 && m % 10 == 0 {
             m /= 10;
         }
-        m.checked_ilog10().map_or(1, |l| l as usize + 1)
+        digits(m)
     }
 }
 

@@ -100,11 +100,18 @@ fn resign_v4(parts: &mut http::request::Parts) -> Result<Option<ChunkSigner>, Aw
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     if let Some(auth) = auth {
-        if auth.starts_with("AWS ") || payload_unchecked(parts, &auth)? {
+        if auth.starts_with("AWS ") {
             parts.headers.remove(http::header::AUTHORIZATION);
             return Ok(None);
         }
-        return Ok(resign_header(parts, &auth));
+        let Ok(signed) = sigv4::parse_authorization_header(&auth) else {
+            return Ok(None);
+        };
+        if payload_unchecked(parts, &signed)? {
+            parts.headers.remove(http::header::AUTHORIZATION);
+            return Ok(None);
+        }
+        return Ok(resign_header(parts, &auth, &signed));
     }
     if parts
         .uri
@@ -126,7 +133,10 @@ const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495
 /// it is checked here: the date's skew and a body's Content-Length.
 /// Anything unusual (no date, a scope that disagrees with it, another
 /// service) goes the re-signing way, for s3s to answer.
-fn payload_unchecked(parts: &http::request::Parts, auth: &str) -> Result<bool, AwsError> {
+fn payload_unchecked(
+    parts: &http::request::Parts,
+    signed: &SignedRequest,
+) -> Result<bool, AwsError> {
     let header = |n: &str| parts.headers.get(n).and_then(|v| v.to_str().ok());
     let chunked = parts.headers.contains_key(http::header::TRANSFER_ENCODING);
     let length = header("content-length");
@@ -143,9 +153,6 @@ fn payload_unchecked(parts: &http::request::Parts, auth: &str) -> Result<bool, A
         _ => return Ok(false),
     }
     let Some(date) = header("x-amz-date") else {
-        return Ok(false);
-    };
-    let Ok(signed) = sigv4::parse_authorization_header(auth) else {
         return Ok(false);
     };
     let scope = &signed.credential;
@@ -167,8 +174,11 @@ fn payload_unchecked(parts: &http::request::Parts, auth: &str) -> Result<bool, A
     Ok(true)
 }
 
-fn resign_header(parts: &mut http::request::Parts, auth: &str) -> Option<ChunkSigner> {
-    let signed = sigv4::parse_authorization_header(auth).ok()?;
+fn resign_header(
+    parts: &mut http::request::Parts,
+    auth: &str,
+    signed: &SignedRequest,
+) -> Option<ChunkSigner> {
     let Some(date) = parts
         .headers
         .get("x-amz-date")
