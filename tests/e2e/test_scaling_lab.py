@@ -61,6 +61,19 @@ def drain(sqs, url):
             sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
 
 
+def announced(sqs, url, event: str, count: int):
+    """The `event` notifications in the queue, waiting up to 10 s for `count`
+    of them: Auto Scaling announces an activity after it has finished it, so
+    a notification may land just after the group already shows the change."""
+    seen = []
+    deadline = time.time() + 10
+    while len(seen) < count and time.time() < deadline:
+        seen += [e for e in drain(sqs, url) if e.get("Event") == event]
+        if len(seen) < count:
+            time.sleep(0.1)
+    return seen + [e for e in drain(sqs, url) if e.get("Event") == event]
+
+
 def test_alb_and_auto_scaling_lab(server, aws):
     ec2, elbv2, asg = server.client("ec2"), server.client("elbv2"), server.client("autoscaling")
     sqs = server.client("sqs")
@@ -159,7 +172,7 @@ def test_alb_and_auto_scaling_lab(server, aws):
                for a in activities), [a["Cause"] for a in activities]
     until(server, lambda: all(health(elbv2, tg).get(i) == "healthy" for i in grown),
           "new instances healthy in the target group", 10)
-    launches = [e for e in drain(sqs, queue) if e.get("Event") == "autoscaling:EC2_INSTANCE_LAUNCH"]
+    launches = announced(sqs, queue, "autoscaling:EC2_INSTANCE_LAUNCH", 2)
     assert sorted(e["EC2InstanceId"] for e in launches) == sorted(set(grown) - set(members))
     assert all(e["AutoScalingGroupName"] == "lab-asg" for e in launches)
 
@@ -167,7 +180,7 @@ def test_alb_and_auto_scaling_lab(server, aws):
     aws("ec2", "delete-tags", "--resources", *members, "--tags", f"Key={CPU_TAG}")
     until(server, lambda: group(asg, "lab-asg")["DesiredCapacity"] == 2, "scale-in to 2", rounds=60)
     until(server, lambda: len(group(asg, "lab-asg")["Instances"]) == 2, "two instances left", 10, rounds=60)
-    terminations = [e for e in drain(sqs, queue) if e.get("Event") == "autoscaling:EC2_INSTANCE_TERMINATE"]
+    terminations = announced(sqs, queue, "autoscaling:EC2_INSTANCE_TERMINATE", 2)
     assert len(terminations) == 2
     left = [i["InstanceId"] for i in group(asg, "lab-asg")["Instances"]]
     zones_left = {i["AvailabilityZone"] for i in group(asg, "lab-asg")["Instances"]}
