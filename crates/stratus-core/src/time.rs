@@ -56,18 +56,45 @@ fn parts(epoch_ms: i64) -> Parts {
 
 /// `2024-01-02T03:04:05Z`, or with `.123` when the time has milliseconds.
 pub fn iso8601(epoch_ms: i64) -> String {
+    let mut out = String::with_capacity(24);
+    write_iso8601(&mut out, epoch_ms);
+    out
+}
+
+/// [`iso8601`] appended to `out`: responses that list many resources write
+/// a timestamp for each, and formatting machinery would be most of it.
+pub fn write_iso8601(out: &mut String, epoch_ms: i64) {
     let p = parts(epoch_ms);
-    if p.ms == 0 {
-        format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+    if !(0..=9999).contains(&p.y) {
+        // Outside four digits: the general formatter handles signs and widths.
+        out.push_str(&format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
             p.y, p.mo, p.d, p.h, p.mi, p.s
-        )
+        ));
     } else {
-        format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-            p.y, p.mo, p.d, p.h, p.mi, p.s, p.ms
-        )
+        let mut b = *b"0000-00-00T00:00:00";
+        let mut put = |at: usize, width: usize, mut v: i64| {
+            for i in (at..at + width).rev() {
+                b[i] = b'0' + (v % 10) as u8;
+                v /= 10;
+            }
+        };
+        put(0, 4, p.y);
+        put(5, 2, p.mo as i64);
+        put(8, 2, p.d as i64);
+        put(11, 2, p.h);
+        put(14, 2, p.mi);
+        put(17, 2, p.s);
+        out.push_str(std::str::from_utf8(&b).unwrap_or_default());
     }
+    if p.ms != 0 {
+        let ms = p.ms as u32;
+        out.push('.');
+        out.push(char::from(b'0' + (ms / 100) as u8));
+        out.push(char::from(b'0' + (ms / 10 % 10) as u8));
+        out.push(char::from(b'0' + (ms % 10) as u8));
+    }
+    out.push('Z');
 }
 
 /// Always with milliseconds: `2024-01-02T03:04:05.000Z` (EC2 and S3 style).
@@ -225,6 +252,19 @@ mod tests {
             "Sun, 25 Jan 2015 08:00:00 GMT"
         );
         assert_eq!(amz_date(1_440_938_160_000), "20150830T123600Z");
+    }
+
+    #[test]
+    fn iso8601_pads_every_field() {
+        assert_eq!(iso8601(1_422_172_800_005), "2015-01-25T08:00:00.005Z");
+        assert_eq!(iso8601(1_422_172_800_050), "2015-01-25T08:00:00.050Z");
+        assert_eq!(iso8601(-1), "1969-12-31T23:59:59.999Z");
+        assert_eq!(iso8601(-62_135_596_800_000), "0001-01-01T00:00:00Z");
+        assert_eq!(iso8601(253_402_300_799_999), "9999-12-31T23:59:59.999Z");
+        assert_eq!(iso8601(253_402_300_800_000), "10000-01-01T00:00:00Z");
+        let mut out = String::from("at ");
+        write_iso8601(&mut out, 1_700_000_000_001);
+        assert_eq!(out, "at 2023-11-14T22:13:20.001Z");
     }
 
     #[test]

@@ -511,6 +511,12 @@ pub struct RegionState {
     /// starts a transition resets it.
     #[serde(skip)]
     pub settled_until_ms: i64,
+    /// Each instance's interface ids by device index, built on first use
+    /// and dropped whenever an interface is added, removed, attached or
+    /// detached ([`RegionState::enis_moved`]), so that describing one
+    /// instance does not scan every interface in the region.
+    #[serde(skip)]
+    attached: std::sync::OnceLock<HashMap<String, Vec<String>>>,
 }
 
 /// An Elastic IP: allocated to the account, and associated with one
@@ -900,6 +906,7 @@ impl RegionState {
             sn.used += 1 + eni.secondary_ips.len() as u32;
         }
         self.enis.insert(id.clone(), eni);
+        self.enis_moved();
         Some(id)
     }
 
@@ -907,6 +914,7 @@ impl RegionState {
     /// Elastic IPs on it stay allocated, unassociated.
     pub fn remove_eni(&mut self, id: &str) -> Option<EniRec> {
         let eni = self.enis.remove(id)?;
+        self.enis_moved();
         for a in self.addresses.values_mut() {
             if a.eni.as_deref() == Some(id) {
                 a.eni = None;
@@ -921,21 +929,55 @@ impl RegionState {
         Some(eni)
     }
 
+    /// Call after attaching or detaching an interface.
+    pub fn enis_moved(&mut self) {
+        self.attached = std::sync::OnceLock::new();
+    }
+
+    /// The interfaces attached to an instance, by device index.
+    pub fn instance_enis<'a>(&'a self, instance: &str) -> impl Iterator<Item = &'a EniRec> + 'a {
+        let index = self.attached.get_or_init(|| {
+            let mut by: HashMap<String, Vec<(i32, String)>> = HashMap::new();
+            for e in self.enis.values() {
+                if let Some(a) = &e.attachment {
+                    by.entry(a.instance.clone())
+                        .or_default()
+                        .push((a.device_index, e.id.clone()));
+                }
+            }
+            by.into_iter()
+                .map(|(i, mut v)| {
+                    v.sort();
+                    (i, v.into_iter().map(|(_, id)| id).collect())
+                })
+                .collect()
+        });
+        let instance = instance.to_string();
+        index
+            .get(&instance)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.enis.get(id))
+            // A stale entry would only ever name an interface that moved.
+            .filter(move |e| {
+                e.attachment
+                    .as_ref()
+                    .is_some_and(|a| a.instance == instance)
+            })
+    }
+
     /// The interface at an instance's device index, to change.
     pub fn instance_eni_mut(&mut self, instance: &str, index: i32) -> Option<&mut EniRec> {
-        self.enis.values_mut().find(|e| {
-            e.attachment
-                .as_ref()
-                .is_some_and(|a| a.instance == instance && a.device_index == index)
-        })
+        let id = self.instance_eni(instance, index)?.id.clone();
+        self.enis.get_mut(&id)
     }
 
     /// The interface at an instance's device index (0 is the primary).
     pub fn instance_eni(&self, instance: &str, index: i32) -> Option<&EniRec> {
-        self.enis.values().find(|e| {
+        self.instance_enis(instance).find(|e| {
             e.attachment
                 .as_ref()
-                .is_some_and(|a| a.instance == instance && a.device_index == index)
+                .is_some_and(|a| a.device_index == index)
         })
     }
 

@@ -2,7 +2,8 @@
 //! by `smithy-protocol` path, `X-Amz-Target`, form `Action`/`Version`, or
 //! REST path, narrowed by the SigV4 credential scope and the Host name.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
 
 use stratus_core::AwsError;
 
@@ -92,11 +93,34 @@ fn unroutable() -> AwsError {
     )
 }
 
-fn candidates<'a>(
-    caller: &Caller,
-    host_prefix: Option<&str>,
-    speaks: &'a [&'a str],
-) -> Vec<(&'static String, &'static IndexEntry)> {
+type Entries = Vec<(&'static String, &'static IndexEntry)>;
+
+/// The index's entries by signing name and by endpoint prefix, each list
+/// in index order: a signed request finds its service without comparing
+/// names against every model.
+fn by_name() -> &'static (
+    HashMap<&'static str, Entries>,
+    HashMap<&'static str, Entries>,
+) {
+    static BY: OnceLock<(
+        HashMap<&'static str, Entries>,
+        HashMap<&'static str, Entries>,
+    )> = OnceLock::new();
+    BY.get_or_init(|| {
+        let (mut signing, mut prefix): (HashMap<_, Entries>, HashMap<_, Entries>) =
+            Default::default();
+        for (name, e) in model::index() {
+            signing.entry(e.signing_name()).or_default().push((name, e));
+            prefix
+                .entry(e.endpoint_prefix.as_str())
+                .or_default()
+                .push((name, e));
+        }
+        (signing, prefix)
+    })
+}
+
+fn candidates(caller: &Caller, host_prefix: Option<&str>, speaks: &[&str]) -> Entries {
     let idx = model::index();
     // A legacy model stands in only where its service's current model does
     // not speak the protocol at all.
@@ -104,23 +128,30 @@ fn candidates<'a>(
         Some(current) => !speaks.iter().any(|p| current.speaks(p)),
         None => true,
     };
-    let by = |pred: &dyn Fn(&IndexEntry) -> bool| -> Vec<(&'static String, &'static IndexEntry)> {
-        idx.iter()
-            .filter(|(_, e)| speaks.iter().any(|p| e.speaks(p)) && usable(e) && pred(e))
+    let fits = |e: &IndexEntry| speaks.iter().any(|p| e.speaks(p)) && usable(e);
+    let among = |list: Option<&Entries>| -> Entries {
+        list.into_iter()
+            .flatten()
+            .filter(|(_, e)| fits(e))
+            .copied()
             .collect()
     };
     if let Some(svc) = &caller.signing_service {
-        let c = by(&|e| e.signing_name() == svc);
+        let (signing, prefix) = by_name();
+        let c = among(signing.get(svc.as_str()));
         if !c.is_empty() {
             return c;
         }
-        let c = by(&|e| e.endpoint_prefix == *svc);
+        let c = among(prefix.get(svc.as_str()));
         if !c.is_empty() {
             return c;
         }
     }
     if let Some(h) = host_prefix {
-        return by(&|e| e.endpoint_prefix == h || e.signing_name() == h);
+        return idx
+            .iter()
+            .filter(|(_, e)| fits(e) && (e.endpoint_prefix == h || e.signing_name() == h))
+            .collect();
     }
     Vec::new()
 }

@@ -616,6 +616,7 @@ pub fn attach_interface(
             attached_at: now,
         });
     }
+    s.enis_moved();
     ec2.regions.save(ctx.account_id(), &ctx.region, &s)?;
     Ok(AttachNetworkInterfaceResult {
         attachment_id: Some(id),
@@ -660,5 +661,6 @@ pub fn detach_interface(
     if let Some(e) = s.enis.get_mut(&id) {
         e.attachment = None;
     }
+    s.enis_moved();
     ec2.regions.save(ctx.account_id(), &ctx.region, &s)
 }

@@ -1,8 +1,6 @@
 //! Instances: launching into a subnet with interfaces, addresses and EBS
 //! volumes, the lifecycle the clock drives, and how AWS describes them.
 
-use std::collections::HashMap;
-
 use base64::Engine as _;
 use stratus_core::{AwsError, RequestContext, ids};
 use stratus_protocol::Timestamp;
@@ -80,65 +78,21 @@ pub fn state_of(name: &str) -> InstanceState {
     }
 }
 
-/// What describing instances needs besides the instance: its interfaces
-/// (indexed on first use, so filters that never look at interfaces cost no
-/// index) and the VPCs' DNS settings.
+/// What describing instances needs besides the instance: the region's
+/// interfaces, security groups and VPCs' DNS settings.
 pub struct View<'a> {
     pub s: &'a RegionState,
     pub owner: &'a str,
     pub region: &'a str,
-    /// Only these instances' interfaces are indexed, when given (sorted:
-    /// a search compares a few ids where hashing would hash every one).
-    only: Option<Vec<&'a str>>,
-    enis: std::cell::OnceCell<HashMap<&'a str, Vec<&'a EniRec>>>,
 }
 
 impl<'a> View<'a> {
     pub fn new(s: &'a RegionState, owner: &'a str, region: &'a str) -> View<'a> {
-        View {
-            s,
-            owner,
-            region,
-            only: None,
-            enis: std::cell::OnceCell::new(),
-        }
+        View { s, owner, region }
     }
 
-    /// A view that only ever answers for `instances`.
-    pub fn of(
-        s: &'a RegionState,
-        owner: &'a str,
-        region: &'a str,
-        instances: impl IntoIterator<Item = &'a str>,
-    ) -> View<'a> {
-        let mut only: Vec<&str> = instances.into_iter().collect();
-        only.sort_unstable();
-        View {
-            only: Some(only),
-            ..View::new(s, owner, region)
-        }
-    }
-
-    pub fn enis(&self, instance: &str) -> &[&'a EniRec] {
-        let index = self.enis.get_or_init(|| {
-            let mut enis: HashMap<&str, Vec<&EniRec>> = HashMap::new();
-            for e in self.s.enis.values() {
-                if let Some(a) = &e.attachment {
-                    let wanted = self
-                        .only
-                        .as_ref()
-                        .is_none_or(|o| o.binary_search(&a.instance.as_str()).is_ok());
-                    if wanted {
-                        enis.entry(a.instance.as_str()).or_default().push(e);
-                    }
-                }
-            }
-            for v in enis.values_mut() {
-                v.sort_by_key(|e| e.attachment.as_ref().map_or(0, |a| a.device_index));
-            }
-            enis
-        });
-        index.get(instance).map_or(&[], Vec::as_slice)
+    pub fn enis(&self, instance: &str) -> Vec<&'a EniRec> {
+        self.s.instance_enis(instance).collect()
     }
 
     fn public_names(&self, e: &EniRec) -> Option<(String, String)> {
@@ -355,10 +309,8 @@ pub fn metadata_out(m: &MetadataRec, state: &str) -> InstanceMetadataOptionsResp
 impl Filterable for (&InstanceRec, &View<'_>) {
     fn values(&self, name: &str) -> Option<Vec<String>> {
         let (i, v) = self;
-        // Only filters on interfaces look them up: indexing them costs a
-        // pass over every interface in the region.
         let enis = || v.enis(&i.id);
-        let primary = || enis().first();
+        let primary = || v.s.instance_enis(&i.id).next();
         let all_groups = || -> Vec<String> {
             let mut g: Vec<String> = enis().iter().flat_map(|e| e.groups.clone()).collect();
             g.dedup();
@@ -941,6 +893,7 @@ pub fn run(
                 });
             }
         }
+        s.enis_moved();
         let mut recs = Vec::new();
         let encrypt_all = s.ebs_encryption_by_default;
         for b in &blocks {
@@ -1036,7 +989,7 @@ fn reservation(s: &RegionState, owner: &str, region: &str, id: &str) -> Reservat
         .filter(|x| x.reservation == id)
         .collect();
     list.sort_by_key(|x| x.launch_index);
-    let view = View::of(s, owner, region, list.iter().map(|x| x.id.as_str()));
+    let view = View::new(s, owner, region);
     Reservation {
         reservation_id: Some(id.to_string()),
         owner_id: Some(owner.to_string()),
@@ -1086,15 +1039,7 @@ pub fn describe(
         }
         None => s.instances.values().collect(),
     };
-    let view = match &named {
-        Some(_) => View::of(
-            &s,
-            owner,
-            &ctx.region,
-            candidates.iter().map(|x| x.id.as_str()),
-        ),
-        None => View::new(&s, owner, &ctx.region),
-    };
+    let view = View::new(&s, owner, &ctx.region);
     let mut hits: Vec<&InstanceRec> = Vec::new();
     for x in candidates {
         if matches(&(x, &view), &filters)? {
@@ -1109,7 +1054,6 @@ pub fn describe(
         ))
     });
     let (hits, next_token) = page(hits, i.max_results, i.next_token.as_deref())?;
-    let view = View::of(&s, owner, &ctx.region, hits.iter().map(|x| x.id.as_str()));
     let mut reservations: Vec<Reservation> = Vec::new();
     for x in hits {
         let inst = view.instance(x);
@@ -1278,9 +1222,10 @@ fn shut_down(
 /// A stopped instance gives back the public address AWS assigned it; an
 /// Elastic IP stays.
 fn release_auto_public(s: &mut RegionState, id: &str) {
-    for e in s.enis.values_mut() {
-        let mine = e.attachment.as_ref().is_some_and(|a| a.instance == id);
-        if mine && e.public_ip.as_ref().is_some_and(|p| p.allocation.is_none()) {
+    let mine: Vec<String> = s.instance_enis(id).map(|e| e.id.clone()).collect();
+    for x in &mine {
+        let Some(e) = s.enis.get_mut(x) else { continue };
+        if e.public_ip.as_ref().is_some_and(|p| p.allocation.is_none()) {
             e.public_ip = None;
         }
     }
@@ -1345,12 +1290,10 @@ impl RegionState {
     /// with the instance are deleted, the others detached.
     pub fn release_instance(&mut self, id: &str) {
         let enis: Vec<(String, bool)> = self
-            .enis
-            .values()
+            .instance_enis(id)
             .filter_map(|e| {
                 e.attachment
                     .as_ref()
-                    .filter(|a| a.instance == id)
                     .map(|a| (e.id.clone(), a.delete_on_termination))
             })
             .collect();
@@ -1361,6 +1304,7 @@ impl RegionState {
                 e.attachment = None;
             }
         }
+        self.enis_moved();
         let vols: Vec<(String, bool)> = self
             .volumes
             .values()

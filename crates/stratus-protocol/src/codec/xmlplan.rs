@@ -457,7 +457,11 @@ impl<'p> Emitter for XmlEmitter<'p> {
     }
 
     fn timestamp(&mut self, epoch_ms: i64) {
-        self.scalar(|out, ts| escape(&ts.format(epoch_ms), out));
+        self.scalar(|out, ts| match ts {
+            // Digits and `-:.TZ` only: nothing to escape.
+            TsFormat::Iso8601 => stratus_core::time::write_iso8601(out, epoch_ms),
+            _ => escape(&ts.format(epoch_ms), out),
+        });
     }
 
     fn document(&mut self, v: &serde_json::Value) {
