@@ -1,8 +1,10 @@
 """Instances that run: user data executed at boot inside the instance's own
 namespaces, the metadata service at 169.254.169.254 (IMDSv2 tokens), the
 VPC's resolver, console output, stop/start/reboot/terminate acting on the
-real processes, and nothing left behind when Stratus stops; a restart boots
-running instances again. Needs root (network namespaces)."""
+real processes, nothing left behind when Stratus stops (a restart boots
+running instances again), CPU from the processes as CPUUtilization, and an
+ALB and an Auto Scaling group acting on all of it. Needs root (network
+namespaces)."""
 
 from __future__ import annotations
 
@@ -262,3 +264,129 @@ def test_an_alb_balances_real_requests_across_instances_that_run_their_user_data
 
     until(routed_around, timeout=30, what="the stopped instance out of service")
     assert set(answers()) == {ids[1]}
+
+
+# The course's load-test page: `/` names the instance, `/load` starts two
+# busy loops (the instance's two vCPUs), `/stop` ends this instance's loops.
+LOAD_APP = r'''#!/bin/sh
+TOKEN=$(curl -s -X PUT http://169.254.169.254/latest/api/token -H "X-aws-ec2-metadata-token-ttl-seconds: 60")
+ID=$(curl -s -H "X-aws-ec2-metadata-token: $TOKEN" http://169.254.169.254/latest/meta-data/instance-id)
+mkdir -p /tmp/app-$ID && cd /tmp/app-$ID
+cat > app.py <<'EOF'
+import http.server, subprocess, sys
+ID, loops = sys.argv[1], []
+class Page(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        if self.path == "/load":
+            loops.extend(subprocess.Popen(["sh", "-c", "while :; do :; done"]) for _ in range(2))
+            text = f"loading {ID}"
+        elif self.path == "/stop":
+            text = f"stopped {ID} {len(loops)}"
+            for p in loops:
+                p.kill()
+            loops.clear()
+        else:
+            text = ID
+        body = text.encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer(("", 80), Page).serve_forever()
+EOF
+nohup python3 app.py "$ID" >/dev/null 2>&1 &
+echo serving
+'''
+
+
+def test_a_group_scales_out_under_real_cpu_load_and_back_in_after_it(rt):
+    """The end of the course's web lab: an Auto Scaling group behind an ALB
+    with a target-tracking policy on average CPU; load on its instance's
+    processes (not a simulated metric) scales it out, and the new instance
+    serves through the ALB; the load's end scales it back in."""
+    import base64
+
+    import requests
+
+    ec2, elb, asg, cw = rt.client("ec2"), rt.client("elbv2"), rt.client("autoscaling"), rt.client("cloudwatch")
+    vpc = ec2.create_vpc(CidrBlock="10.60.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.60.{n}.0/24", AvailabilityZone=f"us-east-1{z}")[
+        "Subnet"]["SubnetId"] for n, z in ((1, "a"), (2, "b"))]
+    lb = elb.create_load_balancer(Name="lab", Subnets=subnets)["LoadBalancers"][0]
+    tg = elb.create_target_group(Name="lab", Protocol="HTTP", Port=80, VpcId=vpc, HealthCheckIntervalSeconds=5,
+                                 HealthCheckTimeoutSeconds=2, HealthyThresholdCount=2,
+                                 UnhealthyThresholdCount=2)["TargetGroups"][0]["TargetGroupArn"]
+    elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80,
+                        DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])
+    ec2.create_launch_template(LaunchTemplateName="lab", LaunchTemplateData={
+        "ImageId": ami(ec2), "InstanceType": "t3.micro",
+        "UserData": base64.b64encode(LOAD_APP.encode()).decode()})
+    asg.create_auto_scaling_group(
+        AutoScalingGroupName="lab", LaunchTemplate={"LaunchTemplateName": "lab", "Version": "$Latest"},
+        MinSize=1, MaxSize=3, DesiredCapacity=1, VPCZoneIdentifier=",".join(subnets), TargetGroupARNs=[tg],
+        HealthCheckType="ELB", HealthCheckGracePeriod=60)
+    # Two busy loops use both of a t3.micro's vCPUs on an idle host; other
+    # work on the host's cores takes its share, hence a modest target.
+    asg.put_scaling_policy(
+        AutoScalingGroupName="lab", PolicyName="cpu30", PolicyType="TargetTrackingScaling",
+        TargetTrackingConfiguration={"PredefinedMetricSpecification": {
+            "PredefinedMetricType": "ASGAverageCPUUtilization"}, "TargetValue": 30.0})
+
+    def group():
+        return asg.describe_auto_scaling_groups(AutoScalingGroupNames=["lab"])["AutoScalingGroups"][0]
+
+    def serving(ids):
+        """Every one of `ids` in service and healthy in the target group."""
+        health = {d["Target"]["Id"]: d["TargetHealth"]["State"]
+                  for d in elb.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"]}
+        in_service = {i["InstanceId"] for i in group()["Instances"] if i["LifecycleState"] == "InService"}
+        return all(health.get(i) == "healthy" and i in in_service for i in ids)
+
+    def advancing(check, what, step=60, rounds=40):
+        """Moves the clock `step` seconds at a time, with real time between
+        the steps for the instances' processes to run, until `check()`."""
+        for _ in range(rounds):
+            got = check()
+            if got:
+                return got
+            time.sleep(0.5)
+            rt.advance(step)
+        raise AssertionError(f"never happened: {what}")
+
+    def page(path="/"):
+        return requests.get(f"http://127.0.0.1:{rt.port}{path}", headers={"Host": lb["DNSName"]}, timeout=10).text
+
+    first = advancing(lambda: [i["InstanceId"] for i in group()["Instances"]], "the first instance", step=5)[0]
+    until(lambda: "serving" in console(ec2, first), timeout=30, what="its web page up")
+    advancing(lambda: serving([first]), "the first instance healthy in the target group", step=5)
+    assert page() == first
+
+    # Load: the instance's own processes keep its vCPUs busy.
+    assert page("/load") == f"loading {first}"
+    advancing(lambda: group()["DesiredCapacity"] >= 2, "scale-out under load")
+    high = [a for a in cw.describe_alarms(AlarmNamePrefix="TargetTracking-lab-AlarmHigh-")["MetricAlarms"]]
+    assert [a["StateValue"] for a in high] == ["ALARM"]
+    cpu = cw.get_metric_statistics(
+        Namespace="AWS/EC2", MetricName="CPUUtilization",
+        Dimensions=[{"Name": "AutoScalingGroupName", "Value": "lab"}],
+        StartTime=rt.now() - datetime.timedelta(minutes=10), EndTime=rt.now(), Period=60,
+        Statistics=["Maximum"])["Datapoints"]
+    assert max(p["Maximum"] for p in cpu) > 30
+    grown = advancing(lambda: (ids := [i["InstanceId"] for i in group()["Instances"]]) and len(ids) >= 2
+                      and serving(ids) and ids, "the new instances in service and healthy", step=5, rounds=120)
+    new = set(grown) - {first}
+    assert new and {page() for _ in range(3 * len(grown))} == set(grown)
+
+    # The load ends (the ALB passes /stop round robin until the loaded
+    # instance gets it): the low alarm scales the group back to its minimum.
+    stopped = until(lambda: (t := page("/stop")) == f"stopped {first} 2" and t, timeout=10,
+                    what="the load stopped")
+    assert stopped
+    advancing(lambda: len(group()["Instances"]) == 1, "scale-in after the load", rounds=60)
+    left = group()["Instances"][0]["InstanceId"]
+    assert {page() for _ in range(4)} == {left}
+    # The others drain for the group's deregistration delay (300 s), then leave it.
+    advancing(lambda: {d["Target"]["Id"] for d in elb.describe_target_health(
+        TargetGroupArn=tg)["TargetHealthDescriptions"]} == {left}, "the target group down to one")
