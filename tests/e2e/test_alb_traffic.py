@@ -464,3 +464,76 @@ def test_a_restarted_server_keeps_routing_to_healthy_targets(server_factory, bac
     assert {p: s for p, (s, _) in states(elb, tg).items()} == {a.port: "healthy", b.port: "healthy"}
     assert {alb.name() for _ in range(4)} == {"a", "b"}
     assert alb.get("/ping").text == "pong"
+
+
+def test_access_logs_reach_the_bucket_every_five_minutes(server, elb, ec2, backends, aws):
+    import gzip
+
+    s3 = server.client("s3")
+    a = backends("a")
+    _, lb, tg, listener, alb = setup_web(server, elb, ec2, a)
+    account = lb["LoadBalancerArn"].split(":")[4]
+    lb_id = lb["LoadBalancerArn"].split(":loadbalancer/")[1]
+
+    def attrs(**kv):
+        return [{"Key": f"access_logs.s3.{k}", "Value": v} for k, v in kv.items()]
+
+    # A bucket that does not exist is refused, as AWS refuses one it cannot write.
+    with pytest.raises(elb.exceptions.InvalidConfigurationRequestException) as e:
+        elb.modify_load_balancer_attributes(LoadBalancerArn=lb["LoadBalancerArn"],
+                                            Attributes=attrs(enabled="true", bucket="no-such-logs"))
+    assert "Access Denied for bucket: no-such-logs" in str(e.value)
+
+    s3.create_bucket(Bucket="alb-logs")
+    aws("elbv2", "modify-load-balancer-attributes", "--load-balancer-arn", lb["LoadBalancerArn"],
+        "--attributes", "Key=access_logs.s3.enabled,Value=true", "Key=access_logs.s3.bucket,Value=alb-logs",
+        "Key=access_logs.s3.prefix,Value=web")
+    root = f"web/AWSLogs/{account}/"
+
+    def keys():
+        return [o["Key"] for o in s3.list_objects_v2(Bucket="alb-logs", Prefix=root).get("Contents", [])]
+
+    # Turning logs on writes AWS's test file.
+    eventually(lambda: f"{root}ELBAccessLogTestFile" in keys())
+
+    elb.create_rule(ListenerArn=listener, Priority=7, Conditions=[
+        {"Field": "path-pattern", "PathPatternConfig": {"Values": ["/gone"]}}],
+        Actions=[{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "410"}}])
+    served = alb.get("/page?x=1", headers={"User-Agent": "lab-browser/1.0"})
+    assert served.status_code == 200
+    trace = served.json()["headers"]["x-amzn-trace-id"]
+    assert alb.get("/gone").status_code == 410
+    # Nothing is delivered before the five minutes end.
+    assert [k for k in keys() if k.endswith(".log.gz")] == []
+    server.advance(300)
+    logs = eventually(lambda: [k for k in keys() if k.endswith(".log.gz")])
+    assert len(logs) == 1
+    name = logs[0].rsplit("/", 1)[1]
+    assert re.fullmatch(rf"{account}_elasticloadbalancing_us-east-1_app\.web\.[0-9a-f]+_\d{{8}}T\d{{4}}Z_"
+                        r"[\d.]+_[a-z0-9]+\.log\.gz", name), name
+    assert logs[0].startswith(f"{root}elasticloadbalancing/us-east-1/")
+    body = s3.get_object(Bucket="alb-logs", Key=logs[0])["Body"].read()
+    lines = gzip.decompress(body).decode().splitlines()
+    assert len(lines) == 2, lines
+    fields = [re.findall(r'"[^"]*"|\S+', line) for line in lines]
+    page, gone = fields
+    assert page[0] == "http" and page[2] == lb_id
+    assert page[3].startswith("127.0.0.1:")
+    assert page[4] == f"127.0.0.1:{a.port}"
+    assert page[8:10] == ["200", "200"]
+    assert page[12] == f'"GET http://{lb["DNSName"]}:80/page?x=1 HTTP/1.1"'
+    assert page[13] == '"lab-browser/1.0"'
+    assert page[16] == tg
+    assert page[17] == f'"{trace}"'
+    assert page[18] == f'"{lb["DNSName"]}"'
+    assert page[20] == "0" and page[22] == '"forward"'
+    assert page[25:27] == [f'"127.0.0.1:{a.port}"', '"200"']
+    assert gone[4] == "-" and gone[8:10] == ["410", "-"]
+    assert gone[20] == "7" and gone[22] == '"fixed-response"'
+
+    # Turned off, requests are no longer logged.
+    elb.modify_load_balancer_attributes(LoadBalancerArn=lb["LoadBalancerArn"], Attributes=attrs(enabled="false"))
+    alb.get("/page")
+    server.advance(300)
+    time.sleep(0.5)
+    assert len([k for k in keys() if k.endswith(".log.gz")]) == 1

@@ -25,6 +25,7 @@ pub mod state;
 use std::sync::Arc;
 
 use stratus_core::compute::Instances;
+use stratus_core::delivery::ObjectSink;
 use stratus_core::link::Link;
 use stratus_core::metrics::MetricSink;
 use stratus_core::network::Network;
@@ -33,6 +34,7 @@ use stratus_core::{AwsError, Clock};
 use stratus_store::Store;
 
 use crate::dataplane::DataPlane;
+use crate::dataplane::access_log::{AccessLogs, DeliveryTask};
 use crate::dataplane::traffic::Traffic;
 use crate::health::{HealthChecker, InstanceStateChecker};
 /// Offset paging with ELB's markers, shared with Classic ELB.
@@ -48,6 +50,9 @@ pub struct Elbv2 {
     instances: Link<dyn Instances>,
     checker: Arc<dyn HealthChecker>,
     traffic: Arc<Traffic>,
+    access_logs: Arc<AccessLogs>,
+    /// S3, where access logs go.
+    objects: Link<dyn ObjectSink>,
 }
 
 impl Elbv2 {
@@ -59,6 +64,21 @@ impl Elbv2 {
             instances: Link::empty(),
             checker: Arc::new(InstanceStateChecker),
             traffic: Arc::default(),
+            access_logs: Arc::default(),
+            objects: Link::empty(),
+        })
+    }
+
+    /// The buckets access logs are written to.
+    pub fn set_objects(&self, objects: Arc<dyn ObjectSink>) {
+        self.objects.set(objects);
+    }
+
+    /// Writes the access logs of each five minutes of the clock that ended.
+    pub fn access_log_task(&self) -> Arc<dyn Task> {
+        Arc::new(DeliveryTask {
+            logs: self.access_logs.clone(),
+            objects: self.objects.clone(),
         })
     }
 
@@ -105,6 +125,7 @@ impl Elbv2 {
             self.clock.clone(),
             network,
             self.traffic.clone(),
+            self.access_logs.clone(),
         ))
     }
 

@@ -209,6 +209,9 @@ impl App {
             )
             .map_err(|e| e.to_string())?,
         );
+        // Application load balancers write their access logs into buckets.
+        elbv2.set_objects(s3.clone());
+        app.tasks.spawn(elbv2.access_log_task());
         // Log metric filters publish into CloudWatch; exports write to S3.
         let logs = stratus_logs::Logs::new(store, app.clock.clone())
             .map_err(|e| e.message)?

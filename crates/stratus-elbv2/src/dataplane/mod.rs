@@ -4,6 +4,7 @@
 //! itself or forwards to a target through the [`Network`], counting the
 //! traffic for CloudWatch.
 
+pub mod access_log;
 pub mod checks;
 pub mod claim;
 mod headers;
@@ -28,6 +29,7 @@ use crate::routing::{self, Routing};
 use crate::state::{
     ActionRec, ForwardRec, ListenerRec, State, TargetGroupRec, TargetRec, TargetWeight,
 };
+use access_log::{AccessLogs, Destination, Outcome};
 use pick::Picker;
 use proxy::Dest;
 use respond::Origin;
@@ -42,6 +44,32 @@ pub struct DataPlane {
     picker: Picker,
     pool: Arc<proxy::Pool>,
     traffic: Arc<Traffic>,
+    access_logs: Arc<AccessLogs>,
+}
+
+/// What the access log says of how a request was answered, besides the
+/// status: by which rule, with which action, through which target.
+#[derive(Default)]
+struct Handled {
+    rule_priority: i32,
+    action: &'static str,
+    target: Option<(String, u16, f64)>,
+    redirect_url: Option<String>,
+}
+
+/// The bytes of a response's head and of its body, when it says.
+fn sent_bytes<B>(resp: &http::Response<B>) -> u64 {
+    let h = resp.headers();
+    let head = 17
+        + h.iter()
+            .map(|(k, v)| k.as_str().len() + v.len() + 4)
+            .sum::<usize>()
+        + 2;
+    let body = h
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+        .unwrap_or(0);
+    head as u64 + body
 }
 
 /// The Host header's name and port.
@@ -102,6 +130,7 @@ impl DataPlane {
         clock: Clock,
         network: Arc<dyn Network>,
         traffic: Arc<Traffic>,
+        access_logs: Arc<AccessLogs>,
     ) -> Self {
         DataPlane {
             state,
@@ -111,6 +140,7 @@ impl DataPlane {
             picker: Picker::default(),
             pool: Arc::default(),
             traffic,
+            access_logs,
         }
     }
 
@@ -129,6 +159,7 @@ impl DataPlane {
         self.picker.reset();
         self.pool.clear();
         self.traffic.reset();
+        self.access_logs.reset();
     }
 
     /// Answers one request from `client`, which arrived on Stratus's port
@@ -160,10 +191,6 @@ impl DataPlane {
         let lb = &routing.load_balancer;
         let lb_dim = dimension(&lb.arn, "loadbalancer").unwrap_or_default();
         let now = self.clock.now_millis();
-        let record = |tg: Option<&str>, answer: Answer| {
-            self.traffic
-                .record(now, &lb.account, &lb.region, &lb_dim, tg, answer);
-        };
         let index = match own_port {
             Some(p) => listener_for(&routing, Some(p)),
             None => listener_for(&routing, host_port),
@@ -171,16 +198,89 @@ impl DataPlane {
         // A load balancer without a listener refuses connections on AWS;
         // here the name still reaches Stratus, which answers 503.
         let Some(index) = index else {
-            record(None, Answer::Elb(503));
+            self.traffic.record(
+                now,
+                &lb.account,
+                &lb.region,
+                &lb_dim,
+                None,
+                Answer::Elb(503),
+            );
             return respond::error(503);
         };
-        let (listener, rules) = &routing.listeners[index];
+        let (listener, _) = &routing.listeners[index];
+        let lport = listener
+            .port
+            .and_then(|p| u16::try_from(p).ok())
+            .unwrap_or(80);
+        let proto = listener.protocol.as_deref().unwrap_or("HTTP");
+        let mut req = req;
+        let logged = Destination::of(lb).map(|dest| {
+            // The trace id the target sees is the one the log shows.
+            if !req.headers().contains_key("x-amzn-trace-id")
+                && let Ok(v) = http::HeaderValue::from_str(&headers::trace_id(now))
+            {
+                req.headers_mut().insert("x-amzn-trace-id", v);
+            }
+            (
+                dest,
+                access_log::Request::of(&req, client, proto, lport, now),
+            )
+        });
         let query_raw = req.uri().query().unwrap_or("").to_string();
+        let (resp, tg, answer, handled) = self
+            .answer(&routing, index, req, client, host, &query_raw, now)
+            .await;
+        let tg_dim = tg.and_then(|arn| dimension(arn, "targetgroup"));
+        self.traffic.record(
+            now,
+            &lb.account,
+            &lb.region,
+            &lb_dim,
+            tg_dim.as_deref(),
+            answer,
+        );
+        if let Some((dest, request)) = logged {
+            let elb_status = match answer {
+                Answer::Target(status, _) => status,
+                Answer::Elb(s) | Answer::Fixed(s) | Answer::Redirect(s) => s,
+            };
+            let ended = self.clock.now_millis();
+            let outcome = Outcome {
+                elb_status,
+                target: handled.target,
+                target_group: tg,
+                rule_priority: handled.rule_priority,
+                action: handled.action,
+                redirect_url: handled.redirect_url,
+                sent_bytes: sent_bytes(&resp),
+                ended_ms: ended,
+            };
+            let line = access_log::line(&lb_dim, &request, &outcome);
+            self.access_logs.record(lb, &lb_dim, &dest, ended, line);
+        }
+        resp
+    }
+
+    /// Runs the listener's rules on a request and answers it: itself, or
+    /// through a target of the group it forwards to.
+    #[allow(clippy::too_many_arguments)]
+    async fn answer<'r>(
+        &self,
+        routing: &'r Routing,
+        index: usize,
+        req: http::Request<Body>,
+        client: Option<IpAddr>,
+        host: &str,
+        query_raw: &str,
+        now: i64,
+    ) -> (http::Response<Body>, Option<&'r str>, Answer, Handled) {
+        let (listener, rules) = &routing.listeners[index];
         let view = RequestView {
             method: req.method().as_str().to_string(),
             host: host.to_string(),
             path: req.uri().path().to_string(),
-            query: rules::parse_query(&query_raw),
+            query: rules::parse_query(query_raw),
             headers: req
                 .headers()
                 .iter()
@@ -188,10 +288,13 @@ impl DataPlane {
                 .collect(),
             source_ip: client,
         };
-        let actions = rules::choose(listener, rules, &view);
+        let (rule_priority, actions) = rules::choose(listener, rules, &view);
+        let mut handled = Handled {
+            rule_priority,
+            ..Default::default()
+        };
         let Some(action) = terminal(actions) else {
-            record(None, Answer::Elb(503));
-            return respond::error(503);
+            return (respond::error(503), None, Answer::Elb(503), handled);
         };
         let lport = listener
             .port
@@ -200,29 +303,37 @@ impl DataPlane {
         let proto = listener.protocol.as_deref().unwrap_or("HTTP");
         match action.kind.as_str() {
             "redirect" => {
+                handled.action = "redirect";
                 let Some(r) = &action.redirect else {
-                    return respond::error(503);
+                    return (respond::error(503), None, Answer::Elb(503), handled);
                 };
                 let origin = Origin {
                     protocol: proto,
                     host,
                     port: lport,
                     path: &view.path,
-                    query: &query_raw,
+                    query: query_raw,
                 };
                 let resp = respond::redirect(r, &origin);
-                record(None, Answer::Redirect(resp.status().as_u16()));
-                resp
+                handled.redirect_url = resp
+                    .headers()
+                    .get(http::header::LOCATION)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string);
+                let status = resp.status().as_u16();
+                (resp, None, Answer::Redirect(status), handled)
             }
             "fixed-response" => {
+                handled.action = "fixed-response";
                 let Some(f) = &action.fixed_response else {
-                    return respond::error(503);
+                    return (respond::error(503), None, Answer::Elb(503), handled);
                 };
                 let resp = respond::fixed(f);
-                record(None, Answer::Fixed(resp.status().as_u16()));
-                resp
+                let status = resp.status().as_u16();
+                (resp, None, Answer::Fixed(status), handled)
             }
             _ => {
+                handled.action = "forward";
                 let single;
                 let fwd = match &action.forward {
                     Some(f) if !f.groups.is_empty() => f,
@@ -242,15 +353,15 @@ impl DataPlane {
                     .pick_group(fwd, req.headers())
                     .and_then(|arn| routing.target_groups.get(arn))
                 else {
-                    record(None, Answer::Elb(503));
-                    return respond::error(503);
+                    return (respond::error(503), None, Answer::Elb(503), handled);
                 };
-                let tg_dim = dimension(&tg.arn, "targetgroup");
-                let (resp, answer) = self
-                    .forward(&routing, listener, tg, fwd, req, client, now)
+                let (resp, answer, target) = self
+                    .forward(routing, listener, tg, fwd, req, client, now)
                     .await;
-                record(tg_dim.as_deref(), answer);
-                resp
+                if let (Some(addr), Answer::Target(status, secs)) = (target, answer) {
+                    handled.target = Some((addr, status, secs));
+                }
+                (resp, Some(tg.arn.as_str()), answer, handled)
             }
         }
     }
@@ -288,8 +399,8 @@ impl DataPlane {
         req: http::Request<Body>,
         client: Option<IpAddr>,
         now: i64,
-    ) -> (http::Response<Body>, Answer) {
-        let failed = |status: u16| (respond::error(status), Answer::Elb(status));
+    ) -> (http::Response<Body>, Answer, Option<String>) {
+        let failed = |status: u16| (respond::error(status), Answer::Elb(status), None);
         let cands = pick::candidates(tg);
         let Some(target) = pick::sticky_target(tg, &cands, req.headers())
             .or_else(|| self.picker.pick(tg, &cands, now))
@@ -299,6 +410,10 @@ impl DataPlane {
         // Nothing answers for a simulated target: as a target that refuses.
         let Some(dest) = self.dest(tg, target) else {
             return failed(502);
+        };
+        let addr = match dest.addr {
+            IpAddr::V6(v6) => format!("[{v6}]:{}", dest.port),
+            v4 => format!("{v4}:{}", dest.port),
         };
         let lport = listener
             .port
@@ -325,7 +440,7 @@ impl DataPlane {
                 let status = resp.status().as_u16();
                 headers::strip_hop_by_hop(resp.headers_mut());
                 self.stick(tg, target, fwd, &mut resp, now);
-                (resp, Answer::Target(status, secs))
+                (resp, Answer::Target(status, secs), Some(addr))
             }
         }
     }

@@ -104,18 +104,19 @@ pub fn condition_matches(c: &ConditionRec, r: &RequestView) -> bool {
     }
 }
 
-/// The actions for the request: those of the first rule (lowest priority
-/// number) whose conditions all hold, else the listener's defaults.
+/// The actions for the request, with the priority of the rule they come
+/// from: the first rule (lowest priority number) whose conditions all hold,
+/// else the listener's defaults (priority 0, as access logs show them).
 pub fn choose<'a>(
     listener: &'a ListenerRec,
     rules: &'a [RuleRec],
     r: &RequestView,
-) -> &'a [ActionRec] {
+) -> (i32, &'a [ActionRec]) {
     rules
         .iter()
         .find(|rule| rule.conditions.iter().all(|c| condition_matches(c, r)))
-        .map_or(listener.default_actions.as_slice(), |rule| {
-            rule.actions.as_slice()
+        .map_or((0, listener.default_actions.as_slice()), |rule| {
+            (rule.priority, rule.actions.as_slice())
         })
 }
 
@@ -276,9 +277,11 @@ mod tests {
                 ..Default::default()
             },
         ];
-        assert_eq!(choose(&listener, &rules, &req())[0].kind, "two");
+        let (priority, actions) = choose(&listener, &rules, &req());
+        assert_eq!((priority, actions[0].kind.as_str()), (2, "two"));
         let mut other = req();
         other.path = "/".into();
-        assert_eq!(choose(&listener, &rules, &other)[0].kind, "default");
+        let (priority, actions) = choose(&listener, &rules, &other);
+        assert_eq!((priority, actions[0].kind.as_str()), (0, "default"));
     }
 }

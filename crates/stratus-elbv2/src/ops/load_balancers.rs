@@ -9,6 +9,7 @@ use stratus_protocol::Timestamp;
 
 use super::common::{lb, owned, page, tags_in};
 use crate::attributes;
+use crate::dataplane::access_log::Destination;
 use crate::errors::{invalid_config, lbs_not_found, operation_not_permitted, validation};
 use crate::generated::*;
 use crate::monitor::refresh_usage;
@@ -465,10 +466,25 @@ pub fn modify_load_balancer_attributes(
     let mut txn = me.state.begin();
     let arn = lb(&txn.inner, ctx, &input.load_balancer_arn)?.arn.clone();
     let r = txn.inner.lbs.get_mut(&arn).expect("found above");
+    let logged_before = Destination::of(r);
     attributes::modify_lb(&r.kind.clone(), &mut r.attributes, &changes)?;
+    let logged = Destination::of(r).filter(|d| logged_before.as_ref() != Some(d));
+    if let Some(dest) = &logged
+        && let Some(objects) = me.objects.get()
+        && !objects.bucket_owned(&r.account, &dest.bucket)
+    {
+        return Err(invalid_config(format!(
+            "Access Denied for bucket: {}. Please check S3bucket permission",
+            dest.bucket
+        )));
+    }
+    let account = r.account.clone();
     let out = attrs_out(r);
     txn.put_lb(&arn)?;
     txn.commit()?;
+    if let Some(dest) = logged {
+        me.access_logs.write_test_file(&account, dest);
+    }
     Ok(ModifyLoadBalancerAttributesOutput {
         attributes: Some(out),
     })
