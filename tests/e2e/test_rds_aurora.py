@@ -97,6 +97,18 @@ def test_cluster_control_plane(server, aws):
     assert c["VpcSecurityGroups"][0]["VpcSecurityGroupId"].startswith("sg-")
     assert "Password" not in json.dumps(c, default=str)
 
+    # The catalogue: versions, defaults (the newest of an installed major)
+    # and the classes Aurora offers.
+    versions = rds.describe_db_engine_versions(Engine="aurora-mysql")["DBEngineVersions"]
+    assert [v["EngineVersion"] for v in versions][-1] == "8.0.mysql_aurora.3.08.0"
+    assert {v["DBParameterGroupFamily"] for v in versions} == {"aurora-mysql8.0"}
+    default = rds.describe_db_engine_versions(Engine="aurora-postgresql", DefaultOnly=True)["DBEngineVersions"]
+    assert [v["EngineVersion"] for v in default] == ["15.10"]
+    orderable = rds.describe_orderable_db_instance_options(Engine="aurora-mysql")["OrderableDBInstanceOptions"]
+    classes = {o["DBInstanceClass"] for o in orderable}
+    assert "db.r6g.large" in classes and "db.t3.micro" not in classes
+    assert {o["StorageType"] for o in orderable} == {"aurora"}
+
     pg = rds.create_db_cluster(**cluster_args("pgc", "aurora-postgresql", EngineVersion="16"))["DBCluster"]
     assert pg["Port"] == 5432
     assert pg["EngineVersion"] == "16.6"
@@ -219,6 +231,10 @@ def test_instances_in_a_cluster_are_checked_as_aws_checks_them(server):
         DBInstanceIdentifier="lone", Engine="aurora-mysql", DBInstanceClass="db.r6g.large"))[0] == \
         "InvalidParameterValue"
     assert code_of(lambda: rds.failover_db_cluster(DBClusterIdentifier="nope"))[0] == "DBClusterNotFoundFault"
+    # Without instances there is nothing to fail over to.
+    server.advance(3)
+    wait_cluster(rds, "chk")
+    assert code_of(lambda: rds.failover_db_cluster(DBClusterIdentifier="chk"))[0] == "InvalidDBClusterStateFault"
     assert rds.describe_db_instances()["DBInstances"] == []
     rds.delete_db_cluster(DBClusterIdentifier="chk", SkipFinalSnapshot=True)
     server.advance(2)
@@ -261,7 +277,7 @@ def members(rds, ident):
 
 
 @pytest.mark.parametrize("engine", ["aurora-mysql", "aurora-postgresql"])
-def test_cluster_endpoints_reach_real_servers_and_follow_a_failover(server, engine):
+def test_cluster_endpoints_reach_real_servers_and_follow_a_failover(server, aws, engine):
     rds = server.client("rds")
     rds.create_db_cluster(**cluster_args("lab", engine))
     rds.create_db_instance(DBInstanceIdentifier="lab-1", DBClusterIdentifier="lab", Engine=engine,
@@ -318,7 +334,9 @@ def test_cluster_endpoints_reach_real_servers_and_follow_a_failover(server, engi
     assert "Completed failover to DB instance: lab-3" in msgs
 
     # A named target.
-    rds.failover_db_cluster(DBClusterIdentifier="lab", TargetDBInstanceIdentifier="lab-2")
+    out = aws("rds", "failover-db-cluster", "--db-cluster-identifier", "lab",
+              "--target-db-instance-identifier", "lab-2")
+    assert out["DBCluster"]["Status"] == "failing-over"
     wait_cluster(rds, "lab")
     assert members(rds, "lab")["lab-2"][0] is True
     wait_rows(engine, port, want)
@@ -340,3 +358,43 @@ def test_cluster_endpoints_reach_real_servers_and_follow_a_failover(server, engi
     wait_cluster_gone(rds, "lab")
     for p in [port, port + 1, *instance_ports]:
         wait_closed(p)
+
+
+def test_cluster_endpoints_come_back_after_a_restart(server_factory):
+    srv = server_factory(args=["--test-mode"])
+    rds = srv.client("rds")
+    rds.create_db_cluster(**cluster_args("keep"))
+    for i in ("keep-1", "keep-2"):
+        rds.create_db_instance(DBInstanceIdentifier=i, DBClusterIdentifier="keep", Engine="aurora-mysql",
+                               DBInstanceClass="db.r6g.large")
+    wait_for(rds, "keep-1")
+    wait_for(rds, "keep-2")
+    # Members take no snapshots of their own.
+    assert code_of(lambda: rds.create_db_snapshot(DBInstanceIdentifier="keep-1", DBSnapshotIdentifier="s"))[:2] == (
+        "InvalidParameterValue",
+        "The specified instance is a member of a cluster and a snapshot cannot be created directly. "
+        "Please use the CreateDBClusterSnapshot API instead.")
+    port = wait_cluster(rds, "keep")["Port"]
+    write("mysql", {"Port": port}, "CREATE TABLE SAMPLE (id INT PRIMARY KEY, name VARCHAR(40))")
+    write("mysql", {"Port": port}, "INSERT INTO SAMPLE VALUES (1, 'kept')")
+    wait_rows("aurora-mysql", port + 1, [[1, "kept"]])
+
+    assert srv.stop() == 0
+    # The endpoints stop with Stratus.
+    wait_closed(port, timeout=5)
+    wait_closed(port + 1, timeout=5)
+
+    srv.start()
+    rds = srv.client("rds")
+    assert rds.describe_db_clusters(DBClusterIdentifier="keep")["DBClusters"][0]["Port"] == port
+    wait_rows("aurora-mysql", port, [[1, "kept"]], timeout=60)
+    write("mysql", {"Port": port}, "INSERT INTO SAMPLE VALUES (2, 'after the restart')")
+    wait_rows("aurora-mysql", port + 1, [[1, "kept"], [2, "after the restart"]], timeout=60)
+    for i in ("keep-1", "keep-2"):
+        rds.delete_db_instance(DBInstanceIdentifier=i)
+    for i in ("keep-1", "keep-2"):
+        wait_instance_gone(rds, i)
+    rds.delete_db_cluster(DBClusterIdentifier="keep", SkipFinalSnapshot=True)
+    wait_cluster_gone(rds, "keep")
+    wait_closed(port)
+    wait_closed(port + 1)

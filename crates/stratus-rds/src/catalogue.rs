@@ -79,16 +79,17 @@ pub fn local_engine(engine: &str) -> &str {
 }
 
 /// The classes Aurora offers (the burstable ones from medium up).
+pub const AURORA_CLASSES: &[&str] = &[
+    "db.t3.medium",
+    "db.t3.large",
+    "db.t4g.medium",
+    "db.r5.large",
+    "db.r6g.large",
+    "db.r6i.large",
+];
+
 pub fn aurora_orderable(class_name: &str) -> bool {
-    matches!(
-        class_name,
-        "db.t3.medium"
-            | "db.t3.large"
-            | "db.t4g.medium"
-            | "db.r5.large"
-            | "db.r6g.large"
-            | "db.r6i.large"
-    )
+    AURORA_CLASSES.contains(&class_name)
 }
 
 /// `8.0` for MySQL 8.0.36, `10.11` for MariaDB, `16` for PostgreSQL 16.4.
