@@ -390,6 +390,19 @@ def test_cluster_endpoints_come_back_after_a_restart(server_factory):
     wait_rows("aurora-mysql", port, [[1, "kept"]], timeout=60)
     write("mysql", {"Port": port}, "INSERT INTO SAMPLE VALUES (2, 'after the restart')")
     wait_rows("aurora-mysql", port + 1, [[1, "kept"], [2, "after the restart"]], timeout=60)
+
+    # A new master password reaches the writer behind the cluster endpoint.
+    rds.modify_db_cluster(DBClusterIdentifier="keep", MasterUserPassword="Fresh-Passw0rd-9")
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            assert my_rows({"Port": port}, password="Fresh-Passw0rd-9")[0] == [1, "kept"]
+            break
+        except pymysql.err.OperationalError:
+            assert time.monotonic() < deadline, "the new master password never worked"
+            time.sleep(0.2)
+    with pytest.raises(pymysql.err.OperationalError):
+        my_rows({"Port": port})
     for i in ("keep-1", "keep-2"):
         rds.delete_db_instance(DBInstanceIdentifier=i)
     for i in ("keep-1", "keep-2"):

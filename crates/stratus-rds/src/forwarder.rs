@@ -5,7 +5,7 @@
 //! over; the address and port stay.
 
 use std::collections::HashMap;
-use std::io::{ErrorKind, Read, Write};
+use std::io::{Read, Write};
 use std::net::{Ipv4Addr, Shutdown, SocketAddrV4, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use parking_lot::Mutex;
 
-/// How often an idle listener looks whether it should stop.
-const POLL: Duration = Duration::from_millis(20);
+/// How long `stop` waits to wake the listener's blocked accept.
+const WAKE_TIMEOUT: Duration = Duration::from_millis(200);
 
 struct Shared {
     targets: Mutex<Vec<u16>>,
@@ -34,7 +34,6 @@ impl Forwarder {
     /// Listens on 127.0.0.1 at `port`.
     pub fn start(port: u16) -> std::io::Result<Forwarder> {
         let listener = TcpListener::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port))?;
-        listener.set_nonblocking(true)?;
         let port = listener.local_addr()?.port();
         let shared = Arc::new(Shared {
             targets: Mutex::new(Vec::new()),
@@ -64,7 +63,15 @@ impl Forwarder {
 
     /// Stops listening and closes the connections it carries.
     pub fn stop(&self) {
-        self.shared.stop.store(true, Ordering::SeqCst);
+        if self.shared.stop.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        // The listener blocks in accept: a connection wakes it to see the
+        // flag and close.
+        let _ = TcpStream::connect_timeout(
+            &SocketAddrV4::new(Ipv4Addr::LOCALHOST, self.port).into(),
+            WAKE_TIMEOUT,
+        );
         for (_, (a, b)) in self.shared.open.lock().drain() {
             let _ = a.shutdown(Shutdown::Both);
             let _ = b.shutdown(Shutdown::Both);
@@ -79,16 +86,20 @@ impl Drop for Forwarder {
 }
 
 fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
-    while !shared.stop.load(Ordering::SeqCst) {
-        match listener.accept() {
+    loop {
+        let accepted = listener.accept();
+        if shared.stop.load(Ordering::SeqCst) {
+            return;
+        }
+        match accepted {
             Ok((client, _)) => {
                 let s = shared.clone();
                 let _ = std::thread::Builder::new()
                     .name("rds-endpoint-conn".into())
                     .spawn(move || serve(client, s));
             }
-            Err(e) if e.kind() == ErrorKind::WouldBlock => std::thread::sleep(POLL),
-            Err(_) => std::thread::sleep(POLL),
+            // Out of descriptors and the like: let them free up.
+            Err(_) => std::thread::sleep(Duration::from_millis(50)),
         }
     }
 }
@@ -284,8 +295,14 @@ mod tests {
         assert!(ask(port).is_none());
         f.stop();
         drop(f);
-        std::thread::sleep(POLL * 5);
-        assert!(TcpListener::bind(("127.0.0.1", port)).is_ok());
+        let deadline = std::time::Instant::now() + Duration::from_secs(2);
+        while TcpListener::bind(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "port {port} still held"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     #[test]

@@ -183,7 +183,8 @@ pub fn create_db_cluster(
         .filter(|c| c.account == ctx.account_id() && c.region == ctx.region)
         .count();
     if mine >= CLUSTER_QUOTA {
-        return Err(AwsError::bad_request(
+        return Err(AwsError::new(
+            403,
             "DBClusterQuotaExceededFault",
             format!("Cannot create more than {CLUSTER_QUOTA} DB clusters."),
         ));
