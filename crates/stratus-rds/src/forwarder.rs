@@ -306,6 +306,26 @@ mod tests {
     }
 
     #[test]
+    fn the_reader_endpoint_reaches_the_writer_while_there_are_no_readers() {
+        let w = echo_server(b'w');
+        let r = echo_server(b'r');
+        let e = Endpoints::default();
+        let port = e.open("c", 0).unwrap();
+        assert_eq!(e.open("c", 0).unwrap(), port);
+        e.route("c", Some(w), Vec::new());
+        assert_eq!(ask(port).unwrap()[0], b'w');
+        assert_eq!(ask(port + 1).unwrap()[0], b'w');
+        e.route("c", Some(w), vec![r]);
+        assert_eq!(ask(port).unwrap()[0], b'w');
+        assert_eq!(ask(port + 1).unwrap()[0], b'r');
+        // During a failover neither endpoint has a writer to reach.
+        e.route("c", None, Vec::new());
+        assert!(ask(port).is_none());
+        e.close("c");
+        assert!(!e.contains("c"));
+    }
+
+    #[test]
     fn pairs_are_two_free_neighbours() {
         let p = free_pair(0, &|_| false).unwrap();
         assert!(crate::engine::os::port_free(p) && crate::engine::os::port_free(p + 1));
