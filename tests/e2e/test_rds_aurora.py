@@ -9,6 +9,8 @@ the data still there."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import time
 
 import pg8000.native
@@ -411,3 +413,40 @@ def test_cluster_endpoints_come_back_after_a_restart(server_factory):
     wait_cluster_gone(rds, "keep")
     wait_closed(port)
     wait_closed(port + 1)
+
+
+def test_a_writer_that_dies_fails_over_to_a_reader(server_factory):
+    srv = server_factory(args=["--test-mode"])
+    rds = srv.client("rds")
+    rds.create_db_cluster(**cluster_args("crash"))
+    for i in ("crash-1", "crash-2"):
+        rds.create_db_instance(DBInstanceIdentifier=i, DBClusterIdentifier="crash", Engine="aurora-mysql",
+                               DBInstanceClass="db.r6g.large")
+    writer = wait_for(rds, "crash-1")
+    wait_for(rds, "crash-2")
+    port = wait_cluster(rds, "crash")["Port"]
+    write("mysql", {"Port": port}, "CREATE TABLE SAMPLE (id INT PRIMARY KEY, name VARCHAR(40))")
+    write("mysql", {"Port": port}, "INSERT INTO SAMPLE VALUES (1, 'before the crash')")
+    wait_rows("aurora-mysql", port + 1, [[1, "before the crash"]])
+
+    pid_file = srv.data_dir / "files" / "rds" / "instances" / writer["DbiResourceId"] / "mariadbd.pid"
+    os.kill(int(pid_file.read_text().strip()), signal.SIGKILL)
+
+    deadline = time.monotonic() + 60
+    while members(rds, "crash")["crash-2"][0] is not True:
+        assert time.monotonic() < deadline, "no reader took over"
+        time.sleep(0.1)
+    wait_cluster(rds, "crash")
+    wait_rows("aurora-mysql", port, [[1, "before the crash"]])
+    write("mysql", {"Port": port}, "INSERT INTO SAMPLE VALUES (2, 'after the crash')")
+    old = wait_for(rds, "crash-1")
+    wait_rows("aurora-mysql", old["Endpoint"]["Port"], [[1, "before the crash"], [2, "after the crash"]])
+    msgs = [e["Message"] for e in rds.describe_events(SourceType="db-cluster", SourceIdentifier="crash")["Events"]]
+    assert "Completed failover to DB instance: crash-2" in msgs
+
+    for i in ("crash-1", "crash-2"):
+        rds.delete_db_instance(DBInstanceIdentifier=i)
+    for i in ("crash-1", "crash-2"):
+        wait_instance_gone(rds, i)
+    rds.delete_db_cluster(DBClusterIdentifier="crash", SkipFinalSnapshot=True)
+    wait_cluster_gone(rds, "crash")

@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use super::{Change, Lifecycle, REBOOT_MS, spec_with_params, to};
 use crate::engine::{Engine, Origin};
+use crate::lifecycle::engine_for;
 use crate::names;
-use crate::ops::clusters::cluster_members;
+use crate::ops::clusters::{cluster_members, failover_target, start_failover};
 use crate::state::{InstanceRec, Txn, key};
 use crate::supervisor::Cmd;
 
@@ -38,6 +39,35 @@ impl Lifecycle {
             }
             None => false,
         }
+    }
+
+    /// Whether `rec` is the writer of an available cluster whose server
+    /// died (not one being started) while a reader serves: Aurora then
+    /// promotes the reader rather than restart the writer.
+    pub(super) fn writer_fails_over(&self, txn: &Txn<'_>, k: &str, rec: &InstanceRec) -> bool {
+        let Some(cluster) = &rec.cluster else {
+            return false;
+        };
+        if rec.replica_source.is_some()
+            || rec.status != "available"
+            || !rec.initialised
+            || engine_for(&self.engines, rec).is_err()
+            || self.inflight.lock().contains_key(&format!("{k}#run"))
+            || self.supervisor.running(&rec.resource_id).is_some()
+        {
+            return false;
+        }
+        let Some(c) = txn
+            .inner
+            .clusters
+            .get(&key(&rec.account, &rec.region, cluster))
+        else {
+            return false;
+        };
+        c.status == "available"
+            && c.writer.as_deref() == Some(rec.id.as_str())
+            && failover_target(&txn.inner, c)
+                .is_some_and(|t| self.supervisor.running(&t.resource_id).is_some())
     }
 
     /// A member after a failover: once the new writer serves, its old
@@ -124,6 +154,23 @@ impl Lifecycle {
                 )?;
             }
             return Ok(());
+        }
+        let writer_rec = members
+            .iter()
+            .find(|m| c.writer.as_deref() == Some(m.id.as_str()));
+        if let Some(w) = writer_rec {
+            let wk = key(&w.account, &w.region, &w.id);
+            if self.writer_fails_over(txn, &wk, w) {
+                let target = failover_target(&txn.inner, &c).map(|t| t.id.clone());
+                if let Some(target) = target {
+                    tracing::warn!(
+                        "rds cluster {}: the writer {} stopped; failing over to {target}",
+                        c.id,
+                        w.id
+                    );
+                    return start_failover(txn, k, &target, false, now);
+                }
+            }
         }
         let mut next = c.clone();
         if !self.endpoints.contains(k) {
