@@ -115,6 +115,23 @@ def test_cluster_control_plane(server, aws):
     assert pg["Port"] == 5432
     assert pg["EngineVersion"] == "16.6"
 
+    # A subnet group of the user's VPC, with its security group.
+    ec2 = server.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.30.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.30.{i}.0/24",
+                                 AvailabilityZone=f"us-east-1{z}")["Subnet"]["SubnetId"]
+               for i, z in enumerate("ab", start=1)]
+    sg = ec2.create_security_group(GroupName="db", Description="db", VpcId=vpc)["GroupId"]
+    rds.create_db_subnet_group(DBSubnetGroupName="lab-subnets", DBSubnetGroupDescription="lab",
+                               SubnetIds=subnets)
+    own = rds.create_db_cluster(**cluster_args("own", DBSubnetGroupName="lab-subnets",
+                                               VpcSecurityGroupIds=[sg], StorageEncrypted=True,
+                                               DeletionProtection=True))["DBCluster"]
+    assert own["DBSubnetGroup"] == "lab-subnets"
+    assert own["AvailabilityZones"] == ["us-east-1a", "us-east-1b"]
+    assert [g["VpcSecurityGroupId"] for g in own["VpcSecurityGroups"]] == [sg]
+    assert own["StorageEncrypted"] is True and own["DeletionProtection"] is True
+
     # AWS's errors.
     assert code_of(lambda: rds.create_db_cluster(**cluster_args("web")))[:2] == (
         "DBClusterAlreadyExistsFault", "DB Cluster already exists")
@@ -142,6 +159,9 @@ def test_cluster_control_plane(server, aws):
 
     server.advance(3)
     web = wait_cluster(rds, "web")
+    wait_cluster(rds, "own")
+    rds.modify_db_cluster(DBClusterIdentifier="own", DeletionProtection=False)
+    rds.delete_db_cluster(DBClusterIdentifier="own", SkipFinalSnapshot=True)
     assert "DB cluster created" in [
         e["Message"] for e in rds.describe_events(SourceType="db-cluster", SourceIdentifier="web")["Events"]]
 
@@ -155,7 +175,8 @@ def test_cluster_control_plane(server, aws):
     first = rds.describe_db_clusters(MaxRecords=20)
     assert len(first["DBClusters"]) == 20 and first["Marker"]
     rest = rds.describe_db_clusters(MaxRecords=20, Marker=first["Marker"])
-    assert len(rest["DBClusters"]) == 2 and "Marker" not in rest
+    # web, pgc and own (being deleted) after the twenty.
+    assert len(rest["DBClusters"]) == 3 and "Marker" not in rest
     assert code_of(lambda: rds.describe_db_clusters(MaxRecords=5))[0] == "InvalidParameterValue"
     assert code_of(lambda: rds.describe_db_clusters(Filters=[{"Name": "bogus", "Values": ["x"]}]))[0] == \
         "InvalidParameterValue"
