@@ -41,10 +41,61 @@ pub fn engine(name: &str) -> Option<&'static EngineInfo> {
     ENGINES.iter().find(|e| e.name == name)
 }
 
+/// The Aurora engines: clusters whose instances run the local server of
+/// the engine they are compatible with (see `local_engine`).
+pub const AURORA: &[EngineInfo] = &[
+    EngineInfo {
+        name: "aurora-mysql",
+        description: "Aurora MySQL",
+        port: 3306,
+        license: "general-public-license",
+        versions: &[
+            "8.0.mysql_aurora.3.05.2",
+            "8.0.mysql_aurora.3.07.1",
+            "8.0.mysql_aurora.3.08.0",
+        ],
+    },
+    EngineInfo {
+        name: "aurora-postgresql",
+        description: "Aurora (PostgreSQL)",
+        port: 5432,
+        license: "postgresql-license",
+        versions: &["15.6", "15.8", "15.10", "16.4", "16.6"],
+    },
+];
+
+pub fn aurora(name: &str) -> Option<&'static EngineInfo> {
+    AURORA.iter().find(|e| e.name == name)
+}
+
+/// The engine whose server runs an instance of `engine`: Aurora MySQL on
+/// MySQL's (MariaDB), Aurora PostgreSQL on PostgreSQL's.
+pub fn local_engine(engine: &str) -> &str {
+    match engine {
+        "aurora-mysql" => "mysql",
+        "aurora-postgresql" => "postgres",
+        other => other,
+    }
+}
+
+/// The classes Aurora offers (the burstable ones from medium up).
+pub const AURORA_CLASSES: &[&str] = &[
+    "db.t3.medium",
+    "db.t3.large",
+    "db.t4g.medium",
+    "db.r5.large",
+    "db.r6g.large",
+    "db.r6i.large",
+];
+
+pub fn aurora_orderable(class_name: &str) -> bool {
+    AURORA_CLASSES.contains(&class_name)
+}
+
 /// `8.0` for MySQL 8.0.36, `10.11` for MariaDB, `16` for PostgreSQL 16.4.
 pub fn major(engine: &str, version: &str) -> String {
     let parts: Vec<&str> = version.split('.').collect();
-    if engine == "postgres" {
+    if local_engine(engine) == "postgres" {
         parts.first().copied().unwrap_or_default().to_string()
     } else {
         parts.iter().take(2).copied().collect::<Vec<_>>().join(".")
@@ -167,6 +218,9 @@ pub fn class(name: &str) -> Option<&'static ClassInfo> {
 }
 
 pub fn orderable(engine: &str, class_name: &str) -> bool {
+    if aurora(engine).is_some() {
+        return aurora_orderable(class_name);
+    }
     class(class_name).is_some_and(|c| c.engines.contains(&engine))
 }
 

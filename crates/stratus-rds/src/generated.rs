@@ -13,17 +13,20 @@ pub const OPERATIONS: &[&str] = &[
     "AddTagsToResource",
     "CopyDBSnapshot",
     "CopyOptionGroup",
+    "CreateDBCluster",
     "CreateDBInstance",
     "CreateDBInstanceReadReplica",
     "CreateDBParameterGroup",
     "CreateDBSnapshot",
     "CreateDBSubnetGroup",
     "CreateOptionGroup",
+    "DeleteDBCluster",
     "DeleteDBInstance",
     "DeleteDBParameterGroup",
     "DeleteDBSnapshot",
     "DeleteDBSubnetGroup",
     "DeleteOptionGroup",
+    "DescribeDBClusters",
     "DescribeDBEngineVersions",
     "DescribeDBInstances",
     "DescribeDBParameterGroups",
@@ -35,7 +38,9 @@ pub const OPERATIONS: &[&str] = &[
     "DescribeOptionGroupOptions",
     "DescribeOptionGroups",
     "DescribeOrderableDBInstanceOptions",
+    "FailoverDBCluster",
     "ListTagsForResource",
+    "ModifyDBCluster",
     "ModifyDBInstance",
     "ModifyDBParameterGroup",
     "ModifyDBSnapshotAttribute",
@@ -423,6 +428,76 @@ impl ToValue for CloudwatchLogsExportConfiguration {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct ClusterPendingModifiedValues {
+    pub pending_cloudwatch_logs_exports: Option<PendingCloudwatchLogsExports>,
+    pub db_cluster_identifier: Option<String>,
+    pub master_user_password: Option<String>,
+    pub iam_database_authentication_enabled: Option<bool>,
+    pub engine_version: Option<String>,
+    pub backup_retention_period: Option<i32>,
+    pub storage_type: Option<String>,
+    pub allocated_storage: Option<i32>,
+    pub rds_custom_cluster_configuration: Option<RdsCustomClusterConfiguration>,
+    pub iops: Option<i32>,
+    pub certificate_details: Option<CertificateDetails>,
+}
+
+impl FromValue for ClusterPendingModifiedValues {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            pending_cloudwatch_logs_exports: take(&mut m, "PendingCloudwatchLogsExports")?,
+            db_cluster_identifier: take(&mut m, "DBClusterIdentifier")?,
+            master_user_password: take(&mut m, "MasterUserPassword")?,
+            iam_database_authentication_enabled: take(&mut m, "IAMDatabaseAuthenticationEnabled")?,
+            engine_version: take(&mut m, "EngineVersion")?,
+            backup_retention_period: take(&mut m, "BackupRetentionPeriod")?,
+            storage_type: take(&mut m, "StorageType")?,
+            allocated_storage: take(&mut m, "AllocatedStorage")?,
+            rds_custom_cluster_configuration: take(&mut m, "RdsCustomClusterConfiguration")?,
+            iops: take(&mut m, "Iops")?,
+            certificate_details: take(&mut m, "CertificateDetails")?,
+        })
+    }
+}
+
+impl ToValue for ClusterPendingModifiedValues {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "PendingCloudwatchLogsExports", self.pending_cloudwatch_logs_exports);
+        put(&mut m, "DBClusterIdentifier", self.db_cluster_identifier);
+        put(&mut m, "MasterUserPassword", self.master_user_password);
+        put(&mut m, "IAMDatabaseAuthenticationEnabled", self.iam_database_authentication_enabled);
+        put(&mut m, "EngineVersion", self.engine_version);
+        put(&mut m, "BackupRetentionPeriod", self.backup_retention_period);
+        put(&mut m, "StorageType", self.storage_type);
+        put(&mut m, "AllocatedStorage", self.allocated_storage);
+        put(&mut m, "RdsCustomClusterConfiguration", self.rds_custom_cluster_configuration);
+        put(&mut m, "Iops", self.iops);
+        put(&mut m, "CertificateDetails", self.certificate_details);
+        Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ClusterPendingModifiedValues {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.pending_cloudwatch_logs_exports);
+        __emit::member(e, 1, &self.db_cluster_identifier);
+        __emit::member(e, 2, &self.master_user_password);
+        __emit::member(e, 3, &self.iam_database_authentication_enabled);
+        __emit::member(e, 4, &self.engine_version);
+        __emit::member(e, 5, &self.backup_retention_period);
+        __emit::member(e, 6, &self.storage_type);
+        __emit::member(e, 7, &self.allocated_storage);
+        __emit::member(e, 8, &self.rds_custom_cluster_configuration);
+        __emit::member(e, 9, &self.iops);
+        __emit::member(e, 10, &self.certificate_details);
+        e.end_structure();
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CopyDBSnapshotMessage {
     pub source_db_snapshot_identifier: String,
     pub target_db_snapshot_identifier: String,
@@ -564,6 +639,235 @@ impl __emit::Emit for CopyOptionGroupResult {
     fn emit(&self, e: &mut dyn __emit::Emitter) {
         e.begin_structure();
         __emit::member(e, 0, &self.option_group);
+        e.end_structure();
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateDBClusterMessage {
+    pub availability_zones: Option<Vec<String>>,
+    pub backup_retention_period: Option<i32>,
+    pub character_set_name: Option<String>,
+    pub database_name: Option<String>,
+    pub db_cluster_identifier: String,
+    pub db_cluster_parameter_group_name: Option<String>,
+    pub vpc_security_group_ids: Option<Vec<String>>,
+    pub db_subnet_group_name: Option<String>,
+    pub engine: String,
+    pub engine_version: Option<String>,
+    pub port: Option<i32>,
+    pub master_username: Option<String>,
+    pub master_user_password: Option<String>,
+    pub option_group_name: Option<String>,
+    pub preferred_backup_window: Option<String>,
+    pub preferred_maintenance_window: Option<String>,
+    pub replication_source_identifier: Option<String>,
+    pub tags: Option<Vec<Tag>>,
+    pub storage_encrypted: Option<bool>,
+    pub kms_key_id: Option<String>,
+    pub pre_signed_url: Option<String>,
+    pub enable_iam_database_authentication: Option<bool>,
+    pub backtrack_window: Option<i64>,
+    pub enable_cloudwatch_logs_exports: Option<Vec<String>>,
+    pub engine_mode: Option<String>,
+    pub scaling_configuration: Option<ScalingConfiguration>,
+    pub rds_custom_cluster_configuration: Option<RdsCustomClusterConfiguration>,
+    pub db_cluster_instance_class: Option<String>,
+    pub allocated_storage: Option<i32>,
+    pub storage_type: Option<String>,
+    pub iops: Option<i32>,
+    pub publicly_accessible: Option<bool>,
+    pub auto_minor_version_upgrade: Option<bool>,
+    pub deletion_protection: Option<bool>,
+    pub global_cluster_identifier: Option<String>,
+    pub enable_http_endpoint: Option<bool>,
+    pub copy_tags_to_snapshot: Option<bool>,
+    pub domain: Option<String>,
+    pub domain_iam_role_name: Option<String>,
+    pub enable_global_write_forwarding: Option<bool>,
+    pub network_type: Option<String>,
+    pub serverless_v2_scaling_configuration: Option<ServerlessV2ScalingConfiguration>,
+    pub monitoring_interval: Option<i32>,
+    pub monitoring_role_arn: Option<String>,
+    pub database_insights_mode: Option<String>,
+    pub enable_performance_insights: Option<bool>,
+    pub performance_insights_kms_key_id: Option<String>,
+    pub performance_insights_retention_period: Option<i32>,
+    pub enable_limitless_database: Option<bool>,
+    pub cluster_scalability_type: Option<String>,
+    pub db_system_id: Option<String>,
+    pub manage_master_user_password: Option<bool>,
+    pub enable_local_write_forwarding: Option<bool>,
+    pub master_user_secret_kms_key_id: Option<String>,
+    pub ca_certificate_identifier: Option<String>,
+    pub engine_lifecycle_support: Option<String>,
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    pub master_user_authentication_type: Option<String>,
+    pub with_express_configuration: Option<bool>,
+    pub associated_roles: Option<Vec<DBClusterAssociatedRole>>,
+}
+
+impl FromValue for CreateDBClusterMessage {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            availability_zones: take(&mut m, "AvailabilityZones")?,
+            backup_retention_period: take(&mut m, "BackupRetentionPeriod")?,
+            character_set_name: take(&mut m, "CharacterSetName")?,
+            database_name: take(&mut m, "DatabaseName")?,
+            db_cluster_identifier: required(&mut m, "DBClusterIdentifier")?,
+            db_cluster_parameter_group_name: take(&mut m, "DBClusterParameterGroupName")?,
+            vpc_security_group_ids: take(&mut m, "VpcSecurityGroupIds")?,
+            db_subnet_group_name: take(&mut m, "DBSubnetGroupName")?,
+            engine: required(&mut m, "Engine")?,
+            engine_version: take(&mut m, "EngineVersion")?,
+            port: take(&mut m, "Port")?,
+            master_username: take(&mut m, "MasterUsername")?,
+            master_user_password: take(&mut m, "MasterUserPassword")?,
+            option_group_name: take(&mut m, "OptionGroupName")?,
+            preferred_backup_window: take(&mut m, "PreferredBackupWindow")?,
+            preferred_maintenance_window: take(&mut m, "PreferredMaintenanceWindow")?,
+            replication_source_identifier: take(&mut m, "ReplicationSourceIdentifier")?,
+            tags: take(&mut m, "Tags")?,
+            storage_encrypted: take(&mut m, "StorageEncrypted")?,
+            kms_key_id: take(&mut m, "KmsKeyId")?,
+            pre_signed_url: take(&mut m, "PreSignedUrl")?,
+            enable_iam_database_authentication: take(&mut m, "EnableIAMDatabaseAuthentication")?,
+            backtrack_window: take(&mut m, "BacktrackWindow")?,
+            enable_cloudwatch_logs_exports: take(&mut m, "EnableCloudwatchLogsExports")?,
+            engine_mode: take(&mut m, "EngineMode")?,
+            scaling_configuration: take(&mut m, "ScalingConfiguration")?,
+            rds_custom_cluster_configuration: take(&mut m, "RdsCustomClusterConfiguration")?,
+            db_cluster_instance_class: take(&mut m, "DBClusterInstanceClass")?,
+            allocated_storage: take(&mut m, "AllocatedStorage")?,
+            storage_type: take(&mut m, "StorageType")?,
+            iops: take(&mut m, "Iops")?,
+            publicly_accessible: take(&mut m, "PubliclyAccessible")?,
+            auto_minor_version_upgrade: take(&mut m, "AutoMinorVersionUpgrade")?,
+            deletion_protection: take(&mut m, "DeletionProtection")?,
+            global_cluster_identifier: take(&mut m, "GlobalClusterIdentifier")?,
+            enable_http_endpoint: take(&mut m, "EnableHttpEndpoint")?,
+            copy_tags_to_snapshot: take(&mut m, "CopyTagsToSnapshot")?,
+            domain: take(&mut m, "Domain")?,
+            domain_iam_role_name: take(&mut m, "DomainIAMRoleName")?,
+            enable_global_write_forwarding: take(&mut m, "EnableGlobalWriteForwarding")?,
+            network_type: take(&mut m, "NetworkType")?,
+            serverless_v2_scaling_configuration: take(&mut m, "ServerlessV2ScalingConfiguration")?,
+            monitoring_interval: take(&mut m, "MonitoringInterval")?,
+            monitoring_role_arn: take(&mut m, "MonitoringRoleArn")?,
+            database_insights_mode: take(&mut m, "DatabaseInsightsMode")?,
+            enable_performance_insights: take(&mut m, "EnablePerformanceInsights")?,
+            performance_insights_kms_key_id: take(&mut m, "PerformanceInsightsKMSKeyId")?,
+            performance_insights_retention_period: take(&mut m, "PerformanceInsightsRetentionPeriod")?,
+            enable_limitless_database: take(&mut m, "EnableLimitlessDatabase")?,
+            cluster_scalability_type: take(&mut m, "ClusterScalabilityType")?,
+            db_system_id: take(&mut m, "DBSystemId")?,
+            manage_master_user_password: take(&mut m, "ManageMasterUserPassword")?,
+            enable_local_write_forwarding: take(&mut m, "EnableLocalWriteForwarding")?,
+            master_user_secret_kms_key_id: take(&mut m, "MasterUserSecretKmsKeyId")?,
+            ca_certificate_identifier: take(&mut m, "CACertificateIdentifier")?,
+            engine_lifecycle_support: take(&mut m, "EngineLifecycleSupport")?,
+            tag_specifications: take(&mut m, "TagSpecifications")?,
+            master_user_authentication_type: take(&mut m, "MasterUserAuthenticationType")?,
+            with_express_configuration: take(&mut m, "WithExpressConfiguration")?,
+            associated_roles: take(&mut m, "AssociatedRoles")?,
+        })
+    }
+}
+
+impl ToValue for CreateDBClusterMessage {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "AvailabilityZones", self.availability_zones);
+        put(&mut m, "BackupRetentionPeriod", self.backup_retention_period);
+        put(&mut m, "CharacterSetName", self.character_set_name);
+        put(&mut m, "DatabaseName", self.database_name);
+        put(&mut m, "DBClusterIdentifier", Some(self.db_cluster_identifier));
+        put(&mut m, "DBClusterParameterGroupName", self.db_cluster_parameter_group_name);
+        put(&mut m, "VpcSecurityGroupIds", self.vpc_security_group_ids);
+        put(&mut m, "DBSubnetGroupName", self.db_subnet_group_name);
+        put(&mut m, "Engine", Some(self.engine));
+        put(&mut m, "EngineVersion", self.engine_version);
+        put(&mut m, "Port", self.port);
+        put(&mut m, "MasterUsername", self.master_username);
+        put(&mut m, "MasterUserPassword", self.master_user_password);
+        put(&mut m, "OptionGroupName", self.option_group_name);
+        put(&mut m, "PreferredBackupWindow", self.preferred_backup_window);
+        put(&mut m, "PreferredMaintenanceWindow", self.preferred_maintenance_window);
+        put(&mut m, "ReplicationSourceIdentifier", self.replication_source_identifier);
+        put(&mut m, "Tags", self.tags);
+        put(&mut m, "StorageEncrypted", self.storage_encrypted);
+        put(&mut m, "KmsKeyId", self.kms_key_id);
+        put(&mut m, "PreSignedUrl", self.pre_signed_url);
+        put(&mut m, "EnableIAMDatabaseAuthentication", self.enable_iam_database_authentication);
+        put(&mut m, "BacktrackWindow", self.backtrack_window);
+        put(&mut m, "EnableCloudwatchLogsExports", self.enable_cloudwatch_logs_exports);
+        put(&mut m, "EngineMode", self.engine_mode);
+        put(&mut m, "ScalingConfiguration", self.scaling_configuration);
+        put(&mut m, "RdsCustomClusterConfiguration", self.rds_custom_cluster_configuration);
+        put(&mut m, "DBClusterInstanceClass", self.db_cluster_instance_class);
+        put(&mut m, "AllocatedStorage", self.allocated_storage);
+        put(&mut m, "StorageType", self.storage_type);
+        put(&mut m, "Iops", self.iops);
+        put(&mut m, "PubliclyAccessible", self.publicly_accessible);
+        put(&mut m, "AutoMinorVersionUpgrade", self.auto_minor_version_upgrade);
+        put(&mut m, "DeletionProtection", self.deletion_protection);
+        put(&mut m, "GlobalClusterIdentifier", self.global_cluster_identifier);
+        put(&mut m, "EnableHttpEndpoint", self.enable_http_endpoint);
+        put(&mut m, "CopyTagsToSnapshot", self.copy_tags_to_snapshot);
+        put(&mut m, "Domain", self.domain);
+        put(&mut m, "DomainIAMRoleName", self.domain_iam_role_name);
+        put(&mut m, "EnableGlobalWriteForwarding", self.enable_global_write_forwarding);
+        put(&mut m, "NetworkType", self.network_type);
+        put(&mut m, "ServerlessV2ScalingConfiguration", self.serverless_v2_scaling_configuration);
+        put(&mut m, "MonitoringInterval", self.monitoring_interval);
+        put(&mut m, "MonitoringRoleArn", self.monitoring_role_arn);
+        put(&mut m, "DatabaseInsightsMode", self.database_insights_mode);
+        put(&mut m, "EnablePerformanceInsights", self.enable_performance_insights);
+        put(&mut m, "PerformanceInsightsKMSKeyId", self.performance_insights_kms_key_id);
+        put(&mut m, "PerformanceInsightsRetentionPeriod", self.performance_insights_retention_period);
+        put(&mut m, "EnableLimitlessDatabase", self.enable_limitless_database);
+        put(&mut m, "ClusterScalabilityType", self.cluster_scalability_type);
+        put(&mut m, "DBSystemId", self.db_system_id);
+        put(&mut m, "ManageMasterUserPassword", self.manage_master_user_password);
+        put(&mut m, "EnableLocalWriteForwarding", self.enable_local_write_forwarding);
+        put(&mut m, "MasterUserSecretKmsKeyId", self.master_user_secret_kms_key_id);
+        put(&mut m, "CACertificateIdentifier", self.ca_certificate_identifier);
+        put(&mut m, "EngineLifecycleSupport", self.engine_lifecycle_support);
+        put(&mut m, "TagSpecifications", self.tag_specifications);
+        put(&mut m, "MasterUserAuthenticationType", self.master_user_authentication_type);
+        put(&mut m, "WithExpressConfiguration", self.with_express_configuration);
+        put(&mut m, "AssociatedRoles", self.associated_roles);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateDBClusterResult {
+    pub db_cluster: Option<DBCluster>,
+}
+
+impl FromValue for CreateDBClusterResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            db_cluster: take(&mut m, "DBCluster")?,
+        })
+    }
+}
+
+impl ToValue for CreateDBClusterResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DBCluster", self.db_cluster);
+        Value::Map(m)
+    }
+}
+
+impl __emit::Emit for CreateDBClusterResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.db_cluster);
         e.end_structure();
     }
 }
@@ -1294,6 +1598,599 @@ impl __emit::Emit for CustomDBEngineVersionAMI {
         e.begin_structure();
         __emit::member(e, 0, &self.image_id);
         __emit::member(e, 1, &self.status);
+        e.end_structure();
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DBCluster {
+    pub allocated_storage: Option<i32>,
+    pub availability_zones: Option<Vec<String>>,
+    pub backup_retention_period: Option<i32>,
+    pub character_set_name: Option<String>,
+    pub database_name: Option<String>,
+    pub db_cluster_identifier: Option<String>,
+    pub db_cluster_parameter_group: Option<String>,
+    pub db_subnet_group: Option<String>,
+    pub status: Option<String>,
+    pub percent_progress: Option<String>,
+    pub earliest_restorable_time: Option<Timestamp>,
+    pub endpoint: Option<String>,
+    pub reader_endpoint: Option<String>,
+    pub custom_endpoints: Option<Vec<String>>,
+    pub multi_az: Option<bool>,
+    pub engine: Option<String>,
+    pub engine_version: Option<String>,
+    pub latest_restorable_time: Option<Timestamp>,
+    pub port: Option<i32>,
+    pub master_username: Option<String>,
+    pub db_cluster_option_group_memberships: Option<Vec<DBClusterOptionGroupStatus>>,
+    pub preferred_backup_window: Option<String>,
+    pub preferred_maintenance_window: Option<String>,
+    pub upgrade_rollout_order: Option<String>,
+    pub replication_source_identifier: Option<String>,
+    pub read_replica_identifiers: Option<Vec<String>>,
+    pub status_infos: Option<Vec<DBClusterStatusInfo>>,
+    pub db_cluster_members: Option<Vec<DBClusterMember>>,
+    pub vpc_security_groups: Option<Vec<VpcSecurityGroupMembership>>,
+    pub hosted_zone_id: Option<String>,
+    pub storage_encrypted: Option<bool>,
+    pub storage_encryption_type: Option<String>,
+    pub kms_key_id: Option<String>,
+    pub db_cluster_resource_id: Option<String>,
+    pub db_cluster_arn: Option<String>,
+    pub associated_roles: Option<Vec<DBClusterRole>>,
+    pub iam_database_authentication_enabled: Option<bool>,
+    pub clone_group_id: Option<String>,
+    pub cluster_create_time: Option<Timestamp>,
+    pub earliest_backtrack_time: Option<Timestamp>,
+    pub backtrack_window: Option<i64>,
+    pub backtrack_consumed_change_records: Option<i64>,
+    pub enabled_cloudwatch_logs_exports: Option<Vec<String>>,
+    pub capacity: Option<i32>,
+    pub pending_modified_values: Option<ClusterPendingModifiedValues>,
+    pub engine_mode: Option<String>,
+    pub scaling_configuration_info: Option<ScalingConfigurationInfo>,
+    pub rds_custom_cluster_configuration: Option<RdsCustomClusterConfiguration>,
+    pub db_cluster_instance_class: Option<String>,
+    pub storage_type: Option<String>,
+    pub iops: Option<i32>,
+    pub storage_throughput: Option<i32>,
+    pub io_optimized_next_allowed_modification_time: Option<Timestamp>,
+    pub publicly_accessible: Option<bool>,
+    pub auto_minor_version_upgrade: Option<bool>,
+    pub deletion_protection: Option<bool>,
+    pub http_endpoint_enabled: Option<bool>,
+    pub activity_stream_mode: Option<String>,
+    pub activity_stream_status: Option<String>,
+    pub activity_stream_kms_key_id: Option<String>,
+    pub activity_stream_kinesis_stream_name: Option<String>,
+    pub copy_tags_to_snapshot: Option<bool>,
+    pub cross_account_clone: Option<bool>,
+    pub domain_memberships: Option<Vec<DomainMembership>>,
+    pub tag_list: Option<Vec<Tag>>,
+    pub global_cluster_identifier: Option<String>,
+    pub global_write_forwarding_status: Option<String>,
+    pub global_write_forwarding_requested: Option<bool>,
+    pub network_type: Option<String>,
+    pub automatic_restart_time: Option<Timestamp>,
+    pub serverless_v2_scaling_configuration: Option<ServerlessV2ScalingConfigurationInfo>,
+    pub serverless_v2_platform_version: Option<String>,
+    pub monitoring_interval: Option<i32>,
+    pub monitoring_role_arn: Option<String>,
+    pub database_insights_mode: Option<String>,
+    pub performance_insights_enabled: Option<bool>,
+    pub performance_insights_kms_key_id: Option<String>,
+    pub performance_insights_retention_period: Option<i32>,
+    pub db_system_id: Option<String>,
+    pub master_user_secret: Option<MasterUserSecret>,
+    pub local_write_forwarding_status: Option<String>,
+    pub aws_backup_recovery_point_arn: Option<String>,
+    pub limitless_database: Option<LimitlessDatabase>,
+    pub cluster_scalability_type: Option<String>,
+    pub certificate_details: Option<CertificateDetails>,
+    pub engine_lifecycle_support: Option<String>,
+    pub vpc_networking_enabled: Option<bool>,
+    pub internet_access_gateway_enabled: Option<bool>,
+}
+
+impl FromValue for DBCluster {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            allocated_storage: take(&mut m, "AllocatedStorage")?,
+            availability_zones: take(&mut m, "AvailabilityZones")?,
+            backup_retention_period: take(&mut m, "BackupRetentionPeriod")?,
+            character_set_name: take(&mut m, "CharacterSetName")?,
+            database_name: take(&mut m, "DatabaseName")?,
+            db_cluster_identifier: take(&mut m, "DBClusterIdentifier")?,
+            db_cluster_parameter_group: take(&mut m, "DBClusterParameterGroup")?,
+            db_subnet_group: take(&mut m, "DBSubnetGroup")?,
+            status: take(&mut m, "Status")?,
+            percent_progress: take(&mut m, "PercentProgress")?,
+            earliest_restorable_time: take(&mut m, "EarliestRestorableTime")?,
+            endpoint: take(&mut m, "Endpoint")?,
+            reader_endpoint: take(&mut m, "ReaderEndpoint")?,
+            custom_endpoints: take(&mut m, "CustomEndpoints")?,
+            multi_az: take(&mut m, "MultiAZ")?,
+            engine: take(&mut m, "Engine")?,
+            engine_version: take(&mut m, "EngineVersion")?,
+            latest_restorable_time: take(&mut m, "LatestRestorableTime")?,
+            port: take(&mut m, "Port")?,
+            master_username: take(&mut m, "MasterUsername")?,
+            db_cluster_option_group_memberships: take(&mut m, "DBClusterOptionGroupMemberships")?,
+            preferred_backup_window: take(&mut m, "PreferredBackupWindow")?,
+            preferred_maintenance_window: take(&mut m, "PreferredMaintenanceWindow")?,
+            upgrade_rollout_order: take(&mut m, "UpgradeRolloutOrder")?,
+            replication_source_identifier: take(&mut m, "ReplicationSourceIdentifier")?,
+            read_replica_identifiers: take(&mut m, "ReadReplicaIdentifiers")?,
+            status_infos: take(&mut m, "StatusInfos")?,
+            db_cluster_members: take(&mut m, "DBClusterMembers")?,
+            vpc_security_groups: take(&mut m, "VpcSecurityGroups")?,
+            hosted_zone_id: take(&mut m, "HostedZoneId")?,
+            storage_encrypted: take(&mut m, "StorageEncrypted")?,
+            storage_encryption_type: take(&mut m, "StorageEncryptionType")?,
+            kms_key_id: take(&mut m, "KmsKeyId")?,
+            db_cluster_resource_id: take(&mut m, "DbClusterResourceId")?,
+            db_cluster_arn: take(&mut m, "DBClusterArn")?,
+            associated_roles: take(&mut m, "AssociatedRoles")?,
+            iam_database_authentication_enabled: take(&mut m, "IAMDatabaseAuthenticationEnabled")?,
+            clone_group_id: take(&mut m, "CloneGroupId")?,
+            cluster_create_time: take(&mut m, "ClusterCreateTime")?,
+            earliest_backtrack_time: take(&mut m, "EarliestBacktrackTime")?,
+            backtrack_window: take(&mut m, "BacktrackWindow")?,
+            backtrack_consumed_change_records: take(&mut m, "BacktrackConsumedChangeRecords")?,
+            enabled_cloudwatch_logs_exports: take(&mut m, "EnabledCloudwatchLogsExports")?,
+            capacity: take(&mut m, "Capacity")?,
+            pending_modified_values: take(&mut m, "PendingModifiedValues")?,
+            engine_mode: take(&mut m, "EngineMode")?,
+            scaling_configuration_info: take(&mut m, "ScalingConfigurationInfo")?,
+            rds_custom_cluster_configuration: take(&mut m, "RdsCustomClusterConfiguration")?,
+            db_cluster_instance_class: take(&mut m, "DBClusterInstanceClass")?,
+            storage_type: take(&mut m, "StorageType")?,
+            iops: take(&mut m, "Iops")?,
+            storage_throughput: take(&mut m, "StorageThroughput")?,
+            io_optimized_next_allowed_modification_time: take(&mut m, "IOOptimizedNextAllowedModificationTime")?,
+            publicly_accessible: take(&mut m, "PubliclyAccessible")?,
+            auto_minor_version_upgrade: take(&mut m, "AutoMinorVersionUpgrade")?,
+            deletion_protection: take(&mut m, "DeletionProtection")?,
+            http_endpoint_enabled: take(&mut m, "HttpEndpointEnabled")?,
+            activity_stream_mode: take(&mut m, "ActivityStreamMode")?,
+            activity_stream_status: take(&mut m, "ActivityStreamStatus")?,
+            activity_stream_kms_key_id: take(&mut m, "ActivityStreamKmsKeyId")?,
+            activity_stream_kinesis_stream_name: take(&mut m, "ActivityStreamKinesisStreamName")?,
+            copy_tags_to_snapshot: take(&mut m, "CopyTagsToSnapshot")?,
+            cross_account_clone: take(&mut m, "CrossAccountClone")?,
+            domain_memberships: take(&mut m, "DomainMemberships")?,
+            tag_list: take(&mut m, "TagList")?,
+            global_cluster_identifier: take(&mut m, "GlobalClusterIdentifier")?,
+            global_write_forwarding_status: take(&mut m, "GlobalWriteForwardingStatus")?,
+            global_write_forwarding_requested: take(&mut m, "GlobalWriteForwardingRequested")?,
+            network_type: take(&mut m, "NetworkType")?,
+            automatic_restart_time: take(&mut m, "AutomaticRestartTime")?,
+            serverless_v2_scaling_configuration: take(&mut m, "ServerlessV2ScalingConfiguration")?,
+            serverless_v2_platform_version: take(&mut m, "ServerlessV2PlatformVersion")?,
+            monitoring_interval: take(&mut m, "MonitoringInterval")?,
+            monitoring_role_arn: take(&mut m, "MonitoringRoleArn")?,
+            database_insights_mode: take(&mut m, "DatabaseInsightsMode")?,
+            performance_insights_enabled: take(&mut m, "PerformanceInsightsEnabled")?,
+            performance_insights_kms_key_id: take(&mut m, "PerformanceInsightsKMSKeyId")?,
+            performance_insights_retention_period: take(&mut m, "PerformanceInsightsRetentionPeriod")?,
+            db_system_id: take(&mut m, "DBSystemId")?,
+            master_user_secret: take(&mut m, "MasterUserSecret")?,
+            local_write_forwarding_status: take(&mut m, "LocalWriteForwardingStatus")?,
+            aws_backup_recovery_point_arn: take(&mut m, "AwsBackupRecoveryPointArn")?,
+            limitless_database: take(&mut m, "LimitlessDatabase")?,
+            cluster_scalability_type: take(&mut m, "ClusterScalabilityType")?,
+            certificate_details: take(&mut m, "CertificateDetails")?,
+            engine_lifecycle_support: take(&mut m, "EngineLifecycleSupport")?,
+            vpc_networking_enabled: take(&mut m, "VPCNetworkingEnabled")?,
+            internet_access_gateway_enabled: take(&mut m, "InternetAccessGatewayEnabled")?,
+        })
+    }
+}
+
+impl ToValue for DBCluster {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "AllocatedStorage", self.allocated_storage);
+        put(&mut m, "AvailabilityZones", self.availability_zones);
+        put(&mut m, "BackupRetentionPeriod", self.backup_retention_period);
+        put(&mut m, "CharacterSetName", self.character_set_name);
+        put(&mut m, "DatabaseName", self.database_name);
+        put(&mut m, "DBClusterIdentifier", self.db_cluster_identifier);
+        put(&mut m, "DBClusterParameterGroup", self.db_cluster_parameter_group);
+        put(&mut m, "DBSubnetGroup", self.db_subnet_group);
+        put(&mut m, "Status", self.status);
+        put(&mut m, "PercentProgress", self.percent_progress);
+        put(&mut m, "EarliestRestorableTime", self.earliest_restorable_time);
+        put(&mut m, "Endpoint", self.endpoint);
+        put(&mut m, "ReaderEndpoint", self.reader_endpoint);
+        put(&mut m, "CustomEndpoints", self.custom_endpoints);
+        put(&mut m, "MultiAZ", self.multi_az);
+        put(&mut m, "Engine", self.engine);
+        put(&mut m, "EngineVersion", self.engine_version);
+        put(&mut m, "LatestRestorableTime", self.latest_restorable_time);
+        put(&mut m, "Port", self.port);
+        put(&mut m, "MasterUsername", self.master_username);
+        put(&mut m, "DBClusterOptionGroupMemberships", self.db_cluster_option_group_memberships);
+        put(&mut m, "PreferredBackupWindow", self.preferred_backup_window);
+        put(&mut m, "PreferredMaintenanceWindow", self.preferred_maintenance_window);
+        put(&mut m, "UpgradeRolloutOrder", self.upgrade_rollout_order);
+        put(&mut m, "ReplicationSourceIdentifier", self.replication_source_identifier);
+        put(&mut m, "ReadReplicaIdentifiers", self.read_replica_identifiers);
+        put(&mut m, "StatusInfos", self.status_infos);
+        put(&mut m, "DBClusterMembers", self.db_cluster_members);
+        put(&mut m, "VpcSecurityGroups", self.vpc_security_groups);
+        put(&mut m, "HostedZoneId", self.hosted_zone_id);
+        put(&mut m, "StorageEncrypted", self.storage_encrypted);
+        put(&mut m, "StorageEncryptionType", self.storage_encryption_type);
+        put(&mut m, "KmsKeyId", self.kms_key_id);
+        put(&mut m, "DbClusterResourceId", self.db_cluster_resource_id);
+        put(&mut m, "DBClusterArn", self.db_cluster_arn);
+        put(&mut m, "AssociatedRoles", self.associated_roles);
+        put(&mut m, "IAMDatabaseAuthenticationEnabled", self.iam_database_authentication_enabled);
+        put(&mut m, "CloneGroupId", self.clone_group_id);
+        put(&mut m, "ClusterCreateTime", self.cluster_create_time);
+        put(&mut m, "EarliestBacktrackTime", self.earliest_backtrack_time);
+        put(&mut m, "BacktrackWindow", self.backtrack_window);
+        put(&mut m, "BacktrackConsumedChangeRecords", self.backtrack_consumed_change_records);
+        put(&mut m, "EnabledCloudwatchLogsExports", self.enabled_cloudwatch_logs_exports);
+        put(&mut m, "Capacity", self.capacity);
+        put(&mut m, "PendingModifiedValues", self.pending_modified_values);
+        put(&mut m, "EngineMode", self.engine_mode);
+        put(&mut m, "ScalingConfigurationInfo", self.scaling_configuration_info);
+        put(&mut m, "RdsCustomClusterConfiguration", self.rds_custom_cluster_configuration);
+        put(&mut m, "DBClusterInstanceClass", self.db_cluster_instance_class);
+        put(&mut m, "StorageType", self.storage_type);
+        put(&mut m, "Iops", self.iops);
+        put(&mut m, "StorageThroughput", self.storage_throughput);
+        put(&mut m, "IOOptimizedNextAllowedModificationTime", self.io_optimized_next_allowed_modification_time);
+        put(&mut m, "PubliclyAccessible", self.publicly_accessible);
+        put(&mut m, "AutoMinorVersionUpgrade", self.auto_minor_version_upgrade);
+        put(&mut m, "DeletionProtection", self.deletion_protection);
+        put(&mut m, "HttpEndpointEnabled", self.http_endpoint_enabled);
+        put(&mut m, "ActivityStreamMode", self.activity_stream_mode);
+        put(&mut m, "ActivityStreamStatus", self.activity_stream_status);
+        put(&mut m, "ActivityStreamKmsKeyId", self.activity_stream_kms_key_id);
+        put(&mut m, "ActivityStreamKinesisStreamName", self.activity_stream_kinesis_stream_name);
+        put(&mut m, "CopyTagsToSnapshot", self.copy_tags_to_snapshot);
+        put(&mut m, "CrossAccountClone", self.cross_account_clone);
+        put(&mut m, "DomainMemberships", self.domain_memberships);
+        put(&mut m, "TagList", self.tag_list);
+        put(&mut m, "GlobalClusterIdentifier", self.global_cluster_identifier);
+        put(&mut m, "GlobalWriteForwardingStatus", self.global_write_forwarding_status);
+        put(&mut m, "GlobalWriteForwardingRequested", self.global_write_forwarding_requested);
+        put(&mut m, "NetworkType", self.network_type);
+        put(&mut m, "AutomaticRestartTime", self.automatic_restart_time);
+        put(&mut m, "ServerlessV2ScalingConfiguration", self.serverless_v2_scaling_configuration);
+        put(&mut m, "ServerlessV2PlatformVersion", self.serverless_v2_platform_version);
+        put(&mut m, "MonitoringInterval", self.monitoring_interval);
+        put(&mut m, "MonitoringRoleArn", self.monitoring_role_arn);
+        put(&mut m, "DatabaseInsightsMode", self.database_insights_mode);
+        put(&mut m, "PerformanceInsightsEnabled", self.performance_insights_enabled);
+        put(&mut m, "PerformanceInsightsKMSKeyId", self.performance_insights_kms_key_id);
+        put(&mut m, "PerformanceInsightsRetentionPeriod", self.performance_insights_retention_period);
+        put(&mut m, "DBSystemId", self.db_system_id);
+        put(&mut m, "MasterUserSecret", self.master_user_secret);
+        put(&mut m, "LocalWriteForwardingStatus", self.local_write_forwarding_status);
+        put(&mut m, "AwsBackupRecoveryPointArn", self.aws_backup_recovery_point_arn);
+        put(&mut m, "LimitlessDatabase", self.limitless_database);
+        put(&mut m, "ClusterScalabilityType", self.cluster_scalability_type);
+        put(&mut m, "CertificateDetails", self.certificate_details);
+        put(&mut m, "EngineLifecycleSupport", self.engine_lifecycle_support);
+        put(&mut m, "VPCNetworkingEnabled", self.vpc_networking_enabled);
+        put(&mut m, "InternetAccessGatewayEnabled", self.internet_access_gateway_enabled);
+        Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DBCluster {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.allocated_storage);
+        __emit::member(e, 1, &self.availability_zones);
+        __emit::member(e, 2, &self.backup_retention_period);
+        __emit::member(e, 3, &self.character_set_name);
+        __emit::member(e, 4, &self.database_name);
+        __emit::member(e, 5, &self.db_cluster_identifier);
+        __emit::member(e, 6, &self.db_cluster_parameter_group);
+        __emit::member(e, 7, &self.db_subnet_group);
+        __emit::member(e, 8, &self.status);
+        __emit::member(e, 9, &self.percent_progress);
+        __emit::member(e, 10, &self.earliest_restorable_time);
+        __emit::member(e, 11, &self.endpoint);
+        __emit::member(e, 12, &self.reader_endpoint);
+        __emit::member(e, 13, &self.custom_endpoints);
+        __emit::member(e, 14, &self.multi_az);
+        __emit::member(e, 15, &self.engine);
+        __emit::member(e, 16, &self.engine_version);
+        __emit::member(e, 17, &self.latest_restorable_time);
+        __emit::member(e, 18, &self.port);
+        __emit::member(e, 19, &self.master_username);
+        __emit::member(e, 20, &self.db_cluster_option_group_memberships);
+        __emit::member(e, 21, &self.preferred_backup_window);
+        __emit::member(e, 22, &self.preferred_maintenance_window);
+        __emit::member(e, 23, &self.upgrade_rollout_order);
+        __emit::member(e, 24, &self.replication_source_identifier);
+        __emit::member(e, 25, &self.read_replica_identifiers);
+        __emit::member(e, 26, &self.status_infos);
+        __emit::member(e, 27, &self.db_cluster_members);
+        __emit::member(e, 28, &self.vpc_security_groups);
+        __emit::member(e, 29, &self.hosted_zone_id);
+        __emit::member(e, 30, &self.storage_encrypted);
+        __emit::member(e, 31, &self.storage_encryption_type);
+        __emit::member(e, 32, &self.kms_key_id);
+        __emit::member(e, 33, &self.db_cluster_resource_id);
+        __emit::member(e, 34, &self.db_cluster_arn);
+        __emit::member(e, 35, &self.associated_roles);
+        __emit::member(e, 36, &self.iam_database_authentication_enabled);
+        __emit::member(e, 37, &self.clone_group_id);
+        __emit::member(e, 38, &self.cluster_create_time);
+        __emit::member(e, 39, &self.earliest_backtrack_time);
+        __emit::member(e, 40, &self.backtrack_window);
+        __emit::member(e, 41, &self.backtrack_consumed_change_records);
+        __emit::member(e, 42, &self.enabled_cloudwatch_logs_exports);
+        __emit::member(e, 43, &self.capacity);
+        __emit::member(e, 44, &self.pending_modified_values);
+        __emit::member(e, 45, &self.engine_mode);
+        __emit::member(e, 46, &self.scaling_configuration_info);
+        __emit::member(e, 47, &self.rds_custom_cluster_configuration);
+        __emit::member(e, 48, &self.db_cluster_instance_class);
+        __emit::member(e, 49, &self.storage_type);
+        __emit::member(e, 50, &self.iops);
+        __emit::member(e, 51, &self.storage_throughput);
+        __emit::member(e, 52, &self.io_optimized_next_allowed_modification_time);
+        __emit::member(e, 53, &self.publicly_accessible);
+        __emit::member(e, 54, &self.auto_minor_version_upgrade);
+        __emit::member(e, 55, &self.deletion_protection);
+        __emit::member(e, 56, &self.http_endpoint_enabled);
+        __emit::member(e, 57, &self.activity_stream_mode);
+        __emit::member(e, 58, &self.activity_stream_status);
+        __emit::member(e, 59, &self.activity_stream_kms_key_id);
+        __emit::member(e, 60, &self.activity_stream_kinesis_stream_name);
+        __emit::member(e, 61, &self.copy_tags_to_snapshot);
+        __emit::member(e, 62, &self.cross_account_clone);
+        __emit::member(e, 63, &self.domain_memberships);
+        __emit::member(e, 64, &self.tag_list);
+        __emit::member(e, 65, &self.global_cluster_identifier);
+        __emit::member(e, 66, &self.global_write_forwarding_status);
+        __emit::member(e, 67, &self.global_write_forwarding_requested);
+        __emit::member(e, 68, &self.network_type);
+        __emit::member(e, 69, &self.automatic_restart_time);
+        __emit::member(e, 70, &self.serverless_v2_scaling_configuration);
+        __emit::member(e, 71, &self.serverless_v2_platform_version);
+        __emit::member(e, 72, &self.monitoring_interval);
+        __emit::member(e, 73, &self.monitoring_role_arn);
+        __emit::member(e, 74, &self.database_insights_mode);
+        __emit::member(e, 75, &self.performance_insights_enabled);
+        __emit::member(e, 76, &self.performance_insights_kms_key_id);
+        __emit::member(e, 77, &self.performance_insights_retention_period);
+        __emit::member(e, 78, &self.db_system_id);
+        __emit::member(e, 79, &self.master_user_secret);
+        __emit::member(e, 80, &self.local_write_forwarding_status);
+        __emit::member(e, 81, &self.aws_backup_recovery_point_arn);
+        __emit::member(e, 82, &self.limitless_database);
+        __emit::member(e, 83, &self.cluster_scalability_type);
+        __emit::member(e, 84, &self.certificate_details);
+        __emit::member(e, 85, &self.engine_lifecycle_support);
+        __emit::member(e, 86, &self.vpc_networking_enabled);
+        __emit::member(e, 87, &self.internet_access_gateway_enabled);
+        e.end_structure();
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DBClusterAssociatedRole {
+    pub role_arn: String,
+    pub feature_name: Option<String>,
+}
+
+impl FromValue for DBClusterAssociatedRole {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            role_arn: required(&mut m, "RoleArn")?,
+            feature_name: take(&mut m, "FeatureName")?,
+        })
+    }
+}
+
+impl ToValue for DBClusterAssociatedRole {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "RoleArn", Some(self.role_arn));
+        put(&mut m, "FeatureName", self.feature_name);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DBClusterMember {
+    pub db_instance_identifier: Option<String>,
+    pub is_cluster_writer: Option<bool>,
+    pub db_cluster_parameter_group_status: Option<String>,
+    pub promotion_tier: Option<i32>,
+}
+
+impl FromValue for DBClusterMember {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            db_instance_identifier: take(&mut m, "DBInstanceIdentifier")?,
+            is_cluster_writer: take(&mut m, "IsClusterWriter")?,
+            db_cluster_parameter_group_status: take(&mut m, "DBClusterParameterGroupStatus")?,
+            promotion_tier: take(&mut m, "PromotionTier")?,
+        })
+    }
+}
+
+impl ToValue for DBClusterMember {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DBInstanceIdentifier", self.db_instance_identifier);
+        put(&mut m, "IsClusterWriter", self.is_cluster_writer);
+        put(&mut m, "DBClusterParameterGroupStatus", self.db_cluster_parameter_group_status);
+        put(&mut m, "PromotionTier", self.promotion_tier);
+        Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DBClusterMember {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.db_instance_identifier);
+        __emit::member(e, 1, &self.is_cluster_writer);
+        __emit::member(e, 2, &self.db_cluster_parameter_group_status);
+        __emit::member(e, 3, &self.promotion_tier);
+        e.end_structure();
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DBClusterMessage {
+    pub marker: Option<String>,
+    pub db_clusters: Option<Vec<DBCluster>>,
+}
+
+impl FromValue for DBClusterMessage {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            marker: take(&mut m, "Marker")?,
+            db_clusters: take(&mut m, "DBClusters")?,
+        })
+    }
+}
+
+impl ToValue for DBClusterMessage {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Marker", self.marker);
+        put(&mut m, "DBClusters", self.db_clusters);
+        Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DBClusterMessage {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.marker);
+        __emit::member(e, 1, &self.db_clusters);
+        e.end_structure();
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DBClusterOptionGroupStatus {
+    pub db_cluster_option_group_name: Option<String>,
+    pub status: Option<String>,
+}
+
+impl FromValue for DBClusterOptionGroupStatus {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            db_cluster_option_group_name: take(&mut m, "DBClusterOptionGroupName")?,
+            status: take(&mut m, "Status")?,
+        })
+    }
+}
+
+impl ToValue for DBClusterOptionGroupStatus {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DBClusterOptionGroupName", self.db_cluster_option_group_name);
+        put(&mut m, "Status", self.status);
+        Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DBClusterOptionGroupStatus {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.db_cluster_option_group_name);
+        __emit::member(e, 1, &self.status);
+        e.end_structure();
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DBClusterRole {
+    pub role_arn: Option<String>,
+    pub status: Option<String>,
+    pub feature_name: Option<String>,
+}
+
+impl FromValue for DBClusterRole {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            role_arn: take(&mut m, "RoleArn")?,
+            status: take(&mut m, "Status")?,
+            feature_name: take(&mut m, "FeatureName")?,
+        })
+    }
+}
+
+impl ToValue for DBClusterRole {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "RoleArn", self.role_arn);
+        put(&mut m, "Status", self.status);
+        put(&mut m, "FeatureName", self.feature_name);
+        Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DBClusterRole {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.role_arn);
+        __emit::member(e, 1, &self.status);
+        __emit::member(e, 2, &self.feature_name);
+        e.end_structure();
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DBClusterStatusInfo {
+    pub status_type: Option<String>,
+    pub normal: Option<bool>,
+    pub status: Option<String>,
+    pub message: Option<String>,
+}
+
+impl FromValue for DBClusterStatusInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            status_type: take(&mut m, "StatusType")?,
+            normal: take(&mut m, "Normal")?,
+            status: take(&mut m, "Status")?,
+            message: take(&mut m, "Message")?,
+        })
+    }
+}
+
+impl ToValue for DBClusterStatusInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "StatusType", self.status_type);
+        put(&mut m, "Normal", self.normal);
+        put(&mut m, "Status", self.status);
+        put(&mut m, "Message", self.message);
+        Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DBClusterStatusInfo {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.status_type);
+        __emit::member(e, 1, &self.normal);
+        __emit::member(e, 2, &self.status);
+        __emit::member(e, 3, &self.message);
         e.end_structure();
     }
 }
@@ -2645,6 +3542,67 @@ impl __emit::Emit for DBSubnetGroupMessage {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteDBClusterMessage {
+    pub db_cluster_identifier: String,
+    pub skip_final_snapshot: Option<bool>,
+    pub final_db_snapshot_identifier: Option<String>,
+    pub delete_automated_backups: Option<bool>,
+}
+
+impl FromValue for DeleteDBClusterMessage {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            db_cluster_identifier: required(&mut m, "DBClusterIdentifier")?,
+            skip_final_snapshot: take(&mut m, "SkipFinalSnapshot")?,
+            final_db_snapshot_identifier: take(&mut m, "FinalDBSnapshotIdentifier")?,
+            delete_automated_backups: take(&mut m, "DeleteAutomatedBackups")?,
+        })
+    }
+}
+
+impl ToValue for DeleteDBClusterMessage {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DBClusterIdentifier", Some(self.db_cluster_identifier));
+        put(&mut m, "SkipFinalSnapshot", self.skip_final_snapshot);
+        put(&mut m, "FinalDBSnapshotIdentifier", self.final_db_snapshot_identifier);
+        put(&mut m, "DeleteAutomatedBackups", self.delete_automated_backups);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeleteDBClusterResult {
+    pub db_cluster: Option<DBCluster>,
+}
+
+impl FromValue for DeleteDBClusterResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            db_cluster: take(&mut m, "DBCluster")?,
+        })
+    }
+}
+
+impl ToValue for DeleteDBClusterResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DBCluster", self.db_cluster);
+        Value::Map(m)
+    }
+}
+
+impl __emit::Emit for DeleteDBClusterResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.db_cluster);
+        e.end_structure();
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteDBInstanceMessage {
     pub db_instance_identifier: String,
     pub skip_final_snapshot: Option<bool>,
@@ -2819,6 +3777,40 @@ impl ToValue for DeleteOptionGroupMessage {
     fn to_value(self) -> Value {
         let mut m = BTreeMap::new();
         put(&mut m, "OptionGroupName", Some(self.option_group_name));
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DescribeDBClustersMessage {
+    pub db_cluster_identifier: Option<String>,
+    pub filters: Option<Vec<Filter>>,
+    pub max_records: Option<i32>,
+    pub marker: Option<String>,
+    pub include_shared: Option<bool>,
+}
+
+impl FromValue for DescribeDBClustersMessage {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            db_cluster_identifier: take(&mut m, "DBClusterIdentifier")?,
+            filters: take(&mut m, "Filters")?,
+            max_records: take(&mut m, "MaxRecords")?,
+            marker: take(&mut m, "Marker")?,
+            include_shared: take(&mut m, "IncludeShared")?,
+        })
+    }
+}
+
+impl ToValue for DescribeDBClustersMessage {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DBClusterIdentifier", self.db_cluster_identifier);
+        put(&mut m, "Filters", self.filters);
+        put(&mut m, "MaxRecords", self.max_records);
+        put(&mut m, "Marker", self.marker);
+        put(&mut m, "IncludeShared", self.include_shared);
         Value::Map(m)
     }
 }
@@ -3437,6 +4429,61 @@ impl __emit::Emit for EventsMessage {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct FailoverDBClusterMessage {
+    pub db_cluster_identifier: String,
+    pub target_db_instance_identifier: Option<String>,
+}
+
+impl FromValue for FailoverDBClusterMessage {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            db_cluster_identifier: required(&mut m, "DBClusterIdentifier")?,
+            target_db_instance_identifier: take(&mut m, "TargetDBInstanceIdentifier")?,
+        })
+    }
+}
+
+impl ToValue for FailoverDBClusterMessage {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DBClusterIdentifier", Some(self.db_cluster_identifier));
+        put(&mut m, "TargetDBInstanceIdentifier", self.target_db_instance_identifier);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FailoverDBClusterResult {
+    pub db_cluster: Option<DBCluster>,
+}
+
+impl FromValue for FailoverDBClusterResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            db_cluster: take(&mut m, "DBCluster")?,
+        })
+    }
+}
+
+impl ToValue for FailoverDBClusterResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DBCluster", self.db_cluster);
+        Value::Map(m)
+    }
+}
+
+impl __emit::Emit for FailoverDBClusterResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.db_cluster);
+        e.end_structure();
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Filter {
     pub name: String,
     pub values: Vec<String>,
@@ -3458,6 +4505,40 @@ impl ToValue for Filter {
         put(&mut m, "Name", Some(self.name));
         put(&mut m, "Values", Some(self.values));
         Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LimitlessDatabase {
+    pub status: Option<String>,
+    pub min_required_acu: Option<f64>,
+}
+
+impl FromValue for LimitlessDatabase {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            status: take(&mut m, "Status")?,
+            min_required_acu: take(&mut m, "MinRequiredACU")?,
+        })
+    }
+}
+
+impl ToValue for LimitlessDatabase {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Status", self.status);
+        put(&mut m, "MinRequiredACU", self.min_required_acu);
+        Value::Map(m)
+    }
+}
+
+impl __emit::Emit for LimitlessDatabase {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.status);
+        __emit::member(e, 1, &self.min_required_acu);
+        e.end_structure();
     }
 }
 
@@ -3595,6 +4676,199 @@ impl ToValue for ModifyAdditionalStorageVolume {
         put(&mut m, "StorageType", self.storage_type);
         put(&mut m, "SetForDelete", self.set_for_delete);
         Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModifyDBClusterMessage {
+    pub db_cluster_identifier: String,
+    pub new_db_cluster_identifier: Option<String>,
+    pub apply_immediately: Option<bool>,
+    pub backup_retention_period: Option<i32>,
+    pub db_cluster_parameter_group_name: Option<String>,
+    pub vpc_security_group_ids: Option<Vec<String>>,
+    pub port: Option<i32>,
+    pub master_user_password: Option<String>,
+    pub option_group_name: Option<String>,
+    pub preferred_backup_window: Option<String>,
+    pub preferred_maintenance_window: Option<String>,
+    pub enable_iam_database_authentication: Option<bool>,
+    pub backtrack_window: Option<i64>,
+    pub cloudwatch_logs_export_configuration: Option<CloudwatchLogsExportConfiguration>,
+    pub engine_version: Option<String>,
+    pub allow_major_version_upgrade: Option<bool>,
+    pub db_instance_parameter_group_name: Option<String>,
+    pub domain: Option<String>,
+    pub domain_iam_role_name: Option<String>,
+    pub scaling_configuration: Option<ScalingConfiguration>,
+    pub deletion_protection: Option<bool>,
+    pub enable_http_endpoint: Option<bool>,
+    pub copy_tags_to_snapshot: Option<bool>,
+    pub enable_global_write_forwarding: Option<bool>,
+    pub db_cluster_instance_class: Option<String>,
+    pub allocated_storage: Option<i32>,
+    pub storage_type: Option<String>,
+    pub iops: Option<i32>,
+    pub auto_minor_version_upgrade: Option<bool>,
+    pub network_type: Option<String>,
+    pub serverless_v2_scaling_configuration: Option<ServerlessV2ScalingConfiguration>,
+    pub monitoring_interval: Option<i32>,
+    pub monitoring_role_arn: Option<String>,
+    pub database_insights_mode: Option<String>,
+    pub enable_performance_insights: Option<bool>,
+    pub performance_insights_kms_key_id: Option<String>,
+    pub performance_insights_retention_period: Option<i32>,
+    pub manage_master_user_password: Option<bool>,
+    pub rotate_master_user_password: Option<bool>,
+    pub enable_local_write_forwarding: Option<bool>,
+    pub master_user_secret_kms_key_id: Option<String>,
+    pub engine_mode: Option<String>,
+    pub allow_engine_mode_change: Option<bool>,
+    pub aws_backup_recovery_point_arn: Option<String>,
+    pub enable_limitless_database: Option<bool>,
+    pub ca_certificate_identifier: Option<String>,
+    pub master_user_authentication_type: Option<String>,
+    pub engine_lifecycle_support: Option<String>,
+}
+
+impl FromValue for ModifyDBClusterMessage {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            db_cluster_identifier: required(&mut m, "DBClusterIdentifier")?,
+            new_db_cluster_identifier: take(&mut m, "NewDBClusterIdentifier")?,
+            apply_immediately: take(&mut m, "ApplyImmediately")?,
+            backup_retention_period: take(&mut m, "BackupRetentionPeriod")?,
+            db_cluster_parameter_group_name: take(&mut m, "DBClusterParameterGroupName")?,
+            vpc_security_group_ids: take(&mut m, "VpcSecurityGroupIds")?,
+            port: take(&mut m, "Port")?,
+            master_user_password: take(&mut m, "MasterUserPassword")?,
+            option_group_name: take(&mut m, "OptionGroupName")?,
+            preferred_backup_window: take(&mut m, "PreferredBackupWindow")?,
+            preferred_maintenance_window: take(&mut m, "PreferredMaintenanceWindow")?,
+            enable_iam_database_authentication: take(&mut m, "EnableIAMDatabaseAuthentication")?,
+            backtrack_window: take(&mut m, "BacktrackWindow")?,
+            cloudwatch_logs_export_configuration: take(&mut m, "CloudwatchLogsExportConfiguration")?,
+            engine_version: take(&mut m, "EngineVersion")?,
+            allow_major_version_upgrade: take(&mut m, "AllowMajorVersionUpgrade")?,
+            db_instance_parameter_group_name: take(&mut m, "DBInstanceParameterGroupName")?,
+            domain: take(&mut m, "Domain")?,
+            domain_iam_role_name: take(&mut m, "DomainIAMRoleName")?,
+            scaling_configuration: take(&mut m, "ScalingConfiguration")?,
+            deletion_protection: take(&mut m, "DeletionProtection")?,
+            enable_http_endpoint: take(&mut m, "EnableHttpEndpoint")?,
+            copy_tags_to_snapshot: take(&mut m, "CopyTagsToSnapshot")?,
+            enable_global_write_forwarding: take(&mut m, "EnableGlobalWriteForwarding")?,
+            db_cluster_instance_class: take(&mut m, "DBClusterInstanceClass")?,
+            allocated_storage: take(&mut m, "AllocatedStorage")?,
+            storage_type: take(&mut m, "StorageType")?,
+            iops: take(&mut m, "Iops")?,
+            auto_minor_version_upgrade: take(&mut m, "AutoMinorVersionUpgrade")?,
+            network_type: take(&mut m, "NetworkType")?,
+            serverless_v2_scaling_configuration: take(&mut m, "ServerlessV2ScalingConfiguration")?,
+            monitoring_interval: take(&mut m, "MonitoringInterval")?,
+            monitoring_role_arn: take(&mut m, "MonitoringRoleArn")?,
+            database_insights_mode: take(&mut m, "DatabaseInsightsMode")?,
+            enable_performance_insights: take(&mut m, "EnablePerformanceInsights")?,
+            performance_insights_kms_key_id: take(&mut m, "PerformanceInsightsKMSKeyId")?,
+            performance_insights_retention_period: take(&mut m, "PerformanceInsightsRetentionPeriod")?,
+            manage_master_user_password: take(&mut m, "ManageMasterUserPassword")?,
+            rotate_master_user_password: take(&mut m, "RotateMasterUserPassword")?,
+            enable_local_write_forwarding: take(&mut m, "EnableLocalWriteForwarding")?,
+            master_user_secret_kms_key_id: take(&mut m, "MasterUserSecretKmsKeyId")?,
+            engine_mode: take(&mut m, "EngineMode")?,
+            allow_engine_mode_change: take(&mut m, "AllowEngineModeChange")?,
+            aws_backup_recovery_point_arn: take(&mut m, "AwsBackupRecoveryPointArn")?,
+            enable_limitless_database: take(&mut m, "EnableLimitlessDatabase")?,
+            ca_certificate_identifier: take(&mut m, "CACertificateIdentifier")?,
+            master_user_authentication_type: take(&mut m, "MasterUserAuthenticationType")?,
+            engine_lifecycle_support: take(&mut m, "EngineLifecycleSupport")?,
+        })
+    }
+}
+
+impl ToValue for ModifyDBClusterMessage {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DBClusterIdentifier", Some(self.db_cluster_identifier));
+        put(&mut m, "NewDBClusterIdentifier", self.new_db_cluster_identifier);
+        put(&mut m, "ApplyImmediately", self.apply_immediately);
+        put(&mut m, "BackupRetentionPeriod", self.backup_retention_period);
+        put(&mut m, "DBClusterParameterGroupName", self.db_cluster_parameter_group_name);
+        put(&mut m, "VpcSecurityGroupIds", self.vpc_security_group_ids);
+        put(&mut m, "Port", self.port);
+        put(&mut m, "MasterUserPassword", self.master_user_password);
+        put(&mut m, "OptionGroupName", self.option_group_name);
+        put(&mut m, "PreferredBackupWindow", self.preferred_backup_window);
+        put(&mut m, "PreferredMaintenanceWindow", self.preferred_maintenance_window);
+        put(&mut m, "EnableIAMDatabaseAuthentication", self.enable_iam_database_authentication);
+        put(&mut m, "BacktrackWindow", self.backtrack_window);
+        put(&mut m, "CloudwatchLogsExportConfiguration", self.cloudwatch_logs_export_configuration);
+        put(&mut m, "EngineVersion", self.engine_version);
+        put(&mut m, "AllowMajorVersionUpgrade", self.allow_major_version_upgrade);
+        put(&mut m, "DBInstanceParameterGroupName", self.db_instance_parameter_group_name);
+        put(&mut m, "Domain", self.domain);
+        put(&mut m, "DomainIAMRoleName", self.domain_iam_role_name);
+        put(&mut m, "ScalingConfiguration", self.scaling_configuration);
+        put(&mut m, "DeletionProtection", self.deletion_protection);
+        put(&mut m, "EnableHttpEndpoint", self.enable_http_endpoint);
+        put(&mut m, "CopyTagsToSnapshot", self.copy_tags_to_snapshot);
+        put(&mut m, "EnableGlobalWriteForwarding", self.enable_global_write_forwarding);
+        put(&mut m, "DBClusterInstanceClass", self.db_cluster_instance_class);
+        put(&mut m, "AllocatedStorage", self.allocated_storage);
+        put(&mut m, "StorageType", self.storage_type);
+        put(&mut m, "Iops", self.iops);
+        put(&mut m, "AutoMinorVersionUpgrade", self.auto_minor_version_upgrade);
+        put(&mut m, "NetworkType", self.network_type);
+        put(&mut m, "ServerlessV2ScalingConfiguration", self.serverless_v2_scaling_configuration);
+        put(&mut m, "MonitoringInterval", self.monitoring_interval);
+        put(&mut m, "MonitoringRoleArn", self.monitoring_role_arn);
+        put(&mut m, "DatabaseInsightsMode", self.database_insights_mode);
+        put(&mut m, "EnablePerformanceInsights", self.enable_performance_insights);
+        put(&mut m, "PerformanceInsightsKMSKeyId", self.performance_insights_kms_key_id);
+        put(&mut m, "PerformanceInsightsRetentionPeriod", self.performance_insights_retention_period);
+        put(&mut m, "ManageMasterUserPassword", self.manage_master_user_password);
+        put(&mut m, "RotateMasterUserPassword", self.rotate_master_user_password);
+        put(&mut m, "EnableLocalWriteForwarding", self.enable_local_write_forwarding);
+        put(&mut m, "MasterUserSecretKmsKeyId", self.master_user_secret_kms_key_id);
+        put(&mut m, "EngineMode", self.engine_mode);
+        put(&mut m, "AllowEngineModeChange", self.allow_engine_mode_change);
+        put(&mut m, "AwsBackupRecoveryPointArn", self.aws_backup_recovery_point_arn);
+        put(&mut m, "EnableLimitlessDatabase", self.enable_limitless_database);
+        put(&mut m, "CACertificateIdentifier", self.ca_certificate_identifier);
+        put(&mut m, "MasterUserAuthenticationType", self.master_user_authentication_type);
+        put(&mut m, "EngineLifecycleSupport", self.engine_lifecycle_support);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModifyDBClusterResult {
+    pub db_cluster: Option<DBCluster>,
+}
+
+impl FromValue for ModifyDBClusterResult {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            db_cluster: take(&mut m, "DBCluster")?,
+        })
+    }
+}
+
+impl ToValue for ModifyDBClusterResult {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "DBCluster", self.db_cluster);
+        Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ModifyDBClusterResult {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.db_cluster);
+        e.end_structure();
     }
 }
 
@@ -5145,6 +6419,44 @@ impl __emit::Emit for PromoteReadReplicaResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct RdsCustomClusterConfiguration {
+    pub interconnect_subnet_id: Option<String>,
+    pub transit_gateway_multicast_domain_id: Option<String>,
+    pub replica_mode: Option<String>,
+}
+
+impl FromValue for RdsCustomClusterConfiguration {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            interconnect_subnet_id: take(&mut m, "InterconnectSubnetId")?,
+            transit_gateway_multicast_domain_id: take(&mut m, "TransitGatewayMulticastDomainId")?,
+            replica_mode: take(&mut m, "ReplicaMode")?,
+        })
+    }
+}
+
+impl ToValue for RdsCustomClusterConfiguration {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "InterconnectSubnetId", self.interconnect_subnet_id);
+        put(&mut m, "TransitGatewayMulticastDomainId", self.transit_gateway_multicast_domain_id);
+        put(&mut m, "ReplicaMode", self.replica_mode);
+        Value::Map(m)
+    }
+}
+
+impl __emit::Emit for RdsCustomClusterConfiguration {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.interconnect_subnet_id);
+        __emit::member(e, 1, &self.transit_gateway_multicast_domain_id);
+        __emit::member(e, 2, &self.replica_mode);
+        e.end_structure();
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct RebootDBInstanceMessage {
     pub db_instance_identifier: String,
     pub force_failover: Option<bool>,
@@ -5629,6 +6941,93 @@ impl __emit::Emit for RestoreDBInstanceToPointInTimeResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct ScalingConfiguration {
+    pub min_capacity: Option<i32>,
+    pub max_capacity: Option<i32>,
+    pub auto_pause: Option<bool>,
+    pub seconds_until_auto_pause: Option<i32>,
+    pub timeout_action: Option<String>,
+    pub seconds_before_timeout: Option<i32>,
+}
+
+impl FromValue for ScalingConfiguration {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            min_capacity: take(&mut m, "MinCapacity")?,
+            max_capacity: take(&mut m, "MaxCapacity")?,
+            auto_pause: take(&mut m, "AutoPause")?,
+            seconds_until_auto_pause: take(&mut m, "SecondsUntilAutoPause")?,
+            timeout_action: take(&mut m, "TimeoutAction")?,
+            seconds_before_timeout: take(&mut m, "SecondsBeforeTimeout")?,
+        })
+    }
+}
+
+impl ToValue for ScalingConfiguration {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "MinCapacity", self.min_capacity);
+        put(&mut m, "MaxCapacity", self.max_capacity);
+        put(&mut m, "AutoPause", self.auto_pause);
+        put(&mut m, "SecondsUntilAutoPause", self.seconds_until_auto_pause);
+        put(&mut m, "TimeoutAction", self.timeout_action);
+        put(&mut m, "SecondsBeforeTimeout", self.seconds_before_timeout);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ScalingConfigurationInfo {
+    pub min_capacity: Option<i32>,
+    pub max_capacity: Option<i32>,
+    pub auto_pause: Option<bool>,
+    pub seconds_until_auto_pause: Option<i32>,
+    pub timeout_action: Option<String>,
+    pub seconds_before_timeout: Option<i32>,
+}
+
+impl FromValue for ScalingConfigurationInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            min_capacity: take(&mut m, "MinCapacity")?,
+            max_capacity: take(&mut m, "MaxCapacity")?,
+            auto_pause: take(&mut m, "AutoPause")?,
+            seconds_until_auto_pause: take(&mut m, "SecondsUntilAutoPause")?,
+            timeout_action: take(&mut m, "TimeoutAction")?,
+            seconds_before_timeout: take(&mut m, "SecondsBeforeTimeout")?,
+        })
+    }
+}
+
+impl ToValue for ScalingConfigurationInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "MinCapacity", self.min_capacity);
+        put(&mut m, "MaxCapacity", self.max_capacity);
+        put(&mut m, "AutoPause", self.auto_pause);
+        put(&mut m, "SecondsUntilAutoPause", self.seconds_until_auto_pause);
+        put(&mut m, "TimeoutAction", self.timeout_action);
+        put(&mut m, "SecondsBeforeTimeout", self.seconds_before_timeout);
+        Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ScalingConfigurationInfo {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.min_capacity);
+        __emit::member(e, 1, &self.max_capacity);
+        __emit::member(e, 2, &self.auto_pause);
+        __emit::member(e, 3, &self.seconds_until_auto_pause);
+        __emit::member(e, 4, &self.timeout_action);
+        __emit::member(e, 5, &self.seconds_before_timeout);
+        e.end_structure();
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ServerlessV2FeaturesSupport {
     pub min_capacity: Option<f64>,
     pub max_capacity: Option<f64>,
@@ -5658,6 +7057,72 @@ impl __emit::Emit for ServerlessV2FeaturesSupport {
         e.begin_structure();
         __emit::member(e, 0, &self.min_capacity);
         __emit::member(e, 1, &self.max_capacity);
+        e.end_structure();
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ServerlessV2ScalingConfiguration {
+    pub min_capacity: Option<f64>,
+    pub max_capacity: Option<f64>,
+    pub seconds_until_auto_pause: Option<i32>,
+}
+
+impl FromValue for ServerlessV2ScalingConfiguration {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            min_capacity: take(&mut m, "MinCapacity")?,
+            max_capacity: take(&mut m, "MaxCapacity")?,
+            seconds_until_auto_pause: take(&mut m, "SecondsUntilAutoPause")?,
+        })
+    }
+}
+
+impl ToValue for ServerlessV2ScalingConfiguration {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "MinCapacity", self.min_capacity);
+        put(&mut m, "MaxCapacity", self.max_capacity);
+        put(&mut m, "SecondsUntilAutoPause", self.seconds_until_auto_pause);
+        Value::Map(m)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ServerlessV2ScalingConfigurationInfo {
+    pub min_capacity: Option<f64>,
+    pub max_capacity: Option<f64>,
+    pub seconds_until_auto_pause: Option<i32>,
+}
+
+impl FromValue for ServerlessV2ScalingConfigurationInfo {
+    fn from_value(v: Value) -> Result<Self, AwsError> {
+        let mut m = members(v)?;
+        Ok(Self {
+            min_capacity: take(&mut m, "MinCapacity")?,
+            max_capacity: take(&mut m, "MaxCapacity")?,
+            seconds_until_auto_pause: take(&mut m, "SecondsUntilAutoPause")?,
+        })
+    }
+}
+
+impl ToValue for ServerlessV2ScalingConfigurationInfo {
+    fn to_value(self) -> Value {
+        let mut m = BTreeMap::new();
+        put(&mut m, "MinCapacity", self.min_capacity);
+        put(&mut m, "MaxCapacity", self.max_capacity);
+        put(&mut m, "SecondsUntilAutoPause", self.seconds_until_auto_pause);
+        Value::Map(m)
+    }
+}
+
+impl __emit::Emit for ServerlessV2ScalingConfigurationInfo {
+    fn emit(&self, e: &mut dyn __emit::Emitter) {
+        e.begin_structure();
+        __emit::member(e, 0, &self.min_capacity);
+        __emit::member(e, 1, &self.max_capacity);
+        __emit::member(e, 2, &self.seconds_until_auto_pause);
         e.end_structure();
     }
 }
@@ -6049,17 +7514,20 @@ pub trait Handlers: Send + Sync {
     fn add_tags_to_resource(&self, ctx: &RequestContext, input: AddTagsToResourceMessage) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn copy_db_snapshot(&self, ctx: &RequestContext, input: CopyDBSnapshotMessage) -> impl Future<Output = Result<CopyDBSnapshotResult, AwsError>> + Send;
     fn copy_option_group(&self, ctx: &RequestContext, input: CopyOptionGroupMessage) -> impl Future<Output = Result<CopyOptionGroupResult, AwsError>> + Send;
+    fn create_db_cluster(&self, ctx: &RequestContext, input: CreateDBClusterMessage) -> impl Future<Output = Result<CreateDBClusterResult, AwsError>> + Send;
     fn create_db_instance(&self, ctx: &RequestContext, input: CreateDBInstanceMessage) -> impl Future<Output = Result<CreateDBInstanceResult, AwsError>> + Send;
     fn create_db_instance_read_replica(&self, ctx: &RequestContext, input: CreateDBInstanceReadReplicaMessage) -> impl Future<Output = Result<CreateDBInstanceReadReplicaResult, AwsError>> + Send;
     fn create_db_parameter_group(&self, ctx: &RequestContext, input: CreateDBParameterGroupMessage) -> impl Future<Output = Result<CreateDBParameterGroupResult, AwsError>> + Send;
     fn create_db_snapshot(&self, ctx: &RequestContext, input: CreateDBSnapshotMessage) -> impl Future<Output = Result<CreateDBSnapshotResult, AwsError>> + Send;
     fn create_db_subnet_group(&self, ctx: &RequestContext, input: CreateDBSubnetGroupMessage) -> impl Future<Output = Result<CreateDBSubnetGroupResult, AwsError>> + Send;
     fn create_option_group(&self, ctx: &RequestContext, input: CreateOptionGroupMessage) -> impl Future<Output = Result<CreateOptionGroupResult, AwsError>> + Send;
+    fn delete_db_cluster(&self, ctx: &RequestContext, input: DeleteDBClusterMessage) -> impl Future<Output = Result<DeleteDBClusterResult, AwsError>> + Send;
     fn delete_db_instance(&self, ctx: &RequestContext, input: DeleteDBInstanceMessage) -> impl Future<Output = Result<DeleteDBInstanceResult, AwsError>> + Send;
     fn delete_db_parameter_group(&self, ctx: &RequestContext, input: DeleteDBParameterGroupMessage) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn delete_db_snapshot(&self, ctx: &RequestContext, input: DeleteDBSnapshotMessage) -> impl Future<Output = Result<DeleteDBSnapshotResult, AwsError>> + Send;
     fn delete_db_subnet_group(&self, ctx: &RequestContext, input: DeleteDBSubnetGroupMessage) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn delete_option_group(&self, ctx: &RequestContext, input: DeleteOptionGroupMessage) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn describe_db_clusters(&self, ctx: &RequestContext, input: DescribeDBClustersMessage) -> impl Future<Output = Result<DBClusterMessage, AwsError>> + Send;
     fn describe_db_engine_versions(&self, ctx: &RequestContext, input: DescribeDBEngineVersionsMessage) -> impl Future<Output = Result<DBEngineVersionMessage, AwsError>> + Send;
     fn describe_db_instances(&self, ctx: &RequestContext, input: DescribeDBInstancesMessage) -> impl Future<Output = Result<DBInstanceMessage, AwsError>> + Send;
     fn describe_db_parameter_groups(&self, ctx: &RequestContext, input: DescribeDBParameterGroupsMessage) -> impl Future<Output = Result<DBParameterGroupsMessage, AwsError>> + Send;
@@ -6071,7 +7539,9 @@ pub trait Handlers: Send + Sync {
     fn describe_option_group_options(&self, ctx: &RequestContext, input: DescribeOptionGroupOptionsMessage) -> impl Future<Output = Result<OptionGroupOptionsMessage, AwsError>> + Send;
     fn describe_option_groups(&self, ctx: &RequestContext, input: DescribeOptionGroupsMessage) -> impl Future<Output = Result<OptionGroups, AwsError>> + Send;
     fn describe_orderable_db_instance_options(&self, ctx: &RequestContext, input: DescribeOrderableDBInstanceOptionsMessage) -> impl Future<Output = Result<OrderableDBInstanceOptionsMessage, AwsError>> + Send;
+    fn failover_db_cluster(&self, ctx: &RequestContext, input: FailoverDBClusterMessage) -> impl Future<Output = Result<FailoverDBClusterResult, AwsError>> + Send;
     fn list_tags_for_resource(&self, ctx: &RequestContext, input: ListTagsForResourceMessage) -> impl Future<Output = Result<TagListMessage, AwsError>> + Send;
+    fn modify_db_cluster(&self, ctx: &RequestContext, input: ModifyDBClusterMessage) -> impl Future<Output = Result<ModifyDBClusterResult, AwsError>> + Send;
     fn modify_db_instance(&self, ctx: &RequestContext, input: ModifyDBInstanceMessage) -> impl Future<Output = Result<ModifyDBInstanceResult, AwsError>> + Send;
     fn modify_db_parameter_group(&self, ctx: &RequestContext, input: ModifyDBParameterGroupMessage) -> impl Future<Output = Result<DBParameterGroupNameMessage, AwsError>> + Send;
     fn modify_db_snapshot_attribute(&self, ctx: &RequestContext, input: ModifyDBSnapshotAttributeMessage) -> impl Future<Output = Result<ModifyDBSnapshotAttributeResult, AwsError>> + Send;
@@ -6098,17 +7568,20 @@ pub fn dispatch<'a, H: Handlers>(
             "AddTagsToResource" => h.add_tags_to_resource(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
             "CopyDBSnapshot" => h.copy_db_snapshot(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
             "CopyOptionGroup" => h.copy_option_group(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "CreateDBCluster" => h.create_db_cluster(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
             "CreateDBInstance" => h.create_db_instance(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
             "CreateDBInstanceReadReplica" => h.create_db_instance_read_replica(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
             "CreateDBParameterGroup" => h.create_db_parameter_group(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
             "CreateDBSnapshot" => h.create_db_snapshot(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
             "CreateDBSubnetGroup" => h.create_db_subnet_group(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
             "CreateOptionGroup" => h.create_option_group(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DeleteDBCluster" => h.delete_db_cluster(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
             "DeleteDBInstance" => h.delete_db_instance(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
             "DeleteDBParameterGroup" => h.delete_db_parameter_group(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
             "DeleteDBSnapshot" => h.delete_db_snapshot(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
             "DeleteDBSubnetGroup" => h.delete_db_subnet_group(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
             "DeleteOptionGroup" => h.delete_option_group(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "DescribeDBClusters" => h.describe_db_clusters(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
             "DescribeDBEngineVersions" => h.describe_db_engine_versions(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
             "DescribeDBInstances" => h.describe_db_instances(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
             "DescribeDBParameterGroups" => h.describe_db_parameter_groups(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
@@ -6120,7 +7593,9 @@ pub fn dispatch<'a, H: Handlers>(
             "DescribeOptionGroupOptions" => h.describe_option_group_options(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
             "DescribeOptionGroups" => h.describe_option_groups(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
             "DescribeOrderableDBInstanceOptions" => h.describe_orderable_db_instance_options(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "FailoverDBCluster" => h.failover_db_cluster(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
             "ListTagsForResource" => h.list_tags_for_resource(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
+            "ModifyDBCluster" => h.modify_db_cluster(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
             "ModifyDBInstance" => h.modify_db_instance(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
             "ModifyDBParameterGroup" => h.modify_db_parameter_group(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),
             "ModifyDBSnapshotAttribute" => h.modify_db_snapshot_attribute(ctx, FromValue::from_value(input)?).await.map(|o| Box::new(o) as Box<dyn __emit::Reply>),

@@ -3,10 +3,13 @@
 //! installed, DB subnet groups over EC2's subnets, parameter groups,
 //! snapshots that copy the data, and events. Status changes follow the
 //! clock in a background task ([`lifecycle`]); the servers themselves are
-//! children a [`supervisor::Supervisor`] starts, watches and stops.
+//! children a [`supervisor::Supervisor`] starts, watches and stops. Aurora
+//! clusters group instances (a writer and its read replicas) behind
+//! endpoints that [`forwarder`]s carry to them.
 
 pub mod catalogue;
 pub mod engine;
+mod forwarder;
 #[rustfmt::skip]
 mod generated;
 mod lifecycle;
@@ -46,6 +49,8 @@ pub struct Rds {
     inflight: Arc<Mutex<HashMap<String, u64>>>,
     /// Why an instance's server failed, shown in DescribeDBInstances.
     failures: Arc<Mutex<HashMap<String, String>>>,
+    /// The Aurora clusters' endpoints.
+    endpoints: Arc<forwarder::Endpoints>,
 }
 
 impl Rds {
@@ -86,6 +91,7 @@ impl Rds {
             supervisor: Arc::new(supervisor),
             inflight: Default::default(),
             failures: Default::default(),
+            endpoints: Default::default(),
         })
     }
 
@@ -106,6 +112,7 @@ impl Rds {
             inflight: self.inflight.clone(),
             failures: self.failures.clone(),
             standby_retry: Default::default(),
+            endpoints: self.endpoints.clone(),
         });
         // A finished step moves its instance on at once.
         let weak = Arc::downgrade(&task);
@@ -133,6 +140,7 @@ impl Rds {
 
     /// Stops every database server; Stratus is exiting.
     pub fn shutdown(&self) {
+        self.endpoints.close_all();
         self.supervisor.shutdown();
     }
 
@@ -148,6 +156,7 @@ impl Rds {
     }
 
     fn reset_all(&self) -> Result<(), AwsError> {
+        self.endpoints.close_all();
         self.supervisor.reset();
         self.inflight.lock().clear();
         self.failures.lock().clear();

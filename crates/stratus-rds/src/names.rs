@@ -53,6 +53,22 @@ pub fn endpoint_address(id: &str, account: &str, region: &str) -> String {
     )
 }
 
+/// An Aurora cluster's endpoint (`ID.cluster-LABEL.REGION.rds.localhost`)
+/// or, with `reader`, its reader endpoint (`ID.cluster-ro-LABEL...`).
+pub fn cluster_endpoint(id: &str, account: &str, region: &str, reader: bool) -> String {
+    format!(
+        "{}.cluster-{}{}.{region}.rds.localhost",
+        id.to_ascii_lowercase(),
+        if reader { "ro-" } else { "" },
+        endpoint_label(account, region)
+    )
+}
+
+/// `cluster-` followed by 26 upper-case letters and digits.
+pub fn cluster_resource_id() -> String {
+    resource_id().replacen("db-", "cluster-", 1)
+}
+
 /// `db-` followed by 26 upper-case letters and digits.
 pub fn resource_id() -> String {
     const UPPER: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
@@ -67,6 +83,21 @@ pub fn resource_id() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cluster_endpoints_name_the_writer_and_the_readers() {
+        let label = endpoint_label("123456789012", "us-east-1");
+        assert_eq!(
+            cluster_endpoint("Web", "123456789012", "us-east-1", false),
+            format!("web.cluster-{label}.us-east-1.rds.localhost")
+        );
+        assert_eq!(
+            cluster_endpoint("web", "123456789012", "us-east-1", true),
+            format!("web.cluster-ro-{label}.us-east-1.rds.localhost")
+        );
+        let rid = cluster_resource_id();
+        assert!(rid.starts_with("cluster-") && rid.len() == 34, "{rid}");
+    }
 
     #[test]
     fn endpoint_labels_are_stable_per_account_and_region() {

@@ -1,6 +1,6 @@
 //! The instances, snapshots, subnet groups and parameter groups an RDS
 //! request acts on, as IAM authorizes them (`arn:aws:rds:REGION:ACCOUNT:db:ID`,
-//! `snapshot:ID`, `subgrp:NAME`, `pg:NAME`).
+//! `cluster:ID`, `snapshot:ID`, `subgrp:NAME`, `pg:NAME`).
 
 use stratus_core::Identity;
 use stratus_protocol::Value;
@@ -8,6 +8,7 @@ use stratus_protocol::Value;
 /// Input members naming a resource, and the ARN kind they name.
 const MEMBERS: &[(&str, &str)] = &[
     ("DBInstanceIdentifier", "db"),
+    ("DBClusterIdentifier", "cluster"),
     ("SourceDBInstanceIdentifier", "db"),
     ("TargetDBInstanceIdentifier", "db"),
     ("DBSnapshotIdentifier", "snapshot"),

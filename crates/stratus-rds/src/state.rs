@@ -15,6 +15,7 @@ const PARAM_GROUPS: &str = "rds.parameter_groups";
 const SNAPSHOTS: &str = "rds.snapshots";
 const OPTION_GROUPS: &str = "rds.option_groups";
 const EVENTS: &str = "rds.events";
+const CLUSTERS: &str = "rds.clusters";
 
 pub type Tags = Vec<(String, String)>;
 
@@ -172,6 +173,56 @@ pub struct InstanceRec {
     /// Static parameter group values (or a new group) that wait for the
     /// next reboot.
     pub params_pending_reboot: bool,
+    /// The Aurora cluster the instance belongs to.
+    pub cluster: Option<String>,
+    pub promotion_tier: i32,
+    /// A cluster member being rebuilt as a reader of the cluster's new
+    /// writer after a failover: 1 while its old files go, 2 while the
+    /// new copy starts.
+    pub rejoin: u8,
+    pub tags: Tags,
+}
+
+/// An Aurora DB cluster. Its instances are `InstanceRec`s naming it; the
+/// writer is a server of its own, the readers its read replicas.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct ClusterRec {
+    pub account: String,
+    pub region: String,
+    pub id: String,
+    /// `cluster-` and 26 upper-case letters and digits.
+    pub resource_id: String,
+    pub engine: String,
+    pub engine_version: String,
+    pub status: String,
+    pub status_since_ms: i64,
+    pub created_ms: i64,
+    pub master_username: String,
+    /// The master password a new writer starts with: kept because the
+    /// cluster outlives its instances.
+    pub master_password: Option<String>,
+    /// Stratus's own login, shared by every member so readers can copy
+    /// from any writer.
+    pub admin_password: String,
+    pub db_name: Option<String>,
+    /// The cluster endpoint's port; the reader endpoint listens on the
+    /// next one.
+    pub port: i32,
+    pub subnet_group: String,
+    pub security_groups: Vec<String>,
+    pub zones: Vec<String>,
+    pub backup_retention: i32,
+    pub backup_window: String,
+    pub maintenance_window: String,
+    pub deletion_protection: bool,
+    pub storage_encrypted: bool,
+    pub copy_tags_to_snapshot: bool,
+    pub iam_auth: bool,
+    /// The member that takes writes.
+    pub writer: Option<String>,
+    /// The failover under way promotes this member.
+    pub failing_over_to: Option<String>,
     pub tags: Tags,
 }
 
@@ -252,6 +303,7 @@ pub struct Inner {
     pub snapshots: BTreeMap<String, SnapshotRec>,
     pub events: Vec<EventRec>,
     pub event_seq: u64,
+    pub clusters: BTreeMap<String, ClusterRec>,
 }
 
 pub struct State {
@@ -290,6 +342,21 @@ impl Txn<'_> {
         let r = self.inner.instances.remove(k)?;
         self.batch
             .delete(INSTANCES, scope_key(&r.account, &r.region, "db", &r.id));
+        Some(r)
+    }
+
+    pub fn put_cluster(&mut self, k: &str) -> Result<(), AwsError> {
+        if let Some(r) = self.inner.clusters.get(k) {
+            let key = scope_key(&r.account, &r.region, "cluster", &r.id);
+            self.batch.put_json(CLUSTERS, key, r).map_err(store_err)?;
+        }
+        Ok(())
+    }
+
+    pub fn delete_cluster(&mut self, k: &str) -> Option<ClusterRec> {
+        let r = self.inner.clusters.remove(k)?;
+        self.batch
+            .delete(CLUSTERS, scope_key(&r.account, &r.region, "cluster", &r.id));
         Some(r)
     }
 
@@ -441,6 +508,12 @@ impl State {
             inner.instances.insert(key(&r.account, &r.region, &r.id), r);
         }
         for r in store
+            .scan_json::<ClusterRec>(CLUSTERS, b"")
+            .map_err(store_err)?
+        {
+            inner.clusters.insert(key(&r.account, &r.region, &r.id), r);
+        }
+        for r in store
             .scan_json::<SubnetGroupRec>(SUBNET_GROUPS, b"")
             .map_err(store_err)?
         {
@@ -504,6 +577,7 @@ impl State {
             OPTION_GROUPS,
             SNAPSHOTS,
             EVENTS,
+            CLUSTERS,
         ] {
             self.store.clear(t).map_err(store_err)?;
         }

@@ -72,6 +72,15 @@ impl MariaDb {
         std::env::temp_dir().join(format!("stratus-mariadb-{}.sock", server_id(layout)))
     }
 
+    /// Each server's own temporary directory: a server starting removes
+    /// the temporary files it finds there, which would break another's
+    /// bootstrap under way in a shared /tmp.
+    fn tmp_dir(layout: &Layout) -> Result<PathBuf, String> {
+        let d = layout.dir.join("tmp");
+        std::fs::create_dir_all(&d).map_err(|e| format!("mkdir: {e}"))?;
+        Ok(d)
+    }
+
     fn pid_file(layout: &Layout) -> PathBuf {
         layout.dir.join("mariadbd.pid")
     }
@@ -105,7 +114,8 @@ impl MariaDb {
         c.arg("--no-defaults")
             .arg(format!("--datadir={}", layout.data().display()))
             .arg("--skip-test-db")
-            .arg("--auth-root-authentication-method=socket");
+            .arg("--auth-root-authentication-method=socket")
+            .arg(format!("--tmpdir={}", Self::tmp_dir(layout)?.display()));
         if os::is_root() {
             c.arg("--user=root");
         }
@@ -210,6 +220,7 @@ impl Engine for MariaDb {
             .arg(format!("--socket={}", Self::socket(layout).display()))
             .arg(format!("--pid-file={}", Self::pid_file(layout).display()))
             .arg(format!("--log-error={}", layout.log().display()))
+            .arg(format!("--tmpdir={}", Self::tmp_dir(layout)?.display()))
             .arg("--skip-name-resolve")
             // Binary logs let read replicas follow; ids must differ.
             .arg("--log-bin=mysql-bin")

@@ -16,6 +16,7 @@ use crate::names;
 use crate::ops::snapshots::new_snapshot;
 
 mod backups;
+mod clusters;
 mod maintenance;
 mod running;
 mod snapshots;
@@ -33,8 +34,9 @@ pub const SNAPSHOT_MS: i64 = 1_000;
 
 /// Instances with a retention period take automated backups; read
 /// replicas do not.
+/// Aurora backs up the cluster, not its instances.
 fn takes_backups(rec: &InstanceRec) -> bool {
-    rec.backup_retention > 0 && rec.replica_source.is_none()
+    rec.backup_retention > 0 && rec.replica_source.is_none() && rec.cluster.is_none()
 }
 
 /// Statuses in which the instance's server should be running.
@@ -44,7 +46,7 @@ fn wants_running(status: &str) -> bool {
 
 pub fn engine_for(engines: &Engines, rec: &InstanceRec) -> Result<Arc<dyn Engine>, String> {
     engines.get(
-        &rec.engine,
+        catalogue::local_engine(&rec.engine),
         &catalogue::major(&rec.engine, &rec.engine_version),
     )
 }
@@ -74,7 +76,12 @@ pub fn spec_with_params(inner: &crate::state::Inner, rec: &InstanceRec, class: &
         ))
         .map(|g| g.values.clone())
         .unwrap_or_default();
-    spec.params = crate::server_params::server_params(&rec.engine, &family, class, &values);
+    spec.params = crate::server_params::server_params(
+        catalogue::local_engine(&rec.engine),
+        &family,
+        class,
+        &values,
+    );
     spec
 }
 
@@ -86,6 +93,7 @@ pub struct Lifecycle {
     pub failures: Arc<Mutex<HashMap<String, String>>>,
     /// When to try again to make a standby that failed (clock millis).
     pub standby_retry: Mutex<HashMap<String, i64>>,
+    pub endpoints: Arc<crate::forwarder::Endpoints>,
 }
 
 /// One status change, with the events it raises.
@@ -151,6 +159,12 @@ impl Task for Lifecycle {
                         break;
                     }
                 }
+            }
+        }
+        let clusters: Vec<String> = txn.inner.clusters.keys().cloned().collect();
+        for k in clusters {
+            if let Err(e) = self.settle_cluster(&mut txn, &k, now_ms) {
+                tracing::error!("rds cluster {k}: {}", e.message);
             }
         }
         if let Err(e) = txn.commit() {
@@ -257,6 +271,34 @@ impl Lifecycle {
         let after = |ms: i64| if real.is_some() { now } else { since + ms };
         let mut updated = rec.clone();
         let change: Option<Change> = match rec.status.as_str() {
+            // A cluster's reader copies its writer once that runs.
+            "creating" if real.is_some() && self.awaits_writer(txn, &rec) => None,
+            "rebooting" if rec.cluster.is_some() && rec.promoting => {
+                let done = match &real {
+                    Some(engine) if rec.initialised => self
+                        .step(format!("{k}#promote"), &rid, engine, || Cmd::Promote {
+                            spec,
+                        })
+                        .map(|out| out.map(|_| ())),
+                    _ => (now >= since + REBOOT_MS).then_some(Ok(())),
+                };
+                done.map(|out| match out {
+                    Ok(()) => {
+                        updated.promoting = false;
+                        updated.replica_source = None;
+                        to("available", after(REBOOT_MS))
+                            .event("DB instance restarted", &["availability"])
+                    }
+                    Err(e) => {
+                        self.failures.lock().insert(k.to_string(), e.clone());
+                        to("failed", now).event(
+                            format!("DB instance could not be promoted: {e}"),
+                            &["failure"],
+                        )
+                    }
+                })
+            }
+            "rebooting" if rec.rejoin > 0 => self.rejoin(txn, k, &rec, &real, &mut updated, now),
             "creating" => match (&real, self.origin(txn, &rec)) {
                 (Some(_), Err(e)) if !rec.initialised => {
                     self.failures.lock().insert(k.to_string(), e.clone());
@@ -531,6 +573,8 @@ impl Lifecycle {
         }
         let Some(change) = change else {
             if updated.port != rec.port
+                || updated.rejoin != rec.rejoin
+                || updated.initialised != rec.initialised
                 || updated.pending_password != rec.pending_password
                 || updated.zone != rec.zone
                 || updated.params_applying != rec.params_applying
@@ -581,6 +625,10 @@ impl Lifecycle {
     }
 
     fn created(&self, rec: &InstanceRec, at: i64) -> Change {
+        // Aurora backs up the cluster's volume, not its instances.
+        if rec.cluster.is_some() {
+            return to("available", at).event("DB instance created", &["creation"]);
+        }
         let c = to("backing-up", at);
         if let Some(p) = &rec.point_in_time {
             return c

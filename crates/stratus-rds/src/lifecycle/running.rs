@@ -95,6 +95,11 @@ impl Lifecycle {
                 Cmd::DropStandby
             });
         }
+        // A cluster's writer that died fails over to a reader instead
+        // (the cluster's tick starts it).
+        if running.is_none() && self.writer_fails_over(txn, k, rec) {
+            return Ok(());
+        }
         if running.is_none() {
             let port = rec.port as u16;
             if let Some(out) = self.step(format!("{k}#run"), rid, engine, || Cmd::Start {

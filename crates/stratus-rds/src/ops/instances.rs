@@ -151,8 +151,11 @@ pub fn create_db_instance(
     let id = input.db_instance_identifier.to_ascii_lowercase();
     validate::identifier("DBInstanceIdentifier", &id)?;
     if input.db_cluster_identifier.is_some() {
-        return Err(invalid_combination(
-            "Aurora DB clusters are not supported by Stratus yet.",
+        return super::cluster_instances::create_cluster_instance(me, ctx, input);
+    }
+    if catalogue::aurora(&input.engine.to_ascii_lowercase()).is_some() {
+        return Err(invalid_value(
+            "The parameter DBClusterIdentifier must be provided for an Aurora DB instance.",
         ));
     }
     let info = engine_info(&input.engine)?;
@@ -317,6 +320,9 @@ pub fn describe_one(me: &Rds, inner: &Inner, r: &InstanceRec) -> DBInstance {
         .map(|i| i.id.clone())
         .collect();
     let mut out = render::instance(r, group, failure, replicas);
+    if let Some(c) = &r.cluster {
+        super::cluster_instances::as_member(&mut out, c, r);
+    }
     // Every change is in the logs up to now.
     out.latest_restorable_time = (r.backup_retention > 0)
         .then(|| super::point_in_time::restorable_window(inner, r, me.clock.now_millis()))
@@ -356,7 +362,7 @@ pub fn describe_db_instances(
             passes(&f, "db-instance-id", &[&i.id, &arn])
                 && passes(&f, "dbi-resource-id", &[&i.resource_id])
                 && passes(&f, "engine", &[&i.engine])
-                && passes(&f, "db-cluster-id", &[])
+                && passes(&f, "db-cluster-id", &[i.cluster.as_deref().unwrap_or("")])
                 && passes(&f, "domain", &[])
         })
         .map(|i| describe_one(me, &inner, i))
@@ -575,6 +581,9 @@ pub fn delete_db_instance(
         return Err(invalid_combination(
             "Cannot delete protected DB Instance, please disable deletion protection and try again.",
         ));
+    }
+    if cur.cluster.is_some() {
+        return super::cluster_instances::delete_cluster_instance(me, txn, &cur, input, now);
     }
     let skip = input.skip_final_snapshot.unwrap_or(false);
     match (skip, &input.final_db_snapshot_identifier) {

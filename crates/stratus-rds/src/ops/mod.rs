@@ -1,5 +1,7 @@
 //! The RDS operations, one module per resource; the trait impl only routes.
 
+mod cluster_instances;
+pub(crate) mod clusters;
 mod common;
 mod events;
 mod instances;
@@ -22,6 +24,46 @@ use crate::Rds;
 use crate::generated::*;
 
 impl Handlers for Rds {
+    async fn create_db_cluster(
+        &self,
+        ctx: &RequestContext,
+        input: CreateDBClusterMessage,
+    ) -> Result<CreateDBClusterResult, AwsError> {
+        clusters::create_db_cluster(self, ctx, input)
+    }
+
+    async fn describe_db_clusters(
+        &self,
+        ctx: &RequestContext,
+        input: DescribeDBClustersMessage,
+    ) -> Result<DBClusterMessage, AwsError> {
+        clusters::describe_db_clusters(self, ctx, input)
+    }
+
+    async fn modify_db_cluster(
+        &self,
+        ctx: &RequestContext,
+        input: ModifyDBClusterMessage,
+    ) -> Result<ModifyDBClusterResult, AwsError> {
+        clusters::modify_db_cluster(self, ctx, input)
+    }
+
+    async fn delete_db_cluster(
+        &self,
+        ctx: &RequestContext,
+        input: DeleteDBClusterMessage,
+    ) -> Result<DeleteDBClusterResult, AwsError> {
+        clusters::delete_db_cluster(self, ctx, input)
+    }
+
+    async fn failover_db_cluster(
+        &self,
+        ctx: &RequestContext,
+        input: FailoverDBClusterMessage,
+    ) -> Result<FailoverDBClusterResult, AwsError> {
+        clusters::failover_db_cluster(self, ctx, input)
+    }
+
     async fn create_option_group(
         &self,
         ctx: &RequestContext,

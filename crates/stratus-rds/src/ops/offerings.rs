@@ -5,7 +5,7 @@ use stratus_core::{AwsError, RequestContext};
 
 use super::common::{filters, page, passes};
 use crate::Rds;
-use crate::catalogue::{self, CLASSES, ENGINES, STORAGE, ZONE_SUFFIXES};
+use crate::catalogue::{self, AURORA, AURORA_CLASSES, CLASSES, ENGINES, STORAGE, ZONE_SUFFIXES};
 use crate::generated::*;
 use crate::validate::invalid_value;
 
@@ -25,11 +25,12 @@ pub fn describe_db_engine_versions(
         ],
     )?;
     let mut out = Vec::new();
-    for e in ENGINES {
+    for e in ENGINES.iter().chain(AURORA) {
         if input.engine.as_deref().is_some_and(|x| x != e.name) {
             continue;
         }
-        let default = catalogue::default_version(e, |m| me.engines.installed(e.name, m));
+        let local = catalogue::local_engine(e.name);
+        let default = catalogue::default_version(e, |m| me.engines.installed(local, m));
         for v in e.versions {
             let family = catalogue::family(e.name, v);
             let major = catalogue::major(e.name, v);
@@ -73,7 +74,7 @@ pub fn describe_db_engine_versions(
                     ..Default::default()
                 })
                 .collect::<Vec<_>>();
-            let logs: Vec<String> = if e.name == "postgres" {
+            let logs: Vec<String> = if local == "postgres" {
                 vec!["postgresql".into(), "upgrade".into()]
             } else {
                 vec![
@@ -127,7 +128,9 @@ pub fn describe_orderable_db_instance_options(
 ) -> Result<OrderableDBInstanceOptionsMessage, AwsError> {
     filters(input.filters, &[])?;
     let e = catalogue::engine(&input.engine)
+        .or_else(|| catalogue::aurora(&input.engine))
         .ok_or_else(|| invalid_value(format!("Invalid DB engine: {}", input.engine)))?;
+    let aurora = catalogue::aurora(e.name).is_some();
     let zones: Vec<AvailabilityZone> = ZONE_SUFFIXES
         .iter()
         .map(|s| AvailabilityZone {
@@ -143,22 +146,63 @@ pub fn describe_orderable_db_instance_options(
         {
             continue;
         }
-        for c in CLASSES.iter().filter(|c| c.engines.contains(&e.name)) {
+        let classes: Vec<&str> = if aurora {
+            AURORA_CLASSES.to_vec()
+        } else {
+            CLASSES
+                .iter()
+                .filter(|c| c.engines.contains(&e.name))
+                .map(|c| c.name)
+                .collect()
+        };
+        for class in classes {
             if input
                 .db_instance_class
                 .as_deref()
-                .is_some_and(|x| x != c.name)
+                .is_some_and(|x| x != class)
             {
                 continue;
             }
             if input.vpc == Some(false) {
                 continue;
             }
+            if aurora {
+                // Aurora's storage is the cluster's volume.
+                out.push(OrderableDBInstanceOption {
+                    engine: Some(e.name.to_string()),
+                    engine_version: Some(v.to_string()),
+                    db_instance_class: Some(class.to_string()),
+                    license_model: Some(e.license.to_string()),
+                    availability_zone_group: Some(ctx.region.clone()),
+                    availability_zones: Some(zones.clone()),
+                    multi_az_capable: Some(true),
+                    read_replica_capable: Some(false),
+                    vpc: Some(true),
+                    supports_storage_encryption: Some(true),
+                    storage_type: Some("aurora".into()),
+                    supports_iops: Some(false),
+                    supports_storage_throughput: Some(false),
+                    supports_enhanced_monitoring: Some(true),
+                    supports_iam_database_authentication: Some(true),
+                    supports_performance_insights: Some(true),
+                    supported_engine_modes: Some(vec!["provisioned".into()]),
+                    supports_storage_autoscaling: Some(false),
+                    supports_kerberos_authentication: Some(false),
+                    outpost_capable: Some(false),
+                    supports_global_databases: Some(false),
+                    supported_network_types: Some(vec!["IPV4".into()]),
+                    supports_clusters: Some(true),
+                    supports_dedicated_log_volume: Some(false),
+                    available_processor_features: Some(Vec::new()),
+                    ..Default::default()
+                });
+                continue;
+            }
             for s in STORAGE {
                 out.push(OrderableDBInstanceOption {
                     engine: Some(e.name.to_string()),
                     engine_version: Some(v.to_string()),
-                    db_instance_class: Some(c.name.to_string()),
+                    db_instance_class: Some(class.to_string()),
                     license_model: Some(e.license.to_string()),
                     availability_zone_group: Some(ctx.region.clone()),
                     availability_zones: Some(zones.clone()),
@@ -171,7 +215,7 @@ pub fn describe_orderable_db_instance_options(
                     supports_storage_throughput: Some(s.kind == "gp3"),
                     supports_enhanced_monitoring: Some(true),
                     supports_iam_database_authentication: Some(true),
-                    supports_performance_insights: Some(!c.name.starts_with("db.t2")),
+                    supports_performance_insights: Some(!class.starts_with("db.t2")),
                     min_storage_size: Some(s.min),
                     max_storage_size: Some(s.max),
                     supported_engine_modes: Some(vec!["provisioned".into()]),

@@ -74,6 +74,17 @@ pub fn stop_db_instance(
     let has_replicas = {
         let inner = me.state.read();
         let id = super::common::bare_id(&input.db_instance_identifier).to_ascii_lowercase();
+        // AWS stops and starts whole Aurora clusters, not their instances.
+        if let Some(i) = inner
+            .instances
+            .get(&super::common::my_key(ctx, &id))
+            .filter(|i| i.cluster.is_some())
+        {
+            return Err(crate::validate::invalid_combination(format!(
+                "{} DB instances are not eligible for stopping and starting.",
+                i.engine
+            )));
+        }
         inner.instances.values().any(|i| {
             i.account == ctx.account_id()
                 && i.region == ctx.region

@@ -11,7 +11,7 @@ use crate::Rds;
 use crate::catalogue;
 use crate::generated::*;
 use crate::state::{InstanceRec, key};
-use crate::validate::{self, invalid_value};
+use crate::validate::{self, invalid_combination, invalid_value};
 
 pub fn create_db_instance_read_replica(
     me: &Rds,
@@ -29,6 +29,12 @@ pub fn create_db_instance_read_replica(
     let now = ctx.clock.now_millis();
     let mut txn = me.state.begin();
     let src = instance(&txn.inner, ctx, &source_id)?.clone();
+    if src.cluster.is_some() {
+        return Err(invalid_combination(format!(
+            "DB instance {} is a member of a DB cluster: add readers to the cluster with CreateDBInstance and DBClusterIdentifier.",
+            src.id
+        )));
+    }
     if src.status != "available" {
         return Err(not_available(&src.id));
     }
@@ -164,7 +170,7 @@ pub fn promote_read_replica(
     let now = ctx.clock.now_millis();
     let mut txn = me.state.begin();
     let cur = instance(&txn.inner, ctx, &input.db_instance_identifier)?.clone();
-    if cur.replica_source.is_none() {
+    if cur.replica_source.is_none() || cur.cluster.is_some() {
         return Err(invalid_state("DB Instance is not a read replica."));
     }
     if cur.status != "available" {

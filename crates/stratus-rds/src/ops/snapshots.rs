@@ -121,6 +121,11 @@ pub fn create_db_snapshot(
     let tags = tags_in(input.tags)?;
     let mut txn = me.state.begin();
     let inst = instance(&txn.inner, ctx, &input.db_instance_identifier)?.clone();
+    if inst.cluster.is_some() {
+        return Err(crate::validate::invalid_value(
+            "The specified instance is a member of a cluster and a snapshot cannot be created directly. Please use the CreateDBClusterSnapshot API instead.",
+        ));
+    }
     if inst.status != "available" {
         return Err(invalid_state(format!(
             "Cannot create a snapshot because the database instance {} is not currently in the available state.",

@@ -42,6 +42,16 @@ fn with_tags<T>(
             txn.put_instance(&k)?;
             out
         }
+        "cluster" => {
+            let r = txn
+                .inner
+                .clusters
+                .get_mut(&k)
+                .ok_or_else(|| super::clusters::cluster_not_found(id))?;
+            let out = f(&mut r.tags);
+            txn.put_cluster(&k)?;
+            out
+        }
         "snapshot" => {
             let r = txn
                 .inner
