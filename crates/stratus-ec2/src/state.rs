@@ -513,7 +513,7 @@ pub struct RegionState {
     pub settled_until_ms: i64,
     /// Each instance's interface ids by device index, built on first use
     /// and dropped whenever an interface is added, removed, attached or
-    /// detached ([`RegionState::enis_moved`]), so that describing one
+    /// detached ([`RegionState::eni_moved`]), so that describing one
     /// instance does not scan every interface in the region.
     #[serde(skip)]
     attached: std::sync::OnceLock<HashMap<String, Vec<String>>>,
@@ -906,7 +906,7 @@ impl RegionState {
             sn.used += 1 + eni.secondary_ips.len() as u32;
         }
         self.enis.insert(id.clone(), eni);
-        self.enis_moved();
+        self.eni_moved(&id, None);
         Some(id)
     }
 
@@ -914,7 +914,7 @@ impl RegionState {
     /// Elastic IPs on it stay allocated, unassociated.
     pub fn remove_eni(&mut self, id: &str) -> Option<EniRec> {
         let eni = self.enis.remove(id)?;
-        self.enis_moved();
+        self.eni_moved(id, eni.attachment.as_ref().map(|a| a.instance.as_str()));
         for a in self.addresses.values_mut() {
             if a.eni.as_deref() == Some(id) {
                 a.eni = None;
@@ -929,9 +929,34 @@ impl RegionState {
         Some(eni)
     }
 
-    /// Call after attaching or detaching an interface.
-    pub fn enis_moved(&mut self) {
-        self.attached = std::sync::OnceLock::new();
+    /// Keeps the index of attached interfaces in step after `eni` was
+    /// added, removed, attached or detached; `was` is the instance it was
+    /// attached to before. An index not built yet is built whole on first use.
+    pub fn eni_moved(&mut self, eni: &str, was: Option<&str>) {
+        let enis = &self.enis;
+        let Some(index) = self.attached.get_mut() else {
+            return;
+        };
+        if let Some(w) = was
+            && let Some(list) = index.get_mut(w)
+        {
+            list.retain(|x| x != eni);
+            if list.is_empty() {
+                index.remove(w);
+            }
+        }
+        let device = |id: &String| {
+            enis.get(id)
+                .and_then(|e| e.attachment.as_ref())
+                .map_or(i32::MAX, |a| a.device_index)
+        };
+        if let Some(a) = enis.get(eni).and_then(|e| e.attachment.as_ref()) {
+            let list = index.entry(a.instance.clone()).or_default();
+            if !list.iter().any(|x| x == eni) {
+                list.push(eni.to_string());
+                list.sort_by_key(device);
+            }
+        }
     }
 
     /// The interfaces attached to an instance, by device index.
@@ -1364,6 +1389,53 @@ impl Regions {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn attached_ids(s: &RegionState, instance: &str) -> Vec<String> {
+        s.instance_enis(instance).map(|e| e.id.clone()).collect()
+    }
+
+    #[test]
+    fn the_interface_index_follows_every_move() {
+        let mut s = RegionState::with_defaults("us-east-1");
+        let subnet = s.subnets.keys().next().unwrap().clone();
+        let attach = |instance: &str, index: i32| EniAttachment {
+            id: new_id("eni-attach"),
+            instance: instance.into(),
+            device_index: index,
+            ..Default::default()
+        };
+        let eni = |attachment| EniRec {
+            subnet: subnet.clone(),
+            attachment,
+            ..Default::default()
+        };
+        let a1 = s.add_eni(eni(Some(attach("i-a", 1))), None).unwrap();
+        assert!(
+            attached_ids(&s, "i-a") == [a1.clone()],
+            "built on first use"
+        );
+        // Added, attached and detached after the index exists.
+        let a0 = s.add_eni(eni(Some(attach("i-a", 0))), None).unwrap();
+        let loose = s.add_eni(eni(None), None).unwrap();
+        assert_eq!(attached_ids(&s, "i-a"), [a0.clone(), a1.clone()]);
+        s.enis.get_mut(&loose).unwrap().attachment = Some(attach("i-b", 0));
+        s.eni_moved(&loose, None);
+        assert_eq!(attached_ids(&s, "i-b"), [loose.clone()]);
+        let was = s.enis.get_mut(&a1).unwrap().attachment.take();
+        s.eni_moved(&a1, was.as_ref().map(|a| a.instance.as_str()));
+        assert_eq!(attached_ids(&s, "i-a"), [a0.clone()]);
+        s.remove_eni(&a0);
+        assert!(attached_ids(&s, "i-a").is_empty());
+        assert_eq!(
+            s.instance_eni("i-b", 0).map(|e| e.id.clone()),
+            Some(loose.clone())
+        );
+        // A region loaded from the store builds the same index afresh.
+        let reloaded: RegionState =
+            serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
+        assert_eq!(attached_ids(&reloaded, "i-b"), [loose]);
+        assert!(attached_ids(&reloaded, "i-a").is_empty());
+    }
 
     #[test]
     fn default_region_network() {

@@ -616,7 +616,7 @@ pub fn attach_interface(
             attached_at: now,
         });
     }
-    s.enis_moved();
+    s.eni_moved(&i.network_interface_id, None);
     ec2.regions.save(ctx.account_id(), &ctx.region, &s)?;
     Ok(AttachNetworkInterfaceResult {
         attachment_id: Some(id),
@@ -658,9 +658,7 @@ pub fn detach_interface(
     }
     let id = e.id.clone();
     dry_run(i.dry_run)?;
-    if let Some(e) = s.enis.get_mut(&id) {
-        e.attachment = None;
-    }
-    s.enis_moved();
+    let was = s.enis.get_mut(&id).and_then(|e| e.attachment.take());
+    s.eni_moved(&id, was.as_ref().map(|a| a.instance.as_str()));
     ec2.regions.save(ctx.account_id(), &ctx.region, &s)
 }

@@ -893,7 +893,7 @@ pub fn run(
                 });
             }
         }
-        s.enis_moved();
+        s.eni_moved(&eni_id, None);
         let mut recs = Vec::new();
         let encrypt_all = s.ebs_encryption_by_default;
         for b in &blocks {
@@ -1302,9 +1302,9 @@ impl RegionState {
                 self.remove_eni(&eni);
             } else if let Some(e) = self.enis.get_mut(&eni) {
                 e.attachment = None;
+                self.eni_moved(&eni, Some(id));
             }
         }
-        self.enis_moved();
         let vols: Vec<(String, bool)> = self
             .volumes
             .values()
