@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 import socket
+import time
 import urllib.parse
 import xml.etree.ElementTree as ET
 from unittest import mock
@@ -165,3 +166,18 @@ def role_arn(name: str = "deployer", account: str = "111122223333") -> str:
 
 
 ACCESS_KEY_RE = re.compile(r"^[A-Z0-9]{16,128}$")
+
+
+def advance_until(server, check, what: str, step_s: int = 60, rounds: int = 40):
+    """Moves the server's clock `step_s` at a time, with half a second of
+    real time between steps for real processes to act, until `check()` is
+    truthy; returns its value."""
+    for _ in range(rounds):
+        deadline = time.time() + 0.5
+        while time.time() < deadline:
+            got = check()
+            if got:
+                return got
+            time.sleep(0.1)
+        server.advance(step_s)
+    raise AssertionError(f"never happened: {what}")

@@ -17,6 +17,7 @@ import time
 import pytest
 
 from conftest import Server
+from helpers import advance_until
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="instance namespaces need root")
 
@@ -344,28 +345,18 @@ def test_a_group_scales_out_under_real_cpu_load_and_back_in_after_it(rt):
         in_service = {i["InstanceId"] for i in group()["Instances"] if i["LifecycleState"] == "InService"}
         return all(health.get(i) == "healthy" and i in in_service for i in ids)
 
-    def advancing(check, what, step=60, rounds=40):
-        """Moves the clock `step` seconds at a time, with real time between
-        the steps for the instances' processes to run, until `check()`."""
-        for _ in range(rounds):
-            got = check()
-            if got:
-                return got
-            time.sleep(0.5)
-            rt.advance(step)
-        raise AssertionError(f"never happened: {what}")
-
     def page(path="/"):
         return requests.get(f"http://127.0.0.1:{rt.port}{path}", headers={"Host": lb["DNSName"]}, timeout=10).text
 
-    first = advancing(lambda: [i["InstanceId"] for i in group()["Instances"]], "the first instance", step=5)[0]
+    first = advance_until(rt, lambda: [i["InstanceId"] for i in group()["Instances"]], "the first instance",
+                          step_s=5)[0]
     until(lambda: "serving" in console(ec2, first), timeout=30, what="its web page up")
-    advancing(lambda: serving([first]), "the first instance healthy in the target group", step=5)
+    advance_until(rt, lambda: serving([first]), "the first instance healthy in the target group", step_s=5)
     assert page() == first
 
     # Load: the instance's own processes keep its vCPUs busy.
     assert page("/load") == f"loading {first}"
-    advancing(lambda: group()["DesiredCapacity"] >= 2, "scale-out under load")
+    advance_until(rt, lambda: group()["DesiredCapacity"] >= 2, "scale-out under load")
     high = [a for a in cw.describe_alarms(AlarmNamePrefix="TargetTracking-lab-AlarmHigh-")["MetricAlarms"]]
     assert [a["StateValue"] for a in high] == ["ALARM"]
     cpu = cw.get_metric_statistics(
@@ -374,8 +365,8 @@ def test_a_group_scales_out_under_real_cpu_load_and_back_in_after_it(rt):
         StartTime=rt.now() - datetime.timedelta(minutes=10), EndTime=rt.now(), Period=60,
         Statistics=["Maximum"])["Datapoints"]
     assert max(p["Maximum"] for p in cpu) > 30
-    grown = advancing(lambda: (ids := [i["InstanceId"] for i in group()["Instances"]]) and len(ids) >= 2
-                      and serving(ids) and ids, "the new instances in service and healthy", step=5, rounds=120)
+    grown = advance_until(rt, lambda: (ids := [i["InstanceId"] for i in group()["Instances"]]) and len(ids) >= 2
+                          and serving(ids) and ids, "the new instances in service and healthy", step_s=5, rounds=120)
     new = set(grown) - {first}
     assert new and {page() for _ in range(3 * len(grown))} == set(grown)
 
@@ -384,9 +375,9 @@ def test_a_group_scales_out_under_real_cpu_load_and_back_in_after_it(rt):
     stopped = until(lambda: (t := page("/stop")) == f"stopped {first} 2" and t, timeout=10,
                     what="the load stopped")
     assert stopped
-    advancing(lambda: len(group()["Instances"]) == 1, "scale-in after the load", rounds=60)
+    advance_until(rt, lambda: len(group()["Instances"]) == 1, "scale-in after the load", rounds=60)
     left = group()["Instances"][0]["InstanceId"]
     assert {page() for _ in range(4)} == {left}
     # The others drain for the group's deregistration delay (300 s), then leave it.
-    advancing(lambda: {d["Target"]["Id"] for d in elb.describe_target_health(
+    advance_until(rt, lambda: {d["Target"]["Id"] for d in elb.describe_target_health(
         TargetGroupArn=tg)["TargetHealthDescriptions"]} == {left}, "the target group down to one")

@@ -13,6 +13,7 @@ import time
 
 import pytest
 from conftest import AwsCliError
+from helpers import advance_until as until
 
 CPU_TAG = "stratus:cpu-utilization"
 
@@ -21,19 +22,6 @@ def refused(aws, code: str, *args) -> None:
     with pytest.raises(AwsCliError) as e:
         aws(*args)
     assert code in e.value.stderr, e.value.stderr
-
-
-def until(server, check, what: str, step_s: int = 60, rounds: int = 40):
-    """Moves the clock `step_s` at a time until `check()` is truthy."""
-    for _ in range(rounds):
-        deadline = time.time() + 0.5
-        while time.time() < deadline:
-            got = check()
-            if got:
-                return got
-            time.sleep(0.1)
-        server.advance(step_s)
-    raise AssertionError(f"never happened: {what}")
 
 
 def group(asg, name):
