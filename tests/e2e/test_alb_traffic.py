@@ -537,3 +537,23 @@ def test_access_logs_reach_the_bucket_every_five_minutes(server, elb, ec2, backe
     server.advance(300)
     time.sleep(0.5)
     assert len([k for k in keys() if k.endswith(".log.gz")]) == 1
+
+
+def test_access_log_lines_not_yet_delivered_are_written_when_stratus_stops(server_factory, backends):
+    import gzip
+
+    srv = server_factory(args=["--test-mode"])
+    elb, ec2, s3 = srv.client("elbv2"), srv.client("ec2"), srv.client("s3")
+    a = backends("a")
+    _, lb, _, _, alb = setup_web(srv, elb, ec2, a)
+    s3.create_bucket(Bucket="stop-logs")
+    elb.modify_load_balancer_attributes(LoadBalancerArn=lb["LoadBalancerArn"], Attributes=[
+        {"Key": "access_logs.s3.enabled", "Value": "true"}, {"Key": "access_logs.s3.bucket", "Value": "stop-logs"}])
+    assert alb.name("/before-stop") == "a"
+    srv.restart()
+    logs = [o["Key"] for o in srv.client("s3").list_objects_v2(Bucket="stop-logs")["Contents"]
+            if o["Key"].endswith(".log.gz")]
+    assert len(logs) == 1
+    body = srv.client("s3").get_object(Bucket="stop-logs", Key=logs[0])["Body"].read()
+    lines = gzip.decompress(body).decode().splitlines()
+    assert len(lines) == 1 and "/before-stop HTTP/1.1" in lines[0]

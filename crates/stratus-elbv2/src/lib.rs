@@ -74,6 +74,15 @@ impl Elbv2 {
         self.objects.set(objects);
     }
 
+    /// Writes every access log line not yet delivered, for a Stratus that
+    /// stops: from blocking work, as S3 requires.
+    pub fn flush_access_logs(&self) {
+        if let Some(objects) = self.objects.get() {
+            self.access_logs
+                .deliver(objects.as_ref(), self.clock.now_millis(), true);
+        }
+    }
+
     /// Writes the access logs of each five minutes of the clock that ended.
     pub fn access_log_task(&self) -> Arc<dyn Task> {
         Arc::new(DeliveryTask {

@@ -212,6 +212,9 @@ impl App {
         // Application load balancers write their access logs into buckets.
         elbv2.set_objects(s3.clone());
         app.tasks.spawn(elbv2.access_log_task());
+        let flushed = elbv2.clone();
+        app.stoppers
+            .push(Box::new(move || flushed.flush_access_logs()));
         // Log metric filters publish into CloudWatch; exports write to S3.
         let logs = stratus_logs::Logs::new(store, app.clock.clone())
             .map_err(|e| e.message)?

@@ -255,10 +255,11 @@ impl AccessLogs {
         self.tests.lock().clear();
     }
 
-    /// Writes the files of every interval that ended by `now_ms`, and the
-    /// pending test files; lines whose bucket refuses them are dropped, as
-    /// AWS drops logs it cannot deliver.
-    pub fn deliver(&self, objects: &dyn ObjectSink, now_ms: i64) {
+    /// Writes the files of every interval that ended by `now_ms` (of
+    /// every interval with `all`, when Stratus stops), and the pending test
+    /// files; lines whose bucket refuses them are dropped, as AWS drops
+    /// logs it cannot deliver.
+    pub fn deliver(&self, objects: &dyn ObjectSink, now_ms: i64, all: bool) {
         for (account, dest) in std::mem::take(&mut *self.tests.lock()) {
             let body = b"Enable AccessLog for ELB: test file\n".to_vec();
             if let Err(e) = objects.put(
@@ -272,7 +273,11 @@ impl AccessLogs {
                 tracing::warn!(bucket = %dest.bucket, error = %e.message, "access log test file not written");
             }
         }
-        let current = now_ms.div_euclid(INTERVAL_MS);
+        let current = if all {
+            i64::MAX
+        } else {
+            now_ms.div_euclid(INTERVAL_MS)
+        };
         let due: Vec<(Key, Vec<String>)> = {
             let mut pending = self.pending.lock();
             let later = pending.split_off(&Key {
@@ -349,7 +354,7 @@ impl Task for DeliveryTask {
 
     fn tick(&self, now_ms: i64) {
         if let Some(objects) = self.objects.get() {
-            self.logs.deliver(objects.as_ref(), now_ms);
+            self.logs.deliver(objects.as_ref(), now_ms, false);
         }
     }
 }
