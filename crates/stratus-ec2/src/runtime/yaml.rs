@@ -1,10 +1,13 @@
 //! The subset of YAML that `#cloud-config` documents use: block mappings
 //! and sequences (a sequence may sit at its key's indentation), flow
-//! `[...]` and `{...}`, plain, single- and double-quoted scalars, literal
-//! `|` and folded `>` block scalars with their chomping indicators, and
-//! comments. No anchors, tags or multi-line plain scalars. Scalars stay
+//! `[...]` and `{...}`, plain, single- and double-quoted scalars (also over
+//! several lines), literal `|` and folded `>` block scalars with their
+//! chomping indicators, anchors, aliases and `<<` merge keys, and comments.
+//! Tags are read past: every scalar is text. Scalars stay
 //! text: the reader of each key decides what `true` or `0644` means, as
 //! cloud-init's modules do with what PyYAML hands them.
+
+use std::collections::HashMap;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Yaml {
@@ -52,6 +55,7 @@ pub fn parse(text: &str) -> Result<Yaml, Error> {
             .map(|l| l.trim_end_matches('\r').to_string())
             .collect(),
         at: 0,
+        anchors: HashMap::new(),
     };
     // A document start marker, if any, is only a separator here.
     p.skip_blank();
@@ -72,6 +76,49 @@ pub fn parse(text: &str) -> Result<Yaml, Error> {
 struct Parser {
     lines: Vec<String>,
     at: usize,
+    /// Nodes by anchor name, for the aliases after them.
+    anchors: HashMap<String, Yaml>,
+}
+
+/// Splits a node's properties off its text: tags (`!!str`, `!local`) are
+/// dropped, an anchor (`&name`) is returned.
+fn props(text: &str) -> (Option<String>, &str) {
+    let mut rest = text.trim_start();
+    let mut anchor = None;
+    loop {
+        let Some(first) = rest.chars().next().filter(|c| matches!(c, '&' | '!')) else {
+            break;
+        };
+        let end = rest.find([' ', '\t']).unwrap_or(rest.len());
+        if first == '&' {
+            anchor = Some(rest[1..end].to_string());
+        }
+        rest = rest[end..].trim_start();
+    }
+    (anchor, rest)
+}
+
+/// Whether a quoted scalar's closing quote is on this text.
+fn quote_closed(t: &str) -> bool {
+    let bytes = t.as_bytes();
+    let Some(&q) = bytes.first() else {
+        return true;
+    };
+    let mut i = 1;
+    while i < bytes.len() {
+        if bytes[i] == q {
+            if q == b'\'' && bytes.get(i + 1) == Some(&b'\'') {
+                i += 2;
+                continue;
+            }
+            return true;
+        }
+        if q == b'"' && bytes[i] == b'\\' {
+            i += 1;
+        }
+        i += 1;
+    }
+    false
 }
 
 fn indent_of(line: &str) -> usize {
@@ -125,7 +172,21 @@ impl Parser {
             let line = self.lines[self.at].clone();
             let rest = line.trim()[1..].trim_start().to_string();
             let col = line.len() - rest.len();
-            if rest.is_empty() || rest.starts_with('#') {
+            let (anchor, bare) = props(&rest);
+            if anchor.is_some() || bare.len() != rest.len() {
+                let bare = bare.to_string();
+                let value = if is_item(&bare) || (split_key(&bare).is_some() && !flow_start(&bare))
+                {
+                    let col = line.len() - bare.len();
+                    self.lines[self.at] = format!("{}{bare}", " ".repeat(col));
+                    self.node(col)?
+                } else {
+                    self.at += 1;
+                    self.value_after(&bare, indent)?
+                };
+                self.keep(anchor, &value);
+                items.push(value);
+            } else if rest.is_empty() || rest.starts_with('#') {
                 self.at += 1;
                 items.push(match self.next_indent() {
                     Some(i) if i > indent => self.node(i)?,
@@ -158,25 +219,62 @@ impl Parser {
                 None => key.to_string(),
             };
             self.at += 1;
-            let rest = rest.trim();
-            let value = if rest.is_empty() || rest.starts_with('#') {
-                match self.next_indent() {
-                    Some(i) if i > indent => self.node(i)?,
-                    // A sequence may sit at its key's indentation.
-                    Some(i) if i == indent && is_item(self.lines[self.at].trim()) => self.seq(i)?,
-                    _ => Yaml::Null,
-                }
+            let (anchor, rest) = props(rest);
+            let rest = rest.trim().to_string();
+            let value = self.value_after(&rest, indent)?;
+            self.keep(anchor, &value);
+            if key == "<<" {
+                // Merged entries go first: the map's own keys win.
+                let merged = match value {
+                    Yaml::Map(m) => m,
+                    Yaml::List(maps) => maps
+                        .into_iter()
+                        .rev()
+                        .flat_map(|m| match m {
+                            Yaml::Map(m) => m,
+                            _ => Vec::new(),
+                        })
+                        .collect(),
+                    _ => return Err(self.error("a merge key takes a mapping or a list of them")),
+                };
+                entries.splice(0..0, merged);
             } else {
-                self.inline(rest, indent)?
-            };
-            entries.push((key, value));
+                entries.push((key, value));
+            }
         }
         Ok(Yaml::Map(entries))
+    }
+
+    /// The value after `key:` or `- `: on the line, or the block below it.
+    fn value_after(&mut self, rest: &str, indent: usize) -> Result<Yaml, Error> {
+        if !(rest.is_empty() || rest.starts_with('#')) {
+            return self.inline(rest, indent);
+        }
+        Ok(match self.next_indent() {
+            Some(i) if i > indent => self.node(i)?,
+            // A sequence may sit at its key's indentation.
+            Some(i) if i == indent && is_item(self.lines[self.at].trim()) => self.seq(i)?,
+            _ => Yaml::Null,
+        })
+    }
+
+    fn keep(&mut self, anchor: Option<String>, value: &Yaml) {
+        if let Some(a) = anchor {
+            self.anchors.insert(a, value.clone());
+        }
     }
 
     /// A value written on its line (after `key:` or `- `); block scalars
     /// and unclosed flow collections take the lines after it.
     fn inline(&mut self, text: &str, indent: usize) -> Result<Yaml, Error> {
+        if let Some(name) = text.strip_prefix('*') {
+            let name = name.split(" #").next().unwrap_or("").trim();
+            return self
+                .anchors
+                .get(name)
+                .cloned()
+                .ok_or_else(|| self.error(&format!("unknown alias `*{name}`")));
+        }
         if let Some(header) = text
             .strip_prefix('|')
             .map(|h| ('|', h))
@@ -194,11 +292,43 @@ impl Parser {
             let mut f = Flow {
                 s: all.as_bytes(),
                 at: 0,
+                anchors: &self.anchors,
             };
             let v = f.value().map_err(|m| self.error(&m))?;
             return Ok(v);
         }
-        Ok(scalar(text))
+        // A scalar may go on over the lines indented below it: their
+        // breaks fold into spaces, blank lines into line breaks.
+        let quoted = text.starts_with('"') || text.starts_with('\'');
+        let mut all = text.to_string();
+        let mut breaks = 0;
+        while self.at < self.lines.len() && !(quoted && quote_closed(&all)) {
+            let line = &self.lines[self.at];
+            let t = line.trim();
+            if t.is_empty() {
+                breaks += 1;
+                self.at += 1;
+                continue;
+            }
+            if !quoted && (indent_of(line) <= indent || t.starts_with('#')) {
+                break;
+            }
+            if !quoted && split_key(t).is_some() {
+                return Err(self.error("mapping values are not allowed here"));
+            }
+            if breaks > 0 {
+                all.push_str(&"\n".repeat(breaks));
+                breaks = 0;
+            } else {
+                all.push(' ');
+            }
+            all.push_str(t);
+            self.at += 1;
+        }
+        if quoted && !quote_closed(&all) {
+            return Err(self.error("a quoted scalar is not closed"));
+        }
+        Ok(scalar(&all))
     }
 
     fn block_scalar(&mut self, style: char, header: &str, parent: usize) -> String {
@@ -402,6 +532,7 @@ fn scalar(text: &str) -> Yaml {
 struct Flow<'a> {
     s: &'a [u8],
     at: usize,
+    anchors: &'a HashMap<String, Yaml>,
 }
 
 impl Flow<'_> {
@@ -496,7 +627,14 @@ impl Flow<'_> {
                     self.at += 1;
                 }
                 let text = String::from_utf8_lossy(&self.s[start..self.at]);
-                Ok(scalar(&text))
+                match text.trim().strip_prefix('*') {
+                    Some(name) => self
+                        .anchors
+                        .get(name)
+                        .cloned()
+                        .ok_or_else(|| format!("unknown alias `*{name}`")),
+                    None => Ok(scalar(&text)),
+                }
             }
             None => Ok(Yaml::Null),
         }
@@ -509,6 +647,80 @@ mod tests {
 
     fn s(v: &str) -> Yaml {
         Yaml::Str(v.into())
+    }
+
+    #[test]
+    fn anchors_aliases_merge_keys_and_tags() {
+        let doc = parse(
+            "defaults: &file\n\
+             \x20 owner: root:root\n\
+             \x20 permissions: '0644'\n\
+             write_files:\n\
+             \x20 - <<: *file\n\
+             \x20   path: /a\n\
+             \x20   permissions: !!str 0600\n\
+             \x20 - &second\n\
+             \x20   path: /b\n\
+             \x20 - *second\n\
+             \x20 - &third path: /c\n\
+             packages: &pkgs [curl, jq]\n\
+             also: *pkgs\n\
+             both:\n\
+             \x20 <<: [*file, {owner: web}]\n",
+        )
+        .unwrap();
+        let files = match doc.get("write_files") {
+            Some(Yaml::List(l)) => l.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(files[0].get("owner"), Some(&s("root:root")));
+        assert_eq!(
+            files[0].get("permissions"),
+            Some(&s("0600")),
+            "the map's own key wins"
+        );
+        assert_eq!(files[0].get("path"), Some(&s("/a")));
+        assert_eq!(files[1], files[2]);
+        assert_eq!(files[2].get("path"), Some(&s("/b")));
+        assert_eq!(files[3].get("path"), Some(&s("/c")));
+        assert_eq!(doc.get("also"), doc.get("packages"));
+        // In a list of merged maps the earlier one wins.
+        assert_eq!(
+            doc.get("both").and_then(|b| b.get("owner")),
+            Some(&s("root:root"))
+        );
+        let e = parse("a: *nowhere\n").unwrap_err();
+        assert_eq!(
+            (e.line, e.message.as_str()),
+            (2, "unknown alias `*nowhere`")
+        );
+    }
+
+    #[test]
+    fn scalars_over_several_lines() {
+        let doc = parse(
+            "runcmd:\n\
+             \x20 - echo one\n\
+             \x20   two\n\
+             \x20 - \"quoted\n\
+             \x20   across\"\n\
+             long: first\n\
+             \x20 second\n\
+             \n\
+             \x20 after blank\n\
+             next: 'it''s\n\
+             \x20 here'\n\
+             last: x\n",
+        )
+        .unwrap();
+        assert_eq!(
+            doc.get("runcmd"),
+            Some(&Yaml::List(vec![s("echo one two"), s("quoted across")]))
+        );
+        assert_eq!(doc.get("long"), Some(&s("first second\nafter blank")));
+        assert_eq!(doc.get("next"), Some(&s("it's here")));
+        assert_eq!(doc.get("last"), Some(&s("x")));
+        assert!(parse("a: \"open\nb: c\n").is_err());
     }
 
     #[test]
