@@ -272,6 +272,19 @@ def connect(engine, port, password=PASSWORD):
                            database="labdb", autocommit=True, connect_timeout=10)
 
 
+# What a client sees when the server side of its connection goes.
+CONNECTION_LOST = (pymysql.err.OperationalError, pymysql.err.InterfaceError,
+                   pg8000.native.InterfaceError)
+
+
+def run_sql(conn, sql):
+    if isinstance(conn, pg8000.native.Connection):
+        conn.run(sql)
+    else:
+        with conn.cursor() as c:
+            c.execute(sql)
+
+
 def rows_at(engine, port):
     ep = {"Port": port}
     return pg_rows(ep) if engine == "aurora-postgresql" else my_rows(ep)
@@ -335,18 +348,27 @@ def test_cluster_endpoints_reach_real_servers_and_follow_a_failover(server, aws,
         "InvalidDBClusterStateFault",
         "Cluster cannot be deleted, it still contains DB instances in non-deleting state.")
 
+    # A pooled connection through the cluster endpoint, open across the
+    # failover.
+    pooled = connect(engine, port)
+    run_sql(pooled, "INSERT INTO SAMPLE VALUES (3, 'pooled')")
+
     # Failover: the reader with the lowest promotion tier takes over.
     f = rds.failover_db_cluster(DBClusterIdentifier="lab")["DBCluster"]
     assert f["Status"] == "failing-over"
+    # AWS drops the connections to the old writer: nothing written on one
+    # can be lost with the old writer's files.
+    with pytest.raises(CONNECTION_LOST):
+        run_sql(pooled, "INSERT INTO SAMPLE VALUES (9, 'to the old writer')")
     c = wait_cluster(rds, "lab")
     assert c["Port"] == port
     assert members(rds, "lab")["lab-3"] == (True, 0)
     assert members(rds, "lab")["lab-1"][0] is False
-    wait_rows(engine, port, [[1, "alpha"], [2, "beta"]])
-    write(local(engine), {"Port": port}, "INSERT INTO SAMPLE VALUES (3, 'after the failover')")
+    wait_rows(engine, port, [[1, "alpha"], [2, "beta"], [3, "pooled"]])
+    write(local(engine), {"Port": port}, "INSERT INTO SAMPLE VALUES (4, 'after the failover')")
     # The old writer follows the new one as a reader.
     old = wait_for(rds, "lab-1")
-    want = [[1, "alpha"], [2, "beta"], [3, "after the failover"]]
+    want = [[1, "alpha"], [2, "beta"], [3, "pooled"], [4, "after the failover"]]
     wait_rows(engine, old["Endpoint"]["Port"], want)
     with pytest.raises(Exception):
         write(local(engine), old["Endpoint"], "INSERT INTO SAMPLE VALUES (8, 'nope')")

@@ -70,8 +70,9 @@ impl Lifecycle {
                 .is_some_and(|t| self.supervisor.running(&t.resource_id).is_some())
     }
 
-    /// A member after a failover: once the new writer serves, its old
-    /// files go and it starts again as a copy following the new writer.
+    /// A member after a failover: its server stops and its old files go at
+    /// once (an old writer must take no more writes), then once the new
+    /// writer serves it starts again as a copy following it.
     pub(super) fn rejoin(
         &self,
         txn: &Txn<'_>,
@@ -82,6 +83,17 @@ impl Lifecycle {
         now: i64,
     ) -> Option<Change> {
         let src_id = rec.replica_source.clone()?;
+        let rid = rec.resource_id.clone();
+        if let (Some(engine), 1) = (real, rec.rejoin) {
+            if self
+                .step(format!("{k}#rejoin-clear"), &rid, engine, || Cmd::Destroy)
+                .is_some()
+            {
+                updated.rejoin = 2;
+                updated.initialised = false;
+            }
+            return None;
+        }
         let src = txn
             .inner
             .instances
@@ -98,17 +110,6 @@ impl Lifecycle {
         if !promoted {
             return None;
         }
-        let rid = rec.resource_id.clone();
-        if rec.rejoin == 1 {
-            if self
-                .step(format!("{k}#rejoin-clear"), &rid, engine, || Cmd::Destroy)
-                .is_some()
-            {
-                updated.rejoin = 2;
-                updated.initialised = false;
-            }
-            return None;
-        }
         let spec = spec_with_params(&txn.inner, rec, &rec.class);
         let port = rec.port as u16;
         self.step(format!("{k}#rejoin"), &rid, engine, || Cmd::Start {
@@ -120,6 +121,23 @@ impl Lifecycle {
             updated.rejoin = 0;
             updated.initialised = true;
             self.after_start(k, updated, out, now, "DB instance restarted")
+        })
+    }
+
+    /// Whether a failover's target must wait to be promoted: the servers
+    /// of the cluster's other members (the old writer among them) still
+    /// run, and could still take writes.
+    pub(super) fn old_servers_run(&self, txn: &Txn<'_>, rec: &InstanceRec) -> bool {
+        let Some(cluster) = &rec.cluster else {
+            return false;
+        };
+        txn.inner.instances.values().any(|m| {
+            m.account == rec.account
+                && m.region == rec.region
+                && m.cluster.as_deref() == Some(cluster.as_str())
+                && m.id != rec.id
+                && (m.rejoin == 1 || m.status == "deleting")
+                && self.supervisor.running(&m.resource_id).is_some()
         })
     }
 
@@ -168,7 +186,7 @@ impl Lifecycle {
                         c.id,
                         w.id
                     );
-                    return start_failover(txn, k, &target, false, now);
+                    return start_failover(txn, &self.endpoints, k, &target, false, now);
                 }
             }
         }

@@ -275,6 +275,7 @@ impl Lifecycle {
             "creating" if real.is_some() && self.awaits_writer(txn, &rec) => None,
             "rebooting" if rec.cluster.is_some() && rec.promoting => {
                 let done = match &real {
+                    Some(_) if self.old_servers_run(txn, &rec) => None,
                     Some(engine) if rec.initialised => self
                         .step(format!("{k}#promote"), &rid, engine, || Cmd::Promote {
                             spec,

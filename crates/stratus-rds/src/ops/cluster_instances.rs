@@ -245,7 +245,7 @@ pub fn delete_cluster_instance(
         if c.writer.as_deref() == Some(cur.id.as_str()) {
             // Deleting the writer fails over to a reader, as on AWS.
             match failover_target(&txn.inner, &c).map(|m| m.id.clone()) {
-                Some(target) => start_failover(&mut txn, &ck, &target, true, now)?,
+                Some(target) => start_failover(&mut txn, &me.endpoints, &ck, &target, true, now)?,
                 None => {
                     let others = cluster_members(&txn.inner, &c)
                         .iter()

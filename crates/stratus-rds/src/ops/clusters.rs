@@ -569,9 +569,13 @@ pub fn failover_target<'a>(inner: &'a Inner, c: &ClusterRec) -> Option<&'a Insta
 /// Makes `target` the writer: it is promoted, and every other member
 /// (the old writer too, unless `drop_old` is set because it is being
 /// deleted) is rebuilt as a reader of it. A cluster whose only instance
-/// is the writer restarts it instead.
+/// is the writer restarts it instead. The cluster's endpoints drop their
+/// connections at once, as AWS's do, and the old servers stop before the
+/// target is promoted (see the lifecycle), so no write reaches an old
+/// writer that is about to be rebuilt.
 pub fn start_failover(
     txn: &mut Txn<'_>,
+    endpoints: &crate::forwarder::Endpoints,
     ck: &str,
     target: &str,
     drop_old: bool,
@@ -621,6 +625,7 @@ pub fn start_failover(
     r.status = "failing-over".into();
     r.status_since_ms = now;
     txn.put_cluster(ck)?;
+    endpoints.route(ck, None, Vec::new());
     let arn = names::arn(&c.region, &c.account, "cluster", &c.id);
     txn.event(
         &c.account,
@@ -687,7 +692,7 @@ pub fn failover_db_cluster(
     {
         return Err(super::common::not_available(&writer));
     }
-    start_failover(&mut txn, &ck, &target, false, now)?;
+    start_failover(&mut txn, &me.endpoints, &ck, &target, false, now)?;
     let r = txn.inner.clusters.get(&ck).expect("present").clone();
     let out = render(&txn.inner, &r);
     txn.commit()?;
