@@ -425,9 +425,6 @@ def test_cluster_endpoints_come_back_after_a_restart(server_factory):
     wait_rows("aurora-mysql", port + 1, [[1, "kept"]])
 
     assert srv.stop() == 0
-    # The endpoints stop with Stratus.
-    wait_closed(port, timeout=5)
-    wait_closed(port + 1, timeout=5)
 
     srv.start()
     rds = srv.client("rds")
@@ -493,3 +490,22 @@ def test_a_writer_that_dies_fails_over_to_a_reader(server_factory):
         wait_instance_gone(rds, i)
     rds.delete_db_cluster(DBClusterIdentifier="crash", SkipFinalSnapshot=True)
     wait_cluster_gone(rds, "crash")
+
+
+def test_a_reset_closes_the_cluster_endpoints(server):
+    rds = server.client("rds")
+    ports = []
+    for ident in ("gone-1", "gone-2"):
+        rds.create_db_cluster(**cluster_args(ident))
+        server.advance(3)
+        port = wait_cluster(rds, ident)["Port"]
+        assert port_open(port) and port_open(port + 1)
+        ports += [port, port + 1]
+    assert server.reset("rds").status_code == 200
+    assert rds.describe_db_clusters()["DBClusters"] == []
+    for p in ports:
+        wait_closed(p, timeout=5)
+    # Ticks of the clock after the reset open nothing again.
+    server.advance(5)
+    time.sleep(1.5)
+    assert [p for p in ports if port_open(p)] == []

@@ -183,6 +183,8 @@ fn pipe(mut from: TcpStream, mut to: TcpStream) {
 #[derive(Default)]
 pub struct Endpoints {
     by_cluster: Mutex<HashMap<String, (Forwarder, Forwarder)>>,
+    /// Set once Stratus is exiting: no endpoint opens any more.
+    shut: AtomicBool,
 }
 
 impl Endpoints {
@@ -196,6 +198,9 @@ impl Endpoints {
         let mut map = self.by_cluster.lock();
         if let Some((w, _)) = map.get(cluster) {
             return Ok(w.port());
+        }
+        if self.shut.load(Ordering::SeqCst) {
+            return Err(std::io::Error::other("Stratus is stopping"));
         }
         let base = free_pair(port, &|_| false)
             .ok_or_else(|| std::io::Error::other("no two free neighbouring ports on 127.0.0.1"))?;
@@ -223,6 +228,23 @@ impl Endpoints {
             w.stop();
             r.stop();
         }
+    }
+
+    /// Closes the endpoints of clusters that no longer exist.
+    pub fn retain(&self, exists: impl Fn(&str) -> bool) {
+        self.by_cluster.lock().retain(|k, (w, r)| {
+            if exists(k) {
+                return true;
+            }
+            w.stop();
+            r.stop();
+            false
+        });
+    }
+
+    /// No endpoint opens from now on (Stratus is exiting).
+    pub fn shut(&self) {
+        self.shut.store(true, Ordering::SeqCst);
     }
 
     pub fn close_all(&self) {
@@ -374,6 +396,20 @@ mod tests {
         assert!(ask(port).is_none());
         e.close("c");
         assert!(!e.contains("c"));
+    }
+
+    #[test]
+    fn endpoints_of_clusters_gone_close_and_none_open_once_shut() {
+        let e = Endpoints::default();
+        let a = e.open("a", 0).unwrap();
+        e.open("b", 0).unwrap();
+        e.retain(|k| k == "b");
+        assert!(!e.contains("a") && e.contains("b"));
+        assert!(ask(a).is_none());
+        e.shut();
+        assert!(e.open("c", 0).is_err());
+        e.close_all();
+        assert!(!e.contains("b"));
     }
 
     #[test]

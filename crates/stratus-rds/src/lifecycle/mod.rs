@@ -167,6 +167,9 @@ impl Task for Lifecycle {
                 tracing::error!("rds cluster {k}: {}", e.message);
             }
         }
+        // Endpoints of clusters a reset or a delete dropped.
+        self.endpoints
+            .retain(|k| txn.inner.clusters.contains_key(k));
         if let Err(e) = txn.commit() {
             tracing::error!("rds lifecycle: {}", e.message);
         }
