@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
+import subprocess
 import time
+from pathlib import Path
 
 import pg8000.native
 import pymysql
@@ -23,6 +26,20 @@ from test_rds_engines import (  # noqa: F401
     PASSWORD, engines_installed, my_rows, pg_rows, port_open, wait_closed, wait_for, write)
 
 LABEL_RE = r"[a-z][a-z0-9]{11}"
+
+
+def postgres_majors():
+    """The PostgreSQL majors installed where Stratus looks for them."""
+    bins = [d / "bin" / "postgres" for d in Path("/usr/lib/postgresql").glob("*")]
+    if shutil.which("postgres"):
+        bins.append(Path(shutil.which("postgres")))
+    majors = set()
+    for b in bins:
+        if b.is_file():
+            out = subprocess.run([b, "--version"], capture_output=True, text=True).stdout
+            # `postgres (PostgreSQL) 15.8 (Debian 15.8-0+deb12u1)`
+            majors.add(out.split()[2].split(".")[0])
+    return majors
 
 
 def cluster_args(ident, engine="aurora-mysql", **kw):
@@ -104,8 +121,13 @@ def test_cluster_control_plane(server, aws):
     versions = rds.describe_db_engine_versions(Engine="aurora-mysql")["DBEngineVersions"]
     assert [v["EngineVersion"] for v in versions][-1] == "8.0.mysql_aurora.3.08.0"
     assert {v["DBParameterGroupFamily"] for v in versions} == {"aurora-mysql8.0"}
+    # The default is the newest version of an installed PostgreSQL major.
+    pg_versions = [v["EngineVersion"] for v in
+                   rds.describe_db_engine_versions(Engine="aurora-postgresql")["DBEngineVersions"]]
+    majors = postgres_majors()
+    want = next((v for v in reversed(pg_versions) if v.split(".")[0] in majors), pg_versions[-1])
     default = rds.describe_db_engine_versions(Engine="aurora-postgresql", DefaultOnly=True)["DBEngineVersions"]
-    assert [v["EngineVersion"] for v in default] == ["15.10"]
+    assert [v["EngineVersion"] for v in default] == [want]
     orderable = rds.describe_orderable_db_instance_options(Engine="aurora-mysql")["OrderableDBInstanceOptions"]
     classes = {o["DBInstanceClass"] for o in orderable}
     assert "db.r6g.large" in classes and "db.t3.micro" not in classes
@@ -285,6 +307,19 @@ def run_sql(conn, sql):
             c.execute(sql)
 
 
+def assert_read_only(engine, endpoint, sql):
+    """The server refuses the write as a read-only one: MariaDB's errno 1290
+    (--read-only), PostgreSQL's SQLSTATE 25006 (read_only_sql_transaction)."""
+    if engine == "aurora-postgresql":
+        with pytest.raises(pg8000.native.DatabaseError) as e:
+            write("postgres", endpoint, sql)
+        assert e.value.args[0]["C"] == "25006", e.value
+    else:
+        with pytest.raises(pymysql.err.OperationalError) as e:
+            write("mysql", endpoint, sql)
+        assert e.value.args[0] == 1290, e.value
+
+
 def rows_at(engine, port):
     ep = {"Port": port}
     return pg_rows(ep) if engine == "aurora-postgresql" else my_rows(ep)
@@ -340,8 +375,7 @@ def test_cluster_endpoints_reach_real_servers_and_follow_a_failover(server, aws,
     write(local(engine), {"Port": port}, "INSERT INTO SAMPLE VALUES (1, 'alpha'), (2, 'beta')")
     wait_rows(engine, port + 1, [[1, "alpha"], [2, "beta"]])
     # The reader endpoint reaches read-only readers.
-    with pytest.raises(Exception):
-        write(local(engine), {"Port": port + 1}, "INSERT INTO SAMPLE VALUES (9, 'nope')")
+    assert_read_only(engine, {"Port": port + 1}, "INSERT INTO SAMPLE VALUES (9, 'nope')")
 
     # The cluster cannot go while it has instances.
     assert code_of(lambda: rds.delete_db_cluster(DBClusterIdentifier="lab", SkipFinalSnapshot=True))[:2] == (
@@ -370,8 +404,7 @@ def test_cluster_endpoints_reach_real_servers_and_follow_a_failover(server, aws,
     old = wait_for(rds, "lab-1")
     want = [[1, "alpha"], [2, "beta"], [3, "pooled"], [4, "after the failover"]]
     wait_rows(engine, old["Endpoint"]["Port"], want)
-    with pytest.raises(Exception):
-        write(local(engine), old["Endpoint"], "INSERT INTO SAMPLE VALUES (8, 'nope')")
+    assert_read_only(engine, old["Endpoint"], "INSERT INTO SAMPLE VALUES (8, 'nope')")
     wait_for(rds, "lab-2")
     wait_rows(engine, port + 1, want)
     msgs = [e["Message"] for e in rds.describe_events(SourceType="db-cluster", SourceIdentifier="lab")["Events"]]
