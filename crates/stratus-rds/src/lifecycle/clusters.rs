@@ -8,7 +8,9 @@ use super::{Change, Lifecycle, REBOOT_MS, spec_with_params, to};
 use crate::engine::{Engine, Origin};
 use crate::lifecycle::engine_for;
 use crate::names;
-use crate::ops::clusters::{cluster_members, failover_target, start_failover};
+use crate::ops::clusters::{
+    FailoverState, cluster_members, failover_state, failover_target, start_failover,
+};
 use crate::state::{InstanceRec, Txn, key};
 use crate::supervisor::Cmd;
 
@@ -210,18 +212,23 @@ impl Lifecycle {
             }
             "failing-over" => {
                 let target = c.failing_over_to.clone().unwrap_or_default();
-                let done = match members.iter().find(|m| m.id == target) {
-                    Some(m) => m.status == "available" && m.replica_source.is_none(),
-                    None => true,
+                let outcome = match failover_state(&txn.inner, &c) {
+                    FailoverState::Underway => None,
+                    FailoverState::Done => Some((
+                        format!("Completed failover to DB instance: {target}"),
+                        &["failover"][..],
+                    )),
+                    // The members that were to follow it fail with it.
+                    FailoverState::Failed => Some((
+                        "Cluster failover failed, check the health of your cluster instances and try again.".to_string(),
+                        &["failover", "failure"][..],
+                    )),
                 };
-                if done {
+                if let Some(m) = outcome {
                     next.status = "available".into();
                     next.status_since_ms = now;
                     next.failing_over_to = None;
-                    message = Some((
-                        format!("Completed failover to DB instance: {target}"),
-                        &["failover"],
-                    ));
+                    message = Some(m);
                 }
             }
             _ => {}

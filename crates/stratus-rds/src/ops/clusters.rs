@@ -566,6 +566,41 @@ pub fn failover_target<'a>(inner: &'a Inner, c: &ClusterRec) -> Option<&'a Insta
         .min_by_key(|m| (m.promotion_tier, m.id.clone()))
 }
 
+/// How a failover stands, from its target.
+#[derive(Debug, PartialEq)]
+pub enum FailoverState {
+    Underway,
+    Done,
+    /// The target could not be promoted: the failover ends there.
+    Failed,
+}
+
+pub fn failover_state(inner: &Inner, c: &ClusterRec) -> FailoverState {
+    let target = c.failing_over_to.as_deref().unwrap_or_default();
+    match cluster_members(inner, c)
+        .into_iter()
+        .find(|m| m.id == target)
+    {
+        None => FailoverState::Done,
+        Some(m) if m.status == "failed" => FailoverState::Failed,
+        Some(m) if m.status == "available" && m.replica_source.is_none() => FailoverState::Done,
+        Some(_) => FailoverState::Underway,
+    }
+}
+
+/// The writer a cluster member copies (or waits for), when that failed:
+/// the member cannot start either.
+pub fn failed_writer(inner: &Inner, rec: &InstanceRec) -> Option<String> {
+    let (Some(_), Some(src), false) = (&rec.cluster, &rec.replica_source, rec.promoting) else {
+        return None;
+    };
+    inner
+        .instances
+        .get(&key(&rec.account, &rec.region, src))
+        .filter(|w| w.status == "failed")
+        .map(|w| w.id.clone())
+}
+
 /// Makes `target` the writer: it is promoted, and every other member
 /// (the old writer too, unless `drop_old` is set because it is being
 /// deleted) is rebuilt as a reader of it. A cluster whose only instance
@@ -742,6 +777,42 @@ mod tests {
             .map(|m| m.id.as_str())
             .collect();
         assert_eq!(ids, vec!["w", "a", "b", "y", "z"]);
+    }
+
+    #[test]
+    fn a_failover_whose_target_failed_ends_and_its_followers_fail() {
+        let mut inner = Inner::default();
+        let mut old = member("w", 0, "rebooting");
+        old.replica_source = Some("t".into());
+        old.rejoin = 1;
+        let mut target = member("t", 0, "rebooting");
+        target.replica_source = Some("w".into());
+        target.promoting = true;
+        for m in [old, target] {
+            inner.instances.insert(key("1", "r", &m.id), m);
+        }
+        let c = ClusterRec {
+            account: "1".into(),
+            region: "r".into(),
+            id: "c".into(),
+            writer: Some("t".into()),
+            failing_over_to: Some("t".into()),
+            status: "failing-over".into(),
+            ..ClusterRec::default()
+        };
+        let w = inner.instances.get(&key("1", "r", "w")).unwrap().clone();
+        let t = inner.instances.get(&key("1", "r", "t")).unwrap().clone();
+        assert_eq!(failover_state(&inner, &c), FailoverState::Underway);
+        assert_eq!(failed_writer(&inner, &w), None);
+        inner.instances.get_mut(&key("1", "r", "t")).unwrap().status = "failed".into();
+        assert_eq!(failover_state(&inner, &c), FailoverState::Failed);
+        assert_eq!(failed_writer(&inner, &w).as_deref(), Some("t"));
+        // The target itself waits on nobody.
+        assert_eq!(failed_writer(&inner, &t), None);
+        let p = inner.instances.get_mut(&key("1", "r", "t")).unwrap();
+        p.status = "available".into();
+        p.replica_source = None;
+        assert_eq!(failover_state(&inner, &c), FailoverState::Done);
     }
 
     #[test]
