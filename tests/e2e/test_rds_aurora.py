@@ -223,6 +223,21 @@ def test_cluster_control_plane(server, aws):
     server.advance(2)
     wait_cluster(rds, "web")
 
+    # RDS manages the master password: the cluster shows its secret.
+    args = cluster_args("sec", ManageMasterUserPassword=True)
+    del args["MasterUserPassword"]
+    sec = rds.create_db_cluster(**args)["DBCluster"]
+    secret = sec["MasterUserSecret"]
+    assert secret["SecretArn"].startswith(
+        f"arn:aws:secretsmanager:us-east-1:{web['DBClusterArn'].split(':')[4]}:secret:rds!"
+        f"{sec['DbClusterResourceId'].lower()}-")
+    assert secret["SecretStatus"] == "active"
+    assert rds.describe_db_clusters(DBClusterIdentifier="sec")["DBClusters"][0]["MasterUserSecret"] == secret
+    assert "MasterUserSecret" not in rds.describe_db_clusters(DBClusterIdentifier="web")["DBClusters"][0]
+    rds.delete_db_cluster(DBClusterIdentifier="sec", SkipFinalSnapshot=True)
+    server.advance(3)
+    wait_cluster_gone(rds, "sec")
+
     # The aws CLI a user would type.
     out = aws("rds", "describe-db-clusters", "--db-cluster-identifier", "web")
     assert out["DBClusters"][0]["BackupRetentionPeriod"] == 7

@@ -231,6 +231,7 @@ pub fn create_db_cluster(
         created_ms: now,
         master_username: master,
         master_password: password,
+        manage_master_password: managed,
         admin_password: stratus_core::ids::alnum(24),
         db_name: input.database_name,
         port,
@@ -286,6 +287,9 @@ pub fn render(inner: &Inner, c: &ClusterRec) -> DBCluster {
         engine_version: Some(c.engine_version.clone()),
         port: Some(c.port),
         master_username: Some(c.master_username.clone()),
+        master_user_secret: c
+            .manage_master_password
+            .then(|| super::render::master_user_secret(&c.region, &c.account, &c.resource_id)),
         db_cluster_option_group_memberships: Some(Vec::new()),
         preferred_backup_window: Some(c.backup_window.clone()),
         preferred_maintenance_window: Some(c.maintenance_window.clone()),
