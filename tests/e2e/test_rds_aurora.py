@@ -153,6 +153,14 @@ def test_cluster_control_plane(server, aws):
     assert own["AvailabilityZones"] == ["us-east-1a", "us-east-1b"]
     assert [g["VpcSecurityGroupId"] for g in own["VpcSecurityGroups"]] == [sg]
     assert own["StorageEncrypted"] is True and own["DeletionProtection"] is True
+    # A security group of another VPC is refused, at creation and later.
+    other = ec2.create_security_group(GroupName="elsewhere", Description="other VPC",
+                                      VpcId=ec2.create_vpc(CidrBlock="10.31.0.0/16")["Vpc"]["VpcId"])["GroupId"]
+    assert code_of(lambda: rds.create_db_cluster(**cluster_args("x", DBSubnetGroupName="lab-subnets",
+                                                                VpcSecurityGroupIds=[other])))[0] == \
+        "InvalidParameterCombination"
+    # Identifiers are taken in any case and kept in lower case.
+    assert rds.describe_db_clusters(DBClusterIdentifier="OWN")["DBClusters"][0]["DBClusterIdentifier"] == "own"
 
     # AWS's errors.
     assert code_of(lambda: rds.create_db_cluster(**cluster_args("web")))[:2] == (
@@ -182,6 +190,10 @@ def test_cluster_control_plane(server, aws):
     server.advance(3)
     web = wait_cluster(rds, "web")
     wait_cluster(rds, "own")
+    assert code_of(lambda: rds.modify_db_cluster(DBClusterIdentifier="Own", VpcSecurityGroupIds=[other]))[:2] == (
+        "InvalidParameterCombination",
+        f"The DB instance and EC2 security group are in different VPCs. The DB instance is in {vpc} "
+        f"and the EC2 security group is in {ec2.describe_security_groups(GroupIds=[other])['SecurityGroups'][0]['VpcId']}")
     rds.modify_db_cluster(DBClusterIdentifier="own", DeletionProtection=False)
     rds.delete_db_cluster(DBClusterIdentifier="own", SkipFinalSnapshot=True)
     assert "DB cluster created" in [
