@@ -479,6 +479,23 @@ def test_cluster_endpoints_come_back_after_a_restart(server_factory):
         "InvalidParameterValue",
         "The specified instance is a member of a cluster and a snapshot cannot be created directly. "
         "Please use the CreateDBClusterSnapshot API instead.")
+    # What the cluster decides is not modified on one of its instances.
+    for kw, what in [(dict(MultiAZ=True), "Multi-AZ"),
+                     (dict(MasterUserPassword="Other-Passw0rd-1"), "master user password"),
+                     (dict(AllocatedStorage=50), "allocated storage"),
+                     (dict(BackupRetentionPeriod=5), "backup retention period"),
+                     (dict(VpcSecurityGroupIds=["sg-12345678"]), "VPC Security Group"),
+                     (dict(DBPortNumber=3310), "port")]:
+        assert code_of(lambda: rds.modify_db_instance(DBInstanceIdentifier="keep-2", ApplyImmediately=True,
+                                                      **kw))[:2] == (
+            "InvalidParameterCombination",
+            f"The requested DB Instance will be a member of a DB Cluster. Set {what} for the DB Cluster.")
+    assert wait_for(rds, "keep-2")["PromotionTier"] == 1
+    # Identifiers are taken in any case.
+    assert rds.describe_db_instances(DBInstanceIdentifier="Keep-2")["DBInstances"][0]["DBInstanceIdentifier"] == \
+        "keep-2"
+    assert code_of(lambda: rds.modify_db_instance(DBInstanceIdentifier="KEEP-2", MultiAZ=True))[0] == \
+        "InvalidParameterCombination"
     port = wait_cluster(rds, "keep")["Port"]
     write("mysql", {"Port": port}, "CREATE TABLE SAMPLE (id INT PRIMARY KEY, name VARCHAR(40))")
     write("mysql", {"Port": port}, "INSERT INTO SAMPLE VALUES (1, 'kept')")

@@ -388,6 +388,9 @@ pub fn modify_db_instance(
     let mut txn = me.state.begin();
     let k = my_key(ctx, &input.db_instance_identifier);
     let cur = instance(&txn.inner, ctx, &input.db_instance_identifier)?.clone();
+    if cur.cluster.is_some() {
+        super::cluster_instances::refuse_cluster_settings(&input)?;
+    }
     if cur.status != "available" {
         return Err(not_available(&cur.id));
     }
