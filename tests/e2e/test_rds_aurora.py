@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
+import subprocess
 import time
+from pathlib import Path
 
 import pg8000.native
 import pymysql
@@ -23,6 +26,20 @@ from test_rds_engines import (  # noqa: F401
     PASSWORD, engines_installed, my_rows, pg_rows, port_open, wait_closed, wait_for, write)
 
 LABEL_RE = r"[a-z][a-z0-9]{11}"
+
+
+def postgres_majors():
+    """The PostgreSQL majors installed where Stratus looks for them."""
+    bins = [d / "bin" / "postgres" for d in Path("/usr/lib/postgresql").glob("*")]
+    if shutil.which("postgres"):
+        bins.append(Path(shutil.which("postgres")))
+    majors = set()
+    for b in bins:
+        if b.is_file():
+            out = subprocess.run([b, "--version"], capture_output=True, text=True).stdout
+            # `postgres (PostgreSQL) 15.8 (Debian 15.8-0+deb12u1)`
+            majors.add(out.split()[2].split(".")[0])
+    return majors
 
 
 def cluster_args(ident, engine="aurora-mysql", **kw):
@@ -104,8 +121,13 @@ def test_cluster_control_plane(server, aws):
     versions = rds.describe_db_engine_versions(Engine="aurora-mysql")["DBEngineVersions"]
     assert [v["EngineVersion"] for v in versions][-1] == "8.0.mysql_aurora.3.08.0"
     assert {v["DBParameterGroupFamily"] for v in versions} == {"aurora-mysql8.0"}
+    # The default is the newest version of an installed PostgreSQL major.
+    pg_versions = [v["EngineVersion"] for v in
+                   rds.describe_db_engine_versions(Engine="aurora-postgresql")["DBEngineVersions"]]
+    majors = postgres_majors()
+    want = next((v for v in reversed(pg_versions) if v.split(".")[0] in majors), pg_versions[-1])
     default = rds.describe_db_engine_versions(Engine="aurora-postgresql", DefaultOnly=True)["DBEngineVersions"]
-    assert [v["EngineVersion"] for v in default] == ["15.10"]
+    assert [v["EngineVersion"] for v in default] == [want]
     orderable = rds.describe_orderable_db_instance_options(Engine="aurora-mysql")["OrderableDBInstanceOptions"]
     classes = {o["DBInstanceClass"] for o in orderable}
     assert "db.r6g.large" in classes and "db.t3.micro" not in classes
@@ -131,6 +153,14 @@ def test_cluster_control_plane(server, aws):
     assert own["AvailabilityZones"] == ["us-east-1a", "us-east-1b"]
     assert [g["VpcSecurityGroupId"] for g in own["VpcSecurityGroups"]] == [sg]
     assert own["StorageEncrypted"] is True and own["DeletionProtection"] is True
+    # A security group of another VPC is refused, at creation and later.
+    other = ec2.create_security_group(GroupName="elsewhere", Description="other VPC",
+                                      VpcId=ec2.create_vpc(CidrBlock="10.31.0.0/16")["Vpc"]["VpcId"])["GroupId"]
+    assert code_of(lambda: rds.create_db_cluster(**cluster_args("x", DBSubnetGroupName="lab-subnets",
+                                                                VpcSecurityGroupIds=[other])))[0] == \
+        "InvalidParameterCombination"
+    # Identifiers are taken in any case and kept in lower case.
+    assert rds.describe_db_clusters(DBClusterIdentifier="OWN")["DBClusters"][0]["DBClusterIdentifier"] == "own"
 
     # AWS's errors.
     assert code_of(lambda: rds.create_db_cluster(**cluster_args("web")))[:2] == (
@@ -160,6 +190,10 @@ def test_cluster_control_plane(server, aws):
     server.advance(3)
     web = wait_cluster(rds, "web")
     wait_cluster(rds, "own")
+    assert code_of(lambda: rds.modify_db_cluster(DBClusterIdentifier="Own", VpcSecurityGroupIds=[other]))[:2] == (
+        "InvalidParameterCombination",
+        f"The DB instance and EC2 security group are in different VPCs. The DB instance is in {vpc} "
+        f"and the EC2 security group is in {ec2.describe_security_groups(GroupIds=[other])['SecurityGroups'][0]['VpcId']}")
     rds.modify_db_cluster(DBClusterIdentifier="own", DeletionProtection=False)
     rds.delete_db_cluster(DBClusterIdentifier="own", SkipFinalSnapshot=True)
     assert "DB cluster created" in [
@@ -200,6 +234,21 @@ def test_cluster_control_plane(server, aws):
         "InvalidDBClusterStateFault"
     server.advance(2)
     wait_cluster(rds, "web")
+
+    # RDS manages the master password: the cluster shows its secret.
+    args = cluster_args("sec", ManageMasterUserPassword=True)
+    del args["MasterUserPassword"]
+    sec = rds.create_db_cluster(**args)["DBCluster"]
+    secret = sec["MasterUserSecret"]
+    assert secret["SecretArn"].startswith(
+        f"arn:aws:secretsmanager:us-east-1:{web['DBClusterArn'].split(':')[4]}:secret:rds!"
+        f"{sec['DbClusterResourceId'].lower()}-")
+    assert secret["SecretStatus"] == "active"
+    assert rds.describe_db_clusters(DBClusterIdentifier="sec")["DBClusters"][0]["MasterUserSecret"] == secret
+    assert "MasterUserSecret" not in rds.describe_db_clusters(DBClusterIdentifier="web")["DBClusters"][0]
+    rds.delete_db_cluster(DBClusterIdentifier="sec", SkipFinalSnapshot=True)
+    server.advance(3)
+    wait_cluster_gone(rds, "sec")
 
     # The aws CLI a user would type.
     out = aws("rds", "describe-db-clusters", "--db-cluster-identifier", "web")
@@ -272,6 +321,32 @@ def connect(engine, port, password=PASSWORD):
                            database="labdb", autocommit=True, connect_timeout=10)
 
 
+# What a client sees when the server side of its connection goes.
+CONNECTION_LOST = (pymysql.err.OperationalError, pymysql.err.InterfaceError,
+                   pg8000.native.InterfaceError)
+
+
+def run_sql(conn, sql):
+    if isinstance(conn, pg8000.native.Connection):
+        conn.run(sql)
+    else:
+        with conn.cursor() as c:
+            c.execute(sql)
+
+
+def assert_read_only(engine, endpoint, sql):
+    """The server refuses the write as a read-only one: MariaDB's errno 1290
+    (--read-only), PostgreSQL's SQLSTATE 25006 (read_only_sql_transaction)."""
+    if engine == "aurora-postgresql":
+        with pytest.raises(pg8000.native.DatabaseError) as e:
+            write("postgres", endpoint, sql)
+        assert e.value.args[0]["C"] == "25006", e.value
+    else:
+        with pytest.raises(pymysql.err.OperationalError) as e:
+            write("mysql", endpoint, sql)
+        assert e.value.args[0] == 1290, e.value
+
+
 def rows_at(engine, port):
     ep = {"Port": port}
     return pg_rows(ep) if engine == "aurora-postgresql" else my_rows(ep)
@@ -327,29 +402,36 @@ def test_cluster_endpoints_reach_real_servers_and_follow_a_failover(server, aws,
     write(local(engine), {"Port": port}, "INSERT INTO SAMPLE VALUES (1, 'alpha'), (2, 'beta')")
     wait_rows(engine, port + 1, [[1, "alpha"], [2, "beta"]])
     # The reader endpoint reaches read-only readers.
-    with pytest.raises(Exception):
-        write(local(engine), {"Port": port + 1}, "INSERT INTO SAMPLE VALUES (9, 'nope')")
+    assert_read_only(engine, {"Port": port + 1}, "INSERT INTO SAMPLE VALUES (9, 'nope')")
 
     # The cluster cannot go while it has instances.
     assert code_of(lambda: rds.delete_db_cluster(DBClusterIdentifier="lab", SkipFinalSnapshot=True))[:2] == (
         "InvalidDBClusterStateFault",
         "Cluster cannot be deleted, it still contains DB instances in non-deleting state.")
 
+    # A pooled connection through the cluster endpoint, open across the
+    # failover.
+    pooled = connect(engine, port)
+    run_sql(pooled, "INSERT INTO SAMPLE VALUES (3, 'pooled')")
+
     # Failover: the reader with the lowest promotion tier takes over.
     f = rds.failover_db_cluster(DBClusterIdentifier="lab")["DBCluster"]
     assert f["Status"] == "failing-over"
+    # AWS drops the connections to the old writer: nothing written on one
+    # can be lost with the old writer's files.
+    with pytest.raises(CONNECTION_LOST):
+        run_sql(pooled, "INSERT INTO SAMPLE VALUES (9, 'to the old writer')")
     c = wait_cluster(rds, "lab")
     assert c["Port"] == port
     assert members(rds, "lab")["lab-3"] == (True, 0)
     assert members(rds, "lab")["lab-1"][0] is False
-    wait_rows(engine, port, [[1, "alpha"], [2, "beta"]])
-    write(local(engine), {"Port": port}, "INSERT INTO SAMPLE VALUES (3, 'after the failover')")
+    wait_rows(engine, port, [[1, "alpha"], [2, "beta"], [3, "pooled"]])
+    write(local(engine), {"Port": port}, "INSERT INTO SAMPLE VALUES (4, 'after the failover')")
     # The old writer follows the new one as a reader.
     old = wait_for(rds, "lab-1")
-    want = [[1, "alpha"], [2, "beta"], [3, "after the failover"]]
+    want = [[1, "alpha"], [2, "beta"], [3, "pooled"], [4, "after the failover"]]
     wait_rows(engine, old["Endpoint"]["Port"], want)
-    with pytest.raises(Exception):
-        write(local(engine), old["Endpoint"], "INSERT INTO SAMPLE VALUES (8, 'nope')")
+    assert_read_only(engine, old["Endpoint"], "INSERT INTO SAMPLE VALUES (8, 'nope')")
     wait_for(rds, "lab-2")
     wait_rows(engine, port + 1, want)
     msgs = [e["Message"] for e in rds.describe_events(SourceType="db-cluster", SourceIdentifier="lab")["Events"]]
@@ -397,15 +479,29 @@ def test_cluster_endpoints_come_back_after_a_restart(server_factory):
         "InvalidParameterValue",
         "The specified instance is a member of a cluster and a snapshot cannot be created directly. "
         "Please use the CreateDBClusterSnapshot API instead.")
+    # What the cluster decides is not modified on one of its instances.
+    for kw, what in [(dict(MultiAZ=True), "Multi-AZ"),
+                     (dict(MasterUserPassword="Other-Passw0rd-1"), "master user password"),
+                     (dict(AllocatedStorage=50), "allocated storage"),
+                     (dict(BackupRetentionPeriod=5), "backup retention period"),
+                     (dict(VpcSecurityGroupIds=["sg-12345678"]), "VPC Security Group"),
+                     (dict(DBPortNumber=3310), "port")]:
+        assert code_of(lambda: rds.modify_db_instance(DBInstanceIdentifier="keep-2", ApplyImmediately=True,
+                                                      **kw))[:2] == (
+            "InvalidParameterCombination",
+            f"The requested DB Instance will be a member of a DB Cluster. Set {what} for the DB Cluster.")
+    assert wait_for(rds, "keep-2")["PromotionTier"] == 1
+    # Identifiers are taken in any case.
+    assert rds.describe_db_instances(DBInstanceIdentifier="Keep-2")["DBInstances"][0]["DBInstanceIdentifier"] == \
+        "keep-2"
+    assert code_of(lambda: rds.modify_db_instance(DBInstanceIdentifier="KEEP-2", MultiAZ=True))[0] == \
+        "InvalidParameterCombination"
     port = wait_cluster(rds, "keep")["Port"]
     write("mysql", {"Port": port}, "CREATE TABLE SAMPLE (id INT PRIMARY KEY, name VARCHAR(40))")
     write("mysql", {"Port": port}, "INSERT INTO SAMPLE VALUES (1, 'kept')")
     wait_rows("aurora-mysql", port + 1, [[1, "kept"]])
 
     assert srv.stop() == 0
-    # The endpoints stop with Stratus.
-    wait_closed(port, timeout=5)
-    wait_closed(port + 1, timeout=5)
 
     srv.start()
     rds = srv.client("rds")
@@ -471,3 +567,22 @@ def test_a_writer_that_dies_fails_over_to_a_reader(server_factory):
         wait_instance_gone(rds, i)
     rds.delete_db_cluster(DBClusterIdentifier="crash", SkipFinalSnapshot=True)
     wait_cluster_gone(rds, "crash")
+
+
+def test_a_reset_closes_the_cluster_endpoints(server):
+    rds = server.client("rds")
+    ports = []
+    for ident in ("gone-1", "gone-2"):
+        rds.create_db_cluster(**cluster_args(ident))
+        server.advance(3)
+        port = wait_cluster(rds, ident)["Port"]
+        assert port_open(port) and port_open(port + 1)
+        ports += [port, port + 1]
+    assert server.reset("rds").status_code == 200
+    assert rds.describe_db_clusters()["DBClusters"] == []
+    for p in ports:
+        wait_closed(p, timeout=5)
+    # Ticks of the clock after the reset open nothing again.
+    server.advance(5)
+    time.sleep(1.5)
+    assert [p for p in ports if port_open(p)] == []

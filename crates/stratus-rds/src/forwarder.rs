@@ -20,8 +20,9 @@ struct Shared {
     targets: Mutex<Vec<u16>>,
     next: AtomicUsize,
     stop: AtomicBool,
-    /// Open connections (both sides), closed when the forwarder stops.
-    open: Mutex<HashMap<u64, (TcpStream, TcpStream)>>,
+    /// Open connections (their target's port and both sides), closed when
+    /// the forwarder stops or their target leaves the targets.
+    open: Mutex<HashMap<u64, (u16, TcpStream, TcpStream)>>,
     seq: AtomicUsize,
 }
 
@@ -54,11 +55,23 @@ impl Forwarder {
     }
 
     /// The servers' ports new connections go to; none refuses them.
+    /// Connections to a server no longer among them close, as AWS drops
+    /// them on a failover: a pooled client must not go on writing to an
+    /// old writer.
     pub fn set_targets(&self, targets: Vec<u16>) {
         let mut t = self.shared.targets.lock();
-        if *t != targets {
-            *t = targets;
+        if *t == targets {
+            return;
         }
+        *t = targets;
+        self.shared.open.lock().retain(|_, (port, a, b)| {
+            if t.contains(port) {
+                return true;
+            }
+            let _ = a.shutdown(Shutdown::Both);
+            let _ = b.shutdown(Shutdown::Both);
+            false
+        });
     }
 
     /// Stops listening and closes the connections it carries.
@@ -72,7 +85,7 @@ impl Forwarder {
             &SocketAddrV4::new(Ipv4Addr::LOCALHOST, self.port).into(),
             WAKE_TIMEOUT,
         );
-        for (_, (a, b)) in self.shared.open.lock().drain() {
+        for (_, (_, a, b)) in self.shared.open.lock().drain() {
             let _ = a.shutdown(Shutdown::Both);
             let _ = b.shutdown(Shutdown::Both);
         }
@@ -131,9 +144,10 @@ fn serve(client: TcpStream, shared: Arc<Shared>) {
     let (Ok(c3), Ok(s3)) = (client.try_clone(), server.try_clone()) else {
         return;
     };
-    shared.open.lock().insert(id, (c3, s3));
-    // A stop between the check and the insert would leave it open.
-    if shared.stop.load(Ordering::SeqCst) {
+    shared.open.lock().insert(id, (port, c3, s3));
+    // A stop or a change of targets between the pick and the insert would
+    // leave it open.
+    if shared.stop.load(Ordering::SeqCst) || !shared.targets.lock().contains(&port) {
         let _ = client.shutdown(Shutdown::Both);
         let _ = server.shutdown(Shutdown::Both);
     }
@@ -169,6 +183,8 @@ fn pipe(mut from: TcpStream, mut to: TcpStream) {
 #[derive(Default)]
 pub struct Endpoints {
     by_cluster: Mutex<HashMap<String, (Forwarder, Forwarder)>>,
+    /// Set once Stratus is exiting: no endpoint opens any more.
+    shut: AtomicBool,
 }
 
 impl Endpoints {
@@ -182,6 +198,9 @@ impl Endpoints {
         let mut map = self.by_cluster.lock();
         if let Some((w, _)) = map.get(cluster) {
             return Ok(w.port());
+        }
+        if self.shut.load(Ordering::SeqCst) {
+            return Err(std::io::Error::other("Stratus is stopping"));
         }
         let base = free_pair(port, &|_| false)
             .ok_or_else(|| std::io::Error::other("no two free neighbouring ports on 127.0.0.1"))?;
@@ -209,6 +228,23 @@ impl Endpoints {
             w.stop();
             r.stop();
         }
+    }
+
+    /// Closes the endpoints of clusters that no longer exist.
+    pub fn retain(&self, exists: impl Fn(&str) -> bool) {
+        self.by_cluster.lock().retain(|k, (w, r)| {
+            if exists(k) {
+                return true;
+            }
+            w.stop();
+            r.stop();
+            false
+        });
+    }
+
+    /// No endpoint opens from now on (Stratus is exiting).
+    pub fn shut(&self) {
+        self.shut.store(true, Ordering::SeqCst);
     }
 
     pub fn close_all(&self) {
@@ -289,6 +325,43 @@ mod tests {
     }
 
     #[test]
+    fn connections_to_a_target_that_leaves_close() {
+        let a = echo_server(b'a');
+        let b = echo_server(b'b');
+        let f = Forwarder::start(0).unwrap();
+        f.set_targets(vec![a, b]);
+        let open = |want: u8| loop {
+            let mut c = TcpStream::connect(("127.0.0.1", f.port())).unwrap();
+            c.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+            c.write_all(b"hi").unwrap();
+            let mut got = [0u8; 3];
+            c.read_exact(&mut got).unwrap();
+            if got[0] == want {
+                return c;
+            }
+        };
+        let mut to_a = open(b'a');
+        let mut to_b = open(b'b');
+        f.set_targets(vec![b]);
+        // The connection to the old target ends; the other carries on.
+        let mut rest = Vec::new();
+        match to_a.read_to_end(&mut rest) {
+            Ok(n) => assert_eq!(n, 0),
+            Err(e) => assert!(
+                !matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ),
+                "still open: {e}"
+            ),
+        }
+        to_b.write_all(b"go").unwrap();
+        let mut got = [0u8; 3];
+        to_b.read_exact(&mut got).unwrap();
+        assert_eq!(&got, b"bgo");
+    }
+
+    #[test]
     fn without_targets_connections_close_and_stop_frees_the_port() {
         let f = Forwarder::start(0).unwrap();
         let port = f.port();
@@ -323,6 +396,20 @@ mod tests {
         assert!(ask(port).is_none());
         e.close("c");
         assert!(!e.contains("c"));
+    }
+
+    #[test]
+    fn endpoints_of_clusters_gone_close_and_none_open_once_shut() {
+        let e = Endpoints::default();
+        let a = e.open("a", 0).unwrap();
+        e.open("b", 0).unwrap();
+        e.retain(|k| k == "b");
+        assert!(!e.contains("a") && e.contains("b"));
+        assert!(ask(a).is_none());
+        e.shut();
+        assert!(e.open("c", 0).is_err());
+        e.close_all();
+        assert!(!e.contains("b"));
     }
 
     #[test]

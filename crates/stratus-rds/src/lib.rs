@@ -140,8 +140,12 @@ impl Rds {
 
     /// Stops every database server; Stratus is exiting.
     pub fn shutdown(&self) {
-        self.endpoints.close_all();
         self.supervisor.shutdown();
+        // A tick under way may still open a cluster's endpoints: the
+        // endpoints close for good, after it.
+        self.endpoints.shut();
+        drop(self.state.read());
+        self.endpoints.close_all();
     }
 
     /// Where an instance's files live (for tests and diagnostics).
@@ -156,11 +160,14 @@ impl Rds {
     }
 
     fn reset_all(&self) -> Result<(), AwsError> {
-        self.endpoints.close_all();
         self.supervisor.reset();
         self.inflight.lock().clear();
         self.failures.lock().clear();
-        self.state.reset()
+        let reset = self.state.reset();
+        // After the state: a tick that held it may have opened endpoints
+        // of the clusters just dropped.
+        self.endpoints.close_all();
+        reset
     }
 }
 

@@ -202,6 +202,9 @@ pub struct ClusterRec {
     /// The master password a new writer starts with: kept because the
     /// cluster outlives its instances.
     pub master_password: Option<String>,
+    /// ManageMasterUserPassword: the cluster shows a `MasterUserSecret`
+    /// (Secrets Manager is not involved; the master user has no password).
+    pub manage_master_password: bool,
     /// Stratus's own login, shared by every member so readers can copy
     /// from any writer.
     pub admin_password: String,

@@ -8,7 +8,9 @@ use super::{Change, Lifecycle, REBOOT_MS, spec_with_params, to};
 use crate::engine::{Engine, Origin};
 use crate::lifecycle::engine_for;
 use crate::names;
-use crate::ops::clusters::{cluster_members, failover_target, start_failover};
+use crate::ops::clusters::{
+    FailoverState, cluster_members, failover_state, failover_target, start_failover,
+};
 use crate::state::{InstanceRec, Txn, key};
 use crate::supervisor::Cmd;
 
@@ -70,8 +72,9 @@ impl Lifecycle {
                 .is_some_and(|t| self.supervisor.running(&t.resource_id).is_some())
     }
 
-    /// A member after a failover: once the new writer serves, its old
-    /// files go and it starts again as a copy following the new writer.
+    /// A member after a failover: its server stops and its old files go at
+    /// once (an old writer must take no more writes), then once the new
+    /// writer serves it starts again as a copy following it.
     pub(super) fn rejoin(
         &self,
         txn: &Txn<'_>,
@@ -82,6 +85,17 @@ impl Lifecycle {
         now: i64,
     ) -> Option<Change> {
         let src_id = rec.replica_source.clone()?;
+        let rid = rec.resource_id.clone();
+        if let (Some(engine), 1) = (real, rec.rejoin) {
+            if self
+                .step(format!("{k}#rejoin-clear"), &rid, engine, || Cmd::Destroy)
+                .is_some()
+            {
+                updated.rejoin = 2;
+                updated.initialised = false;
+            }
+            return None;
+        }
         let src = txn
             .inner
             .instances
@@ -98,17 +112,6 @@ impl Lifecycle {
         if !promoted {
             return None;
         }
-        let rid = rec.resource_id.clone();
-        if rec.rejoin == 1 {
-            if self
-                .step(format!("{k}#rejoin-clear"), &rid, engine, || Cmd::Destroy)
-                .is_some()
-            {
-                updated.rejoin = 2;
-                updated.initialised = false;
-            }
-            return None;
-        }
         let spec = spec_with_params(&txn.inner, rec, &rec.class);
         let port = rec.port as u16;
         self.step(format!("{k}#rejoin"), &rid, engine, || Cmd::Start {
@@ -120,6 +123,23 @@ impl Lifecycle {
             updated.rejoin = 0;
             updated.initialised = true;
             self.after_start(k, updated, out, now, "DB instance restarted")
+        })
+    }
+
+    /// Whether a failover's target must wait to be promoted: the servers
+    /// of the cluster's other members (the old writer among them) still
+    /// run, and could still take writes.
+    pub(super) fn old_servers_run(&self, txn: &Txn<'_>, rec: &InstanceRec) -> bool {
+        let Some(cluster) = &rec.cluster else {
+            return false;
+        };
+        txn.inner.instances.values().any(|m| {
+            m.account == rec.account
+                && m.region == rec.region
+                && m.cluster.as_deref() == Some(cluster.as_str())
+                && m.id != rec.id
+                && (m.rejoin == 1 || m.status == "deleting")
+                && self.supervisor.running(&m.resource_id).is_some()
         })
     }
 
@@ -168,7 +188,7 @@ impl Lifecycle {
                         c.id,
                         w.id
                     );
-                    return start_failover(txn, k, &target, false, now);
+                    return start_failover(txn, &self.endpoints, k, &target, false, now);
                 }
             }
         }
@@ -192,18 +212,23 @@ impl Lifecycle {
             }
             "failing-over" => {
                 let target = c.failing_over_to.clone().unwrap_or_default();
-                let done = match members.iter().find(|m| m.id == target) {
-                    Some(m) => m.status == "available" && m.replica_source.is_none(),
-                    None => true,
+                let outcome = match failover_state(&txn.inner, &c) {
+                    FailoverState::Underway => None,
+                    FailoverState::Done => Some((
+                        format!("Completed failover to DB instance: {target}"),
+                        &["failover"][..],
+                    )),
+                    // The members that were to follow it fail with it.
+                    FailoverState::Failed => Some((
+                        "Cluster failover failed, check the health of your cluster instances and try again.".to_string(),
+                        &["failover", "failure"][..],
+                    )),
                 };
-                if done {
+                if let Some(m) = outcome {
                     next.status = "available".into();
                     next.status_since_ms = now;
                     next.failing_over_to = None;
-                    message = Some((
-                        format!("Completed failover to DB instance: {target}"),
-                        &["failover"],
-                    ));
+                    message = Some(m);
                 }
             }
             _ => {}

@@ -167,6 +167,9 @@ impl Task for Lifecycle {
                 tracing::error!("rds cluster {k}: {}", e.message);
             }
         }
+        // Endpoints of clusters a reset or a delete dropped.
+        self.endpoints
+            .retain(|k| txn.inner.clusters.contains_key(k));
         if let Err(e) = txn.commit() {
             tracing::error!("rds lifecycle: {}", e.message);
         }
@@ -270,11 +273,26 @@ impl Lifecycle {
         // The clock's due time, or now when a real step took longer.
         let after = |ms: i64| if real.is_some() { now } else { since + ms };
         let mut updated = rec.clone();
+        let failed_writer = crate::ops::clusters::failed_writer(&txn.inner, &rec);
         let change: Option<Change> = match rec.status.as_str() {
+            // A cluster's reader whose writer failed has nothing to copy.
+            "creating" | "rebooting" if failed_writer.is_some() && rec.rejoin != 1 => {
+                let e = format!(
+                    "the writer of its cluster, {}, failed",
+                    failed_writer.unwrap_or_default()
+                );
+                self.failures.lock().insert(k.to_string(), e.clone());
+                updated.rejoin = 0;
+                Some(to("failed", now).event(
+                    format!("DB instance could not be started: {e}"),
+                    &["failure"],
+                ))
+            }
             // A cluster's reader copies its writer once that runs.
             "creating" if real.is_some() && self.awaits_writer(txn, &rec) => None,
             "rebooting" if rec.cluster.is_some() && rec.promoting => {
                 let done = match &real {
+                    Some(_) if self.old_servers_run(txn, &rec) => None,
                     Some(engine) if rec.initialised => self
                         .step(format!("{k}#promote"), &rid, engine, || Cmd::Promote {
                             spec,

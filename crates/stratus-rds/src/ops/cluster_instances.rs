@@ -17,10 +17,36 @@ use crate::state::{InstanceRec, Txn, key};
 use crate::validate::{invalid_combination, invalid_value};
 
 /// What AWS answers when an instance is given what its cluster decides.
-fn set_on_cluster(what: &str) -> AwsError {
+pub(super) fn set_on_cluster(what: &str) -> AwsError {
     invalid_combination(format!(
         "The requested DB Instance will be a member of a DB Cluster. Set {what} for the DB Cluster."
     ))
+}
+
+/// ModifyDBInstance on a cluster's member: what the cluster decides is
+/// refused, as AWS refuses it (ModifyDBCluster changes it).
+pub(super) fn refuse_cluster_settings(input: &ModifyDBInstanceMessage) -> Result<(), AwsError> {
+    let refused = [
+        (input.multi_az.is_some(), "Multi-AZ"),
+        (input.master_user_password.is_some(), "master user password"),
+        (input.allocated_storage.is_some(), "allocated storage"),
+        (
+            input.backup_retention_period.is_some(),
+            "backup retention period",
+        ),
+        (
+            input
+                .vpc_security_group_ids
+                .as_ref()
+                .is_some_and(|v| !v.is_empty()),
+            "VPC Security Group",
+        ),
+        (input.db_port_number.is_some(), "port"),
+    ];
+    match refused.iter().find(|(given, _)| *given) {
+        Some((_, what)) => Err(set_on_cluster(what)),
+        None => Ok(()),
+    }
 }
 
 pub fn create_cluster_instance(
@@ -245,7 +271,7 @@ pub fn delete_cluster_instance(
         if c.writer.as_deref() == Some(cur.id.as_str()) {
             // Deleting the writer fails over to a reader, as on AWS.
             match failover_target(&txn.inner, &c).map(|m| m.id.clone()) {
-                Some(target) => start_failover(&mut txn, &ck, &target, true, now)?,
+                Some(target) => start_failover(&mut txn, &me.endpoints, &ck, &target, true, now)?,
                 None => {
                     let others = cluster_members(&txn.inner, &c)
                         .iter()

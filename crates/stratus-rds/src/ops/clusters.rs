@@ -231,6 +231,7 @@ pub fn create_db_cluster(
         created_ms: now,
         master_username: master,
         master_password: password,
+        manage_master_password: managed,
         admin_password: stratus_core::ids::alnum(24),
         db_name: input.database_name,
         port,
@@ -286,6 +287,9 @@ pub fn render(inner: &Inner, c: &ClusterRec) -> DBCluster {
         engine_version: Some(c.engine_version.clone()),
         port: Some(c.port),
         master_username: Some(c.master_username.clone()),
+        master_user_secret: c
+            .manage_master_password
+            .then(|| super::render::master_user_secret(&c.region, &c.account, &c.resource_id)),
         db_cluster_option_group_memberships: Some(Vec::new()),
         preferred_backup_window: Some(c.backup_window.clone()),
         preferred_maintenance_window: Some(c.maintenance_window.clone()),
@@ -419,16 +423,13 @@ pub fn modify_db_cluster(
         validate::window("PreferredMaintenanceWindow", w, true)?;
     }
     if let Some(ids) = input.vpc_security_group_ids.filter(|v| !v.is_empty()) {
-        let found = me
-            .ec2()?
-            .security_groups(ctx.account_id(), &ctx.region, &ids);
-        for id in &ids {
-            if !found.iter().any(|(g, _)| g == id) {
-                return Err(invalid_value(format!(
-                    "Invalid security group , groupId= {id}, groupName=."
-                )));
-            }
-        }
+        let vpc = txn
+            .inner
+            .subnet_groups
+            .get(&key(&c.account, &c.region, &c.subnet_group))
+            .map(|g| g.vpc_id.clone())
+            .unwrap_or_default();
+        super::placement::check_security_groups(me, ctx, &vpc, &ids)?;
         c.security_groups = ids;
     }
     // Aurora applies these at once whatever ApplyImmediately says.
@@ -566,12 +567,51 @@ pub fn failover_target<'a>(inner: &'a Inner, c: &ClusterRec) -> Option<&'a Insta
         .min_by_key(|m| (m.promotion_tier, m.id.clone()))
 }
 
+/// How a failover stands, from its target.
+#[derive(Debug, PartialEq)]
+pub enum FailoverState {
+    Underway,
+    Done,
+    /// The target could not be promoted: the failover ends there.
+    Failed,
+}
+
+pub fn failover_state(inner: &Inner, c: &ClusterRec) -> FailoverState {
+    let target = c.failing_over_to.as_deref().unwrap_or_default();
+    match cluster_members(inner, c)
+        .into_iter()
+        .find(|m| m.id == target)
+    {
+        None => FailoverState::Done,
+        Some(m) if m.status == "failed" => FailoverState::Failed,
+        Some(m) if m.status == "available" && m.replica_source.is_none() => FailoverState::Done,
+        Some(_) => FailoverState::Underway,
+    }
+}
+
+/// The writer a cluster member copies (or waits for), when that failed:
+/// the member cannot start either.
+pub fn failed_writer(inner: &Inner, rec: &InstanceRec) -> Option<String> {
+    let (Some(_), Some(src), false) = (&rec.cluster, &rec.replica_source, rec.promoting) else {
+        return None;
+    };
+    inner
+        .instances
+        .get(&key(&rec.account, &rec.region, src))
+        .filter(|w| w.status == "failed")
+        .map(|w| w.id.clone())
+}
+
 /// Makes `target` the writer: it is promoted, and every other member
 /// (the old writer too, unless `drop_old` is set because it is being
 /// deleted) is rebuilt as a reader of it. A cluster whose only instance
-/// is the writer restarts it instead.
+/// is the writer restarts it instead. The cluster's endpoints drop their
+/// connections at once, as AWS's do, and the old servers stop before the
+/// target is promoted (see the lifecycle), so no write reaches an old
+/// writer that is about to be rebuilt.
 pub fn start_failover(
     txn: &mut Txn<'_>,
+    endpoints: &crate::forwarder::Endpoints,
     ck: &str,
     target: &str,
     drop_old: bool,
@@ -621,6 +661,7 @@ pub fn start_failover(
     r.status = "failing-over".into();
     r.status_since_ms = now;
     txn.put_cluster(ck)?;
+    endpoints.route(ck, None, Vec::new());
     let arn = names::arn(&c.region, &c.account, "cluster", &c.id);
     txn.event(
         &c.account,
@@ -687,7 +728,7 @@ pub fn failover_db_cluster(
     {
         return Err(super::common::not_available(&writer));
     }
-    start_failover(&mut txn, &ck, &target, false, now)?;
+    start_failover(&mut txn, &me.endpoints, &ck, &target, false, now)?;
     let r = txn.inner.clusters.get(&ck).expect("present").clone();
     let out = render(&txn.inner, &r);
     txn.commit()?;
@@ -737,6 +778,42 @@ mod tests {
             .map(|m| m.id.as_str())
             .collect();
         assert_eq!(ids, vec!["w", "a", "b", "y", "z"]);
+    }
+
+    #[test]
+    fn a_failover_whose_target_failed_ends_and_its_followers_fail() {
+        let mut inner = Inner::default();
+        let mut old = member("w", 0, "rebooting");
+        old.replica_source = Some("t".into());
+        old.rejoin = 1;
+        let mut target = member("t", 0, "rebooting");
+        target.replica_source = Some("w".into());
+        target.promoting = true;
+        for m in [old, target] {
+            inner.instances.insert(key("1", "r", &m.id), m);
+        }
+        let c = ClusterRec {
+            account: "1".into(),
+            region: "r".into(),
+            id: "c".into(),
+            writer: Some("t".into()),
+            failing_over_to: Some("t".into()),
+            status: "failing-over".into(),
+            ..ClusterRec::default()
+        };
+        let w = inner.instances.get(&key("1", "r", "w")).unwrap().clone();
+        let t = inner.instances.get(&key("1", "r", "t")).unwrap().clone();
+        assert_eq!(failover_state(&inner, &c), FailoverState::Underway);
+        assert_eq!(failed_writer(&inner, &w), None);
+        inner.instances.get_mut(&key("1", "r", "t")).unwrap().status = "failed".into();
+        assert_eq!(failover_state(&inner, &c), FailoverState::Failed);
+        assert_eq!(failed_writer(&inner, &w).as_deref(), Some("t"));
+        // The target itself waits on nobody.
+        assert_eq!(failed_writer(&inner, &t), None);
+        let p = inner.instances.get_mut(&key("1", "r", "t")).unwrap();
+        p.status = "available".into();
+        p.replica_source = None;
+        assert_eq!(failover_state(&inner, &c), FailoverState::Done);
     }
 
     #[test]

@@ -46,9 +46,14 @@ pub fn bare_id(id: &str) -> &str {
     }
 }
 
-/// The caller's key for a resource named by identifier or ARN.
+/// The caller's key for a resource named by identifier or ARN. AWS keeps
+/// identifiers in lower case and takes them in any case.
 pub fn my_key(ctx: &RequestContext, id: &str) -> String {
-    key(ctx.account_id(), &ctx.region, bare_id(id))
+    key(
+        ctx.account_id(),
+        &ctx.region,
+        &bare_id(id).to_ascii_lowercase(),
+    )
 }
 
 pub fn instance<'a>(

@@ -388,6 +388,9 @@ pub fn modify_db_instance(
     let mut txn = me.state.begin();
     let k = my_key(ctx, &input.db_instance_identifier);
     let cur = instance(&txn.inner, ctx, &input.db_instance_identifier)?.clone();
+    if cur.cluster.is_some() {
+        super::cluster_instances::refuse_cluster_settings(&input)?;
+    }
     if cur.status != "available" {
         return Err(not_available(&cur.id));
     }
@@ -501,16 +504,13 @@ pub fn modify_db_instance(
         }
     }
     if let Some(ids) = input.vpc_security_group_ids.filter(|v| !v.is_empty()) {
-        let found = me
-            .ec2()?
-            .security_groups(ctx.account_id(), &ctx.region, &ids);
-        for id in &ids {
-            if !found.iter().any(|(g, _)| g == id) {
-                return Err(invalid_value(format!(
-                    "Invalid security group , groupId= {id}, groupName=."
-                )));
-            }
-        }
+        let vpc = txn
+            .inner
+            .subnet_groups
+            .get(&key(&r.account, &r.region, &r.subnet_group))
+            .map(|g| g.vpc_id.clone())
+            .unwrap_or_default();
+        super::placement::check_security_groups(me, ctx, &vpc, &ids)?;
         r.security_groups = ids;
     }
     if !r.pending.is_empty() && r.pending_since_ms.is_none() {

@@ -75,25 +75,7 @@ pub fn place(
     });
     let security_groups = match security_groups.filter(|v| !v.is_empty()) {
         Some(ids) => {
-            let found = me
-                .ec2()?
-                .security_groups(ctx.account_id(), &ctx.region, &ids);
-            for id in &ids {
-                match found.iter().find(|(g, _)| g == id) {
-                    None => {
-                        return Err(invalid_value(format!(
-                            "Invalid security group , groupId= {id}, groupName=."
-                        )));
-                    }
-                    Some((_, vpc)) if !g.vpc_id.is_empty() && *vpc != g.vpc_id => {
-                        return Err(invalid_combination(format!(
-                            "The DB instance and EC2 security group are in different VPCs. The DB instance is in {} and the EC2 security group is in {vpc}",
-                            g.vpc_id
-                        )));
-                    }
-                    Some(_) => {}
-                }
-            }
+            check_security_groups(me, ctx, &g.vpc_id, &ids)?;
             ids
         }
         None => me
@@ -140,6 +122,35 @@ pub fn check_quotas(
                 catalogue::STORAGE_QUOTA_GIB
             ),
         ));
+    }
+    Ok(())
+}
+
+/// The security groups `ids` exist and are in `vpc` (when that is known),
+/// as AWS checks them for an instance or a cluster.
+pub fn check_security_groups(
+    me: &Rds,
+    ctx: &RequestContext,
+    vpc: &str,
+    ids: &[String],
+) -> Result<(), AwsError> {
+    let found = me
+        .ec2()?
+        .security_groups(ctx.account_id(), &ctx.region, ids);
+    for id in ids {
+        match found.iter().find(|(g, _)| g == id) {
+            None => {
+                return Err(invalid_value(format!(
+                    "Invalid security group , groupId= {id}, groupName=."
+                )));
+            }
+            Some((_, in_vpc)) if !vpc.is_empty() && in_vpc != vpc => {
+                return Err(invalid_combination(format!(
+                    "The DB instance and EC2 security group are in different VPCs. The DB instance is in {vpc} and the EC2 security group is in {in_vpc}"
+                )));
+            }
+            Some(_) => {}
+        }
     }
     Ok(())
 }

@@ -164,20 +164,9 @@ pub fn instance(
             ca_identifier: Some(r.ca_certificate.clone()),
             valid_till: Some(Timestamp(r.created_ms + 365 * 24 * 3600 * 1000)),
         }),
-        master_user_secret: r.manage_master_password.then(|| MasterUserSecret {
-            secret_arn: Some(format!(
-                "arn:aws:secretsmanager:{}:{}:secret:rds!{}-{}",
-                r.region,
-                r.account,
-                r.resource_id.to_ascii_lowercase(),
-                &r.resource_id[3..9].to_ascii_lowercase()
-            )),
-            secret_status: Some("active".into()),
-            kms_key_id: Some(format!(
-                "arn:aws:kms:{}:{}:alias/aws/secretsmanager",
-                r.region, r.account
-            )),
-        }),
+        master_user_secret: r
+            .manage_master_password
+            .then(|| master_user_secret(&r.region, &r.account, &r.resource_id)),
         dedicated_log_volume: Some(false),
         engine_lifecycle_support: Some("open-source-rds-extended-support".into()),
         ..Default::default()
@@ -215,5 +204,22 @@ pub fn snapshot(s: &SnapshotRec) -> DBSnapshot {
         dedicated_log_volume: Some(false),
         multi_tenant: Some(false),
         ..Default::default()
+    }
+}
+
+/// The secret AWS keeps the master password of an instance or cluster in
+/// (`db-…` or `cluster-…` resource ids) when RDS manages it.
+pub fn master_user_secret(region: &str, account: &str, resource_id: &str) -> MasterUserSecret {
+    let id = resource_id.to_ascii_lowercase();
+    let tail = id.split_once('-').map_or(id.as_str(), |(_, t)| t);
+    MasterUserSecret {
+        secret_arn: Some(format!(
+            "arn:aws:secretsmanager:{region}:{account}:secret:rds!{id}-{}",
+            &tail[..tail.len().min(6)]
+        )),
+        secret_status: Some("active".into()),
+        kms_key_id: Some(format!(
+            "arn:aws:kms:{region}:{account}:alias/aws/secretsmanager"
+        )),
     }
 }
