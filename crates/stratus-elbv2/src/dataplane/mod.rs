@@ -60,6 +60,7 @@ struct Handled {
 /// The bytes of a response's head and of its body, when it says.
 fn sent_bytes<B>(resp: &http::Response<B>) -> u64 {
     let h = resp.headers();
+    // `HTTP/1.1 200 OK` and its CRLF, each header line, the blank line.
     let head = 17
         + h.iter()
             .map(|(k, v)| k.as_str().len() + v.len() + 4)
