@@ -82,6 +82,38 @@ pub fn master_username(engine: &str, value: Option<&str>) -> Result<String, AwsE
     Ok(v.to_string())
 }
 
+/// The master password a new instance or cluster gets: the one given, or
+/// none when RDS manages it (`ManageMasterUserPassword`).
+pub fn new_master_password(
+    engine: &str,
+    given: Option<&String>,
+    managed: bool,
+) -> Result<Option<String>, AwsError> {
+    match (given, managed) {
+        (Some(_), true) => Err(invalid_combination(
+            "Can't specify both ManageMasterUserPassword and MasterUserPassword.",
+        )),
+        (Some(p), false) => {
+            master_password(engine, p)?;
+            Ok(Some(p.clone()))
+        }
+        (None, true) => Ok(None),
+        (None, false) => Err(invalid_value(
+            "The parameter MasterUserPassword must be provided and must not be blank.",
+        )),
+    }
+}
+
+/// A port RDS lets a database listen on.
+pub fn port(port: i32) -> Result<(), AwsError> {
+    if (1150..=65535).contains(&port) {
+        return Ok(());
+    }
+    Err(invalid_value(format!(
+        "Invalid port number: {port}. Valid range is 1150-65535."
+    )))
+}
+
 pub fn master_password(engine: &str, value: &str) -> Result<(), AwsError> {
     let max = if engine == "postgres" { 128 } else { 41 };
     if value.len() < 8 {

@@ -6,7 +6,8 @@
 use stratus_core::{AwsError, RequestContext};
 
 use super::clusters::{cluster, cluster_members, failover_target, start_failover};
-use super::common::{invalid_state, tags_in};
+use super::common::invalid_state;
+use super::common::tags_with_specs;
 use super::instances::{blank, check_class, check_param_group, describe_one};
 use super::placement::{check_quotas, place};
 use crate::Rds;
@@ -98,12 +99,7 @@ pub fn create_cluster_instance(
             "Invalid promotion tier: {tier}. Valid values are 0 to 15."
         )));
     }
-    let mut tags = tags_in(input.tags)?;
-    for spec in input.tag_specifications.unwrap_or_default() {
-        for t in tags_in(spec.tags)? {
-            super::common::merge_tag(&mut tags, t.0, t.1);
-        }
-    }
+    let tags = tags_with_specs(input.tags, input.tag_specifications)?;
     let now = ctx.clock.now_millis();
     let mut txn = me.state.begin();
     let c = cluster(&txn.inner, ctx, &cluster_id)?.clone();

@@ -5,7 +5,8 @@
 
 use stratus_core::{AwsError, RequestContext};
 
-use super::common::{filters, instance_not_found, my_key, page, passes, tags_in, tags_out};
+use super::common::tags_with_specs;
+use super::common::{filters, instance_not_found, my_key, page, passes, tags_out};
 use super::placement::place;
 use crate::Rds;
 use crate::catalogue::{self, EngineInfo};
@@ -126,32 +127,13 @@ pub fn create_db_cluster(
     let version = pick_version(me, info, input.engine_version.as_deref())?;
     let master = validate::master_username(local, input.master_username.as_deref())?;
     let managed = input.manage_master_user_password.unwrap_or(false);
-    let password = match (&input.master_user_password, managed) {
-        (Some(_), true) => {
-            return Err(invalid_combination(
-                "Can't specify both ManageMasterUserPassword and MasterUserPassword.",
-            ));
-        }
-        (Some(p), false) => {
-            validate::master_password(local, p)?;
-            Some(p.clone())
-        }
-        (None, true) => None,
-        (None, false) => {
-            return Err(invalid_value(
-                "The parameter MasterUserPassword must be provided and must not be blank.",
-            ));
-        }
-    };
+    let password =
+        validate::new_master_password(local, input.master_user_password.as_ref(), managed)?;
     if let Some(db) = &input.database_name {
         validate::db_name(local, db)?;
     }
     let port = input.port.unwrap_or(info.port);
-    if !(1150..=65535).contains(&port) {
-        return Err(invalid_value(format!(
-            "Invalid port number: {port}. Valid range is 1150-65535."
-        )));
-    }
+    validate::port(port)?;
     let retention = input.backup_retention_period.unwrap_or(1);
     check_retention(retention)?;
     if let Some(w) = &input.preferred_backup_window {
@@ -160,12 +142,7 @@ pub fn create_db_cluster(
     if let Some(w) = &input.preferred_maintenance_window {
         validate::window("PreferredMaintenanceWindow", w, true)?;
     }
-    let mut tags = tags_in(input.tags)?;
-    for spec in input.tag_specifications.unwrap_or_default() {
-        for t in tags_in(spec.tags)? {
-            super::common::merge_tag(&mut tags, t.0, t.1);
-        }
-    }
+    let tags = tags_with_specs(input.tags, input.tag_specifications)?;
     let now = ctx.clock.now_millis();
 
     let mut txn = me.state.begin();

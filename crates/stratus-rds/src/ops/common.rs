@@ -3,7 +3,7 @@
 
 use stratus_core::{AwsError, RequestContext};
 
-use crate::generated::{Filter, Tag};
+use crate::generated::{Filter, Tag, TagSpecification};
 use crate::state::{Inner, InstanceRec, Tags, key};
 use crate::validate::invalid_value;
 
@@ -82,6 +82,20 @@ pub fn tags_in(tags: Option<Vec<Tag>>) -> Result<Tags, AwsError> {
             "TagQuotaPerResourceExceeded",
             "Cannot have more than 50 tags per resource",
         ));
+    }
+    Ok(out)
+}
+
+/// A new resource's `Tags` with those of its `TagSpecifications` merged in.
+pub fn tags_with_specs(
+    tags: Option<Vec<Tag>>,
+    specs: Option<Vec<TagSpecification>>,
+) -> Result<Tags, AwsError> {
+    let mut out = tags_in(tags)?;
+    for spec in specs.unwrap_or_default() {
+        for (k, v) in tags_in(spec.tags)? {
+            merge_tag(&mut out, k, v);
+        }
     }
     Ok(out)
 }

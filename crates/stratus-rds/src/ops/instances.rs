@@ -2,9 +2,9 @@
 
 use stratus_core::{AwsError, RequestContext};
 
+use super::common::tags_with_specs;
 use super::common::{
     filters, instance, instance_not_found, invalid_state, my_key, not_available, page, passes,
-    tags_in,
 };
 use super::parameter_groups::{default_name, find as find_param_group};
 use super::placement::{check_quotas, place};
@@ -176,32 +176,13 @@ pub fn create_db_instance(
     check_storage(engine, &storage_type, storage, input.iops)?;
     let master = validate::master_username(engine, input.master_username.as_deref())?;
     let managed = input.manage_master_user_password.unwrap_or(false);
-    let password = match (&input.master_user_password, managed) {
-        (Some(_), true) => {
-            return Err(invalid_combination(
-                "Can't specify both ManageMasterUserPassword and MasterUserPassword.",
-            ));
-        }
-        (Some(p), false) => {
-            validate::master_password(engine, p)?;
-            Some(p.clone())
-        }
-        (None, true) => None,
-        (None, false) => {
-            return Err(invalid_value(
-                "The parameter MasterUserPassword must be provided and must not be blank.",
-            ));
-        }
-    };
+    let password =
+        validate::new_master_password(engine, input.master_user_password.as_ref(), managed)?;
     if let Some(db) = &input.db_name {
         validate::db_name(engine, db)?;
     }
     let port = input.port.unwrap_or(info.port);
-    if !(1150..=65535).contains(&port) {
-        return Err(invalid_value(format!(
-            "Invalid port number: {port}. Valid range is 1150-65535."
-        )));
-    }
+    validate::port(port)?;
     let retention = input.backup_retention_period.unwrap_or(1);
     check_retention(retention)?;
     if let Some(w) = &input.preferred_backup_window {
@@ -210,12 +191,7 @@ pub fn create_db_instance(
     if let Some(w) = &input.preferred_maintenance_window {
         validate::window("PreferredMaintenanceWindow", w, true)?;
     }
-    let mut tags = tags_in(input.tags)?;
-    for spec in input.tag_specifications.unwrap_or_default() {
-        for t in tags_in(spec.tags)? {
-            super::common::merge_tag(&mut tags, t.0, t.1);
-        }
-    }
+    let tags = tags_with_specs(input.tags, input.tag_specifications)?;
     let multi_az = input.multi_az.unwrap_or(false);
     let family = catalogue::family(engine, &version);
     let now = ctx.clock.now_millis();
@@ -518,11 +494,7 @@ pub fn modify_db_instance(
     }
     let mut restart = false;
     if let Some(port) = input.db_port_number {
-        if !(1150..=65535).contains(&port) {
-            return Err(invalid_value(format!(
-                "Invalid port number: {port}. Valid range is 1150-65535."
-            )));
-        }
+        validate::port(port)?;
         // A new port applies at once and restarts the server on it.
         restart = port != r.port;
         r.port = port;

@@ -5,7 +5,8 @@
 use stratus_core::time::iso8601;
 use stratus_core::{AwsError, RequestContext};
 
-use super::common::{instance_not_found, my_key, tags_in};
+use super::common::tags_with_specs;
+use super::common::{instance_not_found, my_key};
 use super::instances::{blank, check_class, check_param_group, describe_one};
 use super::placement::{check_quotas, place};
 use crate::Rds;
@@ -71,12 +72,7 @@ pub fn restore_db_instance_to_point_in_time(
         _ => {}
     }
     let now = ctx.clock.now_millis();
-    let mut tags = tags_in(input.tags)?;
-    for spec in input.tag_specifications.unwrap_or_default() {
-        for t in tags_in(spec.tags)? {
-            super::common::merge_tag(&mut tags, t.0, t.1);
-        }
-    }
+    let tags = tags_with_specs(input.tags, input.tag_specifications)?;
     let mut txn = me.state.begin();
     let source = match (
         &input.source_db_instance_identifier,

@@ -3,7 +3,8 @@
 
 use stratus_core::{AwsError, RequestContext};
 
-use super::common::{bare_id, merge_tag, my_key, snapshot_not_found, tags_in};
+use super::common::tags_with_specs;
+use super::common::{bare_id, merge_tag, my_key, snapshot_not_found};
 use super::render;
 use crate::Rds;
 use crate::engine::os;
@@ -29,12 +30,7 @@ pub fn copy_db_snapshot(
 ) -> Result<CopyDBSnapshotResult, AwsError> {
     let target = input.target_db_snapshot_identifier.to_ascii_lowercase();
     validate::identifier("TargetDBSnapshotIdentifier", &target)?;
-    let mut tags = tags_in(input.tags)?;
-    for spec in input.tag_specifications.unwrap_or_default() {
-        for t in tags_in(spec.tags)? {
-            merge_tag(&mut tags, t.0, t.1);
-        }
-    }
+    let tags = tags_with_specs(input.tags, input.tag_specifications)?;
     let now = ctx.clock.now_millis();
     let mut txn = me.state.begin();
     let src_id = input.source_db_snapshot_identifier.clone();

@@ -3,6 +3,7 @@
 
 use stratus_core::{AwsError, RequestContext};
 
+use super::common::tags_with_specs;
 use super::common::{
     filters, instance, invalid_state, my_key, page, passes, snapshot_not_found, tags_in,
 };
@@ -306,12 +307,7 @@ pub fn restore_db_instance_from_db_snapshot(
         invalid_value("The parameter DBSnapshotIdentifier must be provided and must not be blank.")
     })?;
     let now = ctx.clock.now_millis();
-    let mut tags = tags_in(input.tags)?;
-    for spec in input.tag_specifications.unwrap_or_default() {
-        for t in tags_in(spec.tags)? {
-            super::common::merge_tag(&mut tags, t.0, t.1);
-        }
-    }
+    let tags = tags_with_specs(input.tags, input.tag_specifications)?;
     let mut txn = me.state.begin();
     let s =
         shared_or_mine(&txn.inner, ctx, &snap_id).ok_or_else(|| snapshot_not_found(&snap_id))?;
