@@ -168,6 +168,18 @@ def role_arn(name: str = "deployer", account: str = "111122223333") -> str:
 ACCESS_KEY_RE = re.compile(r"^[A-Z0-9]{16,128}$")
 
 
+def until(fn, timeout: float = 20.0, what: str = "condition"):
+    """Polls `fn` every 0.1 s of real time until it is truthy; returns it."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = fn()
+        if last:
+            return last
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}; last value: {last!r}")
+
+
 def advance_until(server, check, what: str, step_s: int = 60, rounds: int = 40):
     """Moves the server's clock `step_s` at a time, with half a second of
     real time between steps for real processes to act, until `check()` is

@@ -7,12 +7,11 @@ the refusals AWS gives, and state that survives a restart."""
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 from botocore.exceptions import ClientError
 
-from helpers import DEFAULT_ACCOUNT, error_of
+from helpers import DEFAULT_ACCOUNT, error_of, until
 
 CERT = f"arn:aws:iam::{DEFAULT_ACCOUNT}:server-certificate/web"
 HTTP80 = {"Protocol": "HTTP", "LoadBalancerPort": 80, "InstanceProtocol": "HTTP", "InstancePort": 80}
@@ -52,17 +51,6 @@ def refused(call, **kw):
         call(**kw)
     return error_of(e.value)
 
-
-def until(fn, timeout=10.0, what="condition"):
-    """Polls fn until it returns something truthy (background ticks are async)."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}; last value: {last!r}")
 
 
 def health(elb, name, **kw):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 import gzip
 import os
-import stat
+import shutil
 import subprocess
 
 import pytest
@@ -57,9 +57,10 @@ def multipart(*parts):
     return "\n".join(out)
 
 
-def test_a_cloud_config_writes_files_and_starts_a_web_server_on_the_private_ip(rt, tmp_path):
+def test_a_cloud_config_writes_files_and_starts_a_web_server_on_the_private_ip(rt):
     ec2 = rt.client("ec2")
-    site = tmp_path / "site"
+    # On the instance's own disk: the host never sees it.
+    site = f"/srv/site-{os.urandom(4).hex()}"
     packed = base64.b64encode(gzip.compress(b"packed and encoded\n")).decode()
     config = f"""#cloud-config
 hostname: web-1
@@ -82,7 +83,7 @@ packages:
   - surely-not-a-package-stratus-has
 runcmd:
   - [sh, -c, "cd {site} && nohup python3 -m http.server 8080 >/dev/null 2>&1 &"]
-  - echo "runcmd host=$(hostname)"
+  - echo "runcmd host=$(hostname) mode=$(stat -c %a {site}/index.html)"
 """
     script = "#!/bin/sh\necho \"script-part ran in $(pwd)\"\n"
     user_data = multipart(("text/cloud-config", "cloud-config.txt", config),
@@ -94,27 +95,31 @@ runcmd:
     text = until(lambda: (c := console(ec2, iid)) and "runcmd host=" in c and c, what="runcmd output")
     assert line(text, "host") == "web-1"  # the short name of the fqdn, as set_hostname gives it
     assert "script-part ran in /" in text
-    # Packages are never installed; those the host lacks are named on the console.
-    skipped = [ln for ln in text.splitlines() if "Skipping packages that are not installed on the host:" in ln]
+    # No mirror is reached: what neither the host nor its package cache has
+    # is named on the console.
+    skipped = [ln for ln in text.splitlines()
+               if "Skipping packages that are neither installed on the host nor in its package cache:" in ln]
     assert len(skipped) == 1, text
     assert skipped[0].startswith("cloud-init[")
     assert "cc_package_update_upgrade_install.py[WARNING]" in skipped[0]
     assert skipped[0].split(":")[-1].split() == ["surely-not-a-package-stratus-has"]
 
-    assert (site / "packed.txt").read_text() == "packed and encoded\n"
-    assert stat.S_IMODE((site / "index.html").stat().st_mode) == 0o640
-    # bootcmd runs before write_files, which appends.
-    assert (site / "boot.log").read_text() == "bootcmd ran\nwritten once\n"
+    assert line(text, "mode") == "640"
+    assert not os.path.exists(site)
 
-    def page():
-        r = in_vpc(rt.port, vpc, "curl", "-s", "-m", "3", f"http://{ip}:8080/index.html")
+    def page(name="index.html"):
+        r = in_vpc(rt.port, vpc, "curl", "-s", "-m", "3", f"http://{ip}:8080/{name}")
         return r.returncode == 0 and r.stdout
     assert until(page, what="the web server on the private address") == "<h1>hello from cloud-config</h1>\n"
+    assert page("packed.txt") == "packed and encoded\n"
+    # bootcmd runs before write_files, which appends.
+    assert page("boot.log") == "bootcmd ran\nwritten once\n"
 
     # A reboot runs bootcmd and runcmd again; write_files ran once per instance.
     ec2.reboot_instances(InstanceIds=[iid])
     until(lambda: console(ec2, iid).count("runcmd host=") == 2, what="the second boot")
-    assert (site / "boot.log").read_text() == "bootcmd ran\nwritten once\nbootcmd ran\n"
+    assert until(lambda: page("boot.log"), what="the web server after the reboot") == (
+        "bootcmd ran\nwritten once\nbootcmd ran\n")
 
 
 def test_a_cloud_config_from_the_aws_cli_with_errors_reported_as_cloud_init_does(rt, tmp_path):
@@ -136,3 +141,41 @@ def test_a_cloud_config_from_the_aws_cli_with_errors_reported_as_cloud_init_does
     # The aws CLI shows the same console, base64 decoded.
     cli = run_aws(rt, "ec2", "get-console-output", "--instance-id", iid, "--latest")
     assert "Failed to run module scripts_user" in cli["Output"]
+
+
+def test_packages_install_from_the_hosts_package_cache_onto_the_instances_disk(rt, tmp_path):
+    """A package the host has downloaded (here one built for the test and
+    put in apt's cache) installs into the instance, not onto the host."""
+    if not shutil.which("dpkg-deb") or not shutil.which("apt-get"):
+        pytest.fail("dpkg-deb and apt-get are needed (Debian)")
+    root = tmp_path / "pkg"
+    (root / "DEBIAN").mkdir(parents=True)
+    (root / "DEBIAN" / "control").write_text(
+        "Package: stratus-cache-probe\nVersion: 1.0\nArchitecture: all\n"
+        "Maintainer: Stratus <stratus@localhost>\nDescription: a package only the cache has\n")
+    (root / "usr/share/stratus-cache-probe").mkdir(parents=True)
+    (root / "usr/share/stratus-cache-probe/hello").write_text("from the cache\n")
+    cached = "/var/cache/apt/archives/stratus-cache-probe_1.0_all.deb"
+    subprocess.run(["dpkg-deb", "--build", "--root-owner-group", str(root), cached],
+                   check=True, capture_output=True)
+    try:
+        ec2 = rt.client("ec2")
+        config = ("#cloud-config\npackages:\n  - stratus-cache-probe\n  - surely-not-a-package-stratus-has\n"
+                  "  - stratus-cache-probe=1.0\nruncmd:\n"
+                  "  - echo \"probe=$(cat /usr/share/stratus-cache-probe/hello 2>/dev/null | tr ' ' _)\"\n")
+        iid = running(rt, ec2, UserData=config)["InstanceId"]
+        text = until(lambda: (c := console(ec2, iid)) and "probe=" in c and c, what="runcmd output")
+        # All or nothing, as apt installs: the unknown package holds back the probe.
+        assert line(text, "probe") == ""
+        assert "surely-not-a-package-stratus-has" in text.split("in its package cache:")[-1]
+        config = config.replace("  - surely-not-a-package-stratus-has\n", "")
+        iid = running(rt, ec2, UserData=config)["InstanceId"]
+        text = until(lambda: (c := console(ec2, iid)) and "probe=" in c and c, what="runcmd output")
+        assert line(text, "probe") == "from_the_cache"
+        assert "in its package cache:" not in text
+        assert not os.path.exists("/usr/share/stratus-cache-probe")
+        status = subprocess.run(["dpkg-query", "-W", "-f=${Status}", "stratus-cache-probe"],
+                                capture_output=True, text=True).stdout
+        assert "ok installed" not in status
+    finally:
+        os.remove(cached)

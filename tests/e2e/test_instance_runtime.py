@@ -17,7 +17,7 @@ import time
 import pytest
 
 from conftest import Server
-from helpers import advance_until
+from helpers import advance_until, until
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="instance namespaces need root")
 
@@ -60,16 +60,6 @@ def console(ec2, iid):
     # boto3 decodes the base64 output itself, as the aws CLI does.
     return ec2.get_console_output(InstanceId=iid).get("Output", "")
 
-
-def until(fn, timeout=15.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}; last value: {last!r}")
 
 
 def ami(ec2):
@@ -220,17 +210,11 @@ echo serving
 """
 
 
-def test_an_alb_balances_real_requests_across_instances_that_run_their_user_data(rt):
+def balances_and_routes_around(srv, ec2, elb, vpc, subnets, ids):
+    """An ALB over two instances that serve their ids: both answer once
+    real health checks pass, and a stopped one is routed around."""
     import requests
 
-    ec2, elb = rt.client("ec2"), rt.client("elbv2")
-    vpc = ec2.create_vpc(CidrBlock="10.50.0.0/16")["Vpc"]["VpcId"]
-    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.50.{n}.0/24", AvailabilityZone=f"us-east-1{z}")["Subnet"]["SubnetId"]
-               for n, z in ((1, "a"), (2, "b"))]
-    ids = [running(rt, ec2, SubnetId=s, UserData=WEB_ID)["InstanceId"] for s in subnets]
-    # Until an instance has booted, its health is the simulated one.
-    for i in ids:
-        until(lambda: "serving" in console(ec2, i), what=f"{i} serving")
     lb = elb.create_load_balancer(Name="web", Subnets=subnets)["LoadBalancers"][0]
     tg = elb.create_target_group(Name="web", Protocol="HTTP", Port=80, VpcId=vpc, HealthCheckIntervalSeconds=5,
                                  HealthCheckTimeoutSeconds=2,
@@ -244,27 +228,39 @@ def test_an_alb_balances_real_requests_across_instances_that_run_their_user_data
                 for d in elb.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"]}
 
     def healthy():
-        rt.advance(5)
+        srv.advance(5)
         return set(states().values()) == {"healthy"}
 
     until(healthy, timeout=30, what="both targets healthy from real checks")
 
     def answers(n=12):
-        return [requests.get(f"http://127.0.0.1:{rt.port}/", headers={"Host": lb["DNSName"]}, timeout=10).text.strip()
+        return [requests.get(f"http://127.0.0.1:{srv.port}/", headers={"Host": lb["DNSName"]}, timeout=10).text.strip()
                 for _ in range(n)]
 
     assert set(answers()) == set(ids)
 
     # A stopped instance fails its checks and the ALB routes around it.
     ec2.stop_instances(InstanceIds=[ids[0]])
-    rt.advance(3)
+    srv.advance(3)
 
     def routed_around():
-        rt.advance(5)
+        srv.advance(5)
         return states()[ids[0]] != "healthy"
 
     until(routed_around, timeout=30, what="the stopped instance out of service")
     assert set(answers()) == {ids[1]}
+
+
+def test_an_alb_balances_real_requests_across_instances_that_run_their_user_data(rt):
+    ec2, elb = rt.client("ec2"), rt.client("elbv2")
+    vpc = ec2.create_vpc(CidrBlock="10.50.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.50.{n}.0/24", AvailabilityZone=f"us-east-1{z}")["Subnet"]["SubnetId"]
+               for n, z in ((1, "a"), (2, "b"))]
+    ids = [running(rt, ec2, SubnetId=s, UserData=WEB_ID)["InstanceId"] for s in subnets]
+    # Until an instance has booted, its health is the simulated one.
+    for i in ids:
+        until(lambda: "serving" in console(ec2, i), what=f"{i} serving")
+    balances_and_routes_around(rt, ec2, elb, vpc, subnets, ids)
 
 
 # The course's load-test page: `/` names the instance, `/load` starts two

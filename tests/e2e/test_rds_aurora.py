@@ -24,6 +24,7 @@ from botocore.exceptions import ClientError
 from helpers import error_of
 from test_rds_engines import (  # noqa: F401
     PASSWORD, engines_installed, my_rows, pg_rows, port_open, wait_closed, wait_for, write)
+from test_rds_engines import wait_gone as wait_instance_gone
 
 LABEL_RE = r"[a-z][a-z0-9]{11}"
 
@@ -69,18 +70,6 @@ def wait_cluster_gone(rds, ident, timeout=60.0):
             rds.describe_db_clusters(DBClusterIdentifier=ident)
         except ClientError as e:
             assert error_of(e)[:2] == ("DBClusterNotFoundFault", f"DBCluster {ident} not found.")
-            return
-        assert time.monotonic() < deadline, f"{ident} was not deleted"
-        time.sleep(0.2)
-
-
-def wait_instance_gone(rds, ident, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            rds.describe_db_instances(DBInstanceIdentifier=ident)
-        except ClientError as e:
-            assert error_of(e)[0] == "DBInstanceNotFound"
             return
         assert time.monotonic() < deadline, f"{ident} was not deleted"
         time.sleep(0.2)

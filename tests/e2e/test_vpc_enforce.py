@@ -14,6 +14,7 @@ import time
 import pytest
 
 from conftest import Server, run_aws
+from helpers import until
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or not shutil.which("ip") or not shutil.which("nft"),
@@ -22,8 +23,7 @@ pytestmark = pytest.mark.skipif(
 # Where the internet namespace has an address of its own (INTERNET_HOST).
 INTERNET_HOST = "192.0.0.8"
 
-# Instances share the host's /tmp (and PID numbers in their own PID
-# namespaces): each serves from a directory named after its host name.
+# Each instance serves its host name.
 WEB = """#!/bin/sh
 D=/tmp/stratus-web-$(hostname) && mkdir -p $D && cd $D && hostname > index.html
 nohup python3 -m http.server 80 >/dev/null 2>&1 &
@@ -49,16 +49,6 @@ def rt(runtime_server):
     runtime_server.reset()
     return runtime_server
 
-
-def until(fn, timeout=15.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}; last value: {last!r}")
 
 
 def namespaces(port):

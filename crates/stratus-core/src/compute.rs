@@ -69,6 +69,23 @@ pub struct SubnetView {
     pub cidr: String,
 }
 
+/// An address another service serves at inside a VPC, as an RDS instance's
+/// endpoint is on AWS: EC2 keeps it as a requester-managed interface in
+/// the subnet, in the given security groups; where instances run, the VPC's
+/// resolver answers `names` with its address, and connections to its
+/// `ports` (filtered by its groups) reach the same ports of this machine's
+/// loopback, where the service listens.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServiceAddress {
+    /// Unique within the service (an RDS instance's resource id).
+    pub owner: String,
+    pub description: String,
+    pub subnet_id: String,
+    pub groups: Vec<String>,
+    pub names: Vec<String>,
+    pub ports: Vec<u16>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InstanceAction {
     Stop,
@@ -144,4 +161,25 @@ pub trait Instances: Send + Sync + 'static {
         region: &str,
         template: &TemplateRef,
     ) -> Result<ResolvedTemplate, AwsError>;
+
+    /// Makes `service`'s addresses in a region exactly `want`, by owner:
+    /// creates the missing ones, updates those that changed and releases
+    /// those no longer wanted. Returns (owner, private address) of each
+    /// address that exists afterwards.
+    fn service_addresses(
+        &self,
+        account: &str,
+        region: &str,
+        service: &str,
+        want: &[ServiceAddress],
+    ) -> Vec<(String, String)> {
+        let _ = (account, region, service, want);
+        Vec::new()
+    }
+
+    /// The (account, region) pairs where `service` has addresses.
+    fn service_regions(&self, service: &str) -> Vec<(String, String)> {
+        let _ = service;
+        Vec::new()
+    }
 }

@@ -94,6 +94,10 @@ pub struct InstanceRec {
     pub tenancy: String,
     /// Times the instance has entered `running` (console output, runtimes).
     pub boots: u32,
+    /// The image's filesystem layers and root directory at launch; the
+    /// instance keeps them if the image is deregistered.
+    pub layers: Vec<String>,
+    pub root_dir: Option<String>,
     pub tags: Tags,
 }
 

@@ -182,6 +182,32 @@ pub struct EniRec {
     pub attachment: Option<EniAttachment>,
     pub public_ip: Option<PublicIpRec>,
     pub tags: Tags,
+    /// What another service serves at this address (an RDS endpoint).
+    pub service: Option<ServiceRec>,
+}
+
+impl EniRec {
+    /// Who manages the interface, for requester-managed ones.
+    pub fn requester_id(&self) -> Option<String> {
+        self.requester_managed.then(|| match &self.service {
+            Some(x) => format!("amazon-{}", x.service),
+            None => "amazon-aws".to_string(),
+        })
+    }
+}
+
+/// The service behind an interface another service keeps in a subnet
+/// (`stratus_core::compute::ServiceAddress`).
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[serde(default)]
+pub struct ServiceRec {
+    /// `rds`: the requester is `amazon-rds`.
+    pub service: String,
+    pub owner: String,
+    /// Names the VPC's resolver answers with the interface's address.
+    pub names: Vec<String>,
+    /// Ports relayed to the same ports of this machine's loopback.
+    pub ports: Vec<u16>,
 }
 
 /// One rule of a network ACL. `protocol` is a number as AWS reports it
@@ -432,6 +458,14 @@ pub struct ImageRec {
     pub source_image: Option<String>,
     pub source_region: Option<String>,
     pub deprecation_ms: Option<i64>,
+    /// The instance runtime's filesystem layers of this image, newest
+    /// first, over its root directory (see `runtime::disk`).
+    pub layers: Vec<String>,
+    /// The directory under the layers; the host's `/` when none.
+    pub root_dir: Option<String>,
+    /// The instance whose disk the runtime is copying into `layers[0]`;
+    /// the image stays pending until it is done.
+    pub capture: Option<String>,
     pub tags: Tags,
 }
 

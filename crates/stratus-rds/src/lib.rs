@@ -21,6 +21,7 @@ mod server_params;
 pub mod state;
 pub mod supervisor;
 mod validate;
+mod vpc_addresses;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -113,6 +114,8 @@ impl Rds {
             failures: self.failures.clone(),
             standby_retry: Default::default(),
             endpoints: self.endpoints.clone(),
+            ec2: self.instances.clone(),
+            addresses: Default::default(),
         });
         // A finished step moves its instance on at once.
         let weak = Arc::downgrade(&task);

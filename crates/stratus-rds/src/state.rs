@@ -439,6 +439,27 @@ impl Txn<'_> {
 
     /// Records an event and drops those older than AWS keeps them.
     #[allow(clippy::too_many_arguments)]
+    /// An event whose source is an Aurora cluster.
+    pub fn cluster_event(
+        &mut self,
+        c: &ClusterRec,
+        message: &str,
+        categories: &[&str],
+        now_ms: i64,
+    ) -> Result<(), AwsError> {
+        let arn = crate::names::arn(&c.region, &c.account, "cluster", &c.id);
+        self.event(
+            &c.account,
+            &c.region,
+            "db-cluster",
+            &c.id,
+            &arn,
+            message,
+            categories,
+            now_ms,
+        )
+    }
+
     pub fn event(
         &mut self,
         account: &str,

@@ -28,6 +28,14 @@ enum Command {
     Serve(ServeArgs),
     /// Print /etc/hosts lines for buckets' REST and website host names.
     Hosts(hosts::HostsArgs),
+    /// Inside an instance of the reduced runtime: joins its door and its
+    /// metadata and API addresses to Stratus.
+    #[command(hide = true)]
+    InstanceRelay {
+        ip: std::net::Ipv4Addr,
+        metadata_socket: std::path::PathBuf,
+        api_socket: std::path::PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -43,6 +51,17 @@ fn main() -> ExitCode {
             }
             Err(e) => {
                 eprintln!("stratus hosts: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::InstanceRelay {
+            ip,
+            metadata_socket,
+            api_socket,
+        } => match stratus_ec2::runtime::relay(ip, metadata_socket, api_socket) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("stratus instance-relay: {e}");
                 ExitCode::FAILURE
             }
         },

@@ -1,5 +1,9 @@
 //! CreateImage: an instance's volumes become snapshots, and the snapshots
-//! an image others can launch.
+//! an image others can launch. Where the instance runtime runs the
+//! instance, its disk is copied too (see `runtime::disk`): the image stays
+//! pending until the copy is done. Unless NoReboot, the instance's
+//! processes stop for the copy and boot again after it, as AWS reboots the
+//! instance to snapshot consistent volumes.
 
 use stratus_core::{AwsError, RequestContext};
 
@@ -70,6 +74,15 @@ pub fn create_image(
         .filter(|e| !e.no_device && !devices.iter().any(|d| d.device == e.device))
         .collect();
     devices.extend(added);
+    let capture = ec2.runtime.get().is_some()
+        && x.tags.get(crate::runtime::RUNTIME_TAG).map(String::as_str) != Some("none");
+    let layers = if capture {
+        std::iter::once(id.clone())
+            .chain(x.layers.iter().cloned())
+            .collect()
+    } else {
+        x.layers.clone()
+    };
     let image = ImageRec {
         id: id.clone(),
         name: i.name.clone(),
@@ -84,7 +97,15 @@ pub fn create_image(
         sriov_net_support: Some("simple".into()),
         block_devices: devices,
         created_ms: now,
-        ready_ms: now + CREATE_IMAGE_MS,
+        // The runtime makes a captured image available when its copy ends.
+        ready_ms: if capture {
+            i64::MAX
+        } else {
+            now + CREATE_IMAGE_MS
+        },
+        layers,
+        root_dir: x.root_dir.clone(),
+        capture: capture.then(|| x.id.clone()),
         source_instance: Some(x.id.clone()),
         tags: image_tags,
         ..Default::default()

@@ -213,11 +213,7 @@ impl Filterable for EniView<'_> {
                 .collect(),
             "interface-type" => vec![e.kind.clone()],
             "requester-managed" => vec![e.requester_managed.to_string()],
-            "requester-id" => e
-                .requester_managed
-                .then(|| "amazon-aws".to_string())
-                .into_iter()
-                .collect(),
+            "requester-id" => e.requester_id().into_iter().collect(),
             "source-dest-check" => vec![e.source_dest_check.to_string()],
             "association.public-ip" | "addresses.association.public-ip" => {
                 publics.iter().map(|p| p.ip.clone()).collect()
@@ -335,7 +331,7 @@ pub fn eni_out(e: &EniRec, s: &RegionState, owner: &str, region: &str) -> Networ
         public_dns_name: e.public_ip.as_ref().map(|p| public_dns(&p.ip, region)),
         private_ip_address: Some(e.private_ip.clone()),
         private_ip_addresses: Some(addrs),
-        requester_id: e.requester_managed.then(|| "amazon-aws".to_string()),
+        requester_id: e.requester_id(),
         requester_managed: Some(e.requester_managed),
         source_dest_check: Some(e.source_dest_check),
         status: Some(status(e).into()),

@@ -359,6 +359,7 @@ pub fn register(
         }
     };
     let tags = spec_tags(&i.tag_specifications, "image")?;
+    let root_dir = root_directory(&tags)?;
     let region = ec2.regions.get(ctx.account_id(), &ctx.region);
     let mut s = region.lock();
     check_unique(&s, &i.name)?;
@@ -382,12 +383,30 @@ pub fn register(
         ramdisk_id: i.ramdisk_id.clone(),
         block_devices: devices,
         created_ms: ec2.now(),
+        root_dir,
         tags,
         ..Default::default()
     };
     s.images.insert(id.clone(), img);
     ec2.regions.save(ctx.account_id(), &ctx.region, &s)?;
     Ok(RegisterImageResult { image_id: Some(id) })
+}
+
+/// The tag that gives a registered image a root filesystem of its own (a
+/// directory on this machine, e.g. made by debootstrap) for the instance
+/// runtime, instead of the host's `/`.
+pub const ROOT_DIRECTORY_TAG: &str = "stratus:root-directory";
+
+fn root_directory(tags: &Tags) -> Result<Option<String>, AwsError> {
+    let Some(dir) = tags.get(ROOT_DIRECTORY_TAG) else {
+        return Ok(None);
+    };
+    if !dir.starts_with('/') || dir.contains([',', ':', '\\']) {
+        return Err(invalid(format!(
+            "Value ({dir}) for tag {ROOT_DIRECTORY_TAG} is invalid. It must be an absolute directory path without ',', ':' or '\\'."
+        )));
+    }
+    Ok(Some(dir.clone()))
 }
 
 /// The account's own image, or the error AWS gives for one it does not own.

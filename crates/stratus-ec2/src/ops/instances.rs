@@ -412,6 +412,8 @@ pub struct LaunchImage {
     pub ena_support: bool,
     /// (device, snapshot, size GiB, volume type, delete on termination, encrypted)
     pub blocks: Vec<ImageBlock>,
+    pub layers: Vec<String>,
+    pub root_dir: Option<String>,
 }
 
 #[derive(Clone)]
@@ -962,6 +964,8 @@ pub fn run(
                 platform: image.platform.clone(),
                 virtualization: image.virtualization.clone(),
                 ena_support: image.ena_support,
+                layers: image.layers.clone(),
+                root_dir: image.root_dir.clone(),
                 client_token: i.client_token.clone(),
                 auto_public_ip: public,
                 metadata: metadata.clone(),

@@ -46,6 +46,8 @@ pub fn image(
         virtualization: img.virtualization_type.clone(),
         ena_support: img.ena_support,
         blocks,
+        layers: img.layers.clone(),
+        root_dir: img.root_dir.clone(),
     })
 }
 

@@ -20,6 +20,7 @@ mod prefix_lists;
 mod regions;
 mod routes;
 mod security;
+mod service_addresses;
 mod services;
 mod snapshots;
 mod subnets;
@@ -1095,7 +1096,9 @@ impl Handlers for Ec2 {
         ctx: &RequestContext,
         i: RebootInstancesRequest,
     ) -> Result<(), AwsError> {
-        instances::reboot(self, ctx, i)
+        let out = instances::reboot(self, ctx, i);
+        self.wake_runtime();
+        out
     }
     async fn register_image(
         &self,
@@ -1179,14 +1182,18 @@ impl Handlers for Ec2 {
         ctx: &RequestContext,
         i: RunInstancesRequest,
     ) -> Result<Reservation, AwsError> {
-        instances::run(self, ctx, i)
+        let out = instances::run(self, ctx, i);
+        self.wake_runtime();
+        out
     }
     async fn start_instances(
         &self,
         ctx: &RequestContext,
         i: StartInstancesRequest,
     ) -> Result<StartInstancesResult, AwsError> {
-        instances::start(self, ctx, i)
+        let out = instances::start(self, ctx, i);
+        self.wake_runtime();
+        out
     }
     async fn stop_instances(
         &self,

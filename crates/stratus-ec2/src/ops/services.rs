@@ -3,7 +3,8 @@
 //! get the same validation, errors and defaults as a user's.
 
 use stratus_core::compute::{
-    InstanceAction, InstanceView, Instances, LaunchSpec, ResolvedTemplate, SubnetView, TemplateRef,
+    InstanceAction, InstanceView, Instances, LaunchSpec, ResolvedTemplate, ServiceAddress,
+    SubnetView, TemplateRef,
 };
 use stratus_core::{AwsError, RequestContext};
 
@@ -287,5 +288,35 @@ impl Instances for Ec2 {
         let r = self.regions.get(account, region);
         let s = r.lock();
         super::templates::resolve_ref(&s, t)
+    }
+
+    fn service_addresses(
+        &self,
+        account: &str,
+        region: &str,
+        service: &str,
+        want: &[ServiceAddress],
+    ) -> Vec<(String, String)> {
+        let r = self.regions.get(account, region);
+        let mut s = r.lock();
+        let now = self.clock.now_millis();
+        if super::service_addresses::reconcile(&mut s, service, want, now)
+            && let Err(e) = self.regions.save(account, region, &s)
+        {
+            tracing::error!(error = %e.message, "service addresses not saved");
+        }
+        super::service_addresses::addresses(&s, service)
+    }
+
+    fn service_regions(&self, service: &str) -> Vec<(String, String)> {
+        self.regions
+            .keys()
+            .into_iter()
+            .filter(|(account, region)| {
+                let r = self.regions.get(account, region);
+                let s = r.lock();
+                !super::service_addresses::addresses(&s, service).is_empty()
+            })
+            .collect()
     }
 }

@@ -5,10 +5,11 @@
 //! and `runcmd`, by name). Its own messages go to the console shaped like
 //! cloud-init's log lines (`cloud-init[PID]: DATE - module.py[LEVEL]: ...`).
 //!
-//! Instances share the host's root filesystem, so modules that would
-//! change the host itself are reported on the console and left alone:
-//! packages are never installed (those already on the host count as
-//! installed), `/etc/hostname` and `/etc/hosts` are not written.
+//! Instances reach no package mirror: packages the host has count as
+//! installed, the others are installed from the host's package cache
+//! (`apt-get --no-download`, into the instance's own disk) when it holds
+//! them, and the rest are named on the console. `/etc/hostname` and
+//! `/etc/hosts` are not written.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -41,8 +42,10 @@ const HANDLED: &[&str] = &[
     "prefer_fqdn_over_hostname",
 ];
 
-/// The message for packages the host does not have (see the coverage notes).
-pub const PACKAGES_SKIPPED: &str = "Skipping packages that are not installed on the host:";
+/// The message for packages neither the host nor its package cache has
+/// (see the coverage notes).
+pub const PACKAGES_SKIPPED: &str =
+    "Skipping packages that are neither installed on the host nor in its package cache:";
 pub const UPDATE_SKIPPED: &str =
     "Skipping package_update and package_upgrade: instances reach no package mirror";
 
@@ -55,9 +58,7 @@ pub struct Boot {
     pub script: std::path::PathBuf,
 }
 
-fn quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "'\\''"))
-}
+use super::disk::shell_quote as quote;
 
 /// One console line in cloud-init's log format, printed by the script.
 fn log(out: &mut String, pid: u32, level: &str, module: &str, message: &str) {
@@ -404,18 +405,32 @@ pub fn prepare(dir: &Path, parts: &[Part]) -> io::Result<Boot> {
                 UPDATE_SKIPPED,
             );
         }
-        out.push_str("missing=\n");
+        // The missing ones, in apt's form, as the positional parameters.
+        out.push_str("set --\n");
         for (name, shown) in &wanted {
             let _ = writeln!(
                 out,
-                "dpkg-query -W -f='${{Status}}' {n} 2>/dev/null | grep -q 'ok installed' || rpm -q {n} >/dev/null 2>&1 || missing=\"$missing {s}\"",
+                "dpkg-query -W -f='${{Status}}' {n} 2>/dev/null | grep -q 'ok installed' || rpm -q {n} >/dev/null 2>&1 || set -- \"$@\" {s}",
                 n = quote(name),
-                s = shown.replace(['"', '$', '`', '\\'], ""),
+                s = quote(shown),
             );
         }
+        // Each by its cached file where there is one, which apt installs
+        // even without package lists; all or nothing, as apt installs them.
+        out.push_str(
+            "names=\"$*\"\n\
+             if [ $# -gt 0 ] && command -v apt-get >/dev/null 2>&1; then\n\
+             a=$(dpkg --print-architecture 2>/dev/null)\n\
+             for p in \"$@\"; do n=${p%%=*}; v=${p#*=}\n\
+             if [ \"$v\" = \"$p\" ]; then v='*'; else v=$(printf %s \"$v\" | sed 's/:/%3a/'); fi\n\
+             f=$(ls -1 /var/cache/apt/archives/\"$n\"_${v}_\"$a\".deb /var/cache/apt/archives/\"$n\"_${v}_all.deb 2>/dev/null | sort -V | tail -n 1)\n\
+             set -- \"$@\" \"${f:-$p}\"; shift; done\n\
+             DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-download \"$@\" </dev/null && set -- && names=\n\
+             fi\n",
+        );
         let _ = writeln!(
             out,
-            "[ -z \"$missing\" ] || echo \"cloud-init[{FINAL_PID}]: $(date -u '+%Y-%m-%d %H:%M:%S,%3N') - cc_package_update_upgrade_install.py[WARNING]: {PACKAGES_SKIPPED}$missing\""
+            "[ -z \"$names\" ] || echo \"cloud-init[{FINAL_PID}]: $(date -u '+%Y-%m-%d %H:%M:%S,%3N') - cc_package_update_upgrade_install.py[WARNING]: {PACKAGES_SKIPPED} $names\""
         );
         out.push_str("fi\n");
     }

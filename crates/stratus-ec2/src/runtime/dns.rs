@@ -1,16 +1,24 @@
 //! The VPC's DNS resolver at 169.254.169.253 (the Amazon-provided DNS
 //! address), in the VPC's namespace: it answers the instances' private DNS
-//! names (`ip-10-0-1-5.ec2.internal`, and the reverse `PTR` names) and says
+//! names (`ip-10-0-1-5.ec2.internal`, and the reverse `PTR` names), the
+//! names of the services with an address in the VPC (an RDS endpoint), and says
 //! NXDOMAIN at once to everything else, since nothing outside the machine
 //! is reachable, so programs never wait for a resolver that is not there.
 
+use std::collections::HashMap;
 use std::net::Ipv4Addr;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
 
 use tokio::net::UdpSocket;
 use tokio::task::JoinHandle;
 
 use super::imds::Directory;
 use super::netns::{DNS_IP, in_namespace, vpc_ns};
+
+/// Services' names in a VPC (lower case) and the addresses they answer at.
+pub type Names = Arc<Mutex<HashMap<String, Ipv4Addr>>>;
 
 const A: u16 = 1;
 const PTR: u16 = 12;
@@ -67,8 +75,8 @@ fn encode_name(name: &str, out: &mut Vec<u8>) {
     out.push(0);
 }
 
-/// The answer to one query, given the VPC's instances.
-pub fn answer(msg: &[u8], directory: &Directory) -> Option<Vec<u8>> {
+/// The answer to one query, given the VPC's instances and services.
+pub fn answer(msg: &[u8], directory: &Directory, names: &Names) -> Option<Vec<u8>> {
     let (name, qtype, end) = question(msg)?;
     let known = |ip: Ipv4Addr| {
         directory
@@ -77,9 +85,11 @@ pub fn answer(msg: &[u8], directory: &Directory) -> Option<Vec<u8>> {
             .find(|m| m.private_ip == ip.to_string())
             .map(|m| m.hostname.clone())
     };
+    let service = names.lock().get(&name).copied();
     let record: Option<(u16, Vec<u8>)> = match qtype {
         A => address_of(&name)
             .filter(|ip| known(*ip).is_some())
+            .or(service)
             .map(|ip| (A, ip.octets().to_vec())),
         PTR => reverse_of(&name).and_then(known).map(|host| {
             let mut data = Vec::new();
@@ -93,7 +103,9 @@ pub fn answer(msg: &[u8], directory: &Directory) -> Option<Vec<u8>> {
     // Response, recursion desired copied, recursion available; NOERROR or
     // NXDOMAIN.
     out.push(0x80 | (msg[2] & 0x01));
-    let name_known = record.is_some() || address_of(&name).is_some_and(|ip| known(ip).is_some());
+    let name_known = record.is_some()
+        || service.is_some()
+        || address_of(&name).is_some_and(|ip| known(ip).is_some());
     out.push(0x80 | if name_known { 0 } else { 3 });
     out.extend_from_slice(&[0, 1, 0, u8::from(record.is_some()), 0, 0, 0, 0]);
     out.extend_from_slice(&msg[12..end]);
@@ -113,6 +125,7 @@ pub fn serve(
     rt: &tokio::runtime::Handle,
     vpc: &str,
     directory: Directory,
+    names: Names,
 ) -> std::io::Result<JoinHandle<()>> {
     let _guard = rt.enter();
     let std_socket = in_namespace(&vpc_ns(vpc), || {
@@ -127,7 +140,7 @@ pub fn serve(
             let Ok((n, from)) = socket.recv_from(&mut buf).await else {
                 continue;
             };
-            if let Some(reply) = answer(&buf[..n], &directory) {
+            if let Some(reply) = answer(&buf[..n], &directory, &names) {
                 let _ = socket.send_to(&reply, from).await;
             }
         }
@@ -163,18 +176,36 @@ mod tests {
     #[test]
     fn private_names_resolve_and_others_are_nxdomain_at_once() {
         let d = directory();
-        let r = answer(&query("ip-10-0-1-5.ec2.internal", A), &d).unwrap();
+        let n = Names::default();
+        let r = answer(&query("ip-10-0-1-5.ec2.internal", A), &d, &n).unwrap();
         assert_eq!(&r[..2], &[0x12, 0x34]);
         assert_eq!(r[3] & 0x0f, 0);
         assert_eq!(&r[r.len() - 4..], &[10, 0, 1, 5]);
-        let r = answer(&query("example.com", A), &d).unwrap();
+        let r = answer(&query("example.com", A), &d, &n).unwrap();
         assert_eq!(r[3] & 0x0f, 3);
         assert_eq!(u16::from_be_bytes([r[6], r[7]]), 0);
-        let r = answer(&query("5.1.0.10.in-addr.arpa", PTR), &d).unwrap();
+        let r = answer(&query("5.1.0.10.in-addr.arpa", PTR), &d, &n).unwrap();
         assert_eq!(r[3] & 0x0f, 0);
         assert!(r.ends_with(b"\x0bip-10-0-1-5\x03ec2\x08internal\x00"));
-        let r = answer(&query("ip-10-0-1-6.ec2.internal", A), &d).unwrap();
+        let r = answer(&query("ip-10-0-1-6.ec2.internal", A), &d, &n).unwrap();
         assert_eq!(r[3] & 0x0f, 3);
-        assert!(answer(&[0u8; 5], &d).is_none());
+        assert!(answer(&[0u8; 5], &d, &n).is_none());
+    }
+
+    #[test]
+    fn a_service_name_answers_with_its_address_in_the_vpc() {
+        let d = directory();
+        let n = Names::default();
+        let name = "db1.abc.us-east-1.rds.localhost";
+        let r = answer(&query("DB1.abc.us-east-1.rds.localhost", A), &d, &n).unwrap();
+        assert_eq!(r[3] & 0x0f, 3, "unknown until the service has an address");
+        n.lock().insert(name.into(), Ipv4Addr::new(10, 0, 2, 4));
+        let r = answer(&query("DB1.abc.us-east-1.rds.localhost", A), &d, &n).unwrap();
+        assert_eq!(r[3] & 0x0f, 0);
+        assert_eq!(&r[r.len() - 4..], &[10, 0, 2, 4]);
+        // AAAA: the name exists, with no IPv6 address.
+        let r = answer(&query(name, 28), &d, &n).unwrap();
+        assert_eq!(r[3] & 0x0f, 0);
+        assert_eq!(u16::from_be_bytes([r[6], r[7]]), 0);
     }
 }

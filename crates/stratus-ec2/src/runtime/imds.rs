@@ -5,6 +5,8 @@
 //! instances reach through their gateway, and a request is answered for
 //! the instance whose private address it comes from. Both listen on
 //! sockets opened inside that namespace and are served by this process.
+//! Without root (see `rootless`) each instance reaches both through Unix
+//! sockets of its own, so a request is answered for the socket's instance.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -18,7 +20,8 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use parking_lot::Mutex;
 use stratus_core::{InstanceRoles, RoleSession};
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, UnixListener};
 use tokio::task::JoinHandle;
 
 use super::netns::{METADATA_IP, in_namespace, vpc_ns};
@@ -309,28 +312,84 @@ pub fn serve(
             let Some(meta) = directory.lock().get(&from.ip().to_string()).cloned() else {
                 continue;
             };
-            let (tokens, creds) = (tokens.clone(), creds.clone());
-            tokio::spawn(async move {
-                let svc = service_fn(move |req| {
-                    let r = answer(&meta, &tokens, &creds, &req);
-                    async move { Ok::<_, Infallible>(r) }
-                });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), svc)
-                    .await;
-            });
+            tokio::spawn(metadata_connection(
+                stream,
+                meta,
+                tokens.clone(),
+                creds.clone(),
+            ));
         }
     });
     let serve_relay = rt.spawn(async move {
         loop {
-            let Ok((mut inside, _)) = relay.accept().await else {
+            let Ok((inside, _)) = relay.accept().await else {
                 continue;
             };
-            tokio::spawn(async move {
-                if let Ok(mut api) = tokio::net::TcpStream::connect(("127.0.0.1", api_port)).await {
-                    let _ = tokio::io::copy_bidirectional(&mut inside, &mut api).await;
-                }
-            });
+            tokio::spawn(api_connection(inside, api_port));
+        }
+    });
+    Ok(Endpoints {
+        tasks: vec![serve_meta, serve_relay],
+    })
+}
+
+async fn metadata_connection<S>(stream: S, meta: Meta, tokens: Arc<Tokens>, creds: Arc<Credentials>)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let svc = service_fn(move |req| {
+        let r = answer(&meta, &tokens, &creds, &req);
+        async move { Ok::<_, Infallible>(r) }
+    });
+    let _ = hyper::server::conn::http1::Builder::new()
+        .serve_connection(TokioIo::new(stream), svc)
+        .await;
+}
+
+async fn api_connection<S>(mut inside: S, api_port: u16)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    if let Ok(mut api) = tokio::net::TcpStream::connect(("127.0.0.1", api_port)).await {
+        let _ = tokio::io::copy_bidirectional(&mut inside, &mut api).await;
+    }
+}
+
+/// Serves one instance's metadata and API relay on the Unix sockets at
+/// `metadata` and `api` (the reduced runtime's).
+pub fn serve_unix(
+    rt: &tokio::runtime::Handle,
+    paths: (&std::path::Path, &std::path::Path),
+    meta: Meta,
+    creds: Arc<Credentials>,
+    api_port: u16,
+) -> std::io::Result<Endpoints> {
+    let _guard = rt.enter();
+    for p in [paths.0, paths.1] {
+        let _ = std::fs::remove_file(p);
+    }
+    let metadata = UnixListener::bind(paths.0)?;
+    let relay = UnixListener::bind(paths.1)?;
+    let tokens = Arc::new(Tokens::default());
+    let serve_meta = rt.spawn(async move {
+        loop {
+            let Ok((stream, _)) = metadata.accept().await else {
+                continue;
+            };
+            tokio::spawn(metadata_connection(
+                stream,
+                meta.clone(),
+                tokens.clone(),
+                creds.clone(),
+            ));
+        }
+    });
+    let serve_relay = rt.spawn(async move {
+        loop {
+            let Ok((inside, _)) = relay.accept().await else {
+                continue;
+            };
+            tokio::spawn(api_connection(inside, api_port));
         }
     });
     Ok(Endpoints {

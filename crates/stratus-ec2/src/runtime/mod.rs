@@ -1,5 +1,7 @@
 //! Instances that run: each running instance is a sandboxed process tree
-//! in its own network namespace on its VPC's bridge, with its user data
+//! in its own network namespace on its VPC's bridge, on a root filesystem
+//! of its own (an overlay over its image's layers, see [`disk`]; CreateImage
+//! copies it into a new layer), with its user data
 //! run at boot, the metadata service at 169.254.169.254 and its console
 //! captured. A reconciler on the clock keeps the processes in step with
 //! EC2's states (running instances run; stopped and terminated ones do
@@ -12,13 +14,19 @@
 //! instance's security groups in its own namespace, and route tables,
 //! internet and NAT gateways and network ACLs in the VPC's (see
 //! [`firewall`]), recomputed from EC2's state every tick.
+//!
+//! Addresses other services keep in a VPC (an RDS endpoint) join the VPC
+//! while instances run there (see [`services`]).
 
 mod cgroup;
 mod cloudinit;
+mod disk;
 mod dns;
 pub mod firewall;
 mod imds;
 mod netns;
+mod rootless;
+mod services;
 mod userdata;
 mod workload;
 mod yaml;
@@ -26,6 +34,7 @@ mod yaml;
 use std::collections::{BTreeSet, HashMap};
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream};
+use std::os::unix::fs::DirBuilderExt;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -41,6 +50,7 @@ use crate::compute::InstanceRec;
 use crate::metrics::{Activity, Traffic};
 use crate::state::RegionState;
 
+pub use rootless::relay;
 pub use userdata::hostname;
 
 /// The tag that keeps one instance out of the runtime (`none`).
@@ -50,14 +60,16 @@ pub const RUNTIME_TAG: &str = "stratus:runtime";
 pub enum Mode {
     /// Instances are state only.
     None,
-    /// Instances run as sandboxed processes (needs root on Linux).
+    /// Instances run as sandboxed processes: in namespaces on their VPC's
+    /// bridge as root on Linux, else in unprivileged namespaces of their
+    /// own (the reduced runtime, see [`rootless`]).
     Process,
 }
 
 impl Mode {
     /// `process` where this machine allows it, else `none`.
     pub fn detect() -> Mode {
-        if netns::available() {
+        if netns::available() || rootless::available() {
             Mode::Process
         } else {
             Mode::None
@@ -84,6 +96,8 @@ struct Spec {
     gateway_cidr: String,
     meta: imds::Meta,
     user_data: Option<String>,
+    layers: Vec<String>,
+    root_dir: Option<String>,
 }
 
 struct Running {
@@ -96,6 +110,9 @@ struct Running {
     net_mark: netns::Counters,
     /// When (clock millis) the reconciler found the process tree dead.
     died_ms: Option<i64>,
+    /// The reduced runtime's door into the instance, and its own metadata
+    /// service.
+    door: Option<(u16, imds::Endpoints)>,
 }
 
 /// What the runtime knows of an instance's health, for its status checks.
@@ -115,6 +132,7 @@ pub enum Health {
 struct Vpc {
     _endpoints: imds::Endpoints,
     directory: imds::Directory,
+    names: dns::Names,
     uplink: u16,
     announced: BTreeSet<String>,
 }
@@ -127,6 +145,28 @@ struct Desired {
     instances: HashMap<String, String>,
     /// Routers by VPC id.
     vpcs: HashMap<String, firewall::routes::VpcPlan>,
+    /// Service addresses (and their firewalls) by interface id.
+    services: HashMap<String, (services::ServicePlan, Option<String>)>,
+    /// Instances whose disks stay: not terminated, or being captured.
+    disks: BTreeSet<String>,
+    /// Layers some image or live instance refers to.
+    layers: BTreeSet<String>,
+    /// Images waiting for their disk copy: (account, region, image id),
+    /// the source instance and the new layer.
+    captures: Vec<(Key, String, String)>,
+}
+
+/// A service address the runtime serves in a VPC.
+struct Served {
+    plan: services::ServicePlan,
+    _relays: services::Relays,
+}
+
+/// A disk copy in progress for CreateImage.
+struct Capture {
+    source: String,
+    layer: String,
+    done: Arc<Mutex<Option<io::Result<()>>>>,
 }
 
 pub struct Runtime {
@@ -144,8 +184,20 @@ pub struct Runtime {
     failed: Mutex<HashMap<Key, (u32, i64)>>,
     /// Whether firewalls are enforced (`nft` is installed).
     enforce: bool,
+    /// Not root: instances run in the reduced runtime.
+    reduced: bool,
+    /// A wake-up (`Ec2::wake_runtime`) is on its way.
+    waking: AtomicBool,
     /// The ruleset file last applied in each namespace.
     applied: Mutex<HashMap<String, String>>,
+    /// Service addresses by interface id.
+    served: Mutex<HashMap<String, Served>>,
+    /// Service addresses that could not be set up, so a failure is
+    /// logged once, not every tick.
+    served_failed: Mutex<HashMap<String, services::ServicePlan>>,
+    disks: disk::Disks,
+    /// Disk copies in progress by image.
+    captures: Mutex<HashMap<Key, Capture>>,
 }
 
 fn spec_of(s: &RegionState, account: &str, region: &str, i: &InstanceRec) -> Option<Spec> {
@@ -161,6 +213,8 @@ fn spec_of(s: &RegionState, account: &str, region: &str, i: &InstanceRec) -> Opt
         gateway_cidr: format!("{gateway}/{}", block.prefix),
         gateway,
         user_data: i.user_data.clone(),
+        layers: i.layers.clone(),
+        root_dir: i.root_dir.clone(),
         meta: imds::Meta {
             instance_id: i.id.clone(),
             image_id: i.image.clone(),
@@ -205,6 +259,24 @@ impl Runtime {
             };
             let r = self.ec2.regions.get(&account, &region);
             let s = r.lock();
+            let mut vpcs = BTreeSet::new();
+            out.layers
+                .extend(disk::references(s.images.values(), s.instances.values()));
+            out.disks.extend(
+                s.instances
+                    .values()
+                    .filter(|i| i.state != "terminated")
+                    .map(|i| i.id.clone()),
+            );
+            for img in s.images.values() {
+                if let (Some(source), Some(layer), None) =
+                    (&img.capture, img.layers.first(), &img.state_override)
+                {
+                    out.disks.insert(source.clone());
+                    let key = (account.clone(), region.clone(), img.id.clone());
+                    out.captures.push((key, source.clone(), layer.clone()));
+                }
+            }
             // An instance boots while it is pending, as on AWS.
             for i in s
                 .instances
@@ -229,12 +301,107 @@ impl Runtime {
                             out.vpcs.insert(spec.vpc.clone(), plan);
                         }
                     }
+                    vpcs.insert(spec.vpc.clone());
                     out.specs
                         .insert((account.clone(), region.clone(), i.id.clone()), spec);
                 }
             }
+            for (id, plan) in services::plans(&s, &vpcs) {
+                let firewall = s.enis.get(&id).filter(|_| self.enforce).map(|eni| {
+                    firewall::file(&firewall::sg::instance_ruleset(&s, eni, &balancers))
+                });
+                out.services.insert(id, (plan, firewall));
+            }
         }
         out
+    }
+
+    /// Sets up the service addresses of VPCs with running instances and
+    /// removes those no longer wanted or whose VPC went.
+    fn serve_services(&self, rt: &tokio::runtime::Handle, desired: &Desired) {
+        let vpcs: BTreeSet<String> = self.vpcs.lock().keys().cloned().collect();
+        let stale: Vec<String> = self
+            .served
+            .lock()
+            .iter()
+            .filter(|(id, x)| {
+                !vpcs.contains(&x.plan.vpc)
+                    || desired.services.get(*id).is_none_or(|(p, _)| *p != x.plan)
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in stale {
+            let Some(x) = self.served.lock().remove(&id) else {
+                continue;
+            };
+            if let Some(v) = self.vpcs.lock().get(&x.plan.vpc) {
+                let mut names = v.names.lock();
+                for n in &x.plan.names {
+                    names.remove(n);
+                }
+            }
+            let vpc = x.plan.vpc.clone();
+            drop(x);
+            netns::unplug_instance(&vpc, &id);
+            self.applied.lock().remove(&netns::instance_ns(&id));
+        }
+        // A failure is tried again when its plan changes or its VPC's
+        // namespace is made anew.
+        self.served_failed.lock().retain(|id, p| {
+            vpcs.contains(&p.vpc) && desired.services.get(id).is_some_and(|(d, _)| d == p)
+        });
+        for (id, (plan, firewall)) in &desired.services {
+            if !vpcs.contains(&plan.vpc) {
+                continue;
+            }
+            if self.served.lock().contains_key(id) {
+                if let Some(text) = firewall {
+                    self.apply(&netns::instance_ns(id), text);
+                }
+                continue;
+            }
+            if self.served_failed.lock().contains_key(id) {
+                continue;
+            }
+            match self.serve_one(rt, id, plan, firewall.as_ref()) {
+                Ok(relays) => {
+                    if let Some(v) = self.vpcs.lock().get(&plan.vpc) {
+                        let mut names = v.names.lock();
+                        for n in &plan.names {
+                            names.insert(n.clone(), plan.ip);
+                        }
+                    }
+                    self.served.lock().insert(
+                        id.clone(),
+                        Served {
+                            plan: plan.clone(),
+                            _relays: relays,
+                        },
+                    );
+                }
+                Err(e) => {
+                    tracing::warn!(interface = %id, error = %e, "service address not set up");
+                    netns::unplug_instance(&plan.vpc, id);
+                    self.served_failed.lock().insert(id.clone(), plan.clone());
+                }
+            }
+        }
+    }
+
+    fn serve_one(
+        &self,
+        rt: &tokio::runtime::Handle,
+        id: &str,
+        plan: &services::ServicePlan,
+        firewall: Option<&String>,
+    ) -> io::Result<services::Relays> {
+        netns::ensure_gateway(&plan.vpc, &plan.gateway_cidr)?;
+        netns::plug_instance(&plan.vpc, id, &plan.address_cidr, &plan.gateway)?;
+        self.applied.lock().remove(&netns::instance_ns(id));
+        if let Some(text) = firewall {
+            self.apply(&netns::instance_ns(id), text);
+        }
+        services::relay(rt, &netns::instance_ns(id), plan.ip, &plan.ports)
     }
 
     /// Applies a ruleset file in a namespace unless it is already there.
@@ -320,24 +487,55 @@ impl Runtime {
         rt: &tokio::runtime::Handle,
         id: &str,
         spec: &Spec,
-        firewall: Option<&String>,
+        desired: &Desired,
     ) -> io::Result<Running> {
-        netns::ensure_vpc(&spec.vpc)?;
-        netns::ensure_gateway(&spec.vpc, &spec.gateway_cidr)?;
-        netns::plug_instance(&spec.vpc, id, &spec.address_cidr, &spec.gateway)?;
-        // The firewall is up before anything in the instance runs.
-        self.applied.lock().remove(&netns::instance_ns(id));
-        if let Some(text) = firewall {
-            self.apply(&netns::instance_ns(id), text);
+        let firewall = desired.instances.get(id);
+        if !self.reduced {
+            netns::ensure_vpc(&spec.vpc)?;
+            netns::ensure_gateway(&spec.vpc, &spec.gateway_cidr)?;
+            netns::plug_instance(&spec.vpc, id, &spec.address_cidr, &spec.gateway)?;
+            // The firewall is up before anything in the instance runs.
+            self.applied.lock().remove(&netns::instance_ns(id));
+            if let Some(text) = firewall {
+                self.apply(&netns::instance_ns(id), text);
+            }
         }
         let parts = userdata::parse(spec.user_data.as_deref());
         let boot = cloudinit::prepare(&self.instance_dir(id), &parts)?;
         let mut meta = spec.meta.clone();
         meta.user_data = userdata::decode(spec.user_data.as_deref());
-        self.vpc_directory(rt, &spec.vpc)?
-            .lock()
-            .insert(meta.private_ip.clone(), meta.clone());
-        netns::wait_for_network(id, Duration::from_secs(5))?;
+        let mut door = None;
+        let sandbox = if self.reduced {
+            let sockets = self.socket_dir(id);
+            let _ = std::fs::remove_dir_all(&sockets);
+            std::fs::DirBuilder::new()
+                .mode(0o700)
+                .recursive(true)
+                .create(&sockets)?;
+            let (imds_sock, api_sock) = rootless::sockets(&sockets);
+            let own = imds::serve_unix(
+                rt,
+                (&imds_sock, &api_sock),
+                meta.clone(),
+                self.credentials.clone(),
+                self.cfg.api_port,
+            )?;
+            let (listener, port) = rootless::door()?;
+            let exe = std::env::current_exe()?;
+            door = Some((listener, port, own));
+            workload::Sandbox::Reduced {
+                prefix: rootless::init_prefix(&exe, &meta.private_ip, &sockets),
+                door: door.as_ref().map_or(-1, |(l, _, _)| rootless::raw(l)),
+            }
+        } else {
+            self.vpc_directory(rt, &spec.vpc)?
+                .lock()
+                .insert(meta.private_ip.clone(), meta.clone());
+            // Services in the VPC (a database) answer before user data runs.
+            self.serve_services(rt, desired);
+            netns::wait_for_network(id, Duration::from_secs(5))?;
+            workload::Sandbox::Namespace
+        };
         let env = vec![
             (
                 "AWS_ENDPOINT_URL".to_string(),
@@ -353,8 +551,13 @@ impl Runtime {
             .map_or((1, 1024), |t| (t.vcpus, t.memory_mib));
         let cgroup = cgroup::Group::create(netns::scope(), id, vcpus, memory);
         let procs = cgroup.as_ref().map(|g| g.procs_files()).unwrap_or_default();
+        let root = self
+            .disks
+            .prepare(id, &spec.layers, spec.root_dir.as_deref())?;
         let workload = workload::boot(
             &self.instance_dir(id),
+            &sandbox,
+            &root,
             id,
             &host,
             &boot.script,
@@ -370,7 +573,87 @@ impl Runtime {
             cpu_mark: (used, std::time::Instant::now()),
             net_mark: netns::Counters::default(),
             died_ms: None,
+            // The instance's relay holds the door now; without this copy,
+            // connections are refused once the instance is gone.
+            door: door.map(|(_, port, own)| (port, own)),
         })
+    }
+
+    /// Where the reduced runtime's Unix sockets for an instance live (short:
+    /// a socket's path has at most 107 bytes).
+    fn socket_dir(&self, id: &str) -> PathBuf {
+        std::env::temp_dir().join(format!("{}-{id}", netns::scope()))
+    }
+
+    /// Starts the disk copies images wait for, and makes available (or
+    /// failed) the images whose copies ended.
+    fn capture(&self, desired: &Desired, now_ms: i64) {
+        let ended: Vec<(Key, io::Result<()>)> = {
+            let mut captures = self.captures.lock();
+            let keys: Vec<Key> = captures
+                .iter()
+                .filter(|(_, c)| c.done.lock().is_some())
+                .map(|(k, _)| k.clone())
+                .collect();
+            keys.into_iter()
+                .filter_map(|k| {
+                    let c = captures.remove(&k)?;
+                    let result = c.done.lock().take()?;
+                    Some((k, result))
+                })
+                .collect()
+        };
+        for ((account, region, image), result) in ended {
+            let r = self.ec2.regions.get(&account, &region);
+            let mut s = r.lock();
+            let Some(img) = s.images.get_mut(&image) else {
+                continue;
+            };
+            img.capture = None;
+            match result {
+                Ok(()) => img.ready_ms = now_ms,
+                Err(e) => {
+                    tracing::warn!(image = %image, error = %e, "image not captured");
+                    img.state_override = Some("failed".into());
+                }
+            }
+            let img = img.clone();
+            self.ec2.regions.publish(&region, &img);
+            if let Err(e) = self.ec2.regions.save(&account, &region, &s) {
+                tracing::warn!(image = %image, error = %e.message, "image state not saved");
+            }
+        }
+        for (key, source, layer) in &desired.captures {
+            let mut captures = self.captures.lock();
+            if captures.contains_key(key) {
+                continue;
+            }
+            let done = Arc::new(Mutex::new(None));
+            let (disks, id, name, out) = (
+                self.disks.clone(),
+                source.clone(),
+                layer.clone(),
+                done.clone(),
+            );
+            // Copies take as long as the disk is big: off the reconciler.
+            let started = std::thread::Builder::new()
+                .name("image-capture".into())
+                .spawn(move || {
+                    let result = disks.capture(&id, &name);
+                    *out.lock() = Some(result);
+                });
+            if let Err(e) = started {
+                *done.lock() = Some(Err(e));
+            }
+            captures.insert(
+                key.clone(),
+                Capture {
+                    source: source.clone(),
+                    layer: layer.clone(),
+                    done,
+                },
+            );
+        }
     }
 
     /// The directory of a VPC's metadata service, started on first use.
@@ -386,6 +669,7 @@ impl Runtime {
             netns::ensure_uplink(vpc, uplink)?;
         }
         let directory = imds::Directory::default();
+        let names = dns::Names::default();
         let mut endpoints = imds::serve(
             rt,
             vpc,
@@ -393,12 +677,13 @@ impl Runtime {
             self.credentials.clone(),
             self.cfg.api_port,
         )?;
-        endpoints.also(dns::serve(rt, vpc, directory.clone())?);
+        endpoints.also(dns::serve(rt, vpc, directory.clone(), names.clone())?);
         vpcs.insert(
             vpc.to_string(),
             Vpc {
                 _endpoints: endpoints,
                 directory: directory.clone(),
+                names,
                 uplink,
                 announced: BTreeSet::new(),
             },
@@ -410,6 +695,10 @@ impl Runtime {
         r.workload.kill();
         if let Some(g) = &r.cgroup {
             g.remove();
+        }
+        if r.door.take().is_some() {
+            let _ = std::fs::remove_dir_all(self.socket_dir(id));
+            return;
         }
         if let Some(v) = self.vpcs.lock().get(&r.spec.vpc) {
             v.directory.lock().remove(&r.spec.meta.private_ip);
@@ -428,12 +717,18 @@ impl Runtime {
         for (_, r) in all.iter_mut() {
             r.workload.signal();
         }
-        for (_, mut r) in all {
+        for (k, mut r) in all {
             r.workload.kill();
+            if r.door.take().is_some() {
+                let _ = std::fs::remove_dir_all(self.socket_dir(&k.2));
+            }
         }
+        self.served.lock().clear();
         self.vpcs.lock().clear();
-        netns::remove_all();
-        cgroup::remove_scope(netns::scope());
+        if !self.reduced {
+            netns::remove_all();
+            cgroup::remove_scope(netns::scope());
+        }
     }
 
     /// The console log an instance's processes wrote, if it ever ran here.
@@ -487,7 +782,8 @@ impl Runtime {
         };
         Some(Activity {
             cpu: if dead { Some(0.0) } else { cpu },
-            traffic: Some(traffic),
+            // The reduced runtime's instances have no interface of their own.
+            traffic: (!self.reduced).then_some(traffic),
             instance_failed: dead,
             system_failed: false,
         })
@@ -514,6 +810,21 @@ impl Runtime {
             .values()
             .find(|r| r.spec.meta.private_ip == ip && vpc_id.is_none_or(|v| v == r.spec.vpc))
             .map(|r| r.spec.vpc.clone())
+    }
+
+    /// The reduced runtime's door to the instance at an address of `vpc_id`.
+    fn door_at(&self, vpc_id: Option<&str>, addr: IpAddr) -> Option<u16> {
+        let ip = addr.to_string();
+        self.running
+            .lock()
+            .values()
+            .find(|r| r.spec.meta.private_ip == ip && vpc_id.is_none_or(|v| v == r.spec.vpc))
+            .and_then(|r| r.door.as_ref().map(|(port, _)| *port))
+    }
+
+    /// Whether instances run in the reduced runtime (Stratus is not root).
+    pub fn reduced(&self) -> bool {
+        self.reduced
     }
 
     /// Whether a public address answers: the internet routes it to a VPC.
@@ -564,14 +875,20 @@ impl Task for Runtime {
                 r.died_ms = Some(now_ms);
             }
         }
+        self.capture(&desired, now_ms);
         for (k, spec) in &desired.specs {
             if self.running.lock().contains_key(k) {
+                continue;
+            }
+            // An instance CreateImage rebooted stays down until its disk
+            // is copied, as AWS snapshots a stopped instance's volumes.
+            if self.captures.lock().values().any(|c| c.source == k.2) {
                 continue;
             }
             if self.failed.lock().get(k).map(|f| f.0) == Some(spec.boots) {
                 continue;
             }
-            match self.start(&rt, &k.2, spec, desired.instances.get(&k.2)) {
+            match self.start(&rt, &k.2, spec, &desired) {
                 Ok(r) => {
                     tracing::info!(instance = %k.2, ip = %spec.meta.private_ip, "instance booted");
                     self.failed.lock().remove(k);
@@ -579,12 +896,26 @@ impl Task for Runtime {
                 }
                 Err(e) => {
                     tracing::warn!(instance = %k.2, error = %e, "instance could not boot");
-                    netns::unplug_instance(&spec.vpc, &k.2);
+                    if self.reduced {
+                        let _ = std::fs::remove_dir_all(self.socket_dir(&k.2));
+                    } else {
+                        netns::unplug_instance(&spec.vpc, &k.2);
+                    }
                     self.failed.lock().insert(k.clone(), (spec.boots, now_ms));
                 }
             }
         }
         self.enforce(&desired);
+        self.serve_services(&rt, &desired);
+        let busy: BTreeSet<String> = self
+            .captures
+            .lock()
+            .values()
+            .map(|c| c.layer.clone())
+            .collect();
+        let mut keep = desired.disks;
+        keep.extend(self.captures.lock().values().map(|c| c.source.clone()));
+        self.disks.collect(&keep, &desired.layers, &busy);
     }
 }
 
@@ -602,6 +933,9 @@ impl Network for Runtime {
     ) -> io::Result<TcpStream> {
         if addr.is_loopback() {
             return TcpStream::connect_timeout(&SocketAddr::new(addr, port), timeout);
+        }
+        if let Some(door) = self.door_at(vpc_id, addr) {
+            return rootless::dial(door, port, timeout);
         }
         if self.runs_at(vpc_id, addr).is_none() && self.public_at(addr) {
             // A public address is reached the way the internet reaches it.
@@ -622,15 +956,41 @@ impl Network for Runtime {
 }
 
 impl Ec2 {
+    /// Has the runtime, if any, look at the instances now rather than at
+    /// its next period, so a launch boots at once.
+    pub fn wake_runtime(&self) {
+        let Some(rt) = self.runtime.get().cloned() else {
+            return;
+        };
+        // One wake-up at a time: a burst of launches shares it.
+        if rt.waking.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let Ok(h) = tokio::runtime::Handle::try_current() else {
+            rt.waking.store(false, Ordering::SeqCst);
+            return;
+        };
+        let clock = self.clock.clone();
+        h.spawn_blocking(move || {
+            rt.waking.store(false, Ordering::SeqCst);
+            rt.tick(clock.now_millis());
+        });
+    }
+
     /// Runs this EC2's instances for real; the caller spawns the returned
     /// runtime as a task and stops it with [`Runtime::shutdown`].
     pub fn runtime(self: &Arc<Self>, cfg: RuntimeConfig) -> Arc<Runtime> {
         netns::set_scope(cfg.api_port);
-        // Namespaces and groups left by a process that did not stop cleanly.
-        netns::remove_all();
-        cgroup::remove_scope(netns::scope());
+        let reduced = !netns::available();
+        if !reduced {
+            // Namespaces and groups left by a process that did not stop cleanly.
+            netns::remove_all();
+            cgroup::remove_scope(netns::scope());
+        }
         let rt = Arc::new(Runtime {
             ec2: self.clone(),
+            disks: disk::Disks::new(&cfg.dir),
+            captures: Mutex::new(HashMap::new()),
             cfg,
             running: Mutex::new(HashMap::new()),
             vpcs: Mutex::new(HashMap::new()),
@@ -638,10 +998,18 @@ impl Ec2 {
             credentials: Arc::new(imds::Credentials::new(self.roles.clone())),
             ticking: Mutex::new(()),
             failed: Mutex::new(HashMap::new()),
-            enforce: netns::nft_available(),
+            enforce: !reduced && netns::nft_available(),
+            reduced,
+            waking: AtomicBool::new(false),
             applied: Mutex::new(HashMap::new()),
+            served: Mutex::new(HashMap::new()),
+            served_failed: Mutex::new(HashMap::new()),
         });
-        if !rt.enforce {
+        if reduced {
+            tracing::warn!(
+                "not root: instances run in unprivileged namespaces of their own; VPCs are not enforced"
+            );
+        } else if !rt.enforce {
             tracing::warn!(
                 "nft is not installed: security groups, routes and ACLs are not enforced"
             );

@@ -344,9 +344,7 @@ pub fn remove_all() {
         .map(|e| e.file_name().to_string_lossy().to_string())
         .filter(|n| n.starts_with(prefix()))
         .collect();
-    for ns in &ours {
-        kill_inside(ns);
-    }
+    kill_inside(&ours);
     // One `ip` for all of them: hundreds of instances go in a moment.
     let script: String = ours.iter().map(|ns| format!("netns del {ns}\n")).collect();
     if script.is_empty() {
@@ -367,19 +365,40 @@ pub fn remove_all() {
     }
 }
 
-/// Kills every process left in a namespace (after a crash of the server
-/// that started them).
-fn kill_inside(ns: &str) {
-    let Ok(out) = Command::new("ip").args(["netns", "pids", ns]).output() else {
+/// Kills every process left in these namespaces (after a crash of the
+/// server that started them): one pass over `/proc`, matching each
+/// process's network namespace by inode, where `ip netns pids` would scan
+/// every process once per namespace.
+fn kill_inside(namespaces: &[String]) {
+    use std::os::unix::fs::MetadataExt;
+    // Namespace files are on nsfs: a name whose mount a crash left
+    // undone is a plain file, which must match no process.
+    let Ok(nsfs) = std::fs::metadata("/proc/self/ns/net").map(|m| m.dev()) else {
         return;
     };
-    for pid in String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .filter_map(|p| p.parse::<i32>().ok())
-    {
-        // SAFETY: kill has no memory preconditions.
-        unsafe {
-            libc::kill(pid, libc::SIGKILL);
+    let inodes: std::collections::HashSet<u64> = namespaces
+        .iter()
+        .filter_map(|ns| std::fs::metadata(format!("/var/run/netns/{ns}")).ok())
+        .filter(|m| m.dev() == nsfs)
+        .map(|m| m.ino())
+        .collect();
+    if inodes.is_empty() {
+        return;
+    }
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return;
+    };
+    for e in procs.flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|p| p.parse::<i32>().ok()) else {
+            continue;
+        };
+        let inside = std::fs::metadata(format!("/proc/{pid}/ns/net"))
+            .is_ok_and(|m| m.dev() == nsfs && inodes.contains(&m.ino()));
+        if inside {
+            // SAFETY: kill has no memory preconditions.
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
+            }
         }
     }
 }

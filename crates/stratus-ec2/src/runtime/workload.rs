@@ -5,6 +5,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
+use std::os::fd::RawFd;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -12,6 +13,7 @@ use std::sync::{OnceLock, mpsc};
 
 use parking_lot::Mutex;
 
+use super::disk::{Root, shell_quote};
 use super::netns::{DNS_IP, instance_ns};
 
 pub struct Workload {
@@ -58,10 +60,23 @@ fn console(dir: &Path) -> io::Result<File> {
         .open(console_path(dir))
 }
 
+/// Where an instance's processes run.
+pub enum Sandbox {
+    /// In the instance's network namespace on its VPC's bridge (root).
+    Namespace,
+    /// In unprivileged namespaces of its own (see `rootless`): the init
+    /// first runs `prefix`, and `door` becomes its descriptor 3.
+    Reduced { prefix: String, door: RawFd },
+}
+
 /// Boots an instance: starts its init in the instance's namespaces, which
-/// runs the boot script (cloud-init's stages, see `cloudinit`).
+/// mounts its root filesystem and runs the boot script (cloud-init's
+/// stages, see `cloudinit`).
+#[allow(clippy::too_many_arguments)]
 pub fn boot(
     dir: &Path,
+    sandbox: &Sandbox,
+    root: &Root,
     id: &str,
     hostname: &str,
     boot_script: &Path,
@@ -74,17 +89,28 @@ pub fn boot(
     writeln!(log, "[stratus] {id} boot {boots}: {hostname}")?;
     let run = format!("/bin/sh {}", shell_quote(&boot_script.to_string_lossy()));
     // The VPC's resolver, seen only inside the instance's mount namespace.
-    let resolv = dir.join("resolv.conf");
     fs::write(
-        &resolv,
+        &root.resolv,
         format!("nameserver {DNS_IP}\nsearch ec2.internal\noptions timeout:1 attempts:2\n"),
     )?;
-    // The init: name the host, use the VPC's resolver, run cloud-init's
-    // stages from `/`, then stay up.
+    // The init: name the host, move into its own root filesystem (which
+    // uses the VPC's resolver), run cloud-init's stages from `/`, then
+    // stay up.
+    let (prefix, mounts) = match sandbox {
+        Sandbox::Namespace => (String::new(), root.script()),
+        // An unprivileged mount namespace cannot take the host's whole
+        // root as a layer: the instance sees the host's filesystem.
+        Sandbox::Reduced { prefix, .. } => (
+            prefix.clone(),
+            format!(
+                "mount --bind {} /etc/resolv.conf\n",
+                shell_quote(&root.resolv.to_string_lossy())
+            ),
+        ),
+    };
     let init = format!(
-        "hostname {h}; mount --bind {r} /etc/resolv.conf; cd /; {run}\nexec sleep infinity",
+        "hostname {h}\n{prefix}{mounts}cd /; {run}\nexec sleep infinity",
         h = shell_quote(hostname),
-        r = shell_quote(&resolv.to_string_lossy()),
     );
     // The first shell joins the instance's control groups, so that every
     // process after it is counted and limited, then becomes the sandbox.
@@ -92,10 +118,15 @@ pub fn boot(
         .iter()
         .map(|f| format!("echo $$ > {} && ", shell_quote(&f.to_string_lossy())))
         .collect();
-    let outer = format!(
-        "{join}exec ip netns exec {ns} unshare --pid --mount-proc --uts --kill-child -- /bin/sh -c \"$0\"",
-        ns = shell_quote(&instance_ns(id)),
-    );
+    let outer = match sandbox {
+        Sandbox::Namespace => format!(
+            "{join}exec ip netns exec {ns} unshare --pid --mount-proc --uts --kill-child -- /bin/sh -c \"$0\"",
+            ns = shell_quote(&instance_ns(id)),
+        ),
+        Sandbox::Reduced { .. } => format!(
+            "{join}exec unshare --user --map-root-user --net --pid --mount --uts --fork --kill-child --mount-proc -- /bin/sh -c \"$0\""
+        ),
+    };
     let mut cmd = Command::new("/bin/sh");
     cmd.args(["-c", &outer, &init])
         .env_clear()
@@ -110,6 +141,13 @@ pub fn boot(
         .stdout(log.try_clone()?)
         .stderr(log)
         .current_dir("/");
+    if let Sandbox::Reduced { door, .. } = sandbox {
+        let door = *door;
+        // SAFETY: only dup2 between fork and exec (`hand_over`).
+        unsafe {
+            cmd.pre_exec(move || super::rootless::hand_over(door));
+        }
+    }
     let child = spawn(cmd)?;
     Ok(Workload { child })
 }
@@ -150,10 +188,6 @@ fn spawn(cmd: Command) -> io::Result<Child> {
     answer
         .recv()
         .map_err(|_| io::Error::other("the instance spawner stopped"))?
-}
-
-fn shell_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "'\\''"))
 }
 
 #[cfg(test)]

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use super::{Change, Lifecycle, REBOOT_MS, spec_with_params, to};
 use crate::engine::{Engine, Origin};
 use crate::lifecycle::engine_for;
-use crate::names;
 use crate::ops::clusters::{
     FailoverState, cluster_members, failover_state, failover_target, start_failover,
 };
@@ -152,7 +151,6 @@ impl Lifecycle {
         let Some(c) = txn.inner.clusters.get(k).cloned() else {
             return Ok(());
         };
-        let arn = names::arn(&c.region, &c.account, "cluster", &c.id);
         let since = c.status_since_ms;
         let members: Vec<InstanceRec> = cluster_members(&txn.inner, &c)
             .into_iter()
@@ -162,16 +160,7 @@ impl Lifecycle {
             if members.is_empty() && now >= since + CLUSTER_DELETE_MS {
                 self.endpoints.close(k);
                 txn.delete_cluster(k);
-                txn.event(
-                    &c.account,
-                    &c.region,
-                    "db-cluster",
-                    &c.id,
-                    &arn,
-                    "DB cluster deleted",
-                    &["deletion"],
-                    now,
-                )?;
+                txn.cluster_event(&c, "DB cluster deleted", &["deletion"], now)?;
             }
             return Ok(());
         }
@@ -253,16 +242,7 @@ impl Lifecycle {
             .collect();
         self.endpoints.route(k, writer, readers);
         if let Some((msg, cats)) = message {
-            txn.event(
-                &c.account,
-                &c.region,
-                "db-cluster",
-                &c.id,
-                &arn,
-                &msg,
-                cats,
-                now,
-            )?;
+            txn.cluster_event(&c, &msg, cats, now)?;
         }
         if next.status != c.status || next.port != c.port {
             txn.inner.clusters.insert(k.to_string(), next);

@@ -94,6 +94,9 @@ pub struct Lifecycle {
     /// When to try again to make a standby that failed (clock millis).
     pub standby_retry: Mutex<HashMap<String, i64>>,
     pub endpoints: Arc<crate::forwarder::Endpoints>,
+    /// EC2, which keeps each instance's and cluster's address in its VPC.
+    pub ec2: stratus_core::link::Link<dyn stratus_core::compute::Instances>,
+    pub addresses: crate::vpc_addresses::Publisher,
 }
 
 /// One status change, with the events it raises.
@@ -172,6 +175,10 @@ impl Task for Lifecycle {
             .retain(|k| txn.inner.clusters.contains_key(k));
         if let Err(e) = txn.commit() {
             tracing::error!("rds lifecycle: {}", e.message);
+        }
+        if let Some(ec2) = self.ec2.get() {
+            let want = crate::vpc_addresses::wanted(&self.state.read());
+            self.addresses.publish(ec2.as_ref(), want);
         }
     }
 }

@@ -453,13 +453,8 @@ pub fn modify_db_cluster(
         }
         c.status = "resetting-master-credentials".into();
         c.status_since_ms = now;
-        let arn = names::arn(&c.region, &c.account, "cluster", &c.id);
-        txn.event(
-            &c.account,
-            &c.region,
-            "db-cluster",
-            &c.id,
-            &arn,
+        txn.cluster_event(
+            &c,
             "Reset master credentials",
             &["configuration change"],
             now,
@@ -639,13 +634,8 @@ pub fn start_failover(
     r.status_since_ms = now;
     txn.put_cluster(ck)?;
     endpoints.route(ck, None, Vec::new());
-    let arn = names::arn(&c.region, &c.account, "cluster", &c.id);
-    txn.event(
-        &c.account,
-        &c.region,
-        "db-cluster",
-        &c.id,
-        &arn,
+    txn.cluster_event(
+        &c,
         &format!(
             "Started {} failover to DB instance: {target}",
             if same_zone { "same AZ" } else { "cross AZ" }
