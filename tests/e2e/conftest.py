@@ -316,6 +316,11 @@ class Server:
         assert r.status_code == 200, f"clock advance: HTTP {r.status_code}: {r.text[:300]}"
         return r
 
+    def hold(self, held: bool = True) -> None:
+        """Holds the server's clock still, or lets it run again."""
+        r = self.post("/_stratus/clock", params={"hold": "true" if held else "false"})
+        assert r.status_code == 200, f"clock hold: HTTP {r.status_code}: {r.text[:300]}"
+
 
 # ---------------------------------------------------------------------------
 # Fixtures
@@ -359,6 +364,15 @@ def _reset_default_server(request, server):
         print(f"--- shared stratus server stderr (tail) ---\n{server.stderr_tail(40)}")
         if not server.running():
             print(f"!!! shared stratus server exited with code {server.proc.returncode}")
+
+
+@pytest.fixture
+def holds_clock(server):
+    """For a test that holds the shared server's clock (`server.hold()`) so
+    steps that must land inside a phase of a few hundred milliseconds do so
+    however slowly the machine runs them: lets it run again afterwards."""
+    yield server
+    server.hold(False)
 
 
 @pytest.fixture

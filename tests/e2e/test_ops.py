@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import signal
+import time
 
 import pytest
 import requests
@@ -98,6 +99,26 @@ def test_clock_advance_moves_now_forward_in_test_mode(server):
     assert c1["offset_ms"] - c0["offset_ms"] == 7_200_000
     moved = (parse_iso(c1["now"]) - parse_iso(c0["now"])).total_seconds()
     assert 7200 <= moved < 7200 + 5
+
+
+def test_a_held_clock_moves_only_by_advances_and_catches_up_when_let_run(server):
+    r = server.post("/_stratus/clock", params={"hold": "true"})
+    assert r.status_code == 200 and r.json()["held"] is True
+    held = parse_iso(r.json()["now"])
+    try:
+        time.sleep(1.1)
+        assert parse_iso(server.clock()["now"]) == held
+        r = server.post("/_stratus/clock", params={"advance": "60"})
+        assert parse_iso(r.json()["now"]) - held == _dt.timedelta(seconds=60)
+        for bad in [{"hold": "yes"}, {"advance": "-1"}, {}]:
+            r = server.post("/_stratus/clock", params=bad)
+            assert r.status_code == 400 and r.json()["error"], bad
+    finally:
+        r = server.post("/_stratus/clock", params={"hold": "false"})
+    assert r.status_code == 200 and r.json()["held"] is False
+    # Let run, it is where real time says: past the instant it was held at.
+    assert parse_iso(r.json()["now"]) - held >= _dt.timedelta(seconds=61)
+    assert server.clock()["held"] is False
 
 
 def test_clock_advance_is_refused_without_test_mode(plain_server):

@@ -29,11 +29,14 @@ impl Tasks {
         let clock = self.clock.clone();
         let period = self.period;
         tokio::spawn(async move {
+            let mut seen = clock.moves();
             loop {
+                // A move made during the last tick runs the next one at once.
                 tokio::select! {
                     _ = tokio::time::sleep(period) => {}
-                    _ = clock.moved() => {}
+                    _ = clock.moved_since(seen) => {}
                 }
+                seen = clock.moves();
                 let now = clock.now_millis();
                 let t = task.clone();
                 // A panicking task must not take the runner down with it.
@@ -81,6 +84,46 @@ mod tests {
             seen.0.load(Ordering::SeqCst) >= target,
             "the task never saw the moved clock"
         );
+        h.abort();
+    }
+
+    /// Moves the clock while its first tick runs.
+    struct Slow {
+        clock: Clock,
+        ticks: AtomicI64,
+    }
+
+    impl Task for Slow {
+        fn name(&self) -> &str {
+            "slow"
+        }
+        fn tick(&self, _now_ms: i64) {
+            if self.ticks.fetch_add(1, Ordering::SeqCst) == 0 {
+                self.clock.advance_millis(1000);
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_move_during_a_tick_runs_another_at_once() {
+        let clock = Clock::new();
+        let tasks = Tasks::new(clock.clone(), Duration::from_secs(3600));
+        let slow = Arc::new(Slow {
+            clock: clock.clone(),
+            ticks: AtomicI64::new(0),
+        });
+        let h = tasks.spawn(slow.clone());
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while slow.ticks.load(Ordering::SeqCst) < 1 && tokio::time::Instant::now() < deadline {
+            clock.advance_millis(1000);
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        // From here only the tick's own move can bring the second tick.
+        while slow.ticks.load(Ordering::SeqCst) < 2 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(slow.ticks.load(Ordering::SeqCst), 2);
         h.abort();
     }
 }

@@ -53,20 +53,41 @@ pub fn handle(app: &App, req: &Request) -> Option<Response> {
                 ));
             }
             let q = req.query_pairs();
-            let secs = q
-                .iter()
-                .find(|(k, _)| k == "advance")
-                .map(|(_, v)| v.parse::<f64>());
-            match secs {
-                Some(Ok(s)) if s >= 0.0 && s.is_finite() => {
-                    app.clock.advance_millis((s * 1000.0) as i64);
-                    clock(app)
+            let param = |name: &str| q.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+            let secs = match param("advance").map(str::parse::<f64>) {
+                None => None,
+                Some(Ok(s)) if s >= 0.0 && s.is_finite() => Some(s),
+                Some(_) => {
+                    return Some(json_response(
+                        400,
+                        json!({ "error": "give ?advance=SECONDS, a non-negative number" }),
+                    ));
                 }
-                _ => json_response(
+            };
+            let hold = match param("hold") {
+                None => None,
+                Some("true") => Some(true),
+                Some("false") => Some(false),
+                Some(_) => {
+                    return Some(json_response(
+                        400,
+                        json!({ "error": "give ?hold=true or ?hold=false" }),
+                    ));
+                }
+            };
+            if secs.is_none() && hold.is_none() {
+                return Some(json_response(
                     400,
-                    json!({ "error": "give ?advance=SECONDS, a non-negative number" }),
-                ),
+                    json!({ "error": "give ?advance=SECONDS and/or ?hold=true|false" }),
+                ));
             }
+            if let Some(h) = hold {
+                app.clock.hold(h);
+            }
+            if let Some(s) = secs {
+                app.clock.advance_millis((s * 1000.0) as i64);
+            }
+            clock(app)
         }
         (_, p) if p.starts_with("/_stratus/") => {
             json_response(404, json!({ "error": format!("no such endpoint {p}") }))
@@ -95,6 +116,10 @@ fn health(app: &App) -> Response {
 fn clock(app: &App) -> Response {
     json_response(
         200,
-        json!({ "now": iso8601(app.clock.now_millis()), "offset_ms": app.clock.offset_millis() }),
+        json!({
+            "now": iso8601(app.clock.now_millis()),
+            "offset_ms": app.clock.offset_millis(),
+            "held": app.clock.is_held(),
+        }),
     )
 }
