@@ -193,3 +193,13 @@ def advance_until(server, check, what: str, step_s: int = 60, rounds: int = 40):
             time.sleep(0.1)
         server.advance(step_s)
     raise AssertionError(f"never happened: {what}")
+
+
+def fresh_period(server, period_s: int = 60, settle: float = 0.3):
+    """Moves the server's clock to just past the start of its next whole
+    period (a minute by default) and gives the periodic publishers `settle`
+    seconds to close the one that ended, so what follows has most of a
+    period of real time before another period's end splits it."""
+    now = server.now().timestamp()
+    server.advance((now // period_s + 1) * period_s + 0.2 - now)
+    time.sleep(settle)

@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
-from helpers import free_port
+from helpers import free_port, fresh_period
 
 
 # ---------------------------------------------------------------- targets
@@ -499,6 +499,8 @@ def test_access_logs_reach_the_bucket_every_five_minutes(server, elb, ec2, backe
     elb.create_rule(ListenerArn=listener, Priority=7, Conditions=[
         {"Field": "path-pattern", "PathPatternConfig": {"Values": ["/gone"]}}],
         Actions=[{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "410"}}])
+    # Both requests fall in one five-minute interval of the clock.
+    fresh_period(server, 300)
     served = alb.get("/page?x=1", headers={"User-Agent": "lab-browser/1.0"})
     assert served.status_code == 200
     trace = served.json()["headers"]["x-amzn-trace-id"]

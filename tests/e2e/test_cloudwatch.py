@@ -12,7 +12,7 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-from helpers import DEFAULT_ACCOUNT, FORM, error_of, fake_auth, query_error
+from helpers import DEFAULT_ACCOUNT, FORM, error_of, fake_auth, fresh_period, query_error
 
 NS = "Stratus/Test"
 
@@ -327,7 +327,9 @@ def test_alarm_follows_samples_and_the_clock(server, cw):
     assert a["AlarmArn"] == f"arn:aws:cloudwatch:us-east-1:{DEFAULT_ACCOUNT}:alarm:cpu-high"
     assert (a["EvaluationPeriods"], a["DatapointsToAlarm"], a["Unit"]) == (3, 2, "Percent")
 
-    # One breaching minute of three: not enough for 2 of 3.
+    # One breaching minute of three: not enough for 2 of 3. Each sample is
+    # put in the minute the next advance ends, which real time must not end.
+    fresh_period(server)
     put(cw, "CPU", 80.0, server.now(), dims, Unit="Percent")
     server.advance(60)
     wait_state(cw, "cpu-high", "OK")
@@ -377,6 +379,7 @@ def test_ignore_keeps_the_state_and_percentile_alarms(server, cw):
     server.advance(180)
     time.sleep(0.3)
     assert state_of(cw, "sticky") == "ALARM"
+    fresh_period(server)
     put(cw, "CPU", 10.0, server.now())
     server.advance(60)
     wait_state(cw, "sticky", "OK")
@@ -457,6 +460,7 @@ def test_metric_math_alarm(server, cw):
         ])
     [a] = cw.describe_alarms(AlarmNames=["error-rate"])["MetricAlarms"]
     assert [m["Id"] for m in a["Metrics"]] == ["e", "r", "rate"] and "MetricName" not in a
+    fresh_period(server)
     now = server.now()
     put(cw, "Errors", 5.0, now)
     put(cw, "Requests", 20.0, now)

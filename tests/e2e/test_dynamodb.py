@@ -546,12 +546,13 @@ def test_partiql_statements(ddb, table):
     assert error(e)[0] == "ValidationException"
 
 
-def test_table_status_moves_on_the_clock(server, ddb):
+def test_table_status_moves_on_the_clock(server, ddb, holds_clock):
     keys = {
         "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
         "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
         "BillingMode": "PAY_PER_REQUEST",
     }
+    server.hold()
     out = ddb.create_table(TableName="slow", **keys)["TableDescription"]
     assert out["TableStatus"] == "CREATING"
     assert "slow" in ddb.list_tables()["TableNames"]
@@ -845,7 +846,7 @@ def test_tables_become_active_by_themselves_without_test_mode(plain_server):
     ddb.delete_table(TableName=name)
 
 
-def test_deleted_table_is_deleting_until_its_phase_ends(server, ddb):
+def test_deleted_table_is_deleting_until_its_phase_ends(server, ddb, holds_clock):
     keys = {
         "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
         "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
@@ -857,8 +858,9 @@ def test_deleted_table_is_deleting_until_its_phase_ends(server, ddb):
     stream_arn = ddb.describe_table(TableName="doomed")["Table"]["LatestStreamArn"]
     streams = server.client("dynamodbstreams")
 
+    server.hold()
     assert ddb.delete_table(TableName="doomed")["TableDescription"]["TableStatus"] == "DELETING"
-    # Everything below runs within the phase (a second of real time).
+    # The clock is held: the phase lasts until the advance below.
     assert ddb.describe_table(TableName="doomed")["Table"]["TableStatus"] == "DELETING"
     assert "doomed" in ddb.list_tables()["TableNames"]
     key = {"id": {"S": "old"}}
@@ -902,6 +904,7 @@ def test_deleted_table_is_deleting_until_its_phase_ends(server, ddb):
         streams.describe_stream(StreamArn=stream_arn)
     assert error(e)[0] == "ResourceNotFoundException"
     # The name is free again, and the new table starts empty: the old items went with the old table.
+    server.hold(False)
     create_table(ddb, TableName="doomed", **keys)
     assert ddb.scan(TableName="doomed")["Items"] == []
     assert "Item" not in ddb.get_item(TableName="doomed", Key=key)
@@ -934,7 +937,7 @@ def test_cli_waits_for_a_deleted_table(aws):
     assert "cli-gone" not in aws("dynamodb", "list-tables")["TableNames"]
 
 
-def test_deleted_index_is_deleting_until_its_phase_ends(server, ddb):
+def test_deleted_index_is_deleting_until_its_phase_ends(server, ddb, holds_clock):
     create_table(
         ddb,
         TableName="indexed",
@@ -949,10 +952,11 @@ def test_deleted_index_is_deleting_until_its_phase_ends(server, ddb):
     )
     ddb.put_item(TableName="indexed", Item={"id": {"S": "a"}, "v": {"S": "x"}})
 
+    server.hold()
     out = ddb.update_table(TableName="indexed", GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "by_v"}}])
     d = out["TableDescription"]
     assert (d["TableStatus"], d["GlobalSecondaryIndexes"][0]["IndexStatus"]) == ("UPDATING", "DELETING")
-    # Everything below runs within the phase (a second of real time).
+    # The clock is held: the phase lasts until the advance below.
     d = ddb.describe_table(TableName="indexed")["Table"]
     gsi = d["GlobalSecondaryIndexes"][0]
     assert (d["TableStatus"], gsi["IndexName"], gsi["IndexStatus"]) == ("UPDATING", "by_v", "DELETING")

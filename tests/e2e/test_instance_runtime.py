@@ -164,9 +164,11 @@ def test_cpu_the_processes_use_becomes_cpu_utilization(rt):
     rt.advance(120)
 
     def cpu(iid):
+        # Only minutes the advance published: one that real time ended just
+        # after a boot measures the boot over a moment, not the idle.
         points = cw.get_metric_statistics(
             Namespace="AWS/EC2", MetricName="CPUUtilization", Dimensions=[{"Name": "InstanceId", "Value": iid}],
-            StartTime=start - datetime.timedelta(minutes=5), EndTime=rt.now(),
+            StartTime=start + datetime.timedelta(seconds=60), EndTime=rt.now(),
             Period=60, Statistics=["Maximum"])["Datapoints"]
         return max((p["Maximum"] for p in points), default=None)
 

@@ -10,7 +10,7 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-from helpers import DEFAULT_ACCOUNT, error_of
+from helpers import DEFAULT_ACCOUNT, error_of, fresh_period
 
 
 @pytest.fixture
@@ -606,8 +606,7 @@ def test_queue_metrics_reach_cloudwatch_each_minute(server, sqs):
 
     cw = server.client("cloudwatch")
     url = make_queue(sqs, "metered")
-    server.advance(60)  # a minute boundary before the activity
-    time.sleep(0.3)
+    fresh_period(server)  # the activity falls in one minute
     for n in range(3):
         sqs.send_message(QueueUrl=url, MessageBody="x" * (10 * (n + 1)))
     got = receive(sqs, url, MaxNumberOfMessages=1)
