@@ -31,6 +31,9 @@ const MAX_HEADER_BUF: usize = 64 << 10;
 const MAX_HEADER_BYTES: usize = 32 << 10;
 /// How long in-flight requests get to finish on shutdown.
 const DRAIN: Duration = Duration::from_secs(2);
+/// The pause after a failed accept (most often descriptors ran out), so
+/// the accepting loops do not spin.
+pub(crate) const ACCEPT_PAUSE: Duration = Duration::from_millis(10);
 
 fn init_logging(cfg: &Config) {
     let filter = tracing_subscriber::EnvFilter::try_new(&cfg.log_level)
@@ -85,6 +88,7 @@ async fn serve(cfg: Config) -> ExitCode {
     if !cfg.host.is_loopback() {
         tracing::warn!("listening on {addr}: every service is reachable from the network");
     }
+    let shutdown = shutdown_signal();
     tracing::info!(
         %addr,
         state = %cfg.data_dir.as_ref().map_or("memory".to_string(), |d| d.display().to_string()),
@@ -108,12 +112,15 @@ async fn serve(cfg: Config) -> ExitCode {
         .http1()
         .max_buf_size(MAX_HEADER_BUF)
         .keep_alive(true);
-    let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
             conn = listener.accept() => {
-                let Ok((stream, peer)) = conn else { continue };
+                let Ok((stream, peer)) = conn else {
+                    // Most often descriptors ran out: pause rather than spin.
+                    tokio::time::sleep(ACCEPT_PAUSE).await;
+                    continue;
+                };
                 let _ = stream.set_nodelay(true);
                 let app = app.clone();
                 let svc = service_fn(move |mut req: hyper::Request<Incoming>| {
@@ -138,25 +145,33 @@ async fn serve(cfg: Config) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// Resolves on SIGINT or SIGTERM. Both are taken over when this is called,
+/// not when first polled (as an async fn would), so a signal that comes as
+/// soon as the server answers still shuts it down cleanly.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return;
+        use tokio::signal::unix::{SignalKind, signal};
+        let interrupt = signal(SignalKind::interrupt());
+        let terminate = signal(SignalKind::terminate());
+        async move {
+            match (interrupt, terminate) {
+                (Ok(mut i), Ok(mut t)) => {
+                    tokio::select! {
+                        _ = i.recv() => {}
+                        _ = t.recv() => {}
+                    }
                 }
-            };
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
         }
     }
     #[cfg(not(unix))]
-    let _ = ctrl_c.await;
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 async fn dispatch(app: &App, req: hyper::Request<Incoming>) -> hyper::Response<Body> {
