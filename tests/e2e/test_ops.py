@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import os
 import signal
+import socket
+import subprocess
 import time
 
 import pytest
 import requests
 
-from helpers import DEFAULT_ACCOUNT, free_port, parse_iso, role_arn
+from helpers import DEFAULT_ACCOUNT, free_port, parse_iso, role_arn, until
 
 
 def _assume(srv, account="111122223333", session="ops"):
@@ -162,6 +165,30 @@ def test_sigterm_is_not_held_up_by_an_idle_keepalive_connection(server_factory):
 
 
 # -- configuration ------------------------------------------------------------
+def test_a_server_out_of_descriptors_waits_for_one_and_serves_again(server_factory):
+    srv = server_factory(args=["--ephemeral"])
+    pid = srv.proc.pid
+    subprocess.run(["prlimit", f"--pid={pid}", "--nofile=96:96"], check=True)
+    # More connections than descriptors: the kernel queues those the
+    # server cannot accept.
+    conns = [socket.create_connection(("127.0.0.1", srv.port), timeout=5) for _ in range(150)]
+
+    def cpu_seconds():
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    try:
+        before = cpu_seconds()
+        time.sleep(2)
+        # Waiting, not spinning on the failed accepts: far under a core.
+        assert cpu_seconds() - before < 0.5
+    finally:
+        for c in conns:
+            c.close()
+    r = until(lambda: (x := srv.get("/_stratus/health")).status_code == 200 and x, what="an answer again")
+    assert r.json()["services"]
+
+
 def test_stratus_port_env_var_sets_the_listen_port(server_factory, tmp_path):
     port = free_port()
     srv = server_factory(

@@ -61,6 +61,7 @@ async fn accept(dp: Arc<DataPlane>, listener: TcpListener, port: u16) {
     let builder = auto::Builder::new(TokioExecutor::new());
     loop {
         let Ok((stream, peer)) = listener.accept().await else {
+            tokio::time::sleep(crate::server::ACCEPT_PAUSE).await;
             continue;
         };
         let _ = stream.set_nodelay(true);

@@ -26,6 +26,10 @@ use tokio::task::JoinHandle;
 
 use super::netns::{METADATA_IP, in_namespace, vpc_ns};
 
+/// The pause after a failed accept (most often descriptors ran out), so
+/// the accepting loops do not spin.
+const ACCEPT_PAUSE: Duration = Duration::from_millis(10);
+
 /// What the metadata service tells an instance.
 #[derive(Debug, Clone, Default)]
 pub struct Meta {
@@ -307,6 +311,7 @@ pub fn serve(
     let serve_meta = rt.spawn(async move {
         loop {
             let Ok((stream, from)) = metadata.accept().await else {
+                tokio::time::sleep(ACCEPT_PAUSE).await;
                 continue;
             };
             let Some(meta) = directory.lock().get(&from.ip().to_string()).cloned() else {
@@ -323,6 +328,7 @@ pub fn serve(
     let serve_relay = rt.spawn(async move {
         loop {
             let Ok((inside, _)) = relay.accept().await else {
+                tokio::time::sleep(ACCEPT_PAUSE).await;
                 continue;
             };
             tokio::spawn(api_connection(inside, api_port));
@@ -374,6 +380,7 @@ pub fn serve_unix(
     let serve_meta = rt.spawn(async move {
         loop {
             let Ok((stream, _)) = metadata.accept().await else {
+                tokio::time::sleep(ACCEPT_PAUSE).await;
                 continue;
             };
             tokio::spawn(metadata_connection(
@@ -387,6 +394,7 @@ pub fn serve_unix(
     let serve_relay = rt.spawn(async move {
         loop {
             let Ok((inside, _)) = relay.accept().await else {
+                tokio::time::sleep(ACCEPT_PAUSE).await;
                 continue;
             };
             tokio::spawn(api_connection(inside, api_port));
