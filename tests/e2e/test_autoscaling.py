@@ -13,21 +13,9 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-from helpers import DEFAULT_ACCOUNT, error_of
+from helpers import DEFAULT_ACCOUNT, error_of, until
 
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-
-
-def until(fn, timeout=15.0, what="condition"):
-    """Polls fn until it returns something truthy (background ticks are async)."""
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}; last value: {last!r}")
 
 
 def network(srv):
